@@ -1,0 +1,223 @@
+/*
+ * Socket, ring and fanout setup.
+ *
+ * The order is fixed: socket, TPACKET_V3, the RX ring, a filter that drops
+ * everything, bind, PACKET_FANOUT, and only then the capture's own filter.
+ * A socket receives from the moment it is bound; without the interim
+ * filter it would take frames before joining the group, outside the
+ * distribution the user asked for.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+
+/* Older kernel headers lack it; the running kernel decides (since 4.20). */
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
+#endif
+
+/* The largest frame the compiled filter is told it may see. */
+#define CAPTURE_SNAPLEN	262144
+
+static const int fanout_modes[] = {
+	[CFG_FANOUT_HASH] = PACKET_FANOUT_HASH,
+	[CFG_FANOUT_LB] = PACKET_FANOUT_LB,
+	[CFG_FANOUT_CPU] = PACKET_FANOUT_CPU,
+	[CFG_FANOUT_ROLLOVER] = PACKET_FANOUT_ROLLOVER,
+	[CFG_FANOUT_RANDOM] = PACKET_FANOUT_RND,
+	[CFG_FANOUT_QM] = PACKET_FANOUT_QM,
+};
+
+int
+capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
+    struct sock_fprog *prog, char *err, size_t errlen)
+{
+	struct bpf_program bp;
+	pcap_t *p;
+	size_t len;
+
+	prog->len = 0;
+	prog->filter = NULL;
+	if (cap->bpf == NULL)
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, CAPTURE_SNAPLEN);
+	if (p == NULL) {
+		snprintf(err, errlen, "%s:%u:%u: bpf: pcap_open_dead failed",
+		    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col);
+		return -1;
+	}
+	if (pcap_compile(p, &bp, cap->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "%s:%u:%u: bpf: %s", cfg->path,
+		    cap->bpf_pos.line, cap->bpf_pos.col, pcap_geterr(p));
+		pcap_close(p);
+		return -1;
+	}
+	pcap_close(p);
+	/* struct bpf_insn and struct sock_filter share their layout. */
+	len = bp.bf_len * sizeof(struct sock_filter);
+	prog->filter = malloc(len);
+	if (prog->filter == NULL) {
+		pcap_freecode(&bp);
+		snprintf(err, errlen, "bpf: %s", strerror(ENOMEM));
+		return -1;
+	}
+	memcpy(prog->filter, bp.bf_insns, len);
+	prog->len = (unsigned short)bp.bf_len;
+	pcap_freecode(&bp);
+	return 0;
+}
+
+void
+capture_bpf_free(struct sock_fprog *prog)
+{
+	free(prog->filter);
+	prog->filter = NULL;
+	prog->len = 0;
+}
+
+static int
+capture_fail(int fd, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, ": %s", strerror(saved));
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+static int
+capture_drop_all(int fd)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &drop };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+}
+
+int
+capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
+    char *err, size_t errlen)
+{
+	struct tpacket_req3 req;
+	struct sockaddr_ll sll;
+	struct packet_mreq mr;
+	unsigned ifindex;
+	uint32_t type, fanout;
+	int fd, ver = TPACKET_V3;
+	const char *name = cap->name;
+
+	ifindex = if_nametoindex(cap->interface);
+	if (ifindex == 0)
+		return capture_fail(-1, err, errlen,
+		    "capture %s: interface %s", name, cap->interface);
+	/* Protocol 0: nothing arrives before bind. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return capture_fail(-1, err, errlen,
+		    "capture %s: socket(AF_PACKET)", name);
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: setsockopt(PACKET_VERSION, TPACKET_V3)", name);
+
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = cap->ring.block_size;
+	req.tp_block_nr = cap->ring.block_count;
+	/* V3 frames are variable; the frame size only has to divide blocks. */
+	req.tp_frame_size = TPACKET_ALIGNMENT << 7;
+	req.tp_frame_nr = (cap->ring.block_size / req.tp_frame_size) *
+	    cap->ring.block_count;
+	req.tp_retire_blk_tov = cap->ring.block_timeout_ms;
+	req.tp_feature_req_word = TP_FT_REQ_FILL_RXHASH;
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: setsockopt(PACKET_RX_RING, %u blocks of %u bytes)",
+		    name, req.tp_block_nr, req.tp_block_size);
+
+	if (capture_drop_all(fd) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: setsockopt(SO_ATTACH_FILTER)", name);
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: bind(%s)", name, cap->interface);
+
+	if (cap->promiscuous) {
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_ifindex = (int)ifindex;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+		    sizeof(mr)) == -1)
+			return capture_fail(fd, err, errlen,
+			    "capture %s: setsockopt(PACKET_ADD_MEMBERSHIP, "
+			    "promiscuous %s)", name, cap->interface);
+	}
+
+	type = (uint32_t)fanout_modes[cap->fanout.mode];
+	if (cap->fanout.defrag)
+		type |= PACKET_FANOUT_FLAG_DEFRAG;
+	if (cap->fanout.rollover)
+		type |= PACKET_FANOUT_FLAG_ROLLOVER;
+	if (cap->fanout.ignore_outgoing)
+		type |= PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+	/* The kernel reads an int: group id low, type and flags high. */
+	fanout = cap->fanout.group | type << 16;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout,
+	    sizeof(fanout)) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: setsockopt(PACKET_FANOUT, %s group %u)", name,
+		    cfg_fanout_mode_name(cap->fanout.mode), cap->fanout.group);
+
+	if (prog->len > 0) {
+		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog,
+		    sizeof(*prog)) == -1)
+			return capture_fail(fd, err, errlen,
+			    "capture %s: setsockopt(SO_ATTACH_FILTER, bpf)",
+			    name);
+	} else if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &(int){ 0 },
+	    sizeof(int)) == -1)	/* the kernel wants an int, though unused */
+		return capture_fail(fd, err, errlen,
+		    "capture %s: setsockopt(SO_DETACH_FILTER)", name);
+	return fd;
+}
+
+int
+capture_read_stats(int fd, struct tpacket_stats_v3 *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, st, &len) == -1)
+		return -errno;
+	return 0;
+}
+
+int
+capture_shut(int fd)
+{
+	return capture_drop_all(fd) == -1 ? -errno : 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * Capture sockets: one AF_PACKET socket per worker, with its TPACKET_V3 ring,
+ * joined to the capture's fanout group.  Only the master calls these.
+ */
+#ifndef RINGFAN_CAPTURE_H
+#define RINGFAN_CAPTURE_H
+
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/*
+ * Compile the capture's bpf expression with libpcap for its link type.
+ * 0, or -1 with "FILE:LINE:COL: bpf: <libpcap's message>" in err.
+ * A capture without bpf yields an empty program.
+ */
+int	capture_bpf_compile(const struct cfg *cfg,
+	    const struct cfg_capture *cap, struct sock_fprog *prog,
+	    char *err, size_t errlen);
+void	capture_bpf_free(struct sock_fprog *prog);
+
+/*
+ * Open one member socket of the capture's fanout group, in the order the
+ * caller chooses (member i of a cpu group is the i-th to join).  Returns the
+ * fd, or -1 with the cause in err ("capture uplink: setsockopt(PACKET_FANOUT,
+ * group 42): Invalid argument").
+ */
+int	capture_open(const struct cfg_capture *cap,
+	    const struct sock_fprog *prog, char *err, size_t errlen);
+
+/* Read (and so reset) the kernel's counters of the socket.  0 or -errno. */
+int	capture_read_stats(int fd, struct tpacket_stats_v3 *st);
+
+/*
+ * Make the socket accept no more frames: a filter that drops everything
+ * runs before the kernel counts a frame, so from now on its counters and
+ * its ring no longer grow.  0 or -errno.
+ */
+int	capture_shut(int fd);
+
+#endif

@@ -1,0 +1,1382 @@
+/*
+ * The config loader.  The whole file is read into memory and composed with
+ * libyaml's document API, whose nodes carry their positions, then walked
+ * against tables of keys.  Every check happens here, before the daemon acts
+ * on anything, so that `ringfan -t` and a reload can refuse a bad file with
+ * one FILE:LINE:COLUMN message and nothing half applied.
+ *
+ * The walker only ever descends as far as the schema does, so a hostile
+ * file cannot drive it into deep recursion, and aliases cost nothing since
+ * the document API shares nodes instead of copying them.
+ */
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "ringfan_build.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_SOCKET		"/run/ringfan/control.sock"
+#define DEFAULT_PIDFILE		"/run/ringfan/ringfan.pid"
+#define DEFAULT_MODE		0660
+#define MAX_CAPTURES		64
+#define MAX_WORKERS		256
+#define MAX_CAPTURE_NAME	32
+#define MAX_PLUGIN_NAME		31
+#define MAX_IFNAME		15	/* IFNAMSIZ less the NUL */
+#define MAX_BLOCK_SIZE		(UINT64_C(1) << 30)
+#define MAX_BLOCK_COUNT		65536
+#define MAX_FILE_SIZE		((size_t)16 << 20)
+#define NS_PER_MS		UINT64_C(1000000)
+#define NS_PER_S		UINT64_C(1000000000)
+
+#define FANOUT_MODES		"hash, lb, cpu, rollover, random, qm"
+
+struct ctx {
+	const char	*name;
+	const char	*text;
+	size_t		 len;
+	yaml_document_t	*doc;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* What the capture-level handlers share beyond the capture itself. */
+struct capctx {
+	struct cfg_capture	*cap;
+	bool			 group_set;
+	yaml_mark_t		 name_mark;
+};
+
+struct cfg_key {
+	const char	*name;
+	int		(*fn)(struct ctx *, void *, const char *,
+			    yaml_node_t *);
+};
+
+static const char *const fanout_modes[] = {
+	[CFG_FANOUT_HASH] = "hash",
+	[CFG_FANOUT_LB] = "lb",
+	[CFG_FANOUT_CPU] = "cpu",
+	[CFG_FANOUT_ROLLOVER] = "rollover",
+	[CFG_FANOUT_RANDOM] = "random",
+	[CFG_FANOUT_QM] = "qm",
+};
+
+static const char *const log_levels[] = {
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARN] = "warn",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int	perr(struct ctx *, yaml_mark_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static int
+perr(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->name,
+	    mark.line + 1, mark.column + 1);
+	if (n >= 0 && (size_t)n < c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* A message with no place in a file: built-in config, unreadable file. */
+static int	plain_err(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static int
+plain_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static yaml_node_t *
+node_at(struct ctx *c, int index)
+{
+	return yaml_document_get_node(c->doc, index);
+}
+
+static const char *
+sval(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+/*
+ * An empty value (`key:`, `~`, `null`) written in plain style; a quoted ""
+ * is a string and deliberately not null.
+ */
+static bool
+is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = sval(n);
+	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/*
+ * A scalar that C can treat as a string: "\0" escapes would otherwise make
+ * "eth0\0junk" compare equal to "eth0" everywhere after this point.
+ */
+static int
+check_nul(struct ctx *c, const char *key, const yaml_node_t *n)
+{
+	if (strlen(sval(n)) != n->data.scalar.length)
+		return perr(c, n->start_mark, "%s: NUL character in value",
+		    key);
+	return 0;
+}
+
+static int
+get_scalar(struct ctx *c, const char *key, const yaml_node_t *n,
+    const char *type, const char **out)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return perr(c, n->start_mark, "%s must be %s", key, type);
+	if (check_nul(c, key, n) == -1)
+		return -1;
+	*out = sval(n);
+	return 0;
+}
+
+static char *
+dup_or_err(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	char *d;
+
+	if ((d = strdup(s)) == NULL)
+		perr(c, n->start_mark, "out of memory");
+	return d;
+}
+
+/* Replaces *dst; an optional string may be null, which unsets it. */
+static int
+get_string(struct ctx *c, const char *key, const yaml_node_t *n,
+    bool optional, char **dst)
+{
+	const char *s;
+	char *d;
+
+	if (optional && is_null(n)) {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (get_scalar(c, key, n, "a string", &s) == -1)
+		return -1;
+	if (*s == '\0')
+		return perr(c, n->start_mark, "%s must not be empty", key);
+	if ((d = dup_or_err(c, n, s)) == NULL)
+		return -1;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int
+get_bool(struct ctx *c, const char *key, const yaml_node_t *n, bool *out)
+{
+	const char *s;
+
+	if (get_scalar(c, key, n, "a boolean", &s) == -1)
+		return -1;
+	if (parse_bool(s, out) != 0)
+		return perr(c, n->start_mark, "%s: bad boolean \"%s\"", key, s);
+	return 0;
+}
+
+static int
+get_uint(struct ctx *c, const char *key, const yaml_node_t *n, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	const char *s;
+	uint64_t v;
+	int rc;
+
+	if (get_scalar(c, key, n, "an integer", &s) == -1)
+		return -1;
+	rc = parse_uint(s, &v);
+	if (rc == -EINVAL)
+		return perr(c, n->start_mark, "%s: bad integer \"%s\"", key, s);
+	if (rc != 0 || v < min || v > max)
+		return perr(c, n->start_mark, "%s: %s is out of range %ju..%ju",
+		    key, s, (uintmax_t)min, (uintmax_t)max);
+	*out = v;
+	return 0;
+}
+
+static int
+get_duration(struct ctx *c, const char *key, const yaml_node_t *n,
+    uint64_t min, uint64_t max, const char *range, uint64_t *out)
+{
+	const char *s;
+	uint64_t v;
+	int rc;
+
+	if (get_scalar(c, key, n, "a duration", &s) == -1)
+		return -1;
+	rc = parse_duration(s, &v);
+	if (rc == -EINVAL)
+		return perr(c, n->start_mark, "%s: bad duration \"%s\"", key,
+		    s);
+	if (rc != 0 || v < min || v > max)
+		return perr(c, n->start_mark,
+		    "%s: \"%s\" is out of range %s", key, s, range);
+	*out = v;
+	return 0;
+}
+
+static int
+lookup_name(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Walks a mapping against its table of keys.  Duplicates are looked for only
+ * among keys already known to be in the table, so the quadratic search is
+ * bounded by the table's size whatever the file holds.
+ */
+static int
+walk_mapping(struct ctx *c, yaml_node_t *node, const char *what,
+    const struct cfg_key *keys, void *obj)
+{
+	yaml_node_pair_t *p, *q;
+	yaml_node_t *k, *qk;
+	const struct cfg_key *e;
+	const char *name;
+
+	if (is_null(node))
+		return 0;
+	if (node->type != YAML_MAPPING_NODE)
+		return perr(c, node->start_mark, "%s must be a mapping", what);
+	for (p = node->data.mapping.pairs.start;
+	    p < node->data.mapping.pairs.top; p++) {
+		k = node_at(c, p->key);
+		if (k->type != YAML_SCALAR_NODE)
+			return perr(c, k->start_mark, "keys must be strings");
+		if (check_nul(c, "key", k) == -1)
+			return -1;
+		name = sval(k);
+		for (e = keys; e->name != NULL; e++)
+			if (strcmp(e->name, name) == 0)
+				break;
+		if (e->name == NULL)
+			return perr(c, k->start_mark, "unknown key \"%s\"",
+			    name);
+		for (q = node->data.mapping.pairs.start; q < p; q++) {
+			qk = node_at(c, q->key);
+			if (strcmp(sval(qk), name) == 0)
+				return perr(c, k->start_mark,
+				    "duplicate key \"%s\" (first at line %zu)",
+				    name, qk->start_mark.line + 1);
+		}
+		if (e->fn(c, obj, name, node_at(c, p->value)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* control */
+
+static int
+h_socket(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	struct sockaddr_un sun;
+
+	if (get_string(c, key, v, false, &cfg->control.socket) == -1)
+		return -1;
+	if (strlen(cfg->control.socket) >= sizeof(sun.sun_path))
+		return perr(c, v->start_mark,
+		    "%s: path is too long (at most %zu bytes)", key,
+		    sizeof(sun.sun_path) - 1);
+	return 0;
+}
+
+static int
+h_mode(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	const char *s, *p;
+	unsigned mode;
+
+	if (get_scalar(c, key, v, "an octal string such as \"0660\"",
+	    &s) == -1)
+		return -1;
+	mode = 0;
+	for (p = s; *p >= '0' && *p <= '7'; p++) {
+		mode = mode * 8 + (unsigned)(*p - '0');
+		if (mode > 0777)
+			break;
+	}
+	if (p == s || *p != '\0' || mode > 0777)
+		return perr(c, v->start_mark,
+		    "%s: bad mode \"%s\" (octal, at most 0777)", key, s);
+	cfg->control.mode = (mode_t)mode;
+	return 0;
+}
+
+static int
+h_group(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+
+	return get_string(c, key, v, true, &cfg->control.group);
+}
+
+static int
+h_pidfile(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+
+	return get_string(c, key, v, false, &cfg->control.pidfile);
+}
+
+static const struct cfg_key control_keys[] = {
+	{ "socket",	h_socket },
+	{ "mode",	h_mode },
+	{ "group",	h_group },
+	{ "pidfile",	h_pidfile },
+	{ NULL,		NULL },
+};
+
+/* log */
+
+static int
+h_level(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	const char *s;
+	int i;
+
+	if (get_scalar(c, key, v, "a string", &s) == -1)
+		return -1;
+	if ((i = lookup_name(log_levels, NELEM(log_levels), s)) == -1)
+		return perr(c, v->start_mark, "unknown log level \"%s\" "
+		    "(valid: error, warn, info, debug)", s);
+	cfg->log.level = i;
+	return 0;
+}
+
+static int
+h_syslog(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+
+	return get_bool(c, key, v, &cfg->log.syslog);
+}
+
+static const struct cfg_key log_keys[] = {
+	{ "level",	h_level },
+	{ "syslog",	h_syslog },
+	{ NULL,		NULL },
+};
+
+/* fanout */
+
+static int
+h_fanout_mode(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	const char *s;
+	int i;
+
+	if (get_scalar(c, key, v, "a string", &s) == -1)
+		return -1;
+	if ((i = lookup_name(fanout_modes, NELEM(fanout_modes), s)) == -1)
+		return perr(c, v->start_mark, "unknown fanout mode \"%s\" "
+		    "(valid: " FANOUT_MODES ")", s);
+	cc->cap->fanout.mode = (enum cfg_fanout_mode)i;
+	return 0;
+}
+
+static int
+h_fanout_group(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	uint64_t g;
+
+	if (get_uint(c, key, v, 0, UINT16_MAX, &g) == -1)
+		return -1;
+	cc->cap->fanout.group = (uint16_t)g;
+	cc->group_set = true;
+	return 0;
+}
+
+static int
+h_defrag(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+
+	return get_bool(c, key, v, &cc->cap->fanout.defrag);
+}
+
+static int
+h_rollover(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+
+	return get_bool(c, key, v, &cc->cap->fanout.rollover);
+}
+
+static int
+h_ignore_outgoing(struct ctx *c, void *obj, const char *key,
+    yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+
+	return get_bool(c, key, v, &cc->cap->fanout.ignore_outgoing);
+}
+
+static const struct cfg_key fanout_keys[] = {
+	{ "mode",		h_fanout_mode },
+	{ "group",		h_fanout_group },
+	{ "defrag",		h_defrag },
+	{ "rollover",		h_rollover },
+	{ "ignore_outgoing",	h_ignore_outgoing },
+	{ NULL,			NULL },
+};
+
+/* ring */
+
+static int
+h_block_size(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	const char *s;
+	uint64_t size;
+	long page;
+	int rc;
+
+	if (get_scalar(c, key, v, "a size", &s) == -1)
+		return -1;
+	rc = parse_size(s, &size);
+	if (rc == -EINVAL)
+		return perr(c, v->start_mark, "%s: bad size \"%s\"", key, s);
+	if (rc == 0 && (size == 0 || (size & (size - 1)) != 0))
+		return perr(c, v->start_mark,
+		    "%s: \"%s\" is not a power of two", key, s);
+	if (rc != 0 || size > MAX_BLOCK_SIZE)
+		return perr(c, v->start_mark,
+		    "%s: \"%s\" is larger than 1GiB", key, s);
+	page = sysconf(_SC_PAGESIZE);
+	if (page > 0 && size % (uint64_t)page != 0)
+		return perr(c, v->start_mark,
+		    "%s: \"%s\" is not a multiple of the page size (%ld)",
+		    key, s, page);
+	cc->cap->ring.block_size = (uint32_t)size;
+	return 0;
+}
+
+static int
+h_block_count(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	uint64_t n;
+
+	if (get_uint(c, key, v, 1, MAX_BLOCK_COUNT, &n) == -1)
+		return -1;
+	cc->cap->ring.block_count = (uint32_t)n;
+	return 0;
+}
+
+static int
+h_block_timeout(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	uint64_t ns;
+
+	if (get_duration(c, key, v, NS_PER_MS, 10 * NS_PER_S, "1ms..10s",
+	    &ns) == -1)
+		return -1;
+	/* The kernel takes milliseconds; no unit today yields less. */
+	if (ns % NS_PER_MS != 0)
+		return perr(c, v->start_mark,
+		    "%s: \"%s\" is not a whole number of milliseconds", key,
+		    sval(v));
+	cc->cap->ring.block_timeout_ms = (uint32_t)(ns / NS_PER_MS);
+	return 0;
+}
+
+static const struct cfg_key ring_keys[] = {
+	{ "block_size",		h_block_size },
+	{ "block_count",	h_block_count },
+	{ "block_timeout",	h_block_timeout },
+	{ NULL,			NULL },
+};
+
+/* pipeline */
+
+static bool
+valid_plugin_name(const char *s)
+{
+	size_t n;
+
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	return n > 0 && n <= MAX_PLUGIN_NAME && s[n] == '\0';
+}
+
+static int
+h_plugin(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg_plugin *pl = obj;
+	const char *s;
+
+	if (get_scalar(c, key, v, "a string", &s) == -1)
+		return -1;
+	if (!valid_plugin_name(s))
+		return perr(c, v->start_mark, "%s: bad plugin name \"%s\" "
+		    "(1..31 of a-z, 0-9 and _)", key, s);
+	if ((pl->name = dup_or_err(c, v, s)) == NULL)
+		return -1;
+	pl->pos.line = (unsigned)v->start_mark.line + 1;
+	pl->pos.col = (unsigned)v->start_mark.column + 1;
+	return 0;
+}
+
+struct optsort {
+	const char	*key;
+	size_t		 index;
+};
+
+static int
+optsort_cmp(const void *a, const void *b)
+{
+	const struct optsort *x = a, *y = b;
+	int r;
+
+	if ((r = strcmp(x->key, y->key)) != 0)
+		return r;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * A plugin's keys are free-form, so unlike the fixed tables a mapping here
+ * can be arbitrarily long: duplicates are found by sorting, not by the
+ * pairwise search of walk_mapping.  The earliest second occurrence in the
+ * file is the one reported, as a pairwise search would.
+ */
+static int
+check_option_dups(struct ctx *c, const yaml_node_t *map,
+    const struct cfg_plugin *pl)
+{
+	struct optsort *s;
+	size_t i, first, dup, dupfirst;
+	yaml_node_t *k;
+
+	if (pl->noptions < 2)
+		return 0;
+	if ((s = calloc(pl->noptions, sizeof(*s))) == NULL)
+		return perr(c, map->start_mark, "out of memory");
+	for (i = 0; i < pl->noptions; i++) {
+		s[i].key = pl->options[i].key;
+		s[i].index = i;
+	}
+	qsort(s, pl->noptions, sizeof(*s), optsort_cmp);
+	dup = dupfirst = SIZE_MAX;
+	first = 0;
+	for (i = 1; i < pl->noptions; i++) {
+		if (strcmp(s[i].key, s[first].key) != 0) {
+			first = i;
+			continue;
+		}
+		if (s[i].index < dup) {
+			dup = s[i].index;
+			dupfirst = s[first].index;
+		}
+	}
+	free(s);
+	if (dup == SIZE_MAX)
+		return 0;
+	k = node_at(c, map->data.mapping.pairs.start[dup].key);
+	return perr(c, k->start_mark, "duplicate key \"%s\" (first at line %u)",
+	    pl->options[dup].key, pl->options[dupfirst].pos.line);
+}
+
+static int
+h_plugin_config(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg_plugin *pl = obj;
+	struct cfg_option *o;
+	yaml_node_pair_t *p;
+	yaml_node_t *k, *val;
+	size_t n;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE)
+		return perr(c, v->start_mark, "%s must be a mapping", key);
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	if (n == 0)
+		return 0;
+	if ((pl->options = calloc(n, sizeof(*pl->options))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	    p++) {
+		k = node_at(c, p->key);
+		val = node_at(c, p->value);
+		if (k->type != YAML_SCALAR_NODE)
+			return perr(c, k->start_mark, "keys must be strings");
+		if (check_nul(c, "key", k) == -1)
+			return -1;
+		if (val->type != YAML_SCALAR_NODE)
+			return perr(c, val->start_mark,
+			    "plugin config values must be scalars");
+		if (check_nul(c, sval(k), val) == -1)
+			return -1;
+		o = &pl->options[pl->noptions++];
+		if ((o->key = dup_or_err(c, k, sval(k))) == NULL ||
+		    (o->value = dup_or_err(c, val, sval(val))) == NULL)
+			return -1;
+		o->pos.line = (unsigned)val->start_mark.line + 1;
+		o->pos.col = (unsigned)val->start_mark.column + 1;
+	}
+	return check_option_dups(c, v, pl);
+}
+
+static const struct cfg_key plugin_keys[] = {
+	{ "plugin",	h_plugin },
+	{ "config",	h_plugin_config },
+	{ NULL,		NULL },
+};
+
+static int
+h_pipeline(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	struct cfg_capture *cap = cc->cap;
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	size_t n;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return perr(c, v->start_mark, "%s must be a list", key);
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n == 0)
+		return 0;
+	if ((cap->pipeline = calloc(n, sizeof(*cap->pipeline))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	cap->npipeline = n;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	    it++) {
+		item = node_at(c, *it);
+		if (walk_mapping(c, item, "a pipeline entry", plugin_keys,
+		    &cap->pipeline[it - v->data.sequence.items.start]) == -1)
+			return -1;
+		if (cap->pipeline[it - v->data.sequence.items.start].name ==
+		    NULL)
+			return perr(c, item->start_mark,
+			    "missing required key \"plugin\"");
+	}
+	return 0;
+}
+
+/* capture */
+
+static unsigned
+online_cpus(void)
+{
+	long n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	if (n > MAX_WORKERS)
+		return MAX_WORKERS;
+	return (unsigned)n;
+}
+
+static bool
+valid_capture_name(const char *s)
+{
+	size_t n;
+
+	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-");
+	return n > 0 && n <= MAX_CAPTURE_NAME && s[n] == '\0';
+}
+
+/* What the kernel's dev_valid_name() accepts. */
+static bool
+valid_ifname(const char *s)
+{
+	size_t n;
+
+	n = strlen(s);
+	if (n == 0 || n > MAX_IFNAME)
+		return false;
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	return strpbrk(s, "/: \t\n\v\f\r") == NULL;
+}
+
+static int
+h_name(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	const char *s;
+
+	if (get_scalar(c, key, v, "a string", &s) == -1)
+		return -1;
+	if (!valid_capture_name(s))
+		return perr(c, v->start_mark, "%s: bad capture name \"%s\" "
+		    "(1..32 of A-Z, a-z, 0-9, _, . and -)", key, s);
+	if ((cc->cap->name = dup_or_err(c, v, s)) == NULL)
+		return -1;
+	cc->name_mark = v->start_mark;
+	return 0;
+}
+
+static int
+h_interface(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	const char *s;
+
+	if (get_scalar(c, key, v, "a string", &s) == -1)
+		return -1;
+	if (!valid_ifname(s))
+		return perr(c, v->start_mark, "%s: bad interface name \"%s\" "
+		    "(1..15 characters, no '/', ':' or spaces)", key, s);
+	if ((cc->cap->interface = dup_or_err(c, v, s)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+h_workers(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	const char *s;
+	uint64_t n;
+	int rc;
+
+	if (v->type != YAML_SCALAR_NODE)
+		return perr(c, v->start_mark,
+		    "%s must be an integer or \"auto\"", key);
+	if (check_nul(c, key, v) == -1)
+		return -1;
+	s = sval(v);
+	if (strcmp(s, "auto") == 0) {
+		cc->cap->workers = online_cpus();
+		return 0;
+	}
+	rc = parse_uint(s, &n);
+	if (rc == -EINVAL)
+		return perr(c, v->start_mark,
+		    "%s must be an integer or \"auto\"", key);
+	if (rc != 0 || n < 1 || n > MAX_WORKERS)
+		return perr(c, v->start_mark, "%s: %s is out of range 1..%d",
+		    key, s, MAX_WORKERS);
+	cc->cap->workers = (unsigned)n;
+	return 0;
+}
+
+static int
+h_cpu_affinity(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg_capture *cap = ((struct capctx *)obj)->cap;
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	uint64_t cpu;
+	size_t n;
+
+	if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "auto") == 0) {
+		cap->affinity = CFG_AFFINITY_AUTO;
+		return 0;
+	}
+	if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "none") == 0) {
+		cap->affinity = CFG_AFFINITY_NONE;
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return perr(c, v->start_mark,
+		    "%s must be auto, none or a list of CPU numbers", key);
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n == 0)
+		return perr(c, v->start_mark, "%s: the list is empty", key);
+	if ((cap->cpus = calloc(n, sizeof(*cap->cpus))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	    it++) {
+		item = node_at(c, *it);
+		if (get_uint(c, key, item, 0, CPU_SETSIZE - 1, &cpu) == -1)
+			return -1;
+		cap->cpus[cap->ncpus++] = (int)cpu;
+	}
+	cap->affinity = CFG_AFFINITY_LIST;
+	return 0;
+}
+
+static int
+h_promiscuous(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+
+	return get_bool(c, key, v, &cc->cap->promiscuous);
+}
+
+static int
+h_bpf(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct capctx *cc = obj;
+	const char *s;
+
+	if (is_null(v))
+		return 0;
+	if (get_scalar(c, key, v, "a string", &s) == -1)
+		return -1;
+	/* An empty expression matches everything: same as no filter. */
+	if (*s == '\0')
+		return 0;
+	if ((cc->cap->bpf = dup_or_err(c, v, s)) == NULL)
+		return -1;
+	cc->cap->bpf_pos.line = (unsigned)v->start_mark.line + 1;
+	cc->cap->bpf_pos.col = (unsigned)v->start_mark.column + 1;
+	return 0;
+}
+
+static int
+h_fanout(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	return walk_mapping(c, v, key, fanout_keys, obj);
+}
+
+static int
+h_ring(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	return walk_mapping(c, v, key, ring_keys, obj);
+}
+
+static const struct cfg_key capture_keys[] = {
+	{ "name",		h_name },
+	{ "interface",		h_interface },
+	{ "workers",		h_workers },
+	{ "cpu_affinity",	h_cpu_affinity },
+	{ "promiscuous",	h_promiscuous },
+	{ "bpf",		h_bpf },
+	{ "fanout",		h_fanout },
+	{ "ring",		h_ring },
+	{ "pipeline",		h_pipeline },
+	{ NULL,			NULL },
+};
+
+static void
+capture_defaults(struct cfg_capture *cap)
+{
+	cap->workers = online_cpus();
+	cap->affinity = CFG_AFFINITY_NONE;
+	cap->promiscuous = true;
+	cap->fanout.mode = CFG_FANOUT_HASH;
+	cap->fanout.defrag = true;
+	cap->fanout.rollover = false;
+	cap->fanout.ignore_outgoing = false;
+	cap->ring.block_size = 1 << 20;
+	cap->ring.block_count = 64;
+	cap->ring.block_timeout_ms = 10;
+}
+
+/* top level */
+
+static int
+h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	yaml_mark_t names[MAX_CAPTURES];
+	struct capctx cc;
+	yaml_node_item_t *items;
+	yaml_node_t *item;
+	size_t i, j, n;
+
+	if (is_null(v))
+		return perr(c, v->start_mark,
+		    "%s must have at least one entry", key);
+	if (v->type != YAML_SEQUENCE_NODE)
+		return perr(c, v->start_mark, "%s must be a list", key);
+	items = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - items);
+	if (n == 0)
+		return perr(c, v->start_mark,
+		    "%s must have at least one entry", key);
+	if (n > MAX_CAPTURES)
+		return perr(c, node_at(c, items[MAX_CAPTURES])->start_mark,
+		    "too many captures (at most %d)", MAX_CAPTURES);
+	if ((cfg->captures = calloc(n, sizeof(*cfg->captures))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	cfg->ncaptures = n;
+	for (i = 0; i < n; i++) {
+		item = node_at(c, items[i]);
+		memset(&cc, 0, sizeof(cc));
+		cc.cap = &cfg->captures[i];
+		capture_defaults(cc.cap);
+		cc.cap->pos.line = (unsigned)item->start_mark.line + 1;
+		cc.cap->pos.col = (unsigned)item->start_mark.column + 1;
+		/* walk_mapping takes null as empty, but an entry must exist. */
+		if (is_null(item))
+			return perr(c, item->start_mark,
+			    "a capture must be a mapping");
+		if (walk_mapping(c, item, "a capture", capture_keys, &cc) == -1)
+			return -1;
+		if (cc.cap->name == NULL)
+			return perr(c, item->start_mark,
+			    "missing required key \"name\"");
+		if (cc.cap->interface == NULL)
+			return perr(c, item->start_mark,
+			    "missing required key \"interface\"");
+		if (!cc.group_set)
+			cc.cap->fanout.group = cfg_default_group(cc.cap->name);
+		names[i] = cc.name_mark;
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->captures[j].name, cc.cap->name) == 0)
+				return perr(c, cc.name_mark,
+				    "duplicate capture name \"%s\" "
+				    "(first at line %zu)", cc.cap->name,
+				    names[j].line + 1);
+	}
+	return 0;
+}
+
+static int
+h_control(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	return walk_mapping(c, v, key, control_keys, obj);
+}
+
+static int
+h_user(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+
+	return get_string(c, key, v, true, &cfg->user);
+}
+
+static int
+h_log(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	return walk_mapping(c, v, key, log_keys, obj);
+}
+
+static void
+free_plugin_path(struct cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nplugin_path; i++)
+		free(cfg->plugin_path[i]);
+	free(cfg->plugin_path);
+	cfg->plugin_path = NULL;
+	cfg->nplugin_path = 0;
+}
+
+static int
+h_plugin_path(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+	yaml_node_item_t *items;
+	yaml_node_t *item;
+	size_t i, n;
+
+	if (v->type == YAML_MAPPING_NODE || is_null(v))
+		return perr(c, v->start_mark,
+		    "%s must be a list of strings or a string", key);
+	free_plugin_path(cfg);
+	if (v->type == YAML_SCALAR_NODE) {
+		if ((cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)
+			return perr(c, v->start_mark, "out of memory");
+		cfg->nplugin_path = 1;
+		return get_string(c, key, v, false, &cfg->plugin_path[0]);
+	}
+	items = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - items);
+	if (n == 0)
+		return perr(c, v->start_mark, "%s must not be empty", key);
+	if ((cfg->plugin_path = calloc(n, sizeof(char *))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	cfg->nplugin_path = n;
+	for (i = 0; i < n; i++) {
+		item = node_at(c, items[i]);
+		if (item->type != YAML_SCALAR_NODE)
+			return perr(c, item->start_mark,
+			    "%s entries must be strings", key);
+		if (get_string(c, key, item, false, &cfg->plugin_path[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+h_stats_interval(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+{
+	struct cfg *cfg = obj;
+
+	return get_duration(c, key, v, 10 * NS_PER_MS, 3600 * NS_PER_S,
+	    "10ms..1h", &cfg->stats_interval_ns);
+}
+
+static const struct cfg_key top_keys[] = {
+	{ "control",		h_control },
+	{ "user",		h_user },
+	{ "log",		h_log },
+	{ "plugin_path",	h_plugin_path },
+	{ "stats_interval",	h_stats_interval },
+	{ "captures",		h_captures },
+	{ NULL,			NULL },
+};
+
+/* Everything but the captures, which have no default in a file. */
+static int
+global_defaults(struct cfg *cfg, const char *path)
+{
+	if ((cfg->path = strdup(path)) == NULL ||
+	    (cfg->control.socket = strdup(DEFAULT_SOCKET)) == NULL ||
+	    (cfg->control.pidfile = strdup(DEFAULT_PIDFILE)) == NULL ||
+	    (cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)
+		return -1;
+	cfg->nplugin_path = 1;
+	if ((cfg->plugin_path[0] = strdup(RINGFAN_PLUGIN_DIR)) == NULL)
+		return -1;
+	cfg->control.mode = DEFAULT_MODE;
+	cfg->log.level = LOG_LVL_INFO;
+	cfg->log.syslog = false;
+	cfg->stats_interval_ns = NS_PER_S;
+	return 0;
+}
+
+/*
+ * libyaml reports reader errors (bad UTF-8, control characters) by byte
+ * offset only; turn that into a line and a column counted in characters,
+ * as its other marks are.
+ */
+static yaml_mark_t
+mark_of_offset(const struct ctx *c, size_t off)
+{
+	yaml_mark_t m;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < off && i < c->len; i++) {
+		if (c->text[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if (((unsigned char)c->text[i] & 0xc0) != 0x80)
+			m.column++;
+	}
+	m.index = off;
+	return m;
+}
+
+static int
+syntax_error(struct ctx *c, const yaml_parser_t *p)
+{
+	yaml_mark_t m;
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return perr(c, p->mark, "out of memory");
+	if (p->error == YAML_READER_ERROR)
+		m = mark_of_offset(c, p->problem_offset);
+	else
+		m = p->problem_mark;
+	if (p->context != NULL)
+		return perr(c, m, "syntax error: %s (%s at line %zu)",
+		    p->problem != NULL ? p->problem : "unknown", p->context,
+		    p->context_mark.line + 1);
+	return perr(c, m, "syntax error: %s",
+	    p->problem != NULL ? p->problem : "unknown");
+}
+
+/*
+ * Loads the one document of the text.  A second document is refused rather
+ * than ignored, since a stray "---" usually means two files were pasted
+ * together.
+ */
+static int
+load_document(struct ctx *c, yaml_document_t *doc)
+{
+	yaml_parser_t parser;
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int rc;
+
+	if (!yaml_parser_initialize(&parser))
+		return perr(c, parser.mark, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c->text,
+	    c->len);
+	if (!yaml_parser_load(&parser, doc)) {
+		rc = syntax_error(c, &parser);
+		yaml_parser_delete(&parser);
+		return rc;
+	}
+	if (yaml_document_get_root_node(doc) == NULL) {
+		yaml_parser_delete(&parser);
+		return 0;
+	}
+	if (!yaml_parser_load(&parser, &extra)) {
+		rc = syntax_error(c, &parser);
+		yaml_parser_delete(&parser);
+		yaml_document_delete(doc);
+		return rc;
+	}
+	rc = 0;
+	if ((root = yaml_document_get_root_node(&extra)) != NULL) {
+		rc = perr(c, root->start_mark,
+		    "only one YAML document is allowed");
+		yaml_document_delete(doc);
+	}
+	yaml_document_delete(&extra);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+static int
+parse(struct ctx *c, struct cfg *cfg)
+{
+	yaml_mark_t start;
+	yaml_node_t *root;
+
+	memset(&start, 0, sizeof(start));
+	root = yaml_document_get_root_node(c->doc);
+	if (root == NULL || is_null(root))
+		return perr(c, start, "empty configuration file");
+	if (walk_mapping(c, root, "the top level", top_keys, cfg) == -1)
+		return -1;
+	if (cfg->captures == NULL)
+		return perr(c, root->start_mark,
+		    "missing required key \"captures\"");
+	return 0;
+}
+
+int
+cfg_load_string(struct cfg *cfg, const char *name, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	struct cfg tmp;
+	struct ctx c;
+	yaml_document_t doc;
+	yaml_mark_t start;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&tmp, 0, sizeof(tmp));
+	memset(&start, 0, sizeof(start));
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.text = text;
+	c.len = len;
+	c.doc = &doc;
+	c.err = err;
+	c.errlen = errlen;
+	if (global_defaults(&tmp, name) == -1) {
+		cfg_free(&tmp);
+		return perr(&c, start, "out of memory");
+	}
+	if (load_document(&c, &doc) == -1) {
+		cfg_free(&tmp);
+		return -1;
+	}
+	rc = parse(&c, &tmp);
+	yaml_document_delete(&doc);
+	if (rc == -1) {
+		cfg_free(&tmp);
+		return -1;
+	}
+	*cfg = tmp;
+	return 0;
+}
+
+int
+cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
+{
+	char *buf, *nbuf;
+	size_t len, cap;
+	ssize_t n;
+	int fd, rc, saved;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return plain_err(err, errlen, "%s: %s", path, strerror(errno));
+	buf = NULL;
+	len = cap = 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= MAX_FILE_SIZE) {
+				free(buf);
+				close(fd);
+				return plain_err(err, errlen,
+				    "%s: file is larger than %zu MiB", path,
+				    MAX_FILE_SIZE >> 20);
+			}
+			cap = cap == 0 ? 8192 : cap * 2;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				free(buf);
+				close(fd);
+				return plain_err(err, errlen,
+				    "%s: out of memory", path);
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			free(buf);
+			close(fd);
+			return plain_err(err, errlen, "%s: %s", path,
+			    strerror(saved));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	rc = cfg_load_string(cfg, path, buf, len, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int
+cfg_default(struct cfg *cfg, const char *iface, char *err, size_t errlen)
+{
+	struct cfg tmp;
+	struct cfg_capture *cap;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (iface == NULL || !valid_ifname(iface))
+		return plain_err(err, errlen, "bad interface name \"%s\" "
+		    "(1..15 characters, no '/', ':' or spaces)",
+		    iface != NULL ? iface : "");
+	memset(&tmp, 0, sizeof(tmp));
+	if (global_defaults(&tmp, "<default>") == -1)
+		goto nomem;
+	if ((tmp.captures = calloc(1, sizeof(*tmp.captures))) == NULL)
+		goto nomem;
+	tmp.ncaptures = 1;
+	cap = &tmp.captures[0];
+	capture_defaults(cap);
+	if ((cap->name = strdup("default")) == NULL ||
+	    (cap->interface = strdup(iface)) == NULL)
+		goto nomem;
+	cap->fanout.group = cfg_default_group(cap->name);
+	if ((cap->pipeline = calloc(1, sizeof(*cap->pipeline))) == NULL)
+		goto nomem;
+	cap->npipeline = 1;
+	if ((cap->pipeline[0].name = strdup("counter")) == NULL)
+		goto nomem;
+	*cfg = tmp;
+	return 0;
+nomem:
+	cfg_free(&tmp);
+	return plain_err(err, errlen, "out of memory");
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	struct cfg_capture *cap;
+	struct cfg_plugin *pl;
+	size_t i, j, k;
+
+	free(cfg->path);
+	free(cfg->control.socket);
+	free(cfg->control.group);
+	free(cfg->control.pidfile);
+	free(cfg->user);
+	free_plugin_path(cfg);
+	for (i = 0; i < cfg->ncaptures; i++) {
+		cap = &cfg->captures[i];
+		free(cap->name);
+		free(cap->interface);
+		free(cap->cpus);
+		free(cap->bpf);
+		for (j = 0; j < cap->npipeline; j++) {
+			pl = &cap->pipeline[j];
+			free(pl->name);
+			for (k = 0; k < pl->noptions; k++) {
+				free(pl->options[k].key);
+				free(pl->options[k].value);
+			}
+			free(pl->options);
+		}
+		free(cap->pipeline);
+	}
+	free(cfg->captures);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *
+cfg_fanout_mode_name(enum cfg_fanout_mode mode)
+{
+	if ((size_t)mode >= NELEM(fanout_modes))
+		return "unknown";
+	return fanout_modes[mode];
+}
+
+/*
+ * FNV-1a folded to 16 bits: stable across runs and builds, so a restarted
+ * daemon joins the same fanout group, and different names rarely collide.
+ */
+uint16_t
+cfg_default_group(const char *capture_name)
+{
+	const unsigned char *p;
+	uint32_t h;
+
+	h = UINT32_C(2166136261);
+	for (p = (const unsigned char *)capture_name; *p != '\0'; p++) {
+		h ^= *p;
+		h *= UINT32_C(16777619);
+	}
+	return (uint16_t)((h >> 16) ^ (h & 0xffff));
+}
+
+unsigned
+cfg_total_workers(const struct cfg *cfg)
+{
+	unsigned total;
+	size_t i;
+
+	total = 0;
+	for (i = 0; i < cfg->ncaptures; i++)
+		total += cfg->captures[i].workers;
+	return total;
+}

@@ -1,0 +1,31 @@
+/*
+ * Logging for every ringfan process.  Lines go to stderr (or syslog), tagged
+ * with the process: "[master]", "[uplink/3]".  log_warn appends strerror(errno),
+ * log_warnx does not; fatal and fatalx exit with the given code after logging.
+ */
+#ifndef RINGFAN_LOG_H
+#define RINGFAN_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+#define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+void	log_init(enum log_level level, int use_syslog);
+void	log_set_tag(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void	log_vmsg(enum log_level level, const char *fmt, va_list ap)
+	    LOG_PRINTF(2, 0);
+void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	fatal(int code, const char *fmt, ...) LOG_PRINTF(2, 3)
+	    __attribute__((noreturn));
+void	fatalx(int code, const char *fmt, ...) LOG_PRINTF(2, 3)
+	    __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,36 @@
+/* Mapping a TPACKET_V3 receive ring into the worker. */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "ring.h"
+
+int
+ring_map(struct ring *r, int fd, uint32_t block_size, uint32_t block_count)
+{
+	size_t len = (size_t)block_size * block_count;
+	void *map;
+
+	/*
+	 * MAP_POPULATE: fault the whole ring in now rather than on the
+	 * first frames, where it would cost drops.
+	 */
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	    fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	r->fd = fd;
+	r->map = map;
+	r->map_len = len;
+	r->block_size = block_size;
+	r->block_count = block_count;
+	return 0;
+}
+
+void
+ring_unmap(struct ring *r)
+{
+	if (r->map != NULL)
+		munmap(r->map, r->map_len);
+	r->map = NULL;
+	r->map_len = 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * A TPACKET_V3 receive ring: its mapping and the walk over one block.
+ *
+ * The walker is inline because it is the per-frame path.  It checks every
+ * offset it follows against the block, so a malformed block (which only a
+ * kernel bug or a test can produce) ends the walk instead of reading out of
+ * bounds.
+ */
+#ifndef RINGFAN_RING_H
+#define RINGFAN_RING_H
+
+#include <linux/if_packet.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ringfan/plugin.h>
+
+struct ring {
+	int		 fd;
+	uint8_t		*map;
+	size_t		 map_len;
+	uint32_t	 block_size;
+	uint32_t	 block_count;
+};
+
+/* mmap the ring of fd, set up with PACKET_RX_RING.  0 or -errno. */
+int	ring_map(struct ring *r, int fd, uint32_t block_size,
+	    uint32_t block_count);
+void	ring_unmap(struct ring *r);
+
+static inline struct tpacket_block_desc *
+ring_block(const struct ring *r, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(r->map + (size_t)i * r->block_size);
+}
+
+/* The block belongs to user space: the kernel has retired it. */
+static inline bool
+ring_block_ready(const struct tpacket_block_desc *bd)
+{
+	return (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+	    TP_STATUS_USER) != 0;
+}
+
+/* Hand the block back; nothing of it may be read afterwards. */
+static inline void
+ring_block_release(struct tpacket_block_desc *bd)
+{
+	__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+	    __ATOMIC_RELEASE);
+}
+
+static inline uint32_t
+ring_block_seq(const struct tpacket_block_desc *bd)
+{
+	return (uint32_t)bd->hdr.bh1.seq_num;
+}
+
+struct ring_walk {
+	const uint8_t	*block;
+	uint32_t	 size;		/* block size */
+	uint32_t	 off;		/* of the next frame */
+	uint32_t	 left;		/* frames not yet returned */
+	bool		 bad;		/* the walk stopped at a malformed frame */
+};
+
+/* Offset of the sockaddr_ll the kernel writes after each frame header. */
+#define RING_SLL_OFF	TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+
+static inline void
+ring_walk_init(struct ring_walk *w, const struct tpacket_block_desc *bd,
+    uint32_t block_size)
+{
+	const struct tpacket_hdr_v1 *h = &bd->hdr.bh1;
+
+	w->block = (const uint8_t *)bd;
+	w->size = block_size;
+	w->off = h->offset_to_first_pkt;
+	w->left = h->num_pkts;
+	w->bad = false;
+	if (w->left > 0 && (w->off < sizeof(*bd) || w->off >= block_size)) {
+		w->left = 0;
+		w->bad = true;
+	}
+}
+
+/*
+ * The next frame of the block as a view into the ring, or false at the end
+ * of the block (w->bad tells whether the end was a malformed frame).
+ */
+static inline bool
+ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
+{
+	const struct tpacket3_hdr *h;
+	const struct sockaddr_ll *sll;
+	uint32_t room;
+
+	if (w->left == 0)
+		return false;
+	room = w->size - w->off;
+	if (room < RING_SLL_OFF + sizeof(*sll))
+		goto bad;
+	h = (const struct tpacket3_hdr *)(w->block + w->off);
+	if (h->tp_mac > room || h->tp_snaplen > room - h->tp_mac)
+		goto bad;
+	sll = (const struct sockaddr_ll *)((const uint8_t *)h + RING_SLL_OFF);
+
+	pkt->data = (const uint8_t *)h + h->tp_mac;
+	pkt->caplen = h->tp_snaplen;
+	pkt->len = h->tp_len;
+	pkt->ts_ns = (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
+	pkt->rxhash = h->hv1.tp_rxhash;
+	pkt->flags = h->tp_snaplen < h->tp_len ? RINGFAN_PKT_TRUNCATED : 0;
+	pkt->vlan_tci = 0;
+	pkt->vlan_tpid = 0;
+	if (h->tp_status & TP_STATUS_VLAN_VALID) {
+		pkt->flags |= RINGFAN_PKT_VLAN_VALID;
+		pkt->vlan_tci = (uint16_t)h->hv1.tp_vlan_tci;
+		if (h->tp_status & TP_STATUS_VLAN_TPID_VALID) {
+			pkt->flags |= RINGFAN_PKT_TPID_VALID;
+			pkt->vlan_tpid = (uint16_t)h->hv1.tp_vlan_tpid;
+		}
+	}
+	pkt->pkttype = sll->sll_pkttype;
+	pkt->reserved = 0;
+
+	if (--w->left > 0) {
+		/* A next frame must lie after this one, inside the block. */
+		if (h->tp_next_offset == 0 || h->tp_next_offset >= room) {
+			w->left = 0;
+			w->bad = true;
+		} else
+			w->off += h->tp_next_offset;
+	}
+	return true;
+bad:
+	w->left = 0;
+	w->bad = true;
+	return false;
+}
+
+#endif

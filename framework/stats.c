@@ -1,0 +1,170 @@
+/*
+ * The shared-memory region of the workers' counters, and the `stats`
+ * document built from it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ringfan_build.h"
+#include "stats.h"
+
+struct stats_shm *
+stats_create(unsigned nworkers)
+{
+	struct stats_shm *shm;
+	size_t size;
+
+	size = sizeof(*shm) + (size_t)nworkers * sizeof(struct stats_worker);
+	shm = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		return NULL;
+	shm->magic = STATS_MAGIC;
+	shm->layout = STATS_LAYOUT;
+	shm->nworkers = nworkers;
+	shm->size = size;
+	for (unsigned i = 0; i < nworkers; i++)
+		shm->workers[i].cpu = -1;
+	return shm;
+}
+
+void
+stats_destroy(struct stats_shm *shm)
+{
+	if (shm != NULL)
+		munmap(shm, shm->size);
+}
+
+const char *
+stats_state_name(enum worker_state state)
+{
+	static const char *const names[] = {
+		[WORKER_STARTING] = "starting",
+		[WORKER_RUNNING] = "running",
+		[WORKER_STOPPING] = "stopping",
+		[WORKER_STOPPED] = "stopped",
+		[WORKER_FAILED] = "failed",
+	};
+
+	if ((size_t)state >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[state];
+}
+
+uint64_t *
+stats_counter(struct stats_worker *w, uint32_t plugin, const char *name)
+{
+	struct stats_counter *c;
+
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
+		c = &w->counters[i];
+		if (STATS_LOAD(&c->used) == 0) {
+			strlcpy(c->name, name, sizeof(c->name));
+			c->plugin = plugin;
+			c->value = 0;
+			/* The master may read the slot from now on. */
+			__atomic_store_n(&c->used, 1, __ATOMIC_RELEASE);
+			return &c->value;
+		}
+		if (c->plugin == plugin && strcmp(c->name, name) == 0)
+			return &c->value;
+	}
+	return NULL;
+}
+
+static json_t *
+stats_counters_json(const struct stats_worker *w, const char *const *names,
+    size_t nplugins)
+{
+	const struct stats_counter *c;
+	json_t *plugins, *obj;
+
+	plugins = json_object();
+	/* Every plugin of the pipeline is listed, with counters or not. */
+	for (size_t k = 0; k < nplugins; k++)
+		json_object_set_new(plugins, names[k], json_object());
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
+		c = &w->counters[i];
+		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
+			break;
+		if (c->plugin >= nplugins)
+			continue;
+		obj = json_object_get(plugins, names[c->plugin]);
+		json_object_set_new(obj, c->name,
+		    json_integer((json_int_t)STATS_LOAD(&c->value)));
+	}
+	return plugins;
+}
+
+/* The per-frame counters that are summed into a capture's totals. */
+#define STATS_SUMMED(X)				\
+	X(packets)				\
+	X(bytes)				\
+	X(kernel_packets)			\
+	X(kernel_drops)				\
+	X(kernel_freeze_q)			\
+	X(quarantined)
+
+json_t *
+stats_json(const struct stats_view *view)
+{
+	const struct cfg *cfg = view->cfg;
+	const struct cfg_capture *cap;
+	const struct stats_worker *w;
+	json_t *doc, *caps, *jc, *jw, *workers, *totals;
+	unsigned gw = 0;
+
+	doc = json_object();
+	json_object_set_new(doc, "version", json_string(RINGFAN_VERSION));
+	json_object_set_new(doc, "uptime_s", json_real(view->uptime_s));
+	caps = json_array();
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		cap = &cfg->captures[c];
+#define X(f) uint64_t sum_##f = 0;
+		STATS_SUMMED(X)
+#undef X
+		workers = json_array();
+		for (unsigned i = 0; i < cap->workers; i++, gw++) {
+			w = &view->shm->workers[gw];
+			jw = json_object();
+			json_object_set_new(jw, "id", json_integer(i));
+			json_object_set_new(jw, "pid",
+			    json_integer(STATS_LOAD(&w->pid)));
+			json_object_set_new(jw, "cpu",
+			    json_integer(STATS_LOAD(&w->cpu)));
+			json_object_set_new(jw, "state", json_string(
+			    stats_state_name(STATS_LOAD(&w->state))));
+			json_object_set_new(jw, "restarts",
+			    json_integer(STATS_LOAD(&w->restarts)));
+#define X(f) do {							\
+			uint64_t v = STATS_LOAD(&w->f);			\
+			sum_##f += v;					\
+			json_object_set_new(jw, #f,			\
+			    json_integer((json_int_t)v));		\
+		} while (0);
+			STATS_SUMMED(X)
+#undef X
+			json_object_set_new(jw, "plugins",
+			    stats_counters_json(w, view->plugin_names[c],
+			    cap->npipeline));
+			json_array_append_new(workers, jw);
+		}
+		totals = json_object();
+#define X(f) json_object_set_new(totals, #f, json_integer((json_int_t)sum_##f));
+		STATS_SUMMED(X)
+#undef X
+		jc = json_object();
+		json_object_set_new(jc, "name", json_string(cap->name));
+		json_object_set_new(jc, "interface",
+		    json_string(cap->interface));
+		json_object_set_new(jc, "fanout", json_pack("{s:s,s:i}",
+		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
+		    "group", (int)cap->fanout.group));
+		json_object_set_new(jc, "totals", totals);
+		json_object_set_new(jc, "workers", workers);
+		json_array_append_new(caps, jc);
+	}
+	json_object_set_new(doc, "captures", caps);
+	return doc;
+}

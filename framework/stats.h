@@ -1,0 +1,113 @@
+/*
+ * The shared-memory region: one slot per worker, mapped by the master before
+ * fork so that a worker's counters and ring position outlive the worker.
+ *
+ * Every field has exactly one writer.  The worker writes its hot line (per
+ * packet) and its plugin counters; the master writes the kernel line and the
+ * control line.  Fields are read by the other side without locks: each is a
+ * single aligned 64-bit (or 32-bit) word, stored and loaded atomically.
+ */
+#ifndef RINGFAN_STATS_H
+#define RINGFAN_STATS_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+#define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
+#define STATS_LAYOUT		1
+#define STATS_MAX_COUNTERS	64
+#define STATS_COUNTER_NAME	40
+#define STATS_ERR_MAX		256
+
+enum worker_state {
+	WORKER_STARTING,	/* forked, setting up */
+	WORKER_RUNNING,		/* in its loop */
+	WORKER_STOPPING,	/* draining after a stop request */
+	WORKER_STOPPED,		/* exited after a stop */
+	WORKER_FAILED,		/* exited on its own; see err */
+};
+
+/* One plugin counter: a name and a value on its own cache line. */
+struct stats_counter {
+	alignas(64) char	 name[STATS_COUNTER_NAME];
+	uint32_t		 plugin;	/* index in the pipeline */
+	uint32_t		 used;		/* 1 once name is set */
+	uint64_t		 value;
+};
+
+struct stats_worker {
+	/* Written by the worker for every frame. */
+	alignas(64) uint64_t	 packets;	/* frames through the pipeline */
+	uint64_t		 bytes;		/* their wire length */
+	uint64_t		 inflight;	/* packets + 1 while one is in hand */
+	uint64_t		 base;		/* packets when block `at` was taken */
+	uint64_t		 at;		/* block index | seq_num << 32 */
+	uint64_t		 quarantined;	/* frames skipped after a crash */
+	uint64_t		 ring_errors;	/* malformed blocks or frames */
+
+	/* Written by the master: accumulated PACKET_STATISTICS. */
+	alignas(64) uint64_t	 kernel_packets;
+	uint64_t		 kernel_drops;
+	uint64_t		 kernel_freeze_q;
+
+	/* Control: mostly the master; state and err also the worker. */
+	alignas(64) int32_t	 pid;
+	int32_t			 cpu;		/* -1: not pinned */
+	uint32_t		 state;		/* enum worker_state */
+	uint32_t		 restarts;
+	uint32_t		 stop;		/* set by the master: drain, exit */
+	char			 err[STATS_ERR_MAX];
+
+	struct stats_counter	 counters[STATS_MAX_COUNTERS];
+};
+
+struct stats_shm {
+	uint64_t		 magic;
+	uint32_t		 layout;
+	uint32_t		 nworkers;
+	uint64_t		 size;
+	alignas(64) struct stats_worker workers[];
+};
+
+_Static_assert(sizeof(struct stats_counter) == 64, "counter slot size");
+_Static_assert(offsetof(struct stats_worker, kernel_packets) % 64 == 0,
+    "kernel counters on their own line");
+_Static_assert(sizeof(struct stats_worker) % 64 == 0, "worker slot size");
+
+/* Map the region for n workers, zeroed.  NULL with errno on failure. */
+struct stats_shm *stats_create(unsigned nworkers);
+void	stats_destroy(struct stats_shm *shm);
+
+const char *stats_state_name(enum worker_state state);
+
+/*
+ * The slot of counter `name` of plugin `plugin` in worker w, allocated on
+ * first use.  NULL when the slots are used up.
+ */
+uint64_t *stats_counter(struct stats_worker *w, uint32_t plugin,
+	    const char *name);
+
+#define STATS_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define STATS_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define STATS_ADD(p, v)		STATS_STORE((p), STATS_LOAD(p) + (v))
+
+/* The names the stats of each worker's plugins are shown under. */
+struct stats_view {
+	const struct cfg	*cfg;
+	const struct stats_shm	*shm;
+	/* plugin_names[c][k]: name of plugin k of capture c's pipeline */
+	const char *const *const *plugin_names;
+	double			 uptime_s;
+};
+
+/* The `stats` document of the control protocol (docs/control.md). */
+json_t	*stats_json(const struct stats_view *view);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * The number parsers behind sizes, durations, counts and switches in the
+ * config file and in plugin options.  They are strict on purpose: a value
+ * that is not exactly one of the documented forms is refused rather than
+ * guessed at, so that "1MB" or "10 s" fails loudly instead of meaning
+ * something the operator did not intend.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "util.h"
+
+struct unit {
+	const char	*name;
+	uint64_t	 mult;
+};
+
+static const struct unit size_units[] = {
+	{ "",		1 },
+	{ "B",		1 },
+	{ "KiB",	UINT64_C(1) << 10 },
+	{ "MiB",	UINT64_C(1) << 20 },
+	{ "GiB",	UINT64_C(1) << 30 },
+	{ "TiB",	UINT64_C(1) << 40 },
+	{ NULL,		0 },
+};
+
+static const struct unit duration_units[] = {
+	{ "ms",		UINT64_C(1000000) },
+	{ "s",		UINT64_C(1000000000) },
+	{ "m",		UINT64_C(60000000000) },
+	{ "h",		UINT64_C(3600000000000) },
+	{ NULL,		0 },
+};
+
+/*
+ * Reads the leading decimal digits of s.  Overflow is only remembered, not
+ * returned at once, so that a malformed suffix after a huge number still
+ * reads as a bad form (-EINVAL) rather than as a range problem.
+ */
+static int
+scan_digits(const char *s, const char **end, uint64_t *out, int *overflow)
+{
+	uint64_t v;
+	unsigned d;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = 0;
+	*overflow = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			*overflow = 1;
+		else
+			v = v * 10 + d;
+	}
+	*end = s;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_with_units(const char *s, const struct unit *units, uint64_t *out)
+{
+	const struct unit *u;
+	const char *end;
+	uint64_t v;
+	int overflow, rc;
+
+	if (s == NULL)
+		return -EINVAL;
+	if ((rc = scan_digits(s, &end, &v, &overflow)) != 0)
+		return rc;
+	for (u = units; u->name != NULL; u++)
+		if (strcmp(end, u->name) == 0)
+			break;
+	if (u->name == NULL)
+		return -EINVAL;
+	if (overflow || v > UINT64_MAX / u->mult)
+		return -ERANGE;
+	*out = v * u->mult;
+	return 0;
+}
+
+int
+parse_size(const char *s, uint64_t *out)
+{
+	return parse_with_units(s, size_units, out);
+}
+
+int
+parse_duration(const char *s, uint64_t *out_ns)
+{
+	return parse_with_units(s, duration_units, out_ns);
+}
+
+int
+parse_uint(const char *s, uint64_t *out)
+{
+	static const struct unit none[] = { { "", 1 }, { NULL, 0 } };
+
+	return parse_with_units(s, none, out);
+}
+
+int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+	size_t i;
+
+	if (s == NULL)
+		return -EINVAL;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,20 @@
+/* Small parsers shared by the config loader and the plugin option getters. */
+#ifndef RINGFAN_UTIL_H
+#define RINGFAN_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * "64", "4KiB", "1MiB", "2GiB", "100B": bytes.  Binary units only; the number
+ * is a decimal integer.  0 or -EINVAL (bad form) / -ERANGE (overflow).
+ */
+int	parse_size(const char *s, uint64_t *out);
+/* "10ms", "1s", "5m", "2h": nanoseconds.  A bare number is refused. */
+int	parse_duration(const char *s, uint64_t *out_ns);
+/* A decimal integer without sign or suffix. */
+int	parse_uint(const char *s, uint64_t *out);
+/* true/false, yes/no, on/off. */
+int	parse_bool(const char *s, bool *out);
+
+#endif

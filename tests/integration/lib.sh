@@ -1,0 +1,253 @@
+# shellcheck shell=bash
+#
+# Shared part of the integration tests, sourced by each test_*.sh (which run
+# under `set -eu`).  It makes a private link for the test: a veth pair whose
+# generator end GEN lives in a network namespace of the test's own, while
+# ringfan captures on the other end, CAP, in the root namespace.  Names are
+# unique per run, and a trap removes everything on any exit, so a failed or
+# interrupted test leaves nothing behind and never touches a real interface.
+#
+# Environment, set by meson.build: RINGFAN, RFSEND, PLUGIN_PATH_BUILD,
+# PLUGIN_PATH_TEST.  Exit status 77 tells meson the test was skipped.
+
+rf_fail()
+{
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+rf_skip()
+{
+	echo "SKIP: $*"
+	exit 77
+}
+
+[ "$(id -u)" -eq 0 ] || rf_skip "needs root"
+: "${RINGFAN:?RINGFAN must name the ringfan binary}"
+: "${RFSEND:?RFSEND must name the rfsend binary}"
+: "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
+: "${PLUGIN_PATH_TEST:?PLUGIN_PATH_TEST must be set}"
+command -v jq >/dev/null 2>&1 ||
+    rf_fail "jq is not installed (tools/check installs it; apt-get install jq)"
+command -v ip >/dev/null 2>&1 || rf_skip "no ip(8) (iproute2)"
+
+RF_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+RF_NS=rfns$RF_ID		# namespace names have no length limit
+RF_CAP=rfc$RF_ID		# interface names: at most 15 characters
+RF_GEN=rfg$RF_ID
+RF_GROUP=$((0x$RF_ID % 50000 + 10000))	# a fanout id no one else uses
+RF_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-it.XXXXXX")
+RF_CONF=$RF_TMP/ringfan.yaml
+RF_OUT=$RF_TMP/ringfan.out
+RF_ERR=$RF_TMP/ringfan.err
+RF_STATS=$RF_TMP/stats.json
+RF_PID=
+RF_RUN=0
+RF_LINK=0
+
+# True while process $1 runs; a child that exited stays a zombie until it is
+# waited for, and kill -0 would still find it.
+rf_alive()
+{
+	local state
+
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# ringfan runs in a session of its own: its process group then holds the
+# master and every worker, and the cleanup can end them all by that id.
+rf_kill_group()
+{
+	local pid=$1 i
+
+	kill -TERM -- "-$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 30; i++)); do
+		rf_alive "$pid" || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+rf_cleanup()
+{
+	local rc=$?
+
+	set +e
+	[ -n "$RF_PID" ] && rf_kill_group "$RF_PID"
+	if [ "$RF_LINK" -eq 1 ]; then
+		ip link del "$RF_CAP" 2>/dev/null	# takes its peer along
+		ip netns del "$RF_NS" 2>/dev/null
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -s "$RF_ERR" ]; then
+		echo "--- last lines of ringfan's stderr ($RF_ERR):" >&2
+		tail -n 40 "$RF_ERR" >&2
+	fi
+	rm -rf "$RF_TMP"
+	exit "$rc"
+}
+trap rf_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Makes the link.  IPv6 is off on both ends before they come up: otherwise
+# neighbour and router solicitations add frames that no test sent.
+rf_link()
+{
+	local i
+
+	ip netns add "$RF_NS" 2>/dev/null ||
+	    rf_skip "cannot create a network namespace (ip netns add)"
+	RF_LINK=1
+	ip link add "$RF_CAP" type veth peer name "$RF_GEN" 2>/dev/null ||
+	    rf_skip "cannot create a veth pair"
+	ip link set "$RF_GEN" netns "$RF_NS"
+	if [ -e "/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6" ]; then
+		echo 1 >"/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6"
+		ip netns exec "$RF_NS" sh -c "
+		    echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
+		    echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+		    echo 1 >/proc/sys/net/ipv6/conf/$RF_GEN/disable_ipv6"
+	fi
+	ip link set "$RF_CAP" up
+	ip netns exec "$RF_NS" ip link set "$RF_GEN" up
+	for ((i = 0; i < 50; i++)); do
+		[ "$(cat "/sys/class/net/$RF_CAP/operstate")" = up ] && return 0
+		sleep 0.1
+	done
+	rf_fail "$RF_CAP did not come up"
+}
+
+# rf_config WORKERS MODE BPF [PIPELINE-ENTRY...]
+# Writes $RF_CONF: one capture on CAP.  An empty BPF means no filter; each
+# pipeline entry is the YAML of one list item, e.g. "plugin: counter".
+rf_config()
+{
+	local workers=$1 mode=$2 bpf=$3 entry
+
+	shift 3
+	RF_WORKERS=$workers
+	{
+		cat <<-YAML
+		control:
+		  socket: "$RF_TMP/control.sock"
+		  pidfile: "$RF_TMP/ringfan.pid"
+		plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
+		captures:
+		  - name: test
+		    interface: $RF_CAP
+		    workers: $workers
+		    cpu_affinity: none
+		    fanout:
+		      mode: $mode
+		      group: $RF_GROUP
+		    ring:
+		      block_size: 64KiB
+		      block_count: 32
+		      block_timeout: 10ms
+		YAML
+		[ -z "$bpf" ] || echo "    bpf: \"$bpf\""
+		echo "    pipeline:"
+		for entry in "$@"; do
+			echo "      - $entry"
+		done
+	} >"$RF_CONF"
+}
+
+# Starts ringfan on $RF_CONF in the background and returns once it says
+# every worker is in its loop: frames sent before that could be missed.
+rf_start()
+{
+	local i
+
+	RF_RUN=$((RF_RUN + 1))
+	RF_OUT=$RF_TMP/ringfan.$RF_RUN.out
+	RF_ERR=$RF_TMP/ringfan.$RF_RUN.err
+	if command -v setsid >/dev/null 2>&1; then
+		setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
+	else
+		"$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
+	fi
+	RF_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		if grep -q "ready:" "$RF_ERR"; then
+			grep -q "ready: $RF_WORKERS workers" "$RF_ERR" ||
+			    rf_fail "expected \"ready: $RF_WORKERS workers\"," \
+			    "got: $(grep "ready:" "$RF_ERR")"
+			return 0
+		fi
+		if ! rf_alive "$RF_PID"; then
+			i=0
+			wait "$RF_PID" || i=$?
+			RF_PID=
+			rf_fail "ringfan exited with status $i before ready"
+		fi
+		sleep 0.1
+	done
+	rf_fail "ringfan did not log \"ready:\" within 10 s"
+}
+
+# Stops ringfan with SIGTERM, checks it exits 0 and keeps the last JSON
+# document of its stdout (the final stats) in $RF_STATS.
+rf_stop()
+{
+	local i rc=0
+
+	# The last frames may still sit in a softirq backlog or in a block
+	# that the ring has not retired yet.
+	sleep "${RF_SETTLE:-0.5}"
+	kill -TERM "$RF_PID"
+	for ((i = 0; i < 150; i++)); do
+		rf_alive "$RF_PID" || break
+		sleep 0.1
+	done
+	if rf_alive "$RF_PID"; then
+		rf_kill_group "$RF_PID"
+		RF_PID=
+		rf_fail "ringfan did not stop within 15 s of SIGTERM"
+	fi
+	wait "$RF_PID" || rc=$?
+	RF_PID=
+	[ "$rc" -eq 0 ] || rf_fail "ringfan exited with status $rc on SIGTERM"
+	jq -s -e 'length > 0' "$RF_OUT" >/dev/null 2>&1 ||
+	    rf_fail "ringfan's stdout holds no JSON document: $(head -c 300 "$RF_OUT")"
+	jq -s 'last' "$RF_OUT" >"$RF_STATS"
+}
+
+# rf_send RFSEND-ARGS...: runs rfsend on GEN inside the namespace.
+rf_send()
+{
+	ip netns exec "$RF_NS" "$RFSEND" -i "$RF_GEN" -q "$@" ||
+	    rf_fail "rfsend $* failed"
+}
+
+# rf_json FILTER: the raw jq result of FILTER over the final stats.
+rf_json()
+{
+	jq -r "$1" "$RF_STATS"
+}
+
+# rf_num FILTER: like rf_json, but the result must be a whole number.
+rf_num()
+{
+	local v
+
+	v=$(jq -r "$1" "$RF_STATS")
+	[[ "$v" =~ ^[0-9]+$ ]] || rf_fail "$1 is \"$v\", not a number"
+	echo "$v"
+}
+
+# rf_expect NAME ACTUAL EXPECTED
+rf_expect()
+{
+	[ "$2" = "$3" ] || rf_fail "$1: got $2, expected $3"
+	echo "ok: $1 = $2"
+}
+
+# rf_sum FIELD: FIELD summed over the workers of the first capture.
+rf_sum()
+{
+	rf_num "[.captures[0].workers[] | $1] | add"
+}

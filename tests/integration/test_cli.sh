@@ -1,0 +1,110 @@
+#!/bin/bash
+# The command line fails the way SPEC.md promises: exit 1 and
+# FILE:LINE:COLUMN for a bad config, exit 2 naming the cause for runtime
+# failures (a missing interface, a plugin that does not open or load).
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# run_rf NAME ARGS...: runs ringfan in the foreground with a time limit
+# (a broken build would otherwise hang the test), sets $rc and $err.
+run_rf()
+{
+	local name=$1
+
+	shift
+	rc=0
+	timeout -k 5 30 "$RINGFAN" "$@" >"$RF_TMP/$name.out" \
+	    2>"$RF_TMP/$name.err" </dev/null || rc=$?
+	err=$(cat "$RF_TMP/$name.err")
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		rf_fail "$name: ringfan $* still ran after 30 s"
+	fi
+}
+
+# expect_in NAME TEXT: $err must contain TEXT.
+expect_in()
+{
+	case $err in
+	*"$2"*) echo "ok: $1: message has \"$2\"" ;;
+	*) rf_fail "$1: message lacks \"$2\": $err" ;;
+	esac
+}
+
+rf_link
+
+# A good file passes the check.
+rf_config 2 hash "udp port 9" "plugin: counter"
+cp "$RF_CONF" "$RF_TMP/good.yaml"
+run_rf good -c "$RF_TMP/good.yaml" -t
+rf_expect "-t on a good file: exit status" "$rc" 0
+
+# An unknown key is reported at its own line and column.
+bad=$RF_TMP/bad.yaml
+line=$(grep -n '^    workers:' "$RF_TMP/good.yaml" | cut -d: -f1)
+line=$((line + 1))
+awk -v at="$line" 'NR == at { print "    frobnicate: 1" } { print }' \
+    "$RF_TMP/good.yaml" >"$bad"
+run_rf bad -c "$bad" -t
+rf_expect "-t on an unknown key: exit status" "$rc" 1
+expect_in "unknown key" "$bad:$line:5: "
+expect_in "unknown key" "frobnicate"
+
+# A value of the wrong type: the line is the key's; the column may be the
+# key's (5) or the value's (14).
+bad2=$RF_TMP/bad2.yaml
+sed 's/^    workers: .*/    workers: lots/' "$RF_TMP/good.yaml" >"$bad2"
+line=$(grep -n '^    workers:' "$bad2" | cut -d: -f1)
+run_rf bad2 -c "$bad2" -t
+rf_expect "-t on a wrong type: exit status" "$rc" 1
+[[ "$err" == *"$bad2:$line:5: "* || "$err" == *"$bad2:$line:14: "* ]] ||
+    rf_fail "wrong type: no \"$bad2:$line:5|14: \" in: $err"
+echo "ok: wrong type: message has $bad2:$line:COLUMN"
+
+# An interface that does not exist: exit 2, naming it.  The built-in
+# config of -i has the installed plugin directory only.
+export RINGFAN_PLUGIN_PATH=$PLUGIN_PATH_BUILD
+run_rf noif_i -i rfnoexist0
+unset RINGFAN_PLUGIN_PATH
+rf_expect "-i rfnoexist0: exit status" "$rc" 2
+expect_in "-i rfnoexist0" "rfnoexist0"
+sed "s/^    interface: .*/    interface: rfnoexist0/" "$RF_TMP/good.yaml" \
+    >"$RF_TMP/noif.yaml"
+run_rf noif_c -c "$RF_TMP/noif.yaml"
+rf_expect "interface: rfnoexist0: exit status" "$rc" 2
+expect_in "interface: rfnoexist0" "rfnoexist0"
+
+# A plugin whose open fails stops ringfan with the plugin's reason.
+rf_config 2 hash "udp port 9" "plugin: openfail"
+run_rf openfail -c "$RF_CONF"
+rf_expect "openfail: exit status" "$rc" 2
+expect_in "openfail" "openfail"
+expect_in "openfail" "cannot open /nonexistent"
+
+# Plugins that cannot be loaded: missing, wrong ABI, not a plugin, a name
+# taken twice.  Whether that is a config (1) or runtime (2) error is the
+# daemon's choice; it must be one of them, with the name in the message.
+rf_config 2 hash "udp port 9" "plugin: nosuchplugin"
+run_rf nosuch -c "$RF_CONF"
+[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] ||
+    rf_fail "nosuchplugin: exit status $rc, expected 1 or 2"
+expect_in "nosuchplugin" "nosuchplugin"
+
+rf_config 2 hash "udp port 9" "plugin: badabi"
+run_rf badabi -c "$RF_CONF"
+[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] ||
+    rf_fail "badabi: exit status $rc, expected 1 or 2"
+expect_in "badabi" "badabi.so"
+
+rf_config 2 hash "udp port 9" "plugin: nosymbol"
+run_rf nosymbol -c "$RF_CONF"
+[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] ||
+    rf_fail "nosymbol: exit status $rc, expected 1 or 2"
+expect_in "nosymbol" "nosymbol.so"
+
+rf_config 2 hash "udp port 9" "plugin: counter" "plugin: dupname"
+run_rf dupname -c "$RF_CONF"
+[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] ||
+    rf_fail "dupname: exit status $rc, expected 1 or 2"
+expect_in "dupname" "counter"
+expect_in "dupname" "dupname.so"
+echo "PASS"

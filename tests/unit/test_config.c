@@ -1,0 +1,762 @@
+/*
+ * The config loader: every field of a full file, the defaults, the built-in
+ * config, and each kind of error with its exact FILE:LINE:COLUMN message.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ringfan_build.h"
+#include "config.h"
+#include "log.h"
+
+#define EXAMPLE_CONFIG	TEST_DATA_DIR "/../../../config/ringfan.yaml"
+
+static unsigned
+ncpu(void)
+{
+	long n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > 256 ? 256 : (unsigned)n;
+}
+
+static int
+load(struct cfg *cfg, const char *text, char *err)
+{
+	return cfg_load_string(cfg, "t.yaml", text, strlen(text), err,
+	    CFG_ERR_MAX);
+}
+
+static void
+assert_zeroed(const struct cfg *cfg)
+{
+	struct cfg zero;
+
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(cfg, &zero, sizeof(zero));
+}
+
+/* The load fails with exactly `msg`, and leaves nothing allocated. */
+static void
+expect_error(const char *text, const char *msg)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	err[0] = '\0';
+	assert_int_equal(load(&cfg, text, err), -1);
+	assert_string_equal(err, msg);
+	assert_zeroed(&cfg);
+}
+
+static void
+test_full(void **state)
+{
+	static const char text[] =
+	    "control:\n"				/* 1 */
+	    "  socket: /tmp/rf.sock\n"
+	    "  mode: \"0640\"\n"
+	    "  group: wheel\n"
+	    "  pidfile: /tmp/rf.pid\n"			/* 5 */
+	    "user: nobody\n"
+	    "log:\n"
+	    "  level: warn\n"
+	    "  syslog: yes\n"
+	    "plugin_path: [/opt/a, /opt/b]\n"		/* 10 */
+	    "stats_interval: 250ms\n"
+	    "captures:\n"
+	    "  - name: uplink\n"
+	    "    interface: eth0\n"
+	    "    workers: 4\n"				/* 15 */
+	    "    cpu_affinity: [2, 3]\n"
+	    "    promiscuous: off\n"
+	    "    bpf: \"tcp port 80\"\n"
+	    "    fanout:\n"
+	    "      mode: cpu\n"				/* 20 */
+	    "      group: 42\n"
+	    "      defrag: false\n"
+	    "      rollover: true\n"
+	    "      ignore_outgoing: on\n"
+	    "    ring:\n"				/* 25 */
+	    "      block_size: 4MiB\n"
+	    "      block_count: 128\n"
+	    "      block_timeout: 2s\n"
+	    "    pipeline:\n"
+	    "      - plugin: counter\n"			/* 30 */
+	    "      - plugin: flowtable\n"
+	    "        config:\n"
+	    "          max_flows: 1000\n"
+	    "          output: \"/var/x.json\"\n"
+	    "          quiet:\n"			/* 35 */
+	    "  - name: dmz.2-b_C\n"
+	    "    interface: eth1.100\n"
+	    "    workers: auto\n"
+	    "    cpu_affinity: auto\n"
+	    "    fanout: { mode: qm }\n"		/* 40 */
+	    "    pipeline: []\n";
+	struct cfg cfg;
+	struct cfg_capture *cap;
+	struct cfg_plugin *pl;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load(&cfg, text, err), 0);
+	assert_string_equal(cfg.path, "t.yaml");
+	assert_string_equal(cfg.control.socket, "/tmp/rf.sock");
+	assert_int_equal(cfg.control.mode, 0640);
+	assert_string_equal(cfg.control.group, "wheel");
+	assert_string_equal(cfg.control.pidfile, "/tmp/rf.pid");
+	assert_string_equal(cfg.user, "nobody");
+	assert_int_equal(cfg.log.level, LOG_LVL_WARN);
+	assert_true(cfg.log.syslog);
+	assert_int_equal(cfg.nplugin_path, 2);
+	assert_string_equal(cfg.plugin_path[0], "/opt/a");
+	assert_string_equal(cfg.plugin_path[1], "/opt/b");
+	assert_int_equal(cfg.stats_interval_ns, UINT64_C(250000000));
+	assert_int_equal(cfg.ncaptures, 2);
+
+	cap = &cfg.captures[0];
+	assert_string_equal(cap->name, "uplink");
+	assert_int_equal(cap->pos.line, 13);
+	assert_int_equal(cap->pos.col, 5);
+	assert_string_equal(cap->interface, "eth0");
+	assert_int_equal(cap->workers, 4);
+	assert_int_equal(cap->affinity, CFG_AFFINITY_LIST);
+	assert_int_equal(cap->ncpus, 2);
+	assert_int_equal(cap->cpus[0], 2);
+	assert_int_equal(cap->cpus[1], 3);
+	assert_false(cap->promiscuous);
+	assert_string_equal(cap->bpf, "tcp port 80");
+	assert_int_equal(cap->bpf_pos.line, 18);
+	assert_int_equal(cap->bpf_pos.col, 10);
+	assert_int_equal(cap->fanout.mode, CFG_FANOUT_CPU);
+	assert_int_equal(cap->fanout.group, 42);
+	assert_false(cap->fanout.defrag);
+	assert_true(cap->fanout.rollover);
+	assert_true(cap->fanout.ignore_outgoing);
+	assert_int_equal(cap->ring.block_size, 4 << 20);
+	assert_int_equal(cap->ring.block_count, 128);
+	assert_int_equal(cap->ring.block_timeout_ms, 2000);
+	assert_int_equal(cap->npipeline, 2);
+	pl = &cap->pipeline[0];
+	assert_string_equal(pl->name, "counter");
+	assert_int_equal(pl->pos.line, 30);
+	assert_int_equal(pl->pos.col, 17);
+	assert_int_equal(pl->noptions, 0);
+	assert_null(pl->options);
+	pl = &cap->pipeline[1];
+	assert_string_equal(pl->name, "flowtable");
+	assert_int_equal(pl->pos.line, 31);
+	assert_int_equal(pl->pos.col, 17);
+	assert_int_equal(pl->noptions, 3);
+	assert_string_equal(pl->options[0].key, "max_flows");
+	assert_string_equal(pl->options[0].value, "1000");
+	assert_int_equal(pl->options[0].pos.line, 33);
+	assert_int_equal(pl->options[0].pos.col, 22);
+	assert_string_equal(pl->options[1].key, "output");
+	assert_string_equal(pl->options[1].value, "/var/x.json");
+	assert_int_equal(pl->options[1].pos.line, 34);
+	assert_int_equal(pl->options[1].pos.col, 19);
+	/* An empty value is an empty string: the plugin decides. */
+	assert_string_equal(pl->options[2].key, "quiet");
+	assert_string_equal(pl->options[2].value, "");
+
+	cap = &cfg.captures[1];
+	assert_string_equal(cap->name, "dmz.2-b_C");
+	assert_int_equal(cap->pos.line, 36);
+	assert_int_equal(cap->pos.col, 5);
+	assert_string_equal(cap->interface, "eth1.100");
+	assert_int_equal(cap->workers, ncpu());
+	assert_int_equal(cap->affinity, CFG_AFFINITY_AUTO);
+	assert_null(cap->cpus);
+	assert_int_equal(cap->fanout.mode, CFG_FANOUT_QM);
+	assert_int_equal(cap->fanout.group, cfg_default_group("dmz.2-b_C"));
+	assert_int_equal(cap->npipeline, 0);
+	assert_null(cap->pipeline);
+
+	assert_int_equal(cfg_total_workers(&cfg), 4 + ncpu());
+	cfg_free(&cfg);
+	assert_zeroed(&cfg);
+}
+
+static void
+check_capture_defaults(const struct cfg_capture *cap)
+{
+	assert_int_equal(cap->workers, ncpu());
+	assert_int_equal(cap->affinity, CFG_AFFINITY_NONE);
+	assert_null(cap->cpus);
+	assert_int_equal(cap->ncpus, 0);
+	assert_true(cap->promiscuous);
+	assert_null(cap->bpf);
+	assert_int_equal(cap->bpf_pos.line, 0);
+	assert_int_equal(cap->fanout.mode, CFG_FANOUT_HASH);
+	assert_int_equal(cap->fanout.group, cfg_default_group(cap->name));
+	assert_true(cap->fanout.defrag);
+	assert_false(cap->fanout.rollover);
+	assert_false(cap->fanout.ignore_outgoing);
+	assert_int_equal(cap->ring.block_size, 1 << 20);
+	assert_int_equal(cap->ring.block_count, 64);
+	assert_int_equal(cap->ring.block_timeout_ms, 10);
+}
+
+static void
+check_global_defaults(const struct cfg *cfg)
+{
+	assert_string_equal(cfg->control.socket, "/run/ringfan/control.sock");
+	assert_int_equal(cfg->control.mode, 0660);
+	assert_null(cfg->control.group);
+	assert_string_equal(cfg->control.pidfile, "/run/ringfan/ringfan.pid");
+	assert_null(cfg->user);
+	assert_int_equal(cfg->log.level, LOG_LVL_INFO);
+	assert_false(cfg->log.syslog);
+	assert_int_equal(cfg->nplugin_path, 1);
+	assert_string_equal(cfg->plugin_path[0], RINGFAN_PLUGIN_DIR);
+	assert_int_equal(cfg->stats_interval_ns, UINT64_C(1000000000));
+}
+
+static void
+test_minimal_defaults(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load(&cfg,
+	    "captures:\n"
+	    "  - name: a\n"
+	    "    interface: lo\n", err), 0);
+	check_global_defaults(&cfg);
+	assert_int_equal(cfg.ncaptures, 1);
+	assert_string_equal(cfg.captures[0].name, "a");
+	assert_string_equal(cfg.captures[0].interface, "lo");
+	check_capture_defaults(&cfg.captures[0]);
+	assert_int_equal(cfg.captures[0].npipeline, 0);
+	cfg_free(&cfg);
+
+	/* Empty sections and null optional strings mean "the default". */
+	assert_int_equal(load(&cfg,
+	    "control:\n"
+	    "log: {}\n"
+	    "user: ~\n"
+	    "captures:\n"
+	    "  - name: a\n"
+	    "    interface: lo\n"
+	    "    bpf: \"\"\n"
+	    "    fanout:\n"
+	    "    ring: {}\n"
+	    "    pipeline:\n", err), 0);
+	check_global_defaults(&cfg);
+	check_capture_defaults(&cfg.captures[0]);
+	cfg_free(&cfg);
+}
+
+static void
+test_scalar_forms(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	/* Quoted numbers, unquoted mode, one plugin_path string. */
+	assert_int_equal(load(&cfg,
+	    "control: { mode: 600 }\n"
+	    "plugin_path: /opt/p\n"
+	    "stats_interval: \"1h\"\n"
+	    "captures:\n"
+	    "  - { name: a, interface: lo, workers: \"3\", promiscuous: "
+	    "\"no\", cpu_affinity: none }\n", err), 0);
+	assert_int_equal(cfg.control.mode, 0600);
+	assert_int_equal(cfg.nplugin_path, 1);
+	assert_string_equal(cfg.plugin_path[0], "/opt/p");
+	assert_int_equal(cfg.stats_interval_ns, UINT64_C(3600000000000));
+	assert_int_equal(cfg.captures[0].workers, 3);
+	assert_false(cfg.captures[0].promiscuous);
+	assert_int_equal(cfg.captures[0].affinity, CFG_AFFINITY_NONE);
+	cfg_free(&cfg);
+}
+
+static void
+test_several_captures(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load(&cfg,
+	    "captures:\n"
+	    "  - { name: one, interface: eth0, workers: 1 }\n"
+	    "  - { name: two, interface: eth1, workers: 2 }\n"
+	    "  - { name: three, interface: eth0, workers: 3,"
+	    " fanout: { group: 7 } }\n", err), 0);
+	assert_int_equal(cfg.ncaptures, 3);
+	assert_string_equal(cfg.captures[0].name, "one");
+	assert_string_equal(cfg.captures[1].name, "two");
+	assert_string_equal(cfg.captures[2].name, "three");
+	assert_int_equal(cfg.captures[1].pos.line, 3);
+	assert_int_equal(cfg.captures[1].pos.col, 5);
+	assert_int_equal(cfg.captures[0].fanout.group,
+	    cfg_default_group("one"));
+	assert_int_equal(cfg.captures[1].fanout.group,
+	    cfg_default_group("two"));
+	assert_int_equal(cfg.captures[2].fanout.group, 7);
+	assert_int_equal(cfg_total_workers(&cfg), 6);
+	cfg_free(&cfg);
+}
+
+static void
+test_default_config(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(cfg_default(&cfg, "eth3", err, sizeof(err)), 0);
+	assert_string_equal(cfg.path, "<default>");
+	check_global_defaults(&cfg);
+	assert_int_equal(cfg.ncaptures, 1);
+	assert_string_equal(cfg.captures[0].name, "default");
+	assert_string_equal(cfg.captures[0].interface, "eth3");
+	assert_int_equal(cfg.captures[0].pos.line, 0);
+	check_capture_defaults(&cfg.captures[0]);
+	assert_int_equal(cfg.captures[0].npipeline, 1);
+	assert_string_equal(cfg.captures[0].pipeline[0].name, "counter");
+	assert_int_equal(cfg.captures[0].pipeline[0].noptions, 0);
+	assert_int_equal(cfg_total_workers(&cfg), ncpu());
+	cfg_free(&cfg);
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(cfg_default(&cfg, "much-too-long-name", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad interface name \"much-too-long-name\" "
+	    "(1..15 characters, no '/', ':' or spaces)");
+	assert_zeroed(&cfg);
+	assert_int_equal(cfg_default(&cfg, "", err, sizeof(err)), -1);
+	assert_zeroed(&cfg);
+}
+
+static void
+test_helpers(void **state)
+{
+	struct cfg cfg;
+
+	(void)state;
+	assert_string_equal(cfg_fanout_mode_name(CFG_FANOUT_HASH), "hash");
+	assert_string_equal(cfg_fanout_mode_name(CFG_FANOUT_LB), "lb");
+	assert_string_equal(cfg_fanout_mode_name(CFG_FANOUT_CPU), "cpu");
+	assert_string_equal(cfg_fanout_mode_name(CFG_FANOUT_ROLLOVER),
+	    "rollover");
+	assert_string_equal(cfg_fanout_mode_name(CFG_FANOUT_RANDOM),
+	    "random");
+	assert_string_equal(cfg_fanout_mode_name(CFG_FANOUT_QM), "qm");
+	assert_string_equal(cfg_fanout_mode_name((enum cfg_fanout_mode)99),
+	    "unknown");
+	/* Stable across builds: a restarted daemon rejoins its group. */
+	assert_int_equal(cfg_default_group("uplink"),
+	    cfg_default_group("uplink"));
+	assert_int_not_equal(cfg_default_group("uplink"),
+	    cfg_default_group("uplink2"));
+	/* FNV-1a of "" is 0x811c9dc5; folded: 0x811c ^ 0x9dc5. */
+	assert_int_equal(cfg_default_group(""), 0x811c ^ 0x9dc5);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg_free(&cfg);
+	assert_int_equal(cfg_total_workers(&cfg), 0);
+}
+
+#define CAP	"captures:\n  - name: a\n    interface: eth0\n"
+
+static void
+test_err_syntax(void **state)
+{
+	(void)state;
+	expect_error("captures: [a\n",
+	    "t.yaml:2:1: syntax error: did not find expected ',' or ']' "
+	    "(while parsing a flow sequence at line 1)");
+	expect_error("user: a: b\n",
+	    "t.yaml:1:8: syntax error: mapping values are not allowed in "
+	    "this context");
+	expect_error("user: *nope\n",
+	    "t.yaml:1:7: syntax error: found undefined alias");
+	expect_error("user: \"\xff\"\n",
+	    "t.yaml:1:8: syntax error: invalid leading UTF-8 octet");
+	expect_error(CAP "---\n" CAP,
+	    "t.yaml:5:1: only one YAML document is allowed");
+}
+
+static void
+test_err_empty(void **state)
+{
+	(void)state;
+	expect_error("", "t.yaml:1:1: empty configuration file");
+	expect_error("# nothing\n\n", "t.yaml:1:1: empty configuration file");
+	expect_error("---\n", "t.yaml:1:1: empty configuration file");
+	expect_error("- a\n", "t.yaml:1:1: the top level must be a mapping");
+	expect_error("user: x\n",
+	    "t.yaml:1:1: missing required key \"captures\"");
+	expect_error("captures:\n",
+	    "t.yaml:1:10: captures must have at least one entry");
+	expect_error("captures: []\n",
+	    "t.yaml:1:11: captures must have at least one entry");
+}
+
+static void
+test_err_unknown_key(void **state)
+{
+	(void)state;
+	expect_error(CAP "rign: 1\n", "t.yaml:4:1: unknown key \"rign\"");
+	expect_error(CAP "    rign: { block_size: 1MiB }\n",
+	    "t.yaml:4:5: unknown key \"rign\"");
+	expect_error(CAP "    ring: { blok_size: 1MiB }\n",
+	    "t.yaml:4:13: unknown key \"blok_size\"");
+	expect_error("control:\n  sock: /x\n" CAP,
+	    "t.yaml:2:3: unknown key \"sock\"");
+	expect_error(CAP "    pipeline:\n      - plugin: counter\n"
+	    "        conf: { a: 1 }\n",
+	    "t.yaml:6:9: unknown key \"conf\"");
+	expect_error("? [a]\n: 1\n" CAP, "t.yaml:1:3: keys must be strings");
+}
+
+static void
+test_err_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error(CAP "    workers: 2\n    workers: 3\n",
+	    "t.yaml:5:5: duplicate key \"workers\" (first at line 4)");
+	expect_error(CAP "user: a\n" CAP,
+	    "t.yaml:5:1: duplicate key \"captures\" (first at line 1)");
+	expect_error(CAP "    pipeline:\n      - plugin: p\n"
+	    "        config: { a: 1, b: 2, b: 3, a: 4 }\n",
+	    "t.yaml:6:31: duplicate key \"b\" (first at line 6)");
+}
+
+static void
+test_err_type(void **state)
+{
+	(void)state;
+	expect_error("captures: eth0\n",
+	    "t.yaml:1:11: captures must be a list");
+	expect_error("control: 5\n" CAP,
+	    "t.yaml:1:10: control must be a mapping");
+	expect_error("captures:\n  - eth0\n",
+	    "t.yaml:2:5: a capture must be a mapping");
+	expect_error("captures:\n  -\n",
+	    "t.yaml:2:4: a capture must be a mapping");
+	expect_error(CAP "    workers: [1]\n",
+	    "t.yaml:4:14: workers must be an integer or \"auto\"");
+	expect_error(CAP "    workers: many\n",
+	    "t.yaml:4:14: workers must be an integer or \"auto\"");
+	expect_error(CAP "    promiscuous: {a: 1}\n",
+	    "t.yaml:4:18: promiscuous must be a boolean");
+	expect_error(CAP "    promiscuous: maybe\n",
+	    "t.yaml:4:18: promiscuous: bad boolean \"maybe\"");
+	expect_error("captures:\n  - name: a\n    interface: [eth0]\n",
+	    "t.yaml:3:16: interface must be a string");
+	expect_error(CAP "    pipeline: counter\n",
+	    "t.yaml:4:15: pipeline must be a list");
+	expect_error(CAP "    pipeline: [counter]\n",
+	    "t.yaml:4:16: a pipeline entry must be a mapping");
+	expect_error(CAP "    fanout: hash\n",
+	    "t.yaml:4:13: fanout must be a mapping");
+	expect_error(CAP "    cpu_affinity: some\n",
+	    "t.yaml:4:19: cpu_affinity must be auto, none or a list of CPU "
+	    "numbers");
+	expect_error(CAP "    cpu_affinity: [0, x]\n",
+	    "t.yaml:4:23: cpu_affinity: bad integer \"x\"");
+	expect_error(CAP "    cpu_affinity: []\n",
+	    "t.yaml:4:19: cpu_affinity: the list is empty");
+	expect_error("plugin_path: { a: b }\n" CAP,
+	    "t.yaml:1:14: plugin_path must be a list of strings or a string");
+	expect_error("plugin_path: [/a, [/b]]\n" CAP,
+	    "t.yaml:1:19: plugin_path entries must be strings");
+	expect_error("plugin_path: []\n" CAP,
+	    "t.yaml:1:14: plugin_path must not be empty");
+	expect_error("user: \"\"\n" CAP, "t.yaml:1:7: user must not be empty");
+	expect_error("user: \"a\\0b\"\n" CAP,
+	    "t.yaml:1:7: user: NUL character in value");
+	expect_error("control: { mode: \"0999\" }\n" CAP,
+	    "t.yaml:1:18: mode: bad mode \"0999\" (octal, at most 0777)");
+	expect_error("control: { mode: \"01777\" }\n" CAP,
+	    "t.yaml:1:18: mode: bad mode \"01777\" (octal, at most 0777)");
+	expect_error("log: { level: verbose }\n" CAP,
+	    "t.yaml:1:15: unknown log level \"verbose\" "
+	    "(valid: error, warn, info, debug)");
+	expect_error("control: { socket: /" "0123456789012345678901234567890"
+	    "123456789012345678901234567890123456789012345678901234567890"
+	    "1234567890123456789 }\n" CAP,
+	    "t.yaml:1:20: socket: path is too long (at most 107 bytes)");
+}
+
+static void
+test_err_size(void **state)
+{
+	char want[CFG_ERR_MAX];
+
+	(void)state;
+	expect_error(CAP "    ring:\n      block_size: 1MB\n",
+	    "t.yaml:5:19: block_size: bad size \"1MB\"");
+	expect_error(CAP "    ring:\n      block_size: 3MiB\n",
+	    "t.yaml:5:19: block_size: \"3MiB\" is not a power of two");
+	expect_error(CAP "    ring:\n      block_size: 0\n",
+	    "t.yaml:5:19: block_size: \"0\" is not a power of two");
+	expect_error(CAP "    ring:\n      block_size: 2GiB\n",
+	    "t.yaml:5:19: block_size: \"2GiB\" is larger than 1GiB");
+	expect_error(CAP "    ring:\n      block_size: 99999999999TiB\n",
+	    "t.yaml:5:19: block_size: \"99999999999TiB\" is larger than 1GiB");
+	snprintf(want, sizeof(want), "t.yaml:5:19: block_size: \"2KiB\" is "
+	    "not a multiple of the page size (%ld)", sysconf(_SC_PAGESIZE));
+	expect_error(CAP "    ring:\n      block_size: 2KiB\n", want);
+	expect_error(CAP "    ring: { block_count: 0 }\n",
+	    "t.yaml:4:26: block_count: 0 is out of range 1..65536");
+	expect_error(CAP "    ring: { block_count: 65537 }\n",
+	    "t.yaml:4:26: block_count: 65537 is out of range 1..65536");
+}
+
+static void
+test_err_duration(void **state)
+{
+	(void)state;
+	expect_error(CAP "    ring:\n      block_timeout: 10\n",
+	    "t.yaml:5:22: block_timeout: bad duration \"10\"");
+	expect_error(CAP "    ring:\n      block_timeout: 11s\n",
+	    "t.yaml:5:22: block_timeout: \"11s\" is out of range 1ms..10s");
+	expect_error(CAP "    ring:\n      block_timeout: 0ms\n",
+	    "t.yaml:5:22: block_timeout: \"0ms\" is out of range 1ms..10s");
+	expect_error("stats_interval: 5ms\n" CAP,
+	    "t.yaml:1:17: stats_interval: \"5ms\" is out of range 10ms..1h");
+	expect_error("stats_interval: 2h\n" CAP,
+	    "t.yaml:1:17: stats_interval: \"2h\" is out of range 10ms..1h");
+	expect_error("stats_interval: 1 s\n" CAP,
+	    "t.yaml:1:17: stats_interval: bad duration \"1 s\"");
+}
+
+static void
+test_err_range(void **state)
+{
+	(void)state;
+	expect_error(CAP "    workers: 0\n",
+	    "t.yaml:4:14: workers: 0 is out of range 1..256");
+	expect_error(CAP "    workers: 257\n",
+	    "t.yaml:4:14: workers: 257 is out of range 1..256");
+	expect_error(CAP "    workers: 99999999999999999999999\n",
+	    "t.yaml:4:14: workers: 99999999999999999999999 is out of range "
+	    "1..256");
+	expect_error(CAP "    fanout: { group: 65536 }\n",
+	    "t.yaml:4:22: group: 65536 is out of range 0..65535");
+	expect_error(CAP "    cpu_affinity: [1024]\n",
+	    "t.yaml:4:20: cpu_affinity: 1024 is out of range 0..1023");
+}
+
+static void
+test_err_names(void **state)
+{
+	static char many[64 * 40 + 32];
+	size_t i, off;
+
+	(void)state;
+	expect_error("captures:\n"
+	    "  - name: uplink\n"
+	    "    interface: eth0\n"
+	    "  - name: lan\n"
+	    "    interface: eth1\n"
+	    "  - name: uplink\n"
+	    "    interface: eth2\n",
+	    "t.yaml:6:11: duplicate capture name \"uplink\" (first at line 2)");
+	expect_error("captures:\n  - name: a b\n    interface: eth0\n",
+	    "t.yaml:2:11: name: bad capture name \"a b\" "
+	    "(1..32 of A-Z, a-z, 0-9, _, . and -)");
+	expect_error("captures:\n"
+	    "  - name: abcdefghijklmnopqrstuvwxyz0123456\n"
+	    "    interface: eth0\n",
+	    "t.yaml:2:11: name: bad capture name "
+	    "\"abcdefghijklmnopqrstuvwxyz0123456\" "
+	    "(1..32 of A-Z, a-z, 0-9, _, . and -)");
+	expect_error("captures:\n  - name: a\n    interface: eth0/1\n",
+	    "t.yaml:3:16: interface: bad interface name \"eth0/1\" "
+	    "(1..15 characters, no '/', ':' or spaces)");
+	expect_error("captures:\n  - name: a\n"
+	    "    interface: abcdefghijklmnop\n",
+	    "t.yaml:3:16: interface: bad interface name \"abcdefghijklmnop\" "
+	    "(1..15 characters, no '/', ':' or spaces)");
+	expect_error(CAP "    pipeline:\n      - plugin: Counter\n",
+	    "t.yaml:5:17: plugin: bad plugin name \"Counter\" "
+	    "(1..31 of a-z, 0-9 and _)");
+	expect_error(CAP "    pipeline:\n      - config: { a: 1 }\n",
+	    "t.yaml:5:9: missing required key \"plugin\"");
+
+	off = (size_t)snprintf(many, sizeof(many), "captures:\n");
+	for (i = 0; i < 65; i++)
+		off += (size_t)snprintf(many + off, sizeof(many) - off,
+		    "  - { name: c%zu, interface: eth0 }\n", i);
+	expect_error(many, "t.yaml:66:5: too many captures (at most 64)");
+	/* 64 is still fine. */
+	*strstr(many, "  - { name: c64") = '\0';
+	{
+		struct cfg cfg;
+		char err[CFG_ERR_MAX];
+
+		assert_int_equal(load(&cfg, many, err), 0);
+		assert_int_equal(cfg.ncaptures, 64);
+		cfg_free(&cfg);
+	}
+}
+
+static void
+test_err_missing(void **state)
+{
+	(void)state;
+	expect_error("captures:\n  - name: a\n",
+	    "t.yaml:2:5: missing required key \"interface\"");
+	expect_error("captures:\n  - interface: eth0\n",
+	    "t.yaml:2:5: missing required key \"name\"");
+	expect_error("captures:\n  - {}\n",
+	    "t.yaml:2:5: missing required key \"name\"");
+}
+
+static void
+test_err_fanout_mode(void **state)
+{
+	(void)state;
+	expect_error(CAP "    fanout:\n      mode: roundrobin\n",
+	    "t.yaml:5:13: unknown fanout mode \"roundrobin\" "
+	    "(valid: hash, lb, cpu, rollover, random, qm)");
+}
+
+static void
+test_err_plugin_config(void **state)
+{
+	(void)state;
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: flowtable\n"
+	    "        config:\n"
+	    "          limits: { max: 1 }\n",
+	    "t.yaml:7:19: plugin config values must be scalars");
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: flowtable\n"
+	    "        config: { ports: [1, 2] }\n",
+	    "t.yaml:6:26: plugin config values must be scalars");
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: flowtable\n"
+	    "        config: [a]\n",
+	    "t.yaml:6:17: config must be a mapping");
+}
+
+static void
+test_file(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(cfg_load(&cfg, TEST_DATA_DIR "/valid.yaml", err,
+	    sizeof(err)), 0);
+	assert_string_equal(cfg.path, TEST_DATA_DIR "/valid.yaml");
+	assert_int_equal(cfg.log.level, LOG_LVL_DEBUG);
+	assert_int_equal(cfg.ncaptures, 1);
+	assert_string_equal(cfg.captures[0].name, "lan");
+	assert_int_equal(cfg.captures[0].workers, 2);
+	assert_int_equal(cfg.captures[0].npipeline, 1);
+	assert_string_equal(cfg.captures[0].pipeline[0].name, "counter");
+	assert_int_equal(cfg.captures[0].pipeline[0].pos.line, 8);
+	cfg_free(&cfg);
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(cfg_load(&cfg, TEST_DATA_DIR "/bad_ring.yaml", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, TEST_DATA_DIR
+	    "/bad_ring.yaml:6:19: block_size: bad size \"1MB\"");
+	assert_zeroed(&cfg);
+}
+
+static void
+test_file_errors(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX], want[CFG_ERR_MAX];
+
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(cfg_load(&cfg, TEST_DATA_DIR "/nonexistent.yaml",
+	    err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: %s",
+	    TEST_DATA_DIR "/nonexistent.yaml", strerror(ENOENT));
+	assert_string_equal(err, want);
+	assert_zeroed(&cfg);
+
+	assert_int_equal(cfg_load(&cfg, TEST_DATA_DIR, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: %s", TEST_DATA_DIR,
+	    strerror(EISDIR));
+	assert_string_equal(err, want);
+	assert_zeroed(&cfg);
+}
+
+static void
+test_example_config(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	err[0] = '\0';
+	if (cfg_load(&cfg, EXAMPLE_CONFIG, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.ncaptures, 1);
+	assert_string_equal(cfg.captures[0].name, "uplink");
+	assert_int_equal(cfg.captures[0].npipeline, 3);
+	cfg_free(&cfg);
+}
+
+/* A small error buffer truncates the message but never overflows. */
+static void
+test_small_buffer(void **state)
+{
+	struct cfg cfg;
+	char err[12];
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(cfg_load_string(&cfg, "t.yaml", "rign: 1\n", 8, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "t.yaml:1:1:");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_minimal_defaults),
+		cmocka_unit_test(test_scalar_forms),
+		cmocka_unit_test(test_several_captures),
+		cmocka_unit_test(test_default_config),
+		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_empty),
+		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_duplicate_key),
+		cmocka_unit_test(test_err_type),
+		cmocka_unit_test(test_err_size),
+		cmocka_unit_test(test_err_duration),
+		cmocka_unit_test(test_err_range),
+		cmocka_unit_test(test_err_names),
+		cmocka_unit_test(test_err_missing),
+		cmocka_unit_test(test_err_fanout_mode),
+		cmocka_unit_test(test_err_plugin_config),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_small_buffer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

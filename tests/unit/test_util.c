@@ -1,0 +1,198 @@
+/* The strict number parsers of framework/util.c. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+static void
+test_size_units(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_size("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_size("64", &v), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(parse_size("100B", &v), 0);
+	assert_int_equal(v, 100);
+	assert_int_equal(parse_size("0B", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_size("4KiB", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("1MiB", &v), 0);
+	assert_int_equal(v, 1048576);
+	assert_int_equal(parse_size("2GiB", &v), 0);
+	assert_int_equal(v, UINT64_C(2147483648));
+	assert_int_equal(parse_size("3TiB", &v), 0);
+	assert_int_equal(v, UINT64_C(3) << 40);
+	assert_int_equal(parse_size("007KiB", &v), 0);
+	assert_int_equal(v, 7 * 1024);
+}
+
+static void
+test_size_limits(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_size("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_size("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(parse_size("99999999999999999999999B", &v), -ERANGE);
+	assert_int_equal(parse_size("16777215TiB", &v), 0);
+	assert_true(v == (UINT64_C(16777215) << 40));
+	assert_int_equal(parse_size("16777216TiB", &v), -ERANGE);
+	assert_int_equal(parse_size("17179869184GiB", &v), -ERANGE);
+}
+
+static void
+test_size_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", "B", "KiB", "-1", "-1KiB", "+1", " 1", "1 ", "1 KiB",
+		"1KB", "1MB", "1kib", "1K", "1k", "1M", "1G", "1.5MiB",
+		"0x10", "1MiBB", "1iB", "1PiB", "MiB1", "1,000", "1e3",
+		"99999999999999999999999XB",
+	};
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 12345;
+		assert_int_equal(parse_size(bad[i], &v), -EINVAL);
+		assert_int_equal(v, 12345);
+	}
+	assert_int_equal(parse_size(NULL, &v), -EINVAL);
+}
+
+static void
+test_duration_units(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_duration("10ms", &v), 0);
+	assert_int_equal(v, UINT64_C(10000000));
+	assert_int_equal(parse_duration("1s", &v), 0);
+	assert_int_equal(v, UINT64_C(1000000000));
+	assert_int_equal(parse_duration("5m", &v), 0);
+	assert_int_equal(v, UINT64_C(300000000000));
+	assert_int_equal(parse_duration("2h", &v), 0);
+	assert_int_equal(v, UINT64_C(7200000000000));
+	assert_int_equal(parse_duration("0s", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_duration("0ms", &v), 0);
+	assert_int_equal(v, 0);
+}
+
+static void
+test_duration_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", "0", "10", "1000", "s", "ms", "-1s", "+1s", "1 s", " 1s",
+		"1s ", "1S", "1MS", "1H", "1us", "1ns", "1d", "1sec",
+		"1.5s", "1h30m", "1mss", "0x10s",
+	};
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 12345;
+		assert_int_equal(parse_duration(bad[i], &v), -EINVAL);
+		assert_int_equal(v, 12345);
+	}
+	assert_int_equal(parse_duration(NULL, &v), -EINVAL);
+}
+
+static void
+test_duration_overflow(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	/* UINT64_MAX ns is about 5124095 hours. */
+	assert_int_equal(parse_duration("5124095h", &v), 0);
+	assert_int_equal(parse_duration("5124096h", &v), -ERANGE);
+	assert_int_equal(parse_duration("18446744073709ms", &v), 0);
+	assert_int_equal(parse_duration("18446744073710ms", &v), -ERANGE);
+	assert_int_equal(parse_duration("99999999999999999999999s", &v),
+	    -ERANGE);
+}
+
+static void
+test_uint(void **state)
+{
+	static const char *const bad[] = {
+		"", "-1", "+1", " 1", "1 ", "1s", "0x10", "1.0", "1e3", "a",
+		"1KiB",
+	};
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_uint("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_uint("42", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_uint("0042", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_uint("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_uint("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(parse_uint("184467440737095516150", &v), -ERANGE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_uint(bad[i], &v), -EINVAL);
+	assert_int_equal(parse_uint(NULL, &v), -EINVAL);
+}
+
+static void
+test_bool(void **state)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+	static const char *const bad[] = {
+		"", "True", "TRUE", "Yes", "ON", "1", "0", "y", "n", "t",
+		"f", " true", "true ", "enable", "null",
+	};
+	bool b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		b = false;
+		assert_int_equal(parse_bool(yes[i], &b), 0);
+		assert_true(b);
+		b = true;
+		assert_int_equal(parse_bool(no[i], &b), 0);
+		assert_false(b);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_bool(bad[i], &b), -EINVAL);
+	assert_int_equal(parse_bool(NULL, &b), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_size_units),
+		cmocka_unit_test(test_size_limits),
+		cmocka_unit_test(test_size_bad),
+		cmocka_unit_test(test_duration_units),
+		cmocka_unit_test(test_duration_bad),
+		cmocka_unit_test(test_duration_overflow),
+		cmocka_unit_test(test_uint),
+		cmocka_unit_test(test_bool),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
