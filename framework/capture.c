@@ -117,7 +117,7 @@ capture_drop_all(int fd)
 
 int
 capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
-    char *err, size_t errlen)
+    int group, char *err, size_t errlen)
 {
 	struct tpacket_req3 req;
 	struct sockaddr_ll sll;
@@ -157,6 +157,10 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	if (capture_drop_all(fd) == -1)
 		return capture_fail(fd, err, errlen,
 		    "capture %s: setsockopt(SO_ATTACH_FILTER)", name);
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 },
+	    sizeof(int)) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: setsockopt(SO_TIMESTAMPNS)", name);
 
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
@@ -184,13 +188,15 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 		type |= PACKET_FANOUT_FLAG_ROLLOVER;
 	if (cap->fanout.ignore_outgoing)
 		type |= PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+	if (group < 0)
+		type |= PACKET_FANOUT_FLAG_UNIQUEID;
 	/* The kernel reads an int: group id low, type and flags high. */
-	fanout = cap->fanout.group | type << 16;
+	fanout = (uint32_t)(group < 0 ? 0 : group) | type << 16;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout,
 	    sizeof(fanout)) == -1)
 		return capture_fail(fd, err, errlen,
-		    "capture %s: setsockopt(PACKET_FANOUT, %s group %u)", name,
-		    cfg_fanout_mode_name(cap->fanout.mode), cap->fanout.group);
+		    "capture %s: setsockopt(PACKET_FANOUT, %s group %d)", name,
+		    cfg_fanout_mode_name(cap->fanout.mode), group);
 
 	if (prog->len > 0) {
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog,
@@ -203,6 +209,17 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 		return capture_fail(fd, err, errlen,
 		    "capture %s: setsockopt(SO_DETACH_FILTER)", name);
 	return fd;
+}
+
+int
+capture_group(int fd)
+{
+	uint32_t v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, &len) == -1)
+		return -1;
+	return (int)(v & 0xffff);
 }
 
 int

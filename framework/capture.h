@@ -22,13 +22,19 @@ int	capture_bpf_compile(const struct cfg *cfg,
 void	capture_bpf_free(struct sock_fprog *prog);
 
 /*
- * Open one member socket of the capture's fanout group, in the order the
- * caller chooses (member i of a cpu group is the i-th to join).  Returns the
- * fd, or -1 with the cause in err ("capture uplink: setsockopt(PACKET_FANOUT,
- * group 42): Invalid argument").
+ * Open one member socket of the capture's fanout group `group`, in the order
+ * the caller chooses (member i of a cpu group is the i-th to join); group
+ * -1 asks the kernel for a group id no one uses (capture_group() tells
+ * which).  Frames are stamped once on receive (SO_TIMESTAMPNS), so every
+ * socket sees the same time for the same frame.  Returns the fd, or -1 with
+ * the cause in err ("capture uplink: setsockopt(PACKET_FANOUT, group 42):
+ * Invalid argument").
  */
 int	capture_open(const struct cfg_capture *cap,
-	    const struct sock_fprog *prog, char *err, size_t errlen);
+	    const struct sock_fprog *prog, int group, char *err,
+	    size_t errlen);
+/* The fanout group id the socket joined, or -1. */
+int	capture_group(int fd);
 
 /* Read (and so reset) the kernel's counters of the socket.  0 or -errno. */
 int	capture_read_stats(int fd, struct tpacket_stats_v3 *st);

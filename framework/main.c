@@ -1,42 +1,91 @@
-/* ringfan: flags, configuration, and the hand-over to the master. */
+/* ringfan: flags, configuration, daemonizing, and the hand-over to the master. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <bsd/libutil.h>
 
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "offline.h"
 #include "ringfan_build.h"
 
 #include <ringfan/plugin.h>
+
+extern char **environ;
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: ringfan -c FILE [-t] [-D]\n"
-	    "       ringfan -i IFACE\n"
+	    "       ringfan -c FILE -r PCAP\n"
+	    "       ringfan -i IFACE [-D]\n"
 	    "       ringfan -V | -h\n"
 	    "  -c FILE   run the captures configured in FILE, in the foreground\n"
 	    "  -i IFACE  run the built-in configuration on IFACE\n"
+	    "  -r PCAP   run the first capture's pipeline over a pcap or pcapng\n"
+	    "            file, print the statistics as JSON and exit\n"
 	    "  -t        check the configuration and exit\n"
+	    "  -D        daemonize: log to syslog, hold control.pidfile\n"
 	    "  -V        print the version\n"
 	    "  -h        this help\n");
+}
+
+/* mkdir -p of the pidfile's directory. */
+static void
+mkdirs_for(const char *path)
+{
+	char dir[4096], *p;
+
+	strlcpy(dir, path, sizeof(dir));
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		(void)mkdir(dir, 0755);
+		*p = '/';
+	}
+}
+
+/*
+ * Take the pidfile before anything else: a second instance must refuse to
+ * start, naming the first, before it touches any socket.
+ */
+static struct pidfh *
+take_pidfile(const char *path)
+{
+	struct pidfh *pfh;
+	pid_t other = 0;
+
+	mkdirs_for(path);
+	pfh = pidfile_open(path, 0644, &other);
+	if (pfh == NULL) {
+		if (errno == EEXIST)
+			fprintf(stderr, "ringfan: already running as pid %d "
+			    "(pidfile %s)\n", (int)other, path);
+		else
+			fprintf(stderr, "ringfan: pidfile %s: %s\n", path,
+			    strerror(errno));
+	}
+	return pfh;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *file = NULL, *iface = NULL;
+	const char *file = NULL, *iface = NULL, *pcap = NULL;
+	struct master_opts opts = { .foreground = true };
 	char err[CFG_ERR_MAX];
-	bool check = false;
+	bool check = false, daemonize = false;
 	struct cfg cfg;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:i:tDVh")) != -1) {
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "c:i:r:tDVh")) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -44,13 +93,15 @@ main(int argc, char **argv)
 		case 'i':
 			iface = optarg;
 			break;
+		case 'r':
+			pcap = optarg;
+			break;
 		case 't':
 			check = true;
 			break;
 		case 'D':
-			fprintf(stderr, "ringfan: -D: daemon mode is not "
-			    "available yet\n");
-			return EXIT_CONFIG;
+			daemonize = true;
+			break;
 		case 'V':
 			printf("ringfan %s (plugin ABI %d.%d)\n",
 			    RINGFAN_VERSION, RINGFAN_PLUGIN_ABI_MAJOR,
@@ -67,6 +118,12 @@ main(int argc, char **argv)
 	if (optind != argc || (file == NULL) == (iface == NULL)) {
 		fprintf(stderr, "ringfan: give exactly one of -c FILE and "
 		    "-i IFACE\n");
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (pcap != NULL && (file == NULL || check || daemonize)) {
+		fprintf(stderr, "ringfan: -r PCAP goes with -c FILE, "
+		    "without -t or -D\n");
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
@@ -90,7 +147,31 @@ main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 0;
 	}
-	rc = master_run(&cfg, true);
-	cfg_free(&cfg);
+	if (pcap != NULL) {
+		rc = offline_run(&cfg, pcap, stdout);
+		cfg_free(&cfg);
+		return rc;
+	}
+
+	opts.config_path = file;
+	opts.iface = iface;
+	if ((opts.pidfile = take_pidfile(cfg.control.pidfile)) == NULL) {
+		cfg_free(&cfg);
+		return EXIT_RUNTIME;
+	}
+	if (daemonize) {
+		if (daemon(0, 0) == -1) {
+			fprintf(stderr, "ringfan: daemon: %s\n",
+			    strerror(errno));
+			pidfile_remove(opts.pidfile);
+			cfg_free(&cfg);
+			return EXIT_RUNTIME;
+		}
+		opts.foreground = false;
+	}
+	log_init(cfg.log.level, daemonize || cfg.log.syslog);
+	pidfile_write(opts.pidfile);
+	rc = master_run(&cfg, &opts);
+	pidfile_remove(opts.pidfile);
 	return rc;
 }

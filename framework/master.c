@@ -1,12 +1,14 @@
 /*
  * The master process.
  *
- * One event loop (epoll) over a signalfd and a timerfd does all the work, in
- * a fixed order per wake-up: reap children, then stop requests, then the
- * periodic reading of the kernel's counters.  Signal handlers do nothing:
- * the signals are blocked and read from the signalfd.
+ * One event loop (epoll) over a signalfd, a timerfd and the control socket
+ * does all the work, in a fixed order per wake-up of the timer: respawns
+ * that are due, the reload's rolling restart, the stop deadline, the
+ * periodic reading of the kernel's counters.  Signals are blocked and read
+ * from the signalfd in order: children reaped first, then stop, then reload.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,45 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/libutil.h>
+
 #include "capture.h"
 #include "log.h"
-#include "master.h"
-#include "plugin_host.h"
-#include "stats.h"
-#include "worker.h"
+#include "master_int.h"
 
 /* The timer's period: supervision and start-up checks run at this pace. */
-#define MASTER_TICK_MS		100
+#define MASTER_TICK_MS		50
 /* How long stopping workers get to drain before SIGKILL. */
 #define MASTER_STOP_GRACE_MS	5000
 
-/* One slot of the process table per worker; a respawn reuses its slot. */
-struct slot {
-	struct worker		 wk;
-	unsigned		 capture;	/* index in cfg->captures */
-	pid_t			 pid;		/* 0: not running */
-	int			 status;	/* last wait status */
-};
-
-struct master {
-	const struct cfg	*cfg;
-	struct stats_shm	*shm;
-	struct pipeline		*pipelines;	/* one per capture */
-	const char *const	**plugin_names;	/* per capture */
-	struct slot		*slots;
-	unsigned		 nslots;
-	int			 epfd;
-	int			 sigfd;
-	int			 timerfd;
-	uint64_t		 started_ns;
-	uint64_t		 next_stats_ns;
-	uint64_t		 stop_deadline_ns;
-	bool			 ready;
-	bool			 stopping;
-	int			 exit_code;
-};
-
-static uint64_t
+uint64_t
 mono_ns(void)
 {
 	struct timespec ts;
@@ -65,12 +40,35 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int
+master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+
+	if (cfg->user == NULL)
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		snprintf(err, errlen, "%s: user \"%s\": %s", cfg->path,
+		    cfg->user, errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
 int
 master_check(const struct cfg *cfg, char *err, size_t errlen)
 {
 	struct sock_fprog prog;
 	struct pipeline pl;
+	uid_t uid;
+	gid_t gid;
 
+	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+		return -1;
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		if (capture_bpf_compile(cfg, &cfg->captures[c], &prog, err,
 		    errlen) == -1)
@@ -105,79 +103,156 @@ static const char *
 slot_name(const struct master *m, const struct slot *s, char *buf,
     size_t len)
 {
-	snprintf(buf, len, "worker %s/%u",
-	    m->cfg->captures[s->capture].name, s->wk.id);
+	(void)m;
+	snprintf(buf, len, "worker %s/%u", s->wk.cap->name, s->wk.id);
 	return buf;
 }
 
-/* Load plugins, compile filters, open every socket in worker order. */
-static int
-master_setup(struct master *m)
+/* Point every slot of the generation at its configuration. */
+static void
+gen_bind_slots(struct gen *g, uid_t uid, gid_t gid)
 {
-	const struct cfg *cfg = m->cfg;
-	struct sock_fprog prog;
-	char err[PLUGIN_ERR_MAX];
-	unsigned n = 0;
-	int fd;
+	for (unsigned i = 0; i < g->nslots; i++) {
+		struct slot *s = &g->slots[i];
 
-	m->nslots = cfg_total_workers(cfg);
-	m->pipelines = calloc(cfg->ncaptures, sizeof(*m->pipelines));
-	m->plugin_names = calloc(cfg->ncaptures, sizeof(*m->plugin_names));
-	m->slots = calloc(m->nslots, sizeof(*m->slots));
-	if (m->pipelines == NULL || m->plugin_names == NULL ||
-	    m->slots == NULL) {
-		log_warn("master: calloc");
+		s->wk.cfg = g->cfg;
+		s->wk.cap = &g->cfg->captures[s->capture];
+		s->wk.pl = &g->pipelines[s->capture];
+		s->wk.drop_privileges = g->cfg->user != NULL;
+		s->wk.uid = uid;
+		s->wk.gid = gid;
+	}
+}
+
+/* Frees what gen_build built; the sockets are closed, no worker runs. */
+static void
+gen_free(struct gen *g)
+{
+	for (unsigned i = 0; g->slots != NULL && i < g->nslots; i++)
+		if (g->slots[i].wk.fd != -1)
+			close(g->slots[i].wk.fd);
+	for (size_t c = 0; g->pipelines != NULL && c < g->cfg->ncaptures; c++)
+		pipeline_unload(&g->pipelines[c]);
+	free(g->pipelines);
+	free(g->plugin_names);
+	free(g->first_slot);
+	free(g->groups);
+	free(g->slots);
+	stats_destroy(g->shm);
+	if (g->cfg != NULL) {
+		cfg_free(g->cfg);
+		free(g->cfg);
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+/*
+ * The fanout group a capture of the new generation joins: the configured
+ * one, unless a capture of the retiring generation still holds that id; the
+ * kernel would then add the new sockets to the old group.
+ */
+static int
+gen_group(const struct gen *busy, uint16_t want)
+{
+	for (size_t c = 0; busy != NULL && busy->cfg != NULL &&
+	    c < busy->cfg->ncaptures; c++)
+		if (busy->groups[c] == want)
+			return -1;
+	return want;
+}
+
+/*
+ * Build generation g from g->cfg: load plugins, compile filters, open every
+ * socket in worker order.  Returns 0 or an exit code, the cause logged.
+ */
+static int
+gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
+{
+	const struct cfg *cfg = g->cfg;
+	struct sock_fprog prog;
+	unsigned n = 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int fd, group;
+
+	if (master_user(cfg, &uid, &gid, err, errlen) == -1) {
+		return EXIT_CONFIG;
+	}
+	g->nslots = cfg_total_workers(cfg);
+	g->pipelines = calloc(cfg->ncaptures, sizeof(*g->pipelines));
+	g->plugin_names = calloc(cfg->ncaptures, sizeof(*g->plugin_names));
+	g->first_slot = calloc(cfg->ncaptures, sizeof(*g->first_slot));
+	g->groups = calloc(cfg->ncaptures, sizeof(*g->groups));
+	g->slots = calloc(g->nslots, sizeof(*g->slots));
+	if (g->pipelines == NULL || g->plugin_names == NULL ||
+	    g->first_slot == NULL || g->groups == NULL || g->slots == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}
-	for (unsigned i = 0; i < m->nslots; i++)
-		m->slots[i].wk.fd = -1;
+	for (unsigned i = 0; i < g->nslots; i++)
+		g->slots[i].wk.fd = -1;
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		if (pipeline_load(&m->pipelines[c], cfg, &cfg->captures[c], err,
-		    sizeof(err)) == -1) {
-			log_error("%s", err);
+		if (pipeline_load(&g->pipelines[c], cfg, &cfg->captures[c], err,
+		    errlen) == -1) {
 			return EXIT_CONFIG;
 		}
-		m->plugin_names[c] = m->pipelines[c].names;
+		g->plugin_names[c] = g->pipelines[c].names;
 	}
-	m->shm = stats_create(m->nslots);
-	if (m->shm == NULL) {
-		log_warn("master: mmap(shared stats of %u workers)", m->nslots);
+	g->shm = stats_create(g->nslots);
+	if (g->shm == NULL) {
+		snprintf(err, errlen, "master: mmap(shared stats of %u workers): "
+		    "%s", g->nslots, strerror(errno));
 		return EXIT_RUNTIME;
 	}
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 
-		if (capture_bpf_compile(cfg, cap, &prog, err, sizeof(err)) == -1) {
-			log_error("%s", err);
+		if (capture_bpf_compile(cfg, cap, &prog, err, errlen) == -1) {
 			return EXIT_CONFIG;
 		}
+		g->first_slot[c] = n;
+		group = gen_group(busy, cap->fanout.group);
 		for (unsigned i = 0; i < cap->workers; i++, n++) {
-			fd = capture_open(cap, &prog, err, sizeof(err));
+			fd = capture_open(cap, &prog, group, err, errlen);
 			if (fd == -1) {
-				log_error("%s", err);
 				capture_bpf_free(&prog);
 				return EXIT_RUNTIME;
 			}
-			m->slots[n] = (struct slot){
-				.wk = {
-					.cfg = cfg,
-					.cap = cap,
-					.id = i,
-					.fd = fd,
-					.cpu = master_cpu_of(cap, i),
-					.sw = &m->shm->workers[n],
-					.pl = &m->pipelines[c],
-				},
-				.capture = (unsigned)c,
-			};
+			/* The others join the group the first one made. */
+			if (group < 0)
+				group = capture_group(fd);
+			g->slots[n].capture = (unsigned)c;
+			g->slots[n].wk.id = i;
+			g->slots[n].wk.fd = fd;
+			g->slots[n].wk.cpu = master_cpu_of(cap, i);
+			g->slots[n].wk.sw = &g->shm->workers[n];
 		}
 		capture_bpf_free(&prog);
-		log_info("capture %s: %u workers on %s, fanout %s group %u",
+		g->groups[c] = (uint16_t)group;
+		log_info("capture %s: %u workers on %s, fanout %s group %d",
 		    cap->name, cap->workers, cap->interface,
-		    cfg_fanout_mode_name(cap->fanout.mode), cap->fanout.group);
+		    cfg_fanout_mode_name(cap->fanout.mode), group);
 	}
+	gen_bind_slots(g, uid, gid);
 	return 0;
 }
+
+int
+master_watch(struct master *m, struct ev_src *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, src->fd, &ev);
+}
+
+void
+master_unwatch(struct master *m, struct ev_src *src)
+{
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+}
+
+static void master_on_signal(struct master *, struct ev_src *, uint32_t);
+static void master_on_timer(struct master *, struct ev_src *, uint32_t);
 
 static int
 master_events(struct master *m)
@@ -186,7 +261,6 @@ master_events(struct master *m)
 		.it_interval = { 0, MASTER_TICK_MS * 1000000L },
 		.it_value = { 0, MASTER_TICK_MS * 1000000L },
 	};
-	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -198,19 +272,35 @@ master_events(struct master *m)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
-	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	m->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	m->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	m->sig.fn = master_on_signal;
+	m->timer.fd = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC);
+	m->timer.fn = master_on_timer;
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (m->sigfd == -1 || m->timerfd == -1 || m->epfd == -1)
+	if (m->sig.fd == -1 || m->timer.fd == -1 || m->epfd == -1)
 		return -1;
-	if (timerfd_settime(m->timerfd, 0, &its, NULL) == -1)
+	if (timerfd_settime(m->timer.fd, 0, &its, NULL) == -1)
 		return -1;
-	ev.data.fd = m->sigfd;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->sigfd, &ev) == -1)
+	if (master_watch(m, &m->sig, EPOLLIN) == -1)
 		return -1;
-	ev.data.fd = m->timerfd;
-	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->timerfd, &ev);
+	return master_watch(m, &m->timer, EPOLLIN);
 }
+
+/* The generations with workers: the current, and one retiring. */
+static unsigned
+master_gens(struct master *m, struct gen **gens)
+{
+	gens[0] = &m->g;
+	gens[1] = &m->old;
+	return m->old.cfg != NULL ? 2 : 1;
+}
+
+#define FOREACH_SLOT(m, s)						\
+	for (struct gen *gens_[2], **gp_ = gens_,			\
+	    **ge_ = gens_ + master_gens((m), gens_); gp_ < ge_; gp_++)	\
+		for (struct slot *s = (*gp_)->slots;			\
+		    s < (*gp_)->slots + (*gp_)->nslots; s++)
 
 static int
 master_spawn(struct master *m, struct slot *s)
@@ -219,6 +309,11 @@ master_spawn(struct master *m, struct slot *s)
 	pid_t pid;
 
 	STATS_STORE(&s->wk.sw->state, WORKER_STARTING);
+	/* A respawned retiring worker still has to drain and go. */
+	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
+	s->wk.sw->err[0] = '\0';
+	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {
 		log_warn("%s: fork", slot_name(m, s, name, sizeof(name)));
@@ -226,12 +321,15 @@ master_spawn(struct master *m, struct slot *s)
 	}
 	if (pid == 0) {
 		/* Keep only this worker's socket. */
-		for (unsigned i = 0; i < m->nslots; i++)
-			if (&m->slots[i] != s && m->slots[i].wk.fd != -1)
-				close(m->slots[i].wk.fd);
+		FOREACH_SLOT(m, o)
+			if (o != s && o->wk.fd != -1)
+				close(o->wk.fd);
+		ctl_close(m);
 		close(m->epfd);
-		close(m->sigfd);
-		close(m->timerfd);
+		close(m->sig.fd);
+		close(m->timer.fd);
+		if (m->opts.pidfile != NULL)
+			pidfile_close(m->opts.pidfile);
 		STATS_STORE(&s->wk.sw->pid, getpid());
 		exit(worker_main(&s->wk));
 	}
@@ -240,7 +338,7 @@ master_spawn(struct master *m, struct slot *s)
 	return 0;
 }
 
-static void
+void
 master_read_kernel(struct master *m)
 {
 	struct tpacket_stats_v3 st;
@@ -248,18 +346,33 @@ master_read_kernel(struct master *m)
 	char name[64];
 	int rc;
 
-	for (unsigned i = 0; i < m->nslots; i++) {
-		sw = m->slots[i].wk.sw;
-		if ((rc = capture_read_stats(m->slots[i].wk.fd, &st)) != 0) {
+	FOREACH_SLOT(m, s) {
+		sw = s->wk.sw;
+		if ((rc = capture_read_stats(s->wk.fd, &st)) != 0) {
 			log_warnx("%s: getsockopt(PACKET_STATISTICS): %s",
-			    slot_name(m, &m->slots[i], name, sizeof(name)),
-			    strerror(-rc));
+			    slot_name(m, s, name, sizeof(name)), strerror(-rc));
 			continue;
 		}
 		STATS_ADD(&sw->kernel_packets, st.tp_packets);
 		STATS_ADD(&sw->kernel_drops, st.tp_drops);
 		STATS_ADD(&sw->kernel_freeze_q, st.tp_freeze_q_cnt);
 	}
+}
+
+json_t *
+master_stats_json(struct master *m)
+{
+	struct stats_view view = {
+		.cfg = m->g.cfg,
+		.shm = m->g.shm,
+		.plugin_names = m->g.plugin_names,
+		.first_slot = m->g.first_slot,
+		.groups = m->g.groups,
+		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
+	};
+
+	master_read_kernel(m);
+	return stats_json(&view);
 }
 
 static void
@@ -269,23 +382,50 @@ master_log_summary(struct master *m)
 	uint64_t kp, kd;
 	char name[64];
 
-	for (unsigned i = 0; i < m->nslots; i++) {
-		sw = m->slots[i].wk.sw;
-		kp = STATS_LOAD(&sw->kernel_packets);
-		kd = STATS_LOAD(&sw->kernel_drops);
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		sw = m->g.slots[i].wk.sw;
+		kp = stats_value(sw, "kernel_packets");
+		kd = stats_value(sw, "kernel_drops");
 		log_info("%s: %s, packets %llu, bytes %llu, kernel packets "
-		    "%llu, kernel drops %llu (%.2f%%), quarantined %llu",
-		    slot_name(m, &m->slots[i], name, sizeof(name)),
+		    "%llu, kernel drops %llu (%.2f%%), quarantined %llu, "
+		    "restarts %llu",
+		    slot_name(m, &m->g.slots[i], name, sizeof(name)),
 		    stats_state_name(STATS_LOAD(&sw->state)),
-		    (unsigned long long)STATS_LOAD(&sw->packets),
-		    (unsigned long long)STATS_LOAD(&sw->bytes),
+		    (unsigned long long)stats_value(sw, "packets"),
+		    (unsigned long long)stats_value(sw, "bytes"),
 		    (unsigned long long)kp, (unsigned long long)kd,
 		    kp > 0 ? 100.0 * (double)kd / (double)kp : 0.0,
-		    (unsigned long long)STATS_LOAD(&sw->quarantined));
+		    (unsigned long long)stats_value(sw, "quarantined"),
+		    (unsigned long long)stats_value(sw, "restarts"));
 	}
 }
 
-static void
+const char *
+master_capture_state(const struct master *m, unsigned c, unsigned *running)
+{
+	bool failed = false;
+	unsigned n = 0, total = 0;
+
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		if (m->g.slots[i].capture != c)
+			continue;
+		total++;
+		switch (STATS_LOAD(&m->g.slots[i].wk.sw->state)) {
+		case WORKER_RUNNING:
+			n++;
+			break;
+		case WORKER_FAILED:
+			failed = true;
+			break;
+		}
+	}
+	*running = n;
+	if (failed)
+		return "failed";
+	return n == total ? "running" : "degraded";
+}
+
+void
 master_stop(struct master *m, const char *why)
 {
 	char name[64];
@@ -296,47 +436,98 @@ master_stop(struct master *m, const char *why)
 	m->stopping = true;
 	m->stop_deadline_ns = mono_ns() + MASTER_STOP_GRACE_MS * 1000000ull;
 	log_info("stopping: %s", why);
-	for (unsigned i = 0; i < m->nslots; i++) {
-		struct slot *s = &m->slots[i];
-
+	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
 		if ((rc = capture_shut(s->wk.fd)) != 0)
 			log_warnx("%s: shutting the socket: %s",
 			    slot_name(m, s, name, sizeof(name)), strerror(-rc));
-		STATS_STORE(&s->wk.sw->stop, 1);
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
 		if (s->pid > 0)
 			kill(s->pid, SIGTERM);
+		else if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
+			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 	}
+}
+
+/* A crash: respawn after a doubling delay, or give up on a crash loop. */
+static void
+master_crashed(struct slot *s, const char *name)
+{
+	struct stats_worker *sw = s->wk.sw;
+	uint64_t now = mono_ns(), backoff = MASTER_BACKOFF_MIN_NS;
+	unsigned recent = 0;
+
+	s->crashes[s->ncrashes++ % MASTER_CRASH_LIMIT] = now;
+	for (unsigned k = 0; k < MASTER_CRASH_LIMIT && k < s->ncrashes; k++)
+		if (now - s->crashes[k] < MASTER_CRASH_WINDOW_NS)
+			recent++;
+	if (recent >= MASTER_CRASH_LIMIT) {
+		STATS_STORE(&sw->state, WORKER_FAILED);
+		log_error("%s crashed %u times within %llu s: not respawned; "
+		    "capture %s failed", name, recent,
+		    MASTER_CRASH_WINDOW_NS / 1000000000ull, s->wk.cap->name);
+		return;
+	}
+	for (unsigned k = 1; k < recent && backoff < MASTER_BACKOFF_MAX_NS; k++)
+		backoff *= 2;
+	if (backoff > MASTER_BACKOFF_MAX_NS)
+		backoff = MASTER_BACKOFF_MAX_NS;
+	s->respawn_at = now + backoff;
+	STATS_STORE(&sw->state, WORKER_BACKOFF);
+	log_info("%s: respawning in %llu ms", name,
+	    (unsigned long long)(backoff / 1000000u));
 }
 
 static void
 master_reaped(struct master *m, struct slot *s, int status)
 {
 	struct stats_worker *sw = s->wk.sw;
+	uint32_t stop = STATS_LOAD(&sw->stop);
 	char name[64];
 
 	slot_name(m, s, name, sizeof(name));
 	s->pid = 0;
-	s->status = status;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK &&
-	    m->stopping) {
+	if (WIFSIGNALED(status))
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "killed by signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "exited with code %d", WEXITSTATUS(status));
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK) {
+		if (stop == WORKER_STOP_DRAIN || m->stopping) {
+			STATS_STORE(&sw->state, WORKER_STOPPED);
+			log_debug("%s stopped", name);
+			return;
+		}
+		if (stop == WORKER_STOP_HANDOVER) {
+			/* A reload's restart: the successor takes the ring. */
+			if (master_spawn(m, s) == -1)
+				master_crashed(s, name);
+			return;
+		}
+	}
+	if (m->stopping) {
 		STATS_STORE(&sw->state, WORKER_STOPPED);
-		log_debug("%s stopped", name);
+		log_warnx("%s (pid %d) %s while stopping", name,
+		    (int)STATS_LOAD(&sw->pid), s->last_exit);
 		return;
 	}
-	STATS_STORE(&sw->state, WORKER_FAILED);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_SETUP) {
+		/* Respawning cannot help: the same setup would fail again. */
+		STATS_STORE(&sw->state, WORKER_FAILED);
 		log_error("%s: setup failed: %s", name, sw->err);
-		m->exit_code = EXIT_RUNTIME;
-		master_stop(m, "a worker could not start");
-	} else if (WIFSIGNALED(status)) {
-		log_error("%s (pid %d) killed by signal %d (%s)", name,
-		    (int)STATS_LOAD(&sw->pid), WTERMSIG(status),
-		    strsignal(WTERMSIG(status)));
-	} else {
-		log_error("%s (pid %d) exited with code %d", name,
-		    (int)STATS_LOAD(&sw->pid), WEXITSTATUS(status));
+		if (!m->ready) {
+			m->exit_code = EXIT_RUNTIME;
+			master_stop(m, "a worker could not start");
+		}
+		return;
 	}
+	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
+	    s->last_exit);
+	STATS_ADD(&sw->restarts, 1);
+	master_crashed(s, name);
 }
 
 static void
@@ -346,9 +537,9 @@ master_reap(struct master *m)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (unsigned i = 0; i < m->nslots; i++) {
-			if (m->slots[i].pid == pid) {
-				master_reaped(m, &m->slots[i], status);
+		FOREACH_SLOT(m, s) {
+			if (s->pid == pid) {
+				master_reaped(m, s, status);
 				break;
 			}
 		}
@@ -356,20 +547,30 @@ master_reap(struct master *m)
 }
 
 static bool
-master_all_exited(const struct master *m)
+gen_all_exited(const struct gen *g)
 {
-	for (unsigned i = 0; i < m->nslots; i++)
-		if (m->slots[i].pid > 0)
+	for (unsigned i = 0; i < g->nslots; i++)
+		if (g->slots[i].pid > 0)
 			return false;
 	return true;
 }
 
+static bool
+master_all_exited(const struct master *m)
+{
+	return gen_all_exited(&m->g) && gen_all_exited(&m->old);
+}
+
 static void
-master_on_signal(struct master *m)
+master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 {
 	struct signalfd_siginfo si;
+	char err[512];
+	const char *res;
 
-	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+	(void)src;
+	(void)events;
+	while (read(m->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			master_reap(m);
@@ -384,69 +585,438 @@ master_on_signal(struct master *m)
 			master_log_summary(m);
 			break;
 		case SIGHUP:
-			log_warnx("SIGHUP: reload is not available yet; "
-			    "configuration unchanged");
+			if ((res = master_reload(m, err, sizeof(err))) == NULL)
+				log_error("reload failed, configuration "
+				    "unchanged: %s", err);
+			else
+				log_info("reload: %s", res);
 			break;
 		}
 	}
 }
 
+/*
+ * A capture reload: build the new generation beside the current one, start
+ * its workers, and hand over at a cut-over time T.  Every socket stamps a
+ * frame with the same receive time (SO_TIMESTAMPNS), and both generations
+ * see every frame while both are open: old workers take the frames stamped
+ * before T, new ones those from T on, so none is lost or seen twice.
+ */
+static const char *
+master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
+{
+	unsigned *handover;
+	struct gen g = { 0 };
+	int rc;
+
+	if ((g.cfg = malloc(sizeof(*g.cfg))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		cfg_free(nc);
+		goto fail;
+	}
+	*g.cfg = *nc;
+	if ((rc = gen_build(&g, &m->g, err, errlen)) != 0)
+		goto fail;
+	if ((handover = calloc(g.nslots, sizeof(*handover))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	free(m->handover);
+	m->handover = handover;
+	m->old = m->g;
+	m->g = g;
+	/* Until T is known the new workers take nothing. */
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		STATS_STORE(&m->g.slots[i].wk.sw->cut_from, UINT64_MAX);
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (master_spawn(m, &m->g.slots[i]) == -1)
+			master_crashed(&m->g.slots[i], "new worker");
+	m->swap = SWAP_STARTING;
+	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
+	m->reloads++;
+	m->last_reload_error[0] = '\0';
+	log_set_level(m->g.cfg->log.level);
+	log_info("reload %s: new sockets built, starting %u workers",
+	    m->g.cfg->path, m->g.nslots);
+	return "captures";
+fail:
+	gen_free(&g);
+	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
+	return NULL;
+}
+
+/* Give up a swap whose new workers did not all start: keep the old. */
 static void
-master_on_timer(struct master *m)
+master_swap_abort(struct master *m, const char *why)
+{
+	unsigned *handover;
+
+	log_error("reload: %s; keeping the previous captures", why);
+	snprintf(m->last_reload_error, sizeof(m->last_reload_error),
+	    "reload: %s", why);
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (m->g.slots[i].pid > 0)
+			kill(m->g.slots[i].pid, SIGKILL);
+	gen_free(&m->g);
+	m->g = m->old;
+	memset(&m->old, 0, sizeof(m->old));
+	if ((handover = calloc(m->g.nslots, sizeof(*handover))) != NULL) {
+		free(m->handover);
+		m->handover = handover;
+	}
+	m->swap = SWAP_NONE;
+}
+
+/* The retiring generation has exited: its counters go to the new slots. */
+static void
+master_retire(struct master *m)
+{
+	const struct cfg *nc = m->g.cfg;
+	struct slot *o;
+	size_t c;
+
+	master_read_kernel(m);
+	for (unsigned i = 0; i < m->old.nslots; i++) {
+		o = &m->old.slots[i];
+		for (c = 0; c < nc->ncaptures; c++)
+			if (strcmp(nc->captures[c].name, o->wk.cap->name) == 0)
+				break;
+		if (c == nc->ncaptures) {
+			log_info("capture %s removed: worker %u had handled "
+			    "%llu frames", o->wk.cap->name, o->wk.id,
+			    (unsigned long long)STATS_LOAD(&o->wk.sw->packets));
+			continue;
+		}
+		stats_carry(m->g.slots[m->g.first_slot[c] + o->wk.id %
+		    nc->captures[c].workers].wk.sw, o->wk.sw);
+	}
+	gen_free(&m->old);
+	m->swap = SWAP_NONE;
+	log_info("reload: captures handed over");
+}
+
+static void
+master_swap_step(struct master *m, uint64_t now)
+{
+	struct timespec ts;
+	uint64_t cut, tov = 0;
+	unsigned running = 0;
+	char name[64];
+
+	switch (m->swap) {
+	case SWAP_NONE:
+		return;
+	case SWAP_STARTING:
+		for (unsigned i = 0; i < m->g.nslots; i++) {
+			uint32_t st = STATS_LOAD(&m->g.slots[i].wk.sw->state);
+
+			if (st == WORKER_FAILED || st == WORKER_BACKOFF) {
+				snprintf(name, sizeof(name), "new worker %s/%u "
+				    "did not start", m->g.slots[i].wk.cap->name,
+				    m->g.slots[i].wk.id);
+				master_swap_abort(m, name);
+				return;
+			}
+			running += st == WORKER_RUNNING;
+		}
+		if (running < m->g.nslots) {
+			if (now >= m->swap_at)
+				master_swap_abort(m, "new workers did not start "
+				    "in time");
+			return;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		cut = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+		    MASTER_SWAP_CUT_NS;
+		for (unsigned i = 0; i < m->old.nslots; i++) {
+			STATS_STORE(&m->old.slots[i].wk.sw->cut_until, cut);
+			if (m->old.slots[i].wk.cap->ring.block_timeout_ms > tov)
+				tov = m->old.slots[i].wk.cap->ring.block_timeout_ms;
+		}
+		for (unsigned i = 0; i < m->g.nslots; i++)
+			STATS_STORE(&m->g.slots[i].wk.sw->cut_from, cut);
+		/* Past T, and past the old rings' last block before T. */
+		m->swap_at = now + 2 * MASTER_SWAP_CUT_NS + tov * 1000000u;
+		m->swap = SWAP_CUTTING;
+		return;
+	case SWAP_CUTTING:
+		if (now < m->swap_at)
+			return;
+		for (unsigned i = 0; i < m->old.nslots; i++) {
+			struct slot *s = &m->old.slots[i];
+
+			capture_shut(s->wk.fd);
+			STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
+			if (s->pid > 0)
+				kill(s->pid, SIGTERM);
+			else if (STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+		}
+		m->swap = SWAP_RETIRING;
+		return;
+	case SWAP_RETIRING:
+		if (gen_all_exited(&m->old))
+			master_retire(m);
+		return;
+	}
+}
+
+/* The reload's rolling restart: one worker at a time, each once running. */
+static void
+master_handover_step(struct master *m)
+{
+	struct slot *s;
+	uint32_t state;
+
+	if (m->handing >= 0) {
+		s = &m->g.slots[m->handing];
+		state = STATS_LOAD(&s->wk.sw->state);
+		if (state == WORKER_RESTARTING || state == WORKER_STARTING)
+			return;		/* still on its way */
+		m->handing = -1;
+	}
+	while (m->nhandover > 0 && m->handing < 0) {
+		s = &m->g.slots[m->handover[--m->nhandover]];
+		if (s->pid <= 0)
+			continue;	/* its respawn takes the new config */
+		m->handing = (int)(s - m->g.slots);
+		STATS_STORE(&s->wk.sw->state, WORKER_RESTARTING);
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
+		kill(s->pid, SIGTERM);
+	}
+}
+
+static void
+master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 {
 	uint64_t expirations, now = mono_ns();
 	char name[64];
 	unsigned running = 0;
 
-	if (read(m->timerfd, &expirations, sizeof(expirations)) == -1 &&
+	(void)src;
+	(void)events;
+	if (read(m->timer.fd, &expirations, sizeof(expirations)) == -1 &&
 	    errno != EAGAIN)
 		log_warn("master: read(timerfd)");
+	FOREACH_SLOT(m, s) {
+		if (!m->stopping &&
+		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
+		    now >= s->respawn_at && master_spawn(m, s) == -1)
+			master_crashed(s, slot_name(m, s, name,
+			    sizeof(name)));
+	}
+	if (!m->stopping) {
+		master_handover_step(m);
+		master_swap_step(m, now);
+	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);
-		m->next_stats_ns = now + m->cfg->stats_interval_ns;
+		m->next_stats_ns = now + m->g.cfg->stats_interval_ns;
 	}
 	if (!m->ready && !m->stopping) {
-		for (unsigned i = 0; i < m->nslots; i++)
-			if (STATS_LOAD(&m->slots[i].wk.sw->state) ==
+		for (unsigned i = 0; i < m->g.nslots; i++)
+			if (STATS_LOAD(&m->g.slots[i].wk.sw->state) ==
 			    WORKER_RUNNING)
 				running++;
-		if (running == m->nslots) {
+		if (running == m->g.nslots) {
 			m->ready = true;
-			log_info("ready: %u workers on %zu captures",
-			    m->nslots, m->cfg->ncaptures);
+			log_info("ready: %u workers on %zu capture%s",
+			    m->g.nslots, m->g.cfg->ncaptures,
+			    m->g.cfg->ncaptures == 1 ? "" : "s");
 		}
 	}
 	if (m->stopping && now >= m->stop_deadline_ns) {
-		for (unsigned i = 0; i < m->nslots; i++) {
-			if (m->slots[i].pid <= 0)
+		FOREACH_SLOT(m, s) {
+			if (s->pid <= 0)
 				continue;
 			log_warnx("%s did not stop within %d ms: SIGKILL",
-			    slot_name(m, &m->slots[i], name, sizeof(name)),
+			    slot_name(m, s, name, sizeof(name)),
 			    MASTER_STOP_GRACE_MS);
-			kill(m->slots[i].pid, SIGKILL);
+			kill(s->pid, SIGKILL);
 		}
 		m->stop_deadline_ns = UINT64_MAX;
 	}
 }
 
-static void
-master_final(struct master *m, bool foreground)
+static bool
+str_eq(const char *a, const char *b)
 {
-	struct stats_view view = {
-		.cfg = m->cfg,
-		.shm = m->shm,
-		.plugin_names = m->plugin_names,
-		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
-	};
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Two captures whose sockets would be set up alike. */
+static bool
+capture_same_sockets(const struct cfg_capture *a, const struct cfg_capture *b)
+{
+	if (!str_eq(a->name, b->name) || !str_eq(a->interface, b->interface) ||
+	    a->workers != b->workers || a->affinity != b->affinity ||
+	    a->ncpus != b->ncpus || a->promiscuous != b->promiscuous ||
+	    !str_eq(a->bpf, b->bpf) ||
+	    a->fanout.mode != b->fanout.mode ||
+	    a->fanout.group != b->fanout.group ||
+	    a->fanout.defrag != b->fanout.defrag ||
+	    a->fanout.rollover != b->fanout.rollover ||
+	    a->fanout.ignore_outgoing != b->fanout.ignore_outgoing ||
+	    a->ring.block_size != b->ring.block_size ||
+	    a->ring.block_count != b->ring.block_count ||
+	    a->ring.block_timeout_ms != b->ring.block_timeout_ms)
+		return false;
+	for (size_t i = 0; i < a->ncpus; i++)
+		if (a->cpus[i] != b->cpus[i])
+			return false;
+	return true;
+}
+
+static bool
+pipeline_same(const struct cfg_capture *a, const struct cfg_capture *b)
+{
+	if (a->npipeline != b->npipeline)
+		return false;
+	for (size_t i = 0; i < a->npipeline; i++) {
+		const struct cfg_plugin *pa = &a->pipeline[i];
+		const struct cfg_plugin *pb = &b->pipeline[i];
+
+		if (!str_eq(pa->name, pb->name) || pa->noptions != pb->noptions)
+			return false;
+		for (size_t k = 0; k < pa->noptions; k++)
+			if (!str_eq(pa->options[k].key, pb->options[k].key) ||
+			    !str_eq(pa->options[k].value, pb->options[k].value))
+				return false;
+	}
+	return true;
+}
+
+static bool
+path_same(const struct cfg *a, const struct cfg *b)
+{
+	if (a->nplugin_path != b->nplugin_path)
+		return false;
+	for (size_t i = 0; i < a->nplugin_path; i++)
+		if (!str_eq(a->plugin_path[i], b->plugin_path[i]))
+			return false;
+	return true;
+}
+
+const char *
+master_reload(struct master *m, char *err, size_t errlen)
+{
+	struct cfg *old = m->g.cfg, nc;
+	struct pipeline *npl = NULL;
+	bool *changed = NULL, any = false, everything;
+	const char *res = NULL;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (m->opts.config_path == NULL) {
+		snprintf(err, errlen, "no configuration file to reload "
+		    "(started with -i)");
+		goto fail_early;
+	}
+	if (m->stopping) {
+		snprintf(err, errlen, "stopping");
+		goto fail_early;
+	}
+	if (m->nhandover > 0 || m->handing >= 0) {
+		snprintf(err, errlen, "a reload is still in progress");
+		goto fail_early;
+	}
+	if (cfg_load(&nc, m->opts.config_path, err, errlen) != 0)
+		goto fail_early;
+	if (master_check(&nc, err, errlen) != 0 ||
+	    master_user(&nc, &uid, &gid, err, errlen) != 0)
+		goto fail;
+	if (m->swap != SWAP_NONE) {
+		snprintf(err, errlen, "a reload is still in progress");
+		goto fail;
+	}
+	if (nc.ncaptures != old->ncaptures)
+		return master_swap_begin(m, &nc, err, errlen);
+	for (size_t c = 0; c < nc.ncaptures; c++)
+		if (!capture_same_sockets(&old->captures[c], &nc.captures[c]))
+			return master_swap_begin(m, &nc, err, errlen);
+	if (nc.control.socket != NULL && old->control.socket != NULL &&
+	    strcmp(nc.control.socket, old->control.socket) != 0)
+		log_warnx("reload: control.socket changes at the next start");
+
+	/* A new user or plugin path concerns every worker. */
+	everything = !str_eq(nc.user, old->user) || !path_same(&nc, old);
+	changed = calloc(nc.ncaptures, sizeof(*changed));
+	npl = calloc(nc.ncaptures, sizeof(*npl));
+	if (changed == NULL || npl == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	for (size_t c = 0; c < nc.ncaptures; c++) {
+		changed[c] = everything ||
+		    !pipeline_same(&old->captures[c], &nc.captures[c]);
+		if (changed[c] && pipeline_load(&npl[c], &nc, &nc.captures[c],
+		    err, errlen) != 0)
+			goto fail;
+		any |= changed[c];
+	}
+
+	/* From here on nothing fails: swap in the new configuration. */
+	m->g.cfg = malloc(sizeof(*m->g.cfg));
+	if (m->g.cfg == NULL) {
+		m->g.cfg = old;
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	*m->g.cfg = nc;
+	for (size_t c = 0; c < nc.ncaptures; c++) {
+		if (!changed[c])
+			continue;
+		pipeline_unload(&m->g.pipelines[c]);
+		m->g.pipelines[c] = npl[c];
+		m->g.plugin_names[c] = m->g.pipelines[c].names;
+	}
+	gen_bind_slots(&m->g, uid, gid);
+	m->nhandover = 0;
+	for (unsigned i = m->g.nslots; i-- > 0;)
+		if (changed[m->g.slots[i].capture])
+			m->handover[m->nhandover++] = i;
+	log_set_level(nc.log.level);
+	cfg_free(old);
+	free(old);
+	free(changed);
+	free(npl);
+	m->reloads++;
+	m->last_reload_error[0] = '\0';
+	res = any ? "pipeline" : "unchanged";
+	log_info("reloaded %s: %s", m->g.cfg->path, any ?
+	    "restarting workers one at a time" : "no pipeline changed");
+	master_handover_step(m);
+	return res;
+
+fail:
+	for (size_t c = 0; npl != NULL && c < nc.ncaptures; c++)
+		pipeline_unload(&npl[c]);
+	free(npl);
+	free(changed);
+	cfg_free(&nc);
+fail_early:
+	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
+	return NULL;
+}
+
+static void
+master_final(struct master *m)
+{
 	json_t *doc;
 
-	master_read_kernel(m);
+	/* Stopped during a capture reload: the old counters count too. */
+	if (m->old.cfg != NULL)
+		master_retire(m);
+	doc = master_stats_json(m);
 	master_log_summary(m);
-	if (!foreground)
+	if (!m->opts.foreground) {
+		json_decref(doc);
 		return;
-	doc = stats_json(&view);
+	}
 	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER) == -1)
+	    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) == -1)
 		log_warnx("final stats: cannot write the JSON document");
 	fputc('\n', stdout);
 	fflush(stdout);
@@ -456,51 +1026,67 @@ master_final(struct master *m, bool foreground)
 static void
 master_free(struct master *m)
 {
-	for (unsigned i = 0; i < m->nslots; i++)
-		if (m->slots[i].wk.fd != -1)
-			close(m->slots[i].wk.fd);
-	for (size_t c = 0; m->pipelines != NULL && c < m->cfg->ncaptures; c++)
-		pipeline_unload(&m->pipelines[c]);
-	free(m->pipelines);
-	free(m->plugin_names);
-	free(m->slots);
-	stats_destroy(m->shm);
-	if (m->epfd > 0)
+	ctl_close(m);
+	gen_free(&m->g);
+	gen_free(&m->old);
+	free(m->handover);
+	if (m->epfd != -1)
 		close(m->epfd);
-	if (m->sigfd > 0)
-		close(m->sigfd);
-	if (m->timerfd > 0)
-		close(m->timerfd);
+	if (m->sig.fd != -1)
+		close(m->sig.fd);
+	if (m->timer.fd != -1)
+		close(m->timer.fd);
 }
 
 int
-master_run(const struct cfg *cfg, bool foreground)
+master_run(struct cfg *cfg, const struct master_opts *opts)
 {
-	struct master m = { .cfg = cfg, .epfd = -1, .sigfd = -1,
-	    .timerfd = -1 };
-	struct epoll_event ev[4];
+	struct master m = { .opts = *opts, .epfd = -1, .sig.fd = -1,
+	    .timer.fd = -1, .handing = -1 };
+	struct epoll_event ev[16];
+	char err[512];
 	int n, rc;
 
+	m.g.cfg = malloc(sizeof(*m.g.cfg));
+	if (m.g.cfg == NULL) {
+		cfg_free(cfg);
+		log_warn("master: malloc");
+		return EXIT_RUNTIME;
+	}
+	*m.g.cfg = *cfg;
 	m.started_ns = mono_ns();
-	if ((rc = master_setup(&m)) != 0) {
+	setproctitle("master %s", opts->config_path != NULL ?
+	    opts->config_path : opts->iface);
+	if ((rc = gen_build(&m.g, NULL, err, sizeof(err))) != 0) {
+		log_error("%s", err);
 		master_free(&m);
 		return rc;
+	}
+	if ((m.handover = calloc(m.g.nslots, sizeof(*m.handover))) == NULL) {
+		log_warn("master: calloc");
+		master_free(&m);
+		return EXIT_RUNTIME;
 	}
 	if (master_events(&m) == -1) {
 		log_warn("master: event loop setup");
 		master_free(&m);
 		return EXIT_RUNTIME;
 	}
-	for (unsigned i = 0; i < m.nslots; i++) {
-		if (master_spawn(&m, &m.slots[i]) == -1) {
+	if (ctl_open(&m, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		master_free(&m);
+		return EXIT_RUNTIME;
+	}
+	for (unsigned i = 0; i < m.g.nslots; i++) {
+		if (master_spawn(&m, &m.g.slots[i]) == -1) {
 			m.exit_code = EXIT_RUNTIME;
 			master_stop(&m, "fork failed");
 			break;
 		}
 	}
-	m.next_stats_ns = mono_ns() + cfg->stats_interval_ns;
+	m.next_stats_ns = mono_ns() + m.g.cfg->stats_interval_ns;
 	while (!(m.stopping && master_all_exited(&m))) {
-		n = epoll_wait(m.epfd, ev, 4, -1);
+		n = epoll_wait(m.epfd, ev, 16, -1);
 		if (n == -1 && errno != EINTR) {
 			log_warn("master: epoll_wait");
 			m.exit_code = EXIT_RUNTIME;
@@ -508,13 +1094,14 @@ master_run(const struct cfg *cfg, bool foreground)
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.fd == m.sigfd)
-				master_on_signal(&m);
-			else if (ev[i].data.fd == m.timerfd)
-				master_on_timer(&m);
+			struct ev_src *src = ev[i].data.ptr;
+
+			src->fn(&m, src, ev[i].events);
 		}
+		/* After the batch: no event of it can name a freed client. */
+		ctl_sweep(&m, mono_ns());
 	}
-	master_final(&m, foreground);
+	master_final(&m);
 	rc = m.exit_code;
 	master_free(&m);
 	return rc;

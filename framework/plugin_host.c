@@ -28,7 +28,6 @@ struct plugin_ctx {
 	const struct cfg	*cfg;
 	struct plugin_stage	*stage;
 	struct stats_worker	*w;
-	uint32_t		 index;		/* in the pipeline */
 	bool			*used;		/* per option: asked for */
 	char			 err[PLUGIN_ERR_MAX];
 };
@@ -383,7 +382,7 @@ ctx_counter(struct ringfan_ctx *pub, const char *name)
 		    "0-9, _)", name, STATS_COUNTER_NAME - 1);
 		return NULL;
 	}
-	slot = stats_counter(ctx->w, ctx->index, name);
+	slot = stats_counter(ctx->w, ctx->stage->plugin->calls.name, name);
 	if (slot == NULL)
 		ctx_error(pub, "counter %s: all %d counter slots of the worker "
 		    "are in use", name, STATS_MAX_COUNTERS);
@@ -431,7 +430,6 @@ pipeline_open_stage(struct pipeline *pl, size_t i, const struct cfg *cfg,
 	ctx->cfg = cfg;
 	ctx->stage = s;
 	ctx->w = w;
-	ctx->index = (uint32_t)i;
 	ctx->pub.size = sizeof(ctx->pub);
 	ctx->pub.worker_id = worker_id;
 	ctx->pub.worker_count = cap->workers;

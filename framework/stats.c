@@ -24,8 +24,10 @@ stats_create(unsigned nworkers)
 	shm->layout = STATS_LAYOUT;
 	shm->nworkers = nworkers;
 	shm->size = size;
-	for (unsigned i = 0; i < nworkers; i++)
+	for (unsigned i = 0; i < nworkers; i++) {
 		shm->workers[i].cpu = -1;
+		shm->workers[i].cut_until = UINT64_MAX;
+	}
 	return shm;
 }
 
@@ -45,6 +47,8 @@ stats_state_name(enum worker_state state)
 		[WORKER_STOPPING] = "stopping",
 		[WORKER_STOPPED] = "stopped",
 		[WORKER_FAILED] = "failed",
+		[WORKER_BACKOFF] = "backoff",
+		[WORKER_RESTARTING] = "restarting",
 	};
 
 	if ((size_t)state >= sizeof(names) / sizeof(names[0]))
@@ -53,24 +57,92 @@ stats_state_name(enum worker_state state)
 }
 
 uint64_t *
-stats_counter(struct stats_worker *w, uint32_t plugin, const char *name)
+stats_counter(struct stats_worker *w, const char *plugin, const char *name)
 {
 	struct stats_counter *c;
 
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
 		c = &w->counters[i];
 		if (STATS_LOAD(&c->used) == 0) {
+			strlcpy(c->plugin, plugin, sizeof(c->plugin));
 			strlcpy(c->name, name, sizeof(c->name));
-			c->plugin = plugin;
 			c->value = 0;
 			/* The master may read the slot from now on. */
 			__atomic_store_n(&c->used, 1, __ATOMIC_RELEASE);
 			return &c->value;
 		}
-		if (c->plugin == plugin && strcmp(c->name, name) == 0)
+		if (strcmp(c->plugin, plugin) == 0 &&
+		    strcmp(c->name, name) == 0)
 			return &c->value;
 	}
 	return NULL;
+}
+
+void
+stats_carry(struct stats_worker *to, const struct stats_worker *from)
+{
+	struct stats_carry *c = &to->carry;
+	const struct stats_counter *fc;
+	uint32_t k;
+
+	c->packets += STATS_LOAD(&from->packets) + from->carry.packets;
+	c->bytes += STATS_LOAD(&from->bytes) + from->carry.bytes;
+	/* Frames handed off were the other generation's to count. */
+	c->kernel_packets += STATS_LOAD(&from->kernel_packets) -
+	    STATS_LOAD(&from->handed_off) + from->carry.kernel_packets;
+	c->kernel_drops += STATS_LOAD(&from->kernel_drops) +
+	    from->carry.kernel_drops;
+	c->kernel_freeze_q += STATS_LOAD(&from->kernel_freeze_q) +
+	    from->carry.kernel_freeze_q;
+	c->quarantined += STATS_LOAD(&from->quarantined) +
+	    from->carry.quarantined;
+	c->restarts += STATS_LOAD(&from->restarts) + from->carry.restarts;
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
+		fc = &from->counters[i];
+		if (STATS_LOAD(&fc->used) == 0)
+			break;
+		for (k = 0; k < c->ncounters; k++)
+			if (strcmp(c->counters[k].plugin, fc->plugin) == 0 &&
+			    strcmp(c->counters[k].name, fc->name) == 0)
+				break;
+		if (k == c->ncounters) {
+			if (k == STATS_MAX_COUNTERS)
+				continue;
+			strlcpy(c->counters[k].plugin, fc->plugin,
+			    sizeof(c->counters[k].plugin));
+			strlcpy(c->counters[k].name, fc->name,
+			    sizeof(c->counters[k].name));
+			c->ncounters++;
+		}
+		c->counters[k].value += STATS_LOAD(&fc->value);
+	}
+	/* The old worker's own carry of plugin counters goes along. */
+	for (uint32_t j = 0; j < from->carry.ncounters; j++) {
+		for (k = 0; k < c->ncounters; k++)
+			if (strcmp(c->counters[k].plugin,
+			    from->carry.counters[j].plugin) == 0 &&
+			    strcmp(c->counters[k].name,
+			    from->carry.counters[j].name) == 0)
+				break;
+		if (k == c->ncounters) {
+			if (k == STATS_MAX_COUNTERS)
+				continue;
+			c->counters[k] = from->carry.counters[j];
+			c->counters[k].value = 0;
+			c->ncounters++;
+		}
+		c->counters[k].value += from->carry.counters[j].value;
+	}
+}
+
+/* Add v to counter `name` of plugin object obj (creating it). */
+static void
+stats_counter_add(json_t *obj, const char *name, uint64_t v)
+{
+	json_t *cur = json_object_get(obj, name);
+
+	json_object_set_new(obj, name, json_integer((json_int_t)(v +
+	    (cur != NULL ? (uint64_t)json_integer_value(cur) : 0))));
 }
 
 static json_t *
@@ -88,11 +160,16 @@ stats_counters_json(const struct stats_worker *w, const char *const *names,
 		c = &w->counters[i];
 		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
 			break;
-		if (c->plugin >= nplugins)
+		/* Counters of a plugin that a reload removed are not shown. */
+		if ((obj = json_object_get(plugins, c->plugin)) == NULL)
 			continue;
-		obj = json_object_get(plugins, names[c->plugin]);
-		json_object_set_new(obj, c->name,
-		    json_integer((json_int_t)STATS_LOAD(&c->value)));
+		stats_counter_add(obj, c->name, STATS_LOAD(&c->value));
+	}
+	for (uint32_t k = 0; k < w->carry.ncounters; k++) {
+		obj = json_object_get(plugins, w->carry.counters[k].plugin);
+		if (obj != NULL)
+			stats_counter_add(obj, w->carry.counters[k].name,
+			    w->carry.counters[k].value);
 	}
 	return plugins;
 }
@@ -106,6 +183,28 @@ stats_counters_json(const struct stats_worker *w, const char *const *names,
 	X(kernel_freeze_q)			\
 	X(quarantined)
 
+/*
+ * A counter as shown: what the worker has, plus what its slot carried over
+ * a capture reload; kernel_packets leaves out frames that were handed off
+ * to the other generation, which counted them.
+ */
+uint64_t
+stats_value(const struct stats_worker *w, const char *f)
+{
+#define F(name, extra)							\
+	if (strcmp(f, #name) == 0)					\
+		return STATS_LOAD(&w->name) + w->carry.name extra;
+	F(packets, )
+	F(bytes, )
+	F(kernel_packets, - STATS_LOAD(&w->handed_off))
+	F(kernel_drops, )
+	F(kernel_freeze_q, )
+	F(quarantined, )
+	F(restarts, )
+#undef F
+	return 0;
+}
+
 json_t *
 stats_json(const struct stats_view *view)
 {
@@ -113,7 +212,7 @@ stats_json(const struct stats_view *view)
 	const struct cfg_capture *cap;
 	const struct stats_worker *w;
 	json_t *doc, *caps, *jc, *jw, *workers, *totals;
-	unsigned gw = 0;
+	unsigned gw, gw0 = 0;
 
 	doc = json_object();
 	json_object_set_new(doc, "version", json_string(RINGFAN_VERSION));
@@ -121,6 +220,8 @@ stats_json(const struct stats_view *view)
 	caps = json_array();
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		cap = &cfg->captures[c];
+		gw = view->first_slot != NULL ? view->first_slot[c] : gw0;
+		gw0 += cap->workers;
 #define X(f) uint64_t sum_##f = 0;
 		STATS_SUMMED(X)
 #undef X
@@ -135,10 +236,10 @@ stats_json(const struct stats_view *view)
 			    json_integer(STATS_LOAD(&w->cpu)));
 			json_object_set_new(jw, "state", json_string(
 			    stats_state_name(STATS_LOAD(&w->state))));
-			json_object_set_new(jw, "restarts",
-			    json_integer(STATS_LOAD(&w->restarts)));
+			json_object_set_new(jw, "restarts", json_integer(
+			    (json_int_t)stats_value(w, "restarts")));
 #define X(f) do {							\
-			uint64_t v = STATS_LOAD(&w->f);			\
+			uint64_t v = stats_value(w, #f);		\
 			sum_##f += v;					\
 			json_object_set_new(jw, #f,			\
 			    json_integer((json_int_t)v));		\
@@ -160,7 +261,8 @@ stats_json(const struct stats_view *view)
 		    json_string(cap->interface));
 		json_object_set_new(jc, "fanout", json_pack("{s:s,s:i}",
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
-		    "group", (int)cap->fanout.group));
+		    "group", (int)(view->groups != NULL ? view->groups[c] :
+		    cap->fanout.group)));
 		json_object_set_new(jc, "totals", totals);
 		json_object_set_new(jc, "workers", workers);
 		json_array_append_new(caps, jc);

@@ -24,6 +24,7 @@
 #define STATS_LAYOUT		1
 #define STATS_MAX_COUNTERS	64
 #define STATS_COUNTER_NAME	40
+#define STATS_PLUGIN_NAME	32
 #define STATS_ERR_MAX		256
 
 enum worker_state {
@@ -31,14 +32,26 @@ enum worker_state {
 	WORKER_RUNNING,		/* in its loop */
 	WORKER_STOPPING,	/* draining after a stop request */
 	WORKER_STOPPED,		/* exited after a stop */
-	WORKER_FAILED,		/* exited on its own; see err */
+	WORKER_FAILED,		/* could not start, or crashed too often */
+	WORKER_BACKOFF,		/* crashed; respawned after a delay */
+	WORKER_RESTARTING,	/* finishing its block for a reload */
 };
 
-/* One plugin counter: a name and a value on its own cache line. */
+/* Values of stats_worker.stop, set by the master. */
+#define WORKER_STOP_NONE	0
+#define WORKER_STOP_DRAIN	1	/* the socket is shut: drain, exit */
+#define WORKER_STOP_HANDOVER	2	/* exit after the block in hand */
+
+/*
+ * One plugin counter, keyed by plugin and counter name so that it survives
+ * the worker and a reload that keeps the plugin, wherever the plugin then
+ * stands in the pipeline.
+ */
 struct stats_counter {
-	alignas(64) char	 name[STATS_COUNTER_NAME];
-	uint32_t		 plugin;	/* index in the pipeline */
-	uint32_t		 used;		/* 1 once name is set */
+	alignas(64) char	 plugin[STATS_PLUGIN_NAME];
+	char			 name[STATS_COUNTER_NAME];
+	uint32_t		 used;		/* 1 once the names are set */
+	uint32_t		 pad;
 	uint64_t		 value;
 };
 
@@ -46,11 +59,12 @@ struct stats_worker {
 	/* Written by the worker for every frame. */
 	alignas(64) uint64_t	 packets;	/* frames through the pipeline */
 	uint64_t		 bytes;		/* their wire length */
-	uint64_t		 inflight;	/* packets + 1 while one is in hand */
-	uint64_t		 base;		/* packets when block `at` was taken */
+	uint64_t		 inflight;	/* consumed + 1 while one is in hand */
+	uint64_t		 base;		/* consumed when block `at` was taken */
 	uint64_t		 at;		/* block index | seq_num << 32 */
 	uint64_t		 quarantined;	/* frames skipped after a crash */
-	uint64_t		 ring_errors;	/* malformed blocks or frames */
+	uint64_t		 handed_off;	/* frames left to the other
+						   generation at a reload */
 
 	/* Written by the master: accumulated PACKET_STATISTICS. */
 	alignas(64) uint64_t	 kernel_packets;
@@ -62,8 +76,38 @@ struct stats_worker {
 	int32_t			 cpu;		/* -1: not pinned */
 	uint32_t		 state;		/* enum worker_state */
 	uint32_t		 restarts;
-	uint32_t		 stop;		/* set by the master: drain, exit */
+	uint32_t		 stop;		/* WORKER_STOP_*, by the master */
+	uint64_t		 ring_errors;	/* malformed blocks or frames */
+	/* Targets of a quarantine in progress, see worker_resume(). */
+	uint64_t		 q_target;
+	uint64_t		 b_target;
+	/*
+	 * The frames this worker takes, by receive time: [cut_from,
+	 * cut_until).  Everything, but while a capture reload hands over.
+	 */
+	uint64_t		 cut_from;
+	uint64_t		 cut_until;
 	char			 err[STATS_ERR_MAX];
+
+	/*
+	 * What the worker slot carried over from the generation before a
+	 * capture reload; the master's alone, added in the stats.
+	 */
+	struct stats_carry {
+		uint64_t	packets;
+		uint64_t	bytes;
+		uint64_t	kernel_packets;
+		uint64_t	kernel_drops;
+		uint64_t	kernel_freeze_q;
+		uint64_t	quarantined;
+		uint64_t	restarts;
+		uint32_t	ncounters;
+		struct {
+			char	 plugin[STATS_PLUGIN_NAME];
+			char	 name[STATS_COUNTER_NAME];
+			uint64_t value;
+		}		counters[STATS_MAX_COUNTERS];
+	}			 carry;
 
 	struct stats_counter	 counters[STATS_MAX_COUNTERS];
 };
@@ -76,10 +120,33 @@ struct stats_shm {
 	alignas(64) struct stats_worker workers[];
 };
 
-_Static_assert(sizeof(struct stats_counter) == 64, "counter slot size");
+_Static_assert(sizeof(struct stats_counter) == 128, "counter slot size");
+_Static_assert(offsetof(struct stats_worker, kernel_packets) == 64,
+    "the per-frame fields fill exactly one line");
 _Static_assert(offsetof(struct stats_worker, kernel_packets) % 64 == 0,
     "kernel counters on their own line");
 _Static_assert(sizeof(struct stats_worker) % 64 == 0, "worker slot size");
+
+/*
+ * Frames a worker has done with: handed to the pipeline, or left to the
+ * other generation.  Its position in a block counts these.
+ */
+static inline uint64_t
+stats_consumed(const struct stats_worker *w)
+{
+	return __atomic_load_n(&w->packets, __ATOMIC_RELAXED) +
+	    __atomic_load_n(&w->handed_off, __ATOMIC_RELAXED);
+}
+
+/*
+ * Counter `field` of the stats document ("packets", "kernel_packets", ...)
+ * as shown: the worker's own plus what its slot carried over a capture
+ * reload, without the frames handed off to the other generation.
+ */
+uint64_t stats_value(const struct stats_worker *w, const char *field);
+
+/* Fold everything of `from` (a retired worker) into the carry of `to`. */
+void	stats_carry(struct stats_worker *to, const struct stats_worker *from);
 
 /* Map the region for n workers, zeroed.  NULL with errno on failure. */
 struct stats_shm *stats_create(unsigned nworkers);
@@ -91,7 +158,7 @@ const char *stats_state_name(enum worker_state state);
  * The slot of counter `name` of plugin `plugin` in worker w, allocated on
  * first use.  NULL when the slots are used up.
  */
-uint64_t *stats_counter(struct stats_worker *w, uint32_t plugin,
+uint64_t *stats_counter(struct stats_worker *w, const char *plugin,
 	    const char *name);
 
 #define STATS_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
@@ -104,6 +171,10 @@ struct stats_view {
 	const struct stats_shm	*shm;
 	/* plugin_names[c][k]: name of plugin k of capture c's pipeline */
 	const char *const *const *plugin_names;
+	/* First slot of each capture in shm (NULL: captures in order). */
+	const unsigned		*first_slot;
+	/* The fanout group in use per capture (NULL: as configured). */
+	const uint16_t		*groups;
 	double			 uptime_s;
 };
 

@@ -9,6 +9,7 @@
  * at = next index.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,13 +25,13 @@
 /* How long an idle worker sleeps in poll() before it looks at its clocks. */
 #define WORKER_POLL_MS	100
 
-static volatile sig_atomic_t worker_stop_flag;
+static volatile sig_atomic_t worker_term;
 
 static void
 worker_on_term(int sig)
 {
 	(void)sig;
-	worker_stop_flag = 1;
+	worker_term = 1;
 }
 
 static uint64_t
@@ -43,30 +44,50 @@ now_ns(clockid_t clk)
 }
 
 unsigned
-worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index)
+worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
+    uint32_t skip)
 {
 	struct stats_worker *sw = wk->sw;
 	struct ringfan_packet pkt;
 	struct ring_walk walk;
-	uint64_t handled = sw->packets, bytes = sw->bytes;
+	uint64_t handled = sw->packets, bytes = sw->bytes, off = sw->handed_off;
+	/*
+	 * Read once per block: every frame of a block the kernel retired
+	 * before the master moved the cut arrived before the cut itself.
+	 */
+	uint64_t from = STATS_LOAD(&sw->cut_from);
+	uint64_t until = STATS_LOAD(&sw->cut_until);
 	unsigned n = 0;
 
-	STATS_STORE(&sw->base, handled);
-	STATS_STORE(&sw->at, (uint64_t)index |
-	    (uint64_t)ring_block_seq(bd) << 32);
+	if (skip == 0) {
+		STATS_STORE(&sw->base, handled + off);
+		STATS_STORE(&sw->at, (uint64_t)index |
+		    (uint64_t)ring_block_seq(bd) << 32);
+	}
 
 	if (wk->pl->has_batch) {
 		size_t nb = 0;
+		uint32_t k = 0;
 
 		ring_walk_init(&walk, bd, wk->ring.block_size);
-		while (nb < wk->batch_max && ring_walk_next(&walk, &wk->batch[nb]))
-			nb++;
+		while (nb < wk->batch_max &&
+		    ring_walk_next(&walk, &wk->batch[nb]))
+			if (k++ >= skip && wk->batch[nb].ts_ns >= from &&
+			    wk->batch[nb].ts_ns < until)
+				nb++;
 		pipeline_batch(wk->pl, wk->batch, nb);
 	}
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
+	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &pkt); k++)
+		;
 	while (ring_walk_next(&walk, &pkt)) {
-		STATS_STORE(&sw->inflight, handled + 1);
+		if (pkt.ts_ns < from || pkt.ts_ns >= until) {
+			/* The other generation's frame, at a reload. */
+			STATS_STORE(&sw->handed_off, ++off);
+			continue;
+		}
+		STATS_STORE(&sw->inflight, handled + off + 1);
 		pipeline_run(wk->pl, &pkt);
 		bytes += pkt.len;
 		STATS_STORE(&sw->bytes, bytes);
@@ -76,6 +97,83 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index)
 	if (walk.bad)
 		STATS_ADD(&sw->ring_errors, 1);
 	return n;
+}
+
+uint32_t
+worker_resume(const struct ring *r, struct stats_worker *sw, uint32_t *skip)
+{
+	uint64_t consumed = stats_consumed(sw), at = sw->at;
+	uint32_t idx = (uint32_t)at, seq = (uint32_t)(at >> 32);
+	const struct tpacket_block_desc *bd;
+
+	/*
+	 * The predecessor died inside the pipeline: that frame is
+	 * quarantined.  inflight == consumed + 2 commits the targets computed
+	 * before it, so the two stores after it can be redone by a successor
+	 * of a worker that died between them, and the frame is neither
+	 * counted twice nor another frame skipped.
+	 */
+	if (sw->inflight == consumed + 1) {
+		STATS_STORE(&sw->q_target, sw->quarantined + 1);
+		STATS_STORE(&sw->b_target, sw->base - 1);
+		STATS_STORE(&sw->inflight, consumed + 2);
+	}
+	if (sw->inflight == consumed + 2) {
+		STATS_STORE(&sw->quarantined, sw->q_target);
+		STATS_STORE(&sw->base, sw->b_target);
+		STATS_STORE(&sw->inflight, consumed);
+	}
+
+	if (idx >= r->block_count) {		/* not a position we wrote */
+		*skip = 0;
+		return 0;
+	}
+	if (seq == 0) {
+		*skip = 0;
+		return idx;
+	}
+	bd = ring_block(r, idx);
+	if (ring_block_ready(bd) && ring_block_seq(bd) == seq) {
+		*skip = (uint32_t)(consumed - sw->base);
+		return idx;
+	}
+	/* Released already, perhaps refilled: it is not ours any more. */
+	*skip = 0;
+	return (idx + 1) % r->block_count;
+}
+
+/* Record "what: strerror(errno)" as the reason the worker cannot start. */
+static int
+worker_fail(struct worker *wk, const char *what)
+{
+	snprintf(wk->sw->err, sizeof(wk->sw->err), "%s: %s", what,
+	    strerror(errno));
+	return -1;
+}
+
+/*
+ * The one place a worker gives up root, in a fixed order: groups, gid,
+ * uid, a check that root cannot be regained, no new privileges.
+ */
+static int
+worker_drop_privileges(struct worker *wk)
+{
+	if (!wk->drop_privileges)
+		return 0;
+	if (setgroups(1, &wk->gid) == -1)
+		return worker_fail(wk, "setgroups");
+	if (setresgid(wk->gid, wk->gid, wk->gid) == -1)
+		return worker_fail(wk, "setresgid");
+	if (setresuid(wk->uid, wk->uid, wk->uid) == -1)
+		return worker_fail(wk, "setresuid");
+	if (wk->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		snprintf(wk->sw->err, sizeof(wk->sw->err),
+		    "privileges not dropped: could become root again");
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return worker_fail(wk, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return 0;
 }
 
 static int
@@ -121,16 +219,17 @@ worker_setup(struct worker *wk)
 		    wk->cap->ring.block_size, strerror(-rc));
 		return -1;
 	}
+	if (worker_drop_privileges(wk) == -1)
+		return -1;
+	setproctitle("worker %u %s %s", wk->id, wk->cap->name,
+	    wk->cap->interface);
 	if (wk->pl->has_batch) {
 		/* A frame takes at least its header in a block. */
 		wk->batch_max = wk->cap->ring.block_size / TPACKET_ALIGN(
 		    sizeof(struct tpacket3_hdr)) + 1;
 		wk->batch = calloc(wk->batch_max, sizeof(*wk->batch));
-		if (wk->batch == NULL) {
-			snprintf(wk->sw->err, sizeof(wk->sw->err),
-			    "batch array: %s", strerror(errno));
-			return -1;
-		}
+		if (wk->batch == NULL)
+			return worker_fail(wk, "batch array");
 	}
 	if (pipeline_open(wk->pl, wk->cfg, wk->cap, wk->id, wk->sw, err,
 	    sizeof(err)) == -1) {
@@ -148,13 +247,16 @@ worker_main(struct worker *wk)
 	struct pollfd pfd = { .fd = wk->fd, .events = POLLIN | POLLERR };
 	uint64_t tick_every = wk->cfg->stats_interval_ns, next_tick, now;
 	uint64_t drain_until = 0;
-	uint32_t idx = (uint32_t)STATS_LOAD(&sw->at);
+	uint32_t idx, skip, stop;
 
 	if (worker_setup(wk) == -1) {
 		log_error("%s", sw->err);
-		STATS_STORE(&sw->state, WORKER_FAILED);
 		return WORKER_EXIT_SETUP;
 	}
+	idx = worker_resume(&wk->ring, sw, &skip);
+	if (skip > 0)
+		log_info("resuming in block %u after %u frames, %llu quarantined",
+		    idx, skip, (unsigned long long)sw->quarantined);
 	STATS_STORE(&sw->state, WORKER_RUNNING);
 	log_debug("running on %s, ring %u x %u bytes", wk->cap->interface,
 	    wk->ring.block_count, wk->ring.block_size);
@@ -163,7 +265,8 @@ worker_main(struct worker *wk)
 	for (;;) {
 		bd = ring_block(&wk->ring, idx);
 		if (ring_block_ready(bd)) {
-			worker_block(wk, bd, idx);
+			worker_block(wk, bd, idx, skip);
+			skip = 0;
 			ring_block_release(bd);
 			idx = (idx + 1) % wk->ring.block_count;
 			STATS_STORE(&sw->at, (uint64_t)idx);
@@ -178,8 +281,11 @@ worker_main(struct worker *wk)
 			pipeline_tick(wk->pl, now_ns(CLOCK_REALTIME));
 			next_tick = now + tick_every;
 		}
-		if ((worker_stop_flag || STATS_LOAD(&sw->stop)) &&
-		    drain_until == 0) {
+		stop = STATS_LOAD(&sw->stop);
+		if (stop == WORKER_STOP_HANDOVER ||
+		    (worker_term && stop == WORKER_STOP_NONE))
+			break;	/* the ring keeps the rest for a successor */
+		if (stop == WORKER_STOP_DRAIN && drain_until == 0) {
 			/*
 			 * The master has shut the socket: no frame enters the
 			 * ring any more, and the block the kernel holds is

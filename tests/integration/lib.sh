@@ -251,3 +251,97 @@ rf_sum()
 {
 	rf_num "[.captures[0].workers[] | $1] | add"
 }
+
+# --- Helpers of the control-socket tests (ringfanctl, supervision, reload,
+# daemon mode).  They need RINGFANCTL, set by meson.build; a test calls
+# rf_need_ctl first.
+
+rf_need_ctl()
+{
+	: "${RINGFANCTL:?RINGFANCTL must name the ringfanctl binary}"
+	[ -x "$RINGFANCTL" ] || rf_fail "RINGFANCTL=$RINGFANCTL is not executable"
+	RF_SOCK=$RF_TMP/control.sock
+}
+
+# rf_ctl ARGS...: ringfanctl on the test's control socket; its exit status
+# is returned, not checked.
+rf_ctl()
+{
+	"$RINGFANCTL" -s "$RF_SOCK" "$@"
+}
+
+# rf_ctl_json COMMAND FILTER: jq -r FILTER over the live reply to COMMAND
+# (--json); fails the test when ringfanctl fails or the reply is not JSON.
+rf_ctl_json()
+{
+	local doc rc=0
+
+	doc=$("$RINGFANCTL" -s "$RF_SOCK" --json "$1" 2>"$RF_TMP/ctl.err") ||
+	    rc=$?
+	[ "$rc" -eq 0 ] || rf_fail "ringfanctl --json $1 exited $rc:" \
+	    "$(cat "$RF_TMP/ctl.err")"
+	jq -r "$2" <<<"$doc" ||
+	    rf_fail "ringfanctl --json $1: jq '$2' failed on: ${doc:0:300}"
+}
+
+# rf_ctl_num COMMAND FILTER: like rf_ctl_json, the result a whole number.
+rf_ctl_num()
+{
+	local v
+
+	v=$(rf_ctl_json "$1" "$2")
+	[[ "$v" =~ ^[0-9]+$ ]] || rf_fail "live $1: $2 is \"$v\", not a number"
+	echo "$v"
+}
+
+# rf_wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s
+# until it succeeds; fails the test with DESCRIPTION after SECONDS.
+rf_wait_until()
+{
+	local secs=$1 what=$2 i n
+
+	shift 2
+	n=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 10 }')
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@" && return 0
+	rf_fail "timed out after $secs s waiting for: $what"
+}
+
+# rf_ctl_test COMMAND JQ-CONDITION: true when the live reply to COMMAND
+# satisfies the condition (for rf_wait_until); false on any failure.
+rf_ctl_test()
+{
+	"$RINGFANCTL" -s "$RF_SOCK" --json "$1" 2>/dev/null |
+	    jq -e "$2" >/dev/null 2>&1
+}
+
+# rf_send_bg RFSEND-ARGS...: rfsend in the background; RF_SEND_PID is its
+# pid, and rf_send_wait checks its exit status.
+rf_send_bg()
+{
+	ip netns exec "$RF_NS" "$RFSEND" -i "$RF_GEN" -q "$@" &
+	RF_SEND_PID=$!
+}
+
+rf_send_wait()
+{
+	local rc=0
+
+	wait "$RF_SEND_PID" || rc=$?
+	RF_SEND_PID=
+	[ "$rc" -eq 0 ] || rf_fail "background rfsend exited with status $rc"
+}
+
+# rf_set_ring BLOCK_SIZE BLOCK_COUNT BLOCK_TIMEOUT: changes the ring of the
+# capture in $RF_CONF (as written by rf_config).
+rf_set_ring()
+{
+	sed -i -e "s/^\(      block_size:\).*/\1 $1/" \
+	    -e "s/^\(      block_count:\).*/\1 $2/" \
+	    -e "s/^\(      block_timeout:\).*/\1 $3/" "$RF_CONF"
+	grep -q "^      block_size: $1\$" "$RF_CONF" ||
+	    rf_fail "rf_set_ring: could not edit $RF_CONF"
+}

@@ -63,7 +63,7 @@ teardown(void **state)
 }
 
 static uint64_t
-counter_value(uint32_t plugin, const char *name)
+counter_value(const char *plugin, const char *name)
 {
 	return *stats_counter(&shm->workers[0], plugin, name);
 }
@@ -166,11 +166,11 @@ test_options(void **state)
 	    sizeof(err)), 0);
 	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
 	    &shm->workers[0], err, sizeof(err)), 0);
-	assert_int_equal(counter_value(0, "count"), 42);
-	assert_int_equal(counter_value(0, "size"), 2 * 1024 * 1024);
-	assert_int_equal(counter_value(0, "timeout_ms"), 30000);
-	assert_int_equal(counter_value(0, "enabled"), 1);
-	assert_int_equal(counter_value(0, "label_len"), 3);
+	assert_int_equal(counter_value("options", "count"), 42);
+	assert_int_equal(counter_value("options", "size"), 2 * 1024 * 1024);
+	assert_int_equal(counter_value("options", "timeout_ms"), 30000);
+	assert_int_equal(counter_value("options", "enabled"), 1);
+	assert_int_equal(counter_value("options", "label_len"), 3);
 }
 
 static void
@@ -182,11 +182,11 @@ test_options_defaults(void **state)
 	    sizeof(err)), 0);
 	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
 	    &shm->workers[0], err, sizeof(err)), 0);
-	assert_int_equal(counter_value(0, "count"), 7);
-	assert_int_equal(counter_value(0, "size"), 4096);
-	assert_int_equal(counter_value(0, "timeout_ms"), 1);
-	assert_int_equal(counter_value(0, "enabled"), 0);
-	assert_int_equal(counter_value(0, "label_len"), 4);
+	assert_int_equal(counter_value("options", "count"), 7);
+	assert_int_equal(counter_value("options", "size"), 4096);
+	assert_int_equal(counter_value("options", "timeout_ms"), 1);
+	assert_int_equal(counter_value("options", "enabled"), 0);
+	assert_int_equal(counter_value("options", "label_len"), 4);
 }
 
 static void
@@ -286,15 +286,15 @@ test_counter_plugin(void **state)
 	pkt.caplen = pkt.len = 10;
 	pipeline_run(&pl, &pkt);
 
-	assert_int_equal(counter_value(0, "ethernet"), 28);
-	assert_int_equal(counter_value(0, "vlan"), 5);
-	assert_int_equal(counter_value(0, "arp"), 6);
-	assert_int_equal(counter_value(0, "ipv4"), 17);
-	assert_int_equal(counter_value(0, "ipv6"), 3);
-	assert_int_equal(counter_value(0, "tcp"), 7);
-	assert_int_equal(counter_value(0, "udp"), 9);
-	assert_int_equal(counter_value(0, "icmp"), 4);
-	assert_int_equal(counter_value(0, "other"), 2);
+	assert_int_equal(counter_value("counter", "ethernet"), 28);
+	assert_int_equal(counter_value("counter", "vlan"), 5);
+	assert_int_equal(counter_value("counter", "arp"), 6);
+	assert_int_equal(counter_value("counter", "ipv4"), 17);
+	assert_int_equal(counter_value("counter", "ipv6"), 3);
+	assert_int_equal(counter_value("counter", "tcp"), 7);
+	assert_int_equal(counter_value("counter", "udp"), 9);
+	assert_int_equal(counter_value("counter", "icmp"), 4);
+	assert_int_equal(counter_value("counter", "other"), 2);
 }
 
 static void
@@ -307,11 +307,13 @@ test_counter_slots(void **state)
 	w = &shm->workers[0];
 	for (unsigned i = 0; i < STATS_MAX_COUNTERS; i++) {
 		snprintf(name, sizeof(name), "c%u", i);
-		assert_non_null(stats_counter(w, 0, name));
+		assert_non_null(stats_counter(w, "p", name));
 	}
 	/* The same name finds its slot again; a new one finds none. */
-	assert_ptr_equal(stats_counter(w, 0, "c3"), &w->counters[3].value);
-	assert_null(stats_counter(w, 0, "one_more"));
+	assert_ptr_equal(stats_counter(w, "p", "c3"), &w->counters[3].value);
+	assert_null(stats_counter(w, "p", "one_more"));
+	/* Another plugin's counter of the same name is another slot. */
+	assert_null(stats_counter(w, "q", "c3"));
 }
 
 int

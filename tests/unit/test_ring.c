@@ -219,8 +219,8 @@ static int
 record_packet(void *state, const struct ringfan_packet *pkt)
 {
 	(void)state;
-	/* While a frame is in hand, inflight is one past packets. */
-	assert_int_equal(seen_sw->inflight, seen_sw->packets + 1);
+	/* While a frame is in hand, inflight is one past the consumed. */
+	assert_int_equal(seen_sw->inflight, stats_consumed(seen_sw) + 1);
 	assert_int_equal(seen_sw->at, 5u | 77ull << 32);
 	seen_bytes[seen++] = pkt->len;
 	return RINGFAN_CONTINUE;
@@ -252,7 +252,7 @@ test_worker_block(void **state)
 	wk.sw = sw;
 	wk.pl = &pl;
 	wk.ring.block_size = BLOCK_SIZE;
-	assert_int_equal(worker_block(&wk, blk(), 5), 3);
+	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
 	assert_int_equal(seen, 3);
 	assert_int_equal(seen_bytes[1], 90);
 	assert_int_equal(sw->packets, 13);
@@ -260,6 +260,175 @@ test_worker_block(void **state)
 	assert_int_equal(sw->base, 10);
 	assert_int_equal(sw->inflight, 13);
 	assert_int_equal(sw->ring_errors, 0);
+	stats_destroy(shm);
+}
+
+/* A ring of one block: the synthetic block itself. */
+static struct ring one_block_ring = {
+	.map = block, .block_size = BLOCK_SIZE, .block_count = 1,
+};
+
+static void
+test_resume_between_blocks(void **state)
+{
+	struct stats_worker sw = { .packets = 5, .base = 2, .inflight = 5,
+	    .at = 0 };
+	uint32_t skip = 99;
+
+	(void)state;
+	/* seq 0: the predecessor had released its block; start at `at`. */
+	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
+	assert_int_equal(skip, 0);
+	assert_int_equal(sw.quarantined, 0);
+}
+
+static void
+test_resume_in_block(void **state)
+{
+	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 12,
+	    .at = 0 | 77ull << 32 };
+	uint32_t skip = 99;
+
+	(void)state;
+	/* Block 0 is still user-owned with the saved seq: skip 2 handled. */
+	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
+	assert_int_equal(skip, 2);
+	assert_int_equal(sw.quarantined, 0);
+	assert_int_equal(sw.base, 10);
+}
+
+static void
+test_resume_quarantine(void **state)
+{
+	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 13,
+	    .at = 0 | 77ull << 32, .quarantined = 4 };
+	uint32_t skip = 99;
+
+	(void)state;
+	/* Died inside the pipeline on frame 3 of the block: skip it too. */
+	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
+	assert_int_equal(skip, 3);
+	assert_int_equal(sw.quarantined, 5);
+	assert_int_equal(sw.base, 9);
+	assert_int_equal(sw.inflight, 12);
+
+	/* Dying again before the next frame: the same frames skipped again. */
+	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
+	assert_int_equal(skip, 3);
+	assert_int_equal(sw.quarantined, 5);
+}
+
+static void
+test_resume_quarantine_interrupted(void **state)
+{
+	/*
+	 * A successor died after committing the quarantine targets and
+	 * storing quarantined, but before lowering base.
+	 */
+	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 14,
+	    .at = 0 | 77ull << 32, .quarantined = 5, .q_target = 5,
+	    .b_target = 9 };
+	uint32_t skip = 99;
+
+	(void)state;
+	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
+	assert_int_equal(skip, 3);
+	assert_int_equal(sw.quarantined, 5);
+	assert_int_equal(sw.base, 9);
+	assert_int_equal(sw.inflight, 12);
+}
+
+static void
+test_resume_released_block(void **state)
+{
+	struct ring two = { .map = block, .block_size = BLOCK_SIZE / 2,
+	    .block_count = 2 };
+	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 12,
+	    .at = 0 | 76ull << 32 };
+	uint32_t skip = 99;
+
+	(void)state;
+	/* The block holds another seq: it was released and refilled. */
+	assert_int_equal(worker_resume(&two, &sw, &skip), 1);
+	assert_int_equal(skip, 0);
+
+	/* Or it is back with the kernel. */
+	sw.at = 0 | 77ull << 32;
+	ring_block_release(blk());
+	assert_int_equal(worker_resume(&two, &sw, &skip), 1);
+	assert_int_equal(skip, 0);
+}
+
+static void
+test_worker_block_skip(void **state)
+{
+	struct plugin_stage stage = { .packet = record_packet };
+	struct pipeline pl = { .stages = &stage, .nstages = 1 };
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t off = FIRST_OFF, prev = 0;
+
+	(void)state;
+	shm = stats_create(1);
+	assert_non_null(shm);
+	seen_sw = &shm->workers[0];
+	seen = 0;
+	/* As worker_resume leaves it: 2 of the block's frames handled. */
+	seen_sw->packets = 12;
+	seen_sw->base = 10;
+	seen_sw->at = 5 | 77ull << 32;
+	add_frame(&off, &prev, 60, 60, 0x11, 0);
+	add_frame(&off, &prev, 80, 90, 0x22, 0);
+	add_frame(&off, &prev, 64, 64, 0x33, 0);
+
+	memset(&wk, 0, sizeof(wk));
+	wk.sw = seen_sw;
+	wk.pl = &pl;
+	wk.ring.block_size = BLOCK_SIZE;
+	assert_int_equal(worker_block(&wk, blk(), 5, 2), 1);
+	assert_int_equal(seen, 1);
+	assert_int_equal(seen_bytes[0], 64);
+	assert_int_equal(seen_sw->packets, 13);
+	assert_int_equal(seen_sw->base, 10);
+	stats_destroy(shm);
+}
+
+static void
+test_worker_block_cut(void **state)
+{
+	struct plugin_stage stage = { .packet = record_packet };
+	struct pipeline pl = { .stages = &stage, .nstages = 1 };
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t off = FIRST_OFF, prev = 0, at[3];
+	uint64_t t0 = 1700000000ull * 1000000000ull + 123456789;
+
+	(void)state;
+	shm = stats_create(1);
+	assert_non_null(shm);
+	seen_sw = &shm->workers[0];
+	seen = 0;
+	seen_sw->packets = 4;
+	seen_sw->handed_off = 3;
+	at[0] = add_frame(&off, &prev, 60, 60, 0x11, 0);
+	at[1] = add_frame(&off, &prev, 80, 90, 0x22, 0);
+	at[2] = add_frame(&off, &prev, 64, 64, 0x33, 0);
+	/* Only the middle frame was received inside [cut_from, cut_until). */
+	seen_sw->cut_from = t0 + at[1];
+	seen_sw->cut_until = t0 + at[2];
+
+	memset(&wk, 0, sizeof(wk));
+	wk.sw = seen_sw;
+	wk.pl = &pl;
+	wk.ring.block_size = BLOCK_SIZE;
+	assert_int_equal(worker_block(&wk, blk(), 5, 0), 1);
+	assert_int_equal(seen, 1);
+	assert_int_equal(seen_bytes[0], 90);
+	assert_int_equal(seen_sw->packets, 5);
+	assert_int_equal(seen_sw->handed_off, 5);
+	/* The position counts frames consumed either way. */
+	assert_int_equal(seen_sw->base, 7);
+	assert_int_equal(stats_consumed(seen_sw), 10);
 	stats_destroy(shm);
 }
 
@@ -275,6 +444,14 @@ main(void)
 		cmocka_unit_test_setup(test_walk_header_cut, setup_block),
 		cmocka_unit_test_setup(test_ready_release, setup_block),
 		cmocka_unit_test_setup(test_worker_block, setup_block),
+		cmocka_unit_test_setup(test_resume_between_blocks, setup_block),
+		cmocka_unit_test_setup(test_resume_in_block, setup_block),
+		cmocka_unit_test_setup(test_resume_quarantine, setup_block),
+		cmocka_unit_test_setup(test_resume_quarantine_interrupted,
+		    setup_block),
+		cmocka_unit_test_setup(test_resume_released_block, setup_block),
+		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
+		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,9 +2,9 @@
  * rfsend: the traffic generator of the tests, the demo and the benchmark.
  *
  * It writes whole Ethernet frames through an AF_PACKET socket bound to one
- * interface.  Every field of every frame follows from the frame type, the
- * flow index and the direction, so a test can predict exactly what a
- * capture on the other end of the link must see.
+ * interface, or with -w into a pcap file.  Every field of every frame
+ * follows from the frame type, the flow index and the direction, so a test
+ * can predict exactly what a capture on the other end of the link must see.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <pcap/pcap.h>
 
 #define ETH_HLEN_	14
 #define VLAN_HLEN_	4
@@ -47,6 +49,9 @@
 #define DPORT		9
 #define SPORT_BASE	10000
 #define SPORT_SPAN	50000
+
+/* Frames written with -w are stamped 1 us apart from this fixed time. */
+#define PCAP_START_SEC	1700000000
 
 /* How long a frame may keep failing with ENOBUFS before we give up. */
 #define STALL_LIMIT_NS	(10 * 1000000000ULL)
@@ -98,6 +103,9 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: rfsend -i IFACE [-n COUNT] [-f FLOWS] [-r PPS] [-c CPU] "
 	    "[-t TYPE] [-b] [-s SIZE] [-q]\n"
+	    "       rfsend -w FILE [-n COUNT] [-f FLOWS] [-t TYPE] [-b] "
+	    "[-s SIZE] [-q]\n"
+	    "  -w FILE  write the frames to a pcap file instead of sending\n"
 	    "  TYPE: udp tcp icmp arp udp6 vlan other\n");
 	exit(status);
 }
@@ -494,6 +502,55 @@ open_socket(const char *ifname)
 	return fd;
 }
 
+/*
+ * Writes the frames that a send of the same options would send into a
+ * classic pcap file, so that tests and the benchmark can replay or read
+ * known frames without a link.
+ */
+static int
+write_pcap(const char *path, enum frame_type type, size_t size,
+    uint64_t count, uint64_t flows, int both)
+{
+	static uint8_t frame[MAX_FRAME];
+	struct pcap_pkthdr h;
+	pcap_dumper_t *d;
+	pcap_t *p;
+	uint64_t n;
+	uint32_t flow;
+
+	p = pcap_open_dead(DLT_EN10MB, 65535);
+	if (p == NULL) {
+		fprintf(stderr, "rfsend: pcap_open_dead failed\n");
+		return EXIT_RUNTIME;
+	}
+	d = pcap_dump_open(p, path);
+	if (d == NULL) {
+		fprintf(stderr, "rfsend: %s\n", pcap_geterr(p));
+		pcap_close(p);
+		return EXIT_RUNTIME;
+	}
+	memset(frame, 0, sizeof(frame));
+	for (n = 0; n < count; n++) {
+		flow = (uint32_t)((both ? n / 2 : n) % flows);
+		build_frame(frame, type, size, flow, both && (n & 1),
+		    (uint16_t)n);
+		h.ts.tv_sec = (time_t)(PCAP_START_SEC + n / 1000000);
+		h.ts.tv_usec = (suseconds_t)(n % 1000000);
+		h.caplen = (bpf_u_int32)size;
+		h.len = (bpf_u_int32)size;
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	if (pcap_dump_flush(d) == -1 || ferror(pcap_dump_file(d))) {
+		fprintf(stderr, "rfsend: %s: write error\n", path);
+		pcap_dump_close(d);
+		pcap_close(p);
+		return EXIT_RUNTIME;
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+	return 0;
+}
+
 static enum frame_type
 parse_type(const char *arg)
 {
@@ -513,7 +570,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	cpu_set_t cpus;
 	enum frame_type type;
-	const char *ifname;
+	const char *ifname, *wfile;
 	uint64_t count, pps, sent, start, elapsed, flows, cpu;
 	size_t size;
 	double secs;
@@ -521,6 +578,7 @@ main(int argc, char *argv[])
 	uint32_t flow;
 
 	ifname = NULL;
+	wfile = NULL;
 	count = 1000;
 	flows = 1;
 	pps = 0;
@@ -530,7 +588,7 @@ main(int argc, char *argv[])
 	both = 0;
 	size = 64;
 	quiet = 0;
-	while ((ch = getopt(argc, argv, "i:n:f:r:c:t:bs:qh")) != -1) {
+	while ((ch = getopt(argc, argv, "i:n:f:r:c:t:bs:qw:h")) != -1) {
 		switch (ch) {
 		case 'i':
 			ifname = optarg;
@@ -565,6 +623,9 @@ main(int argc, char *argv[])
 		case 'q':
 			quiet = 1;
 			break;
+		case 'w':
+			wfile = optarg;
+			break;
 		case 'h':
 			usage(0);
 			break;
@@ -577,14 +638,27 @@ main(int argc, char *argv[])
 		    argv[optind]);
 		usage(EXIT_USAGE);
 	}
-	if (ifname == NULL) {
-		fprintf(stderr, "rfsend: -i IFACE is required\n");
+	if ((ifname == NULL) == (wfile == NULL)) {
+		fprintf(stderr, "rfsend: give one of -i IFACE and -w FILE\n");
 		usage(EXIT_USAGE);
 	}
 	if (size < frame_types[type].min_size) {
 		fprintf(stderr, "rfsend: a %s frame needs at least %zu bytes\n",
 		    frame_types[type].name, frame_types[type].min_size);
 		usage(EXIT_USAGE);
+	}
+	if (wfile != NULL) {
+		/* A file has no "until stopped", and no pace to keep. */
+		if (count == 0 || pps != 0) {
+			fprintf(stderr, "rfsend: -w takes a COUNT above 0 "
+			    "and no -r\n");
+			usage(EXIT_USAGE);
+		}
+		rc = write_pcap(wfile, type, size, count, flows, both);
+		if (rc == 0 && !quiet)
+			fprintf(stderr, "rfsend: wrote %" PRIu64 " frames to "
+			    "%s\n", count, wfile);
+		return rc;
 	}
 
 	if (pin) {

@@ -1,0 +1,670 @@
+/*
+ * The control socket: a Unix stream socket served from the master's event
+ * loop.  A client sends one command line and gets one reply, then the
+ * connection is closed.  Everything is non-blocking and every client has a
+ * deadline, so a silent or slow client costs a file descriptor for at most
+ * CTL_TIMEOUT and never stalls the master.
+ *
+ * Commands live in one table; it also makes the help reply and the
+ * unknown-command error.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master_int.h"
+#include "ringfan_build.h"
+
+#define CTL_LINE_MAX	4096
+#define CTL_TIMEOUT_NS	(5ull * 1000000000u)
+#define CTL_MAX_CLIENTS	1024
+
+struct ctl_client {
+	struct ev_src		 src;		/* first: the loop hands it back */
+	struct ctl_client	*next;
+	uint64_t		 deadline;
+	bool			 dead;
+	size_t			 len;
+	char			 line[CTL_LINE_MAX + 1];
+	char			*reply;
+	size_t			 reply_len;
+	size_t			 reply_off;
+};
+
+struct ctl_server {
+	struct ev_src		 src;
+	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client	*clients;
+	unsigned		 nclients;
+};
+
+typedef char *(*ctl_handler)(struct master *, size_t *);
+
+struct ctl_command {
+	const char	*name;
+	ctl_handler	 fn;
+	const char	*help;
+};
+
+static const struct ctl_command *ctl_find(const char *name);
+
+/* A JSON document and a newline, as the reply's bytes. */
+static char *
+ctl_json(json_t *doc, size_t *len)
+{
+	char *text, *out;
+	size_t n;
+
+	if (doc == NULL)
+		return NULL;
+	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(6));
+	json_decref(doc);
+	if (text == NULL)
+		return NULL;
+	n = strlen(text);
+	if ((out = realloc(text, n + 2)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*len = n + 1;
+	return out;
+}
+
+static char *
+ctl_error(const char *msg, size_t *len)
+{
+	return ctl_json(json_pack("{s:s}", "error", msg), len);
+}
+
+static char *
+cmd_stats(struct master *m, size_t *len)
+{
+	return ctl_json(master_stats_json(m), len);
+}
+
+static char *
+cmd_status(struct master *m, size_t *len)
+{
+	const struct cfg_capture *cap;
+	json_t *doc, *caps;
+	unsigned running;
+	const char *state;
+
+	caps = json_array();
+	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
+		cap = &m->g.cfg->captures[c];
+		state = master_capture_state(m, (unsigned)c, &running);
+		json_array_append_new(caps, json_pack(
+		    "{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i}}",
+		    "name", cap->name, "interface", cap->interface,
+		    "state", state, "workers", (int)cap->workers,
+		    "running", (int)running, "fanout",
+		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
+		    "group", (int)m->g.groups[c]));
+	}
+	doc = json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:o}",
+	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
+	    "uptime_s", (double)(mono_ns() - m->started_ns) / 1e9,
+	    "config", m->g.cfg->path,
+	    "state", m->stopping ? "stopping" : "running",
+	    "reloads", (int)m->reloads,
+	    "last_reload_error", m->last_reload_error[0] != '\0' ?
+	    json_string(m->last_reload_error) : json_null(),
+	    "captures", caps);
+	return ctl_json(doc, len);
+}
+
+static char *
+cmd_workers(struct master *m, size_t *len)
+{
+	const struct slot *s;
+	const struct stats_worker *sw;
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		s = &m->g.slots[i];
+		sw = s->wk.sw;
+		json_array_append_new(arr, json_pack(
+		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o}",
+		    "capture", m->g.cfg->captures[s->capture].name,
+		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
+		    "cpu", (int)STATS_LOAD(&sw->cpu),
+		    "state", stats_state_name(STATS_LOAD(&sw->state)),
+		    "restarts", (int)stats_value(sw, "restarts"),
+		    "last_exit", s->last_exit[0] != '\0' ?
+		    json_string(s->last_exit) : json_null()));
+	}
+	return ctl_json(json_pack("{s:o}", "workers", arr), len);
+}
+
+static char *
+cmd_plugins(struct master *m, size_t *len)
+{
+	const struct pipeline *pl;
+	const struct ringfan_plugin *d;
+	json_t *caps = json_array(), *arr;
+	char abi[16];
+
+	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
+		pl = &m->g.pipelines[c];
+		arr = json_array();
+		for (size_t i = 0; i < pl->nstages; i++) {
+			d = &pl->plugins[i].calls;
+			snprintf(abi, sizeof(abi), "%u.%u", d->abi >> 16,
+			    d->abi & 0xffff);
+			json_array_append_new(arr, json_pack(
+			    "{s:s,s:s,s:s,s:s,s:s}", "name", d->name,
+			    "version", d->version != NULL ? d->version : "",
+			    "description", d->description != NULL ?
+			    d->description : "",
+			    "path", pl->plugins[i].path, "abi", abi));
+		}
+		json_array_append_new(caps, json_pack("{s:s,s:o}", "name",
+		    m->g.cfg->captures[c].name, "plugins", arr));
+	}
+	return ctl_json(json_pack("{s:o}", "captures", caps), len);
+}
+
+static char *
+cmd_reload(struct master *m, size_t *len)
+{
+	char err[512];
+	const char *res;
+
+	if ((res = master_reload(m, err, sizeof(err))) == NULL) {
+		log_error("reload failed, configuration unchanged: %s", err);
+		return ctl_error(err, len);
+	}
+	return ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), len);
+}
+
+static char *
+cmd_stop(struct master *m, size_t *len)
+{
+	master_stop(m, "stop command");
+	return ctl_json(json_pack("{s:b}", "ok", 1), len);
+}
+
+/* Prometheus text exposition format, built from the stats document. */
+struct metric {
+	const char	*name;
+	const char	*field;		/* in a worker of the stats document */
+	const char	*type;
+	const char	*help;
+};
+
+static const struct metric metrics[] = {
+	{ "ringfan_packets_total", "packets", "counter",
+	    "Frames handed to the pipeline." },
+	{ "ringfan_bytes_total", "bytes", "counter",
+	    "Wire length of the frames handed to the pipeline." },
+	{ "ringfan_kernel_packets_total", "kernel_packets", "counter",
+	    "Frames the kernel accepted for the socket, drops included." },
+	{ "ringfan_kernel_drops_total", "kernel_drops", "counter",
+	    "Frames the kernel dropped because the ring was full." },
+	{ "ringfan_kernel_freeze_q_total", "kernel_freeze_q", "counter",
+	    "Times the kernel found the ring full (queue frozen)." },
+	{ "ringfan_quarantined_total", "quarantined", "counter",
+	    "Frames skipped because a worker died handling them." },
+	{ "ringfan_worker_restarts_total", "restarts", "counter",
+	    "Times the worker was respawned after a crash." },
+};
+
+static void
+metric_sample(FILE *f, const char *name, const char *cap, json_int_t worker,
+    json_int_t v)
+{
+	fprintf(f, "%s{capture=\"%s\",worker=\"%lld\"} %lld\n", name, cap,
+	    (long long)worker, (long long)v);
+}
+
+static char *
+cmd_metrics(struct master *m, size_t *len)
+{
+	json_t *doc = master_stats_json(m), *cap, *w, *plugins, *counters,
+	    *v;
+	const char *pname, *cname, *capname;
+	size_t ci, wi;
+	char *buf = NULL;
+	FILE *f;
+
+	if (doc == NULL || (f = open_memstream(&buf, len)) == NULL) {
+		json_decref(doc);
+		return NULL;
+	}
+	fprintf(f, "# HELP ringfan_uptime_seconds Seconds since ringfan "
+	    "started.\n# TYPE ringfan_uptime_seconds gauge\n"
+	    "ringfan_uptime_seconds %.3f\n",
+	    json_real_value(json_object_get(doc, "uptime_s")));
+	for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metrics[k].name,
+		    metrics[k].help, metrics[k].name, metrics[k].type);
+		json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
+			capname = json_string_value(json_object_get(cap,
+			    "name"));
+			json_array_foreach(json_object_get(cap, "workers"),
+			    wi, w)
+				metric_sample(f, metrics[k].name, capname,
+				    json_integer_value(json_object_get(w, "id")),
+				    json_integer_value(json_object_get(w,
+				    metrics[k].field)));
+		}
+	}
+	fprintf(f, "# HELP ringfan_worker_up 1 while the worker runs.\n"
+	    "# TYPE ringfan_worker_up gauge\n");
+	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
+		capname = json_string_value(json_object_get(cap, "name"));
+		json_array_foreach(json_object_get(cap, "workers"), wi, w)
+			metric_sample(f, "ringfan_worker_up", capname,
+			    json_integer_value(json_object_get(w, "id")),
+			    strcmp(json_string_value(json_object_get(w,
+			    "state")), "running") == 0);
+	}
+	fprintf(f, "# HELP ringfan_plugin_counter_total Counters of the "
+	    "plugins.\n# TYPE ringfan_plugin_counter_total counter\n");
+	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
+		capname = json_string_value(json_object_get(cap, "name"));
+		json_array_foreach(json_object_get(cap, "workers"), wi, w) {
+			plugins = json_object_get(w, "plugins");
+			json_object_foreach(plugins, pname, counters) {
+				json_object_foreach(counters, cname, v)
+					fprintf(f, "ringfan_plugin_counter_total"
+					    "{capture=\"%s\",worker=\"%lld\","
+					    "plugin=\"%s\",counter=\"%s\"} "
+					    "%lld\n", capname, (long long)
+					    json_integer_value(json_object_get(
+					    w, "id")), pname, cname,
+					    (long long)json_integer_value(v));
+			}
+		}
+	}
+	json_decref(doc);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static char *cmd_help(struct master *, size_t *);
+
+static const struct ctl_command commands[] = {
+	{ "status", cmd_status, "the daemon and each capture's health" },
+	{ "stats", cmd_stats, "counters of every worker and capture" },
+	{ "workers", cmd_workers, "the process table" },
+	{ "plugins", cmd_plugins, "the plugins of each pipeline" },
+	{ "reload", cmd_reload, "re-read the configuration file" },
+	{ "stop", cmd_stop, "stop gracefully" },
+	{ "metrics", cmd_metrics, "everything, in Prometheus text format" },
+	{ "help", cmd_help, "this list" },
+};
+
+static char *
+cmd_help(struct master *m, size_t *len)
+{
+	json_t *arr = json_array();
+
+	(void)m;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s}", "name",
+		    commands[i].name, "help", commands[i].help));
+	return ctl_json(json_pack("{s:o}", "commands", arr), len);
+}
+
+static const struct ctl_command *
+ctl_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+ctl_drop(struct master *m, struct ctl_client *c)
+{
+	if (c->dead)
+		return;
+	master_unwatch(m, &c->src);
+	close(c->src.fd);
+	c->dead = true;
+}
+
+static void
+ctl_on_client(struct master *m, struct ev_src *src, uint32_t events);
+
+/* Start sending `reply` (owned by the client from now on). */
+static void
+ctl_reply(struct master *m, struct ctl_client *c, char *reply, size_t len)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &c->src };
+
+	if (reply == NULL)
+		reply = ctl_error("internal error: cannot build the reply",
+		    &len);
+	if (reply == NULL) {
+		ctl_drop(m, c);
+		return;
+	}
+	c->reply = reply;
+	c->reply_len = len;
+	c->reply_off = 0;
+	c->deadline = mono_ns() + CTL_TIMEOUT_NS;
+	if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
+		ctl_drop(m, c);
+}
+
+static void
+ctl_reply_error(struct master *m, struct ctl_client *c, const char *msg)
+{
+	size_t len = 0;
+	char *reply = ctl_error(msg, &len);
+
+	ctl_reply(m, c, reply, len);
+}
+
+static void
+ctl_request(struct master *m, struct ctl_client *c)
+{
+	const struct ctl_command *cmd;
+	char msg[CTL_LINE_MAX + 256], echo[65], *line = c->line, *reply;
+	size_t n, len = 0;
+
+	/* Tolerate a \r\n line end and surrounding blanks. */
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
+	    line[n - 1] == '\t'))
+		line[--n] = '\0';
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line == '\0') {
+		ctl_reply_error(m, c, "empty request");
+		return;
+	}
+	if ((cmd = ctl_find(line)) == NULL) {
+		/* The echo must be valid in JSON whatever the client sent. */
+		for (n = 0; n < 64 && line[n] != '\0'; n++)
+			echo[n] = line[n] >= 0x20 && line[n] < 0x7f ?
+			    line[n] : '?';
+		echo[n] = '\0';
+		n = (size_t)snprintf(msg, sizeof(msg),
+		    "unknown command \"%s\" (commands:", echo);
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]);
+		    i++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
+			    i == 0 ? "" : ",", commands[i].name);
+		snprintf(msg + n, sizeof(msg) - n, ")");
+		ctl_reply_error(m, c, msg);
+		return;
+	}
+	log_debug("control: %s", cmd->name);
+	reply = cmd->fn(m, &len);
+	ctl_reply(m, c, reply, len);
+}
+
+static void
+ctl_read(struct master *m, struct ctl_client *c)
+{
+	char *nl;
+	ssize_t r;
+
+	for (;;) {
+		r = read(c->src.fd, c->line + c->len, CTL_LINE_MAX + 1 - c->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0)
+			break;		/* EOF or error */
+		c->len += (size_t)r;
+		c->line[c->len < CTL_LINE_MAX ? c->len : CTL_LINE_MAX] = '\0';
+		if ((nl = memchr(c->line, '\n', c->len)) != NULL) {
+			*nl = '\0';
+			if (memchr(c->line, '\0', (size_t)(nl - c->line)) !=
+			    NULL) {
+				ctl_reply_error(m, c, "malformed request: "
+				    "NUL byte");
+				return;
+			}
+			ctl_request(m, c);
+			return;
+		}
+		if (c->len > CTL_LINE_MAX) {
+			ctl_reply_error(m, c, "request line longer than "
+			    "4096 bytes");
+			return;
+		}
+	}
+	/* The client closed its side: a last line without \n still counts. */
+	if (r == 0 && c->len > 0) {
+		c->line[c->len] = '\0';
+		ctl_request(m, c);
+		return;
+	}
+	ctl_drop(m, c);
+}
+
+static void
+ctl_write(struct master *m, struct ctl_client *c)
+{
+	ssize_t w;
+
+	while (c->reply_off < c->reply_len) {
+		w = send(c->src.fd, c->reply + c->reply_off,
+		    c->reply_len - c->reply_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (w <= 0) {
+			ctl_drop(m, c);
+			return;
+		}
+		c->reply_off += (size_t)w;
+	}
+	shutdown(c->src.fd, SHUT_WR);
+	ctl_drop(m, c);
+}
+
+static void
+ctl_on_client(struct master *m, struct ev_src *src, uint32_t events)
+{
+	struct ctl_client *c = (struct ctl_client *)src;
+
+	if (c->dead)
+		return;
+	if (c->reply != NULL)
+		ctl_write(m, c);
+	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		ctl_read(m, c);
+}
+
+static void
+ctl_on_accept(struct master *m, struct ev_src *src, uint32_t events)
+{
+	struct ctl_server *srv = m->ctl;
+	struct ctl_client *c;
+	int fd;
+
+	(void)src;
+	(void)events;
+	for (;;) {
+		fd = accept4(srv->src.fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("control: accept");
+			return;
+		}
+		if (srv->nclients >= CTL_MAX_CLIENTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			/* Refuse rather than queue: the next sweep frees. */
+			close(fd);
+			continue;
+		}
+		c->src.fd = fd;
+		c->src.fn = ctl_on_client;
+		c->deadline = mono_ns() + CTL_TIMEOUT_NS;
+		if (master_watch(m, &c->src, EPOLLIN) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = srv->clients;
+		srv->clients = c;
+		srv->nclients++;
+	}
+}
+
+void
+ctl_sweep(struct master *m, uint64_t now)
+{
+	struct ctl_server *srv = m->ctl;
+	struct ctl_client **pp, *c;
+
+	if (srv == NULL)
+		return;
+	for (pp = &srv->clients; (c = *pp) != NULL;) {
+		if (!c->dead && now >= c->deadline) {
+			if (c->reply == NULL) {
+				/* Silent client: tell it why, if it listens. */
+				ctl_reply_error(m, c, "timeout: no complete "
+				    "request line within 5 s");
+				if (!c->dead)
+					ctl_write(m, c);
+			}
+			ctl_drop(m, c);
+		}
+		if (c->dead) {
+			*pp = c->next;
+			free(c->reply);
+			free(c);
+			srv->nclients--;
+		} else
+			pp = &c->next;
+	}
+}
+
+static int
+ctl_fail(char *err, size_t errlen, const char *what, const char *path)
+{
+	snprintf(err, errlen, "control socket %s: %s: %s", path, what,
+	    strerror(errno));
+	return -1;
+}
+
+/* mkdir -p of the socket's directory; the last component is the socket. */
+static int
+ctl_mkdirs(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *p;
+
+	strlcpy(dir, path, sizeof(dir));
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+int
+ctl_open(struct master *m, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_server *srv;
+	const char *path = m->g.cfg->control.socket;
+	struct group *gr;
+	int fd, probe;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return ctl_fail(err, errlen, "calloc", path);
+	srv->src.fd = -1;
+	m->ctl = srv;
+	m->ctl_owner = getpid();
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return ctl_fail(err, errlen, "path", path);
+	}
+	if (ctl_mkdirs(path) == -1)
+		return ctl_fail(err, errlen, "mkdir", path);
+	/* A socket file left by a dead instance is removed; a live one not. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+	    sizeof(sun)) == 0) {
+		close(probe);
+		snprintf(err, errlen, "control socket %s: another ringfan is "
+		    "listening on it", path);
+		return -1;
+	}
+	if (probe != -1)
+		close(probe);
+	if (unlink(path) == -1 && errno != ENOENT)
+		return ctl_fail(err, errlen, "unlink", path);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return ctl_fail(err, errlen, "socket", path);
+	srv->src.fd = fd;
+	srv->src.fn = ctl_on_accept;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return ctl_fail(err, errlen, "bind", path);
+	strlcpy(srv->path, path, sizeof(srv->path));
+	if (chmod(path, m->g.cfg->control.mode) == -1)
+		return ctl_fail(err, errlen, "chmod", path);
+	if (m->g.cfg->control.group != NULL) {
+		if ((gr = getgrnam(m->g.cfg->control.group)) == NULL) {
+			snprintf(err, errlen, "control socket %s: group \"%s\" "
+			    "not found", path, m->g.cfg->control.group);
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
+			return ctl_fail(err, errlen, "chown", path);
+	}
+	if (listen(fd, 512) == -1)
+		return ctl_fail(err, errlen, "listen", path);
+	if (master_watch(m, &srv->src, EPOLLIN) == -1)
+		return ctl_fail(err, errlen, "epoll_ctl", path);
+	log_info("control socket %s", path);
+	return 0;
+}
+
+void
+ctl_close(struct master *m)
+{
+	struct ctl_server *srv = m->ctl;
+	struct ctl_client *c, *next;
+
+	if (srv == NULL)
+		return;
+	for (c = srv->clients; c != NULL; c = next) {
+		next = c->next;
+		if (!c->dead)
+			close(c->src.fd);
+		free(c->reply);
+		free(c);
+	}
+	if (srv->src.fd != -1) {
+		close(srv->src.fd);
+		/* Only the master that made it removes it, not a worker. */
+		if (srv->path[0] != '\0' && getpid() == m->ctl_owner)
+			unlink(srv->path);
+	}
+	free(srv);
+	m->ctl = NULL;
+}

@@ -1,0 +1,119 @@
+/*
+ * The master's state, shared by master.c (processes, signals, reload) and
+ * control.c (the control socket and its commands).  Nothing else sees it.
+ */
+#ifndef RINGFAN_MASTER_INT_H
+#define RINGFAN_MASTER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "master.h"
+#include "plugin_host.h"
+#include "stats.h"
+#include "worker.h"
+
+/* Crash-loop limit: this many crashes of one worker within the window. */
+#define MASTER_CRASH_LIMIT	5
+#define MASTER_CRASH_WINDOW_NS	(60ull * 1000000000u)
+#define MASTER_BACKOFF_MIN_NS	(100ull * 1000000u)
+#define MASTER_BACKOFF_MAX_NS	(10ull * 1000000000u)
+/* Capture reload: how long new workers get to start; T's distance. */
+#define MASTER_SWAP_START_NS	(10ull * 1000000000u)
+#define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
+
+struct master;
+
+/* Something the event loop waits on; `fn` handles its readiness. */
+struct ev_src {
+	int	 fd;
+	void	(*fn)(struct master *, struct ev_src *, uint32_t events);
+};
+
+/* One slot of the process table per worker; a respawn reuses its slot. */
+struct slot {
+	struct worker		 wk;
+	unsigned		 capture;	/* index in cfg->captures */
+	pid_t			 pid;		/* 0: not running */
+	uint64_t		 respawn_at;	/* WORKER_BACKOFF: when */
+	uint64_t		 crashes[MASTER_CRASH_LIMIT];	/* times */
+	unsigned		 ncrashes;	/* ever; crashes[n % LIMIT] */
+	char			 last_exit[64];	/* "" until it exits once */
+};
+
+struct ctl_server;
+
+/*
+ * A generation: a configuration with everything built from it.  A capture
+ * reload builds a new one beside the current and retires the old.
+ */
+struct gen {
+	struct cfg		*cfg;
+	struct stats_shm	*shm;
+	struct pipeline		*pipelines;	/* one per capture */
+	const char *const	**plugin_names;	/* per capture */
+	unsigned		*first_slot;	/* per capture */
+	uint16_t		*groups;	/* fanout group in use */
+	struct slot		*slots;
+	unsigned		 nslots;
+};
+
+/* Steps of a capture reload. */
+enum swap_phase {
+	SWAP_NONE,
+	SWAP_STARTING,	/* new workers starting; they take no frame yet */
+	SWAP_CUTTING,	/* cut-over time set; waiting until it has passed */
+	SWAP_RETIRING,	/* old sockets shut, old workers draining */
+};
+
+struct master {
+	struct gen		 g;		/* current */
+	struct gen		 old;		/* retiring, during a swap */
+	enum swap_phase		 swap;
+	uint64_t		 swap_at;	/* monotonic: next step due */
+	struct master_opts	 opts;
+	int			 epfd;
+	struct ev_src		 sig;
+	struct ev_src		 timer;
+	struct ctl_server	*ctl;
+	pid_t			 ctl_owner;	/* the master's pid */
+	uint64_t		 started_ns;
+	uint64_t		 next_stats_ns;
+	uint64_t		 stop_deadline_ns;
+	bool			 ready;
+	bool			 stopping;
+	int			 exit_code;
+	/* Rolling restart of a reload: slots still to hand over. */
+	unsigned		*handover;	/* sized for g.nslots */
+	unsigned		 nhandover;
+	int			 handing;	/* slot being handed over, -1 */
+	unsigned		 reloads;
+	char			 last_reload_error[512];
+};
+
+uint64_t mono_ns(void);
+/* Add readiness of fd to the event loop; 0 or -1. */
+int	master_watch(struct master *m, struct ev_src *src, uint32_t events);
+void	master_unwatch(struct master *m, struct ev_src *src);
+/* Read every socket's PACKET_STATISTICS into the shared totals. */
+void	master_read_kernel(struct master *m);
+json_t	*master_stats_json(struct master *m);
+void	master_stop(struct master *m, const char *why);
+/*
+ * Re-read the configuration file and apply it.  Returns "unchanged",
+ * "pipeline" or "captures", or NULL with the cause in err (then nothing
+ * changed).
+ */
+const char *master_reload(struct master *m, char *err, size_t errlen);
+/* "running", "degraded" or "failed". */
+const char *master_capture_state(const struct master *m, unsigned c,
+	    unsigned *running);
+
+/* control.c */
+int	ctl_open(struct master *m, char *err, size_t errlen);
+void	ctl_close(struct master *m);
+/* Drop clients past their deadline; called from the master's timer. */
+void	ctl_sweep(struct master *m, uint64_t now);
+
+#endif

@@ -1,0 +1,721 @@
+/*
+ * Tables for people, from the documents of docs/control.md.  Counters are
+ * printed in full, never abbreviated to k or M, so that a script reading a
+ * table gets the same number as one reading --json.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "render.h"
+
+/*
+ * Cells are appended row by row; the table is printed once every width is
+ * known.  A failed allocation is remembered and reported by table_print,
+ * so that the renderers need not check every cell.
+ */
+struct table {
+	size_t		  ncols;
+	const char	 *align; /* 'l'/'r' per column, last repeats */
+	char		**cells;
+	size_t		  ncells;
+	size_t		  cap;
+	int		  failed;
+};
+
+static void	table_add(struct table *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+table_init(struct table *t, size_t ncols, const char *align)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->align = align;
+}
+
+static void
+table_add(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char **cells, *s;
+	size_t cap;
+	int rc;
+
+	if (t->failed)
+		return;
+	if (t->ncells == t->cap) {
+		cap = t->cap == 0 ? 64 : t->cap * 2;
+		if ((cells = realloc(t->cells, cap * sizeof(*cells))) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->cells = cells;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		t->failed = 1;
+		return;
+	}
+	t->cells[t->ncells++] = s;
+}
+
+/* Columns are counted in characters, so a UTF-8 description stays aligned. */
+static size_t
+text_width(const char *s)
+{
+	size_t n;
+
+	for (n = 0; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static int
+right_aligned(const struct table *t, size_t col)
+{
+	size_t n;
+
+	n = strlen(t->align);
+	return t->align[col < n ? col : n - 1] == 'r';
+}
+
+static int
+table_print(struct table *t, FILE *fp)
+{
+	size_t *width, i, col, w, pad;
+
+	if (t->failed)
+		return -1;
+	if ((width = calloc(t->ncols, sizeof(*width))) == NULL)
+		return -1;
+	for (i = 0; i < t->ncells; i++) {
+		w = text_width(t->cells[i]);
+		if (w > width[i % t->ncols])
+			width[i % t->ncols] = w;
+	}
+	for (i = 0; i < t->ncells; i++) {
+		col = i % t->ncols;
+		pad = width[col] - text_width(t->cells[i]);
+		if (col > 0)
+			fputs("  ", fp);
+		if (right_aligned(t, col))
+			fprintf(fp, "%*s%s", (int)pad, "", t->cells[i]);
+		else if (col + 1 < t->ncols)
+			fprintf(fp, "%s%*s", t->cells[i], (int)pad, "");
+		else
+			fputs(t->cells[i], fp);
+		if (col + 1 == t->ncols || i + 1 == t->ncells)
+			fputc('\n', fp);
+	}
+	free(width);
+	return 0;
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Prints and frees the table; -1 if it could not be built. */
+static int
+table_flush(struct table *t, FILE *fp)
+{
+	int rc;
+
+	rc = table_print(t, fp);
+	table_free(t);
+	return rc;
+}
+
+/*
+ * The text of one value: absent and null are "-", so that a field this
+ * client does not know yet, or one the daemon has no value for, still
+ * leaves the columns intact.
+ */
+static void
+cell(struct table *t, const json_t *v)
+{
+	double d;
+
+	if (json_is_string(v))
+		table_add(t, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		table_add(t, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v)) {
+		d = json_real_value(v);
+		if (d > -9e18 && d < 9e18 && d == (double)(long long)d)
+			table_add(t, "%lld", (long long)d);
+		else
+			table_add(t, "%g", d);
+	} else if (json_is_true(v))
+		table_add(t, "yes");
+	else if (json_is_false(v))
+		table_add(t, "no");
+	else
+		table_add(t, "-");
+}
+
+static const char *
+str(const json_t *obj, const char *key)
+{
+	const char *s;
+
+	s = json_string_value(json_object_get(obj, key));
+	return s != NULL ? s : "-";
+}
+
+static long long
+num(const json_t *obj, const char *key)
+{
+	const json_t *v;
+
+	v = json_object_get(obj, key);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	/* Converting a double out of range is undefined: those count as 0. */
+	if (json_is_real(v) && json_real_value(v) > -9e18 &&
+	    json_real_value(v) < 9e18)
+		return (long long)json_real_value(v);
+	return 0;
+}
+
+/* Kernel drops as a share of what the kernel received, "0.00" on no traffic. */
+static void
+drop_pct(struct table *t, long long drops, long long packets)
+{
+	table_add(t, "%.2f",
+	    packets > 0 ? (double)drops * 100.0 / (double)packets : 0.0);
+}
+
+static void
+format_uptime(char *buf, size_t len, double seconds)
+{
+	long long s;
+
+	s = seconds > 0 && seconds < 1e15 ? (long long)seconds : 0;
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd %02lld:%02lld:%02lld", s / 86400,
+		    s / 3600 % 24, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%lld:%02lld:%02lld", s / 3600,
+		    s / 60 % 60, s % 60);
+}
+
+static double
+uptime(const json_t *doc)
+{
+	return json_number_value(json_object_get(doc, "uptime_s"));
+}
+
+static void
+capture_line(FILE *fp, const json_t *cap)
+{
+	const json_t *fanout;
+
+	fanout = json_object_get(cap, "fanout");
+	fprintf(fp, "capture %s on %s (fanout %s group ", str(cap, "name"),
+	    str(cap, "interface"), str(fanout, "mode"));
+	if (json_is_integer(json_object_get(fanout, "group")))
+		fprintf(fp, "%lld)\n", num(fanout, "group"));
+	else
+		fputs("-)\n", fp);
+}
+
+static int
+finish(FILE *fp, int rc)
+{
+	if (rc != 0 || ferror(fp))
+		return -1;
+	return 0;
+}
+
+int
+render_status(FILE *fp, const json_t *doc)
+{
+	const json_t *caps, *cap, *fanout, *err;
+	struct table t;
+	char up[64];
+	size_t i;
+
+	format_uptime(up, sizeof(up), uptime(doc));
+	fprintf(fp, "ringfan %s: %s, pid ", str(doc, "version"),
+	    str(doc, "state"));
+	if (json_is_integer(json_object_get(doc, "pid")))
+		fprintf(fp, "%lld", num(doc, "pid"));
+	else
+		fputs("-", fp);
+	fprintf(fp, ", up %s, config %s, reloads %lld\n", up,
+	    str(doc, "config"), num(doc, "reloads"));
+	err = json_object_get(doc, "last_reload_error");
+	if (json_is_string(err))
+		fprintf(fp, "last reload error: %s\n", json_string_value(err));
+	fputc('\n', fp);
+
+	table_init(&t, 7, "lllrrlr");
+	table_add(&t, "CAPTURE");
+	table_add(&t, "IFACE");
+	table_add(&t, "STATE");
+	table_add(&t, "WORKERS");
+	table_add(&t, "RUNNING");
+	table_add(&t, "MODE");
+	table_add(&t, "GROUP");
+	caps = json_object_get(doc, "captures");
+	for (i = 0; i < json_array_size(caps); i++) {
+		cap = json_array_get(caps, i);
+		fanout = json_object_get(cap, "fanout");
+		cell(&t, json_object_get(cap, "name"));
+		cell(&t, json_object_get(cap, "interface"));
+		cell(&t, json_object_get(cap, "state"));
+		cell(&t, json_object_get(cap, "workers"));
+		cell(&t, json_object_get(cap, "running"));
+		cell(&t, json_object_get(fanout, "mode"));
+		cell(&t, json_object_get(fanout, "group"));
+	}
+	return finish(fp, table_flush(&t, fp));
+}
+
+/* Negative means "none", as cpu -1 for an unpinned worker. */
+static void
+cell_or_none(struct table *t, const json_t *v)
+{
+	if (json_is_integer(v) && json_integer_value(v) < 0)
+		table_add(t, "-");
+	else
+		cell(t, v);
+}
+
+static const char *const counter_keys[] = {
+	"packets", "bytes", "kernel_drops",
+};
+
+static int
+stats_workers(FILE *fp, const json_t *cap)
+{
+	const json_t *workers, *w, *totals;
+	struct table t;
+	long long restarts;
+	size_t i, k;
+
+	table_init(&t, 10, "lrrlr");
+	table_add(&t, "WORKER");
+	table_add(&t, "PID");
+	table_add(&t, "CPU");
+	table_add(&t, "STATE");
+	table_add(&t, "RESTARTS");
+	table_add(&t, "PACKETS");
+	table_add(&t, "BYTES");
+	table_add(&t, "KDROPS");
+	table_add(&t, "DROP%%");
+	table_add(&t, "QUAR");
+	workers = json_object_get(cap, "workers");
+	for (i = 0; i < json_array_size(workers); i++) {
+		w = json_array_get(workers, i);
+		cell(&t, json_object_get(w, "id"));
+		cell_or_none(&t, json_object_get(w, "pid"));
+		cell_or_none(&t, json_object_get(w, "cpu"));
+		cell(&t, json_object_get(w, "state"));
+		cell(&t, json_object_get(w, "restarts"));
+		for (k = 0; k < sizeof(counter_keys) / sizeof(counter_keys[0]);
+		    k++)
+			cell(&t, json_object_get(w, counter_keys[k]));
+		drop_pct(&t, num(w, "kernel_drops"), num(w, "kernel_packets"));
+		cell(&t, json_object_get(w, "quarantined"));
+	}
+
+	/* The totals object has no restarts: they are summed here. */
+	totals = json_object_get(cap, "totals");
+	table_add(&t, "total");
+	table_add(&t, "-");
+	table_add(&t, "-");
+	table_add(&t, "-");
+	restarts = 0;
+	for (i = 0; i < json_array_size(workers); i++)
+		restarts += num(json_array_get(workers, i), "restarts");
+	table_add(&t, "%lld", restarts);
+	for (k = 0; k < sizeof(counter_keys) / sizeof(counter_keys[0]); k++)
+		cell(&t, json_object_get(totals, counter_keys[k]));
+	drop_pct(&t, num(totals, "kernel_drops"),
+	    num(totals, "kernel_packets"));
+	cell(&t, json_object_get(totals, "quarantined"));
+	return table_flush(&t, fp);
+}
+
+struct counter_name {
+	const char	*plugin;
+	const char	*counter;
+};
+
+/*
+ * The plugin counters of a capture, one row per (plugin, counter) in the
+ * order they first appear, one column per worker.  Workers of one pipeline
+ * normally have the same counters, but one that has not opened its plugins
+ * yet has none: its cells are "-".
+ */
+static int
+stats_plugins(FILE *fp, const json_t *cap)
+{
+	const json_t *workers, *v;
+	json_t *plugins, *counters, *val;
+	struct counter_name *names, *grown;
+	struct table t;
+	const char *plugin, *counter;
+	size_t i, j, n, cap_names;
+	long long total;
+	int rc;
+
+	workers = json_object_get(cap, "workers");
+	names = NULL;
+	n = cap_names = 0;
+	for (i = 0; i < json_array_size(workers); i++) {
+		plugins = json_object_get(json_array_get(workers, i),
+		    "plugins");
+		if (!json_is_object(plugins))
+			continue;
+		json_object_foreach(plugins, plugin, counters) {
+			if (!json_is_object(counters))
+				continue;
+			json_object_foreach(counters, counter, val) {
+				for (j = 0; j < n; j++)
+					if (strcmp(names[j].plugin, plugin) ==
+					    0 && strcmp(names[j].counter,
+					    counter) == 0)
+						break;
+				if (j < n)
+					continue;
+				if (n == cap_names) {
+					cap_names = cap_names == 0 ? 16 :
+					    cap_names * 2;
+					grown = realloc(names, cap_names *
+					    sizeof(*names));
+					if (grown == NULL) {
+						free(names);
+						return -1;
+					}
+					names = grown;
+				}
+				names[n].plugin = plugin;
+				names[n].counter = counter;
+				n++;
+			}
+		}
+	}
+	if (n == 0) {
+		free(names);
+		return 0;
+	}
+
+	fputc('\n', fp);
+	table_init(&t, 2 + json_array_size(workers) + 1, "llr");
+	table_add(&t, "PLUGIN");
+	table_add(&t, "COUNTER");
+	for (i = 0; i < json_array_size(workers); i++)
+		cell(&t, json_object_get(json_array_get(workers, i), "id"));
+	table_add(&t, "TOTAL");
+	for (j = 0; j < n; j++) {
+		table_add(&t, "%s", names[j].plugin);
+		table_add(&t, "%s", names[j].counter);
+		total = 0;
+		for (i = 0; i < json_array_size(workers); i++) {
+			v = json_object_get(json_object_get(json_object_get(
+			    json_array_get(workers, i), "plugins"),
+			    names[j].plugin), names[j].counter);
+			cell(&t, v);
+			if (json_is_integer(v))
+				total += json_integer_value(v);
+		}
+		table_add(&t, "%lld", total);
+	}
+	rc = table_flush(&t, fp);
+	free(names);
+	return rc;
+}
+
+int
+render_stats(FILE *fp, const json_t *doc)
+{
+	const json_t *caps, *cap;
+	size_t i;
+
+	caps = json_object_get(doc, "captures");
+	for (i = 0; i < json_array_size(caps); i++) {
+		cap = json_array_get(caps, i);
+		if (i > 0)
+			fputc('\n', fp);
+		capture_line(fp, cap);
+		if (stats_workers(fp, cap) != 0 || stats_plugins(fp, cap) != 0)
+			return -1;
+	}
+	return finish(fp, 0);
+}
+
+int
+render_workers(FILE *fp, const json_t *doc)
+{
+	const json_t *workers, *w;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 7, "lrrrlrl");
+	table_add(&t, "CAPTURE");
+	table_add(&t, "ID");
+	table_add(&t, "PID");
+	table_add(&t, "CPU");
+	table_add(&t, "STATE");
+	table_add(&t, "RESTARTS");
+	table_add(&t, "LAST-EXIT");
+	workers = json_object_get(doc, "workers");
+	for (i = 0; i < json_array_size(workers); i++) {
+		w = json_array_get(workers, i);
+		cell(&t, json_object_get(w, "capture"));
+		cell(&t, json_object_get(w, "id"));
+		cell_or_none(&t, json_object_get(w, "pid"));
+		cell_or_none(&t, json_object_get(w, "cpu"));
+		cell(&t, json_object_get(w, "state"));
+		cell(&t, json_object_get(w, "restarts"));
+		cell(&t, json_object_get(w, "last_exit"));
+	}
+	return finish(fp, table_flush(&t, fp));
+}
+
+int
+render_plugins(FILE *fp, const json_t *doc)
+{
+	const json_t *caps, *cap, *plugins, *p;
+	struct table t;
+	size_t i, j;
+
+	table_init(&t, 6, "l");
+	table_add(&t, "CAPTURE");
+	table_add(&t, "PLUGIN");
+	table_add(&t, "VERSION");
+	table_add(&t, "ABI");
+	table_add(&t, "PATH");
+	table_add(&t, "DESCRIPTION");
+	caps = json_object_get(doc, "captures");
+	for (i = 0; i < json_array_size(caps); i++) {
+		cap = json_array_get(caps, i);
+		plugins = json_object_get(cap, "plugins");
+		for (j = 0; j < json_array_size(plugins); j++) {
+			p = json_array_get(plugins, j);
+			cell(&t, json_object_get(cap, "name"));
+			cell(&t, json_object_get(p, "name"));
+			cell(&t, json_object_get(p, "version"));
+			cell(&t, json_object_get(p, "abi"));
+			cell(&t, json_object_get(p, "path"));
+			cell(&t, json_object_get(p, "description"));
+		}
+	}
+	return finish(fp, table_flush(&t, fp));
+}
+
+int
+render_reload(FILE *fp, const json_t *doc)
+{
+	const char *result;
+
+	result = json_string_value(json_object_get(doc, "result"));
+	if (result != NULL)
+		fprintf(fp, "reload: ok (%s)\n", result);
+	else
+		fputs("reload: ok\n", fp);
+	return finish(fp, 0);
+}
+
+int
+render_stop(FILE *fp, const json_t *doc)
+{
+	(void)doc;
+	fputs("stopping\n", fp);
+	return finish(fp, 0);
+}
+
+int
+render_help(FILE *fp, const json_t *doc)
+{
+	const json_t *cmds, *c;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 2, "l");
+	cmds = json_object_get(doc, "commands");
+	for (i = 0; i < json_array_size(cmds); i++) {
+		c = json_array_get(cmds, i);
+		cell(&t, json_object_get(c, "name"));
+		cell(&t, json_object_get(c, "help"));
+	}
+	return finish(fp, table_flush(&t, fp));
+}
+
+static const json_t *
+find_capture(const json_t *doc, const char *name)
+{
+	const json_t *caps, *cap;
+	size_t i;
+
+	caps = json_object_get(doc, "captures");
+	for (i = 0; i < json_array_size(caps); i++) {
+		cap = json_array_get(caps, i);
+		if (strcmp(str(cap, "name"), name) == 0)
+			return cap;
+	}
+	return NULL;
+}
+
+/* The counters of worker id of a capture, or its totals for id -1. */
+static const json_t *
+find_counters(const json_t *doc, const char *capture, long long id)
+{
+	const json_t *cap, *workers, *w;
+	size_t i;
+
+	if ((cap = find_capture(doc, capture)) == NULL)
+		return NULL;
+	if (id < 0)
+		return json_object_get(cap, "totals");
+	workers = json_object_get(cap, "workers");
+	for (i = 0; i < json_array_size(workers); i++) {
+		w = json_array_get(workers, i);
+		if (json_is_integer(json_object_get(w, "id")) &&
+		    num(w, "id") == id)
+			return w;
+	}
+	return NULL;
+}
+
+static double
+per_second(const json_t *prev, const json_t *cur, const char *key, double dt)
+{
+	long long d;
+
+	d = num(cur, key) - num(prev, key);
+	return d > 0 ? (double)d / dt : 0.0;
+}
+
+int
+top_rates(const json_t *prev, const json_t *cur, double dt,
+    const char *capture, long long id, struct rates *r)
+{
+	const json_t *a, *b;
+
+	memset(r, 0, sizeof(*r));
+	if (prev == NULL || cur == NULL || !(dt > 0))
+		return -1;
+	/* Counters start again from 0 in a restarted daemon. */
+	if (uptime(cur) < uptime(prev))
+		return -1;
+	if ((a = find_counters(prev, capture, id)) == NULL ||
+	    (b = find_counters(cur, capture, id)) == NULL)
+		return -1;
+	r->packets = per_second(a, b, "packets", dt);
+	r->bytes = per_second(a, b, "bytes", dt);
+	r->drops = per_second(a, b, "kernel_drops", dt);
+	return 0;
+}
+
+static void
+top_row(struct table *t, const json_t *counters, const struct rates *r)
+{
+	table_add(t, "%.0f", r->packets);
+	table_add(t, "%.2f", r->bytes * 8 / 1e6);
+	table_add(t, "%.0f", r->drops);
+	cell(t, json_object_get(counters, "packets"));
+	cell(t, json_object_get(counters, "kernel_drops"));
+	drop_pct(t, num(counters, "kernel_drops"),
+	    num(counters, "kernel_packets"));
+}
+
+static int
+top_capture(FILE *fp, const json_t *prev, const json_t *cur, double dt,
+    const json_t *cap)
+{
+	const json_t *workers, *w, *totals;
+	struct rates r;
+	struct table t;
+	const char *name;
+	long long restarts;
+	size_t i;
+
+	name = str(cap, "name");
+	capture_line(fp, cap);
+	table_init(&t, 9, "llr");
+	table_add(&t, "WORKER");
+	table_add(&t, "STATE");
+	table_add(&t, "PKT/S");
+	table_add(&t, "MBIT/S");
+	table_add(&t, "DROPS/S");
+	table_add(&t, "PACKETS");
+	table_add(&t, "KDROPS");
+	table_add(&t, "DROP%%");
+	table_add(&t, "RESTARTS");
+	workers = json_object_get(cap, "workers");
+	restarts = 0;
+	for (i = 0; i < json_array_size(workers); i++) {
+		w = json_array_get(workers, i);
+		cell(&t, json_object_get(w, "id"));
+		cell(&t, json_object_get(w, "state"));
+		top_rates(prev, cur, dt, name, num(w, "id"), &r);
+		top_row(&t, w, &r);
+		cell(&t, json_object_get(w, "restarts"));
+		restarts += num(w, "restarts");
+	}
+	totals = json_object_get(cap, "totals");
+	table_add(&t, "total");
+	table_add(&t, "-");
+	top_rates(prev, cur, dt, name, -1, &r);
+	top_row(&t, totals, &r);
+	table_add(&t, "%lld", restarts);
+	return table_flush(&t, fp);
+}
+
+int
+render_top(FILE *fp, const json_t *prev, const json_t *cur, double dt,
+    const char *when)
+{
+	const json_t *caps, *cap, *totals;
+	struct rates r, sum;
+	long long packets, drops, kpackets;
+	char up[64];
+	size_t i;
+
+	caps = json_object_get(cur, "captures");
+	memset(&sum, 0, sizeof(sum));
+	packets = drops = kpackets = 0;
+	for (i = 0; i < json_array_size(caps); i++) {
+		cap = json_array_get(caps, i);
+		totals = json_object_get(cap, "totals");
+		packets += num(totals, "packets");
+		drops += num(totals, "kernel_drops");
+		kpackets += num(totals, "kernel_packets");
+		top_rates(prev, cur, dt, str(cap, "name"), -1, &r);
+		sum.packets += r.packets;
+		sum.bytes += r.bytes;
+		sum.drops += r.drops;
+	}
+	format_uptime(up, sizeof(up), uptime(cur));
+	fprintf(fp, "ringfan %s at %s, up %s: %.0f pkt/s, %.2f Mbit/s, "
+	    "%.0f drops/s; packets %lld, kdrops %lld (%.2f%%)\n",
+	    str(cur, "version"), when, up, sum.packets, sum.bytes * 8 / 1e6,
+	    sum.drops, packets, drops,
+	    kpackets > 0 ? (double)drops * 100.0 / (double)kpackets : 0.0);
+	for (i = 0; i < json_array_size(caps); i++) {
+		fputc('\n', fp);
+		if (top_capture(fp, prev, cur, dt, json_array_get(caps, i)) !=
+		    0)
+			return -1;
+	}
+	return finish(fp, 0);
+}

@@ -1,0 +1,50 @@
+/*
+ * Text renderings of the control socket's JSON replies (docs/control.md).
+ * Every function only writes to the FILE * it is given, so that the tests
+ * can compare its output with fixed text.  Each returns 0, or -1 when memory
+ * ran out or the stream reported an error.  Fields a document lacks print
+ * as "-": a newer or older daemon still gets a readable table.
+ */
+#ifndef RINGFANCTL_RENDER_H
+#define RINGFANCTL_RENDER_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+int	render_status(FILE *, const json_t *);
+int	render_stats(FILE *, const json_t *);
+int	render_workers(FILE *, const json_t *);
+int	render_plugins(FILE *, const json_t *);
+int	render_reload(FILE *, const json_t *);
+int	render_stop(FILE *, const json_t *);
+int	render_help(FILE *, const json_t *);
+
+/* Per second, between two `stats` samples. */
+struct rates {
+	double	packets;	/* frames handed to the pipeline */
+	double	bytes;		/* their wire length */
+	double	drops;		/* kernel drops */
+};
+
+/*
+ * The rates of worker `id` of capture `capture` (or of the capture's totals
+ * when id is -1) between the stats documents prev and cur taken dt seconds
+ * apart.  Returns 0, or -1 with every rate 0 when there is nothing to
+ * compare: no previous sample, dt not positive, the worker or capture
+ * missing from either document, or the daemon restarted in between.  A
+ * counter that went backwards (new sockets after a reload) counts as 0.
+ */
+int	top_rates(const json_t *prev, const json_t *cur, double dt,
+	    const char *capture, long long id, struct rates *);
+
+/*
+ * One screen of `ringfanctl top` for the sample cur; prev is the sample
+ * before it (NULL for the first screen) and dt the monotonic time between
+ * them.  when is the wall-clock time to show, given by the caller so that
+ * this stays a pure function.
+ */
+int	render_top(FILE *, const json_t *prev, const json_t *cur, double dt,
+	    const char *when);
+
+#endif

@@ -1,0 +1,594 @@
+/*
+ * ringfanctl: the client of ringfan's control socket (docs/control.md).
+ * One connection per command: send the line, read to EOF, render.
+ *
+ * Exit status: 0 success; 1 usage error or an error the daemon answered;
+ * 2 no answer (cannot connect, timeout, malformed reply).
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ringfan_build.h"
+#include "render.h"
+
+#define DEFAULT_SOCKET	"/run/ringfan/control.sock"
+#define TIMEOUT_S	10		/* connect, request and reply, all */
+#define MAX_REPLY	(64u << 20)	/* far above any real reply */
+
+#define EXIT_ERROR	1
+#define EXIT_NOREPLY	2
+
+struct command {
+	const char	*name;
+	int		(*render)(FILE *, const json_t *);
+};
+
+static const struct command commands[] = {
+	{ "status",	render_status },
+	{ "stats",	render_stats },
+	{ "workers",	render_workers },
+	{ "plugins",	render_plugins },
+	{ "reload",	render_reload },
+	{ "stop",	render_stop },
+	{ "metrics",	NULL },
+	{ "top",	NULL },
+	{ "help",	render_help },
+	{ NULL,		NULL },
+};
+
+/* Set by SIGINT and SIGTERM while top runs; blocking calls see EINTR. */
+static volatile sig_atomic_t quit;
+
+static void
+usage(FILE *fp)
+{
+	fputs("usage: ringfanctl [-s SOCKET] [--json] COMMAND\n"
+	    "       ringfanctl [-s SOCKET] [--json] [-n COUNT] [-d SECONDS] "
+	    "top\n"
+	    "commands: status stats workers plugins reload stop metrics top "
+	    "help\n"
+	    "  -s, --socket SOCKET    control socket (default $RINGFAN_SOCKET "
+	    "or " DEFAULT_SOCKET ")\n"
+	    "  -j, --json             print the reply as JSON\n"
+	    "  -n, --count COUNT      top: stop after COUNT screens\n"
+	    "  -d, --delay SECONDS    top: seconds between screens "
+	    "(default 1)\n"
+	    "  -V, --version          print the version\n"
+	    "  -h, --help             print this help\n", fp);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Bounds the next blocking call on fd by what is left of the deadline.
+ * A zero timeval would mean "wait forever", hence the floor of 1 us.
+ */
+static int
+set_timeout(int fd, int opt, double deadline)
+{
+	struct timeval tv;
+	double left;
+
+	left = deadline - now();
+	if (left <= 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1;
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+static void
+cannot_connect(const char *path, int error)
+{
+	if (error == EAGAIN || error == EWOULDBLOCK || error == EINPROGRESS)
+		fprintf(stderr, "ringfanctl: cannot connect to %s: timed out "
+		    "after %d s\n", path, TIMEOUT_S);
+	else if (error == ENOENT || error == ECONNREFUSED)
+		fprintf(stderr, "ringfanctl: cannot connect to %s: %s "
+		    "(is ringfan running?)\n", path, strerror(error));
+	else
+		fprintf(stderr, "ringfanctl: cannot connect to %s: %s\n", path,
+		    strerror(error));
+}
+
+static int
+connect_to(const char *path, double deadline)
+{
+	struct sockaddr_un addr;
+	int fd, saved;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		cannot_connect(path, ENAMETOOLONG);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		cannot_connect(path, errno);
+		return -1;
+	}
+	/* On a Unix socket the send timeout also bounds connect(2). */
+	if (set_timeout(fd, SO_SNDTIMEO, deadline) == -1)
+		goto fail;
+	while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1) {
+		if (errno != EINTR || quit)
+			goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	if (!quit)
+		cannot_connect(path, saved);
+	return -1;
+}
+
+/*
+ * Sends "COMMAND\n" and reads the reply to EOF into a NUL-terminated
+ * buffer.  Returns 0, or -1 with the cause printed (nothing is printed
+ * when a signal asked top to quit).
+ */
+static int
+request(const char *path, const char *cmd, char **replyp, size_t *lenp)
+{
+	char line[64], *buf, *grown;
+	size_t len, off, cap;
+	double deadline;
+	ssize_t n;
+	int fd;
+
+	deadline = now() + TIMEOUT_S;
+	if ((fd = connect_to(path, deadline)) == -1)
+		return -1;
+	len = (size_t)snprintf(line, sizeof(line), "%s\n", cmd);
+	for (off = 0; off < len; off += (size_t)n) {
+		if (set_timeout(fd, SO_SNDTIMEO, deadline) == -1)
+			goto send_failed;
+		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR && !quit) {
+			n = 0;
+			continue;
+		}
+		/* A server that closed early may still have left an error. */
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
+			break;
+		if (n == -1)
+			goto send_failed;
+	}
+
+	buf = NULL;
+	off = cap = 0;
+	for (;;) {
+		if (cap - off < 4096 + 1) {
+			cap = cap == 0 ? 16384 : cap * 2;
+			if ((grown = realloc(buf, cap)) == NULL) {
+				fprintf(stderr, "ringfanctl: out of memory\n");
+				goto fail;
+			}
+			buf = grown;
+		}
+		if (set_timeout(fd, SO_RCVTIMEO, deadline) == -1)
+			goto recv_failed;
+		n = recv(fd, buf + off, cap - off - 1, 0);
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EINTR && !quit)
+				continue;
+			goto recv_failed;
+		}
+		off += (size_t)n;
+		if (off > MAX_REPLY) {
+			fprintf(stderr, "ringfanctl: malformed reply from %s: "
+			    "longer than %u bytes\n", path, MAX_REPLY);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[off] = '\0';
+	*replyp = buf;
+	*lenp = off;
+	return 0;
+
+recv_failed:
+	if (quit)
+		goto fail;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		fprintf(stderr, "ringfanctl: no reply from %s within %d s\n",
+		    path, TIMEOUT_S);
+	else
+		fprintf(stderr, "ringfanctl: cannot read the reply from %s: "
+		    "%s\n", path, strerror(errno));
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+
+send_failed:
+	if (!quit) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			fprintf(stderr, "ringfanctl: cannot send to %s: timed "
+			    "out after %d s\n", path, TIMEOUT_S);
+		else
+			fprintf(stderr, "ringfanctl: cannot send to %s: %s\n",
+			    path, strerror(errno));
+	}
+	close(fd);
+	return -1;
+}
+
+/*
+ * Parses a JSON reply.  Returns 0 with the document, EXIT_ERROR when the
+ * daemon answered {"error": ...}, EXIT_NOREPLY when the reply is not a JSON
+ * object; the message is printed.
+ */
+static int
+parse_reply(const char *path, const char *buf, size_t len, json_t **docp)
+{
+	json_error_t error;
+	json_t *doc, *err;
+	int rc;
+
+	*docp = NULL;
+	if ((doc = json_loadb(buf, len, 0, &error)) == NULL) {
+		fprintf(stderr, "ringfanctl: malformed reply from %s: %s\n",
+		    path, error.text);
+		return EXIT_NOREPLY;
+	}
+	if (!json_is_object(doc)) {
+		fprintf(stderr, "ringfanctl: malformed reply from %s: not a "
+		    "JSON object\n", path);
+		json_decref(doc);
+		return EXIT_NOREPLY;
+	}
+	if ((err = json_object_get(doc, "error")) != NULL) {
+		if (json_is_string(err)) {
+			fprintf(stderr, "ringfanctl: %s\n",
+			    json_string_value(err));
+			rc = EXIT_ERROR;
+		} else {
+			fprintf(stderr, "ringfanctl: malformed reply from %s: "
+			    "error is not a string\n", path);
+			rc = EXIT_NOREPLY;
+		}
+		json_decref(doc);
+		return rc;
+	}
+	*docp = doc;
+	return 0;
+}
+
+static int
+print_json(const json_t *doc)
+{
+	if (json_dumpf(doc, stdout, JSON_INDENT(2)) == -1)
+		return -1;
+	return fputc('\n', stdout) == EOF ? -1 : 0;
+}
+
+static int
+run_once(const char *path, const struct command *cmd, int json)
+{
+	const char *p;
+	json_t *doc;
+	size_t len;
+	char *buf;
+	int rc;
+
+	if (request(path, cmd->name, &buf, &len) != 0)
+		return EXIT_NOREPLY;
+
+	/* Prometheus text passes through, unless the daemon sent an error. */
+	if (cmd->render == NULL) {
+		for (p = buf; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+			;
+		if (*p != '{') {
+			if (len == 0) {
+				fprintf(stderr, "ringfanctl: malformed reply "
+				    "from %s: empty reply\n", path);
+				free(buf);
+				return EXIT_NOREPLY;
+			}
+			fwrite(buf, 1, len, stdout);
+			free(buf);
+			return 0;
+		}
+	}
+
+	rc = parse_reply(path, buf, len, &doc);
+	free(buf);
+	if (rc != 0)
+		return rc;
+	if (json)
+		rc = print_json(doc);
+	else if (cmd->render != NULL)
+		rc = cmd->render(stdout, doc);
+	else
+		rc = print_json(doc);
+	json_decref(doc);
+	if (rc != 0) {
+		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
+		    strerror(errno));
+		return EXIT_NOREPLY;
+	}
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+/*
+ * Waits for `seconds`.  Returns 1 when the user asked to quit: a signal,
+ * or q typed on the terminal (*keys says whether stdin is read for that;
+ * it is cleared at EOF).
+ */
+static int
+top_wait(double seconds, int *keys)
+{
+	struct pollfd pfd;
+	struct timespec ts;
+	double deadline, left;
+	char c;
+	ssize_t n;
+
+	deadline = now() + seconds;
+	while (!quit && (left = deadline - now()) > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, *keys ? 1 : 0, &ts, NULL) <= 0)
+			continue;
+		if ((n = read(STDIN_FILENO, &c, 1)) <= 0) {
+			if (n == 0 || errno != EINTR)
+				*keys = 0;
+			continue;
+		}
+		if (c == 'q' || c == 'Q')
+			return 1;
+	}
+	return quit;
+}
+
+static int
+top(const char *path, int json, long count, double delay)
+{
+	struct sigaction sa;
+	struct termios saved, raw;
+	json_t *prev, *cur;
+	double t, tprev;
+	char *buf, hms[32];
+	struct tm tm;
+	time_t wall;
+	size_t len;
+	long screen;
+	int rc, tty, keys, restore;
+
+	/* No SA_RESTART: ^C must interrupt a pending connect or read. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	/*
+	 * Read single keys for q, but only as the terminal's foreground job:
+	 * tcsetattr from the background would stop us with SIGTTOU.  ISIG
+	 * stays on, so ^C still quits.
+	 */
+	keys = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+	    tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (keys) {
+		raw = saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == -1)
+			keys = 0;
+	}
+	restore = keys;
+	tty = isatty(STDOUT_FILENO);
+
+	prev = NULL;
+	tprev = 0;
+	rc = 0;
+	for (screen = 0; count == 0 || screen < count; screen++) {
+		if (screen > 0 && top_wait(delay, &keys))
+			break;
+		if (request(path, "stats", &buf, &len) != 0) {
+			rc = quit ? 0 : EXIT_NOREPLY;
+			break;
+		}
+		t = now();
+		rc = parse_reply(path, buf, len, &cur);
+		free(buf);
+		if (rc != 0) {
+			rc = EXIT_NOREPLY;
+			break;
+		}
+		wall = time(NULL);
+		if (localtime_r(&wall, &tm) == NULL ||
+		    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
+			strcpy(hms, "-");
+		if (tty)
+			fputs("\033[H\033[2J", stdout);
+		else if (screen > 0)
+			fputc('\n', stdout);
+		if (json)
+			rc = print_json(cur);
+		else
+			rc = render_top(stdout, prev, cur, prev != NULL ?
+			    t - tprev : 0, hms);
+		json_decref(prev);
+		prev = cur;
+		tprev = t;
+		if (rc != 0 || fflush(stdout) == EOF) {
+			fprintf(stderr, "ringfanctl: cannot write the output: "
+			    "%s\n", strerror(errno));
+			rc = EXIT_NOREPLY;
+			break;
+		}
+	}
+	json_decref(prev);
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return rc;
+}
+
+static int
+parse_count(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_delay(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) ||
+	    v <= 0 || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket",	required_argument,	NULL,	's' },
+		{ "json",	no_argument,		NULL,	'j' },
+		{ "count",	required_argument,	NULL,	'n' },
+		{ "delay",	required_argument,	NULL,	'd' },
+		{ "version",	no_argument,		NULL,	'V' },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 },
+	};
+	const struct command *cmd;
+	const char *path, *env;
+	double delay;
+	long count;
+	int ch, json, timing, rc;
+
+	path = DEFAULT_SOCKET;
+	if ((env = getenv("RINGFAN_SOCKET")) != NULL && *env != '\0')
+		path = env;
+	json = timing = 0;
+	count = 0;
+	delay = 1;
+	while ((ch = getopt_long(argc, argv, "s:jn:d:Vh", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'n':
+			if (parse_count(optarg, &count) != 0) {
+				fprintf(stderr, "ringfanctl: -n: not a "
+				    "positive count: %s\n", optarg);
+				return EXIT_ERROR;
+			}
+			timing = 1;
+			break;
+		case 'd':
+			if (parse_delay(optarg, &delay) != 0) {
+				fprintf(stderr, "ringfanctl: -d: not a number "
+				    "of seconds in (0, 86400]: %s\n", optarg);
+				return EXIT_ERROR;
+			}
+			timing = 1;
+			break;
+		case 'V':
+			printf("ringfanctl %s\n", RINGFAN_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		fprintf(stderr, argc == 0 ? "ringfanctl: no command\n" :
+		    "ringfanctl: one command at a time\n");
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	for (cmd = commands; cmd->name != NULL; cmd++)
+		if (strcmp(cmd->name, argv[0]) == 0)
+			break;
+	if (cmd->name == NULL) {
+		fprintf(stderr, "ringfanctl: unknown command: %s\n", argv[0]);
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (*path == '\0') {
+		fprintf(stderr, "ringfanctl: -s: empty socket path\n");
+		return EXIT_ERROR;
+	}
+	if (timing && strcmp(cmd->name, "top") != 0) {
+		fprintf(stderr, "ringfanctl: -n and -d apply to top only\n");
+		return EXIT_ERROR;
+	}
+
+	if (strcmp(cmd->name, "top") == 0)
+		rc = top(path, json, count, delay);
+	else
+		rc = run_once(path, cmd, json);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
+		    strerror(errno));
+		if (rc == 0)
+			rc = EXIT_NOREPLY;
+	}
+	return rc;
+}
