@@ -1,0 +1,59 @@
+#!/bin/bash
+# A reload that changes the capture itself (worker count, ring, fanout mode)
+# builds new sockets beside the old ones and hands over at a cut-over time:
+# under steady traffic no frame is lost and none is counted twice, and the
+# counters, plugin counters included, carry over.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+K=30000
+
+rf_link
+rf_config 2 hash "udp port 9" "plugin: counter"
+rf_start
+
+rf_send_bg -t udp -n "$K" -f 256 -r 5000 -s 64
+sleep 1
+
+# 1: three workers and another ring.  The configured group is still held by
+# the old sockets, so the new ones get another from the kernel.
+sed -i "s/^    workers: 2$/    workers: 3/" "$RF_CONF"
+rf_set_ring 128KiB 16 20ms
+rf_expect "reload 1" "$(rf_ctl_json reload .result)" captures
+rf_wait_until 10 "three workers running, the old ones gone" rf_ctl_test \
+    workers '(.workers | length) == 3 and all(.workers[]; .state == "running")'
+group=$(rf_ctl_num status '.captures[0].fanout.group')
+[ "$group" != "$RF_GROUP" ] ||
+    rf_fail "the new sockets joined the old group $RF_GROUP"
+echo "ok: new generation in group $group"
+rf_wait_until 10 "the old generation retired" \
+    grep -q "reload: captures handed over" "$RF_ERR"
+
+# 2: load balancing; the configured group is free again.
+sed -i "s/^      mode: hash$/      mode: lb/" "$RF_CONF"
+rf_expect "reload 2" "$(rf_ctl_json reload .result)" captures
+rf_wait_until 10 "the second hand-over" eval \
+    '[ "$(grep -c "reload: captures handed over" "$RF_ERR")" -eq 2 ]'
+rf_expect "group after reload 2" \
+    "$(rf_ctl_num status '.captures[0].fanout.group')" "$RF_GROUP"
+rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the reloads did"
+rf_send_wait
+rf_stop
+
+rf_expect "fanout.mode" "$(rf_json '.captures[0].fanout.mode')" lb
+rf_expect "workers" "$(rf_json '.captures[0].workers | length')" 3
+rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"
+rf_expect "totals.kernel_packets" \
+    "$(rf_num '.captures[0].totals.kernel_packets')" "$K"
+rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
+rf_expect "totals.quarantined" "$(rf_num '.captures[0].totals.quarantined')" 0
+rf_expect "sum of worker packets" "$(rf_sum .packets)" "$K"
+rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
+for w in 0 1 2; do
+	p=$(rf_num ".captures[0].workers[$w].packets")
+	kp=$(rf_num ".captures[0].workers[$w].kernel_packets")
+	kd=$(rf_num ".captures[0].workers[$w].kernel_drops")
+	rf_expect "worker $w kernel_packets" "$kp" $((p + kd))
+done
+echo "PASS"
