@@ -26,8 +26,13 @@
 #include "log.h"
 #include "master_int.h"
 
-/* The timer's period: supervision and start-up checks run at this pace. */
-#define MASTER_TICK_MS		50
+/*
+ * The timer's period while something is under way (start-up, a respawn, a
+ * reload, a stop), and at most while nothing is: an idle master wakes
+ * seldom, since every wake-up costs the CPU the workers could use.
+ */
+#define MASTER_TICK_NS		(50ull * 1000000u)
+#define MASTER_IDLE_TICK_NS	(500ull * 1000000u)
 /* How long stopping workers get to drain before SIGKILL. */
 #define MASTER_STOP_GRACE_MS	5000
 
@@ -257,10 +262,6 @@ static void master_on_timer(struct master *, struct ev_src *, uint32_t);
 static int
 master_events(struct master *m)
 {
-	struct itimerspec its = {
-		.it_interval = { 0, MASTER_TICK_MS * 1000000L },
-		.it_value = { 0, MASTER_TICK_MS * 1000000L },
-	};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -279,8 +280,6 @@ master_events(struct master *m)
 	m->timer.fn = master_on_timer;
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->sig.fd == -1 || m->timer.fd == -1 || m->epfd == -1)
-		return -1;
-	if (timerfd_settime(m->timer.fd, 0, &its, NULL) == -1)
 		return -1;
 	if (master_watch(m, &m->sig, EPOLLIN) == -1)
 		return -1;
@@ -1038,6 +1037,46 @@ master_free(struct master *m)
 		close(m->timer.fd);
 }
 
+/* Something the timer has to watch closely. */
+static bool
+master_busy(struct master *m)
+{
+	uint32_t st;
+
+	if (!m->ready || m->stopping || m->swap != SWAP_NONE ||
+	    m->nhandover > 0 || m->handing >= 0)
+		return true;
+	FOREACH_SLOT(m, s) {
+		st = STATS_LOAD(&s->wk.sw->state);
+		if (st != WORKER_RUNNING && st != WORKER_FAILED)
+			return true;
+	}
+	return false;
+}
+
+static void
+master_timer_update(struct master *m)
+{
+	uint64_t period = MASTER_TICK_NS;
+	struct itimerspec its;
+
+	if (!master_busy(m)) {
+		period = m->g.cfg->stats_interval_ns;
+		if (period > MASTER_IDLE_TICK_NS)
+			period = MASTER_IDLE_TICK_NS;
+	}
+	if (period == m->timer_period)
+		return;
+	its.it_interval.tv_sec = (time_t)(period / 1000000000u);
+	its.it_interval.tv_nsec = (long)(period % 1000000000u);
+	its.it_value = its.it_interval;
+	if (timerfd_settime(m->timer.fd, 0, &its, NULL) == -1) {
+		log_warn("master: timerfd_settime");
+		return;
+	}
+	m->timer_period = period;
+}
+
 int
 master_run(struct cfg *cfg, const struct master_opts *opts)
 {
@@ -1085,6 +1124,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 		}
 	}
 	m.next_stats_ns = mono_ns() + m.g.cfg->stats_interval_ns;
+	master_timer_update(&m);
 	while (!(m.stopping && master_all_exited(&m))) {
 		n = epoll_wait(m.epfd, ev, 16, -1);
 		if (n == -1 && errno != EINTR) {
@@ -1100,6 +1140,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 		}
 		/* After the batch: no event of it can name a freed client. */
 		ctl_sweep(&m, mono_ns());
+		master_timer_update(&m);
 	}
 	master_final(&m);
 	rc = m.exit_code;

@@ -76,6 +76,7 @@ struct master {
 	int			 epfd;
 	struct ev_src		 sig;
 	struct ev_src		 timer;
+	uint64_t		 timer_period;	/* ns, as armed */
 	struct ctl_server	*ctl;
 	pid_t			 ctl_owner;	/* the master's pid */
 	uint64_t		 started_ns;

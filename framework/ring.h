@@ -130,8 +130,12 @@ ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 		if (h->tp_next_offset == 0 || h->tp_next_offset >= room) {
 			w->left = 0;
 			w->bad = true;
-		} else
+		} else {
 			w->off += h->tp_next_offset;
+			/* Its header and what follows, while this one is used. */
+			__builtin_prefetch(w->block + w->off);
+			__builtin_prefetch(w->block + w->off + 64);
+		}
 	}
 	return true;
 bad:

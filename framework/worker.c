@@ -57,6 +57,7 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	 */
 	uint64_t from = STATS_LOAD(&sw->cut_from);
 	uint64_t until = STATS_LOAD(&sw->cut_until);
+	bool cutting = from != 0 || until != UINT64_MAX;
 	unsigned n = 0;
 
 	if (skip == 0) {
@@ -82,7 +83,8 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &pkt); k++)
 		;
 	while (ring_walk_next(&walk, &pkt)) {
-		if (pkt.ts_ns < from || pkt.ts_ns >= until) {
+		if (__builtin_expect(cutting, 0) &&
+		    (pkt.ts_ns < from || pkt.ts_ns >= until)) {
 			/* The other generation's frame, at a reload. */
 			STATS_STORE(&sw->handed_off, ++off);
 			continue;
