@@ -913,7 +913,7 @@ capture_defaults(struct cfg_capture *cap)
 	cap->fanout.ignore_outgoing = false;
 	cap->ring.block_size = 1 << 20;
 	cap->ring.block_count = 64;
-	cap->ring.block_timeout_ms = 10;
+	cap->ring.block_timeout_ms = 50;
 }
 
 /* top level */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "master_int.h"
 #include "ringfan_build.h"
+#include "util.h"
 
 #define CTL_LINE_MAX	4096
 #define CTL_TIMEOUT_NS	(5ull * 1000000000u)
@@ -565,23 +566,6 @@ ctl_fail(char *err, size_t errlen, const char *what, const char *path)
 	return -1;
 }
 
-/* mkdir -p of the socket's directory; the last component is the socket. */
-static int
-ctl_mkdirs(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *p;
-
-	strlcpy(dir, path, sizeof(dir));
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
-
 int
 ctl_open(struct master *m, char *err, size_t errlen)
 {
@@ -601,7 +585,7 @@ ctl_open(struct master *m, char *err, size_t errlen)
 		errno = ENAMETOOLONG;
 		return ctl_fail(err, errlen, "path", path);
 	}
-	if (ctl_mkdirs(path) == -1)
+	if ((errno = -mkdirs_for(path)) != 0)
 		return ctl_fail(err, errlen, "mkdir", path);
 	/* A socket file left by a dead instance is removed; a live one not. */
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -14,6 +14,7 @@
 #include "master.h"
 #include "offline.h"
 #include "ringfan_build.h"
+#include "util.h"
 
 #include <ringfan/plugin.h>
 
@@ -37,20 +38,6 @@ usage(FILE *f)
 	    "  -h        this help\n");
 }
 
-/* mkdir -p of the pidfile's directory. */
-static void
-mkdirs_for(const char *path)
-{
-	char dir[4096], *p;
-
-	strlcpy(dir, path, sizeof(dir));
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		(void)mkdir(dir, 0755);
-		*p = '/';
-	}
-}
-
 /*
  * Take the pidfile before anything else: a second instance must refuse to
  * start, naming the first, before it touches any socket.
@@ -61,7 +48,7 @@ take_pidfile(const char *path)
 	struct pidfh *pfh;
 	pid_t other = 0;
 
-	mkdirs_for(path);
+	(void)mkdirs_for(path);	/* pidfile_open says what is missing */
 	pfh = pidfile_open(path, 0644, &other);
 	if (pfh == NULL) {
 		if (errno == EEXIST)

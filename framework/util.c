@@ -6,6 +6,7 @@
  * something the operator did not intend.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -125,4 +126,28 @@ parse_bool(const char *s, bool *out)
 		}
 	}
 	return -EINVAL;
+}
+
+int
+mkdirs_for(const char *path)
+{
+	char dir[4096], *p;
+	struct stat st;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1) {
+			if (errno != EEXIST)
+				return -errno;
+			/* What exists there must be a directory. */
+			if (stat(dir, &st) == -1)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
+		*p = '/';
+	}
+	return 0;
 }

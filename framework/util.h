@@ -16,5 +16,10 @@ int	parse_duration(const char *s, uint64_t *out_ns);
 int	parse_uint(const char *s, uint64_t *out);
 /* true/false, yes/no, on/off. */
 int	parse_bool(const char *s, bool *out);
+/*
+ * Create the directories leading to `path` (not path itself), mode 0755,
+ * like mkdir -p of its dirname.  0 or -errno.
+ */
+int	mkdirs_for(const char *path);
 
 #endif

@@ -208,7 +208,7 @@ check_capture_defaults(const struct cfg_capture *cap)
 	assert_false(cap->fanout.ignore_outgoing);
 	assert_int_equal(cap->ring.block_size, 1 << 20);
 	assert_int_equal(cap->ring.block_count, 64);
-	assert_int_equal(cap->ring.block_timeout_ms, 10);
+	assert_int_equal(cap->ring.block_timeout_ms, 50);
 }
 
 static void

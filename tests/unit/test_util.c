@@ -5,6 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -180,6 +184,36 @@ test_bool(void **state)
 	assert_int_equal(parse_bool(NULL, &b), -EINVAL);
 }
 
+static void
+test_mkdirs_for(void **state)
+{
+	char base[] = "/tmp/ringfan-test-mkdirs.XXXXXX", path[256], dir[256];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(path, sizeof(path), "%s/a/b/control.sock", base);
+	assert_int_equal(mkdirs_for(path), 0);
+	snprintf(dir, sizeof(dir), "%s/a/b", base);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* The last component is the file's: not made. */
+	assert_int_equal(stat(path, &st), -1);
+	/* Existing directories are fine. */
+	assert_int_equal(mkdirs_for(path), 0);
+	/* A file in the way is an error, with its errno. */
+	snprintf(path, sizeof(path), "%s/a/b/file", base);
+	fclose(fopen(path, "w"));
+	snprintf(dir, sizeof(dir), "%s/a/b/file/x.sock", base);
+	assert_int_equal(mkdirs_for(dir), -ENOTDIR);
+	unlink(path);
+	snprintf(dir, sizeof(dir), "%s/a/b", base);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/a", base);
+	rmdir(dir);
+	rmdir(base);
+}
+
 int
 main(void)
 {
@@ -192,6 +226,7 @@ main(void)
 		cmocka_unit_test(test_duration_overflow),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_mkdirs_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
