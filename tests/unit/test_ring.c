@@ -226,32 +226,47 @@ record_packet(void *state, const struct ringfan_packet *pkt)
 	return RINGFAN_CONTINUE;
 }
 
+/*
+ * A worker over the synthetic block with the recording pipeline, its slot
+ * in a fresh stats region, and the block's three frames of 60, 90 and 64
+ * bytes on the wire.  Returns the frames' offsets in at[].
+ */
+static struct plugin_stage record_stage = { .packet = record_packet };
+static struct pipeline record_pl = { .stages = &record_stage, .nstages = 1 };
+
+static struct stats_shm *
+worker_fixture(struct worker *wk, uint32_t at[3])
+{
+	struct stats_shm *shm;
+	uint32_t off = FIRST_OFF, prev = 0;
+
+	shm = stats_create(1);
+	assert_non_null(shm);
+	seen_sw = &shm->workers[0];
+	seen = 0;
+	at[0] = add_frame(&off, &prev, 60, 60, 0x11, 0);
+	at[1] = add_frame(&off, &prev, 80, 90, 0x22, 0);
+	at[2] = add_frame(&off, &prev, 64, 64, 0x33, 0);
+	memset(wk, 0, sizeof(*wk));
+	wk->sw = seen_sw;
+	wk->pl = &record_pl;
+	wk->ring.block_size = BLOCK_SIZE;
+	return shm;
+}
+
 static void
 test_worker_block(void **state)
 {
-	struct plugin_stage stage = { .packet = record_packet };
-	struct pipeline pl = { .stages = &stage, .nstages = 1 };
 	struct stats_worker *sw;
 	struct stats_shm *shm;
 	struct worker wk;
-	uint32_t off = FIRST_OFF, prev = 0;
+	uint32_t at[3];
 
 	(void)state;
-	shm = stats_create(1);
-	assert_non_null(shm);
+	shm = worker_fixture(&wk, at);
 	sw = &shm->workers[0];
 	sw->packets = 10;
 	sw->bytes = 1000;
-	seen_sw = sw;
-	seen = 0;
-	add_frame(&off, &prev, 60, 60, 0x11, 0);
-	add_frame(&off, &prev, 80, 90, 0x22, 0);
-	add_frame(&off, &prev, 64, 64, 0x33, 0);
-
-	memset(&wk, 0, sizeof(wk));
-	wk.sw = sw;
-	wk.pl = &pl;
-	wk.ring.block_size = BLOCK_SIZE;
 	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
 	assert_int_equal(seen, 3);
 	assert_int_equal(seen_bytes[1], 90);
@@ -362,29 +377,16 @@ test_resume_released_block(void **state)
 static void
 test_worker_block_skip(void **state)
 {
-	struct plugin_stage stage = { .packet = record_packet };
-	struct pipeline pl = { .stages = &stage, .nstages = 1 };
 	struct stats_shm *shm;
 	struct worker wk;
-	uint32_t off = FIRST_OFF, prev = 0;
+	uint32_t at[3];
 
 	(void)state;
-	shm = stats_create(1);
-	assert_non_null(shm);
-	seen_sw = &shm->workers[0];
-	seen = 0;
+	shm = worker_fixture(&wk, at);
 	/* As worker_resume leaves it: 2 of the block's frames handled. */
 	seen_sw->packets = 12;
 	seen_sw->base = 10;
 	seen_sw->at = 5 | 77ull << 32;
-	add_frame(&off, &prev, 60, 60, 0x11, 0);
-	add_frame(&off, &prev, 80, 90, 0x22, 0);
-	add_frame(&off, &prev, 64, 64, 0x33, 0);
-
-	memset(&wk, 0, sizeof(wk));
-	wk.sw = seen_sw;
-	wk.pl = &pl;
-	wk.ring.block_size = BLOCK_SIZE;
 	assert_int_equal(worker_block(&wk, blk(), 5, 2), 1);
 	assert_int_equal(seen, 1);
 	assert_int_equal(seen_bytes[0], 64);
@@ -396,31 +398,18 @@ test_worker_block_skip(void **state)
 static void
 test_worker_block_cut(void **state)
 {
-	struct plugin_stage stage = { .packet = record_packet };
-	struct pipeline pl = { .stages = &stage, .nstages = 1 };
 	struct stats_shm *shm;
 	struct worker wk;
-	uint32_t off = FIRST_OFF, prev = 0, at[3];
+	uint32_t at[3];
 	uint64_t t0 = 1700000000ull * 1000000000ull + 123456789;
 
 	(void)state;
-	shm = stats_create(1);
-	assert_non_null(shm);
-	seen_sw = &shm->workers[0];
-	seen = 0;
+	shm = worker_fixture(&wk, at);
 	seen_sw->packets = 4;
 	seen_sw->handed_off = 3;
-	at[0] = add_frame(&off, &prev, 60, 60, 0x11, 0);
-	at[1] = add_frame(&off, &prev, 80, 90, 0x22, 0);
-	at[2] = add_frame(&off, &prev, 64, 64, 0x33, 0);
 	/* Only the middle frame was received inside [cut_from, cut_until). */
 	seen_sw->cut_from = t0 + at[1];
 	seen_sw->cut_until = t0 + at[2];
-
-	memset(&wk, 0, sizeof(wk));
-	wk.sw = seen_sw;
-	wk.pl = &pl;
-	wk.ring.block_size = BLOCK_SIZE;
 	assert_int_equal(worker_block(&wk, blk(), 5, 0), 1);
 	assert_int_equal(seen, 1);
 	assert_int_equal(seen_bytes[0], 90);
