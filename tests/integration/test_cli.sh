@@ -38,6 +38,12 @@ cp "$RF_CONF" "$RF_TMP/good.yaml"
 run_rf good -c "$RF_TMP/good.yaml" -t
 rf_expect "-t on a good file: exit status" "$rc" 0
 
+# The shipped example passes the check, its plugins found on the build's
+# plugin directory.
+example=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/config/ringfan.yaml
+RINGFAN_PLUGIN_PATH=$PLUGIN_PATH_BUILD run_rf example -c "$example" -t
+rf_expect "-t on config/ringfan.yaml: exit status" "$rc" 0
+
 # An unknown key is reported at its own line and column.
 bad=$RF_TMP/bad.yaml
 line=$(grep -n '^    workers:' "$RF_TMP/good.yaml" | cut -d: -f1)

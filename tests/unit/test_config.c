@@ -712,7 +712,8 @@ test_example_config(void **state)
 		fail_msg("%s", err);
 	assert_int_equal(cfg.ncaptures, 1);
 	assert_string_equal(cfg.captures[0].name, "uplink");
-	assert_int_equal(cfg.captures[0].npipeline, 3);
+	assert_int_equal(cfg.captures[0].npipeline, 1);
+	assert_string_equal(cfg.captures[0].pipeline[0].name, "counter");
 	cfg_free(&cfg);
 }
 

@@ -298,6 +298,30 @@ test_counter_plugin(void **state)
 }
 
 static void
+test_batch_only_plugin(void **state)
+{
+	struct ringfan_packet pkts[3] = {
+		{ .len = 60 }, { .len = 90 }, { .len = 64 },
+	};
+
+	(void)state;
+	load("      - plugin: batcher\n      - plugin: counter\n");
+	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
+	    sizeof(err)), 0);
+	assert_true(pl.has_batch);
+	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
+	    &shm->workers[0], err, sizeof(err)), 0);
+	pipeline_batch(&pl, pkts, 3);
+	assert_int_equal(counter_value("batcher", "calls"), 1);
+	assert_int_equal(counter_value("batcher", "frames"), 3);
+	assert_int_equal(counter_value("batcher", "bytes"), 214);
+	/* Without a packet callback it passes every frame on. */
+	pkts[0].data = (const uint8_t *)"";
+	pipeline_run(&pl, &pkts[0]);
+	assert_int_equal(counter_value("counter", "ethernet"), 1);
+}
+
+static void
 test_counter_slots(void **state)
 {
 	struct stats_worker *w;
@@ -333,6 +357,7 @@ main(void)
 		T(test_option_bad_value),
 		T(test_option_unknown),
 		T(test_counter_plugin),
+		T(test_batch_only_plugin),
 		T(test_counter_slots),
 #undef T
 	};

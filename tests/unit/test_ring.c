@@ -278,6 +278,45 @@ test_worker_block(void **state)
 	stats_destroy(shm);
 }
 
+static size_t batch_n;
+static uint32_t batch_len0;
+
+static void
+record_batch(void *state, const struct ringfan_packet *pkts, size_t n)
+{
+	(void)state;
+	batch_n = n;
+	batch_len0 = n > 0 ? pkts[0].len : 0;
+	/* The batch comes before any frame of the block goes one by one. */
+	assert_int_equal(seen, 0);
+}
+
+static void
+test_worker_block_batch(void **state)
+{
+	struct plugin batcher = { .calls.batch = record_batch };
+	struct pipeline pl = { .plugins = &batcher, .stages = &record_stage,
+	    .nstages = 1, .has_batch = true };
+	struct ringfan_packet views[8];
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t at[3];
+
+	(void)state;
+	shm = worker_fixture(&wk, at);
+	wk.pl = &pl;
+	wk.batch = views;
+	wk.batch_max = 8;
+	/* Resumed after the first frame: the batch starts at the second. */
+	seen_sw->packets = 1;
+	seen_sw->at = 5 | 77ull << 32;
+	assert_int_equal(worker_block(&wk, blk(), 5, 1), 2);
+	assert_int_equal(batch_n, 2);
+	assert_int_equal(batch_len0, 90);
+	assert_int_equal(seen, 2);
+	stats_destroy(shm);
+}
+
 /* A ring of one block: the synthetic block itself. */
 static struct ring one_block_ring = {
 	.map = block, .block_size = BLOCK_SIZE, .block_count = 1,
@@ -441,6 +480,7 @@ main(void)
 		cmocka_unit_test_setup(test_resume_released_block, setup_block),
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
+		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

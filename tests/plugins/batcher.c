@@ -1,0 +1,62 @@
+/*
+ * batcher: a plugin with a batch callback and no packet callback, counting
+ * the calls and the frames it was handed.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <ringfan/plugin.h>
+
+struct batcher {
+	uint64_t	*calls;
+	uint64_t	*frames;
+	uint64_t	*bytes;
+};
+
+static int
+batcher_open(struct ringfan_ctx *ctx, void **state)
+{
+	struct batcher *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		ctx->error(ctx, "out of memory");
+		return -1;
+	}
+	if ((st->calls = ctx->counter(ctx, "calls")) == NULL ||
+	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
+	    (st->bytes = ctx->counter(ctx, "bytes")) == NULL) {
+		free(st);
+		return -1;
+	}
+	*state = st;
+	return 0;
+}
+
+static void
+batcher_batch(void *state, const struct ringfan_packet *pkts, size_t n)
+{
+	struct batcher *st = state;
+
+	++*st->calls;
+	*st->frames += n;
+	for (size_t i = 0; i < n; i++)
+		*st->bytes += pkts[i].len;
+}
+
+static void
+batcher_close(void *state)
+{
+	free(state);
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "batcher",
+	.version = "1.0",
+	.description = "test: counts what its batch callback is handed",
+	.open = batcher_open,
+	.batch = batcher_batch,
+	.close = batcher_close,
+};
