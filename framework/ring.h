@@ -65,6 +65,13 @@ struct ring_walk {
 	bool		 bad;		/* the walk stopped at a malformed frame */
 };
 
+/*
+ * The kernel starts every TPACKET_V3 frame on an 8-byte boundary (its
+ * V3_ALIGNMENT); an offset that is not is not a frame, and would make the
+ * header reads misaligned.
+ */
+#define RING_FRAME_ALIGN	8
+
 /* Offset of the sockaddr_ll the kernel writes after each frame header. */
 #define RING_SLL_OFF	TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
 
@@ -79,7 +86,8 @@ ring_walk_init(struct ring_walk *w, const struct tpacket_block_desc *bd,
 	w->off = h->offset_to_first_pkt;
 	w->left = h->num_pkts;
 	w->bad = false;
-	if (w->left > 0 && (w->off < sizeof(*bd) || w->off >= block_size)) {
+	if (w->left > 0 && (w->off < sizeof(*bd) || w->off >= block_size ||
+	    (w->off & (RING_FRAME_ALIGN - 1)) != 0)) {
 		w->left = 0;
 		w->bad = true;
 	}
@@ -127,7 +135,8 @@ ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 
 	if (--w->left > 0) {
 		/* A next frame must lie after this one, inside the block. */
-		if (h->tp_next_offset == 0 || h->tp_next_offset >= room) {
+		if (h->tp_next_offset == 0 || h->tp_next_offset >= room ||
+		    (h->tp_next_offset & (RING_FRAME_ALIGN - 1)) != 0) {
 			w->left = 0;
 			w->bad = true;
 		} else {

@@ -187,6 +187,29 @@ test_walk_next_offset_zero(void **state)
 }
 
 static void
+test_walk_misaligned(void **state)
+{
+	struct ringfan_packet pkt = { 0 };
+	struct ring_walk w;
+	uint32_t off = FIRST_OFF, prev = 0, at;
+
+	(void)state;
+	at = add_frame(&off, &prev, 60, 60, 0x11, 0);
+	add_frame(&off, &prev, 60, 60, 0x22, 0);
+	/* The kernel aligns frames to 8 bytes; 1 past is not a frame. */
+	((struct tpacket3_hdr *)(block + at))->tp_next_offset += 1;
+	ring_walk_init(&w, blk(), BLOCK_SIZE);
+	assert_true(ring_walk_next(&w, &pkt));
+	assert_false(ring_walk_next(&w, &pkt));
+	assert_true(w.bad);
+
+	blk()->hdr.bh1.offset_to_first_pkt = FIRST_OFF + 4;
+	ring_walk_init(&w, blk(), BLOCK_SIZE);
+	assert_false(ring_walk_next(&w, &pkt));
+	assert_true(w.bad);
+}
+
+static void
 test_walk_header_cut(void **state)
 {
 	struct ringfan_packet pkt = { 0 };
@@ -469,6 +492,7 @@ main(void)
 		cmocka_unit_test_setup(test_walk_bad_first_offset, setup_block),
 		cmocka_unit_test_setup(test_walk_snaplen_past_block, setup_block),
 		cmocka_unit_test_setup(test_walk_next_offset_zero, setup_block),
+		cmocka_unit_test_setup(test_walk_misaligned, setup_block),
 		cmocka_unit_test_setup(test_walk_header_cut, setup_block),
 		cmocka_unit_test_setup(test_ready_release, setup_block),
 		cmocka_unit_test_setup(test_worker_block, setup_block),
