@@ -105,10 +105,8 @@ master_cpu_of(const struct cfg_capture *cap, unsigned i)
 }
 
 static const char *
-slot_name(const struct master *m, const struct slot *s, char *buf,
-    size_t len)
+slot_name(const struct slot *s, char *buf, size_t len)
 {
-	(void)m;
 	snprintf(buf, len, "worker %s/%u", s->wk.cap->name, s->wk.id);
 	return buf;
 }
@@ -315,7 +313,7 @@ master_spawn(struct master *m, struct slot *s)
 	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {
-		log_warn("%s: fork", slot_name(m, s, name, sizeof(name)));
+		log_warn("%s: fork", slot_name(s, name, sizeof(name)));
 		return -1;
 	}
 	if (pid == 0) {
@@ -349,7 +347,7 @@ master_read_kernel(struct master *m)
 		sw = s->wk.sw;
 		if ((rc = capture_read_stats(s->wk.fd, &st)) != 0) {
 			log_warnx("%s: getsockopt(PACKET_STATISTICS): %s",
-			    slot_name(m, s, name, sizeof(name)), strerror(-rc));
+			    slot_name(s, name, sizeof(name)), strerror(-rc));
 			continue;
 		}
 		STATS_ADD(&sw->kernel_packets, st.tp_packets);
@@ -388,7 +386,7 @@ master_log_summary(struct master *m)
 		log_info("%s: %s, packets %llu, bytes %llu, kernel packets "
 		    "%llu, kernel drops %llu (%.2f%%), quarantined %llu, "
 		    "restarts %llu",
-		    slot_name(m, &m->g.slots[i], name, sizeof(name)),
+		    slot_name(&m->g.slots[i], name, sizeof(name)),
 		    stats_state_name(STATS_LOAD(&sw->state)),
 		    (unsigned long long)stats_value(sw, "packets"),
 		    (unsigned long long)stats_value(sw, "bytes"),
@@ -439,7 +437,7 @@ master_stop(struct master *m, const char *why)
 		/* No frame enters a ring after this: workers can drain it. */
 		if ((rc = capture_shut(s->wk.fd)) != 0)
 			log_warnx("%s: shutting the socket: %s",
-			    slot_name(m, s, name, sizeof(name)), strerror(-rc));
+			    slot_name(s, name, sizeof(name)), strerror(-rc));
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
 		if (s->pid > 0)
 			kill(s->pid, SIGTERM);
@@ -484,7 +482,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	uint32_t stop = STATS_LOAD(&sw->stop);
 	char name[64];
 
-	slot_name(m, s, name, sizeof(name));
+	slot_name(s, name, sizeof(name));
 	s->pid = 0;
 	if (WIFSIGNALED(status))
 		snprintf(s->last_exit, sizeof(s->last_exit),
@@ -801,7 +799,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		if (!m->stopping &&
 		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
 		    now >= s->respawn_at && master_spawn(m, s) == -1)
-			master_crashed(s, slot_name(m, s, name,
+			master_crashed(s, slot_name(s, name,
 			    sizeof(name)));
 	}
 	if (!m->stopping) {
@@ -829,7 +827,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 			if (s->pid <= 0)
 				continue;
 			log_warnx("%s did not stop within %d ms: SIGKILL",
-			    slot_name(m, s, name, sizeof(name)),
+			    slot_name(s, name, sizeof(name)),
 			    MASTER_STOP_GRACE_MS);
 			kill(s->pid, SIGKILL);
 		}

@@ -78,61 +78,54 @@ stats_counter(struct stats_worker *w, const char *plugin, const char *name)
 	return NULL;
 }
 
+/* Add v to the carried counter `name` of `plugin`, making its slot. */
+static void
+stats_carry_counter(struct stats_carry *c, const char *plugin,
+    const char *name, uint64_t v)
+{
+	uint32_t k;
+
+	for (k = 0; k < c->ncounters; k++)
+		if (strcmp(c->counters[k].plugin, plugin) == 0 &&
+		    strcmp(c->counters[k].name, name) == 0)
+			break;
+	if (k == c->ncounters) {
+		if (k == STATS_MAX_COUNTERS)
+			return;
+		strlcpy(c->counters[k].plugin, plugin,
+		    sizeof(c->counters[k].plugin));
+		strlcpy(c->counters[k].name, name, sizeof(c->counters[k].name));
+		c->counters[k].value = 0;
+		c->ncounters++;
+	}
+	c->counters[k].value += v;
+}
+
 void
 stats_carry(struct stats_worker *to, const struct stats_worker *from)
 {
 	struct stats_carry *c = &to->carry;
 	const struct stats_counter *fc;
-	uint32_t k;
 
-	c->packets += STATS_LOAD(&from->packets) + from->carry.packets;
-	c->bytes += STATS_LOAD(&from->bytes) + from->carry.bytes;
-	/* Frames handed off were the other generation's to count. */
-	c->kernel_packets += STATS_LOAD(&from->kernel_packets) -
-	    STATS_LOAD(&from->handed_off) + from->carry.kernel_packets;
-	c->kernel_drops += STATS_LOAD(&from->kernel_drops) +
-	    from->carry.kernel_drops;
-	c->kernel_freeze_q += STATS_LOAD(&from->kernel_freeze_q) +
-	    from->carry.kernel_freeze_q;
-	c->quarantined += STATS_LOAD(&from->quarantined) +
-	    from->carry.quarantined;
-	c->restarts += STATS_LOAD(&from->restarts) + from->carry.restarts;
+	/* Everything as `stats` shows it, its own carry included. */
+	c->packets += stats_value(from, "packets");
+	c->bytes += stats_value(from, "bytes");
+	c->kernel_packets += stats_value(from, "kernel_packets");
+	c->kernel_drops += stats_value(from, "kernel_drops");
+	c->kernel_freeze_q += stats_value(from, "kernel_freeze_q");
+	c->quarantined += stats_value(from, "quarantined");
+	c->restarts += stats_value(from, "restarts");
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
 		fc = &from->counters[i];
 		if (STATS_LOAD(&fc->used) == 0)
 			break;
-		for (k = 0; k < c->ncounters; k++)
-			if (strcmp(c->counters[k].plugin, fc->plugin) == 0 &&
-			    strcmp(c->counters[k].name, fc->name) == 0)
-				break;
-		if (k == c->ncounters) {
-			if (k == STATS_MAX_COUNTERS)
-				continue;
-			strlcpy(c->counters[k].plugin, fc->plugin,
-			    sizeof(c->counters[k].plugin));
-			strlcpy(c->counters[k].name, fc->name,
-			    sizeof(c->counters[k].name));
-			c->ncounters++;
-		}
-		c->counters[k].value += STATS_LOAD(&fc->value);
+		stats_carry_counter(c, fc->plugin, fc->name,
+		    STATS_LOAD(&fc->value));
 	}
-	/* The old worker's own carry of plugin counters goes along. */
-	for (uint32_t j = 0; j < from->carry.ncounters; j++) {
-		for (k = 0; k < c->ncounters; k++)
-			if (strcmp(c->counters[k].plugin,
-			    from->carry.counters[j].plugin) == 0 &&
-			    strcmp(c->counters[k].name,
-			    from->carry.counters[j].name) == 0)
-				break;
-		if (k == c->ncounters) {
-			if (k == STATS_MAX_COUNTERS)
-				continue;
-			c->counters[k] = from->carry.counters[j];
-			c->counters[k].value = 0;
-			c->ncounters++;
-		}
-		c->counters[k].value += from->carry.counters[j].value;
-	}
+	for (uint32_t j = 0; j < from->carry.ncounters; j++)
+		stats_carry_counter(c, from->carry.counters[j].plugin,
+		    from->carry.counters[j].name,
+		    from->carry.counters[j].value);
 }
 
 /* Add v to counter `name` of plugin object obj (creating it). */

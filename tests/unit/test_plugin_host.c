@@ -41,6 +41,20 @@ load(const char *pipeline)
 		fail_msg("config: %s", cerr);
 }
 
+/* The loaded config's pipeline: loaded, then opened as worker 0. */
+static int
+load_pipeline(void)
+{
+	return pipeline_load(&pl, &cfg, &cfg.captures[0], err, sizeof(err));
+}
+
+static int
+open_pipeline(void)
+{
+	return pipeline_open(&pl, &cfg, &cfg.captures[0], 0, &shm->workers[0],
+	    err, sizeof(err));
+}
+
 static int
 setup(void **state)
 {
@@ -73,8 +87,7 @@ test_load_counter(void **state)
 {
 	(void)state;
 	load("      - plugin: counter\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
+	assert_int_equal(load_pipeline(), 0);
 	assert_int_equal(pl.nstages, 1);
 	assert_string_equal(pl.names[0], "counter");
 	assert_string_equal(pl.plugins[0].path, BUILD_PLUGIN_DIR
@@ -87,8 +100,7 @@ test_not_found(void **state)
 {
 	(void)state;
 	load("      - plugin: nosuch\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: plugin nosuch: nosuch.so "
 	    "not found in " BUILD_PLUGIN_DIR ":" TEST_PLUGIN_DIR);
 }
@@ -99,8 +111,7 @@ test_env_path_first(void **state)
 	(void)state;
 	setenv("RINGFAN_PLUGIN_PATH", "/nonexistent/a:/nonexistent/b", 1);
 	load("      - plugin: nosuch\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: plugin nosuch: nosuch.so "
 	    "not found in /nonexistent/a:/nonexistent/b:" BUILD_PLUGIN_DIR ":"
 	    TEST_PLUGIN_DIR);
@@ -111,8 +122,7 @@ test_no_symbol(void **state)
 {
 	(void)state;
 	load("      - plugin: nosymbol\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: " TEST_PLUGIN_DIR
 	    "/nosymbol.so: no symbol ringfan_plugin: not a ringfan plugin");
 }
@@ -122,8 +132,7 @@ test_bad_abi(void **state)
 {
 	(void)state;
 	load("      - plugin: badabi\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: " TEST_PLUGIN_DIR
 	    "/badabi.so: plugin ABI 2.0, ringfan supports 1.x");
 }
@@ -133,8 +142,7 @@ test_duplicate_name(void **state)
 {
 	(void)state;
 	load("      - plugin: counter\n      - plugin: dupname\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:8:17: " TEST_PLUGIN_DIR
 	    "/dupname.so: plugin name \"counter\" is already used by "
 	    BUILD_PLUGIN_DIR "/counter/counter.so");
@@ -145,10 +153,8 @@ test_open_fails(void **state)
 {
 	(void)state;
 	load("      - plugin: counter\n      - plugin: openfail\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
 	assert_string_equal(err, "plugin openfail: cannot open /nonexistent: "
 	    "No such file or directory");
 	/* The stage opened before it was closed again. */
@@ -162,10 +168,8 @@ test_options(void **state)
 	load("      - plugin: options\n"
 	    "        config: { count: 42, size: 2MiB, timeout: 30s,\n"
 	    "                  enabled: yes, label: abc }\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), 0);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), 0);
 	assert_int_equal(counter_value("options", "count"), 42);
 	assert_int_equal(counter_value("options", "size"), 2 * 1024 * 1024);
 	assert_int_equal(counter_value("options", "timeout_ms"), 30000);
@@ -178,10 +182,8 @@ test_options_defaults(void **state)
 {
 	(void)state;
 	load("      - plugin: options\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), 0);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), 0);
 	assert_int_equal(counter_value("options", "count"), 7);
 	assert_int_equal(counter_value("options", "size"), 4096);
 	assert_int_equal(counter_value("options", "timeout_ms"), 1);
@@ -195,10 +197,8 @@ test_option_bad_value(void **state)
 	(void)state;
 	load("      - plugin: options\n"
 	    "        config: { size: 2MB }\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
 	assert_string_equal(err, "plugin options: test.yaml:8:25: option size: "
 	    "not a size \"2MB\"");
 }
@@ -209,10 +209,8 @@ test_option_unknown(void **state)
 	(void)state;
 	load("      - plugin: counter\n"
 	    "        config: { colour: blue }\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), -1);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
 	    "option \"colour\"");
 }
@@ -265,10 +263,8 @@ test_counter_plugin(void **state)
 
 	(void)state;
 	load("      - plugin: counter\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), 0);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), 0);
 	for (size_t i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
 		memset(&pkt, 0, sizeof(pkt));
 		pkt.data = buf;
@@ -306,11 +302,9 @@ test_batch_only_plugin(void **state)
 
 	(void)state;
 	load("      - plugin: batcher\n      - plugin: counter\n");
-	assert_int_equal(pipeline_load(&pl, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
+	assert_int_equal(load_pipeline(), 0);
 	assert_true(pl.has_batch);
-	assert_int_equal(pipeline_open(&pl, &cfg, &cfg.captures[0], 0,
-	    &shm->workers[0], err, sizeof(err)), 0);
+	assert_int_equal(open_pipeline(), 0);
 	pipeline_batch(&pl, pkts, 3);
 	assert_int_equal(counter_value("batcher", "calls"), 1);
 	assert_int_equal(counter_value("batcher", "frames"), 3);
