@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,9 @@
 /* The largest frame the compiled filter is told it may see. */
 #define CAPTURE_SNAPLEN	262144
 
+static int capture_fail(int, char *, size_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static const int fanout_modes[] = {
 	[CFG_FANOUT_HASH] = PACKET_FANOUT_HASH,
 	[CFG_FANOUT_LB] = PACKET_FANOUT_LB,
@@ -41,7 +46,7 @@ static const int fanout_modes[] = {
 
 int
 capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
-    struct sock_fprog *prog, char *err, size_t errlen)
+    int linktype, struct sock_fprog *prog, char *err, size_t errlen)
 {
 	struct bpf_program bp;
 	pcap_t *p;
@@ -51,7 +56,7 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	prog->filter = NULL;
 	if (cap->bpf == NULL)
 		return 0;
-	p = pcap_open_dead(DLT_EN10MB, CAPTURE_SNAPLEN);
+	p = pcap_open_dead(linktype, CAPTURE_SNAPLEN);
 	if (p == NULL) {
 		snprintf(err, errlen, "%s:%u:%u: bpf: pcap_open_dead failed",
 		    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col);
@@ -76,6 +81,71 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	prog->len = (unsigned short)bp.bf_len;
 	pcap_freecode(&bp);
 	return 0;
+}
+
+/*
+ * What a SOCK_RAW packet socket reads on each hardware type, as libpcap
+ * names it.  Loopback carries a zeroed Ethernet header; tun, ipip and sit
+ * carry bare IP.
+ */
+static const struct {
+	unsigned short	hatype;
+	int		dlt;
+} capture_links[] = {
+	{ ARPHRD_ETHER, DLT_EN10MB },
+	{ ARPHRD_LOOPBACK, DLT_EN10MB },
+	{ ARPHRD_NONE, DLT_RAW },
+	{ ARPHRD_RAWIP, DLT_RAW },
+	{ ARPHRD_TUNNEL, DLT_RAW },
+	{ ARPHRD_TUNNEL6, DLT_RAW },
+	{ ARPHRD_SIT, DLT_RAW },
+	{ ARPHRD_INFINIBAND, DLT_IPOIB },
+	{ ARPHRD_IEEE80211_RADIOTAP, DLT_IEEE802_11_RADIO },
+	{ ARPHRD_CAN, DLT_CAN_SOCKETCAN },
+};
+
+int
+capture_linktype(const struct cfg_capture *cap, int *linktype, char *err,
+    size_t errlen)
+{
+	struct ifreq ifr;
+	int fd, rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlcpy(ifr.ifr_name, cap->interface, sizeof(ifr.ifr_name)) >=
+	    sizeof(ifr.ifr_name)) {
+		snprintf(err, errlen, "capture %s: interface %s: name too long",
+		    cap->name, cap->interface);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return capture_fail(-1, err, errlen, "capture %s: socket",
+		    cap->name);
+	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	if (rc == -1)
+		return capture_fail(fd, err, errlen, "capture %s: interface %s",
+		    cap->name, cap->interface);
+	close(fd);
+	for (size_t i = 0; i < sizeof(capture_links) /
+	    sizeof(capture_links[0]); i++) {
+		if (capture_links[i].hatype == ifr.ifr_hwaddr.sa_family) {
+			*linktype = capture_links[i].dlt;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "capture %s: interface %s has hardware type %u "
+	    "(ARPHRD_*), which ringfan cannot capture", cap->name,
+	    cap->interface, (unsigned)ifr.ifr_hwaddr.sa_family);
+	return -1;
+}
+
+uint32_t
+capture_snaplen(const struct cfg_capture *cap)
+{
+	/* A frame shares its block with the block's and its own headers. */
+	return cap->ring.block_size - (uint32_t)(TPACKET_ALIGN(sizeof(
+	    struct tpacket_block_desc)) + TPACKET_ALIGN(sizeof(
+	    struct tpacket3_hdr)) + TPACKET_ALIGN(sizeof(struct sockaddr_ll)));
 }
 
 void

@@ -8,6 +8,7 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -17,8 +18,18 @@
  * A capture without bpf yields an empty program.
  */
 int	capture_bpf_compile(const struct cfg *cfg,
-	    const struct cfg_capture *cap, struct sock_fprog *prog,
+	    const struct cfg_capture *cap, int linktype, struct sock_fprog *prog,
 	    char *err, size_t errlen);
+
+/*
+ * The DLT_ link type of the frames a packet socket reads on the capture's
+ * interface, from its ARPHRD hardware type.  0, or -1 with the cause in
+ * err (no such interface, or a hardware type ringfan cannot capture).
+ */
+int	capture_linktype(const struct cfg_capture *cap, int *linktype,
+	    char *err, size_t errlen);
+/* The largest frame a worker of the capture can be handed whole. */
+uint32_t capture_snaplen(const struct cfg_capture *cap);
 void	capture_bpf_free(struct sock_fprog *prog);
 
 /*

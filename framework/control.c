@@ -137,39 +137,61 @@ cmd_workers(struct master *m, size_t *len)
 		s = &m->g.slots[i];
 		sw = s->wk.sw;
 		json_array_append_new(arr, json_pack(
-		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o}",
+		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o,s:o}",
 		    "capture", m->g.cfg->captures[s->capture].name,
 		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
 		    "cpu", (int)STATS_LOAD(&sw->cpu),
 		    "state", stats_state_name(STATS_LOAD(&sw->state)),
 		    "restarts", (int)stats_value(sw, "restarts"),
 		    "last_exit", s->last_exit[0] != '\0' ?
-		    json_string(s->last_exit) : json_null()));
+		    json_string(s->last_exit) : json_null(),
+		    "errors", stats_errors_json(sw,
+		    (const char *const *)m->g.plugin_names[s->capture],
+		    m->g.cfg->captures[s->capture].npipeline)));
 	}
 	return ctl_json(json_pack("{s:o}", "workers", arr), len);
+}
+
+/* [{"worker": ID, "error": TEXT}] of stage k of capture c. */
+static json_t *
+plugin_errors(struct master *m, size_t c, size_t k)
+{
+	const struct plugin_info *in = &m->g.infos[c][k];
+	const struct slot *s;
+	json_t *arr = json_array();
+	char text[STATS_STATUS_MAX];
+
+	for (unsigned i = 0; i < m->g.nslots && k < STATS_MAX_STAGES; i++) {
+		s = &m->g.slots[i];
+		if (s->capture == c && stats_status_get(s->wk.sw, k, in->name,
+		    text, sizeof(text)))
+			json_array_append_new(arr, json_pack("{s:i,s:s}",
+			    "worker", (int)s->wk.id, "error", text));
+	}
+	return arr;
 }
 
 static char *
 cmd_plugins(struct master *m, size_t *len)
 {
-	const struct pipeline *pl;
-	const struct ringfan_plugin *d;
+	const struct plugin_info *in;
 	json_t *caps = json_array(), *arr;
 	char abi[16];
 
 	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
-		pl = &m->g.pipelines[c];
 		arr = json_array();
-		for (size_t i = 0; i < pl->nstages; i++) {
-			d = &pl->plugins[i].calls;
-			snprintf(abi, sizeof(abi), "%u.%u", d->abi >> 16,
-			    d->abi & 0xffff);
+		for (size_t k = 0; k < m->g.cfg->captures[c].npipeline; k++) {
+			in = &m->g.infos[c][k];
+			snprintf(abi, sizeof(abi), "%u.%u", in->abi >> 16,
+			    in->abi & 0xffff);
 			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s}", "name", d->name,
-			    "version", d->version != NULL ? d->version : "",
-			    "description", d->description != NULL ?
-			    d->description : "",
-			    "path", pl->plugins[i].path, "abi", abi));
+			    "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
+			    "name", in->name, "version", in->version,
+			    "description", in->description, "path", in->path,
+			    "abi", abi, "memory", (json_int_t)in->memory_size,
+			    "tick_ns", (json_int_t)(in->tick_ns != 0 ?
+			    in->tick_ns : m->g.cfg->stats_interval_ns),
+			    "errors", plugin_errors(m, c, k)));
 		}
 		json_array_append_new(caps, json_pack("{s:s,s:o}", "name",
 		    m->g.cfg->captures[c].name, "plugins", arr));
@@ -197,46 +219,164 @@ cmd_stop(struct master *m, size_t *len)
 	return ctl_json(json_pack("{s:b}", "ok", 1), len);
 }
 
-/* Prometheus text exposition format, built from the stats document. */
+/*
+ * Prometheus text exposition format (0.0.4), built from the stats document
+ * so that `metrics` never disagrees with `stats`.  The format wants each
+ * family once, HELP and TYPE first and every sample of it below, so the
+ * loops run family by family, each over all the workers.
+ */
+enum metric_kind {
+	METRIC_DAEMON,		/* field: a number of the document */
+	METRIC_WORKER,		/* field: a number of each worker */
+	METRIC_UP,		/* field: the worker's state; 1 if running */
+	METRIC_PLUGIN,		/* field: {plugin: {name: N}} of each worker */
+	METRIC_PLUGIN_ERROR	/* field: {plugin: text}; 1 if listed */
+};
+
 struct metric {
-	const char	*name;
-	const char	*field;		/* in a worker of the stats document */
-	const char	*type;
-	const char	*help;
+	const char		*name;
+	enum metric_kind	 kind;
+	const char		*field;
+	const char		*type;
+	const char		*help;
 };
 
 static const struct metric metrics[] = {
-	{ "ringfan_packets_total", "packets", "counter",
+	{ "ringfan_uptime_seconds", METRIC_DAEMON, "uptime_s", "gauge",
+	    "Seconds since ringfan started." },
+	{ "ringfan_packets_total", METRIC_WORKER, "packets", "counter",
 	    "Frames handed to the pipeline." },
-	{ "ringfan_bytes_total", "bytes", "counter",
+	{ "ringfan_bytes_total", METRIC_WORKER, "bytes", "counter",
 	    "Wire length of the frames handed to the pipeline." },
-	{ "ringfan_kernel_packets_total", "kernel_packets", "counter",
+	{ "ringfan_kernel_packets_total", METRIC_WORKER, "kernel_packets",
+	    "counter",
 	    "Frames the kernel accepted for the socket, drops included." },
-	{ "ringfan_kernel_drops_total", "kernel_drops", "counter",
-	    "Frames the kernel dropped because the ring was full." },
-	{ "ringfan_kernel_freeze_q_total", "kernel_freeze_q", "counter",
-	    "Times the kernel found the ring full (queue frozen)." },
-	{ "ringfan_quarantined_total", "quarantined", "counter",
-	    "Frames skipped because a worker died handling them." },
-	{ "ringfan_worker_restarts_total", "restarts", "counter",
-	    "Times the worker was respawned after a crash." },
+	{ "ringfan_kernel_drops_total", METRIC_WORKER, "kernel_drops",
+	    "counter", "Frames the kernel dropped because the ring was full." },
+	{ "ringfan_kernel_freeze_q_total", METRIC_WORKER, "kernel_freeze_q",
+	    "counter", "Times the kernel found the ring full (queue frozen)." },
+	{ "ringfan_quarantined_total", METRIC_WORKER, "quarantined",
+	    "counter", "Frames skipped because a worker died handling them." },
+	{ "ringfan_worker_restarts_total", METRIC_WORKER, "restarts",
+	    "counter", "Times the worker was respawned after a crash." },
+	{ "ringfan_worker_up", METRIC_UP, "state", "gauge",
+	    "1 while the worker runs." },
+	{ "ringfan_plugin_events_total", METRIC_PLUGIN, "plugins", "counter",
+	    "Events counted by the plugins, by plugin and counter name." },
+	{ "ringfan_plugin_level", METRIC_PLUGIN, "gauges", "gauge",
+	    "Levels reported by the plugins, by plugin and gauge name." },
+	{ "ringfan_plugin_error", METRIC_PLUGIN_ERROR, "errors", "gauge",
+	    "1 while the plugin reports a problem, else 0." },
 };
 
+/*
+ * The members of a worker that name plugins.  "plugins" and "gauges" list
+ * the whole pipeline, but an alert on ringfan_plugin_error must not go
+ * quiet because one of them is missing, so each is read, and "errors" too.
+ */
+static const char *const metric_plugin_lists[] = {
+	"plugins", "gauges", "errors",
+};
+
+/* A label value: the format escapes backslash, double quote and newline. */
 static void
-metric_sample(FILE *f, const char *name, const char *cap, json_int_t worker,
-    json_int_t v)
+metric_escape(FILE *f, const char *s)
 {
-	fprintf(f, "%s{capture=\"%s\",worker=\"%lld\"} %lld\n", name, cap,
-	    (long long)worker, (long long)v);
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+/* A sample of worker w; plugin and name NULL where they do not apply. */
+static void
+metric_sample(FILE *f, const struct metric *mt, const char *cap,
+    const json_t *w, const char *plugin, const char *name, json_int_t v)
+{
+	fprintf(f, "%s{capture=\"", mt->name);
+	metric_escape(f, cap);
+	fprintf(f, "\",worker=\"%lld\"",
+	    (long long)json_integer_value(json_object_get(w, "id")));
+	if (plugin != NULL) {
+		fputs(",plugin=\"", f);
+		metric_escape(f, plugin);
+		fputc('"', f);
+	}
+	if (name != NULL) {
+		fputs(",name=\"", f);
+		metric_escape(f, name);
+		fputc('"', f);
+	}
+	fprintf(f, "} %lld\n", (long long)v);
+}
+
+/* Whether a list before metric_plugin_lists[k] names the plugin. */
+static bool
+metric_plugin_seen(const json_t *w, size_t k, const char *plugin)
+{
+	for (size_t j = 0; j < k; j++)
+		if (json_object_get(json_object_get(w,
+		    metric_plugin_lists[j]), plugin) != NULL)
+			return true;
+	return false;
+}
+
+/* The samples of family mt for worker w of capture cap. */
+static void
+metric_worker(FILE *f, const struct metric *mt, const char *cap,
+    const json_t *w)
+{
+	json_t *values, *v, *errors, *text;
+	const char *plugin, *name, *state;
+
+	switch (mt->kind) {
+	case METRIC_DAEMON:
+		break;
+	case METRIC_WORKER:
+		metric_sample(f, mt, cap, w, NULL, NULL,
+		    json_integer_value(json_object_get(w, mt->field)));
+		break;
+	case METRIC_UP:
+		state = json_string_value(json_object_get(w, mt->field));
+		metric_sample(f, mt, cap, w, NULL, NULL,
+		    state != NULL && strcmp(state, "running") == 0);
+		break;
+	case METRIC_PLUGIN:
+		json_object_foreach(json_object_get(w, mt->field), plugin,
+		    values)
+			json_object_foreach(values, name, v)
+				metric_sample(f, mt, cap, w, plugin, name,
+				    json_integer_value(v));
+		break;
+	case METRIC_PLUGIN_ERROR:
+		errors = json_object_get(w, mt->field);
+		for (size_t k = 0; k < sizeof(metric_plugin_lists) /
+		    sizeof(metric_plugin_lists[0]); k++) {
+			values = json_object_get(w, metric_plugin_lists[k]);
+			json_object_foreach(values, plugin, v) {
+				if (metric_plugin_seen(w, k, plugin))
+					continue;
+				text = json_object_get(errors, plugin);
+				metric_sample(f, mt, cap, w, plugin, NULL,
+				    json_is_string(text));
+			}
+		}
+		break;
+	}
 }
 
 static char *
 cmd_metrics(struct master *m, size_t *len)
 {
-	json_t *doc = master_stats_json(m), *cap, *w, *plugins, *counters,
-	    *v;
-	const char *pname, *cname, *capname;
-	size_t ci, wi;
+	json_t *doc = master_stats_json(m), *cap, *w;
+	const struct metric *mt;
+	const char *capname;
+	size_t k, ci, wi;
 	char *buf = NULL;
 	FILE *f;
 
@@ -244,50 +384,21 @@ cmd_metrics(struct master *m, size_t *len)
 		json_decref(doc);
 		return NULL;
 	}
-	fprintf(f, "# HELP ringfan_uptime_seconds Seconds since ringfan "
-	    "started.\n# TYPE ringfan_uptime_seconds gauge\n"
-	    "ringfan_uptime_seconds %.3f\n",
-	    json_real_value(json_object_get(doc, "uptime_s")));
-	for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metrics[k].name,
-		    metrics[k].help, metrics[k].name, metrics[k].type);
+	for (k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+		mt = &metrics[k];
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", mt->name, mt->help,
+		    mt->name, mt->type);
+		if (mt->kind == METRIC_DAEMON) {
+			fprintf(f, "%s %.3f\n", mt->name, json_number_value(
+			    json_object_get(doc, mt->field)));
+			continue;
+		}
 		json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
 			capname = json_string_value(json_object_get(cap,
 			    "name"));
 			json_array_foreach(json_object_get(cap, "workers"),
 			    wi, w)
-				metric_sample(f, metrics[k].name, capname,
-				    json_integer_value(json_object_get(w, "id")),
-				    json_integer_value(json_object_get(w,
-				    metrics[k].field)));
-		}
-	}
-	fprintf(f, "# HELP ringfan_worker_up 1 while the worker runs.\n"
-	    "# TYPE ringfan_worker_up gauge\n");
-	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
-		capname = json_string_value(json_object_get(cap, "name"));
-		json_array_foreach(json_object_get(cap, "workers"), wi, w)
-			metric_sample(f, "ringfan_worker_up", capname,
-			    json_integer_value(json_object_get(w, "id")),
-			    strcmp(json_string_value(json_object_get(w,
-			    "state")), "running") == 0);
-	}
-	fprintf(f, "# HELP ringfan_plugin_counter_total Counters of the "
-	    "plugins.\n# TYPE ringfan_plugin_counter_total counter\n");
-	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
-		capname = json_string_value(json_object_get(cap, "name"));
-		json_array_foreach(json_object_get(cap, "workers"), wi, w) {
-			plugins = json_object_get(w, "plugins");
-			json_object_foreach(plugins, pname, counters) {
-				json_object_foreach(counters, cname, v)
-					fprintf(f, "ringfan_plugin_counter_total"
-					    "{capture=\"%s\",worker=\"%lld\","
-					    "plugin=\"%s\",counter=\"%s\"} "
-					    "%lld\n", capname, (long long)
-					    json_integer_value(json_object_get(
-					    w, "id")), pname, cname,
-					    (long long)json_integer_value(v));
-			}
+				metric_worker(f, mt, capname, w);
 		}
 	}
 	json_decref(doc);

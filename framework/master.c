@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <bsd/libutil.h>
+#include <net/if.h>
+#include <pcap/dlt.h>
 
 #include "capture.h"
 #include "log.h"
@@ -64,26 +66,99 @@ master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 	return 0;
 }
 
+/*
+ * Each capture's link type; an interface that does not exist is an error
+ * only when sockets are to be opened on it (need_iface), otherwise
+ * Ethernet is assumed, so that a file can be checked anywhere.
+ */
+static int
+master_linktypes(const struct cfg *cfg, bool need_iface, int **out,
+    char *err, size_t errlen)
+{
+	int *lt;
+
+	if ((lt = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*lt))) == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		if (capture_linktype(&cfg->captures[c], &lt[c], err,
+		    errlen) == 0)
+			continue;
+		if (need_iface || if_nametoindex(
+		    cfg->captures[c].interface) != 0) {
+			free(lt);
+			return EXIT_RUNTIME;
+		}
+		lt[c] = DLT_EN10MB;
+	}
+	*out = lt;
+	return 0;
+}
+
+/*
+ * Everything about a configuration that can be known without opening a
+ * socket: the user, the filters compiled for each link type, and every
+ * plugin checked in a child as the workers' user.  0 or an exit code, the
+ * cause in err.
+ */
+static int
+master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
+    struct plugin_info ***infos, char *err, size_t errlen)
+{
+	struct plugin_env *envs;
+	struct sock_fprog prog;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int rc, *lt = NULL;
+
+	*infos = NULL;
+	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+		return EXIT_CONFIG;
+	if ((rc = master_linktypes(cfg, need_iface, &lt, err, errlen)) != 0)
+		return rc;
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		if (capture_bpf_compile(cfg, &cfg->captures[c], lt[c], &prog,
+		    err, errlen) == -1) {
+			free(lt);
+			return EXIT_CONFIG;
+		}
+		capture_bpf_free(&prog);
+	}
+	if ((envs = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*envs))) == NULL) {
+		free(lt);
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		envs[c].cfg = cfg;
+		envs[c].cap = &cfg->captures[c];
+		envs[c].worker_count = cfg->captures[c].workers;
+		envs[c].interface = cfg->captures[c].interface;
+		envs[c].linktype = lt[c];
+		envs[c].snaplen = capture_snaplen(&cfg->captures[c]);
+	}
+	/* Only root can become the workers' user; -t by others checks as is. */
+	rc = pipeline_validate(cfg, envs, cfg->user != NULL && geteuid() == 0,
+	    uid, gid, infos, err, errlen) == 0 ? 0 : EXIT_CONFIG;
+	free(envs);
+	if (rc != 0 || linktypes == NULL)
+		free(lt);
+	else
+		*linktypes = lt;
+	return rc;
+}
+
 int
 master_check(const struct cfg *cfg, char *err, size_t errlen)
 {
-	struct sock_fprog prog;
-	struct pipeline pl;
-	uid_t uid;
-	gid_t gid;
+	struct plugin_info **infos;
 
-	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+	if (master_validate(cfg, false, NULL, &infos, err, errlen) != 0)
 		return -1;
-	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		if (capture_bpf_compile(cfg, &cfg->captures[c], &prog, err,
-		    errlen) == -1)
-			return -1;
-		capture_bpf_free(&prog);
-		if (pipeline_load(&pl, cfg, &cfg->captures[c], err,
-		    errlen) == -1)
-			return -1;
-		pipeline_unload(&pl);
-	}
+	pipeline_info_free(infos, cfg->ncaptures);
 	return 0;
 }
 
@@ -120,24 +195,84 @@ gen_bind_slots(struct gen *g, uid_t uid, gid_t gid)
 
 		s->wk.cfg = g->cfg;
 		s->wk.cap = &g->cfg->captures[s->capture];
-		s->wk.pl = &g->pipelines[s->capture];
+		s->wk.info = g->infos[s->capture];
+		s->wk.mem = g->mems[i];
+		s->wk.linktype = g->linktypes[s->capture];
+		s->wk.snaplen = capture_snaplen(s->wk.cap);
 		s->wk.drop_privileges = g->cfg->user != NULL;
 		s->wk.uid = uid;
 		s->wk.gid = gid;
 	}
 }
 
+static void
+gen_mems_free(struct plugin_mem *mems, size_t n)
+{
+	for (size_t k = 0; mems != NULL && k < n; k++)
+		plugin_mem_unmap(&mems[k]);
+	free(mems);
+}
+
+/* Host memory for one slot of a pipeline as validated; NULL on failure. */
+static struct plugin_mem *
+gen_mems_map(const struct plugin_info *info, size_t n, char *err,
+    size_t errlen)
+{
+	struct plugin_mem *mems;
+	int rc;
+
+	if ((mems = calloc(n ? n : 1, sizeof(*mems))) == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if ((rc = plugin_mem_map(&mems[k], &info[k])) != 0) {
+			snprintf(err, errlen, "plugin %s: mmap(%llu bytes of "
+			    "host memory): %s", info[k].name,
+			    (unsigned long long)info[k].memory_size,
+			    strerror(-rc));
+			gen_mems_free(mems, k);
+			return NULL;
+		}
+	}
+	return mems;
+}
+
+/* The names stats are shown under, for capture c. */
+static int
+gen_names(struct gen *g, size_t c)
+{
+	size_t n = g->cfg->captures[c].npipeline;
+	const char **names;
+
+	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		names[k] = g->infos[c][k].name;
+	free(g->plugin_names[c]);
+	g->plugin_names[c] = names;
+	return 0;
+}
+
 /* Frees what gen_build built; the sockets are closed, no worker runs. */
 static void
 gen_free(struct gen *g)
 {
-	for (unsigned i = 0; g->slots != NULL && i < g->nslots; i++)
+	size_t nc = g->cfg != NULL ? g->cfg->ncaptures : 0;
+
+	for (unsigned i = 0; g->slots != NULL && i < g->nslots; i++) {
 		if (g->slots[i].wk.fd != -1)
 			close(g->slots[i].wk.fd);
-	for (size_t c = 0; g->pipelines != NULL && c < g->cfg->ncaptures; c++)
-		pipeline_unload(&g->pipelines[c]);
-	free(g->pipelines);
+		if (g->mems != NULL)
+			gen_mems_free(g->mems[i], g->cfg->captures[
+			    g->slots[i].capture].npipeline);
+	}
+	for (size_t c = 0; g->plugin_names != NULL && c < nc; c++)
+		free(g->plugin_names[c]);
 	free(g->plugin_names);
+	pipeline_info_free(g->infos, nc);
+	free(g->linktypes);
+	free(g->mems);
 	free(g->first_slot);
 	free(g->groups);
 	free(g->slots);
@@ -176,31 +311,31 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 	unsigned n = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int fd, group;
+	int fd, group, rc;
 
-	if (master_user(cfg, &uid, &gid, err, errlen) == -1) {
+	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
 		return EXIT_CONFIG;
-	}
 	g->nslots = cfg_total_workers(cfg);
-	g->pipelines = calloc(cfg->ncaptures, sizeof(*g->pipelines));
 	g->plugin_names = calloc(cfg->ncaptures, sizeof(*g->plugin_names));
 	g->first_slot = calloc(cfg->ncaptures, sizeof(*g->first_slot));
 	g->groups = calloc(cfg->ncaptures, sizeof(*g->groups));
 	g->slots = calloc(g->nslots, sizeof(*g->slots));
-	if (g->pipelines == NULL || g->plugin_names == NULL ||
-	    g->first_slot == NULL || g->groups == NULL || g->slots == NULL) {
+	g->mems = calloc(g->nslots, sizeof(*g->mems));
+	if (g->plugin_names == NULL || g->first_slot == NULL ||
+	    g->groups == NULL || g->slots == NULL || g->mems == NULL) {
 		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}
 	for (unsigned i = 0; i < g->nslots; i++)
 		g->slots[i].wk.fd = -1;
-	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		if (pipeline_load(&g->pipelines[c], cfg, &cfg->captures[c], err,
-		    errlen) == -1) {
-			return EXIT_CONFIG;
+	if ((rc = master_validate(cfg, true, &g->linktypes, &g->infos, err,
+	    errlen)) != 0)
+		return rc;
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		if (gen_names(g, c) == -1) {
+			snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+			return EXIT_RUNTIME;
 		}
-		g->plugin_names[c] = g->pipelines[c].names;
-	}
 	g->shm = stats_create(g->nslots);
 	if (g->shm == NULL) {
 		snprintf(err, errlen, "master: mmap(shared stats of %u workers): "
@@ -210,13 +345,17 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 
-		if (capture_bpf_compile(cfg, cap, &prog, err, errlen) == -1) {
+		if (capture_bpf_compile(cfg, cap, g->linktypes[c], &prog, err,
+		    errlen) == -1)
 			return EXIT_CONFIG;
-		}
 		g->first_slot[c] = n;
 		group = gen_group(busy, cap->fanout.group);
 		for (unsigned i = 0; i < cap->workers; i++, n++) {
-			fd = capture_open(cap, &prog, group, err, errlen);
+			g->slots[n].capture = (unsigned)c;
+			g->mems[n] = gen_mems_map(g->infos[c], cap->npipeline,
+			    err, errlen);
+			fd = g->mems[n] == NULL ? -1 : capture_open(cap, &prog,
+			    group, err, errlen);
 			if (fd == -1) {
 				capture_bpf_free(&prog);
 				return EXIT_RUNTIME;
@@ -224,7 +363,6 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 			/* The others join the group the first one made. */
 			if (group < 0)
 				group = capture_group(fd);
-			g->slots[n].capture = (unsigned)c;
 			g->slots[n].wk.id = i;
 			g->slots[n].wk.fd = fd;
 			g->slots[n].wk.cpu = master_cpu_of(cap, i);
@@ -255,6 +393,9 @@ master_unwatch(struct master *m, struct ev_src *src)
 }
 
 static void master_on_signal(struct master *, struct ev_src *, uint32_t);
+static void master_rollback(struct master *, struct slot *);
+static void master_prev_free(struct master *);
+static void master_handover_step(struct master *);
 static void master_on_timer(struct master *, struct ev_src *, uint32_t);
 
 static int
@@ -362,7 +503,7 @@ master_stats_json(struct master *m)
 	struct stats_view view = {
 		.cfg = m->g.cfg,
 		.shm = m->g.shm,
-		.plugin_names = m->g.plugin_names,
+		.plugin_names = (const char *const *const *)m->g.plugin_names,
 		.first_slot = m->g.first_slot,
 		.groups = m->g.groups,
 		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
@@ -509,6 +650,26 @@ master_reaped(struct master *m, struct slot *s, int status)
 		STATS_STORE(&sw->state, WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s while stopping", name,
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		return;
+	}
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_RETRY ||
+	    WEXITSTATUS(status) == WORKER_EXIT_SETUP) && m->prev.cfg != NULL &&
+	    m->prev.changed[s->capture]) {
+		master_rollback(m, s);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RETRY) {
+		/* A plugin lacks a resource for now: no crash, no limit. */
+		uint64_t backoff = MASTER_BACKOFF_MIN_NS << (s->nretries < 7 ?
+		    s->nretries : 7);
+
+		if (backoff > MASTER_BACKOFF_MAX_NS)
+			backoff = MASTER_BACKOFF_MAX_NS;
+		s->nretries++;
+		s->respawn_at = mono_ns() + backoff;
+		STATS_STORE(&sw->state, WORKER_BACKOFF);
+		log_warnx("%s: %s; retrying in %llu ms", name, sw->err,
+		    (unsigned long long)(backoff / 1000000u));
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_SETUP) {
@@ -772,6 +933,11 @@ master_handover_step(struct master *m)
 			return;		/* still on its way */
 		m->handing = -1;
 	}
+	if (m->nhandover == 0 && m->handing < 0) {
+		/* Every worker runs the new pipeline: it has stood. */
+		master_prev_free(m);
+		return;
+	}
 	while (m->nhandover > 0 && m->handing < 0) {
 		s = &m->g.slots[m->handover[--m->nhandover]];
 		if (s->pid <= 0)
@@ -867,7 +1033,7 @@ capture_same_sockets(const struct cfg_capture *a, const struct cfg_capture *b)
 }
 
 static bool
-pipeline_same(const struct cfg_capture *a, const struct cfg_capture *b)
+options_same(const struct cfg_capture *a, const struct cfg_capture *b)
 {
 	if (a->npipeline != b->npipeline)
 		return false;
@@ -896,11 +1062,150 @@ path_same(const struct cfg *a, const struct cfg *b)
 	return true;
 }
 
+/*
+ * Host memory for every slot of the changed captures of nc, as validated
+ * in infos; mems[slot] stays NULL for the others.  0, or -1 with err set.
+ */
+static int
+master_map_changed(struct master *m, const struct cfg *nc,
+    struct plugin_info **infos, const bool *changed, struct plugin_mem **mems,
+    char *err, size_t errlen)
+{
+	const struct gen *g = &m->g;
+	unsigned c;
+
+	for (unsigned i = 0; i < g->nslots; i++) {
+		c = g->slots[i].capture;
+		if (changed[c] && (mems[i] = gen_mems_map(infos[c],
+		    nc->captures[c].npipeline, err, errlen)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move the changed captures of the current generation to the pipelines
+ * validated in infos, with the memory of master_map_changed().  A running
+ * worker keeps its own mapping of the old memory until it exits.
+ */
+static void
+master_commit_pipelines(struct master *m, const struct cfg *nc,
+    struct plugin_info **infos, const bool *changed, struct plugin_mem **mems)
+{
+	struct gen *g = &m->g;
+	unsigned c;
+
+	for (unsigned i = 0; i < g->nslots; i++) {
+		c = g->slots[i].capture;
+		if (!changed[c])
+			continue;
+		m->prev.mems[i] = g->mems[i];
+		g->mems[i] = mems[i];
+		mems[i] = NULL;
+	}
+	for (c = 0; c < nc->ncaptures; c++) {
+		if (!changed[c])
+			continue;
+		m->prev.infos[c] = g->infos[c];
+		g->infos[c] = infos[c];
+		infos[c] = NULL;
+	}
+}
+
+/* Free what a reload replaced: every worker runs the new pipeline. */
+static void
+master_prev_free(struct master *m)
+{
+	struct reload_prev *p = &m->prev;
+	size_t nc;
+
+	if (p->cfg == NULL)
+		return;
+	nc = p->cfg->ncaptures;
+	for (unsigned i = 0; p->mems != NULL && i < m->g.nslots; i++)
+		if (p->mems[i] != NULL)
+			gen_mems_free(p->mems[i], p->cfg->captures[
+			    m->g.slots[i].capture].npipeline);
+	free(p->mems);
+	pipeline_info_free(p->infos, nc);
+	free(p->changed);
+	cfg_free(p->cfg);
+	free(p->cfg);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * A worker failed on the pipeline a reload brought: every worker goes back
+ * to the previous one.  Those still on it keep running; those restarted
+ * already are handed over again; the failed one starts at once.
+ */
+static void
+master_rollback(struct master *m, struct slot *failed)
+{
+	struct reload_prev *p = &m->prev;
+	struct gen *g = &m->g;
+	struct cfg *nc = g->cfg;
+	bool *pending;
+	char name[64], uerr[256];
+	uid_t uid = 0;
+	gid_t gid = 0;
+	unsigned c;
+
+	snprintf(m->last_reload_error, sizeof(m->last_reload_error),
+	    "reload: %s: %s; every worker is back on the previous pipeline",
+	    slot_name(failed, name, sizeof(name)), failed->wk.sw->err);
+	log_error("%s", m->last_reload_error);
+	if ((pending = calloc(g->nslots, sizeof(*pending))) == NULL) {
+		log_warn("rollback");
+		return;
+	}
+	for (unsigned k = 0; k < m->nhandover; k++)
+		pending[m->handover[k]] = true;
+	for (unsigned i = 0; i < g->nslots; i++) {
+		c = g->slots[i].capture;
+		if (!p->changed[c])
+			continue;
+		gen_mems_free(g->mems[i], nc->captures[c].npipeline);
+		g->mems[i] = p->mems[i];
+		p->mems[i] = NULL;
+	}
+	for (c = 0; c < nc->ncaptures; c++) {
+		if (!p->changed[c])
+			continue;
+		free(g->infos[c]);
+		g->infos[c] = p->infos[c];
+		p->infos[c] = NULL;
+	}
+	g->cfg = p->cfg;
+	p->cfg = NULL;
+	for (c = 0; c < g->cfg->ncaptures; c++)
+		if (p->changed[c])
+			gen_names(g, c);
+	master_user(g->cfg, &uid, &gid, uerr, sizeof(uerr));
+	gen_bind_slots(g, uid, gid);
+	log_set_level(g->cfg->log.level);
+	/* Restarted on the new pipeline already: hand over once more. */
+	m->nhandover = 0;
+	for (unsigned i = g->nslots; i-- > 0;)
+		if (p->changed[g->slots[i].capture] && !pending[i] &&
+		    &g->slots[i] != failed)
+			m->handover[m->nhandover++] = i;
+	m->handing = -1;
+	free(pending);
+	p->cfg = nc;		/* freed below with the rest */
+	master_prev_free(m);
+	STATS_STORE(&failed->wk.sw->err[0], '\0');
+	if (master_spawn(m, failed) == -1)
+		master_crashed(failed, name);
+	master_handover_step(m);
+}
+
 const char *
 master_reload(struct master *m, char *err, size_t errlen)
 {
-	struct cfg *old = m->g.cfg, nc;
-	struct pipeline *npl = NULL;
+	struct cfg *old = m->g.cfg, nc, *ncfg = NULL;
+	struct plugin_info **infos = NULL;
+	struct plugin_mem **mems = NULL;
 	bool *changed = NULL, any = false, everything;
 	const char *res = NULL;
 	uid_t uid = 0;
@@ -921,64 +1226,77 @@ master_reload(struct master *m, char *err, size_t errlen)
 	}
 	if (cfg_load(&nc, m->opts.config_path, err, errlen) != 0)
 		goto fail_early;
-	if (master_check(&nc, err, errlen) != 0 ||
-	    master_user(&nc, &uid, &gid, err, errlen) != 0)
-		goto fail;
 	if (m->swap != SWAP_NONE) {
 		snprintf(err, errlen, "a reload is still in progress");
 		goto fail;
 	}
 	if (nc.ncaptures != old->ncaptures)
-		return master_swap_begin(m, &nc, err, errlen);
+		goto captures;
 	for (size_t c = 0; c < nc.ncaptures; c++)
 		if (!capture_same_sockets(&old->captures[c], &nc.captures[c]))
-			return master_swap_begin(m, &nc, err, errlen);
+			goto captures;
+	if (master_validate(&nc, true, NULL, &infos, err, errlen) != 0 ||
+	    master_user(&nc, &uid, &gid, err, errlen) != 0)
+		goto fail;
 	if (nc.control.socket != NULL && old->control.socket != NULL &&
 	    strcmp(nc.control.socket, old->control.socket) != 0)
 		log_warnx("reload: control.socket changes at the next start");
 
 	/* A new user or plugin path concerns every worker. */
 	everything = !str_eq(nc.user, old->user) || !path_same(&nc, old);
-	changed = calloc(nc.ncaptures, sizeof(*changed));
-	npl = calloc(nc.ncaptures, sizeof(*npl));
-	if (changed == NULL || npl == NULL) {
+	if ((changed = calloc(nc.ncaptures, sizeof(*changed))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
 		goto fail;
 	}
+	/* Options, or a plugin's file replaced by another build. */
 	for (size_t c = 0; c < nc.ncaptures; c++) {
 		changed[c] = everything ||
-		    !pipeline_same(&old->captures[c], &nc.captures[c]);
-		if (changed[c] && pipeline_load(&npl[c], &nc, &nc.captures[c],
-		    err, errlen) != 0)
-			goto fail;
+		    !options_same(&old->captures[c], &nc.captures[c]) ||
+		    !plugin_info_same(m->g.infos[c], infos[c],
+		    nc.captures[c].npipeline);
 		any |= changed[c];
+	}
+	if ((mems = calloc(m->g.nslots, sizeof(*mems))) == NULL ||
+	    (ncfg = malloc(sizeof(*ncfg))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	if (master_map_changed(m, &nc, infos, changed, mems, err, errlen) != 0)
+		goto fail;
+	if (any && ((m->prev.mems = calloc(m->g.nslots,
+	    sizeof(*m->prev.mems))) == NULL || (m->prev.infos = calloc(
+	    nc.ncaptures, sizeof(*m->prev.infos))) == NULL)) {
+		free(m->prev.mems);
+		m->prev.mems = NULL;
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
 	}
 
 	/* From here on nothing fails: swap in the new configuration. */
-	m->g.cfg = malloc(sizeof(*m->g.cfg));
-	if (m->g.cfg == NULL) {
-		m->g.cfg = old;
-		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
-		goto fail;
+	if (any) {
+		master_commit_pipelines(m, &nc, infos, changed, mems);
+		m->prev.cfg = old;
+		m->prev.changed = changed;
+		changed = NULL;
 	}
-	*m->g.cfg = nc;
-	for (size_t c = 0; c < nc.ncaptures; c++) {
-		if (!changed[c])
-			continue;
-		pipeline_unload(&m->g.pipelines[c]);
-		m->g.pipelines[c] = npl[c];
-		m->g.plugin_names[c] = m->g.pipelines[c].names;
-	}
+	*ncfg = nc;
+	m->g.cfg = ncfg;
+	for (size_t c = 0; c < nc.ncaptures; c++)
+		if (m->prev.changed != NULL && m->prev.changed[c])
+			gen_names(&m->g, c);
 	gen_bind_slots(&m->g, uid, gid);
 	m->nhandover = 0;
-	for (unsigned i = m->g.nslots; i-- > 0;)
-		if (changed[m->g.slots[i].capture])
+	for (unsigned i = m->g.nslots; i-- > 0 && m->prev.cfg != NULL;)
+		if (m->prev.changed[m->g.slots[i].capture])
 			m->handover[m->nhandover++] = i;
 	log_set_level(nc.log.level);
-	cfg_free(old);
-	free(old);
+	if (m->prev.cfg == NULL) {
+		cfg_free(old);
+		free(old);
+	}
 	free(changed);
-	free(npl);
+	free(mems);
+	pipeline_info_free(infos, nc.ncaptures);
 	m->reloads++;
 	m->last_reload_error[0] = '\0';
 	res = any ? "pipeline" : "unchanged";
@@ -987,10 +1305,17 @@ master_reload(struct master *m, char *err, size_t errlen)
 	master_handover_step(m);
 	return res;
 
+captures:
+	/* master_swap_begin validates the new file as it builds it. */
+	return master_swap_begin(m, &nc, err, errlen);
 fail:
-	for (size_t c = 0; npl != NULL && c < nc.ncaptures; c++)
-		pipeline_unload(&npl[c]);
-	free(npl);
+	for (unsigned i = 0; mems != NULL && i < m->g.nslots; i++)
+		if (mems[i] != NULL)
+			gen_mems_free(mems[i], nc.captures[
+			    m->g.slots[i].capture].npipeline);
+	free(mems);
+	free(ncfg);
+	pipeline_info_free(infos, nc.ncaptures);
 	free(changed);
 	cfg_free(&nc);
 fail_early:
@@ -1024,6 +1349,7 @@ static void
 master_free(struct master *m)
 {
 	ctl_close(m);
+	master_prev_free(m);
 	gen_free(&m->g);
 	gen_free(&m->old);
 	free(m->handover);

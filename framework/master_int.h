@@ -39,6 +39,7 @@ struct slot {
 	uint64_t		 respawn_at;	/* WORKER_BACKOFF: when */
 	uint64_t		 crashes[MASTER_CRASH_LIMIT];	/* times */
 	unsigned		 ncrashes;	/* ever; crashes[n % LIMIT] */
+	unsigned		 nretries;	/* temporary failures in a row */
 	char			 last_exit[64];	/* "" until it exits once */
 };
 
@@ -51,8 +52,12 @@ struct ctl_server;
 struct gen {
 	struct cfg		*cfg;
 	struct stats_shm	*shm;
-	struct pipeline		*pipelines;	/* one per capture */
-	const char *const	**plugin_names;	/* per capture */
+	/* Per capture: its link type, and its pipeline as validated. */
+	int			*linktypes;
+	struct plugin_info	**infos;
+	const char		***plugin_names;
+	/* Per slot: host memory, one region per stage. */
+	struct plugin_mem	**mems;
 	unsigned		*first_slot;	/* per capture */
 	uint16_t		*groups;	/* fanout group in use */
 	struct slot		*slots;
@@ -65,6 +70,17 @@ enum swap_phase {
 	SWAP_STARTING,	/* new workers starting; they take no frame yet */
 	SWAP_CUTTING,	/* cut-over time set; waiting until it has passed */
 	SWAP_RETIRING,	/* old sockets shut, old workers draining */
+};
+
+/*
+ * What a pipeline reload replaced, kept until every worker runs the new
+ * pipeline, so that a worker failing on it puts them all back.
+ */
+struct reload_prev {
+	struct cfg		*cfg;		/* NULL: no reload under way */
+	bool			*changed;	/* per capture */
+	struct plugin_info	**infos;	/* per capture, changed only */
+	struct plugin_mem	**mems;		/* per slot, changed only */
 };
 
 struct master {
@@ -89,6 +105,7 @@ struct master {
 	unsigned		*handover;	/* sized for g.nslots */
 	unsigned		 nhandover;
 	int			 handing;	/* slot being handed over, -1 */
+	struct reload_prev	 prev;
 	unsigned		 reloads;
 	char			 last_reload_error[512];
 };

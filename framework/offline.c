@@ -50,9 +50,9 @@ struct offline {
 	struct stats_worker	*sw;		/* &shm->workers[0] */
 	uint64_t		 handled;
 	uint64_t		 bytes;
-	uint64_t		 tick_every;
-	uint64_t		 next_tick;	/* 0: no frame seen yet */
 	uint64_t		 last_ts;
+	uint16_t		 linktype;
+	struct plugin_mem	*mem;		/* per stage */
 
 	/* RINGFAN_OFFLINE_LOOPS only. */
 	struct offline_rec	*recs;
@@ -61,6 +61,7 @@ struct offline {
 	size_t			 buflen;
 	uint64_t		 span_ns;	/* ts shift of each pass */
 	struct ringfan_packet	*views;		/* OFFLINE_BATCH of them */
+	const struct ringfan_packet **ptrs;	/* those that reach a batch */
 };
 
 static uint64_t
@@ -72,31 +73,27 @@ clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Called once a frame's time reaches next_tick (and for the first frame). */
-static void
-offline_clock(struct offline *ol, uint64_t ts)
-{
-	if (ol->next_tick != 0)
-		pipeline_tick(&ol->pl, ts);
-	ol->next_tick = ts + ol->tick_every;
-	if (ol->next_tick == 0)
-		ol->next_tick = 1;
-}
-
-/* The per-frame bookkeeping of worker_block(), in the same order. */
-static inline void
-offline_frame(struct offline *ol, const struct ringfan_packet *pkt)
+/*
+ * The per-frame bookkeeping of worker_block(), in the same order.  Network
+ * time is the frames' own here: ticks come when a frame's time reaches the
+ * next one due.  True when the frame got through to the first batch stage.
+ */
+static inline bool
+offline_frame(struct offline *ol, struct ringfan_packet *pkt)
 {
 	struct stats_worker *sw = ol->sw;
+	bool passed;
 
+	pkt->linktype = ol->linktype;
 	STATS_STORE(&sw->inflight, ol->handled + 1);
-	pipeline_run(&ol->pl, pkt);
+	passed = pipeline_run(&ol->pl, pkt);
 	ol->bytes += pkt->len;
 	STATS_STORE(&sw->bytes, ol->bytes);
 	STATS_STORE(&sw->packets, ++ol->handled);
 	ol->last_ts = pkt->ts_ns;
-	if (pkt->ts_ns >= ol->next_tick)
-		offline_clock(ol, pkt->ts_ns);
+	if (pkt->ts_ns >= ol->pl.next_tick)
+		pipeline_tick(&ol->pl, pkt->ts_ns);
+	return passed;
 }
 
 static inline void
@@ -112,7 +109,7 @@ offline_view(struct ringfan_packet *pkt, const uint8_t *data,
 	pkt->vlan_tpid = 0;
 	pkt->pkttype = 0;		/* PACKET_HOST */
 	pkt->flags = caplen < len ? RINGFAN_PKT_TRUNCATED : 0;
-	pkt->reserved = 0;
+	pkt->linktype = 0;
 }
 
 static uint64_t
@@ -135,13 +132,14 @@ offline_stream(struct offline *ol)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	struct ringfan_packet pkt;
+	const struct ringfan_packet *one = &pkt;
 	int rc;
 
 	while ((rc = pcap_next_ex(ol->pcap, &h, &data)) == 1) {
 		offline_view(&pkt, data, h->caplen, h->len, header_ns(h));
-		if (ol->pl.has_batch)
-			pipeline_batch(&ol->pl, &pkt, 1);
-		offline_frame(ol, &pkt);
+		/* libpcap reuses its buffer: a batch is this one frame. */
+		if (offline_frame(ol, &pkt) && ol->pl.has_batch)
+			pipeline_rest(&ol->pl, &one, 1);
 	}
 	if (rc == PCAP_ERROR) {
 		offline_read_error(ol);
@@ -212,7 +210,8 @@ offline_load(struct offline *ol)
 	/* A pass starts 1 us after the previous one's last frame. */
 	ol->span_ns = last - first + 1000;
 	ol->views = calloc(OFFLINE_BATCH, sizeof(*ol->views));
-	if (ol->views == NULL) {
+	ol->ptrs = calloc(OFFLINE_BATCH, sizeof(*ol->ptrs));
+	if (ol->views == NULL || ol->ptrs == NULL) {
 		fprintf(stderr, "ringfan: %s\n", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}
@@ -226,7 +225,7 @@ offline_pass(struct offline *ol, uint64_t shift)
 	const struct offline_rec *r;
 	const uint8_t *p = ol->buf;
 	struct ringfan_packet pkt;
-	size_t i, j, n;
+	size_t i, j, n, nb;
 
 	if (!ol->pl.has_batch) {
 		for (i = 0; i < ol->nrecs; i++) {
@@ -241,15 +240,16 @@ offline_pass(struct offline *ol, uint64_t shift)
 	for (i = 0; i < ol->nrecs; i += n) {
 		n = ol->nrecs - i < OFFLINE_BATCH ? ol->nrecs - i :
 		    OFFLINE_BATCH;
+		nb = 0;
 		for (j = 0; j < n; j++) {
 			r = &ol->recs[i + j];
 			offline_view(&ol->views[j], p, r->caplen, r->len,
 			    r->ts_ns + shift);
 			p += r->caplen;
+			if (offline_frame(ol, &ol->views[j]))
+				ol->ptrs[nb++] = &ol->views[j];
 		}
-		pipeline_batch(&ol->pl, ol->views, n);
-		for (j = 0; j < n; j++)
-			offline_frame(ol, &ol->views[j]);
+		pipeline_rest(&ol->pl, ol->ptrs, nb);
 	}
 }
 
@@ -309,14 +309,17 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 			fprintf(stderr, "ringfan: %s: %s\n", ol->path, errbuf);
 		return EXIT_RUNTIME;
 	}
+	/*
+	 * Any link type libpcap reads.  It reads a pcapng file whose
+	 * interfaces share one link type, so every frame has the file's.
+	 */
 	dlt = pcap_datalink(ol->pcap);
-	if (dlt != DLT_EN10MB) {
-		fprintf(stderr, "ringfan: %s: link type %s (%d) is not "
-		    "Ethernet: ringfan captures only Ethernet (EN10MB)\n",
-		    ol->path, pcap_datalink_val_to_name(dlt) != NULL ?
-		    pcap_datalink_val_to_name(dlt) : "unknown", dlt);
+	if (dlt < 0 || dlt > UINT16_MAX) {
+		fprintf(stderr, "ringfan: %s: link type %d out of range\n",
+		    ol->path, dlt);
 		return EXIT_RUNTIME;
 	}
+	ol->linktype = (uint16_t)dlt;
 	/* The pipeline sees what the capture's filter would have let in. */
 	if (cap->bpf != NULL) {
 		if (pcap_compile(ol->pcap, &prog, cap->bpf, 1,
@@ -335,6 +338,52 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 		pcap_freecode(&prog);
 	}
 	return 0;
+}
+
+/*
+ * Check and open the pipeline as a worker would, with fresh host memory.
+ * 0 or an exit code, the cause printed.
+ */
+static int
+offline_pipeline(struct offline *ol, const struct cfg *cfg,
+    const struct cfg_capture *cap)
+{
+	struct plugin_env env = {
+		.cfg = cfg,
+		.cap = cap,
+		.worker_count = 1,
+		.interface = ol->path,
+		.linktype = ol->linktype,
+		.snaplen = (uint32_t)pcap_snapshot(ol->pcap),
+		.flags = RINGFAN_CTX_OFFLINE,
+	};
+	char err[PLUGIN_ERR_MAX];
+	int rc;
+
+	if ((rc = pipeline_check(&ol->pl, &env, err, sizeof(err))) !=
+	    RINGFAN_OK)
+		goto fail;
+	if ((ol->mem = calloc(ol->pl.nstages + 1, sizeof(*ol->mem))) == NULL) {
+		fprintf(stderr, "ringfan: %s\n", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t k = 0; k < ol->pl.nstages; k++) {
+		if ((rc = plugin_mem_map(&ol->mem[k],
+		    &ol->pl.stages[k].info)) != 0) {
+			fprintf(stderr, "ringfan: plugin %s: mmap(%llu bytes of "
+			    "host memory): %s\n", ol->pl.stages[k].info.name,
+			    (unsigned long long)
+			    ol->pl.stages[k].info.memory_size, strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+	}
+	if ((rc = pipeline_open(&ol->pl, &env, ol->sw, ol->mem, err,
+	    sizeof(err))) == RINGFAN_OK)
+		return 0;
+fail:
+	fprintf(stderr, "ringfan: %s\n", err);
+	/* A configuration error is the user's; a missing resource is not. */
+	return rc == RINGFAN_RETRY ? EXIT_RUNTIME : EXIT_CONFIG;
 }
 
 static int
@@ -397,7 +446,6 @@ offline_run(const struct cfg *cfg, const char *pcap_path, FILE *out)
 
 	memset(&ol, 0, sizeof(ol));
 	ol.path = pcap_path;
-	ol.tick_every = cfg->stats_interval_ns;
 	log_set_tag("%s/0", cap.name);
 	if ((rc = offline_open(&ol, &one, &cap)) != 0)
 		goto out;
@@ -414,11 +462,8 @@ offline_run(const struct cfg *cfg, const char *pcap_path, FILE *out)
 	}
 	ol.sw = &ol.shm->workers[0];
 	STATS_STORE(&ol.sw->pid, (int32_t)getpid());
-	if (pipeline_open(&ol.pl, &one, &cap, 0, ol.sw, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "ringfan: %s\n", err);
+	if ((rc = offline_pipeline(&ol, &one, &cap)) != 0) {
 		STATS_STORE(&ol.sw->state, WORKER_FAILED);
-		rc = EXIT_CONFIG;
 		goto out;
 	}
 	STATS_STORE(&ol.sw->state, WORKER_RUNNING);
@@ -429,7 +474,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, FILE *out)
 		rc = offline_stream(&ol);
 
 	/* Every plugin ticks at least once, at the time of the last frame. */
-	pipeline_tick(&ol.pl, ol.handled > 0 ? ol.last_ts :
+	pipeline_tick_all(&ol.pl, ol.handled > 0 ? ol.last_ts :
 	    clock_ns(CLOCK_REALTIME));
 	pipeline_close(&ol.pl);
 	STATS_STORE(&ol.sw->state, WORKER_STOPPED);
@@ -444,5 +489,9 @@ out:
 	free(ol.recs);
 	free(ol.buf);
 	free(ol.views);
+	free(ol.ptrs);
+	for (size_t k = 0; ol.mem != NULL && k < cap.npipeline; k++)
+		plugin_mem_unmap(&ol.mem[k]);
+	free(ol.mem);
 	return rc;
 }

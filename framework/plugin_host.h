@@ -1,6 +1,12 @@
 /*
- * The plugin host: finds plugins on plugin_path, loads and checks them
- * (in the master, before fork), opens them per worker and runs the pipeline.
+ * The plugin host: finds plugins on plugin_path, loads and checks them, opens
+ * them per worker and runs the pipeline.
+ *
+ * Plugin code never runs in the master.  The master learns what it needs of
+ * a pipeline (names, versions, host memory, tick periods, the files'
+ * identity) from pipeline_validate(), which loads and checks every plugin in
+ * a throwaway child running as the workers' user.  Each worker then loads
+ * its pipeline itself, after dropping its privileges.
  */
 #ifndef RINGFAN_PLUGIN_HOST_H
 #define RINGFAN_PLUGIN_HOST_H
@@ -8,13 +14,54 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <ringfan/plugin.h>
 
 #include "config.h"
 #include "stats.h"
 
-#define PLUGIN_ERR_MAX	512
+#define PLUGIN_ERR_MAX		512
+/* Host memory a plugin may ask for, per worker. */
+#define PLUGIN_MEMORY_MAX	(1ull << 30)
+/* Shortest tick period a plugin may ask for. */
+#define PLUGIN_TICK_MIN_NS	1000000ull
+
+/* What a validation learned of one stage; all the master keeps of it. */
+struct plugin_info {
+	char		 path[256];
+	char		 name[STATS_PLUGIN_NAME];
+	char		 version[32];
+	char		 description[128];
+	uint32_t	 abi;
+	uint32_t	 memory_layout;
+	uint64_t	 memory_size;	/* 0: none asked for */
+	uint64_t	 tick_ns;	/* 0: every stats_interval */
+	/* The file as validated: a reload notices a replaced build. */
+	uint64_t	 dev, ino, fsize, mtime_ns;
+};
+
+/*
+ * Host memory of one stage of one worker: MAP_SHARED, mapped by the master
+ * before fork so that it outlives the worker.  A header precedes the
+ * plugin's bytes.
+ */
+struct plugin_mem {
+	void		*map;		/* the mapping, header first */
+	uint64_t	 size;		/* the plugin's bytes */
+};
+
+/* The capture a pipeline runs for, as plugins see it through their ctx. */
+struct plugin_env {
+	const struct cfg	*cfg;
+	const struct cfg_capture *cap;
+	unsigned		 worker_id;
+	unsigned		 worker_count;
+	const char		*interface;	/* offline: the file */
+	int			 linktype;	/* DLT_ */
+	uint32_t		 snaplen;
+	uint32_t		 flags;		/* RINGFAN_CTX_* */
+};
 
 /* One loaded shared object. */
 struct plugin {
@@ -32,20 +79,28 @@ struct plugin_stage {
 	const struct cfg_plugin *conf;
 	bool		 opened;
 	struct plugin_ctx *ctx;
+	struct plugin_info info;
+	uint64_t	 tick_ns;	/* period */
+	uint64_t	 next_tick;	/* network time; 0: not yet */
+	struct plugin_mem *mem;		/* NULL: none */
 };
 
 struct pipeline {
 	struct plugin	*plugins;	/* nstages, in pipeline order */
 	struct plugin_stage *stages;
 	size_t		 nstages;
+	size_t		 first_batch;	/* the first batch stage, or nstages */
 	bool		 has_batch;
+	uint64_t	 next_tick;	/* earliest of the stages' */
 	const char	**names;	/* plugin names, for stats */
+	struct stats_worker *w;		/* where status and counters go */
 };
 
 /*
  * Find NAME.so (or NAME/NAME.so) in the directories of RINGFAN_PLUGIN_PATH
- * (colon-separated, searched first when set) and then of path, load it and
- * check it.  0, or -1 with a message naming the file in err.
+ * (colon-separated, searched first when set), of path, and then the
+ * installed plugin directory; load it and check it.  0, or -1 with a message
+ * naming the file in err.
  */
 int	plugin_load(struct plugin *p, const char *name,
 	    char *const *path, size_t npath, char *err, size_t errlen);
@@ -58,27 +113,62 @@ void	plugin_unload(struct plugin *p);
 int	pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	    const struct cfg_capture *cap, char *err, size_t errlen);
 /*
- * Open every stage for one worker, giving plugins counters in w.  0, or -1
- * with "plugin NAME: <its message>" in err; stages already opened are
- * closed again.
+ * Run every stage's check (or, without one, a trial open and close) and
+ * record what it asked for in the stages' info.  enum ringfan_result, with
+ * "plugin NAME: ..." in err.
  */
-int	pipeline_open(struct pipeline *pl, const struct cfg *cfg,
-	    const struct cfg_capture *cap, unsigned worker_id,
-	    struct stats_worker *w, char *err, size_t errlen);
-void	pipeline_batch(struct pipeline *pl, const struct ringfan_packet *pkts,
+int	pipeline_check(struct pipeline *pl, const struct plugin_env *env,
+	    char *err, size_t errlen);
+/*
+ * Open every stage for one worker, giving plugins counters and status in
+ * w and host memory in mem[stage] (NULL: none mapped, offline).
+ * enum ringfan_result, with "plugin NAME: <its message>" in err; stages
+ * already opened are closed again.
+ */
+int	pipeline_open(struct pipeline *pl, const struct plugin_env *env,
+	    struct stats_worker *w, struct plugin_mem *mem, char *err,
+	    size_t errlen);
+/* The stages from the first batch stage on, over the frames that got so far. */
+void	pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 	    size_t n);
+/* Tick every stage whose period has passed at network time now_ns. */
 void	pipeline_tick(struct pipeline *pl, uint64_t now_ns);
+/* Tick every stage now, due or not. */
+void	pipeline_tick_all(struct pipeline *pl, uint64_t now_ns);
 void	pipeline_close(struct pipeline *pl);
 void	pipeline_unload(struct pipeline *pl);
 
-/* One frame through every stage until one says stop. */
-static inline void
+/*
+ * Validate the pipelines of every capture in a child process that runs as
+ * uid/gid (when drop), and fill info[c][k] for stage k of capture c
+ * (arrays the caller frees with pipeline_info_free).  envs[c] is what
+ * capture c's plugins are told (as worker 0).  0, or -1 with the first
+ * error in err.
+ */
+int	pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
+	    bool drop, uid_t uid, gid_t gid, struct plugin_info ***info,
+	    char *err, size_t errlen);
+void	pipeline_info_free(struct plugin_info **info, size_t ncaptures);
+/* The same plugins in the same files, validated alike. */
+bool	plugin_info_same(const struct plugin_info *a,
+	    const struct plugin_info *b, size_t n);
+
+/* Map host memory for a stage as validated; 0 or -errno. */
+int	plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info);
+void	plugin_mem_unmap(struct plugin_mem *m);
+
+/*
+ * One frame through every stage before the first batch stage, until one
+ * says stop.  True when it got through them.
+ */
+static inline bool
 pipeline_run(const struct pipeline *pl, const struct ringfan_packet *pkt)
 {
-	for (size_t i = 0; i < pl->nstages; i++)
+	for (size_t i = 0; i < pl->first_batch; i++)
 		if (pl->stages[i].packet(pl->stages[i].state, pkt) !=
 		    RINGFAN_CONTINUE)
-			break;
+			return false;
+	return true;
 }
 
 #endif

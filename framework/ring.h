@@ -131,7 +131,6 @@ ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 		}
 	}
 	pkt->pkttype = sll->sll_pkttype;
-	pkt->reserved = 0;
 
 	if (--w->left > 0) {
 		/* A next frame must lie after this one, inside the block. */

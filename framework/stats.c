@@ -56,26 +56,91 @@ stats_state_name(enum worker_state state)
 	return names[state];
 }
 
-uint64_t *
-stats_counter(struct stats_worker *w, const char *plugin, const char *name)
+int
+stats_counter(struct stats_worker *w, const char *plugin, const char *name,
+    enum stats_kind kind, uint64_t **slot)
 {
 	struct stats_counter *c;
+	uint32_t used;
 
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
 		c = &w->counters[i];
-		if (STATS_LOAD(&c->used) == 0) {
+		if ((used = STATS_LOAD(&c->used)) == 0) {
 			strlcpy(c->plugin, plugin, sizeof(c->plugin));
 			strlcpy(c->name, name, sizeof(c->name));
 			c->value = 0;
 			/* The master may read the slot from now on. */
-			__atomic_store_n(&c->used, 1, __ATOMIC_RELEASE);
-			return &c->value;
+			__atomic_store_n(&c->used, (uint32_t)kind,
+			    __ATOMIC_RELEASE);
+			*slot = &c->value;
+			return 0;
 		}
 		if (strcmp(c->plugin, plugin) == 0 &&
-		    strcmp(c->name, name) == 0)
-			return &c->value;
+		    strcmp(c->name, name) == 0) {
+			if (used != (uint32_t)kind)
+				return -EEXIST;
+			*slot = &c->value;
+			return 0;
+		}
 	}
-	return NULL;
+	return -ENOSPC;
+}
+
+void
+stats_status_init(struct stats_worker *w, size_t i, const char *plugin)
+{
+	struct stats_status *st = &w->status[i];
+
+	stats_status_set(w, i, "");
+	strlcpy(st->plugin, plugin, sizeof(st->plugin));
+}
+
+void
+stats_status_set(struct stats_worker *w, size_t i, const char *text)
+{
+	struct stats_status *st = &w->status[i];
+	uint32_t seq = STATS_LOAD(&st->seq);
+
+	if (*text == '\0' ? STATS_LOAD(&st->set) == 0 :
+	    STATS_LOAD(&st->set) == 1 && strcmp(st->text, text) == 0)
+		return;
+	__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	strlcpy(st->text, text, sizeof(st->text));
+	STATS_STORE(&st->set, *text != '\0');
+	__atomic_store_n(&st->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+bool
+stats_status_get(const struct stats_worker *w, size_t i, const char *plugin,
+    char *buf, size_t len)
+{
+	const struct stats_status *st = &w->status[i];
+	uint32_t before, after;
+	bool set;
+
+	for (int tries = 0; tries < 100; tries++) {
+		before = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
+		if (before & 1)
+			continue;
+		set = STATS_LOAD(&st->set) == 1 &&
+		    strncmp(st->plugin, plugin, sizeof(st->plugin)) == 0;
+		if (set) {
+			for (size_t k = 0; k + 1 < len && k < sizeof(st->text);
+			    k++) {
+				buf[k] = __atomic_load_n(&st->text[k],
+				    __ATOMIC_RELAXED);
+				buf[k + 1] = '\0';
+				if (buf[k] == '\0')
+					break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		after = __atomic_load_n(&st->seq, __ATOMIC_RELAXED);
+		if (before == after)
+			return set;
+	}
+	return false;
 }
 
 /* Add v to the carried counter `name` of `plugin`, making its slot. */
@@ -119,6 +184,8 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 		fc = &from->counters[i];
 		if (STATS_LOAD(&fc->used) == 0)
 			break;
+		if (STATS_LOAD(&fc->used) != STATS_COUNTER)
+			continue;	/* a level belongs to its generation */
 		stats_carry_counter(c, fc->plugin, fc->name,
 		    STATS_LOAD(&fc->value));
 	}
@@ -138,9 +205,10 @@ stats_counter_add(json_t *obj, const char *name, uint64_t v)
 	    (cur != NULL ? (uint64_t)json_integer_value(cur) : 0))));
 }
 
+/* The counters (or gauges) of every plugin of w's pipeline. */
 static json_t *
 stats_counters_json(const struct stats_worker *w, const char *const *names,
-    size_t nplugins)
+    size_t nplugins, enum stats_kind kind)
 {
 	const struct stats_counter *c;
 	json_t *plugins, *obj;
@@ -154,17 +222,33 @@ stats_counters_json(const struct stats_worker *w, const char *const *names,
 		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
 			break;
 		/* Counters of a plugin that a reload removed are not shown. */
-		if ((obj = json_object_get(plugins, c->plugin)) == NULL)
+		if (STATS_LOAD(&c->used) != (uint32_t)kind ||
+		    (obj = json_object_get(plugins, c->plugin)) == NULL)
 			continue;
 		stats_counter_add(obj, c->name, STATS_LOAD(&c->value));
 	}
-	for (uint32_t k = 0; k < w->carry.ncounters; k++) {
+	for (uint32_t k = 0; kind == STATS_COUNTER &&
+	    k < w->carry.ncounters; k++) {
 		obj = json_object_get(plugins, w->carry.counters[k].plugin);
 		if (obj != NULL)
 			stats_counter_add(obj, w->carry.counters[k].name,
 			    w->carry.counters[k].value);
 	}
 	return plugins;
+}
+
+json_t *
+stats_errors_json(const struct stats_worker *w, const char *const *names,
+    size_t nplugins)
+{
+	json_t *errors = json_object();
+	char text[STATS_STATUS_MAX];
+
+	for (size_t k = 0; k < nplugins && k < STATS_MAX_STAGES; k++)
+		if (stats_status_get(w, k, names[k], text, sizeof(text)))
+			json_object_set_new(errors, names[k],
+			    json_string(text));
+	return errors;
 }
 
 /* The per-frame counters that are summed into a capture's totals. */
@@ -241,6 +325,12 @@ stats_json(const struct stats_view *view)
 #undef X
 			json_object_set_new(jw, "plugins",
 			    stats_counters_json(w, view->plugin_names[c],
+			    cap->npipeline, STATS_COUNTER));
+			json_object_set_new(jw, "gauges",
+			    stats_counters_json(w, view->plugin_names[c],
+			    cap->npipeline, STATS_GAUGE));
+			json_object_set_new(jw, "errors",
+			    stats_errors_json(w, view->plugin_names[c],
 			    cap->npipeline));
 			json_array_append_new(workers, jw);
 		}

@@ -21,11 +21,20 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		1
+#define STATS_LAYOUT		2
 #define STATS_MAX_COUNTERS	64
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
 #define STATS_ERR_MAX		256
+/* Stages whose error status a worker shows; later ones have none. */
+#define STATS_MAX_STAGES	16
+#define STATS_STATUS_MAX	192
+
+/* What a plugin slot holds. */
+enum stats_kind {
+	STATS_COUNTER = 1,	/* a monotonic total, summed over generations */
+	STATS_GAUGE = 2,	/* a level, the current generation's only */
+};
 
 enum worker_state {
 	WORKER_STARTING,	/* forked, setting up */
@@ -50,9 +59,21 @@ enum worker_state {
 struct stats_counter {
 	alignas(64) char	 plugin[STATS_PLUGIN_NAME];
 	char			 name[STATS_COUNTER_NAME];
-	uint32_t		 used;		/* 1 once the names are set */
+	uint32_t		 used;		/* enum stats_kind, once named */
 	uint32_t		 pad;
 	uint64_t		 value;
+};
+
+/*
+ * The current problem a plugin reports (ctx->status), one per stage.  The
+ * worker writes it under a sequence count (odd while writing), so that the
+ * master never shows half a message.
+ */
+struct stats_status {
+	char			 plugin[STATS_PLUGIN_NAME];
+	uint32_t		 seq;
+	uint32_t		 set;		/* 1 while there is a problem */
+	char			 text[STATS_STATUS_MAX];
 };
 
 struct stats_worker {
@@ -110,6 +131,7 @@ struct stats_worker {
 	}			 carry;
 
 	struct stats_counter	 counters[STATS_MAX_COUNTERS];
+	struct stats_status	 status[STATS_MAX_STAGES];
 };
 
 struct stats_shm {
@@ -155,11 +177,23 @@ void	stats_destroy(struct stats_shm *shm);
 const char *stats_state_name(enum worker_state state);
 
 /*
- * The slot of counter `name` of plugin `plugin` in worker w, allocated on
- * first use.  NULL when the slots are used up.
+ * The slot of counter or gauge `name` of plugin `plugin` in worker w,
+ * allocated on first use, in *slot.  0, -EEXIST when the name is taken by
+ * the other kind, -ENOSPC when the slots are used up.
  */
-uint64_t *stats_counter(struct stats_worker *w, const char *plugin,
-	    const char *name);
+int	stats_counter(struct stats_worker *w, const char *plugin,
+	    const char *name, enum stats_kind kind, uint64_t **slot);
+
+/* Stage i of w's pipeline is plugin `plugin`, with no problem. */
+void	stats_status_init(struct stats_worker *w, size_t i, const char *plugin);
+/* Its current problem; "" clears it.  Cheap when nothing changes. */
+void	stats_status_set(struct stats_worker *w, size_t i, const char *text);
+/*
+ * A consistent copy of stage i's problem into buf; false when it has none
+ * (or the stage is not `plugin`).
+ */
+bool	stats_status_get(const struct stats_worker *w, size_t i,
+	    const char *plugin, char *buf, size_t len);
 
 #define STATS_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define STATS_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -177,6 +211,10 @@ struct stats_view {
 	const uint16_t		*groups;
 	double			 uptime_s;
 };
+
+/* {"<plugin>": "its current problem"} of w's pipeline `names`. */
+json_t	*stats_errors_json(const struct stats_worker *w,
+	    const char *const *names, size_t nplugins);
 
 /* The `stats` document of the control protocol (docs/control.md). */
 json_t	*stats_json(const struct stats_view *view);

@@ -48,7 +48,8 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
     uint32_t skip)
 {
 	struct stats_worker *sw = wk->sw;
-	struct ringfan_packet pkt;
+	struct pipeline *pl = wk->pl;
+	struct ringfan_packet one, *pkt = &one;
 	struct ring_walk walk;
 	uint64_t handled = sw->packets, bytes = sw->bytes, off = sw->handed_off;
 	/*
@@ -57,7 +58,10 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	 */
 	uint64_t from = STATS_LOAD(&sw->cut_from);
 	uint64_t until = STATS_LOAD(&sw->cut_until);
+	uint64_t last_ts = 0;
 	bool cutting = from != 0 || until != UINT64_MAX;
+	bool batching = pl->has_batch;
+	size_t nb = 0;
 	unsigned n = 0;
 
 	if (skip == 0) {
@@ -66,39 +70,57 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 		    (uint64_t)ring_block_seq(bd) << 32);
 	}
 
-	if (wk->pl->has_batch) {
-		size_t nb = 0;
-		uint32_t k = 0;
-
-		ring_walk_init(&walk, bd, wk->ring.block_size);
-		while (nb < wk->batch_max &&
-		    ring_walk_next(&walk, &wk->batch[nb]))
-			if (k++ >= skip && wk->batch[nb].ts_ns >= from &&
-			    wk->batch[nb].ts_ns < until)
-				nb++;
-		pipeline_batch(wk->pl, wk->batch, nb);
-	}
-
 	ring_walk_init(&walk, bd, wk->ring.block_size);
-	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &pkt); k++)
+	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &one); k++)
 		;
-	while (ring_walk_next(&walk, &pkt)) {
+	for (;;) {
+		/* A batch stage needs the views to outlive the walk. */
+		if (__builtin_expect(batching, 0))
+			pkt = &wk->batch[nb];
+		if (!ring_walk_next(&walk, pkt))
+			break;
 		if (__builtin_expect(cutting, 0) &&
-		    (pkt.ts_ns < from || pkt.ts_ns >= until)) {
+		    (pkt->ts_ns < from || pkt->ts_ns >= until)) {
 			/* The other generation's frame, at a reload. */
 			STATS_STORE(&sw->handed_off, ++off);
 			continue;
 		}
+		pkt->linktype = (uint16_t)wk->linktype;
 		STATS_STORE(&sw->inflight, handled + off + 1);
-		pipeline_run(wk->pl, &pkt);
-		bytes += pkt.len;
+		if (pipeline_run(pl, pkt) && __builtin_expect(batching, 0))
+			wk->ptrs[nb++] = pkt;
+		bytes += pkt->len;
+		last_ts = pkt->ts_ns;
 		STATS_STORE(&sw->bytes, bytes);
 		STATS_STORE(&sw->packets, ++handled);
 		n++;
 	}
+	/*
+	 * The frames are counted as handled already: a crash from here on
+	 * costs the later stages the rest of this block, never a frame twice.
+	 */
+	if (nb > 0)
+		pipeline_rest(pl, wk->ptrs, nb);
 	if (walk.bad)
 		STATS_ADD(&sw->ring_errors, 1);
+	if (last_ts > wk->clock.frame_ns)
+		wk->clock.frame_ns = last_ts;
 	return n;
+}
+
+uint64_t
+worker_clock_now(struct worker_clock *c, uint64_t mono)
+{
+	uint64_t t;
+
+	if (c->frame_ns == 0)
+		t = now_ns(CLOCK_REALTIME);	/* no frame yet */
+	else
+		t = c->frame_ns + (mono - c->frame_mono);
+	if (t < c->last)
+		t = c->last;
+	c->last = t;
+	return t;
 }
 
 uint32_t
@@ -178,13 +200,55 @@ worker_drop_privileges(struct worker *wk)
 	return 0;
 }
 
+/*
+ * Load, check and open the pipeline, after the privilege drop: plugin code
+ * runs with the worker's rights only.  enum ringfan_result.
+ */
+static int
+worker_pipeline(struct worker *wk)
+{
+	struct plugin_env env = {
+		.cfg = wk->cfg,
+		.cap = wk->cap,
+		.worker_id = wk->id,
+		.worker_count = wk->cap->workers,
+		.interface = wk->cap->interface,
+		.linktype = wk->linktype,
+		.snaplen = wk->snaplen,
+	};
+	char err[PLUGIN_ERR_MAX];
+	int rc;
+
+	if (pipeline_load(wk->pl, wk->cfg, wk->cap, err, sizeof(err)) == -1) {
+		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
+		return RINGFAN_FAIL;
+	}
+	if (wk->pl->has_batch) {
+		/* A frame takes at least its header in a block. */
+		wk->batch_max = wk->cap->ring.block_size / TPACKET_ALIGN(
+		    sizeof(struct tpacket3_hdr)) + 1;
+		wk->batch = calloc(wk->batch_max, sizeof(*wk->batch));
+		wk->ptrs = calloc(wk->batch_max, sizeof(*wk->ptrs));
+		if (wk->batch == NULL || wk->ptrs == NULL) {
+			worker_fail(wk, "batch array");
+			return RINGFAN_FAIL;
+		}
+	}
+	if ((rc = pipeline_check(wk->pl, &env, err, sizeof(err))) ==
+	    RINGFAN_OK)
+		rc = pipeline_open(wk->pl, &env, wk->sw, wk->mem, err,
+		    sizeof(err));
+	if (rc != RINGFAN_OK)
+		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
+	return rc;
+}
+
 static int
 worker_setup(struct worker *wk)
 {
 	struct sigaction sa;
 	sigset_t none;
 	cpu_set_t set;
-	char err[PLUGIN_ERR_MAX];
 	int rc;
 
 	log_set_tag("%s/%u", wk->cap->name, wk->id);
@@ -225,20 +289,21 @@ worker_setup(struct worker *wk)
 		return -1;
 	setproctitle("worker %u %s %s", wk->id, wk->cap->name,
 	    wk->cap->interface);
-	if (wk->pl->has_batch) {
-		/* A frame takes at least its header in a block. */
-		wk->batch_max = wk->cap->ring.block_size / TPACKET_ALIGN(
-		    sizeof(struct tpacket3_hdr)) + 1;
-		wk->batch = calloc(wk->batch_max, sizeof(*wk->batch));
-		if (wk->batch == NULL)
-			return worker_fail(wk, "batch array");
-	}
-	if (pipeline_open(wk->pl, wk->cfg, wk->cap, wk->id, wk->sw, err,
-	    sizeof(err)) == -1) {
-		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
-		return -1;
-	}
-	return 0;
+	return worker_pipeline(wk);
+}
+
+/* How long to sleep in poll: until the next tick is due, at most. */
+static int
+worker_poll_ms(const struct pipeline *pl)
+{
+	uint64_t shortest = UINT64_MAX;
+
+	for (size_t i = 0; i < pl->nstages; i++)
+		if (pl->stages[i].tick_ns < shortest)
+			shortest = pl->stages[i].tick_ns;
+	shortest /= 1000000u;
+	return shortest < 1 ? 1 : shortest < WORKER_POLL_MS ? (int)shortest :
+	    WORKER_POLL_MS;
 }
 
 int
@@ -247,14 +312,20 @@ worker_main(struct worker *wk)
 	struct stats_worker *sw = wk->sw;
 	struct tpacket_block_desc *bd;
 	struct pollfd pfd = { .fd = wk->fd, .events = POLLIN | POLLERR };
-	uint64_t tick_every = wk->cfg->stats_interval_ns, next_tick, now;
-	uint64_t drain_until = 0;
+	struct pipeline pl;
+	uint64_t now, net, drain_until = 0;
 	uint32_t idx, skip, stop;
+	int rc, poll_ms;
 
-	if (worker_setup(wk) == -1) {
-		log_error("%s", sw->err);
-		return WORKER_EXIT_SETUP;
+	memset(&pl, 0, sizeof(pl));
+	wk->pl = &pl;
+	if ((rc = worker_setup(wk)) != RINGFAN_OK) {
+		log_error("%s%s", sw->err, rc == RINGFAN_RETRY ?
+		    " (temporary: retrying)" : "");
+		return rc == RINGFAN_RETRY ? WORKER_EXIT_RETRY :
+		    WORKER_EXIT_SETUP;
 	}
+	poll_ms = worker_poll_ms(&pl);
 	idx = worker_resume(&wk->ring, sw, &skip);
 	if (skip > 0)
 		log_info("resuming in block %u after %u frames, %llu quarantined",
@@ -263,26 +334,24 @@ worker_main(struct worker *wk)
 	log_debug("running on %s, ring %u x %u bytes", wk->cap->interface,
 	    wk->ring.block_count, wk->ring.block_size);
 
-	next_tick = now_ns(CLOCK_MONOTONIC) + tick_every;
 	for (;;) {
 		bd = ring_block(&wk->ring, idx);
+		now = now_ns(CLOCK_MONOTONIC);
 		if (ring_block_ready(bd)) {
-			worker_block(wk, bd, idx, skip);
+			if (worker_block(wk, bd, idx, skip) > 0)
+				wk->clock.frame_mono = now;
 			skip = 0;
 			ring_block_release(bd);
 			idx = (idx + 1) % wk->ring.block_count;
 			STATS_STORE(&sw->at, (uint64_t)idx);
-		} else if (drain_until == 0 || now_ns(CLOCK_MONOTONIC) <
-		    drain_until)
-			poll(&pfd, 1, WORKER_POLL_MS);
+		} else if (drain_until == 0 || now < drain_until)
+			poll(&pfd, 1, poll_ms);
 		else
 			break;		/* stopping, drained */
 
-		now = now_ns(CLOCK_MONOTONIC);
-		if (now >= next_tick) {
-			pipeline_tick(wk->pl, now_ns(CLOCK_REALTIME));
-			next_tick = now + tick_every;
-		}
+		net = worker_clock_now(&wk->clock, now_ns(CLOCK_MONOTONIC));
+		if (net >= pl.next_tick)
+			pipeline_tick(&pl, net);
 		stop = STATS_LOAD(&sw->stop);
 		if (stop == WORKER_STOP_HANDOVER ||
 		    (worker_term && stop == WORKER_STOP_NONE))
@@ -298,9 +367,10 @@ worker_main(struct worker *wk)
 			    + 2 * WORKER_POLL_MS) * 1000000u;
 		}
 	}
-	pipeline_close(wk->pl);
+	pipeline_unload(&pl);
 	ring_unmap(&wk->ring);
 	free(wk->batch);
+	free(wk->ptrs);
 	log_debug("stopped after %llu frames",
 	    (unsigned long long)STATS_LOAD(&sw->packets));
 	return WORKER_EXIT_OK;

@@ -16,6 +16,17 @@
 /* Exit codes of a worker process; the master reads them. */
 #define WORKER_EXIT_OK		0	/* stopped on request */
 #define WORKER_EXIT_SETUP	3	/* setup failed: do not respawn */
+#define WORKER_EXIT_RETRY	4	/* a plugin lacks a resource: retry */
+
+/*
+ * Network time for plugins' tick: the receive time of the latest frame,
+ * advanced by the monotonic clock while no frame comes, never backwards.
+ */
+struct worker_clock {
+	uint64_t	 frame_ns;	/* latest frame's receive time */
+	uint64_t	 frame_mono;	/* when it was seen */
+	uint64_t	 last;		/* the latest time handed out */
+};
 
 struct worker {
 	const struct cfg	*cfg;
@@ -26,11 +37,18 @@ struct worker {
 	unsigned		 id;		/* within the capture */
 	int			 fd;		/* the capture socket */
 	int			 cpu;		/* -1: not pinned */
+	int			 linktype;	/* DLT_ of the interface */
+	uint32_t		 snaplen;
 	struct stats_worker	*sw;
-	struct pipeline		*pl;
+	/* The pipeline as the master validated it; host memory per stage. */
+	const struct plugin_info *info;
+	struct plugin_mem	*mem;
+	struct pipeline		*pl;		/* loaded by the worker */
 	struct ring		 ring;
 	struct ringfan_packet	*batch;		/* views of one block */
+	const struct ringfan_packet **ptrs;	/* what passed to the batch */
 	size_t			 batch_max;
+	struct worker_clock	 clock;
 };
 
 /* The body of a worker process after fork; returns its exit code. */
@@ -51,5 +69,8 @@ unsigned worker_block(struct worker *wk, struct tpacket_block_desc *bd,
  */
 uint32_t worker_resume(const struct ring *r, struct stats_worker *sw,
 	    uint32_t *skip);
+
+/* Network time at monotonic time mono (see struct worker_clock). */
+uint64_t worker_clock_now(struct worker_clock *c, uint64_t mono);
 
 #endif

@@ -98,6 +98,7 @@ main(int argc, char **argv)
 	struct ring r = { .fd = -1, .block_size = 1u << 20, .block_count = 4 };
 	struct pipeline pl = { 0 };
 	struct worker wk = { 0 };
+	struct plugin_env env = { 0 };
 	struct stats_shm *shm;
 	struct cfg cfg;
 	const char *dir = ".", *mode;
@@ -155,15 +156,23 @@ main(int argc, char **argv)
 		errx(1, "%s", errbuf);
 	if ((shm = stats_create(1)) == NULL)
 		err(2, "stats");
+	env.cfg = &cfg;
+	env.cap = &cfg.captures[0];
+	env.worker_count = 1;
+	env.interface = "none";
+	env.linktype = 1;	/* DLT_EN10MB */
+	env.snaplen = r.block_size;
 	if (pipeline_load(&pl, &cfg, &cfg.captures[0], errbuf,
-	    sizeof(errbuf)) != 0 || pipeline_open(&pl, &cfg, &cfg.captures[0],
-	    0, &shm->workers[0], errbuf, sizeof(errbuf)) != 0)
+	    sizeof(errbuf)) != 0 || pipeline_check(&pl, &env, errbuf,
+	    sizeof(errbuf)) != 0 || pipeline_open(&pl, &env, &shm->workers[0],
+	    NULL, errbuf, sizeof(errbuf)) != 0)
 		errx(1, "%s", errbuf);
 	wk.cfg = &cfg;
 	wk.cap = &cfg.captures[0];
 	wk.sw = &shm->workers[0];
 	wk.pl = &pl;
 	wk.ring = r;
+	wk.linktype = env.linktype;
 	for (unsigned long p = 0; p < passes; p++)
 		for (uint32_t b = 0; b < r.block_count; b++)
 			frames += worker_block(&wk, ring_block(&r, b), b, 0);

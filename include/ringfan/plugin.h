@@ -1,16 +1,20 @@
 /*
- * ringfan plugin ABI.
+ * ringfan plugin ABI 2.
  *
- * This is the only header a plugin includes.  A plugin is a shared object
- * that exports one const object, `ringfan_plugin`, of type
+ * This header and <ringfan/decode.h> are all a plugin includes.  A plugin is
+ * a shared object that exports one const object, `ringfan_plugin`, of type
  * struct ringfan_plugin.  The struct starts with the ABI version and its own
  * size so that it can grow by appending fields: appending bumps the minor
  * version, any other change bumps the major version.  The host refuses a
- * plugin whose major version differs from its own.
+ * plugin whose major version differs from its own, and one built for a
+ * newer minor that sets fields this host does not know.
  *
- * Every callback runs inside one worker process.  A plugin's `open` is
- * called once per worker, and the state it returns is handed back to every
- * later call of that worker; no state is shared between workers.
+ * Plugin code never runs in the privileged master.  The host validates a
+ * pipeline in a short-lived child that runs as the workers' user (`check`,
+ * or a trial open and close), and each worker loads the plugins itself,
+ * after it has dropped its privileges.  A plugin's `open` is called once per
+ * worker, and the state it returns is handed back to every later call of
+ * that worker; no state is shared between workers.
  */
 #ifndef RINGFAN_PLUGIN_H
 #define RINGFAN_PLUGIN_H
@@ -18,7 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RINGFAN_PLUGIN_ABI_MAJOR 1
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RINGFAN_PLUGIN_ABI_MAJOR 2
 #define RINGFAN_PLUGIN_ABI_MINOR 0
 #define RINGFAN_PLUGIN_ABI \
 	((uint32_t)((RINGFAN_PLUGIN_ABI_MAJOR << 16) | RINGFAN_PLUGIN_ABI_MINOR))
@@ -40,8 +48,10 @@
 #define RINGFAN_PKT_TRUNCATED	0x04	/* caplen < len */
 
 /*
- * One frame, read-only, pointing into the capture ring.  The memory is valid
- * only until the callback returns: copy what must outlive it.
+ * One frame, read-only, pointing into the capture ring (or, offline, into
+ * libpcap's buffer).  The memory is valid only until the callback returns:
+ * copy what must outlive it.  The host owns the struct and may append
+ * fields in a later minor version.
  */
 struct ringfan_packet {
 	const uint8_t	*data;		/* link-layer header onwards */
@@ -53,13 +63,33 @@ struct ringfan_packet {
 	uint16_t	 vlan_tpid;	/* if RINGFAN_PKT_TPID_VALID */
 	uint8_t		 pkttype;	/* PACKET_HOST, PACKET_BROADCAST, ... */
 	uint8_t		 flags;		/* RINGFAN_PKT_* */
-	uint16_t	 reserved;
+	/*
+	 * The DLT_ link type of data: the capture's (ctx->linktype), or the
+	 * interface's of this frame where a pcapng file mixes interfaces.
+	 */
+	uint16_t	 linktype;
 };
 
 /* What `packet` returns. */
 enum ringfan_verdict {
 	RINGFAN_CONTINUE = 0,	/* hand the frame to the next plugin */
 	RINGFAN_STOP = 1	/* the later plugins do not see it */
+};
+
+/* What `check` and `open` return. */
+enum ringfan_result {
+	RINGFAN_OK = 0,
+	/*
+	 * Permanent: the configuration is wrong (an option, the link type).
+	 * The worker is not respawned; the message given to ctx->error says
+	 * why.
+	 */
+	RINGFAN_FAIL = -1,
+	/*
+	 * Temporary: a resource is missing for now (a collector, a mount).
+	 * The worker is retried with the host's doubling backoff.
+	 */
+	RINGFAN_RETRY = -2
 };
 
 enum ringfan_log_level {
@@ -69,19 +99,53 @@ enum ringfan_log_level {
 	RINGFAN_LOG_DEBUG = 3
 };
 
+/* ringfan_ctx.memory_state */
+enum ringfan_memory_state {
+	RINGFAN_MEMORY_NONE = 0,	/* no memory was asked for */
+	RINGFAN_MEMORY_FRESH = 1,	/* zeroed: first open of this slot */
+	RINGFAN_MEMORY_RECOVERED = 2	/* left by this worker's predecessor */
+};
+
+/* Bits of ringfan_ctx.flags. */
+#define RINGFAN_CTX_OFFLINE	0x01	/* reading a file (`ringfan -r`) */
+#define RINGFAN_CTX_CHECK	0x02	/* validating: nothing will be captured */
+
 /*
- * What the host offers a plugin.  Handed to `open`; valid until `close`
- * returns.  Option getters read the plugin's `config` subtree: a key that is
- * absent yields the default and returns 0; a value of the wrong form returns
- * -1 and records an error naming the key and its place in the file.  Keys
- * that `open` never asked for are reported as unknown and fail the open.
+ * What the host offers a plugin.  Handed to `check` and `open`; the pointer
+ * handed to `open` stays valid until `close` returns, so a plugin may keep it
+ * to call `status`, `log` and the like from its other callbacks.
+ *
+ * Option getters read the plugin's `config` subtree: a key that is absent
+ * yields the default and returns 0; a value of the wrong form returns -1 and
+ * records an error naming the key and its place in the file.  Keys that the
+ * plugin never asked for are reported as unknown and fail the check (and the
+ * open).
  */
 struct ringfan_ctx {
+	uint32_t	 abi;		/* RINGFAN_PLUGIN_ABI of the host */
 	uint32_t	 size;		/* sizeof(struct ringfan_ctx) of the host */
+	uint32_t	 flags;		/* RINGFAN_CTX_* */
 	unsigned	 worker_id;	/* 0 .. worker_count - 1, within the capture */
 	unsigned	 worker_count;
 	const char	*capture;	/* capture name */
-	const char	*interface;	/* capture interface */
+	const char	*interface;	/* capture interface; offline: the file */
+	int		 linktype;	/* DLT_ value of the capture's frames */
+	uint32_t	 snaplen;	/* largest caplen the host hands over */
+
+	/*
+	 * Host memory, in `open`: the region asked for with
+	 * memory_request(), in shared memory that outlives the worker.  A
+	 * respawned worker finds what its predecessor left (state
+	 * RINGFAN_MEMORY_RECOVERED, with the layout version that predecessor
+	 * declared); the plugin checks the version and starts afresh when it
+	 * does not know it.  NULL and RINGFAN_MEMORY_NONE when none was asked
+	 * for.  Offline, and after a reload that changes the pipeline, the
+	 * region is fresh.
+	 */
+	void		*memory;
+	uint64_t	 memory_size;
+	int		 memory_state;	/* enum ringfan_memory_state */
+	uint32_t	 memory_layout;
 
 	int	(*opt_string)(struct ringfan_ctx *, const char *key,
 		    const char *def, const char **out);
@@ -95,17 +159,53 @@ struct ringfan_ctx {
 		    uint64_t def_ns, uint64_t *out_ns);	/* "30s" */
 
 	/*
-	 * A 64-bit counter in shared memory, shown by `stats` and `metrics`
-	 * as plugins.<plugin>.<name>.  The same name returns the same slot.
-	 * NULL (with an error recorded) when the name is invalid or the
-	 * worker's slots are used up.
+	 * A monotonic 64-bit total in shared memory, shown by `stats` as
+	 * plugins.<plugin>.<name> and by `metrics` as
+	 * ringfan_plugin_events_total{plugin,name}.  It survives a worker
+	 * crash and is summed across generations at a capture reload.  The
+	 * same name returns the same slot.  NULL (with an error recorded) when
+	 * the name is invalid, is a gauge, or the worker's slots are used up.
+	 * Names: 1 to 39 of a-z, 0-9, _.
 	 */
 	uint64_t *(*counter)(struct ringfan_ctx *, const char *name);
+	/*
+	 * A level (active flows, open files, bytes buffered), shown by
+	 * `stats` as gauges.<plugin>.<name> and by `metrics` as
+	 * ringfan_plugin_level{plugin,name}.  Never summed across
+	 * generations.  Same rules as counter().
+	 */
+	uint64_t *(*gauge)(struct ringfan_ctx *, const char *name);
+
+	/*
+	 * In `check` only: ask for `size` bytes of host memory (at most 1 GiB
+	 * per plugin and worker), whose content has layout version `layout`
+	 * (the plugin's own numbering, not 0).  0, or -1 with an error
+	 * recorded.
+	 */
+	int	(*memory_request)(struct ringfan_ctx *, uint64_t size,
+		    uint32_t layout);
+	/*
+	 * In `check` or `open`: call tick every `period_ns` (at least 1 ms)
+	 * instead of every stats_interval.
+	 */
+	void	(*tick_period)(struct ringfan_ctx *, uint64_t period_ns);
 
 	void	(*log)(struct ringfan_ctx *, int level, const char *fmt, ...)
 		    RINGFAN_PRINTF(3, 4);
-	/* The reason `open` fails; the host prints it with the plugin's name. */
+	/*
+	 * The reason `check` or `open` fails; the host prints it with the
+	 * plugin's name.  The first one recorded is kept.
+	 */
 	void	(*error)(struct ringfan_ctx *, const char *fmt, ...)
+		    RINGFAN_PRINTF(2, 3);
+	/*
+	 * A current problem, at any time after `open` (disk full, collector
+	 * unreachable): shown per worker by `workers`, `plugins` and `stats`
+	 * (errors.<plugin>) and as ringfan_plugin_error{plugin} 1 in
+	 * `metrics`.  status(ctx, NULL) clears it once the plugin has
+	 * recovered.  Cheap when the text does not change.
+	 */
+	void	(*status)(struct ringfan_ctx *, const char *fmt, ...)
 		    RINGFAN_PRINTF(2, 3);
 
 	void	*host;		/* the host's, do not touch */
@@ -118,21 +218,44 @@ struct ringfan_plugin {
 	const char	*version;
 	const char	*description;
 
-	/* Once per worker before the first frame.  0, or -1 after ctx->error. */
+	/*
+	 * Optional: read and validate every option, ask for host memory and a
+	 * tick period; no other side effect (no files, no sockets).  The host
+	 * calls it at `ringfan -t`, before a start or a reload (in a throwaway
+	 * unprivileged process), and in each worker before `open`.  A plugin
+	 * without `check` is validated by a trial `open` and `close` instead,
+	 * with RINGFAN_CTX_CHECK set in ctx->flags.
+	 * Returns enum ringfan_result.
+	 */
+	int	(*check)(struct ringfan_ctx *ctx);
+	/* Once per worker before the first frame.  enum ringfan_result. */
 	int	(*open)(struct ringfan_ctx *ctx, void **state);
-	/* Every frame, in ring order.  Returns enum ringfan_verdict. */
+	/*
+	 * Every frame the earlier plugins passed, in ring order.  Returns
+	 * enum ringfan_verdict.  A plugin sets packet or batch, not both.
+	 */
 	int	(*packet)(void *state, const struct ringfan_packet *pkt);
 	/*
-	 * Optional: every frame of one ring block at once, before the frames
-	 * go one by one through `packet` of the pipeline.  Verdicts do not
-	 * apply to it.  A plugin may set batch and leave packet NULL.
+	 * Instead of packet: once per ring block (offline: per group of
+	 * frames), the frames of it that every earlier plugin passed, in ring
+	 * order.  All of them go on to the later plugins: a batch plugin
+	 * gives no verdict.
 	 */
-	void	(*batch)(void *state, const struct ringfan_packet *pkts,
+	void	(*batch)(void *state, const struct ringfan_packet *const *pkts,
 		    size_t n);
-	/* Optional: periodically, at least every stats_interval, idle or not. */
+	/*
+	 * Optional: periodically (every stats_interval, or the period asked
+	 * for), idle or not.  now_ns is network time: the receive time of the
+	 * latest frame, advanced by the clock while no frame arrives; the
+	 * same rule live and offline, and it never goes backwards.
+	 */
 	void	(*tick)(void *state, uint64_t now_ns);
 	/* Optional: on stop; flush and free. */
 	void	(*close)(void *state);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RINGFAN_PLUGIN_H */

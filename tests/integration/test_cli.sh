@@ -79,10 +79,11 @@ run_rf noif_c -c "$RF_TMP/noif.yaml"
 rf_expect "interface: rfnoexist0: exit status" "$rc" 2
 expect_in "interface: rfnoexist0" "rfnoexist0"
 
-# A plugin whose open fails stops ringfan with the plugin's reason.
+# A plugin whose open fails for good is a configuration error: the
+# validation before the start finds it, and ringfan says the plugin's reason.
 rf_config 2 hash "udp port 9" "plugin: openfail"
 run_rf openfail -c "$RF_CONF"
-rf_expect "openfail: exit status" "$rc" 2
+rf_expect "openfail: exit status" "$rc" 1
 expect_in "openfail" "openfail"
 expect_in "openfail" "cannot open /nonexistent"
 

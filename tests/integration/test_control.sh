@@ -93,8 +93,8 @@ for m in packets_total:counter bytes_total:counter \
 done
 grep -qx '# TYPE ringfan_uptime_seconds gauge' "$RF_TMP/metrics.txt" ||
     rf_fail "metrics: no ringfan_uptime_seconds"
-grep -qx '# TYPE ringfan_plugin_counter_total counter' "$RF_TMP/metrics.txt" ||
-    rf_fail "metrics: no ringfan_plugin_counter_total"
+grep -qx '# TYPE ringfan_plugin_events_total counter' "$RF_TMP/metrics.txt" ||
+    rf_fail "metrics: no ringfan_plugin_events_total"
 rf_expect "sum of ringfan_packets_total" "$(awk \
     '/^ringfan_packets_total\{/ { s += $2 } END { print s }' \
     "$RF_TMP/metrics.txt")" 100
@@ -102,7 +102,7 @@ rf_expect "sum of ringfan_worker_up" "$(awk \
     '/^ringfan_worker_up\{/ { s += $2 } END { print s }' \
     "$RF_TMP/metrics.txt")" 2
 rf_expect "sum of counter ethernet samples" "$(awk '
-    /^ringfan_plugin_counter_total\{.*plugin="counter",counter="ethernet"\}/ \
+    /^ringfan_plugin_events_total\{.*plugin="counter",name="ethernet"\}/ \
     { s += $2 } END { print s }' "$RF_TMP/metrics.txt")" 100
 # Every non-comment line is a sample: NAME{LABELS} VALUE, or NAME VALUE.
 bad=$(grep -v '^#' "$RF_TMP/metrics.txt" |

@@ -1,5 +1,5 @@
 /*
- * badabi: a plugin built for ABI major 2, which this host is not.  The
+ * badabi: a plugin built for ABI major 1, which this host is not.  The
  * loader must refuse it, naming the file and both versions, before it calls
  * anything in it.
  */
@@ -26,7 +26,7 @@ badabi_packet(void *state, const struct ringfan_packet *pkt)
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
-	.abi = (2U << 16) | 0,
+	.abi = (1U << 16) | 0,
 	.size = sizeof(struct ringfan_plugin),
 	.name = "badabi",
 	.version = "1.0",

@@ -34,14 +34,15 @@ batcher_open(struct ringfan_ctx *ctx, void **state)
 }
 
 static void
-batcher_batch(void *state, const struct ringfan_packet *pkts, size_t n)
+batcher_batch(void *state, const struct ringfan_packet *const *pkts,
+    size_t n)
 {
 	struct batcher *st = state;
 
 	++*st->calls;
 	*st->frames += n;
 	for (size_t i = 0; i < n; i++)
-		*st->bytes += pkts[i].len;
+		*st->bytes += pkts[i]->len;
 }
 
 static void
@@ -54,7 +55,7 @@ RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.abi = RINGFAN_PLUGIN_ABI,
 	.size = sizeof(struct ringfan_plugin),
 	.name = "batcher",
-	.version = "1.0",
+	.version = "2.0",
 	.description = "test: counts what its batch callback is handed",
 	.open = batcher_open,
 	.batch = batcher_batch,

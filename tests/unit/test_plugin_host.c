@@ -3,6 +3,7 @@
  * message), opening a pipeline per worker, option getters, counters, and the
  * bundled counter plugin over hand-made frames.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "ringfan_build.h"
 #include "plugin_host.h"
 #include "stats.h"
 
@@ -48,11 +50,24 @@ load_pipeline(void)
 	return pipeline_load(&pl, &cfg, &cfg.captures[0], err, sizeof(err));
 }
 
+static struct plugin_env env;
+
+/* As a worker does: each stage's check, then its open. */
 static int
 open_pipeline(void)
 {
-	return pipeline_open(&pl, &cfg, &cfg.captures[0], 0, &shm->workers[0],
-	    err, sizeof(err));
+	int rc;
+
+	env.cfg = &cfg;
+	env.cap = &cfg.captures[0];
+	env.worker_count = 1;
+	env.interface = "lo";
+	env.linktype = 1;	/* DLT_EN10MB */
+	env.snaplen = 65535;
+	if ((rc = pipeline_check(&pl, &env, err, sizeof(err))) != RINGFAN_OK)
+		return rc;
+	return pipeline_open(&pl, &env, &shm->workers[0], NULL, err,
+	    sizeof(err));
 }
 
 static int
@@ -79,7 +94,12 @@ teardown(void **state)
 static uint64_t
 counter_value(const char *plugin, const char *name)
 {
-	return *stats_counter(&shm->workers[0], plugin, name);
+	uint64_t *slot;
+
+	if (stats_counter(&shm->workers[0], plugin, name, STATS_COUNTER,
+	    &slot) != 0)
+		fail_msg("no counter %s.%s", plugin, name);
+	return *slot;
 }
 
 static void
@@ -102,7 +122,8 @@ test_not_found(void **state)
 	load("      - plugin: nosuch\n");
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: plugin nosuch: nosuch.so "
-	    "not found in " BUILD_PLUGIN_DIR ":" TEST_PLUGIN_DIR);
+	    "not found in " BUILD_PLUGIN_DIR ":" TEST_PLUGIN_DIR ":"
+	    RINGFAN_PLUGIN_DIR);
 }
 
 static void
@@ -114,7 +135,7 @@ test_env_path_first(void **state)
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: plugin nosuch: nosuch.so "
 	    "not found in /nonexistent/a:/nonexistent/b:" BUILD_PLUGIN_DIR ":"
-	    TEST_PLUGIN_DIR);
+	    TEST_PLUGIN_DIR ":" RINGFAN_PLUGIN_DIR);
 }
 
 static void
@@ -134,7 +155,7 @@ test_bad_abi(void **state)
 	load("      - plugin: badabi\n");
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: " TEST_PLUGIN_DIR
-	    "/badabi.so: plugin ABI 2.0, ringfan supports 1.x");
+	    "/badabi.so: plugin ABI 1.0, ringfan supports 2.x");
 }
 
 static void
@@ -268,6 +289,7 @@ test_counter_plugin(void **state)
 	for (size_t i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
 		memset(&pkt, 0, sizeof(pkt));
 		pkt.data = buf;
+		pkt.linktype = 1;	/* DLT_EN10MB */
 		pkt.caplen = pkt.len = (uint32_t)frame(buf, mix[i].ethertype,
 		    mix[i].proto, mix[i].inband);
 		if (mix[i].stripped) {
@@ -302,36 +324,50 @@ test_batch_only_plugin(void **state)
 
 	(void)state;
 	load("      - plugin: batcher\n      - plugin: counter\n");
+	const struct ringfan_packet *ptrs[3] = { &pkts[0], &pkts[1], &pkts[2] };
+
 	assert_int_equal(load_pipeline(), 0);
 	assert_true(pl.has_batch);
+	assert_int_equal(pl.first_batch, 0);
 	assert_int_equal(open_pipeline(), 0);
-	pipeline_batch(&pl, pkts, 3);
+	/* Nothing comes before the batch stage: every frame reaches it. */
+	for (size_t i = 0; i < 3; i++) {
+		pkts[i].data = (const uint8_t *)"";
+		assert_true(pipeline_run(&pl, &pkts[i]));
+	}
+	pipeline_rest(&pl, ptrs, 3);
 	assert_int_equal(counter_value("batcher", "calls"), 1);
 	assert_int_equal(counter_value("batcher", "frames"), 3);
 	assert_int_equal(counter_value("batcher", "bytes"), 214);
-	/* Without a packet callback it passes every frame on. */
-	pkts[0].data = (const uint8_t *)"";
-	pipeline_run(&pl, &pkts[0]);
-	assert_int_equal(counter_value("counter", "ethernet"), 1);
+	/* A batch stage gives no verdict: the later stages see every frame. */
+	assert_int_equal(counter_value("counter", "ethernet"), 3);
 }
 
 static void
 test_counter_slots(void **state)
 {
 	struct stats_worker *w;
+	uint64_t *slot;
 	char name[16];
 
 	(void)state;
 	w = &shm->workers[0];
 	for (unsigned i = 0; i < STATS_MAX_COUNTERS; i++) {
 		snprintf(name, sizeof(name), "c%u", i);
-		assert_non_null(stats_counter(w, "p", name));
+		assert_int_equal(stats_counter(w, "p", name, i % 2 ?
+		    STATS_GAUGE : STATS_COUNTER, &slot), 0);
 	}
 	/* The same name finds its slot again; a new one finds none. */
-	assert_ptr_equal(stats_counter(w, "p", "c3"), &w->counters[3].value);
-	assert_null(stats_counter(w, "p", "one_more"));
+	assert_int_equal(stats_counter(w, "p", "c3", STATS_GAUGE, &slot), 0);
+	assert_ptr_equal(slot, &w->counters[3].value);
+	assert_int_equal(stats_counter(w, "p", "one_more", STATS_COUNTER,
+	    &slot), -ENOSPC);
 	/* Another plugin's counter of the same name is another slot. */
-	assert_null(stats_counter(w, "q", "c3"));
+	assert_int_equal(stats_counter(w, "q", "c3", STATS_GAUGE, &slot),
+	    -ENOSPC);
+	/* A name is a counter or a gauge, never both. */
+	assert_int_equal(stats_counter(w, "p", "c3", STATS_COUNTER, &slot),
+	    -EEXIST);
 }
 
 int

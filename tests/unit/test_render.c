@@ -56,6 +56,65 @@ static const char stats_text[] =
     "counter  tcp      700  1500   2200\n"
     "counter  udp      300   500    800\n";
 
+/*
+ * Plugin ABI 2: a flowtable beside the counter, with gauges, and an error
+ * on worker 1.  The counter has no gauges (an empty object) and worker 0
+ * no error (an empty errors object).
+ */
+static const char stats_abi2_doc[] =
+    "{\"version\": \"0.2.0\", \"uptime_s\": 60,\n"
+    " \"captures\": [{\"name\": \"uplink\", \"interface\": \"eth0\",\n"
+    "   \"fanout\": {\"mode\": \"hash\", \"group\": 42},\n"
+    "   \"totals\": {\"packets\": 300, \"bytes\": 30000,"
+    " \"kernel_packets\": 300, \"kernel_drops\": 0,\n"
+    "              \"kernel_freeze_q\": 0, \"quarantined\": 0},\n"
+    "   \"workers\": [{\"id\": 0, \"pid\": 501, \"cpu\": 0,"
+    " \"state\": \"running\", \"restarts\": 0,\n"
+    "                \"packets\": 100, \"bytes\": 10000,"
+    " \"kernel_packets\": 100, \"kernel_drops\": 0,\n"
+    "                \"kernel_freeze_q\": 0, \"quarantined\": 0,\n"
+    "                \"plugins\": {\"counter\": {\"udp\": 100},"
+    " \"flowtable\": {\"flows_ended\": 7}},\n"
+    "                \"gauges\": {\"counter\": {},"
+    " \"flowtable\": {\"active_flows\": 12, \"open_files\": 1}},\n"
+    "                \"errors\": {}},\n"
+    "               {\"id\": 1, \"pid\": 502, \"cpu\": 1,"
+    " \"state\": \"running\", \"restarts\": 0,\n"
+    "                \"packets\": 200, \"bytes\": 20000,"
+    " \"kernel_packets\": 200, \"kernel_drops\": 0,\n"
+    "                \"kernel_freeze_q\": 0, \"quarantined\": 0,\n"
+    "                \"plugins\": {\"counter\": {\"udp\": 200},"
+    " \"flowtable\": {\"flows_ended\": 3}},\n"
+    "                \"gauges\": {\"counter\": {},"
+    " \"flowtable\": {\"active_flows\": 30, \"open_files\": 0}},\n"
+    "                \"errors\": {\"flowtable\":"
+    " \"ipfix udp://192.0.2.1:4739: Connection refused\"}}]}]}\n";
+
+/*
+ * The levels and the problems of stats_abi2_doc, the same under `stats` and
+ * `top`.  Gauges are summed too: the capture holds 42 flows in all.
+ */
+#define ABI2_SECTIONS							\
+    "\n"								\
+    "PLUGIN     GAUGE          0   1  TOTAL\n"				\
+    "flowtable  active_flows  12  30     42\n"				\
+    "flowtable  open_files     1   0      1\n"				\
+    "\n"								\
+    "WORKER  PLUGIN     ERROR\n"					\
+    "1       flowtable  ipfix udp://192.0.2.1:4739: Connection refused\n"
+
+static const char stats_abi2_text[] =
+    "capture uplink on eth0 (fanout hash group 42)\n"
+    "WORKER  PID  CPU  STATE    RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
+    "0       501    0  running         0      100  10000       0   0.00     0\n"
+    "1       502    1  running         0      200  20000       0   0.00     0\n"
+    "total     -    -  -               0      300  30000       0   0.00     0\n"
+    "\n"
+    "PLUGIN     COUNTER        0    1  TOTAL\n"
+    "counter    udp          100  200    300\n"
+    "flowtable  flows_ended    7    3     10\n"
+    ABI2_SECTIONS;
+
 static const char status_doc[] =
     "{\"version\": \"0.1.0\", \"pid\": 4242, \"uptime_s\": 93784.5,"
     " \"config\": \"/etc/ringfan.yaml\",\n"
@@ -113,6 +172,66 @@ static const char plugins_text[] =
     "    counts frames by protocol\n"
     "uplink   flowtable  0.9.2    1.0  /usr/local/lib/ringfan/plugins/flowtable.so"
     "  bidirectional flow records\n";
+
+/*
+ * Plugin errors follow the process table, in a table of their own; a
+ * worker with two problems has two rows.
+ */
+static const char workers_abi2_doc[] =
+    "{\"workers\": [{\"capture\": \"uplink\", \"id\": 0, \"pid\": 4243,"
+    " \"cpu\": 0,\n"
+    "              \"state\": \"running\", \"restarts\": 0,"
+    " \"last_exit\": null, \"errors\": {}},\n"
+    "             {\"capture\": \"uplink\", \"id\": 1, \"pid\": 4244,"
+    " \"cpu\": 1,\n"
+    "              \"state\": \"running\", \"restarts\": 0,"
+    " \"last_exit\": null,\n"
+    "              \"errors\": {\"flowtable\": \"ipfix: collector"
+    " unreachable\",\n"
+    "                         \"pcapwriter\": \"/var/lib/ringfan/pcap:"
+    " No space left on device\"}},\n"
+    "             {\"capture\": \"dmz\", \"id\": 12, \"pid\": 4300,"
+    " \"cpu\": 12,\n"
+    "              \"state\": \"running\", \"restarts\": 0,"
+    " \"last_exit\": null,\n"
+    "              \"errors\": {\"flowtable\": \"out of flow slots\"}}]}\n";
+
+static const char workers_abi2_text[] =
+    "CAPTURE  ID   PID  CPU  STATE    RESTARTS  LAST-EXIT\n"
+    "uplink    0  4243    0  running         0  -\n"
+    "uplink    1  4244    1  running         0  -\n"
+    "dmz      12  4300   12  running         0  -\n"
+    "\n"
+    "CAPTURE  ID  PLUGIN      ERROR\n"
+    "uplink    1  flowtable   ipfix: collector unreachable\n"
+    "uplink    1  pcapwriter  /var/lib/ringfan/pcap: No space left on device\n"
+    "dmz      12  flowtable   out of flow slots\n";
+
+static const char plugins_abi2_doc[] =
+    "{\"captures\": [{\"name\": \"uplink\", \"plugins\": [\n"
+    "   {\"name\": \"counter\", \"version\": \"1.1\","
+    " \"description\": \"counts frames by protocol\",\n"
+    "    \"path\": \"/usr/lib/ringfan/counter.so\", \"abi\": \"2.0\","
+    " \"errors\": []},\n"
+    "   {\"name\": \"flowtable\", \"version\": \"1.0\","
+    " \"description\": \"bidirectional flow records\",\n"
+    "    \"path\": \"/usr/lib/ringfan/flowtable.so\", \"abi\": \"2.0\",\n"
+    "    \"errors\": [{\"worker\": 1, \"error\": \"ipfix: collector"
+    " unreachable\"},\n"
+    "               {\"worker\": 3, \"error\": \"ipfix: collector"
+    " unreachable\"}]}]}]}\n";
+
+static const char plugins_abi2_text[] =
+    "CAPTURE  PLUGIN     VERSION  ABI  PATH"
+    "                           DESCRIPTION\n"
+    "uplink   counter    1.1      2.0  /usr/lib/ringfan/counter.so"
+    "    counts frames by protocol\n"
+    "uplink   flowtable  1.0      2.0  /usr/lib/ringfan/flowtable.so"
+    "  bidirectional flow records\n"
+    "\n"
+    "CAPTURE  PLUGIN     WORKER  ERROR\n"
+    "uplink   flowtable       1  ipfix: collector unreachable\n"
+    "uplink   flowtable       3  ipfix: collector unreachable\n";
 
 /*
  * Two samples 2 s apart: worker 0 handled 2000 more frames (1,000,000
@@ -175,6 +294,119 @@ static const char top_first_text[] =
     "1       running      0    0.00        0     2000       0   0.00         0\n"
     "total   -            0    0.00        0     5000       0   0.00         0\n";
 
+/* The document of stats_abi2_doc on a first screen of top. */
+static const char top_abi2_text[] =
+    "ringfan 0.2.0 at 10:00:00, up 0:01:00: 0 pkt/s, 0.00 Mbit/s,"
+    " 0 drops/s; packets 300, kdrops 0 (0.00%)\n"
+    "\n"
+    "capture uplink on eth0 (fanout hash group 42)\n"
+    "WORKER  STATE    PKT/S  MBIT/S  DROPS/S  PACKETS  KDROPS  DROP%  RESTARTS\n"
+    "0       running      0    0.00        0      100       0   0.00         0\n"
+    "1       running      0    0.00        0      200       0   0.00         0\n"
+    "total   -            0    0.00        0      300       0   0.00         0\n"
+    ABI2_SECTIONS;
+
+/* Without plugin values there is no plugin table; no traffic is 0.00%. */
+static const char stats_empty_doc[] =
+    "{\"version\": \"0.1.0\", \"uptime_s\": 1,"
+    " \"captures\": [{\"name\": \"a\", \"interface\": \"lo\","
+    " \"fanout\": {\"mode\": \"cpu\", \"group\": 65535},"
+    " \"totals\": {\"packets\": 0, \"bytes\": 0,"
+    " \"kernel_packets\": 0, \"kernel_drops\": 0,"
+    " \"kernel_freeze_q\": 0, \"quarantined\": 0},"
+    " \"workers\": [{\"id\": 0, \"pid\": 7, \"cpu\": 3,"
+    " \"state\": \"stopped\", \"restarts\": 0, \"packets\": 0,"
+    " \"bytes\": 0, \"kernel_packets\": 0, \"kernel_drops\": 0,"
+    " \"kernel_freeze_q\": 0, \"quarantined\": 0,"
+    " \"plugins\": {}}]},"
+    " {\"name\": \"b\", \"interface\": \"eth1\","
+    " \"fanout\": {\"mode\": \"hash\", \"group\": 1},"
+    " \"totals\": {\"packets\": 0, \"bytes\": 0,"
+    " \"kernel_packets\": 0, \"kernel_drops\": 0,"
+    " \"kernel_freeze_q\": 0, \"quarantined\": 0},"
+    " \"workers\": []}]}";
+static const char stats_empty_text[] =
+    "capture a on lo (fanout cpu group 65535)\n"
+    "WORKER  PID  CPU  STATE    RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
+    "0         7    3  stopped         0        0      0       0   0.00     0\n"
+    "total     -    -  -               0        0      0       0   0.00     0\n"
+    "\n"
+    "capture b on eth1 (fanout hash group 1)\n"
+    "WORKER  PID  CPU  STATE  RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
+    "total     -    -  -             0        0      0       0   0.00     0\n";
+
+/* No reload error: no line for it. */
+static const char status_clean_doc[] =
+    "{\"version\": \"0.1.0\", \"pid\": 1, \"uptime_s\": 12.5,"
+    " \"config\": \"/etc/ringfan.yaml\", \"state\": \"stopping\","
+    " \"reloads\": 0, \"last_reload_error\": null,"
+    " \"captures\": []}";
+static const char status_clean_text[] =
+    "ringfan 0.1.0: stopping, pid 1, up 0:00:12,"
+    " config /etc/ringfan.yaml, reloads 0\n"
+    "\n"
+    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP\n";
+
+/*
+ * A plugin's error text is the plugin's to choose: control characters in
+ * it (an escape sequence, a newline, a C1 CSI) print as '?', and an error
+ * that is not a string is no error.
+ */
+static const char error_text_doc[] =
+    "{\"workers\": [{\"capture\": \"a\", \"id\": 0,"
+    " \"errors\": {\"x\": \"bad\\u001b[2Jthing\\nnext\\tcol"
+    "\\u009bend \\u00e9t\\u00e9\", \"y\": null}}]}";
+static const char error_text_text[] =
+    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  LAST-EXIT\n"
+    "a         0    -    -  -             -  -\n"
+    "\n"
+    "CAPTURE  ID  PLUGIN  ERROR\n"
+    "a         0  x       bad?[2Jthing?next?col?end \u00e9t\u00e9\n";
+
+/* Fields a document lacks print as "-" and leave the columns in place. */
+static const char missing_doc[] =
+    "{\"workers\": [{\"capture\": \"x\", \"id\": 0}]}";
+static const char missing_text[] =
+    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  LAST-EXIT\n"
+    "x         0    -    -  -             -  -\n";
+
+/* Every document above with its renderer and the text it must give. */
+static const struct render_case {
+	const char	*name;
+	int		(*render)(FILE *, const json_t *);
+	const char	*doc;
+	const char	*text;
+} render_cases[] = {
+	{ "stats", render_stats, stats_doc, stats_text },
+	{ "stats, ABI 2", render_stats, stats_abi2_doc, stats_abi2_text },
+	{ "stats, no plugins", render_stats, stats_empty_doc,
+	    stats_empty_text },
+	{ "status", render_status, status_doc, status_text },
+	{ "status, clean", render_status, status_clean_doc,
+	    status_clean_text },
+	{ "workers", render_workers, workers_doc, workers_text },
+	{ "workers, ABI 2", render_workers, workers_abi2_doc,
+	    workers_abi2_text },
+	{ "workers, error text", render_workers, error_text_doc,
+	    error_text_text },
+	{ "workers, missing fields", render_workers, missing_doc,
+	    missing_text },
+	{ "plugins", render_plugins, plugins_doc, plugins_text },
+	{ "plugins, ABI 2", render_plugins, plugins_abi2_doc,
+	    plugins_abi2_text },
+	{ "reload", render_reload, "{\"ok\": true, \"result\": \"pipeline\"}",
+	    "reload: ok (pipeline)\n" },
+	{ "reload, unchanged", render_reload,
+	    "{\"ok\": true, \"result\": \"unchanged\"}",
+	    "reload: ok (unchanged)\n" },
+	{ "stop", render_stop, "{\"ok\": true}", "stopping\n" },
+	{ "help", render_help,
+	    "{\"commands\": [{\"name\": \"status\", \"help\": \"health\"},"
+	    " {\"name\": \"metrics\", \"help\": \"Prometheus text\"}]}",
+	    "status   health\n"
+	    "metrics  Prometheus text\n" },
+};
+
 static json_t *
 load(const char *text)
 {
@@ -188,122 +420,35 @@ load(const char *text)
 	return doc;
 }
 
-/* Runs one renderer into memory and compares the whole text. */
+/* Compares what a renderer printed with the text it must print. */
 static void
-check_render(int (*render)(FILE *, const json_t *), const char *doc_text,
-    const char *expect)
+check_text(const char *what, char *out, const char *expect)
 {
+	if (strcmp(out, expect) != 0)
+		fail_msg("%s: the text differs\n--- printed:\n%s"
+		    "--- expected:\n%s", what, out, expect);
+	free(out);
+}
+
+static void
+test_documents(void **state)
+{
+	const struct render_case *c;
 	json_t *doc;
 	char *out;
-	size_t len;
+	size_t i, len;
 	FILE *fp;
 
-	doc = load(doc_text);
-	assert_non_null(fp = open_memstream(&out, &len));
-	assert_int_equal(render(fp, doc), 0);
-	assert_int_equal(fclose(fp), 0);
-	assert_string_equal(out, expect);
-	free(out);
-	json_decref(doc);
-}
-
-static void
-test_stats(void **state)
-{
 	(void)state;
-	check_render(render_stats, stats_doc, stats_text);
-}
-
-/* Without plugin counters there is no plugin table; no traffic is 0.00%. */
-static void
-test_stats_no_plugins(void **state)
-{
-	static const char doc[] =
-	    "{\"version\": \"0.1.0\", \"uptime_s\": 1,"
-	    " \"captures\": [{\"name\": \"a\", \"interface\": \"lo\","
-	    " \"fanout\": {\"mode\": \"cpu\", \"group\": 65535},"
-	    " \"totals\": {\"packets\": 0, \"bytes\": 0,"
-	    " \"kernel_packets\": 0, \"kernel_drops\": 0,"
-	    " \"kernel_freeze_q\": 0, \"quarantined\": 0},"
-	    " \"workers\": [{\"id\": 0, \"pid\": 7, \"cpu\": 3,"
-	    " \"state\": \"stopped\", \"restarts\": 0, \"packets\": 0,"
-	    " \"bytes\": 0, \"kernel_packets\": 0, \"kernel_drops\": 0,"
-	    " \"kernel_freeze_q\": 0, \"quarantined\": 0,"
-	    " \"plugins\": {}}]},"
-	    " {\"name\": \"b\", \"interface\": \"eth1\","
-	    " \"fanout\": {\"mode\": \"hash\", \"group\": 1},"
-	    " \"totals\": {\"packets\": 0, \"bytes\": 0,"
-	    " \"kernel_packets\": 0, \"kernel_drops\": 0,"
-	    " \"kernel_freeze_q\": 0, \"quarantined\": 0},"
-	    " \"workers\": []}]}";
-	static const char text[] =
-	    "capture a on lo (fanout cpu group 65535)\n"
-	    "WORKER  PID  CPU  STATE    RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
-	    "0         7    3  stopped         0        0      0       0   0.00     0\n"
-	    "total     -    -  -               0        0      0       0   0.00     0\n"
-	    "\n"
-	    "capture b on eth1 (fanout hash group 1)\n"
-	    "WORKER  PID  CPU  STATE  RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
-	    "total     -    -  -             0        0      0       0   0.00     0\n";
-
-	(void)state;
-	check_render(render_stats, doc, text);
-}
-
-static void
-test_status(void **state)
-{
-	(void)state;
-	check_render(render_status, status_doc, status_text);
-}
-
-/* No reload error: no line for it. */
-static void
-test_status_clean(void **state)
-{
-	static const char doc[] =
-	    "{\"version\": \"0.1.0\", \"pid\": 1, \"uptime_s\": 12.5,"
-	    " \"config\": \"/etc/ringfan.yaml\", \"state\": \"stopping\","
-	    " \"reloads\": 0, \"last_reload_error\": null,"
-	    " \"captures\": []}";
-	static const char text[] =
-	    "ringfan 0.1.0: stopping, pid 1, up 0:00:12,"
-	    " config /etc/ringfan.yaml, reloads 0\n"
-	    "\n"
-	    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP\n";
-
-	(void)state;
-	check_render(render_status, doc, text);
-}
-
-static void
-test_workers(void **state)
-{
-	(void)state;
-	check_render(render_workers, workers_doc, workers_text);
-}
-
-static void
-test_plugins(void **state)
-{
-	(void)state;
-	check_render(render_plugins, plugins_doc, plugins_text);
-}
-
-static void
-test_small_replies(void **state)
-{
-	(void)state;
-	check_render(render_reload, "{\"ok\": true, \"result\": \"pipeline\"}",
-	    "reload: ok (pipeline)\n");
-	check_render(render_reload, "{\"ok\": true, \"result\": \"unchanged\"}",
-	    "reload: ok (unchanged)\n");
-	check_render(render_stop, "{\"ok\": true}", "stopping\n");
-	check_render(render_help,
-	    "{\"commands\": [{\"name\": \"status\", \"help\": \"health\"},"
-	    " {\"name\": \"metrics\", \"help\": \"Prometheus text\"}]}",
-	    "status   health\n"
-	    "metrics  Prometheus text\n");
+	for (i = 0; i < sizeof(render_cases) / sizeof(render_cases[0]); i++) {
+		c = &render_cases[i];
+		doc = load(c->doc);
+		assert_non_null(fp = open_memstream(&out, &len));
+		assert_int_equal(c->render(fp, doc), 0);
+		assert_int_equal(fclose(fp), 0);
+		check_text(c->name, out, c->text);
+		json_decref(doc);
+	}
 }
 
 static void
@@ -346,62 +491,50 @@ test_top_rates(void **state)
 	json_decref(cur);
 }
 
+/* One top screen of cur after prev (NULL: the first screen). */
 static void
-test_top_screen(void **state)
+check_top(const char *prev_text, const char *cur_text, double dt,
+    const char *when, const char *expect)
 {
 	json_t *prev, *cur;
 	char *out;
 	size_t len;
 	FILE *fp;
 
-	(void)state;
-	prev = load(top_prev);
-	cur = load(top_cur);
-
+	prev = prev_text != NULL ? load(prev_text) : NULL;
+	cur = load(cur_text);
 	assert_non_null(fp = open_memstream(&out, &len));
-	assert_int_equal(render_top(fp, NULL, prev, 0, "12:34:55"), 0);
+	assert_int_equal(render_top(fp, prev, cur, dt, when), 0);
 	assert_int_equal(fclose(fp), 0);
-	assert_string_equal(out, top_first_text);
-	free(out);
-
-	assert_non_null(fp = open_memstream(&out, &len));
-	assert_int_equal(render_top(fp, prev, cur, 2.0, "12:34:56"), 0);
-	assert_int_equal(fclose(fp), 0);
-	assert_string_equal(out, top_text);
-	free(out);
-
+	check_text(when, out, expect);
 	json_decref(prev);
 	json_decref(cur);
 }
 
-/* Fields a document lacks print as "-" and leave the columns in place. */
 static void
-test_missing_fields(void **state)
+test_top_screen(void **state)
 {
-	static const char doc[] =
-	    "{\"workers\": [{\"capture\": \"x\", \"id\": 0}]}";
-	static const char text[] =
-	    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  LAST-EXIT\n"
-	    "x         0    -    -  -             -  -\n";
-
 	(void)state;
-	check_render(render_workers, doc, text);
+	check_top(NULL, top_prev, 0, "12:34:55", top_first_text);
+	check_top(top_prev, top_cur, 2.0, "12:34:56", top_text);
+}
+
+/* A top screen shows the levels and the errors under the rates. */
+static void
+test_top_abi2(void **state)
+{
+	(void)state;
+	check_top(NULL, stats_abi2_doc, 0, "10:00:00", top_abi2_text);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stats),
-		cmocka_unit_test(test_stats_no_plugins),
-		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_status_clean),
-		cmocka_unit_test(test_workers),
-		cmocka_unit_test(test_plugins),
-		cmocka_unit_test(test_small_replies),
+		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_top_rates),
 		cmocka_unit_test(test_top_screen),
-		cmocka_unit_test(test_missing_fields),
+		cmocka_unit_test(test_top_abi2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,12 +29,56 @@ struct table {
 static void	table_add(struct table *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
+/*
+ * Text in a cell may come from a plugin (its description, its error): a
+ * control character in it would break the row or, worse, drive the
+ * terminal.  C0 controls, DEL and the C1 controls (U+0080 to U+009F, two
+ * bytes in UTF-8) become '?'.
+ */
+static void
+cell_sanitize(char *s)
+{
+	unsigned char *r, *w;
+
+	for (r = w = (unsigned char *)s; *r != '\0'; r++) {
+		if (*r < 0x20 || *r == 0x7f)
+			*w++ = '?';
+		else if (*r == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			*w++ = '?';
+			r++;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+}
+
 static void
 table_init(struct table *t, size_t ncols, const char *align)
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;
 	t->align = align;
+}
+
+/*
+ * Starts a table and adds its header row, the column names separated by
+ * single spaces in one string, which also gives the number of columns.
+ */
+static void
+table_start(struct table *t, const char *align, const char *header)
+{
+	const char *p;
+	size_t n, len;
+
+	n = 1;
+	for (p = header; *p != '\0'; p++)
+		if (*p == ' ')
+			n++;
+	table_init(t, n, align);
+	for (p = header; *p != '\0'; p += len + (p[len] == ' ')) {
+		len = strcspn(p, " ");
+		table_add(t, "%.*s", (int)len, p);
+	}
 }
 
 static void
@@ -63,6 +107,7 @@ table_add(struct table *t, const char *fmt, ...)
 		t->failed = 1;
 		return;
 	}
+	cell_sanitize(s);
 	t->cells[t->ncells++] = s;
 }
 
@@ -139,6 +184,33 @@ table_flush(struct table *t, FILE *fp)
 	rc = table_print(t, fp);
 	table_free(t);
 	return rc;
+}
+
+/*
+ * A table that follows another, after a blank line, and only when it has
+ * rows: without anything to report a reply looks as it did before the
+ * table existed, which keeps scripts that read the first table working.
+ */
+static int
+table_flush_section(struct table *t, FILE *fp)
+{
+	if (!t->failed && t->ncells <= t->ncols) {
+		table_free(t);
+		return 0;
+	}
+	fputc('\n', fp);
+	return table_flush(t, fp);
+}
+
+/* A table and the section that follows it; both are freed. */
+static int
+tables_flush(struct table *t, struct table *section, FILE *fp)
+{
+	if (table_flush(t, fp) != 0) {
+		table_free(section);
+		return -1;
+	}
+	return table_flush_section(section, fp);
 }
 
 /*
@@ -265,14 +337,8 @@ render_status(FILE *fp, const json_t *doc)
 		fprintf(fp, "last reload error: %s\n", json_string_value(err));
 	fputc('\n', fp);
 
-	table_init(&t, 7, "lllrrlr");
-	table_add(&t, "CAPTURE");
-	table_add(&t, "IFACE");
-	table_add(&t, "STATE");
-	table_add(&t, "WORKERS");
-	table_add(&t, "RUNNING");
-	table_add(&t, "MODE");
-	table_add(&t, "GROUP");
+	table_start(&t, "lllrrlr",
+	    "CAPTURE IFACE STATE WORKERS RUNNING MODE GROUP");
 	caps = json_object_get(doc, "captures");
 	for (i = 0; i < json_array_size(caps); i++) {
 		cap = json_array_get(caps, i);
@@ -310,17 +376,8 @@ stats_workers(FILE *fp, const json_t *cap)
 	long long restarts;
 	size_t i, k;
 
-	table_init(&t, 10, "lrrlr");
-	table_add(&t, "WORKER");
-	table_add(&t, "PID");
-	table_add(&t, "CPU");
-	table_add(&t, "STATE");
-	table_add(&t, "RESTARTS");
-	table_add(&t, "PACKETS");
-	table_add(&t, "BYTES");
-	table_add(&t, "KDROPS");
-	table_add(&t, "DROP%%");
-	table_add(&t, "QUAR");
+	table_start(&t, "lrrlr",
+	    "WORKER PID CPU STATE RESTARTS PACKETS BYTES KDROPS DROP% QUAR");
 	workers = json_object_get(cap, "workers");
 	for (i = 0; i < json_array_size(workers); i++) {
 		w = json_array_get(workers, i);
@@ -354,25 +411,28 @@ stats_workers(FILE *fp, const json_t *cap)
 	return table_flush(&t, fp);
 }
 
-struct counter_name {
+struct value_name {
 	const char	*plugin;
-	const char	*counter;
+	const char	*name;
 };
 
 /*
- * The plugin counters of a capture, one row per (plugin, counter) in the
- * order they first appear, one column per worker.  Workers of one pipeline
- * normally have the same counters, but one that has not opened its plugins
- * yet has none: its cells are "-".
+ * The plugin values of a capture, member "plugins" (counters) or "gauges",
+ * one row per (plugin, name) in the order they first appear, one column
+ * per worker and a total: the sum of the workers' levels is the capture's
+ * level.  Workers of one pipeline normally have the same names, but one
+ * that has not opened its plugins yet has none: its cells are "-".  No
+ * table when no plugin has a value of that kind.
  */
 static int
-stats_plugins(FILE *fp, const json_t *cap)
+stats_values(FILE *fp, const json_t *cap, const char *member,
+    const char *heading)
 {
 	const json_t *workers, *v;
-	json_t *plugins, *counters, *val;
-	struct counter_name *names, *grown;
+	json_t *plugins, *values, *val;
+	struct value_name *names, *grown;
 	struct table t;
-	const char *plugin, *counter;
+	const char *plugin, *name;
 	size_t i, j, n, cap_names;
 	long long total;
 	int rc;
@@ -381,18 +441,17 @@ stats_plugins(FILE *fp, const json_t *cap)
 	names = NULL;
 	n = cap_names = 0;
 	for (i = 0; i < json_array_size(workers); i++) {
-		plugins = json_object_get(json_array_get(workers, i),
-		    "plugins");
+		plugins = json_object_get(json_array_get(workers, i), member);
 		if (!json_is_object(plugins))
 			continue;
-		json_object_foreach(plugins, plugin, counters) {
-			if (!json_is_object(counters))
+		json_object_foreach(plugins, plugin, values) {
+			if (!json_is_object(values))
 				continue;
-			json_object_foreach(counters, counter, val) {
+			json_object_foreach(values, name, val) {
 				for (j = 0; j < n; j++)
 					if (strcmp(names[j].plugin, plugin) ==
-					    0 && strcmp(names[j].counter,
-					    counter) == 0)
+					    0 && strcmp(names[j].name, name) ==
+					    0)
 						break;
 				if (j < n)
 					continue;
@@ -408,7 +467,7 @@ stats_plugins(FILE *fp, const json_t *cap)
 					names = grown;
 				}
 				names[n].plugin = plugin;
-				names[n].counter = counter;
+				names[n].name = name;
 				n++;
 			}
 		}
@@ -421,18 +480,18 @@ stats_plugins(FILE *fp, const json_t *cap)
 	fputc('\n', fp);
 	table_init(&t, 2 + json_array_size(workers) + 1, "llr");
 	table_add(&t, "PLUGIN");
-	table_add(&t, "COUNTER");
+	table_add(&t, "%s", heading);
 	for (i = 0; i < json_array_size(workers); i++)
 		cell(&t, json_object_get(json_array_get(workers, i), "id"));
 	table_add(&t, "TOTAL");
 	for (j = 0; j < n; j++) {
 		table_add(&t, "%s", names[j].plugin);
-		table_add(&t, "%s", names[j].counter);
+		table_add(&t, "%s", names[j].name);
 		total = 0;
 		for (i = 0; i < json_array_size(workers); i++) {
 			v = json_object_get(json_object_get(json_object_get(
-			    json_array_get(workers, i), "plugins"),
-			    names[j].plugin), names[j].counter);
+			    json_array_get(workers, i), member),
+			    names[j].plugin), names[j].name);
 			cell(&t, v);
 			if (json_is_integer(v))
 				total += json_integer_value(v);
@@ -442,6 +501,45 @@ stats_plugins(FILE *fp, const json_t *cap)
 	rc = table_flush(&t, fp);
 	free(names);
 	return rc;
+}
+
+/*
+ * The rows of an errors table for one worker: one per plugin with a
+ * current problem, in the order of the worker's "errors" object, led by
+ * the capture's name (unless NULL) and the worker's id.  A value that is
+ * not a string is not an error.
+ */
+static void
+error_rows(struct table *t, const json_t *capture, const json_t *w)
+{
+	const char *plugin;
+	json_t *errors, *text;
+
+	errors = json_object_get(w, "errors");
+	json_object_foreach(errors, plugin, text) {
+		if (!json_is_string(text))
+			continue;
+		if (capture != NULL)
+			cell(t, capture);
+		cell(t, json_object_get(w, "id"));
+		table_add(t, "%s", plugin);
+		table_add(t, "%s", json_string_value(text));
+	}
+}
+
+/* WORKER PLUGIN ERROR for the workers of a capture that report one. */
+static int
+stats_errors(FILE *fp, const json_t *cap)
+{
+	const json_t *workers;
+	struct table t;
+	size_t i;
+
+	table_start(&t, "l", "WORKER PLUGIN ERROR");
+	workers = json_object_get(cap, "workers");
+	for (i = 0; i < json_array_size(workers); i++)
+		error_rows(&t, NULL, json_array_get(workers, i));
+	return table_flush_section(&t, fp);
 }
 
 int
@@ -456,27 +554,26 @@ render_stats(FILE *fp, const json_t *doc)
 		if (i > 0)
 			fputc('\n', fp);
 		capture_line(fp, cap);
-		if (stats_workers(fp, cap) != 0 || stats_plugins(fp, cap) != 0)
+		if (stats_workers(fp, cap) != 0 ||
+		    stats_values(fp, cap, "plugins", "COUNTER") != 0 ||
+		    stats_values(fp, cap, "gauges", "GAUGE") != 0 ||
+		    stats_errors(fp, cap) != 0)
 			return -1;
 	}
 	return finish(fp, 0);
 }
 
+/* The process table, then the plugins' problems when there are any. */
 int
 render_workers(FILE *fp, const json_t *doc)
 {
 	const json_t *workers, *w;
-	struct table t;
+	struct table t, te;
 	size_t i;
 
-	table_init(&t, 7, "lrrrlrl");
-	table_add(&t, "CAPTURE");
-	table_add(&t, "ID");
-	table_add(&t, "PID");
-	table_add(&t, "CPU");
-	table_add(&t, "STATE");
-	table_add(&t, "RESTARTS");
-	table_add(&t, "LAST-EXIT");
+	table_start(&t, "lrrrlrl",
+	    "CAPTURE ID PID CPU STATE RESTARTS LAST-EXIT");
+	table_start(&te, "lrl", "CAPTURE ID PLUGIN ERROR");
 	workers = json_object_get(doc, "workers");
 	for (i = 0; i < json_array_size(workers); i++) {
 		w = json_array_get(workers, i);
@@ -487,24 +584,24 @@ render_workers(FILE *fp, const json_t *doc)
 		cell(&t, json_object_get(w, "state"));
 		cell(&t, json_object_get(w, "restarts"));
 		cell(&t, json_object_get(w, "last_exit"));
+		error_rows(&te, json_object_get(w, "capture"), w);
 	}
-	return finish(fp, table_flush(&t, fp));
+	return finish(fp, tables_flush(&t, &te, fp));
 }
 
+/*
+ * The pipelines, then, when a plugin reports a problem, the same problems
+ * as `workers` shows, seen from the plugin.  One pass fills both tables.
+ */
 int
 render_plugins(FILE *fp, const json_t *doc)
 {
-	const json_t *caps, *cap, *plugins, *p;
-	struct table t;
-	size_t i, j;
+	const json_t *caps, *cap, *plugins, *p, *errors, *e;
+	struct table t, te;
+	size_t i, j, k;
 
-	table_init(&t, 6, "l");
-	table_add(&t, "CAPTURE");
-	table_add(&t, "PLUGIN");
-	table_add(&t, "VERSION");
-	table_add(&t, "ABI");
-	table_add(&t, "PATH");
-	table_add(&t, "DESCRIPTION");
+	table_start(&t, "l", "CAPTURE PLUGIN VERSION ABI PATH DESCRIPTION");
+	table_start(&te, "llrl", "CAPTURE PLUGIN WORKER ERROR");
 	caps = json_object_get(doc, "captures");
 	for (i = 0; i < json_array_size(caps); i++) {
 		cap = json_array_get(caps, i);
@@ -517,9 +614,20 @@ render_plugins(FILE *fp, const json_t *doc)
 			cell(&t, json_object_get(p, "abi"));
 			cell(&t, json_object_get(p, "path"));
 			cell(&t, json_object_get(p, "description"));
+			errors = json_object_get(p, "errors");
+			for (k = 0; k < json_array_size(errors); k++) {
+				e = json_array_get(errors, k);
+				if (!json_is_string(json_object_get(e,
+				    "error")))
+					continue;
+				cell(&te, json_object_get(cap, "name"));
+				cell(&te, json_object_get(p, "name"));
+				cell(&te, json_object_get(e, "worker"));
+				cell(&te, json_object_get(e, "error"));
+			}
 		}
 	}
-	return finish(fp, table_flush(&t, fp));
+	return finish(fp, tables_flush(&t, &te, fp));
 }
 
 int
@@ -651,16 +759,8 @@ top_capture(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 
 	name = str(cap, "name");
 	capture_line(fp, cap);
-	table_init(&t, 9, "llr");
-	table_add(&t, "WORKER");
-	table_add(&t, "STATE");
-	table_add(&t, "PKT/S");
-	table_add(&t, "MBIT/S");
-	table_add(&t, "DROPS/S");
-	table_add(&t, "PACKETS");
-	table_add(&t, "KDROPS");
-	table_add(&t, "DROP%%");
-	table_add(&t, "RESTARTS");
+	table_start(&t, "llr",
+	    "WORKER STATE PKT/S MBIT/S DROPS/S PACKETS KDROPS DROP% RESTARTS");
 	workers = json_object_get(cap, "workers");
 	restarts = 0;
 	for (i = 0; i < json_array_size(workers); i++) {
@@ -678,7 +778,11 @@ top_capture(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 	top_rates(prev, cur, dt, name, -1, &r);
 	top_row(&t, totals, &r);
 	table_add(&t, "%lld", restarts);
-	return table_flush(&t, fp);
+	/* Levels are live values, worth a screen; counters are in the rates. */
+	if (table_flush(&t, fp) != 0 ||
+	    stats_values(fp, cap, "gauges", "GAUGE") != 0)
+		return -1;
+	return stats_errors(fp, cap);
 }
 
 int

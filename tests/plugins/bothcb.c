@@ -1,0 +1,33 @@
+/*
+ * bothcb: sets both packet and batch, which ABI 2 forbids: the loader must
+ * refuse it before it calls anything in it.
+ */
+#include <stddef.h>
+
+#include <ringfan/plugin.h>
+
+static int
+bothcb_packet(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	(void)pkt;
+	return RINGFAN_CONTINUE;
+}
+
+static void
+bothcb_batch(void *state, const struct ringfan_packet *const *pkts, size_t n)
+{
+	(void)state;
+	(void)pkts;
+	(void)n;
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "bothcb",
+	.version = "1.0",
+	.description = "test: has both a packet and a batch callback",
+	.packet = bothcb_packet,
+	.batch = bothcb_batch,
+};

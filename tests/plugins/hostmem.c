@@ -1,0 +1,108 @@
+/*
+ * hostmem: keeps a frame count in host memory.  check asks for `size` bytes
+ * (default 64) of layout `layout` (default 7); with `in_open: yes` it asks
+ * in open instead, which the host must refuse.  open publishes what it was
+ * handed as counters (state, layout, size, and at_open: the count it
+ * found); every frame adds one to the count and sets the gauge `count` to
+ * it, and to the counter `frames`.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <ringfan/plugin.h>
+
+struct hostmem {
+	uint64_t	*mem;		/* the count, in host memory */
+	uint64_t	*count;		/* a gauge */
+	uint64_t	*frames;
+};
+
+static int
+hostmem_request(struct ringfan_ctx *ctx)
+{
+	uint64_t size, layout;
+
+	if (ctx->opt_size(ctx, "size", 64, &size) != 0 ||
+	    ctx->opt_uint(ctx, "layout", 7, &layout) != 0 ||
+	    ctx->memory_request(ctx, size, (uint32_t)layout) != 0)
+		return RINGFAN_FAIL;
+	return RINGFAN_OK;
+}
+
+static int
+hostmem_check(struct ringfan_ctx *ctx)
+{
+	int in_open;
+
+	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0)
+		return RINGFAN_FAIL;
+	return in_open ? RINGFAN_OK : hostmem_request(ctx);
+}
+
+static int
+hostmem_open(struct ringfan_ctx *ctx, void **state)
+{
+	static const char *const names[] = { "state", "layout", "size",
+	    "at_open" };
+	struct hostmem *st;
+	uint64_t seen[4], *slot;
+	int in_open;
+
+	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0 ||
+	    (in_open && hostmem_request(ctx) != RINGFAN_OK))
+		return RINGFAN_FAIL;
+	if (ctx->memory == NULL || ctx->memory_size < sizeof(uint64_t)) {
+		ctx->error(ctx, "no host memory");
+		return RINGFAN_FAIL;
+	}
+	seen[0] = (uint64_t)ctx->memory_state;
+	seen[1] = ctx->memory_layout;
+	seen[2] = ctx->memory_size;
+	seen[3] = *(uint64_t *)ctx->memory;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((slot = ctx->counter(ctx, names[i])) == NULL)
+			return RINGFAN_FAIL;
+		*slot = seen[i];
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		ctx->error(ctx, "out of memory");
+		return RINGFAN_FAIL;
+	}
+	st->mem = ctx->memory;
+	if ((st->count = ctx->gauge(ctx, "count")) == NULL ||
+	    (st->frames = ctx->counter(ctx, "frames")) == NULL) {
+		free(st);
+		return RINGFAN_FAIL;
+	}
+	*state = st;
+	return RINGFAN_OK;
+}
+
+static int
+hostmem_packet(void *state, const struct ringfan_packet *pkt)
+{
+	struct hostmem *st = state;
+
+	(void)pkt;
+	*st->count = ++*st->mem;
+	++*st->frames;
+	return RINGFAN_CONTINUE;
+}
+
+static void
+hostmem_close(void *state)
+{
+	free(state);
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "hostmem",
+	.version = "1.0",
+	.description = "test: counts frames in host memory",
+	.check = hostmem_check,
+	.open = hostmem_open,
+	.packet = hostmem_packet,
+	.close = hostmem_close,
+};

@@ -1,0 +1,35 @@
+/*
+ * trialmem: a plugin without check that asks for host memory in open.
+ * memory_request is for check only, and a trial open stands in for a check
+ * that does not exist: the host must refuse the request in both opens, so
+ * that a validation does not pass a pipeline that no worker can open.
+ */
+#include <stddef.h>
+
+#include <ringfan/plugin.h>
+
+static int
+trialmem_open(struct ringfan_ctx *ctx, void **state)
+{
+	*state = NULL;
+	return ctx->memory_request(ctx, 4096, 1) == 0 ? RINGFAN_OK :
+	    RINGFAN_FAIL;
+}
+
+static int
+trialmem_packet(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	(void)pkt;
+	return RINGFAN_CONTINUE;
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "trialmem",
+	.version = "1.0",
+	.description = "test: asks for host memory outside check",
+	.open = trialmem_open,
+	.packet = trialmem_packet,
+};
