@@ -26,6 +26,8 @@
 
 #define CTL_LINE_MAX	4096
 #define CTL_TIMEOUT_NS	(5ull * 1000000000u)
+/* How long a reload's client may wait for the workers to take it. */
+#define CTL_RELOAD_TIMEOUT_NS	(90ull * 1000000000u)
 #define CTL_MAX_CLIENTS	1024
 
 struct ctl_client {
@@ -38,6 +40,8 @@ struct ctl_client {
 	char			*reply;
 	size_t			 reply_len;
 	size_t			 reply_off;
+	/* A reload under way: the reply waits for its outcome. */
+	const char		*awaiting;	/* its result, or NULL */
 };
 
 struct ctl_server {
@@ -54,6 +58,11 @@ struct ctl_command {
 	ctl_handler	 fn;
 	const char	*help;
 };
+
+static void ctl_reply(struct master *, struct ctl_client *, char *, size_t);
+static void ctl_drop(struct master *, struct ctl_client *);
+static void ctl_reply_error(struct master *, struct ctl_client *,
+    const char *);
 
 static const struct ctl_command *ctl_find(const char *name);
 
@@ -199,17 +208,59 @@ cmd_plugins(struct master *m, size_t *len)
 	return ctl_json(json_pack("{s:o}", "captures", caps), len);
 }
 
-static char *
-cmd_reload(struct master *m, size_t *len)
+/*
+ * reload answers once it has taken effect or failed: a file that does not
+ * validate at once, a pipeline or capture change when every worker runs it
+ * or has been put back (ctl_reload_done).
+ */
+static void
+ctl_reload(struct master *m, struct ctl_client *c)
 {
-	char err[512];
+	char err[512], *reply;
 	const char *res;
+	size_t len = 0;
 
 	if ((res = master_reload(m, err, sizeof(err))) == NULL) {
 		log_error("reload failed, configuration unchanged: %s", err);
-		return ctl_error(err, len);
+		ctl_reply_error(m, c, err);
+		return;
 	}
-	return ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), len);
+	if (master_reload_pending(m)) {
+		struct epoll_event ev = { .events = 0, .data.ptr = &c->src };
+
+		/* Nothing more to read: wake for a hang-up only. */
+		c->awaiting = res;
+		c->deadline = mono_ns() + CTL_RELOAD_TIMEOUT_NS;
+		if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
+			ctl_drop(m, c);
+		return;
+	}
+	reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), &len);
+	ctl_reply(m, c, reply, len);
+}
+
+void
+ctl_reload_done(struct master *m, const char *err)
+{
+	struct ctl_client *c;
+	const char *result;
+	char *reply;
+	size_t len = 0;
+
+	for (c = m->ctl != NULL ? m->ctl->clients : NULL; c != NULL;
+	    c = c->next) {
+		if (c->dead || c->awaiting == NULL)
+			continue;
+		result = c->awaiting;
+		c->awaiting = NULL;
+		if (err != NULL) {
+			ctl_reply_error(m, c, err);
+			continue;
+		}
+		reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result",
+		    result), &len);
+		ctl_reply(m, c, reply, len);
+	}
 }
 
 static char *
@@ -416,7 +467,8 @@ static const struct ctl_command commands[] = {
 	{ "stats", cmd_stats, "counters of every worker and capture" },
 	{ "workers", cmd_workers, "the process table" },
 	{ "plugins", cmd_plugins, "the plugins of each pipeline" },
-	{ "reload", cmd_reload, "re-read the configuration file" },
+	{ "reload", NULL, "re-read the configuration file; answers once "
+	    "every worker runs it or all are back on the previous one" },
 	{ "stop", cmd_stop, "stop gracefully" },
 	{ "metrics", cmd_metrics, "everything, in Prometheus text format" },
 	{ "help", cmd_help, "this list" },
@@ -521,6 +573,10 @@ ctl_request(struct master *m, struct ctl_client *c)
 		return;
 	}
 	log_debug("control: %s", cmd->name);
+	if (cmd->fn == NULL) {		/* reload, answered later */
+		ctl_reload(m, c);
+		return;
+	}
 	reply = cmd->fn(m, &len);
 	ctl_reply(m, c, reply, len);
 }
@@ -596,7 +652,9 @@ ctl_on_client(struct master *m, struct ev_src *src, uint32_t events)
 
 	if (c->dead)
 		return;
-	if (c->reply != NULL)
+	if (c->awaiting != NULL)
+		ctl_drop(m, c);		/* it hung up before the outcome */
+	else if (c->reply != NULL)
 		ctl_write(m, c);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		ctl_read(m, c);
@@ -650,7 +708,13 @@ ctl_sweep(struct master *m, uint64_t now)
 		return;
 	for (pp = &srv->clients; (c = *pp) != NULL;) {
 		if (!c->dead && now >= c->deadline) {
-			if (c->reply == NULL) {
+			if (c->awaiting != NULL) {
+				c->awaiting = NULL;
+				ctl_reply_error(m, c, "reload: not taken by "
+				    "every worker within 90 s; see status");
+				if (!c->dead)
+					ctl_write(m, c);
+			} else if (c->reply == NULL) {
 				/* Silent client: tell it why, if it listens. */
 				ctl_reply_error(m, c, "timeout: no complete "
 				    "request line within 5 s");

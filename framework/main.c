@@ -124,7 +124,12 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_init(cfg.log.level, false);
-	if (master_check(&cfg, err, sizeof(err)) != 0) {
+	/*
+	 * -t checks everything; -D does too, while stderr still reaches the
+	 * user.  A foreground start validates once, as it builds; -r runs
+	 * the pipeline in this process, as this user, and checks it there.
+	 */
+	if ((check || daemonize) && master_check(&cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ringfan: %s\n", err);
 		cfg_free(&cfg);
 		return EXIT_CONFIG;

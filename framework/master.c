@@ -574,6 +574,7 @@ master_stop(struct master *m, const char *why)
 	m->stopping = true;
 	m->stop_deadline_ns = mono_ns() + MASTER_STOP_GRACE_MS * 1000000ull;
 	log_info("stopping: %s", why);
+	ctl_reload_done(m, "reload: stopping before every worker took it");
 	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
 		if ((rc = capture_shut(s->wk.fd)) != 0)
@@ -823,6 +824,7 @@ master_swap_abort(struct master *m, const char *why)
 		m->handover = handover;
 	}
 	m->swap = SWAP_NONE;
+	ctl_reload_done(m, m->last_reload_error);
 }
 
 /* The retiring generation has exited: its counters go to the new slots. */
@@ -851,6 +853,7 @@ master_retire(struct master *m)
 	gen_free(&m->old);
 	m->swap = SWAP_NONE;
 	log_info("reload: captures handed over");
+	ctl_reload_done(m, NULL);
 }
 
 static void
@@ -935,11 +938,23 @@ master_handover_step(struct master *m)
 	}
 	if (m->nhandover == 0 && m->handing < 0) {
 		/* Every worker runs the new pipeline: it has stood. */
-		master_prev_free(m);
+		if (m->prev.cfg != NULL) {
+			master_prev_free(m);
+			ctl_reload_done(m, NULL);
+		}
 		return;
 	}
 	while (m->nhandover > 0 && m->handing < 0) {
 		s = &m->g.slots[m->handover[--m->nhandover]];
+		if (s->pid <= 0 && STATS_LOAD(&s->wk.sw->state) ==
+		    WORKER_FAILED) {
+			/* A reload is what a failed worker waits for. */
+			s->ncrashes = 0;
+			s->nretries = 0;
+			if (master_spawn(m, s) == 0)
+				m->handing = (int)(s - m->g.slots);
+			continue;
+		}
 		if (s->pid <= 0)
 			continue;	/* its respawn takes the new config */
 		m->handing = (int)(s - m->g.slots);
@@ -1197,7 +1212,14 @@ master_rollback(struct master *m, struct slot *failed)
 	STATS_STORE(&failed->wk.sw->err[0], '\0');
 	if (master_spawn(m, failed) == -1)
 		master_crashed(failed, name);
+	ctl_reload_done(m, m->last_reload_error);
 	master_handover_step(m);
+}
+
+bool
+master_reload_pending(const struct master *m)
+{
+	return m->prev.cfg != NULL || m->swap != SWAP_NONE;
 }
 
 const char *

@@ -128,9 +128,14 @@ const char *master_reload(struct master *m, char *err, size_t errlen);
 const char *master_capture_state(const struct master *m, unsigned c,
 	    unsigned *running);
 
+/* A reload has been applied but not yet taken by every worker. */
+bool	master_reload_pending(const struct master *m);
+
 /* control.c */
 int	ctl_open(struct master *m, char *err, size_t errlen);
 void	ctl_close(struct master *m);
+/* A reload has taken effect (err NULL) or failed: answer who asked. */
+void	ctl_reload_done(struct master *m, const char *err);
 /* Drop clients past their deadline; called from the master's timer. */
 void	ctl_sweep(struct master *m, uint64_t now);
 

@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -30,6 +31,8 @@
 /* The ABI 2.0 struct ends with `close`: a smaller one cannot be 2.x. */
 #define PLUGIN_MIN_SIZE \
 	(offsetof(struct ringfan_plugin, close) + sizeof(void (*)(void *)))
+/* No minor will grow the struct this far: a bigger size is a bad plugin. */
+#define PLUGIN_MAX_SIZE		4096
 /* How long a validation may take before its child is killed. */
 #define PLUGIN_VALIDATE_S	20
 /* "ringfan1" + "mem": the header of a host memory region. */
@@ -207,6 +210,10 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		return plugin_refuse(p, err, errlen,
 		    "plugin struct of %u bytes, ABI %u.%u needs %zu", d->size,
 		    d->abi >> 16, d->abi & 0xffff, PLUGIN_MIN_SIZE);
+	if (d->size > PLUGIN_MAX_SIZE)
+		return plugin_refuse(p, err, errlen,
+		    "plugin struct of %u bytes: more than any ABI 2 needs (%d)",
+		    d->size, PLUGIN_MAX_SIZE);
 	if ((d->abi & 0xffff) > RINGFAN_PLUGIN_ABI_MINOR &&
 	    plugin_sets_unknown(d))
 		return plugin_refuse(p, err, errlen,
@@ -481,6 +488,9 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 	}
 	switch (stats_counter(ctx->w, ctx_name(ctx), name, kind, &slot)) {
 	case 0:
+		/* A level is this process's to state; a total carries on. */
+		if (kind == STATS_GAUGE)
+			STATS_STORE(slot, 0);
 		return slot;
 	case -EEXIST:
 		ctx_error(pub, "%s %s: the name is taken by a %s", what, name,
@@ -511,7 +521,12 @@ ctx_memory_request(struct ringfan_ctx *pub, uint64_t size, uint32_t layout)
 	struct plugin_ctx *ctx = ctx_of(pub);
 	struct plugin_info *in = &ctx->stage->info;
 
-	if (!ctx->checking || ctx->stage->opened) {
+	/*
+	 * A trial open stands in for a missing check but is an open: the
+	 * worker's open would be refused, so the validation must be too.
+	 */
+	if (!ctx->checking || ctx->stage->opened ||
+	    ctx->stage->plugin->calls.check == NULL) {
 		ctx_error(pub, "memory_request: only in check");
 		return -1;
 	}
@@ -894,15 +909,20 @@ plugin_mem_unmap(struct plugin_mem *m)
 }
 
 bool
+plugin_file_same(const struct plugin_info *a, const struct plugin_info *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+	    a->ino == b->ino && a->fsize == b->fsize &&
+	    a->mtime_ns == b->mtime_ns;
+}
+
+bool
 plugin_info_same(const struct plugin_info *a, const struct plugin_info *b,
     size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(a[i].path, b[i].path) != 0 ||
+		if (!plugin_file_same(&a[i], &b[i]) ||
 		    strcmp(a[i].name, b[i].name) != 0 ||
-		    a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
-		    a[i].fsize != b[i].fsize ||
-		    a[i].mtime_ns != b[i].mtime_ns ||
 		    a[i].memory_size != b[i].memory_size ||
 		    a[i].memory_layout != b[i].memory_layout ||
 		    a[i].tick_ns != b[i].tick_ns)
@@ -936,6 +956,25 @@ validate_drop(bool drop, uid_t uid, gid_t gid)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/*
+ * Plugin code gets none of the master's descriptors: not the capture
+ * sockets of every worker, the control socket and its clients, the pidfile
+ * or the event loop's.  syslog's socket goes too, closed first so that
+ * syslog(3) reconnects rather than write to a descriptor reused since.
+ */
+static void
+validate_close_fds(void)
+{
+	long max;
+
+	closelog();
+	if (close_range(3, ~0u, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+		close((int)fd);
+}
+
 /* The child: load and check everything, report into v, exit. */
 static void
 validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
@@ -950,6 +989,7 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);
 	alarm(PLUGIN_VALIDATE_S);
+	validate_close_fds();
 	if (validate_drop(drop, uid, gid) == -1) {
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
 		    "to uid %u: %s", (unsigned)uid, strerror(errno));

@@ -149,6 +149,9 @@ int	pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	    bool drop, uid_t uid, gid_t gid, struct plugin_info ***info,
 	    char *err, size_t errlen);
 void	pipeline_info_free(struct plugin_info **info, size_t ncaptures);
+/* The same file, unchanged since it was described. */
+bool	plugin_file_same(const struct plugin_info *a,
+	    const struct plugin_info *b);
 /* The same plugins in the same files, validated alike. */
 bool	plugin_info_same(const struct plugin_info *a,
 	    const struct plugin_info *b, size_t n);

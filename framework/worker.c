@@ -223,6 +223,12 @@ worker_pipeline(struct worker *wk)
 		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
 		return RINGFAN_FAIL;
 	}
+	for (size_t k = 0; k < wk->pl->nstages; k++)
+		if (!plugin_file_same(&wk->pl->stages[k].info, &wk->info[k]))
+			log_warnx("plugin %s: %s changed since it was "
+			    "validated: running the file as it is now; reload "
+			    "to validate it", wk->info[k].name,
+			    wk->pl->stages[k].info.path);
 	if (wk->pl->has_batch) {
 		/* A frame takes at least its header in a block. */
 		wk->batch_max = wk->cap->ring.block_size / TPACKET_ALIGN(

@@ -101,34 +101,30 @@ counter_ip6_ext(unsigned nh)
 }
 
 /*
- * Untagged Ethernet carrying IPv4, or IPv6 without extension headers, is
- * most of any link, and the counts of such a frame need three bytes, not
- * the decoder's whole pass (which costs about twice as much again).  The
- * answer is what ringfan_decode() gives for the same frame: a frame of at
- * least 54 bytes holds the fixed IPv4 or IPv6 header whole, and with these
- * next headers the IPv6 chain ends at once.  tests/unit/test_decode.c
- * holds the two to each other frame by frame.  Returns 0 for any other
- * frame.
+ * Ethernet without a tag in the frame (a tag the NIC stripped is common)
+ * carrying IPv4, or IPv6 without extension headers, is most of any link,
+ * and its counts need three bytes, not the decoder's whole pass (twice
+ * the instructions).  The answer is what ringfan_decode() gives for the
+ * same frame: one of at least 54 bytes holds the fixed IPv4 or IPv6
+ * header whole, and with these next headers the IPv6 chain ends at once.
+ * tests/unit/test_decode.c holds the two to each other frame by frame.
+ * Returns 0 for any other frame.
  */
 static int
-counter_fast(struct counter *st, const struct ringfan_packet *pkt)
+counter_fast(const struct ringfan_packet *pkt, unsigned *et, unsigned *proto)
 {
 	const uint8_t *p = pkt->data;
-	unsigned et, proto;
 
-	if (pkt->linktype != RINGFAN_DLT_EN10MB || pkt->caplen < 54 ||
-	    pkt->flags & RINGFAN_PKT_VLAN_VALID)
+	if (pkt->linktype != RINGFAN_DLT_EN10MB || pkt->caplen < 54)
 		return 0;
-	et = (unsigned)p[12] << 8 | p[13];
-	if (et == RINGFAN_ETH_IPV4 && p[14] >> 4 == 4)
-		proto = p[23];
-	else if (et == RINGFAN_ETH_IPV6 && p[14] >> 4 == 6 &&
+	*et = (unsigned)p[12] << 8 | p[13];
+	if (*et == RINGFAN_ETH_IPV4 && p[14] >> 4 == 4)
+		*proto = p[23];
+	else if (*et == RINGFAN_ETH_IPV6 && p[14] >> 4 == 6 &&
 	    !counter_ip6_ext(p[20]))
-		proto = p[20];
+		*proto = p[20];
 	else
 		return 0;
-	counter_l3(st, et);
-	counter_l4(st, proto);
 	return 1;
 }
 
@@ -137,17 +133,22 @@ counter_packet(void *state, const struct ringfan_packet *pkt)
 {
 	struct counter *st = state;
 	struct ringfan_decoded d;
+	unsigned et, proto;
 
 	++*st->c[C_ETHERNET];
-	if (counter_fast(st, pkt))
-		return RINGFAN_CONTINUE;
-	/* An unknown link type (a pcapng interface) counts as other. */
-	ringfan_decode(pkt, &d);
-	if (d.nvlan != 0)
-		++*st->c[C_VLAN];
-	counter_l3(st, d.ethertype);
-	if (d.flags & RINGFAN_DEC_PROTO)
-		counter_l4(st, d.proto);
+	if (counter_fast(pkt, &et, &proto)) {
+		if (pkt->flags & RINGFAN_PKT_VLAN_VALID)
+			++*st->c[C_VLAN];
+	} else {
+		/* An unknown link type (a pcapng interface) counts as other. */
+		ringfan_decode(pkt, &d);
+		if (d.nvlan != 0)
+			++*st->c[C_VLAN];
+		et = d.ethertype;
+		proto = d.flags & RINGFAN_DEC_PROTO ? d.proto : 256;
+	}
+	counter_l3(st, et);
+	counter_l4(st, proto);
 	return RINGFAN_CONTINUE;
 }
 

@@ -72,12 +72,14 @@ rf_ctl --json reload >"$RF_TMP/reload.json" 2>"$RF_TMP/reload.err" ||
     rf_fail "ringfanctl reload failed: $(cat "$RF_TMP/reload.err")"
 rf_expect "reload.ok" "$(jq -r .ok "$RF_TMP/reload.json")" true
 rf_expect "reload.result" "$(jq -r .result "$RF_TMP/reload.json")" pipeline
-rf_wait_until 10 "options in the pipeline and every worker running" \
-    eval 'rf_ctl_test plugins "[.captures[0].plugins[].name] ==
-        [\"counter\", \"options\"]" &&
-    rf_ctl_test status ".captures[0].state == \"running\" and
-        .captures[0].running == 2" &&
-    rf_ctl_test workers "all(.workers[]; .state == \"running\")"'
+# The reply waits until every worker runs the new pipeline: no polling.
+rf_ctl_test plugins '[.captures[0].plugins[].name] == ["counter", "options"]' ||
+    rf_fail "options not in the pipeline when reload answered"
+rf_ctl_test status '.captures[0].state == "running" and
+    .captures[0].running == 2' ||
+    rf_fail "not every worker running when reload answered"
+rf_ctl_test workers 'all(.workers[]; .state == "running")' ||
+    rf_fail "a worker not running when reload answered"
 rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the restarts did"
 newpids=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
 for p in ${pids//,/ }; do

@@ -2,9 +2,11 @@
  * hostmem: keeps a frame count in host memory.  check asks for `size` bytes
  * (default 64) of layout `layout` (default 7); with `in_open: yes` it asks
  * in open instead, which the host must refuse.  open publishes what it was
- * handed as counters (state, layout, size, and at_open: the count it
- * found); every frame adds one to the count and sets the gauge `count` to
- * it, and to the counter `frames`.
+ * handed as counters: state, layout, size, at_open (the count it found) and
+ * dirty (how many 64-bit words of the region were not zero).  Every frame
+ * adds one to the count, which is the region's first word, copies it to
+ * the last word (so that a region of more than one word has two in use),
+ * and sets the gauge `count` to it; the counter `frames` counts too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 struct hostmem {
 	uint64_t	*mem;		/* the count, in host memory */
+	size_t		 nwords;
 	uint64_t	*count;		/* a gauge */
 	uint64_t	*frames;
 };
@@ -43,9 +46,11 @@ static int
 hostmem_open(struct ringfan_ctx *ctx, void **state)
 {
 	static const char *const names[] = { "state", "layout", "size",
-	    "at_open" };
+	    "at_open", "dirty" };
+	const uint64_t *mem;
 	struct hostmem *st;
-	uint64_t seen[4], *slot;
+	uint64_t seen[5], *slot;
+	size_t nwords;
 	int in_open;
 
 	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0 ||
@@ -55,10 +60,15 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 		ctx->error(ctx, "no host memory");
 		return RINGFAN_FAIL;
 	}
+	mem = ctx->memory;
+	nwords = ctx->memory_size / sizeof(uint64_t);
 	seen[0] = (uint64_t)ctx->memory_state;
 	seen[1] = ctx->memory_layout;
 	seen[2] = ctx->memory_size;
-	seen[3] = *(uint64_t *)ctx->memory;
+	seen[3] = mem[0];
+	seen[4] = 0;
+	for (size_t i = 0; i < nwords; i++)
+		seen[4] += mem[i] != 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if ((slot = ctx->counter(ctx, names[i])) == NULL)
 			return RINGFAN_FAIL;
@@ -69,6 +79,7 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 		return RINGFAN_FAIL;
 	}
 	st->mem = ctx->memory;
+	st->nwords = nwords;
 	if ((st->count = ctx->gauge(ctx, "count")) == NULL ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL) {
 		free(st);
@@ -84,7 +95,7 @@ hostmem_packet(void *state, const struct ringfan_packet *pkt)
 	struct hostmem *st = state;
 
 	(void)pkt;
-	*st->count = ++*st->mem;
+	*st->count = st->mem[st->nwords - 1] = ++st->mem[0];
 	++*st->frames;
 	return RINGFAN_CONTINUE;
 }

@@ -8,20 +8,22 @@
 
 #include <ringfan/plugin.h>
 
+/* A batch stage: a trial open is the same for either kind. */
+static void
+trialmem_batch(void *state, const struct ringfan_packet *const *pkts,
+    size_t n)
+{
+	(void)state;
+	(void)pkts;
+	(void)n;
+}
+
 static int
 trialmem_open(struct ringfan_ctx *ctx, void **state)
 {
 	*state = NULL;
 	return ctx->memory_request(ctx, 4096, 1) == 0 ? RINGFAN_OK :
 	    RINGFAN_FAIL;
-}
-
-static int
-trialmem_packet(void *state, const struct ringfan_packet *pkt)
-{
-	(void)state;
-	(void)pkt;
-	return RINGFAN_CONTINUE;
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
@@ -31,5 +33,5 @@ RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.version = "1.0",
 	.description = "test: asks for host memory outside check",
 	.open = trialmem_open,
-	.packet = trialmem_packet,
+	.batch = trialmem_batch,
 };

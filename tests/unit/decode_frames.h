@@ -417,7 +417,7 @@ static const uint8_t dst4[4] = { 198, 51, 100, 2 };
 static const uint8_t src6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
-static size_t
+static inline size_t
 put16(uint8_t *p, size_t n, uint32_t v)
 {
 	p[n] = (uint8_t)(v >> 8);
@@ -425,14 +425,14 @@ put16(uint8_t *p, size_t n, uint32_t v)
 	return n + 2;
 }
 
-static size_t
+static inline size_t
 put32(uint8_t *p, size_t n, uint32_t v)
 {
 	return put16(p, put16(p, n, v >> 16), v & 0xffff);
 }
 
 /* A header of `len` bytes, zero but for what the caller writes after. */
-static size_t
+static inline size_t
 room(uint8_t *p, size_t n, size_t len)
 {
 	memset(p + n, 0, len);
@@ -440,7 +440,7 @@ room(uint8_t *p, size_t n, size_t len)
 }
 
 /* Writes the frame of r into p; returns its length. */
-static size_t
+static inline size_t
 build(const struct row *r, uint8_t *p)
 {
 	size_t n = 0, ip = 0, end = 0, k;

@@ -1,6 +1,7 @@
 /*
- * The packet decoder of <ringfan/decode.h> over synthetic frames: every link
- * type, tag and header it knows, with the exact fields expected.  Each frame
+ * The packet decoder of <ringfan/decode.h> over synthetic frames (in
+ * decode_frames.h): every link type, tag and header it knows, with the
+ * exact fields expected.  Each frame
  * is then decoded again cut at every length from 0 to one byte short, from a
  * heap copy of exactly that size, so that the sanitizer build catches any
  * read past caplen; a cut frame must say TRUNCATED when it loses a header
@@ -183,8 +184,18 @@ test_unknown_link(void **state)
 	assert_int_equal(d.payload_off, 0);
 	assert_false(ringfan_decode_supports(147));
 	assert_false(ringfan_decode_supports(-1));
+	assert_false(ringfan_decode_supports(65536 + RINGFAN_DLT_EN10MB));
 	for (size_t i = 0; i < NROWS; i++)
 		assert_true(ringfan_decode_supports(rows[i].linktype));
+	/* Its list is the decoder's: an empty frame is cut, or refused. */
+	pkt.caplen = 0;
+	for (long lt = 0; lt <= 65535; lt++) {
+		pkt.linktype = (uint16_t)lt;
+		if (ringfan_decode_supports((int)lt) !=
+		    (ringfan_decode(&pkt, &d) == 0))
+			fail_msg("link type %ld: ringfan_decode_supports() and "
+			    "ringfan_decode() disagree", lt);
+	}
 }
 
 /*

@@ -1,16 +1,21 @@
 /*
  * The plugin host: finding and checking plugins (each refusal with its exact
- * message), opening a pipeline per worker, option getters, counters, and the
- * bundled counter plugin over hand-made frames.
+ * message), opening a pipeline per worker, option getters, counters and
+ * gauges, error status, host memory across a killed worker, ticks, batches,
+ * and the bundled counter plugin over hand-made frames.
  */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -23,14 +28,20 @@
 
 static struct cfg cfg;
 static struct pipeline pl;
+static struct pipeline pl2;		/* a second worker's */
+static struct plugin one;		/* a plugin loaded alone */
 static struct stats_shm *shm;
+static struct stats_shm *shm2;		/* after a capture reload */
+static struct stats_worker *wk;		/* where the plugins count */
+static struct plugin_mem mem;		/* host memory of stage 0 */
+static struct plugin_env env;		/* worker 0 of the capture */
 static char err[PLUGIN_ERR_MAX];
 
 /* A config with one capture whose pipeline is `pipeline` (YAML lines). */
-static void
-load(const char *pipeline)
+static int
+load_into(struct cfg *c, const char *pipeline, char *cerr, size_t cerrlen)
 {
-	char text[2048], cerr[CFG_ERR_MAX];
+	char text[2048];
 
 	snprintf(text, sizeof(text), PATHS
 	    "captures:\n"
@@ -38,8 +49,16 @@ load(const char *pipeline)
 	    "    interface: lo\n"
 	    "    workers: 1\n"
 	    "    pipeline:\n%s", pipeline);
-	if (cfg_load_string(&cfg, "test.yaml", text, strlen(text), cerr,
-	    sizeof(cerr)) != 0)
+	return cfg_load_string(c, "test.yaml", text, strlen(text), cerr,
+	    cerrlen);
+}
+
+static void
+load(const char *pipeline)
+{
+	char cerr[CFG_ERR_MAX];
+
+	if (load_into(&cfg, pipeline, cerr, sizeof(cerr)) != 0)
 		fail_msg("config: %s", cerr);
 }
 
@@ -50,24 +69,63 @@ load_pipeline(void)
 	return pipeline_load(&pl, &cfg, &cfg.captures[0], err, sizeof(err));
 }
 
-static struct plugin_env env;
-
-/* As a worker does: each stage's check, then its open. */
+/*
+ * As a worker does: each stage's check, then its open, with host memory m
+ * for stage 0 (mapped as the check asked, unless it already is).
+ */
 static int
-open_pipeline(void)
+check_open(struct pipeline *p, struct plugin_mem *m)
 {
 	int rc;
 
 	env.cfg = &cfg;
 	env.cap = &cfg.captures[0];
-	env.worker_count = 1;
-	env.interface = "lo";
-	env.linktype = 1;	/* DLT_EN10MB */
-	env.snaplen = 65535;
-	if ((rc = pipeline_check(&pl, &env, err, sizeof(err))) != RINGFAN_OK)
+	if ((rc = pipeline_check(p, &env, err, sizeof(err))) != RINGFAN_OK)
 		return rc;
-	return pipeline_open(&pl, &env, &shm->workers[0], NULL, err,
-	    sizeof(err));
+	if (m != NULL && m->map == NULL &&
+	    plugin_mem_map(m, &p->stages[0].info) != 0)
+		fail_msg("plugin_mem_map failed");
+	return pipeline_open(p, &env, wk, m, err, sizeof(err));
+}
+
+static int
+open_pipeline(void)
+{
+	return check_open(&pl, NULL);
+}
+
+/* Load the config of `pipeline`, then the pipeline. */
+static void
+loaded(const char *pipeline)
+{
+	load(pipeline);
+	if (load_pipeline() != 0)
+		fail_msg("%s", err);
+}
+
+/* Load the config of `pipeline` and the pipeline, then open it. */
+static int
+start(const char *pipeline)
+{
+	loaded(pipeline);
+	return open_pipeline();
+}
+
+/* Each stage's check, as the worker of env (or a validation) runs it. */
+static int
+check_pipeline(void)
+{
+	env.cfg = &cfg;
+	env.cap = &cfg.captures[0];
+	return pipeline_check(&pl, &env, err, sizeof(err));
+}
+
+/* Forget the pipeline and its config, for another in the same test. */
+static void
+unload(void)
+{
+	pipeline_unload(&pl);
+	cfg_free(&cfg);
 }
 
 static int
@@ -76,30 +134,111 @@ setup(void **state)
 	(void)state;
 	unsetenv("RINGFAN_PLUGIN_PATH");
 	memset(&pl, 0, sizeof(pl));
+	memset(&pl2, 0, sizeof(pl2));
+	memset(&one, 0, sizeof(one));
+	memset(&mem, 0, sizeof(mem));
+	memset(&env, 0, sizeof(env));
+	env.worker_count = 1;
+	env.interface = "lo";
+	env.linktype = 1;	/* DLT_EN10MB */
+	env.snaplen = 65535;
 	err[0] = '\0';
-	shm = stats_create(1);
-	return shm == NULL;
+	shm2 = NULL;
+	if ((shm = stats_create(1)) == NULL)
+		return 1;
+	wk = &shm->workers[0];
+	return 0;
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
+	pipeline_unload(&pl2);
 	pipeline_unload(&pl);
+	plugin_unload(&one);
+	/* After the closes, which mark the memory closed cleanly. */
+	plugin_mem_unmap(&mem);
 	cfg_free(&cfg);
 	stats_destroy(shm);
+	stats_destroy(shm2);
 	return 0;
+}
+
+static uint64_t
+slot_value(const char *plugin, const char *name, enum stats_kind kind)
+{
+	uint64_t *slot;
+
+	if (stats_counter(wk, plugin, name, kind, &slot) != 0)
+		fail_msg("no %s %s.%s", kind == STATS_GAUGE ? "gauge" :
+		    "counter", plugin, name);
+	return *slot;
 }
 
 static uint64_t
 counter_value(const char *plugin, const char *name)
 {
-	uint64_t *slot;
+	return slot_value(plugin, name, STATS_COUNTER);
+}
 
-	if (stats_counter(&shm->workers[0], plugin, name, STATS_COUNTER,
-	    &slot) != 0)
-		fail_msg("no counter %s.%s", plugin, name);
-	return *slot;
+static uint64_t
+gauge_value(const char *plugin, const char *name)
+{
+	return slot_value(plugin, name, STATS_GAUGE);
+}
+
+/*
+ * Worker 0's `path` ("gauges.ctxprobe", say) in the stats document built
+ * from s for the pipeline pl, as compact JSON with sorted keys; "(none)"
+ * when it is not there.
+ */
+static void
+assert_stats(const struct stats_shm *s, const char *path, const char *want)
+{
+	const char *const *names[] = { pl.names };
+	const struct stats_view view = {
+		.cfg = &cfg,
+		.shm = s,
+		.plugin_names = names,
+	};
+	char key[128], got[1024], *k, *save = NULL, *text;
+	json_t *doc, *j;
+
+	doc = stats_json(&view);
+	j = json_array_get(json_object_get(json_array_get(json_object_get(doc,
+	    "captures"), 0), "workers"), 0);
+	snprintf(key, sizeof(key), "%s", path);
+	for (k = strtok_r(key, ".", &save); k != NULL && j != NULL;
+	    k = strtok_r(NULL, ".", &save))
+		j = json_object_get(j, k);
+	text = j == NULL ? NULL : json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+	snprintf(got, sizeof(got), "%s", text != NULL ? text : "(none)");
+	free(text);
+	json_decref(doc);
+	if (strcmp(got, want) != 0)
+		fail_msg("stats %s: %s, expected %s", path, got, want);
+}
+
+/*
+ * n frames of wire length len through the stages before the first batch
+ * stage of p; how many got through them all.
+ */
+static unsigned
+run(const struct pipeline *p, unsigned n, uint32_t len)
+{
+	static const uint8_t zero[128];
+	const struct ringfan_packet pkt = {
+		.data = zero,
+		.caplen = len < sizeof(zero) ? len : sizeof(zero),
+		.len = len,
+	};
+	unsigned passed = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		passed += pipeline_run(p, &pkt);
+	return passed;
 }
 
 static void
@@ -370,6 +509,707 @@ test_counter_slots(void **state)
 	    -EEXIST);
 }
 
+/* Loader refusals of ABI 2, asked of plugin_load alone. */
+
+static int
+load_one(const char *name)
+{
+	static char dir[] = TEST_PLUGIN_DIR;
+	char *const path[] = { dir };
+
+	return plugin_load(&one, name, path, 1, err, sizeof(err));
+}
+
+static void
+test_newer_minor_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(load_one("newminor"), -1);
+	assert_string_equal(err, TEST_PLUGIN_DIR "/newminor.so: plugin ABI "
+	    "2.1 uses features that ringfan (ABI 2.0) lacks");
+	/* Nothing of it stays loaded. */
+	assert_null(one.dl);
+	assert_null(one.path);
+}
+
+static void
+test_newer_minor_unused_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(load_one("newminor0"), 0);
+	assert_int_equal(one.desc->abi, RINGFAN_PLUGIN_ABI + 1);
+	assert_int_equal(one.desc->size, sizeof(struct ringfan_plugin) + 8);
+	assert_string_equal(one.calls.name, "newminor0");
+	/* The optional callbacks are filled even so. */
+	assert_non_null(one.calls.tick);
+	assert_non_null(one.calls.close);
+
+	/* And it runs like any other. */
+	loaded("      - plugin: newminor0\n");
+	assert_int_equal(pl.stages[0].info.abi, RINGFAN_PLUGIN_ABI + 1);
+	assert_string_equal(pl.stages[0].info.version, "2.1");
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(run(&pl, 2, 60), 2);
+}
+
+static void
+test_packet_and_batch_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(load_one("bothcb"), -1);
+	assert_string_equal(err, TEST_PLUGIN_DIR "/bothcb.so: plugin bothcb "
+	    "has both a packet and a batch callback");
+	assert_null(one.dl);
+}
+
+/* What the ctx tells a plugin. */
+
+static void
+test_ctx_fields(void **state)
+{
+	(void)state;
+	loaded("      - plugin: ctxprobe\n");
+	env.worker_id = 2;
+	env.worker_count = 3;
+	env.linktype = 113;	/* DLT_LINUX_SLL */
+	env.snaplen = 1518;
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "abi"), RINGFAN_PLUGIN_ABI);
+	assert_int_equal(counter_value("ctxprobe", "ctx_size"),
+	    sizeof(struct ringfan_ctx));
+	assert_int_equal(counter_value("ctxprobe", "linktype"), 113);
+	assert_int_equal(counter_value("ctxprobe", "snaplen"), 1518);
+	assert_int_equal(counter_value("ctxprobe", "worker_id"), 2);
+	assert_int_equal(counter_value("ctxprobe", "worker_count"), 3);
+	/* A worker's check is no validation. */
+	assert_int_equal(counter_value("ctxprobe", "check_flags"), 0);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"), 0);
+}
+
+static void
+test_ctx_flags(void **state)
+{
+	(void)state;
+	loaded("      - plugin: ctxprobe\n");
+	/* Offline: the flag reaches check and open alike. */
+	env.flags = RINGFAN_CTX_OFFLINE;
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"),
+	    RINGFAN_CTX_OFFLINE);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"),
+	    RINGFAN_CTX_OFFLINE);
+	pipeline_close(&pl);
+
+	/* A validation's check is told so, the open after it is not. */
+	env.flags = RINGFAN_CTX_CHECK;
+	assert_int_equal(check_pipeline(), RINGFAN_OK);
+	env.flags = 0;
+	assert_int_equal(pipeline_open(&pl, &env, wk, NULL, err, sizeof(err)),
+	    RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"),
+	    RINGFAN_CTX_CHECK);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"), 0);
+	pipeline_close(&pl);
+
+	/* The worker's own check, without validation, is not. */
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"), 0);
+}
+
+/* Gauges */
+
+static void
+test_gauge_in_stats(void **state)
+{
+	uint64_t *slot;
+
+	(void)state;
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "      - plugin: counter\n"), RINGFAN_OK);
+	assert_int_equal(run(&pl, 1, 60), 1);
+	assert_int_equal(run(&pl, 1, 90), 1);
+	assert_int_equal(gauge_value("ctxprobe", "last_len"), 90);
+	/* The slot is a gauge's: a counter of that name is refused. */
+	assert_int_equal(stats_counter(wk, "ctxprobe", "last_len",
+	    STATS_COUNTER, &slot), -EEXIST);
+	assert_stats(shm, "gauges", "{\"counter\":{},"
+	    "\"ctxprobe\":{\"last_len\":90}}");
+	assert_stats(shm, "plugins.ctxprobe.last_len", "(none)");
+	assert_stats(shm, "plugins.ctxprobe.frames", "2");
+	assert_stats(shm, "gauges.ctxprobe.frames", "(none)");
+}
+
+static void
+test_gauge_counter_clash(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { clash: counter }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin ctxprobe: counter last_len: the name "
+	    "is taken by a gauge");
+	assert_false(pl.stages[0].opened);
+	unload();
+
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { clash: gauge }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin ctxprobe: gauge frames: the name is "
+	    "taken by a counter");
+}
+
+static void
+test_gauge_not_carried(void **state)
+{
+	const struct stats_carry *c;
+
+	(void)state;
+	assert_int_equal(start("      - plugin: ctxprobe\n"), RINGFAN_OK);
+	assert_int_equal(run(&pl, 3, 70), 3);
+
+	/* A capture reload: the slot of the next generation carries ... */
+	assert_non_null(shm2 = stats_create(1));
+	stats_carry(&shm2->workers[0], &shm->workers[0]);
+	c = &shm2->workers[0].carry;
+	for (uint32_t k = 0; k < c->ncounters; k++)
+		assert_string_not_equal(c->counters[k].name, "last_len");
+	/* ... the counters, not the gauges. */
+	assert_stats(shm2, "plugins.ctxprobe.frames", "3");
+	assert_stats(shm2, "gauges", "{\"ctxprobe\":{}}");
+
+	/* The next generation adds to the counters, sets its own gauges. */
+	pipeline_close(&pl);
+	wk = &shm2->workers[0];
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(run(&pl, 2, 80), 2);
+	assert_stats(shm2, "plugins.ctxprobe.frames", "5");
+	assert_stats(shm2, "gauges", "{\"ctxprobe\":{\"last_len\":80}}");
+}
+
+/* Error status */
+
+static void
+test_status(void **state)
+{
+	const struct stats_status *st;
+	uint32_t seq;
+
+	(void)state;
+	/* Second in the pipeline: the status is the stage's, not slot 0's. */
+	assert_int_equal(start("      - plugin: counter\n"
+	    "      - plugin: ctxprobe\n"), RINGFAN_OK);
+	st = &wk->status[1];
+	seq = st->seq;
+	assert_stats(shm, "errors", "{}");
+
+	/* A frame of length 1 makes packet() report a problem. */
+	run(&pl, 1, 1);
+	assert_stats(shm, "errors",
+	    "{\"ctxprobe\":\"disk full: /var/spool/ctxprobe\"}");
+	assert_int_equal(st->seq, seq + 2);
+	/* The same text again changes nothing, not even the count. */
+	run(&pl, 3, 1);
+	assert_int_equal(st->seq, seq + 2);
+	assert_stats(shm, "errors",
+	    "{\"ctxprobe\":\"disk full: /var/spool/ctxprobe\"}");
+
+	/* One of length 2 clears it, once. */
+	run(&pl, 1, 2);
+	assert_stats(shm, "errors", "{}");
+	assert_int_equal(st->seq, seq + 4);
+	run(&pl, 2, 2);
+	assert_int_equal(st->seq, seq + 4);
+	assert_stats(shm, "errors", "{}");
+}
+
+/* What check and open return */
+
+static void
+test_open_results(void **state)
+{
+	static const struct {
+		const char	*how;
+		int		 rc;
+		const char	*err;
+		uint64_t	 closes;	/* of a state open returned */
+	} cases[] = {
+		{ "retry", RINGFAN_RETRY, "plugin ctxprobe: open says retry",
+		    0 },
+		{ "fail", RINGFAN_FAIL, "plugin ctxprobe: open says fail", 0 },
+		{ "silent", RINGFAN_FAIL, "plugin ctxprobe: failed without a "
+		    "message", 0 },
+		/* An error with RINGFAN_OK fails, and the state is closed. */
+		{ "ok_with_error", RINGFAN_FAIL, "plugin ctxprobe: open says "
+		    "ok_with_error", 1 },
+	};
+	char yaml[256];
+	uint64_t closes;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "      - plugin: ctxprobe\n"
+		    "        config: { open: %s }\n", cases[i].how);
+		closes = counter_value("ctxprobe", "closes");
+		assert_int_equal(start(yaml), cases[i].rc);
+		assert_string_equal(err, cases[i].err);
+		assert_false(pl.stages[0].opened);
+		assert_int_equal(counter_value("ctxprobe", "closes") - closes,
+		    cases[i].closes);
+		unload();
+	}
+}
+
+static void
+test_check_results(void **state)
+{
+	(void)state;
+	loaded("      - plugin: ctxprobe\n"
+	    "        config: { check: retry }\n"
+	    "      - plugin: hostmem\n");
+	assert_int_equal(check_pipeline(), RINGFAN_RETRY);
+	assert_string_equal(err, "plugin ctxprobe: check says retry");
+	/* The later stages were checked all the same. */
+	assert_int_equal(pl.stages[1].info.memory_size, 64);
+	unload();
+
+	/* A permanent failure later on wins over a temporary one. */
+	loaded("      - plugin: ctxprobe\n"
+	    "        config: { check: retry }\n"
+	    "      - plugin: hostmem\n"
+	    "        config: { layout: 0 }\n");
+	assert_int_equal(check_pipeline(), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin hostmem: memory_request: 64 bytes of "
+	    "layout 0: size must be 1 B to 1024 MiB and the layout not 0");
+	unload();
+
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { check: fail }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin ctxprobe: check says fail");
+}
+
+static void
+test_unknown_option_after_check(void **state)
+{
+	(void)state;
+	/* A plugin with check: its own error comes first ... */
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { check: fail, colour: blue }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin ctxprobe: check says fail");
+	unload();
+
+	/* ... then the unknown option, and open is never called. */
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { colour: blue }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "test.yaml:8:27: plugin ctxprobe: unknown "
+	    "option \"colour\"");
+	assert_false(pl.stages[0].opened);
+	assert_stats(shm, "plugins.ctxprobe", "{}");
+}
+
+static void
+test_unknown_option_after_open(void **state)
+{
+	(void)state;
+	/* Without check: a validation finds it in its trial open ... */
+	loaded("      - plugin: openfail\n"
+	    "        config: { colour: blue }\n");
+	env.flags = RINGFAN_CTX_CHECK;
+	assert_int_equal(open_pipeline(), RINGFAN_FAIL);
+	/* ... after open, whose own error comes first, */
+	assert_string_equal(err, "plugin openfail: cannot open /nonexistent: "
+	    "No such file or directory");
+	unload();
+
+	loaded("      - plugin: counter\n"
+	    "        config: { colour: blue }\n");
+	assert_int_equal(check_pipeline(), RINGFAN_FAIL);
+	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
+	    "option \"colour\"");
+
+	/* ... and a worker after its open, which then ran and is closed. */
+	env.flags = 0;
+	err[0] = '\0';
+	assert_int_equal(check_pipeline(), RINGFAN_OK);
+	assert_int_equal(pipeline_open(&pl, &env, wk, NULL, err, sizeof(err)),
+	    RINGFAN_FAIL);
+	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
+	    "option \"colour\"");
+	assert_stats(shm, "plugins.counter.ethernet", "0");
+	assert_false(pl.stages[0].opened);
+}
+
+/* Host memory */
+
+/* Counters of hostmem as its open found its memory. */
+static void
+assert_memory_seen(int mstate, uint32_t layout, uint64_t at_open,
+    uint64_t dirty)
+{
+	assert_int_equal(counter_value("hostmem", "state"), mstate);
+	assert_int_equal(counter_value("hostmem", "layout"), layout);
+	assert_int_equal(counter_value("hostmem", "size"), 64);
+	assert_int_equal(counter_value("hostmem", "at_open"), at_open);
+	assert_int_equal(counter_value("hostmem", "dirty"), dirty);
+}
+
+/*
+ * A worker that dies: a child loads, checks and opens the pipeline of
+ * `yaml` on the host memory mem, runs n frames and kills itself with
+ * SIGKILL.  What its open saw is left in the shared counters.
+ */
+static void
+run_and_kill(const char *yaml, unsigned n)
+{
+	char cerr[CFG_ERR_MAX];
+	struct plugin_env cenv;
+	struct pipeline cpl;
+	struct cfg ccfg;
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		/* No cmocka here: an exit code says what went wrong. */
+		if (load_into(&ccfg, yaml, cerr, sizeof(cerr)) != 0)
+			_exit(10);
+		if (pipeline_load(&cpl, &ccfg, &ccfg.captures[0], err,
+		    sizeof(err)) != 0)
+			_exit(11);
+		cenv = env;
+		cenv.cfg = &ccfg;
+		cenv.cap = &ccfg.captures[0];
+		if (pipeline_check(&cpl, &cenv, err, sizeof(err)) !=
+		    RINGFAN_OK ||
+		    pipeline_open(&cpl, &cenv, wk, &mem, err, sizeof(err)) !=
+		    RINGFAN_OK)
+			_exit(12);
+		if (run(&cpl, n, 60) != n)
+			_exit(13);
+		raise(SIGKILL);
+		_exit(14);
+	}
+	assert_int_not_equal(pid, -1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status))
+		fail_msg("the child exited with %d", WEXITSTATUS(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+/* The first worker on mem: hostmem opened, n frames, and left open. */
+static void
+first_worker(unsigned n)
+{
+	loaded("      - plugin: hostmem\n");
+	assert_int_equal(check_open(&pl, &mem), RINGFAN_OK);
+	assert_int_equal(run(&pl, n, 60), n);
+}
+
+/* A later worker of the same pipeline on mem, in pl2. */
+static void
+next_worker(void)
+{
+	assert_int_equal(pipeline_load(&pl2, &cfg, &cfg.captures[0], err,
+	    sizeof(err)), 0);
+	assert_int_equal(check_open(&pl2, &mem), RINGFAN_OK);
+}
+
+static void
+test_memory_fresh(void **state)
+{
+	(void)state;
+	first_worker(0);
+	assert_int_equal(pl.stages[0].info.memory_size, 64);
+	assert_int_equal(pl.stages[0].info.memory_layout, 7);
+	assert_int_equal(mem.size, 64);
+	assert_memory_seen(RINGFAN_MEMORY_FRESH, 7, 0, 0);
+	assert_int_equal(run(&pl, 5, 60), 5);
+	assert_int_equal(gauge_value("hostmem", "count"), 5);
+	assert_int_equal(counter_value("hostmem", "frames"), 5);
+}
+
+static void
+test_memory_recovered_after_kill(void **state)
+{
+	(void)state;
+	/* The first worker: 5 frames, and it stays open. */
+	first_worker(5);
+
+	/* The second finds those 5, adds 3 and is killed. */
+	run_and_kill("      - plugin: hostmem\n", 3);
+	assert_memory_seen(RINGFAN_MEMORY_RECOVERED, 7, 5, 2);
+	assert_int_equal(gauge_value("hostmem", "count"), 8);
+
+	/* The third finds 8, adds 2. */
+	next_worker();
+	assert_memory_seen(RINGFAN_MEMORY_RECOVERED, 7, 8, 2);
+	assert_int_equal(run(&pl2, 2, 60), 2);
+	assert_int_equal(gauge_value("hostmem", "count"), 10);
+	/* The counters went through the crash too. */
+	assert_int_equal(counter_value("hostmem", "frames"), 10);
+}
+
+static void
+test_memory_layout_of_predecessor(void **state)
+{
+	(void)state;
+	first_worker(2);
+
+	/* A new build, of layout 9, is told its predecessor's: 7. */
+	run_and_kill("      - plugin: hostmem\n"
+	    "        config: { layout: 9 }\n", 1);
+	assert_memory_seen(RINGFAN_MEMORY_RECOVERED, 7, 2, 2);
+
+	/* And the one after it is told 9. */
+	next_worker();
+	assert_memory_seen(RINGFAN_MEMORY_RECOVERED, 9, 3, 2);
+}
+
+static void
+test_memory_fresh_after_close(void **state)
+{
+	(void)state;
+	first_worker(4);
+	pipeline_close(&pl);
+
+	/* Closed cleanly: nothing to recover, and the bytes are zero. */
+	assert_int_equal(check_open(&pl, &mem), RINGFAN_OK);
+	assert_memory_seen(RINGFAN_MEMORY_FRESH, 7, 0, 0);
+	assert_int_equal(run(&pl, 1, 60), 1);
+	assert_int_equal(gauge_value("hostmem", "count"), 1);
+}
+
+static void
+test_memory_request_in_open(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: hostmem\n"
+	    "        config: { in_open: yes }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin hostmem: memory_request: only in "
+	    "check");
+}
+
+static void
+test_memory_request_in_trial_open(void **state)
+{
+	(void)state;
+	loaded("      - plugin: trialmem\n");
+	/*
+	 * A trial open stands in for a missing check, but is an open: the
+	 * validation must fail as the worker's open will.
+	 */
+	env.flags = RINGFAN_CTX_CHECK;
+	assert_int_equal(check_pipeline(), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin trialmem: memory_request: only in "
+	    "check");
+	assert_int_equal(pl.stages[0].info.memory_size, 0);
+
+	env.flags = 0;
+	err[0] = '\0';
+	assert_int_equal(open_pipeline(), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin trialmem: memory_request: only in "
+	    "check");
+}
+
+static void
+test_memory_request_bounds(void **state)
+{
+	static const struct {
+		const char	*config;
+		const char	*err;
+	} cases[] = {
+		{ "{ size: 0 }", "plugin hostmem: memory_request: 0 bytes of "
+		    "layout 7: size must be 1 B to 1024 MiB and the layout "
+		    "not 0" },
+		{ "{ size: 1073741825 }", "plugin hostmem: memory_request: "
+		    "1073741825 bytes of layout 7: size must be 1 B to 1024 "
+		    "MiB and the layout not 0" },
+		{ "{ layout: 0 }", "plugin hostmem: memory_request: 64 bytes "
+		    "of layout 0: size must be 1 B to 1024 MiB and the layout "
+		    "not 0" },
+		{ "{ size: 1GiB }", NULL },
+		{ "{ size: 1 }", NULL },
+	};
+	char yaml[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "      - plugin: hostmem\n"
+		    "        config: %s\n", cases[i].config);
+		loaded(yaml);
+		if (cases[i].err != NULL) {
+			assert_int_equal(check_pipeline(), RINGFAN_FAIL);
+			assert_string_equal(err, cases[i].err);
+			assert_int_equal(pl.stages[0].info.memory_size, 0);
+		} else {
+			assert_int_equal(check_pipeline(), RINGFAN_OK);
+			assert_int_equal(pl.stages[0].info.memory_layout, 7);
+		}
+		unload();
+	}
+}
+
+static void
+test_memory_replaced_build(void **state)
+{
+	(void)state;
+	/* Validated, and mapped, for 64 bytes ... */
+	loaded("      - plugin: hostmem\n");
+	assert_int_equal(check_pipeline(), RINGFAN_OK);
+	assert_int_equal(plugin_mem_map(&mem, &pl.stages[0].info), 0);
+	unload();
+
+	/* ... the worker's build asks for 128. */
+	loaded("      - plugin: hostmem\n"
+	    "        config: { size: 128 }\n");
+	assert_int_equal(check_open(&pl, &mem), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin hostmem: asks for 128 bytes of host "
+	    "memory, 64 were set up when it was validated (replaced since?): "
+	    "reload to apply");
+	assert_false(pl.stages[0].opened);
+	assert_null(pl.stages[0].mem);
+}
+
+/* Ticks, in network time */
+
+#define T0	UINT64_C(1700000000000000000)
+#define MS	UINT64_C(1000000)
+
+static void
+test_tick_period(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: ticker\n"
+	    "        config: { period_ns: 5000000 }\n"), RINGFAN_OK);
+	assert_int_equal(pl.stages[0].info.tick_ns, 5 * MS);
+	assert_int_equal(pl.stages[0].tick_ns, 5 * MS);
+
+	/* The first call arms the period, ticks nothing. */
+	pipeline_tick(&pl, T0);
+	assert_int_equal(counter_value("ticker", "ticks"), 0);
+	assert_int_equal(pl.next_tick, T0 + 5 * MS);
+	pipeline_tick(&pl, T0 + 5 * MS - 1);
+	assert_int_equal(counter_value("ticker", "ticks"), 0);
+	pipeline_tick(&pl, T0 + 5 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 1);
+	assert_int_equal(gauge_value("ticker", "last_tick"), T0 + 5 * MS);
+	/* Late: one tick, and the next period counts from it. */
+	pipeline_tick(&pl, T0 + 12 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 2);
+	assert_int_equal(pl.next_tick, T0 + 17 * MS);
+	pipeline_tick(&pl, T0 + 17 * MS - 1);
+	assert_int_equal(counter_value("ticker", "ticks"), 2);
+	pipeline_tick(&pl, T0 + 17 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 3);
+	assert_int_equal(gauge_value("ticker", "last_tick"), T0 + 17 * MS);
+}
+
+static void
+test_tick_period_bounds(void **state)
+{
+	(void)state;
+	/* Shorter than 1 ms is 1 ms; none asked for is stats_interval. */
+	assert_int_equal(start("      - plugin: ticker\n"
+	    "        config: { period_ns: 10000 }\n"
+	    "      - plugin: ctxprobe\n"), RINGFAN_OK);
+	assert_int_equal(pl.stages[0].tick_ns, PLUGIN_TICK_MIN_NS);
+	assert_int_equal(pl.stages[1].info.tick_ns, 0);
+	assert_int_equal(pl.stages[1].tick_ns, cfg.stats_interval_ns);
+}
+
+static void
+test_tick_all(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: ticker\n"
+	    "        config: { period_ns: 5000000 }\n"
+	    "      - plugin: counter\n"
+	    "      - plugin: ctxprobe\n"), RINGFAN_OK);
+	pipeline_tick(&pl, T0);
+	/* Every stage, due or not (a stop, say). */
+	pipeline_tick_all(&pl, T0 + 1);
+	assert_int_equal(counter_value("ticker", "ticks"), 1);
+	assert_int_equal(counter_value("ctxprobe", "ticks"), 1);
+	assert_int_equal(gauge_value("ticker", "last_tick"), T0 + 1);
+	/* And each period starts again from there. */
+	pipeline_tick(&pl, T0 + 5 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 1);
+	pipeline_tick(&pl, T0 + 1 + 5 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 2);
+	assert_int_equal(counter_value("ctxprobe", "ticks"), 1);
+}
+
+/* Batches and verdicts */
+
+/*
+ * Five Ethernet frames of IPv4 protocol proto, of wire lengths 60, 64, 90,
+ * 64 and 70, through the stages before the first batch stage; those that
+ * got through them in ptrs, as a worker collects a block's.
+ */
+static size_t
+run_mix(unsigned proto, const struct ringfan_packet **ptrs)
+{
+	static const uint32_t lens[] = { 60, 64, 90, 64, 70 };
+	static struct ringfan_packet pkts[5];
+	static uint8_t buf[128];
+	size_t n = 0;
+
+	frame(buf, 0x0800, proto, false);
+	for (size_t i = 0; i < 5; i++) {
+		memset(&pkts[i], 0, sizeof(pkts[i]));
+		pkts[i].data = buf;
+		pkts[i].caplen = pkts[i].len = lens[i];
+		pkts[i].linktype = 1;	/* DLT_EN10MB */
+		if (pipeline_run(&pl, &pkts[i]))
+			ptrs[n++] = &pkts[i];
+	}
+	return n;
+}
+
+static void
+test_batch_after_filter(void **state)
+{
+	const struct ringfan_packet *ptrs[5];
+	size_t n;
+
+	(void)state;
+	loaded("      - plugin: ctxprobe\n"
+	    "        config: { stop_len: 64 }\n"
+	    "      - plugin: batcher\n"
+	    "      - plugin: counter\n");
+	assert_int_equal(pl.first_batch, 1);
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	n = run_mix(17, ptrs);
+	/* The filter saw every frame and stopped the two of length 64. */
+	assert_int_equal(counter_value("ctxprobe", "frames"), 5);
+	assert_int_equal(n, 3);
+	pipeline_rest(&pl, ptrs, n);
+	/* The batcher got what passed, and so did the stage after it. */
+	assert_int_equal(counter_value("batcher", "calls"), 1);
+	assert_int_equal(counter_value("batcher", "frames"), 3);
+	assert_int_equal(counter_value("batcher", "bytes"), 60 + 90 + 70);
+	assert_int_equal(counter_value("counter", "ethernet"), 3);
+	assert_int_equal(counter_value("counter", "udp"), 3);
+}
+
+static void
+test_filter_after_batch(void **state)
+{
+	const struct ringfan_packet *ptrs[5];
+
+	(void)state;
+	loaded("      - plugin: batcher\n"
+	    "      - plugin: ctxprobe\n"
+	    "        config: { stop_len: 64 }\n"
+	    "      - plugin: counter\n");
+	assert_int_equal(pl.first_batch, 0);
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	/* Nothing before the batch stage: every frame gets to it. */
+	assert_int_equal(run_mix(6, ptrs), 5);
+	pipeline_rest(&pl, ptrs, 5);
+	/* A verdict after the batch stage still holds for the later ones. */
+	assert_int_equal(counter_value("batcher", "frames"), 5);
+	assert_int_equal(counter_value("ctxprobe", "frames"), 5);
+	assert_int_equal(counter_value("counter", "tcp"), 3);
+}
+
 int
 main(void)
 {
@@ -389,6 +1229,32 @@ main(void)
 		T(test_counter_plugin),
 		T(test_batch_only_plugin),
 		T(test_counter_slots),
+		T(test_newer_minor_refused),
+		T(test_newer_minor_unused_accepted),
+		T(test_packet_and_batch_refused),
+		T(test_ctx_fields),
+		T(test_ctx_flags),
+		T(test_gauge_in_stats),
+		T(test_gauge_counter_clash),
+		T(test_gauge_not_carried),
+		T(test_status),
+		T(test_open_results),
+		T(test_check_results),
+		T(test_unknown_option_after_check),
+		T(test_unknown_option_after_open),
+		T(test_memory_fresh),
+		T(test_memory_recovered_after_kill),
+		T(test_memory_layout_of_predecessor),
+		T(test_memory_fresh_after_close),
+		T(test_memory_request_in_open),
+		T(test_memory_request_in_trial_open),
+		T(test_memory_request_bounds),
+		T(test_memory_replaced_build),
+		T(test_tick_period),
+		T(test_tick_period_bounds),
+		T(test_tick_all),
+		T(test_batch_after_filter),
+		T(test_filter_after_batch),
 #undef T
 	};
 

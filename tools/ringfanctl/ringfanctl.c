@@ -27,6 +27,8 @@
 
 #define DEFAULT_SOCKET	"/run/ringfan/control.sock"
 #define TIMEOUT_S	10		/* connect, request and reply, all */
+/* A reload answers once every worker runs it: the daemon gives it 90 s. */
+#define RELOAD_TIMEOUT_S 100
 #define MAX_REPLY	(64u << 20)	/* far above any real reply */
 
 #define EXIT_ERROR	1
@@ -161,9 +163,10 @@ request(const char *path, const char *cmd, char **replyp, size_t *lenp)
 	size_t len, off, cap;
 	double deadline;
 	ssize_t n;
-	int fd;
+	int fd, timeout;
 
-	deadline = now() + TIMEOUT_S;
+	timeout = strcmp(cmd, "reload") == 0 ? RELOAD_TIMEOUT_S : TIMEOUT_S;
+	deadline = now() + timeout;
 	if ((fd = connect_to(path, deadline)) == -1)
 		return -1;
 	len = (size_t)snprintf(line, sizeof(line), "%s\n", cmd);
@@ -221,7 +224,7 @@ recv_failed:
 		goto fail;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		fprintf(stderr, "ringfanctl: no reply from %s within %d s\n",
-		    path, TIMEOUT_S);
+		    path, timeout);
 	else
 		fprintf(stderr, "ringfanctl: cannot read the reply from %s: "
 		    "%s\n", path, strerror(errno));
@@ -234,7 +237,7 @@ send_failed:
 	if (!quit) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			fprintf(stderr, "ringfanctl: cannot send to %s: timed "
-			    "out after %d s\n", path, TIMEOUT_S);
+			    "out after %d s\n", path, timeout);
 		else
 			fprintf(stderr, "ringfanctl: cannot send to %s: %s\n",
 			    path, strerror(errno));

@@ -1,0 +1,232 @@
+#!/bin/bash
+# Reloads that concern plugins, under traffic on a private link.
+# (a) An unknown plugin option, and a plugin whose trial open fails, are
+#     refused with the exact message; nothing changes: same workers, all
+#     running, the error in status.  A valid new option set then restarts
+#     both workers and not a frame is lost or seen twice.
+# (b) A plugin's .so replaced by another build (a new inode) counts as a
+#     pipeline change although the YAML is the same: the workers restart on
+#     the new build, and `plugins` and the stats show it.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+pids()
+{
+	rf_ctl_json workers '[.workers[].pid] | join(",")'
+}
+
+# all_running PIDS: both workers running, the capture too, and the worker
+# pids other than PIDS (comma-separated) when given.
+all_running()
+{
+	rf_ctl_test workers "[.workers[].state] == [\"running\", \"running\"]
+	    and ([.workers[].pid | tostring] - (\"$1\" | split(\",\")) |
+	    length) == 2" &&
+	    rf_ctl_test status '.captures[0].state == "running" and
+	    .captures[0].running == 2'
+}
+
+# refused WHAT MESSAGE: `ringfanctl reload` fails with exactly MESSAGE and
+# leaves everything as it was ($pids, the plugins in $plugins).
+refused()
+{
+	local what=$1 want=$2 rc=0
+
+	rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" || rc=$?
+	rf_expect "$what: ringfanctl reload exit status" "$rc" 1
+	rf_expect "$what: its stderr" "$(cat "$RF_TMP/reload.err")" \
+	    "ringfanctl: $want"
+	rf_expect "$what: its stdout" "$(cat "$RF_TMP/reload.out")" ""
+	rf_expect "$what: status.last_reload_error" \
+	    "$(rf_ctl_json status .last_reload_error)" "$want"
+	rf_expect "$what: status.reloads" "$(rf_ctl_num status .reloads)" \
+	    "$reloads"
+	rf_expect "$what: worker pids" "$(pids)" "$pids"
+	rf_expect "$what: worker states" \
+	    "$(rf_ctl_json workers '[.workers[].state] | join(",")')" \
+	    running,running
+	rf_expect "$what: worker restarts" \
+	    "$(rf_ctl_json workers '[.workers[].restarts] | add')" 0
+	rf_expect "$what: capture state" \
+	    "$(rf_ctl_json status .captures[0].state)" running
+	rf_expect "$what: plugins" "$(rf_ctl_json plugins \
+	    '[.captures[0].plugins[] | .name + " " + .version] | join(",")')" \
+	    "$plugins"
+}
+
+# ctl_stop: `ringfanctl --json stop`, its reply JSON, and ringfan's exit
+# status 0 with exactly one JSON document, the final stats, on its stdout.
+ctl_stop()
+{
+	local i rc=0
+
+	sleep "${RF_SETTLE:-0.5}"
+	rf_ctl --json stop >"$RF_TMP/stop.json" ||
+	    rf_fail "ringfanctl stop failed"
+	rf_expect "stop reply" "$(jq -c . "$RF_TMP/stop.json")" '{"ok":true}'
+	for ((i = 0; i < 150; i++)); do
+		rf_alive "$RF_PID" || break
+		sleep 0.1
+	done
+	rf_alive "$RF_PID" && rf_fail "ringfan did not stop within 15 s"
+	wait "$RF_PID" || rc=$?
+	RF_PID=
+	rf_expect "ringfan's exit status after stop" "$rc" 0
+	rf_expect "JSON documents on ringfan's stdout" \
+	    "$(jq -s length "$RF_OUT")" 1
+	jq . "$RF_OUT" >"$RF_STATS"
+}
+
+# at_value FILE KEY VALUE: LINE:COLUMN of VALUE in the first "KEY: VALUE"
+# of FILE (columns from 1).
+at_value()
+{
+	awk -v k="$2: " -v v="$3" '{ i = index($0, k v) }
+	    i > 0 { print NR ":" i + length(k); exit }' "$1"
+}
+
+# per_worker_accounting: kernel_packets == packets + kernel_drops, each.
+per_worker_accounting()
+{
+	local w kp p kd
+
+	for w in 0 1; do
+		kp=$(rf_num ".captures[0].workers[$w].kernel_packets")
+		p=$(rf_num ".captures[0].workers[$w].packets")
+		kd=$(rf_num ".captures[0].workers[$w].kernel_drops")
+		rf_expect "worker $w: kernel_packets = packets + kernel_drops" \
+		    "$kp" "$((p + kd))"
+	done
+}
+
+rf_link
+
+# --- (a) Refused reloads, then a good one, under 5 s of traffic.
+K=20000
+opts='{ plugin: options, config: { count: 3 } }'
+rf_config 2 hash "udp port 9" "plugin: counter" "$opts"
+cp "$RF_CONF" "$RF_TMP/good.yaml"
+rf_start
+pids=$(pids)
+plugins="counter $(rf_ctl_json plugins '.captures[0].plugins[0].version'),options 1.0"
+reloads=0
+rf_send_bg -t udp -n "$K" -f 256 -r 4000 -s 64
+sleep 0.5
+
+# An unknown option, placed at the option's value.
+sed -i 's/config: { count: 3 }/config: { count: 3, cuont: 4 }/' "$RF_CONF"
+at=$(at_value "$RF_CONF" cuont 4)
+[ -n "$at" ] || rf_fail "could not put the typo in $RF_CONF"
+refused "unknown option" "$RF_CONF:$at: plugin options: unknown option \"cuont\""
+rc=0
+rf_ctl --json reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" || rc=$?
+rf_expect "--json reload: exit status" "$rc" 1
+rf_expect "--json reload: stderr" "$(cat "$RF_TMP/reload.err")" \
+    "ringfanctl: $RF_CONF:$at: plugin options: unknown option \"cuont\""
+rf_expect "--json reload: stdout" "$(cat "$RF_TMP/reload.out")" ""
+
+# A plugin whose trial open fails, the options right again.
+cp "$RF_TMP/good.yaml" "$RF_CONF"
+echo "      - plugin: openfail" >>"$RF_CONF"
+refused "openfail" \
+    "plugin openfail: cannot open /nonexistent: No such file or directory"
+
+# A bad value.
+cp "$RF_TMP/good.yaml" "$RF_CONF"
+sed -i 's/config: { count: 3 }/config: { size: 2MB }/' "$RF_CONF"
+at=$(at_value "$RF_CONF" size 2MB)
+refused "bad value" "plugin options: $RF_CONF:$at: option size: not a size \"2MB\""
+rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the reloads"
+
+# Another valid option set: the workers restart one at a time.
+cp "$RF_TMP/good.yaml" "$RF_CONF"
+sed -i 's/config: { count: 3 }/config: { size: 2MiB, label: abcd }/' \
+    "$RF_CONF"
+"$RINGFAN" -c "$RF_CONF" -t 2>/dev/null || rf_fail "the new file is invalid"
+rf_ctl --json reload >"$RF_TMP/reload.json" 2>"$RF_TMP/reload.err" ||
+    rf_fail "ringfanctl reload failed: $(cat "$RF_TMP/reload.err")"
+rf_expect "reload reply" "$(jq -c . "$RF_TMP/reload.json")" \
+    '{"ok":true,"result":"pipeline"}'
+rf_wait_until 15 "two new workers running" all_running "$pids"
+rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the restarts did"
+echo "ok: both workers restarted ($pids -> $(pids))"
+rf_expect "status.reloads" "$(rf_ctl_num status .reloads)" 1
+rf_expect "status.last_reload_error" \
+    "$(rf_ctl_json status .last_reload_error)" null
+rf_send_wait
+ctl_stop
+
+rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"
+rf_expect "totals.kernel_packets" \
+    "$(rf_num '.captures[0].totals.kernel_packets')" "$K"
+rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
+rf_expect "totals.quarantined" "$(rf_num '.captures[0].totals.quarantined')" 0
+per_worker_accounting
+rf_expect "sum of packets" "$(rf_sum .packets)" "$K"
+rf_expect "sum of restarts" "$(rf_sum .restarts)" 0
+rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
+for w in 0 1; do
+	rf_expect "worker $w: options (count, size, label_len)" "$(rf_json \
+	    ".captures[0].workers[$w].plugins.options |
+	    [.count, .size, .label_len] | map(tostring) | join(\",\")")" \
+	    7,2097152,4
+done
+
+# --- (b) The same YAML, another build of a plugin.
+K1=1000
+K2=1500
+plug=$RF_TMP/plugins
+mkdir "$plug"
+cp "$PLUGIN_PATH_TEST/loadprobe_a.so" "$plug/loadprobe.so"
+rf_config 2 hash "udp port 9" "plugin: counter" "plugin: loadprobe"
+sed -i "s|^plugin_path: \[|plugin_path: [\"$plug\", |" "$RF_CONF"
+grep -q "^plugin_path: \[\"$plug\", " "$RF_CONF" ||
+    rf_fail "could not add $plug to plugin_path"
+cp "$RF_CONF" "$RF_TMP/probe.yaml"
+rf_start
+pids=$(pids)
+rf_expect "loadprobe before" "$(rf_ctl_json plugins \
+    '.captures[0].plugins[1] | [.name, .version, .path] | join(" ")')" \
+    "loadprobe a $plug/loadprobe.so"
+rf_expect "reload of the same build" "$(rf_ctl_json reload .result)" \
+    unchanged
+rf_send -t udp -n "$K1" -f 64 -s 64 -r 20000
+rf_wait_until 5 "$K1 frames handled" \
+    rf_ctl_test stats ".captures[0].totals.packets == $K1"
+
+ino=$(stat -c %i "$plug/loadprobe.so")
+cp "$PLUGIN_PATH_TEST/loadprobe_b.so" "$plug/.loadprobe.so.new"
+mv -f "$plug/.loadprobe.so.new" "$plug/loadprobe.so"
+[ "$(stat -c %i "$plug/loadprobe.so")" != "$ino" ] ||
+    rf_fail "the replaced loadprobe.so kept its inode"
+cmp -s "$RF_CONF" "$RF_TMP/probe.yaml" || rf_fail "the YAML changed"
+rf_ctl --json reload >"$RF_TMP/reload.json" 2>"$RF_TMP/reload.err" ||
+    rf_fail "ringfanctl reload failed: $(cat "$RF_TMP/reload.err")"
+rf_expect "reload reply after the new build" \
+    "$(jq -c . "$RF_TMP/reload.json")" '{"ok":true,"result":"pipeline"}'
+rf_wait_until 15 "two new workers running" all_running "$pids"
+echo "ok: both workers restarted ($pids -> $(pids))"
+rf_expect "loadprobe after" "$(rf_ctl_json plugins \
+    '.captures[0].plugins[1] | [.name, .version, .path] | join(" ")')" \
+    "loadprobe b $plug/loadprobe.so"
+rf_expect "a second reload" "$(rf_ctl_json reload .result)" unchanged
+rf_send -t udp -n "$K2" -f 64 -s 64 -r 20000
+rf_wait_until 5 "$((K1 + K2)) frames handled" \
+    rf_ctl_test stats ".captures[0].totals.packets == $((K1 + K2))"
+rf_expect "live loadprobe.frames_b" "$(rf_ctl_json stats \
+    '[.captures[0].workers[].plugins.loadprobe.frames_b] | add')" "$K2"
+rf_stop
+
+rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" \
+    "$((K1 + K2))"
+rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
+per_worker_accounting
+rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" \
+    "$((K1 + K2))"
+rf_expect "sum of loadprobe.frames" "$(rf_sum .plugins.loadprobe.frames)" \
+    "$((K1 + K2))"
+rf_expect "sum of loadprobe.frames_a" "$(rf_sum .plugins.loadprobe.frames_a)" "$K1"
+rf_expect "sum of loadprobe.frames_b" "$(rf_sum .plugins.loadprobe.frames_b)" "$K2"
+rf_expect "sum of restarts" "$(rf_sum .restarts)" 0
+echo "PASS"

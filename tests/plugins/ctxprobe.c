@@ -1,0 +1,186 @@
+/*
+ * ctxprobe: shows a test what the host hands a plugin, and does on request
+ * what a real plugin may do, so that every service of struct ringfan_ctx
+ * can be checked with exact values.
+ *
+ * open publishes the ctx fields as counters (abi, ctx_size, linktype,
+ * snaplen, worker_id, worker_count, open_flags) with the flags that the
+ * latest check saw (check_flags: a process loads the object once, so a
+ * static carries them from check to open).  Per frame it counts `frames`,
+ * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
+ * a frame of wire length 1 and clears it on one of length 2, and stops the
+ * frames of length `stop_len`.  Options `check` and `open` say how those
+ * answer: ok, retry, fail, silent (fail without a message) or ok_with_error.
+ * `clash: counter` asks for a counter under the gauge's name, `clash:
+ * gauge` for a gauge under a counter's.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ringfan/plugin.h>
+
+#define CTXPROBE_FULL_LEN	1	/* report a problem */
+#define CTXPROBE_CLEAR_LEN	2	/* the problem is over */
+
+struct ctxprobe {
+	struct ringfan_ctx	*ctx;	/* valid until close returns */
+	uint64_t		 stop_len;
+	uint64_t		*frames;
+	uint64_t		*ticks;
+	uint64_t		*closes;
+	uint64_t		*last_len;	/* a gauge */
+};
+
+static uint32_t ctxprobe_check_flags;
+
+/* The answer that option `key` asks for, with its message recorded. */
+static int
+ctxprobe_answer(struct ringfan_ctx *ctx, const char *key)
+{
+	const char *how;
+
+	if (ctx->opt_string(ctx, key, "ok", &how) != 0)
+		return RINGFAN_FAIL;
+	if (strcmp(how, "ok") == 0)
+		return RINGFAN_OK;
+	if (strcmp(how, "silent") == 0)
+		return RINGFAN_FAIL;
+	ctx->error(ctx, "%s says %s", key, how);
+	if (strcmp(how, "retry") == 0)
+		return RINGFAN_RETRY;
+	return strcmp(how, "ok_with_error") == 0 ? RINGFAN_OK : RINGFAN_FAIL;
+}
+
+static int
+ctxprobe_check(struct ringfan_ctx *ctx)
+{
+	const char *s;
+	uint64_t u;
+
+	ctxprobe_check_flags = ctx->flags;
+	/* Every option, those that only open uses too. */
+	if (ctx->opt_string(ctx, "open", "ok", &s) != 0 ||
+	    ctx->opt_string(ctx, "clash", "", &s) != 0 ||
+	    ctx->opt_uint(ctx, "stop_len", 0, &u) != 0)
+		return RINGFAN_FAIL;
+	return ctxprobe_answer(ctx, "check");
+}
+
+/* The ctx as open sees it, as counters. */
+static int
+ctxprobe_publish(struct ringfan_ctx *ctx)
+{
+	const struct {
+		const char	*name;
+		uint64_t	 value;
+	} seen[] = {
+		{ "abi", ctx->abi },
+		{ "ctx_size", ctx->size },
+		{ "linktype", (uint64_t)ctx->linktype },
+		{ "snaplen", ctx->snaplen },
+		{ "worker_id", ctx->worker_id },
+		{ "worker_count", ctx->worker_count },
+		{ "open_flags", ctx->flags },
+		{ "check_flags", ctxprobe_check_flags },
+	};
+	uint64_t *slot;
+
+	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++) {
+		if ((slot = ctx->counter(ctx, seen[i].name)) == NULL)
+			return -1;
+		*slot = seen[i].value;
+	}
+	return 0;
+}
+
+/* What `clash` asks for: a slot of the other kind under a taken name. */
+static int
+ctxprobe_clash(struct ringfan_ctx *ctx)
+{
+	const char *clash;
+
+	if (ctx->opt_string(ctx, "clash", "", &clash) != 0)
+		return -1;
+	if (strcmp(clash, "counter") == 0)
+		return ctx->counter(ctx, "last_len") == NULL ? -1 : 0;
+	if (strcmp(clash, "gauge") == 0)
+		return ctx->gauge(ctx, "frames") == NULL ? -1 : 0;
+	return 0;
+}
+
+static int
+ctxprobe_open(struct ringfan_ctx *ctx, void **state)
+{
+	struct ctxprobe *st;
+	int rc;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		ctx->error(ctx, "out of memory");
+		return RINGFAN_FAIL;
+	}
+	st->ctx = ctx;
+	if (ctx->opt_uint(ctx, "stop_len", 0, &st->stop_len) != 0 ||
+	    ctxprobe_publish(ctx) != 0 ||
+	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
+	    (st->ticks = ctx->counter(ctx, "ticks")) == NULL ||
+	    (st->closes = ctx->counter(ctx, "closes")) == NULL ||
+	    (st->last_len = ctx->gauge(ctx, "last_len")) == NULL ||
+	    ctxprobe_clash(ctx) != 0) {
+		free(st);
+		return RINGFAN_FAIL;
+	}
+	/* ok_with_error keeps its state: the host must close it. */
+	if ((rc = ctxprobe_answer(ctx, "open")) != RINGFAN_OK) {
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return RINGFAN_OK;
+}
+
+static int
+ctxprobe_packet(void *state, const struct ringfan_packet *pkt)
+{
+	struct ctxprobe *st = state;
+
+	++*st->frames;
+	*st->last_len = pkt->len;
+	if (pkt->len == CTXPROBE_FULL_LEN)
+		st->ctx->status(st->ctx, "disk full: %s",
+		    "/var/spool/ctxprobe");
+	else if (pkt->len == CTXPROBE_CLEAR_LEN)
+		st->ctx->status(st->ctx, NULL);
+	return pkt->len == st->stop_len ? RINGFAN_STOP : RINGFAN_CONTINUE;
+}
+
+static void
+ctxprobe_tick(void *state, uint64_t now_ns)
+{
+	struct ctxprobe *st = state;
+
+	(void)now_ns;
+	++*st->ticks;
+}
+
+static void
+ctxprobe_close(void *state)
+{
+	struct ctxprobe *st = state;
+
+	++*st->closes;
+	free(st);
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "ctxprobe",
+	.version = "1.0",
+	.description = "test: publishes what the host hands it",
+	.check = ctxprobe_check,
+	.open = ctxprobe_open,
+	.packet = ctxprobe_packet,
+	.tick = ctxprobe_tick,
+	.close = ctxprobe_close,
+};
