@@ -813,6 +813,11 @@ ctl_close(struct master *m)
 		return;
 	for (c = srv->clients; c != NULL; c = next) {
 		next = c->next;
+		/* A reply made in the last turn of the loop: one try. */
+		if (!c->dead && c->reply != NULL && getpid() == m->ctl_owner)
+			(void)send(c->src.fd, c->reply + c->reply_off,
+			    c->reply_len - c->reply_off, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
 		if (!c->dead)
 			close(c->src.fd);
 		free(c->reply);

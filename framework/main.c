@@ -1,6 +1,7 @@
 /* ringfan: flags, configuration, daemonizing, and the hand-over to the master. */
 #include <errno.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ main(int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 	}
+	/* Children are reaped and supervised: an ignored SIGCHLD would not. */
+	signal(SIGCHLD, SIG_DFL);
 	if (optind != argc || (file == NULL) == (iface == NULL)) {
 		fprintf(stderr, "ringfan: give exactly one of -c FILE and "
 		    "-i IFACE\n");

@@ -200,6 +200,7 @@ gen_bind_slots(struct gen *g, uid_t uid, gid_t gid)
 		s->wk.linktype = g->linktypes[s->capture];
 		s->wk.snaplen = capture_snaplen(s->wk.cap);
 		s->wk.drop_privileges = g->cfg->user != NULL;
+		s->wk.master_pid = getpid();
 		s->wk.uid = uid;
 		s->wk.gid = gid;
 	}
@@ -459,9 +460,22 @@ master_spawn(struct master *m, struct slot *s)
 	}
 	if (pid == 0) {
 		/* Keep only this worker's socket. */
-		FOREACH_SLOT(m, o)
-			if (o != s && o->wk.fd != -1)
+		FOREACH_SLOT(m, o) {
+			if (o == s)
+				continue;
+			if (o->wk.fd != -1)
 				close(o->wk.fd);
+			/* Another worker's host memory is not this one's. */
+			for (size_t k = 0; o->wk.mem != NULL &&
+			    k < o->wk.cap->npipeline; k++)
+				plugin_mem_unmap(&o->wk.mem[k]);
+		}
+		for (unsigned i = 0; m->prev.mems != NULL && i < m->g.nslots;
+		    i++)
+			for (size_t k = 0; m->prev.mems[i] != NULL && k <
+			    m->prev.cfg->captures[m->g.slots[i].capture].npipeline;
+			    k++)
+				plugin_mem_unmap(&m->prev.mems[i][k]);
 		ctl_close(m);
 		close(m->epfd);
 		close(m->sig.fd);
@@ -647,6 +661,11 @@ master_reaped(struct master *m, struct slot *s, int status)
 			return;
 		}
 	}
+	/*
+	 * Not a clean exit: its levels and problems were the state of a
+	 * process that is gone, and no one writes them any more.
+	 */
+	stats_worker_gone(sw);
 	if (m->stopping) {
 		STATS_STORE(&sw->state, WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s while stopping", name,
@@ -946,17 +965,18 @@ master_handover_step(struct master *m)
 	}
 	while (m->nhandover > 0 && m->handing < 0) {
 		s = &m->g.slots[m->handover[--m->nhandover]];
-		if (s->pid <= 0 && STATS_LOAD(&s->wk.sw->state) ==
-		    WORKER_FAILED) {
-			/* A reload is what a failed worker waits for. */
+		if (s->pid <= 0) {
+			/*
+			 * Failed, or waiting to be respawned: start it now on
+			 * the new pipeline, which may be what it waited for,
+			 * and count the reload done only once it runs.
+			 */
 			s->ncrashes = 0;
 			s->nretries = 0;
 			if (master_spawn(m, s) == 0)
 				m->handing = (int)(s - m->g.slots);
 			continue;
 		}
-		if (s->pid <= 0)
-			continue;	/* its respawn takes the new config */
 		m->handing = (int)(s - m->g.slots);
 		STATS_STORE(&s->wk.sw->state, WORKER_RESTARTING);
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
@@ -977,6 +997,8 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	    errno != EAGAIN)
 		log_warn("master: read(timerfd)");
 	FOREACH_SLOT(m, s) {
+		if (STATS_LOAD(&s->wk.sw->state) == WORKER_RUNNING)
+			s->nretries = 0;
 		if (!m->stopping &&
 		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
 		    now >= s->respawn_at && master_spawn(m, s) == -1)
@@ -1242,7 +1264,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "stopping");
 		goto fail_early;
 	}
-	if (m->nhandover > 0 || m->handing >= 0) {
+	if (m->nhandover > 0 || m->handing >= 0 || master_reload_pending(m)) {
 		snprintf(err, errlen, "a reload is still in progress");
 		goto fail_early;
 	}

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -34,7 +35,7 @@
 /* No minor will grow the struct this far: a bigger size is a bad plugin. */
 #define PLUGIN_MAX_SIZE		4096
 /* How long a validation may take before its child is killed. */
-#define PLUGIN_VALIDATE_S	20
+#define PLUGIN_VALIDATE_MS	10000
 /* "ringfan1" + "mem": the header of a host memory region. */
 #define PLUGIN_MEM_MAGIC	0x6d656d316e66726eULL
 
@@ -488,9 +489,6 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 	}
 	switch (stats_counter(ctx->w, ctx_name(ctx), name, kind, &slot)) {
 	case 0:
-		/* A level is this process's to state; a total carries on. */
-		if (kind == STATS_GAUGE)
-			STATS_STORE(slot, 0);
 		return slot;
 	case -EEXIST:
 		ctx_error(pub, "%s %s: the name is taken by a %s", what, name,
@@ -649,7 +647,13 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		return RINGFAN_FAIL;
 	}
 	if (c->check != NULL) {
-		rc = ctx_result(ctx, c->check(&ctx->pub), err, errlen);
+		/* A check needs no resource: nothing to wait for. */
+		if ((rc = c->check(&ctx->pub)) == RINGFAN_RETRY && ctx->err[0] ==
+		    '\0')
+			ctx_error(&ctx->pub, "check returned RINGFAN_RETRY, which "
+			    "only open may");
+		rc = ctx_result(ctx, rc == RINGFAN_RETRY ? RINGFAN_FAIL : rc,
+		    err, errlen);
 	} else if (c->open != NULL && (env->flags & RINGFAN_CTX_CHECK)) {
 		/* A trial: nothing is captured, the state is closed at once. */
 		rc = c->open(&ctx->pub, &state);
@@ -717,6 +721,25 @@ pipeline_close_stages(struct pipeline *pl)
 	}
 }
 
+/*
+ * Zero a used region's bytes.  Whole pages are handed back to the kernel
+ * (they read as zero again), so a fresh start commits no memory.
+ */
+static void
+plugin_mem_zero(struct plugin_mem *m)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = sizeof(struct plugin_mem_hdr) + m->size;
+	uint8_t *base = m->map;
+
+	if (len <= page || madvise(base + page, len - page, MADV_REMOVE) != 0) {
+		memset(base + sizeof(struct plugin_mem_hdr), 0, m->size);
+		return;
+	}
+	memset(base + sizeof(struct plugin_mem_hdr), 0,
+	    page - sizeof(struct plugin_mem_hdr));
+}
+
 /* Hand stage s its host memory through ctx, fresh or recovered. */
 static int
 pipeline_give_memory(struct plugin_stage *s, struct plugin_ctx *ctx,
@@ -742,7 +765,7 @@ pipeline_give_memory(struct plugin_stage *s, struct plugin_ctx *ctx,
 		ctx->pub.memory_layout = h->layout;
 	} else {
 		if (h->magic == PLUGIN_MEM_MAGIC)	/* used before */
-			memset(h + 1, 0, want);
+			plugin_mem_zero(mem);
 		h->magic = PLUGIN_MEM_MAGIC;
 		h->size = want;
 		ctx->pub.memory_state = RINGFAN_MEMORY_FRESH;
@@ -988,7 +1011,6 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);
-	alarm(PLUGIN_VALIDATE_S);
 	validate_close_fds();
 	if (validate_drop(drop, uid, gid) == -1) {
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
@@ -1014,6 +1036,46 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	}
 	v->rc = 0;
 	_exit(0);
+}
+
+/*
+ * Wait for the validating child, at most PLUGIN_VALIDATE_MS: plugin code
+ * could block or ignore any alarm of its own.  0, or -1 with errno.
+ */
+static int
+validate_wait(pid_t pid, int *status)
+{
+	struct timespec pause = { 0, 2000000 };
+	pid_t r;
+
+	for (int ms = 0; ms < PLUGIN_VALIDATE_MS; ms += 2) {
+		if ((r = waitpid(pid, status, WNOHANG)) == pid)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
+		;
+	return r == pid ? 0 : -1;
+}
+
+/*
+ * What the child wrote runs plugin code's risk: strings are ended and
+ * numbers bounded before the master uses them.
+ */
+static void
+validate_sanitize(struct plugin_info *in)
+{
+	in->path[sizeof(in->path) - 1] = '\0';
+	in->name[sizeof(in->name) - 1] = '\0';
+	in->version[sizeof(in->version) - 1] = '\0';
+	in->description[sizeof(in->description) - 1] = '\0';
+	if (in->memory_size > PLUGIN_MEMORY_MAX)
+		in->memory_size = PLUGIN_MEMORY_MAX;
+	if (in->tick_ns != 0 && in->tick_ns < PLUGIN_TICK_MIN_NS)
+		in->tick_ns = PLUGIN_TICK_MIN_NS;
 }
 
 int
@@ -1049,8 +1111,12 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	}
 	if (pid == 0)
 		validate_child(cfg, envs, drop, uid, gid, v);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
+	if (validate_wait(pid, &status) == -1) {
+		snprintf(err, errlen, "plugin validation: waitpid: %s",
+		    strerror(errno));
+		munmap(v, len);
+		return -1;
+	}
 	if (WIFSIGNALED(status) || v->rc != 0) {
 		if (v->err[0] != '\0')
 			strlcpy(err, v->err, errlen);
@@ -1058,8 +1124,8 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 			snprintf(err, errlen, "plugin validation: the checking "
 			    "process was killed by signal %d (%s)%s",
 			    WTERMSIG(status), strsignal(WTERMSIG(status)),
-			    WTERMSIG(status) == SIGALRM ? ": a plugin's check "
-			    "took too long" : "");
+			    WTERMSIG(status) == SIGKILL ? ": a plugin's check "
+			    "took more than 10 s?" : "");
 		else
 			snprintf(err, errlen, "plugin validation: the checking "
 			    "process exited with code %d", WEXITSTATUS(status));
@@ -1078,6 +1144,8 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 		}
 		memcpy(out[c], &v->info[at], n * sizeof(*out[c]));
 		at += n;
+		for (size_t k = 0; k < n; k++)
+			validate_sanitize(&out[c][k]);
 	}
 	munmap(v, len);
 	*info = out;

@@ -90,9 +90,27 @@ void
 stats_status_init(struct stats_worker *w, size_t i, const char *plugin)
 {
 	struct stats_status *st = &w->status[i];
+	uint32_t seq = STATS_LOAD(&st->seq);
 
+	/* A predecessor killed inside a write left it odd: even it again. */
+	if (seq & 1)
+		__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELEASE);
 	stats_status_set(w, i, "");
 	strlcpy(st->plugin, plugin, sizeof(st->plugin));
+}
+
+void
+stats_worker_gone(struct stats_worker *w)
+{
+	struct stats_counter *c;
+
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
+		c = &w->counters[i];
+		if (STATS_LOAD(&c->used) == STATS_GAUGE)
+			STATS_STORE(&c->value, 0);
+	}
+	for (size_t i = 0; i < STATS_MAX_STAGES; i++)
+		stats_status_init(w, i, w->status[i].plugin);
 }
 
 void

@@ -184,6 +184,12 @@ const char *stats_state_name(enum worker_state state);
 int	stats_counter(struct stats_worker *w, const char *plugin,
 	    const char *name, enum stats_kind kind, uint64_t **slot);
 
+/*
+ * The worker of w has exited: its gauges go to 0 and its problems are
+ * cleared (they were the levels and state of a process that is gone).
+ * Only when no worker writes w.
+ */
+void	stats_worker_gone(struct stats_worker *w);
 /* Stage i of w's pipeline is plugin `plugin`, with no problem. */
 void	stats_status_init(struct stats_worker *w, size_t i, const char *plugin);
 /* Its current problem; "" clears it.  Cheap when nothing changes. */

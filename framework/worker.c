@@ -269,8 +269,6 @@ worker_setup(struct worker *wk)
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* A worker never outlives its master. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	if (wk->cpu >= 0) {
 		CPU_ZERO(&set);
@@ -293,6 +291,15 @@ worker_setup(struct worker *wk)
 	}
 	if (worker_drop_privileges(wk) == -1)
 		return -1;
+	/*
+	 * A worker never outlives its master.  After the drop, which clears
+	 * the death signal; a master already gone is seen by its new parent.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != wk->master_pid) {
+		snprintf(wk->sw->err, sizeof(wk->sw->err), "the master is gone");
+		return -1;
+	}
 	setproctitle("worker %u %s %s", wk->id, wk->cap->name,
 	    wk->cap->interface);
 	return worker_pipeline(wk);
@@ -328,6 +335,9 @@ worker_main(struct worker *wk)
 	if ((rc = worker_setup(wk)) != RINGFAN_OK) {
 		log_error("%s%s", sw->err, rc == RINGFAN_RETRY ?
 		    " (temporary: retrying)" : "");
+		pipeline_unload(&pl);
+		free(wk->batch);
+		free(wk->ptrs);
 		return rc == RINGFAN_RETRY ? WORKER_EXIT_RETRY :
 		    WORKER_EXIT_SETUP;
 	}

@@ -37,6 +37,7 @@ struct worker {
 	unsigned		 id;		/* within the capture */
 	int			 fd;		/* the capture socket */
 	int			 cpu;		/* -1: not pinned */
+	pid_t			 master_pid;
 	int			 linktype;	/* DLT_ of the interface */
 	uint32_t		 snaplen;
 	struct stats_worker	*sw;

@@ -51,7 +51,8 @@ extern "C" {
  * One frame, read-only, pointing into the capture ring (or, offline, into
  * libpcap's buffer).  The memory is valid only until the callback returns:
  * copy what must outlive it.  The host owns the struct and may append
- * fields in a later minor version.
+ * fields in a later minor version: a field added in minor N is there when
+ * (ctx->abi & 0xffff) >= N.
  */
 struct ringfan_packet {
 	const uint8_t	*data;		/* link-layer header onwards */
@@ -64,8 +65,9 @@ struct ringfan_packet {
 	uint8_t		 pkttype;	/* PACKET_HOST, PACKET_BROADCAST, ... */
 	uint8_t		 flags;		/* RINGFAN_PKT_* */
 	/*
-	 * The DLT_ link type of data: the capture's (ctx->linktype), or the
-	 * interface's of this frame where a pcapng file mixes interfaces.
+	 * The DLT_ link type of data: the capture's (ctx->linktype).  Meant
+	 * for files whose interfaces differ, which libpcap 1.10 refuses to
+	 * read, so today it always equals ctx->linktype.
 	 */
 	uint16_t	 linktype;
 };
@@ -222,7 +224,10 @@ struct ringfan_plugin {
 	 * Optional: read and validate every option, ask for host memory and a
 	 * tick period; no other side effect (no files, no sockets).  The host
 	 * calls it at `ringfan -t`, before a start or a reload (in a throwaway
-	 * unprivileged process), and in each worker before `open`.  A plugin
+	 * process running as the workers' user), and in each worker before
+	 * `open`.  What it asks for must follow from the options alone.  It
+	 * returns RINGFAN_OK or RINGFAN_FAIL (a RETRY counts as FAIL: a check
+	 * has no resource to wait for).  A plugin
 	 * without `check` is validated by a trial `open` and `close` instead,
 	 * with RINGFAN_CTX_CHECK set in ctx->flags.
 	 * Returns enum ringfan_result.
@@ -244,10 +249,13 @@ struct ringfan_plugin {
 	void	(*batch)(void *state, const struct ringfan_packet *const *pkts,
 		    size_t n);
 	/*
-	 * Optional: periodically (every stats_interval, or the period asked
-	 * for), idle or not.  now_ns is network time: the receive time of the
-	 * latest frame, advanced by the clock while no frame arrives; the
-	 * same rule live and offline, and it never goes backwards.
+	 * Optional: periodically (every stats_interval, or instead the period
+	 * asked for with tick_period), idle or not.  now_ns is network time:
+	 * the receive time of the latest frame, advanced by the clock while no
+	 * frame arrives, and it never goes backwards.  Live, a block reaches
+	 * the worker up to block_timeout after its first frame, so now_ns may
+	 * run that far ahead of the next frames' ts_ns; offline it is the
+	 * frames' own time.
 	 */
 	void	(*tick)(void *state, uint64_t now_ns);
 	/* Optional: on stop; flush and free. */

@@ -48,4 +48,23 @@ rf_expect "totals.kernel_packets" \
 rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
 rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
 rf_expect "sum of restarts" "$(rf_sum .restarts)" 0
+
+# The privilege drop clears the parent-death signal: it must be set after
+# it, or workers running as `user` outlive a master killed with -9.
+rf_start
+pids=$(rf_ctl_json workers '[.workers[].pid] | join(" ")')
+kill -KILL "$RF_PID"
+wait "$RF_PID" 2>/dev/null || true
+RF_PID=
+for pid in $pids; do
+	for ((i = 0; i < 30; i++)); do
+		rf_alive "$pid" || break
+		sleep 0.1
+	done
+	if rf_alive "$pid"; then
+		kill -KILL "$pid"
+		rf_fail "worker $pid outlived its master's kill -9"
+	fi
+done
+echo "ok: workers $pids died with their master"
 echo "PASS"
