@@ -960,6 +960,9 @@ master_handover_step(struct master *m)
 		if (m->prev.cfg != NULL) {
 			master_prev_free(m);
 			ctl_reload_done(m, NULL);
+		} else if (m->rolling_back) {
+			m->rolling_back = false;
+			ctl_reload_done(m, m->last_reload_error);
 		}
 		return;
 	}
@@ -1221,27 +1224,30 @@ master_rollback(struct master *m, struct slot *failed)
 	master_user(g->cfg, &uid, &gid, uerr, sizeof(uerr));
 	gen_bind_slots(g, uid, gid);
 	log_set_level(g->cfg->log.level);
-	/* Restarted on the new pipeline already: hand over once more. */
+	/*
+	 * Restarted on the new pipeline already, or the one that failed on
+	 * it: hand over once more, the failed one first.  The reload is
+	 * answered once they all run the previous pipeline again.
+	 */
 	m->nhandover = 0;
 	for (unsigned i = g->nslots; i-- > 0;)
 		if (p->changed[g->slots[i].capture] && !pending[i] &&
 		    &g->slots[i] != failed)
 			m->handover[m->nhandover++] = i;
+	m->handover[m->nhandover++] = (unsigned)(failed - g->slots);
 	m->handing = -1;
+	m->rolling_back = true;
 	free(pending);
 	p->cfg = nc;		/* freed below with the rest */
 	master_prev_free(m);
 	STATS_STORE(&failed->wk.sw->err[0], '\0');
-	if (master_spawn(m, failed) == -1)
-		master_crashed(failed, name);
-	ctl_reload_done(m, m->last_reload_error);
 	master_handover_step(m);
 }
 
 bool
 master_reload_pending(const struct master *m)
 {
-	return m->prev.cfg != NULL || m->swap != SWAP_NONE;
+	return m->prev.cfg != NULL || m->rolling_back || m->swap != SWAP_NONE;
 }
 
 const char *

@@ -106,6 +106,7 @@ struct master {
 	unsigned		 nhandover;
 	int			 handing;	/* slot being handed over, -1 */
 	struct reload_prev	 prev;
+	bool			 rolling_back;	/* back to prev, then answer */
 	unsigned		 reloads;
 	char			 last_reload_error[512];
 };

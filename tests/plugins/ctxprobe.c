@@ -10,8 +10,8 @@
  * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
  * a frame of wire length 1 and clears it on one of length 2, and stops the
  * frames of length `stop_len`.  Options `check` and `open` say how those
- * answer: ok, retry, fail, silent (fail without a message) or ok_with_error.
- * `clash: counter` asks for a counter under the gauge's name, `clash:
+ * answer: ok, retry, fail, silent (fail without a message) or ok_with_error;
+ * with `open_worker: N` only worker N's open answers so.  `clash: counter` asks for a counter under the gauge's name, `clash:
  * gauge` for a gauge under a counter's.
  */
 #include <stdint.h>
@@ -62,7 +62,8 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 	/* Every option, those that only open uses too. */
 	if (ctx->opt_string(ctx, "open", "ok", &s) != 0 ||
 	    ctx->opt_string(ctx, "clash", "", &s) != 0 ||
-	    ctx->opt_uint(ctx, "stop_len", 0, &u) != 0)
+	    ctx->opt_uint(ctx, "stop_len", 0, &u) != 0 ||
+	    ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &u) != 0)
 		return RINGFAN_FAIL;
 	return ctxprobe_answer(ctx, "check");
 }
@@ -113,6 +114,7 @@ static int
 ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 {
 	struct ctxprobe *st;
+	uint64_t only;
 	int rc;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -130,8 +132,14 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 		free(st);
 		return RINGFAN_FAIL;
 	}
+	/* open_worker: only that worker answers as `open` says. */
+	if (ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &only) != 0) {
+		free(st);
+		return RINGFAN_FAIL;
+	}
 	/* ok_with_error keeps its state: the host must close it. */
-	if ((rc = ctxprobe_answer(ctx, "open")) != RINGFAN_OK) {
+	if ((only == UINT64_MAX || only == ctx->worker_id) &&
+	    (rc = ctxprobe_answer(ctx, "open")) != RINGFAN_OK) {
 		free(st);
 		return rc;
 	}
