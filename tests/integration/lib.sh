@@ -246,6 +246,19 @@ rf_expect()
 	echo "ok: $1 = $2"
 }
 
+# rf_expect_all N: the first capture handed all N frames the kernel took to
+# its pipeline, none dropped, none quarantined.
+rf_expect_all()
+{
+	rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" "$1"
+	rf_expect "totals.kernel_packets" \
+	    "$(rf_num '.captures[0].totals.kernel_packets')" "$1"
+	rf_expect "totals.kernel_drops" \
+	    "$(rf_num '.captures[0].totals.kernel_drops')" 0
+	rf_expect "totals.quarantined" \
+	    "$(rf_num '.captures[0].totals.quarantined')" 0
+}
+
 # rf_sum FIELD: FIELD summed over the workers of the first capture.
 rf_sum()
 {

@@ -157,11 +157,7 @@ rf_expect "status.last_reload_error" \
 rf_send_wait
 ctl_stop
 
-rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"
-rf_expect "totals.kernel_packets" \
-    "$(rf_num '.captures[0].totals.kernel_packets')" "$K"
-rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
-rf_expect "totals.quarantined" "$(rf_num '.captures[0].totals.quarantined')" 0
+rf_expect_all "$K"
 per_worker_accounting
 rf_expect "sum of packets" "$(rf_sum .packets)" "$K"
 rf_expect "sum of restarts" "$(rf_sum .restarts)" 0

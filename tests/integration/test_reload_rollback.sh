@@ -65,11 +65,7 @@ rf_expect "status.last_reload_error after it" \
 rf_send_wait
 rf_stop
 
-rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"
-rf_expect "totals.kernel_packets" \
-    "$(rf_num '.captures[0].totals.kernel_packets')" "$K"
-rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
-rf_expect "totals.quarantined" "$(rf_num '.captures[0].totals.quarantined')" 0
+rf_expect_all "$K"
 rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
 for w in 0 1; do
 	rf_expect "worker $w: kernel_packets = packets + kernel_drops" \
