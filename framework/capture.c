@@ -9,9 +9,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "util.h"
 
 /* Older kernel headers lack it; the running kernel decides (since 4.20). */
 #ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
@@ -278,6 +282,65 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 		return capture_fail(fd, err, errlen,
 		    "capture %s: setsockopt(SO_DETACH_FILTER)", name);
 	return fd;
+}
+
+static void
+capture_lock_path(const struct cfg_capture *cap, int group, char *path,
+    size_t len)
+{
+	snprintf(path, len, "%s/fanout-%s-%d.lock", CAPTURE_LOCK_DIR,
+	    cap->interface, group);
+}
+
+int
+capture_lock(const struct cfg_capture *cap, int group, char *err,
+    size_t errlen)
+{
+	char path[256], pid[32], alive[64] = "";
+	ssize_t n;
+	long other;
+	int fd;
+
+	capture_lock_path(cap, group, path, sizeof(path));
+	(void)mkdirs_for(path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0644)) == -1)
+		return capture_fail(-1, err, errlen, "capture %s: lock %s",
+		    cap->name, path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			return capture_fail(fd, err, errlen, "capture %s: "
+			    "flock(%s)", cap->name, path);
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		other = strtol(pid, NULL, 10);
+		/* Its master gone, its workers still in the group. */
+		if (other > 0 && kill((pid_t)other, 0) == -1 && errno == ESRCH)
+			snprintf(alive, sizeof(alive), ", which is gone: its "
+			    "workers are still running");
+		snprintf(err, errlen, "capture %s: interface %s, fanout group "
+		    "%d: already used by another ringfan (pid %ld%s; lock %s)",
+		    cap->name, cap->interface, group, other, alive, path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)
+		return capture_fail(fd, err, errlen, "capture %s: writing %s",
+		    cap->name, path);
+	return fd;
+}
+
+void
+capture_unlock(int fd, const struct cfg_capture *cap, int group)
+{
+	char path[256];
+
+	if (fd < 0)
+		return;
+	capture_lock_path(cap, group, path, sizeof(path));
+	(void)unlink(path);	/* ours while we hold it */
+	close(fd);
 }
 
 int

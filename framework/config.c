@@ -7,11 +7,17 @@
  *
  * The walker only ever descends as far as the schema does, so a hostile
  * file cannot drive it into deep recursion, and aliases cost nothing since
- * the document API shares nodes instead of copying them.
+ * the document API shares nodes instead of copying them.  What libyaml
+ * itself spends is bounded before the document is composed: the file's
+ * size first, then its nesting depth in one streaming pass (check_depth),
+ * so that a reload cannot hold the master's loop for long whatever the
+ * file holds.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -37,7 +43,15 @@
 #define MAX_IFNAME		15	/* IFNAMSIZ less the NUL */
 #define MAX_BLOCK_SIZE		(UINT64_C(1) << 30)
 #define MAX_BLOCK_COUNT		65536
-#define MAX_FILE_SIZE		((size_t)16 << 20)
+/*
+ * A real config is a few KiB and at most 7 levels deep (top level,
+ * captures, a capture, pipeline, an entry, config, a value): both limits
+ * leave ample room and keep the cost of any file to milliseconds.
+ */
+#define MAX_FILE_SIZE		((size_t)1 << 20)
+#define MAX_DEPTH		64
+#define MIB			(UINT64_C(1) << 20)
+#define CPU_ONLINE_FILE		"/sys/devices/system/cpu/online"
 #define NS_PER_MS		UINT64_C(1000000)
 #define NS_PER_S		UINT64_C(1000000000)
 
@@ -50,6 +64,10 @@ struct ctx {
 	yaml_document_t	*doc;
 	char		*err;
 	size_t		 errlen;
+	uint64_t	 ring_total;	/* bytes of ring of the captures so far */
+	int		 online_state;	/* 0 unread, 1 read, -1 unknown */
+	cpu_set_t	 online;
+	char		 online_list[256];
 };
 
 /* What the capture-level handlers share beyond the capture itself. */
@@ -57,6 +75,7 @@ struct capctx {
 	struct cfg_capture	*cap;
 	bool			 group_set;
 	yaml_mark_t		 name_mark;
+	const yaml_node_t	*ring_node;	/* NULL: ring not set */
 };
 
 struct cfg_key {
@@ -812,6 +831,95 @@ h_workers(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	return 0;
 }
 
+/* Reads a list in the kernel's form, "0-3,6\n", into *set. */
+static int
+parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	unsigned long a, b;
+	char *end;
+
+	CPU_ZERO(set);
+	for (;;) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		a = b = strtoul(s, &end, 10);
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return -1;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (a > b || b >= CPU_SETSIZE)
+			return -1;
+		for (; a <= b; a++)
+			CPU_SET(a, set);
+		if (*end == '\n' || *end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
+
+/* The same form back, for messages; a list too long ends in "...". */
+static void
+format_cpu_list(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t off;
+	int a, b, n;
+
+	buf[0] = '\0';
+	off = 0;
+	for (a = 0; a < CPU_SETSIZE; a = b + 1) {
+		if (!CPU_ISSET(a, set)) {
+			b = a;
+			continue;
+		}
+		for (b = a; b + 1 < CPU_SETSIZE && CPU_ISSET(b + 1, set); b++)
+			;
+		n = a == b ? snprintf(buf + off, len - off, "%s%d",
+		    off > 0 ? "," : "", a) : snprintf(buf + off, len - off,
+		    "%s%d-%d", off > 0 ? "," : "", a, b);
+		if (n < 0 || (size_t)n >= len - off) {
+			snprintf(buf + (off < len - 4 ? off : len - 4),
+			    4, "...");
+			return;
+		}
+		off += (size_t)n;
+	}
+}
+
+/*
+ * A CPU that is offline or absent would make the worker's
+ * sched_setaffinity(2) fail only once it starts; checked here it is a
+ * config error that -t and a reload report.  The set is the kernel's
+ * online list, not this process's affinity mask, so that a master started
+ * under taskset(1) can still place workers elsewhere; without sysfs it is
+ * the mask, and when neither is known the workers find out.
+ */
+static bool
+cpu_online(struct ctx *c, unsigned cpu)
+{
+	char line[4096];
+	FILE *fp;
+
+	if (c->online_state == 0) {
+		c->online_state = -1;
+		if ((fp = fopen(CPU_ONLINE_FILE, "re")) != NULL) {
+			if (fgets(line, sizeof(line), fp) != NULL &&
+			    parse_cpu_list(line, &c->online) == 0)
+				c->online_state = 1;
+			fclose(fp);
+		}
+		if (c->online_state == -1 &&
+		    sched_getaffinity(0, sizeof(c->online), &c->online) == 0)
+			c->online_state = 1;
+		if (c->online_state == 1)
+			format_cpu_list(&c->online, c->online_list,
+			    sizeof(c->online_list));
+	}
+	return c->online_state != 1 || CPU_ISSET(cpu, &c->online);
+}
+
 static int
 h_cpu_affinity(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 {
@@ -842,6 +950,10 @@ h_cpu_affinity(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 		item = node_at(c, *it);
 		if (get_uint(c, key, item, 0, CPU_SETSIZE - 1, &cpu) == -1)
 			return -1;
+		if (!cpu_online(c, (unsigned)cpu))
+			return perr(c, item->start_mark,
+			    "%s: CPU %ju is not online (online: %s)", key,
+			    (uintmax_t)cpu, c->online_list);
 		cap->cpus[cap->ncpus++] = (int)cpu;
 	}
 	cap->affinity = CFG_AFFINITY_LIST;
@@ -885,6 +997,9 @@ h_fanout(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 static int
 h_ring(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 {
+	struct capctx *cc = obj;
+
+	cc->ring_node = v;
 	return walk_mapping(c, v, key, ring_keys, obj);
 }
 
@@ -917,6 +1032,51 @@ capture_defaults(struct cfg_capture *cap)
 }
 
 /* top level */
+
+static uint64_t
+mib_up(uint64_t bytes)
+{
+	return bytes / MIB + (bytes % MIB != 0);
+}
+
+/*
+ * The kernel allocates every ring in full when the socket is set up and
+ * never swaps it out: rings larger than the memory of the machine cannot
+ * work, and the failure would come only at start-up or in the middle of a
+ * reload.  Counted over all captures, since all run at once.
+ */
+static int
+check_ring_memory(struct ctx *c, const struct capctx *cc,
+    const yaml_node_t *item, size_t index)
+{
+	const struct cfg_capture *cap = cc->cap;
+	yaml_mark_t m;
+	uint64_t phys, need;
+	long pages, pagesize;
+
+	pages = sysconf(_SC_PHYS_PAGES);
+	pagesize = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || pagesize <= 0)
+		return 0;
+	phys = (uint64_t)pages * (uint64_t)pagesize;
+	/* At most 256 x 2^16 x 2^30 = 2^54: no overflow, even summed. */
+	need = (uint64_t)cap->workers * cap->ring.block_count *
+	    cap->ring.block_size;
+	c->ring_total += need;
+	m = cc->ring_node != NULL ? cc->ring_node->start_mark :
+	    item->start_mark;
+	if (need > phys)
+		return perr(c, m, "ring: %u workers x %u blocks x %u bytes "
+		    "need %ju MiB, more than the physical memory (%ju MiB)",
+		    cap->workers, cap->ring.block_count, cap->ring.block_size,
+		    (uintmax_t)mib_up(need), (uintmax_t)(phys / MIB));
+	if (c->ring_total > phys)
+		return perr(c, m, "ring: the rings of captures 1..%zu need "
+		    "%ju MiB, more than the physical memory (%ju MiB)",
+		    index + 1, (uintmax_t)mib_up(c->ring_total),
+		    (uintmax_t)(phys / MIB));
+	return 0;
+}
 
 static int
 h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
@@ -963,6 +1123,8 @@ h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 		if (cc.cap->interface == NULL)
 			return perr(c, item->start_mark,
 			    "missing required key \"interface\"");
+		if (check_ring_memory(c, &cc, item, i) == -1)
+			return -1;
 		if (!cc.group_set)
 			cc.cap->fanout.group = cfg_default_group(cc.cap->name);
 		names[i] = cc.name_mark;
@@ -1125,6 +1287,60 @@ syntax_error(struct ctx *c, const yaml_parser_t *p)
 }
 
 /*
+ * libyaml's scanner keeps a possible simple key per flow level and looks
+ * at all of them for every token, so a deeply nested file costs time
+ * quadratic in its depth: 120 KB of "[" takes seconds to compose.  Its
+ * event parser runs the scanner no further than the event it returns (a
+ * simple key looks ahead at most one line of 1024 characters), so this
+ * streaming pass, which stops at the first collection deeper than
+ * MAX_DEPTH, costs at most MAX_DEPTH per token, and the document load that
+ * follows only ever sees shallow files.  Syntax errors are left to that
+ * load, which reports them as it always has.
+ */
+static int
+check_depth(struct ctx *c)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	unsigned depth;
+	int rc;
+	bool done;
+
+	if (!yaml_parser_initialize(&parser))
+		return perr(c, parser.mark, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c->text,
+	    c->len);
+	depth = 0;
+	rc = 0;
+	for (done = false; !done;) {
+		if (!yaml_parser_parse(&parser, &ev))
+			break;
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAX_DEPTH) {
+				rc = perr(c, ev.start_mark, "nested deeper "
+				    "than %d levels", MAX_DEPTH);
+				done = true;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/*
  * Loads the one document of the text.  A second document is refused rather
  * than ignored, since a stray "---" usually means two files were pasted
  * together.
@@ -1137,6 +1353,8 @@ load_document(struct ctx *c, yaml_document_t *doc)
 	yaml_node_t *root;
 	int rc;
 
+	if (check_depth(c) == -1)
+		return -1;
 	if (!yaml_parser_initialize(&parser))
 		return perr(c, parser.mark, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)c->text,
@@ -1196,6 +1414,9 @@ cfg_load_string(struct cfg *cfg, const char *name, const char *text,
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
+	if (len > MAX_FILE_SIZE)
+		return plain_err(err, errlen, "%s: file is larger than %zu MiB",
+		    name, MAX_FILE_SIZE >> 20);
 	memset(&tmp, 0, sizeof(tmp));
 	memset(&start, 0, sizeof(start));
 	memset(&c, 0, sizeof(c));
@@ -1223,38 +1444,48 @@ cfg_load_string(struct cfg *cfg, const char *name, const char *text,
 	return 0;
 }
 
+/*
+ * Only a regular file, opened without blocking and sized before it is read:
+ * a FIFO or a device named in place of the config would otherwise hold the
+ * master, which reloads in its own loop, for as long as it pleases.
+ */
 int
 cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 {
-	char *buf, *nbuf;
-	size_t len, cap;
+	struct stat st;
+	char *buf;
+	size_t len;
 	ssize_t n;
 	int fd, rc, saved;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return plain_err(err, errlen, "%s: %s", path, strerror(errno));
-	buf = NULL;
-	len = cap = 0;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_FILE_SIZE) {
-				free(buf);
-				close(fd);
-				return plain_err(err, errlen,
-				    "%s: file is larger than %zu MiB", path,
-				    MAX_FILE_SIZE >> 20);
-			}
-			cap = cap == 0 ? 8192 : cap * 2;
-			if ((nbuf = realloc(buf, cap)) == NULL) {
-				free(buf);
-				close(fd);
-				return plain_err(err, errlen,
-				    "%s: out of memory", path);
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		return plain_err(err, errlen, "%s: %s", path, strerror(saved));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		if (S_ISDIR(st.st_mode))
+			return plain_err(err, errlen, "%s: %s", path,
+			    strerror(EISDIR));
+		return plain_err(err, errlen, "%s: not a regular file", path);
+	}
+	/* One byte more than allowed tells a file that grew meanwhile. */
+	if ((uintmax_t)st.st_size > MAX_FILE_SIZE ||
+	    (buf = malloc(MAX_FILE_SIZE + 1)) == NULL) {
+		close(fd);
+		if ((uintmax_t)st.st_size > MAX_FILE_SIZE)
+			return plain_err(err, errlen,
+			    "%s: file is larger than %zu MiB", path,
+			    MAX_FILE_SIZE >> 20);
+		return plain_err(err, errlen, "%s: out of memory", path);
+	}
+	len = 0;
+	while (len <= MAX_FILE_SIZE) {
+		n = read(fd, buf + len, MAX_FILE_SIZE + 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {

@@ -42,6 +42,7 @@ struct ctl_client {
 	size_t			 reply_off;
 	/* A reload under way: the reply waits for its outcome. */
 	const char		*awaiting;	/* its result, or NULL */
+	bool			 queued;	/* asked during another: next */
 };
 
 struct ctl_server {
@@ -57,6 +58,8 @@ struct ctl_command {
 	const char	*name;
 	ctl_handler	 fn;
 	const char	*help;
+	/* Instead of fn, for a command with an argument. */
+	char		*(*fn_arg)(struct master *, const char *, size_t *);
 };
 
 static void ctl_reply(struct master *, struct ctl_client *, char *, size_t);
@@ -123,7 +126,7 @@ cmd_status(struct master *m, size_t *len)
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
 		    "group", (int)m->g.groups[c]));
 	}
-	doc = json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:o}",
+	doc = json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:I,s:o}",
 	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
 	    "uptime_s", (double)(mono_ns() - m->started_ns) / 1e9,
 	    "config", m->g.cfg->path,
@@ -131,6 +134,7 @@ cmd_status(struct master *m, size_t *len)
 	    "reloads", (int)m->reloads,
 	    "last_reload_error", m->last_reload_error[0] != '\0' ?
 	    json_string(m->last_reload_error) : json_null(),
+	    "log_dropped", (json_int_t)log_dropped(),
 	    "captures", caps);
 	return ctl_json(doc, len);
 }
@@ -213,15 +217,16 @@ cmd_plugins(struct master *m, size_t *len)
  * validate at once, a pipeline or capture change when every worker runs it
  * or has been put back (ctl_reload_done).
  */
+/* Answer c for a reload that returned res (NULL: failed with err). */
 static void
-ctl_reload(struct master *m, struct ctl_client *c)
+ctl_reload_answer(struct master *m, struct ctl_client *c, const char *res,
+    const char *err)
 {
-	char err[512], *reply;
-	const char *res;
+	char *reply;
 	size_t len = 0;
 
-	if ((res = master_reload(m, err, sizeof(err))) == NULL) {
-		log_error("reload failed, configuration unchanged: %s", err);
+	c->queued = false;
+	if (res == NULL) {
 		ctl_reply_error(m, c, err);
 		return;
 	}
@@ -237,6 +242,46 @@ ctl_reload(struct master *m, struct ctl_client *c)
 	}
 	reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), &len);
 	ctl_reply(m, c, reply, len);
+}
+
+/*
+ * reload answers once it has taken effect or failed: a file that does not
+ * validate at once, a pipeline or capture change when every worker runs it
+ * or has been put back (ctl_reload_done).  Asked while another reload is
+ * under way, it waits for that one to end and then reads the file: the
+ * latest file always wins, and every client asking meanwhile gets that
+ * one reload's outcome.
+ */
+static void
+ctl_reload(struct master *m, struct ctl_client *c)
+{
+	char err[512];
+	const char *res;
+
+	if (master_reload_busy(m)) {
+		struct epoll_event ev = { .events = 0, .data.ptr = &c->src };
+
+		c->queued = true;
+		c->deadline = mono_ns() + 2 * CTL_RELOAD_TIMEOUT_NS;
+		m->reload_again = true;
+		if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
+			ctl_drop(m, c);
+		return;
+	}
+	if ((res = master_reload(m, err, sizeof(err))) == NULL)
+		log_error("reload failed, configuration unchanged: %s", err);
+	ctl_reload_answer(m, c, res, err);
+}
+
+void
+ctl_reload_queued(struct master *m, const char *res, const char *err)
+{
+	struct ctl_client *c;
+
+	for (c = m->ctl != NULL ? m->ctl->clients : NULL; c != NULL;
+	    c = c->next)
+		if (!c->dead && c->queued)
+			ctl_reload_answer(m, c, res, err);
 }
 
 void
@@ -261,6 +306,20 @@ ctl_reload_done(struct master *m, const char *err)
 		    result), &len);
 		ctl_reply(m, c, reply, len);
 	}
+}
+
+static char *
+cmd_restart(struct master *m, const char *target, size_t *len)
+{
+	json_t *names = json_array();
+	char err[256];
+
+	if (master_restart(m, target, names, err, sizeof(err)) == -1) {
+		json_decref(names);
+		return ctl_error(err, len);
+	}
+	return ctl_json(json_pack("{s:b,s:o}", "ok", 1, "restarted", names),
+	    len);
 }
 
 static char *
@@ -463,15 +522,19 @@ cmd_metrics(struct master *m, size_t *len)
 static char *cmd_help(struct master *, size_t *);
 
 static const struct ctl_command commands[] = {
-	{ "status", cmd_status, "the daemon and each capture's health" },
-	{ "stats", cmd_stats, "counters of every worker and capture" },
-	{ "workers", cmd_workers, "the process table" },
-	{ "plugins", cmd_plugins, "the plugins of each pipeline" },
+	{ "status", cmd_status, "the daemon and each capture's health", NULL },
+	{ "stats", cmd_stats, "counters of every worker and capture", NULL },
+	{ "workers", cmd_workers, "the process table", NULL },
+	{ "plugins", cmd_plugins, "the plugins of each pipeline", NULL },
 	{ "reload", NULL, "re-read the configuration file; answers once "
-	    "every worker runs it or all are back on the previous one" },
-	{ "stop", cmd_stop, "stop gracefully" },
-	{ "metrics", cmd_metrics, "everything, in Prometheus text format" },
-	{ "help", cmd_help, "this list" },
+	    "every worker runs it or all are back on the previous one", NULL },
+	{ "restart", NULL, "restart CAPTURE[/WORKER]: failed or waiting "
+	    "workers start at once, running ones restart one at a time",
+	    cmd_restart },
+	{ "stop", cmd_stop, "stop gracefully", NULL },
+	{ "metrics", cmd_metrics, "everything, in Prometheus text format",
+	    NULL },
+	{ "help", cmd_help, "this list", NULL },
 };
 
 static char *
@@ -542,7 +605,7 @@ static void
 ctl_request(struct master *m, struct ctl_client *c)
 {
 	const struct ctl_command *cmd;
-	char msg[CTL_LINE_MAX + 256], echo[65], *line = c->line, *reply;
+	char msg[CTL_LINE_MAX + 256], echo[65], *line = c->line, *reply, *arg;
 	size_t n, len = 0;
 
 	/* Tolerate a \r\n line end and surrounding blanks. */
@@ -555,6 +618,12 @@ ctl_request(struct master *m, struct ctl_client *c)
 	if (*line == '\0') {
 		ctl_reply_error(m, c, "empty request");
 		return;
+	}
+	/* "restart uplink/1": the command, then its argument. */
+	arg = line + strcspn(line, " \t");
+	if (*arg != '\0') {
+		*arg++ = '\0';
+		arg += strspn(arg, " \t");
 	}
 	if ((cmd = ctl_find(line)) == NULL) {
 		/* The echo must be valid in JSON whatever the client sent. */
@@ -572,12 +641,21 @@ ctl_request(struct master *m, struct ctl_client *c)
 		ctl_reply_error(m, c, msg);
 		return;
 	}
-	log_debug("control: %s", cmd->name);
-	if (cmd->fn == NULL) {		/* reload, answered later */
-		ctl_reload(m, c);
+	log_debug("control: %s%s%s", cmd->name, *arg != '\0' ? " " : "", arg);
+	if ((*arg != '\0') != (cmd->fn_arg != NULL)) {
+		snprintf(msg, sizeof(msg), cmd->fn_arg != NULL ?
+		    "%s: needs an argument (%s)" : "%s takes no argument%s",
+		    cmd->name, cmd->fn_arg != NULL ? cmd->help : "");
+		ctl_reply_error(m, c, msg);
 		return;
 	}
-	reply = cmd->fn(m, &len);
+	if (cmd->fn_arg != NULL) {
+		reply = cmd->fn_arg(m, arg, &len);
+	} else if (cmd->fn == NULL) {	/* reload, answered later */
+		ctl_reload(m, c);
+		return;
+	} else
+		reply = cmd->fn(m, &len);
 	ctl_reply(m, c, reply, len);
 }
 
@@ -652,7 +730,7 @@ ctl_on_client(struct master *m, struct ev_src *src, uint32_t events)
 
 	if (c->dead)
 		return;
-	if (c->awaiting != NULL)
+	if (c->awaiting != NULL || c->queued)
 		ctl_drop(m, c);		/* it hung up before the outcome */
 	else if (c->reply != NULL)
 		ctl_write(m, c);
@@ -708,8 +786,9 @@ ctl_sweep(struct master *m, uint64_t now)
 		return;
 	for (pp = &srv->clients; (c = *pp) != NULL;) {
 		if (!c->dead && now >= c->deadline) {
-			if (c->awaiting != NULL) {
+			if (c->awaiting != NULL || c->queued) {
 				c->awaiting = NULL;
+				c->queued = false;
 				ctl_reply_error(m, c, "reload: not taken by "
 				    "every worker within 90 s; see status");
 				if (!c->dead)
@@ -748,7 +827,8 @@ ctl_open(struct master *m, char *err, size_t errlen)
 	struct ctl_server *srv;
 	const char *path = m->g.cfg->control.socket;
 	struct group *gr;
-	int fd, probe;
+	struct stat st;
+	int fd, probe, rc, saved;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return ctl_fail(err, errlen, "calloc", path);
@@ -762,19 +842,38 @@ ctl_open(struct master *m, char *err, size_t errlen)
 	}
 	if ((errno = -mkdirs_for(path)) != 0)
 		return ctl_fail(err, errlen, "mkdir", path);
-	/* A socket file left by a dead instance is removed; a live one not. */
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
-	    sizeof(sun)) == 0) {
+	/*
+	 * Only a socket file left by a dead instance is removed.  A live one
+	 * is another ringfan's, and anything else at the path (a mistyped
+	 * path naming a file, a directory, a symbolic link) is not ours.
+	 */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "control socket %s: exists and is "
+			    "%s, not a socket; refusing to replace it", path,
+			    file_kind(st.st_mode));
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (probe == -1)
+			return ctl_fail(err, errlen, "socket", path);
+		rc = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+		saved = errno;
 		close(probe);
-		snprintf(err, errlen, "control socket %s: another ringfan is "
-		    "listening on it", path);
-		return -1;
-	}
-	if (probe != -1)
-		close(probe);
-	if (unlink(path) == -1 && errno != ENOENT)
-		return ctl_fail(err, errlen, "unlink", path);
+		/* A full backlog (EAGAIN) is a listener too. */
+		if (rc == 0 || saved == EAGAIN) {
+			snprintf(err, errlen, "control socket %s: another "
+			    "ringfan is listening on it", path);
+			return -1;
+		}
+		errno = saved;
+		if (errno != ECONNREFUSED)
+			return ctl_fail(err, errlen, "connect", path);
+		if (unlink(path) == -1 && errno != ENOENT)
+			return ctl_fail(err, errlen, "unlink", path);
+	} else if (errno != ENOENT)
+		return ctl_fail(err, errlen, "lstat", path);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)

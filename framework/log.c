@@ -1,19 +1,79 @@
 /*
  * One logging vocabulary for the master and the workers.  The tag names the
  * process so that interleaved lines of several workers stay readable.
+ *
+ * Logging never waits for whoever reads the log.  A master blocked in a write
+ * to a pipe nobody drains, or to a stopped terminal, would answer no control
+ * request, reap no child and respawn no worker; a worker blocked there would
+ * stop capturing.  So every line is one non-blocking write of the whole line:
+ * a line that cannot go out whole at once is dropped and counted, and the
+ * first line that goes out afterwards is preceded by "N log lines dropped".
+ *
+ * stderr is not made non-blocking in place: O_NONBLOCK belongs to the open
+ * file description, which ringfan shares with the shell or the service
+ * manager that started it, and they would get EAGAIN on their own reads and
+ * writes long after ringfan is gone.  Instead a pipe or a terminal is opened
+ * anew through /proc/self/fd/2, which gives a description of ringfan's own on
+ * the same pipe or terminal; a socket (systemd's journal stream) is written
+ * with send(MSG_DONTWAIT); a regular file is written as it is, a write to it
+ * does not wait for a reader.  Workers inherit the master's descriptor.
+ *
+ * syslog(3) can block as well: glibc's send(2) to /dev/log waits while the
+ * log daemon's queue is full.  So syslog mode sends its datagrams to /dev/log
+ * itself, with MSG_DONTWAIT, and counts what does not fit the same way.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
+/*
+ * A line and a "dropped" notice together stay within PIPE_BUF (4096 on
+ * Linux), so that a write to a pipe is all or nothing and the lines of
+ * several processes never interleave within a line.
+ */
+#define LOG_MSG_MAX	1024
+#define LOG_LINE_MAX	(LOG_MSG_MAX + 512)
+#define LOG_OUT_MAX	(2 * LOG_LINE_MAX)
+#define LOG_SYSLOG_PATH	"/dev/log"
+
+enum log_sink {
+	LOG_SINK_WRITE,		/* a descriptor of our own, or a regular file */
+	LOG_SINK_POLL,		/* stderr as it is: poll for room, then write */
+	LOG_SINK_SEND,		/* a socket: send(MSG_DONTWAIT) */
+	LOG_SINK_SYSLOG,	/* datagrams to /dev/log */
+};
+
 static enum log_level	 log_level = LOG_LVL_INFO;
-static int		 log_syslog;
 static char		 log_tag[64] = "master";
+static enum log_sink	 log_sink = LOG_SINK_POLL;
+static int		 log_fd = STDERR_FILENO;
+static bool		 log_own_fd;	/* log_fd is ours to close */
+/* A partial write left a line without its end: the next one starts anew. */
+static bool		 log_torn;
+/* Lines this process dropped since its last successful write. */
+static unsigned long long log_pending;
+static pid_t		 log_pending_pid;
+/*
+ * Every process's drops, in memory shared across fork() so that the master's
+ * status shows the workers' too.  Until it is mapped, a private counter.
+ */
+static uint64_t		 log_dropped_private;
+static uint64_t		*log_dropped_total = &log_dropped_private;
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error",
@@ -29,13 +89,90 @@ static const int syslog_prio[] = {
 	[LOG_LVL_DEBUG] = LOG_DEBUG,
 };
 
+static void
+log_close_sink(void)
+{
+	if (log_own_fd)
+		close(log_fd);
+	log_own_fd = false;
+	log_fd = STDERR_FILENO;
+	log_sink = LOG_SINK_POLL;
+}
+
+static void
+log_open_syslog(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	log_close_sink();
+	log_sink = LOG_SINK_SYSLOG;
+	log_fd = -1;
+	strlcpy(sun.sun_path, LOG_SYSLOG_PATH, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return;
+	/* Not there yet (no log daemon): the next line tries again. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return;
+	}
+	log_fd = fd;
+	log_own_fd = true;
+}
+
+static void
+log_open_stderr(void)
+{
+	struct stat st;
+	int fd;
+
+	log_close_sink();
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		log_sink = LOG_SINK_SEND;
+		return;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		log_sink = LOG_SINK_WRITE;
+		return;
+	}
+	/*
+	 * O_NOCTTY: a daemon's stderr on a terminal must not make it that
+	 * terminal's controlling process.  Failing (no /proc, a FIFO whose
+	 * reader is gone), poll for room before each write: that cannot wait
+	 * while the pipe is full, but can when another process fills it
+	 * between the poll and the write.
+	 */
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	log_fd = fd;
+	log_own_fd = true;
+	log_sink = LOG_SINK_WRITE;
+}
+
 void
 log_init(enum log_level level, int use_syslog)
 {
+	void *p;
+
 	log_level = level;
-	log_syslog = use_syslog;
+	/* Before the first fork, so that every worker shares it. */
+	if (log_dropped_total == &log_dropped_private) {
+		p = mmap(NULL, sizeof(*log_dropped_total),
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			log_dropped_total = p;
+			*log_dropped_total = log_dropped_private;
+		}
+	}
 	if (use_syslog)
-		openlog("ringfan", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_open_syslog();
+	else
+		log_open_stderr();
 }
 
 void
@@ -60,28 +197,152 @@ log_get_level(void)
 	return log_level;
 }
 
+uint64_t
+log_dropped(void)
+{
+	return __atomic_load_n(log_dropped_total, __ATOMIC_RELAXED);
+}
+
+static void
+log_count_drop(void)
+{
+	pid_t pid = getpid();
+
+	/* A worker does not report the lines its master dropped. */
+	if (log_pending_pid != pid) {
+		log_pending_pid = pid;
+		log_pending = 0;
+	}
+	log_pending++;
+	__atomic_fetch_add(log_dropped_total, 1, __ATOMIC_RELAXED);
+}
+
+/* The lines this process dropped and has not reported yet. */
+static unsigned long long
+log_unreported(void)
+{
+	return log_pending_pid == getpid() ? log_pending : 0;
+}
+
+/* One try, never waiting: the number of bytes written, or -1. */
+static ssize_t
+log_try(const char *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = log_fd, .events = POLLOUT };
+
+	switch (log_sink) {
+	case LOG_SINK_SEND:
+	case LOG_SINK_SYSLOG:
+		return send(log_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	case LOG_SINK_POLL:
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT))
+			return -1;
+		return write(log_fd, buf, len);
+	case LOG_SINK_WRITE:
+		break;
+	}
+	return write(log_fd, buf, len);
+}
+
+/* A whole stderr line with its newline; a partial write counts as a drop. */
+static void
+log_put_stderr(const char *line)
+{
+	char out[LOG_OUT_MAX];
+	unsigned long long n = log_unreported();
+	ssize_t w;
+	int len;
+
+	len = snprintf(out, sizeof(out), "%s", log_torn ? "\n" : "");
+	if (n > 0)
+		len += snprintf(out + len, sizeof(out) - (size_t)len,
+		    "ringfan[%s] warn: %llu log line%s dropped\n", log_tag, n,
+		    n == 1 ? "" : "s");
+	len += snprintf(out + len, sizeof(out) - (size_t)len, "%s", line);
+	if ((size_t)len >= sizeof(out))
+		len = (int)sizeof(out) - 1;
+	w = log_try(out, (size_t)len);
+	if (w == len) {
+		log_torn = false;
+		log_pending = 0;
+		return;
+	}
+	if (w > 0)
+		log_torn = out[w - 1] != '\n';
+	log_count_drop();
+}
+
+static ssize_t
+log_send_syslog(int prio, const char *msg)
+{
+	char out[LOG_LINE_MAX + 64], stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int len;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
+		stamp[0] = '\0';
+	len = snprintf(out, sizeof(out), "<%d>%s ringfan[%d]: %s",
+	    LOG_DAEMON | prio, stamp, (int)getpid(), msg);
+	if (len < 0)
+		return -1;
+	if ((size_t)len >= sizeof(out))
+		len = (int)sizeof(out) - 1;
+	if (log_fd == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return log_try(out, (size_t)len);
+}
+
+static void
+log_put_syslog(int prio, const char *msg)
+{
+	char notice[sizeof(log_tag) + 64];
+	unsigned long long n;
+	bool retried = false;
+
+	for (;;) {
+		if ((n = log_unreported()) > 0) {
+			snprintf(notice, sizeof(notice), "[%s] %llu log "
+			    "line%s dropped", log_tag, n, n == 1 ? "" : "s");
+			if (log_send_syslog(LOG_WARNING, notice) >= 0)
+				log_pending = 0;
+		}
+		if (log_send_syslog(prio, msg) >= 0)
+			return;
+		/*
+		 * The log daemon restarted (or was not there yet): connect
+		 * again, once.  A full queue (EAGAIN) is a drop, not a retry.
+		 */
+		if (retried || (errno != ECONNREFUSED && errno != ENOTCONN &&
+		    errno != ENOENT && errno != EPIPE))
+			break;
+		retried = true;
+		log_open_syslog();
+	}
+	log_count_drop();
+}
+
 /* err >= 0 appends strerror(err). */
 static void
 log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
 
 	if (level > log_level)
 		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_syslog) {
-		if (err >= 0)
-			syslog(syslog_prio[level], "[%s] %s: %s", log_tag, buf,
-			    strerror(err));
-		else
-			syslog(syslog_prio[level], "[%s] %s", log_tag, buf);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_sink == LOG_SINK_SYSLOG) {
+		snprintf(line, sizeof(line), "[%s] %s%s%s", log_tag, msg,
+		    err >= 0 ? ": " : "", err >= 0 ? strerror(err) : "");
+		log_put_syslog(syslog_prio[level], line);
 	} else {
-		if (err >= 0)
-			fprintf(stderr, "ringfan[%s] %s: %s: %s\n", log_tag,
-			    level_names[level], buf, strerror(err));
-		else
-			fprintf(stderr, "ringfan[%s] %s: %s\n", log_tag,
-			    level_names[level], buf);
+		snprintf(line, sizeof(line), "ringfan[%s] %s: %s%s%s\n",
+		    log_tag, level_names[level], msg, err >= 0 ? ": " : "",
+		    err >= 0 ? strerror(err) : "");
+		log_put_stderr(line);
 	}
 }
 

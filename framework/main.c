@@ -1,5 +1,6 @@
 /* ringfan: flags, configuration, daemonizing, and the hand-over to the master. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,55 @@ usage(FILE *f)
 }
 
 /*
+ * Whether what is at `path` may become our pidfile: nothing, or a regular
+ * file that holds a process id, or nothing yet (pidfile_open has made it and
+ * the pid is not written).  pidfile_open truncates what it opens and
+ * pidfile_remove deletes it: a mistyped path must not cost anyone a file.
+ * 0, or -1 with the reason in err.
+ */
+static int
+pidfile_check(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "exists and is %s, not a pid file; "
+		    "refusing to use it", file_kind(st.st_mode));
+		return -1;
+	}
+	/* O_NOFOLLOW: not swapped for a link since the lstat. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n == -1)
+		snprintf(err, errlen, "%s", strerror(errno));
+	close(fd);
+	if (n == -1)
+		return -1;
+	for (i = 0; i < (size_t)n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		continue;
+	/* Digits and at most a newline, all of it read. */
+	if (n < (ssize_t)sizeof(buf) && (i == (size_t)n ||
+	    (i > 0 && i + 1 == (size_t)n && buf[i] == '\n')))
+		return 0;
+	snprintf(err, errlen, "exists and is a regular file that does not "
+	    "hold a process id; refusing to overwrite it");
+	return -1;
+}
+
+/*
  * Take the pidfile before anything else: a second instance must refuse to
  * start, naming the first, before it touches any socket.
  */
@@ -48,7 +98,12 @@ take_pidfile(const char *path)
 {
 	struct pidfh *pfh;
 	pid_t other = 0;
+	char err[256];
 
+	if (pidfile_check(path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ringfan: pidfile %s: %s\n", path, err);
+		return NULL;
+	}
 	(void)mkdirs_for(path);	/* pidfile_open says what is missing */
 	pfh = pidfile_open(path, 0644, &other);
 	if (pfh == NULL) {

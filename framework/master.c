@@ -268,6 +268,10 @@ gen_free(struct gen *g)
 			gen_mems_free(g->mems[i], g->cfg->captures[
 			    g->slots[i].capture].npipeline);
 	}
+	for (size_t c = 0; g->locks != NULL && c < nc; c++)
+		capture_unlock(g->locks[c], &g->cfg->captures[c],
+		    g->groups[c]);
+	free(g->locks);
 	for (size_t c = 0; g->plugin_names != NULL && c < nc; c++)
 		free(g->plugin_names[c]);
 	free(g->plugin_names);
@@ -322,11 +326,16 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 	g->groups = calloc(cfg->ncaptures, sizeof(*g->groups));
 	g->slots = calloc(g->nslots, sizeof(*g->slots));
 	g->mems = calloc(g->nslots, sizeof(*g->mems));
+	g->locks = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*g->locks));
 	if (g->plugin_names == NULL || g->first_slot == NULL ||
-	    g->groups == NULL || g->slots == NULL || g->mems == NULL) {
+	    g->groups == NULL || g->slots == NULL || g->mems == NULL ||
+	    g->locks == NULL) {
 		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		g->locks[c] = -1;
 	for (unsigned i = 0; i < g->nslots; i++)
 		g->slots[i].wk.fd = -1;
 	if ((rc = master_validate(cfg, true, &g->linktypes, &g->infos, err,
@@ -351,6 +360,19 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 			return EXIT_CONFIG;
 		g->first_slot[c] = n;
 		group = gen_group(busy, cap->fanout.group);
+		/*
+		 * A configured group is claimed first: joining one that
+		 * another ringfan (or its orphans) uses would split the
+		 * traffic with it silently.  A kernel-made id is unique.
+		 */
+		if (group >= 0) {
+			g->groups[c] = (uint16_t)group;
+			if ((g->locks[c] = capture_lock(cap, group, err,
+			    errlen)) == -1) {
+				capture_bpf_free(&prog);
+				return EXIT_RUNTIME;
+			}
+		}
 		for (unsigned i = 0; i < cap->workers; i++, n++) {
 			g->slots[n].capture = (unsigned)c;
 			g->mems[n] = gen_mems_map(g->infos[c], cap->npipeline,
@@ -397,6 +419,8 @@ static void master_on_signal(struct master *, struct ev_src *, uint32_t);
 static void master_rollback(struct master *, struct slot *);
 static void master_prev_free(struct master *);
 static void master_handover_step(struct master *);
+static void master_reload_queued(struct master *);
+static void master_revive(struct master *, struct slot *);
 static void master_on_timer(struct master *, struct ev_src *, uint32_t);
 
 static int
@@ -589,6 +613,7 @@ master_stop(struct master *m, const char *why)
 	m->stop_deadline_ns = mono_ns() + MASTER_STOP_GRACE_MS * 1000000ull;
 	log_info("stopping: %s", why);
 	ctl_reload_done(m, "reload: stopping before every worker took it");
+	ctl_reload_queued(m, NULL, "reload: stopping before it could run");
 	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
 		if ((rc = capture_shut(s->wk.fd)) != 0)
@@ -615,10 +640,18 @@ master_crashed(struct slot *s, const char *name)
 		if (now - s->crashes[k] < MASTER_CRASH_WINDOW_NS)
 			recent++;
 	if (recent >= MASTER_CRASH_LIMIT) {
+		/* Tried again after a cool-down, or at a reload or restart. */
+		uint64_t cool = MASTER_COOLDOWN_NS << (s->nfailed < 6 ?
+		    s->nfailed : 6);
+
+		s->nfailed++;
+		s->respawn_at = now + cool;
 		STATS_STORE(&sw->state, WORKER_FAILED);
-		log_error("%s crashed %u times within %llu s: not respawned; "
-		    "capture %s failed", name, recent,
-		    MASTER_CRASH_WINDOW_NS / 1000000000ull, s->wk.cap->name);
+		STATS_STORE(&sw->pid, 0);
+		log_error("%s crashed %u times within %llu s: not respawned "
+		    "for %llu s; capture %s failed", name, recent,
+		    MASTER_CRASH_WINDOW_NS / 1000000000ull,
+		    (unsigned long long)(cool / 1000000000u), s->wk.cap->name);
 		return;
 	}
 	for (unsigned k = 1; k < recent && backoff < MASTER_BACKOFF_MAX_NS; k++)
@@ -629,6 +662,78 @@ master_crashed(struct slot *s, const char *name)
 	STATS_STORE(&sw->state, WORKER_BACKOFF);
 	log_info("%s: respawning in %llu ms", name,
 	    (unsigned long long)(backoff / 1000000u));
+}
+
+/* Start a worker that has no process now, with a clean crash record. */
+static void
+master_revive(struct master *m, struct slot *s)
+{
+	char name[64];
+
+	s->ncrashes = 0;
+	s->nretries = 0;
+	s->respawn_at = 0;
+	if (master_spawn(m, s) == -1)
+		master_crashed(s, slot_name(s, name, sizeof(name)));
+}
+
+int
+master_restart(struct master *m, const char *target, json_t *names,
+    char *err, size_t errlen)
+{
+	const char *slash = strchr(target, '/'), *errstr = NULL;
+	size_t clen = slash != NULL ? (size_t)(slash - target) :
+	    strlen(target), c;
+	long long id = -1;
+	char name[64];
+
+	if (m->stopping) {
+		snprintf(err, errlen, "stopping");
+		return -1;
+	}
+	for (c = 0; c < m->g.cfg->ncaptures; c++)
+		if (strlen(m->g.cfg->captures[c].name) == clen &&
+		    strncmp(m->g.cfg->captures[c].name, target, clen) == 0)
+			break;
+	if (clen == 0 || c == m->g.cfg->ncaptures) {
+		snprintf(err, errlen, "restart %s: no such capture", target);
+		return -1;
+	}
+	if (slash != NULL && ((id = strtonum(slash + 1, 0,
+	    (long long)m->g.cfg->captures[c].workers - 1, &errstr)),
+	    errstr != NULL)) {
+		snprintf(err, errlen, "restart %s: capture %s has workers 0 to "
+		    "%u", target, m->g.cfg->captures[c].name,
+		    m->g.cfg->captures[c].workers - 1);
+		return -1;
+	}
+	if (master_reload_busy(m) || m->swap != SWAP_NONE) {
+		snprintf(err, errlen, "restart %s: a reload is in progress",
+		    target);
+		return -1;
+	}
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (m->g.slots[i].capture == c && (id < 0 ||
+		    m->g.slots[i].wk.id == (unsigned)id))
+			json_array_append_new(names, json_string(slot_name(
+			    &m->g.slots[i], name, sizeof(name)) +
+			    strlen("worker ")));
+	/* The handover list is taken from its end: worker 0 first. */
+	m->nhandover = 0;
+	for (unsigned i = m->g.nslots; i-- > 0;) {
+		struct slot *s = &m->g.slots[i];
+
+		if (s->capture != c || (id >= 0 && s->wk.id != (unsigned)id))
+			continue;
+		if (s->pid <= 0)
+			master_revive(m, s);
+		else
+			m->handover[m->nhandover++] = i;
+	}
+	log_info("restart %s: %zu worker%s", target, json_array_size(names),
+	    json_array_size(names) == 1 ? "" : "s");
+	master_handover_step(m);
+	return 0;
 }
 
 static void
@@ -694,7 +799,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_SETUP) {
 		/* Respawning cannot help: the same setup would fail again. */
+		s->respawn_at = 0;
 		STATS_STORE(&sw->state, WORKER_FAILED);
+		STATS_STORE(&sw->pid, 0);
 		log_error("%s: setup failed: %s", name, sw->err);
 		if (!m->ready) {
 			m->exit_code = EXIT_RUNTIME;
@@ -763,6 +870,12 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 			master_log_summary(m);
 			break;
 		case SIGHUP:
+			if (master_reload_busy(m)) {
+				/* The latest file wins, once this one is done. */
+				m->reload_again = true;
+				log_info("reload: queued behind the one under way");
+				break;
+			}
 			if ((res = master_reload(m, err, sizeof(err))) == NULL)
 				log_error("reload failed, configuration "
 				    "unchanged: %s", err);
@@ -1002,6 +1115,13 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	FOREACH_SLOT(m, s) {
 		if (STATS_LOAD(&s->wk.sw->state) == WORKER_RUNNING)
 			s->nretries = 0;
+		if (!m->stopping && s->pid <= 0 &&
+		    STATS_LOAD(&s->wk.sw->state) == WORKER_FAILED &&
+		    s->respawn_at != 0 && now >= s->respawn_at) {
+			log_info("%s: cool-down over, starting it again",
+			    slot_name(s, name, sizeof(name)));
+			master_revive(m, s);
+		}
 		if (!m->stopping &&
 		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
 		    now >= s->respawn_at && master_spawn(m, s) == -1)
@@ -1011,6 +1131,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	if (!m->stopping) {
 		master_handover_step(m);
 		master_swap_step(m, now);
+		master_reload_queued(m);
 	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);
@@ -1245,6 +1366,30 @@ master_rollback(struct master *m, struct slot *failed)
 }
 
 bool
+master_reload_busy(const struct master *m)
+{
+	return master_reload_pending(m) || m->nhandover > 0 || m->handing >= 0;
+}
+
+/* Run the reload asked for while another was under way, once it is over. */
+static void
+master_reload_queued(struct master *m)
+{
+	char err[512];
+	const char *res;
+
+	if (!m->reload_again || m->stopping || master_reload_busy(m))
+		return;
+	m->reload_again = false;
+	if ((res = master_reload(m, err, sizeof(err))) == NULL)
+		log_error("queued reload failed, configuration unchanged: %s",
+		    err);
+	else
+		log_info("queued reload: %s", res);
+	ctl_reload_queued(m, res, err);
+}
+
+bool
 master_reload_pending(const struct master *m)
 {
 	return m->prev.cfg != NULL || m->rolling_back || m->swap != SWAP_NONE;
@@ -1339,6 +1484,15 @@ master_reload(struct master *m, char *err, size_t errlen)
 	for (unsigned i = m->g.nslots; i-- > 0 && m->prev.cfg != NULL;)
 		if (m->prev.changed[m->g.slots[i].capture])
 			m->handover[m->nhandover++] = i;
+	/* A reload is what a failed worker of any capture waits for. */
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		struct slot *s = &m->g.slots[i];
+
+		if (s->pid <= 0 && (m->prev.cfg == NULL ||
+		    !m->prev.changed[s->capture]) &&
+		    STATS_LOAD(&s->wk.sw->state) == WORKER_FAILED)
+			master_revive(m, s);
+	}
 	log_set_level(nc.log.level);
 	if (m->prev.cfg == NULL) {
 		cfg_free(old);
@@ -1373,6 +1527,32 @@ fail_early:
 	return NULL;
 }
 
+/*
+ * Frames left in the ring of a worker that did not drain it (down at the
+ * stop: failed, waiting for a respawn, killed at the deadline) will never
+ * be handled: they count as dropped for that worker, so that after a stop
+ * every frame the kernel took is handed over, dropped or quarantined.
+ */
+static void
+master_stranded(struct master *m)
+{
+	struct stats_worker *sw;
+	uint64_t n;
+	char name[64];
+
+	master_read_kernel(m);
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		sw = m->g.slots[i].wk.sw;
+		if ((n = stats_backlog(sw)) == 0)
+			continue;
+		sw->carry.kernel_drops += n;
+		log_warnx("%s (%s at the stop): %llu frames left in its ring, "
+		    "counted as dropped", slot_name(&m->g.slots[i], name,
+		    sizeof(name)), stats_state_name(STATS_LOAD(&sw->state)),
+		    (unsigned long long)n);
+	}
+}
+
 static void
 master_final(struct master *m)
 {
@@ -1381,6 +1561,7 @@ master_final(struct master *m)
 	/* Stopped during a capture reload: the old counters count too. */
 	if (m->old.cfg != NULL)
 		master_retire(m);
+	master_stranded(m);
 	doc = master_stats_json(m);
 	master_log_summary(m);
 	if (!m->opts.foreground) {
@@ -1418,7 +1599,8 @@ master_busy(struct master *m)
 	uint32_t st;
 
 	if (!m->ready || m->stopping || m->swap != SWAP_NONE ||
-	    m->nhandover > 0 || m->handing >= 0)
+	    m->nhandover > 0 || m->handing >= 0 || m->reload_again ||
+	    master_reload_pending(m))
 		return true;
 	FOREACH_SLOT(m, s) {
 		st = STATS_LOAD(&s->wk.sw->state);

@@ -19,6 +19,8 @@
 #define MASTER_CRASH_WINDOW_NS	(60ull * 1000000000u)
 #define MASTER_BACKOFF_MIN_NS	(100ull * 1000000u)
 #define MASTER_BACKOFF_MAX_NS	(10ull * 1000000000u)
+/* A crash-looped worker is tried again after this, doubling, at most 64x. */
+#define MASTER_COOLDOWN_NS	(60ull * 1000000000u)
 /* Capture reload: how long new workers get to start; T's distance. */
 #define MASTER_SWAP_START_NS	(10ull * 1000000000u)
 #define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
@@ -40,6 +42,7 @@ struct slot {
 	uint64_t		 crashes[MASTER_CRASH_LIMIT];	/* times */
 	unsigned		 ncrashes;	/* ever; crashes[n % LIMIT] */
 	unsigned		 nretries;	/* temporary failures in a row */
+	unsigned		 nfailed;	/* crash loops, for the cool-down */
 	char			 last_exit[64];	/* "" until it exits once */
 };
 
@@ -60,6 +63,7 @@ struct gen {
 	struct plugin_mem	**mems;
 	unsigned		*first_slot;	/* per capture */
 	uint16_t		*groups;	/* fanout group in use */
+	int			*locks;		/* capture_lock() fds, or -1 */
 	struct slot		*slots;
 	unsigned		 nslots;
 };
@@ -107,6 +111,7 @@ struct master {
 	int			 handing;	/* slot being handed over, -1 */
 	struct reload_prev	 prev;
 	bool			 rolling_back;	/* back to prev, then answer */
+	bool			 reload_again;	/* asked for during a reload */
 	unsigned		 reloads;
 	char			 last_reload_error[512];
 };
@@ -115,6 +120,13 @@ uint64_t mono_ns(void);
 /* Add readiness of fd to the event loop; 0 or -1. */
 int	master_watch(struct master *m, struct ev_src *src, uint32_t events);
 void	master_unwatch(struct master *m, struct ev_src *src);
+/*
+ * Start the workers that TARGET names ("CAPTURE" or "CAPTURE/ID") again:
+ * failed or waiting ones at once, running ones one at a time on the same
+ * sockets.  Their names go into `names`.  0, or -1 with err.
+ */
+int	master_restart(struct master *m, const char *target, json_t *names,
+	    char *err, size_t errlen);
 /* Read every socket's PACKET_STATISTICS into the shared totals. */
 void	master_read_kernel(struct master *m);
 json_t	*master_stats_json(struct master *m);
@@ -131,10 +143,14 @@ const char *master_capture_state(const struct master *m, unsigned c,
 
 /* A reload has been applied but not yet taken by every worker. */
 bool	master_reload_pending(const struct master *m);
+/* A reload or its rolling restart is under way: another has to wait. */
+bool	master_reload_busy(const struct master *m);
 
 /* control.c */
 int	ctl_open(struct master *m, char *err, size_t errlen);
 void	ctl_close(struct master *m);
+/* The queued reload ran: res, or NULL and err. */
+void	ctl_reload_queued(struct master *m, const char *res, const char *err);
 /* A reload has taken effect (err NULL) or failed: answer who asked. */
 void	ctl_reload_done(struct master *m, const char *err);
 /* Drop clients past their deadline; called from the master's timer. */

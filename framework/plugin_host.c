@@ -27,6 +27,7 @@
 #include "log.h"
 #include "plugin_host.h"
 #include "ringfan_build.h"
+#include "sandbox.h"
 #include "util.h"
 
 /* The ABI 2.0 struct ends with `close`: a smaller one cannot be 2.x. */
@@ -1019,6 +1020,9 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	}
 	/* After the drop, which clears it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Plugin code is held to what it may do in a worker: no socket here. */
+	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1)
+		_exit(1);
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 

@@ -300,6 +300,16 @@ stats_value(const struct stats_worker *w, const char *f)
 	return 0;
 }
 
+uint64_t
+stats_backlog(const struct stats_worker *w)
+{
+	uint64_t in = stats_value(w, "kernel_packets");
+	uint64_t out = stats_value(w, "packets") +
+	    stats_value(w, "kernel_drops") + stats_value(w, "quarantined");
+
+	return in > out ? in - out : 0;
+}
+
 json_t *
 stats_json(const struct stats_view *view)
 {

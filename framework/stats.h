@@ -167,6 +167,12 @@ stats_consumed(const struct stats_worker *w)
  */
 uint64_t stats_value(const struct stats_worker *w, const char *field);
 
+/*
+ * Frames the kernel took for w's socket that are neither handed to the
+ * pipeline, dropped nor quarantined: they wait in its ring.
+ */
+uint64_t stats_backlog(const struct stats_worker *w);
+
 /* Fold everything of `from` (a retired worker) into the carry of `to`. */
 void	stats_carry(struct stats_worker *to, const struct stats_worker *from);
 

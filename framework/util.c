@@ -151,3 +151,25 @@ mkdirs_for(const char *path)
 	}
 	return 0;
 }
+
+const char *
+file_kind(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFLNK:
+		return "a symbolic link";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	}
+	return "a file of unknown type";
+}

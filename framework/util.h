@@ -21,5 +21,7 @@ int	parse_bool(const char *s, bool *out);
  * like mkdir -p of its dirname.  0 or -errno.
  */
 int	mkdirs_for(const char *path);
+/* What a file of this st_mode is, for messages: "a regular file". */
+const char *file_kind(unsigned mode);
 
 #endif

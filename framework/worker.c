@@ -9,17 +9,20 @@
  * at = next index.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "worker.h"
 
 /* How long an idle worker sleeps in poll() before it looks at its clocks. */
@@ -201,6 +204,36 @@ worker_drop_privileges(struct worker *wk)
 }
 
 /*
+ * Once the ring is mapped, the worker needs its socket for nothing but
+ * waiting, and a descriptor of it would let plugin code send on the link:
+ * passed over a Unix socket to itself (SCM_RIGHTS) it comes back under a
+ * number no seccomp rule names.  So an epoll instance watching the socket
+ * takes the socket's number; the socket itself lives on in the mapping (and
+ * in the master), out of reach of every system call.  poll() on the number
+ * then waits for the ring as before.
+ */
+static int
+worker_hide_socket(struct worker *wk)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLERR };
+	int ep;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return worker_fail(wk, "epoll_create1");
+	ev.data.fd = wk->fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, wk->fd, &ev) == -1) {
+		close(ep);
+		return worker_fail(wk, "epoll_ctl(capture socket)");
+	}
+	if (dup3(ep, wk->fd, O_CLOEXEC) == -1) {
+		close(ep);
+		return worker_fail(wk, "dup3(epoll over capture socket)");
+	}
+	close(ep);
+	return 0;
+}
+
+/*
  * Load, check and open the pipeline, after the privilege drop: plugin code
  * runs with the worker's rights only.  enum ringfan_result.
  */
@@ -223,12 +256,22 @@ worker_pipeline(struct worker *wk)
 		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
 		return RINGFAN_FAIL;
 	}
-	for (size_t k = 0; k < wk->pl->nstages; k++)
-		if (!plugin_file_same(&wk->pl->stages[k].info, &wk->info[k]))
-			log_warnx("plugin %s: %s changed since it was "
-			    "validated: running the file as it is now; reload "
-			    "to validate it", wk->info[k].name,
-			    wk->pl->stages[k].info.path);
+	for (size_t k = 0; k < wk->pl->nstages; k++) {
+		const struct plugin_info *now = &wk->pl->stages[k].info;
+
+		if (plugin_file_same(now, &wk->info[k]))
+			continue;
+		if (strcmp(now->name, wk->info[k].name) != 0) {
+			/* Its counters would show under no name the master knows. */
+			snprintf(wk->sw->err, sizeof(wk->sw->err), "plugin %s: "
+			    "%s is now plugin %s: reload to apply",
+			    wk->info[k].name, now->path, now->name);
+			return RINGFAN_FAIL;
+		}
+		log_warnx("plugin %s: %s changed since it was validated: "
+		    "running the file as it is now; reload to validate it",
+		    wk->info[k].name, now->path);
+	}
 	if (wk->pl->has_batch) {
 		/* A frame takes at least its header in a block. */
 		wk->batch_max = wk->cap->ring.block_size / TPACKET_ALIGN(
@@ -289,6 +332,8 @@ worker_setup(struct worker *wk)
 		    wk->cap->ring.block_size, strerror(-rc));
 		return -1;
 	}
+	if (worker_hide_socket(wk) == -1)
+		return -1;
 	if (worker_drop_privileges(wk) == -1)
 		return -1;
 	/*
@@ -300,6 +345,9 @@ worker_setup(struct worker *wk)
 		snprintf(wk->sw->err, sizeof(wk->sw->err), "the master is gone");
 		return -1;
 	}
+	/* Before the first plugin is loaded: its constructors run in dlopen. */
+	if (sandbox_install(wk->fd, wk->sw->err, sizeof(wk->sw->err)) == -1)
+		return -1;
 	setproctitle("worker %u %s %s", wk->id, wk->cap->name,
 	    wk->cap->interface);
 	return worker_pipeline(wk);

@@ -35,7 +35,8 @@ struct worker {
 	gid_t			 gid;
 	const struct cfg_capture *cap;
 	unsigned		 id;		/* within the capture */
-	int			 fd;		/* the capture socket */
+	int			 fd;		/* the capture socket; after setup
+						   an epoll that watches it */
 	int			 cpu;		/* -1: not pinned */
 	pid_t			 master_pid;
 	int			 linktype;	/* DLT_ of the interface */

@@ -327,8 +327,11 @@ rf_wait_until()
 # satisfies the condition (for rf_wait_until); false on any failure.
 rf_ctl_test()
 {
-	"$RINGFANCTL" -s "$RF_SOCK" --json "$1" 2>/dev/null |
-	    jq -e "$2" >/dev/null 2>&1
+	local doc
+
+	# No answer is not a match (jq -e is true on empty input).
+	doc=$("$RINGFANCTL" -s "$RF_SOCK" --json "$1" 2>/dev/null) || return 1
+	[ -n "$doc" ] && jq -e "$2" >/dev/null 2>&1 <<<"$doc"
 }
 
 # rf_send_bg RFSEND-ARGS...: rfsend in the background; RF_SEND_PID is its

@@ -65,7 +65,8 @@ check plugins '
    (.path | endswith("/counter.so")) and (.abi | test("^[0-9]+\\.[0-9]+$")))'
 check help '
   [.commands[].name] == ["status", "stats", "workers", "plugins", "reload",
-   "stop", "metrics", "help"] and all(.commands[]; .help | length > 0)'
+   "restart", "stop", "metrics", "help"] and
+  all(.commands[]; .help | length > 0)'
 # The worker pids of stats, workers and the metrics agree with the processes.
 for w in 0 1; do
 	pid=$(jq -r ".workers[$w].pid" "$RF_TMP/workers.json")
@@ -151,7 +152,7 @@ raw()
 
 raw 'b"bogus\n"' >"$RF_TMP/raw.out"
 rf_expect "garbage request: error" "$(jq -r .error "$RF_TMP/raw.out")" \
-    'unknown command "bogus" (commands: status, stats, workers, plugins, reload, stop, metrics, help)'
+    'unknown command "bogus" (commands: status, stats, workers, plugins, reload, restart, stop, metrics, help)'
 rf_expect "garbage request: lines of the reply" \
     "$(wc -l <"$RF_TMP/raw.out")" 1
 rf_expect "garbage request: the reply ends in a newline" \

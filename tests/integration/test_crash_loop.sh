@@ -60,7 +60,7 @@ for ms in 100 200 400 800; do
 done
 echo "ok: backoffs 100, 200, 400, 800 ms"
 
-# Nothing respawns it later, the traffic goes on meanwhile.
+# Nothing respawns it before its cool-down (60 s), the traffic goes on.
 rf_send_wait
 sleep 1
 rf_expect "restarts after the traffic" \
@@ -88,4 +88,18 @@ rf_expect "final: other worker's state" \
     "$(rf_json ".captures[0].workers[$good].state")" stopped
 rf_expect "final: kernel_packets" \
     "$(rf_num '.captures[0].totals.kernel_packets')" 600
+# What waited in the failed worker's ring counts as dropped for it: every
+# frame is handed over, dropped or quarantined.
+for w in 0 1; do
+	rf_expect "final: worker $w: kernel_packets = packets + drops + quarantined" \
+	    "$(rf_num ".captures[0].workers[$w] | .kernel_packets - .packets - .kernel_drops - .quarantined")" 0
+done
+# The ring filled while the worker was down (the kernel dropped the rest);
+# the frames still in it at the stop are counted as dropped, and logged.
+drops=$(rf_num ".captures[0].workers[$bad].kernel_drops")
+left=$(sed -n "s/.*worker test\/$bad (failed at the stop): \([0-9]*\) frames left in its ring, counted as dropped$/\1/p" "$RF_ERR")
+[ -n "$left" ] || rf_fail "the frames left in the failed worker's ring were not logged"
+[ "$left" -gt 0 ] && [ "$left" -le "$drops" ] ||
+    rf_fail "frames left in the ring: $left, not within 1..$drops drops"
+echo "ok: $left frames left in the failed worker's ring, among its $drops drops"
 echo "PASS"

@@ -2,7 +2,11 @@
  * The config loader: every field of a full file, the defaults, the built-in
  * config, and each kind of error with its exact FILE:LINE:COLUMN message.
  */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +23,11 @@
 #include "log.h"
 
 #define EXAMPLE_CONFIG	TEST_DATA_DIR "/../../../config/ringfan.yaml"
+#define RINGFAN_EXE	BUILD_PLUGIN_DIR "/../framework/ringfan"
+#define CPU_ONLINE	"/sys/devices/system/cpu/online"
+#define MIB		(UINT64_C(1) << 20)
+#define GIB		(UINT64_C(1) << 30)
+#define LIMIT_SIZE	((size_t)1 << 20)
 
 static unsigned
 ncpu(void)
@@ -80,7 +89,7 @@ test_full(void **state)
 	    "  - name: uplink\n"
 	    "    interface: eth0\n"
 	    "    workers: 4\n"				/* 15 */
-	    "    cpu_affinity: [2, 3]\n"
+	    "    cpu_affinity: [0, 0]\n"
 	    "    promiscuous: off\n"
 	    "    bpf: \"tcp port 80\"\n"
 	    "    fanout:\n"
@@ -135,8 +144,8 @@ test_full(void **state)
 	assert_int_equal(cap->workers, 4);
 	assert_int_equal(cap->affinity, CFG_AFFINITY_LIST);
 	assert_int_equal(cap->ncpus, 2);
-	assert_int_equal(cap->cpus[0], 2);
-	assert_int_equal(cap->cpus[1], 3);
+	assert_int_equal(cap->cpus[0], 0);
+	assert_int_equal(cap->cpus[1], 0);
 	assert_false(cap->promiscuous);
 	assert_string_equal(cap->bpf, "tcp port 80");
 	assert_int_equal(cap->bpf_pos.line, 18);
@@ -717,6 +726,292 @@ test_example_config(void **state)
 	cfg_free(&cfg);
 }
 
+/* The kernel's list of online CPUs without its newline, or skip. */
+static void
+online_list(char *buf, size_t len)
+{
+	FILE *fp;
+	bool ok;
+
+	if ((fp = fopen(CPU_ONLINE, "r")) == NULL)
+		skip();
+	ok = fgets(buf, (int)len, fp) != NULL;
+	fclose(fp);
+	/* A list longer than messages quote ends in "...": not here. */
+	if (!ok || strchr(buf, '\n') == NULL)
+		skip();
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* The highest online CPU: the last number of the list. */
+static unsigned
+last_online(const char *list)
+{
+	const char *p;
+
+	p = list + strlen(list);
+	while (p > list && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return (unsigned)strtoul(p, NULL, 10);
+}
+
+static void
+test_cpu_list(void **state)
+{
+	struct cfg cfg;
+	char list[200], text[256], err[CFG_ERR_MAX];
+	unsigned last;
+
+	(void)state;
+	online_list(list, sizeof(list));
+	last = last_online(list);
+	snprintf(text, sizeof(text), CAP "    cpu_affinity: [%u, 0]\n",
+	    last);
+	if (load(&cfg, text, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.captures[0].affinity, CFG_AFFINITY_LIST);
+	assert_int_equal(cfg.captures[0].ncpus, 2);
+	assert_int_equal(cfg.captures[0].cpus[0], last);
+	assert_int_equal(cfg.captures[0].cpus[1], 0);
+	cfg_free(&cfg);
+}
+
+/* A CPU that is not online is refused where it is written. */
+static void
+test_err_cpu_offline(void **state)
+{
+	char list[200], want[CFG_ERR_MAX], text[256];
+	unsigned absent;
+
+	(void)state;
+	online_list(list, sizeof(list));
+	absent = last_online(list) + 1;
+	if (absent > 1023)
+		skip();
+	snprintf(text, sizeof(text), CAP "    cpu_affinity: [0, %u]\n",
+	    absent);
+	snprintf(want, sizeof(want), "t.yaml:4:23: cpu_affinity: CPU %u is "
+	    "not online (online: %s)", absent, list);
+	expect_error(text, want);
+	snprintf(want, sizeof(want), "t.yaml:4:20: cpu_affinity: CPU 1023 is "
+	    "not online (online: %s)", list);
+	expect_error(CAP "    cpu_affinity: [1023]\n", want);
+}
+
+static uint64_t
+phys_mem(void)
+{
+	long pages, size;
+
+	pages = sysconf(_SC_PHYS_PAGES);
+	size = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || size <= 0)
+		skip();
+	return (uint64_t)pages * (uint64_t)size;
+}
+
+/* Rings larger than the machine's memory, one capture's or all of them. */
+static void
+test_err_ring_memory(void **state)
+{
+	char want[CFG_ERR_MAX], text[512];
+	uint64_t phys, half;
+
+	(void)state;
+	phys = phys_mem();
+	snprintf(want, sizeof(want), "t.yaml:5:11: ring: 256 workers x "
+	    "65536 blocks x 1073741824 bytes need 17179869184 MiB, more than "
+	    "the physical memory (%ju MiB)", (uintmax_t)(phys / MIB));
+	expect_error(CAP "    workers: 256\n"
+	    "    ring: { block_size: 1GiB, block_count: 65536 }\n", want);
+
+	/* Each fits alone, both do not: just over half the memory each. */
+	if (phys < 2 * GIB)
+		skip();
+	half = phys / GIB / 2 + 1;
+	snprintf(text, sizeof(text), CAP "    workers: 1\n"
+	    "    ring: { block_size: 1GiB, block_count: %ju }\n"
+	    "  - name: b\n"
+	    "    interface: eth1\n"
+	    "    workers: 1\n"
+	    "    ring: { block_size: 1GiB, block_count: %ju }\n",
+	    (uintmax_t)half, (uintmax_t)half);
+	snprintf(want, sizeof(want), "t.yaml:9:11: ring: the rings of "
+	    "captures 1..2 need %ju MiB, more than the physical memory "
+	    "(%ju MiB)", (uintmax_t)(2 * half * 1024),
+	    (uintmax_t)(phys / MIB));
+	expect_error(text, want);
+}
+
+/* n times c, then tail, in a string of the caller's to free. */
+static char *
+repeat(const char *head, char c, size_t n, const char *tail)
+{
+	size_t hl, tl;
+	char *s;
+
+	hl = strlen(head);
+	tl = strlen(tail);
+	s = malloc(hl + n + tl + 1);
+	assert_non_null(s);
+	memcpy(s, head, hl);
+	memset(s + hl, c, n);
+	memcpy(s + hl + n, tail, tl + 1);
+	return s;
+}
+
+/*
+ * Nesting is refused at the first collection past 64 levels, before the
+ * document is composed: the rest of the file is never looked at, so the
+ * unclosed 60000 "[" of the second case, which a full parse would take
+ * seconds to reject as a syntax error at its end, give the depth error.
+ */
+static void
+test_err_nesting(void **state)
+{
+	char *s;
+
+	(void)state;
+	/* The top level is level 1: the 64th "[" is level 65. */
+	s = repeat("user: ", '[', 63, "");
+	expect_error(s, "t.yaml:2:1: syntax error: did not find expected "
+	    "node content (while parsing a flow node at line 2)");
+	free(s);
+	s = repeat("user: ", '[', 60000, "");
+	expect_error(s, "t.yaml:1:70: nested deeper than 64 levels");
+	free(s);
+	/* Block collections count alike, and so does any later document. */
+	expect_error("a:\n - b:\n    - c: {d: [[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]",
+	    "t.yaml:3:72: nested deeper than 64 levels");
+	s = repeat(CAP "---\n", '[', 65, "");
+	expect_error(s, "t.yaml:5:65: nested deeper than 64 levels");
+	free(s);
+}
+
+static void
+test_err_too_large(void **state)
+{
+	char *s;
+
+	(void)state;
+	/* Exactly the limit gets as far as the schema. */
+	s = repeat("user: ", 'x', LIMIT_SIZE - 7, "\n");
+	assert_int_equal(strlen(s), LIMIT_SIZE);
+	expect_error(s, "t.yaml:1:1: missing required key \"captures\"");
+	free(s);
+	s = repeat("user: ", 'x', LIMIT_SIZE - 6, "\n");
+	expect_error(s, "t.yaml: file is larger than 1 MiB");
+	free(s);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * Files: one over the limit is refused by its size before it is read, and
+ * a FIFO without a writer, which would block open(2) and read(2), at once.
+ */
+static void
+test_file_limits(void **state)
+{
+	struct cfg cfg;
+	char dir[] = "/tmp/test_config.XXXXXX";
+	char path[256], want[CFG_ERR_MAX], err[CFG_ERR_MAX];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) != -1);
+	assert_int_equal(ftruncate(fd, (off_t)LIMIT_SIZE + 1), 0);
+	close(fd);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(cfg_load(&cfg, path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: file is larger than 1 MiB", path);
+	assert_string_equal(err, want);
+	assert_zeroed(&cfg);
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/fifo.yaml", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(cfg_load(&cfg, path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
+	assert_string_equal(err, want);
+	assert_zeroed(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * `ringfan -t` over the file that froze the master: 120 KB of nested
+ * flow sequences, refused with the message and exit code of any config
+ * error.
+ */
+static void
+test_check_nested_file(void **state)
+{
+	struct cfg cfg;
+	char dir[] = "/tmp/test_config.XXXXXX";
+	char path[256], out[256], want[CFG_ERR_MAX], got[CFG_ERR_MAX + 64];
+	char line[CFG_ERR_MAX + 64], err[CFG_ERR_MAX];
+	char *s;
+	ssize_t n;
+	pid_t pid;
+	int fd, status;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/nested.yaml", dir);
+	snprintf(out, sizeof(out), "%s/stderr", dir);
+	s = repeat("", '[', 60000, "");
+	s = realloc(s, 120002);
+	assert_non_null(s);
+	memset(s + 60000, ']', 60000);
+	memcpy(s + 120000, "\n", 2);
+	write_file(path, s);
+	free(s);
+
+	snprintf(want, sizeof(want), "%s:1:65: nested deeper than 64 levels",
+	    path);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(cfg_load(&cfg, path, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+	assert_zeroed(&cfg);
+
+	if (access(RINGFAN_EXE, X_OK) != 0)
+		fail_msg("%s: %s", RINGFAN_EXE, strerror(errno));
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd == -1 || dup2(fd, STDERR_FILENO) == -1)
+			_exit(127);
+		execl(RINGFAN_EXE, "ringfan", "-c", path, "-t", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_true((fd = open(out, O_RDONLY)) != -1);
+	n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	got[n] = '\0';
+	snprintf(line, sizeof(line), "ringfan: %s\n", want);
+	assert_string_equal(got, line);
+	unlink(out);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* A small error buffer truncates the message but never overflows. */
 static void
 test_small_buffer(void **state)
@@ -757,6 +1052,13 @@ main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test(test_small_buffer),
+		cmocka_unit_test(test_cpu_list),
+		cmocka_unit_test(test_err_cpu_offline),
+		cmocka_unit_test(test_err_ring_memory),
+		cmocka_unit_test(test_err_nesting),
+		cmocka_unit_test(test_err_too_large),
+		cmocka_unit_test(test_file_limits),
+		cmocka_unit_test(test_check_nested_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -644,6 +644,19 @@ render_reload(FILE *fp, const json_t *doc)
 }
 
 int
+render_restart(FILE *fp, const json_t *doc)
+{
+	const json_t *names = json_object_get(doc, "restarted"), *n;
+	size_t i;
+
+	fputs("restart: ok (", fp);
+	json_array_foreach(names, i, n)
+		fprintf(fp, "%s%s", i > 0 ? " " : "", json_string_value(n));
+	fputs(")\n", fp);
+	return finish(fp, 0);
+}
+
+int
 render_stop(FILE *fp, const json_t *doc)
 {
 	(void)doc;

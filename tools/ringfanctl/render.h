@@ -17,6 +17,7 @@ int	render_stats(FILE *, const json_t *);
 int	render_workers(FILE *, const json_t *);
 int	render_plugins(FILE *, const json_t *);
 int	render_reload(FILE *, const json_t *);
+int	render_restart(FILE *, const json_t *);
 int	render_stop(FILE *, const json_t *);
 int	render_help(FILE *, const json_t *);
 

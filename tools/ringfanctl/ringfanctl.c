@@ -37,19 +37,21 @@
 struct command {
 	const char	*name;
 	int		(*render)(FILE *, const json_t *);
+	int		 arg;		/* takes an argument */
 };
 
 static const struct command commands[] = {
-	{ "status",	render_status },
-	{ "stats",	render_stats },
-	{ "workers",	render_workers },
-	{ "plugins",	render_plugins },
-	{ "reload",	render_reload },
-	{ "stop",	render_stop },
-	{ "metrics",	NULL },
-	{ "top",	NULL },
-	{ "help",	render_help },
-	{ NULL,		NULL },
+	{ "status",	render_status, 0 },
+	{ "stats",	render_stats, 0 },
+	{ "workers",	render_workers, 0 },
+	{ "plugins",	render_plugins, 0 },
+	{ "reload",	render_reload, 0 },
+	{ "restart",	render_restart, 1 },
+	{ "stop",	render_stop, 0 },
+	{ "metrics",	NULL, 0 },
+	{ "top",	NULL, 0 },
+	{ "help",	render_help, 0 },
+	{ NULL,		NULL, 0 },
 };
 
 /* Set by SIGINT and SIGTERM while top runs; blocking calls see EINTR. */
@@ -59,10 +61,11 @@ static void
 usage(FILE *fp)
 {
 	fputs("usage: ringfanctl [-s SOCKET] [--json] COMMAND\n"
+	    "       ringfanctl [-s SOCKET] [--json] restart CAPTURE[/WORKER]\n"
 	    "       ringfanctl [-s SOCKET] [--json] [-n COUNT] [-d SECONDS] "
 	    "top\n"
-	    "commands: status stats workers plugins reload stop metrics top "
-	    "help\n"
+	    "commands: status stats workers plugins reload restart stop "
+	    "metrics top help\n"
 	    "  -s, --socket SOCKET    control socket (default $RINGFAN_SOCKET "
 	    "or " DEFAULT_SOCKET ")\n"
 	    "  -j, --json             print the reply as JSON\n"
@@ -159,7 +162,7 @@ fail:
 static int
 request(const char *path, const char *cmd, char **replyp, size_t *lenp)
 {
-	char line[64], *buf, *grown;
+	char line[512], *buf, *grown;
 	size_t len, off, cap;
 	double deadline;
 	ssize_t n;
@@ -296,7 +299,8 @@ print_json(const json_t *doc)
 }
 
 static int
-run_once(const char *path, const struct command *cmd, int json)
+run_once(const char *path, const struct command *cmd, const char *line,
+    int json)
 {
 	const char *p;
 	json_t *doc;
@@ -304,7 +308,7 @@ run_once(const char *path, const struct command *cmd, int json)
 	char *buf;
 	int rc;
 
-	if (request(path, cmd->name, &buf, &len) != 0)
+	if (request(path, line, &buf, &len) != 0)
 		return EXIT_NOREPLY;
 
 	/* Prometheus text passes through, unless the daemon sent an error. */
@@ -512,6 +516,7 @@ main(int argc, char *argv[])
 	};
 	const struct command *cmd;
 	const char *path, *env;
+	char line[400];
 	double delay;
 	long count;
 	int ch, json, timing, rc;
@@ -560,9 +565,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		fprintf(stderr, argc == 0 ? "ringfanctl: no command\n" :
-		    "ringfanctl: one command at a time\n");
+	if (argc == 0) {
+		fprintf(stderr, "ringfanctl: no command\n");
 		usage(stderr);
 		return EXIT_ERROR;
 	}
@@ -571,6 +575,13 @@ main(int argc, char *argv[])
 			break;
 	if (cmd->name == NULL) {
 		fprintf(stderr, "ringfanctl: unknown command: %s\n", argv[0]);
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (argc != 1 + cmd->arg) {
+		fprintf(stderr, cmd->arg ? "ringfanctl: %s needs one "
+		    "argument\n" : "ringfanctl: one command at a time (%s "
+		    "takes no argument)\n", cmd->name);
 		usage(stderr);
 		return EXIT_ERROR;
 	}
@@ -585,8 +596,16 @@ main(int argc, char *argv[])
 
 	if (strcmp(cmd->name, "top") == 0)
 		rc = top(path, json, count, delay);
-	else
-		rc = run_once(path, cmd, json);
+	else if (cmd->arg) {
+		if (snprintf(line, sizeof(line), "%s %s", cmd->name, argv[1]) >=
+		    (int)sizeof(line) || strpbrk(argv[1], "\n\r") != NULL) {
+			fprintf(stderr, "ringfanctl: %s: argument too long or "
+			    "not one line\n", cmd->name);
+			return EXIT_ERROR;
+		}
+		rc = run_once(path, cmd, line, json);
+	} else
+		rc = run_once(path, cmd, cmd->name, json);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
 		    strerror(errno));

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Two ringfan instances on the same interface and fanout group would
+# silently split the traffic (the kernel lets any socket join a group of the
+# same mode).  The second is refused at start, naming the interface, the
+# group and the process that holds them; the first loses nothing.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+K=4000
+LOCK=/run/ringfan/fanout-$RF_CAP-$RF_GROUP.lock
+rf_link
+rf_config 2 hash "udp port 9" "plugin: counter"
+sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
+    -e "s|$RF_TMP/ringfan.pid|$RF_TMP/second.pid|" "$RF_CONF" \
+    >"$RF_TMP/second.yaml"
+rf_start
+rf_expect "lock file holds the master's pid" "$(cat "$LOCK")" "$RF_PID"
+
+rc=0
+timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
+    2>"$RF_TMP/second.err" || rc=$?
+rf_expect "second instance: exit status" "$rc" 2
+grep -qF "capture test: interface $RF_CAP, fanout group $RF_GROUP: already used by another ringfan (pid $RF_PID; lock $LOCK)" \
+    "$RF_TMP/second.err" ||
+    rf_fail "second instance: unclear message: $(cat "$RF_TMP/second.err")"
+echo "ok: the second instance was refused: $(grep already "$RF_TMP/second.err")"
+
+rf_send -t udp -n "$K" -f 64 -s 64 -r 20000
+rf_stop
+rf_expect_all "$K"
+rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
+[ ! -e "$LOCK" ] || rf_fail "the lock file is left after a stop"
+echo "ok: lock file removed at the stop"
+
+# A master killed with -9 takes its workers along (they die with it), and
+# with them the claim: a new instance starts.
+rf_start
+pid=$RF_PID
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+RF_PID=
+rf_wait_until 5 "the old workers gone" \
+    eval '! pgrep -f "ringfan: worker [0-9] test $RF_CAP" >/dev/null'
+rf_start
+rf_expect "lock file holds the new master's pid" "$(cat "$LOCK")" "$RF_PID"
+rf_stop
+echo "PASS"
