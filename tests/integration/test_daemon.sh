@@ -44,10 +44,12 @@ rf_expect "daemon is a session leader" \
 # trailing blanks removed: it must be the title alone, nothing left of the
 # original arguments around it.  libbsd marks the end of the original
 # argument area with a "." when the title is shorter, so that the kernel
-# shows the title; that marker is all that may follow.
+# shows the title; that marker is all that may follow.  When the title ends
+# exactly where the original first argument ended, libbsd writes a blank
+# there instead and ends the title one byte later: that blank is dropped.
 title()
 {
-	tr '\0' '\n' <"/proc/$1/cmdline" | head -n 1
+	tr '\0' '\n' <"/proc/$1/cmdline" | head -n 1 | sed 's/ $//'
 }
 shown()
 {
@@ -64,6 +66,9 @@ rf_expect "status.pid is the pidfile's" "$(rf_ctl_num status .pid)" "$pid"
 rf_expect "status.config" "$(rf_ctl_json status .config)" "$RF_CONF"
 rf_ctl status >/dev/null || rf_fail "ringfanctl status failed"
 
+# A worker sets its title during its setup: read it once all run.
+rf_wait_until 5 "both workers running" rf_ctl_test workers \
+    'all(.workers[]; .state == "running")'
 rf_ctl_json workers . >"$RF_TMP/workers.json"
 for w in 0 1; do
 	wpid=$(jq -r ".workers[$w].pid" "$RF_TMP/workers.json")
