@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ringfan_build.h"
 
 /*
  * Compile the capture's bpf expression with libpcap for its link type.
@@ -52,7 +53,7 @@ int	capture_open(const struct cfg_capture *cap,
  * group: then -1, with err naming the interface, the group and the
  * process that took it.
  */
-#define CAPTURE_LOCK_DIR	"/run/ringfan"
+#define CAPTURE_LOCK_DIR	RINGFAN_RUNDIR
 int	capture_lock(const struct cfg_capture *cap, int group, char *err,
 	    size_t errlen);
 /* Give up a claim of capture_lock(). */

@@ -33,8 +33,6 @@
 #include "log.h"
 #include "util.h"
 
-#define DEFAULT_SOCKET		"/run/ringfan/control.sock"
-#define DEFAULT_PIDFILE		"/run/ringfan/ringfan.pid"
 #define DEFAULT_MODE		0660
 #define MAX_CAPTURES		64
 #define MAX_WORKERS		256
@@ -55,8 +53,6 @@
 #define NS_PER_MS		UINT64_C(1000000)
 #define NS_PER_S		UINT64_C(1000000000)
 
-#define FANOUT_MODES		"hash, lb, cpu, rollover, random, qm"
-
 struct ctx {
 	const char	*name;
 	const char	*text;
@@ -64,6 +60,7 @@ struct ctx {
 	yaml_document_t	*doc;
 	char		*err;
 	size_t		 errlen;
+	struct capctx	*cc;		/* the capture being walked */
 	uint64_t	 ring_total;	/* bytes of ring of the captures so far */
 	int		 online_state;	/* 0 unread, 1 read, -1 unknown */
 	cpu_set_t	 online;
@@ -78,29 +75,88 @@ struct capctx {
 	const yaml_node_t	*ring_node;	/* NULL: ring not set */
 };
 
+/*
+ * How a key's value is stored, which decides how it is parsed (unless the
+ * row has its own handler), defaulted, compared by cfg_diff and freed.
+ */
+enum key_type {
+	KT_SECTION,	/* a mapping of the keys of sub, in the same struct */
+	KT_BOOL,
+	KT_UINT,	/* an integer min..max, of `size` bytes */
+	KT_DURATION,	/* min..max ns, stored in units of `unit` ns */
+	KT_STRING,	/* never empty; null unsets an optional one */
+	KT_ENUM,	/* one of names, stored as an integer */
+	KT_CUSTOM,	/* fn parses, same compares, drop frees */
+};
+
+struct cfg_key;
+typedef int	key_fn(struct ctx *, const struct cfg_key *, void *,
+		    yaml_node_t *);
+
+/*
+ * One key of the file, as nginx's ngx_command_t: offsets are into the
+ * struct its table describes (struct cfg, cfg_capture or cfg_plugin).
+ * Every row has a reload class, so that cfg_diff compares every key and a
+ * new one cannot be forgotten there.
+ */
 struct cfg_key {
+	const char		*name;
+	enum key_type		 type;
+	unsigned		 reload;	/* enum cfg_reload */
+	size_t			 off;
+	size_t			 size;
+	uint64_t		 min, max;	/* KT_UINT; KT_DURATION in ns */
+	uint64_t		 unit;		/* KT_DURATION */
+	const char		*range;		/* KT_DURATION, for messages */
+	bool			 optional;	/* KT_STRING */
+	const struct cfg_enum	*names;		/* KT_ENUM */
+	const char		*what;		/* KT_ENUM, for messages */
+	bool			 has_def;
+	uint64_t		 def;		/* as stored */
+	const char		*sdef;		/* KT_STRING */
+	const struct cfg_key	*sub;		/* keys of a section or entry */
+	key_fn			*fn;		/* NULL: the type's parser */
+	bool			(*same)(const void *, const void *);
+	void			(*drop)(void *);
+	const char		*sample;	/* for tests: not the default */
+};
+
+#define ROW(n, t, r)	.name = (n), .type = (t), .reload = (r)
+#define AT(s, m)	.off = offsetof(struct s, m), \
+			.size = sizeof(((struct s *)0)->m)
+#define DEF(v)		.has_def = true, .def = (v)
+
+/* Each enum's names, for parsing and for naming. */
+struct cfg_enum {
 	const char	*name;
-	int		(*fn)(struct ctx *, void *, const char *,
-			    yaml_node_t *);
+	int		 value;
 };
 
-static const char *const fanout_modes[] = {
-	[CFG_FANOUT_HASH] = "hash",
-	[CFG_FANOUT_LB] = "lb",
-	[CFG_FANOUT_CPU] = "cpu",
-	[CFG_FANOUT_ROLLOVER] = "rollover",
-	[CFG_FANOUT_RANDOM] = "random",
-	[CFG_FANOUT_QM] = "qm",
+static const struct cfg_enum fanout_modes[] = {
+	{ "hash",	CFG_FANOUT_HASH },
+	{ "lb",		CFG_FANOUT_LB },
+	{ "cpu",	CFG_FANOUT_CPU },
+	{ "rollover",	CFG_FANOUT_ROLLOVER },
+	{ "random",	CFG_FANOUT_RANDOM },
+	{ "qm",		CFG_FANOUT_QM },
+	{ NULL,		0 },
 };
 
-static const char *const log_levels[] = {
-	[LOG_LVL_ERROR] = "error",
-	[LOG_LVL_WARN] = "warn",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug",
+static const struct cfg_enum log_levels[] = {
+	{ "error",	LOG_LVL_ERROR },
+	{ "warn",	LOG_LVL_WARN },
+	{ "info",	LOG_LVL_INFO },
+	{ "debug",	LOG_LVL_DEBUG },
+	{ NULL,		0 },
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/* "list" is a name for messages only: a list is written as one. */
+static const struct cfg_enum affinities[] = {
+	{ "none",	CFG_AFFINITY_NONE },
+	{ "auto",	CFG_AFFINITY_AUTO },
+	{ "list",	CFG_AFFINITY_LIST },
+	{ NULL,		0 },
+};
 
 static int	perr(struct ctx *, yaml_mark_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -277,15 +333,152 @@ get_duration(struct ctx *c, const char *key, const yaml_node_t *n,
 	return 0;
 }
 
-static int
-lookup_name(const char *const *names, size_t n, const char *s)
-{
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (names[i] != NULL && strcmp(names[i], s) == 0)
-			return (int)i;
-	return -1;
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void *
+field(void *base, const struct cfg_key *k)
+{
+	return (char *)base + k->off;
+}
+
+static const void *
+cfield(const void *base, const struct cfg_key *k)
+{
+	return (const char *)base + k->off;
+}
+
+/* The integer fields are of 1, 2, 4 or 8 bytes: enums, mode_t, uint16_t. */
+static void
+store_uint(void *p, size_t size, uint64_t v)
+{
+	uint8_t v8 = (uint8_t)v;
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+
+	switch (size) {
+	case 1:
+		memcpy(p, &v8, 1);
+		break;
+	case 2:
+		memcpy(p, &v16, 2);
+		break;
+	case 4:
+		memcpy(p, &v32, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
+static uint64_t
+load_uint(const void *p, size_t size)
+{
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v;
+
+	switch (size) {
+	case 1:
+		memcpy(&v8, p, 1);
+		return v8;
+	case 2:
+		memcpy(&v16, p, 2);
+		return v16;
+	case 4:
+		memcpy(&v32, p, 4);
+		return v32;
+	default:
+		memcpy(&v, p, 8);
+		return v;
+	}
+}
+
+static const struct cfg_enum *
+enum_find(const struct cfg_enum *e, const char *s)
+{
+	for (; e->name != NULL; e++)
+		if (strcmp(e->name, s) == 0)
+			return e;
+	return NULL;
+}
+
+static const char *
+enum_name(const struct cfg_enum *e, int value)
+{
+	for (; e->name != NULL; e++)
+		if (e->value == value)
+			return e->name;
+	return "unknown";
+}
+
+/* "hash, lb, cpu", for messages. */
+static void
+enum_list(const struct cfg_enum *e, char *buf, size_t len)
+{
+	size_t off;
+
+	buf[0] = '\0';
+	for (off = 0; e->name != NULL && off < len; e++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    off > 0 ? ", " : "", e->name);
+}
+
+static int	walk_mapping(struct ctx *, yaml_node_t *, const char *,
+		    const struct cfg_key *, void *);
+static void	free_keys(const struct cfg_key *, void *);
+static unsigned	diff_keys(const struct cfg_key *, const char *, const void *,
+		    const void *, void (*)(const char *));
+
+/* The parser of a row's type: what a row without a handler gets. */
+static int
+parse_value(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	const struct cfg_enum *e;
+	const char *s;
+	char valid[128];
+	uint64_t n;
+
+	n = 0;
+	switch (k->type) {
+	case KT_SECTION:
+		return walk_mapping(c, v, k->name, k->sub, base);
+	case KT_BOOL:
+		return get_bool(c, k->name, v, field(base, k));
+	case KT_UINT:
+		if (get_uint(c, k->name, v, k->min, k->max, &n) == -1)
+			return -1;
+		break;
+	case KT_DURATION:
+		if (get_duration(c, k->name, v, k->min, k->max, k->range,
+		    &n) == -1)
+			return -1;
+		/* Only milliseconds are stored coarser than read. */
+		if (n % k->unit != 0)
+			return perr(c, v->start_mark, "%s: \"%s\" is not a "
+			    "whole number of milliseconds", k->name, sval(v));
+		n /= k->unit;
+		break;
+	case KT_STRING:
+		return get_string(c, k->name, v, k->optional, field(base, k));
+	case KT_ENUM:
+		if (get_scalar(c, k->name, v, "a string", &s) == -1)
+			return -1;
+		if ((e = enum_find(k->names, s)) == NULL) {
+			enum_list(k->names, valid, sizeof(valid));
+			return perr(c, v->start_mark,
+			    "unknown %s \"%s\" (valid: %s)", k->what, s, valid);
+		}
+		n = (uint64_t)e->value;
+		break;
+	default:
+		return perr(c, v->start_mark, "%s: no parser", k->name);
+	}
+	store_uint(field(base, k), k->size, n);
+	return 0;
 }
 
 /*
@@ -295,10 +488,10 @@ lookup_name(const char *const *names, size_t n, const char *s)
  */
 static int
 walk_mapping(struct ctx *c, yaml_node_t *node, const char *what,
-    const struct cfg_key *keys, void *obj)
+    const struct cfg_key *keys, void *base)
 {
 	yaml_node_pair_t *p, *q;
-	yaml_node_t *k, *qk;
+	yaml_node_t *k, *qk, *v;
 	const struct cfg_key *e;
 	const char *name;
 
@@ -327,7 +520,9 @@ walk_mapping(struct ctx *c, yaml_node_t *node, const char *what,
 				    "duplicate key \"%s\" (first at line %zu)",
 				    name, qk->start_mark.line + 1);
 		}
-		if (e->fn(c, obj, name, node_at(c, p->value)) == -1)
+		v = node_at(c, p->value);
+		if ((e->fn != NULL ? e->fn(c, e, base, v) :
+		    parse_value(c, e, base, v)) == -1)
 			return -1;
 	}
 	return 0;
@@ -336,28 +531,26 @@ walk_mapping(struct ctx *c, yaml_node_t *node, const char *what,
 /* control */
 
 static int
-h_socket(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_socket(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	struct cfg *cfg = obj;
 	struct sockaddr_un sun;
 
-	if (get_string(c, key, v, false, &cfg->control.socket) == -1)
+	if (parse_value(c, k, base, v) == -1)
 		return -1;
-	if (strlen(cfg->control.socket) >= sizeof(sun.sun_path))
+	if (strlen(*(char **)field(base, k)) >= sizeof(sun.sun_path))
 		return perr(c, v->start_mark,
-		    "%s: path is too long (at most %zu bytes)", key,
+		    "%s: path is too long (at most %zu bytes)", k->name,
 		    sizeof(sun.sun_path) - 1);
 	return 0;
 }
 
 static int
-h_mode(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_mode(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	struct cfg *cfg = obj;
 	const char *s, *p;
 	unsigned mode;
 
-	if (get_scalar(c, key, v, "an octal string such as \"0660\"",
+	if (get_scalar(c, k->name, v, "an octal string such as \"0660\"",
 	    &s) == -1)
 		return -1;
 	mode = 0;
@@ -368,222 +561,128 @@ h_mode(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	}
 	if (p == s || *p != '\0' || mode > 0777)
 		return perr(c, v->start_mark,
-		    "%s: bad mode \"%s\" (octal, at most 0777)", key, s);
-	cfg->control.mode = (mode_t)mode;
+		    "%s: bad mode \"%s\" (octal, at most 0777)", k->name, s);
+	store_uint(field(base, k), k->size, mode);
 	return 0;
 }
 
-static int
-h_group(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct cfg *cfg = obj;
-
-	return get_string(c, key, v, true, &cfg->control.group);
-}
-
-static int
-h_pidfile(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct cfg *cfg = obj;
-
-	return get_string(c, key, v, false, &cfg->control.pidfile);
-}
-
+/*
+ * The socket and the pidfile are set up once, before the workers: a new
+ * path, mode or group waits for the next start.
+ */
 static const struct cfg_key control_keys[] = {
-	{ "socket",	h_socket },
-	{ "mode",	h_mode },
-	{ "group",	h_group },
-	{ "pidfile",	h_pidfile },
-	{ NULL,		NULL },
+	{ ROW("socket", KT_STRING, CFG_RELOAD_RESTART),
+	  AT(cfg, control.socket), .fn = h_socket, .sdef = DEFAULT_SOCKET,
+	  .sample = "/tmp/rf.sock" },
+	{ ROW("mode", KT_UINT, CFG_RELOAD_RESTART), AT(cfg, control.mode),
+	  .fn = h_mode, DEF(DEFAULT_MODE), .sample = "\"0600\"" },
+	{ ROW("group", KT_STRING, CFG_RELOAD_RESTART), AT(cfg, control.group),
+	  .optional = true, .sample = "wheel" },
+	{ ROW("pidfile", KT_STRING, CFG_RELOAD_RESTART),
+	  AT(cfg, control.pidfile), .sdef = DEFAULT_PIDFILE,
+	  .sample = "/tmp/rf.pid" },
+	{ .name = NULL },
 };
 
-/* log */
-
-static int
-h_level(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct cfg *cfg = obj;
-	const char *s;
-	int i;
-
-	if (get_scalar(c, key, v, "a string", &s) == -1)
-		return -1;
-	if ((i = lookup_name(log_levels, NELEM(log_levels), s)) == -1)
-		return perr(c, v->start_mark, "unknown log level \"%s\" "
-		    "(valid: error, warn, info, debug)", s);
-	cfg->log.level = i;
-	return 0;
-}
-
-static int
-h_syslog(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct cfg *cfg = obj;
-
-	return get_bool(c, key, v, &cfg->log.syslog);
-}
-
+/* log: the level is set again by every reload, the target only at start. */
 static const struct cfg_key log_keys[] = {
-	{ "level",	h_level },
-	{ "syslog",	h_syslog },
-	{ NULL,		NULL },
+	{ ROW("level", KT_ENUM, CFG_RELOAD_LIVE), AT(cfg, log.level),
+	  .names = log_levels, .what = "log level", DEF(LOG_LVL_INFO),
+	  .sample = "debug" },
+	{ ROW("syslog", KT_BOOL, CFG_RELOAD_RESTART), AT(cfg, log.syslog),
+	  DEF(false), .sample = "true" },
+	{ .name = NULL },
 };
 
 /* fanout */
 
 static int
-h_fanout_mode(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-	const char *s;
-	int i;
-
-	if (get_scalar(c, key, v, "a string", &s) == -1)
-		return -1;
-	if ((i = lookup_name(fanout_modes, NELEM(fanout_modes), s)) == -1)
-		return perr(c, v->start_mark, "unknown fanout mode \"%s\" "
-		    "(valid: " FANOUT_MODES ")", s);
-	cc->cap->fanout.mode = (enum cfg_fanout_mode)i;
-	return 0;
-}
-
-static int
-h_fanout_group(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-	uint64_t g;
-
-	if (get_uint(c, key, v, 0, UINT16_MAX, &g) == -1)
-		return -1;
-	cc->cap->fanout.group = (uint16_t)g;
-	cc->group_set = true;
-	return 0;
-}
-
-static int
-h_defrag(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-
-	return get_bool(c, key, v, &cc->cap->fanout.defrag);
-}
-
-static int
-h_rollover(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-
-	return get_bool(c, key, v, &cc->cap->fanout.rollover);
-}
-
-static int
-h_ignore_outgoing(struct ctx *c, void *obj, const char *key,
+h_fanout_group(struct ctx *c, const struct cfg_key *k, void *base,
     yaml_node_t *v)
 {
-	struct capctx *cc = obj;
-
-	return get_bool(c, key, v, &cc->cap->fanout.ignore_outgoing);
+	if (parse_value(c, k, base, v) == -1)
+		return -1;
+	c->cc->group_set = true;
+	return 0;
 }
 
 static const struct cfg_key fanout_keys[] = {
-	{ "mode",		h_fanout_mode },
-	{ "group",		h_fanout_group },
-	{ "defrag",		h_defrag },
-	{ "rollover",		h_rollover },
-	{ "ignore_outgoing",	h_ignore_outgoing },
-	{ NULL,			NULL },
+	{ ROW("mode", KT_ENUM, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, fanout.mode), .names = fanout_modes,
+	  .what = "fanout mode", DEF(CFG_FANOUT_HASH), .sample = "lb" },
+	{ ROW("group", KT_UINT, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, fanout.group), .max = UINT16_MAX,
+	  .fn = h_fanout_group, .sample = "7" },
+	{ ROW("defrag", KT_BOOL, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, fanout.defrag), DEF(true), .sample = "false" },
+	{ ROW("rollover", KT_BOOL, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, fanout.rollover), DEF(false), .sample = "true" },
+	{ ROW("ignore_outgoing", KT_BOOL, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, fanout.ignore_outgoing), DEF(false),
+	  .sample = "true" },
+	{ .name = NULL },
 };
 
 /* ring */
 
 static int
-h_block_size(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_block_size(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
 {
-	struct capctx *cc = obj;
 	const char *s;
 	uint64_t size;
 	long page;
 	int rc;
 
-	if (get_scalar(c, key, v, "a size", &s) == -1)
+	if (get_scalar(c, k->name, v, "a size", &s) == -1)
 		return -1;
 	rc = parse_size(s, &size);
 	if (rc == -EINVAL)
-		return perr(c, v->start_mark, "%s: bad size \"%s\"", key, s);
+		return perr(c, v->start_mark, "%s: bad size \"%s\"", k->name,
+		    s);
 	if (rc == 0 && (size == 0 || (size & (size - 1)) != 0))
 		return perr(c, v->start_mark,
-		    "%s: \"%s\" is not a power of two", key, s);
+		    "%s: \"%s\" is not a power of two", k->name, s);
 	if (rc != 0 || size > MAX_BLOCK_SIZE)
 		return perr(c, v->start_mark,
-		    "%s: \"%s\" is larger than 1GiB", key, s);
+		    "%s: \"%s\" is larger than 1GiB", k->name, s);
 	page = sysconf(_SC_PAGESIZE);
 	if (page > 0 && size % (uint64_t)page != 0)
 		return perr(c, v->start_mark,
 		    "%s: \"%s\" is not a multiple of the page size (%ld)",
-		    key, s, page);
-	cc->cap->ring.block_size = (uint32_t)size;
-	return 0;
-}
-
-static int
-h_block_count(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-	uint64_t n;
-
-	if (get_uint(c, key, v, 1, MAX_BLOCK_COUNT, &n) == -1)
-		return -1;
-	cc->cap->ring.block_count = (uint32_t)n;
-	return 0;
-}
-
-static int
-h_block_timeout(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-	uint64_t ns;
-
-	if (get_duration(c, key, v, NS_PER_MS, 10 * NS_PER_S, "1ms..10s",
-	    &ns) == -1)
-		return -1;
-	/* The kernel takes milliseconds; no unit today yields less. */
-	if (ns % NS_PER_MS != 0)
-		return perr(c, v->start_mark,
-		    "%s: \"%s\" is not a whole number of milliseconds", key,
-		    sval(v));
-	cc->cap->ring.block_timeout_ms = (uint32_t)(ns / NS_PER_MS);
+		    k->name, s, page);
+	store_uint(field(base, k), k->size, size);
 	return 0;
 }
 
 static const struct cfg_key ring_keys[] = {
-	{ "block_size",		h_block_size },
-	{ "block_count",	h_block_count },
-	{ "block_timeout",	h_block_timeout },
-	{ NULL,			NULL },
+	{ ROW("block_size", KT_UINT, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, ring.block_size), .fn = h_block_size,
+	  DEF(1 << 20), .sample = "2MiB" },
+	{ ROW("block_count", KT_UINT, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, ring.block_count), .min = 1,
+	  .max = MAX_BLOCK_COUNT, DEF(64), .sample = "8" },
+	/* The kernel takes milliseconds; no unit today yields less. */
+	{ ROW("block_timeout", KT_DURATION, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, ring.block_timeout_ms), .min = NS_PER_MS,
+	  .max = 10 * NS_PER_S, .unit = NS_PER_MS, .range = "1ms..10s",
+	  DEF(50), .sample = "10ms" },
+	{ .name = NULL },
 };
 
 /* pipeline */
 
-static bool
-valid_plugin_name(const char *s)
-{
-	size_t n;
-
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	return n > 0 && n <= MAX_PLUGIN_NAME && s[n] == '\0';
-}
-
 static int
-h_plugin(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_plugin(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	struct cfg_plugin *pl = obj;
+	struct cfg_plugin *pl = base;
 	const char *s;
 
-	if (get_scalar(c, key, v, "a string", &s) == -1)
+	if (get_scalar(c, k->name, v, "a string", &s) == -1)
 		return -1;
-	if (!valid_plugin_name(s))
+	if (!name_valid(s, MAX_PLUGIN_NAME + 1))
 		return perr(c, v->start_mark, "%s: bad plugin name \"%s\" "
-		    "(1..31 of a-z, 0-9 and _)", key, s);
+		    "(1..31 of a-z, 0-9 and _)", k->name, s);
 	if ((pl->name = dup_or_err(c, v, s)) == NULL)
 		return -1;
 	pl->pos.line = (unsigned)v->start_mark.line + 1;
@@ -650,10 +749,12 @@ check_option_dups(struct ctx *c, const yaml_node_t *map,
 	    pl->options[dup].key, pl->options[dupfirst].pos.line);
 }
 
+
 static int
-h_plugin_config(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
+    yaml_node_t *v)
 {
-	struct cfg_plugin *pl = obj;
+	struct cfg_plugin *pl = base;
 	struct cfg_option *o;
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *val;
@@ -662,7 +763,8 @@ h_plugin_config(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	if (is_null(v))
 		return 0;
 	if (v->type != YAML_MAPPING_NODE)
-		return perr(c, v->start_mark, "%s must be a mapping", key);
+		return perr(c, v->start_mark, "%s must be a mapping",
+		    key->name);
 	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
 	if (n == 0)
 		return 0;
@@ -691,17 +793,96 @@ h_plugin_config(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	return check_option_dups(c, v, pl);
 }
 
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+options_same(const void *a, const void *b)
+{
+	const struct cfg_plugin *pa = a, *pb = b;
+	size_t i;
+
+	if (pa->noptions != pb->noptions)
+		return false;
+	for (i = 0; i < pa->noptions; i++)
+		if (!str_eq(pa->options[i].key, pb->options[i].key) ||
+		    !str_eq(pa->options[i].value, pb->options[i].value))
+			return false;
+	return true;
+}
+
+static void
+options_drop(void *base)
+{
+	struct cfg_plugin *pl = base;
+	size_t i;
+
+	for (i = 0; i < pl->noptions; i++) {
+		free(pl->options[i].key);
+		free(pl->options[i].value);
+	}
+	free(pl->options);
+	pl->options = NULL;
+	pl->noptions = 0;
+}
+
 static const struct cfg_key plugin_keys[] = {
-	{ "plugin",	h_plugin },
-	{ "config",	h_plugin_config },
-	{ NULL,		NULL },
+	{ ROW("plugin", KT_STRING, CFG_RELOAD_PIPELINE),
+	  AT(cfg_plugin, name), .fn = h_plugin, .sample = "flowtable" },
+	{ ROW("config", KT_CUSTOM, CFG_RELOAD_PIPELINE), .fn = h_plugin_config,
+	  .same = options_same, .drop = options_drop,
+	  .sample = "{ max_flows: 10 }" },
+	{ .name = NULL },
 };
 
-static int
-h_pipeline(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+static bool
+pipeline_same(const void *a, const void *b)
 {
-	struct capctx *cc = obj;
-	struct cfg_capture *cap = cc->cap;
+	const struct cfg_capture *ca = a, *cb = b;
+	size_t i;
+
+	if (ca->npipeline != cb->npipeline)
+		return false;
+	for (i = 0; i < ca->npipeline; i++)
+		if (diff_keys(plugin_keys, "", &ca->pipeline[i],
+		    &cb->pipeline[i], NULL) != 0)
+			return false;
+	return true;
+}
+
+/* Frees a list of n entries of `size` bytes, each described by keys. */
+static void
+free_entries(const struct cfg_key *keys, void *entries, size_t size,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free_keys(keys, (char *)entries + i * size);
+	free(entries);
+}
+
+static void
+pipeline_drop(void *base)
+{
+	struct cfg_capture *cap = base;
+
+	free_entries(plugin_keys, cap->pipeline, sizeof(*cap->pipeline),
+	    cap->npipeline);
+	cap->pipeline = NULL;
+	cap->npipeline = 0;
+}
+
+static int
+h_pipeline(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	struct cfg_capture *cap = base;
 	yaml_node_item_t *it;
 	yaml_node_t *item;
 	size_t n;
@@ -709,7 +890,7 @@ h_pipeline(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	if (is_null(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE)
-		return perr(c, v->start_mark, "%s must be a list", key);
+		return perr(c, v->start_mark, "%s must be a list", k->name);
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
 		return 0;
@@ -719,7 +900,7 @@ h_pipeline(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	    it++) {
 		item = node_at(c, *it);
-		if (walk_mapping(c, item, "a pipeline entry", plugin_keys,
+		if (walk_mapping(c, item, "a pipeline entry", k->sub,
 		    &cap->pipeline[it - v->data.sequence.items.start]) == -1)
 			return -1;
 		if (cap->pipeline[it - v->data.sequence.items.start].name ==
@@ -769,65 +950,64 @@ valid_ifname(const char *s)
 	return strpbrk(s, "/: \t\n\v\f\r") == NULL;
 }
 
+
 static int
-h_name(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_name(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	struct capctx *cc = obj;
 	const char *s;
 
-	if (get_scalar(c, key, v, "a string", &s) == -1)
+	if (get_scalar(c, k->name, v, "a string", &s) == -1)
 		return -1;
 	if (!valid_capture_name(s))
 		return perr(c, v->start_mark, "%s: bad capture name \"%s\" "
-		    "(1..32 of A-Z, a-z, 0-9, _, . and -)", key, s);
-	if ((cc->cap->name = dup_or_err(c, v, s)) == NULL)
+		    "(1..32 of A-Z, a-z, 0-9, _, . and -)", k->name, s);
+	if ((*(char **)field(base, k) = dup_or_err(c, v, s)) == NULL)
 		return -1;
-	cc->name_mark = v->start_mark;
+	c->cc->name_mark = v->start_mark;
 	return 0;
 }
 
 static int
-h_interface(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_interface(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
 {
-	struct capctx *cc = obj;
 	const char *s;
 
-	if (get_scalar(c, key, v, "a string", &s) == -1)
+	if (get_scalar(c, k->name, v, "a string", &s) == -1)
 		return -1;
 	if (!valid_ifname(s))
 		return perr(c, v->start_mark, "%s: bad interface name \"%s\" "
-		    "(1..15 characters, no '/', ':' or spaces)", key, s);
-	if ((cc->cap->interface = dup_or_err(c, v, s)) == NULL)
+		    "(1..15 characters, no '/', ':' or spaces)", k->name, s);
+	if ((*(char **)field(base, k) = dup_or_err(c, v, s)) == NULL)
 		return -1;
 	return 0;
 }
 
 static int
-h_workers(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_workers(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	struct capctx *cc = obj;
 	const char *s;
 	uint64_t n;
 	int rc;
 
 	if (v->type != YAML_SCALAR_NODE)
 		return perr(c, v->start_mark,
-		    "%s must be an integer or \"auto\"", key);
-	if (check_nul(c, key, v) == -1)
+		    "%s must be an integer or \"auto\"", k->name);
+	if (check_nul(c, k->name, v) == -1)
 		return -1;
 	s = sval(v);
 	if (strcmp(s, "auto") == 0) {
-		cc->cap->workers = online_cpus();
+		store_uint(field(base, k), k->size, online_cpus());
 		return 0;
 	}
 	rc = parse_uint(s, &n);
 	if (rc == -EINVAL)
 		return perr(c, v->start_mark,
-		    "%s must be an integer or \"auto\"", key);
+		    "%s must be an integer or \"auto\"", k->name);
 	if (rc != 0 || n < 1 || n > MAX_WORKERS)
 		return perr(c, v->start_mark, "%s: %s is out of range 1..%d",
-		    key, s, MAX_WORKERS);
-	cc->cap->workers = (unsigned)n;
+		    k->name, s, MAX_WORKERS);
+	store_uint(field(base, k), k->size, n);
 	return 0;
 }
 
@@ -920,39 +1100,40 @@ cpu_online(struct ctx *c, unsigned cpu)
 	return c->online_state != 1 || CPU_ISSET(cpu, &c->online);
 }
 
+
 static int
-h_cpu_affinity(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_cpu_affinity(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
 {
-	struct cfg_capture *cap = ((struct capctx *)obj)->cap;
+	struct cfg_capture *cap = base;
+	const struct cfg_enum *e;
 	yaml_node_item_t *it;
 	yaml_node_t *item;
 	uint64_t cpu;
 	size_t n;
 
-	if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "auto") == 0) {
-		cap->affinity = CFG_AFFINITY_AUTO;
-		return 0;
-	}
-	if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "none") == 0) {
-		cap->affinity = CFG_AFFINITY_NONE;
+	if (v->type == YAML_SCALAR_NODE &&
+	    (e = enum_find(affinities, sval(v))) != NULL &&
+	    e->value != CFG_AFFINITY_LIST) {
+		cap->affinity = (enum cfg_affinity)e->value;
 		return 0;
 	}
 	if (v->type != YAML_SEQUENCE_NODE)
 		return perr(c, v->start_mark,
-		    "%s must be auto, none or a list of CPU numbers", key);
+		    "%s must be auto, none or a list of CPU numbers", k->name);
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
-		return perr(c, v->start_mark, "%s: the list is empty", key);
+		return perr(c, v->start_mark, "%s: the list is empty", k->name);
 	if ((cap->cpus = calloc(n, sizeof(*cap->cpus))) == NULL)
 		return perr(c, v->start_mark, "out of memory");
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	    it++) {
 		item = node_at(c, *it);
-		if (get_uint(c, key, item, 0, CPU_SETSIZE - 1, &cpu) == -1)
+		if (get_uint(c, k->name, item, 0, CPU_SETSIZE - 1, &cpu) == -1)
 			return -1;
 		if (!cpu_online(c, (unsigned)cpu))
 			return perr(c, item->start_mark,
-			    "%s: CPU %ju is not online (online: %s)", key,
+			    "%s: CPU %ju is not online (online: %s)", k->name,
 			    (uintmax_t)cpu, c->online_list);
 		cap->cpus[cap->ncpus++] = (int)cpu;
 	}
@@ -960,75 +1141,128 @@ h_cpu_affinity(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	return 0;
 }
 
-static int
-h_promiscuous(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+static bool
+affinity_same(const void *a, const void *b)
 {
-	struct capctx *cc = obj;
+	const struct cfg_capture *ca = a, *cb = b;
 
-	return get_bool(c, key, v, &cc->cap->promiscuous);
+	return ca->affinity == cb->affinity && ca->ncpus == cb->ncpus &&
+	    (ca->ncpus == 0 ||
+	    memcmp(ca->cpus, cb->cpus, ca->ncpus * sizeof(*ca->cpus)) == 0);
+}
+
+static void
+affinity_drop(void *base)
+{
+	struct cfg_capture *cap = base;
+
+	free(cap->cpus);
+	cap->cpus = NULL;
+	cap->ncpus = 0;
 }
 
 static int
-h_bpf(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_bpf(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	struct capctx *cc = obj;
+	struct cfg_capture *cap = base;
 	const char *s;
 
 	if (is_null(v))
 		return 0;
-	if (get_scalar(c, key, v, "a string", &s) == -1)
+	if (get_scalar(c, k->name, v, "a string", &s) == -1)
 		return -1;
 	/* An empty expression matches everything: same as no filter. */
 	if (*s == '\0')
 		return 0;
-	if ((cc->cap->bpf = dup_or_err(c, v, s)) == NULL)
+	if ((cap->bpf = dup_or_err(c, v, s)) == NULL)
 		return -1;
-	cc->cap->bpf_pos.line = (unsigned)v->start_mark.line + 1;
-	cc->cap->bpf_pos.col = (unsigned)v->start_mark.column + 1;
+	cap->bpf_pos.line = (unsigned)v->start_mark.line + 1;
+	cap->bpf_pos.col = (unsigned)v->start_mark.column + 1;
 	return 0;
 }
 
 static int
-h_fanout(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_ring(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
-	return walk_mapping(c, v, key, fanout_keys, obj);
+	c->cc->ring_node = v;
+	return parse_value(c, k, base, v);
 }
 
-static int
-h_ring(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct capctx *cc = obj;
-
-	cc->ring_node = v;
-	return walk_mapping(c, v, key, ring_keys, obj);
-}
-
+/*
+ * Everything a socket is set up with rebuilds the capture's sockets; its
+ * plugins only restart its workers, one at a time.
+ */
 static const struct cfg_key capture_keys[] = {
-	{ "name",		h_name },
-	{ "interface",		h_interface },
-	{ "workers",		h_workers },
-	{ "cpu_affinity",	h_cpu_affinity },
-	{ "promiscuous",	h_promiscuous },
-	{ "bpf",		h_bpf },
-	{ "fanout",		h_fanout },
-	{ "ring",		h_ring },
-	{ "pipeline",		h_pipeline },
-	{ NULL,			NULL },
+	{ ROW("name", KT_STRING, CFG_RELOAD_CAPTURE), AT(cfg_capture, name),
+	  .fn = h_name, .sample = "other" },
+	{ ROW("interface", KT_STRING, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, interface), .fn = h_interface, .sample = "eth9" },
+	{ ROW("workers", KT_UINT, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, workers), .fn = h_workers, .sample = "2" },
+	{ ROW("cpu_affinity", KT_CUSTOM, CFG_RELOAD_CAPTURE),
+	  .fn = h_cpu_affinity, .same = affinity_same, .drop = affinity_drop,
+	  .sample = "auto" },
+	{ ROW("promiscuous", KT_BOOL, CFG_RELOAD_CAPTURE),
+	  AT(cfg_capture, promiscuous), DEF(true), .sample = "false" },
+	{ ROW("bpf", KT_STRING, CFG_RELOAD_CAPTURE), AT(cfg_capture, bpf),
+	  .fn = h_bpf, .sample = "tcp" },
+	{ ROW("fanout", KT_SECTION, CFG_RELOAD_NONE), .sub = fanout_keys },
+	{ ROW("ring", KT_SECTION, CFG_RELOAD_NONE), .sub = ring_keys,
+	  .fn = h_ring },
+	{ ROW("pipeline", KT_CUSTOM, CFG_RELOAD_PIPELINE), .sub = plugin_keys,
+	  .fn = h_pipeline, .same = pipeline_same, .drop = pipeline_drop,
+	  .sample = "[]" },
+	{ .name = NULL },
 };
 
+/* The defaults of the rows that have one, and of their sections. */
+static int
+set_defaults(const struct cfg_key *keys, void *base)
+{
+	const struct cfg_key *k;
+	char **s;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->type == KT_SECTION) {
+			if (set_defaults(k->sub, base) == -1)
+				return -1;
+		} else if (k->sdef != NULL) {
+			s = field(base, k);
+			free(*s);
+			if ((*s = strdup(k->sdef)) == NULL)
+				return -1;
+		} else if (k->has_def && k->type == KT_BOOL)
+			*(bool *)field(base, k) = k->def != 0;
+		else if (k->has_def)
+			store_uint(field(base, k), k->size, k->def);
+	}
+	return 0;
+}
+
 static void
+free_keys(const struct cfg_key *keys, void *base)
+{
+	const struct cfg_key *k;
+	char **s;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->type == KT_SECTION)
+			free_keys(k->sub, base);
+		else if (k->type == KT_STRING) {
+			s = field(base, k);
+			free(*s);
+			*s = NULL;
+		} else if (k->drop != NULL)
+			k->drop(base);
+	}
+}
+
+/* workers has no fixed default: "auto" is counted when the file is read. */
+static int
 capture_defaults(struct cfg_capture *cap)
 {
 	cap->workers = online_cpus();
-	cap->affinity = CFG_AFFINITY_NONE;
-	cap->promiscuous = true;
-	cap->fanout.mode = CFG_FANOUT_HASH;
-	cap->fanout.defrag = true;
-	cap->fanout.rollover = false;
-	cap->fanout.ignore_outgoing = false;
-	cap->ring.block_size = 1 << 20;
-	cap->ring.block_count = 64;
-	cap->ring.block_timeout_ms = 50;
+	return set_defaults(capture_keys, cap);
 }
 
 /* top level */
@@ -1078,10 +1312,12 @@ check_ring_memory(struct ctx *c, const struct capctx *cc,
 	return 0;
 }
 
+
 static int
-h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+h_captures(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
 {
-	struct cfg *cfg = obj;
+	struct cfg *cfg = base;
 	yaml_mark_t names[MAX_CAPTURES];
 	struct capctx cc;
 	yaml_node_item_t *items;
@@ -1090,14 +1326,14 @@ h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 
 	if (is_null(v))
 		return perr(c, v->start_mark,
-		    "%s must have at least one entry", key);
+		    "%s must have at least one entry", k->name);
 	if (v->type != YAML_SEQUENCE_NODE)
-		return perr(c, v->start_mark, "%s must be a list", key);
+		return perr(c, v->start_mark, "%s must be a list", k->name);
 	items = v->data.sequence.items.start;
 	n = (size_t)(v->data.sequence.items.top - items);
 	if (n == 0)
 		return perr(c, v->start_mark,
-		    "%s must have at least one entry", key);
+		    "%s must have at least one entry", k->name);
 	if (n > MAX_CAPTURES)
 		return perr(c, node_at(c, items[MAX_CAPTURES])->start_mark,
 		    "too many captures (at most %d)", MAX_CAPTURES);
@@ -1108,14 +1344,16 @@ h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 		item = node_at(c, items[i]);
 		memset(&cc, 0, sizeof(cc));
 		cc.cap = &cfg->captures[i];
-		capture_defaults(cc.cap);
+		c->cc = &cc;
+		if (capture_defaults(cc.cap) == -1)
+			return perr(c, item->start_mark, "out of memory");
 		cc.cap->pos.line = (unsigned)item->start_mark.line + 1;
 		cc.cap->pos.col = (unsigned)item->start_mark.column + 1;
 		/* walk_mapping takes null as empty, but an entry must exist. */
 		if (is_null(item))
 			return perr(c, item->start_mark,
 			    "a capture must be a mapping");
-		if (walk_mapping(c, item, "a capture", capture_keys, &cc) == -1)
+		if (walk_mapping(c, item, "a capture", k->sub, cc.cap) == -1)
 			return -1;
 		if (cc.cap->name == NULL)
 			return perr(c, item->start_mark,
@@ -1138,29 +1376,29 @@ h_captures(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 	return 0;
 }
 
-static int
-h_control(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+/* Each capture's keys are compared apart: see cfg_diff. */
+static bool
+captures_same(const void *a, const void *b)
 {
-	return walk_mapping(c, v, key, control_keys, obj);
-}
-
-static int
-h_user(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct cfg *cfg = obj;
-
-	return get_string(c, key, v, true, &cfg->user);
-}
-
-static int
-h_log(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	return walk_mapping(c, v, key, log_keys, obj);
+	return ((const struct cfg *)a)->ncaptures ==
+	    ((const struct cfg *)b)->ncaptures;
 }
 
 static void
-free_plugin_path(struct cfg *cfg)
+captures_drop(void *base)
 {
+	struct cfg *cfg = base;
+
+	free_entries(capture_keys, cfg->captures, sizeof(*cfg->captures),
+	    cfg->ncaptures);
+	cfg->captures = NULL;
+	cfg->ncaptures = 0;
+}
+
+static void
+free_plugin_path(void *base)
+{
+	struct cfg *cfg = base;
 	size_t i;
 
 	for (i = 0; i < cfg->nplugin_path; i++)
@@ -1170,28 +1408,43 @@ free_plugin_path(struct cfg *cfg)
 	cfg->nplugin_path = 0;
 }
 
-static int
-h_plugin_path(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
+static bool
+plugin_path_same(const void *a, const void *b)
 {
-	struct cfg *cfg = obj;
+	const struct cfg *ca = a, *cb = b;
+	size_t i;
+
+	if (ca->nplugin_path != cb->nplugin_path)
+		return false;
+	for (i = 0; i < ca->nplugin_path; i++)
+		if (!str_eq(ca->plugin_path[i], cb->plugin_path[i]))
+			return false;
+	return true;
+}
+
+static int
+h_plugin_path(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	struct cfg *cfg = base;
 	yaml_node_item_t *items;
 	yaml_node_t *item;
 	size_t i, n;
 
 	if (v->type == YAML_MAPPING_NODE || is_null(v))
 		return perr(c, v->start_mark,
-		    "%s must be a list of strings or a string", key);
+		    "%s must be a list of strings or a string", k->name);
 	free_plugin_path(cfg);
 	if (v->type == YAML_SCALAR_NODE) {
 		if ((cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)
 			return perr(c, v->start_mark, "out of memory");
 		cfg->nplugin_path = 1;
-		return get_string(c, key, v, false, &cfg->plugin_path[0]);
+		return get_string(c, k->name, v, false, &cfg->plugin_path[0]);
 	}
 	items = v->data.sequence.items.start;
 	n = (size_t)(v->data.sequence.items.top - items);
 	if (n == 0)
-		return perr(c, v->start_mark, "%s must not be empty", key);
+		return perr(c, v->start_mark, "%s must not be empty", k->name);
 	if ((cfg->plugin_path = calloc(n, sizeof(char *))) == NULL)
 		return perr(c, v->start_mark, "out of memory");
 	cfg->nplugin_path = n;
@@ -1199,30 +1452,35 @@ h_plugin_path(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
 		item = node_at(c, items[i]);
 		if (item->type != YAML_SCALAR_NODE)
 			return perr(c, item->start_mark,
-			    "%s entries must be strings", key);
-		if (get_string(c, key, item, false, &cfg->plugin_path[i]) == -1)
+			    "%s entries must be strings", k->name);
+		if (get_string(c, k->name, item, false,
+		    &cfg->plugin_path[i]) == -1)
 			return -1;
 	}
 	return 0;
 }
 
-static int
-h_stats_interval(struct ctx *c, void *obj, const char *key, yaml_node_t *v)
-{
-	struct cfg *cfg = obj;
-
-	return get_duration(c, key, v, 10 * NS_PER_MS, 3600 * NS_PER_S,
-	    "10ms..1h", &cfg->stats_interval_ns);
-}
-
+/*
+ * A new user or plugin path concerns every worker; the master reads the
+ * statistics at the interval of the configuration in force.
+ */
 static const struct cfg_key top_keys[] = {
-	{ "control",		h_control },
-	{ "user",		h_user },
-	{ "log",		h_log },
-	{ "plugin_path",	h_plugin_path },
-	{ "stats_interval",	h_stats_interval },
-	{ "captures",		h_captures },
-	{ NULL,			NULL },
+	{ ROW("control", KT_SECTION, CFG_RELOAD_NONE), .sub = control_keys },
+	{ ROW("user", KT_STRING, CFG_RELOAD_PIPELINE), AT(cfg, user),
+	  .optional = true, .sample = "nobody" },
+	{ ROW("log", KT_SECTION, CFG_RELOAD_NONE), .sub = log_keys },
+	{ ROW("plugin_path", KT_CUSTOM, CFG_RELOAD_PIPELINE),
+	  .fn = h_plugin_path, .same = plugin_path_same,
+	  .drop = free_plugin_path, .sample = "[/tmp, /usr/lib]" },
+	{ ROW("stats_interval", KT_DURATION, CFG_RELOAD_LIVE),
+	  AT(cfg, stats_interval_ns), .min = 10 * NS_PER_MS,
+	  .max = 3600 * NS_PER_S, .unit = 1, .range = "10ms..1h",
+	  DEF(NS_PER_S), .sample = "2s" },
+	{ ROW("captures", KT_CUSTOM, CFG_RELOAD_CAPTURE), .sub = capture_keys,
+	  .fn = h_captures, .same = captures_same, .drop = captures_drop,
+	  .sample = "[{ name: a, interface: lo, workers: 1 }, "
+	  "{ name: b, interface: lo, workers: 1 }]" },
+	{ .name = NULL },
 };
 
 /* Everything but the captures, which have no default in a file. */
@@ -1230,17 +1488,101 @@ static int
 global_defaults(struct cfg *cfg, const char *path)
 {
 	if ((cfg->path = strdup(path)) == NULL ||
-	    (cfg->control.socket = strdup(DEFAULT_SOCKET)) == NULL ||
-	    (cfg->control.pidfile = strdup(DEFAULT_PIDFILE)) == NULL ||
+	    set_defaults(top_keys, cfg) == -1 ||
 	    (cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)
 		return -1;
 	cfg->nplugin_path = 1;
 	if ((cfg->plugin_path[0] = strdup(RINGFAN_PLUGIN_DIR)) == NULL)
 		return -1;
-	cfg->control.mode = DEFAULT_MODE;
-	cfg->log.level = LOG_LVL_INFO;
-	cfg->log.syslog = false;
-	cfg->stats_interval_ns = NS_PER_S;
+	return 0;
+}
+
+static bool
+key_same(const struct cfg_key *k, const void *a, const void *b)
+{
+	switch (k->type) {
+	case KT_SECTION:
+		return diff_keys(k->sub, "", a, b, NULL) == 0;
+	case KT_BOOL:
+		return *(const bool *)cfield(a, k) == *(const bool *)cfield(b, k);
+	case KT_UINT:
+	case KT_DURATION:
+	case KT_ENUM:
+		return load_uint(cfield(a, k), k->size) ==
+		    load_uint(cfield(b, k), k->size);
+	case KT_STRING:
+		return str_eq(*(char *const *)cfield(a, k),
+		    *(char *const *)cfield(b, k));
+	case KT_CUSTOM:
+		return k->same(a, b);
+	}
+	return false;
+}
+
+static unsigned
+diff_keys(const struct cfg_key *keys, const char *prefix, const void *a,
+    const void *b, void (*restart)(const char *))
+{
+	const struct cfg_key *k;
+	char path[64];
+	unsigned m;
+
+	m = 0;
+	for (k = keys; k->name != NULL; k++) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", k->name);
+		if (k->type == KT_SECTION)
+			m |= diff_keys(k->sub, path, a, b, restart);
+		else if (!key_same(k, a, b)) {
+			m |= k->reload;
+			if (k->reload == CFG_RELOAD_RESTART && restart != NULL)
+				restart(path);
+		}
+	}
+	return m;
+}
+
+unsigned
+cfg_diff(const struct cfg *old, const struct cfg *new, size_t capture,
+    void (*restart)(const char *key))
+{
+	if (capture == CFG_DIFF_GLOBAL)
+		return diff_keys(top_keys, "", old, new, restart);
+	return diff_keys(capture_keys, "captures", &old->captures[capture],
+	    &new->captures[capture], restart);
+}
+
+static const struct cfg_key *
+key_at(const struct cfg_key *keys, const char *prefix, size_t *i,
+    char *path, size_t len)
+{
+	const struct cfg_key *k, *r;
+	char buf[64];
+
+	for (k = keys; k->name != NULL; k++) {
+		snprintf(buf, sizeof(buf), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", k->name);
+		if ((*i)-- == 0) {
+			snprintf(path, len, "%s", buf);
+			return k;
+		}
+		if (k->sub != NULL &&
+		    (r = key_at(k->sub, buf, i, path, len)) != NULL)
+			return r;
+	}
+	return NULL;
+}
+
+int
+cfg_key_info(size_t i, char *path, size_t len, unsigned *reload,
+    const char **sample)
+{
+	const struct cfg_key *k;
+
+	if ((k = key_at(top_keys, "", &i, path, len)) == NULL)
+		return -1;
+	*reload = k->reload;
+	*sample = k->sample;
 	return 0;
 }
 
@@ -1505,6 +1847,7 @@ cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+
 int
 cfg_default(struct cfg *cfg, const char *iface, char *err, size_t errlen)
 {
@@ -1523,8 +1866,8 @@ cfg_default(struct cfg *cfg, const char *iface, char *err, size_t errlen)
 		goto nomem;
 	tmp.ncaptures = 1;
 	cap = &tmp.captures[0];
-	capture_defaults(cap);
-	if ((cap->name = strdup("default")) == NULL ||
+	if (capture_defaults(cap) == -1 ||
+	    (cap->name = strdup("default")) == NULL ||
 	    (cap->interface = strdup(iface)) == NULL)
 		goto nomem;
 	cap->fanout.group = cfg_default_group(cap->name);
@@ -1543,43 +1886,27 @@ nomem:
 void
 cfg_free(struct cfg *cfg)
 {
-	struct cfg_capture *cap;
-	struct cfg_plugin *pl;
-	size_t i, j, k;
-
 	free(cfg->path);
-	free(cfg->control.socket);
-	free(cfg->control.group);
-	free(cfg->control.pidfile);
-	free(cfg->user);
-	free_plugin_path(cfg);
-	for (i = 0; i < cfg->ncaptures; i++) {
-		cap = &cfg->captures[i];
-		free(cap->name);
-		free(cap->interface);
-		free(cap->cpus);
-		free(cap->bpf);
-		for (j = 0; j < cap->npipeline; j++) {
-			pl = &cap->pipeline[j];
-			free(pl->name);
-			for (k = 0; k < pl->noptions; k++) {
-				free(pl->options[k].key);
-				free(pl->options[k].value);
-			}
-			free(pl->options);
-		}
-		free(cap->pipeline);
-	}
-	free(cfg->captures);
+	free_keys(top_keys, cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
 const char *
 cfg_fanout_mode_name(enum cfg_fanout_mode mode)
 {
-	if ((size_t)mode >= NELEM(fanout_modes))
-		return "unknown";
-	return fanout_modes[mode];
+	return enum_name(fanout_modes, (int)mode);
+}
+
+const char *
+cfg_affinity_name(enum cfg_affinity affinity)
+{
+	return enum_name(affinities, (int)affinity);
+}
+
+const char *
+cfg_log_level_name(int level)
+{
+	return enum_name(log_levels, level);
 }
 
 /*

@@ -34,6 +34,21 @@ enum cfg_affinity {
 	CFG_AFFINITY_LIST,	/* worker i on cpus[i mod ncpus] */
 };
 
+/*
+ * What a reload must do for a changed key, one class per key of the table
+ * in config.c.  Bits, so that one diff can report several at once.
+ */
+enum cfg_reload {
+	CFG_RELOAD_NONE = 0,
+	CFG_RELOAD_LIVE = 1 << 0,	/* applied as the reload commits */
+	CFG_RELOAD_PIPELINE = 1 << 1,	/* the capture's workers restart */
+	CFG_RELOAD_CAPTURE = 1 << 2,	/* the sockets are built anew */
+	CFG_RELOAD_RESTART = 1 << 3,	/* only a restart of ringfan applies it */
+};
+
+/* cfg_diff's capture for the keys outside the captures. */
+#define CFG_DIFF_GLOBAL	SIZE_MAX
+
 /* One option of a plugin's `config` subtree: a scalar. */
 struct cfg_option {
 	char		*key;
@@ -108,7 +123,27 @@ int	cfg_default(struct cfg *cfg, const char *iface, char *err,
 	    size_t errlen);
 void	cfg_free(struct cfg *cfg);
 
+/*
+ * The classes of the keys that differ between old and new: the keys outside
+ * the captures (and the number of captures) for CFG_DIFF_GLOBAL, else those
+ * of capture number `capture`, which both must have.  restart, if not
+ * NULL, is called with the dotted name of each differing key of class
+ * CFG_RELOAD_RESTART.
+ */
+unsigned cfg_diff(const struct cfg *old, const struct cfg *new,
+	    size_t capture, void (*restart)(const char *key));
+/*
+ * Key number i of the table, depth first: its dotted name ("control.mode",
+ * "captures.fanout.group") in path, its class (0 for a mapping, whose keys
+ * carry theirs) and a valid value other than its default, as YAML (NULL
+ * for a mapping).  -1 past the last key.
+ */
+int	cfg_key_info(size_t i, char *path, size_t len, unsigned *reload,
+	    const char **sample);
+
 const char *cfg_fanout_mode_name(enum cfg_fanout_mode mode);
+const char *cfg_affinity_name(enum cfg_affinity affinity);
+const char *cfg_log_level_name(int level);
 /* The fanout group derived from a capture name when `group` is not set. */
 uint16_t cfg_default_group(const char *capture_name);
 /* Total workers over all captures. */

@@ -338,6 +338,7 @@ cmd_stop(struct master *m, size_t *len)
 enum metric_kind {
 	METRIC_DAEMON,		/* field: a number of the document */
 	METRIC_WORKER,		/* field: a number of each worker */
+	METRIC_FIELDS,		/* a METRIC_WORKER family per stats_fields */
 	METRIC_UP,		/* field: the worker's state; 1 if running */
 	METRIC_PLUGIN,		/* field: {plugin: {name: N}} of each worker */
 	METRIC_PLUGIN_ERROR	/* field: {plugin: text}; 1 if listed */
@@ -354,21 +355,8 @@ struct metric {
 static const struct metric metrics[] = {
 	{ "ringfan_uptime_seconds", METRIC_DAEMON, "uptime_s", "gauge",
 	    "Seconds since ringfan started." },
-	{ "ringfan_packets_total", METRIC_WORKER, "packets", "counter",
-	    "Frames handed to the pipeline." },
-	{ "ringfan_bytes_total", METRIC_WORKER, "bytes", "counter",
-	    "Wire length of the frames handed to the pipeline." },
-	{ "ringfan_kernel_packets_total", METRIC_WORKER, "kernel_packets",
-	    "counter",
-	    "Frames the kernel accepted for the socket, drops included." },
-	{ "ringfan_kernel_drops_total", METRIC_WORKER, "kernel_drops",
-	    "counter", "Frames the kernel dropped because the ring was full." },
-	{ "ringfan_kernel_freeze_q_total", METRIC_WORKER, "kernel_freeze_q",
-	    "counter", "Times the kernel found the ring full (queue frozen)." },
-	{ "ringfan_quarantined_total", METRIC_WORKER, "quarantined",
-	    "counter", "Frames skipped because a worker died handling them." },
-	{ "ringfan_worker_restarts_total", METRIC_WORKER, "restarts",
-	    "counter", "Times the worker was respawned after a crash." },
+	/* Names, help and types of the worker counters are stats.c's. */
+	{ NULL, METRIC_FIELDS, NULL, NULL, NULL },
 	{ "ringfan_worker_up", METRIC_UP, "state", "gauge",
 	    "1 while the worker runs." },
 	{ "ringfan_plugin_events_total", METRIC_PLUGIN, "plugins", "counter",
@@ -446,6 +434,7 @@ metric_worker(FILE *f, const struct metric *mt, const char *cap,
 
 	switch (mt->kind) {
 	case METRIC_DAEMON:
+	case METRIC_FIELDS:
 		break;
 	case METRIC_WORKER:
 		metric_sample(f, mt, cap, w, NULL, NULL,
@@ -480,13 +469,34 @@ metric_worker(FILE *f, const struct metric *mt, const char *cap,
 	}
 }
 
+/* Family mt: its HELP, its TYPE and every sample of it in doc. */
+static void
+metric_family(FILE *f, const struct metric *mt, const json_t *doc)
+{
+	const json_t *cap, *w;
+	const char *capname;
+	size_t ci, wi;
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", mt->name, mt->help,
+	    mt->name, mt->type);
+	if (mt->kind == METRIC_DAEMON) {
+		fprintf(f, "%s %.3f\n", mt->name, json_number_value(
+		    json_object_get(doc, mt->field)));
+		return;
+	}
+	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
+		capname = json_string_value(json_object_get(cap, "name"));
+		json_array_foreach(json_object_get(cap, "workers"), wi, w)
+			metric_worker(f, mt, capname, w);
+	}
+}
+
 static char *
 cmd_metrics(struct master *m, size_t *len)
 {
-	json_t *doc = master_stats_json(m), *cap, *w;
-	const struct metric *mt;
-	const char *capname;
-	size_t k, ci, wi;
+	json_t *doc = master_stats_json(m);
+	const struct stats_field *sf;
+	struct metric fm;
 	char *buf = NULL;
 	FILE *f;
 
@@ -494,21 +504,16 @@ cmd_metrics(struct master *m, size_t *len)
 		json_decref(doc);
 		return NULL;
 	}
-	for (k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
-		mt = &metrics[k];
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", mt->name, mt->help,
-		    mt->name, mt->type);
-		if (mt->kind == METRIC_DAEMON) {
-			fprintf(f, "%s %.3f\n", mt->name, json_number_value(
-			    json_object_get(doc, mt->field)));
+	for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+		if (metrics[k].kind != METRIC_FIELDS) {
+			metric_family(f, &metrics[k], doc);
 			continue;
 		}
-		json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
-			capname = json_string_value(json_object_get(cap,
-			    "name"));
-			json_array_foreach(json_object_get(cap, "workers"),
-			    wi, w)
-				metric_worker(f, mt, capname, w);
+		for (size_t i = 0; i < STATS_NFIELDS; i++) {
+			sf = &stats_fields[i];
+			fm = (struct metric){ sf->metric, METRIC_WORKER,
+			    sf->name, sf->type, sf->help };
+			metric_family(f, &fm, doc);
 		}
 	}
 	json_decref(doc);

@@ -75,11 +75,11 @@ static pid_t		 log_pending_pid;
 static uint64_t		 log_dropped_private;
 static uint64_t		*log_dropped_total = &log_dropped_private;
 
-static const char *const level_names[] = {
-	[LOG_LVL_ERROR] = "error",
-	[LOG_LVL_WARN] = "warn",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug",
+const struct log_level_name log_level_names[LOG_NLEVELS] = {
+	[LOG_LVL_ERROR] = { "error", LOG_LVL_ERROR },
+	[LOG_LVL_WARN] = { "warn", LOG_LVL_WARN },
+	[LOG_LVL_INFO] = { "info", LOG_LVL_INFO },
+	[LOG_LVL_DEBUG] = { "debug", LOG_LVL_DEBUG },
 };
 
 static const int syslog_prio[] = {
@@ -340,7 +340,7 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 		log_put_syslog(syslog_prio[level], line);
 	} else {
 		snprintf(line, sizeof(line), "ringfan[%s] %s: %s%s%s\n",
-		    log_tag, level_names[level], msg, err >= 0 ? ": " : "",
+		    log_tag, log_level_names[level].name, msg, err >= 0 ? ": " : "",
 		    err >= 0 ? strerror(err) : "");
 		log_put_stderr(line);
 	}
@@ -392,4 +392,22 @@ fatalx(int code, const char *fmt, ...)
 	log_emit(LOG_LVL_ERROR, -1, fmt, ap);
 	va_end(ap);
 	exit(code);
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; i < LOG_NLEVELS; i++)
+		if (strcmp(log_level_names[i].name, s) == 0) {
+			*out = log_level_names[i].level;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *
+log_level_name(enum log_level level)
+{
+	return (unsigned)level < LOG_NLEVELS ? log_level_names[level].name :
+	    "unknown";
 }

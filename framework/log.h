@@ -13,6 +13,23 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
+/*
+ * The one list of level names, indexed by level: the log prefix, log.level
+ * of the config file and its error message all come from it.
+ */
+struct log_level_name {
+	const char	*name;
+	enum log_level	 level;
+};
+#define LOG_NLEVELS	4
+extern const struct log_level_name log_level_names[LOG_NLEVELS];
+/* For messages that list the valid names; the same order as the table. */
+#define LOG_LEVEL_NAMES	"error, warn, info, debug"
+
+/* The level called s: 0, or -EINVAL when none is. */
+int	log_level_parse(const char *s, enum log_level *out);
+const char *log_level_name(enum log_level level);
+
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 void	log_init(enum log_level level, int use_syslog);

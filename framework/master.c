@@ -27,6 +27,8 @@
 #include "capture.h"
 #include "log.h"
 #include "master_int.h"
+#include "supervise.h"
+#include "util.h"
 
 /*
  * The timer's period while something is under way (start-up, a respawn, a
@@ -37,15 +39,6 @@
 #define MASTER_IDLE_TICK_NS	(500ull * 1000000u)
 /* How long stopping workers get to drain before SIGKILL. */
 #define MASTER_STOP_GRACE_MS	5000
-
-uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
@@ -555,24 +548,33 @@ static void
 master_log_summary(struct master *m)
 {
 	const struct stats_worker *sw;
-	uint64_t kp, kd;
-	char name[64];
+	const struct stats_field *f;
+	uint64_t v, whole;
+	char name[64], line[512];
+	size_t n;
 
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		sw = m->g.slots[i].wk.sw;
-		kp = stats_value(sw, "kernel_packets");
-		kd = stats_value(sw, "kernel_drops");
-		log_info("%s: %s, packets %llu, bytes %llu, kernel packets "
-		    "%llu, kernel drops %llu (%.2f%%), quarantined %llu, "
-		    "restarts %llu",
+		n = 0;
+		line[0] = '\0';
+		/* The fields of stats.c that have a label, in its order. */
+		for (size_t k = 0; k < STATS_NFIELDS && n < sizeof(line); k++) {
+			f = &stats_fields[k];
+			if (f->label == NULL)
+				continue;
+			v = stats_field_value(sw, f);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    ", %s %llu", f->label, (unsigned long long)v);
+			if (f->share_of == NULL || n >= sizeof(line))
+				continue;
+			whole = stats_value(sw, f->share_of);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    " (%.2f%%)", whole > 0 ?
+			    100.0 * (double)v / (double)whole : 0.0);
+		}
+		log_info("%s: %s%s",
 		    slot_name(&m->g.slots[i], name, sizeof(name)),
-		    stats_state_name(STATS_LOAD(&sw->state)),
-		    (unsigned long long)stats_value(sw, "packets"),
-		    (unsigned long long)stats_value(sw, "bytes"),
-		    (unsigned long long)kp, (unsigned long long)kd,
-		    kp > 0 ? 100.0 * (double)kd / (double)kp : 0.0,
-		    (unsigned long long)stats_value(sw, "quarantined"),
-		    (unsigned long long)stats_value(sw, "restarts"));
+		    stats_state_name(STATS_LOAD(&sw->state)), line);
 	}
 }
 
@@ -632,36 +634,27 @@ static void
 master_crashed(struct slot *s, const char *name)
 {
 	struct stats_worker *sw = s->wk.sw;
-	uint64_t now = mono_ns(), backoff = MASTER_BACKOFF_MIN_NS;
-	unsigned recent = 0;
+	uint64_t now = mono_ns();
+	struct supervise_verdict v = supervise_crash(s->crashes, &s->ncrashes,
+	    &s->nfailed, now);
 
-	s->crashes[s->ncrashes++ % MASTER_CRASH_LIMIT] = now;
-	for (unsigned k = 0; k < MASTER_CRASH_LIMIT && k < s->ncrashes; k++)
-		if (now - s->crashes[k] < MASTER_CRASH_WINDOW_NS)
-			recent++;
-	if (recent >= MASTER_CRASH_LIMIT) {
-		/* Tried again after a cool-down, or at a reload or restart. */
-		uint64_t cool = MASTER_COOLDOWN_NS << (s->nfailed < 6 ?
-		    s->nfailed : 6);
+	_Static_assert(sizeof(s->crashes) / sizeof(s->crashes[0]) ==
+	    SUPERVISE_CRASH_LIMIT, "the slot keeps the crashes the policy counts");
 
-		s->nfailed++;
-		s->respawn_at = now + cool;
+	s->respawn_at = now + v.delay_ns;
+	if (v.failed) {
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
 		log_error("%s crashed %u times within %llu s: not respawned "
-		    "for %llu s; capture %s failed", name, recent,
-		    MASTER_CRASH_WINDOW_NS / 1000000000ull,
-		    (unsigned long long)(cool / 1000000000u), s->wk.cap->name);
+		    "for %llu s; capture %s failed", name, v.recent,
+		    SUPERVISE_CRASH_WINDOW_NS / 1000000000ull,
+		    (unsigned long long)(v.delay_ns / 1000000000u),
+		    s->wk.cap->name);
 		return;
 	}
-	for (unsigned k = 1; k < recent && backoff < MASTER_BACKOFF_MAX_NS; k++)
-		backoff *= 2;
-	if (backoff > MASTER_BACKOFF_MAX_NS)
-		backoff = MASTER_BACKOFF_MAX_NS;
-	s->respawn_at = now + backoff;
 	STATS_STORE(&sw->state, WORKER_BACKOFF);
 	log_info("%s: respawning in %llu ms", name,
-	    (unsigned long long)(backoff / 1000000u));
+	    (unsigned long long)(v.delay_ns / 1000000u));
 }
 
 /* Start a worker that has no process now, with a clean crash record. */
@@ -785,12 +778,8 @@ master_reaped(struct master *m, struct slot *s, int status)
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RETRY) {
 		/* A plugin lacks a resource for now: no crash, no limit. */
-		uint64_t backoff = MASTER_BACKOFF_MIN_NS << (s->nretries < 7 ?
-		    s->nretries : 7);
+		uint64_t backoff = supervise_retry(&s->nretries);
 
-		if (backoff > MASTER_BACKOFF_MAX_NS)
-			backoff = MASTER_BACKOFF_MAX_NS;
-		s->nretries++;
 		s->respawn_at = mono_ns() + backoff;
 		STATS_STORE(&sw->state, WORKER_BACKOFF);
 		log_warnx("%s: %s; retrying in %llu ms", name, sw->err,
@@ -991,7 +980,6 @@ master_retire(struct master *m)
 static void
 master_swap_step(struct master *m, uint64_t now)
 {
-	struct timespec ts;
 	uint64_t cut, tov = 0;
 	unsigned running = 0;
 	char name[64];
@@ -1018,9 +1006,7 @@ master_swap_step(struct master *m, uint64_t now)
 				    "in time");
 			return;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		cut = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
-		    MASTER_SWAP_CUT_NS;
+		cut = clock_ns(CLOCK_REALTIME) + MASTER_SWAP_CUT_NS;
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			STATS_STORE(&m->old.slots[i].wk.sw->cut_until, cut);
 			if (m->old.slots[i].wk.cap->ring.block_timeout_ms > tov)
@@ -1162,65 +1148,11 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	}
 }
 
-static bool
-str_eq(const char *a, const char *b)
+/* What cfg_diff reports of a key that only a restart of ringfan applies. */
+static void
+reload_restart_key(const char *key)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-/* Two captures whose sockets would be set up alike. */
-static bool
-capture_same_sockets(const struct cfg_capture *a, const struct cfg_capture *b)
-{
-	if (!str_eq(a->name, b->name) || !str_eq(a->interface, b->interface) ||
-	    a->workers != b->workers || a->affinity != b->affinity ||
-	    a->ncpus != b->ncpus || a->promiscuous != b->promiscuous ||
-	    !str_eq(a->bpf, b->bpf) ||
-	    a->fanout.mode != b->fanout.mode ||
-	    a->fanout.group != b->fanout.group ||
-	    a->fanout.defrag != b->fanout.defrag ||
-	    a->fanout.rollover != b->fanout.rollover ||
-	    a->fanout.ignore_outgoing != b->fanout.ignore_outgoing ||
-	    a->ring.block_size != b->ring.block_size ||
-	    a->ring.block_count != b->ring.block_count ||
-	    a->ring.block_timeout_ms != b->ring.block_timeout_ms)
-		return false;
-	for (size_t i = 0; i < a->ncpus; i++)
-		if (a->cpus[i] != b->cpus[i])
-			return false;
-	return true;
-}
-
-static bool
-options_same(const struct cfg_capture *a, const struct cfg_capture *b)
-{
-	if (a->npipeline != b->npipeline)
-		return false;
-	for (size_t i = 0; i < a->npipeline; i++) {
-		const struct cfg_plugin *pa = &a->pipeline[i];
-		const struct cfg_plugin *pb = &b->pipeline[i];
-
-		if (!str_eq(pa->name, pb->name) || pa->noptions != pb->noptions)
-			return false;
-		for (size_t k = 0; k < pa->noptions; k++)
-			if (!str_eq(pa->options[k].key, pb->options[k].key) ||
-			    !str_eq(pa->options[k].value, pb->options[k].value))
-				return false;
-	}
-	return true;
-}
-
-static bool
-path_same(const struct cfg *a, const struct cfg *b)
-{
-	if (a->nplugin_path != b->nplugin_path)
-		return false;
-	for (size_t i = 0; i < a->nplugin_path; i++)
-		if (!str_eq(a->plugin_path[i], b->plugin_path[i]))
-			return false;
-	return true;
+	log_warnx("reload: %s changes at the next start", key);
 }
 
 /*
@@ -1425,20 +1357,18 @@ master_reload(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "a reload is still in progress");
 		goto fail;
 	}
-	if (nc.ncaptures != old->ncaptures)
+	/* The number of captures is a key of the global diff. */
+	if (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, NULL) & CFG_RELOAD_CAPTURE)
 		goto captures;
 	for (size_t c = 0; c < nc.ncaptures; c++)
-		if (!capture_same_sockets(&old->captures[c], &nc.captures[c]))
+		if (cfg_diff(old, &nc, c, NULL) & CFG_RELOAD_CAPTURE)
 			goto captures;
 	if (master_validate(&nc, true, NULL, &infos, err, errlen) != 0 ||
 	    master_user(&nc, &uid, &gid, err, errlen) != 0)
 		goto fail;
-	if (nc.control.socket != NULL && old->control.socket != NULL &&
-	    strcmp(nc.control.socket, old->control.socket) != 0)
-		log_warnx("reload: control.socket changes at the next start");
-
 	/* A new user or plugin path concerns every worker. */
-	everything = !str_eq(nc.user, old->user) || !path_same(&nc, old);
+	everything = (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, reload_restart_key) &
+	    CFG_RELOAD_PIPELINE) != 0;
 	if ((changed = calloc(nc.ncaptures, sizeof(*changed))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
 		goto fail;
@@ -1446,7 +1376,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 	/* Options, or a plugin's file replaced by another build. */
 	for (size_t c = 0; c < nc.ncaptures; c++) {
 		changed[c] = everything ||
-		    !options_same(&old->captures[c], &nc.captures[c]) ||
+		    (cfg_diff(old, &nc, c, NULL) & CFG_RELOAD_PIPELINE) != 0 ||
 		    !plugin_info_same(m->g.infos[c], infos[c],
 		    nc.captures[c].npipeline);
 		any |= changed[c];

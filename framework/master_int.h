@@ -12,15 +12,9 @@
 #include "master.h"
 #include "plugin_host.h"
 #include "stats.h"
+#include "supervise.h"
 #include "worker.h"
 
-/* Crash-loop limit: this many crashes of one worker within the window. */
-#define MASTER_CRASH_LIMIT	5
-#define MASTER_CRASH_WINDOW_NS	(60ull * 1000000000u)
-#define MASTER_BACKOFF_MIN_NS	(100ull * 1000000u)
-#define MASTER_BACKOFF_MAX_NS	(10ull * 1000000000u)
-/* A crash-looped worker is tried again after this, doubling, at most 64x. */
-#define MASTER_COOLDOWN_NS	(60ull * 1000000000u)
 /* Capture reload: how long new workers get to start; T's distance. */
 #define MASTER_SWAP_START_NS	(10ull * 1000000000u)
 #define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
@@ -39,7 +33,7 @@ struct slot {
 	unsigned		 capture;	/* index in cfg->captures */
 	pid_t			 pid;		/* 0: not running */
 	uint64_t		 respawn_at;	/* WORKER_BACKOFF: when */
-	uint64_t		 crashes[MASTER_CRASH_LIMIT];	/* times */
+	uint64_t		 crashes[SUPERVISE_CRASH_LIMIT];	/* times */
 	unsigned		 ncrashes;	/* ever; crashes[n % LIMIT] */
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
@@ -116,7 +110,6 @@ struct master {
 	char			 last_reload_error[512];
 };
 
-uint64_t mono_ns(void);
 /* Add readiness of fd to the event loop; 0 or -1. */
 int	master_watch(struct master *m, struct ev_src *src, uint32_t events);
 void	master_unwatch(struct master *m, struct ev_src *src);

@@ -27,6 +27,7 @@
 #include "master.h"
 #include "offline.h"
 #include "plugin_host.h"
+#include "resume.h"
 #include "stats.h"
 #include "util.h"
 
@@ -64,17 +65,8 @@ struct offline {
 	const struct ringfan_packet **ptrs;	/* those that reach a batch */
 };
 
-static uint64_t
-clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * The per-frame bookkeeping of worker_block(), in the same order.  Network
+ * The per-frame bookkeeping of worker_block(), by resume.h.  Network
  * time is the frames' own here: ticks come when a frame's time reaches the
  * next one due.  True when the frame got through to the first batch stage.
  */
@@ -85,11 +77,10 @@ offline_frame(struct offline *ol, struct ringfan_packet *pkt)
 	bool passed;
 
 	pkt->linktype = ol->linktype;
-	STATS_STORE(&sw->inflight, ol->handled + 1);
+	resume_frame_begin(sw, ol->handled);
 	passed = pipeline_run(&ol->pl, pkt);
 	ol->bytes += pkt->len;
-	STATS_STORE(&sw->bytes, ol->bytes);
-	STATS_STORE(&sw->packets, ++ol->handled);
+	resume_frame_done(sw, ++ol->handled, ol->bytes);
 	ol->last_ts = pkt->ts_ns;
 	if (pkt->ts_ns >= ol->pl.next_tick)
 		pipeline_tick(&ol->pl, pkt->ts_ns);

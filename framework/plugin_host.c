@@ -7,7 +7,6 @@
  * tests for NULL.  The master never loads a plugin: pipeline_validate()
  * does it in a child, and each worker does it after dropping privileges.
  */
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
@@ -60,20 +59,6 @@ struct plugin_ctx {
 	bool			*used;		/* per option: asked for */
 	char			 err[PLUGIN_ERR_MAX];
 };
-
-static bool
-plugin_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= STATS_PLUGIN_NAME)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)name[i]) &&
-		    !isdigit((unsigned char)name[i]) && name[i] != '_')
-			return false;
-	return true;
-}
 
 /* Try DIR/NAME.so, then DIR/NAME/NAME.so (the layout of a build tree). */
 static bool
@@ -182,7 +167,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	char file[4096], searched[2048];
 
 	memset(p, 0, sizeof(*p));
-	if (!plugin_name_valid(name)) {
+	if (!name_valid(name, STATS_PLUGIN_NAME)) {
 		snprintf(err, errlen, "plugin \"%s\": invalid name "
 		    "(1 to %d of a-z, 0-9, _)", name, STATS_PLUGIN_NAME - 1);
 		return -1;
@@ -222,7 +207,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		    "plugin ABI %u.%u uses features that ringfan (ABI %u.%u) "
 		    "lacks", d->abi >> 16, d->abi & 0xffff,
 		    RINGFAN_PLUGIN_ABI_MAJOR, RINGFAN_PLUGIN_ABI_MINOR);
-	if (d->name == NULL || !plugin_name_valid(d->name))
+	if (d->name == NULL || !name_valid(d->name, STATS_PLUGIN_NAME))
 		return plugin_refuse(p, err, errlen,
 		    "plugin name missing or invalid");
 	if (d->packet == NULL && d->batch == NULL)
@@ -474,16 +459,8 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 	struct plugin_ctx *ctx = ctx_of(pub);
 	const char *what = kind == STATS_GAUGE ? "gauge" : "counter";
 	uint64_t *slot;
-	size_t n = strlen(name);
 
-	for (size_t i = 0; i < n; i++) {
-		if (!islower((unsigned char)name[i]) &&
-		    !isdigit((unsigned char)name[i]) && name[i] != '_') {
-			n = 0;
-			break;
-		}
-	}
-	if (n == 0 || n >= STATS_COUNTER_NAME) {
+	if (!name_valid(name, STATS_COUNTER_NAME)) {
 		ctx_error(pub, "%s name \"%s\" invalid (1 to %d of a-z, "
 		    "0-9, _)", what, name, STATS_COUNTER_NAME - 1);
 		return NULL;

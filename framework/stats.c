@@ -191,13 +191,9 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 	const struct stats_counter *fc;
 
 	/* Everything as `stats` shows it, its own carry included. */
-	c->packets += stats_value(from, "packets");
-	c->bytes += stats_value(from, "bytes");
-	c->kernel_packets += stats_value(from, "kernel_packets");
-	c->kernel_drops += stats_value(from, "kernel_drops");
-	c->kernel_freeze_q += stats_value(from, "kernel_freeze_q");
-	c->quarantined += stats_value(from, "quarantined");
-	c->restarts += stats_value(from, "restarts");
+	for (size_t i = 0; i < STATS_NFIELDS; i++)
+		*(uint64_t *)((char *)c + stats_fields[i].carry) +=
+		    stats_field_value(from, &stats_fields[i]);
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
 		fc = &from->counters[i];
 		if (STATS_LOAD(&fc->used) == 0)
@@ -269,34 +265,67 @@ stats_errors_json(const struct stats_worker *w, const char *const *names,
 	return errors;
 }
 
-/* The per-frame counters that are summed into a capture's totals. */
-#define STATS_SUMMED(X)				\
-	X(packets)				\
-	X(bytes)				\
-	X(kernel_packets)			\
-	X(kernel_drops)				\
-	X(kernel_freeze_q)			\
-	X(quarantined)
+#define FIELD(f)	.name = #f, .own = offsetof(struct stats_worker, f), \
+	.width = sizeof(((struct stats_worker *)0)->f),		\
+	.carry = offsetof(struct stats_carry, f)
 
-/*
- * A counter as shown: what the worker has, plus what its slot carried over
- * a capture reload; kernel_packets leaves out frames that were handed off
- * to the other generation, which counted them.
- */
+const struct stats_field stats_fields[STATS_NFIELDS] = {
+	{ FIELD(packets), .metric = "ringfan_packets_total",
+	  .type = "counter", .help = "Frames handed to the pipeline.",
+	  .label = "packets", .summed = true },
+	{ FIELD(bytes), .metric = "ringfan_bytes_total", .type = "counter",
+	  .help = "Wire length of the frames handed to the pipeline.",
+	  .label = "bytes", .summed = true },
+	/* Frames handed off at a reload were counted by the other side. */
+	{ FIELD(kernel_packets), .metric = "ringfan_kernel_packets_total",
+	  .type = "counter",
+	  .help = "Frames the kernel accepted for the socket, drops included.",
+	  .label = "kernel packets", .summed = true, .less_handed_off = true },
+	{ FIELD(kernel_drops), .metric = "ringfan_kernel_drops_total",
+	  .type = "counter",
+	  .help = "Frames the kernel dropped because the ring was full.",
+	  .label = "kernel drops", .share_of = "kernel_packets",
+	  .summed = true },
+	{ FIELD(kernel_freeze_q), .metric = "ringfan_kernel_freeze_q_total",
+	  .type = "counter",
+	  .help = "Times the kernel found the ring full (queue frozen).",
+	  .summed = true },
+	{ FIELD(quarantined), .metric = "ringfan_quarantined_total",
+	  .type = "counter",
+	  .help = "Frames skipped because a worker died handling them.",
+	  .label = "quarantined", .summed = true },
+	/* A count of the worker, not of its frames: no capture total. */
+	{ FIELD(restarts), .metric = "ringfan_worker_restarts_total",
+	  .type = "counter",
+	  .help = "Times the worker was respawned after a crash.",
+	  .label = "restarts" },
+};
+
+#undef FIELD
+
 uint64_t
-stats_value(const struct stats_worker *w, const char *f)
+stats_field_value(const struct stats_worker *w, const struct stats_field *f)
 {
-#define F(name, extra)							\
-	if (strcmp(f, #name) == 0)					\
-		return STATS_LOAD(&w->name) + w->carry.name extra;
-	F(packets, )
-	F(bytes, )
-	F(kernel_packets, - STATS_LOAD(&w->handed_off))
-	F(kernel_drops, )
-	F(kernel_freeze_q, )
-	F(quarantined, )
-	F(restarts, )
-#undef F
+	const char *p = (const char *)w + f->own;
+	uint64_t v;
+
+	/* Every field is an aligned word of one writer (see stats.h). */
+	if (f->width == sizeof(uint32_t))
+		v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+	else
+		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+	v += *(const uint64_t *)((const char *)&w->carry + f->carry);
+	if (f->less_handed_off)
+		v -= STATS_LOAD(&w->handed_off);
+	return v;
+}
+
+uint64_t
+stats_value(const struct stats_worker *w, const char *field)
+{
+	for (size_t i = 0; i < STATS_NFIELDS; i++)
+		if (strcmp(stats_fields[i].name, field) == 0)
+			return stats_field_value(w, &stats_fields[i]);
 	return 0;
 }
 
@@ -310,6 +339,31 @@ stats_backlog(const struct stats_worker *w)
 	return in > out ? in - out : 0;
 }
 
+/*
+ * The counters of worker w into its object jw, adding the summed ones to
+ * sum.  The fields that have no capture total come first, as the document
+ * has always had them (docs/control.md).
+ */
+static void
+stats_fields_json(json_t *jw, const struct stats_worker *w,
+    uint64_t sum[STATS_NFIELDS])
+{
+	const struct stats_field *f;
+	uint64_t v;
+
+	for (int summed = 0; summed <= 1; summed++)
+		for (size_t k = 0; k < STATS_NFIELDS; k++) {
+			f = &stats_fields[k];
+			if (f->summed != summed)
+				continue;
+			v = stats_field_value(w, f);
+			if (f->summed)
+				sum[k] += v;
+			json_object_set_new(jw, f->name,
+			    json_integer((json_int_t)v));
+		}
+}
+
 json_t *
 stats_json(const struct stats_view *view)
 {
@@ -317,6 +371,7 @@ stats_json(const struct stats_view *view)
 	const struct cfg_capture *cap;
 	const struct stats_worker *w;
 	json_t *doc, *caps, *jc, *jw, *workers, *totals;
+	uint64_t sum[STATS_NFIELDS];
 	unsigned gw, gw0 = 0;
 
 	doc = json_object();
@@ -327,9 +382,7 @@ stats_json(const struct stats_view *view)
 		cap = &cfg->captures[c];
 		gw = view->first_slot != NULL ? view->first_slot[c] : gw0;
 		gw0 += cap->workers;
-#define X(f) uint64_t sum_##f = 0;
-		STATS_SUMMED(X)
-#undef X
+		memset(sum, 0, sizeof(sum));
 		workers = json_array();
 		for (unsigned i = 0; i < cap->workers; i++, gw++) {
 			w = &view->shm->workers[gw];
@@ -341,16 +394,7 @@ stats_json(const struct stats_view *view)
 			    json_integer(STATS_LOAD(&w->cpu)));
 			json_object_set_new(jw, "state", json_string(
 			    stats_state_name(STATS_LOAD(&w->state))));
-			json_object_set_new(jw, "restarts", json_integer(
-			    (json_int_t)stats_value(w, "restarts")));
-#define X(f) do {							\
-			uint64_t v = stats_value(w, #f);		\
-			sum_##f += v;					\
-			json_object_set_new(jw, #f,			\
-			    json_integer((json_int_t)v));		\
-		} while (0);
-			STATS_SUMMED(X)
-#undef X
+			stats_fields_json(jw, w, sum);
 			json_object_set_new(jw, "plugins",
 			    stats_counters_json(w, view->plugin_names[c],
 			    cap->npipeline, STATS_COUNTER));
@@ -363,9 +407,11 @@ stats_json(const struct stats_view *view)
 			json_array_append_new(workers, jw);
 		}
 		totals = json_object();
-#define X(f) json_object_set_new(totals, #f, json_integer((json_int_t)sum_##f));
-		STATS_SUMMED(X)
-#undef X
+		for (size_t k = 0; k < STATS_NFIELDS; k++)
+			if (stats_fields[k].summed)
+				json_object_set_new(totals,
+				    stats_fields[k].name,
+				    json_integer((json_int_t)sum[k]));
 		jc = json_object();
 		json_object_set_new(jc, "name", json_string(cap->name));
 		json_object_set_new(jc, "interface",

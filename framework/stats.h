@@ -99,7 +99,7 @@ struct stats_worker {
 	uint32_t		 restarts;
 	uint32_t		 stop;		/* WORKER_STOP_*, by the master */
 	uint64_t		 ring_errors;	/* malformed blocks or frames */
-	/* Targets of a quarantine in progress, see worker_resume(). */
+	/* Targets of a quarantine in progress, see resume_quarantine(). */
 	uint64_t		 q_target;
 	uint64_t		 b_target;
 	/*
@@ -161,10 +161,36 @@ stats_consumed(const struct stats_worker *w)
 }
 
 /*
- * Counter `field` of the stats document ("packets", "kernel_packets", ...)
- * as shown: the worker's own plus what its slot carried over a capture
- * reload, without the frames handed off to the other generation.
+ * The counters of each worker, in one table that the stats document and
+ * its totals, the metrics, the log summary and the carry over a capture
+ * reload are all made from: a new counter is one line in stats.c, and no
+ * two of them can disagree on its name.  In the order of the metrics.
  */
+struct stats_field {
+	const char	*name;		/* member of the stats document */
+	const char	*metric;	/* its Prometheus family */
+	const char	*type;		/* of the family: "counter" */
+	const char	*help;		/* of the family */
+	const char	*label;		/* in the log summary; NULL: not there */
+	const char	*share_of;	/* logged as a share of that field too */
+	bool		 summed;	/* into the capture's totals */
+	bool		 less_handed_off; /* the other generation counted some */
+	size_t		 own;		/* offset in struct stats_worker */
+	size_t		 width;		/* of the field there: 4 or 8 bytes */
+	size_t		 carry;		/* offset in struct stats_carry */
+};
+
+#define STATS_NFIELDS	7
+extern const struct stats_field stats_fields[STATS_NFIELDS];
+
+/*
+ * Counter f of worker w as shown: the worker's own plus what its slot
+ * carried over a capture reload, without the frames handed off to the
+ * other generation.
+ */
+uint64_t stats_field_value(const struct stats_worker *w,
+	    const struct stats_field *f);
+/* The same by the name of the stats document ("packets", ...); 0 if none. */
 uint64_t stats_value(const struct stats_worker *w, const char *field);
 
 /*

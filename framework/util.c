@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -172,4 +173,34 @@ file_kind(unsigned mode)
 		return "a block device";
 	}
 	return "a file of unknown type";
+}
+
+bool
+name_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return false;
+	/* Ranges, not islower(): the rule must not follow the locale. */
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '_')
+			return false;
+	return true;
+}
+
+uint64_t
+clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }

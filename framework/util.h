@@ -1,9 +1,14 @@
-/* Small parsers shared by the config loader and the plugin option getters. */
+/*
+ * Small parsers shared by the config loader and the plugin option getters,
+ * and the other helpers the framework would otherwise write twice.
+ */
 #ifndef RINGFAN_UTIL_H
 #define RINGFAN_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * "64", "4KiB", "1MiB", "2GiB", "100B": bytes.  Binary units only; the number
@@ -21,6 +26,16 @@ int	parse_bool(const char *s, bool *out);
  * like mkdir -p of its dirname.  0 or -errno.
  */
 int	mkdirs_for(const char *path);
+/*
+ * A name the framework puts into file names, metric names and the stats
+ * segment: 1 to max - 1 characters of a-z, 0-9 and _ (max counts the NUL,
+ * as the size of the buffer it will be copied into).
+ */
+bool	name_valid(const char *s, size_t max);
+/* Clock clk read as nanoseconds, for deadlines and time stamps. */
+uint64_t clock_ns(clockid_t clk);
+/* CLOCK_MONOTONIC: what every deadline and interval is measured on. */
+uint64_t mono_ns(void);
 /* What a file of this st_mode is, for messages: "a regular file". */
 const char *file_kind(unsigned mode);
 

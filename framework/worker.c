@@ -2,11 +2,8 @@
  * The worker loop.
  *
  * The worker owns its slot in shared memory and keeps its position there as
- * it goes, one single-word store at a time, so that whatever instant it dies
- * at, a successor can tell which frames were handled: on taking a block,
- * base = packets, then at = index | seq << 32; per frame, inflight =
- * packets + 1, the pipeline, packets += 1; after releasing the block,
- * at = next index.
+ * it goes, by the protocol of resume.h, so that whatever instant it dies
+ * at, a successor can tell which frames were handled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +19,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "resume.h"
 #include "sandbox.h"
+#include "util.h"
 #include "worker.h"
 
 /* How long an idle worker sleeps in poll() before it looks at its clocks. */
@@ -35,15 +34,6 @@ worker_on_term(int sig)
 {
 	(void)sig;
 	worker_term = 1;
-}
-
-static uint64_t
-now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 unsigned
@@ -67,11 +57,8 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	size_t nb = 0;
 	unsigned n = 0;
 
-	if (skip == 0) {
-		STATS_STORE(&sw->base, handled + off);
-		STATS_STORE(&sw->at, (uint64_t)index |
-		    (uint64_t)ring_block_seq(bd) << 32);
-	}
+	if (skip == 0)
+		resume_take(sw, index, ring_block_seq(bd), handled + off);
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &one); k++)
@@ -85,17 +72,16 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 		if (__builtin_expect(cutting, 0) &&
 		    (pkt->ts_ns < from || pkt->ts_ns >= until)) {
 			/* The other generation's frame, at a reload. */
-			STATS_STORE(&sw->handed_off, ++off);
+			resume_frame_handed_off(sw, ++off);
 			continue;
 		}
 		pkt->linktype = (uint16_t)wk->linktype;
-		STATS_STORE(&sw->inflight, handled + off + 1);
+		resume_frame_begin(sw, handled + off);
 		if (pipeline_run(pl, pkt) && __builtin_expect(batching, 0))
 			wk->ptrs[nb++] = pkt;
 		bytes += pkt->len;
 		last_ts = pkt->ts_ns;
-		STATS_STORE(&sw->bytes, bytes);
-		STATS_STORE(&sw->packets, ++handled);
+		resume_frame_done(sw, ++handled, bytes);
 		n++;
 	}
 	/*
@@ -117,7 +103,7 @@ worker_clock_now(struct worker_clock *c, uint64_t mono)
 	uint64_t t;
 
 	if (c->frame_ns == 0)
-		t = now_ns(CLOCK_REALTIME);	/* no frame yet */
+		t = clock_ns(CLOCK_REALTIME);	/* no frame yet */
 	else
 		t = c->frame_ns + (mono - c->frame_mono);
 	if (t < c->last)
@@ -129,44 +115,12 @@ worker_clock_now(struct worker_clock *c, uint64_t mono)
 uint32_t
 worker_resume(const struct ring *r, struct stats_worker *sw, uint32_t *skip)
 {
-	uint64_t consumed = stats_consumed(sw), at = sw->at;
-	uint32_t idx = (uint32_t)at, seq = (uint32_t)(at >> 32);
-	const struct tpacket_block_desc *bd;
+	uint32_t idx = resume_ring(r, sw, skip);
 
-	/*
-	 * The predecessor died inside the pipeline: that frame is
-	 * quarantined.  inflight == consumed + 2 commits the targets computed
-	 * before it, so the two stores after it can be redone by a successor
-	 * of a worker that died between them, and the frame is neither
-	 * counted twice nor another frame skipped.
-	 */
-	if (sw->inflight == consumed + 1) {
-		STATS_STORE(&sw->q_target, sw->quarantined + 1);
-		STATS_STORE(&sw->b_target, sw->base - 1);
-		STATS_STORE(&sw->inflight, consumed + 2);
-	}
-	if (sw->inflight == consumed + 2) {
-		STATS_STORE(&sw->quarantined, sw->q_target);
-		STATS_STORE(&sw->base, sw->b_target);
-		STATS_STORE(&sw->inflight, consumed);
-	}
-
-	if (idx >= r->block_count) {		/* not a position we wrote */
-		*skip = 0;
-		return 0;
-	}
-	if (seq == 0) {
-		*skip = 0;
-		return idx;
-	}
-	bd = ring_block(r, idx);
-	if (ring_block_ready(bd) && ring_block_seq(bd) == seq) {
-		*skip = (uint32_t)(consumed - sw->base);
-		return idx;
-	}
-	/* Released already, perhaps refilled: it is not ours any more. */
-	*skip = 0;
-	return (idx + 1) % r->block_count;
+	if (*skip > 0)
+		log_info("resuming in block %u after %u frames, %llu quarantined",
+		    idx, *skip, (unsigned long long)sw->quarantined);
+	return idx;
 }
 
 /* Record "what: strerror(errno)" as the reason the worker cannot start. */
@@ -391,29 +345,26 @@ worker_main(struct worker *wk)
 	}
 	poll_ms = worker_poll_ms(&pl);
 	idx = worker_resume(&wk->ring, sw, &skip);
-	if (skip > 0)
-		log_info("resuming in block %u after %u frames, %llu quarantined",
-		    idx, skip, (unsigned long long)sw->quarantined);
 	STATS_STORE(&sw->state, WORKER_RUNNING);
 	log_debug("running on %s, ring %u x %u bytes", wk->cap->interface,
 	    wk->ring.block_count, wk->ring.block_size);
 
 	for (;;) {
 		bd = ring_block(&wk->ring, idx);
-		now = now_ns(CLOCK_MONOTONIC);
+		now = clock_ns(CLOCK_MONOTONIC);
 		if (ring_block_ready(bd)) {
 			if (worker_block(wk, bd, idx, skip) > 0)
 				wk->clock.frame_mono = now;
 			skip = 0;
 			ring_block_release(bd);
 			idx = (idx + 1) % wk->ring.block_count;
-			STATS_STORE(&sw->at, (uint64_t)idx);
+			resume_released(sw, idx);
 		} else if (drain_until == 0 || now < drain_until)
 			poll(&pfd, 1, poll_ms);
 		else
 			break;		/* stopping, drained */
 
-		net = worker_clock_now(&wk->clock, now_ns(CLOCK_MONOTONIC));
+		net = worker_clock_now(&wk->clock, clock_ns(CLOCK_MONOTONIC));
 		if (net >= pl.next_tick)
 			pipeline_tick(&pl, net);
 		stop = STATS_LOAD(&sw->stop);

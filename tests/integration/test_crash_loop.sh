@@ -1,7 +1,7 @@
 #!/bin/bash
 # The crash-loop limit: a worker that keeps dying is respawned with a
 # doubling backoff (100, 200, 400, 800 ms) and given up on at its 5th crash
-# within 60 s (MASTER_CRASH_LIMIT in framework/master_int.h): its state
+# within 60 s (SUPERVISE_CRASH_LIMIT in framework/supervise.h): its state
 # becomes "failed" with restarts 5 (restarts counts the crashes; the 5th is
 # not followed by a respawn), the capture is "failed", while the master
 # and the capture's other worker go on.  SIGTERM still stops it cleanly.

@@ -1026,6 +1026,267 @@ test_small_buffer(void **state)
 	assert_string_equal(err, "t.yaml:1:1:");
 }
 
+/*
+ * The key table: every key has a reload class (or is a mapping of keys
+ * that have theirs), and the enums name their values both ways.
+ */
+static void
+test_key_classes(void **state)
+{
+	char path[64], next[64];
+	const char *sample, *nsample;
+	unsigned reload, nreload;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; cfg_key_info(i, path, sizeof(path), &reload,
+	    &sample) == 0; i++) {
+		if (reload != CFG_RELOAD_NONE) {
+			/* Exactly one class, and a value to change it to. */
+			assert_int_equal(reload & (reload - 1), 0);
+			assert_true(reload <= CFG_RELOAD_RESTART);
+			assert_non_null(sample);
+			continue;
+		}
+		/* A mapping: its keys follow it, with its name as prefix. */
+		assert_null(sample);
+		assert_int_equal(cfg_key_info(i + 1, next, sizeof(next),
+		    &nreload, &nsample), 0);
+		n = strlen(path);
+		assert_memory_equal(next, path, n);
+		assert_int_equal(next[n], '.');
+	}
+	assert_true(i > 20);
+	assert_string_equal(cfg_affinity_name(CFG_AFFINITY_NONE), "none");
+	assert_string_equal(cfg_affinity_name(CFG_AFFINITY_AUTO), "auto");
+	assert_string_equal(cfg_affinity_name(CFG_AFFINITY_LIST), "list");
+	assert_string_equal(cfg_log_level_name(LOG_LVL_WARN), "warn");
+	assert_string_equal(cfg_log_level_name(LOG_LVL_DEBUG), "debug");
+	assert_string_equal(cfg_log_level_name(99), "unknown");
+}
+
+/* The keys a capture of diff_base sets: replaced rather than repeated. */
+static const char *const diff_base_keys[][2] = {
+	{ "name",	"a" },
+	{ "interface",	"lo" },
+	{ "workers",	"1" },
+	{ "pipeline",	"\n      - plugin: counter" },
+};
+
+/*
+ * A config that sets the key `path` to `value`, and nothing else but what
+ * a capture needs; with path NULL, the base it differs from.
+ */
+static void
+diff_text(const char *path, const char *value, char *buf, size_t len)
+{
+	const char *rest, *dot, *v;
+	char top[64], sub[64], extra[256];
+	size_t off, i, n;
+
+	off = 0;
+	extra[0] = '\0';
+	rest = NULL;
+	if (path != NULL && strncmp(path, "captures.", 9) == 0)
+		rest = path + 9;
+	else if (path != NULL && strcmp(path, "captures") == 0) {
+		snprintf(buf, len, "captures: %s\n", value);
+		return;
+	} else if (path != NULL && (dot = strchr(path, '.')) != NULL) {
+		n = (size_t)(dot - path);
+		snprintf(top, sizeof(top), "%.*s", (int)n, path);
+		off += (size_t)snprintf(buf + off, len - off,
+		    "%s:\n  %s: %s\n", top, dot + 1, value);
+	} else if (path != NULL)
+		off += (size_t)snprintf(buf + off, len - off, "%s: %s\n",
+		    path, value);
+	sub[0] = '\0';
+	if (rest != NULL && (dot = strchr(rest, '.')) != NULL) {
+		snprintf(sub, sizeof(sub), "%s", dot + 1);
+		snprintf(top, sizeof(top), "%.*s", (int)(dot - rest), rest);
+		rest = top;
+	}
+	off += (size_t)snprintf(buf + off, len - off, "captures:\n  - ");
+	for (i = 0; i < sizeof(diff_base_keys) / sizeof(diff_base_keys[0]);
+	    i++) {
+		v = diff_base_keys[i][1];
+		if (rest != NULL && strcmp(rest, diff_base_keys[i][0]) == 0) {
+			if (sub[0] == '\0')
+				v = value;
+			else if (strcmp(sub, "plugin") == 0) {
+				snprintf(extra, sizeof(extra),
+				    "\n      - plugin: %s", value);
+				v = extra;
+			} else {
+				snprintf(extra, sizeof(extra), "%s\n"
+				    "        %s: %s", v, sub, value);
+				v = extra;
+			}
+			rest = NULL;
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s%s: %s\n",
+		    i > 0 ? "    " : "", diff_base_keys[i][0], v);
+	}
+	if (rest != NULL && sub[0] != '\0')
+		snprintf(buf + off, len - off, "    %s:\n      %s: %s\n", rest,
+		    sub, value);
+	else if (rest != NULL)
+		snprintf(buf + off, len - off, "    %s: %s\n", rest, value);
+}
+
+static char	restart_keys[256];
+
+static void
+note_restart(const char *key)
+{
+	size_t n = strlen(restart_keys);
+
+	snprintf(restart_keys + n, sizeof(restart_keys) - n, "%s%s",
+	    n > 0 ? " " : "", key);
+}
+
+/*
+ * For every key of the table, two configs that differ in that key alone
+ * differ by exactly its class in cfg_diff, which names the keys that need
+ * a restart of ringfan.
+ */
+static void
+test_key_diff(void **state)
+{
+	struct cfg base, cfg;
+	char err[CFG_ERR_MAX], text[1024], path[64];
+	const char *sample;
+	unsigned reload, global, capture;
+	size_t i;
+
+	(void)state;
+	diff_text(NULL, NULL, text, sizeof(text));
+	if (load(&base, text, err) != 0)
+		fail_msg("base: %s\n%s", err, text);
+	assert_int_equal(cfg_diff(&base, &base, CFG_DIFF_GLOBAL, NULL), 0);
+	assert_int_equal(cfg_diff(&base, &base, 0, NULL), 0);
+	for (i = 0; cfg_key_info(i, path, sizeof(path), &reload,
+	    &sample) == 0; i++) {
+		if (sample == NULL)
+			continue;
+		diff_text(path, sample, text, sizeof(text));
+		if (load(&cfg, text, err) != 0)
+			fail_msg("%s: %s\n%s", path, err, text);
+		restart_keys[0] = '\0';
+		global = cfg_diff(&base, &cfg, CFG_DIFF_GLOBAL, note_restart);
+		capture = cfg.ncaptures == base.ncaptures ?
+		    cfg_diff(&base, &cfg, 0, note_restart) : 0;
+		if ((global | capture) != reload ||
+		    (strncmp(path, "captures.", 9) == 0 ? global : capture) != 0)
+			fail_msg("%s: class %#x, diff %#x (global) %#x "
+			    "(capture)", path, reload, global, capture);
+		/* The other way round is the same change. */
+		assert_int_equal(cfg_diff(&cfg, &base, CFG_DIFF_GLOBAL, NULL) |
+		    (cfg.ncaptures == base.ncaptures ?
+		    cfg_diff(&cfg, &base, 0, NULL) : 0), reload);
+		assert_string_equal(restart_keys,
+		    reload == CFG_RELOAD_RESTART ? path : "");
+		cfg_free(&cfg);
+	}
+	cfg_free(&base);
+}
+
+static bool
+key_known(const char *want)
+{
+	char path[64];
+	const char *sample;
+	unsigned reload;
+	size_t i;
+
+	for (i = 0; cfg_key_info(i, path, sizeof(path), &reload,
+	    &sample) == 0; i++)
+		if (strcmp(path, want) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The prefix of the keys documented under a heading: "" for the top level,
+ * the mapping of the table whose last name is the heading's, or NULL for
+ * a heading of no keys.
+ */
+static bool
+heading_prefix(const char *heading, char *prefix, size_t len)
+{
+	char path[64];
+	const char *sample, *last;
+	unsigned reload;
+	size_t i;
+
+	if (strcmp(heading, "Top level") == 0) {
+		prefix[0] = '\0';
+		return true;
+	}
+	for (i = 0; cfg_key_info(i, path, sizeof(path), &reload,
+	    &sample) == 0; i++) {
+		last = strrchr(path, '.');
+		last = last != NULL ? last + 1 : path;
+		if (strcmp(last, heading) == 0 && (sample == NULL ||
+		    strcmp(path, "captures") == 0 ||
+		    strcmp(path, "captures.pipeline") == 0)) {
+			snprintf(prefix, len, "%s", path);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* docs/configuration.md documents every key of the table, and no other. */
+static void
+test_docs_keys(void **state)
+{
+	char line[4096], prefix[64], heading[64], path[128], key[32];
+	char seen[128][128];
+	const char *sample, *p, *end;
+	unsigned reload;
+	bool in_keys;
+	size_t i, j, nseen;
+	FILE *fp;
+
+	(void)state;
+	fp = fopen(TEST_DATA_DIR "/../../../docs/configuration.md", "r");
+	assert_non_null(fp);
+	in_keys = false;
+	nseen = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (line[0] == '#') {
+			for (p = line; *p == '#' || *p == ' '; p++)
+				;
+			snprintf(heading, sizeof(heading), "%.*s",
+			    (int)strcspn(p, "\n"), p);
+			in_keys = heading_prefix(heading, prefix,
+			    sizeof(prefix));
+			continue;
+		}
+		if (!in_keys || strncmp(line, "| `", 3) != 0 ||
+		    (end = strchr(line + 3, '`')) == NULL)
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(end - line - 3),
+		    line + 3);
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    prefix[0] != '\0' ? "." : "", key);
+		if (!key_known(path))
+			fail_msg("documented key %s is not in the table", path);
+		assert_true(nseen < 128);
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", path);
+	}
+	fclose(fp);
+	for (i = 0; cfg_key_info(i, path, sizeof(path), &reload,
+	    &sample) == 0; i++) {
+		for (j = 0; j < nseen; j++)
+			if (strcmp(seen[j], path) == 0)
+				break;
+		if (j == nseen)
+			fail_msg("key %s is not documented", path);
+	}
+}
+
 int
 main(void)
 {
@@ -1059,6 +1320,9 @@ main(void)
 		cmocka_unit_test(test_err_too_large),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_check_nested_file),
+		cmocka_unit_test(test_key_classes),
+		cmocka_unit_test(test_key_diff),
+		cmocka_unit_test(test_docs_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -359,102 +359,6 @@ test_worker_block_batch(void **state)
 	stats_destroy(shm);
 }
 
-/* A ring of one block: the synthetic block itself. */
-static struct ring one_block_ring = {
-	.map = block, .block_size = BLOCK_SIZE, .block_count = 1,
-};
-
-static void
-test_resume_between_blocks(void **state)
-{
-	struct stats_worker sw = { .packets = 5, .base = 2, .inflight = 5,
-	    .at = 0 };
-	uint32_t skip = 99;
-
-	(void)state;
-	/* seq 0: the predecessor had released its block; start at `at`. */
-	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
-	assert_int_equal(skip, 0);
-	assert_int_equal(sw.quarantined, 0);
-}
-
-static void
-test_resume_in_block(void **state)
-{
-	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 12,
-	    .at = 0 | 77ull << 32 };
-	uint32_t skip = 99;
-
-	(void)state;
-	/* Block 0 is still user-owned with the saved seq: skip 2 handled. */
-	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
-	assert_int_equal(skip, 2);
-	assert_int_equal(sw.quarantined, 0);
-	assert_int_equal(sw.base, 10);
-}
-
-static void
-test_resume_quarantine(void **state)
-{
-	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 13,
-	    .at = 0 | 77ull << 32, .quarantined = 4 };
-	uint32_t skip = 99;
-
-	(void)state;
-	/* Died inside the pipeline on frame 3 of the block: skip it too. */
-	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
-	assert_int_equal(skip, 3);
-	assert_int_equal(sw.quarantined, 5);
-	assert_int_equal(sw.base, 9);
-	assert_int_equal(sw.inflight, 12);
-
-	/* Dying again before the next frame: the same frames skipped again. */
-	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
-	assert_int_equal(skip, 3);
-	assert_int_equal(sw.quarantined, 5);
-}
-
-static void
-test_resume_quarantine_interrupted(void **state)
-{
-	/*
-	 * A successor died after committing the quarantine targets and
-	 * storing quarantined, but before lowering base.
-	 */
-	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 14,
-	    .at = 0 | 77ull << 32, .quarantined = 5, .q_target = 5,
-	    .b_target = 9 };
-	uint32_t skip = 99;
-
-	(void)state;
-	assert_int_equal(worker_resume(&one_block_ring, &sw, &skip), 0);
-	assert_int_equal(skip, 3);
-	assert_int_equal(sw.quarantined, 5);
-	assert_int_equal(sw.base, 9);
-	assert_int_equal(sw.inflight, 12);
-}
-
-static void
-test_resume_released_block(void **state)
-{
-	struct ring two = { .map = block, .block_size = BLOCK_SIZE / 2,
-	    .block_count = 2 };
-	struct stats_worker sw = { .packets = 12, .base = 10, .inflight = 12,
-	    .at = 0 | 76ull << 32 };
-	uint32_t skip = 99;
-
-	(void)state;
-	/* The block holds another seq: it was released and refilled. */
-	assert_int_equal(worker_resume(&two, &sw, &skip), 1);
-	assert_int_equal(skip, 0);
-
-	/* Or it is back with the kernel. */
-	sw.at = 0 | 77ull << 32;
-	ring_block_release(blk());
-	assert_int_equal(worker_resume(&two, &sw, &skip), 1);
-	assert_int_equal(skip, 0);
-}
-
 static void
 test_worker_block_skip(void **state)
 {
@@ -464,7 +368,7 @@ test_worker_block_skip(void **state)
 
 	(void)state;
 	shm = worker_fixture(&wk, at);
-	/* As worker_resume leaves it: 2 of the block's frames handled. */
+	/* As resume_ring leaves it: 2 of the block's frames handled. */
 	seen_sw->packets = 12;
 	seen_sw->base = 10;
 	seen_sw->at = 5 | 77ull << 32;
@@ -515,12 +419,6 @@ main(void)
 		cmocka_unit_test_setup(test_walk_header_cut, setup_block),
 		cmocka_unit_test_setup(test_ready_release, setup_block),
 		cmocka_unit_test_setup(test_worker_block, setup_block),
-		cmocka_unit_test_setup(test_resume_between_blocks, setup_block),
-		cmocka_unit_test_setup(test_resume_in_block, setup_block),
-		cmocka_unit_test_setup(test_resume_quarantine, setup_block),
-		cmocka_unit_test_setup(test_resume_quarantine_interrupted,
-		    setup_block),
-		cmocka_unit_test_setup(test_resume_released_block, setup_block),
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),

@@ -214,6 +214,37 @@ test_mkdirs_for(void **state)
 	rmdir(base);
 }
 
+/* The 1..max-1 of [a-z0-9_] rule of plugin, counter and capture names. */
+static void
+test_name_valid(void **state)
+{
+	(void)state;
+	assert_true(name_valid("a", 2));
+	assert_true(name_valid("flow_top_10", 32));
+	assert_false(name_valid("", 32));
+	assert_false(name_valid("ab", 2));	/* max counts the NUL */
+	assert_true(name_valid("a", 2));
+	assert_false(name_valid("Upper", 32));
+	assert_false(name_valid("dash-ed", 32));
+	assert_false(name_valid("dot.ted", 32));
+	assert_false(name_valid("sp ace", 32));
+	assert_false(name_valid("\xe9t\xe9", 32));
+}
+
+static void
+test_clock_ns(void **state)
+{
+	uint64_t a, b;
+
+	(void)state;
+	a = mono_ns();
+	b = clock_ns(CLOCK_MONOTONIC);
+	assert_true(b >= a);
+	/* Realtime is past 2020 in nanoseconds, not in seconds. */
+	assert_true(clock_ns(CLOCK_REALTIME) > UINT64_C(1577836800) *
+	    1000000000u);
+}
+
 int
 main(void)
 {
@@ -227,6 +258,8 @@ main(void)
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_mkdirs_for),
+		cmocka_unit_test(test_name_valid),
+		cmocka_unit_test(test_clock_ns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

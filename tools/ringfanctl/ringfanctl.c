@@ -25,7 +25,6 @@
 #include "ringfan_build.h"
 #include "render.h"
 
-#define DEFAULT_SOCKET	"/run/ringfan/control.sock"
 #define TIMEOUT_S	10		/* connect, request and reply, all */
 /* A reload answers once every worker runs it: the daemon gives it 90 s. */
 #define RELOAD_TIMEOUT_S 100

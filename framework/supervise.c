@@ -1,0 +1,47 @@
+/*
+ * The supervision policy of supervise.h.  The master keeps the record in
+ * its process table and acts on the verdict: logs, states, timers.
+ */
+#include "supervise.h"
+
+/* min, doubled `times` times, at most max: without overflowing. */
+static uint64_t
+supervise_double(uint64_t min, unsigned times, uint64_t max)
+{
+	uint64_t d = min;
+
+	for (unsigned k = 0; k < times && d < max; k++)
+		d *= 2;
+	return d > max ? max : d;
+}
+
+struct supervise_verdict
+supervise_crash(uint64_t *crashes, unsigned *ncrashes, unsigned *nfailed,
+    uint64_t now)
+{
+	struct supervise_verdict v = { .failed = false, .recent = 0 };
+
+	crashes[(*ncrashes)++ % SUPERVISE_CRASH_LIMIT] = now;
+	for (unsigned k = 0; k < SUPERVISE_CRASH_LIMIT && k < *ncrashes; k++)
+		if (now - crashes[k] < SUPERVISE_CRASH_WINDOW_NS)
+			v.recent++;
+	if (v.recent >= SUPERVISE_CRASH_LIMIT) {
+		/* Tried again after a cool-down, or at a reload or restart. */
+		v.failed = true;
+		v.delay_ns = SUPERVISE_COOLDOWN_NS << (*nfailed <
+		    SUPERVISE_COOLDOWN_DOUBLINGS ? *nfailed :
+		    SUPERVISE_COOLDOWN_DOUBLINGS);
+		(*nfailed)++;
+		return v;
+	}
+	v.delay_ns = supervise_double(SUPERVISE_BACKOFF_MIN_NS, v.recent - 1,
+	    SUPERVISE_BACKOFF_MAX_NS);
+	return v;
+}
+
+uint64_t
+supervise_retry(unsigned *nretries)
+{
+	return supervise_double(SUPERVISE_BACKOFF_MIN_NS, (*nretries)++,
+	    SUPERVISE_BACKOFF_MAX_NS);
+}

@@ -1,0 +1,46 @@
+/*
+ * The supervision policy as arithmetic: when a worker that died is started
+ * again.  Functions of their arguments alone (no clock, no process), so the
+ * master calls them with the time and its tests with any time they like.
+ *
+ * A crash is respawned after 100 ms, doubling with each crash within the
+ * last 60 s up to 10 s.  The fifth crash within 60 s is a crash loop: the
+ * worker is left failed for a cool-down of 1 minute, doubling with each
+ * crash loop up to 64 minutes.  A temporary failure (a plugin lacking a
+ * resource for now) is no crash and has no limit: it is retried after
+ * 100 ms, doubling with each retry in a row up to 10 s.
+ */
+#ifndef RINGFAN_SUPERVISE_H
+#define RINGFAN_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Crash-loop limit: this many crashes of one worker within the window. */
+#define SUPERVISE_CRASH_LIMIT		5
+#define SUPERVISE_CRASH_WINDOW_NS	(60ull * 1000000000u)
+#define SUPERVISE_BACKOFF_MIN_NS	(100ull * 1000000u)
+#define SUPERVISE_BACKOFF_MAX_NS	(10ull * 1000000000u)
+/* A crash-looped worker is tried again after this, doubling, at most 64x. */
+#define SUPERVISE_COOLDOWN_NS		(60ull * 1000000000u)
+#define SUPERVISE_COOLDOWN_DOUBLINGS	6
+
+/* What to do about a crash. */
+struct supervise_verdict {
+	bool		failed;		/* a crash loop: cool down */
+	unsigned	recent;		/* crashes within the window, this one too */
+	uint64_t	delay_ns;	/* respawn (or end of cool-down) after */
+};
+
+/*
+ * Record a crash at `now` in the worker's record (crashes[], the times of
+ * the last SUPERVISE_CRASH_LIMIT crashes, crashes[n % LIMIT] the n-th of
+ * *ncrashes ever; *nfailed crash loops so far) and decide.
+ */
+struct supervise_verdict supervise_crash(uint64_t *crashes,
+	    unsigned *ncrashes, unsigned *nfailed, uint64_t now);
+
+/* The delay before retry number *nretries (from 0) of a temporary failure. */
+uint64_t supervise_retry(unsigned *nretries);
+
+#endif

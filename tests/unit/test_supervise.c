@@ -1,0 +1,137 @@
+/*
+ * The supervision policy of supervise.h, at made-up times: no process is
+ * started, no root needed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "supervise.h"
+
+#define MS	1000000ull
+#define S	1000000000ull
+
+/* A worker's crash record, as the master's process table keeps it. */
+struct record {
+	uint64_t	crashes[SUPERVISE_CRASH_LIMIT];
+	unsigned	ncrashes;
+	unsigned	nfailed;
+};
+
+static struct supervise_verdict
+crash(struct record *r, uint64_t now)
+{
+	return supervise_crash(r->crashes, &r->ncrashes, &r->nfailed, now);
+}
+
+static void
+test_crash_backoff_then_loop(void **state)
+{
+	const uint64_t want[] = { 100 * MS, 200 * MS, 400 * MS, 800 * MS };
+	struct record r = { .ncrashes = 0 };
+	struct supervise_verdict v;
+	uint64_t now = 1000 * S;
+
+	(void)state;
+	for (unsigned k = 0; k < 4; k++) {
+		v = crash(&r, now);
+		assert_false(v.failed);
+		assert_int_equal(v.recent, k + 1);
+		assert_int_equal(v.delay_ns, want[k]);
+		now += v.delay_ns + 1 * S;
+	}
+	/* The fifth within 60 s: a crash loop, cooled down for a minute. */
+	v = crash(&r, now);
+	assert_true(v.failed);
+	assert_int_equal(v.recent, 5);
+	assert_int_equal(v.delay_ns, 60 * S);
+	assert_int_equal(r.nfailed, 1);
+}
+
+static void
+test_crash_outside_window(void **state)
+{
+	struct record r = { .ncrashes = 0 };
+	struct supervise_verdict v;
+	uint64_t t0 = 5000 * S;
+
+	(void)state;
+	/* One crash, then four more after it left the 60 s window. */
+	crash(&r, t0);
+	for (unsigned k = 0; k < 4; k++) {
+		v = crash(&r, t0 + 60 * S + k * S);
+		assert_false(v.failed);
+		assert_int_equal(v.recent, k + 1);
+	}
+	assert_int_equal(v.delay_ns, 800 * MS);
+	/* Just inside the window it counts: 59.999... s after the first. */
+	r = (struct record){ .ncrashes = 0 };
+	crash(&r, t0);
+	v = crash(&r, t0 + 60 * S - 1);
+	assert_int_equal(v.recent, 2);
+	assert_int_equal(v.delay_ns, 200 * MS);
+	/* The oldest of the record falls out once the ring wraps. */
+	r = (struct record){ .ncrashes = 0 };
+	for (unsigned k = 0; k < 4; k++)
+		crash(&r, t0 + k * 20 * S);
+	v = crash(&r, t0 + 4 * 20 * S);		/* 80 s after the first */
+	assert_false(v.failed);
+	assert_int_equal(v.recent, 3);
+	assert_int_equal(v.delay_ns, 400 * MS);
+}
+
+static void
+test_cooldown_doubles_to_64_minutes(void **state)
+{
+	struct record r = { .ncrashes = 0 };
+	struct supervise_verdict v;
+	uint64_t now = 1 * S, cool = 60 * S;
+
+	(void)state;
+	for (unsigned loop = 0; loop < 9; loop++) {
+		/* Five crashes 1 s apart: the fifth is a crash loop. */
+		for (unsigned k = 0; k < 5; k++)
+			v = crash(&r, now + k * S);
+		assert_true(v.failed);
+		assert_int_equal(v.delay_ns, cool);
+		assert_int_equal(r.nfailed, loop + 1);
+		if (cool < 3840 * S)
+			cool *= 2;
+		/* The cool-down is over, the record clean, as a revive. */
+		now += 5 * S + v.delay_ns;
+		r.ncrashes = 0;
+	}
+	assert_int_equal(v.delay_ns, 3840 * S);
+}
+
+static void
+test_retry_backoff(void **state)
+{
+	const uint64_t want[] = { 100 * MS, 200 * MS, 400 * MS, 800 * MS,
+	    1600 * MS, 3200 * MS, 6400 * MS, 10 * S, 10 * S, 10 * S };
+	unsigned nretries = 0;
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		assert_int_equal(supervise_retry(&nretries), want[k]);
+	assert_int_equal(nretries, 10);
+	/* However long it goes on: never more than 10 s, no overflow. */
+	nretries = 1000;
+	assert_int_equal(supervise_retry(&nretries), 10 * S);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crash_backoff_then_loop),
+		cmocka_unit_test(test_crash_outside_window),
+		cmocka_unit_test(test_cooldown_doubles_to_64_minutes),
+		cmocka_unit_test(test_retry_backoff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
