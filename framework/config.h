@@ -1,7 +1,7 @@
 /*
  * The configuration: the YAML file of docs/configuration.md parsed with
  * libyaml into plain structs and validated completely.  Nothing outside
- * config.c sees YAML.
+ * config*.c and config_int.h sees YAML.
  */
 #ifndef RINGFAN_CONFIG_H
 #define RINGFAN_CONFIG_H
@@ -35,8 +35,9 @@ enum cfg_affinity {
 };
 
 /*
- * What a reload must do for a changed key, one class per key of the table
- * in config.c.  Bits, so that one diff can report several at once.
+ * What a reload must do for a changed key, one class per key of the tables
+ * in config_keys.c and config_capture.c.  Bits, so that one diff can
+ * report several at once.
  */
 enum cfg_reload {
 	CFG_RELOAD_NONE = 0,

@@ -5,8 +5,8 @@
  * deadline, so a silent or slow client costs a file descriptor for at most
  * CTL_TIMEOUT and never stalls the master.
  *
- * Commands live in one table; it also makes the help reply and the
- * unknown-command error.
+ * Commands live in one table (control_cmds.c); it also makes the help reply
+ * and the unknown-command error.  The metrics command's text is metrics.c's.
  */
 #include <errno.h>
 #include <grp.h>
@@ -19,9 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control_int.h"
 #include "log.h"
-#include "master_int.h"
-#include "ringfan_build.h"
 #include "util.h"
 
 #define CTL_LINE_MAX	4096
@@ -52,25 +51,13 @@ struct ctl_server {
 	unsigned		 nclients;
 };
 
-typedef char *(*ctl_handler)(struct master *, size_t *);
-
-struct ctl_command {
-	const char	*name;
-	ctl_handler	 fn;
-	const char	*help;
-	/* Instead of fn, for a command with an argument. */
-	char		*(*fn_arg)(struct master *, const char *, size_t *);
-};
-
 static void ctl_reply(struct master *, struct ctl_client *, char *, size_t);
 static void ctl_drop(struct master *, struct ctl_client *);
 static void ctl_reply_error(struct master *, struct ctl_client *,
     const char *);
 
-static const struct ctl_command *ctl_find(const char *name);
-
 /* A JSON document and a newline, as the reply's bytes. */
-static char *
+char *
 ctl_json(json_t *doc, size_t *len)
 {
 	char *text, *out;
@@ -94,122 +81,10 @@ ctl_json(json_t *doc, size_t *len)
 	return out;
 }
 
-static char *
+char *
 ctl_error(const char *msg, size_t *len)
 {
 	return ctl_json(json_pack("{s:s}", "error", msg), len);
-}
-
-static char *
-cmd_stats(struct master *m, size_t *len)
-{
-	return ctl_json(master_stats_json(m), len);
-}
-
-static char *
-cmd_status(struct master *m, size_t *len)
-{
-	const struct cfg_capture *cap;
-	json_t *doc, *caps;
-	unsigned running;
-	const char *state;
-
-	caps = json_array();
-	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
-		cap = &m->g.cfg->captures[c];
-		state = master_capture_state(m, (unsigned)c, &running);
-		json_array_append_new(caps, json_pack(
-		    "{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i}}",
-		    "name", cap->name, "interface", cap->interface,
-		    "state", state, "workers", (int)cap->workers,
-		    "running", (int)running, "fanout",
-		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
-		    "group", (int)m->g.groups[c]));
-	}
-	doc = json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:I,s:o}",
-	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
-	    "uptime_s", (double)(mono_ns() - m->started_ns) / 1e9,
-	    "config", m->g.cfg->path,
-	    "state", m->stopping ? "stopping" : "running",
-	    "reloads", (int)m->reloads,
-	    "last_reload_error", m->last_reload_error[0] != '\0' ?
-	    json_string(m->last_reload_error) : json_null(),
-	    "log_dropped", (json_int_t)log_dropped(),
-	    "captures", caps);
-	return ctl_json(doc, len);
-}
-
-static char *
-cmd_workers(struct master *m, size_t *len)
-{
-	const struct slot *s;
-	const struct stats_worker *sw;
-	json_t *arr = json_array();
-
-	for (unsigned i = 0; i < m->g.nslots; i++) {
-		s = &m->g.slots[i];
-		sw = s->wk.sw;
-		json_array_append_new(arr, json_pack(
-		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o,s:o}",
-		    "capture", m->g.cfg->captures[s->capture].name,
-		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
-		    "cpu", (int)STATS_LOAD(&sw->cpu),
-		    "state", stats_state_name(STATS_LOAD(&sw->state)),
-		    "restarts", (int)stats_value(sw, "restarts"),
-		    "last_exit", s->last_exit[0] != '\0' ?
-		    json_string(s->last_exit) : json_null(),
-		    "errors", stats_errors_json(sw,
-		    (const char *const *)m->g.plugin_names[s->capture],
-		    m->g.cfg->captures[s->capture].npipeline)));
-	}
-	return ctl_json(json_pack("{s:o}", "workers", arr), len);
-}
-
-/* [{"worker": ID, "error": TEXT}] of stage k of capture c. */
-static json_t *
-plugin_errors(struct master *m, size_t c, size_t k)
-{
-	const struct plugin_info *in = &m->g.infos[c][k];
-	const struct slot *s;
-	json_t *arr = json_array();
-	char text[STATS_STATUS_MAX];
-
-	for (unsigned i = 0; i < m->g.nslots && k < STATS_MAX_STAGES; i++) {
-		s = &m->g.slots[i];
-		if (s->capture == c && stats_status_get(s->wk.sw, k, in->name,
-		    text, sizeof(text)))
-			json_array_append_new(arr, json_pack("{s:i,s:s}",
-			    "worker", (int)s->wk.id, "error", text));
-	}
-	return arr;
-}
-
-static char *
-cmd_plugins(struct master *m, size_t *len)
-{
-	const struct plugin_info *in;
-	json_t *caps = json_array(), *arr;
-	char abi[16];
-
-	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
-		arr = json_array();
-		for (size_t k = 0; k < m->g.cfg->captures[c].npipeline; k++) {
-			in = &m->g.infos[c][k];
-			snprintf(abi, sizeof(abi), "%u.%u", in->abi >> 16,
-			    in->abi & 0xffff);
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
-			    "name", in->name, "version", in->version,
-			    "description", in->description, "path", in->path,
-			    "abi", abi, "memory", (json_int_t)in->memory_size,
-			    "tick_ns", (json_int_t)(in->tick_ns != 0 ?
-			    in->tick_ns : m->g.cfg->stats_interval_ns),
-			    "errors", plugin_errors(m, c, k)));
-		}
-		json_array_append_new(caps, json_pack("{s:s,s:o}", "name",
-		    m->g.cfg->captures[c].name, "plugins", arr));
-	}
-	return ctl_json(json_pack("{s:o}", "captures", caps), len);
 }
 
 /*
@@ -308,261 +183,6 @@ ctl_reload_done(struct master *m, const char *err)
 	}
 }
 
-static char *
-cmd_restart(struct master *m, const char *target, size_t *len)
-{
-	json_t *names = json_array();
-	char err[256];
-
-	if (master_restart(m, target, names, err, sizeof(err)) == -1) {
-		json_decref(names);
-		return ctl_error(err, len);
-	}
-	return ctl_json(json_pack("{s:b,s:o}", "ok", 1, "restarted", names),
-	    len);
-}
-
-static char *
-cmd_stop(struct master *m, size_t *len)
-{
-	master_stop(m, "stop command");
-	return ctl_json(json_pack("{s:b}", "ok", 1), len);
-}
-
-/*
- * Prometheus text exposition format (0.0.4), built from the stats document
- * so that `metrics` never disagrees with `stats`.  The format wants each
- * family once, HELP and TYPE first and every sample of it below, so the
- * loops run family by family, each over all the workers.
- */
-enum metric_kind {
-	METRIC_DAEMON,		/* field: a number of the document */
-	METRIC_WORKER,		/* field: a number of each worker */
-	METRIC_FIELDS,		/* a METRIC_WORKER family per stats_fields */
-	METRIC_UP,		/* field: the worker's state; 1 if running */
-	METRIC_PLUGIN,		/* field: {plugin: {name: N}} of each worker */
-	METRIC_PLUGIN_ERROR	/* field: {plugin: text}; 1 if listed */
-};
-
-struct metric {
-	const char		*name;
-	enum metric_kind	 kind;
-	const char		*field;
-	const char		*type;
-	const char		*help;
-};
-
-static const struct metric metrics[] = {
-	{ "ringfan_uptime_seconds", METRIC_DAEMON, "uptime_s", "gauge",
-	    "Seconds since ringfan started." },
-	/* Names, help and types of the worker counters are stats.c's. */
-	{ NULL, METRIC_FIELDS, NULL, NULL, NULL },
-	{ "ringfan_worker_up", METRIC_UP, "state", "gauge",
-	    "1 while the worker runs." },
-	{ "ringfan_plugin_events_total", METRIC_PLUGIN, "plugins", "counter",
-	    "Events counted by the plugins, by plugin and counter name." },
-	{ "ringfan_plugin_level", METRIC_PLUGIN, "gauges", "gauge",
-	    "Levels reported by the plugins, by plugin and gauge name." },
-	{ "ringfan_plugin_error", METRIC_PLUGIN_ERROR, "errors", "gauge",
-	    "1 while the plugin reports a problem, else 0." },
-};
-
-/*
- * The members of a worker that name plugins.  "plugins" and "gauges" list
- * the whole pipeline, but an alert on ringfan_plugin_error must not go
- * quiet because one of them is missing, so each is read, and "errors" too.
- */
-static const char *const metric_plugin_lists[] = {
-	"plugins", "gauges", "errors",
-};
-
-/* A label value: the format escapes backslash, double quote and newline. */
-static void
-metric_escape(FILE *f, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '\n') {
-			fputs("\\n", f);
-			continue;
-		}
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-}
-
-/* A sample of worker w; plugin and name NULL where they do not apply. */
-static void
-metric_sample(FILE *f, const struct metric *mt, const char *cap,
-    const json_t *w, const char *plugin, const char *name, json_int_t v)
-{
-	fprintf(f, "%s{capture=\"", mt->name);
-	metric_escape(f, cap);
-	fprintf(f, "\",worker=\"%lld\"",
-	    (long long)json_integer_value(json_object_get(w, "id")));
-	if (plugin != NULL) {
-		fputs(",plugin=\"", f);
-		metric_escape(f, plugin);
-		fputc('"', f);
-	}
-	if (name != NULL) {
-		fputs(",name=\"", f);
-		metric_escape(f, name);
-		fputc('"', f);
-	}
-	fprintf(f, "} %lld\n", (long long)v);
-}
-
-/* Whether a list before metric_plugin_lists[k] names the plugin. */
-static bool
-metric_plugin_seen(const json_t *w, size_t k, const char *plugin)
-{
-	for (size_t j = 0; j < k; j++)
-		if (json_object_get(json_object_get(w,
-		    metric_plugin_lists[j]), plugin) != NULL)
-			return true;
-	return false;
-}
-
-/* The samples of family mt for worker w of capture cap. */
-static void
-metric_worker(FILE *f, const struct metric *mt, const char *cap,
-    const json_t *w)
-{
-	json_t *values, *v, *errors, *text;
-	const char *plugin, *name, *state;
-
-	switch (mt->kind) {
-	case METRIC_DAEMON:
-	case METRIC_FIELDS:
-		break;
-	case METRIC_WORKER:
-		metric_sample(f, mt, cap, w, NULL, NULL,
-		    json_integer_value(json_object_get(w, mt->field)));
-		break;
-	case METRIC_UP:
-		state = json_string_value(json_object_get(w, mt->field));
-		metric_sample(f, mt, cap, w, NULL, NULL,
-		    state != NULL && strcmp(state, "running") == 0);
-		break;
-	case METRIC_PLUGIN:
-		json_object_foreach(json_object_get(w, mt->field), plugin,
-		    values)
-			json_object_foreach(values, name, v)
-				metric_sample(f, mt, cap, w, plugin, name,
-				    json_integer_value(v));
-		break;
-	case METRIC_PLUGIN_ERROR:
-		errors = json_object_get(w, mt->field);
-		for (size_t k = 0; k < sizeof(metric_plugin_lists) /
-		    sizeof(metric_plugin_lists[0]); k++) {
-			values = json_object_get(w, metric_plugin_lists[k]);
-			json_object_foreach(values, plugin, v) {
-				if (metric_plugin_seen(w, k, plugin))
-					continue;
-				text = json_object_get(errors, plugin);
-				metric_sample(f, mt, cap, w, plugin, NULL,
-				    json_is_string(text));
-			}
-		}
-		break;
-	}
-}
-
-/* Family mt: its HELP, its TYPE and every sample of it in doc. */
-static void
-metric_family(FILE *f, const struct metric *mt, const json_t *doc)
-{
-	const json_t *cap, *w;
-	const char *capname;
-	size_t ci, wi;
-
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", mt->name, mt->help,
-	    mt->name, mt->type);
-	if (mt->kind == METRIC_DAEMON) {
-		fprintf(f, "%s %.3f\n", mt->name, json_number_value(
-		    json_object_get(doc, mt->field)));
-		return;
-	}
-	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
-		capname = json_string_value(json_object_get(cap, "name"));
-		json_array_foreach(json_object_get(cap, "workers"), wi, w)
-			metric_worker(f, mt, capname, w);
-	}
-}
-
-static char *
-cmd_metrics(struct master *m, size_t *len)
-{
-	json_t *doc = master_stats_json(m);
-	const struct stats_field *sf;
-	struct metric fm;
-	char *buf = NULL;
-	FILE *f;
-
-	if (doc == NULL || (f = open_memstream(&buf, len)) == NULL) {
-		json_decref(doc);
-		return NULL;
-	}
-	for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
-		if (metrics[k].kind != METRIC_FIELDS) {
-			metric_family(f, &metrics[k], doc);
-			continue;
-		}
-		for (size_t i = 0; i < STATS_NFIELDS; i++) {
-			sf = &stats_fields[i];
-			fm = (struct metric){ sf->metric, METRIC_WORKER,
-			    sf->name, sf->type, sf->help };
-			metric_family(f, &fm, doc);
-		}
-	}
-	json_decref(doc);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static char *cmd_help(struct master *, size_t *);
-
-static const struct ctl_command commands[] = {
-	{ "status", cmd_status, "the daemon and each capture's health", NULL },
-	{ "stats", cmd_stats, "counters of every worker and capture", NULL },
-	{ "workers", cmd_workers, "the process table", NULL },
-	{ "plugins", cmd_plugins, "the plugins of each pipeline", NULL },
-	{ "reload", NULL, "re-read the configuration file; answers once "
-	    "every worker runs it or all are back on the previous one", NULL },
-	{ "restart", NULL, "restart CAPTURE[/WORKER]: failed or waiting "
-	    "workers start at once, running ones restart one at a time",
-	    cmd_restart },
-	{ "stop", cmd_stop, "stop gracefully", NULL },
-	{ "metrics", cmd_metrics, "everything, in Prometheus text format",
-	    NULL },
-	{ "help", cmd_help, "this list", NULL },
-};
-
-static char *
-cmd_help(struct master *m, size_t *len)
-{
-	json_t *arr = json_array();
-
-	(void)m;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		json_array_append_new(arr, json_pack("{s:s,s:s}", "name",
-		    commands[i].name, "help", commands[i].help));
-	return ctl_json(json_pack("{s:o}", "commands", arr), len);
-}
-
-static const struct ctl_command *
-ctl_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
 static void
 ctl_drop(struct master *m, struct ctl_client *c)
 {
@@ -636,13 +256,7 @@ ctl_request(struct master *m, struct ctl_client *c)
 			echo[n] = line[n] >= 0x20 && line[n] < 0x7f ?
 			    line[n] : '?';
 		echo[n] = '\0';
-		n = (size_t)snprintf(msg, sizeof(msg),
-		    "unknown command \"%s\" (commands:", echo);
-		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]);
-		    i++)
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
-			    i == 0 ? "" : ",", commands[i].name);
-		snprintf(msg + n, sizeof(msg) - n, ")");
+		ctl_unknown(echo, msg, sizeof(msg));
 		ctl_reply_error(m, c, msg);
 		return;
 	}

@@ -1,6 +1,8 @@
 /*
- * The master's state, shared by master.c (processes, signals, reload) and
- * control.c (the control socket and its commands).  Nothing else sees it.
+ * The master's state, shared by master.c (event loop, signals, timer,
+ * stop), gen.c (building a generation), children.c (the process table),
+ * reload.c (pipeline reload), swap.c (capture reload) and control.c (the
+ * control socket and its commands).  Nothing else sees it.
  */
 #ifndef RINGFAN_MASTER_INT_H
 #define RINGFAN_MASTER_INT_H
@@ -138,6 +140,63 @@ const char *master_capture_state(const struct master *m, unsigned c,
 bool	master_reload_pending(const struct master *m);
 /* A reload or its rolling restart is under way: another has to wait. */
 bool	master_reload_busy(const struct master *m);
+
+/* gen.c */
+/* The workers' user from cfg, if any; 0, or -1 with err. */
+int	master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
+	    size_t errlen);
+/*
+ * Everything about a configuration that can be known without opening a
+ * socket; 0 or an exit code, the cause in err.
+ */
+int	master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
+	    struct plugin_info ***infos, char *err, size_t errlen);
+/* "worker CAPTURE/ID" in buf. */
+const char *master_slot_name(const struct slot *s, char *buf, size_t len);
+void	gen_bind_slots(struct gen *g, uid_t uid, gid_t gid);
+void	gen_mems_free(struct plugin_mem *mems, size_t n);
+struct plugin_mem *gen_mems_map(const struct plugin_info *info, size_t n,
+	    char *err, size_t errlen);
+int	gen_names(struct gen *g, size_t c);
+void	gen_free(struct gen *g);
+/* Build g from g->cfg beside busy (or NULL); 0 or an exit code, err. */
+int	gen_build(struct gen *g, const struct gen *busy, char *err,
+	    size_t errlen);
+bool	gen_all_exited(const struct gen *g);
+
+/* children.c */
+/* The generations with workers: the current, and one retiring. */
+unsigned master_gens(struct master *m, struct gen **gens);
+#define FOREACH_SLOT(m, s)						\
+	for (struct gen *gens_[2], **gp_ = gens_,			\
+	    **ge_ = gens_ + master_gens((m), gens_); gp_ < ge_; gp_++)	\
+		for (struct slot *s = (*gp_)->slots;			\
+		    s < (*gp_)->slots + (*gp_)->nslots; s++)
+int	master_spawn(struct master *m, struct slot *s);
+/* A crash: respawn after a doubling delay, or give up on a crash loop. */
+void	master_crashed(struct slot *s, const char *name);
+/* Start a worker that has no process now, with a clean crash record. */
+void	master_revive(struct master *m, struct slot *s);
+void	master_reap(struct master *m);
+bool	master_all_exited(const struct master *m);
+
+/* reload.c */
+/* The reload's rolling restart: one worker at a time, each once running. */
+void	master_handover_step(struct master *m);
+/* Free what a reload replaced: every worker runs the new pipeline. */
+void	master_prev_free(struct master *m);
+/* A worker failed on a reload's pipeline: every worker goes back. */
+void	master_rollback(struct master *m, struct slot *failed);
+/* Run the reload asked for while another was under way, once it is over. */
+void	master_reload_queued(struct master *m);
+
+/* swap.c */
+/* Start a capture reload to nc (taken over); "captures", or NULL, err. */
+const char *master_swap_begin(struct master *m, struct cfg *nc, char *err,
+	    size_t errlen);
+/* The retiring generation has exited: its counters go to the new slots. */
+void	master_retire(struct master *m);
+void	master_swap_step(struct master *m, uint64_t now);
 
 /* control.c */
 int	ctl_open(struct master *m, char *err, size_t errlen);

@@ -5,28 +5,23 @@
  * symbol, the ABI, the size, the callbacks and the name.  Missing optional
  * callbacks are then filled with no-ops once, so the per-frame loop never
  * tests for NULL.  The master never loads a plugin: pipeline_validate()
- * does it in a child, and each worker does it after dropping privileges.
+ * (plugin_validate.c) does it in a child, and each worker does it after
+ * dropping privileges.  The services plugins get through their ctx are in
+ * plugin_ctx.c.
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <grp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "plugin_host.h"
+#include "plugin_int.h"
 #include "ringfan_build.h"
-#include "sandbox.h"
 #include "util.h"
 
 /* The ABI 2.0 struct ends with `close`: a smaller one cannot be 2.x. */
@@ -34,31 +29,7 @@
 	(offsetof(struct ringfan_plugin, close) + sizeof(void (*)(void *)))
 /* No minor will grow the struct this far: a bigger size is a bad plugin. */
 #define PLUGIN_MAX_SIZE		4096
-/* How long a validation may take before its child is killed. */
-#define PLUGIN_VALIDATE_MS	10000
-/* "ringfan1" + "mem": the header of a host memory region. */
-#define PLUGIN_MEM_MAGIC	0x6d656d316e66726eULL
 
-/* The header of a host memory region; the plugin's bytes follow. */
-struct plugin_mem_hdr {
-	uint64_t	magic;
-	uint64_t	size;
-	uint32_t	layout;		/* as the last opener declared it */
-	uint32_t	opened;		/* 1 from open until a clean close */
-	uint8_t		pad[40];
-};
-_Static_assert(sizeof(struct plugin_mem_hdr) == 64, "memory header size");
-
-struct plugin_ctx {
-	struct ringfan_ctx	 pub;
-	const struct plugin_env	*env;
-	struct plugin_stage	*stage;
-	size_t			 index;		/* of the stage */
-	struct stats_worker	*w;
-	bool			 checking;	/* in check or a trial open */
-	bool			*used;		/* per option: asked for */
-	char			 err[PLUGIN_ERR_MAX];
-};
 
 /* Try DIR/NAME.so, then DIR/NAME/NAME.so (the layout of a build tree). */
 static bool
@@ -315,296 +286,6 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	return 0;
 }
 
-/* Services offered to plugins through struct ringfan_ctx. */
-
-static struct plugin_ctx *
-ctx_of(struct ringfan_ctx *pub)
-{
-	return (struct plugin_ctx *)pub;
-}
-
-static const char *
-ctx_name(const struct plugin_ctx *ctx)
-{
-	return ctx->stage->plugin->calls.name;
-}
-
-static void
-ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-	va_list ap;
-
-	if (ctx->err[0] != '\0')
-		return;		/* the first cause is the one to report */
-	va_start(ap, fmt);
-	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
-	va_end(ap);
-}
-
-static void
-ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (level <= RINGFAN_LOG_ERROR)
-		log_error("plugin %s: %s", ctx_name(ctx), buf);
-	else if (level == RINGFAN_LOG_WARN)
-		log_warnx("plugin %s: %s", ctx_name(ctx), buf);
-	else if (level == RINGFAN_LOG_INFO)
-		log_info("plugin %s: %s", ctx_name(ctx), buf);
-	else
-		log_debug("plugin %s: %s", ctx_name(ctx), buf);
-}
-
-static void
-ctx_status(struct ringfan_ctx *pub, const char *fmt, ...)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-	char buf[STATS_STATUS_MAX];
-	va_list ap;
-
-	if (ctx->w == NULL || ctx->index >= STATS_MAX_STAGES)
-		return;
-	buf[0] = '\0';
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		va_end(ap);
-	}
-	stats_status_set(ctx->w, ctx->index, buf);
-}
-
-/* The option `key`, marked as asked for; NULL when absent. */
-static const struct cfg_option *
-ctx_option(struct plugin_ctx *ctx, const char *key)
-{
-	const struct cfg_plugin *cp = ctx->stage->conf;
-
-	for (size_t i = 0; i < cp->noptions; i++) {
-		if (strcmp(cp->options[i].key, key) == 0) {
-			ctx->used[i] = true;
-			return &cp->options[i];
-		}
-	}
-	return NULL;
-}
-
-static int
-ctx_bad_option(struct plugin_ctx *ctx, const struct cfg_option *o,
-    const char *what)
-{
-	ctx_error(&ctx->pub, "%s:%u:%u: option %s: %s \"%s\"",
-	    ctx->env->cfg->path, o->pos.line, o->pos.col, o->key, what,
-	    o->value);
-	return -1;
-}
-
-static int
-ctx_opt_string(struct ringfan_ctx *pub, const char *key, const char *def,
-    const char **out)
-{
-	const struct cfg_option *o = ctx_option(ctx_of(pub), key);
-
-	*out = o != NULL ? o->value : def;
-	return 0;
-}
-
-/* One getter per parser of util.h, all with the same shape. */
-#define CTX_OPT_NUM(fn, type, parse, what)				\
-static int								\
-fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
-{									\
-	struct plugin_ctx *ctx = ctx_of(pub);				\
-	const struct cfg_option *o = ctx_option(ctx, key);		\
-									\
-	*out = def;							\
-	if (o == NULL)							\
-		return 0;						\
-	if (parse(o->value, out) != 0) {				\
-		*out = def;						\
-		return ctx_bad_option(ctx, o, what);			\
-	}								\
-	return 0;							\
-}
-
-CTX_OPT_NUM(ctx_opt_uint, uint64_t, parse_uint, "not an unsigned integer")
-CTX_OPT_NUM(ctx_opt_size, uint64_t, parse_size, "not a size")
-CTX_OPT_NUM(ctx_opt_duration, uint64_t, parse_duration, "not a duration")
-
-static int
-ctx_opt_bool(struct ringfan_ctx *pub, const char *key, int def, int *out)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-	const struct cfg_option *o = ctx_option(ctx, key);
-	bool b;
-
-	*out = def;
-	if (o == NULL)
-		return 0;
-	if (parse_bool(o->value, &b) != 0)
-		return ctx_bad_option(ctx, o, "not a boolean");
-	*out = b;
-	return 0;
-}
-
-static uint64_t *
-ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-	const char *what = kind == STATS_GAUGE ? "gauge" : "counter";
-	uint64_t *slot;
-
-	if (!name_valid(name, STATS_COUNTER_NAME)) {
-		ctx_error(pub, "%s name \"%s\" invalid (1 to %d of a-z, "
-		    "0-9, _)", what, name, STATS_COUNTER_NAME - 1);
-		return NULL;
-	}
-	switch (stats_counter(ctx->w, ctx_name(ctx), name, kind, &slot)) {
-	case 0:
-		return slot;
-	case -EEXIST:
-		ctx_error(pub, "%s %s: the name is taken by a %s", what, name,
-		    kind == STATS_GAUGE ? "counter" : "gauge");
-		return NULL;
-	default:
-		ctx_error(pub, "%s %s: all %d counter and gauge slots of the "
-		    "worker are in use", what, name, STATS_MAX_COUNTERS);
-		return NULL;
-	}
-}
-
-static uint64_t *
-ctx_counter(struct ringfan_ctx *pub, const char *name)
-{
-	return ctx_slot(pub, name, STATS_COUNTER);
-}
-
-static uint64_t *
-ctx_gauge(struct ringfan_ctx *pub, const char *name)
-{
-	return ctx_slot(pub, name, STATS_GAUGE);
-}
-
-static int
-ctx_memory_request(struct ringfan_ctx *pub, uint64_t size, uint32_t layout)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-	struct plugin_info *in = &ctx->stage->info;
-
-	/*
-	 * A trial open stands in for a missing check but is an open: the
-	 * worker's open would be refused, so the validation must be too.
-	 */
-	if (!ctx->checking || ctx->stage->opened ||
-	    ctx->stage->plugin->calls.check == NULL) {
-		ctx_error(pub, "memory_request: only in check");
-		return -1;
-	}
-	if (size == 0 || size > PLUGIN_MEMORY_MAX || layout == 0) {
-		ctx_error(pub, "memory_request: %llu bytes of layout %u: size "
-		    "must be 1 B to %llu MiB and the layout not 0",
-		    (unsigned long long)size, layout,
-		    PLUGIN_MEMORY_MAX >> 20);
-		return -1;
-	}
-	in->memory_size = size;
-	in->memory_layout = layout;
-	return 0;
-}
-
-static void
-ctx_tick_period(struct ringfan_ctx *pub, uint64_t period_ns)
-{
-	struct plugin_ctx *ctx = ctx_of(pub);
-
-	ctx->stage->info.tick_ns = period_ns < PLUGIN_TICK_MIN_NS ?
-	    PLUGIN_TICK_MIN_NS : period_ns;
-}
-
-static void
-ctx_free(struct plugin_ctx *ctx)
-{
-	if (ctx != NULL)
-		free(ctx->used);
-	free(ctx);
-}
-
-static struct plugin_ctx *
-ctx_new(struct plugin_stage *s, size_t index, const struct plugin_env *env,
-    struct stats_worker *w, bool checking)
-{
-	struct plugin_ctx *ctx;
-
-	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
-	    (ctx->used = calloc(s->conf->noptions + 1, sizeof(bool))) == NULL) {
-		free(ctx);
-		return NULL;
-	}
-	ctx->env = env;
-	ctx->stage = s;
-	ctx->index = index;
-	ctx->w = w;
-	ctx->checking = checking;
-	ctx->pub.abi = RINGFAN_PLUGIN_ABI;
-	ctx->pub.size = sizeof(ctx->pub);
-	ctx->pub.flags = env->flags;
-	ctx->pub.worker_id = env->worker_id;
-	ctx->pub.worker_count = env->worker_count;
-	ctx->pub.capture = env->cap->name;
-	ctx->pub.interface = env->interface;
-	ctx->pub.linktype = env->linktype;
-	ctx->pub.snaplen = env->snaplen;
-	ctx->pub.opt_string = ctx_opt_string;
-	ctx->pub.opt_uint = ctx_opt_uint;
-	ctx->pub.opt_bool = ctx_opt_bool;
-	ctx->pub.opt_size = ctx_opt_size;
-	ctx->pub.opt_duration = ctx_opt_duration;
-	ctx->pub.counter = ctx_counter;
-	ctx->pub.gauge = ctx_gauge;
-	ctx->pub.memory_request = ctx_memory_request;
-	ctx->pub.tick_period = ctx_tick_period;
-	ctx->pub.log = ctx_log;
-	ctx->pub.error = ctx_error;
-	ctx->pub.status = ctx_status;
-	ctx->pub.host = ctx;
-	return ctx;
-}
-
-/* RINGFAN_OK unless the plugin left an option unread. */
-static int
-ctx_unknown_options(const struct plugin_ctx *ctx, char *err, size_t errlen)
-{
-	const struct cfg_plugin *cp = ctx->stage->conf;
-
-	for (size_t k = 0; k < cp->noptions; k++) {
-		if (ctx->used[k])
-			continue;
-		snprintf(err, errlen, "%s:%u:%u: plugin %s: unknown option "
-		    "\"%s\"", ctx->env->cfg->path, cp->options[k].pos.line,
-		    cp->options[k].pos.col, ctx_name(ctx), cp->options[k].key);
-		return RINGFAN_FAIL;
-	}
-	return RINGFAN_OK;
-}
-
-/* A plugin's answer as an enum ringfan_result, its message in err. */
-static int
-ctx_result(const struct plugin_ctx *ctx, int rc, char *err, size_t errlen)
-{
-	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
-		return RINGFAN_OK;
-	snprintf(err, errlen, "plugin %s: ", ctx_name(ctx));
-	strlcat(err, ctx->err[0] != '\0' ? ctx->err :
-	    "failed without a message", errlen);
-	return rc == RINGFAN_RETRY ? RINGFAN_RETRY : RINGFAN_FAIL;
-}
-
 static int
 pipeline_check_stage(struct pipeline *pl, size_t i,
     const struct plugin_env *env, struct stats_worker *scratch, char *err,
@@ -619,7 +300,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 	s->info.memory_size = 0;
 	s->info.memory_layout = 0;
 	s->info.tick_ns = 0;
-	if ((ctx = ctx_new(s, i, env, scratch, true)) == NULL) {
+	if ((ctx = plugin_ctx_new(s, i, env, scratch, true)) == NULL) {
 		snprintf(err, errlen, "plugin %s: %s", c->name,
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;
@@ -628,24 +309,24 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		/* A check needs no resource: nothing to wait for. */
 		if ((rc = c->check(&ctx->pub)) == RINGFAN_RETRY && ctx->err[0] ==
 		    '\0')
-			ctx_error(&ctx->pub, "check returned RINGFAN_RETRY, which "
-			    "only open may");
-		rc = ctx_result(ctx, rc == RINGFAN_RETRY ? RINGFAN_FAIL : rc,
-		    err, errlen);
+			plugin_ctx_error(&ctx->pub, "check returned "
+			    "RINGFAN_RETRY, which only open may");
+		rc = plugin_ctx_result(ctx, rc == RINGFAN_RETRY ? RINGFAN_FAIL :
+		    rc, err, errlen);
 	} else if (c->open != NULL && (env->flags & RINGFAN_CTX_CHECK)) {
 		/* A trial: nothing is captured, the state is closed at once. */
 		rc = c->open(&ctx->pub, &state);
 		if (rc == RINGFAN_OK)
 			c->close(state);
-		rc = ctx_result(ctx, rc, err, errlen);
+		rc = plugin_ctx_result(ctx, rc, err, errlen);
 	} else {
 		/* In a worker, open reads the options and is checked. */
-		ctx_free(ctx);
+		plugin_ctx_free(ctx);
 		return RINGFAN_OK;
 	}
 	if (rc == RINGFAN_OK)
-		rc = ctx_unknown_options(ctx, err, errlen);
-	ctx_free(ctx);
+		rc = plugin_ctx_unknown_options(ctx, err, errlen);
+	plugin_ctx_free(ctx);
 	return rc;
 }
 
@@ -694,7 +375,7 @@ pipeline_close_stages(struct pipeline *pl)
 		s->opened = false;
 		s->state = NULL;
 		s->mem = NULL;
-		ctx_free(s->ctx);
+		plugin_ctx_free(s->ctx);
 		s->ctx = NULL;
 	}
 }
@@ -731,7 +412,7 @@ pipeline_give_memory(struct plugin_stage *s, struct plugin_ctx *ctx,
 	if (mem == NULL || mem->map == NULL || mem->size != want) {
 		snprintf(err, errlen, "plugin %s: asks for %llu bytes of host "
 		    "memory, %llu were set up when it was validated (replaced "
-		    "since?): reload to apply", ctx_name(ctx),
+		    "since?): reload to apply", plugin_ctx_name(ctx),
 		    (unsigned long long)want, (unsigned long long)(mem != NULL ?
 		    mem->size : 0));
 		return RINGFAN_FAIL;
@@ -766,7 +447,7 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 	struct plugin_ctx *ctx;
 	int rc = RINGFAN_OK;
 
-	if ((ctx = ctx_new(s, i, env, w, false)) == NULL) {
+	if ((ctx = plugin_ctx_new(s, i, env, w, false)) == NULL) {
 		snprintf(err, errlen, "plugin %s: %s", c->name,
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;
@@ -780,10 +461,10 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 		rc = c->open(&ctx->pub, &s->state);
 	/* An open that recorded an error but said 0 still holds its state. */
 	s->opened = rc == RINGFAN_OK;
-	if ((rc = ctx_result(ctx, rc, err, errlen)) != RINGFAN_OK)
+	if ((rc = plugin_ctx_result(ctx, rc, err, errlen)) != RINGFAN_OK)
 		return rc;
 	if (c->check == NULL &&
-	    (rc = ctx_unknown_options(ctx, err, errlen)) != RINGFAN_OK)
+	    (rc = plugin_ctx_unknown_options(ctx, err, errlen)) != RINGFAN_OK)
 		return rc;
 	if (s->mem != NULL) {
 		h = s->mem->map;
@@ -880,259 +561,4 @@ pipeline_unload(struct pipeline *pl)
 	free(pl->stages);
 	free(pl->names);
 	memset(pl, 0, sizeof(*pl));
-}
-
-int
-plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info)
-{
-	size_t len = sizeof(struct plugin_mem_hdr) + info->memory_size;
-	void *p;
-
-	memset(m, 0, sizeof(*m));
-	if (info->memory_size == 0)
-		return 0;
-	/* Pages are committed as the plugin touches them. */
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	m->map = p;
-	m->size = info->memory_size;
-	return 0;
-}
-
-void
-plugin_mem_unmap(struct plugin_mem *m)
-{
-	if (m->map != NULL)
-		munmap(m->map, sizeof(struct plugin_mem_hdr) + m->size);
-	memset(m, 0, sizeof(*m));
-}
-
-bool
-plugin_file_same(const struct plugin_info *a, const struct plugin_info *b)
-{
-	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
-	    a->ino == b->ino && a->fsize == b->fsize &&
-	    a->mtime_ns == b->mtime_ns;
-}
-
-bool
-plugin_info_same(const struct plugin_info *a, const struct plugin_info *b,
-    size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!plugin_file_same(&a[i], &b[i]) ||
-		    strcmp(a[i].name, b[i].name) != 0 ||
-		    a[i].memory_size != b[i].memory_size ||
-		    a[i].memory_layout != b[i].memory_layout ||
-		    a[i].tick_ns != b[i].tick_ns)
-			return false;
-	return true;
-}
-
-void
-pipeline_info_free(struct plugin_info **info, size_t ncaptures)
-{
-	for (size_t c = 0; info != NULL && c < ncaptures; c++)
-		free(info[c]);
-	free(info);
-}
-
-/* What a validating child hands back, in memory shared with the master. */
-struct validation {
-	int			rc;
-	char			err[PLUGIN_ERR_MAX];
-	struct plugin_info	info[];		/* every stage of every capture */
-};
-
-static int
-validate_drop(bool drop, uid_t uid, gid_t gid)
-{
-	if (!drop)
-		return 0;
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1)
-		return -1;
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-/*
- * Plugin code gets none of the master's descriptors: not the capture
- * sockets of every worker, the control socket and its clients, the pidfile
- * or the event loop's.  syslog's socket goes too, closed first so that
- * syslog(3) reconnects rather than write to a descriptor reused since.
- */
-static void
-validate_close_fds(void)
-{
-	long max;
-
-	closelog();
-	if (close_range(3, ~0u, 0) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
-		close((int)fd);
-}
-
-/* The child: load and check everything, report into v, exit. */
-static void
-validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
-    uid_t uid, gid_t gid, struct validation *v)
-{
-	struct pipeline pl;
-	struct plugin_env env;
-	sigset_t none;
-	size_t at = 0;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGALRM, SIG_DFL);
-	validate_close_fds();
-	if (validate_drop(drop, uid, gid) == -1) {
-		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
-		    "to uid %u: %s", (unsigned)uid, strerror(errno));
-		_exit(1);
-	}
-	/* After the drop, which clears it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Plugin code is held to what it may do in a worker: no socket here. */
-	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1)
-		_exit(1);
-	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		const struct cfg_capture *cap = &cfg->captures[c];
-
-		if (pipeline_load(&pl, cfg, cap, v->err, sizeof(v->err)) == -1)
-			_exit(1);
-		env = envs[c];
-		env.flags |= RINGFAN_CTX_CHECK;
-		if (pipeline_check(&pl, &env, v->err, sizeof(v->err)) ==
-		    RINGFAN_FAIL)
-			_exit(1);
-		v->err[0] = '\0';	/* a temporary failure is no error */
-		for (size_t k = 0; k < pl.nstages; k++)
-			v->info[at++] = pl.stages[k].info;
-		pipeline_unload(&pl);
-	}
-	v->rc = 0;
-	_exit(0);
-}
-
-/*
- * Wait for the validating child, at most PLUGIN_VALIDATE_MS: plugin code
- * could block or ignore any alarm of its own.  0, or -1 with errno.
- */
-static int
-validate_wait(pid_t pid, int *status)
-{
-	struct timespec pause = { 0, 2000000 };
-	pid_t r;
-
-	for (int ms = 0; ms < PLUGIN_VALIDATE_MS; ms += 2) {
-		if ((r = waitpid(pid, status, WNOHANG)) == pid)
-			return 0;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		nanosleep(&pause, NULL);
-	}
-	kill(pid, SIGKILL);
-	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
-		;
-	return r == pid ? 0 : -1;
-}
-
-/*
- * What the child wrote runs plugin code's risk: strings are ended and
- * numbers bounded before the master uses them.
- */
-static void
-validate_sanitize(struct plugin_info *in)
-{
-	in->path[sizeof(in->path) - 1] = '\0';
-	in->name[sizeof(in->name) - 1] = '\0';
-	in->version[sizeof(in->version) - 1] = '\0';
-	in->description[sizeof(in->description) - 1] = '\0';
-	if (in->memory_size > PLUGIN_MEMORY_MAX)
-		in->memory_size = PLUGIN_MEMORY_MAX;
-	if (in->tick_ns != 0 && in->tick_ns < PLUGIN_TICK_MIN_NS)
-		in->tick_ns = PLUGIN_TICK_MIN_NS;
-}
-
-int
-pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
-    bool drop,
-    uid_t uid, gid_t gid, struct plugin_info ***info, char *err,
-    size_t errlen)
-{
-	struct plugin_info **out;
-	struct validation *v;
-	size_t nstages = 0, len, at = 0;
-	pid_t pid;
-	int status;
-
-	*info = NULL;
-	for (size_t c = 0; c < cfg->ncaptures; c++)
-		nstages += cfg->captures[c].npipeline;
-	len = sizeof(*v) + nstages * sizeof(v->info[0]);
-	v = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
-	if (v == MAP_FAILED) {
-		snprintf(err, errlen, "plugin validation: mmap: %s",
-		    strerror(errno));
-		return -1;
-	}
-	v->rc = -1;
-	fflush(NULL);
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "plugin validation: fork: %s",
-		    strerror(errno));
-		munmap(v, len);
-		return -1;
-	}
-	if (pid == 0)
-		validate_child(cfg, envs, drop, uid, gid, v);
-	if (validate_wait(pid, &status) == -1) {
-		snprintf(err, errlen, "plugin validation: waitpid: %s",
-		    strerror(errno));
-		munmap(v, len);
-		return -1;
-	}
-	if (WIFSIGNALED(status) || v->rc != 0) {
-		if (v->err[0] != '\0')
-			strlcpy(err, v->err, errlen);
-		else if (WIFSIGNALED(status))
-			snprintf(err, errlen, "plugin validation: the checking "
-			    "process was killed by signal %d (%s)%s",
-			    WTERMSIG(status), strsignal(WTERMSIG(status)),
-			    WTERMSIG(status) == SIGKILL ? ": a plugin's check "
-			    "took more than 10 s?" : "");
-		else
-			snprintf(err, errlen, "plugin validation: the checking "
-			    "process exited with code %d", WEXITSTATUS(status));
-		munmap(v, len);
-		return -1;
-	}
-	if ((out = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
-	    sizeof(*out))) == NULL)
-		goto nomem;
-	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		size_t n = cfg->captures[c].npipeline;
-
-		if ((out[c] = calloc(n ? n : 1, sizeof(*out[c]))) == NULL) {
-			pipeline_info_free(out, c);
-			goto nomem;
-		}
-		memcpy(out[c], &v->info[at], n * sizeof(*out[c]));
-		at += n;
-		for (size_t k = 0; k < n; k++)
-			validate_sanitize(&out[c][k]);
-	}
-	munmap(v, len);
-	*info = out;
-	return 0;
-nomem:
-	munmap(v, len);
-	snprintf(err, errlen, "plugin validation: %s", strerror(ENOMEM));
-	return -1;
 }

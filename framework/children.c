@@ -1,0 +1,214 @@
+/*
+ * The process table: forking a slot's worker, reaping it, and acting on
+ * how it ended (a clean stop, a reload's hand-over, a temporary failure,
+ * a setup failure, a crash) with the policy of supervise.c.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bsd/libutil.h>
+
+#include "log.h"
+#include "master_int.h"
+#include "supervise.h"
+#include "util.h"
+
+/* The generations with workers: the current, and one retiring. */
+unsigned
+master_gens(struct master *m, struct gen **gens)
+{
+	gens[0] = &m->g;
+	gens[1] = &m->old;
+	return m->old.cfg != NULL ? 2 : 1;
+}
+
+int
+master_spawn(struct master *m, struct slot *s)
+{
+	char name[64];
+	pid_t pid;
+
+	STATS_STORE(&s->wk.sw->state, WORKER_STARTING);
+	/* A respawned retiring worker still has to drain and go. */
+	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
+	s->wk.sw->err[0] = '\0';
+	fflush(NULL);
+	pid = fork();
+	if (pid == -1) {
+		log_warn("%s: fork", master_slot_name(s, name, sizeof(name)));
+		return -1;
+	}
+	if (pid == 0) {
+		/* Keep only this worker's socket. */
+		FOREACH_SLOT(m, o) {
+			if (o == s)
+				continue;
+			if (o->wk.fd != -1)
+				close(o->wk.fd);
+			/* Another worker's host memory is not this one's. */
+			for (size_t k = 0; o->wk.mem != NULL &&
+			    k < o->wk.cap->npipeline; k++)
+				plugin_mem_unmap(&o->wk.mem[k]);
+		}
+		for (unsigned i = 0; m->prev.mems != NULL && i < m->g.nslots;
+		    i++)
+			for (size_t k = 0; m->prev.mems[i] != NULL && k <
+			    m->prev.cfg->captures[m->g.slots[i].capture].npipeline;
+			    k++)
+				plugin_mem_unmap(&m->prev.mems[i][k]);
+		ctl_close(m);
+		close(m->epfd);
+		close(m->sig.fd);
+		close(m->timer.fd);
+		if (m->opts.pidfile != NULL)
+			pidfile_close(m->opts.pidfile);
+		STATS_STORE(&s->wk.sw->pid, getpid());
+		exit(worker_main(&s->wk));
+	}
+	s->pid = pid;
+	STATS_STORE(&s->wk.sw->pid, pid);
+	return 0;
+}
+
+/* A crash: respawn after a doubling delay, or give up on a crash loop. */
+void
+master_crashed(struct slot *s, const char *name)
+{
+	struct stats_worker *sw = s->wk.sw;
+	uint64_t now = mono_ns();
+	struct supervise_verdict v = supervise_crash(s->crashes, &s->ncrashes,
+	    &s->nfailed, now);
+
+	_Static_assert(sizeof(s->crashes) / sizeof(s->crashes[0]) ==
+	    SUPERVISE_CRASH_LIMIT, "the slot keeps the crashes the policy counts");
+
+	s->respawn_at = now + v.delay_ns;
+	if (v.failed) {
+		STATS_STORE(&sw->state, WORKER_FAILED);
+		STATS_STORE(&sw->pid, 0);
+		log_error("%s crashed %u times within %llu s: not respawned "
+		    "for %llu s; capture %s failed", name, v.recent,
+		    SUPERVISE_CRASH_WINDOW_NS / 1000000000ull,
+		    (unsigned long long)(v.delay_ns / 1000000000u),
+		    s->wk.cap->name);
+		return;
+	}
+	STATS_STORE(&sw->state, WORKER_BACKOFF);
+	log_info("%s: respawning in %llu ms", name,
+	    (unsigned long long)(v.delay_ns / 1000000u));
+}
+
+/* Start a worker that has no process now, with a clean crash record. */
+void
+master_revive(struct master *m, struct slot *s)
+{
+	char name[64];
+
+	s->ncrashes = 0;
+	s->nretries = 0;
+	s->respawn_at = 0;
+	if (master_spawn(m, s) == -1)
+		master_crashed(s, master_slot_name(s, name, sizeof(name)));
+}
+
+static void
+master_reaped(struct master *m, struct slot *s, int status)
+{
+	struct stats_worker *sw = s->wk.sw;
+	uint32_t stop = STATS_LOAD(&sw->stop);
+	char name[64];
+
+	master_slot_name(s, name, sizeof(name));
+	s->pid = 0;
+	if (WIFSIGNALED(status))
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "killed by signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "exited with code %d", WEXITSTATUS(status));
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK) {
+		if (stop == WORKER_STOP_DRAIN || m->stopping) {
+			STATS_STORE(&sw->state, WORKER_STOPPED);
+			log_debug("%s stopped", name);
+			return;
+		}
+		if (stop == WORKER_STOP_HANDOVER) {
+			/* A reload's restart: the successor takes the ring. */
+			if (master_spawn(m, s) == -1)
+				master_crashed(s, name);
+			return;
+		}
+	}
+	/*
+	 * Not a clean exit: its levels and problems were the state of a
+	 * process that is gone, and no one writes them any more.
+	 */
+	stats_worker_gone(sw);
+	if (m->stopping) {
+		STATS_STORE(&sw->state, WORKER_STOPPED);
+		log_warnx("%s (pid %d) %s while stopping", name,
+		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		return;
+	}
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_RETRY ||
+	    WEXITSTATUS(status) == WORKER_EXIT_SETUP) && m->prev.cfg != NULL &&
+	    m->prev.changed[s->capture]) {
+		master_rollback(m, s);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RETRY) {
+		/* A plugin lacks a resource for now: no crash, no limit. */
+		uint64_t backoff = supervise_retry(&s->nretries);
+
+		s->respawn_at = mono_ns() + backoff;
+		STATS_STORE(&sw->state, WORKER_BACKOFF);
+		log_warnx("%s: %s; retrying in %llu ms", name, sw->err,
+		    (unsigned long long)(backoff / 1000000u));
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_SETUP) {
+		/* Respawning cannot help: the same setup would fail again. */
+		s->respawn_at = 0;
+		STATS_STORE(&sw->state, WORKER_FAILED);
+		STATS_STORE(&sw->pid, 0);
+		log_error("%s: setup failed: %s", name, sw->err);
+		if (!m->ready) {
+			m->exit_code = EXIT_RUNTIME;
+			master_stop(m, "a worker could not start");
+		}
+		return;
+	}
+	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
+	    s->last_exit);
+	STATS_ADD(&sw->restarts, 1);
+	master_crashed(s, name);
+}
+
+void
+master_reap(struct master *m)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		FOREACH_SLOT(m, s) {
+			if (s->pid == pid) {
+				master_reaped(m, s, status);
+				break;
+			}
+		}
+	}
+}
+
+bool
+master_all_exited(const struct master *m)
+{
+	return gen_all_exited(&m->g) && gen_all_exited(&m->old);
+}

@@ -1,0 +1,98 @@
+/*
+ * What a reload must do, found by comparing two configs key by key through
+ * the same tables that read them, and the list of keys for tests and docs.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "config_int.h"
+
+static bool
+key_same(const struct cfg_key *k, const void *a, const void *b)
+{
+	switch (k->type) {
+	case KT_SECTION:
+		return diff_keys(k->sub, "", a, b, NULL) == 0;
+	case KT_BOOL:
+		return *(const bool *)cfield(a, k) == *(const bool *)cfield(b, k);
+	case KT_UINT:
+	case KT_DURATION:
+	case KT_ENUM:
+		return load_uint(cfield(a, k), k->size) ==
+		    load_uint(cfield(b, k), k->size);
+	case KT_STRING:
+		return str_eq(*(char *const *)cfield(a, k),
+		    *(char *const *)cfield(b, k));
+	case KT_CUSTOM:
+		return k->same(a, b);
+	}
+	return false;
+}
+
+unsigned
+diff_keys(const struct cfg_key *keys, const char *prefix, const void *a,
+    const void *b, void (*restart)(const char *))
+{
+	const struct cfg_key *k;
+	char path[64];
+	unsigned m;
+
+	m = 0;
+	for (k = keys; k->name != NULL; k++) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", k->name);
+		if (k->type == KT_SECTION)
+			m |= diff_keys(k->sub, path, a, b, restart);
+		else if (!key_same(k, a, b)) {
+			m |= k->reload;
+			if (k->reload == CFG_RELOAD_RESTART && restart != NULL)
+				restart(path);
+		}
+	}
+	return m;
+}
+
+unsigned
+cfg_diff(const struct cfg *old, const struct cfg *new, size_t capture,
+    void (*restart)(const char *key))
+{
+	if (capture == CFG_DIFF_GLOBAL)
+		return diff_keys(cfg_top_keys, "", old, new, restart);
+	return diff_keys(cfg_capture_keys, "captures", &old->captures[capture],
+	    &new->captures[capture], restart);
+}
+
+static const struct cfg_key *
+key_at(const struct cfg_key *keys, const char *prefix, size_t *i,
+    char *path, size_t len)
+{
+	const struct cfg_key *k, *r;
+	char buf[64];
+
+	for (k = keys; k->name != NULL; k++) {
+		snprintf(buf, sizeof(buf), "%s%s%s", prefix,
+		    *prefix != '\0' ? "." : "", k->name);
+		if ((*i)-- == 0) {
+			snprintf(path, len, "%s", buf);
+			return k;
+		}
+		if (k->sub != NULL &&
+		    (r = key_at(k->sub, buf, i, path, len)) != NULL)
+			return r;
+	}
+	return NULL;
+}
+
+int
+cfg_key_info(size_t i, char *path, size_t len, unsigned *reload,
+    const char **sample)
+{
+	const struct cfg_key *k;
+
+	if ((k = key_at(cfg_top_keys, "", &i, path, len)) == NULL)
+		return -1;
+	*reload = k->reload;
+	*sample = k->sample;
+	return 0;
+}

@@ -1,0 +1,491 @@
+/*
+ * The keys of the file outside a capture: control, log, the pipeline's
+ * entries' keys, plugin_path, stats_interval and the list of captures, with the
+ * handlers of the rows that the generic parsers of config_parse.c do not
+ * cover.  A capture's own keys are in config_capture.c.
+ */
+#include <sys/un.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "ringfan_build.h"
+#include "config.h"
+#include "config_int.h"
+#include "log.h"
+#include "util.h"
+
+static const struct cfg_enum log_levels[] = {
+	{ "error",	LOG_LVL_ERROR },
+	{ "warn",	LOG_LVL_WARN },
+	{ "info",	LOG_LVL_INFO },
+	{ "debug",	LOG_LVL_DEBUG },
+	{ NULL,		0 },
+};
+
+/* control */
+
+static int
+h_socket(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
+{
+	struct sockaddr_un sun;
+
+	if (parse_value(c, k, base, v) == -1)
+		return -1;
+	if (strlen(*(char **)field(base, k)) >= sizeof(sun.sun_path))
+		return perr(c, v->start_mark,
+		    "%s: path is too long (at most %zu bytes)", k->name,
+		    sizeof(sun.sun_path) - 1);
+	return 0;
+}
+
+static int
+h_mode(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
+{
+	const char *s, *p;
+	unsigned mode;
+
+	if (get_scalar(c, k->name, v, "an octal string such as \"0660\"",
+	    &s) == -1)
+		return -1;
+	mode = 0;
+	for (p = s; *p >= '0' && *p <= '7'; p++) {
+		mode = mode * 8 + (unsigned)(*p - '0');
+		if (mode > 0777)
+			break;
+	}
+	if (p == s || *p != '\0' || mode > 0777)
+		return perr(c, v->start_mark,
+		    "%s: bad mode \"%s\" (octal, at most 0777)", k->name, s);
+	store_uint(field(base, k), k->size, mode);
+	return 0;
+}
+
+/*
+ * The socket and the pidfile are set up once, before the workers: a new
+ * path, mode or group waits for the next start.
+ */
+static const struct cfg_key control_keys[] = {
+	{ ROW("socket", KT_STRING, CFG_RELOAD_RESTART),
+	  AT(cfg, control.socket), .fn = h_socket, .sdef = DEFAULT_SOCKET,
+	  .sample = "/tmp/rf.sock" },
+	{ ROW("mode", KT_UINT, CFG_RELOAD_RESTART), AT(cfg, control.mode),
+	  .fn = h_mode, DEF(DEFAULT_MODE), .sample = "\"0600\"" },
+	{ ROW("group", KT_STRING, CFG_RELOAD_RESTART), AT(cfg, control.group),
+	  .optional = true, .sample = "wheel" },
+	{ ROW("pidfile", KT_STRING, CFG_RELOAD_RESTART),
+	  AT(cfg, control.pidfile), .sdef = DEFAULT_PIDFILE,
+	  .sample = "/tmp/rf.pid" },
+	{ .name = NULL },
+};
+
+/* log: the level is set again by every reload, the target only at start. */
+static const struct cfg_key log_keys[] = {
+	{ ROW("level", KT_ENUM, CFG_RELOAD_LIVE), AT(cfg, log.level),
+	  .names = log_levels, .what = "log level", DEF(LOG_LVL_INFO),
+	  .sample = "debug" },
+	{ ROW("syslog", KT_BOOL, CFG_RELOAD_RESTART), AT(cfg, log.syslog),
+	  DEF(false), .sample = "true" },
+	{ .name = NULL },
+};
+
+/* pipeline */
+
+static int
+h_plugin(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
+{
+	struct cfg_plugin *pl = base;
+	const char *s;
+
+	if (get_scalar(c, k->name, v, "a string", &s) == -1)
+		return -1;
+	if (!name_valid(s, MAX_PLUGIN_NAME + 1))
+		return perr(c, v->start_mark, "%s: bad plugin name \"%s\" "
+		    "(1..31 of a-z, 0-9 and _)", k->name, s);
+	if ((pl->name = dup_or_err(c, v, s)) == NULL)
+		return -1;
+	pl->pos.line = (unsigned)v->start_mark.line + 1;
+	pl->pos.col = (unsigned)v->start_mark.column + 1;
+	return 0;
+}
+
+struct optsort {
+	const char	*key;
+	size_t		 index;
+};
+
+static int
+optsort_cmp(const void *a, const void *b)
+{
+	const struct optsort *x = a, *y = b;
+	int r;
+
+	if ((r = strcmp(x->key, y->key)) != 0)
+		return r;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * A plugin's keys are free-form, so unlike the fixed tables a mapping here
+ * can be arbitrarily long: duplicates are found by sorting, not by the
+ * pairwise search of walk_mapping.  The earliest second occurrence in the
+ * file is the one reported, as a pairwise search would.
+ */
+static int
+check_option_dups(struct ctx *c, const yaml_node_t *map,
+    const struct cfg_plugin *pl)
+{
+	struct optsort *s;
+	size_t i, first, dup, dupfirst;
+	yaml_node_t *k;
+
+	if (pl->noptions < 2)
+		return 0;
+	if ((s = calloc(pl->noptions, sizeof(*s))) == NULL)
+		return perr(c, map->start_mark, "out of memory");
+	for (i = 0; i < pl->noptions; i++) {
+		s[i].key = pl->options[i].key;
+		s[i].index = i;
+	}
+	qsort(s, pl->noptions, sizeof(*s), optsort_cmp);
+	dup = dupfirst = SIZE_MAX;
+	first = 0;
+	for (i = 1; i < pl->noptions; i++) {
+		if (strcmp(s[i].key, s[first].key) != 0) {
+			first = i;
+			continue;
+		}
+		if (s[i].index < dup) {
+			dup = s[i].index;
+			dupfirst = s[first].index;
+		}
+	}
+	free(s);
+	if (dup == SIZE_MAX)
+		return 0;
+	k = node_at(c, map->data.mapping.pairs.start[dup].key);
+	return perr(c, k->start_mark, "duplicate key \"%s\" (first at line %u)",
+	    pl->options[dup].key, pl->options[dupfirst].pos.line);
+}
+
+static int
+h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
+    yaml_node_t *v)
+{
+	struct cfg_plugin *pl = base;
+	struct cfg_option *o;
+	yaml_node_pair_t *p;
+	yaml_node_t *k, *val;
+	size_t n;
+
+	if (is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE)
+		return perr(c, v->start_mark, "%s must be a mapping",
+		    key->name);
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	if (n == 0)
+		return 0;
+	if ((pl->options = calloc(n, sizeof(*pl->options))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	    p++) {
+		k = node_at(c, p->key);
+		val = node_at(c, p->value);
+		if (k->type != YAML_SCALAR_NODE)
+			return perr(c, k->start_mark, "keys must be strings");
+		if (check_nul(c, "key", k) == -1)
+			return -1;
+		if (val->type != YAML_SCALAR_NODE)
+			return perr(c, val->start_mark,
+			    "plugin config values must be scalars");
+		if (check_nul(c, sval(k), val) == -1)
+			return -1;
+		o = &pl->options[pl->noptions++];
+		if ((o->key = dup_or_err(c, k, sval(k))) == NULL ||
+		    (o->value = dup_or_err(c, val, sval(val))) == NULL)
+			return -1;
+		o->pos.line = (unsigned)val->start_mark.line + 1;
+		o->pos.col = (unsigned)val->start_mark.column + 1;
+	}
+	return check_option_dups(c, v, pl);
+}
+
+static bool
+options_same(const void *a, const void *b)
+{
+	const struct cfg_plugin *pa = a, *pb = b;
+	size_t i;
+
+	if (pa->noptions != pb->noptions)
+		return false;
+	for (i = 0; i < pa->noptions; i++)
+		if (!str_eq(pa->options[i].key, pb->options[i].key) ||
+		    !str_eq(pa->options[i].value, pb->options[i].value))
+			return false;
+	return true;
+}
+
+static void
+options_drop(void *base)
+{
+	struct cfg_plugin *pl = base;
+	size_t i;
+
+	for (i = 0; i < pl->noptions; i++) {
+		free(pl->options[i].key);
+		free(pl->options[i].value);
+	}
+	free(pl->options);
+	pl->options = NULL;
+	pl->noptions = 0;
+}
+
+const struct cfg_key cfg_plugin_keys[] = {
+	{ ROW("plugin", KT_STRING, CFG_RELOAD_PIPELINE),
+	  AT(cfg_plugin, name), .fn = h_plugin, .sample = "flowtable" },
+	{ ROW("config", KT_CUSTOM, CFG_RELOAD_PIPELINE), .fn = h_plugin_config,
+	  .same = options_same, .drop = options_drop,
+	  .sample = "{ max_flows: 10 }" },
+	{ .name = NULL },
+};
+
+/* top level */
+
+static uint64_t
+mib_up(uint64_t bytes)
+{
+	return bytes / MIB + (bytes % MIB != 0);
+}
+
+/*
+ * The kernel allocates every ring in full when the socket is set up and
+ * never swaps it out: rings larger than the memory of the machine cannot
+ * work, and the failure would come only at start-up or in the middle of a
+ * reload.  Counted over all captures, since all run at once.
+ */
+static int
+check_ring_memory(struct ctx *c, const struct capctx *cc,
+    const yaml_node_t *item, size_t index)
+{
+	const struct cfg_capture *cap = cc->cap;
+	yaml_mark_t m;
+	uint64_t phys, need;
+	long pages, pagesize;
+
+	pages = sysconf(_SC_PHYS_PAGES);
+	pagesize = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || pagesize <= 0)
+		return 0;
+	phys = (uint64_t)pages * (uint64_t)pagesize;
+	/* At most 256 x 2^16 x 2^30 = 2^54: no overflow, even summed. */
+	need = (uint64_t)cap->workers * cap->ring.block_count *
+	    cap->ring.block_size;
+	c->ring_total += need;
+	m = cc->ring_node != NULL ? cc->ring_node->start_mark :
+	    item->start_mark;
+	if (need > phys)
+		return perr(c, m, "ring: %u workers x %u blocks x %u bytes "
+		    "need %ju MiB, more than the physical memory (%ju MiB)",
+		    cap->workers, cap->ring.block_count, cap->ring.block_size,
+		    (uintmax_t)mib_up(need), (uintmax_t)(phys / MIB));
+	if (c->ring_total > phys)
+		return perr(c, m, "ring: the rings of captures 1..%zu need "
+		    "%ju MiB, more than the physical memory (%ju MiB)",
+		    index + 1, (uintmax_t)mib_up(c->ring_total),
+		    (uintmax_t)(phys / MIB));
+	return 0;
+}
+
+static int
+h_captures(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	struct cfg *cfg = base;
+	yaml_mark_t names[MAX_CAPTURES];
+	struct capctx cc;
+	yaml_node_item_t *items;
+	yaml_node_t *item;
+	size_t i, j, n;
+
+	if (is_null(v))
+		return perr(c, v->start_mark,
+		    "%s must have at least one entry", k->name);
+	if (v->type != YAML_SEQUENCE_NODE)
+		return perr(c, v->start_mark, "%s must be a list", k->name);
+	items = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - items);
+	if (n == 0)
+		return perr(c, v->start_mark,
+		    "%s must have at least one entry", k->name);
+	if (n > MAX_CAPTURES)
+		return perr(c, node_at(c, items[MAX_CAPTURES])->start_mark,
+		    "too many captures (at most %d)", MAX_CAPTURES);
+	if ((cfg->captures = calloc(n, sizeof(*cfg->captures))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	cfg->ncaptures = n;
+	for (i = 0; i < n; i++) {
+		item = node_at(c, items[i]);
+		memset(&cc, 0, sizeof(cc));
+		cc.cap = &cfg->captures[i];
+		c->cc = &cc;
+		if (capture_defaults(cc.cap) == -1)
+			return perr(c, item->start_mark, "out of memory");
+		cc.cap->pos.line = (unsigned)item->start_mark.line + 1;
+		cc.cap->pos.col = (unsigned)item->start_mark.column + 1;
+		/* walk_mapping takes null as empty, but an entry must exist. */
+		if (is_null(item))
+			return perr(c, item->start_mark,
+			    "a capture must be a mapping");
+		if (walk_mapping(c, item, "a capture", k->sub, cc.cap) == -1)
+			return -1;
+		if (cc.cap->name == NULL)
+			return perr(c, item->start_mark,
+			    "missing required key \"name\"");
+		if (cc.cap->interface == NULL)
+			return perr(c, item->start_mark,
+			    "missing required key \"interface\"");
+		if (check_ring_memory(c, &cc, item, i) == -1)
+			return -1;
+		if (!cc.group_set)
+			cc.cap->fanout.group = cfg_default_group(cc.cap->name);
+		names[i] = cc.name_mark;
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->captures[j].name, cc.cap->name) == 0)
+				return perr(c, cc.name_mark,
+				    "duplicate capture name \"%s\" "
+				    "(first at line %zu)", cc.cap->name,
+				    names[j].line + 1);
+	}
+	return 0;
+}
+
+/* Each capture's keys are compared apart: see cfg_diff. */
+static bool
+captures_same(const void *a, const void *b)
+{
+	return ((const struct cfg *)a)->ncaptures ==
+	    ((const struct cfg *)b)->ncaptures;
+}
+
+static void
+captures_drop(void *base)
+{
+	struct cfg *cfg = base;
+
+	free_entries(cfg_capture_keys, cfg->captures, sizeof(*cfg->captures),
+	    cfg->ncaptures);
+	cfg->captures = NULL;
+	cfg->ncaptures = 0;
+}
+
+static void
+free_plugin_path(void *base)
+{
+	struct cfg *cfg = base;
+	size_t i;
+
+	for (i = 0; i < cfg->nplugin_path; i++)
+		free(cfg->plugin_path[i]);
+	free(cfg->plugin_path);
+	cfg->plugin_path = NULL;
+	cfg->nplugin_path = 0;
+}
+
+static bool
+plugin_path_same(const void *a, const void *b)
+{
+	const struct cfg *ca = a, *cb = b;
+	size_t i;
+
+	if (ca->nplugin_path != cb->nplugin_path)
+		return false;
+	for (i = 0; i < ca->nplugin_path; i++)
+		if (!str_eq(ca->plugin_path[i], cb->plugin_path[i]))
+			return false;
+	return true;
+}
+
+static int
+h_plugin_path(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	struct cfg *cfg = base;
+	yaml_node_item_t *items;
+	yaml_node_t *item;
+	size_t i, n;
+
+	if (v->type == YAML_MAPPING_NODE || is_null(v))
+		return perr(c, v->start_mark,
+		    "%s must be a list of strings or a string", k->name);
+	free_plugin_path(cfg);
+	if (v->type == YAML_SCALAR_NODE) {
+		if ((cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)
+			return perr(c, v->start_mark, "out of memory");
+		cfg->nplugin_path = 1;
+		return get_string(c, k->name, v, false, &cfg->plugin_path[0]);
+	}
+	items = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - items);
+	if (n == 0)
+		return perr(c, v->start_mark, "%s must not be empty", k->name);
+	if ((cfg->plugin_path = calloc(n, sizeof(char *))) == NULL)
+		return perr(c, v->start_mark, "out of memory");
+	cfg->nplugin_path = n;
+	for (i = 0; i < n; i++) {
+		item = node_at(c, items[i]);
+		if (item->type != YAML_SCALAR_NODE)
+			return perr(c, item->start_mark,
+			    "%s entries must be strings", k->name);
+		if (get_string(c, k->name, item, false,
+		    &cfg->plugin_path[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A new user or plugin path concerns every worker; the master reads the
+ * statistics at the interval of the configuration in force.
+ */
+const struct cfg_key cfg_top_keys[] = {
+	{ ROW("control", KT_SECTION, CFG_RELOAD_NONE), .sub = control_keys },
+	{ ROW("user", KT_STRING, CFG_RELOAD_PIPELINE), AT(cfg, user),
+	  .optional = true, .sample = "nobody" },
+	{ ROW("log", KT_SECTION, CFG_RELOAD_NONE), .sub = log_keys },
+	{ ROW("plugin_path", KT_CUSTOM, CFG_RELOAD_PIPELINE),
+	  .fn = h_plugin_path, .same = plugin_path_same,
+	  .drop = free_plugin_path, .sample = "[/tmp, /usr/lib]" },
+	{ ROW("stats_interval", KT_DURATION, CFG_RELOAD_LIVE),
+	  AT(cfg, stats_interval_ns), .min = 10 * NS_PER_MS,
+	  .max = 3600 * NS_PER_S, .unit = 1, .range = "10ms..1h",
+	  DEF(NS_PER_S), .sample = "2s" },
+	{ ROW("captures", KT_CUSTOM, CFG_RELOAD_CAPTURE), .sub = cfg_capture_keys,
+	  .fn = h_captures, .same = captures_same, .drop = captures_drop,
+	  .sample = "[{ name: a, interface: lo, workers: 1 }, "
+	  "{ name: b, interface: lo, workers: 1 }]" },
+	{ .name = NULL },
+};
+
+/* Everything but the captures, which have no default in a file. */
+int
+global_defaults(struct cfg *cfg, const char *path)
+{
+	if ((cfg->path = strdup(path)) == NULL ||
+	    set_defaults(cfg_top_keys, cfg) == -1 ||
+	    (cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)
+		return -1;
+	cfg->nplugin_path = 1;
+	if ((cfg->plugin_path[0] = strdup(RINGFAN_PLUGIN_DIR)) == NULL)
+		return -1;
+	return 0;
+}
+
+const char *
+cfg_log_level_name(int level)
+{
+	return enum_name(log_levels, level);
+}

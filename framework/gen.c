@@ -1,0 +1,382 @@
+/*
+ * A generation: checking a configuration (the user, the filters, every
+ * plugin validated in a child), and building from it everything the
+ * workers run on: the sockets in worker order, the fanout groups and their
+ * locks, the shared stats, each slot's host memory.  Freeing it again.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <net/if.h>
+#include <pcap/dlt.h>
+
+#include "capture.h"
+#include "log.h"
+#include "master_int.h"
+
+int
+master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+
+	if (cfg->user == NULL)
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		snprintf(err, errlen, "%s: user \"%s\": %s", cfg->path,
+		    cfg->user, errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * Each capture's link type; an interface that does not exist is an error
+ * only when sockets are to be opened on it (need_iface), otherwise
+ * Ethernet is assumed, so that a file can be checked anywhere.
+ */
+static int
+master_linktypes(const struct cfg *cfg, bool need_iface, int **out,
+    char *err, size_t errlen)
+{
+	int *lt;
+
+	if ((lt = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*lt))) == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		if (capture_linktype(&cfg->captures[c], &lt[c], err,
+		    errlen) == 0)
+			continue;
+		if (need_iface || if_nametoindex(
+		    cfg->captures[c].interface) != 0) {
+			free(lt);
+			return EXIT_RUNTIME;
+		}
+		lt[c] = DLT_EN10MB;
+	}
+	*out = lt;
+	return 0;
+}
+
+/*
+ * Everything about a configuration that can be known without opening a
+ * socket: the user, the filters compiled for each link type, and every
+ * plugin checked in a child as the workers' user.  0 or an exit code, the
+ * cause in err.
+ */
+int
+master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
+    struct plugin_info ***infos, char *err, size_t errlen)
+{
+	struct plugin_env *envs;
+	struct sock_fprog prog;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int rc, *lt = NULL;
+
+	*infos = NULL;
+	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+		return EXIT_CONFIG;
+	if ((rc = master_linktypes(cfg, need_iface, &lt, err, errlen)) != 0)
+		return rc;
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		if (capture_bpf_compile(cfg, &cfg->captures[c], lt[c], &prog,
+		    err, errlen) == -1) {
+			free(lt);
+			return EXIT_CONFIG;
+		}
+		capture_bpf_free(&prog);
+	}
+	if ((envs = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*envs))) == NULL) {
+		free(lt);
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		envs[c].cfg = cfg;
+		envs[c].cap = &cfg->captures[c];
+		envs[c].worker_count = cfg->captures[c].workers;
+		envs[c].interface = cfg->captures[c].interface;
+		envs[c].linktype = lt[c];
+		envs[c].snaplen = capture_snaplen(&cfg->captures[c]);
+	}
+	/* Only root can become the workers' user; -t by others checks as is. */
+	rc = pipeline_validate(cfg, envs, cfg->user != NULL && geteuid() == 0,
+	    uid, gid, infos, err, errlen) == 0 ? 0 : EXIT_CONFIG;
+	free(envs);
+	if (rc != 0 || linktypes == NULL)
+		free(lt);
+	else
+		*linktypes = lt;
+	return rc;
+}
+
+int
+master_check(const struct cfg *cfg, char *err, size_t errlen)
+{
+	struct plugin_info **infos;
+
+	if (master_validate(cfg, false, NULL, &infos, err, errlen) != 0)
+		return -1;
+	pipeline_info_free(infos, cfg->ncaptures);
+	return 0;
+}
+
+static int
+master_cpu_of(const struct cfg_capture *cap, unsigned i)
+{
+	long ncpu;
+
+	switch (cap->affinity) {
+	case CFG_AFFINITY_AUTO:
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		return (int)(i % (unsigned)(ncpu > 0 ? ncpu : 1));
+	case CFG_AFFINITY_LIST:
+		return cap->cpus[i % cap->ncpus];
+	case CFG_AFFINITY_NONE:
+	default:
+		return -1;
+	}
+}
+
+const char *
+master_slot_name(const struct slot *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "worker %s/%u", s->wk.cap->name, s->wk.id);
+	return buf;
+}
+
+/* Point every slot of the generation at its configuration. */
+void
+gen_bind_slots(struct gen *g, uid_t uid, gid_t gid)
+{
+	for (unsigned i = 0; i < g->nslots; i++) {
+		struct slot *s = &g->slots[i];
+
+		s->wk.cfg = g->cfg;
+		s->wk.cap = &g->cfg->captures[s->capture];
+		s->wk.info = g->infos[s->capture];
+		s->wk.mem = g->mems[i];
+		s->wk.linktype = g->linktypes[s->capture];
+		s->wk.snaplen = capture_snaplen(s->wk.cap);
+		s->wk.drop_privileges = g->cfg->user != NULL;
+		s->wk.master_pid = getpid();
+		s->wk.uid = uid;
+		s->wk.gid = gid;
+	}
+}
+
+void
+gen_mems_free(struct plugin_mem *mems, size_t n)
+{
+	for (size_t k = 0; mems != NULL && k < n; k++)
+		plugin_mem_unmap(&mems[k]);
+	free(mems);
+}
+
+/* Host memory for one slot of a pipeline as validated; NULL on failure. */
+struct plugin_mem *
+gen_mems_map(const struct plugin_info *info, size_t n, char *err,
+    size_t errlen)
+{
+	struct plugin_mem *mems;
+	int rc;
+
+	if ((mems = calloc(n ? n : 1, sizeof(*mems))) == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if ((rc = plugin_mem_map(&mems[k], &info[k])) != 0) {
+			snprintf(err, errlen, "plugin %s: mmap(%llu bytes of "
+			    "host memory): %s", info[k].name,
+			    (unsigned long long)info[k].memory_size,
+			    strerror(-rc));
+			gen_mems_free(mems, k);
+			return NULL;
+		}
+	}
+	return mems;
+}
+
+/* The names stats are shown under, for capture c. */
+int
+gen_names(struct gen *g, size_t c)
+{
+	size_t n = g->cfg->captures[c].npipeline;
+	const char **names;
+
+	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		names[k] = g->infos[c][k].name;
+	free(g->plugin_names[c]);
+	g->plugin_names[c] = names;
+	return 0;
+}
+
+/* Frees what gen_build built; the sockets are closed, no worker runs. */
+void
+gen_free(struct gen *g)
+{
+	size_t nc = g->cfg != NULL ? g->cfg->ncaptures : 0;
+
+	for (unsigned i = 0; g->slots != NULL && i < g->nslots; i++) {
+		if (g->slots[i].wk.fd != -1)
+			close(g->slots[i].wk.fd);
+		if (g->mems != NULL)
+			gen_mems_free(g->mems[i], g->cfg->captures[
+			    g->slots[i].capture].npipeline);
+	}
+	for (size_t c = 0; g->locks != NULL && c < nc; c++)
+		capture_unlock(g->locks[c], &g->cfg->captures[c],
+		    g->groups[c]);
+	free(g->locks);
+	for (size_t c = 0; g->plugin_names != NULL && c < nc; c++)
+		free(g->plugin_names[c]);
+	free(g->plugin_names);
+	pipeline_info_free(g->infos, nc);
+	free(g->linktypes);
+	free(g->mems);
+	free(g->first_slot);
+	free(g->groups);
+	free(g->slots);
+	stats_destroy(g->shm);
+	if (g->cfg != NULL) {
+		cfg_free(g->cfg);
+		free(g->cfg);
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+/*
+ * The fanout group a capture of the new generation joins: the configured
+ * one, unless a capture of the retiring generation still holds that id; the
+ * kernel would then add the new sockets to the old group.
+ */
+static int
+gen_group(const struct gen *busy, uint16_t want)
+{
+	for (size_t c = 0; busy != NULL && busy->cfg != NULL &&
+	    c < busy->cfg->ncaptures; c++)
+		if (busy->groups[c] == want)
+			return -1;
+	return want;
+}
+
+/*
+ * Build generation g from g->cfg: load plugins, compile filters, open every
+ * socket in worker order.  Returns 0 or an exit code, the cause logged.
+ */
+int
+gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
+{
+	const struct cfg *cfg = g->cfg;
+	struct sock_fprog prog;
+	unsigned n = 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int fd, group, rc;
+
+	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+		return EXIT_CONFIG;
+	g->nslots = cfg_total_workers(cfg);
+	g->plugin_names = calloc(cfg->ncaptures, sizeof(*g->plugin_names));
+	g->first_slot = calloc(cfg->ncaptures, sizeof(*g->first_slot));
+	g->groups = calloc(cfg->ncaptures, sizeof(*g->groups));
+	g->slots = calloc(g->nslots, sizeof(*g->slots));
+	g->mems = calloc(g->nslots, sizeof(*g->mems));
+	g->locks = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*g->locks));
+	if (g->plugin_names == NULL || g->first_slot == NULL ||
+	    g->groups == NULL || g->slots == NULL || g->mems == NULL ||
+	    g->locks == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		g->locks[c] = -1;
+	for (unsigned i = 0; i < g->nslots; i++)
+		g->slots[i].wk.fd = -1;
+	if ((rc = master_validate(cfg, true, &g->linktypes, &g->infos, err,
+	    errlen)) != 0)
+		return rc;
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		if (gen_names(g, c) == -1) {
+			snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+			return EXIT_RUNTIME;
+		}
+	g->shm = stats_create(g->nslots);
+	if (g->shm == NULL) {
+		snprintf(err, errlen, "master: mmap(shared stats of %u workers): "
+		    "%s", g->nslots, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		const struct cfg_capture *cap = &cfg->captures[c];
+
+		if (capture_bpf_compile(cfg, cap, g->linktypes[c], &prog, err,
+		    errlen) == -1)
+			return EXIT_CONFIG;
+		g->first_slot[c] = n;
+		group = gen_group(busy, cap->fanout.group);
+		/*
+		 * A configured group is claimed first: joining one that
+		 * another ringfan (or its orphans) uses would split the
+		 * traffic with it silently.  A kernel-made id is unique.
+		 */
+		if (group >= 0) {
+			g->groups[c] = (uint16_t)group;
+			if ((g->locks[c] = capture_lock(cap, group, err,
+			    errlen)) == -1) {
+				capture_bpf_free(&prog);
+				return EXIT_RUNTIME;
+			}
+		}
+		for (unsigned i = 0; i < cap->workers; i++, n++) {
+			g->slots[n].capture = (unsigned)c;
+			g->mems[n] = gen_mems_map(g->infos[c], cap->npipeline,
+			    err, errlen);
+			fd = g->mems[n] == NULL ? -1 : capture_open(cap, &prog,
+			    group, err, errlen);
+			if (fd == -1) {
+				capture_bpf_free(&prog);
+				return EXIT_RUNTIME;
+			}
+			/* The others join the group the first one made. */
+			if (group < 0)
+				group = capture_group(fd);
+			g->slots[n].wk.id = i;
+			g->slots[n].wk.fd = fd;
+			g->slots[n].wk.cpu = master_cpu_of(cap, i);
+			g->slots[n].wk.sw = &g->shm->workers[n];
+		}
+		capture_bpf_free(&prog);
+		g->groups[c] = (uint16_t)group;
+		log_info("capture %s: %u workers on %s, fanout %s group %d",
+		    cap->name, cap->workers, cap->interface,
+		    cfg_fanout_mode_name(cap->fanout.mode), group);
+	}
+	gen_bind_slots(g, uid, gid);
+	return 0;
+}
+
+bool
+gen_all_exited(const struct gen *g)
+{
+	for (unsigned i = 0; i < g->nslots; i++)
+		if (g->slots[i].pid > 0)
+			return false;
+	return true;
+}

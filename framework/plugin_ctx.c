@@ -1,0 +1,306 @@
+/*
+ * The services offered to plugins through struct ringfan_ctx: option
+ * getters, counters and gauges, status, memory_request, tick_period, log
+ * and error.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "plugin_int.h"
+#include "util.h"
+
+static struct plugin_ctx *
+ctx_of(struct ringfan_ctx *pub)
+{
+	return (struct plugin_ctx *)pub;
+}
+
+const char *
+plugin_ctx_name(const struct plugin_ctx *ctx)
+{
+	return ctx->stage->plugin->calls.name;
+}
+
+void
+plugin_ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+	va_list ap;
+
+	if (ctx->err[0] != '\0')
+		return;		/* the first cause is the one to report */
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+}
+
+static void
+ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (level <= RINGFAN_LOG_ERROR)
+		log_error("plugin %s: %s", plugin_ctx_name(ctx), buf);
+	else if (level == RINGFAN_LOG_WARN)
+		log_warnx("plugin %s: %s", plugin_ctx_name(ctx), buf);
+	else if (level == RINGFAN_LOG_INFO)
+		log_info("plugin %s: %s", plugin_ctx_name(ctx), buf);
+	else
+		log_debug("plugin %s: %s", plugin_ctx_name(ctx), buf);
+}
+
+static void
+ctx_status(struct ringfan_ctx *pub, const char *fmt, ...)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+	char buf[STATS_STATUS_MAX];
+	va_list ap;
+
+	if (ctx->w == NULL || ctx->index >= STATS_MAX_STAGES)
+		return;
+	buf[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+	}
+	stats_status_set(ctx->w, ctx->index, buf);
+}
+
+/* The option `key`, marked as asked for; NULL when absent. */
+static const struct cfg_option *
+ctx_option(struct plugin_ctx *ctx, const char *key)
+{
+	const struct cfg_plugin *cp = ctx->stage->conf;
+
+	for (size_t i = 0; i < cp->noptions; i++) {
+		if (strcmp(cp->options[i].key, key) == 0) {
+			ctx->used[i] = true;
+			return &cp->options[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+ctx_bad_option(struct plugin_ctx *ctx, const struct cfg_option *o,
+    const char *what)
+{
+	plugin_ctx_error(&ctx->pub, "%s:%u:%u: option %s: %s \"%s\"",
+	    ctx->env->cfg->path, o->pos.line, o->pos.col, o->key, what,
+	    o->value);
+	return -1;
+}
+
+static int
+ctx_opt_string(struct ringfan_ctx *pub, const char *key, const char *def,
+    const char **out)
+{
+	const struct cfg_option *o = ctx_option(ctx_of(pub), key);
+
+	*out = o != NULL ? o->value : def;
+	return 0;
+}
+
+/* One getter per parser of util.h, all with the same shape. */
+#define CTX_OPT_NUM(fn, type, parse, what)				\
+static int								\
+fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
+{									\
+	struct plugin_ctx *ctx = ctx_of(pub);				\
+	const struct cfg_option *o = ctx_option(ctx, key);		\
+									\
+	*out = def;							\
+	if (o == NULL)							\
+		return 0;						\
+	if (parse(o->value, out) != 0) {				\
+		*out = def;						\
+		return ctx_bad_option(ctx, o, what);			\
+	}								\
+	return 0;							\
+}
+
+CTX_OPT_NUM(ctx_opt_uint, uint64_t, parse_uint, "not an unsigned integer")
+CTX_OPT_NUM(ctx_opt_size, uint64_t, parse_size, "not a size")
+CTX_OPT_NUM(ctx_opt_duration, uint64_t, parse_duration, "not a duration")
+
+static int
+ctx_opt_bool(struct ringfan_ctx *pub, const char *key, int def, int *out)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+	const struct cfg_option *o = ctx_option(ctx, key);
+	bool b;
+
+	*out = def;
+	if (o == NULL)
+		return 0;
+	if (parse_bool(o->value, &b) != 0)
+		return ctx_bad_option(ctx, o, "not a boolean");
+	*out = b;
+	return 0;
+}
+
+static uint64_t *
+ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+	const char *what = kind == STATS_GAUGE ? "gauge" : "counter";
+	uint64_t *slot;
+
+	if (!name_valid(name, STATS_COUNTER_NAME)) {
+		plugin_ctx_error(pub, "%s name \"%s\" invalid (1 to %d of a-z, "
+		    "0-9, _)", what, name, STATS_COUNTER_NAME - 1);
+		return NULL;
+	}
+	switch (stats_counter(ctx->w, plugin_ctx_name(ctx), name, kind,
+	    &slot)) {
+	case 0:
+		return slot;
+	case -EEXIST:
+		plugin_ctx_error(pub, "%s %s: the name is taken by a %s", what,
+		    name, kind == STATS_GAUGE ? "counter" : "gauge");
+		return NULL;
+	default:
+		plugin_ctx_error(pub, "%s %s: all %d counter and gauge slots "
+		    "of the worker are in use", what, name, STATS_MAX_COUNTERS);
+		return NULL;
+	}
+}
+
+static uint64_t *
+ctx_counter(struct ringfan_ctx *pub, const char *name)
+{
+	return ctx_slot(pub, name, STATS_COUNTER);
+}
+
+static uint64_t *
+ctx_gauge(struct ringfan_ctx *pub, const char *name)
+{
+	return ctx_slot(pub, name, STATS_GAUGE);
+}
+
+static int
+ctx_memory_request(struct ringfan_ctx *pub, uint64_t size, uint32_t layout)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+	struct plugin_info *in = &ctx->stage->info;
+
+	/*
+	 * A trial open stands in for a missing check but is an open: the
+	 * worker's open would be refused, so the validation must be too.
+	 */
+	if (!ctx->checking || ctx->stage->opened ||
+	    ctx->stage->plugin->calls.check == NULL) {
+		plugin_ctx_error(pub, "memory_request: only in check");
+		return -1;
+	}
+	if (size == 0 || size > PLUGIN_MEMORY_MAX || layout == 0) {
+		plugin_ctx_error(pub, "memory_request: %llu bytes of layout "
+		    "%u: size must be 1 B to %llu MiB and the layout not 0",
+		    (unsigned long long)size, layout,
+		    PLUGIN_MEMORY_MAX >> 20);
+		return -1;
+	}
+	in->memory_size = size;
+	in->memory_layout = layout;
+	return 0;
+}
+
+static void
+ctx_tick_period(struct ringfan_ctx *pub, uint64_t period_ns)
+{
+	struct plugin_ctx *ctx = ctx_of(pub);
+
+	ctx->stage->info.tick_ns = period_ns < PLUGIN_TICK_MIN_NS ?
+	    PLUGIN_TICK_MIN_NS : period_ns;
+}
+
+void
+plugin_ctx_free(struct plugin_ctx *ctx)
+{
+	if (ctx != NULL)
+		free(ctx->used);
+	free(ctx);
+}
+
+struct plugin_ctx *
+plugin_ctx_new(struct plugin_stage *s, size_t index,
+    const struct plugin_env *env, struct stats_worker *w, bool checking)
+{
+	struct plugin_ctx *ctx;
+
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
+	    (ctx->used = calloc(s->conf->noptions + 1, sizeof(bool))) == NULL) {
+		free(ctx);
+		return NULL;
+	}
+	ctx->env = env;
+	ctx->stage = s;
+	ctx->index = index;
+	ctx->w = w;
+	ctx->checking = checking;
+	ctx->pub.abi = RINGFAN_PLUGIN_ABI;
+	ctx->pub.size = sizeof(ctx->pub);
+	ctx->pub.flags = env->flags;
+	ctx->pub.worker_id = env->worker_id;
+	ctx->pub.worker_count = env->worker_count;
+	ctx->pub.capture = env->cap->name;
+	ctx->pub.interface = env->interface;
+	ctx->pub.linktype = env->linktype;
+	ctx->pub.snaplen = env->snaplen;
+	ctx->pub.opt_string = ctx_opt_string;
+	ctx->pub.opt_uint = ctx_opt_uint;
+	ctx->pub.opt_bool = ctx_opt_bool;
+	ctx->pub.opt_size = ctx_opt_size;
+	ctx->pub.opt_duration = ctx_opt_duration;
+	ctx->pub.counter = ctx_counter;
+	ctx->pub.gauge = ctx_gauge;
+	ctx->pub.memory_request = ctx_memory_request;
+	ctx->pub.tick_period = ctx_tick_period;
+	ctx->pub.log = ctx_log;
+	ctx->pub.error = plugin_ctx_error;
+	ctx->pub.status = ctx_status;
+	ctx->pub.host = ctx;
+	return ctx;
+}
+
+/* RINGFAN_OK unless the plugin left an option unread. */
+int
+plugin_ctx_unknown_options(const struct plugin_ctx *ctx, char *err,
+    size_t errlen)
+{
+	const struct cfg_plugin *cp = ctx->stage->conf;
+
+	for (size_t k = 0; k < cp->noptions; k++) {
+		if (ctx->used[k])
+			continue;
+		snprintf(err, errlen, "%s:%u:%u: plugin %s: unknown option "
+		    "\"%s\"", ctx->env->cfg->path, cp->options[k].pos.line,
+		    cp->options[k].pos.col, plugin_ctx_name(ctx),
+		    cp->options[k].key);
+		return RINGFAN_FAIL;
+	}
+	return RINGFAN_OK;
+}
+
+/* A plugin's answer as an enum ringfan_result, its message in err. */
+int
+plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
+    size_t errlen)
+{
+	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
+		return RINGFAN_OK;
+	snprintf(err, errlen, "plugin %s: ", plugin_ctx_name(ctx));
+	strlcat(err, ctx->err[0] != '\0' ? ctx->err :
+	    "failed without a message", errlen);
+	return rc == RINGFAN_RETRY ? RINGFAN_RETRY : RINGFAN_FAIL;
+}

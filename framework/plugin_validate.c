@@ -1,0 +1,278 @@
+/*
+ * Validating pipelines in a throwaway child that runs as the workers' user,
+ * what the master keeps of it, and host memory of the stages.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plugin_int.h"
+#include "sandbox.h"
+#include "util.h"
+
+/* How long a validation may take before its child is killed. */
+#define PLUGIN_VALIDATE_MS	10000
+
+int
+plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info)
+{
+	size_t len = sizeof(struct plugin_mem_hdr) + info->memory_size;
+	void *p;
+
+	memset(m, 0, sizeof(*m));
+	if (info->memory_size == 0)
+		return 0;
+	/* Pages are committed as the plugin touches them. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->map = p;
+	m->size = info->memory_size;
+	return 0;
+}
+
+void
+plugin_mem_unmap(struct plugin_mem *m)
+{
+	if (m->map != NULL)
+		munmap(m->map, sizeof(struct plugin_mem_hdr) + m->size);
+	memset(m, 0, sizeof(*m));
+}
+
+bool
+plugin_file_same(const struct plugin_info *a, const struct plugin_info *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+	    a->ino == b->ino && a->fsize == b->fsize &&
+	    a->mtime_ns == b->mtime_ns;
+}
+
+bool
+plugin_info_same(const struct plugin_info *a, const struct plugin_info *b,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!plugin_file_same(&a[i], &b[i]) ||
+		    strcmp(a[i].name, b[i].name) != 0 ||
+		    a[i].memory_size != b[i].memory_size ||
+		    a[i].memory_layout != b[i].memory_layout ||
+		    a[i].tick_ns != b[i].tick_ns)
+			return false;
+	return true;
+}
+
+void
+pipeline_info_free(struct plugin_info **info, size_t ncaptures)
+{
+	for (size_t c = 0; info != NULL && c < ncaptures; c++)
+		free(info[c]);
+	free(info);
+}
+
+/* What a validating child hands back, in memory shared with the master. */
+struct validation {
+	int			rc;
+	char			err[PLUGIN_ERR_MAX];
+	struct plugin_info	info[];		/* every stage of every capture */
+};
+
+static int
+validate_drop(bool drop, uid_t uid, gid_t gid)
+{
+	if (!drop)
+		return 0;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/*
+ * Plugin code gets none of the master's descriptors: not the capture
+ * sockets of every worker, the control socket and its clients, the pidfile
+ * or the event loop's.  syslog's socket goes too, closed first so that
+ * syslog(3) reconnects rather than write to a descriptor reused since.
+ */
+static void
+validate_close_fds(void)
+{
+	long max;
+
+	closelog();
+	if (close_range(3, ~0u, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+		close((int)fd);
+}
+
+/* The child: load and check everything, report into v, exit. */
+static void
+validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
+    uid_t uid, gid_t gid, struct validation *v)
+{
+	struct pipeline pl;
+	struct plugin_env env;
+	sigset_t none;
+	size_t at = 0;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGALRM, SIG_DFL);
+	validate_close_fds();
+	if (validate_drop(drop, uid, gid) == -1) {
+		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
+		    "to uid %u: %s", (unsigned)uid, strerror(errno));
+		_exit(1);
+	}
+	/* After the drop, which clears it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Plugin code is held to what it may do in a worker: no socket here. */
+	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1)
+		_exit(1);
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		const struct cfg_capture *cap = &cfg->captures[c];
+
+		if (pipeline_load(&pl, cfg, cap, v->err, sizeof(v->err)) == -1)
+			_exit(1);
+		env = envs[c];
+		env.flags |= RINGFAN_CTX_CHECK;
+		if (pipeline_check(&pl, &env, v->err, sizeof(v->err)) ==
+		    RINGFAN_FAIL)
+			_exit(1);
+		v->err[0] = '\0';	/* a temporary failure is no error */
+		for (size_t k = 0; k < pl.nstages; k++)
+			v->info[at++] = pl.stages[k].info;
+		pipeline_unload(&pl);
+	}
+	v->rc = 0;
+	_exit(0);
+}
+
+/*
+ * Wait for the validating child, at most PLUGIN_VALIDATE_MS: plugin code
+ * could block or ignore any alarm of its own.  0, or -1 with errno.
+ */
+static int
+validate_wait(pid_t pid, int *status)
+{
+	struct timespec pause = { 0, 2000000 };
+	pid_t r;
+
+	for (int ms = 0; ms < PLUGIN_VALIDATE_MS; ms += 2) {
+		if ((r = waitpid(pid, status, WNOHANG)) == pid)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
+		;
+	return r == pid ? 0 : -1;
+}
+
+/*
+ * What the child wrote runs plugin code's risk: strings are ended and
+ * numbers bounded before the master uses them.
+ */
+static void
+validate_sanitize(struct plugin_info *in)
+{
+	in->path[sizeof(in->path) - 1] = '\0';
+	in->name[sizeof(in->name) - 1] = '\0';
+	in->version[sizeof(in->version) - 1] = '\0';
+	in->description[sizeof(in->description) - 1] = '\0';
+	if (in->memory_size > PLUGIN_MEMORY_MAX)
+		in->memory_size = PLUGIN_MEMORY_MAX;
+	if (in->tick_ns != 0 && in->tick_ns < PLUGIN_TICK_MIN_NS)
+		in->tick_ns = PLUGIN_TICK_MIN_NS;
+}
+
+int
+pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
+    bool drop,
+    uid_t uid, gid_t gid, struct plugin_info ***info, char *err,
+    size_t errlen)
+{
+	struct plugin_info **out;
+	struct validation *v;
+	size_t nstages = 0, len, at = 0;
+	pid_t pid;
+	int status;
+
+	*info = NULL;
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		nstages += cfg->captures[c].npipeline;
+	len = sizeof(*v) + nstages * sizeof(v->info[0]);
+	v = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (v == MAP_FAILED) {
+		snprintf(err, errlen, "plugin validation: mmap: %s",
+		    strerror(errno));
+		return -1;
+	}
+	v->rc = -1;
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "plugin validation: fork: %s",
+		    strerror(errno));
+		munmap(v, len);
+		return -1;
+	}
+	if (pid == 0)
+		validate_child(cfg, envs, drop, uid, gid, v);
+	if (validate_wait(pid, &status) == -1) {
+		snprintf(err, errlen, "plugin validation: waitpid: %s",
+		    strerror(errno));
+		munmap(v, len);
+		return -1;
+	}
+	if (WIFSIGNALED(status) || v->rc != 0) {
+		if (v->err[0] != '\0')
+			strlcpy(err, v->err, errlen);
+		else if (WIFSIGNALED(status))
+			snprintf(err, errlen, "plugin validation: the checking "
+			    "process was killed by signal %d (%s)%s",
+			    WTERMSIG(status), strsignal(WTERMSIG(status)),
+			    WTERMSIG(status) == SIGKILL ? ": a plugin's check "
+			    "took more than 10 s?" : "");
+		else
+			snprintf(err, errlen, "plugin validation: the checking "
+			    "process exited with code %d", WEXITSTATUS(status));
+		munmap(v, len);
+		return -1;
+	}
+	if ((out = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*out))) == NULL)
+		goto nomem;
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		size_t n = cfg->captures[c].npipeline;
+
+		if ((out[c] = calloc(n ? n : 1, sizeof(*out[c]))) == NULL) {
+			pipeline_info_free(out, c);
+			goto nomem;
+		}
+		memcpy(out[c], &v->info[at], n * sizeof(*out[c]));
+		at += n;
+		for (size_t k = 0; k < n; k++)
+			validate_sanitize(&out[c][k]);
+	}
+	munmap(v, len);
+	*info = out;
+	return 0;
+nomem:
+	munmap(v, len);
+	snprintf(err, errlen, "plugin validation: %s", strerror(ENOMEM));
+	return -1;
+}

@@ -1,0 +1,431 @@
+/*
+ * A pipeline reload and its rolling restart: the new file validated, the
+ * changed captures moved to their new pipelines, the workers handed over
+ * one at a time, and everything put back when one of them fails on it.
+ * A reload asked for meanwhile is queued; one that changes the captures
+ * goes to swap.c.  `ringfanctl restart` rides on the same hand-over.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#include "log.h"
+#include "master_int.h"
+#include "util.h"
+
+int
+master_restart(struct master *m, const char *target, json_t *names,
+    char *err, size_t errlen)
+{
+	const char *slash = strchr(target, '/'), *errstr = NULL;
+	size_t clen = slash != NULL ? (size_t)(slash - target) :
+	    strlen(target), c;
+	long long id = -1;
+	char name[64];
+
+	if (m->stopping) {
+		snprintf(err, errlen, "stopping");
+		return -1;
+	}
+	for (c = 0; c < m->g.cfg->ncaptures; c++)
+		if (strlen(m->g.cfg->captures[c].name) == clen &&
+		    strncmp(m->g.cfg->captures[c].name, target, clen) == 0)
+			break;
+	if (clen == 0 || c == m->g.cfg->ncaptures) {
+		snprintf(err, errlen, "restart %s: no such capture", target);
+		return -1;
+	}
+	if (slash != NULL && ((id = strtonum(slash + 1, 0,
+	    (long long)m->g.cfg->captures[c].workers - 1, &errstr)),
+	    errstr != NULL)) {
+		snprintf(err, errlen, "restart %s: capture %s has workers 0 to "
+		    "%u", target, m->g.cfg->captures[c].name,
+		    m->g.cfg->captures[c].workers - 1);
+		return -1;
+	}
+	if (master_reload_busy(m) || m->swap != SWAP_NONE) {
+		snprintf(err, errlen, "restart %s: a reload is in progress",
+		    target);
+		return -1;
+	}
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (m->g.slots[i].capture == c && (id < 0 ||
+		    m->g.slots[i].wk.id == (unsigned)id))
+			json_array_append_new(names, json_string(master_slot_name(
+			    &m->g.slots[i], name, sizeof(name)) +
+			    strlen("worker ")));
+	/* The handover list is taken from its end: worker 0 first. */
+	m->nhandover = 0;
+	for (unsigned i = m->g.nslots; i-- > 0;) {
+		struct slot *s = &m->g.slots[i];
+
+		if (s->capture != c || (id >= 0 && s->wk.id != (unsigned)id))
+			continue;
+		if (s->pid <= 0)
+			master_revive(m, s);
+		else
+			m->handover[m->nhandover++] = i;
+	}
+	log_info("restart %s: %zu worker%s", target, json_array_size(names),
+	    json_array_size(names) == 1 ? "" : "s");
+	master_handover_step(m);
+	return 0;
+}
+
+/* The reload's rolling restart: one worker at a time, each once running. */
+void
+master_handover_step(struct master *m)
+{
+	struct slot *s;
+	uint32_t state;
+
+	if (m->handing >= 0) {
+		s = &m->g.slots[m->handing];
+		state = STATS_LOAD(&s->wk.sw->state);
+		if (state == WORKER_RESTARTING || state == WORKER_STARTING)
+			return;		/* still on its way */
+		m->handing = -1;
+	}
+	if (m->nhandover == 0 && m->handing < 0) {
+		/* Every worker runs the new pipeline: it has stood. */
+		if (m->prev.cfg != NULL) {
+			master_prev_free(m);
+			ctl_reload_done(m, NULL);
+		} else if (m->rolling_back) {
+			m->rolling_back = false;
+			ctl_reload_done(m, m->last_reload_error);
+		}
+		return;
+	}
+	while (m->nhandover > 0 && m->handing < 0) {
+		s = &m->g.slots[m->handover[--m->nhandover]];
+		if (s->pid <= 0) {
+			/*
+			 * Failed, or waiting to be respawned: start it now on
+			 * the new pipeline, which may be what it waited for,
+			 * and count the reload done only once it runs.
+			 */
+			s->ncrashes = 0;
+			s->nretries = 0;
+			if (master_spawn(m, s) == 0)
+				m->handing = (int)(s - m->g.slots);
+			continue;
+		}
+		m->handing = (int)(s - m->g.slots);
+		STATS_STORE(&s->wk.sw->state, WORKER_RESTARTING);
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
+		kill(s->pid, SIGTERM);
+	}
+}
+
+/* What cfg_diff reports of a key that only a restart of ringfan applies. */
+static void
+reload_restart_key(const char *key)
+{
+	log_warnx("reload: %s changes at the next start", key);
+}
+
+/*
+ * Host memory for every slot of the changed captures of nc, as validated
+ * in infos; mems[slot] stays NULL for the others.  0, or -1 with err set.
+ */
+static int
+master_map_changed(struct master *m, const struct cfg *nc,
+    struct plugin_info **infos, const bool *changed, struct plugin_mem **mems,
+    char *err, size_t errlen)
+{
+	const struct gen *g = &m->g;
+	unsigned c;
+
+	for (unsigned i = 0; i < g->nslots; i++) {
+		c = g->slots[i].capture;
+		if (changed[c] && (mems[i] = gen_mems_map(infos[c],
+		    nc->captures[c].npipeline, err, errlen)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move the changed captures of the current generation to the pipelines
+ * validated in infos, with the memory of master_map_changed().  A running
+ * worker keeps its own mapping of the old memory until it exits.
+ */
+static void
+master_commit_pipelines(struct master *m, const struct cfg *nc,
+    struct plugin_info **infos, const bool *changed, struct plugin_mem **mems)
+{
+	struct gen *g = &m->g;
+	unsigned c;
+
+	for (unsigned i = 0; i < g->nslots; i++) {
+		c = g->slots[i].capture;
+		if (!changed[c])
+			continue;
+		m->prev.mems[i] = g->mems[i];
+		g->mems[i] = mems[i];
+		mems[i] = NULL;
+	}
+	for (c = 0; c < nc->ncaptures; c++) {
+		if (!changed[c])
+			continue;
+		m->prev.infos[c] = g->infos[c];
+		g->infos[c] = infos[c];
+		infos[c] = NULL;
+	}
+}
+
+/* Free what a reload replaced: every worker runs the new pipeline. */
+void
+master_prev_free(struct master *m)
+{
+	struct reload_prev *p = &m->prev;
+	size_t nc;
+
+	if (p->cfg == NULL)
+		return;
+	nc = p->cfg->ncaptures;
+	for (unsigned i = 0; p->mems != NULL && i < m->g.nslots; i++)
+		if (p->mems[i] != NULL)
+			gen_mems_free(p->mems[i], p->cfg->captures[
+			    m->g.slots[i].capture].npipeline);
+	free(p->mems);
+	pipeline_info_free(p->infos, nc);
+	free(p->changed);
+	cfg_free(p->cfg);
+	free(p->cfg);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * A worker failed on the pipeline a reload brought: every worker goes back
+ * to the previous one.  Those still on it keep running; those restarted
+ * already are handed over again; the failed one starts at once.
+ */
+void
+master_rollback(struct master *m, struct slot *failed)
+{
+	struct reload_prev *p = &m->prev;
+	struct gen *g = &m->g;
+	struct cfg *nc = g->cfg;
+	bool *pending;
+	char name[64], uerr[256];
+	uid_t uid = 0;
+	gid_t gid = 0;
+	unsigned c;
+
+	snprintf(m->last_reload_error, sizeof(m->last_reload_error),
+	    "reload: %s: %s; every worker is back on the previous pipeline",
+	    master_slot_name(failed, name, sizeof(name)), failed->wk.sw->err);
+	log_error("%s", m->last_reload_error);
+	if ((pending = calloc(g->nslots, sizeof(*pending))) == NULL) {
+		log_warn("rollback");
+		return;
+	}
+	for (unsigned k = 0; k < m->nhandover; k++)
+		pending[m->handover[k]] = true;
+	for (unsigned i = 0; i < g->nslots; i++) {
+		c = g->slots[i].capture;
+		if (!p->changed[c])
+			continue;
+		gen_mems_free(g->mems[i], nc->captures[c].npipeline);
+		g->mems[i] = p->mems[i];
+		p->mems[i] = NULL;
+	}
+	for (c = 0; c < nc->ncaptures; c++) {
+		if (!p->changed[c])
+			continue;
+		free(g->infos[c]);
+		g->infos[c] = p->infos[c];
+		p->infos[c] = NULL;
+	}
+	g->cfg = p->cfg;
+	p->cfg = NULL;
+	for (c = 0; c < g->cfg->ncaptures; c++)
+		if (p->changed[c])
+			gen_names(g, c);
+	master_user(g->cfg, &uid, &gid, uerr, sizeof(uerr));
+	gen_bind_slots(g, uid, gid);
+	log_set_level(g->cfg->log.level);
+	/*
+	 * Restarted on the new pipeline already, or the one that failed on
+	 * it: hand over once more, the failed one first.  The reload is
+	 * answered once they all run the previous pipeline again.
+	 */
+	m->nhandover = 0;
+	for (unsigned i = g->nslots; i-- > 0;)
+		if (p->changed[g->slots[i].capture] && !pending[i] &&
+		    &g->slots[i] != failed)
+			m->handover[m->nhandover++] = i;
+	m->handover[m->nhandover++] = (unsigned)(failed - g->slots);
+	m->handing = -1;
+	m->rolling_back = true;
+	free(pending);
+	p->cfg = nc;		/* freed below with the rest */
+	master_prev_free(m);
+	STATS_STORE(&failed->wk.sw->err[0], '\0');
+	master_handover_step(m);
+}
+
+bool
+master_reload_busy(const struct master *m)
+{
+	return master_reload_pending(m) || m->nhandover > 0 || m->handing >= 0;
+}
+
+/* Run the reload asked for while another was under way, once it is over. */
+void
+master_reload_queued(struct master *m)
+{
+	char err[512];
+	const char *res;
+
+	if (!m->reload_again || m->stopping || master_reload_busy(m))
+		return;
+	m->reload_again = false;
+	if ((res = master_reload(m, err, sizeof(err))) == NULL)
+		log_error("queued reload failed, configuration unchanged: %s",
+		    err);
+	else
+		log_info("queued reload: %s", res);
+	ctl_reload_queued(m, res, err);
+}
+
+bool
+master_reload_pending(const struct master *m)
+{
+	return m->prev.cfg != NULL || m->rolling_back || m->swap != SWAP_NONE;
+}
+
+const char *
+master_reload(struct master *m, char *err, size_t errlen)
+{
+	struct cfg *old = m->g.cfg, nc, *ncfg = NULL;
+	struct plugin_info **infos = NULL;
+	struct plugin_mem **mems = NULL;
+	bool *changed = NULL, any = false, everything;
+	const char *res = NULL;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	if (m->opts.config_path == NULL) {
+		snprintf(err, errlen, "no configuration file to reload "
+		    "(started with -i)");
+		goto fail_early;
+	}
+	if (m->stopping) {
+		snprintf(err, errlen, "stopping");
+		goto fail_early;
+	}
+	if (m->nhandover > 0 || m->handing >= 0 || master_reload_pending(m)) {
+		snprintf(err, errlen, "a reload is still in progress");
+		goto fail_early;
+	}
+	if (cfg_load(&nc, m->opts.config_path, err, errlen) != 0)
+		goto fail_early;
+	if (m->swap != SWAP_NONE) {
+		snprintf(err, errlen, "a reload is still in progress");
+		goto fail;
+	}
+	/* The number of captures is a key of the global diff. */
+	if (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, NULL) & CFG_RELOAD_CAPTURE)
+		goto captures;
+	for (size_t c = 0; c < nc.ncaptures; c++)
+		if (cfg_diff(old, &nc, c, NULL) & CFG_RELOAD_CAPTURE)
+			goto captures;
+	if (master_validate(&nc, true, NULL, &infos, err, errlen) != 0 ||
+	    master_user(&nc, &uid, &gid, err, errlen) != 0)
+		goto fail;
+	/* A new user or plugin path concerns every worker. */
+	everything = (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, reload_restart_key) &
+	    CFG_RELOAD_PIPELINE) != 0;
+	if ((changed = calloc(nc.ncaptures, sizeof(*changed))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	/* Options, or a plugin's file replaced by another build. */
+	for (size_t c = 0; c < nc.ncaptures; c++) {
+		changed[c] = everything ||
+		    (cfg_diff(old, &nc, c, NULL) & CFG_RELOAD_PIPELINE) != 0 ||
+		    !plugin_info_same(m->g.infos[c], infos[c],
+		    nc.captures[c].npipeline);
+		any |= changed[c];
+	}
+	if ((mems = calloc(m->g.nslots, sizeof(*mems))) == NULL ||
+	    (ncfg = malloc(sizeof(*ncfg))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	if (master_map_changed(m, &nc, infos, changed, mems, err, errlen) != 0)
+		goto fail;
+	if (any && ((m->prev.mems = calloc(m->g.nslots,
+	    sizeof(*m->prev.mems))) == NULL || (m->prev.infos = calloc(
+	    nc.ncaptures, sizeof(*m->prev.infos))) == NULL)) {
+		free(m->prev.mems);
+		m->prev.mems = NULL;
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+
+	/* From here on nothing fails: swap in the new configuration. */
+	if (any) {
+		master_commit_pipelines(m, &nc, infos, changed, mems);
+		m->prev.cfg = old;
+		m->prev.changed = changed;
+		changed = NULL;
+	}
+	*ncfg = nc;
+	m->g.cfg = ncfg;
+	for (size_t c = 0; c < nc.ncaptures; c++)
+		if (m->prev.changed != NULL && m->prev.changed[c])
+			gen_names(&m->g, c);
+	gen_bind_slots(&m->g, uid, gid);
+	m->nhandover = 0;
+	for (unsigned i = m->g.nslots; i-- > 0 && m->prev.cfg != NULL;)
+		if (m->prev.changed[m->g.slots[i].capture])
+			m->handover[m->nhandover++] = i;
+	/* A reload is what a failed worker of any capture waits for. */
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		struct slot *s = &m->g.slots[i];
+
+		if (s->pid <= 0 && (m->prev.cfg == NULL ||
+		    !m->prev.changed[s->capture]) &&
+		    STATS_LOAD(&s->wk.sw->state) == WORKER_FAILED)
+			master_revive(m, s);
+	}
+	log_set_level(nc.log.level);
+	if (m->prev.cfg == NULL) {
+		cfg_free(old);
+		free(old);
+	}
+	free(changed);
+	free(mems);
+	pipeline_info_free(infos, nc.ncaptures);
+	m->reloads++;
+	m->last_reload_error[0] = '\0';
+	res = any ? "pipeline" : "unchanged";
+	log_info("reloaded %s: %s", m->g.cfg->path, any ?
+	    "restarting workers one at a time" : "no pipeline changed");
+	master_handover_step(m);
+	return res;
+
+captures:
+	/* master_swap_begin validates the new file as it builds it. */
+	return master_swap_begin(m, &nc, err, errlen);
+fail:
+	for (unsigned i = 0; mems != NULL && i < m->g.nslots; i++)
+		if (mems[i] != NULL)
+			gen_mems_free(mems[i], nc.captures[
+			    m->g.slots[i].capture].npipeline);
+	free(mems);
+	free(ncfg);
+	pipeline_info_free(infos, nc.ncaptures);
+	free(changed);
+	cfg_free(&nc);
+fail_early:
+	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
+	return NULL;
+}

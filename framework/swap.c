@@ -1,0 +1,180 @@
+/*
+ * A capture reload: a new generation built beside the current one, its
+ * workers started, a cut-over time set, the old generation retired.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "log.h"
+#include "master_int.h"
+#include "util.h"
+
+/*
+ * A capture reload: build the new generation beside the current one, start
+ * its workers, and hand over at a cut-over time T.  Every socket stamps a
+ * frame with the same receive time (SO_TIMESTAMPNS), and both generations
+ * see every frame while both are open: old workers take the frames stamped
+ * before T, new ones those from T on, so none is lost or seen twice.
+ */
+const char *
+master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
+{
+	unsigned *handover;
+	struct gen g = { 0 };
+	int rc;
+
+	if ((g.cfg = malloc(sizeof(*g.cfg))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		cfg_free(nc);
+		goto fail;
+	}
+	*g.cfg = *nc;
+	if ((rc = gen_build(&g, &m->g, err, errlen)) != 0)
+		goto fail;
+	if ((handover = calloc(g.nslots, sizeof(*handover))) == NULL) {
+		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	free(m->handover);
+	m->handover = handover;
+	m->old = m->g;
+	m->g = g;
+	/* Until T is known the new workers take nothing. */
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		STATS_STORE(&m->g.slots[i].wk.sw->cut_from, UINT64_MAX);
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (master_spawn(m, &m->g.slots[i]) == -1)
+			master_crashed(&m->g.slots[i], "new worker");
+	m->swap = SWAP_STARTING;
+	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
+	m->reloads++;
+	m->last_reload_error[0] = '\0';
+	log_set_level(m->g.cfg->log.level);
+	log_info("reload %s: new sockets built, starting %u workers",
+	    m->g.cfg->path, m->g.nslots);
+	return "captures";
+fail:
+	gen_free(&g);
+	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
+	return NULL;
+}
+
+/* Give up a swap whose new workers did not all start: keep the old. */
+static void
+master_swap_abort(struct master *m, const char *why)
+{
+	unsigned *handover;
+
+	log_error("reload: %s; keeping the previous captures", why);
+	snprintf(m->last_reload_error, sizeof(m->last_reload_error),
+	    "reload: %s", why);
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (m->g.slots[i].pid > 0)
+			kill(m->g.slots[i].pid, SIGKILL);
+	gen_free(&m->g);
+	m->g = m->old;
+	memset(&m->old, 0, sizeof(m->old));
+	if ((handover = calloc(m->g.nslots, sizeof(*handover))) != NULL) {
+		free(m->handover);
+		m->handover = handover;
+	}
+	m->swap = SWAP_NONE;
+	ctl_reload_done(m, m->last_reload_error);
+}
+
+/* The retiring generation has exited: its counters go to the new slots. */
+void
+master_retire(struct master *m)
+{
+	const struct cfg *nc = m->g.cfg;
+	struct slot *o;
+	size_t c;
+
+	master_read_kernel(m);
+	for (unsigned i = 0; i < m->old.nslots; i++) {
+		o = &m->old.slots[i];
+		for (c = 0; c < nc->ncaptures; c++)
+			if (strcmp(nc->captures[c].name, o->wk.cap->name) == 0)
+				break;
+		if (c == nc->ncaptures) {
+			log_info("capture %s removed: worker %u had handled "
+			    "%llu frames", o->wk.cap->name, o->wk.id,
+			    (unsigned long long)STATS_LOAD(&o->wk.sw->packets));
+			continue;
+		}
+		stats_carry(m->g.slots[m->g.first_slot[c] + o->wk.id %
+		    nc->captures[c].workers].wk.sw, o->wk.sw);
+	}
+	gen_free(&m->old);
+	m->swap = SWAP_NONE;
+	log_info("reload: captures handed over");
+	ctl_reload_done(m, NULL);
+}
+
+void
+master_swap_step(struct master *m, uint64_t now)
+{
+	uint64_t cut, tov = 0;
+	unsigned running = 0;
+	char name[64];
+
+	switch (m->swap) {
+	case SWAP_NONE:
+		return;
+	case SWAP_STARTING:
+		for (unsigned i = 0; i < m->g.nslots; i++) {
+			uint32_t st = STATS_LOAD(&m->g.slots[i].wk.sw->state);
+
+			if (st == WORKER_FAILED || st == WORKER_BACKOFF) {
+				snprintf(name, sizeof(name), "new worker %s/%u "
+				    "did not start", m->g.slots[i].wk.cap->name,
+				    m->g.slots[i].wk.id);
+				master_swap_abort(m, name);
+				return;
+			}
+			running += st == WORKER_RUNNING;
+		}
+		if (running < m->g.nslots) {
+			if (now >= m->swap_at)
+				master_swap_abort(m, "new workers did not start "
+				    "in time");
+			return;
+		}
+		cut = clock_ns(CLOCK_REALTIME) + MASTER_SWAP_CUT_NS;
+		for (unsigned i = 0; i < m->old.nslots; i++) {
+			STATS_STORE(&m->old.slots[i].wk.sw->cut_until, cut);
+			if (m->old.slots[i].wk.cap->ring.block_timeout_ms > tov)
+				tov = m->old.slots[i].wk.cap->ring.block_timeout_ms;
+		}
+		for (unsigned i = 0; i < m->g.nslots; i++)
+			STATS_STORE(&m->g.slots[i].wk.sw->cut_from, cut);
+		/* Past T, and past the old rings' last block before T. */
+		m->swap_at = now + 2 * MASTER_SWAP_CUT_NS + tov * 1000000u;
+		m->swap = SWAP_CUTTING;
+		return;
+	case SWAP_CUTTING:
+		if (now < m->swap_at)
+			return;
+		for (unsigned i = 0; i < m->old.nslots; i++) {
+			struct slot *s = &m->old.slots[i];
+
+			capture_shut(s->wk.fd);
+			STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
+			if (s->pid > 0)
+				kill(s->pid, SIGTERM);
+			else if (STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+		}
+		m->swap = SWAP_RETIRING;
+		return;
+	case SWAP_RETIRING:
+		if (gen_all_exited(&m->old))
+			master_retire(m);
+		return;
+	}
+}
