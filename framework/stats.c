@@ -96,7 +96,8 @@ stats_status_init(struct stats_worker *w, size_t i, const char *plugin)
 	if (seq & 1)
 		__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELEASE);
 	stats_status_set(w, i, "");
-	strlcpy(st->plugin, plugin, sizeof(st->plugin));
+	if (plugin != st->plugin)
+		strlcpy(st->plugin, plugin, sizeof(st->plugin));
 }
 
 void
@@ -118,13 +119,16 @@ stats_status_set(struct stats_worker *w, size_t i, const char *text)
 {
 	struct stats_status *st = &w->status[i];
 	uint32_t seq = STATS_LOAD(&st->seq);
+	char cut[sizeof(st->text)];
 
-	if (*text == '\0' ? STATS_LOAD(&st->set) == 0 :
-	    STATS_LOAD(&st->set) == 1 && strcmp(st->text, text) == 0)
+	/* Compared as it would be stored: a long text is cut alike. */
+	strlcpy(cut, text, sizeof(cut));
+	if (*cut == '\0' ? STATS_LOAD(&st->set) == 0 :
+	    STATS_LOAD(&st->set) == 1 && strcmp(st->text, cut) == 0)
 		return;
 	__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	strlcpy(st->text, text, sizeof(st->text));
+	memcpy(st->text, cut, sizeof(cut));
 	STATS_STORE(&st->set, *text != '\0');
 	__atomic_store_n(&st->seq, seq + 2, __ATOMIC_RELEASE);
 }
@@ -315,8 +319,10 @@ stats_field_value(const struct stats_worker *w, const struct stats_field *f)
 	else
 		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 	v += *(const uint64_t *)((const char *)&w->carry + f->carry);
+	/* The kernel's count may lag the hand-off it includes: never wrap. */
 	if (f->less_handed_off)
-		v -= STATS_LOAD(&w->handed_off);
+		v = v > STATS_LOAD(&w->handed_off) ? v -
+		    STATS_LOAD(&w->handed_off) : 0;
 	return v;
 }
 

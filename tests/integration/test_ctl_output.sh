@@ -96,6 +96,18 @@ for w in 0 1; do
 	    tr -s ' ')" "test $w $pid - running 0 -"
 done
 
+# --- a command ringfanctl does not know goes to the daemon as it is.
+rc=0
+rf_ctl bogus >"$RF_TMP/bogus.out" 2>"$RF_TMP/bogus.err" || rc=$?
+rf_expect "bogus: exit status" "$rc" 1
+rf_expect "bogus: stdout" "$(cat "$RF_TMP/bogus.out")" ""
+rf_expect "bogus: the daemon's error" "$(cat "$RF_TMP/bogus.err")" \
+    'ringfanctl: unknown command "bogus" (commands: status, stats, workers, plugins, reload, restart, stop, metrics, help)'
+rc=0
+rf_ctl help >"$RF_TMP/help.txt" || rc=$?
+rf_expect "help: exit status" "$rc" 0
+grep -qw stats "$RF_TMP/help.txt" || rf_fail "help: no stats in $(cat "$RF_TMP/help.txt")"
+
 rf_stop
 rf_expect "final totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"
 echo "PASS"

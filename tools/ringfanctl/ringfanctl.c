@@ -33,6 +33,11 @@
 #define EXIT_ERROR	1
 #define EXIT_NOREPLY	2
 
+/*
+ * The commands rendered as tables, or with arguments checked, here.  Any
+ * other goes to the daemon as it is, its reply printed as JSON (or text):
+ * a command the daemon gains needs no ringfanctl of its own.
+ */
 struct command {
 	const char	*name;
 	int		(*render)(FILE *, const json_t *);
@@ -59,12 +64,13 @@ static volatile sig_atomic_t quit;
 static void
 usage(FILE *fp)
 {
-	fputs("usage: ringfanctl [-s SOCKET] [--json] COMMAND\n"
+	fputs("usage: ringfanctl [-s SOCKET] [--json] COMMAND [ARG ...]\n"
 	    "       ringfanctl [-s SOCKET] [--json] restart CAPTURE[/WORKER]\n"
 	    "       ringfanctl [-s SOCKET] [--json] [-n COUNT] [-d SECONDS] "
 	    "top\n"
 	    "commands: status stats workers plugins reload restart stop "
-	    "metrics top help\n"
+	    "metrics top help;\n"
+	    "  any other is sent to the daemon and its reply printed\n"
 	    "  -s, --socket SOCKET    control socket (default $RINGFAN_SOCKET "
 	    "or " DEFAULT_SOCKET ")\n"
 	    "  -j, --json             print the reply as JSON\n"
@@ -514,8 +520,10 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL,	0 },
 	};
 	const struct command *cmd;
+	struct command other;
 	const char *path, *env;
 	char line[400];
+	size_t off;
 	double delay;
 	long count;
 	int ch, json, timing, rc;
@@ -573,11 +581,12 @@ main(int argc, char *argv[])
 		if (strcmp(cmd->name, argv[0]) == 0)
 			break;
 	if (cmd->name == NULL) {
-		fprintf(stderr, "ringfanctl: unknown command: %s\n", argv[0]);
-		usage(stderr);
-		return EXIT_ERROR;
-	}
-	if (argc != 1 + cmd->arg) {
+		/* Not ours: the daemon's answer, or its error, says it. */
+		other.name = argv[0];
+		other.render = NULL;
+		other.arg = argc - 1;
+		cmd = &other;
+	} else if (argc != 1 + cmd->arg) {
 		fprintf(stderr, cmd->arg ? "ringfanctl: %s needs one "
 		    "argument\n" : "ringfanctl: one command at a time (%s "
 		    "takes no argument)\n", cmd->name);
@@ -595,16 +604,24 @@ main(int argc, char *argv[])
 
 	if (strcmp(cmd->name, "top") == 0)
 		rc = top(path, json, count, delay);
-	else if (cmd->arg) {
-		if (snprintf(line, sizeof(line), "%s %s", cmd->name, argv[1]) >=
-		    (int)sizeof(line) || strpbrk(argv[1], "\n\r") != NULL) {
-			fprintf(stderr, "ringfanctl: %s: argument too long or "
-			    "not one line\n", cmd->name);
-			return EXIT_ERROR;
+	else {
+		/* The command and its arguments, one space apart, one line. */
+		off = 0;
+		for (int i = 0; i < 1 + cmd->arg; i++) {
+			if (off < sizeof(line))
+				off += (size_t)snprintf(line + off,
+				    sizeof(line) - off, "%s%s", i == 0 ? "" :
+				    " ", argv[i]);
+			if (off >= sizeof(line) ||
+			    strpbrk(argv[i], "\n\r") != NULL) {
+				fprintf(stderr, "ringfanctl: %s: %s too long "
+				    "or not one line\n", cmd->name, i == 0 ?
+				    "command" : "argument");
+				return EXIT_ERROR;
+			}
 		}
 		rc = run_once(path, cmd, line, json);
-	} else
-		rc = run_once(path, cmd, cmd->name, json);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
 		    strerror(errno));

@@ -1,0 +1,508 @@
+/*
+ * Failure paths of the calls the framework makes into the system: each
+ * refusal of socket, setsockopt, bind, mmap and dlopen, scripted through
+ * link-time wraps (-Wl,--wrap), with the exact message it produces.
+ *
+ * No packet socket is ever created: the wrapped socket() hands out an fd
+ * of /dev/null for AF_PACKET, and setsockopt() and bind() on such an fd
+ * are answered by the wraps, never by the kernel.  if_nametoindex() is
+ * wrapped too, so no interface, not even lo, is looked at.  No root needed.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "capture.h"
+#include "plugin_host.h"
+#include "ring.h"
+#include "util.h"
+
+#define FAKE_IFACE	"rf-fake0"
+#define FAKE_IFINDEX	4242u
+#define MAX_FAKE	16
+#define MAX_CALLS	32
+
+/* The real functions, reached through the linker. */
+unsigned __real_if_nametoindex(const char *);
+int	__real_socket(int, int, int);
+int	__real_setsockopt(int, int, int, const void *, socklen_t);
+int	__real_bind(int, const struct sockaddr *, socklen_t);
+void	*__real_mmap(void *, size_t, int, int, int, off_t);
+void	*__real_mmap64(void *, size_t, int, int, int, off_t);
+void	*__real_dlopen(const char *, int);
+char	*__real_dlerror(void);
+
+unsigned __wrap_if_nametoindex(const char *);
+int	__wrap_socket(int, int, int);
+int	__wrap_setsockopt(int, int, int, const void *, socklen_t);
+int	__wrap_bind(int, const struct sockaddr *, socklen_t);
+void	*__wrap_mmap(void *, size_t, int, int, int, off_t);
+void	*__wrap_mmap64(void *, size_t, int, int, int, off_t);
+void	*__wrap_dlopen(const char *, int);
+char	*__wrap_dlerror(void);
+
+/* What the test scripts: 0 errno means "let the call through". */
+static struct {
+	int	ifindex_errno;
+	int	socket_errno;
+	int	sso_level, sso_optname, sso_nth, sso_errno;
+	int	bind_errno;
+	int	mmap_fd, mmap_errno;
+	const char *dlopen_text;	/* fail dlopen, dlerror says this */
+	bool	dlopen_real_fail;	/* fail dlopen with glibc's own text */
+} script;
+
+/* What the wraps saw. */
+static int fake_fds[MAX_FAKE];
+static size_t nfake;
+static struct call {
+	char	what;			/* 's'etsockopt, 'b'ind */
+	int	level, optname;
+	uint32_t value;			/* PACKET_FANOUT's word */
+} calls[MAX_CALLS];
+static size_t ncalls;
+static int bound_ifindex;
+static char dlopen_path[4096];
+static const char *dlerror_pending;
+
+static bool
+is_fake(int fd)
+{
+	for (size_t i = 0; i < nfake; i++)
+		if (fake_fds[i] == fd)
+			return true;
+	return false;
+}
+
+unsigned
+__wrap_if_nametoindex(const char *name)
+{
+	(void)name;
+	if (script.ifindex_errno != 0) {
+		errno = script.ifindex_errno;
+		return 0;
+	}
+	return FAKE_IFINDEX;
+}
+
+int
+__wrap_socket(int domain, int type, int protocol)
+{
+	int fd;
+
+	if (domain != AF_PACKET)
+		return __real_socket(domain, type, protocol);
+	if (script.socket_errno != 0) {
+		errno = script.socket_errno;
+		return -1;
+	}
+	/* Never a packet socket: a harmless fd stands in for it. */
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	if (nfake < MAX_FAKE)
+		fake_fds[nfake++] = fd;
+	return fd;
+}
+
+int
+__wrap_setsockopt(int fd, int level, int optname, const void *val,
+    socklen_t len)
+{
+	struct call *c;
+	int seen = 0;
+
+	if (!is_fake(fd))
+		return __real_setsockopt(fd, level, optname, val, len);
+	for (size_t i = 0; i < ncalls; i++)
+		if (calls[i].what == 's' && calls[i].level == level &&
+		    calls[i].optname == optname)
+			seen++;
+	if (ncalls < MAX_CALLS) {
+		c = &calls[ncalls++];
+		c->what = 's';
+		c->level = level;
+		c->optname = optname;
+		c->value = 0;
+		if (len == sizeof(uint32_t))
+			memcpy(&c->value, val, sizeof(uint32_t));
+	}
+	if (script.sso_errno != 0 && level == script.sso_level &&
+	    optname == script.sso_optname && seen + 1 == script.sso_nth) {
+		errno = script.sso_errno;
+		return -1;
+	}
+	return 0;
+}
+
+int
+__wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_ll *sll = (const struct sockaddr_ll *)sa;
+
+	if (!is_fake(fd))
+		return __real_bind(fd, sa, len);
+	if (ncalls < MAX_CALLS)
+		calls[ncalls++] = (struct call){ .what = 'b' };
+	if (len >= sizeof(*sll))
+		bound_ifindex = sll->sll_ifindex;
+	if (script.bind_errno != 0) {
+		errno = script.bind_errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* The scripted failure of an mmap of fd, errno set. */
+static bool
+mmap_scripted(int fd)
+{
+	if (script.mmap_errno == 0 || fd != script.mmap_fd)
+		return false;
+	errno = script.mmap_errno;
+	return true;
+}
+
+void *
+__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (mmap_scripted(fd))
+		return MAP_FAILED;
+	return __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+/*
+ * Meson builds with _FILE_OFFSET_BITS=64, under which <sys/mman.h> renames
+ * mmap to mmap64: the framework's objects reference mmap64, so
+ * --wrap=mmap alone would never see ring_map's call.
+ */
+void *
+__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (mmap_scripted(fd))
+		return MAP_FAILED;
+	return __real_mmap64(addr, len, prot, flags, fd, off);
+}
+
+void *
+__wrap_dlopen(const char *file, int mode)
+{
+	if (script.dlopen_text == NULL && !script.dlopen_real_fail)
+		return __real_dlopen(file, mode);
+	strlcpy(dlopen_path, file != NULL ? file : "", sizeof(dlopen_path));
+	if (script.dlopen_real_fail)	/* leaves glibc's text for dlerror */
+		return __real_dlopen("/nonexistent/ringfan-failpaths.so",
+		    RTLD_NOW);
+	dlerror_pending = script.dlopen_text;
+	return NULL;
+}
+
+char *
+__wrap_dlerror(void)
+{
+	const char *s = dlerror_pending;
+
+	if (s == NULL)
+		return __real_dlerror();
+	dlerror_pending = NULL;
+	return (char *)(uintptr_t)s;
+}
+
+static char name[] = "cap0";
+static char iface[] = FAKE_IFACE;
+static struct cfg_capture cap;
+static struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, 0xffff);
+static char err[512];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&script, 0, sizeof(script));
+	script.mmap_fd = -1;
+	nfake = 0;
+	ncalls = 0;
+	bound_ifindex = 0;
+	dlopen_path[0] = '\0';
+	dlerror_pending = NULL;
+	memset(err, 0, sizeof(err));
+	memset(&cap, 0, sizeof(cap));
+	cap.name = name;
+	cap.interface = iface;
+	cap.workers = 1;
+	cap.fanout.mode = CFG_FANOUT_HASH;
+	cap.fanout.group = 42;
+	cap.ring.block_size = 1u << 20;
+	cap.ring.block_count = 64;
+	cap.ring.block_timeout_ms = 10;
+	return 0;
+}
+
+/* Every fd the wrapped socket() handed out is closed again. */
+static void
+assert_no_fd_left(void)
+{
+	assert_int_equal(nfake, 1);
+	for (size_t i = 0; i < nfake; i++) {
+		errno = 0;
+		assert_int_equal(fcntl(fake_fds[i], F_GETFD), -1);
+		assert_int_equal(errno, EBADF);
+	}
+}
+
+/* capture_open fails with exactly `want` and errno e, its fd closed. */
+static void
+open_fails(const struct sock_fprog *prog, int e, const char *want)
+{
+	assert_int_equal(capture_open(&cap, prog, 42, err, sizeof(err)), -1);
+	assert_int_equal(errno, e);
+	assert_string_equal(err, want);
+	assert_no_fd_left();
+}
+
+static void
+fail_sso(int level, int optname, int nth, int e)
+{
+	script.sso_level = level;
+	script.sso_optname = optname;
+	script.sso_nth = nth;
+	script.sso_errno = e;
+}
+
+static const struct sock_fprog no_prog = { .len = 0, .filter = NULL };
+static const struct sock_fprog one_prog = { .len = 1, .filter = &insn };
+
+static void
+test_open_all_steps(void **state)
+{
+	static const struct { char what; int level, optname; } want[] = {
+		{ 's', SOL_PACKET, PACKET_VERSION },
+		{ 's', SOL_PACKET, PACKET_RX_RING },
+		{ 's', SOL_SOCKET, SO_ATTACH_FILTER },
+		{ 's', SOL_SOCKET, SO_TIMESTAMPNS },
+		{ 'b', 0, 0 },
+		{ 's', SOL_PACKET, PACKET_FANOUT },
+		{ 's', SOL_SOCKET, SO_DETACH_FILTER },
+	};
+	int fd;
+
+	(void)state;
+	fd = capture_open(&cap, &no_prog, 42, err, sizeof(err));
+	assert_int_equal(nfake, 1);
+	assert_int_equal(fd, fake_fds[0]);
+	assert_int_equal(ncalls, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < ncalls; i++) {
+		assert_int_equal(calls[i].what, want[i].what);
+		assert_int_equal(calls[i].level, want[i].level);
+		assert_int_equal(calls[i].optname, want[i].optname);
+	}
+	assert_int_equal(calls[5].value, 42u | PACKET_FANOUT_HASH << 16);
+	assert_int_equal(bound_ifindex, (int)FAKE_IFINDEX);
+	close(fd);
+}
+
+static void
+test_ifindex(void **state)
+{
+	(void)state;
+	script.ifindex_errno = ENODEV;
+	assert_int_equal(capture_open(&cap, &no_prog, 42, err, sizeof(err)),
+	    -1);
+	assert_int_equal(errno, ENODEV);
+	assert_string_equal(err, "capture cap0: interface rf-fake0: "
+	    "No such device");
+	assert_int_equal(nfake, 0);
+}
+
+static void
+test_socket(void **state)
+{
+	(void)state;
+	script.socket_errno = EPERM;
+	assert_int_equal(capture_open(&cap, &no_prog, 42, err, sizeof(err)),
+	    -1);
+	assert_int_equal(errno, EPERM);
+	assert_string_equal(err, "capture cap0: socket(AF_PACKET): "
+	    "Operation not permitted");
+	assert_int_equal(nfake, 0);
+}
+
+/* Each setsockopt of capture_open, failed in turn. */
+static const struct sso_case {
+	int		 level, optname, nth, e;
+	bool		 bpf, promisc;
+	enum cfg_fanout_mode mode;
+	const char	*want;
+} sso_cases[] = {
+	{ SOL_PACKET, PACKET_VERSION, 1, EINVAL, false, false, CFG_FANOUT_HASH,
+	  "capture cap0: setsockopt(PACKET_VERSION, TPACKET_V3): "
+	  "Invalid argument" },
+	{ SOL_PACKET, PACKET_RX_RING, 1, ENOMEM, false, false, CFG_FANOUT_HASH,
+	  "capture cap0: setsockopt(PACKET_RX_RING, 64 blocks of 1048576 "
+	  "bytes): Cannot allocate memory" },
+	{ SOL_SOCKET, SO_ATTACH_FILTER, 1, ENOMEM, true, false,
+	  CFG_FANOUT_HASH, "capture cap0: setsockopt(SO_ATTACH_FILTER): "
+	  "Cannot allocate memory" },
+	{ SOL_SOCKET, SO_TIMESTAMPNS, 1, ENOPROTOOPT, false, false,
+	  CFG_FANOUT_HASH, "capture cap0: setsockopt(SO_TIMESTAMPNS): "
+	  "Protocol not available" },
+	{ SOL_PACKET, PACKET_ADD_MEMBERSHIP, 1, EPERM, false, true,
+	  CFG_FANOUT_HASH, "capture cap0: setsockopt(PACKET_ADD_MEMBERSHIP, "
+	  "promiscuous rf-fake0): Operation not permitted" },
+	{ SOL_PACKET, PACKET_FANOUT, 1, EINVAL, false, false, CFG_FANOUT_HASH,
+	  "capture cap0: setsockopt(PACKET_FANOUT, hash group 42): "
+	  "Invalid argument" },
+	{ SOL_PACKET, PACKET_FANOUT, 1, EEXIST, false, false, CFG_FANOUT_LB,
+	  "capture cap0: setsockopt(PACKET_FANOUT, lb group 42): "
+	  "File exists" },
+	{ SOL_SOCKET, SO_ATTACH_FILTER, 2, EINVAL, true, false,
+	  CFG_FANOUT_HASH, "capture cap0: setsockopt(SO_ATTACH_FILTER, bpf): "
+	  "Invalid argument" },
+	{ SOL_SOCKET, SO_DETACH_FILTER, 1, ENOENT, false, false,
+	  CFG_FANOUT_HASH, "capture cap0: setsockopt(SO_DETACH_FILTER): "
+	  "No such file or directory" },
+};
+
+static void
+test_setsockopts(void **state)
+{
+	const struct sso_case *c;
+
+	for (size_t i = 0; i < sizeof(sso_cases) / sizeof(sso_cases[0]); i++) {
+		c = &sso_cases[i];
+		setup(state);
+		cap.promiscuous = c->promisc;
+		cap.fanout.mode = c->mode;
+		fail_sso(c->level, c->optname, c->nth, c->e);
+		open_fails(c->bpf ? &one_prog : &no_prog, c->e, c->want);
+	}
+}
+
+static void
+test_bind(void **state)
+{
+	(void)state;
+	script.bind_errno = ENETDOWN;
+	open_fails(&no_prog, ENETDOWN, "capture cap0: bind(rf-fake0): "
+	    "Network is down");
+	assert_int_equal(bound_ifindex, (int)FAKE_IFINDEX);
+}
+
+static void
+test_ring_map(void **state)
+{
+	struct ring r;
+	int fd;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_true((fd = memfd_create("ring", MFD_CLOEXEC)) >= 0);
+	assert_int_equal(ftruncate(fd, 2 * 4096), 0);
+	script.mmap_fd = fd;
+	script.mmap_errno = ENOMEM;
+	assert_int_equal(ring_map(&r, fd, 4096, 2), -ENOMEM);
+	assert_null(r.map);
+	/* And through the real mmap, once the script is gone. */
+	script.mmap_errno = 0;
+	assert_int_equal(ring_map(&r, fd, 4096, 2), 0);
+	assert_non_null(r.map);
+	assert_int_equal(r.map_len, 2 * 4096);
+	ring_unmap(&r);
+	close(fd);
+}
+
+/* Where plugin_find puts the bundled counter plugin. */
+static void
+counter_path(char *out, size_t len)
+{
+	snprintf(out, len, "%s/counter.so", BUILD_PLUGIN_DIR);
+	if (access(out, F_OK) != 0)
+		snprintf(out, len, "%s/counter/counter.so", BUILD_PLUGIN_DIR);
+}
+
+static void
+test_dlopen(void **state)
+{
+	char *const path[] = { (char *)(uintptr_t)BUILD_PLUGIN_DIR };
+	char file[4096], want[8192];
+	struct plugin p;
+
+	(void)state;
+	unsetenv("RINGFAN_PLUGIN_PATH");
+	counter_path(file, sizeof(file));
+	script.dlopen_text = "scripted: out of link maps";
+	assert_int_equal(plugin_load(&p, "counter", path, 1, err, sizeof(err)),
+	    -1);
+	assert_string_equal(dlopen_path, file);
+	snprintf(want, sizeof(want), "%s: dlopen: scripted: out of link maps",
+	    file);
+	assert_string_equal(err, want);
+	assert_null(p.dl);
+	assert_null(p.path);
+}
+
+static void
+test_dlopen_real_text(void **state)
+{
+	char *const path[] = { (char *)(uintptr_t)BUILD_PLUGIN_DIR };
+	char file[4096], want[8192];
+	struct plugin p;
+
+	(void)state;
+	unsetenv("RINGFAN_PLUGIN_PATH");
+	counter_path(file, sizeof(file));
+	script.dlopen_real_fail = true;
+	assert_int_equal(plugin_load(&p, "counter", path, 1, err, sizeof(err)),
+	    -1);
+	snprintf(want, sizeof(want), "%s: dlopen: /nonexistent/"
+	    "ringfan-failpaths.so: cannot open shared object file: "
+	    "No such file or directory", file);
+	assert_string_equal(err, want);
+}
+
+static void
+test_dlopen_passes(void **state)
+{
+	char *const path[] = { (char *)(uintptr_t)BUILD_PLUGIN_DIR };
+	struct plugin p;
+
+	(void)state;
+	unsetenv("RINGFAN_PLUGIN_PATH");
+	if (plugin_load(&p, "counter", path, 1, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_non_null(p.dl);
+	plugin_unload(&p);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup(f, setup)
+	const struct CMUnitTest tests[] = {
+		T(test_open_all_steps),
+		T(test_ifindex),
+		T(test_socket),
+		T(test_setsockopts),
+		T(test_bind),
+		T(test_ring_map),
+		T(test_dlopen),
+		T(test_dlopen_real_text),
+		T(test_dlopen_passes),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

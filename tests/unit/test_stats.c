@@ -1,0 +1,595 @@
+/*
+ * The shared-memory region of framework/stats.c and the `stats` document
+ * built from it, on an anonymous mapping: no root, no daemon.  Every
+ * number is spelled out, so that a change of what is summed, carried or
+ * shown is a failing test.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ringfan_build.h"
+#include "stats.h"
+
+static void
+test_create(void **state)
+{
+	struct stats_shm *shm;
+
+	(void)state;
+	shm = stats_create(3);
+	assert_non_null(shm);
+	assert_true(shm->magic == STATS_MAGIC);
+	assert_int_equal(shm->layout, STATS_LAYOUT);
+	assert_int_equal(shm->nworkers, 3);
+	assert_int_equal(shm->size,
+	    sizeof(struct stats_shm) + 3 * sizeof(struct stats_worker));
+	assert_int_equal((uintptr_t)&shm->workers[0] % 64, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(shm->workers[i].cpu, -1);
+		assert_true(shm->workers[i].cut_until == UINT64_MAX);
+		assert_int_equal(shm->workers[i].cut_from, 0);
+		assert_int_equal(shm->workers[i].pid, 0);
+		assert_int_equal(shm->workers[i].state, WORKER_STARTING);
+		assert_int_equal(shm->workers[i].packets, 0);
+		assert_int_equal(shm->workers[i].carry.ncounters, 0);
+		assert_int_equal(shm->workers[i].counters[0].used, 0);
+	}
+	stats_destroy(shm);
+	stats_destroy(NULL);
+}
+
+static void
+test_state_names(void **state)
+{
+	(void)state;
+	assert_string_equal(stats_state_name(WORKER_STARTING), "starting");
+	assert_string_equal(stats_state_name(WORKER_RUNNING), "running");
+	assert_string_equal(stats_state_name(WORKER_STOPPING), "stopping");
+	assert_string_equal(stats_state_name(WORKER_STOPPED), "stopped");
+	assert_string_equal(stats_state_name(WORKER_FAILED), "failed");
+	assert_string_equal(stats_state_name(WORKER_BACKOFF), "backoff");
+	assert_string_equal(stats_state_name(WORKER_RESTARTING),
+	    "restarting");
+	assert_string_equal(stats_state_name((enum worker_state)7),
+	    "unknown");
+}
+
+/* Own values 10, 20, ..., carried 1, 2, ..., 7 handed off. */
+static void
+fill(struct stats_worker *w)
+{
+	w->packets = 10;
+	w->bytes = 20;
+	w->kernel_packets = 30;
+	w->kernel_drops = 40;
+	w->kernel_freeze_q = 50;
+	w->quarantined = 60;
+	w->restarts = 70;
+	w->handed_off = 7;
+	w->carry.packets = 1;
+	w->carry.bytes = 2;
+	w->carry.kernel_packets = 3;
+	w->carry.kernel_drops = 4;
+	w->carry.kernel_freeze_q = 5;
+	w->carry.quarantined = 6;
+	w->carry.restarts = 7;
+}
+
+static void
+test_value(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	fill(w);
+	assert_int_equal(stats_value(w, "packets"), 11);
+	assert_int_equal(stats_value(w, "bytes"), 22);
+	/* 30 + 3, less the 7 the other generation counted. */
+	assert_int_equal(stats_value(w, "kernel_packets"), 26);
+	assert_int_equal(stats_value(w, "kernel_drops"), 44);
+	assert_int_equal(stats_value(w, "kernel_freeze_q"), 55);
+	assert_int_equal(stats_value(w, "quarantined"), 66);
+	assert_int_equal(stats_value(w, "restarts"), 77);
+	assert_int_equal(stats_value(w, "handed_off"), 0);
+	assert_int_equal(stats_value(w, "nosuch"), 0);
+	assert_int_equal(stats_consumed(w), 17);
+	for (size_t i = 0; i < STATS_NFIELDS; i++)
+		assert_int_equal(stats_field_value(w, &stats_fields[i]),
+		    stats_value(w, stats_fields[i].name));
+	stats_destroy(shm);
+}
+
+static void
+test_fields(void **state)
+{
+	static const char *const names[STATS_NFIELDS] = { "packets",
+	    "bytes", "kernel_packets", "kernel_drops", "kernel_freeze_q",
+	    "quarantined", "restarts" };
+
+	(void)state;
+	for (size_t i = 0; i < STATS_NFIELDS; i++) {
+		assert_string_equal(stats_fields[i].name, names[i]);
+		assert_int_equal(stats_fields[i].summed,
+		    strcmp(names[i], "restarts") != 0);
+		assert_int_equal(stats_fields[i].less_handed_off,
+		    strcmp(names[i], "kernel_packets") == 0);
+	}
+}
+
+static void
+test_backlog(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	w->kernel_packets = 1000;
+	w->carry.kernel_packets = 100;
+	w->handed_off = 50;
+	w->packets = 700;
+	w->carry.packets = 40;
+	w->kernel_drops = 100;
+	w->carry.kernel_drops = 5;
+	w->quarantined = 3;
+	w->carry.quarantined = 2;
+	/* (1000 + 100 - 50) - (740 + 105 + 5) */
+	assert_int_equal(stats_backlog(w), 200);
+	/* More out than in (a race of the readers): never negative. */
+	w->packets = 2000;
+	assert_int_equal(stats_backlog(w), 0);
+	stats_destroy(shm);
+}
+
+static uint64_t *
+slot_of(struct stats_worker *w, const char *plugin, const char *name,
+    enum stats_kind kind)
+{
+	uint64_t *slot = NULL;
+
+	assert_int_equal(stats_counter(w, plugin, name, kind, &slot), 0);
+	assert_non_null(slot);
+	return slot;
+}
+
+static void
+test_counter(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	uint64_t *a, *b, *g, *slot;
+	char name[16];
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	a = slot_of(w, "counter", "ipv4", STATS_COUNTER);
+	assert_ptr_equal(a, &w->counters[0].value);
+	assert_int_equal(w->counters[0].used, STATS_COUNTER);
+	assert_string_equal(w->counters[0].plugin, "counter");
+	assert_string_equal(w->counters[0].name, "ipv4");
+	*a = 5;
+	/* The same name again: the same slot, its value kept. */
+	assert_ptr_equal(slot_of(w, "counter", "ipv4", STATS_COUNTER), a);
+	assert_int_equal(*a, 5);
+	/* Same name, other plugin: a slot of its own. */
+	b = slot_of(w, "flowtable", "ipv4", STATS_COUNTER);
+	assert_ptr_equal(b, &w->counters[1].value);
+	g = slot_of(w, "flowtable", "flows", STATS_GAUGE);
+	assert_ptr_equal(g, &w->counters[2].value);
+	assert_int_equal(w->counters[2].used, STATS_GAUGE);
+	/* A name taken by the other kind. */
+	slot = NULL;
+	assert_int_equal(stats_counter(w, "flowtable", "flows",
+	    STATS_COUNTER, &slot), -EEXIST);
+	assert_null(slot);
+	assert_int_equal(stats_counter(w, "counter", "ipv4", STATS_GAUGE,
+	    &slot), -EEXIST);
+	assert_null(slot);
+	/* Fill the rest; one more is refused, known ones still found. */
+	for (int i = 3; i < STATS_MAX_COUNTERS; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_ptr_equal(slot_of(w, "counter", name, STATS_COUNTER),
+		    &w->counters[i].value);
+	}
+	assert_int_equal(stats_counter(w, "counter", "onemore",
+	    STATS_COUNTER, &slot), -ENOSPC);
+	assert_null(slot);
+	assert_int_equal(stats_counter(w, "counter", "onemore",
+	    STATS_GAUGE, &slot), -ENOSPC);
+	assert_ptr_equal(slot_of(w, "flowtable", "flows", STATS_GAUGE), g);
+	assert_ptr_equal(slot_of(w, "counter", "c63", STATS_COUNTER),
+	    &w->counters[63].value);
+	stats_destroy(shm);
+}
+
+/* A counter `w` carried over a reload before. */
+static void
+carried(struct stats_worker *w, const char *plugin, const char *name,
+    uint64_t value)
+{
+	uint32_t k = w->carry.ncounters++;
+
+	strlcpy(w->carry.counters[k].plugin, plugin,
+	    sizeof(w->carry.counters[k].plugin));
+	strlcpy(w->carry.counters[k].name, name,
+	    sizeof(w->carry.counters[k].name));
+	w->carry.counters[k].value = value;
+}
+
+static void
+test_carry(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *from, *to, *third;
+
+	(void)state;
+	assert_non_null(shm = stats_create(3));
+	from = &shm->workers[0];
+	to = &shm->workers[1];
+	third = &shm->workers[2];
+	fill(from);
+	*slot_of(from, "counter", "ipv4", STATS_COUNTER) = 100;
+	*slot_of(from, "flowtable", "flows", STATS_GAUGE) = 999;
+	*slot_of(from, "flowtable", "exported", STATS_COUNTER) = 30;
+	/* Carried into `from` by a reload before. */
+	carried(from, "counter", "ipv4", 11);
+	carried(from, "gone", "old", 4);
+
+	/* `to` runs already and carries something of its own. */
+	to->packets = 1000;
+	to->carry.packets = 500;
+	to->carry.restarts = 1;
+
+	stats_carry(to, from);
+	/* Every field as shown for `from`, added to what was carried. */
+	assert_int_equal(to->carry.packets, 500 + 11);
+	assert_int_equal(to->carry.bytes, 22);
+	assert_int_equal(to->carry.kernel_packets, 26);
+	assert_int_equal(to->carry.kernel_drops, 44);
+	assert_int_equal(to->carry.kernel_freeze_q, 55);
+	assert_int_equal(to->carry.quarantined, 66);
+	assert_int_equal(to->carry.restarts, 1 + 77);
+	/* Its own fields are not touched. */
+	assert_int_equal(to->packets, 1000);
+	assert_int_equal(to->handed_off, 0);
+	assert_int_equal(stats_value(to, "packets"), 1511);
+	assert_int_equal(stats_value(to, "kernel_packets"), 26);
+	/* Counters carried (own, then its carry), the gauge not. */
+	assert_int_equal(to->carry.ncounters, 3);
+	assert_string_equal(to->carry.counters[0].plugin, "counter");
+	assert_string_equal(to->carry.counters[0].name, "ipv4");
+	assert_int_equal(to->carry.counters[0].value, 100 + 11);
+	assert_string_equal(to->carry.counters[1].plugin, "flowtable");
+	assert_string_equal(to->carry.counters[1].name, "exported");
+	assert_int_equal(to->carry.counters[1].value, 30);
+	assert_string_equal(to->carry.counters[2].plugin, "gone");
+	assert_string_equal(to->carry.counters[2].name, "old");
+	assert_int_equal(to->carry.counters[2].value, 4);
+	/* `from` is read only. */
+	assert_int_equal(from->carry.packets, 1);
+	assert_int_equal(from->carry.ncounters, 2);
+
+	/* A carry of a carry: `to` retires into `third`, and again. */
+	to->handed_off = 11;
+	to->kernel_packets = 100;
+	stats_carry(third, to);
+	assert_int_equal(third->carry.packets, 1511);
+	assert_int_equal(third->carry.bytes, 22);
+	assert_int_equal(third->carry.kernel_packets, 26 + 100 - 11);
+	assert_int_equal(third->carry.kernel_drops, 44);
+	assert_int_equal(third->carry.kernel_freeze_q, 55);
+	assert_int_equal(third->carry.quarantined, 66);
+	assert_int_equal(third->carry.restarts, 78);
+	assert_int_equal(third->carry.ncounters, 3);
+	assert_int_equal(third->carry.counters[0].value, 111);
+	assert_int_equal(third->carry.counters[1].value, 30);
+	assert_int_equal(third->carry.counters[2].value, 4);
+	stats_carry(third, to);
+	assert_int_equal(third->carry.packets, 2 * 1511);
+	assert_int_equal(third->carry.ncounters, 3);
+	assert_int_equal(third->carry.counters[0].value, 222);
+	stats_destroy(shm);
+}
+
+static void
+test_status(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	char buf[STATS_STATUS_MAX];
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	stats_status_init(w, 0, "flowtable");
+	assert_string_equal(w->status[0].plugin, "flowtable");
+	assert_int_equal(w->status[0].seq, 0);
+	assert_false(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+
+	stats_status_set(w, 0, "ipfix: Connection refused");
+	assert_int_equal(w->status[0].seq, 2);
+	assert_true(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	assert_string_equal(buf, "ipfix: Connection refused");
+	/* The same text again costs nothing. */
+	stats_status_set(w, 0, "ipfix: Connection refused");
+	assert_int_equal(w->status[0].seq, 2);
+	/* Another stage's plugin name: not its problem. */
+	assert_false(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
+	/* A short buffer gets what fits, terminated. */
+	assert_true(stats_status_get(w, 0, "flowtable", buf, 6));
+	assert_string_equal(buf, "ipfix");
+	stats_status_set(w, 0, "disk full");
+	assert_int_equal(w->status[0].seq, 4);
+	assert_true(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	assert_string_equal(buf, "disk full");
+	/* Cleared. */
+	stats_status_set(w, 0, "");
+	assert_int_equal(w->status[0].seq, 6);
+	assert_false(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	stats_status_set(w, 0, "");
+	assert_int_equal(w->status[0].seq, 6);
+
+	/* A writer killed mid-write left the sequence odd: unreadable. */
+	stats_status_set(w, 0, "stuck");
+	w->status[0].seq = 9;
+	assert_false(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	/* Its successor evens it and starts with no problem. */
+	stats_status_init(w, 0, "flowtable");
+	assert_int_equal(w->status[0].seq, 12);
+	assert_int_equal(w->status[0].set, 0);
+	assert_false(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	stats_status_set(w, 0, "back");
+	assert_true(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	assert_string_equal(buf, "back");
+	/* A new plugin at the stage. */
+	stats_status_init(w, 0, "counter");
+	assert_string_equal(w->status[0].plugin, "counter");
+	assert_false(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
+	stats_destroy(shm);
+}
+
+static void
+test_worker_gone(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	uint64_t *c, *g;
+	char buf[STATS_STATUS_MAX];
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	w->packets = 5;
+	stats_status_init(w, 0, "counter");
+	stats_status_init(w, 1, "flowtable");
+	c = slot_of(w, "flowtable", "exported", STATS_COUNTER);
+	g = slot_of(w, "flowtable", "flows", STATS_GAUGE);
+	*c = 40;
+	*g = 17;
+	stats_status_set(w, 1, "ipfix: Connection refused");
+	w->status[0].seq = 3;	/* killed inside a write */
+
+	stats_worker_gone(w);
+	assert_int_equal(*c, 40);
+	assert_int_equal(*g, 0);
+	assert_int_equal(w->counters[1].used, STATS_GAUGE);
+	assert_int_equal(w->packets, 5);
+	assert_false(stats_status_get(w, 1, "flowtable", buf, sizeof(buf)));
+	assert_int_equal(w->status[0].seq, 4);
+	assert_int_equal(w->status[1].seq, 4);
+	assert_string_equal(w->status[0].plugin, "counter");
+	assert_string_equal(w->status[1].plugin, "flowtable");
+	/* The slots stay: the next worker writes them again. */
+	assert_ptr_equal(slot_of(w, "flowtable", "flows", STATS_GAUGE), g);
+	stats_destroy(shm);
+}
+
+/*
+ * Two captures in a 4-slot region, the second first (first_slot {1, 0}),
+ * slot 3 not shown; fanout groups in use other than configured.
+ */
+static const char stats_expected[] =
+    "{\"version\": \"\", \"uptime_s\": 12.5, \"captures\": ["
+    " {\"name\": \"uplink\", \"interface\": \"veth0\","
+    "  \"fanout\": {\"mode\": \"hash\", \"group\": 4242},"
+    "  \"totals\": {\"packets\": 311, \"bytes\": 19904,"
+    "   \"kernel_packets\": 365, \"kernel_drops\": 20,"
+    "   \"kernel_freeze_q\": 2, \"quarantined\": 1},"
+    "  \"workers\": ["
+    "   {\"id\": 0, \"pid\": 1234, \"cpu\": 2, \"state\": \"running\","
+    "    \"restarts\": 3, \"packets\": 110, \"bytes\": 7040,"
+    "    \"kernel_packets\": 150, \"kernel_drops\": 20,"
+    "    \"kernel_freeze_q\": 2, \"quarantined\": 1,"
+    "    \"plugins\": {\"counter\": {\"ipv4\": 105, \"ipv6\": 5},"
+    "     \"flowtable\": {\"exported\": 12}},"
+    "    \"gauges\": {\"counter\": {}, \"flowtable\": {\"flows\": 9}},"
+    "    \"errors\": {\"flowtable\": \"ipfix: Connection refused\"}},"
+    "   {\"id\": 1, \"pid\": 1235, \"cpu\": -1, \"state\": \"backoff\","
+    "    \"restarts\": 0, \"packets\": 201, \"bytes\": 12864,"
+    "    \"kernel_packets\": 215, \"kernel_drops\": 0,"
+    "    \"kernel_freeze_q\": 0, \"quarantined\": 0,"
+    "    \"plugins\": {\"counter\": {}, \"flowtable\": {}},"
+    "    \"gauges\": {\"counter\": {}, \"flowtable\": {}},"
+    "    \"errors\": {}}]},"
+    " {\"name\": \"mirror\", \"interface\": \"veth1\","
+    "  \"fanout\": {\"mode\": \"lb\", \"group\": 7},"
+    "  \"totals\": {\"packets\": 7, \"bytes\": 700,"
+    "   \"kernel_packets\": 7, \"kernel_drops\": 0,"
+    "   \"kernel_freeze_q\": 0, \"quarantined\": 0},"
+    "  \"workers\": ["
+    "   {\"id\": 0, \"pid\": 99, \"cpu\": 0, \"state\": \"stopping\","
+    "    \"restarts\": 1, \"packets\": 7, \"bytes\": 700,"
+    "    \"kernel_packets\": 7, \"kernel_drops\": 0,"
+    "    \"kernel_freeze_q\": 0, \"quarantined\": 0,"
+    "    \"plugins\": {\"counter\": {\"ipv4\": 7}},"
+    "    \"gauges\": {\"counter\": {}},"
+    "    \"errors\": {}}]}]}";
+
+static void
+test_json(void **state)
+{
+	static const char *const uplink_names[] = { "counter", "flowtable" };
+	static const char *const mirror_names[] = { "counter" };
+	static const char *const *const names[] = { uplink_names,
+	    mirror_names };
+	static const unsigned first_slot[] = { 1, 0 };
+	static const uint16_t groups[] = { 4242, 7 };
+	struct cfg_capture caps[2];
+	struct stats_view view;
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	struct cfg cfg;
+	json_t *doc, *expected;
+	json_error_t error;
+	char *got, *want;
+
+	(void)state;
+	assert_non_null(shm = stats_create(4));
+	memset(caps, 0, sizeof(caps));
+	caps[0].name = "uplink";
+	caps[0].interface = "veth0";
+	caps[0].workers = 2;
+	caps[0].fanout.mode = CFG_FANOUT_HASH;
+	caps[0].fanout.group = 42;
+	caps[0].npipeline = 2;
+	caps[1].name = "mirror";
+	caps[1].interface = "veth1";
+	caps[1].workers = 1;
+	caps[1].fanout.mode = CFG_FANOUT_LB;
+	caps[1].fanout.group = 7;
+	caps[1].npipeline = 1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.captures = caps;
+	cfg.ncaptures = 2;
+
+	/* Slot 0: mirror worker 0. */
+	w = &shm->workers[0];
+	w->pid = 99;
+	w->cpu = 0;
+	w->state = WORKER_STOPPING;
+	w->restarts = 1;
+	w->packets = 7;
+	w->bytes = 700;
+	w->kernel_packets = 7;
+	*slot_of(w, "counter", "ipv4", STATS_COUNTER) = 7;
+	/* Of a plugin this pipeline does not have (any more): not shown. */
+	*slot_of(w, "flowtable", "exported", STATS_COUNTER) = 1;
+
+	/* Slot 1: uplink worker 0, with a carry, gauges and a problem. */
+	w = &shm->workers[1];
+	w->pid = 1234;
+	w->cpu = 2;
+	w->state = WORKER_RUNNING;
+	w->restarts = 2;
+	w->carry.restarts = 1;
+	w->packets = 100;
+	w->carry.packets = 10;
+	w->bytes = 6400;
+	w->carry.bytes = 640;
+	w->kernel_packets = 140;
+	w->carry.kernel_packets = 20;
+	w->handed_off = 10;
+	w->kernel_drops = 15;
+	w->carry.kernel_drops = 5;
+	w->kernel_freeze_q = 2;
+	w->quarantined = 1;
+	*slot_of(w, "counter", "ipv4", STATS_COUNTER) = 100;
+	*slot_of(w, "counter", "ipv6", STATS_COUNTER) = 5;
+	*slot_of(w, "flowtable", "flows", STATS_GAUGE) = 9;
+	*slot_of(w, "flowtable", "exported", STATS_COUNTER) = 12;
+	*slot_of(w, "removed", "x", STATS_COUNTER) = 1000;
+	*slot_of(w, "removed", "level", STATS_GAUGE) = 1000;
+	carried(w, "counter", "ipv4", 5);
+	carried(w, "removed", "x", 3);
+	stats_status_init(w, 0, "counter");
+	stats_status_init(w, 1, "flowtable");
+	stats_status_set(w, 1, "ipfix: Connection refused");
+
+	/* Slot 2: uplink worker 1, none of its plugins counted yet. */
+	w = &shm->workers[2];
+	w->pid = 1235;
+	w->state = WORKER_BACKOFF;
+	w->packets = 201;
+	w->bytes = 12864;
+	w->kernel_packets = 215;
+
+	/* Slot 3: no capture's. */
+	w = &shm->workers[3];
+	w->packets = 1000000;
+	*slot_of(w, "counter", "ipv4", STATS_COUNTER) = 1000000;
+
+	memset(&view, 0, sizeof(view));
+	view.cfg = &cfg;
+	view.shm = shm;
+	view.plugin_names = names;
+	view.first_slot = first_slot;
+	view.groups = groups;
+	view.uptime_s = 12.5;
+
+	assert_non_null(doc = stats_json(&view));
+	expected = json_loads(stats_expected, 0, &error);
+	if (expected == NULL)
+		fail_msg("expected document, line %d: %s", error.line,
+		    error.text);
+	json_object_set_new(expected, "version", json_string(RINGFAN_VERSION));
+	got = json_dumps(doc, JSON_COMPACT);
+	want = json_dumps(expected, JSON_COMPACT);
+	/* The same members, in the order of docs/control.md. */
+	assert_string_equal(got, want);
+	assert_true(json_equal(doc, expected));
+	free(got);
+	free(want);
+	json_decref(doc);
+
+	/* No first_slot or groups: captures in order, groups configured. */
+	view.first_slot = NULL;
+	view.groups = NULL;
+	assert_non_null(doc = stats_json(&view));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_array_get(json_object_get(doc, "captures"), 0), "fanout"),
+	    "group")), 42);
+	/* Capture 1 is slot 2 now. */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(json_array_get(json_object_get(doc, "captures"),
+	    1), "workers"), 0), "pid")), 1235);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_array_get(json_object_get(doc, "captures"), 0), "totals"),
+	    "packets")), 7 + 110);
+	json_decref(doc);
+	json_decref(expected);
+	stats_destroy(shm);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_value),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_backlog),
+		cmocka_unit_test(test_counter),
+		cmocka_unit_test(test_carry),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_worker_gone),
+		cmocka_unit_test(test_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
