@@ -92,31 +92,44 @@ ctl_error(const char *msg, size_t *len)
  * validate at once, a pipeline or capture change when every worker runs it
  * or has been put back (ctl_reload_done).
  */
+/*
+ * Hold c's reply until a reload's outcome is known.  Nothing more is to be
+ * read from it: it wakes the loop for a hang-up only.
+ */
+static void
+ctl_park(struct master *m, struct ctl_client *c, uint64_t timeout_ns)
+{
+	struct epoll_event ev = { .events = 0, .data.ptr = &c->src };
+
+	c->deadline = mono_ns() + timeout_ns;
+	if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
+		ctl_drop(m, c);
+}
+
+/* {"ok": true, "result": res}: the reload has taken effect. */
+static void
+ctl_reply_reloaded(struct master *m, struct ctl_client *c, const char *res)
+{
+	size_t len = 0;
+	char *reply;
+
+	reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), &len);
+	ctl_reply(m, c, reply, len);
+}
+
 /* Answer c for a reload that returned res (NULL: failed with err). */
 static void
 ctl_reload_answer(struct master *m, struct ctl_client *c, const char *res,
     const char *err)
 {
-	char *reply;
-	size_t len = 0;
-
 	c->queued = false;
-	if (res == NULL) {
+	if (res == NULL)
 		ctl_reply_error(m, c, err);
-		return;
-	}
-	if (master_reload_pending(m)) {
-		struct epoll_event ev = { .events = 0, .data.ptr = &c->src };
-
-		/* Nothing more to read: wake for a hang-up only. */
+	else if (master_reload_pending(m)) {
 		c->awaiting = res;
-		c->deadline = mono_ns() + CTL_RELOAD_TIMEOUT_NS;
-		if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
-			ctl_drop(m, c);
-		return;
-	}
-	reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), &len);
-	ctl_reply(m, c, reply, len);
+		ctl_park(m, c, CTL_RELOAD_TIMEOUT_NS);
+	} else
+		ctl_reply_reloaded(m, c, res);
 }
 
 /*
@@ -134,13 +147,9 @@ ctl_reload(struct master *m, struct ctl_client *c)
 	const char *res;
 
 	if (master_reload_busy(m)) {
-		struct epoll_event ev = { .events = 0, .data.ptr = &c->src };
-
 		c->queued = true;
-		c->deadline = mono_ns() + 2 * CTL_RELOAD_TIMEOUT_NS;
 		m->reload_again = true;
-		if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
-			ctl_drop(m, c);
+		ctl_park(m, c, 2 * CTL_RELOAD_TIMEOUT_NS);
 		return;
 	}
 	if ((res = master_reload(m, err, sizeof(err))) == NULL)
@@ -164,8 +173,6 @@ ctl_reload_done(struct master *m, const char *err)
 {
 	struct ctl_client *c;
 	const char *result;
-	char *reply;
-	size_t len = 0;
 
 	for (c = m->ctl != NULL ? m->ctl->clients : NULL; c != NULL;
 	    c = c->next) {
@@ -173,13 +180,10 @@ ctl_reload_done(struct master *m, const char *err)
 			continue;
 		result = c->awaiting;
 		c->awaiting = NULL;
-		if (err != NULL) {
+		if (err != NULL)
 			ctl_reply_error(m, c, err);
-			continue;
-		}
-		reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result",
-		    result), &len);
-		ctl_reply(m, c, reply, len);
+		else
+			ctl_reply_reloaded(m, c, result);
 	}
 }
 

@@ -379,9 +379,8 @@ master_busy(struct master *m)
 {
 	uint32_t st;
 
-	if (!m->ready || m->stopping || m->swap != SWAP_NONE ||
-	    m->nhandover > 0 || m->handing >= 0 || m->reload_again ||
-	    master_reload_pending(m))
+	if (!m->ready || m->stopping || m->reload_again ||
+	    master_reload_busy(m))
 		return true;
 	FOREACH_SLOT(m, s) {
 		st = STATS_LOAD(&s->wk.sw->state);

@@ -46,7 +46,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 		    m->g.cfg->captures[c].workers - 1);
 		return -1;
 	}
-	if (master_reload_busy(m) || m->swap != SWAP_NONE) {
+	if (master_reload_busy(m)) {
 		snprintf(err, errlen, "restart %s: a reload is in progress",
 		    target);
 		return -1;
@@ -108,9 +108,8 @@ master_handover_step(struct master *m)
 			 * the new pipeline, which may be what it waited for,
 			 * and count the reload done only once it runs.
 			 */
-			s->ncrashes = 0;
-			s->nretries = 0;
-			if (master_spawn(m, s) == 0)
+			master_revive(m, s);
+			if (s->pid > 0)
 				m->handing = (int)(s - m->g.slots);
 			continue;
 		}
@@ -320,16 +319,12 @@ master_reload(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "stopping");
 		goto fail_early;
 	}
-	if (m->nhandover > 0 || m->handing >= 0 || master_reload_pending(m)) {
+	if (master_reload_busy(m)) {
 		snprintf(err, errlen, "a reload is still in progress");
 		goto fail_early;
 	}
 	if (cfg_load(&nc, m->opts.config_path, err, errlen) != 0)
 		goto fail_early;
-	if (m->swap != SWAP_NONE) {
-		snprintf(err, errlen, "a reload is still in progress");
-		goto fail;
-	}
 	/* The number of captures is a key of the global diff. */
 	if (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, NULL) & CFG_RELOAD_CAPTURE)
 		goto captures;

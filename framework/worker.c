@@ -329,6 +329,7 @@ worker_main(struct worker *wk)
 	struct pollfd pfd = { .fd = wk->fd, .events = POLLIN | POLLERR };
 	struct pipeline pl;
 	uint64_t now, net, drain_until = 0;
+	bool got;
 	uint32_t idx, skip, stop;
 	int rc, poll_ms;
 
@@ -349,12 +350,13 @@ worker_main(struct worker *wk)
 	log_debug("running on %s, ring %u x %u bytes", wk->cap->interface,
 	    wk->ring.block_count, wk->ring.block_size);
 
+	/* One clock read a turn: after the block or the sleep, for both uses. */
+	now = clock_ns(CLOCK_MONOTONIC);
 	for (;;) {
 		bd = ring_block(&wk->ring, idx);
-		now = clock_ns(CLOCK_MONOTONIC);
+		got = false;
 		if (ring_block_ready(bd)) {
-			if (worker_block(wk, bd, idx, skip) > 0)
-				wk->clock.frame_mono = now;
+			got = worker_block(wk, bd, idx, skip) > 0;
 			skip = 0;
 			ring_block_release(bd);
 			idx = (idx + 1) % wk->ring.block_count;
@@ -364,7 +366,10 @@ worker_main(struct worker *wk)
 		else
 			break;		/* stopping, drained */
 
-		net = worker_clock_now(&wk->clock, clock_ns(CLOCK_MONOTONIC));
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (got)
+			wk->clock.frame_mono = now;
+		net = worker_clock_now(&wk->clock, now);
 		if (net >= pl.next_tick)
 			pipeline_tick(&pl, net);
 		stop = STATS_LOAD(&sw->stop);
