@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define RINGFAN_PLUGIN_ABI_MAJOR 2
-#define RINGFAN_PLUGIN_ABI_MINOR 0
+#define RINGFAN_PLUGIN_ABI_MINOR 1
 #define RINGFAN_PLUGIN_ABI \
 	((uint32_t)((RINGFAN_PLUGIN_ABI_MAJOR << 16) | RINGFAN_PLUGIN_ABI_MINOR))
 
@@ -111,6 +111,14 @@ enum ringfan_memory_state {
 /* Bits of ringfan_ctx.flags. */
 #define RINGFAN_CTX_OFFLINE	0x01	/* reading a file (`ringfan -r`) */
 #define RINGFAN_CTX_CHECK	0x02	/* validating: nothing will be captured */
+/*
+ * Since minor 1: the frames of one flow may reach different workers of the
+ * capture (fanout lb, random, rollover, cpu or qm, the rollover flag, or
+ * hash without defrag, which sends IPv4 fragments apart from the rest of
+ * their flow).  A plugin that keeps per-flow state warns about it.  Never
+ * set offline: `ringfan -r --workers N` splits by the flow hash.
+ */
+#define RINGFAN_CTX_FLOW_SPLIT	0x04
 
 /*
  * What the host offers a plugin.  Handed to `check` and `open`; the pointer

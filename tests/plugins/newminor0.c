@@ -1,5 +1,5 @@
 /*
- * newminor0: newminor's ABI 2.1 struct with the field this host lacks left
+ * newminor0: newminor's ABI 2.2 struct with the field this host lacks left
  * zero: the plugin does not use the feature, so a 2.0 host loads it.
  */
 #define NEWMINOR_NAME		"newminor0"

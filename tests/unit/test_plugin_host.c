@@ -526,7 +526,7 @@ test_newer_minor_refused(void **state)
 	(void)state;
 	assert_int_equal(load_one("newminor"), -1);
 	assert_string_equal(err, TEST_PLUGIN_DIR "/newminor.so: plugin ABI "
-	    "2.1 uses features that ringfan (ABI 2.0) lacks");
+	    "2.2 uses features that ringfan (ABI 2.1) lacks");
 	/* Nothing of it stays loaded. */
 	assert_null(one.dl);
 	assert_null(one.path);
@@ -547,7 +547,7 @@ test_newer_minor_unused_accepted(void **state)
 	/* And it runs like any other. */
 	loaded("      - plugin: newminor0\n");
 	assert_int_equal(pl.stages[0].info.abi, RINGFAN_PLUGIN_ABI + 1);
-	assert_string_equal(pl.stages[0].info.version, "2.1");
+	assert_string_equal(pl.stages[0].info.version, "2.2");
 	assert_int_equal(open_pipeline(), RINGFAN_OK);
 	assert_int_equal(run(&pl, 2, 60), 2);
 }
