@@ -64,13 +64,13 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	if (p == NULL) {
 		snprintf(err, errlen, "%s:%u:%u: bpf: pcap_open_dead failed",
 		    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col);
-		return -1;
+		return -ENOMEM;
 	}
 	if (pcap_compile(p, &bp, cap->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		snprintf(err, errlen, "%s:%u:%u: bpf: %s", cfg->path,
 		    cap->bpf_pos.line, cap->bpf_pos.col, pcap_geterr(p));
 		pcap_close(p);
-		return -1;
+		return -EINVAL;
 	}
 	pcap_close(p);
 	/* struct bpf_insn and struct sock_filter share their layout. */
@@ -79,7 +79,7 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	if (prog->filter == NULL) {
 		pcap_freecode(&bp);
 		snprintf(err, errlen, "bpf: %s", strerror(ENOMEM));
-		return -1;
+		return -ENOMEM;
 	}
 	memcpy(prog->filter, bp.bf_insns, len);
 	prog->len = (unsigned short)bp.bf_len;
@@ -119,15 +119,19 @@ capture_linktype(const struct cfg_capture *cap, int *linktype, char *err,
 	    sizeof(ifr.ifr_name)) {
 		snprintf(err, errlen, "capture %s: interface %s: name too long",
 		    cap->name, cap->interface);
-		return -1;
+		return -ENAMETOOLONG;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return capture_fail(-1, err, errlen, "capture %s: socket",
-		    cap->name);
+	/* capture_fail keeps errno: the cause is returned. */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		capture_fail(-1, err, errlen, "capture %s: socket", cap->name);
+		return -errno;
+	}
 	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	if (rc == -1)
-		return capture_fail(fd, err, errlen, "capture %s: interface %s",
+	if (rc == -1) {
+		capture_fail(fd, err, errlen, "capture %s: interface %s",
 		    cap->name, cap->interface);
+		return -errno;
+	}
 	close(fd);
 	for (size_t i = 0; i < sizeof(capture_links) /
 	    sizeof(capture_links[0]); i++) {
@@ -139,7 +143,7 @@ capture_linktype(const struct cfg_capture *cap, int *linktype, char *err,
 	snprintf(err, errlen, "capture %s: interface %s has hardware type %u "
 	    "(ARPHRD_*), which ringfan cannot capture", cap->name,
 	    cap->interface, (unsigned)ifr.ifr_hwaddr.sa_family);
-	return -1;
+	return -EPROTONOSUPPORT;
 }
 
 uint32_t

@@ -15,7 +15,8 @@
 
 /*
  * Compile the capture's bpf expression with libpcap for its link type.
- * 0, or -1 with "FILE:LINE:COL: bpf: <libpcap's message>" in err.
+ * 0, or -EINVAL with "FILE:LINE:COL: bpf: <libpcap's message>" in err
+ * (-ENOMEM: out of memory).
  * A capture without bpf yields an empty program.
  */
 int	capture_bpf_compile(const struct cfg *cfg,
@@ -24,8 +25,9 @@ int	capture_bpf_compile(const struct cfg *cfg,
 
 /*
  * The DLT_ link type of the frames a packet socket reads on the capture's
- * interface, from its ARPHRD hardware type.  0, or -1 with the cause in
- * err (no such interface, or a hardware type ringfan cannot capture).
+ * interface, from its ARPHRD hardware type.  0, or -errno with the cause
+ * in err (-ENODEV: no such interface; -EPROTONOSUPPORT: a hardware type
+ * ringfan cannot capture).
  */
 int	capture_linktype(const struct cfg_capture *cap, int *linktype,
 	    char *err, size_t errlen);
@@ -39,8 +41,8 @@ void	capture_bpf_free(struct sock_fprog *prog);
  * -1 asks the kernel for a group id no one uses (capture_group() tells
  * which).  Frames are stamped once on receive (SO_TIMESTAMPNS), so every
  * socket sees the same time for the same frame.  Returns the fd, or -1 with
- * the cause in err ("capture uplink: setsockopt(PACKET_FANOUT, group 42):
- * Invalid argument").
+ * the cause in err, naming the mode and the group ("capture uplink:
+ * setsockopt(PACKET_FANOUT, hash group 42): Invalid argument").
  */
 int	capture_open(const struct cfg_capture *cap,
 	    const struct sock_fprog *prog, int group, char *err,

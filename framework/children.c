@@ -3,6 +3,7 @@
  * how it ended (a clean stop, a reload's hand-over, a temporary failure,
  * a setup failure, a crash) with the policy of supervise.c.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include <bsd/libutil.h>
 
+#include "control.h"
 #include "log.h"
 #include "master_int.h"
 #include "supervise.h"
@@ -41,7 +43,7 @@ master_spawn(struct master *m, struct slot *s)
 	pid = fork();
 	if (pid == -1) {
 		log_warn("%s: fork", master_slot_name(s, name, sizeof(name)));
-		return -1;
+		return -errno;	/* log_warn keeps it */
 	}
 	if (pid == 0) {
 		/* Keep only this worker's socket. */
@@ -61,7 +63,7 @@ master_spawn(struct master *m, struct slot *s)
 			    m->prev.cfg->captures[m->g.slots[i].capture].npipeline;
 			    k++)
 				plugin_mem_unmap(&m->prev.mems[i][k]);
-		ctl_close(m);
+		ctl_close(m->ctl);
 		close(m->epfd);
 		close(m->sig.fd);
 		close(m->timer.fd);
@@ -112,7 +114,7 @@ master_revive(struct master *m, struct slot *s)
 	s->ncrashes = 0;
 	s->nretries = 0;
 	s->respawn_at = 0;
-	if (master_spawn(m, s) == -1)
+	if (master_spawn(m, s) != 0)
 		master_crashed(s, master_slot_name(s, name, sizeof(name)));
 }
 
@@ -141,7 +143,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		}
 		if (stop == WORKER_STOP_HANDOVER) {
 			/* A reload's restart: the successor takes the ring. */
-			if (master_spawn(m, s) == -1)
+			if (master_spawn(m, s) != 0)
 				master_crashed(s, name);
 			return;
 		}

@@ -60,9 +60,25 @@ struct cfg_option {
 struct cfg_plugin {
 	char			*name;
 	struct cfg_pos		 pos;	/* of the name */
+	/*
+	 * The step's name, unique in the pipeline: what its counters,
+	 * gauges, status and log lines are shown under.  `name` in the
+	 * file, else the plugin's name for its first step and NAME_2,
+	 * NAME_3, ... for the later ones.  NULL in a pipeline not read
+	 * from a file: the plugin's name then.
+	 */
+	char			*step;
+	struct cfg_pos		 step_pos;	/* of `name`; 0 when defaulted */
 	struct cfg_option	*options;
 	size_t			 noptions;
 };
+
+/* The name step p is shown under. */
+static inline const char *
+cfg_step_name(const struct cfg_plugin *p)
+{
+	return p->step != NULL ? p->step : p->name;
+}
 
 struct cfg_capture {
 	char			*name;

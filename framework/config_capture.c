@@ -1,7 +1,9 @@
 /*
  * The keys of one capture: its name, interface, workers, CPU affinity and
- * filter, its fanout and ring sections, its pipeline (whose entries'
- * keys are in config_keys.c), and the defaults a capture starts from.  The list of captures itself is read in config_keys.c.
+ * filter, its fanout and ring sections, its pipeline (whose entries' keys
+ * are in config_keys.c; their step names are checked and defaulted here,
+ * where the whole pipeline is known), and the defaults a capture starts
+ * from.  The list of captures itself is read in config_keys.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -135,6 +137,95 @@ pipeline_drop(void *base)
 	cap->npipeline = 0;
 }
 
+int
+h_step_name(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	struct cfg_plugin *pl = base;
+	const char *s;
+
+	if (get_scalar(c, k->name, v, "a string", &s) == -1)
+		return -1;
+	if (!name_valid(s, MAX_PLUGIN_NAME + 1))
+		return perr(c, v->start_mark, "%s: bad step name \"%s\" "
+		    "(1..31 of a-z, 0-9 and _)", k->name, s);
+	if ((pl->step = dup_or_err(c, v, s)) == NULL)
+		return -1;
+	pl->step_pos.line = (unsigned)v->start_mark.line + 1;
+	pl->step_pos.col = (unsigned)v->start_mark.column + 1;
+	return 0;
+}
+
+/* Where entry p's step name comes from: its `name`, or its `plugin`. */
+static struct cfg_pos
+step_where(const struct cfg_plugin *p)
+{
+	return p->step_pos.line != 0 ? p->step_pos : p->pos;
+}
+
+static yaml_mark_t
+step_mark(const struct cfg_plugin *p)
+{
+	struct cfg_pos pos = step_where(p);
+	yaml_mark_t m = { 0 };
+
+	m.line = pos.line - 1;
+	m.column = pos.col - 1;
+	return m;
+}
+
+/*
+ * Name the steps that have no `name`: the plugin's name for its first
+ * entry, NAME_2, NAME_3, ... for the later ones (counted over every entry
+ * of the plugin), then refuse two steps of one name, at the later one.
+ */
+static int
+step_names(struct ctx *c, struct cfg_capture *cap)
+{
+	struct cfg_plugin *p, *q;
+	char name[MAX_PLUGIN_NAME + 2];
+	struct cfg_pos at;
+	unsigned nth;
+	int n;
+
+	for (size_t i = 0; i < cap->npipeline; i++) {
+		p = &cap->pipeline[i];
+		nth = 1;
+		for (size_t j = 0; j < i; j++)
+			nth += strcmp(cap->pipeline[j].name, p->name) == 0;
+		if (p->step != NULL)
+			continue;
+		n = nth == 1 ? snprintf(name, sizeof(name), "%s", p->name) :
+		    snprintf(name, sizeof(name), "%s_%u", p->name, nth);
+		if (n < 0 || (size_t)n > MAX_PLUGIN_NAME)
+			return perr(c, step_mark(p), "step %u of plugin %s "
+			    "would be named %s_%u, longer than %d characters: "
+			    "give it a name", nth, p->name, p->name, nth,
+			    MAX_PLUGIN_NAME);
+		if ((p->step = strdup(name)) == NULL)
+			return perr(c, step_mark(p), "out of memory");
+	}
+	for (size_t i = 1; i < cap->npipeline; i++) {
+		p = &cap->pipeline[i];
+		for (size_t j = 0; j < i; j++) {
+			q = &cap->pipeline[j];
+			if (strcmp(p->step, q->step) != 0)
+				continue;
+			at = step_where(q);
+			/* An explicit name clashes; else its default does. */
+			if (p->step_pos.line != 0)
+				return perr(c, step_mark(p), "duplicate step "
+				    "name \"%s\" (first at line %u, column %u)",
+				    p->step, at.line, at.col);
+			return perr(c, step_mark(p), "plugin %s: its step "
+			    "name \"%s\" is taken by the step at line %u, "
+			    "column %u: give it a name", p->name, p->step,
+			    at.line, at.col);
+		}
+	}
+	return 0;
+}
+
 static int
 h_pipeline(struct ctx *c, const struct cfg_key *k, void *base,
     yaml_node_t *v)
@@ -165,7 +256,7 @@ h_pipeline(struct ctx *c, const struct cfg_key *k, void *base,
 			return perr(c, item->start_mark,
 			    "missing required key \"plugin\"");
 	}
-	return 0;
+	return step_names(c, cap);
 }
 
 /* capture */

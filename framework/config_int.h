@@ -149,6 +149,9 @@ int		 global_defaults(struct cfg *, const char *);
 /* config_capture.c */
 int		 capture_defaults(struct cfg_capture *);
 bool		 valid_ifname(const char *);
+/* The `name` of a pipeline entry: its step's name. */
+int		 h_step_name(struct ctx *, const struct cfg_key *, void *,
+		    yaml_node_t *);
 
 /* config_diff.c */
 unsigned	 diff_keys(const struct cfg_key *, const char *, const void *,

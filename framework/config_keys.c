@@ -18,13 +18,13 @@
 #include "log.h"
 #include "util.h"
 
+/* log.h's table of level names, as an enum of the file. */
+#define LOG_LEVEL_ENUM(name, level)	{ (name), (level) },
 static const struct cfg_enum log_levels[] = {
-	{ "error",	LOG_LVL_ERROR },
-	{ "warn",	LOG_LVL_WARN },
-	{ "info",	LOG_LVL_INFO },
-	{ "debug",	LOG_LVL_DEBUG },
+	LOG_LEVELS(LOG_LEVEL_ENUM)
 	{ NULL,		0 },
 };
+#undef LOG_LEVEL_ENUM
 
 /* control */
 
@@ -247,6 +247,8 @@ options_drop(void *base)
 const struct cfg_key cfg_plugin_keys[] = {
 	{ ROW("plugin", KT_STRING, CFG_RELOAD_PIPELINE),
 	  AT(cfg_plugin, name), .fn = h_plugin, .sample = "flowtable" },
+	{ ROW("name", KT_STRING, CFG_RELOAD_PIPELINE),
+	  AT(cfg_plugin, step), .fn = h_step_name, .sample = "first" },
 	{ ROW("config", KT_CUSTOM, CFG_RELOAD_PIPELINE), .fn = h_plugin_config,
 	  .same = options_same, .drop = options_drop,
 	  .sample = "{ max_flows: 10 }" },

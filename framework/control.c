@@ -1,12 +1,14 @@
 /*
- * The control socket: a Unix stream socket served from the master's event
- * loop.  A client sends one command line and gets one reply, then the
- * connection is closed.  Everything is non-blocking and every client has a
- * deadline, so a silent or slow client costs a file descriptor for at most
+ * The control socket's transport: a Unix stream socket with an epoll
+ * instance of its own, which the master's loop watches as one descriptor.
+ * A client sends one command line and gets one reply, then the connection
+ * is closed.  Everything is non-blocking and every client has a deadline,
+ * so a silent or slow client costs a file descriptor for at most
  * CTL_TIMEOUT and never stalls the master.
  *
- * Commands live in one table (control_cmds.c); it also makes the help reply
- * and the unknown-command error.  The metrics command's text is metrics.c's.
+ * What a line means is control_cmds.c's (the table and the dispatch); a
+ * reply that waits for an outcome (a reload taking effect) is parked here
+ * until its owner calls ctl_resume().
  */
 #include <errno.h>
 #include <grp.h>
@@ -19,277 +21,102 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control_int.h"
+#include "control.h"
 #include "log.h"
 #include "util.h"
 
-#define CTL_LINE_MAX	4096
 #define CTL_TIMEOUT_NS	(5ull * 1000000000u)
-/* How long a reload's client may wait for the workers to take it. */
-#define CTL_RELOAD_TIMEOUT_NS	(90ull * 1000000000u)
 #define CTL_MAX_CLIENTS	1024
 
 struct ctl_client {
-	struct ev_src		 src;		/* first: the loop hands it back */
+	int			 fd;
 	struct ctl_client	*next;
 	uint64_t		 deadline;
 	bool			 dead;
 	size_t			 len;
-	char			 line[CTL_LINE_MAX + 1];
-	char			*reply;
-	size_t			 reply_len;
+	/* A line of CTL_LINE_MAX, its newline and a NUL. */
+	char			 line[CTL_LINE_MAX + 2];
+	struct ctl_req		 rq;
 	size_t			 reply_off;
-	/* A reload under way: the reply waits for its outcome. */
-	const char		*awaiting;	/* its result, or NULL */
-	bool			 queued;	/* asked during another: next */
 };
 
 struct ctl_server {
-	struct ev_src		 src;
+	int			 fd;		/* the listening socket */
+	int			 epfd;		/* it and the clients */
+	void			*ctx;		/* for the handlers */
+	pid_t			 owner;		/* who opened it */
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client	*clients;
 	unsigned		 nclients;
 };
 
-static void ctl_reply(struct master *, struct ctl_client *, char *, size_t);
-static void ctl_drop(struct master *, struct ctl_client *);
-static void ctl_reply_error(struct master *, struct ctl_client *,
-    const char *);
-
-/* A JSON document and a newline, as the reply's bytes. */
-char *
-ctl_json(json_t *doc, size_t *len)
-{
-	char *text, *out;
-	size_t n;
-
-	if (doc == NULL)
-		return NULL;
-	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(6));
-	json_decref(doc);
-	if (text == NULL)
-		return NULL;
-	n = strlen(text);
-	if ((out = realloc(text, n + 2)) == NULL) {
-		free(text);
-		return NULL;
-	}
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	*len = n + 1;
-	return out;
-}
-
-char *
-ctl_error(const char *msg, size_t *len)
-{
-	return ctl_json(json_pack("{s:s}", "error", msg), len);
-}
-
-/*
- * reload answers once it has taken effect or failed: a file that does not
- * validate at once, a pipeline or capture change when every worker runs it
- * or has been put back (ctl_reload_done).
- */
-/*
- * Hold c's reply until a reload's outcome is known.  Nothing more is to be
- * read from it: it wakes the loop for a hang-up only.
- */
 static void
-ctl_park(struct master *m, struct ctl_client *c, uint64_t timeout_ns)
-{
-	struct epoll_event ev = { .events = 0, .data.ptr = &c->src };
-
-	c->deadline = mono_ns() + timeout_ns;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
-		ctl_drop(m, c);
-}
-
-/* {"ok": true, "result": res}: the reload has taken effect. */
-static void
-ctl_reply_reloaded(struct master *m, struct ctl_client *c, const char *res)
-{
-	size_t len = 0;
-	char *reply;
-
-	reply = ctl_json(json_pack("{s:b,s:s}", "ok", 1, "result", res), &len);
-	ctl_reply(m, c, reply, len);
-}
-
-/* Answer c for a reload that returned res (NULL: failed with err). */
-static void
-ctl_reload_answer(struct master *m, struct ctl_client *c, const char *res,
-    const char *err)
-{
-	c->queued = false;
-	if (res == NULL)
-		ctl_reply_error(m, c, err);
-	else if (master_reload_pending(m)) {
-		c->awaiting = res;
-		ctl_park(m, c, CTL_RELOAD_TIMEOUT_NS);
-	} else
-		ctl_reply_reloaded(m, c, res);
-}
-
-/*
- * reload answers once it has taken effect or failed: a file that does not
- * validate at once, a pipeline or capture change when every worker runs it
- * or has been put back (ctl_reload_done).  Asked while another reload is
- * under way, it waits for that one to end and then reads the file: the
- * latest file always wins, and every client asking meanwhile gets that
- * one reload's outcome.
- */
-static void
-ctl_reload(struct master *m, struct ctl_client *c)
-{
-	char err[512];
-	const char *res;
-
-	if (master_reload_busy(m)) {
-		c->queued = true;
-		m->reload_again = true;
-		ctl_park(m, c, 2 * CTL_RELOAD_TIMEOUT_NS);
-		return;
-	}
-	if ((res = master_reload(m, err, sizeof(err))) == NULL)
-		log_error("reload failed, configuration unchanged: %s", err);
-	ctl_reload_answer(m, c, res, err);
-}
-
-void
-ctl_reload_queued(struct master *m, const char *res, const char *err)
-{
-	struct ctl_client *c;
-
-	for (c = m->ctl != NULL ? m->ctl->clients : NULL; c != NULL;
-	    c = c->next)
-		if (!c->dead && c->queued)
-			ctl_reload_answer(m, c, res, err);
-}
-
-void
-ctl_reload_done(struct master *m, const char *err)
-{
-	struct ctl_client *c;
-	const char *result;
-
-	for (c = m->ctl != NULL ? m->ctl->clients : NULL; c != NULL;
-	    c = c->next) {
-		if (c->dead || c->awaiting == NULL)
-			continue;
-		result = c->awaiting;
-		c->awaiting = NULL;
-		if (err != NULL)
-			ctl_reply_error(m, c, err);
-		else
-			ctl_reply_reloaded(m, c, result);
-	}
-}
-
-static void
-ctl_drop(struct master *m, struct ctl_client *c)
+ctl_drop(struct ctl_server *srv, struct ctl_client *c)
 {
 	if (c->dead)
 		return;
-	master_unwatch(m, &c->src);
-	close(c->src.fd);
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
 	c->dead = true;
 }
 
+/* Wait for c to be writable (events EPOLLOUT) or for its hang-up (0). */
 static void
-ctl_on_client(struct master *m, struct ev_src *src, uint32_t events);
-
-/* Start sending `reply` (owned by the client from now on). */
-static void
-ctl_reply(struct master *m, struct ctl_client *c, char *reply, size_t len)
+ctl_arm(struct ctl_server *srv, struct ctl_client *c, uint32_t events,
+    uint64_t timeout_ns)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &c->src };
+	struct epoll_event ev = { .events = events, .data.ptr = c };
 
-	if (reply == NULL)
-		reply = ctl_error("internal error: cannot build the reply",
-		    &len);
-	if (reply == NULL) {
-		ctl_drop(m, c);
+	c->deadline = mono_ns() + timeout_ns;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		ctl_drop(srv, c);
+}
+
+/*
+ * The handler is done with c's request: send its reply, or hold c until
+ * its owner has the outcome; nothing more is read from c then, it wakes
+ * the loop for a hang-up only.
+ */
+static void
+ctl_answered(struct ctl_server *srv, struct ctl_client *c)
+{
+	if (c->rq.wait != 0) {
+		ctl_arm(srv, c, 0, c->rq.timeout_ns);
 		return;
 	}
-	c->reply = reply;
-	c->reply_len = len;
+	if (c->rq.reply == NULL)
+		ctl_reply_error(&c->rq, "internal error: cannot build the "
+		    "reply");
+	if (c->rq.reply == NULL) {
+		ctl_drop(srv, c);
+		return;
+	}
 	c->reply_off = 0;
-	c->deadline = mono_ns() + CTL_TIMEOUT_NS;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == -1)
-		ctl_drop(m, c);
+	ctl_arm(srv, c, EPOLLOUT, CTL_TIMEOUT_NS);
 }
 
-static void
-ctl_reply_error(struct master *m, struct ctl_client *c, const char *msg)
+void
+ctl_resume(struct ctl_server *srv, int wait, ctl_resume_fn *fn, void *arg)
 {
-	size_t len = 0;
-	char *reply = ctl_error(msg, &len);
+	struct ctl_client *c;
 
-	ctl_reply(m, c, reply, len);
+	for (c = srv != NULL ? srv->clients : NULL; c != NULL; c = c->next) {
+		if (c->dead || c->rq.wait != wait)
+			continue;
+		c->rq.wait = 0;
+		fn(arg, &c->rq, c->rq.note);
+		ctl_answered(srv, c);
+	}
 }
 
 static void
-ctl_request(struct master *m, struct ctl_client *c)
-{
-	const struct ctl_command *cmd;
-	char msg[CTL_LINE_MAX + 256], echo[65], *line = c->line, *reply, *arg;
-	size_t n, len = 0;
-
-	/* Tolerate a \r\n line end and surrounding blanks. */
-	n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
-	    line[n - 1] == '\t'))
-		line[--n] = '\0';
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (*line == '\0') {
-		ctl_reply_error(m, c, "empty request");
-		return;
-	}
-	/* "restart uplink/1": the command, then its argument. */
-	arg = line + strcspn(line, " \t");
-	if (*arg != '\0') {
-		*arg++ = '\0';
-		arg += strspn(arg, " \t");
-	}
-	if ((cmd = ctl_find(line)) == NULL) {
-		/* The echo must be valid in JSON whatever the client sent. */
-		for (n = 0; n < 64 && line[n] != '\0'; n++)
-			echo[n] = line[n] >= 0x20 && line[n] < 0x7f ?
-			    line[n] : '?';
-		echo[n] = '\0';
-		ctl_unknown(echo, msg, sizeof(msg));
-		ctl_reply_error(m, c, msg);
-		return;
-	}
-	log_debug("control: %s%s%s", cmd->name, *arg != '\0' ? " " : "", arg);
-	if ((*arg != '\0') != (cmd->fn_arg != NULL)) {
-		snprintf(msg, sizeof(msg), cmd->fn_arg != NULL ?
-		    "%s: needs an argument (%s)" : "%s takes no argument%s",
-		    cmd->name, cmd->fn_arg != NULL ? cmd->help : "");
-		ctl_reply_error(m, c, msg);
-		return;
-	}
-	if (cmd->fn_arg != NULL) {
-		reply = cmd->fn_arg(m, arg, &len);
-	} else if (cmd->fn == NULL) {	/* reload, answered later */
-		ctl_reload(m, c);
-		return;
-	} else
-		reply = cmd->fn(m, &len);
-	ctl_reply(m, c, reply, len);
-}
-
-static void
-ctl_read(struct master *m, struct ctl_client *c)
+ctl_read(struct ctl_server *srv, struct ctl_client *c)
 {
 	char *nl;
 	ssize_t r;
 
 	for (;;) {
-		r = read(c->src.fd, c->line + c->len, CTL_LINE_MAX + 1 - c->len);
+		r = read(c->fd, c->line + c->len, CTL_LINE_MAX + 1 - c->len);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -297,82 +124,80 @@ ctl_read(struct master *m, struct ctl_client *c)
 		if (r <= 0)
 			break;		/* EOF or error */
 		c->len += (size_t)r;
-		c->line[c->len < CTL_LINE_MAX ? c->len : CTL_LINE_MAX] = '\0';
+		c->line[c->len] = '\0';
 		if ((nl = memchr(c->line, '\n', c->len)) != NULL) {
 			*nl = '\0';
 			if (memchr(c->line, '\0', (size_t)(nl - c->line)) !=
-			    NULL) {
-				ctl_reply_error(m, c, "malformed request: "
+			    NULL)
+				ctl_reply_error(&c->rq, "malformed request: "
 				    "NUL byte");
-				return;
-			}
-			ctl_request(m, c);
+			else
+				ctl_dispatch(srv->ctx, &c->rq, c->line);
+			ctl_answered(srv, c);
 			return;
 		}
 		if (c->len > CTL_LINE_MAX) {
-			ctl_reply_error(m, c, "request line longer than "
-			    "4096 bytes");
+			ctl_reply_error(&c->rq, "request line longer than "
+			    "%d bytes", CTL_LINE_MAX);
+			ctl_answered(srv, c);
 			return;
 		}
 	}
 	/* The client closed its side: a last line without \n still counts. */
 	if (r == 0 && c->len > 0) {
 		c->line[c->len] = '\0';
-		ctl_request(m, c);
+		ctl_dispatch(srv->ctx, &c->rq, c->line);
+		ctl_answered(srv, c);
 		return;
 	}
-	ctl_drop(m, c);
+	ctl_drop(srv, c);
 }
 
 static void
-ctl_write(struct master *m, struct ctl_client *c)
+ctl_write(struct ctl_server *srv, struct ctl_client *c)
 {
 	ssize_t w;
 
-	while (c->reply_off < c->reply_len) {
-		w = send(c->src.fd, c->reply + c->reply_off,
-		    c->reply_len - c->reply_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (c->reply_off < c->rq.reply_len) {
+		w = send(c->fd, c->rq.reply + c->reply_off,
+		    c->rq.reply_len - c->reply_off, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (w <= 0) {
-			ctl_drop(m, c);
+			ctl_drop(srv, c);
 			return;
 		}
 		c->reply_off += (size_t)w;
 	}
-	shutdown(c->src.fd, SHUT_WR);
-	ctl_drop(m, c);
+	shutdown(c->fd, SHUT_WR);
+	ctl_drop(srv, c);
 }
 
 static void
-ctl_on_client(struct master *m, struct ev_src *src, uint32_t events)
+ctl_on_client(struct ctl_server *srv, struct ctl_client *c, uint32_t events)
 {
-	struct ctl_client *c = (struct ctl_client *)src;
-
 	if (c->dead)
 		return;
-	if (c->awaiting != NULL || c->queued)
-		ctl_drop(m, c);		/* it hung up before the outcome */
-	else if (c->reply != NULL)
-		ctl_write(m, c);
+	if (c->rq.wait != 0)
+		ctl_drop(srv, c);	/* it hung up before the outcome */
+	else if (c->rq.reply != NULL)
+		ctl_write(srv, c);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		ctl_read(m, c);
+		ctl_read(srv, c);
 }
 
 static void
-ctl_on_accept(struct master *m, struct ev_src *src, uint32_t events)
+ctl_on_accept(struct ctl_server *srv)
 {
-	struct ctl_server *srv = m->ctl;
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct ctl_client *c;
 	int fd;
 
-	(void)src;
-	(void)events;
 	for (;;) {
-		fd = accept4(srv->src.fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -385,10 +210,10 @@ ctl_on_accept(struct master *m, struct ev_src *src, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c->src.fd = fd;
-		c->src.fn = ctl_on_client;
+		c->fd = fd;
 		c->deadline = mono_ns() + CTL_TIMEOUT_NS;
-		if (master_watch(m, &c->src, EPOLLIN) == -1) {
+		ev.data.ptr = c;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 			close(fd);
 			free(c);
 			continue;
@@ -399,35 +224,59 @@ ctl_on_accept(struct master *m, struct ev_src *src, uint32_t events)
 	}
 }
 
-void
-ctl_sweep(struct master *m, uint64_t now)
+int
+ctl_fd(const struct ctl_server *srv)
 {
-	struct ctl_server *srv = m->ctl;
+	return srv->epfd;
+}
+
+/*
+ * One batch of the clients' events.  A client dropped in it stays in the
+ * list until ctl_sweep(), so no event of the batch can name freed memory.
+ */
+void
+ctl_serve(struct ctl_server *srv)
+{
+	struct epoll_event ev[32];
+	int n;
+
+	n = epoll_wait(srv->epfd, ev, 32, 0);
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.ptr == NULL)
+			ctl_on_accept(srv);
+		else
+			ctl_on_client(srv, ev[i].data.ptr, ev[i].events);
+	}
+}
+
+void
+ctl_sweep(struct ctl_server *srv, uint64_t now)
+{
 	struct ctl_client **pp, *c;
+	bool silent;
 
 	if (srv == NULL)
 		return;
 	for (pp = &srv->clients; (c = *pp) != NULL;) {
-		if (!c->dead && now >= c->deadline) {
-			if (c->awaiting != NULL || c->queued) {
-				c->awaiting = NULL;
-				c->queued = false;
-				ctl_reply_error(m, c, "reload: not taken by "
-				    "every worker within 90 s; see status");
-				if (!c->dead)
-					ctl_write(m, c);
-			} else if (c->reply == NULL) {
-				/* Silent client: tell it why, if it listens. */
-				ctl_reply_error(m, c, "timeout: no complete "
+		if (!c->dead && now >= c->deadline &&
+		    (c->rq.wait != 0 || c->rq.reply == NULL)) {
+			/* Parked, or silent: tell it why, if it listens. */
+			silent = c->rq.wait == 0;
+			if (silent)
+				ctl_reply_error(&c->rq, "timeout: no complete "
 				    "request line within 5 s");
-				if (!c->dead)
-					ctl_write(m, c);
-			}
-			ctl_drop(m, c);
+			else
+				ctl_reply_error(&c->rq, "%s",
+				    c->rq.timeout_msg);
+			c->reply_off = 0;
+			if (c->rq.reply != NULL)
+				ctl_write(srv, c);
 		}
+		if (!c->dead && now >= c->deadline)
+			ctl_drop(srv, c);
 		if (c->dead) {
 			*pp = c->next;
-			free(c->reply);
+			free(c->rq.reply);
 			free(c);
 			srv->nclients--;
 		} else
@@ -435,29 +284,74 @@ ctl_sweep(struct master *m, uint64_t now)
 	}
 }
 
+/* The cause of a failed call in err; -errno. */
 static int
 ctl_fail(char *err, size_t errlen, const char *what, const char *path)
 {
+	int e = errno != 0 ? errno : EIO;
+
 	snprintf(err, errlen, "control socket %s: %s: %s", path, what,
-	    strerror(errno));
-	return -1;
+	    strerror(e));
+	return -e;
+}
+
+/*
+ * Only a socket file left by a dead instance is removed.  A live one is
+ * another ringfan's, and anything else at the path (a mistyped path naming
+ * a file, a directory, a symbolic link) is not ours.  0 or -errno, err.
+ */
+static int
+ctl_clear_path(const struct sockaddr_un *sun, char *err, size_t errlen)
+{
+	const char *path = sun->sun_path;
+	struct stat st;
+	int probe, rc, saved;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : ctl_fail(err, errlen, "lstat",
+		    path);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: exists and is %s, "
+		    "not a socket; refusing to replace it", path,
+		    file_kind(st.st_mode));
+		return -EEXIST;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe == -1)
+		return ctl_fail(err, errlen, "socket", path);
+	rc = connect(probe, (const struct sockaddr *)sun, sizeof(*sun));
+	saved = errno;
+	close(probe);
+	/* A full backlog (EAGAIN) is a listener too. */
+	if (rc == 0 || saved == EAGAIN) {
+		snprintf(err, errlen, "control socket %s: another ringfan is "
+		    "listening on it", path);
+		return -EADDRINUSE;
+	}
+	errno = saved;
+	if (errno != ECONNREFUSED)
+		return ctl_fail(err, errlen, "connect", path);
+	if (unlink(path) == -1 && errno != ENOENT)
+		return ctl_fail(err, errlen, "unlink", path);
+	return 0;
 }
 
 int
-ctl_open(struct master *m, char *err, size_t errlen)
+ctl_open(struct ctl_server **out, const struct cfg *cfg, void *ctx,
+    char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct ctl_server *srv;
-	const char *path = m->g.cfg->control.socket;
+	const char *path = cfg->control.socket;
 	struct group *gr;
-	struct stat st;
-	int fd, probe, rc, saved;
+	int rc;
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+	if ((*out = srv = calloc(1, sizeof(*srv))) == NULL)
 		return ctl_fail(err, errlen, "calloc", path);
-	srv->src.fd = -1;
-	m->ctl = srv;
-	m->ctl_owner = getpid();
+	srv->fd = srv->epfd = -1;
+	srv->ctx = ctx;
+	srv->owner = getpid();
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -465,92 +359,63 @@ ctl_open(struct master *m, char *err, size_t errlen)
 	}
 	if ((errno = -mkdirs_for(path)) != 0)
 		return ctl_fail(err, errlen, "mkdir", path);
-	/*
-	 * Only a socket file left by a dead instance is removed.  A live one
-	 * is another ringfan's, and anything else at the path (a mistyped
-	 * path naming a file, a directory, a symbolic link) is not ours.
-	 */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "control socket %s: exists and is "
-			    "%s, not a socket; refusing to replace it", path,
-			    file_kind(st.st_mode));
-			return -1;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (probe == -1)
-			return ctl_fail(err, errlen, "socket", path);
-		rc = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
-		saved = errno;
-		close(probe);
-		/* A full backlog (EAGAIN) is a listener too. */
-		if (rc == 0 || saved == EAGAIN) {
-			snprintf(err, errlen, "control socket %s: another "
-			    "ringfan is listening on it", path);
-			return -1;
-		}
-		errno = saved;
-		if (errno != ECONNREFUSED)
-			return ctl_fail(err, errlen, "connect", path);
-		if (unlink(path) == -1 && errno != ENOENT)
-			return ctl_fail(err, errlen, "unlink", path);
-	} else if (errno != ENOENT)
-		return ctl_fail(err, errlen, "lstat", path);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
+	if ((rc = ctl_clear_path(&sun, err, errlen)) != 0)
+		return rc;
+	if ((srv->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return ctl_fail(err, errlen, "epoll_create1", path);
+	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (srv->fd == -1)
 		return ctl_fail(err, errlen, "socket", path);
-	srv->src.fd = fd;
-	srv->src.fn = ctl_on_accept;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		return ctl_fail(err, errlen, "bind", path);
 	strlcpy(srv->path, path, sizeof(srv->path));
-	if (chmod(path, m->g.cfg->control.mode) == -1)
+	if (chmod(path, cfg->control.mode) == -1)
 		return ctl_fail(err, errlen, "chmod", path);
-	if (m->g.cfg->control.group != NULL) {
-		if ((gr = getgrnam(m->g.cfg->control.group)) == NULL) {
+	if (cfg->control.group != NULL) {
+		if ((gr = getgrnam(cfg->control.group)) == NULL) {
 			snprintf(err, errlen, "control socket %s: group \"%s\" "
-			    "not found", path, m->g.cfg->control.group);
-			return -1;
+			    "not found", path, cfg->control.group);
+			return -ENOENT;
 		}
 		if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
 			return ctl_fail(err, errlen, "chown", path);
 	}
-	if (listen(fd, 512) == -1)
+	if (listen(srv->fd, 512) == -1)
 		return ctl_fail(err, errlen, "listen", path);
-	if (master_watch(m, &srv->src, EPOLLIN) == -1)
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->fd, &ev) == -1)
 		return ctl_fail(err, errlen, "epoll_ctl", path);
 	log_info("control socket %s", path);
 	return 0;
 }
 
 void
-ctl_close(struct master *m)
+ctl_close(struct ctl_server *srv)
 {
-	struct ctl_server *srv = m->ctl;
 	struct ctl_client *c, *next;
+	bool owner;
 
 	if (srv == NULL)
 		return;
+	owner = getpid() == srv->owner;
 	for (c = srv->clients; c != NULL; c = next) {
 		next = c->next;
 		/* A reply made in the last turn of the loop: one try. */
-		if (!c->dead && c->reply != NULL && getpid() == m->ctl_owner)
-			(void)send(c->src.fd, c->reply + c->reply_off,
-			    c->reply_len - c->reply_off, MSG_NOSIGNAL |
+		if (!c->dead && c->rq.reply != NULL && owner)
+			(void)send(c->fd, c->rq.reply + c->reply_off,
+			    c->rq.reply_len - c->reply_off, MSG_NOSIGNAL |
 			    MSG_DONTWAIT);
 		if (!c->dead)
-			close(c->src.fd);
-		free(c->reply);
+			close(c->fd);
+		free(c->rq.reply);
 		free(c);
 	}
-	if (srv->src.fd != -1) {
-		close(srv->src.fd);
-		/* Only the master that made it removes it, not a worker. */
-		if (srv->path[0] != '\0' && getpid() == m->ctl_owner)
-			unlink(srv->path);
-	}
+	if (srv->epfd != -1)
+		close(srv->epfd);
+	if (srv->fd != -1)
+		close(srv->fd);
+	/* Only the master that made it removes it, not a worker. */
+	if (srv->path[0] != '\0' && owner)
+		unlink(srv->path);
 	free(srv);
-	m->ctl = NULL;
 }

@@ -1,199 +1,182 @@
 /*
  * The control commands: one table of {name, handler, help} that also makes
- * the help reply and the unknown-command error, and the handlers of status,
- * stats, workers, plugins, restart and stop.  The metrics command is
- * metrics.c's, reload is answered by control.c once it has taken effect.
+ * the help reply and the unknown-command error, the dispatch of a request
+ * line to its handler, and the replies a handler makes.  Nothing here
+ * knows a socket or the master: a handler lives beside the state it reads
+ * (see control.h) and gets the master's context pointer as it is.
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "control_int.h"
+#include "control.h"
 #include "log.h"
-#include "ringfan_build.h"
-#include "util.h"
 
-static char *
-cmd_stats(struct master *m, size_t *len)
-{
-	return ctl_json(master_stats_json(m), len);
-}
-
-static char *
-cmd_status(struct master *m, size_t *len)
-{
-	const struct cfg_capture *cap;
-	json_t *doc, *caps;
-	unsigned running;
-	const char *state;
-
-	caps = json_array();
-	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
-		cap = &m->g.cfg->captures[c];
-		state = master_capture_state(m, (unsigned)c, &running);
-		json_array_append_new(caps, json_pack(
-		    "{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i}}",
-		    "name", cap->name, "interface", cap->interface,
-		    "state", state, "workers", (int)cap->workers,
-		    "running", (int)running, "fanout",
-		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
-		    "group", (int)m->g.groups[c]));
-	}
-	doc = json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:I,s:o}",
-	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
-	    "uptime_s", (double)(mono_ns() - m->started_ns) / 1e9,
-	    "config", m->g.cfg->path,
-	    "state", m->stopping ? "stopping" : "running",
-	    "reloads", (int)m->reloads,
-	    "last_reload_error", m->last_reload_error[0] != '\0' ?
-	    json_string(m->last_reload_error) : json_null(),
-	    "log_dropped", (json_int_t)log_dropped(),
-	    "captures", caps);
-	return ctl_json(doc, len);
-}
-
-static char *
-cmd_workers(struct master *m, size_t *len)
-{
-	const struct slot *s;
-	const struct stats_worker *sw;
-	json_t *arr = json_array();
-
-	for (unsigned i = 0; i < m->g.nslots; i++) {
-		s = &m->g.slots[i];
-		sw = s->wk.sw;
-		json_array_append_new(arr, json_pack(
-		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o,s:o}",
-		    "capture", m->g.cfg->captures[s->capture].name,
-		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
-		    "cpu", (int)STATS_LOAD(&sw->cpu),
-		    "state", stats_state_name(STATS_LOAD(&sw->state)),
-		    "restarts", (int)stats_value(sw, "restarts"),
-		    "last_exit", s->last_exit[0] != '\0' ?
-		    json_string(s->last_exit) : json_null(),
-		    "errors", stats_errors_json(sw,
-		    (const char *const *)m->g.plugin_names[s->capture],
-		    m->g.cfg->captures[s->capture].npipeline)));
-	}
-	return ctl_json(json_pack("{s:o}", "workers", arr), len);
-}
-
-/* [{"worker": ID, "error": TEXT}] of stage k of capture c. */
-static json_t *
-plugin_errors(struct master *m, size_t c, size_t k)
-{
-	const struct plugin_info *in = &m->g.infos[c][k];
-	const struct slot *s;
-	json_t *arr = json_array();
-	char text[STATS_STATUS_MAX];
-
-	for (unsigned i = 0; i < m->g.nslots && k < STATS_MAX_STAGES; i++) {
-		s = &m->g.slots[i];
-		if (s->capture == c && stats_status_get(s->wk.sw, k, in->name,
-		    text, sizeof(text)))
-			json_array_append_new(arr, json_pack("{s:i,s:s}",
-			    "worker", (int)s->wk.id, "error", text));
-	}
-	return arr;
-}
-
-static char *
-cmd_plugins(struct master *m, size_t *len)
-{
-	const struct plugin_info *in;
-	json_t *caps = json_array(), *arr;
-	char abi[16];
-
-	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
-		arr = json_array();
-		for (size_t k = 0; k < m->g.cfg->captures[c].npipeline; k++) {
-			in = &m->g.infos[c][k];
-			snprintf(abi, sizeof(abi), "%u.%u", in->abi >> 16,
-			    in->abi & 0xffff);
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
-			    "name", in->name, "version", in->version,
-			    "description", in->description, "path", in->path,
-			    "abi", abi, "memory", (json_int_t)in->memory_size,
-			    "tick_ns", (json_int_t)(in->tick_ns != 0 ?
-			    in->tick_ns : m->g.cfg->stats_interval_ns),
-			    "errors", plugin_errors(m, c, k)));
-		}
-		json_array_append_new(caps, json_pack("{s:s,s:o}", "name",
-		    m->g.cfg->captures[c].name, "plugins", arr));
-	}
-	return ctl_json(json_pack("{s:o}", "captures", caps), len);
-}
-
-static char *
-cmd_restart(struct master *m, const char *target, size_t *len)
-{
-	json_t *names = json_array();
-	char err[256];
-
-	if (master_restart(m, target, names, err, sizeof(err)) == -1) {
-		json_decref(names);
-		return ctl_error(err, len);
-	}
-	return ctl_json(json_pack("{s:b,s:o}", "ok", 1, "restarted", names),
-	    len);
-}
-
-static char *
-cmd_stop(struct master *m, size_t *len)
-{
-	master_stop(m, "stop command");
-	return ctl_json(json_pack("{s:b}", "ok", 1), len);
-}
-
-static char *cmd_help(struct master *, size_t *);
-
-static const struct ctl_command commands[] = {
-	{ "status", cmd_status, "the daemon and each capture's health", NULL },
-	{ "stats", cmd_stats, "counters of every worker and capture", NULL },
-	{ "workers", cmd_workers, "the process table", NULL },
-	{ "plugins", cmd_plugins, "the plugins of each pipeline", NULL },
-	{ "reload", NULL, "re-read the configuration file; answers once "
-	    "every worker runs it or all are back on the previous one", NULL },
-	{ "restart", NULL, "restart CAPTURE[/WORKER]: failed or waiting "
-	    "workers start at once, running ones restart one at a time",
-	    cmd_restart },
-	{ "stop", cmd_stop, "stop gracefully", NULL },
-	{ "metrics", cmd_metrics, "everything, in Prometheus text format",
-	    NULL },
-	{ "help", cmd_help, "this list", NULL },
+const struct ctl_command ctl_commands[] = {
+	{ "status", ctl_cmd_status, "the daemon and each capture's health",
+	    false },
+	{ "stats", ctl_cmd_stats, "counters of every worker and capture",
+	    false },
+	{ "workers", ctl_cmd_workers, "the process table", false },
+	{ "plugins", ctl_cmd_plugins, "the plugins of each pipeline", false },
+	{ "reload", ctl_cmd_reload, "re-read the configuration file; answers "
+	    "once every worker runs it or all are back on the previous one",
+	    false },
+	{ "restart", ctl_cmd_restart, "restart CAPTURE[/WORKER]: failed or "
+	    "waiting workers start at once, running ones restart one at a "
+	    "time", true },
+	{ "stop", ctl_cmd_stop, "stop gracefully", false },
+	{ "metrics", ctl_cmd_metrics, "everything, in Prometheus text format",
+	    false },
+	{ "help", ctl_cmd_help, "this list", false },
 };
 
-static char *
-cmd_help(struct master *m, size_t *len)
-{
-	json_t *arr = json_array();
+const size_t ctl_ncommands = sizeof(ctl_commands) / sizeof(ctl_commands[0]);
 
-	(void)m;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		json_array_append_new(arr, json_pack("{s:s,s:s}", "name",
-		    commands[i].name, "help", commands[i].help));
-	return ctl_json(json_pack("{s:o}", "commands", arr), len);
-}
-
-const struct ctl_command *
-ctl_find(const char *name)
+static void
+ctl_reply_clear(struct ctl_req *rq)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+	free(rq->reply);
+	rq->reply = NULL;
+	rq->reply_len = 0;
+	rq->wait = 0;
 }
 
 void
-ctl_unknown(const char *echo, char *msg, size_t msglen)
+ctl_reply_text(struct ctl_req *rq, char *text, size_t len)
 {
+	ctl_reply_clear(rq);
+	rq->reply = text;
+	rq->reply_len = len;
+}
+
+void
+ctl_reply_json(struct ctl_req *rq, json_t *doc)
+{
+	char *text, *out;
 	size_t n;
 
-	n = (size_t)snprintf(msg, msglen,
+	ctl_reply_clear(rq);
+	if (doc == NULL)
+		return;
+	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(6));
+	json_decref(doc);
+	if (text == NULL)
+		return;
+	n = strlen(text);
+	if ((out = realloc(text, n + 2)) == NULL) {
+		free(text);
+		return;
+	}
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	ctl_reply_text(rq, out, n + 1);
+}
+
+void
+ctl_reply_error(struct ctl_req *rq, const char *fmt, ...)
+{
+	char msg[CTL_LINE_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctl_reply_json(rq, json_pack("{s:s}", "error", msg));
+}
+
+void
+ctl_defer(struct ctl_req *rq, int wait, const char *note,
+    uint64_t timeout_ns, const char *timeout_msg)
+{
+	ctl_reply_clear(rq);
+	rq->wait = wait;
+	rq->note = note;
+	rq->timeout_ns = timeout_ns;
+	rq->timeout_msg = timeout_msg;
+}
+
+void
+ctl_cmd_help(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	json_t *arr = json_array();
+
+	(void)ctx;
+	(void)arg;
+	for (size_t i = 0; i < ctl_ncommands; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s}", "name",
+		    ctl_commands[i].name, "help", ctl_commands[i].help));
+	ctl_reply_json(rq, json_pack("{s:o}", "commands", arr));
+}
+
+static const struct ctl_command *
+ctl_find(const char *name)
+{
+	for (size_t i = 0; i < ctl_ncommands; i++)
+		if (strcmp(ctl_commands[i].name, name) == 0)
+			return &ctl_commands[i];
+	return NULL;
+}
+
+/* The unknown-command error: it echoes the line's start and lists all. */
+static void
+ctl_unknown(struct ctl_req *rq, const char *line)
+{
+	char echo[65], msg[512];
+	size_t n;
+
+	/* The echo must be valid in JSON whatever the client sent. */
+	for (n = 0; n < sizeof(echo) - 1 && line[n] != '\0'; n++)
+		echo[n] = line[n] >= 0x20 && line[n] < 0x7f ? line[n] : '?';
+	echo[n] = '\0';
+	n = (size_t)snprintf(msg, sizeof(msg),
 	    "unknown command \"%s\" (commands:", echo);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		n += (size_t)snprintf(msg + n, msglen - n, "%s %s",
-		    i == 0 ? "" : ",", commands[i].name);
-	snprintf(msg + n, msglen - n, ")");
+	for (size_t i = 0; i < ctl_ncommands && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
+		    i == 0 ? "" : ",", ctl_commands[i].name);
+	if (n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ")");
+	ctl_reply_error(rq, "%s", msg);
+}
+
+void
+ctl_dispatch(void *ctx, struct ctl_req *rq, char *line)
+{
+	const struct ctl_command *cmd;
+	char *arg;
+	size_t n;
+
+	/* Tolerate a \r\n line end and surrounding blanks. */
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
+	    line[n - 1] == '\t'))
+		line[--n] = '\0';
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line == '\0') {
+		ctl_reply_error(rq, "empty request");
+		return;
+	}
+	/* "restart uplink/1": the command, then its argument. */
+	arg = line + strcspn(line, " \t");
+	if (*arg != '\0') {
+		*arg++ = '\0';
+		arg += strspn(arg, " \t");
+	}
+	if ((cmd = ctl_find(line)) == NULL) {
+		ctl_unknown(rq, line);
+		return;
+	}
+	log_debug("control: %s%s%s", cmd->name, *arg != '\0' ? " " : "", arg);
+	if ((*arg != '\0') != cmd->needs_arg) {
+		if (cmd->needs_arg)
+			ctl_reply_error(rq, "%s: needs an argument (%s)",
+			    cmd->name, cmd->help);
+		else
+			ctl_reply_error(rq, "%s takes no argument", cmd->name);
+		return;
+	}
+	cmd->fn(ctx, rq, arg);
 }

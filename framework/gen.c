@@ -30,7 +30,7 @@ master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 	if ((pw = getpwnam(cfg->user)) == NULL) {
 		snprintf(err, errlen, "%s: user \"%s\": %s", cfg->path,
 		    cfg->user, errno != 0 ? strerror(errno) : "no such user");
-		return -1;
+		return errno != 0 ? -errno : -ENOENT;
 	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
@@ -85,13 +85,13 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 	int rc, *lt = NULL;
 
 	*infos = NULL;
-	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+	if (master_user(cfg, &uid, &gid, err, errlen) != 0)
 		return EXIT_CONFIG;
 	if ((rc = master_linktypes(cfg, need_iface, &lt, err, errlen)) != 0)
 		return rc;
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		if (capture_bpf_compile(cfg, &cfg->captures[c], lt[c], &prog,
-		    err, errlen) == -1) {
+		    err, errlen) != 0) {
 			free(lt);
 			return EXIT_CONFIG;
 		}
@@ -123,13 +123,68 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 }
 
 int
+master_check_keep(const struct cfg *cfg, struct master_checked **keep,
+    char *err, size_t errlen)
+{
+	struct master_checked k = { .cfg = cfg };
+
+	if (keep != NULL)
+		*keep = NULL;
+	if (master_validate(cfg, false, &k.linktypes, &k.infos, err,
+	    errlen) != 0)
+		return -EINVAL;
+	/* Without memory to keep it, the start validates again. */
+	if (keep == NULL || (*keep = malloc(sizeof(**keep))) == NULL) {
+		free(k.linktypes);
+		pipeline_info_free(k.infos, cfg->ncaptures);
+		return 0;
+	}
+	**keep = k;
+	return 0;
+}
+
+int
 master_check(const struct cfg *cfg, char *err, size_t errlen)
 {
-	struct plugin_info **infos;
+	return master_check_keep(cfg, NULL, err, errlen);
+}
 
-	if (master_validate(cfg, false, NULL, &infos, err, errlen) != 0)
-		return -1;
-	pipeline_info_free(infos, cfg->ncaptures);
+void
+master_checked_free(struct master_checked *k)
+{
+	if (k == NULL)
+		return;
+	free(k->linktypes);
+	pipeline_info_free(k->infos, k->cfg->ncaptures);
+	free(k);
+}
+
+/*
+ * The pipelines of `checked` for g, if they were validated for the link
+ * types g's sockets will have (an interface may have come up since, with
+ * another type); else validate them now.  0 or an exit code, err.
+ */
+static int
+gen_validate(struct gen *g, struct master_checked *checked, char *err,
+    size_t errlen)
+{
+	const struct cfg *cfg = g->cfg;
+	int rc;
+
+	if (checked == NULL)
+		return master_validate(cfg, true, &g->linktypes, &g->infos, err,
+		    errlen);
+	if ((rc = master_linktypes(cfg, true, &g->linktypes, err, errlen)) != 0)
+		return rc;
+	if (memcmp(g->linktypes, checked->linktypes, cfg->ncaptures *
+	    sizeof(*g->linktypes)) != 0) {
+		free(g->linktypes);
+		g->linktypes = NULL;
+		return master_validate(cfg, true, &g->linktypes, &g->infos, err,
+		    errlen);
+	}
+	g->infos = checked->infos;
+	checked->infos = NULL;
 	return 0;
 }
 
@@ -200,7 +255,7 @@ gen_mems_map(const struct plugin_info *info, size_t n, char *err,
 	for (size_t k = 0; k < n; k++) {
 		if ((rc = plugin_mem_map(&mems[k], &info[k])) != 0) {
 			snprintf(err, errlen, "plugin %s: mmap(%llu bytes of "
-			    "host memory): %s", info[k].name,
+			    "host memory): %s", info[k].step,
 			    (unsigned long long)info[k].memory_size,
 			    strerror(-rc));
 			gen_mems_free(mems, k);
@@ -218,9 +273,9 @@ gen_names(struct gen *g, size_t c)
 	const char **names;
 
 	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL)
-		return -1;
+		return -ENOMEM;
 	for (size_t k = 0; k < n; k++)
-		names[k] = g->infos[c][k].name;
+		names[k] = g->infos[c][k].step;
 	free(g->plugin_names[c]);
 	g->plugin_names[c] = names;
 	return 0;
@@ -280,7 +335,8 @@ gen_group(const struct gen *busy, uint16_t want)
  * socket in worker order.  Returns 0 or an exit code, the cause logged.
  */
 int
-gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
+gen_build(struct gen *g, const struct gen *busy,
+    struct master_checked *checked, char *err, size_t errlen)
 {
 	const struct cfg *cfg = g->cfg;
 	struct sock_fprog prog;
@@ -289,7 +345,11 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 	gid_t gid = 0;
 	int fd, group, rc;
 
-	if (master_user(cfg, &uid, &gid, err, errlen) == -1)
+	rc = gen_validate(g, checked, err, errlen);
+	master_checked_free(checked);
+	if (rc != 0)
+		return rc;
+	if (master_user(cfg, &uid, &gid, err, errlen) != 0)
 		return EXIT_CONFIG;
 	g->nslots = cfg_total_workers(cfg);
 	g->plugin_names = calloc(cfg->ncaptures, sizeof(*g->plugin_names));
@@ -309,11 +369,8 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 		g->locks[c] = -1;
 	for (unsigned i = 0; i < g->nslots; i++)
 		g->slots[i].wk.fd = -1;
-	if ((rc = master_validate(cfg, true, &g->linktypes, &g->infos, err,
-	    errlen)) != 0)
-		return rc;
 	for (size_t c = 0; c < cfg->ncaptures; c++)
-		if (gen_names(g, c) == -1) {
+		if (gen_names(g, c) != 0) {
 			snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 			return EXIT_RUNTIME;
 		}
@@ -327,7 +384,7 @@ gen_build(struct gen *g, const struct gen *busy, char *err, size_t errlen)
 		const struct cfg_capture *cap = &cfg->captures[c];
 
 		if (capture_bpf_compile(cfg, cap, g->linktypes[c], &prog, err,
-		    errlen) == -1)
+		    errlen) != 0)
 			return EXIT_CONFIG;
 		g->first_slot[c] = n;
 		group = gen_group(busy, cap->fanout.group);

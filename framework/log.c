@@ -75,12 +75,12 @@ static pid_t		 log_pending_pid;
 static uint64_t		 log_dropped_private;
 static uint64_t		*log_dropped_total = &log_dropped_private;
 
-const struct log_level_name log_level_names[LOG_NLEVELS] = {
-	[LOG_LVL_ERROR] = { "error", LOG_LVL_ERROR },
-	[LOG_LVL_WARN] = { "warn", LOG_LVL_WARN },
-	[LOG_LVL_INFO] = { "info", LOG_LVL_INFO },
-	[LOG_LVL_DEBUG] = { "debug", LOG_LVL_DEBUG },
+/* The prefix of a line of each level, from log.h's table. */
+#define LOG_LEVEL_NAME(name, level)	[level] = (name),
+static const char *const log_level_names[] = {
+	LOG_LEVELS(LOG_LEVEL_NAME)
 };
+#undef LOG_LEVEL_NAME
 
 static const int syslog_prio[] = {
 	[LOG_LVL_ERROR] = LOG_ERR,
@@ -189,12 +189,6 @@ void
 log_set_level(enum log_level level)
 {
 	log_level = level;
-}
-
-enum log_level
-log_get_level(void)
-{
-	return log_level;
 }
 
 uint64_t
@@ -340,16 +334,10 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 		log_put_syslog(syslog_prio[level], line);
 	} else {
 		snprintf(line, sizeof(line), "ringfan[%s] %s: %s%s%s\n",
-		    log_tag, log_level_names[level].name, msg, err >= 0 ? ": " : "",
+		    log_tag, log_level_names[level], msg, err >= 0 ? ": " : "",
 		    err >= 0 ? strerror(err) : "");
 		log_put_stderr(line);
 	}
-}
-
-void
-log_vmsg(enum log_level level, const char *fmt, va_list ap)
-{
-	log_emit(level, -1, fmt, ap);
 }
 
 #define LOG_FN(fn, level, err)				\
@@ -370,44 +358,3 @@ LOG_FN(log_warnx, LOG_LVL_WARN, -1)
 LOG_FN(log_error, LOG_LVL_ERROR, -1)
 LOG_FN(log_info, LOG_LVL_INFO, -1)
 LOG_FN(log_debug, LOG_LVL_DEBUG, -1)
-
-void
-fatal(int code, const char *fmt, ...)
-{
-	va_list ap;
-	int saved = errno;
-
-	va_start(ap, fmt);
-	log_emit(LOG_LVL_ERROR, saved, fmt, ap);
-	va_end(ap);
-	exit(code);
-}
-
-void
-fatalx(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_emit(LOG_LVL_ERROR, -1, fmt, ap);
-	va_end(ap);
-	exit(code);
-}
-
-int
-log_level_parse(const char *s, enum log_level *out)
-{
-	for (size_t i = 0; i < LOG_NLEVELS; i++)
-		if (strcmp(log_level_names[i].name, s) == 0) {
-			*out = log_level_names[i].level;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *
-log_level_name(enum log_level level)
-{
-	return (unsigned)level < LOG_NLEVELS ? log_level_names[level].name :
-	    "unknown";
-}

@@ -1,6 +1,7 @@
 /* ringfan: flags, configuration, daemonizing, and the hand-over to the master. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,13 +28,16 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: ringfan -c FILE [-t] [-D]\n"
-	    "       ringfan -c FILE -r PCAP\n"
+	    "       ringfan -c FILE -r PCAP [--workers N]\n"
 	    "       ringfan -i IFACE [-D]\n"
 	    "       ringfan -V | -h\n"
 	    "  -c FILE   run the captures configured in FILE, in the foreground\n"
 	    "  -i IFACE  run the built-in configuration on IFACE\n"
 	    "  -r PCAP   run the first capture's pipeline over a pcap or pcapng\n"
 	    "            file, print the statistics as JSON and exit\n"
+	    "  --workers N\n"
+	    "            with -r: split the frames by flow over N pipelines, as\n"
+	    "            the N workers of a capture (1 to 1024; default 1)\n"
 	    "  -t        check the configuration and exit\n"
 	    "  -D        daemonize: log to syslog, hold control.pidfile\n"
 	    "  -V        print the version\n"
@@ -117,6 +121,25 @@ take_pidfile(const char *path)
 	return pfh;
 }
 
+/* Long options: only those without a one-letter form. */
+enum { OPT_WORKERS = 256 };
+
+static const struct option long_options[] = {
+	{ "workers",	required_argument,	NULL,	OPT_WORKERS },
+	{ NULL,		0,			NULL,	0 },
+};
+
+/* N of --workers N, 1 to OFFLINE_WORKERS_MAX; 0 when it is not that. */
+static unsigned
+parse_workers(const char *s)
+{
+	uint64_t n;
+
+	if (parse_uint(s, &n) != 0 || n < 1 || n > OFFLINE_WORKERS_MAX)
+		return 0;
+	return (unsigned)n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,12 +147,22 @@ main(int argc, char **argv)
 	struct master_opts opts = { .foreground = true };
 	char err[CFG_ERR_MAX];
 	bool check = false, daemonize = false;
+	unsigned nworkers = 0;
 	struct cfg cfg;
 	int ch, rc;
 
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "c:i:r:tDVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:i:r:tDVh", long_options,
+	    NULL)) != -1) {
 		switch (ch) {
+		case OPT_WORKERS:
+			if ((nworkers = parse_workers(optarg)) == 0) {
+				fprintf(stderr, "ringfan: --workers %s: not a "
+				    "number from 1 to %d\n", optarg,
+				    OFFLINE_WORKERS_MAX);
+				return EXIT_CONFIG;
+			}
+			break;
 		case 'c':
 			file = optarg;
 			break;
@@ -172,6 +205,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_CONFIG;
 	}
+	if (nworkers != 0 && pcap == NULL) {
+		fprintf(stderr, "ringfan: --workers N goes with -r PCAP: a "
+		    "capture's workers are set in its configuration\n");
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
 
 	if (file != NULL)
 		rc = cfg_load(&cfg, file, err, sizeof(err));
@@ -184,10 +223,12 @@ main(int argc, char **argv)
 	log_init(cfg.log.level, false);
 	/*
 	 * -t checks everything; -D does too, while stderr still reaches the
-	 * user.  A foreground start validates once, as it builds; -r runs
-	 * the pipeline in this process, as this user, and checks it there.
+	 * user, and the master builds on what it validated.  A foreground
+	 * start validates once, as it builds; -r runs the pipeline in this
+	 * process, as this user, and checks it there.
 	 */
-	if ((check || daemonize) && master_check(&cfg, err, sizeof(err)) != 0) {
+	if ((check || daemonize) && master_check_keep(&cfg, daemonize ?
+	    &opts.checked : NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ringfan: %s\n", err);
 		cfg_free(&cfg);
 		return EXIT_CONFIG;
@@ -198,7 +239,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (pcap != NULL) {
-		rc = offline_run(&cfg, pcap, stdout);
+		rc = offline_run(&cfg, pcap, nworkers != 0 ? nworkers : 1,
+		    stdout);
 		cfg_free(&cfg);
 		return rc;
 	}
@@ -206,6 +248,7 @@ main(int argc, char **argv)
 	opts.config_path = file;
 	opts.iface = iface;
 	if ((opts.pidfile = take_pidfile(cfg.control.pidfile)) == NULL) {
+		master_checked_free(opts.checked);
 		cfg_free(&cfg);
 		return EXIT_RUNTIME;
 	}
@@ -214,6 +257,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "ringfan: daemon: %s\n",
 			    strerror(errno));
 			pidfile_remove(opts.pidfile);
+			master_checked_free(opts.checked);
 			cfg_free(&cfg);
 			return EXIT_RUNTIME;
 		}

@@ -24,6 +24,7 @@
 #include <bsd/libutil.h>
 
 #include "capture.h"
+#include "control.h"
 #include "log.h"
 #include "master_int.h"
 #include "supervise.h"
@@ -39,27 +40,25 @@
 /* How long stopping workers get to drain before SIGKILL. */
 #define MASTER_STOP_GRACE_MS	5000
 
-int
+/* Add readiness of src->fd to the event loop; 0 or -errno. */
+static int
 master_watch(struct master *m, struct ev_src *src, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = src };
 
-	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, src->fd, &ev);
-}
-
-void
-master_unwatch(struct master *m, struct ev_src *src)
-{
-	epoll_ctl(m->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, src->fd, &ev) == -1 ?
+	    -errno : 0;
 }
 
 static void master_on_signal(struct master *, struct ev_src *, uint32_t);
 static void master_on_timer(struct master *, struct ev_src *, uint32_t);
 
+/* The signals and the timer in the event loop; 0 or -errno. */
 static int
 master_events(struct master *m)
 {
 	sigset_t set;
+	int rc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -68,7 +67,7 @@ master_events(struct master *m)
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		return -1;
+		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	m->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	m->sig.fn = master_on_signal;
@@ -77,9 +76,9 @@ master_events(struct master *m)
 	m->timer.fn = master_on_timer;
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->sig.fd == -1 || m->timer.fd == -1 || m->epfd == -1)
-		return -1;
-	if (master_watch(m, &m->sig, EPOLLIN) == -1)
-		return -1;
+		return -errno;
+	if ((rc = master_watch(m, &m->sig, EPOLLIN)) != 0)
+		return rc;
 	return master_watch(m, &m->timer, EPOLLIN);
 }
 
@@ -102,22 +101,6 @@ master_read_kernel(struct master *m)
 		STATS_ADD(&sw->kernel_drops, st.tp_drops);
 		STATS_ADD(&sw->kernel_freeze_q, st.tp_freeze_q_cnt);
 	}
-}
-
-json_t *
-master_stats_json(struct master *m)
-{
-	struct stats_view view = {
-		.cfg = m->g.cfg,
-		.shm = m->g.shm,
-		.plugin_names = (const char *const *const *)m->g.plugin_names,
-		.first_slot = m->g.first_slot,
-		.groups = m->g.groups,
-		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
-	};
-
-	master_read_kernel(m);
-	return stats_json(&view);
 }
 
 static void
@@ -190,8 +173,9 @@ master_stop(struct master *m, const char *why)
 	m->stopping = true;
 	m->stop_deadline_ns = mono_ns() + MASTER_STOP_GRACE_MS * 1000000ull;
 	log_info("stopping: %s", why);
-	ctl_reload_done(m, "reload: stopping before every worker took it");
-	ctl_reload_queued(m, NULL, "reload: stopping before it could run");
+	master_reload_answer(m, "reload: stopping before every worker took "
+	    "it");
+	master_queued_answer(m, "reload: stopping before it could run");
 	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
 		if ((rc = capture_shut(s->wk.fd)) != 0)
@@ -203,6 +187,14 @@ master_stop(struct master *m, const char *why)
 		else if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 	}
+}
+
+void
+ctl_cmd_stop(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	(void)arg;
+	master_stop(ctx, "stop command");
+	ctl_reply_json(rq, json_pack("{s:b}", "ok", 1));
 }
 
 static void
@@ -235,7 +227,7 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 				log_info("reload: queued behind the one under way");
 				break;
 			}
-			if ((res = master_reload(m, err, sizeof(err))) == NULL)
+			if (master_reload(m, &res, err, sizeof(err)) != 0)
 				log_error("reload failed, configuration "
 				    "unchanged: %s", err);
 			else
@@ -269,7 +261,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		}
 		if (!m->stopping &&
 		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
-		    now >= s->respawn_at && master_spawn(m, s) == -1)
+		    now >= s->respawn_at && master_spawn(m, s) != 0)
 			master_crashed(s, master_slot_name(s, name,
 			    sizeof(name)));
 	}
@@ -360,7 +352,7 @@ master_final(struct master *m)
 static void
 master_free(struct master *m)
 {
-	ctl_close(m);
+	ctl_close(m->ctl);
 	master_prev_free(m);
 	gen_free(&m->g);
 	gen_free(&m->old);
@@ -371,6 +363,14 @@ master_free(struct master *m)
 		close(m->sig.fd);
 	if (m->timer.fd != -1)
 		close(m->timer.fd);
+}
+
+static void
+master_on_ctl(struct master *m, struct ev_src *src, uint32_t events)
+{
+	(void)src;
+	(void)events;
+	ctl_serve(m->ctl);
 }
 
 /* Something the timer has to watch closely. */
@@ -417,13 +417,23 @@ int
 master_run(struct cfg *cfg, const struct master_opts *opts)
 {
 	struct master m = { .opts = *opts, .epfd = -1, .sig.fd = -1,
-	    .timer.fd = -1, .handing = -1 };
+	    .timer.fd = -1, .ctl_src = { .fd = -1, .fn = master_on_ctl },
+	    .handing = -1 };
+	struct master_checked *checked = opts->checked;
 	struct epoll_event ev[16];
 	char err[512];
 	int n, rc;
 
+
+	/* Only what was checked of this very configuration is taken. */
+	if (checked != NULL && checked->cfg != cfg) {
+		master_checked_free(checked);
+		checked = NULL;
+	}
+	m.opts.checked = NULL;
 	m.g.cfg = malloc(sizeof(*m.g.cfg));
 	if (m.g.cfg == NULL) {
+		master_checked_free(checked);
 		cfg_free(cfg);
 		log_warn("master: malloc");
 		return EXIT_RUNTIME;
@@ -432,7 +442,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 	m.started_ns = mono_ns();
 	setproctitle("master %s", opts->config_path != NULL ?
 	    opts->config_path : opts->iface);
-	if ((rc = gen_build(&m.g, NULL, err, sizeof(err))) != 0) {
+	if ((rc = gen_build(&m.g, NULL, checked, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		master_free(&m);
 		return rc;
@@ -442,18 +452,24 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 		master_free(&m);
 		return EXIT_RUNTIME;
 	}
-	if (master_events(&m) == -1) {
-		log_warn("master: event loop setup");
+	if ((rc = master_events(&m)) != 0) {
+		log_warnx("master: event loop setup: %s", strerror(-rc));
 		master_free(&m);
 		return EXIT_RUNTIME;
 	}
-	if (ctl_open(&m, err, sizeof(err)) == -1) {
+	if (ctl_open(&m.ctl, m.g.cfg, &m, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		master_free(&m);
 		return EXIT_RUNTIME;
 	}
+	m.ctl_src.fd = ctl_fd(m.ctl);
+	if ((rc = master_watch(&m, &m.ctl_src, EPOLLIN)) != 0) {
+		log_warnx("control socket: epoll_ctl: %s", strerror(-rc));
+		master_free(&m);
+		return EXIT_RUNTIME;
+	}
 	for (unsigned i = 0; i < m.g.nslots; i++) {
-		if (master_spawn(&m, &m.g.slots[i]) == -1) {
+		if (master_spawn(&m, &m.g.slots[i]) != 0) {
 			m.exit_code = EXIT_RUNTIME;
 			master_stop(&m, "fork failed");
 			break;
@@ -475,7 +491,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 			src->fn(&m, src, ev[i].events);
 		}
 		/* After the batch: no event of it can name a freed client. */
-		ctl_sweep(&m, mono_ns());
+		ctl_sweep(m.ctl, mono_ns());
 		master_timer_update(&m);
 	}
 	master_final(&m);

@@ -16,20 +16,36 @@
 #define EXIT_RUNTIME	2	/* the system refused: interface, permission */
 
 struct pidfh;
+/* What master_check_keep() validated, for the start that follows it. */
+struct master_checked;
 
 struct master_opts {
 	const char	*config_path;	/* NULL: built in (-i), no reload */
 	const char	*iface;		/* with -i */
 	bool		 foreground;	/* final stats on stdout */
 	struct pidfh	*pidfile;	/* held; removed at exit */
+	/*
+	 * From master_check_keep() of the same cfg, taken over by
+	 * master_run(), which then does not validate the plugins again;
+	 * NULL: it validates them as it builds.
+	 */
+	struct master_checked *checked;
 };
 
 /*
  * Everything `ringfan -t` checks beyond the file itself: every capture's
- * BPF filter compiles, every plugin loads, the user exists.  0, or -1 with
- * "FILE:LINE:COL: message" in err.
+ * BPF filter compiles, every plugin loads, the user exists.  0, or -EINVAL
+ * with "FILE:LINE:COL: message" in err.
  */
 int	master_check(const struct cfg *cfg, char *err, size_t errlen);
+/*
+ * The same, keeping what it validated in *keep for master_opts.checked
+ * (a start right after the check, as -D does, validates once).  *keep is
+ * NULL on failure; master_checked_free() it if it is not handed over.
+ */
+int	master_check_keep(const struct cfg *cfg, struct master_checked **keep,
+	    char *err, size_t errlen);
+void	master_checked_free(struct master_checked *k);
 
 /*
  * Run until stopped; takes over cfg (it is replaced by reloads and freed).

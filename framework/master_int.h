@@ -1,8 +1,10 @@
 /*
  * The master's state, shared by master.c (event loop, signals, timer,
  * stop), gen.c (building a generation), children.c (the process table),
- * reload.c (pipeline reload), swap.c (capture reload) and control.c (the
- * control socket and its commands).  Nothing else sees it.
+ * reload.c (pipeline reload), swap.c (capture reload), and the files of
+ * the control commands that read it (stats_json.c, metrics.c).  control.c
+ * and control_cmds.c never see it: they get the master as an opaque
+ * context pointer (control.h).  Nothing else sees it.
  */
 #ifndef RINGFAN_MASTER_INT_H
 #define RINGFAN_MASTER_INT_H
@@ -94,7 +96,7 @@ struct master {
 	struct ev_src		 timer;
 	uint64_t		 timer_period;	/* ns, as armed */
 	struct ctl_server	*ctl;
-	pid_t			 ctl_owner;	/* the master's pid */
+	struct ev_src		 ctl_src;	/* its epoll descriptor */
 	uint64_t		 started_ns;
 	uint64_t		 next_stats_ns;
 	uint64_t		 stop_deadline_ns;
@@ -112,26 +114,16 @@ struct master {
 	char			 last_reload_error[512];
 };
 
-/* Add readiness of fd to the event loop; 0 or -1. */
-int	master_watch(struct master *m, struct ev_src *src, uint32_t events);
-void	master_unwatch(struct master *m, struct ev_src *src);
-/*
- * Start the workers that TARGET names ("CAPTURE" or "CAPTURE/ID") again:
- * failed or waiting ones at once, running ones one at a time on the same
- * sockets.  Their names go into `names`.  0, or -1 with err.
- */
-int	master_restart(struct master *m, const char *target, json_t *names,
-	    char *err, size_t errlen);
 /* Read every socket's PACKET_STATISTICS into the shared totals. */
 void	master_read_kernel(struct master *m);
-json_t	*master_stats_json(struct master *m);
 void	master_stop(struct master *m, const char *why);
 /*
- * Re-read the configuration file and apply it.  Returns "unchanged",
- * "pipeline" or "captures", or NULL with the cause in err (then nothing
+ * Re-read the configuration file and apply it: 0 with *what "unchanged",
+ * "pipeline" or "captures", or -errno with the cause in err (then nothing
  * changed).
  */
-const char *master_reload(struct master *m, char *err, size_t errlen);
+int	master_reload(struct master *m, const char **what, char *err,
+	    size_t errlen);
 /* "running", "degraded" or "failed". */
 const char *master_capture_state(const struct master *m, unsigned c,
 	    unsigned *running);
@@ -142,7 +134,13 @@ bool	master_reload_pending(const struct master *m);
 bool	master_reload_busy(const struct master *m);
 
 /* gen.c */
-/* The workers' user from cfg, if any; 0, or -1 with err. */
+/* What master_check_keep() validated of cfg. */
+struct master_checked {
+	const struct cfg	*cfg;		/* the caller's, for identity */
+	int			*linktypes;	/* as validated with */
+	struct plugin_info	**infos;
+};
+/* The workers' user from cfg, if any; 0, or -errno with err. */
 int	master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 	    size_t errlen);
 /*
@@ -157,11 +155,15 @@ void	gen_bind_slots(struct gen *g, uid_t uid, gid_t gid);
 void	gen_mems_free(struct plugin_mem *mems, size_t n);
 struct plugin_mem *gen_mems_map(const struct plugin_info *info, size_t n,
 	    char *err, size_t errlen);
+/* Capture c's plugin names of g->infos; 0 or -ENOMEM. */
 int	gen_names(struct gen *g, size_t c);
 void	gen_free(struct gen *g);
-/* Build g from g->cfg beside busy (or NULL); 0 or an exit code, err. */
-int	gen_build(struct gen *g, const struct gen *busy, char *err,
-	    size_t errlen);
+/*
+ * Build g from g->cfg beside busy (or NULL), with the pipelines validated
+ * in `checked` (taken over; NULL: validate them); 0 or an exit code, err.
+ */
+int	gen_build(struct gen *g, const struct gen *busy,
+	    struct master_checked *checked, char *err, size_t errlen);
 bool	gen_all_exited(const struct gen *g);
 
 /* children.c */
@@ -172,6 +174,7 @@ unsigned master_gens(struct master *m, struct gen **gens);
 	    **ge_ = gens_ + master_gens((m), gens_); gp_ < ge_; gp_++)	\
 		for (struct slot *s = (*gp_)->slots;			\
 		    s < (*gp_)->slots + (*gp_)->nslots; s++)
+/* Fork s's worker; 0, or -errno (logged). */
 int	master_spawn(struct master *m, struct slot *s);
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */
 void	master_crashed(struct slot *s, const char *name);
@@ -189,23 +192,24 @@ void	master_prev_free(struct master *m);
 void	master_rollback(struct master *m, struct slot *failed);
 /* Run the reload asked for while another was under way, once it is over. */
 void	master_reload_queued(struct master *m);
+/*
+ * The reload has taken effect on every worker (err NULL) or failed: answer
+ * the clients waiting for it.
+ */
+void	master_reload_answer(struct master *m, const char *err);
+/* No queued reload will run (stopping): answer its clients with err. */
+void	master_queued_answer(struct master *m, const char *err);
 
 /* swap.c */
-/* Start a capture reload to nc (taken over); "captures", or NULL, err. */
-const char *master_swap_begin(struct master *m, struct cfg *nc, char *err,
+/* Start a capture reload to nc (taken over); 0, or -errno with err. */
+int	master_swap_begin(struct master *m, struct cfg *nc, char *err,
 	    size_t errlen);
 /* The retiring generation has exited: its counters go to the new slots. */
 void	master_retire(struct master *m);
 void	master_swap_step(struct master *m, uint64_t now);
 
-/* control.c */
-int	ctl_open(struct master *m, char *err, size_t errlen);
-void	ctl_close(struct master *m);
-/* The queued reload ran: res, or NULL and err. */
-void	ctl_reload_queued(struct master *m, const char *res, const char *err);
-/* A reload has taken effect (err NULL) or failed: answer who asked. */
-void	ctl_reload_done(struct master *m, const char *err);
-/* Drop clients past their deadline; called from the master's timer. */
-void	ctl_sweep(struct master *m, uint64_t now);
+/* stats_json.c */
+/* The `stats` document, the kernel's counters read just before. */
+json_t	*master_stats_json(struct master *m);
 
 #endif

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control_int.h"
+#include "control.h"
+#include "master_int.h"
 
 /*
  * Prometheus text exposition format (0.0.4), built from the stats document
@@ -171,18 +172,21 @@ metric_family(FILE *f, const struct metric *mt, const json_t *doc)
 	}
 }
 
-char *
-cmd_metrics(struct master *m, size_t *len)
+void
+ctl_cmd_metrics(void *ctx, struct ctl_req *rq, const char *arg)
 {
-	json_t *doc = master_stats_json(m);
+	json_t *doc = master_stats_json(ctx);
 	const struct stats_field *sf;
 	struct metric fm;
 	char *buf = NULL;
+	size_t len = 0;
 	FILE *f;
 
-	if (doc == NULL || (f = open_memstream(&buf, len)) == NULL) {
+	(void)arg;
+	if (doc == NULL || (f = open_memstream(&buf, &len)) == NULL) {
 		json_decref(doc);
-		return NULL;
+		ctl_reply_text(rq, NULL, 0);
+		return;
 	}
 	for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
 		if (metrics[k].kind != METRIC_FIELDS) {
@@ -199,7 +203,7 @@ cmd_metrics(struct master *m, size_t *len)
 	json_decref(doc);
 	if (fclose(f) != 0) {
 		free(buf);
-		return NULL;
+		buf = NULL;
 	}
-	return buf;
+	ctl_reply_text(rq, buf, len);
 }

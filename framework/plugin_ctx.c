@@ -22,7 +22,7 @@ ctx_of(struct ringfan_ctx *pub)
 const char *
 plugin_ctx_name(const struct plugin_ctx *ctx)
 {
-	return ctx->stage->plugin->calls.name;
+	return cfg_step_name(ctx->stage->conf);
 }
 
 void
@@ -224,6 +224,39 @@ ctx_tick_period(struct ringfan_ctx *pub, uint64_t period_ns)
 	    PLUGIN_TICK_MIN_NS : period_ns;
 }
 
+/*
+ * Fanout modes that hand one flow's frames to any worker: by turn, at
+ * random, by the CPU or queue that received them, or to a worker with
+ * room.  Only hash keeps a flow together.
+ */
+static const bool fanout_splits[] = {
+	[CFG_FANOUT_HASH] = false,
+	[CFG_FANOUT_LB] = true,
+	[CFG_FANOUT_CPU] = true,
+	[CFG_FANOUT_ROLLOVER] = true,
+	[CFG_FANOUT_RANDOM] = true,
+	[CFG_FANOUT_QM] = true,
+};
+
+uint32_t
+plugin_env_flags(const struct plugin_env *env)
+{
+	const struct cfg_capture *cap = env->cap;
+	bool split;
+
+	/* Offline frames are split by flowhash.c; one worker has them all. */
+	if ((env->flags & RINGFAN_CTX_OFFLINE) || env->worker_count < 2)
+		return env->flags;
+	/*
+	 * The rollover flag moves frames off a full worker, flow or not;
+	 * hash without defrag hashes an IPv4 fragment without its ports.
+	 */
+	split = (size_t)cap->fanout.mode < sizeof(fanout_splits) /
+	    sizeof(fanout_splits[0]) ? fanout_splits[cap->fanout.mode] : true;
+	split = split || cap->fanout.rollover || !cap->fanout.defrag;
+	return split ? env->flags | RINGFAN_CTX_FLOW_SPLIT : env->flags;
+}
+
 void
 plugin_ctx_free(struct plugin_ctx *ctx)
 {
@@ -250,7 +283,7 @@ plugin_ctx_new(struct plugin_stage *s, size_t index,
 	ctx->checking = checking;
 	ctx->pub.abi = RINGFAN_PLUGIN_ABI;
 	ctx->pub.size = sizeof(ctx->pub);
-	ctx->pub.flags = env->flags;
+	ctx->pub.flags = plugin_env_flags(env);
 	ctx->pub.worker_id = env->worker_id;
 	ctx->pub.worker_count = env->worker_count;
 	ctx->pub.capture = env->cap->name;

@@ -210,15 +210,17 @@ plugin_unload(struct plugin *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* What the master keeps of a loaded plugin, before its check. */
+/* What the master keeps of a loaded plugin in step cp, before its check. */
 static void
-plugin_describe(const struct plugin *p, struct plugin_info *in)
+plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
+    struct plugin_info *in)
 {
 	struct stat st;
 
 	memset(in, 0, sizeof(*in));
 	strlcpy(in->path, p->path, sizeof(in->path));
 	strlcpy(in->name, p->calls.name, sizeof(in->name));
+	strlcpy(in->step, cfg_step_name(cp), sizeof(in->step));
 	strlcpy(in->version, p->calls.version != NULL ? p->calls.version : "",
 	    sizeof(in->version));
 	strlcpy(in->description, p->calls.description != NULL ?
@@ -263,7 +265,9 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 		pl->nstages = i + 1;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(pl->plugins[j].calls.name,
-			    pl->plugins[i].calls.name) != 0)
+			    pl->plugins[i].calls.name) != 0 ||
+			    strcmp(pl->plugins[j].path,
+			    pl->plugins[i].path) == 0)
 				continue;
 			snprintf(err, errlen, "%s:%u:%u: %s: plugin name \"%s\" "
 			    "is already used by %s", cfg->path, cp->pos.line,
@@ -272,11 +276,11 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 			pipeline_unload(pl);
 			return -1;
 		}
-		pl->names[i] = pl->plugins[i].calls.name;
+		pl->names[i] = cfg_step_name(cp);
 		pl->stages[i].plugin = &pl->plugins[i];
 		pl->stages[i].conf = cp;
 		pl->stages[i].packet = pl->plugins[i].calls.packet;
-		plugin_describe(&pl->plugins[i], &pl->stages[i].info);
+		plugin_describe(&pl->plugins[i], cp, &pl->stages[i].info);
 		if (pl->plugins[i].calls.batch != NULL) {
 			pl->has_batch = true;
 			if (pl->first_batch == n)
@@ -301,7 +305,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 	s->info.memory_layout = 0;
 	s->info.tick_ns = 0;
 	if ((ctx = plugin_ctx_new(s, i, env, scratch, true)) == NULL) {
-		snprintf(err, errlen, "plugin %s: %s", c->name,
+		snprintf(err, errlen, "plugin %s: %s", cfg_step_name(s->conf),
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;
 	}
@@ -448,13 +452,13 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 	int rc = RINGFAN_OK;
 
 	if ((ctx = plugin_ctx_new(s, i, env, w, false)) == NULL) {
-		snprintf(err, errlen, "plugin %s: %s", c->name,
+		snprintf(err, errlen, "plugin %s: %s", cfg_step_name(s->conf),
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;
 	}
 	s->ctx = ctx;
 	if (i < STATS_MAX_STAGES)
-		stats_status_init(w, i, c->name);
+		stats_status_init(w, i, plugin_ctx_name(ctx));
 	if ((rc = pipeline_give_memory(s, ctx, mem, err, errlen)) != RINGFAN_OK)
 		return rc;
 	if (c->open != NULL)

@@ -30,7 +30,9 @@
 /* What a validation learned of one stage; all the master keeps of it. */
 struct plugin_info {
 	char		 path[256];
-	char		 name[STATS_PLUGIN_NAME];
+	char		 name[STATS_PLUGIN_NAME];	/* the plugin's own */
+	/* The step's: what its stats, status and log lines are shown under. */
+	char		 step[STATS_PLUGIN_NAME];
 	char		 version[32];
 	char		 description[128];
 	uint32_t	 abi;
@@ -63,6 +65,15 @@ struct plugin_env {
 	uint32_t		 flags;		/* RINGFAN_CTX_* */
 };
 
+/*
+ * The ctx->flags plugins get for env: env->flags, with
+ * RINGFAN_CTX_FLOW_SPLIT added when the capture's fanout may hand the
+ * frames of one flow to different workers (a mode other than hash, the
+ * rollover flag, or hash without defrag), never offline nor with one
+ * worker.
+ */
+uint32_t plugin_env_flags(const struct plugin_env *env);
+
 /* One loaded shared object. */
 struct plugin {
 	char			*path;
@@ -92,7 +103,7 @@ struct pipeline {
 	size_t		 first_batch;	/* the first batch stage, or nstages */
 	bool		 has_batch;
 	uint64_t	 next_tick;	/* earliest of the stages' */
-	const char	**names;	/* plugin names, for stats */
+	const char	**names;	/* step names, for stats */
 	struct stats_worker *w;		/* where status and counters go */
 };
 
@@ -107,8 +118,9 @@ int	plugin_load(struct plugin *p, const char *name,
 void	plugin_unload(struct plugin *p);
 
 /*
- * Load every plugin of the capture's pipeline and check that their names
- * are unique.  0, or -1 with "FILE:LINE:COL: ..." in err.
+ * Load every plugin of the capture's pipeline and check that no two files
+ * claim one plugin name (a plugin may run in several steps, one file may
+ * not pass for another).  0, or -1 with "FILE:LINE:COL: ..." in err.
  */
 int	pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	    const struct cfg_capture *cap, char *err, size_t errlen);

@@ -43,7 +43,7 @@ struct plugin_ctx *plugin_ctx_new(struct plugin_stage *s, size_t index,
 	    const struct plugin_env *env, struct stats_worker *w,
 	    bool checking);
 void	plugin_ctx_free(struct plugin_ctx *ctx);
-/* The plugin's name, for messages. */
+/* The step's name: for messages, counters and status. */
 const char *plugin_ctx_name(const struct plugin_ctx *ctx);
 /* Record the plugin's error; the first one stays. */
 void	plugin_ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)

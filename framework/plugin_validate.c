@@ -64,6 +64,7 @@ plugin_info_same(const struct plugin_info *a, const struct plugin_info *b,
 	for (size_t i = 0; i < n; i++)
 		if (!plugin_file_same(&a[i], &b[i]) ||
 		    strcmp(a[i].name, b[i].name) != 0 ||
+		    strcmp(a[i].step, b[i].step) != 0 ||
 		    a[i].memory_size != b[i].memory_size ||
 		    a[i].memory_layout != b[i].memory_layout ||
 		    a[i].tick_ns != b[i].tick_ns)
@@ -191,6 +192,7 @@ validate_sanitize(struct plugin_info *in)
 {
 	in->path[sizeof(in->path) - 1] = '\0';
 	in->name[sizeof(in->name) - 1] = '\0';
+	in->step[sizeof(in->step) - 1] = '\0';
 	in->version[sizeof(in->version) - 1] = '\0';
 	in->description[sizeof(in->description) - 1] = '\0';
 	if (in->memory_size > PLUGIN_MEMORY_MAX)

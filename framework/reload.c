@@ -12,11 +12,17 @@
 #include <string.h>
 
 
+#include "control.h"
 #include "log.h"
 #include "master_int.h"
 #include "util.h"
 
-int
+/*
+ * Start the workers that TARGET names ("CAPTURE" or "CAPTURE/ID") again:
+ * failed or waiting ones at once, running ones one at a time on the same
+ * sockets.  Their names go into `names`.  0, or -errno with err.
+ */
+static int
 master_restart(struct master *m, const char *target, json_t *names,
     char *err, size_t errlen)
 {
@@ -28,7 +34,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 
 	if (m->stopping) {
 		snprintf(err, errlen, "stopping");
-		return -1;
+		return -ESHUTDOWN;
 	}
 	for (c = 0; c < m->g.cfg->ncaptures; c++)
 		if (strlen(m->g.cfg->captures[c].name) == clen &&
@@ -36,7 +42,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 			break;
 	if (clen == 0 || c == m->g.cfg->ncaptures) {
 		snprintf(err, errlen, "restart %s: no such capture", target);
-		return -1;
+		return -ENOENT;
 	}
 	if (slash != NULL && ((id = strtonum(slash + 1, 0,
 	    (long long)m->g.cfg->captures[c].workers - 1, &errstr)),
@@ -44,12 +50,12 @@ master_restart(struct master *m, const char *target, json_t *names,
 		snprintf(err, errlen, "restart %s: capture %s has workers 0 to "
 		    "%u", target, m->g.cfg->captures[c].name,
 		    m->g.cfg->captures[c].workers - 1);
-		return -1;
+		return -ERANGE;
 	}
 	if (master_reload_busy(m)) {
 		snprintf(err, errlen, "restart %s: a reload is in progress",
 		    target);
-		return -1;
+		return -EBUSY;
 	}
 	for (unsigned i = 0; i < m->g.nslots; i++)
 		if (m->g.slots[i].capture == c && (id < 0 ||
@@ -75,6 +81,116 @@ master_restart(struct master *m, const char *target, json_t *names,
 	return 0;
 }
 
+void
+ctl_cmd_restart(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	json_t *names = json_array();
+	char err[256];
+
+	if (master_restart(ctx, arg, names, err, sizeof(err)) != 0) {
+		json_decref(names);
+		ctl_reply_error(rq, "%s", err);
+		return;
+	}
+	ctl_reply_json(rq, json_pack("{s:b,s:o}", "ok", 1, "restarted",
+	    names));
+}
+
+/*
+ * Why a reload's client waits (struct ctl_req.wait): for the reload it
+ * asked for to be taken by every worker, or for the one queued behind the
+ * reload under way to run.
+ */
+enum { RELOAD_WAIT_TAKEN = 1, RELOAD_WAIT_QUEUED };
+/* How long a reload's client may wait for the workers to take it. */
+#define RELOAD_TIMEOUT_NS	(90ull * 1000000000u)
+#define RELOAD_TIMEOUT_MSG	"reload: not taken by every worker within " \
+	"90 s; see status"
+
+/* What a reload came to, for the clients that wait for it. */
+struct reload_outcome {
+	struct master	*m;
+	const char	*what;		/* NULL: it failed */
+	const char	*err;
+};
+
+/*
+ * Answer rq for a reload that came to o: a file that does not validate at
+ * once, a pipeline or capture change when every worker runs it or has
+ * been put back (master_reload_answer).
+ */
+static void
+reload_answer(void *arg, struct ctl_req *rq, const char *note)
+{
+	const struct reload_outcome *o = arg;
+
+	(void)note;
+	if (o->what == NULL)
+		ctl_reply_error(rq, "%s", o->err);
+	else if (master_reload_pending(o->m))
+		ctl_defer(rq, RELOAD_WAIT_TAKEN, o->what, RELOAD_TIMEOUT_NS,
+		    RELOAD_TIMEOUT_MSG);
+	else
+		ctl_reply_json(rq, json_pack("{s:b,s:s}", "ok", 1, "result",
+		    o->what));
+}
+
+/* A parked client's reload has been taken (o->err NULL) or not. */
+static void
+reload_taken(void *arg, struct ctl_req *rq, const char *what)
+{
+	const struct reload_outcome *o = arg;
+
+	if (o->err != NULL)
+		ctl_reply_error(rq, "%s", o->err);
+	else
+		ctl_reply_json(rq, json_pack("{s:b,s:s}", "ok", 1, "result",
+		    what));
+}
+
+void
+master_reload_answer(struct master *m, const char *err)
+{
+	struct reload_outcome o = { .m = m, .err = err };
+
+	ctl_resume(m->ctl, RELOAD_WAIT_TAKEN, reload_taken, &o);
+}
+
+void
+master_queued_answer(struct master *m, const char *err)
+{
+	struct reload_outcome o = { .m = m, .err = err };
+
+	ctl_resume(m->ctl, RELOAD_WAIT_QUEUED, reload_answer, &o);
+}
+
+/*
+ * reload answers once it has taken effect or failed.  Asked while another
+ * reload is under way, it waits for that one to end and then reads the
+ * file: the latest file always wins, and every client asking meanwhile
+ * gets that one reload's outcome.
+ */
+void
+ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	struct reload_outcome o = { .m = ctx };
+	char err[512];
+
+	(void)arg;
+	if (master_reload_busy(o.m)) {
+		o.m->reload_again = true;
+		ctl_defer(rq, RELOAD_WAIT_QUEUED, NULL, 2 * RELOAD_TIMEOUT_NS,
+		    RELOAD_TIMEOUT_MSG);
+		return;
+	}
+	if (master_reload(o.m, &o.what, err, sizeof(err)) != 0) {
+		log_error("reload failed, configuration unchanged: %s", err);
+		o.what = NULL;
+		o.err = err;
+	}
+	reload_answer(&o, rq, NULL);
+}
+
 /* The reload's rolling restart: one worker at a time, each once running. */
 void
 master_handover_step(struct master *m)
@@ -93,10 +209,10 @@ master_handover_step(struct master *m)
 		/* Every worker runs the new pipeline: it has stood. */
 		if (m->prev.cfg != NULL) {
 			master_prev_free(m);
-			ctl_reload_done(m, NULL);
+			master_reload_answer(m, NULL);
 		} else if (m->rolling_back) {
 			m->rolling_back = false;
-			ctl_reload_done(m, m->last_reload_error);
+			master_reload_answer(m, m->last_reload_error);
 		}
 		return;
 	}
@@ -279,18 +395,20 @@ master_reload_busy(const struct master *m)
 void
 master_reload_queued(struct master *m)
 {
+	struct reload_outcome o = { .m = m };
 	char err[512];
-	const char *res;
 
 	if (!m->reload_again || m->stopping || master_reload_busy(m))
 		return;
 	m->reload_again = false;
-	if ((res = master_reload(m, err, sizeof(err))) == NULL)
+	if (master_reload(m, &o.what, err, sizeof(err)) != 0) {
 		log_error("queued reload failed, configuration unchanged: %s",
 		    err);
-	else
-		log_info("queued reload: %s", res);
-	ctl_reload_queued(m, res, err);
+		o.what = NULL;
+		o.err = err;
+	} else
+		log_info("queued reload: %s", o.what);
+	ctl_resume(m->ctl, RELOAD_WAIT_QUEUED, reload_answer, &o);
 }
 
 bool
@@ -299,28 +417,32 @@ master_reload_pending(const struct master *m)
 	return m->prev.cfg != NULL || m->rolling_back || m->swap != SWAP_NONE;
 }
 
-const char *
-master_reload(struct master *m, char *err, size_t errlen)
+int
+master_reload(struct master *m, const char **what, char *err, size_t errlen)
 {
 	struct cfg *old = m->g.cfg, nc, *ncfg = NULL;
 	struct plugin_info **infos = NULL;
 	struct plugin_mem **mems = NULL;
 	bool *changed = NULL, any = false, everything;
-	const char *res = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
+	int rc = -EINVAL;
 
+	*what = NULL;
 	if (m->opts.config_path == NULL) {
 		snprintf(err, errlen, "no configuration file to reload "
 		    "(started with -i)");
+		rc = -ENOENT;
 		goto fail_early;
 	}
 	if (m->stopping) {
 		snprintf(err, errlen, "stopping");
+		rc = -ESHUTDOWN;
 		goto fail_early;
 	}
 	if (master_reload_busy(m)) {
 		snprintf(err, errlen, "a reload is still in progress");
+		rc = -EBUSY;
 		goto fail_early;
 	}
 	if (cfg_load(&nc, m->opts.config_path, err, errlen) != 0)
@@ -337,6 +459,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 	/* A new user or plugin path concerns every worker. */
 	everything = (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, reload_restart_key) &
 	    CFG_RELOAD_PIPELINE) != 0;
+	rc = -ENOMEM;
 	if ((changed = calloc(nc.ncaptures, sizeof(*changed))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
 		goto fail;
@@ -401,15 +524,17 @@ master_reload(struct master *m, char *err, size_t errlen)
 	pipeline_info_free(infos, nc.ncaptures);
 	m->reloads++;
 	m->last_reload_error[0] = '\0';
-	res = any ? "pipeline" : "unchanged";
+	*what = any ? "pipeline" : "unchanged";
 	log_info("reloaded %s: %s", m->g.cfg->path, any ?
 	    "restarting workers one at a time" : "no pipeline changed");
 	master_handover_step(m);
-	return res;
+	return 0;
 
 captures:
 	/* master_swap_begin validates the new file as it builds it. */
-	return master_swap_begin(m, &nc, err, errlen);
+	if ((rc = master_swap_begin(m, &nc, err, errlen)) == 0)
+		*what = "captures";
+	return rc;
 fail:
 	for (unsigned i = 0; mems != NULL && i < m->g.nslots; i++)
 		if (mems[i] != NULL)
@@ -422,5 +547,5 @@ fail:
 	cfg_free(&nc);
 fail_early:
 	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
-	return NULL;
+	return rc;
 }

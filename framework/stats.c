@@ -1,12 +1,12 @@
 /*
- * The shared-memory region of the workers' counters, and the `stats`
- * document built from it.
+ * The shared-memory region of the workers' counters: its slots, the table
+ * of their fields, plugin counters and problems, the carry over a capture
+ * reload.  The documents made from it are stats_json.c's.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ringfan_build.h"
 #include "stats.h"
 
 struct stats_shm *
@@ -86,18 +86,56 @@ stats_counter(struct stats_worker *w, const char *plugin, const char *name,
 	return -ENOSPC;
 }
 
+/* Byte by byte, for a reader that may load meanwhile (see below). */
+static void
+stats_store_racy(char *dst, const char *src, size_t len)
+{
+	for (size_t k = 0; k < len; k++)
+		STATS_STORE(&dst[k], src[k]);
+}
+
+/*
+ * One write of stage st's problem under its count, odd while it lasts:
+ * its text (set if not empty) and, unless NULL, its plugin's name.
+ */
+static void
+stats_status_write(struct stats_status *st, const char *name,
+    const char *text)
+{
+	uint32_t seq = STATS_LOAD(&st->seq);
+
+	__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (name != NULL)
+		stats_store_racy(st->plugin, name, sizeof(st->plugin));
+	stats_store_racy(st->text, text, sizeof(st->text));
+	STATS_STORE(&st->set, *text != '\0');
+	__atomic_store_n(&st->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 void
 stats_status_init(struct stats_worker *w, size_t i, const char *plugin)
 {
 	struct stats_status *st = &w->status[i];
 	uint32_t seq = STATS_LOAD(&st->seq);
+	char name[sizeof(st->plugin)] = "", none[sizeof(st->text)] = "";
 
+	/* plugin may be st->plugin itself (stats_worker_gone). */
+	strlcpy(name, plugin, sizeof(name));
 	/* A predecessor killed inside a write left it odd: even it again. */
 	if (seq & 1)
 		__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELEASE);
-	stats_status_set(w, i, "");
-	if (plugin != st->plugin)
-		strlcpy(st->plugin, plugin, sizeof(st->plugin));
+	/*
+	 * A reader takes the name only with a problem shown (set) and the
+	 * count unchanged around it.  So with none shown the name changes
+	 * as it is; with one, the name, the flag and the text change in one
+	 * write under the count: no reader pairs a torn or new name with the
+	 * old problem.
+	 */
+	if (STATS_LOAD(&st->set) == 0)
+		stats_store_racy(st->plugin, name, sizeof(name));
+	else
+		stats_status_write(st, name, none);
 }
 
 void
@@ -118,19 +156,22 @@ void
 stats_status_set(struct stats_worker *w, size_t i, const char *text)
 {
 	struct stats_status *st = &w->status[i];
-	uint32_t seq = STATS_LOAD(&st->seq);
-	char cut[sizeof(st->text)];
+	char cut[sizeof(st->text)] = "";
 
 	/* Compared as it would be stored: a long text is cut alike. */
 	strlcpy(cut, text, sizeof(cut));
 	if (*cut == '\0' ? STATS_LOAD(&st->set) == 0 :
 	    STATS_LOAD(&st->set) == 1 && strcmp(st->text, cut) == 0)
 		return;
-	__atomic_store_n(&st->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(st->text, cut, sizeof(cut));
-	STATS_STORE(&st->set, *text != '\0');
-	__atomic_store_n(&st->seq, seq + 2, __ATOMIC_RELEASE);
+	stats_status_write(st, NULL, cut);
+}
+
+/* Byte by byte: the writer may store meanwhile (the count says so). */
+static void
+stats_copy_racy(char *dst, const char *src, size_t len)
+{
+	for (size_t k = 0; k < len; k++)
+		dst[k] = __atomic_load_n(&src[k], __ATOMIC_RELAXED);
 }
 
 bool
@@ -138,6 +179,7 @@ stats_status_get(const struct stats_worker *w, size_t i, const char *plugin,
     char *buf, size_t len)
 {
 	const struct stats_status *st = &w->status[i];
+	char name[sizeof(st->plugin)], text[sizeof(st->text)];
 	uint32_t before, after;
 	bool set;
 
@@ -145,28 +187,30 @@ stats_status_get(const struct stats_worker *w, size_t i, const char *plugin,
 		before = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
 		if (before & 1)
 			continue;
-		set = STATS_LOAD(&st->set) == 1 &&
-		    strncmp(st->plugin, plugin, sizeof(st->plugin)) == 0;
-		if (set) {
-			for (size_t k = 0; k + 1 < len && k < sizeof(st->text);
-			    k++) {
-				buf[k] = __atomic_load_n(&st->text[k],
-				    __ATOMIC_RELAXED);
-				buf[k + 1] = '\0';
-				if (buf[k] == '\0')
-					break;
-			}
-		}
+		stats_copy_racy(name, st->plugin, sizeof(name));
+		set = STATS_LOAD(&st->set) == 1;
+		if (set)
+			stats_copy_racy(text, st->text, sizeof(text));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		after = __atomic_load_n(&st->seq, __ATOMIC_RELAXED);
-		if (before == after)
-			return set;
+		if (before != after)
+			continue;
+		/* A consistent copy: only now is it looked at. */
+		name[sizeof(name) - 1] = '\0';
+		text[sizeof(text) - 1] = '\0';
+		if (!set || strncmp(name, plugin, sizeof(name)) != 0)
+			return false;
+		strlcpy(buf, text, len);
+		return true;
 	}
 	return false;
 }
 
-/* Add v to the carried counter `name` of `plugin`, making its slot. */
-static void
+/*
+ * Add v to the carried counter `name` of `plugin`, making its slot; false
+ * when every slot is taken by another (then it is counted as dropped).
+ */
+static bool
 stats_carry_counter(struct stats_carry *c, const char *plugin,
     const char *name, uint64_t v)
 {
@@ -177,8 +221,10 @@ stats_carry_counter(struct stats_carry *c, const char *plugin,
 		    strcmp(c->counters[k].name, name) == 0)
 			break;
 	if (k == c->ncounters) {
-		if (k == STATS_MAX_COUNTERS)
-			return;
+		if (k == STATS_MAX_COUNTERS) {
+			c->dropped++;
+			return false;
+		}
 		strlcpy(c->counters[k].plugin, plugin,
 		    sizeof(c->counters[k].plugin));
 		strlcpy(c->counters[k].name, name, sizeof(c->counters[k].name));
@@ -186,13 +232,15 @@ stats_carry_counter(struct stats_carry *c, const char *plugin,
 		c->ncounters++;
 	}
 	c->counters[k].value += v;
+	return true;
 }
 
-void
+unsigned
 stats_carry(struct stats_worker *to, const struct stats_worker *from)
 {
 	struct stats_carry *c = &to->carry;
 	const struct stats_counter *fc;
+	unsigned dropped = 0;
 
 	/* Everything as `stats` shows it, its own carry included. */
 	for (size_t i = 0; i < STATS_NFIELDS; i++)
@@ -204,69 +252,16 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 			break;
 		if (STATS_LOAD(&fc->used) != STATS_COUNTER)
 			continue;	/* a level belongs to its generation */
-		stats_carry_counter(c, fc->plugin, fc->name,
+		dropped += !stats_carry_counter(c, fc->plugin, fc->name,
 		    STATS_LOAD(&fc->value));
 	}
 	for (uint32_t j = 0; j < from->carry.ncounters; j++)
-		stats_carry_counter(c, from->carry.counters[j].plugin,
+		dropped += !stats_carry_counter(c,
+		    from->carry.counters[j].plugin,
 		    from->carry.counters[j].name,
 		    from->carry.counters[j].value);
-}
-
-/* Add v to counter `name` of plugin object obj (creating it). */
-static void
-stats_counter_add(json_t *obj, const char *name, uint64_t v)
-{
-	json_t *cur = json_object_get(obj, name);
-
-	json_object_set_new(obj, name, json_integer((json_int_t)(v +
-	    (cur != NULL ? (uint64_t)json_integer_value(cur) : 0))));
-}
-
-/* The counters (or gauges) of every plugin of w's pipeline. */
-static json_t *
-stats_counters_json(const struct stats_worker *w, const char *const *names,
-    size_t nplugins, enum stats_kind kind)
-{
-	const struct stats_counter *c;
-	json_t *plugins, *obj;
-
-	plugins = json_object();
-	/* Every plugin of the pipeline is listed, with counters or not. */
-	for (size_t k = 0; k < nplugins; k++)
-		json_object_set_new(plugins, names[k], json_object());
-	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
-		c = &w->counters[i];
-		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
-			break;
-		/* Counters of a plugin that a reload removed are not shown. */
-		if (STATS_LOAD(&c->used) != (uint32_t)kind ||
-		    (obj = json_object_get(plugins, c->plugin)) == NULL)
-			continue;
-		stats_counter_add(obj, c->name, STATS_LOAD(&c->value));
-	}
-	for (uint32_t k = 0; kind == STATS_COUNTER &&
-	    k < w->carry.ncounters; k++) {
-		obj = json_object_get(plugins, w->carry.counters[k].plugin);
-		if (obj != NULL)
-			stats_counter_add(obj, w->carry.counters[k].name,
-			    w->carry.counters[k].value);
-	}
-	return plugins;
-}
-
-json_t *
-stats_errors_json(const struct stats_worker *w, const char *const *names,
-    size_t nplugins)
-{
-	json_t *errors = json_object();
-	char text[STATS_STATUS_MAX];
-
-	for (size_t k = 0; k < nplugins && k < STATS_MAX_STAGES; k++)
-		if (stats_status_get(w, k, names[k], text, sizeof(text)))
-			json_object_set_new(errors, names[k],
-			    json_string(text));
-	return errors;
+	c->dropped += from->carry.dropped;
+	return dropped;
 }
 
 #define FIELD(f)	.name = #f, .own = offsetof(struct stats_worker, f), \
@@ -343,93 +338,4 @@ stats_backlog(const struct stats_worker *w)
 	    stats_value(w, "kernel_drops") + stats_value(w, "quarantined");
 
 	return in > out ? in - out : 0;
-}
-
-/*
- * The counters of worker w into its object jw, adding the summed ones to
- * sum.  The fields that have no capture total come first, as the document
- * has always had them (docs/control.md).
- */
-static void
-stats_fields_json(json_t *jw, const struct stats_worker *w,
-    uint64_t sum[STATS_NFIELDS])
-{
-	const struct stats_field *f;
-	uint64_t v;
-
-	for (int summed = 0; summed <= 1; summed++)
-		for (size_t k = 0; k < STATS_NFIELDS; k++) {
-			f = &stats_fields[k];
-			if (f->summed != summed)
-				continue;
-			v = stats_field_value(w, f);
-			if (f->summed)
-				sum[k] += v;
-			json_object_set_new(jw, f->name,
-			    json_integer((json_int_t)v));
-		}
-}
-
-json_t *
-stats_json(const struct stats_view *view)
-{
-	const struct cfg *cfg = view->cfg;
-	const struct cfg_capture *cap;
-	const struct stats_worker *w;
-	json_t *doc, *caps, *jc, *jw, *workers, *totals;
-	uint64_t sum[STATS_NFIELDS];
-	unsigned gw, gw0 = 0;
-
-	doc = json_object();
-	json_object_set_new(doc, "version", json_string(RINGFAN_VERSION));
-	json_object_set_new(doc, "uptime_s", json_real(view->uptime_s));
-	caps = json_array();
-	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		cap = &cfg->captures[c];
-		gw = view->first_slot != NULL ? view->first_slot[c] : gw0;
-		gw0 += cap->workers;
-		memset(sum, 0, sizeof(sum));
-		workers = json_array();
-		for (unsigned i = 0; i < cap->workers; i++, gw++) {
-			w = &view->shm->workers[gw];
-			jw = json_object();
-			json_object_set_new(jw, "id", json_integer(i));
-			json_object_set_new(jw, "pid",
-			    json_integer(STATS_LOAD(&w->pid)));
-			json_object_set_new(jw, "cpu",
-			    json_integer(STATS_LOAD(&w->cpu)));
-			json_object_set_new(jw, "state", json_string(
-			    stats_state_name(STATS_LOAD(&w->state))));
-			stats_fields_json(jw, w, sum);
-			json_object_set_new(jw, "plugins",
-			    stats_counters_json(w, view->plugin_names[c],
-			    cap->npipeline, STATS_COUNTER));
-			json_object_set_new(jw, "gauges",
-			    stats_counters_json(w, view->plugin_names[c],
-			    cap->npipeline, STATS_GAUGE));
-			json_object_set_new(jw, "errors",
-			    stats_errors_json(w, view->plugin_names[c],
-			    cap->npipeline));
-			json_array_append_new(workers, jw);
-		}
-		totals = json_object();
-		for (size_t k = 0; k < STATS_NFIELDS; k++)
-			if (stats_fields[k].summed)
-				json_object_set_new(totals,
-				    stats_fields[k].name,
-				    json_integer((json_int_t)sum[k]));
-		jc = json_object();
-		json_object_set_new(jc, "name", json_string(cap->name));
-		json_object_set_new(jc, "interface",
-		    json_string(cap->interface));
-		json_object_set_new(jc, "fanout", json_pack("{s:s,s:i}",
-		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
-		    "group", (int)(view->groups != NULL ? view->groups[c] :
-		    cap->fanout.group)));
-		json_object_set_new(jc, "totals", totals);
-		json_object_set_new(jc, "workers", workers);
-		json_array_append_new(caps, jc);
-	}
-	json_object_set_new(doc, "captures", caps);
-	return doc;
 }

@@ -123,6 +123,8 @@ struct stats_worker {
 		uint64_t	quarantined;
 		uint64_t	restarts;
 		uint32_t	ncounters;
+		/* Plugin counters that found no free slot here, ever. */
+		uint32_t	dropped;
 		struct {
 			char	 plugin[STATS_PLUGIN_NAME];
 			char	 name[STATS_COUNTER_NAME];
@@ -199,8 +201,12 @@ uint64_t stats_value(const struct stats_worker *w, const char *field);
  */
 uint64_t stats_backlog(const struct stats_worker *w);
 
-/* Fold everything of `from` (a retired worker) into the carry of `to`. */
-void	stats_carry(struct stats_worker *to, const struct stats_worker *from);
+/*
+ * Fold everything of `from` (a retired worker) into the carry of `to`.
+ * Plugin counters beyond STATS_MAX_COUNTERS distinct ones have no slot:
+ * returns how many of this fold were dropped (carry.dropped sums them).
+ */
+unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
 
 /* Map the region for n workers, zeroed.  NULL with errno on failure. */
 struct stats_shm *stats_create(unsigned nworkers);

@@ -21,12 +21,12 @@
  * see every frame while both are open: old workers take the frames stamped
  * before T, new ones those from T on, so none is lost or seen twice.
  */
-const char *
+int
 master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 {
 	unsigned *handover;
 	struct gen g = { 0 };
-	int rc;
+	int rc = -ENOMEM;
 
 	if ((g.cfg = malloc(sizeof(*g.cfg))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
@@ -34,10 +34,14 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 		goto fail;
 	}
 	*g.cfg = *nc;
-	if ((rc = gen_build(&g, &m->g, err, errlen)) != 0)
+	/* A file refused, or a system that refused what it asks for. */
+	if ((rc = gen_build(&g, &m->g, NULL, err, errlen)) != 0) {
+		rc = rc == EXIT_CONFIG ? -EINVAL : -EIO;
 		goto fail;
+	}
 	if ((handover = calloc(g.nslots, sizeof(*handover))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
+		rc = -ENOMEM;
 		goto fail;
 	}
 	free(m->handover);
@@ -48,7 +52,7 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 	for (unsigned i = 0; i < m->g.nslots; i++)
 		STATS_STORE(&m->g.slots[i].wk.sw->cut_from, UINT64_MAX);
 	for (unsigned i = 0; i < m->g.nslots; i++)
-		if (master_spawn(m, &m->g.slots[i]) == -1)
+		if (master_spawn(m, &m->g.slots[i]) != 0)
 			master_crashed(&m->g.slots[i], "new worker");
 	m->swap = SWAP_STARTING;
 	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
@@ -57,11 +61,11 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 	log_set_level(m->g.cfg->log.level);
 	log_info("reload %s: new sockets built, starting %u workers",
 	    m->g.cfg->path, m->g.nslots);
-	return "captures";
+	return 0;
 fail:
 	gen_free(&g);
 	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
-	return NULL;
+	return rc;
 }
 
 /* Give up a swap whose new workers did not all start: keep the old. */
@@ -84,7 +88,7 @@ master_swap_abort(struct master *m, const char *why)
 		m->handover = handover;
 	}
 	m->swap = SWAP_NONE;
-	ctl_reload_done(m, m->last_reload_error);
+	master_reload_answer(m, m->last_reload_error);
 }
 
 /* The retiring generation has exited: its counters go to the new slots. */
@@ -92,7 +96,9 @@ void
 master_retire(struct master *m)
 {
 	const struct cfg *nc = m->g.cfg;
-	struct slot *o;
+	struct slot *o, *to;
+	unsigned dropped;
+	char name[64];
 	size_t c;
 
 	master_read_kernel(m);
@@ -107,13 +113,17 @@ master_retire(struct master *m)
 			    (unsigned long long)STATS_LOAD(&o->wk.sw->packets));
 			continue;
 		}
-		stats_carry(m->g.slots[m->g.first_slot[c] + o->wk.id %
-		    nc->captures[c].workers].wk.sw, o->wk.sw);
+		to = &m->g.slots[m->g.first_slot[c] + o->wk.id %
+		    nc->captures[c].workers];
+		if ((dropped = stats_carry(to->wk.sw, o->wk.sw)) > 0)
+			log_warnx("%s: %u plugin counters not carried over: "
+			    "all %d slots taken", master_slot_name(to, name,
+			    sizeof(name)), dropped, STATS_MAX_COUNTERS);
 	}
 	gen_free(&m->old);
 	m->swap = SWAP_NONE;
 	log_info("reload: captures handed over");
-	ctl_reload_done(m, NULL);
+	master_reload_answer(m, NULL);
 }
 
 void

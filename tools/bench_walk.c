@@ -8,11 +8,14 @@
  *   ref      the reference reader's loop (tools/bench_ref.c): per frame,
  *            add tp_len and follow tp_next_offset; nothing else
  *   empty    ringfan's worker_block() with an empty pipeline
- *   PLUGIN   worker_block() with that one plugin, found in -p DIR
+ *   PLUGIN   worker_block() with that one plugin, found in -p DIR, with
+ *            the options of -o (the inside of a YAML flow mapping, such
+ *            as `output: "/tmp/flows.json"`)
  * It walks the ring -n times and prints the frames it walked; two runs with
  * different -n, subtracted, give instructions per frame without start-up.
  *
- * usage: bench_walk [-b BLOCK_SIZE] [-c BLOCKS] [-n PASSES] [-p DIR] MODE
+ * usage: bench_walk [-b BLOCK_SIZE] [-c BLOCKS] [-n PASSES] [-p DIR]
+ *     [-o OPTIONS] MODE
  */
 #include <err.h>
 #include <stdio.h>
@@ -99,15 +102,16 @@ main(int argc, char **argv)
 	struct pipeline pl = { 0 };
 	struct worker wk = { 0 };
 	struct plugin_env env = { 0 };
+	struct plugin_mem mem[8] = { 0 };
 	struct stats_shm *shm;
 	struct cfg cfg;
-	const char *dir = ".", *mode;
-	char text[1024], errbuf[PLUGIN_ERR_MAX];
+	const char *dir = ".", *mode, *opts = NULL;
+	char text[2048], step[1024], errbuf[PLUGIN_ERR_MAX];
 	unsigned long passes = 1;
 	uint64_t frames = 0, bytes = 0;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "b:c:n:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:n:o:p:")) != -1) {
 		switch (ch) {
 		case 'b':
 			r.block_size = (uint32_t)strtoul(optarg, NULL, 0);
@@ -118,17 +122,20 @@ main(int argc, char **argv)
 		case 'n':
 			passes = strtoul(optarg, NULL, 0);
 			break;
+		case 'o':
+			opts = optarg;
+			break;
 		case 'p':
 			dir = optarg;
 			break;
 		default:
 			errx(1, "usage: bench_walk [-b BLOCK_SIZE] [-c BLOCKS] "
-			    "[-n PASSES] [-p DIR] ref|empty|PLUGIN");
+			    "[-n PASSES] [-p DIR] [-o OPTIONS] ref|empty|PLUGIN");
 		}
 	}
 	if (optind + 1 != argc || r.block_size < 4096 || r.block_count == 0)
 		errx(1, "usage: bench_walk [-b BLOCK_SIZE] [-c BLOCKS] "
-		    "[-n PASSES] [-p DIR] ref|empty|PLUGIN");
+		    "[-n PASSES] [-p DIR] [-o OPTIONS] ref|empty|PLUGIN");
 	mode = argv[optind];
 	if ((r.map = aligned_alloc(4096, (size_t)r.block_size *
 	    r.block_count)) == NULL)
@@ -145,12 +152,15 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	if (strcmp(mode, "empty") == 0)
+		snprintf(step, sizeof(step), "%s", "");
+	else
+		snprintf(step, sizeof(step), "{ plugin: %s%s%s%s }", mode,
+		    opts != NULL ? ", config: { " : "", opts != NULL ? opts : "",
+		    opts != NULL ? " }" : "");
 	snprintf(text, sizeof(text), "plugin_path: [\"%s\"]\n"
 	    "captures:\n  - name: bench\n    interface: none\n"
-	    "    workers: 1\n    pipeline: [%s%s%s]\n", dir,
-	    strcmp(mode, "empty") == 0 ? "" : "{ plugin: ",
-	    strcmp(mode, "empty") == 0 ? "" : mode,
-	    strcmp(mode, "empty") == 0 ? "" : " }");
+	    "    workers: 1\n    pipeline: [%s]\n", dir, step);
 	if (cfg_load_string(&cfg, "bench_walk", text, strlen(text), errbuf,
 	    sizeof(errbuf)) != 0)
 		errx(1, "%s", errbuf);
@@ -164,8 +174,14 @@ main(int argc, char **argv)
 	env.snaplen = r.block_size;
 	if (pipeline_load(&pl, &cfg, &cfg.captures[0], errbuf,
 	    sizeof(errbuf)) != 0 || pipeline_check(&pl, &env, errbuf,
-	    sizeof(errbuf)) != 0 || pipeline_open(&pl, &env, &shm->workers[0],
-	    NULL, errbuf, sizeof(errbuf)) != 0)
+	    sizeof(errbuf)) != 0)
+		errx(1, "%s", errbuf);
+	/* Fresh host memory for each stage that asked, as offline. */
+	for (size_t k = 0; k < pl.nstages && k < 8; k++)
+		if (plugin_mem_map(&mem[k], &pl.stages[k].info) != 0)
+			errx(2, "host memory of %s", pl.stages[k].info.name);
+	if (pipeline_open(&pl, &env, &shm->workers[0], mem, errbuf,
+	    sizeof(errbuf)) != 0)
 		errx(1, "%s", errbuf);
 	wk.cfg = &cfg;
 	wk.cap = &cfg.captures[0];
@@ -178,7 +194,10 @@ main(int argc, char **argv)
 			frames += worker_block(&wk, ring_block(&r, b), b, 0);
 	printf("%llu frames, %llu bytes\n", (unsigned long long)frames,
 	    (unsigned long long)shm->workers[0].bytes);
+	pipeline_close(&pl);
 	pipeline_unload(&pl);
+	for (size_t k = 0; k < 8; k++)
+		plugin_mem_unmap(&mem[k]);
 	stats_destroy(shm);
 	cfg_free(&cfg);
 	free(r.map);

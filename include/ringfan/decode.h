@@ -421,6 +421,40 @@ ringfan_dec_type(const uint8_t *p, uint32_t caplen, uint32_t at,
 	return 1;
 }
 
+/*
+ * A VLAN tag the kernel stripped (RINGFAN_PKT_VLAN_VALID), as libpcap puts
+ * it back into a frame it hands to tcpdump or writes to a file: its four
+ * bytes (the TPID, 0x8100 unless the kernel named another, then the TCI)
+ * into tag[], and the offset in pkt->data where they go, before the
+ * EtherType: 12 on Ethernet, 14 on Linux cooked v1.  -1 when nothing goes
+ * back: no stripped tag, another link type, or a frame cut before that
+ * offset.  A frame with the tag put back is four bytes longer, on the
+ * wire as captured.
+ */
+static inline int
+ringfan_stripped_tag(const struct ringfan_packet *pkt, uint8_t tag[4])
+{
+	uint32_t off;
+	uint16_t tpid;
+
+	if (!(pkt->flags & RINGFAN_PKT_VLAN_VALID))
+		return -1;
+	if (pkt->linktype == RINGFAN_DLT_EN10MB)
+		off = 12;
+	else if (pkt->linktype == RINGFAN_DLT_LINUX_SLL)
+		off = 14;
+	else
+		return -1;
+	if (pkt->caplen < off)
+		return -1;
+	tpid = pkt->flags & RINGFAN_PKT_TPID_VALID ? pkt->vlan_tpid : 0x8100;
+	tag[0] = (uint8_t)(tpid >> 8);
+	tag[1] = (uint8_t)tpid;
+	tag[2] = (uint8_t)(pkt->vlan_tci >> 8);
+	tag[3] = (uint8_t)pkt->vlan_tci;
+	return (int)off;
+}
+
 /* Whether ringfan_decode() knows this DLT_ link type: for a plugin's open. */
 static inline int
 ringfan_decode_supports(int linktype)

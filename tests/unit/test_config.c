@@ -1287,6 +1287,119 @@ test_docs_keys(void **state)
 	}
 }
 
+/*
+ * Step names: the plugin's for its first step, NAME_2, NAME_3 for the
+ * later ones (counted over the plugin's named steps too), or `name`.
+ */
+static void
+test_step_names(void **state)
+{
+	static const char text[] = CAP
+	    "    pipeline:\n"
+	    "      - plugin: filter\n"			/* 5 */
+	    "      - plugin: counter\n"
+	    "      - plugin: filter\n"
+	    "        name: dns\n"
+	    "      - name: tcp_only\n"
+	    "        plugin: filter\n"			/* 10 */
+	    "      - plugin: filter\n"
+	    "      - plugin: counter\n";
+	static const char *const want[] = { "filter", "counter", "dns",
+	    "tcp_only", "filter_4", "counter_2" };
+	static const unsigned want_line[] = { 0, 0, 8, 9, 0, 0 };
+	struct cfg cfg, other;
+	struct cfg_plugin *pl;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	if (load(&cfg, text, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.captures[0].npipeline, 6);
+	for (size_t i = 0; i < 6; i++) {
+		pl = &cfg.captures[0].pipeline[i];
+		assert_string_equal(pl->step, want[i]);
+		assert_string_equal(cfg_step_name(pl), want[i]);
+		assert_int_equal(pl->step_pos.line, want_line[i]);
+		assert_int_equal(pl->step_pos.col, want_line[i] ? 15 : 0);
+	}
+	assert_string_equal(cfg.captures[0].pipeline[3].name, "filter");
+
+	/* A step named as its default is no change; another name is. */
+	if (load(&other, CAP "    pipeline:\n      - plugin: counter\n"
+	    "        name: counter\n", err) != 0)
+		fail_msg("%s", err);
+	cfg_free(&cfg);
+	if (load(&cfg, CAP "    pipeline:\n      - plugin: counter\n", err) !=
+	    0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg_diff(&cfg, &other, 0, NULL), 0);
+	cfg_free(&other);
+	if (load(&other, CAP "    pipeline:\n      - plugin: counter\n"
+	    "        name: all\n", err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg_diff(&cfg, &other, 0, NULL), CFG_RELOAD_PIPELINE);
+	cfg_free(&other);
+	cfg_free(&cfg);
+
+	/* The built-in config names its one step after its plugin. */
+	assert_int_equal(cfg_default(&cfg, "eth0", err, sizeof(err)), 0);
+	assert_string_equal(cfg_step_name(&cfg.captures[0].pipeline[0]),
+	    "counter");
+	cfg_free(&cfg);
+}
+
+static void
+test_err_step_names(void **state)
+{
+	(void)state;
+	expect_error(CAP "    pipeline:\n      - plugin: counter\n"
+	    "        name: Big\n",
+	    "t.yaml:6:15: name: bad step name \"Big\" (1..31 of a-z, 0-9 and "
+	    "_)");
+	expect_error(CAP "    pipeline:\n      - plugin: counter\n"
+	    "        name: a23456789012345678901234567890123\n",
+	    "t.yaml:6:15: name: bad step name "
+	    "\"a23456789012345678901234567890123\" (1..31 of a-z, 0-9 and _)");
+	expect_error(CAP "    pipeline:\n      - plugin: counter\n"
+	    "        name: [a]\n",
+	    "t.yaml:6:15: name must be a string");
+	/* Two names given alike. */
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: counter\n"
+	    "        name: dns\n"
+	    "      - plugin: filter\n"
+	    "        name: dns\n",
+	    "t.yaml:8:15: duplicate step name \"dns\" (first at line 6, "
+	    "column 15)");
+	/* A name given that is another step's default, before or after. */
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: counter\n"
+	    "      - plugin: filter\n"
+	    "        name: counter\n",
+	    "t.yaml:7:15: duplicate step name \"counter\" (first at line 5, "
+	    "column 17)");
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: filter\n"
+	    "        name: filter_2\n"
+	    "      - plugin: filter\n",
+	    "t.yaml:7:17: plugin filter: its step name \"filter_2\" is taken "
+	    "by the step at line 6, column 15: give it a name");
+	/* Two defaults alike: a plugin called as another's second step. */
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: filter\n"
+	    "      - plugin: filter\n"
+	    "      - plugin: filter_2\n",
+	    "t.yaml:7:17: plugin filter_2: its step name \"filter_2\" is "
+	    "taken by the step at line 6, column 17: give it a name");
+	/* A default that would not fit. */
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: a234567890123456789012345678901\n"
+	    "      - plugin: a234567890123456789012345678901\n",
+	    "t.yaml:6:17: step 2 of plugin a234567890123456789012345678901 "
+	    "would be named a234567890123456789012345678901_2, longer than 31 "
+	    "characters: give it a name");
+}
+
 int
 main(void)
 {
@@ -1323,6 +1436,8 @@ main(void)
 		cmocka_unit_test(test_key_classes),
 		cmocka_unit_test(test_key_diff),
 		cmocka_unit_test(test_docs_keys),
+		cmocka_unit_test(test_step_names),
+		cmocka_unit_test(test_err_step_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -398,10 +398,48 @@ test_counter_unknown_link(void **state)
 	pl->close(st);
 }
 
+/* Where and what a stripped tag is, per link type, TPID and frame length. */
+static void
+test_stripped_tag(void **state)
+{
+	static const uint8_t frame[64];
+	struct ringfan_packet p = {
+		.data = frame, .caplen = 64, .len = 64, .vlan_tci = 0xa00b,
+		.linktype = RINGFAN_DLT_EN10MB,
+	};
+	uint8_t tag[4] = { 0 };
+	static const uint8_t q[4] = { 0x81, 0x00, 0xa0, 0x0b };
+	static const uint8_t ad[4] = { 0x88, 0xa8, 0xa0, 0x0b };
+
+	(void)state;
+	assert_int_equal(ringfan_stripped_tag(&p, tag), -1);	/* no tag */
+	p.flags = RINGFAN_PKT_VLAN_VALID;
+	assert_int_equal(ringfan_stripped_tag(&p, tag), 12);
+	assert_memory_equal(tag, q, 4);
+	p.flags |= RINGFAN_PKT_TPID_VALID;
+	p.vlan_tpid = 0x88a8;
+	assert_int_equal(ringfan_stripped_tag(&p, tag), 12);
+	assert_memory_equal(tag, ad, 4);
+	p.linktype = RINGFAN_DLT_LINUX_SLL;
+	assert_int_equal(ringfan_stripped_tag(&p, tag), 14);
+	p.caplen = 13;
+	assert_int_equal(ringfan_stripped_tag(&p, tag), -1);	/* cut */
+	p.caplen = 14;
+	assert_int_equal(ringfan_stripped_tag(&p, tag), 14);
+	for (size_t i = 0; i < 5; i++) {
+		static const int others[] = { RINGFAN_DLT_RAW,
+		    RINGFAN_DLT_LINUX_SLL2, RINGFAN_DLT_NULL, RINGFAN_DLT_IPV4,
+		    RINGFAN_DLT_LOOP };
+
+		p.linktype = (uint16_t)others[i];
+		assert_int_equal(ringfan_stripped_tag(&p, tag), -1);
+	}
+}
+
 int
 main(void)
 {
-	static struct CMUnitTest tests[NROWS + 5];
+	static struct CMUnitTest tests[NROWS + 6];
 
 	for (size_t i = 0; i < NROWS; i++) {
 		tests[i].name = rows[i].name;
@@ -416,5 +454,6 @@ main(void)
 	    cmocka_unit_test(test_counter_agrees);
 	tests[NROWS + 4] = (struct CMUnitTest)
 	    cmocka_unit_test(test_counter_unknown_link);
+	tests[NROWS + 5] = (struct CMUnitTest)cmocka_unit_test(test_stripped_tag);
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
 }

@@ -301,6 +301,10 @@ static void
 test_duplicate_name(void **state)
 {
 	(void)state;
+	/* One file in two steps is no clash; two files of one name are. */
+	load("      - plugin: counter\n      - plugin: counter\n");
+	assert_int_equal(load_pipeline(), 0);
+	unload();
 	load("      - plugin: counter\n      - plugin: dupname\n");
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:8:17: " TEST_PLUGIN_DIR
@@ -614,6 +618,180 @@ test_ctx_flags(void **state)
 	/* The worker's own check, without validation, is not. */
 	assert_int_equal(open_pipeline(), RINGFAN_OK);
 	assert_int_equal(counter_value("ctxprobe", "check_flags"), 0);
+}
+
+/*
+ * RINGFAN_CTX_FLOW_SPLIT for every fanout mode, rollover and defrag, live
+ * and offline, with one worker and with several; the other flags kept.
+ */
+static void
+test_flow_split_flags(void **state)
+{
+	static const enum cfg_fanout_mode modes[] = { CFG_FANOUT_HASH,
+	    CFG_FANOUT_LB, CFG_FANOUT_CPU, CFG_FANOUT_ROLLOVER,
+	    CFG_FANOUT_RANDOM, CFG_FANOUT_QM };
+	static const uint32_t base[] = { 0, RINGFAN_CTX_CHECK,
+	    RINGFAN_CTX_OFFLINE, RINGFAN_CTX_OFFLINE | RINGFAN_CTX_CHECK };
+	struct cfg_capture cap;
+	struct plugin_env e;
+	bool split;
+
+	(void)state;
+	memset(&cap, 0, sizeof(cap));
+	memset(&e, 0, sizeof(e));
+	e.cap = &cap;
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+	for (int rollover = 0; rollover < 2; rollover++)
+	for (int defrag = 0; defrag < 2; defrag++)
+	for (size_t b = 0; b < sizeof(base) / sizeof(base[0]); b++)
+	for (unsigned n = 1; n <= 3; n++) {
+		cap.fanout.mode = modes[m];
+		cap.fanout.rollover = rollover;
+		cap.fanout.defrag = defrag;
+		cap.workers = n;
+		e.worker_count = n;
+		e.flags = base[b];
+		/* Only hash with defrag and no rollover keeps flows whole. */
+		split = modes[m] != CFG_FANOUT_HASH || rollover || !defrag;
+		split = split && n > 1 && !(base[b] & RINGFAN_CTX_OFFLINE);
+		if (plugin_env_flags(&e) != (base[b] |
+		    (split ? RINGFAN_CTX_FLOW_SPLIT : 0)))
+			fail_msg("mode %s rollover %d defrag %d flags %#x "
+			    "workers %u: %#x", cfg_fanout_mode_name(modes[m]),
+			    rollover, defrag, base[b], n,
+			    plugin_env_flags(&e));
+	}
+	/* The exact cases of the ABI's list. */
+	cap.fanout.rollover = false;
+	cap.fanout.defrag = true;
+	e.flags = 0;
+	e.worker_count = 2;
+	cap.fanout.mode = CFG_FANOUT_HASH;
+	assert_int_equal(plugin_env_flags(&e), 0);
+	cap.fanout.defrag = false;
+	assert_int_equal(plugin_env_flags(&e), RINGFAN_CTX_FLOW_SPLIT);
+	cap.fanout.defrag = true;
+	cap.fanout.rollover = true;
+	assert_int_equal(plugin_env_flags(&e), RINGFAN_CTX_FLOW_SPLIT);
+	cap.fanout.rollover = false;
+	cap.fanout.mode = CFG_FANOUT_LB;
+	assert_int_equal(plugin_env_flags(&e), RINGFAN_CTX_FLOW_SPLIT);
+}
+
+/* A config of one capture of 2 workers with the given fanout. */
+static void
+load_fanout(const char *fanout)
+{
+	char text[1024], cerr[CFG_ERR_MAX];
+
+	snprintf(text, sizeof(text), PATHS
+	    "captures:\n"
+	    "  - name: t\n"
+	    "    interface: lo\n"
+	    "    workers: 2\n"
+	    "    fanout: %s\n"
+	    "    pipeline:\n"
+	    "      - plugin: ctxprobe\n", fanout);
+	if (cfg_load_string(&cfg, "test.yaml", text, strlen(text), cerr,
+	    sizeof(cerr)) != 0)
+		fail_msg("config: %s", cerr);
+	if (load_pipeline() != 0)
+		fail_msg("%s", err);
+	env.worker_id = 1;
+	env.worker_count = 2;
+}
+
+/* What check and open of a plugin see, from the capture's config. */
+static void
+test_flow_split_ctx(void **state)
+{
+	(void)state;
+	/* lb: a validation's check and a worker's open are both told. */
+	load_fanout("{ mode: lb }");
+	env.flags = RINGFAN_CTX_CHECK;
+	assert_int_equal(check_pipeline(), RINGFAN_OK);
+	env.flags = 0;
+	assert_int_equal(pipeline_open(&pl, &env, wk, NULL, err, sizeof(err)),
+	    RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"),
+	    RINGFAN_CTX_CHECK | RINGFAN_CTX_FLOW_SPLIT);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"),
+	    RINGFAN_CTX_FLOW_SPLIT);
+	unload();
+
+	/* hash without defrag: a worker's own check and open. */
+	load_fanout("{ mode: hash, defrag: false }");
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"),
+	    RINGFAN_CTX_FLOW_SPLIT);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"),
+	    RINGFAN_CTX_FLOW_SPLIT);
+	unload();
+
+	/* hash with defrag, the default: flows stay whole. */
+	load_fanout("{ mode: hash }");
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"), 0);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"), 0);
+	unload();
+
+	/* Offline (`-r --workers 2`) the frames are split by flow. */
+	load_fanout("{ mode: random }");
+	env.flags = RINGFAN_CTX_OFFLINE;
+	assert_int_equal(open_pipeline(), RINGFAN_OK);
+	assert_int_equal(counter_value("ctxprobe", "check_flags"),
+	    RINGFAN_CTX_OFFLINE);
+	assert_int_equal(counter_value("ctxprobe", "open_flags"),
+	    RINGFAN_CTX_OFFLINE);
+}
+
+/*
+ * One plugin in several steps: each step counts, gauges and reports under
+ * its own name, in the stats document too.
+ */
+static void
+test_step_names(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { stop_len: 50 }\n"
+	    "      - plugin: ctxprobe\n"
+	    "      - plugin: ctxprobe\n"
+	    "        name: last\n"
+	    "        config: { stop_len: 60 }\n"
+	    "      - plugin: counter\n"), RINGFAN_OK);
+	assert_int_equal(pl.nstages, 4);
+	assert_string_equal(pl.names[0], "ctxprobe");
+	assert_string_equal(pl.names[1], "ctxprobe_2");
+	assert_string_equal(pl.names[2], "last");
+	assert_string_equal(pl.names[3], "counter");
+	assert_string_equal(pl.stages[1].info.step, "ctxprobe_2");
+	assert_string_equal(pl.stages[1].info.name, "ctxprobe");
+	assert_string_equal(pl.stages[2].info.step, "last");
+	assert_string_equal(pl.stages[2].info.name, "ctxprobe");
+
+	/* 3 pass all, 2 stop at the first step, 4 at the third. */
+	assert_int_equal(run(&pl, 3, 70), 3);
+	assert_int_equal(run(&pl, 2, 50), 0);
+	assert_int_equal(run(&pl, 4, 60), 0);
+	assert_int_equal(counter_value("ctxprobe", "frames"), 9);
+	assert_int_equal(counter_value("ctxprobe_2", "frames"), 7);
+	assert_int_equal(counter_value("last", "frames"), 7);
+	assert_int_equal(gauge_value("ctxprobe", "last_len"), 60);
+	assert_int_equal(gauge_value("ctxprobe_2", "last_len"), 60);
+	assert_stats(shm, "plugins.ctxprobe.frames", "9");
+	assert_stats(shm, "plugins.ctxprobe_2.frames", "7");
+	assert_stats(shm, "plugins.last.frames", "7");
+	assert_stats(shm, "plugins.last.worker_id", "0");
+	assert_stats(shm, "gauges.last", "{\"last_len\":60}");
+
+	/* A problem is the step's that reports it. */
+	assert_int_equal(run(&pl, 1, 1), 1);
+	assert_stats(shm, "errors",
+	    "{\"ctxprobe\":\"disk full: /var/spool/ctxprobe\","
+	    "\"ctxprobe_2\":\"disk full: /var/spool/ctxprobe\","
+	    "\"last\":\"disk full: /var/spool/ctxprobe\"}");
+	assert_string_equal(wk->status[1].plugin, "ctxprobe_2");
 }
 
 /* Gauges */
@@ -1223,6 +1401,9 @@ main(void)
 		T(test_packet_and_batch_refused),
 		T(test_ctx_fields),
 		T(test_ctx_flags),
+		T(test_flow_split_flags),
+		T(test_flow_split_ctx),
+		T(test_step_names),
 		T(test_gauge_in_stats),
 		T(test_gauge_counter_clash),
 		T(test_gauge_not_carried),

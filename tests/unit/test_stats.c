@@ -5,6 +5,7 @@
  * shown is a failing test.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 
 #include "ringfan_build.h"
 #include "stats.h"
+#include "util.h"
 
 static void
 test_create(void **state)
@@ -363,6 +365,150 @@ test_status(void **state)
 	stats_destroy(shm);
 }
 
+/*
+ * A slot that carries counters over capture reloads has room for
+ * STATS_MAX_COUNTERS distinct ones: the rest are counted, not lost
+ * silently, and a counter that has its slot already still adds up.
+ */
+static void
+test_carry_full(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *from, *to, *third;
+	char name[16];
+
+	(void)state;
+	assert_non_null(shm = stats_create(3));
+	from = &shm->workers[0];
+	to = &shm->workers[1];
+	third = &shm->workers[2];
+	for (int i = 0; i < STATS_MAX_COUNTERS; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		carried(to, "old", name, 1);
+	}
+	*slot_of(from, "new", "a", STATS_COUNTER) = 5;
+	*slot_of(from, "old", "c7", STATS_COUNTER) = 10;
+	*slot_of(from, "new", "b", STATS_COUNTER) = 6;
+	carried(from, "older", "x", 3);
+	/* A gauge is never carried, so never dropped. */
+	*slot_of(from, "new", "level", STATS_GAUGE) = 9;
+
+	assert_int_equal(stats_carry(to, from), 3);
+	assert_int_equal(to->carry.dropped, 3);
+	assert_int_equal(to->carry.ncounters, STATS_MAX_COUNTERS);
+	assert_string_equal(to->carry.counters[7].name, "c7");
+	assert_int_equal(to->carry.counters[7].value, 11);
+	assert_int_equal(stats_carry(to, from), 3);
+	assert_int_equal(to->carry.dropped, 6);
+	assert_int_equal(to->carry.counters[7].value, 21);
+	/* What was dropped before stays counted when `to` retires. */
+	assert_int_equal(stats_carry(third, to), 0);
+	assert_int_equal(third->carry.ncounters, STATS_MAX_COUNTERS);
+	assert_int_equal(third->carry.dropped, 6);
+	stats_destroy(shm);
+}
+
+/*
+ * The reader of a problem: a write under way (the count odd, as a worker
+ * killed inside one leaves it) shows nothing, and a new plugin at the
+ * stage takes over the problem's slot in one write.
+ */
+static void
+test_status_torn(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	char buf[STATS_STATUS_MAX];
+	uint32_t seq;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	stats_status_init(w, 0, "flowtable");
+	stats_status_set(w, 0, "disk full");
+	assert_true(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	seq = w->status[0].seq;
+	assert_int_equal(seq, 2);
+	/* A writer caught half way through a new name. */
+	w->status[0].seq = seq + 1;
+	memcpy(w->status[0].plugin, "count", 5);
+	assert_false(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	assert_false(stats_status_get(w, 0, "counttable", buf, sizeof(buf)));
+	/* Its successor ends that write, then replaces name and problem. */
+	stats_status_init(w, 0, "counter");
+	assert_int_equal(w->status[0].seq, seq + 4);
+	assert_string_equal(w->status[0].plugin, "counter");
+	assert_int_equal(w->status[0].set, 0);
+	assert_string_equal(w->status[0].text, "");
+	assert_false(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
+	assert_false(stats_status_get(w, 0, "flowtable", buf, sizeof(buf)));
+	stats_status_set(w, 0, "stuck");
+	assert_true(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
+	assert_string_equal(buf, "stuck");
+	/* With no problem shown the name changes without a write. */
+	stats_status_set(w, 0, "");
+	seq = w->status[0].seq;
+	stats_status_init(w, 0, "flowtable");
+	assert_int_equal(w->status[0].seq, seq);
+	assert_string_equal(w->status[0].plugin, "flowtable");
+	assert_false(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
+	stats_destroy(shm);
+}
+
+/* A worker's writer: two plugins take turns, each with its problem. */
+static void *
+status_writer(void *arg)
+{
+	struct stats_worker *w = arg;
+
+	for (unsigned i = 0; STATS_LOAD(&w->stop) == 0; i++) {
+		stats_status_init(w, 0, i % 2 ? "alpha" : "omega_long_name");
+		stats_status_set(w, 0, i % 2 ? "alpha: broken" :
+		    "omega_long_name: broken");
+	}
+	return NULL;
+}
+
+/*
+ * Whatever instant it reads at, a reader never pairs one plugin's name
+ * with the other's problem.  It reads until it has seen both often, or
+ * for at most 2 s.
+ */
+static void
+test_status_concurrent(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	char buf[STATS_STATUS_MAX];
+	pthread_t t;
+	unsigned seen[2] = { 0, 0 };
+	uint64_t end;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	stats_status_init(w, 0, "alpha");
+	assert_int_equal(pthread_create(&t, NULL, status_writer, w), 0);
+	end = mono_ns() + 2000000000ull;
+	while ((seen[0] < 200 || seen[1] < 200) && mono_ns() < end) {
+		if (stats_status_get(w, 0, "alpha", buf, sizeof(buf))) {
+			assert_string_equal(buf, "alpha: broken");
+			seen[0]++;
+		}
+		if (stats_status_get(w, 0, "omega_long_name", buf,
+		    sizeof(buf))) {
+			assert_string_equal(buf, "omega_long_name: broken");
+			seen[1]++;
+		}
+	}
+	STATS_STORE(&w->stop, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* Both were read: the check above ran. */
+	assert_true(seen[0] > 0);
+	assert_true(seen[1] > 0);
+	stats_destroy(shm);
+}
+
 static void
 test_worker_gone(void **state)
 {
@@ -586,7 +732,10 @@ main(void)
 		cmocka_unit_test(test_backlog),
 		cmocka_unit_test(test_counter),
 		cmocka_unit_test(test_carry),
+		cmocka_unit_test(test_carry_full),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_status_torn),
+		cmocka_unit_test(test_status_concurrent),
 		cmocka_unit_test(test_worker_gone),
 		cmocka_unit_test(test_json),
 	};

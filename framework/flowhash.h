@@ -1,0 +1,42 @@
+/*
+ * A symmetric flow hash for `ringfan -r --workers N`: the same kind of split
+ * as the kernel's fanout hash, so that offline workers see flows as live
+ * workers of a `hash` capture do.
+ *
+ * What is hashed follows the kernel's symmetric flow keys: the network
+ * protocol (after any VLAN tags, whose ids are left out), the IPv4 or IPv6
+ * addresses, the upper-layer protocol and, outside IP fragments, the
+ * ports of TCP, UDP, UDP-Lite, DCCP and SCTP (the SPI of ESP).  The two
+ * ends are put in order first, so both directions of a flow hash alike,
+ * and every fragment of a datagram hashes alike, the first one included.
+ * An IPv6 packet with a flow label is hashed on its addresses and next
+ * header only, as the kernel stops there.  The words go through Bob
+ * Jenkins' lookup3 hash (the kernel's jhash) with a seed; a worker is
+ * picked from the hash by a multiply and shift, as the kernel does.
+ *
+ * The kernel's seed is random per boot, so which worker a flow gets live
+ * differs from offline; offline the seed is fixed, so a run is repeatable.
+ */
+#ifndef RINGFAN_FLOWHASH_H
+#define RINGFAN_FLOWHASH_H
+
+#include <stdint.h>
+
+#include <ringfan/plugin.h>
+
+/* The seed of offline runs: any fixed value does. */
+#define FLOWHASH_SEED	0x5f3759dfu
+
+/* Bob Jenkins' lookup3 hashword() of n words. */
+uint32_t flowhash_words(const uint32_t *k, unsigned n, uint32_t seed);
+/* The symmetric hash of pkt (by pkt->linktype); never 0. */
+uint32_t flowhash(const struct ringfan_packet *pkt, uint32_t seed);
+
+/* A worker 0 .. n - 1 for hash h, each getting an equal range of h. */
+static inline unsigned
+flowhash_pick(uint32_t h, unsigned n)
+{
+	return (unsigned)(((uint64_t)h * n) >> 32);
+}
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * What the two halves of offline mode share: offline.c (the file, the
+ * pipelines, the statistics document) and offline_split.c (the frames:
+ * read, split over the workers by flow, handed to the pipelines, ticks).
+ */
+#ifndef RINGFAN_OFFLINE_INT_H
+#define RINGFAN_OFFLINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pcap/pcap.h>
+
+#include "plugin_host.h"
+#include "stats.h"
+
+/* Frames handed to a plugin's batch callback at once, like a ring block. */
+#define OFFLINE_BATCH		256
+
+/* One frame of the in-memory copy; its bytes follow the previous frame's. */
+struct offline_rec {
+	uint64_t	ts_ns;
+	uint32_t	caplen;
+	uint32_t	len;
+};
+
+/* One worker of the run: its pipeline, as a live worker's. */
+struct offline_worker {
+	struct pipeline		 pl;
+	struct plugin_env	 env;		/* its plugins keep a pointer */
+	struct stats_worker	*sw;
+	uint64_t		 handled;
+	uint64_t		 bytes;
+	struct plugin_mem	*mem;		/* per stage */
+
+	/* RINGFAN_OFFLINE_LOOPS with batch stages: frames not yet batched. */
+	struct ringfan_packet	*views;		/* OFFLINE_BATCH of them */
+	const struct ringfan_packet **ptrs;	/* those that reach a batch */
+	size_t			 nviews;
+	size_t			 nptrs;
+};
+
+struct offline {
+	const char		*path;
+	const char		*capture;	/* its name, for log lines */
+	pcap_t			*pcap;
+	struct stats_shm	*shm;
+	struct offline_worker	*w;		/* nworkers of them */
+	unsigned		 nworkers;
+	unsigned		 tagged;	/* the worker log lines name */
+	bool			 has_batch;
+	uint16_t		 linktype;
+	uint64_t		 last_ts;
+	uint64_t		 next_tick;	/* earliest of the workers' */
+
+	/* RINGFAN_OFFLINE_LOOPS only. */
+	struct offline_rec	*recs;
+	size_t			 nrecs;
+	uint8_t			*buf;
+	size_t			 buflen;
+	uint64_t		 span_ns;	/* ts shift of each pass */
+};
+
+/* offline_split.c */
+/* Every frame of the file through the pipelines.  0 or EXIT_RUNTIME. */
+int	offline_stream(struct offline *ol);
+/*
+ * The file into memory, then `loops` passes over it, with the rate on
+ * stderr.  0 or EXIT_RUNTIME.
+ */
+int	offline_loops(struct offline *ol, uint64_t loops);
+/* Tick every worker's pipeline at now_ns, due or not. */
+void	offline_tick_all(struct offline *ol, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * Offline mode's frames: read from the file (or its in-memory copy), each
+ * handed to one worker's pipeline, as worker_block() hands a ring's frames.
+ *
+ * With several workers a frame goes to the worker its symmetric flow hash
+ * picks (flowhash.h), with a fixed seed: both directions of a flow and
+ * every fragment of a datagram reach the same worker, the same one on
+ * every run.  Each worker sees its frames in file order.
+ *
+ * Time is the file's: the network clock of every worker is the time of the
+ * latest frame read, whichever worker it went to, so that a worker whose
+ * flows fell quiet still ticks and times out as a live one would on the
+ * wall clock.  Plugins' tick gets the timestamp of the frame that crossed
+ * a period, so a run is the same however fast it goes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pcap/pcap.h>
+
+#include "flowhash.h"
+#include "log.h"
+#include "master.h"
+#include "offline_int.h"
+#include "resume.h"
+#include "util.h"
+
+static inline void
+offline_view(struct ringfan_packet *pkt, const uint8_t *data,
+    uint32_t caplen, uint32_t len, uint64_t ts_ns, uint16_t linktype)
+{
+	pkt->data = data;
+	pkt->caplen = caplen;
+	pkt->len = len;
+	pkt->ts_ns = ts_ns;
+	pkt->rxhash = 0;
+	pkt->vlan_tci = 0;
+	pkt->vlan_tpid = 0;
+	pkt->pkttype = 0;		/* PACKET_HOST */
+	pkt->flags = caplen < len ? RINGFAN_PKT_TRUNCATED : 0;
+	pkt->linktype = linktype;
+}
+
+/* The worker of a frame; its log lines are that worker's. */
+static inline struct offline_worker *
+offline_worker_of(struct offline *ol, const struct ringfan_packet *pkt)
+{
+	unsigned k;
+
+	if (ol->nworkers == 1)
+		return &ol->w[0];
+	k = flowhash_pick(flowhash(pkt, FLOWHASH_SEED), ol->nworkers);
+	if (k != ol->tagged) {
+		log_set_tag("%s/%u", ol->capture, k);
+		ol->tagged = k;
+	}
+	return &ol->w[k];
+}
+
+/* Every worker's pipeline whose tick is due at now_ns. */
+static void
+offline_tick(struct offline *ol, uint64_t now_ns)
+{
+	struct offline_worker *w;
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned k = 0; k < ol->nworkers; k++) {
+		w = &ol->w[k];
+		if (now_ns >= w->pl.next_tick) {
+			if (ol->nworkers > 1 && k != ol->tagged) {
+				log_set_tag("%s/%u", ol->capture, k);
+				ol->tagged = k;
+			}
+			pipeline_tick(&w->pl, now_ns);
+		}
+		if (w->pl.next_tick < next)
+			next = w->pl.next_tick;
+	}
+	ol->next_tick = next;
+}
+
+void
+offline_tick_all(struct offline *ol, uint64_t now_ns)
+{
+	for (unsigned k = 0; k < ol->nworkers; k++) {
+		if (ol->nworkers > 1)
+			log_set_tag("%s/%u", ol->capture, k);
+		pipeline_tick_all(&ol->w[k].pl, now_ns);
+	}
+}
+
+/*
+ * The per-frame bookkeeping of worker_block(), by resume.h, in worker w.
+ * True when the frame got through to w's first batch stage.
+ */
+static inline bool
+offline_frame(struct offline *ol, struct offline_worker *w,
+    const struct ringfan_packet *pkt)
+{
+	bool passed;
+
+	resume_frame_begin(w->sw, w->handled);
+	passed = pipeline_run(&w->pl, pkt);
+	w->bytes += pkt->len;
+	resume_frame_done(w->sw, ++w->handled, w->bytes);
+	ol->last_ts = pkt->ts_ns;
+	if (pkt->ts_ns >= ol->next_tick)
+		offline_tick(ol, pkt->ts_ns);
+	return passed;
+}
+
+static uint64_t
+header_ns(const struct pcap_pkthdr *h)
+{
+	/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+	return (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+}
+
+static void
+offline_read_error(const struct offline *ol)
+{
+	fprintf(stderr, "ringfan: %s: %s\n", ol->path, pcap_geterr(ol->pcap));
+}
+
+int
+offline_stream(struct offline *ol)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct ringfan_packet pkt;
+	const struct ringfan_packet *one = &pkt;
+	struct offline_worker *w;
+	int rc;
+
+	while ((rc = pcap_next_ex(ol->pcap, &h, &data)) == 1) {
+		offline_view(&pkt, data, h->caplen, h->len, header_ns(h),
+		    ol->linktype);
+		w = offline_worker_of(ol, &pkt);
+		/* libpcap reuses its buffer: a batch is this one frame. */
+		if (offline_frame(ol, w, &pkt) && w->pl.has_batch)
+			pipeline_rest(&w->pl, &one, 1);
+	}
+	if (rc == PCAP_ERROR) {
+		offline_read_error(ol);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* p with room for need elements (doubling), or NULL with p untouched. */
+static void *
+offline_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 1024;
+	void *q;
+
+	while (n < need)
+		n *= 2;
+	if (n == *cap)
+		return p;
+	if ((q = reallocarray(p, n, size)) == NULL)
+		return NULL;
+	*cap = n;
+	return q;
+}
+
+/* The whole file into ol->recs and ol->buf.  0 or EXIT_RUNTIME. */
+static int
+offline_load(struct offline *ol)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	size_t reccap = 0, bufcap = 0;
+	uint64_t first = 0, last = 0, ts;
+	void *p;
+	int rc;
+
+	while ((rc = pcap_next_ex(ol->pcap, &h, &data)) == 1) {
+		p = offline_grow(ol->recs, &reccap, ol->nrecs + 1,
+		    sizeof(*ol->recs));
+		if (p != NULL) {
+			ol->recs = p;
+			p = offline_grow(ol->buf, &bufcap,
+			    ol->buflen + h->caplen, 1);
+		}
+		if (p == NULL) {
+			fprintf(stderr, "ringfan: %s: loading %zu frames into "
+			    "memory: %s\n", ol->path, ol->nrecs + 1,
+			    strerror(ENOMEM));
+			return EXIT_RUNTIME;
+		}
+		ol->buf = p;
+		ts = header_ns(h);
+		if (ol->nrecs == 0 || ts < first)
+			first = ts;
+		if (ol->nrecs == 0 || ts > last)
+			last = ts;
+		ol->recs[ol->nrecs].ts_ns = ts;
+		ol->recs[ol->nrecs].caplen = h->caplen;
+		ol->recs[ol->nrecs].len = h->len;
+		memcpy(ol->buf + ol->buflen, data, h->caplen);
+		ol->buflen += h->caplen;
+		ol->nrecs++;
+	}
+	if (rc == PCAP_ERROR) {
+		offline_read_error(ol);
+		return EXIT_RUNTIME;
+	}
+	/* A pass starts 1 us after the previous one's last frame. */
+	ol->span_ns = last - first + 1000;
+	for (unsigned k = 0; ol->has_batch && k < ol->nworkers; k++) {
+		ol->w[k].views = calloc(OFFLINE_BATCH, sizeof(*ol->w[k].views));
+		ol->w[k].ptrs = calloc(OFFLINE_BATCH, sizeof(*ol->w[k].ptrs));
+		if (ol->w[k].views == NULL || ol->w[k].ptrs == NULL) {
+			fprintf(stderr, "ringfan: %s\n", strerror(ENOMEM));
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+/* Worker w's waiting frames through its batch stages. */
+static void
+offline_flush(struct offline_worker *w)
+{
+	pipeline_rest(&w->pl, w->ptrs, w->nptrs);
+	w->nviews = 0;
+	w->nptrs = 0;
+}
+
+/*
+ * One pass over the in-memory copy, its time shifted by `shift`.  With
+ * batch stages each worker gathers its frames into blocks of
+ * OFFLINE_BATCH, as a ring would give them.
+ */
+static void
+offline_pass(struct offline *ol, uint64_t shift)
+{
+	const struct offline_rec *r;
+	const uint8_t *p = ol->buf;
+	struct ringfan_packet pkt, *v;
+	struct offline_worker *w = &ol->w[0];
+
+	/* The measured case: one worker, no batch stage, nothing to pick. */
+	if (ol->nworkers == 1 && !ol->has_batch) {
+		for (size_t i = 0; i < ol->nrecs; i++) {
+			r = &ol->recs[i];
+			offline_view(&pkt, p, r->caplen, r->len,
+			    r->ts_ns + shift, ol->linktype);
+			p += r->caplen;
+			offline_frame(ol, w, &pkt);
+		}
+		return;
+	}
+	for (size_t i = 0; i < ol->nrecs; i++) {
+		r = &ol->recs[i];
+		offline_view(&pkt, p, r->caplen, r->len, r->ts_ns + shift,
+		    ol->linktype);
+		p += r->caplen;
+		w = offline_worker_of(ol, &pkt);
+		if (!w->pl.has_batch) {
+			offline_frame(ol, w, &pkt);
+			continue;
+		}
+		v = &w->views[w->nviews++];
+		*v = pkt;
+		if (offline_frame(ol, w, v))
+			w->ptrs[w->nptrs++] = v;
+		if (w->nviews == OFFLINE_BATCH)
+			offline_flush(w);
+	}
+	for (unsigned k = 0; ol->has_batch && k < ol->nworkers; k++)
+		offline_flush(&ol->w[k]);
+}
+
+int
+offline_loops(struct offline *ol, uint64_t loops)
+{
+	uint64_t start, elapsed, handled = 0;
+	double secs;
+	int rc;
+
+	if ((rc = offline_load(ol)) != 0)
+		return rc;
+	start = clock_ns(CLOCK_MONOTONIC);
+	for (uint64_t k = 0; k < loops; k++)
+		offline_pass(ol, k * ol->span_ns);
+	elapsed = clock_ns(CLOCK_MONOTONIC) - start;
+	for (unsigned k = 0; k < ol->nworkers; k++)
+		handled += ol->w[k].handled;
+	secs = (double)elapsed / 1e9;
+	fprintf(stderr, "offline: %llu packets in %.3f s: %.0f pps\n",
+	    (unsigned long long)handled, secs,
+	    secs > 0 ? (double)handled / secs : 0.0);
+	return 0;
+}

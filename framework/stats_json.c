@@ -1,0 +1,295 @@
+/*
+ * The documents of the statistics: `stats` (every worker's counters from
+ * the shared memory), and the control commands that read the master's
+ * generation beside it: status, workers and plugins.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "master_int.h"
+#include "ringfan_build.h"
+#include "stats.h"
+#include "util.h"
+
+/* Add v to counter `name` of plugin object obj (creating it). */
+static void
+stats_counter_add(json_t *obj, const char *name, uint64_t v)
+{
+	json_t *cur = json_object_get(obj, name);
+
+	json_object_set_new(obj, name, json_integer((json_int_t)(v +
+	    (cur != NULL ? (uint64_t)json_integer_value(cur) : 0))));
+}
+
+/* The counters (or gauges) of every plugin of w's pipeline. */
+static json_t *
+stats_counters_json(const struct stats_worker *w, const char *const *names,
+    size_t nplugins, enum stats_kind kind)
+{
+	const struct stats_counter *c;
+	json_t *plugins, *obj;
+
+	plugins = json_object();
+	/* Every plugin of the pipeline is listed, with counters or not. */
+	for (size_t k = 0; k < nplugins; k++)
+		json_object_set_new(plugins, names[k], json_object());
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
+		c = &w->counters[i];
+		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
+			break;
+		/* Counters of a plugin that a reload removed are not shown. */
+		if (STATS_LOAD(&c->used) != (uint32_t)kind ||
+		    (obj = json_object_get(plugins, c->plugin)) == NULL)
+			continue;
+		stats_counter_add(obj, c->name, STATS_LOAD(&c->value));
+	}
+	for (uint32_t k = 0; kind == STATS_COUNTER &&
+	    k < w->carry.ncounters; k++) {
+		obj = json_object_get(plugins, w->carry.counters[k].plugin);
+		if (obj != NULL)
+			stats_counter_add(obj, w->carry.counters[k].name,
+			    w->carry.counters[k].value);
+	}
+	return plugins;
+}
+
+json_t *
+stats_errors_json(const struct stats_worker *w, const char *const *names,
+    size_t nplugins)
+{
+	json_t *errors = json_object();
+	char text[STATS_STATUS_MAX];
+
+	for (size_t k = 0; k < nplugins && k < STATS_MAX_STAGES; k++)
+		if (stats_status_get(w, k, names[k], text, sizeof(text)))
+			json_object_set_new(errors, names[k],
+			    json_string(text));
+	return errors;
+}
+
+/*
+ * The counters of worker w into its object jw, adding the summed ones to
+ * sum.  The fields that have no capture total come first, as the document
+ * has always had them (docs/control.md).
+ */
+static void
+stats_fields_json(json_t *jw, const struct stats_worker *w,
+    uint64_t sum[STATS_NFIELDS])
+{
+	const struct stats_field *f;
+	uint64_t v;
+
+	for (int summed = 0; summed <= 1; summed++)
+		for (size_t k = 0; k < STATS_NFIELDS; k++) {
+			f = &stats_fields[k];
+			if (f->summed != summed)
+				continue;
+			v = stats_field_value(w, f);
+			if (f->summed)
+				sum[k] += v;
+			json_object_set_new(jw, f->name,
+			    json_integer((json_int_t)v));
+		}
+}
+
+json_t *
+stats_json(const struct stats_view *view)
+{
+	const struct cfg *cfg = view->cfg;
+	const struct cfg_capture *cap;
+	const struct stats_worker *w;
+	json_t *doc, *caps, *jc, *jw, *workers, *totals;
+	uint64_t sum[STATS_NFIELDS];
+	unsigned gw, gw0 = 0;
+
+	doc = json_object();
+	json_object_set_new(doc, "version", json_string(RINGFAN_VERSION));
+	json_object_set_new(doc, "uptime_s", json_real(view->uptime_s));
+	caps = json_array();
+	for (size_t c = 0; c < cfg->ncaptures; c++) {
+		cap = &cfg->captures[c];
+		gw = view->first_slot != NULL ? view->first_slot[c] : gw0;
+		gw0 += cap->workers;
+		memset(sum, 0, sizeof(sum));
+		workers = json_array();
+		for (unsigned i = 0; i < cap->workers; i++, gw++) {
+			w = &view->shm->workers[gw];
+			jw = json_object();
+			json_object_set_new(jw, "id", json_integer(i));
+			json_object_set_new(jw, "pid",
+			    json_integer(STATS_LOAD(&w->pid)));
+			json_object_set_new(jw, "cpu",
+			    json_integer(STATS_LOAD(&w->cpu)));
+			json_object_set_new(jw, "state", json_string(
+			    stats_state_name(STATS_LOAD(&w->state))));
+			stats_fields_json(jw, w, sum);
+			json_object_set_new(jw, "plugins",
+			    stats_counters_json(w, view->plugin_names[c],
+			    cap->npipeline, STATS_COUNTER));
+			json_object_set_new(jw, "gauges",
+			    stats_counters_json(w, view->plugin_names[c],
+			    cap->npipeline, STATS_GAUGE));
+			json_object_set_new(jw, "errors",
+			    stats_errors_json(w, view->plugin_names[c],
+			    cap->npipeline));
+			json_array_append_new(workers, jw);
+		}
+		totals = json_object();
+		for (size_t k = 0; k < STATS_NFIELDS; k++)
+			if (stats_fields[k].summed)
+				json_object_set_new(totals,
+				    stats_fields[k].name,
+				    json_integer((json_int_t)sum[k]));
+		jc = json_object();
+		json_object_set_new(jc, "name", json_string(cap->name));
+		json_object_set_new(jc, "interface",
+		    json_string(cap->interface));
+		json_object_set_new(jc, "fanout", json_pack("{s:s,s:i}",
+		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
+		    "group", (int)(view->groups != NULL ? view->groups[c] :
+		    cap->fanout.group)));
+		json_object_set_new(jc, "totals", totals);
+		json_object_set_new(jc, "workers", workers);
+		json_array_append_new(caps, jc);
+	}
+	json_object_set_new(doc, "captures", caps);
+	return doc;
+}
+
+json_t *
+master_stats_json(struct master *m)
+{
+	struct stats_view view = {
+		.cfg = m->g.cfg,
+		.shm = m->g.shm,
+		.plugin_names = (const char *const *const *)m->g.plugin_names,
+		.first_slot = m->g.first_slot,
+		.groups = m->g.groups,
+		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
+	};
+
+	master_read_kernel(m);
+	return stats_json(&view);
+}
+
+void
+ctl_cmd_stats(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	(void)arg;
+	ctl_reply_json(rq, master_stats_json(ctx));
+}
+
+void
+ctl_cmd_status(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	struct master *m = ctx;
+	const struct cfg_capture *cap;
+	json_t *caps;
+	unsigned running;
+	const char *state;
+
+	(void)arg;
+	caps = json_array();
+	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
+		cap = &m->g.cfg->captures[c];
+		state = master_capture_state(m, (unsigned)c, &running);
+		json_array_append_new(caps, json_pack(
+		    "{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i}}",
+		    "name", cap->name, "interface", cap->interface,
+		    "state", state, "workers", (int)cap->workers,
+		    "running", (int)running, "fanout",
+		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
+		    "group", (int)m->g.groups[c]));
+	}
+	ctl_reply_json(rq, json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:I,s:o}",
+	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
+	    "uptime_s", (double)(mono_ns() - m->started_ns) / 1e9,
+	    "config", m->g.cfg->path,
+	    "state", m->stopping ? "stopping" : "running",
+	    "reloads", (int)m->reloads,
+	    "last_reload_error", m->last_reload_error[0] != '\0' ?
+	    json_string(m->last_reload_error) : json_null(),
+	    "log_dropped", (json_int_t)log_dropped(),
+	    "captures", caps));
+}
+
+void
+ctl_cmd_workers(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	struct master *m = ctx;
+	const struct slot *s;
+	const struct stats_worker *sw;
+	json_t *arr = json_array();
+
+	(void)arg;
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		s = &m->g.slots[i];
+		sw = s->wk.sw;
+		json_array_append_new(arr, json_pack(
+		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o,s:o}",
+		    "capture", m->g.cfg->captures[s->capture].name,
+		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
+		    "cpu", (int)STATS_LOAD(&sw->cpu),
+		    "state", stats_state_name(STATS_LOAD(&sw->state)),
+		    "restarts", (int)stats_value(sw, "restarts"),
+		    "last_exit", s->last_exit[0] != '\0' ?
+		    json_string(s->last_exit) : json_null(),
+		    "errors", stats_errors_json(sw,
+		    (const char *const *)m->g.plugin_names[s->capture],
+		    m->g.cfg->captures[s->capture].npipeline)));
+	}
+	ctl_reply_json(rq, json_pack("{s:o}", "workers", arr));
+}
+
+/* [{"worker": ID, "error": TEXT}] of stage k of capture c. */
+static json_t *
+plugin_errors(struct master *m, size_t c, size_t k)
+{
+	const struct plugin_info *in = &m->g.infos[c][k];
+	const struct slot *s;
+	json_t *arr = json_array();
+	char text[STATS_STATUS_MAX];
+
+	for (unsigned i = 0; i < m->g.nslots && k < STATS_MAX_STAGES; i++) {
+		s = &m->g.slots[i];
+		if (s->capture == c && stats_status_get(s->wk.sw, k, in->step,
+		    text, sizeof(text)))
+			json_array_append_new(arr, json_pack("{s:i,s:s}",
+			    "worker", (int)s->wk.id, "error", text));
+	}
+	return arr;
+}
+
+void
+ctl_cmd_plugins(void *ctx, struct ctl_req *rq, const char *arg)
+{
+	struct master *m = ctx;
+	const struct plugin_info *in;
+	json_t *caps = json_array(), *arr;
+	char abi[16];
+
+	(void)arg;
+	for (size_t c = 0; c < m->g.cfg->ncaptures; c++) {
+		arr = json_array();
+		for (size_t k = 0; k < m->g.cfg->captures[c].npipeline; k++) {
+			in = &m->g.infos[c][k];
+			snprintf(abi, sizeof(abi), "%u.%u", in->abi >> 16,
+			    in->abi & 0xffff);
+			json_array_append_new(arr, json_pack(
+			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
+			    "name", in->name, "step", in->step,
+			    "version", in->version,
+			    "description", in->description, "path", in->path,
+			    "abi", abi, "memory", (json_int_t)in->memory_size,
+			    "tick_ns", (json_int_t)(in->tick_ns != 0 ?
+			    in->tick_ns : m->g.cfg->stats_interval_ns),
+			    "errors", plugin_errors(m, c, k)));
+		}
+		json_array_append_new(caps, json_pack("{s:s,s:o}", "name",
+		    m->g.cfg->captures[c].name, "plugins", arr));
+	}
+	ctl_reply_json(rq, json_pack("{s:o}", "captures", caps));
+}

@@ -1,0 +1,236 @@
+/*
+ * filter: passes on only the frames that match a tcpdump expression
+ * (option `expression`), compiled with libpcap for the capture's link type
+ * and run in the worker on each frame.  A frame that matches goes on to the
+ * later plugins; any other stops here.  Counters: `matched`, `rejected`.
+ *
+ * A VLAN tag the kernel stripped (RINGFAN_PKT_VLAN_VALID) is put back into
+ * a copy of the frame, where it was on the wire, before the program runs,
+ * as libpcap does before it hands a live frame to tcpdump or writes it to a
+ * file.  So the verdict is the one `tcpdump -r` gives for the frame as
+ * tcpdump would have saved it, live (tag stripped) and offline (tag in the
+ * frame) alike, and `vlan 10` matches a frame whose tag 10 the kernel took
+ * out (docs/plugins.md says what that means for expressions without
+ * `vlan`).
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include <ringfan/plugin.h>
+#include <ringfan/decode.h>
+
+#define FILTER_TAG_LEN	4	/* TPID and TCI of an 802.1Q tag */
+#define FILTER_MIN_ROOM	64	/* scratch bytes, whatever the snaplen */
+
+struct filter {
+	struct bpf_program	 prog;
+	uint64_t		*matched;
+	uint64_t		*rejected;
+	int			 linktype;	/* ctx->linktype, compiled for */
+	uint32_t		 room;		/* frame bytes scratch holds */
+	uint8_t			*scratch;	/* room + FILTER_TAG_LEN bytes */
+};
+
+/*
+ * Raw-IP link types that the decoder knows under the numbers of other
+ * systems and of files, which pcap_open_dead() does not take: libpcap
+ * compiles for them as its own DLT_RAW.
+ */
+static const struct {
+	int	linktype;
+	int	dlt;
+} filter_dlts[] = {
+	{ RINGFAN_DLT_RAW_14, DLT_RAW },
+	{ RINGFAN_DLT_RAW_101, DLT_RAW },
+};
+
+static int
+filter_dlt(int linktype)
+{
+	for (size_t i = 0; i < sizeof(filter_dlts) / sizeof(filter_dlts[0]);
+	    i++)
+		if (filter_dlts[i].linktype == linktype)
+			return filter_dlts[i].dlt;
+	return linktype;
+}
+
+/*
+ * After optimisation libpcap reduces an expression that holds for every
+ * frame ("ip or not ip", an empty one) to a lone "ret #snaplen".  One that
+ * holds for none it refuses itself ("expression rejects all packets").
+ */
+static int
+filter_passes_all(const struct bpf_program *prog)
+{
+	return prog->bf_len == 1 &&
+	    prog->bf_insns[0].code == (BPF_RET | BPF_K) &&
+	    prog->bf_insns[0].k != 0;
+}
+
+/*
+ * Reads `expression` and compiles it into *prog for ctx's link type, the
+ * way `check` and `open` both need it.  enum ringfan_result.
+ */
+static int
+filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
+{
+	const char *expr;
+	pcap_t *p;
+	int snaplen;
+
+	if (ctx->opt_string(ctx, "expression", NULL, &expr) != 0)
+		return RINGFAN_FAIL;
+	if (expr == NULL) {
+		ctx->error(ctx, "expression: required (a tcpdump expression)");
+		return RINGFAN_FAIL;
+	}
+	if (expr[strspn(expr, " \t\r\n\f\v")] == '\0') {
+		ctx->error(ctx, "expression is empty: to pass every frame, "
+		    "leave the filter out");
+		return RINGFAN_FAIL;
+	}
+	/* libpcap takes 0 (and what exceeds its maximum) as its maximum. */
+	snaplen = ctx->snaplen > INT_MAX ? 0 : (int)ctx->snaplen;
+	if ((p = pcap_open_dead(filter_dlt(ctx->linktype), snaplen)) == NULL) {
+		ctx->error(ctx, "expression \"%s\": pcap_open_dead(link type "
+		    "%d) failed", expr, ctx->linktype);
+		return RINGFAN_FAIL;
+	}
+	if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		ctx->error(ctx, "expression \"%s\": %s", expr, pcap_geterr(p));
+		pcap_close(p);
+		return RINGFAN_FAIL;
+	}
+	/* The program needs nothing of the handle it was compiled with. */
+	pcap_close(p);
+	if (filter_passes_all(prog)) {
+		ctx->error(ctx, "expression \"%s\" passes every frame: to pass "
+		    "every frame, leave the filter out", expr);
+		pcap_freecode(prog);
+		return RINGFAN_FAIL;
+	}
+	return RINGFAN_OK;
+}
+
+static int
+filter_check(struct ringfan_ctx *ctx)
+{
+	struct bpf_program prog;
+
+	if (filter_compile(ctx, &prog) != RINGFAN_OK)
+		return RINGFAN_FAIL;
+	pcap_freecode(&prog);
+	return RINGFAN_OK;
+}
+
+static void
+filter_free(struct filter *st)
+{
+	pcap_freecode(&st->prog);
+	free(st->scratch);
+	free(st);
+}
+
+static int
+filter_open(struct ringfan_ctx *ctx, void **state)
+{
+	struct filter *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		ctx->error(ctx, "out of memory");
+		return RINGFAN_FAIL;
+	}
+	if (filter_compile(ctx, &st->prog) != RINGFAN_OK) {
+		free(st);
+		return RINGFAN_FAIL;
+	}
+	st->linktype = ctx->linktype;
+	/*
+	 * The copy with a stripped tag put back is made here once, for the
+	 * largest frame the host hands over: none on the frame path.
+	 */
+	st->room = ctx->snaplen > FILTER_MIN_ROOM ? ctx->snaplen :
+	    FILTER_MIN_ROOM;
+	if ((st->scratch = malloc((size_t)st->room + FILTER_TAG_LEN)) == NULL) {
+		ctx->error(ctx, "out of memory (%u bytes for frames with a "
+		    "stripped tag)", (unsigned)st->room);
+		filter_free(st);
+		return RINGFAN_FAIL;
+	}
+	/* ctx->counter() has recorded why it failed. */
+	if ((st->matched = ctx->counter(ctx, "matched")) == NULL ||
+	    (st->rejected = ctx->counter(ctx, "rejected")) == NULL) {
+		filter_free(st);
+		return RINGFAN_FAIL;
+	}
+	*state = st;
+	return RINGFAN_OK;
+}
+
+/*
+ * The frame as libpcap would hand it to tcpdump: the stripped tag at off
+ * (ringfan_stripped_tag), the lengths four bytes longer.  A caplen beyond
+ * the snaplen, which the host never hands over, is cut to it.
+ */
+static const uint8_t *
+filter_retag(struct filter *st, const struct ringfan_packet *pkt,
+    uint32_t off, const uint8_t tag[FILTER_TAG_LEN], struct pcap_pkthdr *h)
+{
+	uint32_t n = pkt->caplen < st->room ? pkt->caplen : st->room;
+	uint8_t *s = st->scratch;
+
+	memcpy(s, pkt->data, off);
+	memcpy(s + off, tag, FILTER_TAG_LEN);
+	memcpy(s + off + FILTER_TAG_LEN, pkt->data + off, n - off);
+	h->caplen = n + FILTER_TAG_LEN;
+	h->len = pkt->len > UINT32_MAX - FILTER_TAG_LEN ? UINT32_MAX :
+	    pkt->len + FILTER_TAG_LEN;
+	return s;
+}
+
+static int
+filter_packet(void *state, const struct ringfan_packet *pkt)
+{
+	struct filter *st = state;
+	struct pcap_pkthdr h = { .caplen = pkt->caplen, .len = pkt->len };
+	const uint8_t *data = pkt->data;
+	uint8_t tag[FILTER_TAG_LEN];
+	int off;
+
+	if ((off = ringfan_stripped_tag(pkt, tag)) >= 0)
+		data = filter_retag(st, pkt, (uint32_t)off, tag, &h);
+	/*
+	 * The program reads headers of the link type it was compiled for;
+	 * on a frame of another (which a host may one day hand over from a
+	 * file of several interfaces) its verdict would mean nothing.
+	 */
+	if (pkt->linktype == st->linktype &&
+	    pcap_offline_filter(&st->prog, &h, data) != 0) {
+		++*st->matched;
+		return RINGFAN_CONTINUE;
+	}
+	++*st->rejected;
+	return RINGFAN_STOP;
+}
+
+static void
+filter_close(void *state)
+{
+	filter_free(state);
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "filter",
+	.version = "1.0",
+	.description = "passes on only the frames that match a tcpdump "
+	    "expression",
+	.check = filter_check,
+	.open = filter_open,
+	.packet = filter_packet,
+	.close = filter_close,
+};

@@ -1,0 +1,379 @@
+/*
+ * flowtable: bidirectional flow records, one JSON object per line, per
+ * worker, from a table in host memory that survives a crash of the worker.
+ *
+ *	- plugin: flowtable
+ *	  config: { output: /var/log/ringfan/flows-{worker}.json,
+ *	            max_flows: 65536, idle_timeout: 30s,
+ *	            active_timeout: 300s, linger: 1s }
+ *
+ * This file: options, the ABI's callbacks, and frames to flow keys.
+ * flowtable_table.c holds the table, flowtable_record.c the records.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ringfan/plugin.h>
+#include <ringfan/decode.h>
+
+#include "flowtable.h"
+
+#define FT_MS		1000000ULL
+#define FT_SEC		(1000 * FT_MS)
+#define FT_MAX_DURATION	(8760 * 3600 * FT_SEC)	/* a year */
+
+static const char *const ft_counter_names[FC_MAX] = {
+	[FC_CREATED] = "created",
+	[FC_IDLE] = "expired_idle",
+	[FC_ACTIVE] = "expired_active",
+	[FC_END] = "expired_end",
+	[FC_EVICTED] = "evicted",
+	[FC_SHUTDOWN] = "shutdown",
+	[FC_RECORDS] = "records",
+	[FC_LOST] = "records_lost",
+	[FC_WRITE_ERRORS] = "write_errors",
+	[FC_NOT_IP] = "not_ip",
+	[FC_BAD_IP] = "bad_ip",
+	[FC_FRAG_ORPHANS] = "frag_orphans",
+	[FC_RECOVERIES] = "recoveries",
+};
+
+/* The durations, with the bounds that keep time sums from overflowing. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+	uint64_t	 def_ns;
+	uint64_t	 min_ns;
+} ft_durations[] = {
+	{ "idle_timeout", offsetof(struct ft_opts, idle_ns), 30 * FT_SEC,
+	    FT_MS },
+	{ "active_timeout", offsetof(struct ft_opts, active_ns), 300 * FT_SEC,
+	    FT_MS },
+	{ "linger", offsetof(struct ft_opts, linger_ns), FT_SEC, 0 },
+};
+
+/* The output template: {worker} is the one placeholder there is. */
+static int
+ft_output_form(struct ringfan_ctx *ctx, const char *s)
+{
+	const char *p;
+	size_t grow = 0;
+
+	if (s == NULL || *s == '\0') {
+		ctx->error(ctx, "output: required: the file the records go to");
+		return -1;
+	}
+	for (p = s; (p = strchr(p, '{')) != NULL; p += 8, grow += 2) {
+		if (strncmp(p, "{worker}", 8) != 0) {
+			ctx->error(ctx, "output: \"%s\": unknown placeholder "
+			    "at \"%.16s\", only {worker} is known", s, p);
+			return -1;
+		}
+	}
+	/* A worker id has 10 digits at most: 2 more than "{worker}". */
+	if (strlen(s) + grow >= PATH_MAX) {
+		ctx->error(ctx, "output: too long for a path");
+		return -1;
+	}
+	return 0;
+}
+
+/* check and open both read every option. */
+static int
+ft_options(struct ringfan_ctx *ctx, struct ft_opts *o)
+{
+	uint64_t *v;
+
+	if (ctx->opt_uint(ctx, "max_flows", 65536, &o->max_flows) != 0)
+		return RINGFAN_FAIL;
+	for (size_t i = 0; i < sizeof(ft_durations) / sizeof(ft_durations[0]);
+	    i++) {
+		v = (uint64_t *)(void *)((char *)o + ft_durations[i].off);
+		if (ctx->opt_duration(ctx, ft_durations[i].name,
+		    ft_durations[i].def_ns, v) != 0)
+			return RINGFAN_FAIL;
+		if (*v < ft_durations[i].min_ns || *v > FT_MAX_DURATION) {
+			ctx->error(ctx, "%s: %llu ms is not %llu ms to 8760h",
+			    ft_durations[i].name,
+			    (unsigned long long)(*v / FT_MS),
+			    (unsigned long long)(ft_durations[i].min_ns /
+			    FT_MS));
+			return RINGFAN_FAIL;
+		}
+	}
+	if (ctx->opt_string(ctx, "output", NULL, &o->output) != 0)
+		return RINGFAN_FAIL;
+	if (o->max_flows < 1 || o->max_flows > FT_MAX_FLOWS) {
+		ctx->error(ctx, "max_flows: %llu is not 1 to %u",
+		    (unsigned long long)o->max_flows, FT_MAX_FLOWS);
+		return RINGFAN_FAIL;
+	}
+	if (o->linger_ns > o->idle_ns) {
+		ctx->error(ctx, "linger: longer than idle_timeout");
+		return RINGFAN_FAIL;
+	}
+	if (ft_output_form(ctx, o->output) != 0)
+		return RINGFAN_FAIL;
+	return RINGFAN_OK;
+}
+
+/* Half the shortest timeout, from 10 ms to 1 s. */
+static uint64_t
+ft_tick_ns(const struct ft_opts *o)
+{
+	uint64_t t = o->idle_ns;
+
+	if (o->active_ns < t)
+		t = o->active_ns;
+	if (o->linger_ns < t)
+		t = o->linger_ns;
+	t /= 2;
+	return t < 10 * FT_MS ? 10 * FT_MS : t > FT_SEC ? FT_SEC : t;
+}
+
+static int
+ft_linktype(struct ringfan_ctx *ctx)
+{
+	if (ringfan_decode_supports(ctx->linktype))
+		return 0;
+	ctx->error(ctx, "link type %d is not one flowtable decodes",
+	    ctx->linktype);
+	return -1;
+}
+
+static int
+ft_check(struct ringfan_ctx *ctx)
+{
+	struct ft_opts o;
+
+	if (ft_linktype(ctx) != 0 || ft_options(ctx, &o) != RINGFAN_OK)
+		return RINGFAN_FAIL;
+	if (ctx->memory_request(ctx, ft_region_size(o.max_flows),
+	    FT_LAYOUT) != 0)
+		return RINGFAN_FAIL;
+	ctx->tick_period(ctx, ft_tick_ns(&o));
+	return RINGFAN_OK;
+}
+
+/* The template with each {worker} replaced by this worker's id. */
+static void
+ft_path(struct ft *ft)
+{
+	const char *s = ft->o.output, *p;
+	size_t n = 0;
+
+	/* The options' check made sure that the result fits. */
+	while ((p = strstr(s, "{worker}")) != NULL && n < sizeof(ft->path)) {
+		n += (size_t)snprintf(ft->path + n, sizeof(ft->path) - n,
+		    "%.*s%u", (int)(p - s), s, ft->worker);
+		s = p + 8;
+		ft->per_worker = 1;
+	}
+	if (n < sizeof(ft->path))
+		snprintf(ft->path + n, sizeof(ft->path) - n, "%s", s);
+}
+
+static void
+ft_free(struct ft *ft)
+{
+	if (ft->fd != -1)
+		close(ft->fd);
+	ft_table_free(ft);
+	free(ft);
+}
+
+static int
+ft_open(struct ringfan_ctx *ctx, void **state)
+{
+	struct ft *ft;
+
+	if (ft_linktype(ctx) != 0)
+		return RINGFAN_FAIL;
+	if ((ft = calloc(1, sizeof(*ft))) == NULL) {
+		ctx->error(ctx, "out of memory");
+		return RINGFAN_RETRY;
+	}
+	ft->ctx = ctx;
+	ft->fd = -1;
+	ft->worker = ctx->worker_id;
+	if (ft_options(ctx, &ft->o) != RINGFAN_OK)
+		goto fail;
+	ft_path(ft);
+	for (int i = 0; i < FC_MAX; i++)
+		if ((ft->c[i] = ctx->counter(ctx, ft_counter_names[i])) == NULL)
+			goto fail;
+	if ((ft->g_active = ctx->gauge(ctx, "active")) == NULL ||
+	    (ft->g_fill = ctx->gauge(ctx, "fill")) == NULL)
+		goto fail;
+	if (ctx->memory == NULL ||
+	    ctx->memory_size < ft_region_size(ft->o.max_flows)) {
+		ctx->error(ctx, "no host memory of %llu bytes for the table",
+		    (unsigned long long)ft_region_size(ft->o.max_flows));
+		goto fail;
+	}
+	if (ft_table_open(ft, ctx->memory, ctx->memory_size,
+	    ctx->memory_state, ctx->memory_layout) != 0) {
+		ctx->error(ctx, "table of %llu flows: %s",
+		    (unsigned long long)ft->o.max_flows, strerror(errno));
+		ft_free(ft);
+		return RINGFAN_RETRY;
+	}
+	ft_output_open(ft);
+	ft_flush(ft);
+	ft_gauges(ft);
+	ctx->tick_period(ctx, ft_tick_ns(&ft->o));
+	if ((ctx->flags & RINGFAN_CTX_FLOW_SPLIT) && ctx->worker_id == 0)
+		ctx->log(ctx, RINGFAN_LOG_WARN, "capture %s: its fanout can "
+		    "send the frames of one flow to several workers, each of "
+		    "which then writes records of its part: use fanout mode "
+		    "hash with defrag", ctx->capture);
+	*state = ft;
+	return RINGFAN_OK;
+fail:
+	ft_free(ft);
+	return RINGFAN_FAIL;
+}
+
+/* Where the ports of a fragment's datagram are kept. */
+static struct ft_frag *
+ft_frag_slot(struct ft *ft, const struct ft_key *k, uint32_t id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *p;
+
+	for (p = k->src; p < k->src + 16; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	for (p = k->dst; p < k->dst + 16; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	h = (h ^ (id | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40)) *
+	    0x100000001b3ULL;
+	return &ft->frag[(h ^ h >> 32) & (FT_NFRAG - 1)];
+}
+
+static int
+ft_frag_match(const struct ft_frag *s, const struct ft_key *k, uint32_t id,
+    uint64_t ts)
+{
+	uint64_t age = ts > s->ts_ns ? ts - s->ts_ns : s->ts_ns - ts;
+
+	return s->valid && s->id == id && s->ipver == k->ipver &&
+	    s->proto == k->proto && s->has_vlan == k->has_vlan &&
+	    s->vlan == k->vlan && memcmp(s->src, k->src, 16) == 0 &&
+	    memcmp(s->dst, k->dst, 16) == 0 && age <= FT_FRAG_TTL;
+}
+
+static int
+ft_packet(void *state, const struct ringfan_packet *pkt)
+{
+	struct ft *ft = state;
+	struct ringfan_decoded d;
+	struct ft_key k;
+	struct ft_frag fimg, *fslot = NULL;
+	uint32_t wire;
+	uint8_t flags = 0;
+
+	ringfan_decode(pkt, &d);
+	if (d.ip_version == 0 || !(d.flags & RINGFAN_DEC_PROTO)) {
+		++*ft->c[d.ethertype == RINGFAN_ETH_IPV4 ||
+		    d.ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
+		return RINGFAN_CONTINUE;
+	}
+	if (pkt->ts_ns > ft->now)
+		ft->now = pkt->ts_ns;
+	ft_expire(ft, ft->now);
+	memset(&k, 0, sizeof(k));
+	k.ipver = d.ip_version;
+	k.proto = d.proto;
+	if (d.nvlan > 0) {
+		k.has_vlan = 1;
+		k.vlan = d.vlan[0];
+	}
+	memcpy(k.src, d.src, 16);
+	memcpy(k.dst, d.dst, 16);
+	if (d.flags & RINGFAN_DEC_LATER_FRAGMENT) {
+		fslot = ft_frag_slot(ft, &k, d.frag_id);
+		if (ft_frag_match(fslot, &k, d.frag_id, pkt->ts_ns)) {
+			k.sport = fslot->sport;
+			k.dport = fslot->dport;
+		} else
+			++*ft->c[FC_FRAG_ORPHANS];
+		fslot = NULL;
+	} else if (d.flags & RINGFAN_DEC_L4) {
+		/* ICMP: type and code in dport, as IPFIX has them. */
+		if (d.proto == 1 || d.proto == 58)
+			k.dport = (uint16_t)(d.sport << 8 | d.dport);
+		else {
+			k.sport = d.sport;
+			k.dport = d.dport;
+		}
+		if (d.proto == 6)
+			flags = d.tcp_flags;
+		if (d.flags & RINGFAN_DEC_FRAGMENT) {
+			fslot = ft_frag_slot(ft, &k, d.frag_id);
+			memset(&fimg, 0, sizeof(fimg));
+			fimg.valid = 1;
+			fimg.ipver = k.ipver;
+			fimg.proto = k.proto;
+			fimg.has_vlan = k.has_vlan;
+			fimg.vlan = k.vlan;
+			fimg.sport = k.sport;
+			fimg.dport = k.dport;
+			fimg.id = d.frag_id;
+			memcpy(fimg.src, k.src, 16);
+			memcpy(fimg.dst, k.dst, 16);
+			fimg.ts_ns = pkt->ts_ns;
+		}
+	}
+	/*
+	 * A tag the kernel stripped was on the wire, and in the file that
+	 * `-r` reads: its 4 bytes count, as they do offline.
+	 */
+	wire = pkt->len + (pkt->flags & RINGFAN_PKT_VLAN_VALID ? 4 : 0);
+	ft_account(ft, &k, pkt->ts_ns, wire, flags, fslot,
+	    fslot != NULL ? &fimg : NULL);
+	if (ft->npend >= FT_NPEND / 2 && !ft->failing)
+		ft_flush(ft);
+	ft_gauges(ft);
+	return RINGFAN_CONTINUE;
+}
+
+static void
+ft_tick(void *state, uint64_t now_ns)
+{
+	struct ft *ft = state;
+
+	if (now_ns > ft->now)
+		ft->now = now_ns;
+	ft_expire(ft, ft->now);
+	ft_flush(ft);
+	ft_gauges(ft);
+}
+
+static void
+ft_close(void *state)
+{
+	struct ft *ft = state;
+
+	ft_shutdown(ft);
+	/* What is left are restarted flows without a frame: gone too. */
+	*ft->g_active = 0;
+	*ft->g_fill = 0;
+	ft_free(ft);
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "flowtable",
+	.version = "1.0",
+	.description = "bidirectional flow records as JSON lines, from a "
+	    "table that survives a crash of the worker",
+	.check = ft_check,
+	.open = ft_open,
+	.packet = ft_packet,
+	.tick = ft_tick,
+	.close = ft_close,
+};

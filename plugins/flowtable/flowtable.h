@@ -1,0 +1,250 @@
+/*
+ * flowtable: the parts shared by its three files.
+ *
+ *	flowtable.c		ABI glue, options, frames to flow keys
+ *	flowtable_table.c	the table in host memory: journal, indexes,
+ *				expiry, recovery
+ *	flowtable_record.c	JSON records, the output file, and the check
+ *				of that file after a crash
+ */
+#ifndef FLOWTABLE_H
+#define FLOWTABLE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ringfan/plugin.h>
+
+#define FT_LAYOUT	1		/* host memory layout version */
+#define FT_MAGIC	0x4c425446	/* "FTBL" */
+#define FT_MAX_FLOWS	(1u << 22)	/* 512 MiB of entries at most */
+#define FT_NPEND	256		/* records between export and write */
+#define FT_NFRAG	1024		/* fragment table slots */
+#define FT_FRAG_TTL	(30ULL * 1000000000ULL)	/* as Linux's ipfrag_time */
+#define FT_LINE_MAX	512		/* longest record, newline included */
+#define FT_JREC		2		/* images in one journal transaction */
+#define FT_IMAGE	128		/* largest image: one flow entry */
+#define FT_NONE		UINT32_MAX
+
+enum ft_reason {
+	FT_IDLE = 1, FT_ACTIVE, FT_END, FT_EVICTED, FT_SHUTDOWN, FT_NREASON
+};
+
+/* ft_flow.state */
+enum { FT_FREE = 0, FT_LIVE = 1, FT_PENDING = 2 };
+
+/*
+ * One flow, in host memory.  Slots [0, max_flows) hold the table; slots
+ * [max_flows, max_flows + FT_NPEND) hold frozen copies of records that are
+ * exported but not yet known to be in the output file (FT_PENDING).  The
+ * endpoint that sent the first frame is src, direction 0.
+ */
+struct ft_flow {
+	uint8_t		 state;		/* FT_FREE, FT_LIVE, FT_PENDING */
+	uint8_t		 reason;	/* enum ft_reason, when pending */
+	uint8_t		 ipver;		/* 4 or 6 */
+	uint8_t		 proto;
+	uint8_t		 ended;		/* FIN or RST seen */
+	uint8_t		 has_vlan;
+	uint16_t	 vlan;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint8_t		 tcp_flags[2];
+	uint16_t	 pad0;
+	uint8_t		 src[16];
+	uint8_t		 dst[16];
+	uint64_t	 first_ns;	/* 0 in a restarted flow with no frame */
+	uint64_t	 last_ns;
+	uint64_t	 packets[2];
+	uint64_t	 bytes[2];
+	/*
+	 * Orders that the indexes keep, saved so that they can be rebuilt
+	 * after a crash exactly as they were: the flow's start (first frame
+	 * since it was created or restarted), its latest frame, and the
+	 * order of pending records.
+	 */
+	uint64_t	 start_seq;
+	uint64_t	 touch_seq;
+	uint64_t	 pend_seq;
+	uint64_t	 pad1;
+};
+_Static_assert(sizeof(struct ft_flow) == FT_IMAGE, "ft_flow is 128 bytes");
+
+/* A first fragment's ports, for the later fragments of its datagram. */
+struct ft_frag {
+	uint8_t		 valid;
+	uint8_t		 ipver;
+	uint8_t		 proto;
+	uint8_t		 has_vlan;
+	uint16_t	 vlan;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint16_t	 pad0;
+	uint32_t	 id;
+	uint8_t		 src[16];
+	uint8_t		 dst[16];
+	uint64_t	 ts_ns;
+	uint64_t	 pad1;
+};
+_Static_assert(sizeof(struct ft_frag) == 64, "ft_frag is 64 bytes");
+
+/* One image of a transaction: len bytes for offset off of the region. */
+struct ft_jrec {
+	uint64_t	 off;
+	uint32_t	 len;
+	uint32_t	 pad;
+	uint8_t		 data[FT_IMAGE];
+};
+
+/*
+ * The redo journal: every change of the region is one transaction of at
+ * most FT_JREC images, applied by ft_txn_commit() as journal, commit,
+ * copy, uncommit.  See the invariant in flowtable_table.c.
+ */
+struct ft_journal {
+	uint64_t	 commit;	/* 1: the images are to be applied */
+	uint32_t	 n;
+	uint32_t	 pad;
+	struct ft_jrec	 rec[FT_JREC];
+};
+
+/* The start of the host memory; the slots and the fragments follow. */
+struct ft_region {
+	uint32_t	 magic;
+	uint32_t	 layout;
+	uint32_t	 max_flows;
+	uint32_t	 nslots;
+	uint32_t	 nfrag;
+	uint32_t	 flow_size;
+	/*
+	 * The output file's size before the write that began the pending
+	 * records: any of them that reached the file lies after it.
+	 */
+	uint64_t	 export_from;
+	struct ft_journal j;
+};
+
+#define FT_SLOTS_OFF \
+	((sizeof(struct ft_region) + 63) & ~(size_t)63)
+
+struct ft_opts {
+	uint64_t	 max_flows;
+	uint64_t	 idle_ns;
+	uint64_t	 active_ns;
+	uint64_t	 linger_ns;
+	const char	*output;	/* the template, with {worker} */
+};
+
+/* A flow's key, oriented as the frame in hand has it. */
+struct ft_key {
+	uint8_t		 ipver;
+	uint8_t		 proto;
+	uint8_t		 has_vlan;
+	uint16_t	 vlan;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint8_t		 src[16];
+	uint8_t		 dst[16];
+};
+
+enum {
+	FC_CREATED, FC_IDLE, FC_ACTIVE, FC_END, FC_EVICTED, FC_SHUTDOWN,
+	FC_RECORDS, FC_LOST, FC_WRITE_ERRORS, FC_NOT_IP, FC_BAD_IP,
+	FC_FRAG_ORPHANS, FC_RECOVERIES, FC_MAX
+};
+
+struct ft {
+	struct ringfan_ctx	*ctx;
+	struct ft_opts		 o;
+	unsigned		 worker;
+	int			 per_worker;	/* {worker} in the path */
+	char			 path[PATH_MAX];
+	int			 fd;		/* -1 until it opens */
+	int			 failing;	/* status shown */
+	int			 closing;	/* in close: retry anyway */
+
+	/* Host memory. */
+	uint8_t			*base;
+	struct ft_region	*rg;
+	struct ft_flow		*slot;
+	struct ft_frag		*frag;
+	uint32_t		 max_flows;
+	uint32_t		 nslots;
+
+	/* Indexes, in private memory, rebuilt from the slots. */
+	uint64_t		 hseed;
+	uint32_t		 hmask;
+	uint32_t		*hhead;
+	uint32_t		*hnext;
+	uint32_t		*lprev, *lnext;	/* LRU lists, per slot */
+	uint32_t		 lhead[2], ltail[2]; /* 0 open, 1 ended */
+	uint32_t		*fprev, *fnext;	/* by start, for active */
+	uint32_t		 fhead, ftail;
+	uint32_t		*tfree;		/* free table slots */
+	uint32_t		 ntfree;
+	uint32_t		 pfree[FT_NPEND]; /* free pending slots */
+	uint32_t		 npfree;
+	uint32_t		 live;		/* table slots in use */
+	uint64_t		 seq;
+	uint64_t		 now;
+
+	/*
+	 * Records on their way out: the pending slots pend[0 .. npend),
+	 * oldest first; their lines fill buf up to buflen, line i ending at
+	 * pend_end[i]; sent bytes of the first line have gone out already.
+	 */
+	uint32_t		 pend[FT_NPEND];
+	size_t			 pend_end[FT_NPEND];
+	uint32_t		 npend;
+	char			*buf;
+	size_t			 buflen;
+	size_t			 sent;
+
+	uint64_t		*c[FC_MAX];
+	uint64_t		*g_active;
+	uint64_t		*g_fill;
+};
+
+/* flowtable_table.c */
+uint64_t	 ft_region_size(uint64_t max_flows);
+int		 ft_table_open(struct ft *ft, void *mem, uint64_t size,
+		    int state, uint32_t layout);
+void		 ft_table_free(struct ft *ft);
+void		 ft_txn_begin(struct ft *ft);
+void		*ft_txn_add(struct ft *ft, void *target, size_t len);
+void		 ft_txn_commit(struct ft *ft);
+void		 ft_expire(struct ft *ft, uint64_t now);
+void		 ft_account(struct ft *ft, const struct ft_key *k,
+		    uint64_t ts, uint32_t len, uint8_t tcp_flags,
+		    struct ft_frag *fslot, const struct ft_frag *fimg);
+void		 ft_shutdown(struct ft *ft);
+void		 ft_gauges(struct ft *ft);
+void		 ft_free_pending(struct ft *ft, uint32_t i);
+
+/* flowtable_record.c */
+size_t		 ft_format(const struct ft_flow *f, unsigned worker, char *out,
+		    size_t cap);
+const char	*ft_flags_text(uint8_t flags, char out[9]);
+void		 ft_queue(struct ft *ft, uint32_t pslot);
+int		 ft_flush(struct ft *ft);
+void		 ft_output_open(struct ft *ft);
+void		 ft_recover_pending(struct ft *ft, const uint32_t *idx,
+		    uint32_t n);
+
+#ifdef FT_TESTING
+/* Points where a unit test copies the region, as a crash would leave it. */
+enum {
+	FT_HOOK_COMMITTED,	/* journal committed, images not applied */
+	FT_HOOK_APPLIED_ONE,	/* the first image applied, not the rest */
+	FT_HOOK_BEFORE_WRITE,	/* records pending, write(2) not yet called */
+	FT_HOOK_AFTER_WRITE	/* written, pending slots not yet freed */
+};
+extern void	(*ft_test_hook)(struct ft *ft, int point);
+#define FT_HOOK(ft, p) \
+	do { if (ft_test_hook != NULL) ft_test_hook((ft), (p)); } while (0)
+#else
+#define FT_HOOK(ft, p) do { } while (0)
+#endif
+
+#endif

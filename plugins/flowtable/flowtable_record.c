@@ -1,0 +1,336 @@
+/*
+ * flowtable: records and the output file.
+ *
+ * Records go out in groups, each group one write(2) on an O_APPEND
+ * descriptor, so that workers sharing one file never interleave their
+ * lines.  A record waits in a pending slot (flowtable_table.c) from its
+ * export until write(2) has taken its whole line; a write that fails
+ * keeps it there, to be tried again at the next tick.  When every pending
+ * slot is taken and the output still fails, a new record is lost and
+ * counted in records_lost: the table keeps counting.
+ *
+ * After a crash the successor decides for each pending slot whether its
+ * line reached the file: it looks for that exact line after export_from,
+ * the file's size before the write that began the group.  The kernel
+ * stops a write to a file between pages when the process is killed, so
+ * the group may end in a partial line: in a file of its own (one per
+ * worker), the successor cuts it off before it looks.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flowtable.h"
+
+#define FT_READ_CHUNK	65536
+
+static const char *const ft_reason_name[FT_NREASON] = {
+	[FT_IDLE] = "idle",
+	[FT_ACTIVE] = "active",
+	[FT_END] = "end",
+	[FT_EVICTED] = "evicted",
+	[FT_SHUTDOWN] = "shutdown",
+};
+
+/* TCP flags as letters, in the order of their bits from FIN up. */
+const char *
+ft_flags_text(uint8_t flags, char out[9])
+{
+	static const char letters[] = "FSRPAUEC";
+	int n = 0;
+
+	for (int b = 0; b < 8; b++)
+		if (flags & 1u << b)
+			out[n++] = letters[b];
+	out[n] = '\0';
+	return out;
+}
+
+/* The record's line, newline included; 0 if it does not fit cap. */
+size_t
+ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], vlan[8];
+	char fl0[9], fl1[9];
+	int af = f->ipver == 4 ? AF_INET : AF_INET6, n;
+
+	if (inet_ntop(af, f->src, src, sizeof(src)) == NULL ||
+	    inet_ntop(af, f->dst, dst, sizeof(dst)) == NULL)
+		return 0;
+	if (f->has_vlan)
+		snprintf(vlan, sizeof(vlan), "%u", (unsigned)f->vlan);
+	else
+		snprintf(vlan, sizeof(vlan), "null");
+	n = snprintf(out, cap, "{\"worker\": %u, \"vlan\": %s, \"proto\": %u, "
+	    "\"src\": \"%s\", \"sport\": %u, \"dst\": \"%s\", \"dport\": %u, "
+	    "\"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", "
+	    "\"fwd\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", "
+	    "\"tcp_flags\": \"%s\"}, "
+	    "\"rev\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", "
+	    "\"tcp_flags\": \"%s\"}, \"reason\": \"%s\"}\n",
+	    worker, vlan, (unsigned)f->proto, src, (unsigned)f->sport, dst,
+	    (unsigned)f->dport, f->first_ns, f->last_ns,
+	    f->packets[0], f->bytes[0], ft_flags_text(f->tcp_flags[0], fl0),
+	    f->packets[1], f->bytes[1], ft_flags_text(f->tcp_flags[1], fl1),
+	    f->reason < FT_NREASON && ft_reason_name[f->reason] != NULL ?
+	    ft_reason_name[f->reason] : "unknown");
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	return (size_t)n;
+}
+
+static void
+ft_write_error(struct ft *ft, int err)
+{
+	++*ft->c[FC_WRITE_ERRORS];
+	ft->ctx->status(ft->ctx, "output %s: %s", ft->path, strerror(err));
+	ft->failing = 1;
+}
+
+void
+ft_output_open(struct ft *ft)
+{
+	if (ft->fd != -1)
+		return;
+	ft->fd = open(ft->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640);
+	if (ft->fd == -1)
+		ft_write_error(ft, errno);
+}
+
+/* Appends pending slot p's line to the group that goes out next. */
+void
+ft_queue(struct ft *ft, uint32_t p)
+{
+	size_t cap = (size_t)FT_NPEND * FT_LINE_MAX;
+
+	ft->buflen += ft_format(&ft->slot[p], ft->worker, ft->buf + ft->buflen,
+	    cap - ft->buflen);
+	ft->pend[ft->npend] = p;
+	ft->pend_end[ft->npend++] = ft->buflen;
+}
+
+/* Frees the first k pending slots and moves the rest to the front. */
+static void
+ft_pending_done(struct ft *ft, uint32_t k)
+{
+	size_t start = k > 0 ? ft->pend_end[k - 1] : 0;
+
+	for (uint32_t i = 0; i < k; i++) {
+		ft_free_pending(ft, ft->pend[i]);
+		++*ft->c[FC_RECORDS];
+	}
+	memmove(ft->buf, ft->buf + start, ft->buflen - start);
+	ft->buflen -= start;
+	ft->sent -= start;
+	for (uint32_t i = k; i < ft->npend; i++) {
+		ft->pend[i - k] = ft->pend[i];
+		ft->pend_end[i - k] = ft->pend_end[i] - start;
+	}
+	ft->npend -= k;
+}
+
+/*
+ * Writes the pending group.  0 when everything went out, -1 (counted,
+ * status set) when something is left for the next try.  A write that
+ * stops part way is continued there, so the file gets every line whole.
+ */
+int
+ft_flush(struct ft *ft)
+{
+	struct stat st;
+	uint32_t k;
+	ssize_t n;
+	int err = 0;
+
+	if (ft->npend == 0)
+		return 0;
+	ft_output_open(ft);
+	if (ft->fd == -1)
+		return -1;
+	if (ft->sent == 0) {
+		if (fstat(ft->fd, &st) == -1) {
+			err = errno;
+			goto fail;
+		}
+		/* Before the write: see the invariant in flowtable_table.c. */
+		*(volatile uint64_t *)&ft->rg->export_from =
+		    (uint64_t)st.st_size;
+	}
+	FT_HOOK(ft, FT_HOOK_BEFORE_WRITE);
+	while (ft->sent < ft->buflen) {
+		n = write(ft->fd, ft->buf + ft->sent, ft->buflen - ft->sent);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n == 0 ? EIO : errno;
+			break;
+		}
+		ft->sent += (size_t)n;
+	}
+	FT_HOOK(ft, FT_HOOK_AFTER_WRITE);
+	for (k = 0; k < ft->npend && ft->pend_end[k] <= ft->sent; k++)
+		;
+	ft_pending_done(ft, k);
+	if (err == 0) {
+		if (ft->failing) {
+			ft->ctx->status(ft->ctx, NULL);
+			ft->failing = 0;
+		}
+		return 0;
+	}
+fail:
+	/* Opened again next time: the path may be fixed by then. */
+	close(ft->fd);
+	ft->fd = -1;
+	ft_write_error(ft, err);
+	return -1;
+}
+
+static uint64_t
+ft_fnv(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * In a file of this worker's own, a line cut by the kill ends the file:
+ * cut it off, so that the line goes out again whole.  Only after `from`,
+ * where this worker's last group began.
+ */
+static off_t
+ft_cut_partial(struct ft *ft, int fd, off_t from, off_t size, char *chunk)
+{
+	off_t pos = size, cut = from;
+	ssize_t n;
+	size_t len;
+
+	if (size <= from || pread(fd, chunk, 1, size - 1) != 1 ||
+	    chunk[0] == '\n')
+		return size;
+	while (pos > from) {
+		len = (size_t)(pos - from < FT_READ_CHUNK ? pos - from :
+		    FT_READ_CHUNK);
+		if ((n = pread(fd, chunk, len, pos - (off_t)len)) !=
+		    (ssize_t)len)
+			return size;
+		for (size_t i = len; i-- > 0;)
+			if (chunk[i] == '\n') {
+				cut = pos - (off_t)len + (off_t)i + 1;
+				goto found;
+			}
+		pos -= (off_t)len;
+	}
+found:
+	if (ftruncate(fd, cut) == -1)
+		return size;
+	ft->ctx->log(ft->ctx, RINGFAN_LOG_WARN, "output %s: cut %lld bytes of "
+	    "a record the crash left unfinished", ft->path,
+	    (long long)(size - cut));
+	return cut;
+}
+
+/* Marks found[k] for each pending line k that is in the file after from. */
+static void
+ft_scan_output(struct ft *ft, const uint64_t *h, uint8_t *found, uint32_t n)
+{
+	struct stat st;
+	char *chunk, line[FT_LINE_MAX];
+	size_t len = 0, start;
+	off_t from = (off_t)ft->rg->export_from, pos, size;
+	ssize_t got;
+	int fd, over = 0;
+	uint64_t lh;
+
+	fd = open(ft->path, (ft->per_worker ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_size < from ||
+	    (chunk = malloc(FT_READ_CHUNK)) == NULL) {
+		close(fd);
+		return;
+	}
+	size = st.st_size;
+	if (ft->per_worker)
+		size = ft_cut_partial(ft, fd, from, size, chunk);
+	for (pos = from; pos < size; pos += got) {
+		got = pread(fd, chunk, (size_t)(size - pos < FT_READ_CHUNK ?
+		    size - pos : FT_READ_CHUNK), pos);
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++) {
+			if (len < sizeof(line))
+				line[len++] = chunk[i];
+			else
+				over = 1;
+			if (chunk[i] != '\n')
+				continue;
+			lh = over ? 0 : ft_fnv(line, len);
+			for (uint32_t k = 0; !over && k < n; k++) {
+				start = k > 0 ? ft->pend_end[k - 1] : 0;
+				if (!found[k] && h[k] == lh &&
+				    ft->pend_end[k] - start == len &&
+				    memcmp(ft->buf + start, line, len) == 0) {
+					found[k] = 1;
+					break;
+				}
+			}
+			len = 0;
+			over = 0;
+		}
+	}
+	free(chunk);
+	close(fd);
+}
+
+/*
+ * The pending slots idx[0 .. n), oldest first, that a predecessor left:
+ * those whose line is in the file are freed, the others queued to go out.
+ */
+void
+ft_recover_pending(struct ft *ft, const uint32_t *idx, uint32_t n)
+{
+	uint64_t h[FT_NPEND];
+	uint8_t found[FT_NPEND] = { 0 };
+	size_t prev = 0, w = 0, len;
+	uint32_t m = 0, written = 0;
+
+	for (uint32_t k = 0; k < n; k++) {
+		ft_queue(ft, idx[k]);
+		h[k] = ft_fnv(ft->buf + prev, ft->pend_end[k] - prev);
+		prev = ft->pend_end[k];
+	}
+	if (n > 0)
+		ft_scan_output(ft, h, found, n);
+	prev = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		len = ft->pend_end[k] - prev;
+		if (found[k]) {
+			ft_free_pending(ft, ft->pend[k]);
+			++*ft->c[FC_RECORDS];
+			written++;
+		} else {
+			memmove(ft->buf + w, ft->buf + prev, len);
+			w += len;
+			ft->pend[m] = ft->pend[k];
+			ft->pend_end[m++] = w;
+		}
+		prev += len;
+	}
+	ft->buflen = w;
+	ft->npend = m;
+	ft->sent = 0;
+	ft->ctx->log(ft->ctx, RINGFAN_LOG_INFO, "recovered %u flows; of %u "
+	    "records being written, %u had reached %s", ft->live, n, written,
+	    ft->path);
+}

@@ -1,0 +1,688 @@
+/*
+ * flowtable: the table.
+ *
+ * The flows live in host memory so that a worker killed at any instruction
+ * loses none of them.  The rule that makes that work:
+ *
+ *	Every change of the region is a transaction of the redo journal in
+ *	its header.  ft_txn_add() copies the target's bytes into the journal
+ *	and the caller edits that copy; ft_txn_commit() sets `commit`, copies
+ *	the images over their targets, and clears `commit`, with a compiler
+ *	barrier between each step.  A kill before `commit` is set leaves the
+ *	targets as they were; a kill after it leaves a journal that the
+ *	successor applies again, and applying whole images twice is the same
+ *	as once.  So every transaction happens entirely or not at all, and a
+ *	frame is counted wholly in its flow or not at all.
+ *
+ *	A record leaves the table through a pending slot: one transaction
+ *	copies the flow into a pending slot (state FT_PENDING, with its
+ *	reason) and frees or restarts the flow; the slot is freed by another
+ *	only once write(2) has put the record's line in the output file.
+ *	Before the write that begins a group of pending lines, the file's
+ *	size goes to export_from.  A successor finds each pending slot's line
+ *	after export_from in the file, or writes it: no record is lost or
+ *	written twice (flowtable_record.c).
+ *
+ *	The indexes (hash chains, the two LRU lists, the list by start) are
+ *	private and rebuilt from the slots when the region is recovered: the
+ *	slots keep the sequence numbers that order the lists.
+ *
+ * Kill and reread happen in the same machine, so stores need no ordering
+ * towards other CPUs: the successor runs after the process is gone, and
+ * sees every store the dead one made in program order.  Only the compiler
+ * must keep them in that order, which atomic_signal_fence() does.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "flowtable.h"
+
+#define FT_BARRIER()	atomic_signal_fence(memory_order_seq_cst)
+
+#ifdef FT_TESTING
+void	(*ft_test_hook)(struct ft *, int);
+#endif
+
+/* The counter each reason adds to. */
+static const int ft_reason_counter[FT_NREASON] = {
+	[FT_IDLE] = FC_IDLE,
+	[FT_ACTIVE] = FC_ACTIVE,
+	[FT_END] = FC_END,
+	[FT_EVICTED] = FC_EVICTED,
+	[FT_SHUTDOWN] = FC_SHUTDOWN,
+};
+
+uint64_t
+ft_region_size(uint64_t max_flows)
+{
+	return FT_SLOTS_OFF + (max_flows + FT_NPEND) * sizeof(struct ft_flow) +
+	    FT_NFRAG * sizeof(struct ft_frag);
+}
+
+void
+ft_txn_begin(struct ft *ft)
+{
+	ft->rg->j.n = 0;
+}
+
+void *
+ft_txn_add(struct ft *ft, void *target, size_t len)
+{
+	struct ft_journal *j = &ft->rg->j;
+	struct ft_jrec *r = &j->rec[j->n];
+
+	r->off = (uint64_t)((uint8_t *)target - ft->base);
+	r->len = (uint32_t)len;
+	memcpy(r->data, target, len);
+	j->n++;
+	return r->data;
+}
+
+/* Copies the committed images over their targets. */
+static void
+ft_txn_apply(struct ft *ft)
+{
+	struct ft_journal *j = &ft->rg->j;
+
+	for (uint32_t i = 0; i < j->n; i++) {
+		memcpy(ft->base + j->rec[i].off, j->rec[i].data,
+		    j->rec[i].len);
+		if (i == 0)
+			FT_HOOK(ft, FT_HOOK_APPLIED_ONE);
+	}
+}
+
+void
+ft_txn_commit(struct ft *ft)
+{
+	volatile uint64_t *commit = &ft->rg->j.commit;
+
+	FT_BARRIER();
+	*commit = 1;
+	FT_BARRIER();
+	FT_HOOK(ft, FT_HOOK_COMMITTED);
+	ft_txn_apply(ft);
+	FT_BARRIER();
+	*commit = 0;
+	FT_BARRIER();
+}
+
+/* A journal left committed by a predecessor: checked, then applied. */
+static void
+ft_txn_replay(struct ft *ft, uint64_t size)
+{
+	struct ft_journal *j = &ft->rg->j;
+
+	if (j->commit != 1)
+		return;
+	if (j->n > FT_JREC)
+		goto out;
+	for (uint32_t i = 0; i < j->n; i++)
+		if (j->rec[i].len > FT_IMAGE || j->rec[i].off < FT_SLOTS_OFF ||
+		    j->rec[i].off + j->rec[i].len > size)
+			goto out;
+	ft_txn_apply(ft);
+out:
+	FT_BARRIER();
+	j->commit = 0;
+	FT_BARRIER();
+}
+
+static uint64_t
+ft_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 29;
+}
+
+static uint64_t
+ft_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The same for both directions: the endpoints in a fixed order. */
+static uint32_t
+ft_hash(const struct ft *ft, uint64_t head, const uint8_t *a, uint16_t ap,
+    const uint8_t *b, uint16_t bp)
+{
+	const uint8_t *t;
+	uint16_t tp;
+	uint64_t h;
+	int c = memcmp(a, b, 16);
+
+	if (c > 0 || (c == 0 && ap > bp)) {
+		t = a, a = b, b = t;
+		tp = ap, ap = bp, bp = tp;
+	}
+	h = ft_mix(ft->hseed, head);
+	h = ft_mix(h, ft_load64(a));
+	h = ft_mix(h, ft_load64(a + 8));
+	h = ft_mix(h, ft_load64(b));
+	h = ft_mix(h, ft_load64(b + 8));
+	h = ft_mix(h, (uint64_t)ap << 16 | bp);
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static uint64_t
+ft_head(uint8_t ipver, uint8_t proto, uint8_t has_vlan, uint16_t vlan)
+{
+	return (uint64_t)ipver | (uint64_t)proto << 8 |
+	    (uint64_t)has_vlan << 16 | (uint64_t)vlan << 32;
+}
+
+static uint32_t
+ft_hash_flow(const struct ft *ft, const struct ft_flow *f)
+{
+	return ft_hash(ft, ft_head(f->ipver, f->proto, f->has_vlan, f->vlan),
+	    f->src, f->sport, f->dst, f->dport);
+}
+
+static uint32_t
+ft_hash_key(const struct ft *ft, const struct ft_key *k)
+{
+	return ft_hash(ft, ft_head(k->ipver, k->proto, k->has_vlan, k->vlan),
+	    k->src, k->sport, k->dst, k->dport);
+}
+
+/* 0: the key is the flow's direction 0; 1: its reverse; -1: not it. */
+static int
+ft_match(const struct ft_flow *f, const struct ft_key *k)
+{
+	if (f->ipver != k->ipver || f->proto != k->proto ||
+	    f->has_vlan != k->has_vlan || f->vlan != k->vlan)
+		return -1;
+	if (f->sport == k->sport && f->dport == k->dport &&
+	    memcmp(f->src, k->src, 16) == 0 && memcmp(f->dst, k->dst, 16) == 0)
+		return 0;
+	if (f->sport == k->dport && f->dport == k->sport &&
+	    memcmp(f->src, k->dst, 16) == 0 && memcmp(f->dst, k->src, 16) == 0)
+		return 1;
+	return -1;
+}
+
+static void
+ft_hash_insert(struct ft *ft, uint32_t i)
+{
+	uint32_t b = ft_hash_flow(ft, &ft->slot[i]) & ft->hmask;
+
+	ft->hnext[i] = ft->hhead[b];
+	ft->hhead[b] = i;
+}
+
+static void
+ft_hash_remove(struct ft *ft, uint32_t i)
+{
+	uint32_t *p = &ft->hhead[ft_hash_flow(ft, &ft->slot[i]) & ft->hmask];
+
+	while (*p != FT_NONE && *p != i)
+		p = &ft->hnext[*p];
+	if (*p == i)
+		*p = ft->hnext[i];
+}
+
+/* LRU lists: head the latest seen, tail the least recently seen. */
+static void
+ft_lru_push(struct ft *ft, uint32_t i, int l)
+{
+	ft->lprev[i] = FT_NONE;
+	ft->lnext[i] = ft->lhead[l];
+	if (ft->lhead[l] != FT_NONE)
+		ft->lprev[ft->lhead[l]] = i;
+	else
+		ft->ltail[l] = i;
+	ft->lhead[l] = i;
+}
+
+static void
+ft_lru_unlink(struct ft *ft, uint32_t i, int l)
+{
+	if (ft->lprev[i] != FT_NONE)
+		ft->lnext[ft->lprev[i]] = ft->lnext[i];
+	else
+		ft->lhead[l] = ft->lnext[i];
+	if (ft->lnext[i] != FT_NONE)
+		ft->lprev[ft->lnext[i]] = ft->lprev[i];
+	else
+		ft->ltail[l] = ft->lprev[i];
+}
+
+/* The list by start: head the oldest, for the active timeout. */
+static void
+ft_fifo_push(struct ft *ft, uint32_t i)
+{
+	ft->fnext[i] = FT_NONE;
+	ft->fprev[i] = ft->ftail;
+	if (ft->ftail != FT_NONE)
+		ft->fnext[ft->ftail] = i;
+	else
+		ft->fhead = i;
+	ft->ftail = i;
+}
+
+static void
+ft_fifo_unlink(struct ft *ft, uint32_t i)
+{
+	if (ft->fprev[i] != FT_NONE)
+		ft->fnext[ft->fprev[i]] = ft->fnext[i];
+	else
+		ft->fhead = ft->fnext[i];
+	if (ft->fnext[i] != FT_NONE)
+		ft->fprev[ft->fnext[i]] = ft->fprev[i];
+	else
+		ft->ftail = ft->fprev[i];
+}
+
+void
+ft_gauges(struct ft *ft)
+{
+	*ft->g_active = ft->live;
+	*ft->g_fill = (uint64_t)ft->live * 100 / ft->max_flows;
+}
+
+void
+ft_free_pending(struct ft *ft, uint32_t i)
+{
+	struct ft_flow *img;
+
+	ft_txn_begin(ft);
+	img = ft_txn_add(ft, &ft->slot[i], sizeof(*img));
+	memset(img, 0, sizeof(*img));
+	ft_txn_commit(ft);
+	ft->pfree[ft->npfree++] = i;
+}
+
+/*
+ * Writes flow i with `reason`: into a pending slot, in one transaction with
+ * the flow's end (or, for the active timeout, its restart with zero counts,
+ * same key, same src).  A flow without frames (restarted, then quiet) ends
+ * without a record.  With every pending slot taken and the output failing,
+ * the record is lost, and counted.
+ */
+static void
+ft_export(struct ft *ft, uint32_t i, int reason)
+{
+	struct ft_flow *f = &ft->slot[i], *img;
+	uint32_t p = FT_NONE;
+	int had = f->packets[0] + f->packets[1] != 0;
+	int keep = reason == FT_ACTIVE;
+	int ended = f->ended;
+	uint64_t started = f->start_seq;
+
+	if (had && ft->npfree == 0 && (!ft->failing || ft->closing))
+		ft_flush(ft);
+	ft_txn_begin(ft);
+	if (had && ft->npfree > 0) {
+		p = ft->pfree[--ft->npfree];
+		img = ft_txn_add(ft, &ft->slot[p], sizeof(*img));
+		*img = *f;
+		img->state = FT_PENDING;
+		img->reason = (uint8_t)reason;
+		img->pend_seq = ++ft->seq;
+	}
+	img = ft_txn_add(ft, f, sizeof(*img));
+	if (keep) {
+		img->first_ns = 0;
+		img->start_seq = 0;
+		memset(img->packets, 0, sizeof(img->packets));
+		memset(img->bytes, 0, sizeof(img->bytes));
+		memset(img->tcp_flags, 0, sizeof(img->tcp_flags));
+	} else {
+		ft_hash_remove(ft, i);	/* needs the key: before the commit */
+		memset(img, 0, sizeof(*img));
+	}
+	ft_txn_commit(ft);
+	if (started != 0)
+		ft_fifo_unlink(ft, i);
+	if (!keep) {
+		ft_lru_unlink(ft, i, ended);
+		ft->tfree[ft->ntfree++] = i;
+		ft->live--;
+	}
+	if (p != FT_NONE) {
+		++*ft->c[ft_reason_counter[reason]];
+		ft_queue(ft, p);
+	} else if (had)
+		++*ft->c[FC_LOST];
+}
+
+void
+ft_expire(struct ft *ft, uint64_t now)
+{
+	uint32_t i;
+
+	while ((i = ft->ltail[0]) != FT_NONE &&
+	    ft->slot[i].last_ns + ft->o.idle_ns <= now)
+		ft_export(ft, i, FT_IDLE);
+	while ((i = ft->ltail[1]) != FT_NONE &&
+	    ft->slot[i].last_ns + ft->o.linger_ns <= now)
+		ft_export(ft, i, FT_END);
+	while ((i = ft->fhead) != FT_NONE &&
+	    ft->slot[i].first_ns + ft->o.active_ns <= now)
+		ft_export(ft, i, FT_ACTIVE);
+}
+
+/* The least recently seen flow makes room. */
+static void
+ft_evict(struct ft *ft)
+{
+	uint32_t a = ft->ltail[0], b = ft->ltail[1];
+
+	if (a == FT_NONE ||
+	    (b != FT_NONE && ft->slot[b].touch_seq < ft->slot[a].touch_seq))
+		a = b;
+	if (a != FT_NONE)
+		ft_export(ft, a, FT_EVICTED);
+}
+
+static uint32_t
+ft_lookup(struct ft *ft, const struct ft_key *k, int *dir)
+{
+	uint32_t i = ft->hhead[ft_hash_key(ft, k) & ft->hmask];
+
+	for (; i != FT_NONE; i = ft->hnext[i])
+		if ((*dir = ft_match(&ft->slot[i], k)) >= 0)
+			return i;
+	return FT_NONE;
+}
+
+/*
+ * One frame of len bytes at ts, of the flow k.  fimg, when not NULL, is
+ * the new content of fragment slot fslot, written in the same transaction
+ * as the count, so that the later fragments follow the first exactly.
+ */
+void
+ft_account(struct ft *ft, const struct ft_key *k, uint64_t ts, uint32_t len,
+    uint8_t tcp_flags, struct ft_frag *fslot, const struct ft_frag *fimg)
+{
+	struct ft_flow *f, *img;
+	struct ft_frag *fr;
+	uint32_t i;
+	uint64_t started;
+	int dir = 0, ended, fresh = 0;
+
+	if ((i = ft_lookup(ft, k, &dir)) != FT_NONE) {
+		f = &ft->slot[i];
+		if (f->last_ns + (f->ended ? ft->o.linger_ns : ft->o.idle_ns) <=
+		    ft->now) {
+			ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
+			i = FT_NONE;
+		} else if (f->start_seq != 0 &&
+		    f->first_ns + ft->o.active_ns <= ft->now)
+			ft_export(ft, i, FT_ACTIVE);
+	}
+	if (i == FT_NONE) {
+		if (ft->ntfree == 0)
+			ft_evict(ft);
+		i = ft->tfree[ft->ntfree - 1];
+		dir = 0;
+		fresh = 1;
+	}
+	f = &ft->slot[i];
+	ended = f->ended;
+	started = f->start_seq;
+	ft_txn_begin(ft);
+	img = ft_txn_add(ft, f, sizeof(*img));
+	if (fresh) {
+		memset(img, 0, sizeof(*img));
+		img->state = FT_LIVE;
+		img->ipver = k->ipver;
+		img->proto = k->proto;
+		img->has_vlan = k->has_vlan;
+		img->vlan = k->vlan;
+		img->sport = k->sport;
+		img->dport = k->dport;
+		memcpy(img->src, k->src, 16);
+		memcpy(img->dst, k->dst, 16);
+	}
+	if (img->start_seq == 0) {
+		img->first_ns = ts;
+		img->start_seq = ++ft->seq;
+	} else if (ts < img->first_ns)
+		img->first_ns = ts;
+	if (ts > img->last_ns || fresh)
+		img->last_ns = ts;
+	img->packets[dir]++;
+	img->bytes[dir] += len;
+	img->tcp_flags[dir] |= tcp_flags;
+	if (tcp_flags & 0x05)		/* FIN, RST */
+		img->ended = 1;
+	img->touch_seq = ++ft->seq;
+	if (fimg != NULL) {
+		fr = ft_txn_add(ft, fslot, sizeof(*fr));
+		*fr = *fimg;
+	}
+	ft_txn_commit(ft);
+	if (fresh) {
+		ft->ntfree--;
+		ft->live++;
+		ft_hash_insert(ft, i);
+		++*ft->c[FC_CREATED];
+	} else
+		ft_lru_unlink(ft, i, ended);
+	ft_lru_push(ft, i, f->ended);
+	if (started == 0)
+		ft_fifo_push(ft, i);
+}
+
+/* At close: every flow with frames, oldest first, as shutdown. */
+void
+ft_shutdown(struct ft *ft)
+{
+	ft->closing = 1;
+	while (ft->fhead != FT_NONE)
+		ft_export(ft, ft->fhead, FT_SHUTDOWN);
+	ft_flush(ft);
+	if (ft->npend > 0) {
+		*ft->c[FC_LOST] += ft->npend;
+		ft->ctx->log(ft->ctx, RINGFAN_LOG_ERROR, "output %s: %u records "
+		    "lost at close", ft->path, ft->npend);
+	}
+}
+
+struct ft_order {
+	uint64_t	 key;
+	uint32_t	 i;
+};
+
+static int
+ft_order_cmp(const void *a, const void *b)
+{
+	const struct ft_order *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int
+ft_flow_sane(const struct ft_flow *f)
+{
+	return (f->ipver == 4 || f->ipver == 6) && f->ended <= 1 &&
+	    f->has_vlan <= 1 && f->vlan < 4096;
+}
+
+/*
+ * Rebuilds the indexes from a region its predecessor left: the journal
+ * first, then the lists in the order of the saved sequence numbers, then
+ * the pending records against the output file.  -1 (errno) when memory
+ * for the sort runs out.
+ */
+static int
+ft_recover(struct ft *ft, uint64_t size)
+{
+	struct ft_order *ord;
+	struct ft_flow *f;
+	uint32_t n = 0, np = 0, *pidx = NULL;
+
+	ft_txn_replay(ft, size);
+	if ((ord = calloc(ft->nslots, sizeof(*ord))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < ft->nslots; i++) {
+		f = &ft->slot[i];
+		if (f->state == FT_FREE)
+			continue;
+		/* A slot in the wrong range or state is freed. */
+		if ((f->state != (i < ft->max_flows ? FT_LIVE : FT_PENDING)) ||
+		    !ft_flow_sane(f) || (f->state == FT_PENDING &&
+		    (f->reason == 0 || f->reason >= FT_NREASON))) {
+			ft_txn_begin(ft);
+			memset(ft_txn_add(ft, f, sizeof(*f)), 0, sizeof(*f));
+			ft_txn_commit(ft);
+			continue;
+		}
+		if (f->start_seq > ft->seq)
+			ft->seq = f->start_seq;
+		if (f->touch_seq > ft->seq)
+			ft->seq = f->touch_seq;
+		if (f->pend_seq > ft->seq)
+			ft->seq = f->pend_seq;
+	}
+	/* Free lists from the top, so that slot 0 is taken first again. */
+	ft->ntfree = ft->npfree = 0;
+	for (uint32_t i = ft->nslots; i-- > 0;) {
+		if (ft->slot[i].state != FT_FREE)
+			continue;
+		if (i < ft->max_flows)
+			ft->tfree[ft->ntfree++] = i;
+		else
+			ft->pfree[ft->npfree++] = i;
+	}
+	/* LRU: pushed oldest first, so that the latest ends at the head. */
+	for (uint32_t i = 0; i < ft->max_flows; i++)
+		if (ft->slot[i].state == FT_LIVE)
+			ord[n++] = (struct ft_order){ ft->slot[i].touch_seq, i };
+	qsort(ord, n, sizeof(*ord), ft_order_cmp);
+	for (uint32_t k = 0; k < n; k++) {
+		ft_hash_insert(ft, ord[k].i);
+		ft_lru_push(ft, ord[k].i, ft->slot[ord[k].i].ended);
+	}
+	ft->live = n;
+	n = 0;
+	for (uint32_t i = 0; i < ft->max_flows; i++)
+		if (ft->slot[i].state == FT_LIVE && ft->slot[i].start_seq != 0)
+			ord[n++] = (struct ft_order){ ft->slot[i].start_seq, i };
+	qsort(ord, n, sizeof(*ord), ft_order_cmp);
+	for (uint32_t k = 0; k < n; k++)
+		ft_fifo_push(ft, ord[k].i);
+	n = 0;
+	for (uint32_t i = ft->max_flows; i < ft->nslots; i++)
+		if (ft->slot[i].state == FT_PENDING)
+			ord[n++] = (struct ft_order){ ft->slot[i].pend_seq, i };
+	qsort(ord, n, sizeof(*ord), ft_order_cmp);
+	if (n > 0 && (pidx = calloc(n, sizeof(*pidx))) == NULL) {
+		free(ord);
+		return -1;
+	}
+	for (uint32_t k = 0; k < n; k++)
+		pidx[np++] = ord[k].i;
+	free(ord);
+	ft_recover_pending(ft, pidx, np);
+	free(pidx);
+	return 0;
+}
+
+/*
+ * A fresh region is zeroed already, and left so: the host hands back its
+ * pages, and the table commits a page only once a flow lands in it.
+ */
+static void
+ft_region_init(struct ft *ft, uint64_t size, int zero)
+{
+	if (zero)
+		memset(ft->base, 0, size);
+	ft->rg->layout = FT_LAYOUT;
+	ft->rg->max_flows = ft->max_flows;
+	ft->rg->nslots = ft->nslots;
+	ft->rg->nfrag = FT_NFRAG;
+	ft->rg->flow_size = sizeof(struct ft_flow);
+	FT_BARRIER();
+	ft->rg->magic = FT_MAGIC;
+	FT_BARRIER();
+	ft->ntfree = ft->npfree = 0;
+	for (uint32_t i = ft->max_flows; i-- > 0;)
+		ft->tfree[ft->ntfree++] = i;
+	for (uint32_t i = ft->nslots; i-- > ft->max_flows;)
+		ft->pfree[ft->npfree++] = i;
+}
+
+static int
+ft_region_known(const struct ft *ft, uint32_t layout)
+{
+	const struct ft_region *rg = ft->rg;
+
+	return layout == FT_LAYOUT && rg->magic == FT_MAGIC &&
+	    rg->layout == FT_LAYOUT && rg->max_flows == ft->max_flows &&
+	    rg->nslots == ft->nslots && rg->nfrag == FT_NFRAG &&
+	    rg->flow_size == sizeof(struct ft_flow);
+}
+
+/*
+ * The table on the host memory mem: fresh, or recovered when state says
+ * so and the layout is this one.  0, or -1 with errno.
+ */
+int
+ft_table_open(struct ft *ft, void *mem, uint64_t size, int state,
+    uint32_t layout)
+{
+	uint32_t nb = 16;
+	size_t n;
+
+	ft->max_flows = (uint32_t)ft->o.max_flows;
+	ft->nslots = ft->max_flows + FT_NPEND;
+	if (size < ft_region_size(ft->max_flows)) {
+		errno = EINVAL;
+		return -1;
+	}
+	ft->base = mem;
+	ft->rg = mem;
+	ft->slot = (struct ft_flow *)(ft->base + FT_SLOTS_OFF);
+	ft->frag = (struct ft_frag *)(ft->slot + ft->nslots);
+	while (nb < ft->max_flows)
+		nb <<= 1;
+	ft->hmask = nb - 1;
+	n = ft->max_flows;
+	if ((ft->hhead = malloc(nb * sizeof(uint32_t))) == NULL ||
+	    (ft->hnext = calloc(n, sizeof(uint32_t))) == NULL ||
+	    (ft->lprev = calloc(n, sizeof(uint32_t))) == NULL ||
+	    (ft->lnext = calloc(n, sizeof(uint32_t))) == NULL ||
+	    (ft->fprev = calloc(n, sizeof(uint32_t))) == NULL ||
+	    (ft->fnext = calloc(n, sizeof(uint32_t))) == NULL ||
+	    (ft->tfree = calloc(n, sizeof(uint32_t))) == NULL ||
+	    (ft->buf = malloc((size_t)FT_NPEND * FT_LINE_MAX)) == NULL)
+		return -1;
+	memset(ft->hhead, 0xff, nb * sizeof(uint32_t));
+	ft->lhead[0] = ft->lhead[1] = ft->ltail[0] = ft->ltail[1] = FT_NONE;
+	ft->fhead = ft->ftail = FT_NONE;
+	if (getrandom(&ft->hseed, sizeof(ft->hseed), GRND_NONBLOCK) !=
+	    sizeof(ft->hseed))
+		ft->hseed = 0x6a09e667f3bcc908ULL ^ (uintptr_t)ft;
+	if (state == RINGFAN_MEMORY_RECOVERED && ft_region_known(ft, layout)) {
+		++*ft->c[FC_RECOVERIES];
+		return ft_recover(ft, size);
+	}
+	if (state == RINGFAN_MEMORY_RECOVERED)
+		ft->ctx->log(ft->ctx, RINGFAN_LOG_WARN, "host memory of layout "
+		    "%u, not %u, or of other options: starting afresh",
+		    (unsigned)layout, FT_LAYOUT);
+	ft_region_init(ft, size, state != RINGFAN_MEMORY_FRESH);
+	return 0;
+}
+
+void
+ft_table_free(struct ft *ft)
+{
+	free(ft->hhead);
+	free(ft->hnext);
+	free(ft->lprev);
+	free(ft->lnext);
+	free(ft->fprev);
+	free(ft->fnext);
+	free(ft->tfree);
+	free(ft->buf);
+}

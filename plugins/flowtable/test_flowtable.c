@@ -1,0 +1,1518 @@
+/*
+ * Unit tests of the flowtable plugin, on the stand-in host context.  The
+ * plugin's sources are compiled in with FT_TESTING, whose hooks let a test
+ * stop the plugin dead (longjmp) at a chosen instant, as a kill -9 would,
+ * and open a successor on the same host memory and output file.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ringfan/plugin.h>
+#include <ringfan/decode.h>
+
+#include "fake_ctx.h"
+#include "flowtable.h"
+
+extern const struct ringfan_plugin ringfan_plugin;
+
+#define T0	(1700000000ULL * 1000000000ULL)
+#define MS(x)	(T0 + (uint64_t)(x) * 1000000ULL)
+#define MAXLINES 4096
+
+static char tmpdir[64];
+
+/* --- Frames, built by hand. */
+
+struct spec {
+	int		 ipver;		/* 4 or 6 */
+	int		 vlan;		/* -1: none; in the frame */
+	int		 strip_vlan;	/* -1: none; stripped by the kernel */
+	const char	*src, *dst;
+	int		 proto;
+	uint16_t	 sport, dport;	/* ICMP: type, code */
+	uint8_t		 flags;		/* TCP */
+	uint32_t	 payload;
+	int		 frag;		/* 1: a fragment */
+	uint32_t	 id;
+	uint16_t	 off;		/* fragment offset in bytes */
+	int		 mf;
+};
+
+struct pk {
+	uint8_t		 b[2048];
+	uint32_t	 n;
+	int		 strip_vlan;
+};
+
+static void
+put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static uint32_t
+mk_l4(uint8_t *p, const struct spec *s)
+{
+	switch (s->proto) {
+	case 6:
+		memset(p, 0, 20);
+		put16(p, s->sport);
+		put16(p + 2, s->dport);
+		p[12] = 0x50;
+		p[13] = s->flags;
+		return 20;
+	case 17:
+		put16(p, s->sport);
+		put16(p + 2, s->dport);
+		put16(p + 4, 8 + s->payload);
+		put16(p + 6, 0);
+		return 8;
+	case 1:
+	case 58:
+		memset(p, 0, 8);
+		p[0] = (uint8_t)s->sport;
+		p[1] = (uint8_t)s->dport;
+		return 8;
+	case 132:
+		memset(p, 0, 12);
+		put16(p, s->sport);
+		put16(p + 2, s->dport);
+		return 12;
+	}
+	return 0;
+}
+
+/* An Ethernet frame (linktype 1), or with l2 = 113 SLL, 12 raw IP. */
+static void
+mk_frame_l2(struct pk *pk, const struct spec *s, int l2)
+{
+	uint8_t *b = pk->b, *ip;
+	uint32_t o = 0, l4len = 0, hl;
+	uint16_t et = s->ipver == 4 ? 0x0800 : 0x86dd;
+	uint8_t l4[64];
+
+	memset(pk, 0, sizeof(*pk));
+	pk->strip_vlan = s->strip_vlan;
+	if (l2 == 1) {
+		memset(b, 0xff, 6);
+		memcpy(b + 6, "\x02\x00\x00\x00\x00\x01", 6);
+		o = 12;
+		if (s->vlan >= 0) {
+			put16(b + o, 0x8100);
+			put16(b + o + 2, (unsigned)s->vlan);
+			o += 4;
+		}
+		put16(b + o, et);
+		o += 2;
+	} else if (l2 == 113) {
+		put16(b, 0);		/* to us */
+		put16(b + 2, 1);	/* ARPHRD_ETHER */
+		put16(b + 4, 6);
+		memcpy(b + 6, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
+		put16(b + 14, et);
+		o = 16;
+	}
+	if (!s->frag || s->off == 0)
+		l4len = mk_l4(l4, s);
+	ip = b + o;
+	if (s->ipver == 4) {
+		hl = 20;
+		memset(ip, 0, hl);
+		ip[0] = 0x45;
+		put16(ip + 2, hl + l4len + s->payload);
+		put16(ip + 4, s->id);
+		put16(ip + 6, (unsigned)(s->off / 8) | (s->mf ? 0x2000 : 0));
+		ip[8] = 64;
+		ip[9] = (uint8_t)s->proto;
+		inet_pton(AF_INET, s->src, ip + 12);
+		inet_pton(AF_INET, s->dst, ip + 16);
+	} else {
+		hl = 40 + (s->frag ? 8 : 0);
+		memset(ip, 0, hl);
+		ip[0] = 0x60;
+		put16(ip + 4, hl - 40 + l4len + s->payload);
+		ip[6] = (uint8_t)(s->frag ? 44 : s->proto);
+		ip[7] = 64;
+		inet_pton(AF_INET6, s->src, ip + 8);
+		inet_pton(AF_INET6, s->dst, ip + 24);
+		if (s->frag) {
+			ip[40] = (uint8_t)s->proto;
+			put16(ip + 42, s->off | (s->mf ? 1 : 0));
+			put32(ip + 44, s->id);
+		}
+	}
+	memcpy(ip + hl, l4, l4len);
+	memset(ip + hl + l4len, 0xab, s->payload);
+	pk->n = o + hl + l4len + s->payload;
+}
+
+static void
+mk_frame(struct pk *pk, const struct spec *s)
+{
+	mk_frame_l2(pk, s, 1);
+}
+
+/* --- Instances on the fake context. */
+
+struct inst {
+	struct fake_ctx	 f;
+	void		*mem;
+	int		 own_mem;
+	void		*state;
+	const char	*opts[16];
+};
+
+/* check, then open on mem (fresh when NULL). */
+static void
+inst_open_on(struct inst *in, const char *const *opts, unsigned worker,
+    unsigned count, void *mem)
+{
+	int n;
+
+	memset(in, 0, sizeof(*in));
+	for (n = 0; opts[n] != NULL; n++)
+		in->opts[n] = opts[n];
+	fake_ctx_init(&in->f, in->opts);
+	in->f.pub.worker_id = worker;
+	in->f.pub.worker_count = count;
+	assert_int_equal(ringfan_plugin.check(&in->f.pub), RINGFAN_OK);
+	assert_string_equal(in->f.error, "");
+	if (mem == NULL) {
+		in->mem = calloc(1, in->f.mem_size);
+		assert_non_null(in->mem);
+		in->own_mem = 1;
+		fake_ctx_memory(&in->f, in->mem, RINGFAN_MEMORY_FRESH);
+	} else {
+		in->mem = mem;
+		fake_ctx_memory(&in->f, mem, RINGFAN_MEMORY_RECOVERED);
+	}
+	assert_int_equal(ringfan_plugin.open(&in->f.pub, &in->state),
+	    RINGFAN_OK);
+	assert_string_equal(in->f.error, "");
+	assert_null(fake_ctx_unasked(&in->f));
+}
+
+static void
+inst_open(struct inst *in, const char *const *opts)
+{
+	inst_open_on(in, opts, 0, 1, NULL);
+}
+
+static void
+inst_close(struct inst *in)
+{
+	ringfan_plugin.close(in->state);
+	if (in->own_mem)
+		free(in->mem);
+}
+
+static uint64_t
+val(const struct inst *in, const char *name)
+{
+	return fake_ctx_value(&in->f, name);
+}
+
+static void
+feed_raw(struct inst *in, const uint8_t *data, uint32_t caplen, uint32_t len,
+    uint64_t ts, int strip_vlan)
+{
+	struct ringfan_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.data = data;
+	p.caplen = caplen;
+	p.len = len;
+	p.ts_ns = ts;
+	p.linktype = (uint16_t)in->f.pub.linktype;
+	if (strip_vlan >= 0) {
+		p.flags = RINGFAN_PKT_VLAN_VALID;
+		p.vlan_tci = (uint16_t)strip_vlan;
+	}
+	assert_int_equal(ringfan_plugin.packet(in->state, &p),
+	    RINGFAN_CONTINUE);
+}
+
+static void
+feed(struct inst *in, const struct spec *s, uint64_t ts)
+{
+	struct pk pk;
+
+	mk_frame_l2(&pk, s, in->f.pub.linktype);
+	feed_raw(in, pk.b, pk.n, pk.n, ts, pk.strip_vlan);
+}
+
+static void
+tick(struct inst *in, uint64_t now)
+{
+	ringfan_plugin.tick(in->state, now);
+}
+
+/* --- Output files. */
+
+struct lines {
+	char	*text;
+	char	*l[MAXLINES];
+	int	 n;
+};
+
+static void
+read_lines(const char *path, struct lines *ls)
+{
+	FILE *fp;
+	long size;
+	char *p, *nl;
+
+	memset(ls, 0, sizeof(*ls));
+	if ((fp = fopen(path, "r")) == NULL) {
+		ls->text = calloc(1, 1);
+		return;
+	}
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	rewind(fp);
+	ls->text = calloc(1, (size_t)size + 1);
+	assert_int_equal(fread(ls->text, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	for (p = ls->text; *p != '\0' && ls->n < MAXLINES; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);	/* every line whole */
+		*nl = '\0';
+		ls->l[ls->n++] = p;
+	}
+}
+
+static void
+free_lines(struct lines *ls)
+{
+	free(ls->text);
+}
+
+/* The whole file, "" when there is none. */
+static char *
+file_text(const char *path)
+{
+	FILE *fp;
+	char *text;
+	long size;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return calloc(1, 1);
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)size + 1);
+	assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	return text;
+}
+
+static void
+path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", tmpdir, name);
+	unlink(out);
+}
+
+/* The record line as SPEC.md has it (without the newline). */
+static void
+rec(char *out, size_t cap, unsigned w, const char *vlan, int proto,
+    const char *src, unsigned sport, const char *dst, unsigned dport,
+    uint64_t first, uint64_t last, uint64_t fp, uint64_t fb, const char *ff,
+    uint64_t rp, uint64_t rb, const char *rf, const char *reason)
+{
+	snprintf(out, cap, "{\"worker\": %u, \"vlan\": %s, \"proto\": %d, "
+	    "\"src\": \"%s\", \"sport\": %u, \"dst\": \"%s\", \"dport\": %u, "
+	    "\"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", "
+	    "\"fwd\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", "
+	    "\"tcp_flags\": \"%s\"}, \"rev\": {\"packets\": %" PRIu64 ", "
+	    "\"bytes\": %" PRIu64 ", \"tcp_flags\": \"%s\"}, "
+	    "\"reason\": \"%s\"}", w, vlan, proto, src, sport, dst, dport,
+	    first, last, fp, fb, ff, rp, rb, rf, reason);
+}
+
+static int
+setup_dir(void **st)
+{
+	(void)st;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ft-test.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown_dir(void **st)
+{
+	char cmd[128];
+
+	(void)st;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* --- Options. */
+
+static void
+expect_check_error(const char *const *opts, int linktype, const char *msg)
+{
+	struct fake_ctx f;
+
+	fake_ctx_init(&f, opts);
+	f.pub.linktype = linktype;
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_FAIL);
+	assert_string_equal(f.error, msg);
+	assert_int_equal(f.mem_size, 0);
+}
+
+static void
+test_options(void **st)
+{
+	struct fake_ctx f;
+	const char *ok[] = { "output=/x/{worker}.json", "max_flows=1000",
+	    "idle_timeout=20s", "linger=3s", NULL };
+
+	(void)st;
+	fake_ctx_init(&f, ok);
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+	assert_int_equal(f.mem_size, ft_region_size(1000));
+	assert_int_equal(f.mem_layout, FT_LAYOUT);
+	assert_int_equal(f.tick_ns, 1000000000ULL);	/* 3s / 2, at most 1s */
+	assert_null(fake_ctx_unasked(&f));
+	{
+		const char *o[] = { "output=/x", "linger=10ms", NULL };
+
+		fake_ctx_init(&f, o);
+		assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+		assert_int_equal(f.tick_ns, 10000000ULL);
+		/* The default: 65536 flows. */
+		assert_int_equal(f.mem_size, ft_region_size(65536));
+	}
+	{
+		const char *o[] = { NULL };
+		expect_check_error(o, 1,
+		    "output: required: the file the records go to");
+	}
+	{
+		const char *o[] = { "output=/x/{capture}.json", NULL };
+		expect_check_error(o, 1, "output: \"/x/{capture}.json\": "
+		    "unknown placeholder at \"{capture}.json\", only {worker} "
+		    "is known");
+	}
+	{
+		const char *o[] = { "output=/x", "max_flows=0", NULL };
+		expect_check_error(o, 1, "max_flows: 0 is not 1 to 4194304");
+	}
+	{
+		const char *o[] = { "output=/x", "max_flows=4194305", NULL };
+		expect_check_error(o, 1,
+		    "max_flows: 4194305 is not 1 to 4194304");
+	}
+	{
+		const char *o[] = { "output=/x", "idle_timeout=2s",
+		    "linger=3s", NULL };
+		expect_check_error(o, 1, "linger: longer than idle_timeout");
+	}
+	{
+		const char *o[] = { "output=/x", "active_timeout=0s", NULL };
+		expect_check_error(o, 1,
+		    "active_timeout: 0 ms is not 1 ms to 8760h");
+	}
+	{
+		const char *o[] = { "output=/x", "idle_timeout=soon", NULL };
+		expect_check_error(o, 1,
+		    "idle_timeout: not a duration: \"soon\"");
+	}
+	{
+		const char *o[] = { "output=/x", NULL };
+		expect_check_error(o, 147,
+		    "link type 147 is not one flowtable decodes");
+	}
+}
+
+/* Worker 0 warns once when the fanout can split flows; worker 1 not. */
+static void
+test_flow_split(void **st)
+{
+	struct inst a, b;
+	char out[128], opt[160];
+	const char *o[] = { opt, NULL };
+
+	(void)st;
+	path_of(out, sizeof(out), "split-{worker}.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	memset(&a, 0, sizeof(a));
+	fake_ctx_init(&a.f, o);
+	a.f.pub.flags = RINGFAN_CTX_FLOW_SPLIT;
+	assert_int_equal(ringfan_plugin.check(&a.f.pub), RINGFAN_OK);
+	a.mem = calloc(1, a.f.mem_size);
+	a.own_mem = 1;
+	fake_ctx_memory(&a.f, a.mem, RINGFAN_MEMORY_FRESH);
+	assert_int_equal(ringfan_plugin.open(&a.f.pub, &a.state), RINGFAN_OK);
+	assert_int_equal(a.f.nlog, 1);
+	assert_string_equal(a.f.log, "capture test: its fanout can send the "
+	    "frames of one flow to several workers, each of which then "
+	    "writes records of its part: use fanout mode hash with defrag");
+	inst_close(&a);
+	memset(&b, 0, sizeof(b));
+	fake_ctx_init(&b.f, o);
+	b.f.pub.flags = RINGFAN_CTX_FLOW_SPLIT;
+	b.f.pub.worker_id = 1;
+	b.f.pub.worker_count = 2;
+	assert_int_equal(ringfan_plugin.check(&b.f.pub), RINGFAN_OK);
+	b.mem = calloc(1, b.f.mem_size);
+	b.own_mem = 1;
+	fake_ctx_memory(&b.f, b.mem, RINGFAN_MEMORY_FRESH);
+	assert_int_equal(ringfan_plugin.open(&b.f.pub, &b.state), RINGFAN_OK);
+	assert_int_equal(b.f.nlog, 0);
+	inst_close(&b);
+}
+
+/* --- Records. */
+
+#define A4	"10.0.0.1"
+#define B4	"10.0.1.1"
+
+static struct spec
+tcp4(const char *s, const char *d, uint16_t sp, uint16_t dp, uint8_t fl,
+    uint32_t pay)
+{
+	struct spec x = { .ipver = 4, .vlan = -1, .strip_vlan = -1, .src = s,
+	    .dst = d, .proto = 6, .sport = sp, .dport = dp, .flags = fl,
+	    .payload = pay };
+	return x;
+}
+
+static struct spec
+udp4(const char *s, const char *d, uint16_t sp, uint16_t dp, uint32_t pay)
+{
+	struct spec x = { .ipver = 4, .vlan = -1, .strip_vlan = -1, .src = s,
+	    .dst = d, .proto = 17, .sport = sp, .dport = dp, .payload = pay };
+	return x;
+}
+
+/*
+ * A TCP connection: both directions join, src is the client, flags as
+ * letters; it ends `linger` after its last frame, not before.
+ */
+static void
+test_tcp_end(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160];
+	const char *o[] = { opt, "linger=1s", NULL };
+	struct spec cl = tcp4(A4, B4, 40000, 80, 0x02, 0);
+	struct spec sv = tcp4(B4, A4, 80, 40000, 0x12, 0);
+
+	(void)st;
+	path_of(out, sizeof(out), "tcp.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	feed(&in, &cl, MS(0));			/* S: 54 bytes */
+	feed(&in, &sv, MS(1));			/* SA */
+	cl.flags = 0x10;
+	feed(&in, &cl, MS(2));			/* A */
+	cl.flags = 0x18;
+	cl.payload = 100;
+	feed(&in, &cl, MS(3));			/* PA, 154 bytes */
+	sv.flags = 0x11;
+	feed(&in, &sv, MS(4));			/* FA */
+	cl.flags = 0x11;
+	cl.payload = 0;
+	feed(&in, &cl, MS(5));			/* FA */
+	sv.flags = 0x10;
+	feed(&in, &sv, MS(6));			/* the final A joins */
+	assert_int_equal(val(&in, "active"), 1);
+	tick(&in, MS(1005));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 0);
+	free_lines(&ls);
+	tick(&in, MS(1006));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	assert_string_equal(ls.l[0], "{\"worker\": 0, \"vlan\": null, "
+	    "\"proto\": 6, \"src\": \"10.0.0.1\", \"sport\": 40000, "
+	    "\"dst\": \"10.0.1.1\", \"dport\": 80, "
+	    "\"first_ns\": 1700000000000000000, "
+	    "\"last_ns\": 1700000000006000000, "
+	    "\"fwd\": {\"packets\": 4, \"bytes\": 316, \"tcp_flags\": \"FSPA\"}, "
+	    "\"rev\": {\"packets\": 3, \"bytes\": 162, \"tcp_flags\": \"FSA\"}, "
+	    "\"reason\": \"end\"}");
+	free_lines(&ls);
+	assert_int_equal(val(&in, "expired_end"), 1);
+	assert_int_equal(val(&in, "records"), 1);
+	assert_int_equal(val(&in, "active"), 0);
+	assert_int_equal(val(&in, "created"), 1);
+	inst_close(&in);
+}
+
+/*
+ * Idle and active timeouts at exact network times; the active timeout
+ * restarts the flow with zero counts, same key, same src, even when the
+ * next frame comes from the other side.
+ */
+static void
+test_idle_active(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "idle_timeout=5s", "active_timeout=10s",
+	    NULL };
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	struct spec ba = udp4(B4, A4, 53, 5000, 10);
+
+	(void)st;
+	path_of(out, sizeof(out), "ia.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	for (int t = 0; t < 25; t++)
+		feed(&in, t == 10 ? &ba : &ab, MS(t * 1000));
+	tick(&in, MS(28999));
+	assert_int_equal(val(&in, "expired_idle"), 0);
+	tick(&in, MS(29000));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 3);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(0),
+	    MS(9000), 10, 520, "", 0, 0, "", "active");
+	assert_string_equal(ls.l[0], want);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(10000),
+	    MS(19000), 9, 468, "", 1, 52, "", "active");
+	assert_string_equal(ls.l[1], want);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(20000),
+	    MS(24000), 5, 260, "", 0, 0, "", "idle");
+	assert_string_equal(ls.l[2], want);
+	free_lines(&ls);
+	assert_int_equal(val(&in, "expired_active"), 2);
+	assert_int_equal(val(&in, "expired_idle"), 1);
+	assert_int_equal(val(&in, "created"), 1);
+	/* A restarted flow that stays quiet ends without a record. */
+	feed(&in, &ab, MS(40000));
+	feed(&in, &ab, MS(44000));
+	feed(&in, &ab, MS(48000));
+	tick(&in, MS(50000));		/* active: written, restarted */
+	tick(&in, MS(60000));		/* idle, but no frame since */
+	assert_int_equal(val(&in, "active"), 0);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 4);
+	free_lines(&ls);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 4);	/* nothing left at shutdown */
+	free_lines(&ls);
+}
+
+/* A full table evicts the least recently seen flow. */
+static void
+test_evict(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "max_flows=3", NULL };
+	const char *ip[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4",
+	    "10.0.0.5" };
+	struct spec s;
+
+	(void)st;
+	path_of(out, sizeof(out), "evict.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	for (int i = 0; i < 3; i++) {
+		s = udp4(ip[i], B4, 1000, 9, 0);
+		feed(&in, &s, MS(i + 1));
+	}
+	assert_int_equal(val(&in, "fill"), 100);
+	s = udp4(ip[0], B4, 1000, 9, 0);
+	feed(&in, &s, MS(4));			/* flow 0 is the latest now */
+	s = udp4(ip[3], B4, 1000, 9, 0);
+	feed(&in, &s, MS(5));			/* evicts flow 1 */
+	s = udp4(ip[4], B4, 1000, 9, 0);
+	feed(&in, &s, MS(6));			/* evicts flow 2 */
+	assert_int_equal(val(&in, "evicted"), 2);
+	assert_int_equal(val(&in, "active"), 3);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 5);
+	rec(want, sizeof(want), 0, "null", 17, ip[1], 1000, B4, 9, MS(2),
+	    MS(2), 1, 42, "", 0, 0, "", "evicted");
+	assert_string_equal(ls.l[0], want);
+	rec(want, sizeof(want), 0, "null", 17, ip[2], 1000, B4, 9, MS(3),
+	    MS(3), 1, 42, "", 0, 0, "", "evicted");
+	assert_string_equal(ls.l[1], want);
+	/* Shutdown: the flows by their start. */
+	rec(want, sizeof(want), 0, "null", 17, ip[0], 1000, B4, 9, MS(1),
+	    MS(4), 2, 84, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[2], want);
+	rec(want, sizeof(want), 0, "null", 17, ip[3], 1000, B4, 9, MS(5),
+	    MS(5), 1, 42, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[3], want);
+	rec(want, sizeof(want), 0, "null", 17, ip[4], 1000, B4, 9, MS(6),
+	    MS(6), 1, 42, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[4], want);
+	free_lines(&ls);
+}
+
+/*
+ * Protocols and keys: ICMP by type and code, SCTP ports, GRE by address
+ * pair, IPv6, the outer VLAN from the frame or from the kernel, and non-IP
+ * frames counted apart.
+ */
+static void
+test_protocols(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, NULL };
+	struct spec echo = { .ipver = 4, .vlan = -1, .strip_vlan = -1,
+	    .src = A4, .dst = B4, .proto = 1, .sport = 8, .dport = 0,
+	    .payload = 56 };
+	struct spec reply = echo;
+	struct spec sctp = { .ipver = 4, .vlan = -1, .strip_vlan = -1,
+	    .src = A4, .dst = B4, .proto = 132, .sport = 2905, .dport = 2905 };
+	struct spec gre = { .ipver = 4, .vlan = -1, .strip_vlan = -1,
+	    .src = "192.0.2.1", .dst = "192.0.2.2", .proto = 47,
+	    .payload = 20 };
+	struct spec gre_r = gre;
+	struct spec v6 = { .ipver = 6, .vlan = -1, .strip_vlan = -1,
+	    .src = "2001:db8::1", .dst = "2001:db8::2", .proto = 17,
+	    .sport = 6000, .dport = 443, .payload = 30 };
+	struct spec icmp6 = { .ipver = 6, .vlan = -1, .strip_vlan = -1,
+	    .src = "fe80::1", .dst = "ff02::1", .proto = 58, .sport = 134,
+	    .dport = 0 };
+	struct spec tagged = udp4(A4, B4, 7, 7, 0);
+	struct spec stripped = udp4(A4, B4, 7, 7, 0);
+	struct spec qinq = udp4(A4, B4, 7, 7, 0);
+	uint8_t arp[60] = { 0 };
+
+	(void)st;
+	path_of(out, sizeof(out), "proto.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	reply.src = B4;
+	reply.dst = A4;
+	reply.sport = 0;		/* echo reply: another flow */
+	gre_r.src = gre.dst;
+	gre_r.dst = gre.src;
+	tagged.vlan = 100;
+	stripped.strip_vlan = 100;	/* the same flow as tagged */
+	qinq.strip_vlan = 200;		/* outer 200, inner 100 */
+	qinq.vlan = 100;
+	feed(&in, &echo, MS(1));
+	feed(&in, &reply, MS(2));
+	feed(&in, &sctp, MS(3));
+	feed(&in, &gre, MS(4));
+	feed(&in, &gre_r, MS(5));
+	feed(&in, &v6, MS(6));
+	feed(&in, &icmp6, MS(7));
+	feed(&in, &tagged, MS(8));
+	feed(&in, &stripped, MS(9));
+	feed(&in, &qinq, MS(10));
+	memset(arp, 0xff, 6);
+	put16(arp + 12, 0x0806);
+	feed_raw(&in, arp, 60, 60, MS(11), -1);
+	assert_int_equal(val(&in, "not_ip"), 1);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 8);
+	rec(want, sizeof(want), 0, "null", 1, A4, 0, B4, 2048, MS(1), MS(1),
+	    1, 98, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[0], want);
+	rec(want, sizeof(want), 0, "null", 1, B4, 0, A4, 0, MS(2), MS(2),
+	    1, 98, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	rec(want, sizeof(want), 0, "null", 132, A4, 2905, B4, 2905, MS(3),
+	    MS(3), 1, 46, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[2], want);
+	rec(want, sizeof(want), 0, "null", 47, "192.0.2.1", 0, "192.0.2.2", 0,
+	    MS(4), MS(5), 1, 54, "", 1, 54, "", "shutdown");
+	assert_string_equal(ls.l[3], want);
+	rec(want, sizeof(want), 0, "null", 17, "2001:db8::1", 6000,
+	    "2001:db8::2", 443, MS(6), MS(6), 1, 92, "", 0, 0, "",
+	    "shutdown");
+	assert_string_equal(ls.l[4], want);
+	rec(want, sizeof(want), 0, "null", 58, "fe80::1", 0, "ff02::1",
+	    134 * 256, MS(7), MS(7), 1, 62, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[5], want);
+	/* A stripped tag's 4 bytes count: they were on the wire. */
+	rec(want, sizeof(want), 0, "100", 17, A4, 7, B4, 7, MS(8), MS(9),
+	    2, 92, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[6], want);
+	rec(want, sizeof(want), 0, "200", 17, A4, 7, B4, 7, MS(10), MS(10),
+	    1, 50, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[7], want);
+	free_lines(&ls);
+}
+
+/* Linux cooked capture and raw IP, the decoder's other link types. */
+static void
+test_linktypes(void **st)
+{
+	static const int types[] = { 113, 12 };
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, NULL };
+	struct spec s = udp4(A4, B4, 1234, 53, 0);
+	struct spec r = udp4(B4, A4, 53, 1234, 0);
+
+	(void)st;
+	for (size_t i = 0; i < 2; i++) {
+		path_of(out, sizeof(out), "link.json");
+		snprintf(opt, sizeof(opt), "output=%s", out);
+		memset(&in, 0, sizeof(in));
+		fake_ctx_init(&in.f, o);
+		in.f.pub.linktype = types[i];
+		assert_int_equal(ringfan_plugin.check(&in.f.pub), RINGFAN_OK);
+		in.mem = calloc(1, in.f.mem_size);
+		in.own_mem = 1;
+		fake_ctx_memory(&in.f, in.mem, RINGFAN_MEMORY_FRESH);
+		assert_int_equal(ringfan_plugin.open(&in.f.pub, &in.state),
+		    RINGFAN_OK);
+		feed(&in, &s, MS(1));
+		feed(&in, &r, MS(2));
+		inst_close(&in);
+		read_lines(out, &ls);
+		assert_int_equal(ls.n, 1);
+		rec(want, sizeof(want), 0, "null", 17, A4, 1234, B4, 53, MS(1),
+		    MS(2), 1, types[i] == 113 ? 44 : 28, "", 1,
+		    types[i] == 113 ? 44 : 28, "", "shutdown");
+		assert_string_equal(ls.l[0], want);
+		free_lines(&ls);
+	}
+}
+
+/*
+ * Fragments: the later fragments of a datagram count in the flow of its
+ * first; those whose first was not seen go to the ports-0 flow.
+ */
+static void
+test_fragments(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, NULL };
+	struct spec f1 = udp4(A4, B4, 4000, 4001, 1472);
+	struct spec f2 = udp4(A4, B4, 4000, 4001, 1480);
+	struct spec f3 = udp4(A4, B4, 4000, 4001, 48);
+	struct spec v6a = { .ipver = 6, .vlan = -1, .strip_vlan = -1,
+	    .src = "2001:db8::1", .dst = "2001:db8::2", .proto = 17,
+	    .sport = 7000, .dport = 7001, .payload = 1000, .frag = 1,
+	    .id = 0x12345678, .off = 0, .mf = 1 };
+	struct spec v6b = v6a;
+
+	(void)st;
+	path_of(out, sizeof(out), "frag.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	f1.frag = f2.frag = f3.frag = 1;
+	f1.id = f2.id = f3.id = 77;
+	f1.mf = f2.mf = 1;
+	f2.off = 1480;
+	f3.off = 2960;
+	feed(&in, &f1, MS(1));		/* 14 + 20 + 8 + 1472 = 1514 */
+	feed(&in, &f2, MS(2));		/* 1514 */
+	feed(&in, &f3, MS(3));		/* 82 */
+	f2.id = 78;			/* its first was never seen */
+	feed(&in, &f2, MS(4));
+	v6b.off = 1008;
+	v6b.mf = 0;
+	v6b.payload = 500;
+	feed(&in, &v6a, MS(5));		/* 14 + 48 + 8 + 1000 = 1070 */
+	feed(&in, &v6b, MS(6));		/* 14 + 48 + 500 = 562 */
+	assert_int_equal(val(&in, "frag_orphans"), 1);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 3);
+	rec(want, sizeof(want), 0, "null", 17, A4, 4000, B4, 4001, MS(1),
+	    MS(3), 3, 1514 + 1514 + 82, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[0], want);
+	rec(want, sizeof(want), 0, "null", 17, A4, 0, B4, 0, MS(4), MS(4),
+	    1, 1514, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	rec(want, sizeof(want), 0, "null", 17, "2001:db8::1", 7000,
+	    "2001:db8::2", 7001, MS(5), MS(6), 2, 1070 + 562, "", 0, 0, "",
+	    "shutdown");
+	assert_string_equal(ls.l[2], want);
+	free_lines(&ls);
+}
+
+/* {worker}: one file per worker; without it one file, lines whole. */
+static void
+test_files(void **st)
+{
+	struct inst a, b;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, NULL };
+	struct spec s = udp4(A4, B4, 1, 2, 0);
+	struct spec t = udp4(A4, B4, 3, 4, 0);
+
+	(void)st;
+	path_of(out, sizeof(out), "w{worker}.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open_on(&a, o, 0, 2, NULL);
+	inst_open_on(&b, o, 1, 2, NULL);
+	feed(&a, &s, MS(1));
+	feed(&b, &t, MS(2));
+	inst_close(&a);
+	inst_close(&b);
+	for (int w = 0; w < 2; w++) {
+		snprintf(out, sizeof(out), "%s/w%d.json", tmpdir, w);
+		read_lines(out, &ls);
+		assert_int_equal(ls.n, 1);
+		rec(want, sizeof(want), (unsigned)w, "null", 17, A4,
+		    w ? 3 : 1, B4, w ? 4 : 2, MS(w + 1), MS(w + 1), 1, 42, "",
+		    0, 0, "", "shutdown");
+		assert_string_equal(ls.l[0], want);
+		free_lines(&ls);
+	}
+	path_of(out, sizeof(out), "shared.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open_on(&a, o, 0, 2, NULL);
+	inst_open_on(&b, o, 1, 2, NULL);
+	/* Many records from both, written in turns, none cut. */
+	for (int i = 0; i < 300; i++) {
+		s.sport = (uint16_t)(1000 + i);
+		feed(i % 2 ? &b : &a, &s, MS(i));
+		if (i % 50 == 49) {
+			tick(&a, MS(i) + 31000000000ULL);
+			tick(&b, MS(i) + 31000000000ULL);
+		}
+	}
+	inst_close(&a);
+	inst_close(&b);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 300);
+	for (int i = 0; i < ls.n; i++)
+		assert_true(strncmp(ls.l[i], "{\"worker\": ", 11) == 0 &&
+		    strcmp(ls.l[i] + strlen(ls.l[i]) - 2, "\"}") == 0);
+	free_lines(&ls);
+}
+
+/*
+ * An output that cannot be written: counted, shown as status, the records
+ * kept for the next tick; cleared once a write works.  Past the pending
+ * slots records are lost, and counted.
+ */
+static void
+test_write_error(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char dir[128], out[160], opt[192], msg[256];
+	const char *o[] = { opt, "max_flows=400", NULL };
+	struct spec s = udp4(A4, B4, 1, 2, 0);
+
+	(void)st;
+	snprintf(dir, sizeof(dir), "%s/later", tmpdir);
+	snprintf(out, sizeof(out), "%s/f.json", dir);
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	snprintf(msg, sizeof(msg), "output %s: No such file or directory",
+	    out);
+	assert_string_equal(in.f.status, msg);
+	assert_int_equal(val(&in, "write_errors"), 1);
+	for (int i = 0; i < 300; i++) {
+		s.sport = (uint16_t)(1000 + i);
+		feed(&in, &s, MS(i));
+	}
+	tick(&in, MS(40000));		/* all idle: 256 kept, 44 lost */
+	assert_int_equal(val(&in, "expired_idle"), 256);
+	assert_int_equal(val(&in, "records_lost"), 44);
+	assert_int_equal(val(&in, "active"), 0);
+	assert_true(val(&in, "write_errors") >= 2);
+	assert_string_equal(in.f.status, msg);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tick(&in, MS(40500));
+	assert_string_equal(in.f.status, "");
+	assert_int_equal(val(&in, "records"), 256);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 256);
+	free_lines(&ls);
+	inst_close(&in);
+}
+
+/* --- Crashes. */
+
+/* The events of the crash tests: frames of a dozen flows, and ticks. */
+struct ev {
+	uint64_t	 ts;
+	int		 tick;
+	struct spec	 s;
+};
+
+#define NEV	400
+static struct ev evs[NEV];
+static int nev;
+static const char *const crash_opts_fmt[] = { "max_flows=8",
+    "idle_timeout=2s", "active_timeout=5s", "linger=500ms", NULL };
+
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 16;
+}
+
+static void
+make_events(void)
+{
+	static const char *v4[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3",
+	    "10.0.0.4", "10.0.0.5", "10.0.0.6" };
+	static const char *v6[] = { "2001:db8::1", "2001:db8::2" };
+	static const uint8_t tcpfl[] = { 0x02, 0x12, 0x10, 0x18, 0x18, 0x11,
+	    0x11, 0x10 };
+	uint32_t x = 12345, step[12] = { 0 }, fid = 100;
+	uint64_t ts = MS(0);
+	struct spec s;
+	int f, rev;
+
+	nev = 0;
+	while (nev < NEV - 3) {
+		ts += (lcg(&x) % 400) * 1000000ULL;
+		if (lcg(&x) % 6 == 0) {
+			evs[nev++] = (struct ev){ .ts = ts, .tick = 1 };
+			continue;
+		}
+		f = (int)(lcg(&x) % 12);
+		rev = (int)(lcg(&x) % 2);
+		memset(&s, 0, sizeof(s));
+		s.vlan = s.strip_vlan = -1;
+		s.ipver = 4;
+		s.src = v4[f % 6];
+		s.dst = "10.9.9.9";
+		s.proto = 17;
+		s.sport = (uint16_t)(1000 + f);
+		s.dport = 53;
+		s.payload = lcg(&x) % 200;
+		if (f < 3) {		/* TCP, round and round */
+			s.proto = 6;
+			s.flags = tcpfl[step[f]++ % 8];
+			s.dport = 80;
+		} else if (f == 3) {
+			s.ipver = 6;
+			s.src = v6[0];
+			s.dst = v6[1];
+		} else if (f == 4) {
+			s.proto = 1;
+			s.sport = 8;
+			s.dport = 0;
+		} else if (f == 5)
+			s.vlan = 42;
+		if (rev) {
+			const char *t = s.src;
+			uint16_t p = s.sport;
+
+			if (s.proto != 1) {
+				s.src = s.dst;
+				s.dst = t;
+				s.sport = s.dport;
+				s.dport = p;
+			}
+		}
+		if (f == 6) {		/* a datagram in three fragments */
+			s.frag = 1;
+			s.id = fid++;
+			s.mf = 1;
+			s.payload = 600;
+			evs[nev++] = (struct ev){ .ts = ts, .s = s };
+			s.off = 608;
+			evs[nev++] = (struct ev){ .ts = ts, .s = s };
+			s.off = 1208;
+			s.mf = 0;
+			s.payload = 100;
+		}
+		evs[nev++] = (struct ev){ .ts = ts, .s = s };
+	}
+}
+
+static void
+run_event(struct inst *in, int i)
+{
+	if (evs[i].tick)
+		tick(in, evs[i].ts);
+	else
+		feed(in, &evs[i].s, evs[i].ts);
+}
+
+static uint32_t
+event_len(int i)
+{
+	struct pk pk;
+
+	mk_frame(&pk, &evs[i].s);
+	return pk.n;
+}
+
+static jmp_buf crash_jb;
+static int crash_point, crash_nth, crash_seen, crash_cut;
+static struct ft *crash_ft;
+
+static void
+crash_hook(struct ft *ft, int point)
+{
+	struct stat sb;
+
+	if (point != crash_point || ++crash_seen != crash_nth)
+		return;
+	crash_ft = ft;
+	/* A write stopped part way by the kill: the last line cut short. */
+	if (crash_cut && stat(ft->path, &sb) == 0 && sb.st_size > 30)
+		assert_int_equal(truncate(ft->path, sb.st_size - 30), 0);
+	longjmp(crash_jb, 1);
+}
+
+static void
+crash_opts(const char **o, char *opt, size_t n, const char *out)
+{
+	snprintf(opt, n, "output=%s", out);
+	o[0] = opt;
+	for (int i = 0; crash_opts_fmt[i] != NULL; i++)
+		o[i + 1] = crash_opts_fmt[i];
+	o[5] = NULL;
+}
+
+/* The run without a crash, skipping event `skip` (-1: none). */
+static char *
+clean_run(const char *name, int skip)
+{
+	struct inst in;
+	char out[128], opt[160];
+	const char *o[8];
+
+	path_of(out, sizeof(out), name);
+	crash_opts(o, opt, sizeof(opt), out);
+	inst_open(&in, o);
+	for (int i = 0; i < nev; i++)
+		if (i != skip)
+			run_event(&in, i);
+	inst_close(&in);
+	return file_text(out);
+}
+
+/* Packets and bytes per flow (both directions, any reason), by key. */
+struct sums {
+	char		 key[MAXLINES / 8][160];
+	uint64_t	 p[MAXLINES / 8], b[MAXLINES / 8];
+	int		 n;
+};
+
+static uint64_t
+num_after(const char *s, const char *what, int nth)
+{
+	const char *p = s;
+
+	for (int i = 0; i <= nth; i++) {
+		p = strstr(p, what);
+		assert_non_null(p);
+		p += strlen(what);
+	}
+	return strtoull(p, NULL, 10);
+}
+
+static void
+str_after(const char *s, const char *what, char *out, size_t n)
+{
+	const char *p = strstr(s, what), *e;
+
+	assert_non_null(p);
+	p += strlen(what);
+	for (e = p; *e != ',' && *e != '"'; e++)
+		;
+	snprintf(out, n, "%.*s", (int)(e - p), p);
+}
+
+static void
+sum_text(const char *text, struct sums *sm)
+{
+	char *copy = strdup(text), *line, *save = NULL, a[64], b[64], pa[8],
+	    pb[8], v[8], pr[8], key[160];
+	int k;
+
+	memset(sm, 0, sizeof(*sm));
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		str_after(line, "\"src\": \"", a, sizeof(a));
+		str_after(line, "\"dst\": \"", b, sizeof(b));
+		str_after(line, "\"sport\": ", pa, sizeof(pa));
+		str_after(line, "\"dport\": ", pb, sizeof(pb));
+		str_after(line, "\"vlan\": ", v, sizeof(v));
+		str_after(line, "\"proto\": ", pr, sizeof(pr));
+		if (strcmp(a, b) < 0 || (strcmp(a, b) == 0 &&
+		    strcmp(pa, pb) < 0))
+			snprintf(key, sizeof(key), "%s %s %s:%s %s:%s", v, pr,
+			    a, pa, b, pb);
+		else
+			snprintf(key, sizeof(key), "%s %s %s:%s %s:%s", v, pr,
+			    b, pb, a, pa);
+		for (k = 0; k < sm->n && strcmp(sm->key[k], key) != 0; k++)
+			;
+		if (k == sm->n) {
+			assert_true(sm->n < MAXLINES / 8);
+			snprintf(sm->key[sm->n++], sizeof(sm->key[0]), "%s",
+			    key);
+		}
+		sm->p[k] += num_after(line, "\"packets\": ", 0) +
+		    num_after(line, "\"packets\": ", 1);
+		sm->b[k] += num_after(line, "\"bytes\": ", 0) +
+		    num_after(line, "\"bytes\": ", 1);
+	}
+	free(copy);
+}
+
+/*
+ * The crashed run's records against the clean run's: every flow's sums
+ * equal, but for at most one flow one frame of len bytes short (the frame
+ * in hand at the crash).  Returns the frames missing, 0 or 1.
+ */
+static int
+compare_sums(const char *clean, const char *crashed, uint32_t len, int loose)
+{
+	static struct sums a, b;
+	uint64_t pa = 0, ba = 0, pb = 0, bb = 0;
+	int missing = 0, k, j;
+
+	sum_text(clean, &a);
+	sum_text(crashed, &b);
+	if (loose) {
+		/*
+		 * A first fragment not counted leaves the later ones of its
+		 * datagram to the flow without ports: only the totals hold.
+		 */
+		for (k = 0; k < a.n; k++)
+			pa += a.p[k], ba += a.b[k];
+		for (k = 0; k < b.n; k++)
+			pb += b.p[k], bb += b.b[k];
+		assert_int_equal(pa, pb + 1);
+		assert_int_equal(ba, bb + len);
+		return 1;
+	}
+	for (k = 0; k < a.n; k++) {
+		for (j = 0; j < b.n && strcmp(a.key[k], b.key[j]) != 0; j++)
+			;
+		if (j == b.n) {		/* its one frame was the lost one */
+			assert_int_equal(a.p[k], 1);
+			assert_int_equal(a.b[k], len);
+			missing++;
+			continue;
+		}
+		if (a.p[k] == b.p[j] && a.b[k] == b.b[j])
+			continue;
+		assert_int_equal(a.p[k], b.p[j] + 1);
+		assert_int_equal(a.b[k], b.b[j] + len);
+		missing++;
+	}
+	for (j = 0; j < b.n; j++) {
+		for (k = 0; k < a.n && strcmp(a.key[k], b.key[j]) != 0; k++)
+			;
+		assert_true(k < a.n);
+	}
+	assert_true(missing <= 1);
+	return missing;
+}
+
+/*
+ * Kills the plugin at the nth time it passes `point`, opens a successor on
+ * the same memory and file, and runs the rest of the events.  Returns 0
+ * when the point was passed fewer than nth times (no crash).
+ */
+static int
+crash_run(int point, int nth, int cut, const char *clean, int *exact)
+{
+	struct inst a, b;
+	struct ft *ft;
+	char out[128], opt[160], *text;
+	const char *o[8];
+	volatile int i = 0;
+	int at;
+
+	/*
+	 * A line cut part way is cut off by the successor only in a file of
+	 * the worker's own: {worker}.
+	 */
+	path_of(out, sizeof(out), cut ? "crash-0.json" : "crash.json");
+	crash_opts(o, opt, sizeof(opt), out);
+	if (cut)
+		snprintf(opt, sizeof(opt), "output=%s/crash-{worker}.json",
+		    tmpdir);
+	inst_open(&a, o);
+	crash_point = point;
+	crash_nth = nth;
+	crash_seen = 0;
+	crash_cut = cut;
+	if (setjmp(crash_jb) == 0) {
+		ft_test_hook = crash_hook;
+		for (i = 0; i < nev; i++)
+			run_event(&a, i);
+		ft_test_hook = NULL;
+		inst_close(&a);
+		return 0;
+	}
+	ft_test_hook = NULL;
+	at = i;
+	/* What the kill takes away: the process and its private memory. */
+	ft = crash_ft;
+	if (ft->fd != -1)
+		close(ft->fd);
+	ft_table_free(ft);
+	free(ft);
+	inst_open_on(&b, o, 0, 1, a.mem);
+	assert_int_equal(val(&b, "recoveries"), 1);
+	for (int k = at + 1; k < nev; k++)
+		run_event(&b, k);
+	inst_close(&b);
+	free(a.mem);
+	text = file_text(out);
+	*exact = strcmp(text, clean) == 0;
+	if (!*exact) {
+		/* Only the frame in hand may be missing, wholly. */
+		assert_int_equal(evs[at].tick, 0);
+		assert_int_equal(compare_sums(clean, text, event_len(at),
+		    evs[at].s.frag && evs[at].s.off == 0), 1);
+	}
+	free(text);
+	return 1;
+}
+
+/*
+ * Every instant of every kind: a transaction committed but not applied,
+ * half applied, records pending before their write, and written but not
+ * freed (also with the write cut part way).  After each, the records are
+ * those of the run without a crash, or miss the frame in hand wholly.
+ */
+static void
+test_crash(void **st)
+{
+	static const struct {
+		int	 point;
+		int	 cut;
+	} kinds[] = {
+		{ FT_HOOK_COMMITTED, 0 },
+		{ FT_HOOK_APPLIED_ONE, 0 },
+		{ FT_HOOK_BEFORE_WRITE, 0 },
+		{ FT_HOOK_AFTER_WRITE, 0 },
+		{ FT_HOOK_AFTER_WRITE, 1 },
+	};
+	char *clean;
+	int runs, exact, nexact;
+
+	(void)st;
+	make_events();
+	clean = clean_run("clean.json", -1);
+	{
+		struct sums *sm = calloc(1, sizeof(*sm));
+
+		sum_text(clean, sm);
+		assert_true(sm->n >= 12);
+		free(sm);
+		/* Every reason occurs in the sequence. */
+		assert_non_null(strstr(clean, "\"reason\": \"idle\""));
+		assert_non_null(strstr(clean, "\"reason\": \"active\""));
+		assert_non_null(strstr(clean, "\"reason\": \"end\""));
+		assert_non_null(strstr(clean, "\"reason\": \"evicted\""));
+		assert_non_null(strstr(clean, "\"reason\": \"shutdown\""));
+	}
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		runs = nexact = 0;
+		for (int nth = 1; crash_run(kinds[k].point, nth, kinds[k].cut,
+		    clean, &exact); nth++) {
+			runs++;
+			nexact += exact;
+		}
+		print_message("crash point %d%s: %d crashes, %d with the "
+		    "records of the clean run\n", kinds[k].point,
+		    kinds[k].cut ? " (write cut)" : "", runs, nexact);
+		assert_true(runs > 10);
+		/* Writes happen in ticks: nothing is lost there. */
+		if (kinds[k].point >= FT_HOOK_BEFORE_WRITE)
+			assert_int_equal(nexact, runs);
+	}
+	free(clean);
+}
+
+/* A quiet crash, between frames, leaves exactly the clean records. */
+static void
+test_crash_between(void **st)
+{
+	struct inst a, b;
+	char out[128], opt[160], *clean, *text;
+	const char *o[8];
+	void *copy;
+
+	(void)st;
+	make_events();
+	clean = clean_run("clean2.json", -1);
+	for (int at = 1; at < nev; at += 37) {
+		path_of(out, sizeof(out), "between.json");
+		crash_opts(o, opt, sizeof(opt), out);
+		inst_open(&a, o);
+		for (int i = 0; i < at; i++)
+			run_event(&a, i);
+		/* The region as the crash leaves it; the file as it is. */
+		copy = malloc(a.f.mem_size);
+		memcpy(copy, a.mem, a.f.mem_size);
+		{
+			struct ft *ft = a.state;
+
+			close(ft->fd);
+			ft_table_free(ft);
+			free(ft);
+			free(a.mem);
+		}
+		inst_open_on(&b, o, 0, 1, copy);
+		for (int i = at; i < nev; i++)
+			run_event(&b, i);
+		inst_close(&b);
+		free(copy);
+		text = file_text(out);
+		assert_string_equal(text, clean);
+		free(text);
+	}
+	free(clean);
+}
+
+/* A region of an unknown layout is not trusted: the table starts afresh. */
+static void
+test_unknown_layout(void **st)
+{
+	struct inst a, b;
+	struct lines ls;
+	char out[128], opt[160];
+	const char *o[] = { opt, NULL };
+	struct spec s = udp4(A4, B4, 1, 2, 0);
+
+	(void)st;
+	path_of(out, sizeof(out), "layout.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&a, o);
+	feed(&a, &s, MS(1));
+	{
+		struct ft *ft = a.state;
+
+		close(ft->fd);
+		ft_table_free(ft);
+		free(ft);
+	}
+	memset(&b, 0, sizeof(b));
+	fake_ctx_init(&b.f, o);
+	assert_int_equal(ringfan_plugin.check(&b.f.pub), RINGFAN_OK);
+	b.f.mem_layout = 99;		/* what the predecessor declared */
+	fake_ctx_memory(&b.f, a.mem, RINGFAN_MEMORY_RECOVERED);
+	b.mem = a.mem;
+	b.own_mem = 1;
+	assert_int_equal(ringfan_plugin.open(&b.f.pub, &b.state), RINGFAN_OK);
+	assert_string_equal(b.f.log, "host memory of layout 99, not 1, or of "
+	    "other options: starting afresh");
+	assert_int_equal(val(&b, "active"), 0);
+	inst_close(&b);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 0);
+	free_lines(&ls);
+}
+
+/* --- Bad frames. */
+
+/*
+ * Every cut of every sample frame, then random bytes: nothing breaks, and
+ * each frame is counted once, in a flow or as not_ip or bad_ip.
+ */
+static void
+test_malformed(void **st)
+{
+	struct inst in;
+	char out[128], opt[160], *text;
+	const char *o[] = { opt, "max_flows=64", NULL };
+	uint64_t frames = 0, total = 0;
+	uint32_t x = 99;
+	struct pk pk;
+	uint8_t *buf;
+
+	(void)st;
+	make_events();
+	path_of(out, sizeof(out), "bad.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	for (int i = 0; i < nev; i++) {
+		if (evs[i].tick)
+			continue;
+		mk_frame(&pk, &evs[i].s);
+		for (uint32_t cut = 0; cut <= pk.n; cut++) {
+			/* Exactly cut bytes: the sanitizer sees any overread. */
+			buf = malloc(cut + 1);
+			memcpy(buf, pk.b, cut);
+			feed_raw(&in, buf, cut, pk.n, evs[i].ts, -1);
+			free(buf);
+			frames++;
+		}
+	}
+	for (int i = 0; i < 20000; i++) {
+		uint32_t n = lcg(&x) % 128;
+
+		buf = malloc(n + 1);
+		for (uint32_t k = 0; k < n; k++)
+			buf[k] = (uint8_t)lcg(&x);
+		/* Often IPv4 or IPv6 after Ethernet, to go deeper. */
+		if (n >= 15 && i % 2 == 0) {
+			put16(buf + 12, i % 4 ? 0x0800 : 0x86dd);
+			buf[14] = i % 4 ? 0x45 : 0x60;
+		}
+		feed_raw(&in, buf, n, n, MS(100000 + i), (int)(i % 3) - 1);
+		free(buf);
+		frames++;
+	}
+	inst_close(&in);
+	text = file_text(out);
+	for (char *p = text; (p = strstr(p, "\"packets\": ")) != NULL; p++)
+		total += strtoull(p + 11, NULL, 10);
+	assert_int_equal(total + val(&in, "not_ip") + val(&in, "bad_ip"),
+	    frames);
+	assert_true(val(&in, "not_ip") > 0);
+	assert_true(val(&in, "bad_ip") > 0);
+	assert_int_equal(val(&in, "records_lost"), 0);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_flow_split),
+		cmocka_unit_test(test_tcp_end),
+		cmocka_unit_test(test_idle_active),
+		cmocka_unit_test(test_evict),
+		cmocka_unit_test(test_protocols),
+		cmocka_unit_test(test_linktypes),
+		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_crash),
+		cmocka_unit_test(test_crash_between),
+		cmocka_unit_test(test_unknown_layout),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
