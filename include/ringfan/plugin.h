@@ -113,10 +113,11 @@ enum ringfan_memory_state {
 #define RINGFAN_CTX_CHECK	0x02	/* validating: nothing will be captured */
 /*
  * Since minor 1: the frames of one flow may reach different workers of the
- * capture (fanout lb, random, rollover, cpu or qm, the rollover flag, or
- * hash without defrag, which sends IPv4 fragments apart from the rest of
- * their flow).  A plugin that keeps per-flow state warns about it.  Never
- * set offline: `ringfan -r --workers N` splits by the flow hash.
+ * capture (more than one worker, and fanout lb, random, rollover, cpu or
+ * qm, the rollover flag, or hash without defrag, which sends IPv4
+ * fragments apart from the rest of their flow).  A plugin that keeps
+ * per-flow state warns about it.  Never set offline: `ringfan -r
+ * --workers N` splits by the flow hash.
  */
 #define RINGFAN_CTX_FLOW_SPLIT	0x04
 
