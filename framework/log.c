@@ -59,7 +59,9 @@ enum log_sink {
 };
 
 static enum log_level	 log_level = LOG_LVL_INFO;
-static char		 log_tag[64] = "master";
+static char		 log_tag_own[64] = "master";
+/* The tag lines carry: log_tag_own, or a caller's (log_use_tag). */
+static const char	*log_tag = log_tag_own;
 static enum log_sink	 log_sink = LOG_SINK_POLL;
 static int		 log_fd = STDERR_FILENO;
 static bool		 log_own_fd;	/* log_fd is ours to close */
@@ -181,8 +183,15 @@ log_set_tag(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(log_tag, sizeof(log_tag), fmt, ap);
+	vsnprintf(log_tag_own, sizeof(log_tag_own), fmt, ap);
 	va_end(ap);
+	log_tag = log_tag_own;
+}
+
+void
+log_use_tag(const char *tag)
+{
+	log_tag = tag;
 }
 
 void
@@ -293,7 +302,7 @@ log_send_syslog(int prio, const char *msg)
 static void
 log_put_syslog(int prio, const char *msg)
 {
-	char notice[sizeof(log_tag) + 64];
+	char notice[sizeof(log_tag_own) + 64];
 	unsigned long long n;
 	bool retried = false;
 

@@ -28,6 +28,12 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void	log_init(enum log_level level, int use_syslog);
 void	log_set_tag(const char *fmt, ...) LOG_PRINTF(1, 2);
+/*
+ * Tag the lines with tag, which the caller keeps valid, until the next
+ * log_set_tag or log_use_tag: switching is a store, for a loop that
+ * changes tags per frame.
+ */
+void	log_use_tag(const char *tag);
 void	log_set_level(enum log_level level);
 /* Lines dropped so far by the master and every worker together. */
 uint64_t log_dropped(void);

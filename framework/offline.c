@@ -123,7 +123,8 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 	};
 	w->sw = &ol->shm->workers[k];
 	STATS_STORE(&w->sw->pid, (int32_t)getpid());
-	log_set_tag("%s/%u", cap->name, k);
+	snprintf(w->tag, sizeof(w->tag), "%s/%u", cap->name, k);
+	log_use_tag(w->tag);
 	ol->tagged = k;
 	if (pipeline_load(&w->pl, cfg, cap, err, sizeof(err)) == -1) {
 		rc = RINGFAN_FAIL;
@@ -194,7 +195,6 @@ static void
 offline_free(struct offline *ol)
 {
 	struct offline_worker *w;
-
 	size_t n;
 
 	for (unsigned k = 0; ol->w != NULL && k < ol->nworkers; k++) {
@@ -208,6 +208,8 @@ offline_free(struct offline *ol)
 		free(w->views);
 		free(w->ptrs);
 	}
+	/* The tag may be a worker's, whose memory goes now. */
+	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
 	free(ol->w);
 	stats_destroy(ol->shm);
 	if (ol->pcap != NULL)
@@ -285,7 +287,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	    clock_ns(CLOCK_REALTIME));
 	for (unsigned k = 0; k < nworkers; k++) {
 		if (nworkers > 1)
-			log_set_tag("%s/%u", cap.name, k);
+			log_use_tag(ol.w[k].tag);
 		pipeline_close(&ol.w[k].pl);
 		STATS_STORE(&ol.w[k].sw->state, WORKER_STOPPED);
 	}

@@ -33,6 +33,7 @@ struct offline_worker {
 	uint64_t		 handled;
 	uint64_t		 bytes;
 	struct plugin_mem	*mem;		/* per stage */
+	char			 tag[64];	/* its log lines', "CAPTURE/K" */
 
 	/* RINGFAN_OFFLINE_LOOPS with batch stages: frames not yet batched. */
 	struct ringfan_packet	*views;		/* OFFLINE_BATCH of them */

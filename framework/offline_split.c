@@ -53,7 +53,7 @@ offline_worker_of(struct offline *ol, const struct ringfan_packet *pkt)
 		return &ol->w[0];
 	k = flowhash_pick(flowhash(pkt, FLOWHASH_SEED), ol->nworkers);
 	if (k != ol->tagged) {
-		log_set_tag("%s/%u", ol->capture, k);
+		log_use_tag(ol->w[k].tag);
 		ol->tagged = k;
 	}
 	return &ol->w[k];
@@ -70,7 +70,7 @@ offline_tick(struct offline *ol, uint64_t now_ns)
 		w = &ol->w[k];
 		if (now_ns >= w->pl.next_tick) {
 			if (ol->nworkers > 1 && k != ol->tagged) {
-				log_set_tag("%s/%u", ol->capture, k);
+				log_use_tag(ol->w[k].tag);
 				ol->tagged = k;
 			}
 			pipeline_tick(&w->pl, now_ns);
@@ -86,7 +86,7 @@ offline_tick_all(struct offline *ol, uint64_t now_ns)
 {
 	for (unsigned k = 0; k < ol->nworkers; k++) {
 		if (ol->nworkers > 1)
-			log_set_tag("%s/%u", ol->capture, k);
+			log_use_tag(ol->w[k].tag);
 		pipeline_tick_all(&ol->w[k].pl, now_ns);
 	}
 }
@@ -105,7 +105,9 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 	passed = pipeline_run(&w->pl, pkt);
 	w->bytes += pkt->len;
 	resume_frame_done(w->sw, ++w->handled, w->bytes);
-	ol->last_ts = pkt->ts_ns;
+	/* Network time never goes back, even in a file out of order. */
+	if (pkt->ts_ns > ol->last_ts)
+		ol->last_ts = pkt->ts_ns;
 	if (pkt->ts_ns >= ol->next_tick)
 		offline_tick(ol, pkt->ts_ns);
 	return passed;

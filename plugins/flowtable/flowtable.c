@@ -348,6 +348,7 @@ ft_tick(void *state, uint64_t now_ns)
 	if (now_ns > ft->now)
 		ft->now = now_ns;
 	ft_expire(ft, ft->now);
+	ft_output_check(ft, ft->now);
 	ft_flush(ft);
 	ft_gauges(ft);
 }

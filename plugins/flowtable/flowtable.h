@@ -162,6 +162,7 @@ struct ft {
 	char			 path[PATH_MAX];
 	int			 fd;		/* -1 until it opens */
 	int			 failing;	/* status shown */
+	uint64_t		 checked_ns;	/* path last compared with fd */
 	int			 closing;	/* in close: retry anyway */
 
 	/* Host memory. */
@@ -229,6 +230,8 @@ const char	*ft_flags_text(uint8_t flags, char out[9]);
 void		 ft_queue(struct ft *ft, uint32_t pslot);
 int		 ft_flush(struct ft *ft);
 void		 ft_output_open(struct ft *ft);
+/* Reopens the output when its path names another file (log rotation). */
+void		 ft_output_check(struct ft *ft, uint64_t now_ns);
 void		 ft_recover_pending(struct ft *ft, const uint32_t *idx,
 		    uint32_t n);
 

@@ -98,10 +98,41 @@ ft_output_open(struct ft *ft)
 {
 	if (ft->fd != -1)
 		return;
-	ft->fd = open(ft->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	ft->fd = open(ft->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0640);
 	if (ft->fd == -1)
 		ft_write_error(ft, errno);
+}
+
+void
+ft_output_check(struct ft *ft, uint64_t now_ns)
+{
+	struct stat a, b;
+
+	/* Once a second of network time: a stat, not a cost per frame. */
+	if (ft->fd == -1 || now_ns < ft->checked_ns + 1000000000ULL)
+		return;
+	ft->checked_ns = now_ns;
+	if (fstat(ft->fd, &a) == 0 && (stat(ft->path, &b) == -1 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+		ft->ctx->log(ft->ctx, RINGFAN_LOG_INFO, "output %s: renamed or "
+		    "removed; opening it anew", ft->path);
+		close(ft->fd);
+		ft->fd = -1;
+	}
+}
+
+/*
+ * Whether fd's file ends in the middle of a line (a write cut by a crash,
+ * a full disk, or another process): the next group then starts with a
+ * newline of its own, so that its first line is one line, whole.
+ */
+static int
+ft_output_unfinished(int fd, off_t size)
+{
+	char last;
+
+	return size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n';
 }
 
 /* Appends pending slot p's line to the group that goes out next. */
@@ -162,6 +193,11 @@ ft_flush(struct ft *ft)
 		/* Before the write: see the invariant in flowtable_table.c. */
 		*(volatile uint64_t *)&ft->rg->export_from =
 		    (uint64_t)st.st_size;
+		if (ft_output_unfinished(ft->fd, st.st_size) &&
+		    write(ft->fd, "\n", 1) != 1) {
+			err = errno != 0 ? errno : EIO;
+			goto fail;
+		}
 	}
 	FT_HOOK(ft, FT_HOOK_BEFORE_WRITE);
 	while (ft->sent < ft->buflen) {
@@ -178,6 +214,13 @@ ft_flush(struct ft *ft)
 	for (k = 0; k < ft->npend && ft->pend_end[k] <= ft->sent; k++)
 		;
 	ft_pending_done(ft, k);
+	/*
+	 * In a file the workers share, other lines may follow the cut one
+	 * before this worker writes again: its line goes out again whole,
+	 * after a newline that ends the cut part (ft_output_unfinished).
+	 */
+	if (!ft->per_worker)
+		ft->sent = 0;
 	if (err == 0) {
 		if (ft->failing) {
 			ft->ctx->status(ft->ctx, NULL);

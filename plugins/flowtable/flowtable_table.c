@@ -410,8 +410,12 @@ ft_account(struct ft *ft, const struct ft_key *k, uint64_t ts, uint32_t len,
 
 	if ((i = ft_lookup(ft, k, &dir)) != FT_NONE) {
 		f = &ft->slot[i];
+		/*
+		 * A SYN without ACK after a FIN or RST opens a new
+		 * connection on the same ports: the ended one is written.
+		 */
 		if (f->last_ns + (f->ended ? ft->o.linger_ns : ft->o.idle_ns) <=
-		    ft->now) {
+		    ft->now || (f->ended && (tcp_flags & 0x12) == 0x02)) {
 			ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
 			i = FT_NONE;
 		} else if (f->start_seq != 0 &&

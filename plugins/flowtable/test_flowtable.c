@@ -1494,6 +1494,109 @@ test_malformed(void **st)
 	free(text);
 }
 
+/*
+ * Lines of text: whole records (one object from {"worker" to its closing
+ * brace, no second record glued on), and any other, broken, lines.
+ */
+static void
+count_lines(const char *text, int *whole, int *broken)
+{
+	const char *e, *next;
+
+	*whole = *broken = 0;
+	for (const char *p = text; *p != '\0'; p = e + 1) {
+		if ((e = strchr(p, '\n')) == NULL) {
+			++*broken;		/* no final newline */
+			break;
+		}
+		next = strstr(p + 1, "{\"worker\"");
+		if (strncmp(p, "{\"worker\"", 9) == 0 && e[-1] == '}' &&
+		    (next == NULL || next > e))
+			++*whole;
+		else
+			++*broken;
+	}
+}
+
+/* Whole records of a run without a crash, over every event but skip. */
+static int
+clean_records(const char *name, int skip)
+{
+	struct inst in;
+	char path[128], opt[160], *text;
+	const char *o[8];
+	int whole, broken;
+
+	path_of(path, sizeof(path), name);
+	crash_opts(o, opt, sizeof(opt), path);
+	inst_open(&in, o);
+	for (int k = 0; k < nev; k++)
+		if (k != skip)
+			run_event(&in, k);
+	inst_close(&in);
+	text = file_text(path);
+	count_lines(text, &whole, &broken);
+	free(text);
+	assert_int_equal(broken, 0);
+	return whole;
+}
+
+/*
+ * A shared file (no {worker}): the kill cuts a write part way.  The cut
+ * line stays, ended by a newline, and every record is a whole line once:
+ * as many whole lines as a run without the crash writes (without the frame
+ * in hand, when the crash came inside one).
+ */
+static void
+test_shared_cut(void **st)
+{
+	struct inst a, b;
+	struct ft *ft;
+	char out[128], opt[160], *text;
+	const char *o[8];
+	volatile int i = 0;
+	int at, whole, broken, all, but;
+
+	(void)st;
+	make_events();
+	path_of(out, sizeof(out), "shared-cut.json");
+	crash_opts(o, opt, sizeof(opt), out);
+	inst_open(&a, o);
+	crash_point = FT_HOOK_AFTER_WRITE;
+	crash_nth = 2;
+	crash_seen = 0;
+	crash_cut = 1;
+	if (setjmp(crash_jb) == 0) {
+		ft_test_hook = crash_hook;
+		for (i = 0; i < nev; i++)
+			run_event(&a, i);
+		fail_msg("no crash");
+	}
+	ft_test_hook = NULL;
+	crash_cut = 0;
+	at = i;
+	ft = crash_ft;
+	if (ft->fd != -1)
+		close(ft->fd);
+	ft_table_free(ft);
+	free(ft);
+	inst_open_on(&b, o, 0, 1, a.mem);
+	for (int k = at + 1; k < nev; k++)
+		run_event(&b, k);
+	inst_close(&b);
+	free(a.mem);
+	text = file_text(out);
+	count_lines(text, &whole, &broken);
+	free(text);
+	assert_int_equal(broken, 1);
+	all = clean_records("shared-all.json", -1);
+	but = clean_records("shared-but.json", at);
+	assert_true(all > 2);
+	if (whole != all && whole != but)
+		fail_msg("%d whole records; a clean run writes %d, without "
+		    "event %d %d", whole, all, at, but);
+}
+
 int
 main(void)
 {
@@ -1512,6 +1615,7 @@ main(void)
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_unknown_layout),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_shared_cut),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
