@@ -369,6 +369,24 @@ capture_read_stats(int fd, struct tpacket_stats_v3 *st)
 	return 0;
 }
 
+bool
+capture_read_rollover(const struct cfg_capture *cap, int fd,
+    struct tpacket_rollover_stats *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	/* The kernel keeps these only for a socket that may roll over. */
+	if (!cap->fanout.rollover && cap->fanout.mode != CFG_FANOUT_ROLLOVER)
+		return false;
+	if (getsockopt(fd, SOL_PACKET, PACKET_ROLLOVER_STATS, st, &len) ==
+	    -1) {
+		memset(st, 0, sizeof(*st));
+		return false;
+	}
+	return true;
+}
+
 int
 capture_shut(int fd)
 {

@@ -68,6 +68,14 @@ int	capture_group(int fd);
 int	capture_read_stats(int fd, struct tpacket_stats_v3 *st);
 
 /*
+ * The kernel's rollover totals of the socket (PACKET_ROLLOVER_STATS, not
+ * reset by a read), for a capture with the rollover mode or flag; else,
+ * or on failure, zeroes and false.
+ */
+bool	capture_read_rollover(const struct cfg_capture *cap, int fd,
+	    struct tpacket_rollover_stats *st);
+
+/*
  * Make the socket accept no more frames: a filter that drops everything
  * runs before the kernel counts a frame, so from now on its counters and
  * its ring no longer grow.  0 or -errno.

@@ -14,6 +14,8 @@
 #include <bsd/libutil.h>
 
 #include "control.h"
+#include "httpd.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 #include "supervise.h"
@@ -34,6 +36,11 @@ master_spawn(struct master *m, struct slot *s)
 	char name[64];
 	pid_t pid;
 
+	/* Its interface is gone: linkwatch.c starts it when it is back. */
+	if (s->wk.fd == -1) {
+		STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+		return 0;
+	}
 	STATS_STORE(&s->wk.sw->state, WORKER_STARTING);
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
@@ -64,6 +71,8 @@ master_spawn(struct master *m, struct slot *s)
 			    k++)
 				plugin_mem_unmap(&m->prev.mems[i][k]);
 		ctl_close(m->ctl);
+		httpd_close(m->httpd);
+		linkwatch_forget(m);
 		close(m->epfd);
 		close(m->sig.fd);
 		close(m->timer.fd);
@@ -134,6 +143,8 @@ master_reaped(struct master *m, struct slot *s, int status)
 	else
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "exited with code %d", WEXITSTATUS(status));
+	/* A stall's kill is a crash from here on, under its own name. */
+	master_stall_reaped(s, status);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK) {
 		if (stop == WORKER_STOP_DRAIN || m->stopping) {

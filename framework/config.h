@@ -89,6 +89,7 @@ struct cfg_capture {
 	int			*cpus;		/* CFG_AFFINITY_LIST */
 	size_t			 ncpus;
 	bool			 promiscuous;
+	bool			 wait_for_interface;	/* absent: wait */
 	char			*bpf;		/* NULL: no filter */
 	struct cfg_pos		 bpf_pos;
 	struct {
@@ -123,6 +124,8 @@ struct cfg {
 	char			**plugin_path;
 	size_t			 nplugin_path;
 	uint64_t		 stats_interval_ns;
+	uint64_t		 stall_timeout_ns;	/* 0: no stall watch */
+	char			*metrics_listen;	/* NULL: no HTTP */
 	struct cfg_capture	*captures;
 	size_t			 ncaptures;
 };

@@ -552,6 +552,9 @@ const struct cfg_key cfg_capture_keys[] = {
 	  AT(cfg_capture, promiscuous), DEF(true), .sample = "false" },
 	{ ROW("bpf", KT_STRING, CFG_RELOAD_CAPTURE), AT(cfg_capture, bpf),
 	  .fn = h_bpf, .sample = "tcp" },
+	/* Read only while the interface is missing: nothing to rebuild. */
+	{ ROW("wait_for_interface", KT_BOOL, CFG_RELOAD_LIVE),
+	  AT(cfg_capture, wait_for_interface), DEF(false), .sample = "true" },
 	{ ROW("fanout", KT_SECTION, CFG_RELOAD_NONE), .sub = fanout_keys },
 	{ ROW("ring", KT_SECTION, CFG_RELOAD_NONE), .sub = ring_keys,
 	  .fn = h_ring },

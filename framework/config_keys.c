@@ -15,6 +15,7 @@
 #include "ringfan_build.h"
 #include "config.h"
 #include "config_int.h"
+#include "httpd.h"
 #include "log.h"
 #include "util.h"
 
@@ -257,6 +258,49 @@ const struct cfg_key cfg_plugin_keys[] = {
 
 /* top level */
 
+/*
+ * 0 turns the stall watch off.  Else at least a second: a healthy worker
+ * shows progress every 100 ms, but a plugin's tick may take a while.
+ */
+#define STALL_TIMEOUT_MIN	NS_PER_S
+
+static int
+h_stall_timeout(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	uint64_t ns;
+
+	/* No unit needed for none at all. */
+	if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "0") == 0) {
+		store_uint(field(base, k), k->size, 0);
+		return 0;
+	}
+	if (parse_value(c, k, base, v) == -1)
+		return -1;
+	ns = *(uint64_t *)field(base, k);
+	if (ns != 0 && ns < STALL_TIMEOUT_MIN)
+		return perr(c, v->start_mark, "%s: \"%s\" is out of range %s",
+		    k->name, sval(v), k->range);
+	return 0;
+}
+
+/* Checked as the HTTP server will read it, so a start cannot refuse it. */
+static int
+h_listen(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
+{
+	struct sockaddr_storage ss;
+	const char *s;
+	char why[256];
+	socklen_t len;
+
+	if (parse_value(c, k, base, v) == -1)
+		return -1;
+	s = *(char **)field(base, k);
+	if (s != NULL && httpd_parse_addr(s, &ss, &len, why, sizeof(why)) != 0)
+		return perr(c, v->start_mark, "%s: %s", k->name, why);
+	return 0;
+}
+
 static uint64_t
 mib_up(uint64_t bytes)
 {
@@ -465,6 +509,15 @@ const struct cfg_key cfg_top_keys[] = {
 	  AT(cfg, stats_interval_ns), .min = 10 * NS_PER_MS,
 	  .max = 3600 * NS_PER_S, .unit = 1, .range = "10ms..1h",
 	  DEF(NS_PER_S), .sample = "2s" },
+	/* The master's timer reads it at every turn. */
+	{ ROW("stall_timeout", KT_DURATION, CFG_RELOAD_LIVE),
+	  AT(cfg, stall_timeout_ns), .fn = h_stall_timeout, .min = 0,
+	  .max = 3600 * NS_PER_S, .unit = 1, .range = "0 (off) or 1s..1h",
+	  DEF(5 * NS_PER_S), .sample = "1s" },
+	/* Bound once at start, like the control socket. */
+	{ ROW("metrics_listen", KT_STRING, CFG_RELOAD_RESTART),
+	  AT(cfg, metrics_listen), .fn = h_listen, .optional = true,
+	  .sample = "127.0.0.1:9108" },
 	{ ROW("captures", KT_CUSTOM, CFG_RELOAD_CAPTURE), .sub = cfg_capture_keys,
 	  .fn = h_captures, .same = captures_same, .drop = captures_drop,
 	  .sample = "[{ name: a, interface: lo, workers: 1 }, "

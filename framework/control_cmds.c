@@ -61,7 +61,7 @@ ctl_reply_json(struct ctl_req *rq, json_t *doc)
 	if (doc == NULL)
 		return;
 	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(6));
+	    JSON_REAL_PRECISION(15));
 	json_decref(doc);
 	if (text == NULL)
 		return;

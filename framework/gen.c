@@ -15,6 +15,7 @@
 #include <pcap/dlt.h>
 
 #include "capture.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 
@@ -57,7 +58,9 @@ master_linktypes(const struct cfg *cfg, bool need_iface, int **out,
 		if (capture_linktype(&cfg->captures[c], &lt[c], err,
 		    errlen) == 0)
 			continue;
-		if (need_iface || if_nametoindex(
+		/* With wait_for_interface its pipeline is checked as if so. */
+		if ((need_iface && !cfg->captures[c].wait_for_interface) ||
+		    if_nametoindex(
 		    cfg->captures[c].interface) != 0) {
 			free(lt);
 			return EXIT_RUNTIME;
@@ -298,6 +301,7 @@ gen_free(struct gen *g)
 		capture_unlock(g->locks[c], &g->cfg->captures[c],
 		    g->groups[c]);
 	free(g->locks);
+	free(g->links);
 	for (size_t c = 0; g->plugin_names != NULL && c < nc; c++)
 		free(g->plugin_names[c]);
 	free(g->plugin_names);
@@ -382,6 +386,9 @@ gen_build(struct gen *g, const struct gen *busy,
 	}
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
+		/* Not there (or down): its sockets wait for it, linkwatch.c. */
+		bool absent = cap->wait_for_interface &&
+		    !linkwatch_usable(cap->interface);
 
 		if (capture_bpf_compile(cfg, cap, g->linktypes[c], &prog, err,
 		    errlen) != 0)
@@ -405,17 +412,17 @@ gen_build(struct gen *g, const struct gen *busy,
 			g->slots[n].capture = (unsigned)c;
 			g->mems[n] = gen_mems_map(g->infos[c], cap->npipeline,
 			    err, errlen);
-			fd = g->mems[n] == NULL ? -1 : capture_open(cap, &prog,
-			    group, err, errlen);
+			fd = g->mems[n] == NULL ? -1 : absent ? -ENODEV :
+			    capture_open(cap, &prog, group, err, errlen);
 			if (fd == -1) {
 				capture_bpf_free(&prog);
 				return EXIT_RUNTIME;
 			}
 			/* The others join the group the first one made. */
-			if (group < 0)
+			if (group < 0 && fd >= 0)
 				group = capture_group(fd);
 			g->slots[n].wk.id = i;
-			g->slots[n].wk.fd = fd;
+			g->slots[n].wk.fd = fd >= 0 ? fd : -1;
 			g->slots[n].wk.cpu = master_cpu_of(cap, i);
 			g->slots[n].wk.sw = &g->shm->workers[n];
 		}

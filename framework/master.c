@@ -25,8 +25,11 @@
 
 #include "capture.h"
 #include "control.h"
+#include "httpd.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
+#include "summary.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -92,6 +95,8 @@ master_read_kernel(struct master *m)
 
 	FOREACH_SLOT(m, s) {
 		sw = s->wk.sw;
+		if (s->wk.fd == -1)	/* its interface is gone (linkwatch.c) */
+			continue;
 		if ((rc = capture_read_stats(s->wk.fd, &st)) != 0) {
 			log_warnx("%s: getsockopt(PACKET_STATISTICS): %s",
 			    master_slot_name(s, name, sizeof(name)), strerror(-rc));
@@ -100,6 +105,7 @@ master_read_kernel(struct master *m)
 		STATS_ADD(&sw->kernel_packets, st.tp_packets);
 		STATS_ADD(&sw->kernel_drops, st.tp_drops);
 		STATS_ADD(&sw->kernel_freeze_q, st.tp_freeze_q_cnt);
+		master_read_rollover(s);
 	}
 }
 
@@ -142,6 +148,7 @@ master_capture_state(const struct master *m, unsigned c, unsigned *running)
 {
 	bool failed = false;
 	unsigned n = 0, total = 0;
+	const char *link;
 
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		if (m->g.slots[i].capture != c)
@@ -157,6 +164,8 @@ master_capture_state(const struct master *m, unsigned c, unsigned *running)
 		}
 	}
 	*running = n;
+	if ((link = linkwatch_state(m, c)) != NULL)
+		return link;
 	if (failed)
 		return "failed";
 	return n == total ? "running" : "degraded";
@@ -178,7 +187,7 @@ master_stop(struct master *m, const char *why)
 	master_queued_answer(m, "reload: stopping before it could run");
 	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
-		if ((rc = capture_shut(s->wk.fd)) != 0)
+		if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
 			log_warnx("%s: shutting the socket: %s",
 			    master_slot_name(s, name, sizeof(name)), strerror(-rc));
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
@@ -269,6 +278,8 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		master_handover_step(m);
 		master_swap_step(m, now);
 		master_reload_queued(m);
+		linkwatch_step(m);
+		master_stall_check(m, now);
 	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);
@@ -276,8 +287,9 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	}
 	if (!m->ready && !m->stopping) {
 		for (unsigned i = 0; i < m->g.nslots; i++)
+			/* No socket: it waits for its interface. */
 			if (STATS_LOAD(&m->g.slots[i].wk.sw->state) ==
-			    WORKER_RUNNING)
+			    WORKER_RUNNING || m->g.slots[i].wk.fd == -1)
 				running++;
 		if (running == m->g.nslots) {
 			m->ready = true;
@@ -330,6 +342,7 @@ static void
 master_final(struct master *m)
 {
 	json_t *doc;
+	char line[160];
 
 	/* Stopped during a capture reload: the old counters count too. */
 	if (m->old.cfg != NULL)
@@ -337,15 +350,23 @@ master_final(struct master *m)
 	master_stranded(m);
 	doc = master_stats_json(m);
 	master_log_summary(m);
+	if (doc != NULL)
+		stats_summary(doc, line, sizeof(line));
 	if (!m->opts.foreground) {
+		if (doc != NULL)
+			log_info("stopped: %s", line);
 		json_decref(doc);
 		return;
 	}
+	/* 15 digits: the 3 decimals of uptime_s (stats_json.c), not more. */
 	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) == -1)
+	    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) == -1)
 		log_warnx("final stats: cannot write the JSON document");
 	fputc('\n', stdout);
 	fflush(stdout);
+	/* Last on stderr, the line a person reads first. */
+	if (doc != NULL)
+		fprintf(stderr, "ringfan: %s\n", line);
 	json_decref(doc);
 }
 
@@ -353,6 +374,8 @@ static void
 master_free(struct master *m)
 {
 	ctl_close(m->ctl);
+	httpd_close(m->httpd);
+	linkwatch_close(m);
 	master_prev_free(m);
 	gen_free(&m->g);
 	gen_free(&m->old);
@@ -373,6 +396,14 @@ master_on_ctl(struct master *m, struct ev_src *src, uint32_t events)
 	ctl_serve(m->ctl);
 }
 
+static void
+master_on_httpd(struct master *m, struct ev_src *src, uint32_t events)
+{
+	(void)src;
+	(void)events;
+	httpd_serve(m->httpd);
+}
+
 /* Something the timer has to watch closely. */
 static bool
 master_busy(struct master *m)
@@ -384,7 +415,8 @@ master_busy(struct master *m)
 		return true;
 	FOREACH_SLOT(m, s) {
 		st = STATS_LOAD(&s->wk.sw->state);
-		if (st != WORKER_RUNNING && st != WORKER_FAILED)
+		if (st != WORKER_RUNNING && st != WORKER_FAILED &&
+		    s->wk.fd != -1)	/* -1: waits for its interface */
 			return true;
 	}
 	return false;
@@ -418,6 +450,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 {
 	struct master m = { .opts = *opts, .epfd = -1, .sig.fd = -1,
 	    .timer.fd = -1, .ctl_src = { .fd = -1, .fn = master_on_ctl },
+	    .httpd_src = { .fd = -1, .fn = master_on_httpd },
 	    .handing = -1 };
 	struct master_checked *checked = opts->checked;
 	struct epoll_event ev[16];
@@ -468,6 +501,23 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 		master_free(&m);
 		return EXIT_RUNTIME;
 	}
+	/* The same page as the metrics command, over HTTP. */
+	if (m.g.cfg->metrics_listen != NULL && httpd_open(&m.httpd,
+	    m.g.cfg->metrics_listen, ctl_cmd_metrics, &m, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		master_free(&m);
+		return EXIT_RUNTIME;
+	}
+	if (m.httpd != NULL) {
+		m.httpd_src.fd = httpd_fd(m.httpd);
+		if ((rc = master_watch(&m, &m.httpd_src, EPOLLIN)) != 0) {
+			log_warnx("metrics_listen: epoll_ctl: %s",
+			    strerror(-rc));
+			master_free(&m);
+			return EXIT_RUNTIME;
+		}
+	}
 	for (unsigned i = 0; i < m.g.nslots; i++) {
 		if (master_spawn(&m, &m.g.slots[i]) != 0) {
 			m.exit_code = EXIT_RUNTIME;
@@ -475,6 +525,10 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 			break;
 		}
 	}
+	/* After the spawns: a capture whose interface is here now builds. */
+	if ((rc = linkwatch_open(&m)) != 0)
+		log_warnx("link watch: %s: interfaces that go down or away "
+		    "are not followed", strerror(-rc));
 	m.next_stats_ns = mono_ns() + m.g.cfg->stats_interval_ns;
 	master_timer_update(&m);
 	while (!(m.stopping && master_all_exited(&m))) {

@@ -42,9 +42,21 @@ struct slot {
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
 	char			 last_exit[64];	/* "" until it exits once */
+	/* The stall watch of stall.c: the progress last seen, since when. */
+	struct {
+		pid_t		 pid;		/* the worker it was seen in */
+		uint64_t	 progress;
+		uint64_t	 since;
+		bool		 idle;		/* still, and nothing waited */
+		bool		 killed;	/* for a stall; not reaped yet */
+		char		 where[42];	/* where it was stuck */
+	}			 stall;
+	/* The socket's rollover totals as last read (all, huge, failed). */
+	uint64_t		 rollover[3];
 };
 
 struct ctl_server;
+struct httpd;
 
 /*
  * A generation: a configuration with everything built from it.  A capture
@@ -62,6 +74,7 @@ struct gen {
 	unsigned		*first_slot;	/* per capture */
 	uint16_t		*groups;	/* fanout group in use */
 	int			*locks;		/* capture_lock() fds, or -1 */
+	struct link_cap		*links;		/* per capture: linkwatch.c */
 	struct slot		*slots;
 	unsigned		 nslots;
 };
@@ -97,6 +110,9 @@ struct master {
 	uint64_t		 timer_period;	/* ns, as armed */
 	struct ctl_server	*ctl;
 	struct ev_src		 ctl_src;	/* its epoll descriptor */
+	struct httpd		*httpd;		/* metrics_listen, or NULL */
+	struct linkwatch	*lw;		/* link states, or NULL */
+	struct ev_src		 httpd_src;	/* its epoll descriptor */
 	uint64_t		 started_ns;
 	uint64_t		 next_stats_ns;
 	uint64_t		 stop_deadline_ns;
@@ -124,7 +140,7 @@ void	master_stop(struct master *m, const char *why);
  */
 int	master_reload(struct master *m, const char **what, char *err,
 	    size_t errlen);
-/* "running", "degraded" or "failed". */
+/* "running", "degraded", "failed", or the link's "down" or "waiting". */
 const char *master_capture_state(const struct master *m, unsigned c,
 	    unsigned *running);
 
@@ -199,6 +215,17 @@ void	master_reload_queued(struct master *m);
 void	master_reload_answer(struct master *m, const char *err);
 /* No queued reload will run (stopping): answer its clients with err. */
 void	master_queued_answer(struct master *m, const char *err);
+
+/* stall.c */
+/*
+ * Kill every worker that made no progress for stall_timeout with frames
+ * waiting (supervise_stall()); the crash path respawns it.  On the timer.
+ */
+void	master_stall_check(struct master *m, uint64_t now);
+/* A reaped worker: last_exit says so if it was killed for a stall. */
+void	master_stall_reaped(struct slot *s, int status);
+/* Add what fanout rolled over from s's socket since the last read. */
+void	master_read_rollover(struct slot *s);
 
 /* swap.c */
 /* Start a capture reload to nc (taken over); 0, or -errno with err. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "linkwatch.h"
 #include "master_int.h"
 
 /*
@@ -22,7 +23,9 @@ enum metric_kind {
 	METRIC_FIELDS,		/* a METRIC_WORKER family per stats_fields */
 	METRIC_UP,		/* field: the worker's state; 1 if running */
 	METRIC_PLUGIN,		/* field: {plugin: {name: N}} of each worker */
-	METRIC_PLUGIN_ERROR	/* field: {plugin: text}; 1 if listed */
+	METRIC_PLUGIN_ERROR,	/* field: {plugin: text}; 1 if listed */
+	METRIC_CAPTURE_STATE	/* field: each capture's state; a sample a
+				   state, 1 for the current one */
 };
 
 struct metric {
@@ -38,6 +41,8 @@ static const struct metric metrics[] = {
 	    "Seconds since ringfan started." },
 	/* Names, help and types of the worker counters are stats.c's. */
 	{ NULL, METRIC_FIELDS, NULL, NULL, NULL },
+	{ "ringfan_capture_state", METRIC_CAPTURE_STATE, "state", "gauge",
+	    "1 for the capture's current state, 0 for the others." },
 	{ "ringfan_worker_up", METRIC_UP, "state", "gauge",
 	    "1 while the worker runs." },
 	{ "ringfan_plugin_events_total", METRIC_PLUGIN, "plugins", "counter",
@@ -115,6 +120,7 @@ metric_worker(FILE *f, const struct metric *mt, const char *cap,
 
 	switch (mt->kind) {
 	case METRIC_DAEMON:
+	case METRIC_CAPTURE_STATE:
 	case METRIC_FIELDS:
 		break;
 	case METRIC_WORKER:
@@ -150,6 +156,29 @@ metric_worker(FILE *f, const struct metric *mt, const char *cap,
 	}
 }
 
+/*
+ * One sample per capture and state, as a state set is written: an alert
+ * on `ringfan_capture_state{state="waiting"} == 1` needs every state there.
+ */
+static void
+metric_capture_states(FILE *f, const struct metric *mt, const json_t *doc)
+{
+	const json_t *cap;
+	const char *now;
+	size_t ci;
+
+	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
+		now = json_string_value(json_object_get(cap, mt->field));
+		for (size_t k = 0; linkwatch_states[k] != NULL; k++) {
+			fprintf(f, "%s{capture=\"", mt->name);
+			metric_escape(f, json_string_value(json_object_get(cap,
+			    "name")));
+			fprintf(f, "\",state=\"%s\"} %d\n", linkwatch_states[k],
+			    now != NULL && strcmp(now, linkwatch_states[k]) == 0);
+		}
+	}
+}
+
 /* Family mt: its HELP, its TYPE and every sample of it in doc. */
 static void
 metric_family(FILE *f, const struct metric *mt, const json_t *doc)
@@ -160,6 +189,10 @@ metric_family(FILE *f, const struct metric *mt, const json_t *doc)
 
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", mt->name, mt->help,
 	    mt->name, mt->type);
+	if (mt->kind == METRIC_CAPTURE_STATE) {
+		metric_capture_states(f, mt, doc);
+		return;
+	}
 	if (mt->kind == METRIC_DAEMON) {
 		fprintf(f, "%s %.3f\n", mt->name, json_number_value(
 		    json_object_get(doc, mt->field)));

@@ -180,7 +180,8 @@ offline_print(const struct offline *ol, const struct cfg *cfg, FILE *out,
 		    "file", ol->path, "loops", (json_int_t)(loops ? loops : 1),
 		    "workers", (json_int_t)ol->nworkers));
 	if (doc == NULL || json_dumpf(doc, out, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER) == -1 || fputc('\n', out) == EOF ||
+	    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) == -1 ||
+	    fputc('\n', out) == EOF ||
 	    fflush(out) == EOF) {
 		fprintf(stderr, "ringfan: cannot write the statistics "
 		    "document\n");

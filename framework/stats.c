@@ -244,8 +244,9 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 
 	/* Everything as `stats` shows it, its own carry included. */
 	for (size_t i = 0; i < STATS_NFIELDS; i++)
-		*(uint64_t *)((char *)c + stats_fields[i].carry) +=
-		    stats_field_value(from, &stats_fields[i]);
+		if (!stats_fields[i].level)
+			*(uint64_t *)((char *)c + stats_fields[i].carry) +=
+			    stats_field_value(from, &stats_fields[i]);
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
 		fc = &from->counters[i];
 		if (STATS_LOAD(&fc->used) == 0)
@@ -267,6 +268,8 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 #define FIELD(f)	.name = #f, .own = offsetof(struct stats_worker, f), \
 	.width = sizeof(((struct stats_worker *)0)->f),		\
 	.carry = offsetof(struct stats_carry, f)
+#define LEVEL(f)	.name = #f, .own = offsetof(struct stats_worker, f), \
+	.width = sizeof(((struct stats_worker *)0)->f), .level = true
 
 const struct stats_field stats_fields[STATS_NFIELDS] = {
 	{ FIELD(packets), .metric = "ringfan_packets_total",
@@ -298,8 +301,44 @@ const struct stats_field stats_fields[STATS_NFIELDS] = {
 	  .type = "counter",
 	  .help = "Times the worker was respawned after a crash.",
 	  .label = "restarts" },
+	{ FIELD(stalls), .metric = "ringfan_worker_stalls_total",
+	  .type = "counter",
+	  .help = "Times the worker was killed for making no progress with "
+	  "frames waiting (counted in the restarts too).",
+	  .label = "stalls" },
+	/* The ring's own: a new generation has a new ring. */
+	{ LEVEL(ring_blocks), .metric = "ringfan_ring_blocks", .type = "gauge",
+	  .help = "Blocks in the worker's ring." },
+	{ LEVEL(backlog), .metric = "ringfan_ring_backlog_blocks",
+	  .type = "gauge",
+	  .help = "Blocks the kernel had handed over and the worker not yet "
+	  "released when it last took one, that one included." },
+	{ LEVEL(backlog_max), .metric = "ringfan_ring_backlog_max_blocks",
+	  .type = "gauge",
+	  .help = "The largest backlog of the worker's ring so far." },
+	{ FIELD(blocks), .metric = "ringfan_ring_blocks_retired_total",
+	  .type = "counter",
+	  .help = "Blocks of the ring the worker took, full or timed out.",
+	  .summed = true },
+	{ FIELD(blocks_timeout), .metric = "ringfan_ring_blocks_timeout_total",
+	  .type = "counter",
+	  .help = "Blocks the kernel retired at the block timeout, before "
+	  "they were full.", .summed = true },
+	{ FIELD(rollover_packets), .metric = "ringfan_rollover_packets_total",
+	  .type = "counter",
+	  .help = "Frames fanout rolled over from this socket (mode "
+	  "rollover: every frame, on the first socket).", .summed = true },
+	{ FIELD(rollover_huge), .metric = "ringfan_rollover_huge_total",
+	  .type = "counter",
+	  .help = "Of those, frames of a flow moved because it was huge.",
+	  .summed = true },
+	{ FIELD(rollover_failed), .metric = "ringfan_rollover_failed_total",
+	  .type = "counter",
+	  .help = "Frames rollover found no socket with room for.",
+	  .summed = true },
 };
 
+#undef LEVEL
 #undef FIELD
 
 uint64_t
@@ -313,6 +352,8 @@ stats_field_value(const struct stats_worker *w, const struct stats_field *f)
 		v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
 	else
 		v = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+	if (f->level)
+		return v;
 	v += *(const uint64_t *)((const char *)&w->carry + f->carry);
 	/* The kernel's count may lag the hand-off it includes: never wrap. */
 	if (f->less_handed_off)

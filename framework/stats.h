@@ -21,7 +21,7 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		2
+#define STATS_LAYOUT		3
 #define STATS_MAX_COUNTERS	64
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
@@ -45,6 +45,14 @@ enum worker_state {
 	WORKER_BACKOFF,		/* crashed; respawned after a delay */
 	WORKER_RESTARTING,	/* finishing its block for a reload */
 };
+
+/*
+ * Values of stats_worker.stage besides a stage's index: a worker in
+ * pipeline_rest or pipeline_tick, or in none (its own code).
+ */
+#define STATS_STAGE_NONE	0xffffffffu
+#define STATS_STAGE_BATCH	0xfffffffeu
+#define STATS_STAGE_TICK	0xfffffffdu
 
 /* Values of stats_worker.stop, set by the master. */
 #define WORKER_STOP_NONE	0
@@ -86,11 +94,30 @@ struct stats_worker {
 	uint64_t		 quarantined;	/* frames skipped after a crash */
 	uint64_t		 handed_off;	/* frames left to the other
 						   generation at a reload */
+	/*
+	 * Where the worker is, for the master's stall watch (stall.c): the
+	 * stage a frame is in (STATS_STAGE_*), and a count bumped every turn
+	 * of its loop, a block or an idle wake-up.
+	 */
+	uint32_t		 stage;
+	uint32_t		 beat;
 
 	/* Written by the master: accumulated PACKET_STATISTICS. */
 	alignas(64) uint64_t	 kernel_packets;
 	uint64_t		 kernel_drops;
 	uint64_t		 kernel_freeze_q;
+	/* PACKET_ROLLOVER_STATS, with rollover on: the kernel's totals. */
+	uint64_t		 rollover_packets;
+	uint64_t		 rollover_huge;
+	uint64_t		 rollover_failed;
+
+	/* Written by the worker for every block: the ring's health. */
+	alignas(64) uint64_t	 blocks;	/* blocks taken */
+	uint64_t		 blocks_timeout; /* of them retired by timeout */
+	uint64_t		 ring_blocks;	/* the ring's size, in blocks */
+	uint64_t		 backlog;	/* blocks user-owned at the last
+						   take, that one included */
+	uint64_t		 backlog_max;	/* the most of them at once */
 
 	/* Control: mostly the master; state and err also the worker. */
 	alignas(64) int32_t	 pid;
@@ -98,6 +125,7 @@ struct stats_worker {
 	uint32_t		 state;		/* enum worker_state */
 	uint32_t		 restarts;
 	uint32_t		 stop;		/* WORKER_STOP_*, by the master */
+	uint32_t		 stalls;	/* kills after a stall (stall.c) */
 	uint64_t		 ring_errors;	/* malformed blocks or frames */
 	/* Targets of a quarantine in progress, see resume_quarantine(). */
 	uint64_t		 q_target;
@@ -122,6 +150,12 @@ struct stats_worker {
 		uint64_t	kernel_freeze_q;
 		uint64_t	quarantined;
 		uint64_t	restarts;
+		uint64_t	stalls;
+		uint64_t	blocks;
+		uint64_t	blocks_timeout;
+		uint64_t	rollover_packets;
+		uint64_t	rollover_huge;
+		uint64_t	rollover_failed;
 		uint32_t	ncounters;
 		/* Plugin counters that found no free slot here, ever. */
 		uint32_t	dropped;
@@ -177,12 +211,13 @@ struct stats_field {
 	const char	*share_of;	/* logged as a share of that field too */
 	bool		 summed;	/* into the capture's totals */
 	bool		 less_handed_off; /* the other generation counted some */
+	bool		 level;		/* a level of this ring, not carried */
 	size_t		 own;		/* offset in struct stats_worker */
 	size_t		 width;		/* of the field there: 4 or 8 bytes */
 	size_t		 carry;		/* offset in struct stats_carry */
 };
 
-#define STATS_NFIELDS	7
+#define STATS_NFIELDS	16
 extern const struct stats_field stats_fields[STATS_NFIELDS];
 
 /*
@@ -253,6 +288,9 @@ struct stats_view {
 	const unsigned		*first_slot;
 	/* The fanout group in use per capture (NULL: as configured). */
 	const uint16_t		*groups;
+	/* Capture c's "state", from state_arg (NULL: none shown). */
+	const char		*(*state)(const void *state_arg, size_t c);
+	const void		*state_arg;
 	double			 uptime_s;
 };
 

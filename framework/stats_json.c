@@ -8,11 +8,22 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 #include "ringfan_build.h"
 #include "stats.h"
 #include "util.h"
+
+/*
+ * Seconds to the millisecond: finer is noise of the clock reads, and a
+ * value of three decimals prints as such (JSON_REAL_PRECISION(15)).
+ */
+static json_t *
+stats_seconds_json(double s)
+{
+	return json_real(s > 0 ? (double)(uint64_t)(s * 1e3 + 0.5) / 1e3 : 0);
+}
 
 /* Add v to counter `name` of plugin object obj (creating it). */
 static void
@@ -107,7 +118,8 @@ stats_json(const struct stats_view *view)
 
 	doc = json_object();
 	json_object_set_new(doc, "version", json_string(RINGFAN_VERSION));
-	json_object_set_new(doc, "uptime_s", json_real(view->uptime_s));
+	json_object_set_new(doc, "uptime_s",
+	    stats_seconds_json(view->uptime_s));
 	caps = json_array();
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		cap = &cfg->captures[c];
@@ -147,6 +159,9 @@ stats_json(const struct stats_view *view)
 		json_object_set_new(jc, "name", json_string(cap->name));
 		json_object_set_new(jc, "interface",
 		    json_string(cap->interface));
+		if (view->state != NULL)
+			json_object_set_new(jc, "state", json_string(
+			    view->state(view->state_arg, c)));
 		json_object_set_new(jc, "fanout", json_pack("{s:s,s:i}",
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
 		    "group", (int)(view->groups != NULL ? view->groups[c] :
@@ -168,6 +183,8 @@ master_stats_json(struct master *m)
 		.plugin_names = (const char *const *const *)m->g.plugin_names,
 		.first_slot = m->g.first_slot,
 		.groups = m->g.groups,
+		.state = linkwatch_capture_state,
+		.state_arg = m,
 		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
 	};
 
@@ -204,9 +221,10 @@ ctl_cmd_status(void *ctx, struct ctl_req *rq, const char *arg)
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
 		    "group", (int)m->g.groups[c]));
 	}
-	ctl_reply_json(rq, json_pack("{s:s,s:i,s:f,s:s,s:s,s:i,s:o,s:I,s:o}",
+	ctl_reply_json(rq, json_pack("{s:s,s:i,s:o,s:s,s:s,s:i,s:o,s:I,s:o}",
 	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
-	    "uptime_s", (double)(mono_ns() - m->started_ns) / 1e9,
+	    "uptime_s", stats_seconds_json((double)(mono_ns() -
+	    m->started_ns) / 1e9),
 	    "config", m->g.cfg->path,
 	    "state", m->stopping ? "stopping" : "running",
 	    "reloads", (int)m->reloads,
@@ -229,12 +247,13 @@ ctl_cmd_workers(void *ctx, struct ctl_req *rq, const char *arg)
 		s = &m->g.slots[i];
 		sw = s->wk.sw;
 		json_array_append_new(arr, json_pack(
-		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:o,s:o}",
+		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:i,s:o,s:o}",
 		    "capture", m->g.cfg->captures[s->capture].name,
 		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
 		    "cpu", (int)STATS_LOAD(&sw->cpu),
 		    "state", stats_state_name(STATS_LOAD(&sw->state)),
 		    "restarts", (int)stats_value(sw, "restarts"),
+		    "stalls", (int)stats_value(sw, "stalls"),
 		    "last_exit", s->last_exit[0] != '\0' ?
 		    json_string(s->last_exit) : json_null(),
 		    "errors", stats_errors_json(sw,

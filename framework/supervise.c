@@ -45,3 +45,17 @@ supervise_retry(unsigned *nretries)
 	return supervise_double(SUPERVISE_BACKOFF_MIN_NS, (*nretries)++,
 	    SUPERVISE_BACKOFF_MAX_NS);
 }
+
+enum supervise_stall
+supervise_stall(uint64_t since_ns, uint64_t now, bool waiting,
+    uint64_t timeout_ns)
+{
+	if (timeout_ns == 0)
+		return SUPERVISE_MOVING;
+	if (!waiting)
+		return SUPERVISE_IDLE;
+	/* A time before `since` is no time at all, never a wrap. */
+	if (now < since_ns || now - since_ns < timeout_ns)
+		return SUPERVISE_MOVING;
+	return SUPERVISE_STALLED;
+}

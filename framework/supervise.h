@@ -8,7 +8,9 @@
  * worker is left failed for a cool-down of 1 minute, doubling with each
  * crash loop up to 64 minutes.  A temporary failure (a plugin lacking a
  * resource for now) is no crash and has no limit: it is retried after
- * 100 ms, doubling with each retry in a row up to 10 s.
+ * 100 ms, doubling with each retry in a row up to 10 s.  A stall (no
+ * progress for stall_timeout with frames waiting) is killed and then
+ * dealt with as a crash.
  */
 #ifndef RINGFAN_SUPERVISE_H
 #define RINGFAN_SUPERVISE_H
@@ -42,5 +44,25 @@ struct supervise_verdict supervise_crash(uint64_t *crashes,
 
 /* The delay before retry number *nretries (from 0) of a temporary failure. */
 uint64_t supervise_retry(unsigned *nretries);
+
+/*
+ * The stall watch.  A worker is stalled when it made no progress (frames
+ * consumed, turns of its loop) with frames waiting in its ring for
+ * timeout_ns or more: it is then killed, and dealt with as a crash (the
+ * frame in hand quarantined, the backoff, the crash-loop limit).  since_ns
+ * is when that began, as far as the master saw: the later of its last
+ * progress and the first look that found frames waiting after one that
+ * found none.  Standing still with nothing waiting is no stall, only
+ * idle, however long: frames that come later get a whole timeout.  A
+ * timeout of 0 turns the watch off.
+ */
+enum supervise_stall {
+	SUPERVISE_MOVING,	/* frames wait, not that long yet; or no watch */
+	SUPERVISE_IDLE,		/* nothing waits: the clock starts again */
+	SUPERVISE_STALLED,	/* frames waited that long without progress */
+};
+
+enum supervise_stall supervise_stall(uint64_t since_ns, uint64_t now,
+	    bool waiting, uint64_t timeout_ns);
 
 #endif

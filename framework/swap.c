@@ -147,7 +147,9 @@ master_swap_step(struct master *m, uint64_t now)
 				master_swap_abort(m, name);
 				return;
 			}
-			running += st == WORKER_RUNNING;
+			/* No socket: it waits for its interface. */
+			running += st == WORKER_RUNNING ||
+			    m->g.slots[i].wk.fd == -1;
 		}
 		if (running < m->g.nslots) {
 			if (now >= m->swap_at)

@@ -36,6 +36,59 @@ worker_on_term(int sig)
 	worker_term = 1;
 }
 
+/*
+ * The ring's health as the worker takes block `index`: how the kernel
+ * retired it, and how many blocks it has handed over that the worker has
+ * not released, this one included (how close the ring came to full).  The
+ * kernel retires blocks in ring order and never takes one back, so those
+ * blocks follow one another from here: the ones known already
+ * (wk->owned) need no second look, and each block is looked at about
+ * once, however far behind the worker runs.
+ */
+static inline void
+worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd,
+    uint32_t index)
+{
+	struct stats_worker *sw = wk->sw;
+	uint32_t count = wk->ring.block_count, next;
+
+	if (wk->owned == 0)
+		wk->owned = 1;
+	while (wk->owned < count) {
+		next = index + wk->owned;
+		if (next >= count)
+			next -= count;
+		if (!ring_block_ready(ring_block(&wk->ring, next)))
+			break;
+		wk->owned++;
+	}
+	STATS_ADD(&sw->blocks, 1);
+	if (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_RELAXED) &
+	    TP_STATUS_BLK_TMO)
+		STATS_ADD(&sw->blocks_timeout, 1);
+	STATS_STORE(&sw->backlog, wk->owned);
+	if (wk->owned > STATS_LOAD(&sw->backlog_max))
+		STATS_STORE(&sw->backlog_max, wk->owned);
+}
+
+/*
+ * pipeline_run(), telling the master which stage the frame is in: a
+ * worker stuck in a plugin is then logged with its name (stall.c).  One
+ * store per stage, into the line the frame's counters go to anyway.
+ */
+static inline bool
+worker_run(const struct pipeline *pl, struct stats_worker *sw,
+    const struct ringfan_packet *pkt)
+{
+	for (size_t i = 0; i < pl->first_batch; i++) {
+		STATS_STORE(&sw->stage, (uint32_t)i);
+		if (pl->stages[i].packet(pl->stages[i].state, pkt) !=
+		    RINGFAN_CONTINUE)
+			return false;
+	}
+	return true;
+}
+
 unsigned
 worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
     uint32_t skip)
@@ -57,8 +110,11 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	size_t nb = 0;
 	unsigned n = 0;
 
-	if (skip == 0)
+	if (skip == 0) {
 		resume_take(sw, index, ring_block_seq(bd), handled + off);
+		/* A block resumed in was counted by the worker that took it. */
+		worker_ring_health(wk, bd, index);
+	}
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &one); k++)
@@ -77,7 +133,7 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 		}
 		pkt->linktype = (uint16_t)wk->linktype;
 		resume_frame_begin(sw, handled + off);
-		if (pipeline_run(pl, pkt) && __builtin_expect(batching, 0))
+		if (worker_run(pl, sw, pkt) && __builtin_expect(batching, 0))
 			wk->ptrs[nb++] = pkt;
 		bytes += pkt->len;
 		last_ts = pkt->ts_ns;
@@ -88,8 +144,11 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	 * The frames are counted as handled already: a crash from here on
 	 * costs the later stages the rest of this block, never a frame twice.
 	 */
-	if (nb > 0)
+	if (nb > 0) {
+		STATS_STORE(&sw->stage, STATS_STAGE_BATCH);
 		pipeline_rest(pl, wk->ptrs, nb);
+		STATS_STORE(&sw->stage, STATS_STAGE_NONE);
+	}
 	if (walk.bad)
 		STATS_ADD(&sw->ring_errors, 1);
 	if (last_ts > wk->clock.frame_ns)
@@ -163,8 +222,8 @@ worker_drop_privileges(struct worker *wk)
  * passed over a Unix socket to itself (SCM_RIGHTS) it comes back under a
  * number no seccomp rule names.  So an epoll instance watching the socket
  * takes the socket's number; the socket itself lives on in the mapping (and
- * in the master), out of reach of every system call.  poll() on the number
- * then waits for the ring as before.
+ * in the master), out of reach of every system call.  epoll_wait() on the
+ * number then waits for the ring, and tells the socket's events.
  */
 static int
 worker_hide_socket(struct worker *wk)
@@ -286,6 +345,7 @@ worker_setup(struct worker *wk)
 		    wk->cap->ring.block_size, strerror(-rc));
 		return -1;
 	}
+	STATS_STORE(&wk->sw->ring_blocks, wk->ring.block_count);
 	if (worker_hide_socket(wk) == -1)
 		return -1;
 	if (worker_drop_privileges(wk) == -1)
@@ -321,12 +381,33 @@ worker_poll_ms(const struct pipeline *pl)
 	    WORKER_POLL_MS;
 }
 
+/*
+ * Wait at most ms for a block.  wk->fd is the epoll instance that watches
+ * the socket (worker_hide_socket), so the socket's own events come back.
+ * A link taken down or deleted leaves ENETDOWN pending on the socket, and
+ * the socket reports EPOLLERR at once, every time, until the error is
+ * read; the worker cannot read it (it has no descriptor of the socket),
+ * the master does (SO_ERROR, linkwatch.c) when it hears of the link.
+ * Meanwhile, and should it never hear, the worker sleeps out its wait
+ * instead of spinning: no frame arrives on a link that is down.
+ */
+static void
+worker_wait(const struct worker *wk, int ms)
+{
+	struct epoll_event ev;
+	struct timespec ts = { .tv_sec = ms / 1000,
+	    .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	if (epoll_wait(wk->fd, &ev, 1, ms) == 1 &&
+	    (ev.events & (EPOLLERR | EPOLLIN)) == EPOLLERR)
+		nanosleep(&ts, NULL);
+}
+
 int
 worker_main(struct worker *wk)
 {
 	struct stats_worker *sw = wk->sw;
 	struct tpacket_block_desc *bd;
-	struct pollfd pfd = { .fd = wk->fd, .events = POLLIN | POLLERR };
 	struct pipeline pl;
 	uint64_t now, net, drain_until = 0;
 	bool got;
@@ -361,17 +442,25 @@ worker_main(struct worker *wk)
 			ring_block_release(bd);
 			idx = (idx + 1) % wk->ring.block_count;
 			resume_released(sw, idx);
-		} else if (drain_until == 0 || now < drain_until)
-			poll(&pfd, 1, poll_ms);
-		else
+			if (wk->owned > 0)
+				wk->owned--;
+		} else if (drain_until == 0 || now < drain_until) {
+			STATS_STORE(&sw->backlog, 0);	/* caught up */
+			worker_wait(wk, poll_ms);
+		} else
 			break;		/* stopping, drained */
 
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (got)
 			wk->clock.frame_mono = now;
 		net = worker_clock_now(&wk->clock, now);
-		if (net >= pl.next_tick)
+		if (net >= pl.next_tick) {
+			STATS_STORE(&sw->stage, STATS_STAGE_TICK);
 			pipeline_tick(&pl, net);
+			STATS_STORE(&sw->stage, STATS_STAGE_NONE);
+		}
+		/* Progress, for the master's stall watch: a turn is done. */
+		STATS_STORE(&sw->beat, STATS_LOAD(&sw->beat) + 1);
 		stop = STATS_LOAD(&sw->stop);
 		if (stop == WORKER_STOP_HANDOVER ||
 		    (worker_term && stop == WORKER_STOP_NONE))

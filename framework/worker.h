@@ -51,6 +51,8 @@ struct worker {
 	const struct ringfan_packet **ptrs;	/* what passed to the batch */
 	size_t			 batch_max;
 	struct worker_clock	 clock;
+	/* Blocks known user-owned from the one in hand on (ring health). */
+	uint32_t		 owned;
 };
 
 /* The body of a worker process after fork; returns its exit code. */

@@ -1509,9 +1509,10 @@ count_lines(const char *text, int *whole, int *broken)
 			++*broken;		/* no final newline */
 			break;
 		}
-		next = strstr(p + 1, "{\"worker\"");
-		if (strncmp(p, "{\"worker\"", 9) == 0 && e[-1] == '}' &&
-		    (next == NULL || next > e))
+		next = e > p ? memmem(p + 1, (size_t)(e - p - 1),
+		    "{\"worker\"", 9) : NULL;
+		if (e - p > 9 && memcmp(p, "{\"worker\"", 9) == 0 &&
+		    e[-1] == '}' && next == NULL)
 			++*whole;
 		else
 			++*broken;

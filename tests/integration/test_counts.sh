@@ -39,4 +39,12 @@ for w in 0 1; do
 	# 256 flows over 2 workers: an empty worker means no fanout at all.
 	[ "$p" -gt 0 ] || rf_fail "worker $w got no frame of 256 flows"
 done
+
+# Beside the document, the last line on stderr sums it up for a person.
+rf_expect "stop summary" "$(tail -n 1 "$RF_ERR")" \
+    "ringfan: $K frames, 0 dropped by the kernel (0.00%), 0 quarantined"
+# uptime_s to the millisecond, as written: no digits of float noise.
+grep -Eq '^  "uptime_s": [0-9]+(\.[0-9]{1,3})?,$' "$RF_OUT" ||
+    rf_fail "uptime_s not to the millisecond: $(grep uptime_s "$RF_OUT")"
+echo "ok: $(grep -o '"uptime_s": [^,]*' "$RF_OUT")"
 echo "PASS"

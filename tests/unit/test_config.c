@@ -233,6 +233,7 @@ check_global_defaults(const struct cfg *cfg)
 	assert_int_equal(cfg->nplugin_path, 1);
 	assert_string_equal(cfg->plugin_path[0], RINGFAN_PLUGIN_DIR);
 	assert_int_equal(cfg->stats_interval_ns, UINT64_C(1000000000));
+	assert_int_equal(cfg->stall_timeout_ns, UINT64_C(5000000000));
 }
 
 static void
@@ -283,6 +284,7 @@ test_scalar_forms(void **state)
 	    "control: { mode: 600 }\n"
 	    "plugin_path: /opt/p\n"
 	    "stats_interval: \"1h\"\n"
+	    "stall_timeout: 0\n"
 	    "captures:\n"
 	    "  - { name: a, interface: lo, workers: \"3\", promiscuous: "
 	    "\"no\", cpu_affinity: none }\n", err), 0);
@@ -290,6 +292,7 @@ test_scalar_forms(void **state)
 	assert_int_equal(cfg.nplugin_path, 1);
 	assert_string_equal(cfg.plugin_path[0], "/opt/p");
 	assert_int_equal(cfg.stats_interval_ns, UINT64_C(3600000000000));
+	assert_int_equal(cfg.stall_timeout_ns, 0);
 	assert_int_equal(cfg.captures[0].workers, 3);
 	assert_false(cfg.captures[0].promiscuous);
 	assert_int_equal(cfg.captures[0].affinity, CFG_AFFINITY_NONE);
@@ -547,6 +550,13 @@ test_err_duration(void **state)
 	    "t.yaml:1:17: stats_interval: \"2h\" is out of range 10ms..1h");
 	expect_error("stats_interval: 1 s\n" CAP,
 	    "t.yaml:1:17: stats_interval: bad duration \"1 s\"");
+	/* 0 turns the stall watch off; else at least a second. */
+	expect_error("stall_timeout: 500ms\n" CAP, "t.yaml:1:16: "
+	    "stall_timeout: \"500ms\" is out of range 0 (off) or 1s..1h");
+	expect_error("stall_timeout: 2h\n" CAP, "t.yaml:1:16: "
+	    "stall_timeout: \"2h\" is out of range 0 (off) or 1s..1h");
+	expect_error("stall_timeout: 00\n" CAP,
+	    "t.yaml:1:16: stall_timeout: bad duration \"00\"");
 }
 
 static void

@@ -335,6 +335,32 @@ static const char stats_empty_text[] =
     "WORKER  PID  CPU  STATE  RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
     "total     -    -  -             0        0      0       0   0.00     0\n";
 
+/*
+ * A capture's state is on its line when it does not run in full (its
+ * interface is down or gone); a running one's line is as it always was.
+ */
+static const char stats_state_doc[] =
+    "{\"version\": \"0.1.0\", \"uptime_s\": 1,"
+    " \"captures\": [{\"name\": \"a\", \"interface\": \"eth0\","
+    " \"state\": \"running\","
+    " \"fanout\": {\"mode\": \"hash\", \"group\": 7},"
+    " \"totals\": {}, \"workers\": []},"
+    " {\"name\": \"b\", \"interface\": \"eth1\", \"state\": \"waiting\","
+    " \"fanout\": {\"mode\": \"hash\", \"group\": 8},"
+    " \"totals\": {}, \"workers\": [{\"id\": 0, \"pid\": 0, \"cpu\": -1,"
+    " \"state\": \"stopped\", \"restarts\": 0, \"packets\": 5,"
+    " \"bytes\": 300, \"kernel_packets\": 5, \"kernel_drops\": 0,"
+    " \"kernel_freeze_q\": 0, \"quarantined\": 0}]}]}";
+static const char stats_state_text[] =
+    "capture a on eth0 (fanout hash group 7)\n"
+    "WORKER  PID  CPU  STATE  RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
+    "total     -    -  -             0        -      -       -   0.00     -\n"
+    "\n"
+    "capture b on eth1 (fanout hash group 8): waiting\n"
+    "WORKER  PID  CPU  STATE    RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
+    "0         0    -  stopped         0        5    300       0   0.00     0\n"
+    "total     -    -  -               0        -      -       -   0.00     -\n";
+
 /* No reload error: no line for it. */
 static const char status_clean_doc[] =
     "{\"version\": \"0.1.0\", \"pid\": 1, \"uptime_s\": 12.5,"
@@ -381,6 +407,8 @@ static const struct render_case {
 	{ "stats, ABI 2", render_stats, stats_abi2_doc, stats_abi2_text },
 	{ "stats, no plugins", render_stats, stats_empty_doc,
 	    stats_empty_text },
+	{ "stats, capture states", render_stats, stats_state_doc,
+	    stats_state_text },
 	{ "status", render_status, status_doc, status_text },
 	{ "status, clean", render_status, status_clean_doc,
 	    status_clean_text },
@@ -519,6 +547,88 @@ test_top_screen(void **state)
 	check_top(top_prev, top_cur, 2.0, "12:34:56", top_text);
 }
 
+/*
+ * The rings of a daemon that reports them.  Worker 0 is nearly idle: 1 of
+ * 32 blocks waits (one tenth of the bar, for any backlog), 190 of its 200
+ * blocks were retired at the timeout.  Worker 1 runs behind: 30 of 32
+ * blocks wait (9 tenths: 10 only for a full ring), three quarters or more,
+ * so a warning follows; it stalled once.  Worker 2 reports a full ring and
+ * no blocks taken yet (TIMEOUT% 0.00, not a division by zero).
+ */
+static const char top_rings_doc[] =
+    "{\"version\": \"0.1.0\", \"uptime_s\": 5,"
+    " \"captures\": [{\"name\": \"uplink\", \"interface\": \"eth0\","
+    " \"fanout\": {\"mode\": \"hash\", \"group\": 42},"
+    " \"totals\": {\"packets\": 30, \"kernel_packets\": 30,"
+    " \"kernel_drops\": 0},"
+    " \"workers\": ["
+    "{\"id\": 0, \"state\": \"running\", \"restarts\": 0,"
+    " \"stalls\": 0, \"ring_blocks\": 32, \"backlog\": 1,"
+    " \"backlog_max\": 12, \"packets\": 10, \"kernel_packets\": 10,"
+    " \"kernel_drops\": 0, \"kernel_freeze_q\": 0, \"blocks\": 200,"
+    " \"blocks_timeout\": 190, \"rollover_packets\": 0},"
+    "{\"id\": 1, \"state\": \"running\", \"restarts\": 1,"
+    " \"stalls\": 1, \"ring_blocks\": 32, \"backlog\": 30,"
+    " \"backlog_max\": 32, \"packets\": 20, \"kernel_packets\": 20,"
+    " \"kernel_drops\": 0, \"kernel_freeze_q\": 3, \"blocks\": 1000,"
+    " \"blocks_timeout\": 10, \"rollover_packets\": 7},"
+    "{\"id\": 2, \"state\": \"starting\", \"restarts\": 0,"
+    " \"stalls\": 0, \"ring_blocks\": 2, \"backlog\": 2,"
+    " \"backlog_max\": 2, \"packets\": 0, \"kernel_packets\": 0,"
+    " \"kernel_drops\": 0, \"kernel_freeze_q\": 0, \"blocks\": 0,"
+    " \"blocks_timeout\": 0, \"rollover_packets\": 0}]}]}";
+
+static const char top_rings_text[] =
+    "ringfan 0.1.0 at 09:00:00, up 0:00:05: 0 pkt/s, 0.00 Mbit/s,"
+    " 0 drops/s; packets 30, kdrops 0 (0.00%)\n"
+    "\n"
+    "capture uplink on eth0 (fanout hash group 42)\n"
+    "WORKER  STATE     PKT/S  MBIT/S  DROPS/S  PACKETS  KDROPS  DROP%  RESTARTS\n"
+    "0       running       0    0.00        0       10       0   0.00         0\n"
+    "1       running       0    0.00        0       20       0   0.00         1\n"
+    "2       starting      0    0.00        0        0       0   0.00         0\n"
+    "total   -             0    0.00        0       30       0   0.00         1\n"
+    "\n"
+    "WORKER  RING          BACKLOG  PEAK  BLOCKS  TIMEOUT%  FREEZES  ROLLOVER  STALLS\n"
+    "0       [#.........]     1/32    12     200     95.00        0         0       0\n"
+    "1       [#########.]    30/32    32    1000      1.00        3         7       1\n"
+    "2       [##########]      2/2     2       0      0.00        0         0       0\n"
+    "warning: worker 1 runs near full: 30 of 32 ring blocks wait;"
+    " the kernel drops frames once all do\n"
+    "warning: worker 2 runs near full: 2 of 2 ring blocks wait;"
+    " the kernel drops frames once all do\n";
+
+/* Each worker's ring: its fill bar, health, and a warning near full. */
+static void
+test_top_rings(void **state)
+{
+	(void)state;
+	check_top(NULL, top_rings_doc, 0, "09:00:00", top_rings_text);
+}
+
+/* How to reach the daemon and how to quit, with q or without. */
+static void
+test_top_footer(void **state)
+{
+	char *out;
+	size_t len;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(fp = open_memstream(&out, &len));
+	assert_int_equal(render_top_footer(fp, "/run/ringfan/control.sock", 1),
+	    0);
+	assert_int_equal(fclose(fp), 0);
+	check_text("footer, keys", out, "\nringfanctl -s "
+	    "/run/ringfan/control.sock COMMAND reaches this ringfan (help "
+	    "lists them); q or ^C quits\n");
+	assert_non_null(fp = open_memstream(&out, &len));
+	assert_int_equal(render_top_footer(fp, "/tmp/rf.sock", 0), 0);
+	assert_int_equal(fclose(fp), 0);
+	check_text("footer, no keys", out, "\nringfanctl -s /tmp/rf.sock "
+	    "COMMAND reaches this ringfan (help lists them); ^C quits\n");
+}
+
 /* A top screen shows the levels and the errors under the rates. */
 static void
 test_top_abi2(void **state)
@@ -535,6 +645,8 @@ main(void)
 		cmocka_unit_test(test_top_rates),
 		cmocka_unit_test(test_top_screen),
 		cmocka_unit_test(test_top_abi2),
+		cmocka_unit_test(test_top_rings),
+		cmocka_unit_test(test_top_footer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

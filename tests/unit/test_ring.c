@@ -406,6 +406,86 @@ test_worker_block_cut(void **state)
 	stats_destroy(shm);
 }
 
+/* A ring of four empty blocks in memory, for the ring's health. */
+static alignas(64) uint8_t ring4[4 * BLOCK_SIZE];
+
+static void
+ring4_status(uint32_t i, uint32_t status)
+{
+	struct tpacket_block_desc *bd;
+
+	bd = (struct tpacket_block_desc *)(ring4 + (size_t)i * BLOCK_SIZE);
+	bd->version = TPACKET_V3;
+	bd->hdr.bh1.block_status = status;
+	bd->hdr.bh1.seq_num = i + 1;
+	bd->hdr.bh1.offset_to_first_pkt = FIRST_OFF;
+	bd->hdr.bh1.num_pkts = 0;
+}
+
+/*
+ * Taking a block counts it (and whether the kernel retired it at the
+ * timeout), and the blocks handed over and not released from it on: the
+ * backlog, and its peak.  Releasing one is worker_main's, emulated here:
+ * the block goes back to the kernel and wk.owned goes down by one.
+ */
+static void
+test_worker_ring_health(void **state)
+{
+	struct stats_worker *sw;
+	struct stats_shm *shm;
+	struct worker wk;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	sw = &shm->workers[0];
+	memset(&wk, 0, sizeof(wk));
+	wk.sw = sw;
+	wk.pl = &record_pl;
+	wk.ring.map = ring4;
+	wk.ring.block_size = BLOCK_SIZE;
+	wk.ring.block_count = 4;
+	seen_sw = sw;
+	/* 0 retired at the timeout, 1 and 2 full, 3 the kernel's. */
+	ring4_status(0, TP_STATUS_USER | TP_STATUS_BLK_TMO);
+	ring4_status(1, TP_STATUS_USER);
+	ring4_status(2, TP_STATUS_USER);
+	ring4_status(3, TP_STATUS_KERNEL);
+	assert_int_equal(worker_block(&wk, ring_block(&wk.ring, 0), 0, 0), 0);
+	assert_int_equal(sw->blocks, 1);
+	assert_int_equal(sw->blocks_timeout, 1);
+	assert_int_equal(sw->backlog, 3);
+	assert_int_equal(sw->backlog_max, 3);
+	ring4_status(0, TP_STATUS_KERNEL);
+	wk.owned--;
+	/* Known owned: nothing new, block 3 still the kernel's. */
+	worker_block(&wk, ring_block(&wk.ring, 1), 1, 0);
+	assert_int_equal(sw->blocks, 2);
+	assert_int_equal(sw->blocks_timeout, 1);
+	assert_int_equal(sw->backlog, 2);
+	assert_int_equal(sw->backlog_max, 3);
+	ring4_status(1, TP_STATUS_KERNEL);
+	wk.owned--;
+	/* The kernel went on into 3 and 0, round the ring: all but 1. */
+	ring4_status(3, TP_STATUS_USER);
+	ring4_status(0, TP_STATUS_USER | TP_STATUS_BLK_TMO);
+	worker_block(&wk, ring_block(&wk.ring, 2), 2, 0);
+	assert_int_equal(sw->backlog, 3);
+	/* And into 1: the ring is full, and no block is counted twice. */
+	ring4_status(1, TP_STATUS_USER);
+	ring4_status(2, TP_STATUS_KERNEL);
+	wk.owned--;
+	ring4_status(2, TP_STATUS_USER);
+	worker_block(&wk, ring_block(&wk.ring, 3), 3, 0);
+	assert_int_equal(sw->backlog, 4);
+	assert_int_equal(sw->backlog_max, 4);
+	assert_int_equal(sw->blocks, 4);
+	assert_int_equal(sw->blocks_timeout, 1);
+	/* A block resumed in (skip > 0) was counted by its first taker. */
+	worker_block(&wk, ring_block(&wk.ring, 3), 3, 1);
+	assert_int_equal(sw->blocks, 4);
+	stats_destroy(shm);
+}
+
 int
 main(void)
 {
@@ -422,6 +502,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
+		cmocka_unit_test(test_worker_ring_health),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,6 +77,8 @@ fill(struct stats_worker *w)
 	w->kernel_freeze_q = 50;
 	w->quarantined = 60;
 	w->restarts = 70;
+	w->stalls = 80;
+	w->backlog_max = 90;
 	w->handed_off = 7;
 	w->carry.packets = 1;
 	w->carry.bytes = 2;
@@ -85,6 +87,7 @@ fill(struct stats_worker *w)
 	w->carry.kernel_freeze_q = 5;
 	w->carry.quarantined = 6;
 	w->carry.restarts = 7;
+	w->carry.stalls = 8;
 }
 
 static void
@@ -105,6 +108,9 @@ test_value(void **state)
 	assert_int_equal(stats_value(w, "kernel_freeze_q"), 55);
 	assert_int_equal(stats_value(w, "quarantined"), 66);
 	assert_int_equal(stats_value(w, "restarts"), 77);
+	assert_int_equal(stats_value(w, "stalls"), 88);
+	/* A level of the ring has no carry. */
+	assert_int_equal(stats_value(w, "backlog_max"), 90);
 	assert_int_equal(stats_value(w, "handed_off"), 0);
 	assert_int_equal(stats_value(w, "nosuch"), 0);
 	assert_int_equal(stats_consumed(w), 17);
@@ -119,13 +125,24 @@ test_fields(void **state)
 {
 	static const char *const names[STATS_NFIELDS] = { "packets",
 	    "bytes", "kernel_packets", "kernel_drops", "kernel_freeze_q",
-	    "quarantined", "restarts" };
+	    "quarantined", "restarts", "stalls", "ring_blocks", "backlog",
+	    "backlog_max", "blocks", "blocks_timeout", "rollover_packets",
+	    "rollover_huge", "rollover_failed" };
+	/* Counts of the worker and levels of its ring: no capture total. */
+	static const bool summed[STATS_NFIELDS] = { true, true, true, true,
+	    true, true, false, false, false, false, false, true, true, true,
+	    true, true };
+	static const bool level[STATS_NFIELDS] = { [8] = true, [9] = true,
+	    [10] = true };
 
 	(void)state;
 	for (size_t i = 0; i < STATS_NFIELDS; i++) {
 		assert_string_equal(stats_fields[i].name, names[i]);
-		assert_int_equal(stats_fields[i].summed,
-		    strcmp(names[i], "restarts") != 0);
+		assert_int_equal(stats_fields[i].summed, summed[i]);
+		assert_int_equal(stats_fields[i].level, level[i]);
+		/* A level is a gauge, everything else a counter. */
+		assert_string_equal(stats_fields[i].type, level[i] ? "gauge" :
+		    "counter");
 		assert_int_equal(stats_fields[i].less_handed_off,
 		    strcmp(names[i], "kernel_packets") == 0);
 	}
@@ -266,6 +283,7 @@ test_carry(void **state)
 	assert_int_equal(to->carry.kernel_freeze_q, 55);
 	assert_int_equal(to->carry.quarantined, 66);
 	assert_int_equal(to->carry.restarts, 1 + 77);
+	assert_int_equal(to->carry.stalls, 88);
 	/* Its own fields are not touched. */
 	assert_int_equal(to->packets, 1000);
 	assert_int_equal(to->handed_off, 0);
@@ -555,20 +573,31 @@ static const char stats_expected[] =
     "  \"fanout\": {\"mode\": \"hash\", \"group\": 4242},"
     "  \"totals\": {\"packets\": 311, \"bytes\": 19904,"
     "   \"kernel_packets\": 365, \"kernel_drops\": 20,"
-    "   \"kernel_freeze_q\": 2, \"quarantined\": 1},"
+    "   \"kernel_freeze_q\": 2, \"quarantined\": 1,"
+    "   \"blocks\": 42, \"blocks_timeout\": 25, \"rollover_packets\": 6,"
+    "   \"rollover_huge\": 1, \"rollover_failed\": 0},"
     "  \"workers\": ["
     "   {\"id\": 0, \"pid\": 1234, \"cpu\": 2, \"state\": \"running\","
-    "    \"restarts\": 3, \"packets\": 110, \"bytes\": 7040,"
+    "    \"restarts\": 3, \"stalls\": 2, \"ring_blocks\": 32,"
+    "    \"backlog\": 3, \"backlog_max\": 31,"
+    "    \"packets\": 110, \"bytes\": 7040,"
     "    \"kernel_packets\": 150, \"kernel_drops\": 20,"
     "    \"kernel_freeze_q\": 2, \"quarantined\": 1,"
+    "    \"blocks\": 42, \"blocks_timeout\": 25, \"rollover_packets\": 6,"
+    "    \"rollover_huge\": 1, \"rollover_failed\": 0,"
     "    \"plugins\": {\"counter\": {\"ipv4\": 105, \"ipv6\": 5},"
     "     \"flowtable\": {\"exported\": 12}},"
     "    \"gauges\": {\"counter\": {}, \"flowtable\": {\"flows\": 9}},"
     "    \"errors\": {\"flowtable\": \"ipfix: Connection refused\"}},"
     "   {\"id\": 1, \"pid\": 1235, \"cpu\": -1, \"state\": \"backoff\","
-    "    \"restarts\": 0, \"packets\": 201, \"bytes\": 12864,"
+    "    \"restarts\": 0,"
+    "    \"stalls\": 0, \"ring_blocks\": 0, \"backlog\": 0,"
+    "    \"backlog_max\": 0,"
+    "    \"packets\": 201, \"bytes\": 12864,"
     "    \"kernel_packets\": 215, \"kernel_drops\": 0,"
     "    \"kernel_freeze_q\": 0, \"quarantined\": 0,"
+    "    \"blocks\": 0, \"blocks_timeout\": 0, \"rollover_packets\": 0,"
+    "    \"rollover_huge\": 0, \"rollover_failed\": 0,"
     "    \"plugins\": {\"counter\": {}, \"flowtable\": {}},"
     "    \"gauges\": {\"counter\": {}, \"flowtable\": {}},"
     "    \"errors\": {}}]},"
@@ -576,12 +605,19 @@ static const char stats_expected[] =
     "  \"fanout\": {\"mode\": \"lb\", \"group\": 7},"
     "  \"totals\": {\"packets\": 7, \"bytes\": 700,"
     "   \"kernel_packets\": 7, \"kernel_drops\": 0,"
-    "   \"kernel_freeze_q\": 0, \"quarantined\": 0},"
+    "   \"kernel_freeze_q\": 0, \"quarantined\": 0,"
+    "   \"blocks\": 0, \"blocks_timeout\": 0, \"rollover_packets\": 0,"
+    "   \"rollover_huge\": 0, \"rollover_failed\": 0},"
     "  \"workers\": ["
     "   {\"id\": 0, \"pid\": 99, \"cpu\": 0, \"state\": \"stopping\","
-    "    \"restarts\": 1, \"packets\": 7, \"bytes\": 700,"
+    "    \"restarts\": 1,"
+    "    \"stalls\": 0, \"ring_blocks\": 0, \"backlog\": 0,"
+    "    \"backlog_max\": 0,"
+    "    \"packets\": 7, \"bytes\": 700,"
     "    \"kernel_packets\": 7, \"kernel_drops\": 0,"
     "    \"kernel_freeze_q\": 0, \"quarantined\": 0,"
+    "    \"blocks\": 0, \"blocks_timeout\": 0, \"rollover_packets\": 0,"
+    "    \"rollover_huge\": 0, \"rollover_failed\": 0,"
     "    \"plugins\": {\"counter\": {\"ipv4\": 7}},"
     "    \"gauges\": {\"counter\": {}},"
     "    \"errors\": {}}]}]}";
@@ -654,6 +690,17 @@ test_json(void **state)
 	w->carry.kernel_drops = 5;
 	w->kernel_freeze_q = 2;
 	w->quarantined = 1;
+	/* Ring health: counters carried, levels the ring's own. */
+	w->stalls = 1;
+	w->carry.stalls = 1;
+	w->ring_blocks = 32;
+	w->backlog = 3;
+	w->backlog_max = 31;
+	w->blocks = 40;
+	w->carry.blocks = 2;
+	w->blocks_timeout = 25;
+	w->rollover_packets = 6;
+	w->rollover_huge = 1;
 	*slot_of(w, "counter", "ipv4", STATS_COUNTER) = 100;
 	*slot_of(w, "counter", "ipv6", STATS_COUNTER) = 5;
 	*slot_of(w, "flowtable", "flows", STATS_GAUGE) = 9;

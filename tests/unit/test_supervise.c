@@ -123,6 +123,47 @@ test_retry_backoff(void **state)
 	assert_int_equal(supervise_retry(&nretries), 10 * S);
 }
 
+/*
+ * The stall rule: frames waiting for the whole timeout without progress
+ * is a stall; less is not yet; nothing waiting is idle, however long (the
+ * caller starts the clock again); a watch that is off sees nothing.
+ */
+static void
+test_stall(void **state)
+{
+	const uint64_t t0 = 7000 * S, to = 5 * S;
+
+	(void)state;
+	/* Frames waiting, less than the timeout: not yet. */
+	assert_int_equal(supervise_stall(t0, t0, true, to), SUPERVISE_MOVING);
+	assert_int_equal(supervise_stall(t0, t0 + to - 1, true, to),
+	    SUPERVISE_MOVING);
+	/* The whole timeout, or an hour: a stall. */
+	assert_int_equal(supervise_stall(t0, t0 + to, true, to),
+	    SUPERVISE_STALLED);
+	assert_int_equal(supervise_stall(t0, t0 + 3600 * S, true, to),
+	    SUPERVISE_STALLED);
+	/* Nothing waiting: idle, at once or after an hour, never a stall. */
+	assert_int_equal(supervise_stall(t0, t0, false, to), SUPERVISE_IDLE);
+	assert_int_equal(supervise_stall(t0, t0 + to - 1, false, to),
+	    SUPERVISE_IDLE);
+	assert_int_equal(supervise_stall(t0, t0 + 3600 * S, false, to),
+	    SUPERVISE_IDLE);
+	/* 0: no watch, however long and whatever waits. */
+	assert_int_equal(supervise_stall(t0, t0 + 3600 * S, true, 0),
+	    SUPERVISE_MOVING);
+	assert_int_equal(supervise_stall(t0, t0 + 3600 * S, false, 0),
+	    SUPERVISE_MOVING);
+	/* A time before the clock started is no time, not a wrap. */
+	assert_int_equal(supervise_stall(t0, t0 - 1, true, to),
+	    SUPERVISE_MOVING);
+	assert_int_equal(supervise_stall(UINT64_MAX - S, 0, true, to),
+	    SUPERVISE_MOVING);
+	/* The smallest timeout the configuration allows, at its edge. */
+	assert_int_equal(supervise_stall(0, S - 1, true, S), SUPERVISE_MOVING);
+	assert_int_equal(supervise_stall(0, S, true, S), SUPERVISE_STALLED);
+}
+
 int
 main(void)
 {
@@ -131,6 +172,7 @@ main(void)
 		cmocka_unit_test(test_crash_outside_window),
 		cmocka_unit_test(test_cooldown_doubles_to_64_minutes),
 		cmocka_unit_test(test_retry_backoff),
+		cmocka_unit_test(test_stall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

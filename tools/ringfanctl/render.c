@@ -302,9 +302,14 @@ capture_line(FILE *fp, const json_t *cap)
 	fprintf(fp, "capture %s on %s (fanout %s group ", str(cap, "name"),
 	    str(cap, "interface"), str(fanout, "mode"));
 	if (json_is_integer(json_object_get(fanout, "group")))
-		fprintf(fp, "%lld)\n", num(fanout, "group"));
+		fprintf(fp, "%lld)", num(fanout, "group"));
 	else
-		fputs("-)\n", fp);
+		fputs("-)", fp);
+	/* A capture that does not run in full says so: down, waiting... */
+	if (json_is_string(json_object_get(cap, "state")) &&
+	    strcmp(str(cap, "state"), "running") != 0)
+		fprintf(fp, ": %s", str(cap, "state"));
+	fputc('\n', fp);
 }
 
 static int
@@ -759,6 +764,104 @@ top_row(struct table *t, const json_t *counters, const struct rates *r)
 	    num(counters, "kernel_packets"));
 }
 
+/* Width of top's ring fill bar, in tenths of the ring. */
+#define RING_BAR	10
+
+/*
+ * A worker's ring as a bar, "[###.......]": its backlog (blocks the kernel
+ * handed over that the worker has not released) of the ring's blocks, in
+ * whole tenths, but one for any backlog and ten only for a full ring.
+ */
+static void
+ring_bar(char bar[RING_BAR + 3], long long backlog, long long blocks)
+{
+	long long n, k;
+
+	n = 0;
+	if (blocks > 0 && backlog > 0)
+		n = backlog >= blocks ? RING_BAR :
+		    backlog * RING_BAR < blocks ? 1 :
+		    backlog * RING_BAR / blocks;
+	bar[0] = '[';
+	for (k = 0; k < RING_BAR; k++)
+		bar[1 + k] = k < n ? '#' : '.';
+	bar[RING_BAR + 1] = ']';
+	bar[RING_BAR + 2] = '\0';
+}
+
+/* Three quarters of the ring wait: the kernel drops frames soon. */
+static int
+ring_near_full(long long backlog, long long blocks)
+{
+	return blocks > 0 && backlog * 4 >= blocks * 3;
+}
+
+/*
+ * The rings of a capture's workers: the fill bar, the backlog now and at
+ * its peak, the blocks taken and the share of them the kernel retired at
+ * the block timeout (a quiet link) rather than full, the kernel's freezes
+ * of a full ring, rollover and stalls; then a warning for each worker whose
+ * ring runs near full.  Nothing from a daemon that reports no rings.
+ */
+static int
+top_rings(FILE *fp, const json_t *cap)
+{
+	const json_t *workers, *w;
+	struct table t;
+	char bar[RING_BAR + 3];
+	long long backlog, blocks, taken;
+	size_t i;
+
+	workers = json_object_get(cap, "workers");
+	for (i = 0; i < json_array_size(workers); i++)
+		if (json_object_get(json_array_get(workers, i),
+		    "ring_blocks") != NULL)
+			break;
+	if (i == json_array_size(workers))
+		return 0;
+	fputc('\n', fp);
+	table_start(&t, "llr", "WORKER RING BACKLOG PEAK BLOCKS TIMEOUT% "
+	    "FREEZES ROLLOVER STALLS");
+	for (i = 0; i < json_array_size(workers); i++) {
+		w = json_array_get(workers, i);
+		backlog = num(w, "backlog");
+		blocks = num(w, "ring_blocks");
+		taken = num(w, "blocks");
+		ring_bar(bar, backlog, blocks);
+		cell(&t, json_object_get(w, "id"));
+		table_add(&t, "%s", bar);
+		table_add(&t, "%lld/%lld", backlog, blocks);
+		cell(&t, json_object_get(w, "backlog_max"));
+		cell(&t, json_object_get(w, "blocks"));
+		table_add(&t, "%.2f", taken > 0 ?
+		    (double)num(w, "blocks_timeout") * 100.0 / (double)taken :
+		    0.0);
+		cell(&t, json_object_get(w, "kernel_freeze_q"));
+		cell(&t, json_object_get(w, "rollover_packets"));
+		cell(&t, json_object_get(w, "stalls"));
+	}
+	if (table_flush(&t, fp) != 0)
+		return -1;
+	for (i = 0; i < json_array_size(workers); i++) {
+		w = json_array_get(workers, i);
+		backlog = num(w, "backlog");
+		blocks = num(w, "ring_blocks");
+		if (ring_near_full(backlog, blocks))
+			fprintf(fp, "warning: worker %lld runs near full: %lld "
+			    "of %lld ring blocks wait; the kernel drops frames "
+			    "once all do\n", num(w, "id"), backlog, blocks);
+	}
+	return 0;
+}
+
+int
+render_top_footer(FILE *fp, const char *socket, int keys)
+{
+	fprintf(fp, "\nringfanctl -s %s COMMAND reaches this ringfan "
+	    "(help lists them); %s quits\n", socket, keys ? "q or ^C" : "^C");
+	return finish(fp, 0);
+}
+
 static int
 top_capture(FILE *fp, const json_t *prev, const json_t *cur, double dt,
     const json_t *cap)
@@ -792,7 +895,7 @@ top_capture(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 	top_row(&t, totals, &r);
 	table_add(&t, "%lld", restarts);
 	/* Levels are live values, worth a screen; counters are in the rates. */
-	if (table_flush(&t, fp) != 0 ||
+	if (table_flush(&t, fp) != 0 || top_rings(fp, cap) != 0 ||
 	    stats_values(fp, cap, "gauges", "GAUGE") != 0)
 		return -1;
 	return stats_errors(fp, cap);

@@ -48,4 +48,11 @@ int	top_rates(const json_t *prev, const json_t *cur, double dt,
 int	render_top(FILE *, const json_t *prev, const json_t *cur, double dt,
 	    const char *when);
 
+/*
+ * The last line of a top screen: how to reach the daemon (the control
+ * socket, as ringfanctl -s takes it) and how to quit (q only when keys,
+ * the terminal, can be read).
+ */
+int	render_top_footer(FILE *, const char *socket, int keys);
+
 #endif

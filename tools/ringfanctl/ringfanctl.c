@@ -298,7 +298,9 @@ parse_reply(const char *path, const char *buf, size_t len, json_t **docp)
 static int
 print_json(const json_t *doc)
 {
-	if (json_dumpf(doc, stdout, JSON_INDENT(2)) == -1)
+	/* 15 digits print back the daemon's numbers; 17 would add noise. */
+	if (json_dumpf(doc, stdout, JSON_INDENT(2) |
+	    JSON_REAL_PRECISION(15)) == -1)
 		return -1;
 	return fputc('\n', stdout) == EOF ? -1 : 0;
 }
@@ -459,9 +461,9 @@ top(const char *path, int json, long count, double delay)
 			fputc('\n', stdout);
 		if (json)
 			rc = print_json(cur);
-		else
-			rc = render_top(stdout, prev, cur, prev != NULL ?
-			    t - tprev : 0, hms);
+		else if ((rc = render_top(stdout, prev, cur, prev != NULL ?
+		    t - tprev : 0, hms)) == 0)
+			rc = render_top_footer(stdout, path, keys);
 		json_decref(prev);
 		prev = cur;
 		tprev = t;

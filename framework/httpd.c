@@ -1,0 +1,489 @@
+/*
+ * The metrics endpoint over HTTP.  libmicrohttpd parses the requests; it
+ * runs in its external-poll epoll mode, without a thread of its own: the
+ * master's loop watches one descriptor of ours (an epoll instance holding
+ * the library's epoll descriptor and a timer) and calls httpd_serve(),
+ * which runs the library once, cuts off clients past their deadline and
+ * sets the timer to the library's next timeout.  The page is made by the
+ * control handler of the `metrics` command, so HTTP and the control
+ * socket never disagree.
+ *
+ * Clients are untrusted, and the master must never wait on one:
+ *   - at most HTTPD_MAX_CONN connections (the kernel's backlog holds the
+ *     next ones), HTTPD_PER_IP from one address (the library closes the
+ *     next one at once);
+ *   - a connection silent for HTTPD_IDLE_S seconds is closed (the
+ *     library's timeout);
+ *   - a request must arrive whole and its answer go out within
+ *     HTTPD_REQUEST_NS of the connection's start or of the previous
+ *     answer, so a client trickling one byte at a time, or reading its
+ *     answer so (which the idle timeout alone never catches), is cut off
+ *     too;
+ *   - a request may use at most HTTPD_MEMORY bytes: longer headers get an
+ *     error status; a request that announces a body is refused before the
+ *     body is read, and the library then closes the connection.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "httpd.h"
+#include "log.h"
+#include "util.h"
+
+#define HTTPD_MAX_CONN		64
+#define HTTPD_PER_IP		16
+#define HTTPD_IDLE_S		5
+#define HTTPD_REQUEST_NS	(5ull * 1000000000u)
+#define HTTPD_MEMORY		(32u * 1024)
+#define HTTPD_BACKLOG		128
+/* The 0.0.4 text format, as Prometheus asks for it. */
+#define HTTPD_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/* A connection the library has open. */
+struct httpd_conn {
+	struct MHD_Connection	*c;		/* NULL: a free entry */
+	int			 fd;
+	uint64_t		 since;		/* start, or the last answer */
+	bool			 cut;		/* shut: past its deadline */
+};
+
+struct httpd {
+	struct MHD_Daemon	*d;
+	int			 lfd;		/* listening, lent to it */
+	int			 mhd_fd;	/* the library's epoll */
+	int			 epfd;		/* mhd_fd and tfd */
+	int			 tfd;		/* the next timeout */
+	pid_t			 owner;
+	ctl_handler		*fn;
+	void			*ctx;
+	char			 addr[64];
+	struct httpd_conn	 conns[HTTPD_MAX_CONN];
+};
+
+/* One fixed page per error status. */
+static const struct httpd_page {
+	unsigned	 status;
+	const char	*text;
+} httpd_pages[] = {
+	{ MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n" },
+	{ MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: GET or HEAD\n" },
+	{ MHD_HTTP_CONTENT_TOO_LARGE, "a request for /metrics has no body\n" },
+	{ MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error: no metrics\n" },
+};
+
+int
+httpd_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+    char *err, size_t errlen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN];
+	const char *h, *colon, *end;
+	bool v6 = s[0] == '[';
+	uint64_t port;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		h = s + 1;
+		end = strchr(h, ']');
+		colon = end != NULL && end[1] == ':' ? end + 1 : NULL;
+	} else {
+		h = s;
+		end = colon = strrchr(s, ':');
+	}
+	n = end != NULL ? (size_t)(end - h) : 0;
+	if (colon == NULL || n == 0 || n >= sizeof(host)) {
+		snprintf(err, errlen, "\"%s\" is not ADDRESS:PORT (a literal "
+		    "IPv4 address, or an IPv6 address in brackets such as "
+		    "[::1]:9108)", s);
+		return -EINVAL;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (parse_uint(colon + 1, &port) != 0 || port < 1 || port > 65535) {
+		snprintf(err, errlen, "\"%s\": bad port \"%s\" (1..65535)", s,
+		    colon + 1);
+		return -EINVAL;
+	}
+	if (v6 && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	if (!v6 && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	snprintf(err, errlen, "\"%s\": \"%s\" is not a literal %s address "
+	    "(host names are not looked up)%s", s, host, v6 ? "IPv6" : "IPv4",
+	    !v6 && strchr(host, ':') != NULL ? "; an IPv6 address goes in "
+	    "brackets: [ADDRESS]:PORT" : "");
+	return -EINVAL;
+}
+
+static enum MHD_Result
+httpd_error(struct MHD_Connection *c, unsigned status)
+{
+	const struct httpd_page *p = NULL;
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	for (size_t i = 0; i < sizeof(httpd_pages) / sizeof(httpd_pages[0]);
+	    i++)
+		if (httpd_pages[i].status == status)
+			p = &httpd_pages[i];
+	if (p == NULL || (r = MHD_create_response_from_buffer(strlen(p->text),
+	    (void *)(uintptr_t)p->text, MHD_RESPMEM_PERSISTENT)) == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; charset=utf-8");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* A request that announces a body: a GET of /metrics has none. */
+static bool
+httpd_has_body(struct MHD_Connection *c)
+{
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (len != NULL && strcmp(len, "0") != 0) ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+/*
+ * The library calls this once the headers are in, then again once the
+ * body is.  Whatever is refused is refused on the first call: the library
+ * then reads no body and closes the connection after the answer.  A GET
+ * or HEAD of /metrics without a body is answered on the second call, so
+ * that the connection stays open for the next scrape.
+ */
+static enum MHD_Result
+httpd_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct httpd *h = cls;
+	struct ctl_req rq = { .reply = NULL };
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	(void)version;
+	(void)upload_data;
+	if (*con_cls == NULL) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED);
+		if (strcmp(url, "/metrics") != 0)
+			return httpd_error(c, MHD_HTTP_NOT_FOUND);
+		if (httpd_has_body(c))
+			return httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE);
+		*con_cls = h;
+		return MHD_YES;
+	}
+	/* Announced as none; whatever comes anyway is not looked at. */
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	h->fn(h->ctx, &rq, "");
+	/* The metrics handler answers at once; a parked reply is a bug. */
+	if (rq.reply == NULL || rq.wait != 0) {
+		free(rq.reply);
+		return httpd_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	}
+	/* The library frees the text with the response. */
+	r = MHD_create_response_from_buffer(rq.reply_len, rq.reply,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(rq.reply);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    HTTPD_CONTENT_TYPE);
+	rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/*
+ * The library's connections, kept to cut slow ones off and for a fork.
+ * The table has room for the library's connection limit, so every one
+ * has its entry.
+ */
+static void
+httpd_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	struct httpd_conn *e = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (e != NULL)
+			e->c = NULL;
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (size_t i = 0; i < HTTPD_MAX_CONN && ci != NULL; i++) {
+		e = &h->conns[i];
+		if (e->c != NULL)
+			continue;
+		*e = (struct httpd_conn){ .c = c, .fd = ci->connect_fd,
+		    .since = mono_ns() };
+		*socket_context = e;
+		return;
+	}
+}
+
+/* A reply went out: the next request has its own deadline. */
+static void
+httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct httpd_conn *e;
+
+	(void)cls;
+	(void)con_cls;
+	(void)toe;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && (e = ci->socket_context) != NULL)
+		e->since = mono_ns();
+}
+
+/* What the library says is about clients: debug, never louder. */
+__attribute__((format(printf, 2, 0)))
+static void
+httpd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct httpd *h = cls;
+	char line[256];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strcspn(line, "\n");
+	log_debug("metrics_listen %s: %.*s", h->addr, (int)n, line);
+}
+
+/*
+ * A request that has not arrived whole by its deadline: shut the socket,
+ * so that the library reads its end and closes the connection itself.
+ * Returns the time until the next deadline.
+ */
+static uint64_t
+httpd_cut(struct httpd *h, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, due;
+	struct httpd_conn *e;
+
+	for (size_t i = 0; i < HTTPD_MAX_CONN; i++) {
+		e = &h->conns[i];
+		if (e->c == NULL || e->cut)
+			continue;
+		due = e->since + HTTPD_REQUEST_NS;
+		if (now >= due) {
+			shutdown(e->fd, SHUT_RDWR);
+			e->cut = true;
+			log_debug("metrics_listen %s: a request took longer "
+			    "than %llu s: connection closed", h->addr,
+			    HTTPD_REQUEST_NS / 1000000000ull);
+			continue;
+		}
+		if (due - now < next)
+			next = due - now;
+	}
+	return next;
+}
+
+/* The timer, to the library's next timeout or a client's deadline. */
+static void
+httpd_arm(struct httpd *h, uint64_t next)
+{
+	struct itimerspec its = { .it_value = { 0, 0 } };
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (MHD_get_timeout(h->d, &ms) == MHD_YES && ms < next / 1000000u)
+		next = (uint64_t)ms * 1000000u;
+	if (next != UINT64_MAX) {
+		/* 0 would disarm it: "at once" is the next turn of the loop. */
+		if (next == 0)
+			next = 1000;
+		its.it_value.tv_sec = (time_t)(next / 1000000000u);
+		its.it_value.tv_nsec = (long)(next % 1000000000u);
+	}
+	if (timerfd_settime(h->tfd, 0, &its, NULL) == -1)
+		log_warn("metrics_listen %s: timerfd_settime", h->addr);
+}
+
+void
+httpd_serve(struct httpd *h)
+{
+	uint64_t expirations;
+
+	/* Nothing to read when the library's descriptor woke us. */
+	if (read(h->tfd, &expirations, sizeof(expirations)) == -1 &&
+	    errno != EAGAIN)
+		log_warn("metrics_listen %s: read(timerfd)", h->addr);
+	MHD_run(h->d);
+	httpd_arm(h, httpd_cut(h, mono_ns()));
+}
+
+int
+httpd_fd(const struct httpd *h)
+{
+	return h->epfd;
+}
+
+static int
+httpd_fail(struct httpd *h, char *err, size_t errlen, const char *call)
+{
+	int e = errno;
+
+	snprintf(err, errlen, "metrics_listen %s: %s: %s", h->addr, call,
+	    strerror(e));
+	httpd_close(h);
+	return -e;
+}
+
+int
+httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
+    char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	const union MHD_DaemonInfo *di;
+	struct sockaddr_storage ss;
+	char why[256];
+	struct httpd *h;
+	socklen_t len;
+	int one = 1, rc;
+
+	*out = NULL;
+	if ((rc = httpd_parse_addr(addr, &ss, &len, why, sizeof(why))) != 0) {
+		snprintf(err, errlen, "metrics_listen: %s", why);
+		return rc;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(err, errlen, "metrics_listen %s: %s", addr,
+		    strerror(errno));
+		return -ENOMEM;
+	}
+	h->lfd = h->mhd_fd = h->epfd = h->tfd = -1;
+	h->owner = getpid();
+	h->fn = fn;
+	h->ctx = ctx;
+	strlcpy(h->addr, addr, sizeof(h->addr));
+	h->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (h->lfd == -1)
+		return httpd_fail(h, err, errlen, "socket");
+	/* A restart need not wait for the last run's connections to age. */
+	if (setsockopt(h->lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1)
+		return httpd_fail(h, err, errlen, "setsockopt(SO_REUSEADDR)");
+	/* [::] means IPv6 only: IPv4 is listened on only where configured. */
+	if (ss.ss_family == AF_INET6 && setsockopt(h->lfd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1)
+		return httpd_fail(h, err, errlen, "setsockopt(IPV6_V6ONLY)");
+	if (bind(h->lfd, (struct sockaddr *)&ss, len) == -1)
+		return httpd_fail(h, err, errlen, "bind");
+	if (listen(h->lfd, HTTPD_BACKLOG) == -1)
+		return httpd_fail(h, err, errlen, "listen");
+	if ((h->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return httpd_fail(h, err, errlen, "epoll_create1");
+	if ((h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) == -1)
+		return httpd_fail(h, err, errlen, "timerfd_create");
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	    httpd_request, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, h->lfd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONN,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_IDLE_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_MEMORY,
+	    MHD_OPTION_NOTIFY_CONNECTION, httpd_notify, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
+	    MHD_OPTION_END);
+	if (h->d == NULL) {
+		/*
+		 * Whether the library closed the socket it was handed is not
+		 * said: better a descriptor left open, at a start that fails.
+		 */
+		h->lfd = -1;
+		if (errno == 0)
+			errno = EIO;
+		return httpd_fail(h, err, errlen, "MHD_start_daemon");
+	}
+	if ((di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD)) ==
+	    NULL) {
+		errno = ENOTSUP;
+		return httpd_fail(h, err, errlen, "MHD_get_daemon_info");
+	}
+	h->mhd_fd = di->epoll_fd;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->mhd_fd, &ev) == -1 ||
+	    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->tfd, &ev) == -1)
+		return httpd_fail(h, err, errlen, "epoll_ctl");
+	httpd_arm(h, UINT64_MAX);
+	log_info("metrics on http://%s/metrics", addr);
+	*out = h;
+	return 0;
+}
+
+void
+httpd_close(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	if (getpid() != h->owner) {
+		/*
+		 * A worker: its copies of the descriptors go, nothing else.
+		 * Stopping the library here would shut the owner's
+		 * connections; the memory goes with the process.
+		 */
+		for (size_t i = 0; i < HTTPD_MAX_CONN; i++)
+			if (h->conns[i].c != NULL)
+				close(h->conns[i].fd);
+		if (h->d != NULL) {
+			close(h->mhd_fd);
+			close(h->lfd);
+		}
+		close(h->epfd);
+		close(h->tfd);
+		return;
+	}
+	/* The library closes the listening socket it was handed. */
+	if (h->d != NULL)
+		MHD_stop_daemon(h->d);
+	else if (h->lfd != -1)
+		close(h->lfd);
+	if (h->epfd != -1)
+		close(h->epfd);
+	if (h->tfd != -1)
+		close(h->tfd);
+	free(h);
+}

@@ -1,0 +1,599 @@
+/*
+ * Interfaces that go down, come back, or disappear.  The master listens to
+ * rtnetlink's link group (libmnl) in its event loop: one descriptor, read
+ * only when the kernel has news.  What it does to a packet socket decides:
+ *
+ * - A link taken down (NETDEV_DOWN) unhooks the socket from the device and
+ *   its fanout group and leaves ENETDOWN pending on it; brought up again,
+ *   the kernel hooks it back into both.  So sockets and workers stay; the
+ *   master reads the pending error (SO_ERROR), which would otherwise make
+ *   every poll of the socket return at once, and the capture shows `down`.
+ *   Carrier loss leaves the socket hooked: nothing arrives, nothing to do.
+ * - An interface deleted (NETDEV_UNREGISTER) leaves its sockets bound to
+ *   nothing for good, and a socket in a fanout group cannot be bound
+ *   again.  The capture is parked: its workers drain what their rings hold
+ *   and stop, their counts kept; once they are gone the sockets are closed
+ *   (which frees the fanout group id).  When an interface of that name
+ *   appears and is up, new sockets join the same group id and the workers
+ *   start again on fresh rings.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <net/if.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+
+#include <libmnl/libmnl.h>
+
+#include "capture.h"
+#include "linkwatch.h"
+#include "log.h"
+#include "master_int.h"
+#include "resume.h"
+#include "util.h"
+
+/* How long parked workers get to drain, as at a stop: then SIGKILL. */
+#define LINK_DRAIN_NS	(5ull * 1000000000u)
+
+/* Enough for a burst of link messages; a longer one is read in turns. */
+#define LINKWATCH_BUF	32768
+
+struct linkwatch {
+	struct ev_src		 src;	/* the event loop's pointer */
+	struct mnl_socket	*nl;
+	char			 buf[LINKWATCH_BUF];
+};
+
+/* Sockets that exist but whose interface index is unknown: never seen. */
+#define LINK_IFINDEX_LOST	UINT32_MAX
+
+static const char *const link_state_names[] = {
+	[LINK_RUNNING] = "running",
+	[LINK_DOWN] = "down",
+	[LINK_WAITING] = "waiting",
+	[LINK_FAILED] = "failed",
+};
+
+/* status's names (master_capture_state) and the link's, each once. */
+const char *const linkwatch_states[] = {
+	"running", "degraded", "down", "waiting", "failed", NULL,
+};
+
+const char *
+link_state_name(enum link_state state)
+{
+	return (size_t)state < sizeof(link_state_names) /
+	    sizeof(link_state_names[0]) ? link_state_names[state] : "unknown";
+}
+
+enum link_action
+link_decide(struct link_cap *lc, const struct link_seen *seen)
+{
+	if (lc->ifindex != 0) {
+		if (seen->ifindex == lc->ifindex) {
+			lc->state = seen->admin_up && seen->running ?
+			    LINK_RUNNING : LINK_DOWN;
+			return LINK_NONE;
+		}
+		/*
+		 * Gone, or renamed with another interface now under the
+		 * name: either way the sockets can never take its frames.
+		 */
+		lc->ifindex = 0;
+		lc->state = LINK_WAITING;
+		return LINK_PARK;
+	}
+	if (seen->ifindex == 0) {
+		lc->state = LINK_WAITING;
+		return LINK_NONE;
+	}
+	if (lc->draining)	/* the old sockets still hold the group */
+		return LINK_NONE;
+	if (seen->ifindex == lc->failed_ifindex) {
+		/* The same build would fail again: a new interface may not. */
+		lc->state = LINK_FAILED;
+		return LINK_NONE;
+	}
+	if (!seen->admin_up) {
+		/* A socket joins a fanout group only on an interface up. */
+		lc->state = LINK_DOWN;
+		return LINK_NONE;
+	}
+	return LINK_BUILD;
+}
+
+/* The interface `name` now; false when it could not be asked. */
+static bool
+link_probe(const char *name, struct link_seen *seen)
+{
+	struct ifreq ifr;
+	int fd;
+
+	memset(seen, 0, sizeof(*seen));
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name)) >=
+	    sizeof(ifr.ifr_name))
+		return true;	/* no interface has that name */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) == 0) {
+		seen->ifindex = (unsigned)ifr.ifr_ifindex;
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1) {
+			close(fd);
+			return false;
+		}
+		seen->admin_up = (ifr.ifr_flags & IFF_UP) != 0;
+		seen->running = seen->admin_up &&
+		    (ifr.ifr_flags & IFF_RUNNING) != 0;
+	} else if (errno != ENODEV) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+bool
+linkwatch_usable(const char *ifname)
+{
+	struct link_seen seen;
+
+	return link_probe(ifname, &seen) && seen.ifindex != 0 && seen.admin_up;
+}
+
+/* The first and the end of capture c's slots in generation g. */
+static struct slot *
+link_slots(struct gen *g, unsigned c, struct slot **end)
+{
+	struct slot *s = &g->slots[g->first_slot[c]];
+
+	*end = s + g->cfg->captures[c].workers;
+	return s;
+}
+
+/*
+ * Read the error a downed link left pending on capture c's sockets: a
+ * pending error makes every poll of the socket return at once, and the
+ * worker has no descriptor to read it with (docs/architecture.md,
+ * "Sandbox").
+ */
+static void
+link_clear_errors(struct gen *g, unsigned c)
+{
+	struct slot *s, *end;
+	socklen_t len;
+	int e;
+
+	for (s = link_slots(g, c, &end); s < end; s++) {
+		len = sizeof(e);
+		if (s->wk.fd != -1)
+			(void)getsockopt(s->wk.fd, SOL_SOCKET, SO_ERROR, &e,
+			    &len);
+	}
+}
+
+/* The interface a capture socket is bound to; LINK_IFINDEX_LOST if none. */
+static unsigned
+link_socket_ifindex(int fd)
+{
+	struct sockaddr_ll sll;
+	socklen_t len = sizeof(sll);
+
+	memset(&sll, 0, sizeof(sll));
+	if (getsockname(fd, (struct sockaddr *)&sll, &len) == -1 ||
+	    sll.sll_ifindex <= 0)
+		return LINK_IFINDEX_LOST;
+	return (unsigned)sll.sll_ifindex;
+}
+
+/* Its sockets are dead: the workers drain their rings and stop. */
+static void
+link_park(struct master *m, unsigned c)
+{
+	struct slot *s, *end;
+	uint32_t st;
+
+	m->g.links[c].draining = true;
+	m->g.links[c].drain_end = mono_ns() + LINK_DRAIN_NS;
+	for (s = link_slots(&m->g, c, &end); s < end; s++) {
+		if (s->wk.fd != -1)
+			(void)capture_shut(s->wk.fd);
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
+		s->respawn_at = 0;	/* no cool-down ends on a dead socket */
+		st = STATS_LOAD(&s->wk.sw->state);
+		if (s->pid > 0)
+			kill(s->pid, SIGTERM);
+		else if (st == WORKER_BACKOFF || st == WORKER_FAILED)
+			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+	}
+}
+
+/*
+ * The parked workers are gone: the kernel's last counts are read, frames
+ * left in a ring no one will drain count as dropped (as at a stop), the
+ * position starts over for a fresh ring, and the sockets are closed.
+ */
+static void
+link_close(struct master *m, unsigned c)
+{
+	struct tpacket_stats_v3 st;
+	struct stats_worker *sw;
+	struct slot *s, *end;
+	uint64_t n;
+	char name[64];
+
+	for (s = link_slots(&m->g, c, &end); s < end; s++) {
+		sw = s->wk.sw;
+		resume_quarantine(sw);
+		if (s->wk.fd != -1 && capture_read_stats(s->wk.fd, &st) == 0) {
+			STATS_ADD(&sw->kernel_packets, st.tp_packets);
+			STATS_ADD(&sw->kernel_drops, st.tp_drops);
+			STATS_ADD(&sw->kernel_freeze_q, st.tp_freeze_q_cnt);
+			master_read_rollover(s);
+		}
+		/* The next socket's rollover totals start from 0. */
+		memset(s->rollover, 0, sizeof(s->rollover));
+		if ((n = stats_backlog(sw)) > 0) {
+			sw->carry.kernel_drops += n;
+			log_warnx("%s: %llu frames left in the ring of a gone "
+			    "interface, counted as dropped", master_slot_name(s,
+			    name, sizeof(name)), (unsigned long long)n);
+		}
+		STATS_STORE(&sw->at, 0);	/* block 0, between blocks */
+		if (s->wk.fd != -1)
+			close(s->wk.fd);
+		s->wk.fd = -1;
+	}
+	m->g.links[c].draining = false;
+}
+
+/* New sockets for capture c in its fanout group; 0, or -1 with err. */
+static int
+link_build(struct master *m, unsigned c, char *err, size_t errlen)
+{
+	struct gen *g = &m->g;
+	const struct cfg_capture *cap = &g->cfg->captures[c];
+	struct sock_fprog prog;
+	struct slot *s, *end, *first;
+	int lt, fd;
+
+	if (capture_linktype(cap, &lt, err, errlen) != 0)
+		return -1;
+	if (lt != g->linktypes[c]) {
+		snprintf(err, errlen, "capture %s: interface %s now has link "
+		    "type %d, its pipeline was checked for %d: a restart "
+		    "of ringfan checks it for the new one",
+		    cap->name, cap->interface, lt, g->linktypes[c]);
+		return -1;
+	}
+	if (capture_bpf_compile(g->cfg, cap, lt, &prog, err, errlen) != 0)
+		return -1;
+	first = link_slots(g, c, &end);
+	for (s = first; s < end; s++) {
+		fd = capture_open(cap, &prog, g->groups[c], err, errlen);
+		if (fd == -1)
+			break;
+		s->wk.fd = fd;
+	}
+	capture_bpf_free(&prog);
+	if (s == end)
+		return 0;
+	for (s = first; s < end; s++) {
+		if (s->wk.fd != -1)
+			close(s->wk.fd);
+		s->wk.fd = -1;
+	}
+	return -1;
+}
+
+static void
+link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
+{
+	const struct cfg_capture *cap = &m->g.cfg->captures[c];
+	struct link_cap *lc = &m->g.links[c];
+	struct slot *s, *end;
+	char err[512];
+
+	if (link_build(m, c, err, sizeof(err)) != 0) {
+		lc->state = LINK_FAILED;
+		lc->failed_ifindex = seen->ifindex;
+		log_error("capture %s: interface %s is there, but its sockets "
+		    "cannot be built: %s", cap->name, cap->interface, err);
+		return;
+	}
+	lc->ifindex = seen->ifindex;
+	lc->failed_ifindex = 0;
+	lc->state = seen->running ? LINK_RUNNING : LINK_DOWN;
+	log_info("capture %s: interface %s is %s: %u workers, fanout group %d",
+	    cap->name, cap->interface, lc->ever ? "back" : "there",
+	    cap->workers, (int)m->g.groups[c]);
+	lc->ever = true;
+	for (s = link_slots(&m->g, c, &end); s < end; s++) {
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
+		master_revive(m, s);
+	}
+}
+
+/* Capture c's interface is seen so: act, and log each change once. */
+static void
+link_apply(struct master *m, unsigned c, const struct link_seen *seen)
+{
+	const struct cfg_capture *cap = &m->g.cfg->captures[c];
+	struct link_cap *lc = &m->g.links[c];
+	enum link_state was = lc->state;
+
+	link_clear_errors(&m->g, c);
+	switch (link_decide(lc, seen)) {
+	case LINK_PARK:
+		log_warnx("capture %s: interface %s is gone; waiting for it",
+		    cap->name, cap->interface);
+		link_park(m, c);
+		return;
+	case LINK_BUILD:
+		link_rebuild(m, c, seen);
+		return;
+	case LINK_NONE:
+		break;
+	}
+	if (was == lc->state)
+		return;
+	if (lc->state == LINK_DOWN)
+		log_warnx("capture %s: interface %s is down", cap->name,
+		    cap->interface);
+	else if (lc->state == LINK_RUNNING)
+		log_info("capture %s: interface %s is up again", cap->name,
+		    cap->interface);
+}
+
+static void
+link_resync(struct master *m, unsigned c)
+{
+	struct link_seen seen;
+
+	if (link_probe(m->g.cfg->captures[c].interface, &seen))
+		link_apply(m, c, &seen);
+}
+
+/* The current generation's records, made on first use; false: none. */
+static bool
+link_records(struct master *m)
+{
+	struct gen *g = &m->g;
+	struct link_cap *lc;
+	int fd;
+
+	if (g->links != NULL)
+		return true;
+	if (g->cfg == NULL || g->slots == NULL ||
+	    (g->links = calloc(g->cfg->ncaptures ? g->cfg->ncaptures : 1,
+	    sizeof(*g->links))) == NULL)
+		return false;
+	for (unsigned c = 0; c < g->cfg->ncaptures; c++) {
+		lc = &g->links[c];
+		fd = g->slots[g->first_slot[c]].wk.fd;
+		lc->ifindex = fd != -1 ? link_socket_ifindex(fd) : 0;
+		lc->ever = lc->ifindex != 0;
+		lc->state = lc->ifindex != 0 ? LINK_RUNNING : LINK_WAITING;
+		if (lc->ifindex == 0)
+			log_info("capture %s: waiting for interface %s",
+			    g->cfg->captures[c].name,
+			    g->cfg->captures[c].interface);
+		link_resync(m, c);
+	}
+	return true;
+}
+
+/* One link message: the captures it concerns are seen anew. */
+static int
+link_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct master *m = arg;
+	const struct ifinfomsg *ifi;
+	const struct nlattr *attr;
+	const char *name = NULL;
+	struct link_seen seen;
+	struct link_cap *lc;
+	bool named, ours;
+	int oper = -1;
+
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+	    || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+		return MNL_CB_OK;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(attr);
+		else if (mnl_attr_get_type(attr) == IFLA_OPERSTATE &&
+		    mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+			oper = mnl_attr_get_u8(attr);
+	}
+	for (unsigned c = 0; c < m->g.cfg->ncaptures; c++) {
+		lc = &m->g.links[c];
+		named = name != NULL &&
+		    strcmp(name, m->g.cfg->captures[c].interface) == 0;
+		ours = lc->ifindex != 0 && ifi->ifi_index > 0 &&
+		    (unsigned)ifi->ifi_index == lc->ifindex;
+		if (!named && !ours)
+			continue;
+		memset(&seen, 0, sizeof(seen));
+		/* Deleted, or renamed away from the capture's name. */
+		if (nlh->nlmsg_type == RTM_NEWLINK && named) {
+			seen.ifindex = (unsigned)ifi->ifi_index;
+			seen.admin_up = (ifi->ifi_flags & IFF_UP) != 0;
+			seen.running = seen.admin_up &&
+			    (ifi->ifi_flags & IFF_RUNNING) != 0 &&
+			    (oper == -1 || oper == IF_OPER_UP ||
+			    oper == IF_OPER_UNKNOWN);
+		}
+		link_apply(m, (unsigned)c, &seen);
+	}
+	return MNL_CB_OK;
+}
+
+static void
+linkwatch_on_event(struct master *m, struct ev_src *src, uint32_t events)
+{
+	struct linkwatch *lw = (struct linkwatch *)src;
+	ssize_t n;
+
+	(void)events;
+	if (!link_records(m))
+		return;
+	for (;;) {
+		n = mnl_socket_recvfrom(lw->nl, lw->buf, sizeof(lw->buf));
+		if (n == -1 && errno == ENOBUFS) {
+			/* Messages were lost: ask about every interface. */
+			log_warnx("link watch: netlink overrun; looking at "
+			    "every capture's interface again");
+			for (unsigned c = 0; c < m->g.cfg->ncaptures; c++)
+				link_resync(m, c);
+			continue;
+		}
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("link watch: recv");
+			return;
+		}
+		/* Multicast: no sequence number, no port id to match. */
+		if (mnl_cb_run(lw->buf, (size_t)n, 0, 0, link_msg, m) ==
+		    MNL_CB_ERROR)
+			log_warn("link watch: a malformed message");
+	}
+}
+
+int
+linkwatch_open(struct master *m)
+{
+	struct linkwatch *lw;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int rc;
+
+	if ((lw = calloc(1, sizeof(*lw))) == NULL)
+		return -ENOMEM;
+	lw->src.fn = linkwatch_on_event;
+	lw->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (lw->nl == NULL ||
+	    mnl_socket_bind(lw->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) == -1)
+		goto fail;
+	lw->src.fd = mnl_socket_get_fd(lw->nl);
+	ev.data.ptr = &lw->src;
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, lw->src.fd, &ev) == -1)
+		goto fail;
+	m->lw = lw;
+	/* Whatever happened between the build and now is seen here. */
+	link_records(m);
+	return 0;
+fail:
+	rc = -errno;
+	if (lw->nl != NULL)
+		mnl_socket_close(lw->nl);
+	free(lw);
+	return rc;
+}
+
+void
+linkwatch_close(struct master *m)
+{
+	if (m->lw == NULL)
+		return;
+	mnl_socket_close(m->lw->nl);
+	free(m->lw);
+	m->lw = NULL;
+}
+
+void
+linkwatch_forget(struct master *m)
+{
+	if (m->lw != NULL)
+		close(m->lw->src.fd);
+}
+
+/* Parked workers that did not drain in time are killed, as at a stop. */
+static void
+link_overdue(struct master *m, unsigned c)
+{
+	struct link_cap *lc = &m->g.links[c];
+	struct slot *s, *end;
+	char name[64];
+
+	if (mono_ns() < lc->drain_end)
+		return;
+	for (s = link_slots(&m->g, c, &end); s < end; s++) {
+		if (s->pid <= 0)
+			continue;
+		log_warnx("%s did not stop within %llu ms of its interface's "
+		    "end: SIGKILL", master_slot_name(s, name, sizeof(name)),
+		    LINK_DRAIN_NS / 1000000u);
+		kill(s->pid, SIGKILL);
+	}
+	lc->drain_end = UINT64_MAX;
+}
+
+void
+linkwatch_step(struct master *m)
+{
+	struct slot *s, *end;
+	bool gone;
+
+	if (m->lw == NULL || !link_records(m))
+		return;
+	for (unsigned c = 0; c < m->g.cfg->ncaptures; c++) {
+		if (!m->g.links[c].draining)
+			continue;
+		gone = true;
+		for (s = link_slots(&m->g, c, &end); s < end; s++) {
+			if (s->pid > 0) {
+				gone = false;
+				/* A reload's hand-over may have started one. */
+				if (STATS_LOAD(&s->wk.sw->stop) !=
+				    WORKER_STOP_DRAIN) {
+					STATS_STORE(&s->wk.sw->stop,
+					    WORKER_STOP_DRAIN);
+					kill(s->pid, SIGTERM);
+				}
+			} else if (STATS_LOAD(&s->wk.sw->state) ==
+			    WORKER_BACKOFF)
+				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+		}
+		if (!gone) {
+			link_overdue(m, c);
+			continue;
+		}
+		link_close(m, c);
+		/* It may have come back while the workers drained. */
+		link_resync(m, c);
+	}
+}
+
+const char *
+linkwatch_state(const struct master *m, unsigned c)
+{
+	if (m->g.links == NULL || m->g.cfg == NULL ||
+	    c >= m->g.cfg->ncaptures || m->g.links[c].state == LINK_RUNNING)
+		return NULL;
+	return link_state_name(m->g.links[c].state);
+}
+
+const char *
+linkwatch_capture_state(const void *arg, size_t c)
+{
+	const struct master *m = arg;
+	const char *link = linkwatch_state(m, (unsigned)c);
+	unsigned running;
+
+	/* The final document: the workers have stopped, the link has not. */
+	if (m->stopping)
+		return link != NULL ? link : "running";
+	return master_capture_state(m, (unsigned)c, &running);
+}

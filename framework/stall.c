@@ -1,0 +1,188 @@
+/*
+ * The stall watch: a worker that makes no progress while frames wait in
+ * its ring is killed, and the crash path of children.c respawns it, the
+ * frame it was stuck on quarantined (resume.h), so that a plugin looping
+ * forever on one frame costs that frame and not the link.  The rule is
+ * supervise_stall()'s; this file applies it on the master's timer.
+ *
+ * Progress is what the worker shows in its slot (stats.h): the frames it
+ * consumed and the turns of its loop (`beat`: a block, or an idle wake-up
+ * at most 100 ms after the last).  Both only grow, so a value seen twice
+ * did not move in between, however long the master itself was busy.
+ * Whether frames wait is what the kernel took for the socket less what
+ * was consumed, dropped or quarantined (stats_backlog()); the kernel's
+ * counters are read for that only when a worker stood still since the
+ * last look.  The clock of a worker that stands still with nothing to do
+ * starts when frames come, so that they wait a whole stall_timeout.  A
+ * stopped process (SIGSTOP) makes no progress either: it is a stall too.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "capture.h"
+#include "log.h"
+#include "master_int.h"
+#include "supervise.h"
+
+static uint64_t
+stall_progress(const struct stats_worker *sw)
+{
+	return stats_consumed(sw) + STATS_LOAD(&sw->beat);
+}
+
+/* A worker in its loop; not one starting, stopping, gone, or killed. */
+static bool
+stall_watched(const struct slot *s)
+{
+	uint32_t st = STATS_LOAD(&s->wk.sw->state);
+
+	return s->pid > 0 && !s->stall.killed &&
+	    (st == WORKER_RUNNING || st == WORKER_RESTARTING);
+}
+
+/* Stopped by a signal or a tracer: the state in /proc/PID/stat. */
+static bool
+stall_stopped(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name in parentheses may hold anything: the state follows ") ". */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return false;
+	return p[2] == 'T' || p[2] == 't';
+}
+
+/*
+ * Where the worker of s is stuck, as the stage it publishes says: a
+ * frame's plugin, a tick, a batch stage, or none of them.
+ */
+static void
+stall_where(const struct slot *s, char *buf, size_t len)
+{
+	const struct stats_worker *sw = s->wk.sw;
+	uint32_t stage = STATS_LOAD(&sw->stage);
+
+	if (stall_stopped(s->pid))
+		snprintf(buf, len, "while stopped by a signal");
+	else if (STATS_LOAD(&sw->inflight) == stats_consumed(sw) + 1 &&
+	    stage < s->wk.cap->npipeline)
+		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
+	else if (stage == STATS_STAGE_TICK)
+		snprintf(buf, len, "in a plugin's tick");
+	else if (stage == STATS_STAGE_BATCH)
+		snprintf(buf, len, "in a batch stage");
+	else
+		snprintf(buf, len, "outside the plugins");
+}
+
+static void
+stall_kill(struct slot *s, uint64_t now, uint64_t waiting)
+{
+	char name[64];
+
+	stall_where(s, s->stall.where, sizeof(s->stall.where));
+	log_error("%s (pid %d) stalled %s: no progress for %.1f s with %llu "
+	    "frame%s waiting; killing it",
+	    master_slot_name(s, name, sizeof(name)), (int)s->pid,
+	    s->stall.where, (double)(now - s->stall.since) / 1e9,
+	    (unsigned long long)waiting, waiting == 1 ? "" : "s");
+	STATS_ADD(&s->wk.sw->stalls, 1);
+	s->stall.killed = true;
+	kill(s->pid, SIGKILL);
+}
+
+void
+master_stall_check(struct master *m, uint64_t now)
+{
+	uint64_t timeout = m->g.cfg->stall_timeout_ns, p, waiting;
+	bool read = false;
+
+	if (m->stopping || timeout == 0)
+		return;
+	FOREACH_SLOT(m, s) {
+		if (!stall_watched(s))
+			continue;
+		p = stall_progress(s->wk.sw);
+		if (s->stall.pid != s->pid || s->stall.progress != p) {
+			s->stall.pid = s->pid;
+			s->stall.progress = p;
+			s->stall.since = now;
+			s->stall.idle = false;
+			continue;
+		}
+		/*
+		 * Still since the last look (a healthy worker moves every
+		 * 100 ms): do frames wait?  The kernel's counters, once.
+		 */
+		if (!read) {
+			master_read_kernel(m);
+			read = true;
+		}
+		waiting = stats_backlog(s->wk.sw);
+		if (waiting > 0 && s->stall.idle) {
+			/* They came since the last look: their clock starts. */
+			s->stall.since = now;
+			s->stall.idle = false;
+		}
+		switch (supervise_stall(s->stall.since, now, waiting > 0,
+		    timeout)) {
+		case SUPERVISE_IDLE:
+			s->stall.since = now;
+			s->stall.idle = true;
+			break;
+		case SUPERVISE_STALLED:
+			stall_kill(s, now, waiting);
+			break;
+		case SUPERVISE_MOVING:
+			break;
+		}
+	}
+}
+
+void
+master_stall_reaped(struct slot *s, int status)
+{
+	if (!s->stall.killed)
+		return;
+	s->stall.killed = false;
+	s->stall.pid = 0;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "killed after a stall %s", s->stall.where);
+}
+
+/*
+ * The kernel keeps totals of rollover for the life of a socket; the shared
+ * counters add what grew since the last read, so that they go on growing
+ * over a socket made anew (a smaller total is a new socket's).
+ */
+static void
+stall_rollover_add(uint64_t *sum, uint64_t *seen, uint64_t now)
+{
+	STATS_ADD(sum, now >= *seen ? now - *seen : now);
+	*seen = now;
+}
+
+void
+master_read_rollover(struct slot *s)
+{
+	struct tpacket_rollover_stats st;
+	struct stats_worker *sw = s->wk.sw;
+
+	if (!capture_read_rollover(s->wk.cap, s->wk.fd, &st))
+		return;
+	stall_rollover_add(&sw->rollover_packets, &s->rollover[0], st.tp_all);
+	stall_rollover_add(&sw->rollover_huge, &s->rollover[1], st.tp_huge);
+	stall_rollover_add(&sw->rollover_failed, &s->rollover[2],
+	    st.tp_failed);
+}

@@ -1,0 +1,70 @@
+/*
+ * spin: never returns from `packet` on a marked frame, as a plugin stuck in
+ * an endless loop would, to exercise the master's stall watch: on the
+ * frames whose wire length is `len` (default 0: none) it spins on the CPU
+ * forever, or with `block: true` waits forever in a system call.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <ringfan/plugin.h>
+
+struct spin {
+	uint64_t	len;
+	int		block;
+	uint64_t	*seen;
+};
+
+static int
+spin_open(struct ringfan_ctx *ctx, void **state)
+{
+	struct spin *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		ctx->error(ctx, "out of memory");
+		return -1;
+	}
+	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
+	    ctx->opt_bool(ctx, "block", 0, &st->block) != 0 ||
+	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
+		free(st);
+		return -1;
+	}
+	*state = st;
+	return 0;
+}
+
+static int
+spin_packet(void *state, const struct ringfan_packet *pkt)
+{
+	struct spin *st = state;
+	volatile uint64_t turns = 0;
+
+	if (st->len != 0 && pkt->len == st->len) {
+		for (;;) {
+			if (st->block)
+				pause();
+			turns++;	/* a loop the compiler must keep */
+		}
+	}
+	++*st->seen;
+	return RINGFAN_CONTINUE;
+}
+
+static void
+spin_close(void *state)
+{
+	free(state);
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "spin",
+	.version = "1.0",
+	.description = "test: never returns on marked frames",
+	.open = spin_open,
+	.packet = spin_packet,
+	.close = spin_close,
+};
