@@ -48,6 +48,32 @@ static const int fanout_modes[] = {
 	[CFG_FANOUT_QM] = PACKET_FANOUT_QM,
 };
 
+/*
+ * A live libpcap handle on the capture's interface, when there is one of
+ * the same link type, or NULL.  The kernel strips a VLAN tag before a
+ * packet socket's filter runs; only code compiled on a live Linux handle
+ * knows that and reads the tag where the kernel put it, so that `vlan 10`
+ * matches as it does for tcpdump -i.  The handle's own socket lives for
+ * the compile only, with the smallest buffer libpcap takes.
+ */
+static pcap_t *
+capture_bpf_handle(const struct cfg_capture *cap, int linktype)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+
+	if (if_nametoindex(cap->interface) == 0 ||
+	    (p = pcap_create(cap->interface, errbuf)) == NULL)
+		return NULL;
+	if (pcap_set_snaplen(p, CAPTURE_SNAPLEN) != 0 ||
+	    pcap_set_buffer_size(p, 65536) != 0 || pcap_activate(p) < 0 ||
+	    pcap_datalink(p) != linktype) {
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
 int
 capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
     int linktype, struct sock_fprog *prog, char *err, size_t errlen)
@@ -60,7 +86,8 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	prog->filter = NULL;
 	if (cap->bpf == NULL)
 		return 0;
-	p = pcap_open_dead(linktype, CAPTURE_SNAPLEN);
+	if ((p = capture_bpf_handle(cap, linktype)) == NULL)
+		p = pcap_open_dead(linktype, CAPTURE_SNAPLEN);
 	if (p == NULL) {
 		snprintf(err, errlen, "%s:%u:%u: bpf: pcap_open_dead failed",
 		    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col);

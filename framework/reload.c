@@ -453,7 +453,11 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	for (size_t c = 0; c < nc.ncaptures; c++)
 		if (cfg_diff(old, &nc, c, NULL) & CFG_RELOAD_CAPTURE)
 			goto captures;
-	if (master_validate(&nc, true, NULL, &infos, err, errlen) != 0 ||
+	/*
+	 * No socket is opened here: an interface that is gone for now (its
+	 * capture waiting, linkwatch.c) does not refuse a pipeline reload.
+	 */
+	if (master_validate(&nc, false, NULL, &infos, err, errlen) != 0 ||
 	    master_user(&nc, &uid, &gid, err, errlen) != 0)
 		goto fail;
 	/* A new user or plugin path concerns every worker. */

@@ -87,13 +87,13 @@ rf_expect "top: capture lines" "$(grep -c "^capture test on $RF_CAP " \
 rf_ctl workers >"$RF_TMP/workers.txt" || rf_fail "ringfanctl workers failed"
 cat "$RF_TMP/workers.txt"
 rf_expect "workers header" "$(head -n 1 "$RF_TMP/workers.txt" | tr -s ' ')" \
-    "CAPTURE ID PID CPU STATE RESTARTS LAST-EXIT"
+    "CAPTURE ID PID CPU STATE RESTARTS STALLS LAST-EXIT"
 rf_expect "workers rows" "$(wc -l <"$RF_TMP/workers.txt")" 3
 for w in 0 1; do
 	pid=$(jq -r ".workers[$w].pid" "$RF_TMP/workers.json")
 	rf_expect "workers row $w" \
 	    "$(awk -v w="$w" '$1 == "test" && $2 == w' "$RF_TMP/workers.txt" |
-	    tr -s ' ')" "test $w $pid - running 0 -"
+	    tr -s ' ')" "test $w $pid - running 0 0 -"
 done
 
 # --- a command ringfanctl does not know goes to the daemon as it is.

@@ -76,6 +76,11 @@ for round in 1 2; do
 	    rf_fail "the master used $spent s of CPU in 2 s of waiting"
 	rf_expect "round $round: still waiting" \
 	    "$(rf_ctl_json status '.captures[0].state')" waiting
+	# A reload of the same file while the interface is gone is no error.
+	rf_ctl reload >"$RF_TMP/reload.out" 2>&1 ||
+	    rf_fail "reload while the interface is gone: $(cat "$RF_TMP/reload.out")"
+	rf_expect "round $round: state after a reload" \
+	    "$(rf_ctl_json status '.captures[0].state')" waiting
 
 	relink
 	rf_wait_until 10 "round $round: state running, 2 workers" \

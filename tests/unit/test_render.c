@@ -142,17 +142,19 @@ static const char status_text[] =
 static const char workers_doc[] =
     "{\"workers\": [{\"capture\": \"uplink\", \"id\": 0, \"pid\": 4243,"
     " \"cpu\": 0,\n"
-    "              \"state\": \"running\", \"restarts\": 1,\n"
-    "              \"last_exit\": \"killed by signal 9 (Killed)\"},\n"
+    "              \"state\": \"running\", \"restarts\": 1,"
+    " \"stalls\": 1,\n"
+    "              \"last_exit\": \"killed after a stall in plugin spin\"},\n"
     "             {\"capture\": \"uplink\", \"id\": 1, \"pid\": 4244,"
     " \"cpu\": 1,\n"
-    "              \"state\": \"running\", \"restarts\": 0,\n"
+    "              \"state\": \"running\", \"restarts\": 0,"
+    " \"stalls\": 0,\n"
     "              \"last_exit\": null}]}\n";
 
 static const char workers_text[] =
-    "CAPTURE  ID   PID  CPU  STATE    RESTARTS  LAST-EXIT\n"
-    "uplink    0  4243    0  running         1  killed by signal 9 (Killed)\n"
-    "uplink    1  4244    1  running         0  -\n";
+    "CAPTURE  ID   PID  CPU  STATE    RESTARTS  STALLS  LAST-EXIT\n"
+    "uplink    0  4243    0  running         1       1  killed after a stall in plugin spin\n"
+    "uplink    1  4244    1  running         0       0  -\n";
 
 static const char plugins_doc[] =
     "{\"captures\": [{\"name\": \"uplink\", \"plugins\": [\n"
@@ -197,10 +199,10 @@ static const char workers_abi2_doc[] =
     "              \"errors\": {\"flowtable\": \"out of flow slots\"}}]}\n";
 
 static const char workers_abi2_text[] =
-    "CAPTURE  ID   PID  CPU  STATE    RESTARTS  LAST-EXIT\n"
-    "uplink    0  4243    0  running         0  -\n"
-    "uplink    1  4244    1  running         0  -\n"
-    "dmz      12  4300   12  running         0  -\n"
+    "CAPTURE  ID   PID  CPU  STATE    RESTARTS  STALLS  LAST-EXIT\n"
+    "uplink    0  4243    0  running         0       -  -\n"
+    "uplink    1  4244    1  running         0       -  -\n"
+    "dmz      12  4300   12  running         0       -  -\n"
     "\n"
     "CAPTURE  ID  PLUGIN      ERROR\n"
     "uplink    1  flowtable   ipfix: collector unreachable\n"
@@ -232,6 +234,24 @@ static const char plugins_abi2_text[] =
     "CAPTURE  PLUGIN     WORKER  ERROR\n"
     "uplink   flowtable       1  ipfix: collector unreachable\n"
     "uplink   flowtable       3  ipfix: collector unreachable\n";
+
+/* Steps: a plugin in two steps shows each step's name beside its own. */
+static const char plugins_steps_doc[] =
+    "{\"captures\": [{\"name\": \"uplink\", \"plugins\": [\n"
+    "   {\"name\": \"filter\", \"step\": \"filter\", \"version\": \"1.0\","
+    " \"description\": \"d\", \"path\": \"/p/filter.so\", \"abi\": \"2.1\","
+    " \"errors\": []},\n"
+    "   {\"name\": \"filter\", \"step\": \"web\", \"version\": \"1.0\","
+    " \"description\": \"d\", \"path\": \"/p/filter.so\", \"abi\": \"2.1\","
+    " \"errors\": [{\"worker\": 0, \"error\": \"e\"}]}]}]}\n";
+
+static const char plugins_steps_text[] =
+    "CAPTURE  PLUGIN        VERSION  ABI  PATH          DESCRIPTION\n"
+    "uplink   filter        1.0      2.1  /p/filter.so  d\n"
+    "uplink   web (filter)  1.0      2.1  /p/filter.so  d\n"
+    "\n"
+    "CAPTURE  PLUGIN        WORKER  ERROR\n"
+    "uplink   web (filter)       0  e\n";
 
 /*
  * Two samples 2 s apart: worker 0 handled 2000 more frames (1,000,000
@@ -383,8 +403,8 @@ static const char error_text_doc[] =
     " \"errors\": {\"x\": \"bad\\u001b[2Jthing\\nnext\\tcol"
     "\\u009bend \\u00e9t\\u00e9\", \"y\": null}}]}";
 static const char error_text_text[] =
-    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  LAST-EXIT\n"
-    "a         0    -    -  -             -  -\n"
+    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  STALLS  LAST-EXIT\n"
+    "a         0    -    -  -             -       -  -\n"
     "\n"
     "CAPTURE  ID  PLUGIN  ERROR\n"
     "a         0  x       bad?[2Jthing?next?col?end \u00e9t\u00e9\n";
@@ -393,8 +413,8 @@ static const char error_text_text[] =
 static const char missing_doc[] =
     "{\"workers\": [{\"capture\": \"x\", \"id\": 0}]}";
 static const char missing_text[] =
-    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  LAST-EXIT\n"
-    "x         0    -    -  -             -  -\n";
+    "CAPTURE  ID  PID  CPU  STATE  RESTARTS  STALLS  LAST-EXIT\n"
+    "x         0    -    -  -             -       -  -\n";
 
 /* Every document above with its renderer and the text it must give. */
 static const struct render_case {
@@ -422,6 +442,8 @@ static const struct render_case {
 	{ "plugins", render_plugins, plugins_doc, plugins_text },
 	{ "plugins, ABI 2", render_plugins, plugins_abi2_doc,
 	    plugins_abi2_text },
+	{ "plugins, steps", render_plugins, plugins_steps_doc,
+	    plugins_steps_text },
 	{ "reload", render_reload, "{\"ok\": true, \"result\": \"pipeline\"}",
 	    "reload: ok (pipeline)\n" },
 	{ "reload, unchanged", render_reload,

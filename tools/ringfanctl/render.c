@@ -576,8 +576,8 @@ render_workers(FILE *fp, const json_t *doc)
 	struct table t, te;
 	size_t i;
 
-	table_start(&t, "lrrrlrl",
-	    "CAPTURE ID PID CPU STATE RESTARTS LAST-EXIT");
+	table_start(&t, "lrrrlrrl",
+	    "CAPTURE ID PID CPU STATE RESTARTS STALLS LAST-EXIT");
 	table_start(&te, "lrl", "CAPTURE ID PLUGIN ERROR");
 	workers = json_object_get(doc, "workers");
 	for (i = 0; i < json_array_size(workers); i++) {
@@ -588,10 +588,27 @@ render_workers(FILE *fp, const json_t *doc)
 		cell_or_none(&t, json_object_get(w, "cpu"));
 		cell(&t, json_object_get(w, "state"));
 		cell(&t, json_object_get(w, "restarts"));
+		cell_or_none(&t, json_object_get(w, "stalls"));
 		cell(&t, json_object_get(w, "last_exit"));
 		error_rows(&te, json_object_get(w, "capture"), w);
 	}
 	return finish(fp, tables_flush(&t, &te, fp));
+}
+
+/*
+ * A pipeline step: its plugin's name, or "STEP (PLUGIN)" when the step has
+ * a name of its own (a plugin in two steps, or the `name` key).
+ */
+static void
+cell_step(struct table *t, const json_t *p)
+{
+	const char *name = json_string_value(json_object_get(p, "name"));
+	const char *step = json_string_value(json_object_get(p, "step"));
+
+	if (name != NULL && step != NULL && strcmp(name, step) != 0)
+		table_add(t, "%s (%s)", step, name);
+	else
+		cell(t, json_object_get(p, "name"));
 }
 
 /*
@@ -614,7 +631,7 @@ render_plugins(FILE *fp, const json_t *doc)
 		for (j = 0; j < json_array_size(plugins); j++) {
 			p = json_array_get(plugins, j);
 			cell(&t, json_object_get(cap, "name"));
-			cell(&t, json_object_get(p, "name"));
+			cell_step(&t, p);
 			cell(&t, json_object_get(p, "version"));
 			cell(&t, json_object_get(p, "abi"));
 			cell(&t, json_object_get(p, "path"));
@@ -626,7 +643,7 @@ render_plugins(FILE *fp, const json_t *doc)
 				    "error")))
 					continue;
 				cell(&te, json_object_get(cap, "name"));
-				cell(&te, json_object_get(p, "name"));
+				cell_step(&te, p);
 				cell(&te, json_object_get(e, "worker"));
 				cell(&te, json_object_get(e, "error"));
 			}
