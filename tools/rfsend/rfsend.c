@@ -44,7 +44,7 @@
 #define ETHERTYPE_OTHER	0x88b5
 
 #define MAX_FRAME	1514
-#define MAX_FLOWS	65536	/* what 10.1.x.y can encode */
+#define MAX_FLOWS	(100U << 16)	/* 10.1.x.y to 109.1.x.y */
 #define VLAN_ID		100
 #define DPORT		9
 #define SPORT_BASE	10000
@@ -200,12 +200,14 @@ flow_endpoints(struct endpoints *ep, uint32_t flow, int reverse)
 	uint32_t a4, b4;
 	uint16_t aport, bport;
 
-	a4 = 0x0a010000U | flow;		/* 10.1.(i>>8).(i&255) */
+	/* 10.1.(i>>8).(i&255); past 65535, 11.1..., 12.1... */
+	a4 = (0x0aU + (flow >> 16)) << 24 | 0x010000U | (flow & 0xffffU);
 	b4 = 0x0a020001U;			/* 10.2.0.1 */
 	memset(a6, 0, sizeof(a6));
 	memset(b6, 0, sizeof(b6));
 	put16(a6, 0xfd00);
 	put16(a6 + 2, 1);
+	put16(a6 + 12, (uint16_t)(flow >> 16));
 	put16(a6 + 14, (uint16_t)flow);		/* fd00:1::i */
 	put16(b6, 0xfd00);
 	put16(b6 + 2, 2);
