@@ -5,7 +5,8 @@
  *	- plugin: flowtable
  *	  config: { output: /var/log/ringfan/flows-{worker}.json,
  *	            max_flows: 65536, idle_timeout: 30s,
- *	            active_timeout: 300s, linger: 1s }
+ *	            active_timeout: 300s, linger: 1s,
+ *	            ipfix: "udp://192.0.2.10:4739" }
  *
  * This file: options, the ABI's callbacks, and frames to flow keys.
  * flowtable_table.c holds the table, flowtable_record.c the records.
@@ -24,6 +25,7 @@
 #define FT_MS		1000000ULL
 #define FT_SEC		(1000 * FT_MS)
 #define FT_MAX_DURATION	(8760 * 3600 * FT_SEC)	/* a year */
+#define FT_IPFIX_DRAIN	(2 * FT_SEC)
 
 static const char *const ft_counter_names[FC_MAX] = {
 	[FC_CREATED] = "created",
@@ -63,7 +65,8 @@ ft_output_form(struct ringfan_ctx *ctx, const char *s)
 	size_t grow = 0;
 
 	if (s == NULL || *s == '\0') {
-		ctx->error(ctx, "output: required: the file the records go to");
+		ctx->error(ctx, "output: required without ipfix: the file the "
+		    "records go to");
 		return -1;
 	}
 	for (p = s; (p = strchr(p, '{')) != NULL; p += 8, grow += 2) {
@@ -115,7 +118,13 @@ ft_options(struct ringfan_ctx *ctx, struct ft_opts *o)
 		ctx->error(ctx, "linger: longer than idle_timeout");
 		return RINGFAN_FAIL;
 	}
-	if (ft_output_form(ctx, o->output) != 0)
+	if (ix_options(ctx, &o->ix) != 0)
+		return RINGFAN_FAIL;
+	if (o->output != NULL && *o->output == '\0')
+		o->output = NULL;
+	/* With ipfix the file is optional; both may be given. */
+	if ((o->output != NULL || o->ix.url == NULL) &&
+	    ft_output_form(ctx, o->output) != 0)
 		return RINGFAN_FAIL;
 	return RINGFAN_OK;
 }
@@ -165,6 +174,8 @@ ft_path(struct ft *ft)
 	const char *s = ft->o.output, *p;
 	size_t n = 0;
 
+	if (s == NULL)
+		return;		/* no file: ipfix only */
 	/* The options' check made sure that the result fits. */
 	while ((p = strstr(s, "{worker}")) != NULL && n < sizeof(ft->path)) {
 		n += (size_t)snprintf(ft->path + n, sizeof(ft->path) - n,
@@ -181,6 +192,7 @@ ft_free(struct ft *ft)
 {
 	if (ft->fd != -1)
 		close(ft->fd);
+	ix_free(ft->ix);
 	ft_table_free(ft);
 	free(ft);
 }
@@ -207,6 +219,9 @@ ft_open(struct ringfan_ctx *ctx, void **state)
 			goto fail;
 	if ((ft->g_active = ctx->gauge(ctx, "active")) == NULL ||
 	    (ft->g_fill = ctx->gauge(ctx, "fill")) == NULL)
+		goto fail;
+	if (ft->o.ix.url != NULL &&
+	    (ft->ix = ix_open(ctx, &ft->o.ix)) == NULL)
 		goto fail;
 	if (ctx->memory == NULL ||
 	    ctx->memory_size < ft_region_size(ft->o.max_flows)) {
@@ -350,6 +365,8 @@ ft_tick(void *state, uint64_t now_ns)
 	ft_expire(ft, ft->now);
 	ft_output_check(ft, ft->now);
 	ft_flush(ft);
+	if (ft->ix != NULL)
+		ix_tick(ft->ix);
 	ft_gauges(ft);
 }
 
@@ -359,6 +376,9 @@ ft_close(void *state)
 	struct ft *ft = state;
 
 	ft_shutdown(ft);
+	/* A stop waits this long at most for the collector. */
+	if (ft->ix != NULL)
+		ix_drain(ft->ix, FT_IPFIX_DRAIN);
 	/* What is left are restarted flows without a frame: gone too. */
 	*ft->g_active = 0;
 	*ft->g_fill = 0;

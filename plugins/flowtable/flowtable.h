@@ -6,6 +6,7 @@
  *				expiry, recovery
  *	flowtable_record.c	JSON records, the output file, and the check
  *				of that file after a crash
+ *	flowtable_ipfix.c	the same records as IPFIX to a collector
  */
 #ifndef FLOWTABLE_H
 #define FLOWTABLE_H
@@ -15,6 +16,8 @@
 #include <stdint.h>
 
 #include <ringfan/plugin.h>
+
+#include "flowtable_ipfix.h"
 
 #define FT_LAYOUT	1		/* host memory layout version */
 #define FT_MAGIC	0x4c425446	/* "FTBL" */
@@ -133,7 +136,8 @@ struct ft_opts {
 	uint64_t	 idle_ns;
 	uint64_t	 active_ns;
 	uint64_t	 linger_ns;
-	const char	*output;	/* the template, with {worker} */
+	const char	*output;	/* the template, with {worker}; or NULL */
+	struct ix_opts	 ix;
 };
 
 /* A flow's key, oriented as the frame in hand has it. */
@@ -164,6 +168,7 @@ struct ft {
 	int			 failing;	/* status shown */
 	uint64_t		 checked_ns;	/* path last compared with fd */
 	int			 closing;	/* in close: retry anyway */
+	struct ix		*ix;		/* NULL without ipfix */
 
 	/* Host memory. */
 	uint8_t			*base;

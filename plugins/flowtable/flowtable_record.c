@@ -96,7 +96,7 @@ ft_write_error(struct ft *ft, int err)
 void
 ft_output_open(struct ft *ft)
 {
-	if (ft->fd != -1)
+	if (ft->fd != -1 || ft->o.output == NULL)
 		return;
 	ft->fd = open(ft->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0640);
@@ -182,6 +182,12 @@ ft_flush(struct ft *ft)
 
 	if (ft->npend == 0)
 		return 0;
+	/* Without a file (ipfix only) a record is done once exported. */
+	if (ft->o.output == NULL) {
+		ft->sent = ft->buflen;
+		ft_pending_done(ft, ft->npend);
+		return 0;
+	}
 	ft_output_open(ft);
 	if (ft->fd == -1)
 		return -1;
@@ -353,7 +359,7 @@ ft_recover_pending(struct ft *ft, const uint32_t *idx, uint32_t n)
 		h[k] = ft_fnv(ft->buf + prev, ft->pend_end[k] - prev);
 		prev = ft->pend_end[k];
 	}
-	if (n > 0)
+	if (n > 0 && ft->o.output != NULL)
 		ft_scan_output(ft, h, found, n);
 	prev = 0;
 	for (uint32_t k = 0; k < n; k++) {

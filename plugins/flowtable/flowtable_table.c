@@ -318,6 +318,9 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 
 	if (had && ft->npfree == 0 && (!ft->failing || ft->closing))
 		ft_flush(ft);
+	/* The IPFIX record, from the flow before its end is committed. */
+	if (had && ft->ix != NULL)
+		ix_add(ft->ix, f, reason);
 	ft_txn_begin(ft);
 	if (had && ft->npfree > 0) {
 		p = ft->pfree[--ft->npfree];

@@ -408,8 +408,8 @@ test_options(void **st)
 	}
 	{
 		const char *o[] = { NULL };
-		expect_check_error(o, 1,
-		    "output: required: the file the records go to");
+		expect_check_error(o, 1, "output: required without ipfix: "
+		    "the file the records go to");
 	}
 	{
 		const char *o[] = { "output=/x/{capture}.json", NULL };

@@ -1,0 +1,849 @@
+/*
+ * flowtable: flow records as IPFIX (RFC 7011) to a collector, over UDP or
+ * TCP.
+ *
+ * Each record is one RFC 5103 biflow: the forward elements describe the
+ * flow's src (the endpoint of its first frame), the reverse ones (private
+ * enterprise 29305) its other direction.  nfcapd reads the reverse octet
+ * and packet counts as its "out" counts, so a flow stays one line there.
+ * Templates 256 (IPv4) and 257 (IPv6) carry:
+ *
+ *	sourceIPv4Address / sourceIPv6Address, destination likewise,
+ *	sourceTransportPort, destinationTransportPort (ICMP: type << 8 |
+ *	code), protocolIdentifier, vlanId (0: untagged), octetDeltaCount,
+ *	packetDeltaCount, reverseOctetDeltaCount, reversePacketDeltaCount,
+ *	flowStartMilliseconds, flowEndMilliseconds, tcpControlBits,
+ *	reverseTcpControlBits, flowEndReason, exportingProcessId (the worker)
+ *
+ * The observation domain of a worker is the capture's base (the option
+ * observation_domain, by default derived from the capture's name) plus
+ * the worker's id: each worker is a transport session of its own, with its
+ * own sequence numbers, as a collector expects.
+ *
+ * The worker never waits for the collector.  Records wait in a ring of
+ * ipfix_queue entries in the heap; a record that finds the ring full is
+ * dropped and counted.  libfixbuf encodes a message into msg (an exporter
+ * on a memory buffer, in manual mode), and the socket, non-blocking, is
+ * this file's: a send that would block is tried again at the next tick.
+ * The records of a message leave the ring only when the whole message has
+ * gone out, so a TCP connection that breaks part way loses nothing: the
+ * next connection encodes them again, after templates of its own.
+ *
+ * When the socket fails (refused, reset, unreachable), it is closed and
+ * opened again after a back-off that doubles from 1 s to 60 s of the
+ * monotonic clock; the status says why meanwhile.  Each new connection
+ * starts a new libfixbuf session: templates first, sequence numbers
+ * from 0.  Over UDP templates go out again every ipfix_template_refresh
+ * of the monotonic clock and every ipfix_template_messages messages.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fixbuf/public.h>
+
+#include "flowtable.h"
+#include "flowtable_ipfix.h"
+
+#define IX_SEC		1000000000ULL
+#define IX_TID_INT	0x1000		/* the internal template */
+#define IX_TID_V4	256
+#define IX_TID_V6	257
+#define IX_UDP_MSG	1400		/* within a 1500-byte path */
+#define IX_TCP_MSG	16384
+#define IX_BACKOFF_MIN	(1 * IX_SEC)
+#define IX_BACKOFF_MAX	(60 * IX_SEC)
+#define IX_QUEUE_MIN	16
+#define IX_QUEUE_MAX	(1u << 20)
+
+/*
+ * One record as libfixbuf reads it (the internal template, host byte
+ * order), which is also the queue's entry.  Both address families are
+ * here; each external template takes its own.
+ */
+struct ix_rec {
+	uint64_t	 octets;
+	uint64_t	 packets;
+	uint64_t	 rev_octets;
+	uint64_t	 rev_packets;
+	uint64_t	 start_ms;
+	uint64_t	 end_ms;
+	uint8_t		 src6[16];
+	uint8_t		 dst6[16];
+	uint32_t	 src4;
+	uint32_t	 dst4;
+	uint32_t	 process;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint16_t	 vlan;
+	uint16_t	 flags;
+	uint16_t	 rev_flags;
+	uint8_t		 proto;
+	uint8_t		 reason;
+	uint8_t		 ipver;		/* in the padding: not exported */
+	uint8_t		 pad[7];
+};
+_Static_assert(sizeof(struct ix_rec) == 112, "ix_rec has no holes");
+
+/* In the order of struct ix_rec: the internal template is its layout. */
+static fbInfoElementSpec_t ix_spec[] = {
+	{ "octetDeltaCount", 8, 0 },
+	{ "packetDeltaCount", 8, 0 },
+	{ "reverseOctetDeltaCount", 8, 0 },
+	{ "reversePacketDeltaCount", 8, 0 },
+	{ "flowStartMilliseconds", 8, 0 },
+	{ "flowEndMilliseconds", 8, 0 },
+	{ "sourceIPv6Address", 16, 0 },
+	{ "destinationIPv6Address", 16, 0 },
+	{ "sourceIPv4Address", 4, 0 },
+	{ "destinationIPv4Address", 4, 0 },
+	{ "exportingProcessId", 4, 0 },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "vlanId", 2, 0 },
+	{ "tcpControlBits", 2, 0 },
+	{ "reverseTcpControlBits", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "flowEndReason", 1, 0 },
+	{ "paddingOctets", 8, 0 },
+	FB_IESPEC_NULL
+};
+
+/*
+ * The external templates: addresses first, as exporters usually order
+ * them, then the rest.  Same elements as above without the padding.
+ */
+static const char *const ix_ext[] = {
+	"sourceIPv4Address", "destinationIPv4Address",
+	"sourceIPv6Address", "destinationIPv6Address",
+	"sourceTransportPort", "destinationTransportPort",
+	"protocolIdentifier", "vlanId",
+	"octetDeltaCount", "packetDeltaCount",
+	"reverseOctetDeltaCount", "reversePacketDeltaCount",
+	"flowStartMilliseconds", "flowEndMilliseconds",
+	"tcpControlBits", "reverseTcpControlBits",
+	"flowEndReason", "exportingProcessId",
+};
+
+/* enum ft_reason to flowEndReason (RFC 7011 / IANA). */
+static const uint8_t ix_reason[FT_NREASON] = {
+	[FT_IDLE] = 1,		/* idle timeout */
+	[FT_ACTIVE] = 2,	/* active timeout */
+	[FT_END] = 3,		/* end of flow detected */
+	[FT_EVICTED] = 5,	/* lack of resources */
+	[FT_SHUTDOWN] = 4,	/* forced end */
+};
+
+enum { IX_DOWN, IX_CONNECTING, IX_UP };
+
+enum {
+	IC_RECORDS, IC_DROPPED, IC_RECONNECTS, IC_MESSAGES, IC_MAX
+};
+
+static const char *const ix_counter_names[IC_MAX] = {
+	[IC_RECORDS] = "ipfix_records",
+	[IC_DROPPED] = "ipfix_dropped",
+	[IC_RECONNECTS] = "ipfix_reconnects",
+	[IC_MESSAGES] = "ipfix_messages",
+};
+
+struct ix {
+	struct ringfan_ctx	*ctx;
+	struct ix_opts		 o;
+	uint32_t		 domain;
+
+	/* The ring: n records from head. */
+	struct ix_rec		*q;
+	uint32_t		 cap, head, n;
+
+	/* libfixbuf: one session per connection. */
+	fbInfoModel_t		*model;
+	fBuf_t			*fbuf;
+	int			 need_tmpl;
+	uint64_t		 tmpl_ns;	/* templates last sent */
+	uint64_t		 msgs_since;	/* messages since then */
+
+	/* The message on its way out: its records are q's first inflight. */
+	uint8_t			*msg;
+	size_t			 msgcap, msglen, off;
+	uint32_t		 inflight;
+	uint32_t		 batch;		/* records in a full message */
+
+	int			 fd;
+	int			 state;
+	int			 ever_up;	/* the next connect is a re-one */
+	int			 failing;
+	int			 unconfirmed;	/* UDP: sent, not refused yet */
+	uint64_t		 retry_ns;
+	uint64_t		 backoff_ns;
+
+	uint64_t		*c[IC_MAX];
+	uint64_t		*g_queue;
+	uint64_t		*g_up;
+};
+
+static uint64_t
+ix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * IX_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* FNV-1a of the capture's name, its low 8 bits left to the worker ids. */
+static uint32_t
+ix_default_domain(const char *capture)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = capture != NULL ? capture : ""; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h &= ~0xffu;
+	return h != 0 ? h : 0x100;
+}
+
+/* "udp://HOST:PORT" or "tcp://HOST:PORT"; HOST an address, [v6] in brackets. */
+static int
+ix_parse_url(struct ringfan_ctx *ctx, struct ix_opts *o)
+{
+	const char *s = o->url, *h, *colon;
+	char host[INET6_ADDRSTRLEN + 2], *end;
+	size_t len;
+	unsigned long port;
+
+	if (strncmp(s, "udp://", 6) == 0)
+		o->tcp = 0;
+	else if (strncmp(s, "tcp://", 6) == 0)
+		o->tcp = 1;
+	else
+		goto form;
+	h = s + 6;
+	if (*h == '[') {
+		if ((colon = strstr(h, "]:")) == NULL)
+			goto form;
+		len = (size_t)(colon - h - 1);
+		h++;
+		colon++;
+		o->family = AF_INET6;
+	} else {
+		if ((colon = strrchr(h, ':')) == NULL)
+			goto form;
+		len = (size_t)(colon - h);
+		o->family = AF_INET;
+	}
+	if (len == 0 || len >= sizeof(host))
+		goto addr;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (inet_pton(o->family, host, o->addr) != 1)
+		goto addr;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    port < 1 || port > 65535) {
+		ctx->error(ctx, "ipfix: \"%s\": the port is not 1 to 65535", s);
+		return -1;
+	}
+	o->port = (uint16_t)port;
+	return 0;
+form:
+	ctx->error(ctx, "ipfix: \"%s\": not udp://HOST:PORT or tcp://HOST:PORT",
+	    s);
+	return -1;
+addr:
+	/* A name would need a resolver, which can block the worker. */
+	ctx->error(ctx, "ipfix: \"%s\": HOST is not an IPv4 address or an "
+	    "IPv6 address in brackets", s);
+	return -1;
+}
+
+int
+ix_options(struct ringfan_ctx *ctx, struct ix_opts *o)
+{
+	uint64_t def = ix_default_domain(ctx->capture);
+	uint64_t nw = ctx->worker_count > 0 ? ctx->worker_count : 1;
+
+	memset(o, 0, sizeof(*o));
+	if (ctx->opt_string(ctx, "ipfix", NULL, &o->url) != 0 ||
+	    ctx->opt_uint(ctx, "ipfix_queue", 4096, &o->queue) != 0 ||
+	    ctx->opt_uint(ctx, "observation_domain", def, &o->domain) != 0 ||
+	    ctx->opt_duration(ctx, "ipfix_template_refresh", 60 * IX_SEC,
+	    &o->refresh_ns) != 0 ||
+	    ctx->opt_uint(ctx, "ipfix_template_messages", 100,
+	    &o->refresh_msgs) != 0)
+		return -1;
+	if (o->url != NULL && *o->url == '\0')
+		o->url = NULL;
+	if (o->url != NULL && ix_parse_url(ctx, o) != 0)
+		return -1;
+	if (o->queue < IX_QUEUE_MIN || o->queue > IX_QUEUE_MAX) {
+		ctx->error(ctx, "ipfix_queue: %llu is not %u to %u records",
+		    (unsigned long long)o->queue, IX_QUEUE_MIN, IX_QUEUE_MAX);
+		return -1;
+	}
+	if (o->domain > UINT32_MAX - (nw - 1)) {
+		ctx->error(ctx, "observation_domain: %llu and the worker ids "
+		    "after it are not all below 2^32",
+		    (unsigned long long)o->domain);
+		return -1;
+	}
+	if (o->refresh_ns < IX_SEC || o->refresh_ns > 3600 * IX_SEC) {
+		ctx->error(ctx, "ipfix_template_refresh: %llu ms is not 1 s to "
+		    "1 h", (unsigned long long)(o->refresh_ns / 1000000));
+		return -1;
+	}
+	if (o->refresh_msgs < 1 || o->refresh_msgs > 1000000) {
+		ctx->error(ctx, "ipfix_template_messages: %llu is not 1 to "
+		    "1000000", (unsigned long long)o->refresh_msgs);
+		return -1;
+	}
+	return 0;
+}
+
+/* The libfixbuf state of one connection: templates, session, buffer. */
+static void
+ix_fb_free(struct ix *ix)
+{
+	if (ix->fbuf != NULL)
+		fBufFree(ix->fbuf);	/* its session and exporter too */
+	ix->fbuf = NULL;
+}
+
+static fbTemplate_t *
+ix_template(struct ix *ix, int v6, GError **err)
+{
+	fbTemplate_t *t = fbTemplateAlloc(ix->model);
+	fbInfoElementSpec_t one[2] = { FB_IESPEC_NULL, FB_IESPEC_NULL };
+	const char *skip = v6 ? "IPv4" : "IPv6";
+
+	for (size_t i = 0; i < sizeof(ix_ext) / sizeof(ix_ext[0]); i++) {
+		if (strstr(ix_ext[i], skip) != NULL)
+			continue;
+		one[0].name = (char *)(uintptr_t)ix_ext[i];
+		one[0].len_override = 0;
+		/* Lengths as in the internal template. */
+		for (size_t k = 0; ix_spec[k].name != NULL; k++)
+			if (strcmp(ix_spec[k].name, ix_ext[i]) == 0)
+				one[0].len_override = ix_spec[k].len_override;
+		if (!fbTemplateAppendSpecArray(t, one, 0, err)) {
+			fbTemplateFreeUnused(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+static int
+ix_fb_new(struct ix *ix, int at_open)
+{
+	fbSession_t *s;
+	fbExporter_t *e;
+	fbTemplate_t *t = NULL;
+	GError *err = NULL;
+
+	ix_fb_free(ix);
+	s = fbSessionAlloc(ix->model);
+	fbSessionSetDomain(s, ix->domain);
+	t = fbTemplateAlloc(ix->model);
+	if (!fbTemplateAppendSpecArray(t, ix_spec, 0, &err) ||
+	    !fbSessionAddTemplate(s, TRUE, IX_TID_INT, t, &err))
+		goto fail;
+	t = NULL;
+	if ((t = ix_template(ix, 0, &err)) == NULL ||
+	    !fbSessionAddTemplate(s, FALSE, IX_TID_V4, t, &err))
+		goto fail;
+	t = NULL;
+	if ((t = ix_template(ix, 1, &err)) == NULL ||
+	    !fbSessionAddTemplate(s, FALSE, IX_TID_V6, t, &err))
+		goto fail;
+	e = fbExporterAllocBuffer(ix->msg, (uint16_t)ix->msgcap);
+	ix->fbuf = fBufAllocForExport(s, e);
+	fBufSetAutomaticMode(ix->fbuf, FALSE);
+	if (!fBufSetInternalTemplate(ix->fbuf, IX_TID_INT, &err))
+		goto fail;
+	ix->need_tmpl = 1;
+	return 0;
+fail:
+	if (at_open)
+		ix->ctx->error(ix->ctx, "ipfix: libfixbuf: %s",
+		    err != NULL ? err->message : "no reason given");
+	else
+		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix: libfixbuf: "
+		    "%s", err != NULL ? err->message : "no reason given");
+	if (err != NULL)
+		g_error_free(err);
+	if (t != NULL)
+		fbTemplateFreeUnused(t);
+	if (ix->fbuf == NULL)
+		fbSessionFree(s);
+	ix_fb_free(ix);
+	return -1;
+}
+
+static void
+ix_gauges(struct ix *ix)
+{
+	*ix->g_queue = ix->n;
+	*ix->g_up = ix->state == IX_UP && !ix->failing;
+}
+
+struct ix *
+ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o)
+{
+	struct ix *ix;
+
+	if ((ix = calloc(1, sizeof(*ix))) == NULL) {
+		ctx->error(ctx, "ipfix: out of memory");
+		return NULL;
+	}
+	ix->ctx = ctx;
+	ix->o = *o;
+	ix->fd = -1;
+	ix->state = IX_DOWN;
+	ix->domain = (uint32_t)(o->domain + ctx->worker_id);
+	ix->cap = (uint32_t)o->queue;
+	ix->msgcap = o->tcp ? IX_TCP_MSG : IX_UDP_MSG;
+	ix->backoff_ns = IX_BACKOFF_MIN;
+	for (int i = 0; i < IC_MAX; i++)
+		if ((ix->c[i] = ctx->counter(ctx, ix_counter_names[i])) ==
+		    NULL)
+			goto fail;
+	if ((ix->g_queue = ctx->gauge(ctx, "ipfix_queue")) == NULL ||
+	    (ix->g_up = ctx->gauge(ctx, "ipfix_up")) == NULL)
+		goto fail;
+	if ((ix->q = calloc(ix->cap, sizeof(*ix->q))) == NULL ||
+	    (ix->msg = malloc(ix->msgcap)) == NULL) {
+		ctx->error(ctx, "ipfix: out of memory for %u records",
+		    ix->cap);
+		goto fail;
+	}
+	ix->model = fbInfoModelAlloc();
+	if (ix_fb_new(ix, 1) != 0)
+		goto fail;
+	/*
+	 * IPv4 records are the smaller ones: a message holds this many.  A
+	 * send starts before the queue is half full, whatever its size.
+	 */
+	ix->batch = (uint32_t)((ix->msgcap - 16 - 4) / 72);
+	if (ix->batch > ix->cap / 2)
+		ix->batch = ix->cap / 2;
+	ix_gauges(ix);
+	return ix;
+fail:
+	ix_free(ix);
+	return NULL;
+}
+
+void
+ix_free(struct ix *ix)
+{
+	if (ix == NULL)
+		return;
+	ix_fb_free(ix);
+	if (ix->model != NULL)
+		fbInfoModelFree(ix->model);
+	if (ix->fd != -1)
+		close(ix->fd);
+	free(ix->q);
+	free(ix->msg);
+	free(ix);
+}
+
+uint32_t
+ix_domain(const struct ix *ix)
+{
+	return ix->domain;
+}
+
+static void
+ix_set_failing(struct ix *ix, const char *what, int err)
+{
+	ix->ctx->status(ix->ctx, "ipfix %s: %s: %s; %u records wait",
+	    ix->o.url, what, strerror(err), ix->n);
+	ix->failing = 1;
+}
+
+/* The collector takes what is sent: the status clears. */
+static void
+ix_working(struct ix *ix)
+{
+	ix->backoff_ns = IX_BACKOFF_MIN;
+	if (ix->failing) {
+		ix->ctx->status(ix->ctx, NULL);
+		ix->failing = 0;
+	}
+}
+
+/* The socket failed: closed, tried again after the back-off. */
+static void
+ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
+{
+	if (ix->fd != -1)
+		close(ix->fd);
+	ix->fd = -1;
+	ix->state = IX_DOWN;
+	ix->msglen = ix->off = 0;
+	ix->inflight = 0;
+	ix->retry_ns = now + ix->backoff_ns;
+	ix->backoff_ns = ix->backoff_ns * 2 > IX_BACKOFF_MAX ?
+	    IX_BACKOFF_MAX : ix->backoff_ns * 2;
+	ix_set_failing(ix, what, err);
+}
+
+/*
+ * Over TCP a connection is the collector's answer: the status clears.
+ * Over UDP only a send that works says so (ix_sent).
+ */
+static void
+ix_connected(struct ix *ix)
+{
+	ix->state = IX_UP;
+	if (ix->o.tcp)
+		ix_working(ix);
+}
+
+static void
+ix_connect(struct ix *ix, uint64_t now)
+{
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	struct sockaddr *sa;
+	socklen_t salen;
+	int type = (ix->o.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC;
+
+	if (ix->ever_up)
+		++*ix->c[IC_RECONNECTS];
+	ix->ever_up = 1;
+	if (ix->o.family == AF_INET) {
+		memset(&a4, 0, sizeof(a4));
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(ix->o.port);
+		memcpy(&a4.sin_addr, ix->o.addr, 4);
+		sa = (struct sockaddr *)&a4;
+		salen = sizeof(a4);
+	} else {
+		memset(&a6, 0, sizeof(a6));
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(ix->o.port);
+		memcpy(&a6.sin6_addr, ix->o.addr, 16);
+		sa = (struct sockaddr *)&a6;
+		salen = sizeof(a6);
+	}
+	if ((ix->fd = socket(ix->o.family, type, 0)) == -1) {
+		ix_fail(ix, "socket", errno, now);
+		return;
+	}
+	/* A new transport session: new templates, sequence from 0. */
+	if (ix_fb_new(ix, 0) != 0) {
+		ix_fail(ix, "libfixbuf", ENOMEM, now);
+		return;
+	}
+	ix->msglen = ix->off = 0;
+	ix->inflight = 0;
+	if (connect(ix->fd, sa, salen) == 0)
+		ix_connected(ix);
+	else if (errno == EINPROGRESS)
+		ix->state = IX_CONNECTING;
+	else
+		ix_fail(ix, "connect", errno, now);
+}
+
+/* A TCP connect in progress: done, failed, or still going. */
+static void
+ix_connecting(struct ix *ix, uint64_t now)
+{
+	struct pollfd p = { .fd = ix->fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 0) != 1)
+		return;
+	if (getsockopt(ix->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0)
+		ix_fail(ix, "connect", err, now);
+	else
+		ix_connected(ix);
+}
+
+/*
+ * A collector sends nothing over TCP: a readable socket is its close or
+ * its reset, seen here before a message is sent into it and lost.
+ */
+static void
+ix_hangup(struct ix *ix, uint64_t now)
+{
+	struct pollfd p = { .fd = ix->fd, .events = POLLIN | POLLRDHUP };
+	char c;
+	ssize_t n;
+
+	if (poll(&p, 1, 0) != 1)
+		return;
+	n = recv(ix->fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+	if (n == 0)
+		ix_fail(ix, "the collector closed the connection", ECONNRESET,
+		    now);
+	else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)
+		ix_fail(ix, "connection", errno, now);
+}
+
+/*
+ * libfixbuf in manual mode answers "end of message" (FB_ERROR_EOM) both
+ * when the message is full and when it wants a new message to begin (a
+ * template set after data sets).  With something in the message that
+ * ends it; with nothing, an emit of the empty message starts a new one,
+ * and the call is made again.
+ */
+static int
+ix_eom(struct ix *ix, GError **err, int *retried, int nonempty)
+{
+	if (!g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+		return -1;
+	g_clear_error(err);
+	if (nonempty)
+		return 1;		/* this message is done */
+	if (*retried || !fBufEmit(ix->fbuf, err))
+		return -1;
+	*retried = 1;
+	return 0;			/* try again */
+}
+
+/*
+ * Encodes the queue's first records into msg: templates first when due.
+ * 0, or -1 when libfixbuf refuses (then the record is dropped).
+ */
+static int
+ix_encode(struct ix *ix, uint64_t now)
+{
+	GError *err = NULL;
+	struct ix_rec *r;
+	uint32_t k = 0;
+	int retried = 0, tmpl = 0, rc;
+
+	if (!ix->o.tcp && (now >= ix->tmpl_ns + ix->o.refresh_ns ||
+	    ix->msgs_since >= ix->o.refresh_msgs))
+		ix->need_tmpl = 1;
+	fBufSetExportTime(ix->fbuf, 0);
+	while (ix->need_tmpl) {
+		if (fbSessionExportTemplates(fBufGetSession(ix->fbuf), &err)) {
+			ix->tmpl_ns = now;
+			ix->msgs_since = 0;
+			ix->need_tmpl = 0;
+			tmpl = 1;
+		} else if (ix_eom(ix, &err, &retried, 0) != 0)
+			goto fail;
+	}
+	retried = 0;
+	while (k < ix->n) {
+		r = &ix->q[(ix->head + k) % ix->cap];
+		if (!fBufSetExportTemplate(ix->fbuf, r->ipver == 4 ?
+		    IX_TID_V4 : IX_TID_V6, &err))
+			goto fail;
+		if (fBufAppend(ix->fbuf, (uint8_t *)r, sizeof(*r), &err)) {
+			k++;
+			continue;
+		}
+		if ((rc = ix_eom(ix, &err, &retried, tmpl || k > 0)) < 0)
+			goto fail;
+		if (rc == 1)
+			break;
+	}
+	if (!fBufEmit(ix->fbuf, &err))
+		goto fail;
+	ix->msglen = fbExporterGetMsgLen(fBufGetExporter(ix->fbuf));
+	ix->off = 0;
+	ix->inflight = k;
+	return 0;
+fail:
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix: libfixbuf: %s; "
+	    "a record is dropped", err != NULL ? err->message : "?");
+	g_clear_error(&err);
+	if (ix->n > 0) {
+		ix->head = (ix->head + 1) % ix->cap;
+		ix->n--;
+		++*ix->c[IC_DROPPED];
+	}
+	/* The session's state is unknown now: start it again. */
+	ix->msglen = 0;
+	if (ix_fb_new(ix, 0) != 0 && ix->fd != -1)
+		ix_fail(ix, "libfixbuf", ENOMEM, now);
+	return -1;
+}
+
+/* The message went out whole: its records leave the ring. */
+static void
+ix_sent(struct ix *ix)
+{
+	ix->head = (ix->head + ix->inflight) % ix->cap;
+	ix->n -= ix->inflight;
+	*ix->c[IC_RECORDS] += ix->inflight;
+	++*ix->c[IC_MESSAGES];
+	ix->msgs_since++;
+	ix->inflight = 0;
+	ix->msglen = ix->off = 0;
+	if (ix->o.tcp)
+		ix_working(ix);
+	else
+		ix->unconfirmed = 1;
+}
+
+/*
+ * Over UDP a send succeeds whether or not a collector listens; a refusal
+ * (ICMP port unreachable) comes back as an error on the socket.  A send
+ * counts as working once the next pump finds no such error: until then
+ * the status stays and the back-off keeps growing.
+ */
+static void
+ix_udp_check(struct ix *ix, uint64_t now)
+{
+	struct pollfd p = { .fd = ix->fd, .events = 0 };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
+	    getsockopt(ix->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    err != 0) {
+		ix->unconfirmed = 0;
+		ix_fail(ix, "send", err, now);
+		return;
+	}
+	if (ix->unconfirmed) {
+		ix->unconfirmed = 0;
+		ix_working(ix);
+	}
+}
+
+/*
+ * Connects when due and sends messages until the queue is empty, the
+ * socket would block, or (full_only) less than a full message waits.
+ */
+static void
+ix_pump(struct ix *ix, int full_only)
+{
+	uint64_t now = ix_now();
+	ssize_t n;
+
+	if (ix->state == IX_DOWN) {
+		if (now < ix->retry_ns)
+			return;
+		ix_connect(ix, now);
+	}
+	if (ix->state == IX_CONNECTING)
+		ix_connecting(ix, now);
+	if (ix->state == IX_UP && ix->o.tcp && ix->off == 0)
+		ix_hangup(ix, now);
+	if (ix->state == IX_UP && !ix->o.tcp)
+		ix_udp_check(ix, now);
+	while (ix->state == IX_UP) {
+		if (ix->msglen == 0) {
+			if (ix->n == 0 || (full_only && ix->n < ix->batch))
+				break;
+			if (ix_encode(ix, now) != 0)
+				continue;
+		}
+		n = send(ix->fd, ix->msg + ix->off, ix->msglen - ix->off,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			ix_fail(ix, "send", n == 0 ? EPIPE : errno, now);
+			break;
+		}
+		ix->off += (size_t)n;
+		if (ix->off == ix->msglen)
+			ix_sent(ix);
+	}
+	ix_gauges(ix);
+}
+
+void
+ix_add(struct ix *ix, const struct ft_flow *f, int reason)
+{
+	struct ix_rec *r;
+
+	if (ix->n == ix->cap) {
+		++*ix->c[IC_DROPPED];
+		return;
+	}
+	r = &ix->q[(ix->head + ix->n) % ix->cap];
+	memset(r, 0, sizeof(*r));
+	r->ipver = f->ipver;
+	if (f->ipver == 4) {
+		r->src4 = (uint32_t)f->src[0] << 24 | (uint32_t)f->src[1] << 16 |
+		    (uint32_t)f->src[2] << 8 | f->src[3];
+		r->dst4 = (uint32_t)f->dst[0] << 24 | (uint32_t)f->dst[1] << 16 |
+		    (uint32_t)f->dst[2] << 8 | f->dst[3];
+	} else {
+		memcpy(r->src6, f->src, 16);
+		memcpy(r->dst6, f->dst, 16);
+	}
+	r->sport = f->sport;
+	r->dport = f->dport;
+	r->proto = f->proto;
+	r->vlan = f->has_vlan ? f->vlan : 0;
+	r->octets = f->bytes[0];
+	r->packets = f->packets[0];
+	r->rev_octets = f->bytes[1];
+	r->rev_packets = f->packets[1];
+	r->start_ms = f->first_ns / 1000000;
+	r->end_ms = f->last_ns / 1000000;
+	r->flags = f->tcp_flags[0];
+	r->rev_flags = f->tcp_flags[1];
+	r->reason = reason > 0 && reason < FT_NREASON ? ix_reason[reason] : 0;
+	r->process = ix->ctx->worker_id;
+	ix->n++;
+	/* Never a connect from here: it allocates a session. */
+	if (ix->n >= ix->batch && ix->msglen == 0 && ix->state == IX_UP)
+		ix_pump(ix, 1);
+	else
+		*ix->g_queue = ix->n;
+}
+
+void
+ix_tick(struct ix *ix)
+{
+	ix_pump(ix, 0);
+}
+
+void
+ix_drain(struct ix *ix, uint64_t wait_ns)
+{
+	uint64_t until = ix_now() + wait_ns, now;
+	struct pollfd p;
+
+	ix->retry_ns = 0;	/* one more try, now */
+	for (;;) {
+		ix_pump(ix, 0);
+		now = ix_now();
+		if (ix->n == 0 || now >= until)
+			break;
+		if (ix->state == IX_DOWN) {
+			/* Waiting for the back-off would outlast the stop. */
+			if (ix->retry_ns > now)
+				break;
+			continue;
+		}
+		p.fd = ix->fd;
+		p.events = POLLOUT;
+		poll(&p, 1, (int)((until - now) / 1000000) + 1);
+	}
+	if (ix->n > 0) {
+		*ix->c[IC_DROPPED] += ix->n;
+		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
+		    "not sent at close", ix->o.url, ix->n);
+		ix->n = 0;
+	}
+	ix_gauges(ix);
+}

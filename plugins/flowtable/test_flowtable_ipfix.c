@@ -1,0 +1,984 @@
+/*
+ * Unit tests of flowtable's IPFIX exporter on the stand-in host context,
+ * against sockets of the test's own on loopback.  What arrives is read by
+ * a decoder written here from RFC 7011 (header, set lengths, templates,
+ * data records by template) and, for the data, also by libfixbuf's
+ * collecting side.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <fixbuf/public.h>
+
+#include <ringfan/plugin.h>
+
+#include "fake_ctx.h"
+#include "flowtable.h"
+#include "flowtable_ipfix.h"
+
+extern const struct ringfan_plugin ringfan_plugin;
+
+#define REV	29305u		/* RFC 5103's reverse enterprise number */
+#define T0	(1700000000ULL * 1000000000ULL)
+
+/* --- The independent decoder. */
+
+/* The elements the exporter sends, as (enterprise, id). */
+enum {
+	E_SRC4, E_DST4, E_SRC6, E_DST6, E_SPORT, E_DPORT, E_PROTO, E_VLAN,
+	E_OCT, E_PKT, E_ROCT, E_RPKT, E_START, E_END, E_FLAGS, E_RFLAGS,
+	E_REASON, E_PROCESS, E_MAX
+};
+
+static const struct {
+	uint32_t	 pen;
+	uint16_t	 id;
+	uint16_t	 len;
+} elem[E_MAX] = {
+	[E_SRC4] = { 0, 8, 4 }, [E_DST4] = { 0, 12, 4 },
+	[E_SRC6] = { 0, 27, 16 }, [E_DST6] = { 0, 28, 16 },
+	[E_SPORT] = { 0, 7, 2 }, [E_DPORT] = { 0, 11, 2 },
+	[E_PROTO] = { 0, 4, 1 }, [E_VLAN] = { 0, 58, 2 },
+	[E_OCT] = { 0, 1, 8 }, [E_PKT] = { 0, 2, 8 },
+	[E_ROCT] = { REV, 1, 8 }, [E_RPKT] = { REV, 2, 8 },
+	[E_START] = { 0, 152, 8 }, [E_END] = { 0, 153, 8 },
+	[E_FLAGS] = { 0, 6, 2 }, [E_RFLAGS] = { REV, 6, 2 },
+	[E_REASON] = { 0, 136, 1 }, [E_PROCESS] = { 0, 144, 4 },
+};
+
+struct drec {
+	uint16_t	 tid;
+	uint32_t	 domain;
+	int		 has[E_MAX];
+	uint64_t	 v[E_MAX];
+	uint8_t		 a[E_MAX][16];	/* addresses */
+};
+
+struct tmpl {
+	uint16_t	 nf;
+	int		 which[32];	/* E_*, or -1 */
+	uint16_t	 len[32];
+};
+
+#define MAXREC	256
+
+struct decoded {
+	int		 messages;
+	int		 with_templates;	/* messages with a template set */
+	uint32_t	 seq[64];
+	struct tmpl	 t[2];			/* 256, 257 */
+	int		 have_t[2];
+	struct drec	 r[MAXREC];
+	int		 n;
+};
+
+static uint32_t
+be(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t
+be64(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One message: every length checked against what encloses it. */
+static void
+decode_msg(struct decoded *d, const uint8_t *m, size_t len)
+{
+	size_t off = 16, soff, end;
+	uint16_t sid, slen, tid, nf, fid, flen;
+	uint32_t pen;
+	struct tmpl *t;
+	struct drec *r;
+	int tset = 0;
+
+	assert_true(len >= 16);
+	assert_int_equal(be(m, 2), 10);
+	assert_int_equal(be(m + 2, 2), len);
+	if (d->messages < 64)
+		d->seq[d->messages] = be(m + 8, 4);
+	while (off < len) {
+		assert_true(off + 4 <= len);
+		sid = (uint16_t)be(m + off, 2);
+		slen = (uint16_t)be(m + off + 2, 2);
+		assert_true(slen >= 4 && off + slen <= len);
+		end = off + slen;
+		soff = off + 4;
+		if (sid == 2) {
+			tset = 1;
+			while (soff + 4 <= end) {
+				tid = (uint16_t)be(m + soff, 2);
+				nf = (uint16_t)be(m + soff + 2, 2);
+				soff += 4;
+				assert_true(tid == 256 || tid == 257);
+				assert_true(nf <= 32);
+				t = &d->t[tid - 256];
+				d->have_t[tid - 256] = 1;
+				t->nf = nf;
+				for (uint16_t i = 0; i < nf; i++) {
+					assert_true(soff + 4 <= end);
+					fid = (uint16_t)be(m + soff, 2);
+					flen = (uint16_t)be(m + soff + 2, 2);
+					soff += 4;
+					pen = 0;
+					if (fid & 0x8000) {
+						assert_true(soff + 4 <= end);
+						pen = be(m + soff, 4);
+						soff += 4;
+						fid &= 0x7fff;
+					}
+					t->which[i] = -1;
+					t->len[i] = flen;
+					for (int e = 0; e < E_MAX; e++)
+						if (elem[e].pen == pen &&
+						    elem[e].id == fid)
+							t->which[i] = e;
+					assert_int_not_equal(t->which[i], -1);
+					assert_int_equal(flen,
+					    elem[t->which[i]].len);
+				}
+			}
+		} else {
+			assert_true(sid == 256 || sid == 257);
+			assert_true(d->have_t[sid - 256]);
+			t = &d->t[sid - 256];
+			for (;;) {
+				size_t rl = 0;
+
+				for (uint16_t i = 0; i < t->nf; i++)
+					rl += t->len[i];
+				if (soff + rl > end)
+					break;
+				assert_true(d->n < MAXREC);
+				r = &d->r[d->n++];
+				memset(r, 0, sizeof(*r));
+				r->tid = sid;
+				r->domain = be(m + 12, 4);
+				for (uint16_t i = 0; i < t->nf; i++) {
+					int e = t->which[i];
+
+					r->has[e] = 1;
+					if (t->len[i] <= 8)
+						r->v[e] = be64(m + soff,
+						    t->len[i]);
+					memcpy(r->a[e], m + soff,
+					    t->len[i] <= 16 ? t->len[i] : 16);
+					soff += t->len[i];
+				}
+			}
+			/* What is left is padding, shorter than a record. */
+		}
+		off = end;
+	}
+	assert_int_equal(off, len);
+	d->messages++;
+	d->with_templates += tset;
+}
+
+/* A TCP stream: messages back to back. */
+static void
+decode_stream(struct decoded *d, const uint8_t *b, size_t len)
+{
+	size_t off = 0, ml;
+
+	while (off < len) {
+		assert_true(off + 4 <= len);
+		ml = be(b + off + 2, 2);
+		assert_true(ml >= 16 && off + ml <= len);
+		decode_msg(d, b + off, ml);
+		off += ml;
+	}
+}
+
+/* --- The same messages through libfixbuf's collecting side. */
+
+struct fbrec {
+	uint64_t	 oct, pkt, roct, rpkt;
+	uint32_t	 src4;
+	uint16_t	 sport, dport;
+	uint8_t		 proto, reason;
+	uint8_t		 pad[2];
+};
+
+static fbInfoElementSpec_t fb_spec[] = {
+	{ "octetDeltaCount", 8, 0 },
+	{ "packetDeltaCount", 8, 0 },
+	{ "reverseOctetDeltaCount", 8, 0 },
+	{ "reversePacketDeltaCount", 8, 0 },
+	{ "sourceIPv4Address", 4, 0 },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "flowEndReason", 1, 0 },
+	{ "paddingOctets", 2, 0 },
+	FB_IESPEC_NULL
+};
+
+/* The records libfixbuf reads from the messages, into out. */
+static int
+fixbuf_read(const uint8_t *const *msgs, const size_t *lens, int nmsg,
+    struct fbrec *out, int max)
+{
+	fbInfoModel_t *model = fbInfoModelAlloc();
+	fbSession_t *s = fbSessionAlloc(model);
+	fbTemplate_t *t = fbTemplateAlloc(model);
+	fBuf_t *fb;
+	GError *err = NULL;
+	uint8_t copy[65536];
+	size_t len;
+	int n = 0;
+
+	assert_true(fbTemplateAppendSpecArray(t, fb_spec, 0, &err));
+	assert_true(fbSessionAddTemplate(s, TRUE, 0x2000, t, &err));
+	fb = fBufAllocForCollection(s, NULL);
+	assert_true(fBufSetInternalTemplate(fb, 0x2000, &err));
+	for (int m = 0; m < nmsg; m++) {
+		memcpy(copy, msgs[m], lens[m]);
+		fBufSetBuffer(fb, copy, lens[m]);
+		for (;;) {
+			len = sizeof(out[0]);
+			assert_true(n < max);
+			memset(&out[n], 0, sizeof(out[n]));
+			if (!fBufNext(fb, (uint8_t *)&out[n], &len, &err)) {
+				g_clear_error(&err);
+				break;
+			}
+			n++;
+		}
+	}
+	fBufFree(fb);
+	fbInfoModelFree(model);
+	return n;
+}
+
+/* --- Sockets and instances. */
+
+static int
+udp_listener(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int fd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int
+tcp_listener(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int fd, one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(*port);
+	assert_int_not_equal(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A datagram, or 0 bytes after a second without one. */
+static size_t
+recv_dgram(int fd, uint8_t *buf, size_t cap)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 1000) != 1)
+		return 0;
+	n = recv(fd, buf, cap, 0);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* What a TCP peer sent until it is quiet for 300 ms. */
+static size_t
+recv_stream(int fd, uint8_t *buf, size_t cap)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < cap && poll(&p, 1, 300) == 1) {
+		if ((n = recv(fd, buf + got, cap - got, 0)) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+struct xinst {
+	struct fake_ctx	 f;
+	const char	*opts[16];
+	char		 url[64];
+	struct ix_opts	 o;
+	struct ix	*ix;
+};
+
+static void
+x_open(struct xinst *x, const char *url, const char *const *more)
+{
+	int n = 0;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->url, sizeof(x->url), "ipfix=%s", url);
+	x->opts[n++] = x->url;
+	for (int i = 0; more != NULL && more[i] != NULL; i++)
+		x->opts[n++] = more[i];
+	fake_ctx_init(&x->f, x->opts);
+	assert_int_equal(ix_options(&x->f.pub, &x->o), 0);
+	assert_string_equal(x->f.error, "");
+	assert_non_null(x->ix = ix_open(&x->f.pub, &x->o));
+}
+
+static uint64_t
+xval(const struct xinst *x, const char *name)
+{
+	return fake_ctx_value(&x->f, name);
+}
+
+/* Flow number i: IPv4 (even i) or IPv6 (odd), TCP, with counts from i. */
+static void
+mk_flow(struct ft_flow *f, int i, int v6)
+{
+	memset(f, 0, sizeof(*f));
+	f->state = FT_LIVE;
+	f->ipver = v6 ? 6 : 4;
+	f->proto = 6;
+	if (v6) {
+		inet_pton(AF_INET6, "2001:db8::1", f->src);
+		inet_pton(AF_INET6, "2001:db8::2", f->dst);
+	} else {
+		inet_pton(AF_INET, "198.18.0.1", f->src);
+		inet_pton(AF_INET, "198.18.1.2", f->dst);
+	}
+	f->src[v6 ? 15 : 3] = (uint8_t)(i + 1);
+	f->has_vlan = i % 3 == 0;
+	f->vlan = 100;
+	f->sport = (uint16_t)(40000 + i);
+	f->dport = 80;
+	f->first_ns = T0 + (uint64_t)i * 1000000;
+	f->last_ns = f->first_ns + 2500000000ULL;
+	f->packets[0] = (uint64_t)i + 3;
+	f->packets[1] = (uint64_t)i + 2;
+	f->bytes[0] = ((uint64_t)i + 3) * 100;
+	f->bytes[1] = ((uint64_t)i + 2) * 1500;
+	f->tcp_flags[0] = 0x1b;		/* FIN SYN PSH ACK */
+	f->tcp_flags[1] = 0x12;		/* SYN ACK */
+}
+
+/* Record r as flow i of mk_flow, ended for reason (IPFIX's number). */
+static void
+check_rec(const struct drec *r, int i, int v6, unsigned reason,
+    uint32_t domain, unsigned worker)
+{
+	struct ft_flow f;
+
+	mk_flow(&f, i, v6);
+	assert_int_equal(r->tid, v6 ? 257 : 256);
+	assert_int_equal(r->domain, domain);
+	if (v6) {
+		assert_memory_equal(r->a[E_SRC6], f.src, 16);
+		assert_memory_equal(r->a[E_DST6], f.dst, 16);
+		assert_false(r->has[E_SRC4]);
+	} else {
+		assert_memory_equal(r->a[E_SRC4], f.src, 4);
+		assert_memory_equal(r->a[E_DST4], f.dst, 4);
+		assert_false(r->has[E_SRC6]);
+	}
+	assert_int_equal(r->v[E_SPORT], f.sport);
+	assert_int_equal(r->v[E_DPORT], 80);
+	assert_int_equal(r->v[E_PROTO], 6);
+	assert_int_equal(r->v[E_VLAN], f.has_vlan ? 100 : 0);
+	assert_int_equal(r->v[E_OCT], f.bytes[0]);
+	assert_int_equal(r->v[E_PKT], f.packets[0]);
+	assert_int_equal(r->v[E_ROCT], f.bytes[1]);
+	assert_int_equal(r->v[E_RPKT], f.packets[1]);
+	assert_int_equal(r->v[E_START], f.first_ns / 1000000);
+	assert_int_equal(r->v[E_END], f.last_ns / 1000000);
+	assert_int_equal(r->v[E_FLAGS], 0x1b);
+	assert_int_equal(r->v[E_RFLAGS], 0x12);
+	assert_int_equal(r->v[E_REASON], reason);
+	assert_int_equal(r->v[E_PROCESS], worker);
+}
+
+/* --- Tests. */
+
+static void
+expect_error(const char *const *opts, const char *msg)
+{
+	struct fake_ctx f;
+
+	fake_ctx_init(&f, opts);
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_FAIL);
+	assert_string_equal(f.error, msg);
+}
+
+static void
+test_options(void **st)
+{
+	struct fake_ctx f;
+	struct ix_opts o;
+
+	(void)st;
+	{
+		/* ipfix alone is enough; the file is optional then. */
+		const char *ok[] = { "ipfix=udp://127.0.0.1:4739", NULL };
+
+		fake_ctx_init(&f, ok);
+		assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+		assert_null(fake_ctx_unasked(&f));
+		assert_int_equal(ix_options(&f.pub, &o), 0);
+		assert_int_equal(o.tcp, 0);
+		assert_int_equal(o.family, AF_INET);
+		assert_int_equal(o.port, 4739);
+		assert_int_equal(o.queue, 4096);
+		assert_int_equal(o.refresh_ns, 60000000000ULL);
+		assert_int_equal(o.refresh_msgs, 100);
+		/* FNV-1a of "test", low 8 bits cleared. */
+		assert_int_equal(o.domain, 0xafd07100u);
+	}
+	{
+		const char *ok[] = { "ipfix=tcp://[::1]:9995", "output=/x",
+		    "observation_domain=7", "ipfix_queue=16", NULL };
+
+		fake_ctx_init(&f, ok);
+		assert_int_equal(ix_options(&f.pub, &o), 0);
+		assert_int_equal(o.tcp, 1);
+		assert_int_equal(o.family, AF_INET6);
+		assert_int_equal(o.addr[15], 1);
+		assert_int_equal(o.port, 9995);
+		assert_int_equal(o.domain, 7);
+		assert_int_equal(o.queue, 16);
+	}
+	{
+		const char *e[] = { NULL };
+		expect_error(e, "output: required without ipfix: the file the "
+		    "records go to");
+	}
+	{
+		const char *e[] = { "ipfix=sctp://127.0.0.1:4739", NULL };
+		expect_error(e, "ipfix: \"sctp://127.0.0.1:4739\": not "
+		    "udp://HOST:PORT or tcp://HOST:PORT");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1", NULL };
+		expect_error(e, "ipfix: \"udp://127.0.0.1\": not "
+		    "udp://HOST:PORT or tcp://HOST:PORT");
+	}
+	{
+		const char *e[] = { "ipfix=udp://collector.example:4739",
+		    NULL };
+		expect_error(e, "ipfix: \"udp://collector.example:4739\": HOST "
+		    "is not an IPv4 address or an IPv6 address in brackets");
+	}
+	{
+		const char *e[] = { "ipfix=udp://::1:4739", NULL };
+		expect_error(e, "ipfix: \"udp://::1:4739\": HOST is not an "
+		    "IPv4 address or an IPv6 address in brackets");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1:0", NULL };
+		expect_error(e, "ipfix: \"udp://127.0.0.1:0\": the port is not "
+		    "1 to 65535");
+	}
+	{
+		const char *e[] = { "ipfix=tcp://[::1]:65536", NULL };
+		expect_error(e, "ipfix: \"tcp://[::1]:65536\": the port is not "
+		    "1 to 65535");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1:4739",
+		    "ipfix_queue=15", NULL };
+		expect_error(e, "ipfix_queue: 15 is not 16 to 1048576 records");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1:4739",
+		    "observation_domain=4294967296", NULL };
+		expect_error(e, "observation_domain: 4294967296 and the worker "
+		    "ids after it are not all below 2^32");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1:4739",
+		    "ipfix_template_refresh=500ms", NULL };
+		expect_error(e, "ipfix_template_refresh: 500 ms is not 1 s to "
+		    "1 h");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1:4739",
+		    "ipfix_template_messages=0", NULL };
+		expect_error(e, "ipfix_template_messages: 0 is not 1 to "
+		    "1000000");
+	}
+	/* The last worker's domain must fit too. */
+	fake_ctx_init(&f, (const char *[]){ "ipfix=udp://127.0.0.1:1",
+	    "observation_domain=4294967294", NULL });
+	f.pub.worker_count = 3;
+	assert_int_equal(ix_options(&f.pub, &o), -1);
+	f.pub.worker_count = 2;
+	fake_ctx_init(&f, (const char *[]){ "ipfix=udp://127.0.0.1:1",
+	    "observation_domain=4294967294", NULL });
+	f.pub.worker_count = 2;
+	assert_int_equal(ix_options(&f.pub, &o), 0);
+}
+
+/*
+ * UDP: IPv4 and IPv6 records, each with its template, read back by both
+ * decoders with every element's value; one record per flow, both
+ * directions in it.
+ */
+static void
+test_udp_records(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	uint8_t buf[65536], *msgs[16];
+	size_t lens[16], len;
+	struct fbrec fr[64];
+	char url[64];
+	uint16_t port;
+	int fd, nmsg = 0, n;
+	const char *more[] = { "observation_domain=1000", NULL };
+
+	(void)st;
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, more);
+	x.f.pub.worker_id = 0;
+	for (int i = 0; i < 6; i++) {
+		mk_flow(&f, i, i % 2);
+		ix_add(x.ix, &f, i < 3 ? FT_IDLE : i < 5 ? FT_END :
+		    FT_SHUTDOWN);
+	}
+	assert_int_equal(xval(&x, "ipfix_queue"), 6);
+	ix_tick(x.ix);
+	while ((len = recv_dgram(fd, buf, sizeof(buf))) > 0) {
+		assert_true(nmsg < 16);
+		msgs[nmsg] = malloc(len);
+		memcpy(msgs[nmsg], buf, len);
+		lens[nmsg++] = len;
+		decode_msg(d, buf, len);
+		if (d->n == 6)
+			break;
+	}
+	assert_int_equal(d->n, 6);
+	assert_int_equal(d->with_templates, 1);
+	assert_true(d->have_t[0] && d->have_t[1]);
+	for (int i = 0; i < 6; i++)
+		check_rec(&d->r[i], i, i % 2, i < 3 ? 1 : i < 5 ? 3 : 4, 1000,
+		    0);
+	assert_int_equal(d->seq[0], 0);
+	assert_int_equal(xval(&x, "ipfix_records"), 6);
+	assert_int_equal(xval(&x, "ipfix_messages"), (uint64_t)nmsg);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 0);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	assert_int_equal(xval(&x, "ipfix_up"), 1);
+	assert_string_equal(x.f.status, "");
+
+	/* libfixbuf reads the same values (its template takes IPv4 only). */
+	n = fixbuf_read((const uint8_t *const *)msgs, lens, nmsg, fr, 64);
+	assert_int_equal(n, 6);
+	for (int i = 0; i < 6; i++) {
+		mk_flow(&f, i, i % 2);
+		assert_int_equal(fr[i].oct, f.bytes[0]);
+		assert_int_equal(fr[i].pkt, f.packets[0]);
+		assert_int_equal(fr[i].roct, f.bytes[1]);
+		assert_int_equal(fr[i].rpkt, f.packets[1]);
+		assert_int_equal(fr[i].sport, f.sport);
+		assert_int_equal(fr[i].proto, 6);
+		if (i % 2 == 0)
+			assert_int_equal(fr[i].src4, 0xc6120001u + (unsigned)i);
+	}
+	for (int m = 0; m < nmsg; m++)
+		free(msgs[m]);
+	ix_free(x.ix);
+	close(fd);
+	free(d);
+}
+
+/*
+ * UDP messages stay under 1400 bytes; templates go out again every
+ * ipfix_template_messages messages; sequence numbers count records.
+ */
+static void
+test_udp_refresh(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	uint8_t buf[65536];
+	char url[64];
+	size_t len;
+	uint16_t port;
+	int fd, seen = 0;
+	const char *more[] = { "ipfix_template_messages=2", NULL };
+
+	(void)st;
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, more);
+	for (int i = 0; i < 100; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	while (d->n < 100 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0) {
+		assert_true(len <= 1400);
+		/* Every other message carries the templates. */
+		assert_int_equal(be(buf + 16, 2) == 2, seen % 2 == 0);
+		/* The sequence number: records before this message. */
+		assert_int_equal(be(buf + 8, 4), (uint32_t)d->n);
+		decode_msg(d, buf, len);
+		seen++;
+	}
+	assert_int_equal(d->n, 100);
+	for (int i = 0; i < 100; i++)
+		check_rec(&d->r[i], i, 0, 1, ix_domain(x.ix), 0);
+	assert_true(seen >= 6);
+	assert_int_equal(d->with_templates, (seen + 1) / 2);
+	assert_int_equal(xval(&x, "ipfix_records"), 100);
+	assert_int_equal(xval(&x, "ipfix_messages"), (uint64_t)seen);
+	ix_free(x.ix);
+	close(fd);
+	free(d);
+}
+
+/*
+ * TCP, collector absent: the connect fails, the status says so, records
+ * wait in the queue and the ones beyond it are dropped and counted.  The
+ * collector comes: after the back-off, the queued records arrive, after
+ * templates, and the status clears.
+ */
+static void
+test_tcp_queue(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	uint8_t *buf = malloc(1 << 20);
+	char url[64], want[160];
+	size_t len;
+	uint16_t port = 0;
+	int lfd, cfd;
+	const char *more[] = { "ipfix_queue=16", NULL };
+
+	(void)st;
+	lfd = tcp_listener(&port);
+	close(lfd);		/* the port, with nobody on it */
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	x_open(&x, url, more);
+	ix_tick(x.ix);
+	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	snprintf(want, sizeof(want), "ipfix %s: connect: Connection "
+	    "refused; 0 records wait", url);
+	assert_string_equal(x.f.status, want);
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	for (int i = 0; i < 20; i++) {
+		mk_flow(&f, i, i % 2);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	assert_int_equal(xval(&x, "ipfix_queue"), 16);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 4);
+	assert_int_equal(xval(&x, "ipfix_records"), 0);
+
+	lfd = tcp_listener(&port);
+	/* The back-off is 1 s after the first failure. */
+	for (int i = 0; i < 300 && xval(&x, "ipfix_records") < 16; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_records"), 16);
+	assert_int_equal(xval(&x, "ipfix_reconnects"), 1);
+	assert_int_equal(xval(&x, "ipfix_up"), 1);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	assert_string_equal(x.f.status, "");
+	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
+	len = recv_stream(cfd, buf, 1 << 20);
+	decode_stream(d, buf, len);
+	assert_int_equal(d->n, 16);
+	assert_int_equal(d->with_templates, 1);
+	for (int i = 0; i < 16; i++)
+		check_rec(&d->r[i], i, i % 2, 1, ix_domain(x.ix), 0);
+
+	/*
+	 * The collector goes away: the next tick sees the close, and what
+	 * comes meanwhile waits for the next connection, which sends the
+	 * templates again.
+	 */
+	close(cfd);
+	close(lfd);
+	ix_tick(x.ix);
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	snprintf(want, sizeof(want), "ipfix %s: the collector closed the "
+	    "connection: Connection reset by peer; 0 records wait", url);
+	assert_string_equal(x.f.status, want);
+	for (int i = 20; i < 25; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_ACTIVE);
+	}
+	ix_tick(x.ix);
+	assert_int_equal(xval(&x, "ipfix_queue"), 5);
+	lfd = tcp_listener(&port);
+	for (int i = 0; i < 500 && xval(&x, "ipfix_records") < 21; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_records"), 21);
+	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
+	memset(d, 0, sizeof(*d));
+	len = recv_stream(cfd, buf, 1 << 20);
+	decode_stream(d, buf, len);
+	assert_int_equal(d->n, 5);
+	assert_int_equal(d->with_templates, 1);
+	assert_int_equal(d->seq[0], 0);
+	for (int i = 0; i < 5; i++)
+		check_rec(&d->r[i], 20 + i, 0, 2, ix_domain(x.ix), 0);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 4);
+	assert_string_equal(x.f.status, "");
+
+	/* At close what cannot go out is dropped and counted. */
+	close(cfd);
+	close(lfd);
+	ix_tick(x.ix);
+	mk_flow(&f, 1, 0);
+	ix_add(x.ix, &f, FT_SHUTDOWN);
+	ix_drain(x.ix, 200000000ULL);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 5);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	ix_free(x.ix);
+	free(buf);
+	free(d);
+}
+
+/*
+ * UDP, nobody on the port: the first message goes out (and is lost), the
+ * refusal that comes back sets the status; then records wait, the rest
+ * dropped.  A collector appears: after the back-off the queue goes out,
+ * templates first, and the status clears once a send is not refused.
+ */
+static void
+test_udp_refused(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	uint8_t buf[65536];
+	char url[64], want[160];
+	size_t len;
+	uint16_t port;
+	uint64_t lost;
+	int fd;
+	const char *more[] = { "ipfix_queue=16", NULL };
+
+	(void)st;
+	fd = udp_listener(&port);
+	close(fd);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, more);
+	ix_tick(x.ix);
+	assert_int_equal(xval(&x, "ipfix_up"), 1);
+	mk_flow(&f, 0, 0);
+	ix_add(x.ix, &f, FT_IDLE);
+	ix_tick(x.ix);
+	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	/*
+	 * Over loopback the refusal comes back within the send itself, and
+	 * the record stays; over a network that send succeeds (the record
+	 * is lost) and the next one learns of it.
+	 */
+	lost = xval(&x, "ipfix_records");
+	assert_true(lost <= 1);
+	snprintf(want, sizeof(want), "ipfix %s: send: Connection refused; "
+	    "%u records wait", url, (unsigned)(1 - lost));
+	assert_string_equal(x.f.status, want);
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	for (int i = 1; i <= 20; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	assert_int_equal(xval(&x, "ipfix_queue"), 16);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 5 - lost);
+
+	/* The same port, now with a listener. */
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET };
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)atoi(strrchr(url, ':') + 1));
+		assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)),
+		    0);
+	}
+	for (int i = 0; i < 300 && xval(&x, "ipfix_records") < 16 + lost;
+	    i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_records"), 16 + lost);
+	assert_int_equal(xval(&x, "ipfix_reconnects"), 1);
+	ix_tick(x.ix);		/* not refused: working */
+	assert_string_equal(x.f.status, "");
+	assert_int_equal(xval(&x, "ipfix_up"), 1);
+	while (d->n < 16 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, 16);
+	assert_int_equal(d->with_templates, 1);
+	for (int i = 0; i < 16; i++)
+		check_rec(&d->r[i], i + (int)lost, 0, 1, ix_domain(x.ix), 0);
+	ix_free(x.ix);
+	close(fd);
+	free(d);
+}
+
+/*
+ * Through the plugin: ipfix without output, worker 1 of 2; a UDP flow's
+ * frames, then close: its record goes out as shutdown, from worker 1's
+ * domain, with the frames' counts.
+ */
+static void
+put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+feed_udp(void *state, int rev, uint32_t payload, uint64_t ts)
+{
+	uint8_t b[256] = { 0 };
+	uint8_t a[4] = { 198, 18, 0, 1 }, z[4] = { 198, 18, 0, 2 };
+	struct ringfan_packet p;
+	uint32_t n = 14 + 20 + 8 + payload;
+
+	memset(b, 0xff, 6);
+	put16(b + 12, 0x0800);
+	b[14] = 0x45;
+	put16(b + 16, 20 + 8 + payload);
+	b[22] = 64;
+	b[23] = 17;
+	memcpy(b + 26, rev ? z : a, 4);
+	memcpy(b + 30, rev ? a : z, 4);
+	put16(b + 34, rev ? 53 : 5353);
+	put16(b + 36, rev ? 5353 : 53);
+	put16(b + 38, 8 + payload);
+	memset(&p, 0, sizeof(p));
+	p.data = b;
+	p.caplen = p.len = n;
+	p.ts_ns = ts;
+	p.linktype = 1;
+	assert_int_equal(ringfan_plugin.packet(state, &p), RINGFAN_CONTINUE);
+}
+
+static void
+test_plugin(void **st)
+{
+	struct fake_ctx f;
+	struct decoded *d = calloc(1, sizeof(*d));
+	uint8_t buf[65536];
+	char url[80];
+	const char *opts[] = { url, "observation_domain=5000", NULL };
+	void *mem, *state;
+	size_t len;
+	uint16_t port;
+	int fd;
+
+	(void)st;
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "ipfix=udp://127.0.0.1:%u", port);
+	fake_ctx_init(&f, opts);
+	f.pub.worker_id = 1;
+	f.pub.worker_count = 2;
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+	mem = calloc(1, f.mem_size);
+	fake_ctx_memory(&f, mem, RINGFAN_MEMORY_FRESH);
+	assert_int_equal(ringfan_plugin.open(&f.pub, &state), RINGFAN_OK);
+	assert_null(fake_ctx_unasked(&f));
+	feed_udp(state, 0, 10, T0);
+	feed_udp(state, 1, 100, T0 + 5000000);
+	feed_udp(state, 0, 20, T0 + 7000000);
+	ringfan_plugin.close(state);
+	assert_int_equal(fake_ctx_value(&f, "ipfix_records"), 1);
+	assert_int_equal(fake_ctx_value(&f, "records"), 1);
+	assert_int_equal(fake_ctx_value(&f, "shutdown"), 1);
+	while (d->n < 1 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, 1);
+	assert_int_equal(d->r[0].domain, 5001);
+	assert_int_equal(d->r[0].v[E_SPORT], 5353);
+	assert_int_equal(d->r[0].v[E_DPORT], 53);
+	assert_int_equal(d->r[0].v[E_PROTO], 17);
+	assert_int_equal(d->r[0].v[E_PKT], 2);
+	assert_int_equal(d->r[0].v[E_OCT], (14 + 28) * 2 + 30);
+	assert_int_equal(d->r[0].v[E_RPKT], 1);
+	assert_int_equal(d->r[0].v[E_ROCT], 14 + 28 + 100);
+	assert_int_equal(d->r[0].v[E_START], T0 / 1000000);
+	assert_int_equal(d->r[0].v[E_END], T0 / 1000000 + 7);
+	assert_int_equal(d->r[0].v[E_REASON], 4);
+	assert_int_equal(d->r[0].v[E_PROCESS], 1);
+	assert_int_equal(d->r[0].v[E_FLAGS], 0);
+	free(mem);
+	close(fd);
+	free(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_udp_records),
+		cmocka_unit_test(test_udp_refresh),
+		cmocka_unit_test(test_tcp_queue),
+		cmocka_unit_test(test_udp_refused),
+		cmocka_unit_test(test_plugin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,268 @@
+#!/bin/bash
+# flowtable's IPFIX export, to a real collector and through its outages.
+#
+# 1. UDP to nfcapd (Debian's nfdump) on 127.0.0.1: the sensor test's pcap
+#    (mkflows.py) is replayed into a live capture, hash fanout over 2
+#    workers, defrag off, flowtable writing JSON and IPFIX.  After a
+#    graceful stop (every flow written as shutdown) and nfcapd's own stop,
+#    `nfdump -r` lists the very flows, per direction, of the JSON records
+#    and of tshark's oracle; each worker is an observation domain of its
+#    own (the capture's base + worker id).
+# 2. UDP, collector down: the exporter notices the refusals (status,
+#    ipfix_up 0), records beyond the queue are dropped and counted, the
+#    capture loses no frame; nfcapd started again: the status clears and
+#    the records of new traffic reach it.  Every record is either sent or
+#    dropped.
+# 3. TCP (nfcapd 1.7 has no TCP input: ipfix_listen.py counts messages and
+#    records): delivered while the listener runs; listener stopped: the
+#    exporter sees the close, records wait in the queue (ipfix_queue 50),
+#    those beyond it dropped, exactly; listener back: the queued records
+#    arrive on a new connection after templates.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/flows_oracle.sh"
+
+[ "$(id -u)" -eq 0 ] || rf_skip "needs root"
+for tool in tcpreplay tshark python3 nfcapd nfdump; do
+	command -v "$tool" >/dev/null 2>&1 ||
+	    rf_fail "$tool is not installed (tools/deps installs it)"
+done
+rf_need_ctl
+
+HELPERS=$(dirname "$0")
+BG_PIDS=""
+ix_cleanup()
+{
+	local rc=$? p
+
+	set +e
+	for p in $BG_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for p in "$RF_TMP"/nfcapd*.log; do
+			[ -s "$p" ] || continue
+			echo "--- $p:" >&2
+			tail -n 10 "$p" >&2
+		done
+	fi
+	(exit "$rc")
+	rf_cleanup
+}
+trap ix_cleanup EXIT
+
+# free_port udp|tcp: a port of 127.0.0.1 that nothing uses now.
+free_port()
+{
+	python3 -c 'import socket, sys
+t = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, t)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1"
+}
+
+# nfcapd_start PORT DIR NAME: nfcapd in the foreground, in the background.
+nfcapd_start()
+{
+	mkdir -p "$2"
+	nfcapd -b 127.0.0.1 -p "$1" -w "$2" -t 3600 \
+	    >"$RF_TMP/nfcapd.$3.log" 2>&1 &
+	NFCAPD_PID=$!
+	BG_PIDS="$BG_PIDS $NFCAPD_PID"
+	rf_wait_until 10 "nfcapd listening on $1" \
+	    grep -q "Startup nfcapd" "$RF_TMP/nfcapd.$3.log"
+}
+
+# nfcapd_stop: SIGTERM; nfcapd closes its file under its final name.
+nfcapd_stop()
+{
+	kill -TERM "$NFCAPD_PID"
+	wait "$NFCAPD_PID" || true
+}
+
+# flows_nfdump FILE...: nfdump's flows in the oracle's line format.  A
+# biflow's reverse counts are nfdump's "out" packets and bytes.
+flows_nfdump()
+{
+	local f
+
+	for f in "$@"; do
+		nfdump -q -r "$f" -o csv
+	done | awk -F, '
+	$1 ~ /^[0-9]/ {
+		p = $8 == "TCP" ? 6 : $8 == "UDP" ? 17 : $8 == "ICMP" ? 1 : $8
+		v = $26 == 0 ? "-" : $26
+		k = v " " p " " $4 " " $6 " " $5 " " $7
+		if (!(k in fp)) order[++n] = k
+		fp[k] += $12; fb[k] += $13; rp[k] += $14; rb[k] += $15
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			k = order[i]
+			printf "%s %d %d %d %d\n", k, fp[k], fb[k], rp[k], rb[k]
+		}
+	}' | sort
+}
+
+# live FILTER: FILTER summed over the workers of the live stats.
+live()
+{
+	rf_ctl_num stats "[.captures[0].workers[] | $1] | add"
+}
+
+live_is()
+{
+	[ "$(live "$1")" = "$2" ]
+}
+
+# replay: the pcap once more over the link.
+replay()
+{
+	ip netns exec "$RF_NS" tcpreplay -q -i "$RF_GEN" --pps 3000 \
+	    "$RF_TMP/in.pcap" >/dev/null 2>&1 || rf_fail "tcpreplay failed"
+}
+
+# config PIPELINE-CONFIG: one flowtable with these options.
+config()
+{
+	rf_config 2 hash "" "plugin: flowtable
+        config: { $1 }"
+	sed -i "s/^\(      group: .*\)/\1\n      defrag: false/" "$RF_CONF"
+}
+
+rf_link
+python3 "$HELPERS/mkflows.py" "$RF_TMP/in.pcap"
+flows_tshark "$RF_TMP/in.pcap" >"$RF_TMP/oracle.flows" ||
+    rf_fail "tshark could not read $RF_TMP/in.pcap"
+frames=$(tshark -n -r "$RF_TMP/in.pcap" 2>/dev/null | wc -l)
+nflows=$(wc -l <"$RF_TMP/oracle.flows")
+echo "input: $frames frames, $nflows flows"
+[ "$nflows" -gt 100 ] || rf_fail "the oracle found only $nflows flows"
+
+# --- 1. UDP to nfcapd: flow for flow.
+port=$(free_port udp)
+nfcapd_start "$port" "$RF_TMP/nf1" one
+mkdir -p "$RF_TMP/json"
+config "output: \"$RF_TMP/json/flows-{worker}.json\", idle_timeout: 60s,
+          ipfix: \"udp://127.0.0.1:$port\""
+rf_start
+replay
+rf_stop
+rf_expect_all "$frames"
+rf_expect "records" "$(rf_sum '.plugins.flowtable.records')" "$nflows"
+rf_expect "ipfix_records" "$(rf_sum '.plugins.flowtable.ipfix_records')" \
+    "$nflows"
+rf_expect "ipfix_dropped" "$(rf_sum '.plugins.flowtable.ipfix_dropped')" 0
+nfcapd_stop
+mapfile -t nffiles < <(find "$RF_TMP/nf1" -name 'nfcapd.*' ! -name '*.current*')
+[ "${#nffiles[@]}" -ge 1 ] || rf_fail "nfcapd wrote no file: $(ls "$RF_TMP/nf1")"
+flows_nfdump "${nffiles[@]}" >"$RF_TMP/nfdump.flows"
+flows_records "$RF_TMP"/json/flows-*.json >"$RF_TMP/json.flows"
+diff "$RF_TMP/oracle.flows" "$RF_TMP/json.flows" >"$RF_TMP/diff" ||
+    rf_fail "JSON records differ from tshark's flows:" \
+    "$(head -c 800 "$RF_TMP/diff")"
+diff "$RF_TMP/oracle.flows" "$RF_TMP/nfdump.flows" >"$RF_TMP/diff" ||
+    rf_fail "nfdump's flows differ from tshark's flows:" \
+    "$(head -c 800 "$RF_TMP/diff")"
+echo "ok: nfdump lists the $nflows flows of the JSON records and of tshark"
+rf_expect "flows nfdump counts" \
+    "$(nfdump -q -r "${nffiles[0]}" -o csv | grep -c '^[0-9]')" "$nflows"
+# The domains: FNV-1a of "test" with the low 8 bits cleared, + worker id.
+grep -o "Observation domain [0-9]*" "$RF_TMP/nfcapd.one.log" | sort -u \
+    >"$RF_TMP/domains"
+printf 'Observation domain %s\n' 2949673216 2949673217 >"$RF_TMP/want"
+diff -q "$RF_TMP/want" "$RF_TMP/domains" >/dev/null ||
+    rf_fail "observation domains: $(tr '\n' ' ' <"$RF_TMP/domains")"
+echo "ok: one observation domain per worker, from the capture's name"
+
+# --- 2. UDP, the collector down, then up again.
+port=$(free_port udp)
+config "idle_timeout: 1s, ipfix: \"udp://127.0.0.1:$port\", ipfix_queue: 16"
+rf_start
+replay
+rf_wait_until 30 "a worker reporting the refused collector" \
+    rf_ctl_test stats "[.captures[0].workers[].errors.flowtable // \"\" |
+        test(\"^ipfix udp://127.0.0.1:$port: send: Connection refused\")] |
+        any"
+rf_wait_until 30 "records made of every flow" \
+    live_is '.plugins.flowtable.records' "$nflows"
+dropped=$(live '.plugins.flowtable.ipfix_dropped')
+[ "$dropped" -gt 0 ] || rf_fail "no record dropped with a queue of 16"
+echo "ok: collector down: status set, $dropped records dropped"
+nfcapd_start "$port" "$RF_TMP/nf2" two
+# New traffic: once a send goes unrefused, the status clears.
+replay
+rf_wait_until 60 "both workers exporting again" rf_ctl_test stats \
+    '[.captures[0].workers[] | .gauges.flowtable.ipfix_up == 1 and
+        (.errors.flowtable // null) == null] | all'
+rf_wait_until 30 "records of the second replay" \
+    live_is '.plugins.flowtable.records' "$((2 * nflows))"
+rf_stop
+rf_expect_all "$((2 * frames))"
+sent=$(rf_sum '.plugins.flowtable.ipfix_records')
+dropped=$(rf_sum '.plugins.flowtable.ipfix_dropped')
+rf_expect "records sent or dropped" "$((sent + dropped))" "$((2 * nflows))"
+nfcapd_stop
+got=$(find "$RF_TMP/nf2" -name 'nfcapd.*' ! -name '*.current*' \
+    -exec nfdump -q -r {} -o csv \; | grep -c '^[0-9]' || true)
+[ "$got" -gt 0 ] && [ "$got" -le "$sent" ] ||
+    rf_fail "nfcapd got $got flows after its restart, $sent were sent"
+echo "ok: collector back: $got flows reached it, no frame lost"
+
+# --- 3. TCP to a listener that goes away and comes back.
+port=$(free_port tcp)
+python3 "$HELPERS/ipfix_listen.py" "$port" "$RF_TMP/tcp1" &
+LPID=$!
+BG_PIDS="$BG_PIDS $LPID"
+rf_wait_until 10 "the TCP listener" test -s "$RF_TMP/tcp1"
+config "idle_timeout: 1s, ipfix: \"tcp://127.0.0.1:$port\", ipfix_queue: 50"
+rf_start
+replay
+rf_wait_until 30 "records of every flow sent" \
+    live_is '.plugins.flowtable.ipfix_records' "$nflows"
+rf_wait_until 10 "the listener counting them" \
+    grep -q "records $nflows templates" "$RF_TMP/tcp1"
+grep -q " bad 0" "$RF_TMP/tcp1" || rf_fail "listener: $(cat "$RF_TMP/tcp1")"
+echo "ok: TCP: $(cat "$RF_TMP/tcp1")"
+# Per worker: records so far.
+before=$(rf_ctl_json stats '[.captures[0].workers[].plugins.flowtable.records] | join(" ")')
+kill -TERM "$LPID"
+wait "$LPID" 2>/dev/null || true
+rf_wait_until 10 "both workers seeing the listener gone" rf_ctl_test stats \
+    '[.captures[0].workers[].gauges.flowtable.ipfix_up == 0] | all'
+replay
+rf_wait_until 30 "records of the second replay" \
+    live_is '.plugins.flowtable.records' "$((2 * nflows))"
+after=$(rf_ctl_json stats '[.captures[0].workers[].plugins.flowtable.records] | join(" ")')
+# Each worker queues 50 and drops the rest of its new records.
+read -r b0 b1 <<<"$before"
+read -r a0 a1 <<<"$after"
+n0=$((a0 - b0))
+n1=$((a1 - b1))
+want_drop=$(( (n0 > 50 ? n0 - 50 : 0) + (n1 > 50 ? n1 - 50 : 0) ))
+want_queue=$(( (n0 > 50 ? 50 : n0) + (n1 > 50 ? 50 : n1) ))
+rf_expect "live ipfix_dropped" "$(live '.plugins.flowtable.ipfix_dropped')" \
+    "$want_drop"
+rf_expect "live ipfix_queue" "$(live '.gauges.flowtable.ipfix_queue')" \
+    "$want_queue"
+python3 "$HELPERS/ipfix_listen.py" "$port" "$RF_TMP/tcp2" &
+LPID=$!
+BG_PIDS="$BG_PIDS $LPID"
+# The back-off doubles from 1 s: a few seconds at most here.
+rf_wait_until 30 "the queued records delivered" \
+    grep -q "records $want_queue templates" "$RF_TMP/tcp2"
+rf_wait_until 10 "an empty queue" live_is '.gauges.flowtable.ipfix_queue' 0
+grep -q "connections 2 .* bad 0" "$RF_TMP/tcp2" ||
+    rf_fail "listener after the restart: $(cat "$RF_TMP/tcp2")"
+echo "ok: TCP: $want_queue queued records delivered after the reconnect," \
+    "$want_drop dropped"
+rf_stop
+rf_expect_all "$((2 * frames))"
+rf_expect "ipfix_records" "$(rf_sum '.plugins.flowtable.ipfix_records')" \
+    "$((nflows + want_queue))"
+rf_expect "ipfix_dropped" "$(rf_sum '.plugins.flowtable.ipfix_dropped')" \
+    "$want_drop"
+[ "$(rf_sum '.plugins.flowtable.ipfix_reconnects')" -ge 2 ] ||
+    rf_fail "ipfix_reconnects: $(rf_sum '.plugins.flowtable.ipfix_reconnects')"
+echo "PASS"
