@@ -101,9 +101,9 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 {
 	bool passed;
 
-	resume_frame_begin(w->sw, w->handled);
-	passed = pipeline_run(&w->pl, pkt);
 	w->bytes += pkt->len;
+	resume_frame_begin(w->sw, w->handled, w->bytes);
+	passed = pipeline_run(&w->pl, pkt);
 	resume_frame_done(w->sw, ++w->handled, w->bytes);
 	/* Network time never goes back, even in a file out of order. */
 	if (pkt->ts_ns > ol->last_ts)

@@ -9,6 +9,9 @@ resume_quarantine(struct stats_worker *sw)
 {
 	uint64_t consumed = stats_consumed(sw);
 
+	/* Killed between a frame's two counters: its bytes, as it meant. */
+	if (sw->inflight == consumed && sw->bytes_next != sw->bytes)
+		STATS_STORE(&sw->bytes, sw->bytes_next);
 	/*
 	 * quarantined and base are two words, so they cannot be moved in one
 	 * store: their targets are stored first and inflight == consumed + 2
@@ -24,6 +27,8 @@ resume_quarantine(struct stats_worker *sw)
 	if (sw->inflight == consumed + 2) {
 		STATS_STORE(&sw->quarantined, sw->q_target);
 		STATS_STORE(&sw->base, sw->b_target);
+		/* Its bytes were never counted, perhaps meant already. */
+		STATS_STORE(&sw->bytes_next, sw->bytes);
 		STATS_STORE(&sw->inflight, consumed);
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <ringfan/plugin.h>
 
@@ -58,9 +59,8 @@ ring_block_seq(const struct tpacket_block_desc *bd)
 }
 
 struct ring_walk {
-	const uint8_t	*block;
-	uint32_t	 size;		/* block size */
-	uint32_t	 off;		/* of the next frame */
+	const uint8_t	*hdr;		/* of the next frame */
+	uint32_t	 room;		/* bytes from there to the block's end */
 	uint32_t	 left;		/* frames not yet returned */
 	bool		 bad;		/* the walk stopped at a malformed frame */
 };
@@ -74,82 +74,111 @@ struct ring_walk {
 
 /* Offset of the sockaddr_ll the kernel writes after each frame header. */
 #define RING_SLL_OFF	TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+/* What a frame's headers take: room a frame offset must leave. */
+#define RING_HDR_ROOM	(RING_SLL_OFF + sizeof(struct sockaddr_ll))
 
+/*
+ * The view copies the frame's two lengths in one 8-byte move: they are
+ * neighbours in both structures.
+ */
+_Static_assert(offsetof(struct tpacket3_hdr, tp_len) ==
+    offsetof(struct tpacket3_hdr, tp_snaplen) + 4, "tp_snaplen, tp_len");
+_Static_assert(offsetof(struct ringfan_packet, len) ==
+    offsetof(struct ringfan_packet, caplen) + 4, "caplen, len");
+
+/*
+ * Every offset is checked where it is followed: the first one here, each
+ * next one as the walk moves to it, so that the frame the walk stands on
+ * always has its headers inside the block.
+ */
 static inline void
 ring_walk_init(struct ring_walk *w, const struct tpacket_block_desc *bd,
     uint32_t block_size)
 {
 	const struct tpacket_hdr_v1 *h = &bd->hdr.bh1;
+	uint32_t off = h->offset_to_first_pkt;
 
-	w->block = (const uint8_t *)bd;
-	w->size = block_size;
-	w->off = h->offset_to_first_pkt;
+	w->hdr = (const uint8_t *)bd;
+	w->room = block_size;
 	w->left = h->num_pkts;
 	w->bad = false;
-	if (w->left > 0 && (w->off < sizeof(*bd) || w->off >= block_size ||
-	    (w->off & (RING_FRAME_ALIGN - 1)) != 0)) {
+	if (w->left == 0)
+		return;
+	if (off < sizeof(*bd) || off >= block_size ||
+	    (off & (RING_FRAME_ALIGN - 1)) != 0 ||
+	    block_size - off < RING_HDR_ROOM) {
 		w->left = 0;
 		w->bad = true;
+		return;
 	}
+	w->hdr += off;
+	w->room -= off;
 }
 
 /*
  * The next frame of the block as a view into the ring, or false at the end
- * of the block (w->bad tells whether the end was a malformed frame).
+ * of the block (w->bad tells whether the end was a malformed frame).  The
+ * view's linktype is the caller's: it never changes in a ring.
  */
 static inline bool
 ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 {
 	const struct tpacket3_hdr *h;
 	const struct sockaddr_ll *sll;
-	uint32_t room;
+	uint32_t status, next;
+	uint8_t flags;
 
 	if (w->left == 0)
 		return false;
-	room = w->size - w->off;
-	if (room < RING_SLL_OFF + sizeof(*sll))
-		goto bad;
-	h = (const struct tpacket3_hdr *)(w->block + w->off);
-	if (h->tp_mac > room || h->tp_snaplen > room - h->tp_mac)
-		goto bad;
-	sll = (const struct sockaddr_ll *)((const uint8_t *)h + RING_SLL_OFF);
+	h = (const struct tpacket3_hdr *)w->hdr;
+	if (__builtin_expect((uint64_t)h->tp_mac + h->tp_snaplen > w->room,
+	    0)) {
+		w->left = 0;
+		w->bad = true;
+		return false;
+	}
+	sll = (const struct sockaddr_ll *)(w->hdr + RING_SLL_OFF);
 
-	pkt->data = (const uint8_t *)h + h->tp_mac;
-	pkt->caplen = h->tp_snaplen;
-	pkt->len = h->tp_len;
+	pkt->data = w->hdr + h->tp_mac;
+	memcpy(&pkt->caplen, &h->tp_snaplen, 8);	/* and len */
 	pkt->ts_ns = (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
 	pkt->rxhash = h->hv1.tp_rxhash;
-	pkt->flags = h->tp_snaplen < h->tp_len ? RINGFAN_PKT_TRUNCATED : 0;
-	pkt->vlan_tci = 0;
-	pkt->vlan_tpid = 0;
-	if (h->tp_status & TP_STATUS_VLAN_VALID) {
-		pkt->flags |= RINGFAN_PKT_VLAN_VALID;
+	flags = h->tp_snaplen < h->tp_len ? RINGFAN_PKT_TRUNCATED : 0;
+	status = h->tp_status;
+	if (__builtin_expect(status & TP_STATUS_VLAN_VALID, 0)) {
+		flags |= RINGFAN_PKT_VLAN_VALID;
 		pkt->vlan_tci = (uint16_t)h->hv1.tp_vlan_tci;
-		if (h->tp_status & TP_STATUS_VLAN_TPID_VALID) {
-			pkt->flags |= RINGFAN_PKT_TPID_VALID;
+		pkt->vlan_tpid = 0;
+		if (status & TP_STATUS_VLAN_TPID_VALID) {
+			flags |= RINGFAN_PKT_TPID_VALID;
 			pkt->vlan_tpid = (uint16_t)h->hv1.tp_vlan_tpid;
 		}
+	} else {
+		pkt->vlan_tci = 0;
+		pkt->vlan_tpid = 0;
 	}
+	pkt->flags = flags;
 	pkt->pkttype = sll->sll_pkttype;
 
 	if (--w->left > 0) {
-		/* A next frame must lie after this one, inside the block. */
-		if (h->tp_next_offset == 0 || h->tp_next_offset >= room ||
-		    (h->tp_next_offset & (RING_FRAME_ALIGN - 1)) != 0) {
+		/*
+		 * A next frame must lie after this one, aligned, with room
+		 * for its headers: 0 < next <= room - RING_HDR_ROOM.
+		 */
+		next = h->tp_next_offset;
+		if (__builtin_expect(next - 1 >= w->room - RING_HDR_ROOM ||
+		    (next & (RING_FRAME_ALIGN - 1)) != 0, 0)) {
 			w->left = 0;
 			w->bad = true;
 		} else {
-			w->off += h->tp_next_offset;
+			w->hdr += next;
+			w->room -= next;
 			/* Its header and what follows, while this one is used. */
-			__builtin_prefetch(w->block + w->off);
-			__builtin_prefetch(w->block + w->off + 64);
+			__builtin_prefetch(w->hdr);
+			__builtin_prefetch(w->hdr + 64);
 		}
 	}
 	return true;
-bad:
-	w->left = 0;
-	w->bad = true;
-	return false;
 }
 
 #endif

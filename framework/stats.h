@@ -21,7 +21,7 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		3
+#define STATS_LAYOUT		4
 #define STATS_MAX_COUNTERS	64
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
@@ -91,7 +91,8 @@ struct stats_worker {
 	uint64_t		 inflight;	/* consumed + 1 while one is in hand */
 	uint64_t		 base;		/* consumed when block `at` was taken */
 	uint64_t		 at;		/* block index | seq_num << 32 */
-	uint64_t		 quarantined;	/* frames skipped after a crash */
+	uint64_t		 bytes_next;	/* bytes once the frame in hand
+						   is through */
 	uint64_t		 handed_off;	/* frames left to the other
 						   generation at a reload */
 	/*
@@ -127,6 +128,7 @@ struct stats_worker {
 	uint32_t		 stop;		/* WORKER_STOP_*, by the master */
 	uint32_t		 stalls;	/* kills after a stall (stall.c) */
 	uint64_t		 ring_errors;	/* malformed blocks or frames */
+	uint64_t		 quarantined;	/* frames skipped after a crash */
 	/* Targets of a quarantine in progress, see resume_quarantine(). */
 	uint64_t		 q_target;
 	uint64_t		 b_target;

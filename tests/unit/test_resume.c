@@ -127,6 +127,49 @@ test_resume_quarantine(void **state)
 	resume_settled(&sw);
 }
 
+/*
+ * The bytes of a death in the pipeline were never counted, though the
+ * frame's bytes_next was stored: quarantining it sets bytes_next back.
+ */
+static void
+test_resume_quarantine_bytes(void **state)
+{
+	struct stats_worker sw = { .packets = 12, .bytes = 900,
+	    .bytes_next = 960, .base = 10, .inflight = 13,
+	    .at = 0 | 77ull << 32, .quarantined = 4 };
+
+	(void)state;
+	resume_settled(&sw);
+	assert_int_equal(sw.bytes, 900);
+	assert_int_equal(sw.bytes_next, 900);
+	resume_settled(&sw);
+	assert_int_equal(sw.bytes, 900);
+}
+
+/*
+ * A death between a frame's packets and its bytes: the frame is counted,
+ * not quarantined, and its bytes are added, once.
+ */
+static void
+test_resume_bytes_committed(void **state)
+{
+	struct stats_worker sw = { .packets = 13, .bytes = 900,
+	    .bytes_next = 960, .base = 10, .inflight = 13,
+	    .at = 0 | 77ull << 32, .quarantined = 4 };
+	uint32_t skip = 99;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(resume_ring(&test_ring, &sw, &skip), 0);
+		assert_int_equal(skip, 3);
+		assert_int_equal(sw.packets, 13);
+		assert_int_equal(sw.bytes, 960);
+		assert_int_equal(sw.bytes_next, 960);
+		assert_int_equal(sw.quarantined, 4);
+		assert_int_equal(sw.base, 10);
+	}
+}
+
 static void
 test_resume_quarantine_interrupted(void **state)
 {
@@ -195,8 +238,9 @@ test_frame_helpers(void **state)
 	resume_take(&sw, 2, 79, 10);
 	assert_int_equal(sw.base, 10);
 	assert_int_equal(sw.at, 2 | 79ull << 32);
-	resume_frame_begin(&sw, 10);
+	resume_frame_begin(&sw, 10, 1500);
 	assert_int_equal(sw.inflight, 11);
+	assert_int_equal(sw.bytes_next, 1500);
 	resume_frame_done(&sw, 11, 1500);
 	assert_int_equal(sw.packets, 11);
 	assert_int_equal(sw.bytes, 1500);
@@ -215,6 +259,8 @@ test_frame_helpers(void **state)
 #define SIM_BLOCKS	6
 #define SIM_FRAMES_MAX	4
 #define SIM_NONE	UINT32_MAX
+/* A frame's wire length: each its own, so that bytes tell which counted. */
+#define SIM_LEN(f)	(60u + 7u * (f))
 
 struct sim {
 	struct stats_worker	 sw;
@@ -313,12 +359,14 @@ sim_run(struct sim *s, uint32_t slot, uint32_t skip)
 			STATS_STORE(&sw->inflight, stats_consumed(sw) + 1);
 			s->inflight = f;
 			STEP(s);
-			s->seen[f]++;			/* the pipeline */
+			STATS_STORE(&sw->bytes_next, sw->bytes + SIM_LEN(f));
 			STEP(s);
-			STATS_STORE(&sw->bytes, sw->bytes + 60);
+			s->seen[f]++;			/* the pipeline */
 			STEP(s);
 			STATS_STORE(&sw->packets, sw->packets + 1);
 			s->inflight = SIM_NONE;
+			STEP(s);
+			STATS_STORE(&sw->bytes, sw->bytes_next);
 		}
 		skip = 0;
 		STEP(s);
@@ -345,6 +393,7 @@ sim_check(uint32_t seed, const long *budgets, size_t nbudgets)
 	struct sim s;
 	uint32_t idx, skip, deaths_in_frame = 0;
 	bool may_miss[SIM_BLOCKS * SIM_FRAMES_MAX] = { false };
+	uint64_t bytes = 0;
 	bool died;
 
 	sim_init(&s, seed);
@@ -366,7 +415,12 @@ sim_check(uint32_t seed, const long *budgets, size_t nbudgets)
 		assert_true(s.seen[f] + s.gone[f] <= 1);	/* never twice */
 		if (!may_miss[f])
 			assert_int_equal(s.seen[f] + s.gone[f], 1);
+		/* The frames in packets, and they alone, in bytes. */
+		if (!may_miss[f] && !s.handoff[f])
+			bytes += SIM_LEN(f);
 	}
+	assert_int_equal(s.sw.bytes, bytes);
+	assert_int_equal(s.sw.bytes_next, s.sw.bytes);
 }
 
 /* Steps of an uninterrupted run of seed's stream. */
@@ -413,6 +467,9 @@ main(void)
 		cmocka_unit_test_setup(test_resume_counts_handed_off,
 		    setup_ring),
 		cmocka_unit_test_setup(test_resume_quarantine, setup_ring),
+		cmocka_unit_test_setup(test_resume_quarantine_bytes,
+		    setup_ring),
+		cmocka_unit_test_setup(test_resume_bytes_committed, setup_ring),
 		cmocka_unit_test_setup(test_resume_quarantine_interrupted,
 		    setup_ring),
 		cmocka_unit_test_setup(test_resume_released_block, setup_ring),

@@ -244,6 +244,8 @@ record_packet(void *state, const struct ringfan_packet *pkt)
 	(void)state;
 	/* While a frame is in hand, inflight is one past the consumed. */
 	assert_int_equal(seen_sw->inflight, stats_consumed(seen_sw) + 1);
+	/* And bytes_next what bytes will be once it is through. */
+	assert_int_equal(seen_sw->bytes_next, seen_sw->bytes + pkt->len);
 	assert_int_equal(seen_sw->at, 5u | 77ull << 32);
 	seen_bytes[seen++] = pkt->len;
 	return RINGFAN_CONTINUE;
@@ -296,6 +298,7 @@ test_worker_block(void **state)
 	assert_int_equal(seen_bytes[1], 90);
 	assert_int_equal(sw->packets, 13);
 	assert_int_equal(sw->bytes, 1000 + 60 + 90 + 64);
+	assert_int_equal(sw->bytes_next, sw->bytes);
 	assert_int_equal(sw->base, 10);
 	assert_int_equal(sw->inflight, 13);
 	assert_int_equal(sw->ring_errors, 0);
