@@ -351,7 +351,8 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 	    fslot != NULL ? &fimg : NULL);
 	if (ft->npend >= FT_NPEND / 2 && !ft->failing)
 		ft_flush(ft);
-	ft_gauges(ft);
+	if (*ft->g_active != ft->live)
+		ft_gauges(ft);
 	return RINGFAN_CONTINUE;
 }
 

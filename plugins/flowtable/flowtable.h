@@ -19,7 +19,7 @@
 
 #include "flowtable_ipfix.h"
 
-#define FT_LAYOUT	1		/* host memory layout version */
+#define FT_LAYOUT	2		/* host memory layout version */
 #define FT_MAGIC	0x4c425446	/* "FTBL" */
 #define FT_MAX_FLOWS	(1u << 22)	/* 512 MiB of entries at most */
 #define FT_NPEND	256		/* records between export and write */
@@ -101,15 +101,35 @@ struct ft_jrec {
 };
 
 /*
- * The redo journal: every change of the region is one transaction of at
- * most FT_JREC images, applied by ft_txn_commit() as journal, commit,
- * copy, uncommit.  See the invariant in flowtable_table.c.
+ * The redo journal: every change of the region but a touch (below) is one
+ * transaction of at most FT_JREC images, applied by ft_txn_commit() as
+ * journal, commit, copy, uncommit.  See the invariant in flowtable_table.c.
  */
 struct ft_journal {
 	uint64_t	 commit;	/* 1: the images are to be applied */
 	uint32_t	 n;
 	uint32_t	 pad;
 	struct ft_jrec	 rec[FT_JREC];
+};
+
+/*
+ * The other kind of transaction: a frame of a flow that has begun, which
+ * changes only these of its fields.  The record holds their new values
+ * rather than an image of the entry; ft_touch() fills it, sets `commit`,
+ * stores the values into the flow and clears `commit`, as ft_txn_commit()
+ * does with images.
+ */
+struct ft_touch {
+	uint64_t	 commit;	/* 1: the values are to be stored */
+	uint32_t	 slot;
+	uint8_t		 dir;
+	uint8_t		 tcp_flags;	/* the direction's, the frame's or'ed */
+	uint8_t		 ended;
+	uint8_t		 pad;
+	uint64_t	 last_ns;
+	uint64_t	 packets;	/* the direction's, the frame counted */
+	uint64_t	 bytes;
+	uint64_t	 touch_seq;
 };
 
 /* The start of the host memory; the slots and the fragments follow. */
@@ -126,6 +146,7 @@ struct ft_region {
 	 */
 	uint64_t	 export_from;
 	struct ft_journal j;
+	struct ft_touch	 t;
 };
 
 #define FT_SLOTS_OFF \
@@ -158,6 +179,16 @@ enum {
 	FC_FRAG_ORPHANS, FC_RECOVERIES, FC_MAX
 };
 
+/*
+ * A table slot's links in the hash chain and its LRU list, side by side:
+ * a frame that moves its flow reads and writes one line of them.
+ */
+struct ft_link {
+	uint32_t		 hnext;
+	uint32_t		 lprev, lnext;	/* LRU lists */
+	uint32_t		 pad;
+};
+
 struct ft {
 	struct ringfan_ctx	*ctx;
 	struct ft_opts		 o;
@@ -182,8 +213,7 @@ struct ft {
 	uint64_t		 hseed;
 	uint32_t		 hmask;
 	uint32_t		*hhead;
-	uint32_t		*hnext;
-	uint32_t		*lprev, *lnext;	/* LRU lists, per slot */
+	struct ft_link		*link;		/* per slot */
 	uint32_t		 lhead[2], ltail[2]; /* 0 open, 1 ended */
 	uint32_t		*fprev, *fnext;	/* by start, for active */
 	uint32_t		 fhead, ftail;
@@ -243,10 +273,13 @@ void		 ft_recover_pending(struct ft *ft, const uint32_t *idx,
 #ifdef FT_TESTING
 /* Points where a unit test copies the region, as a crash would leave it. */
 enum {
-	FT_HOOK_COMMITTED,	/* journal committed, images not applied */
-	FT_HOOK_APPLIED_ONE,	/* the first image applied, not the rest */
+	FT_HOOK_COMMITTED,	/* journal or touch committed, not applied */
+	FT_HOOK_APPLIED_ONE,	/* the first image applied, not the rest; or
+				   a touch's packets stored, not its bytes */
 	FT_HOOK_BEFORE_WRITE,	/* records pending, write(2) not yet called */
-	FT_HOOK_AFTER_WRITE	/* written, pending slots not yet freed */
+	FT_HOOK_AFTER_WRITE,	/* written, pending slots not yet freed */
+	FT_HOOK_TOUCH_FILL,	/* a touch record half filled, not committed */
+	FT_HOOK_TOUCH_STORE	/* after each store of a committed touch */
 };
 extern void	(*ft_test_hook)(struct ft *ft, int point);
 #define FT_HOOK(ft, p) \

@@ -19,8 +19,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,37 +50,105 @@ ft_flags_text(uint8_t flags, char out[9])
 	return out;
 }
 
+/*
+ * A line being built: the pieces are appended by hand rather than by
+ * snprintf(), whose parsing of the format cost more than the rest of a
+ * run over a file.  `p` runs to `end` at most; a piece that does not fit
+ * clears ok.
+ */
+struct ft_line {
+	char	*p;
+	char	*end;
+	int	 ok;
+};
+
+static void
+ft_put(struct ft_line *l, const char *s, size_t n)
+{
+	if (!l->ok || n > (size_t)(l->end - l->p)) {
+		l->ok = 0;
+		return;
+	}
+	memcpy(l->p, s, n);
+	l->p += n;
+}
+
+/* A string constant, without its NUL. */
+#define FT_PUTS(l, lit)	ft_put((l), (lit), sizeof(lit) - 1)
+
+static void
+ft_put_str(struct ft_line *l, const char *s)
+{
+	ft_put(l, s, strlen(s));
+}
+
+static void
+ft_put_u64(struct ft_line *l, uint64_t v)
+{
+	char d[20], *q = d + sizeof(d);
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	ft_put(l, q, (size_t)(d + sizeof(d) - q));
+}
+
 /* The record's line, newline included; 0 if it does not fit cap. */
 size_t
 ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], vlan[8];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	char fl0[9], fl1[9];
-	int af = f->ipver == 4 ? AF_INET : AF_INET6, n;
+	int af = f->ipver == 4 ? AF_INET : AF_INET6;
+	struct ft_line l = { out, out + cap, 1 };
 
 	if (inet_ntop(af, f->src, src, sizeof(src)) == NULL ||
 	    inet_ntop(af, f->dst, dst, sizeof(dst)) == NULL)
 		return 0;
+	FT_PUTS(&l, "{\"worker\": ");
+	ft_put_u64(&l, worker);
+	FT_PUTS(&l, ", \"vlan\": ");
 	if (f->has_vlan)
-		snprintf(vlan, sizeof(vlan), "%u", (unsigned)f->vlan);
+		ft_put_u64(&l, f->vlan);
 	else
-		snprintf(vlan, sizeof(vlan), "null");
-	n = snprintf(out, cap, "{\"worker\": %u, \"vlan\": %s, \"proto\": %u, "
-	    "\"src\": \"%s\", \"sport\": %u, \"dst\": \"%s\", \"dport\": %u, "
-	    "\"first_ns\": %" PRIu64 ", \"last_ns\": %" PRIu64 ", "
-	    "\"fwd\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", "
-	    "\"tcp_flags\": \"%s\"}, "
-	    "\"rev\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", "
-	    "\"tcp_flags\": \"%s\"}, \"reason\": \"%s\"}\n",
-	    worker, vlan, (unsigned)f->proto, src, (unsigned)f->sport, dst,
-	    (unsigned)f->dport, f->first_ns, f->last_ns,
-	    f->packets[0], f->bytes[0], ft_flags_text(f->tcp_flags[0], fl0),
-	    f->packets[1], f->bytes[1], ft_flags_text(f->tcp_flags[1], fl1),
-	    f->reason < FT_NREASON && ft_reason_name[f->reason] != NULL ?
-	    ft_reason_name[f->reason] : "unknown");
-	if (n < 0 || (size_t)n >= cap)
+		FT_PUTS(&l, "null");
+	FT_PUTS(&l, ", \"proto\": ");
+	ft_put_u64(&l, f->proto);
+	FT_PUTS(&l, ", \"src\": \"");
+	ft_put_str(&l, src);
+	FT_PUTS(&l, "\", \"sport\": ");
+	ft_put_u64(&l, f->sport);
+	FT_PUTS(&l, ", \"dst\": \"");
+	ft_put_str(&l, dst);
+	FT_PUTS(&l, "\", \"dport\": ");
+	ft_put_u64(&l, f->dport);
+	FT_PUTS(&l, ", \"first_ns\": ");
+	ft_put_u64(&l, f->first_ns);
+	FT_PUTS(&l, ", \"last_ns\": ");
+	ft_put_u64(&l, f->last_ns);
+	FT_PUTS(&l, ", \"fwd\": {\"packets\": ");
+	ft_put_u64(&l, f->packets[0]);
+	FT_PUTS(&l, ", \"bytes\": ");
+	ft_put_u64(&l, f->bytes[0]);
+	FT_PUTS(&l, ", \"tcp_flags\": \"");
+	ft_put_str(&l, ft_flags_text(f->tcp_flags[0], fl0));
+	FT_PUTS(&l, "\"}, \"rev\": {\"packets\": ");
+	ft_put_u64(&l, f->packets[1]);
+	FT_PUTS(&l, ", \"bytes\": ");
+	ft_put_u64(&l, f->bytes[1]);
+	FT_PUTS(&l, ", \"tcp_flags\": \"");
+	ft_put_str(&l, ft_flags_text(f->tcp_flags[1], fl1));
+	FT_PUTS(&l, "\"}, \"reason\": \"");
+	ft_put_str(&l, f->reason < FT_NREASON &&
+	    ft_reason_name[f->reason] != NULL ? ft_reason_name[f->reason] :
+	    "unknown");
+	FT_PUTS(&l, "\"}\n");
+	/* As snprintf() did: room for a NUL after the line. */
+	if (!l.ok || l.p == l.end)
 		return 0;
-	return (size_t)n;
+	*l.p = '\0';
+	return (size_t)(l.p - out);
 }
 
 static void

@@ -14,6 +14,14 @@
  *	as once.  So every transaction happens entirely or not at all, and a
  *	frame is counted wholly in its flow or not at all.
  *
+ *	A frame of a flow that has begun (the common case) changes a few
+ *	fields only: it is a transaction of the touch record (ft_touch(),
+ *	struct ft_touch), which holds their new values instead of images and
+ *	follows the same steps: fill, commit, store, uncommit.  Storing the
+ *	same values twice is the same as once, so a successor that finds it
+ *	committed stores them again.  At most one of the two is committed at
+ *	any time: each clears `commit` before the next transaction begins.
+ *
  *	A record leaves the table through a pending slot: one transaction
  *	copies the flow into a pending slot (state FT_PENDING, with its
  *	reason) and frees or restarts the flow; the slot is freed by another
@@ -36,6 +44,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "flowtable.h"
@@ -131,6 +140,60 @@ out:
 	FT_BARRIER();
 }
 
+/* Stores a committed touch record's values into its flow. */
+static void
+ft_touch_apply(struct ft *ft)
+{
+	const struct ft_touch *t = &ft->rg->t;
+	struct ft_flow *f = &ft->slot[t->slot];
+
+	f->packets[t->dir] = t->packets;
+	FT_HOOK(ft, FT_HOOK_APPLIED_ONE);
+	FT_HOOK(ft, FT_HOOK_TOUCH_STORE);
+	f->bytes[t->dir] = t->bytes;
+	FT_HOOK(ft, FT_HOOK_TOUCH_STORE);
+	f->tcp_flags[t->dir] = t->tcp_flags;
+	FT_HOOK(ft, FT_HOOK_TOUCH_STORE);
+	f->ended = t->ended;
+	FT_HOOK(ft, FT_HOOK_TOUCH_STORE);
+	f->last_ns = t->last_ns;
+	FT_HOOK(ft, FT_HOOK_TOUCH_STORE);
+	f->touch_seq = t->touch_seq;
+	FT_HOOK(ft, FT_HOOK_TOUCH_STORE);
+}
+
+/* The touch record, filled: committed, applied, uncommitted. */
+static void
+ft_touch_commit(struct ft *ft)
+{
+	volatile uint64_t *commit = &ft->rg->t.commit;
+
+	FT_BARRIER();
+	*commit = 1;
+	FT_BARRIER();
+	FT_HOOK(ft, FT_HOOK_COMMITTED);
+	ft_touch_apply(ft);
+	FT_BARRIER();
+	*commit = 0;
+	FT_BARRIER();
+}
+
+/* A touch record left committed: applied when it names a live flow. */
+static void
+ft_touch_replay(struct ft *ft)
+{
+	struct ft_touch *t = &ft->rg->t;
+
+	if (t->commit != 1)
+		return;
+	if (t->slot < ft->max_flows && t->dir <= 1 && t->ended <= 1 &&
+	    ft->slot[t->slot].state == FT_LIVE)
+		ft_touch_apply(ft);
+	FT_BARRIER();
+	t->commit = 0;
+	FT_BARRIER();
+}
+
 static uint64_t
 ft_mix(uint64_t h, uint64_t v)
 {
@@ -148,34 +211,39 @@ ft_load64(const uint8_t *p)
 	return v;
 }
 
-/* The same for both directions: the endpoints in a fixed order. */
+/*
+ * The same for both directions: the endpoints in a fixed order.  Any total
+ * order does, as the hash is private and rebuilt with the indexes: that of
+ * the addresses' two native words, then the ports, costs no call.
+ */
 static uint32_t
 ft_hash(const struct ft *ft, uint64_t head, const uint8_t *a, uint16_t ap,
     const uint8_t *b, uint16_t bp)
 {
-	const uint8_t *t;
+	uint64_t a0 = ft_load64(a), a1 = ft_load64(a + 8);
+	uint64_t b0 = ft_load64(b), b1 = ft_load64(b + 8);
+	uint64_t h, t;
 	uint16_t tp;
-	uint64_t h;
-	int c = memcmp(a, b, 16);
 
-	if (c > 0 || (c == 0 && ap > bp)) {
-		t = a, a = b, b = t;
+	if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && ap > bp)))) {
+		t = a0, a0 = b0, b0 = t;
+		t = a1, a1 = b1, b1 = t;
 		tp = ap, ap = bp, bp = tp;
 	}
-	h = ft_mix(ft->hseed, head);
-	h = ft_mix(h, ft_load64(a));
-	h = ft_mix(h, ft_load64(a + 8));
-	h = ft_mix(h, ft_load64(b));
-	h = ft_mix(h, ft_load64(b + 8));
-	h = ft_mix(h, (uint64_t)ap << 16 | bp);
+	h = ft_mix(ft->hseed, head ^ ((uint64_t)ap << 48 | (uint64_t)bp << 32));
+	h = ft_mix(h, a0);
+	h = ft_mix(h, a1);
+	h = ft_mix(h, b0);
+	h = ft_mix(h, b1);
 	return (uint32_t)(h ^ h >> 32);
 }
 
 static uint64_t
 ft_head(uint8_t ipver, uint8_t proto, uint8_t has_vlan, uint16_t vlan)
 {
-	return (uint64_t)ipver | (uint64_t)proto << 8 |
-	    (uint64_t)has_vlan << 16 | (uint64_t)vlan << 32;
+	/* Bits 32 to 63 are left for the ports (ft_hash). */
+	return (uint64_t)ipver | (uint64_t)has_vlan << 4 |
+	    (uint64_t)proto << 8 | (uint64_t)vlan << 16;
 }
 
 static uint32_t
@@ -192,6 +260,14 @@ ft_hash_key(const struct ft *ft, const struct ft_key *k)
 	    k->src, k->sport, k->dst, k->dport);
 }
 
+/* Two 16-byte addresses, as two words each rather than a call. */
+static int
+ft_addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	return ((ft_load64(a) ^ ft_load64(b)) |
+	    (ft_load64(a + 8) ^ ft_load64(b + 8))) == 0;
+}
+
 /* 0: the key is the flow's direction 0; 1: its reverse; -1: not it. */
 static int
 ft_match(const struct ft_flow *f, const struct ft_key *k)
@@ -200,10 +276,10 @@ ft_match(const struct ft_flow *f, const struct ft_key *k)
 	    f->has_vlan != k->has_vlan || f->vlan != k->vlan)
 		return -1;
 	if (f->sport == k->sport && f->dport == k->dport &&
-	    memcmp(f->src, k->src, 16) == 0 && memcmp(f->dst, k->dst, 16) == 0)
+	    ft_addr_eq(f->src, k->src) && ft_addr_eq(f->dst, k->dst))
 		return 0;
 	if (f->sport == k->dport && f->dport == k->sport &&
-	    memcmp(f->src, k->dst, 16) == 0 && memcmp(f->dst, k->src, 16) == 0)
+	    ft_addr_eq(f->src, k->dst) && ft_addr_eq(f->dst, k->src))
 		return 1;
 	return -1;
 }
@@ -213,7 +289,7 @@ ft_hash_insert(struct ft *ft, uint32_t i)
 {
 	uint32_t b = ft_hash_flow(ft, &ft->slot[i]) & ft->hmask;
 
-	ft->hnext[i] = ft->hhead[b];
+	ft->link[i].hnext = ft->hhead[b];
 	ft->hhead[b] = i;
 }
 
@@ -223,19 +299,19 @@ ft_hash_remove(struct ft *ft, uint32_t i)
 	uint32_t *p = &ft->hhead[ft_hash_flow(ft, &ft->slot[i]) & ft->hmask];
 
 	while (*p != FT_NONE && *p != i)
-		p = &ft->hnext[*p];
+		p = &ft->link[*p].hnext;
 	if (*p == i)
-		*p = ft->hnext[i];
+		*p = ft->link[i].hnext;
 }
 
 /* LRU lists: head the latest seen, tail the least recently seen. */
 static void
 ft_lru_push(struct ft *ft, uint32_t i, int l)
 {
-	ft->lprev[i] = FT_NONE;
-	ft->lnext[i] = ft->lhead[l];
+	ft->link[i].lprev = FT_NONE;
+	ft->link[i].lnext = ft->lhead[l];
 	if (ft->lhead[l] != FT_NONE)
-		ft->lprev[ft->lhead[l]] = i;
+		ft->link[ft->lhead[l]].lprev = i;
 	else
 		ft->ltail[l] = i;
 	ft->lhead[l] = i;
@@ -244,14 +320,14 @@ ft_lru_push(struct ft *ft, uint32_t i, int l)
 static void
 ft_lru_unlink(struct ft *ft, uint32_t i, int l)
 {
-	if (ft->lprev[i] != FT_NONE)
-		ft->lnext[ft->lprev[i]] = ft->lnext[i];
+	if (ft->link[i].lprev != FT_NONE)
+		ft->link[ft->link[i].lprev].lnext = ft->link[i].lnext;
 	else
-		ft->lhead[l] = ft->lnext[i];
-	if (ft->lnext[i] != FT_NONE)
-		ft->lprev[ft->lnext[i]] = ft->lprev[i];
+		ft->lhead[l] = ft->link[i].lnext;
+	if (ft->link[i].lnext != FT_NONE)
+		ft->link[ft->link[i].lnext].lprev = ft->link[i].lprev;
 	else
-		ft->ltail[l] = ft->lprev[i];
+		ft->ltail[l] = ft->link[i].lprev;
 }
 
 /* The list by start: head the oldest, for the active timeout. */
@@ -390,10 +466,39 @@ ft_lookup(struct ft *ft, const struct ft_key *k, int *dir)
 {
 	uint32_t i = ft->hhead[ft_hash_key(ft, k) & ft->hmask];
 
-	for (; i != FT_NONE; i = ft->hnext[i])
+	for (; i != FT_NONE; i = ft->link[i].hnext)
 		if ((*dir = ft_match(&ft->slot[i], k)) >= 0)
 			return i;
 	return FT_NONE;
+}
+
+/*
+ * A frame of flow i, begun and found in direction dir, that changes no
+ * more than the touch record holds: counted by one touch transaction.
+ */
+static void
+ft_touch(struct ft *ft, uint32_t i, int dir, uint64_t ts, uint32_t len,
+    uint8_t tcp_flags)
+{
+	struct ft_flow *f = &ft->slot[i];
+	struct ft_touch *t = &ft->rg->t;
+	int ended = f->ended;
+
+	t->slot = i;
+	t->dir = (uint8_t)dir;
+	t->tcp_flags = f->tcp_flags[dir] | tcp_flags;
+	t->ended = (uint8_t)(ended | ((tcp_flags & 0x05) != 0)); /* FIN, RST */
+	t->last_ns = ts > f->last_ns ? ts : f->last_ns;
+	t->packets = f->packets[dir] + 1;
+	FT_HOOK(ft, FT_HOOK_TOUCH_FILL);
+	t->bytes = f->bytes[dir] + len;
+	t->touch_seq = ++ft->seq;
+	ft_touch_commit(ft);
+	/* The latest seen already heads its list: nothing moves. */
+	if (f->ended == ended && ft->lhead[ended] == i)
+		return;
+	ft_lru_unlink(ft, i, ended);
+	ft_lru_push(ft, i, f->ended);
 }
 
 /*
@@ -424,6 +529,15 @@ ft_account(struct ft *ft, const struct ft_key *k, uint64_t ts, uint32_t len,
 		} else if (f->start_seq != 0 &&
 		    f->first_ns + ft->o.active_ns <= ft->now)
 			ft_export(ft, i, FT_ACTIVE);
+		/*
+		 * Begun (start_seq), in order (first_ns stays), and no
+		 * fragment slot to write: the touch record is enough.
+		 */
+		else if (f->start_seq != 0 && ts >= f->first_ns &&
+		    fimg == NULL) {
+			ft_touch(ft, i, dir, ts, len, tcp_flags);
+			return;
+		}
 	}
 	if (i == FT_NONE) {
 		if (ft->ntfree == 0)
@@ -528,6 +642,7 @@ ft_recover(struct ft *ft, uint64_t size)
 	uint32_t n = 0, np = 0, *pidx = NULL;
 
 	ft_txn_replay(ft, size);
+	ft_touch_replay(ft);
 	if ((ord = calloc(ft->nslots, sizeof(*ord))) == NULL)
 		return -1;
 	for (uint32_t i = 0; i < ft->nslots; i++) {
@@ -629,6 +744,34 @@ ft_region_known(const struct ft *ft, uint32_t layout)
 	    rg->flow_size == sizeof(struct ft_flow);
 }
 
+#define FT_HUGE	(2u << 20)	/* a transparent huge page */
+
+/*
+ * An index array, zeroed.  One of a MiB or more is looked up at random on
+ * every frame: in huge pages where the kernel has them, so that the look
+ * up costs no TLB miss.  A huge page needs the whole of its 2 MiB, so the
+ * array is rounded up to them.  A hint only: without them it is the same
+ * memory.
+ */
+static void *
+ft_index_alloc(size_t n, size_t size)
+{
+	size_t len = n * size, whole;
+	void *p;
+	int err;
+
+	if (len < FT_HUGE / 2)
+		return calloc(n, size);
+	whole = (len + FT_HUGE - 1) & ~(size_t)(FT_HUGE - 1);
+	if ((err = posix_memalign(&p, FT_HUGE, whole)) != 0) {
+		errno = err;
+		return NULL;
+	}
+	(void)madvise(p, whole, MADV_HUGEPAGE);
+	memset(p, 0, len);
+	return p;
+}
+
 /*
  * The table on the host memory mem: fresh, or recovered when state says
  * so and the layout is this one.  0, or -1 with errno.
@@ -654,10 +797,8 @@ ft_table_open(struct ft *ft, void *mem, uint64_t size, int state,
 		nb <<= 1;
 	ft->hmask = nb - 1;
 	n = ft->max_flows;
-	if ((ft->hhead = malloc(nb * sizeof(uint32_t))) == NULL ||
-	    (ft->hnext = calloc(n, sizeof(uint32_t))) == NULL ||
-	    (ft->lprev = calloc(n, sizeof(uint32_t))) == NULL ||
-	    (ft->lnext = calloc(n, sizeof(uint32_t))) == NULL ||
+	if ((ft->hhead = ft_index_alloc(nb, sizeof(uint32_t))) == NULL ||
+	    (ft->link = ft_index_alloc(n, sizeof(*ft->link))) == NULL ||
 	    (ft->fprev = calloc(n, sizeof(uint32_t))) == NULL ||
 	    (ft->fnext = calloc(n, sizeof(uint32_t))) == NULL ||
 	    (ft->tfree = calloc(n, sizeof(uint32_t))) == NULL ||
@@ -685,9 +826,7 @@ void
 ft_table_free(struct ft *ft)
 {
 	free(ft->hhead);
-	free(ft->hnext);
-	free(ft->lprev);
-	free(ft->lnext);
+	free(ft->link);
 	free(ft->fprev);
 	free(ft->fnext);
 	free(ft->tfree);
