@@ -288,7 +288,7 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 	struct ft_key k;
 	struct ft_frag fimg, *fslot = NULL;
 	uint32_t wire;
-	uint8_t flags = 0;
+	uint8_t flags = 0, tag[4];
 
 	ringfan_decode(pkt, &d);
 	if (d.ip_version == 0 || !(d.flags & RINGFAN_DEC_PROTO)) {
@@ -344,9 +344,10 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 	}
 	/*
 	 * A tag the kernel stripped was on the wire, and in the file that
-	 * `-r` reads: its 4 bytes count, as they do offline.
+	 * libpcap (or pcapwriter) writes and `-r` reads: its 4 bytes count
+	 * where it goes back into the frame, as they do offline.
 	 */
-	wire = pkt->len + (pkt->flags & RINGFAN_PKT_VLAN_VALID ? 4 : 0);
+	wire = pkt->len + (ringfan_stripped_tag(pkt, tag) >= 0 ? 4 : 0);
 	ft_account(ft, &k, pkt->ts_ns, wire, flags, fslot,
 	    fslot != NULL ? &fimg : NULL);
 	if (ft->npend >= FT_NPEND / 2 && !ft->failing)

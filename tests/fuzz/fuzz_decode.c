@@ -13,11 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode_frames.h"
 #include "fuzz_driver.h"
+#include "fuzz_view.h"
 
 #define MORE	64	/* bytes appended for the second decoding */
-#define WIRE	1000	/* how much longer than caplen with 0x20 */
 
 /* What any result must satisfy. */
 static void
@@ -62,24 +61,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ringfan_packet pkt;
 	struct ringfan_decoded d, again;
-	size_t skip = 1;
+	size_t skip;
 	uint8_t *frame;
 	int rc;
 
-	if (size < 1)
+	if ((skip = fuzz_view(data, size, &pkt)) == 0)
 		return 0;
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.linktype = decode_linktypes[data[0] & 0x0f];
-	if (data[0] & 0x10) {
-		if (size < 3)
-			return 0;
-		pkt.flags = RINGFAN_PKT_VLAN_VALID;
-		pkt.vlan_tci = (uint16_t)(data[1] << 8 | data[2]);
-		skip = 3;
-	}
-	pkt.caplen = (uint32_t)(size - skip);
-	pkt.len = data[0] & 0x20 ? pkt.caplen + WIRE :
-	    data[0] & 0x40 ? 0 : pkt.caplen;
 	if ((frame = malloc(pkt.caplen)) == NULL && pkt.caplen != 0)
 		abort();
 	if (pkt.caplen != 0)
@@ -94,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * that would change the result if read).  Only with a wire length
 	 * past both, which the lengths of IP may refer to.
 	 */
-	if (rc != 0 || d.flags & RINGFAN_DEC_TRUNCATED || pkt.len < WIRE)
+	if (rc != 0 || d.flags & RINGFAN_DEC_TRUNCATED || pkt.len < FUZZ_WIRE)
 		return 0;
 	if ((frame = malloc(pkt.caplen + MORE)) == NULL)
 		abort();

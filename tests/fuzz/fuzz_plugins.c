@@ -45,8 +45,8 @@
 #include <ringfan/plugin.h>
 #include <ringfan/decode.h>
 
-#include "decode_frames.h"
 #include "fake_ctx.h"
+#include "fuzz_view.h"
 
 #ifndef FUZZ_LIBFUZZER
 /* The driver's main() runs inside ours, once the plugins are open. */
@@ -61,7 +61,6 @@ int	LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define FP_MAX_PLUGINS	16
 #define FP_MAX_OPTS	64
-#define FP_WIRE		1000		/* as fuzz_decode's WIRE */
 #define FP_STEP_NS	1000000ULL	/* between frames */
 #define FP_TICK_EVERY	256
 #define FP_TMPDIR	"%TMPDIR%"
@@ -374,25 +373,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ringfan_packet pkt;
 	const struct ringfan_packet *one = &pkt;
-	size_t skip = 1;
+	size_t skip;
 	unsigned slot;
 	uint8_t *frame;
 
-	if (size < 1)
+	if ((skip = fuzz_view(data, size, &pkt)) == 0)
 		return 0;
-	memset(&pkt, 0, sizeof(pkt));
 	slot = fp_slot[data[0] & 0x0f];
-	pkt.linktype = decode_linktypes[data[0] & 0x0f];
-	if (data[0] & 0x10) {
-		if (size < 3)
-			return 0;
-		pkt.flags = RINGFAN_PKT_VLAN_VALID;
-		pkt.vlan_tci = (uint16_t)(data[1] << 8 | data[2]);
-		skip = 3;
-	}
-	pkt.caplen = (uint32_t)(size - skip);
-	pkt.len = data[0] & 0x20 ? pkt.caplen + FP_WIRE :
-	    data[0] & 0x40 ? 0 : pkt.caplen;
 	if (pkt.caplen < pkt.len)
 		pkt.flags |= RINGFAN_PKT_TRUNCATED;
 	if ((frame = malloc(pkt.caplen != 0 ? pkt.caplen : 1)) == NULL)

@@ -7,6 +7,7 @@
 # shutdown, and the respawned worker's table was recovered, not restarted.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/flows_oracle.sh"
 rf_need_ctl
 for tool in tcpreplay tshark python3; do
 	command -v "$tool" >/dev/null 2>&1 ||
@@ -82,16 +83,17 @@ with open(sys.argv[1], "wb") as out:
         out.write(f)
 PY
 
-# What tshark counts: packets and bytes per flow, both directions.
-canon='{ if ($2 < $4 || ($2 == $4 && $3 < $5)) k = $1 " " $2 ":" $3 " " $4 ":" $5;
-	else k = $1 " " $4 ":" $5 " " $2 ":" $3;
-	p[k] += $6; b[k] += $7 }
-	END { for (k in p) print k, p[k], b[k] }'
-tshark -r "$PCAP" -T fields -E separator=' ' -e ip.proto -e ip.src \
-    -e tcp.srcport -e udp.srcport -e ip.dst -e tcp.dstport -e udp.dstport \
-    -e frame.len 2>/dev/null |
-    awk '{ print $1, $2, $3, $4, $5, 1, $6 }' |
-    awk "$canon" | sort >"$RF_TMP/want.txt"
+# What tshark counts per flow (flows_oracle.sh), and the same of the
+# records; then both directions of each flow summed, so that a flow whose
+# first frame was the quarantined one compares all the same.
+both_ways()
+{
+	awk '{ a = $3 ":" $4; b = $5 ":" $6
+	    k = $1 "/" $2 " " (a < b ? a " " b : b " " a)
+	    p[k] += $7 + $9; n[k] += $8 + $10 }
+	    END { for (k in p) print k, p[k], n[k] }' | sort
+}
+flows_tshark "$PCAP" | both_ways >"$RF_TMP/want.txt"
 total=$(awk '{ n += $4 } END { print n }' "$RF_TMP/want.txt")
 rf_expect "flows in the pcap" "$(wc -l <"$RF_TMP/want.txt")" 200
 echo "pcap: $total frames"
@@ -139,10 +141,7 @@ cat "$RF_TMP"/flows-0.json "$RF_TMP"/flows-1.json >"$RF_TMP/all.json"
 keys=$(jq -c 'keys_unsorted' "$RF_TMP/all.json" | sort -u)
 rf_expect "record keys" "$keys" \
     '["worker","vlan","proto","src","sport","dst","dport","first_ns","last_ns","fwd","rev","reason"]'
-jq -r '[.proto, .src, .sport, .dst, .dport, .fwd.packets + .rev.packets,
-    .fwd.bytes + .rev.bytes] | @tsv' "$RF_TMP/all.json" |
-    awk -F'\t' '{ print $1, $2, $3, $4, $5, $6, $7 }' |
-    awk "$canon" | sort >"$RF_TMP/got.txt"
+flows_records "$RF_TMP/all.json" | both_ways >"$RF_TMP/got.txt"
 dups=$(jq -r 'select(.reason == "shutdown") |
     "\(.proto) \(.src):\(.sport) \(.dst):\(.dport)"' "$RF_TMP/all.json" |
     sort | uniq -d | wc -l)
