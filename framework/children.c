@@ -102,11 +102,12 @@ master_crashed(struct slot *s, const char *name)
 	s->respawn_at = now + v.delay_ns;
 	if (v.failed) {
 		/*
-		 * No successor settles the frame in hand for a while: settle
-		 * it now, as one would (the worker is reaped, nothing else
-		 * writes its slot, and a later successor finds it settled).
+		 * No successor settles its block for a while (the frames it
+		 * did, the one in hand): settle it now, as one would (the
+		 * worker is reaped, nothing else writes its slot, and a later
+		 * successor finds it settled).
 		 */
-		resume_quarantine(sw);
+		resume_settle(sw);
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
 		log_error("%s crashed %u times within %llu s: not respawned "

@@ -234,7 +234,7 @@ link_close(struct master *m, unsigned c)
 
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		sw = s->wk.sw;
-		resume_quarantine(sw);
+		resume_settle(sw);
 		if (s->wk.fd != -1 && capture_read_stats(s->wk.fd, &st) == 0) {
 			STATS_ADD(&sw->kernel_packets, st.tp_packets);
 			STATS_ADD(&sw->kernel_drops, st.tp_drops);

@@ -24,7 +24,7 @@
 #include "log.h"
 #include "master.h"
 #include "offline_int.h"
-#include "resume.h"
+#include "stats.h"
 #include "util.h"
 
 static inline void
@@ -92,8 +92,9 @@ offline_tick_all(struct offline *ol, uint64_t now_ns)
 }
 
 /*
- * The per-frame bookkeeping of worker_block(), by resume.h, in worker w.
- * True when the frame got through to w's first batch stage.
+ * A frame through worker w's per-frame stages, counted.  Offline there is
+ * no successor to resume, so the counters move with every frame.  True
+ * when the frame got through to w's first batch stage.
  */
 static inline bool
 offline_frame(struct offline *ol, struct offline_worker *w,
@@ -101,10 +102,10 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 {
 	bool passed;
 
-	w->bytes += pkt->len;
-	resume_frame_begin(w->sw, w->handled, w->bytes);
 	passed = pipeline_run(&w->pl, pkt);
-	resume_frame_done(w->sw, ++w->handled, w->bytes);
+	w->bytes += pkt->len;
+	STATS_STORE(&w->sw->packets, ++w->handled);
+	STATS_STORE(&w->sw->bytes, w->bytes);
 	/* Network time never goes back, even in a file out of order. */
 	if (pkt->ts_ns > ol->last_ts)
 		ol->last_ts = pkt->ts_ns;

@@ -1,36 +1,54 @@
 /*
- * The once-per-start half of the position protocol (see resume.h): what a
- * successor makes of the position its predecessor left.
+ * The once-per-block half of the position protocol (see resume.h): the
+ * commit of a block's frames, and what a successor makes of the position
+ * its predecessor left.
  */
 #include "resume.h"
 
-void
-resume_quarantine(struct stats_worker *sw)
+/* The targets of a commit, once `commit` is set: idempotent. */
+static void
+resume_apply(struct stats_worker *sw)
 {
-	uint64_t consumed = stats_consumed(sw);
+	STATS_STORE(&sw->packets, sw->t_packets);
+	STATS_STORE(&sw->bytes, sw->t_bytes);
+	STATS_STORE(&sw->quarantined, sw->t_quarantined);
+	STATS_STORE(&sw->base, sw->t_base);
+	STATS_STORE(&sw->pos, 0);
+	STATS_STORE(&sw->commit, 0);
+}
 
-	/* Killed between a frame's two counters: its bytes, as it meant. */
-	if (sw->inflight == consumed && sw->bytes_next != sw->bytes)
-		STATS_STORE(&sw->bytes, sw->bytes_next);
+void
+resume_commit(struct stats_worker *sw, uint64_t frames, uint64_t bytes,
+    unsigned in_hand)
+{
 	/*
-	 * quarantined and base are two words, so they cannot be moved in one
-	 * store: their targets are stored first and inflight == consumed + 2
-	 * commits them.  A successor of a worker that died after the commit
-	 * redoes the two idempotent stores, so the frame is neither counted
-	 * twice nor another frame skipped.
+	 * Until `commit` is set nothing but the targets has changed, so a
+	 * successor computes the same ones again from pos.
 	 */
-	if (sw->inflight == consumed + 1) {
-		STATS_STORE(&sw->q_target, sw->quarantined + 1);
-		STATS_STORE(&sw->b_target, sw->base - 1);
-		STATS_STORE(&sw->inflight, consumed + 2);
-	}
-	if (sw->inflight == consumed + 2) {
-		STATS_STORE(&sw->quarantined, sw->q_target);
-		STATS_STORE(&sw->base, sw->b_target);
-		/* Its bytes were never counted, perhaps meant already. */
-		STATS_STORE(&sw->bytes_next, sw->bytes);
-		STATS_STORE(&sw->inflight, consumed);
-	}
+	STATS_STORE(&sw->t_packets, sw->packets + frames);
+	STATS_STORE(&sw->t_bytes, sw->bytes + bytes);
+	STATS_STORE(&sw->t_quarantined, sw->quarantined + in_hand);
+	STATS_STORE(&sw->t_base, sw->base - in_hand);
+	STATS_STORE(&sw->commit, 1);
+	resume_apply(sw);
+}
+
+void
+resume_commit_pos(struct stats_worker *sw)
+{
+	uint64_t pos = sw->pos;
+
+	if (pos != 0)
+		resume_commit(sw, pos_frames(pos), pos_bytes(pos),
+		    (unsigned)(pos & 1));
+}
+
+void
+resume_settle(struct stats_worker *sw)
+{
+	if (sw->commit != 0)
+		resume_apply(sw);
+	resume_commit_pos(sw);
 }
 
 uint32_t
@@ -40,7 +58,7 @@ resume_ring(const struct ring *r, struct stats_worker *sw, uint32_t *skip)
 	uint32_t idx = (uint32_t)at, seq = (uint32_t)(at >> 32);
 	const struct tpacket_block_desc *bd;
 
-	resume_quarantine(sw);
+	resume_settle(sw);
 	*skip = 0;
 	if (idx >= r->block_count)		/* not a position we wrote */
 		return 0;

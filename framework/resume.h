@@ -3,33 +3,45 @@
  *
  * SIGKILL can land between any two instructions, so the position is kept
  * in the worker's stats slot by its one writer, one single-word store at a
- * time, in this order:
+ * time.  Per frame there is one word, `pos`: what the worker did in block
+ * `at` since its counters were last committed,
+ *
+ *	pos = bytes << POS_BYTES_SHIFT | 2 * frames + in_hand
+ *
+ * frames done with (through the pipeline) and their wire length, and
+ * in_hand 1 while the next frame is in the pipeline.  The counters,
+ * packets and bytes, move once per block, when `pos` is committed:
  *
  *   taking block b:	base = consumed; at = b | seq_num << 32
- *   per frame:		inflight = consumed + 1; bytes_next = bytes + len;
- *			the pipeline; packets += 1; bytes = bytes_next
+ *   per frame:		pos += 1; the pipeline; pos += len << SHIFT | 1
  *   a frame left to the other generation at a reload:	handed_off += 1
+ *   the block done:	commit pos (below)
  *   after releasing b:	at = b + 1 (seq 0)
  *
- * where consumed = packets + handed_off.  The invariant, true between any
- * two stores: when the block `at` names is user-owned with the saved
- * seq_num, its first consumed - base frames are done with, and the next
- * one was in the pipeline exactly when inflight == consumed + 1; any other
- * state of that block means the writer had released it.  seq_num never
- * repeats, so a refilled block is not mistaken for the one taken; index and
- * seq share one word because two words would let a kill between them skip
- * or replay a whole block.  packets is the commit of a frame, so a frame is
- * counted once or, dying in the pipeline (inflight == consumed + 1),
- * quarantined.  Its bytes follow it: bytes_next == bytes but from the
- * frame's second store to its last, and a successor that finds
- * inflight == consumed and bytes_next != bytes completes the commit (bytes
- * = bytes_next), one that quarantines sets bytes_next back to bytes; so
- * bytes is always the wire length of the frames in packets, a kill
- * between the two counters notwithstanding (tests/unit/test_resume_kill.c
- * found that window).
+ * where consumed = packets + handed_off.  A commit moves four counters
+ * (packets, bytes, quarantined, base) and clears pos: it stores their
+ * targets, then `commit = 1`, then the counters and pos = 0, then
+ * `commit = 0`; whoever finds `commit` set applies the same targets again,
+ * so a commit cut anywhere is done exactly once.
  *
- * The per-frame steps are inline: they are the hot path.  The resume
- * decision and the quarantine commit run once per start, in resume.c.
+ * The invariant, true between any two stores: once a successor has
+ * settled (resume_settle(): a commit cut short is finished, and a pos left
+ * over is committed, its frame in hand quarantined and `base` lowered by
+ * one so that it is skipped now and after a second death in the same
+ * block), the first consumed - base frames of block `at` are done with,
+ * when it is user-owned with the saved seq_num; any other state of that
+ * block means the writer had released it.  seq_num never repeats, so a
+ * refilled block is not mistaken for the one taken; index and seq share
+ * one word because two words would let a kill between them skip or replay
+ * a whole block.  A frame is counted once, as handled or (dying in the
+ * pipeline) as quarantined, and bytes is always the wire length of the
+ * frames in packets (tests/unit/test_resume.c walks every prefix of the
+ * stores, tests/unit/test_resume_kill.c kills a real worker at random).
+ *
+ * The counters of a worker lag by the frames of the block in hand; its
+ * plugins' counters do not.  pos holds 2^23 frames and 2^39 bytes: a
+ * block with more frames is walked committing each frame, and a block
+ * whose bytes come near the limit commits as they get there.
  */
 #ifndef RINGFAN_RESUME_H
 #define RINGFAN_RESUME_H
@@ -38,6 +50,24 @@
 
 #include "ring.h"
 #include "stats.h"
+
+#define POS_BYTES_SHIFT	24
+/* Frames a block may hold for one commit at its end. */
+#define POS_MAX_FRAMES	(UINT32_C(1) << 22)
+/* A pos at or past this holds bytes enough to commit now. */
+#define POS_COMMIT_AT	(UINT64_C(1) << 63)
+
+static inline uint64_t
+pos_frames(uint64_t pos)
+{
+	return (pos & ((UINT64_C(1) << POS_BYTES_SHIFT) - 1)) >> 1;
+}
+
+static inline uint64_t
+pos_bytes(uint64_t pos)
+{
+	return pos >> POS_BYTES_SHIFT;
+}
 
 /* Block `index` taken, with `consumed` frames consumed before it. */
 static inline void
@@ -48,27 +78,20 @@ resume_take(struct stats_worker *sw, uint32_t index, uint32_t seq,
 	STATS_STORE(&sw->at, (uint64_t)index | (uint64_t)seq << 32);
 }
 
-/*
- * The next frame goes into the pipeline; `consumed` frames before it, and
- * bytes_next the worker's bytes once it is through.
- */
+/* The next frame goes into the pipeline, pos what the block did so far. */
 static inline void
-resume_frame_begin(struct stats_worker *sw, uint64_t consumed,
-    uint64_t bytes_next)
+resume_frame_begin(struct stats_worker *sw, uint64_t pos)
 {
-	STATS_STORE(&sw->inflight, consumed + 1);
-	STATS_STORE(&sw->bytes_next, bytes_next);
+	STATS_STORE(&sw->pos, pos | 1);
 }
 
-/*
- * The frame is through: packets first, since it commits, then bytes, the
- * bytes_next of resume_frame_begin().
- */
-static inline void
-resume_frame_done(struct stats_worker *sw, uint64_t packets, uint64_t bytes)
+/* The frame of wire length len is through: the new pos. */
+static inline uint64_t
+resume_frame_done(struct stats_worker *sw, uint64_t pos, uint32_t len)
 {
-	STATS_STORE(&sw->packets, packets);
-	STATS_STORE(&sw->bytes, bytes);
+	pos += ((uint64_t)len << POS_BYTES_SHIFT) + 2;
+	STATS_STORE(&sw->pos, pos);
+	return pos;
 }
 
 /* A frame consumed without the pipeline: the other generation's. */
@@ -86,18 +109,31 @@ resume_released(struct stats_worker *sw, uint32_t next)
 }
 
 /*
- * Settle a predecessor's death: the bytes of a frame it had committed
- * (packets) are added if they were not yet; the frame it held in the
- * pipeline is counted as quarantined and `base` lowered by one, so that it
- * is skipped now and again if this worker dies before its next frame.
- * Crash-consistent itself; a no-op when there is nothing to settle.
+ * Commit `frames` frames of `bytes` done with, and `in_hand` (0 or 1) frame
+ * quarantined, into the counters, clearing pos.  Crash-consistent: see
+ * above.  The worker's own commits have in_hand 0; pos must say the same
+ * as the arguments or be 0.
  */
-void	resume_quarantine(struct stats_worker *sw);
+void	resume_commit(struct stats_worker *sw, uint64_t frames, uint64_t bytes,
+	    unsigned in_hand);
+
+/* resume_commit() of what pos holds; a no-op when it holds nothing. */
+void	resume_commit_pos(struct stats_worker *sw);
+
+/*
+ * Settle a predecessor's death: finish its commit if one was cut short,
+ * then commit what pos holds, the frame it held in the pipeline counted as
+ * quarantined and `base` lowered by one, so that it is skipped now and
+ * again if this worker dies before its next commit.  Crash-consistent
+ * itself; a no-op when there is nothing to settle.  The master settles a
+ * worker it gives up on the same way.
+ */
+void	resume_settle(struct stats_worker *sw);
 
 /*
  * Where a (re)spawned worker starts in ring r, from the position its
  * predecessor left in sw: the block index, and in *skip how many of that
- * block's frames are done with.  Settles a quarantine first.
+ * block's frames are done with.  Settles first.
  */
 uint32_t resume_ring(const struct ring *r, struct stats_worker *sw,
 	    uint32_t *skip);

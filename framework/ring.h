@@ -72,6 +72,13 @@ struct ring_walk {
  */
 #define RING_FRAME_ALIGN	8
 
+/*
+ * How far ahead of the frame in hand a walk that reads the frames
+ * prefetches: the kernel wrote them from another CPU, and a few frames'
+ * worth of lines on their way hide more of that than the next frame's
+ * alone (docs/performance.md: the next frame, 512, 1024 and 2048 bytes).
+ */
+#define RING_PREFETCH_AHEAD	1024
 /* Offset of the sockaddr_ll the kernel writes after each frame header. */
 #define RING_SLL_OFF	TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
 /* What a frame's headers take: room a frame offset must leave. */
@@ -115,6 +122,57 @@ ring_walk_init(struct ring_walk *w, const struct tpacket_block_desc *bd,
 	w->room -= off;
 }
 
+/* The frame the walk stands on has its headers and its data in the block. */
+static inline bool
+ring_walk_fits(struct ring_walk *w, const struct tpacket3_hdr *h)
+{
+	if (__builtin_expect((uint64_t)h->tp_mac + h->tp_snaplen > w->room,
+	    0)) {
+		w->left = 0;
+		w->bad = true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * From frame h, which fits, to the next one, if the block has one; its
+ * headers and what follows prefetched when `ahead`, for a walk that reads
+ * the frames.
+ */
+static inline void
+ring_walk_advance(struct ring_walk *w, const struct tpacket3_hdr *h,
+    const bool ahead)
+{
+	uint32_t next;
+
+	if (--w->left == 0)
+		return;
+	/*
+	 * A next frame must lie after this one, aligned, with room for its
+	 * headers: 0 < next <= room - RING_HDR_ROOM.
+	 */
+	next = h->tp_next_offset;
+	if (__builtin_expect(next - 1 >= w->room - RING_HDR_ROOM ||
+	    (next & (RING_FRAME_ALIGN - 1)) != 0, 0)) {
+		w->left = 0;
+		w->bad = true;
+	} else {
+		w->hdr += next;
+		w->room -= next;
+		if (ahead) {
+			__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD);
+			__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD + 64);
+		}
+	}
+}
+
+static inline uint64_t
+ring_frame_ns(const struct tpacket3_hdr *h)
+{
+	return (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
+}
+
 /*
  * The next frame of the block as a view into the ring, or false at the end
  * of the block (w->bad tells whether the end was a malformed frame).  The
@@ -125,23 +183,19 @@ ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 {
 	const struct tpacket3_hdr *h;
 	const struct sockaddr_ll *sll;
-	uint32_t status, next;
+	uint32_t status;
 	uint8_t flags;
 
 	if (w->left == 0)
 		return false;
 	h = (const struct tpacket3_hdr *)w->hdr;
-	if (__builtin_expect((uint64_t)h->tp_mac + h->tp_snaplen > w->room,
-	    0)) {
-		w->left = 0;
-		w->bad = true;
+	if (!ring_walk_fits(w, h))
 		return false;
-	}
 	sll = (const struct sockaddr_ll *)(w->hdr + RING_SLL_OFF);
 
 	pkt->data = w->hdr + h->tp_mac;
 	memcpy(&pkt->caplen, &h->tp_snaplen, 8);	/* and len */
-	pkt->ts_ns = (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec;
+	pkt->ts_ns = ring_frame_ns(h);
 	pkt->rxhash = h->hv1.tp_rxhash;
 	flags = h->tp_snaplen < h->tp_len ? RINGFAN_PKT_TRUNCATED : 0;
 	status = h->tp_status;
@@ -159,26 +213,36 @@ ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 	}
 	pkt->flags = flags;
 	pkt->pkttype = sll->sll_pkttype;
-
-	if (--w->left > 0) {
-		/*
-		 * A next frame must lie after this one, aligned, with room
-		 * for its headers: 0 < next <= room - RING_HDR_ROOM.
-		 */
-		next = h->tp_next_offset;
-		if (__builtin_expect(next - 1 >= w->room - RING_HDR_ROOM ||
-		    (next & (RING_FRAME_ALIGN - 1)) != 0, 0)) {
-			w->left = 0;
-			w->bad = true;
-		} else {
-			w->hdr += next;
-			w->room -= next;
-			/* Its header and what follows, while this one is used. */
-			__builtin_prefetch(w->hdr);
-			__builtin_prefetch(w->hdr + 64);
-		}
-	}
+	ring_walk_advance(w, h, true);
 	return true;
+}
+
+/*
+ * The rest of the block as ring_walk_next() would walk it, counted and
+ * not viewed: for a pipeline with no stage.  Returns the frames, their
+ * wire length in *bytes and the receive time of the last in *last_ns
+ * (untouched when there is none).
+ */
+static inline uint32_t
+ring_walk_count(struct ring_walk *w, uint64_t *bytes, uint64_t *last_ns)
+{
+	const struct tpacket3_hdr *h, *last = NULL;
+	uint64_t sum = 0;
+	uint32_t n = 0;
+
+	while (w->left > 0) {
+		h = (const struct tpacket3_hdr *)w->hdr;
+		if (!ring_walk_fits(w, h))
+			break;
+		sum += h->tp_len;
+		n++;
+		last = h;
+		ring_walk_advance(w, h, false);
+	}
+	if (last != NULL)
+		*last_ns = ring_frame_ns(last);
+	*bytes = sum;
+	return n;
 }
 
 #endif

@@ -6,9 +6,10 @@
  * supervise_stall()'s; this file applies it on the master's timer.
  *
  * Progress is what the worker shows in its slot (stats.h): the frames it
- * consumed and the turns of its loop (`beat`: a block, or an idle wake-up
- * at most 100 ms after the last).  Both only grow, so a value seen twice
- * did not move in between, however long the master itself was busy.
+ * consumed, committed or still in its block's pos, and the turns of its
+ * loop (`beat`: a block, or an idle wake-up at most 100 ms after the
+ * last).  Both only grow, so a value seen twice did not move in between,
+ * however long the master itself was busy.
  * Whether frames wait is what the kernel took for the socket less what
  * was consumed, dropped or quarantined (stats_backlog()); the kernel's
  * counters are read for that only when a worker stood still since the
@@ -24,12 +25,21 @@
 #include "capture.h"
 #include "log.h"
 #include "master_int.h"
+#include "resume.h"
 #include "supervise.h"
 
+/*
+ * Consumed frames, those of the block in hand (resume.h's pos: done, and
+ * the one in the pipeline) and the beat: a commit moves frames from pos
+ * to the counters without changing the sum.
+ */
 static uint64_t
 stall_progress(const struct stats_worker *sw)
 {
-	return stats_consumed(sw) + STATS_LOAD(&sw->beat);
+	uint64_t pos = STATS_LOAD(&sw->pos);
+
+	return stats_consumed(sw) + pos_frames(pos) + (pos & 1) +
+	    STATS_LOAD(&sw->beat);
 }
 
 /* A worker in its loop; not one starting, stopping, gone, or killed. */
@@ -74,7 +84,7 @@ stall_where(const struct slot *s, char *buf, size_t len)
 
 	if (stall_stopped(s->pid))
 		snprintf(buf, len, "while stopped by a signal");
-	else if (STATS_LOAD(&sw->inflight) == stats_consumed(sw) + 1 &&
+	else if ((STATS_LOAD(&sw->pos) & 1) != 0 &&
 	    stage < s->wk.cap->npipeline)
 		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
 	else if (stage == STATS_STAGE_TICK)

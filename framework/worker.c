@@ -96,8 +96,8 @@ worker_run(const struct pipeline *pl, struct stats_worker *sw,
 struct worker_sums {
 	uint64_t	 from;		/* the cut, as read for the block */
 	uint64_t	 until;
-	uint64_t	 handled;	/* sw->packets, as it will be */
-	uint64_t	 bytes;		/* sw->bytes */
+	uint64_t	 commit_at;	/* a pos this high is committed at once */
+	uint64_t	 pos;		/* sw->pos, as it will be */
 	uint64_t	 off;		/* sw->handed_off */
 	uint64_t	 last_ts;	/* of the last frame handled */
 	size_t		 nb;		/* frames kept for the batch stages */
@@ -106,12 +106,13 @@ struct worker_sums {
 /*
  * The rest of the block from the walk's position.  Inlined three times:
  * for the two common cases, no batch stage and no cut with one per-frame
- * stage (or none) and with several, and for any other; with the flags
- * constant, the common loops test nothing they need not and keep more of
- * their state in registers.  GCC inlines none of the three unless told:
- * the path then costs 77 instructions a frame instead of 60 (bench_walk).
+ * stage (called straight, not through the stage loop) and with several,
+ * and for any other; with the flags constant, the common loops test
+ * nothing they need not and keep more of their state in registers.  GCC
+ * inlines none of the three unless told: the path then costs 17
+ * instructions a frame more (bench_walk).
  */
-static inline __attribute__((always_inline)) unsigned
+static inline __attribute__((always_inline)) void
 worker_frames(struct worker *wk, struct ring_walk *walk,
     struct worker_sums *s, const bool batching, const bool cutting,
     const bool staged)
@@ -119,11 +120,16 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	struct stats_worker *sw = wk->sw;
 	const struct pipeline *pl = wk->pl;
 	struct ringfan_packet one, *pkt = &one;
-	uint64_t from = s->from, until = s->until;
-	uint64_t handled = s->handled, bytes = s->bytes, off = s->off;
-	uint64_t last_ts = s->last_ts;
+	uint64_t from = s->from, until = s->until, commit_at = s->commit_at;
+	uint64_t pos = s->pos, off = s->off, last_ts = s->last_ts;
 	size_t nb = s->nb;
-	unsigned n;
+	uint32_t len;
+	/* Neither flag: the pipeline is one per-frame stage. */
+	const bool single = !batching && !cutting && !staged;
+	int (*packet)(void *, const struct ringfan_packet *) =
+	    single ? pl->stages[0].packet : NULL;
+	void *state = single ? pl->stages[0].state : NULL;
+	bool passed;
 
 	one.linktype = (uint16_t)wk->linktype;
 	for (;;) {
@@ -139,20 +145,25 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		}
 		if (batching)
 			pkt->linktype = (uint16_t)wk->linktype;
-		bytes += pkt->len;
 		last_ts = pkt->ts_ns;
-		resume_frame_begin(sw, handled + off, bytes);
-		if (worker_run(pl, sw, pkt, staged) && batching)
+		len = pkt->len;
+		resume_frame_begin(sw, pos);
+		if (single)
+			passed = packet(state, pkt) == RINGFAN_CONTINUE;
+		else
+			passed = worker_run(pl, sw, pkt, staged);
+		if (passed && batching)
 			wk->ptrs[nb++] = pkt;
-		resume_frame_done(sw, ++handled, bytes);
+		pos = resume_frame_done(sw, pos, len);
+		if (__builtin_expect(pos >= commit_at, 0)) {
+			resume_commit(sw, pos_frames(pos), pos_bytes(pos), 0);
+			pos = 0;
+		}
 	}
-	n = (unsigned)(handled - s->handled);
-	s->handled = handled;
-	s->bytes = bytes;
+	s->pos = pos;
 	s->off = off;
 	s->last_ts = last_ts;
 	s->nb = nb;
-	return n;
 }
 
 unsigned
@@ -166,22 +177,23 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	/*
 	 * The cut is read once per block: every frame of a block the kernel
 	 * retired before the master moved the cut arrived before the cut
-	 * itself.
+	 * itself.  A block of more frames than pos holds commits each.
 	 */
 	struct worker_sums s = {
 		.from = STATS_LOAD(&sw->cut_from),
 		.until = STATS_LOAD(&sw->cut_until),
-		.handled = sw->packets,
-		.bytes = sw->bytes,
+		.commit_at = bd->hdr.bh1.num_pkts > POS_MAX_FRAMES ? 0 :
+		    POS_COMMIT_AT,
 		.off = sw->handed_off,
 	};
+	uint64_t packets = sw->packets, bytes;
 	bool cutting = s.from != 0 || s.until != UINT64_MAX;
 	bool batching = pl->has_batch;
 	bool staged = pl->first_batch > 1;
-	unsigned n;
+	uint32_t n;
 
 	if (skip == 0) {
-		resume_take(sw, index, ring_block_seq(bd), s.handled + s.off);
+		resume_take(sw, index, ring_block_seq(bd), stats_consumed(sw));
 		/* A block resumed in was counted by the worker that took it. */
 		worker_ring_health(wk, bd, index);
 	}
@@ -189,16 +201,26 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &one); k++)
 		;
-	if (pl->first_batch == 1)
-		STATS_STORE(&sw->stage, 0);
-	if (__builtin_expect(batching || cutting, 0))
-		n = worker_frames(wk, &walk, &s, batching, cutting, staged);
-	else if (staged)
-		n = worker_frames(wk, &walk, &s, false, false, true);
-	else
-		n = worker_frames(wk, &walk, &s, false, false, false);
-	if (pl->first_batch == 1)
-		STATS_STORE(&sw->stage, STATS_STAGE_NONE);
+	if (pl->nstages == 0 && !cutting) {
+		/* Nothing looks at the frames: they are only counted. */
+		n = ring_walk_count(&walk, &bytes, &s.last_ts);
+		if (n > 0)
+			resume_commit(sw, n, bytes, 0);
+	} else {
+		if (pl->first_batch == 1)
+			STATS_STORE(&sw->stage, 0);
+		if (__builtin_expect(batching || cutting || s.commit_at == 0,
+		    0))
+			worker_frames(wk, &walk, &s, batching, cutting, staged);
+		else if (staged)
+			worker_frames(wk, &walk, &s, false, false, true);
+		else
+			worker_frames(wk, &walk, &s, false, false, false);
+		if (pl->first_batch == 1)
+			STATS_STORE(&sw->stage, STATS_STAGE_NONE);
+		if (s.pos != 0)
+			resume_commit(sw, pos_frames(s.pos), pos_bytes(s.pos), 0);
+	}
 	/*
 	 * The frames are counted as handled already: a crash from here on
 	 * costs the later stages the rest of this block, never a frame twice.
@@ -212,7 +234,7 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 		STATS_ADD(&sw->ring_errors, 1);
 	if (s.last_ts > wk->clock.frame_ns)
 		wk->clock.frame_ns = s.last_ts;
-	return n;
+	return (unsigned)(sw->packets - packets);
 }
 
 uint64_t

@@ -69,7 +69,7 @@ unsigned worker_block(struct worker *wk, struct tpacket_block_desc *bd,
 /*
  * Where a (re)spawned worker starts, from the position its predecessor left
  * in sw: the block index, and how many of its frames to skip in *skip
- * (resume_ring() of resume.c, which settles a quarantine first); logs
+ * (resume_ring() of resume.c, which settles its death first); logs
  * where it resumes.
  */
 uint32_t worker_resume(const struct ring *r, struct stats_worker *sw,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "plugin_host.h"
+#include "resume.h"
 #include "ring.h"
 #include "stats.h"
 #include "worker.h"
@@ -237,16 +238,26 @@ test_ready_release(void **state)
 static struct stats_worker *seen_sw;
 static uint64_t seen_bytes[8];
 static unsigned seen;
+/* What pos holds before each frame, in a block that commits at its end. */
+static uint64_t seen_pos_frames, seen_pos_bytes;
+static uint64_t seen_packets;	/* the counters, unmoved in the block */
 
 static int
 record_packet(void *state, const struct ringfan_packet *pkt)
 {
+	uint64_t pos = seen_sw->pos;
+
 	(void)state;
-	/* While a frame is in hand, inflight is one past the consumed. */
-	assert_int_equal(seen_sw->inflight, stats_consumed(seen_sw) + 1);
-	/* And bytes_next what bytes will be once it is through. */
-	assert_int_equal(seen_sw->bytes_next, seen_sw->bytes + pkt->len);
+	/* While a frame is in hand, pos is odd ... */
+	assert_int_equal(pos & 1, 1);
+	/* ... and holds the frames before it in this block, and their bytes. */
+	assert_int_equal(pos_frames(pos), seen_pos_frames);
+	assert_int_equal(pos_bytes(pos), seen_pos_bytes);
+	assert_int_equal(seen_sw->packets, seen_packets);
+	assert_int_equal(seen_sw->commit, 0);
 	assert_int_equal(seen_sw->at, 5u | 77ull << 32);
+	seen_pos_frames++;
+	seen_pos_bytes += pkt->len;
 	seen_bytes[seen++] = pkt->len;
 	return RINGFAN_CONTINUE;
 }
@@ -270,6 +281,9 @@ worker_fixture(struct worker *wk, uint32_t at[3])
 	assert_non_null(shm);
 	seen_sw = &shm->workers[0];
 	seen = 0;
+	seen_pos_frames = 0;
+	seen_pos_bytes = 0;
+	seen_packets = 0;
 	at[0] = add_frame(&off, &prev, 60, 60, 0x11, 0);
 	at[1] = add_frame(&off, &prev, 80, 90, 0x22, 0);
 	at[2] = add_frame(&off, &prev, 64, 64, 0x33, 0);
@@ -293,15 +307,90 @@ test_worker_block(void **state)
 	sw = &shm->workers[0];
 	sw->packets = 10;
 	sw->bytes = 1000;
+	seen_packets = 10;
 	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
 	assert_int_equal(seen, 3);
 	assert_int_equal(seen_bytes[1], 90);
+	/* Committed at the block's end, pos cleared. */
 	assert_int_equal(sw->packets, 13);
 	assert_int_equal(sw->bytes, 1000 + 60 + 90 + 64);
-	assert_int_equal(sw->bytes_next, sw->bytes);
+	assert_int_equal(sw->pos, 0);
+	assert_int_equal(sw->commit, 0);
 	assert_int_equal(sw->base, 10);
-	assert_int_equal(sw->inflight, 13);
+	assert_int_equal(sw->quarantined, 0);
 	assert_int_equal(sw->ring_errors, 0);
+	stats_destroy(shm);
+}
+
+/*
+ * A block of more frames than pos can hold commits every frame: before
+ * each, pos holds nothing and the counters everything before it.
+ */
+static int
+record_each(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	assert_int_equal(seen_sw->pos, 1);
+	assert_int_equal(seen_sw->packets, seen);
+	seen_bytes[seen++] = pkt->len;
+	return RINGFAN_CONTINUE;
+}
+
+static void
+test_worker_block_huge(void **state)
+{
+	struct plugin_stage stage = { .packet = record_each };
+	struct pipeline pl = { .stages = &stage, .nstages = 1,
+	    .first_batch = 1 };
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t at[3];
+
+	(void)state;
+	shm = worker_fixture(&wk, at);
+	wk.pl = &pl;
+	/* The block claims more frames than it has: the walk ends bad. */
+	blk()->hdr.bh1.num_pkts = POS_MAX_FRAMES + 1;
+	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
+	assert_int_equal(seen, 3);
+	assert_int_equal(seen_sw->packets, 3);
+	assert_int_equal(seen_sw->bytes, 60 + 90 + 64);
+	assert_int_equal(seen_sw->pos, 0);
+	assert_int_equal(seen_sw->ring_errors, 1);
+	stats_destroy(shm);
+}
+
+/* No stage: the frames are counted without a view, as many as walk. */
+static void
+test_worker_block_empty(void **state)
+{
+	struct pipeline pl = { .nstages = 0 };
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t at[3];
+
+	(void)state;
+	shm = worker_fixture(&wk, at);
+	wk.pl = &pl;
+	seen_sw->packets = 7;
+	seen_sw->bytes = 70;
+	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
+	assert_int_equal(seen_sw->packets, 10);
+	assert_int_equal(seen_sw->bytes, 70 + 60 + 90 + 64);
+	assert_int_equal(seen_sw->base, 7);
+	assert_int_equal(seen_sw->pos, 0);
+	assert_int_equal(seen_sw->ring_errors, 0);
+	assert_int_equal(wk.clock.frame_ns, 1700000000ull * 1000000000ull +
+	    123456789 + at[2]);
+
+	/* Resumed after two frames; then a block whose second frame is cut. */
+	assert_int_equal(worker_block(&wk, blk(), 5, 2), 1);
+	assert_int_equal(seen_sw->packets, 11);
+	((struct tpacket3_hdr *)(block + at[1]))->tp_snaplen = BLOCK_SIZE;
+	assert_int_equal(worker_block(&wk, blk(), 6, 0), 1);
+	assert_int_equal(seen_sw->packets, 12);
+	assert_int_equal(seen_sw->bytes, 70 + (60 + 90 + 64) + 64 + 60);
+	assert_int_equal(seen_sw->ring_errors, 1);
 	stats_destroy(shm);
 }
 
@@ -355,6 +444,7 @@ test_worker_block_batch(void **state)
 	 */
 	seen_sw->packets = 1;
 	seen_sw->at = 5 | 77ull << 32;
+	seen_packets = 1;
 	assert_int_equal(worker_block(&wk, blk(), 5, 1), 2);
 	assert_int_equal(seen, 2);
 	assert_int_equal(batch_n, 1);
@@ -375,6 +465,7 @@ test_worker_block_skip(void **state)
 	seen_sw->packets = 12;
 	seen_sw->base = 10;
 	seen_sw->at = 5 | 77ull << 32;
+	seen_packets = 12;
 	assert_int_equal(worker_block(&wk, blk(), 5, 2), 1);
 	assert_int_equal(seen, 1);
 	assert_int_equal(seen_bytes[0], 64);
@@ -395,6 +486,7 @@ test_worker_block_cut(void **state)
 	shm = worker_fixture(&wk, at);
 	seen_sw->packets = 4;
 	seen_sw->handed_off = 3;
+	seen_packets = 4;
 	/* Only the middle frame was received inside [cut_from, cut_until). */
 	seen_sw->cut_from = t0 + at[1];
 	seen_sw->cut_until = t0 + at[2];
@@ -502,6 +594,8 @@ main(void)
 		cmocka_unit_test_setup(test_walk_header_cut, setup_block),
 		cmocka_unit_test_setup(test_ready_release, setup_block),
 		cmocka_unit_test_setup(test_worker_block, setup_block),
+		cmocka_unit_test_setup(test_worker_block_huge, setup_block),
+		cmocka_unit_test_setup(test_worker_block_empty, setup_block),
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
