@@ -136,9 +136,10 @@ ring_walk_fits(struct ring_walk *w, const struct tpacket3_hdr *h)
 }
 
 /*
- * From frame h, which fits, to the next one, if the block has one; its
- * headers and what follows prefetched when `ahead`, for a walk that reads
- * the frames.
+ * From frame h, which fits, to the next one, if the block has one,
+ * prefetching the line RING_PREFETCH_AHEAD bytes on, and the one after it
+ * too when `ahead`, for a walk that reads the frames' data as well as
+ * their headers.
  */
 static inline void
 ring_walk_advance(struct ring_walk *w, const struct tpacket3_hdr *h,
@@ -160,10 +161,9 @@ ring_walk_advance(struct ring_walk *w, const struct tpacket3_hdr *h,
 	} else {
 		w->hdr += next;
 		w->room -= next;
-		if (ahead) {
-			__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD);
+		__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD);
+		if (ahead)
 			__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD + 64);
-		}
 	}
 }
 
