@@ -76,7 +76,8 @@ struct ring_walk {
  * How far ahead of the frame in hand a walk that reads the frames
  * prefetches: the kernel wrote them from another CPU, and a few frames'
  * worth of lines on their way hide more of that than the next frame's
- * alone (docs/performance.md: the next frame, 512, 1024 and 2048 bytes).
+ * alone (docs/performance.md: the next frame, 512, 1024 and 2048 bytes;
+ * one line a frame and two, three).
  */
 #define RING_PREFETCH_AHEAD	1024
 /* Offset of the sockaddr_ll the kernel writes after each frame header. */
@@ -137,9 +138,9 @@ ring_walk_fits(struct ring_walk *w, const struct tpacket3_hdr *h)
 
 /*
  * From frame h, which fits, to the next one, if the block has one,
- * prefetching the line RING_PREFETCH_AHEAD bytes on, and the one after it
+ * prefetching the line RING_PREFETCH_AHEAD bytes on, and the two after it
  * too when `ahead`, for a walk that reads the frames' data as well as
- * their headers.
+ * their headers (a 64-byte frame takes 152 bytes of the ring: 2.4 lines).
  */
 static inline void
 ring_walk_advance(struct ring_walk *w, const struct tpacket3_hdr *h,
@@ -162,8 +163,10 @@ ring_walk_advance(struct ring_walk *w, const struct tpacket3_hdr *h,
 		w->hdr += next;
 		w->room -= next;
 		__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD);
-		if (ahead)
+		if (ahead) {
 			__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD + 64);
+			__builtin_prefetch(w->hdr + RING_PREFETCH_AHEAD + 128);
+		}
 	}
 }
 
