@@ -101,13 +101,6 @@ master_crashed(struct slot *s, const char *name)
 
 	s->respawn_at = now + v.delay_ns;
 	if (v.failed) {
-		/*
-		 * No successor settles its block for a while (the frames it
-		 * did, the one in hand): settle it now, as one would (the
-		 * worker is reaped, nothing else writes its slot, and a later
-		 * successor finds it settled).
-		 */
-		resume_settle(sw);
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
 		log_error("%s crashed %u times within %llu s: not respawned "
@@ -169,9 +162,14 @@ master_reaped(struct master *m, struct slot *s, int status)
 	}
 	/*
 	 * Not a clean exit: its levels and problems were the state of a
-	 * process that is gone, and no one writes them any more.
+	 * process that is gone, and no one writes them any more.  Its block
+	 * is settled now, as a successor would (resume.h): the frames it
+	 * finished counted, the one in hand quarantined.  At a stop, or past
+	 * the crash-loop limit, no successor comes; one that does finds
+	 * nothing left to settle.
 	 */
 	stats_worker_gone(sw);
+	resume_settle(sw);
 	if (m->stopping) {
 		STATS_STORE(&sw->state, WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s while stopping", name,

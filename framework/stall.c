@@ -8,8 +8,9 @@
  * Progress is what the worker shows in its slot (stats.h): the frames it
  * consumed, committed or still in its block's pos, and the turns of its
  * loop (`beat`: a block, or an idle wake-up at most 100 ms after the
- * last).  Both only grow, so a value seen twice did not move in between,
- * however long the master itself was busy.
+ * last).  Both only grow (but for an instant inside a commit), so a value
+ * seen twice did not move in between, however long the master itself was
+ * busy.
  * Whether frames wait is what the kernel took for the socket less what
  * was consumed, dropped or quarantined (stats_backlog()); the kernel's
  * counters are read for that only when a worker stood still since the
@@ -30,8 +31,9 @@
 
 /*
  * Consumed frames, those of the block in hand (resume.h's pos: done, and
- * the one in the pipeline) and the beat: a commit moves frames from pos
- * to the counters without changing the sum.
+ * the one in the pipeline) and the beat.  A commit moves frames from pos
+ * to the counters, leaving the sum as it was once it is through; a look
+ * between its stores sees another sum, which at worst restarts the clock.
  */
 static uint64_t
 stall_progress(const struct stats_worker *sw)

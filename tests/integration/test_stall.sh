@@ -15,6 +15,10 @@
 #     no stall: nothing waits.  Frames that come then get a whole
 #     stall_timeout before it is replaced; none is quarantined (it was not
 #     in a frame), and its successor counts them all.
+#  4. With the watch off, a worker stuck in a plugin when ringfan stops:
+#     the master kills it at the stop's deadline and settles its block,
+#     so the frames it finished there are counted (its counters move once
+#     a block), the one in hand is quarantined, and none is a drop.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -166,4 +170,27 @@ rf_expect "kernel_packets == packets + kernel_drops + quarantined" \
 [ "$q" -le 1 ] || rf_fail "quarantined $q frames, expected 0 or 1"
 rf_expect "stalls" "$(rf_num '.captures[0].workers[0].stalls')" 2
 rf_expect "restarts" "$(rf_num '.captures[0].workers[0].restarts')" 2
+
+# --- 4. Stuck at the stop: 20 frames and the marked one in one block (1 s
+# block timeout), the watch off.
+rf_config 1 hash "udp port 9" "plugin: counter" \
+    "{ plugin: spin, config: { len: 100 } }"
+sed -i "1i stall_timeout: 0" "$RF_CONF"
+rf_set_ring 1MiB 4 1000ms
+rf_start
+rf_send -t udp -n 20 -f 1 -s 64
+rf_send -t udp -n 1 -f 1 -s 100
+rf_wait_until 5 "the worker in the marked frame" rf_ctl_test stats \
+    '.captures[0].workers[0].plugins.counter.ethernet == 21'
+rf_expect "stuck: packets before the block's end" \
+    "$(rf_ctl_num stats '.captures[0].totals.packets')" 0
+rf_stop
+grep -q "worker test/0 (pid [0-9]*) killed by signal 9 (Killed) while stopping" \
+    "$RF_ERR" || rf_fail "no log line of the kill at the stop: $(tail -3 "$RF_ERR")"
+rf_expect "stuck: packets" "$(rf_num '.captures[0].totals.packets')" 20
+rf_expect "stuck: quarantined" "$(rf_num '.captures[0].totals.quarantined')" 1
+rf_expect "stuck: kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
+rf_expect "stuck: kernel_packets" \
+    "$(rf_num '.captures[0].totals.kernel_packets')" 21
+rf_expect "stuck: bytes" "$(rf_num '.captures[0].totals.bytes')" $((20 * 64))
 echo "PASS"
