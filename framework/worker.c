@@ -193,9 +193,19 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	uint32_t n;
 
 	if (skip == 0) {
-		resume_take(sw, index, ring_block_seq(bd), stats_consumed(sw));
-		/* A block resumed in was counted by the worker that took it. */
-		worker_ring_health(wk, bd, index);
+		uint32_t seq = ring_block_seq(bd);
+		/*
+		 * A block resumed in was counted by the worker that took it:
+		 * after some of its frames (skip), or before any were done
+		 * with, `at` naming it still (the kernel's seq_num starts at
+		 * 1).
+		 */
+		bool again = seq != 0 &&
+		    STATS_LOAD(&sw->at) == ((uint64_t)index | (uint64_t)seq << 32);
+
+		resume_take(sw, index, seq, stats_consumed(sw));
+		if (!again)
+			worker_ring_health(wk, bd, index);
 	}
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);

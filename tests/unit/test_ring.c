@@ -550,6 +550,26 @@ test_worker_ring_health(void **state)
 	assert_int_equal(sw->blocks_timeout, 1);
 	assert_int_equal(sw->backlog, 3);
 	assert_int_equal(sw->backlog_max, 3);
+	/*
+	 * A successor of a worker killed in that block before it had done
+	 * with a frame of it takes it again: counted once.
+	 */
+	ring_block(&wk.ring, 0)->hdr.bh1.seq_num = 5;
+	sw->at = 0 | 5ull << 32;
+	wk.owned = 0;
+	worker_block(&wk, ring_block(&wk.ring, 0), 0, 0);
+	assert_int_equal(sw->blocks, 1);
+	assert_int_equal(sw->blocks_timeout, 1);
+	/* Once released, the next take of it is a new block. */
+	resume_released(sw, 1);
+	resume_released(sw, 0);
+	wk.owned = 0;
+	worker_block(&wk, ring_block(&wk.ring, 0), 0, 0);
+	assert_int_equal(sw->blocks, 2);
+	assert_int_equal(sw->blocks_timeout, 2);
+	sw->blocks = 1;
+	sw->blocks_timeout = 1;
+	wk.owned = 3;
 	ring4_status(0, TP_STATUS_KERNEL);
 	wk.owned--;
 	/* Known owned: nothing new, block 3 still the kernel's. */
