@@ -40,7 +40,7 @@ resume_commit_pos(struct stats_worker *sw)
 
 	if (pos != 0)
 		resume_commit(sw, pos_frames(pos), pos_bytes(pos),
-		    (unsigned)(pos & 1));
+		    pos_in_hand(pos));
 }
 
 void

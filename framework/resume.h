@@ -69,6 +69,13 @@ pos_bytes(uint64_t pos)
 	return pos >> POS_BYTES_SHIFT;
 }
 
+/* 1 while a frame is in the pipeline, else 0. */
+static inline unsigned
+pos_in_hand(uint64_t pos)
+{
+	return (unsigned)(pos & 1);
+}
+
 /* Block `index` taken, with `consumed` frames consumed before it. */
 static inline void
 resume_take(struct stats_worker *sw, uint32_t index, uint32_t seq,

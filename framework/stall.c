@@ -40,7 +40,7 @@ stall_progress(const struct stats_worker *sw)
 {
 	uint64_t pos = STATS_LOAD(&sw->pos);
 
-	return stats_consumed(sw) + pos_frames(pos) + (pos & 1) +
+	return stats_consumed(sw) + pos_frames(pos) + pos_in_hand(pos) +
 	    STATS_LOAD(&sw->beat);
 }
 
@@ -86,7 +86,7 @@ stall_where(const struct slot *s, char *buf, size_t len)
 
 	if (stall_stopped(s->pid))
 		snprintf(buf, len, "while stopped by a signal");
-	else if ((STATS_LOAD(&sw->pos) & 1) != 0 &&
+	else if (pos_in_hand(STATS_LOAD(&sw->pos)) &&
 	    stage < s->wk.cap->npipeline)
 		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
 	else if (stage == STATS_STAGE_TICK)

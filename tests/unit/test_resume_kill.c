@@ -292,7 +292,7 @@ in_hand(const struct stats_worker *sw)
 	const struct tpacket_block_desc *bd;
 	uint64_t done;
 
-	if ((sw->pos & 1) == 0 || sw->commit != 0 || seq == 0)
+	if (!pos_in_hand(sw->pos) || sw->commit != 0 || seq == 0)
 		return -1;
 	assert_true(idx < BLOCKS);
 	bd = (const struct tpacket_block_desc *)(ring_mem +
