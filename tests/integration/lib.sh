@@ -92,17 +92,16 @@ trap rf_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Makes the link.  IPv6 is off on both ends before they come up: otherwise
-# neighbour and router solicitations add frames that no test sent.
-rf_link()
+# rf_veth: the veth pair of the link in the namespace made already: GEN in
+# the namespace, IPv6 off on both ends before they come up (otherwise
+# neighbour and router solicitations add frames that no test sent), both
+# up.  Returns 1 when the pair cannot be made.
+rf_veth()
 {
 	local i
 
-	ip netns add "$RF_NS" 2>/dev/null ||
-	    rf_skip "cannot create a network namespace (ip netns add)"
-	RF_LINK=1
 	ip link add "$RF_CAP" type veth peer name "$RF_GEN" 2>/dev/null ||
-	    rf_skip "cannot create a veth pair"
+	    return 1
 	ip link set "$RF_GEN" netns "$RF_NS"
 	if [ -e "/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6" ]; then
 		echo 1 >"/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6"
@@ -118,6 +117,15 @@ rf_link()
 		sleep 0.1
 	done
 	rf_fail "$RF_CAP did not come up"
+}
+
+# Makes the link: the namespace and the veth pair.
+rf_link()
+{
+	ip netns add "$RF_NS" 2>/dev/null ||
+	    rf_skip "cannot create a network namespace (ip netns add)"
+	RF_LINK=1
+	rf_veth || rf_skip "cannot create a veth pair"
 }
 
 # rf_config WORKERS MODE BPF [PIPELINE-ENTRY...]

@@ -16,28 +16,6 @@ cpu_ticks()
 	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
-# The veth pair again, as rf_link makes it (its namespace is still there).
-relink()
-{
-	local i
-
-	ip link add "$RF_CAP" type veth peer name "$RF_GEN" ||
-	    rf_fail "cannot create the veth pair again"
-	ip link set "$RF_GEN" netns "$RF_NS"
-	if [ -e "/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6" ]; then
-		echo 1 >"/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6"
-		ip netns exec "$RF_NS" sh -c \
-		    "echo 1 >/proc/sys/net/ipv6/conf/$RF_GEN/disable_ipv6"
-	fi
-	ip link set "$RF_CAP" up
-	ip netns exec "$RF_NS" ip link set "$RF_GEN" up
-	for ((i = 0; i < 50; i++)); do
-		[ "$(cat "/sys/class/net/$RF_CAP/operstate")" = up ] && return 0
-		sleep 0.1
-	done
-	rf_fail "$RF_CAP did not come up again"
-}
-
 HZ=$(getconf CLK_TCK)
 
 rf_link
@@ -82,7 +60,7 @@ for round in 1 2; do
 	rf_expect "round $round: state after a reload" \
 	    "$(rf_ctl_json status '.captures[0].state')" waiting
 
-	relink
+	rf_veth || rf_fail "cannot create the veth pair again"
 	rf_wait_until 10 "round $round: state running, 2 workers" \
 	    rf_ctl_test status '.captures[0].state == "running" and
 	    .captures[0].running == 2'
