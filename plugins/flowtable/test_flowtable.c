@@ -1642,11 +1642,70 @@ test_shared_cut(void **st)
 		    "event %d %d", whole, all, at, but);
 }
 
+/*
+ * ft_format() against snprintf() and inet_ntop(): every digit count of an
+ * address byte and of a number, both ends of uint64_t, both families.
+ */
+static void
+test_format(void **unused)
+{
+	static const uint8_t bytes[] = { 0, 7, 9, 10, 42, 99, 100, 199, 200,
+	    255 };
+	static const uint64_t nums[] = { 0, 1, 9, 10, 11, 99, 100, 101, 999,
+	    1000, 65535, 1234567890123ULL, 9999999999999999999ULL,
+	    10000000000000000000ULL, UINT64_MAX };
+	static const char *const reasons[] = { [FT_IDLE] = "idle",
+	    [FT_ACTIVE] = "active", [FT_END] = "end", [FT_EVICTED] = "evicted",
+	    [FT_SHUTDOWN] = "shutdown" };
+	char got[FT_LINE_MAX], want[FT_LINE_MAX + 1];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], vlan[8];
+	struct ft_flow f;
+	size_t n, nb = sizeof(bytes), nn = sizeof(nums) / sizeof(nums[0]);
+
+	(void)unused;
+	for (size_t i = 0; i < nb * nb; i++) {
+		memset(&f, 0, sizeof(f));
+		f.ipver = i % 3 == 2 ? 6 : 4;
+		for (int b = 0; b < 16; b++) {
+			f.src[b] = bytes[(i + (size_t)b) % nb];
+			f.dst[b] = bytes[(i / nb + (size_t)b * 3) % nb];
+		}
+		if (f.ipver == 4)
+			memset(f.src + 4, 0, 12), memset(f.dst + 4, 0, 12);
+		f.proto = (uint8_t)nums[i % nn];
+		f.has_vlan = i % 2;
+		f.vlan = (uint16_t)nums[(i + 3) % nn];
+		f.sport = (uint16_t)nums[(i + 1) % nn];
+		f.dport = (uint16_t)nums[(i + 2) % nn];
+		f.first_ns = nums[i % nn];
+		f.last_ns = nums[(i + 4) % nn];
+		f.packets[0] = nums[(i + 5) % nn];
+		f.bytes[0] = nums[(i + 6) % nn];
+		f.packets[1] = nums[(i + 7) % nn];
+		f.bytes[1] = nums[(i + 8) % nn];
+		f.reason = (uint8_t)(1 + i % (FT_NREASON - 1));
+		assert_non_null(inet_ntop(f.ipver == 4 ? AF_INET : AF_INET6,
+		    f.src, src, sizeof(src)));
+		assert_non_null(inet_ntop(f.ipver == 4 ? AF_INET : AF_INET6,
+		    f.dst, dst, sizeof(dst)));
+		snprintf(vlan, sizeof(vlan), "%u", f.vlan);
+		rec(want, sizeof(want), (unsigned)i, f.has_vlan ? vlan : "null",
+		    f.proto, src, f.sport, dst, f.dport, f.first_ns, f.last_ns,
+		    f.packets[0], f.bytes[0], "", f.packets[1], f.bytes[1], "",
+		    reasons[f.reason]);
+		strcat(want, "\n");
+		n = ft_format(&f, (unsigned)i, got, sizeof(got));
+		assert_int_equal(n, strlen(want));
+		assert_string_equal(got, want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_flow_split),
 		cmocka_unit_test(test_tcp_end),
 		cmocka_unit_test(test_idle_active),
