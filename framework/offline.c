@@ -5,8 +5,8 @@
  * N workers (1 unless `--workers N`), with a stats region of its own, and
  * counts exactly as live workers do, so that its statistics document can
  * be compared with a live run's.  The frames are handed over in place,
- * pointing into libpcap's buffer; offline_split.c says which worker gets
- * each, and how time passes.
+ * pointing into the mapped file or libpcap's buffer (pcapmap.h);
+ * offline_split.c says which worker gets each, and how time passes.
  *
  * RINGFAN_OFFLINE_LOOPS=N measures the host: the file is read into one
  * buffer first, and the pipelines run over it N times without disk I/O or
@@ -54,7 +54,6 @@ offline_open(struct offline *ol, const struct cfg *cfg,
     const struct cfg_capture *cap)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct bpf_program prog;
 	int dlt;
 
 	errbuf[0] = '\0';
@@ -81,21 +80,21 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 	ol->linktype = (uint16_t)dlt;
 	/* The pipeline sees what the capture's filter would have let in. */
 	if (cap->bpf != NULL) {
-		if (pcap_compile(ol->pcap, &prog, cap->bpf, 1,
+		if (pcap_compile(ol->pcap, &ol->prog, cap->bpf, 1,
 		    PCAP_NETMASK_UNKNOWN) != 0) {
 			fprintf(stderr, "ringfan: %s:%u:%u: bpf: %s\n",
 			    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col,
 			    pcap_geterr(ol->pcap));
 			return EXIT_CONFIG;
 		}
-		if (pcap_setfilter(ol->pcap, &prog) != 0) {
+		ol->has_prog = true;
+		if (pcap_setfilter(ol->pcap, &ol->prog) != 0) {
 			fprintf(stderr, "ringfan: %s: bpf: %s\n", ol->path,
 			    pcap_geterr(ol->pcap));
-			pcap_freecode(&prog);
 			return EXIT_RUNTIME;
 		}
-		pcap_freecode(&prog);
 	}
+	pcap_map_open(&ol->map, ol->pcap, ol->has_prog ? &ol->prog : NULL);
 	return 0;
 }
 
@@ -213,6 +212,9 @@ offline_free(struct offline *ol)
 	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
 	free(ol->w);
 	stats_destroy(ol->shm);
+	pcap_map_close(&ol->map);
+	if (ol->has_prog)
+		pcap_freecode(&ol->prog);
 	if (ol->pcap != NULL)
 		pcap_close(ol->pcap);
 	free(ol->recs);

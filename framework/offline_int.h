@@ -12,6 +12,7 @@
 
 #include <pcap/pcap.h>
 
+#include "pcapmap.h"
 #include "plugin_host.h"
 #include "stats.h"
 
@@ -46,6 +47,9 @@ struct offline {
 	const char		*path;
 	const char		*capture;	/* its name, for log lines */
 	pcap_t			*pcap;
+	struct bpf_program	 prog;		/* the capture's filter */
+	bool			 has_prog;
+	struct pcap_map		 map;		/* pcap, read in place */
 	struct stats_shm	*shm;
 	struct offline_worker	*w;		/* nworkers of them */
 	unsigned		 nworkers;

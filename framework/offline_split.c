@@ -114,38 +114,30 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 	return passed;
 }
 
-static uint64_t
-header_ns(const struct pcap_pkthdr *h)
-{
-	/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
-	return (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-}
-
 static void
 offline_read_error(const struct offline *ol)
 {
-	fprintf(stderr, "ringfan: %s: %s\n", ol->path, pcap_geterr(ol->pcap));
+	fprintf(stderr, "ringfan: %s: %s\n", ol->path, ol->map.err);
 }
 
 int
 offline_stream(struct offline *ol)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	struct pcap_rec r;
 	struct ringfan_packet pkt;
 	const struct ringfan_packet *one = &pkt;
 	struct offline_worker *w;
 	int rc;
 
-	while ((rc = pcap_next_ex(ol->pcap, &h, &data)) == 1) {
-		offline_view(&pkt, data, h->caplen, h->len, header_ns(h),
+	while ((rc = pcap_map_next(&ol->map, &r)) == 1) {
+		offline_view(&pkt, r.data, r.caplen, r.len, r.ts_ns,
 		    ol->linktype);
 		w = offline_worker_of(ol, &pkt);
-		/* libpcap reuses its buffer: a batch is this one frame. */
+		/* A frame may be in libpcap's buffer: a batch is this one. */
 		if (offline_frame(ol, w, &pkt) && w->pl.has_batch)
 			pipeline_rest(&w->pl, &one, 1);
 	}
-	if (rc == PCAP_ERROR) {
+	if (rc < 0) {
 		offline_read_error(ol);
 		return EXIT_RUNTIME;
 	}
@@ -173,20 +165,19 @@ offline_grow(void *p, size_t *cap, size_t need, size_t size)
 static int
 offline_load(struct offline *ol)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	struct pcap_rec r;
 	size_t reccap = 0, bufcap = 0;
 	uint64_t first = 0, last = 0, ts;
 	void *p;
 	int rc;
 
-	while ((rc = pcap_next_ex(ol->pcap, &h, &data)) == 1) {
+	while ((rc = pcap_map_next(&ol->map, &r)) == 1) {
 		p = offline_grow(ol->recs, &reccap, ol->nrecs + 1,
 		    sizeof(*ol->recs));
 		if (p != NULL) {
 			ol->recs = p;
 			p = offline_grow(ol->buf, &bufcap,
-			    ol->buflen + h->caplen, 1);
+			    ol->buflen + r.caplen, 1);
 		}
 		if (p == NULL) {
 			fprintf(stderr, "ringfan: %s: loading %zu frames into "
@@ -195,19 +186,19 @@ offline_load(struct offline *ol)
 			return EXIT_RUNTIME;
 		}
 		ol->buf = p;
-		ts = header_ns(h);
+		ts = r.ts_ns;
 		if (ol->nrecs == 0 || ts < first)
 			first = ts;
 		if (ol->nrecs == 0 || ts > last)
 			last = ts;
 		ol->recs[ol->nrecs].ts_ns = ts;
-		ol->recs[ol->nrecs].caplen = h->caplen;
-		ol->recs[ol->nrecs].len = h->len;
-		memcpy(ol->buf + ol->buflen, data, h->caplen);
-		ol->buflen += h->caplen;
+		ol->recs[ol->nrecs].caplen = r.caplen;
+		ol->recs[ol->nrecs].len = r.len;
+		memcpy(ol->buf + ol->buflen, r.data, r.caplen);
+		ol->buflen += r.caplen;
 		ol->nrecs++;
 	}
-	if (rc == PCAP_ERROR) {
+	if (rc < 0) {
 		offline_read_error(ol);
 		return EXIT_RUNTIME;
 	}

@@ -1,0 +1,130 @@
+/*
+ * A pcap file read in place.
+ *
+ * libpcap reads a savefile record by record through stdio into one buffer
+ * of its own: two fread() calls and a copy per frame, most of the cost of
+ * `ringfan -r` with a light pipeline.  A classic pcap file (version 2.4,
+ * microsecond or nanosecond, either byte order) that is a regular file is
+ * mapped instead, and its plain records are handed over where they lie in
+ * the mapping: a 16-byte header, then caplen bytes, caplen no more than the
+ * file's snapshot length, the fraction of its time in range.  Any other
+ * record (cut short, longer than the snapshot, a fraction out of range,
+ * beyond the size the file had when it was mapped) is read by
+ * libpcap itself: its stream is moved to the record, and where libpcap
+ * leaves it is where the mapped walk goes on.  So every frame, every error
+ * and the end of the file are libpcap's, whichever reads them (tested
+ * against pcap_next_ex() in tests/unit/test_pcapmap.c and
+ * tests/fuzz/fuzz_pcapmap.c).  A pcapng file, a pipe or stdin is read by
+ * libpcap throughout.
+ *
+ * A frame read in place stays valid until pcap_map_close(); one read by
+ * libpcap only until the next pcap_map_next().
+ */
+#ifndef RINGFAN_PCAPMAP_H
+#define RINGFAN_PCAPMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+struct pcap_map {
+	pcap_t			*pcap;	/* opened with nanosecond precision */
+	const struct bpf_program *filter;	/* the pcap_t's, or NULL */
+	const uint8_t		*base;	/* the mapping, or NULL */
+	size_t			 size;	/* of the mapping */
+	size_t			 off;	/* of the next record */
+	uint32_t		 snaplen;
+	bool			 swapped;
+	bool			 nano;
+	uint64_t		 slow;	/* records asked of libpcap */
+	char			 err[PCAP_ERRBUF_SIZE];	/* of the last -1 */
+};
+
+/* One frame of the file. */
+struct pcap_rec {
+	const uint8_t	*data;
+	uint64_t	 ts_ns;
+	uint32_t	 caplen;
+	uint32_t	 len;
+	bool		 in_place;	/* valid until pcap_map_close() */
+};
+
+/*
+ * Reading of p (a savefile opened with PCAP_TSTAMP_PRECISION_NANO, its
+ * stream at the first record) with the filter set on it, if any.  Maps it
+ * when it can; when it cannot, libpcap reads it all.  Never fails.
+ */
+void	pcap_map_open(struct pcap_map *m, pcap_t *p,
+	    const struct bpf_program *filter);
+void	pcap_map_close(struct pcap_map *m);
+
+/* The record at m->off through libpcap: 1, 0 at the end, -1 (m->err). */
+int	pcap_map_slow(struct pcap_map *m, struct pcap_rec *r);
+
+static inline uint32_t
+pcap_map_u32(const uint8_t *p, bool swapped)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return swapped ? __builtin_bswap32(v) : v;
+}
+
+/*
+ * A time of libpcap's (opened with nanosecond precision, tv_usec holds
+ * nanoseconds) in nanoseconds.  libpcap reads a classic file's seconds as
+ * signed, but the field is unsigned: a time after 2038 is put back.
+ */
+static inline uint64_t
+pcap_map_ts(const struct pcap_pkthdr *h)
+{
+	uint64_t sec = (uint64_t)h->ts.tv_sec;
+
+	if (h->ts.tv_sec < 0)
+		sec += 1ULL << 32;
+	return sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+}
+
+/*
+ * The next frame that passes the filter: 1, 0 at the end of the file, or
+ * -1 on an error of the file, which m->err names.
+ */
+static inline int
+pcap_map_next(struct pcap_map *m, struct pcap_rec *r)
+{
+	struct pcap_pkthdr h = { .caplen = 0 };
+	const uint8_t *rec;
+	uint32_t frac;
+
+	/*
+	 * libpcap may leave off past the mapping, in a file that grew.  A
+	 * fraction of a second out of range is libpcap's to read.
+	 */
+	while (m->base != NULL && m->off + 16 <= m->size) {
+		rec = m->base + m->off;
+		r->caplen = pcap_map_u32(rec + 8, m->swapped);
+		frac = pcap_map_u32(rec + 4, m->swapped);
+		if (r->caplen > m->snaplen ||
+		    r->caplen > m->size - m->off - 16 ||
+		    frac >= (m->nano ? 1000000000u : 1000000u))
+			break;
+		r->len = pcap_map_u32(rec + 12, m->swapped);
+		r->ts_ns = (uint64_t)pcap_map_u32(rec, m->swapped) *
+		    1000000000u + (uint64_t)frac * (m->nano ? 1u : 1000u);
+		r->data = rec + 16;
+		r->in_place = true;
+		m->off += 16 + (size_t)r->caplen;
+		if (m->filter == NULL)
+			return 1;
+		h.caplen = r->caplen;
+		h.len = r->len;
+		if (pcap_offline_filter(m->filter, &h, r->data))
+			return 1;
+	}
+	return pcap_map_slow(m, r);
+}
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * pcapmap against libpcap: files of every kind the mapped walk handles and
+ * of every kind it hands to libpcap, each read both ways (pcapmap_diff.h),
+ * with the frames read in place counted exactly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pcapmap_diff.h"
+
+#define USEC	0xa1b2c3d4u
+#define NSEC	0xa1b23c4du
+
+struct file {
+	uint8_t		 b[16384];
+	size_t		 n;
+	int		 swap;
+};
+
+static void
+put(struct file *f, const void *p, size_t n)
+{
+	assert_true(f->n + n <= sizeof(f->b));
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void
+put32(struct file *f, uint32_t v)
+{
+	if (f->swap)
+		v = __builtin_bswap32(v);
+	put(f, &v, 4);
+}
+
+static void
+put16(struct file *f, uint16_t v)
+{
+	if (f->swap)
+		v = __builtin_bswap16(v);
+	put(f, &v, 2);
+}
+
+static void
+header(struct file *f, uint32_t magic, uint16_t minor, uint32_t snaplen,
+    int swap)
+{
+	memset(f, 0, sizeof(*f));
+	f->swap = swap;
+	put32(f, magic);
+	put16(f, 2);
+	put16(f, minor);
+	put32(f, 0);
+	put32(f, 0);
+	put32(f, snaplen);
+	put32(f, 1);		/* Ethernet */
+}
+
+/* Frame k: Ethernet, IPv4, UDP when k is even and TCP when odd. */
+static void
+frame(uint8_t *out, size_t n, unsigned k)
+{
+	static const uint8_t eth_ip[] = {
+		2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 0, 0, 0, 0, 0, 64,
+	};
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(k * 31 + i);
+	memcpy(out, eth_ip, n < sizeof(eth_ip) ? n : sizeof(eth_ip));
+	if (n > 23)
+		out[23] = k % 2 ? 6 : 17;
+}
+
+/*
+ * A record: caplen bytes of frame k, `have` of them in the file, its time
+ * 1700000000 + k seconds and frac.
+ */
+static void
+record_frac(struct file *f, unsigned k, uint32_t frac, uint32_t caplen,
+    uint32_t len, size_t have)
+{
+	uint8_t data[2048];
+
+	assert_true(caplen <= sizeof(data));
+	frame(data, caplen, k);
+	put32(f, 1700000000u + k);
+	put32(f, frac);
+	put32(f, caplen);
+	put32(f, len);
+	put(f, data, have < caplen ? have : caplen);
+}
+
+static void
+record_cut(struct file *f, unsigned k, uint32_t caplen, uint32_t len,
+    size_t have)
+{
+	record_frac(f, k, 1000u * k + 7, caplen, len, have);
+}
+
+static void
+record(struct file *f, unsigned k, uint32_t caplen, uint32_t len)
+{
+	record_cut(f, k, caplen, len, caplen);
+}
+
+/* Eight frames of 60 to 1514 bytes. */
+static void
+eight(struct file *f)
+{
+	static const uint32_t sizes[] = { 60, 64, 100, 1514, 0, 200, 61, 999 };
+
+	for (unsigned k = 0; k < 8; k++)
+		record(f, k, sizes[k], sizes[k] + k % 2);
+}
+
+static void
+diff(const struct file *f, const struct file *more, const char *filter,
+    struct pcap_diff *d)
+{
+	pcap_diff_run(f->b, f->n, more != NULL ? more->b : NULL,
+	    more != NULL ? more->n : 0, filter, d);
+	if (d->why[0] != '\0')
+		fail_msg("%s", d->why);
+	assert_int_equal(d->opened, 1);
+}
+
+/* What a reading came to, every count exact. */
+static void
+expect(const struct pcap_diff *d, int mapped, uint64_t frames,
+    uint64_t in_place, uint64_t slow, int end)
+{
+	assert_int_equal(d->mapped, mapped);
+	assert_int_equal(d->frames, frames);
+	assert_int_equal(d->in_place, in_place);
+	assert_int_equal(d->slow, slow);
+	assert_int_equal(d->end, end);
+}
+
+static void
+test_plain(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+	const uint32_t magic[2] = { USEC, NSEC };
+
+	(void)unused;
+	for (int i = 0; i < 4; i++) {
+		header(&f, magic[i % 2], 4, 65535, i / 2);
+		eight(&f);
+		diff(&f, NULL, NULL, &d);
+		expect(&d, 1, 8, 8, 1, 0);
+	}
+}
+
+/* Longer than the snapshot: libpcap's; the next one in place again. */
+static void
+test_over_snaplen(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, USEC, 4, 100, 0);
+	record(&f, 0, 60, 60);
+	record(&f, 1, 150, 150);
+	record(&f, 2, 100, 100);
+	record(&f, 3, 101, 300);
+	record(&f, 4, 64, 64);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 1, 5, 3, 3, 0);
+}
+
+/*
+ * A fraction of a second out of range (libpcap reads it as signed): the
+ * record is libpcap's, in either precision.
+ */
+static void
+test_bad_fraction(void **unused)
+{
+	static const uint32_t fracs[] = { 0x80000000u, 0xffffffffu };
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	for (int i = 0; i < 4; i++) {
+		header(&f, i % 2 ? NSEC : USEC, 4, 65535, i / 2);
+		record(&f, 0, 60, 60);
+		record_frac(&f, 1, fracs[i / 2], 60, 60, 60);
+		record(&f, 2, 60, 60);
+		diff(&f, NULL, NULL, &d);
+		expect(&d, 1, 3, 2, 2, 0);
+	}
+}
+
+/* A file cut in a record's header, then in a record's bytes. */
+static void
+test_cut(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, NSEC, 4, 65535, 1);
+	eight(&f);
+	f.n -= 6;			/* a header of 10 bytes */
+	f.n -= 999;
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 1, 7, 7, 1, -1);
+
+	header(&f, USEC, 4, 65535, 0);
+	eight(&f);
+	record_cut(&f, 8, 500, 500, 499);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 1, 8, 8, 1, -1);
+}
+
+static void
+test_filter(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, USEC, 4, 65535, 0);
+	eight(&f);
+	diff(&f, NULL, "udp", &d);
+	/* Frames 0, 2 and 6 are UDP; frame 4 is empty. */
+	expect(&d, 1, 3, 3, 1, 0);
+	diff(&f, NULL, "tcp", &d);
+	expect(&d, 1, 4, 4, 1, 0);
+}
+
+/* Version 2.3 is libpcap's throughout: it mends the lengths. */
+static void
+test_old_version(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, USEC, 3, 65535, 0);
+	eight(&f);
+	record_cut(&f, 8, 80, 60, 60);	/* caplen and len swapped */
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 9, 0, 10, 0);
+}
+
+/* Records appended after the mapping: libpcap reads them. */
+static void
+test_grows(void **unused)
+{
+	struct file f, more;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, USEC, 4, 65535, 0);
+	eight(&f);
+	memset(&more, 0, sizeof(more));
+	record(&more, 8, 70, 70);
+	record(&more, 9, 80, 80);
+	diff(&f, &more, NULL, &d);
+	expect(&d, 1, 10, 8, 3, 0);
+}
+
+/* pcapng: libpcap's throughout. */
+static void
+test_pcapng(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+	uint8_t data[64];
+
+	(void)unused;
+	memset(&f, 0, sizeof(f));
+	put32(&f, 0x0a0d0d0a);		/* section header */
+	put32(&f, 28);
+	put32(&f, 0x1a2b3c4d);
+	put16(&f, 1);
+	put16(&f, 0);
+	put32(&f, 0xffffffff);
+	put32(&f, 0xffffffff);
+	put32(&f, 28);
+	put32(&f, 1);			/* interface: Ethernet */
+	put32(&f, 20);
+	put16(&f, 1);
+	put16(&f, 0);
+	put32(&f, 65535);
+	put32(&f, 20);
+	for (unsigned k = 0; k < 3; k++) {
+		frame(data, sizeof(data), k);
+		put32(&f, 6);		/* enhanced packet */
+		put32(&f, 32 + sizeof(data));
+		put32(&f, 0);
+		put32(&f, 0);
+		put32(&f, 1000000u * k);
+		put32(&f, sizeof(data));
+		put32(&f, sizeof(data));
+		put(&f, data, sizeof(data));
+		put32(&f, 32 + sizeof(data));
+	}
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 3, 0, 4, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_over_snaplen),
+		cmocka_unit_test(test_bad_fraction),
+		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_old_version),
+		cmocka_unit_test(test_grows),
+		cmocka_unit_test(test_pcapng),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
