@@ -94,7 +94,8 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 			return EXIT_RUNTIME;
 		}
 	}
-	pcap_map_open(&ol->map, ol->pcap, ol->has_prog ? &ol->prog : NULL);
+	pcap_map_open(&ol->map, ol->pcap, ol->has_prog ? &ol->prog : NULL,
+	    ol->path);
 	return 0;
 }
 

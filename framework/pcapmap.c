@@ -3,20 +3,93 @@
  * reads (pcapmap.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "master.h"
 #include "pcapmap.h"
 
 /* The classic file header: magic, version, zone, sigfigs, snaplen, link. */
 #define PCAP_FILE_HDR	24
 #define MAGIC_USEC	0xa1b2c3d4u
 #define MAGIC_NSEC	0xa1b23c4du
+/* libpcap's largest record for the link types below (MAXIMUM_SNAPLEN). */
+#define PCAP_MAX_CAPLEN	262144u
+
+/*
+ * Link types whose records libpcap hands over as they are in the file:
+ * from a file in the other byte order it rewrites the headers of USB,
+ * NFLOG and cooked CAN frames into this machine's order, and it mends
+ * the lengths of some USB records, so those stay with it.  Ethernet, raw
+ * IP and cooked captures; BSD loopback's family only in this machine's
+ * order.
+ */
+static bool
+pcap_map_link(int dlt, bool swapped)
+{
+	switch (dlt) {
+	case 1:				/* Ethernet */
+	case 12: case 14: case 101:	/* raw IP */
+	case 228: case 229:		/* raw IPv4, IPv6 */
+		return true;
+	case 0: case 108:		/* BSD loopback */
+	case 113: case 276:		/* Linux cooked v1, v2 */
+		return !swapped;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A mapped file cut shorter while it is read raises SIGBUS on the first
+ * page past its new end: named, and the run ends as on a read error.  Any
+ * other SIGBUS is left to kill the process as before.
+ */
+static const uint8_t *bus_base;
+static size_t bus_size;
+static char bus_msg[256];
+static size_t bus_len;
+
+static void
+pcap_map_bus(int sig, siginfo_t *si, void *uc)
+{
+	const uint8_t *a = si->si_addr;
+
+	(void)uc;
+	if (bus_base != NULL && a >= bus_base && a < bus_base + bus_size) {
+		(void)!write(STDERR_FILENO, bus_msg, bus_len);
+		_exit(EXIT_RUNTIME);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+pcap_map_guard(const uint8_t *base, size_t size, const char *path)
+{
+	struct sigaction sa;
+	int n;
+
+	n = snprintf(bus_msg, sizeof(bus_msg), "ringfan: %s: the file was "
+	    "cut shorter while it was read\n", path);
+	bus_len = n < 0 ? 0 : (size_t)n < sizeof(bus_msg) ? (size_t)n :
+	    sizeof(bus_msg) - 1;
+	bus_base = base;
+	bus_size = size;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = pcap_map_bus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
 
 void
-pcap_map_open(struct pcap_map *m, pcap_t *p, const struct bpf_program *filter)
+pcap_map_open(struct pcap_map *m, pcap_t *p, const struct bpf_program *filter,
+    const char *path)
 {
 	FILE *f = pcap_file(p);
 	struct stat st;
@@ -28,9 +101,13 @@ pcap_map_open(struct pcap_map *m, pcap_t *p, const struct bpf_program *filter)
 	m->pcap = p;
 	m->filter = filter;
 	m->off = PCAP_FILE_HDR;
-	/* Version 2.4 only: libpcap mends the lengths of older ones. */
+	/*
+	 * Version 2.4 only: libpcap mends the lengths of older ones.  The
+	 * file's header at its start (not stdin part-way through a file).
+	 */
 	if (f == NULL || snap <= 0 || pcap_major_version(p) != 2 ||
-	    pcap_minor_version(p) != 4 || fstat(fileno(f), &st) != 0 ||
+	    pcap_minor_version(p) != 4 || ftello(f) != PCAP_FILE_HDR ||
+	    fstat(fileno(f), &st) != 0 ||
 	    !S_ISREG(st.st_mode) || st.st_size < PCAP_FILE_HDR ||
 	    (uint64_t)st.st_size > SIZE_MAX)
 		return;
@@ -48,19 +125,28 @@ pcap_map_open(struct pcap_map *m, pcap_t *p, const struct bpf_program *filter)
 		munmap(base, (size_t)st.st_size);
 		return;
 	}
+	if (!pcap_map_link(pcap_datalink(p), m->swapped)) {
+		munmap(base, (size_t)st.st_size);
+		return;
+	}
 	m->nano = (m->swapped ? __builtin_bswap32(magic) : magic) ==
 	    MAGIC_NSEC;
 	(void)madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
 	m->base = base;
 	m->size = (size_t)st.st_size;
-	m->snaplen = (uint32_t)snap;
+	/* libpcap keeps a header's snaplen up to INT_MAX, not its records. */
+	m->snaplen = (uint32_t)snap < PCAP_MAX_CAPLEN ? (uint32_t)snap :
+	    PCAP_MAX_CAPLEN;
+	pcap_map_guard(m->base, m->size, path);
 }
 
 void
 pcap_map_close(struct pcap_map *m)
 {
-	if (m->base != NULL)
+	if (m->base != NULL) {
+		bus_base = NULL;
 		munmap((void *)(uintptr_t)m->base, m->size);
+	}
 	m->base = NULL;
 }
 

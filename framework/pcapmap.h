@@ -4,21 +4,27 @@
  * libpcap reads a savefile record by record through stdio into one buffer
  * of its own: two fread() calls and a copy per frame, most of the cost of
  * `ringfan -r` with a light pipeline.  A classic pcap file (version 2.4,
- * microsecond or nanosecond, either byte order) that is a regular file is
- * mapped instead, and its plain records are handed over where they lie in
- * the mapping: a 16-byte header, then caplen bytes, caplen no more than the
- * file's snapshot length, the fraction of its time in range.  Any other
- * record (cut short, longer than the snapshot, a fraction out of range,
- * beyond the size the file had when it was mapped) is read by
- * libpcap itself: its stream is moved to the record, and where libpcap
- * leaves it is where the mapped walk goes on.  So every frame, every error
- * and the end of the file are libpcap's, whichever reads them (tested
- * against pcap_next_ex() in tests/unit/test_pcapmap.c and
- * tests/fuzz/fuzz_pcapmap.c).  A pcapng file, a pipe or stdin is read by
- * libpcap throughout.
+ * microsecond or nanosecond, either byte order) that is a regular file,
+ * its header at its start, is mapped instead, and its plain records are
+ * handed over where they lie in the mapping: a 16-byte header, then caplen
+ * bytes, caplen no more than the file's snapshot length and libpcap's
+ * 262144, the fraction of its time in range.  Any other record (cut short,
+ * longer than that, a fraction out of range, beyond the size the file had
+ * when it was mapped) is read by libpcap itself: its stream is moved to
+ * the record, and where libpcap leaves it is where the mapped walk goes
+ * on.  So every frame, every error and the end of the file are libpcap's,
+ * whichever reads them (tested against pcap_next_ex() in
+ * tests/unit/test_pcapmap.c and tests/fuzz/fuzz_pcapmap.c).  Only link
+ * types whose records libpcap hands over as they are in the file are
+ * mapped (pcapmap.c); a pcapng file, a pipe, or stdin not at the start of
+ * a file, is read by libpcap throughout.
  *
  * A frame read in place stays valid until pcap_map_close(); one read by
- * libpcap only until the next pcap_map_next().
+ * libpcap only until the next pcap_map_next().  A file cut shorter while
+ * it is mapped reads as zeros to the end of the page of the cut (a header
+ * of zeros goes to libpcap, which finds the end there; a frame across the
+ * cut keeps zeros past it) and raises SIGBUS beyond, which
+ * pcap_map_open() turns into an error naming the file.
  */
 #ifndef RINGFAN_PCAPMAP_H
 #define RINGFAN_PCAPMAP_H
@@ -55,10 +61,12 @@ struct pcap_rec {
 /*
  * Reading of p (a savefile opened with PCAP_TSTAMP_PRECISION_NANO, its
  * stream at the first record) with the filter set on it, if any.  Maps it
- * when it can; when it cannot, libpcap reads it all.  Never fails.
+ * when it can; when it cannot, libpcap reads it all.  Never fails.  While
+ * it is mapped, a SIGBUS in the mapping (the file cut shorter under the
+ * reader) prints that it was, naming path, and exits with EXIT_RUNTIME.
  */
 void	pcap_map_open(struct pcap_map *m, pcap_t *p,
-	    const struct bpf_program *filter);
+	    const struct bpf_program *filter, const char *path);
 void	pcap_map_close(struct pcap_map *m);
 
 /* The record at m->off through libpcap: 1, 0 at the end, -1 (m->err). */
@@ -101,17 +109,20 @@ pcap_map_next(struct pcap_map *m, struct pcap_rec *r)
 
 	/*
 	 * libpcap may leave off past the mapping, in a file that grew.  A
-	 * fraction of a second out of range is libpcap's to read.
+	 * fraction of a second out of range is libpcap's to read, and so is
+	 * a header of zeros: what a file cut shorter under the mapping reads
+	 * as up to the end of its page, where libpcap finds the end.
 	 */
 	while (m->base != NULL && m->off + 16 <= m->size) {
 		rec = m->base + m->off;
 		r->caplen = pcap_map_u32(rec + 8, m->swapped);
 		frac = pcap_map_u32(rec + 4, m->swapped);
+		r->len = pcap_map_u32(rec + 12, m->swapped);
 		if (r->caplen > m->snaplen ||
 		    r->caplen > m->size - m->off - 16 ||
-		    frac >= (m->nano ? 1000000000u : 1000000u))
+		    frac >= (m->nano ? 1000000000u : 1000000u) ||
+		    (r->len | pcap_map_u32(rec, false)) == 0)
 			break;
-		r->len = pcap_map_u32(rec + 12, m->swapped);
 		r->ts_ns = (uint64_t)pcap_map_u32(rec, m->swapped) *
 		    1000000000u + (uint64_t)frac * (m->nano ? 1u : 1000u);
 		r->data = rec + 16;

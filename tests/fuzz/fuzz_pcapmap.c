@@ -12,7 +12,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pcap_diff d;
 
-	pcap_diff_run(data, size, NULL, 0, size % 2 ? "udp" : NULL, &d);
+	pcap_diff_run(data, size, 0, NULL, 0, size % 2 ? "udp" : NULL, &d);
 	if (d.why[0] != '\0') {
 		fprintf(stderr, "fuzz_pcapmap: %s\n", d.why);
 		abort();

@@ -28,24 +28,24 @@ struct pcap_diff {
 	char		 why[1024];	/* the first difference, or "" */
 };
 
-/* A stream of the file at its start, with an offset of its own. */
+/* A stream of the file at byte `skip`, with an offset of its own. */
 static FILE *
-pcap_diff_stream(int fd)
+pcap_diff_stream(int fd, long skip)
 {
 	char path[64];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if ((f = fopen(path, "rb")) == NULL)
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, skip, SEEK_SET) != 0)
 		abort();
 	return f;
 }
 
 static pcap_t *
-pcap_diff_open(int fd, const char *filter, char *errbuf)
+pcap_diff_open(int fd, long skip, const char *filter, char *errbuf)
 {
 	struct bpf_program prog;
-	FILE *f = pcap_diff_stream(fd);
+	FILE *f = pcap_diff_stream(fd, skip);
 	pcap_t *p;
 
 	/* libpcap closes the stream with the pcap_t, not when it fails. */
@@ -63,11 +63,12 @@ pcap_diff_open(int fd, const char *filter, char *errbuf)
 }
 
 /*
- * The file's bytes, then `more` appended once pcapmap has mapped it (a
- * file that grows while it is read).
+ * The file's bytes, read from byte `skip` (stdin part-way through a file),
+ * then `more` appended once pcapmap has mapped it (a file that grows while
+ * it is read).
  */
 static void
-pcap_diff_run(const uint8_t *file, size_t n, const uint8_t *more,
+pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
     size_t nmore, const char *filter, struct pcap_diff *d)
 {
 	char e1[PCAP_ERRBUF_SIZE], e2[PCAP_ERRBUF_SIZE];
@@ -85,8 +86,8 @@ pcap_diff_run(const uint8_t *file, size_t n, const uint8_t *more,
 	    write(fd, file, n) != (ssize_t)n)
 		abort();
 	e1[0] = e2[0] = '\0';
-	a = pcap_diff_open(fd, NULL, e1);
-	b = pcap_diff_open(fd, NULL, e2);
+	a = pcap_diff_open(fd, skip, NULL, e1);
+	b = pcap_diff_open(fd, skip, NULL, e2);
 	if ((a == NULL) != (b == NULL))
 		abort();
 	if (a == NULL) {
@@ -105,9 +106,9 @@ pcap_diff_run(const uint8_t *file, size_t n, const uint8_t *more,
 		if (pcap_setfilter(a, &prog) != 0)
 			abort();
 		pcap_close(b);
-		b = pcap_diff_open(fd, filter, e2);
+		b = pcap_diff_open(fd, skip, filter, e2);
 	}
-	pcap_map_open(&m, a, filter != NULL ? &prog : NULL);
+	pcap_map_open(&m, a, filter != NULL ? &prog : NULL, "pcapmap_diff");
 	d->mapped = m.base != NULL;
 	if (nmore > 0 && pwrite(fd, more, nmore, (off_t)n) != (ssize_t)nmore)
 		abort();

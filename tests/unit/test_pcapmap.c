@@ -11,13 +11,16 @@
 
 #include <cmocka.h>
 
+#include <sys/wait.h>
+
 #include "pcapmap_diff.h"
 
 #define USEC	0xa1b2c3d4u
 #define NSEC	0xa1b23c4du
 
+/* Room for a record of 262145 bytes, one more than libpcap's largest. */
 struct file {
-	uint8_t		 b[16384];
+	uint8_t		 b[300000];
 	size_t		 n;
 	int		 swap;
 };
@@ -47,8 +50,8 @@ put16(struct file *f, uint16_t v)
 }
 
 static void
-header(struct file *f, uint32_t magic, uint16_t minor, uint32_t snaplen,
-    int swap)
+header_link(struct file *f, uint32_t magic, uint16_t minor,
+    uint32_t snaplen, int swap, uint32_t link)
 {
 	memset(f, 0, sizeof(*f));
 	f->swap = swap;
@@ -58,7 +61,14 @@ header(struct file *f, uint32_t magic, uint16_t minor, uint32_t snaplen,
 	put32(f, 0);
 	put32(f, 0);
 	put32(f, snaplen);
-	put32(f, 1);		/* Ethernet */
+	put32(f, link);
+}
+
+static void
+header(struct file *f, uint32_t magic, uint16_t minor, uint32_t snaplen,
+    int swap)
+{
+	header_link(f, magic, minor, snaplen, swap, 1);	/* Ethernet */
 }
 
 /* Frame k: Ethernet, IPv4, UDP when k is even and TCP when odd. */
@@ -85,7 +95,7 @@ static void
 record_frac(struct file *f, unsigned k, uint32_t frac, uint32_t caplen,
     uint32_t len, size_t have)
 {
-	uint8_t data[2048];
+	static uint8_t data[270000];
 
 	assert_true(caplen <= sizeof(data));
 	frame(data, caplen, k);
@@ -120,14 +130,21 @@ eight(struct file *f)
 }
 
 static void
-diff(const struct file *f, const struct file *more, const char *filter,
-    struct pcap_diff *d)
+diff_from(const struct file *f, long skip, const struct file *more,
+    const char *filter, struct pcap_diff *d)
 {
-	pcap_diff_run(f->b, f->n, more != NULL ? more->b : NULL,
+	pcap_diff_run(f->b, f->n, skip, more != NULL ? more->b : NULL,
 	    more != NULL ? more->n : 0, filter, d);
 	if (d->why[0] != '\0')
 		fail_msg("%s", d->why);
 	assert_int_equal(d->opened, 1);
+}
+
+static void
+diff(const struct file *f, const struct file *more, const char *filter,
+    struct pcap_diff *d)
+{
+	diff_from(f, 0, more, filter, d);
 }
 
 /* What a reading came to, every count exact. */
@@ -268,6 +285,154 @@ test_grows(void **unused)
 	expect(&d, 1, 10, 8, 3, 0);
 }
 
+/*
+ * Link types: libpcap rewrites USB, NFLOG and cooked CAN headers from the
+ * other byte order, and mends USB lengths: only those it leaves alone are
+ * mapped, BSD loopback and cooked captures in this machine's order only.
+ */
+static void
+test_link_types(void **unused)
+{
+	static const struct { uint32_t link; int native, swapped; } t[] = {
+		{ 1, 1, 1 }, { 12, 1, 1 }, { 101, 1, 1 }, { 228, 1, 1 },
+		{ 229, 1, 1 }, { 0, 1, 0 }, { 108, 1, 0 }, { 113, 1, 0 },
+		{ 276, 1, 0 }, { 189, 0, 0 }, { 220, 0, 0 }, { 239, 0, 0 },
+		{ 147, 0, 0 },
+	};
+	static struct file f;
+	struct pcap_diff d;
+	int mapped;
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (int swap = 0; swap < 2; swap++) {
+			header_link(&f, USEC, 4, 65535, swap, t[i].link);
+			eight(&f);
+			diff(&f, NULL, NULL, &d);
+			mapped = swap ? t[i].swapped : t[i].native;
+			expect(&d, mapped, 8, mapped ? 8 : 0, mapped ? 1 : 9,
+			    0);
+		}
+	}
+}
+
+/*
+ * A header's snaplen above libpcap's largest record (262144 on Ethernet):
+ * libpcap keeps it, and refuses the records past 262144.
+ */
+static void
+test_big_snaplen(void **unused)
+{
+	static struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, USEC, 4, 1000000, 0);
+	record(&f, 0, 60, 60);
+	record(&f, 1, 262144, 262144);
+	record(&f, 2, 60, 60);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 1, 3, 3, 1, 0);
+	header(&f, USEC, 4, 1000000, 0);
+	record(&f, 0, 60, 60);
+	record(&f, 1, 262145, 262145);
+	record(&f, 2, 60, 60);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 1, 1, 1, 1, -1);
+}
+
+/*
+ * A file read from part-way through (stdin left there by the shell), a
+ * second pcap file after the first: libpcap's throughout.
+ */
+static void
+test_stream_offset(void **unused)
+{
+	static struct file f;
+	struct file second;
+	struct pcap_diff d;
+	long skip;
+
+	(void)unused;
+	header(&f, USEC, 4, 65535, 0);
+	eight(&f);
+	skip = (long)f.n;
+	header(&second, NSEC, 4, 65535, 0);
+	record(&second, 20, 60, 60);
+	record(&second, 21, 70, 70);
+	put(&f, second.b, second.n);
+	diff_from(&f, skip, NULL, NULL, &d);
+	expect(&d, 0, 2, 0, 3, 0);
+}
+
+/* A record header of zeros is libpcap's to read (what a cut file shows). */
+static void
+test_zero_header(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	header(&f, USEC, 4, 65535, 0);
+	record(&f, 0, 60, 60);
+	for (int i = 0; i < 4; i++)
+		put32(&f, 0);
+	record(&f, 2, 60, 60);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 1, 3, 2, 2, 0);
+}
+
+/*
+ * The file cut shorter, at a page, while it is mapped: the walk stops with
+ * the cause named and EXIT_RUNTIME, where it would have read past the cut.
+ */
+static void
+test_cut_under(void **unused)
+{
+	static struct file f;
+	char err[512];
+	struct pcap_map m;
+	struct pcap_rec r;
+	pcap_t *p;
+	int fd, pipefd[2], status;
+	unsigned sum = 0;
+	ssize_t n;
+	pid_t pid;
+
+	(void)unused;
+	header(&f, USEC, 4, 65535, 0);
+	for (unsigned k = 0; k < 200; k++)
+		record(&f, k, 100, 100);
+	assert_true((fd = memfd_create("cut", 0)) >= 0);
+	assert_int_equal(write(fd, f.b, f.n), (ssize_t)f.n);
+	assert_int_equal(pipe(pipefd), 0);
+	if ((pid = fork()) == 0) {
+		dup2(pipefd[1], STDERR_FILENO);
+		p = pcap_fopen_offline_with_tstamp_precision(
+		    pcap_diff_stream(fd, 0), PCAP_TSTAMP_PRECISION_NANO, err);
+		if (p == NULL)
+			_exit(10);
+		pcap_map_open(&m, p, NULL, "cut.pcap");
+		if (m.base == NULL || ftruncate(fd, 4096) != 0)
+			_exit(11);
+		while (pcap_map_next(&m, &r) == 1)
+			for (uint32_t i = 0; i < r.caplen; i++)
+				sum += r.data[i];
+		_exit(12 + (sum & 1));
+	}
+	close(pipefd[1]);
+	assert_true(pid > 0);
+	n = read(pipefd[0], err, sizeof(err) - 1);
+	err[n > 0 ? n : 0] = '\0';
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+	assert_non_null(strstr(err, "ringfan: cut.pcap: the file was cut "
+	    "shorter while it was read"));
+	close(pipefd[0]);
+	close(fd);
+}
+
 /* pcapng: libpcap's throughout. */
 static void
 test_pcapng(void **unused)
@@ -319,6 +484,11 @@ main(void)
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_old_version),
 		cmocka_unit_test(test_grows),
+		cmocka_unit_test(test_link_types),
+		cmocka_unit_test(test_big_snaplen),
+		cmocka_unit_test(test_stream_offset),
+		cmocka_unit_test(test_zero_header),
+		cmocka_unit_test(test_cut_under),
 		cmocka_unit_test(test_pcapng),
 	};
 
