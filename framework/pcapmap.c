@@ -115,23 +115,16 @@ pcap_map_open(struct pcap_map *m, pcap_t *p, const struct bpf_program *filter,
 	    fileno(f), 0);
 	if (base == MAP_FAILED)
 		return;
-	memcpy(&magic, base, sizeof(magic));
-	if (magic == MAGIC_USEC || magic == MAGIC_NSEC)
-		m->swapped = false;
-	else if (__builtin_bswap32(magic) == MAGIC_USEC ||
-	    __builtin_bswap32(magic) == MAGIC_NSEC)
-		m->swapped = true;
-	else {
+	/* 0xa1b2cd34, a format of 24-byte record headers, is libpcap's. */
+	magic = pcap_map_u32(base, pcap_is_swapped(p));
+	if ((magic != MAGIC_USEC && magic != MAGIC_NSEC) ||
+	    !pcap_map_link(pcap_datalink(p), pcap_is_swapped(p))) {
 		munmap(base, (size_t)st.st_size);
 		return;
 	}
-	if (!pcap_map_link(pcap_datalink(p), m->swapped)) {
-		munmap(base, (size_t)st.st_size);
-		return;
-	}
-	m->nano = (m->swapped ? __builtin_bswap32(magic) : magic) ==
-	    MAGIC_NSEC;
 	(void)madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
+	m->swapped = pcap_is_swapped(p);
+	m->nano = magic == MAGIC_NSEC;
 	m->base = base;
 	m->size = (size_t)st.st_size;
 	/* libpcap keeps a header's snaplen up to INT_MAX, not its records. */
@@ -183,6 +176,5 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 	r->caplen = h->caplen;
 	r->len = h->len;
 	r->ts_ns = pcap_map_ts(h);
-	r->in_place = false;
 	return 1;
 }

@@ -55,7 +55,6 @@ struct pcap_rec {
 	uint64_t	 ts_ns;
 	uint32_t	 caplen;
 	uint32_t	 len;
-	bool		 in_place;	/* valid until pcap_map_close() */
 };
 
 /*
@@ -68,6 +67,14 @@ struct pcap_rec {
 void	pcap_map_open(struct pcap_map *m, pcap_t *p,
 	    const struct bpf_program *filter, const char *path);
 void	pcap_map_close(struct pcap_map *m);
+
+/* Whether r was read in place: valid until pcap_map_close(). */
+static inline bool
+pcap_map_in_place(const struct pcap_map *m, const struct pcap_rec *r)
+{
+	return m->base != NULL && r->data >= m->base &&
+	    r->data < m->base + m->size;
+}
 
 /* The record at m->off through libpcap: 1, 0 at the end, -1 (m->err). */
 int	pcap_map_slow(struct pcap_map *m, struct pcap_rec *r);
@@ -105,7 +112,7 @@ pcap_map_next(struct pcap_map *m, struct pcap_rec *r)
 {
 	struct pcap_pkthdr h = { .caplen = 0 };
 	const uint8_t *rec;
-	uint32_t frac;
+	uint32_t sec, frac;
 
 	/*
 	 * libpcap may leave off past the mapping, in a file that grew.  A
@@ -115,18 +122,18 @@ pcap_map_next(struct pcap_map *m, struct pcap_rec *r)
 	 */
 	while (m->base != NULL && m->off + 16 <= m->size) {
 		rec = m->base + m->off;
-		r->caplen = pcap_map_u32(rec + 8, m->swapped);
+		sec = pcap_map_u32(rec, m->swapped);
 		frac = pcap_map_u32(rec + 4, m->swapped);
+		r->caplen = pcap_map_u32(rec + 8, m->swapped);
 		r->len = pcap_map_u32(rec + 12, m->swapped);
 		if (r->caplen > m->snaplen ||
 		    r->caplen > m->size - m->off - 16 ||
 		    frac >= (m->nano ? 1000000000u : 1000000u) ||
-		    (r->len | pcap_map_u32(rec, false)) == 0)
+		    (r->len | sec) == 0)
 			break;
-		r->ts_ns = (uint64_t)pcap_map_u32(rec, m->swapped) *
-		    1000000000u + (uint64_t)frac * (m->nano ? 1u : 1000u);
+		r->ts_ns = (uint64_t)sec * 1000000000u +
+		    (uint64_t)frac * (m->nano ? 1u : 1000u);
 		r->data = rec + 16;
-		r->in_place = true;
 		m->off += 16 + (size_t)r->caplen;
 		if (m->filter == NULL)
 			return 1;

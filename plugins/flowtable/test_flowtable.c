@@ -1670,8 +1670,10 @@ test_format(void **unused)
 			f.src[b] = bytes[(i + (size_t)b) % nb];
 			f.dst[b] = bytes[(i / nb + (size_t)b * 3) % nb];
 		}
-		if (f.ipver == 4)
-			memset(f.src + 4, 0, 12), memset(f.dst + 4, 0, 12);
+		if (f.ipver == 4) {
+			memset(f.src + 4, 0, 12);
+			memset(f.dst + 4, 0, 12);
+		}
 		f.proto = (uint8_t)nums[i % nn];
 		f.has_vlan = i % 2;
 		f.vlan = (uint16_t)nums[(i + 3) % nn];

@@ -42,9 +42,8 @@ pcap_diff_stream(int fd, long skip)
 }
 
 static pcap_t *
-pcap_diff_open(int fd, long skip, const char *filter, char *errbuf)
+pcap_diff_open(int fd, long skip, char *errbuf)
 {
-	struct bpf_program prog;
 	FILE *f = pcap_diff_stream(fd, skip);
 	pcap_t *p;
 
@@ -53,13 +52,21 @@ pcap_diff_open(int fd, long skip, const char *filter, char *errbuf)
 	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (p == NULL)
 		fclose(f);
-	if (p == NULL || filter == NULL)
-		return p;
-	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-	    pcap_setfilter(p, &prog) != 0)
-		abort();
-	pcap_freecode(&prog);
 	return p;
+}
+
+/*
+ * The filter compiled into *prog and set on p, as offline.c does: 0, or -1
+ * when it cannot be compiled for p's link type.
+ */
+static int
+pcap_diff_filter(pcap_t *p, const char *filter, struct bpf_program *prog)
+{
+	if (pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		return -1;
+	if (pcap_setfilter(p, prog) != 0)
+		abort();
+	return 0;
 }
 
 /*
@@ -72,7 +79,7 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
     size_t nmore, const char *filter, struct pcap_diff *d)
 {
 	char e1[PCAP_ERRBUF_SIZE], e2[PCAP_ERRBUF_SIZE];
-	struct bpf_program prog;
+	struct bpf_program prog, bprog;
 	struct pcap_map m;
 	struct pcap_rec r;
 	struct pcap_pkthdr *h;
@@ -86,8 +93,8 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 	    write(fd, file, n) != (ssize_t)n)
 		abort();
 	e1[0] = e2[0] = '\0';
-	a = pcap_diff_open(fd, skip, NULL, e1);
-	b = pcap_diff_open(fd, skip, NULL, e2);
+	a = pcap_diff_open(fd, skip, e1);
+	b = pcap_diff_open(fd, skip, e2);
 	if ((a == NULL) != (b == NULL))
 		abort();
 	if (a == NULL) {
@@ -96,17 +103,15 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 	}
 	d->opened = 1;
 	/*
-	 * The filter as offline.c keeps it: set on the pcap_t and kept.  A
-	 * link type it cannot be compiled for is read without it.
+	 * pcapmap's filter is kept, as offline.c keeps it.  A link type the
+	 * filter cannot be compiled for is read without it.
 	 */
-	if (filter != NULL &&
-	    pcap_compile(a, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+	if (filter != NULL && pcap_diff_filter(a, filter, &prog) != 0)
 		filter = NULL;
 	if (filter != NULL) {
-		if (pcap_setfilter(a, &prog) != 0)
+		if (pcap_diff_filter(b, filter, &bprog) != 0)
 			abort();
-		pcap_close(b);
-		b = pcap_diff_open(fd, skip, filter, e2);
+		pcap_freecode(&bprog);
 	}
 	pcap_map_open(&m, a, filter != NULL ? &prog : NULL, "pcapmap_diff");
 	d->mapped = m.base != NULL;
@@ -147,7 +152,7 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 			break;
 		}
 		d->frames++;
-		d->in_place += r.in_place;
+		d->in_place += pcap_map_in_place(&m, &r);
 	}
 	d->slow = m.slow;
 	pcap_map_close(&m);
