@@ -263,16 +263,17 @@ record_packet(void *state, const struct ringfan_packet *pkt)
 }
 
 /*
- * A worker over the synthetic block with the recording pipeline, its slot
- * in a fresh stats region, and the block's three frames of 60, 90 and 64
- * bytes on the wire.  Returns the frames' offsets in at[].
+ * A worker over the synthetic block with pipeline pl (record_pl records
+ * every frame), its slot in a fresh stats region, and the block's three
+ * frames of 60, 90 and 64 bytes on the wire.  Returns the frames' offsets
+ * in at[].
  */
 static struct plugin_stage record_stage = { .packet = record_packet };
 static struct pipeline record_pl = { .stages = &record_stage, .nstages = 1,
     .first_batch = 1 };
 
 static struct stats_shm *
-worker_fixture(struct worker *wk, uint32_t at[3])
+worker_fixture(struct worker *wk, uint32_t at[3], struct pipeline *pl)
 {
 	struct stats_shm *shm;
 	uint32_t off = FIRST_OFF, prev = 0;
@@ -289,7 +290,7 @@ worker_fixture(struct worker *wk, uint32_t at[3])
 	at[2] = add_frame(&off, &prev, 64, 64, 0x33, 0);
 	memset(wk, 0, sizeof(*wk));
 	wk->sw = seen_sw;
-	wk->pl = &record_pl;
+	wk->pl = pl;
 	wk->ring.block_size = BLOCK_SIZE;
 	return shm;
 }
@@ -303,7 +304,7 @@ test_worker_block(void **state)
 	uint32_t at[3];
 
 	(void)state;
-	shm = worker_fixture(&wk, at);
+	shm = worker_fixture(&wk, at, &record_pl);
 	sw = &shm->workers[0];
 	sw->packets = 10;
 	sw->bytes = 1000;
@@ -347,8 +348,7 @@ test_worker_block_huge(void **state)
 	uint32_t at[3];
 
 	(void)state;
-	shm = worker_fixture(&wk, at);
-	wk.pl = &pl;
+	shm = worker_fixture(&wk, at, &pl);
 	/* The block claims more frames than it has: the walk ends bad. */
 	blk()->hdr.bh1.num_pkts = POS_MAX_FRAMES + 1;
 	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
@@ -370,8 +370,7 @@ test_worker_block_empty(void **state)
 	uint32_t at[3];
 
 	(void)state;
-	shm = worker_fixture(&wk, at);
-	wk.pl = &pl;
+	shm = worker_fixture(&wk, at, &pl);
 	seen_sw->packets = 7;
 	seen_sw->bytes = 70;
 	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
@@ -433,8 +432,7 @@ test_worker_block_batch(void **state)
 	uint32_t at[3];
 
 	(void)state;
-	shm = worker_fixture(&wk, at);
-	wk.pl = &pl;
+	shm = worker_fixture(&wk, at, &pl);
 	wk.batch = views;
 	wk.ptrs = ptrs;
 	wk.batch_max = 8;
@@ -460,7 +458,7 @@ test_worker_block_skip(void **state)
 	uint32_t at[3];
 
 	(void)state;
-	shm = worker_fixture(&wk, at);
+	shm = worker_fixture(&wk, at, &record_pl);
 	/* As resume_ring leaves it: 2 of the block's frames handled. */
 	seen_sw->packets = 12;
 	seen_sw->base = 10;
@@ -483,7 +481,7 @@ test_worker_block_cut(void **state)
 	uint64_t t0 = 1700000000ull * 1000000000ull + 123456789;
 
 	(void)state;
-	shm = worker_fixture(&wk, at);
+	shm = worker_fixture(&wk, at, &record_pl);
 	seen_sw->packets = 4;
 	seen_sw->handed_off = 3;
 	seen_packets = 4;
