@@ -150,6 +150,7 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 	if ((rc = pipeline_open(&w->pl, &w->env, w->sw, w->mem, err,
 	    sizeof(err))) == RINGFAN_OK) {
 		ol->has_batch = w->pl.has_batch;
+		ol->has_prefetch = w->pl.has_prefetch;
 		STATS_STORE(&w->sw->state, WORKER_RUNNING);
 		return 0;
 	}

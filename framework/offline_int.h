@@ -43,6 +43,19 @@ struct offline_worker {
 	size_t			 nptrs;
 };
 
+/*
+ * Frames read ahead of the pipelines for the prefetch callbacks
+ * (plugin.h): view[(head + i) % RINGFAN_PREFETCH_AHEAD] for i < n, in file
+ * order, each with the worker it goes to.
+ */
+struct offline_ahead {
+	struct ringfan_packet	 view[RINGFAN_PREFETCH_AHEAD];
+	struct offline_worker	*w[RINGFAN_PREFETCH_AHEAD];
+	unsigned		 head;
+	unsigned		 n;
+	unsigned		 depth;		/* 1 without a prefetch stage */
+};
+
 struct offline {
 	const char		*path;
 	const char		*capture;	/* its name, for log lines */
@@ -55,6 +68,7 @@ struct offline {
 	unsigned		 nworkers;
 	unsigned		 tagged;	/* the worker log lines name */
 	bool			 has_batch;
+	bool			 has_prefetch;
 	uint16_t		 linktype;
 	uint64_t		 last_ts;
 	uint64_t		 next_tick;	/* earliest of the workers' */

@@ -43,20 +43,71 @@ offline_view(struct ringfan_packet *pkt, const uint8_t *data,
 	pkt->linktype = linktype;
 }
 
-/* The worker of a frame; its log lines are that worker's. */
+/* The worker of a frame. */
 static inline struct offline_worker *
-offline_worker_of(struct offline *ol, const struct ringfan_packet *pkt)
+offline_worker_of(const struct offline *ol, const struct ringfan_packet *pkt)
 {
-	unsigned k;
-
 	if (ol->nworkers == 1)
 		return &ol->w[0];
-	k = flowhash_pick(flowhash(pkt, FLOWHASH_SEED), ol->nworkers);
-	if (k != ol->tagged) {
+	return &ol->w[flowhash_pick(flowhash(pkt, FLOWHASH_SEED),
+	    ol->nworkers)];
+}
+
+/* Log lines from here on are worker w's. */
+static inline void
+offline_tag(struct offline *ol, const struct offline_worker *w)
+{
+	unsigned k = (unsigned)(w - ol->w);
+
+	if (ol->nworkers > 1 && k != ol->tagged) {
 		log_use_tag(ol->w[k].tag);
 		ol->tagged = k;
 	}
-	return &ol->w[k];
+}
+
+/*
+ * A frame read: to the end of the queue, and, if it stays where it lies
+ * (`stays`), to its worker's prefetch callbacks.  One that libpcap read
+ * into its buffer gets none: the next frame libpcap reads lies there too,
+ * and a plugin knows a frame by where it lies (plugin.h).
+ */
+static inline void
+offline_ahead_put(struct offline *ol, struct offline_ahead *q,
+    const uint8_t *data, uint32_t caplen, uint32_t len, uint64_t ts_ns,
+    bool stays)
+{
+	unsigned i = (q->head + q->n++) % RINGFAN_PREFETCH_AHEAD;
+	struct ringfan_packet *v = &q->view[i];
+
+	offline_view(v, data, caplen, len, ts_ns, ol->linktype);
+	q->w[i] = offline_worker_of(ol, v);
+	if (ol->has_prefetch && stays) {
+		offline_tag(ol, q->w[i]);
+		pipeline_prefetch(&q->w[i]->pl, v);
+	}
+}
+
+/* The oldest frame of the queue, and its worker, whose log lines follow. */
+static inline struct ringfan_packet *
+offline_ahead_take(struct offline *ol, struct offline_ahead *q,
+    struct offline_worker **w)
+{
+	unsigned i = q->head;
+
+	q->head = (q->head + 1) % RINGFAN_PREFETCH_AHEAD;
+	q->n--;
+	*w = q->w[i];
+	offline_tag(ol, *w);
+	return &q->view[i];
+}
+
+static inline void
+offline_ahead_init(const struct offline *ol, struct offline_ahead *q)
+{
+	q->head = 0;
+	q->n = 0;
+	/* The frame in hand and those a prefetch call is ahead of it. */
+	q->depth = ol->has_prefetch ? RINGFAN_PREFETCH_AHEAD : 1;
 }
 
 /* Every worker's pipeline whose tick is due at now_ns. */
@@ -69,10 +120,7 @@ offline_tick(struct offline *ol, uint64_t now_ns)
 	for (unsigned k = 0; k < ol->nworkers; k++) {
 		w = &ol->w[k];
 		if (now_ns >= w->pl.next_tick) {
-			if (ol->nworkers > 1 && k != ol->tagged) {
-				log_use_tag(ol->w[k].tag);
-				ol->tagged = k;
-			}
+			offline_tag(ol, w);
 			pipeline_tick(&w->pl, now_ns);
 		}
 		if (w->pl.next_tick < next)
@@ -120,23 +168,68 @@ offline_read_error(const struct offline *ol)
 	fprintf(stderr, "ringfan: %s: %s\n", ol->path, ol->map.err);
 }
 
-int
-offline_stream(struct offline *ol)
+/* Without a prefetch callback: the frame read is the frame handed over. */
+static int
+offline_stream_plain(struct offline *ol)
 {
 	struct pcap_rec r;
-	struct ringfan_packet pkt;
-	const struct ringfan_packet *one = &pkt;
+	struct ringfan_packet one;
+	const struct ringfan_packet *pkt = &one;
 	struct offline_worker *w;
 	int rc;
 
 	while ((rc = pcap_map_next(&ol->map, &r)) == 1) {
-		offline_view(&pkt, r.data, r.caplen, r.len, r.ts_ns,
+		offline_view(&one, r.data, r.caplen, r.len, r.ts_ns,
 		    ol->linktype);
-		w = offline_worker_of(ol, &pkt);
-		/* A frame may be in libpcap's buffer: a batch is this one. */
-		if (offline_frame(ol, w, &pkt) && w->pl.has_batch)
-			pipeline_rest(&w->pl, &one, 1);
+		w = offline_worker_of(ol, &one);
+		offline_tag(ol, w);
+		/* A batch is this one frame: it may be in libpcap's buffer. */
+		if (offline_frame(ol, w, &one) && w->pl.has_batch)
+			pipeline_rest(&w->pl, &pkt, 1);
 	}
+	return rc;
+}
+
+/*
+ * With one: frames are read ahead only while they stay where they were
+ * read; one that libpcap read (into its own buffer, which its next read
+ * reuses) is handed over before the next is read.
+ */
+static int
+offline_stream_ahead(struct offline *ol)
+{
+	struct offline_ahead q;
+	struct pcap_rec r;
+	const struct ringfan_packet *pkt;
+	struct offline_worker *w;
+	bool held = false;
+	int rc = 1;
+
+	offline_ahead_init(ol, &q);
+	for (;;) {
+		while (rc == 1 && !held && q.n < q.depth) {
+			if ((rc = pcap_map_next(&ol->map, &r)) != 1)
+				break;
+			held = !pcap_map_in_place(&ol->map, &r);
+			offline_ahead_put(ol, &q, r.data, r.caplen, r.len,
+			    r.ts_ns, !held);
+		}
+		if (q.n == 0)
+			return rc;
+		pkt = offline_ahead_take(ol, &q, &w);
+		if (q.n == 0)
+			held = false;
+		if (offline_frame(ol, w, pkt) && w->pl.has_batch)
+			pipeline_rest(&w->pl, &pkt, 1);
+	}
+}
+
+int
+offline_stream(struct offline *ol)
+{
+	int rc = ol->has_prefetch ? offline_stream_ahead(ol) :
+	    offline_stream_plain(ol);
+
 	if (rc < 0) {
 		offline_read_error(ol);
 		return EXIT_RUNTIME;
@@ -236,9 +329,11 @@ offline_pass(struct offline *ol, uint64_t shift)
 	const uint8_t *p = ol->buf;
 	struct ringfan_packet pkt, *v;
 	struct offline_worker *w = &ol->w[0];
+	struct offline_ahead q;
+	size_t next = 0;
 
 	/* The measured case: one worker, no batch stage, nothing to pick. */
-	if (ol->nworkers == 1 && !ol->has_batch) {
+	if (ol->nworkers == 1 && !ol->has_batch && !ol->has_prefetch) {
 		for (size_t i = 0; i < ol->nrecs; i++) {
 			r = &ol->recs[i];
 			offline_view(&pkt, p, r->caplen, r->len,
@@ -248,18 +343,24 @@ offline_pass(struct offline *ol, uint64_t shift)
 		}
 		return;
 	}
-	for (size_t i = 0; i < ol->nrecs; i++) {
-		r = &ol->recs[i];
-		offline_view(&pkt, p, r->caplen, r->len, r->ts_ns + shift,
-		    ol->linktype);
-		p += r->caplen;
-		w = offline_worker_of(ol, &pkt);
+	offline_ahead_init(ol, &q);
+	for (;;) {
+		for (; next < ol->nrecs && q.n < q.depth; next++) {
+			r = &ol->recs[next];
+			offline_ahead_put(ol, &q, p, r->caplen, r->len,
+			    r->ts_ns + shift, true);
+			p += r->caplen;
+		}
+		if (q.n == 0)
+			break;
+		v = offline_ahead_take(ol, &q, &w);
 		if (!w->pl.has_batch) {
-			offline_frame(ol, w, &pkt);
+			offline_frame(ol, w, v);
 			continue;
 		}
+		/* A batch stage needs the views to outlive the queue. */
+		w->views[w->nviews] = *v;
 		v = &w->views[w->nviews++];
-		*v = pkt;
 		if (offline_frame(ol, w, v))
 			w->ptrs[w->nptrs++] = v;
 		if (w->nviews == OFFLINE_BATCH)

@@ -189,9 +189,17 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		return plugin_refuse(p, err, errlen,
 		    "plugin %s has both a packet and a batch callback", d->name);
 	p->desc = d;
-	/* A newer minor appends fields we do not know: copy what we do. */
+	/*
+	 * A newer minor appends fields we do not know: copy what we do.  An
+	 * older one ends before some we know: they stay zero.
+	 */
 	memcpy(&p->calls, d, d->size < sizeof(p->calls) ? d->size :
 	    sizeof(p->calls));
+	if (p->calls.prefetch != NULL && p->calls.batch != NULL)
+		return plugin_refuse(p, err, errlen,
+		    "plugin %s has a prefetch and a batch callback: prefetch "
+		    "goes with packet",
+		    d->name);
 	if (p->calls.packet == NULL)
 		p->calls.packet = plugin_noop_packet;
 	if (p->calls.tick == NULL)
@@ -286,6 +294,12 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 			if (pl->first_batch == n)
 				pl->first_batch = i;
 		}
+	}
+	/* After a batch stage, a frame reaches packet a block later. */
+	for (size_t i = 0; i < pl->first_batch; i++) {
+		pl->stages[i].prefetch = pl->plugins[i].calls.prefetch;
+		if (pl->stages[i].prefetch != NULL)
+			pl->has_prefetch = true;
 	}
 	return 0;
 }

@@ -86,6 +86,8 @@ struct plugin {
 struct plugin_stage {
 	int		(*packet)(void *, const struct ringfan_packet *);
 	void		*state;
+	/* NULL: none, or the stage comes after a batch stage. */
+	void		(*prefetch)(void *, const struct ringfan_packet *);
 	struct plugin	*plugin;
 	const struct cfg_plugin *conf;
 	bool		 opened;
@@ -102,6 +104,7 @@ struct pipeline {
 	size_t		 nstages;
 	size_t		 first_batch;	/* the first batch stage, or nstages */
 	bool		 has_batch;
+	bool		 has_prefetch;	/* a stage's prefetch is set */
 	uint64_t	 next_tick;	/* earliest of the stages' */
 	const char	**names;	/* step names, for stats */
 	struct stats_worker *w;		/* where status and counters go */
@@ -140,6 +143,19 @@ int	pipeline_check(struct pipeline *pl, const struct plugin_env *env,
 int	pipeline_open(struct pipeline *pl, const struct plugin_env *env,
 	    struct stats_worker *w, struct plugin_mem *mem, char *err,
 	    size_t errlen);
+/*
+ * Frame pkt to the prefetch callback of every stage that has one: the host
+ * calls it for a frame RINGFAN_PREFETCH_AHEAD - 1 frames before that
+ * frame's pipeline_run() (plugin.h).
+ */
+static inline void
+pipeline_prefetch(const struct pipeline *pl, const struct ringfan_packet *pkt)
+{
+	for (size_t i = 0; i < pl->first_batch; i++)
+		if (pl->stages[i].prefetch != NULL)
+			pl->stages[i].prefetch(pl->stages[i].state, pkt);
+}
+
 /* The stages from the first batch stage on, over the frames that got so far. */
 void	pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 	    size_t n);

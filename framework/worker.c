@@ -103,23 +103,28 @@ struct worker_sums {
 };
 
 /*
- * The rest of the block from the walk's position.  Inlined three times:
+ * The rest of the block from the walk's position.  Inlined four times:
  * for the two common cases, no batch stage and no cut with one per-frame
  * stage (called straight, not through the stage loop) and with several,
- * and for any other; with the flags constant, the common loops test
- * nothing they need not and keep more of their state in registers.  GCC
- * inlines none of the three unless told: the path then costs 31
- * instructions a frame more (bench_walk, one stage that does nothing: 62
- * against 93).
+ * for a stage with a prefetch callback, and for any other; with the flags
+ * constant, the common loops test nothing they need not and keep more of
+ * their state in registers.  GCC inlines none of them unless told: the
+ * path then costs 31 instructions a frame more (bench_walk, one stage
+ * that does nothing: 62 against 93).
+ *
+ * `prefetching`: a second walk runs RINGFAN_PREFETCH_AHEAD - 1 frames
+ * ahead of this one, within the block, and hands each frame it passes to
+ * the stages' prefetch callbacks.
  */
 static inline __attribute__((always_inline)) void
 worker_frames(struct worker *wk, struct ring_walk *walk,
     struct worker_sums *s, const bool batching, const bool cutting,
-    const bool staged)
+    const bool staged, const bool prefetching)
 {
 	struct stats_worker *sw = wk->sw;
 	const struct pipeline *pl = wk->pl;
-	struct ringfan_packet one, *pkt = &one;
+	struct ringfan_packet one, *pkt = &one, view;
+	struct ring_walk ahead = *walk;
 	uint64_t from = s->from, until = s->until, commit_at = s->commit_at;
 	/* sw->pos, as it will be: nothing uncommitted as a block starts. */
 	uint64_t pos = 0, off = s->off, last_ts = s->last_ts;
@@ -133,12 +138,20 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	bool passed;
 
 	one.linktype = (uint16_t)wk->linktype;
+	if (prefetching) {
+		view.linktype = (uint16_t)wk->linktype;
+		for (int k = 1; k < RINGFAN_PREFETCH_AHEAD &&
+		    ring_walk_next(&ahead, &view); k++)
+			pipeline_prefetch(pl, &view);
+	}
 	for (;;) {
 		/* A batch stage needs the views to outlive the walk. */
 		if (batching)
 			pkt = &wk->batch[nb];
 		if (!ring_walk_next(walk, pkt))
 			break;
+		if (prefetching && ring_walk_next(&ahead, &view))
+			pipeline_prefetch(pl, &view);
 		if (cutting && (pkt->ts_ns < from || pkt->ts_ns >= until)) {
 			/* The other generation's frame, at a reload. */
 			resume_frame_handed_off(sw, ++off);
@@ -190,6 +203,13 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	bool cutting = s.from != 0 || s.until != UINT64_MAX;
 	bool batching = pl->has_batch;
 	bool staged = pl->first_batch > 1;
+	/*
+	 * A block taken over from a worker that died in it gets no prefetch
+	 * calls: a prefetch callback that crashes runs with no frame in hand,
+	 * and would crash every successor at the same frame.  Without them
+	 * the frame reaches packet, where a crash quarantines it.
+	 */
+	bool prefetching = pl->has_prefetch && skip == 0;
 	uint32_t n;
 
 	if (skip == 0) {
@@ -206,6 +226,8 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 		resume_take(sw, index, seq, stats_consumed(sw));
 		if (!again)
 			worker_ring_health(wk, bd, index);
+		else
+			prefetching = false;
 	}
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
@@ -221,11 +243,16 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 			STATS_STORE(&sw->stage, 0);
 		if (__builtin_expect(batching || cutting || s.commit_at == 0,
 		    0))
-			worker_frames(wk, &walk, &s, batching, cutting, staged);
+			worker_frames(wk, &walk, &s, batching, cutting, staged,
+			    prefetching);
+		else if (prefetching)
+			worker_frames(wk, &walk, &s, false, false, staged,
+			    true);
 		else if (staged)
-			worker_frames(wk, &walk, &s, false, false, true);
+			worker_frames(wk, &walk, &s, false, false, true, false);
 		else
-			worker_frames(wk, &walk, &s, false, false, false);
+			worker_frames(wk, &walk, &s, false, false, false,
+			    false);
 		if (pl->first_batch == 1)
 			STATS_STORE(&sw->stage, STATS_STAGE_NONE);
 		resume_commit_pos(sw);

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define RINGFAN_PLUGIN_ABI_MAJOR 2
-#define RINGFAN_PLUGIN_ABI_MINOR 1
+#define RINGFAN_PLUGIN_ABI_MINOR 2
 #define RINGFAN_PLUGIN_ABI \
 	((uint32_t)((RINGFAN_PLUGIN_ABI_MAJOR << 16) | RINGFAN_PLUGIN_ABI_MINOR))
 
@@ -71,6 +71,13 @@ struct ringfan_packet {
 	 */
 	uint16_t	 linktype;
 };
+
+/*
+ * Since minor 2: a frame's `prefetch` comes before its `packet` with fewer
+ * than this many other frames' `prefetch` calls between the two (see
+ * struct ringfan_plugin).
+ */
+#define RINGFAN_PREFETCH_AHEAD	16
 
 /* What `packet` returns. */
 enum ringfan_verdict {
@@ -269,6 +276,28 @@ struct ringfan_plugin {
 	void	(*tick)(void *state, uint64_t now_ns);
 	/* Optional: on stop; flush and free. */
 	void	(*close)(void *state);
+
+	/*
+	 * Optional, since minor 2, beside packet (not batch): a frame that
+	 * packet is about to get, handed over a few frames early so that the
+	 * plugin can start loading the memory packet will read (a flow's
+	 * hash bucket and entry, with __builtin_prefetch): a lookup that
+	 * misses the cache then costs a fraction of its latency.  A hint
+	 * only: packet must do the same with it or without it.
+	 *
+	 * The host calls it in ring order, once at most per frame, before
+	 * that frame's packet and with fewer than RINGFAN_PREFETCH_AHEAD other
+	 * frames' prefetch calls between the two.  Not every frame gets one
+	 * (offline, the frames libpcap reads itself do not; a plugin after a
+	 * batch stage gets none: docs/plugins.md), and a frame that got one
+	 * may never reach packet (an earlier plugin stops it, the worker
+	 * stops).
+	 * pkt is valid until the callback returns; packet gets a view of the
+	 * same frame with the same data pointer, ts_ns, caplen and len, which
+	 * is how a plugin that keeps work done here for packet (the decoded
+	 * frame, a hash) finds it again.
+	 */
+	void	(*prefetch)(void *state, const struct ringfan_packet *pkt);
 };
 
 #ifdef __cplusplus

@@ -280,54 +280,144 @@ ft_frag_match(const struct ft_frag *s, const struct ft_key *k, uint32_t id,
 	    memcmp(s->dst, k->dst, 16) == 0 && age <= FT_FRAG_TTL;
 }
 
+/*
+ * The key of decoded frame d as far as the frame itself tells it: a later
+ * fragment's ports are the first fragment's (ft_packet).
+ */
+static void
+ft_key_of(const struct ringfan_decoded *d, struct ft_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ipver = d->ip_version;
+	k->proto = d->proto;
+	if (d->nvlan > 0) {
+		k->has_vlan = 1;
+		k->vlan = d->vlan[0];
+	}
+	memcpy(k->src, d->src, 16);
+	memcpy(k->dst, d->dst, 16);
+	if ((d->flags & RINGFAN_DEC_LATER_FRAGMENT) ||
+	    !(d->flags & RINGFAN_DEC_L4))
+		return;
+	/* ICMP: type and code in dport, as IPFIX has them. */
+	if (d->proto == 1 || d->proto == 58)
+		k->dport = (uint16_t)(d->sport << 8 | d->dport);
+	else {
+		k->sport = d->sport;
+		k->dport = d->dport;
+	}
+}
+
+static int
+ft_is_flow(const struct ringfan_decoded *d)
+{
+	return d->ip_version != 0 && (d->flags & RINGFAN_DEC_PROTO);
+}
+
+/*
+ * Prefetch calls between the one that asks for a frame's hash bucket and
+ * the one that reads it to ask for the flow (3 and 8 measure the same).
+ */
+#define FT_FLOW_LAG	4
+
+/*
+ * The frame decoded, its key hashed, and the flow's memory asked for: its
+ * hash bucket now, and the flow the bucket names FT_FLOW_LAG prefetch
+ * calls later, by when the bucket's line is there.  What packet needs is
+ * kept for it.
+ */
+static void
+ft_prefetch(void *state, const struct ringfan_packet *pkt)
+{
+	struct ft *ft = state;
+	struct ft_ahead *a = &ft->ahead[ft->put % RINGFAN_PREFETCH_AHEAD];
+	const struct ft_ahead *b;
+
+	a->data = pkt->data;
+	a->ts_ns = pkt->ts_ns;
+	a->caplen = pkt->caplen;
+	a->len = pkt->len;
+	ringfan_decode(pkt, &a->d);
+	a->hashed = ft_is_flow(&a->d) &&
+	    !(a->d.flags & RINGFAN_DEC_LATER_FRAGMENT);
+	if (a->hashed) {
+		ft_key_of(&a->d, &a->k);
+		a->hash = ft_key_hash(ft, &a->k);
+		ft_prefetch_bucket(ft, a->hash);
+	}
+	if (ft->put - ft->taken >= RINGFAN_PREFETCH_AHEAD)
+		ft->taken = ft->put - RINGFAN_PREFETCH_AHEAD + 1;
+	ft->put++;
+	b = &ft->ahead[(ft->put - 1 - FT_FLOW_LAG) % RINGFAN_PREFETCH_AHEAD];
+	if (ft->put - ft->taken > FT_FLOW_LAG && b->hashed)
+		ft_prefetch_flow(ft, b->hash);
+}
+
+/*
+ * What prefetch kept of this frame, or NULL.  The host calls prefetch in
+ * ring order and packet gets the frames in that order, so the entries
+ * before the frame's own are of frames that never came (stopped by an
+ * earlier plugin): they are dropped.  A frame is known by its data
+ * pointer, time and lengths: a frame that never came and lay where this
+ * one lies (a ring of very few frames, or the passes over a file in
+ * memory) had another time, unless the clock was stepped back to the
+ * nanosecond.
+ */
+static const struct ft_ahead *
+ft_ahead_find(struct ft *ft, const struct ringfan_packet *pkt)
+{
+	const struct ft_ahead *a;
+
+	while (ft->taken != ft->put) {
+		a = &ft->ahead[ft->taken++ % RINGFAN_PREFETCH_AHEAD];
+		if (a->data == pkt->data && a->ts_ns == pkt->ts_ns &&
+		    a->caplen == pkt->caplen && a->len == pkt->len)
+			return a;
+	}
+	return NULL;
+}
+
 static int
 ft_packet(void *state, const struct ringfan_packet *pkt)
 {
 	struct ft *ft = state;
-	struct ringfan_decoded d;
+	const struct ft_ahead *a = ft_ahead_find(ft, pkt);
+	struct ringfan_decoded own;
+	const struct ringfan_decoded *d = &own;
 	struct ft_key k;
 	struct ft_frag fimg, *fslot = NULL;
-	uint32_t wire;
+	uint32_t wire, hash;
 	uint8_t flags = 0, tag[4];
 
-	ringfan_decode(pkt, &d);
-	if (d.ip_version == 0 || !(d.flags & RINGFAN_DEC_PROTO)) {
-		++*ft->c[d.ethertype == RINGFAN_ETH_IPV4 ||
-		    d.ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
+	if (a != NULL)
+		d = &a->d;
+	else
+		ringfan_decode(pkt, &own);
+	if (!ft_is_flow(d)) {
+		++*ft->c[d->ethertype == RINGFAN_ETH_IPV4 ||
+		    d->ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
 		return RINGFAN_CONTINUE;
 	}
 	if (pkt->ts_ns > ft->now)
 		ft->now = pkt->ts_ns;
 	ft_expire(ft, ft->now);
-	memset(&k, 0, sizeof(k));
-	k.ipver = d.ip_version;
-	k.proto = d.proto;
-	if (d.nvlan > 0) {
-		k.has_vlan = 1;
-		k.vlan = d.vlan[0];
-	}
-	memcpy(k.src, d.src, 16);
-	memcpy(k.dst, d.dst, 16);
-	if (d.flags & RINGFAN_DEC_LATER_FRAGMENT) {
-		fslot = ft_frag_slot(ft, &k, d.frag_id);
-		if (ft_frag_match(fslot, &k, d.frag_id, pkt->ts_ns)) {
+	if (a != NULL && a->hashed)
+		k = a->k;
+	else
+		ft_key_of(d, &k);
+	if (d->flags & RINGFAN_DEC_LATER_FRAGMENT) {
+		fslot = ft_frag_slot(ft, &k, d->frag_id);
+		if (ft_frag_match(fslot, &k, d->frag_id, pkt->ts_ns)) {
 			k.sport = fslot->sport;
 			k.dport = fslot->dport;
 		} else
 			++*ft->c[FC_FRAG_ORPHANS];
 		fslot = NULL;
-	} else if (d.flags & RINGFAN_DEC_L4) {
-		/* ICMP: type and code in dport, as IPFIX has them. */
-		if (d.proto == 1 || d.proto == 58)
-			k.dport = (uint16_t)(d.sport << 8 | d.dport);
-		else {
-			k.sport = d.sport;
-			k.dport = d.dport;
-		}
-		if (d.proto == 6)
-			flags = d.tcp_flags;
-		if (d.flags & RINGFAN_DEC_FRAGMENT) {
-			fslot = ft_frag_slot(ft, &k, d.frag_id);
+	} else if (d->flags & RINGFAN_DEC_L4) {
+		if (d->proto == 6)
+			flags = d->tcp_flags;
+		if (d->flags & RINGFAN_DEC_FRAGMENT) {
+			fslot = ft_frag_slot(ft, &k, d->frag_id);
 			memset(&fimg, 0, sizeof(fimg));
 			fimg.valid = 1;
 			fimg.ipver = k.ipver;
@@ -336,19 +426,20 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 			fimg.vlan = k.vlan;
 			fimg.sport = k.sport;
 			fimg.dport = k.dport;
-			fimg.id = d.frag_id;
+			fimg.id = d->frag_id;
 			memcpy(fimg.src, k.src, 16);
 			memcpy(fimg.dst, k.dst, 16);
 			fimg.ts_ns = pkt->ts_ns;
 		}
 	}
+	hash = a != NULL && a->hashed ? a->hash : ft_key_hash(ft, &k);
 	/*
 	 * A tag the kernel stripped was on the wire, and in the file that
 	 * libpcap (or pcapwriter) writes and `-r` reads: its 4 bytes count
 	 * where it goes back into the frame, as they do offline.
 	 */
 	wire = pkt->len + (ringfan_stripped_tag(pkt, tag) >= 0 ? 4 : 0);
-	ft_account(ft, &k, pkt->ts_ns, wire, flags, fslot,
+	ft_account(ft, &k, hash, pkt->ts_ns, wire, flags, fslot,
 	    fslot != NULL ? &fimg : NULL);
 	if (ft->npend >= FT_NPEND / 2 && !ft->failing)
 		ft_flush(ft);
@@ -399,4 +490,5 @@ RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.packet = ft_packet,
 	.tick = ft_tick,
 	.close = ft_close,
+	.prefetch = ft_prefetch,
 };

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <ringfan/plugin.h>
+#include <ringfan/decode.h>
 
 #include "flowtable_ipfix.h"
 
@@ -189,6 +190,22 @@ struct ft_link {
 	uint32_t		 pad;
 };
 
+/*
+ * A frame decoded by the prefetch callback, kept for its packet call, which
+ * finds it by the frame's data pointer, time and lengths (flowtable.c).
+ */
+struct ft_ahead {
+	const uint8_t		*data;
+	uint64_t		 ts_ns;
+	uint32_t		 caplen;
+	uint32_t		 len;
+	int			 hashed;	/* the key is known: not a later
+						   fragment, an IP frame */
+	uint32_t		 hash;		/* if hashed: k's ft_key_hash() */
+	struct ft_key		 k;		/* if hashed */
+	struct ringfan_decoded	 d;
+};
+
 struct ft {
 	struct ringfan_ctx	*ctx;
 	struct ft_opts		 o;
@@ -237,6 +254,14 @@ struct ft {
 	size_t			 buflen;
 	size_t			 sent;
 
+	/*
+	 * Frames decoded ahead: ahead[i % RINGFAN_PREFETCH_AHEAD] for
+	 * taken <= i < put.
+	 */
+	struct ft_ahead		 ahead[RINGFAN_PREFETCH_AHEAD];
+	uint32_t		 put;
+	uint32_t		 taken;
+
 	uint64_t		*c[FC_MAX];
 	uint64_t		*g_active;
 	uint64_t		*g_fill;
@@ -251,9 +276,14 @@ void		 ft_txn_begin(struct ft *ft);
 void		*ft_txn_add(struct ft *ft, void *target, size_t len);
 void		 ft_txn_commit(struct ft *ft);
 void		 ft_expire(struct ft *ft, uint64_t now);
+uint32_t	 ft_key_hash(const struct ft *ft, const struct ft_key *k);
+/* Ask for the line of the hash's bucket; then for its first flow. */
+void		 ft_prefetch_bucket(const struct ft *ft, uint32_t hash);
+void		 ft_prefetch_flow(const struct ft *ft, uint32_t hash);
 void		 ft_account(struct ft *ft, const struct ft_key *k,
-		    uint64_t ts, uint32_t len, uint8_t tcp_flags,
-		    struct ft_frag *fslot, const struct ft_frag *fimg);
+		    uint32_t hash, uint64_t ts, uint32_t len,
+		    uint8_t tcp_flags, struct ft_frag *fslot,
+		    const struct ft_frag *fimg);
 void		 ft_shutdown(struct ft *ft);
 void		 ft_gauges(struct ft *ft);
 void		 ft_free_pending(struct ft *ft, uint32_t i);

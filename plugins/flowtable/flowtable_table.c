@@ -253,8 +253,8 @@ ft_hash_flow(const struct ft *ft, const struct ft_flow *f)
 	    f->src, f->sport, f->dst, f->dport);
 }
 
-static uint32_t
-ft_hash_key(const struct ft *ft, const struct ft_key *k)
+uint32_t
+ft_key_hash(const struct ft *ft, const struct ft_key *k)
 {
 	return ft_hash(ft, ft_head(k->ipver, k->proto, k->has_vlan, k->vlan),
 	    k->src, k->sport, k->dst, k->dport);
@@ -461,10 +461,29 @@ ft_evict(struct ft *ft)
 		ft_export(ft, a, FT_EVICTED);
 }
 
-static uint32_t
-ft_lookup(struct ft *ft, const struct ft_key *k, int *dir)
+void
+ft_prefetch_bucket(const struct ft *ft, uint32_t hash)
 {
-	uint32_t i = ft->hhead[ft_hash_key(ft, k) & ft->hmask];
+	__builtin_prefetch(&ft->hhead[hash & ft->hmask]);
+}
+
+/* The first flow of the bucket: the one a frame of many flows finds. */
+void
+ft_prefetch_flow(const struct ft *ft, uint32_t hash)
+{
+	uint32_t i = ft->hhead[hash & ft->hmask];
+
+	if (i == FT_NONE)
+		return;
+	__builtin_prefetch(&ft->slot[i]);
+	__builtin_prefetch((const char *)&ft->slot[i] + 64);
+	__builtin_prefetch(&ft->link[i]);
+}
+
+static uint32_t
+ft_lookup(struct ft *ft, const struct ft_key *k, uint32_t hash, int *dir)
+{
+	uint32_t i = ft->hhead[hash & ft->hmask];
 
 	for (; i != FT_NONE; i = ft->link[i].hnext)
 		if ((*dir = ft_match(&ft->slot[i], k)) >= 0)
@@ -502,13 +521,15 @@ ft_touch(struct ft *ft, uint32_t i, int dir, uint64_t ts, uint32_t len,
 }
 
 /*
- * One frame of len bytes at ts, of the flow k.  fimg, when not NULL, is
+ * One frame of len bytes at ts, of the flow k, whose ft_key_hash() is
+ * hash.  fimg, when not NULL, is
  * the new content of fragment slot fslot, written in the same transaction
  * as the count, so that the later fragments follow the first exactly.
  */
 void
-ft_account(struct ft *ft, const struct ft_key *k, uint64_t ts, uint32_t len,
-    uint8_t tcp_flags, struct ft_frag *fslot, const struct ft_frag *fimg)
+ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
+    uint32_t len, uint8_t tcp_flags, struct ft_frag *fslot,
+    const struct ft_frag *fimg)
 {
 	struct ft_flow *f, *img;
 	struct ft_frag *fr;
@@ -516,7 +537,7 @@ ft_account(struct ft *ft, const struct ft_key *k, uint64_t ts, uint32_t len,
 	uint64_t started;
 	int dir = 0, ended, fresh = 0;
 
-	if ((i = ft_lookup(ft, k, &dir)) != FT_NONE) {
+	if ((i = ft_lookup(ft, k, hash, &dir)) != FT_NONE) {
 		f = &ft->slot[i];
 		/*
 		 * A SYN without ACK after a FIN or RST opens a new

@@ -233,23 +233,40 @@ val(const struct inst *in, const char *name)
 }
 
 static void
+view(const struct inst *in, struct ringfan_packet *p, const uint8_t *data,
+    uint32_t caplen, uint32_t len, uint64_t ts, int strip_vlan)
+{
+	memset(p, 0, sizeof(*p));
+	p->data = data;
+	p->caplen = caplen;
+	p->len = len;
+	p->ts_ns = ts;
+	p->linktype = (uint16_t)in->f.pub.linktype;
+	if (strip_vlan >= 0) {
+		p->flags = RINGFAN_PKT_VLAN_VALID;
+		p->vlan_tci = (uint16_t)strip_vlan;
+	}
+}
+
+static void
 feed_raw(struct inst *in, const uint8_t *data, uint32_t caplen, uint32_t len,
     uint64_t ts, int strip_vlan)
 {
 	struct ringfan_packet p;
 
-	memset(&p, 0, sizeof(p));
-	p.data = data;
-	p.caplen = caplen;
-	p.len = len;
-	p.ts_ns = ts;
-	p.linktype = (uint16_t)in->f.pub.linktype;
-	if (strip_vlan >= 0) {
-		p.flags = RINGFAN_PKT_VLAN_VALID;
-		p.vlan_tci = (uint16_t)strip_vlan;
-	}
+	view(in, &p, data, caplen, len, ts, strip_vlan);
 	assert_int_equal(ringfan_plugin.packet(in->state, &p),
 	    RINGFAN_CONTINUE);
+}
+
+/* Frame pk at ts to the prefetch callback. */
+static void
+prefetch(struct inst *in, const struct pk *pk, uint64_t ts)
+{
+	struct ringfan_packet p;
+
+	view(in, &p, pk->b, pk->n, pk->n, ts, pk->strip_vlan);
+	ringfan_plugin.prefetch(in->state, &p);
 }
 
 static void
@@ -1587,6 +1604,134 @@ clean_records(const char *name, int skip)
 }
 
 /*
+ * The events through packet, each frame first to prefetch `ahead` frames
+ * early as the host calls it (0: no prefetch calls), and the frames i with
+ * i % stop == stop - 1 prefetched but never handed to packet, as when an
+ * earlier plugin stops them (stop 0: none).  Returns the records written.
+ */
+static char *
+prefetch_run(const char *name, int ahead, int stop)
+{
+	static struct pk pks[NEV];
+	struct inst in;
+	char out[128], opt[160];
+	const char *o[8];
+	int next = 0;
+
+	for (int i = 0; i < nev; i++)
+		if (!evs[i].tick)
+			mk_frame(&pks[i], &evs[i].s);
+	path_of(out, sizeof(out), name);
+	crash_opts(o, opt, sizeof(opt), out);
+	inst_open(&in, o);
+	for (int i = 0; i < nev; i++) {
+		for (; next < nev && next < i + ahead; next++)
+			if (!evs[next].tick)
+				prefetch(&in, &pks[next], evs[next].ts);
+		if (evs[i].tick)
+			tick(&in, evs[i].ts);
+		else if (stop == 0 || i % stop != stop - 1)
+			feed_raw(&in, pks[i].b, pks[i].n, pks[i].n, evs[i].ts,
+			    pks[i].strip_vlan);
+	}
+	inst_close(&in);
+	return file_text(out);
+}
+
+/*
+ * The prefetch callback changes nothing that packet does: the events (TCP,
+ * UDP, IPv6, ICMP, VLAN, fragments, evictions of a table of 8 flows) give
+ * the same records with prefetch calls as far ahead as the host makes
+ * them, nearer, and with frames that never reach packet.
+ */
+static void
+test_prefetch_same(void **st)
+{
+	static const int aheads[] = { 1, 2, 5, RINGFAN_PREFETCH_AHEAD };
+	char *ref, *got;
+	int whole, broken;
+
+	(void)st;
+	make_events();
+	for (int stop = 0; stop <= 7; stop += 7) {
+		ref = prefetch_run("pf_ref.json", 0, stop);
+		count_lines(ref, &whole, &broken);
+		assert_true(whole > 20);
+		assert_int_equal(broken, 0);
+		for (size_t k = 0; k < sizeof(aheads) / sizeof(aheads[0]); k++) {
+			got = prefetch_run("pf_ahead.json", aheads[k], stop);
+			assert_string_equal(got, ref);
+			free(got);
+		}
+		free(ref);
+	}
+}
+
+/*
+ * packet counts what prefetch decoded for the frame: a frame changed
+ * between the two calls (which the host never does) is counted as it was
+ * at prefetch, so the work is not done twice.  A frame that was prefetched
+ * and never came is not taken for a later one at the same place with
+ * another time, nor is one prefetched too long ago.
+ */
+static void
+test_prefetch_kept(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	struct pk a, b, c, many[RINGFAN_PREFETCH_AHEAD + 4];
+	char out[128], opt[160];
+	const char *o[] = { opt, NULL };
+	struct spec s;
+
+	(void)st;
+	path_of(out, sizeof(out), "kept.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	s = udp4("10.0.0.1", "10.9.9.9", 1000, 53, 10);
+	mk_frame(&a, &s);
+	s = udp4("10.0.0.2", "10.9.9.9", 1000, 53, 10);
+	mk_frame(&b, &s);
+	s = udp4("10.0.0.3", "10.9.9.9", 1000, 53, 10);
+	mk_frame(&c, &s);
+	assert_int_equal(a.n, b.n);
+
+	/* Prefetched as 10.0.0.1, handed over as 10.0.0.2: 10.0.0.1. */
+	prefetch(&in, &a, MS(1));
+	memcpy(a.b, b.b, b.n);
+	feed_raw(&in, a.b, a.n, a.n, MS(1), -1);
+
+	/* Prefetched as 10.0.0.2 at 2 ms, never came; 10.0.0.3 at 3 ms. */
+	prefetch(&in, &b, MS(2));
+	memcpy(b.b, c.b, c.n);
+	feed_raw(&in, b.b, b.n, b.n, MS(3), -1);
+
+	/*
+	 * Prefetched as 10.0.0.3 at 4 ms, then more than the host may be
+	 * ahead: its 10.0.0.1 at 4 ms is decoded again.
+	 */
+	prefetch(&in, &c, MS(4));
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+		s = udp4("10.0.0.9", "10.9.9.9", (uint16_t)(2000 + i), 53, 10);
+		mk_frame(&many[i], &s);
+		prefetch(&in, &many[i], MS(4));
+	}
+	s = udp4("10.0.0.1", "10.9.9.9", 1000, 53, 10);
+	mk_frame(&a, &s);
+	memcpy(c.b, a.b, a.n);
+	feed_raw(&in, c.b, c.n, c.n, MS(4), -1);
+	inst_close(&in);
+
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 2);
+	assert_non_null(strstr(ls.l[0], "\"src\": \"10.0.0.1\""));
+	assert_non_null(strstr(ls.l[0], "\"fwd\": {\"packets\": 2,"));
+	assert_non_null(strstr(ls.l[1], "\"src\": \"10.0.0.3\""));
+	assert_non_null(strstr(ls.l[1], "\"fwd\": {\"packets\": 1,"));
+	free_lines(&ls);
+}
+
+/*
  * A shared file (no {worker}): the kill cuts a write part way.  The cut
  * line stays, ended by a newline, and every record is a whole line once:
  * as many whole lines as a run without the crash writes (without the frame
@@ -1723,6 +1868,8 @@ main(void)
 		cmocka_unit_test(test_unknown_layout),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_shared_cut),
+		cmocka_unit_test(test_prefetch_same),
+		cmocka_unit_test(test_prefetch_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -4,8 +4,8 @@
  * the stand-in context of plugins/testing once per link type that
  * fuzz_decode knows (check, host memory, open, as a worker does; a plugin
  * may refuse a link type, not all of them).  Every input then goes, as one
- * frame, to each plugin opened for its link type: packet(), or batch() with
- * that one frame.  tick() runs every FP_TICK_EVERY inputs and after any
+ * frame, to each plugin opened for its link type: prefetch() if the plugin
+ * has one, then packet(); or batch() with that one frame.  tick() runs every FP_TICK_EVERY inputs and after any
  * input that asks for it; close() at the end.
  *
  *	fuzz_plugins RUNS SEED... --plugin PATH.so... [--opt NAME.KEY=VALUE]...
@@ -38,6 +38,7 @@
 #include <dlfcn.h>
 #include <err.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,7 +398,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!in->up)
 			continue;
 		if (pl->p->packet != NULL) {
-			int rc = pl->p->packet(in->state, &pkt);
+			int rc;
+
+			/* A 2.0 or 2.1 struct ends before prefetch. */
+			if (pl->p->size >= offsetof(struct ringfan_plugin,
+			    prefetch) + sizeof(pl->p->prefetch) &&
+			    pl->p->prefetch != NULL)
+				pl->p->prefetch(in->state, &pkt);
+			rc = pl->p->packet(in->state, &pkt);
 
 			if (rc != RINGFAN_CONTINUE && rc != RINGFAN_STOP) {
 				fprintf(stderr, "%s: packet() returned %d\n",

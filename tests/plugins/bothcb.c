@@ -1,11 +1,13 @@
 /*
  * bothcb: sets both packet and batch, which ABI 2 forbids: the loader must
- * refuse it before it calls anything in it.
+ * refuse it before it calls anything in it.  Built with BOTHCB_PREFETCH as
+ * batchprefetch: batch and prefetch, which go with different callbacks.
  */
 #include <stddef.h>
 
 #include <ringfan/plugin.h>
 
+#ifndef BOTHCB_PREFETCH
 static int
 bothcb_packet(void *state, const struct ringfan_packet *pkt)
 {
@@ -13,6 +15,7 @@ bothcb_packet(void *state, const struct ringfan_packet *pkt)
 	(void)pkt;
 	return RINGFAN_CONTINUE;
 }
+#endif
 
 static void
 bothcb_batch(void *state, const struct ringfan_packet *const *pkts, size_t n)
@@ -22,6 +25,24 @@ bothcb_batch(void *state, const struct ringfan_packet *const *pkts, size_t n)
 	(void)n;
 }
 
+#ifdef BOTHCB_PREFETCH
+static void
+bothcb_prefetch(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	(void)pkt;
+}
+
+RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+	.abi = RINGFAN_PLUGIN_ABI,
+	.size = sizeof(struct ringfan_plugin),
+	.name = "batchprefetch",
+	.version = "1.0",
+	.description = "test: has a batch and a prefetch callback",
+	.batch = bothcb_batch,
+	.prefetch = bothcb_prefetch,
+};
+#else
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.abi = RINGFAN_PLUGIN_ABI,
 	.size = sizeof(struct ringfan_plugin),
@@ -31,3 +52,4 @@ RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.packet = bothcb_packet,
 	.batch = bothcb_batch,
 };
+#endif

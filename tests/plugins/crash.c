@@ -1,7 +1,8 @@
 /*
  * crash: dies inside `packet`, as a buggy plugin would, to exercise the
  * supervision: on the frames whose wire length is `len` (default 0: none),
- * or on every frame with `always: true`.
+ * or on every frame with `always: true`.  Built with CRASH_PREFETCH as
+ * crashahead: dies inside `prefetch` instead, and `packet` only counts.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -34,16 +35,34 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	return 0;
 }
 
+static void
+crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
+{
+	if (st->always || (st->len != 0 && pkt->len == st->len))
+		raise(SIGSEGV);
+}
+
 static int
 crash_packet(void *state, const struct ringfan_packet *pkt)
 {
 	struct crash *st = state;
 
-	if (st->always || (st->len != 0 && pkt->len == st->len))
-		raise(SIGSEGV);
+#ifdef CRASH_PREFETCH
+	(void)pkt;
+#else
+	crash_maybe(st, pkt);
+#endif
 	++*st->seen;
 	return RINGFAN_CONTINUE;
 }
+
+#ifdef CRASH_PREFETCH
+static void
+crash_prefetch(void *state, const struct ringfan_packet *pkt)
+{
+	crash_maybe(state, pkt);
+}
+#endif
 
 static void
 crash_close(void *state)
@@ -54,9 +73,15 @@ crash_close(void *state)
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.abi = RINGFAN_PLUGIN_ABI,
 	.size = sizeof(struct ringfan_plugin),
+#ifdef CRASH_PREFETCH
+	.name = "crashahead",
+	.description = "test: dies in prefetch on marked frames",
+	.prefetch = crash_prefetch,
+#else
 	.name = "crash",
-	.version = "1.0",
 	.description = "test: dies on marked frames",
+#endif
+	.version = "1.0",
 	.open = crash_open,
 	.packet = crash_packet,
 	.close = crash_close,

@@ -102,5 +102,6 @@ RINGFAN_EXPORT extern const struct ringfan_plugin ringfan_plugin = {
 	nullptr,				/* batch */
 	nullptr,				/* tick */
 	cxx_close,
+	nullptr,				/* prefetch */
 };
 }

@@ -530,7 +530,7 @@ test_newer_minor_refused(void **state)
 	(void)state;
 	assert_int_equal(load_one("newminor"), -1);
 	assert_string_equal(err, TEST_PLUGIN_DIR "/newminor.so: plugin ABI "
-	    "2.2 uses features that ringfan (ABI 2.1) lacks");
+	    "2.3 uses features that ringfan (ABI 2.2) lacks");
 	/* Nothing of it stays loaded. */
 	assert_null(one.dl);
 	assert_null(one.path);
@@ -551,7 +551,7 @@ test_newer_minor_unused_accepted(void **state)
 	/* And it runs like any other. */
 	loaded("      - plugin: newminor0\n");
 	assert_int_equal(pl.stages[0].info.abi, RINGFAN_PLUGIN_ABI + 1);
-	assert_string_equal(pl.stages[0].info.version, "2.2");
+	assert_string_equal(pl.stages[0].info.version, "2.3");
 	assert_int_equal(open_pipeline(), RINGFAN_OK);
 	assert_int_equal(run(&pl, 2, 60), 2);
 }
@@ -564,6 +564,39 @@ test_packet_and_batch_refused(void **state)
 	assert_string_equal(err, TEST_PLUGIN_DIR "/bothcb.so: plugin bothcb "
 	    "has both a packet and a batch callback");
 	assert_null(one.dl);
+	assert_int_equal(load_one("batchprefetch"), -1);
+	assert_string_equal(err, TEST_PLUGIN_DIR "/batchprefetch.so: plugin "
+	    "batchprefetch has a prefetch and a batch callback: prefetch goes "
+	    "with packet");
+	assert_null(one.dl);
+}
+
+/*
+ * Prefetch callbacks are called for the stages before the first batch
+ * stage only: after it, a frame reaches packet a block later.
+ */
+static void
+test_prefetch_stages(void **state)
+{
+	(void)state;
+	loaded("      - plugin: counter\n"
+	    "      - plugin: lookahead\n"
+	    "      - plugin: batcher\n"
+	    "      - plugin: lookahead\n");
+	assert_true(pl.has_prefetch);
+	assert_null(pl.stages[0].prefetch);
+	assert_non_null(pl.stages[1].prefetch);
+	assert_ptr_equal(pl.stages[1].prefetch,
+	    pl.plugins[1].calls.prefetch);
+	assert_null(pl.stages[3].prefetch);
+	assert_non_null(pl.plugins[3].calls.prefetch);
+	unload();
+	loaded("      - plugin: batcher\n"
+	    "      - plugin: lookahead\n");
+	assert_false(pl.has_prefetch);
+	unload();
+	loaded("      - plugin: counter\n");
+	assert_false(pl.has_prefetch);
 }
 
 /* What the ctx tells a plugin. */
@@ -1399,6 +1432,7 @@ main(void)
 		T(test_newer_minor_refused),
 		T(test_newer_minor_unused_accepted),
 		T(test_packet_and_batch_refused),
+		T(test_prefetch_stages),
 		T(test_ctx_fields),
 		T(test_ctx_flags),
 		T(test_flow_split_flags),

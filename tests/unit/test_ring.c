@@ -5,8 +5,10 @@
 #include <setjmp.h>
 #include <stdalign.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -499,6 +501,96 @@ test_worker_block_cut(void **state)
 	stats_destroy(shm);
 }
 
+/*
+ * A stage with a prefetch callback, over a block of 20 frames (more than
+ * RINGFAN_PREFETCH_AHEAD): the calls in the order they come, 'P' or 'K'
+ * (packet) and the frame's number, its length on the wire less 100.
+ */
+static char calls[64][8];
+static unsigned ncalls;
+
+static void
+log_prefetch(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	assert_true(ncalls < 64);
+	snprintf(calls[ncalls++], sizeof(calls[0]), "P%u", pkt->len - 100);
+}
+
+static int
+log_packet(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	assert_true(ncalls < 64);
+	snprintf(calls[ncalls++], sizeof(calls[0]), "K%u", pkt->len - 100);
+	return RINGFAN_CONTINUE;
+}
+
+/*
+ * The calls expected for frames first..19, those in [from, until) handed,
+ * with prefetch calls or (ahead false) without.
+ */
+static void
+expect_calls(unsigned first, unsigned from, unsigned until, bool ahead)
+{
+	char want[64][8];
+	unsigned n = 0, next = ahead ? first : 20;
+
+	for (; next < 20 && next < first + RINGFAN_PREFETCH_AHEAD - 1; next++)
+		snprintf(want[n++], sizeof(want[0]), "P%u", next);
+	for (unsigned i = first; i < 20; i++) {
+		if (next < 20)
+			snprintf(want[n++], sizeof(want[0]), "P%u", next++);
+		if (i >= from && i < until)
+			snprintf(want[n++], sizeof(want[0]), "K%u", i);
+	}
+	assert_int_equal(ncalls, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_string_equal(calls[i], want[i]);
+	ncalls = 0;
+}
+
+static void
+test_worker_block_prefetch(void **state)
+{
+	struct plugin_stage stage = { .packet = log_packet,
+	    .prefetch = log_prefetch };
+	struct pipeline pl = { .stages = &stage, .nstages = 1,
+	    .first_batch = 1, .has_prefetch = true };
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t at[20], off = FIRST_OFF, prev = 0;
+	uint64_t t0 = 1700000000ull * 1000000000ull + 123456789;
+
+	(void)state;
+	shm = worker_fixture(&wk, at, &pl);
+	blk()->hdr.bh1.num_pkts = 0;
+	for (uint32_t i = 0; i < 20; i++)
+		at[i] = add_frame(&off, &prev, 60, 100 + i, (uint8_t)i, 0);
+	ncalls = 0;
+	assert_int_equal(worker_block(&wk, blk(), 5, 0), 20);
+	expect_calls(0, 0, 20, true);
+
+	/* A reload's cut: prefetch calls for all, packet for frames 3..11. */
+	seen_sw->cut_from = t0 + at[3];
+	seen_sw->cut_until = t0 + at[12];
+	assert_int_equal(worker_block(&wk, blk(), 6, 0), 9);
+	expect_calls(0, 3, 12, true);
+	seen_sw->cut_from = 0;
+	seen_sw->cut_until = UINT64_MAX;
+
+	/*
+	 * A block taken over from a worker that died in it, after 5 frames
+	 * or before any: no prefetch calls, which may be what killed it.
+	 */
+	assert_int_equal(worker_block(&wk, blk(), 5, 5), 15);
+	expect_calls(5, 5, 20, false);
+	seen_sw->at = 7 | 77ull << 32;
+	assert_int_equal(worker_block(&wk, blk(), 7, 0), 20);
+	expect_calls(0, 0, 20, false);
+	stats_destroy(shm);
+}
+
 /* A ring of four empty blocks in memory, for the ring's health. */
 static alignas(64) uint8_t ring4[4 * BLOCK_SIZE];
 
@@ -617,6 +709,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
+		cmocka_unit_test_setup(test_worker_block_prefetch, setup_block),
 		cmocka_unit_test(test_worker_ring_health),
 	};
 
