@@ -41,7 +41,7 @@ struct slot {
 	unsigned		 ncrashes;	/* ever; crashes[n % LIMIT] */
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
-	char			 last_exit[64];	/* "" until it exits once */
+	char			 last_exit[80];	/* "" until it exits once */
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
 		pid_t		 pid;		/* the worker it was seen in */
@@ -49,7 +49,7 @@ struct slot {
 		uint64_t	 since;
 		bool		 idle;		/* still, and nothing waited */
 		bool		 killed;	/* for a stall; not reaped yet */
-		char		 where[42];	/* where it was stuck */
+		char		 where[54];	/* where it was stuck */
 	}			 stall;
 	/* The socket's rollover totals as last read (all, huge, failed). */
 	uint64_t		 rollover[3];

@@ -76,7 +76,8 @@ stall_stopped(pid_t pid)
 
 /*
  * Where the worker of s is stuck, as the stage it publishes says: a
- * frame's plugin, a tick, a batch stage, or none of them.
+ * frame's plugin, a plugin's prefetch, a tick, a batch stage, or none of
+ * them.
  */
 static void
 stall_where(const struct slot *s, char *buf, size_t len)
@@ -89,6 +90,10 @@ stall_where(const struct slot *s, char *buf, size_t len)
 	else if (pos_in_hand(STATS_LOAD(&sw->pos)) &&
 	    stage < s->wk.cap->npipeline)
 		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
+	else if (stage >= STATS_STAGE_PREFETCH &&
+	    stage - STATS_STAGE_PREFETCH < s->wk.cap->npipeline)
+		snprintf(buf, len, "in plugin %s's prefetch",
+		    s->wk.info[stage - STATS_STAGE_PREFETCH].step);
 	else if (stage == STATS_STAGE_TICK)
 		snprintf(buf, len, "in a plugin's tick");
 	else if (stage == STATS_STAGE_BATCH)

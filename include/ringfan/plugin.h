@@ -288,9 +288,10 @@ struct ringfan_plugin {
 	 * The host calls it in ring order, once at most per frame, before
 	 * that frame's packet and with fewer than RINGFAN_PREFETCH_AHEAD other
 	 * frames' prefetch calls between the two.  Not every frame gets one
-	 * (offline, the frames libpcap reads itself do not; a plugin after a
-	 * batch stage gets none: docs/plugins.md), and a frame that got one
-	 * may never reach packet (an earlier plugin stops it, the worker
+	 * (live, the rest of a block that a worker takes over from one that
+	 * died in it; offline, the frames libpcap reads itself; none for a
+	 * plugin after a batch stage: docs/plugins.md), and a frame that got
+	 * one may never reach packet (an earlier plugin stops it, the worker
 	 * stops).
 	 * pkt is valid until the callback returns; packet gets a view of the
 	 * same frame with the same data pointer, ts_ns, caplen and len, which

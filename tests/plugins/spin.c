@@ -2,7 +2,8 @@
  * spin: never returns from `packet` on a marked frame, as a plugin stuck in
  * an endless loop would, to exercise the master's stall watch: on the
  * frames whose wire length is `len` (default 0: none) it spins on the CPU
- * forever, or with `block: true` waits forever in a system call.
+ * forever, or with `block: true` waits forever in a system call.  Built
+ * with SPIN_PREFETCH as spinahead: never returns from `prefetch` instead.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,10 +36,9 @@ spin_open(struct ringfan_ctx *ctx, void **state)
 	return 0;
 }
 
-static int
-spin_packet(void *state, const struct ringfan_packet *pkt)
+static void
+spin_maybe(const struct spin *st, const struct ringfan_packet *pkt)
 {
-	struct spin *st = state;
 	volatile uint64_t turns = 0;
 
 	if (st->len != 0 && pkt->len == st->len) {
@@ -48,9 +48,29 @@ spin_packet(void *state, const struct ringfan_packet *pkt)
 			turns++;	/* a loop the compiler must keep */
 		}
 	}
+}
+
+static int
+spin_packet(void *state, const struct ringfan_packet *pkt)
+{
+	struct spin *st = state;
+
+#ifdef SPIN_PREFETCH
+	(void)pkt;
+#else
+	spin_maybe(st, pkt);
+#endif
 	++*st->seen;
 	return RINGFAN_CONTINUE;
 }
+
+#ifdef SPIN_PREFETCH
+static void
+spin_prefetch(void *state, const struct ringfan_packet *pkt)
+{
+	spin_maybe(state, pkt);
+}
+#endif
 
 static void
 spin_close(void *state)
@@ -61,9 +81,15 @@ spin_close(void *state)
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.abi = RINGFAN_PLUGIN_ABI,
 	.size = sizeof(struct ringfan_plugin),
+#ifdef SPIN_PREFETCH
+	.name = "spinahead",
+	.description = "test: never returns from prefetch on marked frames",
+	.prefetch = spin_prefetch,
+#else
 	.name = "spin",
-	.version = "1.0",
 	.description = "test: never returns on marked frames",
+#endif
+	.version = "1.0",
 	.open = spin_open,
 	.packet = spin_packet,
 	.close = spin_close,
