@@ -146,14 +146,22 @@ int	pipeline_open(struct pipeline *pl, const struct plugin_env *env,
 /*
  * Frame pkt to the prefetch callback of every stage that has one: the host
  * calls it for a frame RINGFAN_PREFETCH_AHEAD - 1 frames before that
- * frame's pipeline_run() (plugin.h).
+ * frame's pipeline_run() (plugin.h).  Each callback is named in
+ * pl->w->stage while it runs (STATS_STAGE_PREFETCH + its index, for the
+ * stall watch: no frame is in hand then); the stage is put back as it was.
  */
 static inline void
 pipeline_prefetch(const struct pipeline *pl, const struct ringfan_packet *pkt)
 {
-	for (size_t i = 0; i < pl->first_batch; i++)
-		if (pl->stages[i].prefetch != NULL)
-			pl->stages[i].prefetch(pl->stages[i].state, pkt);
+	uint32_t was = STATS_LOAD(&pl->w->stage);
+
+	for (size_t i = 0; i < pl->first_batch; i++) {
+		if (pl->stages[i].prefetch == NULL)
+			continue;
+		STATS_STORE(&pl->w->stage, STATS_STAGE_PREFETCH + (uint32_t)i);
+		pl->stages[i].prefetch(pl->stages[i].state, pkt);
+	}
+	STATS_STORE(&pl->w->stage, was);
 }
 
 /* The stages from the first batch stage on, over the frames that got so far. */

@@ -92,25 +92,6 @@ worker_run(const struct pipeline *pl, struct stats_worker *sw,
 	return true;
 }
 
-/*
- * The frame ahead to the stages' prefetch callbacks, each named in
- * sw->stage while it runs (stall.c; no frame is in hand then).  After
- * them the stage is 0 again, the one a block of a single per-frame stage
- * keeps there; with several, worker_run() stores each before its call.
- */
-static inline void
-worker_prefetch(const struct pipeline *pl, struct stats_worker *sw,
-    const struct ringfan_packet *pkt)
-{
-	for (size_t i = 0; i < pl->first_batch; i++) {
-		if (pl->stages[i].prefetch == NULL)
-			continue;
-		STATS_STORE(&sw->stage, STATS_STAGE_PREFETCH + (uint32_t)i);
-		pl->stages[i].prefetch(pl->stages[i].state, pkt);
-	}
-	STATS_STORE(&sw->stage, 0);
-}
-
 /* A block's frames: the cut they are taken by, and what they add up to. */
 struct worker_sums {
 	uint64_t	 from;		/* the cut, as read for the block */
@@ -161,7 +142,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		view.linktype = (uint16_t)wk->linktype;
 		for (int k = 1; k < RINGFAN_PREFETCH_AHEAD &&
 		    ring_walk_next(&ahead, &view); k++)
-			worker_prefetch(pl, sw, &view);
+			pipeline_prefetch(pl, &view);
 	}
 	for (;;) {
 		/* A batch stage needs the views to outlive the walk. */
@@ -170,7 +151,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		if (!ring_walk_next(walk, pkt))
 			break;
 		if (prefetching && ring_walk_next(&ahead, &view))
-			worker_prefetch(pl, sw, &view);
+			pipeline_prefetch(pl, &view);
 		if (cutting && (pkt->ts_ns < from || pkt->ts_ns >= until)) {
 			/* The other generation's frame, at a reload. */
 			resume_frame_handed_off(sw, ++off);

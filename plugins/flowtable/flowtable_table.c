@@ -522,9 +522,9 @@ ft_touch(struct ft *ft, uint32_t i, int dir, uint64_t ts, uint32_t len,
 
 /*
  * One frame of len bytes at ts, of the flow k, whose ft_key_hash() is
- * hash.  fimg, when not NULL, is
- * the new content of fragment slot fslot, written in the same transaction
- * as the count, so that the later fragments follow the first exactly.
+ * hash.  fimg, when not NULL, is the new content of fragment slot fslot,
+ * written in the same transaction as the count, so that the later
+ * fragments follow the first exactly.
  */
 void
 ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,

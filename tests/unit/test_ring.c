@@ -293,6 +293,7 @@ worker_fixture(struct worker *wk, uint32_t at[3], struct pipeline *pl)
 	memset(wk, 0, sizeof(*wk));
 	wk->sw = seen_sw;
 	wk->pl = pl;
+	pl->w = seen_sw;	/* as pipeline_open() sets it */
 	wk->ring.block_size = BLOCK_SIZE;
 	return shm;
 }
