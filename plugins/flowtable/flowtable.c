@@ -281,37 +281,44 @@ ft_frag_match(const struct ft_frag *s, const struct ft_key *k, uint32_t id,
 }
 
 /*
- * The key of decoded frame d as far as the frame itself tells it: a later
- * fragment's ports are the first fragment's (ft_packet).
+ * Frame pkt decoded into fr; its key as far as the frame itself tells it: a
+ * later fragment's ports are the first fragment's (ft_packet).
  */
 static void
-ft_key_of(const struct ringfan_decoded *d, struct ft_key *k)
+ft_frame_of(const struct ringfan_packet *pkt, struct ft_frame *fr)
 {
+	struct ringfan_decoded d;
+	struct ft_key *k = &fr->k;
+
+	ringfan_decode(pkt, &d);
+	fr->flags = d.flags;
+	fr->frag_id = d.frag_id;
+	fr->ethertype = d.ethertype;
+	fr->tcp_flags = 0;
+	fr->pad = 0;
 	memset(k, 0, sizeof(*k));
-	k->ipver = d->ip_version;
-	k->proto = d->proto;
-	if (d->nvlan > 0) {
+	if (d.ip_version == 0 || !(d.flags & RINGFAN_DEC_PROTO))
+		return;			/* not a flow: k->ipver 0 */
+	k->ipver = d.ip_version;
+	k->proto = d.proto;
+	if (d.nvlan > 0) {
 		k->has_vlan = 1;
-		k->vlan = d->vlan[0];
+		k->vlan = d.vlan[0];
 	}
-	memcpy(k->src, d->src, 16);
-	memcpy(k->dst, d->dst, 16);
-	if ((d->flags & RINGFAN_DEC_LATER_FRAGMENT) ||
-	    !(d->flags & RINGFAN_DEC_L4))
+	memcpy(k->src, d.src, 16);
+	memcpy(k->dst, d.dst, 16);
+	if ((d.flags & RINGFAN_DEC_LATER_FRAGMENT) ||
+	    !(d.flags & RINGFAN_DEC_L4))
 		return;
 	/* ICMP: type and code in dport, as IPFIX has them. */
-	if (d->proto == 1 || d->proto == 58)
-		k->dport = (uint16_t)(d->sport << 8 | d->dport);
+	if (d.proto == 1 || d.proto == 58)
+		k->dport = (uint16_t)(d.sport << 8 | d.dport);
 	else {
-		k->sport = d->sport;
-		k->dport = d->dport;
+		k->sport = d.sport;
+		k->dport = d.dport;
 	}
-}
-
-static int
-ft_is_flow(const struct ringfan_decoded *d)
-{
-	return d->ip_version != 0 && (d->flags & RINGFAN_DEC_PROTO);
+	if (d.proto == 6)
+		fr->tcp_flags = d.tcp_flags;
 }
 
 /*
@@ -337,12 +344,11 @@ ft_prefetch(void *state, const struct ringfan_packet *pkt)
 	a->ts_ns = pkt->ts_ns;
 	a->caplen = pkt->caplen;
 	a->len = pkt->len;
-	ringfan_decode(pkt, &a->d);
-	a->hashed = ft_is_flow(&a->d) &&
-	    !(a->d.flags & RINGFAN_DEC_LATER_FRAGMENT);
+	ft_frame_of(pkt, &a->fr);
+	a->hashed = a->fr.k.ipver != 0 &&
+	    !(a->fr.flags & RINGFAN_DEC_LATER_FRAGMENT);
 	if (a->hashed) {
-		ft_key_of(&a->d, &a->k);
-		a->hash = ft_key_hash(ft, &a->k);
+		a->hash = ft_key_hash(ft, &a->fr.k);
 		ft_prefetch_bucket(ft, a->hash);
 	}
 	if (ft->put - ft->taken >= RINGFAN_PREFETCH_AHEAD)
@@ -382,64 +388,61 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 {
 	struct ft *ft = state;
 	const struct ft_ahead *a = ft_ahead_find(ft, pkt);
-	struct ringfan_decoded own;
-	const struct ringfan_decoded *d = &own;
-	struct ft_key k;
+	struct ft_frame own;
+	const struct ft_frame *fr = &own;
+	const struct ft_key *k;
+	struct ft_key later;
 	struct ft_frag fimg, *fslot = NULL;
 	uint32_t wire, hash;
-	uint8_t flags = 0, tag[4];
+	uint8_t tag[4];
 
 	if (a != NULL)
-		d = &a->d;
+		fr = &a->fr;
 	else
-		ringfan_decode(pkt, &own);
-	if (!ft_is_flow(d)) {
-		++*ft->c[d->ethertype == RINGFAN_ETH_IPV4 ||
-		    d->ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
+		ft_frame_of(pkt, &own);
+	k = &fr->k;
+	if (k->ipver == 0) {
+		++*ft->c[fr->ethertype == RINGFAN_ETH_IPV4 ||
+		    fr->ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
 		return RINGFAN_CONTINUE;
 	}
 	if (pkt->ts_ns > ft->now)
 		ft->now = pkt->ts_ns;
 	ft_expire(ft, ft->now);
-	if (a != NULL && a->hashed)
-		k = a->k;
-	else
-		ft_key_of(d, &k);
-	if (d->flags & RINGFAN_DEC_LATER_FRAGMENT) {
-		fslot = ft_frag_slot(ft, &k, d->frag_id);
-		if (ft_frag_match(fslot, &k, d->frag_id, pkt->ts_ns)) {
-			k.sport = fslot->sport;
-			k.dport = fslot->dport;
+	if (fr->flags & RINGFAN_DEC_LATER_FRAGMENT) {
+		later = *k;
+		k = &later;
+		fslot = ft_frag_slot(ft, k, fr->frag_id);
+		if (ft_frag_match(fslot, k, fr->frag_id, pkt->ts_ns)) {
+			later.sport = fslot->sport;
+			later.dport = fslot->dport;
 		} else
 			++*ft->c[FC_FRAG_ORPHANS];
 		fslot = NULL;
-	} else if (d->flags & RINGFAN_DEC_L4) {
-		if (d->proto == 6)
-			flags = d->tcp_flags;
-		if (d->flags & RINGFAN_DEC_FRAGMENT) {
-			fslot = ft_frag_slot(ft, &k, d->frag_id);
-			memset(&fimg, 0, sizeof(fimg));
-			fimg.valid = 1;
-			fimg.ipver = k.ipver;
-			fimg.proto = k.proto;
-			fimg.has_vlan = k.has_vlan;
-			fimg.vlan = k.vlan;
-			fimg.sport = k.sport;
-			fimg.dport = k.dport;
-			fimg.id = d->frag_id;
-			memcpy(fimg.src, k.src, 16);
-			memcpy(fimg.dst, k.dst, 16);
-			fimg.ts_ns = pkt->ts_ns;
-		}
+	} else if ((fr->flags & RINGFAN_DEC_L4) &&
+	    (fr->flags & RINGFAN_DEC_FRAGMENT)) {
+		fslot = ft_frag_slot(ft, k, fr->frag_id);
+		memset(&fimg, 0, sizeof(fimg));
+		fimg.valid = 1;
+		fimg.ipver = k->ipver;
+		fimg.proto = k->proto;
+		fimg.has_vlan = k->has_vlan;
+		fimg.vlan = k->vlan;
+		fimg.sport = k->sport;
+		fimg.dport = k->dport;
+		fimg.id = fr->frag_id;
+		memcpy(fimg.src, k->src, 16);
+		memcpy(fimg.dst, k->dst, 16);
+		fimg.ts_ns = pkt->ts_ns;
 	}
-	hash = a != NULL && a->hashed ? a->hash : ft_key_hash(ft, &k);
+	hash = a != NULL && a->hashed ? a->hash : ft_key_hash(ft, k);
 	/*
 	 * A tag the kernel stripped was on the wire, and in the file that
 	 * libpcap (or pcapwriter) writes and `-r` reads: its 4 bytes count
 	 * where it goes back into the frame, as they do offline.
 	 */
 	wire = pkt->len + (ringfan_stripped_tag(pkt, tag) >= 0 ? 4 : 0);
-	ft_account(ft, &k, hash, pkt->ts_ns, wire, flags, fslot,
+	ft_account(ft, k, hash, pkt->ts_ns, wire, fr->tcp_flags, fslot,
 	    fslot != NULL ? &fimg : NULL);
 	if (ft->npend >= FT_NPEND / 2 && !ft->failing)
 		ft_flush(ft);

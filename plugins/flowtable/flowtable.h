@@ -191,6 +191,19 @@ struct ft_link {
 };
 
 /*
+ * What packet needs of a frame's decoding, built from a decoder's result
+ * kept on the stack, so that the compiler drops the fields nobody reads.
+ */
+struct ft_frame {
+	uint32_t		 flags;		/* RINGFAN_DEC_* */
+	uint32_t		 frag_id;
+	uint16_t		 ethertype;
+	uint8_t			 tcp_flags;	/* TCP with L4, else 0 */
+	uint8_t			 pad;
+	struct ft_key		 k;		/* k.ipver 0: not a flow */
+};
+
+/*
  * A frame decoded by the prefetch callback, kept for its packet call, which
  * finds it by the frame's data pointer, time and lengths (flowtable.c).
  */
@@ -201,9 +214,8 @@ struct ft_ahead {
 	uint32_t		 len;
 	int			 hashed;	/* the key is known: not a later
 						   fragment, an IP frame */
-	uint32_t		 hash;		/* if hashed: k's ft_key_hash() */
-	struct ft_key		 k;		/* if hashed */
-	struct ringfan_decoded	 d;
+	uint32_t		 hash;		/* if hashed: fr.k's ft_key_hash() */
+	struct ft_frame		 fr;
 };
 
 struct ft {
@@ -291,7 +303,6 @@ void		 ft_free_pending(struct ft *ft, uint32_t i);
 /* flowtable_record.c */
 size_t		 ft_format(const struct ft_flow *f, unsigned worker, char *out,
 		    size_t cap);
-const char	*ft_flags_text(uint8_t flags, char out[9]);
 void		 ft_queue(struct ft *ft, uint32_t pslot);
 int		 ft_flush(struct ft *ft);
 void		 ft_output_open(struct ft *ft);

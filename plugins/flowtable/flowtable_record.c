@@ -36,25 +36,12 @@ static const char *const ft_reason_name[FT_NREASON] = {
 	[FT_SHUTDOWN] = "shutdown",
 };
 
-/* TCP flags as letters, in the order of their bits from FIN up. */
-const char *
-ft_flags_text(uint8_t flags, char out[9])
-{
-	static const char letters[] = "FSRPAUEC";
-	int n = 0;
-
-	for (int b = 0; b < 8; b++)
-		if (flags & 1u << b)
-			out[n++] = letters[b];
-	out[n] = '\0';
-	return out;
-}
-
 /*
  * A line being built: the pieces are appended by hand rather than by
  * snprintf(), whose parsing of the format cost more than the rest of a
- * run over a file.  `p` runs to `end` at most; a piece that does not fit
- * clears ok.
+ * run over a file, and each is written where it goes in the line, not
+ * built aside and copied.  `p` runs to `end` at most; a piece that does
+ * not fit clears ok.
  */
 struct ft_line {
 	char	*p;
@@ -62,13 +49,21 @@ struct ft_line {
 	int	 ok;
 };
 
-static void
+/* Room for n more bytes, or ok cleared. */
+static inline int
+ft_room(struct ft_line *l, size_t n)
+{
+	if (l->ok && n <= (size_t)(l->end - l->p))
+		return 1;
+	l->ok = 0;
+	return 0;
+}
+
+static inline void
 ft_put(struct ft_line *l, const char *s, size_t n)
 {
-	if (!l->ok || n > (size_t)(l->end - l->p)) {
-		l->ok = 0;
+	if (!ft_room(l, n))
 		return;
-	}
 	memcpy(l->p, s, n);
 	l->p += n;
 }
@@ -82,63 +77,122 @@ ft_put_str(struct ft_line *l, const char *s)
 	ft_put(l, s, strlen(s));
 }
 
+/* Decimal digits in v. */
+static unsigned
+ft_digits(uint64_t v)
+{
+	static const uint64_t pow10[20] = { 1ULL, 10ULL, 100ULL, 1000ULL,
+	    10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+	    1000000000ULL, 10000000000ULL, 100000000000ULL,
+	    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+	    1000000000000000ULL, 10000000000000000ULL,
+	    100000000000000000ULL, 1000000000000000000ULL,
+	    10000000000000000000ULL };
+	uint64_t u = v | 1;
+	/* 1233 / 4096 is just over log10(2): t is the digits of 2^bits. */
+	unsigned t = (unsigned)(64 - __builtin_clzll(u)) * 1233 >> 12;
+
+	return t + (u >= pow10[t]);
+}
+
+static const char ft_pairs[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+/* The 8 digits of v < 10^8, leading zeros included, ending before q. */
+static inline void
+ft_put8(char *q, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+
+	memcpy(q - 8, ft_pairs + hi / 100 * 2, 2);
+	memcpy(q - 6, ft_pairs + hi % 100 * 2, 2);
+	memcpy(q - 4, ft_pairs + lo / 100 * 2, 2);
+	memcpy(q - 2, ft_pairs + lo % 100 * 2, 2);
+}
+
 static void
 ft_put_u64(struct ft_line *l, uint64_t v)
 {
-	static const char pairs[] =
-	    "00010203040506070809101112131415161718192021222324"
-	    "25262728293031323334353637383940414243444546474849"
-	    "50515253545556575859606162636465666768697071727374"
-	    "75767778798081828384858687888990919293949596979899";
-	char d[20], *q = d + sizeof(d);
+	unsigned n = ft_digits(v);
+	char *q;
+	uint32_t w;
 
-	/* Two digits a division. */
-	while (v >= 100) {
+	if (!ft_room(l, n))
+		return;
+	l->p += n;
+	q = l->p;
+	/*
+	 * From the last digit: eight at a time while more remain (times in
+	 * nanoseconds have 19), then two a division in 32 bits.
+	 */
+	for (; v >= 100000000; q -= 8, v /= 100000000)
+		ft_put8(q, (uint32_t)(v % 100000000));
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
 		q -= 2;
-		memcpy(q, pairs + v % 100 * 2, 2);
-		v /= 100;
+		memcpy(q, ft_pairs + w % 100 * 2, 2);
 	}
-	if (v >= 10) {
-		q -= 2;
-		memcpy(q, pairs + v * 2, 2);
-	} else
-		*--q = (char)('0' + v);
-	ft_put(l, q, (size_t)(d + sizeof(d) - q));
+	if (w >= 10)
+		memcpy(q - 2, ft_pairs + w * 2, 2);
+	else
+		q[-1] = (char)('0' + w);
 }
 
 /*
  * An address as text.  IPv4 by hand: inet_ntop() formats each of its four
- * numbers with sprintf(), which made it most of a record's cost.
+ * numbers with sprintf(), which made it most of a record's cost.  0 when
+ * inet_ntop() fails.
  */
 static int
-ft_addr_text(const struct ft_flow *f, const uint8_t *a,
-    char out[INET6_ADDRSTRLEN])
+ft_put_addr(struct ft_line *l, const struct ft_flow *f, const uint8_t *a)
 {
-	char *p = out;
+	char text[INET6_ADDRSTRLEN], *p;
 
-	if (f->ipver != 4)
-		return inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN) != NULL;
+	if (f->ipver != 4) {
+		if (inet_ntop(AF_INET6, a, text, sizeof(text)) == NULL)
+			return 0;
+		ft_put_str(l, text);
+		return 1;
+	}
+	if (!ft_room(l, 15))		/* 255.255.255.255 */
+		return 1;
+	p = l->p;
 	for (int i = 0; i < 4; i++) {
 		if (a[i] >= 100)
 			*p++ = (char)('0' + a[i] / 100);
 		if (a[i] >= 10)
 			*p++ = (char)('0' + a[i] / 10 % 10);
 		*p++ = (char)('0' + a[i] % 10);
-		*p++ = i < 3 ? '.' : '\0';
+		*p++ = '.';
 	}
+	l->p = p - 1;
 	return 1;
+}
+
+/* TCP flags as letters, in the order of their bits from FIN up. */
+static void
+ft_put_flags(struct ft_line *l, uint8_t flags)
+{
+	static const char letters[] = "FSRPAUEC";
+	char *p;
+
+	if (!ft_room(l, 8))
+		return;
+	p = l->p;
+	for (int b = 0; flags != 0; b++, flags >>= 1)
+		if (flags & 1)
+			*p++ = letters[b];
+	l->p = p;
 }
 
 /* The record's line, newline included; 0 if it does not fit cap. */
 size_t
 ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	char fl0[9], fl1[9];
 	struct ft_line l = { out, out + cap, 1 };
 
-	if (!ft_addr_text(f, f->src, src) || !ft_addr_text(f, f->dst, dst))
-		return 0;
 	FT_PUTS(&l, "{\"worker\": ");
 	ft_put_u64(&l, worker);
 	FT_PUTS(&l, ", \"vlan\": ");
@@ -149,11 +203,13 @@ ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
 	FT_PUTS(&l, ", \"proto\": ");
 	ft_put_u64(&l, f->proto);
 	FT_PUTS(&l, ", \"src\": \"");
-	ft_put_str(&l, src);
+	if (!ft_put_addr(&l, f, f->src))
+		return 0;
 	FT_PUTS(&l, "\", \"sport\": ");
 	ft_put_u64(&l, f->sport);
 	FT_PUTS(&l, ", \"dst\": \"");
-	ft_put_str(&l, dst);
+	if (!ft_put_addr(&l, f, f->dst))
+		return 0;
 	FT_PUTS(&l, "\", \"dport\": ");
 	ft_put_u64(&l, f->dport);
 	FT_PUTS(&l, ", \"first_ns\": ");
@@ -165,13 +221,13 @@ ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
 	FT_PUTS(&l, ", \"bytes\": ");
 	ft_put_u64(&l, f->bytes[0]);
 	FT_PUTS(&l, ", \"tcp_flags\": \"");
-	ft_put_str(&l, ft_flags_text(f->tcp_flags[0], fl0));
+	ft_put_flags(&l, f->tcp_flags[0]);
 	FT_PUTS(&l, "\"}, \"rev\": {\"packets\": ");
 	ft_put_u64(&l, f->packets[1]);
 	FT_PUTS(&l, ", \"bytes\": ");
 	ft_put_u64(&l, f->bytes[1]);
 	FT_PUTS(&l, ", \"tcp_flags\": \"");
-	ft_put_str(&l, ft_flags_text(f->tcp_flags[1], fl1));
+	ft_put_flags(&l, f->tcp_flags[1]);
 	FT_PUTS(&l, "\"}, \"reason\": \"");
 	ft_put_str(&l, f->reason < FT_NREASON &&
 	    ft_reason_name[f->reason] != NULL ? ft_reason_name[f->reason] :

@@ -1787,9 +1787,23 @@ test_shared_cut(void **st)
 		    "event %d %d", whole, all, at, but);
 }
 
+/* TCP flags as records name them: FSRPAUEC from bit 0 up. */
+static void
+flags_letters(uint8_t flags, char out[9])
+{
+	const char *all = "FSRPAUEC";
+	int n = 0;
+
+	for (int b = 0; b < 8; b++)
+		if (flags >> b & 1)
+			out[n++] = all[b];
+	out[n] = '\0';
+}
+
 /*
  * ft_format() against snprintf() and inet_ntop(): every digit count of an
- * address byte and of a number, both ends of uint64_t, both families.
+ * address byte and of a number, both ends of uint64_t, both families,
+ * TCP flags; and every buffer one byte short of the line refused.
  */
 static void
 test_format(void **unused)
@@ -1804,6 +1818,7 @@ test_format(void **unused)
 	    [FT_SHUTDOWN] = "shutdown" };
 	char got[FT_LINE_MAX], want[FT_LINE_MAX + 1];
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], vlan[8];
+	char fl0[9], fl1[9];
 	struct ft_flow f;
 	size_t n, nb = sizeof(bytes), nn = sizeof(nums) / sizeof(nums[0]);
 
@@ -1831,6 +1846,10 @@ test_format(void **unused)
 		f.packets[1] = nums[(i + 7) % nn];
 		f.bytes[1] = nums[(i + 8) % nn];
 		f.reason = (uint8_t)(1 + i % (FT_NREASON - 1));
+		f.tcp_flags[0] = (uint8_t)(i * 37);
+		f.tcp_flags[1] = (uint8_t)(255 - i * 11);
+		flags_letters(f.tcp_flags[0], fl0);
+		flags_letters(f.tcp_flags[1], fl1);
 		assert_non_null(inet_ntop(f.ipver == 4 ? AF_INET : AF_INET6,
 		    f.src, src, sizeof(src)));
 		assert_non_null(inet_ntop(f.ipver == 4 ? AF_INET : AF_INET6,
@@ -1838,12 +1857,21 @@ test_format(void **unused)
 		snprintf(vlan, sizeof(vlan), "%u", f.vlan);
 		rec(want, sizeof(want), (unsigned)i, f.has_vlan ? vlan : "null",
 		    f.proto, src, f.sport, dst, f.dport, f.first_ns, f.last_ns,
-		    f.packets[0], f.bytes[0], "", f.packets[1], f.bytes[1], "",
+		    f.packets[0], f.bytes[0], fl0, f.packets[1], f.bytes[1], fl1,
 		    reasons[f.reason]);
 		strcat(want, "\n");
 		n = ft_format(&f, (unsigned)i, got, sizeof(got));
 		assert_int_equal(n, strlen(want));
 		assert_string_equal(got, want);
+		/* A line and its NUL, or nothing (each piece checks). */
+		if (i % 7 == 0) {
+			for (size_t cap = 0; cap <= n; cap++)
+				assert_int_equal(ft_format(&f, (unsigned)i,
+				    got, cap), 0);
+			assert_int_equal(ft_format(&f, (unsigned)i, got, n + 1),
+			    n);
+			assert_string_equal(got, want);
+		}
 	}
 }
 
