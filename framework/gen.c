@@ -256,7 +256,7 @@ gen_mems_map(const struct plugin_info *info, size_t n, char *err,
 		return NULL;
 	}
 	for (size_t k = 0; k < n; k++) {
-		if ((rc = plugin_mem_map(&mems[k], &info[k])) != 0) {
+		if ((rc = plugin_mem_map(&mems[k], &info[k], true)) != 0) {
 			snprintf(err, errlen, "plugin %s: mmap(%llu bytes of "
 			    "host memory): %s", info[k].step,
 			    (unsigned long long)info[k].memory_size,

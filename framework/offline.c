@@ -139,7 +139,7 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 	}
 	for (size_t i = 0; i < w->pl.nstages; i++) {
 		if ((rc = plugin_mem_map(&w->mem[i],
-		    &w->pl.stages[i].info)) != 0) {
+		    &w->pl.stages[i].info, false)) != 0) {
 			fprintf(stderr, "ringfan: plugin %s: mmap(%llu bytes of "
 			    "host memory): %s\n", w->pl.stages[i].info.step,
 			    (unsigned long long)

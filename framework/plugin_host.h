@@ -45,8 +45,8 @@ struct plugin_info {
 
 /*
  * Host memory of one stage of one worker: MAP_SHARED, mapped by the master
- * before fork so that it outlives the worker.  A header precedes the
- * plugin's bytes.
+ * before fork so that it outlives the worker (offline: private, mapped by
+ * the one process).  A header precedes the plugin's bytes.
  */
 struct plugin_mem {
 	void		*map;		/* the mapping, header first */
@@ -192,8 +192,13 @@ bool	plugin_file_same(const struct plugin_info *a,
 bool	plugin_info_same(const struct plugin_info *a,
 	    const struct plugin_info *b, size_t n);
 
-/* Map host memory for a stage as validated; 0 or -errno. */
-int	plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info);
+/*
+ * Map host memory for a stage as validated; 0 or -errno.  shared: to
+ * outlive the worker that uses it (live); else private to this process
+ * (offline, where no successor takes it over).
+ */
+int	plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
+	    bool shared);
 void	plugin_mem_unmap(struct plugin_mem *m);
 
 /*

@@ -176,9 +176,9 @@ main(int argc, char **argv)
 	    sizeof(errbuf)) != 0 || pipeline_check(&pl, &env, errbuf,
 	    sizeof(errbuf)) != 0)
 		errx(1, "%s", errbuf);
-	/* Fresh host memory for each stage that asked, as offline. */
+	/* Fresh host memory for each stage that asked, shared as live. */
 	for (size_t k = 0; k < pl.nstages && k < 8; k++)
-		if (plugin_mem_map(&mem[k], &pl.stages[k].info) != 0)
+		if (plugin_mem_map(&mem[k], &pl.stages[k].info, true) != 0)
 			errx(2, "host memory of %s", pl.stages[k].info.name);
 	if (pipeline_open(&pl, &env, &shm->workers[0], mem, errbuf,
 	    sizeof(errbuf)) != 0)

@@ -83,7 +83,7 @@ check_open(struct pipeline *p, struct plugin_mem *m)
 	if ((rc = pipeline_check(p, &env, err, sizeof(err))) != RINGFAN_OK)
 		return rc;
 	if (m != NULL && m->map == NULL &&
-	    plugin_mem_map(m, &p->stages[0].info) != 0)
+	    plugin_mem_map(m, &p->stages[0].info, true) != 0)
 		fail_msg("plugin_mem_map failed");
 	return pipeline_open(p, &env, wk, m, err, sizeof(err));
 }
@@ -1253,7 +1253,7 @@ test_memory_replaced_build(void **state)
 	/* Validated, and mapped, for 64 bytes ... */
 	loaded("      - plugin: hostmem\n");
 	assert_int_equal(check_pipeline(), RINGFAN_OK);
-	assert_int_equal(plugin_mem_map(&mem, &pl.stages[0].info), 0);
+	assert_int_equal(plugin_mem_map(&mem, &pl.stages[0].info, true), 0);
 	unload();
 
 	/* ... the worker's build asks for 128. */
