@@ -535,6 +535,21 @@ pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 	}
 }
 
+/*
+ * Stage i's tick, named in pl->w->stage while it runs (STATS_STAGE_TICK +
+ * i, for the stall watch); the stage is put back as it was.
+ */
+static void
+pipeline_tick_one(struct pipeline *pl, size_t i, uint64_t now_ns)
+{
+	struct plugin_stage *s = &pl->stages[i];
+	uint32_t was = STATS_LOAD(&pl->w->stage);
+
+	STATS_STORE(&pl->w->stage, STATS_STAGE_TICK + (uint32_t)i);
+	s->plugin->calls.tick(s->state, now_ns);
+	STATS_STORE(&pl->w->stage, was);
+}
+
 void
 pipeline_tick(struct pipeline *pl, uint64_t now_ns)
 {
@@ -546,7 +561,7 @@ pipeline_tick(struct pipeline *pl, uint64_t now_ns)
 		if (s->next_tick == 0)		/* the first time: arm it */
 			s->next_tick = now_ns + s->tick_ns;
 		else if (now_ns >= s->next_tick) {
-			s->plugin->calls.tick(s->state, now_ns);
+			pipeline_tick_one(pl, i, now_ns);
 			s->next_tick = now_ns + s->tick_ns;
 		}
 		if (s->next_tick < next)

@@ -76,7 +76,7 @@ stall_stopped(pid_t pid)
 
 /*
  * Where the worker of s is stuck, as the stage it publishes says: a
- * frame's plugin, a plugin's prefetch, a tick, a batch stage, or none of
+ * frame's plugin, a plugin's prefetch or tick, a batch stage, or none of
  * them.
  */
 static void
@@ -94,8 +94,10 @@ stall_where(const struct slot *s, char *buf, size_t len)
 	    stage - STATS_STAGE_PREFETCH < s->wk.cap->npipeline)
 		snprintf(buf, len, "in plugin %s's prefetch",
 		    s->wk.info[stage - STATS_STAGE_PREFETCH].step);
-	else if (stage == STATS_STAGE_TICK)
-		snprintf(buf, len, "in a plugin's tick");
+	else if (stage >= STATS_STAGE_TICK &&
+	    stage - STATS_STAGE_TICK < s->wk.cap->npipeline)
+		snprintf(buf, len, "in plugin %s's tick",
+		    s->wk.info[stage - STATS_STAGE_TICK].step);
 	else if (stage == STATS_STAGE_BATCH)
 		snprintf(buf, len, "in a batch stage");
 	else

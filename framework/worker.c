@@ -571,11 +571,8 @@ worker_main(struct worker *wk)
 		if (got)
 			wk->clock.frame_mono = now;
 		net = worker_clock_now(&wk->clock, now);
-		if (net >= pl.next_tick) {
-			STATS_STORE(&sw->stage, STATS_STAGE_TICK);
+		if (net >= pl.next_tick)
 			pipeline_tick(&pl, net);
-			STATS_STORE(&sw->stage, STATS_STAGE_NONE);
-		}
 		/* Progress, for the master's stall watch: a turn is done. */
 		STATS_STORE(&sw->beat, STATS_LOAD(&sw->beat) + 1);
 		stop = STATS_LOAD(&sw->stop);

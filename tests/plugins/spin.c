@@ -3,7 +3,9 @@
  * an endless loop would, to exercise the master's stall watch: on the
  * frames whose wire length is `len` (default 0: none) it spins on the CPU
  * forever, or with `block: true` waits forever in a system call.  Built
- * with SPIN_PREFETCH as spinahead: never returns from `prefetch` instead.
+ * with SPIN_PREFETCH as spinahead: never returns from `prefetch` instead;
+ * with SPIN_TICK as spintick: a tick every millisecond, which never returns
+ * once a marked frame has been seen.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 struct spin {
 	uint64_t	len;
 	int		block;
+	int		armed;		/* spintick: a marked frame seen */
 	uint64_t	*seen;
 };
 
@@ -32,6 +35,9 @@ spin_open(struct ringfan_ctx *ctx, void **state)
 		free(st);
 		return -1;
 	}
+#ifdef SPIN_TICK
+	ctx->tick_period(ctx, 1000000);
+#endif
 	*state = st;
 	return 0;
 }
@@ -55,8 +61,11 @@ spin_packet(void *state, const struct ringfan_packet *pkt)
 {
 	struct spin *st = state;
 
-#ifdef SPIN_PREFETCH
+#if defined(SPIN_PREFETCH)
 	(void)pkt;
+#elif defined(SPIN_TICK)
+	if (st->len != 0 && pkt->len == st->len)
+		st->armed = 1;
 #else
 	spin_maybe(st, pkt);
 #endif
@@ -72,6 +81,19 @@ spin_prefetch(void *state, const struct ringfan_packet *pkt)
 }
 #endif
 
+#ifdef SPIN_TICK
+static void
+spin_tick(void *state, uint64_t now_ns)
+{
+	struct spin *st = state;
+	struct ringfan_packet marked = { .len = (uint32_t)st->len };
+
+	(void)now_ns;
+	if (st->armed)
+		spin_maybe(st, &marked);
+}
+#endif
+
 static void
 spin_close(void *state)
 {
@@ -81,10 +103,14 @@ spin_close(void *state)
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
 	.abi = RINGFAN_PLUGIN_ABI,
 	.size = sizeof(struct ringfan_plugin),
-#ifdef SPIN_PREFETCH
+#if defined(SPIN_PREFETCH)
 	.name = "spinahead",
 	.description = "test: never returns from prefetch on marked frames",
 	.prefetch = spin_prefetch,
+#elif defined(SPIN_TICK)
+	.name = "spintick",
+	.description = "test: never returns from tick after a marked frame",
+	.tick = spin_tick,
 #else
 	.name = "spin",
 	.description = "test: never returns on marked frames",
