@@ -32,7 +32,10 @@ plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
 	memset(m, 0, sizeof(*m));
 	if (info->memory_size == 0)
 		return 0;
-	/* Pages are committed as the plugin touches them. */
+	/*
+	 * Pages are committed as the plugin touches them (2 MiB at a time
+	 * in huge pages, below).
+	 */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS |
 	    MAP_NORESERVE, -1, 0);

@@ -152,13 +152,14 @@ struct ringfan_ctx {
 
 	/*
 	 * Host memory, in `open`: the region asked for with
-	 * memory_request(), in shared memory that outlives the worker.  A
-	 * respawned worker finds what its predecessor left (state
-	 * RINGFAN_MEMORY_RECOVERED, with the layout version that predecessor
-	 * declared); the plugin checks the version and starts afresh when it
-	 * does not know it.  NULL and RINGFAN_MEMORY_NONE when none was asked
-	 * for.  Offline, and after a reload that changes the pipeline, the
-	 * region is fresh.
+	 * memory_request(), in shared memory that outlives the worker
+	 * (offline: private to the one process, in huge pages where the
+	 * system gives them).  A respawned worker finds what its predecessor
+	 * left (state RINGFAN_MEMORY_RECOVERED, with the layout version that
+	 * predecessor declared); the plugin checks the version and starts
+	 * afresh when it does not know it.  NULL and RINGFAN_MEMORY_NONE when
+	 * none was asked for.  Offline, and after a reload that changes the
+	 * pipeline, the region is fresh.
 	 */
 	void		*memory;
 	uint64_t	 memory_size;

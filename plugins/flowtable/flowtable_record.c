@@ -89,7 +89,11 @@ ft_digits(uint64_t v)
 	    100000000000000000ULL, 1000000000000000000ULL,
 	    10000000000000000000ULL };
 	uint64_t u = v | 1;
-	/* 1233 / 4096 is just over log10(2): t is the digits of 2^bits. */
+	/*
+	 * 1233 / 4096 is log10(2) closely enough that t is the largest k
+	 * with 10^k <= 2^bits for every length up to 64; u, below 2^bits
+	 * and at least half of it, has t or t + 1 digits.
+	 */
 	unsigned t = (unsigned)(64 - __builtin_clzll(u)) * 1233 >> 12;
 
 	return t + (u >= pow10[t]);
@@ -160,14 +164,15 @@ ft_put_addr(struct ft_line *l, const struct ft_flow *f, const uint8_t *a)
 		return 1;
 	p = l->p;
 	for (int i = 0; i < 4; i++) {
+		if (i > 0)
+			*p++ = '.';
 		if (a[i] >= 100)
 			*p++ = (char)('0' + a[i] / 100);
 		if (a[i] >= 10)
 			*p++ = (char)('0' + a[i] / 10 % 10);
 		*p++ = (char)('0' + a[i] % 10);
-		*p++ = '.';
 	}
-	l->p = p - 1;
+	l->p = p;
 	return 1;
 }
 

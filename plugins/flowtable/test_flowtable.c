@@ -1863,14 +1863,20 @@ test_format(void **unused)
 		n = ft_format(&f, (unsigned)i, got, sizeof(got));
 		assert_int_equal(n, strlen(want));
 		assert_string_equal(got, want);
-		/* A line and its NUL, or nothing (each piece checks). */
-		if (i % 7 == 0) {
-			for (size_t cap = 0; cap <= n; cap++)
-				assert_int_equal(ft_format(&f, (unsigned)i,
-				    got, cap), 0);
-			assert_int_equal(ft_format(&f, (unsigned)i, got, n + 1),
-			    n);
-			assert_string_equal(got, want);
+		/*
+		 * A line and its NUL, or nothing (each piece checks), in a
+		 * buffer of exactly cap bytes, so that ASan sees a byte
+		 * written past it.
+		 */
+		for (size_t cap = 0; cap <= n + 1; cap++) {
+			char *b = malloc(cap > 0 ? cap : 1);
+
+			assert_non_null(b);
+			assert_int_equal(ft_format(&f, (unsigned)i, b, cap),
+			    cap == n + 1 ? n : 0);
+			if (cap == n + 1)
+				assert_string_equal(b, want);
+			free(b);
 		}
 	}
 }
