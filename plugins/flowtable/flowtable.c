@@ -236,6 +236,8 @@ ft_open(struct ringfan_ctx *ctx, void **state)
 		ft_free(ft);
 		return RINGFAN_RETRY;
 	}
+	if (ft->ix != NULL)
+		ix_attach(ft->ix, &ft->rg->ix_waiting);
 	ft_output_open(ft);
 	ft_flush(ft);
 	ft_gauges(ft);

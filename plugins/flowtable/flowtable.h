@@ -20,7 +20,7 @@
 
 #include "flowtable_ipfix.h"
 
-#define FT_LAYOUT	2		/* host memory layout version */
+#define FT_LAYOUT	3		/* host memory layout version */
 #define FT_MAGIC	0x4c425446	/* "FTBL" */
 #define FT_MAX_FLOWS	(1u << 22)	/* 512 MiB of entries at most */
 #define FT_NPEND	256		/* records between export and write */
@@ -146,6 +146,12 @@ struct ft_region {
 	 * records: any of them that reached the file lies after it.
 	 */
 	uint64_t	 export_from;
+	/*
+	 * IPFIX records waiting in the worker's heap (flowtable_ipfix.c),
+	 * stored as their number changes: a successor counts what a worker
+	 * that died left here as dropped.
+	 */
+	uint64_t	 ix_waiting;
 	struct ft_journal j;
 	struct ft_touch	 t;
 };

@@ -22,7 +22,9 @@
  *
  * The worker never waits for the collector.  Records wait in a ring of
  * ipfix_queue entries in the heap; a record that finds the ring full is
- * dropped and counted.  libfixbuf encodes a message into msg (an exporter
+ * dropped and counted, and so are those a worker that dies leaves in it:
+ * their number is kept in host memory too, and its successor counts them
+ * (ix_attach()).  libfixbuf encodes a message into msg (an exporter
  * on a memory buffer, in manual mode), and the socket, non-blocking, is
  * this file's: a send that would block is tried again at the next tick.
  * The records of a message leave the ring only when the whole message has
@@ -187,6 +189,7 @@ struct ix {
 	uint64_t		*c[IC_MAX];
 	uint64_t		*g_queue;
 	uint64_t		*g_up;
+	uint64_t		*waiting;	/* in host memory, or NULL */
 };
 
 static uint64_t
@@ -388,10 +391,19 @@ fail:
 	return -1;
 }
 
+/* The records waiting, as the gauge and host memory show them. */
+static void
+ix_level(struct ix *ix)
+{
+	*ix->g_queue = ix->n;
+	if (ix->waiting != NULL)
+		*(volatile uint64_t *)ix->waiting = ix->n;
+}
+
 static void
 ix_gauges(struct ix *ix)
 {
-	*ix->g_queue = ix->n;
+	ix_level(ix);
 	*ix->g_up = ix->state == IX_UP && !ix->failing;
 }
 
@@ -808,7 +820,20 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 	if (ix->n >= ix->batch && ix->msglen == 0 && ix->state == IX_UP)
 		ix_pump(ix, 1);
 	else
-		*ix->g_queue = ix->n;
+		ix_level(ix);
+}
+
+void
+ix_attach(struct ix *ix, uint64_t *waiting)
+{
+	if (*waiting > 0) {
+		*ix->c[IC_DROPPED] += *waiting;
+		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %llu "
+		    "records lost with a worker that died before it sent them",
+		    ix->o.url, (unsigned long long)*waiting);
+	}
+	ix->waiting = waiting;
+	ix_level(ix);
 }
 
 void

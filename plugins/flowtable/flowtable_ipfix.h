@@ -33,6 +33,12 @@ struct ix_opts {
 int		 ix_options(struct ringfan_ctx *ctx, struct ix_opts *o);
 /* NULL with ctx->error called when it cannot start. */
 struct ix	*ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o);
+/*
+ * Keeps the number of records waiting at *waiting (in host memory) from
+ * now on.  What is there already was left by a worker that died with
+ * records in its queue: they are counted as dropped, and logged.
+ */
+void		 ix_attach(struct ix *ix, uint64_t *waiting);
 /* Queues flow f's record, ending for reason (enum ft_reason). */
 void		 ix_add(struct ix *ix, const struct ft_flow *f, int reason);
 void		 ix_tick(struct ix *ix);

@@ -795,6 +795,62 @@ test_tcp_queue(void **st)
 }
 
 /*
+ * A worker that dies with records waiting: their number is in host memory
+ * (here `waiting`), and its successor, on the same counters, counts them
+ * as dropped and says so; a clean close leaves nothing to count.
+ */
+static void
+test_crash_queue(void **st)
+{
+	struct xinst x;
+	struct ix *next;
+	struct ft_flow f;
+	char url[64], want[FAKE_TEXT];
+	uint64_t waiting = 0;
+	uint16_t port = 0;
+	int lfd;
+
+	(void)st;
+	lfd = tcp_listener(&port);
+	close(lfd);		/* the port, with nobody on it */
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	ix_attach(x.ix, &waiting);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 0);
+	for (int i = 0; i < 7; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+		assert_int_equal(waiting, (uint64_t)i + 1);
+	}
+	ix_tick(x.ix);
+	assert_int_equal(waiting, 7);
+	assert_int_equal(xval(&x, "ipfix_queue"), 7);
+
+	/* Killed: no drain, no close; the successor opens. */
+	assert_non_null(next = ix_open(&x.f.pub, &x.o));
+	ix_attach(next, &waiting);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 7);
+	assert_int_equal(waiting, 0);
+	snprintf(want, sizeof(want), "ipfix %s: 7 records lost with a worker "
+	    "that died before it sent them", url);
+	assert_string_equal(x.f.log, want);
+	ix_free(x.ix);
+
+	/* Records, then a clean close: the next one finds 0. */
+	mk_flow(&f, 1, 0);
+	ix_add(next, &f, FT_IDLE);
+	assert_int_equal(waiting, 1);
+	ix_drain(next, 0);
+	assert_int_equal(waiting, 0);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 8);
+	ix_free(next);
+	assert_non_null(next = ix_open(&x.f.pub, &x.o));
+	ix_attach(next, &waiting);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 8);
+	ix_free(next);
+}
+
+/*
  * UDP, nobody on the port: the first message goes out (and is lost), the
  * refusal that comes back sets the status; then records wait, the rest
  * dropped.  A collector appears: after the back-off the queue goes out,
@@ -976,6 +1032,7 @@ main(void)
 		cmocka_unit_test(test_udp_records),
 		cmocka_unit_test(test_udp_refresh),
 		cmocka_unit_test(test_tcp_queue),
+		cmocka_unit_test(test_crash_queue),
 		cmocka_unit_test(test_udp_refused),
 		cmocka_unit_test(test_plugin),
 	};
