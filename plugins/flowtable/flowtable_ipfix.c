@@ -677,14 +677,15 @@ ix_encode(struct ix *ix, uint64_t now)
 	ix->inflight = k;
 	return 0;
 fail:
-	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix: libfixbuf: %s; "
-	    "a record is dropped", err != NULL ? err->message : "?");
-	g_clear_error(&err);
 	if (ix->n > 0) {
 		ix->head = (ix->head + 1) % ix->cap;
 		ix->n--;
 		++*ix->c[IC_DROPPED];
+		ix_level(ix);
 	}
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix: libfixbuf: %s; "
+	    "a record is dropped", err != NULL ? err->message : "?");
+	g_clear_error(&err);
 	/* The session's state is unknown now: start it again. */
 	ix->msglen = 0;
 	if (ix_fb_new(ix, 0) != 0 && ix->fd != -1)
@@ -698,6 +699,7 @@ ix_sent(struct ix *ix)
 {
 	ix->head = (ix->head + ix->inflight) % ix->cap;
 	ix->n -= ix->inflight;
+	ix_level(ix);
 	*ix->c[IC_RECORDS] += ix->inflight;
 	++*ix->c[IC_MESSAGES];
 	ix->msgs_since++;
@@ -823,17 +825,35 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 		ix_level(ix);
 }
 
+/*
+ * The count is stored as soon as it changes, each message sent included;
+ * a worker killed between the change and the store can leave one
+ * message's records more than it lost, or one record: ft_export() queues
+ * a record before the flow's end is committed, and a successor exports
+ * that flow again.  Counted and cleared before the log line, so that a
+ * death while logging counts nothing twice.
+ */
 void
 ix_attach(struct ix *ix, uint64_t *waiting)
 {
-	if (*waiting > 0) {
-		*ix->c[IC_DROPPED] += *waiting;
+	uint64_t lost = *waiting;
+
+	ix->waiting = waiting;
+	if (lost > ix->cap) {
+		/* No queue of these options held that many: not a count. */
+		ix_level(ix);
+		ix->ctx->log(ix->ctx, RINGFAN_LOG_WARN, "ipfix %s: host memory "
+		    "says %llu records were waiting, more than ipfix_queue "
+		    "holds: ignored", ix->o.url, (unsigned long long)lost);
+		return;
+	}
+	if (lost > 0)
+		*ix->c[IC_DROPPED] += lost;
+	ix_level(ix);
+	if (lost > 0)
 		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %llu "
 		    "records lost with a worker that died before it sent them",
-		    ix->o.url, (unsigned long long)*waiting);
-	}
-	ix->waiting = waiting;
-	ix_level(ix);
+		    ix->o.url, (unsigned long long)lost);
 }
 
 void
@@ -847,6 +867,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 {
 	uint64_t until = ix_now() + wait_ns, now;
 	struct pollfd p;
+	uint32_t left;
 
 	ix->retry_ns = 0;	/* one more try, now */
 	for (;;) {
@@ -865,10 +886,12 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 		poll(&p, 1, (int)((until - now) / 1000000) + 1);
 	}
 	if (ix->n > 0) {
-		*ix->c[IC_DROPPED] += ix->n;
-		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
-		    "not sent at close", ix->o.url, ix->n);
+		left = ix->n;
+		*ix->c[IC_DROPPED] += left;
 		ix->n = 0;
+		ix_level(ix);
+		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
+		    "not sent at close", ix->o.url, left);
 	}
 	ix_gauges(ix);
 }

@@ -36,7 +36,8 @@ struct ix	*ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o);
 /*
  * Keeps the number of records waiting at *waiting (in host memory) from
  * now on.  What is there already was left by a worker that died with
- * records in its queue: they are counted as dropped, and logged.
+ * records in its queue: they are counted as dropped, and logged (a value
+ * above ipfix_queue is no such count: ignored, with a warning).
  */
 void		 ix_attach(struct ix *ix, uint64_t *waiting);
 /* Queues flow f's record, ending for reason (enum ft_reason). */

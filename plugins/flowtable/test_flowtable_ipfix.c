@@ -795,6 +795,26 @@ test_tcp_queue(void **st)
 }
 
 /*
+ * A successor on x's counters and *waiting: after it attaches, dropped
+ * records in all, nothing waiting, and log its latest line (NULL: none
+ * checked).
+ */
+static struct ix *
+successor(struct xinst *x, uint64_t *waiting, uint64_t dropped,
+    const char *log)
+{
+	struct ix *ix;
+
+	assert_non_null(ix = ix_open(&x->f.pub, &x->o));
+	ix_attach(ix, waiting);
+	assert_int_equal(xval(x, "ipfix_dropped"), dropped);
+	assert_int_equal(*waiting, 0);
+	if (log != NULL)
+		assert_string_equal(x->f.log, log);
+	return ix;
+}
+
+/*
  * A worker that dies with records waiting: their number is in host memory
  * (here `waiting`), and its successor, on the same counters, counts them
  * as dropped and says so; a clean close leaves nothing to count.
@@ -827,13 +847,9 @@ test_crash_queue(void **st)
 	assert_int_equal(xval(&x, "ipfix_queue"), 7);
 
 	/* Killed: no drain, no close; the successor opens. */
-	assert_non_null(next = ix_open(&x.f.pub, &x.o));
-	ix_attach(next, &waiting);
-	assert_int_equal(xval(&x, "ipfix_dropped"), 7);
-	assert_int_equal(waiting, 0);
 	snprintf(want, sizeof(want), "ipfix %s: 7 records lost with a worker "
 	    "that died before it sent them", url);
-	assert_string_equal(x.f.log, want);
+	next = successor(&x, &waiting, 7, want);
 	ix_free(x.ix);
 
 	/* Records, then a clean close: the next one finds 0. */
@@ -844,10 +860,13 @@ test_crash_queue(void **st)
 	assert_int_equal(waiting, 0);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 8);
 	ix_free(next);
-	assert_non_null(next = ix_open(&x.f.pub, &x.o));
-	ix_attach(next, &waiting);
-	assert_int_equal(xval(&x, "ipfix_dropped"), 8);
-	ix_free(next);
+	ix_free(successor(&x, &waiting, 8, NULL));
+
+	/* More than the queue holds is no count: ignored, and said so. */
+	waiting = 4097;
+	snprintf(want, sizeof(want), "ipfix %s: host memory says 4097 "
+	    "records were waiting, more than ipfix_queue holds: ignored", url);
+	ix_free(successor(&x, &waiting, 8, want));
 }
 
 /*
