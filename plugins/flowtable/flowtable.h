@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include <ringfan/plugin.h>
-#include <ringfan/decode.h>
 
 #include "flowtable_ipfix.h"
 

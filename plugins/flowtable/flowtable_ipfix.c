@@ -847,8 +847,7 @@ ix_attach(struct ix *ix, uint64_t *waiting)
 		    "holds: ignored", ix->o.url, (unsigned long long)lost);
 		return;
 	}
-	if (lost > 0)
-		*ix->c[IC_DROPPED] += lost;
+	*ix->c[IC_DROPPED] += lost;
 	ix_level(ix);
 	if (lost > 0)
 		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %llu "
