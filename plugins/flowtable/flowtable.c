@@ -331,9 +331,13 @@ ft_frame_of(const struct ringfan_packet *pkt, struct ft_frame *fr)
 
 /*
  * The frame decoded, its key hashed, and the flow's memory asked for: its
- * hash bucket now, and the flow the bucket names FT_FLOW_LAG prefetch
- * calls later, by when the bucket's line is there.  What packet needs is
- * kept for it.
+ * hash bucket now, and the first flow the bucket names (the one a frame of
+ * many flows finds) FT_FLOW_LAG prefetch calls later, by when the
+ * bucket's line is there.  What packet needs is kept for it.
+ *
+ * The prefetches are written here, not in helpers: GCC 12 finds that a
+ * function whose only effect is a prefetch has none, and drops the calls
+ * to it (docs/performance.md).
  */
 static void
 ft_prefetch(void *state, const struct ringfan_packet *pkt)
@@ -341,6 +345,7 @@ ft_prefetch(void *state, const struct ringfan_packet *pkt)
 	struct ft *ft = state;
 	struct ft_ahead *a = &ft->ahead[ft->put % RINGFAN_PREFETCH_AHEAD];
 	const struct ft_ahead *b;
+	uint32_t i;
 
 	a->data = pkt->data;
 	a->ts_ns = pkt->ts_ns;
@@ -351,14 +356,18 @@ ft_prefetch(void *state, const struct ringfan_packet *pkt)
 	    !(a->fr.flags & RINGFAN_DEC_LATER_FRAGMENT);
 	if (a->hashed) {
 		a->hash = ft_key_hash(ft, &a->fr.k);
-		ft_prefetch_bucket(ft, a->hash);
+		__builtin_prefetch(&ft->hhead[a->hash & ft->hmask]);
 	}
 	if (ft->put - ft->taken >= RINGFAN_PREFETCH_AHEAD)
 		ft->taken = ft->put - RINGFAN_PREFETCH_AHEAD + 1;
 	ft->put++;
 	b = &ft->ahead[(ft->put - 1 - FT_FLOW_LAG) % RINGFAN_PREFETCH_AHEAD];
-	if (ft->put - ft->taken > FT_FLOW_LAG && b->hashed)
-		ft_prefetch_flow(ft, b->hash);
+	if (ft->put - ft->taken > FT_FLOW_LAG && b->hashed &&
+	    (i = ft->hhead[b->hash & ft->hmask]) != FT_NONE) {
+		__builtin_prefetch(&ft->slot[i]);
+		__builtin_prefetch((const char *)&ft->slot[i] + 64);
+		__builtin_prefetch(&ft->link[i]);
+	}
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <ringfan/plugin.h>
 
@@ -258,6 +259,11 @@ struct ft {
 	uint32_t		 live;		/* table slots in use */
 	uint64_t		 seq;
 	uint64_t		 now;
+	/*
+	 * No timeout is due before this network time: at most the earliest
+	 * deadline of the two LRU tails and the oldest start (ft_expire).
+	 */
+	uint64_t		 due;
 
 	/*
 	 * Records on their way out: the pending slots pend[0 .. npend),
@@ -293,10 +299,6 @@ void		 ft_txn_begin(struct ft *ft);
 void		*ft_txn_add(struct ft *ft, void *target, size_t len);
 void		 ft_txn_commit(struct ft *ft);
 void		 ft_expire(struct ft *ft, uint64_t now);
-uint32_t	 ft_key_hash(const struct ft *ft, const struct ft_key *k);
-/* Ask for the line of the hash's bucket; then for its first flow. */
-void		 ft_prefetch_bucket(const struct ft *ft, uint32_t hash);
-void		 ft_prefetch_flow(const struct ft *ft, uint32_t hash);
 void		 ft_account(struct ft *ft, const struct ft_key *k,
 		    uint32_t hash, uint64_t ts, uint32_t len,
 		    uint8_t tcp_flags, struct ft_frag *fslot,
@@ -304,6 +306,69 @@ void		 ft_account(struct ft *ft, const struct ft_key *k,
 void		 ft_shutdown(struct ft *ft);
 void		 ft_gauges(struct ft *ft);
 void		 ft_free_pending(struct ft *ft, uint32_t i);
+
+/*
+ * The per-frame helpers that flowtable.c calls on every prefetch: here,
+ * so that they are inlined there.
+ */
+static inline uint64_t
+ft_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 29;
+}
+
+static inline uint64_t
+ft_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The same for both directions: the endpoints in a fixed order.  Any total
+ * order does, as the hash is private and rebuilt with the indexes: that of
+ * the addresses' two native words, then the ports, costs no call.
+ */
+static inline uint32_t
+ft_hash(const struct ft *ft, uint64_t head, const uint8_t *a, uint16_t ap,
+    const uint8_t *b, uint16_t bp)
+{
+	uint64_t a0 = ft_load64(a), a1 = ft_load64(a + 8);
+	uint64_t b0 = ft_load64(b), b1 = ft_load64(b + 8);
+	uint64_t h, t;
+	uint16_t tp;
+
+	if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && ap > bp)))) {
+		t = a0, a0 = b0, b0 = t;
+		t = a1, a1 = b1, b1 = t;
+		tp = ap, ap = bp, bp = tp;
+	}
+	h = ft_mix(ft->hseed, head ^ ((uint64_t)ap << 48 | (uint64_t)bp << 32));
+	h = ft_mix(h, a0);
+	h = ft_mix(h, a1);
+	h = ft_mix(h, b0);
+	h = ft_mix(h, b1);
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static inline uint64_t
+ft_head(uint8_t ipver, uint8_t proto, uint8_t has_vlan, uint16_t vlan)
+{
+	/* Bits 32 to 63 are left for the ports (ft_hash). */
+	return (uint64_t)ipver | (uint64_t)has_vlan << 4 |
+	    (uint64_t)proto << 8 | (uint64_t)vlan << 16;
+}
+
+static inline uint32_t
+ft_key_hash(const struct ft *ft, const struct ft_key *k)
+{
+	return ft_hash(ft, ft_head(k->ipver, k->proto, k->has_vlan, k->vlan),
+	    k->src, k->sport, k->dst, k->dport);
+}
 
 /* flowtable_record.c */
 size_t		 ft_format(const struct ft_flow *f, unsigned worker, char *out,

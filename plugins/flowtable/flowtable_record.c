@@ -37,45 +37,27 @@ static const char *const ft_reason_name[FT_NREASON] = {
 };
 
 /*
- * A line being built: the pieces are appended by hand rather than by
- * snprintf(), whose parsing of the format cost more than the rest of a
- * run over a file, and each is written where it goes in the line, not
- * built aside and copied.  `p` runs to `end` at most; a piece that does
- * not fit clears ok.
+ * A record is written piece by piece, by hand rather than by snprintf(),
+ * whose parsing of the format cost more than the rest of a run over a
+ * file, each piece where it goes in the line.  No piece is checked against
+ * the end: ft_format() writes into a buffer of FT_LINE_MAX bytes at least,
+ * which the widest record fits (FT_REC_WIDEST).
  */
-struct ft_line {
-	char	*p;
-	char	*end;
-	int	 ok;
-};
 
-/* Room for n more bytes, or ok cleared. */
-static inline int
-ft_room(struct ft_line *l, size_t n)
-{
-	if (l->ok && n <= (size_t)(l->end - l->p))
-		return 1;
-	l->ok = 0;
-	return 0;
-}
+/* A string constant, without its NUL; p moves past it. */
+#define FT_LIT(p, lit) \
+	(memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
 
-static inline void
-ft_put(struct ft_line *l, const char *s, size_t n)
-{
-	if (!ft_room(l, n))
-		return;
-	memcpy(l->p, s, n);
-	l->p += n;
-}
-
-/* A string constant, without its NUL. */
-#define FT_PUTS(l, lit)	ft_put((l), (lit), sizeof(lit) - 1)
-
-static void
-ft_put_str(struct ft_line *l, const char *s)
-{
-	ft_put(l, s, strlen(s));
-}
+/*
+ * The widest record: the text between the values (219 bytes), then the
+ * widest value of each field: a 10-digit worker, a 4-digit VLAN, a 3-digit
+ * protocol, two addresses as inet_ntop() writes IPv6 at its widest
+ * (INET6_ADDRSTRLEN less its NUL), two 5-digit ports, six 20-digit
+ * numbers, two sets of 8 flags and an 8-letter reason; then a NUL.
+ */
+#define FT_REC_WIDEST	(219 + 10 + 4 + 3 + 2 * (INET6_ADDRSTRLEN - 1) + \
+	    2 * 5 + 6 * 20 + 2 * 8 + 8 + 1)
+_Static_assert(FT_REC_WIDEST <= FT_LINE_MAX, "a record fits FT_LINE_MAX");
 
 /* Decimal digits in v. */
 static unsigned
@@ -117,17 +99,18 @@ ft_put8(char *q, uint32_t v)
 	memcpy(q - 2, ft_pairs + lo % 100 * 2, 2);
 }
 
-static void
-ft_put_u64(struct ft_line *l, uint64_t v)
+/* v in decimal at p; returns the end. */
+static char *
+ft_put_u64(char *p, uint64_t v)
 {
-	unsigned n = ft_digits(v);
-	char *q;
+	char *q, *end;
 	uint32_t w;
 
-	if (!ft_room(l, n))
-		return;
-	l->p += n;
-	q = l->p;
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	end = q = p + ft_digits(v);
 	/*
 	 * From the last digit: eight at a time while more remain (times in
 	 * nanoseconds have 19), then two a division in 32 bits.
@@ -142,27 +125,22 @@ ft_put_u64(struct ft_line *l, uint64_t v)
 		memcpy(q - 2, ft_pairs + w * 2, 2);
 	else
 		q[-1] = (char)('0' + w);
+	return end;
 }
 
 /*
- * An address as text.  IPv4 by hand: inet_ntop() formats each of its four
- * numbers with sprintf(), which made it most of a record's cost.  0 when
- * inet_ntop() fails.
+ * An address as text at p; returns the end, or NULL when inet_ntop()
+ * fails.  IPv4 by hand: inet_ntop() formats each of its four numbers with
+ * sprintf(), which made it most of a record's cost.
  */
-static int
-ft_put_addr(struct ft_line *l, const struct ft_flow *f, const uint8_t *a)
+static char *
+ft_put_addr(char *p, const struct ft_flow *f, const uint8_t *a)
 {
-	char text[INET6_ADDRSTRLEN], *p;
-
 	if (f->ipver != 4) {
-		if (inet_ntop(AF_INET6, a, text, sizeof(text)) == NULL)
-			return 0;
-		ft_put_str(l, text);
-		return 1;
+		if (inet_ntop(AF_INET6, a, p, INET6_ADDRSTRLEN) == NULL)
+			return NULL;
+		return p + strlen(p);
 	}
-	if (!ft_room(l, 15))		/* 255.255.255.255 */
-		return 1;
-	p = l->p;
 	for (int i = 0; i < 4; i++) {
 		if (i > 0)
 			*p++ = '.';
@@ -172,77 +150,93 @@ ft_put_addr(struct ft_line *l, const struct ft_flow *f, const uint8_t *a)
 			*p++ = (char)('0' + a[i] / 10 % 10);
 		*p++ = (char)('0' + a[i] % 10);
 	}
-	l->p = p;
-	return 1;
+	return p;
 }
 
-/* TCP flags as letters, in the order of their bits from FIN up. */
-static void
-ft_put_flags(struct ft_line *l, uint8_t flags)
+/* TCP flags as letters at p, in the order of their bits from FIN up. */
+static char *
+ft_put_flags(char *p, uint8_t flags)
 {
 	static const char letters[] = "FSRPAUEC";
-	char *p;
 
-	if (!ft_room(l, 8))
-		return;
-	p = l->p;
 	for (int b = 0; flags != 0; b++, flags >>= 1)
 		if (flags & 1)
 			*p++ = letters[b];
-	l->p = p;
+	return p;
 }
 
-/* The record's line, newline included; 0 if it does not fit cap. */
+/* The record's line at p, FT_LINE_MAX bytes at least; NULL as ft_put_addr. */
+static char *
+ft_line(char *p, const struct ft_flow *f, unsigned worker)
+{
+	const char *reason = f->reason < FT_NREASON &&
+	    ft_reason_name[f->reason] != NULL ? ft_reason_name[f->reason] :
+	    "unknown";
+	size_t n = strlen(reason);
+
+	FT_LIT(p, "{\"worker\": ");
+	p = ft_put_u64(p, worker);
+	FT_LIT(p, ", \"vlan\": ");
+	if (f->has_vlan)
+		p = ft_put_u64(p, f->vlan);
+	else
+		FT_LIT(p, "null");
+	FT_LIT(p, ", \"proto\": ");
+	p = ft_put_u64(p, f->proto);
+	FT_LIT(p, ", \"src\": \"");
+	if ((p = ft_put_addr(p, f, f->src)) == NULL)
+		return NULL;
+	FT_LIT(p, "\", \"sport\": ");
+	p = ft_put_u64(p, f->sport);
+	FT_LIT(p, ", \"dst\": \"");
+	if ((p = ft_put_addr(p, f, f->dst)) == NULL)
+		return NULL;
+	FT_LIT(p, "\", \"dport\": ");
+	p = ft_put_u64(p, f->dport);
+	FT_LIT(p, ", \"first_ns\": ");
+	p = ft_put_u64(p, f->first_ns);
+	FT_LIT(p, ", \"last_ns\": ");
+	p = ft_put_u64(p, f->last_ns);
+	FT_LIT(p, ", \"fwd\": {\"packets\": ");
+	p = ft_put_u64(p, f->packets[0]);
+	FT_LIT(p, ", \"bytes\": ");
+	p = ft_put_u64(p, f->bytes[0]);
+	FT_LIT(p, ", \"tcp_flags\": \"");
+	p = ft_put_flags(p, f->tcp_flags[0]);
+	FT_LIT(p, "\"}, \"rev\": {\"packets\": ");
+	p = ft_put_u64(p, f->packets[1]);
+	FT_LIT(p, ", \"bytes\": ");
+	p = ft_put_u64(p, f->bytes[1]);
+	FT_LIT(p, ", \"tcp_flags\": \"");
+	p = ft_put_flags(p, f->tcp_flags[1]);
+	FT_LIT(p, "\"}, \"reason\": \"");
+	memcpy(p, reason, n);
+	p += n;
+	FT_LIT(p, "\"}\n");
+	return p;
+}
+
+/*
+ * The record's line, newline included, and a NUL after it, into out of
+ * cap bytes; its length, or 0 if it does not fit.  Straight into out when
+ * out is wide enough for any record, else built aside.
+ */
 size_t
 ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
 {
-	struct ft_line l = { out, out + cap, 1 };
+	char aside[FT_LINE_MAX], *start = cap >= FT_LINE_MAX ? out : aside;
+	char *end = ft_line(start, f, worker);
+	size_t n;
 
-	FT_PUTS(&l, "{\"worker\": ");
-	ft_put_u64(&l, worker);
-	FT_PUTS(&l, ", \"vlan\": ");
-	if (f->has_vlan)
-		ft_put_u64(&l, f->vlan);
-	else
-		FT_PUTS(&l, "null");
-	FT_PUTS(&l, ", \"proto\": ");
-	ft_put_u64(&l, f->proto);
-	FT_PUTS(&l, ", \"src\": \"");
-	if (!ft_put_addr(&l, f, f->src))
+	if (end == NULL)
 		return 0;
-	FT_PUTS(&l, "\", \"sport\": ");
-	ft_put_u64(&l, f->sport);
-	FT_PUTS(&l, ", \"dst\": \"");
-	if (!ft_put_addr(&l, f, f->dst))
+	n = (size_t)(end - start);
+	if (n >= cap)
 		return 0;
-	FT_PUTS(&l, "\", \"dport\": ");
-	ft_put_u64(&l, f->dport);
-	FT_PUTS(&l, ", \"first_ns\": ");
-	ft_put_u64(&l, f->first_ns);
-	FT_PUTS(&l, ", \"last_ns\": ");
-	ft_put_u64(&l, f->last_ns);
-	FT_PUTS(&l, ", \"fwd\": {\"packets\": ");
-	ft_put_u64(&l, f->packets[0]);
-	FT_PUTS(&l, ", \"bytes\": ");
-	ft_put_u64(&l, f->bytes[0]);
-	FT_PUTS(&l, ", \"tcp_flags\": \"");
-	ft_put_flags(&l, f->tcp_flags[0]);
-	FT_PUTS(&l, "\"}, \"rev\": {\"packets\": ");
-	ft_put_u64(&l, f->packets[1]);
-	FT_PUTS(&l, ", \"bytes\": ");
-	ft_put_u64(&l, f->bytes[1]);
-	FT_PUTS(&l, ", \"tcp_flags\": \"");
-	ft_put_flags(&l, f->tcp_flags[1]);
-	FT_PUTS(&l, "\"}, \"reason\": \"");
-	ft_put_str(&l, f->reason < FT_NREASON &&
-	    ft_reason_name[f->reason] != NULL ? ft_reason_name[f->reason] :
-	    "unknown");
-	FT_PUTS(&l, "\"}\n");
-	/* As snprintf() did: room for a NUL after the line. */
-	if (!l.ok || l.p == l.end)
-		return 0;
-	*l.p = '\0';
-	return (size_t)(l.p - out);
+	if (start == aside)
+		memcpy(out, aside, n);
+	out[n] = '\0';
+	return n;
 }
 
 static void

@@ -194,70 +194,11 @@ ft_touch_replay(struct ft *ft)
 	FT_BARRIER();
 }
 
-static uint64_t
-ft_mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ h >> 29;
-}
-
-static uint64_t
-ft_load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/*
- * The same for both directions: the endpoints in a fixed order.  Any total
- * order does, as the hash is private and rebuilt with the indexes: that of
- * the addresses' two native words, then the ports, costs no call.
- */
-static uint32_t
-ft_hash(const struct ft *ft, uint64_t head, const uint8_t *a, uint16_t ap,
-    const uint8_t *b, uint16_t bp)
-{
-	uint64_t a0 = ft_load64(a), a1 = ft_load64(a + 8);
-	uint64_t b0 = ft_load64(b), b1 = ft_load64(b + 8);
-	uint64_t h, t;
-	uint16_t tp;
-
-	if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && ap > bp)))) {
-		t = a0, a0 = b0, b0 = t;
-		t = a1, a1 = b1, b1 = t;
-		tp = ap, ap = bp, bp = tp;
-	}
-	h = ft_mix(ft->hseed, head ^ ((uint64_t)ap << 48 | (uint64_t)bp << 32));
-	h = ft_mix(h, a0);
-	h = ft_mix(h, a1);
-	h = ft_mix(h, b0);
-	h = ft_mix(h, b1);
-	return (uint32_t)(h ^ h >> 32);
-}
-
-static uint64_t
-ft_head(uint8_t ipver, uint8_t proto, uint8_t has_vlan, uint16_t vlan)
-{
-	/* Bits 32 to 63 are left for the ports (ft_hash). */
-	return (uint64_t)ipver | (uint64_t)has_vlan << 4 |
-	    (uint64_t)proto << 8 | (uint64_t)vlan << 16;
-}
-
 static uint32_t
 ft_hash_flow(const struct ft *ft, const struct ft_flow *f)
 {
 	return ft_hash(ft, ft_head(f->ipver, f->proto, f->has_vlan, f->vlan),
 	    f->src, f->sport, f->dst, f->dport);
-}
-
-uint32_t
-ft_key_hash(const struct ft *ft, const struct ft_key *k)
-{
-	return ft_hash(ft, ft_head(k->ipver, k->proto, k->has_vlan, k->vlan),
-	    k->src, k->sport, k->dst, k->dport);
 }
 
 /* Two 16-byte addresses, as two words each rather than a call. */
@@ -304,6 +245,50 @@ ft_hash_remove(struct ft *ft, uint32_t i)
 		*p = ft->link[i].hnext;
 }
 
+/*
+ * When the timeouts are due.  ft_expire() looks at the tails of the two
+ * LRU lists (idle, then linger for flows that ended) and the head of the
+ * list by start (active), and does nothing before ft->due, which is never
+ * after any of their deadlines.  A deadline of those three only grows but
+ * when another flow takes the place, or a flow's first frame moves back
+ * (a file out of order): each of those lowers ft->due to the new one, and
+ * ft_expire() sets it exactly once it has run.
+ */
+static uint64_t
+ft_lru_deadline(const struct ft *ft, uint32_t i, int l)
+{
+	return ft->slot[i].last_ns + (l ? ft->o.linger_ns : ft->o.idle_ns);
+}
+
+static uint64_t
+ft_fifo_deadline(const struct ft *ft, uint32_t i)
+{
+	return ft->slot[i].first_ns + ft->o.active_ns;
+}
+
+static void
+ft_due_by(struct ft *ft, uint64_t deadline)
+{
+	if (deadline < ft->due)
+		ft->due = deadline;
+}
+
+/* The earliest of the three deadlines, UINT64_MAX without flows. */
+static uint64_t
+ft_next_due(const struct ft *ft)
+{
+	uint64_t due = UINT64_MAX, d;
+
+	for (int l = 0; l < 2; l++)
+		if (ft->ltail[l] != FT_NONE &&
+		    (d = ft_lru_deadline(ft, ft->ltail[l], l)) < due)
+			due = d;
+	if (ft->fhead != FT_NONE &&
+	    (d = ft_fifo_deadline(ft, ft->fhead)) < due)
+		due = d;
+	return due;
+}
+
 /* LRU lists: head the latest seen, tail the least recently seen. */
 static void
 ft_lru_push(struct ft *ft, uint32_t i, int l)
@@ -312,8 +297,10 @@ ft_lru_push(struct ft *ft, uint32_t i, int l)
 	ft->link[i].lnext = ft->lhead[l];
 	if (ft->lhead[l] != FT_NONE)
 		ft->link[ft->lhead[l]].lprev = i;
-	else
+	else {
 		ft->ltail[l] = i;
+		ft_due_by(ft, ft_lru_deadline(ft, i, l));
+	}
 	ft->lhead[l] = i;
 }
 
@@ -326,8 +313,8 @@ ft_lru_unlink(struct ft *ft, uint32_t i, int l)
 		ft->lhead[l] = ft->link[i].lnext;
 	if (ft->link[i].lnext != FT_NONE)
 		ft->link[ft->link[i].lnext].lprev = ft->link[i].lprev;
-	else
-		ft->ltail[l] = ft->link[i].lprev;
+	else if ((ft->ltail[l] = ft->link[i].lprev) != FT_NONE)
+		ft_due_by(ft, ft_lru_deadline(ft, ft->ltail[l], l));
 }
 
 /* The list by start: head the oldest, for the active timeout. */
@@ -338,8 +325,10 @@ ft_fifo_push(struct ft *ft, uint32_t i)
 	ft->fprev[i] = ft->ftail;
 	if (ft->ftail != FT_NONE)
 		ft->fnext[ft->ftail] = i;
-	else
+	else {
 		ft->fhead = i;
+		ft_due_by(ft, ft_fifo_deadline(ft, i));
+	}
 	ft->ftail = i;
 }
 
@@ -348,8 +337,8 @@ ft_fifo_unlink(struct ft *ft, uint32_t i)
 {
 	if (ft->fprev[i] != FT_NONE)
 		ft->fnext[ft->fprev[i]] = ft->fnext[i];
-	else
-		ft->fhead = ft->fnext[i];
+	else if ((ft->fhead = ft->fnext[i]) != FT_NONE)
+		ft_due_by(ft, ft_fifo_deadline(ft, ft->fhead));
 	if (ft->fnext[i] != FT_NONE)
 		ft->fprev[ft->fnext[i]] = ft->fprev[i];
 	else
@@ -437,15 +426,22 @@ ft_expire(struct ft *ft, uint64_t now)
 {
 	uint32_t i;
 
+#ifdef FT_TESTING
+	/* The rule that lets a frame skip the lists below. */
+	if (ft->due > ft_next_due(ft))
+		abort();
+#endif
+	if (now < ft->due)
+		return;
 	while ((i = ft->ltail[0]) != FT_NONE &&
-	    ft->slot[i].last_ns + ft->o.idle_ns <= now)
+	    ft_lru_deadline(ft, i, 0) <= now)
 		ft_export(ft, i, FT_IDLE);
 	while ((i = ft->ltail[1]) != FT_NONE &&
-	    ft->slot[i].last_ns + ft->o.linger_ns <= now)
+	    ft_lru_deadline(ft, i, 1) <= now)
 		ft_export(ft, i, FT_END);
-	while ((i = ft->fhead) != FT_NONE &&
-	    ft->slot[i].first_ns + ft->o.active_ns <= now)
+	while ((i = ft->fhead) != FT_NONE && ft_fifo_deadline(ft, i) <= now)
 		ft_export(ft, i, FT_ACTIVE);
+	ft->due = ft_next_due(ft);
 }
 
 /* The least recently seen flow makes room. */
@@ -459,25 +455,6 @@ ft_evict(struct ft *ft)
 		a = b;
 	if (a != FT_NONE)
 		ft_export(ft, a, FT_EVICTED);
-}
-
-void
-ft_prefetch_bucket(const struct ft *ft, uint32_t hash)
-{
-	__builtin_prefetch(&ft->hhead[hash & ft->hmask]);
-}
-
-/* The first flow of the bucket: the one a frame of many flows finds. */
-void
-ft_prefetch_flow(const struct ft *ft, uint32_t hash)
-{
-	uint32_t i = ft->hhead[hash & ft->hmask];
-
-	if (i == FT_NONE)
-		return;
-	__builtin_prefetch(&ft->slot[i]);
-	__builtin_prefetch((const char *)&ft->slot[i] + 64);
-	__builtin_prefetch(&ft->link[i]);
 }
 
 static uint32_t
@@ -612,6 +589,8 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 	ft_lru_push(ft, i, f->ended);
 	if (started == 0)
 		ft_fifo_push(ft, i);
+	else			/* its first frame may have moved back */
+		ft_due_by(ft, ft_fifo_deadline(ft, i));
 }
 
 /* At close: every flow with frames, oldest first, as shutdown. */

@@ -1864,9 +1864,9 @@ test_format(void **unused)
 		assert_int_equal(n, strlen(want));
 		assert_string_equal(got, want);
 		/*
-		 * A line and its NUL, or nothing (each piece checks), in a
-		 * buffer of exactly cap bytes, so that ASan sees a byte
-		 * written past it.
+		 * A line and its NUL, or nothing, in a buffer of exactly cap
+		 * bytes (below FT_LINE_MAX: the line is built aside), so that
+		 * ASan sees a byte written past it.
 		 */
 		for (size_t cap = 0; cap <= n + 1; cap++) {
 			char *b = malloc(cap > 0 ? cap : 1);
@@ -1879,6 +1879,28 @@ test_format(void **unused)
 			free(b);
 		}
 	}
+	/* The widest record there is fits FT_LINE_MAX, its NUL too. */
+	memset(&f, 0, sizeof(f));
+	f.ipver = 6;
+	f.proto = 255;
+	f.has_vlan = 1;
+	f.vlan = 4095;
+	f.sport = f.dport = 65535;
+	memset(f.src, 0xff, 16);
+	memset(f.dst, 0xff, 16);
+	f.first_ns = f.last_ns = UINT64_MAX;
+	f.packets[0] = f.packets[1] = f.bytes[0] = f.bytes[1] = UINT64_MAX;
+	f.tcp_flags[0] = f.tcp_flags[1] = 0xff;
+	f.reason = FT_SHUTDOWN;
+	snprintf(src, sizeof(src), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	rec(want, sizeof(want), UINT_MAX, "4095", 255, src, 65535, src, 65535,
+	    UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, "FSRPAUEC",
+	    UINT64_MAX, UINT64_MAX, "FSRPAUEC", "shutdown");
+	strcat(want, "\n");
+	n = ft_format(&f, UINT_MAX, got, sizeof(got));
+	assert_int_equal(n, strlen(want));
+	assert_string_equal(got, want);
+	assert_true(n < FT_LINE_MAX);
 }
 
 int
