@@ -403,14 +403,21 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 		memset(img->bytes, 0, sizeof(img->bytes));
 		memset(img->tcp_flags, 0, sizeof(img->tcp_flags));
 	} else {
-		ft_hash_remove(ft, i);	/* needs the key: before the commit */
+		/*
+		 * At close the hash and the LRU lists are freed with the
+		 * table, unread: they are not kept up (the list by start
+		 * drives ft_shutdown()).
+		 */
+		if (!ft->closing)
+			ft_hash_remove(ft, i);	/* needs the key: before commit */
 		memset(img, 0, sizeof(*img));
 	}
 	ft_txn_commit(ft);
 	if (started != 0)
 		ft_fifo_unlink(ft, i);
 	if (!keep) {
-		ft_lru_unlink(ft, i, ended);
+		if (!ft->closing)
+			ft_lru_unlink(ft, i, ended);
 		ft->tfree[ft->ntfree++] = i;
 		ft->live--;
 	}
