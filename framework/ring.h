@@ -141,10 +141,10 @@ ring_walk_fits(struct ring_walk *w, const struct tpacket3_hdr *h)
  * prefetching.  `ahead`, for a walk that reads the frames' data as well as
  * their headers: the line RING_PREFETCH_AHEAD bytes on and the two after
  * it (a 64-byte frame takes 152 bytes of the ring: 2.4 lines).  Else, for
- * a walk that reads the headers alone: the line 8 times the next frame's
- * size on, which is a header's when frames of one size follow each other.
- * A fixed distance hits a header's line only where the sizes let it: 3
- * frames in 8 for 64-byte frames (docs/performance.md).
+ * a walk that reads the headers alone: the line 8 times h's stride on
+ * (h->tp_next_offset), which is a header's when frames of one size follow
+ * each other.  A fixed distance hits a header's line only where the sizes
+ * let it: 3 frames in 8 for 64-byte frames (docs/performance.md).
  */
 static inline void
 ring_walk_advance(struct ring_walk *w, const struct tpacket3_hdr *h,

@@ -335,9 +335,9 @@ ft_frame_of(const struct ringfan_packet *pkt, struct ft_frame *fr)
  * many flows finds) FT_FLOW_LAG prefetch calls later, by when the
  * bucket's line is there.  What packet needs is kept for it.
  *
- * The prefetches are written here, not in helpers: GCC 12 finds that a
- * function whose only effect is a prefetch has none, and drops the calls
- * to it (docs/performance.md).
+ * The prefetches are written here, not in a helper: GCC 12.2 dropped
+ * those of a static inline helper that loaded the bucket and prefetched
+ * the flow, as code without effect (docs/performance.md).
  */
 static void
 ft_prefetch(void *state, const struct ringfan_packet *pkt)

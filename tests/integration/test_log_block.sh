@@ -53,7 +53,7 @@ status()
 # Fill the FIFO: each SIGUSR1 logs a line per worker, each reload a few,
 # until the master has to drop lines.  64 KiB of pipe take a few hundred.
 # Signals sent faster than the master reads them count once, so how many
-# rounds that takes depends on the machine (20 to 40 where 40 was the
+# rounds that takes depends on the machine (22 to 36 where 40 was the
 # bound): rounds go on for up to a minute.
 dropped=0
 round=0
