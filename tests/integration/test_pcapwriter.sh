@@ -185,19 +185,26 @@ done
 echo "ok: deleted $((${#files[@]} - 1)) files: $deleted_frames frames," \
     "$deleted_bytes bytes"
 
-rf_send -t udp -n 300 -f 4 -s 300 -r 1000
+# Frames are dropped until the next tick (once a second) tries again: 100
+# frames over 2 s see it, and are counted as written or dropped.
+rf_send -t udp -n 100 -f 4 -s 300 -r 50
 rf_wait_until 5 "the problem is over" rf_ctl_test plugins \
     '.captures[0].plugins[] | select(.name == "pcapwriter") |
      .errors | length == 0'
 rf_expect "stats: errors" \
     "$(rf_ctl_json stats '.captures[0].workers[0].errors | length')" 0
+fd=$(rf_ctl_num stats "$PW_LIVE.frames_dropped")
+rf_send -t udp -n 200 -f 4 -s 300 -r 1000
+rf_wait_until 5 "packets 2800" rf_ctl_test stats \
+    '.captures[0].totals.packets == 2800'
 rf_stop
 
 rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" 2800
 PW_FINAL='.captures[0].workers[0].plugins.pcapwriter'
 rf_expect "frames + frames_dropped = packets" \
     "$(rf_num "$PW_FINAL | .frames + .frames_dropped")" 2800
-# Nothing dropped once there was room: the last 300 frames are on disk.
+# Nothing dropped once writing worked again: the last 200 frames are on
+# disk.
 rf_expect "frames_dropped" "$(rf_num "$PW_FINAL.frames_dropped")" "$fd"
 rf_expect "frames written = frames on disk + deleted" \
     "$(rf_num "$PW_FINAL.frames")" \
