@@ -527,12 +527,12 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 		 * A SYN without ACK after a FIN or RST opens a new
 		 * connection on the same ports: the ended one is written.
 		 */
-		if (f->last_ns + (f->ended ? ft->o.linger_ns : ft->o.idle_ns) <=
-		    ft->now || (f->ended && (tcp_flags & 0x12) == 0x02)) {
+		if (ft_lru_deadline(ft, i, f->ended) <= ft->now ||
+		    (f->ended && (tcp_flags & 0x12) == 0x02)) {
 			ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
 			i = FT_NONE;
 		} else if (f->start_seq != 0 &&
-		    f->first_ns + ft->o.active_ns <= ft->now)
+		    ft_fifo_deadline(ft, i) <= ft->now)
 			ft_export(ft, i, FT_ACTIVE);
 		/*
 		 * Begun (start_seq), in order (first_ns stays), and no
