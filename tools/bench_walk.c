@@ -63,7 +63,9 @@ fill_ring(struct ring *r)
 			memset(f, 0xff, 6);			/* broadcast */
 			f[12] = 0x08;				/* IPv4 */
 			f[14] = 0x45;
+			f[14 + 3] = FRAME_LEN - 14;		/* length */
 			f[14 + 9] = 17;				/* UDP */
+			f[34 + 5] = FRAME_LEN - 34;		/* length */
 		}
 		if (h != NULL)
 			h->tp_next_offset = 0;

@@ -551,27 +551,96 @@ ringfan_dec_link(const struct ringfan_packet *pkt, struct ringfan_decoded *d,
 }
 
 /*
- * Decodes pkt->data[0 .. pkt->caplen) as pkt->linktype says into *d, which
- * it clears first.  Returns 0, also when the frame is cut or malformed (see
- * d->flags); -1 with RINGFAN_DEC_UNKNOWN_LINK when the link type is not one
- * of the RINGFAN_DLT_ values above.
+ * The frame most links carry, in one straight pass: Ethernet with no tag
+ * (in the frame or stripped), then IPv4 without options and not a
+ * fragment, or IPv6 without extension headers, then a TCP or UDP header
+ * that is whole in the capture and within the IP packet's length.  Returns
+ * 1 with *d (zeroed by the caller) filled exactly as ringfan_dec_general()
+ * fills it for the same frame, 0 for any other frame, *d untouched: every
+ * test comes before the first store.  tests/unit/test_decode.c and
+ * tests/fuzz/fuzz_decode.c hold the two to each other.
  */
 static inline int
-ringfan_decode(const struct ringfan_packet *pkt, struct ringfan_decoded *d)
+ringfan_dec_common(const struct ringfan_packet *pkt,
+    struct ringfan_decoded *d)
+{
+	const uint8_t *p = pkt->data, *q = p + 14, *t;
+	uint32_t caplen = pkt->caplen, l4, hlen, ip_len;
+	uint16_t et;
+	uint8_t proto;
+
+	if (pkt->linktype != RINGFAN_DLT_EN10MB || caplen < 14 + 20 + 8 ||
+	    (pkt->flags & RINGFAN_PKT_VLAN_VALID))
+		return 0;
+	et = ringfan_dec_be16(p + 12);
+	if (et == RINGFAN_ETH_IPV4) {
+		/* Version 4, 20 bytes; neither MF nor an offset. */
+		if (q[0] != 0x45 || (ringfan_dec_be16(q + 6) & 0x3fff) != 0)
+			return 0;
+		ip_len = ringfan_dec_be16(q + 2);	/* 0 fails below */
+		proto = q[9];
+		l4 = 14 + 20;
+	} else if (et == RINGFAN_ETH_IPV6) {
+		if (q[0] >> 4 != 6)
+			return 0;
+		ip_len = 40 + (uint32_t)ringfan_dec_be16(q + 4);
+		proto = q[6];
+		l4 = 14 + 40;
+	} else
+		return 0;
+	t = p + l4;
+	if (proto == 17)
+		hlen = 8;
+	else if (proto == 6 && caplen >= l4 + 20 && t[12] >> 4 >= 5)
+		hlen = (uint32_t)(t[12] >> 4) * 4;
+	else
+		return 0;
+	if (l4 + hlen > caplen || l4 - 14 + hlen > ip_len)
+		return 0;
+	d->flags = RINGFAN_DEC_PROTO | RINGFAN_DEC_L4;
+	d->ethertype = et;
+	d->proto = proto;
+	d->ip_len = ip_len;
+	d->l3_off = 14;
+	d->l4_off = l4;
+	d->payload_off = l4 + hlen;
+	d->sport = ringfan_dec_be16(t);
+	d->dport = ringfan_dec_be16(t + 2);
+	if (proto == 6)
+		d->tcp_flags = t[13];
+	if (et == RINGFAN_ETH_IPV4) {
+		d->ip_version = 4;
+		d->tos = q[1];
+		d->ttl = q[8];
+		memcpy(d->src, q + 12, 4);
+		memcpy(d->dst, q + 16, 4);
+	} else {
+		d->ip_version = 6;
+		d->tos = (uint8_t)((q[0] & 0x0f) << 4 | q[1] >> 4);
+		d->flow_label = (uint32_t)(q[1] & 0x0f) << 16 |
+		    ringfan_dec_be16(q + 2);
+		d->ttl = q[7];
+		memcpy(d->src, q + 8, 16);
+		memcpy(d->dst, q + 24, 16);
+	}
+	return 1;
+}
+
+/*
+ * ringfan_decode() without its straight pass: every frame the long way,
+ * into a *d the caller zeroed.  Tests compare the two; a plugin calls
+ * ringfan_decode().
+ */
+static inline int
+ringfan_dec_general(const struct ringfan_packet *pkt,
+    struct ringfan_decoded *d)
 {
 	const uint8_t *p = pkt->data;
 	uint32_t caplen = pkt->caplen, off;
 	uint32_t wire = pkt->len > caplen ? pkt->len : caplen;
 	uint16_t et;
 	int tags;
-	/*
-	 * Copied rather than memset: a compiler then keeps a caller's local
-	 * struct in registers and drops the fields nobody reads, where a
-	 * memset became a string store costing more than the decoding.
-	 */
-	static struct ringfan_decoded zero;	/* never written */
 
-	*d = zero;
 	if ((tags = ringfan_dec_link(pkt, d, &off)) == -2) {
 		d->flags = RINGFAN_DEC_UNKNOWN_LINK;
 		return -1;
@@ -600,6 +669,35 @@ ringfan_decode(const struct ringfan_packet *pkt, struct ringfan_decoded *d)
 	else if (et == RINGFAN_ETH_IPV6)
 		ringfan_dec_ipv6(p, caplen, wire, d);
 	return 0;
+}
+
+/* A zeroed result, for ringfan_decode() and tests that call the parts. */
+static inline void
+ringfan_dec_zero(struct ringfan_decoded *d)
+{
+	/*
+	 * Copied rather than memset: a compiler then keeps a caller's local
+	 * struct in registers and drops the fields nobody reads, where a
+	 * memset became a string store costing more than the decoding.
+	 */
+	static struct ringfan_decoded zero;	/* never written */
+
+	*d = zero;
+}
+
+/*
+ * Decodes pkt->data[0 .. pkt->caplen) as pkt->linktype says into *d, which
+ * it clears first.  Returns 0, also when the frame is cut or malformed (see
+ * d->flags); -1 with RINGFAN_DEC_UNKNOWN_LINK when the link type is not one
+ * of the RINGFAN_DLT_ values above.
+ */
+static inline int
+ringfan_decode(const struct ringfan_packet *pkt, struct ringfan_decoded *d)
+{
+	ringfan_dec_zero(d);
+	if (ringfan_dec_common(pkt, d))
+		return 0;
+	return ringfan_dec_general(pkt, d);
 }
 
 #ifdef __cplusplus

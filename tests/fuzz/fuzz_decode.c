@@ -6,9 +6,11 @@
  * wire than captured, 0x40 a wire length of 0.  The frame is copied to the
  * heap at its exact size, so that ASan catches a read past caplen.
  *
- * Whatever the bytes, the result must hold together, and a frame the
- * decoder did not find cut must decode the same with more bytes after it:
- * the decoder never stops at caplen without saying TRUNCATED.
+ * Whatever the bytes, the result must hold together, must be what the
+ * decoder's long way alone gives (ringfan_dec_general(), without the
+ * straight pass for common frames), and a frame the decoder did not find
+ * cut must decode the same with more bytes after it: the decoder never
+ * stops at caplen without saying TRUNCATED.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(frame, data + skip, pkt.caplen);
 	pkt.data = frame;
 	rc = ringfan_decode(&pkt, &d);
+	/* The straight pass gives what the long way gives. */
+	ringfan_dec_zero(&again);
+	if (ringfan_dec_general(&pkt, &again) != rc ||
+	    memcmp(&d, &again, sizeof(d)) != 0)
+		abort();
 	free(frame);
 	fuzz_check(&pkt, &d, rc);
 

@@ -9,7 +9,10 @@
  *
  * The bundled counter plugin, loaded as the host loads it, must count each
  * of these frames (and of many mutations of them) as its definition over
- * the decoder says: its fast path may not give another answer.
+ * the decoder says: its fast path may not give another answer.  The same
+ * holds for the decoder's own straight pass (ringfan_dec_common()): over
+ * the frames and their mutations, ringfan_decode() gives exactly what the
+ * long way (ringfan_dec_general()) gives.
  */
 #include <dlfcn.h>
 #include <setjmp.h>
@@ -338,6 +341,36 @@ rnd(uint32_t below)
 	return (uint32_t)(rnd_state >> 32) % below;
 }
 
+/* Row r's whole frame, built into buf, as the host hands it over. */
+static void
+row_packet(const struct row *r, uint8_t *buf, struct ringfan_packet *pkt)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->data = buf;
+	pkt->len = (uint32_t)build(r, buf);
+	pkt->linktype = (uint16_t)r->linktype;
+	pkt->flags = r->stripped ? RINGFAN_PKT_VLAN_VALID : 0;
+	pkt->vlan_tci = r->tci;
+}
+
+/*
+ * Row r's frame, mutated: mostly on Ethernet, sometimes with a stripped
+ * tag, up to three of the n bytes at hot[] set at random, sometimes cut.
+ */
+static void
+row_mutant(const struct row *r, uint8_t *buf, struct ringfan_packet *pkt,
+    const uint8_t *hot, size_t n)
+{
+	row_packet(r, buf, pkt);
+	pkt->vlan_tci = 0;
+	if (rnd(4) != 0)
+		pkt->linktype = RINGFAN_DLT_EN10MB;
+	pkt->flags = rnd(4) == 0 ? RINGFAN_PKT_VLAN_VALID : 0;
+	for (unsigned k = rnd(4); k > 0; k--)
+		buf[hot[rnd((uint32_t)n)]] = (uint8_t)rnd(256);
+	pkt->caplen = rnd(8) == 0 ? rnd(pkt->len + 1) : pkt->len;
+}
+
 static void
 test_counter_agrees(void **state)
 {
@@ -350,12 +383,7 @@ test_counter_agrees(void **state)
 	assert_int_equal(counter_open(RINGFAN_DLT_EN10MB, &pl, &st),
 	    RINGFAN_OK);
 	for (size_t i = 0; i < NROWS; i++) {
-		memset(&pkt, 0, sizeof(pkt));
-		pkt.data = buf;
-		pkt.len = (uint32_t)build(&rows[i], buf);
-		pkt.linktype = (uint16_t)rows[i].linktype;
-		pkt.flags = rows[i].stripped ? RINGFAN_PKT_VLAN_VALID : 0;
-		pkt.vlan_tci = rows[i].tci;
+		row_packet(&rows[i], buf, &pkt);
 		for (pkt.caplen = 0; pkt.caplen <= pkt.len; pkt.caplen++)
 			counter_check(pl, st, &pkt, rows[i].name);
 	}
@@ -365,20 +393,76 @@ test_counter_agrees(void **state)
 	 */
 	for (unsigned n = 0; n < 200000; n++) {
 		static const uint8_t hot[] = { 12, 13, 14, 16, 20, 23, 54 };
-		const struct row *r = &rows[rnd(NROWS)];
 
-		memset(&pkt, 0, sizeof(pkt));
-		pkt.data = buf;
-		pkt.len = (uint32_t)build(r, buf);
-		pkt.linktype = rnd(4) != 0 ? RINGFAN_DLT_EN10MB :
-		    (uint16_t)r->linktype;
-		pkt.flags = rnd(4) == 0 ? RINGFAN_PKT_VLAN_VALID : 0;
-		for (unsigned k = rnd(4); k > 0; k--)
-			buf[hot[rnd(sizeof(hot))]] = (uint8_t)rnd(256);
-		pkt.caplen = rnd(8) == 0 ? rnd(pkt.len + 1) : pkt.len;
+		row_mutant(&rows[rnd(NROWS)], buf, &pkt, hot, sizeof(hot));
 		counter_check(pl, st, &pkt, "mutation");
 	}
 	pl->close(st);
+}
+
+/*
+ * pkt decoded by ringfan_decode() and the long way only: the same result,
+ * byte for byte.  Counts the frames the straight pass took in *took.
+ */
+static void
+common_check(const struct ringfan_packet *pkt, const char *what,
+    unsigned *took)
+{
+	struct ringfan_decoded got, want;
+
+	assert_int_equal(ringfan_decode(pkt, &got), 0);
+	ringfan_dec_zero(&want);
+	assert_int_equal(ringfan_dec_general(pkt, &want), 0);
+	if (memcmp(&got, &want, sizeof(got)) != 0)
+		fail_msg("%s, caplen %u, len %u: the straight pass differs",
+		    what, pkt->caplen, pkt->len);
+	ringfan_dec_zero(&got);
+	*took += (unsigned)ringfan_dec_common(pkt, &got);
+}
+
+static void
+test_common_agrees(void **state)
+{
+	/*
+	 * The bytes the straight pass reads: EtherType, version and IHL,
+	 * lengths, flags and offset, protocol and next header, TCP's data
+	 * offset after IPv4 and after IPv6.
+	 */
+	static const uint8_t hot[] = { 12, 13, 14, 16, 17, 18, 19, 20, 21,
+	    23, 46, 66 };
+	struct ringfan_packet pkt;
+	static uint8_t buf[512];
+	const struct row *straight[NROWS], *r;
+	unsigned took = 0, was, ns = 0, n;
+
+	(void)state;
+	for (size_t i = 0; i < NROWS; i++) {
+		row_packet(&rows[i], buf, &pkt);
+		for (pkt.caplen = 0; pkt.caplen <= pkt.len; pkt.caplen++) {
+			was = took;
+			common_check(&pkt, rows[i].name, &took);
+			if (pkt.caplen == pkt.len && took > was)
+				straight[ns++] = &rows[i];
+		}
+	}
+	/*
+	 * Whole TCP and UDP over untagged Ethernet, IPv4 and IPv6: the
+	 * straight pass takes the four rows named so, the two with padding
+	 * or DF, and no other.
+	 */
+	assert_int_equal(ns, 6);
+	/* Mutations of any row, and twice as often of those six. */
+	for (took = 0, n = 0; n < 300000; n++) {
+		r = rnd(3) == 0 ? &rows[rnd(NROWS)] : straight[rnd(ns)];
+		row_mutant(r, buf, &pkt, hot, sizeof(hot));
+		/* A wire length of 0, or longer than the capture. */
+		if (rnd(8) == 0)
+			pkt.len = rnd(2) ? 0 : pkt.caplen + rnd(64);
+		common_check(&pkt, "mutation", &took);
+	}
+	/* Both ways taken often: the comparison is not empty either way. */
+	assert_true(took > n / 20);
+	assert_true(took < n - n / 20);
 }
 
 static void
@@ -439,7 +523,7 @@ test_stripped_tag(void **state)
 int
 main(void)
 {
-	static struct CMUnitTest tests[NROWS + 6];
+	static struct CMUnitTest tests[NROWS + 7];
 
 	for (size_t i = 0; i < NROWS; i++) {
 		tests[i].name = rows[i].name;
@@ -455,5 +539,7 @@ main(void)
 	tests[NROWS + 4] = (struct CMUnitTest)
 	    cmocka_unit_test(test_counter_unknown_link);
 	tests[NROWS + 5] = (struct CMUnitTest)cmocka_unit_test(test_stripped_tag);
+	tests[NROWS + 6] = (struct CMUnitTest)
+	    cmocka_unit_test(test_common_agrees);
 	return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
 }
