@@ -564,14 +564,19 @@ static inline int
 ringfan_dec_common(const struct ringfan_packet *pkt,
     struct ringfan_decoded *d)
 {
-	const uint8_t *p = pkt->data, *q = p + 14, *t;
+	const uint8_t *p = pkt->data, *q, *t;
 	uint32_t caplen = pkt->caplen, l4, hlen, ip_len;
 	uint16_t et;
 	uint8_t proto;
 
+	/*
+	 * A pointer is formed only into the frame: q once it holds an IPv4
+	 * header and UDP, t once it holds the whole L4 header.
+	 */
 	if (pkt->linktype != RINGFAN_DLT_EN10MB || caplen < 14 + 20 + 8 ||
 	    (pkt->flags & RINGFAN_PKT_VLAN_VALID))
 		return 0;
+	q = p + 14;
 	et = ringfan_dec_be16(p + 12);
 	if (et == RINGFAN_ETH_IPV4) {
 		/* Version 4, 20 bytes; neither MF nor an offset. */
@@ -588,15 +593,15 @@ ringfan_dec_common(const struct ringfan_packet *pkt,
 		l4 = 14 + 40;
 	} else
 		return 0;
-	t = p + l4;
 	if (proto == 17)
 		hlen = 8;
-	else if (proto == 6 && caplen >= l4 + 20 && t[12] >> 4 >= 5)
-		hlen = (uint32_t)(t[12] >> 4) * 4;
+	else if (proto == 6 && caplen >= l4 + 20 && p[l4 + 12] >> 4 >= 5)
+		hlen = (uint32_t)(p[l4 + 12] >> 4) * 4;
 	else
 		return 0;
 	if (l4 + hlen > caplen || l4 - 14 + hlen > ip_len)
 		return 0;
+	t = p + l4;
 	d->flags = RINGFAN_DEC_PROTO | RINGFAN_DEC_L4;
 	d->ethertype = et;
 	d->proto = proto;
