@@ -90,23 +90,48 @@ same_all(const char *name, uint32_t caplen,
 		fail_msg("%s, caplen %u: addresses differ", name, caplen);
 }
 
+/* Row r's whole frame, built into buf, as the host hands it over. */
+static void
+row_packet(const struct row *r, uint8_t *buf, struct ringfan_packet *pkt)
+{
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->data = buf;
+	pkt->len = (uint32_t)build(r, buf);
+	pkt->linktype = (uint16_t)r->linktype;
+	pkt->flags = r->stripped ? RINGFAN_PKT_VLAN_VALID : 0;
+	pkt->vlan_tci = r->tci;
+}
+
+/*
+ * whole's first caplen bytes as pkt, from a heap copy of exactly that size
+ * (ASan sees one byte more), which the caller frees.
+ */
+static uint8_t *
+heap_packet(const struct ringfan_packet *whole, uint32_t caplen,
+    struct ringfan_packet *pkt)
+{
+	uint8_t *copy;
+
+	if ((copy = malloc(caplen)) == NULL && caplen != 0)
+		fail_msg("out of memory");
+	if (caplen != 0)
+		memcpy(copy, whole->data, caplen);
+	*pkt = *whole;
+	pkt->data = copy;
+	pkt->caplen = caplen;
+	return copy;
+}
+
 /* A frame cut to caplen: checked against the whole frame's decoding. */
 static void
 check_cut(const struct row *r, const struct ringfan_packet *whole,
     const struct ringfan_decoded *want, uint32_t need, uint32_t caplen)
 {
-	struct ringfan_packet pkt = *whole;
+	struct ringfan_packet pkt;
 	struct ringfan_decoded d, *got = &d;
 	const char *name = r->name;
-	uint8_t *copy;
+	uint8_t *copy = heap_packet(whole, caplen, &pkt);
 
-	/* Exactly caplen bytes on the heap: ASan sees one byte more. */
-	if ((copy = malloc(caplen)) == NULL && caplen != 0)
-		fail_msg("out of memory");
-	if (caplen != 0)
-		memcpy(copy, whole->data, caplen);
-	pkt.data = copy;
-	pkt.caplen = caplen;
 	assert_int_equal(ringfan_decode(&pkt, &d), 0);
 	free(copy);
 	if (d.l3_off > d.l4_off || d.l4_off > d.payload_off ||
@@ -153,14 +178,8 @@ test_row(void **state)
 	struct ringfan_decoded want, d;
 	uint32_t caplen, need;
 
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.data = buf;
-	pkt.caplen = pkt.len = caplen = (uint32_t)build(r, buf);
-	pkt.linktype = (uint16_t)r->linktype;
-	if (r->stripped) {
-		pkt.flags = RINGFAN_PKT_VLAN_VALID;
-		pkt.vlan_tci = r->tci;
-	}
+	row_packet(r, buf, &pkt);
+	pkt.caplen = caplen = pkt.len;
 	expect(r, &want);
 	assert_int_equal(ringfan_decode(&pkt, &d), 0);
 	same_all(r->name, caplen, &d, &want);
@@ -341,18 +360,6 @@ rnd(uint32_t below)
 	return (uint32_t)(rnd_state >> 32) % below;
 }
 
-/* Row r's whole frame, built into buf, as the host hands it over. */
-static void
-row_packet(const struct row *r, uint8_t *buf, struct ringfan_packet *pkt)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->data = buf;
-	pkt->len = (uint32_t)build(r, buf);
-	pkt->linktype = (uint16_t)r->linktype;
-	pkt->flags = r->stripped ? RINGFAN_PKT_VLAN_VALID : 0;
-	pkt->vlan_tci = r->tci;
-}
-
 /*
  * Row r's frame, mutated: mostly on Ethernet, sometimes with a stripped
  * tag, up to three of the n bytes at hot[] set at random, sometimes cut.
@@ -410,13 +417,10 @@ static void
 common_check(const struct ringfan_packet *whole, const char *what,
     unsigned *took)
 {
-	struct ringfan_packet pkt = *whole;
+	struct ringfan_packet pkt;
 	struct ringfan_decoded got, want, mark;
-	uint8_t *copy = malloc(pkt.caplen > 0 ? pkt.caplen : 1);
+	uint8_t *copy = heap_packet(whole, whole->caplen, &pkt);
 
-	assert_non_null(copy);
-	memcpy(copy, whole->data, pkt.caplen);
-	pkt.data = copy;
 	assert_int_equal(ringfan_decode(&pkt, &got), 0);
 	ringfan_dec_zero(&want);
 	assert_int_equal(ringfan_dec_general(&pkt, &want), 0);
