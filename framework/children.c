@@ -43,6 +43,8 @@ master_spawn(struct master *m, struct slot *s)
 		return 0;
 	}
 	STATS_STORE(&s->wk.sw->state, WORKER_STARTING);
+	STATS_STORE(&s->wk.sw->stage, STATS_STAGE_NONE);
+	s->reload = m->reloads;
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
@@ -128,12 +130,33 @@ master_revive(struct master *m, struct slot *s)
 		master_crashed(s, master_slot_name(s, name, sizeof(name)));
 }
 
+/*
+ * The error of a worker that died on the new pipeline of a reload, for
+ * master_rollback(): how it ended and where (master_slot_where()).
+ */
+static void
+master_crash_err(struct slot *s, const char *name, bool stalled)
+{
+	struct stats_worker *sw = s->wk.sw;
+	char where[64];
+
+	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
+	    s->last_exit);
+	/* A stall's last_exit says where already. */
+	if (!stalled && master_slot_where(s, where, sizeof(where)))
+		snprintf(sw->err, sizeof(sw->err), "%s %s", s->last_exit,
+		    where);
+	else
+		strlcpy(sw->err, s->last_exit, sizeof(sw->err));
+}
+
 static void
 master_reaped(struct master *m, struct slot *s, int status)
 {
 	struct stats_worker *sw = s->wk.sw;
 	uint32_t stop = STATS_LOAD(&sw->stop);
 	char name[64];
+	bool stalled;
 
 	master_slot_name(s, name, sizeof(name));
 	s->pid = 0;
@@ -145,7 +168,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "exited with code %d", WEXITSTATUS(status));
 	/* A stall's kill is a crash from here on, under its own name. */
-	master_stall_reaped(s, status);
+	stalled = master_stall_reaped(s, status);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK) {
 		if (stop == WORKER_STOP_DRAIN || m->stopping) {
@@ -176,11 +199,20 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
 		return;
 	}
-	if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_RETRY ||
-	    WEXITSTATUS(status) == WORKER_EXIT_SETUP) && m->prev.cfg != NULL &&
-	    m->prev.changed[s->capture]) {
-		master_rollback(m, s);
-		return;
+	if (m->prev.cfg != NULL && m->prev.changed[s->capture]) {
+		if (WIFEXITED(status) && (WEXITSTATUS(status) ==
+		    WORKER_EXIT_RETRY || WEXITSTATUS(status) ==
+		    WORKER_EXIT_SETUP)) {
+			master_rollback(m, s);
+			return;
+		}
+		if (s->reload == m->reloads) {
+			/* A crash on the new pipeline: it did not stand. */
+			master_crash_err(s, name, stalled);
+			STATS_ADD(&sw->restarts, 1);
+			master_rollback(m, s);
+			return;
+		}
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RETRY) {
 		/* A plugin lacks a resource for now: no crash, no limit. */

@@ -42,6 +42,7 @@ struct slot {
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
 	char			 last_exit[80];	/* "" until it exits once */
+	unsigned		 reload;	/* master.reloads at its start */
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
 		pid_t		 pid;		/* the worker it was seen in */
@@ -222,8 +223,18 @@ void	master_queued_answer(struct master *m, const char *err);
  * waiting (supervise_stall()); the crash path respawns it.  On the timer.
  */
 void	master_stall_check(struct master *m, uint64_t now);
-/* A reaped worker: last_exit says so if it was killed for a stall. */
-void	master_stall_reaped(struct slot *s, int status);
+/*
+ * A reaped worker: last_exit says so if it was killed for a stall; true
+ * then.
+ */
+bool	master_stall_reaped(struct slot *s, int status);
+/*
+ * Where the worker of s is, or was when it died, as the stage it publishes
+ * says: "in plugin X" (a frame), "in plugin X's prefetch", "... tick",
+ * "... open", "in a batch stage"; false, with "outside the plugins", in
+ * none of them.
+ */
+bool	master_slot_where(const struct slot *s, char *buf, size_t len);
 /* Add what fanout rolled over from s's socket since the last read. */
 void	master_read_rollover(struct slot *s);
 

@@ -475,8 +475,11 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 		stats_status_init(w, i, plugin_ctx_name(ctx));
 	if ((rc = pipeline_give_memory(s, ctx, mem, err, errlen)) != RINGFAN_OK)
 		return rc;
+	/* Named in the stage while it runs, for the master (stall.c). */
+	STATS_STORE(&w->stage, STATS_STAGE_OPEN + (uint32_t)i);
 	if (c->open != NULL)
 		rc = c->open(&ctx->pub, &s->state);
+	STATS_STORE(&w->stage, STATS_STAGE_NONE);
 	/* An open that recorded an error but said 0 still holds its state. */
 	s->opened = rc == RINGFAN_OK;
 	if ((rc = plugin_ctx_result(ctx, rc, err, errlen)) != RINGFAN_OK)

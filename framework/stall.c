@@ -44,14 +44,17 @@ stall_progress(const struct stats_worker *sw)
 	    STATS_LOAD(&sw->beat);
 }
 
-/* A worker in its loop; not one starting, stopping, gone, or killed. */
+/*
+ * A worker opening its pipeline or in its loop; not one stopping, gone, or
+ * killed.  One stuck in a plugin's open while frames wait is a stall too.
+ */
 static bool
 stall_watched(const struct slot *s)
 {
 	uint32_t st = STATS_LOAD(&s->wk.sw->state);
 
-	return s->pid > 0 && !s->stall.killed &&
-	    (st == WORKER_RUNNING || st == WORKER_RESTARTING);
+	return s->pid > 0 && !s->stall.killed && (st == WORKER_STARTING ||
+	    st == WORKER_RUNNING || st == WORKER_RESTARTING);
 }
 
 /* Stopped by a signal or a tracer: the state in /proc/PID/stat. */
@@ -74,34 +77,42 @@ stall_stopped(pid_t pid)
 	return p[2] == 'T' || p[2] == 't';
 }
 
-/*
- * Where the worker of s is stuck, as the stage it publishes says: a
- * frame's plugin, a plugin's prefetch or tick, a batch stage, or none of
- * them.
- */
+bool
+master_slot_where(const struct slot *s, char *buf, size_t len)
+{
+	const struct stats_worker *sw = s->wk.sw;
+	uint32_t stage = STATS_LOAD(&sw->stage), n = (uint32_t)
+	    s->wk.cap->npipeline;
+
+	if (pos_in_hand(STATS_LOAD(&sw->pos)) && stage < n)
+		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
+	else if (stage >= STATS_STAGE_PREFETCH &&
+	    stage - STATS_STAGE_PREFETCH < n)
+		snprintf(buf, len, "in plugin %s's prefetch",
+		    s->wk.info[stage - STATS_STAGE_PREFETCH].step);
+	else if (stage >= STATS_STAGE_TICK && stage - STATS_STAGE_TICK < n)
+		snprintf(buf, len, "in plugin %s's tick",
+		    s->wk.info[stage - STATS_STAGE_TICK].step);
+	else if (stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN < n)
+		snprintf(buf, len, "in plugin %s's open",
+		    s->wk.info[stage - STATS_STAGE_OPEN].step);
+	else if (stage == STATS_STAGE_BATCH)
+		snprintf(buf, len, "in a batch stage");
+	else {
+		snprintf(buf, len, "outside the plugins");
+		return false;
+	}
+	return true;
+}
+
+/* Where the worker of s is stuck: stopped, or master_slot_where(). */
 static void
 stall_where(const struct slot *s, char *buf, size_t len)
 {
-	const struct stats_worker *sw = s->wk.sw;
-	uint32_t stage = STATS_LOAD(&sw->stage);
-
 	if (stall_stopped(s->pid))
 		snprintf(buf, len, "while stopped by a signal");
-	else if (pos_in_hand(STATS_LOAD(&sw->pos)) &&
-	    stage < s->wk.cap->npipeline)
-		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
-	else if (stage >= STATS_STAGE_PREFETCH &&
-	    stage - STATS_STAGE_PREFETCH < s->wk.cap->npipeline)
-		snprintf(buf, len, "in plugin %s's prefetch",
-		    s->wk.info[stage - STATS_STAGE_PREFETCH].step);
-	else if (stage >= STATS_STAGE_TICK &&
-	    stage - STATS_STAGE_TICK < s->wk.cap->npipeline)
-		snprintf(buf, len, "in plugin %s's tick",
-		    s->wk.info[stage - STATS_STAGE_TICK].step);
-	else if (stage == STATS_STAGE_BATCH)
-		snprintf(buf, len, "in a batch stage");
 	else
-		snprintf(buf, len, "outside the plugins");
+		master_slot_where(s, buf, len);
 }
 
 static void
@@ -168,16 +179,18 @@ master_stall_check(struct master *m, uint64_t now)
 	}
 }
 
-void
+bool
 master_stall_reaped(struct slot *s, int status)
 {
 	if (!s->stall.killed)
-		return;
+		return false;
 	s->stall.killed = false;
 	s->stall.pid = 0;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-		snprintf(s->last_exit, sizeof(s->last_exit),
-		    "killed after a stall %s", s->stall.where);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return false;
+	snprintf(s->last_exit, sizeof(s->last_exit),
+	    "killed after a stall %s", s->stall.where);
+	return true;
 }
 
 /*

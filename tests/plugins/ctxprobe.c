@@ -10,13 +10,16 @@
  * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
  * a frame of wire length 1 and clears it on one of length 2, and stops the
  * frames of length `stop_len`.  Options `check` and `open` say how those
- * answer: ok, retry, fail, silent (fail without a message) or ok_with_error;
- * with `open_worker: N` only worker N's open answers so.  `clash: counter` asks for a counter under the gauge's name, `clash:
- * gauge` for a gauge under a counter's.
+ * answer: ok, retry, fail, silent (fail without a message), ok_with_error,
+ * crash (SIGSEGV) or hang (waits in pause() forever); with `open_worker: N`
+ * only worker N's open answers so.  `clash: counter` asks for a counter
+ * under the gauge's name, `clash: gauge` for a gauge under a counter's.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ringfan/plugin.h>
 
@@ -46,6 +49,10 @@ ctxprobe_answer(struct ringfan_ctx *ctx, const char *key)
 		return RINGFAN_OK;
 	if (strcmp(how, "silent") == 0)
 		return RINGFAN_FAIL;
+	if (strcmp(how, "crash") == 0)
+		raise(SIGSEGV);
+	while (strcmp(how, "hang") == 0)
+		pause();
 	ctx->error(ctx, "%s says %s", key, how);
 	if (strcmp(how, "retry") == 0)
 		return RINGFAN_RETRY;
