@@ -143,6 +143,29 @@ pcap_map_close(struct pcap_map *m)
 	m->base = NULL;
 }
 
+/*
+ * Whether the file is now shorter than what the walk handed over: a cut
+ * in the page of the walk reads as zeros, no SIGBUS, and a record whose
+ * header was cut after its lengths went over with zeros for its bytes.
+ * The walk comes here at the end of what it reads in place, a header of
+ * zeros included.  0, or -1 with m->err set.
+ */
+static int
+pcap_map_was_cut(struct pcap_map *m)
+{
+	struct stat st;
+
+	if (fstat(fileno(pcap_file(m->pcap)), &st) != 0) {
+		snprintf(m->err, sizeof(m->err), "fstat: %s", strerror(errno));
+		return -1;
+	}
+	if ((uint64_t)st.st_size >= m->off)
+		return 0;
+	snprintf(m->err, sizeof(m->err), "the file was cut shorter while it "
+	    "was read");
+	return -1;
+}
+
 int
 pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 {
@@ -153,6 +176,8 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 	int rc;
 
 	m->slow++;
+	if (m->base != NULL && pcap_map_was_cut(m) != 0)
+		return -1;
 	if (m->base != NULL && fseeko(f, (off_t)m->off, SEEK_SET) != 0) {
 		snprintf(m->err, sizeof(m->err), "fseek: %s", strerror(errno));
 		return -1;

@@ -21,10 +21,12 @@
  *
  * A frame read in place stays valid until pcap_map_close(); one read by
  * libpcap only until the next pcap_map_next().  A file cut shorter while
- * it is mapped reads as zeros to the end of the page of the cut (a header
- * of zeros goes to libpcap, which finds the end there; a frame across the
- * cut keeps zeros past it) and raises SIGBUS beyond, which
- * pcap_map_open() turns into an error naming the file.
+ * it is mapped reads as zeros to the end of the page of the cut and raises
+ * SIGBUS beyond, which pcap_map_open() turns into an error naming the
+ * file.  A cut at a record's start ends the walk there (a header of zeros
+ * goes to libpcap, which finds the end); a record cut anywhere else has
+ * gone over with zeros past the cut, and the walk, at the header of zeros
+ * after it, finds the file shorter than what it handed over: an error.
  */
 #ifndef RINGFAN_PCAPMAP_H
 #define RINGFAN_PCAPMAP_H

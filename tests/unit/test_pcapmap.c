@@ -433,6 +433,57 @@ test_cut_under(void **unused)
 	close(fd);
 }
 
+/*
+ * The file cut shorter in the page of the walk, inside the header of
+ * record 150 after its lengths: no SIGBUS, and the record reads with zeros
+ * for its bytes.  The walk ends with an error that says the file was cut,
+ * not with the end of the file; cut at record 150's start, it ends there.
+ * (Past the first pages, which libpcap's stream holds from its open.)
+ */
+static void
+test_cut_in_page(void **unused)
+{
+	static struct file f;
+	const size_t at150 = 24 + 150 * (16 + 100);
+	const size_t cuts[] = { at150 + 13, at150 };
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_map m;
+	struct pcap_rec r;
+	unsigned frames;
+	pcap_t *p;
+	int fd, rc;
+
+	(void)unused;
+	header(&f, USEC, 4, 65535, 0);
+	for (unsigned k = 0; k < 200; k++)
+		record(&f, k, 100, 100);
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		assert_true((fd = memfd_create("cut", 0)) >= 0);
+		assert_int_equal(write(fd, f.b, f.n), (ssize_t)f.n);
+		p = pcap_fopen_offline_with_tstamp_precision(
+		    pcap_diff_stream(fd, 0), PCAP_TSTAMP_PRECISION_NANO, err);
+		assert_non_null(p);
+		pcap_map_open(&m, p, NULL, "cut.pcap");
+		assert_non_null(m.base);
+		assert_int_equal(ftruncate(fd, (off_t)cuts[c]), 0);
+		frames = 0;
+		while ((rc = pcap_map_next(&m, &r)) == 1)
+			frames++;
+		if (c == 0) {
+			assert_int_equal(frames, 151);
+			assert_int_equal(rc, -1);
+			assert_string_equal(m.err, "the file was cut shorter "
+			    "while it was read");
+		} else {
+			assert_int_equal(frames, 150);
+			assert_int_equal(rc, 0);
+		}
+		pcap_map_close(&m);
+		pcap_close(p);
+		close(fd);
+	}
+}
+
 /* pcapng: libpcap's throughout. */
 static void
 test_pcapng(void **unused)
@@ -481,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_over_snaplen),
 		cmocka_unit_test(test_bad_fraction),
 		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_cut_in_page),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_old_version),
 		cmocka_unit_test(test_grows),
