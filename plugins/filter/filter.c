@@ -13,7 +13,9 @@
  * out (docs/plugins.md says what that means for expressions without
  * `vlan`).
  */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +59,48 @@ filter_dlt(int linktype)
 	return linktype;
 }
 
+/* A pcap file's header: this machine's order, version 2.4. */
+struct filter_file_hdr {
+	uint32_t	magic;
+	uint16_t	major, minor;
+	uint32_t	zone, sigfigs, snaplen, linktype;
+};
+
+/*
+ * The handle to compile with.  BSD loopback only comes from files, and
+ * libpcap compiles `ip6` on it as tcpdump -r does only for a savefile:
+ * every BSD's AF_INET6 (24, 28, 30), not this system's.  So it gets one,
+ * a file header alone, read from hdr, which must outlive it.  Any other
+ * link type compiles the same on a dead handle.  NULL, with a message in
+ * err, on failure.
+ */
+static pcap_t *
+filter_handle(int linktype, int snaplen, struct filter_file_hdr *hdr,
+    char *err)
+{
+	pcap_t *p;
+	FILE *f;
+
+	if (linktype != RINGFAN_DLT_NULL && linktype != RINGFAN_DLT_LOOP) {
+		if ((p = pcap_open_dead(filter_dlt(linktype), snaplen)) ==
+		    NULL)
+			snprintf(err, PCAP_ERRBUF_SIZE, "pcap_open_dead(link "
+			    "type %d) failed", linktype);
+		return p;
+	}
+	/* A snaplen of 0 in a file is libpcap's maximum too. */
+	*hdr = (struct filter_file_hdr){ 0xa1b2c3d4u, 2, 4, 0, 0,
+	    (uint32_t)snaplen, (uint32_t)linktype };
+	if ((f = fmemopen(hdr, sizeof(*hdr), "r")) == NULL) {
+		snprintf(err, PCAP_ERRBUF_SIZE, "fmemopen: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if ((p = pcap_fopen_offline(f, err)) == NULL)
+		fclose(f);
+	return p;
+}
+
 /*
  * After optimisation libpcap reduces an expression that holds for every
  * frame ("ip or not ip", an empty one) to a lone "ret #snaplen".  One that
@@ -77,6 +121,8 @@ filter_passes_all(const struct bpf_program *prog)
 static int
 filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 {
+	char err[PCAP_ERRBUF_SIZE];
+	struct filter_file_hdr hdr;
 	const char *expr;
 	pcap_t *p;
 	int snaplen;
@@ -94,9 +140,8 @@ filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 	}
 	/* libpcap takes 0 (and what exceeds its maximum) as its maximum. */
 	snaplen = ctx->snaplen > INT_MAX ? 0 : (int)ctx->snaplen;
-	if ((p = pcap_open_dead(filter_dlt(ctx->linktype), snaplen)) == NULL) {
-		ctx->error(ctx, "expression \"%s\": pcap_open_dead(link type "
-		    "%d) failed", expr, ctx->linktype);
+	if ((p = filter_handle(ctx->linktype, snaplen, &hdr, err)) == NULL) {
+		ctx->error(ctx, "expression \"%s\": %s", expr, err);
 		return RINGFAN_FAIL;
 	}
 	if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {

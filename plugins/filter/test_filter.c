@@ -291,6 +291,61 @@ b_raw_udp53(struct fb *f)
 	udp(f, 5353, 53, 12);
 }
 
+/*
+ * BSD loopback: the address family in the writer's order (NULL, here this
+ * machine's) or in network order (LOOP).  IPv6 is 24, 28 or 30 by BSD, 10
+ * on Linux, which no BSD loopback file holds for IPv6.
+ */
+static int loop_order;		/* 1: LOOP, network order */
+
+static void
+family(struct fb *f, uint32_t af)
+{
+	if (loop_order) {
+		put32(f, af);
+		return;
+	}
+	assert_true(f->n + sizeof(af) <= MAXFRAME);
+	memcpy(f->b + f->n, &af, sizeof(af));
+	f->n += sizeof(af);
+}
+
+static void
+b_null_tcp80(struct fb *f)
+{
+	family(f, 2);
+	b_raw_tcp80(f);
+}
+
+static void
+b_null_v6udp53_24(struct fb *f)
+{
+	family(f, 24);
+	b_raw_v6udp53(f);
+}
+
+static void
+b_null_v6udp53_28(struct fb *f)
+{
+	family(f, 28);
+	b_raw_v6udp53(f);
+}
+
+static void
+b_null_v6tcp443_30(struct fb *f)
+{
+	family(f, 30);
+	ip6(f, 6, 1, 2, 20);
+	tcp(f, 40000, 443);
+}
+
+static void
+b_null_v6udp53_10(struct fb *f)
+{
+	family(f, 10);
+	b_raw_v6udp53(f);
+}
+
 /* Linux cooked v1: packet type, ARPHRD, address length and address. */
 static void
 sll_head(struct fb *f)
@@ -418,6 +473,28 @@ static const struct group sll = {
 	},
 };
 
+static const struct group null = {
+	"BSD loopback (NULL)", 0, DLT_NULL, -1,
+	{
+		{ "ipv4 tcp 80", b_null_tcp80, 0, 0, 0 },
+		{ "ipv6 (24) udp 53", b_null_v6udp53_24, 0, 0, 0 },
+		{ "ipv6 (28) udp 53", b_null_v6udp53_28, 0, 0, 0 },
+		{ "ipv6 (30) tcp 443", b_null_v6tcp443_30, 0, 0, 0 },
+		{ "family 10, ipv6 udp 53", b_null_v6udp53_10, 0, 0, 0 },
+		{ "ipv4 tcp cut after the family", b_null_tcp80, 0, 0, 4 },
+	},
+	{
+		{ "tcp port 80",	"100000" },
+		{ "udp port 53",	"011000" },
+		{ "ip6",		"011100" },
+		{ "ip",			"100001" },
+		{ "tcp",		"100100" },
+	},
+};
+
+/* LOOP: the same frames, the family in network order. */
+static struct group loop;
+
 /* A frame as handed to the plugin and as libpcap sees it. */
 struct view {
 	uint8_t		 wire[MAXFRAME];	/* libpcap's */
@@ -454,6 +531,7 @@ handed(const struct group *g, const struct sample *s, struct view *v)
 	struct fb f = { .n = 0 };
 	size_t off = (size_t)g->tag_off, n;
 
+	loop_order = g->linktype == DLT_LOOP;
 	s->build(&f);
 	memset(&v->pkt, 0, sizeof(v->pkt));
 	v->pkt.linktype = (uint16_t)g->linktype;
@@ -535,17 +613,33 @@ oracle(const struct bpf_program *prog, const struct view *v)
 	return pcap_offline_filter(prog, &h, v->wire) != 0;
 }
 
+/*
+ * The program as tcpdump -r compiles it: on a savefile of g's link type,
+ * as libpcap writes one (on BSD loopback, `ip6` only matches there as in
+ * a file).
+ */
 static void
 oracle_compile(const struct group *g, const char *expr,
     struct bpf_program *prog)
 {
-	pcap_t *p = pcap_open_dead(g->dlt, 262144);
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *dead = pcap_open_dead(g->dlt, 262144), *p;
+	pcap_dumper_t *d;
+	FILE *f = tmpfile();
 
-	assert_non_null(p);
+	assert_non_null(dead);
+	assert_non_null(f);
+	assert_non_null(d = pcap_dump_fopen(dead, f));
+	assert_int_equal(pcap_dump_flush(d), 0);
+	rewind(f);
+	if ((p = pcap_fopen_offline(f, err)) == NULL)
+		fail_msg("%s: libpcap does not read its own file: %s",
+		    g->name, err);
 	if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
 		fail_msg("%s: libpcap does not compile \"%s\": %s", g->name,
 		    expr, pcap_geterr(p));
-	pcap_close(p);
+	pcap_close(p);		/* closes f, which d only names */
+	pcap_close(dead);
 }
 
 /* A filter opened on a fresh context; the context stays for the test. */
@@ -649,6 +743,14 @@ test_verdicts_sll(void **unused)
 	group_verdicts(&sll);
 }
 
+static void
+test_verdicts_loopback(void **unused)
+{
+	(void)unused;
+	group_verdicts(&null);
+	group_verdicts(&loop);
+}
+
 /* Every cut of every sample: no crash, libpcap's verdict, counted. */
 static void
 group_cuts(const struct group *g)
@@ -697,6 +799,8 @@ test_every_cut(void **unused)
 	group_cuts(&raw12);
 	group_cuts(&raw101);
 	group_cuts(&sll);
+	group_cuts(&null);
+	group_cuts(&loop);
 }
 
 /*
@@ -771,7 +875,8 @@ tcpdump_matches(const char *path, const char *expr, char *got, size_t ns)
 		    expr, status);
 }
 
-static const struct group *const tcpdump_groups[] = { &eth, &raw12, &sll };
+static const struct group *const tcpdump_groups[] = { &eth, &raw12, &sll,
+    &null, &loop };
 #define NTCPDUMP	(sizeof(tcpdump_groups) / sizeof(tcpdump_groups[0]))
 
 static char tcpdump_dir[] = "/tmp/test_filter.XXXXXX";
@@ -1030,6 +1135,7 @@ main(void)
 		cmocka_unit_test(test_verdicts_ethernet),
 		cmocka_unit_test(test_verdicts_raw),
 		cmocka_unit_test(test_verdicts_sll),
+		cmocka_unit_test(test_verdicts_loopback),
 		cmocka_unit_test(test_every_cut),
 		cmocka_unit_test_teardown(test_tcpdump, tcpdump_teardown),
 		cmocka_unit_test(test_bad_expressions),
@@ -1043,5 +1149,9 @@ main(void)
 	raw101 = raw12;
 	raw101.name = "raw IP (101)";
 	raw101.linktype = 101;
+	loop = null;
+	loop.name = "BSD loopback (LOOP)";
+	loop.linktype = DLT_LOOP;
+	loop.dlt = DLT_LOOP;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
