@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "util.h"
 
 const struct ctl_command ctl_commands[] = {
 	{ "status", ctl_cmd_status, "the daemon and each capture's health",
@@ -84,6 +85,8 @@ ctl_reply_error(struct ctl_req *rq, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* It may quote a request, a plugin or a cut: JSON takes UTF-8. */
+	utf8_scrub(msg);
 	ctl_reply_json(rq, json_pack("{s:s}", "error", msg));
 }
 

@@ -308,6 +308,12 @@ struct stats_view {
 	double			 uptime_s;
 };
 
+/*
+ * A JSON string of text, which a plugin, a file or a cut may have left as
+ * invalid UTF-8: its bad bytes as '?' (utf8_scrub()) rather than no string.
+ */
+json_t	*stats_text_json(const char *text);
+
 /* {"<plugin>": "its current problem"} of w's pipeline `names`. */
 json_t	*stats_errors_json(const struct stats_worker *w,
 	    const char *const *names, size_t nplugins);

@@ -4,6 +4,7 @@
  * generation beside it: status, workers and plugins.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +24,20 @@ static json_t *
 stats_seconds_json(double s)
 {
 	return json_real(s > 0 ? (double)(uint64_t)(s * 1e3 + 0.5) / 1e3 : 0);
+}
+
+json_t *
+stats_text_json(const char *text)
+{
+	char *copy;
+	json_t *j;
+
+	if ((j = json_string(text)) != NULL || (copy = strdup(text)) == NULL)
+		return j;
+	utf8_scrub(copy);
+	j = json_string(copy);
+	free(copy);
+	return j;
 }
 
 /* Add v to counter `name` of plugin object obj (creating it). */
@@ -77,7 +92,7 @@ stats_errors_json(const struct stats_worker *w, const char *const *names,
 	for (size_t k = 0; k < nplugins && k < STATS_MAX_STAGES; k++)
 		if (stats_status_get(w, k, names[k], text, sizeof(text)))
 			json_object_set_new(errors, names[k],
-			    json_string(text));
+			    stats_text_json(text));
 	return errors;
 }
 
@@ -221,15 +236,15 @@ ctl_cmd_status(void *ctx, struct ctl_req *rq, const char *arg)
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
 		    "group", (int)m->g.groups[c]));
 	}
-	ctl_reply_json(rq, json_pack("{s:s,s:i,s:o,s:s,s:s,s:i,s:o,s:I,s:o}",
+	ctl_reply_json(rq, json_pack("{s:s,s:i,s:o,s:o,s:s,s:i,s:o,s:I,s:o}",
 	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
 	    "uptime_s", stats_seconds_json((double)(mono_ns() -
 	    m->started_ns) / 1e9),
-	    "config", m->g.cfg->path,
+	    "config", stats_text_json(m->g.cfg->path),
 	    "state", m->stopping ? "stopping" : "running",
 	    "reloads", (int)m->reloads,
 	    "last_reload_error", m->last_reload_error[0] != '\0' ?
-	    json_string(m->last_reload_error) : json_null(),
+	    stats_text_json(m->last_reload_error) : json_null(),
 	    "log_dropped", (json_int_t)log_dropped(),
 	    "captures", caps));
 }
@@ -255,7 +270,7 @@ ctl_cmd_workers(void *ctx, struct ctl_req *rq, const char *arg)
 		    "restarts", (int)stats_value(sw, "restarts"),
 		    "stalls", (int)stats_value(sw, "stalls"),
 		    "last_exit", s->last_exit[0] != '\0' ?
-		    json_string(s->last_exit) : json_null(),
+		    stats_text_json(s->last_exit) : json_null(),
 		    "errors", stats_errors_json(sw,
 		    (const char *const *)m->g.plugin_names[s->capture],
 		    m->g.cfg->captures[s->capture].npipeline)));
@@ -276,8 +291,9 @@ plugin_errors(struct master *m, size_t c, size_t k)
 		s = &m->g.slots[i];
 		if (s->capture == c && stats_status_get(s->wk.sw, k, in->step,
 		    text, sizeof(text)))
-			json_array_append_new(arr, json_pack("{s:i,s:s}",
-			    "worker", (int)s->wk.id, "error", text));
+			json_array_append_new(arr, json_pack("{s:i,s:o}",
+			    "worker", (int)s->wk.id, "error",
+			    stats_text_json(text)));
 	}
 	return arr;
 }
@@ -298,10 +314,11 @@ ctl_cmd_plugins(void *ctx, struct ctl_req *rq, const char *arg)
 			snprintf(abi, sizeof(abi), "%u.%u", in->abi >> 16,
 			    in->abi & 0xffff);
 			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
+			    "{s:s,s:s,s:o,s:o,s:o,s:s,s:I,s:I,s:o}",
 			    "name", in->name, "step", in->step,
-			    "version", in->version,
-			    "description", in->description, "path", in->path,
+			    "version", stats_text_json(in->version),
+			    "description", stats_text_json(in->description),
+			    "path", stats_text_json(in->path),
 			    "abi", abi, "memory", (json_int_t)in->memory_size,
 			    "tick_ns", (json_int_t)(in->tick_ns != 0 ?
 			    in->tick_ns : m->g.cfg->stats_interval_ns),

@@ -32,6 +32,13 @@ int	mkdirs_for(const char *path);
  * as the size of the buffer it will be copied into).
  */
 bool	name_valid(const char *s, size_t max);
+/*
+ * Text that a plugin, a file or a cut made, made fit for JSON: every byte
+ * that does not belong to a whole, valid UTF-8 sequence (none overlong, no
+ * surrogate, nothing past U+10FFFF) becomes '?', in place.  The number of
+ * bytes replaced.
+ */
+size_t	utf8_scrub(char *s);
 /* Clock clk read as nanoseconds, for deadlines and time stamps. */
 uint64_t clock_ns(clockid_t clk);
 /* CLOCK_MONOTONIC: what every deadline and interval is measured on. */

@@ -180,18 +180,18 @@ struct ringfan_ctx {
 	/*
 	 * A monotonic 64-bit total in shared memory, shown by `stats` as
 	 * plugins.<plugin>.<name> and by `metrics` as
-	 * ringfan_plugin_events_total{plugin,name}.  It survives a worker
-	 * crash and is summed across generations at a capture reload.  The
-	 * same name returns the same slot.  NULL (with an error recorded) when
-	 * the name is invalid, is a gauge, or the worker's slots are used up.
-	 * Names: 1 to 39 of a-z, 0-9, _.
+	 * ringfan_plugin_events_total{capture,worker,plugin,name}.  It
+	 * survives a worker crash and is summed across generations at a
+	 * capture reload.  The same name returns the same slot.  NULL (with
+	 * an error recorded) when the name is invalid, is a gauge, or the
+	 * worker's slots are used up.  Names: 1 to 39 of a-z, 0-9, _.
 	 */
 	uint64_t *(*counter)(struct ringfan_ctx *, const char *name);
 	/*
 	 * A level (active flows, open files, bytes buffered), shown by
 	 * `stats` as gauges.<plugin>.<name> and by `metrics` as
-	 * ringfan_plugin_level{plugin,name}.  Never summed across
-	 * generations.  Same rules as counter().
+	 * ringfan_plugin_level{capture,worker,plugin,name}.  Never summed
+	 * across generations.  Same rules as counter().
 	 */
 	uint64_t *(*gauge)(struct ringfan_ctx *, const char *name);
 
@@ -220,9 +220,10 @@ struct ringfan_ctx {
 	/*
 	 * A current problem, at any time after `open` (disk full, collector
 	 * unreachable): shown per worker by `workers`, `plugins` and `stats`
-	 * (errors.<plugin>) and as ringfan_plugin_error{plugin} 1 in
-	 * `metrics`.  status(ctx, NULL) clears it once the plugin has
-	 * recovered.  Cheap when the text does not change.
+	 * (errors.<plugin>) and as ringfan_plugin_error{capture,worker,
+	 * plugin} 1 in `metrics`.  status(ctx, NULL) clears it once the
+	 * plugin has recovered.  Cheap when the text does not change.  UTF-8,
+	 * up to 191 bytes: a byte outside a whole character shows as '?'.
 	 */
 	void	(*status)(struct ringfan_ctx *, const char *fmt, ...)
 		    RINGFAN_PRINTF(2, 3);

@@ -8,8 +8,9 @@
  * latest check saw (check_flags: a process loads the object once, so a
  * static carries them from check to open).  Per frame it counts `frames`,
  * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
- * a frame of wire length 1 and clears it on one of length 2, and stops the
- * frames of length `stop_len`.  Options `check` and `open` say how those
+ * a frame of wire length 1 and clears it on one of length 2, reports one
+ * that is not UTF-8 on frames of length `bad_len`, and stops the frames of
+ * length `stop_len`.  Options `check` and `open` say how those
  * answer: ok, retry, fail, silent (fail without a message), ok_with_error,
  * crash (SIGSEGV) or hang (waits in pause() forever); with `open_worker: N`
  * only worker N's open answers so.  `clash: counter` asks for a counter
@@ -29,6 +30,7 @@
 struct ctxprobe {
 	struct ringfan_ctx	*ctx;	/* valid until close returns */
 	uint64_t		 stop_len;
+	uint64_t		 bad_len;
 	uint64_t		*frames;
 	uint64_t		*ticks;
 	uint64_t		*closes;
@@ -70,6 +72,7 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 	if (ctx->opt_string(ctx, "open", "ok", &s) != 0 ||
 	    ctx->opt_string(ctx, "clash", "", &s) != 0 ||
 	    ctx->opt_uint(ctx, "stop_len", 0, &u) != 0 ||
+	    ctx->opt_uint(ctx, "bad_len", 0, &u) != 0 ||
 	    ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &u) != 0)
 		return RINGFAN_FAIL;
 	return ctxprobe_answer(ctx, "check");
@@ -130,6 +133,7 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 	}
 	st->ctx = ctx;
 	if (ctx->opt_uint(ctx, "stop_len", 0, &st->stop_len) != 0 ||
+	    ctx->opt_uint(ctx, "bad_len", 0, &st->bad_len) != 0 ||
 	    ctxprobe_publish(ctx) != 0 ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
 	    (st->ticks = ctx->counter(ctx, "ticks")) == NULL ||
@@ -154,6 +158,18 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 	return RINGFAN_OK;
 }
 
+/* Not UTF-8: a stray byte, and 100 two-byte characters, to be cut. */
+static void
+ctxprobe_bad_status(struct ringfan_ctx *ctx)
+{
+	char text[256] = "bad \xff byte, ";
+	size_t n = strlen(text);
+
+	for (int i = 0; i < 100; i++, n += 2)
+		memcpy(text + n, "\xc3\xa9", 3);
+	ctx->status(ctx, "%s", text);
+}
+
 static int
 ctxprobe_packet(void *state, const struct ringfan_packet *pkt)
 {
@@ -166,6 +182,8 @@ ctxprobe_packet(void *state, const struct ringfan_packet *pkt)
 		    "/var/spool/ctxprobe");
 	else if (pkt->len == CTXPROBE_CLEAR_LEN)
 		st->ctx->status(st->ctx, NULL);
+	else if (pkt->len == st->bad_len)
+		ctxprobe_bad_status(st->ctx);
 	return pkt->len == st->stop_len ? RINGFAN_STOP : RINGFAN_CONTINUE;
 }
 

@@ -931,6 +931,26 @@ test_status(void **state)
 	assert_stats(shm, "errors", "{}");
 }
 
+/*
+ * A status that is not UTF-8 (a stray byte, a character the size limit
+ * cut in two) is shown with those bytes as '?', not left out.
+ */
+static void
+test_status_not_utf8(void **state)
+{
+	char want[512] = "{\"ctxprobe\":\"bad ? byte, ";
+
+	(void)state;
+	assert_int_equal(start("      - plugin: ctxprobe\n"
+	    "        config: { bad_len: 9 }\n"), RINGFAN_OK);
+	run(&pl, 1, 9);
+	/* 191 bytes kept: 12, then 89 whole characters and half of one. */
+	for (int i = 0; i < 89; i++)
+		strlcat(want, "\xc3\xa9", sizeof(want));
+	strlcat(want, "?\"}", sizeof(want));
+	assert_stats(shm, "errors", want);
+}
+
 /* What check and open return */
 
 static void
@@ -1442,6 +1462,7 @@ main(void)
 		T(test_gauge_counter_clash),
 		T(test_gauge_not_carried),
 		T(test_status),
+		T(test_status_not_utf8),
 		T(test_open_results),
 		T(test_check_results),
 		T(test_unknown_option_after_check),

@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "util.h"
 
@@ -231,6 +233,68 @@ test_name_valid(void **state)
 	assert_false(name_valid("\xe9t\xe9", 32));
 }
 
+/* utf8_scrub: a table, then random bytes against jansson's own check. */
+static void
+test_utf8_scrub(void **state)
+{
+	static const struct {
+		const char	*in, *out;
+		size_t		 bad;
+	} t[] = {
+		{ "plain", "plain", 0 },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0 },
+		{ "\xff x \xfe", "? x ?", 2 },
+		{ "cut \xc3", "cut ?", 1 },			/* at the end */
+		{ "cut \xe2\x82", "cut ??", 2 },
+		{ "lone \x80\xbf", "lone ??", 2 },		/* continuations */
+		{ "\xc0\xaf \xc1\xbf", "?? ??", 4 },	/* overlong */
+		{ "\xe0\x80\xaf", "???", 3 },			/* overlong */
+		{ "\xf0\x80\x80\xaf", "????", 4 },		/* overlong */
+		{ "\xed\xa0\x80", "???", 3 },			/* surrogate */
+		{ "\xf4\x90\x80\x80", "????", 4 },		/* past U+10FFFF */
+		{ "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", 0 },
+		{ "\xc3(", "?(", 1 },
+		{ "", "", 0 },
+	};
+	char buf[64];
+	unsigned seed = 1;
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		strlcpy(buf, t[i].in, sizeof(buf));
+		assert_int_equal(utf8_scrub(buf), t[i].bad);
+		assert_string_equal(buf, t[i].out);
+	}
+	/*
+	 * Any bytes: the result is a JSON string, and a string jansson takes
+	 * as it is comes out unchanged.
+	 */
+	for (int k = 0; k < 200000; k++) {
+		char orig[sizeof(buf)];
+		size_t n = (size_t)(rand_r(&seed) % 8) + 1, bad;
+		bool valid;
+
+		for (size_t i = 0; i < n; i++) {
+			/* Mostly bytes that start or continue sequences. */
+			buf[i] = (char)(rand_r(&seed) % 4 == 0 ? 0x20 +
+			    rand_r(&seed) % 0x60 : 0x80 + rand_r(&seed) % 0x80);
+		}
+		buf[n] = '\0';
+		memcpy(orig, buf, n + 1);
+		j = json_string(buf);
+		valid = j != NULL;
+		json_decref(j);
+		bad = utf8_scrub(buf);
+		assert_true(valid == (bad == 0));
+		if (valid)
+			assert_memory_equal(buf, orig, n + 1);
+		assert_non_null(j = json_string(buf));
+		json_decref(j);
+	}
+}
+
 static void
 test_clock_ns(void **state)
 {
@@ -259,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_mkdirs_for),
 		cmocka_unit_test(test_name_valid),
+		cmocka_unit_test(test_utf8_scrub),
 		cmocka_unit_test(test_clock_ns),
 	};
 
