@@ -40,14 +40,26 @@ stats_text_json(const char *text)
 	return j;
 }
 
+/*
+ * A count or level as a JSON integer: jansson's are signed 64-bit, so one
+ * past INT64_MAX (a gauge a plugin took below 0, say) shows as INT64_MAX,
+ * not as a negative number.
+ */
+static json_t *
+stats_uint_json(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
 /* Add v to counter `name` of plugin object obj (creating it). */
 static void
 stats_counter_add(json_t *obj, const char *name, uint64_t v)
 {
 	json_t *cur = json_object_get(obj, name);
+	uint64_t was = cur != NULL ? (uint64_t)json_integer_value(cur) : 0;
 
-	json_object_set_new(obj, name, json_integer((json_int_t)(v +
-	    (cur != NULL ? (uint64_t)json_integer_value(cur) : 0))));
+	json_object_set_new(obj, name, stats_uint_json(v > UINT64_MAX - was ?
+	    UINT64_MAX : v + was));
 }
 
 /* The counters (or gauges) of every plugin of w's pipeline. */
@@ -114,10 +126,10 @@ stats_fields_json(json_t *jw, const struct stats_worker *w,
 			if (f->summed != summed)
 				continue;
 			v = stats_field_value(w, f);
-			if (f->summed)
-				sum[k] += v;
-			json_object_set_new(jw, f->name,
-			    json_integer((json_int_t)v));
+			if (f->summed)	/* held at the top, not wrapped */
+				sum[k] = v > UINT64_MAX - sum[k] ? UINT64_MAX :
+				    sum[k] + v;
+			json_object_set_new(jw, f->name, stats_uint_json(v));
 		}
 }
 
@@ -169,7 +181,7 @@ stats_json(const struct stats_view *view)
 			if (stats_fields[k].summed)
 				json_object_set_new(totals,
 				    stats_fields[k].name,
-				    json_integer((json_int_t)sum[k]));
+				    stats_uint_json(sum[k]));
 		jc = json_object();
 		json_object_set_new(jc, "name", json_string(cap->name));
 		json_object_set_new(jc, "interface",

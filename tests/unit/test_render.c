@@ -416,6 +416,42 @@ static const char missing_text[] =
     "CAPTURE  ID  PID  CPU  STATE  RESTARTS  STALLS  LAST-EXIT\n"
     "x         0    -    -  -             -       -  -\n";
 
+/*
+ * Levels at the largest JSON integer, as the host shows any above it:
+ * their total is held in 64 unsigned bits, not wrapped negative.
+ */
+static const char stats_top_doc[] =
+    "{\"version\": \"0.2.0\", \"uptime_s\": 1,\n"
+    " \"captures\": [{\"name\": \"up\", \"interface\": \"eth0\",\n"
+    "   \"fanout\": {\"mode\": \"hash\", \"group\": 1},\n"
+    "   \"totals\": {\"packets\": 0, \"bytes\": 0,"
+    " \"kernel_packets\": 0, \"kernel_drops\": 0,\n"
+    "              \"kernel_freeze_q\": 0, \"quarantined\": 0},\n"
+    "   \"workers\": [{\"id\": 0, \"pid\": 1, \"cpu\": 0,"
+    " \"state\": \"running\", \"restarts\": 0,\n"
+    "                \"packets\": 0, \"bytes\": 0,"
+    " \"kernel_packets\": 0, \"kernel_drops\": 0,\n"
+    "                \"kernel_freeze_q\": 0, \"quarantined\": 0,\n"
+    "                \"plugins\": {\"p\": {}},"
+    " \"gauges\": {\"p\": {\"level\": 9223372036854775807}}},\n"
+    "               {\"id\": 1, \"pid\": 2, \"cpu\": 1,"
+    " \"state\": \"running\", \"restarts\": 0,\n"
+    "                \"packets\": 0, \"bytes\": 0,"
+    " \"kernel_packets\": 0, \"kernel_drops\": 0,\n"
+    "                \"kernel_freeze_q\": 0, \"quarantined\": 0,\n"
+    "                \"plugins\": {\"p\": {}},"
+    " \"gauges\": {\"p\": {\"level\": 9223372036854775807}}}]}]}\n";
+
+static const char stats_top_text[] =
+    "capture up on eth0 (fanout hash group 1)\n"
+    "WORKER  PID  CPU  STATE    RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
+    "0         1    0  running         0        0      0       0   0.00     0\n"
+    "1         2    1  running         0        0      0       0   0.00     0\n"
+    "total     -    -  -               0        0      0       0   0.00     0\n"
+    "\n"
+    "PLUGIN  GAUGE                    0                    1                 TOTAL\n"
+    "p       level  9223372036854775807  9223372036854775807  18446744073709551614\n";
+
 /* Every document above with its renderer and the text it must give. */
 static const struct render_case {
 	const char	*name;
@@ -425,6 +461,8 @@ static const struct render_case {
 } render_cases[] = {
 	{ "stats", render_stats, stats_doc, stats_text },
 	{ "stats, ABI 2", render_stats, stats_abi2_doc, stats_abi2_text },
+	{ "stats, levels at the top", render_stats, stats_top_doc,
+	    stats_top_text },
 	{ "stats, no plugins", render_stats, stats_empty_doc,
 	    stats_empty_text },
 	{ "stats, capture states", render_stats, stats_state_doc,

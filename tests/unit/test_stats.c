@@ -768,6 +768,62 @@ test_json(void **state)
 	stats_destroy(shm);
 }
 
+/*
+ * Values past INT64_MAX, the largest JSON integer: a gauge a plugin took
+ * below 0, a counter whose carry adds past it, a summed field.  Each
+ * shows as INT64_MAX, never negative.
+ */
+static void
+test_json_past_int64(void **state)
+{
+	static const char *const plugin_names[] = { "p" };
+	static const char *const *const names[] = { plugin_names };
+	struct cfg_capture cap;
+	struct stats_view view;
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	struct cfg cfg;
+	json_t *doc, *jw, *jc;
+	char *got;
+
+	(void)state;
+	assert_non_null(shm = stats_create(2));
+	memset(&cap, 0, sizeof(cap));
+	cap.name = "uplink";
+	cap.interface = "veth0";
+	cap.workers = 2;
+	cap.npipeline = 1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.captures = &cap;
+	cfg.ncaptures = 1;
+	for (int i = 0; i < 2; i++) {
+		w = &shm->workers[i];
+		w->packets = UINT64_MAX - 1;
+		*slot_of(w, "p", "level", STATS_GAUGE) = UINT64_MAX;
+		*slot_of(w, "p", "n", STATS_COUNTER) = INT64_MAX;
+		carried(w, "p", "n", 5);
+	}
+	memset(&view, 0, sizeof(view));
+	view.cfg = &cfg;
+	view.shm = shm;
+	view.plugin_names = names;
+	assert_non_null(doc = stats_json(&view));
+	jc = json_array_get(json_object_get(doc, "captures"), 0);
+	jw = json_array_get(json_object_get(jc, "workers"), 1);
+	got = json_dumps(json_object_get(jw, "gauges"), JSON_COMPACT);
+	assert_non_null(got);
+	assert_string_equal(got, "{\"p\":{\"level\":9223372036854775807}}");
+	free(got);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(jw, "plugins"), "p"), "n")), INT64_MAX);
+	assert_int_equal(json_integer_value(json_object_get(jw, "packets")),
+	    INT64_MAX);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    jc, "totals"), "packets")), INT64_MAX);
+	json_decref(doc);
+	stats_destroy(shm);
+}
+
 int
 main(void)
 {
@@ -785,6 +841,7 @@ main(void)
 		cmocka_unit_test(test_status_concurrent),
 		cmocka_unit_test(test_worker_gone),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_past_int64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,9 @@
  * printed in full, never abbreviated to k or M, so that a script reading a
  * table gets the same number as one reading --json.
  */
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,7 +441,7 @@ stats_values(FILE *fp, const json_t *cap, const char *member,
 	struct table t;
 	const char *plugin, *name;
 	size_t i, j, n, cap_names;
-	long long total;
+	uint64_t total, x;
 	int rc;
 
 	workers = json_object_get(cap, "workers");
@@ -498,10 +500,14 @@ stats_values(FILE *fp, const json_t *cap, const char *member,
 			    json_array_get(workers, i), member),
 			    names[j].plugin), names[j].name);
 			cell(&t, v);
-			if (json_is_integer(v))
-				total += json_integer_value(v);
+			/* Held at the largest sum rather than wrapped. */
+			if (json_is_integer(v) && json_integer_value(v) > 0) {
+				x = (uint64_t)json_integer_value(v);
+				total = x > UINT64_MAX - total ? UINT64_MAX :
+				    total + x;
+			}
 		}
-		table_add(&t, "%lld", total);
+		table_add(&t, "%" PRIu64, total);
 	}
 	rc = table_flush(&t, fp);
 	free(names);
