@@ -200,6 +200,12 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+int
+log_descriptor(void)
+{
+	return log_own_fd ? log_fd : -1;
+}
+
 uint64_t
 log_dropped(void)
 {

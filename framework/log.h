@@ -37,6 +37,12 @@ void	log_use_tag(const char *tag);
 void	log_set_level(enum log_level level);
 /* Lines dropped so far by the master and every worker together. */
 uint64_t log_dropped(void);
+/*
+ * The descriptor of its own that the log writes to (stderr opened anew, or
+ * the syslog socket), which a process closing descriptors must keep; -1
+ * when it writes to stderr as it is.
+ */
+int	log_descriptor(void);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_error(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "plugin_int.h"
 #include "sandbox.h"
 #include "util.h"
@@ -116,18 +117,24 @@ validate_drop(bool drop, uid_t uid, gid_t gid)
  * sockets of every worker, the control socket and its clients, the pidfile
  * or the event loop's.  syslog's socket goes too, closed first so that
  * syslog(3) reconnects rather than write to a descriptor reused since.
+ * The log's own descriptor stays, as in a worker: what a plugin logs in
+ * its check goes where the master's lines go.
  */
 static void
 validate_close_fds(void)
 {
+	int keep = log_descriptor();
 	long max;
 
 	closelog();
-	if (close_range(3, ~0u, 0) == 0)
+	if (keep < 3 ? close_range(3, ~0u, 0) == 0 :
+	    (keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range((unsigned)keep + 1, ~0u, 0) == 0)
 		return;
 	max = sysconf(_SC_OPEN_MAX);
 	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
-		close((int)fd);
+		if (fd != keep)
+			close((int)fd);
 }
 
 /* The child: load and check everything, report into v, exit. */

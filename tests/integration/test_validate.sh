@@ -131,6 +131,19 @@ v_conf good '      - plugin: counter
         config: { count: 3, size: 2MiB, timeout: 30s, enabled: yes, label: abc }'
 v_check good 0 "ringfan: $V_TMP/good.yaml: configuration ok"
 
+# What a plugin logs in its check reaches stderr, a file or a pipe alike
+# (the validating child keeps the log's own descriptor of a pipe).
+v_conf say '      - plugin: ctxprobe
+        config: { say: hello }'
+want="ringfan[master] warn: plugin ctxprobe: hello
+ringfan: $V_TMP/say.yaml: configuration ok"
+v_check say 0 "$want"
+got=$("$RINGFAN" -c "$V_TMP/say.yaml" -t 2>&1 </dev/null | cat) ||
+    v_fail "-t on say, stderr a pipe: failed"
+[ "$got" = "$want" ] ||
+    v_fail "-t on say, stderr a pipe: \"$got\", expected \"$want\""
+echo "ok: -t on say, stderr a pipe: the plugin's line is there"
+
 # The same without root, when we have it to give up.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
     getent passwd nobody >/dev/null; then

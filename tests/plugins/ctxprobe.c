@@ -10,7 +10,7 @@
  * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
  * a frame of wire length 1 and clears it on one of length 2, reports one
  * that is not UTF-8 on frames of length `bad_len`, and stops the frames of
- * length `stop_len`.  Options `check` and `open` say how those
+ * length `stop_len`.  check logs option `say` as a warning.  Options `check` and `open` say how those
  * answer: ok, retry, fail, silent (fail without a message), ok_with_error,
  * crash (SIGSEGV) or hang (waits in pause() forever); with `open_worker: N`
  * only worker N's open answers so.  `clash: counter` asks for a counter
@@ -68,6 +68,11 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 	uint64_t u;
 
 	ctxprobe_check_flags = ctx->flags;
+	/* `say`: a line for the log, from check. */
+	if (ctx->opt_string(ctx, "say", "", &s) != 0)
+		return RINGFAN_FAIL;
+	if (*s != '\0')
+		ctx->log(ctx, RINGFAN_LOG_WARN, "%s", s);
 	/* Every option, those that only open uses too. */
 	if (ctx->opt_string(ctx, "open", "ok", &s) != 0 ||
 	    ctx->opt_string(ctx, "clash", "", &s) != 0 ||
