@@ -251,7 +251,10 @@ struct ringfan_plugin {
 	 * Returns enum ringfan_result.
 	 */
 	int	(*check)(struct ringfan_ctx *ctx);
-	/* Once per worker before the first frame.  enum ringfan_result. */
+	/*
+	 * Optional: once per worker before the first frame; without it the
+	 * state is NULL.  enum ringfan_result.
+	 */
 	int	(*open)(struct ringfan_ctx *ctx, void **state);
 	/*
 	 * Every frame the earlier plugins passed, in ring order.  Returns
@@ -259,10 +262,10 @@ struct ringfan_plugin {
 	 */
 	int	(*packet)(void *state, const struct ringfan_packet *pkt);
 	/*
-	 * Instead of packet: once per ring block (offline: per group of
-	 * frames), the frames of it that every earlier plugin passed, in ring
-	 * order.  All of them go on to the later plugins: a batch plugin
-	 * gives no verdict.
+	 * Instead of packet: once per ring block (offline, reading a file
+	 * with -r: once per frame), the frames of it that every earlier
+	 * plugin passed, in ring order.  All of them go on to the later
+	 * plugins: a batch plugin gives no verdict.
 	 */
 	void	(*batch)(void *state, const struct ringfan_packet *const *pkts,
 		    size_t n);
