@@ -35,6 +35,17 @@ for t in "nosuch:restart nosuch: no such capture" \
 	    "ringfanctl: ${t#*:}"
 done
 
+# A name with control characters comes back in the error, which
+# ringfanctl prints with them as '?' (ESC, C1 CSI, and a stray byte the
+# daemon made '?' to keep its reply JSON).
+rc=0
+"$RINGFANCTL" -s "$RF_SOCK" restart $'x\e[2J\xc2\x9by\xff' >/dev/null \
+    2>"$RF_TMP/restart.err" || rc=$?
+rf_expect "restart with control characters: exit status" "$rc" 1
+rf_expect "restart with control characters: message" \
+    "$(cat "$RF_TMP/restart.err")" \
+    "ringfanctl: restart x?[2J?y?: no such capture"
+
 # The fix: a reload without the crashing plugin brings it back at once.
 cp "$RF_TMP/good.yaml" "$RF_CONF"
 rf_expect "reload" "$(rf_ctl_json reload .result)" pipeline

@@ -409,6 +409,23 @@ static const char error_text_text[] =
     "CAPTURE  ID  PLUGIN  ERROR\n"
     "a         0  x       bad?[2Jthing?next?col?end \u00e9t\u00e9\n";
 
+/*
+ * The same outside the tables: the status line's path and the last
+ * reload's error (a plugin's text), a restart's names.
+ */
+static const char status_ctl_doc[] =
+    "{\"version\": \"0.1.0\", \"pid\": 1, \"uptime_s\": 1,"
+    " \"config\": \"/etc/r\\ning.yaml\", \"state\": \"running\","
+    " \"reloads\": 1, \"last_reload_error\":"
+    " \"reload: plugin x: \\u001b[2Jgone\\u009b\","
+    " \"captures\": []}";
+static const char status_ctl_text[] =
+    "ringfan 0.1.0: running, pid 1, up 0:00:01,"
+    " config /etc/r?ing.yaml, reloads 1\n"
+    "last reload error: reload: plugin x: ?[2Jgone?\n"
+    "\n"
+    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP\n";
+
 /* Fields a document lacks print as "-" and leave the columns in place. */
 static const char missing_doc[] =
     "{\"workers\": [{\"capture\": \"x\", \"id\": 0}]}";
@@ -487,6 +504,11 @@ static const struct render_case {
 	{ "reload, unchanged", render_reload,
 	    "{\"ok\": true, \"result\": \"unchanged\"}",
 	    "reload: ok (unchanged)\n" },
+	{ "status, control characters", render_status, status_ctl_doc,
+	    status_ctl_text },
+	{ "restart", render_restart,
+	    "{\"ok\": true, \"restarted\": [\"a/0\", \"b\\u001b/1\"]}",
+	    "restart: ok (a/0 b?/1)\n" },
 	{ "stop", render_stop, "{\"ok\": true}", "stopping\n" },
 	{ "help", render_help,
 	    "{\"commands\": [{\"name\": \"status\", \"help\": \"health\"},"

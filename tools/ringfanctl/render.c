@@ -35,21 +35,29 @@ static void	table_add(struct table *, const char *, ...)
  * Text in a cell may come from a plugin (its description, its error): a
  * control character in it would break the row or, worse, drive the
  * terminal.  C0 controls, DEL and the C1 controls (U+0080 to U+009F, two
- * bytes in UTF-8) become '?'.
+ * bytes in UTF-8) become '?'.  control_len: the bytes of the one at p,
+ * or 0.
  */
+static size_t
+control_len(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		return 1;
+	return *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
+}
+
 static void
 cell_sanitize(char *s)
 {
 	unsigned char *r, *w;
+	size_t n;
 
-	for (r = w = (unsigned char *)s; *r != '\0'; r++) {
-		if (*r < 0x20 || *r == 0x7f)
+	for (r = w = (unsigned char *)s; *r != '\0';) {
+		if ((n = control_len(r)) > 0) {
 			*w++ = '?';
-		else if (*r == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
-			*w++ = '?';
-			r++;
+			r += n;
 		} else
-			*w++ = *r;
+			*w++ = *r++;
 	}
 	*w = '\0';
 }
@@ -243,13 +251,42 @@ cell(struct table *t, const json_t *v)
 		table_add(t, "-");
 }
 
+/*
+ * String member `key` of obj for a line of text, "-" when it is missing,
+ * its control characters as '?' (cell_sanitize): a copy in one of
+ * STR_RING buffers, which later calls reuse, enough for one line.
+ */
+#define STR_RING	8
 static const char *
 str(const json_t *obj, const char *key)
 {
+	static char ring[STR_RING][4096];
+	static unsigned next;
 	const char *s;
+	char *out;
 
 	s = json_string_value(json_object_get(obj, key));
-	return s != NULL ? s : "-";
+	if (s == NULL)
+		return "-";
+	out = ring[next++ % STR_RING];
+	snprintf(out, sizeof(ring[0]), "%s", s);
+	cell_sanitize(out);
+	return out;
+}
+
+int
+render_put(FILE *fp, const char *s)
+{
+	size_t n;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+		if ((n = control_len(p)) > 0) {
+			fputc('?', fp);
+			p += n;
+		} else
+			fputc(*p++, fp);
+	}
+	return ferror(fp) ? -1 : 0;
 }
 
 static long long
@@ -341,7 +378,8 @@ render_status(FILE *fp, const json_t *doc)
 	    str(doc, "config"), num(doc, "reloads"));
 	err = json_object_get(doc, "last_reload_error");
 	if (json_is_string(err))
-		fprintf(fp, "last reload error: %s\n", json_string_value(err));
+		fprintf(fp, "last reload error: %s\n", str(doc,
+		    "last_reload_error"));
 	fputc('\n', fp);
 
 	table_start(&t, "lllrrlr",
@@ -665,7 +703,7 @@ render_reload(FILE *fp, const json_t *doc)
 
 	result = json_string_value(json_object_get(doc, "result"));
 	if (result != NULL)
-		fprintf(fp, "reload: ok (%s)\n", result);
+		fprintf(fp, "reload: ok (%s)\n", str(doc, "result"));
 	else
 		fputs("reload: ok\n", fp);
 	return finish(fp, 0);
@@ -678,8 +716,12 @@ render_restart(FILE *fp, const json_t *doc)
 	size_t i;
 
 	fputs("restart: ok (", fp);
-	json_array_foreach(names, i, n)
-		fprintf(fp, "%s%s", i > 0 ? " " : "", json_string_value(n));
+	json_array_foreach(names, i, n) {
+		if (i > 0)
+			fputc(' ', fp);
+		if (json_is_string(n))
+			render_put(fp, json_string_value(n));
+	}
 	fputs(")\n", fp);
 	return finish(fp, 0);
 }

@@ -12,6 +12,11 @@
 
 #include <jansson.h>
 
+/*
+ * Text of the daemon's (an error, a name) as it is, but for its control
+ * characters, which print as '?': C0, DEL and C1.
+ */
+int	render_put(FILE *, const char *);
 int	render_status(FILE *, const json_t *);
 int	render_stats(FILE *, const json_t *);
 int	render_workers(FILE *, const json_t *);

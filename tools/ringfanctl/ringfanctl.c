@@ -280,8 +280,9 @@ parse_reply(const char *path, const char *buf, size_t len, json_t **docp)
 	}
 	if ((err = json_object_get(doc, "error")) != NULL) {
 		if (json_is_string(err)) {
-			fprintf(stderr, "ringfanctl: %s\n",
-			    json_string_value(err));
+			fputs("ringfanctl: ", stderr);
+			render_put(stderr, json_string_value(err));
+			fputc('\n', stderr);
 			rc = EXIT_ERROR;
 		} else {
 			fprintf(stderr, "ringfanctl: malformed reply from %s: "
