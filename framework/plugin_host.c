@@ -101,6 +101,28 @@ plugin_noop_close(void *state)
 	(void)state;
 }
 
+/* Where the process is in plugin code, for pipeline_track(); or NULL. */
+static char *track_buf;
+static size_t track_len;
+
+void
+pipeline_track(char *buf, size_t len)
+{
+	track_buf = buf;
+	track_len = len;
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+}
+
+/* "WHAT plugin NAME[SUFFIX]" into the tracking buffer, if any. */
+static void
+pipeline_at(const char *what, const char *name, const char *suffix)
+{
+	if (track_buf != NULL)
+		snprintf(track_buf, track_len, "%s plugin %s%s", what, name,
+		    suffix);
+}
+
 static int
 plugin_refuse(struct plugin *p, char *err, size_t errlen, const char *fmt,
     ...)
@@ -153,6 +175,8 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		snprintf(err, errlen, "plugin %s: %s", name, strerror(errno));
 		return -1;
 	}
+	/* Its constructors run in there. */
+	pipeline_at("while loading", name, "");
 	p->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (p->dl == NULL)
 		return plugin_refuse(p, err, errlen, "dlopen: %s", dlerror());
@@ -324,6 +348,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		return RINGFAN_FAIL;
 	}
 	if (c->check != NULL) {
+		pipeline_at("in", cfg_step_name(s->conf), "'s check");
 		/* A check needs no resource: nothing to wait for. */
 		if ((rc = c->check(&ctx->pub)) == RINGFAN_RETRY && ctx->err[0] ==
 		    '\0')
@@ -333,6 +358,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		    rc, err, errlen);
 	} else if (c->open != NULL && (env->flags & RINGFAN_CTX_CHECK)) {
 		/* A trial: nothing is captured, the state is closed at once. */
+		pipeline_at("in", cfg_step_name(s->conf), "'s trial open");
 		rc = c->open(&ctx->pub, &state);
 		if (rc == RINGFAN_OK)
 			c->close(state);

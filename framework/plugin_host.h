@@ -128,6 +128,13 @@ void	plugin_unload(struct plugin *p);
 int	pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	    const struct cfg_capture *cap, char *err, size_t errlen);
 /*
+ * From now on, write where this process is in plugin code into buf, as
+ * "while loading plugin X", "in plugin X's check" or "in plugin X's trial
+ * open", before it goes there; NULL stops it.  For a validating child,
+ * whose parent says where it hung or died.
+ */
+void	pipeline_track(char *buf, size_t len);
+/*
  * Run every stage's check (or, without one, a trial open and close) and
  * record what it asked for in the stages' info.  enum ringfan_result, with
  * "plugin NAME: ..." in err.

@@ -98,6 +98,7 @@ pipeline_info_free(struct plugin_info **info, size_t ncaptures)
 struct validation {
 	int			rc;
 	char			err[PLUGIN_ERR_MAX];
+	char			at[128];	/* pipeline_track() */
 	struct plugin_info	info[];		/* every stage of every capture */
 };
 
@@ -161,6 +162,7 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	/* Plugin code is held to what it may do in a worker: no socket here. */
 	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1)
 		_exit(1);
+	pipeline_track(v->at, sizeof(v->at));
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 
@@ -182,7 +184,8 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 
 /*
  * Wait for the validating child, at most PLUGIN_VALIDATE_MS: plugin code
- * could block or ignore any alarm of its own.  0, or -1 with errno.
+ * could block or ignore any alarm of its own.  0, 1 when it was killed for
+ * taking longer, or -1 with errno.
  */
 static int
 validate_wait(pid_t pid, int *status)
@@ -200,7 +203,7 @@ validate_wait(pid_t pid, int *status)
 	kill(pid, SIGKILL);
 	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
 		;
-	return r == pid ? 0 : -1;
+	return r == pid ? 1 : -1;
 }
 
 /*
@@ -231,7 +234,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	struct validation *v;
 	size_t nstages = 0, len, at = 0;
 	pid_t pid;
-	int status;
+	int status, late;
 
 	*info = NULL;
 	for (size_t c = 0; c < cfg->ncaptures; c++)
@@ -254,21 +257,26 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	}
 	if (pid == 0)
 		validate_child(cfg, envs, drop, uid, gid, v);
-	if (validate_wait(pid, &status) == -1) {
+	if ((late = validate_wait(pid, &status)) == -1) {
 		snprintf(err, errlen, "plugin validation: waitpid: %s",
 		    strerror(errno));
 		munmap(v, len);
 		return -1;
 	}
+	v->at[sizeof(v->at) - 1] = '\0';
+	utf8_scrub(v->at);
 	if (WIFSIGNALED(status) || v->rc != 0) {
-		if (v->err[0] != '\0')
+		if (late == 1)
+			snprintf(err, errlen, "plugin validation: no answer "
+			    "within %d s, %s", PLUGIN_VALIDATE_MS / 1000,
+			    v->at[0] != '\0' ? v->at : "outside the plugins");
+		else if (v->err[0] != '\0')
 			strlcpy(err, v->err, errlen);
 		else if (WIFSIGNALED(status))
 			snprintf(err, errlen, "plugin validation: the checking "
-			    "process was killed by signal %d (%s)%s",
+			    "process was killed by signal %d (%s)%s%s",
 			    WTERMSIG(status), strsignal(WTERMSIG(status)),
-			    WTERMSIG(status) == SIGKILL ? ": a plugin's check "
-			    "took more than 10 s?" : "");
+			    v->at[0] != '\0' ? " " : "", v->at);
 		else
 			snprintf(err, errlen, "plugin validation: the checking "
 			    "process exited with code %d", WEXITSTATUS(status));

@@ -131,6 +131,18 @@ v_conf good '      - plugin: counter
         config: { count: 3, size: 2MiB, timeout: 30s, enabled: yes, label: abc }'
 v_check good 0 "ringfan: $V_TMP/good.yaml: configuration ok"
 
+# A check that dies or never returns: the error names the plugin, and
+# how it ended (a hang: after the 10 s the validation waits).
+v_conf checkcrash '      - plugin: counter
+      - plugin: ctxprobe
+        config: { check: crash }'
+v_check checkcrash 1 "ringfan: plugin validation: the checking process was killed by signal 11 (Segmentation fault) in plugin ctxprobe's check"
+v_conf checkhang '      - plugin: counter
+      - plugin: ctxprobe
+        name: probe
+        config: { check: hang }'
+v_check checkhang 1 "ringfan: plugin validation: no answer within 10 s, in plugin probe's check"
+
 # What a plugin logs in its check reaches stderr, a file or a pipe alike
 # (the validating child keeps the log's own descriptor of a pipe).
 v_conf say '      - plugin: ctxprobe
