@@ -91,12 +91,12 @@ ctx_option(struct plugin_ctx *ctx, const char *key)
 	return NULL;
 }
 
+/* The value of o refused by a getter; plugin_ctx_result() says where. */
 static int
 ctx_bad_option(struct plugin_ctx *ctx, const struct cfg_option *o,
     const char *what)
 {
-	plugin_ctx_error(&ctx->pub, "%s:%u:%u: option %s: %s \"%s\"",
-	    ctx->env->cfg->path, o->pos.line, o->pos.col, o->key, what,
+	plugin_ctx_error(&ctx->pub, "option %s: %s \"%s\"", o->key, what,
 	    o->value);
 	return -1;
 }
@@ -325,15 +325,48 @@ plugin_ctx_unknown_options(const struct plugin_ctx *ctx, char *err,
 	return RINGFAN_OK;
 }
 
-/* A plugin's answer as an enum ringfan_result, its message in err. */
+/*
+ * The option a message is about: the one of the step's configuration
+ * whose key it starts with, as "KEY: ...", "KEY \"...\"..." or "option
+ * KEY: ..." (a getter's); NULL for any other message.
+ */
+static const struct cfg_option *
+ctx_message_option(const struct plugin_ctx *ctx, const char *msg)
+{
+	const struct cfg_plugin *cp = ctx->stage->conf;
+	size_t n;
+
+	if (strncmp(msg, "option ", 7) == 0)
+		msg += 7;
+	for (size_t k = 0; k < cp->noptions; k++) {
+		n = strlen(cp->options[k].key);
+		if (strncmp(msg, cp->options[k].key, n) == 0 &&
+		    (msg[n] == ':' || (msg[n] == ' ' && msg[n + 1] == '"')))
+			return &cp->options[k];
+	}
+	return NULL;
+}
+
+/*
+ * A plugin's answer as an enum ringfan_result, its message in err: "plugin
+ * STEP: MESSAGE", led by "FILE:LINE:COLUMN: " of the option's value when
+ * the message is about one of the step's options.
+ */
 int
 plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
     size_t errlen)
 {
+	const struct cfg_option *o;
+
 	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
 		return RINGFAN_OK;
-	snprintf(err, errlen, "plugin %s: ", plugin_ctx_name(ctx));
-	strlcat(err, ctx->err[0] != '\0' ? ctx->err :
-	    "failed without a message", errlen);
+	if ((o = ctx_message_option(ctx, ctx->err)) != NULL)
+		snprintf(err, errlen, "%s:%u:%u: plugin %s: %s",
+		    ctx->env->cfg->path, o->pos.line, o->pos.col,
+		    plugin_ctx_name(ctx), ctx->err);
+	else
+		snprintf(err, errlen, "plugin %s: %s", plugin_ctx_name(ctx),
+		    ctx->err[0] != '\0' ? ctx->err :
+		    "failed without a message");
 	return rc == RINGFAN_RETRY ? RINGFAN_RETRY : RINGFAN_FAIL;
 }

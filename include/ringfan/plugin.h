@@ -213,7 +213,10 @@ struct ringfan_ctx {
 		    RINGFAN_PRINTF(3, 4);
 	/*
 	 * The reason `check` or `open` fails; the host prints it with the
-	 * plugin's name.  The first one recorded is kept.
+	 * plugin's name.  The first one recorded is kept.  A reason about an
+	 * option starts with its key ("port: 0 is not 1 to 65535", or
+	 * "expression \"...\": ..."): the host then leads it with the place of
+	 * the value in the file.
 	 */
 	void	(*error)(struct ringfan_ctx *, const char *fmt, ...)
 		    RINGFAN_PRINTF(2, 3);

@@ -110,7 +110,7 @@ v_conf badsize '      - plugin: options
 f=$V_TMP/badsize.yaml
 at=$(v_at "$f" size 2MB)
 v_check badsize 1 \
-    "ringfan: plugin options: $f:$at: option size: not a size \"2MB\""
+    "ringfan: $f:$at: plugin options: option size: not a size \"2MB\""
 
 v_conf badbool '      - plugin: options
         config:
@@ -118,7 +118,7 @@ v_conf badbool '      - plugin: options
 f=$V_TMP/badbool.yaml
 at=$(v_at "$f" enabled maybe)
 v_check badbool 1 \
-    "ringfan: plugin options: $f:$at: option enabled: not a boolean \"maybe\""
+    "ringfan: $f:$at: plugin options: option enabled: not a boolean \"maybe\""
 
 # A plugin whose open fails: its trial open fails the check.
 v_conf openfail '      - plugin: counter

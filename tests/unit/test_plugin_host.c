@@ -363,8 +363,32 @@ test_option_bad_value(void **state)
 	    "        config: { size: 2MB }\n");
 	assert_int_equal(load_pipeline(), 0);
 	assert_int_equal(open_pipeline(), -1);
-	assert_string_equal(err, "plugin options: test.yaml:8:25: option size: "
+	assert_string_equal(err, "test.yaml:8:25: plugin options: option size: "
 	    "not a size \"2MB\"");
+}
+
+/*
+ * A plugin's own message about one of its options, "KEY: ..." or "KEY
+ * \"...\"...", is led by the place of that option's value; any other
+ * message, and one about a key the step does not set, by nothing.
+ */
+static void
+test_option_message_place(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: flowtable\n"
+	    "        config: { output: /dev/null, max_flows: 0 }\n"),
+	    RINGFAN_FAIL);
+	assert_string_equal(err, "test.yaml:8:49: plugin flowtable: "
+	    "max_flows: 0 is not 1 to 4194304");
+	pipeline_unload(&pl);
+	assert_int_equal(start("      - plugin: filter\n"
+	    "        config: { expression: \"tcp prt 80\" }\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "test.yaml:8:31: plugin filter: expression "
+	    "\"tcp prt 80\": can't parse filter expression: syntax error");
+	pipeline_unload(&pl);
+	assert_int_equal(start("      - plugin: pcapwriter\n"), RINGFAN_FAIL);
+	assert_string_equal(err, "plugin pcapwriter: directory: required");
 }
 
 static void
@@ -1445,6 +1469,7 @@ main(void)
 		T(test_options),
 		T(test_options_defaults),
 		T(test_option_bad_value),
+		T(test_option_message_place),
 		T(test_option_unknown),
 		T(test_counter_plugin),
 		T(test_batch_only_plugin),
