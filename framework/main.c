@@ -152,8 +152,14 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt_long(argc, argv, "c:i:r:tDVh", long_options,
+	opterr = 0;		/* the messages below name ringfan, not argv[0] */
+	while ((ch = getopt_long(argc, argv, ":c:i:r:tDVh", long_options,
 	    NULL)) != -1) {
+		if ((ch == 'c' && file != NULL) || (ch == 'i' && iface !=
+		    NULL) || (ch == 'r' && pcap != NULL)) {
+			fprintf(stderr, "ringfan: -%c given twice\n", ch);
+			return EXIT_CONFIG;
+		}
 		switch (ch) {
 		case OPT_WORKERS:
 			if ((nworkers = parse_workers(optarg)) == 0) {
@@ -186,14 +192,35 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			if (optopt == OPT_WORKERS)
+				fprintf(stderr, "ringfan: --workers needs an "
+				    "argument\n");
+			else
+				fprintf(stderr, "ringfan: -%c needs an "
+				    "argument\n", optopt);
+			usage(stderr);
+			return EXIT_CONFIG;
 		default:
+			if (optopt != 0)
+				fprintf(stderr, "ringfan: unknown option "
+				    "-%c\n", optopt);
+			else
+				fprintf(stderr, "ringfan: unknown option "
+				    "%s\n", argv[optind - 1]);
 			usage(stderr);
 			return EXIT_CONFIG;
 		}
 	}
+	if (optind != argc) {
+		fprintf(stderr, "ringfan: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
 	/* Children are reaped and supervised: an ignored SIGCHLD would not. */
 	signal(SIGCHLD, SIG_DFL);
-	if (optind != argc || (file == NULL) == (iface == NULL)) {
+	if ((file == NULL) == (iface == NULL)) {
 		fprintf(stderr, "ringfan: give exactly one of -c FILE and "
 		    "-i IFACE\n");
 		usage(stderr);

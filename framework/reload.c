@@ -44,9 +44,13 @@ master_restart(struct master *m, const char *target, json_t *names,
 		snprintf(err, errlen, "restart %s: no such capture", target);
 		return -ENOENT;
 	}
-	if (slash != NULL && ((id = strtonum(slash + 1, 0,
-	    (long long)m->g.cfg->captures[c].workers - 1, &errstr)),
-	    errstr != NULL)) {
+	/* A worker id as `workers` shows it: digits, no sign, no leading 0. */
+	if (slash != NULL && (strspn(slash + 1, "0123456789") !=
+	    strlen(slash + 1) ||
+	    (slash[1] == '0' && slash[2] != '\0') ||
+	    (id = strtonum(slash + 1, 0,
+	    (long long)m->g.cfg->captures[c].workers - 1, &errstr),
+	    errstr != NULL))) {
 		snprintf(err, errlen, "restart %s: capture %s has workers 0 to "
 		    "%u", target, m->g.cfg->captures[c].name,
 		    m->g.cfg->captures[c].workers - 1);

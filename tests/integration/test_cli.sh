@@ -30,6 +30,21 @@ expect_in()
 	esac
 }
 
+# Arguments: each mistake named, in ringfan's name (not argv[0]'s), exit 1.
+for t in "--workers|ringfan: --workers needs an argument" \
+    "-c|ringfan: -c needs an argument" \
+    "-x|ringfan: unknown option -x" \
+    "--bogus|ringfan: unknown option --bogus" \
+    "-c a -c b|ringfan: -c given twice" \
+    "-i a -i b|ringfan: -i given twice" \
+    "-c a -t extra|ringfan: unexpected argument \"extra\"" \
+    "-c a -i b|ringfan: give exactly one of -c FILE and -i IFACE"; do
+	# shellcheck disable=SC2086 # the arguments are words
+	run_rf args ${t%%|*}
+	rf_expect "ringfan ${t%%|*}: exit status" "$rc" 1
+	rf_expect "ringfan ${t%%|*}: first line" "${err%%$'\n'*}" "${t#*|}"
+done
+
 rf_link
 
 # A good file passes the check.
