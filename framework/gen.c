@@ -5,6 +5,7 @@
  * locks, the shared stats, each slot's host memory.  Freeing it again.
  */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,22 @@ master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
+	return 0;
+}
+
+/* The control socket's group, when one is set, exists. */
+static int
+master_group(const struct cfg *cfg, char *err, size_t errlen)
+{
+	if (cfg->control.group == NULL)
+		return 0;
+	errno = 0;
+	if (getgrnam(cfg->control.group) == NULL) {
+		snprintf(err, errlen, "%s: control.group \"%s\": %s",
+		    cfg->path, cfg->control.group, errno != 0 ?
+		    strerror(errno) : "no such group");
+		return errno != 0 ? -errno : -ENOENT;
+	}
 	return 0;
 }
 
@@ -88,7 +105,8 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 	int rc, *lt = NULL;
 
 	*infos = NULL;
-	if (master_user(cfg, &uid, &gid, err, errlen) != 0)
+	if (master_user(cfg, &uid, &gid, err, errlen) != 0 ||
+	    master_group(cfg, err, errlen) != 0)
 		return EXIT_CONFIG;
 	if ((rc = master_linktypes(cfg, need_iface, &lt, err, errlen)) != 0)
 		return rc;

@@ -131,6 +131,11 @@ v_conf good '      - plugin: counter
         config: { count: 3, size: 2MiB, timeout: 30s, enabled: yes, label: abc }'
 v_check good 0 "ringfan: $V_TMP/good.yaml: configuration ok"
 
+# A control socket group that does not exist fails -t, not only the start.
+v_conf grp '      - plugin: counter'
+sed -i '1i control: { group: rfnosuchgroup }' "$V_TMP/grp.yaml"
+v_check grp 1 "ringfan: $V_TMP/grp.yaml: control.group \"rfnosuchgroup\": no such group"
+
 # A check that dies or never returns: the error names the plugin, and
 # how it ended (a hang: after the 10 s the validation waits).
 v_conf checkcrash '      - plugin: counter
