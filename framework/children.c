@@ -45,6 +45,7 @@ master_spawn(struct master *m, struct slot *s)
 	STATS_STORE(&s->wk.sw->state, WORKER_STARTING);
 	STATS_STORE(&s->wk.sw->stage, STATS_STAGE_NONE);
 	s->reload = m->reloads;
+	s->late = false;
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
@@ -143,7 +144,13 @@ master_crash_err(struct slot *s, const char *name, bool stalled)
 	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
 	    s->last_exit);
 	/* A stall's last_exit says where already. */
-	if (!stalled && master_slot_where(s, where, sizeof(where)))
+	if (s->late) {
+		if (!master_slot_where(s, where, sizeof(where)))
+			where[0] = '\0';
+		snprintf(sw->err, sizeof(sw->err), "did not open the new "
+		    "pipeline within %llu s%s%s", RELOAD_TAKE_NS /
+		    1000000000ull, where[0] != '\0' ? ", " : "", where);
+	} else if (!stalled && master_slot_where(s, where, sizeof(where)))
 		snprintf(sw->err, sizeof(sw->err), "%s %s", s->last_exit,
 		    where);
 	else

@@ -280,6 +280,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		master_reload_queued(m);
 		linkwatch_step(m);
 		master_stall_check(m, now);
+		master_reload_watch(m, now);
 	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);

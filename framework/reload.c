@@ -106,10 +106,12 @@ ctl_cmd_restart(void *ctx, struct ctl_req *rq, const char *arg)
  * reload under way to run.
  */
 enum { RELOAD_WAIT_TAKEN = 1, RELOAD_WAIT_QUEUED };
-/* How long a reload's client may wait for the workers to take it. */
-#define RELOAD_TIMEOUT_NS	(90ull * 1000000000u)
-#define RELOAD_TIMEOUT_MSG	"reload: not taken by every worker within " \
-	"90 s; see status"
+/*
+ * How long a reload's client may wait: for the workers to take it, and
+ * past RELOAD_TAKE_NS for them to go back.
+ */
+#define RELOAD_TIMEOUT_NS	(120ull * 1000000000u)
+#define RELOAD_TIMEOUT_MSG	"reload: no outcome within 120 s; see status"
 
 /* What a reload came to, for the clients that wait for it. */
 struct reload_outcome {
@@ -193,6 +195,26 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 		o.err = err;
 	}
 	reload_answer(&o, rq, NULL);
+}
+
+void
+master_reload_watch(struct master *m, uint64_t now)
+{
+	struct slot *s;
+	char name[64];
+
+	if (m->prev.cfg == NULL || m->rolling_back || now < m->reload_deadline ||
+	    m->handing < 0)
+		return;
+	s = &m->g.slots[m->handing];
+	if (s->pid <= 0 || s->late || s->reload != m->reloads ||
+	    STATS_LOAD(&s->wk.sw->state) != WORKER_STARTING)
+		return;
+	log_error("%s (pid %d) has not opened the new pipeline within %llu s; "
+	    "killing it", master_slot_name(s, name, sizeof(name)),
+	    (int)s->pid, RELOAD_TAKE_NS / 1000000000ull);
+	s->late = true;
+	kill(s->pid, SIGKILL);
 }
 
 /* The reload's rolling restart: one worker at a time, each once running. */
@@ -531,6 +553,7 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	free(mems);
 	pipeline_info_free(infos, nc.ncaptures);
 	m->reloads++;
+	m->reload_deadline = mono_ns() + RELOAD_TAKE_NS;
 	m->last_reload_error[0] = '\0';
 	*what = any ? "pipeline" : "unchanged";
 	log_info("reloaded %s: %s", m->g.cfg->path, any ?

@@ -26,8 +26,11 @@
 #include "render.h"
 
 #define TIMEOUT_S	10		/* connect, request and reply, all */
-/* A reload answers once every worker runs it: the daemon gives it 90 s. */
-#define RELOAD_TIMEOUT_S 100
+/*
+ * A reload answers once every worker runs it or is back: the daemon
+ * answers within 120 s, and one asked for during another within twice.
+ */
+#define RELOAD_TIMEOUT_S 250
 #define MAX_REPLY	(64u << 20)	/* far above any real reply */
 
 #define EXIT_ERROR	1
