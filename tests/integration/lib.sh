@@ -342,6 +342,31 @@ rf_ctl_test()
 	[ -n "$doc" ] && jq -e "$2" >/dev/null 2>&1 <<<"$doc"
 }
 
+# rf_reload_fails WHAT WANT PIPELINE: a reload (of $RF_CONF as it is now)
+# is refused with the error WANT, which status keeps as its
+# last_reload_error, and the first capture is left running on every worker
+# with the pipeline PIPELINE (its step names, comma-separated).
+rf_reload_fails()
+{
+	local what=$1 want=$2 rc=0
+
+	rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" || rc=$?
+	rf_expect "$what: reload exit status" "$rc" 1
+	rf_expect "$what: reload stderr" "$(cat "$RF_TMP/reload.err")" \
+	    "ringfanctl: $want"
+	rf_expect "$what: reload stdout" "$(cat "$RF_TMP/reload.out")" ""
+	rf_expect "$what: status.last_reload_error" \
+	    "$(rf_ctl_json status .last_reload_error)" "$want"
+	rf_expect "$what: capture state" \
+	    "$(rf_ctl_json status '.captures[0].state')" running
+	rf_expect "$what: workers running" \
+	    "$(rf_ctl_json workers '[.workers[] | select(.state == "running")] | length')" \
+	    "$RF_WORKERS"
+	rf_expect "$what: pipeline" \
+	    "$(rf_ctl_json plugins '[.captures[0].plugins[].name] | join(",")')" \
+	    "$3"
+}
+
 # rf_send_bg RFSEND-ARGS...: rfsend in the background; RF_SEND_PID is its
 # pid, and rf_send_wait checks its exit status.
 rf_send_bg()
