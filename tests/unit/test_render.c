@@ -621,6 +621,71 @@ check_top(const char *prev_text, const char *cur_text, double dt,
 	json_decref(cur);
 }
 
+/*
+ * One of `n` captures of a top sample: capture k ("c1" ...) with two
+ * workers, each at k * 100 frames after uptime t.
+ */
+static json_t *
+top_sample(int n, double t)
+{
+	json_t *caps = json_array(), *workers;
+	char name[8];
+	json_int_t p;
+
+	for (int k = 1; k <= n; k++) {
+		p = (json_int_t)(t * 100) * k;
+		snprintf(name, sizeof(name), "c%d", k);
+		workers = json_array();
+		for (int w = 0; w < 2; w++)
+			json_array_append_new(workers, json_pack("{s:i,s:i,s:s,"
+			    "s:i,s:I,s:I,s:I,s:i}", "id", w, "pid", 100 + w,
+			    "state", "running", "restarts", 0, "packets", p,
+			    "bytes", p, "kernel_packets", p, "kernel_drops",
+			    0));
+		json_array_append_new(caps, json_pack("{s:s,s:s,s:{s:s,s:i},"
+		    "s:{s:I,s:I,s:I,s:i},s:o}", "name", name, "interface",
+		    "eth0", "fanout", "mode", "hash", "group", k, "totals",
+		    "packets", 2 * p, "bytes", 2 * p, "kernel_packets", 2 * p,
+		    "kernel_drops", 0, "workers", workers));
+	}
+	return json_pack("{s:s,s:f,s:o}", "version", "0.1.0", "uptime_s", t,
+	    "captures", caps);
+}
+
+/*
+ * Five captures: each worker's rate and each capture's are its own (a
+ * name looked up while the screen is drawn is never another's), and the
+ * head line sums them: 2 * 100 * (1 + ... + 5) = 3000 frames a second.
+ */
+static void
+test_top_captures(void **state)
+{
+	json_t *prev = top_sample(5, 10), *cur = top_sample(5, 11);
+	char *out, *at;
+	size_t len;
+	FILE *fp;
+	int rate;
+
+	(void)state;
+	assert_non_null(fp = open_memstream(&out, &len));
+	assert_int_equal(render_top(fp, prev, cur, 1.0, "10:00:00"), 0);
+	assert_int_equal(fclose(fp), 0);
+	if (strstr(out, ": 3000 pkt/s,") == NULL)
+		fail_msg("head line: %.120s", out);
+	/* Each capture's total row, in order: its two workers' rates. */
+	at = out;
+	for (int k = 1; k <= 5; k++) {
+		if ((at = strstr(at, "\ntotal ")) == NULL ||
+		    sscanf(at, " total - %d", &rate) != 1 || rate != 200 * k)
+			fail_msg("capture c%d: not a total of %d pkt/s in\n%s",
+			    k, 200 * k, out);
+		at++;
+	}
+	free(out);
+	json_decref(prev);
+	json_decref(cur);
+}
+
 static void
 test_top_screen(void **state)
 {
@@ -725,6 +790,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_top_rates),
+		cmocka_unit_test(test_top_captures),
 		cmocka_unit_test(test_top_screen),
 		cmocka_unit_test(test_top_abi2),
 		cmocka_unit_test(test_top_rings),

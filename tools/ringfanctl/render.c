@@ -251,25 +251,29 @@ cell(struct table *t, const json_t *v)
 		table_add(t, "-");
 }
 
-/*
- * String member `key` of obj for a line of text, "-" when it is missing,
- * its control characters as '?' (cell_sanitize): a copy in one of
- * STR_RING buffers, which later calls reuse, enough for one line.
- */
-#define STR_RING	8
 static const char *
 str(const json_t *obj, const char *key)
 {
-	static char ring[STR_RING][4096];
-	static unsigned next;
 	const char *s;
-	char *out;
 
 	s = json_string_value(json_object_get(obj, key));
-	if (s == NULL)
-		return "-";
-	out = ring[next++ % STR_RING];
-	snprintf(out, sizeof(ring[0]), "%s", s);
+	return s != NULL ? s : "-";
+}
+
+/*
+ * str() for a line of text: its control characters as '?'
+ * (cell_sanitize), a copy in one of TEXT_RING buffers that later calls
+ * reuse, enough for one line.  Never kept, never compared: str() is.
+ */
+#define TEXT_RING	8
+static const char *
+text(const json_t *obj, const char *key)
+{
+	static char ring[TEXT_RING][4096];
+	static unsigned next;
+	char *out = ring[next++ % TEXT_RING];
+
+	snprintf(out, sizeof(ring[0]), "%s", str(obj, key));
 	cell_sanitize(out);
 	return out;
 }
@@ -338,8 +342,8 @@ capture_line(FILE *fp, const json_t *cap)
 	const json_t *fanout;
 
 	fanout = json_object_get(cap, "fanout");
-	fprintf(fp, "capture %s on %s (fanout %s group ", str(cap, "name"),
-	    str(cap, "interface"), str(fanout, "mode"));
+	fprintf(fp, "capture %s on %s (fanout %s group ", text(cap, "name"),
+	    text(cap, "interface"), text(fanout, "mode"));
 	if (json_is_integer(json_object_get(fanout, "group")))
 		fprintf(fp, "%lld)", num(fanout, "group"));
 	else
@@ -347,7 +351,7 @@ capture_line(FILE *fp, const json_t *cap)
 	/* A capture that does not run in full says so: down, waiting... */
 	if (json_is_string(json_object_get(cap, "state")) &&
 	    strcmp(str(cap, "state"), "running") != 0)
-		fprintf(fp, ": %s", str(cap, "state"));
+		fprintf(fp, ": %s", text(cap, "state"));
 	fputc('\n', fp);
 }
 
@@ -368,17 +372,17 @@ render_status(FILE *fp, const json_t *doc)
 	size_t i;
 
 	format_uptime(up, sizeof(up), uptime(doc));
-	fprintf(fp, "ringfan %s: %s, pid ", str(doc, "version"),
-	    str(doc, "state"));
+	fprintf(fp, "ringfan %s: %s, pid ", text(doc, "version"),
+	    text(doc, "state"));
 	if (json_is_integer(json_object_get(doc, "pid")))
 		fprintf(fp, "%lld", num(doc, "pid"));
 	else
 		fputs("-", fp);
 	fprintf(fp, ", up %s, config %s, reloads %lld\n", up,
-	    str(doc, "config"), num(doc, "reloads"));
+	    text(doc, "config"), num(doc, "reloads"));
 	err = json_object_get(doc, "last_reload_error");
 	if (json_is_string(err))
-		fprintf(fp, "last reload error: %s\n", str(doc,
+		fprintf(fp, "last reload error: %s\n", text(doc,
 		    "last_reload_error"));
 	fputc('\n', fp);
 
@@ -703,7 +707,7 @@ render_reload(FILE *fp, const json_t *doc)
 
 	result = json_string_value(json_object_get(doc, "result"));
 	if (result != NULL)
-		fprintf(fp, "reload: ok (%s)\n", str(doc, "result"));
+		fprintf(fp, "reload: ok (%s)\n", text(doc, "result"));
 	else
 		fputs("reload: ok\n", fp);
 	return finish(fp, 0);
@@ -993,7 +997,7 @@ render_top(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 	format_uptime(up, sizeof(up), uptime(cur));
 	fprintf(fp, "ringfan %s at %s, up %s: %.0f pkt/s, %.2f Mbit/s, "
 	    "%.0f drops/s; packets %lld, kdrops %lld (%.2f%%)\n",
-	    str(cur, "version"), when, up, sum.packets, sum.bytes * 8 / 1e6,
+	    text(cur, "version"), when, up, sum.packets, sum.bytes * 8 / 1e6,
 	    sum.drops, packets, drops,
 	    kpackets > 0 ? (double)drops * 100.0 / (double)kpackets : 0.0);
 	for (i = 0; i < json_array_size(caps); i++) {
