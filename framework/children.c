@@ -46,6 +46,7 @@ master_spawn(struct master *m, struct slot *s)
 	STATS_STORE(&s->wk.sw->stage, STATS_STAGE_NONE);
 	s->reload = m->reloads;
 	s->late = false;
+	s->spawned_ns = mono_ns();
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
@@ -133,24 +134,23 @@ master_revive(struct master *m, struct slot *s)
 
 /*
  * The error of a worker that died on the new pipeline of a reload, for
- * master_rollback(): how it ended and where (master_slot_where()).
+ * master_rollback(): how it ended and where it was (where, "" when
+ * outside the plugins).
  */
 static void
-master_crash_err(struct slot *s, const char *name, bool stalled)
+master_crash_err(struct slot *s, const char *name, bool stalled,
+    const char *where)
 {
 	struct stats_worker *sw = s->wk.sw;
-	char where[64];
 
 	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
 	    s->last_exit);
-	/* A stall's last_exit says where already. */
-	if (s->late) {
-		if (!master_slot_where(s, where, sizeof(where)))
-			where[0] = '\0';
+	if (s->late)
 		snprintf(sw->err, sizeof(sw->err), "did not open the new "
 		    "pipeline within %llu s%s%s", RELOAD_TAKE_NS /
 		    1000000000ull, where[0] != '\0' ? ", " : "", where);
-	} else if (!stalled && master_slot_where(s, where, sizeof(where)))
+	/* A stall's last_exit says where already. */
+	else if (!stalled && where[0] != '\0')
 		snprintf(sw->err, sizeof(sw->err), "%s %s", s->last_exit,
 		    where);
 	else
@@ -162,10 +162,13 @@ master_reaped(struct master *m, struct slot *s, int status)
 {
 	struct stats_worker *sw = s->wk.sw;
 	uint32_t stop = STATS_LOAD(&sw->stop);
-	char name[64];
+	char name[64], where[64];
 	bool stalled;
 
 	master_slot_name(s, name, sizeof(name));
+	/* Where it was, before its block is settled (resume_settle). */
+	if (!master_slot_where(s, where, sizeof(where)))
+		where[0] = '\0';
 	s->pid = 0;
 	if (WIFSIGNALED(status))
 		snprintf(s->last_exit, sizeof(s->last_exit),
@@ -206,20 +209,19 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
 		return;
 	}
-	if (m->prev.cfg != NULL && m->prev.changed[s->capture]) {
+	/* Started on the new pipeline of a reload: it did not stand. */
+	if (m->prev.cfg != NULL && m->prev.changed[s->capture] &&
+	    s->reload == m->reloads) {
 		if (WIFEXITED(status) && (WEXITSTATUS(status) ==
 		    WORKER_EXIT_RETRY || WEXITSTATUS(status) ==
 		    WORKER_EXIT_SETUP)) {
 			master_rollback(m, s);
 			return;
 		}
-		if (s->reload == m->reloads) {
-			/* A crash on the new pipeline: it did not stand. */
-			master_crash_err(s, name, stalled);
-			STATS_ADD(&sw->restarts, 1);
-			master_rollback(m, s);
-			return;
-		}
+		master_crash_err(s, name, stalled, where);
+		STATS_ADD(&sw->restarts, 1);
+		master_rollback(m, s);
+		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RETRY) {
 		/* A plugin lacks a resource for now: no crash, no limit. */

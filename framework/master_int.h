@@ -44,6 +44,7 @@ struct slot {
 	char			 last_exit[80];	/* "" until it exits once */
 	unsigned		 reload;	/* master.reloads at its start */
 	bool			 late;		/* killed: opened too slowly */
+	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
 		pid_t		 pid;		/* the worker it was seen in */
@@ -128,7 +129,6 @@ struct master {
 	struct reload_prev	 prev;
 	bool			 rolling_back;	/* back to prev, then answer */
 	bool			 reload_again;	/* asked for during a reload */
-	uint64_t		 reload_deadline;	/* to take it: RELOAD_TAKE_NS */
 	unsigned		 reloads;
 	char			 last_reload_error[512];
 };
@@ -204,15 +204,15 @@ bool	master_all_exited(const struct master *m);
 
 /* reload.c */
 /*
- * How long the workers have to take a pipeline reload: one still opening
- * the new pipeline then is killed, and every worker goes back.
+ * How long a worker started on a reload's new pipeline has to open it:
+ * one still opening it then is killed, and every worker goes back.
  */
 #define RELOAD_TAKE_NS	(90ull * 1000000000u)
 /* The reload's rolling restart: one worker at a time, each once running. */
 void	master_handover_step(struct master *m);
 /*
- * On the timer: past the reload's deadline, kill the worker still opening
- * the new pipeline (its reap rolls every worker back).
+ * On the timer: kill a worker still opening a reload's new pipeline
+ * RELOAD_TAKE_NS after its start (its reap rolls every worker back).
  */
 void	master_reload_watch(struct master *m, uint64_t now);
 /* Free what a reload replaced: every worker runs the new pipeline. */

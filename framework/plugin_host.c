@@ -114,13 +114,18 @@ pipeline_track(char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* "WHAT plugin NAME[SUFFIX]" into the tracking buffer, if any. */
+/*
+ * "WHAT plugin NAME[SUFFIX]" into the tracking buffer, if any; NULL what:
+ * out of plugin code again.
+ */
 static void
 pipeline_at(const char *what, const char *name, const char *suffix)
 {
-	if (track_buf != NULL)
+	if (track_buf != NULL && what != NULL)
 		snprintf(track_buf, track_len, "%s plugin %s%s", what, name,
 		    suffix);
+	else if (track_buf != NULL)
+		track_buf[0] = '\0';
 }
 
 static int
@@ -178,6 +183,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	/* Its constructors run in there. */
 	pipeline_at("while loading", name, "");
 	p->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	pipeline_at(NULL, NULL, NULL);
 	if (p->dl == NULL)
 		return plugin_refuse(p, err, errlen, "dlopen: %s", dlerror());
 	d = dlsym(p->dl, RINGFAN_PLUGIN_SYMBOL);
@@ -350,8 +356,9 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 	if (c->check != NULL) {
 		pipeline_at("in", cfg_step_name(s->conf), "'s check");
 		/* A check needs no resource: nothing to wait for. */
-		if ((rc = c->check(&ctx->pub)) == RINGFAN_RETRY && ctx->err[0] ==
-		    '\0')
+		rc = c->check(&ctx->pub);
+		pipeline_at(NULL, NULL, NULL);
+		if (rc == RINGFAN_RETRY && ctx->err[0] == '\0')
 			plugin_ctx_error(&ctx->pub, "check returned "
 			    "RINGFAN_RETRY, which only open may");
 		rc = plugin_ctx_result(ctx, rc == RINGFAN_RETRY ? RINGFAN_FAIL :
@@ -362,6 +369,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		rc = c->open(&ctx->pub, &state);
 		if (rc == RINGFAN_OK)
 			c->close(state);
+		pipeline_at(NULL, NULL, NULL);
 		rc = plugin_ctx_result(ctx, rc, err, errlen);
 	} else {
 		/* In a worker, open reads the options and is checked. */

@@ -200,21 +200,28 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 void
 master_reload_watch(struct master *m, uint64_t now)
 {
-	struct slot *s;
+	uint32_t stage;
 	char name[64];
 
-	if (m->prev.cfg == NULL || m->rolling_back || now < m->reload_deadline ||
-	    m->handing < 0)
+	if (m->prev.cfg == NULL || m->rolling_back)
 		return;
-	s = &m->g.slots[m->handing];
-	if (s->pid <= 0 || s->late || s->reload != m->reloads ||
-	    STATS_LOAD(&s->wk.sw->state) != WORKER_STARTING)
-		return;
-	log_error("%s (pid %d) has not opened the new pipeline within %llu s; "
-	    "killing it", master_slot_name(s, name, sizeof(name)),
-	    (int)s->pid, RELOAD_TAKE_NS / 1000000000ull);
-	s->late = true;
-	kill(s->pid, SIGKILL);
+	for (struct slot *s = m->g.slots; s < m->g.slots + m->g.nslots; s++) {
+		/* now may be older than a spawn of this very turn. */
+		if (s->pid <= 0 || s->late || s->reload != m->reloads ||
+		    now < s->spawned_ns + RELOAD_TAKE_NS)
+			continue;
+		stage = STATS_LOAD(&s->wk.sw->stage);
+		/* Not yet in its loop, or told to hand over still in open. */
+		if (STATS_LOAD(&s->wk.sw->state) != WORKER_STARTING &&
+		    !(stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
+		    s->wk.cap->npipeline))
+			continue;
+		log_error("%s (pid %d) has not opened the new pipeline within "
+		    "%llu s; killing it", master_slot_name(s, name,
+		    sizeof(name)), (int)s->pid, RELOAD_TAKE_NS / 1000000000ull);
+		s->late = true;
+		kill(s->pid, SIGKILL);
+	}
 }
 
 /* The reload's rolling restart: one worker at a time, each once running. */
@@ -352,7 +359,6 @@ master_rollback(struct master *m, struct slot *failed)
 	struct reload_prev *p = &m->prev;
 	struct gen *g = &m->g;
 	struct cfg *nc = g->cfg;
-	bool *pending;
 	char name[64], uerr[256];
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -362,12 +368,6 @@ master_rollback(struct master *m, struct slot *failed)
 	    "reload: %s: %s; every worker is back on the previous pipeline",
 	    master_slot_name(failed, name, sizeof(name)), failed->wk.sw->err);
 	log_error("%s", m->last_reload_error);
-	if ((pending = calloc(g->nslots, sizeof(*pending))) == NULL) {
-		log_warn("rollback");
-		return;
-	}
-	for (unsigned k = 0; k < m->nhandover; k++)
-		pending[m->handover[k]] = true;
 	for (unsigned i = 0; i < g->nslots; i++) {
 		c = g->slots[i].capture;
 		if (!p->changed[c])
@@ -392,19 +392,20 @@ master_rollback(struct master *m, struct slot *failed)
 	gen_bind_slots(g, uid, gid);
 	log_set_level(g->cfg->log.level);
 	/*
-	 * Restarted on the new pipeline already, or the one that failed on
-	 * it: hand over once more, the failed one first.  The reload is
-	 * answered once they all run the previous pipeline again.
+	 * A process started on the new pipeline (in the hand-over, or
+	 * respawned meanwhile), or the one that failed on it: hand over once
+	 * more, the failed one first.  One that has no process starts on the
+	 * previous pipeline when it does.  The reload is answered once they
+	 * all run the previous pipeline again.
 	 */
 	m->nhandover = 0;
 	for (unsigned i = g->nslots; i-- > 0;)
-		if (p->changed[g->slots[i].capture] && !pending[i] &&
-		    &g->slots[i] != failed)
+		if (p->changed[g->slots[i].capture] && g->slots[i].pid > 0 &&
+		    g->slots[i].reload == m->reloads && &g->slots[i] != failed)
 			m->handover[m->nhandover++] = i;
 	m->handover[m->nhandover++] = (unsigned)(failed - g->slots);
 	m->handing = -1;
 	m->rolling_back = true;
-	free(pending);
 	p->cfg = nc;		/* freed below with the rest */
 	master_prev_free(m);
 	STATS_STORE(&failed->wk.sw->err[0], '\0');
@@ -553,7 +554,6 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	free(mems);
 	pipeline_info_free(infos, nc.ncaptures);
 	m->reloads++;
-	m->reload_deadline = mono_ns() + RELOAD_TAKE_NS;
 	m->last_reload_error[0] = '\0';
 	*what = any ? "pipeline" : "unchanged";
 	log_info("reloaded %s: %s", m->g.cfg->path, any ?

@@ -45,16 +45,23 @@ stall_progress(const struct stats_worker *sw)
 }
 
 /*
- * A worker opening its pipeline or in its loop; not one stopping, gone, or
- * killed.  One stuck in a plugin's open while frames wait is a stall too.
+ * A worker in its loop, or starting and inside a plugin's open; not one
+ * loading its plugins or setting up, stopping, gone, or killed.  One stuck
+ * in an open while frames wait is a stall too.
  */
 static bool
 stall_watched(const struct slot *s)
 {
-	uint32_t st = STATS_LOAD(&s->wk.sw->state);
+	uint32_t st = STATS_LOAD(&s->wk.sw->state), stage;
 
-	return s->pid > 0 && !s->stall.killed && (st == WORKER_STARTING ||
-	    st == WORKER_RUNNING || st == WORKER_RESTARTING);
+	if (s->pid <= 0 || s->stall.killed)
+		return false;
+	if (st == WORKER_STARTING) {
+		stage = STATS_LOAD(&s->wk.sw->stage);
+		return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
+		    s->wk.cap->npipeline;
+	}
+	return st == WORKER_RUNNING || st == WORKER_RESTARTING;
 }
 
 /* Stopped by a signal or a tracer: the state in /proc/PID/stat. */

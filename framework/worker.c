@@ -528,7 +528,7 @@ worker_main(struct worker *wk)
 	struct pipeline pl;
 	uint64_t now, net, drain_until = 0;
 	bool got;
-	uint32_t idx, skip, stop;
+	uint32_t idx, skip, stop, state;
 	int rc, poll_ms;
 
 	memset(&pl, 0, sizeof(pl));
@@ -542,9 +542,25 @@ worker_main(struct worker *wk)
 		return rc == RINGFAN_RETRY ? WORKER_EXIT_RETRY :
 		    WORKER_EXIT_SETUP;
 	}
+	/*
+	 * Running, unless the master asked for a hand-over while it opened
+	 * (a reload going back): then no frame meets this pipeline, and the
+	 * ring is left as it was for the successor.
+	 */
+	state = WORKER_STARTING;
+	if (!__atomic_compare_exchange_n(&sw->state, &state, WORKER_RUNNING,
+	    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+	    state == WORKER_RESTARTING) {
+		log_debug("handing over before running");
+		pipeline_unload(&pl);
+		ring_unmap(&wk->ring);
+		free(wk->batch);
+		free(wk->ptrs);
+		return WORKER_EXIT_OK;
+	}
+	STATS_STORE(&sw->state, WORKER_RUNNING);
 	poll_ms = worker_poll_ms(&pl);
 	idx = worker_resume(&wk->ring, sw, &skip);
-	STATS_STORE(&sw->state, WORKER_RUNNING);
 	log_debug("running on %s, ring %u x %u bytes", wk->cap->interface,
 	    wk->ring.block_count, wk->ring.block_size);
 

@@ -8,6 +8,10 @@
 #  1. open: crash (SIGSEGV inside ctxprobe's open).
 #  2. open: hang (pause() inside ctxprobe's open), with the stall watch
 #     at 1 s: frames wait for the worker, so it is a stall.
+#  3. A plugin that dies on its first frame (crash, always): worker 0, the
+#     first restarted, dies in its `packet`, which the error names, while
+#     worker 1 is still opening (ctxprobe sleeps 800 ms there, longer than
+#     a block takes); that one frame is quarantined, as after any crash.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -47,16 +51,30 @@ reload_fails crash "killed by signal 11 (Segmentation fault)"
 reload_fails hang "killed after a stall"
 grep -q "worker test/1 (pid [0-9]*) stalled in plugin ctxprobe's open: no progress" \
     "$RF_ERR" || rf_fail "the stall in open is not logged as one"
+
+# 3. First in the pipeline, so that no plugin has counted the frame.
+sed 's/^\(    pipeline:\)$/\1\n      - { plugin: crash, config: { always: true } }/' \
+    "$RF_TMP/good.yaml" >"$RF_CONF"
+echo "      - { plugin: ctxprobe, config: { open_delay: 800ms, open_worker: 1 } }" \
+    >>"$RF_CONF"
+rf_reload_fails "packet crashes" "reload: worker test/0: killed by signal 11 (Segmentation fault) in plugin crash; every worker is back on the previous pipeline" counter
+rf_alive "$RF_SEND_PID" ||
+    rf_fail "packet crashes: the traffic ended before the rollback did"
 rf_send_wait
 rf_stop
 
-rf_expect_all "$K"
-rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
+rf_expect "totals.kernel_packets" \
+    "$(rf_num '.captures[0].totals.kernel_packets')" "$K"
+rf_expect "totals.kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
+rf_expect "totals.quarantined" "$(rf_num '.captures[0].totals.quarantined')" 1
+rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" $((K - 1))
+rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" \
+    $((K - 1))
 rf_expect "worker 1 stalls" "$(rf_num '.captures[0].workers[1].stalls')" 1
 rf_expect "worker 1 restarts" "$(rf_num '.captures[0].workers[1].restarts')" 2
-rf_expect "worker 0 restarts" "$(rf_num '.captures[0].workers[0].restarts')" 0
+rf_expect "worker 0 restarts" "$(rf_num '.captures[0].workers[0].restarts')" 1
 for w in 0 1; do
-	rf_expect "worker $w: kernel_packets = packets + kernel_drops" \
-	    "$(rf_num ".captures[0].workers[$w] | .kernel_packets - .packets - .kernel_drops")" 0
+	rf_expect "worker $w: kernel_packets = packets + kernel_drops + quarantined" \
+	    "$(rf_num ".captures[0].workers[$w] | .kernel_packets - .packets - .kernel_drops - .quarantined")" 0
 done
 echo "PASS"

@@ -12,14 +12,16 @@
  * that is not UTF-8 on frames of length `bad_len`, and stops the frames of
  * length `stop_len`.  check logs option `say` as a warning.  Options `check` and `open` say how those
  * answer: ok, retry, fail, silent (fail without a message), ok_with_error,
- * crash (SIGSEGV) or hang (waits in pause() forever); with `open_worker: N`
- * only worker N's open answers so.  `clash: counter` asks for a counter
+ * crash (SIGSEGV) or hang (waits in pause() forever); `open_delay` makes
+ * open sleep that long first; with `open_worker: N` only worker N's open
+ * does either.  `clash: counter` asks for a counter
  * under the gauge's name, `clash: gauge` for a gauge under a counter's.
  */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ringfan/plugin.h>
@@ -78,7 +80,8 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 	    ctx->opt_string(ctx, "clash", "", &s) != 0 ||
 	    ctx->opt_uint(ctx, "stop_len", 0, &u) != 0 ||
 	    ctx->opt_uint(ctx, "bad_len", 0, &u) != 0 ||
-	    ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &u) != 0)
+	    ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &u) != 0 ||
+	    ctx->opt_duration(ctx, "open_delay", 0, &u) != 0)
 		return RINGFAN_FAIL;
 	return ctxprobe_answer(ctx, "check");
 }
@@ -129,7 +132,7 @@ static int
 ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 {
 	struct ctxprobe *st;
-	uint64_t only;
+	uint64_t only, delay;
 	int rc;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -152,6 +155,17 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 	if (ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &only) != 0) {
 		free(st);
 		return RINGFAN_FAIL;
+	}
+	if (ctx->opt_duration(ctx, "open_delay", 0, &delay) != 0) {
+		free(st);
+		return RINGFAN_FAIL;
+	}
+	if (delay > 0 && (only == UINT64_MAX || only == ctx->worker_id)) {
+		struct timespec ts = { (time_t)(delay / 1000000000u),
+		    (long)(delay % 1000000000u) };
+
+		while (nanosleep(&ts, &ts) != 0)
+			;
 	}
 	/* ok_with_error keeps its state: the host must close it. */
 	if ((only == UINT64_MAX || only == ctx->worker_id) &&
