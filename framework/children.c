@@ -44,8 +44,9 @@ master_spawn(struct master *m, struct slot *s)
 	}
 	STATS_STORE(&s->wk.sw->state, WORKER_STARTING);
 	STATS_STORE(&s->wk.sw->stage, STATS_STAGE_NONE);
-	s->reload = m->reloads;
+	s->on_new = m->prev.cfg != NULL && m->prev.changed[s->capture];
 	s->late = false;
+	s->handed_starting = false;
 	s->spawned_ns = mono_ns();
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
@@ -210,8 +211,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		return;
 	}
 	/* Started on the new pipeline of a reload: it did not stand. */
-	if (m->prev.cfg != NULL && m->prev.changed[s->capture] &&
-	    s->reload == m->reloads) {
+	if (m->prev.cfg != NULL && s->on_new) {
 		if (WIFEXITED(status) && (WEXITSTATUS(status) ==
 		    WORKER_EXIT_RETRY || WEXITSTATUS(status) ==
 		    WORKER_EXIT_SETUP)) {

@@ -42,8 +42,14 @@ struct slot {
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
 	char			 last_exit[80];	/* "" until it exits once */
-	unsigned		 reload;	/* master.reloads at its start */
+	/*
+	 * Its process was started on the new pipeline of the reload under
+	 * way (or last under way): cleared for every slot as a reload begins.
+	 */
+	bool			 on_new;
 	bool			 late;		/* killed: opened too slowly */
+	/* Told to hand over while still starting: watched as starting. */
+	bool			 handed_starting;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {

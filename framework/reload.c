@@ -112,6 +112,9 @@ enum { RELOAD_WAIT_TAKEN = 1, RELOAD_WAIT_QUEUED };
  */
 #define RELOAD_TIMEOUT_NS	(120ull * 1000000000u)
 #define RELOAD_TIMEOUT_MSG	"reload: no outcome within 120 s; see status"
+/* Queued behind another for as long, then waiting as long for its own. */
+#define RELOAD_QUEUED_MSG	"reload: the reload under way had no " \
+	"outcome within 120 s; see status"
 
 /* What a reload came to, for the clients that wait for it. */
 struct reload_outcome {
@@ -185,8 +188,8 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 	(void)arg;
 	if (master_reload_busy(o.m)) {
 		o.m->reload_again = true;
-		ctl_defer(rq, RELOAD_WAIT_QUEUED, NULL, 2 * RELOAD_TIMEOUT_NS,
-		    RELOAD_TIMEOUT_MSG);
+		ctl_defer(rq, RELOAD_WAIT_QUEUED, NULL, RELOAD_TIMEOUT_NS,
+		    RELOAD_QUEUED_MSG);
 		return;
 	}
 	if (master_reload(o.m, &o.what, err, sizeof(err)) != 0) {
@@ -203,11 +206,10 @@ master_reload_watch(struct master *m, uint64_t now)
 	uint32_t stage;
 	char name[64];
 
-	if (m->prev.cfg == NULL || m->rolling_back)
-		return;
+	/* Rolling back too: one it hands over may hang in that open. */
 	for (struct slot *s = m->g.slots; s < m->g.slots + m->g.nslots; s++) {
 		/* now may be older than a spawn of this very turn. */
-		if (s->pid <= 0 || s->late || s->reload != m->reloads ||
+		if (s->pid <= 0 || !s->on_new || s->late || s->stall.killed ||
 		    now < s->spawned_ns + RELOAD_TAKE_NS)
 			continue;
 		stage = STATS_LOAD(&s->wk.sw->stage);
@@ -263,7 +265,9 @@ master_handover_step(struct master *m)
 			continue;
 		}
 		m->handing = (int)(s - m->g.slots);
-		STATS_STORE(&s->wk.sw->state, WORKER_RESTARTING);
+		/* One still starting exits as it would run (worker_main). */
+		s->handed_starting = __atomic_exchange_n(&s->wk.sw->state,
+		    WORKER_RESTARTING, __ATOMIC_SEQ_CST) == WORKER_STARTING;
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
 		kill(s->pid, SIGTERM);
 	}
@@ -399,10 +403,15 @@ master_rollback(struct master *m, struct slot *failed)
 	 * all run the previous pipeline again.
 	 */
 	m->nhandover = 0;
-	for (unsigned i = g->nslots; i-- > 0;)
-		if (p->changed[g->slots[i].capture] && g->slots[i].pid > 0 &&
-		    g->slots[i].reload == m->reloads && &g->slots[i] != failed)
+	for (unsigned i = g->nslots; i-- > 0;) {
+		const struct slot *s = &g->slots[i];
+
+		/* One handing over from the old one is waited for too. */
+		if (p->changed[s->capture] && s->pid > 0 && s != failed &&
+		    (s->on_new || STATS_LOAD(&s->wk.sw->state) ==
+		    WORKER_RESTARTING))
 			m->handover[m->nhandover++] = i;
+	}
 	m->handover[m->nhandover++] = (unsigned)(failed - g->slots);
 	m->handing = -1;
 	m->rolling_back = true;
@@ -528,6 +537,9 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	}
 	*ncfg = nc;
 	m->g.cfg = ncfg;
+	/* Whatever runs now runs the previous pipeline. */
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		m->g.slots[i].on_new = false;
 	for (size_t c = 0; c < nc.ncaptures; c++)
 		if (m->prev.changed != NULL && m->prev.changed[c])
 			gen_names(&m->g, c);

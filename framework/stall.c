@@ -56,7 +56,8 @@ stall_watched(const struct slot *s)
 
 	if (s->pid <= 0 || s->stall.killed)
 		return false;
-	if (st == WORKER_STARTING) {
+	if (st == WORKER_STARTING || (st == WORKER_RESTARTING &&
+	    s->handed_starting)) {
 		stage = STATS_LOAD(&s->wk.sw->stage);
 		return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
 		    s->wk.cap->npipeline;

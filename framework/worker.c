@@ -549,16 +549,19 @@ worker_main(struct worker *wk)
 	 */
 	state = WORKER_STARTING;
 	if (!__atomic_compare_exchange_n(&sw->state, &state, WORKER_RUNNING,
-	    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
-	    state == WORKER_RESTARTING) {
-		log_debug("handing over before running");
-		pipeline_unload(&pl);
-		ring_unmap(&wk->ring);
-		free(wk->batch);
-		free(wk->ptrs);
-		return WORKER_EXIT_OK;
+	    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		if (state == WORKER_RESTARTING &&
+		    STATS_LOAD(&sw->stop) != WORKER_STOP_DRAIN) {
+			log_debug("handing over before running");
+			pipeline_unload(&pl);
+			ring_unmap(&wk->ring);
+			free(wk->batch);
+			free(wk->ptrs);
+			return WORKER_EXIT_OK;
+		}
+		/* Draining (a stop, a link gone): the ring's frames first. */
+		STATS_STORE(&sw->state, WORKER_RUNNING);
 	}
-	STATS_STORE(&sw->state, WORKER_RUNNING);
 	poll_ms = worker_poll_ms(&pl);
 	idx = worker_resume(&wk->ring, sw, &skip);
 	log_debug("running on %s, ring %u x %u bytes", wk->cap->interface,
