@@ -381,12 +381,12 @@ test_option_message_place(void **state)
 	    RINGFAN_FAIL);
 	assert_string_equal(err, "test.yaml:8:49: plugin flowtable: "
 	    "max_flows: 0 is not 1 to 4194304");
-	pipeline_unload(&pl);
+	unload();
 	assert_int_equal(start("      - plugin: filter\n"
 	    "        config: { expression: \"tcp prt 80\" }\n"), RINGFAN_FAIL);
 	assert_string_equal(err, "test.yaml:8:31: plugin filter: expression "
 	    "\"tcp prt 80\": can't parse filter expression: syntax error");
-	pipeline_unload(&pl);
+	unload();
 	assert_int_equal(start("      - plugin: pcapwriter\n"), RINGFAN_FAIL);
 	assert_string_equal(err, "plugin pcapwriter: directory: required");
 }
