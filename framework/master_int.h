@@ -253,6 +253,8 @@ bool	master_stall_reaped(struct slot *s, int status);
  * none of them.
  */
 bool	master_slot_where(const struct slot *s, char *buf, size_t len);
+/* The worker of s is inside a plugin's open, as its stage says. */
+bool	master_slot_in_open(const struct slot *s);
 /* Add what fanout rolled over from s's socket since the last read. */
 void	master_read_rollover(struct slot *s);
 

@@ -203,7 +203,6 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 void
 master_reload_watch(struct master *m, uint64_t now)
 {
-	uint32_t stage;
 	char name[64];
 
 	/* Rolling back too: one it hands over may hang in that open. */
@@ -212,11 +211,9 @@ master_reload_watch(struct master *m, uint64_t now)
 		if (s->pid <= 0 || !s->on_new || s->late || s->stall.killed ||
 		    now < s->spawned_ns + RELOAD_TAKE_NS)
 			continue;
-		stage = STATS_LOAD(&s->wk.sw->stage);
 		/* Not yet in its loop, or told to hand over still in open. */
 		if (STATS_LOAD(&s->wk.sw->state) != WORKER_STARTING &&
-		    !(stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
-		    s->wk.cap->npipeline))
+		    !master_slot_in_open(s))
 			continue;
 		log_error("%s (pid %d) has not opened the new pipeline within "
 		    "%llu s; killing it", master_slot_name(s, name,

@@ -52,16 +52,13 @@ stall_progress(const struct stats_worker *sw)
 static bool
 stall_watched(const struct slot *s)
 {
-	uint32_t st = STATS_LOAD(&s->wk.sw->state), stage;
+	uint32_t st = STATS_LOAD(&s->wk.sw->state);
 
 	if (s->pid <= 0 || s->stall.killed)
 		return false;
 	if (st == WORKER_STARTING || (st == WORKER_RESTARTING &&
-	    s->handed_starting)) {
-		stage = STATS_LOAD(&s->wk.sw->stage);
-		return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
-		    s->wk.cap->npipeline;
-	}
+	    s->handed_starting))
+		return master_slot_in_open(s);
 	return st == WORKER_RUNNING || st == WORKER_RESTARTING;
 }
 
@@ -86,6 +83,15 @@ stall_stopped(pid_t pid)
 }
 
 bool
+master_slot_in_open(const struct slot *s)
+{
+	uint32_t stage = STATS_LOAD(&s->wk.sw->stage);
+
+	return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
+	    s->wk.cap->npipeline;
+}
+
+bool
 master_slot_where(const struct slot *s, char *buf, size_t len)
 {
 	const struct stats_worker *sw = s->wk.sw;
@@ -101,7 +107,7 @@ master_slot_where(const struct slot *s, char *buf, size_t len)
 	else if (stage >= STATS_STAGE_TICK && stage - STATS_STAGE_TICK < n)
 		snprintf(buf, len, "in plugin %s's tick",
 		    s->wk.info[stage - STATS_STAGE_TICK].step);
-	else if (stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN < n)
+	else if (master_slot_in_open(s))
 		snprintf(buf, len, "in plugin %s's open",
 		    s->wk.info[stage - STATS_STAGE_OPEN].step);
 	else if (stage == STATS_STAGE_BATCH)
