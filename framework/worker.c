@@ -520,6 +520,16 @@ worker_wait(const struct worker *wk, int ms)
 		nanosleep(&ts, NULL);
 }
 
+/* What a worker holds, let go before it exits. */
+static void
+worker_teardown(struct worker *wk)
+{
+	pipeline_unload(wk->pl);
+	ring_unmap(&wk->ring);
+	free(wk->batch);
+	free(wk->ptrs);
+}
+
 int
 worker_main(struct worker *wk)
 {
@@ -536,9 +546,7 @@ worker_main(struct worker *wk)
 	if ((rc = worker_setup(wk)) != RINGFAN_OK) {
 		log_error("%s%s", sw->err, rc == RINGFAN_RETRY ?
 		    " (temporary: retrying)" : "");
-		pipeline_unload(&pl);
-		free(wk->batch);
-		free(wk->ptrs);
+		worker_teardown(wk);
 		return rc == RINGFAN_RETRY ? WORKER_EXIT_RETRY :
 		    WORKER_EXIT_SETUP;
 	}
@@ -553,10 +561,7 @@ worker_main(struct worker *wk)
 		if (state == WORKER_RESTARTING &&
 		    STATS_LOAD(&sw->stop) != WORKER_STOP_DRAIN) {
 			log_debug("handing over before running");
-			pipeline_unload(&pl);
-			ring_unmap(&wk->ring);
-			free(wk->batch);
-			free(wk->ptrs);
+			worker_teardown(wk);
 			return WORKER_EXIT_OK;
 		}
 		/* Draining (a stop, a link gone): the ring's frames first. */
@@ -609,10 +614,7 @@ worker_main(struct worker *wk)
 			    + 2 * WORKER_POLL_MS) * 1000000u;
 		}
 	}
-	pipeline_unload(&pl);
-	ring_unmap(&wk->ring);
-	free(wk->batch);
-	free(wk->ptrs);
+	worker_teardown(wk);
 	log_debug("stopped after %llu frames",
 	    (unsigned long long)STATS_LOAD(&sw->packets));
 	return WORKER_EXIT_OK;
