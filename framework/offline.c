@@ -192,6 +192,30 @@ offline_print(const struct offline *ol, const struct cfg *cfg, FILE *out,
 	return rc;
 }
 
+/*
+ * Each plugin that ends the run with a problem (its status: records it
+ * could not write, a collector it could not reach, or what the plugin
+ * watches for) says so on stderr, where it is seen without the document.
+ * The exit status stays: a problem may be the plugin's finding.
+ */
+static void
+offline_problems(const struct offline *ol)
+{
+	char text[STATS_STATUS_MAX];
+	const struct offline_worker *w;
+
+	for (unsigned k = 0; k < ol->nworkers; k++) {
+		w = &ol->w[k];
+		for (size_t i = 0; i < w->pl.nstages; i++) {
+			if (!stats_status_get(w->sw, i, w->pl.names[i], text,
+			    sizeof(text)))
+				continue;
+			fprintf(stderr, "ringfan: %s: plugin %s ended with a "
+			    "problem: %s\n", w->tag, w->pl.names[i], text);
+		}
+	}
+}
+
 /* Every pipeline closed and unloaded, everything of ol freed. */
 static void
 offline_free(struct offline *ol)
@@ -299,6 +323,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	prc = offline_print(&ol, &one, out, started, (uint64_t)loops);
 	if (rc == 0)
 		rc = prc;
+	offline_problems(&ol);
 out:
 	offline_free(&ol);
 	return rc;

@@ -88,7 +88,7 @@ ft_output_form(struct ringfan_ctx *ctx, const char *s)
 static int
 ft_options(struct ringfan_ctx *ctx, struct ft_opts *o)
 {
-	uint64_t *v;
+	uint64_t *v, other;
 
 	if (ctx->opt_uint(ctx, "max_flows", 65536, &o->max_flows) != 0)
 		return RINGFAN_FAIL;
@@ -115,8 +115,17 @@ ft_options(struct ringfan_ctx *ctx, struct ft_opts *o)
 		return RINGFAN_FAIL;
 	}
 	if (o->linger_ns > o->idle_ns) {
-		ctx->error(ctx, "linger: longer than idle_timeout");
-		return RINGFAN_FAIL;
+		/* Absent, linger is never longer than idle_timeout. */
+		if (ctx->opt_duration(ctx, "linger", 0, &other) == 0 &&
+		    other == 0 && o->linger_ns == FT_SEC)
+			o->linger_ns = o->idle_ns;
+		else {
+			ctx->error(ctx, "linger: %llu ms is longer than "
+			    "idle_timeout (%llu ms)",
+			    (unsigned long long)(o->linger_ns / FT_MS),
+			    (unsigned long long)(o->idle_ns / FT_MS));
+			return RINGFAN_FAIL;
+		}
 	}
 	if (ix_options(ctx, &o->ix) != 0)
 		return RINGFAN_FAIL;

@@ -62,6 +62,7 @@
 #define IX_TCP_MSG	16384
 #define IX_BACKOFF_MIN	(1 * IX_SEC)
 #define IX_BACKOFF_MAX	(60 * IX_SEC)
+#define IX_ROOM_WAIT	(10 * IX_SEC)	/* offline: a full queue waits */
 #define IX_QUEUE_MIN	16
 #define IX_QUEUE_MAX	(1u << 20)
 
@@ -182,7 +183,11 @@ struct ix {
 	int			 state;
 	int			 ever_up;	/* the next connect is a re-one */
 	int			 failing;
+	const char		*fail_what;	/* of the status, and */
+	int			 fail_err;	/* its errno */
 	int			 unconfirmed;	/* UDP: sent, not refused yet */
+	int			 offline;	/* RINGFAN_CTX_OFFLINE */
+	int			 gave_up;	/* offline: waited in vain */
 	uint64_t		 retry_ns;
 	uint64_t		 backoff_ns;
 
@@ -420,6 +425,7 @@ ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o)
 	ix->o = *o;
 	ix->fd = -1;
 	ix->state = IX_DOWN;
+	ix->offline = (ctx->flags & RINGFAN_CTX_OFFLINE) != 0;
 	ix->domain = (uint32_t)(o->domain + ctx->worker_id);
 	ix->cap = (uint32_t)o->queue;
 	ix->msgcap = o->tcp ? IX_TCP_MSG : IX_UDP_MSG;
@@ -481,6 +487,8 @@ ix_set_failing(struct ix *ix, const char *what, int err)
 	ix->ctx->status(ix->ctx, "ipfix %s: %s: %s; %u records wait",
 	    ix->o.url, what, strerror(err), ix->n);
 	ix->failing = 1;
+	ix->fail_what = what;
+	ix->fail_err = err;
 }
 
 /* The collector takes what is sent: the status clears. */
@@ -705,6 +713,7 @@ ix_sent(struct ix *ix)
 	ix->msgs_since++;
 	ix->inflight = 0;
 	ix->msglen = ix->off = 0;
+	ix->gave_up = 0;
 	if (ix->o.tcp)
 		ix_working(ix);
 	else
@@ -782,12 +791,52 @@ ix_pump(struct ix *ix, int full_only)
 	ix_gauges(ix);
 }
 
+/*
+ * Offline, where waiting loses nothing: room in the full queue, the
+ * collector given IX_ROOM_WAIT to take a message.  True when there is
+ * room.  A wait in vain is logged, and the records after it are dropped
+ * at once, as live, until a message goes out again.
+ */
+static int
+ix_room(struct ix *ix)
+{
+	uint64_t until = ix_now() + IX_ROOM_WAIT, now, ns;
+	struct pollfd p;
+
+	if (ix->gave_up)
+		return 0;
+	for (;;) {
+		ix_pump(ix, 0);
+		if (ix->n < ix->cap)
+			return 1;
+		if ((now = ix_now()) >= until)
+			break;
+		if (ix->state == IX_DOWN) {
+			/* Until the next try, or the end of the wait. */
+			ns = ix->retry_ns < until ? ix->retry_ns : until;
+			ns = ns > now ? ns - now : 0;
+			nanosleep(&(struct timespec){
+			    .tv_sec = (time_t)(ns / IX_SEC),
+			    .tv_nsec = (long)(ns % IX_SEC) }, NULL);
+			continue;
+		}
+		p.fd = ix->fd;
+		p.events = POLLOUT;
+		poll(&p, 1, (int)((until - now) / 1000000) + 1);
+	}
+	ix->gave_up = 1;
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: the collector "
+	    "took nothing in %llu s: records are dropped until it does",
+	    ix->o.url, (unsigned long long)(IX_ROOM_WAIT / IX_SEC));
+	return 0;
+}
+
 void
 ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 {
 	struct ix_rec *r;
 
-	if (ix->n == ix->cap) {
+	if (ix->n == ix->cap && !(ix->offline && ix_room(ix))) {
 		++*ix->c[IC_DROPPED];
 		return;
 	}
@@ -818,8 +867,14 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 	r->reason = reason > 0 && reason < FT_NREASON ? ix_reason[reason] : 0;
 	r->process = ix->ctx->worker_id;
 	ix->n++;
-	/* Never a connect from here: it allocates a session. */
-	if (ix->n >= ix->batch && ix->msglen == 0 && ix->state == IX_UP)
+	/*
+	 * Live, never a connect from here: it allocates a session, on the
+	 * frame's path.  Offline a message's worth goes out at once, over a
+	 * connection made when due: the file's time may not reach a tick
+	 * before the queue is full.
+	 */
+	if (ix->n >= ix->batch && ix->msglen == 0 &&
+	    (ix->state == IX_UP || ix->offline))
 		ix_pump(ix, 1);
 	else
 		ix_level(ix);
@@ -890,7 +945,10 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 		ix->n = 0;
 		ix_level(ix);
 		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
-		    "not sent at close", ix->o.url, left);
+		    "not sent at close, %llu dropped in all", ix->o.url, left,
+		    (unsigned long long)*ix->c[IC_DROPPED]);
+		if (ix->failing)	/* none waits any more */
+			ix_set_failing(ix, ix->fail_what, ix->fail_err);
 	}
 	ix_gauges(ix);
 }

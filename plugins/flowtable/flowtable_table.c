@@ -611,7 +611,8 @@ ft_shutdown(struct ft *ft)
 	if (ft->npend > 0) {
 		*ft->c[FC_LOST] += ft->npend;
 		ft->ctx->log(ft->ctx, RINGFAN_LOG_ERROR, "output %s: %u records "
-		    "lost at close", ft->path, ft->npend);
+		    "lost at close, %llu in all", ft->path, ft->npend,
+		    (unsigned long long)*ft->c[FC_LOST]);
 	}
 }
 

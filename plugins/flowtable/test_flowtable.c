@@ -446,7 +446,24 @@ test_options(void **st)
 	{
 		const char *o[] = { "output=/x", "idle_timeout=2s",
 		    "linger=3s", NULL };
-		expect_check_error(o, 1, "linger: longer than idle_timeout");
+		expect_check_error(o, 1, "linger: 3000 ms is longer than "
+		    "idle_timeout (2000 ms)");
+	}
+	{
+		/* Given, linger is checked even at its default value. */
+		const char *o[] = { "output=/x", "idle_timeout=500ms",
+		    "linger=1s", NULL };
+		expect_check_error(o, 1, "linger: 1000 ms is longer than "
+		    "idle_timeout (500 ms)");
+	}
+	{
+		/* Absent, it is idle_timeout when that is shorter. */
+		const char *o[] = { "output=/x", "idle_timeout=500ms", NULL };
+
+		fake_ctx_init(&f, o);
+		assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+		assert_int_equal(f.tick_ns, 250000000ULL);
+		assert_null(fake_ctx_unasked(&f));
 	}
 	{
 		const char *o[] = { "output=/x", "active_timeout=0s", NULL };

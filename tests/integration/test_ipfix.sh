@@ -54,15 +54,7 @@ ix_cleanup()
 }
 trap ix_cleanup EXIT
 
-# free_port udp|tcp: a port of 127.0.0.1 that nothing uses now.
-free_port()
-{
-	python3 -c 'import socket, sys
-t = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, t)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' "$1"
-}
+. "$(dirname "$0")/free_port.sh"
 
 # nfcapd_start PORT DIR NAME: nfcapd in the foreground, in the background.
 nfcapd_start()
