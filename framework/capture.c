@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -316,11 +317,15 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 }
 
 static void
-capture_lock_path(const struct cfg_capture *cap, int group, char *path,
-    size_t len)
+capture_lock_path(int group, char *path, size_t len)
 {
-	snprintf(path, len, "%s/fanout-%s-%d.lock", CAPTURE_LOCK_DIR,
-	    cap->interface, group);
+	struct stat st;
+
+	/* The kernel knows a group by its id in a network namespace. */
+	if (stat("/proc/self/ns/net", &st) == -1)
+		st.st_ino = 0;
+	snprintf(path, len, "%s/fanout-net%llu-%d.lock", CAPTURE_LOCK_DIR,
+	    (unsigned long long)st.st_ino, group);
 }
 
 int
@@ -332,7 +337,7 @@ capture_lock(const struct cfg_capture *cap, int group, char *err,
 	long other;
 	int fd;
 
-	capture_lock_path(cap, group, path, sizeof(path));
+	capture_lock_path(group, path, sizeof(path));
 	(void)mkdirs_for(path);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0644)) == -1)
@@ -350,8 +355,9 @@ capture_lock(const struct cfg_capture *cap, int group, char *err,
 			snprintf(alive, sizeof(alive), ", which is gone: its "
 			    "workers are still running");
 		snprintf(err, errlen, "capture %s: interface %s, fanout group "
-		    "%d: already used by another ringfan (pid %ld%s; lock %s)",
-		    cap->name, cap->interface, group, other, alive, path);
+		    "%d: already used by another ringfan in this network "
+		    "namespace (pid %ld%s; lock %s)", cap->name,
+		    cap->interface, group, other, alive, path);
 		close(fd);
 		return -1;
 	}
@@ -363,13 +369,13 @@ capture_lock(const struct cfg_capture *cap, int group, char *err,
 }
 
 void
-capture_unlock(int fd, const struct cfg_capture *cap, int group)
+capture_unlock(int fd, int group)
 {
 	char path[256];
 
 	if (fd < 0)
 		return;
-	capture_lock_path(cap, group, path, sizeof(path));
+	capture_lock_path(group, path, sizeof(path));
 	(void)unlink(path);	/* ours while we hold it */
 	close(fd);
 }

@@ -48,18 +48,19 @@ int	capture_open(const struct cfg_capture *cap,
 	    const struct sock_fprog *prog, int group, char *err,
 	    size_t errlen);
 /*
- * Claim the capture's interface and fanout group for this process: a lock
- * file in CAPTURE_LOCK_DIR, held (flock) for as long as the returned fd is
- * open in this process or any child, workers included.  Another ringfan,
- * or workers left behind by one, holding it would silently share the
- * group: then -1, with err naming the interface, the group and the
- * process that took it.
+ * Claim the capture's fanout group, in this network namespace (where the
+ * kernel knows groups by id alone), for this process: a lock file in
+ * CAPTURE_LOCK_DIR, held (flock) for as long as the returned fd is open in
+ * this process or any child, workers included.  Another ringfan, or
+ * workers left behind by one, holding it would silently share the group
+ * (or fail to join it on another interface): then -1, with err naming the
+ * interface, the group and the process that took it.
  */
 #define CAPTURE_LOCK_DIR	RINGFAN_RUNDIR
 int	capture_lock(const struct cfg_capture *cap, int group, char *err,
 	    size_t errlen);
 /* Give up a claim of capture_lock(). */
-void	capture_unlock(int fd, const struct cfg_capture *cap, int group);
+void	capture_unlock(int fd, int group);
 
 /* The fanout group id the socket joined, or -1. */
 int	capture_group(int fd);

@@ -114,9 +114,11 @@ struct cfg {
 		char	*socket;
 		mode_t	 mode;
 		char	*group;		/* NULL: keep the default group */
+		struct cfg_pos group_pos;	/* of its value */
 		char	*pidfile;
 	} control;
 	char			*user;		/* NULL: workers keep the master's */
+	struct cfg_pos		 user_pos;	/* of its value */
 	struct {
 		int	 level;		/* enum log_level */
 		bool	 syslog;

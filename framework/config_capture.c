@@ -45,6 +45,7 @@ h_fanout_group(struct ctx *c, const struct cfg_key *k, void *base,
 	if (parse_value(c, k, base, v) == -1)
 		return -1;
 	c->cc->group_set = true;
+	c->cc->group_mark = v->start_mark;
 	return 0;
 }
 

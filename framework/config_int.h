@@ -46,6 +46,7 @@ struct ctx {
 struct capctx {
 	struct cfg_capture	*cap;
 	bool			 group_set;
+	yaml_mark_t		 group_mark;	/* of its value, when set */
 	yaml_mark_t		 name_mark;
 	const yaml_node_t	*ring_node;	/* NULL: ring not set */
 };

@@ -69,6 +69,22 @@ h_mode(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
  * The socket and the pidfile are set up once, before the workers: a new
  * path, mode or group waits for the next start.
  */
+/* user and control.group: their places too, for the lookups at start. */
+static int
+h_account(struct ctx *c, const struct cfg_key *k, void *base,
+    yaml_node_t *v)
+{
+	struct cfg *cfg = base;
+	struct cfg_pos *pos = strcmp(k->name, "user") == 0 ? &cfg->user_pos :
+	    &cfg->control.group_pos;
+
+	if (parse_value(c, k, base, v) == -1)
+		return -1;
+	pos->line = (unsigned)v->start_mark.line + 1;
+	pos->col = (unsigned)v->start_mark.column + 1;
+	return 0;
+}
+
 static const struct cfg_key control_keys[] = {
 	{ ROW("socket", KT_STRING, CFG_RELOAD_RESTART),
 	  AT(cfg, control.socket), .fn = h_socket, .sdef = DEFAULT_SOCKET,
@@ -76,7 +92,7 @@ static const struct cfg_key control_keys[] = {
 	{ ROW("mode", KT_UINT, CFG_RELOAD_RESTART), AT(cfg, control.mode),
 	  .fn = h_mode, DEF(DEFAULT_MODE), .sample = "\"0600\"" },
 	{ ROW("group", KT_STRING, CFG_RELOAD_RESTART), AT(cfg, control.group),
-	  .optional = true, .sample = "wheel" },
+	  .fn = h_account, .optional = true, .sample = "wheel" },
 	{ ROW("pidfile", KT_STRING, CFG_RELOAD_RESTART),
 	  AT(cfg, control.pidfile), .sdef = DEFAULT_PIDFILE,
 	  .sample = "/tmp/rf.pid" },
@@ -270,11 +286,6 @@ h_stall_timeout(struct ctx *c, const struct cfg_key *k, void *base,
 {
 	uint64_t ns;
 
-	/* No unit needed for none at all. */
-	if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "0") == 0) {
-		store_uint(field(base, k), k->size, 0);
-		return 0;
-	}
 	if (parse_value(c, k, base, v) == -1)
 		return -1;
 	ns = *(uint64_t *)field(base, k);
@@ -405,6 +416,23 @@ h_captures(struct ctx *c, const struct cfg_key *k, void *base,
 				    "duplicate capture name \"%s\" "
 				    "(first at line %zu)", cc.cap->name,
 				    names[j].line + 1);
+		/*
+		 * The kernel knows a fanout group by its id alone (in a
+		 * network namespace): a second capture in it would share
+		 * the first one's frames, or fail to join on another
+		 * interface.
+		 */
+		for (j = 0; j < i; j++)
+			if (cfg->captures[j].fanout.group ==
+			    cc.cap->fanout.group)
+				return perr(c, cc.group_set ? cc.group_mark :
+				    cc.name_mark, "fanout group %d is capture "
+				    "\"%s\"'s too (line %zu): each capture "
+				    "needs a group of its own%s",
+				    cc.cap->fanout.group,
+				    cfg->captures[j].name, names[j].line + 1,
+				    cc.group_set ? "" : " (this one comes from "
+				    "its name: set fanout.group)");
 	}
 	return 0;
 }
@@ -500,7 +528,7 @@ h_plugin_path(struct ctx *c, const struct cfg_key *k, void *base,
 const struct cfg_key cfg_top_keys[] = {
 	{ ROW("control", KT_SECTION, CFG_RELOAD_NONE), .sub = control_keys },
 	{ ROW("user", KT_STRING, CFG_RELOAD_PIPELINE), AT(cfg, user),
-	  .optional = true, .sample = "nobody" },
+	  .fn = h_account, .optional = true, .sample = "nobody" },
 	{ ROW("log", KT_SECTION, CFG_RELOAD_NONE), .sub = log_keys },
 	{ ROW("plugin_path", KT_CUSTOM, CFG_RELOAD_PIPELINE),
 	  .fn = h_plugin_path, .same = plugin_path_same,

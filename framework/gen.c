@@ -30,8 +30,9 @@ master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 		return 0;
 	errno = 0;
 	if ((pw = getpwnam(cfg->user)) == NULL) {
-		snprintf(err, errlen, "%s: user \"%s\": %s", cfg->path,
-		    cfg->user, errno != 0 ? strerror(errno) : "no such user");
+		snprintf(err, errlen, "%s:%u:%u: user \"%s\": %s", cfg->path,
+		    cfg->user_pos.line, cfg->user_pos.col, cfg->user,
+		    errno != 0 ? strerror(errno) : "no such user");
 		return errno != 0 ? -errno : -ENOENT;
 	}
 	*uid = pw->pw_uid;
@@ -47,9 +48,10 @@ master_group(const struct cfg *cfg, char *err, size_t errlen)
 		return 0;
 	errno = 0;
 	if (getgrnam(cfg->control.group) == NULL) {
-		snprintf(err, errlen, "%s: control.group \"%s\": %s",
-		    cfg->path, cfg->control.group, errno != 0 ?
-		    strerror(errno) : "no such group");
+		snprintf(err, errlen, "%s:%u:%u: control.group \"%s\": %s",
+		    cfg->path, cfg->control.group_pos.line,
+		    cfg->control.group_pos.col, cfg->control.group,
+		    errno != 0 ? strerror(errno) : "no such group");
 		return errno != 0 ? -errno : -ENOENT;
 	}
 	return 0;
@@ -316,8 +318,7 @@ gen_free(struct gen *g)
 			    g->slots[i].capture].npipeline);
 	}
 	for (size_t c = 0; g->locks != NULL && c < nc; c++)
-		capture_unlock(g->locks[c], &g->cfg->captures[c],
-		    g->groups[c]);
+		capture_unlock(g->locks[c], g->groups[c]);
 	free(g->locks);
 	free(g->links);
 	for (size_t c = 0; g->plugin_names != NULL && c < nc; c++)

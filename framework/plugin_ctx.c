@@ -119,12 +119,15 @@ fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 	struct plugin_ctx *ctx = ctx_of(pub);				\
 	const struct cfg_option *o = ctx_option(ctx, key);		\
 									\
+	int rc;								\
+									\
 	*out = def;							\
 	if (o == NULL)							\
 		return 0;						\
-	if (parse(o->value, out) != 0) {				\
+	if ((rc = parse(o->value, out)) != 0) {				\
 		*out = def;						\
-		return ctx_bad_option(ctx, o, what);			\
+		return ctx_bad_option(ctx, o,				\
+		    rc == -ERANGE ? "too large" : what);		\
 	}								\
 	return 0;							\
 }
@@ -348,21 +351,40 @@ ctx_message_option(const struct plugin_ctx *ctx, const char *msg)
 }
 
 /*
+ * Whether a message is about an option the step does not set: "KEY: ..."
+ * (a required one missing, say), KEY of a-z, 0-9 and _.
+ */
+static bool
+ctx_message_absent(const char *msg)
+{
+	size_t n = strspn(msg, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n > 0 && msg[n] == ':';
+}
+
+/*
  * A plugin's answer as an enum ringfan_result, its message in err: "plugin
  * STEP: MESSAGE", led by "FILE:LINE:COLUMN: " of the option's value when
- * the message is about one of the step's options.
+ * the message is about one of the step's options, or of the step's plugin
+ * name when it is about one the step does not set.
  */
 int
 plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
     size_t errlen)
 {
 	const struct cfg_option *o;
+	const struct cfg_pos *at = NULL;
 
 	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
 		return RINGFAN_OK;
 	if ((o = ctx_message_option(ctx, ctx->err)) != NULL)
+		at = &o->pos;
+	else if (ctx_message_absent(ctx->err) &&
+	    ctx->stage->conf->pos.line > 0)
+		at = &ctx->stage->conf->pos;
+	if (at != NULL)
 		snprintf(err, errlen, "%s:%u:%u: plugin %s: %s",
-		    ctx->env->cfg->path, o->pos.line, o->pos.col,
+		    ctx->env->cfg->path, at->line, at->col,
 		    plugin_ctx_name(ctx), ctx->err);
 	else
 		snprintf(err, errlen, "plugin %s: %s", plugin_ctx_name(ctx),

@@ -295,8 +295,12 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 		cp = &cap->pipeline[i];
 		if (plugin_load(&pl->plugins[i], cp->name, cfg->plugin_path,
 		    cfg->nplugin_path, msg, sizeof(msg)) == -1) {
-			snprintf(err, errlen, "%s:%u:%u: %s", cfg->path,
-			    cp->pos.line, cp->pos.col, msg);
+			/* The built-in configuration has no places. */
+			if (cp->pos.line == 0)
+				snprintf(err, errlen, "%s: %s", cfg->path, msg);
+			else
+				snprintf(err, errlen, "%s:%u:%u: %s",
+				    cfg->path, cp->pos.line, cp->pos.col, msg);
 			pipeline_unload(pl);
 			return -1;
 		}

@@ -96,6 +96,11 @@ parse_size(const char *s, uint64_t *out)
 int
 parse_duration(const char *s, uint64_t *out_ns)
 {
+	/* No unit needed for none at all. */
+	if (s != NULL && strcmp(s, "0") == 0) {
+		*out_ns = 0;
+		return 0;
+	}
 	return parse_with_units(s, duration_units, out_ns);
 }
 

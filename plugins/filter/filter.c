@@ -134,7 +134,7 @@ filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 		return RINGFAN_FAIL;
 	}
 	if (expr[strspn(expr, " \t\r\n\f\v")] == '\0') {
-		ctx->error(ctx, "expression is empty: to pass every frame, "
+		ctx->error(ctx, "expression: empty; to pass every frame, "
 		    "leave the filter out");
 		return RINGFAN_FAIL;
 	}

@@ -996,7 +996,7 @@ test_bad_expressions(void **unused)
 static void
 test_empty_and_missing(void **unused)
 {
-	static const char empty[] = "expression is empty: to pass every "
+	static const char empty[] = "expression: empty; to pass every "
 	    "frame, leave the filter out";
 
 	(void)unused;

@@ -20,7 +20,7 @@
  *		end = that offset, then base = end: the rest is dropped
  * empty	start = end, only when base == end
  * new file	fill slot and the file header in buf (live is 0), then live = 1,
- *		then create the file
+ *		then create the file, then flush (its header)
  * close	flush, close(2), then live = 0
  *
  * A successor truncates the file to base (a write cut short leaves a
@@ -445,7 +445,8 @@ pw_file_new(struct pw *pw, uint64_t ts)
 	pw->s = s;
 	pw->deadline = pw_deadline(pw, ts);
 	++*pw->c[PW_FILES];
-	return 0;
+	/* Its header at once: from its creation on it is a pcap file. */
+	return pw_flush(pw);
 }
 
 /* Flushes and closes the open file, which joins the closed ones. */

@@ -2,13 +2,19 @@
 # Two ringfan instances on the same interface and fanout group would
 # silently split the traffic (the kernel lets any socket join a group of the
 # same mode).  The second is refused at start, naming the interface, the
-# group and the process that holds them; the first loses nothing.
+# group and the process that holds them; the first loses nothing.  The
+# kernel knows groups per network namespace: a third instance with the
+# same group, on an interface of the same name in the link's other
+# namespace (a veth pair made there), starts.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
+THIRD=
+trap 'rc=$?; [ -z "$THIRD" ] || rf_kill_group "$THIRD"; (exit $rc); rf_cleanup' EXIT
+
 K=4000
-LOCK=/run/ringfan/fanout-$RF_CAP-$RF_GROUP.lock
+LOCK=/run/ringfan/fanout-net$(stat -L -c %i /proc/self/ns/net)-$RF_GROUP.lock
 rf_link
 rf_config 2 hash "udp port 9" "plugin: counter"
 sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
@@ -21,10 +27,24 @@ rc=0
 timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
     2>"$RF_TMP/second.err" || rc=$?
 rf_expect "second instance: exit status" "$rc" 2
-grep -qF "capture test: interface $RF_CAP, fanout group $RF_GROUP: already used by another ringfan (pid $RF_PID; lock $LOCK)" \
+grep -qF "capture test: interface $RF_CAP, fanout group $RF_GROUP: already used by another ringfan in this network namespace (pid $RF_PID; lock $LOCK)" \
     "$RF_TMP/second.err" ||
     rf_fail "second instance: unclear message: $(cat "$RF_TMP/second.err")"
 echo "ok: the second instance was refused: $(grep already "$RF_TMP/second.err")"
+
+ip netns exec "$RF_NS" ip link add "$RF_CAP" type veth peer name "${RF_CAP}p"
+ip netns exec "$RF_NS" ip link set "$RF_CAP" up
+sed -e "s|$RF_TMP/control.sock|$RF_TMP/third.sock|" \
+    -e "s|$RF_TMP/ringfan.pid|$RF_TMP/third.pid|" "$RF_CONF" \
+    >"$RF_TMP/third.yaml"
+setsid ip netns exec "$RF_NS" "$RINGFAN" -c "$RF_TMP/third.yaml" \
+    >"$RF_TMP/third.out" 2>"$RF_TMP/third.err" &
+THIRD=$!
+rf_wait_until 10 "the third instance (namespace $RF_NS) ready" \
+    grep -q "ready: 2 workers" "$RF_TMP/third.err"
+rf_kill_group "$THIRD"
+THIRD=
+echo "ok: the same group in another network namespace started"
 
 rf_send -t udp -n "$K" -f 64 -s 64 -r 20000
 rf_stop

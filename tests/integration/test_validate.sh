@@ -134,7 +134,10 @@ v_check good 0 "ringfan: $V_TMP/good.yaml: configuration ok"
 # A control socket group that does not exist fails -t, not only the start.
 v_conf grp '      - plugin: counter'
 sed -i '1i control: { group: rfnosuchgroup }' "$V_TMP/grp.yaml"
-v_check grp 1 "ringfan: $V_TMP/grp.yaml: control.group \"rfnosuchgroup\": no such group"
+v_check grp 1 "ringfan: $V_TMP/grp.yaml:1:19: control.group \"rfnosuchgroup\": no such group"
+v_conf usr '      - plugin: counter'
+sed -i '1i user: rfnosuchuser' "$V_TMP/usr.yaml"
+v_check usr 1 "ringfan: $V_TMP/usr.yaml:1:7: user \"rfnosuchuser\": no such user"
 
 # A check that dies or never returns: the error names the plugin, and
 # how it ended (a hang: after the 10 s the validation waits).

@@ -591,6 +591,32 @@ test_err_names(void **state)
 	    "  - name: uplink\n"
 	    "    interface: eth2\n",
 	    "t.yaml:6:11: duplicate capture name \"uplink\" (first at line 2)");
+	expect_error("captures:\n"
+	    "  - name: a\n"
+	    "    interface: eth0\n"
+	    "    fanout: { group: 7 }\n"
+	    "  - name: b\n"
+	    "    interface: eth1\n"
+	    "    fanout: { group: 7 }\n",
+	    "t.yaml:7:22: fanout group 7 is capture \"a\"'s too (line 2): "
+	    "each capture needs a group of its own");
+	{
+		/* A name whose derived group is a's: the name is blamed. */
+		char name[16], text[256], msg[256];
+		unsigned n = 0;
+
+		do
+			snprintf(name, sizeof(name), "c%u", n++);
+		while (cfg_default_group(name) != cfg_default_group("a"));
+		snprintf(text, sizeof(text), "captures:\n"
+		    "  - name: a\n    interface: eth0\n"
+		    "  - name: %s\n    interface: eth0\n", name);
+		snprintf(msg, sizeof(msg), "t.yaml:4:11: fanout group %d is "
+		    "capture \"a\"'s too (line 2): each capture needs a group "
+		    "of its own (this one comes from its name: set "
+		    "fanout.group)", cfg_default_group("a"));
+		expect_error(text, msg);
+	}
 	expect_error("captures:\n  - name: a b\n    interface: eth0\n",
 	    "t.yaml:2:11: name: bad capture name \"a b\" "
 	    "(1..32 of A-Z, a-z, 0-9, _, . and -)");

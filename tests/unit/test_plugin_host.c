@@ -355,22 +355,37 @@ test_options_defaults(void **state)
 	assert_int_equal(counter_value("options", "label_len"), 4);
 }
 
+/* A value of the wrong form, and a number past 2^64 - 1. */
 static void
 test_option_bad_value(void **state)
 {
+	static const struct {
+		const char	*config;
+		const char	*err;
+	} cases[] = {
+		{ "{ size: 2MB }", "test.yaml:8:25: plugin options: option "
+		    "size: not a size \"2MB\"" },
+		{ "{ size: 99999999TiB }", "test.yaml:8:25: plugin options: "
+		    "option size: too large \"99999999TiB\"" },
+	};
+	char yaml[128];
+
 	(void)state;
-	load("      - plugin: options\n"
-	    "        config: { size: 2MB }\n");
-	assert_int_equal(load_pipeline(), 0);
-	assert_int_equal(open_pipeline(), -1);
-	assert_string_equal(err, "test.yaml:8:25: plugin options: option size: "
-	    "not a size \"2MB\"");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "      - plugin: options\n"
+		    "        config: %s\n", cases[i].config);
+		load(yaml);
+		assert_int_equal(load_pipeline(), 0);
+		assert_int_equal(open_pipeline(), -1);
+		assert_string_equal(err, cases[i].err);
+		unload();
+	}
 }
 
 /*
  * A plugin's own message about one of its options, "KEY: ..." or "KEY
- * \"...\"...", is led by the place of that option's value; any other
- * message, and one about a key the step does not set, by nothing.
+ * \"...\"...", is led by the place of that option's value; one about a
+ * key the step does not set ("KEY: ...") by the place of its plugin name.
  */
 static void
 test_option_message_place(void **state)
@@ -388,7 +403,8 @@ test_option_message_place(void **state)
 	    "\"tcp prt 80\": can't parse filter expression: syntax error");
 	unload();
 	assert_int_equal(start("      - plugin: pcapwriter\n"), RINGFAN_FAIL);
-	assert_string_equal(err, "plugin pcapwriter: directory: required");
+	assert_string_equal(err, "test.yaml:7:17: plugin pcapwriter: "
+	    "directory: required");
 }
 
 static void
@@ -1226,8 +1242,8 @@ test_memory_request_in_open(void **state)
 	(void)state;
 	assert_int_equal(start("      - plugin: hostmem\n"
 	    "        config: { in_open: yes }\n"), RINGFAN_FAIL);
-	assert_string_equal(err, "plugin hostmem: memory_request: only in "
-	    "check");
+	assert_string_equal(err, "test.yaml:7:17: plugin hostmem: "
+	    "memory_request: only in check");
 }
 
 static void
@@ -1241,15 +1257,15 @@ test_memory_request_in_trial_open(void **state)
 	 */
 	env.flags = RINGFAN_CTX_CHECK;
 	assert_int_equal(check_pipeline(), RINGFAN_FAIL);
-	assert_string_equal(err, "plugin trialmem: memory_request: only in "
-	    "check");
+	assert_string_equal(err, "test.yaml:7:17: plugin trialmem: "
+	    "memory_request: only in check");
 	assert_int_equal(pl.stages[0].info.memory_size, 0);
 
 	env.flags = 0;
 	err[0] = '\0';
 	assert_int_equal(open_pipeline(), RINGFAN_FAIL);
-	assert_string_equal(err, "plugin trialmem: memory_request: only in "
-	    "check");
+	assert_string_equal(err, "test.yaml:7:17: plugin trialmem: "
+	    "memory_request: only in check");
 }
 
 static void
@@ -1259,13 +1275,16 @@ test_memory_request_bounds(void **state)
 		const char	*config;
 		const char	*err;
 	} cases[] = {
-		{ "{ size: 0 }", "plugin hostmem: memory_request: 0 bytes of "
+		{ "{ size: 0 }", "test.yaml:7:17: plugin hostmem: "
+		    "memory_request: 0 bytes of "
 		    "layout 7: size must be 1 B to 1024 MiB and the layout "
 		    "not 0" },
-		{ "{ size: 1073741825 }", "plugin hostmem: memory_request: "
+		{ "{ size: 1073741825 }", "test.yaml:7:17: plugin hostmem: "
+		    "memory_request: "
 		    "1073741825 bytes of layout 7: size must be 1 B to 1024 "
 		    "MiB and the layout not 0" },
-		{ "{ layout: 0 }", "plugin hostmem: memory_request: 64 bytes "
+		{ "{ layout: 0 }", "test.yaml:7:17: plugin hostmem: "
+		    "memory_request: 64 bytes "
 		    "of layout 0: size must be 1 B to 1024 MiB and the layout "
 		    "not 0" },
 		{ "{ size: 1GiB }", NULL },

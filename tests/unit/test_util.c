@@ -97,13 +97,16 @@ test_duration_units(void **state)
 	assert_int_equal(v, 0);
 	assert_int_equal(parse_duration("0ms", &v), 0);
 	assert_int_equal(v, 0);
+	v = 1;			/* zero alone needs no unit */
+	assert_int_equal(parse_duration("0", &v), 0);
+	assert_int_equal(v, 0);
 }
 
 static void
 test_duration_bad(void **state)
 {
 	static const char *const bad[] = {
-		"", "0", "10", "1000", "s", "ms", "-1s", "+1s", "1 s", " 1s",
+		"", "00", "10", "1000", "s", "ms", "-1s", "+1s", "1 s", " 1s",
 		"1s ", "1S", "1MS", "1H", "1us", "1ns", "1d", "1sec",
 		"1.5s", "1h30m", "1mss", "0x10s",
 	};
