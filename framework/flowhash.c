@@ -135,6 +135,14 @@ flowhash(const struct ringfan_packet *pkt, uint32_t seed)
 		proto = pkt->data[d.l3_off + 6];
 	} else if (alen != 0) {
 		proto = (d.flags & RINGFAN_DEC_PROTO) ? d.proto : 0;
+		/*
+		 * The headers after an IPv6 Fragment header (AH, Destination
+		 * Options, the upper layer) are in the first fragment only,
+		 * which the decoder walks through: every fragment hashes
+		 * with the Fragment header's number instead.
+		 */
+		if (d.ip_version == 6 && (d.flags & RINGFAN_DEC_FRAGMENT))
+			proto = 44;
 		ports = flowhash_ports(pkt, &d, &sport, &dport);
 	}
 	w[0] = (uint32_t)d.ethertype << 16 | (uint32_t)proto << 8 |

@@ -8,7 +8,9 @@
  * addresses, the upper-layer protocol and, outside IP fragments, the
  * ports of TCP, UDP, UDP-Lite, DCCP and SCTP (the SPI of ESP).  The two
  * ends are put in order first, so both directions of a flow hash alike,
- * and every fragment of a datagram hashes alike, the first one included.
+ * and every fragment of a datagram hashes alike, the first one included
+ * (an IPv6 fragment with the Fragment header's protocol, 44, whatever
+ * follows it).
  * An IPv6 packet with a flow label is hashed on its addresses and next
  * header only, as the kernel stops there.  The words go through Bob
  * Jenkins' lookup3 hash (the kernel's jhash) with a seed; a worker is

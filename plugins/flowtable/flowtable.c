@@ -263,6 +263,19 @@ fail:
 	return RINGFAN_FAIL;
 }
 
+/*
+ * The protocol that tells a datagram's fragments apart, with the
+ * addresses and the id: IPv4's own.  IPv6 has none: a later fragment's
+ * Next Header is that of what follows the Fragment header in the first
+ * (AH, Destination Options, or the upper layer), which the decoder walks
+ * through there.  Its protocol is the first fragment's, kept in the slot.
+ */
+static uint8_t
+ft_frag_proto(const struct ft_key *k)
+{
+	return k->ipver == 4 ? k->proto : 0;
+}
+
 /* Where the ports of a fragment's datagram are kept. */
 static struct ft_frag *
 ft_frag_slot(struct ft *ft, const struct ft_key *k, uint32_t id)
@@ -274,8 +287,8 @@ ft_frag_slot(struct ft *ft, const struct ft_key *k, uint32_t id)
 		h = (h ^ *p) * 0x100000001b3ULL;
 	for (p = k->dst; p < k->dst + 16; p++)
 		h = (h ^ *p) * 0x100000001b3ULL;
-	h = (h ^ (id | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40)) *
-	    0x100000001b3ULL;
+	h = (h ^ (id | (uint64_t)ft_frag_proto(k) << 32 |
+	    (uint64_t)k->vlan << 40)) * 0x100000001b3ULL;
 	return &ft->frag[(h ^ h >> 32) & (FT_NFRAG - 1)];
 }
 
@@ -286,8 +299,9 @@ ft_frag_match(const struct ft_frag *s, const struct ft_key *k, uint32_t id,
 	uint64_t age = ts > s->ts_ns ? ts - s->ts_ns : s->ts_ns - ts;
 
 	return s->valid && s->id == id && s->ipver == k->ipver &&
-	    s->proto == k->proto && s->has_vlan == k->has_vlan &&
-	    s->vlan == k->vlan && memcmp(s->src, k->src, 16) == 0 &&
+	    (k->ipver == 6 || s->proto == k->proto) &&
+	    s->has_vlan == k->has_vlan && s->vlan == k->vlan &&
+	    memcmp(s->src, k->src, 16) == 0 &&
 	    memcmp(s->dst, k->dst, 16) == 0 && age <= FT_FRAG_TTL;
 }
 
@@ -434,6 +448,7 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 		k = &later;
 		fslot = ft_frag_slot(ft, k, fr->frag_id);
 		if (ft_frag_match(fslot, k, fr->frag_id, pkt->ts_ns)) {
+			later.proto = fslot->proto;
 			later.sport = fslot->sport;
 			later.dport = fslot->dport;
 		} else

@@ -48,6 +48,7 @@ struct spec {
 	uint32_t	 id;
 	uint16_t	 off;		/* fragment offset in bytes */
 	int		 mf;
+	int		 ah;		/* IPv6: an AH header after fragment's */
 };
 
 struct pk {
@@ -147,18 +148,23 @@ mk_frame_l2(struct pk *pk, const struct spec *s, int l2)
 		inet_pton(AF_INET, s->src, ip + 12);
 		inet_pton(AF_INET, s->dst, ip + 16);
 	} else {
-		hl = 40 + (s->frag ? 8 : 0);
+		/* AH (24 bytes) is in the first fragment only. */
+		hl = 40 + (s->frag ? 8 : 0) + (s->ah && s->off == 0 ? 24 : 0);
 		memset(ip, 0, hl);
 		ip[0] = 0x60;
 		put16(ip + 4, hl - 40 + l4len + s->payload);
-		ip[6] = (uint8_t)(s->frag ? 44 : s->proto);
+		ip[6] = (uint8_t)(s->frag ? 44 : s->ah ? 51 : s->proto);
 		ip[7] = 64;
 		inet_pton(AF_INET6, s->src, ip + 8);
 		inet_pton(AF_INET6, s->dst, ip + 24);
 		if (s->frag) {
-			ip[40] = (uint8_t)s->proto;
+			ip[40] = (uint8_t)(s->ah ? 51 : s->proto);
 			put16(ip + 42, s->off | (s->mf ? 1 : 0));
 			put32(ip + 44, s->id);
+		}
+		if (s->ah && s->off == 0) {
+			ip[hl - 24] = (uint8_t)s->proto;
+			ip[hl - 23] = 24 / 4 - 2;
 		}
 	}
 	memcpy(ip + hl, l4, l4len);
@@ -875,10 +881,19 @@ test_fragments(void **st)
 	v6b.payload = 500;
 	feed(&in, &v6a, MS(5));		/* 14 + 48 + 8 + 1000 = 1070 */
 	feed(&in, &v6b, MS(6));		/* 14 + 48 + 500 = 562 */
+	/*
+	 * AH after the Fragment header: the later fragment's Next Header
+	 * is AH's (51), its flow the first's, UDP.
+	 */
+	v6a.ah = v6b.ah = 1;
+	v6a.id = v6b.id = 0x12345679;
+	v6a.sport = v6b.sport = 7002;
+	feed(&in, &v6a, MS(7));		/* 1070 + 24 */
+	feed(&in, &v6b, MS(8));		/* 562 */
 	assert_int_equal(val(&in, "frag_orphans"), 1);
 	inst_close(&in);
 	read_lines(out, &ls);
-	assert_int_equal(ls.n, 3);
+	assert_int_equal(ls.n, 4);
 	rec(want, sizeof(want), 0, "null", 17, A4, 4000, B4, 4001, MS(1),
 	    MS(3), 3, 1514 + 1514 + 82, "", 0, 0, "", "shutdown");
 	assert_string_equal(ls.l[0], want);
@@ -889,6 +904,10 @@ test_fragments(void **st)
 	    "2001:db8::2", 7001, MS(5), MS(6), 2, 1070 + 562, "", 0, 0, "",
 	    "shutdown");
 	assert_string_equal(ls.l[2], want);
+	rec(want, sizeof(want), 0, "null", 17, "2001:db8::1", 7002,
+	    "2001:db8::2", 7001, MS(7), MS(8), 2, 1094 + 562, "", 0, 0, "",
+	    "shutdown");
+	assert_string_equal(ls.l[3], want);
 	free_lines(&ls);
 }
 

@@ -281,6 +281,13 @@ test_fragments(void **state)
 		later = first;
 		later.frag = 2;
 		assert_int_equal(hash_of(&first), hash_of(&later));
+		/*
+		 * Headers after the Fragment header (AH, Destination
+		 * Options) are in the first fragment only: a later one's
+		 * Next Header is theirs, not the upper layer's.
+		 */
+		later.proto = 51;
+		assert_int_equal(hash_of(&first), hash_of(&later));
 	}
 }
 
