@@ -264,6 +264,11 @@ int	master_swap_begin(struct master *m, struct cfg *nc, char *err,
 	    size_t errlen);
 /* The retiring generation has exited: its counters go to the new slots. */
 void	master_retire(struct master *m);
+/*
+ * The slot of the current generation that retiring slot o's counts go
+ * to, as master_retire() folds them; UINT_MAX when its capture is gone.
+ */
+unsigned master_retire_to(const struct master *m, const struct slot *o);
 void	master_swap_step(struct master *m, uint64_t now);
 
 /* stats_json.c */

@@ -265,6 +265,19 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 	return dropped;
 }
 
+void
+stats_merged(struct stats_worker *out, const struct stats_worker *w,
+    const struct stats_worker *const *old, size_t n)
+{
+	struct stats_carry *c = &out->carry;
+
+	memset(out, 0, sizeof(*out));
+	(void)stats_carry(out, w);
+	for (size_t i = 0; i < n; i++)
+		(void)stats_carry(out, old[i]);
+	c->kernel_packets = c->packets + c->kernel_drops + c->quarantined;
+}
+
 #define FIELD(f)	.name = #f, .own = offsetof(struct stats_worker, f), \
 	.width = sizeof(((struct stats_worker *)0)->f),		\
 	.carry = offsetof(struct stats_carry, f)

@@ -254,6 +254,19 @@ uint64_t stats_backlog(const struct stats_worker *w);
  */
 unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
 
+/*
+ * During a capture reload: into out (its counts in its carry, the rest
+ * zero), what worker w of the new generation shows: its counts and those
+ * of the n retiring workers `old` that master_retire() will fold into it,
+ * so that no count goes back, then or at the fold.  Both generations'
+ * sockets count each frame of the overlap, and the side that leaves it to
+ * the other says so only when it comes to it: the kernel's count is
+ * meanwhile the frames settled (handed to the pipeline, dropped or
+ * quarantined), without those waiting in the rings.
+ */
+void	stats_merged(struct stats_worker *out, const struct stats_worker *w,
+	    const struct stats_worker *const *old, size_t n);
+
 /* Map the region for n workers, zeroed.  NULL with errno on failure. */
 struct stats_shm *stats_create(unsigned nworkers);
 void	stats_destroy(struct stats_shm *shm);
@@ -302,6 +315,14 @@ struct stats_view {
 	const unsigned		*first_slot;
 	/* The fanout group in use per capture (NULL: as configured). */
 	const uint16_t		*groups;
+	/*
+	 * During a capture reload, the retiring generation's workers and,
+	 * for each, the slot of shm whose counts take theirs (UINT_MAX:
+	 * none, its capture removed); nold 0 otherwise.
+	 */
+	const struct stats_worker *const *old;
+	const unsigned		*old_to;
+	size_t			 nold;
 	/* Capture c's "state", from state_arg (NULL: none shown). */
 	const char		*(*state)(const void *state_arg, size_t c);
 	const void		*state_arg;

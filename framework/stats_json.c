@@ -109,13 +109,14 @@ stats_errors_json(const struct stats_worker *w, const char *const *names,
 }
 
 /*
- * The counters of worker w into its object jw, adding the summed ones to
+ * The counters of worker w into its object jw (its counts from `counts`:
+ * w itself, or what stats_merged() made of it), adding the summed ones to
  * sum.  The fields that have no capture total come first, as the document
  * has always had them (docs/control.md).
  */
 static void
 stats_fields_json(json_t *jw, const struct stats_worker *w,
-    uint64_t sum[STATS_NFIELDS])
+    const struct stats_worker *counts, uint64_t sum[STATS_NFIELDS])
 {
 	const struct stats_field *f;
 	uint64_t v;
@@ -125,7 +126,7 @@ stats_fields_json(json_t *jw, const struct stats_worker *w,
 			f = &stats_fields[k];
 			if (f->summed != summed)
 				continue;
-			v = stats_field_value(w, f);
+			v = stats_field_value(f->level ? w : counts, f);
 			if (f->summed)	/* held at the top, not wrapped */
 				sum[k] = v > UINT64_MAX - sum[k] ? UINT64_MAX :
 				    sum[k] + v;
@@ -133,12 +134,41 @@ stats_fields_json(json_t *jw, const struct stats_worker *w,
 		}
 }
 
+/*
+ * What worker gw shows: itself, or during a capture reload itself with the
+ * retiring workers it takes over from, made in *merged.
+ */
+static const struct stats_worker *
+stats_counts(const struct stats_view *view, unsigned gw,
+    struct stats_worker **merged)
+{
+	const struct stats_worker *w = &view->shm->workers[gw];
+	const struct stats_worker **old;
+	size_t n = 0;
+
+	if (view->nold == 0)
+		return w;
+	if ((old = calloc(view->nold, sizeof(*old))) == NULL)
+		return w;
+	for (size_t i = 0; i < view->nold; i++)
+		if (view->old_to[i] == gw)
+			old[n++] = view->old[i];
+	if (n > 0 && (*merged != NULL ||
+	    (*merged = malloc(sizeof(**merged))) != NULL)) {
+		stats_merged(*merged, w, old, n);
+		w = *merged;
+	}
+	free(old);
+	return w;
+}
+
 json_t *
 stats_json(const struct stats_view *view)
 {
 	const struct cfg *cfg = view->cfg;
 	const struct cfg_capture *cap;
-	const struct stats_worker *w;
+	const struct stats_worker *w, *counts;
+	struct stats_worker *merged = NULL;
 	json_t *doc, *caps, *jc, *jw, *workers, *totals;
 	uint64_t sum[STATS_NFIELDS];
 	unsigned gw, gw0 = 0;
@@ -156,6 +186,7 @@ stats_json(const struct stats_view *view)
 		workers = json_array();
 		for (unsigned i = 0; i < cap->workers; i++, gw++) {
 			w = &view->shm->workers[gw];
+			counts = stats_counts(view, gw, &merged);
 			jw = json_object();
 			json_object_set_new(jw, "id", json_integer(i));
 			json_object_set_new(jw, "pid",
@@ -164,9 +195,9 @@ stats_json(const struct stats_view *view)
 			    json_integer(STATS_LOAD(&w->cpu)));
 			json_object_set_new(jw, "state", json_string(
 			    stats_state_name(STATS_LOAD(&w->state))));
-			stats_fields_json(jw, w, sum);
+			stats_fields_json(jw, w, counts, sum);
 			json_object_set_new(jw, "plugins",
-			    stats_counters_json(w, view->plugin_names[c],
+			    stats_counters_json(counts, view->plugin_names[c],
 			    cap->npipeline, STATS_COUNTER));
 			json_object_set_new(jw, "gauges",
 			    stats_counters_json(w, view->plugin_names[c],
@@ -198,6 +229,7 @@ stats_json(const struct stats_view *view)
 		json_array_append_new(caps, jc);
 	}
 	json_object_set_new(doc, "captures", caps);
+	free(merged);
 	return doc;
 }
 
@@ -214,9 +246,27 @@ master_stats_json(struct master *m)
 		.state_arg = m,
 		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
 	};
+	const struct stats_worker **old = NULL;
+	unsigned *old_to = NULL;
+	json_t *doc;
 
 	master_read_kernel(m);
-	return stats_json(&view);
+	/* A capture reload: the retiring workers' counts are not folded yet. */
+	if (m->old.cfg != NULL && m->old.nslots > 0 &&
+	    (old = calloc(m->old.nslots, sizeof(*old))) != NULL &&
+	    (old_to = calloc(m->old.nslots, sizeof(*old_to))) != NULL) {
+		for (unsigned i = 0; i < m->old.nslots; i++) {
+			old[i] = m->old.slots[i].wk.sw;
+			old_to[i] = master_retire_to(m, &m->old.slots[i]);
+		}
+		view.old = old;
+		view.old_to = old_to;
+		view.nold = m->old.nslots;
+	}
+	doc = stats_json(&view);
+	free(old);
+	free(old_to);
+	return doc;
 }
 
 void

@@ -3,6 +3,7 @@
  * workers started, a cut-over time set, the old generation retired.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,30 +92,36 @@ master_swap_abort(struct master *m, const char *why)
 	master_reload_answer(m, m->last_reload_error);
 }
 
+unsigned
+master_retire_to(const struct master *m, const struct slot *o)
+{
+	const struct cfg *nc = m->g.cfg;
+
+	for (size_t c = 0; c < nc->ncaptures; c++)
+		if (strcmp(nc->captures[c].name, o->wk.cap->name) == 0)
+			return m->g.first_slot[c] + o->wk.id %
+			    nc->captures[c].workers;
+	return UINT_MAX;
+}
+
 /* The retiring generation has exited: its counters go to the new slots. */
 void
 master_retire(struct master *m)
 {
-	const struct cfg *nc = m->g.cfg;
 	struct slot *o, *to;
-	unsigned dropped;
+	unsigned dropped, k;
 	char name[64];
-	size_t c;
 
 	master_read_kernel(m);
 	for (unsigned i = 0; i < m->old.nslots; i++) {
 		o = &m->old.slots[i];
-		for (c = 0; c < nc->ncaptures; c++)
-			if (strcmp(nc->captures[c].name, o->wk.cap->name) == 0)
-				break;
-		if (c == nc->ncaptures) {
+		if ((k = master_retire_to(m, o)) == UINT_MAX) {
 			log_info("capture %s removed: worker %u had handled "
 			    "%llu frames", o->wk.cap->name, o->wk.id,
 			    (unsigned long long)STATS_LOAD(&o->wk.sw->packets));
 			continue;
 		}
-		to = &m->g.slots[m->g.first_slot[c] + o->wk.id %
-		    nc->captures[c].workers];
+		to = &m->g.slots[k];
 		if ((dropped = stats_carry(to->wk.sw, o->wk.sw)) > 0)
 			log_warnx("%s: %u plugin counters not carried over: "
 			    "all %d slots taken", master_slot_name(to, name,

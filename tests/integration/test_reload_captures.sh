@@ -2,7 +2,8 @@
 # A reload that changes the capture itself (worker count, ring, fanout mode)
 # builds new sockets beside the old ones and hands over at a cut-over time:
 # under steady traffic no frame is lost and none is counted twice, and the
-# counters, plugin counters included, carry over.
+# counters, plugin counters included, carry over.  Polled all along, the
+# totals and the plugin counter never go back, during a hand-over either.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -15,6 +16,18 @@ rf_start
 
 rf_send_bg -t udp -n "$K" -f 256 -r 5000 -s 64
 sleep 1
+
+# The poller: a line of counts per `stats`, until the file `stop` is made.
+(
+	while [ ! -e "$RF_TMP/stop" ]; do
+		rf_ctl --json stats 2>/dev/null | jq -r '.captures[0] |
+		    [.totals.packets, .totals.kernel_packets, .totals.bytes,
+		    ([.workers[].plugins.counter.udp // 0] | add)] | @tsv' ||
+		    true
+		sleep 0.02
+	done
+) >"$RF_TMP/polls" &
+POLLER=$!
 
 # 1: three workers and another ring.  The configured group is still held by
 # the old sockets, so the new ones get another from the kernel.
@@ -38,6 +51,22 @@ rf_wait_until 10 "the second hand-over" eval \
 rf_expect "group after reload 2" \
     "$(rf_ctl_num status '.captures[0].fanout.group')" "$RF_GROUP"
 rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the reloads did"
+touch "$RF_TMP/stop"
+wait "$POLLER"
+n=$(wc -l <"$RF_TMP/polls")
+[ "$n" -ge 20 ] || rf_fail "only $n polls of stats"
+awk -F'\t' '
+	{ for (i = 1; i <= 4; i++) {
+		if (NR > 1 && $i < last[i]) {
+			printf "poll %d: column %d went from %s to %s\n", NR, i,
+			    last[i], $i
+			bad = 1
+		}
+		last[i] = $i
+	} }
+	END { exit bad }' "$RF_TMP/polls" ||
+    rf_fail "a count went back during the hand-overs"
+echo "ok: $n polls, no count went back"
 rf_send_wait
 rf_stop
 

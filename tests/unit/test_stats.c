@@ -326,6 +326,58 @@ test_carry(void **state)
 	stats_destroy(shm);
 }
 
+/*
+ * A hand-over in progress: a new worker shows its counts with those of the
+ * old one it takes over from, the kernel's as the frames settled, and
+ * nothing goes back when the old one's final counts are folded in.
+ */
+static void
+test_merged(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *old, *w, *m;
+	const struct stats_worker *olds[1];
+	uint64_t shown;
+
+	(void)state;
+	assert_non_null(shm = stats_create(3));
+	old = &shm->workers[0];
+	w = &shm->workers[1];
+	m = &shm->workers[2];
+	olds[0] = old;
+	/* 1000 frames before the cut, 300 after it in both rings. */
+	old->kernel_packets = 1300;
+	old->packets = 990;
+	old->kernel_drops = 5;
+	old->quarantined = 1;
+	old->handed_off = 100;		/* 200 post-cut frames still wait */
+	*slot_of(old, "counter", "udp", STATS_COUNTER) = 990;
+	w->kernel_packets = 1300;
+	w->handed_off = 900;		/* 100 pre-cut frames still wait */
+	w->packets = 250;
+	*slot_of(w, "counter", "udp", STATS_COUNTER) = 250;
+	w->carry.packets = 7;		/* a generation before */
+	w->carry.kernel_packets = 7;
+	carried(w, "counter", "udp", 7);
+
+	stats_merged(m, w, olds, 1);
+	assert_int_equal(stats_value(m, "packets"), 7 + 990 + 250);
+	assert_int_equal(stats_value(m, "kernel_drops"), 5);
+	shown = stats_value(m, "kernel_packets");
+	assert_int_equal(shown, 7 + 990 + 5 + 1 + 250);
+	assert_int_equal(m->carry.ncounters, 1);
+	assert_int_equal(m->carry.counters[0].value, 7 + 990 + 250);
+	/* The levels stay the new worker's: none in m. */
+	assert_int_equal(m->pid, 0);
+
+	/* The old worker settles the 200 it hands off, and exits. */
+	old->handed_off = 300;
+	stats_carry(w, old);
+	assert_true(stats_value(w, "kernel_packets") >= shown);
+	assert_int_equal(stats_value(w, "packets"), 7 + 990 + 250);
+	stats_destroy(shm);
+}
+
 static void
 test_status(void **state)
 {
@@ -835,6 +887,7 @@ main(void)
 		cmocka_unit_test(test_backlog),
 		cmocka_unit_test(test_counter),
 		cmocka_unit_test(test_carry),
+		cmocka_unit_test(test_merged),
 		cmocka_unit_test(test_carry_full),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_torn),
