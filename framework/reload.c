@@ -57,8 +57,10 @@ master_restart(struct master *m, const char *target, json_t *names,
 		return -ERANGE;
 	}
 	if (master_reload_busy(m)) {
-		snprintf(err, errlen, "restart %s: a reload is in progress",
-		    target);
+		snprintf(err, errlen, "restart %s: %s", target,
+		    master_reload_pending(m) ? "a reload is in progress" :
+		    "a restart is in progress (its workers are handed over "
+		    "one at a time)");
 		return -EBUSY;
 	}
 	for (unsigned i = 0; i < m->g.nslots; i++)

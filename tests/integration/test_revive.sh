@@ -67,6 +67,22 @@ rf_wait_until 10 "both workers restarted and running" eval \
     [ "$(echo "$new" | tr , "\n" | grep -cvxF -e "${pids%,*}" -e "${pids#*,}")" = 2 ]'
 echo "ok: restart: $pids -> $(rf_ctl_json workers '[.workers[].pid] | join(",")')"
 
+# A restart answers as its first hand-over begins; another one meanwhile
+# is refused, naming the restart (opens of a second each keep it going).
+cp "$RF_TMP/good.yaml" "$RF_CONF"
+echo "      - { plugin: ctxprobe, config: { open_delay: 1s } }" >>"$RF_CONF"
+rf_expect "reload to a slow open" "$(rf_ctl_json reload .result)" pipeline
+rf_expect "restart of the slow pipeline" \
+    "$("$RINGFANCTL" -s "$RF_SOCK" restart test)" "restart: ok (test/0 test/1)"
+rc=0
+"$RINGFANCTL" -s "$RF_SOCK" restart test/0 >/dev/null \
+    2>"$RF_TMP/restart.err" || rc=$?
+rf_expect "restart during a restart: exit status" "$rc" 1
+rf_expect "restart during a restart: message" "$(cat "$RF_TMP/restart.err")" \
+    "ringfanctl: restart test/0: a restart is in progress (its workers are handed over one at a time)"
+rf_wait_until 10 "the restart done" rf_ctl_test workers \
+    'all(.workers[]; .state == "running")'
+
 rf_send -t udp -n "$N" -f 1 -s 64 -r 2000
 rf_stop
 rf_expect "totals.kernel_packets" \
