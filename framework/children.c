@@ -158,6 +158,22 @@ master_crash_err(struct slot *s, const char *name, bool stalled,
 		strlcpy(sw->err, s->last_exit, sizeof(sw->err));
 }
 
+bool
+master_drain_now(struct master *m, struct slot *s)
+{
+	char name[64];
+
+	if (s->pid > 0 || s->wk.fd == -1 ||
+	    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+		return false;
+	s->respawn_at = 0;
+	if (master_spawn(m, s) != 0)
+		return false;
+	log_info("%s: started before its backoff ends, to drain its ring",
+	    master_slot_name(s, name, sizeof(name)));
+	return true;
+}
+
 static void
 master_reaped(struct master *m, struct slot *s, int status)
 {

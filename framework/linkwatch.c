@@ -213,7 +213,8 @@ link_park(struct master *m, unsigned c)
 		st = STATS_LOAD(&s->wk.sw->state);
 		if (s->pid > 0)
 			kill(s->pid, SIGTERM);
-		else if (st == WORKER_BACKOFF || st == WORKER_FAILED)
+		else if ((st == WORKER_BACKOFF && !master_drain_now(m, s)) ||
+		    st == WORKER_FAILED)
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 	}
 }

@@ -193,7 +193,8 @@ master_stop(struct master *m, const char *why)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
 		if (s->pid > 0)
 			kill(s->pid, SIGTERM);
-		else if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
+		else if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
+		    !master_drain_now(m, s))
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 	}
 }
@@ -315,7 +316,8 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 
 /*
  * Frames left in the ring of a worker that did not drain it (down at the
- * stop: failed, waiting for a respawn, killed at the deadline) will never
+ * stop: failed, a drainer that could not start, killed at the deadline;
+ * master_drain_now() started one waiting for a respawn) will never
  * be handled: they count as dropped for that worker, so that after a stop
  * every frame the kernel took is handed over, dropped or quarantined.
  */
