@@ -382,6 +382,7 @@ master_free(struct master *m)
 	master_prev_free(m);
 	gen_free(&m->g);
 	gen_free(&m->old);
+	free(m->kp_floor);
 	free(m->handover);
 	if (m->epfd != -1)
 		close(m->epfd);

@@ -112,6 +112,12 @@ struct master {
 	struct gen		 old;		/* retiring, during a swap */
 	enum swap_phase		 swap;
 	uint64_t		 swap_at;	/* monotonic: next step due */
+	/*
+	 * During a swap, per slot of g: the kernel_packets the old slots
+	 * it takes over from showed as it began, the least `stats` shows
+	 * for it until they are folded in (NULL: none kept).
+	 */
+	uint64_t		*kp_floor;
 	struct master_opts	 opts;
 	int			 epfd;
 	struct ev_src		 sig;

@@ -206,7 +206,8 @@ offline_problems(const struct offline *ol)
 
 	for (unsigned k = 0; k < ol->nworkers; k++) {
 		w = &ol->w[k];
-		for (size_t i = 0; i < w->pl.nstages; i++) {
+		for (size_t i = 0; i < w->pl.nstages &&
+		    i < STATS_MAX_STAGES; i++) {
 			if (!stats_status_get(w->sw, i, w->pl.names[i], text,
 			    sizeof(text)))
 				continue;

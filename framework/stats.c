@@ -267,15 +267,19 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 
 void
 stats_merged(struct stats_worker *out, const struct stats_worker *w,
-    const struct stats_worker *const *old, size_t n)
+    bool own, const struct stats_worker *const *old, size_t n,
+    uint64_t kp_floor)
 {
 	struct stats_carry *c = &out->carry;
 
 	memset(out, 0, sizeof(*out));
-	(void)stats_carry(out, w);
+	if (own)
+		(void)stats_carry(out, w);
 	for (size_t i = 0; i < n; i++)
 		(void)stats_carry(out, old[i]);
 	c->kernel_packets = c->packets + c->kernel_drops + c->quarantined;
+	if (c->kernel_packets < kp_floor)
+		c->kernel_packets = kp_floor;
 }
 
 #define FIELD(f)	.name = #f, .own = offsetof(struct stats_worker, f), \

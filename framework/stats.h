@@ -256,16 +256,19 @@ unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
 
 /*
  * During a capture reload: into out (its counts in its carry, the rest
- * zero), what worker w of the new generation shows: its counts and those
- * of the n retiring workers `old` that master_retire() will fold into it,
- * so that no count goes back, then or at the fold.  Both generations'
- * sockets count each frame of the overlap, and the side that leaves it to
- * the other says so only when it comes to it: the kernel's count is
- * meanwhile the frames settled (handed to the pipeline, dropped or
- * quarantined), without those waiting in the rings.
+ * zero), what worker w of the new generation shows: its counts (unless
+ * `own` is false: while the reload may still be given up) and those of
+ * the n retiring workers `old` that master_retire() will fold into it, so
+ * that no count of the capture goes back, then or at the fold.  Both
+ * generations' sockets count each frame of the overlap, and the side that
+ * leaves it to the other says so only when it comes to it: the kernel's
+ * count is meanwhile the frames settled (handed to the pipeline, dropped
+ * or quarantined), without those waiting in the rings, and never less
+ * than kp_floor, what the old workers showed as the reload began.
  */
 void	stats_merged(struct stats_worker *out, const struct stats_worker *w,
-	    const struct stats_worker *const *old, size_t n);
+	    bool own, const struct stats_worker *const *old, size_t n,
+	    uint64_t kp_floor);
 
 /* Map the region for n workers, zeroed.  NULL with errno on failure. */
 struct stats_shm *stats_create(unsigned nworkers);
@@ -323,6 +326,8 @@ struct stats_view {
 	const struct stats_worker *const *old;
 	const unsigned		*old_to;
 	size_t			 nold;
+	bool			 own;		/* stats_merged()'s */
+	const uint64_t		*kp_floor;	/* per slot of shm, or NULL */
 	/* Capture c's "state", from state_arg (NULL: none shown). */
 	const char		*(*state)(const void *state_arg, size_t c);
 	const void		*state_arg;

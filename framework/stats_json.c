@@ -153,9 +153,10 @@ stats_counts(const struct stats_view *view, unsigned gw,
 	for (size_t i = 0; i < view->nold; i++)
 		if (view->old_to[i] == gw)
 			old[n++] = view->old[i];
-	if (n > 0 && (*merged != NULL ||
-	    (*merged = malloc(sizeof(**merged))) != NULL)) {
-		stats_merged(*merged, w, old, n);
+	/* Every slot, one that takes over from none too. */
+	if (*merged != NULL || (*merged = malloc(sizeof(**merged))) != NULL) {
+		stats_merged(*merged, w, view->own, old, n,
+		    view->kp_floor != NULL ? view->kp_floor[gw] : 0);
 		w = *merged;
 	}
 	free(old);
@@ -262,6 +263,9 @@ master_stats_json(struct master *m)
 		view.old = old;
 		view.old_to = old_to;
 		view.nold = m->old.nslots;
+		/* Until the cut, the swap may be given up: the old alone. */
+		view.own = m->swap != SWAP_STARTING;
+		view.kp_floor = m->kp_floor;
 	}
 	doc = stats_json(&view);
 	free(old);

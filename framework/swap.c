@@ -49,6 +49,15 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 	m->handover = handover;
 	m->old = m->g;
 	m->g = g;
+	free(m->kp_floor);
+	if ((m->kp_floor = calloc(m->g.nslots, sizeof(*m->kp_floor))) != NULL) {
+		master_read_kernel(m);
+		for (unsigned i = 0, k; i < m->old.nslots; i++)
+			if ((k = master_retire_to(m, &m->old.slots[i])) !=
+			    UINT_MAX)
+				m->kp_floor[k] += stats_value(
+				    m->old.slots[i].wk.sw, "kernel_packets");
+	}
 	/* Until T is known the new workers take nothing. */
 	for (unsigned i = 0; i < m->g.nslots; i++)
 		STATS_STORE(&m->g.slots[i].wk.sw->cut_from, UINT64_MAX);
@@ -84,6 +93,8 @@ master_swap_abort(struct master *m, const char *why)
 	gen_free(&m->g);
 	m->g = m->old;
 	memset(&m->old, 0, sizeof(m->old));
+	free(m->kp_floor);
+	m->kp_floor = NULL;
 	if ((handover = calloc(m->g.nslots, sizeof(*handover))) != NULL) {
 		free(m->handover);
 		m->handover = handover;
@@ -128,6 +139,8 @@ master_retire(struct master *m)
 			    sizeof(name)), dropped, STATS_MAX_COUNTERS);
 	}
 	gen_free(&m->old);
+	free(m->kp_floor);
+	m->kp_floor = NULL;
 	m->swap = SWAP_NONE;
 	log_info("reload: captures handed over");
 	master_reload_answer(m, NULL);
@@ -184,9 +197,14 @@ master_swap_step(struct master *m, uint64_t now)
 
 			capture_shut(s->wk.fd);
 			STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
+			/*
+			 * One waiting out a crash's backoff drains its ring
+			 * now: the retirement waits for no respawn.
+			 */
 			if (s->pid > 0)
 				kill(s->pid, SIGTERM);
-			else if (STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+			else if (!master_drain_now(m, s) &&
+			    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
 		m->swap = SWAP_RETIRING;

@@ -713,10 +713,11 @@ ix_sent(struct ix *ix)
 	ix->msgs_since++;
 	ix->inflight = 0;
 	ix->msglen = ix->off = 0;
-	ix->gave_up = 0;
-	if (ix->o.tcp)
+	/* Over UDP the collector takes it only if no refusal comes back. */
+	if (ix->o.tcp) {
+		ix->gave_up = 0;
 		ix_working(ix);
-	else
+	} else
 		ix->unconfirmed = 1;
 }
 
@@ -742,6 +743,7 @@ ix_udp_check(struct ix *ix, uint64_t now)
 	}
 	if (ix->unconfirmed) {
 		ix->unconfirmed = 0;
+		ix->gave_up = 0;
 		ix_working(ix);
 	}
 }

@@ -20,7 +20,8 @@
  *		end = that offset, then base = end: the rest is dropped
  * empty	start = end, only when base == end
  * new file	fill slot and the file header in buf (live is 0), then live = 1,
- *		then create the file, then flush (its header)
+ *		then create the file; its first record waits for a flush of
+ *		the header (pw_reserve, after max_disk made room)
  * close	flush, close(2), then live = 0
  *
  * A successor truncates the file to base (a write cut short leaves a
@@ -445,8 +446,7 @@ pw_file_new(struct pw *pw, uint64_t ts)
 	pw->s = s;
 	pw->deadline = pw_deadline(pw, ts);
 	++*pw->c[PW_FILES];
-	/* Its header at once: from its creation on it is a pcap file. */
-	return pw_flush(pw);
+	return 0;
 }
 
 /* Flushes and closes the open file, which joins the closed ones. */
@@ -488,6 +488,9 @@ pw_reserve(struct pw *pw, uint64_t ts, uint32_t rec)
 	s = pw->s;
 	if (pw->budget != 0)
 		pw_room(pw, rec);
+	/* A new file's header at once, room made: it is a pcap file now. */
+	if (s->base == 0 && pw_flush(pw) != 0)
+		return -1;
 	if (s->end - s->start + rec > PW_BUF) {
 		if (s->end > s->base && pw_flush(pw) != 0)
 			return -1;

@@ -220,6 +220,26 @@ expect "text file: exit status" "$rc" 2
 grep -q "$TMP/text.pcap" "$TMP/err" ||
     fail "text file: the message does not name it: $(cat "$TMP/err")"
 
+# A pipeline longer than the stats keep problems for (16 steps): 200 of a
+# test plugin, each frame through every one, no problem read past them.
+{
+	echo "plugin_path: [\"${PLUGIN_PATH_TEST:?}\"]"
+	echo "captures:"
+	echo "  - name: long"
+	echo "    interface: none"
+	echo "    pipeline:"
+	for ((i = 0; i < 200; i++)); do
+		echo "      - { plugin: slow, config: { delay: 0ms } }"
+	done
+} >"$TMP/long.yaml"
+rc=0
+"$RINGFAN" -c "$TMP/long.yaml" -r "$TMP/raw.pcap" >"$TMP/out" 2>"$TMP/err" ||
+    rc=$?
+expect "200 steps: exit status" "$rc" 0
+expect "200 steps: packets" "$(jq '.captures[0].totals.packets' "$TMP/out")" 1
+expect "200 steps: stderr" "$(cat "$TMP/err")" ""
+echo "ok: 200 steps"
+
 # -r belongs with -c.
 rc=0
 "$RINGFAN" -i lo -r "$TMP/all.pcap" >/dev/null 2>&1 || rc=$?

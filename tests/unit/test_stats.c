@@ -360,7 +360,15 @@ test_merged(void **state)
 	w->carry.kernel_packets = 7;
 	carried(w, "counter", "udp", 7);
 
-	stats_merged(m, w, olds, 1);
+	/* Before the cut: the old worker's alone, as the swap may stop. */
+	stats_merged(m, w, false, olds, 1, 0);
+	assert_int_equal(stats_value(m, "packets"), 990);
+	assert_int_equal(stats_value(m, "kernel_packets"), 996);
+	/* The floor: what the old worker showed as the reload began. */
+	stats_merged(m, w, false, olds, 1, 1300);
+	assert_int_equal(stats_value(m, "kernel_packets"), 1300);
+
+	stats_merged(m, w, true, olds, 1, 1000);
 	assert_int_equal(stats_value(m, "packets"), 7 + 990 + 250);
 	assert_int_equal(stats_value(m, "kernel_drops"), 5);
 	shown = stats_value(m, "kernel_packets");
@@ -369,6 +377,9 @@ test_merged(void **state)
 	assert_int_equal(m->carry.counters[0].value, 7 + 990 + 250);
 	/* The levels stay the new worker's: none in m. */
 	assert_int_equal(m->pid, 0);
+	stats_merged(m, w, true, olds, 1, 1300);
+	shown = stats_value(m, "kernel_packets");
+	assert_int_equal(shown, 1300);
 
 	/* The old worker settles the 200 it hands off, and exits. */
 	old->handed_off = 300;
