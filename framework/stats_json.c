@@ -234,10 +234,15 @@ stats_json(const struct stats_view *view)
 	return doc;
 }
 
-json_t *
-master_stats_json(struct master *m)
+/*
+ * The view of m's current generation; during a capture reload with the
+ * retiring one's workers, in *old and *old_to, which the caller frees.
+ */
+static void
+master_stats_view(struct master *m, struct stats_view *view,
+    const struct stats_worker ***old, unsigned **old_to)
 {
-	struct stats_view view = {
+	*view = (struct stats_view){
 		.cfg = m->g.cfg,
 		.shm = m->g.shm,
 		.plugin_names = (const char *const *const *)m->g.plugin_names,
@@ -247,26 +252,35 @@ master_stats_json(struct master *m)
 		.state_arg = m,
 		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
 	};
-	const struct stats_worker **old = NULL;
-	unsigned *old_to = NULL;
+	*old = NULL;
+	*old_to = NULL;
+	/* A capture reload: the retiring workers' counts are not folded yet. */
+	if (m->old.cfg == NULL || m->old.nslots == 0 ||
+	    (*old = calloc(m->old.nslots, sizeof(**old))) == NULL ||
+	    (*old_to = calloc(m->old.nslots, sizeof(**old_to))) == NULL)
+		return;
+	for (unsigned i = 0; i < m->old.nslots; i++) {
+		(*old)[i] = m->old.slots[i].wk.sw;
+		(*old_to)[i] = master_retire_to(m, &m->old.slots[i]);
+	}
+	view->old = *old;
+	view->old_to = *old_to;
+	view->nold = m->old.nslots;
+	/* Until the cut, the swap may be given up: the old alone. */
+	view->own = m->swap != SWAP_STARTING;
+	view->kp_floor = m->kp_floor;
+}
+
+json_t *
+master_stats_json(struct master *m)
+{
+	struct stats_view view;
+	const struct stats_worker **old;
+	unsigned *old_to;
 	json_t *doc;
 
 	master_read_kernel(m);
-	/* A capture reload: the retiring workers' counts are not folded yet. */
-	if (m->old.cfg != NULL && m->old.nslots > 0 &&
-	    (old = calloc(m->old.nslots, sizeof(*old))) != NULL &&
-	    (old_to = calloc(m->old.nslots, sizeof(*old_to))) != NULL) {
-		for (unsigned i = 0; i < m->old.nslots; i++) {
-			old[i] = m->old.slots[i].wk.sw;
-			old_to[i] = master_retire_to(m, &m->old.slots[i]);
-		}
-		view.old = old;
-		view.old_to = old_to;
-		view.nold = m->old.nslots;
-		/* Until the cut, the swap may be given up: the old alone. */
-		view.own = m->swap != SWAP_STARTING;
-		view.kp_floor = m->kp_floor;
-	}
+	master_stats_view(m, &view, &old, &old_to);
 	doc = stats_json(&view);
 	free(old);
 	free(old_to);
@@ -320,27 +334,35 @@ ctl_cmd_workers(void *ctx, struct ctl_req *rq, const char *arg)
 {
 	struct master *m = ctx;
 	const struct slot *s;
-	const struct stats_worker *sw;
+	const struct stats_worker *sw, *counts, **old;
+	struct stats_worker *merged = NULL;
+	struct stats_view view;
+	unsigned *old_to;
 	json_t *arr = json_array();
 
 	(void)arg;
+	master_stats_view(m, &view, &old, &old_to);
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		s = &m->g.slots[i];
 		sw = s->wk.sw;
+		counts = stats_counts(&view, i, &merged);
 		json_array_append_new(arr, json_pack(
 		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:i,s:o,s:o}",
 		    "capture", m->g.cfg->captures[s->capture].name,
 		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
 		    "cpu", (int)STATS_LOAD(&sw->cpu),
 		    "state", stats_state_name(STATS_LOAD(&sw->state)),
-		    "restarts", (int)stats_value(sw, "restarts"),
-		    "stalls", (int)stats_value(sw, "stalls"),
+		    "restarts", (int)stats_value(counts, "restarts"),
+		    "stalls", (int)stats_value(counts, "stalls"),
 		    "last_exit", s->last_exit[0] != '\0' ?
 		    stats_text_json(s->last_exit) : json_null(),
 		    "errors", stats_errors_json(sw,
 		    (const char *const *)m->g.plugin_names[s->capture],
 		    m->g.cfg->captures[s->capture].npipeline)));
 	}
+	free(merged);
+	free(old);
+	free(old_to);
 	ctl_reply_json(rq, json_pack("{s:o}", "workers", arr));
 }
 

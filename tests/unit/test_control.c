@@ -196,10 +196,15 @@ test_restart_target(void **state)
 	/* A good target: none of the (no) workers is running. */
 	expect_reply(f, "restart uplink/3", "{\"ok\":true,\"restarted\":[]}\n");
 	expect_reply(f, "restart dmz", "{\"ok\":true,\"restarted\":[]}\n");
+	/* A restart's hand-over under way, then a capture reload's. */
 	f->m.handing = 0;
+	expect_reply(f, "restart dmz", "{\"error\":\"restart dmz: a restart "
+	    "is in progress (its workers are handed over one at a time)\"}\n");
+	f->m.handing = -1;
+	f->m.swap = SWAP_CUTTING;
 	expect_reply(f, "restart dmz", "{\"error\":\"restart dmz: a reload is "
 	    "in progress\"}\n");
-	f->m.handing = -1;
+	f->m.swap = SWAP_NONE;
 	f->m.stopping = true;
 	expect_reply(f, "restart dmz", "{\"error\":\"stopping\"}\n");
 }
