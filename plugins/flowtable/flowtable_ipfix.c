@@ -512,6 +512,7 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	ix->state = IX_DOWN;
 	ix->msglen = ix->off = 0;
 	ix->inflight = 0;
+	ix->unconfirmed = 0;	/* a send of this socket: not a later one's */
 	ix->retry_ns = now + ix->backoff_ns;
 	ix->backoff_ns = ix->backoff_ns * 2 > IX_BACKOFF_MAX ?
 	    IX_BACKOFF_MAX : ix->backoff_ns * 2;
