@@ -12,43 +12,16 @@
 #    records, counts each, and ends with a line naming the plugin and the
 #    cause.
 #
-# It needs no root and no link, so it does not use lib.sh (which makes one).
+# It needs no root and no link: nolink.sh, not lib.sh (which makes one).
 set -eu
+NOLINK_NAME=ixoff
+. "$(dirname "$0")/nolink.sh"
+. "$(dirname "$0")/free_port.sh"
 
-: "${RINGFAN:?RINGFAN must name the ringfan binary}"
-: "${RFSEND:?RFSEND must name the rfsend binary}"
-: "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
-
-fail()
-{
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-for tool in jq python3 nfcapd nfdump; do
+for tool in python3 nfcapd nfdump; do
 	command -v "$tool" >/dev/null 2>&1 ||
 	    fail "$tool is not installed (tools/deps installs it)"
 done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-ixoff.XXXXXX")
-BG=""
-cleanup()
-{
-	local p
-
-	for p in $BG; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-expect()
-{
-	[ "$2" = "$3" ] || fail "$1: got $2, expected $3"
-	echo "ok: $1 = $2"
-}
 
 # wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
 wait_for()
@@ -62,8 +35,6 @@ wait_for()
 		sleep 0.1
 	done
 }
-
-. "$(dirname "$0")/free_port.sh"
 
 # config URL: flowtable with JSON records and IPFIX to URL, a queue of 100
 # and a table of 100 flows.

@@ -5,30 +5,10 @@
 # and a file of another link type exit 2 naming the file; pcapng and the
 # capture's BPF filter work as on the wire.
 #
-# It needs no root and no link, so it does not use lib.sh (which makes one).
+# It needs no root and no link: nolink.sh, not lib.sh (which makes one).
 set -eu
-
-: "${RINGFAN:?RINGFAN must name the ringfan binary}"
-: "${RFSEND:?RFSEND must name the rfsend binary}"
-: "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
-
-fail()
-{
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-command -v jq >/dev/null 2>&1 ||
-    fail "jq is not installed (tools/check installs it; apt-get install jq)"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-offline.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-expect()
-{
-	[ "$2" = "$3" ] || fail "$1: got $2, expected $3"
-	echo "ok: $1 = $2"
-}
+NOLINK_NAME=offline
+. "$(dirname "$0")/nolink.sh"
 
 # config FILE [BPF]: one capture with the counter plugin.
 config()
@@ -204,11 +184,8 @@ echo "ok: missing file: $(cat "$TMP/err")"
 	printf '\x45\x00\x00\x14\x00\x00\x00\x00\x40\x11\x00\x00'
 	printf '\x0a\x00\x00\x01\x0a\x00\x00\x02'
 } >"$TMP/raw.pcap"
-rc=0
-"$RINGFAN" -c "$TMP/c.yaml" -r "$TMP/raw.pcap" >"$TMP/out" 2>"$TMP/err" ||
-    rc=$?
-expect "raw IP: exit status" "$rc" 0
-expect "raw IP: packets" "$(jq '.captures[0].totals.packets' "$TMP/out")" 1
+run "$TMP/c.yaml" "$TMP/raw.pcap"
+expect "raw IP: packets" "$(jq '.captures[0].totals.packets' "$TMP/out.json")" 1
 echo "ok: raw IP"
 
 # Not a capture file at all.
@@ -232,11 +209,9 @@ grep -q "$TMP/text.pcap" "$TMP/err" ||
 		echo "      - { plugin: slow, config: { delay: 0ms } }"
 	done
 } >"$TMP/long.yaml"
-rc=0
-"$RINGFAN" -c "$TMP/long.yaml" -r "$TMP/raw.pcap" >"$TMP/out" 2>"$TMP/err" ||
-    rc=$?
-expect "200 steps: exit status" "$rc" 0
-expect "200 steps: packets" "$(jq '.captures[0].totals.packets' "$TMP/out")" 1
+run "$TMP/long.yaml" "$TMP/raw.pcap"
+expect "200 steps: packets" \
+    "$(jq '.captures[0].totals.packets' "$TMP/out.json")" 1
 expect "200 steps: stderr" "$(cat "$TMP/err")" ""
 echo "ok: 200 steps"
 

@@ -7,31 +7,11 @@
 # not matter), and a second run splits the same way.  Bad values of N exit
 # 1.
 #
-# It needs no root and no link, so it does not use lib.sh (which makes one).
+# It needs no root and no link: nolink.sh, not lib.sh (which makes one).
 set -eu
-
-: "${RINGFAN:?RINGFAN must name the ringfan binary}"
-: "${RFSEND:?RFSEND must name the rfsend binary}"
-: "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
+NOLINK_NAME=offline-workers
+. "$(dirname "$0")/nolink.sh"
 : "${PLUGIN_PATH_TEST:?PLUGIN_PATH_TEST must be set}"
-
-fail()
-{
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-command -v jq >/dev/null 2>&1 ||
-    fail "jq is not installed (tools/check installs it; apt-get install jq)"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-offline-workers.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-expect()
-{
-	[ "$2" = "$3" ] || fail "$1: got $2, expected $3"
-	echo "ok: $1 = $2"
-}
 
 # run OUT ARGS...: ringfan -c $TMP/c.yaml -r $TMP/u.pcap ARGS, exit 0, JSON
 # into OUT.

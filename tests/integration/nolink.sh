@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+#
+# Shared part of the integration tests that need no root and no link (the
+# offline ones, `ringfan -r`), sourced by each, which runs under `set -eu`
+# and sets NOLINK_NAME first.  It checks the environment meson sets, makes
+# the test's temporary directory TMP (ringfan-NOLINK_NAME.XXXXXX), and on
+# any exit ends the processes whose pids the test put in BG and removes
+# TMP.  A test that needs a link uses lib.sh instead.
+
+: "${RINGFAN:?RINGFAN must name the ringfan binary}"
+: "${RFSEND:?RFSEND must name the rfsend binary}"
+: "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
+
+fail()
+{
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect WHAT GOT WANT
+expect()
+{
+	[ "$2" = "$3" ] || fail "$1: got $2, expected $3"
+	echo "ok: $1 = $2"
+}
+
+command -v jq >/dev/null 2>&1 ||
+    fail "jq is not installed (tools/check installs it; apt-get install jq)"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-${NOLINK_NAME:?}.XXXXXX")
+BG=""
+nolink_cleanup()
+{
+	local p
+
+	for p in $BG; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap nolink_cleanup EXIT
