@@ -159,12 +159,16 @@ master_crash_err(struct slot *s, const char *name, bool stalled,
 }
 
 bool
-master_drain_now(struct master *m, struct slot *s)
+master_drain(struct master *m, struct slot *s)
 {
 	char name[64];
 
-	if (s->pid > 0 || s->wk.fd == -1 ||
-	    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+	STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		return true;
+	}
+	if (s->wk.fd == -1 || STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
 		return false;
 	s->respawn_at = 0;
 	if (master_spawn(m, s) != 0)

@@ -208,13 +208,10 @@ link_park(struct master *m, unsigned c)
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		if (s->wk.fd != -1)
 			(void)capture_shut(s->wk.fd);
-		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
 		s->respawn_at = 0;	/* no cool-down ends on a dead socket */
 		st = STATS_LOAD(&s->wk.sw->state);
-		if (s->pid > 0)
-			kill(s->pid, SIGTERM);
-		else if ((st == WORKER_BACKOFF && !master_drain_now(m, s)) ||
-		    st == WORKER_FAILED)
+		if (!master_drain(m, s) &&
+		    (st == WORKER_BACKOFF || st == WORKER_FAILED))
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 	}
 }

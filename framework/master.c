@@ -190,11 +190,8 @@ master_stop(struct master *m, const char *why)
 		if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
 			log_warnx("%s: shutting the socket: %s",
 			    master_slot_name(s, name, sizeof(name)), strerror(-rc));
-		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
-		if (s->pid > 0)
-			kill(s->pid, SIGTERM);
-		else if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
-		    !master_drain_now(m, s))
+		if (!master_drain(m, s) &&
+		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 	}
 }
@@ -317,7 +314,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 /*
  * Frames left in the ring of a worker that did not drain it (down at the
  * stop: failed, a drainer that could not start, killed at the deadline;
- * master_drain_now() started one waiting for a respawn) will never
+ * master_drain() started one waiting for a respawn) will never
  * be handled: they count as dropped for that worker, so that after a stop
  * every frame the kernel took is handed over, dropped or quarantined.
  */

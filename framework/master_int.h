@@ -208,12 +208,13 @@ unsigned master_gens(struct master *m, struct gen **gens);
 /* Fork s's worker; 0, or -errno (logged). */
 int	master_spawn(struct master *m, struct slot *s);
 /*
- * Slot s's ring stops filling (a stop, its interface gone; its stop word
- * says DRAIN): a worker waiting out a crash's backoff is started at once
- * to drain it, rather than leave its frames to be counted as dropped.
- * True when one was.
+ * Slot s's ring stops filling (a stop, its interface gone, a capture
+ * reload's cut-over): its stop word says DRAIN, and its worker drains the
+ * ring and exits.  A running one is told (SIGTERM); one waiting out a
+ * crash's backoff is started at once, rather than leave its frames to be
+ * counted as dropped.  True when a process drains it.
  */
-bool	master_drain_now(struct master *m, struct slot *s);
+bool	master_drain(struct master *m, struct slot *s);
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */
 void	master_crashed(struct slot *s, const char *name);
 /* Start a worker that has no process now, with a clean crash record. */

@@ -196,14 +196,11 @@ master_swap_step(struct master *m, uint64_t now)
 			struct slot *s = &m->old.slots[i];
 
 			capture_shut(s->wk.fd);
-			STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
 			/*
 			 * One waiting out a crash's backoff drains its ring
 			 * now: the retirement waits for no respawn.
 			 */
-			if (s->pid > 0)
-				kill(s->pid, SIGTERM);
-			else if (!master_drain_now(m, s) &&
+			if (!master_drain(m, s) &&
 			    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
