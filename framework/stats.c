@@ -267,8 +267,8 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 
 void
 stats_merged(struct stats_worker *out, const struct stats_worker *w,
-    bool own, const struct stats_worker *const *old, size_t n,
-    uint64_t kp_floor)
+    unsigned gw, bool own, const struct stats_worker *const *old,
+    const unsigned *old_to, size_t n, uint64_t kp_floor)
 {
 	struct stats_carry *c = &out->carry;
 
@@ -276,7 +276,8 @@ stats_merged(struct stats_worker *out, const struct stats_worker *w,
 	if (own)
 		(void)stats_carry(out, w);
 	for (size_t i = 0; i < n; i++)
-		(void)stats_carry(out, old[i]);
+		if (old_to[i] == gw)
+			(void)stats_carry(out, old[i]);
 	c->kernel_packets = c->packets + c->kernel_drops + c->quarantined;
 	if (c->kernel_packets < kp_floor)
 		c->kernel_packets = kp_floor;

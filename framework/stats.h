@@ -256,10 +256,11 @@ unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
 
 /*
  * During a capture reload: into out (its counts in its carry, the rest
- * zero), what worker w of the new generation shows: its counts (unless
- * `own` is false: while the reload may still be given up) and those of
- * the n retiring workers `old` that master_retire() will fold into it, so
- * that no count of the capture goes back, then or at the fold.  Both
+ * zero), what worker w (slot gw) of the new generation shows: its counts
+ * (unless `own` is false: while the reload may still be given up) and
+ * those of the retiring workers old[i] whose old_to[i] is gw, i < n, that
+ * master_retire() will fold into it, so that no count of the capture goes
+ * back, then or at the fold.  Both
  * generations' sockets count each frame of the overlap, and the side that
  * leaves it to the other says so only when it comes to it: the kernel's
  * count is meanwhile the frames settled (handed to the pipeline, dropped
@@ -267,8 +268,8 @@ unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
  * than kp_floor, what the old workers showed as the reload began.
  */
 void	stats_merged(struct stats_worker *out, const struct stats_worker *w,
-	    bool own, const struct stats_worker *const *old, size_t n,
-	    uint64_t kp_floor);
+	    unsigned gw, bool own, const struct stats_worker *const *old,
+	    const unsigned *old_to, size_t n, uint64_t kp_floor);
 
 /* Map the region for n workers, zeroed.  NULL with errno on failure. */
 struct stats_shm *stats_create(unsigned nworkers);

@@ -143,23 +143,16 @@ stats_counts(const struct stats_view *view, unsigned gw,
     struct stats_worker **merged)
 {
 	const struct stats_worker *w = &view->shm->workers[gw];
-	const struct stats_worker **old;
-	size_t n = 0;
 
 	if (view->nold == 0)
 		return w;
-	if ((old = calloc(view->nold, sizeof(*old))) == NULL)
-		return w;
-	for (size_t i = 0; i < view->nold; i++)
-		if (view->old_to[i] == gw)
-			old[n++] = view->old[i];
 	/* Every slot, one that takes over from none too. */
 	if (*merged != NULL || (*merged = malloc(sizeof(**merged))) != NULL) {
-		stats_merged(*merged, w, view->own, old, n,
+		stats_merged(*merged, w, gw, view->own, view->old,
+		    view->old_to, view->nold,
 		    view->kp_floor != NULL ? view->kp_floor[gw] : 0);
 		w = *merged;
 	}
-	free(old);
 	return w;
 }
 

@@ -337,6 +337,7 @@ test_merged(void **state)
 	struct stats_shm *shm;
 	struct stats_worker *old, *w, *m;
 	const struct stats_worker *olds[1];
+	const unsigned to[1] = { 1 };	/* w's slot */
 	uint64_t shown;
 
 	(void)state;
@@ -361,14 +362,14 @@ test_merged(void **state)
 	carried(w, "counter", "udp", 7);
 
 	/* Before the cut: the old worker's alone, as the swap may stop. */
-	stats_merged(m, w, false, olds, 1, 0);
+	stats_merged(m, w, 1, false, olds, to, 1, 0);
 	assert_int_equal(stats_value(m, "packets"), 990);
 	assert_int_equal(stats_value(m, "kernel_packets"), 996);
 	/* The floor: what the old worker showed as the reload began. */
-	stats_merged(m, w, false, olds, 1, 1300);
+	stats_merged(m, w, 1, false, olds, to, 1, 1300);
 	assert_int_equal(stats_value(m, "kernel_packets"), 1300);
 
-	stats_merged(m, w, true, olds, 1, 1000);
+	stats_merged(m, w, 1, true, olds, to, 1, 1000);
 	assert_int_equal(stats_value(m, "packets"), 7 + 990 + 250);
 	assert_int_equal(stats_value(m, "kernel_drops"), 5);
 	shown = stats_value(m, "kernel_packets");
@@ -377,7 +378,10 @@ test_merged(void **state)
 	assert_int_equal(m->carry.counters[0].value, 7 + 990 + 250);
 	/* The levels stay the new worker's: none in m. */
 	assert_int_equal(m->pid, 0);
-	stats_merged(m, w, true, olds, 1, 1300);
+	/* An old worker folded into another slot is not this one's. */
+	stats_merged(m, w, 2, true, olds, to, 1, 0);
+	assert_int_equal(stats_value(m, "packets"), 7 + 250);
+	stats_merged(m, w, 1, true, olds, to, 1, 1300);
 	shown = stats_value(m, "kernel_packets");
 	assert_int_equal(shown, 1300);
 
