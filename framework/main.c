@@ -162,6 +162,11 @@ main(int argc, char **argv)
 		}
 		switch (ch) {
 		case OPT_WORKERS:
+			if (nworkers != 0) {
+				fprintf(stderr, "ringfan: --workers given "
+				    "twice\n");
+				return EXIT_CONFIG;
+			}
 			if ((nworkers = parse_workers(optarg)) == 0) {
 				fprintf(stderr, "ringfan: --workers %s: not a "
 				    "number from 1 to %d\n", optarg,

@@ -197,9 +197,15 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 		}
 		m->off = (size_t)at;
 	}
+	if (!pcap_map_ts(h, &r->ts_ns)) {
+		snprintf(m->err, sizeof(m->err), "a frame's time, %lld s "
+		    "after 1970, is past 2554-07-21T23:34:33Z, the last "
+		    "that ringfan's 64-bit nanosecond times hold",
+		    (long long)h->ts.tv_sec);
+		return -1;
+	}
 	r->data = data;
 	r->caplen = h->caplen;
 	r->len = h->len;
-	r->ts_ns = pcap_map_ts(h);
 	return 1;
 }

@@ -95,17 +95,23 @@ pcap_map_u32(const uint8_t *p, bool swapped)
 
 /*
  * A time of libpcap's (opened with nanosecond precision, tv_usec holds
- * nanoseconds) in nanoseconds.  libpcap reads a classic file's seconds as
- * signed, but the field is unsigned: a time after 2038 is put back.
+ * nanoseconds) in nanoseconds into *ns; false when it does not fit 64 bits
+ * (a pcapng time after 2554-07-21T23:34:33Z).  libpcap reads a classic
+ * file's seconds as signed, but the field is unsigned: a time after 2038
+ * is put back.
  */
-static inline uint64_t
-pcap_map_ts(const struct pcap_pkthdr *h)
+static inline bool
+pcap_map_ts(const struct pcap_pkthdr *h, uint64_t *ns)
 {
 	uint64_t sec = (uint64_t)h->ts.tv_sec;
 
 	if (h->ts.tv_sec < 0)
 		sec += 1ULL << 32;
-	return sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	if (sec > UINT64_MAX / 1000000000u)
+		return false;
+	/* A fraction out of range is libpcap's, signed: added as it is. */
+	*ns = sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	return h->ts.tv_usec < 0 || *ns >= sec * 1000000000u;
 }
 
 /*

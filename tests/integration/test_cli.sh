@@ -37,6 +37,7 @@ for t in "--workers|ringfan: --workers needs an argument" \
     "--bogus|ringfan: unknown option --bogus" \
     "-c a -c b|ringfan: -c given twice" \
     "-i a -i b|ringfan: -i given twice" \
+    "--workers 2 --workers 3|ringfan: --workers given twice" \
     "-c a -t extra|ringfan: unexpected argument \"extra\"" \
     "-c a -i b|ringfan: give exactly one of -c FILE and -i IFACE"; do
 	# shellcheck disable=SC2086 # the arguments are words

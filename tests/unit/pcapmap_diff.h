@@ -24,7 +24,9 @@ struct pcap_diff {
 	uint64_t	 frames;	/* read alike by both */
 	uint64_t	 in_place;	/* of them, read in place */
 	uint64_t	 slow;		/* records pcapmap asked libpcap for */
-	int		 end;		/* 0: end of file, -1: an error */
+	/* 0: end of file, -1: an error, -2: a time pcapmap cannot hold */
+	int		 end;
+	char		 err[PCAP_ERRBUF_SIZE + 64];	/* pcapmap's, at -2 */
 	char		 why[1024];	/* the first difference, or "" */
 };
 
@@ -122,6 +124,15 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 		rb = pcap_next_ex(b, &h, &data);
 		if (rb == PCAP_ERROR_BREAK)
 			rb = 0;
+		/*
+		 * A time past what 64-bit nanoseconds hold (pcapng): pcapmap
+		 * refuses the frame, libpcap reads it.
+		 */
+		if (ra == -1 && rb == 1 && !pcap_map_ts(h, &ts)) {
+			d->end = -2;
+			snprintf(d->err, sizeof(d->err), "%s", m.err);
+			break;
+		}
 		if (ra != rb) {
 			snprintf(d->why, sizeof(d->why), "frame %llu: pcapmap "
 			    "%d, libpcap %d (%s / %s)",
@@ -139,7 +150,8 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 				    pcap_geterr(b));
 			break;
 		}
-		ts = pcap_map_ts(h);
+		if (!pcap_map_ts(h, &ts))
+			abort();	/* refused above */
 		if (r.ts_ns != ts || r.caplen != h->caplen || r.len != h->len ||
 		    memcmp(r.data, data, r.caplen) != 0) {
 			snprintf(d->why, sizeof(d->why), "frame %llu: pcapmap "

@@ -484,44 +484,83 @@ test_cut_in_page(void **unused)
 	}
 }
 
+/*
+ * A pcapng file of three frames in microseconds, the last at sec3 (the
+ * others at 0 and 1 s).
+ */
+static void
+pcapng3(struct file *f, uint64_t sec3)
+{
+	uint8_t data[64];
+	uint64_t us;
+
+	memset(f, 0, sizeof(*f));
+	put32(f, 0x0a0d0d0a);		/* section header */
+	put32(f, 28);
+	put32(f, 0x1a2b3c4d);
+	put16(f, 1);
+	put16(f, 0);
+	put32(f, 0xffffffff);
+	put32(f, 0xffffffff);
+	put32(f, 28);
+	put32(f, 1);			/* interface: Ethernet */
+	put32(f, 20);
+	put16(f, 1);
+	put16(f, 0);
+	put32(f, 65535);
+	put32(f, 20);
+	for (unsigned k = 0; k < 3; k++) {
+		frame(data, sizeof(data), k);
+		us = (k < 2 ? k : sec3) * 1000000u;
+		put32(f, 6);		/* enhanced packet */
+		put32(f, 32 + sizeof(data));
+		put32(f, 0);
+		put32(f, (uint32_t)(us >> 32));
+		put32(f, (uint32_t)us);
+		put32(f, sizeof(data));
+		put32(f, sizeof(data));
+		put(f, data, sizeof(data));
+		put32(f, 32 + sizeof(data));
+	}
+}
+
 /* pcapng: libpcap's throughout. */
 static void
 test_pcapng(void **unused)
 {
 	struct file f;
 	struct pcap_diff d;
-	uint8_t data[64];
 
 	(void)unused;
-	memset(&f, 0, sizeof(f));
-	put32(&f, 0x0a0d0d0a);		/* section header */
-	put32(&f, 28);
-	put32(&f, 0x1a2b3c4d);
-	put16(&f, 1);
-	put16(&f, 0);
-	put32(&f, 0xffffffff);
-	put32(&f, 0xffffffff);
-	put32(&f, 28);
-	put32(&f, 1);			/* interface: Ethernet */
-	put32(&f, 20);
-	put16(&f, 1);
-	put16(&f, 0);
-	put32(&f, 65535);
-	put32(&f, 20);
-	for (unsigned k = 0; k < 3; k++) {
-		frame(data, sizeof(data), k);
-		put32(&f, 6);		/* enhanced packet */
-		put32(&f, 32 + sizeof(data));
-		put32(&f, 0);
-		put32(&f, 0);
-		put32(&f, 1000000u * k);
-		put32(&f, sizeof(data));
-		put32(&f, sizeof(data));
-		put(&f, data, sizeof(data));
-		put32(&f, 32 + sizeof(data));
-	}
+	pcapng3(&f, 2);
 	diff(&f, NULL, NULL, &d);
 	expect(&d, 0, 3, 0, 4, 0);
+}
+
+/*
+ * pcapng holds times in 64 bits of its own units: one past what 64 bits
+ * of nanoseconds hold is refused with the time named, not wrapped.  The
+ * last second that fits, 2554-07-21T23:34:32Z, is read.
+ */
+static void
+test_pcapng_far_time(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	pcapng3(&f, 18446744072u);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 3, 0, 4, 0);
+	pcapng3(&f, 32503680000u);		/* 3000-01-01 */
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 2, 0, 3, -2);
+	assert_string_equal(d.err, "a frame's time, 32503680000 s after "
+	    "1970, is past 2554-07-21T23:34:33Z, the last that ringfan's "
+	    "64-bit nanosecond times hold");
+	pcapng3(&f, 18446744074u);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 2, 0, 3, -2);
 }
 
 int
@@ -542,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_zero_header),
 		cmocka_unit_test(test_cut_under),
 		cmocka_unit_test(test_pcapng),
+		cmocka_unit_test(test_pcapng_far_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
