@@ -123,6 +123,7 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 	};
 	w->sw = &ol->shm->workers[k];
 	STATS_STORE(&w->sw->pid, (int32_t)getpid());
+	STATS_STORE(&w->sw->stage, STATS_STAGE_NONE);
 	snprintf(w->tag, sizeof(w->tag), "%s/%u", cap->name, k);
 	log_use_tag(w->tag);
 	ol->tagged = k;
@@ -211,6 +212,7 @@ offline_problems(const struct offline *ol)
 			if (!stats_status_get(w->sw, i, w->pl.names[i], text,
 			    sizeof(text)))
 				continue;
+			line_scrub(text);
 			fprintf(stderr, "ringfan: %s: plugin %s ended with a "
 			    "problem: %s\n", w->tag, w->pl.names[i], text);
 		}
@@ -235,6 +237,7 @@ offline_free(struct offline *ol)
 		free(w->views);
 		free(w->ptrs);
 	}
+	offline_guard_disarm();
 	/* The tag may be a worker's, whose memory goes now. */
 	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
 	free(ol->w);
@@ -301,6 +304,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	offline_guard_arm(&ol);
 	for (unsigned k = 0; k < nworkers; k++)
 		if ((rc = offline_pipeline(&ol, k, &one, &cap)) != 0)
 			goto out;
@@ -318,6 +322,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	for (unsigned k = 0; k < nworkers; k++) {
 		if (nworkers > 1)
 			log_use_tag(ol.w[k].tag);
+		ol.tagged = k;
 		pipeline_close(&ol.w[k].pl);
 		STATS_STORE(&ol.w[k].sw->state, WORKER_STOPPED);
 	}

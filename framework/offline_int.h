@@ -92,4 +92,14 @@ int	offline_loops(struct offline *ol, uint64_t loops);
 /* Tick every worker's pipeline at now_ns, due or not. */
 void	offline_tick_all(struct offline *ol, uint64_t now_ns);
 
+/* offline_guard.c */
+/*
+ * From now on, a plugin that crashes, calls exit() or is interrupted is
+ * named on stderr, with the callback it was in (ol->w allocated; each
+ * worker's stage word STATS_STAGE_NONE until its pipeline opens).
+ */
+void	offline_guard_arm(const struct offline *ol);
+/* No more: before ol->w is freed. */
+void	offline_guard_disarm(void);
+
 #endif

@@ -140,6 +140,26 @@ offline_tick_all(struct offline *ol, uint64_t now_ns)
 }
 
 /*
+ * The frame through pl's per-frame stages until one stops it, each named
+ * in the stage word while it runs, for offline_guard.c.
+ */
+static inline bool
+offline_stages(const struct pipeline *pl, struct stats_worker *sw,
+    const struct ringfan_packet *pkt)
+{
+	struct plugin_stage *s;
+	bool passed = true;
+
+	for (size_t i = 0; i < pl->first_batch && passed; i++) {
+		s = &pl->stages[i];
+		STATS_STORE(&sw->stage, (uint32_t)i);
+		passed = pipeline_passes(s, s->packet(s->state, pkt));
+	}
+	STATS_STORE(&sw->stage, STATS_STAGE_NONE);
+	return passed;
+}
+
+/*
  * A frame through worker w's per-frame stages, counted.  Offline there is
  * no successor to resume, so the counters move with every frame.  True
  * when the frame got through to w's first batch stage.
@@ -150,7 +170,7 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 {
 	bool passed;
 
-	passed = pipeline_run(&w->pl, pkt);
+	passed = offline_stages(&w->pl, w->sw, pkt);
 	w->bytes += pkt->len;
 	STATS_STORE(&w->sw->packets, ++w->handled);
 	STATS_STORE(&w->sw->bytes, w->bytes);
@@ -160,6 +180,16 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 	if (pkt->ts_ns >= ol->next_tick)
 		offline_tick(ol, pkt->ts_ns);
 	return passed;
+}
+
+/* Frames through w's batch stages, the stage word saying so. */
+static void
+offline_rest(struct offline_worker *w, const struct ringfan_packet **pkts,
+    size_t n)
+{
+	STATS_STORE(&w->sw->stage, STATS_STAGE_BATCH);
+	pipeline_rest(&w->pl, pkts, n);
+	STATS_STORE(&w->sw->stage, STATS_STAGE_NONE);
 }
 
 static void
@@ -185,7 +215,7 @@ offline_stream_plain(struct offline *ol)
 		offline_tag(ol, w);
 		/* A batch is this one frame: it may be in libpcap's buffer. */
 		if (offline_frame(ol, w, &one) && w->pl.has_batch)
-			pipeline_rest(&w->pl, &pkt, 1);
+			offline_rest(w, &pkt, 1);
 	}
 	return rc;
 }
@@ -220,7 +250,7 @@ offline_stream_ahead(struct offline *ol)
 		if (q.n == 0)
 			held = false;
 		if (offline_frame(ol, w, pkt) && w->pl.has_batch)
-			pipeline_rest(&w->pl, &pkt, 1);
+			offline_rest(w, &pkt, 1);
 	}
 }
 
@@ -312,7 +342,7 @@ offline_load(struct offline *ol)
 static void
 offline_flush(struct offline_worker *w)
 {
-	pipeline_rest(&w->pl, w->ptrs, w->nptrs);
+	offline_rest(w, w->ptrs, w->nptrs);
 	w->nviews = 0;
 	w->nptrs = 0;
 }

@@ -36,6 +36,7 @@ plugin_ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 	va_end(ap);
+	line_scrub(ctx->err);
 }
 
 static void
@@ -48,6 +49,7 @@ ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	line_scrub(buf);
 	if (level <= RINGFAN_LOG_ERROR)
 		log_error("plugin %s: %s", plugin_ctx_name(ctx), buf);
 	else if (level == RINGFAN_LOG_WARN)
@@ -374,9 +376,13 @@ plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
 {
 	const struct cfg_option *o;
 	const struct cfg_pos *at = NULL;
+	char odd[96];
 
 	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
 		return RINGFAN_OK;
+	/* Not a ringfan_result at all: a failure, and said so. */
+	snprintf(odd, sizeof(odd), "returned %d, which is none of RINGFAN_OK, "
+	    "RINGFAN_FAIL and RINGFAN_RETRY", rc);
 	if ((o = ctx_message_option(ctx, ctx->err)) != NULL)
 		at = &o->pos;
 	else if (ctx_message_absent(ctx->err) &&
@@ -388,7 +394,8 @@ plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
 		    plugin_ctx_name(ctx), ctx->err);
 	else
 		snprintf(err, errlen, "plugin %s: %s", plugin_ctx_name(ctx),
-		    ctx->err[0] != '\0' ? ctx->err :
+		    ctx->err[0] != '\0' ? ctx->err : rc != RINGFAN_FAIL &&
+		    rc != RINGFAN_RETRY && rc != RINGFAN_OK ? odd :
 		    "failed without a message");
 	return rc == RINGFAN_RETRY ? RINGFAN_RETRY : RINGFAN_FAIL;
 }

@@ -371,8 +371,11 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		/* A trial: nothing is captured, the state is closed at once. */
 		pipeline_at("in", cfg_step_name(s->conf), "'s trial open");
 		rc = c->open(&ctx->pub, &state);
-		if (rc == RINGFAN_OK)
+		if (rc == RINGFAN_OK) {
+			pipeline_at("in", cfg_step_name(s->conf),
+			    "'s trial close");
 			c->close(state);
+		}
 		pipeline_at(NULL, NULL, NULL);
 		rc = plugin_ctx_result(ctx, rc, err, errlen);
 	} else {
@@ -422,7 +425,9 @@ pipeline_close_stages(struct pipeline *pl)
 	for (size_t i = 0; i < pl->nstages; i++) {
 		s = &pl->stages[i];
 		if (s->opened) {
+			pipeline_at("in", cfg_step_name(s->conf), "'s close");
 			s->plugin->calls.close(s->state);
+			pipeline_at(NULL, NULL, NULL);
 			/* Closed cleanly: nothing in it is to be recovered. */
 			if (s->mem != NULL && (h = s->mem->map) != NULL)
 				__atomic_store_n(&h->opened, 0,
@@ -522,6 +527,7 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 	s->opened = rc == RINGFAN_OK;
 	if ((rc = plugin_ctx_result(ctx, rc, err, errlen)) != RINGFAN_OK)
 		return rc;
+	/* With a check, what it did not read is unknown: it said so. */
 	if (c->check == NULL &&
 	    (rc = plugin_ctx_unknown_options(ctx, err, errlen)) != RINGFAN_OK)
 		return rc;
@@ -556,6 +562,17 @@ pipeline_open(struct pipeline *pl, const struct plugin_env *env,
 }
 
 void
+pipeline_bad_verdict(struct plugin_stage *s, int v)
+{
+	if (s->bad_verdict)
+		return;
+	s->bad_verdict = true;
+	log_warnx("plugin %s: packet returned %d, neither RINGFAN_CONTINUE "
+	    "nor RINGFAN_STOP: taken as RINGFAN_STOP (said once)",
+	    cfg_step_name(s->conf), v);
+}
+
+void
 pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
     size_t n)
 {
@@ -570,7 +587,7 @@ pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 		}
 		kept = 0;
 		for (size_t k = 0; k < n; k++)
-			if (s->packet(s->state, pkts[k]) == RINGFAN_CONTINUE)
+			if (pipeline_passes(s, s->packet(s->state, pkts[k])))
 				pkts[kept++] = pkts[k];
 		n = kept;
 	}

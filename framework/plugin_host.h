@@ -96,6 +96,7 @@ struct plugin_stage {
 	uint64_t	 tick_ns;	/* period */
 	uint64_t	 next_tick;	/* network time; 0: not yet */
 	struct plugin_mem *mem;		/* NULL: none */
+	bool		 bad_verdict;	/* said: pipeline_bad_verdict() */
 };
 
 struct pipeline {
@@ -209,16 +210,36 @@ int	plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
 void	plugin_mem_unmap(struct plugin_mem *m);
 
 /*
+ * A value that a packet callback returned that is neither RINGFAN_CONTINUE
+ * nor RINGFAN_STOP: said once per stage, taken as RINGFAN_STOP.
+ */
+void	pipeline_bad_verdict(struct plugin_stage *s, int v);
+
+/* Whether stage s's packet callback, which returned v, passes the frame on. */
+static inline bool
+pipeline_passes(struct plugin_stage *s, int v)
+{
+	if (__builtin_expect(v == RINGFAN_CONTINUE, 1))
+		return true;
+	if (v != RINGFAN_STOP)
+		pipeline_bad_verdict(s, v);
+	return false;
+}
+
+/*
  * One frame through every stage before the first batch stage, until one
  * says stop.  True when it got through them.
  */
 static inline bool
 pipeline_run(const struct pipeline *pl, const struct ringfan_packet *pkt)
 {
-	for (size_t i = 0; i < pl->first_batch; i++)
-		if (pl->stages[i].packet(pl->stages[i].state, pkt) !=
-		    RINGFAN_CONTINUE)
+	struct plugin_stage *s;
+
+	for (size_t i = 0; i < pl->first_batch; i++) {
+		s = &pl->stages[i];
+		if (!pipeline_passes(s, s->packet(s->state, pkt)))
 			return false;
+	}
 	return true;
 }
 

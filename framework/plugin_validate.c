@@ -279,7 +279,9 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 			    v->at[0] != '\0' ? " " : "", v->at);
 		else
 			snprintf(err, errlen, "plugin validation: the checking "
-			    "process exited with code %d", WEXITSTATUS(status));
+			    "process exited with code %d%s%s",
+			    WEXITSTATUS(status), v->at[0] != '\0' ? " " : "",
+			    v->at);
 		munmap(v, len);
 		return -1;
 	}

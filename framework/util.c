@@ -255,3 +255,16 @@ utf8_scrub(char *s)
 	}
 	return bad;
 }
+
+size_t
+line_scrub(char *s)
+{
+	size_t bad = utf8_scrub(s);
+
+	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			*p = '?';
+			bad++;
+		}
+	return bad;
+}

@@ -39,6 +39,12 @@ bool	name_valid(const char *s, size_t max);
  * bytes replaced.
  */
 size_t	utf8_scrub(char *s);
+/*
+ * A plugin's text made fit for one line of the log: utf8_scrub(), and every
+ * control character (a newline that would start a line of its own, an
+ * escape for the terminal) becomes '?' too.  The bytes replaced.
+ */
+size_t	line_scrub(char *s);
 /* Clock clk read as nanoseconds, for deadlines and time stamps. */
 uint64_t clock_ns(clockid_t clk);
 /* CLOCK_MONOTONIC: what every deadline and interval is measured on. */

@@ -72,7 +72,8 @@ worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd,
 }
 
 /*
- * pipeline_run(), telling the master which stage the frame is in: a
+ * A frame through the per-frame stages until one stops it, telling the
+ * master which stage the frame is in: a
  * worker stuck in a plugin is then logged with its name (stall.c).  One
  * store per stage, into the line the frame's counters go to anyway; none
  * with one per-frame stage (`staged` false), whose index the block's loop
@@ -82,11 +83,13 @@ static inline __attribute__((always_inline)) bool
 worker_run(const struct pipeline *pl, struct stats_worker *sw,
     const struct ringfan_packet *pkt, const bool staged)
 {
+	struct plugin_stage *s;
+
 	for (size_t i = 0; i < pl->first_batch; i++) {
 		if (staged)
 			STATS_STORE(&sw->stage, (uint32_t)i);
-		if (pl->stages[i].packet(pl->stages[i].state, pkt) !=
-		    RINGFAN_CONTINUE)
+		s = &pl->stages[i];
+		if (!pipeline_passes(s, s->packet(s->state, pkt)))
 			return false;
 	}
 	return true;
@@ -163,7 +166,8 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		len = pkt->len;
 		resume_frame_begin(sw, pos);
 		if (single)
-			passed = packet(state, pkt) == RINGFAN_CONTINUE;
+			passed = pipeline_passes(&pl->stages[0],
+			    packet(state, pkt));
 		else
 			passed = worker_run(pl, sw, pkt, staged);
 		if (passed && batching)

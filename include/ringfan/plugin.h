@@ -136,8 +136,8 @@ enum ringfan_memory_state {
  * Option getters read the plugin's `config` subtree: a key that is absent
  * yields the default and returns 0; a value of the wrong form returns -1 and
  * records an error naming the key and its place in the file.  Keys that the
- * plugin never asked for are reported as unknown and fail the check (and the
- * open).
+ * plugin never asked for are reported as unknown and fail: those `check` did
+ * not ask for, or, for a plugin without `check`, those `open` did not.
  */
 struct ringfan_ctx {
 	uint32_t	 abi;		/* RINGFAN_PLUGIN_ABI of the host */

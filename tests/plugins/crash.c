@@ -1,7 +1,10 @@
 /*
  * crash: dies inside `packet`, as a buggy plugin would, to exercise the
  * supervision: on the frames whose wire length is `len` (default 0: none),
- * or on every frame with `always: true`.  Built with CRASH_PREFETCH as
+ * or on every frame with `always: true`; with `exit: true` it calls exit(0)
+ * there instead, or in `close` with `in_close: true`.  `packet` returns
+ * `verdict` (default 0, RINGFAN_CONTINUE).  Built with
+ * CRASH_PREFETCH as
  * crashahead: dies inside `prefetch` instead, and `packet` only counts.
  */
 #include <signal.h>
@@ -13,6 +16,9 @@
 struct crash {
 	uint64_t	len;
 	int		always;
+	int		exit;
+	int		in_close;
+	uint64_t	verdict;
 	uint64_t	*seen;
 };
 
@@ -27,6 +33,9 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	}
 	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
 	    ctx->opt_bool(ctx, "always", 0, &st->always) != 0 ||
+	    ctx->opt_bool(ctx, "exit", 0, &st->exit) != 0 ||
+	    ctx->opt_bool(ctx, "in_close", 0, &st->in_close) != 0 ||
+	    ctx->opt_uint(ctx, "verdict", 0, &st->verdict) != 0 ||
 	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
 		free(st);
 		return -1;
@@ -38,8 +47,11 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 static void
 crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
 {
-	if (st->always || (st->len != 0 && pkt->len == st->len))
-		raise(SIGSEGV);
+	if (!st->always && (st->len == 0 || pkt->len != st->len))
+		return;
+	if (st->exit)
+		exit(0);
+	raise(SIGSEGV);
 }
 
 static int
@@ -53,7 +65,7 @@ crash_packet(void *state, const struct ringfan_packet *pkt)
 	crash_maybe(st, pkt);
 #endif
 	++*st->seen;
-	return RINGFAN_CONTINUE;
+	return (int)st->verdict;
 }
 
 #ifdef CRASH_PREFETCH
@@ -67,7 +79,11 @@ crash_prefetch(void *state, const struct ringfan_packet *pkt)
 static void
 crash_close(void *state)
 {
-	free(state);
+	struct crash *st = state;
+
+	if (st->in_close)
+		raise(SIGSEGV);
+	free(st);
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {

@@ -1,0 +1,240 @@
+/*
+ * The guard of a run over a file.  Offline the plugins run in ringfan's own
+ * process, not in workers that the master watches: a plugin that crashes,
+ * calls exit() or never returns would end the run without a word, or never.
+ * The guard names the plugin and the callback it was in:
+ * - a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS), and
+ *   SIGINT or SIGTERM (how a person ends a run that hangs): one line on
+ *   stderr, then the signal's own action (a core, an exit status of 128
+ *   plus its number).  The line is written by the handler with write(2)
+ *   alone, from what the run keeps anyway: the stage word of each worker
+ *   (stats.h) and pipeline_track()'s text;
+ * - exit() called from a plugin's callback: the line, then exit status 2
+ *   (EXIT_RUNTIME), whatever the plugin asked for.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "master.h"
+#include "offline_int.h"
+
+static const int guard_signals[] = {
+	SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGINT, SIGTERM,
+};
+
+#define GUARD_NSIG	(sizeof(guard_signals) / sizeof(guard_signals[0]))
+
+static struct {
+	const struct offline	*ol;	/* NULL: not armed */
+	char			 at[160];	/* pipeline_track()'s */
+	struct sigaction	 was[GUARD_NSIG];
+	bool			 exit_hooked;
+} guard;
+
+/* A stack for the handler, so that a plugin's stack overflow is seen. */
+static uint8_t guard_stack[64 * 1024];
+
+struct guard_line {
+	char	 b[512];
+	size_t	 n;
+};
+
+static void
+guard_put(struct guard_line *l, const char *s)
+{
+	while (*s != '\0' && l->n < sizeof(l->b) - 1)
+		l->b[l->n++] = *s++;
+}
+
+static void
+guard_put_u64(struct guard_line *l, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	guard_put(l, d + i);
+}
+
+/*
+ * Where a worker is in plugin code, by its stage word: "in plugin NAME's
+ * packet" and the like into l, and true; false outside the plugins.
+ */
+static bool
+guard_stage(struct guard_line *l, const struct offline_worker *w)
+{
+	uint32_t stage = STATS_LOAD(&w->sw->stage);
+	uint32_t n = (uint32_t)w->pl.nstages;
+	static const struct {
+		uint32_t	 base;
+		const char	*what;
+	} kinds[] = {
+		{ 0, "'s packet" },
+		{ STATS_STAGE_PREFETCH, "'s prefetch" },
+		{ STATS_STAGE_TICK, "'s tick" },
+		{ STATS_STAGE_OPEN, "'s open" },
+	};
+
+	if (w->pl.names == NULL)
+		return false;
+	if (stage == STATS_STAGE_BATCH) {
+		guard_put(l, "in a batch stage");
+		return true;
+	}
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (stage < kinds[k].base || stage - kinds[k].base >= n)
+			continue;
+		guard_put(l, "in plugin ");
+		guard_put(l, w->pl.names[stage - kinds[k].base]);
+		guard_put(l, kinds[k].what);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * "ringfan: CAPTURE/K: " and where the run is in plugin code: a worker's
+ * stage, else pipeline_track()'s text (loading, check, close), else
+ * "outside the plugins" and false.
+ */
+static bool
+guard_where(struct guard_line *l)
+{
+	const struct offline *ol = guard.ol;
+	const struct offline_worker *w = &ol->w[ol->tagged];
+	bool in = false;
+	size_t mark;
+
+	guard_put(l, "ringfan: ");
+	mark = l->n;
+	for (unsigned k = 0; k < ol->nworkers && !in; k++) {
+		guard_put(l, ol->w[k].tag);
+		guard_put(l, ": ");
+		if (!(in = guard_stage(l, &ol->w[k])))
+			l->n = mark;
+	}
+	if (in)
+		return true;
+	guard_put(l, w->tag[0] != '\0' ? w->tag : ol->capture);
+	guard_put(l, ": ");
+	if (guard.at[0] != '\0') {
+		guard_put(l, guard.at);
+		return true;
+	}
+	guard_put(l, "outside the plugins");
+	return false;
+}
+
+static uint64_t
+guard_frames(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned k = 0; k < guard.ol->nworkers; k++)
+		n += guard.ol->w[k].handled;
+	return n;
+}
+
+/* " after N frames of FILE; the run ends without its statistics" */
+static void
+guard_after(struct guard_line *l)
+{
+	guard_put(l, " after ");
+	guard_put_u64(l, guard_frames());
+	guard_put(l, " frames of ");
+	guard_put(l, guard.ol->path);
+	guard_put(l, "; the run ends without its statistics");
+}
+
+static void
+guard_write(struct guard_line *l)
+{
+	const char *p = l->b;
+	ssize_t r;
+
+	guard_put(l, "\n");
+	while (l->n > 0 && ((r = write(STDERR_FILENO, p, l->n)) > 0 ||
+	    (r == -1 && errno == EINTR)))
+		if (r > 0) {
+			p += r;
+			l->n -= (size_t)r;
+		}
+}
+
+static void
+guard_signal(int sig)
+{
+	struct guard_line l = { .n = 0 };
+	const char *d = sigdescr_np(sig);
+	int saved = errno;
+
+	if (guard.ol != NULL) {
+		guard_where(&l);
+		guard_put(&l, sig == SIGINT || sig == SIGTERM ?
+		    ": interrupted by signal " : ": killed by signal ");
+		guard_put_u64(&l, (uint64_t)sig);
+		guard_put(&l, " (");
+		guard_put(&l, d != NULL ? d : "?");
+		guard_put(&l, ")");
+		guard_after(&l);
+		guard_write(&l);
+	}
+	/* The signal's own action, now and for a second one. */
+	signal(sig, SIG_DFL);
+	errno = saved;
+	raise(sig);
+}
+
+static void
+guard_exit(void)
+{
+	struct guard_line l = { .n = 0 };
+
+	if (guard.ol == NULL || !guard_where(&l))
+		return;
+	guard_put(&l, ": the plugin called exit()");
+	guard_after(&l);
+	guard_write(&l);
+	_exit(EXIT_RUNTIME);
+}
+
+void
+offline_guard_arm(const struct offline *ol)
+{
+	struct sigaction sa;
+	stack_t ss = {
+		.ss_sp = guard_stack,
+		.ss_size = sizeof(guard_stack),
+	};
+
+	guard.ol = ol;
+	pipeline_track(guard.at, sizeof(guard.at));
+	(void)sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = guard_signal;
+	sa.sa_flags = SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < GUARD_NSIG; k++)
+		(void)sigaction(guard_signals[k], &sa, &guard.was[k]);
+	if (!guard.exit_hooked)
+		guard.exit_hooked = atexit(guard_exit) == 0;
+}
+
+void
+offline_guard_disarm(void)
+{
+	if (guard.ol == NULL)
+		return;
+	for (size_t k = 0; k < GUARD_NSIG; k++)
+		(void)sigaction(guard_signals[k], &guard.was[k], NULL);
+	pipeline_track(NULL, 0);
+	guard.ol = NULL;
+}

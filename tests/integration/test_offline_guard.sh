@@ -1,0 +1,125 @@
+#!/bin/bash
+# ringfan -r runs the plugins in its own process: a plugin that crashes,
+# calls exit() or never returns must be named on stderr with the callback
+# it was in and the frames handled before, and the run must end with the
+# signal's status (2 after exit()) and no statistics document.  A plugin
+# that returns a verdict that is neither RINGFAN_CONTINUE nor RINGFAN_STOP
+# is warned about once and its frames stop there; a plugin's error text is
+# one line of the log.
+#
+# The file: 5 frames of 64 bytes, then 1 of 100 (the marked frame).
+#
+# It needs no root and no link: nolink.sh, not lib.sh (which makes one).
+set -eu
+NOLINK_NAME=offline-guard
+. "$(dirname "$0")/nolink.sh"
+
+: "${PLUGIN_PATH_TEST:?PLUGIN_PATH_TEST must be set}"
+
+PCAP=$TMP/six.pcap
+"$RFSEND" -q -w "$TMP/a.pcap" -n 5 -f 1 -s 64
+"$RFSEND" -q -w "$TMP/b.pcap" -n 1 -f 1 -s 100
+{ cat "$TMP/a.pcap"; tail -c +25 "$TMP/b.pcap"; } >"$PCAP"
+
+# config NAME PIPELINE-YAML: the capture's pipeline as given.
+config()
+{
+	printf '%s\n' "plugin_path: [\"$PLUGIN_PATH_TEST\", \"$PLUGIN_PATH_BUILD\"]" \
+	    "captures:" "  - name: g" "    interface: eth0" "    pipeline:" \
+	    "$2" >"$TMP/$1.yaml"
+}
+
+# run NAME: ringfan -r over the file; rc, its stderr in $err, stdout kept.
+run()
+{
+	rc=0
+	"$RINGFAN" -c "$TMP/$1.yaml" -r "$PCAP" >"$TMP/$1.out" \
+	    2>"$TMP/$1.err" || rc=$?
+	err=$(cat "$TMP/$1.err")
+}
+
+# guarded NAME STATUS LINE: the run's status, its one line, no document.
+guarded()
+{
+	expect "$1: exit status" "$rc" "$2"
+	expect "$1: stderr" "$err" "$3"
+	expect "$1: bytes on stdout" "$(wc -c <"$TMP/$1.out")" 0
+}
+
+tail_of="frames of $PCAP; the run ends without its statistics"
+
+config crash '      - plugin: crash
+        config: { len: 100 }'
+run crash
+guarded crash 139 "ringfan: g/0: in plugin crash's packet: killed by signal \
+11 (Segmentation fault) after 5 $tail_of"
+
+config ahead '      - plugin: crashahead
+        config: { len: 100 }'
+run ahead
+guarded ahead 139 "ringfan: g/0: in plugin crashahead's prefetch: killed \
+by signal 11 (Segmentation fault) after 0 $tail_of"
+
+# Later stages are named by their step, the worker by its tag.
+config close '      - plugin: counter
+      - plugin: crash
+        config: { in_close: true }'
+run close
+guarded close 139 "ringfan: g/0: in plugin crash's close: killed by signal \
+11 (Segmentation fault) after 6 $tail_of"
+
+config exit '      - plugin: crash
+        config: { len: 100, exit: true }'
+run exit
+guarded exit 2 "ringfan: g/0: in plugin crash's packet: the plugin called \
+exit() after 5 $tail_of"
+
+# A plugin that never returns: SIGTERM says where it was.
+config spin '      - plugin: spin
+        config: { len: 100 }'
+"$RINGFAN" -c "$TMP/spin.yaml" -r "$PCAP" >"$TMP/spin.out" \
+    2>"$TMP/spin.err" &
+pid=$!
+BG="$pid"
+# Spinning: its CPU time grows while it stays alive (no timing asserted).
+for ((i = 0; i < 300; i++)); do
+	ticks=$(awk '{ print $14 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+	[ "$ticks" -lt 20 ] || break
+	sleep 0.1
+done
+[ "$ticks" -ge 20 ] || fail "spin: no CPU spent after 30 s"
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+BG=""
+err=$(cat "$TMP/spin.err")
+guarded spin 143 "ringfan: g/0: in plugin spin's packet: interrupted by \
+signal 15 (Terminated) after 5 $tail_of"
+
+# A verdict of 7: taken as RINGFAN_STOP, said once, the run goes on.
+config verdict '      - plugin: crash
+        config: { verdict: 7 }
+      - plugin: counter'
+run verdict
+expect "verdict: exit status" "$rc" 0
+expect "verdict: stderr" "$err" "ringfan[g/0] warn: plugin crash: packet \
+returned 7, neither RINGFAN_CONTINUE nor RINGFAN_STOP: taken as \
+RINGFAN_STOP (said once)"
+jq -e . "$TMP/verdict.out" >/dev/null || fail "verdict: no JSON document"
+w='.captures[0].workers[0]'
+expect "verdict: frames" "$(jq "$w.packets" "$TMP/verdict.out")" 6
+expect "verdict: crash saw" "$(jq "$w.plugins.crash.seen" \
+    "$TMP/verdict.out")" 6
+expect "verdict: counter's ethernet" "$(jq "$w.plugins.counter.ethernet" \
+    "$TMP/verdict.out")" 0
+
+# An error of a plugin's open is one line: a newline in it shows as ?.
+config line '      - plugin: crash
+        config: { len: "1\n2" }'
+run line
+expect "line: exit status" "$rc" 1
+expect "line: lines on stderr" "$(wc -l <"$TMP/line.err")" 1
+case $err in
+*'"1?2"'*) echo "ok: line: the newline shows as ?" ;;
+*) fail "line: no \"1?2\" in: $err" ;;
+esac
