@@ -12,6 +12,10 @@
  * frame) alike, and `vlan 10` matches a frame whose tag 10 the kernel took
  * out (docs/plugins.md says what that means for expressions without
  * `vlan`).
+ *
+ * Expressions that libpcap compiles into loads of what the kernel keeps
+ * beside the frame (`inbound`, `ifindex 1`) are refused: here the frame's
+ * bytes are all there is.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/filter.h>
 #include <pcap/pcap.h>
 
 #include <ringfan/plugin.h>
@@ -115,6 +120,80 @@ filter_passes_all(const struct bpf_program *prog)
 }
 
 /*
+ * What the kernel keeps beside a frame that libpcap's Linux code generation
+ * loads at SKF_AD_OFF + SKF_AD_*: packet socket metadata, not frame bytes.
+ * pcap_offline_filter() has none of it and fails any such load, which ends
+ * the program with "no match" for every frame, whatever the rest of the
+ * expression says.
+ */
+static const struct {
+	uint32_t	 ad;		/* SKF_AD_* */
+	const char	*keywords;
+	const char	*what;
+} filter_ancillary[] = {
+	{ SKF_AD_PKTTYPE, "inbound and outbound need", "its direction" },
+	{ SKF_AD_IFINDEX, "ifindex needs", "its interface" },
+};
+
+/*
+ * The first load of kernel metadata in prog, or NULL.  Only loads from
+ * the packet take an offset in k: LD ABS and LD IND (X + k, which libpcap
+ * uses past a link header of variable length, such as radiotap's), and
+ * LDX MSH.  In every other instruction k is a value, a scratch slot, a
+ * jump or unused.
+ */
+static const struct bpf_insn *
+filter_ancillary_load(const struct bpf_program *prog)
+{
+	const struct bpf_insn *in;
+
+	for (u_int i = 0; i < prog->bf_len; i++) {
+		in = &prog->bf_insns[i];
+		if (in->k < (bpf_u_int32)SKF_AD_OFF)
+			continue;
+		if ((BPF_CLASS(in->code) == BPF_LD &&
+		    (BPF_MODE(in->code) == BPF_ABS ||
+		    BPF_MODE(in->code) == BPF_IND)) ||
+		    (BPF_CLASS(in->code) == BPF_LDX &&
+		    BPF_MODE(in->code) == BPF_MSH))
+			return in;
+	}
+	return NULL;
+}
+
+/*
+ * Refuses a program that loads kernel metadata, naming the keywords that
+ * compile to that load.  enum ringfan_result.
+ */
+static int
+filter_userspace(struct ringfan_ctx *ctx, const char *expr,
+    const struct bpf_program *prog)
+{
+	const struct bpf_insn *in;
+	uint32_t ad;
+
+	if ((in = filter_ancillary_load(prog)) == NULL)
+		return RINGFAN_OK;
+	ad = in->k - (bpf_u_int32)SKF_AD_OFF;
+	for (size_t i = 0; i < sizeof(filter_ancillary) /
+	    sizeof(filter_ancillary[0]); i++)
+		if (filter_ancillary[i].ad == ad) {
+			ctx->error(ctx, "expression \"%s\": %s the kernel's "
+			    "view of the frame (%s), which the filter plugin "
+			    "does not have; the capture's bpf key, run by the "
+			    "kernel, can test it", expr,
+			    filter_ancillary[i].keywords,
+			    filter_ancillary[i].what);
+			return RINGFAN_FAIL;
+		}
+	ctx->error(ctx, "expression \"%s\": needs the kernel's view of the "
+	    "frame (SKF_AD_OFF + %u), which the filter plugin does not have; "
+	    "the capture's bpf key, run by the kernel, can test it", expr,
+	    (unsigned)ad);
+	return RINGFAN_FAIL;
+}
+
+/*
  * Reads `expression` and compiles it into *prog for ctx's link type, the
  * way `check` and `open` both need it.  enum ringfan_result.
  */
@@ -151,6 +230,10 @@ filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 	}
 	/* The program needs nothing of the handle it was compiled with. */
 	pcap_close(p);
+	if (filter_userspace(ctx, expr, prog) != RINGFAN_OK) {
+		pcap_freecode(prog);
+		return RINGFAN_FAIL;
+	}
 	if (filter_passes_all(prog)) {
 		ctx->error(ctx, "expression \"%s\" passes every frame: to pass "
 		    "every frame, leave the filter out", expr);

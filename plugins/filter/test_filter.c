@@ -470,6 +470,9 @@ static const struct group sll = {
 		{ "tcp port 80",	"10" },
 		{ "ip",			"10" },
 		{ "ether[14:2] = 0x8100", "01" },
+		/* The cooked header holds the direction: no kernel needed. */
+		{ "inbound",		"11" },
+		{ "outbound and tcp",	"00" },
 	},
 };
 
@@ -1010,6 +1013,49 @@ test_empty_and_missing(void **unused)
 	    "to pass every frame, leave the filter out");
 }
 
+/*
+ * An expression libpcap compiles into a load of what the kernel keeps
+ * beside the frame, refused with why; in a part of the expression too,
+ * where the rest would run and hide it.
+ */
+static void
+refused_kernel(int linktype, const char *expr, const char *needs,
+    const char *what)
+{
+	char opt[256], want[FAKE_TEXT];
+
+	snprintf(opt, sizeof(opt), "expression=%s", expr);
+	snprintf(want, sizeof(want), "expression \"%s\": %s the kernel's "
+	    "view of the frame (%s), which the filter plugin does not have; "
+	    "the capture's bpf key, run by the kernel, can test it", expr,
+	    needs, what);
+	refused(linktype, opt, want);
+}
+
+static void
+test_kernel_metadata(void **unused)
+{
+	static const char *const dir_exprs[] = { "inbound", "outbound",
+	    "not inbound", "udp or inbound", "tcp port 80 and not outbound",
+	    NULL };
+	static const char dir[] = "inbound and outbound need";
+	static const char dir_what[] = "its direction";
+	static const char ifx[] = "ifindex needs";
+	static const char ifx_what[] = "its interface";
+
+	(void)unused;
+	for (int i = 0; dir_exprs[i] != NULL; i++) {
+		refused_kernel(1, dir_exprs[i], dir, dir_what);
+		refused_kernel(12, dir_exprs[i], dir, dir_what);
+	}
+	refused_kernel(1, "ifindex 1", ifx, ifx_what);
+	refused_kernel(1, "udp or ifindex 2", ifx, ifx_what);
+	/* Cooked v1 holds the direction, not the interface. */
+	refused_kernel(113, "ifindex 1", ifx, ifx_what);
+	/* Past radiotap's variable header: an indexed load (LD IND). */
+	refused_kernel(127, "inbound", dir, dir_what);
+}
+
 static void
 test_unknown_option(void **unused)
 {
@@ -1140,6 +1186,7 @@ main(void)
 		cmocka_unit_test_teardown(test_tcpdump, tcpdump_teardown),
 		cmocka_unit_test(test_bad_expressions),
 		cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_kernel_metadata),
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_two_steps),
 		cmocka_unit_test(test_other_linktype),
