@@ -361,7 +361,9 @@ pw_packet(void *state, const struct ringfan_packet *pkt)
 	uint32_t cap = whole < pw->snaplen ? whole : pw->snaplen;
 	uint32_t rec = PW_RECHDR + cap;
 
-	if (pw->blocked || pw_reserve(pw, pkt->ts_ns, rec) != 0)
+	if (pkt->ts_ns >= PW_TS_END)
+		pw_late(pw, pkt->ts_ns, rec);
+	else if (pw->blocked || pw_reserve(pw, pkt->ts_ns, rec) != 0)
 		pw_drop(pw, 1, rec);
 	else
 		pw_append(pw, pkt, cap, off, tag);

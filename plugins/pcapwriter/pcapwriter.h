@@ -21,6 +21,11 @@
 #define PW_RECHDR	16u
 #define PW_TAGLEN	4u	/* a VLAN tag put back: TPID and TCI */
 #define PW_TICK_NS	1000000000ULL	/* flush and retry once a second */
+/*
+ * The first ts_ns a record cannot hold: its seconds are 32 bits, unsigned
+ * (2106-02-07T06:28:16Z).
+ */
+#define PW_TS_END	((UINT32_MAX + 1ULL) * 1000000000ULL)
 /* What {time} becomes: 20261202T013000Z-000001, the sequence 1 to 20 digits. */
 #define PW_STAMP	16u		/* 20261202T013000Z */
 #define PW_TIME_MAX	(PW_STAMP + 1 + 20)
@@ -109,6 +114,8 @@ struct pw {
 
 	bool			 blocked;	/* drop frames until a tick */
 	bool			 failing;	/* a status is shown */
+	bool			 late;		/* dropping frames past PW_TS_END */
+	bool			 late_tick;	/* one came since the last tick */
 };
 
 /* pcapwriter.c */
@@ -126,6 +133,7 @@ int	pw_reserve(struct pw *, uint64_t ts_ns, uint32_t rec);
 void	pw_append(struct pw *, const struct ringfan_packet *, uint32_t caplen,
 	    int tag_off, const uint8_t *tag);
 void	pw_drop(struct pw *, uint64_t frames, uint64_t bytes);
+void	pw_late(struct pw *, uint64_t ts_ns, uint32_t rec);
 void	pw_file_tick(struct pw *, uint64_t now_ns);
 void	pw_file_stop(struct pw *);
 void	pw_gauges(struct pw *);

@@ -95,6 +95,37 @@ pw_fail(struct pw *pw, const char *call, const char *path, const char *why)
 	pw->failing = true;
 }
 
+/*
+ * A frame stamped at or after PW_TS_END: a record would hold its seconds
+ * wrapped, a time 136 years earlier, so it is dropped instead.  Shown as
+ * the status while such frames come (unless a write failure's is shown)
+ * and logged once per spell of them, which a tick without one ends.
+ */
+void
+pw_late(struct pw *pw, uint64_t ts_ns, uint32_t rec)
+{
+	static const char last[] = "2106-02-07T06:28:15Z";
+	time_t t = (time_t)(ts_ns / 1000000000u);
+	char stamp[64];
+	struct tm tm;
+
+	pw_drop(pw, 1, rec);
+	pw->late_tick = true;
+	if (!pw->failing)
+		pw->ctx->status(pw->ctx, "frames stamped after %s, the last "
+		    "second a pcap file can hold, are dropped", last);
+	if (pw->late)
+		return;
+	pw->late = true;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%llu s after 1970",
+		    (unsigned long long)(ts_ns / 1000000000u));
+	pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "frame stamped %s: past %s, "
+	    "the last second a pcap file can hold; such frames are dropped",
+	    stamp, last);
+}
+
 /* A write went through: the problem, if any, is over. */
 static void
 pw_works(struct pw *pw)
@@ -553,6 +584,12 @@ pw_file_tick(struct pw *pw, uint64_t now_ns)
 	struct stat st;
 
 	pw->blocked = false;
+	if (pw->late && !pw->late_tick) {
+		pw->late = false;
+		if (!pw->failing)
+			pw->ctx->status(pw->ctx, NULL);
+	}
+	pw->late_tick = false;
 	if (pw->s != NULL && fstat(pw->fd, &st) == 0 && st.st_nlink == 0) {
 		/* What went into it is lost; the next frame starts anew. */
 		pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "%s: removed while "

@@ -217,7 +217,11 @@ t_read(const char *path, const struct rec *want, size_t n, uint32_t snaplen,
 		ts = nano ? want[k].ts : want[k].ts - want[k].ts % 1000;
 		assert_int_equal(h->caplen, cap);
 		assert_int_equal(h->len, want[k].len);
-		assert_int_equal((uint64_t)h->ts.tv_sec * SEC +
+		/*
+		 * The record's 32 bits of seconds, unsigned as the format
+		 * says: libpcap before 2024 reads them signed.
+		 */
+		assert_int_equal((uint64_t)(uint32_t)h->ts.tv_sec * SEC +
 		    (uint64_t)h->ts.tv_usec, ts);
 		fill(want[k].id, cap);
 		assert_memory_equal(data, frame_buf, cap);
@@ -1275,6 +1279,64 @@ test_disk_full_header(void **state)
 	assert_int_equal(val(t, "files"), 2);
 }
 
+/*
+ * A record holds 32 bits of seconds: a frame stamped after
+ * 2106-02-07T06:28:15Z is dropped and counted, never written with its time
+ * wrapped.  A status says why while such frames come, the log once per
+ * spell of them; frames around them are written, the last nanosecond a
+ * record holds included.
+ */
+static void
+test_past_2106(void **state)
+{
+	static const char status[] = "frames stamped after "
+	    "2106-02-07T06:28:15Z, the last second a pcap file can hold, are "
+	    "dropped";
+	static const char log[] = "frame stamped 2106-02-07T06:28:16Z: past "
+	    "2106-02-07T06:28:15Z, the last second a pcap file can hold; such "
+	    "frames are dropped";
+	const uint64_t end = ((uint64_t)UINT32_MAX + 1) * SEC;
+	struct t *t = *state;
+	char name[300];
+	unsigned nlog;
+
+	t_start(t, NULL);
+	nlog = t->f.nlog;
+	/* No file is made for it. */
+	t_send_cap(t, 0, 100, 100, end, false);
+	assert_int_equal(t_nfiles(t), 0);
+	assert_string_equal(t->f.status, status);
+	assert_string_equal(t->f.log, log);
+	assert_int_equal(t->f.nlog, nlog + 1);
+	assert_int_equal(val(t, "frames_dropped"), 1);
+	assert_int_equal(val(t, "bytes_dropped"), 116);
+	assert_int_equal(val(t, "write_errors"), 0);
+	t_send(t, 1, 100, T0 * SEC);
+	/* Year 2554, the last ts_ns: counted, not logged again. */
+	t_send_cap(t, 2, 60, 60, UINT64_MAX, false);
+	assert_int_equal(t->f.nlog, nlog + 1);
+	assert_int_equal(val(t, "frames_dropped"), 2);
+	assert_int_equal(val(t, "bytes_dropped"), 116 + 76);
+	t_send(t, 3, 100, end - 1);
+	/* One came since the last tick: still shown. */
+	ringfan_plugin.tick(t->st, T0 * SEC + 1);
+	assert_string_equal(t->f.status, status);
+	/* A tick period without one: the spell is over. */
+	ringfan_plugin.tick(t->st, T0 * SEC + 2);
+	assert_string_equal(t->f.status, "");
+	t_send_cap(t, 4, 100, 100, end + 5, false);
+	assert_string_equal(t->f.status, status);
+	assert_int_equal(t->f.nlog, nlog + 2);
+	t_send(t, 5, 100, T0 * SEC + 3);
+	t_close(t);
+	assert_int_equal(t_verify(t, 262144, false, NULL), 1);
+	t_name(t, 0, name, sizeof(name));
+	assert_string_equal(name, "test-0-20231114T221320Z-000001.pcap");
+	assert_int_equal(val(t, "frames"), 3);
+	assert_int_equal(val(t, "frames") + val(t, "frames_dropped"), 6);
+	assert_int_equal(val(t, "write_errors"), 0);
+}
+
 int
 main(void)
 {
@@ -1316,6 +1378,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full_header, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_past_2106, setup,
 		    teardown),
 	};
 
