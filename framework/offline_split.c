@@ -192,10 +192,16 @@ offline_rest(struct offline_worker *w, const struct ringfan_packet **pkts,
 	STATS_STORE(&w->sw->stage, STATS_STAGE_NONE);
 }
 
+/* The file's error, with the frames read before it: where it is. */
 static void
 offline_read_error(const struct offline *ol)
 {
-	fprintf(stderr, "ringfan: %s: %s\n", ol->path, ol->map.err);
+	uint64_t n = 0;
+
+	for (unsigned k = 0; k < ol->nworkers; k++)
+		n += ol->w[k].handled;
+	fprintf(stderr, "ringfan: %s: after %llu frame%s: %s\n", ol->path,
+	    (unsigned long long)n, n == 1 ? "" : "s", ol->map.err);
 }
 
 /* Without a prefetch callback: the frame read is the frame handed over. */

@@ -176,6 +176,19 @@ grep -q "$TMP/missing.pcap" "$TMP/err" ||
 echo "ok: missing file: $(cat "$TMP/err")"
 [ ! -s "$TMP/out" ] || fail "missing file: something on stdout"
 
+# A file cut inside its third record: the two before it are handled and
+# counted, the error names the file and where, exit 2.
+"$RFSEND" -q -w "$TMP/three.pcap" -n 3 -f 1 -s 64
+head -c $((24 + 2 * 80 + 50)) "$TMP/three.pcap" >"$TMP/cut.pcap"
+rc=0
+"$RINGFAN" -c "$TMP/c.yaml" -r "$TMP/cut.pcap" >"$TMP/out.json" \
+    2>"$TMP/err" || rc=$?
+expect "cut file: exit status" "$rc" 2
+expect "cut file: packets" "$(num '.captures[0].totals.packets')" 2
+expect "cut file: message" "$(cat "$TMP/err")" "ringfan: $TMP/cut.pcap: \
+after 2 frames: truncated dump file; tried to read 64 captured bytes, only \
+got 34"
+
 # Raw IP (LINKTYPE_RAW, 101): one 20-byte IPv4 header.  Read like any
 # other link type, the counter seeing the IPv4 packet in it.
 {
