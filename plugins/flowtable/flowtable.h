@@ -58,7 +58,12 @@ struct ft_flow {
 	uint16_t	 pad0;
 	uint8_t		 src[16];
 	uint8_t		 dst[16];
-	uint64_t	 first_ns;	/* 0 in a restarted flow with no frame */
+	/*
+	 * The earliest and the latest stamp of the frames this record
+	 * counts, in whatever order they came; both 0 in a restarted flow
+	 * with no frame.
+	 */
+	uint64_t	 first_ns;
 	uint64_t	 last_ns;
 	uint64_t	 packets[2];
 	uint64_t	 bytes[2];
@@ -71,7 +76,12 @@ struct ft_flow {
 	uint64_t	 start_seq;
 	uint64_t	 touch_seq;
 	uint64_t	 pend_seq;
-	uint64_t	 pad1;
+	/*
+	 * The latest stamp of the frames that the flow's earlier records
+	 * counted (0 before its first restart): its idle clock runs from
+	 * the later of this and last_ns (flowtable_table.c).
+	 */
+	uint64_t	 prev_ns;
 };
 _Static_assert(sizeof(struct ft_flow) == FT_IMAGE, "ft_flow is 128 bytes");
 

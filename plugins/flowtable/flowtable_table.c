@@ -257,7 +257,10 @@ ft_hash_remove(struct ft *ft, uint32_t i)
 static uint64_t
 ft_lru_deadline(const struct ft *ft, uint32_t i, int l)
 {
-	return ft->slot[i].last_ns + (l ? ft->o.linger_ns : ft->o.idle_ns);
+	const struct ft_flow *f = &ft->slot[i];
+	uint64_t seen = f->last_ns > f->prev_ns ? f->last_ns : f->prev_ns;
+
+	return seen + (l ? ft->o.linger_ns : ft->o.idle_ns);
 }
 
 static uint64_t
@@ -370,6 +373,11 @@ ft_free_pending(struct ft *ft, uint32_t i)
  * same key, same src).  A flow without frames (restarted, then quiet) ends
  * without a record.  With every pending slot taken and the output failing,
  * the record is lost, and counted.
+ *
+ * A restart zeroes the record's counts, flags and both its times: frames
+ * out of time order can give the next record only frames older than the
+ * latest of this one.  That latest goes to prev_ns, from which the flow's
+ * idle clock goes on, so the restart moves no deadline of the LRU lists.
  */
 static void
 ft_export(struct ft *ft, uint32_t i, int reason)
@@ -397,7 +405,10 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 	}
 	img = ft_txn_add(ft, f, sizeof(*img));
 	if (keep) {
+		if (img->last_ns > img->prev_ns)
+			img->prev_ns = img->last_ns;
 		img->first_ns = 0;
+		img->last_ns = 0;
 		img->start_seq = 0;
 		memset(img->packets, 0, sizeof(img->packets));
 		memset(img->bytes, 0, sizeof(img->bytes));
@@ -568,12 +579,13 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 		memcpy(img->src, k->src, 16);
 		memcpy(img->dst, k->dst, 16);
 	}
-	if (img->start_seq == 0) {
-		img->first_ns = ts;
+	if (img->start_seq == 0) {	/* created or restarted */
+		img->first_ns = img->last_ns = ts;
 		img->start_seq = ++ft->seq;
-	} else if (ts < img->first_ns)
+	}
+	if (ts < img->first_ns)
 		img->first_ns = ts;
-	if (ts > img->last_ns || fresh)
+	if (ts > img->last_ns)
 		img->last_ns = ts;
 	img->packets[dir]++;
 	img->bytes[dir] += len;

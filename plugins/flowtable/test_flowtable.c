@@ -661,6 +661,96 @@ test_idle_active(void **st)
 	free_lines(&ls);
 }
 
+/*
+ * Frames out of time order across an active timeout (a file merged from
+ * several captures): each record's first_ns and last_ns are the earliest
+ * and the latest stamps of the frames it counts, not of the record before.
+ * The flow's idle clock still runs from its latest frame, whichever record
+ * counted it.
+ */
+static void
+test_active_out_of_order(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "active_timeout=1000s", NULL };
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	struct spec ba = udp4(B4, A4, 53, 5000, 10);
+
+	(void)st;
+	path_of(out, sizeof(out), "order.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	feed(&in, &ab, MS(1000000));		/* T */
+	feed(&in, &ab, MS(0));			/* T - 1000 s: active at T */
+	feed(&in, &ba, MS(1000));		/* active first; restarts */
+	feed(&in, &ab, MS(2000));		/* counted by a touch */
+	/* Not idle: its latest frame, at T, is 0.5 s old. */
+	tick(&in, MS(1000500));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(0),
+	    MS(1000000), 2, 104, "", 0, 0, "", "active");
+	assert_string_equal(ls.l[0], want);
+	free_lines(&ls);
+	assert_int_equal(val(&in, "expired_active"), 1);
+	assert_int_equal(val(&in, "created"), 1);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 2);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(1000),
+	    MS(2000), 1, 52, "", 1, 52, "", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	free_lines(&ls);
+}
+
+/*
+ * The same restart with frames in order: records as before, each with
+ * its own times and TCP flags.
+ */
+static void
+test_active_in_order(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "active_timeout=10s", NULL };
+	struct spec cl = tcp4(A4, B4, 40000, 80, 0x02, 0);
+	struct spec sv = tcp4(B4, A4, 80, 40000, 0x12, 0);
+
+	(void)st;
+	path_of(out, sizeof(out), "inorder.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	feed(&in, &cl, MS(0));			/* S */
+	feed(&in, &sv, MS(1));			/* SA */
+	cl.flags = 0x10;
+	feed(&in, &cl, MS(2));			/* A */
+	cl.flags = 0x18;
+	cl.payload = 100;
+	feed(&in, &cl, MS(9000));		/* PA, 154 bytes */
+	cl.flags = 0x10;
+	cl.payload = 0;
+	feed(&in, &cl, MS(10000));		/* active first; restarts */
+	sv.flags = 0x10;
+	feed(&in, &sv, MS(12000));
+	tick(&in, MS(12000));			/* writes; nothing due */
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	rec(want, sizeof(want), 0, "null", 6, A4, 40000, B4, 80, MS(0),
+	    MS(9000), 3, 262, "SPA", 1, 54, "SA", "active");
+	assert_string_equal(ls.l[0], want);
+	free_lines(&ls);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 2);
+	rec(want, sizeof(want), 0, "null", 6, A4, 40000, B4, 80, MS(10000),
+	    MS(12000), 1, 54, "A", 1, 54, "A", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	free_lines(&ls);
+}
+
 /* A full table evicts the least recently seen flow. */
 static void
 test_evict(void **st)
@@ -1485,6 +1575,78 @@ test_crash_between(void **st)
 	free(clean);
 }
 
+/*
+ * A flow restarted by the active timeout whose next frames are older than
+ * its latest (test_active_out_of_order), killed at every instant of every
+ * kind: the records are the clean run's, or miss the frame in hand wholly.
+ * The clean run's records have their own frames' times.
+ */
+static void
+test_crash_out_of_order(void **st)
+{
+	static const struct {
+		int	 point;
+		int	 cut;
+	} kinds[] = {
+		{ FT_HOOK_COMMITTED, 0 },
+		{ FT_HOOK_APPLIED_ONE, 0 },
+		{ FT_HOOK_BEFORE_WRITE, 0 },
+		{ FT_HOOK_AFTER_WRITE, 0 },
+		{ FT_HOOK_AFTER_WRITE, 1 },
+		{ FT_HOOK_TOUCH_FILL, 0 },
+		{ FT_HOOK_TOUCH_STORE, 0 },
+	};
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	struct spec ba = udp4(B4, A4, 53, 5000, 10);
+	struct spec other = udp4("10.0.0.2", B4, 5000, 53, 0);
+	char *clean, want[512];
+	int runs, exact, nexact;
+
+	(void)st;
+	nev = 0;
+	evs[nev++] = (struct ev){ .ts = MS(10000), .s = ab };
+	evs[nev++] = (struct ev){ .ts = MS(6000), .s = ab };
+	evs[nev++] = (struct ev){ .ts = MS(6500), .s = ba };	/* a touch */
+	evs[nev++] = (struct ev){ .ts = MS(11000), .s = other }; /* active */
+	evs[nev++] = (struct ev){ .ts = MS(7000), .s = ab };	/* restarts */
+	evs[nev++] = (struct ev){ .ts = MS(7500), .s = ba };	/* a touch */
+	evs[nev++] = (struct ev){ .ts = MS(11500), .tick = 1 };
+	/* Its idle timeout is due, but it was seen after `other`: it waits. */
+	evs[nev++] = (struct ev){ .ts = MS(12000), .tick = 1 };
+	evs[nev++] = (struct ev){ .ts = MS(12500), .s = other };
+	evs[nev++] = (struct ev){ .ts = MS(20000), .tick = 1 }; /* both idle */
+	/* A successor of a kill in the tick before goes on from here. */
+	evs[nev++] = (struct ev){ .ts = MS(20500), .tick = 1 };
+	clean = clean_run("clean4.json", -1);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(6000),
+	    MS(10000), 2, 104, "", 1, 52, "", "active");
+	assert_non_null(strstr(clean, want));
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(7000),
+	    MS(7500), 1, 52, "", 1, 52, "", "idle");
+	assert_non_null(strstr(clean, want));
+	rec(want, sizeof(want), 0, "null", 17, "10.0.0.2", 5000, B4, 53,
+	    MS(11000), MS(12500), 2, 84, "", 0, 0, "", "idle");
+	assert_non_null(strstr(clean, want));
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		runs = nexact = 0;
+		while (crash_run(kinds[k].point, runs + 1, kinds[k].cut, clean,
+		    &exact)) {
+			runs++;
+			nexact += exact;
+		}
+		print_message("crash point %d%s: %d crashes, %d with the "
+		    "records of the clean run\n", kinds[k].point,
+		    kinds[k].cut ? " (write cut)" : "", runs, nexact);
+		assert_true(runs > 0);
+		/* Nothing is lost in a write or a touch committed. */
+		if (kinds[k].point == FT_HOOK_BEFORE_WRITE ||
+		    kinds[k].point == FT_HOOK_AFTER_WRITE ||
+		    kinds[k].point == FT_HOOK_TOUCH_STORE)
+			assert_int_equal(nexact, runs);
+	}
+	free(clean);
+}
+
 /* A region of an unknown layout is not trusted: the table starts afresh. */
 static void
 test_unknown_layout(void **st)
@@ -1948,6 +2110,8 @@ main(void)
 		cmocka_unit_test(test_flow_split),
 		cmocka_unit_test(test_tcp_end),
 		cmocka_unit_test(test_idle_active),
+		cmocka_unit_test(test_active_out_of_order),
+		cmocka_unit_test(test_active_in_order),
 		cmocka_unit_test(test_evict),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_linktypes),
@@ -1957,6 +2121,7 @@ main(void)
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_crash_between),
 		cmocka_unit_test(test_crash_touch),
+		cmocka_unit_test(test_crash_out_of_order),
 		cmocka_unit_test(test_unknown_layout),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_shared_cut),

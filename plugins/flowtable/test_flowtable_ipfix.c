@@ -1043,6 +1043,57 @@ test_plugin(void **st)
 	free(d);
 }
 
+/*
+ * Through the plugin, frames out of time order across an active timeout:
+ * each IPFIX record's start and end are those of the frames it counts,
+ * as in the JSON records.
+ */
+static void
+test_plugin_restart(void **st)
+{
+	struct fake_ctx f;
+	struct decoded *d = calloc(1, sizeof(*d));
+	uint8_t buf[65536];
+	char url[80];
+	const char *opts[] = { url, "active_timeout=1000s", NULL };
+	const uint64_t s = 1000000000ULL;
+	void *mem, *state;
+	size_t len;
+	uint16_t port;
+	int fd;
+
+	(void)st;
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "ipfix=udp://127.0.0.1:%u", port);
+	fake_ctx_init(&f, opts);
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+	mem = calloc(1, f.mem_size);
+	fake_ctx_memory(&f, mem, RINGFAN_MEMORY_FRESH);
+	assert_int_equal(ringfan_plugin.open(&f.pub, &state), RINGFAN_OK);
+	feed_udp(state, 0, 10, T0 + 1000 * s);
+	feed_udp(state, 0, 10, T0);		/* due at T0 + 1000 s */
+	feed_udp(state, 1, 100, T0 + 1 * s);	/* active first; restarts */
+	feed_udp(state, 0, 20, T0 + 2 * s);
+	ringfan_plugin.close(state);
+	assert_int_equal(fake_ctx_value(&f, "ipfix_records"), 2);
+	while (d->n < 2 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, 2);
+	assert_int_equal(d->r[0].v[E_REASON], 2);
+	assert_int_equal(d->r[0].v[E_PKT], 2);
+	assert_int_equal(d->r[0].v[E_RPKT], 0);
+	assert_int_equal(d->r[0].v[E_START], T0 / 1000000);
+	assert_int_equal(d->r[0].v[E_END], (T0 + 1000 * s) / 1000000);
+	assert_int_equal(d->r[1].v[E_REASON], 4);
+	assert_int_equal(d->r[1].v[E_PKT], 1);
+	assert_int_equal(d->r[1].v[E_RPKT], 1);
+	assert_int_equal(d->r[1].v[E_START], (T0 + 1 * s) / 1000000);
+	assert_int_equal(d->r[1].v[E_END], (T0 + 2 * s) / 1000000);
+	free(mem);
+	close(fd);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -1054,6 +1105,7 @@ main(void)
 		cmocka_unit_test(test_crash_queue),
 		cmocka_unit_test(test_udp_refused),
 		cmocka_unit_test(test_plugin),
+		cmocka_unit_test(test_plugin_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
