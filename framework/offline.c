@@ -229,6 +229,7 @@ offline_free(struct offline *ol)
 	for (unsigned k = 0; ol->w != NULL && k < ol->nworkers; k++) {
 		w = &ol->w[k];
 		n = w->pl.nstages;
+		ol->tagged = k;
 		/* Unloading closes what is open, which marks its memory. */
 		pipeline_unload(&w->pl);
 		for (size_t i = 0; w->mem != NULL && i < n; i++)
@@ -291,6 +292,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	ol.capture = cap.name;
 	ol.nworkers = nworkers;
 	log_set_tag("%s/0", cap.name);
+	offline_guard_arm(&ol);
 	if ((rc = offline_open(&ol, &one, &cap)) != 0)
 		goto out;
 	if ((ol.w = calloc(nworkers, sizeof(*ol.w))) == NULL) {
@@ -304,7 +306,6 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	offline_guard_arm(&ol);
 	for (unsigned k = 0; k < nworkers; k++)
 		if ((rc = offline_pipeline(&ol, k, &one, &cap)) != 0)
 			goto out;

@@ -71,8 +71,7 @@ guard_put_u64(struct guard_line *l, uint64_t v)
 static bool
 guard_stage(struct guard_line *l, const struct offline_worker *w)
 {
-	uint32_t stage = STATS_LOAD(&w->sw->stage);
-	uint32_t n = (uint32_t)w->pl.nstages;
+	uint32_t stage, n = (uint32_t)w->pl.nstages;
 	static const struct {
 		uint32_t	 base;
 		const char	*what;
@@ -83,18 +82,20 @@ guard_stage(struct guard_line *l, const struct offline_worker *w)
 		{ STATS_STAGE_OPEN, "'s open" },
 	};
 
-	if (w->pl.names == NULL)
+	/* Not yet set up: no stage to read. */
+	if (w->sw == NULL || w->pl.names == NULL || w->pl.stages == NULL)
 		return false;
-	if (stage == STATS_STAGE_BATCH) {
-		guard_put(l, "in a batch stage");
-		return true;
-	}
+	stage = STATS_LOAD(&w->sw->stage);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		if (stage < kinds[k].base || stage - kinds[k].base >= n)
 			continue;
+		stage -= kinds[k].base;
 		guard_put(l, "in plugin ");
-		guard_put(l, w->pl.names[stage - kinds[k].base]);
-		guard_put(l, kinds[k].what);
+		guard_put(l, w->pl.names[stage]);
+		/* A stage from the first batch stage on: pipeline_rest_staged. */
+		guard_put(l, k == 0 && w->pl.stages[stage].plugin != NULL &&
+		    w->pl.stages[stage].plugin->calls.batch != NULL ?
+		    "'s batch" : kinds[k].what);
 		return true;
 	}
 	return false;
@@ -109,13 +110,14 @@ static bool
 guard_where(struct guard_line *l)
 {
 	const struct offline *ol = guard.ol;
-	const struct offline_worker *w = &ol->w[ol->tagged];
+	const struct offline_worker *w = ol->w != NULL ? &ol->w[ol->tagged] :
+	    NULL;
 	bool in = false;
 	size_t mark;
 
 	guard_put(l, "ringfan: ");
 	mark = l->n;
-	for (unsigned k = 0; k < ol->nworkers && !in; k++) {
+	for (unsigned k = 0; ol->w != NULL && k < ol->nworkers && !in; k++) {
 		guard_put(l, ol->w[k].tag);
 		guard_put(l, ": ");
 		if (!(in = guard_stage(l, &ol->w[k])))
@@ -123,7 +125,7 @@ guard_where(struct guard_line *l)
 	}
 	if (in)
 		return true;
-	guard_put(l, w->tag[0] != '\0' ? w->tag : ol->capture);
+	guard_put(l, w != NULL && w->tag[0] != '\0' ? w->tag : ol->capture);
 	guard_put(l, ": ");
 	if (guard.at[0] != '\0') {
 		guard_put(l, guard.at);
@@ -138,7 +140,7 @@ guard_frames(void)
 {
 	uint64_t n = 0;
 
-	for (unsigned k = 0; k < guard.ol->nworkers; k++)
+	for (unsigned k = 0; guard.ol->w != NULL && k < guard.ol->nworkers; k++)
 		n += guard.ol->w[k].handled;
 	return n;
 }
@@ -170,11 +172,14 @@ guard_write(struct guard_line *l)
 }
 
 static void
-guard_signal(int sig)
+guard_signal(int sig, siginfo_t *si, void *uc)
 {
 	struct guard_line l = { .n = 0 };
 	const char *d = sigdescr_np(sig);
 	int saved = errno;
+
+	(void)si;
+	(void)uc;
 
 	if (guard.ol != NULL) {
 		guard_where(&l);
@@ -219,9 +224,12 @@ offline_guard_arm(const struct offline *ol)
 	pipeline_track(guard.at, sizeof(guard.at));
 	(void)sigaltstack(&ss, NULL);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = guard_signal;
-	sa.sa_flags = SA_ONSTACK;
+	sa.sa_sigaction = guard_signal;
+	sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
+	/* One line: no other of these signals while it is written. */
 	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < GUARD_NSIG; k++)
+		sigaddset(&sa.sa_mask, guard_signals[k]);
 	for (size_t k = 0; k < GUARD_NSIG; k++)
 		(void)sigaction(guard_signals[k], &sa, &guard.was[k]);
 	if (!guard.exit_hooked)

@@ -95,8 +95,9 @@ void	offline_tick_all(struct offline *ol, uint64_t now_ns);
 /* offline_guard.c */
 /*
  * From now on, a plugin that crashes, calls exit() or is interrupted is
- * named on stderr, with the callback it was in (ol->w allocated; each
- * worker's stage word STATS_STAGE_NONE until its pipeline opens).
+ * named on stderr, with the callback it was in: before the file is opened
+ * (its SIGBUS handler comes after and hands on what is not its own), and
+ * before ol->w is, each worker's sw set before its pipeline is loaded.
  */
 void	offline_guard_arm(const struct offline *ol);
 /* No more: before ol->w is freed. */

@@ -182,17 +182,20 @@ offline_frame(struct offline *ol, struct offline_worker *w,
 	return passed;
 }
 
-/* Frames through w's batch stages, the stage word saying so. */
+/* Frames through w's batch stages, each named in the stage word. */
 static void
 offline_rest(struct offline_worker *w, const struct ringfan_packet **pkts,
     size_t n)
 {
-	STATS_STORE(&w->sw->stage, STATS_STAGE_BATCH);
-	pipeline_rest(&w->pl, pkts, n);
+	pipeline_rest_staged(&w->pl, pkts, n, true);
 	STATS_STORE(&w->sw->stage, STATS_STAGE_NONE);
 }
 
-/* The file's error, with the frames read before it: where it is. */
+/*
+ * The file's error, with the frames handed to the pipelines before it
+ * (those the capture's filter passed; none when the file is read into
+ * memory first, RINGFAN_OFFLINE_LOOPS).
+ */
 static void
 offline_read_error(const struct offline *ol)
 {
@@ -200,8 +203,9 @@ offline_read_error(const struct offline *ol)
 
 	for (unsigned k = 0; k < ol->nworkers; k++)
 		n += ol->w[k].handled;
-	fprintf(stderr, "ringfan: %s: after %llu frame%s: %s\n", ol->path,
-	    (unsigned long long)n, n == 1 ? "" : "s", ol->map.err);
+	fprintf(stderr, "ringfan: %s: %s (%llu frame%s handed to the pipeline "
+	    "before it)\n", ol->path, ol->map.err, (unsigned long long)n,
+	    n == 1 ? "" : "s");
 }
 
 /* Without a prefetch callback: the frame read is the frame handed over. */

@@ -47,8 +47,10 @@ pcap_map_link(int dlt, bool swapped)
 /*
  * A mapped file cut shorter while it is read raises SIGBUS on the first
  * page past its new end: named, and the run ends as on a read error.  Any
- * other SIGBUS is left to kill the process as before.
+ * other SIGBUS goes to the handler that was there before (offline_guard.c
+ * names the plugin it came from), or kills the process.
  */
+static struct sigaction bus_was;
 static const uint8_t *bus_base;
 static size_t bus_size;
 static char bus_msg[256];
@@ -64,6 +66,11 @@ pcap_map_bus(int sig, siginfo_t *si, void *uc)
 		(void)!write(STDERR_FILENO, bus_msg, bus_len);
 		_exit(EXIT_RUNTIME);
 	}
+	if ((bus_was.sa_flags & SA_SIGINFO) && bus_was.sa_sigaction != NULL)
+		bus_was.sa_sigaction(sig, si, uc);
+	else if (!(bus_was.sa_flags & SA_SIGINFO) &&
+	    bus_was.sa_handler != SIG_DFL && bus_was.sa_handler != SIG_IGN)
+		bus_was.sa_handler(sig);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -84,7 +91,7 @@ pcap_map_guard(const uint8_t *base, size_t size, const char *path)
 	sa.sa_sigaction = pcap_map_bus;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGBUS, &sa, &bus_was);
 }
 
 void

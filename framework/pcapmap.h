@@ -96,7 +96,8 @@ pcap_map_u32(const uint8_t *p, bool swapped)
 /*
  * A time of libpcap's (opened with nanosecond precision, tv_usec holds
  * nanoseconds) in nanoseconds into *ns; false when it does not fit 64 bits
- * (a pcapng time after 2554-07-21T23:34:33Z).  libpcap reads a classic
+ * (a pcapng time after 2554-07-21T23:34:33Z, or a negative fraction of a
+ * classic file's second 0).  libpcap reads a classic
  * file's seconds as signed, but the field is unsigned: a time after 2038
  * is put back.
  */
@@ -111,7 +112,9 @@ pcap_map_ts(const struct pcap_pkthdr *h, uint64_t *ns)
 		return false;
 	/* A fraction out of range is libpcap's, signed: added as it is. */
 	*ns = sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-	return h->ts.tv_usec < 0 || *ns >= sec * 1000000000u;
+	if (h->ts.tv_usec < 0)
+		return *ns < sec * 1000000000u;	/* not below 1970 */
+	return *ns >= sec * 1000000000u;
 }
 
 /*

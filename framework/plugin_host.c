@@ -576,11 +576,20 @@ void
 pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
     size_t n)
 {
+	pipeline_rest_staged(pl, pkts, n, false);
+}
+
+void
+pipeline_rest_staged(struct pipeline *pl, const struct ringfan_packet **pkts,
+    size_t n, bool staged)
+{
 	struct plugin_stage *s;
 	size_t kept;
 
 	for (size_t i = pl->first_batch; i < pl->nstages && n > 0; i++) {
 		s = &pl->stages[i];
+		if (staged)
+			STATS_STORE(&pl->w->stage, (uint32_t)i);
 		if (s->plugin->calls.batch != NULL) {
 			s->plugin->calls.batch(s->state, pkts, n);
 			continue;

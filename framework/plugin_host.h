@@ -175,6 +175,12 @@ pipeline_prefetch(const struct pipeline *pl, const struct ringfan_packet *pkt)
 /* The stages from the first batch stage on, over the frames that got so far. */
 void	pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 	    size_t n);
+/*
+ * The same, with each stage's index in pl->w->stage while it runs (offline,
+ * for offline_guard.c; the caller puts the stage back).
+ */
+void	pipeline_rest_staged(struct pipeline *pl,
+	    const struct ringfan_packet **pkts, size_t n, bool staged);
 /* Tick every stage whose period has passed at network time now_ns. */
 void	pipeline_tick(struct pipeline *pl, uint64_t now_ns);
 /* Tick every stage now, due or not. */

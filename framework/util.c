@@ -265,6 +265,11 @@ line_scrub(char *s)
 		if (*p < 0x20 || *p == 0x7f) {
 			*p = '?';
 			bad++;
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			/* U+0080 to U+009F, the C1 controls (CSI among them) */
+			p[0] = p[1] = '?';
+			bad += 2;
+			p++;
 		}
 	return bad;
 }

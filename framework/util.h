@@ -41,8 +41,9 @@ bool	name_valid(const char *s, size_t max);
 size_t	utf8_scrub(char *s);
 /*
  * A plugin's text made fit for one line of the log: utf8_scrub(), and every
- * control character (a newline that would start a line of its own, an
- * escape for the terminal) becomes '?' too.  The bytes replaced.
+ * control character, C0 or C1 (a newline that would start a line of its
+ * own, an escape for the terminal) becomes '?' too, a byte for a byte.  The
+ * bytes replaced.
  */
 size_t	line_scrub(char *s);
 /* Clock clk read as nanoseconds, for deadlines and time stamps. */

@@ -165,9 +165,12 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		last_ts = pkt->ts_ns;
 		len = pkt->len;
 		resume_frame_begin(sw, pos);
+		/*
+		 * One per-frame stage and nothing after it: its verdict
+		 * changes nothing, and is not looked at.
+		 */
 		if (single)
-			passed = pipeline_passes(&pl->stages[0],
-			    packet(state, pkt));
+			passed = packet(state, pkt) == RINGFAN_CONTINUE;
 		else
 			passed = worker_run(pl, sw, pkt, staged);
 		if (passed && batching)

@@ -186,8 +186,8 @@ rc=0
 expect "cut file: exit status" "$rc" 2
 expect "cut file: packets" "$(num '.captures[0].totals.packets')" 2
 expect "cut file: message" "$(cat "$TMP/err")" "ringfan: $TMP/cut.pcap: \
-after 2 frames: truncated dump file; tried to read 64 captured bytes, only \
-got 34"
+truncated dump file; tried to read 64 captured bytes, only got 34 (2 \
+frames handed to the pipeline before it)"
 
 # Raw IP (LINKTYPE_RAW, 101): one 20-byte IPv4 header.  Read like any
 # other link type, the counter seeing the IPv4 packet in it.

@@ -74,6 +74,50 @@ run exit
 guarded exit 2 "ringfan: g/0: in plugin crash's packet: the plugin called \
 exit() after 5 $tail_of"
 
+# Two workers: a crash in the first one's check, before the second is
+# set up, is named with it.
+config check '      - plugin: ctxprobe
+        config: { check: crash }'
+rc=0
+"$RINGFAN" -c "$TMP/check.yaml" -r "$PCAP" --workers 2 >"$TMP/check.out" \
+    2>"$TMP/check.err" || rc=$?
+err=$(cat "$TMP/check.err")
+guarded check 139 "ringfan: g/0: in plugin ctxprobe's check: killed by \
+signal 11 (Segmentation fault) after 0 $tail_of"
+
+# After a batch stage: the per-frame stage is named, not "a batch stage".
+config batch '      - plugin: batcher
+      - plugin: crash
+        config: { len: 100 }'
+run batch
+guarded batch 139 "ringfan: g/0: in plugin crash's packet: killed by \
+signal 11 (Segmentation fault) after 6 $tail_of"
+
+# A file cut shorter under its mapping while it is read: SIGBUS in the
+# mapping is the file's, not a plugin's (exit 2, the file named).  The cut
+# is 7000 frames of 1400 bytes in, read at 1 ms a frame.
+"$RFSEND" -q -w "$TMP/big.pcap" -n 20000 -f 1 -s 1400
+config slow '      - plugin: slow
+        config: { delay: 1ms }'
+"$RINGFAN" -c "$TMP/slow.yaml" -r "$TMP/big.pcap" >"$TMP/slow.out" \
+    2>"$TMP/slow.err" &
+pid=$!
+BG="$pid"
+# Cut once the file is mapped, thousands of frames before the cut's page.
+for ((i = 0; i < 300; i++)); do
+	! grep -q "$TMP/big.pcap" "/proc/$pid/maps" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "$TMP/big.pcap" "/proc/$pid/maps" ||
+    fail "cut under the mapping: the file was not mapped within 30 s"
+truncate -s 10485760 "$TMP/big.pcap"
+rc=0
+wait "$pid" || rc=$?
+BG=""
+expect "cut under the mapping: exit status" "$rc" 2
+expect "cut under the mapping: stderr" "$(cat "$TMP/slow.err")" \
+    "ringfan: $TMP/big.pcap: the file was cut shorter while it was read"
+
 # A plugin that never returns: SIGTERM says where it was.
 config spin '      - plugin: spin
         config: { len: 100 }'

@@ -485,11 +485,11 @@ test_cut_in_page(void **unused)
 }
 
 /*
- * A pcapng file of three frames in microseconds, the last at sec3 (the
+ * A pcapng file of three frames in microseconds, the last at us3 (the
  * others at 0 and 1 s).
  */
 static void
-pcapng3(struct file *f, uint64_t sec3)
+pcapng3(struct file *f, uint64_t us3)
 {
 	uint8_t data[64];
 	uint64_t us;
@@ -511,7 +511,7 @@ pcapng3(struct file *f, uint64_t sec3)
 	put32(f, 20);
 	for (unsigned k = 0; k < 3; k++) {
 		frame(data, sizeof(data), k);
-		us = (k < 2 ? k : sec3) * 1000000u;
+		us = k < 2 ? k * 1000000u : us3;
 		put32(f, 6);		/* enhanced packet */
 		put32(f, 32 + sizeof(data));
 		put32(f, 0);
@@ -532,15 +532,16 @@ test_pcapng(void **unused)
 	struct pcap_diff d;
 
 	(void)unused;
-	pcapng3(&f, 2);
+	pcapng3(&f, 2000000);
 	diff(&f, NULL, NULL, &d);
 	expect(&d, 0, 3, 0, 4, 0);
 }
 
 /*
  * pcapng holds times in 64 bits of its own units: one past what 64 bits
- * of nanoseconds hold is refused with the time named, not wrapped.  The
- * last second that fits, 2554-07-21T23:34:32Z, is read.
+ * of nanoseconds hold is refused with the time named, not wrapped.  Every
+ * microsecond of 2554-07-21T23:34:32Z is read, and the second after it up
+ * to .709551, where 64 bits of nanoseconds end.
  */
 static void
 test_pcapng_far_time(void **unused)
@@ -549,18 +550,21 @@ test_pcapng_far_time(void **unused)
 	struct pcap_diff d;
 
 	(void)unused;
-	pcapng3(&f, 18446744072u);
+	pcapng3(&f, UINT64_C(18446744072999999));
 	diff(&f, NULL, NULL, &d);
 	expect(&d, 0, 3, 0, 4, 0);
-	pcapng3(&f, 32503680000u);		/* 3000-01-01 */
+	pcapng3(&f, UINT64_C(18446744073709551));
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 3, 0, 4, 0);
+	pcapng3(&f, UINT64_C(18446744073709552));
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 2, 0, 3, -2);
+	pcapng3(&f, UINT64_C(32503680000000000));	/* 3000-01-01 */
 	diff(&f, NULL, NULL, &d);
 	expect(&d, 0, 2, 0, 3, -2);
 	assert_string_equal(d.err, "a frame's time, 32503680000 s after "
 	    "1970, is past 2554-07-21T23:34:33Z, the last that ringfan's "
 	    "64-bit nanosecond times hold");
-	pcapng3(&f, 18446744074u);
-	diff(&f, NULL, NULL, &d);
-	expect(&d, 0, 2, 0, 3, -2);
 }
 
 int

@@ -236,6 +236,30 @@ test_name_valid(void **state)
 	assert_false(name_valid("\xe9t\xe9", 32));
 }
 
+/* line_scrub: one line of the log, whatever a plugin wrote. */
+static void
+test_line_scrub(void **state)
+{
+	static const struct {
+		const char	*in, *out;
+		size_t		 bad;
+	} t[] = {
+		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9", 0 },
+		{ "a\nringfan: fake", "a?ringfan: fake", 1 },
+		{ "\r\t\x1b[31m\x7f", "???[31m?", 4 },
+		{ "\xc2\x9b" "31m \xc2\x80\xc2\xa0", "??31m ??\xc2\xa0", 4 },
+		{ "\xff\n", "??", 2 },
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		strlcpy(buf, t[i].in, sizeof(buf));
+		assert_int_equal(line_scrub(buf), t[i].bad);
+		assert_string_equal(buf, t[i].out);
+	}
+}
+
 /* utf8_scrub: a table, then random bytes against jansson's own check. */
 static void
 test_utf8_scrub(void **state)
@@ -327,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_mkdirs_for),
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_utf8_scrub),
+		cmocka_unit_test(test_line_scrub),
 		cmocka_unit_test(test_clock_ns),
 	};
 
