@@ -109,6 +109,17 @@ ctl_resume(struct ctl_server *srv, int wait, ctl_resume_fn *fn, void *arg)
 	}
 }
 
+/* The request line of n bytes (a NUL among them refused), answered. */
+static void
+ctl_line(struct ctl_server *srv, struct ctl_client *c, size_t n)
+{
+	if (memchr(c->line, '\0', n) != NULL)
+		ctl_reply_error(&c->rq, "malformed request: NUL byte");
+	else
+		ctl_dispatch(srv->ctx, &c->rq, c->line);
+	ctl_answered(srv, c);
+}
+
 static void
 ctl_read(struct ctl_server *srv, struct ctl_client *c)
 {
@@ -127,13 +138,7 @@ ctl_read(struct ctl_server *srv, struct ctl_client *c)
 		c->line[c->len] = '\0';
 		if ((nl = memchr(c->line, '\n', c->len)) != NULL) {
 			*nl = '\0';
-			if (memchr(c->line, '\0', (size_t)(nl - c->line)) !=
-			    NULL)
-				ctl_reply_error(&c->rq, "malformed request: "
-				    "NUL byte");
-			else
-				ctl_dispatch(srv->ctx, &c->rq, c->line);
-			ctl_answered(srv, c);
+			ctl_line(srv, c, (size_t)(nl - c->line));
 			return;
 		}
 		if (c->len > CTL_LINE_MAX) {
@@ -146,8 +151,7 @@ ctl_read(struct ctl_server *srv, struct ctl_client *c)
 	/* The client closed its side: a last line without \n still counts. */
 	if (r == 0 && c->len > 0) {
 		c->line[c->len] = '\0';
-		ctl_dispatch(srv->ctx, &c->rq, c->line);
-		ctl_answered(srv, c);
+		ctl_line(srv, c, c->len);
 		return;
 	}
 	ctl_drop(srv, c);

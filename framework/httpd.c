@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -161,16 +162,40 @@ httpd_error(struct MHD_Connection *c, unsigned status)
 	return rc;
 }
 
-/* A request that announces a body: a GET of /metrics has none. */
+/*
+ * Each header of a request: whether it may announce a body.  Every
+ * Content-Length counts, not the first alone: the library frames the
+ * request by one of them, and two (even both 0 and another) are one body
+ * too many.
+ */
+static enum MHD_Result
+httpd_body_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	unsigned *lengths = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		*lengths += 2;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		*lengths += value != NULL && value[0] != '\0' &&
+		    value[strspn(value, "0")] == '\0' ? 1 : 2;
+	return MHD_YES;
+}
+
+/*
+ * A request that announces a body: a GET of /metrics has none.  At most
+ * one Content-Length, of zero (in any number of digits), and no
+ * Transfer-Encoding.
+ */
 static bool
 httpd_has_body(struct MHD_Connection *c)
 {
-	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned lengths = 0;
 
-	return (len != NULL && strcmp(len, "0") != 0) ||
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_body_header,
+	    &lengths);
+	return lengths > 1;
 }
 
 /*

@@ -188,6 +188,12 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 	char err[512];
 
 	(void)arg;
+	/* A stop answered the waiting ones already: this one too, now. */
+	if (o.m->stopping) {
+		o.err = "reload: stopping before it could run";
+		reload_answer(&o, rq, NULL);
+		return;
+	}
 	if (master_reload_busy(o.m)) {
 		o.m->reload_again = true;
 		ctl_defer(rq, RELOAD_WAIT_QUEUED, NULL, RELOAD_TIMEOUT_NS,

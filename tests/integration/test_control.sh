@@ -171,6 +171,12 @@ rf_expect "status with \\r\\n: pid" "$(jq -r .pid <<<"$r")" "$RF_PID"
 r=$(raw 'b"stats"' 10 eof)
 rf_expect "a last line without \\n, then EOF" \
     "$(jq -r '.captures[0].name' <<<"$r")" test
+# A NUL byte is refused alike with or without the \n.
+for req in 'b"stats\0\n"' 'b"stats\0"' 'b"st\0ats"'; do
+	r=$(raw "$req" 10 eof)
+	rf_expect "NUL byte in $req" "$(jq -c . <<<"$r")" \
+	    '{"error":"malformed request: NUL byte"}'
+done
 
 # --- A silent client: others are served meanwhile, and it is told off.
 python3 "$RF_TMP/raw.py" "$RF_SOCK" 'b""' 15 >"$RF_TMP/silent.out" \
@@ -250,6 +256,28 @@ grep -q "No such file or directory" "$RF_TMP/none.err" ||
     rf_fail "-s /nonexistent: stderr: $(cat "$RF_TMP/none.err")"
 rf_expect "-s /nonexistent: stdout" "$(cat "$RF_TMP/none.out")" ""
 
+# --- A socket that closes the connection without an answer: no reply,
+# exit 2, said as such (not as a malformed one).
+python3 - "$RF_TMP/mute.sock" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+c.recv(4096)
+c.close()
+PY
+mute=$!
+rf_wait_until 10 "the mute socket" test -S "$RF_TMP/mute.sock"
+rc=0
+"$RINGFANCTL" -s "$RF_TMP/mute.sock" status >"$RF_TMP/mute.out" \
+    2>"$RF_TMP/mute.err" || rc=$?
+wait "$mute" || true
+rf_expect "a connection closed without an answer: exit status" "$rc" 2
+rf_expect "a connection closed without an answer: stderr" \
+    "$(cat "$RF_TMP/mute.err")" "ringfanctl: no reply from \
+$RF_TMP/mute.sock: it closed the connection without an answer"
+
 # --- Bytes that are not UTF-8 (JSON strings must be): refused as a malformed
 # request or an unknown command, not as the daemon's own failure.  Both
 # cases are checked before either fails the test.
@@ -276,6 +304,27 @@ fi
 
 # The master is still well after all that.
 rf_expect "status after everything" "$(rf_ctl_json status .state)" running
-rf_stop
+
+# --- Reloads of a capture change racing a stop: every client is answered
+# (one that comes while the master stops is told so at once), none is left
+# with a closed connection.
+sed -i "s/^    workers: $RF_WORKERS\$/    workers: $((RF_WORKERS + 1))/" "$RF_CONF"
+rl_pids=
+for k in 1 2 3; do
+	"$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/rl.$k" 2>&1 &
+	rl_pids="$rl_pids $!"
+done
+sleep 0.05
+RF_SETTLE=0 rf_stop
+for p in $rl_pids; do
+	rc=0
+	wait "$p" || rc=$?
+	[ "$rc" -le 1 ] || rf_fail "a reload racing the stop: exit $rc"
+done
+for k in 1 2 3; do
+	grep -Eq 'stopping before|"ok"|reload:' "$RF_TMP/rl.$k" ||
+	    rf_fail "reload client $k racing the stop: $(cat "$RF_TMP/rl.$k")"
+	echo "ok: reload client $k racing the stop: $(cat "$RF_TMP/rl.$k")"
+done
 rf_expect "final totals.packets" "$(rf_num '.captures[0].totals.packets')" 100
 echo "PASS"

@@ -197,6 +197,29 @@ rf_expect "POST /metrics with a body" "$(http POST "$URL" 100 | head -n 1 |
 rf_expect "DELETE /metrics" "$(http DELETE "$URL" | head -n 1 | cut -f1)" 405
 rf_expect "GET /metrics with a body" "$(http GET "$URL" 10 | head -n 1 |
     cut -f1)" 413
+# raw_http BYTES: the status lines of what the endpoint answers to BYTES
+# (a Python bytes literal) on one connection, read until it closes.
+raw_http()
+{
+	python3 - "$P" "$1" <<-'PY'
+	import socket, sys
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	s.sendall(eval(sys.argv[2]))
+	got = b""
+	while True:
+	    b = s.recv(65536)
+	    if not b:
+	        break
+	    got += b
+	for line in got.split(b"\r\n"):
+	    if line.startswith(b"HTTP/1."):
+	        print(line.decode().split(" ")[1])
+	PY
+}
+# Two Content-Length headers: one body too many, whatever the first says;
+# the second request hidden in it is never read.
+rf_expect "two Content-Length headers" "$(raw_http 'b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 31\r\nConnection: keep-alive\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"' | tr '\n' ' ')" "413 "
+rf_expect "Content-Length: 00" "$(raw_http 'b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 00\r\nConnection: close\r\n\r\n"' | tr '\n' ' ')" "200 "
 http HEAD "$URL" >"$RF_TMP/head.out"
 rf_expect "HEAD /metrics" "$(head -n 1 "$RF_TMP/head.out" | cut -f1)" 200
 rf_expect "HEAD /metrics body bytes" "$(tail -n +2 "$RF_TMP/head.out" |

@@ -224,6 +224,12 @@ request(const char *path, const char *cmd, char **replyp, size_t *lenp)
 			goto fail;
 		}
 	}
+	/* Every answer has a byte: none is a connection closed on us. */
+	if (off == 0) {
+		fprintf(stderr, "ringfanctl: no reply from %s: it closed the "
+		    "connection without an answer\n", path);
+		goto fail;
+	}
 	close(fd);
 	buf[off] = '\0';
 	*replyp = buf;
