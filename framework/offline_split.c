@@ -150,6 +150,8 @@ offline_stages(const struct pipeline *pl, struct stats_worker *sw,
 	struct plugin_stage *s;
 	bool passed = true;
 
+	if (pl->first_batch == 0)
+		return true;
 	for (size_t i = 0; i < pl->first_batch && passed; i++) {
 		s = &pl->stages[i];
 		STATS_STORE(&sw->stage, (uint32_t)i);
