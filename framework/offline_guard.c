@@ -177,6 +177,7 @@ guard_signal(int sig, siginfo_t *si, void *uc)
 	struct guard_line l = { .n = 0 };
 	const char *d = sigdescr_np(sig);
 	int saved = errno;
+	sigset_t only;
 
 	(void)si;
 	(void)uc;
@@ -192,10 +193,16 @@ guard_signal(int sig, siginfo_t *si, void *uc)
 		guard_after(&l);
 		guard_write(&l);
 	}
-	/* The signal's own action, now and for a second one. */
+	/*
+	 * The signal's own action, now, and before any other of the guard's
+	 * that came meanwhile (still blocked): its status is this one's.
+	 */
 	signal(sig, SIG_DFL);
+	sigemptyset(&only);
+	sigaddset(&only, sig);
 	errno = saved;
 	raise(sig);
+	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
 }
 
 static void

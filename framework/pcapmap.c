@@ -78,7 +78,7 @@ pcap_map_bus(int sig, siginfo_t *si, void *uc)
 static void
 pcap_map_guard(const uint8_t *base, size_t size, const char *path)
 {
-	struct sigaction sa;
+	struct sigaction sa, was;
 	int n;
 
 	n = snprintf(bus_msg, sizeof(bus_msg), "ringfan: %s: the file was "
@@ -88,10 +88,18 @@ pcap_map_guard(const uint8_t *base, size_t size, const char *path)
 	bus_base = base;
 	bus_size = size;
 	memset(&sa, 0, sizeof(sa));
+	/*
+	 * What it hands on to runs as it would have: with its mask and on
+	 * its stack.  A map opened again keeps the first one's predecessor,
+	 * not itself.
+	 */
+	if (sigaction(SIGBUS, NULL, &was) == 0 &&
+	    (!(was.sa_flags & SA_SIGINFO) || was.sa_sigaction != pcap_map_bus))
+		bus_was = was;
+	sa = bus_was;
 	sa.sa_sigaction = pcap_map_bus;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &bus_was);
+	sa.sa_flags = SA_SIGINFO | (bus_was.sa_flags & SA_ONSTACK);
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 void
