@@ -259,7 +259,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	struct offline ol;
 	struct cfg one;
 	struct cfg_capture cap;
-	uint64_t started = clock_ns(CLOCK_MONOTONIC), handled = 0;
+	uint64_t started = clock_ns(CLOCK_MONOTONIC), handled;
 	int64_t loops;
 	int rc, prc;
 
@@ -316,8 +316,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 		rc = offline_stream(&ol);
 
 	/* Every plugin ticks at least once, at the time of the last frame. */
-	for (unsigned k = 0; k < nworkers; k++)
-		handled += ol.w[k].handled;
+	handled = offline_handled(&ol);
 	offline_tick_all(&ol, handled > 0 ? ol.last_ts :
 	    clock_ns(CLOCK_REALTIME));
 	for (unsigned k = 0; k < nworkers; k++) {

@@ -135,22 +135,12 @@ guard_where(struct guard_line *l)
 	return false;
 }
 
-static uint64_t
-guard_frames(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned k = 0; guard.ol->w != NULL && k < guard.ol->nworkers; k++)
-		n += guard.ol->w[k].handled;
-	return n;
-}
-
 /* " after N frames of FILE; the run ends without its statistics" */
 static void
 guard_after(struct guard_line *l)
 {
 	guard_put(l, " after ");
-	guard_put_u64(l, guard_frames());
+	guard_put_u64(l, offline_handled(guard.ol));
 	guard_put(l, " frames of ");
 	guard_put(l, guard.ol->path);
 	guard_put(l, "; the run ends without its statistics");

@@ -91,6 +91,11 @@ int	offline_stream(struct offline *ol);
 int	offline_loops(struct offline *ol, uint64_t loops);
 /* Tick every worker's pipeline at now_ns, due or not. */
 void	offline_tick_all(struct offline *ol, uint64_t now_ns);
+/*
+ * Frames handed to the pipelines so far, all workers (0 before ol->w is;
+ * plain reads only, so offline_guard.c's handler may ask too).
+ */
+uint64_t offline_handled(const struct offline *ol);
 
 /* offline_guard.c */
 /*

@@ -193,6 +193,16 @@ offline_rest(struct offline_worker *w, const struct ringfan_packet **pkts,
 	STATS_STORE(&w->sw->stage, STATS_STAGE_NONE);
 }
 
+uint64_t
+offline_handled(const struct offline *ol)
+{
+	uint64_t n = 0;
+
+	for (unsigned k = 0; ol->w != NULL && k < ol->nworkers; k++)
+		n += ol->w[k].handled;
+	return n;
+}
+
 /*
  * The file's error, with the frames handed to the pipelines before it
  * (those the capture's filter passed; none when the file is read into
@@ -201,10 +211,8 @@ offline_rest(struct offline_worker *w, const struct ringfan_packet **pkts,
 static void
 offline_read_error(const struct offline *ol)
 {
-	uint64_t n = 0;
+	uint64_t n = offline_handled(ol);
 
-	for (unsigned k = 0; k < ol->nworkers; k++)
-		n += ol->w[k].handled;
 	fprintf(stderr, "ringfan: %s: %s (%llu frame%s handed to the pipeline "
 	    "before it)\n", ol->path, ol->map.err, (unsigned long long)n,
 	    n == 1 ? "" : "s");
@@ -415,7 +423,7 @@ offline_pass(struct offline *ol, uint64_t shift)
 int
 offline_loops(struct offline *ol, uint64_t loops)
 {
-	uint64_t start, elapsed, handled = 0;
+	uint64_t start, elapsed, handled;
 	double secs;
 	int rc;
 
@@ -425,8 +433,7 @@ offline_loops(struct offline *ol, uint64_t loops)
 	for (uint64_t k = 0; k < loops; k++)
 		offline_pass(ol, k * ol->span_ns);
 	elapsed = clock_ns(CLOCK_MONOTONIC) - start;
-	for (unsigned k = 0; k < ol->nworkers; k++)
-		handled += ol->w[k].handled;
+	handled = offline_handled(ol);
 	secs = (double)elapsed / 1e9;
 	fprintf(stderr, "offline: %llu packets in %.3f s: %.0f pps\n",
 	    (unsigned long long)handled, secs,
