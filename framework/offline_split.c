@@ -147,16 +147,11 @@ static inline bool
 offline_stages(const struct pipeline *pl, struct stats_worker *sw,
     const struct ringfan_packet *pkt)
 {
-	struct plugin_stage *s;
-	bool passed = true;
+	bool passed;
 
 	if (pl->first_batch == 0)
 		return true;
-	for (size_t i = 0; i < pl->first_batch && passed; i++) {
-		s = &pl->stages[i];
-		STATS_STORE(&sw->stage, (uint32_t)i);
-		passed = pipeline_passes(s, s->packet(s->state, pkt));
-	}
+	passed = pipeline_run_staged(pl, sw, pkt, true);
 	STATS_STORE(&sw->stage, STATS_STAGE_NONE);
 	return passed;
 }

@@ -234,19 +234,32 @@ pipeline_passes(struct plugin_stage *s, int v)
 
 /*
  * One frame through every stage before the first batch stage, until one
- * says stop.  True when it got through them.
+ * says stop.  True when it got through them.  With `staged` each stage's
+ * index goes into sw->stage before it runs, so that a worker stuck or
+ * killed in a plugin is named (stall.c, offline_guard.c); the flag is a
+ * constant at each call, and the loop is inlined for it.
  */
-static inline bool
-pipeline_run(const struct pipeline *pl, const struct ringfan_packet *pkt)
+static inline __attribute__((always_inline)) bool
+pipeline_run_staged(const struct pipeline *pl, struct stats_worker *sw,
+    const struct ringfan_packet *pkt, const bool staged)
 {
 	struct plugin_stage *s;
 
 	for (size_t i = 0; i < pl->first_batch; i++) {
+		if (staged)
+			STATS_STORE(&sw->stage, (uint32_t)i);
 		s = &pl->stages[i];
 		if (!pipeline_passes(s, s->packet(s->state, pkt)))
 			return false;
 	}
 	return true;
+}
+
+/* pipeline_run_staged() naming no stage. */
+static inline bool
+pipeline_run(const struct pipeline *pl, const struct ringfan_packet *pkt)
+{
+	return pipeline_run_staged(pl, NULL, pkt, false);
 }
 
 #endif

@@ -71,30 +71,6 @@ worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd,
 		STATS_STORE(&sw->backlog_max, wk->owned);
 }
 
-/*
- * A frame through the per-frame stages until one stops it, telling the
- * master which stage the frame is in: a
- * worker stuck in a plugin is then logged with its name (stall.c).  One
- * store per stage, into the line the frame's counters go to anyway; none
- * with one per-frame stage (`staged` false), whose index the block's loop
- * stores once: a frame in hand is then in that stage.
- */
-static inline __attribute__((always_inline)) bool
-worker_run(const struct pipeline *pl, struct stats_worker *sw,
-    const struct ringfan_packet *pkt, const bool staged)
-{
-	struct plugin_stage *s;
-
-	for (size_t i = 0; i < pl->first_batch; i++) {
-		if (staged)
-			STATS_STORE(&sw->stage, (uint32_t)i);
-		s = &pl->stages[i];
-		if (!pipeline_passes(s, s->packet(s->state, pkt)))
-			return false;
-	}
-	return true;
-}
-
 /* A block's frames: the cut they are taken by, and what they add up to. */
 struct worker_sums {
 	uint64_t	 from;		/* the cut, as read for the block */
@@ -172,7 +148,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		if (single)
 			passed = packet(state, pkt) == RINGFAN_CONTINUE;
 		else
-			passed = worker_run(pl, sw, pkt, staged);
+			passed = pipeline_run_staged(pl, sw, pkt, staged);
 		if (passed && batching)
 			wk->ptrs[nb++] = pkt;
 		pos = resume_frame_done(sw, pos, len);
@@ -209,6 +185,11 @@ worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
 	uint64_t packets = sw->packets, bytes;
 	bool cutting = s.from != 0 || s.until != UINT64_MAX;
 	bool batching = pl->has_batch;
+	/*
+	 * Each stage's index stored as it runs, into the line the frame's
+	 * counters go to anyway; with one per-frame stage none, as the block
+	 * stores its index once: a frame in hand is then in that stage.
+	 */
 	bool staged = pl->first_batch > 1;
 	/*
 	 * A block taken over from a worker that died in it gets no prefetch
