@@ -29,10 +29,36 @@ void
 plugin_ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)
 {
 	struct plugin_ctx *ctx = ctx_of(pub);
+	char late[PLUGIN_ERR_MAX];
 	va_list ap;
 
+	/*
+	 * Once open has succeeded nothing reads an error: say it in the log,
+	 * once, rather than drop it (a refusal of a service included).
+	 */
+	if (ctx->opened) {
+		if (ctx->late_said)
+			return;
+		ctx->late_said = true;
+		if (fmt == NULL)
+			strlcpy(late, "(a NULL format)", sizeof(late));
+		else {
+			va_start(ap, fmt);
+			vsnprintf(late, sizeof(late), fmt, ap);
+			va_end(ap);
+		}
+		line_scrub(late);
+		log_warnx("plugin %s: %s (an error after open fails nothing: "
+		    "report it with status or log; said once)",
+		    plugin_ctx_name(ctx), late);
+		return;
+	}
 	if (ctx->err[0] != '\0')
 		return;		/* the first cause is the one to report */
+	if (fmt == NULL) {
+		strlcpy(ctx->err, "error with a NULL format", sizeof(ctx->err));
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 	va_end(ap);
@@ -46,6 +72,8 @@ ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
 	char buf[1024];
 	va_list ap;
 
+	if (fmt == NULL)
+		fmt = "(a NULL format)";
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -84,6 +112,8 @@ ctx_option(struct plugin_ctx *ctx, const char *key)
 {
 	const struct cfg_plugin *cp = ctx->stage->conf;
 
+	if (key == NULL)
+		return NULL;
 	for (size_t i = 0; i < cp->noptions; i++) {
 		if (strcmp(cp->options[i].key, key) == 0) {
 			ctx->used[i] = true;
@@ -103,6 +133,14 @@ ctx_bad_option(struct plugin_ctx *ctx, const struct cfg_option *o,
 	return -1;
 }
 
+/* A getter asked for no key: refused, so that the plugin learns of it. */
+static int
+ctx_no_key(struct plugin_ctx *ctx, const char *getter)
+{
+	plugin_ctx_error(&ctx->pub, "%s: the key is NULL", getter);
+	return -1;
+}
+
 static int
 ctx_opt_string(struct ringfan_ctx *pub, const char *key, const char *def,
     const char **out)
@@ -110,11 +148,11 @@ ctx_opt_string(struct ringfan_ctx *pub, const char *key, const char *def,
 	const struct cfg_option *o = ctx_option(ctx_of(pub), key);
 
 	*out = o != NULL ? o->value : def;
-	return 0;
+	return key == NULL ? ctx_no_key(ctx_of(pub), "opt_string") : 0;
 }
 
 /* One getter per parser of util.h, all with the same shape. */
-#define CTX_OPT_NUM(fn, type, parse, what)				\
+#define CTX_OPT_NUM(fn, getter, type, parse, what)			\
 static int								\
 fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 {									\
@@ -124,6 +162,8 @@ fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 	int rc;								\
 									\
 	*out = def;							\
+	if (key == NULL)						\
+		return ctx_no_key(ctx, getter);				\
 	if (o == NULL)							\
 		return 0;						\
 	if ((rc = parse(o->value, out)) != 0) {				\
@@ -134,9 +174,11 @@ fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 	return 0;							\
 }
 
-CTX_OPT_NUM(ctx_opt_uint, uint64_t, parse_uint, "not an unsigned integer")
-CTX_OPT_NUM(ctx_opt_size, uint64_t, parse_size, "not a size")
-CTX_OPT_NUM(ctx_opt_duration, uint64_t, parse_duration, "not a duration")
+CTX_OPT_NUM(ctx_opt_uint, "opt_uint", uint64_t, parse_uint,
+    "not an unsigned integer")
+CTX_OPT_NUM(ctx_opt_size, "opt_size", uint64_t, parse_size, "not a size")
+CTX_OPT_NUM(ctx_opt_duration, "opt_duration", uint64_t, parse_duration,
+    "not a duration")
 
 static int
 ctx_opt_bool(struct ringfan_ctx *pub, const char *key, int def, int *out)
@@ -146,6 +188,8 @@ ctx_opt_bool(struct ringfan_ctx *pub, const char *key, int def, int *out)
 	bool b;
 
 	*out = def;
+	if (key == NULL)
+		return ctx_no_key(ctx, "opt_bool");
 	if (o == NULL)
 		return 0;
 	if (parse_bool(o->value, &b) != 0)
@@ -161,6 +205,10 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 	const char *what = kind == STATS_GAUGE ? "gauge" : "counter";
 	uint64_t *slot;
 
+	if (name == NULL) {
+		plugin_ctx_error(pub, "%s name missing (NULL)", what);
+		return NULL;
+	}
 	if (!name_valid(name, STATS_COUNTER_NAME)) {
 		plugin_ctx_error(pub, "%s name \"%s\" invalid (1 to %d of a-z, "
 		    "0-9, _)", what, name, STATS_COUNTER_NAME - 1);
@@ -225,6 +273,11 @@ ctx_tick_period(struct ringfan_ctx *pub, uint64_t period_ns)
 {
 	struct plugin_ctx *ctx = ctx_of(pub);
 
+	/* The period is fixed once open has returned. */
+	if (ctx->opened) {
+		plugin_ctx_error(pub, "tick_period: only in check or open");
+		return;
+	}
 	ctx->stage->info.tick_ns = period_ns < PLUGIN_TICK_MIN_NS ?
 	    PLUGIN_TICK_MIN_NS : period_ns;
 }
@@ -371,18 +424,24 @@ ctx_message_absent(const char *msg)
  * name when it is about one the step does not set.
  */
 int
-plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
-    size_t errlen)
+plugin_ctx_result(const struct plugin_ctx *ctx, const char *what, int rc,
+    char *err, size_t errlen)
 {
 	const struct cfg_option *o;
 	const struct cfg_pos *at = NULL;
-	char odd[96];
+	char odd[128];
 
 	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
 		return RINGFAN_OK;
 	/* Not a ringfan_result at all: a failure, and said so. */
-	snprintf(odd, sizeof(odd), "returned %d, which is none of RINGFAN_OK, "
-	    "RINGFAN_FAIL and RINGFAN_RETRY", rc);
+	if (rc == RINGFAN_FAIL)
+		snprintf(odd, sizeof(odd), "%s failed without a message", what);
+	else if (rc == RINGFAN_RETRY)
+		snprintf(odd, sizeof(odd), "%s returned RINGFAN_RETRY without "
+		    "a message", what);
+	else
+		snprintf(odd, sizeof(odd), "%s returned %d, which is none of "
+		    "RINGFAN_OK, RINGFAN_FAIL and RINGFAN_RETRY", what, rc);
 	if ((o = ctx_message_option(ctx, ctx->err)) != NULL)
 		at = &o->pos;
 	else if (ctx_message_absent(ctx->err) &&
@@ -394,8 +453,6 @@ plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
 		    plugin_ctx_name(ctx), ctx->err);
 	else
 		snprintf(err, errlen, "plugin %s: %s", plugin_ctx_name(ctx),
-		    ctx->err[0] != '\0' ? ctx->err : rc != RINGFAN_FAIL &&
-		    rc != RINGFAN_RETRY && rc != RINGFAN_OK ? odd :
-		    "failed without a message");
+		    ctx->err[0] != '\0' ? ctx->err : odd);
 	return rc == RINGFAN_RETRY ? RINGFAN_RETRY : RINGFAN_FAIL;
 }

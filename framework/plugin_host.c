@@ -162,7 +162,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
     size_t npath, char *err, size_t errlen)
 {
 	const struct ringfan_plugin *d;
-	char file[4096], searched[2048];
+	char file[4096], searched[2048], name_shown[48];
 
 	memset(p, 0, sizeof(*p));
 	if (!name_valid(name, STATS_PLUGIN_NAME)) {
@@ -196,8 +196,8 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		    d->abi & 0xffff, RINGFAN_PLUGIN_ABI_MAJOR);
 	if (d->size < PLUGIN_MIN_SIZE)
 		return plugin_refuse(p, err, errlen,
-		    "plugin struct of %u bytes, ABI %u.%u needs %zu", d->size,
-		    d->abi >> 16, d->abi & 0xffff, PLUGIN_MIN_SIZE);
+		    "plugin struct of %u bytes, ABI %u.0 needs %zu", d->size,
+		    RINGFAN_PLUGIN_ABI_MAJOR, PLUGIN_MIN_SIZE);
 	if (d->size > PLUGIN_MAX_SIZE)
 		return plugin_refuse(p, err, errlen,
 		    "plugin struct of %u bytes: more than any ABI 2 needs (%d)",
@@ -208,9 +208,18 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		    "plugin ABI %u.%u uses features that ringfan (ABI %u.%u) "
 		    "lacks", d->abi >> 16, d->abi & 0xffff,
 		    RINGFAN_PLUGIN_ABI_MAJOR, RINGFAN_PLUGIN_ABI_MINOR);
-	if (d->name == NULL || !name_valid(d->name, STATS_PLUGIN_NAME))
+	if (d->name == NULL)
 		return plugin_refuse(p, err, errlen,
-		    "plugin name missing or invalid");
+		    "plugin name missing (NULL)");
+	if (!name_valid(d->name, STATS_PLUGIN_NAME)) {
+		/* Shown in part, and scrubbed: it is the plugin's text. */
+		snprintf(name_shown, sizeof(name_shown), "%s", d->name);
+		line_scrub(name_shown);
+		return plugin_refuse(p, err, errlen,
+		    "plugin name \"%s%s\" invalid (1 to %d of a-z, 0-9, _)",
+		    name_shown, strlen(d->name) >= sizeof(name_shown) ? "..." :
+		    "", STATS_PLUGIN_NAME - 1);
+	}
 	if (d->packet == NULL && d->batch == NULL)
 		return plugin_refuse(p, err, errlen,
 		    "plugin %s has neither a packet nor a batch callback",
@@ -365,8 +374,8 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		if (rc == RINGFAN_RETRY && ctx->err[0] == '\0')
 			plugin_ctx_error(&ctx->pub, "check returned "
 			    "RINGFAN_RETRY, which only open may");
-		rc = plugin_ctx_result(ctx, rc == RINGFAN_RETRY ? RINGFAN_FAIL :
-		    rc, err, errlen);
+		rc = plugin_ctx_result(ctx, "check", rc == RINGFAN_RETRY ?
+		    RINGFAN_FAIL : rc, err, errlen);
 	} else if (c->open != NULL && (env->flags & RINGFAN_CTX_CHECK)) {
 		/* A trial: nothing is captured, the state is closed at once. */
 		pipeline_at("in", cfg_step_name(s->conf), "'s trial open");
@@ -377,7 +386,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 			c->close(state);
 		}
 		pipeline_at(NULL, NULL, NULL);
-		rc = plugin_ctx_result(ctx, rc, err, errlen);
+		rc = plugin_ctx_result(ctx, "open", rc, err, errlen);
 	} else {
 		/* In a worker, open reads the options and is checked. */
 		plugin_ctx_free(ctx);
@@ -525,7 +534,8 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 	STATS_STORE(&w->stage, STATS_STAGE_NONE);
 	/* An open that recorded an error but said 0 still holds its state. */
 	s->opened = rc == RINGFAN_OK;
-	if ((rc = plugin_ctx_result(ctx, rc, err, errlen)) != RINGFAN_OK)
+	if ((rc = plugin_ctx_result(ctx, "open", rc, err, errlen)) !=
+	    RINGFAN_OK)
 		return rc;
 	/* With a check, what it did not read is unknown: it said so. */
 	if (c->check == NULL &&
@@ -536,6 +546,7 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 		h->layout = s->info.memory_layout;
 		__atomic_store_n(&h->opened, 1, __ATOMIC_RELEASE);
 	}
+	ctx->opened = true;
 	s->tick_ns = s->info.tick_ns != 0 ? s->info.tick_ns :
 	    env->cfg->stats_interval_ns;
 	s->next_tick = 0;

@@ -33,6 +33,8 @@ struct plugin_ctx {
 	size_t			 index;		/* of the stage */
 	struct stats_worker	*w;
 	bool			 checking;	/* in check or a trial open */
+	bool			 opened;	/* open has succeeded */
+	bool			 late_said;	/* an error after it, logged */
 	bool			*used;		/* per option: asked for */
 	char			 err[PLUGIN_ERR_MAX];
 };
@@ -51,8 +53,11 @@ void	plugin_ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)
 /* RINGFAN_OK unless the plugin left an option unread. */
 int	plugin_ctx_unknown_options(const struct plugin_ctx *ctx, char *err,
 	    size_t errlen);
-/* A plugin's answer as an enum ringfan_result, its message in err. */
-int	plugin_ctx_result(const struct plugin_ctx *ctx, int rc, char *err,
-	    size_t errlen);
+/*
+ * A plugin's answer as an enum ringfan_result, its message in err; `what`
+ * is the callback that answered ("check", "open").
+ */
+int	plugin_ctx_result(const struct plugin_ctx *ctx, const char *what,
+	    int rc, char *err, size_t errlen);
 
 #endif

@@ -131,7 +131,9 @@ enum ringfan_memory_state {
 /*
  * What the host offers a plugin.  Handed to `check` and `open`; the pointer
  * handed to `open` stays valid until `close` returns, so a plugin may keep it
- * to call `status`, `log` and the like from its other callbacks.
+ * to call `status`, `log` and the like from its other callbacks.  The one
+ * handed to `check` is valid until `check` returns, and so are the counters
+ * and gauges taken there.
  *
  * Option getters read the plugin's `config` subtree: a key that is absent
  * yields the default and returns 0; a value of the wrong form returns -1 and
@@ -213,10 +215,11 @@ struct ringfan_ctx {
 		    RINGFAN_PRINTF(3, 4);
 	/*
 	 * The reason `check` or `open` fails; the host prints it with the
-	 * plugin's name.  The first one recorded is kept.  A reason about an
-	 * option starts with its key ("port: 0 is not 1 to 65535", or
-	 * "expression \"...\": ..."): the host then leads it with the place of
-	 * the value in the file.
+	 * plugin's name.  The first one recorded is kept.  After `open` has
+	 * returned, nothing fails: the host logs the first one.  A reason
+	 * about an option starts with its key ("port: 0 is not 1 to 65535",
+	 * or "expression \"...\": ..."): the host then leads it with the
+	 * place of the value in the file.
 	 */
 	void	(*error)(struct ringfan_ctx *, const char *fmt, ...)
 		    RINGFAN_PRINTF(2, 3);

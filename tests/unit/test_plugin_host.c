@@ -22,6 +22,7 @@
 #include "config.h"
 #include "ringfan_build.h"
 #include "plugin_host.h"
+#include "plugin_int.h"
 #include "stats.h"
 
 #define PATHS "plugin_path: [\"" BUILD_PLUGIN_DIR "\", \"" TEST_PLUGIN_DIR "\"]\n"
@@ -565,6 +566,37 @@ load_one(const char *name)
 }
 
 static void
+test_struct_refused(void **state)
+{
+	static const struct {
+		const char	*file;
+		const char	*err;
+	} cases[] = {
+		{ "nullname", "plugin name missing (NULL)" },
+		{ "badname", "plugin name \"Bad-Name\" invalid (1 to 31 of "
+		    "a-z, 0-9, _)" },
+		{ "longname", "plugin name \"abcdefghijabcdefghijabcdefghij"
+		    "abcdefghijabcdefg...\" invalid (1 to 31 of a-z, 0-9, _)" },
+	};
+	char want[PLUGIN_ERR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load_one(cases[i].file), -1);
+		snprintf(want, sizeof(want), "%s/%s.so: %s", TEST_PLUGIN_DIR,
+		    cases[i].file, cases[i].err);
+		assert_string_equal(err, want);
+		assert_null(one.dl);
+	}
+	/* The least is ABI 2.0's struct, which ends with close. */
+	assert_int_equal(load_one("smallstruct"), -1);
+	snprintf(want, sizeof(want), "%s/smallstruct.so: plugin struct of 8 "
+	    "bytes, ABI 2.0 needs %zu", TEST_PLUGIN_DIR,
+	    offsetof(struct ringfan_plugin, close) + sizeof(void (*)(void *)));
+	assert_string_equal(err, want);
+}
+
+static void
 test_newer_minor_refused(void **state)
 {
 	(void)state;
@@ -1005,8 +1037,8 @@ test_open_results(void **state)
 		{ "retry", RINGFAN_RETRY, "plugin ctxprobe: open says retry",
 		    0 },
 		{ "fail", RINGFAN_FAIL, "plugin ctxprobe: open says fail", 0 },
-		{ "silent", RINGFAN_FAIL, "plugin ctxprobe: failed without a "
-		    "message", 0 },
+		{ "silent", RINGFAN_FAIL, "plugin ctxprobe: open failed without "
+		    "a message", 0 },
 		/* An error with RINGFAN_OK fails, and the state is closed. */
 		{ "ok_with_error", RINGFAN_FAIL, "plugin ctxprobe: open says "
 		    "ok_with_error", 1 },
@@ -1473,6 +1505,118 @@ test_filter_after_batch(void **state)
 	assert_int_equal(counter_value("counter", "tcp"), 3);
 }
 
+/* A context of stage 0, as its check would get. */
+static struct plugin_ctx *
+stage_ctx(void)
+{
+	struct plugin_ctx *ctx;
+
+	env.cfg = &cfg;
+	env.cap = &cfg.captures[0];
+	if ((ctx = plugin_ctx_new(&pl.stages[0], 0, &env, wk, true)) == NULL)
+		fail_msg("plugin_ctx_new failed");
+	return ctx;
+}
+
+static void
+test_ctx_null_arguments(void **state)
+{
+	struct plugin_ctx *ctx;
+	struct ringfan_ctx *c;
+	const char *s;
+	uint64_t u;
+	int b;
+
+	(void)state;
+	loaded("      - plugin: ctxprobe\n"
+	    "        config: { stop_len: 3 }\n");
+	ctx = stage_ctx();
+	c = &ctx->pub;
+	/* Refused with a reason, where strlen(NULL) would kill the worker. */
+	assert_null(c->counter(c, NULL));
+	assert_string_equal(ctx->err, "counter name missing (NULL)");
+	ctx->err[0] = '\0';
+	assert_null(c->gauge(c, NULL));
+	assert_string_equal(ctx->err, "gauge name missing (NULL)");
+	ctx->err[0] = '\0';
+	assert_int_equal(c->opt_uint(c, NULL, 7, &u), -1);
+	assert_int_equal(u, 7);
+	assert_string_equal(ctx->err, "opt_uint: the key is NULL");
+	ctx->err[0] = '\0';
+	assert_int_equal(c->opt_duration(c, NULL, 9, &u), -1);
+	assert_string_equal(ctx->err, "opt_duration: the key is NULL");
+	ctx->err[0] = '\0';
+	assert_int_equal(c->opt_bool(c, NULL, 1, &b), -1);
+	assert_int_equal(b, 1);
+	assert_string_equal(ctx->err, "opt_bool: the key is NULL");
+	ctx->err[0] = '\0';
+	assert_int_equal(c->opt_string(c, NULL, "d", &s), -1);
+	assert_string_equal(s, "d");
+	assert_string_equal(ctx->err, "opt_string: the key is NULL");
+	/* A NULL key marks no option as read. */
+	assert_false(ctx->used[0]);
+	plugin_ctx_free(ctx);
+}
+
+/* What fn(c) writes to the log, stderr here, into out. */
+static void
+log_of(void (*fn)(struct ringfan_ctx *), struct ringfan_ctx *c, char *out,
+    size_t outlen)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fileno(f), STDERR_FILENO), STDERR_FILENO);
+	fn(c);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+static void
+late_calls(struct ringfan_ctx *c)
+{
+	c->tick_period(c, 5000000);
+	c->error(c, "disk %s", "full");
+	(void)c->counter(c, "No");
+}
+
+static void
+test_ctx_after_open(void **state)
+{
+	struct plugin_stage *s;
+	char out[2048];
+	uint64_t tick;
+
+	(void)state;
+	assert_int_equal(start("      - plugin: ctxprobe\n"), RINGFAN_OK);
+	s = &pl.stages[0];
+	tick = s->tick_ns;
+	/*
+	 * Nothing reads an error once open has returned: the first is
+	 * logged, and tick_period, fixed by then, is refused.
+	 */
+	log_of(late_calls, &s->ctx->pub, out, sizeof(out));
+	assert_non_null(strstr(out, "plugin ctxprobe: tick_period: only in "
+	    "check or open (an error after open fails nothing: report it "
+	    "with status or log; said once)\n"));
+	assert_null(strstr(out, "disk full"));
+	assert_null(strstr(out, "counter name"));
+	assert_int_equal(s->tick_ns, tick);
+	assert_int_equal(s->info.tick_ns, 0);
+	assert_string_equal(s->ctx->err, "");
+	/* The plugin goes on. */
+	assert_int_equal(run(&pl, 2, 60), 2);
+}
+
 int
 main(void)
 {
@@ -1493,6 +1637,7 @@ main(void)
 		T(test_counter_plugin),
 		T(test_batch_only_plugin),
 		T(test_counter_slots),
+		T(test_struct_refused),
 		T(test_newer_minor_refused),
 		T(test_newer_minor_unused_accepted),
 		T(test_packet_and_batch_refused),
@@ -1509,6 +1654,8 @@ main(void)
 		T(test_status_not_utf8),
 		T(test_open_results),
 		T(test_check_results),
+		T(test_ctx_null_arguments),
+		T(test_ctx_after_open),
 		T(test_unknown_option_after_check),
 		T(test_unknown_option_after_open),
 		T(test_memory_fresh),
