@@ -285,7 +285,13 @@ main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	if (daemonize) {
-		if (daemon(0, 0) == -1) {
+		/*
+		 * The working directory stays: relative paths (the file, which
+		 * a reload reads again, plugin directories, plugins' own files)
+		 * mean what they meant to the check above and in the
+		 * foreground.
+		 */
+		if (daemon(1, 0) == -1) {
 			fprintf(stderr, "ringfan: daemon: %s\n",
 			    strerror(errno));
 			pidfile_remove(opts.pidfile);

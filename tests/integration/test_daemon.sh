@@ -2,7 +2,9 @@
 # Daemon mode: `ringfan -D` detaches at once, holds the pidfile (a second
 # instance refuses to start, naming the first), serves the control socket,
 # names its processes, and `ringfanctl stop` ends it, pidfile and socket
-# removed.
+# removed.  Relative paths (the file, a plugin directory) mean what they
+# mean in the foreground: the daemon keeps the directory it started in,
+# for its workers and for a reload.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -140,4 +142,49 @@ for w in 0 1; do
 	shown_is "worker $w's command line as ps shows it" "${shown_as[$w]}" \
 	    "ringfan: worker $w test $RF_CAP"
 done
+
+# Relative paths: started in $RF_TMP/rel as `-c rel.yaml`, the test plugins
+# found only through the relative directory "testplugins" (options is not
+# bundled, so the installed directory has none).
+mkdir "$RF_TMP/rel"
+ln -s "$PLUGIN_PATH_TEST" "$RF_TMP/rel/testplugins"
+sed -e 's|^plugin_path: .*|plugin_path: ["testplugins"]|' \
+    -e 's|- plugin: counter|- { plugin: options, config: { count: 7 } }|' \
+    "$RF_CONF" >"$RF_TMP/rel/rel.yaml"
+grep -q 'plugin: options' "$RF_TMP/rel/rel.yaml" ||
+    rf_fail "rel.yaml has no options step"
+rc=0
+(cd "$RF_TMP/rel" && timeout 10 "$RINGFAN" -D -c rel.yaml) \
+    >"$RF_TMP/r.out" 2>"$RF_TMP/r.err" || rc=$?
+rf_expect "ringfan -D -c rel.yaml exit status" "$rc" 0
+rf_expect "ringfan -D -c rel.yaml stderr" "$(cat "$RF_TMP/r.err")" ""
+rf_wait_until 5 "the pidfile $PIDFILE" pidfile_ok
+pid=$(cat "$PIDFILE")
+RF_PID=$pid
+rf_expect "the daemon's working directory" "$(readlink "/proc/$pid/cwd")" \
+    "$(readlink -f "$RF_TMP/rel")"
+rf_wait_until 10 "every worker running, the plugin found relatively" \
+    rf_ctl_test status \
+    '.captures[0].state == "running" and .captures[0].running == 2'
+rf_expect "restarts with relative paths" \
+    "$(rf_ctl_num stats '[.captures[0].workers[].restarts] | add')" 0
+rf_send -t udp -n 300 -f 16 -s 64 -r 20000
+rf_wait_until 5 "300 frames handled" rf_ctl_test stats \
+    '.captures[0].totals.packets == 300'
+# A reload reads rel.yaml again: the step's option changed, so the workers
+# are replaced, and the new ones find the plugin too.
+sed -i 's|count: 7|count: 8|' "$RF_TMP/rel/rel.yaml"
+rf_ctl --json reload >"$RF_TMP/reload.json" 2>"$RF_TMP/reload.err" ||
+    rf_fail "reload with relative paths: $(cat "$RF_TMP/reload.err")" \
+    "$(cat "$RF_TMP/reload.json")"
+rf_expect "reload.ok with relative paths" \
+    "$(jq -r .ok "$RF_TMP/reload.json")" true
+rf_ctl_test status '.captures[0].state == "running" and
+    .captures[0].running == 2' ||
+    rf_fail "not every worker running after the reload"
+out=$(rf_ctl stop) || rf_fail "ringfanctl stop failed"
+rf_expect "ringfanctl stop says" "$out" stopping
+rf_wait_until 10 "the daemon $pid to exit" gone
+RF_PID=
+echo "ok: relative paths under -D"
 echo "PASS"
