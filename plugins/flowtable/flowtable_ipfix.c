@@ -12,8 +12,9 @@
  *	sourceTransportPort, destinationTransportPort (ICMP: type << 8 |
  *	code), protocolIdentifier, vlanId (0: untagged), octetDeltaCount,
  *	packetDeltaCount, reverseOctetDeltaCount, reversePacketDeltaCount,
- *	flowStartMilliseconds, flowEndMilliseconds, tcpControlBits,
- *	reverseTcpControlBits, flowEndReason, exportingProcessId (the worker)
+ *	flowStartMilliseconds, flowEndMilliseconds, reverseTcpControlBits,
+ *	tcpControlBits (one octet each), flowEndReason, exportingProcessId
+ *	(the worker)
  *
  * The observation domain of a worker is the capture's base (the option
  * observation_domain, by default derived from the capture's name) plus
@@ -86,12 +87,12 @@ struct ix_rec {
 	uint16_t	 sport;
 	uint16_t	 dport;
 	uint16_t	 vlan;
-	uint16_t	 flags;
-	uint16_t	 rev_flags;
+	uint8_t		 flags;
+	uint8_t		 rev_flags;
 	uint8_t		 proto;
 	uint8_t		 reason;
 	uint8_t		 ipver;		/* in the padding: not exported */
-	uint8_t		 pad[7];
+	uint8_t		 pad[9];
 };
 _Static_assert(sizeof(struct ix_rec) == 112, "ix_rec has no holes");
 
@@ -111,17 +112,24 @@ static fbInfoElementSpec_t ix_spec[] = {
 	{ "sourceTransportPort", 2, 0 },
 	{ "destinationTransportPort", 2, 0 },
 	{ "vlanId", 2, 0 },
-	{ "tcpControlBits", 2, 0 },
-	{ "reverseTcpControlBits", 2, 0 },
+	{ "tcpControlBits", 1, 0 },
+	{ "reverseTcpControlBits", 1, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "flowEndReason", 1, 0 },
-	{ "paddingOctets", 8, 0 },
+	{ "paddingOctets", 10, 0 },
 	FB_IESPEC_NULL
 };
 
 /*
  * The external templates: addresses first, as exporters usually order
  * them, then the rest.  Same elements as above without the padding.
+ *
+ * The TCP flags take one octet (RFC 7011's reduced-size encoding; a flow
+ * keeps the 8 flags of the header's 13th octet, no more): pmacct reads
+ * tcpControlBits only at that length, and finds no flags in two octets.
+ * The reverse flags come before the forward ones: nfdump 1.7 takes any
+ * reverse element but the counts for its forward one, and of the two
+ * the later in the record wins.
  */
 static const char *const ix_ext[] = {
 	"sourceIPv4Address", "destinationIPv4Address",
@@ -131,7 +139,7 @@ static const char *const ix_ext[] = {
 	"octetDeltaCount", "packetDeltaCount",
 	"reverseOctetDeltaCount", "reversePacketDeltaCount",
 	"flowStartMilliseconds", "flowEndMilliseconds",
-	"tcpControlBits", "reverseTcpControlBits",
+	"reverseTcpControlBits", "tcpControlBits",
 	"flowEndReason", "exportingProcessId",
 };
 

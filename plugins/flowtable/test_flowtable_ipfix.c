@@ -54,7 +54,7 @@ static const struct {
 	[E_OCT] = { 0, 1, 8 }, [E_PKT] = { 0, 2, 8 },
 	[E_ROCT] = { REV, 1, 8 }, [E_RPKT] = { REV, 2, 8 },
 	[E_START] = { 0, 152, 8 }, [E_END] = { 0, 153, 8 },
-	[E_FLAGS] = { 0, 6, 2 }, [E_RFLAGS] = { REV, 6, 2 },
+	[E_FLAGS] = { 0, 6, 1 }, [E_RFLAGS] = { REV, 6, 1 },
 	[E_REASON] = { 0, 136, 1 }, [E_PROCESS] = { 0, 144, 4 },
 };
 
@@ -160,6 +160,16 @@ decode_msg(struct decoded *d, const uint8_t *m, size_t len)
 					assert_int_equal(flen,
 					    elem[t->which[i]].len);
 				}
+				/*
+				 * nfdump reads reverseTcpControlBits as
+				 * tcpControlBits, the later one winning:
+				 * the forward flags come last.
+				 */
+				for (uint16_t i = 0; i < nf; i++)
+					for (uint16_t k = i + 1; k < nf; k++)
+						assert_false(t->which[i] ==
+						    E_FLAGS && t->which[k] ==
+						    E_RFLAGS);
 			}
 		} else {
 			assert_true(sid == 256 || sid == 257);
