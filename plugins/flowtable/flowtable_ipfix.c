@@ -60,6 +60,9 @@
 #define IX_TID_V4	256
 #define IX_TID_V6	257
 #define IX_UDP_MSG	1400		/* within a 1500-byte path */
+#define IX_REC_V4	70		/* an IPv4 record, the smaller */
+/* Records in a UDP message at most: all unconfirmed at a time. */
+#define IX_UDP_RECS	((IX_UDP_MSG - 16 - 4) / IX_REC_V4)
 #define IX_TCP_MSG	16384
 #define IX_BACKOFF_MIN	(1 * IX_SEC)
 #define IX_BACKOFF_MAX	(60 * IX_SEC)
@@ -194,6 +197,7 @@ struct ix {
 	const char		*fail_what;	/* of the status, and */
 	int			 fail_err;	/* its errno */
 	int			 unconfirmed;	/* UDP: sent, not refused yet */
+	uint32_t		 unconf_recs;	/* the records of that send */
 	int			 offline;	/* RINGFAN_CTX_OFFLINE */
 	int			 gave_up;	/* offline: waited in vain */
 	uint64_t		 retry_ns;
@@ -404,13 +408,16 @@ fail:
 	return -1;
 }
 
-/* The records waiting, as the gauge and host memory show them. */
+/*
+ * The records waiting, as the gauge shows them; host memory has those of
+ * an unconfirmed UDP message too, neither sent nor dropped yet.
+ */
 static void
 ix_level(struct ix *ix)
 {
 	*ix->g_queue = ix->n;
 	if (ix->waiting != NULL)
-		*(volatile uint64_t *)ix->waiting = ix->n;
+		*(volatile uint64_t *)ix->waiting = ix->n + ix->unconf_recs;
 }
 
 static void
@@ -458,7 +465,7 @@ ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o)
 	 * IPv4 records are the smaller ones: a message holds this many.  A
 	 * send starts before the queue is half full, whatever its size.
 	 */
-	ix->batch = (uint32_t)((ix->msgcap - 16 - 4) / 72);
+	ix->batch = (uint32_t)((ix->msgcap - 16 - 4) / IX_REC_V4);
 	if (ix->batch > ix->cap / 2)
 		ix->batch = ix->cap / 2;
 	ix_gauges(ix);
@@ -510,6 +517,41 @@ ix_working(struct ix *ix)
 	}
 }
 
+/*
+ * UDP: the collector took the last message sent (no refusal came back
+ * before the next send or pump): its records count as sent.
+ */
+static void
+ix_confirmed(struct ix *ix)
+{
+	*ix->c[IC_RECORDS] += ix->unconf_recs;
+	ix->unconf_recs = 0;
+	ix->unconfirmed = 0;
+	ix_level(ix);
+}
+
+/*
+ * UDP: the socket failed with the last message unconfirmed.  A refusal
+ * (ICMP port or host unreachable) comes back after the datagram that
+ * caused it, on the next send or pump: that message was lost, and its
+ * records count as dropped.
+ */
+static void
+ix_refused(struct ix *ix)
+{
+	uint32_t lost = ix->unconf_recs;
+
+	ix->unconf_recs = 0;
+	ix->unconfirmed = 0;
+	if (lost == 0)
+		return;
+	*ix->c[IC_DROPPED] += lost;
+	ix_level(ix);
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
+	    "refused by the collector, %llu dropped in all", ix->o.url, lost,
+	    (unsigned long long)*ix->c[IC_DROPPED]);
+}
+
 /* The socket failed: closed, tried again after the back-off. */
 static void
 ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
@@ -520,7 +562,11 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	ix->state = IX_DOWN;
 	ix->msglen = ix->off = 0;
 	ix->inflight = 0;
-	ix->unconfirmed = 0;	/* a send of this socket: not a later one's */
+	/* A send of this socket: not a later one's. */
+	if (strcmp(what, "send") == 0)
+		ix_refused(ix);
+	else
+		ix_confirmed(ix);
 	ix->retry_ns = now + ix->backoff_ns;
 	ix->backoff_ns = ix->backoff_ns * 2 > IX_BACKOFF_MAX ?
 	    IX_BACKOFF_MAX : ix->backoff_ns * 2;
@@ -714,20 +760,31 @@ fail:
 static void
 ix_sent(struct ix *ix)
 {
-	ix->head = (ix->head + ix->inflight) % ix->cap;
-	ix->n -= ix->inflight;
-	ix_level(ix);
-	*ix->c[IC_RECORDS] += ix->inflight;
+	uint32_t k = ix->inflight;
+
 	++*ix->c[IC_MESSAGES];
 	ix->msgs_since++;
+	if (ix->o.tcp)
+		*ix->c[IC_RECORDS] += k;
+	else {
+		/*
+		 * Over UDP the collector takes it only if no refusal comes
+		 * back; that a send worked says the one before was not
+		 * refused.
+		 */
+		*ix->c[IC_RECORDS] += ix->unconf_recs;
+		ix->unconf_recs = k;
+		ix->unconfirmed = 1;
+	}
+	ix->head = (ix->head + k) % ix->cap;
+	ix->n -= k;
+	ix_level(ix);
 	ix->inflight = 0;
 	ix->msglen = ix->off = 0;
-	/* Over UDP the collector takes it only if no refusal comes back. */
 	if (ix->o.tcp) {
 		ix->gave_up = 0;
 		ix_working(ix);
-	} else
-		ix->unconfirmed = 1;
+	}
 }
 
 /*
@@ -746,12 +803,11 @@ ix_udp_check(struct ix *ix, uint64_t now)
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
 	    getsockopt(ix->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
 	    err != 0) {
-		ix->unconfirmed = 0;
 		ix_fail(ix, "send", err, now);
 		return;
 	}
 	if (ix->unconfirmed) {
-		ix->unconfirmed = 0;
+		ix_confirmed(ix);
 		ix->gave_up = 0;
 		ix_working(ix);
 	}
@@ -905,7 +961,7 @@ ix_attach(struct ix *ix, uint64_t *waiting)
 	uint64_t lost = *waiting;
 
 	ix->waiting = waiting;
-	if (lost > ix->cap) {
+	if (lost > (uint64_t)ix->cap + IX_UDP_RECS) {
 		/* No queue of these options held that many: not a count. */
 		ix_level(ix);
 		ix->ctx->log(ix->ctx, RINGFAN_LOG_WARN, "ipfix %s: host memory "
@@ -950,6 +1006,9 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 		p.events = POLLOUT;
 		poll(&p, 1, (int)((until - now) / 1000000) + 1);
 	}
+	/* The last message: refused, or taken. */
+	if (ix->unconfirmed && ix->state == IX_UP)
+		ix_udp_check(ix, now);
 	if (ix->n > 0) {
 		left = ix->n;
 		*ix->c[IC_DROPPED] += left;

@@ -619,6 +619,7 @@ test_udp_records(void **st)
 		check_rec(&d->r[i], i, i % 2, i < 3 ? 1 : i < 5 ? 3 : 4, 1000,
 		    0);
 	assert_int_equal(d->seq[0], 0);
+	ix_tick(x.ix);		/* the last message not refused: sent */
 	assert_int_equal(xval(&x, "ipfix_records"), 6);
 	assert_int_equal(xval(&x, "ipfix_messages"), (uint64_t)nmsg);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 0);
@@ -687,6 +688,7 @@ test_udp_refresh(void **st)
 		check_rec(&d->r[i], i, 0, 1, ix_domain(x.ix), 0);
 	assert_true(seen >= 6);
 	assert_int_equal(d->with_templates, (seen + 1) / 2);
+	ix_tick(x.ix);		/* the last message not refused: sent */
 	assert_int_equal(xval(&x, "ipfix_records"), 100);
 	assert_int_equal(xval(&x, "ipfix_messages"), (uint64_t)seen);
 	ix_free(x.ix);
@@ -872,11 +874,38 @@ test_crash_queue(void **st)
 	ix_free(next);
 	ix_free(successor(&x, &waiting, 8, NULL));
 
-	/* More than the queue holds is no count: ignored, and said so. */
-	waiting = 4097;
-	snprintf(want, sizeof(want), "ipfix %s: host memory says 4097 "
+	/*
+	 * More than the queue and an unconfirmed UDP message hold is no
+	 * count: ignored, and said so.
+	 */
+	waiting = 4200;
+	snprintf(want, sizeof(want), "ipfix %s: host memory says 4200 "
 	    "records were waiting, more than ipfix_queue holds: ignored", url);
 	ix_free(successor(&x, &waiting, 8, want));
+
+	/*
+	 * UDP: the records of a message sent but not confirmed yet are in
+	 * host memory too, neither sent nor dropped until the next pump.
+	 */
+	lfd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	waiting = 0;
+	ix_attach(x.ix, &waiting);
+	for (int i = 0; i < 3; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	assert_int_equal(xval(&x, "ipfix_records"), 0);
+	assert_int_equal(waiting, 3);
+	snprintf(want, sizeof(want), "ipfix %s: 3 records lost with a worker "
+	    "that died before it sent them", url);
+	next = successor(&x, &waiting, 3, want);
+	ix_free(x.ix);
+	ix_free(next);
+	close(lfd);
 }
 
 /*
@@ -959,6 +988,83 @@ test_udp_refused(void **st)
 		check_rec(&d->r[i], i + (int)lost, 0, 1, ix_domain(x.ix), 0);
 	ix_free(x.ix);
 	close(fd);
+	free(d);
+}
+
+/*
+ * UDP, the collector gone in the middle of a session: the next message
+ * goes out (the send works) and is refused, the refusal seen at the next
+ * pump.  Its records were lost: they count as dropped, not as sent, and a
+ * line says so.  At close, a last message is checked the same way.
+ */
+static void
+test_udp_refused_later(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	uint8_t buf[65536];
+	char url[64], want[160];
+	size_t len;
+	uint16_t port;
+	int fd;
+
+	(void)st;
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	for (int i = 0; i < 3; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	while (d->n < 3 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, 3);
+	ix_tick(x.ix);		/* not refused: taken */
+	assert_int_equal(xval(&x, "ipfix_records"), 3);
+
+	close(fd);
+	for (int i = 3; i < 8; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	snprintf(want, sizeof(want), "ipfix %s: send: Connection refused; "
+	    "0 records wait", url);
+	assert_string_equal(x.f.status, want);
+	assert_int_equal(xval(&x, "ipfix_records"), 3);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 5);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	snprintf(want, sizeof(want), "ipfix %s: 5 records refused by the "
+	    "collector, 5 dropped in all", url);
+	assert_string_equal(x.f.log, want);
+	ix_free(x.ix);
+
+	/* The last message before a close: refused, counted as dropped. */
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	mk_flow(&f, 0, 0);
+	ix_add(x.ix, &f, FT_IDLE);
+	ix_tick(x.ix);
+	while ((len = recv_dgram(fd, buf, sizeof(buf))) > 0 &&
+	    xval(&x, "ipfix_messages") < 2)
+		;
+	close(fd);
+	for (int i = 1; i < 3; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_drain(x.ix, 500000000ULL);
+	assert_int_equal(xval(&x, "ipfix_records"), 1);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 2);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	ix_free(x.ix);
 	free(d);
 }
 
@@ -1114,6 +1220,7 @@ main(void)
 		cmocka_unit_test(test_tcp_queue),
 		cmocka_unit_test(test_crash_queue),
 		cmocka_unit_test(test_udp_refused),
+		cmocka_unit_test(test_udp_refused_later),
 		cmocka_unit_test(test_plugin),
 		cmocka_unit_test(test_plugin_restart),
 	};
