@@ -8,13 +8,14 @@
 #    addresses, ports (ICMP: type.code), protocol, the forward TCP flags
 #    (nfdump reads reverseTcpControlBits as tcpControlBits: the forward
 #    ones must win), packets and bytes both ways, VLAN.
-# 2. pmacct's nfacctd, when installed: the same but the reverse counts,
+# 2. pmacct's nfacctd: the same but the reverse counts,
 #    which it does not read; it takes tcpControlBits only in one octet.
 #
 # It needs no root and no link; the collectors listen on 127.0.0.1.  It
-# exits 77 without nfcapd, nfdump or jq.
+# exits 77 without nfcapd, nfdump, nfacctd or jq (tools/deps installs
+# them).
 set -eu
-for tool in nfcapd nfdump jq python3; do
+for tool in nfcapd nfdump nfacctd jq python3; do
 	command -v "$tool" >/dev/null 2>&1 || {
 		echo "SKIP: $tool is not installed"
 		exit 77
@@ -117,10 +118,6 @@ $(cat "$TMP/diff")"
 echo "ok: nfdump shows the $NREC records of the JSON, field for field"
 
 # --- 2. nfacctd.
-if ! command -v nfacctd >/dev/null 2>&1; then
-	echo "PASS (nfacctd is not installed: its part not run)"
-	exit 0
-fi
 port=$(free_port udp)
 cat >"$TMP/nfacctd.conf" <<-CONF
 daemonize: false
