@@ -381,6 +381,12 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		pipeline_at("in", cfg_step_name(s->conf), "'s trial open");
 		rc = c->open(&ctx->pub, &state);
 		if (rc == RINGFAN_OK) {
+			/*
+			 * Open has returned: as in a worker, what close
+			 * records fails nothing (plugin_ctx_error() logs it).
+			 * An error open recorded still fails the trial.
+			 */
+			ctx->opened = ctx->err[0] == '\0';
 			pipeline_at("in", cfg_step_name(s->conf),
 			    "'s trial close");
 			c->close(state);

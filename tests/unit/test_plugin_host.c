@@ -1300,6 +1300,22 @@ test_memory_request_in_trial_open(void **state)
 	    "memory_request: only in check");
 }
 
+/*
+ * A trial open that succeeded has returned: its close's error fails
+ * nothing (it is logged), as the worker's close does not fail either.
+ */
+static void
+test_trial_close_error(void **state)
+{
+	(void)state;
+	loaded("      - plugin: trialclose\n");
+	env.flags = RINGFAN_CTX_CHECK;
+	err[0] = '\0';
+	assert_int_equal(check_pipeline(), RINGFAN_OK);
+	assert_string_equal(err, "");
+	env.flags = 0;
+}
+
 static void
 test_memory_request_bounds(void **state)
 {
@@ -1664,6 +1680,7 @@ main(void)
 		T(test_memory_fresh_after_close),
 		T(test_memory_request_in_open),
 		T(test_memory_request_in_trial_open),
+		T(test_trial_close_error),
 		T(test_memory_request_bounds),
 		T(test_memory_replaced_build),
 		T(test_tick_period),
