@@ -562,8 +562,14 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	ix->state = IX_DOWN;
 	ix->msglen = ix->off = 0;
 	ix->inflight = 0;
-	/* A send of this socket: not a later one's. */
-	if (strcmp(what, "send") == 0)
+	/*
+	 * The unconfirmed message is this socket's, not a later one's.  A
+	 * refusal is what an ICMP answer leaves on a connected UDP socket;
+	 * another error of a send (a local route, a firewall rule, the size)
+	 * is about the datagram being sent, and the one before went out.
+	 */
+	if (strcmp(what, "send") == 0 &&
+	    (err == ECONNREFUSED || err == EHOSTUNREACH))
 		ix_refused(ix);
 	else
 		ix_confirmed(ix);
