@@ -207,6 +207,19 @@ master_swap_step(struct master *m, uint64_t now)
 		m->swap = SWAP_RETIRING;
 		return;
 	case SWAP_RETIRING:
+		/*
+		 * One that died while draining (a crash, a stall's kill)
+		 * waits out a backoff with no process: the frames before T
+		 * are in its ring alone, so a drainer starts now, or the
+		 * retirement would free the ring with them in it.
+		 */
+		for (unsigned i = 0; i < m->old.nslots; i++) {
+			struct slot *s = &m->old.slots[i];
+
+			if (s->pid <= 0 &&
+			    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
+				(void)master_drain(m, s);
+		}
 		if (gen_all_exited(&m->old))
 			master_retire(m);
 		return;
