@@ -561,8 +561,19 @@ linkwatch_step(struct master *m)
 					kill(s->pid, SIGTERM);
 				}
 			} else if (STATS_LOAD(&s->wk.sw->state) ==
-			    WORKER_BACKOFF)
-				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+			    WORKER_BACKOFF) {
+				/*
+				 * It died while draining (a crash, a stall's
+				 * kill): its ring still holds the frames, so
+				 * a drainer starts now, up to the deadline.
+				 */
+				if (m->g.links[c].drain_end != UINT64_MAX &&
+				    master_drain(m, s))
+					gone = false;
+				else
+					STATS_STORE(&s->wk.sw->state,
+					    WORKER_STOPPED);
+			}
 		}
 		if (!gone) {
 			link_overdue(m, c);
