@@ -22,6 +22,12 @@
 /* Capture reload: how long new workers get to start; T's distance. */
 #define MASTER_SWAP_START_NS	(10ull * 1000000000u)
 #define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
+/*
+ * How long a worker told to exit for a reload (a hand-over, or the drain
+ * of a retiring generation) gets to do so before it is killed, as at a
+ * stop: one stuck where no frame waits is no stall.
+ */
+#define MASTER_EXIT_GRACE_NS	(5ull * 1000000000u)
 
 struct master;
 
@@ -138,6 +144,8 @@ struct master {
 	unsigned		*handover;	/* sized for g.nslots */
 	unsigned		 nhandover;
 	int			 handing;	/* slot being handed over, -1 */
+	pid_t			 handing_pid;	/* its process told to exit, 0 */
+	uint64_t		 handing_end;	/* monotonic: then SIGKILL */
 	struct reload_prev	 prev;
 	bool			 rolling_back;	/* back to prev, then answer */
 	bool			 reload_again;	/* asked for during a reload */

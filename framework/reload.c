@@ -231,6 +231,26 @@ master_reload_watch(struct master *m, uint64_t now)
 	}
 }
 
+/*
+ * The process told to hand over has not exited within the grace (stuck in
+ * a plugin's close, or stopped, with no frame waiting: no stall): it is
+ * killed, and the crash path starts its successor.
+ */
+static void
+master_handover_overdue(struct master *m, struct slot *s)
+{
+	char name[64];
+
+	if (m->handing_pid <= 0 || s->pid != m->handing_pid ||
+	    mono_ns() < m->handing_end)
+		return;
+	log_warnx("%s (pid %d) did not exit within %llu ms of its hand-over: "
+	    "SIGKILL", master_slot_name(s, name, sizeof(name)), (int)s->pid,
+	    MASTER_EXIT_GRACE_NS / 1000000u);
+	kill(s->pid, SIGKILL);
+	m->handing_pid = 0;
+}
+
 /* The reload's rolling restart: one worker at a time, each once running. */
 void
 master_handover_step(struct master *m)
@@ -241,10 +261,13 @@ master_handover_step(struct master *m)
 	if (m->handing >= 0) {
 		s = &m->g.slots[m->handing];
 		state = STATS_LOAD(&s->wk.sw->state);
-		if (state == WORKER_RESTARTING || state == WORKER_STARTING)
+		if (state == WORKER_RESTARTING || state == WORKER_STARTING) {
+			master_handover_overdue(m, s);
 			return;		/* still on its way */
+		}
 		m->handing = -1;
 	}
+	m->handing_pid = 0;
 	if (m->nhandover == 0 && m->handing < 0) {
 		/* Every worker runs the new pipeline: it has stood. */
 		if (m->prev.cfg != NULL) {
@@ -270,6 +293,8 @@ master_handover_step(struct master *m)
 			continue;
 		}
 		m->handing = (int)(s - m->g.slots);
+		m->handing_pid = s->pid;
+		m->handing_end = mono_ns() + MASTER_EXIT_GRACE_NS;
 		/* One still starting exits as it would run (worker_main). */
 		s->handed_starting = __atomic_exchange_n(&s->wk.sw->state,
 		    WORKER_RESTARTING, __ATOMIC_SEQ_CST) == WORKER_STARTING;

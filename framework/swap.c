@@ -121,11 +121,22 @@ master_retire(struct master *m)
 {
 	struct slot *o, *to;
 	unsigned dropped, k;
+	uint64_t n;
 	char name[64];
 
 	master_read_kernel(m);
 	for (unsigned i = 0; i < m->old.nslots; i++) {
 		o = &m->old.slots[i];
+		/*
+		 * Frames left in a ring that no one drained (killed at the
+		 * deadline, failed) are freed with it: dropped, as at a stop.
+		 */
+		if ((n = stats_backlog(o->wk.sw)) > 0) {
+			o->wk.sw->carry.kernel_drops += n;
+			log_warnx("%s (retiring): %llu frames left in its ring, "
+			    "counted as dropped", master_slot_name(o, name,
+			    sizeof(name)), (unsigned long long)n);
+		}
 		if ((k = master_retire_to(m, o)) == UINT_MAX) {
 			log_info("capture %s removed: worker %u had handled "
 			    "%llu frames", o->wk.cap->name, o->wk.id,
@@ -205,21 +216,41 @@ master_swap_step(struct master *m, uint64_t now)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
 		m->swap = SWAP_RETIRING;
+		m->swap_at = now + MASTER_EXIT_GRACE_NS;
 		return;
 	case SWAP_RETIRING:
-		/*
-		 * One that died while draining (a crash, a stall's kill)
-		 * waits out a backoff with no process: the frames before T
-		 * are in its ring alone, so a drainer starts now, or the
-		 * retirement would free the ring with them in it.
-		 */
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];
 
-			if (s->pid <= 0 &&
-			    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
-				(void)master_drain(m, s);
+			/*
+			 * Stuck (in a plugin's close, or stopped) where no
+			 * frame waits, which is no stall: killed, as at a
+			 * stop.
+			 */
+			if (s->pid > 0) {
+				if (now < m->swap_at)
+					continue;
+				log_warnx("%s (pid %d) did not drain within "
+				    "%llu ms of the hand-over: SIGKILL",
+				    master_slot_name(s, name, sizeof(name)),
+				    (int)s->pid,
+				    MASTER_EXIT_GRACE_NS / 1000000u);
+				kill(s->pid, SIGKILL);
+				continue;
+			}
+			/*
+			 * One that died while draining (a crash, a stall's
+			 * kill) waits out a backoff with no process: the
+			 * frames before T are in its ring alone, so a drainer
+			 * starts now, until the deadline, or the retirement
+			 * would free the ring with them in it.
+			 */
+			if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
+			    (m->swap_at == UINT64_MAX || !master_drain(m, s)))
+				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
+		if (now >= m->swap_at)
+			m->swap_at = UINT64_MAX;
 		if (gen_all_exited(&m->old))
 			master_retire(m);
 		return;
