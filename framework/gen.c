@@ -446,6 +446,11 @@ gen_build(struct gen *g, const struct gen *busy,
 			g->slots[n].wk.sw = &g->shm->workers[n];
 		}
 		capture_bpf_free(&prog);
+		/* No socket made an id: one is taken when it can be. */
+		if (group < 0) {
+			group = cap->fanout.group;
+			g->locks[c] = GEN_GROUP_LATER;
+		}
 		g->groups[c] = (uint16_t)group;
 		log_info("capture %s: %u workers on %s, fanout %s group %d",
 		    cap->name, cap->workers, cap->interface,

@@ -263,7 +263,7 @@ link_build(struct master *m, unsigned c, char *err, size_t errlen)
 	const struct cfg_capture *cap = &g->cfg->captures[c];
 	struct sock_fprog prog;
 	struct slot *s, *end, *first;
-	int lt, fd;
+	int lt, fd, group = g->groups[c], lock = -1;
 
 	if (capture_linktype(cap, &lt, err, errlen) != 0)
 		return -1;
@@ -276,16 +276,34 @@ link_build(struct master *m, unsigned c, char *err, size_t errlen)
 	}
 	if (capture_bpf_compile(g->cfg, cap, lt, &prog, err, errlen) != 0)
 		return -1;
+	/*
+	 * No group yet: the configured one if it can be claimed now (the
+	 * generation that held it is gone), or else an id the kernel makes,
+	 * never one another capture may use.
+	 */
+	if (g->locks[c] == GEN_GROUP_LATER &&
+	    (lock = capture_lock(cap, group, err, errlen)) == -1)
+		group = -1;
 	first = link_slots(g, c, &end);
 	for (s = first; s < end; s++) {
-		fd = capture_open(cap, &prog, g->groups[c], err, errlen);
+		fd = capture_open(cap, &prog, group, err, errlen);
 		if (fd == -1)
 			break;
+		/* The others join the group the first one made. */
+		if (group < 0)
+			group = capture_group(fd);
 		s->wk.fd = fd;
 	}
 	capture_bpf_free(&prog);
-	if (s == end)
+	if (s == end) {
+		if (g->locks[c] == GEN_GROUP_LATER) {
+			g->locks[c] = lock;
+			g->groups[c] = (uint16_t)group;
+		}
 		return 0;
+	}
+	if (lock != -1)
+		capture_unlock(lock, group);
 	for (s = first; s < end; s++) {
 		if (s->wk.fd != -1)
 			close(s->wk.fd);

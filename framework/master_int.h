@@ -88,11 +88,20 @@ struct gen {
 	struct plugin_mem	**mems;
 	unsigned		*first_slot;	/* per capture */
 	uint16_t		*groups;	/* fanout group in use */
-	int			*locks;		/* capture_lock() fds, or -1 */
+	/* capture_lock() fds, -1, or GEN_GROUP_LATER */
+	int			*locks;
 	struct link_cap		*links;		/* per capture: linkwatch.c */
 	struct slot		*slots;
 	unsigned		 nslots;
 };
+
+/*
+ * locks[c] of a capture that has no group yet: built without a socket (its
+ * interface not there) while the retiring generation held the configured
+ * id.  groups[c] is the configured id, which link_build() claims when the
+ * interface comes, or else takes an id the kernel makes.
+ */
+#define GEN_GROUP_LATER	(-2)
 
 /* Steps of a capture reload. */
 enum swap_phase {
