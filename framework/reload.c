@@ -13,6 +13,7 @@
 
 
 #include "control.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 #include "util.h"
@@ -56,6 +57,22 @@ master_restart(struct master *m, const char *target, json_t *names,
 		    m->g.cfg->captures[c].workers - 1);
 		return -ERANGE;
 	}
+	/*
+	 * No socket (its interface gone, or back but not built): a worker
+	 * cannot start; linkwatch.c starts them with new sockets.
+	 */
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (m->g.slots[i].capture == c && (id < 0 ||
+		    m->g.slots[i].wk.id == (unsigned)id) &&
+		    m->g.slots[i].wk.fd == -1) {
+			snprintf(err, errlen, "restart %s: capture %s has no "
+			    "sockets: %s", target, m->g.cfg->captures[c].name,
+			    linkwatch_state(m, (unsigned)c) != NULL &&
+			    strcmp(linkwatch_state(m, (unsigned)c),
+			    "waiting") == 0 ? "it waits for its interface" :
+			    "they could not be built (see the log)");
+			return -EAGAIN;
+		}
 	if (master_reload_busy(m)) {
 		snprintf(err, errlen, "restart %s: %s", target,
 		    master_reload_pending(m) ? "a reload is in progress" :

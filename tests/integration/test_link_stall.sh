@@ -4,8 +4,10 @@
 # drain the ring as the capture parks, and the stall watch kills it.  Its
 # ring still holds those frames: a drainer starts at once and hands them
 # to the pipeline before the sockets are closed, rather than counting
-# them as dropped.  When the interface is back, counting resumes, and
-# after a stop every frame is counted once and none is a drop.
+# them as dropped.  A restart of the capture meanwhile is refused: it has
+# no socket to start a worker on.  When the interface is back, counting
+# resumes, and after a stop every frame is counted once and none is a
+# drop.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -42,6 +44,14 @@ rf_expect "live kernel_drops while waiting" \
     "$(rf_ctl_num stats '.captures[0].totals.kernel_drops')" 0
 rf_expect "state while waiting" "$(rf_ctl_json status '.captures[0].state')" \
     waiting
+# No socket, so no worker can start: a restart says so, and does nothing.
+rc=0
+rf_ctl restart test >"$RF_TMP/restart.out" 2>"$RF_TMP/restart.err" || rc=$?
+rf_expect "restart while waiting: exit status" "$rc" 1
+rf_expect "restart while waiting: stderr" "$(cat "$RF_TMP/restart.err")" \
+    "ringfanctl: restart test: capture test has no sockets: it waits for its interface"
+rf_expect "workers running after the restart" \
+    "$(rf_ctl_json workers '[.workers[] | select(.state == "running")] | length')" 0
 
 rf_veth
 rf_wait_until 10 "the capture running again" rf_ctl_test status \
