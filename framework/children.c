@@ -47,6 +47,7 @@ master_spawn(struct master *m, struct slot *s)
 	s->on_new = m->prev.cfg != NULL && m->prev.changed[s->capture];
 	s->late = false;
 	s->handed_starting = false;
+	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)

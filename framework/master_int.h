@@ -24,8 +24,8 @@
 #define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
 /*
  * How long a worker told to exit for a reload (a hand-over, or the drain
- * of a retiring generation) gets to do so before it is killed, as at a
- * stop: one stuck where no frame waits is no stall.
+ * of a retiring generation) may go without progress before it is killed:
+ * one stuck where no frame waits (a plugin's close, stopped) is no stall.
  */
 #define MASTER_EXIT_GRACE_NS	(5ull * 1000000000u)
 
@@ -68,6 +68,13 @@ struct slot {
 	}			 stall;
 	/* The socket's rollover totals as last read (all, huge, failed). */
 	uint64_t		 rollover[3];
+	/* Told to exit for a reload: its progress last seen, since when. */
+	struct {
+		pid_t		 pid;		/* the worker it was seen in */
+		uint64_t	 progress;
+		uint64_t	 since;
+		bool		 killed;	/* for no progress; not respawned */
+	}			 exit;
 };
 
 struct ctl_server;
@@ -154,7 +161,6 @@ struct master {
 	unsigned		 nhandover;
 	int			 handing;	/* slot being handed over, -1 */
 	pid_t			 handing_pid;	/* its process told to exit, 0 */
-	uint64_t		 handing_end;	/* monotonic: then SIGKILL */
 	struct reload_prev	 prev;
 	bool			 rolling_back;	/* back to prev, then answer */
 	bool			 reload_again;	/* asked for during a reload */
@@ -286,6 +292,12 @@ bool	master_stall_reaped(struct slot *s, int status);
 bool	master_slot_where(const struct slot *s, char *buf, size_t len);
 /* The worker of s is inside a plugin's open, as its stage says. */
 bool	master_slot_in_open(const struct slot *s);
+/*
+ * The worker of s, told to exit for a reload, has made no progress (no
+ * frame, no turn of its loop) for MASTER_EXIT_GRACE_NS: true once, and
+ * s->exit.killed is set, for the caller to kill it.  On the timer.
+ */
+bool	master_exit_overdue(struct slot *s, uint64_t now);
 /* Add what fanout rolled over from s's socket since the last read. */
 void	master_read_rollover(struct slot *s);
 

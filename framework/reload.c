@@ -249,9 +249,9 @@ master_reload_watch(struct master *m, uint64_t now)
 }
 
 /*
- * The process told to hand over has not exited within the grace (stuck in
- * a plugin's close, or stopped, with no frame waiting: no stall): it is
- * killed, and the crash path starts its successor.
+ * The process told to hand over makes no progress and does not exit
+ * (stuck in a plugin's close, or stopped, with no frame waiting: no
+ * stall): it is killed, and the crash path starts its successor.
  */
 static void
 master_handover_overdue(struct master *m, struct slot *s)
@@ -259,11 +259,11 @@ master_handover_overdue(struct master *m, struct slot *s)
 	char name[64];
 
 	if (m->handing_pid <= 0 || s->pid != m->handing_pid ||
-	    mono_ns() < m->handing_end)
+	    !master_exit_overdue(s, mono_ns()))
 		return;
-	log_warnx("%s (pid %d) did not exit within %llu ms of its hand-over: "
-	    "SIGKILL", master_slot_name(s, name, sizeof(name)), (int)s->pid,
-	    MASTER_EXIT_GRACE_NS / 1000000u);
+	log_warnx("%s (pid %d) made no progress for %llu ms after its "
+	    "hand-over: SIGKILL", master_slot_name(s, name, sizeof(name)),
+	    (int)s->pid, MASTER_EXIT_GRACE_NS / 1000000u);
 	kill(s->pid, SIGKILL);
 	m->handing_pid = 0;
 }
@@ -311,7 +311,6 @@ master_handover_step(struct master *m)
 		}
 		m->handing = (int)(s - m->g.slots);
 		m->handing_pid = s->pid;
-		m->handing_end = mono_ns() + MASTER_EXIT_GRACE_NS;
 		/* One still starting exits as it would run (worker_main). */
 		s->handed_starting = __atomic_exchange_n(&s->wk.sw->state,
 		    WORKER_RESTARTING, __ATOMIC_SEQ_CST) == WORKER_STARTING;

@@ -194,6 +194,25 @@ master_stall_check(struct master *m, uint64_t now)
 }
 
 bool
+master_exit_overdue(struct slot *s, uint64_t now)
+{
+	uint64_t p = stall_progress(s->wk.sw);
+
+	if (s->exit.killed)
+		return false;
+	if (s->exit.pid != s->pid || s->exit.progress != p) {
+		s->exit.pid = s->pid;
+		s->exit.progress = p;
+		s->exit.since = now;
+		return false;
+	}
+	if (now - s->exit.since < MASTER_EXIT_GRACE_NS)
+		return false;
+	s->exit.killed = true;
+	return true;
+}
+
+bool
 master_stall_reaped(struct slot *s, int status)
 {
 	if (!s->stall.killed)

@@ -216,41 +216,49 @@ master_swap_step(struct master *m, uint64_t now)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
 		m->swap = SWAP_RETIRING;
-		m->swap_at = now + MASTER_EXIT_GRACE_NS;
 		return;
 	case SWAP_RETIRING:
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];
 
 			/*
-			 * Stuck (in a plugin's close, or stopped) where no
-			 * frame waits, which is no stall: killed, as at a
-			 * stop.
+			 * No progress (stuck in a plugin's close, or
+			 * stopped) where no frame waits, which is no stall:
+			 * killed, as at a stop, and not started again.
 			 */
 			if (s->pid > 0) {
-				if (now < m->swap_at)
-					continue;
-				log_warnx("%s (pid %d) did not drain within "
-				    "%llu ms of the hand-over: SIGKILL",
-				    master_slot_name(s, name, sizeof(name)),
-				    (int)s->pid,
-				    MASTER_EXIT_GRACE_NS / 1000000u);
-				kill(s->pid, SIGKILL);
+				if (master_exit_overdue(s, now)) {
+					log_warnx("%s (pid %d) made no progress "
+					    "for %llu ms draining for a "
+					    "reload: SIGKILL", master_slot_name(
+					    s, name, sizeof(name)), (int)s->pid,
+					    MASTER_EXIT_GRACE_NS / 1000000u);
+					kill(s->pid, SIGKILL);
+				}
 				continue;
 			}
+			if (STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+				continue;
 			/*
 			 * One that died while draining (a crash, a stall's
 			 * kill) waits out a backoff with no process: the
 			 * frames before T are in its ring alone, so a drainer
-			 * starts now, until the deadline, or the retirement
-			 * would free the ring with them in it.
+			 * starts now, or the retirement would free the ring
+			 * with them in it.  After a kill for no progress,
+			 * only if frames wait (it was stuck in one, now
+			 * quarantined), not for a close that hangs.
 			 */
-			if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
-			    (m->swap_at == UINT64_MAX || !master_drain(m, s)))
+			if (s->exit.killed) {
+				master_read_kernel(m);
+				if (stats_backlog(s->wk.sw) == 0) {
+					STATS_STORE(&s->wk.sw->state,
+					    WORKER_STOPPED);
+					continue;
+				}
+			}
+			if (!master_drain(m, s))
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
-		if (now >= m->swap_at)
-			m->swap_at = UINT64_MAX;
 		if (gen_all_exited(&m->old))
 			master_retire(m);
 		return;
