@@ -225,6 +225,14 @@ main(int argc, char **argv)
 	}
 	/* Children are reaped and supervised: an ignored SIGCHLD would not. */
 	signal(SIGCHLD, SIG_DFL);
+	/*
+	 * A write beyond the file size limit (ulimit -f, systemd's
+	 * LimitFSIZE=) fails with EFBIG, which a plugin handles like a full
+	 * disk, instead of killing the process: a worker killed by SIGXFSZ
+	 * would be respawned into the same write until the crash-loop limit
+	 * fails its capture.  Workers inherit this; -r runs here.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((file == NULL) == (iface == NULL)) {
 		fprintf(stderr, "ringfan: give exactly one of -c FILE and "
 		    "-i IFACE\n");
