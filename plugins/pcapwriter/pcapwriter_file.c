@@ -183,6 +183,30 @@ pw_forget(struct pw *pw, bool remove)
 }
 
 /*
+ * Whether the open file was removed (by hand, or with its directory) since
+ * it was opened.  Then the frames of the buffer are counted as dropped, not
+ * written to a file no one can read, the file is forgotten and the next
+ * frame starts a new one.  Asked before every write of the buffer but the
+ * new file's header: fstat(2) once a flush, never once a frame.
+ */
+static bool
+pw_gone(struct pw *pw)
+{
+	struct pw_span sp;
+	struct stat st;
+
+	if (fstat(pw->fd, &st) == -1 || st.st_nlink != 0)
+		return false;
+	pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "%s: removed while open; a "
+	    "new file starts", pw->s->path);
+	pw_walk(pw, pw->s, pw->s->base, pw->s->end, &sp);
+	pw_drop(pw, sp.frames, sp.bytes);
+	pw_forget(pw, false);
+	pw_gauges(pw);
+	return true;
+}
+
+/*
  * A flush wrote `done` bytes, then failed with err (a full disk, a file
  * size limit).  The whole records among them stay, the file is cut back to
  * its last whole record, and the rest of the buffer is dropped.
@@ -486,6 +510,8 @@ pw_file_close(struct pw *pw, bool rotation)
 {
 	struct pw_slot *s = pw->s;
 
+	if (pw_gone(pw))
+		return;
 	if (s->end > s->base)
 		(void)pw_flush(pw);	/* on failure it keeps what it can */
 	if (pw->s == NULL)
@@ -514,6 +540,9 @@ pw_reserve(struct pw *pw, uint64_t ts, uint32_t rec)
 		if (pw->blocked)
 			return -1;
 	}
+	/* A full buffer is written out below: not to a removed file. */
+	if (pw->s != NULL && pw->s->end - pw->s->start + rec > PW_BUF)
+		(void)pw_gone(pw);
 	if (pw->s == NULL && pw_file_new(pw, ts) != 0)
 		return -1;
 	s = pw->s;
@@ -580,9 +609,6 @@ pw_append(struct pw *pw, const struct ringfan_packet *pkt, uint32_t caplen,
 void
 pw_file_tick(struct pw *pw, uint64_t now_ns)
 {
-	struct pw_span sp;
-	struct stat st;
-
 	pw->blocked = false;
 	if (pw->late && !pw->late_tick) {
 		pw->late = false;
@@ -590,14 +616,8 @@ pw_file_tick(struct pw *pw, uint64_t now_ns)
 			pw->ctx->status(pw->ctx, NULL);
 	}
 	pw->late_tick = false;
-	if (pw->s != NULL && fstat(pw->fd, &st) == 0 && st.st_nlink == 0) {
-		/* What went into it is lost; the next frame starts anew. */
-		pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "%s: removed while "
-		    "open; a new file starts", pw->s->path);
-		pw_walk(pw, pw->s, pw->s->base, pw->s->end, &sp);
-		pw_drop(pw, sp.frames, sp.bytes);
-		pw_forget(pw, false);
-	}
+	if (pw->s != NULL)
+		(void)pw_gone(pw);
 	if (pw->s != NULL) {
 		if (now_ns >= pw->deadline)
 			pw_file_close(pw, true);

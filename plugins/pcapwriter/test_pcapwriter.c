@@ -1148,6 +1148,75 @@ test_vanished_directory(void **state)
 	assert_int_equal(val(t, "frames_dropped"), 5);
 }
 
+/*
+ * A file removed while open, seen when its buffer is next written, not only
+ * at the tick: at a rotation by size (rotate_size 372, three records of
+ * 116) and when the buffer is full (records of 200016 bytes).  The frames of the buffer are counted as dropped, not as
+ * written into a file no one can read, and the frame that came starts a
+ * new file.  No tick in between.
+ */
+static void
+test_removed_before_flush(void **state)
+{
+	const char *opts[] = { "rotate_size=372", NULL };
+	struct t *t = *state;
+	char name[300], path[512], expect[700];
+	uint64_t ts = T0 * SEC;
+
+	t_start(t, opts);
+	t_send_cap(t, 0, 100, 100, ts++, false);
+	t_send_cap(t, 1, 100, 100, ts++, false);
+	ringfan_plugin.tick(t->st, ts);
+	assert_int_equal(val(t, "frames"), 2);
+	t_name(t, 0, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	assert_int_equal(unlink(path), 0);
+	t_send_cap(t, 2, 100, 100, ts++, false);	/* the buffer's */
+	t_send(t, 3, 100, ts++);		/* rotates: a new file */
+	snprintf(expect, sizeof(expect), "%s: removed while open; a new file "
+	    "starts", path);
+	assert_string_equal(t->f.log, expect);
+	assert_int_equal(val(t, "frames"), 2);
+	assert_int_equal(val(t, "frames_dropped"), 1);
+	assert_int_equal(val(t, "bytes_dropped"), 116);
+	assert_int_equal(val(t, "write_errors"), 0);
+	assert_string_equal(t->f.status, "");
+	t_close(t);
+	assert_int_equal(t_verify(t, 262144, false, NULL), 1);
+	assert_int_equal(val(t, "frames"), 3);
+	assert_int_equal(val(t, "files"), 2);
+	assert_int_equal(val(t, "bytes"), 24 + 2 * 116 + t_dir_bytes(t->dir));
+
+	/*
+	 * The same when the buffer fills up: the header and the first
+	 * record were written at the tick, four more fit.
+	 */
+	t_name(t, 0, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	assert_int_equal(unlink(path), 0);
+	t->nsent = 0;
+	t_start(t, NULL);
+	t_send_cap(t, 10, 200000, 200000, ts++, false);
+	ringfan_plugin.tick(t->st, ts);
+	assert_int_equal(val(t, "frames"), 1);
+	t_name(t, 0, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	assert_int_equal(unlink(path), 0);
+	for (uint32_t i = 11; i < 15; i++)
+		t_send_cap(t, i, 200000, 200000, ts++, false);
+	assert_int_equal(val(t, "frames_dropped"), 0);
+	t_send(t, 15, 200000, ts++);		/* the buffer is full */
+	snprintf(expect, sizeof(expect), "%s: removed while open; a new file "
+	    "starts", path);
+	assert_string_equal(t->f.log, expect);
+	assert_int_equal(val(t, "frames"), 1);
+	assert_int_equal(val(t, "frames_dropped"), 4);
+	assert_int_equal(val(t, "bytes_dropped"), 4 * 200016);
+	t_close(t);
+	assert_int_equal(t_verify(t, 262144, false, NULL), 1);
+	assert_int_equal(val(t, "frames"), 2);
+}
+
 /* As above with a directory that is there but not writable. */
 /* Sets or clears a directory's immutable flag (chattr +i); 0 or -1. */
 static int
@@ -1373,6 +1442,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_directory, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_removed_before_flush,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_directory, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
