@@ -21,6 +21,7 @@
 #define PW_RECHDR	16u
 #define PW_TAGLEN	4u	/* a VLAN tag put back: TPID and TCI */
 #define PW_TICK_NS	1000000000ULL	/* flush and retry once a second */
+#define PW_RESCAN_NS	10000000000ULL	/* list the files again (max_disk) */
 /*
  * The first ts_ns a record cannot hold: its seconds are 32 bits, unsigned
  * (2106-02-07T06:28:16Z).
@@ -111,6 +112,7 @@ struct pw {
 	size_t			 head, nold, oldcap;
 	uint64_t		 old_bytes;
 	bool			 scanned;	/* old[] is the directory's */
+	uint64_t		 rescan_at;	/* network time of the next list */
 
 	bool			 blocked;	/* drop frames until a tick */
 	bool			 failing;	/* a status is shown */

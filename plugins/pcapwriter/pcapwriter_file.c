@@ -377,10 +377,11 @@ pw_old_cmp(const void *a, const void *b)
 /*
  * Lists this worker's files already in the directory (of earlier runs, or
  * of its predecessor), oldest first, for max_disk and the disk_bytes gauge;
- * and numbers the next file after the highest found.
+ * and numbers the next file after the highest found.  quiet: a failure
+ * keeps the list as it was, and is no write error (pw_file_tick's rescan).
  */
-void
-pw_scan(struct pw *pw)
+static void
+pw_scan_dir(struct pw *pw, bool quiet)
 {
 	const char *live = pw->m->live ? pw_basename(pw->m->slot.path) : NULL;
 	struct dirent *e;
@@ -390,7 +391,8 @@ pw_scan(struct pw *pw)
 
 	pw_dir_path(pw, "");
 	if ((d = opendir(pw->path)) == NULL) {
-		pw_fail(pw, "opendir", pw->path, strerror(errno));
+		if (!quiet)
+			pw_fail(pw, "opendir", pw->path, strerror(errno));
 		return;
 	}
 	pw->head = pw->nold = 0;
@@ -412,6 +414,12 @@ pw_scan(struct pw *pw)
 	if (max > pw->m->seq)
 		PW_STORE(&pw->m->seq, max);
 	pw->scanned = true;
+}
+
+void
+pw_scan(struct pw *pw)
+{
+	pw_scan_dir(pw, false);
 }
 
 /*
@@ -618,6 +626,18 @@ pw_file_tick(struct pw *pw, uint64_t now_ns)
 	pw->late_tick = false;
 	if (pw->s != NULL)
 		(void)pw_gone(pw);
+	/*
+	 * With max_disk, the list of closed files is made again now and
+	 * then: files of this worker that another process made after the
+	 * list was (the worker this one replaced at a reload that built new
+	 * sockets, which wrote on until the handover) are counted and
+	 * removed in their turn instead of staying beyond max_disk.
+	 */
+	if (pw->budget != 0 && pw->scanned && now_ns >= pw->rescan_at) {
+		if (pw->rescan_at != 0)
+			pw_scan_dir(pw, true);
+		pw->rescan_at = now_ns + PW_RESCAN_NS;
+	}
 	if (pw->s != NULL) {
 		if (now_ns >= pw->deadline)
 			pw_file_close(pw, true);

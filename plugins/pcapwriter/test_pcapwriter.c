@@ -883,6 +883,49 @@ test_max_disk(void **state)
 	assert_int_equal(counts[2], 3);
 }
 
+/*
+ * Two instances of worker 0 at once, as at a reload that builds new
+ * sockets: the old one (a) writes on after the new one (b) listed the
+ * directory.  b lists it again within PW_RESCAN_NS of network time, so
+ * a's last files are counted and removed in their turn, and the directory
+ * comes back within max_disk (1116: three files of 372).
+ */
+static void
+test_max_disk_rescan(void **state)
+{
+	const char *opts[] = { "rotate_size=372", "max_disk=1116", NULL };
+	struct t *b = *state, *a;
+	uint64_t ts = T0 * SEC;
+	uint32_t id = 0;
+
+	assert_non_null(a = calloc(1, sizeof(*a)));
+	memcpy(a->dir, b->dir, sizeof(a->dir));
+	t_start(a, opts);
+	t_send_cap(a, id++, 100, 100, ts++, false);
+	t_start(b, opts);		/* lists a's first file, 24 bytes */
+	for (int i = 0; i < 6; i++)	/* a's files 1 to 3 */
+		t_send_cap(a, id++, 100, 100, ts++, false);
+	t_close(a);
+	free(a);
+	assert_int_equal(t_dir_bytes(b->dir), 372 + 372 + 140);
+	for (int i = 0; i < 9; i++)	/* b's files 4 to 6 */
+		t_send_cap(b, id++, 100, 100, ts++, false);
+	ringfan_plugin.tick(b->st, ts);
+	/* b removed file 1, the one it knew of; 2 and 3 are beyond. */
+	assert_int_equal(val(b, "removed"), 1);
+	assert_int_equal(t_dir_bytes(b->dir), 372 + 140 + 3 * 372);
+	ringfan_plugin.tick(b->st, ts + PW_RESCAN_NS);
+	t_send(b, id++, 100, ts + PW_RESCAN_NS + 1);	/* file 7 */
+	/* 2, 3 and 4 removed, oldest first: 5, 6 and 7 are left. */
+	assert_int_equal(val(b, "removed"), 4);
+	/* File 7's frame is still in the buffer. */
+	assert_int_equal(t_dir_bytes(b->dir), 372 + 372 + 24);
+	t_close(b);
+	assert_int_equal(t_nfiles(b), 3);
+	assert_int_equal(t_dir_bytes(b->dir), 372 + 372 + 140);
+	assert_int_equal(val(b, "disk_bytes"), 372 + 372 + 140);
+}
+
 /* --- recovery from host memory (kill -9) --- */
 
 /* The host memory of a worker killed now, as its successor finds it. */
@@ -1432,6 +1475,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_disk_rescan, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_partial, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_written, setup,
