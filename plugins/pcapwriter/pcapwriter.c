@@ -10,6 +10,8 @@
  * owns the write buffer (in host memory), the files and their recovery.
  * docs/plugins.md describes the behaviour for users.
  */
+#include <sys/resource.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +295,7 @@ static int
 pw_open(struct ringfan_ctx *ctx, void **state)
 {
 	char err[512];
+	struct rlimit rl;
 	struct pw *pw;
 	uint64_t snap;
 
@@ -334,6 +337,15 @@ pw_open(struct ringfan_ctx *ctx, void **state)
 	pw->snaplen = (uint32_t)snap;
 	pw->budget = pw->o.max_disk / (ctx->worker_count > 0 ?
 	    ctx->worker_count : 1);
+	/*
+	 * A file never grows past the file size limit (ulimit -f, systemd's
+	 * LimitFSIZE=): a write there fails, and so would every one after
+	 * it in that file, so the limit rotates files as rotate_size does.
+	 */
+	pw->rotate = pw->o.rotate_size;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (pw->rotate == 0 || (uint64_t)rl.rlim_cur < pw->rotate))
+		pw->rotate = (uint64_t)rl.rlim_cur;
 	pw->deadline = UINT64_MAX;
 	pw_filehdr(pw);
 	/*

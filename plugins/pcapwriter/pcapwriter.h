@@ -96,6 +96,7 @@ struct pw {
 	struct pw_slot		*s;		/* &m->slot while one is open */
 	int			 fd;
 	uint32_t		 snaplen;	/* the most a record holds */
+	uint64_t		 rotate;	/* rotate_size or RLIMIT_FSIZE */
 	uint8_t			 filehdr[PW_FILEHDR];
 	uint64_t		 deadline;	/* rotate_interval is up */
 	uint64_t		 budget;	/* max_disk / worker_count */

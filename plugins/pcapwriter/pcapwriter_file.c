@@ -542,8 +542,8 @@ pw_reserve(struct pw *pw, uint64_t ts, uint32_t rec)
 	struct pw_slot *s = pw->s;
 
 	/* A file holds one record at least, whatever rotate_size says. */
-	if (s != NULL && (ts >= pw->deadline || (pw->o.rotate_size != 0 &&
-	    s->end > PW_FILEHDR && s->end + rec > pw->o.rotate_size))) {
+	if (s != NULL && (ts >= pw->deadline || (pw->rotate != 0 &&
+	    s->end > PW_FILEHDR && s->end + rec > pw->rotate))) {
 		pw_file_close(pw, true);
 		if (pw->blocked)
 			return -1;

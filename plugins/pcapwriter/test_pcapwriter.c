@@ -1367,6 +1367,35 @@ test_disk_full(void **state)
 	assert_int_equal(val(t, "bytes"), (uint64_t)fsize(path));
 }
 
+/*
+ * A file size limit set before the open (ulimit -f, LimitFSIZE=) rotates
+ * the files as rotate_size does, here 372 bytes: three records of 116 a
+ * file, every frame written, no error.  The smaller of the two counts.
+ */
+static void
+test_fsize_rotates(void **state)
+{
+	const char *opts[] = { "rotate_size=1000", NULL };
+	struct t *t = *state;
+	size_t counts[3];
+
+	signal(SIGXFSZ, SIG_IGN);
+	fsize_limit(372);
+	t_start(t, opts);
+	fsize_limit(RLIM_INFINITY);
+	for (uint32_t i = 0; i < 7; i++)
+		t_send(t, i, 100, T0 * SEC + i);
+	t_close(t);
+	assert_int_equal(t_verify(t, 262144, false, counts), 3);
+	assert_int_equal(counts[0], 3);
+	assert_int_equal(counts[1], 3);
+	assert_int_equal(counts[2], 1);
+	assert_int_equal(val(t, "rotations"), 2);
+	assert_int_equal(val(t, "frames"), 7);
+	assert_int_equal(val(t, "frames_dropped"), 0);
+	assert_int_equal(val(t, "write_errors"), 0);
+}
+
 /* Full before even the file header fits: no file is left half made. */
 static void
 test_disk_full_header(void **state)
@@ -1492,6 +1521,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_directory, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fsize_rotates, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full_header, setup,
 		    teardown),
