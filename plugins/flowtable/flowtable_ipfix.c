@@ -309,6 +309,12 @@ ix_options(struct ringfan_ctx *ctx, struct ix_opts *o)
 		    (unsigned long long)o->queue, IX_QUEUE_MIN, IX_QUEUE_MAX);
 		return -1;
 	}
+	/* RFC 7011 reserves 0 for no domain in particular. */
+	if (o->domain == 0) {
+		ctx->error(ctx, "observation_domain: 0 is reserved by IPFIX "
+		    "(RFC 7011); give 1 or more");
+		return -1;
+	}
 	if (o->domain > UINT32_MAX - (nw - 1)) {
 		ctx->error(ctx, "observation_domain: %llu and the worker ids "
 		    "after it are not all below 2^32",

@@ -550,6 +550,12 @@ test_options(void **st)
 	}
 	{
 		const char *e[] = { "ipfix=udp://127.0.0.1:4739",
+		    "observation_domain=0", NULL };
+		expect_error(e, "observation_domain: 0 is reserved by IPFIX "
+		    "(RFC 7011); give 1 or more");
+	}
+	{
+		const char *e[] = { "ipfix=udp://127.0.0.1:4739",
 		    "ipfix_template_refresh=500ms", NULL };
 		expect_error(e, "ipfix_template_refresh: 500 ms is not 1 s to "
 		    "1 h");
