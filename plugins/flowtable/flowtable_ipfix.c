@@ -10,7 +10,9 @@
  *
  *	sourceIPv4Address / sourceIPv6Address, destination likewise,
  *	sourceTransportPort, destinationTransportPort (ICMP: type << 8 |
- *	code), protocolIdentifier, vlanId (0: untagged), octetDeltaCount,
+ *	code), icmpTypeCodeIPv4 / icmpTypeCodeIPv6 (the same for an ICMP or
+ *	ICMPv6 flow, 0 for others), protocolIdentifier, vlanId (0:
+ *	untagged), octetDeltaCount,
  *	packetDeltaCount, reverseOctetDeltaCount, reversePacketDeltaCount,
  *	flowStartMilliseconds, flowEndMilliseconds, reverseTcpControlBits,
  *	tcpControlBits (one octet each), flowEndReason, exportingProcessId
@@ -60,7 +62,7 @@
 #define IX_TID_V4	256
 #define IX_TID_V6	257
 #define IX_UDP_MSG	1400		/* within a 1500-byte path */
-#define IX_REC_V4	70		/* an IPv4 record, the smaller */
+#define IX_REC_V4	72		/* an IPv4 record, the smaller */
 /* Records in a UDP message at most: all unconfirmed at a time. */
 #define IX_UDP_RECS	((IX_UDP_MSG - 16 - 4) / IX_REC_V4)
 #define IX_TCP_MSG	16384
@@ -90,12 +92,14 @@ struct ix_rec {
 	uint16_t	 sport;
 	uint16_t	 dport;
 	uint16_t	 vlan;
+	uint16_t	 icmp4;		/* type << 8 | code, ICMP only */
+	uint16_t	 icmp6;		/* the same, ICMPv6 only */
 	uint8_t		 flags;
 	uint8_t		 rev_flags;
 	uint8_t		 proto;
 	uint8_t		 reason;
 	uint8_t		 ipver;		/* in the padding: not exported */
-	uint8_t		 pad[9];
+	uint8_t		 pad[5];
 };
 _Static_assert(sizeof(struct ix_rec) == 112, "ix_rec has no holes");
 
@@ -115,11 +119,13 @@ static fbInfoElementSpec_t ix_spec[] = {
 	{ "sourceTransportPort", 2, 0 },
 	{ "destinationTransportPort", 2, 0 },
 	{ "vlanId", 2, 0 },
+	{ "icmpTypeCodeIPv4", 2, 0 },
+	{ "icmpTypeCodeIPv6", 2, 0 },
 	{ "tcpControlBits", 1, 0 },
 	{ "reverseTcpControlBits", 1, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "flowEndReason", 1, 0 },
-	{ "paddingOctets", 10, 0 },
+	{ "paddingOctets", 6, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -138,6 +144,7 @@ static const char *const ix_ext[] = {
 	"sourceIPv4Address", "destinationIPv4Address",
 	"sourceIPv6Address", "destinationIPv6Address",
 	"sourceTransportPort", "destinationTransportPort",
+	"icmpTypeCodeIPv4", "icmpTypeCodeIPv6",
 	"protocolIdentifier", "vlanId",
 	"octetDeltaCount", "packetDeltaCount",
 	"reverseOctetDeltaCount", "reversePacketDeltaCount",
@@ -933,6 +940,14 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 	}
 	r->sport = f->sport;
 	r->dport = f->dport;
+	/*
+	 * Type and code also where RFC 7012 has them: nfdump and pmacct read
+	 * them from the port, other collectors from these.
+	 */
+	if (f->proto == 1 && f->ipver == 4)
+		r->icmp4 = f->dport;
+	else if (f->proto == 58 && f->ipver == 6)
+		r->icmp6 = f->dport;
 	r->proto = f->proto;
 	r->vlan = f->has_vlan ? f->vlan : 0;
 	r->octets = f->bytes[0];

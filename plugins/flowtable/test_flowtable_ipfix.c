@@ -39,7 +39,7 @@ extern const struct ringfan_plugin ringfan_plugin;
 enum {
 	E_SRC4, E_DST4, E_SRC6, E_DST6, E_SPORT, E_DPORT, E_PROTO, E_VLAN,
 	E_OCT, E_PKT, E_ROCT, E_RPKT, E_START, E_END, E_FLAGS, E_RFLAGS,
-	E_REASON, E_PROCESS, E_MAX
+	E_REASON, E_PROCESS, E_ICMP4, E_ICMP6, E_MAX
 };
 
 static const struct {
@@ -56,6 +56,7 @@ static const struct {
 	[E_START] = { 0, 152, 8 }, [E_END] = { 0, 153, 8 },
 	[E_FLAGS] = { 0, 6, 1 }, [E_RFLAGS] = { REV, 6, 1 },
 	[E_REASON] = { 0, 136, 1 }, [E_PROCESS] = { 0, 144, 4 },
+	[E_ICMP4] = { 0, 32, 2 }, [E_ICMP6] = { 0, 139, 2 },
 };
 
 struct drec {
@@ -431,11 +432,17 @@ check_rec(const struct drec *r, int i, int v6, unsigned reason,
 		assert_memory_equal(r->a[E_SRC6], f.src, 16);
 		assert_memory_equal(r->a[E_DST6], f.dst, 16);
 		assert_false(r->has[E_SRC4]);
+		assert_true(r->has[E_ICMP6]);
+		assert_false(r->has[E_ICMP4]);
 	} else {
 		assert_memory_equal(r->a[E_SRC4], f.src, 4);
 		assert_memory_equal(r->a[E_DST4], f.dst, 4);
 		assert_false(r->has[E_SRC6]);
+		assert_true(r->has[E_ICMP4]);
+		assert_false(r->has[E_ICMP6]);
 	}
+	/* TCP: no ICMP type and code. */
+	assert_int_equal(r->v[E_ICMP4] + r->v[E_ICMP6], 0);
 	assert_int_equal(r->v[E_SPORT], f.sport);
 	assert_int_equal(r->v[E_DPORT], 80);
 	assert_int_equal(r->v[E_PROTO], 6);
@@ -658,6 +665,64 @@ test_udp_records(void **st)
  * UDP messages stay under 1400 bytes; templates go out again every
  * ipfix_template_messages messages; sequence numbers count records.
  */
+/*
+ * ICMP and ICMPv6: type and code in destinationTransportPort (as nfdump
+ * and pmacct read them) and in icmpTypeCodeIPv4 / icmpTypeCodeIPv6, the
+ * element of the flow's IP version; a UDP flow's port is no type.
+ */
+static void
+test_icmp_elements(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	uint8_t buf[65536];
+	char url[64];
+	size_t len;
+	uint16_t port;
+	int fd;
+	const struct {
+		int		 v6;
+		uint8_t		 proto;
+		uint16_t	 dport;
+		uint64_t	 icmp4, icmp6;
+	} c[] = {
+		{ 0, 1, 0x0800, 0x0800, 0 },	/* echo request */
+		{ 1, 58, 0x8100, 0, 0x8100 },	/* echo reply */
+		{ 0, 1, 0x0303, 0x0303, 0 },	/* port unreachable */
+		{ 0, 17, 0x0800, 0, 0 },	/* UDP to port 2048 */
+		{ 1, 17, 0x8100, 0, 0 },
+	};
+	const int nc = (int)(sizeof(c) / sizeof(c[0]));
+
+	(void)st;
+	assert_non_null(d);
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	for (int i = 0; i < nc; i++) {
+		mk_flow(&f, i, c[i].v6);
+		f.proto = c[i].proto;
+		f.sport = 0;
+		f.dport = c[i].dport;
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	while (d->n < nc && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, nc);
+	for (int i = 0; i < nc; i++) {
+		assert_int_equal(d->r[i].tid, c[i].v6 ? 257 : 256);
+		assert_int_equal(d->r[i].v[E_PROTO], c[i].proto);
+		assert_int_equal(d->r[i].v[E_DPORT], c[i].dport);
+		assert_int_equal(d->r[i].v[E_ICMP4], c[i].icmp4);
+		assert_int_equal(d->r[i].v[E_ICMP6], c[i].icmp6);
+	}
+	ix_free(x.ix);
+	close(fd);
+	free(d);
+}
+
 static void
 test_udp_refresh(void **st)
 {
@@ -1226,6 +1291,7 @@ main(void)
 		cmocka_unit_test(test_udp_refresh),
 		cmocka_unit_test(test_tcp_queue),
 		cmocka_unit_test(test_crash_queue),
+		cmocka_unit_test(test_icmp_elements),
 		cmocka_unit_test(test_udp_refused),
 		cmocka_unit_test(test_udp_refused_later),
 		cmocka_unit_test(test_plugin),
