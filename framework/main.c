@@ -29,7 +29,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: ringfan -c FILE [-t] [-D]\n"
 	    "       ringfan -c FILE -r PCAP [--workers N]\n"
-	    "       ringfan -i IFACE [-D]\n"
+	    "       ringfan -i IFACE [-t] [-D]\n"
 	    "       ringfan -V | -h\n"
 	    "  -c FILE   run the captures configured in FILE, in the foreground\n"
 	    "  -i IFACE  run the built-in configuration on IFACE\n"
