@@ -184,10 +184,12 @@ master_reaped(struct master *m, struct slot *s, int status)
 {
 	struct stats_worker *sw = s->wk.sw;
 	uint32_t stop = STATS_LOAD(&sw->stop);
-	char name[64], where[64];
+	char name[64], where[64], err[STATS_ERR_MAX];
 	bool stalled;
 
 	master_slot_name(s, name, sizeof(name));
+	/* The worker wrote it (it may be the reason, below): terminated here. */
+	stats_text(err, sw->err, sizeof(err));
 	/* Where it was, before its block is settled (resume_settle). */
 	if (!master_slot_where(s, where, sizeof(where)))
 		where[0] = '\0';
@@ -250,7 +252,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 
 		s->respawn_at = mono_ns() + backoff;
 		STATS_STORE(&sw->state, WORKER_BACKOFF);
-		log_warnx("%s: %s; retrying in %llu ms", name, sw->err,
+		log_warnx("%s: %s; retrying in %llu ms", name, err,
 		    (unsigned long long)(backoff / 1000000u));
 		return;
 	}
@@ -259,7 +261,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		s->respawn_at = 0;
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
-		log_error("%s: setup failed: %s", name, sw->err);
+		log_error("%s: setup failed: %s", name, err);
 		if (!m->ready) {
 			m->exit_code = EXIT_RUNTIME;
 			master_stop(m, "a worker could not start");

@@ -330,7 +330,7 @@ gen_free(struct gen *g)
 	free(g->first_slot);
 	free(g->groups);
 	free(g->slots);
-	stats_destroy(g->shm);
+	stats_destroy(g->shm, g->nslots);
 	if (g->cfg != NULL) {
 		cfg_free(g->cfg);
 		free(g->cfg);

@@ -242,7 +242,7 @@ offline_free(struct offline *ol)
 	/* The tag may be a worker's, whose memory goes now. */
 	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
 	free(ol->w);
-	stats_destroy(ol->shm);
+	stats_destroy(ol->shm, ol->nworkers);
 	pcap_map_close(&ol->map);
 	if (ol->has_prog)
 		pcap_freecode(&ol->prog);

@@ -409,14 +409,16 @@ master_rollback(struct master *m, struct slot *failed)
 	struct reload_prev *p = &m->prev;
 	struct gen *g = &m->g;
 	struct cfg *nc = g->cfg;
-	char name[64], uerr[256];
+	char name[64], uerr[256], werr[STATS_ERR_MAX];
 	uid_t uid = 0;
 	gid_t gid = 0;
 	unsigned c;
 
+	/* The worker wrote it: terminated here, whatever it left. */
+	stats_text(werr, failed->wk.sw->err, sizeof(werr));
 	snprintf(m->last_reload_error, sizeof(m->last_reload_error),
 	    "reload: %s: %s; every worker is back on the previous pipeline",
-	    master_slot_name(failed, name, sizeof(name)), failed->wk.sw->err);
+	    master_slot_name(failed, name, sizeof(name)), werr);
 	log_error("%s", m->last_reload_error);
 	for (unsigned i = 0; i < g->nslots; i++) {
 		c = g->slots[i].capture;

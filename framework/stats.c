@@ -9,13 +9,20 @@
 
 #include "stats.h"
 
+static size_t
+stats_size(unsigned nworkers)
+{
+	return sizeof(struct stats_shm) +
+	    (size_t)nworkers * sizeof(struct stats_worker);
+}
+
 struct stats_shm *
 stats_create(unsigned nworkers)
 {
 	struct stats_shm *shm;
 	size_t size;
 
-	size = sizeof(*shm) + (size_t)nworkers * sizeof(struct stats_worker);
+	size = stats_size(nworkers);
 	shm = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
@@ -32,10 +39,10 @@ stats_create(unsigned nworkers)
 }
 
 void
-stats_destroy(struct stats_shm *shm)
+stats_destroy(struct stats_shm *shm, unsigned nworkers)
 {
 	if (shm != NULL)
-		munmap(shm, shm->size);
+		munmap(shm, stats_size(nworkers));
 }
 
 const char *
@@ -206,6 +213,24 @@ stats_status_get(const struct stats_worker *w, size_t i, const char *plugin,
 	return false;
 }
 
+uint32_t
+stats_carry_count(const struct stats_carry *c)
+{
+	uint32_t n = STATS_LOAD(&c->ncounters);
+
+	return n < STATS_MAX_COUNTERS ? n : STATS_MAX_COUNTERS;
+}
+
+void
+stats_text(char *dst, const char *src, size_t n)
+{
+	if (n == 0)
+		return;
+	for (size_t k = 0; k < n; k++)
+		dst[k] = __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+	dst[n - 1] = '\0';
+}
+
 /*
  * Add v to the carried counter `name` of `plugin`, making its slot; false
  * when every slot is taken by another (then it is counted as dropped).
@@ -214,13 +239,17 @@ static bool
 stats_carry_counter(struct stats_carry *c, const char *plugin,
     const char *name, uint64_t v)
 {
-	uint32_t k;
+	/* c may be a slot of shm, whose count a worker could have set. */
+	uint32_t k, n = stats_carry_count(c);
 
-	for (k = 0; k < c->ncounters; k++)
-		if (strcmp(c->counters[k].plugin, plugin) == 0 &&
-		    strcmp(c->counters[k].name, name) == 0)
+	c->ncounters = n;
+	for (k = 0; k < n; k++)
+		if (strncmp(c->counters[k].plugin, plugin,
+		    sizeof(c->counters[k].plugin)) == 0 &&
+		    strncmp(c->counters[k].name, name,
+		    sizeof(c->counters[k].name)) == 0)
 			break;
-	if (k == c->ncounters) {
+	if (k == n) {
 		if (k == STATS_MAX_COUNTERS) {
 			c->dropped++;
 			return false;
@@ -240,6 +269,7 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 {
 	struct stats_carry *c = &to->carry;
 	const struct stats_counter *fc;
+	char plugin[STATS_PLUGIN_NAME], name[STATS_COUNTER_NAME];
 	unsigned dropped = 0;
 
 	/* Everything as `stats` shows it, its own carry included. */
@@ -253,14 +283,20 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 			break;
 		if (STATS_LOAD(&fc->used) != STATS_COUNTER)
 			continue;	/* a level belongs to its generation */
-		dropped += !stats_carry_counter(c, fc->plugin, fc->name,
+		/* Worker-written: terminated before use. */
+		stats_text(plugin, fc->plugin, sizeof(plugin));
+		stats_text(name, fc->name, sizeof(name));
+		dropped += !stats_carry_counter(c, plugin, name,
 		    STATS_LOAD(&fc->value));
 	}
-	for (uint32_t j = 0; j < from->carry.ncounters; j++)
-		dropped += !stats_carry_counter(c,
-		    from->carry.counters[j].plugin,
-		    from->carry.counters[j].name,
+	for (uint32_t j = 0, n = stats_carry_count(&from->carry); j < n;
+	    j++) {
+		stats_text(plugin, from->carry.counters[j].plugin,
+		    sizeof(plugin));
+		stats_text(name, from->carry.counters[j].name, sizeof(name));
+		dropped += !stats_carry_counter(c, plugin, name,
 		    from->carry.counters[j].value);
+	}
 	c->dropped += from->carry.dropped;
 	return dropped;
 }

@@ -273,7 +273,20 @@ void	stats_merged(struct stats_worker *out, const struct stats_worker *w,
 
 /* Map the region for n workers, zeroed.  NULL with errno on failure. */
 struct stats_shm *stats_create(unsigned nworkers);
-void	stats_destroy(struct stats_shm *shm);
+/*
+ * Unmap it: nworkers is what it was created with.  The header's size and
+ * nworkers are not used: every worker can write them.
+ */
+void	stats_destroy(struct stats_shm *shm, unsigned nworkers);
+
+/*
+ * The region is written by workers, which run plugin code: the master
+ * reads what they write as untrusted.  A carry's ncounters, at most
+ * STATS_MAX_COUNTERS; a copy of a string field of n bytes into dst (n
+ * bytes), cut at its last byte should it have no NUL.
+ */
+uint32_t stats_carry_count(const struct stats_carry *c);
+void	stats_text(char *dst, const char *src, size_t n);
 
 const char *stats_state_name(enum worker_state state);
 

@@ -68,6 +68,7 @@ stats_counters_json(const struct stats_worker *w, const char *const *names,
     size_t nplugins, enum stats_kind kind)
 {
 	const struct stats_counter *c;
+	char plugin[STATS_PLUGIN_NAME], name[STATS_COUNTER_NAME];
 	json_t *plugins, *obj;
 
 	plugins = json_object();
@@ -79,16 +80,23 @@ stats_counters_json(const struct stats_worker *w, const char *const *names,
 		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
 			break;
 		/* Counters of a plugin that a reload removed are not shown. */
-		if (STATS_LOAD(&c->used) != (uint32_t)kind ||
-		    (obj = json_object_get(plugins, c->plugin)) == NULL)
+		if (STATS_LOAD(&c->used) != (uint32_t)kind)
 			continue;
-		stats_counter_add(obj, c->name, STATS_LOAD(&c->value));
+		/* Written by the worker: terminated before use. */
+		stats_text(plugin, c->plugin, sizeof(plugin));
+		stats_text(name, c->name, sizeof(name));
+		if ((obj = json_object_get(plugins, plugin)) == NULL)
+			continue;
+		stats_counter_add(obj, name, STATS_LOAD(&c->value));
 	}
-	for (uint32_t k = 0; kind == STATS_COUNTER &&
-	    k < w->carry.ncounters; k++) {
-		obj = json_object_get(plugins, w->carry.counters[k].plugin);
+	for (uint32_t k = 0, n = stats_carry_count(&w->carry);
+	    kind == STATS_COUNTER && k < n; k++) {
+		stats_text(plugin, w->carry.counters[k].plugin,
+		    sizeof(plugin));
+		stats_text(name, w->carry.counters[k].name, sizeof(name));
+		obj = json_object_get(plugins, plugin);
 		if (obj != NULL)
-			stats_counter_add(obj, w->carry.counters[k].name,
+			stats_counter_add(obj, name,
 			    w->carry.counters[k].value);
 	}
 	return plugins;

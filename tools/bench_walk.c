@@ -200,7 +200,7 @@ main(int argc, char **argv)
 	pipeline_unload(&pl);
 	for (size_t k = 0; k < 8; k++)
 		plugin_mem_unmap(&mem[k]);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 	cfg_free(&cfg);
 	free(r.map);
 	return 0;

@@ -161,8 +161,8 @@ teardown(void **state)
 	/* After the closes, which mark the memory closed cleanly. */
 	plugin_mem_unmap(&mem);
 	cfg_free(&cfg);
-	stats_destroy(shm);
-	stats_destroy(shm2);
+	stats_destroy(shm, 1);
+	stats_destroy(shm2, 1);
 	return 0;
 }
 

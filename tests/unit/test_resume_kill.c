@@ -494,6 +494,6 @@ main(void)
 		return 1;
 	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 	return rc;
 }

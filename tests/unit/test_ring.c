@@ -323,7 +323,7 @@ test_worker_block(void **state)
 	assert_int_equal(sw->base, 10);
 	assert_int_equal(sw->quarantined, 0);
 	assert_int_equal(sw->ring_errors, 0);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /*
@@ -360,7 +360,7 @@ test_worker_block_huge(void **state)
 	assert_int_equal(seen_sw->bytes, 60 + 90 + 64);
 	assert_int_equal(seen_sw->pos, 0);
 	assert_int_equal(seen_sw->ring_errors, 1);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /* No stage: the frames are counted without a view, as many as walk. */
@@ -393,7 +393,7 @@ test_worker_block_empty(void **state)
 	assert_int_equal(seen_sw->packets, 12);
 	assert_int_equal(seen_sw->bytes, 70 + (60 + 90 + 64) + 64 + 60);
 	assert_int_equal(seen_sw->ring_errors, 1);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 static size_t batch_n;
@@ -450,7 +450,7 @@ test_worker_block_batch(void **state)
 	assert_int_equal(seen, 2);
 	assert_int_equal(batch_n, 1);
 	assert_int_equal(batch_len0, 90);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 static void
@@ -472,7 +472,7 @@ test_worker_block_skip(void **state)
 	assert_int_equal(seen_bytes[0], 64);
 	assert_int_equal(seen_sw->packets, 13);
 	assert_int_equal(seen_sw->base, 10);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 static void
@@ -499,7 +499,7 @@ test_worker_block_cut(void **state)
 	/* The position counts frames consumed either way. */
 	assert_int_equal(seen_sw->base, 7);
 	assert_int_equal(stats_consumed(seen_sw), 10);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /*
@@ -589,7 +589,7 @@ test_worker_block_prefetch(void **state)
 	seen_sw->at = 7 | 77ull << 32;
 	assert_int_equal(worker_block(&wk, blk(), 7, 0), 20);
 	expect_calls(0, 0, 20, false);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /* A ring of four empty blocks in memory, for the ring's health. */
@@ -689,7 +689,7 @@ test_worker_ring_health(void **state)
 	/* A block resumed in (skip > 0) was counted by its first taker. */
 	worker_block(&wk, ring_block(&wk.ring, 3), 3, 1);
 	assert_int_equal(sw->blocks, 4);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 int

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -46,8 +48,8 @@ test_create(void **state)
 		assert_int_equal(shm->workers[i].carry.ncounters, 0);
 		assert_int_equal(shm->workers[i].counters[0].used, 0);
 	}
-	stats_destroy(shm);
-	stats_destroy(NULL);
+	stats_destroy(shm, 3);
+	stats_destroy(NULL, 0);
 }
 
 static void
@@ -117,7 +119,7 @@ test_value(void **state)
 	for (size_t i = 0; i < STATS_NFIELDS; i++)
 		assert_int_equal(stats_field_value(w, &stats_fields[i]),
 		    stats_value(w, stats_fields[i].name));
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 static void
@@ -171,7 +173,7 @@ test_backlog(void **state)
 	/* More out than in (a race of the readers): never negative. */
 	w->packets = 2000;
 	assert_int_equal(stats_backlog(w), 0);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 static uint64_t *
@@ -233,7 +235,7 @@ test_counter(void **state)
 	assert_ptr_equal(slot_of(w, "flowtable", "flows", STATS_GAUGE), g);
 	assert_ptr_equal(slot_of(w, "counter", "c63", STATS_COUNTER),
 	    &w->counters[63].value);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /* A counter `w` carried over a reload before. */
@@ -323,7 +325,7 @@ test_carry(void **state)
 	assert_int_equal(third->carry.packets, 2 * 1511);
 	assert_int_equal(third->carry.ncounters, 3);
 	assert_int_equal(third->carry.counters[0].value, 222);
-	stats_destroy(shm);
+	stats_destroy(shm, 3);
 }
 
 /*
@@ -390,7 +392,7 @@ test_merged(void **state)
 	stats_carry(w, old);
 	assert_true(stats_value(w, "kernel_packets") >= shown);
 	assert_int_equal(stats_value(w, "packets"), 7 + 990 + 250);
-	stats_destroy(shm);
+	stats_destroy(shm, 3);
 }
 
 static void
@@ -447,7 +449,7 @@ test_status(void **state)
 	stats_status_init(w, 0, "counter");
 	assert_string_equal(w->status[0].plugin, "counter");
 	assert_false(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /*
@@ -490,7 +492,7 @@ test_carry_full(void **state)
 	assert_int_equal(stats_carry(third, to), 0);
 	assert_int_equal(third->carry.ncounters, STATS_MAX_COUNTERS);
 	assert_int_equal(third->carry.dropped, 6);
-	stats_destroy(shm);
+	stats_destroy(shm, 3);
 }
 
 /*
@@ -537,7 +539,7 @@ test_status_torn(void **state)
 	assert_int_equal(w->status[0].seq, seq);
 	assert_string_equal(w->status[0].plugin, "flowtable");
 	assert_false(stats_status_get(w, 0, "counter", buf, sizeof(buf)));
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /* A worker's writer: two plugins take turns, each with its problem. */
@@ -591,7 +593,7 @@ test_status_concurrent(void **state)
 	/* Both were read: the check above ran. */
 	assert_true(seen[0] > 0);
 	assert_true(seen[1] > 0);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 static void
@@ -627,7 +629,7 @@ test_worker_gone(void **state)
 	assert_string_equal(w->status[1].plugin, "flowtable");
 	/* The slots stay: the next worker writes them again. */
 	assert_ptr_equal(slot_of(w, "flowtable", "flows", STATS_GAUGE), g);
-	stats_destroy(shm);
+	stats_destroy(shm, 1);
 }
 
 /*
@@ -832,7 +834,7 @@ test_json(void **state)
 	    "packets")), 7 + 110);
 	json_decref(doc);
 	json_decref(expected);
-	stats_destroy(shm);
+	stats_destroy(shm, 4);
 }
 
 /*
@@ -888,7 +890,156 @@ test_json_past_int64(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(
 	    jc, "totals"), "packets")), INT64_MAX);
 	json_decref(doc);
-	stats_destroy(shm);
+	stats_destroy(shm, 2);
+}
+
+/*
+ * Workers write the whole region, header included, and run plugin code:
+ * the master reads it as untrusted.  The header's size is not what is
+ * unmapped: a worker set to 0 would leave the region mapped, one set past
+ * the region would unmap the master's own memory.
+ */
+static void
+test_destroy_untrusted_size(void **state)
+{
+	struct stats_shm *shm;
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char vec;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	shm->size = 0;
+	shm->nworkers = 1000;
+	stats_destroy(shm, 1);
+	/* mincore fails with ENOMEM on a page that is not mapped. */
+	assert_int_equal(mincore((void *)((uintptr_t)shm &
+	    ~(uintptr_t)(page - 1)), (size_t)page, &vec), -1);
+	assert_int_equal(errno, ENOMEM);
+}
+
+/*
+ * The last slot of a region, everything a worker can write from its
+ * counters to the end of the mapping set to 'A' (no NUL anywhere) and
+ * every count at its most: the master reads no byte past the region and
+ * no more than STATS_MAX_COUNTERS carried counters.
+ */
+static struct stats_shm *
+poisoned(unsigned n, size_t *len)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = sizeof(*shm) + n * sizeof(*w);
+	char *end;
+
+	/*
+	 * A page with no access right after the region: a read past it
+	 * faults, whatever the mapping happens to be followed by.  The
+	 * region goes into the hole left below that page (mappings are made
+	 * from the top down); should it not, the page is put after it.
+	 */
+	size = (size + (size_t)page - 1) & ~((size_t)page - 1);
+	end = mmap(NULL, size + (size_t)page, PROT_NONE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	assert_true(end != MAP_FAILED);
+	munmap(end, size);
+	assert_non_null(shm = stats_create(n));
+	if ((char *)shm + size != end + size) {
+		munmap(end + size, (size_t)page);
+		end = mmap((char *)shm + size, (size_t)page, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		assert_true(end == (char *)shm + size);
+	}
+	end = (char *)shm + size;
+	w = &shm->workers[n - 1];
+	memset(&w->carry.counters, 'A', (size_t)(end -
+	    (char *)&w->carry.counters));
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++)
+		w->counters[i].used = STATS_COUNTER;
+	w->carry.ncounters = UINT32_MAX;
+	*len = size;
+	return shm;
+}
+
+static void
+unpoison(struct stats_shm *shm, unsigned n, size_t size)
+{
+	munmap((char *)shm + size, (size_t)sysconf(_SC_PAGESIZE));
+	stats_destroy(shm, n);
+}
+
+static void
+test_carry_untrusted(void **state)
+{
+	struct stats_shm *shm, *to;
+	struct stats_worker *merged;
+	size_t size;
+	unsigned dropped;
+
+	(void)state;
+	shm = poisoned(2, &size);
+	assert_non_null(to = stats_create(2));
+	/* Into a slot whose own count a worker of the new generation set. */
+	to->workers[1].carry.ncounters = UINT32_MAX;
+	dropped = stats_carry(&to->workers[1], &shm->workers[1]);
+	assert_true(to->workers[1].carry.ncounters <= STATS_MAX_COUNTERS);
+	assert_true(dropped <= 2 * STATS_MAX_COUNTERS);
+	/* Into the master's own memory, as stats_merged does. */
+	assert_non_null(merged = calloc(1, sizeof(*merged)));
+	(void)stats_carry(merged, &shm->workers[1]);
+	assert_true(merged->carry.ncounters <= STATS_MAX_COUNTERS);
+	/* The names, cut at their size and terminated. */
+	assert_int_equal(strlen(merged->carry.counters[0].plugin),
+	    STATS_PLUGIN_NAME - 1);
+	assert_int_equal(strlen(merged->carry.counters[0].name),
+	    STATS_COUNTER_NAME - 1);
+	free(merged);
+	stats_destroy(to, 2);
+	unpoison(shm, 2, size);
+}
+
+static void
+test_json_untrusted(void **state)
+{
+	static const char *const plugin_names[] = { "p" };
+	static const char *const *const names[] = { plugin_names, plugin_names };
+	struct cfg_capture cap;
+	struct stats_view view;
+	struct stats_shm *shm;
+	struct cfg cfg;
+	size_t size;
+	json_t *doc;
+
+	(void)state;
+	shm = poisoned(2, &size);
+	memset(&cap, 0, sizeof(cap));
+	cap.name = "uplink";
+	cap.interface = "veth0";
+	cap.workers = 2;
+	cap.npipeline = 1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.captures = &cap;
+	cfg.ncaptures = 1;
+	memset(&view, 0, sizeof(view));
+	view.cfg = &cfg;
+	view.shm = shm;
+	view.plugin_names = names;
+	assert_non_null(doc = stats_json(&view));
+	json_decref(doc);
+	unpoison(shm, 2, size);
+}
+
+static void
+test_text(void **state)
+{
+	char src[4] = { 'a', 'b', 'c', 'd' }, dst[4];
+
+	(void)state;
+	stats_text(dst, src, sizeof(dst));
+	assert_string_equal(dst, "abc");
+	src[1] = '\0';
+	stats_text(dst, src, sizeof(dst));
+	assert_string_equal(dst, "a");
 }
 
 int
@@ -910,6 +1061,10 @@ main(void)
 		cmocka_unit_test(test_worker_gone),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_past_int64),
+		cmocka_unit_test(test_destroy_untrusted_size),
+		cmocka_unit_test(test_carry_untrusted),
+		cmocka_unit_test(test_json_untrusted),
+		cmocka_unit_test(test_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
