@@ -35,6 +35,7 @@ int
 master_spawn(struct master *m, struct slot *s)
 {
 	char name[64];
+	struct gen *gens[2];
 	pid_t pid;
 
 	/* Its interface is gone: linkwatch.c starts it when it is back. */
@@ -77,6 +78,16 @@ master_spawn(struct master *m, struct slot *s)
 			    m->prev.cfg->captures[m->g.slots[i].capture].npipeline;
 			    k++)
 				plugin_mem_unmap(&m->prev.mems[i][k]);
+		/*
+		 * The fanout group locks are the master's: the lock holds
+		 * while the master's descriptor is open.
+		 */
+		for (unsigned k = 0; k < master_gens(m, gens); k++)
+			for (size_t c = 0; gens[k]->cfg != NULL &&
+			    c < gens[k]->cfg->ncaptures; c++)
+				if (gens[k]->locks != NULL &&
+				    gens[k]->locks[c] >= 0)
+					close(gens[k]->locks[c]);
 		ctl_close(m->ctl);
 		httpd_close(m->httpd);
 		linkwatch_forget(m);

@@ -151,6 +151,12 @@ main(int argc, char **argv)
 	struct cfg cfg;
 	int ch, rc;
 
+	/*
+	 * Descriptors beyond stdio that whatever started ringfan left open
+	 * are nobody's here: closed, so that no worker (which runs plugin
+	 * code) inherits them.
+	 */
+	closefrom(STDERR_FILENO + 1);
 	setproctitle_init(argc, argv, environ);
 	opterr = 0;		/* the messages below name ringfan, not argv[0] */
 	while ((ch = getopt_long(argc, argv, ":c:i:r:tDVh", long_options,

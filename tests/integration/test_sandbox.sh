@@ -45,13 +45,26 @@ sb_tcpdump_start()
 	rf_fail "tcpdump did not start listening on $RF_GEN within 10 s"
 }
 
-# sb_run LABEL: one run of ringfan with [counter, inject] and every check.
+# sb_fds PID: where each of PID's descriptors leads, a line each.
+sb_fds()
+{
+	local fd
+
+	for fd in /proc/"$1"/fd/*; do
+		readlink "$fd" 2>/dev/null || true
+	done
+}
+
+# sb_run LABEL: one run of ringfan with [counter, inject] and every check;
+# ringfan starts with a descriptor of a file "stray" open as 9.
 sb_run()
 {
 	local label=$1 pcap=$RF_TMP/gen.$1.pcap pid w n
 
 	sb_tcpdump_start "$pcap"
+	exec 9>"$RF_TMP/stray"
 	rf_start
+	exec 9>&-
 	rf_ctl_json workers . >"$RF_TMP/workers.json"
 	rf_expect "$label: workers" \
 	    "$(jq '.workers | length' "$RF_TMP/workers.json")" 2
@@ -60,7 +73,16 @@ sb_run()
 		rf_expect "$label: worker $w Seccomp" \
 		    "$(grep '^Seccomp:' "/proc/$pid/status")" \
 		    "$(printf 'Seccomp:\t2')"
+		# Neither the descriptor ringfan was started with nor the
+		# master's fanout group lock.
+		rf_expect "$label: worker $w's stray and lock descriptors" \
+		    "$(sb_fds "$pid" | grep -c 'stray\|fanout-.*\.lock' ||
+		    true)" 0
 	done
+	rf_expect "$label: the master's stray descriptor" \
+	    "$(sb_fds "$RF_PID" | grep -c stray || true)" 0
+	rf_expect "$label: the master's lock descriptor" \
+	    "$(sb_fds "$RF_PID" | grep -c 'fanout-.*\.lock' || true)" 1
 	rf_send -t udp -n "$K" -f 64 -s 64 -r 20000
 	# The control: frames of EtherType 0x88b5 sent on CAP the way inject
 	# would send, which tcpdump must see (the capture's filter drops them).
