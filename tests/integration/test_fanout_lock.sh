@@ -11,7 +11,7 @@ set -eu
 rf_need_ctl
 
 THIRD=
-trap 'rc=$?; [ -z "$THIRD" ] || rf_kill_group "$THIRD"; (exit $rc); rf_cleanup' EXIT
+trap 'rc=$?; set +e; [ -z "$THIRD" ] || rf_kill_group "$THIRD"; (exit $rc); rf_cleanup' EXIT
 
 K=4000
 LOCK=/run/ringfan/fanout-net$(stat -L -c %i /proc/self/ns/net)-$RF_GROUP.lock

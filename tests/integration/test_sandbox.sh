@@ -27,7 +27,7 @@ sb_tcpdump_stop()
 	wait "$SB_TD_PID" 2>/dev/null || true
 	SB_TD_PID=
 }
-trap 'sb_rc=$?; sb_tcpdump_stop; (exit $sb_rc); rf_cleanup' EXIT
+trap 'sb_rc=$?; set +e; sb_tcpdump_stop; (exit $sb_rc); rf_cleanup' EXIT
 
 # sb_tcpdump_start FILE: capture on GEN, inside the namespace, into FILE.
 sb_tcpdump_start()
