@@ -24,6 +24,19 @@ expect()
 	echo "ok: $1 = $2"
 }
 
+# wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
+wait_for()
+{
+	local n=$(($1 * 10)) what=$2
+
+	shift 2
+	until "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "timed out waiting for $what"
+		sleep 0.1
+	done
+}
+
 command -v jq >/dev/null 2>&1 ||
     fail "jq is not installed (tools/check installs it; apt-get install jq)"
 

@@ -26,19 +26,6 @@ NOLINK_NAME=ixfields
 . "$(dirname "$0")/free_port.sh"
 export TZ=UTC
 
-# wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
-wait_for()
-{
-	local n=$(($1 * 10)) what=$2
-
-	shift 2
-	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "timed out waiting for $what"
-		sleep 0.1
-	done
-}
-
 # run PORT: ringfan -r over the pcap, JSON records and IPFIX to PORT.
 run()
 {

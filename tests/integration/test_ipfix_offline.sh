@@ -23,19 +23,6 @@ for tool in python3 nfcapd nfdump; do
 	    fail "$tool is not installed (tools/deps installs it)"
 done
 
-# wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds.
-wait_for()
-{
-	local n=$(($1 * 10)) what=$2
-
-	shift 2
-	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "timed out waiting for $what"
-		sleep 0.1
-	done
-}
-
 # config URL: flowtable with JSON records and IPFIX to URL, a queue of 100
 # and a table of 100 flows.
 config()
