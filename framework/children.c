@@ -48,6 +48,7 @@ master_spawn(struct master *m, struct slot *s)
 	s->on_new = m->prev.cfg != NULL && m->prev.changed[s->capture];
 	s->late = false;
 	s->handed_starting = false;
+	s->drain_failed = false;
 	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
 	/* A respawned retiring worker still has to drain and go. */
@@ -174,19 +175,34 @@ bool
 master_drain(struct master *m, struct slot *s)
 {
 	char name[64];
+	uint32_t st = STATS_LOAD(&s->wk.sw->state);
+	uint64_t at = s->respawn_at;
+	bool failed;
 
 	STATS_STORE(&s->wk.sw->stop, WORKER_STOP_DRAIN);
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);
 		return true;
 	}
-	if (s->wk.fd == -1 || STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
+	/*
+	 * Down after a crash: waiting out its backoff, or the cool-down of
+	 * the crash-loop limit (a setup failure has none: it would fail
+	 * again).  No one else will read its ring or its plugins' host
+	 * memory (a flow table, a write buffer): a drainer starts now.
+	 */
+	failed = st == WORKER_FAILED && at != 0;
+	if (s->wk.fd == -1 || (st != WORKER_BACKOFF && !failed))
 		return false;
 	s->respawn_at = 0;
-	if (master_spawn(m, s) != 0)
+	if (master_spawn(m, s) != 0) {
+		STATS_STORE(&s->wk.sw->state, st);
+		s->respawn_at = at;
 		return false;
-	log_info("%s: started before its backoff ends, to drain its ring",
-	    master_slot_name(s, name, sizeof(name)));
+	}
+	s->drain_failed = failed;
+	log_info("%s: started before its %s ends, to drain its ring",
+	    master_slot_name(s, name, sizeof(name)),
+	    failed ? "cool-down" : "backoff");
 	return true;
 }
 
@@ -239,7 +255,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 	stats_worker_gone(sw);
 	resume_settle(sw);
 	if (m->stopping) {
-		STATS_STORE(&sw->state, WORKER_STOPPED);
+		/* A drainer of a worker past the crash-loop limit: still so. */
+		STATS_STORE(&sw->state, s->drain_failed ? WORKER_FAILED :
+		    WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s while stopping", name,
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
 		return;

@@ -208,11 +208,11 @@ link_park(struct master *m, unsigned c)
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		if (s->wk.fd != -1)
 			(void)capture_shut(s->wk.fd);
-		s->respawn_at = 0;	/* no cool-down ends on a dead socket */
 		st = STATS_LOAD(&s->wk.sw->state);
 		if (!master_drain(m, s) &&
 		    (st == WORKER_BACKOFF || st == WORKER_FAILED))
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+		s->respawn_at = 0;	/* no cool-down ends on a dead socket */
 	}
 }
 

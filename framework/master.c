@@ -313,8 +313,9 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 
 /*
  * Frames left in the ring of a worker that did not drain it (down at the
- * stop: failed, a drainer that could not start, killed at the deadline;
- * master_drain() started one waiting for a respawn) will never
+ * stop after a setup failure, a drainer that could not start or died,
+ * killed at the deadline; master_drain() started one for a worker down
+ * after a crash) will never
  * be handled: they count as dropped for that worker, so that after a stop
  * every frame the kernel took is handed over, dropped or quarantined.
  */

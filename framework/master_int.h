@@ -56,6 +56,8 @@ struct slot {
 	bool			 late;		/* killed: opened too slowly */
 	/* Told to hand over while still starting: watched as starting. */
 	bool			 handed_starting;
+	/* Started to drain while past the crash-loop limit (master_drain). */
+	bool			 drain_failed;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
