@@ -11,6 +11,7 @@
  * until its owner calls ctl_resume().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,14 @@ struct ctl_server {
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client	*clients;
 	unsigned		 nclients;
+	/*
+	 * At the open file limit: the spare descriptor (/dev/null) is given
+	 * up to accept and close a client at once; without it, the listener
+	 * leaves the epoll set until the next sweep.  Logged once a time.
+	 */
+	int			 spare;
+	bool			 paused;
+	bool			 at_limit;
 };
 
 static void
@@ -193,6 +202,44 @@ ctl_on_client(struct ctl_server *srv, struct ctl_client *c, uint32_t events)
 		ctl_read(srv, c);
 }
 
+static int
+ctl_spare_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * accept() failed for want of a descriptor.  A client waiting is closed at
+ * once by way of the spare: true when there may be more to take.  Without
+ * a spare, the listener rests until the next sweep rather than wake the
+ * loop at once again.
+ */
+static bool
+ctl_at_limit(struct ctl_server *srv, int err)
+{
+	int fd = -1;
+
+	if (!srv->at_limit)
+		log_warnx("control: accept: %s with %u clients: new clients "
+		    "are closed at once", strerror(err), srv->nclients);
+	srv->at_limit = true;
+	if (srv->spare != -1) {
+		close(srv->spare);
+		fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+		err = errno;
+		if (fd != -1)
+			close(fd);
+		srv->spare = ctl_spare_open();
+		if (fd != -1)
+			return true;
+		if (err == EAGAIN || err == EWOULDBLOCK)
+			return false;
+	}
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->fd, NULL) == 0)
+		srv->paused = true;
+	return false;
+}
+
 static void
 ctl_on_accept(struct ctl_server *srv)
 {
@@ -203,11 +250,16 @@ ctl_on_accept(struct ctl_server *srv)
 	for (;;) {
 		fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    ctl_at_limit(srv, errno))
+				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
+			    errno != EINTR && errno != ECONNABORTED &&
+			    errno != EMFILE && errno != ENFILE)
 				log_warn("control: accept");
 			return;
 		}
+		srv->at_limit = false;
 		if (srv->nclients >= CTL_MAX_CLIENTS ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			/* Refuse rather than queue: the next sweep frees. */
@@ -257,10 +309,16 @@ void
 ctl_sweep(struct ctl_server *srv, uint64_t now)
 {
 	struct ctl_client **pp, *c;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	bool silent;
 
 	if (srv == NULL)
 		return;
+	if (srv->paused &&
+	    epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->fd, &ev) == 0)
+		srv->paused = false;
+	if (srv->spare == -1)
+		srv->spare = ctl_spare_open();
 	for (pp = &srv->clients; (c = *pp) != NULL;) {
 		if (!c->dead && now >= c->deadline &&
 		    (c->rq.wait != 0 || c->rq.reply == NULL)) {
@@ -354,6 +412,7 @@ ctl_open(struct ctl_server **out, const struct cfg *cfg, void *ctx,
 	if ((*out = srv = calloc(1, sizeof(*srv))) == NULL)
 		return ctl_fail(err, errlen, "calloc", path);
 	srv->fd = srv->epfd = -1;
+	srv->spare = ctl_spare_open();
 	srv->ctx = ctx;
 	srv->owner = getpid();
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
@@ -418,6 +477,8 @@ ctl_close(struct ctl_server *srv)
 		close(srv->epfd);
 	if (srv->fd != -1)
 		close(srv->fd);
+	if (srv->spare != -1)
+		close(srv->spare);
 	/* Only the master that made it removes it, not a worker. */
 	if (srv->path[0] != '\0' && owner)
 		unlink(srv->path);

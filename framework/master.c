@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -447,6 +448,29 @@ master_timer_update(struct master *m)
 	m->timer_period = period;
 }
 
+/*
+ * Room for the control socket's 1024 clients, the metrics server's and the
+ * workers' sockets: the soft limit of open files raised to the hard one,
+ * up to 65536 (a service starts with 1024).
+ */
+static void
+master_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("setrlimit(RLIMIT_NOFILE, %llu)",
+		    (unsigned long long)want);
+}
+
 int
 master_run(struct cfg *cfg, const struct master_opts *opts)
 {
@@ -492,6 +516,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 		master_free(&m);
 		return EXIT_RUNTIME;
 	}
+	master_nofile();
 	if (ctl_open(&m.ctl, m.g.cfg, &m, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		master_free(&m);
