@@ -288,17 +288,22 @@ gen_mems_map(const struct plugin_info *info, size_t n, char *err,
 	return mems;
 }
 
-/* The names stats are shown under, for capture c. */
+/*
+ * The names stats are shown under, for capture c: stats_counter's ids,
+ * the step names, then the plugins' own names.
+ */
 int
 gen_names(struct gen *g, size_t c)
 {
 	size_t n = g->cfg->captures[c].npipeline;
 	const char **names;
 
-	if ((names = calloc(n ? n : 1, sizeof(*names))) == NULL)
+	if ((names = calloc(n ? 2 * n : 1, sizeof(*names))) == NULL)
 		return -ENOMEM;
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		names[k] = g->infos[c][k].step;
+		names[n + k] = g->infos[c][k].name;
+	}
 	free(g->plugin_names[c]);
 	g->plugin_names[c] = names;
 	return 0;

@@ -214,8 +214,8 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 		    "0-9, _)", what, name, STATS_COUNTER_NAME - 1);
 		return NULL;
 	}
-	switch (stats_counter(ctx->w, plugin_ctx_name(ctx), name, kind,
-	    &slot)) {
+	switch (stats_counter(ctx->w, (const char *const *)ctx->pl->names,
+	    ctx->pl->nstages, ctx->index, name, kind, &slot)) {
 	case 0:
 		return slot;
 	case -EEXIST:
@@ -324,9 +324,10 @@ plugin_ctx_free(struct plugin_ctx *ctx)
 }
 
 struct plugin_ctx *
-plugin_ctx_new(struct plugin_stage *s, size_t index,
+plugin_ctx_new(const struct pipeline *pl, size_t index,
     const struct plugin_env *env, struct stats_worker *w, bool checking)
 {
+	struct plugin_stage *s = &pl->stages[index];
 	struct plugin_ctx *ctx;
 
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
@@ -335,6 +336,7 @@ plugin_ctx_new(struct plugin_stage *s, size_t index,
 		return NULL;
 	}
 	ctx->env = env;
+	ctx->pl = pl;
 	ctx->stage = s;
 	ctx->index = index;
 	ctx->w = w;

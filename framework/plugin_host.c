@@ -293,7 +293,7 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	memset(pl, 0, sizeof(*pl));
 	pl->plugins = calloc(n ? n : 1, sizeof(*pl->plugins));
 	pl->stages = calloc(n ? n : 1, sizeof(*pl->stages));
-	pl->names = calloc(n ? n : 1, sizeof(*pl->names));
+	pl->names = calloc(n ? 2 * n : 1, sizeof(*pl->names));
 	if (pl->plugins == NULL || pl->stages == NULL || pl->names == NULL) {
 		snprintf(err, errlen, "pipeline: %s", strerror(ENOMEM));
 		pipeline_unload(pl);
@@ -332,6 +332,7 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 		pl->stages[i].conf = cp;
 		pl->stages[i].packet = pl->plugins[i].calls.packet;
 		plugin_describe(&pl->plugins[i], cp, &pl->stages[i].info);
+		pl->names[n + i] = pl->stages[i].info.name;
 		if (pl->plugins[i].calls.batch != NULL) {
 			pl->has_batch = true;
 			if (pl->first_batch == n)
@@ -361,7 +362,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 	s->info.memory_size = 0;
 	s->info.memory_layout = 0;
 	s->info.tick_ns = 0;
-	if ((ctx = plugin_ctx_new(s, i, env, scratch, true)) == NULL) {
+	if ((ctx = plugin_ctx_new(pl, i, env, scratch, true)) == NULL) {
 		snprintf(err, errlen, "plugin %s: %s", cfg_step_name(s->conf),
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;
@@ -523,7 +524,7 @@ pipeline_open_stage(struct pipeline *pl, size_t i,
 	struct plugin_ctx *ctx;
 	int rc = RINGFAN_OK;
 
-	if ((ctx = plugin_ctx_new(s, i, env, w, false)) == NULL) {
+	if ((ctx = plugin_ctx_new(pl, i, env, w, false)) == NULL) {
 		snprintf(err, errlen, "plugin %s: %s", cfg_step_name(s->conf),
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;

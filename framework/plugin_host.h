@@ -107,7 +107,8 @@ struct pipeline {
 	bool		 has_batch;
 	bool		 has_prefetch;	/* a stage's prefetch is set */
 	uint64_t	 next_tick;	/* earliest of the stages' */
-	const char	**names;	/* step names, for stats */
+	/* Step names, then the plugins' own: stats_counter's ids. */
+	const char	**names;
 	struct stats_worker *w;		/* where status and counters go */
 };
 

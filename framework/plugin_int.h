@@ -29,6 +29,7 @@ _Static_assert(sizeof(struct plugin_mem_hdr) == 64, "memory header size");
 struct plugin_ctx {
 	struct ringfan_ctx	 pub;
 	const struct plugin_env	*env;
+	const struct pipeline	*pl;		/* the stage's */
 	struct plugin_stage	*stage;
 	size_t			 index;		/* of the stage */
 	struct stats_worker	*w;
@@ -40,8 +41,8 @@ struct plugin_ctx {
 };
 
 /* plugin_ctx.c */
-/* A context for stage s (number index) of a pipeline; NULL: no memory. */
-struct plugin_ctx *plugin_ctx_new(struct plugin_stage *s, size_t index,
+/* A context for stage `index` of pipeline pl; NULL: no memory. */
+struct plugin_ctx *plugin_ctx_new(const struct pipeline *pl, size_t index,
 	    const struct plugin_env *env, struct stats_worker *w,
 	    bool checking);
 void	plugin_ctx_free(struct plugin_ctx *ctx);

@@ -63,34 +63,103 @@ stats_state_name(enum worker_state state)
 	return names[state];
 }
 
-int
-stats_counter(struct stats_worker *w, const char *plugin, const char *name,
-    enum stats_kind kind, uint64_t **slot)
+size_t
+stats_stage_of(const char *const *ids, size_t n, const char *step,
+    const char *own)
 {
-	struct stats_counter *c;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (strcmp(ids[k], step) == 0 && strcmp(ids[n + k], own) == 0)
+			break;
+	return k;
+}
+
+/* Worker-written names, compared within their arrays. */
+static bool
+stats_counter_is(const struct stats_counter *c, const char *step,
+    const char *own, const char *name)
+{
+	return strncmp(c->plugin, step, sizeof(c->plugin)) == 0 &&
+	    strncmp(c->own, own, sizeof(c->own)) == 0 &&
+	    strncmp(c->name, name, sizeof(c->name)) == 0;
+}
+
+/* Names slot c, with seq odd meanwhile if it had a name. */
+static void
+stats_counter_name(struct stats_counter *c, const char *step,
+    const char *own, const char *name, enum stats_kind kind)
+{
+	uint32_t seq = STATS_LOAD(&c->seq) | 1;
+	bool renamed = STATS_LOAD(&c->used) != 0;
+
+	if (renamed) {
+		__atomic_store_n(&c->seq, seq, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
+	strlcpy(c->plugin, step, sizeof(c->plugin));
+	strlcpy(c->own, own, sizeof(c->own));
+	strlcpy(c->name, name, sizeof(c->name));
+	STATS_STORE(&c->value, 0);
+	/* The master may read the slot from now on. */
+	__atomic_store_n(&c->used, (uint32_t)kind, __ATOMIC_RELEASE);
+	if (renamed)
+		__atomic_store_n(&c->seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+int
+stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
+    size_t k, const char *name, enum stats_kind kind, uint64_t **slot)
+{
+	const char *step = ids[k], *own = ids[n + k];
+	struct stats_counter *c, *stale = NULL;
+	char cstep[STATS_PLUGIN_NAME], cown[STATS_PLUGIN_NAME];
 	uint32_t used;
 
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
 		c = &w->counters[i];
 		if ((used = STATS_LOAD(&c->used)) == 0) {
-			strlcpy(c->plugin, plugin, sizeof(c->plugin));
-			strlcpy(c->name, name, sizeof(c->name));
-			c->value = 0;
-			/* The master may read the slot from now on. */
-			__atomic_store_n(&c->used, (uint32_t)kind,
-			    __ATOMIC_RELEASE);
-			*slot = &c->value;
-			return 0;
+			stale = c;
+			break;
 		}
-		if (strcmp(c->plugin, plugin) == 0 &&
-		    strcmp(c->name, name) == 0) {
+		if (stats_counter_is(c, step, own, name)) {
 			if (used != (uint32_t)kind)
 				return -EEXIST;
 			*slot = &c->value;
 			return 0;
 		}
+		stats_text(cstep, c->plugin, sizeof(cstep));
+		stats_text(cown, c->own, sizeof(cown));
+		if (stale == NULL && stats_stage_of(ids, n, cstep, cown) == n)
+			stale = c;
 	}
-	return -ENOSPC;
+	if (stale == NULL)
+		return -ENOSPC;
+	stats_counter_name(stale, step, own, name, kind);
+	*slot = &stale->value;
+	return 0;
+}
+
+uint32_t
+stats_counter_read(const struct stats_counter *c, char *step, char *own,
+    char *name, uint64_t *value)
+{
+	uint32_t seq, used;
+
+	seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	if ((used = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE)) == 0)
+		return 0;
+	if (seq & 1)
+		return UINT32_MAX;
+	/* Written by the worker: terminated here. */
+	stats_text(step, c->plugin, STATS_PLUGIN_NAME);
+	stats_text(own, c->own, STATS_PLUGIN_NAME);
+	stats_text(name, c->name, STATS_COUNTER_NAME);
+	*value = STATS_LOAD(&c->value);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (STATS_LOAD(&c->seq) != seq || STATS_LOAD(&c->used) != used)
+		return UINT32_MAX;
+	return used;
 }
 
 /* Byte by byte, for a reader that may load meanwhile (see below). */
@@ -237,7 +306,7 @@ stats_text(char *dst, const char *src, size_t n)
  */
 static bool
 stats_carry_counter(struct stats_carry *c, const char *plugin,
-    const char *name, uint64_t v)
+    const char *own, const char *name, uint64_t v)
 {
 	/* c may be a slot of shm, whose count a worker could have set. */
 	uint32_t k, n = stats_carry_count(c);
@@ -246,6 +315,8 @@ stats_carry_counter(struct stats_carry *c, const char *plugin,
 	for (k = 0; k < n; k++)
 		if (strncmp(c->counters[k].plugin, plugin,
 		    sizeof(c->counters[k].plugin)) == 0 &&
+		    strncmp(c->counters[k].own, own,
+		    sizeof(c->counters[k].own)) == 0 &&
 		    strncmp(c->counters[k].name, name,
 		    sizeof(c->counters[k].name)) == 0)
 			break;
@@ -256,6 +327,7 @@ stats_carry_counter(struct stats_carry *c, const char *plugin,
 		}
 		strlcpy(c->counters[k].plugin, plugin,
 		    sizeof(c->counters[k].plugin));
+		strlcpy(c->counters[k].own, own, sizeof(c->counters[k].own));
 		strlcpy(c->counters[k].name, name, sizeof(c->counters[k].name));
 		c->counters[k].value = 0;
 		c->ncounters++;
@@ -268,9 +340,11 @@ unsigned
 stats_carry(struct stats_worker *to, const struct stats_worker *from)
 {
 	struct stats_carry *c = &to->carry;
-	const struct stats_counter *fc;
-	char plugin[STATS_PLUGIN_NAME], name[STATS_COUNTER_NAME];
+	char plugin[STATS_PLUGIN_NAME], own[STATS_PLUGIN_NAME];
+	char name[STATS_COUNTER_NAME];
 	unsigned dropped = 0;
+	uint32_t used;
+	uint64_t v;
 
 	/* Everything as `stats` shows it, its own carry included. */
 	for (size_t i = 0; i < STATS_NFIELDS; i++)
@@ -278,23 +352,21 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 			*(uint64_t *)((char *)c + stats_fields[i].carry) +=
 			    stats_field_value(from, &stats_fields[i]);
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
-		fc = &from->counters[i];
-		if (STATS_LOAD(&fc->used) == 0)
+		used = stats_counter_read(&from->counters[i], plugin, own,
+		    name, &v);
+		if (used == 0)
 			break;
-		if (STATS_LOAD(&fc->used) != STATS_COUNTER)
+		if (used != STATS_COUNTER)
 			continue;	/* a level belongs to its generation */
-		/* Worker-written: terminated before use. */
-		stats_text(plugin, fc->plugin, sizeof(plugin));
-		stats_text(name, fc->name, sizeof(name));
-		dropped += !stats_carry_counter(c, plugin, name,
-		    STATS_LOAD(&fc->value));
+		dropped += !stats_carry_counter(c, plugin, own, name, v);
 	}
 	for (uint32_t j = 0, n = stats_carry_count(&from->carry); j < n;
 	    j++) {
 		stats_text(plugin, from->carry.counters[j].plugin,
 		    sizeof(plugin));
+		stats_text(own, from->carry.counters[j].own, sizeof(own));
 		stats_text(name, from->carry.counters[j].name, sizeof(name));
-		dropped += !stats_carry_counter(c, plugin, name,
+		dropped += !stats_carry_counter(c, plugin, own, name,
 		    from->carry.counters[j].value);
 	}
 	c->dropped += from->carry.dropped;

@@ -21,7 +21,7 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		5
+#define STATS_LAYOUT		6
 #define STATS_MAX_COUNTERS	64
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
@@ -65,15 +65,19 @@ enum worker_state {
 #define WORKER_STOP_HANDOVER	2	/* exit after the block in hand */
 
 /*
- * One plugin counter, keyed by plugin and counter name so that it survives
- * the worker and a reload that keeps the plugin, wherever the plugin then
- * stands in the pipeline.
+ * One plugin counter, keyed by the step's name, the plugin's own name and
+ * the counter's name, so that it survives the worker and a reload that
+ * keeps the plugin at that step, wherever the step then stands in the
+ * pipeline; a step that runs another plugin starts afresh.  A slot whose
+ * step and plugin no pipeline stage has any more is taken again when no
+ * slot is free: it is renamed with seq odd (stats_counter_read).
  */
 struct stats_counter {
-	alignas(64) char	 plugin[STATS_PLUGIN_NAME];
+	alignas(64) char	 plugin[STATS_PLUGIN_NAME];	/* the step */
+	char			 own[STATS_PLUGIN_NAME];	/* its plugin */
 	char			 name[STATS_COUNTER_NAME];
 	uint32_t		 used;		/* enum stats_kind, once named */
-	uint32_t		 pad;
+	uint32_t		 seq;		/* odd while renamed */
 	uint64_t		 value;
 };
 
@@ -172,6 +176,7 @@ struct stats_worker {
 		uint32_t	dropped;
 		struct {
 			char	 plugin[STATS_PLUGIN_NAME];
+			char	 own[STATS_PLUGIN_NAME];
 			char	 name[STATS_COUNTER_NAME];
 			uint64_t value;
 		}		counters[STATS_MAX_COUNTERS];
@@ -291,12 +296,31 @@ void	stats_text(char *dst, const char *src, size_t n);
 const char *stats_state_name(enum worker_state state);
 
 /*
- * The slot of counter or gauge `name` of plugin `plugin` in worker w,
- * allocated on first use, in *slot.  0, -EEXIST when the name is taken by
- * the other kind, -ENOSPC when the slots are used up.
+ * The stages of a pipeline as its counters know them, in one array of 2n
+ * names: ids[k] is stage k's step name, ids[n + k] its plugin's own name.
+ * The pipeline's names (plugin_host.h) and a stats_view's are laid out so.
  */
-int	stats_counter(struct stats_worker *w, const char *plugin,
-	    const char *name, enum stats_kind kind, uint64_t **slot);
+
+/*
+ * The slot of counter or gauge `name` of stage k of the pipeline ids (n
+ * stages) in worker w, allocated on first use, in *slot; when no slot is
+ * free, one of a step and plugin that the pipeline has not is taken.  0,
+ * -EEXIST when the name is taken by the other kind, -ENOSPC when the slots
+ * are used up.
+ */
+int	stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
+	    size_t k, const char *name, enum stats_kind kind, uint64_t **slot);
+/*
+ * Slot c of a worker, read as its writer may change it: its kind (0:
+ * unused, and so are the slots after it; UINT32_MAX: being renamed), and
+ * unless 0 or UINT32_MAX its step, plugin (STATS_PLUGIN_NAME each), name
+ * (STATS_COUNTER_NAME) and value.
+ */
+uint32_t stats_counter_read(const struct stats_counter *c, char *step,
+	    char *own, char *name, uint64_t *value);
+/* The stage of ids (n stages) with this step and plugin, or n. */
+size_t	stats_stage_of(const char *const *ids, size_t n, const char *step,
+	    const char *own);
 
 /*
  * The worker of w has exited: its gauges go to 0 and its problems are
@@ -326,7 +350,10 @@ bool	stats_status_get(const struct stats_worker *w, size_t i,
 struct stats_view {
 	const struct cfg	*cfg;
 	const struct stats_shm	*shm;
-	/* plugin_names[c][k]: name of plugin k of capture c's pipeline */
+	/*
+	 * plugin_names[c]: the names of capture c's pipeline (stats_counter's
+	 * ids: the step names, then the plugins' own names).
+	 */
 	const char *const *const *plugin_names;
 	/* First slot of each capture in shm (NULL: captures in order). */
 	const unsigned		*first_slot;

@@ -62,42 +62,45 @@ stats_counter_add(json_t *obj, const char *name, uint64_t v)
 	    UINT64_MAX : v + was));
 }
 
-/* The counters (or gauges) of every plugin of w's pipeline. */
+/*
+ * The counters (or gauges) of every plugin of w's pipeline, whose names
+ * are ids (stats_counter's, n stages): those of a step that now runs
+ * another plugin, or of a step removed, are not shown.
+ */
 static json_t *
-stats_counters_json(const struct stats_worker *w, const char *const *names,
-    size_t nplugins, enum stats_kind kind)
+stats_counters_json(const struct stats_worker *w, const char *const *ids,
+    size_t n, enum stats_kind kind)
 {
-	const struct stats_counter *c;
-	char plugin[STATS_PLUGIN_NAME], name[STATS_COUNTER_NAME];
-	json_t *plugins, *obj;
+	char plugin[STATS_PLUGIN_NAME], own[STATS_PLUGIN_NAME];
+	char name[STATS_COUNTER_NAME];
+	json_t *plugins;
+	uint32_t used;
+	uint64_t v;
+	size_t k;
 
 	plugins = json_object();
 	/* Every plugin of the pipeline is listed, with counters or not. */
-	for (size_t k = 0; k < nplugins; k++)
-		json_object_set_new(plugins, names[k], json_object());
+	for (k = 0; k < n; k++)
+		json_object_set_new(plugins, ids[k], json_object());
 	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
-		c = &w->counters[i];
-		if (__atomic_load_n(&c->used, __ATOMIC_ACQUIRE) == 0)
+		used = stats_counter_read(&w->counters[i], plugin, own, name,
+		    &v);
+		if (used == 0)
 			break;
-		/* Counters of a plugin that a reload removed are not shown. */
-		if (STATS_LOAD(&c->used) != (uint32_t)kind)
+		if (used != (uint32_t)kind ||
+		    (k = stats_stage_of(ids, n, plugin, own)) == n)
 			continue;
-		/* Written by the worker: terminated before use. */
-		stats_text(plugin, c->plugin, sizeof(plugin));
-		stats_text(name, c->name, sizeof(name));
-		if ((obj = json_object_get(plugins, plugin)) == NULL)
-			continue;
-		stats_counter_add(obj, name, STATS_LOAD(&c->value));
+		stats_counter_add(json_object_get(plugins, ids[k]), name, v);
 	}
-	for (uint32_t k = 0, n = stats_carry_count(&w->carry);
-	    kind == STATS_COUNTER && k < n; k++) {
-		stats_text(plugin, w->carry.counters[k].plugin,
+	for (uint32_t j = 0, nc = stats_carry_count(&w->carry);
+	    kind == STATS_COUNTER && j < nc; j++) {
+		stats_text(plugin, w->carry.counters[j].plugin,
 		    sizeof(plugin));
-		stats_text(name, w->carry.counters[k].name, sizeof(name));
-		obj = json_object_get(plugins, plugin);
-		if (obj != NULL)
-			stats_counter_add(obj, name,
-			    w->carry.counters[k].value);
+		stats_text(own, w->carry.counters[j].own, sizeof(own));
+		stats_text(name, w->carry.counters[j].name, sizeof(name));
+		if ((k = stats_stage_of(ids, n, plugin, own)) < n)
+			stats_counter_add(json_object_get(plugins, ids[k]),
+			    name, w->carry.counters[j].value);
 	}
 	return plugins;
 }

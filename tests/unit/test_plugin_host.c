@@ -169,9 +169,21 @@ teardown(void **state)
 static uint64_t
 slot_value(const char *plugin, const char *name, enum stats_kind kind)
 {
+	/* Between pipelines: the step of that name, with the plugin so named. */
+	const char *const alone[] = { plugin, plugin };
+	const char *const *ids = alone;
 	uint64_t *slot;
+	size_t k = 0, n = 1;
 
-	if (stats_counter(wk, plugin, name, kind, &slot) != 0)
+	while (pl.names != NULL && k < pl.nstages &&
+	    strcmp(pl.names[k], plugin) != 0)
+		k++;
+	if (pl.names != NULL && k < pl.nstages) {
+		ids = (const char *const *)pl.names;
+		n = pl.nstages;
+	} else
+		k = 0;
+	if (stats_counter(wk, ids, n, k, name, kind, &slot) != 0)
 		fail_msg("no %s %s.%s", kind == STATS_GAUGE ? "gauge" :
 		    "counter", plugin, name);
 	return *slot;
@@ -534,24 +546,28 @@ test_counter_slots(void **state)
 	uint64_t *slot;
 	char name[16];
 
+	/* Steps p and q, of plugins pp and qq. */
+	static const char *const ids[] = { "p", "q", "pp", "qq" };
+
 	(void)state;
 	w = &shm->workers[0];
 	for (unsigned i = 0; i < STATS_MAX_COUNTERS; i++) {
 		snprintf(name, sizeof(name), "c%u", i);
-		assert_int_equal(stats_counter(w, "p", name, i % 2 ?
+		assert_int_equal(stats_counter(w, ids, 2, 0, name, i % 2 ?
 		    STATS_GAUGE : STATS_COUNTER, &slot), 0);
 	}
 	/* The same name finds its slot again; a new one finds none. */
-	assert_int_equal(stats_counter(w, "p", "c3", STATS_GAUGE, &slot), 0);
+	assert_int_equal(stats_counter(w, ids, 2, 0, "c3", STATS_GAUGE,
+	    &slot), 0);
 	assert_ptr_equal(slot, &w->counters[3].value);
-	assert_int_equal(stats_counter(w, "p", "one_more", STATS_COUNTER,
-	    &slot), -ENOSPC);
+	assert_int_equal(stats_counter(w, ids, 2, 0, "one_more",
+	    STATS_COUNTER, &slot), -ENOSPC);
 	/* Another plugin's counter of the same name is another slot. */
-	assert_int_equal(stats_counter(w, "q", "c3", STATS_GAUGE, &slot),
-	    -ENOSPC);
+	assert_int_equal(stats_counter(w, ids, 2, 1, "c3", STATS_GAUGE,
+	    &slot), -ENOSPC);
 	/* A name is a counter or a gauge, never both. */
-	assert_int_equal(stats_counter(w, "p", "c3", STATS_COUNTER, &slot),
-	    -EEXIST);
+	assert_int_equal(stats_counter(w, ids, 2, 0, "c3", STATS_COUNTER,
+	    &slot), -EEXIST);
 }
 
 /* Loader refusals of ABI 2, asked of plugin_load alone. */
@@ -913,8 +929,8 @@ test_gauge_in_stats(void **state)
 	assert_int_equal(run(&pl, 1, 90), 1);
 	assert_int_equal(gauge_value("ctxprobe", "last_len"), 90);
 	/* The slot is a gauge's: a counter of that name is refused. */
-	assert_int_equal(stats_counter(wk, "ctxprobe", "last_len",
-	    STATS_COUNTER, &slot), -EEXIST);
+	assert_int_equal(stats_counter(wk, (const char *const *)pl.names,
+	    pl.nstages, 0, "last_len", STATS_COUNTER, &slot), -EEXIST);
 	assert_stats(shm, "gauges", "{\"counter\":{},"
 	    "\"ctxprobe\":{\"last_len\":90}}");
 	assert_stats(shm, "plugins.ctxprobe.last_len", "(none)");
@@ -1529,7 +1545,7 @@ stage_ctx(void)
 
 	env.cfg = &cfg;
 	env.cap = &cfg.captures[0];
-	if ((ctx = plugin_ctx_new(&pl.stages[0], 0, &env, wk, true)) == NULL)
+	if ((ctx = plugin_ctx_new(&pl, 0, &env, wk, true)) == NULL)
 		fail_msg("plugin_ctx_new failed");
 	return ctx;
 }

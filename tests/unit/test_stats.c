@@ -176,13 +176,19 @@ test_backlog(void **state)
 	stats_destroy(shm, 1);
 }
 
+/*
+ * The slot of `name` of step `plugin`, which runs the plugin of that name,
+ * in a pipeline that has the steps counter and flowtable too.
+ */
 static uint64_t *
 slot_of(struct stats_worker *w, const char *plugin, const char *name,
     enum stats_kind kind)
 {
+	const char *const ids[] = { "counter", "flowtable", plugin,
+	    "counter", "flowtable", plugin };
 	uint64_t *slot = NULL;
 
-	assert_int_equal(stats_counter(w, plugin, name, kind, &slot), 0);
+	assert_int_equal(stats_counter(w, ids, 3, 2, name, kind, &slot), 0);
 	assert_non_null(slot);
 	return slot;
 }
@@ -190,6 +196,8 @@ slot_of(struct stats_worker *w, const char *plugin, const char *name,
 static void
 test_counter(void **state)
 {
+	static const char *const ids[] = { "counter", "flowtable",
+	    "counter", "flowtable" };
 	struct stats_shm *shm;
 	struct stats_worker *w;
 	uint64_t *a, *b, *g, *slot;
@@ -215,10 +223,10 @@ test_counter(void **state)
 	assert_int_equal(w->counters[2].used, STATS_GAUGE);
 	/* A name taken by the other kind. */
 	slot = NULL;
-	assert_int_equal(stats_counter(w, "flowtable", "flows",
+	assert_int_equal(stats_counter(w, ids, 2, 1, "flows",
 	    STATS_COUNTER, &slot), -EEXIST);
 	assert_null(slot);
-	assert_int_equal(stats_counter(w, "counter", "ipv4", STATS_GAUGE,
+	assert_int_equal(stats_counter(w, ids, 2, 0, "ipv4", STATS_GAUGE,
 	    &slot), -EEXIST);
 	assert_null(slot);
 	/* Fill the rest; one more is refused, known ones still found. */
@@ -227,10 +235,10 @@ test_counter(void **state)
 		assert_ptr_equal(slot_of(w, "counter", name, STATS_COUNTER),
 		    &w->counters[i].value);
 	}
-	assert_int_equal(stats_counter(w, "counter", "onemore",
+	assert_int_equal(stats_counter(w, ids, 2, 0, "onemore",
 	    STATS_COUNTER, &slot), -ENOSPC);
 	assert_null(slot);
-	assert_int_equal(stats_counter(w, "counter", "onemore",
+	assert_int_equal(stats_counter(w, ids, 2, 0, "onemore",
 	    STATS_GAUGE, &slot), -ENOSPC);
 	assert_ptr_equal(slot_of(w, "flowtable", "flows", STATS_GAUGE), g);
 	assert_ptr_equal(slot_of(w, "counter", "c63", STATS_COUNTER),
@@ -247,6 +255,9 @@ carried(struct stats_worker *w, const char *plugin, const char *name,
 
 	strlcpy(w->carry.counters[k].plugin, plugin,
 	    sizeof(w->carry.counters[k].plugin));
+	/* The step runs the plugin of its name. */
+	strlcpy(w->carry.counters[k].own, plugin,
+	    sizeof(w->carry.counters[k].own));
 	strlcpy(w->carry.counters[k].name, name,
 	    sizeof(w->carry.counters[k].name));
 	w->carry.counters[k].value = value;
@@ -694,8 +705,10 @@ static const char stats_expected[] =
 static void
 test_json(void **state)
 {
-	static const char *const uplink_names[] = { "counter", "flowtable" };
-	static const char *const mirror_names[] = { "counter" };
+	/* The step names, then the plugins' own (stats_counter's ids). */
+	static const char *const uplink_names[] = { "counter", "flowtable",
+	    "counter", "flowtable" };
+	static const char *const mirror_names[] = { "counter", "counter" };
 	static const char *const *const names[] = { uplink_names,
 	    mirror_names };
 	static const unsigned first_slot[] = { 1, 0 };
@@ -845,7 +858,7 @@ test_json(void **state)
 static void
 test_json_past_int64(void **state)
 {
-	static const char *const plugin_names[] = { "p" };
+	static const char *const plugin_names[] = { "p", "p" };
 	static const char *const *const names[] = { plugin_names };
 	struct cfg_capture cap;
 	struct stats_view view;
@@ -891,6 +904,151 @@ test_json_past_int64(void **state)
 	    jc, "totals"), "packets")), INT64_MAX);
 	json_decref(doc);
 	stats_destroy(shm, 2);
+}
+
+/*
+ * Worker 0's `what` ("plugins" or "gauges") of `step` in the stats of shm
+ * (one capture of one worker, one step) with plugin `own` at it now, as
+ * compact JSON.
+ */
+static char *
+step_json(const struct stats_shm *shm, const char *step, const char *own,
+    const char *what)
+{
+	const char *const ids[] = { step, own };
+	const char *const *const names[] = { ids };
+	struct cfg_capture cap = { .name = "c", .interface = "veth0",
+	    .workers = 1, .npipeline = 1 };
+	struct cfg cfg = { .captures = &cap, .ncaptures = 1 };
+	struct stats_view view = { .cfg = &cfg, .shm = shm,
+	    .plugin_names = names };
+	json_t *doc, *jw;
+	char *got;
+
+	assert_non_null(doc = stats_json(&view));
+	jw = json_array_get(json_object_get(json_array_get(json_object_get(doc,
+	    "captures"), 0), "workers"), 0);
+	got = json_dumps(json_object_get(json_object_get(jw, what), step),
+	    JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(doc);
+	assert_non_null(got);
+	return got;
+}
+
+static void
+assert_step_json(const struct stats_shm *shm, const char *step,
+    const char *own, const char *what, const char *want)
+{
+	char *got = step_json(shm, step, own, what);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/*
+ * A step that a reload gives another plugin: the new plugin's counters
+ * start afresh, a name the old one used for a counter can be a gauge now,
+ * and only the plugin at the step now is shown; the old one's come back
+ * with it (a reload rolled back).  Carried counters likewise.
+ */
+static void
+test_counter_other_plugin(void **state)
+{
+	static const char *const was[] = { "s", "counter" };
+	static const char *const now[] = { "s", "portwatch" };
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	uint64_t *a, *b, *g;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	assert_int_equal(stats_counter(w, was, 1, 0, "udp", STATS_COUNTER,
+	    &a), 0);
+	*a = 600;
+	assert_int_equal(stats_counter(w, now, 1, 0, "udp", STATS_COUNTER,
+	    &b), 0);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(*b, 0);
+	*b = 3;
+	assert_int_equal(stats_counter(w, now, 1, 0, "ipv4", STATS_GAUGE,
+	    &g), 0);
+	*g = 1;
+	assert_int_equal(stats_counter(w, was, 1, 0, "ipv4", STATS_COUNTER,
+	    &a), 0);
+	*a = 7;
+	assert_step_json(shm, "s", "portwatch", "plugins", "{\"udp\":3}");
+	assert_step_json(shm, "s", "portwatch", "gauges", "{\"ipv4\":1}");
+	assert_step_json(shm, "s", "counter", "plugins",
+	    "{\"ipv4\":7,\"udp\":600}");
+	assert_step_json(shm, "s", "counter", "gauges", "{}");
+	/* Carried over a capture reload: the plugin goes with them. */
+	carried(w, "s", "udp", 10);
+	strlcpy(w->carry.counters[0].own, "counter",
+	    sizeof(w->carry.counters[0].own));
+	assert_step_json(shm, "s", "portwatch", "plugins", "{\"udp\":3}");
+	assert_step_json(shm, "s", "counter", "plugins",
+	    "{\"ipv4\":7,\"udp\":610}");
+	stats_destroy(shm, 1);
+}
+
+/*
+ * Slots used up by steps a pipeline no longer has: a new counter takes
+ * the first of them, named afresh at 0, and a reader sees a slot being
+ * renamed as no slot.  Those of the pipeline's steps are never taken.
+ */
+static void
+test_counter_reclaim(void **state)
+{
+	static const char *const both[] = { "old", "new", "old", "new" };
+	static const char *const only_new[] = { "new", "new" };
+	char step[STATS_PLUGIN_NAME], own[STATS_PLUGIN_NAME];
+	char name[STATS_COUNTER_NAME];
+	struct stats_shm *shm;
+	struct stats_worker *w;
+	uint64_t *slot, v;
+	uint32_t seq;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	for (int i = 0; i < STATS_MAX_COUNTERS; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(stats_counter(w, both, 2, 0, name, i == 5 ?
+		    STATS_GAUGE : STATS_COUNTER, &slot), 0);
+		*slot = 100 + (uint64_t)i;
+	}
+	/* "old" is a step of the pipeline still: nothing to take. */
+	assert_int_equal(stats_counter(w, both, 2, 1, "a", STATS_COUNTER,
+	    &slot), -ENOSPC);
+	seq = w->counters[0].seq;
+	assert_int_equal(stats_counter(w, only_new, 1, 0, "a", STATS_COUNTER,
+	    &slot), 0);
+	assert_ptr_equal(slot, &w->counters[0].value);
+	assert_int_equal(*slot, 0);
+	assert_int_equal(w->counters[0].seq, seq + 2);
+	assert_int_equal(stats_counter_read(&w->counters[0], step, own, name,
+	    &v), STATS_COUNTER);
+	assert_string_equal(step, "new");
+	assert_string_equal(own, "new");
+	assert_string_equal(name, "a");
+	/* A gauge takes the next; the one found again stays. */
+	assert_int_equal(stats_counter(w, only_new, 1, 0, "b", STATS_GAUGE,
+	    &slot), 0);
+	assert_ptr_equal(slot, &w->counters[1].value);
+	assert_int_equal(stats_counter(w, only_new, 1, 0, "a", STATS_COUNTER,
+	    &slot), 0);
+	assert_ptr_equal(slot, &w->counters[0].value);
+	assert_step_json(shm, "new", "new", "plugins", "{\"a\":0}");
+	/* Being renamed (seq odd): no slot, and not the end of them. */
+	w->counters[0].seq++;
+	assert_int_equal(stats_counter_read(&w->counters[0], step, own, name,
+	    &v), UINT32_MAX);
+	assert_int_equal(stats_counter_read(&w->counters[2], step, own, name,
+	    &v), STATS_COUNTER);
+	assert_string_equal(step, "old");
+	assert_int_equal(v, 102);
+	stats_destroy(shm, 1);
 }
 
 /*
@@ -1001,7 +1159,7 @@ test_carry_untrusted(void **state)
 static void
 test_json_untrusted(void **state)
 {
-	static const char *const plugin_names[] = { "p" };
+	static const char *const plugin_names[] = { "p", "p" };
 	static const char *const *const names[] = { plugin_names, plugin_names };
 	struct cfg_capture cap;
 	struct stats_view view;
@@ -1052,6 +1210,8 @@ main(void)
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_backlog),
 		cmocka_unit_test(test_counter),
+		cmocka_unit_test(test_counter_other_plugin),
+		cmocka_unit_test(test_counter_reclaim),
 		cmocka_unit_test(test_carry),
 		cmocka_unit_test(test_merged),
 		cmocka_unit_test(test_carry_full),
