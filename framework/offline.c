@@ -100,6 +100,31 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 }
 
 /*
+ * Whether a pipeline that failed on the file passes the checks and trial
+ * opens of `-t` over Ethernet (those of a capture without an interface):
+ * then the file's link type is the cause, not the configuration.
+ */
+static bool
+offline_linktype_refused(const struct offline_worker *w,
+    const struct cfg *cfg, const struct cfg_capture *cap)
+{
+	struct plugin_env env = w->env;
+	struct pipeline pl;
+	char err[PLUGIN_ERR_MAX];
+	bool ok;
+
+	if (env.linktype == DLT_EN10MB)
+		return false;
+	env.linktype = DLT_EN10MB;
+	env.flags |= RINGFAN_CTX_CHECK;
+	if (pipeline_load(&pl, cfg, cap, err, sizeof(err)) == -1)
+		return false;
+	ok = pipeline_check(&pl, &env, err, sizeof(err)) == RINGFAN_OK;
+	pipeline_unload(&pl);
+	return ok;
+}
+
+/*
  * Load, check and open worker k's pipeline as a live worker would, with
  * fresh host memory of its own.  0 or an exit code, the cause printed.
  */
@@ -157,6 +182,10 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 	}
 fail:
 	STATS_STORE(&w->sw->state, WORKER_FAILED);
+	if (rc == RINGFAN_FAIL && offline_linktype_refused(w, cfg, cap)) {
+		fprintf(stderr, "ringfan: %s: %s\n", ol->path, err);
+		return EXIT_RUNTIME;
+	}
 	fprintf(stderr, "ringfan: %s\n", err);
 	/* A configuration error is the user's; a missing resource is not. */
 	return rc == RINGFAN_RETRY ? EXIT_RUNTIME : EXIT_CONFIG;

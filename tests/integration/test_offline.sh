@@ -201,6 +201,22 @@ run "$TMP/c.yaml" "$TMP/raw.pcap"
 expect "raw IP: packets" "$(jq '.captures[0].totals.packets' "$TMP/out.json")" 1
 echo "ok: raw IP"
 
+# A link type the counter does not decode (USER0, 147): the configuration
+# passes `-t`, so the file is the cause: exit 2, naming it.
+{
+	le32 0xa1b2c3d4; le16 2; le16 4; le32 0; le32 0; le32 65535; le32 147
+	le32 1700000000; le32 0; le32 20; le32 20
+	printf '\x45\x00\x00\x14\x00\x00\x00\x00\x40\x11\x00\x00'
+	printf '\x0a\x00\x00\x01\x0a\x00\x00\x02'
+} >"$TMP/user0.pcap"
+"$RINGFAN" -c "$TMP/c.yaml" -t >/dev/null 2>&1 || fail "c.yaml fails -t"
+rc=0
+"$RINGFAN" -c "$TMP/c.yaml" -r "$TMP/user0.pcap" >/dev/null 2>"$TMP/err" ||
+    rc=$?
+expect "link type 147: exit status" "$rc" 2
+expect "link type 147: message" "$(cat "$TMP/err")" "ringfan: \
+$TMP/user0.pcap: plugin counter: link type 147 is not one counter decodes"
+
 # Not a capture file at all.
 echo "hello" >"$TMP/text.pcap"
 rc=0
