@@ -19,6 +19,23 @@
 #include "util.h"
 
 /*
+ * TARGET as an error shows it: at most 64 bytes, cut before a UTF-8
+ * sequence it would split, "..." after a cut.
+ */
+static const char *
+restart_shown(const char *target, char *buf, size_t len)
+{
+	size_t n = strlen(target), cut = 64;
+
+	if (n <= cut || len < cut + 4)
+		return target;
+	while (cut > 0 && ((unsigned char)target[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(buf, len, "%.*s...", (int)cut, target);
+	return buf;
+}
+
+/*
  * Start the workers that TARGET names ("CAPTURE" or "CAPTURE/ID") again:
  * failed or waiting ones at once, running ones one at a time on the same
  * sockets.  Their names go into `names`.  0, or -errno with err.
@@ -31,7 +48,8 @@ master_restart(struct master *m, const char *target, json_t *names,
 	size_t clen = slash != NULL ? (size_t)(slash - target) :
 	    strlen(target), c;
 	long long id = -1;
-	char name[64];
+	char name[64], buf[72];
+	const char *shown = restart_shown(target, buf, sizeof(buf));
 
 	if (m->stopping) {
 		snprintf(err, errlen, "stopping");
@@ -42,7 +60,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 		    strncmp(m->g.cfg->captures[c].name, target, clen) == 0)
 			break;
 	if (clen == 0 || c == m->g.cfg->ncaptures) {
-		snprintf(err, errlen, "restart %s: no such capture", target);
+		snprintf(err, errlen, "restart %s: no such capture", shown);
 		return -ENOENT;
 	}
 	/* A worker id as `workers` shows it: digits, no sign, no leading 0. */
@@ -53,7 +71,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 	    (long long)m->g.cfg->captures[c].workers - 1, &errstr),
 	    errstr != NULL))) {
 		snprintf(err, errlen, "restart %s: capture %s has workers 0 to "
-		    "%u", target, m->g.cfg->captures[c].name,
+		    "%u", shown, m->g.cfg->captures[c].name,
 		    m->g.cfg->captures[c].workers - 1);
 		return -ERANGE;
 	}
@@ -66,7 +84,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 		    m->g.slots[i].wk.id == (unsigned)id) &&
 		    m->g.slots[i].wk.fd == -1) {
 			snprintf(err, errlen, "restart %s: capture %s has no "
-			    "sockets: %s", target, m->g.cfg->captures[c].name,
+			    "sockets: %s", shown, m->g.cfg->captures[c].name,
 			    linkwatch_state(m, (unsigned)c) != NULL &&
 			    strcmp(linkwatch_state(m, (unsigned)c),
 			    "waiting") == 0 ? "it waits for its interface" :
@@ -74,7 +92,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 			return -EAGAIN;
 		}
 	if (master_reload_busy(m)) {
-		snprintf(err, errlen, "restart %s: %s", target,
+		snprintf(err, errlen, "restart %s: %s", shown,
 		    master_reload_pending(m) ? "a reload is in progress" :
 		    "a restart is in progress (its workers are handed over "
 		    "one at a time)");

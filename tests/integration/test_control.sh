@@ -166,6 +166,15 @@ rf_expect "empty line" "$(jq -c . <<<"$r")" '{"error":"empty request"}'
 r=$(raw 'b"a" * 5000 + b"\n"')
 rf_expect "5000-byte line" "$(jq -c . <<<"$r")" \
     '{"error":"request line longer than 4096 bytes"}'
+# A long restart target: its first 64 bytes, whole characters, then the
+# cause (32 two-byte characters fill them exactly, the 33rd is left out).
+r=$(raw '"restart ".encode() + "\u00e9".encode() * 2000 + b"\n"')
+rf_expect "restart of a long target" "$(jq -r .error <<<"$r")" \
+    "restart $(printf '\xc3\xa9%.0s' {1..32})...: no such capture"
+r=$(raw '"restart a".encode() + "\u00e9".encode() * 2000 + b"\n"')
+rf_expect "restart of a long target, a character cut" \
+    "$(jq -r .error <<<"$r")" \
+    "restart a$(printf '\xc3\xa9%.0s' {1..31})...: no such capture"
 r=$(raw 'b"status\r\n"')
 rf_expect "status with \\r\\n: pid" "$(jq -r .pid <<<"$r")" "$RF_PID"
 r=$(raw 'b"stats"' 10 eof)
