@@ -71,17 +71,17 @@ flowhash_words(const uint32_t *k, unsigned n, uint32_t seed)
 }
 
 /*
- * The ports of the upper-layer header at d->l4_off; false when it is a
- * fragment, the protocol has none or they are cut.
+ * The ports of the upper-layer header at d->l4_off; false when the
+ * protocol has none, they are cut or not there (a later fragment).
  */
 static bool
-flowhash_ports(const struct ringfan_packet *pkt,
+flowhash_l4(const struct ringfan_packet *pkt,
     const struct ringfan_decoded *d, uint16_t *sport, uint16_t *dport)
 {
 	const uint8_t *p;
 
-	if (d->flags & RINGFAN_DEC_FRAGMENT)
-		return false;	/* all fragments alike: none has ports */
+	if (d->flags & RINGFAN_DEC_LATER_FRAGMENT)
+		return false;
 	switch (d->proto) {
 	case PROTO_TCP:
 	case PROTO_UDP:
@@ -105,6 +105,57 @@ flowhash_ports(const struct ringfan_packet *pkt,
 	}
 }
 
+/* The ports of a frame, none for a fragment. */
+static bool
+flowhash_ports(const struct ringfan_packet *pkt,
+    const struct ringfan_decoded *d, uint16_t *sport, uint16_t *dport)
+{
+	if (d->flags & RINGFAN_DEC_FRAGMENT)
+		return false;	/* all fragments alike: none has ports */
+	return flowhash_l4(pkt, d, sport, dport);
+}
+
+/*
+ * The ports of an IPv4 fragment's datagram (struct flowhash_frags): the
+ * first fragment's own, kept for the later ones, which take them if it
+ * came.
+ */
+static bool
+flowhash_datagram(struct flowhash_frags *frags,
+    const struct ringfan_packet *pkt, const struct ringfan_decoded *d,
+    uint16_t *sport, uint16_t *dport)
+{
+	uint32_t w[3] = {
+		(uint32_t)d->src[0] << 24 | (uint32_t)d->src[1] << 16 |
+		    (uint32_t)d->src[2] << 8 | d->src[3],
+		(uint32_t)d->dst[0] << 24 | (uint32_t)d->dst[1] << 16 |
+		    (uint32_t)d->dst[2] << 8 | d->dst[3],
+		d->frag_id << 8 | d->proto,
+	};
+	struct flowhash_frag *e =
+	    &frags->e[flowhash_words(w, 3, 0) % FLOWHASH_NFRAG];
+
+	if (!(d->flags & RINGFAN_DEC_LATER_FRAGMENT)) {
+		if (!flowhash_l4(pkt, d, sport, dport))
+			return false;
+		memcpy(e->src, d->src, 4);
+		memcpy(e->dst, d->dst, 4);
+		e->id = (uint16_t)d->frag_id;
+		e->proto = d->proto;
+		e->sport = *sport;
+		e->dport = *dport;
+		e->valid = 1;
+		return true;
+	}
+	if (!e->valid || memcmp(e->src, d->src, 4) != 0 ||
+	    memcmp(e->dst, d->dst, 4) != 0 || e->id != d->frag_id ||
+	    e->proto != d->proto)
+		return false;
+	*sport = e->sport;
+	*dport = e->dport;
+	return true;
+}
+
 /* An address of alen bytes as words, in network order read big-endian. */
 static unsigned
 flowhash_addr(uint32_t *w, const uint8_t *a, size_t alen)
@@ -116,7 +167,8 @@ flowhash_addr(uint32_t *w, const uint8_t *a, size_t alen)
 }
 
 uint32_t
-flowhash(const struct ringfan_packet *pkt, uint32_t seed)
+flowhash(const struct ringfan_packet *pkt, uint32_t seed,
+    struct flowhash_frags *frags)
 {
 	struct ringfan_decoded d;
 	uint32_t w[FLOWHASH_MAX_WORDS], h;
@@ -143,7 +195,13 @@ flowhash(const struct ringfan_packet *pkt, uint32_t seed)
 		 */
 		if (d.ip_version == 6 && (d.flags & RINGFAN_DEC_FRAGMENT))
 			proto = 44;
-		ports = flowhash_ports(pkt, &d, &sport, &dport);
+		if (frags != NULL && d.ip_version == 4 &&
+		    (d.flags & RINGFAN_DEC_FRAGMENT) &&
+		    (d.flags & RINGFAN_DEC_PROTO))
+			ports = flowhash_datagram(frags, pkt, &d, &sport,
+			    &dport);
+		else
+			ports = flowhash_ports(pkt, &d, &sport, &dport);
 	}
 	w[0] = (uint32_t)d.ethertype << 16 | (uint32_t)proto << 8 |
 	    d.ip_version;

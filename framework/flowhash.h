@@ -10,7 +10,8 @@
  * ends are put in order first, so both directions of a flow hash alike,
  * and every fragment of a datagram hashes alike, the first one included
  * (an IPv6 fragment with the Fragment header's protocol, 44, whatever
- * follows it).
+ * follows it); with `defrag`, IPv4 fragments hash as their datagram,
+ * ports included (struct flowhash_frags).
  * An IPv6 packet with a flow label is hashed on its addresses and next
  * header only, as the kernel stops there.  The words go through Bob
  * Jenkins' lookup3 hash (the kernel's jhash) with a seed; a worker is
@@ -29,10 +30,35 @@
 /* The seed of offline runs: any fixed value does. */
 #define FLOWHASH_SEED	0x5f3759dfu
 
+/*
+ * With `defrag` the kernel reassembles an IPv4 datagram before it picks the
+ * socket, so the datagram hashes as a whole, ports included.  Offline, its
+ * fragments are hashed with the ports of its first fragment once that came
+ * (the later ones find them here by addresses, protocol and id); those
+ * that come before it are hashed without.
+ */
+#define FLOWHASH_NFRAG	1024
+struct flowhash_frag {
+	uint8_t		 src[4];
+	uint8_t		 dst[4];
+	uint16_t	 id;
+	uint8_t		 proto;
+	uint8_t		 valid;
+	uint16_t	 sport;
+	uint16_t	 dport;
+};
+struct flowhash_frags {
+	struct flowhash_frag e[FLOWHASH_NFRAG];
+};
+
 /* Bob Jenkins' lookup3 hashword() of n words. */
 uint32_t flowhash_words(const uint32_t *k, unsigned n, uint32_t seed);
-/* The symmetric hash of pkt (by pkt->linktype); never 0. */
-uint32_t flowhash(const struct ringfan_packet *pkt, uint32_t seed);
+/*
+ * The symmetric hash of pkt (by pkt->linktype); never 0.  frags: NULL
+ * without `defrag`.
+ */
+uint32_t flowhash(const struct ringfan_packet *pkt, uint32_t seed,
+	    struct flowhash_frags *frags);
 
 /* A worker 0 .. n - 1 for hash h, each getting an equal range of h. */
 static inline unsigned

@@ -21,6 +21,7 @@
 
 #include <pcap/pcap.h>
 
+#include "flowhash.h"
 #include "log.h"
 #include "master.h"
 #include "offline.h"
@@ -271,6 +272,7 @@ offline_free(struct offline *ol)
 	/* The tag may be a worker's, whose memory goes now. */
 	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
 	free(ol->w);
+	free(ol->frags);
 	stats_destroy(ol->shm, ol->nworkers);
 	pcap_map_close(&ol->map);
 	if (ol->has_prog)
@@ -324,7 +326,9 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	offline_guard_arm(&ol);
 	if ((rc = offline_open(&ol, &one, &cap)) != 0)
 		goto out;
-	if ((ol.w = calloc(nworkers, sizeof(*ol.w))) == NULL) {
+	if ((ol.w = calloc(nworkers, sizeof(*ol.w))) == NULL ||
+	    (nworkers > 1 && cap.fanout.defrag &&
+	    (ol.frags = calloc(1, sizeof(*ol.frags))) == NULL)) {
 		fprintf(stderr, "ringfan: %s\n", strerror(ENOMEM));
 		rc = EXIT_RUNTIME;
 		goto out;

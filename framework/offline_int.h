@@ -12,6 +12,7 @@
 
 #include <pcap/pcap.h>
 
+#include "flowhash.h"
 #include "pcapmap.h"
 #include "plugin_host.h"
 #include "stats.h"
@@ -66,6 +67,8 @@ struct offline {
 	struct stats_shm	*shm;
 	struct offline_worker	*w;		/* nworkers of them */
 	unsigned		 nworkers;
+	/* Several workers of a capture with `defrag`: IPv4 datagrams. */
+	struct flowhash_frags	*frags;
 	unsigned		 tagged;	/* the worker log lines name */
 	bool			 has_batch;
 	bool			 has_prefetch;

@@ -49,7 +49,7 @@ offline_worker_of(const struct offline *ol, const struct ringfan_packet *pkt)
 {
 	if (ol->nworkers == 1)
 		return &ol->w[0];
-	return &ol->w[flowhash_pick(flowhash(pkt, FLOWHASH_SEED),
+	return &ol->w[flowhash_pick(flowhash(pkt, FLOWHASH_SEED, ol->frags),
 	    ol->nworkers)];
 }
 

@@ -4,8 +4,9 @@
 # count together exactly what one does, each gets some, every flow (both
 # directions, 20 frames) stays on one worker, the plugins are told they are
 # worker k of 3 and offline (not split: the fanout mode of the config does
-# not matter), and a second run splits the same way.  Bad values of N exit
-# 1.
+# not matter), and a second run splits the same way.  The fragments of an
+# IPv4 datagram go where its flow goes, as with the kernel's `defrag`.  Bad
+# values of N exit 1.
 #
 # It needs no root and no link: nolink.sh, not lib.sh (which makes one).
 set -eu
@@ -135,6 +136,65 @@ for w in 0 1 2; do
 	    "$(num "$TMP/loops.json" ".captures[0].workers[$w].packets")" \
 	    $((3 * $(num "$TMP/three.json" ".captures[0].workers[$w].packets")))
 done
+
+# IPv4 fragments (defrag, the default, as in c.yaml): the kernel would
+# reassemble each datagram before it picks the worker, so a datagram goes
+# where its flow goes.  40 UDP flows, each a whole datagram, then one in
+# two fragments, then the reverse of it whole: over 4 workers, flowtable
+# writes 40 records of 4 frames, as with 1 worker; tshark's reassembly
+# counts the same flows.
+python3 - "$TMP/frag.pcap" <<'PY'
+import struct, sys
+
+def ip4(src, dst, ident, flags_off, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                    flags_off, 64, 17, 0, bytes(src), bytes(dst))
+    return b"\x02" * 6 + b"\x02\x00\x00\x00\x00\x01\x08\x00" + h + payload
+
+frames = []
+for i in range(40):
+    a, b = [10, 5, 0, i + 1], [10, 6, 0, i + 1]
+    whole = struct.pack("!HHHH", 7000 + i, 53, 48, 0) + b"q" * 40
+    big = struct.pack("!HHHH", 7000 + i, 53, 48, 0) + b"r" * 40
+    back = struct.pack("!HHHH", 53, 7000 + i, 48, 0) + b"s" * 40
+    frames += [ip4(a, b, 100 + i, 0, whole),
+               ip4(a, b, 200 + i, 0x2000, big[:24]),
+               ip4(a, b, 200 + i, 3, big[24:]),
+               ip4(b, a, 300 + i, 0, back)]
+with open(sys.argv[1], "wb") as out:
+    out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for t, f in enumerate(frames):
+        out.write(struct.pack("<IIII", 1700000000, t, len(f), len(f)))
+        out.write(f)
+PY
+cat >"$TMP/f.yaml" <<YAML
+plugin_path: ["$PLUGIN_PATH_BUILD"]
+captures:
+  - name: offline
+    interface: eth0
+    pipeline:
+      - plugin: flowtable
+        config: { output: "$TMP/frag-{worker}.json" }
+YAML
+for n in 1 4; do
+	rm -f "$TMP"/frag-*.json
+	rc=0
+	"$RINGFAN" -c "$TMP/f.yaml" -r "$TMP/frag.pcap" --workers "$n" \
+	    >"$TMP/frag.out" 2>"$TMP/err" || rc=$?
+	expect "fragments, $n workers: exit status" "$rc" 0
+	expect "fragments, $n workers: records" \
+	    "$(cat "$TMP"/frag-*.json | wc -l)" 40
+	expect "fragments, $n workers: records of 4 frames" \
+	    "$(cat "$TMP"/frag-*.json | jq -s \
+	    '[.[] | select(.fwd.packets == 3 and .rev.packets == 1)] | length')" 40
+done
+expect "fragments: workers with frames" \
+    "$(jq '[.captures[0].workers[] | select(.packets > 0)] | length' \
+    "$TMP/frag.out")" 4
+command -v tshark >/dev/null 2>&1 ||
+    fail "tshark is not installed (tools/deps installs it)"
+expect "fragments: UDP conversations, tshark" \
+    "$(tshark -2 -n -r "$TMP/frag.pcap" -q -z conv,udp | grep -c '<->')" 40
 
 # N out of range, not a number, or without -r: exit 1, saying so.
 for n in 0 1025 three; do

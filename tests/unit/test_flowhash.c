@@ -128,7 +128,7 @@ build(const struct frame *f)
 static uint32_t
 hash_of(const struct frame *f)
 {
-	return flowhash(build(f), FLOWHASH_SEED);
+	return flowhash(build(f), FLOWHASH_SEED, NULL);
 }
 
 /* The frame f the other way round. */
@@ -254,8 +254,8 @@ test_keys(void **state)
 	d = reversed(&c);
 	assert_int_equal(hash_of(&c), hash_of(&d));
 	/* A different seed moves the hash. */
-	assert_int_not_equal(flowhash(build(&a), FLOWHASH_SEED),
-	    flowhash(build(&a), FLOWHASH_SEED + 1));
+	assert_int_not_equal(flowhash(build(&a), FLOWHASH_SEED, NULL),
+	    flowhash(build(&a), FLOWHASH_SEED + 1, NULL));
 }
 
 /* The first and the later fragments of a datagram, both ways. */
@@ -288,6 +288,57 @@ test_fragments(void **state)
 		 */
 		later.proto = 51;
 		assert_int_equal(hash_of(&first), hash_of(&later));
+	}
+}
+
+/*
+ * With `defrag`: an IPv4 fragment hashes as its whole datagram, ports
+ * included, once the first fragment came; one before it, without them.
+ * IPv6 fragments, which the kernel does not reassemble, as without.
+ */
+static void
+test_fragments_defrag(void **state)
+{
+	static struct flowhash_frags frags;
+	struct frame whole, first, later, r;
+	uint32_t portless;
+
+	(void)state;
+	for (unsigned i = 0; i < 50; i++) {
+		memset(&frags, 0, sizeof(frags));
+		whole = v4(17, i, 3, (uint16_t)(5000 + i), 9);
+		first = whole;
+		first.frag = 1;
+		first.frag_id = 77 + i;
+		later = first;
+		later.frag = 2;
+		portless = hash_of(&later);
+		assert_int_not_equal(portless, hash_of(&whole));
+		/* A later fragment before its first: no ports yet. */
+		assert_int_equal(flowhash(build(&later), FLOWHASH_SEED,
+		    &frags), portless);
+		assert_int_equal(flowhash(build(&first), FLOWHASH_SEED,
+		    &frags), hash_of(&whole));
+		assert_int_equal(flowhash(build(&later), FLOWHASH_SEED,
+		    &frags), hash_of(&whole));
+		/* Another datagram of the flow, the other way. */
+		r = reversed(&first);
+		r.frag_id = 1000 + i;
+		assert_int_equal(flowhash(build(&r), FLOWHASH_SEED, &frags),
+		    hash_of(&whole));
+		r.frag = 2;
+		assert_int_equal(flowhash(build(&r), FLOWHASH_SEED, &frags),
+		    hash_of(&whole));
+		/* Another id: not that datagram. */
+		later.frag_id = 5000 + i;
+		assert_int_equal(flowhash(build(&later), FLOWHASH_SEED,
+		    &frags), hash_of(&later));
+
+		first = v6(17, i, 3, (uint16_t)(5000 + i), 9);
+		first.frag = 1;
+		first.frag_id = 0x01020304u + i;
+		assert_int_equal(flowhash(build(&first), FLOWHASH_SEED,
+		    &frags), hash_of(&first));
 	}
 }
 
@@ -329,14 +380,14 @@ test_not_ip(void **state)
 
 	build(&arp);
 	pkt.caplen = 5;			/* not even the MAC addresses */
-	h = flowhash(&pkt, FLOWHASH_SEED);
+	h = flowhash(&pkt, FLOWHASH_SEED, NULL);
 	assert_int_not_equal(h, 0);
-	assert_int_equal(flowhash(&pkt, FLOWHASH_SEED), h);
+	assert_int_equal(flowhash(&pkt, FLOWHASH_SEED, NULL), h);
 	pkt.caplen = 0;
-	assert_int_equal(flowhash(&pkt, FLOWHASH_SEED), h);
+	assert_int_equal(flowhash(&pkt, FLOWHASH_SEED, NULL), h);
 	pkt.linktype = 147;		/* a link type the decoder lacks */
 	pkt.caplen = pkt.len;
-	assert_int_equal(flowhash(&pkt, FLOWHASH_SEED), h);
+	assert_int_equal(flowhash(&pkt, FLOWHASH_SEED, NULL), h);
 }
 
 /* 1000 random flows over 4 workers: each gets 150 to 350 of them. */
@@ -379,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_directions),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_fragments_defrag),
 		cmocka_unit_test(test_vlan),
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_fair),
