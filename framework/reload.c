@@ -286,6 +286,19 @@ master_handover_overdue(struct master *m, struct slot *s)
 	m->handing_pid = 0;
 }
 
+/*
+ * Told to hand over: one running finishes its block, one still starting
+ * opens its plugins and exits (worker_main), its ring left as it was.
+ */
+static void
+master_hand_over(struct slot *s)
+{
+	s->handed_starting = __atomic_exchange_n(&s->wk.sw->state,
+	    WORKER_RESTARTING, __ATOMIC_SEQ_CST) == WORKER_STARTING;
+	STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
+	kill(s->pid, SIGTERM);
+}
+
 /* The reload's rolling restart: one worker at a time, each once running. */
 void
 master_handover_step(struct master *m)
@@ -328,12 +341,14 @@ master_handover_step(struct master *m)
 			continue;
 		}
 		m->handing = (int)(s - m->g.slots);
+		/*
+		 * Started on the new pipeline already (a reload, not a
+		 * rollback, under way): watched until it runs.
+		 */
+		if (s->on_new && m->prev.cfg != NULL)
+			continue;
 		m->handing_pid = s->pid;
-		/* One still starting exits as it would run (worker_main). */
-		s->handed_starting = __atomic_exchange_n(&s->wk.sw->state,
-		    WORKER_RESTARTING, __ATOMIC_SEQ_CST) == WORKER_STARTING;
-		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
-		kill(s->pid, SIGTERM);
+		master_hand_over(s);
 	}
 }
 
@@ -519,6 +534,39 @@ master_reload_pending(const struct master *m)
 	return m->prev.cfg != NULL || m->rolling_back || m->swap != SWAP_NONE;
 }
 
+/*
+ * The workers of the changed captures that are down after a crash (in
+ * their backoff, or past the crash-loop limit; not a setup failure, which
+ * would fail again) are started now on the pipeline they had, before the
+ * new host memory is mapped, and told to hand over at once.  Their plugins
+ * take over what the killed worker left in host memory (a flow table, a
+ * write buffer) in their open, and close it as the running ones close
+ * theirs: records and frames are written, not dropped with the old
+ * memory.  No frame of the ring meets that pipeline.
+ */
+static void
+master_close_down(struct master *m, const bool *changed)
+{
+	char name[64];
+	uint32_t st;
+
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		struct slot *s = &m->g.slots[i];
+
+		st = STATS_LOAD(&s->wk.sw->state);
+		if (!changed[s->capture] || s->pid > 0 || s->wk.fd == -1 ||
+		    (st != WORKER_BACKOFF &&
+		    (st != WORKER_FAILED || s->respawn_at == 0)))
+			continue;
+		log_info("%s: started on its pipeline before the reload, to "
+		    "close what it left", master_slot_name(s, name,
+		    sizeof(name)));
+		master_revive(m, s);
+		if (s->pid > 0)
+			master_hand_over(s);
+	}
+}
+
 int
 master_reload(struct master *m, const char **what, char *err, size_t errlen)
 {
@@ -578,6 +626,8 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 		    nc.captures[c].npipeline);
 		any |= changed[c];
 	}
+	if (any)
+		master_close_down(m, changed);
 	if ((mems = calloc(m->g.nslots, sizeof(*mems))) == NULL ||
 	    (ncfg = malloc(sizeof(*ncfg))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));

@@ -77,3 +77,15 @@ flows_records()
 	    "\(map(.fwd.packets) | add) \(map(.fwd.bytes) | add) " +
 	    "\(map(.rev.packets) | add) \(map(.rev.bytes) | add)"' | sort
 }
+
+# flows_both_ways: lines of flows_tshark or flows_records on stdin, both
+# directions of each flow summed (VLAN/PROTO ENDPOINT ENDPOINT PACKETS
+# BYTES, the endpoints in order), so that records that split a flow and
+# saw its parts start from either end compare with the oracle.
+flows_both_ways()
+{
+	awk '{ a = $3 ":" $4; b = $5 ":" $6
+	    k = $1 "/" $2 " " (a < b ? a " " b : b " " a)
+	    p[k] += $7 + $9; n[k] += $8 + $10 }
+	    END { for (k in p) print k, p[k], n[k] }' | sort
+}

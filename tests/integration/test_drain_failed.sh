@@ -6,7 +6,7 @@
 # flowtable: five such frames send the worker over the limit, with the
 # flows of the first replay in its table (the idle timeout is a minute)
 # and the frames of the second replay still to come.  Then (1) a stop, (2)
-# a capture reload, or (3) the interface goes away: the records add up, flow by flow, to what
+# a capture reload, (4) a pipeline reload, or (3) the interface goes away: the records add up, flow by flow, to what
 # tshark counts in both replays, and nothing is counted as dropped.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -58,7 +58,9 @@ write("poison.pcap", [frame(60, True, 99)] * 5)
 write("b.pcap", b)
 PY
 mergecap -F pcap -a -w "$RF_TMP/ab.pcap" "$RF_TMP/a.pcap" "$RF_TMP/b.pcap"
-flows_tshark "$RF_TMP/ab.pcap" >"$RF_TMP/want.txt"
+# Both directions of a flow summed: a flow that a pipeline reload splits
+# into two records may have each start from another end.
+flows_tshark "$RF_TMP/ab.pcap" | flows_both_ways >"$RF_TMP/want.txt"
 rf_expect "flows in the replays" "$(wc -l <"$RF_TMP/want.txt")" 50
 na=400
 nb=300
@@ -95,11 +97,11 @@ to_failed()
 	    rf_fail "records before the stop: $(head -c 300 "$RF_TMP/flows.json")"
 }
 
-# drained WHAT: a drainer started, and every frame of both replays is in
-# the records, none dropped.
+# drained WHAT [LINE]: a drainer started (LINE logged), and every frame of
+# both replays is in the records, none dropped.
 drained()
 {
-	grep -q "worker test/0: started before its cool-down ends, to drain its ring" \
+	grep -qF "worker test/0: ${2:-started before its cool-down ends, to drain its ring}" \
 	    "$RF_ERR" || rf_fail "$1: no line for the drain"
 	! grep "frames left in its ring" "$RF_ERR" ||
 	    rf_fail "$1: frames stranded"
@@ -121,7 +123,7 @@ drained()
 	    "$LIMIT"
 	rf_expect "$1: records lost" \
 	    "$(rf_num '.captures[0].workers[0].plugins.flowtable.records_lost')" 0
-	flows_records "$RF_TMP/flows.json" >"$RF_TMP/got.txt"
+	flows_records "$RF_TMP/flows.json" | flows_both_ways >"$RF_TMP/got.txt"
 	diff "$RF_TMP/want.txt" "$RF_TMP/got.txt" >"$RF_TMP/diff.txt" ||
 	    rf_fail "$1: records against tshark (< tshark, > records): $(head -20 "$RF_TMP/diff.txt")"
 	echo "ok: $1: $(wc -l <"$RF_TMP/got.txt") flows, every frame of both replays in the records"
@@ -141,6 +143,20 @@ rf_wait_until 10 "the old generation retired" \
     grep -q "reload: captures handed over" "$RF_ERR"
 rf_stop
 drained "capture reload"
+
+# (4) A reload that changes the pipeline (crash's length): the worker
+# starts on the pipeline it had, its plugins take over the table and close
+# it, and the new pipeline takes the ring.
+cp "$RF_CONF" "$RF_TMP/poisoned.yaml"
+to_failed
+sed -i 's/len: 99/len: 98/' "$RF_CONF"
+rf_expect "pipeline reload" "$(rf_ctl_json reload .result)" pipeline
+rf_wait_until 5 "the worker running the new pipeline" rf_ctl_test workers \
+    '.workers[0].state == "running"'
+rf_stop
+drained "pipeline reload" \
+    "started on its pipeline before the reload, to close what it left"
+cp "$RF_TMP/poisoned.yaml" "$RF_CONF"
 
 # (3) The interface gone: the capture waits for it, its ring drained.
 to_failed

@@ -86,14 +86,7 @@ PY
 # What tshark counts per flow (flows_oracle.sh), and the same of the
 # records; then both directions of each flow summed, so that a flow whose
 # first frame was the quarantined one compares all the same.
-both_ways()
-{
-	awk '{ a = $3 ":" $4; b = $5 ":" $6
-	    k = $1 "/" $2 " " (a < b ? a " " b : b " " a)
-	    p[k] += $7 + $9; n[k] += $8 + $10 }
-	    END { for (k in p) print k, p[k], n[k] }' | sort
-}
-flows_tshark "$PCAP" | both_ways >"$RF_TMP/want.txt"
+flows_tshark "$PCAP" | flows_both_ways >"$RF_TMP/want.txt"
 total=$(awk '{ n += $4 } END { print n }' "$RF_TMP/want.txt")
 rf_expect "flows in the pcap" "$(wc -l <"$RF_TMP/want.txt")" 200
 echo "pcap: $total frames"
@@ -141,7 +134,7 @@ cat "$RF_TMP"/flows-0.json "$RF_TMP"/flows-1.json >"$RF_TMP/all.json"
 keys=$(jq -c 'keys_unsorted' "$RF_TMP/all.json" | sort -u)
 rf_expect "record keys" "$keys" \
     '["worker","vlan","proto","src","sport","dst","dport","first_ns","last_ns","fwd","rev","reason"]'
-flows_records "$RF_TMP/all.json" | both_ways >"$RF_TMP/got.txt"
+flows_records "$RF_TMP/all.json" | flows_both_ways >"$RF_TMP/got.txt"
 dups=$(jq -r 'select(.reason == "shutdown") |
     "\(.proto) \(.src):\(.sport) \(.dst):\(.dport)"' "$RF_TMP/all.json" |
     sort | uniq -d | wc -l)
