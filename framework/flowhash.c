@@ -115,10 +115,20 @@ flowhash_ports(const struct ringfan_packet *pkt,
 	return flowhash_l4(pkt, d, sport, dport);
 }
 
+/* Whether entry e is the datagram of fragment d. */
+static bool
+flowhash_frag_is(const struct flowhash_frag *e,
+    const struct ringfan_decoded *d)
+{
+	return e->valid && e->id == d->frag_id && e->proto == d->proto &&
+	    memcmp(e->src, d->src, 4) == 0 && memcmp(e->dst, d->dst, 4) == 0;
+}
+
 /*
  * The ports of an IPv4 fragment's datagram (struct flowhash_frags): the
  * first fragment's own, kept for the later ones, which take them if it
- * came.
+ * came.  A datagram has a set of FLOWHASH_WAYS places; a new one takes
+ * its own again, else the oldest of the set.
  */
 static bool
 flowhash_datagram(struct flowhash_frags *frags,
@@ -132,9 +142,18 @@ flowhash_datagram(struct flowhash_frags *frags,
 		    (uint32_t)d->dst[2] << 8 | d->dst[3],
 		d->frag_id << 8 | d->proto,
 	};
-	struct flowhash_frag *e =
-	    &frags->e[flowhash_words(w, 3, 0) % FLOWHASH_NFRAG];
+	struct flowhash_frag *set = &frags->e[flowhash_words(w, 3, 0) %
+	    (FLOWHASH_NFRAG / FLOWHASH_WAYS) * FLOWHASH_WAYS], *e = set;
 
+	for (unsigned k = 0; k < FLOWHASH_WAYS; k++) {
+		if (flowhash_frag_is(&set[k], d)) {
+			e = &set[k];
+			break;
+		}
+		if (!set[k].valid || (e->valid && (int32_t)(set[k].serial -
+		    e->serial) < 0))
+			e = &set[k];
+	}
 	if (!(d->flags & RINGFAN_DEC_LATER_FRAGMENT)) {
 		if (!flowhash_l4(pkt, d, sport, dport))
 			return false;
@@ -144,12 +163,11 @@ flowhash_datagram(struct flowhash_frags *frags,
 		e->proto = d->proto;
 		e->sport = *sport;
 		e->dport = *dport;
+		e->serial = frags->serial++;
 		e->valid = 1;
 		return true;
 	}
-	if (!e->valid || memcmp(e->src, d->src, 4) != 0 ||
-	    memcmp(e->dst, d->dst, 4) != 0 || e->id != d->frag_id ||
-	    e->proto != d->proto)
+	if (!flowhash_frag_is(e, d))
 		return false;
 	*sport = e->sport;
 	*dport = e->dport;

@@ -37,7 +37,8 @@
  * (the later ones find them here by addresses, protocol and id); those
  * that come before it are hashed without.
  */
-#define FLOWHASH_NFRAG	1024
+#define FLOWHASH_NFRAG	4096	/* datagrams kept */
+#define FLOWHASH_WAYS	8	/* a datagram's place: one of a set of 8 */
 struct flowhash_frag {
 	uint8_t		 src[4];
 	uint8_t		 dst[4];
@@ -46,9 +47,11 @@ struct flowhash_frag {
 	uint8_t		 valid;
 	uint16_t	 sport;
 	uint16_t	 dport;
+	uint32_t	 serial;	/* when it came: the oldest goes */
 };
 struct flowhash_frags {
 	struct flowhash_frag e[FLOWHASH_NFRAG];
+	uint32_t	 serial;
 };
 
 /* Bob Jenkins' lookup3 hashword() of n words. */

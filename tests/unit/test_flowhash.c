@@ -342,6 +342,36 @@ test_fragments_defrag(void **state)
 	}
 }
 
+/*
+ * Many datagrams under way at once, their first fragments all before any
+ * later one (as an interleaved file has them): each later fragment still
+ * finds its datagram's ports.
+ */
+static void
+test_fragments_many(void **state)
+{
+	static struct flowhash_frags frags;
+	struct frame first, later;
+	unsigned n = 500;
+
+	(void)state;
+	for (unsigned i = 0; i < n; i++) {
+		first = v4(17, i % 200, 3 + i / 200, (uint16_t)(5000 + i), 9);
+		first.frag = 1;
+		first.frag_id = 1000 + i;
+		(void)flowhash(build(&first), FLOWHASH_SEED, &frags);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		first = v4(17, i % 200, 3 + i / 200, (uint16_t)(5000 + i), 9);
+		later = first;
+		later.frag = 2;
+		later.frag_id = 1000 + i;
+		first.frag = 0;
+		assert_int_equal(flowhash(build(&later), FLOWHASH_SEED,
+		    &frags), hash_of(&first));
+	}
+}
+
 /* A VLAN tag changes nothing, whatever its id. */
 static void
 test_vlan(void **state)
@@ -431,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_fragments_defrag),
+		cmocka_unit_test(test_fragments_many),
 		cmocka_unit_test(test_vlan),
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_fair),
