@@ -49,6 +49,7 @@ master_spawn(struct master *m, struct slot *s)
 	s->late = false;
 	s->handed_starting = false;
 	s->drain_failed = false;
+	s->closer = false;
 	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
 	/* A respawned retiring worker still has to drain and go. */
@@ -79,6 +80,11 @@ master_spawn(struct master *m, struct slot *s)
 			    m->prev.cfg->captures[m->g.slots[i].capture].npipeline;
 			    k++)
 				plugin_mem_unmap(&m->prev.mems[i][k]);
+		for (unsigned i = 0; m->staged != NULL && i < m->g.nslots; i++)
+			for (size_t k = 0; m->staged[i] != NULL && k <
+			    m->staged_cfg->captures[m->g.slots[i].capture].npipeline;
+			    k++)
+				plugin_mem_unmap(&m->staged[i][k]);
 		/*
 		 * The fanout group locks are the master's: the lock holds
 		 * while the master's descriptor is open.
@@ -212,7 +218,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	struct stats_worker *sw = s->wk.sw;
 	uint32_t stop = STATS_LOAD(&sw->stop);
 	char name[64], where[64], err[STATS_ERR_MAX];
-	bool stalled;
+	bool stalled, closer = s->closer;
 
 	master_slot_name(s, name, sizeof(name));
 	/* The worker wrote it (it may be the reason, below): terminated here. */
@@ -260,6 +266,22 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s while stopping", name,
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		return;
+	}
+	/*
+	 * Closing the pipeline a reload replaces, it died: what it held is
+	 * lost, and the new pipeline starts at once, watched by the reload
+	 * as any other (its failure rolls every worker back).
+	 */
+	if (closer && m->prev.cfg != NULL) {
+		log_error("%s (pid %d) %s closing its previous pipeline; "
+		    "starting the new one", name, (int)STATS_LOAD(&sw->pid),
+		    s->last_exit);
+		if (!WIFEXITED(status) || (WEXITSTATUS(status) !=
+		    WORKER_EXIT_RETRY && WEXITSTATUS(status) !=
+		    WORKER_EXIT_SETUP))
+			STATS_ADD(&sw->restarts, 1);
+		master_revive(m, s);
 		return;
 	}
 	/* Started on the new pipeline of a reload: it did not stand. */

@@ -52,12 +52,16 @@ struct ctl_server {
 	/*
 	 * At the open file limit: the spare descriptor (/dev/null) is given
 	 * up to accept and close a client at once; without it, the listener
-	 * leaves the epoll set until the next sweep.  Logged once a time.
+	 * leaves the epoll set for CTL_PAUSE_NS.  Logged once a time.
 	 */
 	int			 spare;
 	bool			 paused;
+	uint64_t		 paused_until;	/* monotonic */
 	bool			 at_limit;
 };
+
+/* How long the listener rests at the limit without a spare. */
+#define CTL_PAUSE_NS	(100ull * 1000000u)
 
 static void
 ctl_drop(struct ctl_server *srv, struct ctl_client *c)
@@ -211,8 +215,8 @@ ctl_spare_open(void)
 /*
  * accept() failed for want of a descriptor.  A client waiting is closed at
  * once by way of the spare: true when there may be more to take.  Without
- * a spare, the listener rests until the next sweep rather than wake the
- * loop at once again.
+ * a spare, the listener rests for CTL_PAUSE_NS (ctl_sweep) rather than
+ * wake the loop at once again.
  */
 static bool
 ctl_at_limit(struct ctl_server *srv, int err)
@@ -235,8 +239,10 @@ ctl_at_limit(struct ctl_server *srv, int err)
 		if (err == EAGAIN || err == EWOULDBLOCK)
 			return false;
 	}
-	if (epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->fd, NULL) == 0)
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->fd, NULL) == 0) {
 		srv->paused = true;
+		srv->paused_until = mono_ns() + CTL_PAUSE_NS;
+	}
 	return false;
 }
 
@@ -314,7 +320,7 @@ ctl_sweep(struct ctl_server *srv, uint64_t now)
 
 	if (srv == NULL)
 		return;
-	if (srv->paused &&
+	if (srv->paused && now >= srv->paused_until &&
 	    epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->fd, &ev) == 0)
 		srv->paused = false;
 	if (srv->spare == -1)

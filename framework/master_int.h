@@ -58,6 +58,11 @@ struct slot {
 	bool			 handed_starting;
 	/* Started to drain while past the crash-loop limit (master_drain). */
 	bool			 drain_failed;
+	/*
+	 * Started on its pipeline at a reload that changes it, to close
+	 * what it left in host memory (master_close_down), and not yet gone.
+	 */
+	bool			 closer;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
@@ -132,6 +137,13 @@ struct reload_prev {
 };
 
 struct master {
+	/*
+	 * While master_close_down() forks: the host memory a reload mapped
+	 * for the new pipeline, per slot (its capture's npipeline in
+	 * staged_cfg), which no child of the old pipeline is to keep.
+	 */
+	struct plugin_mem	**staged;
+	const struct cfg	*staged_cfg;
 	struct gen		 g;		/* current */
 	struct gen		 old;		/* retiring, during a swap */
 	enum swap_phase		 swap;

@@ -100,29 +100,40 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 	return 0;
 }
 
+/* Whether the pipeline passes the checks and trial opens of `-t` on env. */
+static bool
+offline_trial(const struct plugin_env *env, const struct cfg *cfg,
+    const struct cfg_capture *cap)
+{
+	struct plugin_env trial = *env;
+	struct pipeline pl;
+	char err[PLUGIN_ERR_MAX];
+	bool ok;
+
+	trial.flags |= RINGFAN_CTX_CHECK;
+	if (pipeline_load(&pl, cfg, cap, err, sizeof(err)) == -1)
+		return false;
+	ok = pipeline_check(&pl, &trial, err, sizeof(err)) == RINGFAN_OK;
+	pipeline_unload(&pl);
+	return ok;
+}
+
 /*
- * Whether a pipeline that failed on the file passes the checks and trial
- * opens of `-t` over Ethernet (those of a capture without an interface):
- * then the file's link type is the cause, not the configuration.
+ * Whether the file's link type is why a pipeline failed on it: its trial
+ * fails with it and passes over Ethernet, as `-t` has it for a capture
+ * without an interface.  Then the file is the cause, not the
+ * configuration (nor a resource of the moment, which fails both).
  */
 static bool
 offline_linktype_refused(const struct offline_worker *w,
     const struct cfg *cfg, const struct cfg_capture *cap)
 {
 	struct plugin_env env = w->env;
-	struct pipeline pl;
-	char err[PLUGIN_ERR_MAX];
-	bool ok;
 
-	if (env.linktype == DLT_EN10MB)
+	if (env.linktype == DLT_EN10MB || offline_trial(&env, cfg, cap))
 		return false;
 	env.linktype = DLT_EN10MB;
-	env.flags |= RINGFAN_CTX_CHECK;
-	if (pipeline_load(&pl, cfg, cap, err, sizeof(err)) == -1)
-		return false;
-	ok = pipeline_check(&pl, &env, err, sizeof(err)) == RINGFAN_OK;
-	pipeline_unload(&pl);
-	return ok;
+	return offline_trial(&env, cfg, cap);
 }
 
 /*

@@ -276,6 +276,16 @@ master_handover_overdue(struct master *m, struct slot *s)
 {
 	char name[64];
 
+	/*
+	 * Inside a plugin's open (a closer recovering a large table) there
+	 * is no progress to see: the stall watch looks at it there, and so
+	 * does RELOAD_TAKE_NS; the grace starts again when it is out.
+	 */
+	if (s->pid == m->handing_pid && master_slot_in_open(s) &&
+	    mono_ns() < s->spawned_ns + RELOAD_TAKE_NS) {
+		s->exit.pid = 0;
+		return;
+	}
 	if (m->handing_pid <= 0 || s->pid != m->handing_pid ||
 	    !master_exit_overdue(s, mono_ns()))
 		return;
@@ -348,7 +358,9 @@ master_handover_step(struct master *m)
 		if (s->on_new && m->prev.cfg != NULL)
 			continue;
 		m->handing_pid = s->pid;
-		master_hand_over(s);
+		/* A closer was told at its start, as still starting. */
+		if (!s->closer)
+			master_hand_over(s);
 	}
 }
 
@@ -562,8 +574,10 @@ master_close_down(struct master *m, const bool *changed)
 		    "close what it left", master_slot_name(s, name,
 		    sizeof(name)));
 		master_revive(m, s);
-		if (s->pid > 0)
+		if (s->pid > 0) {
 			master_hand_over(s);
+			s->closer = true;
+		}
 	}
 }
 
@@ -626,8 +640,6 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 		    nc.captures[c].npipeline);
 		any |= changed[c];
 	}
-	if (any)
-		master_close_down(m, changed);
 	if ((mems = calloc(m->g.nslots, sizeof(*mems))) == NULL ||
 	    (ncfg = malloc(sizeof(*ncfg))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
@@ -645,6 +657,13 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	}
 
 	/* From here on nothing fails: swap in the new configuration. */
+	if (any) {
+		m->staged = mems;
+		m->staged_cfg = &nc;
+		master_close_down(m, changed);
+		m->staged = NULL;
+		m->staged_cfg = NULL;
+	}
 	if (any) {
 		master_commit_pipelines(m, &nc, infos, changed, mems);
 		m->prev.cfg = old;

@@ -85,6 +85,19 @@ stats_counter_is(const struct stats_counter *c, const char *step,
 	    strncmp(c->name, name, sizeof(c->name)) == 0;
 }
 
+/*
+ * A predecessor killed while it renamed slot c left seq odd, and the slot
+ * hidden from readers: its names whole or not, the slot is even again.
+ */
+static void
+stats_counter_even(struct stats_counter *c)
+{
+	uint32_t seq = STATS_LOAD(&c->seq);
+
+	if (seq & 1)
+		__atomic_store_n(&c->seq, seq + 1, __ATOMIC_RELEASE);
+}
+
 /* Names slot c, with seq odd meanwhile if it had a name. */
 static void
 stats_counter_name(struct stats_counter *c, const char *step,
@@ -125,6 +138,7 @@ stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
 		if (stats_counter_is(c, step, own, name)) {
 			if (used != (uint32_t)kind)
 				return -EEXIST;
+			stats_counter_even(c);
 			*slot = &c->value;
 			return 0;
 		}
@@ -223,6 +237,7 @@ stats_worker_gone(struct stats_worker *w)
 		c = &w->counters[i];
 		if (STATS_LOAD(&c->used) == STATS_GAUGE)
 			STATS_STORE(&c->value, 0);
+		stats_counter_even(c);
 	}
 	for (size_t i = 0; i < STATS_MAX_STAGES; i++)
 		stats_status_init(w, i, w->status[i].plugin);

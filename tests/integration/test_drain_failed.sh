@@ -58,10 +58,16 @@ write("poison.pcap", [frame(60, True, 99)] * 5)
 write("b.pcap", b)
 PY
 mergecap -F pcap -a -w "$RF_TMP/ab.pcap" "$RF_TMP/a.pcap" "$RF_TMP/b.pcap"
-# Both directions of a flow summed: a flow that a pipeline reload splits
-# into two records may have each start from another end.
-flows_tshark "$RF_TMP/ab.pcap" | flows_both_ways >"$RF_TMP/want.txt"
+flows_tshark "$RF_TMP/ab.pcap" >"$RF_TMP/want.txt"
 rf_expect "flows in the replays" "$(wc -l <"$RF_TMP/want.txt")" 50
+# For (4): one more frame of 99 bytes, which the new pipeline takes; both
+# directions of a flow summed, as a pipeline reload splits a flow into two
+# records that may each start from another end.
+editcap -r "$RF_TMP/poison.pcap" "$RF_TMP/poison1.pcap" 1
+mergecap -F pcap -a -w "$RF_TMP/abp.pcap" "$RF_TMP/ab.pcap" \
+    "$RF_TMP/poison1.pcap"
+flows_tshark "$RF_TMP/abp.pcap" | flows_both_ways >"$RF_TMP/want4.txt"
+rf_expect "flows in the replays, (4)" "$(wc -l <"$RF_TMP/want4.txt")" 51
 na=400
 nb=300
 
@@ -97,10 +103,14 @@ to_failed()
 	    rf_fail "records before the stop: $(head -c 300 "$RF_TMP/flows.json")"
 }
 
-# drained WHAT [LINE]: a drainer started (LINE logged), and every frame of
-# both replays is in the records, none dropped.
+# drained WHAT [LINE EXTRA WANT BOTH]: a drainer started (LINE logged), and
+# every frame of both replays (and EXTRA more) is in the records as in WANT
+# (both directions of a flow summed with BOTH), none dropped.
 drained()
 {
+	local extra=${3:-0} want=${4:-$RF_TMP/want.txt} ways=cat
+
+	[ -z "${5:-}" ] || ways=flows_both_ways
 	grep -qF "worker test/0: ${2:-started before its cool-down ends, to drain its ring}" \
 	    "$RF_ERR" || rf_fail "$1: no line for the drain"
 	! grep "frames left in its ring" "$RF_ERR" ||
@@ -110,21 +120,22 @@ drained()
 	rf_expect "$1: restarts" "$(rf_num '.captures[0].workers[0].restarts')" \
 	    "$LIMIT"
 	rf_expect "$1: kernel_packets" \
-	    "$(rf_num '.captures[0].totals.kernel_packets')" $((na + LIMIT + nb))
+	    "$(rf_num '.captures[0].totals.kernel_packets')" \
+	    $((na + LIMIT + nb + extra))
 	rf_expect "$1: kernel_drops" \
 	    "$(rf_num '.captures[0].totals.kernel_drops')" 0
 	rf_expect "$1: quarantined" \
 	    "$(rf_num '.captures[0].totals.quarantined')" "$LIMIT"
 	rf_expect "$1: packets" "$(rf_num '.captures[0].totals.packets')" \
-	    $((na + nb))
+	    $((na + nb + extra))
 	# Four respawns and the drainer each found the table in host memory.
 	rf_expect "$1: flowtable recoveries" \
 	    "$(rf_num '.captures[0].workers[0].plugins.flowtable.recoveries')" \
 	    "$LIMIT"
 	rf_expect "$1: records lost" \
 	    "$(rf_num '.captures[0].workers[0].plugins.flowtable.records_lost')" 0
-	flows_records "$RF_TMP/flows.json" | flows_both_ways >"$RF_TMP/got.txt"
-	diff "$RF_TMP/want.txt" "$RF_TMP/got.txt" >"$RF_TMP/diff.txt" ||
+	flows_records "$RF_TMP/flows.json" | $ways >"$RF_TMP/got.txt"
+	diff "$want" "$RF_TMP/got.txt" >"$RF_TMP/diff.txt" ||
 	    rf_fail "$1: records against tshark (< tshark, > records): $(head -20 "$RF_TMP/diff.txt")"
 	echo "ok: $1: $(wc -l <"$RF_TMP/got.txt") flows, every frame of both replays in the records"
 }
@@ -146,16 +157,20 @@ drained "capture reload"
 
 # (4) A reload that changes the pipeline (crash's length): the worker
 # starts on the pipeline it had, its plugins take over the table and close
-# it, and the new pipeline takes the ring.
+# it, and the new pipeline takes the ring.  One more frame of 99 bytes
+# waits in the ring: the pipeline it had would die on it (a sixth
+# quarantined, a sixth restart) if it met a frame; the new one counts it.
 cp "$RF_CONF" "$RF_TMP/poisoned.yaml"
 to_failed
+replay "$RF_TMP/poison1.pcap"
 sed -i 's/len: 99/len: 98/' "$RF_CONF"
 rf_expect "pipeline reload" "$(rf_ctl_json reload .result)" pipeline
-rf_wait_until 5 "the worker running the new pipeline" rf_ctl_test workers \
-    '.workers[0].state == "running"'
+rf_expect "pipeline reload: the worker, at the answer" \
+    "$(rf_ctl_json workers '.workers[0].state')" running
 rf_stop
 drained "pipeline reload" \
-    "started on its pipeline before the reload, to close what it left"
+    "started on its pipeline before the reload, to close what it left" \
+    1 "$RF_TMP/want4.txt" both
 cp "$RF_TMP/poisoned.yaml" "$RF_CONF"
 
 # (3) The interface gone: the capture waits for it, its ring drained.

@@ -6,9 +6,17 @@
  * dirty (how many 64-bit words of the region were not zero).  Every frame
  * adds one to the count, which is the region's first word, copies it to
  * the last word (so that a region of more than one word has two in use),
- * and sets the gauge `count` to it; the counter `frames` counts too.
+ * and sets the gauge `count` to it; the counter `frames` counts too.  With
+ * `on_recover: PATH`, an open that recovers a region with a count in it
+ * does what the file says, read then: `crash` dies (SIGSEGV), as a plugin
+ * whose recovery is broken would; `sleep N` takes N seconds, as a large
+ * table would; anything else, or no file, nothing.
  */
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include <ringfan/plugin.h>
@@ -35,11 +43,36 @@ hostmem_request(struct ringfan_ctx *ctx)
 static int
 hostmem_check(struct ringfan_ctx *ctx)
 {
+	const char *on_recover;
 	int in_open;
 
-	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0)
+	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0 ||
+	    ctx->opt_string(ctx, "on_recover", "", &on_recover) != 0)
 		return RINGFAN_FAIL;
 	return in_open ? RINGFAN_OK : hostmem_request(ctx);
+}
+
+/* What the file at path says to do at a recovery (see above). */
+static void
+hostmem_on_recover(const char *path)
+{
+	char word[16] = "";
+	unsigned n = 0;
+	FILE *f;
+
+	if (*path == '\0' || (f = fopen(path, "re")) == NULL)
+		return;
+	if (fscanf(f, "%15s %u", word, &n) < 1)
+		word[0] = '\0';
+	fclose(f);
+	if (strcmp(word, "crash") == 0)
+		raise(SIGSEGV);
+	if (strcmp(word, "sleep") == 0) {
+		struct timespec ts = { (time_t)n, 0 };
+
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
 }
 
 static int
@@ -51,9 +84,11 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 	struct hostmem *st;
 	uint64_t seen[5], *slot;
 	size_t nwords;
+	const char *on_recover;
 	int in_open;
 
 	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0 ||
+	    ctx->opt_string(ctx, "on_recover", "", &on_recover) != 0 ||
 	    (in_open && hostmem_request(ctx) != RINGFAN_OK))
 		return RINGFAN_FAIL;
 	if (ctx->memory == NULL || ctx->memory_size < sizeof(uint64_t)) {
@@ -62,6 +97,8 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 	}
 	mem = ctx->memory;
 	nwords = ctx->memory_size / sizeof(uint64_t);
+	if (ctx->memory_state == RINGFAN_MEMORY_RECOVERED && mem[0] != 0)
+		hostmem_on_recover(on_recover);
 	seen[0] = (uint64_t)ctx->memory_state;
 	seen[1] = ctx->memory_layout;
 	seen[2] = ctx->memory_size;

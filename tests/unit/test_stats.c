@@ -1048,6 +1048,20 @@ test_counter_reclaim(void **state)
 	    &v), STATS_COUNTER);
 	assert_string_equal(step, "old");
 	assert_int_equal(v, 102);
+	/*
+	 * Left odd by a worker killed while it renamed: its successor that
+	 * finds the slot, or the master once no worker runs, evens it.
+	 */
+	assert_int_equal(stats_counter(w, only_new, 1, 0, "a", STATS_COUNTER,
+	    &slot), 0);
+	assert_int_equal(w->counters[0].seq % 2, 0);
+	assert_int_equal(stats_counter_read(&w->counters[0], step, own, name,
+	    &v), STATS_COUNTER);
+	w->counters[1].seq |= 1;
+	stats_worker_gone(w);
+	assert_int_equal(w->counters[1].seq % 2, 0);
+	assert_int_equal(stats_counter_read(&w->counters[1], step, own, name,
+	    &v), STATS_GAUGE);
 	stats_destroy(shm, 1);
 }
 
