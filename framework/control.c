@@ -34,6 +34,7 @@ struct ctl_client {
 	struct ctl_client	*next;
 	uint64_t		 deadline;
 	bool			 dead;
+	bool			 overlong;	/* read on to its newline */
 	size_t			 len;
 	/* A line of CTL_LINE_MAX, its newline and a NUL. */
 	char			 line[CTL_LINE_MAX + 2];
@@ -136,7 +137,7 @@ ctl_line(struct ctl_server *srv, struct ctl_client *c, size_t n)
 static void
 ctl_read(struct ctl_server *srv, struct ctl_client *c)
 {
-	char *nl;
+	char *nl = NULL;
 	ssize_t r;
 
 	for (;;) {
@@ -149,17 +150,32 @@ ctl_read(struct ctl_server *srv, struct ctl_client *c)
 			break;		/* EOF or error */
 		c->len += (size_t)r;
 		c->line[c->len] = '\0';
-		if ((nl = memchr(c->line, '\n', c->len)) != NULL) {
+		nl = memchr(c->line, '\n', c->len);
+		/*
+		 * A line too long is read to its end before the error goes
+		 * out: a client still sending it would get a reset instead.
+		 */
+		if (c->overlong) {
+			c->len = 0;
+			if (nl != NULL)
+				break;
+			continue;
+		}
+		if (nl != NULL) {
 			*nl = '\0';
 			ctl_line(srv, c, (size_t)(nl - c->line));
 			return;
 		}
 		if (c->len > CTL_LINE_MAX) {
-			ctl_reply_error(&c->rq, "request line longer than "
-			    "%d bytes", CTL_LINE_MAX);
-			ctl_answered(srv, c);
-			return;
+			c->overlong = true;
+			c->len = 0;
 		}
+	}
+	if (c->overlong && (r >= 0 || nl != NULL)) {
+		ctl_reply_error(&c->rq, "request line longer than %d bytes",
+		    CTL_LINE_MAX);
+		ctl_answered(srv, c);
+		return;
 	}
 	/* The client closed its side: a last line without \n still counts. */
 	if (r == 0 && c->len > 0) {

@@ -199,6 +199,22 @@ httpd_has_body(struct MHD_Connection *c)
 }
 
 /*
+ * The path of a request's target: as it is (origin form), or after the
+ * scheme and the authority of an absolute form ("http://host:port/x"),
+ * which a server must take as well.
+ */
+static const char *
+httpd_path(const char *url)
+{
+	const char *p;
+
+	if (strncasecmp(url, "http://", 7) != 0)
+		return url;
+	p = strchr(url + 7, '/');
+	return p != NULL ? p : "/";
+}
+
+/*
  * The library calls this once the headers are in, then again once the
  * body is.  Whatever is refused is refused on the first call: the library
  * then reads no body and closes the connection after the answer.  A GET
@@ -221,7 +237,7 @@ httpd_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 			return httpd_error(c, MHD_HTTP_METHOD_NOT_ALLOWED);
-		if (strcmp(url, "/metrics") != 0)
+		if (strcmp(httpd_path(url), "/metrics") != 0)
 			return httpd_error(c, MHD_HTTP_NOT_FOUND);
 		if (httpd_has_body(c))
 			return httpd_error(c, MHD_HTTP_CONTENT_TOO_LARGE);

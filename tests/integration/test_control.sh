@@ -166,6 +166,28 @@ rf_expect "empty line" "$(jq -c . <<<"$r")" '{"error":"empty request"}'
 r=$(raw 'b"a" * 5000 + b"\n"')
 rf_expect "5000-byte line" "$(jq -c . <<<"$r")" \
     '{"error":"request line longer than 4096 bytes"}'
+# Read to its end before the answer: a client still sending it sends the
+# whole line without an error, then reads the answer.
+r=$(python3 - "$RF_SOCK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"a" * 300000 + b"\n")
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+PY
+) || rf_fail "a client sending a 300000-byte line: send or receive failed"
+rf_expect "300000-byte line" "$(jq -c . <<<"$r")" \
+    '{"error":"request line longer than 4096 bytes"}'
+r=$(raw 'b"a" * 300000' 10 eof)
+rf_expect "300000 bytes, then EOF" "$(jq -c . <<<"$r")" \
+    '{"error":"request line longer than 4096 bytes"}'
 # A long restart target: its first 64 bytes, whole characters, then the
 # cause (32 two-byte characters fill them exactly, the 33rd is left out).
 r=$(raw '"restart ".encode() + "\u00e9".encode() * 2000 + b"\n"')

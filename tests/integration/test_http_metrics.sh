@@ -220,6 +220,9 @@ raw_http()
 # the second request hidden in it is never read.
 rf_expect "two Content-Length headers" "$(raw_http 'b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 31\r\nConnection: keep-alive\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"' | tr '\n' ' ')" "413 "
 rf_expect "Content-Length: 00" "$(raw_http 'b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 00\r\nConnection: close\r\n\r\n"' | tr '\n' ' ')" "200 "
+# The absolute form of the target, which a server must take too.
+rf_expect "GET http://host/metrics" "$(raw_http 'b"GET http://127.0.0.1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"' | tr '\n' ' ')" "200 "
+rf_expect "GET HTTP://host:port/other" "$(raw_http 'b"GET HTTP://127.0.0.1:9/other HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"' | tr '\n' ' ')" "404 "
 http HEAD "$URL" >"$RF_TMP/head.out"
 rf_expect "HEAD /metrics" "$(head -n 1 "$RF_TMP/head.out" | cut -f1)" 200
 rf_expect "HEAD /metrics body bytes" "$(tail -n +2 "$RF_TMP/head.out" |
