@@ -85,6 +85,9 @@ master_spawn(struct master *m, struct slot *s)
 			    m->staged_cfg->captures[m->g.slots[i].capture].npipeline;
 			    k++)
 				plugin_mem_unmap(&m->staged[i][k]);
+		/* Other workers' counters are not this one's to write. */
+		for (unsigned k = 0; k < master_gens(m, gens); k++)
+			stats_isolate(gens[k]->shm, gens[k]->nslots, s->wk.sw);
 		/*
 		 * The fanout group locks are the master's: the lock holds
 		 * while the master's descriptor is open.

@@ -414,7 +414,7 @@ pipeline_check(struct pipeline *pl, const struct plugin_env *env, char *err,
 	int rc = RINGFAN_OK, src;
 
 	/* Counters a check asks for go nowhere. */
-	if ((scratch = calloc(1, sizeof(*scratch))) == NULL) {
+	if ((scratch = stats_worker_new()) == NULL) {
 		snprintf(err, errlen, "pipeline: %s", strerror(ENOMEM));
 		return RINGFAN_FAIL;
 	}

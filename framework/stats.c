@@ -4,8 +4,11 @@
  * reload.  The documents made from it are stats_json.c's.
  */
 #include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "stats.h"
 
@@ -36,6 +39,30 @@ stats_create(unsigned nworkers)
 		shm->workers[i].cut_until = UINT64_MAX;
 	}
 	return shm;
+}
+
+struct stats_worker *
+stats_worker_new(void)
+{
+	struct stats_worker *w = aligned_alloc(alignof(struct stats_worker),
+	    sizeof(*w));
+
+	if (w != NULL)
+		memset(w, 0, sizeof(*w));
+	return w;
+}
+
+void
+stats_isolate(struct stats_shm *shm, unsigned nworkers,
+    const struct stats_worker *own)
+{
+	if (shm == NULL || sysconf(_SC_PAGESIZE) != STATS_PAGE)
+		return;
+	(void)mprotect(shm, offsetof(struct stats_shm, workers), PROT_READ);
+	for (unsigned i = 0; i < nworkers; i++)
+		if (&shm->workers[i] != own)
+			(void)mprotect(&shm->workers[i],
+			    sizeof(shm->workers[i]), PROT_NONE);
 }
 
 void

@@ -93,12 +93,18 @@ struct stats_status {
 	char			 text[STATS_STATUS_MAX];
 };
 
+/*
+ * A worker's slot takes whole pages, so that a worker's process can keep
+ * the other slots out of its reach (stats_isolate).
+ */
+#define STATS_PAGE		4096
+
 struct stats_worker {
 	/*
 	 * Written by the worker: pos for every frame, the rest once a block
 	 * (resume.h).
 	 */
-	alignas(64) uint64_t	 packets;	/* frames through the pipeline */
+	alignas(STATS_PAGE) uint64_t packets;	/* frames through the pipeline */
 	uint64_t		 bytes;		/* their wire length */
 	uint64_t		 pos;		/* the block in hand, uncommitted */
 	uint64_t		 base;		/* consumed when block `at` was taken */
@@ -191,7 +197,7 @@ struct stats_shm {
 	uint32_t		 layout;
 	uint32_t		 nworkers;
 	uint64_t		 size;
-	alignas(64) struct stats_worker workers[];
+	struct stats_worker	 workers[];	/* from the second page on */
 };
 
 _Static_assert(sizeof(struct stats_counter) == 128, "counter slot size");
@@ -199,7 +205,8 @@ _Static_assert(offsetof(struct stats_worker, kernel_packets) == 64,
     "the per-frame fields fill exactly one line");
 _Static_assert(offsetof(struct stats_worker, kernel_packets) % 64 == 0,
     "kernel counters on their own line");
-_Static_assert(sizeof(struct stats_worker) % 64 == 0, "worker slot size");
+_Static_assert(sizeof(struct stats_worker) % STATS_PAGE == 0,
+    "worker slots of whole pages");
 
 /*
  * Frames a worker has done with: handed to the pipeline, or left to the
@@ -321,6 +328,17 @@ uint32_t stats_counter_read(const struct stats_counter *c, char *step,
 /* The stage of ids (n stages) with this step and plugin, or n. */
 size_t	stats_stage_of(const char *const *ids, size_t n, const char *step,
 	    const char *own);
+
+/* A zeroed slot of the heap (a scratch, a merged view); free() frees it. */
+struct stats_worker *stats_worker_new(void);
+/*
+ * In a worker's process: the slots of shm other than own become
+ * unreachable and the header read-only, so that a plugin's stray store
+ * kills its own worker rather than change another's counts.  Nothing is
+ * done where pages are larger than STATS_PAGE.
+ */
+void	stats_isolate(struct stats_shm *shm, unsigned nworkers,
+	    const struct stats_worker *own);
 
 /*
  * The worker of w has exited: its gauges go to 0 and its problems are

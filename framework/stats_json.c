@@ -158,7 +158,7 @@ stats_counts(const struct stats_view *view, unsigned gw,
 	if (view->nold == 0)
 		return w;
 	/* Every slot, one that takes over from none too. */
-	if (*merged != NULL || (*merged = malloc(sizeof(**merged))) != NULL) {
+	if (*merged != NULL || (*merged = stats_worker_new()) != NULL) {
 		stats_merged(*merged, w, gw, view->own, view->old,
 		    view->old_to, view->nold,
 		    view->kp_floor != NULL ? view->kp_floor[gw] : 0);

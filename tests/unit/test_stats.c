@@ -1157,7 +1157,7 @@ test_carry_untrusted(void **state)
 	assert_true(to->workers[1].carry.ncounters <= STATS_MAX_COUNTERS);
 	assert_true(dropped <= 2 * STATS_MAX_COUNTERS);
 	/* Into the master's own memory, as stats_merged does. */
-	assert_non_null(merged = calloc(1, sizeof(*merged)));
+	assert_non_null(merged = stats_worker_new());
 	(void)stats_carry(merged, &shm->workers[1]);
 	assert_true(merged->carry.ncounters <= STATS_MAX_COUNTERS);
 	/* The names, cut at their size and terminated. */
