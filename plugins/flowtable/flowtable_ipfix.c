@@ -44,6 +44,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@
 #define IX_BACKOFF_MIN	(1 * IX_SEC)
 #define IX_BACKOFF_MAX	(60 * IX_SEC)
 #define IX_ROOM_WAIT	(10 * IX_SEC)	/* offline: a full queue waits */
+#define IX_UNACKED	256		/* TCP messages sent, not yet acked */
 #define IX_QUEUE_MIN	16
 #define IX_QUEUE_MAX	(1u << 20)
 
@@ -205,6 +207,20 @@ struct ix {
 	int			 fail_err;	/* its errno */
 	int			 unconfirmed;	/* UDP: sent, not refused yet */
 	uint32_t		 unconf_recs;	/* the records of that send */
+	/*
+	 * TCP: the messages the kernel took and the collector's host has
+	 * not acknowledged yet, oldest first: where each ends in the bytes
+	 * sent on the connection, and its records.  They count as sent once
+	 * acknowledged (tcpi_bytes_acked), as dropped if the connection
+	 * breaks first.
+	 */
+	struct {
+		uint64_t	 end;
+		uint32_t	 recs;
+	}			 ua[IX_UNACKED];
+	uint32_t		 ua_head, ua_n;
+	uint32_t		 ua_recs;	/* theirs, in all */
+	uint64_t		 sent_bytes;	/* on this connection */
 	int			 offline;	/* RINGFAN_CTX_OFFLINE */
 	int			 gave_up;	/* offline: waited in vain */
 	uint64_t		 retry_ns;
@@ -430,7 +446,55 @@ ix_level(struct ix *ix)
 {
 	*ix->g_queue = ix->n;
 	if (ix->waiting != NULL)
-		*(volatile uint64_t *)ix->waiting = ix->n + ix->unconf_recs;
+		*(volatile uint64_t *)ix->waiting = ix->n + ix->unconf_recs +
+		    ix->ua_recs;
+}
+
+/*
+ * TCP: the messages the collector's host acknowledged count as sent.
+ * Without tcpi_bytes_acked (a kernel before 4.1) every one sent does.
+ */
+static void
+ix_acked(struct ix *ix)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	uint64_t acked = UINT64_MAX;
+
+	if (ix->ua_n == 0)
+		return;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(ix->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= offsetof(struct tcp_info, tcpi_bytes_acked) +
+	    sizeof(ti.tcpi_bytes_acked))
+		acked = ti.tcpi_bytes_acked;
+	while (ix->ua_n > 0 && ix->ua[ix->ua_head].end <= acked) {
+		*ix->c[IC_RECORDS] += ix->ua[ix->ua_head].recs;
+		ix->ua_recs -= ix->ua[ix->ua_head].recs;
+		ix->ua_head = (ix->ua_head + 1) % IX_UNACKED;
+		ix->ua_n--;
+	}
+	ix_level(ix);
+}
+
+/*
+ * TCP: the connection broke (or closes) with messages not acknowledged:
+ * their records were lost with it, and count as dropped.
+ */
+static void
+ix_unacked_lost(struct ix *ix, const char *when)
+{
+	uint32_t lost = ix->ua_recs;
+
+	ix->ua_head = ix->ua_n = ix->ua_recs = 0;
+	ix->sent_bytes = 0;
+	if (lost == 0)
+		return;
+	*ix->c[IC_DROPPED] += lost;
+	ix_level(ix);
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records sent "
+	    "but not acknowledged %s, %llu dropped in all", ix->o.url, lost,
+	    when, (unsigned long long)*ix->c[IC_DROPPED]);
 }
 
 static void
@@ -569,6 +633,11 @@ ix_refused(struct ix *ix)
 static void
 ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 {
+	if (ix->fd != -1 && ix->o.tcp) {
+		/* What was acknowledged before it broke went through. */
+		ix_acked(ix);
+		ix_unacked_lost(ix, "when the connection broke");
+	}
 	if (ix->fd != -1)
 		close(ix->fd);
 	ix->fd = -1;
@@ -783,9 +852,14 @@ ix_sent(struct ix *ix)
 
 	++*ix->c[IC_MESSAGES];
 	ix->msgs_since++;
-	if (ix->o.tcp)
-		*ix->c[IC_RECORDS] += k;
-	else {
+	if (ix->o.tcp) {
+		/* Counted as sent once acknowledged (ix_acked). */
+		ix->ua[(ix->ua_head + ix->ua_n) % IX_UNACKED].end =
+		    ix->sent_bytes;
+		ix->ua[(ix->ua_head + ix->ua_n) % IX_UNACKED].recs = k;
+		ix->ua_n++;
+		ix->ua_recs += k;
+	} else {
 		/*
 		 * Over UDP the collector takes it only if no refusal comes
 		 * back; that a send worked says the one before was not
@@ -851,12 +925,20 @@ ix_pump(struct ix *ix, int full_only)
 		ix_connecting(ix, now);
 	if (ix->state == IX_UP && ix->o.tcp && ix->off == 0)
 		ix_hangup(ix, now);
+	if (ix->state == IX_UP && ix->o.tcp)
+		ix_acked(ix);
 	if (ix->state == IX_UP && !ix->o.tcp)
 		ix_udp_check(ix, now);
 	while (ix->state == IX_UP) {
 		if (ix->msglen == 0) {
 			if (ix->n == 0 || (full_only && ix->n < ix->batch))
 				break;
+			/* As many unacknowledged as kept: wait for acks. */
+			if (ix->o.tcp && ix->ua_n == IX_UNACKED) {
+				ix_acked(ix);
+				if (ix->ua_n == IX_UNACKED)
+					break;
+			}
 			if (ix_encode(ix, now) != 0)
 				continue;
 		}
@@ -871,6 +953,7 @@ ix_pump(struct ix *ix, int full_only)
 			break;
 		}
 		ix->off += (size_t)n;
+		ix->sent_bytes += (uint64_t)n;
 		if (ix->off == ix->msglen)
 			ix_sent(ix);
 	}
@@ -1021,7 +1104,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 	for (;;) {
 		ix_pump(ix, 0);
 		now = ix_now();
-		if (ix->n == 0 || now >= until)
+		if ((ix->n == 0 && ix->ua_n == 0) || now >= until)
 			break;
 		if (ix->state == IX_DOWN) {
 			/* Waiting for the back-off would outlast the stop. */
@@ -1029,10 +1112,17 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 				break;
 			continue;
 		}
+		if (ix->n == 0) {
+			/* All sent: the acknowledgements come in a moment. */
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			continue;
+		}
 		p.fd = ix->fd;
 		p.events = POLLOUT;
 		poll(&p, 1, (int)((until - now) / 1000000) + 1);
 	}
+	if (ix->o.tcp && ix->fd != -1)
+		ix_unacked_lost(ix, "at close");
 	/* The last message: refused, or taken. */
 	if (ix->unconfirmed && ix->state == IX_UP)
 		ix_udp_check(ix, now);

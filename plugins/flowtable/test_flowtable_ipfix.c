@@ -768,6 +768,63 @@ test_udp_refresh(void **st)
 }
 
 /*
+ * TCP, a collector that takes the connection and reads nothing, then
+ * resets it: what its host acknowledged counts as sent, the messages the
+ * exporter's kernel still held count as dropped and are logged, and every
+ * record is accounted for: sent, dropped or waiting.
+ */
+static void
+test_tcp_unacked(void **st)
+{
+	struct xinst x;
+	struct ft_flow f;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char url[64], want[160];
+	uint16_t port = 0;
+	uint64_t last = UINT64_MAX, acct;
+	int lfd, cfd, small = 4096, n = 4000;
+	const char *more[] = { "ipfix_queue=4096", NULL };
+
+	(void)st;
+	lfd = tcp_listener(&port);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	x_open(&x, url, more);
+	for (int i = 0; i < n; i++) {
+		mk_flow(&f, i, i % 2);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	/* Until the windows are full: the queue no longer goes down. */
+	for (int i = 0; i < 200 && xval(&x, "ipfix_queue") != last; i++) {
+		last = xval(&x, "ipfix_queue");
+		ix_tick(x.ix);
+		sleep_ms(10);
+	}
+	ix_tick(x.ix);
+	acct = xval(&x, "ipfix_records") + xval(&x, "ipfix_queue");
+	assert_true(acct < (uint64_t)n);	/* some sent, not acked */
+	assert_int_equal(xval(&x, "ipfix_dropped"), 0);
+	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
+	setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(cfd);		/* a reset, its buffer unread */
+	close(lfd);
+	for (int i = 0; i < 100 && xval(&x, "ipfix_up") == 1; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	assert_true(xval(&x, "ipfix_dropped") > 0);
+	assert_int_equal(xval(&x, "ipfix_records") + xval(&x, "ipfix_dropped") +
+	    xval(&x, "ipfix_queue"), (uint64_t)n);
+	snprintf(want, sizeof(want), "ipfix %s: %llu records sent but not "
+	    "acknowledged when the connection broke, %llu dropped in all", url,
+	    (unsigned long long)xval(&x, "ipfix_dropped"),
+	    (unsigned long long)xval(&x, "ipfix_dropped"));
+	assert_string_equal(x.f.log, want);
+	ix_free(x.ix);
+}
+
+/*
  * TCP, collector absent: the connect fails, the status says so, records
  * wait in the queue and the ones beyond it are dropped and counted.  The
  * collector comes: after the back-off, the queued records arrive, after
@@ -1290,6 +1347,7 @@ main(void)
 		cmocka_unit_test(test_udp_records),
 		cmocka_unit_test(test_udp_refresh),
 		cmocka_unit_test(test_tcp_queue),
+		cmocka_unit_test(test_tcp_unacked),
 		cmocka_unit_test(test_crash_queue),
 		cmocka_unit_test(test_icmp_elements),
 		cmocka_unit_test(test_udp_refused),
