@@ -31,6 +31,21 @@ master_gens(struct master *m, struct gen **gens)
 	return m->old.cfg != NULL ? 2 : 1;
 }
 
+/*
+ * In a child: the host memory mems[i] of every slot i of g, mapped for
+ * the pipeline cfg gives its capture (a reload's previous or coming one),
+ * is not the child's.  mems NULL: none.
+ */
+static void
+child_unmap(const struct gen *g, struct plugin_mem **mems,
+    const struct cfg *cfg)
+{
+	for (unsigned i = 0; mems != NULL && i < g->nslots; i++)
+		for (size_t k = 0; mems[i] != NULL &&
+		    k < cfg->captures[g->slots[i].capture].npipeline; k++)
+			plugin_mem_unmap(&mems[i][k]);
+}
+
 int
 master_spawn(struct master *m, struct slot *s)
 {
@@ -74,17 +89,8 @@ master_spawn(struct master *m, struct slot *s)
 			    k < o->wk.cap->npipeline; k++)
 				plugin_mem_unmap(&o->wk.mem[k]);
 		}
-		for (unsigned i = 0; m->prev.mems != NULL && i < m->g.nslots;
-		    i++)
-			for (size_t k = 0; m->prev.mems[i] != NULL && k <
-			    m->prev.cfg->captures[m->g.slots[i].capture].npipeline;
-			    k++)
-				plugin_mem_unmap(&m->prev.mems[i][k]);
-		for (unsigned i = 0; m->staged != NULL && i < m->g.nslots; i++)
-			for (size_t k = 0; m->staged[i] != NULL && k <
-			    m->staged_cfg->captures[m->g.slots[i].capture].npipeline;
-			    k++)
-				plugin_mem_unmap(&m->staged[i][k]);
+		child_unmap(&m->g, m->prev.mems, m->prev.cfg);
+		child_unmap(&m->g, m->staged, m->staged_cfg);
 		/* Other workers' counters are not this one's to write. */
 		for (unsigned k = 0; k < master_gens(m, gens); k++)
 			stats_isolate(gens[k]->shm, gens[k]->nslots, s->wk.sw);
@@ -181,6 +187,15 @@ master_crash_err(struct slot *s, const char *name, bool stalled,
 }
 
 bool
+master_down_after_crash(const struct slot *s)
+{
+	uint32_t st = STATS_LOAD(&s->wk.sw->state);
+
+	return s->pid <= 0 && s->wk.fd != -1 && (st == WORKER_BACKOFF ||
+	    (st == WORKER_FAILED && s->respawn_at != 0));
+}
+
+bool
 master_drain(struct master *m, struct slot *s)
 {
 	char name[64];
@@ -194,14 +209,12 @@ master_drain(struct master *m, struct slot *s)
 		return true;
 	}
 	/*
-	 * Down after a crash: waiting out its backoff, or the cool-down of
-	 * the crash-loop limit (a setup failure has none: it would fail
-	 * again).  No one else will read its ring or its plugins' host
-	 * memory (a flow table, a write buffer): a drainer starts now.
+	 * No one else will read its ring or its plugins' host memory (a
+	 * flow table, a write buffer): a drainer starts now.
 	 */
-	failed = st == WORKER_FAILED && at != 0;
-	if (s->wk.fd == -1 || (st != WORKER_BACKOFF && !failed))
+	if (!master_down_after_crash(s))
 		return false;
+	failed = st == WORKER_FAILED;
 	s->respawn_at = 0;
 	if (master_spawn(m, s) != 0) {
 		STATS_STORE(&s->wk.sw->state, st);

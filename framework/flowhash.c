@@ -115,6 +115,16 @@ flowhash_ports(const struct ringfan_packet *pkt,
 	return flowhash_l4(pkt, d, sport, dport);
 }
 
+/* An address of alen bytes as words, in network order read big-endian. */
+static unsigned
+flowhash_addr(uint32_t *w, const uint8_t *a, size_t alen)
+{
+	for (size_t i = 0; i < alen; i += 4)
+		*w++ = (uint32_t)a[i] << 24 | (uint32_t)a[i + 1] << 16 |
+		    (uint32_t)a[i + 2] << 8 | a[i + 3];
+	return (unsigned)(alen / 4);
+}
+
 /* Whether entry e is the datagram of fragment d. */
 static bool
 flowhash_frag_is(const struct flowhash_frag *e,
@@ -135,16 +145,15 @@ flowhash_datagram(struct flowhash_frags *frags,
     const struct ringfan_packet *pkt, const struct ringfan_decoded *d,
     uint16_t *sport, uint16_t *dport)
 {
-	uint32_t w[3] = {
-		(uint32_t)d->src[0] << 24 | (uint32_t)d->src[1] << 16 |
-		    (uint32_t)d->src[2] << 8 | d->src[3],
-		(uint32_t)d->dst[0] << 24 | (uint32_t)d->dst[1] << 16 |
-		    (uint32_t)d->dst[2] << 8 | d->dst[3],
-		d->frag_id << 8 | d->proto,
-	};
-	struct flowhash_frag *set = &frags->e[flowhash_words(w, 3, 0) %
-	    (FLOWHASH_NFRAG / FLOWHASH_WAYS) * FLOWHASH_WAYS], *e = set;
+	uint32_t w[3];
+	struct flowhash_frag *set, *e;
 
+	flowhash_addr(&w[0], d->src, 4);
+	flowhash_addr(&w[1], d->dst, 4);
+	w[2] = d->frag_id << 8 | d->proto;
+	set = &frags->e[flowhash_words(w, 3, 0) %
+	    (FLOWHASH_NFRAG / FLOWHASH_WAYS) * FLOWHASH_WAYS];
+	e = set;
 	for (unsigned k = 0; k < FLOWHASH_WAYS; k++) {
 		if (flowhash_frag_is(&set[k], d)) {
 			e = &set[k];
@@ -174,15 +183,6 @@ flowhash_datagram(struct flowhash_frags *frags,
 	return true;
 }
 
-/* An address of alen bytes as words, in network order read big-endian. */
-static unsigned
-flowhash_addr(uint32_t *w, const uint8_t *a, size_t alen)
-{
-	for (size_t i = 0; i < alen; i += 4)
-		*w++ = (uint32_t)a[i] << 24 | (uint32_t)a[i + 1] << 16 |
-		    (uint32_t)a[i + 2] << 8 | a[i + 3];
-	return (unsigned)(alen / 4);
-}
 
 uint32_t
 flowhash(const struct ringfan_packet *pkt, uint32_t seed,

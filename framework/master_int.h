@@ -245,6 +245,13 @@ unsigned master_gens(struct master *m, struct gen **gens);
 /* Fork s's worker; 0, or -errno (logged). */
 int	master_spawn(struct master *m, struct slot *s);
 /*
+ * s has no process, after a crash: waiting out its backoff, or the
+ * cool-down of the crash-loop limit (a setup failure has none: it would
+ * fail again), its socket there.  Started again, it takes over what its
+ * predecessor left in the ring and in host memory.
+ */
+bool	master_down_after_crash(const struct slot *s);
+/*
  * Slot s's ring stops filling (a stop, its interface gone, a capture
  * reload's cut-over): its stop word says DRAIN, and its worker drains the
  * ring and exits.  A running one is told (SIGTERM); one waiting out a

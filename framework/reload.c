@@ -560,15 +560,11 @@ static void
 master_close_down(struct master *m, const bool *changed)
 {
 	char name[64];
-	uint32_t st;
 
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		struct slot *s = &m->g.slots[i];
 
-		st = STATS_LOAD(&s->wk.sw->state);
-		if (!changed[s->capture] || s->pid > 0 || s->wk.fd == -1 ||
-		    (st != WORKER_BACKOFF &&
-		    (st != WORKER_FAILED || s->respawn_at == 0)))
+		if (!changed[s->capture] || !master_down_after_crash(s))
 			continue;
 		log_info("%s: started on its pipeline before the reload, to "
 		    "close what it left", master_slot_name(s, name,

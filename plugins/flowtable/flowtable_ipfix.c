@@ -477,24 +477,30 @@ ix_acked(struct ix *ix)
 	ix_level(ix);
 }
 
+/* n records lost (`why`): counted as dropped, logged with the total. */
+static void
+ix_lost(struct ix *ix, uint32_t n, const char *why)
+{
+	*ix->c[IC_DROPPED] += n;
+	ix_level(ix);
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records %s, "
+	    "%llu dropped in all", ix->o.url, n, why,
+	    (unsigned long long)*ix->c[IC_DROPPED]);
+}
+
 /*
  * TCP: the connection broke (or closes) with messages not acknowledged:
- * their records were lost with it, and count as dropped.
+ * their records were lost with it (`why`), and count as dropped.
  */
 static void
-ix_unacked_lost(struct ix *ix, const char *when)
+ix_unacked_lost(struct ix *ix, const char *why)
 {
 	uint32_t lost = ix->ua_recs;
 
 	ix->ua_head = ix->ua_n = ix->ua_recs = 0;
 	ix->sent_bytes = 0;
-	if (lost == 0)
-		return;
-	*ix->c[IC_DROPPED] += lost;
-	ix_level(ix);
-	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records sent "
-	    "but not acknowledged %s, %llu dropped in all", ix->o.url, lost,
-	    when, (unsigned long long)*ix->c[IC_DROPPED]);
+	if (lost > 0)
+		ix_lost(ix, lost, why);
 }
 
 static void
@@ -620,13 +626,8 @@ ix_refused(struct ix *ix)
 
 	ix->unconf_recs = 0;
 	ix->unconfirmed = 0;
-	if (lost == 0)
-		return;
-	*ix->c[IC_DROPPED] += lost;
-	ix_level(ix);
-	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
-	    "refused by the collector, %llu dropped in all", ix->o.url, lost,
-	    (unsigned long long)*ix->c[IC_DROPPED]);
+	if (lost > 0)
+		ix_lost(ix, lost, "refused by the collector");
 }
 
 /* The socket failed: closed, tried again after the back-off. */
@@ -636,7 +637,8 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	if (ix->fd != -1 && ix->o.tcp) {
 		/* What was acknowledged before it broke went through. */
 		ix_acked(ix);
-		ix_unacked_lost(ix, "when the connection broke");
+		ix_unacked_lost(ix, "sent but not acknowledged when the "
+		    "connection broke");
 	}
 	if (ix->fd != -1)
 		close(ix->fd);
@@ -1122,18 +1124,14 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 		poll(&p, 1, (int)((until - now) / 1000000) + 1);
 	}
 	if (ix->o.tcp && ix->fd != -1)
-		ix_unacked_lost(ix, "at close");
+		ix_unacked_lost(ix, "sent but not acknowledged at close");
 	/* The last message: refused, or taken. */
 	if (ix->unconfirmed && ix->state == IX_UP)
 		ix_udp_check(ix, now);
 	if (ix->n > 0) {
 		left = ix->n;
-		*ix->c[IC_DROPPED] += left;
 		ix->n = 0;
-		ix_level(ix);
-		ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %u records "
-		    "not sent at close, %llu dropped in all", ix->o.url, left,
-		    (unsigned long long)*ix->c[IC_DROPPED]);
+		ix_lost(ix, left, "not sent at close");
 		if (ix->failing)	/* none waits any more */
 			ix_set_failing(ix, ix->fail_what, ix->fail_err);
 	}
