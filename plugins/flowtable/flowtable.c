@@ -306,6 +306,34 @@ ft_frag_match(const struct ft_frag *s, const struct ft_key *k, uint32_t id,
 }
 
 /*
+ * Address a (4 bytes for IPv4, else 16) into the key at to, as two 8-byte
+ * stores: ft_key_hash() loads those words right after, and a load the
+ * store buffer forwards must find all its bytes in one earlier store.
+ * Copied as 16 bytes, an IPv4 address, a 4-byte store into the zeroes of
+ * ringfan_decode(), stalled each frame until the stores retired.
+ */
+static inline void
+ft_key_addr(uint8_t *to, const uint8_t *a, uint8_t ipver)
+{
+	uint64_t lo, hi = 0;
+	uint32_t v4;
+
+	if (ipver == 4) {
+		memcpy(&v4, a, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		lo = (uint64_t)v4 << 32;
+#else
+		lo = v4;
+#endif
+	} else {
+		lo = ft_load64(a);
+		hi = ft_load64(a + 8);
+	}
+	memcpy(to, &lo, 8);
+	memcpy(to + 8, &hi, 8);
+}
+
+/*
  * Frame pkt decoded into fr; its key as far as the frame itself tells it: a
  * later fragment's ports are the first fragment's (ft_packet).
  */
@@ -330,8 +358,8 @@ ft_frame_of(const struct ringfan_packet *pkt, struct ft_frame *fr)
 		k->has_vlan = 1;
 		k->vlan = d.vlan[0];
 	}
-	memcpy(k->src, d.src, 16);
-	memcpy(k->dst, d.dst, 16);
+	ft_key_addr(k->src, d.src, d.ip_version);
+	ft_key_addr(k->dst, d.dst, d.ip_version);
 	if ((d.flags & RINGFAN_DEC_LATER_FRAGMENT) ||
 	    !(d.flags & RINGFAN_DEC_L4))
 		return;
