@@ -382,6 +382,11 @@ ringfan_dec_ipv6(const uint8_t *p, uint32_t caplen, uint32_t wire,
 		frag = ringfan_dec_be16(q + 2);
 		if ((frag & 0xfff9) == 0)
 			continue;	/* an atomic fragment: whole */
+		if (d->flags & RINGFAN_DEC_FRAGMENT) {
+			/* A second one: the fields stay the first one's. */
+			d->flags |= RINGFAN_DEC_MALFORMED;
+			return;
+		}
 		d->flags |= RINGFAN_DEC_FRAGMENT;
 		d->frag_id = ringfan_dec_be32(q + 4);
 		d->frag_off = frag & 0xfff8;

@@ -20,6 +20,7 @@ Exits 1 when anything is left.
 """
 import collections
 import os
+import shutil
 import subprocess
 import sys
 
@@ -231,8 +232,12 @@ def compare(r, t, link):
 
 def main():
     exe, outdir = sys.argv[1], sys.argv[2]
+    if shutil.which("tshark") is None:
+        print("decode_diff: tshark is not installed: skipped")
+        return 77
     links = sys.argv[3:] or list(mkframes.LINKS)
-    os.makedirs(outdir, exist_ok=True)
+    shutil.rmtree(outdir, ignore_errors=True)   # no frames of a run before
+    os.makedirs(outdir)
     saved = sys.argv
     sys.argv = [saved[0], outdir]
     mkframes.main()

@@ -183,6 +183,10 @@ def packets():
     a(("v6-frag-later-nh-frag", ip6(44, fraghdr(44, 3, 0) + bytes(16))))
     a(("v6-frag-first-then-dst", ip6(44, fraghdr(60, 0, 1) + ext(17) + udp())))
     a(("v6-frag-then-esp", ip6(44, fraghdr(50, 0, 1) + esp())))
+    a(("v6-frag-first-then-frag-later",
+       ip6(44, fraghdr(44, 0, 1, 1) + fraghdr(17, 100, 0, 2) + udp())))
+    a(("v6-frag-first-then-frag-atomic",
+       ip6(44, fraghdr(44, 0, 1, 1) + fraghdr(17, 0, 0, 2) + udp())))
     a(("v6-ah-tcp", ip6(51, ah(6) + tcp())))
     a(("v6-ah-esp", ip6(51, ah(50) + esp())))
     a(("v6-ah1-udp", ip6(51, ah(17, 1) + udp())))
