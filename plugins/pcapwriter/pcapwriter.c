@@ -343,9 +343,11 @@ pw_open(struct ringfan_ctx *ctx, void **state)
 	 * it in that file, so the limit rotates files as rotate_size does.
 	 */
 	pw->rotate = pw->o.rotate_size;
-	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (pw->rotate == 0 || (uint64_t)rl.rlim_cur < pw->rotate))
-		pw->rotate = (uint64_t)rl.rlim_cur;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		pw->fsize = (uint64_t)rl.rlim_cur;
+		if (pw->rotate == 0 || pw->fsize < pw->rotate)
+			pw->rotate = pw->fsize;
+	}
 	pw->deadline = UINT64_MAX;
 	pw_filehdr(pw);
 	/*
@@ -375,6 +377,8 @@ pw_packet(void *state, const struct ringfan_packet *pkt)
 
 	if (pkt->ts_ns >= PW_TS_END)
 		pw_late(pw, pkt->ts_ns, rec);
+	else if (pw->fsize != 0 && PW_FILEHDR + (uint64_t)rec > pw->fsize)
+		pw_too_big(pw, rec);
 	else if (pw->blocked || pw_reserve(pw, pkt->ts_ns, rec) != 0)
 		pw_drop(pw, 1, rec);
 	else

@@ -89,6 +89,12 @@ struct pw_old {
 	char		 name[PW_NAME + 1];
 };
 
+/* A spell of frames of one kind that no file can hold, ended by a tick without one. */
+struct pw_spell {
+	bool		 on;		/* logged; its status shown */
+	bool		 tick;		/* one came since the last tick */
+};
+
 struct pw {
 	struct ringfan_ctx	*ctx;		/* valid until close returns */
 	struct pw_opts		 o;
@@ -97,6 +103,7 @@ struct pw {
 	int			 fd;
 	uint32_t		 snaplen;	/* the most a record holds */
 	uint64_t		 rotate;	/* rotate_size or RLIMIT_FSIZE */
+	uint64_t		 fsize;		/* RLIMIT_FSIZE; 0: none */
 	uint8_t			 filehdr[PW_FILEHDR];
 	uint64_t		 deadline;	/* rotate_interval is up */
 	uint64_t		 budget;	/* max_disk / worker_count */
@@ -117,8 +124,8 @@ struct pw {
 
 	bool			 blocked;	/* drop frames until a tick */
 	bool			 failing;	/* a status is shown */
-	bool			 late;		/* dropping frames past PW_TS_END */
-	bool			 late_tick;	/* one came since the last tick */
+	struct pw_spell		 late;		/* frames past PW_TS_END */
+	struct pw_spell		 big;		/* frames over RLIMIT_FSIZE */
 };
 
 /* pcapwriter.c */
@@ -137,6 +144,7 @@ void	pw_append(struct pw *, const struct ringfan_packet *, uint32_t caplen,
 	    int tag_off, const uint8_t *tag);
 void	pw_drop(struct pw *, uint64_t frames, uint64_t bytes);
 void	pw_late(struct pw *, uint64_t ts_ns, uint32_t rec);
+void	pw_too_big(struct pw *, uint32_t rec);
 void	pw_file_tick(struct pw *, uint64_t now_ns);
 void	pw_file_stop(struct pw *);
 void	pw_gauges(struct pw *);

@@ -96,10 +96,47 @@ pw_fail(struct pw *pw, const char *call, const char *path, const char *why)
 }
 
 /*
+ * A frame of spell sp, which no file can hold, dropped; true when the spell
+ * begins.  Each kind is shown as the status while its frames come (unless
+ * a write failure's is shown) and logged once per spell of them, which a
+ * tick without one ends.
+ */
+static bool
+pw_spell_frame(struct pw *pw, struct pw_spell *sp, uint32_t rec)
+{
+	pw_drop(pw, 1, rec);
+	sp->tick = true;
+	if (sp->on)
+		return false;
+	sp->on = true;
+	return true;
+}
+
+/* The tick: true when spell sp had no frame since the last one, and ends. */
+static bool
+pw_spell_ends(struct pw_spell *sp)
+{
+	bool ends = sp->on && !sp->tick;
+
+	if (ends)
+		sp->on = false;
+	sp->tick = false;
+	return ends;
+}
+
+static void
+pw_spells_tick(struct pw *pw)
+{
+	bool ended = pw_spell_ends(&pw->late);
+
+	ended |= pw_spell_ends(&pw->big);
+	if (ended && !pw->late.on && !pw->big.on && !pw->failing)
+		pw->ctx->status(pw->ctx, NULL);
+}
+
+/*
  * A frame stamped at or after PW_TS_END: a record would hold its seconds
- * wrapped, a time 136 years earlier, so it is dropped instead.  Shown as
- * the status while such frames come (unless a write failure's is shown)
- * and logged once per spell of them, which a tick without one ends.
+ * wrapped, a time 136 years earlier, so it is dropped instead.
  */
 void
 pw_late(struct pw *pw, uint64_t ts_ns, uint32_t rec)
@@ -108,15 +145,13 @@ pw_late(struct pw *pw, uint64_t ts_ns, uint32_t rec)
 	time_t t = (time_t)(ts_ns / 1000000000u);
 	char stamp[64];
 	struct tm tm;
+	bool begins = pw_spell_frame(pw, &pw->late, rec);
 
-	pw_drop(pw, 1, rec);
-	pw->late_tick = true;
 	if (!pw->failing)
 		pw->ctx->status(pw->ctx, "frames stamped after %s, the last "
 		    "second a pcap file can hold, are dropped", last);
-	if (pw->late)
+	if (!begins)
 		return;
-	pw->late = true;
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(stamp, sizeof(stamp), "%llu s after 1970",
@@ -124,6 +159,27 @@ pw_late(struct pw *pw, uint64_t ts_ns, uint32_t rec)
 	pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "frame stamped %s: past %s, "
 	    "the last second a pcap file can hold; such frames are dropped",
 	    stamp, last);
+}
+
+/*
+ * A frame whose record does not fit a file under the file size limit,
+ * even a new one: dropped alone, without a file made for it or a write
+ * tried, so that the frames around it are written as usual.
+ */
+void
+pw_too_big(struct pw *pw, uint32_t rec)
+{
+	bool begins = pw_spell_frame(pw, &pw->big, rec);
+
+	if (!pw->failing)
+		pw->ctx->status(pw->ctx, "frames larger than the file size "
+		    "limit (%llu bytes) are dropped",
+		    (unsigned long long)pw->fsize);
+	if (begins)
+		pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "a record of %u bytes "
+		    "does not fit a file under the file size limit (%llu "
+		    "bytes); such frames are dropped", rec,
+		    (unsigned long long)pw->fsize);
 }
 
 /* A write went through: the problem, if any, is over. */
@@ -183,11 +239,14 @@ pw_forget(struct pw *pw, bool remove)
 }
 
 /*
- * Whether the open file was removed (by hand, or with its directory) since
- * it was opened.  Then the frames of the buffer are counted as dropped, not
- * written to a file no one can read, the file is forgotten and the next
- * frame starts a new one.  Asked before every write of the buffer but the
- * new file's header: fstat(2) once a flush, never once a frame.
+ * Whether the open file was removed (by hand, or with its directory) or
+ * cut shorter than what was written to it (`: > FILE`, logrotate's
+ * copytruncate: writing on at the old offset would leave zeros where its
+ * header was) since it was opened.  Then the frames of the buffer are
+ * counted as dropped, not written to a file no one can read, the file is
+ * forgotten and the next frame starts a new one.  Asked before every
+ * write of the buffer but the new file's header: fstat(2) once a flush,
+ * never once a frame.
  */
 static bool
 pw_gone(struct pw *pw)
@@ -195,10 +254,17 @@ pw_gone(struct pw *pw)
 	struct pw_span sp;
 	struct stat st;
 
-	if (fstat(pw->fd, &st) == -1 || st.st_nlink != 0)
+	if (fstat(pw->fd, &st) == -1 ||
+	    (st.st_nlink != 0 && (uint64_t)st.st_size >= pw->s->base))
 		return false;
-	pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "%s: removed while open; a "
-	    "new file starts", pw->s->path);
+	if (st.st_nlink == 0)
+		pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "%s: removed while "
+		    "open; a new file starts", pw->s->path);
+	else
+		pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN, "%s: truncated while "
+		    "open (%llu bytes, %llu written); a new file starts",
+		    pw->s->path, (unsigned long long)st.st_size,
+		    (unsigned long long)pw->s->base);
 	pw_walk(pw, pw->s, pw->s->base, pw->s->end, &sp);
 	pw_drop(pw, sp.frames, sp.bytes);
 	pw_forget(pw, false);
@@ -618,12 +684,7 @@ void
 pw_file_tick(struct pw *pw, uint64_t now_ns)
 {
 	pw->blocked = false;
-	if (pw->late && !pw->late_tick) {
-		pw->late = false;
-		if (!pw->failing)
-			pw->ctx->status(pw->ctx, NULL);
-	}
-	pw->late_tick = false;
+	pw_spells_tick(pw);
 	if (pw->s != NULL)
 		(void)pw_gone(pw);
 	/*
@@ -639,7 +700,8 @@ pw_file_tick(struct pw *pw, uint64_t now_ns)
 		pw->rescan_at = now_ns + PW_RESCAN_NS;
 	}
 	if (pw->s != NULL) {
-		if (now_ns >= pw->deadline)
+		/* A frame past 2106 moved network time, not the file's. */
+		if (now_ns < PW_TS_END && now_ns >= pw->deadline)
 			pw_file_close(pw, true);
 		else if (pw->s->end > pw->s->base)
 			(void)pw_flush(pw);

@@ -1,0 +1,114 @@
+#!/bin/bash
+# pcapwriter offline (ringfan -r), two edges of its rotation:
+#
+# Part 1: a frame stamped past 2106-02-07T06:28:15Z (a pcapng file can
+# hold one) is dropped, and docs/plugins.md says "no file is made or
+# rotated for it, and the frames around it are written as usual".  Offline,
+# network time then jumps to that stamp, and the tick must not close the
+# open file for it: without rotate_interval (the deadline "never" is
+# UINT64_MAX, which a frame stamped 2^64-1 ns reaches) and with it.  So the
+# frames around it go to one file, and `rotations` stays 0.
+#
+# Part 2: under a file size limit (ulimit -f) a frame larger than the
+# limit cannot be written, "but" only that frame: the frames that fit,
+# before and after it, are written (docs/plugins.md, Rotation).  Frames of
+# 1514 bytes (a 1554-byte file) and 3000 bytes alternate 300 ms apart under
+# a 2 KiB limit: the 15 small ones are written, the 15 large ones dropped.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+command -v python3 >/dev/null 2>&1 || rf_skip "no python3"
+command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
+
+PW='.captures[0].workers[0].plugins.pcapwriter'
+
+# ed_run DIR OPTIONS INPUT [ULIMIT_KIB]: ringfan -r INPUT with pcapwriter
+# writing to DIR; the final stats in $RF_STATS.
+ed_run()
+{
+	local rc=0
+
+	rm -rf "$1"
+	mkdir "$1"
+	rf_config 1 hash "" "{ plugin: pcapwriter, config: { directory: \"$1\"$2 } }"
+	# stdout through a pipe: the file size limit is not for the stats.
+	(ulimit -S -f "${4:-unlimited}" &&
+	    exec "$RINGFAN" -c "$RF_CONF" -r "$3") 2>"$RF_ERR" |
+	    cat >"$RF_STATS" || rc=$?
+	rf_expect "ringfan -r $(basename "$3") exit status" "$rc" 0
+}
+
+# ed_frames DIR: the frames in DIR's non-empty files, each read by tcpdump
+# without complaint.
+ed_frames()
+{
+	local f n=0 rc
+
+	for f in "$1"/*; do
+		rc=0
+		tcpdump -r "$f" -nn -q >"$RF_TMP/td.out" 2>"$RF_TMP/td.err" ||
+		    rc=$?
+		[ "$rc" -eq 0 ] ||
+		    rf_fail "tcpdump -r $f: $(cat "$RF_TMP/td.err")"
+		n=$((n + $(wc -l <"$RF_TMP/td.out")))
+	done
+	echo "$n"
+}
+
+# --- Part 1: a frame past 2106 ----------------------------------------------
+
+python3 - "$RF_TMP" <<'PY'
+import struct, sys
+def blk(t, body):
+    body += b'\0' * (-len(body) % 4)
+    return struct.pack('<II', t, 12 + len(body)) + body + \
+        struct.pack('<I', 12 + len(body))
+eth = bytes.fromhex('0a00000000010a0000000002' '0800'
+    '4500001c00010000401100000a0000010a000002' '04d2000900080000')
+def write(name, stamps):
+    with open(sys.argv[1] + '/' + name, 'wb') as o:
+        o.write(blk(0x0a0d0d0a, struct.pack('<IHHq', 0x1a2b3c4d, 1, 0, -1)))
+        # if_tsresol 9: nanoseconds
+        o.write(blk(1, struct.pack('<HHI', 1, 0, 0) +
+            struct.pack('<HHB3x', 9, 1, 9) + struct.pack('<HH', 0, 0)))
+        for t in stamps:
+            o.write(blk(6, struct.pack('<IIIII', 0, t >> 32, t & 0xffffffff,
+                len(eth), len(eth)) + eth))
+t0 = 1700000000 * 10**9
+write('max.pcapng', [t0, 2**64 - 1, t0 + 10**8, t0 + 2 * 10**8])
+write('late.pcapng', [t0, t0 + 10**8, 7 * 10**18, t0 + 2 * 10**8,
+    t0 + 3 * 10**8])
+PY
+
+for run in "max.pcapng|" "late.pcapng|" "late.pcapng|, rotate_interval: 1h"; do
+	in=${run%%|*}
+	opts=${run#*|}
+	echo "--- $in${opts:+ with$opts}"
+	ed_run "$RF_TMP/p1" "$opts" "$RF_TMP/$in"
+	n=$(ed_frames "$RF_TMP/p1")
+	rf_expect "frames dropped (past 2106)" "$(rf_num "$PW.frames_dropped")" 1
+	rf_expect "frames written" "$(rf_num "$PW.frames")" "$n"
+	rf_expect "files" "$(find "$RF_TMP/p1" -type f | wc -l)" 1
+	rf_expect "rotations" "$(rf_num "$PW.rotations")" 0
+done
+
+# --- Part 2: a frame larger than the file size limit ------------------------
+
+python3 - "$RF_TMP/fsize.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], 'wb') as o:
+    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(30):
+        n = 1514 if i % 2 == 0 else 3000
+        f = bytes.fromhex('0a00000000010a0000000002' '88b5') + bytes(n - 14)
+        t = 1700000000 * 10**6 + i * 300000
+        o.write(struct.pack('<IIII', t // 10**6, t % 10**6, n, n) + f)
+PY
+ed_run "$RF_TMP/p2" "" "$RF_TMP/fsize.pcap" 2
+n=$(ed_frames "$RF_TMP/p2")
+rf_expect "frames on disk" "$n" 15
+rf_expect "frames written" "$(rf_num "$PW.frames")" 15
+rf_expect "frames dropped (larger than the limit)" \
+    "$(rf_num "$PW.frames_dropped")" 15
+rf_expect "log lines of records over the limit (one spell)" \
+    "$(grep -c 'a record of 3016 bytes does not fit a file under the file size limit (2048 bytes); such frames are dropped' "$RF_ERR")" 1
+echo "PASS"
