@@ -1999,15 +1999,15 @@ flags_letters(uint8_t flags, char out[9])
 }
 
 /*
- * ft_format() against snprintf() and inet_ntop(): every digit count of an
- * address byte and of a number, both ends of uint64_t, both families,
- * TCP flags; and every buffer one byte short of the line refused.
+ * ft_format() against snprintf() and inet_ntop(): every value of an
+ * address byte, every digit count of a number, both ends of uint64_t, both
+ * families, TCP flags; and every buffer one byte short of the line
+ * refused.
  */
 static void
 test_format(void **unused)
 {
-	static const uint8_t bytes[] = { 0, 7, 9, 10, 42, 99, 100, 199, 200,
-	    255 };
+	uint8_t bytes[256];
 	static const uint64_t nums[] = { 0, 1, 9, 10, 11, 99, 100, 101, 999,
 	    1000, 65535, 1234567890123ULL, 9999999999999999999ULL,
 	    10000000000000000000ULL, UINT64_MAX };
@@ -2021,6 +2021,8 @@ test_format(void **unused)
 	size_t n, nb = sizeof(bytes), nn = sizeof(nums) / sizeof(nums[0]);
 
 	(void)unused;
+	for (size_t v = 0; v < nb; v++)
+		bytes[v] = (uint8_t)v;
 	for (size_t i = 0; i < nb * nb; i++) {
 		memset(&f, 0, sizeof(f));
 		f.ipver = i % 3 == 2 ? 6 : 4;
@@ -2064,9 +2066,10 @@ test_format(void **unused)
 		/*
 		 * A line and its NUL, or nothing, in a buffer of exactly cap
 		 * bytes (below FT_LINE_MAX: the line is built aside), so that
-		 * ASan sees a byte written past it.
+		 * ASan sees a byte written past it; one line in 64, whose
+		 * first four address bytes still take every value.
 		 */
-		for (size_t cap = 0; cap <= n + 1; cap++) {
+		for (size_t cap = 0; i % 64 == 0 && cap <= n + 1; cap++) {
 			char *b = malloc(cap > 0 ? cap : 1);
 
 			assert_non_null(b);
