@@ -128,7 +128,7 @@ ft_put_u64(char *p, uint64_t v)
 	return end;
 }
 
-/* The numbers 0 to 255 in decimal, padded to 3 bytes, then the digits' count. */
+/* The numbers 0 to 255: their digits, padded to 3 bytes, and how many. */
 #define FT_TEN(d, tail)	d "0" tail, d "1" tail, d "2" tail, d "3" tail, \
 	    d "4" tail, d "5" tail, d "6" tail, d "7" tail, d "8" tail, \
 	    d "9" tail

@@ -89,7 +89,7 @@ struct pw_old {
 	char		 name[PW_NAME + 1];
 };
 
-/* A spell of frames of one kind that no file can hold, ended by a tick without one. */
+/* Frames of one kind no file can hold, until a tick without one. */
 struct pw_spell {
 	bool		 on;		/* logged; its status shown */
 	bool		 tick;		/* one came since the last tick */
