@@ -61,6 +61,8 @@ struct pcap_rec {
 	uint32_t	 caplen;
 	uint32_t	 len;
 };
+_Static_assert(offsetof(struct pcap_rec, len) ==
+    offsetof(struct pcap_rec, caplen) + 4, "caplen and len are one word");
 
 /*
  * Reading of p (a savefile opened with PCAP_TSTAMP_PRECISION_NANO, its
@@ -91,6 +93,26 @@ pcap_map_u32(const uint8_t *p, bool swapped)
 
 	memcpy(&v, p, sizeof(v));
 	return swapped ? __builtin_bswap32(v) : v;
+}
+
+/*
+ * The record header's caplen and len (8 bytes at p) into r by one 8-byte
+ * store: the caller loads the two as one word, and a load the store
+ * buffer forwards must find all its bytes in one earlier store.
+ */
+static inline void
+pcap_map_lens(struct pcap_rec *r, const uint8_t *p, bool swapped)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	/* Each 4-byte half reversed in place: on either byte order. */
+	if (swapped) {
+		v = __builtin_bswap64(v);
+		v = v >> 32 | v << 32;
+	}
+	memcpy((uint8_t *)r + offsetof(struct pcap_rec, caplen), &v,
+	    sizeof(v));
 }
 
 /*
@@ -145,8 +167,7 @@ pcap_map_next(struct pcap_map *m, struct pcap_rec *r)
 			__builtin_prefetch(rec + PCAP_MAP_AHEAD);
 		sec = pcap_map_u32(rec, m->swapped);
 		frac = pcap_map_u32(rec + 4, m->swapped);
-		r->caplen = pcap_map_u32(rec + 8, m->swapped);
-		r->len = pcap_map_u32(rec + 12, m->swapped);
+		pcap_map_lens(r, rec + 8, m->swapped);
 		if (r->caplen > m->snaplen ||
 		    r->caplen > m->size - m->off - 16 ||
 		    frac >= (m->nano ? 1000000000u : 1000000u) ||
