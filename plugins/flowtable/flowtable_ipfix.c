@@ -853,7 +853,8 @@ ix_sent(struct ix *ix)
 	uint32_t k = ix->inflight;
 
 	++*ix->c[IC_MESSAGES];
-	ix->msgs_since++;
+	if (k > 0)		/* a message of templates only is not one */
+		ix->msgs_since++;
 	if (ix->o.tcp) {
 		/* Counted as sent once acknowledged (ix_acked). */
 		ix->ua[(ix->ua_head + ix->ua_n) % IX_UNACKED].end =
@@ -1071,9 +1072,12 @@ void
 ix_attach(struct ix *ix, uint64_t *waiting)
 {
 	uint64_t lost = *waiting;
+	/* The queue, and the records sent but not confirmed or acked. */
+	uint64_t most = (uint64_t)ix->cap + (ix->o.tcp ?
+	    (uint64_t)IX_UNACKED * ix->batch : IX_UDP_RECS);
 
 	ix->waiting = waiting;
-	if (lost > (uint64_t)ix->cap + IX_UDP_RECS) {
+	if (lost > most) {
 		/* No queue of these options held that many: not a count. */
 		ix_level(ix);
 		ix->ctx->log(ix->ctx, RINGFAN_LOG_WARN, "ipfix %s: host memory "
@@ -1102,7 +1106,8 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 	struct pollfd p;
 	uint32_t left;
 
-	ix->retry_ns = 0;	/* one more try, now */
+	ix->retry_ns = 0;	/* one more try, now, then once a second */
+	ix->backoff_ns = IX_BACKOFF_MIN;
 	for (;;) {
 		ix_pump(ix, 0);
 		now = ix_now();
@@ -1110,8 +1115,14 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 			break;
 		if (ix->state == IX_DOWN) {
 			/* Waiting for the back-off would outlast the stop. */
-			if (ix->retry_ns > now)
+			if (ix->retry_ns >= until)
 				break;
+			if (ix->retry_ns > now)
+				nanosleep(&(struct timespec){
+				    .tv_sec = (time_t)((ix->retry_ns - now) /
+				    IX_SEC),
+				    .tv_nsec = (long)((ix->retry_ns - now) %
+				    IX_SEC) }, NULL);
 			continue;
 		}
 		if (ix->n == 0) {
@@ -1123,8 +1134,19 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 		p.events = POLLOUT;
 		poll(&p, 1, (int)((until - now) / 1000000) + 1);
 	}
-	if (ix->o.tcp && ix->fd != -1)
+	if (ix->o.tcp && ix->fd != -1) {
+		/*
+		 * What is not acknowledged now is counted as dropped: the
+		 * close must not deliver it after all, so it resets (the
+		 * acknowledgements read once more, as close as can be to it).
+		 */
+		if (ix->ua_n > 0)
+			(void)setsockopt(ix->fd, SOL_SOCKET, SO_LINGER,
+			    &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+			    sizeof(struct linger));
+		ix_acked(ix);
 		ix_unacked_lost(ix, "sent but not acknowledged at close");
+	}
 	/* The last message: refused, or taken. */
 	if (ix->unconfirmed && ix->state == IX_UP)
 		ix_udp_check(ix, now);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A TCP collector for the IPFIX test: counts what the exporters send.
 
-usage: ipfix_listen.py PORT OUT
+usage: ipfix_listen.py PORT OUT [HOLD]
 
 Listens on 127.0.0.1:PORT, takes any number of connections at once, and
 after every message writes OUT (atomically) as one line:
@@ -13,6 +13,11 @@ template of the same connection first, records are counted by the
 template's length (every element fixed-length), and anything else (a
 version other than 10, a set longer than its message, a data set without
 its template) counts as bad.
+
+With HOLD, a collector that does not read: the connections it takes have
+a receive buffer of 64 KiB and are not read before the file HOLD exists;
+from then it reads them to their end (a reset ends one too) and exits
+once none is left.
 """
 import os
 import selectors
@@ -23,6 +28,8 @@ import sys
 
 def main():
     port, out = int(sys.argv[1]), sys.argv[2]
+    hold = sys.argv[3] if len(sys.argv) > 3 else None
+    held, open_conns = [], 0
     total = {"connections": 0, "messages": 0, "records": 0,
              "templates": 0, "bad": 0}
 
@@ -69,24 +76,39 @@ def main():
     sel = selectors.DefaultSelector()
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hold:    # taken on by the connections accepted
+        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     lsock.bind(("127.0.0.1", port))
     lsock.listen(16)
     sel.register(lsock, selectors.EVENT_READ, None)
     write()
     while True:
-        for key, _ in sel.select():
+        holding = hold is not None and not os.path.exists(hold)
+        if not holding:
+            for c in held:
+                sel.register(c, selectors.EVENT_READ,
+                             {"buf": b"", "tmpl": {}})
+            held = []
+        if hold and not holding and total["connections"] > 0 and \
+                open_conns == 0:
+            return
+        for key, _ in sel.select(0.05 if hold else None):
             if key.data is None:
                 c, _ = lsock.accept()
                 total["connections"] += 1
-                sel.register(c, selectors.EVENT_READ,
-                             {"buf": b"", "tmpl": {}})
+                open_conns += 1
+                held.append(c)
                 write()
                 continue
             conn, s = key.data, key.fileobj
-            data = s.recv(65536)
+            try:
+                data = s.recv(65536)
+            except ConnectionResetError:
+                data = b""
             if not data:
                 sel.unregister(s)
                 s.close()
+                open_conns -= 1
                 continue
             conn["buf"] += data
             while len(conn["buf"]) >= 4:

@@ -68,12 +68,7 @@ python3 "$(dirname "$0")/mkipfix.py" "$TMP/in.pcap"
 NREC=13
 
 # --- 1. nfcapd.
-port=$(free_port udp)
-mkdir -p "$TMP/nf"
-nfcapd -b 127.0.0.1 -p "$port" -w "$TMP/nf" -t 3600 >"$TMP/nfcapd.log" 2>&1 &
-NFPID=$!
-BG="$BG $NFPID"
-wait_for 10 "nfcapd on $port" grep -q "Startup nfcapd" "$TMP/nfcapd.log"
+nfcapd_start "$TMP/nf"
 run "$port"
 expect "JSON records" "$(wc -l <"$TMP/flows.json")" "$NREC"
 # nfcapd ends at SIGTERM with what it has read: the socket emptied first.
@@ -83,9 +78,7 @@ udp_empty()
 }
 wait_for 10 "nfcapd reading every message" udp_empty "$port"
 sleep 0.2
-kill -TERM "$NFPID"
-wait "$NFPID" 2>/dev/null || true
-BG=""
+nfcapd_stop
 find "$TMP/nf" -name 'nfcapd.*' -exec nfdump -q -r {} -o \
     "fmt:%ts|%te|%sa|%sp|%da|%dp|%pr|%flg|%ipkt|%ibyt|%opkt|%obyt|%svln" \; |
     awk -F'|' '{ for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i); print }' \

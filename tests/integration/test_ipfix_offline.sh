@@ -12,6 +12,21 @@
 #    records, counts each, and ends with a line naming the plugin and the
 #    cause.
 #
+# Then its edges:
+#
+# 4. ipfix_template_messages: 1 over UDP: a message of templates alone
+#    does not count towards it (counted, every message was due for its
+#    templates, the exporter sent nothing else, and the stop never ended).
+#    Every record must reach nfcapd.
+# 5. A collector that appears 0.5 s into the stop: the stop waits up to
+#    2 s for the queue to go out (fleet.md), trying once a second, so the
+#    records go out instead of being dropped at the first refusal.
+# 6. TCP, a collector that accepts but reads only after ringfan exits
+#    (ipfix_listen.py with HOLD): what ringfan counts as dropped ("not
+#    acknowledged at close") must not reach the collector, and what
+#    reaches it must be counted as sent: sent + dropped = made, and the
+#    collector gets exactly the sent ones.
+#
 # It needs no root and no link: nolink.sh, not lib.sh (which makes one).
 set -eu
 NOLINK_NAME=ixoff
@@ -23,8 +38,8 @@ for tool in python3 nfcapd nfdump; do
 	    fail "$tool is not installed (tools/deps installs it)"
 done
 
-# config URL: flowtable with JSON records and IPFIX to URL, a queue of 100
-# and a table of 100 flows.
+# config URL [OPTION...]: flowtable with JSON records and IPFIX to URL,
+# and each OPTION ("key: value") of flowtable's.
 config()
 {
 	cat >"$TMP/rf.yaml" <<-YAML
@@ -37,18 +52,20 @@ config()
 	        config:
 	          output: "$TMP/flows.json"
 	          ipfix: "$1"
-	          ipfix_queue: 100
-	          max_flows: 100
 	YAML
+	shift
+	for o in "$@"; do echo "          $o"; done >>"$TMP/rf.yaml"
 	rm -f "$TMP/flows.json"
 }
+# A queue of 100 and a table of 100 flows.
+SMALL=("ipfix_queue: 100" "max_flows: 100")
 
 # run: ringfan -r over the file; RC its exit status, stats in rf.json.
 run()
 {
 	RC=0
-	"$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" >"$TMP/rf.json" \
-	    2>"$TMP/rf.err" || RC=$?
+	timeout 60 "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" \
+	    >"$TMP/rf.json" 2>"$TMP/rf.err" || RC=$?
 }
 
 ft()
@@ -62,22 +79,15 @@ FLOWS=600
 "$RFSEND" -q -w "$TMP/in.pcap" -n "$FLOWS" -f "$FLOWS" -s 64
 
 # --- 1. UDP to nfcapd.
-port=$(free_port udp)
-mkdir -p "$TMP/nf"
-nfcapd -b 127.0.0.1 -p "$port" -w "$TMP/nf" -t 3600 >"$TMP/nfcapd.log" 2>&1 &
-NFPID=$!
-BG="$BG $NFPID"
-wait_for 10 "nfcapd on $port" grep -q "Startup nfcapd" "$TMP/nfcapd.log"
-config "udp://127.0.0.1:$port"
+nfcapd_start "$TMP/nf"
+config "udp://127.0.0.1:$port" "${SMALL[@]}"
 run
 [ "$RC" -eq 0 ] || fail "udp: exit status $RC: $(cat "$TMP/rf.err")"
 expect "udp: JSON records" "$(wc -l <"$TMP/flows.json")" "$FLOWS"
 expect "udp: records" "$(ft records)" "$FLOWS"
 expect "udp: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
 expect "udp: ipfix_dropped" "$(ft ipfix_dropped)" 0
-kill -TERM "$NFPID"
-wait "$NFPID" 2>/dev/null || true
-BG=""
+nfcapd_stop
 # nfdump's flows, as "src sport dst dport packets bytes", against the
 # JSON records' (every flow is one frame one way).
 find "$TMP/nf" -name 'nfcapd.*' -exec nfdump -q -r {} -o csv \; |
@@ -96,7 +106,7 @@ port=$(free_port tcp)
 python3 "$(dirname "$0")/ipfix_listen.py" "$port" "$TMP/tcp" &
 BG="$BG $!"
 wait_for 10 "the TCP listener" test -s "$TMP/tcp"
-config "tcp://127.0.0.1:$port"
+config "tcp://127.0.0.1:$port" "${SMALL[@]}"
 run
 [ "$RC" -eq 0 ] || fail "tcp: exit status $RC: $(cat "$TMP/rf.err")"
 expect "tcp: JSON records" "$(wc -l <"$TMP/flows.json")" "$FLOWS"
@@ -109,7 +119,7 @@ expect "tcp: listener" "$(cat "$TMP/tcp")" \
 
 # --- 3. TCP, no collector.
 port=$(free_port tcp)
-config "tcp://127.0.0.1:$port"
+config "tcp://127.0.0.1:$port" "${SMALL[@]}"
 run
 expect "no collector: exit status" "$RC" 0
 expect "no collector: ipfix_records" "$(ft ipfix_records)" 0
@@ -122,4 +132,56 @@ grep -qF "ipfix $url: 100 records not sent at close, $FLOWS dropped in all" \
     "$TMP/rf.err" || fail "no line for the close: $(cat "$TMP/rf.err")"
 expect "no collector: last line" "$(tail -n 1 "$TMP/rf.err")" \
     "ringfan: off/0: plugin flowtable ended with a problem: ipfix $url: connect: Connection refused; 0 records wait"
+
+FLOWS=50
+"$RFSEND" -q -w "$TMP/in.pcap" -n "$FLOWS" -f "$FLOWS" -s 64
+
+# --- 4. Templates with every message.
+nfcapd_start "$TMP/nf4"
+config "udp://127.0.0.1:$port" "ipfix_template_messages: 1"
+run
+expect "template_messages 1: exit status" "$RC" 0
+expect "template_messages 1: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
+sleep 0.5
+nfcapd_stop
+got=$(find "$TMP/nf4" -name 'nfcapd.*' -exec nfdump -q -r {} -o csv \; |
+    grep -c '^[0-9]' || true)
+expect "template_messages 1: flows nfcapd got" "$got" "$FLOWS"
+
+# --- 5. A collector that comes 0.5 s into the stop.
+port=$(free_port tcp)
+( sleep 0.5; exec python3 "$(dirname "$0")/ipfix_listen.py" "$port" \
+    "$TMP/late" ) &
+BG="$BG $!"
+config "tcp://127.0.0.1:$port"
+run
+expect "late collector: exit status" "$RC" 0
+expect "late collector: ipfix_dropped" "$(ft ipfix_dropped)" 0
+expect "late collector: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
+
+# --- 6. A collector that reads only once ringfan is gone.
+port=$(free_port tcp)
+python3 "$(dirname "$0")/ipfix_listen.py" "$port" "$TMP/slow" "$TMP/go" &
+SLOW=$!
+BG="$BG $SLOW"
+wait_for 10 "the slow collector" test -s "$TMP/slow"
+config "tcp://127.0.0.1:$port"
+# Records for about 500 KiB, some messages of which the collector's
+# receive buffer holds.
+FLOWS=5000
+"$RFSEND" -q -w "$TMP/in.pcap" -n "$FLOWS" -f "$FLOWS" -s 64
+run
+touch "$TMP/go"
+wait_for 15 "the slow collector reading to the end" \
+    sh -c "! kill -0 $SLOW 2>/dev/null"
+expect "slow collector: exit status" "$RC" 0
+[ "$(ft ipfix_records)" -gt 0 ] && [ "$(ft ipfix_dropped)" -gt 0 ] ||
+    fail "slow collector: not both acknowledged and dropped records:" \
+        "$(ft ipfix_records) sent, $(ft ipfix_dropped) dropped"
+expect "slow collector: sent + dropped" \
+    "$(($(ft ipfix_records) + $(ft ipfix_dropped)))" "$FLOWS"
+got=$(sed -n 's/.* records \([0-9]*\) .*/\1/p' "$TMP/slow")
+expect "slow collector: records it got, records counted as sent" \
+    "$got" "$(ft ipfix_records)"
+grep -q " bad 0$" "$TMP/slow" || fail "slow collector: $(cat "$TMP/slow")"
 echo "PASS"
