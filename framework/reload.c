@@ -323,6 +323,17 @@ master_handover_step(struct master *m)
 			master_handover_overdue(m, s);
 			return;		/* still on its way */
 		}
+		/*
+		 * Its process died in the hand-over (killed as overdue or
+		 * stalled, or crashed closing): the successor starts on the
+		 * new pipeline now, not after a back-off, and is waited for.
+		 */
+		if (s->pid <= 0 && (state == WORKER_BACKOFF ||
+		    state == WORKER_FAILED)) {
+			master_revive(m, s);
+			if (s->pid > 0)
+				return;
+		}
 		m->handing = -1;
 	}
 	m->handing_pid = 0;
