@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mkframes  # noqa: E402
 
@@ -83,6 +84,20 @@ def first(t, f, conv=int):
     return conv(v[0], 0) if conv is int else conv(v[0])
 
 
+def frag(add, kind, fl, r, more, off, ident):
+    """tshark's fragment fields (M flag, offset in 8-byte units, id) held
+    to the decoder's flags, frag_off and frag_id."""
+    if more is None or off is None:
+        return
+    isf = bool(more or off)
+    if isf != ("F" in fl) or bool(more) != ("m" in fl) or \
+            bool(off) != ("L" in fl):
+        add(kind + "-frag-flags", "rf %s ts more=%d off=%d" % (fl, more, off))
+    elif isf and (off * 8 != r["frag_off"] or ident != r["frag_id"]):
+        add(kind + "-frag", "rf off %d id %d ts off %d*8 id %s" % (
+            r["frag_off"], r["frag_id"], off, ident))
+
+
 def compare(r, t, link):
     """Issues (kind, detail) for one frame."""
     issues = []
@@ -122,66 +137,43 @@ def compare(r, t, link):
     net = next((i for i, l in enumerate(layers) if l in ("ip", "ipv6")),
                None)
     tv = None if net is None else layers[net]
-    if r["ipv"] == 4:
-        if tv != "ip":
+    if r["ipv"] in (4, 6):
+        v4 = r["ipv"] == 4
+        if tv != ("ip" if v4 else "ipv6"):
             add("design:ipver-loop-order" if link in ("null", "loop")
-                and tv is None else "ipver", "rf 4 ts %s" % tv)
+                and tv is None else "ipver", "rf %d ts %s" % (r["ipv"], tv))
             return issues
-        for f, k in (("ip.src", "src"), ("ip.dst", "dst")):
+        for f, k in ((tv + ".src", "src"), (tv + ".dst", "dst")):
             if first(t, f, str) != r[k] and not (
-                    "M" in fl and first(t, f, str) is None):
-                add("design:ip-addr-of-cut-options" if "T" in fl and
+                    v4 and "M" in fl and first(t, f, str) is None):
+                add("design:ip-addr-of-cut-options" if v4 and "T" in fl and
                     first(t, f, str) is None else "ip-addr",
                     "%s rf %s ts %s" % (f, r[k], first(t, f, str)))
-        for f, k in (("ip.proto", "proto"), ("ip.ttl", "ttl"),
-                     ("ip.dsfield", "tos")):
+        for f, k in ((("ip.proto", "proto"), ("ip.ttl", "ttl"),
+                      ("ip.dsfield", "tos")) if v4 else
+                     (("ipv6.hlim", "ttl"), ("ipv6.tclass", "tos"),
+                      ("ipv6.flow", "flow"))):
             if first(t, f) is not None and first(t, f) != r[k]:
                 add("ip-" + k, "rf %d ts %d" % (r[k], first(t, f)))
-        tl = first(t, "ip.len")
-        if tl is not None and tl != 0 and tl != r["ip_len"]:
-            add("ip-len", "rf %d ts %d" % (r["ip_len"], tl))
-        mf, fo = first(t, "ip.flags.mf"), first(t, "ip.frag_offset")
-        if mf is not None and fo is not None:
-            isf = bool(mf or fo)
-            if isf != ("F" in fl) or bool(mf) != ("m" in fl) or \
-                    bool(fo) != ("L" in fl):
-                add("ip-frag-flags", "rf %s ts mf=%d off=%d" % (fl, mf, fo))
-            elif isf and (fo * 8 != r["frag_off"] or
-                          first(t, "ip.id") != r["frag_id"]):
-                add("ip-frag", "rf off %d id %d ts off %d id %s" % (
-                    r["frag_off"], r["frag_id"], fo, first(t, "ip.id")))
-    elif r["ipv"] == 6:
-        if tv != "ipv6":
-            add("design:ipver-loop-order" if link in ("null", "loop")
-                and tv is None else "ipver", "rf 6 ts %s" % tv)
-            return issues
-        for f, k in (("ipv6.src", "src"), ("ipv6.dst", "dst")):
-            if first(t, f, str) != r[k]:
-                add("ip-addr", "%s rf %s ts %s" % (f, r[k], first(t, f, str)))
-        for f, k in (("ipv6.hlim", "ttl"), ("ipv6.tclass", "tos"),
-                     ("ipv6.flow", "flow")):
-            if first(t, f) is not None and first(t, f) != r[k]:
-                add("ip-" + k, "rf %d ts %d" % (r[k], first(t, f)))
-        pl = first(t, "ipv6.plen")
-        if pl is not None and pl != 0 and 40 + pl != r["ip_len"]:
-            add("ip-len", "rf %d ts 40+%d" % (r["ip_len"], pl))
-        # the first fragment header of the outer packet
-        fo, m = first(t, "ipv6.fraghdr.offset"), first(t, "ipv6.fraghdr.more")
-        outer_frag = "ipv6.fraghdr" in layers[net:net + 12] and \
-            layers.index("ipv6.fraghdr", net) < next(
-                (i for i in range(net + 1, len(layers))
-                 if layers[i] in ("ip", "ipv6")), 999)
-        if outer_frag and fo is not None and m is not None and \
-                r["ip6_ext"] & 0x04:
-            isf = bool(fo or m)
-            if isf != ("F" in fl) or bool(m) != ("m" in fl) or \
-                    bool(fo) != ("L" in fl):
-                add("ip6-frag-flags", "rf %s ts m=%d off=%d" % (fl, m, fo))
-            elif isf and (fo * 8 != r["frag_off"] or first(
-                    t, "ipv6.fraghdr.ident") != r["frag_id"]):
-                add("ip6-frag", "rf off %d id %d ts off %d*8 id %s" % (
-                    r["frag_off"], r["frag_id"], fo,
-                    first(t, "ipv6.fraghdr.ident")))
+        if v4:
+            tl = first(t, "ip.len")
+            if tl is not None and tl != 0 and tl != r["ip_len"]:
+                add("ip-len", "rf %d ts %d" % (r["ip_len"], tl))
+            frag(add, "ip", fl, r, first(t, "ip.flags.mf"),
+                 first(t, "ip.frag_offset"), first(t, "ip.id"))
+        else:
+            pl = first(t, "ipv6.plen")
+            if pl is not None and pl != 0 and 40 + pl != r["ip_len"]:
+                add("ip-len", "rf %d ts 40+%d" % (r["ip_len"], pl))
+            # the first fragment header of the outer packet
+            outer_frag = "ipv6.fraghdr" in layers[net:net + 12] and \
+                layers.index("ipv6.fraghdr", net) < next(
+                    (i for i in range(net + 1, len(layers))
+                     if layers[i] in ("ip", "ipv6")), 999)
+            if outer_frag and r["ip6_ext"] & 0x04:
+                frag(add, "ip6", fl, r, first(t, "ipv6.fraghdr.more"),
+                     first(t, "ipv6.fraghdr.offset"),
+                     first(t, "ipv6.fraghdr.ident"))
     elif tv is not None and "T" not in fl and "M" not in fl and \
             first(t, tv + ".src", str):
         add("design:ip-in-mpls-pppoe" if r["ethertype"] in (0x8847, 0x8864)
