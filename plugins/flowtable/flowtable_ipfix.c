@@ -963,6 +963,17 @@ ix_pump(struct ix *ix, int full_only)
 	ix_gauges(ix);
 }
 
+/* Asleep until the collector's next try is due, or until, whichever first. */
+static void
+ix_sleep_retry(const struct ix *ix, uint64_t now, uint64_t until)
+{
+	uint64_t ns = ix->retry_ns < until ? ix->retry_ns : until;
+
+	ns = ns > now ? ns - now : 0;
+	nanosleep(&(struct timespec){ .tv_sec = (time_t)(ns / IX_SEC),
+	    .tv_nsec = (long)(ns % IX_SEC) }, NULL);
+}
+
 /*
  * Offline, where waiting loses nothing: room in the full queue, the
  * collector given IX_ROOM_WAIT to take a message.  True when there is
@@ -972,7 +983,7 @@ ix_pump(struct ix *ix, int full_only)
 static int
 ix_room(struct ix *ix)
 {
-	uint64_t until = ix_now() + IX_ROOM_WAIT, now, ns;
+	uint64_t until = ix_now() + IX_ROOM_WAIT, now;
 	struct pollfd p;
 
 	if (ix->gave_up)
@@ -984,12 +995,7 @@ ix_room(struct ix *ix)
 		if ((now = ix_now()) >= until)
 			break;
 		if (ix->state == IX_DOWN) {
-			/* Until the next try, or the end of the wait. */
-			ns = ix->retry_ns < until ? ix->retry_ns : until;
-			ns = ns > now ? ns - now : 0;
-			nanosleep(&(struct timespec){
-			    .tv_sec = (time_t)(ns / IX_SEC),
-			    .tv_nsec = (long)(ns % IX_SEC) }, NULL);
+			ix_sleep_retry(ix, now, until);
 			continue;
 		}
 		p.fd = ix->fd;
@@ -1117,12 +1123,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 			/* Waiting for the back-off would outlast the stop. */
 			if (ix->retry_ns >= until)
 				break;
-			if (ix->retry_ns > now)
-				nanosleep(&(struct timespec){
-				    .tv_sec = (time_t)((ix->retry_ns - now) /
-				    IX_SEC),
-				    .tv_nsec = (long)((ix->retry_ns - now) %
-				    IX_SEC) }, NULL);
+			ix_sleep_retry(ix, now, until);
 			continue;
 		}
 		if (ix->n == 0) {
