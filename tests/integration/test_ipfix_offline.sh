@@ -142,7 +142,6 @@ config "udp://127.0.0.1:$port" "ipfix_template_messages: 1"
 run
 expect "template_messages 1: exit status" "$RC" 0
 expect "template_messages 1: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
-sleep 0.5
 nfcapd_stop
 got=$(find "$TMP/nf4" -name 'nfcapd.*' -exec nfdump -q -r {} -o csv \; |
     grep -c '^[0-9]' || true)
