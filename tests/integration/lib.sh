@@ -267,6 +267,21 @@ rf_expect_all()
 	    "$(rf_num '.captures[0].totals.quarantined')" 0
 }
 
+# rf_pcap_frames FILE: the frames tcpdump reads in FILE, which it must read
+# with exit status 0 and no complaint of a cut record ("truncated").  Call
+# it alone in an assignment (n=$(rf_pcap_frames F)), where `set -e` ends
+# the test when it fails.
+rf_pcap_frames()
+{
+	local rc=0
+
+	tcpdump -r "$1" -nn -q >"$RF_TMP/td.out" 2>"$RF_TMP/td.err" || rc=$?
+	[ "$rc" -eq 0 ] && ! grep -qi truncated "$RF_TMP/td.err" ||
+	    rf_fail "tcpdump -r $1 (exit $rc): $(grep -v '^reading from' \
+	    "$RF_TMP/td.err")"
+	wc -l <"$RF_TMP/td.out"
+}
+
 # rf_sum FIELD: FIELD summed over the workers of the first capture.
 rf_sum()
 {

@@ -38,19 +38,6 @@ trap pw_cleanup EXIT
 
 NAME_RE='^test-[01]-[0-9]{8}T[0-9]{6}Z-[0-9]{6,}\.pcap$'
 
-# pw_frames FILE: the frames in FILE, read by tcpdump, which must exit 0
-# without complaint (a cut record makes it say "truncated").
-pw_frames()
-{
-	local rc=0
-
-	tcpdump -r "$1" -nn -q >"$RF_TMP/td.out" 2>"$RF_TMP/td.err" || rc=$?
-	[ "$rc" -eq 0 ] || rf_fail "tcpdump -r $1 exited $rc: $(cat "$RF_TMP/td.err")"
-	! grep -qi truncated "$RF_TMP/td.err" ||
-	    rf_fail "tcpdump -r $1: $(cat "$RF_TMP/td.err")"
-	wc -l <"$RF_TMP/td.out"
-}
-
 # pw_count DIR PREFIX: frames in DIR's files named PREFIX*, each read.
 pw_count()
 {
@@ -58,7 +45,7 @@ pw_count()
 
 	for f in "$1/$2"*; do
 		[ -e "$f" ] || continue
-		n=$(pw_frames "$f")
+		n=$(rf_pcap_frames "$f")
 		sum=$((sum + n))
 	done
 	echo "$sum"
@@ -176,7 +163,7 @@ deleted_frames=0 deleted_bytes=0
 mapfile -t files < <(ls "$PW_MNT")
 [ "${#files[@]}" -ge 2 ] || rf_fail "full disk: ${#files[@]} files"
 for f in "${files[@]}"; do
-	n=$(pw_frames "$PW_MNT/$f")
+	n=$(rf_pcap_frames "$PW_MNT/$f")
 	[ "$f" = "${files[-1]}" ] && continue
 	deleted_frames=$((deleted_frames + n))
 	deleted_bytes=$((deleted_bytes + $(stat -c %s "$PW_MNT/$f")))

@@ -37,19 +37,15 @@ ed_run()
 	rf_expect "ringfan -r $(basename "$3") exit status" "$rc" 0
 }
 
-# ed_frames DIR: the frames in DIR's non-empty files, each read by tcpdump
-# without complaint.
+# ed_frames DIR: the frames in DIR's files, each read by tcpdump without
+# complaint.
 ed_frames()
 {
-	local f n=0 rc
+	local f c n=0
 
 	for f in "$1"/*; do
-		rc=0
-		tcpdump -r "$f" -nn -q >"$RF_TMP/td.out" 2>"$RF_TMP/td.err" ||
-		    rc=$?
-		[ "$rc" -eq 0 ] ||
-		    rf_fail "tcpdump -r $f: $(cat "$RF_TMP/td.err")"
-		n=$((n + $(wc -l <"$RF_TMP/td.out")))
+		c=$(rf_pcap_frames "$f")
+		n=$((n + c))
 	done
 	echo "$n"
 }

@@ -22,25 +22,15 @@ N=2000
 LIMIT_KIB=256
 PW='.captures[0].workers[0].plugins.pcapwriter'
 
-# fs_frames FILE: the frames tcpdump reads in FILE, without complaint.
-fs_frames()
-{
-	local rc=0
-
-	tcpdump -r "$1" -nn -q >"$RF_TMP/td.out" 2>"$RF_TMP/td.err" || rc=$?
-	[ "$rc" -eq 0 ] && ! grep -qi truncated "$RF_TMP/td.err" ||
-	    rf_fail "tcpdump -r $1: $(cat "$RF_TMP/td.err")"
-	wc -l <"$RF_TMP/td.out"
-}
-
 # fs_rotated DIR: DIR holds the N frames in files of 829, 829 and 342,
 # none dropped.
 fs_rotated()
 {
-	local f got=() i=0
+	local f n got=() i=0
 
 	for f in "$1"/*; do
-		got+=("$(fs_frames "$f")")
+		n=$(rf_pcap_frames "$f")
+		got+=("$n")
 		[ "$(stat -c %s "$f")" -le $((LIMIT_KIB * 1024)) ] ||
 		    rf_fail "$f: $(stat -c %s "$f") bytes, over the limit"
 	done
@@ -114,5 +104,6 @@ rf_expect "files" "$(wc -w <<<"$f")" 1
 rf_expect "error" "$(rf_json '.captures[0].workers[0].errors.pcapwriter')" \
     "write $DIR/$f: File too large"
 rf_expect "file size" "$(stat -c %s "$DIR/$f")" $((24 + 1000 * 316))
-rf_expect "frames tcpdump reads" "$(fs_frames "$DIR/$f")" 1000
+n=$(rf_pcap_frames "$DIR/$f")
+rf_expect "frames tcpdump reads" "$n" 1000
 echo "PASS"
