@@ -330,6 +330,7 @@ master_handover_step(struct master *m)
 		 */
 		if (s->pid <= 0 && (state == WORKER_BACKOFF ||
 		    state == WORKER_FAILED)) {
+			m->handing_pid = 0;	/* the process told is gone */
 			master_revive(m, s);
 			if (s->pid > 0)
 				return;
