@@ -20,7 +20,7 @@
 
 #include "flowtable_ipfix.h"
 
-#define FT_LAYOUT	3		/* host memory layout version */
+#define FT_LAYOUT	4		/* host memory layout version */
 #define FT_MAGIC	0x4c425446	/* "FTBL" */
 #define FT_MAX_FLOWS	(1u << 22)	/* 512 MiB of entries at most */
 #define FT_NPEND	256		/* records between export and write */
@@ -159,7 +159,8 @@ struct ft_region {
 	/*
 	 * IPFIX records waiting in the worker's heap (flowtable_ipfix.c),
 	 * stored as their number changes: a successor counts what a worker
-	 * that died left here as dropped.
+	 * that died left here as dropped.  The high 32 bits: the sequence
+	 * number the successor's records go on from.
 	 */
 	uint64_t	 ix_waiting;
 	struct ft_journal j;

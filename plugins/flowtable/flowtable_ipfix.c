@@ -21,7 +21,11 @@
  * The observation domain of a worker is the capture's base (the option
  * observation_domain, by default derived from the capture's name) plus
  * the worker's id: each worker is a transport session of its own, with its
- * own sequence numbers, as a collector expects.
+ * own sequence numbers, as a collector expects.  They are this file's, not
+ * libfixbuf's (written into each message's header before it goes out), so
+ * that they go on across reconnections and into a worker's successor
+ * (ix_attach()): a collector that checks them sees a gap exactly where
+ * records it should have had never came.
  *
  * The worker never waits for the collector.  Records wait in a ring of
  * ipfix_queue entries in the heap; a record that finds the ring full is
@@ -37,9 +41,9 @@
  * When the socket fails (refused, reset, unreachable), it is closed and
  * opened again after a back-off that doubles from 1 s to 60 s of the
  * monotonic clock; the status says why meanwhile.  Each new connection
- * starts a new libfixbuf session: templates first, sequence numbers
- * from 0.  Over UDP templates go out again every ipfix_template_refresh
- * of the monotonic clock and every ipfix_template_messages messages.
+ * starts a new libfixbuf session: templates first.  Over UDP templates go
+ * out again every ipfix_template_refresh of the monotonic clock and every
+ * ipfix_template_messages messages.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -198,6 +202,7 @@ struct ix {
 	size_t			 msgcap, msglen, off;
 	uint32_t		 inflight;
 	uint32_t		 batch;		/* records in a full message */
+	uint32_t		 seq;		/* the next record's sequence no. */
 
 	int			 fd;
 	int			 state;
@@ -439,15 +444,42 @@ fail:
 
 /*
  * The records waiting, as the gauge shows them; host memory has those of
- * an unconfirmed UDP message too, neither sent nor dropped yet.
+ * an unconfirmed UDP message too, neither sent nor dropped yet, in its low
+ * 32 bits, and in the high 32 the sequence number a successor starts at:
+ * the one the next record would get had the queue gone out.  One store, so
+ * that a successor never finds one without the other.
  */
 static void
 ix_level(struct ix *ix)
 {
+	uint32_t waiting = ix->n + ix->unconf_recs + ix->ua_recs;
+
 	*ix->g_queue = ix->n;
 	if (ix->waiting != NULL)
-		*(volatile uint64_t *)ix->waiting = ix->n + ix->unconf_recs +
-		    ix->ua_recs;
+		*(volatile uint64_t *)ix->waiting =
+		    (uint64_t)(uint32_t)(ix->seq + ix->n) << 32 | waiting;
+}
+
+/*
+ * The sequence number in the header of every message in msg (libfixbuf
+ * starts a message of templates only ahead of the data when the templates
+ * fill one): the records sent before it, this file's count.
+ */
+static void
+ix_stamp(struct ix *ix)
+{
+	size_t off = 0, len;
+
+	while (off + 16 <= ix->msglen) {
+		len = (size_t)ix->msg[off + 2] << 8 | ix->msg[off + 3];
+		ix->msg[off + 8] = (uint8_t)(ix->seq >> 24);
+		ix->msg[off + 9] = (uint8_t)(ix->seq >> 16);
+		ix->msg[off + 10] = (uint8_t)(ix->seq >> 8);
+		ix->msg[off + 11] = (uint8_t)ix->seq;
+		if (len < 16)
+			break;
+		off += len;
+	}
 }
 
 /*
@@ -707,7 +739,7 @@ ix_connect(struct ix *ix, uint64_t now)
 		ix_fail(ix, "socket", errno, now);
 		return;
 	}
-	/* A new transport session: new templates, sequence from 0. */
+	/* A new transport session: new templates. */
 	if (ix_fb_new(ix, 0) != 0) {
 		ix_fail(ix, "libfixbuf", ENOMEM, now);
 		return;
@@ -828,6 +860,7 @@ ix_encode(struct ix *ix, uint64_t now)
 	ix->msglen = fbExporterGetMsgLen(fBufGetExporter(ix->fbuf));
 	ix->off = 0;
 	ix->inflight = k;
+	ix_stamp(ix);
 	return 0;
 fail:
 	if (ix->n > 0) {
@@ -872,6 +905,7 @@ ix_sent(struct ix *ix)
 		ix->unconf_recs = k;
 		ix->unconfirmed = 1;
 	}
+	ix->seq += k;
 	ix->head = (ix->head + k) % ix->cap;
 	ix->n -= k;
 	ix_level(ix);
@@ -1073,11 +1107,15 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
  * a record before the flow's end is committed, and a successor exports
  * that flow again.  Counted and cleared before the log line, so that a
  * death while logging counts nothing twice.
+ *
+ * The successor's records are numbered on from those the dead worker had
+ * queued: the collector finds a gap of the ones it never got (the queue
+ * and, of the messages not confirmed, those that did not arrive after all).
  */
 void
 ix_attach(struct ix *ix, uint64_t *waiting)
 {
-	uint64_t lost = *waiting;
+	uint64_t lost = (uint32_t)*waiting;
 	/* The queue, and the records sent but not confirmed or acked. */
 	uint64_t most = (uint64_t)ix->cap + (ix->o.tcp ?
 	    (uint64_t)IX_UNACKED * ix->batch : IX_UDP_RECS);
@@ -1091,6 +1129,7 @@ ix_attach(struct ix *ix, uint64_t *waiting)
 		    "holds: ignored", ix->o.url, (unsigned long long)lost);
 		return;
 	}
+	ix->seq = (uint32_t)(*waiting >> 32);
 	*ix->c[IC_DROPPED] += lost;
 	ix_level(ix);
 	if (lost > 0)

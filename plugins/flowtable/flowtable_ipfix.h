@@ -34,10 +34,12 @@ int		 ix_options(struct ringfan_ctx *ctx, struct ix_opts *o);
 /* NULL with ctx->error called when it cannot start. */
 struct ix	*ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o);
 /*
- * Keeps the number of records waiting at *waiting (in host memory) from
- * now on.  What is there already was left by a worker that died with
- * records in its queue: they are counted as dropped, and logged (a value
- * above ipfix_queue is no such count: ignored, with a warning).
+ * Keeps the number of records waiting at *waiting (in host memory, the low
+ * 32 bits; the high 32 the sequence number to go on from) from now on.
+ * What is there already was left by a worker that died with records in
+ * its queue: they are counted as dropped, and logged, and the records
+ * sent from now on are numbered after them (a count above ipfix_queue is
+ * no such word: ignored, with a warning).
  */
 void		 ix_attach(struct ix *ix, uint64_t *waiting);
 /* Queues flow f's record, ending for reason (enum ft_reason). */

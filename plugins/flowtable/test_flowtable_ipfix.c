@@ -884,6 +884,7 @@ test_tcp_queue(void **st)
 	decode_stream(d, buf, len);
 	assert_int_equal(d->n, 16);
 	assert_int_equal(d->with_templates, 1);
+	assert_int_equal(d->seq[0], 0);
 	for (int i = 0; i < 16; i++)
 		check_rec(&d->r[i], i, i % 2, 1, ix_domain(x.ix), 0);
 
@@ -917,7 +918,8 @@ test_tcp_queue(void **st)
 	decode_stream(d, buf, len);
 	assert_int_equal(d->n, 5);
 	assert_int_equal(d->with_templates, 1);
-	assert_int_equal(d->seq[0], 0);
+	/* Numbered on from the 16 records of the connection before. */
+	assert_int_equal(d->seq[0], 16);
 	for (int i = 0; i < 5; i++)
 		check_rec(&d->r[i], 20 + i, 0, 2, ix_domain(x.ix), 0);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 4);
@@ -937,21 +939,26 @@ test_tcp_queue(void **st)
 	free(d);
 }
 
+/* The two halves of the word in host memory. */
+#define WAITING(w)	((uint32_t)(w))
+#define NEXT_SEQ(w)	((uint32_t)((w) >> 32))
+
 /*
  * A successor on x's counters and *waiting: after it attaches, dropped
- * records in all, nothing waiting, and log its latest line (NULL: none
- * checked).
+ * records in all, nothing waiting, its records numbered from seq, and log
+ * its latest line (NULL: none checked).
  */
 static struct ix *
 successor(struct xinst *x, uint64_t *waiting, uint64_t dropped,
-    const char *log)
+    uint32_t seq, const char *log)
 {
 	struct ix *ix;
 
 	assert_non_null(ix = ix_open(&x->f.pub, &x->o));
 	ix_attach(ix, waiting);
 	assert_int_equal(xval(x, "ipfix_dropped"), dropped);
-	assert_int_equal(*waiting, 0);
+	assert_int_equal(WAITING(*waiting), 0);
+	assert_int_equal(NEXT_SEQ(*waiting), seq);
 	if (log != NULL)
 		assert_string_equal(x->f.log, log);
 	return ix;
@@ -969,11 +976,16 @@ test_crash_queue(void **st)
 	struct ix *next;
 	struct ft_flow f;
 	char url[64], want[FAKE_TEXT];
+	struct decoded *d = calloc(1, sizeof(*d));
+	uint8_t *buf = malloc(65536);
 	uint64_t waiting = 0;
 	uint16_t port = 0;
-	int lfd;
+	size_t len;
+	int lfd, nmsg;
 
 	(void)st;
+	assert_non_null(d);
+	assert_non_null(buf);
 	lfd = tcp_listener(&port);
 	close(lfd);		/* the port, with nobody on it */
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
@@ -983,43 +995,53 @@ test_crash_queue(void **st)
 	for (int i = 0; i < 7; i++) {
 		mk_flow(&f, i, 0);
 		ix_add(x.ix, &f, FT_IDLE);
-		assert_int_equal(waiting, (uint64_t)i + 1);
+		assert_int_equal(WAITING(waiting), (uint64_t)i + 1);
+		assert_int_equal(NEXT_SEQ(waiting), (uint64_t)i + 1);
 	}
 	ix_tick(x.ix);
-	assert_int_equal(waiting, 7);
+	assert_int_equal(WAITING(waiting), 7);
 	assert_int_equal(xval(&x, "ipfix_queue"), 7);
 
-	/* Killed: no drain, no close; the successor opens. */
+	/*
+	 * Killed: no drain, no close; the successor opens, and numbers its
+	 * records after the 7 lost.
+	 */
 	snprintf(want, sizeof(want), "ipfix %s: 7 records lost with a worker "
 	    "that died before it sent them", url);
-	next = successor(&x, &waiting, 7, want);
+	next = successor(&x, &waiting, 7, 7, want);
 	ix_free(x.ix);
 
-	/* Records, then a clean close: the next one finds 0. */
+	/*
+	 * Records, then a clean close: what it drops at close takes no
+	 * number, and the next one finds nothing lost.
+	 */
 	mk_flow(&f, 1, 0);
 	ix_add(next, &f, FT_IDLE);
-	assert_int_equal(waiting, 1);
+	assert_int_equal(WAITING(waiting), 1);
+	assert_int_equal(NEXT_SEQ(waiting), 8);
 	ix_drain(next, 0);
-	assert_int_equal(waiting, 0);
+	assert_int_equal(WAITING(waiting), 0);
+	assert_int_equal(NEXT_SEQ(waiting), 7);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 8);
 	ix_free(next);
-	ix_free(successor(&x, &waiting, 8, NULL));
+	ix_free(successor(&x, &waiting, 8, 7, NULL));
 
 	/*
 	 * TCP: the queue and the messages not yet acknowledged (256 of 227
-	 * records at most) can hold more than the queue alone.
+	 * records at most) can hold more than the queue alone.  The number
+	 * goes on past 2^32 as IPFIX has it, modulo.
 	 */
-	waiting = 4200;
-	ix_free(successor(&x, &waiting, 8 + 4200, NULL));
+	waiting = (uint64_t)0xfffffff0 << 32 | 4200;
+	ix_free(successor(&x, &waiting, 8 + 4200, 0xfffffff0, NULL));
 
 	/*
 	 * More than the queue and the unacknowledged messages hold is no
-	 * count: ignored, and said so.
+	 * count: ignored, and said so; numbered from 0.
 	 */
-	waiting = 70000;
+	waiting = (uint64_t)5 << 32 | 70000;
 	snprintf(want, sizeof(want), "ipfix %s: host memory says 70000 "
 	    "records were waiting, more than ipfix_queue holds: ignored", url);
-	ix_free(successor(&x, &waiting, 8 + 4200, want));
+	ix_free(successor(&x, &waiting, 8 + 4200, 0, want));
 
 	/*
 	 * UDP: the records of a message sent but not confirmed yet are in
@@ -1037,13 +1059,47 @@ test_crash_queue(void **st)
 	ix_tick(x.ix);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
 	assert_int_equal(xval(&x, "ipfix_records"), 0);
-	assert_int_equal(waiting, 3);
+	assert_int_equal(WAITING(waiting), 3);
 	snprintf(want, sizeof(want), "ipfix %s: 3 records lost with a worker "
 	    "that died before it sent them", url);
-	next = successor(&x, &waiting, 3, want);
+	/* They went out, numbered 0 to 2: the successor goes on at 3. */
+	next = successor(&x, &waiting, 3, 3, want);
 	ix_free(x.ix);
+	memset(d, 0, sizeof(*d));
+	while (d->n < 3 && (len = recv_dgram(lfd, buf, 65536)) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, 3);
+	for (int i = 0; i < d->messages; i++)
+		assert_int_equal(d->seq[i], 0);
+	nmsg = d->messages;
+
+	/*
+	 * Two records queued, not sent, when it dies too: the next successor
+	 * numbers its records from 5, and the collector sees a gap of the
+	 * two it never got.
+	 */
+	for (int i = 3; i < 5; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(next, &f, FT_IDLE);
+	}
+	snprintf(want, sizeof(want), "ipfix %s: 2 records lost with a worker "
+	    "that died before it sent them", url);
+	x.ix = successor(&x, &waiting, 5, 5, want);
 	ix_free(next);
+	mk_flow(&f, 5, 0);
+	ix_add(x.ix, &f, FT_IDLE);
+	ix_tick(x.ix);
+	while (d->n < 4 && (len = recv_dgram(lfd, buf, 65536)) > 0)
+		decode_msg(d, buf, len);
+	assert_int_equal(d->n, 4);
+	assert_true(d->messages > nmsg);
+	for (int i = nmsg; i < d->messages; i++)
+		assert_int_equal(d->seq[i], 5);
+	check_rec(&d->r[3], 5, 0, 1, ix_domain(x.ix), 0);
+	ix_free(x.ix);
 	close(lfd);
+	free(buf);
+	free(d);
 }
 
 /*

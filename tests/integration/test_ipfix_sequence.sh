@@ -1,0 +1,95 @@
+#!/bin/bash
+# IPFIX sequence numbers across a worker's death, checked by nfcapd
+# (Debian's nfdump), one collector for the whole test, which counts a
+# sequence failure whenever an exporter's message does not carry the
+# number of records it sent before.  Two workers export flow records over
+# UDP; once every record went out, both are killed (SIGKILL), and their
+# successors export the records of more traffic.  nfcapd gets every record
+# of both lives, and counts no sequence failure: each successor numbers its
+# records on from its predecessor's.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+for tool in nfcapd nfdump; do
+	command -v "$tool" >/dev/null 2>&1 ||
+	    rf_fail "$tool is not installed (tools/deps installs it)"
+done
+rf_need_ctl
+
+# free_port.sh's collector helpers, on lib.sh's waiting and cleanup.
+BG=""
+wait_for()
+{
+	rf_wait_until "$@"
+}
+seq_cleanup()
+{
+	local rc=$? p
+
+	set +e
+	for p in $BG; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	(exit "$rc")
+	rf_cleanup
+}
+trap seq_cleanup EXIT
+. "$(dirname "$0")/free_port.sh"
+
+live()
+{
+	rf_ctl_num stats "[.captures[0].workers[] | $1] | add"
+}
+
+live_is()
+{
+	[ "$(live "$1")" = "$2" ]
+}
+
+# Every flow's record made, and sent (confirmed: no refusal after it).
+all_sent()
+{
+	local want=$1
+
+	rf_wait_until 30 "$want records made" \
+	    live_is '.plugins.flowtable.records' "$want"
+	# Over UDP a message counts as sent at the pump after it.
+	rf_wait_until 30 "$want records sent" \
+	    live_is '.plugins.flowtable.ipfix_records' "$want"
+}
+
+rf_link
+nfcapd_start "$RF_TMP/nf"
+rf_config 2 hash "" "plugin: flowtable
+        config: { idle_timeout: 1s,
+          ipfix: \"udp://127.0.0.1:$NFPORT\" }"
+rf_start
+# 400 frames of 64 flows, each flow one direction of its own.
+flows=64
+rf_send -n 400 -f "$flows"
+all_sent "$flows"
+rf_expect "ipfix_dropped before the kills" \
+    "$(live '.plugins.flowtable.ipfix_dropped')" 0
+for w in 0 1; do
+	pid=$(rf_ctl_num workers ".workers[$w].pid")
+	kill -KILL "$pid"
+	rf_wait_until 10 "worker $w respawned" rf_ctl_test workers \
+	    ".workers[$w].state == \"running\" and .workers[$w].pid != $pid"
+done
+rf_send -n 400 -f "$flows"
+all_sent "$((2 * flows))"
+rf_stop
+rf_expect "ipfix_dropped" "$(rf_sum '.plugins.flowtable.ipfix_dropped')" 0
+rf_expect "ipfix_records" "$(rf_sum '.plugins.flowtable.ipfix_records')" \
+    "$((2 * flows))"
+nfcapd_stop
+
+mapfile -t files < <(find "$RF_TMP/nf" -name 'nfcapd.*' ! -name '*.current*')
+[ "${#files[@]}" -eq 1 ] || rf_fail "nfcapd wrote ${#files[@]} files"
+nfdump -I -r "${files[0]}" >"$RF_TMP/nfstat" ||
+    rf_fail "nfdump -I failed on ${files[0]}"
+got=$(awk -F': *' '/^Flows:/ { print $2 }' "$RF_TMP/nfstat")
+rf_expect "flows nfcapd got" "$got" "$((2 * flows))"
+got=$(awk -F': *' '/^Sequence failures:/ { print $2 }' "$RF_TMP/nfstat")
+rf_expect "nfcapd's sequence failures" "$got" 0
