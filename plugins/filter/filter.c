@@ -72,12 +72,23 @@ struct filter_file_hdr {
 };
 
 /*
- * The handle to compile with.  BSD loopback only comes from files, and
- * libpcap compiles `ip6` on it as tcpdump -r does only for a savefile:
- * every BSD's AF_INET6 (24, 28, 30), not this system's.  So it gets one,
- * a file header alone, read from hdr, which must outlive it.  Any other
- * link type compiles the same on a dead handle.  NULL, with a message in
- * err, on failure.
+ * Link types whose header holds an address family: BSD loopback (NULL,
+ * LOOP) and OpenBSD's IPsec encapsulation (ENC).  They only come from
+ * files, and libpcap compiles `ip6` on them as tcpdump -r does only for a
+ * savefile: every BSD's AF_INET6 (24, 28, 30), not this system's.
+ */
+static int
+filter_has_family(int linktype)
+{
+	return linktype == RINGFAN_DLT_NULL || linktype == RINGFAN_DLT_LOOP ||
+	    linktype == DLT_ENC;
+}
+
+/*
+ * The handle to compile with.  A link type with an address family
+ * (filter_has_family) gets a savefile, a file header alone, read from hdr,
+ * which must outlive it.  Any other link type compiles the same on a dead
+ * handle.  NULL, with a message in err, on failure.
  */
 static pcap_t *
 filter_handle(int linktype, int snaplen, struct filter_file_hdr *hdr,
@@ -86,7 +97,7 @@ filter_handle(int linktype, int snaplen, struct filter_file_hdr *hdr,
 	pcap_t *p;
 	FILE *f;
 
-	if (linktype != RINGFAN_DLT_NULL && linktype != RINGFAN_DLT_LOOP) {
+	if (!filter_has_family(linktype)) {
 		if ((p = pcap_open_dead(filter_dlt(linktype), snaplen)) ==
 		    NULL)
 			snprintf(err, PCAP_ERRBUF_SIZE, "pcap_open_dead(link "

@@ -346,6 +346,47 @@ b_null_v6udp53_10(struct fb *f)
 	b_raw_v6udp53(f);
 }
 
+/*
+ * OpenBSD's IPsec encapsulation (DLT_ENC, 109), only ever from files: the
+ * family in the writer's byte order, as on NULL, then the SPI and flags.
+ */
+static void
+enc_head(struct fb *f, uint32_t af)
+{
+	family(f, af);
+	put32(f, 0x1000);	/* SPI */
+	put32(f, 0);		/* flags */
+}
+
+static void
+b_enc_tcp80(struct fb *f)
+{
+	enc_head(f, 2);
+	b_raw_tcp80(f);
+}
+
+static void
+b_enc_v6udp53_24(struct fb *f)
+{
+	enc_head(f, 24);
+	b_raw_v6udp53(f);
+}
+
+static void
+b_enc_v6tcp443_30(struct fb *f)
+{
+	enc_head(f, 30);
+	ip6(f, 6, 1, 2, 20);
+	tcp(f, 40000, 443);
+}
+
+static void
+b_enc_v6udp53_10(struct fb *f)
+{
+	enc_head(f, 10);
+	b_raw_v6udp53(f);
+}
+
 /* Linux cooked v1: packet type, ARPHRD, address length and address. */
 static void
 sll_head(struct fb *f)
@@ -497,6 +538,25 @@ static const struct group null = {
 
 /* LOOP: the same frames, the family in network order. */
 static struct group loop;
+
+/* ENC holds its family as NULL does: `ip6` is a BSD's, as in a file. */
+static const struct group enc = {
+	"IPsec encapsulation (ENC)", 109, DLT_ENC, -1,
+	{
+		{ "ipv4 tcp 80", b_enc_tcp80, 0, 0, 0 },
+		{ "ipv6 (24) udp 53", b_enc_v6udp53_24, 0, 0, 0 },
+		{ "ipv6 (30) tcp 443", b_enc_v6tcp443_30, 0, 0, 0 },
+		{ "family 10, ipv6 udp 53", b_enc_v6udp53_10, 0, 0, 0 },
+		{ "ipv4 tcp cut after the header", b_enc_tcp80, 0, 0, 12 },
+	},
+	{
+		{ "tcp port 80",	"10000" },
+		{ "udp port 53",	"01000" },
+		{ "ip6",		"01100" },
+		{ "ip",			"10001" },
+		{ "tcp",		"10100" },
+	},
+};
 
 /* A frame as handed to the plugin and as libpcap sees it. */
 struct view {
@@ -752,6 +812,7 @@ test_verdicts_loopback(void **unused)
 	(void)unused;
 	group_verdicts(&null);
 	group_verdicts(&loop);
+	group_verdicts(&enc);
 }
 
 /* Every cut of every sample: no crash, libpcap's verdict, counted. */
@@ -804,6 +865,7 @@ test_every_cut(void **unused)
 	group_cuts(&sll);
 	group_cuts(&null);
 	group_cuts(&loop);
+	group_cuts(&enc);
 }
 
 /*
@@ -879,7 +941,7 @@ tcpdump_matches(const char *path, const char *expr, char *got, size_t ns)
 }
 
 static const struct group *const tcpdump_groups[] = { &eth, &raw12, &sll,
-    &null, &loop };
+    &null, &loop, &enc };
 #define NTCPDUMP	(sizeof(tcpdump_groups) / sizeof(tcpdump_groups[0]))
 
 static char tcpdump_dir[] = "/tmp/test_filter.XXXXXX";
