@@ -213,10 +213,22 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 		m->off = (size_t)at;
 	}
 	if (!pcap_map_ts(h, &r->ts_ns)) {
-		snprintf(m->err, sizeof(m->err), "a frame's time, %lld s "
-		    "after 1970, is past 2554-07-21T23:34:33Z, the last "
-		    "that ringfan's 64-bit nanosecond times hold",
-		    (long long)h->ts.tv_sec);
+		/*
+		 * Below 1970 only by a fraction out of range that libpcap
+		 * reads as negative (pcap_map_ts()); any other refusal is a
+		 * time too far ahead.
+		 */
+		if (h->ts.tv_usec < 0)
+			snprintf(m->err, sizeof(m->err), "a frame's time, "
+			    "second %lld with a fraction of %lld ns (out of "
+			    "range), is before 1970, which ringfan's "
+			    "nanosecond times do not hold",
+			    (long long)h->ts.tv_sec, (long long)h->ts.tv_usec);
+		else
+			snprintf(m->err, sizeof(m->err), "a frame's time, "
+			    "%lld s after 1970, is past 2554-07-21T23:34:33Z, "
+			    "the last that ringfan's 64-bit nanosecond times "
+			    "hold", (long long)h->ts.tv_sec);
 		return -1;
 	}
 	r->data = data;

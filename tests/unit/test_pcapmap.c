@@ -215,6 +215,48 @@ test_bad_fraction(void **unused)
 	}
 }
 
+/*
+ * A fraction that libpcap reads as negative can take a frame's time below
+ * 1970, where 64-bit nanoseconds since 1970 do not go: refused, and the
+ * message says so (not that the time is past 2554).  Second 0 less 1 ns in
+ * a nanosecond file; second 5 less 2147 s in a microsecond one, whose
+ * fraction libpcap scales to nanoseconds.
+ */
+static void
+test_before_1970(void **unused)
+{
+	static const struct {
+		uint32_t	 magic, sec, frac;
+		const char	*err;
+	} c[] = {
+		{ NSEC, 0, 0xffffffffu, "a frame's time, second 0 with a "
+		    "fraction of -1 ns (out of range), is before 1970, which "
+		    "ringfan's nanosecond times do not hold" },
+		{ USEC, 5, 0x80000000u, "a frame's time, second 5 with a "
+		    "fraction of -2147483648000 ns (out of range), is before "
+		    "1970, which ringfan's nanosecond times do not hold" },
+	};
+	uint8_t data[60];
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		header(&f, c[i].magic, 4, 65535, 0);
+		record(&f, 0, 60, 60);
+		frame(data, sizeof(data), 1);
+		put32(&f, c[i].sec);
+		put32(&f, c[i].frac);
+		put32(&f, sizeof(data));
+		put32(&f, sizeof(data));
+		put(&f, data, sizeof(data));
+		record(&f, 2, 60, 60);
+		diff(&f, NULL, NULL, &d);
+		expect(&d, 1, 1, 1, 1, -2);
+		assert_string_equal(d.err, c[i].err);
+	}
+}
+
 /* A file cut in a record's header, then in a record's bytes. */
 static void
 test_cut(void **unused)
@@ -574,6 +616,7 @@ main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_over_snaplen),
 		cmocka_unit_test(test_bad_fraction),
+		cmocka_unit_test(test_before_1970),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_cut_in_page),
 		cmocka_unit_test(test_filter),
