@@ -411,7 +411,7 @@ top(const char *path, int json, long count, double delay)
 	struct sigaction sa;
 	struct termios saved, raw;
 	json_t *prev, *cur;
-	double t, tprev;
+	double t, tprev, tsent, born[2], pborn[2];
 	char *buf, hms[32];
 	struct tm tm;
 	time_t wall;
@@ -445,11 +445,12 @@ top(const char *path, int json, long count, double delay)
 	tty = isatty(STDOUT_FILENO);
 
 	prev = NULL;
-	tprev = 0;
+	tprev = pborn[0] = pborn[1] = 0;
 	rc = 0;
 	for (screen = 0; count == 0 || screen < count; screen++) {
 		if (screen > 0 && top_wait(delay, &keys))
 			break;
+		tsent = now();
 		if (request(path, "stats", &buf, &len) != 0) {
 			rc = quit ? 0 : EXIT_NOREPLY;
 			break;
@@ -461,6 +462,24 @@ top(const char *path, int json, long count, double delay)
 			rc = EXIT_NOREPLY;
 			break;
 		}
+		/*
+		 * The daemon's start on this clock: uptime_s (monotonic, to the
+		 * ms) was taken between tsent and t.  When this window and the
+		 * previous screen's do not meet, another daemon answered, even
+		 * one that has been up longer than the last one was: its
+		 * counters are no continuation of the last screen's.
+		 */
+		born[0] = tsent - json_number_value(json_object_get(cur,
+		    "uptime_s")) - 0.001;
+		born[1] = t - json_number_value(json_object_get(cur,
+		    "uptime_s")) + 0.001;
+		if (prev != NULL && (born[1] < pborn[0] ||
+		    born[0] > pborn[1])) {
+			json_decref(prev);
+			prev = NULL;
+		}
+		pborn[0] = born[0];
+		pborn[1] = born[1];
 		wall = time(NULL);
 		if (localtime_r(&wall, &tm) == NULL ||
 		    strftime(hms, sizeof(hms), "%H:%M:%S", &tm) == 0)
