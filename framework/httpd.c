@@ -24,6 +24,7 @@
  *     body is read, and the library then closes the connection.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -201,16 +202,21 @@ httpd_has_body(struct MHD_Connection *c)
 /*
  * The path of a request's target: as it is (origin form), or after the
  * scheme and the authority of an absolute form ("http://host:port/x"),
- * which a server must take as well.
+ * which a server must take as well.  The scheme is not looked at, so an
+ * "https://" in front of a plain connection names the same page: a
+ * scheme is a letter, then letters, digits, '+', '-' and '.'.
  */
 static const char *
 httpd_path(const char *url)
 {
 	const char *p;
+	size_t n;
 
-	if (strncasecmp(url, "http://", 7) != 0)
+	n = isalpha((unsigned char)url[0]) ? strspn(url, "abcdefghijklmnopq"
+	    "rstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") : 0;
+	if (n == 0 || strncmp(url + n, "://", 3) != 0)
 		return url;
-	p = strchr(url + 7, '/');
+	p = strchr(url + n + 3, '/');
 	return p != NULL ? p : "/";
 }
 

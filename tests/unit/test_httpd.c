@@ -255,6 +255,24 @@ test_serve(void **state)
 	ask(h, addr, "GET /metrics?x=1 HTTP/1.0\r\n\r\n", out, sizeof(out));
 	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
 
+	/*
+	 * A target in absolute form: its scheme and authority are not
+	 * looked at, whichever the scheme (control.md), and the path after
+	 * them is the page.
+	 */
+	ask(h, addr, "GET http://x:1/metrics HTTP/1.0\r\n\r\n", out,
+	    sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
+	ask(h, addr, "GET https://x/metrics HTTP/1.0\r\n\r\n", out,
+	    sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
+	ask(h, addr, "GET svn+ssh://x/metrics HTTP/1.0\r\n\r\n", out,
+	    sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
+	ask(h, addr, "GET https://x/other HTTP/1.0\r\n\r\n", out,
+	    sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 404 Not Found\r\n", 24);
+
 	ask(h, addr, "GET /other HTTP/1.0\r\n\r\n", out, sizeof(out));
 	assert_memory_equal(out, "HTTP/1.1 404 Not Found\r\n", 24);
 	assert_string_equal(strstr(out, "\r\n\r\n") + 4,
