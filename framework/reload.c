@@ -52,7 +52,8 @@ master_restart(struct master *m, const char *target, json_t *names,
 	const char *shown = restart_shown(target, buf, sizeof(buf));
 
 	if (m->stopping) {
-		snprintf(err, errlen, "stopping");
+		snprintf(err, errlen, "restart %s: the daemon is stopping",
+		    shown);
 		return -ESHUTDOWN;
 	}
 	for (c = 0; c < m->g.cfg->ncaptures; c++)

@@ -206,7 +206,8 @@ test_restart_target(void **state)
 	    "in progress\"}\n");
 	f->m.swap = SWAP_NONE;
 	f->m.stopping = true;
-	expect_reply(f, "restart dmz", "{\"error\":\"stopping\"}\n");
+	expect_reply(f, "restart dmz", "{\"error\":\"restart dmz: the daemon is "
+	    "stopping\"}\n");
 }
 
 /* The transport: a socket in a directory of the test's own. */

@@ -1,0 +1,48 @@
+#!/bin/bash
+# The control socket while the master stops (docs/control.md): status says
+# "stopping"; restart and reload are refused with their documented errors
+# (restart's names its target, as every restart error does); stop again is
+# acknowledged; the master then exits 0.  A stopped worker holds the master
+# in its stop for as long as the test needs (up to the 5 s grace).
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+rf_link
+rf_config 1 hash "udp port 9" "plugin: counter"
+rf_start
+wpid=$(rf_ctl_num workers '.workers[0].pid')
+kill -STOP "$wpid"
+
+# ctl CMD...: "EXIT-STATUS|STDOUT|STDERR" of ringfanctl.
+ctl()
+{
+	local rc=0 out
+
+	out=$(rf_ctl "$@" 2>"$RF_TMP/ctl.err") || rc=$?
+	echo "$rc|$out|$(cat "$RF_TMP/ctl.err")"
+}
+rf_expect "stop" "$(ctl stop)" "0|stopping|"
+rf_expect "status.state while stopping" "$(rf_ctl_json status .state)" \
+    stopping
+rf_expect "restart while stopping" "$(ctl restart test)" \
+    "1||ringfanctl: restart test: the daemon is stopping"
+rf_expect "restart of a worker while stopping" "$(ctl restart test/0)" \
+    "1||ringfanctl: restart test/0: the daemon is stopping"
+rf_expect "reload while stopping" "$(ctl reload)" \
+    "1||ringfanctl: reload: stopping before it could run"
+rf_expect "stop again" "$(ctl stop)" "0|stopping|"
+rf_expect "status.state, still stopping" "$(rf_ctl_json status .state)" \
+    stopping
+
+kill -CONT "$wpid"
+for ((i = 0; i < 100; i++)); do
+	rf_alive "$RF_PID" || break
+	sleep 0.1
+done
+rf_alive "$RF_PID" && rf_fail "the master did not exit within 10 s of stop"
+rc=0
+wait "$RF_PID" || rc=$?
+RF_PID=
+rf_expect "master's exit status" "$rc" 0
+echo "PASS"
