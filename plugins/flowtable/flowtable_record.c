@@ -305,14 +305,18 @@ ft_output_unfinished(int fd, off_t size)
 	return size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n';
 }
 
-/* Appends pending slot p's line to the group that goes out next. */
+/*
+ * Appends pending slot p's line to the group that goes out next; without a
+ * file (ipfix only) there is no line to make.
+ */
 void
 ft_queue(struct ft *ft, uint32_t p)
 {
 	size_t cap = (size_t)FT_NPEND * FT_LINE_MAX;
 
-	ft->buflen += ft_format(&ft->slot[p], ft->worker, ft->buf + ft->buflen,
-	    cap - ft->buflen);
+	if (ft->o.output != NULL)
+		ft->buflen += ft_format(&ft->slot[p], ft->worker,
+		    ft->buf + ft->buflen, cap - ft->buflen);
 	ft->pend[ft->npend] = p;
 	ft->pend_end[ft->npend++] = ft->buflen;
 }
