@@ -566,8 +566,10 @@ pw_file_new(struct pw *pw, uint64_t ts)
 	fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    PW_FILE_MODE);
 	if (fd == -1) {
+		/* No file: its number goes to the next one made. */
 		err = errno;
 		PW_STORE(&m->live, 0);
+		PW_STORE(&m->seq, seq - 1);
 		pw_fail(pw, "open", s->path, strerror(err));
 		return -1;
 	}

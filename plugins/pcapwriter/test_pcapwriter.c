@@ -1175,8 +1175,9 @@ test_vanished_directory(void **state)
 	t_send_cap(t, 9, 100, 100, (T0 + 3) * SEC, false);
 	assert_int_equal(val(t, "write_errors"), 2);
 	assert_int_equal(val(t, "frames_dropped"), 5);
+	/* A file that could not be made takes no number. */
 	snprintf(expect, sizeof(expect), "open %s/test-0-20231114T221323Z-"
-	    "000003.pcap: No such file or directory", t->dir);
+	    "000002.pcap: No such file or directory", t->dir);
 	assert_string_equal(t->f.status, expect);
 	assert_int_equal(mkdir(t->dir, 0700), 0);
 	ringfan_plugin.tick(t->st, (T0 + 4) * SEC);
@@ -1185,6 +1186,8 @@ test_vanished_directory(void **state)
 	assert_string_equal(t->f.status, "");
 	t_send(t, 11, 100, (T0 + 4) * SEC + 1);
 	ringfan_plugin.tick(t->st, (T0 + 5) * SEC);
+	t_name(t, 0, name, sizeof(name));
+	assert_string_equal(name, "test-0-20231114T221324Z-000002.pcap");
 	t_close(t);
 	assert_int_equal(t_verify(t, 262144, false, NULL), 1);
 	assert_int_equal(val(t, "frames"), 7);
@@ -1281,7 +1284,7 @@ static void
 test_readonly_directory(void **state)
 {
 	struct t *t = *state;
-	char expect[700];
+	char expect[700], name[300];
 	bool root = geteuid() == 0;
 
 	/* Root writes past permissions, not into an immutable directory. */
@@ -1303,6 +1306,9 @@ test_readonly_directory(void **state)
 	t_send(t, 1, 100, T0 * SEC + 1);
 	ringfan_plugin.tick(t->st, T0 * SEC + 1);
 	assert_string_equal(t->f.status, "");
+	/* The file that could not be made took no number. */
+	t_name(t, 0, name, sizeof(name));
+	assert_string_equal(name, "test-0-20231114T221320Z-000001.pcap");
 	t_close(t);
 	assert_int_equal(t_verify(t, 262144, false, NULL), 1);
 }
