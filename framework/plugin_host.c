@@ -635,6 +635,18 @@ pipeline_tick_one(struct pipeline *pl, size_t i, uint64_t now_ns)
 	STATS_STORE(&pl->w->stage, was);
 }
 
+/*
+ * When a period that starts at now_ns ends: UINT64_MAX (never) for one
+ * that network time cannot reach, which would wrap to the past and tick
+ * at every call.
+ */
+static uint64_t
+pipeline_due(uint64_t now_ns, uint64_t period_ns)
+{
+	return period_ns > UINT64_MAX - now_ns ? UINT64_MAX :
+	    now_ns + period_ns;
+}
+
 void
 pipeline_tick(struct pipeline *pl, uint64_t now_ns)
 {
@@ -644,10 +656,10 @@ pipeline_tick(struct pipeline *pl, uint64_t now_ns)
 	for (size_t i = 0; i < pl->nstages; i++) {
 		s = &pl->stages[i];
 		if (s->next_tick == 0)		/* the first time: arm it */
-			s->next_tick = now_ns + s->tick_ns;
+			s->next_tick = pipeline_due(now_ns, s->tick_ns);
 		else if (now_ns >= s->next_tick) {
 			pipeline_tick_one(pl, i, now_ns);
-			s->next_tick = now_ns + s->tick_ns;
+			s->next_tick = pipeline_due(now_ns, s->tick_ns);
 		}
 		if (s->next_tick < next)
 			next = s->next_tick;

@@ -1442,6 +1442,29 @@ test_tick_period_bounds(void **state)
 }
 
 static void
+test_tick_period_huge(void **state)
+{
+	(void)state;
+	/*
+	 * A period that network time never reaches ticks only at the end,
+	 * not at every call: the due time must not wrap past UINT64_MAX.
+	 */
+	assert_int_equal(start("      - plugin: ticker\n"
+	    "        config: { period_ns: 18446744073709551615 }\n"),
+	    RINGFAN_OK);
+	assert_int_equal(pl.stages[0].tick_ns, UINT64_MAX);
+	pipeline_tick(&pl, T0);
+	pipeline_tick(&pl, T0 + MS);
+	pipeline_tick(&pl, T0 + 3600000 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 0);
+	assert_int_equal(pl.next_tick, UINT64_MAX);
+	pipeline_tick_all(&pl, T0 + 3600001 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 1);
+	pipeline_tick(&pl, T0 + 3600002 * MS);
+	assert_int_equal(counter_value("ticker", "ticks"), 1);
+}
+
+static void
 test_tick_all(void **state)
 {
 	(void)state;
@@ -1701,6 +1724,7 @@ main(void)
 		T(test_memory_replaced_build),
 		T(test_tick_period),
 		T(test_tick_period_bounds),
+		T(test_tick_period_huge),
 		T(test_tick_all),
 		T(test_batch_after_filter),
 		T(test_filter_after_batch),
