@@ -145,6 +145,30 @@ plugin_refuse(struct plugin *p, char *err, size_t errlen, const char *fmt,
 	return -1;
 }
 
+/*
+ * The sizes of the struct in the minors this host knows, ABI 2.0 and 2.1
+ * (which added no field) first.  A smaller size than the host's must be
+ * one of them: any other ends within a field, which the host would copy
+ * in part (half a pointer, for prefetch).
+ */
+static const size_t plugin_minor_sizes[] = {
+	PLUGIN_MIN_SIZE,
+	offsetof(struct ringfan_plugin, prefetch) +
+	    sizeof(void (*)(void *, const struct ringfan_packet *)),
+};
+
+static bool
+plugin_size_known(uint32_t size)
+{
+	if (size >= sizeof(struct ringfan_plugin))
+		return true;	/* a newer minor: checked apart */
+	for (size_t i = 0; i < sizeof(plugin_minor_sizes) /
+	    sizeof(plugin_minor_sizes[0]); i++)
+		if (size == plugin_minor_sizes[i])
+			return true;
+	return false;
+}
+
 /* A newer minor's struct: true when a field this host lacks is set. */
 static bool
 plugin_sets_unknown(const struct ringfan_plugin *d)
@@ -202,6 +226,13 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		return plugin_refuse(p, err, errlen,
 		    "plugin struct of %u bytes: more than any ABI 2 needs (%d)",
 		    d->size, PLUGIN_MAX_SIZE);
+	if (!plugin_size_known(d->size))
+		return plugin_refuse(p, err, errlen,
+		    "plugin struct of %u bytes ends within a field (ABI %u.0 "
+		    "has %zu, %u.%u has %zu)", d->size,
+		    RINGFAN_PLUGIN_ABI_MAJOR, PLUGIN_MIN_SIZE,
+		    RINGFAN_PLUGIN_ABI_MAJOR, RINGFAN_PLUGIN_ABI_MINOR,
+		    sizeof(struct ringfan_plugin));
 	if ((d->abi & 0xffff) > RINGFAN_PLUGIN_ABI_MINOR &&
 	    plugin_sets_unknown(d))
 		return plugin_refuse(p, err, errlen,

@@ -610,6 +610,16 @@ test_struct_refused(void **state)
 	    "bytes, ABI 2.0 needs %zu", TEST_PLUGIN_DIR,
 	    offsetof(struct ringfan_plugin, close) + sizeof(void (*)(void *)));
 	assert_string_equal(err, want);
+	/*
+	 * Between two minors' sizes: the host would take half of prefetch
+	 * and call what that points to.
+	 */
+	assert_int_equal(load_one("cutstruct"), -1);
+	snprintf(want, sizeof(want), "%s/cutstruct.so: plugin struct of 84 "
+	    "bytes ends within a field (ABI 2.0 has 80, 2.2 has 88)",
+	    TEST_PLUGIN_DIR);
+	assert_string_equal(err, want);
+	assert_null(one.dl);
 }
 
 static void
