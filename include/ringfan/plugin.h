@@ -133,7 +133,12 @@ enum ringfan_memory_state {
  * handed to `open` stays valid until `close` returns, so a plugin may keep it
  * to call `status`, `log` and the like from its other callbacks.  The one
  * handed to `check` is valid until `check` returns, and so are the counters
- * and gauges taken there.
+ * and gauges taken there.  The strings it holds (capture, interface) and
+ * those opt_string() returns live as long as the context.
+ *
+ * Call its services from the callbacks alone, on the thread that runs
+ * them: they are not safe from a thread the plugin made, which hands what
+ * it has to a callback (tick, say) instead.
  *
  * Option getters read the plugin's `config` subtree: a key that is absent
  * yields the default and returns 0; a value of the wrong form returns -1 and
@@ -201,7 +206,7 @@ struct ringfan_ctx {
 	 * In `check` only: ask for `size` bytes of host memory (at most 1 GiB
 	 * per plugin and worker), whose content has layout version `layout`
 	 * (the plugin's own numbering, not 0).  0, or -1 with an error
-	 * recorded.
+	 * recorded.  A later call replaces an earlier one.
 	 */
 	int	(*memory_request)(struct ringfan_ctx *, uint64_t size,
 		    uint32_t layout);
@@ -240,7 +245,7 @@ struct ringfan_ctx {
 struct ringfan_plugin {
 	uint32_t	 abi;		/* RINGFAN_PLUGIN_ABI */
 	uint32_t	 size;		/* sizeof(struct ringfan_plugin) */
-	const char	*name;		/* unique in a pipeline, [a-z0-9_]+ */
+	const char	*name;	/* unique in a pipeline, 1 to 31 of a-z, 0-9, _ */
 	const char	*version;
 	const char	*description;
 

@@ -1623,6 +1623,32 @@ test_ctx_null_arguments(void **state)
 	plugin_ctx_free(ctx);
 }
 
+/* What the services do when a plugin calls them twice in one check. */
+static void
+test_ctx_twice(void **state)
+{
+	struct plugin_ctx *ctx;
+	struct ringfan_ctx *c;
+	uint64_t *a, *b;
+
+	(void)state;
+	loaded("      - plugin: hostmem\n");
+	ctx = stage_ctx();
+	c = &ctx->pub;
+	/* A second memory_request replaces the first, size and layout. */
+	assert_int_equal(c->memory_request(c, 4096, 3), 0);
+	assert_int_equal(c->memory_request(c, 8192, 4), 0);
+	assert_int_equal(pl.stages[0].info.memory_size, 8192);
+	assert_int_equal(pl.stages[0].info.memory_layout, 4);
+	/* The same counter name is the same slot. */
+	a = c->counter(c, "twice");
+	b = c->counter(c, "twice");
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_string_equal(ctx->err, "");
+	plugin_ctx_free(ctx);
+}
+
 /* What fn(c) writes to the log, stderr here, into out. */
 static void
 log_of(void (*fn)(struct ringfan_ctx *), struct ringfan_ctx *c, char *out,
@@ -1720,6 +1746,7 @@ main(void)
 		T(test_open_results),
 		T(test_check_results),
 		T(test_ctx_null_arguments),
+		T(test_ctx_twice),
 		T(test_ctx_after_open),
 		T(test_unknown_option_after_check),
 		T(test_unknown_option_after_open),
