@@ -151,11 +151,16 @@ plugin_refuse(struct plugin *p, char *err, size_t errlen, const char *fmt,
  * one of them: any other ends within a field, which the host would copy
  * in part (half a pointer, for prefetch).
  */
+#define PLUGIN_2_2_SIZE \
+	(offsetof(struct ringfan_plugin, prefetch) + \
+	    sizeof(void (*)(void *, const struct ringfan_packet *)))
 static const size_t plugin_minor_sizes[] = {
 	PLUGIN_MIN_SIZE,
-	offsetof(struct ringfan_plugin, prefetch) +
-	    sizeof(void (*)(void *, const struct ringfan_packet *)),
+	PLUGIN_2_2_SIZE,
 };
+/* A field appended in a new minor: list the size of the one before. */
+_Static_assert(PLUGIN_2_2_SIZE == sizeof(struct ringfan_plugin),
+    "struct ringfan_plugin grew: add its last size to plugin_minor_sizes");
 
 static bool
 plugin_size_known(uint32_t size)
