@@ -27,13 +27,17 @@
 #include "stats.h"
 #include "util.h"
 
+/*
+ * A frame's view.  A record longer than its length on the wire (a file
+ * written wrong) had at least the bytes it holds: plugins get caplen <= len.
+ */
 static inline void
 offline_view(struct ringfan_packet *pkt, const uint8_t *data,
     uint32_t caplen, uint32_t len, uint64_t ts_ns, uint16_t linktype)
 {
 	pkt->data = data;
 	pkt->caplen = caplen;
-	pkt->len = len;
+	pkt->len = len < caplen ? caplen : len;
 	pkt->ts_ns = ts_ns;
 	pkt->rxhash = 0;
 	pkt->vlan_tci = 0;

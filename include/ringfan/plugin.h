@@ -57,7 +57,7 @@ extern "C" {
 struct ringfan_packet {
 	const uint8_t	*data;		/* link-layer header onwards */
 	uint32_t	 caplen;	/* bytes at data */
-	uint32_t	 len;		/* length on the wire */
+	uint32_t	 len;		/* length on the wire, >= caplen */
 	uint64_t	 ts_ns;		/* receive time, ns since the epoch */
 	uint32_t	 rxhash;	/* kernel flow hash, 0 if none */
 	uint16_t	 vlan_tci;	/* if RINGFAN_PKT_VLAN_VALID */

@@ -14,6 +14,11 @@
 # before and after it, are written (docs/plugins.md, Rotation).  Frames of
 # 1514 bytes (a 1554-byte file) and 3000 bytes alternate 300 ms apart under
 # a 2 KiB limit: the 15 small ones are written, the 15 large ones dropped.
+#
+# Part 3: a record whose captured length is above its length on the wire (a
+# file written wrong) reaches the plugins with the wire length raised to
+# the captured one, as plugin.h promises (caplen <= len): the worker's
+# bytes count it so, and pcapwriter writes that length, which tcpdump reads.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v python3 >/dev/null 2>&1 || rf_skip "no python3"
@@ -107,4 +112,24 @@ rf_expect "frames dropped (larger than the limit)" \
     "$(rf_num "$PW.frames_dropped")" 15
 rf_expect "log lines of records over the limit (one spell)" \
     "$(grep -c 'a record of 3016 bytes does not fit a file under the file size limit (2048 bytes); such frames are dropped' "$RF_ERR")" 1
+
+# --- Part 3: captured length above the wire length --------------------------
+
+python3 - "$RF_TMP/caplen.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], 'wb') as o:
+    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, wire in enumerate((30, 60, 0)):
+        f = bytes.fromhex('0a00000000010a0000000002' '88b5') + bytes(46)
+        o.write(struct.pack('<IIII', 1700000000 + i, 0, len(f), wire) + f)
+PY
+ed_run "$RF_TMP/p3" "" "$RF_TMP/caplen.pcap"
+rf_expect "frames" "$(rf_num '.captures[0].workers[0].packets')" 3
+rf_expect "bytes (each at least its 60 captured)" \
+    "$(rf_num '.captures[0].workers[0].bytes')" 180
+rf_expect "frames written" "$(rf_num "$PW.frames")" 3
+rf_expect "frames tcpdump reads without complaint" "$(ed_frames "$RF_TMP/p3")" 3
+tcpdump -n -r "$RF_TMP"/p3/* 2>/dev/null | grep -o ', length [0-9]*:' |
+    sort | uniq -c | awk '{ print $1, $4 }' >"$RF_TMP/lens"
+rf_expect "lengths tcpdump reads" "$(cat "$RF_TMP/lens")" "3 60:"
 echo "PASS"
