@@ -25,6 +25,15 @@
 
 #define LA_KEEP	(4 * RINGFAN_PREFETCH_AHEAD)
 
+/*
+ * lookahead20 is this plugin declaring the oldest minor it needs, 2.0:
+ * prefetch is a hint, which a 2.0 or 2.1 host ignores and a 2.2 host calls.
+ */
+#ifndef LA_NAME
+#define LA_NAME	"lookahead"
+#define LA_ABI	RINGFAN_PLUGIN_ABI
+#endif
+
 enum { C_PREFETCHED, C_PACKETS, C_ANNOUNCED, C_LATE, C_DISORDER, C_STOPPED,
     C_MAX };
 
@@ -141,9 +150,9 @@ la_close(void *state)
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
-	.abi = RINGFAN_PLUGIN_ABI,
+	.abi = LA_ABI,
 	.size = sizeof(struct ringfan_plugin),
-	.name = "lookahead",
+	.name = LA_NAME,
 	.version = "2.2",
 	.description = "test: checks the host's prefetch calls",
 	.open = la_open,

@@ -654,6 +654,26 @@ test_newer_minor_unused_accepted(void **state)
 	assert_int_equal(run(&pl, 2, 60), 2);
 }
 
+/*
+ * A plugin that declares an older minor than its header's, the oldest it
+ * needs, with a field of a later one set: loaded, and this host, which
+ * knows the field, uses it.
+ */
+static void
+test_older_minor_declared(void **state)
+{
+	(void)state;
+	assert_int_equal(load_one("lookahead20"), 0);
+	assert_int_equal(one.desc->abi, RINGFAN_PLUGIN_ABI_MAJOR << 16);
+	assert_int_equal(one.desc->size, sizeof(struct ringfan_plugin));
+	assert_non_null(one.calls.prefetch);
+	plugin_unload(&one);
+	loaded("      - plugin: lookahead20\n");
+	assert_true(pl.has_prefetch);
+	assert_ptr_equal(pl.stages[0].prefetch, pl.plugins[0].calls.prefetch);
+	assert_string_equal(pl.stages[0].info.version, "2.2");
+}
+
 static void
 test_packet_and_batch_refused(void **state)
 {
@@ -1731,6 +1751,7 @@ main(void)
 		T(test_struct_refused),
 		T(test_newer_minor_refused),
 		T(test_newer_minor_unused_accepted),
+		T(test_older_minor_declared),
 		T(test_packet_and_batch_refused),
 		T(test_prefetch_stages),
 		T(test_ctx_fields),
