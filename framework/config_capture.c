@@ -145,7 +145,7 @@ h_step_name(struct ctx *c, const struct cfg_key *k, void *base,
 	struct cfg_plugin *pl = base;
 	const char *s;
 
-	if (get_scalar(c, k->name, v, "a string", &s) == -1)
+	if (get_text(c, k->name, v, &s) == -1)
 		return -1;
 	if (!name_valid(s, MAX_PLUGIN_NAME + 1))
 		return perr(c, v->start_mark, "%s: bad step name \"%s\" "
@@ -304,7 +304,7 @@ h_name(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 {
 	const char *s;
 
-	if (get_scalar(c, k->name, v, "a string", &s) == -1)
+	if (get_text(c, k->name, v, &s) == -1)
 		return -1;
 	if (!valid_capture_name(s))
 		return perr(c, v->start_mark, "%s: bad capture name \"%s\" "
@@ -321,7 +321,7 @@ h_interface(struct ctx *c, const struct cfg_key *k, void *base,
 {
 	const char *s;
 
-	if (get_scalar(c, k->name, v, "a string", &s) == -1)
+	if (get_text(c, k->name, v, &s) == -1)
 		return -1;
 	if (!valid_ifname(s))
 		return perr(c, v->start_mark, "%s: bad interface name \"%s\" "

@@ -125,6 +125,8 @@ int		 check_nul(struct ctx *, const char *, const yaml_node_t *);
 int		 get_scalar(struct ctx *, const char *, const yaml_node_t *,
 		    const char *, const char **);
 char		*dup_or_err(struct ctx *, const yaml_node_t *, const char *);
+int		 get_text(struct ctx *, const char *, const yaml_node_t *,
+		    const char **);
 int		 get_string(struct ctx *, const char *, const yaml_node_t *,
 		    bool, char **);
 int		 get_uint(struct ctx *, const char *, const yaml_node_t *,

@@ -117,7 +117,7 @@ h_plugin(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 	struct cfg_plugin *pl = base;
 	const char *s;
 
-	if (get_scalar(c, k->name, v, "a string", &s) == -1)
+	if (get_text(c, k->name, v, &s) == -1)
 		return -1;
 	if (!name_valid(s, MAX_PLUGIN_NAME + 1))
 		return perr(c, v->start_mark, "%s: bad plugin name \"%s\" "

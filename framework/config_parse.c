@@ -79,6 +79,21 @@ dup_or_err(struct ctx *c, const yaml_node_t *n, const char *s)
 	return d;
 }
 
+/*
+ * A string that must have a value: a plain null (`key:`, `~`, `null`) is
+ * refused like an empty string, never taken as the text "~" or "null".
+ */
+int
+get_text(struct ctx *c, const char *key, const yaml_node_t *n,
+    const char **out)
+{
+	if (get_scalar(c, key, n, "a string", out) == -1)
+		return -1;
+	if (**out == '\0' || is_null(n))
+		return perr(c, n->start_mark, "%s must not be empty", key);
+	return 0;
+}
+
 /* Replaces *dst; an optional string may be null, which unsets it. */
 int
 get_string(struct ctx *c, const char *key, const yaml_node_t *n,
@@ -92,10 +107,8 @@ get_string(struct ctx *c, const char *key, const yaml_node_t *n,
 		*dst = NULL;
 		return 0;
 	}
-	if (get_scalar(c, key, n, "a string", &s) == -1)
+	if (get_text(c, key, n, &s) == -1)
 		return -1;
-	if (*s == '\0')
-		return perr(c, n->start_mark, "%s must not be empty", key);
 	if ((d = dup_or_err(c, n, s)) == NULL)
 		return -1;
 	free(*dst);

@@ -507,6 +507,28 @@ test_err_type(void **state)
 	    "123456789012345678901234567890123456789012345678901234567890"
 	    "1234567890123456789 }\n" CAP,
 	    "t.yaml:1:20: socket: path is too long (at most 107 bytes)");
+	/*
+	 * A plain null is no text: a required or defaulted string that is
+	 * null is refused, not taken as a file or interface named "~".
+	 */
+	expect_error("control: { socket: ~ }\n" CAP,
+	    "t.yaml:1:20: socket must not be empty");
+	expect_error("control: { pidfile: null }\n" CAP,
+	    "t.yaml:1:21: pidfile must not be empty");
+	expect_error("plugin_path: [/a, NULL]\n" CAP,
+	    "t.yaml:1:19: plugin_path must not be empty");
+	expect_error("plugin_path: ~\n" CAP,
+	    "t.yaml:1:14: plugin_path must be a list of strings or a string");
+	expect_error("captures:\n  - name: null\n    interface: eth0\n",
+	    "t.yaml:2:11: name must not be empty");
+	expect_error("captures:\n  - name: a\n    interface: ~\n",
+	    "t.yaml:3:16: interface must not be empty");
+	expect_error("captures:\n  - name: a\n    interface:\n",
+	    "t.yaml:3:15: interface must not be empty");
+	expect_error(CAP "    pipeline:\n      - plugin: Null\n",
+	    "t.yaml:5:17: plugin must not be empty");
+	expect_error(CAP "    pipeline:\n      - { plugin: a, name: null }\n",
+	    "t.yaml:5:28: name must not be empty");
 }
 
 static void
