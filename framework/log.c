@@ -334,6 +334,52 @@ log_put_syslog(int prio, const char *msg)
 	log_count_drop();
 }
 
+/*
+ * While a daemon sets up, its parent waits on this pipe for the outcome:
+ * error lines are copied there, so that `ringfan -D` prints them.
+ */
+static int log_setup_fd = -1;
+
+void
+log_setup_begin(int fd)
+{
+	log_setup_fd = fd;
+}
+
+void
+log_setup_end(void)
+{
+	static const char ready = '\0';
+	ssize_t n;
+
+	if (log_setup_fd == -1)
+		return;
+	/* The parent takes a NUL, which no line holds, for success. */
+	do
+		n = write(log_setup_fd, &ready, 1);
+	while (n == -1 && errno == EINTR);
+	close(log_setup_fd);
+	log_setup_fd = -1;
+}
+
+static void
+log_setup_copy(const char *msg, int err)
+{
+	char line[LOG_LINE_MAX];
+	ssize_t n;
+	int len;
+
+	len = snprintf(line, sizeof(line), "ringfan: %s%s%s\n", msg,
+	    err >= 0 ? ": " : "", err >= 0 ? strerror(err) : "");
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(line))
+		len = (int)sizeof(line) - 1;
+	do
+		n = write(log_setup_fd, line, (size_t)len);
+	while (n == -1 && errno == EINTR);
+}
+
 /* err >= 0 appends strerror(err). */
 static void
 log_emit(enum log_level level, int err, const char *fmt, va_list ap)
@@ -343,6 +389,8 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_setup_fd != -1 && level == LOG_LVL_ERROR)
+		log_setup_copy(msg, err);
 	if (log_sink == LOG_SINK_SYSLOG) {
 		snprintf(line, sizeof(line), "[%s] %s%s%s", log_tag, msg,
 		    err >= 0 ? ": " : "", err >= 0 ? strerror(err) : "");

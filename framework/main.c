@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bsd/libutil.h>
@@ -119,6 +120,67 @@ take_pidfile(const char *path)
 			    strerror(errno));
 	}
 	return pfh;
+}
+
+/*
+ * Detaches as daemon(3) does (a new session, stdio on /dev/null, the
+ * working directory kept), except that the parent stays until the daemon
+ * has set up: its captures' sockets, the control socket, the metrics
+ * listener.  It exits 0 then, or, when the set-up fails, with the daemon's
+ * exit status and its error lines on stderr, as a start in the foreground
+ * would.  Returns 0 in the daemon, which then logs its set-up to the pipe
+ * (log_setup_begin), or -1 when it cannot fork.
+ */
+static int
+daemonize_wait(void)
+{
+	char buf[1024], *nul;
+	ssize_t n;
+	pid_t pid;
+	int p[2], fd, status;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (setsid() == -1)
+			_exit(EXIT_RUNTIME);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		log_setup_begin(p[1]);
+		return 0;
+	}
+	close(p[1]);
+	for (;;) {
+		n = read(p[0], buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((nul = memchr(buf, '\0', (size_t)n)) != NULL) {
+			fwrite(buf, 1, (size_t)(nul - buf), stderr);
+			_exit(0);
+		}
+		fwrite(buf, 1, (size_t)n, stderr);
+	}
+	/* Closed without the word: the daemon has ended. */
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			_exit(EXIT_RUNTIME);
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		_exit(WEXITSTATUS(status));
+	fprintf(stderr, "ringfan: the daemon ended during its set-up\n");
+	_exit(EXIT_RUNTIME);
 }
 
 /* Long options: only those without a one-letter form. */
@@ -305,8 +367,8 @@ main(int argc, char **argv)
 		 * mean what they meant to the check above and in the
 		 * foreground.
 		 */
-		if (daemon(1, 0) == -1) {
-			fprintf(stderr, "ringfan: daemon: %s\n",
+		if (daemonize_wait() == -1) {
+			fprintf(stderr, "ringfan: fork: %s\n",
 			    strerror(errno));
 			pidfile_remove(opts.pidfile);
 			master_checked_free(opts.checked);

@@ -545,6 +545,12 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 			return EXIT_RUNTIME;
 		}
 	}
+	/*
+	 * Sockets, control socket and listener are up: what can still fail
+	 * is a worker's, which the master supervises.  A daemon's parent
+	 * exits 0 now.
+	 */
+	log_setup_end();
 	for (unsigned i = 0; i < m.g.nslots; i++) {
 		if (master_spawn(&m, &m.g.slots[i]) != 0) {
 			m.exit_code = EXIT_RUNTIME;
