@@ -233,6 +233,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 {
 	struct stats_worker *sw = s->wk.sw;
 	uint32_t stop = STATS_LOAD(&sw->stop);
+	uint32_t state = STATS_LOAD(&sw->state);
 	char name[64], where[64], err[STATS_ERR_MAX];
 	bool stalled, closer = s->closer;
 
@@ -254,6 +255,20 @@ master_reaped(struct master *m, struct slot *s, int status)
 	stalled = master_stall_reaped(s, status);
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK) {
+		/*
+		 * Told to drain, it exits in state stopping once it has.
+		 * Gone in another state, it left before it saw the word: on
+		 * a SIGTERM of its own (one sent to the whole process group
+		 * reaches it beside the master's), or at the end of a
+		 * reload's hand-over that the stop overtook.  Its ring still
+		 * holds the frames it did not take: a drainer takes them.
+		 */
+		if (stop == WORKER_STOP_DRAIN && state != WORKER_STOPPING &&
+		    s->wk.fd != -1 && master_spawn(m, s) == 0) {
+			log_info("%s: exited before it drained its ring; "
+			    "started again to drain it", name);
+			return;
+		}
 		if (stop == WORKER_STOP_DRAIN || m->stopping) {
 			STATS_STORE(&sw->state, WORKER_STOPPED);
 			log_debug("%s stopped", name);
