@@ -157,6 +157,37 @@ master_retire(struct master *m)
 	master_reload_answer(m, NULL);
 }
 
+/*
+ * Until T, set just after this, a frame the new sockets receive is a copy
+ * of one the old generation takes: the new workers leave it to the old
+ * ones.  A new ring that filled while its worker was still starting
+ * dropped such copies only, which lose nothing: read now, before T, the
+ * new sockets' drops are taken out of their kernel counts (the kernel's
+ * packets include its drops).  Frames that reached a ring are counted as
+ * handed off by the worker that skips them, as before.
+ */
+static void
+master_swap_forget_drops(struct master *m)
+{
+	struct stats_worker *sw;
+	uint64_t drops, kp;
+	char name[64];
+
+	master_read_kernel(m);
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		sw = m->g.slots[i].wk.sw;
+		if ((drops = STATS_LOAD(&sw->kernel_drops)) == 0)
+			continue;
+		kp = STATS_LOAD(&sw->kernel_packets);
+		STATS_STORE(&sw->kernel_packets, kp > drops ? kp - drops : 0);
+		STATS_STORE(&sw->kernel_drops, 0);
+		log_info("%s: %llu copies dropped before the cut-over, taken "
+		    "by the old generation: not counted",
+		    master_slot_name(&m->g.slots[i], name, sizeof(name)),
+		    (unsigned long long)drops);
+	}
+}
+
 void
 master_swap_step(struct master *m, uint64_t now)
 {
@@ -188,6 +219,7 @@ master_swap_step(struct master *m, uint64_t now)
 				    "in time");
 			return;
 		}
+		master_swap_forget_drops(m);
 		cut = clock_ns(CLOCK_REALTIME) + MASTER_SWAP_CUT_NS;
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			STATS_STORE(&m->old.slots[i].wk.sw->cut_until, cut);
