@@ -347,8 +347,11 @@ master_final(struct master *m)
 	char line[160];
 
 	/* Stopped during a capture reload: the old counters count too. */
-	if (m->old.cfg != NULL)
+	if (m->old.cfg != NULL) {
+		if (m->swap == SWAP_STARTING)
+			master_swap_forget_drops(m);
 		master_retire(m);
+	}
 	master_stranded(m);
 	doc = master_stats_json(m);
 	master_log_summary(m);

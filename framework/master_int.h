@@ -334,6 +334,8 @@ void	master_retire(struct master *m);
  */
 unsigned master_retire_to(const struct master *m, const struct slot *o);
 void	master_swap_step(struct master *m, uint64_t now);
+/* Before the cut-over: the new sockets' drops were of copies; forgotten. */
+void	master_swap_forget_drops(struct master *m);
 
 /* stats_json.c */
 /* The `stats` document, the kernel's counters read just before. */

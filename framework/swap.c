@@ -164,9 +164,10 @@ master_retire(struct master *m)
  * dropped such copies only, which lose nothing: read now, before T, the
  * new sockets' drops are taken out of their kernel counts (the kernel's
  * packets include its drops).  Frames that reached a ring are counted as
- * handed off by the worker that skips them, as before.
+ * handed off by the worker that skips them, as before.  A stop before T
+ * (master_final) forgets them too: the old generation took every frame.
  */
-static void
+void
 master_swap_forget_drops(struct master *m)
 {
 	struct stats_worker *sw;
