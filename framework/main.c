@@ -157,6 +157,8 @@ daemonize_wait(void)
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
+		/* A parent gone meanwhile must not kill it with SIGPIPE. */
+		signal(SIGPIPE, SIG_IGN);
 		log_setup_begin(p[1]);
 		return 0;
 	}
