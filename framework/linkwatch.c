@@ -349,6 +349,13 @@ link_apply(struct master *m, unsigned c, const struct link_seen *seen)
 	enum link_state was = lc->state;
 
 	link_clear_errors(&m->g, c);
+	/*
+	 * Once stopping, a capture without sockets stays as it is: sockets
+	 * built now would take frames after the stop closed every ring to
+	 * them, and workers started now would never hear of the stop.
+	 */
+	if (m->stopping && lc->ifindex == 0)
+		return;
 	switch (link_decide(lc, seen)) {
 	case LINK_PARK:
 		log_warnx("capture %s: interface %s is gone; waiting for it",
