@@ -468,6 +468,7 @@ static void
 linkwatch_on_event(struct master *m, struct ev_src *src, uint32_t events)
 {
 	struct linkwatch *lw = (struct linkwatch *)src;
+	bool overrun = false;
 	ssize_t n;
 
 	(void)events;
@@ -475,24 +476,31 @@ linkwatch_on_event(struct master *m, struct ev_src *src, uint32_t events)
 		return;
 	for (;;) {
 		n = mnl_socket_recvfrom(lw->nl, lw->buf, sizeof(lw->buf));
+		/*
+		 * Messages were lost.  The kernel reports that before the
+		 * messages still queued, which are older than the loss: they
+		 * are read first, and every interface is asked about after.
+		 */
 		if (n == -1 && errno == ENOBUFS) {
-			/* Messages were lost: ask about every interface. */
-			log_warnx("link watch: netlink overrun; looking at "
-			    "every capture's interface again");
-			for (unsigned c = 0; c < m->g.cfg->ncaptures; c++)
-				link_resync(m, c);
+			overrun = true;
 			continue;
 		}
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("link watch: recv");
-			return;
+			break;
 		}
 		/* Multicast: no sequence number, no port id to match. */
 		if (mnl_cb_run(lw->buf, (size_t)n, 0, 0, link_msg, m) ==
 		    MNL_CB_ERROR)
 			log_warn("link watch: a malformed message");
 	}
+	if (!overrun)
+		return;
+	log_warnx("link watch: netlink overrun; looking at every capture's "
+	    "interface again");
+	for (unsigned c = 0; c < m->g.cfg->ncaptures; c++)
+		link_resync(m, c);
 }
 
 int
