@@ -299,6 +299,13 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
 		return;
 	}
+	/* Killed at its interface's drain deadline: an end, as at a stop. */
+	if (linkwatch_overdue(m, s)) {
+		STATS_STORE(&sw->state, WORKER_STOPPED);
+		log_warnx("%s (pid %d) %s after its interface's end", name,
+		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		return;
+	}
 	/*
 	 * Closing the pipeline a reload replaces, it died: what it held is
 	 * lost, and the new pipeline starts at once, watched by the reload

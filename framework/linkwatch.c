@@ -618,6 +618,19 @@ linkwatch_step(struct master *m)
 	}
 }
 
+bool
+linkwatch_overdue(const struct master *m, const struct slot *s)
+{
+	const struct link_cap *lc;
+
+	if (m->g.links == NULL || s < m->g.slots ||
+	    s >= m->g.slots + m->g.nslots)
+		return false;
+	lc = &m->g.links[s->capture];
+	/* link_overdue() killed its workers: no drainer comes after. */
+	return lc->draining && lc->drain_end == UINT64_MAX;
+}
+
 const char *
 linkwatch_state(const struct master *m, unsigned c)
 {

@@ -63,6 +63,7 @@ const char *link_state_name(enum link_state state);
 extern const char *const linkwatch_states[];
 
 struct master;
+struct slot;
 
 /*
  * Start watching: a netlink socket in the master's event loop, and every
@@ -80,6 +81,8 @@ void	linkwatch_forget(struct master *m);
  */
 void	linkwatch_step(struct master *m);
 /* "down", "waiting", "failed", or NULL when capture c's link is fine. */
+/* Slot s was killed at its parked capture's drain deadline. */
+bool	linkwatch_overdue(const struct master *m, const struct slot *s);
 const char *linkwatch_state(const struct master *m, unsigned c);
 /* Capture c's state for the stats document (arg: the master). */
 const char *linkwatch_capture_state(const void *arg, size_t c);
