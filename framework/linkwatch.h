@@ -80,9 +80,9 @@ void	linkwatch_forget(struct master *m);
  * capture whose interface is back gets new ones.
  */
 void	linkwatch_step(struct master *m);
-/* "down", "waiting", "failed", or NULL when capture c's link is fine. */
 /* Slot s was killed at its parked capture's drain deadline. */
 bool	linkwatch_overdue(const struct master *m, const struct slot *s);
+/* "down", "waiting", "failed", or NULL when capture c's link is fine. */
 const char *linkwatch_state(const struct master *m, unsigned c);
 /* Capture c's state for the stats document (arg: the master). */
 const char *linkwatch_capture_state(const void *arg, size_t c);
