@@ -224,6 +224,22 @@ rf_stop()
 	jq -s 'last' "$RF_OUT" >"$RF_STATS"
 }
 
+# rf_wait_exit SECONDS WHAT: ringfan ($RF_PID), told to stop, must exit 0
+# within SECONDS.
+rf_wait_exit()
+{
+	local i rc=0
+
+	for ((i = 0; i < $1 * 10; i++)); do
+		rf_alive "$RF_PID" || break
+		sleep 0.1
+	done
+	rf_alive "$RF_PID" && rf_fail "$2: ringfan did not exit within $1 s"
+	wait "$RF_PID" || rc=$?
+	RF_PID=
+	rf_expect "$2: exit status" "$rc" 0
+}
+
 # rf_send RFSEND-ARGS...: runs rfsend on GEN inside the namespace.
 rf_send()
 {

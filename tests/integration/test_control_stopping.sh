@@ -36,13 +36,5 @@ rf_expect "status.state, still stopping" "$(rf_ctl_json status .state)" \
     stopping
 
 kill -CONT "$wpid"
-for ((i = 0; i < 100; i++)); do
-	rf_alive "$RF_PID" || break
-	sleep 0.1
-done
-rf_alive "$RF_PID" && rf_fail "the master did not exit within 10 s of stop"
-rc=0
-wait "$RF_PID" || rc=$?
-RF_PID=
-rf_expect "master's exit status" "$rc" 0
+rf_wait_exit 10 "after stop"
 echo "PASS"

@@ -50,15 +50,7 @@ ip netns exec "$RF_NS" "$RFSEND" -i "$LATE_PEER" -q -t udp -n 500 -f 64 \
 sleep 0.5
 rf_alive "$RF_PID" || rf_fail "the stop ended before the SIGSTOP'd worker's deadline"
 
-for ((i = 0; i < 150; i++)); do
-	rf_alive "$RF_PID" || break
-	sleep 0.1
-done
-rf_alive "$RF_PID" && rf_fail "ringfan did not stop within 15 s of SIGTERM"
-rc=0
-wait "$RF_PID" || rc=$?
-RF_PID=
-rf_expect "exit status" "$rc" 0
+rf_wait_exit 15 "after SIGTERM"
 jq -s 'last' "$RF_OUT" >"$RF_STATS"
 
 rf_expect "late: built during the stop" \

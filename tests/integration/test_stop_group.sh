@@ -18,15 +18,7 @@ for round in 1 2 3; do
 	rf_send_bg -t udp -n "$K" -f 256 -r 5000 -s 64
 	sleep 1
 	kill -TERM -- "-$RF_PID"
-	for ((i = 0; i < 150; i++)); do
-		rf_alive "$RF_PID" || break
-		sleep 0.1
-	done
-	rf_alive "$RF_PID" && rf_fail "round $round: ringfan did not stop"
-	rc=0
-	wait "$RF_PID" || rc=$?
-	RF_PID=
-	rf_expect "round $round: exit status" "$rc" 0
+	rf_wait_exit 15 "round $round"
 	rf_send_wait
 	jq -s 'last' "$RF_OUT" >"$RF_STATS"
 	kp=$(rf_num '.captures[0].totals.kernel_packets')
