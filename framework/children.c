@@ -261,10 +261,14 @@ master_reaped(struct master *m, struct slot *s, int status)
 		 * a SIGTERM of its own (one sent to the whole process group
 		 * reaches it beside the master's), or at the end of a
 		 * reload's hand-over that the stop overtook.  Its ring still
-		 * holds the frames it did not take: a drainer takes them.
+		 * holds the frames it did not take: a drainer takes them,
+		 * unless the deadline that kills drainers has passed (it
+		 * comes once: a drainer started after it would run on).
 		 */
 		if (stop == WORKER_STOP_DRAIN && state != WORKER_STOPPING &&
-		    s->wk.fd != -1 && master_spawn(m, s) == 0) {
+		    s->wk.fd != -1 && !(m->stopping &&
+		    m->stop_deadline_ns == UINT64_MAX) &&
+		    !linkwatch_overdue(m, s) && master_spawn(m, s) == 0) {
 			log_info("%s: exited before it drained its ring; "
 			    "started again to drain it", name);
 			return;

@@ -362,6 +362,12 @@ log_setup_end(void)
 	log_setup_fd = -1;
 }
 
+void
+log_setup_forget(void)
+{
+	log_setup_fd = -1;
+}
+
 static void
 log_setup_copy(const char *msg, int err)
 {
@@ -389,7 +395,7 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_setup_fd != -1 && level == LOG_LVL_ERROR)
+	if (log_setup_fd != -1 && level <= LOG_LVL_WARN)
 		log_setup_copy(msg, err);
 	if (log_sink == LOG_SINK_SYSLOG) {
 		snprintf(line, sizeof(line), "[%s] %s%s%s", log_tag, msg,

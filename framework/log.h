@@ -36,12 +36,14 @@ void	log_set_tag(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_use_tag(const char *tag);
 void	log_set_level(enum log_level level);
 /*
- * A daemon's set-up: from log_setup_begin(fd), error lines are also written
- * to fd, the parent's pipe; log_setup_end() tells it the set-up is done
- * and closes fd.  Without a begin, the end does nothing.
+ * A daemon's set-up: from log_setup_begin(fd), error and warning lines are
+ * also written to fd, the parent's pipe; log_setup_end() tells it the
+ * set-up is done and closes fd.  Without a begin, the end does nothing.
+ * log_setup_forget(): a child forked meanwhile, which closed fd, drops it.
  */
 void	log_setup_begin(int fd);
 void	log_setup_end(void);
+void	log_setup_forget(void);
 /* Lines dropped so far by the master and every worker together. */
 uint64_t log_dropped(void);
 /*

@@ -157,7 +157,10 @@ daemonize_wait(void)
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
-		/* A parent gone meanwhile must not kill it with SIGPIPE. */
+		/*
+		 * A parent gone meanwhile must not kill it through the pipe
+		 * (the master ignores SIGPIPE for good later on anyway).
+		 */
 		signal(SIGPIPE, SIG_IGN);
 		log_setup_begin(p[1]);
 		return 0;

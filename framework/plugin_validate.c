@@ -152,6 +152,7 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);
 	validate_close_fds();
+	log_setup_forget();	/* its descriptor was one of them */
 	if (validate_drop(drop, uid, gid) == -1) {
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
 		    "to uid %u: %s", (unsigned)uid, strerror(errno));

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Daemon mode: `ringfan -D` detaches at once, holds the pidfile (a second
-# instance refuses to start, naming the first), serves the control socket,
-# names its processes, and `ringfanctl stop` ends it, pidfile and socket
-# removed.  Relative paths (the file, a plugin directory) mean what they
+# Daemon mode: `ringfan -D` returns once the daemon has set up (its pidfile
+# written and its control socket answering, with no wait after it), holds
+# the pidfile (a second instance refuses to start, naming the first),
+# serves the control socket, names its processes, and `ringfanctl stop`
+# ends it, pidfile and socket removed.  Relative paths (the file, a plugin directory) mean what they
 # mean in the foreground: the daemon keeps the directory it started in,
 # for its workers and for a reload.
 set -eu
@@ -32,12 +33,14 @@ pidfile_ok()
 {
 	[ -s "$PIDFILE" ] && [[ "$(cat "$PIDFILE")" =~ ^[0-9]+$ ]]
 }
-rf_wait_until 5 "the pidfile $PIDFILE" pidfile_ok
+pidfile_ok || rf_fail "no pid in $PIDFILE when ringfan -D returned"
 pid=$(cat "$PIDFILE")
 # From here on the cleanup ends the daemon (a session leader: its process
 # group holds it and its workers) whatever happens.
 RF_PID=$pid
 rf_alive "$pid" || rf_fail "no process $pid of the pidfile"
+rf_expect "status, asked as ringfan -D returned" \
+    "$(rf_ctl_num status .pid)" "$pid"
 rf_expect "daemon is a session leader" \
     "$(ps -o sid= -p "$pid" | tr -d ' ')" "$pid"
 
