@@ -24,8 +24,11 @@
  * own sequence numbers, as a collector expects.  They are this file's, not
  * libfixbuf's (written into each message's header before it goes out), so
  * that they go on across reconnections and into a worker's successor
- * (ix_attach()): a collector that checks them sees a gap exactly where
- * records it should have had never came.
+ * (ix_attach()), and so that every record made for the collector has one,
+ * sent or dropped: a collector that checks them sees a gap for each record
+ * it never got, wherever it was lost (RFC 7011 numbers the records sent;
+ * numbering the dropped ones too is what makes the exporter's losses show
+ * at the collector).
  *
  * The worker never waits for the collector.  Records wait in a ring of
  * ipfix_queue entries in the heap; a record that finds the ring full is
@@ -463,7 +466,7 @@ ix_level(struct ix *ix)
 /*
  * The sequence number in the header of every message in msg (libfixbuf
  * starts a message of templates only ahead of the data when the templates
- * fill one): the records sent before it, this file's count.
+ * fill one): the records numbered before it, sent or dropped.
  */
 static void
 ix_stamp(struct ix *ix)
@@ -866,6 +869,7 @@ fail:
 	if (ix->n > 0) {
 		ix->head = (ix->head + 1) % ix->cap;
 		ix->n--;
+		ix->seq++;
 		++*ix->c[IC_DROPPED];
 		ix_level(ix);
 	}
@@ -1050,6 +1054,8 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 
 	if (ix->n == ix->cap && !(ix->offline && ix_room(ix))) {
 		++*ix->c[IC_DROPPED];
+		ix->seq++;		/* its number, a gap at the collector */
+		ix_level(ix);
 		return;
 	}
 	r = &ix->q[(ix->head + ix->n) % ix->cap];
@@ -1193,6 +1199,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 	if (ix->n > 0) {
 		left = ix->n;
 		ix->n = 0;
+		ix->seq += left;
 		ix_lost(ix, left, "not sent at close");
 		if (ix->failing)	/* none waits any more */
 			ix_set_failing(ix, ix->fail_what, ix->fail_err);
