@@ -14,8 +14,11 @@ rf_send -t udp -n 100 -f 16 -s 64
 rf_wait_until 5 "the first daemon's 100 frames" rf_ctl_test stats \
     '.captures[0].totals.packets == 100'
 
-# Screens at 0, 4 and 8 s; the restart lands between the first two.
-rf_ctl -d 4 -n 3 top >"$RF_TMP/top.txt" 2>"$RF_TMP/top.err" </dev/null &
+# Screens at 0, 6 and 12 s; the restart lands between the first two, within
+# about 2 s of the first, so that by the second the new daemon has been up
+# some 4 s, well beyond the old one's uptime at the first (whole seconds
+# are compared below).
+rf_ctl -d 6 -n 3 top >"$RF_TMP/top.txt" 2>"$RF_TMP/top.err" </dev/null &
 top_pid=$!
 rf_wait_until 3 "top's first screen" grep -q '^ringfan ' "$RF_TMP/top.txt"
 RF_SETTLE=0 rf_stop
@@ -27,7 +30,7 @@ screens()
 {
 	[ "$(grep -c '^ringfan ' "$RF_TMP/top.txt")" -ge "$1" ]
 }
-rf_wait_until 6 "top's second screen" screens 2
+rf_wait_until 8 "top's second screen" screens 2
 rf_send -t udp -n 300 -f 16 -s 64
 rc=0
 wait "$top_pid" || rc=$?
