@@ -601,6 +601,104 @@ test_top_rates(void **state)
 	json_decref(cur);
 }
 
+/*
+ * Numbers at the ends of a long long, as a daemon of another version or a
+ * socket that is not ringfan's may send: restarts summed over the workers
+ * stay at the largest, a rate between counters at opposite ends is their
+ * whole distance, not a wrapped one (tests/fuzz/fuzz_render.c).
+ */
+static const char extreme_prev[] =
+    "{\"uptime_s\": 1, \"captures\": [{\"name\": \"uplink\",\n"
+    " \"totals\": {\"packets\": -9223372036854775808},\n"
+    " \"workers\": [{\"id\": 0, \"restarts\": 9223372036854775807,\n"
+    "   \"packets\": -9223372036854775808},\n"
+    "  {\"id\": 1, \"restarts\": 2}]}]}";
+static const char extreme_cur[] =
+    "{\"uptime_s\": 3, \"captures\": [{\"name\": \"uplink\",\n"
+    " \"totals\": {\"packets\": 9223372036854775807},\n"
+    " \"workers\": [{\"id\": 0, \"restarts\": 9223372036854775807,\n"
+    "   \"packets\": 10},\n"
+    "  {\"id\": 1, \"restarts\": 2}]}]}";
+
+static void
+test_extremes(void **state)
+{
+	json_t *prev, *cur;
+	struct rates r;
+	char *out;
+	size_t len;
+	FILE *fp;
+
+	(void)state;
+	prev = load(extreme_prev);
+	cur = load(extreme_cur);
+	assert_int_equal(top_rates(prev, cur, 2.0, "uplink", 0, &r), 0);
+	assert_true(r.packets == (10.0 + 9223372036854775808.0) / 2.0);
+	assert_int_equal(top_rates(prev, cur, 1.0, "uplink", -1, &r), 0);
+	assert_true(r.packets == 18446744073709551615.0);
+
+	assert_non_null(fp = open_memstream(&out, &len));
+	assert_int_equal(render_stats(fp, cur), 0);
+	assert_int_equal(render_top(fp, prev, cur, 2.0, "12:00:00"), 0);
+	assert_int_equal(fclose(fp), 0);
+	/* The totals' restarts: the largest, never a wrapped negative. */
+	assert_null(strstr(out, "-9223372036854775"));
+	assert_non_null(strstr(out, "total"));
+	free(out);
+	json_decref(prev);
+	json_decref(cur);
+}
+
+/* The message render_reply gives for reply, and its result. */
+static int
+reply_message(const char *reply, char **msg)
+{
+	json_t *doc;
+	size_t len;
+	FILE *fp;
+	int rc;
+
+	assert_non_null(fp = open_memstream(msg, &len));
+	rc = render_reply(fp, "/run/ringfan.sock", reply, strlen(reply),
+	    &doc);
+	assert_int_equal(fclose(fp), 0);
+	assert_true((rc == 0) == (doc != NULL));
+	json_decref(doc);
+	return rc;
+}
+
+/*
+ * Replies a socket that is not ringfan's may send: the message never
+ * passes on a byte that drives the terminal, not even the one jansson
+ * quotes where it stopped (tests/fuzz/fuzz_render.c).
+ */
+static void
+test_reply(void **state)
+{
+	char *msg;
+
+	(void)state;
+	assert_int_equal(reply_message("{\"ok\": true}", &msg), 0);
+	assert_string_equal(msg, "");
+	free(msg);
+	assert_int_equal(reply_message("{\"error\": \"no\\u001b[2J\"}",
+	    &msg), RENDER_REFUSED);
+	assert_string_equal(msg, "ringfanctl: no?[2J\n");
+	free(msg);
+	assert_int_equal(reply_message("[1]", &msg), RENDER_MALFORMED);
+	assert_string_equal(msg, "ringfanctl: malformed reply from "
+	    "/run/ringfan.sock: not a JSON object\n");
+	free(msg);
+	assert_int_equal(reply_message("{\"error\": 1}", &msg),
+	    RENDER_MALFORMED);
+	free(msg);
+	assert_int_equal(reply_message("\x1b]0;owned\x07", &msg),
+	    RENDER_MALFORMED);
+	assert_null(strchr(msg, '\x1b'));
+	assert_non_null(strstr(msg, "near '?'"));
+	free(msg);
+}
+
 /* One top screen of cur after prev (NULL: the first screen). */
 static void
 check_top(const char *prev_text, const char *cur_text, double dt,
@@ -790,6 +888,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_top_rates),
+		cmocka_unit_test(test_extremes),
+		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_top_captures),
 		cmocka_unit_test(test_top_screen),
 		cmocka_unit_test(test_top_abi2),

@@ -4,6 +4,7 @@
  * table gets the same number as one reading --json.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -293,6 +294,60 @@ render_put(FILE *fp, const char *s)
 	return ferror(fp) ? -1 : 0;
 }
 
+int
+render_reply(FILE *err, const char *from, const char *buf, size_t len,
+    json_t **docp)
+{
+	json_error_t error;
+	json_t *doc, *e;
+	int rc;
+
+	*docp = NULL;
+	if ((doc = json_loadb(buf, len, 0, &error)) == NULL) {
+		/* jansson quotes the bytes it stopped at, whatever they are. */
+		fprintf(err, "ringfanctl: malformed reply from %s: ", from);
+		render_put(err, error.text);
+		fputc('\n', err);
+		return RENDER_MALFORMED;
+	}
+	if (!json_is_object(doc)) {
+		fprintf(err, "ringfanctl: malformed reply from %s: not a "
+		    "JSON object\n", from);
+		json_decref(doc);
+		return RENDER_MALFORMED;
+	}
+	if ((e = json_object_get(doc, "error")) != NULL) {
+		if (json_is_string(e)) {
+			fputs("ringfanctl: ", err);
+			render_put(err, json_string_value(e));
+			fputc('\n', err);
+			rc = RENDER_REFUSED;
+		} else {
+			fprintf(err, "ringfanctl: malformed reply from %s: "
+			    "error is not a string\n", from);
+			rc = RENDER_MALFORMED;
+		}
+		json_decref(doc);
+		return rc;
+	}
+	*docp = doc;
+	return 0;
+}
+
+/*
+ * a + b, held at the bounds of a long long: a sum of numbers from a
+ * document, which may be any.
+ */
+static long long
+sum_sat(long long a, long long b)
+{
+	long long r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? LLONG_MAX : LLONG_MIN;
+	return r;
+}
+
 static long long
 num(const json_t *obj, const char *key)
 {
@@ -450,7 +505,8 @@ stats_workers(FILE *fp, const json_t *cap)
 	table_add(&t, "-");
 	restarts = 0;
 	for (i = 0; i < json_array_size(workers); i++)
-		restarts += num(json_array_get(workers, i), "restarts");
+		restarts = sum_sat(restarts, num(json_array_get(workers, i),
+		    "restarts"));
 	table_add(&t, "%lld", restarts);
 	for (k = 0; k < sizeof(counter_keys) / sizeof(counter_keys[0]); k++)
 		cell(&t, json_object_get(totals, counter_keys[k]));
@@ -794,10 +850,14 @@ find_counters(const json_t *doc, const char *capture, long long id)
 static double
 per_second(const json_t *prev, const json_t *cur, const char *key, double dt)
 {
-	long long d;
+	long long a = num(prev, key), b = num(cur, key);
 
-	d = num(cur, key) - num(prev, key);
-	return d > 0 ? (double)d / dt : 0.0;
+	/*
+	 * Any two values of a document are apart by less than 2^64: the
+	 * difference fits in an unsigned long long, not in a long long.
+	 */
+	return b > a ? (double)((unsigned long long)b -
+	    (unsigned long long)a) / dt : 0.0;
 }
 
 int
@@ -955,7 +1015,7 @@ top_capture(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 		top_rates(prev, cur, dt, name, num(w, "id"), &r);
 		top_row(&t, w, &r);
 		cell(&t, json_object_get(w, "restarts"));
-		restarts += num(w, "restarts");
+		restarts = sum_sat(restarts, num(w, "restarts"));
 	}
 	totals = json_object_get(cap, "totals");
 	table_add(&t, "total");

@@ -17,6 +17,19 @@
  * characters, which print as '?': C0, DEL and C1.
  */
 int	render_put(FILE *, const char *);
+
+/*
+ * A reply of len bytes from the control socket at `from`, which may be any
+ * bytes at all (a daemon of another version, a socket that is not
+ * ringfan's): 0 with the document in *docp, which the caller releases;
+ * RENDER_REFUSED when it is the daemon's {"error": TEXT}, TEXT printed to
+ * err; RENDER_MALFORMED when it is no JSON object, or its "error" no
+ * string, which err is told.
+ */
+#define RENDER_REFUSED		1
+#define RENDER_MALFORMED	2
+int	render_reply(FILE *err, const char *from, const char *buf, size_t len,
+	    json_t **docp);
 int	render_status(FILE *, const json_t *);
 int	render_stats(FILE *, const json_t *);
 int	render_workers(FILE *, const json_t *);

@@ -264,45 +264,21 @@ send_failed:
 }
 
 /*
- * Parses a JSON reply.  Returns 0 with the document, EXIT_ERROR when the
- * daemon answered {"error": ...}, EXIT_NOREPLY when the reply is not a JSON
- * object; the message is printed.
+ * Parses a JSON reply (render_reply).  Returns 0 with the document,
+ * EXIT_ERROR when the daemon answered {"error": ...}, EXIT_NOREPLY when the
+ * reply is not a JSON object; the message is printed.
  */
 static int
 parse_reply(const char *path, const char *buf, size_t len, json_t **docp)
 {
-	json_error_t error;
-	json_t *doc, *err;
-	int rc;
-
-	*docp = NULL;
-	if ((doc = json_loadb(buf, len, 0, &error)) == NULL) {
-		fprintf(stderr, "ringfanctl: malformed reply from %s: %s\n",
-		    path, error.text);
+	switch (render_reply(stderr, path, buf, len, docp)) {
+	case 0:
+		return 0;
+	case RENDER_REFUSED:
+		return EXIT_ERROR;
+	default:
 		return EXIT_NOREPLY;
 	}
-	if (!json_is_object(doc)) {
-		fprintf(stderr, "ringfanctl: malformed reply from %s: not a "
-		    "JSON object\n", path);
-		json_decref(doc);
-		return EXIT_NOREPLY;
-	}
-	if ((err = json_object_get(doc, "error")) != NULL) {
-		if (json_is_string(err)) {
-			fputs("ringfanctl: ", stderr);
-			render_put(stderr, json_string_value(err));
-			fputc('\n', stderr);
-			rc = EXIT_ERROR;
-		} else {
-			fprintf(stderr, "ringfanctl: malformed reply from %s: "
-			    "error is not a string\n", path);
-			rc = EXIT_NOREPLY;
-		}
-		json_decref(doc);
-		return rc;
-	}
-	*docp = doc;
-	return 0;
 }
 
 static int
