@@ -135,6 +135,12 @@ int	pw_pattern(const char *pattern, const char *capture, unsigned worker,
 /* pcapwriter_file.c */
 void	pw_mem_start(struct pw *);
 void	pw_scan(struct pw *);
+/*
+ * Whether name, a file of the directory, is one of this worker's (pre, a
+ * time, a sequence number, post), and its sequence number.  Anyone who can
+ * write into the directory chooses the names pw_scan reads.
+ */
+bool	pw_name_seq(const struct pw *, const char *name, uint64_t *seq);
 int	pw_reserve(struct pw *, uint64_t ts_ns, uint32_t rec);
 /*
  * The frame's record of caplen bytes; with tag_off >= 0, the four bytes of

@@ -365,7 +365,7 @@ pw_file_path(struct pw *pw, uint64_t ts, uint64_t seq)
  * Whether name is one of this worker's files, and its sequence number:
  * pre, 20261202T013000Z-, 1 to 19 digits, post.
  */
-static bool
+bool
 pw_name_seq(const struct pw *pw, const char *name, uint64_t *seq)
 {
 	static const char form[] = "########T######Z-";
