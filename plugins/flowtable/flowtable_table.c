@@ -129,9 +129,10 @@ ft_txn_replay(struct ft *ft, uint64_t size)
 		return;
 	if (j->n > FT_JREC)
 		goto out;
+	/* off + len could wrap: both compared with what lies before size. */
 	for (uint32_t i = 0; i < j->n; i++)
 		if (j->rec[i].len > FT_IMAGE || j->rec[i].off < FT_SLOTS_OFF ||
-		    j->rec[i].off + j->rec[i].len > size)
+		    j->rec[i].off > size || j->rec[i].len > size - j->rec[i].off)
 			goto out;
 	ft_txn_apply(ft);
 out:

@@ -1691,6 +1691,48 @@ test_unknown_layout(void **st)
 	free_lines(&ls);
 }
 
+/*
+ * A committed journal whose image lies, by its offset, past the end of the
+ * address space: offset plus length wraps to a small number.  The replay
+ * refuses it rather than copy the image in front of the region.
+ */
+static void
+test_recover_journal_wraps(void **st)
+{
+	struct inst a, b;
+	struct ft_region *rg;
+	char out[128], opt[160];
+	const char *o[] = { opt, "max_flows=16", NULL };
+	struct spec s = udp4(A4, B4, 1, 2, 0);
+	uint8_t *buf, *copy;
+	size_t guard = 4096;
+
+	(void)st;
+	path_of(out, sizeof(out), "jwrap.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&a, o);
+	feed(&a, &s, MS(1));
+	/* The region, with a guard in front of it that must stay as it is. */
+	assert_non_null(buf = malloc(guard + a.f.mem_size));
+	memset(buf, 0x5a, guard);
+	copy = buf + guard;
+	memcpy(copy, a.mem, a.f.mem_size);
+	rg = (struct ft_region *)(void *)copy;
+	rg->j.n = 1;
+	rg->j.rec[0].off = UINT64_MAX - 63;
+	rg->j.rec[0].len = FT_IMAGE;
+	memset(rg->j.rec[0].data, 0xee, FT_IMAGE);
+	rg->j.commit = 1;
+	inst_open_on(&b, o, 0, 1, copy);
+	for (size_t i = 0; i < guard; i++)
+		assert_int_equal(buf[i], 0x5a);
+	assert_int_equal(rg->j.commit, 0);
+	assert_int_equal(val(&b, "active"), 1);
+	inst_close(&b);
+	free(buf);
+	inst_close(&a);
+}
+
 /* --- Bad frames. */
 
 /*
@@ -2126,6 +2168,7 @@ main(void)
 		cmocka_unit_test(test_crash_touch),
 		cmocka_unit_test(test_crash_out_of_order),
 		cmocka_unit_test(test_unknown_layout),
+		cmocka_unit_test(test_recover_journal_wraps),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_shared_cut),
 		cmocka_unit_test(test_prefetch_same),
