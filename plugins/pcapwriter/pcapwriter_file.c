@@ -719,6 +719,22 @@ pw_file_stop(struct pw *pw)
 	pw_gauges(pw);
 }
 
+/*
+ * Whether path (NUL-terminated) is a name pw_file_path() gives: one of this
+ * worker's, right in the directory.  A recovered path is cut, written and
+ * maybe removed: none other may be, whatever wrote over the record.
+ */
+static bool
+pw_own_path(const struct pw *pw, const char *path)
+{
+	const char *name = path + pw->dirlen + 1;
+	uint64_t seq;
+
+	return strncmp(path, pw->o.directory, pw->dirlen) == 0 &&
+	    path[pw->dirlen] == '/' && strchr(name, '/') == NULL &&
+	    pw_name_seq(pw, name, &seq);
+}
+
 /* Whether the open file's record in host memory can be trusted. */
 static bool
 pw_slot_sane(const struct pw *pw)
@@ -727,8 +743,8 @@ pw_slot_sane(const struct pw *pw)
 	struct pw_span sp;
 
 	if (memchr(s->path, '\0', sizeof(s->path)) == NULL ||
-	    s->path[0] != '/' || s->start > s->base || s->base > s->end ||
-	    s->end - s->start > PW_BUF)
+	    !pw_own_path(pw, s->path) || s->start > s->base ||
+	    s->base > s->end || s->end - s->start > PW_BUF)
 		return false;
 	if (s->end < PW_FILEHDR)
 		return true;	/* pw_recover removes it */

@@ -1135,6 +1135,72 @@ test_recover_layout(void **state)
 	assert_int_equal(val(t, "files"), 1);
 }
 
+/*
+ * Host memory whose open file names a path outside the directory, or a
+ * name not of this worker's form (another plugin wrote over it): that
+ * file is neither cut nor removed, and the successor starts afresh.
+ */
+static void
+test_recover_foreign_path(void **state)
+{
+	struct t *t = *state;
+	char victim[128], name[300];
+	struct pw_mem *m;
+	struct stat st;
+	uint8_t junk[1000];
+	void *mem;
+	int fd;
+
+	memset(junk, 'v', sizeof(junk));
+	snprintf(victim, sizeof(victim), "%s.victim", t->dir);
+	t_start(t, NULL);
+	for (uint32_t i = 0; i < 3; i++)
+		t_send(t, i, 100, T0 * SEC + i);
+	ringfan_plugin.tick(t->st, T0 * SEC + 3);
+	t_name(t, 0, name, sizeof(name));
+	for (int k = 0; k < 4; k++) {
+		/* The successor before started afresh: a file again. */
+		t_send(t, 10 + (uint32_t)k, 100, T0 * SEC + 10 + (uint64_t)k);
+		ringfan_plugin.tick(t->st, T0 * SEC + 10 + (uint64_t)k);
+		assert_true((fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC,
+		    0600)) != -1);
+		assert_int_equal(write(fd, junk, sizeof(junk)),
+		    (ssize_t)sizeof(junk));
+		close(fd);
+		mem = snapshot(t);
+		m = mem;
+		assert_int_equal(m->live, 1);
+		switch (k) {
+		case 0:		/* another file: cut to base */
+			snprintf(m->slot.path, sizeof(m->slot.path), "%s",
+			    victim);
+			break;
+		case 1:		/* one never written: removed */
+			snprintf(m->slot.path, sizeof(m->slot.path), "%s",
+			    victim);
+			m->slot.start = m->slot.base = m->slot.end = 0;
+			break;
+		case 2:		/* out of the directory by ".." */
+			snprintf(m->slot.path, sizeof(m->slot.path),
+			    "%s/../%s", t->dir, strrchr(victim, '/') + 1);
+			break;
+		default:	/* in it, of the right form, then more */
+			snprintf(m->slot.path, sizeof(m->slot.path),
+			    "%s/%s/../../%s", t->dir, name,
+			    strrchr(victim, '/') + 1);
+			break;
+		}
+		t_abandon(t);
+		successor(t, mem, NULL, PW_LAYOUT);
+		assert_string_equal(t->f.log, "host memory: the open file's "
+		    "record is inconsistent: starting afresh");
+		assert_int_equal(stat(victim, &st), 0);
+		assert_int_equal(st.st_size, (off_t)sizeof(junk));
+	}
+	t_close(t);
+	assert_int_equal(unlink(victim), 0);
+}
+
 /* --- errors --- */
 
 /*
@@ -1518,6 +1584,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_new_file, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_recover_foreign_path,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_layout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_directory, setup,
