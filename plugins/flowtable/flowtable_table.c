@@ -642,11 +642,21 @@ ft_order_cmp(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/*
+ * Sequence numbers grow by a few a frame: no table reaches this one.  A
+ * slot that holds one as large was written over, and kept it would make
+ * ft->seq wrap to 0, the start_seq of a flow not begun (its export would
+ * then leave it on the list by start, and ft_expire() run for ever).
+ */
+#define FT_SEQ_LIMIT	(1ULL << 62)
+
 static int
 ft_flow_sane(const struct ft_flow *f)
 {
 	return (f->ipver == 4 || f->ipver == 6) && f->ended <= 1 &&
-	    f->has_vlan <= 1 && f->vlan < 4096;
+	    f->has_vlan <= 1 && f->vlan < 4096 &&
+	    f->start_seq < FT_SEQ_LIMIT && f->touch_seq < FT_SEQ_LIMIT &&
+	    f->pend_seq < FT_SEQ_LIMIT;
 }
 
 /*

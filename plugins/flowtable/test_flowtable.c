@@ -1733,6 +1733,52 @@ test_recover_journal_wraps(void **st)
 	inst_close(&a);
 }
 
+/*
+ * A recovered flow whose sequence number is the largest there is: the
+ * next number would wrap to 0, which marks a flow not begun, and such a
+ * flow would stay on the list by start once freed, its export run again
+ * for ever at the next tick.  No table counts that far: the slot is freed
+ * as one written over, and the numbers go on from the others.
+ */
+static void
+test_recover_seq_wraps(void **st)
+{
+	struct inst a, b;
+	char out[128], opt[160];
+	const char *o[] = { opt, "max_flows=16", NULL };
+	struct spec s1 = udp4(A4, B4, 1, 2, 0), s2 = udp4(A4, B4, 3, 4, 0);
+	struct lines ls;
+	struct ft_flow *slot;
+	uint8_t *copy;
+
+	(void)st;
+	path_of(out, sizeof(out), "seqwrap.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&a, o);
+	feed(&a, &s1, MS(1));
+	assert_non_null(copy = malloc(a.f.mem_size));
+	memcpy(copy, a.mem, a.f.mem_size);
+	inst_close(&a);
+	unlink(out);
+	slot = (struct ft_flow *)(void *)(copy + FT_SLOTS_OFF);
+	assert_int_equal(slot[0].state, FT_LIVE);
+	slot[0].touch_seq = UINT64_MAX;
+	alarm(20);		/* a loop for ever fails the test */
+	inst_open_on(&b, o, 0, 1, copy);
+	assert_int_equal(val(&b, "active"), 0);
+	feed(&b, &s2, MS(2));
+	assert_int_equal(slot[0].state, FT_LIVE);
+	assert_int_not_equal(slot[0].start_seq, 0);
+	tick(&b, MS(2) + 3600ULL * 1000000000ULL);
+	alarm(0);
+	assert_int_equal(val(&b, "active"), 0);
+	inst_close(&b);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	free_lines(&ls);
+	free(copy);
+}
+
 /* --- Bad frames. */
 
 /*
@@ -2169,6 +2215,7 @@ main(void)
 		cmocka_unit_test(test_crash_out_of_order),
 		cmocka_unit_test(test_unknown_layout),
 		cmocka_unit_test(test_recover_journal_wraps),
+		cmocka_unit_test(test_recover_seq_wraps),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_shared_cut),
 		cmocka_unit_test(test_prefetch_same),
