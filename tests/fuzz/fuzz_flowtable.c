@@ -37,6 +37,7 @@
 #include "fake_ctx.h"
 #include "flowtable.h"
 #include "fuzz_region.h"
+#include "fuzz_tmp.h"
 
 #ifndef FUZZ_LIBFUZZER
 int	fuzz_driver_main(int argc, char **argv);
@@ -70,7 +71,7 @@ struct ff_base {
 	size_t		 outlen;
 };
 
-static char ff_dir[64];
+static const char *ff_dir;
 static char ff_path[128];		/* the output file, worker 0 */
 static char ff_outopt[160];
 static const char *ff_opts[] = {
@@ -377,23 +378,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static int
-ff_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	if (remove(path) == -1)
-		warn("remove %s", path);
-	return 0;
-}
-
 static void
 ff_stop(void)
 {
-	if (ff_dir[0] != '\0')
-		nftw(ff_dir, ff_rm, 8, FTW_DEPTH | FTW_PHYS);
-	ff_dir[0] = '\0';
 	for (size_t i = 0; i < ff_nbase; i++) {
 		free(ff_base[i].mem);
 		free(ff_base[i].out);
@@ -406,12 +393,7 @@ ff_stop(void)
 static void
 ff_start(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(ff_dir, sizeof(ff_dir), "%s/fuzz_flowtable.XXXXXX",
-	    t != NULL && strlen(t) < 32 ? t : "/tmp");
-	if (mkdtemp(ff_dir) == NULL)
-		err(2, "mkdtemp %s", ff_dir);
+	ff_dir = fuzz_tmp_dir("fuzz_flowtable");
 	atexit(ff_stop);
 	snprintf(ff_path, sizeof(ff_path), "%s/flows-0.json", ff_dir);
 	snprintf(ff_outopt, sizeof(ff_outopt), "output=%s/flows-{worker}.json",
@@ -455,27 +437,11 @@ ff_seed(uint8_t *s, size_t i)
 int
 main(int argc, char **argv)
 {
-	char *args[3 + 2 * FF_NBASE], paths[2 * FF_NBASE][128];
-	uint8_t seed[64];
-	int n = 0, rc;
+	int rc;
 
-	if (argc != 2)
-		errx(2, "usage: %s RUNS", argv[0]);
 	ff_start();
-	args[n++] = argv[0];
-	args[n++] = argv[1];
-	for (size_t i = 0; i < 2 * ff_nbase; i++) {
-		size_t len = ff_seed(seed, i);
-		FILE *f;
-
-		snprintf(paths[i], sizeof(paths[i]), "%s/seed-%zu", ff_dir, i);
-		if ((f = fopen(paths[i], "wb")) == NULL ||
-		    fwrite(seed, 1, len, f) != len || fclose(f) != 0)
-			err(2, "%s", paths[i]);
-		args[n++] = paths[i];
-	}
-	args[n] = NULL;
-	rc = fuzz_driver_main(n, args);
+	rc = fr_run(fuzz_driver_main, argc, argv, ff_dir, 2 * ff_nbase,
+	    ff_seed);
 	printf("%zu bases, %llu opens, %llu of them started afresh\n",
 	    ff_nbase, (unsigned long long)ff_opens,
 	    (unsigned long long)ff_fresh);

@@ -14,8 +14,10 @@
  */
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include "pcapwriter.h"
 
 #include "fuzz_driver.h"
+#include "fuzz_tmp.h"
 
 extern const struct ringfan_plugin ringfan_plugin;
 
@@ -38,7 +41,7 @@ static const char *const patterns[] = {
 #define NPAT	(sizeof(patterns) / sizeof(patterns[0]))
 
 static struct inst {
-	char		 dir[64];
+	char		 dir[sizeof(fuzz_tmp) + 24];
 	int		 dfd;
 	char		 opt[4][128];
 	const char	*opts[5];
@@ -56,24 +59,22 @@ cleanup(void)
 		ringfan_plugin.close(inst[i].pw);
 		free(inst[i].mem);
 		close(inst[i].dfd);
-		rmdir(inst[i].dir);
 	}
 }
 
 static void
 setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	void *st;
 
 	for (size_t i = 0; i < NPAT; i++) {
 		struct inst *in = &inst[i];
 
-		snprintf(in->dir, sizeof(in->dir), "%s/rf-fuzz-names.XXXXXX",
-		    tmp != NULL && strlen(tmp) < 32 ? tmp : "/tmp");
-		if (mkdtemp(in->dir) == NULL)
+		snprintf(in->dir, sizeof(in->dir), "%s/%zu",
+		    fuzz_tmp_dir("fuzz_pcapnames"), i);
+		if (mkdir(in->dir, 0700) == -1)
 			abort();
-		snprintf(in->opt[0], sizeof(in->opt[0]), "directory=%.63s",
+		snprintf(in->opt[0], sizeof(in->opt[0]), "directory=%.100s",
 		    in->dir);
 		snprintf(in->opt[1], sizeof(in->opt[1]), "pattern=%s",
 		    patterns[i]);

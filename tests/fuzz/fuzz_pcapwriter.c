@@ -36,6 +36,7 @@
 #include "fake_ctx.h"
 #include "pcapwriter.h"
 #include "fuzz_region.h"
+#include "fuzz_tmp.h"
 
 #ifndef FUZZ_LIBFUZZER
 int	fuzz_driver_main(int argc, char **argv);
@@ -68,7 +69,7 @@ struct fp_base {
 	size_t		 nfiles;
 };
 
-static char fp_top[64];			/* the run's: seeds, and dir */
+static const char *fp_top;			/* the run's: seeds, and dir */
 static char fp_dir[96];			/* the plugin's directory */
 static char fp_diropt[160];
 static const char *fp_opts[] = {
@@ -277,23 +278,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static int
-fp_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	if (remove(path) == -1)
-		warn("remove %s", path);
-	return 0;
-}
-
 static void
 fp_stop(void)
 {
-	if (fp_top[0] != '\0')
-		nftw(fp_top, fp_rm, 8, FTW_DEPTH | FTW_PHYS);
-	fp_top[0] = '\0';
 	for (size_t i = 0; i < fp_nbase; i++) {
 		free(fp_base[i].mem);
 		for (size_t k = 0; k < fp_base[i].nfiles; k++)
@@ -307,12 +294,7 @@ fp_stop(void)
 static void
 fp_start(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(fp_top, sizeof(fp_top), "%s/fuzz_pcapwriter.XXXXXX",
-	    t != NULL && strlen(t) < 32 ? t : "/tmp");
-	if (mkdtemp(fp_top) == NULL)
-		err(2, "mkdtemp %s", fp_top);
+	fp_top = fuzz_tmp_dir("fuzz_pcapwriter");
 	atexit(fp_stop);
 	snprintf(fp_dir, sizeof(fp_dir), "%s/pcap", fp_top);
 	if (mkdir(fp_dir, 0700) == -1)
@@ -355,27 +337,11 @@ fp_seed(uint8_t *s, size_t i)
 int
 main(int argc, char **argv)
 {
-	char *args[3 + 3 * FP_NBASE], paths[3 * FP_NBASE][128];
-	uint8_t seed[64];
-	int n = 0, rc;
+	int rc;
 
-	if (argc != 2)
-		errx(2, "usage: %s RUNS", argv[0]);
 	fp_start();
-	args[n++] = argv[0];
-	args[n++] = argv[1];
-	for (size_t i = 0; i < 3 * fp_nbase; i++) {
-		size_t len = fp_seed(seed, i);
-		FILE *f;
-
-		snprintf(paths[i], sizeof(paths[i]), "%s/seed-%zu", fp_top, i);
-		if ((f = fopen(paths[i], "wb")) == NULL ||
-		    fwrite(seed, 1, len, f) != len || fclose(f) != 0)
-			err(2, "%s", paths[i]);
-		args[n++] = paths[i];
-	}
-	args[n] = NULL;
-	rc = fuzz_driver_main(n, args);
+	rc = fr_run(fuzz_driver_main, argc, argv, fp_top, 3 * fp_nbase,
+	    fp_seed);
 	printf("%zu bases, %llu opens, %llu of them carried on a file\n",
 	    fp_nbase, (unsigned long long)fp_opens,
 	    (unsigned long long)fp_carried);

@@ -47,6 +47,7 @@
 #include <ringfan/decode.h>
 
 #include "fake_ctx.h"
+#include "fuzz_tmp.h"
 #include "fuzz_view.h"
 
 #ifndef FUZZ_LIBFUZZER
@@ -91,32 +92,10 @@ static size_t fp_nplugins;
 static char *fp_opts[FP_MAX_OPTS];		/* "NAME.KEY=VALUE" */
 static int fp_opt_used[FP_MAX_OPTS];
 static size_t fp_nopts;
-static char fp_tmpdir[64];
 static uint64_t fp_now = 1700000000ULL * 1000000000ULL;
 static uint64_t fp_inputs;
 /* The instance each decode_linktypes[] entry uses: one per link type. */
 static unsigned fp_slot[16];
-
-/* Removes the run's directory; plugins may have made one level of dirs. */
-static int
-fp_rm(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	if (remove(path) == -1)
-		warn("remove %s", path);
-	return 0;
-}
-
-/* At exit too, so that a refusal (errx) leaves nothing behind. */
-static void
-fp_rmtmp(void)
-{
-	if (fp_tmpdir[0] != '\0')
-		nftw(fp_tmpdir, fp_rm, 8, FTW_DEPTH | FTW_PHYS);
-	fp_tmpdir[0] = '\0';
-}
 
 /* value with %TMPDIR% replaced, the directory made on first use. */
 static char *
@@ -127,17 +106,8 @@ fp_expand(const char *value)
 
 	if (at == NULL)
 		return strdup(value);
-	if (fp_tmpdir[0] == '\0') {
-		const char *t = getenv("TMPDIR");
-
-		snprintf(fp_tmpdir, sizeof(fp_tmpdir), "%s/fuzz_plugins.XXXXXX",
-		    t != NULL && strlen(t) < 32 ? t : "/tmp");
-		if (mkdtemp(fp_tmpdir) == NULL)
-			err(2, "mkdtemp %s", fp_tmpdir);
-		atexit(fp_rmtmp);
-	}
-	if (asprintf(&out, "%.*s%s%s", (int)(at - value), value, fp_tmpdir,
-	    at + strlen(FP_TMPDIR)) == -1)
+	if (asprintf(&out, "%.*s%s%s", (int)(at - value), value,
+	    fuzz_tmp_dir("fuzz_plugins"), at + strlen(FP_TMPDIR)) == -1)
 		err(2, "asprintf");
 	return out;
 }
@@ -309,7 +279,7 @@ fp_stop(void)
 		dlclose(pl->dl);
 	}
 	fp_nplugins = 0;
-	fp_rmtmp();
+	fuzz_tmp_remove();
 	for (size_t i = 0; i < fp_nopts; i++)
 		free(fp_opts[i]);
 }

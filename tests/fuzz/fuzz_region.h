@@ -19,8 +19,10 @@
 #ifndef RINGFAN_FUZZ_REGION_H
 #define RINGFAN_FUZZ_REGION_H
 
+#include <err.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 struct fr_area {
@@ -93,5 +95,38 @@ fr_put_word(uint8_t *out, unsigned area, unsigned off, unsigned word)
 	out[3] = (uint8_t)off;
 	return 4;
 }
+
+#ifndef FUZZ_LIBFUZZER
+/*
+ * The driver (fuzz_driver.h's main, renamed) over n seeds made by seed(buf,
+ * i), written into dir first as the files it reads: argv is the target's,
+ * RUNS alone.  The driver keeps 16 seeds at most.
+ */
+static int
+fr_run(int (*driver)(int, char **), int argc, char **argv, const char *dir,
+    size_t n, size_t (*seed)(uint8_t *, size_t))
+{
+	char *args[2 + 16 + 1], paths[16][128];
+	uint8_t buf[64];
+	int k = 0;
+
+	if (argc != 2)
+		errx(2, "usage: %s RUNS", argv[0]);
+	args[k++] = argv[0];
+	args[k++] = argv[1];
+	for (size_t i = 0; i < n && i < 16; i++) {
+		size_t len = seed(buf, i);
+		FILE *f;
+
+		snprintf(paths[i], sizeof(paths[i]), "%s/seed-%zu", dir, i);
+		if ((f = fopen(paths[i], "wb")) == NULL ||
+		    fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+			err(2, "%s", paths[i]);
+		args[k++] = paths[i];
+	}
+	args[k] = NULL;
+	return driver(k, args);
+}
+#endif
 
 #endif
