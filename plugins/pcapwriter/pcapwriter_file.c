@@ -282,6 +282,7 @@ pw_flush_failed(struct pw *pw, uint64_t done, int err)
 {
 	struct pw_slot *s = pw->s;
 	struct pw_span ok, lost;
+	uint64_t seq;
 
 	pw_walk(pw, s, s->base, s->base + done, &ok);
 	pw_walk(pw, s, ok.end, s->end, &lost);
@@ -295,8 +296,18 @@ pw_flush_failed(struct pw *pw, uint64_t done, int err)
 	*pw->c[PW_BYTES] += ok.bytes;
 	pw_drop(pw, lost.frames, lost.bytes);
 	pw_fail(pw, "write", s->path, strerror(err));
-	if (ok.end == 0)	/* not even its header: not a pcap file */
+	if (ok.end == 0) {
+		/*
+		 * Not even its header (a full disk): it never was a pcap
+		 * file, so it goes, and its number goes to the next one
+		 * made, as when it cannot be created at all.  Otherwise
+		 * every retry of a full disk, once a second, would take one.
+		 */
+		seq = s->seq;
 		pw_forget(pw, true);
+		if (pw->m->seq == seq)
+			PW_STORE(&pw->m->seq, seq - 1);
+	}
 	pw_gauges(pw);
 	return -1;
 }
