@@ -44,6 +44,7 @@ RF_STATS=$RF_TMP/stats.json
 RF_PID=
 RF_RUN=0
 RF_LINK=0
+RF_MNT=
 
 # True while process $1 runs; a child that exited stays a zombie until it is
 # waited for, and kill -0 would still find it.
@@ -77,6 +78,11 @@ rf_cleanup()
 
 	set +e
 	[ -n "$RF_PID" ] && rf_kill_group "$RF_PID"
+	# After ringfan: its workers may hold files open there.
+	if [ -n "$RF_MNT" ]; then
+		umount "$RF_MNT" 2>/dev/null
+		rmdir "$RF_MNT"
+	fi
 	if [ "$RF_LINK" -eq 1 ]; then
 		ip link del "$RF_CAP" 2>/dev/null	# takes its peer along
 		ip netns del "$RF_NS" 2>/dev/null
@@ -91,6 +97,19 @@ rf_cleanup()
 trap rf_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# rf_tmpfs SIZE: a tmpfs of SIZE (mount's size=) on a directory of its own,
+# RF_MNT, unmounted by the cleanup.  Returns 1 when it cannot be mounted.
+rf_tmpfs()
+{
+	RF_MNT=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-mnt.XXXXXX")
+	if ! mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$RF_MNT" \
+	    2>/dev/null; then
+		rmdir "$RF_MNT"
+		RF_MNT=
+		return 1
+	fi
+}
 
 # rf_veth: the veth pair of the link in the namespace made already: GEN in
 # the namespace, IPv6 off on both ends before they come up (otherwise

@@ -18,23 +18,6 @@ set -eu
 rf_need_ctl
 command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
 
-PW_MNT=
-pw_cleanup()
-{
-	local rc=$?
-
-	set +e
-	if [ -n "$PW_MNT" ]; then
-		# Workers hold files open there: they go first.
-		[ -n "$RF_PID" ] && rf_kill_group "$RF_PID"
-		RF_PID=
-		umount "$PW_MNT" 2>/dev/null
-		rmdir "$PW_MNT"
-	fi
-	(exit "$rc")
-	rf_cleanup
-}
-trap pw_cleanup EXIT
 
 NAME_RE='^test-[01]-[0-9]{8}T[0-9]{6}Z-[0-9]{6,}\.pcap$'
 
@@ -114,14 +97,8 @@ done
 
 # --- Part 2: a full disk ----------------------------------------------------
 
-PW_MNT=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-pw.XXXXXX")
-if ! mount -t tmpfs -o size=256k,mode=0700 tmpfs "$PW_MNT" 2>/dev/null; then
-	rmdir "$PW_MNT"
-	PW_MNT=
-	echo "SKIP part 2: cannot mount a tmpfs"
-	echo "PASS"
-	exit 0
-fi
+rf_tmpfs 256k || rf_skip "cannot mount a tmpfs for part 2 (part 1 passed)"
+PW_MNT=$RF_MNT
 
 opts="directory: \"$PW_MNT\", rotate_size: 64KiB"
 rf_config 1 hash "udp port 9" "{ plugin: pcapwriter, config: { $opts } }"

@@ -12,22 +12,6 @@ set -eu
 rf_need_ctl
 command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
 
-PW_MNT=
-pf_cleanup()
-{
-	local rc=$?
-
-	set +e
-	if [ -n "$PW_MNT" ]; then
-		[ -n "$RF_PID" ] && rf_kill_group "$RF_PID"
-		RF_PID=
-		umount "$PW_MNT" 2>/dev/null
-		rmdir "$PW_MNT"
-	fi
-	(exit "$rc")
-	rf_cleanup
-}
-trap pf_cleanup EXIT
 
 # pf_seqs: the sequence numbers of the files in the tmpfs, in order.
 pf_seqs()
@@ -36,12 +20,8 @@ pf_seqs()
 	    sort -n | tr '\n' ' ' | sed 's/ $//'
 }
 
-PW_MNT=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-pf.XXXXXX")
-mount -t tmpfs -o size=256k,mode=0700 tmpfs "$PW_MNT" 2>/dev/null || {
-	rmdir "$PW_MNT"
-	PW_MNT=
-	rf_skip "cannot mount a tmpfs"
-}
+rf_tmpfs 256k || rf_skip "cannot mount a tmpfs"
+PW_MNT=$RF_MNT
 rf_link
 rf_config 1 hash "udp port 9" \
     "{ plugin: pcapwriter, config: { directory: \"$PW_MNT\", rotate_size: 64KiB } }"
