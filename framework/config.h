@@ -12,8 +12,6 @@
 #include <sys/types.h>
 
 #define CFG_ERR_MAX	512
-/* Steps of a pipeline at most: each has its own status and stage number. */
-#define CFG_MAX_STEPS	16
 
 /* A place in the config file, 1-based (0 when built in). */
 struct cfg_pos {

@@ -243,9 +243,6 @@ h_pipeline(struct ctx *c, const struct cfg_key *k, void *base,
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
 		return 0;
-	if (n > CFG_MAX_STEPS)
-		return perr(c, v->start_mark, "%s: %zu steps, at most %d",
-		    k->name, n, CFG_MAX_STEPS);
 	if ((cap->pipeline = calloc(n, sizeof(*cap->pipeline))) == NULL)
 		return perr(c, v->start_mark, "out of memory");
 	cap->npipeline = n;

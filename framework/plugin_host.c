@@ -24,10 +24,6 @@
 #include "ringfan_build.h"
 #include "util.h"
 
-/* Every step of a pipeline the config allows has its own status slot. */
-_Static_assert(CFG_MAX_STEPS <= STATS_MAX_STAGES,
-    "CFG_MAX_STEPS is more than stats.h keeps a status for");
-
 /* The ABI 2.0 struct ends with `close`: a smaller one cannot be 2.x. */
 #define PLUGIN_MIN_SIZE \
 	(offsetof(struct ringfan_plugin, close) + sizeof(void (*)(void *)))

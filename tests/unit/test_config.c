@@ -478,12 +478,6 @@ test_err_type(void **state)
 	    "t.yaml:4:15: pipeline must be a list");
 	expect_error(CAP "    pipeline: [counter]\n",
 	    "t.yaml:4:16: a pipeline entry must be a mapping");
-	/* A status and a stage number for each step: 16 at most. */
-	expect_error(CAP "    pipeline: [{plugin: a}, {plugin: b}, {plugin: c}, "
-	    "{plugin: d}, {plugin: e}, {plugin: f}, {plugin: g}, {plugin: h}, "
-	    "{plugin: i}, {plugin: j}, {plugin: k}, {plugin: l}, {plugin: m}, "
-	    "{plugin: n}, {plugin: o}, {plugin: p}, {plugin: q}]\n",
-	    "t.yaml:4:15: pipeline: 17 steps, at most 16");
 	expect_error(CAP "    fanout: hash\n",
 	    "t.yaml:4:13: fanout must be a mapping");
 	expect_error(CAP "    cpu_affinity: some\n",
