@@ -14,6 +14,22 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * A target that defines FUZZ_OWN_MAIN before this header sets itself up
+ * first: under libFuzzer in LLVMFuzzerInitialize, and otherwise in a main
+ * of its own, which calls the driver's, named fuzz_driver_main.
+ */
+#ifdef FUZZ_OWN_MAIN
+#ifdef FUZZ_LIBFUZZER
+int	LLVMFuzzerInitialize(int *argc, char ***argv);
+#else
+int	fuzz_driver_main(int argc, char **argv);
+#define FUZZ_DRIVER_MAIN	fuzz_driver_main
+#endif
+#else
+#define FUZZ_DRIVER_MAIN	main
+#endif
+
 #ifndef FUZZ_LIBFUZZER
 #include <err.h>
 #include <stdio.h>
@@ -102,7 +118,7 @@ fuzz_mutate(const uint8_t *in, size_t n, const uint8_t *other, size_t on,
 }
 
 int
-main(int argc, char **argv)
+FUZZ_DRIVER_MAIN(int argc, char **argv)
 {
 	static uint8_t seeds[16][FUZZ_MAX_INPUT], buf[2 * FUZZ_MAX_INPUT];
 	size_t lens[16], nseeds = 0;

@@ -38,15 +38,8 @@
 #include "fuzz_region.h"
 #include "fuzz_tmp.h"
 
-#ifndef FUZZ_LIBFUZZER
-int	fuzz_driver_main(int argc, char **argv);
-#define main fuzz_driver_main
+#define FUZZ_OWN_MAIN
 #include "fuzz_driver.h"
-#undef main
-#else
-#include "fuzz_driver.h"
-int	LLVMFuzzerInitialize(int *argc, char ***argv);
-#endif
 
 extern const struct ringfan_plugin ringfan_plugin;
 

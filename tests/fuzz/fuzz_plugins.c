@@ -50,16 +50,9 @@
 #include "fuzz_tmp.h"
 #include "fuzz_view.h"
 
-#ifndef FUZZ_LIBFUZZER
 /* The driver's main() runs inside ours, once the plugins are open. */
-int	fuzz_driver_main(int argc, char **argv);
-#define main fuzz_driver_main
+#define FUZZ_OWN_MAIN
 #include "fuzz_driver.h"
-#undef main
-#else
-#include "fuzz_driver.h"
-int	LLVMFuzzerInitialize(int *argc, char ***argv);
-#endif
 
 #define FP_MAX_PLUGINS	16
 #define FP_MAX_OPTS	64
