@@ -46,20 +46,11 @@ refused()
 # status 0 with exactly one JSON document, the final stats, on its stdout.
 ctl_stop()
 {
-	local i rc=0
-
 	sleep "${RF_SETTLE:-0.5}"
 	rf_ctl --json stop >"$RF_TMP/stop.json" ||
 	    rf_fail "ringfanctl stop failed"
 	rf_expect "stop reply" "$(jq -c . "$RF_TMP/stop.json")" '{"ok":true}'
-	for ((i = 0; i < 150; i++)); do
-		rf_alive "$RF_PID" || break
-		sleep 0.1
-	done
-	rf_alive "$RF_PID" && rf_fail "ringfan did not stop within 15 s"
-	wait "$RF_PID" || rc=$?
-	RF_PID=
-	rf_expect "ringfan's exit status after stop" "$rc" 0
+	rf_wait_exit 15 "after stop"
 	rf_expect "JSON documents on ringfan's stdout" \
 	    "$(jq -s length "$RF_OUT")" 1
 	jq . "$RF_OUT" >"$RF_STATS"
