@@ -45,6 +45,11 @@ RF_PID=
 RF_RUN=0
 RF_LINK=0
 RF_MNT=
+# Pids of what a test runs in the background (collectors, listeners), as
+# in nolink.sh, ended first by the cleanup; logs it shows when the test
+# fails, beside ringfan's stderr.
+BG=""
+RF_LOGS=""
 
 # True while process $1 runs; a child that exited stays a zombie until it is
 # waited for, and kill -0 would still find it.
@@ -74,9 +79,13 @@ rf_kill_group()
 
 rf_cleanup()
 {
-	local rc=$?
+	local rc=$? p
 
 	set +e
+	for p in $BG; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	[ -n "$RF_PID" ] && rf_kill_group "$RF_PID"
 	# After ringfan: its workers may hold files open there.
 	if [ -n "$RF_MNT" ]; then
@@ -90,6 +99,13 @@ rf_cleanup()
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -s "$RF_ERR" ]; then
 		echo "--- last lines of ringfan's stderr ($RF_ERR):" >&2
 		tail -n 40 "$RF_ERR" >&2
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for p in $RF_LOGS; do
+			[ -s "$p" ] || continue
+			echo "--- last lines of $p:" >&2
+			tail -n 10 "$p" >&2
+		done
 	fi
 	rm -rf "$RF_TMP"
 	exit "$rc"
@@ -365,6 +381,19 @@ rf_ctl_num()
 	echo "$v"
 }
 
+# rf_live_sum FIELD: FIELD summed over the workers of the first capture, in
+# the live stats (rf_sum's for the final ones); rf_live_sum_is FIELD N: it
+# is N.
+rf_live_sum()
+{
+	rf_ctl_num stats "[.captures[0].workers[] | $1] | add"
+}
+
+rf_live_sum_is()
+{
+	[ "$(rf_live_sum "$1")" = "$2" ]
+}
+
 # rf_wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s
 # until it succeeds; fails the test with DESCRIPTION after SECONDS.
 rf_wait_until()
@@ -379,6 +408,13 @@ rf_wait_until()
 	done
 	"$@" && return 0
 	rf_fail "timed out after $secs s waiting for: $what"
+}
+
+# wait_for: rf_wait_until under nolink.sh's name, for the helpers that
+# both kinds of test source (free_port.sh).
+wait_for()
+{
+	rf_wait_until "$@"
 }
 
 # rf_ctl_test COMMAND JQ-CONDITION: true when the live reply to COMMAND

@@ -32,48 +32,7 @@ done
 rf_need_ctl
 
 HELPERS=$(dirname "$0")
-BG_PIDS=""
-ix_cleanup()
-{
-	local rc=$? p
-
-	set +e
-	for p in $BG_PIDS; do
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-		for p in "$RF_TMP"/nfcapd*.log; do
-			[ -s "$p" ] || continue
-			echo "--- $p:" >&2
-			tail -n 10 "$p" >&2
-		done
-	fi
-	(exit "$rc")
-	rf_cleanup
-}
-trap ix_cleanup EXIT
-
 . "$(dirname "$0")/free_port.sh"
-
-# nfcapd_start PORT DIR NAME: nfcapd in the foreground, in the background.
-nfcapd_start()
-{
-	mkdir -p "$2"
-	nfcapd -b 127.0.0.1 -p "$1" -w "$2" -t 3600 \
-	    >"$RF_TMP/nfcapd.$3.log" 2>&1 &
-	NFCAPD_PID=$!
-	BG_PIDS="$BG_PIDS $NFCAPD_PID"
-	rf_wait_until 10 "nfcapd listening on $1" \
-	    grep -q "Startup nfcapd" "$RF_TMP/nfcapd.$3.log"
-}
-
-# nfcapd_stop: SIGTERM; nfcapd closes its file under its final name.
-nfcapd_stop()
-{
-	kill -TERM "$NFCAPD_PID"
-	wait "$NFCAPD_PID" || true
-}
 
 # flows_nfdump FILE...: nfdump's flows in the oracle's line format.  A
 # biflow's reverse counts are nfdump's "out" packets and bytes.
@@ -97,17 +56,6 @@ flows_nfdump()
 			printf "%s %d %d %d %d\n", k, fp[k], fb[k], rp[k], rb[k]
 		}
 	}' | sort
-}
-
-# live FILTER: FILTER summed over the workers of the live stats.
-live()
-{
-	rf_ctl_num stats "[.captures[0].workers[] | $1] | add"
-}
-
-live_is()
-{
-	[ "$(live "$1")" = "$2" ]
 }
 
 # replay: the pcap once more over the link.
@@ -135,8 +83,7 @@ echo "input: $frames frames, $nflows flows"
 [ "$nflows" -gt 100 ] || rf_fail "the oracle found only $nflows flows"
 
 # --- 1. UDP to nfcapd: flow for flow.
-port=$(free_port udp)
-nfcapd_start "$port" "$RF_TMP/nf1" one
+nfcapd_start "$RF_TMP/nf1"
 mkdir -p "$RF_TMP/json"
 config "output: \"$RF_TMP/json/flows-{worker}.json\", idle_timeout: 60s,
           ipfix: \"udp://127.0.0.1:$port\""
@@ -163,7 +110,7 @@ echo "ok: nfdump lists the $nflows flows of the JSON records and of tshark"
 rf_expect "flows nfdump counts" \
     "$(nfdump -q -r "${nffiles[0]}" -o csv | grep -c '^[0-9]')" "$nflows"
 # The domains: FNV-1a of "test" with the low 8 bits cleared, + worker id.
-grep -o "Observation domain [0-9]*" "$RF_TMP/nfcapd.one.log" | sort -u \
+grep -o "Observation domain [0-9]*" "$RF_TMP/nf1.log" | sort -u \
     >"$RF_TMP/domains"
 printf 'Observation domain %s\n' 2949673216 2949673217 >"$RF_TMP/want"
 diff -q "$RF_TMP/want" "$RF_TMP/domains" >/dev/null ||
@@ -180,18 +127,18 @@ rf_wait_until 30 "a worker reporting the refused collector" \
         test(\"^ipfix udp://127.0.0.1:$port: send: Connection refused\")] |
         any"
 rf_wait_until 30 "records made of every flow" \
-    live_is '.plugins.flowtable.records' "$nflows"
-dropped=$(live '.plugins.flowtable.ipfix_dropped')
+    rf_live_sum_is '.plugins.flowtable.records' "$nflows"
+dropped=$(rf_live_sum '.plugins.flowtable.ipfix_dropped')
 [ "$dropped" -gt 0 ] || rf_fail "no record dropped with a queue of 16"
 echo "ok: collector down: status set, $dropped records dropped"
-nfcapd_start "$port" "$RF_TMP/nf2" two
+nfcapd_start "$RF_TMP/nf2" "$port"
 # New traffic: once a send goes unrefused, the status clears.
 replay
 rf_wait_until 60 "both workers exporting again" rf_ctl_test stats \
     '[.captures[0].workers[] | .gauges.flowtable.ipfix_up == 1 and
         (.errors.flowtable // null) == null] | all'
 rf_wait_until 30 "records of the second replay" \
-    live_is '.plugins.flowtable.records' "$((2 * nflows))"
+    rf_live_sum_is '.plugins.flowtable.records' "$((2 * nflows))"
 rf_stop
 rf_expect_all "$((2 * frames))"
 sent=$(rf_sum '.plugins.flowtable.ipfix_records')
@@ -208,13 +155,13 @@ echo "ok: collector back: $got flows reached it, no frame lost"
 port=$(free_port tcp)
 python3 "$HELPERS/ipfix_listen.py" "$port" "$RF_TMP/tcp1" &
 LPID=$!
-BG_PIDS="$BG_PIDS $LPID"
+BG="$BG $LPID"
 rf_wait_until 10 "the TCP listener" test -s "$RF_TMP/tcp1"
 config "idle_timeout: 1s, ipfix: \"tcp://127.0.0.1:$port\", ipfix_queue: 50"
 rf_start
 replay
 rf_wait_until 30 "records of every flow sent" \
-    live_is '.plugins.flowtable.ipfix_records' "$nflows"
+    rf_live_sum_is '.plugins.flowtable.ipfix_records' "$nflows"
 rf_wait_until 10 "the listener counting them" \
     grep -q "records $nflows templates" "$RF_TMP/tcp1"
 grep -q " bad 0" "$RF_TMP/tcp1" || rf_fail "listener: $(cat "$RF_TMP/tcp1")"
@@ -227,7 +174,7 @@ rf_wait_until 10 "both workers seeing the listener gone" rf_ctl_test stats \
     '[.captures[0].workers[].gauges.flowtable.ipfix_up == 0] | all'
 replay
 rf_wait_until 30 "records of the second replay" \
-    live_is '.plugins.flowtable.records' "$((2 * nflows))"
+    rf_live_sum_is '.plugins.flowtable.records' "$((2 * nflows))"
 after=$(rf_ctl_json stats '[.captures[0].workers[].plugins.flowtable.records] | join(" ")')
 # Each worker queues 50 and drops the rest of its new records.
 read -r b0 b1 <<<"$before"
@@ -236,10 +183,10 @@ n0=$((a0 - b0))
 n1=$((a1 - b1))
 want_drop=$(( (n0 > 50 ? n0 - 50 : 0) + (n1 > 50 ? n1 - 50 : 0) ))
 want_queue=$(( (n0 > 50 ? 50 : n0) + (n1 > 50 ? 50 : n1) ))
-rf_expect "live ipfix_dropped" "$(live '.plugins.flowtable.ipfix_dropped')" \
-    "$want_drop"
-rf_expect "live ipfix_queue" "$(live '.gauges.flowtable.ipfix_queue')" \
-    "$want_queue"
+rf_expect "live ipfix_dropped" \
+    "$(rf_live_sum '.plugins.flowtable.ipfix_dropped')" "$want_drop"
+rf_expect "live ipfix_queue" \
+    "$(rf_live_sum '.gauges.flowtable.ipfix_queue')" "$want_queue"
 # Worker 0 killed with its queue full: its records are gone with its heap,
 # and its successor counts them as dropped.
 q0=$((n0 > 50 ? 50 : n0))
@@ -251,20 +198,21 @@ rf_wait_until 10 "worker 0 respawned" rf_ctl_test workers \
 want_drop=$((want_drop + q0))
 want_queue=$((want_queue - q0))
 rf_wait_until 5 "the successor counting the lost queue" \
-    live_is '.plugins.flowtable.ipfix_dropped' "$want_drop"
-rf_expect "queue after the kill" "$(live '.gauges.flowtable.ipfix_queue')" \
-    "$want_queue"
+    rf_live_sum_is '.plugins.flowtable.ipfix_dropped' "$want_drop"
+rf_expect "queue after the kill" \
+    "$(rf_live_sum '.gauges.flowtable.ipfix_queue')" "$want_queue"
 rf_wait_until 5 "the log line for the $q0 records lost" grep -q \
     "ipfix tcp://127.0.0.1:$port: $q0 records lost with a worker that died before it sent them" \
     "$RF_ERR"
 echo "ok: worker 0 killed with $q0 records queued: counted as dropped"
 python3 "$HELPERS/ipfix_listen.py" "$port" "$RF_TMP/tcp2" &
 LPID=$!
-BG_PIDS="$BG_PIDS $LPID"
+BG="$BG $LPID"
 # The back-off doubles from 1 s: a few seconds at most here.
 rf_wait_until 30 "the queued records delivered" \
     grep -q "records $want_queue templates" "$RF_TMP/tcp2"
-rf_wait_until 10 "an empty queue" live_is '.gauges.flowtable.ipfix_queue' 0
+rf_wait_until 10 "an empty queue" \
+    rf_live_sum_is '.gauges.flowtable.ipfix_queue' 0
 # Worker 0's successor has nothing to send: it may not have connected.
 grep -Eq "connections [12] .* bad 0" "$RF_TMP/tcp2" ||
     rf_fail "listener after the restart: $(cat "$RF_TMP/tcp2")"

@@ -16,36 +16,7 @@ for tool in nfcapd nfdump; do
 done
 rf_need_ctl
 
-# free_port.sh's collector helpers, on lib.sh's waiting and cleanup.
-BG=""
-wait_for()
-{
-	rf_wait_until "$@"
-}
-seq_cleanup()
-{
-	local rc=$? p
-
-	set +e
-	for p in $BG; do
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	(exit "$rc")
-	rf_cleanup
-}
-trap seq_cleanup EXIT
 . "$(dirname "$0")/free_port.sh"
-
-live()
-{
-	rf_ctl_num stats "[.captures[0].workers[] | $1] | add"
-}
-
-live_is()
-{
-	[ "$(live "$1")" = "$2" ]
-}
 
 # Every flow's record made, and sent (confirmed: no refusal after it).
 all_sent()
@@ -53,10 +24,10 @@ all_sent()
 	local want=$1
 
 	rf_wait_until 30 "$want records made" \
-	    live_is '.plugins.flowtable.records' "$want"
+	    rf_live_sum_is '.plugins.flowtable.records' "$want"
 	# Over UDP a message counts as sent at the pump after it.
 	rf_wait_until 30 "$want records sent" \
-	    live_is '.plugins.flowtable.ipfix_records' "$want"
+	    rf_live_sum_is '.plugins.flowtable.ipfix_records' "$want"
 }
 
 rf_link
@@ -70,7 +41,7 @@ flows=64
 rf_send -n 400 -f "$flows"
 all_sent "$flows"
 rf_expect "ipfix_dropped before the kills" \
-    "$(live '.plugins.flowtable.ipfix_dropped')" 0
+    "$(rf_live_sum '.plugins.flowtable.ipfix_dropped')" 0
 for w in 0 1; do
 	pid=$(rf_ctl_num workers ".workers[$w].pid")
 	kill -KILL "$pid"
