@@ -273,6 +273,19 @@ pw_gone(struct pw *pw)
 }
 
 /*
+ * The file numbered seq was never made, or went before it held a pcap
+ * header: its number goes to the next file made, unless a later one was
+ * taken since.  Otherwise every retry of a full disk or an unwritable
+ * directory, once a second, would take one.
+ */
+static void
+pw_seq_unused(struct pw *pw, uint64_t seq)
+{
+	if (pw->m->seq == seq)
+		PW_STORE(&pw->m->seq, seq - 1);
+}
+
+/*
  * A flush wrote `done` bytes, then failed with err (a full disk, a file
  * size limit).  The whole records among them stay, the file is cut back to
  * its last whole record, and the rest of the buffer is dropped.
@@ -297,16 +310,10 @@ pw_flush_failed(struct pw *pw, uint64_t done, int err)
 	pw_drop(pw, lost.frames, lost.bytes);
 	pw_fail(pw, "write", s->path, strerror(err));
 	if (ok.end == 0) {
-		/*
-		 * Not even its header (a full disk): it never was a pcap
-		 * file, so it goes, and its number goes to the next one
-		 * made, as when it cannot be created at all.  Otherwise
-		 * every retry of a full disk, once a second, would take one.
-		 */
+		/* Not even its header (a full disk): no pcap file. */
 		seq = s->seq;
 		pw_forget(pw, true);
-		if (pw->m->seq == seq)
-			PW_STORE(&pw->m->seq, seq - 1);
+		pw_seq_unused(pw, seq);
 	}
 	pw_gauges(pw);
 	return -1;
@@ -577,10 +584,9 @@ pw_file_new(struct pw *pw, uint64_t ts)
 	fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    PW_FILE_MODE);
 	if (fd == -1) {
-		/* No file: its number goes to the next one made. */
 		err = errno;
 		PW_STORE(&m->live, 0);
-		PW_STORE(&m->seq, seq - 1);
+		pw_seq_unused(pw, seq);
 		pw_fail(pw, "open", s->path, strerror(err));
 		return -1;
 	}
