@@ -1001,6 +1001,81 @@ test_fragments(void **st)
 	free_lines(&ls);
 }
 
+/*
+ * A transport header the decoder read up to its ports keys the flow with
+ * them, also with a TCP data offset below 5 or past the IP packet, or TCP
+ * options cut by the snap length (RINGFAN_DEC_L4 with MALFORMED or
+ * TRUNCATED, as tshark shows the ports); one cut before its end, by the
+ * frame or the IP length, gives ports 0, and so do the later fragments of
+ * a first fragment that held no whole transport header.
+ */
+static void
+test_transport_cut(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, NULL };
+	struct spec doff = tcp4(A4, B4, 1000, 80, 0x02, 0);
+	struct spec longer = tcp4(A4, B4, 1001, 80, 0x02, 12);
+	struct spec cut = tcp4(A4, B4, 1002, 80, 0x02, 0);
+	struct spec ucut = udp4(A4, B4, 1003, 53, 0);
+	struct spec tiny = tcp4(A4, B4, 1004, 80, 0x02, 0);
+	struct spec rest = tcp4(A4, B4, 1004, 80, 0, 40);
+	struct pk pk;
+
+	(void)st;
+	path_of(out, sizeof(out), "cut.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	/* Data offset 4: malformed, its ports read. */
+	mk_frame(&pk, &doff);
+	pk.b[14 + 20 + 12] = 0x40;
+	feed_raw(&in, pk.b, pk.n, pk.n, MS(1), -1);
+	/* Data offset 15, past the IP packet's 52 bytes: malformed. */
+	mk_frame(&pk, &longer);
+	pk.b[14 + 20 + 12] = 0xf0;
+	feed_raw(&in, pk.b, pk.n, pk.n, MS(2), -1);
+	/* Data offset 8, its options cut by the snap length at 58 bytes. */
+	mk_frame(&pk, &longer);
+	pk.b[14 + 20 + 12] = 0x80;
+	feed_raw(&in, pk.b, 58, pk.n, MS(3), -1);
+	/* The fixed TCP header cut at 16 bytes by the snap length. */
+	mk_frame(&pk, &cut);
+	feed_raw(&in, pk.b, 14 + 20 + 16, pk.n, MS(4), -1);
+	/* The UDP header cut at 6 bytes by the IP total length. */
+	mk_frame(&pk, &ucut);
+	put16(pk.b + 14 + 2, 20 + 6);
+	feed_raw(&in, pk.b, pk.n, pk.n, MS(5), -1);
+	/* A first fragment of 8 bytes of TCP, then the rest. */
+	tiny.frag = rest.frag = 1;
+	tiny.id = rest.id = 99;
+	tiny.mf = 1;
+	rest.off = 8;
+	mk_frame(&pk, &tiny);
+	put16(pk.b + 14 + 2, 20 + 8);
+	feed_raw(&in, pk.b, 14 + 20 + 8, 14 + 20 + 8, MS(6), -1);
+	feed(&in, &rest, MS(7));
+	assert_int_equal(val(&in, "bad_ip"), 0);
+	assert_int_equal(val(&in, "frag_orphans"), 1);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 4);
+	rec(want, sizeof(want), 0, "null", 6, A4, 1000, B4, 80, MS(1), MS(1),
+	    1, 54, "S", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[0], want);
+	rec(want, sizeof(want), 0, "null", 6, A4, 1001, B4, 80, MS(2), MS(3),
+	    2, 66 + 66, "S", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	rec(want, sizeof(want), 0, "null", 6, A4, 0, B4, 0, MS(4), MS(7),
+	    3, 54 + 42 + 74, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[2], want);
+	rec(want, sizeof(want), 0, "null", 17, A4, 0, B4, 0, MS(5), MS(5),
+	    1, 42, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[3], want);
+	free_lines(&ls);
+}
+
 /* {worker}: one file per worker; without it one file, lines whole. */
 static void
 test_files(void **st)
@@ -2207,6 +2282,7 @@ main(void)
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_linktypes),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_transport_cut),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_crash),
