@@ -8,18 +8,26 @@ int
 ring_map(struct ring *r, int fd, uint32_t block_size, uint32_t block_count)
 {
 	size_t len = (size_t)block_size * block_count;
-	void *map;
+	void *map, *wmap;
+	int rc;
 
 	/*
 	 * MAP_POPULATE: fault the whole ring in now rather than on the
-	 * first frames, where it would cost drops.
+	 * first frames, where it would cost drops.  A packet socket's ring
+	 * may be mapped more than once, each mapping the same pages.
 	 */
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-	    fd, 0);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
+	wmap = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (wmap == MAP_FAILED) {
+		rc = -errno;
+		munmap(map, len);
+		return rc;
+	}
 	r->fd = fd;
 	r->map = map;
+	r->wmap = wmap;
 	r->map_len = len;
 	r->block_size = block_size;
 	r->block_count = block_count;
@@ -31,6 +39,9 @@ ring_unmap(struct ring *r)
 {
 	if (r->map != NULL)
 		munmap(r->map, r->map_len);
+	if (r->wmap != NULL)
+		munmap(r->wmap, r->map_len);
 	r->map = NULL;
+	r->wmap = NULL;
 	r->map_len = 0;
 }

@@ -17,15 +17,26 @@
 
 #include <ringfan/plugin.h>
 
+/*
+ * The ring is mapped twice: `map` read-only, which the walk and the plugins
+ * read (a plugin that writes into a frame, casting away the const of
+ * ringfan_packet.data, is killed by SIGSEGV and its frame quarantined,
+ * instead of changing the frame for the later plugins), and `wmap`, which
+ * only hands blocks back to the kernel.
+ */
 struct ring {
 	int		 fd;
 	uint8_t		*map;
+	uint8_t		*wmap;
 	size_t		 map_len;
 	uint32_t	 block_size;
 	uint32_t	 block_count;
 };
 
-/* mmap the ring of fd, set up with PACKET_RX_RING.  0 or -errno. */
+/*
+ * mmap the ring of fd, set up with PACKET_RX_RING, twice (above).  0 or
+ * -errno.
+ */
 int	ring_map(struct ring *r, int fd, uint32_t block_size,
 	    uint32_t block_count);
 void	ring_unmap(struct ring *r);
@@ -50,6 +61,17 @@ ring_block_release(struct tpacket_block_desc *bd)
 {
 	__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
 	    __ATOMIC_RELEASE);
+}
+
+/*
+ * Hand block bd of r's read-only view back, through the writable one; nothing
+ * of it may be read afterwards.
+ */
+static inline void
+ring_block_return(const struct ring *r, const struct tpacket_block_desc *bd)
+{
+	ring_block_release((struct tpacket_block_desc *)(void *)(r->wmap +
+	    ((const uint8_t *)bd - r->map)));
 }
 
 static inline uint32_t

@@ -568,7 +568,7 @@ worker_main(struct worker *wk)
 		if (ring_block_ready(bd)) {
 			got = worker_block(wk, bd, idx, skip) > 0;
 			skip = 0;
-			ring_block_release(bd);
+			ring_block_return(&wk->ring, bd);
 			idx = (idx + 1) % wk->ring.block_count;
 			resume_released(sw, idx);
 			if (wk->owned > 0)

@@ -2,7 +2,8 @@
  * crash: dies inside `packet`, as a buggy plugin would, to exercise the
  * supervision: on the frames whose wire length is `len` (default 0: none),
  * or on every frame with `always: true`; with `exit: true` it calls exit(0)
- * there instead, or in `close` with `in_close: true`.  `packet` returns
+ * there instead, with `write: true` it writes into the frame (which the
+ * host hands over read-only), or in `close` with `in_close: true`.  `packet` returns
  * `verdict` (default 0, RINGFAN_CONTINUE).  Built with
  * CRASH_PREFETCH as
  * crashahead: dies inside `prefetch` instead, and `packet` only counts.
@@ -17,6 +18,7 @@ struct crash {
 	uint64_t	len;
 	int		always;
 	int		exit;
+	int		write;
 	int		in_close;
 	uint64_t	verdict;
 	uint64_t	*seen;
@@ -34,6 +36,7 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
 	    ctx->opt_bool(ctx, "always", 0, &st->always) != 0 ||
 	    ctx->opt_bool(ctx, "exit", 0, &st->exit) != 0 ||
+	    ctx->opt_bool(ctx, "write", 0, &st->write) != 0 ||
 	    ctx->opt_bool(ctx, "in_close", 0, &st->in_close) != 0 ||
 	    ctx->opt_uint(ctx, "verdict", 0, &st->verdict) != 0 ||
 	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
@@ -51,6 +54,11 @@ crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
 		return;
 	if (st->exit)
 		exit(0);
+	if (st->write && pkt->caplen > 0) {
+		/* The same byte again: only the write itself can fail. */
+		*(volatile uint8_t *)(uintptr_t)pkt->data = pkt->data[0];
+		return;
+	}
 	raise(SIGSEGV);
 }
 

@@ -62,6 +62,7 @@ static struct {
 	int	sso_level, sso_optname, sso_nth, sso_errno;
 	int	bind_errno;
 	int	mmap_fd, mmap_errno;
+	int	mmap_skip;	/* mmaps of mmap_fd that work before it */
 	const char *dlopen_text;	/* fail dlopen, dlerror says this */
 	bool	dlopen_real_fail;	/* fail dlopen with glibc's own text */
 } script;
@@ -172,6 +173,10 @@ mmap_scripted(int fd)
 {
 	if (script.mmap_errno == 0 || fd != script.mmap_fd)
 		return false;
+	if (script.mmap_skip > 0) {
+		script.mmap_skip--;
+		return false;
+	}
 	errno = script.mmap_errno;
 	return true;
 }
@@ -415,12 +420,28 @@ test_ring_map(void **state)
 	script.mmap_errno = ENOMEM;
 	assert_int_equal(ring_map(&r, fd, 4096, 2), -ENOMEM);
 	assert_null(r.map);
+	/* The second, writable mapping fails: the first is let go. */
+	script.mmap_skip = 1;
+	assert_int_equal(ring_map(&r, fd, 4096, 2), -ENOMEM);
+	assert_null(r.map);
+	assert_null(r.wmap);
+	assert_int_equal(script.mmap_skip, 0);
 	/* And through the real mmap, once the script is gone. */
 	script.mmap_errno = 0;
 	assert_int_equal(ring_map(&r, fd, 4096, 2), 0);
 	assert_non_null(r.map);
+	assert_non_null(r.wmap);
 	assert_int_equal(r.map_len, 2 * 4096);
+	/* A block goes back through the writable view, at the same place. */
+	((struct tpacket_block_desc *)(void *)(r.wmap + 4096))->hdr.bh1.
+	    block_status = TP_STATUS_USER;
+	assert_true(ring_block_ready(ring_block(&r, 1)));
+	ring_block_return(&r, ring_block(&r, 1));
+	assert_int_equal(ring_block(&r, 1)->hdr.bh1.block_status,
+	    TP_STATUS_KERNEL);
 	ring_unmap(&r);
+	assert_null(r.map);
+	assert_null(r.wmap);
 	close(fd);
 }
 
