@@ -111,8 +111,8 @@ enum ringfan_log_level {
 /* ringfan_ctx.memory_state */
 enum ringfan_memory_state {
 	RINGFAN_MEMORY_NONE = 0,	/* no memory was asked for */
-	RINGFAN_MEMORY_FRESH = 1,	/* zeroed: first open of this slot */
-	RINGFAN_MEMORY_RECOVERED = 2	/* left by this worker's predecessor */
+	RINGFAN_MEMORY_FRESH = 1,	/* zeroed: first open, or after close */
+	RINGFAN_MEMORY_RECOVERED = 2	/* left by a predecessor that died */
 };
 
 /* Bits of ringfan_ctx.flags. */
@@ -161,12 +161,13 @@ struct ringfan_ctx {
 	 * Host memory, in `open`: the region asked for with
 	 * memory_request(), in shared memory that outlives the worker
 	 * (offline: private to the one process, in huge pages where the
-	 * system gives them).  A respawned worker finds what its predecessor
-	 * left (state RINGFAN_MEMORY_RECOVERED, with the layout version that
-	 * predecessor declared); the plugin checks the version and starts
-	 * afresh when it does not know it.  NULL and RINGFAN_MEMORY_NONE when
-	 * none was asked for.  Offline, and after a reload that changes the
-	 * pipeline, the region is fresh.
+	 * system gives them).  A worker respawned after a crash (or a kill)
+	 * finds what its predecessor left (state RINGFAN_MEMORY_RECOVERED,
+	 * with the layout version that predecessor declared); the plugin
+	 * checks the version and starts afresh when it does not know it.
+	 * NULL and RINGFAN_MEMORY_NONE when none was asked for.  Offline, and
+	 * once close has returned (a stop, `ringfanctl restart`, any reload
+	 * that starts the workers again), the region is fresh.
 	 */
 	void		*memory;
 	uint64_t	 memory_size;
