@@ -47,6 +47,12 @@ pw_check(struct ringfan_ctx *ctx)
 
 	if (pw_options(ctx, &pw) != RINGFAN_OK)
 		return RINGFAN_FAIL;
+	/* Else every frame would decode to -1, and nothing be counted. */
+	if (!ringfan_decode_supports(ctx->linktype)) {
+		ctx->error(ctx, "link type %d is not one portwatch decodes",
+		    ctx->linktype);
+		return RINGFAN_FAIL;
+	}
 	ctx->tick_period(ctx, pw.period_ns);
 	return RINGFAN_OK;
 }

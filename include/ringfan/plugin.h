@@ -212,8 +212,9 @@ struct ringfan_ctx {
 	int	(*memory_request)(struct ringfan_ctx *, uint64_t size,
 		    uint32_t layout);
 	/*
-	 * In `check` or `open`: call tick every `period_ns` (at least 1 ms)
-	 * instead of every stats_interval.
+	 * In `check` or `open`: call tick every `period_ns` (at least 1 ms:
+	 * a shorter period, 0 included, is taken as 1 ms) instead of every
+	 * stats_interval.
 	 */
 	void	(*tick_period)(struct ringfan_ctx *, uint64_t period_ns);
 
