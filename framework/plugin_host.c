@@ -441,6 +441,15 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 	return rc;
 }
 
+/* Let the counters of an earlier check go. */
+static void
+pipeline_check_slots_drop(struct pipeline *pl)
+{
+	if (pl->check_slots != NULL)
+		munmap(pl->check_slots, sizeof(struct stats_worker));
+	pl->check_slots = NULL;
+}
+
 int
 pipeline_check(struct pipeline *pl, const struct plugin_env *env, char *err,
     size_t errlen)
@@ -448,12 +457,25 @@ pipeline_check(struct pipeline *pl, const struct plugin_env *env, char *err,
 	struct stats_worker *scratch;
 	char msg[PLUGIN_ERR_MAX];
 	int rc = RINGFAN_OK, src;
+	void *p;
 
-	/* Counters a check asks for go nowhere. */
-	if ((scratch = stats_worker_new()) == NULL) {
-		snprintf(err, errlen, "pipeline: %s", strerror(ENOMEM));
+	/*
+	 * Counters a check asks for go nowhere, and are valid only until it
+	 * returns.  A plugin that keeps one for later (in a static, say)
+	 * would write into whatever the heap put there next, without a
+	 * word: the slots are a mapping of their own instead, which no
+	 * access is allowed to once the checks are over, so such a write
+	 * kills the worker in the plugin's callback, which is then named.
+	 */
+	pipeline_check_slots_drop(pl);
+	p = mmap(NULL, sizeof(*scratch), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "pipeline: mmap(%zu bytes of check "
+		    "counters): %s", sizeof(*scratch), strerror(errno));
 		return RINGFAN_FAIL;
 	}
+	scratch = p;
 	/* Past a temporary failure, for what the later stages ask. */
 	for (size_t i = 0; i < pl->nstages && rc != RINGFAN_FAIL; i++) {
 		src = pipeline_check_stage(pl, i, env, scratch, msg,
@@ -464,7 +486,11 @@ pipeline_check(struct pipeline *pl, const struct plugin_env *env, char *err,
 		rc = src;
 		strlcpy(err, msg, errlen);
 	}
-	free(scratch);
+	/* Same place, no access, nothing committed; unmapped at unload. */
+	if (mmap(p, sizeof(*scratch), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		(void)mprotect(p, sizeof(*scratch), PROT_NONE);
+	pl->check_slots = p;
 	return rc;
 }
 
@@ -726,5 +752,6 @@ pipeline_unload(struct pipeline *pl)
 	free(pl->plugins);
 	free(pl->stages);
 	free(pl->names);
+	pipeline_check_slots_drop(pl);
 	memset(pl, 0, sizeof(*pl));
 }

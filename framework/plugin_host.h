@@ -110,6 +110,11 @@ struct pipeline {
 	/* Step names, then the plugins' own: stats_counter's ids. */
 	const char	**names;
 	struct stats_worker *w;		/* where status and counters go */
+	/*
+	 * Where the counters a check asked for went: no access once the
+	 * check is over, until the pipeline is unloaded (pipeline_check).
+	 */
+	void		*check_slots;
 };
 
 /*

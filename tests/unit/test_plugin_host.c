@@ -1231,6 +1231,61 @@ run_and_kill(const char *yaml, unsigned n)
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 }
 
+/*
+ * A counter that check took is valid until check returns: a plugin that
+ * keeps it and counts into it from packet (checkslot) is killed by the
+ * write, instead of writing into memory the heap has handed out again.
+ */
+static void
+test_check_counter_kept(void **state)
+{
+	char cerr[CFG_ERR_MAX];
+	struct plugin_env cenv;
+	struct pipeline cpl;
+	struct cfg ccfg;
+	void *later;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		/* cmocka's handler would catch the fault in the child. */
+		signal(SIGSEGV, SIG_DFL);
+		if (load_into(&ccfg, "      - plugin: checkslot\n", cerr,
+		    sizeof(cerr)) != 0)
+			_exit(10);
+		if (pipeline_load(&cpl, &ccfg, &ccfg.captures[0], err,
+		    sizeof(err)) != 0)
+			_exit(11);
+		cenv = env;
+		cenv.cfg = &ccfg;
+		cenv.cap = &ccfg.captures[0];
+		if (pipeline_check(&cpl, &cenv, err, sizeof(err)) !=
+		    RINGFAN_OK ||
+		    pipeline_open(&cpl, &cenv, wk, NULL, err, sizeof(err)) !=
+		    RINGFAN_OK)
+			_exit(12);
+		/* What the heap hands out next, as an open's calloc would. */
+		later = calloc(1, sizeof(struct stats_worker));
+		run(&cpl, 1, 60);
+		free(later);
+		_exit(0);
+	}
+	assert_int_not_equal(pid, -1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status))
+		fail_msg("the child exited with %d: the write into the check's "
+		    "counter went unnoticed", WEXITSTATUS(status));
+	assert_int_equal(WTERMSIG(status), SIGSEGV);
+	/* The pipeline's own counters are not the check's. */
+	loaded("      - plugin: checkslot\n");
+	assert_int_equal(check_pipeline(), RINGFAN_OK);
+	assert_non_null(pl.check_slots);
+	pipeline_unload(&pl);
+	assert_null(pl.check_slots);
+}
+
 /* The first worker on mem: hostmem opened, n frames, and left open. */
 static void
 first_worker(unsigned n)
@@ -1786,6 +1841,7 @@ main(void)
 		T(test_tick_all),
 		T(test_batch_after_filter),
 		T(test_filter_after_batch),
+		T(test_check_counter_kept),
 #undef T
 	};
 
