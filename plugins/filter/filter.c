@@ -31,6 +31,7 @@
 
 #define FILTER_TAG_LEN	4	/* TPID and TCI of an 802.1Q tag */
 #define FILTER_MIN_ROOM	64	/* scratch bytes, whatever the snaplen */
+#define FILTER_SHOWN	64	/* bytes of an expression a message quotes */
 
 struct filter {
 	struct bpf_program	 prog;
@@ -40,6 +41,25 @@ struct filter {
 	uint32_t		 room;		/* frame bytes scratch holds */
 	uint8_t			*scratch;	/* room + FILTER_TAG_LEN bytes */
 };
+
+/*
+ * The expression as a message quotes it: at most FILTER_SHOWN bytes, cut
+ * before a UTF-8 sequence it would split, "..." after a cut.  A long one
+ * quoted whole would crowd libpcap's reason, which follows the quote, out
+ * of what the host keeps of a message.  buf holds FILTER_SHOWN + 4 bytes.
+ */
+static const char *
+filter_shown(const char *expr, char *buf)
+{
+	size_t cut = FILTER_SHOWN;
+
+	if (strlen(expr) <= cut)
+		return expr;
+	while (cut > 0 && ((unsigned char)expr[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(buf, FILTER_SHOWN + 4, "%.*s...", (int)cut, expr);
+	return buf;
+}
 
 /*
  * Raw-IP link types that the decoder knows under the numbers of other
@@ -174,10 +194,11 @@ filter_ancillary_load(const struct bpf_program *prog)
 
 /*
  * Refuses a program that loads kernel metadata, naming the keywords that
- * compile to that load.  enum ringfan_result.
+ * compile to that load; shown is the expression as messages quote it.
+ * enum ringfan_result.
  */
 static int
-filter_userspace(struct ringfan_ctx *ctx, const char *expr,
+filter_userspace(struct ringfan_ctx *ctx, const char *shown,
     const struct bpf_program *prog)
 {
 	const struct bpf_insn *in;
@@ -192,14 +213,14 @@ filter_userspace(struct ringfan_ctx *ctx, const char *expr,
 			ctx->error(ctx, "expression \"%s\": %s the kernel's "
 			    "view of the frame (%s), which the filter plugin "
 			    "does not have; the capture's bpf key, run by the "
-			    "kernel, can test it", expr,
+			    "kernel, can test it", shown,
 			    filter_ancillary[i].keywords,
 			    filter_ancillary[i].what);
 			return RINGFAN_FAIL;
 		}
 	ctx->error(ctx, "expression \"%s\": needs the kernel's view of the "
 	    "frame (SKF_AD_OFF + %u), which the filter plugin does not have; "
-	    "the capture's bpf key, run by the kernel, can test it", expr,
+	    "the capture's bpf key, run by the kernel, can test it", shown,
 	    (unsigned)ad);
 	return RINGFAN_FAIL;
 }
@@ -211,9 +232,9 @@ filter_userspace(struct ringfan_ctx *ctx, const char *expr,
 static int
 filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 {
-	char err[PCAP_ERRBUF_SIZE];
+	char err[PCAP_ERRBUF_SIZE], buf[FILTER_SHOWN + 4];
 	struct filter_file_hdr hdr;
-	const char *expr;
+	const char *expr, *shown;
 	pcap_t *p;
 	int snaplen;
 
@@ -228,26 +249,28 @@ filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 		    "leave the filter out");
 		return RINGFAN_FAIL;
 	}
+	shown = filter_shown(expr, buf);
 	/* libpcap takes 0 (and what exceeds its maximum) as its maximum. */
 	snaplen = ctx->snaplen > INT_MAX ? 0 : (int)ctx->snaplen;
 	if ((p = filter_handle(ctx->linktype, snaplen, &hdr, err)) == NULL) {
-		ctx->error(ctx, "expression \"%s\": %s", expr, err);
+		ctx->error(ctx, "expression \"%s\": %s", shown, err);
 		return RINGFAN_FAIL;
 	}
 	if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		ctx->error(ctx, "expression \"%s\": %s", expr, pcap_geterr(p));
+		ctx->error(ctx, "expression \"%s\": %s", shown,
+		    pcap_geterr(p));
 		pcap_close(p);
 		return RINGFAN_FAIL;
 	}
 	/* The program needs nothing of the handle it was compiled with. */
 	pcap_close(p);
-	if (filter_userspace(ctx, expr, prog) != RINGFAN_OK) {
+	if (filter_userspace(ctx, shown, prog) != RINGFAN_OK) {
 		pcap_freecode(prog);
 		return RINGFAN_FAIL;
 	}
 	if (filter_passes_all(prog)) {
 		ctx->error(ctx, "expression \"%s\" passes every frame: to pass "
-		    "every frame, leave the filter out", expr);
+		    "every frame, leave the filter out", shown);
 		pcap_freecode(prog);
 		return RINGFAN_FAIL;
 	}

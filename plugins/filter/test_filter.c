@@ -1058,6 +1058,57 @@ test_bad_expressions(void **unused)
 		    "80\": can't parse filter expression: syntax error");
 }
 
+/*
+ * A long expression that is refused: the message quotes its first 64
+ * bytes, not cut inside a UTF-8 sequence, so that the reason, which comes
+ * after the quote, still fits in what the host keeps of a message.
+ */
+static void
+refused_long(int linktype, const char *expr, const char *reason)
+{
+	char opt[2048], want[FAKE_TEXT];
+	size_t cut = 64;
+
+	assert_true(strlen(expr) > 600);
+	while (((unsigned char)expr[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(opt, sizeof(opt), "expression=%s", expr);
+	snprintf(want, sizeof(want), "expression \"%.*s...\"%s", (int)cut,
+	    expr, reason);
+	refused(linktype, opt, want);
+}
+
+static void
+test_long_expressions(void **unused)
+{
+	char ports[1024], expr[1200];
+	size_t n = 0;
+
+	(void)unused;
+	for (unsigned p = 1; n < 700; p++)
+		n += (size_t)snprintf(ports + n, sizeof(ports) - n,
+		    "%stcp port %u", p > 1 ? " or " : "", p);
+	snprintf(expr, sizeof(expr), "%s or tcp prt 80", ports);
+	if (strncmp(pcap_lib_version(), "libpcap version 1.10.", 21) == 0)
+		refused_long(1, expr, ": can't parse filter expression: "
+		    "syntax error");
+	snprintf(expr, sizeof(expr), "%s or ip or not ip", ports);
+	refused_long(1, expr, " passes every frame: to pass every frame, "
+	    "leave the filter out");
+	snprintf(expr, sizeof(expr), "%s or inbound", ports);
+	refused_long(1, expr, ": inbound and outbound need the kernel's "
+	    "view of the frame (its direction), which the filter plugin does "
+	    "not have; the capture's bpf key, run by the kernel, can test it");
+	/* A two-byte character across the 64th byte is left out whole. */
+	snprintf(expr, sizeof(expr), "%.63s\xc3\xa9%s", "tcp port 1 or tcp "
+	    "port 2 or tcp port 3 or tcp port 4 or tcp port 5 or tcp port",
+	    ports);
+	assert_int_equal((unsigned char)expr[63], 0xc3);
+	if (strncmp(pcap_lib_version(), "libpcap version 1.10.", 21) == 0)
+		refused_long(1, expr, ": can't parse filter expression: "
+		    "syntax error");
+}
+
 static void
 test_empty_and_missing(void **unused)
 {
@@ -1248,6 +1299,7 @@ main(void)
 		cmocka_unit_test_teardown(test_tcpdump, tcpdump_teardown),
 		cmocka_unit_test(test_bad_expressions),
 		cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_long_expressions),
 		cmocka_unit_test(test_kernel_metadata),
 		cmocka_unit_test(test_unknown_option),
 		cmocka_unit_test(test_two_steps),
