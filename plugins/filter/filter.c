@@ -334,8 +334,11 @@ filter_open(struct ringfan_ctx *ctx, void **state)
 
 /*
  * The frame as libpcap would hand it to tcpdump: the stripped tag at off
- * (ringfan_stripped_tag), the lengths four bytes longer.  A caplen beyond
- * the snaplen, which the host never hands over, is cut to it.
+ * (ringfan_stripped_tag), the lengths four bytes longer, and the frame with
+ * its tag cut to the snaplen again, as libpcap cuts it to its snapshot
+ * after it puts the tag back (and as pcapwriter writes it): a frame the
+ * ring cut at the snaplen is no longer with its tag.  A caplen beyond the
+ * snaplen, which the host never hands over, is cut to it.
  */
 static const uint8_t *
 filter_retag(struct filter *st, const struct ringfan_packet *pkt,
@@ -347,7 +350,8 @@ filter_retag(struct filter *st, const struct ringfan_packet *pkt,
 	memcpy(s, pkt->data, off);
 	memcpy(s + off, tag, FILTER_TAG_LEN);
 	memcpy(s + off + FILTER_TAG_LEN, pkt->data + off, n - off);
-	h->caplen = n + FILTER_TAG_LEN;
+	h->caplen = n + FILTER_TAG_LEN < st->room ? n + FILTER_TAG_LEN :
+	    st->room;
 	h->len = pkt->len > UINT32_MAX - FILTER_TAG_LEN ? UINT32_MAX :
 	    pkt->len + FILTER_TAG_LEN;
 	return s;

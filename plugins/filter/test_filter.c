@@ -1287,6 +1287,55 @@ test_beyond_snaplen(void **unused)
 	}
 }
 
+/*
+ * A frame the ring cut at the snaplen, its tag stripped: the tag goes back
+ * in and the copy is cut at the snaplen again, as libpcap cuts a live frame
+ * to its snapshot after it puts the tag back, and as pcapwriter writes it.
+ * The verdict is the one of the frame as written, replayed with -r.
+ */
+static void
+test_tag_at_snaplen(void **unused)
+{
+	static const char *const exprs[] = { "vlan 10 and ether[99] = 0xab",
+	    "vlan 10 and ether[100] = 0xab", "vlan 10 and ether[103] = 0xab",
+	    "vlan 10 and len = 158", NULL };
+	static const int want[] = { 1, 0, 0, 1 };
+	static const struct sample long_frame = { "stripped tag 10, tcp 80, "
+	    "100 bytes", b_vlan10_tcp80_long, 1, 0, 0 };
+	const struct sample *s = &long_frame;
+
+	(void)unused;
+	for (int x = 0; exprs[x] != NULL; x++) {
+		struct fake_ctx f;
+		struct bpf_program prog;
+		struct pcap_pkthdr h;
+		struct view v;
+		void *st;
+		const char *opts[] = { NULL, NULL };
+		char *opt;
+
+		assert_true(asprintf(&opt, "expression=%s", exprs[x]) > 0);
+		opts[0] = opt;
+		fake_ctx_init(&f, opts);
+		f.pub.snaplen = 100;
+		assert_int_equal(ringfan_plugin.open(&f.pub, &st), RINGFAN_OK);
+		oracle_compile(&eth, exprs[x], &prog);
+		view(&eth, s, 100, &v);
+		assert_int_equal(v.pkt.len, 154);
+		/* libpcap's frame: 104 bytes with the tag, cut to 100. */
+		assert_int_equal(v.wire_caplen, 104);
+		h.caplen = 100;
+		h.len = v.wire_len;
+		assert_int_equal(pcap_offline_filter(&prog, &h, v.wire) != 0,
+		    want[x]);
+		assert_int_equal(verdict(st, &v), want[x]);
+		assert_int_equal(fake_ctx_value(&f, "matched"), want[x]);
+		ringfan_plugin.close(st);
+		pcap_freecode(&prog);
+		free(opt);
+	}
+}
+
 int
 main(void)
 {
@@ -1305,6 +1354,7 @@ main(void)
 		cmocka_unit_test(test_two_steps),
 		cmocka_unit_test(test_other_linktype),
 		cmocka_unit_test(test_beyond_snaplen),
+		cmocka_unit_test(test_tag_at_snaplen),
 	};
 
 	raw101 = raw12;
