@@ -37,8 +37,17 @@ wait_for()
 	done
 }
 
-command -v jq >/dev/null 2>&1 ||
-    fail "jq is not installed (tools/check installs it; apt-get install jq)"
+# need_tools TOOL...: as lib.sh's rf_need_tools.
+need_tools()
+{
+	local t
+
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 ||
+		    fail "$t is not installed (tools/deps installs it)"
+	done
+}
+need_tools jq
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-${NOLINK_NAME:?}.XXXXXX")
 BG=""

@@ -9,10 +9,7 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/flows_oracle.sh"
 rf_need_ctl
-for tool in tcpreplay tshark python3; do
-	command -v "$tool" >/dev/null 2>&1 ||
-	    rf_fail "$tool is not installed (tools/deps installs it)"
-done
+rf_need_tools tcpreplay tshark python3
 
 PCAP=$RF_TMP/flows.pcap
 PPS=1500

@@ -26,11 +26,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v python3 >/dev/null 2>&1 || rf_skip "no python3"
-command -v prometheus >/dev/null 2>&1 ||
-    rf_skip "no prometheus (tools/deps installs the prometheus package)"
-command -v promtool >/dev/null 2>&1 ||
-    rf_skip "no promtool (tools/deps installs the prometheus package)"
+rf_need_tools python3 prometheus promtool
 
 W=2
 K=3000

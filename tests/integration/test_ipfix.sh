@@ -25,10 +25,7 @@ set -eu
 . "$(dirname "$0")/flows_oracle.sh"
 
 [ "$(id -u)" -eq 0 ] || rf_skip "needs root"
-for tool in tcpreplay tshark python3 nfcapd nfdump; do
-	command -v "$tool" >/dev/null 2>&1 ||
-	    rf_fail "$tool is not installed (tools/deps installs it)"
-done
+rf_need_tools tcpreplay tshark python3 nfcapd nfdump
 rf_need_ctl
 
 HELPERS=$(dirname "$0")

@@ -11,18 +11,11 @@
 # 2. pmacct's nfacctd: the same but the reverse counts,
 #    which it does not read; it takes tcpControlBits only in one octet.
 #
-# It needs no root and no link; the collectors listen on 127.0.0.1.  It
-# exits 77 without nfcapd, nfdump, nfacctd or jq (tools/deps installs
-# them).
+# It needs no root and no link; the collectors listen on 127.0.0.1.
 set -eu
-for tool in nfcapd nfdump nfacctd jq python3; do
-	command -v "$tool" >/dev/null 2>&1 || {
-		echo "SKIP: $tool is not installed"
-		exit 77
-	}
-done
 NOLINK_NAME=ixfields
 . "$(dirname "$0")/nolink.sh"
+need_tools nfcapd nfdump nfacctd python3
 . "$(dirname "$0")/free_port.sh"
 export TZ=UTC
 

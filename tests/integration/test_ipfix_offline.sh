@@ -33,10 +33,7 @@ NOLINK_NAME=ixoff
 . "$(dirname "$0")/nolink.sh"
 . "$(dirname "$0")/free_port.sh"
 
-for tool in python3 nfcapd nfdump; do
-	command -v "$tool" >/dev/null 2>&1 ||
-	    fail "$tool is not installed (tools/deps installs it)"
-done
+need_tools python3 nfcapd nfdump
 
 # config URL [OPTION...]: flowtable with JSON records and IPFIX to URL,
 # and each OPTION ("key: value") of flowtable's.

@@ -10,10 +10,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-for tool in nfcapd nfdump; do
-	command -v "$tool" >/dev/null 2>&1 ||
-	    rf_fail "$tool is not installed (tools/deps installs it)"
-done
+rf_need_tools nfcapd nfdump
 rf_need_ctl
 
 . "$(dirname "$0")/free_port.sh"

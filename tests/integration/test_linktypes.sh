@@ -15,7 +15,7 @@
 # - `ip` and `ipv6` match IP in any layer, counter only the network layer:
 #   nothing here tunnels IP in IP.
 #
-# It needs no root and no link.  Skips (77) without tshark.
+# It needs no root and no link.
 set -eu
 
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"
@@ -27,10 +27,10 @@ fail()
 	exit 1
 }
 
-command -v tshark >/dev/null 2>&1 || { echo "SKIP: no tshark"; exit 77; }
-command -v jq >/dev/null 2>&1 ||
-    fail "jq is not installed (tools/check installs it; apt-get install jq)"
-command -v python3 >/dev/null 2>&1 || fail "python3 is not installed"
+for tool in tshark jq python3; do
+	command -v "$tool" >/dev/null 2>&1 ||
+	    fail "$tool is not installed (tools/deps installs it)"
+done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-linktypes.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

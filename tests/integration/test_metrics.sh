@@ -8,8 +8,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v promtool >/dev/null 2>&1 ||
-    rf_skip "no promtool (tools/deps installs the prometheus package)"
+rf_need_tools promtool
 
 K=3000
 W=2

@@ -191,8 +191,7 @@ done
 expect "fragments: workers with frames" \
     "$(jq '[.captures[0].workers[] | select(.packets > 0)] | length' \
     "$TMP/frag.out")" 4
-command -v tshark >/dev/null 2>&1 ||
-    fail "tshark is not installed (tools/deps installs it)"
+need_tools tshark
 expect "fragments: UDP conversations, tshark" \
     "$(tshark -2 -n -r "$TMP/frag.pcap" -q -z conv,udp | grep -c '<->')" 40
 

@@ -16,7 +16,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
+rf_need_tools tcpdump
 
 
 NAME_RE='^test-[01]-[0-9]{8}T[0-9]{6}Z-[0-9]{6,}\.pcap$'

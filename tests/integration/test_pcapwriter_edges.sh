@@ -21,8 +21,7 @@
 # bytes count it so, and pcapwriter writes that length, which tcpdump reads.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v python3 >/dev/null 2>&1 || rf_skip "no python3"
-command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
+rf_need_tools python3 tcpdump
 
 PW='.captures[0].workers[0].plugins.pcapwriter'
 

@@ -12,7 +12,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
+rf_need_tools tcpdump
 
 PW='.captures[0].workers[0].plugins.pcapwriter'
 
