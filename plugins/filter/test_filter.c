@@ -705,9 +705,13 @@ oracle_compile(const struct group *g, const char *expr,
 	pcap_close(dead);
 }
 
-/* A filter opened on a fresh context; the context stays for the test. */
+/*
+ * A filter opened on a fresh context, with that snaplen unless 0; the
+ * context stays for the test.
+ */
 static void *
-filter_up(struct fake_ctx *f, int linktype, const char *expr)
+filter_up_snap(struct fake_ctx *f, int linktype, uint32_t snaplen,
+    const char *expr)
 {
 	const char *opts[] = { NULL, NULL };
 	char *opt;
@@ -718,12 +722,20 @@ filter_up(struct fake_ctx *f, int linktype, const char *expr)
 	opts[0] = opt;
 	fake_ctx_init(f, opts);
 	f->pub.linktype = linktype;
+	if (snaplen != 0)
+		f->pub.snaplen = snaplen;
 	if (ringfan_plugin.check(&f->pub) != RINGFAN_OK)
 		fail_msg("check \"%s\": %s", expr, f->error);
 	if (ringfan_plugin.open(&f->pub, &st) != RINGFAN_OK)
 		fail_msg("open \"%s\": %s", expr, f->error);
 	assert_null(fake_ctx_unasked(f));
 	return st;
+}
+
+static void *
+filter_up(struct fake_ctx *f, int linktype, const char *expr)
+{
+	return filter_up_snap(f, linktype, 0, expr);
 }
 
 static void
@@ -1264,15 +1276,8 @@ test_beyond_snaplen(void **unused)
 		struct fake_ctx f;
 		struct bpf_program prog;
 		struct view v, cut;
-		void *st;
-		const char *opts[] = { NULL, NULL };
-		char *opt;
+		void *st = filter_up_snap(&f, eth.linktype, 40, exprs[x]);
 
-		assert_true(asprintf(&opt, "expression=%s", exprs[x]) > 0);
-		opts[0] = opt;
-		fake_ctx_init(&f, opts);
-		f.pub.snaplen = 40;
-		assert_int_equal(ringfan_plugin.open(&f.pub, &st), RINGFAN_OK);
 		oracle_compile(&eth, exprs[x], &prog);
 		view(&eth, s, sample_cut(&eth, s), &v);
 		assert_true(v.pkt.caplen > 64);
@@ -1281,9 +1286,8 @@ test_beyond_snaplen(void **unused)
 		assert_int_equal(oracle(&prog, &cut), want[x]);
 		assert_int_equal(verdict(st, &v), want[x]);
 		assert_int_equal(fake_ctx_value(&f, "matched"), want[x]);
-		ringfan_plugin.close(st);
+		filter_down(&f, st);
 		pcap_freecode(&prog);
-		free(opt);
 	}
 }
 
@@ -1310,15 +1314,8 @@ test_tag_at_snaplen(void **unused)
 		struct bpf_program prog;
 		struct pcap_pkthdr h;
 		struct view v;
-		void *st;
-		const char *opts[] = { NULL, NULL };
-		char *opt;
+		void *st = filter_up_snap(&f, eth.linktype, 100, exprs[x]);
 
-		assert_true(asprintf(&opt, "expression=%s", exprs[x]) > 0);
-		opts[0] = opt;
-		fake_ctx_init(&f, opts);
-		f.pub.snaplen = 100;
-		assert_int_equal(ringfan_plugin.open(&f.pub, &st), RINGFAN_OK);
 		oracle_compile(&eth, exprs[x], &prog);
 		view(&eth, s, 100, &v);
 		assert_int_equal(v.pkt.len, 154);
@@ -1330,9 +1327,8 @@ test_tag_at_snaplen(void **unused)
 		    want[x]);
 		assert_int_equal(verdict(st, &v), want[x]);
 		assert_int_equal(fake_ctx_value(&f, "matched"), want[x]);
-		ringfan_plugin.close(st);
+		filter_down(&f, st);
 		pcap_freecode(&prog);
-		free(opt);
 	}
 }
 

@@ -27,19 +27,8 @@ rf_skip()
 : "${RFSEND:?RFSEND must name the rfsend binary}"
 : "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
 : "${PLUGIN_PATH_TEST:?PLUGIN_PATH_TEST must be set}"
-# rf_need_tools TOOL...: each on PATH, or the test fails.  tools/deps
-# installs every tool the tests use, so a missing one is a broken setup to
-# report, not a check to skip.
-rf_need_tools()
-{
-	local t
-
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 ||
-		    rf_fail "$t is not installed (tools/deps installs it)"
-	done
-}
-rf_need_tools jq
+. "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+need_tools jq
 command -v ip >/dev/null 2>&1 || rf_skip "no ip(8) (iproute2)"
 
 RF_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')

@@ -37,16 +37,7 @@ wait_for()
 	done
 }
 
-# need_tools TOOL...: as lib.sh's rf_need_tools.
-need_tools()
-{
-	local t
-
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 ||
-		    fail "$t is not installed (tools/deps installs it)"
-	done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 need_tools jq
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-${NOLINK_NAME:?}.XXXXXX")

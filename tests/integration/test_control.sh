@@ -6,7 +6,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools python3
+need_tools python3
 command -v setpriv >/dev/null 2>&1 || rf_skip "no setpriv (util-linux)"
 getent passwd nobody >/dev/null || rf_skip "no user nobody"
 

@@ -8,7 +8,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools python3
+need_tools python3
 command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
 
 ROOM=10

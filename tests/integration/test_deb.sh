@@ -14,7 +14,7 @@ set -eu
 rf_need_ctl
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-rf_need_tools dpkg-buildpackage dpkg-deb dpkg-checkbuilddeps dh \
+need_tools dpkg-buildpackage dpkg-deb dpkg-checkbuilddeps dh \
     systemd-analyze
 [ -f "$SRC/debian/control" ] || rf_fail "no debian/control in $SRC"
 

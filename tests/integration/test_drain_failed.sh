@@ -12,7 +12,7 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/flows_oracle.sh"
 rf_need_ctl
-rf_need_tools tcpreplay tshark mergecap python3
+need_tools tcpreplay tshark mergecap python3
 
 LIMIT=5
 

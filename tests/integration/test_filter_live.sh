@@ -7,7 +7,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-rf_need_tools tcpdump
+need_tools tcpdump
 N_UDP=120 N_VLAN=80	# rfsend tags its vlan frames with id 100
 EXPR="vlan 100 and udp"
 

@@ -9,7 +9,7 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/flows_oracle.sh"
 rf_need_ctl
-rf_need_tools tcpreplay tshark python3
+need_tools tcpreplay tshark python3
 
 PCAP=$RF_TMP/flows.pcap
 PPS=1500

@@ -26,7 +26,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools python3 prometheus promtool
+need_tools python3 prometheus promtool
 
 W=2
 K=3000

@@ -25,7 +25,7 @@ set -eu
 . "$(dirname "$0")/flows_oracle.sh"
 
 [ "$(id -u)" -eq 0 ] || rf_skip "needs root"
-rf_need_tools tcpreplay tshark python3 nfcapd nfdump
+need_tools tcpreplay tshark python3 nfcapd nfdump
 rf_need_ctl
 
 HELPERS=$(dirname "$0")

@@ -10,7 +10,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-rf_need_tools nfcapd nfdump
+need_tools nfcapd nfdump
 rf_need_ctl
 
 . "$(dirname "$0")/free_port.sh"

@@ -11,7 +11,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-rf_need_tools python3
+need_tools python3
 [ -c /dev/net/tun ] || rf_skip "no /dev/net/tun"
 ip netns add "$RF_NS" 2>/dev/null ||
     rf_skip "cannot create a network namespace (ip netns add)"

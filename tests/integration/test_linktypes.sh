@@ -27,10 +27,8 @@ fail()
 	exit 1
 }
 
-for tool in tshark jq python3; do
-	command -v "$tool" >/dev/null 2>&1 ||
-	    fail "$tool is not installed (tools/deps installs it)"
-done
+. "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+need_tools tshark jq python3
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-linktypes.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

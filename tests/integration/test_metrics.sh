@@ -8,7 +8,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools promtool
+need_tools promtool
 
 K=3000
 W=2

@@ -116,7 +116,7 @@ trap - EXIT
 # --- The control socket: root and a private link from here on.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools python3
+need_tools python3
 
 rf_link
 rf_config 1 hash "udp port 9" "plugin: counter"

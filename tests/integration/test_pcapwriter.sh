@@ -16,7 +16,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools tcpdump
+need_tools tcpdump
 
 
 NAME_RE='^test-[01]-[0-9]{8}T[0-9]{6}Z-[0-9]{6,}\.pcap$'

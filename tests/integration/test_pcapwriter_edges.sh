@@ -21,7 +21,7 @@
 # bytes count it so, and pcapwriter writes that length, which tcpdump reads.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-rf_need_tools python3 tcpdump
+need_tools python3 tcpdump
 
 PW='.captures[0].workers[0].plugins.pcapwriter'
 

@@ -15,7 +15,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools tcpdump
+need_tools tcpdump
 command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
 
 N=2000

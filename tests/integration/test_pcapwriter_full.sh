@@ -10,7 +10,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools tcpdump
+need_tools tcpdump
 
 
 # pf_seqs: the sequence numbers of the files in the tmpfs, in order.

@@ -12,7 +12,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools tcpdump
+need_tools tcpdump
 
 PW='.captures[0].workers[0].plugins.pcapwriter'
 

@@ -12,7 +12,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-rf_need_tools tcpdump
+need_tools tcpdump
 getent passwd nobody >/dev/null || rf_skip "no user nobody"
 
 K=1000

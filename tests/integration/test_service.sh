@@ -118,8 +118,8 @@ echo "ok: a second install keeps the operator's $CONF"
 
 # systemd's own check of the unit, its commands moved into the DESTDIR and
 # its man pages found there.
-command -v systemd-analyze >/dev/null 2>&1 ||
-    fail "systemd-analyze is not installed (tools/deps installs it)"
+. "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+need_tools systemd-analyze
 mkdir "$TMP/unit"
 sed "s|$SVC_SBINDIR/ringfan |$ROOT$SVC_SBINDIR/ringfan |" \
     "$ROOT$UNIT" >"$TMP/unit/ringfan.service"
