@@ -1256,6 +1256,10 @@ test_other_linktype(void **unused)
 	filter_down(&f, st);
 }
 
+/* A tagged frame longer than the snaplens of the two tests below. */
+static const struct sample long_frame = { "stripped tag 10, tcp 80, "
+    "100 bytes", b_vlan10_tcp80_long, 1, 0, 0 };
+
 /*
  * A frame longer than the snaplen, which the host never hands over: the
  * copy with the tag put back holds the first snaplen bytes, no more.
@@ -1267,8 +1271,6 @@ test_beyond_snaplen(void **unused)
 	    "vlan 10 and tcp port 80", "vlan 10 and ip[40] = 0xab",
 	    "vlan 10 and ip[100] = 0xab", NULL };
 	static const int want[] = { 1, 1, 1, 0 };
-	static const struct sample long_frame = { "stripped tag 10, tcp 80, "
-	    "100 bytes", b_vlan10_tcp80_long, 1, 0, 0 };
 	const struct sample *s = &long_frame;
 
 	(void)unused;
@@ -1304,8 +1306,6 @@ test_tag_at_snaplen(void **unused)
 	    "vlan 10 and ether[100] = 0xab", "vlan 10 and ether[103] = 0xab",
 	    "vlan 10 and len = 158", NULL };
 	static const int want[] = { 1, 0, 0, 1 };
-	static const struct sample long_frame = { "stripped tag 10, tcp 80, "
-	    "100 bytes", b_vlan10_tcp80_long, 1, 0, 0 };
 	const struct sample *s = &long_frame;
 
 	(void)unused;
