@@ -1189,6 +1189,31 @@ assert_memory_seen(int mstate, uint32_t layout, uint64_t at_open,
 }
 
 /*
+ * In a forked child (no cmocka there: an exit code says what went wrong),
+ * the pipeline of yaml loaded, checked and opened in cpl, on host memory
+ * hm; its configuration lives until the child exits.
+ */
+static void
+child_pipeline(struct pipeline *cpl, const char *yaml, struct plugin_mem *hm)
+{
+	static struct cfg ccfg;
+	static struct plugin_env cenv;
+	char cerr[CFG_ERR_MAX];
+
+	if (load_into(&ccfg, yaml, cerr, sizeof(cerr)) != 0)
+		_exit(10);
+	if (pipeline_load(cpl, &ccfg, &ccfg.captures[0], err,
+	    sizeof(err)) != 0)
+		_exit(11);
+	cenv = env;
+	cenv.cfg = &ccfg;
+	cenv.cap = &ccfg.captures[0];
+	if (pipeline_check(cpl, &cenv, err, sizeof(err)) != RINGFAN_OK ||
+	    pipeline_open(cpl, &cenv, wk, hm, err, sizeof(err)) != RINGFAN_OK)
+		_exit(12);
+}
+
+/*
  * A worker that dies: a child loads, checks and opens the pipeline of
  * `yaml` on the host memory mem, runs n frames and kills itself with
  * SIGKILL.  What its open saw is left in the shared counters.
@@ -1196,29 +1221,13 @@ assert_memory_seen(int mstate, uint32_t layout, uint64_t at_open,
 static void
 run_and_kill(const char *yaml, unsigned n)
 {
-	char cerr[CFG_ERR_MAX];
-	struct plugin_env cenv;
 	struct pipeline cpl;
-	struct cfg ccfg;
 	int status;
 	pid_t pid;
 
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
-		/* No cmocka here: an exit code says what went wrong. */
-		if (load_into(&ccfg, yaml, cerr, sizeof(cerr)) != 0)
-			_exit(10);
-		if (pipeline_load(&cpl, &ccfg, &ccfg.captures[0], err,
-		    sizeof(err)) != 0)
-			_exit(11);
-		cenv = env;
-		cenv.cfg = &ccfg;
-		cenv.cap = &ccfg.captures[0];
-		if (pipeline_check(&cpl, &cenv, err, sizeof(err)) !=
-		    RINGFAN_OK ||
-		    pipeline_open(&cpl, &cenv, wk, &mem, err, sizeof(err)) !=
-		    RINGFAN_OK)
-			_exit(12);
+		child_pipeline(&cpl, yaml, &mem);
 		if (run(&cpl, n, 60) != n)
 			_exit(13);
 		raise(SIGKILL);
@@ -1239,10 +1248,7 @@ run_and_kill(const char *yaml, unsigned n)
 static void
 test_check_counter_kept(void **state)
 {
-	char cerr[CFG_ERR_MAX];
-	struct plugin_env cenv;
 	struct pipeline cpl;
-	struct cfg ccfg;
 	void *later;
 	int status;
 	pid_t pid;
@@ -1252,20 +1258,7 @@ test_check_counter_kept(void **state)
 	if ((pid = fork()) == 0) {
 		/* cmocka's handler would catch the fault in the child. */
 		signal(SIGSEGV, SIG_DFL);
-		if (load_into(&ccfg, "      - plugin: checkslot\n", cerr,
-		    sizeof(cerr)) != 0)
-			_exit(10);
-		if (pipeline_load(&cpl, &ccfg, &ccfg.captures[0], err,
-		    sizeof(err)) != 0)
-			_exit(11);
-		cenv = env;
-		cenv.cfg = &ccfg;
-		cenv.cap = &ccfg.captures[0];
-		if (pipeline_check(&cpl, &cenv, err, sizeof(err)) !=
-		    RINGFAN_OK ||
-		    pipeline_open(&cpl, &cenv, wk, NULL, err, sizeof(err)) !=
-		    RINGFAN_OK)
-			_exit(12);
+		child_pipeline(&cpl, "      - plugin: checkslot\n", NULL);
 		/* What the heap hands out next, as an open's calloc would. */
 		later = calloc(1, sizeof(struct stats_worker));
 		run(&cpl, 1, 60);
