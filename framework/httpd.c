@@ -12,6 +12,14 @@
  *   - at most HTTPD_MAX_CONN connections (the kernel's backlog holds the
  *     next ones), HTTPD_PER_IP from one address (the library closes the
  *     next one at once);
+ *   - the listening socket is ours, not the library's: we accept and hand
+ *     each connection over (MHD_add_connection).  At the open file limit
+ *     the library would either poll its listener in a busy loop (no
+ *     connection open) or stop accepting until one of its connections
+ *     closes, and then not look again until something else woke it: with
+ *     nothing left open, never.  Here a connection that comes at the limit
+ *     is closed at once by way of a spare descriptor, as on the control
+ *     socket, and the limit is logged once;
  *   - a connection silent for HTTPD_IDLE_S seconds is closed (the
  *     library's timeout);
  *   - a request must arrive whole and its answer go out within
@@ -26,6 +34,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -51,6 +61,8 @@
 #define HTTPD_REQUEST_NS	(5ull * 1000000000u)
 #define HTTPD_MEMORY		(32u * 1024)
 #define HTTPD_BACKLOG		128
+/* How long the listener rests at the open file limit without a spare. */
+#define HTTPD_PAUSE_NS		(100ull * 1000000u)
 /* The 0.0.4 text format, as Prometheus asks for it. */
 #define HTTPD_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
@@ -64,10 +76,21 @@ struct httpd_conn {
 
 struct httpd {
 	struct MHD_Daemon	*d;
-	int			 lfd;		/* listening, lent to it */
+	int			 lfd;		/* listening; ours */
 	int			 mhd_fd;	/* the library's epoll */
-	int			 epfd;		/* mhd_fd and tfd */
+	int			 epfd;		/* mhd_fd, tfd and lfd */
 	int			 tfd;		/* the next timeout */
+	/*
+	 * lfd is in epfd while there is room for a connection; out of it at
+	 * HTTPD_MAX_CONN (the kernel's backlog then holds the next ones),
+	 * and for HTTPD_PAUSE_NS at the open file limit without a spare.
+	 */
+	bool			 listening;
+	uint64_t		 paused_until;	/* monotonic; 0: not paused */
+	int			 spare;		/* /dev/null, given up at the
+						   open file limit */
+	bool			 at_limit;	/* logged; until an accept */
+	unsigned		 nconns;	/* the library has open */
 	pid_t			 owner;
 	ctl_handler		*fn;
 	void			*ctx;
@@ -292,8 +315,11 @@ httpd_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		if (e != NULL)
 			e->c = NULL;
 		*socket_context = NULL;
+		if (h->nconns > 0)
+			h->nconns--;
 		return;
 	}
+	h->nconns++;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	for (size_t i = 0; i < HTTPD_MAX_CONN && ci != NULL; i++) {
 		e = &h->conns[i];
@@ -386,17 +412,128 @@ httpd_arm(struct httpd *h, uint64_t next)
 		log_warn("metrics_listen %s: timerfd_settime", h->addr);
 }
 
+static int
+httpd_spare_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* The listener in epfd (on) or out of it, as room for clients says. */
+static void
+httpd_listen(struct httpd *h, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (on == h->listening)
+		return;
+	if (epoll_ctl(h->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, h->lfd,
+	    on ? &ev : NULL) == 0)
+		h->listening = on;
+	else
+		log_warn("metrics_listen %s: epoll_ctl", h->addr);
+}
+
+/*
+ * accept() failed for want of a descriptor (err): the client waiting is
+ * closed at once by way of the spare, true when there may be more to
+ * take.  Without a spare, the listener rests for HTTPD_PAUSE_NS rather
+ * than wake the loop at once again.
+ */
+static bool
+httpd_at_limit(struct httpd *h, int err)
+{
+	int fd = -1;
+
+	if (!h->at_limit)
+		log_warnx("metrics_listen %s: accept: %s with %u connections: "
+		    "new connections are closed at once", h->addr,
+		    strerror(err), h->nconns);
+	h->at_limit = true;
+	if (h->spare != -1) {
+		close(h->spare);
+		fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC);
+		err = errno;
+		if (fd != -1)
+			close(fd);
+		h->spare = httpd_spare_open();
+		if (fd != -1)
+			return true;
+		if (err == EAGAIN || err == EWOULDBLOCK)
+			return false;
+	}
+	httpd_listen(h, false);
+	h->paused_until = mono_ns() + HTTPD_PAUSE_NS;
+	return false;
+}
+
+/* The clients waiting, handed to the library while it has room. */
+static void
+httpd_accept(struct httpd *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	while (h->listening) {
+		if (h->nconns >= HTTPD_MAX_CONN) {
+			httpd_listen(h, false);
+			return;
+		}
+		len = sizeof(ss);
+		fd = accept4(h->lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) &&
+			    httpd_at_limit(h, errno))
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EMFILE && errno != ENFILE &&
+			    errno != ENOBUFS && errno != ENOMEM)
+				log_debug("metrics_listen %s: accept: %s",
+				    h->addr, strerror(errno));
+			return;
+		}
+		h->at_limit = false;
+		/*
+		 * The library closes fd when it refuses it (a 17th from one
+		 * address); what it says about that is in its log.
+		 */
+		(void)MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, len);
+	}
+}
+
 void
 httpd_serve(struct httpd *h)
 {
-	uint64_t expirations;
+	uint64_t expirations, now, next;
 
-	/* Nothing to read when the library's descriptor woke us. */
+	/* Nothing to read when another descriptor woke us. */
 	if (read(h->tfd, &expirations, sizeof(expirations)) == -1 &&
 	    errno != EAGAIN)
 		log_warn("metrics_listen %s: read(timerfd)", h->addr);
+	if (h->spare == -1)
+		h->spare = httpd_spare_open();
+	now = mono_ns();
+	if (!h->listening && now >= h->paused_until &&
+	    h->nconns < HTTPD_MAX_CONN) {
+		h->paused_until = 0;
+		httpd_listen(h, true);
+	}
+	httpd_accept(h);
 	MHD_run(h->d);
-	httpd_arm(h, httpd_cut(h, mono_ns()));
+	/* A place freed in the run: the kernel's backlog may be waiting. */
+	if (!h->listening && h->paused_until == 0 &&
+	    h->nconns < HTTPD_MAX_CONN)
+		httpd_listen(h, true);
+	now = mono_ns();
+	next = httpd_cut(h, now);
+	if (h->paused_until != 0)
+		next = h->paused_until <= now ? 0 :
+		    MIN(next, h->paused_until - now);
+	httpd_arm(h, next);
 }
 
 int
@@ -439,6 +576,7 @@ httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
 		return -ENOMEM;
 	}
 	h->lfd = h->mhd_fd = h->epfd = h->tfd = -1;
+	h->spare = httpd_spare_open();
 	h->owner = getpid();
 	h->fn = fn;
 	h->ctx = ctx;
@@ -465,10 +603,9 @@ httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
 	    TFD_CLOEXEC)) == -1)
 		return httpd_fail(h, err, errlen, "timerfd_create");
 	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	    MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
 	    httpd_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, httpd_log, h,
-	    MHD_OPTION_LISTEN_SOCKET, h->lfd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONN,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_IDLE_S,
@@ -477,11 +614,6 @@ httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
-		/*
-		 * Whether the library closed the socket it was handed is not
-		 * said: better a descriptor left open, at a start that fails.
-		 */
-		h->lfd = -1;
 		if (errno == 0)
 			errno = EIO;
 		return httpd_fail(h, err, errlen, "MHD_start_daemon");
@@ -493,8 +625,10 @@ httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
 	}
 	h->mhd_fd = di->epoll_fd;
 	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->mhd_fd, &ev) == -1 ||
-	    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->tfd, &ev) == -1)
+	    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->tfd, &ev) == -1 ||
+	    epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->lfd, &ev) == -1)
 		return httpd_fail(h, err, errlen, "epoll_ctl");
+	h->listening = true;
 	httpd_arm(h, UINT64_MAX);
 	log_info("metrics on http://%s/metrics", addr);
 	*out = h;
@@ -515,19 +649,21 @@ httpd_close(struct httpd *h)
 		for (size_t i = 0; i < HTTPD_MAX_CONN; i++)
 			if (h->conns[i].c != NULL)
 				close(h->conns[i].fd);
-		if (h->d != NULL) {
+		if (h->d != NULL)
 			close(h->mhd_fd);
-			close(h->lfd);
-		}
+		close(h->lfd);
 		close(h->epfd);
 		close(h->tfd);
+		if (h->spare != -1)
+			close(h->spare);
 		return;
 	}
-	/* The library closes the listening socket it was handed. */
 	if (h->d != NULL)
 		MHD_stop_daemon(h->d);
-	else if (h->lfd != -1)
+	if (h->lfd != -1)
 		close(h->lfd);
+	if (h->spare != -1)
+		close(h->spare);
 	if (h->epfd != -1)
 		close(h->epfd);
 	if (h->tfd != -1)

@@ -1,0 +1,156 @@
+#!/bin/bash
+# The metrics endpoint at the master's open file limit (docs/control.md,
+# "Metrics over HTTP"): with the limit lowered to a few descriptors more
+# than the master holds and control clients taking the rest, while frames
+# flow,
+#   - a scrape that comes meanwhile is closed at once: the master does not
+#     spin on the listener it cannot accept from (it stays near idle), and
+#     a worker killed meanwhile is respawned as promptly as ever;
+#   - the limit is logged once, not once per try;
+#   - once descriptors are free again the page is served, also after the
+#     limit was hit while a keep-alive connection was open and that
+#     connection then closed (the endpoint must not stop accepting for
+#     good), and promtool accepts it;
+#   - every frame sent was counted, none dropped.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+command -v python3 >/dev/null 2>&1 || rf_skip "no python3"
+command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
+command -v promtool >/dev/null 2>&1 ||
+    rf_skip "no promtool (tools/deps installs the prometheus package)"
+
+ROOM=10
+CLIENTS=40
+N=3000
+
+P=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+rf_link
+rf_config 2 hash "udp port 9" "plugin: counter"
+echo "metrics_listen: 127.0.0.1:$P" >>"$RF_CONF"
+rf_start
+MASTER=$RF_PID
+
+open=$(find "/proc/$MASTER/fd" -mindepth 1 | wc -l)
+limit=$((open + ROOM))
+prlimit --pid "$MASTER" --nofile="$limit:$limit"
+echo "master: $open descriptors open, limit now $limit"
+
+# Frames flow through all of it.
+rf_send -t udp -n "$N" -f 16 -s 64 -r 1000 &
+SENDER=$!
+
+# Phase 1: no HTTP connection open, the descriptors taken, a scrape comes:
+# the master's CPU time over 2 s.  Phase 2: a keep-alive connection open,
+# the descriptors taken, a scrape comes, the keep-alive connection closes,
+# the descriptors come free: a new scrape must be served.
+python3 - "$RF_TMP/control.sock" "$P" "$MASTER" "$CLIENTS" \
+    >"$RF_TMP/phases.txt" <<'PY'
+import os, socket, sys, time
+
+path, port, pid, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+GET = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+
+def ticks():
+    with open("/proc/%s/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return int(v[11]) + int(v[12])
+
+def hold():
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        socks.append(s)
+    time.sleep(0.3)
+    return socks
+
+def response(s, timeout):
+    """The status line of one response on s, or what went wrong."""
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                return "closed" if not data else "cut"
+            data += chunk
+    except socket.timeout:
+        return "no answer"
+    except OSError as e:
+        return "error %s" % e.errno
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(body) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head.split(b"\r\n")[0].decode()
+
+hz = os.sysconf("SC_CLK_TCK")
+ctl = hold()
+late = socket.create_connection(("127.0.0.1", port))
+late.sendall(GET)
+t0 = ticks()
+time.sleep(2)
+cpu = (ticks() - t0) * 100 // (2 * hz)
+for s in ctl:
+    s.close()
+late.close()
+time.sleep(0.5)
+
+keep = socket.create_connection(("127.0.0.1", port))
+keep.sendall(GET)
+first = response(keep, 5)
+ctl = hold()
+late = socket.create_connection(("127.0.0.1", port))
+late.sendall(GET)
+time.sleep(0.5)
+keep.close()
+time.sleep(0.5)
+for s in ctl:
+    s.close()
+late.close()
+time.sleep(0.5)
+after = socket.create_connection(("127.0.0.1", port))
+after.sendall(GET)
+print(cpu)
+print(first)
+print(response(after, 5))
+PY
+{ read -r cpu; read -r first; read -r after; } <"$RF_TMP/phases.txt"
+echo "master CPU at the limit with a scrape waiting: $cpu%"
+[ "$cpu" -lt 50 ] ||
+    rf_fail "the master spun at the open file limit: $cpu% CPU over 2 s"
+rf_expect "keep-alive scrape before the limit" "$first" "HTTP/1.1 200 OK"
+rf_expect "a scrape once descriptors are free" "$after" "HTTP/1.1 200 OK"
+rf_expect "the HTTP limit logged once per episode" \
+    "$(grep -c "metrics_listen 127.0.0.1:$P: accept: Too many open files" \
+    "$RF_ERR")" 2
+
+# The master's supervision kept working: a worker killed now is back.
+victim=$(rf_ctl_json workers '.workers[0].pid')
+kill -KILL "$victim"
+rf_wait_until 3 "worker 0 respawned" rf_ctl_test workers \
+    ".workers[0].pid != $victim and .workers[0].state == \"running\""
+
+curl -sf -m 5 "http://127.0.0.1:$P/metrics" >"$RF_TMP/page.txt" ||
+    rf_fail "GET /metrics failed after the limit"
+promtool check metrics <"$RF_TMP/page.txt" >"$RF_TMP/promtool.out" 2>&1 ||
+    rf_fail "promtool: $(cat "$RF_TMP/promtool.out")"
+[ ! -s "$RF_TMP/promtool.out" ] ||
+    rf_fail "promtool remarks: $(cat "$RF_TMP/promtool.out")"
+echo "ok: page served and promtool-clean after the limit"
+
+wait "$SENDER" || rf_fail "rfsend failed"
+rf_stop
+rf_expect_all "$N"
+echo "PASS"
