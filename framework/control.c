@@ -11,7 +11,6 @@
  * until its owner calls ctl_resume().
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,12 +221,6 @@ ctl_on_client(struct ctl_server *srv, struct ctl_client *c, uint32_t events)
 		ctl_read(srv, c);
 }
 
-static int
-ctl_spare_open(void)
-{
-	return open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
 /*
  * accept() failed for want of a descriptor.  A client waiting is closed at
  * once by way of the spare: true when there may be more to take.  Without
@@ -237,24 +230,14 @@ ctl_spare_open(void)
 static bool
 ctl_at_limit(struct ctl_server *srv, int err)
 {
-	int fd = -1;
+	int shed;
 
 	if (!srv->at_limit)
 		log_warnx("control: accept: %s with %u clients: new clients "
 		    "are closed at once", strerror(err), srv->nclients);
 	srv->at_limit = true;
-	if (srv->spare != -1) {
-		close(srv->spare);
-		fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
-		err = errno;
-		if (fd != -1)
-			close(fd);
-		srv->spare = ctl_spare_open();
-		if (fd != -1)
-			return true;
-		if (err == EAGAIN || err == EWOULDBLOCK)
-			return false;
-	}
+	if ((shed = spare_shed(&srv->spare, srv->fd)) >= 0)
+		return shed == 1;
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->fd, NULL) == 0) {
 		srv->paused = true;
 		srv->paused_until = mono_ns() + CTL_PAUSE_NS;
@@ -340,7 +323,7 @@ ctl_sweep(struct ctl_server *srv, uint64_t now)
 	    epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->fd, &ev) == 0)
 		srv->paused = false;
 	if (srv->spare == -1)
-		srv->spare = ctl_spare_open();
+		srv->spare = spare_open();
 	for (pp = &srv->clients; (c = *pp) != NULL;) {
 		if (!c->dead && now >= c->deadline &&
 		    (c->rq.wait != 0 || c->rq.reply == NULL)) {
@@ -434,7 +417,7 @@ ctl_open(struct ctl_server **out, const struct cfg *cfg, void *ctx,
 	if ((*out = srv = calloc(1, sizeof(*srv))) == NULL)
 		return ctl_fail(err, errlen, "calloc", path);
 	srv->fd = srv->epfd = -1;
-	srv->spare = ctl_spare_open();
+	srv->spare = spare_open();
 	srv->ctx = ctx;
 	srv->owner = getpid();
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=

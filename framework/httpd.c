@@ -34,7 +34,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -412,12 +411,6 @@ httpd_arm(struct httpd *h, uint64_t next)
 		log_warn("metrics_listen %s: timerfd_settime", h->addr);
 }
 
-static int
-httpd_spare_open(void)
-{
-	return open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
 /* The listener in epfd (on) or out of it, as room for clients says. */
 static void
 httpd_listen(struct httpd *h, bool on)
@@ -442,25 +435,15 @@ httpd_listen(struct httpd *h, bool on)
 static bool
 httpd_at_limit(struct httpd *h, int err)
 {
-	int fd = -1;
+	int shed;
 
 	if (!h->at_limit)
 		log_warnx("metrics_listen %s: accept: %s with %u connections: "
 		    "new connections are closed at once", h->addr,
 		    strerror(err), h->nconns);
 	h->at_limit = true;
-	if (h->spare != -1) {
-		close(h->spare);
-		fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC);
-		err = errno;
-		if (fd != -1)
-			close(fd);
-		h->spare = httpd_spare_open();
-		if (fd != -1)
-			return true;
-		if (err == EAGAIN || err == EWOULDBLOCK)
-			return false;
-	}
+	if ((shed = spare_shed(&h->spare, h->lfd)) >= 0)
+		return shed == 1;
 	httpd_listen(h, false);
 	h->paused_until = mono_ns() + HTTPD_PAUSE_NS;
 	return false;
@@ -515,7 +498,7 @@ httpd_serve(struct httpd *h)
 	    errno != EAGAIN)
 		log_warn("metrics_listen %s: read(timerfd)", h->addr);
 	if (h->spare == -1)
-		h->spare = httpd_spare_open();
+		h->spare = spare_open();
 	now = mono_ns();
 	if (!h->listening && now >= h->paused_until &&
 	    h->nconns < HTTPD_MAX_CONN) {
@@ -576,7 +559,7 @@ httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
 		return -ENOMEM;
 	}
 	h->lfd = h->mhd_fd = h->epfd = h->tfd = -1;
-	h->spare = httpd_spare_open();
+	h->spare = spare_open();
 	h->owner = getpid();
 	h->fn = fn;
 	h->ctx = ctx;

@@ -6,11 +6,14 @@
  * something the operator did not intend.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -272,4 +275,28 @@ line_scrub(char *s)
 			p++;
 		}
 	return bad;
+}
+
+int
+spare_open(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+int
+spare_shed(int *spare, int lfd)
+{
+	int fd, err;
+
+	if (*spare == -1)
+		return -1;
+	close(*spare);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	err = errno;
+	if (fd != -1)
+		close(fd);
+	*spare = spare_open();
+	if (fd != -1)
+		return 1;
+	return err == EAGAIN || err == EWOULDBLOCK ? 0 : -1;
 }

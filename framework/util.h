@@ -52,5 +52,16 @@ uint64_t clock_ns(clockid_t clk);
 uint64_t mono_ns(void);
 /* What a file of this st_mode is, for messages: "a regular file". */
 const char *file_kind(unsigned mode);
+/*
+ * The open file limit on a listening socket: accept() fails, and the client
+ * left in the backlog wakes a level-triggered loop again at once.  A spare
+ * descriptor (spare_open(): /dev/null, -1 if even that fails) is given up
+ * for a moment to take the client and close it: spare_shed() after accept()
+ * on lfd failed so.  1: a client was closed, more may wait; 0: none waits;
+ * -1: no spare, or no descriptor even with it: the caller lets the
+ * listener rest a while.  *spare is open again where it can be.
+ */
+int	spare_open(void);
+int	spare_shed(int *spare, int lfd);
 
 #endif

@@ -15,10 +15,8 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v python3 >/dev/null 2>&1 || rf_skip "no python3"
+need_tools python3 promtool curl
 command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
-command -v promtool >/dev/null 2>&1 ||
-    rf_skip "no promtool (tools/deps installs the prometheus package)"
 
 ROOM=10
 CLIENTS=40
