@@ -38,10 +38,10 @@ master_gens(struct master *m, struct gen **gens)
  */
 static void
 child_unmap(const struct gen *g, struct plugin_mem **mems,
-    const struct cfg *cfg)
+    const struct cfg *cfg, const struct plugin_mem *keep)
 {
 	for (unsigned i = 0; mems != NULL && i < g->nslots; i++)
-		for (size_t k = 0; mems[i] != NULL &&
+		for (size_t k = 0; mems[i] != NULL && mems[i] != keep &&
 		    k < cfg->captures[g->slots[i].capture].npipeline; k++)
 			plugin_mem_unmap(&mems[i][k]);
 }
@@ -89,8 +89,9 @@ master_spawn(struct master *m, struct slot *s)
 			    k < o->wk.cap->npipeline; k++)
 				plugin_mem_unmap(&o->wk.mem[k]);
 		}
-		child_unmap(&m->g, m->prev.mems, m->prev.cfg);
-		child_unmap(&m->g, m->staged, m->staged_cfg);
+		/* A closer of a reload's previous pipeline keeps its own. */
+		child_unmap(&m->g, m->prev.mems, m->prev.cfg, s->wk.mem);
+		child_unmap(&m->g, m->staged, m->staged_cfg, s->wk.mem);
 		/* Other workers' counters are not this one's to write. */
 		for (unsigned k = 0; k < master_gens(m, gens); k++)
 			stats_isolate(gens[k]->shm, gens[k]->nslots, s->wk.sw);
@@ -364,6 +365,12 @@ master_reaped(struct master *m, struct slot *s, int status)
 	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
 	    s->last_exit);
 	STATS_ADD(&sw->restarts, 1);
+	/*
+	 * Still on the pipeline a reload replaces: the new one would start
+	 * on fresh host memory, and what this one left there be lost.
+	 */
+	if (master_close_prev(m, s))
+		return;
 	master_crashed(s, name);
 }
 

@@ -283,6 +283,11 @@ void	master_reload_watch(struct master *m, uint64_t now);
 void	master_prev_free(struct master *m);
 /* A worker failed on a reload's pipeline: every worker goes back. */
 void	master_rollback(struct master *m, struct slot *failed);
+/*
+ * A worker still on the pipeline a reload replaces died: started on it
+ * again to close what it left in host memory.  Whether it was.
+ */
+bool	master_close_prev(struct master *m, struct slot *s);
 /* Run the reload asked for while another was under way, once it is over. */
 void	master_reload_queued(struct master *m);
 /*

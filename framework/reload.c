@@ -12,6 +12,7 @@
 #include <string.h>
 
 
+#include "capture.h"
 #include "control.h"
 #include "linkwatch.h"
 #include "log.h"
@@ -588,6 +589,57 @@ master_close_down(struct master *m, const bool *changed)
 			s->closer = true;
 		}
 	}
+}
+
+/*
+ * A worker of a capture whose pipeline a reload changes died while still
+ * on the previous pipeline (a crash, a stall's kill, killed as overdue in
+ * its hand-over): what it left is in the previous pipeline's host memory
+ * (a flow table, a write buffer), which no successor on the new pipeline
+ * reads.  As master_close_down() does for one down when the reload
+ * begins, it is started at once on the previous pipeline, told to hand
+ * over, so that its plugins take that memory over and close it; its
+ * successor then runs the new pipeline.  Its crash record is kept.
+ */
+bool
+master_close_prev(struct master *m, struct slot *s)
+{
+	struct reload_prev *p = &m->prev;
+	unsigned i = (unsigned)(s - m->g.slots);
+	struct worker saved = s->wk;
+	char name[64], uerr[256];
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int rc;
+
+	if (p->cfg == NULL || p->mems == NULL || p->mems[i] == NULL ||
+	    !p->changed[s->capture] || s->on_new || s->wk.fd == -1 ||
+	    master_user(p->cfg, &uid, &gid, uerr, sizeof(uerr)) != 0)
+		return false;
+	s->wk.cfg = p->cfg;
+	s->wk.cap = &p->cfg->captures[s->capture];
+	s->wk.info = p->infos[s->capture];
+	s->wk.mem = p->mems[i];
+	s->wk.snaplen = capture_snaplen(s->wk.cap);
+	s->wk.drop_privileges = p->cfg->user != NULL;
+	s->wk.uid = uid;
+	s->wk.gid = gid;
+	m->staged = m->g.mems;		/* the new pipeline's: not its own */
+	m->staged_cfg = m->g.cfg;
+	rc = master_spawn(m, s);
+	m->staged = NULL;
+	m->staged_cfg = NULL;
+	s->wk = saved;
+	if (rc != 0 || s->pid <= 0)
+		return false;
+	log_info("%s: started on its previous pipeline, to close what it "
+	    "left", master_slot_name(s, name, sizeof(name)));
+	s->on_new = false;
+	master_hand_over(s);
+	s->closer = true;
+	if (m->handing == (int)i)
+		m->handing_pid = s->pid;
+	return true;
 }
 
 int

@@ -1,0 +1,68 @@
+#!/bin/bash
+# A pipeline reload under traffic during which two workers on the previous
+# pipeline die: worker 0, stopped (SIGSTOP) as its hand-over comes, is
+# killed by the stall watch; worker 1 is killed (SIGKILL) while it waits
+# for its turn.  Each left a flow table and a pcap write buffer in the
+# previous pipeline's host memory: each is started on that pipeline again
+# to close it (docs/architecture.md, Reload), so that after a graceful
+# stop the flow records and the pcap files hold every frame the workers
+# handled, as after any crash.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
+
+rf_link
+mkdir "$RF_TMP/pcap"
+rf_config 2 hash "udp port 9" "plugin: counter" \
+    "{ plugin: flowtable, config: { output: \"$RF_TMP/flows-{worker}.json\", idle_timeout: 30s } }" \
+    "{ plugin: pcapwriter, config: { directory: \"$RF_TMP/pcap\" } }"
+sed -i '1i stall_timeout: 2s' "$RF_CONF"
+rf_start
+
+rf_send_bg -t udp -n 40000 -f 64 -r 10000 -s 64
+# Both workers hold flows and buffered frames when the reload comes.
+rf_wait_until 10 "frames on both workers" rf_ctl_test stats \
+    '[.captures[0].workers[] | .packets > 0] | all'
+pid0=$(rf_ctl_num workers '.workers[0].pid')
+pid1=$(rf_ctl_num workers '.workers[1].pid')
+kill -STOP "$pid0"
+sed -i 's/idle_timeout: 30s/idle_timeout: 20s/' "$RF_CONF"
+rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
+reload_pid=$!
+# Worker 0 goes first and, stopped, holds the hand-over for stall_timeout:
+# worker 1 still waits for its turn on the previous pipeline.
+rf_wait_until 10 "the reload under way" grep -q \
+    "restarting workers one at a time" "$RF_ERR"
+kill -KILL "$pid1"
+rc=0
+wait "$reload_pid" || rc=$?
+rf_expect "reload exit status" "$rc" 0
+kill -CONT "$pid0" 2>/dev/null || true
+grep -q "stalled while stopped by a signal" "$RF_ERR" ||
+    rf_fail "the stopped worker was not killed for a stall"
+rf_send_wait
+rf_stop
+
+p=$(rf_num '.captures[0].totals.packets')
+q=$(rf_num '.captures[0].totals.quarantined')
+kp=$(rf_num '.captures[0].totals.kernel_packets')
+kd=$(rf_num '.captures[0].totals.kernel_drops')
+rf_expect "packets + kernel_drops + quarantined" $((p + kd + q)) "$kp"
+# A frame in hand at a kill may be in the records and files, or not.
+flows=$(cat "$RF_TMP"/flows-*.json | jq -s '[.[] | .fwd.packets + .rev.packets] | add')
+frames=0
+for f in "$RF_TMP"/pcap/*.pcap; do
+	n=$(rf_pcap_frames "$f")
+	frames=$((frames + n))
+done
+echo "packets $p, quarantined $q, in flow records $flows, in pcap files $frames"
+[ "$flows" -ge "$p" ] && [ "$flows" -le $((p + q)) ] ||
+    rf_fail "flow records count $flows frames, the workers handled $p (+$q quarantined)"
+[ "$frames" -ge "$p" ] && [ "$frames" -le $((p + q)) ] ||
+    rf_fail "pcap files hold $frames frames, the workers handled $p (+$q quarantined)"
+rf_expect "pcapwriter frames_dropped" \
+    "$(rf_sum '.plugins.pcapwriter.frames_dropped')" 0
+rf_expect "workers closing the previous pipeline" \
+    "$(grep -c "started on its previous pipeline, to close what it left" \
+    "$RF_ERR")" 2
