@@ -479,6 +479,23 @@ master_rollback(struct master *m, struct slot *failed)
 	    "reload: %s: %s; every worker is back on the previous pipeline",
 	    master_slot_name(failed, name, sizeof(name)), werr);
 	log_error("%s", m->last_reload_error);
+	/*
+	 * Dead in its loop, it left what it handled (a flow table, a write
+	 * buffer) in the new pipeline's host memory, which goes now: it is
+	 * started on that pipeline once more, told to hand over at once, to
+	 * close it, as master_close_prev() does the other way round.  Its
+	 * own mapping outlives the master's; its successor runs the previous
+	 * pipeline.  One that failed in its open held nothing yet.
+	 */
+	if (STATS_LOAD(&failed->wk.sw->state) == WORKER_RUNNING &&
+	    failed->wk.fd != -1 && master_spawn(m, failed) == 0 &&
+	    failed->pid > 0) {
+		log_info("%s: started on the new pipeline again, to close "
+		    "what it left", name);
+		failed->on_new = false;
+		master_hand_over(failed);
+		failed->closer = true;
+	}
 	for (unsigned i = 0; i < g->nslots; i++) {
 		c = g->slots[i].capture;
 		if (!p->changed[c])
