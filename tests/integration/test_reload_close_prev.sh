@@ -10,7 +10,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v tcpdump >/dev/null 2>&1 || rf_skip "no tcpdump"
+need_tools tcpdump
 
 rf_link
 mkdir "$RF_TMP/pcap"
