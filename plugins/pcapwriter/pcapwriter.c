@@ -46,6 +46,7 @@ static const struct {
 	{ 12, 101 },		/* DLT_RAW */
 	{ 15, 102 },		/* DLT_SLIP_BSDOS */
 	{ 16, 103 },		/* DLT_PPP_BSDOS */
+	{ 19, 106 },		/* DLT_ATM_CLIP */
 };
 
 enum { PH_CAPTURE, PH_WORKER, PH_TIME, PH_MAX };

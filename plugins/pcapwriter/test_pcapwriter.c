@@ -621,6 +621,56 @@ test_linktype(void **state)
 }
 
 /*
+ * Every link type libpcap can save: the file says the LINKTYPE_ value that
+ * libpcap's own pcap_dump_open() writes for the DLT_ (DLT_ATM_CLIP, 19 on
+ * Linux, is LINKTYPE_ATM_CLIP, 106), and libpcap reads the file as it
+ * reads its own.
+ */
+static void
+test_linktype_libpcap(void **state)
+{
+	struct t *t = *state;
+	char errbuf[PCAP_ERRBUF_SIZE], name[300], path[512], ref[512];
+	pcap_dumper_t *d;
+	uint32_t h[6];
+	pcap_t *p;
+	int fd, back, checked = 0;
+
+	snprintf(ref, sizeof(ref), "%s.ref", t->dir);
+	for (int dlt = 0; dlt <= 300; dlt++) {
+		assert_non_null(p = pcap_open_dead(dlt, 262144));
+		d = pcap_dump_open(p, ref);
+		pcap_close(p);
+		if (d == NULL)
+			continue;	/* a DLT_ libpcap cannot save */
+		pcap_dump_close(d);
+		assert_true((fd = open(ref, O_RDONLY)) != -1);
+		assert_int_equal(read(fd, h, sizeof(h)), (ssize_t)sizeof(h));
+		close(fd);
+		assert_non_null(p = pcap_open_offline(ref, errbuf));
+		back = pcap_datalink(p);
+		pcap_close(p);
+		assert_int_equal(unlink(ref), 0);
+
+		t_init(t, NULL);
+		t->f.pub.linktype = dlt;
+		t_open(t, RINGFAN_MEMORY_FRESH);
+		t_send(t, 0, 60, T0 * SEC);
+		t_close(t);
+		t_name(t, 0, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+		check_header(path, 0xa1b2c3d4, 262144, h[5]);
+		assert_non_null(p = pcap_open_offline(path, errbuf));
+		assert_int_equal(pcap_datalink(p), back);
+		pcap_close(p);
+		assert_int_equal(unlink(path), 0);
+		t->nsent = 0;
+		checked++;
+	}
+	assert_true(checked > 100);
+}
+
+/*
  * A tag the kernel stripped goes back in, as libpcap writes it: after the
  * MAC addresses, TPID 0x8100 unless the kernel named another, both lengths
  * four bytes longer; cut by the snaplen like any byte.  Not on raw IP.
@@ -1566,6 +1616,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snaplen_capture, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_linktype, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linktype_libpcap, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stripped_tag, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_full, setup,
