@@ -188,6 +188,7 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	off_t at;
+	bool classic;
 	int rc;
 
 	m->slow++;
@@ -212,13 +213,19 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 		}
 		m->off = (size_t)at;
 	}
-	if (!pcap_map_ts(h, &r->ts_ns)) {
+	classic = pcap_major_version(m->pcap) == 2;
+	if (!pcap_map_ts(h, classic, &r->ts_ns)) {
 		/*
-		 * Below 1970 only by a fraction out of range that libpcap
-		 * reads as negative (pcap_map_ts()); any other refusal is a
-		 * time too far ahead.
+		 * Below 1970 by a fraction out of range that libpcap reads
+		 * as negative, or by a pcapng time (pcap_map_ts()); any
+		 * other refusal is a time too far ahead.
 		 */
-		if (h->ts.tv_usec < 0)
+		if (!classic && h->ts.tv_sec < 0)
+			snprintf(m->err, sizeof(m->err), "a frame's time, "
+			    "%lld s from 1970, is before 1970, which "
+			    "ringfan's nanosecond times do not hold",
+			    (long long)h->ts.tv_sec);
+		else if (h->ts.tv_usec < 0)
 			snprintf(m->err, sizeof(m->err), "a frame's time, "
 			    "second %lld with a fraction of %lld ns (out of "
 			    "range), is before 1970, which ringfan's "

@@ -118,18 +118,23 @@ pcap_map_lens(struct pcap_rec *r, const uint8_t *p, bool swapped)
 /*
  * A time of libpcap's (opened with nanosecond precision, tv_usec holds
  * nanoseconds) in nanoseconds into *ns; false when it does not fit 64 bits
- * (a pcapng time after 2554-07-21T23:34:33Z, or a negative fraction of a
- * classic file's second 0).  libpcap reads a classic
- * file's seconds as signed, but the field is unsigned: a time after 2038
- * is put back.
+ * (a pcapng time after 2554-07-21T23:34:33Z, or before 1970, or a negative
+ * fraction of a classic file's second 0).  classic: the file is a classic
+ * pcap file (pcap_major_version() 2), whose seconds libpcap reads as
+ * signed 32 bits, but the field is unsigned: a time after 2038 is put
+ * back.  A pcapng file's seconds are 64 bits (with if_tsoffset, which is
+ * signed): negative, they are before 1970, not after 2038.
  */
 static inline bool
-pcap_map_ts(const struct pcap_pkthdr *h, uint64_t *ns)
+pcap_map_ts(const struct pcap_pkthdr *h, bool classic, uint64_t *ns)
 {
 	uint64_t sec = (uint64_t)h->ts.tv_sec;
 
-	if (h->ts.tv_sec < 0)
+	if (h->ts.tv_sec < 0) {
+		if (!classic)
+			return false;
 		sec += 1ULL << 32;
+	}
 	if (sec > UINT64_MAX / 1000000000u)
 		return false;
 	/* A fraction out of range is libpcap's, signed: added as it is. */

@@ -125,10 +125,11 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 		if (rb == PCAP_ERROR_BREAK)
 			rb = 0;
 		/*
-		 * A time past what 64-bit nanoseconds hold (pcapng): pcapmap
-		 * refuses the frame, libpcap reads it.
+		 * A time past what 64-bit nanoseconds hold, or before 1970
+		 * (pcapng): pcapmap refuses the frame, libpcap reads it.
 		 */
-		if (ra == -1 && rb == 1 && !pcap_map_ts(h, &ts)) {
+		if (ra == -1 && rb == 1 && !pcap_map_ts(h,
+		    pcap_major_version(b) == 2, &ts)) {
 			d->end = -2;
 			snprintf(d->err, sizeof(d->err), "%s", m.err);
 			break;
@@ -150,7 +151,7 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 				    pcap_geterr(b));
 			break;
 		}
-		if (!pcap_map_ts(h, &ts))
+		if (!pcap_map_ts(h, pcap_major_version(b) == 2, &ts))
 			abort();	/* refused above */
 		if (r.ts_ns != ts || r.caplen != h->caplen || r.len != h->len ||
 		    memcmp(r.data, data, r.caplen) != 0) {

@@ -609,6 +609,82 @@ test_pcapng_far_time(void **unused)
 	    "64-bit nanosecond times hold");
 }
 
+/*
+ * A pcapng interface whose if_tsoffset (seconds, signed) takes its frames
+ * before 1970, where libpcap gives a negative second: refused, with the
+ * time named, not read as a time after 2106 (the mending of a classic
+ * file's seconds, which libpcap reads as signed 32 bits, is not for
+ * pcapng).  So is a time of 2^64 - 1 s (if_tsresol 0: whole seconds),
+ * which libpcap gives as second -1.
+ */
+static void
+pcapng_offset(struct file *f, uint8_t resol, int64_t offset, uint64_t t3)
+{
+	uint8_t data[64];
+	uint64_t t;
+
+	memset(f, 0, sizeof(*f));
+	put32(f, 0x0a0d0d0a);		/* section header */
+	put32(f, 28);
+	put32(f, 0x1a2b3c4d);
+	put16(f, 1);
+	put16(f, 0);
+	put32(f, 0xffffffff);
+	put32(f, 0xffffffff);
+	put32(f, 28);
+	put32(f, 1);			/* interface: Ethernet */
+	put32(f, 44);
+	put16(f, 1);
+	put16(f, 0);
+	put32(f, 65535);
+	put16(f, 9);			/* if_tsresol */
+	put16(f, 1);
+	put32(f, resol);		/* and three bytes of padding */
+	put16(f, 14);			/* if_tsoffset */
+	put16(f, 8);
+	put32(f, (uint32_t)(uint64_t)offset);
+	put32(f, (uint32_t)((uint64_t)offset >> 32));
+	put32(f, 0);			/* opt_endofopt */
+	put32(f, 44);
+	for (unsigned k = 0; k < 3; k++) {
+		frame(data, sizeof(data), k);
+		t = k < 2 ? 1000 + k : t3;
+		put32(f, 6);		/* enhanced packet */
+		put32(f, 32 + sizeof(data));
+		put32(f, 0);
+		put32(f, (uint32_t)(t >> 32));
+		put32(f, (uint32_t)t);
+		put32(f, sizeof(data));
+		put32(f, sizeof(data));
+		put(f, data, sizeof(data));
+		put32(f, 32 + sizeof(data));
+	}
+}
+
+static void
+test_pcapng_before_1970(void **unused)
+{
+	struct file f;
+	struct pcap_diff d;
+
+	(void)unused;
+	/* Seconds 1000, 1001, then 5 less 100. */
+	pcapng_offset(&f, 0, -100, 5);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 2, 0, 3, -2);
+	assert_string_equal(d.err, "a frame's time, -95 s from 1970, is "
+	    "before 1970, which ringfan's nanosecond times do not hold");
+	/* Second 5 less 5: 1970 itself is read. */
+	pcapng_offset(&f, 0, -5, 5);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 3, 0, 4, 0);
+	pcapng_offset(&f, 0, 0, UINT64_MAX);
+	diff(&f, NULL, NULL, &d);
+	expect(&d, 0, 2, 0, 3, -2);
+	assert_string_equal(d.err, "a frame's time, -1 s from 1970, is "
+	    "before 1970, which ringfan's nanosecond times do not hold");
+}
+
 int
 main(void)
 {
@@ -629,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_cut_under),
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_pcapng_far_time),
+		cmocka_unit_test(test_pcapng_before_1970),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
