@@ -381,7 +381,9 @@ pw_file_path(struct pw *pw, uint64_t ts, uint64_t seq)
 
 /*
  * Whether name is one of this worker's files, and its sequence number:
- * pre, 20261202T013000Z-, 1 to 19 digits, post.
+ * pre, 20261202T013000Z-, the digits pw_file_path() writes (6 to 19, no
+ * leading zero beyond 6), post.  Any other name is not the worker's to
+ * remove (max_disk), whatever its likeness.
  */
 bool
 pw_name_seq(const struct pw *pw, const char *name, uint64_t *seq)
@@ -401,7 +403,7 @@ pw_name_seq(const struct pw *pw, const char *name, uint64_t *seq)
 		    t[i] != form[i])
 			return false;
 	digits = n - pw->prelen - flen - pw->postlen;
-	if (digits > 19)
+	if (digits < 6 || digits > 19 || (digits > 6 && t[flen] == '0'))
 		return false;
 	for (t += flen; digits > 0; digits--, t++) {
 		if (!isdigit((unsigned char)*t))

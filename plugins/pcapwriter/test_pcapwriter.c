@@ -976,6 +976,54 @@ test_max_disk_rescan(void **state)
 	assert_int_equal(val(b, "disk_bytes"), 372 + 372 + 140);
 }
 
+/*
+ * max_disk removes only names the pattern gives: the sequence number is
+ * written with 6 digits at least, so a name of fewer digits, or of more
+ * with a leading zero, is someone else's file.  It is kept, and its
+ * number does not move the worker's on.
+ */
+static void
+test_max_disk_names(void **state)
+{
+	const char *opts[] = { "rotate_size=372", "max_disk=744", NULL };
+	static const char *const others[] = {
+		"test-0-20231113T000000Z-1.pcap",
+		"test-0-20231113T000000Z-00005.pcap",
+		"test-0-20231113T000000Z-0000007.pcap",
+		"test-0-20231113T000000Z-0000000000000000099.pcap",
+	};
+	const size_t nothers = sizeof(others) / sizeof(others[0]);
+	struct t *t = *state;
+	struct dirent **names;
+	char name[300];
+	int n;
+
+	for (size_t i = 0; i < nothers; i++)
+		write_file(t->dir, others[i], 140);
+	write_file(t->dir, "test-0-20231113T000000Z-000002.pcap", 140);
+	write_file(t->dir, "test-0-20231113T000000Z-1000000.pcap", 140);
+	t_start(t, opts);
+	for (uint32_t i = 0; i < 12; i++)
+		t_send_cap(t, i, 100, 100, T0 * SEC + i, false);
+	t_close(t);
+	/* Its own two went first, then its oldest new ones. */
+	assert_int_equal(val(t, "removed"), 4);
+	n = t_list(t->dir, &names);
+	assert_int_equal(n, (int)nothers + 2);
+	for (size_t i = 0; i < nothers; i++) {
+		int found = 0;
+
+		for (int j = 0; j < n; j++)
+			found |= strcmp(names[j]->d_name, others[i]) == 0;
+		if (!found)
+			fail_msg("%s was removed", others[i]);
+	}
+	t_free_list(names, n);
+	/* Numbered on from 1000000, the highest of its own. */
+	t_name(t, (int)nothers, name, sizeof(name));
+	assert_string_equal(name, "test-0-20231114T221320Z-1000003.pcap");
+}
+
 /* --- recovery from host memory (kill -9) --- */
 
 /* The host memory of a worker killed now, as its successor finds it. */
@@ -1628,6 +1676,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_disk_names, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_max_disk_rescan, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_partial, setup,
