@@ -25,6 +25,21 @@ ring_map(struct ring *r, int fd, uint32_t block_size, uint32_t block_count)
 		munmap(map, len);
 		return rc;
 	}
+	/*
+	 * Not inherited across fork: a mapping holds the socket, and a
+	 * process a plugin forks, which the worker's death signal does not
+	 * reach, would otherwise keep the socket, its ring and its fanout
+	 * membership alive after the worker and the master.  A later
+	 * ringfan in the same group would share its frames with that
+	 * orphan's ring, which no one reads or counts.
+	 */
+	if (madvise(map, len, MADV_DONTFORK) == -1 ||
+	    madvise(wmap, len, MADV_DONTFORK) == -1) {
+		rc = -errno;
+		munmap(map, len);
+		munmap(wmap, len);
+		return rc;
+	}
 	r->fd = fd;
 	r->map = map;
 	r->wmap = wmap;

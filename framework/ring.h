@@ -22,7 +22,8 @@
  * read (a plugin that writes into a frame, casting away the const of
  * ringfan_packet.data, is killed by SIGSEGV and its frame quarantined,
  * instead of changing the frame for the later plugins), and `wmap`, which
- * only hands blocks back to the kernel.
+ * only hands blocks back to the kernel.  Neither is inherited across fork
+ * (MADV_DONTFORK): a mapping holds the socket alive.
  */
 struct ring {
 	int		 fd;
