@@ -179,15 +179,24 @@ sandbox_install(int capture_fd, char *err, size_t errlen)
 		    strerror(ENOMEM));
 		return -1;
 	}
-	/*
-	 * Every thread, should a library have started one already.  Calls
-	 * of another architecture (int 0x80 on x86-64) kill the process:
-	 * libseccomp's default for a foreign architecture, kept on purpose,
-	 * since the names above were resolved for this one only.
-	 */
+	/* Every thread, should a library have started one already. */
 	if ((rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
 		seccomp_release(f);
 		return sandbox_fail(err, errlen, "seccomp_attr_set", "TSYNC",
+		    rc);
+	}
+	/*
+	 * Calls of another architecture (int 0x80 on x86-64) kill the
+	 * process, since the names above were resolved for this one only.
+	 * The whole process: libseccomp's default kills the calling thread
+	 * alone, and a worker whose main thread died so, beside a thread a
+	 * plugin started, would live on without a loop until the stall
+	 * watch came (a validating child: until its time ran out).
+	 */
+	if ((rc = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS)) < 0) {
+		seccomp_release(f);
+		return sandbox_fail(err, errlen, "seccomp_attr_set", "BADARCH",
 		    rc);
 	}
 	if (sandbox_rules(f, capture_fd, err, errlen) == -1) {
