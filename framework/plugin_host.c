@@ -31,19 +31,37 @@
 #define PLUGIN_MAX_SIZE		4096
 
 
+/*
+ * Where a candidate could not be looked at (a directory this process may
+ * not search, as the workers' user say) and why: told when the plugin is
+ * found nowhere else.  An absent file is no reason.
+ */
+struct plugin_miss {
+	char	dir[1024];
+	int	err;
+};
+
 /* Try DIR/NAME.so, then DIR/NAME/NAME.so (the layout of a build tree). */
 static bool
 plugin_find_in(const char *dir, const char *name, char *out, size_t outlen,
-    char *searched, size_t slen)
+    char *searched, size_t slen, struct plugin_miss *miss)
 {
 	if (*searched != '\0')
 		strlcat(searched, ":", slen);
 	strlcat(searched, dir, slen);
-	snprintf(out, outlen, "%s/%s.so", dir, name);
-	if (access(out, F_OK) == 0)
-		return true;
-	snprintf(out, outlen, "%s/%s/%s.so", dir, name, name);
-	return access(out, F_OK) == 0;
+	for (int nested = 0; nested < 2; nested++) {
+		if (nested)
+			snprintf(out, outlen, "%s/%s/%s.so", dir, name, name);
+		else
+			snprintf(out, outlen, "%s/%s.so", dir, name);
+		if (access(out, F_OK) == 0)
+			return true;
+		if (errno != ENOENT && errno != ENOTDIR && miss->err == 0) {
+			miss->err = errno;
+			strlcpy(miss->dir, dir, sizeof(miss->dir));
+		}
+	}
+	return false;
 }
 
 /*
@@ -52,31 +70,32 @@ plugin_find_in(const char *dir, const char *name, char *out, size_t outlen,
  */
 static bool
 plugin_find(const char *name, char *const *path, size_t npath, char *out,
-    size_t outlen, char *searched, size_t slen)
+    size_t outlen, char *searched, size_t slen, struct plugin_miss *miss)
 {
 	const char *env = getenv("RINGFAN_PLUGIN_PATH");
 	char *dirs, *dir, *save = NULL;
 	bool found = false;
 
 	searched[0] = '\0';
+	miss->err = 0;
 	if (env != NULL && *env != '\0') {
 		if ((dirs = strdup(env)) == NULL)
 			return false;
 		for (dir = strtok_r(dirs, ":", &save); dir != NULL && !found;
 		    dir = strtok_r(NULL, ":", &save))
 			found = plugin_find_in(dir, name, out, outlen,
-			    searched, slen);
+			    searched, slen, miss);
 		free(dirs);
 	}
 	for (size_t i = 0; i < npath && !found; i++)
 		found = plugin_find_in(path[i], name, out, outlen, searched,
-		    slen);
+		    slen, miss);
 	for (size_t i = 0; i < npath; i++)
 		if (strcmp(path[i], RINGFAN_PLUGIN_DIR) == 0)
 			return found;	/* searched already */
 	if (!found)
 		found = plugin_find_in(RINGFAN_PLUGIN_DIR, name, out, outlen,
-		    searched, slen);
+		    searched, slen, miss);
 	return found;
 }
 
@@ -191,6 +210,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
     size_t npath, char *err, size_t errlen)
 {
 	const struct ringfan_plugin *d;
+	struct plugin_miss miss;
 	char file[4096], searched[2048], name_shown[48];
 
 	memset(p, 0, sizeof(*p));
@@ -200,9 +220,15 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		return -1;
 	}
 	if (!plugin_find(name, path, npath, file, sizeof(file), searched,
-	    sizeof(searched))) {
-		snprintf(err, errlen, "plugin %s: %s.so not found in %s", name,
-		    name, searched);
+	    sizeof(searched), &miss)) {
+		if (miss.err != 0)
+			/* As the workers' user, in the validator and workers. */
+			snprintf(err, errlen, "plugin %s: %s.so not found in %s "
+			    "(%s: %s, as uid %u)", name, name, searched,
+			    miss.dir, strerror(miss.err), (unsigned)geteuid());
+		else
+			snprintf(err, errlen, "plugin %s: %s.so not found in %s",
+			    name, name, searched);
 		return -1;
 	}
 	if ((p->path = strdup(file)) == NULL) {

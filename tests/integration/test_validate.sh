@@ -164,6 +164,28 @@ got=$("$RINGFAN" -c "$V_TMP/say.yaml" -t 2>&1 </dev/null | cat) ||
     v_fail "-t on say, stderr a pipe: \"$got\", expected \"$want\""
 echo "ok: -t on say, stderr a pipe: the plugin's line is there"
 
+# A plugin directory that the workers' user may not search: the plugin
+# there is not found, and the message says why (it used to say no more than
+# "not found", of a file that is there).
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+	mkdir -m 700 "$V_TMP/private"
+	cp "$PLUGIN_PATH_TEST/openfail.so" "$V_TMP/private/private.so"
+	v_conf private '      - plugin: counter
+      - plugin: private'
+	sed -i "s|^plugin_path: \[|user: nobody\nplugin_path: [\"$V_TMP/private\", |" \
+	    "$V_TMP/private.yaml"
+	rc=0
+	"$RINGFAN" -c "$V_TMP/private.yaml" -t >/dev/null \
+	    2>"$V_TMP/private.err" </dev/null || rc=$?
+	got=$(cat "$V_TMP/private.err")
+	[ "$rc" -eq 1 ] || v_fail "-t on private: exit status $rc: $got"
+	case $got in
+	*": plugin private: private.so not found in $V_TMP/private:"*"($V_TMP/private: Permission denied, as uid $(id -u nobody))") ;;
+	*) v_fail "-t on private: stderr is \"$got\"" ;;
+	esac
+	echo "ok: -t on private: \"$got\""
+fi
+
 # The same without root, when we have it to give up.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
     getent passwd nobody >/dev/null; then
