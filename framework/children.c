@@ -67,6 +67,7 @@ master_spawn(struct master *m, struct slot *s)
 	s->closer = false;
 	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
+	s->nstages = (uint32_t)s->wk.cap->npipeline;
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);

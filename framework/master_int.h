@@ -64,6 +64,12 @@ struct slot {
 	 */
 	bool			 closer;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
+	/*
+	 * The stages of the pipeline its process runs, as at its spawn: a
+	 * worker on a reload's previous pipeline (a closer among them) runs
+	 * another than the one wk names from the reload's commit on.
+	 */
+	uint32_t		 nstages;
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
 		pid_t		 pid;		/* the worker it was seen in */

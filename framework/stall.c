@@ -87,8 +87,9 @@ master_slot_in_open(const struct slot *s)
 {
 	uint32_t stage = STATS_LOAD(&s->wk.sw->stage);
 
+	/* Its own pipeline's stages: wk may name a reload's other one. */
 	return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
-	    s->wk.cap->npipeline;
+	    s->nstages;
 }
 
 bool
@@ -107,9 +108,11 @@ master_slot_where(const struct slot *s, char *buf, size_t len)
 	else if (stage >= STATS_STAGE_TICK && stage - STATS_STAGE_TICK < n)
 		snprintf(buf, len, "in plugin %s's tick",
 		    s->wk.info[stage - STATS_STAGE_TICK].step);
-	else if (master_slot_in_open(s))
+	else if (master_slot_in_open(s) && stage - STATS_STAGE_OPEN < n)
 		snprintf(buf, len, "in plugin %s's open",
 		    s->wk.info[stage - STATS_STAGE_OPEN].step);
+	else if (master_slot_in_open(s))
+		snprintf(buf, len, "in a plugin's open");
 	else if (stage == STATS_STAGE_BATCH)
 		snprintf(buf, len, "in a batch stage");
 	else {

@@ -6,7 +6,10 @@
 #     reload is answered only once the worker runs it;
 # (2) its open takes 7 s (a large table), longer than the 5 s a worker
 #     told to hand over may go without progress: it is not killed for it,
-#     closes, and the new pipeline follows.
+#     closes, and the new pipeline follows;
+# (3) as (2), with a new pipeline that lacks the crash step: hostmem is
+#     step 2 of the pipeline the closer runs, beyond the new one's steps,
+#     and its open is an open all the same.
 # Either way the new pipeline counts what comes after.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -74,4 +77,11 @@ to_failed
 echo "sleep 7" >"$ACT"
 reloaded "slow closer" "$LIMIT"
 ! grep "SIGKILL" "$RF_ERR" || rf_fail "slow closer: killed"
+
+# (3)
+to_failed
+echo "sleep 7" >"$ACT"
+sed -i '/plugin: crash/d' "$RF_CONF"
+reloaded "slow closer, fewer steps" "$LIMIT"
+! grep "SIGKILL" "$RF_ERR" || rf_fail "slow closer, fewer steps: killed"
 echo "PASS"
