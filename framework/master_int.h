@@ -65,11 +65,14 @@ struct slot {
 	bool			 closer;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/*
-	 * The stages of the pipeline its process runs, as at its spawn: a
-	 * worker on a reload's previous pipeline (a closer among them) runs
-	 * another than the one wk names from the reload's commit on.
+	 * The pipeline its process runs, as at its spawn: its stages, and
+	 * the step names of the first STATS_MAX_STAGES (master_slot_where).
+	 * A worker on a reload's previous pipeline (a closer among them)
+	 * runs another than the one wk names from the reload's commit on,
+	 * and one on the new pipeline another after a rollback.
 	 */
 	uint32_t		 nstages;
+	char			 steps[STATS_MAX_STAGES][STATS_PLUGIN_NAME];
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
 		pid_t		 pid;		/* the worker it was seen in */

@@ -87,32 +87,41 @@ master_slot_in_open(const struct slot *s)
 {
 	uint32_t stage = STATS_LOAD(&s->wk.sw->stage);
 
-	/* Its own pipeline's stages: wk may name a reload's other one. */
+	/* Its own pipeline's stages (slot.nstages), not wk's. */
 	return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
 	    s->nstages;
+}
+
+/* The name of step k of the pipeline s's process runs, for a message. */
+static const char *
+slot_step(const struct slot *s, uint32_t k, char *buf, size_t len)
+{
+	if (k < STATS_MAX_STAGES)
+		return s->steps[k];
+	snprintf(buf, len, "#%u", (unsigned)k + 1);
+	return buf;
 }
 
 bool
 master_slot_where(const struct slot *s, char *buf, size_t len)
 {
 	const struct stats_worker *sw = s->wk.sw;
-	uint32_t stage = STATS_LOAD(&sw->stage), n = (uint32_t)
-	    s->wk.cap->npipeline;
+	uint32_t stage = STATS_LOAD(&sw->stage), n = s->nstages;
+	char num[16];
 
 	if (pos_in_hand(STATS_LOAD(&sw->pos)) && stage < n)
-		snprintf(buf, len, "in plugin %s", s->wk.info[stage].step);
+		snprintf(buf, len, "in plugin %s", slot_step(s, stage, num,
+		    sizeof(num)));
 	else if (stage >= STATS_STAGE_PREFETCH &&
 	    stage - STATS_STAGE_PREFETCH < n)
-		snprintf(buf, len, "in plugin %s's prefetch",
-		    s->wk.info[stage - STATS_STAGE_PREFETCH].step);
+		snprintf(buf, len, "in plugin %s's prefetch", slot_step(s,
+		    stage - STATS_STAGE_PREFETCH, num, sizeof(num)));
 	else if (stage >= STATS_STAGE_TICK && stage - STATS_STAGE_TICK < n)
-		snprintf(buf, len, "in plugin %s's tick",
-		    s->wk.info[stage - STATS_STAGE_TICK].step);
-	else if (master_slot_in_open(s) && stage - STATS_STAGE_OPEN < n)
-		snprintf(buf, len, "in plugin %s's open",
-		    s->wk.info[stage - STATS_STAGE_OPEN].step);
+		snprintf(buf, len, "in plugin %s's tick", slot_step(s,
+		    stage - STATS_STAGE_TICK, num, sizeof(num)));
 	else if (master_slot_in_open(s))
-		snprintf(buf, len, "in a plugin's open");
+		snprintf(buf, len, "in plugin %s's open", slot_step(s,
+		    stage - STATS_STAGE_OPEN, num, sizeof(num)));
 	else if (stage == STATS_STAGE_BATCH)
 		snprintf(buf, len, "in a batch stage");
 	else {
