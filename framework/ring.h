@@ -42,10 +42,12 @@ int	ring_map(struct ring *r, int fd, uint32_t block_size,
 	    uint32_t block_count);
 void	ring_unmap(struct ring *r);
 
-static inline struct tpacket_block_desc *
+/* Block i, in the read-only view: ring_block_return() hands it back. */
+static inline const struct tpacket_block_desc *
 ring_block(const struct ring *r, uint32_t i)
 {
-	return (struct tpacket_block_desc *)(r->map + (size_t)i * r->block_size);
+	return (const struct tpacket_block_desc *)(const void *)(r->map +
+	    (size_t)i * r->block_size);
 }
 
 /* The block belongs to user space: the kernel has retired it. */

@@ -163,8 +163,8 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 }
 
 unsigned
-worker_block(struct worker *wk, struct tpacket_block_desc *bd, uint32_t index,
-    uint32_t skip)
+worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
+    uint32_t index, uint32_t skip)
 {
 	struct stats_worker *sw = wk->sw;
 	struct pipeline *pl = wk->pl;
@@ -522,7 +522,7 @@ int
 worker_main(struct worker *wk)
 {
 	struct stats_worker *sw = wk->sw;
-	struct tpacket_block_desc *bd;
+	const struct tpacket_block_desc *bd;
 	struct pipeline pl;
 	uint64_t now, net, drain_until = 0;
 	bool got;

@@ -63,8 +63,8 @@ int	worker_main(struct worker *wk);
  * consistent position in sw (see docs/architecture.md); the first `skip`
  * frames were handled by a predecessor.  Returns the frames handed over.
  */
-unsigned worker_block(struct worker *wk, struct tpacket_block_desc *bd,
-	    uint32_t index, uint32_t skip);
+unsigned worker_block(struct worker *wk,
+	    const struct tpacket_block_desc *bd, uint32_t index, uint32_t skip);
 
 /*
  * Where a (re)spawned worker starts, from the position its predecessor left

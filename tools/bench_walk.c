@@ -43,7 +43,9 @@ fill_ring(struct ring *r)
 	uint8_t *f;
 
 	for (uint32_t b = 0; b < r->block_count; b++) {
-		bd = ring_block(r, b);
+		/* The ring is this program's memory: written to lay it out. */
+		bd = (struct tpacket_block_desc *)(void *)(r->map +
+		    (size_t)b * r->block_size);
 		bd->version = TPACKET_V3;
 		bd->hdr.bh1.block_status = TP_STATUS_USER;
 		bd->hdr.bh1.seq_num = b + 1;

@@ -230,7 +230,7 @@ worker_child(const struct variant *v)
 		{ .plugin = &batch_plugin },
 	};
 	struct pipeline pl = { .stages = stages };
-	struct tpacket_block_desc *bd;
+	const struct tpacket_block_desc *bd;
 	struct worker wk;
 	uint32_t idx, skip;
 
@@ -238,7 +238,7 @@ worker_child(const struct variant *v)
 	wk.sw = &shm->workers[0];
 	wk.pl = &pl;
 	wk.linktype = 1;
-	wk.ring.map = ring_mem;
+	wk.ring.map = wk.ring.wmap = ring_mem;
 	wk.ring.block_size = BLOCK_SIZE;
 	wk.ring.block_count = BLOCKS;
 	pl.first_batch = v->nstages;
@@ -269,7 +269,7 @@ worker_child(const struct variant *v)
 			break;
 		worker_block(&wk, bd, idx, skip);
 		skip = 0;
-		ring_block_release(bd);
+		ring_block_return(&wk.ring, bd);
 		idx = (idx + 1) % BLOCKS;
 		resume_released(wk.sw, idx);
 		if (wk.owned > 0)

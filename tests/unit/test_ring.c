@@ -645,7 +645,7 @@ test_worker_ring_health(void **state)
 	 * A successor of a worker killed in that block before it had done
 	 * with a frame of it takes it again: counted once.
 	 */
-	ring_block(&wk.ring, 0)->hdr.bh1.seq_num = 5;
+	((struct tpacket_block_desc *)(void *)ring4)->hdr.bh1.seq_num = 5;
 	sw->at = 0 | 5ull << 32;
 	wk.owned = 0;
 	worker_block(&wk, ring_block(&wk.ring, 0), 0, 0);
