@@ -46,8 +46,8 @@ child_unmap(const struct gen *g, struct plugin_mem **mems,
 			plugin_mem_unmap(&mems[i][k]);
 }
 
-int
-master_spawn(struct master *m, struct slot *s)
+static int
+master_fork(struct master *m, struct slot *s, bool closer)
 {
 	char name[64];
 	struct gen *gens[2];
@@ -64,7 +64,9 @@ master_spawn(struct master *m, struct slot *s)
 	s->late = false;
 	s->handed_starting = false;
 	s->drain_failed = false;
-	s->closer = false;
+	s->closer = closer;
+	s->stop_closer = closer;
+	s->close_killed = false;
 	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
 	s->nstages = (uint32_t)s->wk.cap->npipeline;
@@ -73,6 +75,14 @@ master_spawn(struct master *m, struct slot *s)
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
+	/*
+	 * Told before it exists, so that it cannot take a block first: it
+	 * opens its plugins and exits (worker_main).
+	 */
+	if (closer) {
+		STATS_STORE(&s->wk.sw->state, WORKER_RESTARTING);
+		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
+	}
 	s->wk.sw->err[0] = '\0';
 	fflush(NULL);
 	pid = fork();
@@ -122,6 +132,100 @@ master_spawn(struct master *m, struct slot *s)
 	s->pid = pid;
 	STATS_STORE(&s->wk.sw->pid, pid);
 	return 0;
+}
+
+int
+master_spawn(struct master *m, struct slot *s)
+{
+	return master_fork(m, s, false);
+}
+
+int
+master_spawn_closer(struct master *m, struct slot *s)
+{
+	return master_fork(m, s, true);
+}
+
+/*
+ * The stages of s's pipeline whose host memory its last process left
+ * open, named in buf ("flowtable, pcapwriter"); how many.
+ */
+static unsigned
+master_left_open(const struct master *m, const struct slot *s, char *buf,
+    size_t len)
+{
+	const struct cfg_capture *cap = s->wk.cap;
+	const struct plugin_mem *mems = s->wk.mem;
+	unsigned n = 0;
+	size_t at = 0;
+
+	if (master_on_prev(m, s)) {
+		cap = &m->prev.cfg->captures[s->capture];
+		mems = m->prev.mems[s - m->g.slots];
+	}
+	buf[0] = '\0';
+	for (size_t k = 0; mems != NULL && k < cap->npipeline; k++) {
+		if (!plugin_mem_left_open(&mems[k]))
+			continue;
+		if (at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s",
+			    n > 0 ? ", " : "", cfg_step_name(&cap->pipeline[k]));
+		n++;
+	}
+	return n;
+}
+
+/*
+ * At a stop, what s's plugins held in host memory and no process closed
+ * is lost: the frames it had, counted in `packets`, are in no record or
+ * file.  Said as an error, and the worker ends failed.
+ */
+static void
+master_close_lost(struct master *m, struct slot *s, const char *name,
+    const char *how)
+{
+	char what[128];
+
+	if (master_left_open(m, s, what, sizeof(what)) == 0) {
+		STATS_STORE(&s->wk.sw->state, s->drain_failed ?
+		    WORKER_FAILED : WORKER_STOPPED);
+		return;
+	}
+	STATS_STORE(&s->wk.sw->state, WORKER_FAILED);
+	STATS_STORE(&s->wk.sw->pid, 0);
+	log_error("%s: what %s held in host memory is lost (%s): frames it "
+	    "counted in packets are in no record or file", name, what, how);
+}
+
+/*
+ * At a stop, s's process ended without closing its plugins (killed at
+ * the stop deadline, a crash or a stall while draining): what they held
+ * in host memory (a flow table, a write buffer) is still there.  A closer
+ * starts on it, as master_close_down() does before a reload, and closes
+ * it; the frames left in the ring stay there, counted as dropped
+ * (master_stranded).
+ */
+static void
+master_close_at_stop(struct master *m, struct slot *s, const char *name)
+{
+	char what[128];
+	bool failed = s->drain_failed;
+	uint32_t st = STATS_LOAD(&s->wk.sw->state);
+	int rc;
+
+	if (master_left_open(m, s, what, sizeof(what)) == 0)
+		return;
+	rc = master_on_prev(m, s) ? master_spawn_prev(m, s, true) :
+	    master_spawn_closer(m, s);
+	s->drain_failed = failed;
+	if (rc != 0 || s->pid <= 0) {
+		s->stop_closer = false;
+		STATS_STORE(&s->wk.sw->state, st);
+		master_close_lost(m, s, name, "no closer could start");
+		return;
+	}
+	log_info("%s: started to close what %s left in host memory", name,
+	    what);
 }
 
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */
@@ -239,7 +343,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	uint32_t stop = STATS_LOAD(&sw->stop);
 	uint32_t state = STATS_LOAD(&sw->state);
 	char name[64], where[64], err[STATS_ERR_MAX];
-	bool stalled, closer = s->closer;
+	bool stalled, closer = s->closer, stop_closer = s->stop_closer;
 
 	master_slot_name(s, name, sizeof(name));
 	/* The worker wrote it (it may be the reason, below): terminated here. */
@@ -278,8 +382,14 @@ master_reaped(struct master *m, struct slot *s, int status)
 			return;
 		}
 		if (stop == WORKER_STOP_DRAIN || m->stopping) {
-			STATS_STORE(&sw->state, WORKER_STOPPED);
-			log_debug("%s stopped", name);
+			/* Closing for a drainer past the crash-loop limit. */
+			STATS_STORE(&sw->state, stop_closer &&
+			    s->drain_failed ? WORKER_FAILED : WORKER_STOPPED);
+			if (stop_closer)
+				log_info("%s: closed what its predecessor "
+				    "left in host memory", name);
+			else
+				log_debug("%s stopped", name);
 			return;
 		}
 		if (stop == WORKER_STOP_HANDOVER) {
@@ -299,12 +409,20 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 */
 	stats_worker_gone(sw);
 	resume_settle(sw);
+	if (m->stopping && stop_closer) {
+		log_warnx("%s (pid %d) %s closing what its predecessor left",
+		    name, (int)STATS_LOAD(&sw->pid), s->last_exit);
+		master_close_lost(m, s, name, s->close_killed ?
+		    "its closer did not finish in time" : "its closer died");
+		return;
+	}
 	if (m->stopping) {
 		/* A drainer of a worker past the crash-loop limit: still so. */
 		STATS_STORE(&sw->state, s->drain_failed ? WORKER_FAILED :
 		    WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s while stopping", name,
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		master_close_at_stop(m, s, name);
 		return;
 	}
 	/* Killed at its interface's drain deadline: an end, as at a stop. */

@@ -245,6 +245,30 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 	}
 }
 
+/*
+ * A closer started at the stop (master_spawn_closer) that has not closed
+ * its plugins MASTER_CLOSE_GRACE_NS after its start (hung in them, or
+ * stopped by a signal) is killed: the stop stays bounded, and what it was
+ * closing is reported lost when it is reaped.
+ */
+static void
+master_close_overdue(struct master *m, uint64_t now)
+{
+	char name[64];
+
+	FOREACH_SLOT(m, s) {
+		if (s->pid <= 0 || !s->stop_closer || s->close_killed ||
+		    now < s->spawned_ns + MASTER_CLOSE_GRACE_NS)
+			continue;
+		log_warnx("%s (pid %d) did not close what its predecessor left "
+		    "within %llu ms: SIGKILL", master_slot_name(s, name,
+		    sizeof(name)), (int)s->pid,
+		    MASTER_CLOSE_GRACE_NS / 1000000u);
+		kill(s->pid, SIGKILL);
+		s->close_killed = true;
+	}
+}
+
 static void
 master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 {
@@ -298,9 +322,12 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 			    m->g.cfg->ncaptures == 1 ? "" : "s");
 		}
 	}
+	if (m->stopping)
+		master_close_overdue(m, now);
 	if (m->stopping && now >= m->stop_deadline_ns) {
 		FOREACH_SLOT(m, s) {
-			if (s->pid <= 0)
+			/* A closer has a deadline of its own. */
+			if (s->pid <= 0 || s->stop_closer)
 				continue;
 			log_warnx("%s did not stop within %d ms: SIGKILL",
 			    master_slot_name(s, name, sizeof(name)),

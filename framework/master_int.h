@@ -28,6 +28,11 @@
  * one stuck where no frame waits (a plugin's close, stopped) is no stall.
  */
 #define MASTER_EXIT_GRACE_NS	(5ull * 1000000000u)
+/*
+ * How long a closer started at a stop (master_spawn_closer) has to open
+ * its plugins on the memory it recovers and close them, before SIGKILL.
+ */
+#define MASTER_CLOSE_GRACE_NS	(5ull * 1000000000u)
 
 struct master;
 
@@ -63,6 +68,13 @@ struct slot {
 	 * what it left in host memory (master_close_down), and not yet gone.
 	 */
 	bool			 closer;
+	/*
+	 * Started at a stop to close what its predecessor, killed or dead
+	 * there, left in host memory (master_spawn_closer): its end is the
+	 * slot's last.  close_killed: it was killed at its own deadline.
+	 */
+	bool			 stop_closer;
+	bool			 close_killed;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/*
 	 * The pipeline its process runs, as at its spawn: its stages, and
@@ -254,6 +266,13 @@ unsigned master_gens(struct master *m, struct gen **gens);
 /* Fork s's worker; 0, or -errno (logged). */
 int	master_spawn(struct master *m, struct slot *s);
 /*
+ * At a stop: fork s's worker told to hand over before it starts, on the
+ * pipeline whose host memory its predecessor left open.  Its plugins take
+ * that memory over in their open and close it; it takes no frame from
+ * the ring.  0, or -errno (logged).
+ */
+int	master_spawn_closer(struct master *m, struct slot *s);
+/*
  * s has no process, after a crash: waiting out its backoff, or the
  * cool-down of the crash-loop limit (a setup failure has none: it would
  * fail again), its socket there.  Started again, it takes over what its
@@ -297,6 +316,17 @@ void	master_rollback(struct master *m, struct slot *failed);
  * again to close what it left in host memory.  Whether it was.
  */
 bool	master_close_prev(struct master *m, struct slot *s);
+/*
+ * s's process ran the previous pipeline of the reload under way, whose
+ * host memory for s the master still holds: what it left is there.
+ */
+bool	master_on_prev(const struct master *m, const struct slot *s);
+/*
+ * Fork s's worker on the previous pipeline of the reload under way, with
+ * its host memory (master_on_prev() true); closer: as master_spawn_closer
+ * does.  0, or -errno.
+ */
+int	master_spawn_prev(struct master *m, struct slot *s, bool closer);
 /* Run the reload asked for while another was under way, once it is over. */
 void	master_reload_queued(struct master *m);
 /*

@@ -220,6 +220,11 @@ bool	plugin_info_same(const struct plugin_info *a,
 int	plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
 	    bool shared);
 void	plugin_mem_unmap(struct plugin_mem *m);
+/*
+ * The last process that opened m's stage did not close it: what the
+ * plugin held there (open flows, a write buffer) is still to be closed.
+ */
+bool	plugin_mem_left_open(const struct plugin_mem *m);
 
 /*
  * A value that a packet callback returned that is neither RINGFAN_CONTINUE

@@ -64,6 +64,15 @@ plugin_mem_unmap(struct plugin_mem *m)
 }
 
 bool
+plugin_mem_left_open(const struct plugin_mem *m)
+{
+	const struct plugin_mem_hdr *h = m->map;
+
+	return h != NULL && h->magic == PLUGIN_MEM_MAGIC &&
+	    __atomic_load_n(&h->opened, __ATOMIC_ACQUIRE) == 1;
+}
+
+bool
 plugin_file_same(const struct plugin_info *a, const struct plugin_info *b)
 {
 	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&

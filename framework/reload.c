@@ -619,20 +619,31 @@ master_close_down(struct master *m, const bool *changed)
  * successor then runs the new pipeline.  Its crash record is kept.
  */
 bool
-master_close_prev(struct master *m, struct slot *s)
+master_on_prev(const struct master *m, const struct slot *s)
+{
+	const struct reload_prev *p = &m->prev;
+	unsigned i = (unsigned)(s - m->g.slots);
+
+	/* A slot of a retiring generation is no slot of m->g. */
+	if (s < m->g.slots || s >= m->g.slots + m->g.nslots)
+		return false;
+	return p->cfg != NULL && p->mems != NULL && p->mems[i] != NULL &&
+	    p->changed[s->capture] && !s->on_new;
+}
+
+int
+master_spawn_prev(struct master *m, struct slot *s, bool closer)
 {
 	struct reload_prev *p = &m->prev;
 	unsigned i = (unsigned)(s - m->g.slots);
 	struct worker saved = s->wk;
-	char name[64], uerr[256];
+	char uerr[256];
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int rc;
 
-	if (p->cfg == NULL || p->mems == NULL || p->mems[i] == NULL ||
-	    !p->changed[s->capture] || s->on_new || s->wk.fd == -1 ||
-	    master_user(p->cfg, &uid, &gid, uerr, sizeof(uerr)) != 0)
-		return false;
+	if (master_user(p->cfg, &uid, &gid, uerr, sizeof(uerr)) != 0)
+		return -EINVAL;
 	s->wk.cfg = p->cfg;
 	s->wk.cap = &p->cfg->captures[s->capture];
 	s->wk.info = p->infos[s->capture];
@@ -643,11 +654,31 @@ master_close_prev(struct master *m, struct slot *s)
 	s->wk.gid = gid;
 	m->staged = m->g.mems;		/* the new pipeline's: not its own */
 	m->staged_cfg = m->g.cfg;
-	rc = master_spawn(m, s);
+	rc = closer ? master_spawn_closer(m, s) : master_spawn(m, s);
 	m->staged = NULL;
 	m->staged_cfg = NULL;
 	s->wk = saved;
-	if (rc != 0 || s->pid <= 0)
+	return rc;
+}
+
+/*
+ * A worker of a capture whose pipeline a reload changes died while still
+ * on the previous pipeline (a crash, a stall's kill, killed as overdue in
+ * its hand-over): what it left is in the previous pipeline's host memory
+ * (a flow table, a write buffer), which no successor on the new pipeline
+ * reads.  As master_close_down() does for one down when the reload
+ * begins, it is started at once on the previous pipeline, told to hand
+ * over, so that its plugins take that memory over and close it; its
+ * successor then runs the new pipeline.  Its crash record is kept.
+ */
+bool
+master_close_prev(struct master *m, struct slot *s)
+{
+	unsigned i = (unsigned)(s - m->g.slots);
+	char name[64];
+
+	if (!master_on_prev(m, s) || s->wk.fd == -1 ||
+	    master_spawn_prev(m, s, false) != 0 || s->pid <= 0)
 		return false;
 	log_info("%s: started on its previous pipeline, to close what it "
 	    "left", master_slot_name(s, name, sizeof(name)));
