@@ -608,16 +608,6 @@ master_close_down(struct master *m, const bool *changed)
 	}
 }
 
-/*
- * A worker of a capture whose pipeline a reload changes died while still
- * on the previous pipeline (a crash, a stall's kill, killed as overdue in
- * its hand-over): what it left is in the previous pipeline's host memory
- * (a flow table, a write buffer), which no successor on the new pipeline
- * reads.  As master_close_down() does for one down when the reload
- * begins, it is started at once on the previous pipeline, told to hand
- * over, so that its plugins take that memory over and close it; its
- * successor then runs the new pipeline.  Its crash record is kept.
- */
 bool
 master_on_prev(const struct master *m, const struct slot *s)
 {
@@ -669,7 +659,8 @@ master_spawn_prev(struct master *m, struct slot *s, bool closer)
  * reads.  As master_close_down() does for one down when the reload
  * begins, it is started at once on the previous pipeline, told to hand
  * over, so that its plugins take that memory over and close it; its
- * successor then runs the new pipeline.  Its crash record is kept.
+ * successor then runs the new pipeline.  The death counts as a restart,
+ * but no back-off comes before the closer, which takes no frame.
  */
 bool
 master_close_prev(struct master *m, struct slot *s)

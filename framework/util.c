@@ -296,7 +296,7 @@ spare_shed(int *spare, int lfd)
 	if (fd != -1)
 		close(fd);
 	*spare = spare_open();
-	if (fd != -1)
+	if (fd != -1 || err == EINTR || err == ECONNABORTED)
 		return 1;
 	return err == EAGAIN || err == EWOULDBLOCK ? 0 : -1;
 }

@@ -57,7 +57,8 @@ const char *file_kind(unsigned mode);
  * left in the backlog wakes a level-triggered loop again at once.  A spare
  * descriptor (spare_open(): /dev/null, -1 if even that fails) is given up
  * for a moment to take the client and close it: spare_shed() after accept()
- * on lfd failed so.  1: a client was closed, more may wait; 0: none waits;
+ * on lfd failed so.  1: a client was closed (or the accept was cut short
+ * by a signal or the client's reset), more may wait; 0: none waits;
  * -1: no spare, or no descriptor even with it: the caller lets the
  * listener rest a while.  *spare is open again where it can be.
  */
