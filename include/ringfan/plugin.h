@@ -49,8 +49,10 @@ extern "C" {
 
 /*
  * One frame, read-only, pointing into the capture ring (or, offline, into
- * libpcap's buffer).  The memory is valid only until the callback returns:
- * copy what must outlive it.  The host owns the struct and may append
+ * the mapped file or libpcap's buffer).  The ring and the file are mapped
+ * read-only: a write into a frame there kills the process (SIGSEGV).  The
+ * memory is valid only until the callback returns: copy what must outlive
+ * it.  The host owns the struct and may append
  * fields in a later minor version: a field added in minor N is there when
  * (ctx->abi & 0xffff) >= N.
  */
