@@ -648,6 +648,8 @@ master_spawn_prev(struct master *m, struct slot *s, bool closer)
 	m->staged = NULL;
 	m->staged_cfg = NULL;
 	s->wk = saved;
+	/* master_fork() took it for one on the new pipeline: it is not. */
+	s->on_new = false;
 	return rc;
 }
 
@@ -673,7 +675,6 @@ master_close_prev(struct master *m, struct slot *s)
 		return false;
 	log_info("%s: started on its previous pipeline, to close what it "
 	    "left", master_slot_name(s, name, sizeof(name)));
-	s->on_new = false;
 	master_hand_over(s);
 	s->closer = true;
 	if (m->handing == (int)i)
