@@ -196,6 +196,12 @@ struct master {
 	unsigned		 nhandover;
 	int			 handing;	/* slot being handed over, -1 */
 	pid_t			 handing_pid;	/* its process told to exit, 0 */
+	/*
+	 * The slot being handed over was started at once, with a clean crash
+	 * record, already (master_handover_step): a death of that process is
+	 * a crash as any, with its backoff and the crash-loop limit.
+	 */
+	bool			 handing_revived;
 	struct reload_prev	 prev;
 	bool			 rolling_back;	/* back to prev, then answer */
 	bool			 reload_again;	/* asked for during a reload */

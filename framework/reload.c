@@ -329,10 +329,14 @@ master_handover_step(struct master *m)
 		 * Its process died in the hand-over (killed as overdue or
 		 * stalled, or crashed closing): the successor starts on the
 		 * new pipeline now, not after a back-off, and is waited for.
+		 * Once: a successor that dies too (a rollback's, crashing in
+		 * the open of the previous pipeline) is left to its backoff,
+		 * lest it be started again and again without one.
 		 */
-		if (s->pid <= 0 && (state == WORKER_BACKOFF ||
-		    state == WORKER_FAILED)) {
+		if (s->pid <= 0 && !m->handing_revived &&
+		    (state == WORKER_BACKOFF || state == WORKER_FAILED)) {
 			m->handing_pid = 0;	/* the process told is gone */
+			m->handing_revived = true;
 			master_revive(m, s);
 			if (s->pid > 0)
 				return;
@@ -362,9 +366,11 @@ master_handover_step(struct master *m)
 			master_revive(m, s);
 			if (s->pid > 0)
 				m->handing = (int)(s - m->g.slots);
+			m->handing_revived = true;
 			continue;
 		}
 		m->handing = (int)(s - m->g.slots);
+		m->handing_revived = false;
 		/*
 		 * Started on the new pipeline already (a reload, not a
 		 * rollback, under way): watched until it runs.

@@ -1,0 +1,63 @@
+#!/bin/bash
+# A worker that keeps crashing in its open while a reload's rolling
+# restart waits for it keeps the backoff and the crash-loop limit.
+#
+# Worker 1 dies while it waits for its turn on the previous pipeline, and
+# its closer crashes in the hostmem plugin's recovery (what it held stays
+# in that memory, marked open); it then runs the new pipeline, and is
+# killed there: the reload is rolled back.  Every process started on the
+# previous pipeline for it crashes in the same recovery.  The rollback's
+# hand-over must not start one after another without a backoff nor a
+# limit: the worker fails at the crash-loop limit, and the rollback is
+# answered.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+rf_link
+recover=$RF_TMP/on_recover
+: >"$recover"
+rf_config 2 hash "udp port 9" "plugin: counter" \
+    "{ plugin: hostmem, config: { on_recover: \"$recover\" } }" \
+    "{ plugin: flowtable, config: { output: \"$RF_TMP/flows-{worker}.json\", idle_timeout: 60s } }"
+rf_start
+rf_send -t udp -n 5000 -f 64 -s 64
+rf_wait_until 10 "every frame handled" rf_ctl_test stats \
+    '.captures[0].totals.packets == 5000 and
+     ([.captures[0].workers[] | .packets > 0] | all)'
+pid0=$(rf_ctl_num workers '.workers[0].pid')
+pid1=$(rf_ctl_num workers '.workers[1].pid')
+# Worker 0 goes first and, stopped, holds the rolling restart.
+kill -STOP "$pid0"
+echo crash >"$recover"
+sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
+rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
+reload_pid=$!
+rf_wait_until 10 "the reload under way" grep -q \
+    "restarting workers one at a time" "$RF_ERR"
+kill -KILL "$pid1"
+rf_wait_until 10 "worker 1 on the new pipeline" grep -q \
+    "worker test/1 .* closing its previous pipeline; starting the new one" \
+    "$RF_ERR"
+rf_wait_until 10 "worker 1 running" rf_ctl_test workers \
+    ".workers[1] | .pid != $pid1 and .pid > 0 and .state == \"running\""
+new1=$(rf_ctl_num workers '.workers[1].pid')
+kill -KILL "$new1"
+rf_wait_until 10 "the rollback" grep -q \
+    "every worker is back on the previous pipeline" "$RF_ERR"
+kill -CONT "$pid0"
+rf_wait_until 30 "worker 1 failed at the crash-loop limit" rf_ctl_test \
+    workers '.workers[1].state == "failed"'
+rc=0
+wait "$reload_pid" || rc=$?
+rf_expect "reload exit status" "$rc" 1
+rf_stop
+restarts=$(rf_num '.captures[0].workers[1].restarts')
+echo "worker 1: $restarts restarts"
+[ "$restarts" -le 10 ] ||
+    rf_fail "worker 1 restarted $restarts times, past the crash-loop limit"
+p=$(rf_num '.captures[0].totals.packets')
+q=$(rf_num '.captures[0].totals.quarantined')
+kp=$(rf_num '.captures[0].totals.kernel_packets')
+kd=$(rf_num '.captures[0].totals.kernel_drops')
+rf_expect "packets + kernel_drops + quarantined" $((p + kd + q)) "$kp"
