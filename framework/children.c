@@ -67,6 +67,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	s->closer = closer;
 	s->stop_closer = closer;
 	s->close_killed = false;
+	s->mem_gone = false;
 	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
 	s->nstages = (uint32_t)s->wk.cap->npipeline;
@@ -414,6 +415,17 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    name, (int)STATS_LOAD(&sw->pid), s->last_exit);
 		master_close_lost(m, s, name, s->close_killed ?
 		    "its closer did not finish in time" : "its closer died");
+		return;
+	}
+	/* No closer can start on what the master no longer maps. */
+	if (s->mem_gone)
+		log_error("%s (pid %d) %s: what its plugins held in host memory "
+		    "is lost (the pipeline of a reload rolled back): frames it "
+		    "counted in packets are in no record or file", name,
+		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+	if (s->mem_gone && m->stopping) {
+		STATS_STORE(&sw->state, WORKER_FAILED);
+		STATS_STORE(&sw->pid, 0);
 		return;
 	}
 	if (m->stopping) {

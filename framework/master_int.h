@@ -75,6 +75,13 @@ struct slot {
 	 */
 	bool			 stop_closer;
 	bool			 close_killed;
+	/*
+	 * Its process runs the new pipeline of a reload rolled back
+	 * (master_rollback), whose host memory the master no longer maps:
+	 * should it die without closing its plugins, what they held is lost,
+	 * and no closer can start on it.
+	 */
+	bool			 mem_gone;
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/*
 	 * The pipeline its process runs, as at its spawn: its stages, and

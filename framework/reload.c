@@ -501,7 +501,13 @@ master_rollback(struct master *m, struct slot *failed)
 		failed->on_new = false;
 		master_hand_over(failed);
 		failed->closer = true;
+		failed->mem_gone = true;
 	}
+	/* Those on the new pipeline keep its memory; the master does not. */
+	for (unsigned i = 0; i < g->nslots; i++)
+		if (p->changed[g->slots[i].capture] && g->slots[i].pid > 0 &&
+		    g->slots[i].on_new)
+			g->slots[i].mem_gone = true;
 	for (unsigned i = 0; i < g->nslots; i++) {
 		c = g->slots[i].capture;
 		if (!p->changed[c])
