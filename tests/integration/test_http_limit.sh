@@ -45,11 +45,12 @@ SENDER=$!
 # the master's CPU time over 2 s.  Phase 2: a keep-alive connection open,
 # the descriptors taken, a scrape comes, the keep-alive connection closes,
 # the descriptors come free: a new scrape must be served.
-python3 - "$RF_TMP/control.sock" "$P" "$MASTER" "$CLIENTS" \
+python3 - "$RF_TMP/control.sock" "$P" "$MASTER" "$CLIENTS" "$limit" \
     >"$RF_TMP/phases.txt" <<'PY'
 import errno, os, socket, sys, time
 
 path, port, pid, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+limit = int(sys.argv[5])
 GET = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
 
 def ticks():
@@ -63,8 +64,12 @@ def hold():
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(path)
         socks.append(s)
-    time.sleep(0.3)
-    return socks
+    # The master at its limit: every descriptor it may have is open.
+    for _ in range(200):
+        if len(os.listdir("/proc/%s/fd" % pid)) >= limit:
+            return socks
+        time.sleep(0.05)
+    sys.exit("the master never reached its limit of %d descriptors" % limit)
 
 def response(s, timeout):
     """The status line of one response on s, or what went wrong."""
