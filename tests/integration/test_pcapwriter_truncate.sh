@@ -50,7 +50,10 @@ kill -CONT "$pid"
 echo "ok: $open copied and truncated"
 
 rf_send -t udp -n 500 -f 4 -s 300 -r 1000
-sleep 1.5
+# The tick writes the buffer out, and finds the file truncated, while the
+# worker runs (not only at the stop's close).
+rf_wait_until 5 "the truncation seen while running" grep -q \
+    "truncated while open" "$RF_ERR"
 rf_stop
 
 rf_expect "packets" "$(rf_num '.captures[0].totals.packets')" 1000
