@@ -75,7 +75,8 @@ echo "workers while down: CPU $spent s, running or runnable $runnable ms"
 awk -v s="$spent" 'BEGIN { exit !(s < 0.2) }' ||
     rf_fail "the workers used $spent s of CPU in 2 s with the link down"
 [ "$runnable" -lt 500 ] ||
-    rf_fail "the workers were running or runnable $runnable ms of 2 s with the link down"
+    rf_fail "the workers were running or runnable $runnable ms of 2 s" \
+    "with the link down"
 down_packets=$(rf_ctl_num stats '.captures[0].totals.packets')
 
 ip link set "$RF_CAP" up

@@ -66,7 +66,8 @@ for round in 1 2; do
 	awk -v s="$spent" 'BEGIN { exit !(s < 0.2) }' ||
 	    rf_fail "the master used $spent s of CPU in 2 s of waiting"
 	[ "$runnable" -lt 500 ] ||
-	    rf_fail "the master was running or runnable $runnable ms of 2 s of waiting"
+	    rf_fail "the master was running or runnable $runnable ms" \
+	    "of 2 s of waiting"
 	rf_expect "round $round: still waiting" \
 	    "$(rf_ctl_json status '.captures[0].state')" waiting
 	# A reload of the same file while the interface is gone is no error.
