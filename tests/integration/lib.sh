@@ -333,6 +333,42 @@ rf_pcap_frames()
 	wc -l <"$RF_TMP/td.out"
 }
 
+# rf_written DIR: after rf_stop, the accounting equation of the first
+# capture's totals, and how many of the frames its workers handled are in
+# the flow records of DIR/flows-*.json and in the pcap files of DIR/pcap:
+# sets P (packets), Q (quarantined), FLOWS and FRAMES.  rf_all_written:
+# each of FLOWS and FRAMES is P, or up to Q more (a frame in hand at a
+# kill may be written, or not).
+rf_written()
+{
+	local f n kp kd
+
+	P=$(rf_num '.captures[0].totals.packets')
+	Q=$(rf_num '.captures[0].totals.quarantined')
+	kp=$(rf_num '.captures[0].totals.kernel_packets')
+	kd=$(rf_num '.captures[0].totals.kernel_drops')
+	rf_expect "packets + kernel_drops + quarantined" $((P + kd + Q)) "$kp"
+	FLOWS=$(cat "$1"/flows-*.json |
+	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
+	FRAMES=0
+	for f in "$1"/pcap/*.pcap; do
+		n=$(rf_pcap_frames "$f")
+		FRAMES=$((FRAMES + n))
+	done
+	echo "packets $P, quarantined $Q, in flow records $FLOWS," \
+	    "in pcap files $FRAMES"
+}
+
+rf_all_written()
+{
+	[ "$FLOWS" -ge "$P" ] && [ "$FLOWS" -le $((P + Q)) ] ||
+	    rf_fail "flow records count $FLOWS frames, the workers handled" \
+	    "$P (+$Q quarantined)"
+	[ "$FRAMES" -ge "$P" ] && [ "$FRAMES" -le $((P + Q)) ] ||
+	    rf_fail "pcap files hold $FRAMES frames, the workers handled $P" \
+	    "(+$Q quarantined)"
+}
+
 # rf_sum FIELD: FIELD summed over the workers of the first capture.
 rf_sum()
 {

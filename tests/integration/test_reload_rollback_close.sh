@@ -45,23 +45,8 @@ grep -q "every worker is back on the previous pipeline" "$RF_TMP/reload.out" ||
 rf_send_wait
 rf_stop
 
-p=$(rf_num '.captures[0].totals.packets')
-q=$(rf_num '.captures[0].totals.quarantined')
-kp=$(rf_num '.captures[0].totals.kernel_packets')
-kd=$(rf_num '.captures[0].totals.kernel_drops')
-rf_expect "packets + kernel_drops + quarantined" $((p + kd + q)) "$kp"
-# A frame in hand at a kill may be in the records and files, or not.
-flows=$(cat "$RF_TMP"/flows-*.json | jq -s '[.[] | .fwd.packets + .rev.packets] | add')
-frames=0
-for f in "$RF_TMP"/pcap/*.pcap; do
-	n=$(rf_pcap_frames "$f")
-	frames=$((frames + n))
-done
-echo "packets $p, quarantined $q, in flow records $flows, in pcap files $frames"
-[ "$flows" -ge "$p" ] && [ "$flows" -le $((p + q)) ] ||
-    rf_fail "flow records count $flows frames, the workers handled $p (+$q quarantined)"
-[ "$frames" -ge "$p" ] && [ "$frames" -le $((p + q)) ] ||
-    rf_fail "pcap files hold $frames frames, the workers handled $p (+$q quarantined)"
+rf_written "$RF_TMP"
+rf_all_written
 rf_expect "pcapwriter frames_dropped" \
     "$(rf_sum '.plugins.pcapwriter.frames_dropped')" 0
 rf_expect "worker closing the new pipeline" \
