@@ -24,17 +24,16 @@ rf_config 1 hash "udp port 9" "plugin: counter" \
     "{ plugin: foreign, config: { in_check: true } }"
 sed -i '1i user: nobody' "$RF_CONF"
 rc=0
-start=$(date +%s)
 "$RINGFAN" -t -c "$RF_CONF" >"$RF_TMP/t.out" 2>&1 || rc=$?
-took=$(($(date +%s) - start))
 cat "$RF_TMP/t.out"
 [ "$rc" -ne 0 ] || rf_fail "ringfan -t passed a check that made a foreign call"
 grep -q "signal 31" "$RF_TMP/t.out" ||
     rf_fail "ringfan -t does not say the check died of SIGSYS"
 grep -q "in plugin foreign's check" "$RF_TMP/t.out" ||
     rf_fail "ringfan -t does not name foreign's check"
-[ "$took" -lt 5 ] || rf_fail "ringfan -t took $took s"
-echo "ok: ringfan -t: SIGSYS in foreign's check, in $took s"
+# (A thread's death alone left the child to the 10 s limit, whose message
+# names no signal.)
+echo "ok: ringfan -t: SIGSYS in foreign's check"
 
 # Live: the call on the 100-byte frame, with a thread running.
 rf_config 1 hash "udp port 9" "plugin: counter" \

@@ -40,7 +40,11 @@ rf_wait_until 10 "the closer of the new pipeline" grep -q \
     "$RF_ERR"
 kill -CONT "$pid1"
 RF_SETTLE=0 rf_stop
-wait "$reload_pid" || true
+rc=0
+wait "$reload_pid" || rc=$?
+rf_expect "the reload's exit status" "$rc" 1
+grep -q "reload: stopping before every worker took it" "$RF_TMP/reload.out" ||
+    rf_fail "the reload's answer: $(cat "$RF_TMP/reload.out")"
 rf_send_wait || true
 
 grep -q "\[master\] error: worker test/0 (pid [0-9]*) killed by signal 9 (Killed): what its plugins held in host memory is lost" \
