@@ -526,18 +526,12 @@ test_cut_in_page(void **unused)
 	}
 }
 
-/*
- * A pcapng file of three frames in microseconds, the last at us3 (the
- * others at 0 and 1 s).
- */
+/* A pcapng section header, starting f afresh. */
 static void
-pcapng3(struct file *f, uint64_t us3)
+pcapng_section(struct file *f)
 {
-	uint8_t data[64];
-	uint64_t us;
-
 	memset(f, 0, sizeof(*f));
-	put32(f, 0x0a0d0d0a);		/* section header */
+	put32(f, 0x0a0d0d0a);
 	put32(f, 28);
 	put32(f, 0x1a2b3c4d);
 	put16(f, 1);
@@ -545,25 +539,42 @@ pcapng3(struct file *f, uint64_t us3)
 	put32(f, 0xffffffff);
 	put32(f, 0xffffffff);
 	put32(f, 28);
+}
+
+/* An enhanced packet block of interface 0: frame k at t (its units). */
+static void
+pcapng_frame(struct file *f, unsigned k, uint64_t t)
+{
+	uint8_t data[64];
+
+	frame(data, sizeof(data), k);
+	put32(f, 6);
+	put32(f, 32 + sizeof(data));
+	put32(f, 0);
+	put32(f, (uint32_t)(t >> 32));
+	put32(f, (uint32_t)t);
+	put32(f, sizeof(data));
+	put32(f, sizeof(data));
+	put(f, data, sizeof(data));
+	put32(f, 32 + sizeof(data));
+}
+
+/*
+ * A pcapng file of three frames in microseconds, the last at us3 (the
+ * others at 0 and 1 s).
+ */
+static void
+pcapng3(struct file *f, uint64_t us3)
+{
+	pcapng_section(f);
 	put32(f, 1);			/* interface: Ethernet */
 	put32(f, 20);
 	put16(f, 1);
 	put16(f, 0);
 	put32(f, 65535);
 	put32(f, 20);
-	for (unsigned k = 0; k < 3; k++) {
-		frame(data, sizeof(data), k);
-		us = k < 2 ? k * 1000000u : us3;
-		put32(f, 6);		/* enhanced packet */
-		put32(f, 32 + sizeof(data));
-		put32(f, 0);
-		put32(f, (uint32_t)(us >> 32));
-		put32(f, (uint32_t)us);
-		put32(f, sizeof(data));
-		put32(f, sizeof(data));
-		put(f, data, sizeof(data));
-		put32(f, 32 + sizeof(data));
-	}
+	for (unsigned k = 0; k < 3; k++)
+		pcapng_frame(f, k, k < 2 ? k * 1000000u : us3);
 }
 
 /* pcapng: libpcap's throughout. */
@@ -620,18 +631,7 @@ test_pcapng_far_time(void **unused)
 static void
 pcapng_offset(struct file *f, uint8_t resol, int64_t offset, uint64_t t3)
 {
-	uint8_t data[64];
-	uint64_t t;
-
-	memset(f, 0, sizeof(*f));
-	put32(f, 0x0a0d0d0a);		/* section header */
-	put32(f, 28);
-	put32(f, 0x1a2b3c4d);
-	put16(f, 1);
-	put16(f, 0);
-	put32(f, 0xffffffff);
-	put32(f, 0xffffffff);
-	put32(f, 28);
+	pcapng_section(f);
 	put32(f, 1);			/* interface: Ethernet */
 	put32(f, 44);
 	put16(f, 1);
@@ -646,19 +646,8 @@ pcapng_offset(struct file *f, uint8_t resol, int64_t offset, uint64_t t3)
 	put32(f, (uint32_t)((uint64_t)offset >> 32));
 	put32(f, 0);			/* opt_endofopt */
 	put32(f, 44);
-	for (unsigned k = 0; k < 3; k++) {
-		frame(data, sizeof(data), k);
-		t = k < 2 ? 1000 + k : t3;
-		put32(f, 6);		/* enhanced packet */
-		put32(f, 32 + sizeof(data));
-		put32(f, 0);
-		put32(f, (uint32_t)(t >> 32));
-		put32(f, (uint32_t)t);
-		put32(f, sizeof(data));
-		put32(f, sizeof(data));
-		put(f, data, sizeof(data));
-		put32(f, 32 + sizeof(data));
-	}
+	for (unsigned k = 0; k < 3; k++)
+		pcapng_frame(f, k, k < 2 ? 1000 + k : t3);
 }
 
 static void
