@@ -333,6 +333,33 @@ rf_pcap_frames()
 	wc -l <"$RF_TMP/td.out"
 }
 
+# rf_hostmem_config DIR [STEP...]: rf_config of 2 workers, hash fanout,
+# the pipeline counter, the hostmem test plugin (what it does when it
+# recovers its memory: the file RECOVER, made empty if there is none),
+# flowtable writing DIR/flows-{worker}.json with idle_timeout 60s, then
+# STEPs.
+RECOVER=$RF_TMP/on_recover
+rf_hostmem_config()
+{
+	local dir=$1
+
+	shift
+	[ -e "$RECOVER" ] || : >"$RECOVER"
+	rf_config 2 hash "udp port 9" "plugin: counter" \
+	    "{ plugin: hostmem, config: { on_recover: \"$RECOVER\" } }" \
+	    "{ plugin: flowtable, config: { output: \"$dir/flows-{worker}.json\", idle_timeout: 60s } }" \
+	    "$@"
+}
+
+# rf_send_handled N: N frames sent, and every one handled, by both workers.
+rf_send_handled()
+{
+	rf_send -t udp -n "$1" -f 64 -s 64
+	rf_wait_until 10 "every frame handled" rf_ctl_test stats \
+	    ".captures[0].totals.packets == $1 and
+	     ([.captures[0].workers[] | .packets > 0] | all)"
+}
+
 # rf_written DIR: after rf_stop, the accounting equation of the first
 # capture's totals, and how many of the frames its workers handled are in
 # the flow records of DIR/flows-*.json and in the pcap files of DIR/pcap:

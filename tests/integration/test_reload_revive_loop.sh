@@ -15,21 +15,14 @@ set -eu
 rf_need_ctl
 
 rf_link
-recover=$RF_TMP/on_recover
-: >"$recover"
-rf_config 2 hash "udp port 9" "plugin: counter" \
-    "{ plugin: hostmem, config: { on_recover: \"$recover\" } }" \
-    "{ plugin: flowtable, config: { output: \"$RF_TMP/flows-{worker}.json\", idle_timeout: 60s } }"
+rf_hostmem_config "$RF_TMP"
 rf_start
-rf_send -t udp -n 5000 -f 64 -s 64
-rf_wait_until 10 "every frame handled" rf_ctl_test stats \
-    '.captures[0].totals.packets == 5000 and
-     ([.captures[0].workers[] | .packets > 0] | all)'
+rf_send_handled 5000
 pid0=$(rf_ctl_num workers '.workers[0].pid')
 pid1=$(rf_ctl_num workers '.workers[1].pid')
 # Worker 0 goes first and, stopped, holds the rolling restart.
 kill -STOP "$pid0"
-echo crash >"$recover"
+echo crash >"$RECOVER"
 sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
 rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
 reload_pid=$!

@@ -13,7 +13,6 @@ rf_need_ctl
 need_tools tcpdump
 
 rf_link
-recover=$RF_TMP/on_recover
 
 # run NAME: start with [counter, hostmem, flowtable, pcapwriter], send
 # 5,000 frames, SIGSTOP worker 0 once both workers have handled them all,
@@ -23,15 +22,10 @@ run()
 	local dir=$RF_TMP/$1 pid0
 
 	mkdir "$dir" "$dir/pcap"
-	rf_config 2 hash "udp port 9" "plugin: counter" \
-	    "{ plugin: hostmem, config: { on_recover: \"$recover\" } }" \
-	    "{ plugin: flowtable, config: { output: \"$dir/flows-{worker}.json\", idle_timeout: 60s } }" \
+	rf_hostmem_config "$dir" \
 	    "{ plugin: pcapwriter, config: { directory: \"$dir/pcap\" } }"
 	rf_start
-	rf_send -t udp -n 5000 -f 64 -s 64
-	rf_wait_until 10 "every frame handled" rf_ctl_test stats \
-	    '.captures[0].totals.packets == 5000 and
-	     ([.captures[0].workers[] | .packets > 0] | all)'
+	rf_send_handled 5000
 	pid0=$(rf_ctl_num workers '.workers[0].pid')
 	kill -STOP "$pid0"
 	rf_stop
@@ -50,7 +44,7 @@ closer_started()
 
 # The closer closes: every frame handled is in the records and files (a
 # frame in hand at the kill may be there, or not).
-: >"$recover"
+: >"$RECOVER"
 run closed
 rf_all_written
 rf_expect "flowtable records_lost" "$(rf_sum '.plugins.flowtable.records_lost')" 0
@@ -65,7 +59,7 @@ rf_expect "worker 0 state" "$(rf_json '.captures[0].workers[0].state')" stopped
 # A closer that hangs in a plugin's open, then one that crashes there:
 # killed or dead, what worker 0 held is lost, and said so.
 for how in "sleep 600" crash; do
-	echo "$how" >"$recover"
+	echo "$how" >"$RECOVER"
 	run "${how%% *}"
 	closer_started "${how%% *}"
 	if [ "$how" = crash ]; then

@@ -10,11 +10,7 @@ set -eu
 rf_need_ctl
 
 rf_link
-recover=$RF_TMP/on_recover
-: >"$recover"
-rf_config 2 hash "udp port 9" "plugin: counter" \
-    "{ plugin: hostmem, config: { on_recover: \"$recover\" } }" \
-    "{ plugin: flowtable, config: { output: \"$RF_TMP/flows-{worker}.json\", idle_timeout: 60s } }"
+rf_hostmem_config "$RF_TMP"
 # No stall watch: the closer that hangs is to be killed at the stop.
 sed -i '1i stall_timeout: 0s' "$RF_CONF"
 rf_start
@@ -33,7 +29,7 @@ n0=$(rf_ctl_num stats '.captures[0].workers[0].packets')
 rf_wait_until 10 "frames on the new pipeline" rf_ctl_test stats \
     ".captures[0].workers[0].packets > $n0 + 1000"
 new0=$(rf_ctl_num workers '.workers[0].pid')
-echo "sleep 600" >"$recover"
+echo "sleep 600" >"$RECOVER"
 kill -KILL "$new0"
 rf_wait_until 10 "the closer of the new pipeline" grep -q \
     "worker test/0: started on the new pipeline again, to close what it left" \
