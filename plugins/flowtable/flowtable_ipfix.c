@@ -231,6 +231,8 @@ struct ix {
 	uint64_t		 sent_bytes;	/* on this connection */
 	int			 offline;	/* RINGFAN_CTX_OFFLINE */
 	int			 gave_up;	/* offline: waited in vain */
+	/* Dropped at a full queue since it last took a record. */
+	uint64_t		 full_drops;
 	uint64_t		 retry_ns;
 	uint64_t		 backoff_ns;
 
@@ -1047,6 +1049,25 @@ ix_room(struct ix *ix)
 	return 0;
 }
 
+/*
+ * The end of a run of records dropped at a full queue (the queue took one
+ * again, or the worker closes): their number, logged.  Its start was
+ * logged by ix_add(), or, offline, by ix_room().
+ */
+static void
+ix_full_end(struct ix *ix)
+{
+	uint64_t n = ix->full_drops;
+
+	if (n == 0)
+		return;
+	ix->full_drops = 0;
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %llu records "
+	    "dropped while the queue was full, %llu dropped in all",
+	    ix->o.url, (unsigned long long)n,
+	    (unsigned long long)*ix->c[IC_DROPPED]);
+}
+
 void
 ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 {
@@ -1056,8 +1077,14 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 		++*ix->c[IC_DROPPED];
 		ix->seq++;		/* its number, a gap at the collector */
 		ix_level(ix);
+		if (ix->full_drops++ == 0 && !ix->gave_up)
+			ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: "
+			    "the queue (ipfix_queue %u) is full: records are "
+			    "dropped until it takes one again", ix->o.url,
+			    ix->cap);
 		return;
 	}
+	ix_full_end(ix);
 	r = &ix->q[(ix->head + ix->n) % ix->cap];
 	memset(r, 0, sizeof(*r));
 	r->ipver = f->ipver;
@@ -1157,6 +1184,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 	struct pollfd p;
 	uint32_t left;
 
+	ix_full_end(ix);
 	ix->retry_ns = 0;	/* one more try, now, then once a second */
 	ix->backoff_ns = IX_BACKOFF_MIN;
 	for (;;) {

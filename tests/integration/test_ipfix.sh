@@ -55,6 +55,23 @@ flows_nfdump()
 	}' | sort
 }
 
+# logged_drops URL: the records the log of the run in hand says were
+# dropped, by every cause, for the exporter to URL.
+logged_drops()
+{
+	grep -F "ipfix $1: " "$RF_ERR" | sed -nE \
+	    's/.*: ([0-9]+) records (refused by the collector|dropped while the queue was full|not sent at close|sent but not acknowledged .*|lost with a worker .*), [0-9]+ dropped in all$/\1/p;
+	    s/.*: ([0-9]+) records lost with a worker that died before it sent them$/\1/p' |
+	    awk '{ n += $1 } END { print n + 0 }'
+}
+
+# full_lines URL: the lines saying that a worker's queue is full.
+full_lines()
+{
+	grep -cF "ipfix $1: the queue (ipfix_queue $2) is full: records are dropped until it takes one again" \
+	    "$RF_ERR" || true
+}
+
 # replay: the pcap once more over the link.
 replay()
 {
@@ -141,6 +158,12 @@ rf_expect_all "$((2 * frames))"
 sent=$(rf_sum '.plugins.flowtable.ipfix_records')
 dropped=$(rf_sum '.plugins.flowtable.ipfix_dropped')
 rf_expect "records sent or dropped" "$((sent + dropped))" "$((2 * nflows))"
+# Every record dropped is in a log line with its cause: the queue's
+# full at least once per worker (the first of a run of them), or refused.
+rf_expect "records dropped as the log says" \
+    "$(logged_drops "udp://127.0.0.1:$port")" "$dropped"
+[ "$(full_lines "udp://127.0.0.1:$port" 16)" -ge 1 ] ||
+    rf_fail "no log line says the queue of 16 is full"
 nfcapd_stop
 got=$(find "$RF_TMP/nf2" -name 'nfcapd.*' ! -name '*.current*' \
     -exec nfdump -q -r {} -o csv \; | grep -c '^[0-9]' || true)
@@ -220,6 +243,14 @@ rf_expect_all "$((2 * frames))"
 rf_expect "ipfix_records" "$(rf_sum '.plugins.flowtable.ipfix_records')" \
     "$((nflows + want_queue))"
 rf_expect "ipfix_dropped" "$(rf_sum '.plugins.flowtable.ipfix_dropped')" \
+    "$want_drop"
+# In the log: each worker's queue full once (worker 0's successor queued
+# nothing), worker 1's run of drops ended at its close, and worker 0's
+# lost with its heap, its records counted by the successor.
+rf_expect "lines of a full queue" "$(full_lines "tcp://127.0.0.1:$port" 50)" \
+    "$(( (n0 > 50) + (n1 > 50) ))"
+rf_expect "records dropped as the log says" \
+    "$(($(logged_drops "tcp://127.0.0.1:$port") + (n0 > 50 ? n0 - 50 : 0)))" \
     "$want_drop"
 [ "$(rf_sum '.plugins.flowtable.ipfix_reconnects')" -ge 2 ] ||
     rf_fail "ipfix_reconnects: $(rf_sum '.plugins.flowtable.ipfix_reconnects')"
