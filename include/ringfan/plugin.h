@@ -59,7 +59,14 @@ extern "C" {
 struct ringfan_packet {
 	const uint8_t	*data;		/* link-layer header onwards */
 	uint32_t	 caplen;	/* bytes at data */
-	uint32_t	 len;		/* length on the wire, >= caplen */
+	/*
+	 * Length on the wire, >= caplen.  Live, a VLAN tag the kernel
+	 * stripped (RINGFAN_PKT_VLAN_VALID) is in neither data nor len nor
+	 * caplen, although it was on the wire and tcpdump shows it: add 4
+	 * when ringfan_stripped_tag() puts one back.  Offline the file holds
+	 * the tag, in data and in both lengths.
+	 */
+	uint32_t	 len;
 	uint64_t	 ts_ns;		/* receive time, ns since the epoch */
 	uint32_t	 rxhash;	/* kernel flow hash, 0 if none */
 	uint16_t	 vlan_tci;	/* if RINGFAN_PKT_VLAN_VALID */
