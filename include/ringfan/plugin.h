@@ -208,7 +208,9 @@ struct ringfan_ctx {
 	 * A level (active flows, open files, bytes buffered), shown by
 	 * `stats` as gauges.<plugin>.<name> and by `metrics` as
 	 * ringfan_plugin_level{capture,worker,plugin,name}.  Never summed
-	 * across generations.  Same rules as counter().
+	 * across generations, and 0 again in a worker respawned after a
+	 * crash: its open sets it anew (from host memory, say).  Same rules
+	 * as counter().
 	 */
 	uint64_t *(*gauge)(struct ringfan_ctx *, const char *name);
 
