@@ -174,6 +174,8 @@ struct ringfan_ctx {
 	 * finds what its predecessor left (state RINGFAN_MEMORY_RECOVERED,
 	 * with the layout version that predecessor declared); the plugin
 	 * checks the version and starts afresh when it does not know it.
+	 * The frame the predecessor died on is quarantined, not handed over
+	 * again, though the region may hold what the predecessor made of it.
 	 * NULL and RINGFAN_MEMORY_NONE when none was asked for.  Offline, and
 	 * once close has returned (a stop, `ringfanctl restart`, any reload
 	 * that starts the workers again), the region is fresh.
