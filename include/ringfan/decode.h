@@ -13,8 +13,8 @@
  *
  * Frames are untrusted: the decoder reads nothing beyond pkt->caplen, reads
  * bytes one by one (no unaligned loads), bounds every loop, and reports what
- * it could not decode in d->flags instead of failing.  docs/decode.md has
- * the same reference in prose.
+ * it could not decode in d->flags instead of failing.  decode.md, installed
+ * in PREFIX/share/doc/ringfan, has the same reference in prose.
  */
 #ifndef RINGFAN_DECODE_H
 #define RINGFAN_DECODE_H

@@ -58,6 +58,9 @@ exists "$SDK_MANDIR/man1/ringfanctl.1"
 exists "$SDK_MANDIR/man7/ringfan-plugin.7"
 exists "$SDK_EXAMPLEDIR/portwatch/portwatch.c"
 exists "$SDK_EXAMPLEDIR/portwatch/meson.build"
+# The guide and the decoder's reference, which the man page names.
+exists "$(dirname "$SDK_EXAMPLEDIR")/plugins.md"
+exists "$(dirname "$SDK_EXAMPLEDIR")/decode.md"
 RINGFAN=$ROOT$SDK_SBINDIR/ringfan
 
 # 2. pkg-config over the DESTDIR.  The sysroot moves -I and the variables
