@@ -218,7 +218,13 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 			return -1;
 		if (val->type != YAML_SCALAR_NODE)
 			return perr(c, val->start_mark,
-			    "plugin config values must be scalars");
+			    "%s%s%soption %s: a %s, but plugin options are "
+			    "scalars (a string, number or boolean)",
+			    pl->name != NULL ? "plugin " : "",
+			    pl->name != NULL ? pl->name : "",
+			    pl->name != NULL ? ": " : "", sval(k),
+			    val->type == YAML_SEQUENCE_NODE ? "list" :
+			    "mapping");
 		if (check_nul(c, sval(k), val) == -1)
 			return -1;
 		o = &pl->options[pl->noptions++];

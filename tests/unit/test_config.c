@@ -707,15 +707,23 @@ test_err_plugin_config(void **state)
 	    "      - plugin: flowtable\n"
 	    "        config:\n"
 	    "          limits: { max: 1 }\n",
-	    "t.yaml:7:19: plugin config values must be scalars");
+	    "t.yaml:7:19: plugin flowtable: option limits: a mapping, but plugin options are "
+	    "scalars (a string, number or boolean)");
 	expect_error(CAP "    pipeline:\n"
 	    "      - plugin: flowtable\n"
 	    "        config: { ports: [1, 2] }\n",
-	    "t.yaml:6:26: plugin config values must be scalars");
+	    "t.yaml:6:26: plugin flowtable: option ports: a list, but plugin options are "
+	    "scalars (a string, number or boolean)");
 	expect_error(CAP "    pipeline:\n"
 	    "      - plugin: flowtable\n"
 	    "        config: [a]\n",
 	    "t.yaml:6:17: config must be a mapping");
+	/* config before plugin: the plugin is not named yet. */
+	expect_error(CAP "    pipeline:\n"
+	    "      - config: { ports: [1, 2] }\n"
+	    "        plugin: flowtable\n",
+	    "t.yaml:5:26: option ports: a list, but plugin options are "
+	    "scalars (a string, number or boolean)");
 }
 
 static void
