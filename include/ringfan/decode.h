@@ -15,6 +15,11 @@
  * bytes one by one (no unaligned loads), bounds every loop, and reports what
  * it could not decode in d->flags instead of failing.  decode.md, installed
  * in PREFIX/share/doc/ringfan, has the same reference in prose.
+ *
+ * The interface is ringfan_decode(), ringfan_decode_supports(),
+ * ringfan_stripped_tag(), struct ringfan_decoded and the RINGFAN_ macros.
+ * The ringfan_dec_ functions are their parts, for tests: they may change
+ * or go in any release, so a plugin does not call them.
  */
 #ifndef RINGFAN_DECODE_H
 #define RINGFAN_DECODE_H
