@@ -176,6 +176,17 @@ master_left_open(const struct master *m, const struct slot *s, char *buf,
 	return n;
 }
 
+/* The error of what a slot's plugins held, lost: the stages, and why. */
+static void
+master_lost_log(const char *name, const char *what, const char *how)
+{
+	log_error("%s: what %s held in host memory is lost (%s): frames it "
+	    "counted in packets are in no record or file", name, what, how);
+}
+
+/* Why no closer starts for a slot without a socket. */
+#define CLOSE_NO_SOCKET	"its interface is gone: no closer can start"
+
 /*
  * At a stop, what s's plugins held in host memory and no process closed
  * is lost: the frames it had, counted in `packets`, are in no record or
@@ -194,8 +205,19 @@ master_close_lost(struct master *m, struct slot *s, const char *name,
 	}
 	STATS_STORE(&s->wk.sw->state, WORKER_FAILED);
 	STATS_STORE(&s->wk.sw->pid, 0);
-	log_error("%s: what %s held in host memory is lost (%s): frames it "
-	    "counted in packets are in no record or file", name, what, how);
+	master_lost_log(name, what, how);
+}
+
+void
+master_close_nosocket(struct master *m, struct slot *s)
+{
+	char what[128], name[64];
+
+	if (s->pid > 0 || s->wk.fd != -1 ||
+	    master_left_open(m, s, what, sizeof(what)) == 0)
+		return;
+	master_lost_log(master_slot_name(s, name, sizeof(name)), what,
+	    CLOSE_NO_SOCKET);
 }
 
 /*
@@ -216,6 +238,10 @@ master_close_at_stop(struct master *m, struct slot *s, const char *name)
 
 	if (master_left_open(m, s, what, sizeof(what)) == 0)
 		return;
+	if (s->wk.fd == -1) {
+		master_close_lost(m, s, name, CLOSE_NO_SOCKET);
+		return;
+	}
 	rc = master_on_prev(m, s) ? master_spawn_prev(m, s, true) :
 	    master_spawn_closer(m, s);
 	s->drain_failed = failed;
@@ -227,6 +253,16 @@ master_close_at_stop(struct master *m, struct slot *s, const char *name)
 	}
 	log_info("%s: started to close what %s left in host memory", name,
 	    what);
+}
+
+void
+master_close_unclosed(struct master *m, struct slot *s)
+{
+	char name[64];
+
+	if (s->pid <= 0)
+		master_close_at_stop(m, s, master_slot_name(s, name,
+		    sizeof(name)));
 }
 
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */

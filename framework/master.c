@@ -191,9 +191,11 @@ master_stop(struct master *m, const char *why)
 		if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
 			log_warnx("%s: shutting the socket: %s",
 			    master_slot_name(s, name, sizeof(name)), strerror(-rc));
-		if (!master_drain(m, s) &&
-		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
+		if (master_drain(m, s))
+			continue;
+		if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)
 			STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
+		master_close_unclosed(m, s);
 	}
 }
 

@@ -607,6 +607,8 @@ master_close_down(struct master *m, const bool *changed)
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		struct slot *s = &m->g.slots[i];
 
+		if (changed[s->capture])
+			master_close_nosocket(m, s);
 		if (!changed[s->capture] || !master_down_after_crash(s))
 			continue;
 		log_info("%s: started on its pipeline before the reload, to "

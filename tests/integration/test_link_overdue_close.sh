@@ -1,0 +1,97 @@
+#!/bin/bash
+# A worker holding flows (flowtable) and a pcap write buffer (pcapwriter)
+# in host memory is stuck in a plugin (spin, on a marked frame; the stall
+# watch off) when its interface is deleted: killed at the 5 s drain
+# deadline, it closed none of its plugins, and the interface does not come
+# back.  Whatever then ends that memory with no process to close it, a
+# stop or a reload that replaces the pipeline, it must say so: the frames
+# counted in `packets` are in no record or file, and the loss is an error
+# naming the worker, the plugins and the cause.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+N=40
+M=20
+
+# run NAME: start with [counter, flowtable, pcapwriter, spin], N frames
+# handled, the marked frame and M more in the ring, the interface deleted
+# and the worker killed at its drain deadline.  Outputs in $RF_TMP/NAME.
+run()
+{
+	DIR=$RF_TMP/$1
+	mkdir "$DIR" "$DIR/pcap"
+	rf_link
+	rf_config 1 hash "udp port 9" "plugin: counter" \
+	    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }" \
+	    "{ plugin: pcapwriter, config: { directory: \"$DIR/pcap\" } }" \
+	    "{ plugin: spin, config: { len: 100 } }"
+	sed -i '1i stall_timeout: 0' "$RF_CONF"
+	rf_start
+	rf_send -t udp -n "$N" -f 8 -s 64
+	rf_wait_until 10 "$N frames handled" rf_ctl_test stats \
+	    ".captures[0].totals.packets == $N"
+	rf_send -t udp -n 1 -f 1 -s 100
+	rf_send -t udp -n "$M" -f 1 -s 64
+	rf_wait_until 5 "the frames in the ring" rf_ctl_test stats \
+	    ".captures[0].totals.kernel_packets == $((N + 1 + M))"
+	ip link del "$RF_CAP"
+	ip netns del "$RF_NS"
+	RF_LINK=0
+	rf_wait_until 10 "the worker killed at the drain deadline" grep -q \
+	    "worker test/0 did not stop within 5000 ms of its interface's end" \
+	    "$RF_ERR"
+	rf_wait_until 5 "the sockets closed" grep -q \
+	    "worker test/0: $M frames left in the ring of a gone interface" \
+	    "$RF_ERR"
+}
+
+# written: the frames in the flow records and pcap files of $DIR.
+written()
+{
+	local f n
+
+	FLOWS=$(cat "$DIR"/flows-*.json 2>/dev/null |
+	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
+	FRAMES=0
+	for f in "$DIR"/pcap/*.pcap; do
+		[ -e "$f" ] || continue
+		n=$(tcpdump -r "$f" -nn -q 2>/dev/null | wc -l)
+		FRAMES=$((FRAMES + n))
+	done
+	echo "in flow records $FLOWS, in pcap files $FRAMES"
+}
+
+lost_said()
+{
+	grep -q "\[master\] error: worker test/0: what flowtable, pcapwriter held in host memory is lost ($2)" \
+	    "$RF_ERR" || rf_fail "$1: the loss is not reported as an error:
+$(grep -v debug "$RF_ERR")"
+}
+
+# A stop while the interface is gone.
+run stop
+rf_stop
+rf_expect "stop: packets" "$(rf_num '.captures[0].totals.packets')" "$N"
+rf_expect "stop: quarantined" "$(rf_num '.captures[0].totals.quarantined')" 1
+rf_expect "stop: kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" "$M"
+written
+[ "$FLOWS" -lt "$N" ] || [ "$FRAMES" -lt "$N" ] ||
+    rf_fail "stop: every frame written, nothing to report"
+lost_said stop "its interface is gone: no closer can start"
+rf_expect "stop: worker state" "$(rf_json '.captures[0].workers[0].state')" \
+    failed
+
+# A reload that changes the pipeline while the interface is gone: the
+# memory of the previous one is let go once the reload has stood.
+run reload
+sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
+rc=0
+rf_ctl reload >/dev/null 2>&1 || rc=$?
+rf_expect "reload: exit status" "$rc" 0
+written
+[ "$FLOWS" -lt "$N" ] || [ "$FRAMES" -lt "$N" ] ||
+    rf_fail "reload: every frame written, nothing to report"
+lost_said reload "its interface is gone: no closer can start"
+rf_stop
+rf_expect "reload: packets" "$(rf_num '.captures[0].totals.packets')" "$N"
