@@ -53,8 +53,11 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	struct gen *gens[2];
 	pid_t pid;
 
-	/* Its interface is gone: linkwatch.c starts it when it is back. */
-	if (s->wk.fd == -1) {
+	/*
+	 * Its interface is gone: linkwatch.c starts it when it is back.  A
+	 * closer takes no frame, and starts without a ring (worker_main).
+	 */
+	if (s->wk.fd == -1 && !closer) {
 		STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		return 0;
 	}
@@ -176,17 +179,6 @@ master_left_open(const struct master *m, const struct slot *s, char *buf,
 	return n;
 }
 
-/* The error of what a slot's plugins held, lost: the stages, and why. */
-static void
-master_lost_log(const char *name, const char *what, const char *how)
-{
-	log_error("%s: what %s held in host memory is lost (%s): frames it "
-	    "counted in packets are in no record or file", name, what, how);
-}
-
-/* Why no closer starts for a slot without a socket. */
-#define CLOSE_NO_SOCKET	"its interface is gone: no closer can start"
-
 /*
  * At a stop, what s's plugins held in host memory and no process closed
  * is lost: the frames it had, counted in `packets`, are in no record or
@@ -205,19 +197,27 @@ master_close_lost(struct master *m, struct slot *s, const char *name,
 	}
 	STATS_STORE(&s->wk.sw->state, WORKER_FAILED);
 	STATS_STORE(&s->wk.sw->pid, 0);
-	master_lost_log(name, what, how);
+	log_error("%s: what %s held in host memory is lost (%s): frames it "
+	    "counted in packets are in no record or file", name, what, how);
 }
 
 void
-master_close_nosocket(struct master *m, struct slot *s)
+master_close_gone(struct master *m, struct slot *s)
 {
 	char what[128], name[64];
 
 	if (s->pid > 0 || s->wk.fd != -1 ||
 	    master_left_open(m, s, what, sizeof(what)) == 0)
 		return;
-	master_lost_log(master_slot_name(s, name, sizeof(name)), what,
-	    CLOSE_NO_SOCKET);
+	master_slot_name(s, name, sizeof(name));
+	if (master_spawn_closer(m, s) != 0 || s->pid <= 0) {
+		log_error("%s: what %s held in host memory is lost (no closer "
+		    "could start): frames it counted in packets are in no "
+		    "record or file", name, what);
+		return;
+	}
+	log_info("%s: started to close what %s left in host memory, its "
+	    "interface gone", name, what);
 }
 
 /*
@@ -238,10 +238,6 @@ master_close_at_stop(struct master *m, struct slot *s, const char *name)
 
 	if (master_left_open(m, s, what, sizeof(what)) == 0)
 		return;
-	if (s->wk.fd == -1) {
-		master_close_lost(m, s, name, CLOSE_NO_SOCKET);
-		return;
-	}
 	rc = master_on_prev(m, s) ? master_spawn_prev(m, s, true) :
 	    master_spawn_closer(m, s);
 	s->drain_failed = failed;

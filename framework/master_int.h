@@ -303,16 +303,16 @@ bool	master_drain(struct master *m, struct slot *s);
 /*
  * At a stop, s has no process and none drains its ring (down at the stop
  * deadline of its interface's end, past the crash-loop limit): what its
- * plugins left in host memory is closed by a closer, or, with no socket
- * to start one on, said lost as an error.
+ * plugins left in host memory is closed by a closer (which needs no
+ * socket), or, should none start, said lost as an error.
  */
 void	master_close_unclosed(struct master *m, struct slot *s);
 /*
- * s has no process and no socket (its interface is gone): a reload that
- * replaces its pipeline lets go of what its plugins left in host memory,
- * which no closer can take.  Said as an error.
+ * s has no process and no socket (its interface is gone), and a reload
+ * replaces its pipeline: what its plugins left in host memory is closed
+ * by a closer, which needs no ring (or, should none start, said lost).
  */
-void	master_close_nosocket(struct master *m, struct slot *s);
+void	master_close_gone(struct master *m, struct slot *s);
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */
 void	master_crashed(struct slot *s, const char *name);
 /* Start a worker that has no process now, with a clean crash record. */

@@ -608,7 +608,7 @@ master_close_down(struct master *m, const bool *changed)
 		struct slot *s = &m->g.slots[i];
 
 		if (changed[s->capture])
-			master_close_nosocket(m, s);
+			master_close_gone(m, s);
 		if (!changed[s->capture] || !master_down_after_crash(s))
 			continue;
 		log_info("%s: started on its pipeline before the reload, to "

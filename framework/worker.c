@@ -442,17 +442,21 @@ worker_setup(struct worker *wk)
 		}
 	}
 	STATS_STORE(&wk->sw->cpu, wk->cpu);
-	rc = ring_map(&wk->ring, wk->fd, wk->cap->ring.block_size,
-	    wk->cap->ring.block_count);
-	if (rc != 0) {
-		snprintf(wk->sw->err, sizeof(wk->sw->err),
-		    "mmap(ring of %u x %u bytes): %s", wk->cap->ring.block_count,
-		    wk->cap->ring.block_size, strerror(-rc));
-		return -1;
+	/* A closer whose interface is gone has no socket, and no ring. */
+	if (wk->fd != -1) {
+		rc = ring_map(&wk->ring, wk->fd, wk->cap->ring.block_size,
+		    wk->cap->ring.block_count);
+		if (rc != 0) {
+			snprintf(wk->sw->err, sizeof(wk->sw->err),
+			    "mmap(ring of %u x %u bytes): %s",
+			    wk->cap->ring.block_count,
+			    wk->cap->ring.block_size, strerror(-rc));
+			return -1;
+		}
+		STATS_STORE(&wk->sw->ring_blocks, wk->ring.block_count);
+		if (worker_hide_socket(wk) == -1)
+			return -1;
 	}
-	STATS_STORE(&wk->sw->ring_blocks, wk->ring.block_count);
-	if (worker_hide_socket(wk) == -1)
-		return -1;
 	if (worker_drop_privileges(wk) == -1)
 		return -1;
 	/*
@@ -544,10 +548,11 @@ worker_main(struct worker *wk)
 	 * ring is left as it was for the successor.
 	 */
 	state = WORKER_STARTING;
-	if (!__atomic_compare_exchange_n(&sw->state, &state, WORKER_RUNNING,
-	    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-		if (state == WORKER_RESTARTING &&
-		    STATS_LOAD(&sw->stop) != WORKER_STOP_DRAIN) {
+	if (wk->fd == -1 || !__atomic_compare_exchange_n(&sw->state, &state,
+	    WORKER_RUNNING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		/* A closer without a ring ends here too: it has no frame. */
+		if (wk->fd == -1 || (state == WORKER_RESTARTING &&
+		    STATS_LOAD(&sw->stop) != WORKER_STOP_DRAIN)) {
 			log_debug("handing over before running");
 			worker_teardown(wk);
 			return WORKER_EXIT_OK;
