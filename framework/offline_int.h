@@ -89,7 +89,8 @@ struct offline {
 int	offline_stream(struct offline *ol);
 /*
  * The file into memory, then `loops` passes over it, with the rate on
- * stderr.  0 or EXIT_RUNTIME.
+ * stderr.  0, EXIT_RUNTIME, or EXIT_CONFIG for more passes than the
+ * file's times leave room for.
  */
 int	offline_loops(struct offline *ol, uint64_t loops);
 /* Tick every worker's pipeline at now_ns, due or not. */

@@ -303,9 +303,13 @@ offline_grow(void *p, size_t *cap, size_t need, size_t size)
 	return q;
 }
 
-/* The whole file into ol->recs and ol->buf.  0 or EXIT_RUNTIME. */
+/*
+ * The whole file into ol->recs and ol->buf, for `loops` passes.  0, or
+ * EXIT_RUNTIME, or EXIT_CONFIG when the last pass would take the time past
+ * what 64 bits of nanoseconds hold.
+ */
 static int
-offline_load(struct offline *ol)
+offline_load(struct offline *ol, uint64_t loops)
 {
 	struct pcap_rec r;
 	size_t reccap = 0, bufcap = 0;
@@ -346,6 +350,19 @@ offline_load(struct offline *ol)
 	}
 	/* A pass starts 1 us after the previous one's last frame. */
 	ol->span_ns = last - first + 1000;
+	/* Time that wrapped would go back to 1970. */
+	if (ol->nrecs > 0 && loops - 1 > (UINT64_MAX - last) / ol->span_ns) {
+		fprintf(stderr, "ringfan: %s: RINGFAN_OFFLINE_LOOPS=%llu: each "
+		    "pass is shifted %llu ns past the one before, so the last "
+		    "would run past 2554-07-21T23:34:33Z, the last time that "
+		    "ringfan's 64-bit nanosecond times hold; this file takes "
+		    "at most %llu passes\n", ol->path,
+		    (unsigned long long)loops,
+		    (unsigned long long)ol->span_ns,
+		    (unsigned long long)((UINT64_MAX - last) / ol->span_ns +
+		    1));
+		return EXIT_CONFIG;
+	}
 	for (unsigned k = 0; ol->has_batch && k < ol->nworkers; k++) {
 		ol->w[k].views = calloc(OFFLINE_BATCH, sizeof(*ol->w[k].views));
 		ol->w[k].ptrs = calloc(OFFLINE_BATCH, sizeof(*ol->w[k].ptrs));
@@ -426,7 +443,7 @@ offline_loops(struct offline *ol, uint64_t loops)
 	double secs;
 	int rc;
 
-	if ((rc = offline_load(ol)) != 0)
+	if ((rc = offline_load(ol, loops)) != 0)
 		return rc;
 	start = clock_ns(CLOCK_MONOTONIC);
 	for (uint64_t k = 0; k < loops; k++)
