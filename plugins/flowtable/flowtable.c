@@ -468,8 +468,8 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 		    fr->ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
 		return RINGFAN_CONTINUE;
 	}
-	if (pkt->ts_ns > ft->now)
-		ft->now = pkt->ts_ns;
+	if (ft_clock(pkt->ts_ns) > ft->now)
+		ft->now = ft_clock(pkt->ts_ns);
 	ft_expire(ft, ft->now);
 	if (fr->flags & RINGFAN_DEC_LATER_FRAGMENT) {
 		later = *k;
@@ -519,8 +519,8 @@ ft_tick(void *state, uint64_t now_ns)
 {
 	struct ft *ft = state;
 
-	if (now_ns > ft->now)
-		ft->now = now_ns;
+	if (ft_clock(now_ns) > ft->now)
+		ft->now = ft_clock(now_ns);
 	ft_expire(ft, ft->now);
 	ft_output_check(ft, ft->now);
 	ft_flush(ft);

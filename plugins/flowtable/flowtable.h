@@ -374,6 +374,17 @@ ft_head(uint8_t ipver, uint8_t proto, uint8_t has_vlan, uint16_t vlan)
 	    (uint64_t)proto << 8 | (uint64_t)vlan << 16;
 }
 
+/*
+ * The idle clock at network time ts: it stops one nanosecond short of the
+ * last time there is, so that a deadline past it, which stays at
+ * UINT64_MAX (flowtable_table.c), never comes.
+ */
+static inline uint64_t
+ft_clock(uint64_t ts)
+{
+	return ts < UINT64_MAX ? ts : UINT64_MAX - 1;
+}
+
 static inline uint32_t
 ft_key_hash(const struct ft *ft, const struct ft_key *k)
 {

@@ -662,6 +662,45 @@ test_idle_active(void **st)
 }
 
 /*
+ * Frames in the last seconds of what 64-bit nanoseconds hold (a pcapng
+ * file's times reach 2554-07-21T23:34:33Z): their deadlines are past that,
+ * not wrapped back to 1970, so no frame expires its flow at once.
+ */
+static void
+test_end_of_time(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "idle_timeout=30s", "active_timeout=300s",
+	    NULL };
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	uint64_t t0 = UINT64_MAX - 10ULL * 1000000000ULL;
+
+	(void)st;
+	path_of(out, sizeof(out), "end.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	for (int k = 0; k < 3; k++)
+		feed(&in, &ab, t0 + (uint64_t)k * 1000000000ULL);
+	tick(&in, t0 + 5ULL * 1000000000ULL);
+	assert_int_equal(val(&in, "expired_idle"), 0);
+	/* The last nanosecond there is: still the same flow. */
+	feed(&in, &ab, UINT64_MAX);
+	tick(&in, UINT64_MAX);
+	assert_int_equal(val(&in, "expired_idle"), 0);
+	assert_int_equal(val(&in, "expired_active"), 0);
+	assert_int_equal(val(&in, "created"), 1);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, t0,
+	    UINT64_MAX, 4, 208, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[0], want);
+	free_lines(&ls);
+}
+
+/*
  * Frames out of time order across an active timeout (a file merged from
  * several captures): each record's first_ns and last_ns are the earliest
  * and the latest stamps of the frames it counts, not of the record before.
@@ -2276,6 +2315,7 @@ main(void)
 		cmocka_unit_test(test_flow_split),
 		cmocka_unit_test(test_tcp_end),
 		cmocka_unit_test(test_idle_active),
+		cmocka_unit_test(test_end_of_time),
 		cmocka_unit_test(test_active_out_of_order),
 		cmocka_unit_test(test_active_in_order),
 		cmocka_unit_test(test_evict),
