@@ -254,12 +254,10 @@ ft_hash_remove(struct ft *ft, uint32_t i)
  * when another flow takes the place, or a flow's first frame moves back
  * (a file out of order): each of those lowers ft->due to the new one, and
  * ft_expire() sets it exactly once it has run.
- */
-/*
- * t + timeout, or UINT64_MAX, a time the idle clock never reaches
- * (ft_clock()), when that is past the last time there is (a frame within a
- * timeout of 2554-07-21T23:34:33Z): a deadline that wrapped would be due
- * at once.
+ *
+ * A deadline past the last time there is (a frame within a timeout of
+ * 2554-07-21T23:34:33Z) stays at UINT64_MAX, which the idle clock never
+ * reaches (ft_clock()): one that wrapped would be due at once.
  */
 static inline uint64_t
 ft_deadline_at(uint64_t t, uint64_t timeout)
