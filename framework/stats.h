@@ -21,8 +21,8 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		6
-#define STATS_MAX_COUNTERS	64
+#define STATS_LAYOUT		7
+#define STATS_MAX_COUNTERS	256
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
 #define STATS_ERR_MAX		256
