@@ -70,7 +70,8 @@ for f in /usr/sbin/ringfan /usr/bin/ringfanctl /etc/ringfan/ringfan.yaml \
     "$PLUGINDIR/pcapwriter.so" "$PLUGINDIR/filter.so" \
     /usr/share/man/man8/ringfan.8.gz /usr/share/man/man1/ringfanctl.1.gz \
     /usr/share/man/man7/ringfan-plugin.7.gz \
-    /usr/include/ringfan/plugin.h /usr/share/doc/ringfan/copyright; do
+    /usr/include/ringfan/plugin.h /usr/share/doc/ringfan/copyright \
+    /usr/share/doc/ringfan/plugins.md /usr/share/doc/ringfan/decode.md; do
 	grep -qx "$f" "$RF_TMP/list" || rf_fail "not in the package: $f"
 done
 UNIT=$(grep -E '^(/usr)?/lib/systemd/system/ringfan.service$' \
