@@ -24,7 +24,6 @@
 
 #define FT_MS		1000000ULL
 #define FT_SEC		(1000 * FT_MS)
-#define FT_MAX_DURATION	(8760 * 3600 * FT_SEC)	/* a year */
 #define FT_IPFIX_DRAIN	(2 * FT_SEC)
 
 static const char *const ft_counter_names[FC_MAX] = {
@@ -456,6 +455,7 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 	struct ft_key later;
 	struct ft_frag fimg, *fslot = NULL;
 	uint32_t wire, hash;
+	uint64_t ts;
 	uint8_t tag[4];
 
 	if (a != NULL)
@@ -468,14 +468,14 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 		    fr->ethertype == RINGFAN_ETH_IPV6 ? FC_BAD_IP : FC_NOT_IP];
 		return RINGFAN_CONTINUE;
 	}
-	if (ft_clock(pkt->ts_ns) > ft->now)
-		ft->now = ft_clock(pkt->ts_ns);
+	if ((ts = ft_clock(pkt->ts_ns)) > ft->now)
+		ft->now = ts;
 	ft_expire(ft, ft->now);
 	if (fr->flags & RINGFAN_DEC_LATER_FRAGMENT) {
 		later = *k;
 		k = &later;
 		fslot = ft_frag_slot(ft, k, fr->frag_id);
-		if (ft_frag_match(fslot, k, fr->frag_id, pkt->ts_ns)) {
+		if (ft_frag_match(fslot, k, fr->frag_id, ts)) {
 			later.proto = fslot->proto;
 			later.sport = fslot->sport;
 			later.dport = fslot->dport;
@@ -496,7 +496,7 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 		fimg.id = fr->frag_id;
 		memcpy(fimg.src, k->src, 16);
 		memcpy(fimg.dst, k->dst, 16);
-		fimg.ts_ns = pkt->ts_ns;
+		fimg.ts_ns = ts;
 	}
 	hash = a != NULL && a->hashed ? a->hash : ft_key_hash(ft, k);
 	/*
@@ -505,7 +505,7 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 	 * where it goes back into the frame, as they do offline.
 	 */
 	wire = pkt->len + (ringfan_stripped_tag(pkt, tag) >= 0 ? 4 : 0);
-	ft_account(ft, k, hash, pkt->ts_ns, wire, fr->tcp_flags, fslot,
+	ft_account(ft, k, hash, ts, wire, fr->tcp_flags, fslot,
 	    fslot != NULL ? &fimg : NULL);
 	if (ft->npend >= FT_NPEND / 2 && !ft->failing)
 		ft_flush(ft);
@@ -519,8 +519,8 @@ ft_tick(void *state, uint64_t now_ns)
 {
 	struct ft *ft = state;
 
-	if (ft_clock(now_ns) > ft->now)
-		ft->now = ft_clock(now_ns);
+	if ((now_ns = ft_clock(now_ns)) > ft->now)
+		ft->now = now_ns;
 	ft_expire(ft, ft->now);
 	ft_output_check(ft, ft->now);
 	ft_flush(ft);

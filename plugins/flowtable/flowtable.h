@@ -375,14 +375,19 @@ ft_head(uint8_t ipver, uint8_t proto, uint8_t has_vlan, uint16_t vlan)
 }
 
 /*
- * The idle clock at network time ts: it stops one nanosecond short of the
- * last time there is, so that a deadline past it, which stays at
- * UINT64_MAX (flowtable_table.c), never comes.
+ * A frame's time, and the network time, as the table keeps them: at most
+ * FT_TIME_MAX (2553-07-21T23:34:33Z), a year of the longest timeout short
+ * of the last time 64-bit nanoseconds hold, so that no deadline (a time
+ * plus a timeout or the fragments' TTL) wraps back to 1970.  Frames of a
+ * file stamped later count as stamped then.
  */
+#define FT_MAX_DURATION	(8760ULL * 3600ULL * 1000000000ULL)	/* a year */
+#define FT_TIME_MAX	(UINT64_MAX - FT_MAX_DURATION)
+
 static inline uint64_t
 ft_clock(uint64_t ts)
 {
-	return ts < UINT64_MAX ? ts : UINT64_MAX - 1;
+	return ts < FT_TIME_MAX ? ts : FT_TIME_MAX;
 }
 
 static inline uint32_t

@@ -254,30 +254,20 @@ ft_hash_remove(struct ft *ft, uint32_t i)
  * when another flow takes the place, or a flow's first frame moves back
  * (a file out of order): each of those lowers ft->due to the new one, and
  * ft_expire() sets it exactly once it has run.
- *
- * A deadline past the last time there is (a frame within a timeout of
- * 2554-07-21T23:34:33Z) stays at UINT64_MAX, which the idle clock never
- * reaches (ft_clock()): one that wrapped would be due at once.
  */
-static inline uint64_t
-ft_deadline_at(uint64_t t, uint64_t timeout)
-{
-	return t > UINT64_MAX - timeout ? UINT64_MAX : t + timeout;
-}
-
 static uint64_t
 ft_lru_deadline(const struct ft *ft, uint32_t i, int l)
 {
 	const struct ft_flow *f = &ft->slot[i];
 	uint64_t seen = f->last_ns > f->prev_ns ? f->last_ns : f->prev_ns;
 
-	return ft_deadline_at(seen, l ? ft->o.linger_ns : ft->o.idle_ns);
+	return seen + (l ? ft->o.linger_ns : ft->o.idle_ns);
 }
 
 static uint64_t
 ft_fifo_deadline(const struct ft *ft, uint32_t i)
 {
-	return ft_deadline_at(ft->slot[i].first_ns, ft->o.active_ns);
+	return ft->slot[i].first_ns + ft->o.active_ns;
 }
 
 static void

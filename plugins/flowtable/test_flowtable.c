@@ -662,9 +662,10 @@ test_idle_active(void **st)
 }
 
 /*
- * Frames in the last seconds of what 64-bit nanoseconds hold (a pcapng
- * file's times reach 2554-07-21T23:34:33Z): their deadlines are past that,
- * not wrapped back to 1970, so no frame expires its flow at once.
+ * Frames stamped in the last year of what 64-bit nanoseconds hold (a
+ * pcapng file's times reach 2554-07-21T23:34:33Z) count as stamped at
+ * FT_TIME_MAX, a year short of it: no deadline wraps back to 1970, so no
+ * frame expires its flow at once, and the idle clock stops there.
  */
 static void
 test_end_of_time(void **st)
@@ -675,15 +676,16 @@ test_end_of_time(void **st)
 	const char *o[] = { opt, "idle_timeout=30s", "active_timeout=300s",
 	    NULL };
 	struct spec ab = udp4(A4, B4, 5000, 53, 10);
-	uint64_t t0 = UINT64_MAX - 10ULL * 1000000000ULL;
+	uint64_t t0 = FT_TIME_MAX - 2ULL * 1000000000ULL;
 
 	(void)st;
 	path_of(out, sizeof(out), "end.json");
 	snprintf(opt, sizeof(opt), "output=%s", out);
 	inst_open(&in, o);
-	for (int k = 0; k < 3; k++)
-		feed(&in, &ab, t0 + (uint64_t)k * 1000000000ULL);
-	tick(&in, t0 + 5ULL * 1000000000ULL);
+	feed(&in, &ab, t0);
+	feed(&in, &ab, t0 + 1000000000ULL);
+	feed(&in, &ab, UINT64_MAX - 10ULL * 1000000000ULL);
+	tick(&in, UINT64_MAX - 5ULL * 1000000000ULL);
 	assert_int_equal(val(&in, "expired_idle"), 0);
 	/* The last nanosecond there is: still the same flow. */
 	feed(&in, &ab, UINT64_MAX);
@@ -695,7 +697,7 @@ test_end_of_time(void **st)
 	read_lines(out, &ls);
 	assert_int_equal(ls.n, 1);
 	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, t0,
-	    UINT64_MAX, 4, 208, "", 0, 0, "", "shutdown");
+	    FT_TIME_MAX, 4, 208, "", 0, 0, "", "shutdown");
 	assert_string_equal(ls.l[0], want);
 	free_lines(&ls);
 }
