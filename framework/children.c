@@ -179,6 +179,14 @@ master_left_open(const struct master *m, const struct slot *s, char *buf,
 	return n;
 }
 
+/* The error of what a slot's plugins held, lost: the stages, and why. */
+static void
+master_lost_log(const char *name, const char *what, const char *how)
+{
+	log_error("%s: what %s held in host memory is lost (%s): frames it "
+	    "counted in packets are in no record or file", name, what, how);
+}
+
 /*
  * At a stop, what s's plugins held in host memory and no process closed
  * is lost: the frames it had, counted in `packets`, are in no record or
@@ -197,8 +205,7 @@ master_close_lost(struct master *m, struct slot *s, const char *name,
 	}
 	STATS_STORE(&s->wk.sw->state, WORKER_FAILED);
 	STATS_STORE(&s->wk.sw->pid, 0);
-	log_error("%s: what %s held in host memory is lost (%s): frames it "
-	    "counted in packets are in no record or file", name, what, how);
+	master_lost_log(name, what, how);
 }
 
 void
@@ -211,9 +218,7 @@ master_close_gone(struct master *m, struct slot *s)
 		return;
 	master_slot_name(s, name, sizeof(name));
 	if (master_spawn_closer(m, s) != 0 || s->pid <= 0) {
-		log_error("%s: what %s held in host memory is lost (no closer "
-		    "could start): frames it counted in packets are in no "
-		    "record or file", name, what);
+		master_lost_log(name, what, "no closer could start");
 		return;
 	}
 	log_info("%s: started to close what %s left in host memory, its "
