@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bsd/libutil.h>
+#include <linux/capability.h>
 
 #include "config.h"
 #include "log.h"
@@ -92,6 +94,27 @@ pidfile_check(const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "exists and is a regular file that does not "
 	    "hold a process id; refusing to overwrite it");
 	return -1;
+}
+
+/*
+ * Whether this process may open packet sockets (CAP_NET_RAW in its
+ * effective set, as root has).  Without it every later step fails on
+ * something that does not name the cause (the pidfile or the fanout lock in
+ * root's run directory), so a start says so first.
+ */
+static bool
+may_capture(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return geteuid() == 0;
+	return (data[CAP_NET_RAW / 32].effective &
+	    (1u << (CAP_NET_RAW % 32))) != 0;
 }
 
 /*
@@ -360,6 +383,14 @@ main(int argc, char **argv)
 
 	opts.config_path = file;
 	opts.iface = iface;
+	if (!may_capture()) {
+		fprintf(stderr, "ringfan: capturing needs root (CAP_NET_RAW, "
+		    "to open packet sockets): run it as root; reading a pcap "
+		    "file does not (ringfan -c FILE -r PCAP)\n");
+		master_checked_free(opts.checked);
+		cfg_free(&cfg);
+		return EXIT_RUNTIME;
+	}
 	if ((opts.pidfile = take_pidfile(cfg.control.pidfile)) == NULL) {
 		master_checked_free(opts.checked);
 		cfg_free(&cfg);
