@@ -160,8 +160,8 @@ get_duration(struct ctx *c, const char *key, const yaml_node_t *n,
 		return -1;
 	rc = parse_duration(s, &v);
 	if (rc == -EINVAL)
-		return perr(c, n->start_mark, "%s: bad duration \"%s\"", key,
-		    s);
+		return perr(c, n->start_mark, "%s: bad duration \"%s\" "
+		    "(a number and a unit: ms, s, m or h)", key, s);
 	if (rc != 0 || v < min || v > max)
 		return perr(c, n->start_mark,
 		    "%s: \"%s\" is out of range %s", key, s, range);

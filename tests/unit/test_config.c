@@ -538,7 +538,8 @@ test_err_size(void **state)
 
 	(void)state;
 	expect_error(CAP "    ring:\n      block_size: 1MB\n",
-	    "t.yaml:5:19: block_size: bad size \"1MB\"");
+	    "t.yaml:5:19: block_size: bad size \"1MB\" (a number and "
+	    "optionally B, KiB, MiB, GiB or TiB)");
 	expect_error(CAP "    ring:\n      block_size: 3MiB\n",
 	    "t.yaml:5:19: block_size: \"3MiB\" is not a power of two");
 	expect_error(CAP "    ring:\n      block_size: 0\n",
@@ -561,7 +562,8 @@ test_err_duration(void **state)
 {
 	(void)state;
 	expect_error(CAP "    ring:\n      block_timeout: 10\n",
-	    "t.yaml:5:22: block_timeout: bad duration \"10\"");
+	    "t.yaml:5:22: block_timeout: bad duration \"10\" (a number and "
+	    "a unit: ms, s, m or h)");
 	expect_error(CAP "    ring:\n      block_timeout: 11s\n",
 	    "t.yaml:5:22: block_timeout: \"11s\" is out of range 1ms..10s");
 	expect_error(CAP "    ring:\n      block_timeout: 0ms\n",
@@ -571,14 +573,16 @@ test_err_duration(void **state)
 	expect_error("stats_interval: 2h\n" CAP,
 	    "t.yaml:1:17: stats_interval: \"2h\" is out of range 10ms..1h");
 	expect_error("stats_interval: 1 s\n" CAP,
-	    "t.yaml:1:17: stats_interval: bad duration \"1 s\"");
+	    "t.yaml:1:17: stats_interval: bad duration \"1 s\" (a number and "
+	    "a unit: ms, s, m or h)");
 	/* 0 turns the stall watch off; else at least a second. */
 	expect_error("stall_timeout: 500ms\n" CAP, "t.yaml:1:16: "
 	    "stall_timeout: \"500ms\" is out of range 0 (off) or 1s..1h");
 	expect_error("stall_timeout: 2h\n" CAP, "t.yaml:1:16: "
 	    "stall_timeout: \"2h\" is out of range 0 (off) or 1s..1h");
 	expect_error("stall_timeout: 00\n" CAP,
-	    "t.yaml:1:16: stall_timeout: bad duration \"00\"");
+	    "t.yaml:1:16: stall_timeout: bad duration \"00\" (a number and "
+	    "a unit: ms, s, m or h)");
 }
 
 static void
@@ -749,7 +753,8 @@ test_file(void **state)
 	assert_int_equal(cfg_load(&cfg, TEST_DATA_DIR "/bad_ring.yaml", err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, TEST_DATA_DIR
-	    "/bad_ring.yaml:6:19: block_size: bad size \"1MB\"");
+	    "/bad_ring.yaml:6:19: block_size: bad size \"1MB\" (a number and "
+	    "optionally B, KiB, MiB, GiB or TiB)");
 	assert_zeroed(&cfg);
 }
 
