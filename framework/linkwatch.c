@@ -335,6 +335,14 @@ link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
 	    cap->workers, (int)m->g.groups[c]);
 	lc->ever = true;
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
+		/*
+		 * A closer without a socket (master_close_gone) still closes
+		 * what the last worker left in host memory: the worker
+		 * starts on the new socket when it exits (master_reaped),
+		 * not beside it.
+		 */
+		if (s->pid > 0)
+			continue;
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
 		master_revive(m, s);
 	}
