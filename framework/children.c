@@ -213,7 +213,12 @@ master_close_gone(struct master *m, struct slot *s)
 {
 	char what[128], name[64];
 
-	if (s->pid > 0 || s->wk.fd != -1 ||
+	/*
+	 * Killed at its interface's drain deadline, its socket is closed
+	 * only at the next turn of linkwatch_step(): a closer starts on it
+	 * still (it takes no frame), as on none once closed.
+	 */
+	if (s->pid > 0 || (s->wk.fd != -1 && !linkwatch_overdue(m, s)) ||
 	    master_left_open(m, s, what, sizeof(what)) == 0)
 		return;
 	master_slot_name(s, name, sizeof(name));

@@ -308,8 +308,9 @@ bool	master_drain(struct master *m, struct slot *s);
  */
 void	master_close_unclosed(struct master *m, struct slot *s);
 /*
- * s has no process and no socket (its interface is gone), and a reload
- * replaces its pipeline: what its plugins left in host memory is closed
+ * s has no process and no socket (its interface is gone, or its worker
+ * was killed at the drain deadline of that end), and a reload replaces
+ * its pipeline: what its plugins left in host memory is closed
  * by a closer, which needs no ring (or, should none start, said lost).
  */
 void	master_close_gone(struct master *m, struct slot *s);
