@@ -385,7 +385,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	struct stats_worker *sw = s->wk.sw;
 	uint32_t stop = STATS_LOAD(&sw->stop);
 	uint32_t state = STATS_LOAD(&sw->state);
-	char name[64], where[64], err[STATS_ERR_MAX];
+	char name[64], where[64], err[STATS_ERR_MAX], what[128];
 	bool stalled, closer = s->closer, stop_closer = s->stop_closer;
 
 	master_slot_name(s, name, sizeof(name));
@@ -492,9 +492,24 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 * as any other (its failure rolls every worker back).
 	 */
 	if (closer && m->prev.cfg != NULL) {
-		log_error("%s (pid %d) %s closing its previous pipeline; "
-		    "starting the new one", name, (int)STATS_LOAD(&sw->pid),
-		    s->last_exit);
+		/* A closer without a socket (master_close_gone): none starts. */
+		if (s->wk.fd == -1 && master_left_open(m, s, what,
+		    sizeof(what)) > 0)
+			log_error("%s (pid %d) %s closing its previous "
+			    "pipeline: what %s held in host memory is lost (its "
+			    "closer died): frames it counted in packets are in "
+			    "no record or file; the new one starts when its "
+			    "interface is back", name, (int)STATS_LOAD(&sw->pid),
+			    s->last_exit, what);
+		else if (s->wk.fd == -1)
+			log_error("%s (pid %d) %s closing its previous "
+			    "pipeline; the new one starts when its interface "
+			    "is back", name, (int)STATS_LOAD(&sw->pid),
+			    s->last_exit);
+		else
+			log_error("%s (pid %d) %s closing its previous "
+			    "pipeline; starting the new one", name,
+			    (int)STATS_LOAD(&sw->pid), s->last_exit);
 		if (!WIFEXITED(status) || (WEXITSTATUS(status) !=
 		    WORKER_EXIT_RETRY && WEXITSTATUS(status) !=
 		    WORKER_EXIT_SETUP))
