@@ -484,6 +484,12 @@ master_reaped(struct master *m, struct slot *s, int status)
 		STATS_STORE(&sw->state, WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s after its interface's end", name,
 		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		/*
+		 * Still on the pipeline a reload replaces: what it left in
+		 * that host memory, which the reload lets go of, is closed
+		 * now, on the socket it still has (master_close_prev).
+		 */
+		(void)master_close_prev(m, s);
 		return;
 	}
 	/*
