@@ -499,23 +499,13 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 */
 	if (closer && m->prev.cfg != NULL) {
 		/* A closer without a socket (master_close_gone): none starts. */
+		log_error("%s (pid %d) %s closing its previous pipeline; %s",
+		    name, (int)STATS_LOAD(&sw->pid), s->last_exit,
+		    s->wk.fd == -1 ? "the new one starts when its interface "
+		    "is back" : "starting the new one");
 		if (s->wk.fd == -1 && master_left_open(m, s, what,
 		    sizeof(what)) > 0)
-			log_error("%s (pid %d) %s closing its previous "
-			    "pipeline: what %s held in host memory is lost (its "
-			    "closer died): frames it counted in packets are in "
-			    "no record or file; the new one starts when its "
-			    "interface is back", name, (int)STATS_LOAD(&sw->pid),
-			    s->last_exit, what);
-		else if (s->wk.fd == -1)
-			log_error("%s (pid %d) %s closing its previous "
-			    "pipeline; the new one starts when its interface "
-			    "is back", name, (int)STATS_LOAD(&sw->pid),
-			    s->last_exit);
-		else
-			log_error("%s (pid %d) %s closing its previous "
-			    "pipeline; starting the new one", name,
-			    (int)STATS_LOAD(&sw->pid), s->last_exit);
+			master_lost_log(name, what, "its closer died");
 		if (!WIFEXITED(status) || (WEXITSTATUS(status) !=
 		    WORKER_EXIT_RETRY && WEXITSTATUS(status) !=
 		    WORKER_EXIT_SETUP))

@@ -375,8 +375,7 @@ rf_written()
 	kp=$(rf_num '.captures[0].totals.kernel_packets')
 	kd=$(rf_num '.captures[0].totals.kernel_drops')
 	rf_expect "packets + kernel_drops + quarantined" $((P + kd + Q)) "$kp"
-	FLOWS=$(cat "$1"/flows-*.json |
-	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
+	FLOWS=$(rf_flow_frames "$1")
 	FRAMES=0
 	for f in "$1"/pcap/*.pcap; do
 		n=$(rf_pcap_frames "$f")
@@ -384,6 +383,49 @@ rf_written()
 	done
 	echo "packets $P, quarantined $Q, in flow records $FLOWS," \
 	    "in pcap files $FRAMES"
+}
+
+# rf_flow_frames DIR: the frames that the flow records DIR/flows-*.json
+# count.  rf_flows_are DIR K: true when they count K (and FLOWS is that
+# count).
+rf_flow_frames()
+{
+	cat "$1"/flows-*.json 2>/dev/null |
+	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0'
+}
+
+rf_flows_are()
+{
+	FLOWS=$(rf_flow_frames "$1")
+	[ "$FLOWS" = "$2" ]
+}
+
+# rf_stuck_gone N M [STEP...]: ringfan on a link of its own with one
+# worker, its pipeline counter, the STEPs and spin (stuck on a frame of
+# 100 bytes; the stall watch off); N frames handled, the marked frame and
+# M more in the ring; then the interface and its namespace deleted.  The
+# worker, stuck, is killed at the 5 s drain deadline of the interface's
+# end, without closing its plugins.
+rf_stuck_gone()
+{
+	local n=$1 m=$2
+
+	shift 2
+	rf_link
+	rf_config 1 hash "udp port 9" "plugin: counter" "$@" \
+	    "{ plugin: spin, config: { len: 100 } }"
+	sed -i '1i stall_timeout: 0' "$RF_CONF"
+	rf_start
+	rf_send -t udp -n "$n" -f 8 -s 64
+	rf_wait_until 10 "$n frames handled" rf_ctl_test stats \
+	    ".captures[0].totals.packets == $n"
+	rf_send -t udp -n 1 -f 1 -s 100
+	rf_send -t udp -n "$m" -f 1 -s 64
+	rf_wait_until 5 "the frames in the ring" rf_ctl_test stats \
+	    ".captures[0].totals.kernel_packets == $((n + 1 + m))"
+	ip link del "$RF_CAP"
+	ip netns del "$RF_NS"
+	RF_LINK=0
 }
 
 rf_all_written()

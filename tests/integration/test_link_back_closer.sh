@@ -19,23 +19,9 @@ DIR=$RF_TMP/out
 mkdir "$DIR"
 : >"$RECOVER"
 
-rf_link
-rf_config 1 hash "udp port 9" "plugin: counter" \
+rf_stuck_gone "$N" "$M" \
     "{ plugin: hostmem, config: { on_recover: \"$RECOVER\" } }" \
-    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }" \
-    "{ plugin: spin, config: { len: 100 } }"
-sed -i '1i stall_timeout: 0' "$RF_CONF"
-rf_start
-rf_send -t udp -n "$N" -f 8 -s 64
-rf_wait_until 10 "$N frames handled" rf_ctl_test stats \
-    ".captures[0].totals.packets == $N"
-rf_send -t udp -n 1 -f 1 -s 100
-rf_send -t udp -n "$M" -f 1 -s 64
-rf_wait_until 5 "the frames in the ring" rf_ctl_test stats \
-    ".captures[0].totals.kernel_packets == $((N + 1 + M))"
-ip link del "$RF_CAP"
-ip netns del "$RF_NS"
-RF_LINK=0
+    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }"
 rf_wait_until 10 "the worker killed at the drain deadline" grep -q \
     "worker test/0 did not stop within 5000 ms of its interface's end" \
     "$RF_ERR"
@@ -89,7 +75,7 @@ rf_expect "kernel_packets" "$(rf_num '.captures[0].totals.kernel_packets')" \
     $((N + 1 + M + K))
 rf_expect "worker state" "$(rf_json '.captures[0].workers[0].state')" stopped
 rf_expect "restarts" "$(rf_num '.captures[0].workers[0].restarts')" 0
-FLOWS=$(cat "$DIR"/flows-*.json | jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
+FLOWS=$(rf_flow_frames "$DIR")
 rf_expect "frames in the flow records" "$FLOWS" $((N + 1 + K))
 BAD=$(grep "is lost\|exited with code\|killed by signal" "$RF_ERR" |
     grep -v "killed by signal 9 (Killed) after its interface's end" || true)

@@ -16,30 +16,15 @@ rf_need_ctl
 N=40
 M=20
 
-# run NAME: start with [counter, flowtable, pcapwriter, spin], N frames
-# handled, the marked frame and M more in the ring, the interface deleted
-# and the worker killed at its drain deadline.  Outputs in $RF_TMP/NAME.
+# run NAME: rf_stuck_gone with flowtable and pcapwriter, their outputs
+# in $RF_TMP/NAME; the sockets closed once the worker was killed.
 run()
 {
 	DIR=$RF_TMP/$1
 	mkdir "$DIR" "$DIR/pcap"
-	rf_link
-	rf_config 1 hash "udp port 9" "plugin: counter" \
+	rf_stuck_gone "$N" "$M" \
 	    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }" \
-	    "{ plugin: pcapwriter, config: { directory: \"$DIR/pcap\" } }" \
-	    "{ plugin: spin, config: { len: 100 } }"
-	sed -i '1i stall_timeout: 0' "$RF_CONF"
-	rf_start
-	rf_send -t udp -n "$N" -f 8 -s 64
-	rf_wait_until 10 "$N frames handled" rf_ctl_test stats \
-	    ".captures[0].totals.packets == $N"
-	rf_send -t udp -n 1 -f 1 -s 100
-	rf_send -t udp -n "$M" -f 1 -s 64
-	rf_wait_until 5 "the frames in the ring" rf_ctl_test stats \
-	    ".captures[0].totals.kernel_packets == $((N + 1 + M))"
-	ip link del "$RF_CAP"
-	ip netns del "$RF_NS"
-	RF_LINK=0
+	    "{ plugin: pcapwriter, config: { directory: \"$DIR/pcap\" } }"
 	rf_wait_until 10 "the worker killed at the drain deadline" grep -q \
 	    "worker test/0 did not stop within 5000 ms of its interface's end" \
 	    "$RF_ERR"
@@ -53,22 +38,14 @@ written()
 {
 	local f n
 
-	FLOWS=$(cat "$DIR"/flows-*.json 2>/dev/null |
-	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
+	FLOWS=$(rf_flow_frames "$DIR")
 	FRAMES=0
 	for f in "$DIR"/pcap/*.pcap; do
 		[ -e "$f" ] || continue
-		n=$(tcpdump -r "$f" -nn -q 2>/dev/null | wc -l)
+		n=$(rf_pcap_frames "$f")
 		FRAMES=$((FRAMES + n))
 	done
 	echo "in flow records $FLOWS, in pcap files $FRAMES"
-}
-
-# flows_are K: the flow records of $DIR count K frames.
-flows_are()
-{
-	[ "$(cat "$DIR"/flows-*.json 2>/dev/null |
-	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')" = "$1" ]
 }
 
 # closed WHAT LINE: the closer's line was logged, the records and pcap
@@ -101,7 +78,7 @@ sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
 rc=0
 rf_ctl reload >/dev/null 2>&1 || rc=$?
 rf_expect "reload: exit status" "$rc" 0
-rf_wait_until 10 "the closer's flow records" flows_are $((N + 1))
+rf_wait_until 10 "the closer's flow records" rf_flows_are "$DIR" $((N + 1))
 closed reload "started to close what flowtable, pcapwriter left in host memory, its interface gone"
 rf_stop
 rf_expect "reload: packets" "$(rf_num '.captures[0].totals.packets')" "$N"

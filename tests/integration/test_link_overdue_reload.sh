@@ -1,65 +1,85 @@
 #!/bin/bash
 # A worker holding flows (flowtable) in host memory is stuck in a plugin
 # (spin, on a marked frame) when its interface is deleted, and is killed
-# at the 5 s drain deadline.  A reload that replaces the pipeline comes
-# at once, before the master has closed the dead sockets (linkwatch_step,
-# a timer tick later): what the killed worker left is closed all the
-# same, its records hold every frame it counted and the quarantined one,
-# and the capture waits for its interface.
+# at the 5 s drain deadline; a reload replaces the pipeline around then.
+# What the killed worker left in the previous pipeline's host memory is
+# closed before the reload lets go of it: the records hold every frame it
+# counted and the quarantined one.
+#
+# 1. The reload right after the kill is reaped, before the master has
+#    closed the dead sockets (linkwatch_step, a timer tick later): a
+#    closer starts all the same, and the capture waits for its interface.
+# 2. The reload as soon as the interface is gone: the worker, still on
+#    the previous pipeline, is killed in the reload's hand-over, and is
+#    started on that pipeline once more to close it.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
 N=30
 M=5
-DIR=$RF_TMP/out
-mkdir "$DIR"
 
-rf_link
-rf_config 1 hash "udp port 9" "plugin: counter" \
-    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }" \
-    "{ plugin: spin, config: { len: 100 } }"
-sed -i '1i stall_timeout: 0' "$RF_CONF"
-rf_start
-rf_send -t udp -n "$N" -f 8 -s 64
-rf_wait_until 10 "$N frames handled" rf_ctl_test stats \
-    ".captures[0].totals.packets == $N"
-rf_send -t udp -n 1 -f 1 -s 100
-rf_send -t udp -n "$M" -f 1 -s 64
-rf_wait_until 5 "the frames in the ring" rf_ctl_test stats \
-    ".captures[0].totals.kernel_packets == $((N + 1 + M))"
-sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
-ip link del "$RF_CAP"
-ip netns del "$RF_NS"
-RF_LINK=0
-# The reload right after the kill is reaped.
+# start PART: rf_stuck_gone with flowtable writing into $RF_TMP/PART, and
+# the configuration changed for the reload.
+start()
+{
+	DIR=$RF_TMP/$1
+	mkdir "$DIR"
+	rf_stuck_gone "$N" "$M" \
+	    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }"
+	sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
+}
+
+reload()
+{
+	local rc=0
+
+	rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" || rc=$?
+	rf_expect "$1: reload: exit status" "$rc" 0
+}
+
+# closed PART LINE: after the stop, the frames of the ring drained (on
+# either pipeline) or dropped, every one handled in the records, the
+# closer's LINE logged, no loss said.
+closed()
+{
+	local p d
+
+	rf_stop
+	p=$(rf_num '.captures[0].totals.packets')
+	d=$(rf_num '.captures[0].totals.kernel_drops')
+	rf_expect "$1: quarantined" \
+	    "$(rf_num '.captures[0].totals.quarantined')" 1
+	rf_expect "$1: kernel_packets" \
+	    "$(rf_num '.captures[0].totals.kernel_packets')" $((N + 1 + M))
+	rf_expect "$1: packets + kernel_drops + quarantined" $((p + d + 1)) \
+	    $((N + 1 + M))
+	rf_flows_are "$DIR" $((p + 1)) || rf_fail "$1: the flow records count" \
+	    "$FLOWS frames, the workers handled $p (+1 quarantined):" \
+	    "$(grep -v debug "$RF_ERR")"
+	! grep -q "is lost" "$RF_ERR" || rf_fail "$1: $(grep "is lost" "$RF_ERR")"
+	grep -q "worker test/0: $2" "$RF_ERR" ||
+	    rf_fail "$1: no closer: $(grep -v debug "$RF_ERR")"
+	rf_expect "$1: worker state" \
+	    "$(rf_json '.captures[0].workers[0].state')" stopped
+}
+
+start after_kill
 for ((i = 0; i < 1000; i++)); do
 	grep -q "killed by signal 9 (Killed) after its interface's end" \
 	    "$RF_ERR" && break
 	sleep 0.01
 done
-rc=0
-rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" || rc=$?
-rf_expect "reload: exit status" "$rc" 0
-FLOWS=0
-flows_are()
-{
-	FLOWS=$(cat "$DIR"/flows-*.json 2>/dev/null |
-	    jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
-	[ "$FLOWS" = "$1" ]
-}
-rf_stop
-# The frames of the ring are drained, on either pipeline, or dropped.
-P=$(rf_num '.captures[0].totals.packets')
-D=$(rf_num '.captures[0].totals.kernel_drops')
-rf_expect "quarantined" "$(rf_num '.captures[0].totals.quarantined')" 1
-rf_expect "kernel_packets" "$(rf_num '.captures[0].totals.kernel_packets')" \
-    $((N + 1 + M))
-rf_expect "packets + kernel_drops + quarantined" $((P + D + 1)) $((N + 1 + M))
-flows_are $((P + 1)) || rf_fail "the flow records count $FLOWS frames," \
-    "the workers handled $P (+1 quarantined): $(grep -v debug "$RF_ERR")"
-! grep -q "is lost" "$RF_ERR" || rf_fail "$(grep "is lost" "$RF_ERR")"
-grep -q "worker test/0: started to close what flowtable left in host memory" \
-    "$RF_ERR" || rf_fail "no closer: $(grep -v debug "$RF_ERR")"
-rf_expect "worker state" "$(rf_json '.captures[0].workers[0].state')" stopped
+reload after_kill
+closed after_kill "started to close what flowtable left in host memory"
+
+start in_handover
+rf_wait_until 5 "the interface gone" grep -q \
+    "capture test: interface $RF_CAP is gone" "$RF_ERR"
+reload in_handover
+grep -q "worker test/0 did not stop within 5000 ms of its interface's end" \
+    "$RF_ERR" || rf_fail "in_handover: not killed at the drain deadline:" \
+    "$(grep -v debug "$RF_ERR")"
+closed in_handover \
+    "started on its previous pipeline, to close what it left"
 echo "PASS"
