@@ -212,6 +212,7 @@ void
 master_close_gone(struct master *m, struct slot *s)
 {
 	char what[128], name[64];
+	uint32_t st, stop;
 
 	/*
 	 * Killed at its interface's drain deadline, its socket is closed
@@ -222,7 +223,11 @@ master_close_gone(struct master *m, struct slot *s)
 	    master_left_open(m, s, what, sizeof(what)) == 0)
 		return;
 	master_slot_name(s, name, sizeof(name));
+	st = STATS_LOAD(&s->wk.sw->state);
+	stop = STATS_LOAD(&s->wk.sw->stop);
 	if (master_spawn_closer(m, s) != 0 || s->pid <= 0) {
+		STATS_STORE(&s->wk.sw->state, st);
+		STATS_STORE(&s->wk.sw->stop, stop);
 		master_lost_log(name, what, "no closer could start");
 		return;
 	}
@@ -487,9 +492,17 @@ master_reaped(struct master *m, struct slot *s, int status)
 		/*
 		 * Still on the pipeline a reload replaces: what it left in
 		 * that host memory, which the reload lets go of, is closed
-		 * now, on the socket it still has (master_close_prev).
+		 * now, on the socket it still has (master_close_prev); by
+		 * one closer, whose own end is the last (master_close_overdue
+		 * bounds it).
 		 */
-		(void)master_close_prev(m, s);
+		if (closer || !master_close_prev(m, s))
+			if (master_on_prev(m, s) &&
+			    master_left_open(m, s, what, sizeof(what)) > 0)
+				master_lost_log(name, what, !closer ?
+				    "no closer could start" : s->close_killed ?
+				    "its closer did not finish in time" :
+				    "its closer died");
 		return;
 	}
 	/*
@@ -503,8 +516,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    name, (int)STATS_LOAD(&sw->pid), s->last_exit,
 		    s->wk.fd == -1 ? "the new one starts when its interface "
 		    "is back" : "starting the new one");
-		if (s->wk.fd == -1 && master_left_open(m, s, what,
-		    sizeof(what)) > 0)
+		if (master_left_open(m, s, what, sizeof(what)) > 0)
 			master_lost_log(name, what, "its closer died");
 		if (!WIFEXITED(status) || (WEXITSTATUS(status) !=
 		    WORKER_EXIT_RETRY && WEXITSTATUS(status) !=

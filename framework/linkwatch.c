@@ -594,8 +594,11 @@ linkwatch_step(struct master *m)
 		for (s = link_slots(&m->g, c, &end); s < end; s++) {
 			if (s->pid > 0) {
 				gone = false;
-				/* A reload's hand-over may have started one. */
-				if (STATS_LOAD(&s->wk.sw->stop) !=
+				/*
+				 * A reload's hand-over may have started one.
+				 * A closer takes no frame: it hands over.
+				 */
+				if (!s->closer && STATS_LOAD(&s->wk.sw->stop) !=
 				    WORKER_STOP_DRAIN) {
 					STATS_STORE(&s->wk.sw->stop,
 					    WORKER_STOP_DRAIN);

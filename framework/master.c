@@ -248,10 +248,12 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 }
 
 /*
- * A closer started at the stop (master_spawn_closer) that has not closed
- * its plugins MASTER_CLOSE_GRACE_NS after its start (hung in them, or
- * stopped by a signal) is killed: the stop stays bounded, and what it was
- * closing is reported lost when it is reaped.
+ * A closer started at the stop (master_spawn_closer), or after its
+ * interface's drain deadline (nothing kills a process there any more),
+ * that has not closed its plugins MASTER_CLOSE_GRACE_NS after its start
+ * (hung in them, or stopped by a signal) is killed: the stop stays
+ * bounded, the capture can close its sockets, and what it was closing is
+ * reported lost when it is reaped.
  */
 static void
 master_close_overdue(struct master *m, uint64_t now)
@@ -259,7 +261,9 @@ master_close_overdue(struct master *m, uint64_t now)
 	char name[64];
 
 	FOREACH_SLOT(m, s) {
-		if (s->pid <= 0 || !s->stop_closer || s->close_killed ||
+		if (s->pid <= 0 || s->close_killed ||
+		    !(m->stopping ? s->stop_closer : s->closer &&
+		    linkwatch_overdue(m, s)) ||
 		    now < s->spawned_ns + MASTER_CLOSE_GRACE_NS)
 			continue;
 		log_warnx("%s (pid %d) did not close what its predecessor left "
@@ -324,8 +328,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 			    m->g.cfg->ncaptures == 1 ? "" : "s");
 		}
 	}
-	if (m->stopping)
-		master_close_overdue(m, now);
+	master_close_overdue(m, now);
 	if (m->stopping && now >= m->stop_deadline_ns) {
 		FOREACH_SLOT(m, s) {
 			/* A closer has a deadline of its own. */

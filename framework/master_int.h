@@ -301,10 +301,10 @@ bool	master_down_after_crash(const struct slot *s);
  */
 bool	master_drain(struct master *m, struct slot *s);
 /*
- * At a stop, s has no process and none drains its ring (down at the stop
- * deadline of its interface's end, past the crash-loop limit): what its
- * plugins left in host memory is closed by a closer (which needs no
- * socket), or, should none start, said lost as an error.
+ * At a stop, s has no process and none drains its ring (killed at the
+ * drain deadline of its interface's end, or its drainer could not start):
+ * what its plugins left in host memory is closed by a closer (which needs
+ * no socket), or, should none start, said lost as an error.
  */
 void	master_close_unclosed(struct master *m, struct slot *s);
 /*

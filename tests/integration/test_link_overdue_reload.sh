@@ -12,6 +12,11 @@
 # 2. The reload as soon as the interface is gone: the worker, still on
 #    the previous pipeline, is killed in the reload's hand-over, and is
 #    started on that pipeline once more to close it.
+# 3. As 2, with hostmem in the pipeline, whose recovery crashes (then
+#    hangs): the closer's end is the slot's last, the loss is said as an
+#    error naming the plugins, and no other closer starts (before, one
+#    after another without end; a hung one ran on with nothing to bound
+#    it), and the stop is prompt.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -19,15 +24,51 @@ rf_need_ctl
 N=30
 M=5
 
-# start PART: rf_stuck_gone with flowtable writing into $RF_TMP/PART, and
-# the configuration changed for the reload.
+# start PART [STEP...]: rf_stuck_gone with the STEPs and flowtable writing
+# into $RF_TMP/PART, and the configuration changed for the reload.
 start()
 {
 	DIR=$RF_TMP/$1
 	mkdir "$DIR"
-	rf_stuck_gone "$N" "$M" \
+	shift
+	rf_stuck_gone "$N" "$M" "$@" \
 	    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }"
 	sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
+}
+
+# in_handover PART [STEP...]: part 2's start, up to the reload's answer.
+in_handover()
+{
+	start "$@"
+	rf_wait_until 5 "the interface gone" grep -q \
+	    "capture test: interface $RF_CAP is gone" "$RF_ERR"
+	reload "$1"
+	grep -q "worker test/0 did not stop within 5000 ms of its interface's end" \
+	    "$RF_ERR" || rf_fail "$1: not killed at the drain deadline:" \
+	    "$(grep -v debug "$RF_ERR")"
+}
+
+# closer_ends PART HOW: the closer of part 3 ended HOW, the loss said, no
+# other closer started, the stop prompt.
+closer_ends()
+{
+	local t
+
+	rf_wait_until 10 "$1: the loss said" grep -q \
+	    "\[master\] error: worker test/0: what hostmem, flowtable held in host memory is lost ($2): frames it counted in packets are in no record or file" \
+	    "$RF_ERR"
+	sleep 1
+	rf_expect "$1: closers started" "$(grep -c \
+	    "worker test/0: started on its previous pipeline, to close what it left" \
+	    "$RF_ERR")" 1
+	t=$(date +%s%N)
+	rf_stop
+	t=$((($(date +%s%N) - t) / 1000000))
+	[ "$t" -lt 3000 ] || rf_fail "$1: the stop took $t ms"
+	rf_expect "$1: quarantined" \
+	    "$(rf_num '.captures[0].totals.quarantined')" 1
+	rf_expect "$1: worker state" \
+	    "$(rf_json '.captures[0].workers[0].state')" stopped
 }
 
 reload()
@@ -73,13 +114,17 @@ done
 reload after_kill
 closed after_kill "started to close what flowtable left in host memory"
 
-start in_handover
-rf_wait_until 5 "the interface gone" grep -q \
-    "capture test: interface $RF_CAP is gone" "$RF_ERR"
-reload in_handover
-grep -q "worker test/0 did not stop within 5000 ms of its interface's end" \
-    "$RF_ERR" || rf_fail "in_handover: not killed at the drain deadline:" \
-    "$(grep -v debug "$RF_ERR")"
+in_handover in_handover
 closed in_handover \
     "started on its previous pipeline, to close what it left"
+
+HOSTMEM="{ plugin: hostmem, config: { on_recover: \"$RECOVER\" } }"
+echo crash >"$RECOVER"
+in_handover closer_dies "$HOSTMEM"
+closer_ends closer_dies "its closer died"
+echo "sleep 30" >"$RECOVER"
+in_handover closer_hangs "$HOSTMEM"
+closer_ends closer_hangs "its closer did not finish in time"
+grep -q "worker test/0 (pid [0-9]*) did not close what its predecessor left within 5000 ms: SIGKILL" \
+    "$RF_ERR" || rf_fail "closer_hangs: no kill: $(grep -v debug "$RF_ERR")"
 echo "PASS"
