@@ -5,9 +5,9 @@
 #     and its `frames` counts its own frames, not batcher's before it;
 # (b) step s runs options (a counter `count`), then hostmem (a gauge
 #     `count`): the reload stands;
-# (c) 30 reloads, each to a step of another name (3 counters each, 90 in
-#     all against 64 slots a worker): every one stands, and the last step
-#     counts its frames.
+# (c) 30 reloads, each to three steps of other names (3 counters each,
+#     270 in all against 256 slots a worker): every one stands, and the
+#     last steps count their frames.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -16,12 +16,13 @@ rf_link
 rf_config 1 hash "udp port 9" "{ plugin: batcher, name: s }"
 rf_start
 
-# pipeline ENTRY: the pipeline of $RF_CONF is ENTRY alone, reloaded.
+# pipeline ENTRY...: the pipeline of $RF_CONF is the ENTRYs, reloaded.
 pipeline()
 {
 	sed -i '/^    pipeline:/,$d' "$RF_CONF"
-	printf '    pipeline:\n      - %s\n' "$1" >>"$RF_CONF"
-	rf_expect "reload to $1" "$(rf_ctl_json reload .result)" pipeline
+	echo "    pipeline:" >>"$RF_CONF"
+	printf '      - %s\n' "$@" >>"$RF_CONF"
+	rf_expect "reload to $*" "$(rf_ctl_json reload .result)" pipeline
 	rf_wait_until 5 "the worker running $1" rf_ctl_test workers \
 	    '.workers[0].state == "running"'
 }
@@ -59,11 +60,13 @@ echo "ok: a counter's name is a gauge's under another plugin"
 
 # (c)
 for ((i = 1; i <= 30; i++)); do
-	pipeline "{ plugin: batcher, name: b$i }"
+	pipeline "{ plugin: batcher, name: a$i }" \
+	    "{ plugin: batcher, name: b$i }" "{ plugin: batcher, name: c$i }"
 done
-sent 20 '(keys == ["b30"]) and .b30.frames == 20'
+sent 20 '(keys == ["a30", "b30", "c30"]) and .a30.frames == 20 and
+    .b30.frames == 20 and .c30.frames == 20'
 rf_stop
 rf_expect "final: the last step's frames" \
-    "$(rf_num '.captures[0].workers[0].plugins.b30.frames')" 20
+    "$(rf_num '.captures[0].workers[0].plugins.c30.frames')" 20
 rf_expect "worker restarts" "$(rf_json '.captures[0].workers[0].restarts')" 0
 echo "PASS"
