@@ -231,8 +231,12 @@ struct ix {
 	uint64_t		 sent_bytes;	/* on this connection */
 	int			 offline;	/* RINGFAN_CTX_OFFLINE */
 	int			 gave_up;	/* offline: waited in vain */
-	/* Dropped at a full queue since it last took a record. */
+	/*
+	 * Dropped at a full queue and not logged yet, since full_ns (the
+	 * monotonic clock; 0: none), when the first of them was.
+	 */
 	uint64_t		 full_drops;
+	uint64_t		 full_ns;
 	uint64_t		 retry_ns;
 	uint64_t		 backoff_ns;
 
@@ -1050,18 +1054,22 @@ ix_room(struct ix *ix)
 }
 
 /*
- * The end of a run of records dropped at a full queue (the queue took one
- * again, or the worker closes): their number, logged.  Its start was
- * logged by ix_add(), or, offline, by ix_room().
+ * The end of a run of records dropped at a full queue (the queue takes
+ * them again, a second or more after the run began, or the worker
+ * closes): their number, logged.  Its start was logged by ix_add(), or,
+ * offline, by ix_room().  A queue that a slow collector empties a few
+ * records at a time ends a run at each: a second at least between the
+ * lines keeps the log to two a second.
  */
 static void
-ix_full_end(struct ix *ix)
+ix_full_end(struct ix *ix, int at_close)
 {
 	uint64_t n = ix->full_drops;
 
-	if (n == 0)
+	if (n == 0 || (!at_close && ix_now() - ix->full_ns < IX_SEC))
 		return;
 	ix->full_drops = 0;
+	ix->full_ns = 0;
 	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: %llu records "
 	    "dropped while the queue was full, %llu dropped in all",
 	    ix->o.url, (unsigned long long)n,
@@ -1077,14 +1085,17 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 		++*ix->c[IC_DROPPED];
 		ix->seq++;		/* its number, a gap at the collector */
 		ix_level(ix);
-		if (ix->full_drops++ == 0 && !ix->gave_up)
-			ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: "
-			    "the queue (ipfix_queue %u) is full: records are "
-			    "dropped until it takes one again", ix->o.url,
-			    ix->cap);
+		if (ix->full_drops++ == 0) {
+			ix->full_ns = ix_now();
+			if (!ix->gave_up)
+				ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR,
+				    "ipfix %s: the queue (ipfix_queue %u) is "
+				    "full: records are dropped until it takes "
+				    "one again", ix->o.url, ix->cap);
+		}
 		return;
 	}
-	ix_full_end(ix);
+	ix_full_end(ix, 0);
 	r = &ix->q[(ix->head + ix->n) % ix->cap];
 	memset(r, 0, sizeof(*r));
 	r->ipver = f->ipver;
@@ -1175,6 +1186,8 @@ void
 ix_tick(struct ix *ix)
 {
 	ix_pump(ix, 0);
+	if (ix->n < ix->cap)
+		ix_full_end(ix, 0);
 }
 
 void
@@ -1184,7 +1197,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 	struct pollfd p;
 	uint32_t left;
 
-	ix_full_end(ix);
+	ix_full_end(ix, 1);
 	ix->retry_ns = 0;	/* one more try, now, then once a second */
 	ix->backoff_ns = IX_BACKOFF_MIN;
 	for (;;) {

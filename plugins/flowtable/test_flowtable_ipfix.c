@@ -867,6 +867,11 @@ test_tcp_queue(void **st)
 	assert_int_equal(xval(&x, "ipfix_queue"), 16);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 4);
 	assert_int_equal(xval(&x, "ipfix_records"), 0);
+	/* The first record dropped is logged, not the 3 after it. */
+	assert_int_equal(x.f.nlog, 1);
+	snprintf(want, sizeof(want), "ipfix %s: the queue (ipfix_queue 16) "
+	    "is full: records are dropped until it takes one again", url);
+	assert_string_equal(x.f.log, want);
 
 	lfd = tcp_listener(&port);
 	/* The back-off is 1 s after the first failure. */
@@ -879,6 +884,17 @@ test_tcp_queue(void **st)
 	assert_int_equal(xval(&x, "ipfix_up"), 1);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
 	assert_string_equal(x.f.status, "");
+	/*
+	 * The run's end, logged at a tick once the queue has room and a
+	 * second has passed since its start.
+	 */
+	snprintf(want, sizeof(want), "ipfix %s: 4 records dropped while the "
+	    "queue was full, 4 dropped in all", url);
+	for (int i = 0; i < 150 && strcmp(x.f.log, want) != 0; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_string_equal(x.f.log, want);
 	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
 	len = recv_stream(cfd, buf, 1 << 20);
 	decode_stream(d, buf, len);
