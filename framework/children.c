@@ -507,8 +507,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 	}
 	/*
 	 * Closing the pipeline a reload replaces, it died: what it held is
-	 * lost, and the new pipeline starts at once, watched by the reload
-	 * as any other (its failure rolls every worker back).
+	 * lost, and said so, with a socket or without one; the new pipeline
+	 * starts at once, watched by the reload as any other (its failure
+	 * rolls every worker back).
 	 */
 	if (closer && m->prev.cfg != NULL) {
 		/* A closer without a socket (master_close_gone): none starts. */

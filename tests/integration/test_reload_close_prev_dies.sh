@@ -1,0 +1,63 @@
+#!/bin/bash
+# A pipeline reload during which worker 1, still on the previous pipeline,
+# is killed: it is started on that pipeline again to close what it left
+# in host memory (docs/architecture.md, Reload).  That closer is killed
+# too, while its plugins' open recovers the memory (hostmem takes 3 s
+# there): the flows and buffered frames of worker 1 are in no record or
+# file, and the master must say so as an error naming the worker and the
+# plugins, as it does for a closer that dies at a stop or without a
+# socket.  Worker 0's frames are all written.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+need_tools tcpdump
+
+rf_link
+dir=$RF_TMP/out
+mkdir -p "$dir/pcap"
+rf_hostmem_config "$dir" \
+    "{ plugin: pcapwriter, config: { directory: \"$dir/pcap\" } }"
+sed -i '1i stall_timeout: 2s' "$RF_CONF"
+rf_start
+rf_send_handled 5000
+
+echo "sleep 3" >"$RECOVER"
+pid0=$(rf_ctl_num workers '.workers[0].pid')
+pid1=$(rf_ctl_num workers '.workers[1].pid')
+# Worker 0, stopped, holds the hand-over: worker 1 waits for its turn on
+# the previous pipeline.
+kill -STOP "$pid0"
+sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
+rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
+reload_pid=$!
+rf_wait_until 10 "the reload under way" grep -q \
+    "restarting workers one at a time" "$RF_ERR"
+kill -KILL "$pid1"
+rf_wait_until 5 "worker 1 started on its previous pipeline" grep -q \
+    "worker test/1: started on its previous pipeline, to close what it left" \
+    "$RF_ERR"
+closer=$(rf_ctl_num workers '.workers[1].pid')
+[ "$closer" != "$pid1" ] && [ "$closer" -gt 0 ] ||
+    rf_fail "no closer process for worker 1 (pid $closer)"
+kill -KILL "$closer"
+rc=0
+wait "$reload_pid" || rc=$?
+kill -CONT "$pid0" 2>/dev/null || true
+rf_expect "reload exit status" "$rc" 0
+rf_wait_until 5 "the closer's death logged" grep -q \
+    "worker test/1 (pid $closer) killed by signal 9 (Killed) closing its previous pipeline; starting the new one" \
+    "$RF_ERR"
+rf_stop
+
+grep -q "\[master\] error: worker test/1: what hostmem, flowtable, pcapwriter held in host memory is lost (its closer died): frames it counted in packets are in no record or file$" \
+    "$RF_ERR" || rf_fail "the loss of worker 1's host memory is not reported"
+echo "ok: the loss of worker 1's host memory is reported"
+# Worker 0 (stalled, closed by a closer of its own) lost nothing.
+! grep -q "worker test/0: what .* is lost" "$RF_ERR" ||
+    rf_fail "worker 0: $(grep "is lost" "$RF_ERR")"
+P0=$(rf_num '.captures[0].workers[0].packets')
+Q0=$(rf_num '.captures[0].workers[0].quarantined')
+F0=$(cat "$dir"/flows-0.json | jq -s '[.[] | .fwd.packets + .rev.packets] | add // 0')
+[ "$F0" -ge "$P0" ] && [ "$F0" -le $((P0 + Q0)) ] ||
+    rf_fail "worker 0: flow records count $F0 frames, it handled $P0 (+$Q0)"
+echo "ok: worker 0's flow records count its $P0 frames"
