@@ -208,6 +208,23 @@ master_close_lost(struct master *m, struct slot *s, const char *name,
 	master_lost_log(name, what, how);
 }
 
+/*
+ * A slot of a generation a capture reload retires: what its plugins left
+ * in host memory, which no process closed (its drainer killed for no
+ * progress, or dead past the crash-loop limit), is freed with the
+ * generation.  Said as an error, as at a stop.
+ */
+void
+master_retire_lost(const struct master *m, const struct slot *s)
+{
+	char what[128], name[64];
+
+	if (master_left_open(m, s, what, sizeof(what)) == 0)
+		return;
+	master_lost_log(master_slot_name(s, name, sizeof(name)), what,
+	    "a capture reload retired it unclosed");
+}
+
 void
 master_close_gone(struct master *m, struct slot *s)
 {

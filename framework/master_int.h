@@ -314,6 +314,11 @@ void	master_close_unclosed(struct master *m, struct slot *s);
  * by a closer, which needs no ring (or, should none start, said lost).
  */
 void	master_close_gone(struct master *m, struct slot *s);
+/*
+ * s, of a generation a capture reload retires, left host memory that no
+ * process closed: said lost, as an error (swap.c, master_retire).
+ */
+void	master_retire_lost(const struct master *m, const struct slot *s);
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */
 void	master_crashed(struct slot *s, const char *name);
 /* Start a worker that has no process now, with a clean crash record. */

@@ -137,6 +137,7 @@ master_retire(struct master *m)
 			    "counted as dropped", master_slot_name(o, name,
 			    sizeof(name)), (unsigned long long)n);
 		}
+		master_retire_lost(m, o);
 		if ((k = master_retire_to(m, o)) == UINT_MAX) {
 			log_info("capture %s removed: worker %u had handled "
 			    "%llu frames", o->wk.cap->name, o->wk.id,
