@@ -542,17 +542,22 @@ worker_main(struct worker *wk)
 		return rc == RINGFAN_RETRY ? WORKER_EXIT_RETRY :
 		    WORKER_EXIT_SETUP;
 	}
+	/* A closer without a ring (its interface gone) has no frame. */
+	if (wk->fd == -1) {
+		log_debug("closing without a ring");
+		worker_teardown(wk);
+		return WORKER_EXIT_OK;
+	}
 	/*
 	 * Running, unless the master asked for a hand-over while it opened
 	 * (a reload going back): then no frame meets this pipeline, and the
 	 * ring is left as it was for the successor.
 	 */
 	state = WORKER_STARTING;
-	if (wk->fd == -1 || !__atomic_compare_exchange_n(&sw->state, &state,
-	    WORKER_RUNNING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-		/* A closer without a ring ends here too: it has no frame. */
-		if (wk->fd == -1 || (state == WORKER_RESTARTING &&
-		    STATS_LOAD(&sw->stop) != WORKER_STOP_DRAIN)) {
+	if (!__atomic_compare_exchange_n(&sw->state, &state, WORKER_RUNNING,
+	    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		if (state == WORKER_RESTARTING &&
+		    STATS_LOAD(&sw->stop) != WORKER_STOP_DRAIN) {
 			log_debug("handing over before running");
 			worker_teardown(wk);
 			return WORKER_EXIT_OK;
