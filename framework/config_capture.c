@@ -81,8 +81,7 @@ h_block_size(struct ctx *c, const struct cfg_key *k, void *base,
 		return -1;
 	rc = parse_size(s, &size);
 	if (rc == -EINVAL)
-		return perr(c, v->start_mark, "%s: bad size \"%s\" (a number and "
-		    "optionally B, KiB, MiB, GiB or TiB)", k->name, s);
+		return perr(c, v->start_mark, "%s: bad size \"%s\" (" SIZE_FORM ")", k->name, s);
 	if (rc == 0 && (size == 0 || (size & (size - 1)) != 0))
 		return perr(c, v->start_mark,
 		    "%s: \"%s\" is not a power of two", k->name, s);

@@ -124,7 +124,8 @@ get_bool(struct ctx *c, const char *key, const yaml_node_t *n, bool *out)
 	if (get_scalar(c, key, n, "a boolean", &s) == -1)
 		return -1;
 	if (parse_bool(s, out) != 0)
-		return perr(c, n->start_mark, "%s: bad boolean \"%s\"", key, s);
+		return perr(c, n->start_mark, "%s: bad boolean \"%s\" ("
+		    BOOL_FORM ")", key, s);
 	return 0;
 }
 
@@ -161,7 +162,7 @@ get_duration(struct ctx *c, const char *key, const yaml_node_t *n,
 	rc = parse_duration(s, &v);
 	if (rc == -EINVAL)
 		return perr(c, n->start_mark, "%s: bad duration \"%s\" "
-		    "(a number and a unit: ms, s, m or h)", key, s);
+		    "(" DURATION_FORM ")", key, s);
 	if (rc != 0 || v < min || v > max)
 		return perr(c, n->start_mark,
 		    "%s: \"%s\" is out of range %s", key, s, range);

@@ -123,13 +123,20 @@ ctx_option(struct plugin_ctx *ctx, const char *key)
 	return NULL;
 }
 
-/* The value of o refused by a getter; plugin_ctx_result() says where. */
+/*
+ * The value of o refused by a getter, and the form it takes (NULL: none
+ * worth saying); plugin_ctx_result() says where.
+ */
 static int
 ctx_bad_option(struct plugin_ctx *ctx, const struct cfg_option *o,
-    const char *what)
+    const char *what, const char *form)
 {
-	plugin_ctx_error(&ctx->pub, "option %s: %s \"%s\"", o->key, what,
-	    o->value);
+	if (form == NULL)
+		plugin_ctx_error(&ctx->pub, "option %s: %s \"%s\"", o->key,
+		    what, o->value);
+	else
+		plugin_ctx_error(&ctx->pub, "option %s: %s \"%s\" (%s)",
+		    o->key, what, o->value, form);
 	return -1;
 }
 
@@ -152,7 +159,7 @@ ctx_opt_string(struct ringfan_ctx *pub, const char *key, const char *def,
 }
 
 /* One getter per parser of util.h, all with the same shape. */
-#define CTX_OPT_NUM(fn, getter, type, parse, what)			\
+#define CTX_OPT_NUM(fn, getter, type, parse, what, form)		\
 static int								\
 fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 {									\
@@ -168,17 +175,19 @@ fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 		return 0;						\
 	if ((rc = parse(o->value, out)) != 0) {				\
 		*out = def;						\
-		return ctx_bad_option(ctx, o,				\
-		    rc == -ERANGE ? "too large" : what);		\
+		return rc == -ERANGE ?					\
+		    ctx_bad_option(ctx, o, "too large", NULL) :		\
+		    ctx_bad_option(ctx, o, what, form);			\
 	}								\
 	return 0;							\
 }
 
 CTX_OPT_NUM(ctx_opt_uint, "opt_uint", uint64_t, parse_uint,
-    "not an unsigned integer")
-CTX_OPT_NUM(ctx_opt_size, "opt_size", uint64_t, parse_size, "not a size")
+    "not an unsigned integer", NULL)
+CTX_OPT_NUM(ctx_opt_size, "opt_size", uint64_t, parse_size, "not a size",
+    SIZE_FORM)
 CTX_OPT_NUM(ctx_opt_duration, "opt_duration", uint64_t, parse_duration,
-    "not a duration")
+    "not a duration", DURATION_FORM)
 
 static int
 ctx_opt_bool(struct ringfan_ctx *pub, const char *key, int def, int *out)
@@ -193,7 +202,7 @@ ctx_opt_bool(struct ringfan_ctx *pub, const char *key, int def, int *out)
 	if (o == NULL)
 		return 0;
 	if (parse_bool(o->value, &b) != 0)
-		return ctx_bad_option(ctx, o, "not a boolean");
+		return ctx_bad_option(ctx, o, "not a boolean", BOOL_FORM);
 	*out = b;
 	return 0;
 }

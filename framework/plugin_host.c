@@ -227,8 +227,9 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 			    "(%s: %s, as uid %u)", name, name, searched,
 			    miss.dir, strerror(miss.err), (unsigned)geteuid());
 		else
-			snprintf(err, errlen, "plugin %s: %s.so not found in %s",
-			    name, name, searched);
+			snprintf(err, errlen, "plugin %s: %s.so not found in %s "
+			    "(plugin_path and RINGFAN_PLUGIN_PATH add "
+			    "directories)", name, name, searched);
 		return -1;
 	}
 	if ((p->path = strdup(file)) == NULL) {

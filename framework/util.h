@@ -17,6 +17,10 @@
 int	parse_size(const char *s, uint64_t *out);
 /* "10ms", "1s", "5m", "2h": nanoseconds.  A bare number is refused. */
 int	parse_duration(const char *s, uint64_t *out_ns);
+/* What the two accept, for the errors that refuse a value. */
+#define SIZE_FORM	"a number and optionally B, KiB, MiB, GiB or TiB"
+#define DURATION_FORM	"a number and a unit: ms, s, m or h"
+#define BOOL_FORM	"true, false, yes, no, on or off"
 /* A decimal integer without sign or suffix. */
 int	parse_uint(const char *s, uint64_t *out);
 /* true/false, yes/no, on/off. */

@@ -114,7 +114,7 @@ refused "openfail" \
 cp "$RF_TMP/good.yaml" "$RF_CONF"
 sed -i 's/config: { count: 3 }/config: { size: 2MB }/' "$RF_CONF"
 at=$(at_value "$RF_CONF" size 2MB)
-refused "bad value" "$RF_CONF:$at: plugin options: option size: not a size \"2MB\""
+refused "bad value" "$RF_CONF:$at: plugin options: option size: not a size \"2MB\" (a number and optionally B, KiB, MiB, GiB or TiB)"
 rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the reloads"
 
 # Another valid option set: the workers restart one at a time.

@@ -110,7 +110,7 @@ v_conf badsize '      - plugin: options
 f=$V_TMP/badsize.yaml
 at=$(v_at "$f" size 2MB)
 v_check badsize 1 \
-    "ringfan: $f:$at: plugin options: option size: not a size \"2MB\""
+    "ringfan: $f:$at: plugin options: option size: not a size \"2MB\" (a number and optionally B, KiB, MiB, GiB or TiB)"
 
 v_conf badbool '      - plugin: options
         config:
@@ -118,7 +118,7 @@ v_conf badbool '      - plugin: options
 f=$V_TMP/badbool.yaml
 at=$(v_at "$f" enabled maybe)
 v_check badbool 1 \
-    "ringfan: $f:$at: plugin options: option enabled: not a boolean \"maybe\""
+    "ringfan: $f:$at: plugin options: option enabled: not a boolean \"maybe\" (true, false, yes, no, on or off)"
 
 # A plugin whose open fails: its trial open fails the check.
 v_conf openfail '      - plugin: counter

@@ -471,7 +471,8 @@ test_err_type(void **state)
 	expect_error(CAP "    promiscuous: {a: 1}\n",
 	    "t.yaml:4:18: promiscuous must be a boolean");
 	expect_error(CAP "    promiscuous: maybe\n",
-	    "t.yaml:4:18: promiscuous: bad boolean \"maybe\"");
+	    "t.yaml:4:18: promiscuous: bad boolean \"maybe\" (true, false, "
+	    "yes, no, on or off)");
 	expect_error("captures:\n  - name: a\n    interface: [eth0]\n",
 	    "t.yaml:3:16: interface must be a string");
 	expect_error(CAP "    pipeline: counter\n",

@@ -275,7 +275,8 @@ test_not_found(void **state)
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: plugin nosuch: nosuch.so "
 	    "not found in " BUILD_PLUGIN_DIR ":" TEST_PLUGIN_DIR ":"
-	    RINGFAN_PLUGIN_DIR);
+	    RINGFAN_PLUGIN_DIR " (plugin_path and RINGFAN_PLUGIN_PATH add "
+	    "directories)");
 }
 
 static void
@@ -287,7 +288,8 @@ test_env_path_first(void **state)
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: plugin nosuch: nosuch.so "
 	    "not found in /nonexistent/a:/nonexistent/b:" BUILD_PLUGIN_DIR ":"
-	    TEST_PLUGIN_DIR ":" RINGFAN_PLUGIN_DIR);
+	    TEST_PLUGIN_DIR ":" RINGFAN_PLUGIN_DIR " (plugin_path and "
+	    "RINGFAN_PLUGIN_PATH add directories)");
 }
 
 static void
@@ -377,7 +379,8 @@ test_option_bad_value(void **state)
 		const char	*err;
 	} cases[] = {
 		{ "{ size: 2MB }", "test.yaml:8:25: plugin options: option "
-		    "size: not a size \"2MB\"" },
+		    "size: not a size \"2MB\" (a number and optionally B, KiB, "
+		    "MiB, GiB or TiB)" },
 		{ "{ size: 99999999TiB }", "test.yaml:8:25: plugin options: "
 		    "option size: too large \"99999999TiB\"" },
 	};
