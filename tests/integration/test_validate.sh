@@ -38,7 +38,8 @@ v_at()
 }
 
 # v_conf NAME PIPELINE-LINES: writes $V_TMP/NAME.yaml, one capture on an
-# interface that does not exist (-t assumes Ethernet for it).
+# interface that does not exist (-t assumes Ethernet for it, and says that
+# it is missing before it says the file is ok: $missing).
 v_conf()
 {
 	{
@@ -54,6 +55,8 @@ v_conf()
 	} >"$V_TMP/$1.yaml"
 	chmod 644 "$V_TMP/$1.yaml"
 }
+
+missing="ringfan: capture val: interface rfvalnone0 does not exist here: a start fails (wait_for_interface: true waits for it)"
 
 # v_check NAME STATUS STDERR [PREFIX...]: `ringfan -c NAME.yaml -t` (under
 # PREFIX, e.g. setpriv) must exit STATUS with exactly STDERR, nothing on
@@ -129,7 +132,12 @@ v_check openfail 1 "ringfan: plugin openfail: cannot open /nonexistent: No such 
 v_conf good '      - plugin: counter
       - plugin: options
         config: { count: 3, size: 2MiB, timeout: 30s, enabled: yes, label: abc }'
-v_check good 0 "ringfan: $V_TMP/good.yaml: configuration ok"
+v_check good 0 "$missing
+ringfan: $V_TMP/good.yaml: configuration ok"
+sed 's/^    workers: 2/&\n    wait_for_interface: true/' "$V_TMP/good.yaml" \
+    >"$V_TMP/wait.yaml"
+v_check wait 0 "ringfan: capture val: interface rfvalnone0 does not exist here: a start waits for it
+ringfan: $V_TMP/wait.yaml: configuration ok"
 
 # A control socket group that does not exist fails -t, not only the start.
 v_conf grp '      - plugin: counter'
@@ -156,6 +164,7 @@ v_check checkhang 1 "ringfan: plugin validation: no answer within 10 s, in plugi
 v_conf say '      - plugin: ctxprobe
         config: { say: hello }'
 want="ringfan[master] warn: plugin ctxprobe: hello
+$missing
 ringfan: $V_TMP/say.yaml: configuration ok"
 v_check say 0 "$want"
 got=$("$RINGFAN" -c "$V_TMP/say.yaml" -t 2>&1 </dev/null | cat) ||
@@ -195,7 +204,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
 	# shellcheck disable=SC2086 # the prefix is words
 	v_check typo 1 "$want \"cuont\"" $nobody
 	# shellcheck disable=SC2086
-	v_check good 0 "ringfan: $V_TMP/good.yaml: configuration ok" $nobody
+	v_check good 0 "$missing
+ringfan: $V_TMP/good.yaml: configuration ok" $nobody
 fi
 rm -rf "$V_TMP"
 trap - EXIT
