@@ -243,6 +243,21 @@ httpd_path(const char *url)
 }
 
 /*
+ * The %XX escapes of a target, decoded as the library does, except in one
+ * that holds a %00: decoded, its NUL would end the path early, and
+ * "/metrics%00x" would name the page.  Left as it came, it names none.
+ */
+static size_t
+httpd_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	if (strstr(s, "%00") != NULL)
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
+/*
  * The library calls this once the headers are in, then again once the
  * body is.  Whatever is refused is refused on the first call: the library
  * then reads no body and closes the connection after the answer.  A GET
@@ -595,6 +610,7 @@ httpd_open(struct httpd **out, const char *addr, ctl_handler *fn, void *ctx,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_MEMORY,
 	    MHD_OPTION_NOTIFY_CONNECTION, httpd_notify, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, h,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
 		if (errno == 0)

@@ -275,6 +275,20 @@ test_serve(void **state)
 
 	ask(h, addr, "GET /other HTTP/1.0\r\n\r\n", out, sizeof(out));
 	assert_memory_equal(out, "HTTP/1.1 404 Not Found\r\n", 24);
+
+	/*
+	 * An escaped byte is the byte, but an escaped NUL would cut the
+	 * path short: /metrics%00x is no more the page than /metrics_x.
+	 */
+	ask(h, addr, "GET /%6detrics HTTP/1.0\r\n\r\n", out, sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 200 OK\r\n", 17);
+	ask(h, addr, "GET /metrics%00x HTTP/1.0\r\n\r\n", out, sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 404 Not Found\r\n", 24);
+	ask(h, addr, "GET /metrics%00 HTTP/1.0\r\n\r\n", out, sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 404 Not Found\r\n", 24);
+	ask(h, addr, "GET http://x/metrics%00/x HTTP/1.0\r\n\r\n", out,
+	    sizeof(out));
+	assert_memory_equal(out, "HTTP/1.1 404 Not Found\r\n", 24);
 	assert_string_equal(strstr(out, "\r\n\r\n") + 4,
 	    "not found: the metrics are at /metrics\n");
 
