@@ -649,6 +649,41 @@ test_extremes(void **state)
 	json_decref(cur);
 }
 
+/*
+ * top's head line adds the captures' totals as the TOTAL column adds
+ * values: in 64 unsigned bits, held at 18446744073709551615.  Three
+ * captures at the largest JSON integer each: never a wrapped negative.
+ */
+static void
+test_top_head_held(void **state)
+{
+	static const char three[] =
+	    "{\"uptime_s\": 3, \"captures\": ["
+	    "{\"name\": \"a\", \"totals\": {\"packets\": 9223372036854775807,"
+	    " \"kernel_drops\": 9223372036854775807,"
+	    " \"kernel_packets\": 9223372036854775807}, \"workers\": []},"
+	    "{\"name\": \"b\", \"totals\": {\"packets\": 9223372036854775807,"
+	    " \"kernel_drops\": 9223372036854775807,"
+	    " \"kernel_packets\": 9223372036854775807}, \"workers\": []},"
+	    "{\"name\": \"c\", \"totals\": {\"packets\": 9223372036854775807,"
+	    " \"kernel_drops\": 0, \"kernel_packets\": 9223372036854775807},"
+	    " \"workers\": []}]}";
+	json_t *cur = load(three);
+	char *out;
+	size_t len;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(fp = open_memstream(&out, &len));
+	assert_int_equal(render_top(fp, NULL, cur, 0, "12:00:00"), 0);
+	assert_int_equal(fclose(fp), 0);
+	if (strstr(out, "; packets 18446744073709551615, kdrops "
+	    "18446744073709551614 (100.00%)\n") == NULL)
+		fail_msg("head line: %.200s", out);
+	free(out);
+	json_decref(cur);
+}
+
 /* The message render_reply gives for reply, and its result. */
 static int
 reply_message(const char *reply, char **msg)
@@ -889,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_top_rates),
 		cmocka_unit_test(test_extremes),
+		cmocka_unit_test(test_top_head_held),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_top_captures),
 		cmocka_unit_test(test_top_screen),

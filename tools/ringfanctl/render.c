@@ -348,6 +348,18 @@ sum_sat(long long a, long long b)
 	return r;
 }
 
+/*
+ * a + b in 64 unsigned bits, held at the top, b counted when above 0: the
+ * sum of a value over captures or workers, as the TOTAL column makes it.
+ */
+static uint64_t
+add_held(uint64_t a, long long b)
+{
+	if (b <= 0)
+		return a;
+	return (uint64_t)b > UINT64_MAX - a ? UINT64_MAX : a + (uint64_t)b;
+}
+
 static long long
 num(const json_t *obj, const char *key)
 {
@@ -1036,7 +1048,7 @@ render_top(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 {
 	const json_t *caps, *cap, *totals;
 	struct rates r, sum;
-	long long packets, drops, kpackets;
+	uint64_t packets, drops, kpackets;
 	char up[64];
 	size_t i;
 
@@ -1046,9 +1058,9 @@ render_top(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 	for (i = 0; i < json_array_size(caps); i++) {
 		cap = json_array_get(caps, i);
 		totals = json_object_get(cap, "totals");
-		packets += num(totals, "packets");
-		drops += num(totals, "kernel_drops");
-		kpackets += num(totals, "kernel_packets");
+		packets = add_held(packets, num(totals, "packets"));
+		drops = add_held(drops, num(totals, "kernel_drops"));
+		kpackets = add_held(kpackets, num(totals, "kernel_packets"));
 		top_rates(prev, cur, dt, str(cap, "name"), -1, &r);
 		sum.packets += r.packets;
 		sum.bytes += r.bytes;
@@ -1056,7 +1068,8 @@ render_top(FILE *fp, const json_t *prev, const json_t *cur, double dt,
 	}
 	format_uptime(up, sizeof(up), uptime(cur));
 	fprintf(fp, "ringfan %s at %s, up %s: %.0f pkt/s, %.2f Mbit/s, "
-	    "%.0f drops/s; packets %lld, kdrops %lld (%.2f%%)\n",
+	    "%.0f drops/s; packets %" PRIu64 ", kdrops %" PRIu64
+	    " (%.2f%%)\n",
 	    text(cur, "version"), when, up, sum.packets, sum.bytes * 8 / 1e6,
 	    sum.drops, packets, drops,
 	    kpackets > 0 ? (double)drops * 100.0 / (double)kpackets : 0.0);
