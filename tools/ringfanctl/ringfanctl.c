@@ -6,6 +6,7 @@
  * 2 no answer (cannot connect, timeout, malformed reply).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -115,10 +116,38 @@ set_timeout(int fd, int opt, double deadline)
 	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
+/* What path is when it is there but no socket; NULL otherwise. */
+static const char *
+not_a_socket(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1 || S_ISSOCK(st.st_mode))
+		return NULL;
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	if (S_ISREG(st.st_mode))
+		return "a regular file";
+	if (S_ISFIFO(st.st_mode))
+		return "a FIFO";
+	if (S_ISCHR(st.st_mode))
+		return "a character device";
+	if (S_ISBLK(st.st_mode))
+		return "a block device";
+	return "a file of another kind";
+}
+
 static void
 cannot_connect(const char *path, int error)
 {
-	if (error == EAGAIN || error == EWOULDBLOCK || error == EINPROGRESS)
+	const char *kind;
+
+	/* A mistyped -s that names some other file: say so, not "refused". */
+	if ((error == ECONNREFUSED || error == ENOTSOCK) &&
+	    (kind = not_a_socket(path)) != NULL)
+		fprintf(stderr, "ringfanctl: cannot connect to %s: it is %s, "
+		    "not a socket\n", path, kind);
+	else if (error == EAGAIN || error == EWOULDBLOCK || error == EINPROGRESS)
 		fprintf(stderr, "ringfanctl: cannot connect to %s: timed out "
 		    "after %d s\n", path, TIMEOUT_S);
 	else if (error == ENOENT || error == ECONNREFUSED)
