@@ -329,7 +329,11 @@ ctl_sweep(struct ctl_server *srv, uint64_t now)
 		    (c->rq.wait != 0 || c->rq.reply == NULL)) {
 			/* Parked, or silent: tell it why, if it listens. */
 			silent = c->rq.wait == 0;
-			if (silent)
+			/* Too long already: that is the cause, not the time. */
+			if (silent && c->overlong)
+				ctl_reply_error(&c->rq, "request line longer "
+				    "than %d bytes", CTL_LINE_MAX);
+			else if (silent)
 				ctl_reply_error(&c->rq, "timeout: no complete "
 				    "request line within 5 s");
 			else

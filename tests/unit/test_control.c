@@ -359,6 +359,30 @@ test_silent_client(void **state)
 	    "line within 5 s\"}\n");
 }
 
+/*
+ * A client that sends more than a line may hold and then nothing, not
+ * even the newline: at the deadline it is told the line is too long, the
+ * cause, rather than that no line came.
+ */
+static void
+test_overlong_silent(void **state)
+{
+	struct fixture *f = *state;
+	char *big = malloc(5000);
+	int fd;
+
+	assert_non_null(big);
+	memset(big, 'a', 5000);
+	open_server(f);
+	fd = client(f);
+	send_all(fd, big, 5000);
+	free(big);
+	assert_null(collect(f, fd, 5));
+	ctl_sweep(f->m.ctl, mono_ns() + 6000000000ull);
+	expect_reply_on(f, fd, "{\"error\":\"request line longer than 4096 "
+	    "bytes\"}\n");
+}
+
 /* A reload asked for during another waits; its outcome answers it. */
 static void
 test_reload_waits(void **state)
@@ -456,6 +480,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_client, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_overlong_silent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reload_waits, setup,
 		    teardown),
