@@ -137,9 +137,10 @@ struct ringfan_decoded {
 	uint8_t		reserved;	/* 0 */
 	/*
 	 * IPv4: the total length.  IPv6: 40 + the payload length.  A length
-	 * field of 0 (IPv4 from a TSO sender, an IPv6 jumbogram with a
-	 * hop-by-hop header) means the packet runs to the end of the frame:
-	 * this is then max(len, caplen) - l3_off.
+	 * field of 0 (IPv4 from a TSO sender; in IPv6 with any next header
+	 * but 59, none: a jumbogram, or a GSO packet of more than 64 KiB,
+	 * which Linux sends without the jumbo option) means the packet runs
+	 * to the end of the frame: this is then max(len, caplen) - l3_off.
 	 */
 	uint32_t	ip_len;
 	uint32_t	flow_label;	/* IPv6 only */
@@ -337,7 +338,8 @@ ringfan_dec_ipv6(const uint8_t *p, uint32_t caplen, uint32_t wire,
 	d->ttl = q[7];
 	memcpy(d->src, q + 8, 16);
 	memcpy(d->dst, q + 24, 16);
-	d->ip_len = plen == 0 && nh == 0 ? wire - d->l3_off : 40 + plen;
+	/* 0 and a next header: a jumbogram, or a GSO packet past 64 KiB. */
+	d->ip_len = plen == 0 && nh != 59 ? wire - d->l3_off : 40 + plen;
 	end = (uint64_t)d->l3_off + d->ip_len;
 	off = d->l3_off + 40;
 	for (int n = 0;; n++) {

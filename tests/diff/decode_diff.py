@@ -199,9 +199,14 @@ def compare(r, t, link):
             pairs = ((name + ".type", "sport"), (name + ".code", "dport"))
         else:
             pairs = ((name + ".srcport", "sport"), (name + ".dstport", "dport"))
+        # IPv6 of payload length 0 runs to the frame's end (GSO past
+        # 64 KiB); tshark calls one without a jumbo option malformed.
+        gso = r["ipv"] == 6 and first(t, "ipv6.plen") == 0 and \
+            not r["ip6_ext"] & 0x01
         for f, k in pairs:
             if first(t, f) != r[k]:
-                add("ports", "%s rf %d ts %s" % (f, r[k], first(t, f)))
+                add("design:ipv6-plen0-gso" if gso and first(t, f) is None
+                    else "ports", "%s rf %d ts %s" % (f, r[k], first(t, f)))
         if name == "tcp" and first(t, "tcp.flags") is not None and \
                 first(t, "tcp.flags") & 0xff != r["tcp_flags"]:
             add("tcp-flags", "rf 0x%02x ts 0x%02x" % (
