@@ -50,11 +50,33 @@ offline_loops_env(void)
 	return (int64_t)n;
 }
 
+/*
+ * Whether the capture's filter compiles over Ethernet, as `-t` compiles it
+ * for a capture without an interface: then a file of another link type it
+ * does not compile on is the cause, not the configuration.
+ */
+static bool
+offline_bpf_ethernet(const char *bpf)
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	bool ok;
+
+	if ((p = pcap_open_dead(DLT_EN10MB, 262144)) == NULL)
+		return false;
+	ok = pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (ok)
+		pcap_freecode(&prog);
+	pcap_close(p);
+	return ok;
+}
+
 static int
 offline_open(struct offline *ol, const struct cfg *cfg,
     const struct cfg_capture *cap)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	bool file;
 	int dlt;
 
 	errbuf[0] = '\0';
@@ -83,10 +105,13 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 	if (cap->bpf != NULL) {
 		if (pcap_compile(ol->pcap, &ol->prog, cap->bpf, 1,
 		    PCAP_NETMASK_UNKNOWN) != 0) {
-			fprintf(stderr, "ringfan: %s:%u:%u: bpf: %s\n",
+			/* As for a plugin: one `-t` passes fails on the file. */
+			file = offline_bpf_ethernet(cap->bpf);
+			fprintf(stderr, "ringfan: %s%s%s:%u:%u: bpf: %s\n",
+			    file ? ol->path : "", file ? ": " : "",
 			    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col,
 			    pcap_geterr(ol->pcap));
-			return EXIT_CONFIG;
+			return file ? EXIT_RUNTIME : EXIT_CONFIG;
 		}
 		ol->has_prog = true;
 		if (pcap_setfilter(ol->pcap, &ol->prog) != 0) {

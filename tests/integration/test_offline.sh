@@ -217,6 +217,28 @@ expect "link type 147: exit status" "$rc" 2
 expect "link type 147: message" "$(cat "$TMP/err")" "ringfan: \
 $TMP/user0.pcap: plugin counter: link type 147 is not one counter decodes"
 
+# The capture's filter on a file it does not compile for: `ether host`
+# passes `-t` (Ethernet), so the raw IP file is the cause, as for a plugin:
+# exit 2, the file named before the filter's message.
+config "$TMP/ether.yaml" "ether host 00:11:22:33:44:55"
+"$RINGFAN" -c "$TMP/ether.yaml" -t >/dev/null 2>&1 ||
+    fail "ether.yaml fails -t"
+rc=0
+"$RINGFAN" -c "$TMP/ether.yaml" -r "$TMP/raw.pcap" >/dev/null 2>"$TMP/err" ||
+    rc=$?
+expect "bpf on raw IP: exit status" "$rc" 2
+expect "bpf on raw IP: message" "$(cat "$TMP/err")" "ringfan: \
+$TMP/raw.pcap: $TMP/ether.yaml:8:10: bpf: ethernet addresses supported only \
+on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel"
+# A filter that compiles for no link type stays the configuration's.
+config "$TMP/bad.yaml" "no such thing"
+rc=0
+"$RINGFAN" -c "$TMP/bad.yaml" -r "$TMP/raw.pcap" >/dev/null 2>"$TMP/err" ||
+    rc=$?
+expect "bad bpf: exit status" "$rc" 1
+grep -q "^ringfan: $TMP/bad.yaml:8:10: bpf: " "$TMP/err" ||
+    fail "bad bpf: $(cat "$TMP/err")"
+
 # Not a capture file at all.
 echo "hello" >"$TMP/text.pcap"
 rc=0
