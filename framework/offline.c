@@ -244,8 +244,9 @@ offline_print(const struct offline *ol, const struct cfg *cfg, FILE *out,
 	view.uptime_s = (double)(clock_ns(CLOCK_MONOTONIC) - started) / 1e9;
 	doc = stats_json(&view);
 	if (doc != NULL)
-		json_object_set_new(doc, "offline", json_pack("{s:s,s:I,s:I}",
-		    "file", ol->path, "loops", (json_int_t)(loops ? loops : 1),
+		json_object_set_new(doc, "offline", json_pack("{s:o,s:I,s:I}",
+		    "file", stats_text_json(ol->path),
+		    "loops", (json_int_t)(loops ? loops : 1),
 		    "workers", (json_int_t)ol->nworkers));
 	if (doc == NULL || json_dumpf(doc, out, JSON_INDENT(2) |
 	    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) == -1 ||

@@ -166,6 +166,14 @@ expect "pcapng: packets" "$(num '.captures[0].totals.packets')" 1
 expect "pcapng: bytes" "$(num '.captures[0].totals.bytes')" 64
 expect "pcapng: udp" "$(num "$c.udp")" 1
 
+# A file name that is not UTF-8 is still named in the document, its bad
+# bytes as '?', as elsewhere in it.
+cp "$TMP/one.pcapng" "$TMP/one"$'\xff'".pcapng"
+run "$TMP/c.yaml" "$TMP/one"$'\xff'".pcapng"
+expect "name not UTF-8: offline.file" \
+    "$(jq -r '.offline.file' "$TMP/out.json")" "$TMP/one?.pcapng"
+expect "name not UTF-8: packets" "$(num '.captures[0].totals.packets')" 1
+
 # A missing file: exit 2, naming it.
 rc=0
 "$RINGFAN" -c "$TMP/c.yaml" -r "$TMP/missing.pcap" >"$TMP/out" \
