@@ -101,6 +101,8 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 		return EXIT_RUNTIME;
 	}
 	ol->linktype = (uint16_t)dlt;
+	ol->pkttype_at = dlt == DLT_LINUX_SLL ? 1 : dlt == DLT_LINUX_SLL2 ? 10 :
+	    0;
 	/* The pipeline sees what the capture's filter would have let in. */
 	if (cap->bpf != NULL) {
 		if (pcap_compile(ol->pcap, &ol->prog, cap->bpf, 1,

@@ -73,6 +73,12 @@ struct offline {
 	bool			 has_batch;
 	bool			 has_prefetch;
 	uint16_t		 linktype;
+	/*
+	 * Where a frame's packet type lies (a Linux cooked header's, the
+	 * PACKET_* a live socket gives): byte 1 (v1, 16 bits big-endian),
+	 * byte 10 (v2); 0: none, on other links.
+	 */
+	uint8_t			 pkttype_at;
 	uint64_t		 last_ts;
 	uint64_t		 next_tick;	/* earliest of the workers' */
 

@@ -13,6 +13,8 @@
  * wall clock.  Plugins' tick gets the timestamp of the frame that crossed
  * a period, so a run is the same however fast it goes.
  */
+#include <linux/if_packet.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +32,14 @@
 /*
  * A frame's view.  A record longer than its length on the wire (a file
  * written wrong) had at least the bytes it holds: plugins get caplen <= len.
+ * The packet type is a Linux cooked header's (at, ol->pkttype_at, which
+ * a loop may keep at hand), PACKET_HOST on other links and from a header
+ * cut before it.
  */
 static inline void
-offline_view(struct ringfan_packet *pkt, const uint8_t *data,
-    uint32_t caplen, uint32_t len, uint64_t ts_ns, uint16_t linktype)
+offline_view(const struct offline *ol, struct ringfan_packet *pkt,
+    const uint8_t *data, uint32_t caplen, uint32_t len, uint64_t ts_ns,
+    unsigned at)
 {
 	pkt->data = data;
 	pkt->caplen = caplen;
@@ -42,9 +48,11 @@ offline_view(struct ringfan_packet *pkt, const uint8_t *data,
 	pkt->rxhash = 0;
 	pkt->vlan_tci = 0;
 	pkt->vlan_tpid = 0;
-	pkt->pkttype = 0;		/* PACKET_HOST */
+	pkt->pkttype = PACKET_HOST;
 	pkt->flags = caplen < len ? RINGFAN_PKT_TRUNCATED : 0;
-	pkt->linktype = linktype;
+	pkt->linktype = ol->linktype;
+	if (__builtin_expect(at != 0, 0) && caplen > at)
+		pkt->pkttype = data[at];
 }
 
 /* The worker of a frame. */
@@ -83,7 +91,7 @@ offline_ahead_put(struct offline *ol, struct offline_ahead *q,
 	unsigned i = (q->head + q->n++) % RINGFAN_PREFETCH_AHEAD;
 	struct ringfan_packet *v = &q->view[i];
 
-	offline_view(v, data, caplen, len, ts_ns, ol->linktype);
+	offline_view(ol, v, data, caplen, len, ts_ns, ol->pkttype_at);
 	q->w[i] = offline_worker_of(ol, v);
 	if (ol->has_prefetch && stays) {
 		offline_tag(ol, q->w[i]);
@@ -228,8 +236,8 @@ offline_stream_plain(struct offline *ol)
 	int rc;
 
 	while ((rc = pcap_map_next(&ol->map, &r)) == 1) {
-		offline_view(&one, r.data, r.caplen, r.len, r.ts_ns,
-		    ol->linktype);
+		offline_view(ol, &one, r.data, r.caplen, r.len, r.ts_ns,
+		    ol->pkttype_at);
 		w = offline_worker_of(ol, &one);
 		offline_tag(ol, w);
 		/* A batch is this one frame: it may be in libpcap's buffer. */
@@ -400,10 +408,12 @@ offline_pass(struct offline *ol, uint64_t shift)
 
 	/* The measured case: one worker, no batch stage, nothing to pick. */
 	if (ol->nworkers == 1 && !ol->has_batch && !ol->has_prefetch) {
+		const unsigned at = ol->pkttype_at;
+
 		for (size_t i = 0; i < ol->nrecs; i++) {
 			r = &ol->recs[i];
-			offline_view(&pkt, p, r->caplen, r->len,
-			    r->ts_ns + shift, ol->linktype);
+			offline_view(ol, &pkt, p, r->caplen, r->len,
+			    r->ts_ns + shift, at);
 			p += r->caplen;
 			offline_frame(ol, w, &pkt);
 		}

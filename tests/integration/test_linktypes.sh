@@ -3,7 +3,9 @@
 # Ethernet (1), Linux cooked v1 (113) and v2 (276), raw IP (101), IPv4 (228),
 # IPv6 (229) and BSD loopback (0).  Each file holds a mix of frames its link
 # type can carry; counter's counts must equal what tshark finds in the same
-# file, to the frame.
+# file, to the frame.  The Linux cooked files' frames carry packet types
+# of every kind: ctxprobe's count of those PACKET_OUTGOING (4) must equal
+# tshark's `sll.pkttype == 4` (0 on the other links).
 #
 # Where the two could define a count differently, the frames are chosen so
 # that they agree:
@@ -20,6 +22,7 @@ set -eu
 
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"
 : "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
+: "${PLUGIN_PATH_TEST:?PLUGIN_PATH_TEST must be set}"
 
 fail()
 {
@@ -34,17 +37,19 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-linktypes.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 cat >"$TMP/c.yaml" <<YAML
-plugin_path: ["$PLUGIN_PATH_BUILD"]
+plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
 captures:
   - name: offline
     interface: eth0
     workers: 1
     pipeline:
       - plugin: counter
+      - plugin: ctxprobe
 YAML
 
 # One classic pcap file per link type, named after it.
 python3 - "$TMP" <<'PY'
+import itertools
 import struct
 import sys
 
@@ -132,13 +137,17 @@ def ether(etype, body):
             struct.pack("!H", etype) + body)
 
 
+# Packet types: to us, outgoing, broadcast, multicast, to another host.
+PKTTYPE = itertools.cycle([0, 4, 1, 4, 2, 3, 4])
+
+
 def sll(etype, body):
-    return struct.pack("!HHH8sH", 0, 1, 6, bytes.fromhex("0200000000010000"),
-                       etype) + body
+    return struct.pack("!HHH8sH", next(PKTTYPE), 1, 6,
+                       bytes.fromhex("0200000000010000"), etype) + body
 
 
 def sll2(etype, body):
-    return struct.pack("!HHIHBB8s", etype, 0, 2, 1, 0, 6,
+    return struct.pack("!HHIHBB8s", etype, 0, 2, 1, next(PKTTYPE), 6,
                        bytes.fromhex("0200000000010000")) + body
 
 
@@ -236,5 +245,11 @@ for name in en10mb sll sll2 raw ipv4 ipv6 null; do
 	same udp "$(counter udp)" "$(tshark_count "$pcap" udp)"
 	same icmp "$(counter icmp)" "$(tshark_count "$pcap" "icmp or icmpv6")"
 	same vlan "$(counter vlan)" "$(tshark_count "$pcap" vlan)"
+	out=$(jq -r '[.captures[0].workers[].plugins.ctxprobe.outgoing] | add' \
+	    "$TMP/out.json")
+	want=$(tshark_count "$pcap" "sll.pkttype == 4")
+	[ "$out" = "$want" ] ||
+	    fail "$name: $out frames of pkttype PACKET_OUTGOING, tshark says $want"
+	echo "ok: $name: $out frames of pkttype PACKET_OUTGOING"
 done
 echo "PASS"

@@ -6,7 +6,8 @@
  * open publishes the ctx fields as counters (abi, ctx_size, linktype,
  * snaplen, worker_id, worker_count, open_flags) with the flags that the
  * latest check saw (check_flags: a process loads the object once, so a
- * static carries them from check to open).  Per frame it counts `frames`,
+ * static carries them from check to open).  Per frame it counts `frames`
+ * (and `outgoing`, those of pkttype PACKET_OUTGOING),
  * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
  * a frame of wire length 1 and clears it on one of length 2, reports one
  * that is not UTF-8 on frames of length `bad_len`, and stops the frames of
@@ -17,6 +18,8 @@
  * does either.  `clash: counter` asks for a counter
  * under the gauge's name, `clash: gauge` for a gauge under a counter's.
  */
+#include <linux/if_packet.h>
+
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ struct ctxprobe {
 	uint64_t		 stop_len;
 	uint64_t		 bad_len;
 	uint64_t		*frames;
+	uint64_t		*outgoing;
 	uint64_t		*ticks;
 	uint64_t		*closes;
 	uint64_t		*last_len;	/* a gauge */
@@ -144,6 +148,7 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 	    ctx->opt_uint(ctx, "bad_len", 0, &st->bad_len) != 0 ||
 	    ctxprobe_publish(ctx) != 0 ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
+	    (st->outgoing = ctx->counter(ctx, "outgoing")) == NULL ||
 	    (st->ticks = ctx->counter(ctx, "ticks")) == NULL ||
 	    (st->closes = ctx->counter(ctx, "closes")) == NULL ||
 	    (st->last_len = ctx->gauge(ctx, "last_len")) == NULL ||
@@ -195,6 +200,7 @@ ctxprobe_packet(void *state, const struct ringfan_packet *pkt)
 	struct ctxprobe *st = state;
 
 	++*st->frames;
+	*st->outgoing += pkt->pkttype == PACKET_OUTGOING;
 	*st->last_len = pkt->len;
 	if (pkt->len == CTXPROBE_FULL_LEN)
 		st->ctx->status(st->ctx, "disk full: %s",
