@@ -174,10 +174,12 @@ take_pidfile(const char *path)
  * listener.  It exits 0 then, or, when the set-up fails, with the daemon's
  * exit status and its error lines on stderr, as a start in the foreground
  * would.  Returns 0 in the daemon, which then logs its set-up to the pipe
- * (log_setup_begin), or -1 when it cannot fork.
+ * (log_setup_begin), or -1 when it cannot fork.  The parent waits under
+ * the signal mask `mask` (that of before the master's signals were
+ * blocked): an interrupt ends the wait, not the daemon.
  */
 static int
-daemonize_wait(void)
+daemonize_wait(const sigset_t *mask)
 {
 	char buf[1024], *nul;
 	ssize_t n;
@@ -211,6 +213,7 @@ daemonize_wait(void)
 		return 0;
 	}
 	close(p[1]);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	for (;;) {
 		n = read(p[0], buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
@@ -260,6 +263,7 @@ main(int argc, char **argv)
 	char err[CFG_ERR_MAX];
 	bool check = false, daemonize = false;
 	unsigned nworkers = 0;
+	sigset_t sigs, mask;
 	struct cfg cfg;
 	int ch, rc;
 
@@ -414,6 +418,9 @@ main(int argc, char **argv)
 		cfg_free(&cfg);
 		return EXIT_RUNTIME;
 	}
+	/* From here, a stop or a reload is the event loop's (master.h). */
+	master_sigset(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, &mask);
 	if ((opts.pidfile = take_pidfile(cfg.control.pidfile)) == NULL) {
 		master_checked_free(opts.checked);
 		cfg_free(&cfg);
@@ -426,7 +433,7 @@ main(int argc, char **argv)
 		 * mean what they meant to the check above and in the
 		 * foreground.
 		 */
-		if (daemonize_wait() == -1) {
+		if (daemonize_wait(&mask) == -1) {
 			fprintf(stderr, "ringfan: fork: %s\n",
 			    strerror(errno));
 			pidfile_remove(opts.pidfile);

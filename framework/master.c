@@ -57,6 +57,17 @@ master_watch(struct master *m, struct ev_src *src, uint32_t events)
 static void master_on_signal(struct master *, struct ev_src *, uint32_t);
 static void master_on_timer(struct master *, struct ev_src *, uint32_t);
 
+void
+master_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGUSR1);
+}
+
 /* The signals and the timer in the event loop; 0 or -errno. */
 static int
 master_events(struct master *m)
@@ -64,12 +75,7 @@ master_events(struct master *m)
 	sigset_t set;
 	int rc;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGUSR1);
+	master_sigset(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);

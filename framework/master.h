@@ -6,6 +6,7 @@
 #ifndef RINGFAN_MASTER_H
 #define RINGFAN_MASTER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,6 +47,15 @@ int	master_check(const struct cfg *cfg, char *err, size_t errlen);
 int	master_check_keep(const struct cfg *cfg, struct master_checked **keep,
 	    char *err, size_t errlen);
 void	master_checked_free(struct master_checked *k);
+
+/*
+ * The signals the master reads from its event loop (stop, reload,
+ * statistics, its children) in *set.  A live run blocks them before it
+ * takes its pidfile: one that comes while it sets up (a plugin's check, the
+ * sockets) waits for the event loop, instead of ending the process with
+ * its pidfile left and nothing said.
+ */
+void	master_sigset(sigset_t *set);
 
 /*
  * Run until stopped; takes over cfg (it is replaced by reloads and freed).

@@ -14,7 +14,7 @@
  * length `stop_len`.  check logs option `say` as a warning.  Options `check` and `open` say how those
  * answer: ok, retry, fail, silent (fail without a message), ok_with_error,
  * crash (SIGSEGV) or hang (waits in pause() forever); `open_delay` makes
- * open sleep that long first; with `open_worker: N` only worker N's open
+ * open sleep that long first, `check_delay` check; with `open_worker: N` only worker N's open
  * does either.  `clash: counter` asks for a counter
  * under the gauge's name, `clash: gauge` for a gauge under a counter's.
  */
@@ -45,6 +45,22 @@ struct ctxprobe {
 
 static uint32_t ctxprobe_check_flags;
 
+/* Sleep `key`'s duration, whatever signal comes meanwhile. */
+static int
+ctxprobe_delay(struct ringfan_ctx *ctx, const char *key)
+{
+	struct timespec ts;
+	uint64_t d;
+
+	if (ctx->opt_duration(ctx, key, 0, &d) != 0)
+		return -1;
+	ts.tv_sec = (time_t)(d / 1000000000u);
+	ts.tv_nsec = (long)(d % 1000000000u);
+	while (d > 0 && nanosleep(&ts, &ts) != 0)
+		;
+	return 0;
+}
+
 /* The answer that option `key` asks for, with its message recorded. */
 static int
 ctxprobe_answer(struct ringfan_ctx *ctx, const char *key)
@@ -74,6 +90,8 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 	uint64_t u;
 
 	ctxprobe_check_flags = ctx->flags;
+	if (ctxprobe_delay(ctx, "check_delay") != 0)
+		return RINGFAN_FAIL;
 	/* `say`: a line for the log, from check. */
 	if (ctx->opt_string(ctx, "say", "", &s) != 0)
 		return RINGFAN_FAIL;
