@@ -236,6 +236,23 @@ daemonize_wait(const sigset_t *mask)
 	_exit(EXIT_RUNTIME);
 }
 
+/*
+ * Standard input, output or error closed by whatever started ringfan:
+ * /dev/null in their place, before anything is opened.  Otherwise the
+ * pidfile, a fanout lock or a plugin's file would become descriptor 1 or
+ * 2 and take the log lines and the statistics meant for them.
+ */
+static void
+hold_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
+		continue;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 /* Long options: only those without a one-letter form. */
 enum { OPT_WORKERS = 256 };
 
@@ -273,6 +290,7 @@ main(int argc, char **argv)
 	 * code) inherits them.
 	 */
 	closefrom(STDERR_FILENO + 1);
+	hold_stdio();
 	setproctitle_init(argc, argv, environ);
 	opterr = 0;		/* the messages below name ringfan, not argv[0] */
 	while ((ch = getopt_long(argc, argv, ":c:i:r:tDVh", long_options,
