@@ -157,6 +157,15 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	sigset_t none;
 	size_t at = 0;
 
+	/*
+	 * As in a worker: a stop, a reload or a terminal's ^C sent to the
+	 * whole process group is the master's, which acts on it once this
+	 * check is over; it is no plugin failing its check.
+	 */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);

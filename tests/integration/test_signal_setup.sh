@@ -6,7 +6,8 @@
 # SIGUSR1 then do what they do on a running ringfan, which goes on to
 # capture; SIGTERM stops it gracefully once it is up: exit 0, the final
 # statistics, its pidfile, control socket and fanout lock removed, no
-# worker left.
+# worker left.  Sent to the whole process group, they are the master's too:
+# the process checking the plugins leaves them to it, as a worker does.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -14,7 +15,7 @@ rf_need_ctl
 PIDFILE=$RF_TMP/ringfan.pid
 rf_link
 rf_config 2 hash "udp port 9" "plugin: counter" \
-    "{ plugin: ctxprobe, config: { check_delay: 1500ms } }"
+    "{ plugin: ctxprobe, config: { check_delay: 1s } }"
 
 # start_bg: ringfan in the background, in the middle of its check once the
 # pidfile is there.
@@ -64,4 +65,22 @@ for f in /run/ringfan/fanout-*-"$RF_GROUP".lock; do
 done
 [ -z "$(pgrep -s "$pid" 2>/dev/null)" ] || rf_fail "processes of its" \
     "session are left: $(pgrep -a -s "$pid")"
+echo "PASS"
+
+# Round 3: SIGTERM, then SIGINT and SIGHUP to its whole process group (a
+# service manager, a terminal) while it sets up: the process checking the
+# plugins leaves them to the master, as a worker does, and the stop is as
+# graceful as above, not a plugin that failed its check.
+start_bg
+kill -TERM -- "-$RF_PID"
+kill -INT -- "-$RF_PID"
+kill -HUP -- "-$RF_PID"
+rf_wait_exit 15 "SIGTERM to the group during the set-up"
+jq -s -e 'length == 1' "$RF_OUT" >/dev/null ||
+    rf_fail "no final statistics on stdout: $(head -c 300 "$RF_OUT")"
+! grep -q "plugin validation" "$RF_ERR" ||
+    rf_fail "$(grep "plugin validation" "$RF_ERR")"
+tail -n 1 "$RF_ERR" | grep -q "^ringfan: 0 frames" ||
+    rf_fail "last line on stderr: $(tail -n 1 "$RF_ERR")"
+[ ! -e "$PIDFILE" ] || rf_fail "the pidfile is left"
 echo "PASS"
