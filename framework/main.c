@@ -439,6 +439,11 @@ main(int argc, char **argv)
 	/* From here, a stop or a reload is the event loop's (master.h). */
 	master_sigset(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, &mask);
+	/*
+	 * A log line to a stderr that no one reads any more fails with EPIPE
+	 * while it sets up too, as it does later, instead of killing it.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if ((opts.pidfile = take_pidfile(cfg.control.pidfile)) == NULL) {
 		master_checked_free(opts.checked);
 		cfg_free(&cfg);

@@ -4,6 +4,9 @@
 # it opens anything: its pidfile and fanout lock hold the master's pid and
 # nothing else, no log line or statistics land in a file of its own, and
 # its workers' stderr is /dev/null too, not a file a plugin opened.
+# Started with its stderr a pipe whose reader is gone, it does not die of
+# SIGPIPE at its first log line while it sets up (no more than it does
+# once it is up): it starts, and stops with exit 0.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -38,4 +41,28 @@ kill -TERM "$RF_PID"
 rf_wait_exit 10 "stop"
 [ ! -e "$PIDFILE" ] || rf_fail "the pidfile is left"
 [ ! -e "$lock" ] || rf_fail "the fanout lock is left"
+
+# Its stderr a pipe that no one reads any more by the time it logs: the
+# plugin's check takes 300 ms first.
+rf_config 2 hash "udp port 9" "plugin: counter" \
+    "{ plugin: ctxprobe, config: { check_delay: 300ms } }"
+setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2> >(exec true) &
+RF_PID=$!
+up_or_gone()
+{
+	! rf_alive "$RF_PID" || rf_ctl_test status \
+	    '.captures[0].state == "running" and .captures[0].running == 2'
+}
+rf_wait_until 10 "both workers running, stderr gone" up_or_gone
+if ! rf_alive "$RF_PID"; then
+	rc=0
+	wait "$RF_PID" || rc=$?
+	RF_PID=
+	rf_fail "ringfan, its stderr gone, exited with status $rc"
+fi
+kill -TERM "$RF_PID"
+rf_wait_exit 10 "stop, stderr gone"
+jq -s -e 'length == 1' "$RF_OUT" >/dev/null ||
+    rf_fail "no final statistics on stdout: $(head -c 300 "$RF_OUT")"
+[ ! -e "$PIDFILE" ] || rf_fail "the pidfile is left"
 echo "PASS"
