@@ -350,10 +350,13 @@ capture_lock(const struct cfg_capture *cap, int group, char *err,
 		n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		other = strtol(pid, NULL, 10);
-		/* Its master gone, its workers still in the group. */
+		/*
+		 * Only a master holds it (workers do not inherit it): one
+		 * this process cannot see, of another pid namespace.
+		 */
 		if (other > 0 && kill((pid_t)other, 0) == -1 && errno == ESRCH)
-			snprintf(alive, sizeof(alive), ", which is gone: its "
-			    "workers are still running");
+			snprintf(alive, sizeof(alive), ", not a process of "
+			    "this pid namespace");
 		snprintf(err, errlen, "capture %s: interface %s, fanout group "
 		    "%d: already used by another ringfan in this network "
 		    "namespace (pid %ld%s; lock %s)", cap->name,
