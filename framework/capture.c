@@ -177,10 +177,16 @@ capture_linktype(const struct cfg_capture *cap, int *linktype, char *err,
 uint32_t
 capture_snaplen(const struct cfg_capture *cap)
 {
-	/* A frame shares its block with the block's and its own headers. */
+	/*
+	 * A frame shares its block with the block's header and its own, and
+	 * starts (tp_mac) where its network header lands on a 16-byte
+	 * boundary, at least TPACKET3_HDRLEN in.  A link header longer than
+	 * 16 bytes (an outgoing frame with its VLAN tag in it: 18 or 22
+	 * bytes; radiotap; IPoIB) can bring it down to that, so the largest
+	 * caplen is what is left of the block after these two, unpadded.
+	 */
 	return cap->ring.block_size - (uint32_t)(TPACKET_ALIGN(sizeof(
-	    struct tpacket_block_desc)) + TPACKET_ALIGN(sizeof(
-	    struct tpacket3_hdr)) + TPACKET_ALIGN(sizeof(struct sockaddr_ll)));
+	    struct tpacket_block_desc)) + TPACKET3_HDRLEN);
 }
 
 void
