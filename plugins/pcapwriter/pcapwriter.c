@@ -11,6 +11,7 @@
  * docs/plugins.md describes the behaviour for users.
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,7 @@ pw_open(struct ringfan_ctx *ctx, void **state)
 {
 	char err[512];
 	struct rlimit rl;
+	struct stat st;
 	struct pw *pw;
 	uint64_t snap;
 
@@ -327,6 +329,12 @@ pw_open(struct ringfan_ctx *ctx, void **state)
 		goto fail;
 	}
 	pw->m = ctx->memory;
+	if ((ctx->flags & RINGFAN_CTX_OFFLINE) &&
+	    stat(ctx->interface, &st) == 0) {
+		pw->has_input = true;
+		pw->input_dev = st.st_dev;
+		pw->input_ino = st.st_ino;
+	}
 	pw->prelen = strlen(pw->pre);
 	pw->postlen = strlen(pw->post);
 	pw->dirlen = pw_dirlen(pw->o.directory);

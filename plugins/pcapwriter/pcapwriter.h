@@ -6,6 +6,8 @@
 #ifndef PCAPWRITER_H
 #define PCAPWRITER_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -120,6 +122,10 @@ struct pw {
 	size_t			 head, nold, oldcap;
 	uint64_t		 old_bytes;
 	bool			 scanned;	/* old[] is the directory's */
+	/* Offline: the file read, which max_disk never removes. */
+	bool			 has_input;
+	dev_t			 input_dev;
+	ino_t			 input_ino;
 	uint64_t		 rescan_at;	/* network time of the next list */
 
 	bool			 blocked;	/* drop frames until a tick */

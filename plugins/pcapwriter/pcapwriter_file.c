@@ -492,6 +492,15 @@ pw_scan_dir(struct pw *pw, bool quiet)
 		    fstatat(dirfd(d), e->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
 			continue;
+		/* Offline, the file read is one of them: it stays. */
+		if (pw->has_input && st.st_dev == pw->input_dev &&
+		    st.st_ino == pw->input_ino) {
+			if (!quiet)
+				pw->ctx->log(pw->ctx, RINGFAN_LOG_WARN,
+				    "max_disk: %s is the file read; it is "
+				    "kept, outside the budget", e->d_name);
+			continue;
+		}
 		pw_old_add(pw, e->d_name, seq, (uint64_t)st.st_size);
 	}
 	closedir(d);

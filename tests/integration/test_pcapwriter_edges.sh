@@ -19,6 +19,11 @@
 # file written wrong) reaches the plugins with the wire length raised to
 # the captured one, as plugin.h promises (caplen <= len): the worker's
 # bytes count it so, and pcapwriter writes that length, which tcpdump reads.
+#
+# Part 4: an earlier run's file read again from the directory the run
+# writes to, under max_disk: it is the worker's oldest file by its name,
+# but the file being read is never removed (it stays, outside the share,
+# with one warning); the files the run writes are held to the share.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_tools python3 tcpdump
@@ -131,4 +136,34 @@ rf_expect "frames tcpdump reads without complaint" "$(ed_frames "$RF_TMP/p3")" 3
 tcpdump -n -r "$RF_TMP"/p3/* 2>/dev/null | grep -o ', length [0-9]*:' |
     sort | uniq -c | awk '{ print $1, $4 }' >"$RF_TMP/lens"
 rf_expect "lengths tcpdump reads" "$(cat "$RF_TMP/lens")" "3 60:"
+
+# --- Part 4: max_disk and the file being read --------------------------------
+
+python3 - "$RF_TMP/again.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], 'wb') as o:
+    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(40):
+        f = bytes.fromhex('0a00000000010a0000000002' '88b5') + bytes(986)
+        o.write(struct.pack('<IIII', 1700000000 + i, 0, 1000, 1000) + f)
+PY
+mkdir "$RF_TMP/p4"
+in=$RF_TMP/p4/test-0-20231114T221320Z-000001.pcap
+cp "$RF_TMP/again.pcap" "$in"
+rf_config 1 hash "" "{ plugin: pcapwriter, config: { directory: \"$RF_TMP/p4\", rotate_size: 8KiB, max_disk: 16KiB } }"
+rc=0
+"$RINGFAN" -c "$RF_CONF" -r "$in" >"$RF_STATS" 2>"$RF_ERR" || rc=$?
+rf_expect "ringfan -r of a file in the directory: exit status" "$rc" 0
+cmp -s "$in" "$RF_TMP/again.pcap" ||
+    rf_fail "the file read is gone or changed: $(ls "$RF_TMP/p4")"
+rf_expect "frames written" "$(rf_num "$PW.frames")" 40
+rf_expect "warnings about the file read" "$(grep -c "max_disk: \
+$(basename "$in") is the file read; it is kept, outside the budget" \
+    "$RF_ERR")" 1
+rm "$in"
+left=$(ls "$RF_TMP/p4" | wc -l)
+rf_expect "files written (5, of 8 frames and a header: 8,152 bytes)" \
+    $((left + $(rf_num "$PW.removed"))) 5
+rf_expect "files the share of 16 KiB holds" "$left" 2
+rf_expect "frames in them" "$(ed_frames "$RF_TMP/p4")" 16
 echo "PASS"
