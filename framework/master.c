@@ -66,6 +66,7 @@ master_sigset(sigset_t *set)
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGCHLD);
 	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
 }
 
 /* The signals and the timer in the event loop; 0 or -errno. */
@@ -235,6 +236,11 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 		case SIGUSR1:
 			master_read_kernel(m);
 			master_log_summary(m);
+			break;
+		case SIGUSR2:
+			/* Other sensors reload on it: it must not end this one. */
+			log_warnx("SIGUSR2 ignored: SIGHUP reloads, SIGUSR1 "
+			    "logs the statistics");
 			break;
 		case SIGHUP:
 			if (master_reload_busy(m)) {

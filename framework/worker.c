@@ -425,6 +425,7 @@ worker_setup(struct worker *wk)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = worker_on_term;
 	sigaction(SIGTERM, &sa, NULL);

@@ -8,6 +8,9 @@
 # statistics, its pidfile, control socket and fanout lock removed, no
 # worker left.  Sent to the whole process group, they are the master's too:
 # the process checking the plugins leaves them to it, as a worker does.
+# SIGUSR2 (other sensors reload on it), to the whole group while it sets
+# up and again once it runs, ends nothing: the master logs it, the checking
+# process and the workers ignore it (no restart, no frame lost).
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -36,16 +39,23 @@ start_bg()
 start_bg
 kill -HUP "$RF_PID"
 kill -USR1 "$RF_PID"
+kill -USR2 -- "-$RF_PID"
 sleep 0.2
-rf_alive "$RF_PID" || rf_fail "SIGHUP or SIGUSR1 during the set-up ended it"
+rf_alive "$RF_PID" ||
+    rf_fail "SIGHUP, SIGUSR1 or SIGUSR2 during the set-up ended it"
 rf_wait_until 10 "ready after SIGHUP" grep -q "ready: 2 workers" "$RF_ERR"
 rf_wait_until 5 "both workers running" rf_ctl_test status \
     '.captures[0].state == "running" and .captures[0].running == 2'
 rf_send -t udp -n 400 -f 16 -s 64
 rf_wait_until 5 "400 frames handled" rf_ctl_test stats \
     '.captures[0].totals.packets == 400'
+kill -USR2 -- "-$RF_PID"
+rf_wait_until 5 "the second SIGUSR2 logged" \
+    eval '[ "$(grep -c "SIGUSR2 ignored: SIGHUP reloads, SIGUSR1 logs the statistics" "$RF_ERR")" -eq 2 ]'
 rf_stop
 rf_expect_all 400
+rf_expect "worker restarts after SIGUSR2 to the group" \
+    "$(rf_json '[.captures[0].workers[].restarts] | add')" 0
 
 # Round 2: SIGTERM while it sets up.
 start_bg
