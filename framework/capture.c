@@ -101,6 +101,18 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 		return -EINVAL;
 	}
 	pcap_close(p);
+	/*
+	 * The kernel refuses a longer program at SO_ATTACH_FILTER (EINVAL):
+	 * found here, -t and a reload refuse the file instead of the start.
+	 */
+	if (bp.bf_len > BPF_MAXINSNS) {
+		snprintf(err, errlen, "%s:%u:%u: bpf: the filter compiles to %u "
+		    "instructions, more than the kernel's %d", cfg->path,
+		    cap->bpf_pos.line, cap->bpf_pos.col, bp.bf_len,
+		    BPF_MAXINSNS);
+		pcap_freecode(&bp);
+		return -EINVAL;
+	}
 	/* struct bpf_insn and struct sock_filter share their layout. */
 	len = bp.bf_len * sizeof(struct sock_filter);
 	prog->filter = malloc(len);
