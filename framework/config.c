@@ -70,7 +70,8 @@ plain_err(char *err, size_t errlen, const char *fmt, ...)
 /*
  * libyaml reports reader errors (bad UTF-8, control characters) by byte
  * offset only; turn that into a line and a column counted in characters,
- * as its other marks are.
+ * as its other marks are: a byte order mark takes no column, and a line
+ * ends at "\r\n", "\n" or a lone "\r".
  */
 static yaml_mark_t
 mark_of_offset(const struct ctx *c, size_t off)
@@ -79,8 +80,14 @@ mark_of_offset(const struct ctx *c, size_t off)
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
-	for (i = 0; i < off && i < c->len; i++) {
-		if (c->text[i] == '\n') {
+	i = 0;
+	if (c->len >= 3 && memcmp(c->text, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	for (; i < off && i < c->len; i++) {
+		if (c->text[i] == '\r' && i + 1 < c->len &&
+		    c->text[i + 1] == '\n')
+			continue;
+		if (c->text[i] == '\n' || c->text[i] == '\r') {
 			m.line++;
 			m.column = 0;
 		} else if (((unsigned char)c->text[i] & 0xc0) != 0x80)

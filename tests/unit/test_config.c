@@ -406,6 +406,27 @@ test_err_syntax(void **state)
 	    "t.yaml:5:1: only one YAML document is allowed");
 }
 
+/*
+ * A reader error (bad UTF-8) is placed as libyaml places every other
+ * problem: after a byte order mark, which takes no column, and on lines
+ * ended by "\r\n" or a lone "\r" as well as "\n".
+ */
+static void
+test_err_reader_marks(void **state)
+{
+	(void)state;
+	expect_error("\xef\xbb\xbfuser: \"\xff\"\n",
+	    "t.yaml:1:8: syntax error: invalid leading UTF-8 octet");
+	expect_error("\xef\xbb\xbf" "bad: 1\n",
+	    "t.yaml:1:1: unknown key \"bad\"");
+	expect_error("log:\r  level: info\ruser: \"\xff\"\r",
+	    "t.yaml:3:8: syntax error: invalid leading UTF-8 octet");
+	expect_error("log:\r  level: info\rbad: 1\r",
+	    "t.yaml:3:1: unknown key \"bad\"");
+	expect_error("log:\r\n  level: info\r\nuser: \"\xff\"\r\n",
+	    "t.yaml:3:8: syntax error: invalid leading UTF-8 octet");
+}
+
 static void
 test_err_empty(void **state)
 {
@@ -1483,6 +1504,7 @@ main(void)
 		cmocka_unit_test(test_default_config),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_reader_marks),
 		cmocka_unit_test(test_err_empty),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_duplicate_key),
