@@ -825,8 +825,11 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 
 captures:
 	/* master_swap_begin validates the new file as it builds it. */
-	if ((rc = master_swap_begin(m, &nc, err, errlen)) == 0)
+	if ((rc = master_swap_begin(m, &nc, err, errlen)) == 0) {
 		*what = "captures";
+		cfg_diff(m->old.cfg, m->g.cfg, CFG_DIFF_GLOBAL,
+		    reload_restart_key);
+	}
 	return rc;
 fail:
 	for (unsigned i = 0; mems != NULL && i < m->g.nslots; i++)
