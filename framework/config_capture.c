@@ -174,56 +174,124 @@ step_mark(const struct cfg_plugin *p)
 	return m;
 }
 
+/* An entry's plugin or step name and its place, to sort a pipeline by. */
+struct stepsort {
+	const char	*key;
+	size_t		 index;
+};
+
+static int
+stepsort_cmp(const void *a, const void *b)
+{
+	const struct stepsort *x = a, *y = b;
+	int r;
+
+	if ((r = strcmp(x->key, y->key)) != 0)
+		return r;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Sorts the entries of cap by their plugin names (steps false) or their
+ * step names, each name's entries in file order.  A pipeline has as many
+ * entries as its file has room for, so this takes the place of a pairwise
+ * search, which a file of a few hundred thousand aliases of one entry
+ * kept busy for minutes.
+ */
+static struct stepsort *
+steps_sorted(const struct cfg_capture *cap, bool steps)
+{
+	struct stepsort *s;
+
+	if ((s = calloc(cap->npipeline, sizeof(*s))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < cap->npipeline; i++) {
+		s[i].key = steps ? cap->pipeline[i].step :
+		    cap->pipeline[i].name;
+		s[i].index = i;
+	}
+	qsort(s, cap->npipeline, sizeof(*s), stepsort_cmp);
+	return s;
+}
+
 /*
  * Name the steps that have no `name`: the plugin's name for its first
  * entry, NAME_2, NAME_3, ... for the later ones (counted over every entry
- * of the plugin), then refuse two steps of one name, at the later one.
+ * of the plugin), then refuse two steps of one name, at the later one
+ * (the earliest such in the file, naming the first step of that name).
  */
 static int
 step_names(struct ctx *c, struct cfg_capture *cap)
 {
 	struct cfg_plugin *p, *q;
+	struct stepsort *s;
 	char name[MAX_PLUGIN_NAME + 2];
 	struct cfg_pos at;
-	unsigned nth;
+	unsigned *nths;
+	size_t dup, first;
 	int n;
 
+	if (cap->npipeline == 0)
+		return 0;
+	if ((s = steps_sorted(cap, false)) == NULL ||
+	    (nths = calloc(cap->npipeline, sizeof(*nths))) == NULL) {
+		free(s);
+		return perr(c, step_mark(&cap->pipeline[0]), "out of memory");
+	}
+	for (size_t i = 0, nth = 1; i < cap->npipeline; i++) {
+		if (i > 0 && strcmp(s[i].key, s[i - 1].key) == 0)
+			nth++;
+		else
+			nth = 1;
+		nths[s[i].index] = (unsigned)nth;
+	}
+	free(s);
 	for (size_t i = 0; i < cap->npipeline; i++) {
 		p = &cap->pipeline[i];
-		nth = 1;
-		for (size_t j = 0; j < i; j++)
-			nth += strcmp(cap->pipeline[j].name, p->name) == 0;
 		if (p->step != NULL)
 			continue;
-		n = nth == 1 ? snprintf(name, sizeof(name), "%s", p->name) :
-		    snprintf(name, sizeof(name), "%s_%u", p->name, nth);
-		if (n < 0 || (size_t)n > MAX_PLUGIN_NAME)
-			return perr(c, step_mark(p), "step %u of plugin %s "
-			    "would be named %s_%u, longer than %d characters: "
-			    "give it a name", nth, p->name, p->name, nth,
+		n = nths[i] == 1 ? snprintf(name, sizeof(name), "%s", p->name) :
+		    snprintf(name, sizeof(name), "%s_%u", p->name, nths[i]);
+		if (n < 0 || (size_t)n > MAX_PLUGIN_NAME) {
+			perr(c, step_mark(p), "step %u of plugin %s would be "
+			    "named %s_%u, longer than %d characters: give it "
+			    "a name", nths[i], p->name, p->name, nths[i],
 			    MAX_PLUGIN_NAME);
-		if ((p->step = strdup(name)) == NULL)
+			free(nths);
+			return -1;
+		}
+		if ((p->step = strdup(name)) == NULL) {
+			free(nths);
 			return perr(c, step_mark(p), "out of memory");
-	}
-	for (size_t i = 1; i < cap->npipeline; i++) {
-		p = &cap->pipeline[i];
-		for (size_t j = 0; j < i; j++) {
-			q = &cap->pipeline[j];
-			if (strcmp(p->step, q->step) != 0)
-				continue;
-			at = step_where(q);
-			/* An explicit name clashes; else its default does. */
-			if (p->step_pos.line != 0)
-				return perr(c, step_mark(p), "duplicate step "
-				    "name \"%s\" (first at line %u, column %u)",
-				    p->step, at.line, at.col);
-			return perr(c, step_mark(p), "plugin %s: its step "
-			    "name \"%s\" is taken by the step at line %u, "
-			    "column %u: give it a name", p->name, p->step,
-			    at.line, at.col);
 		}
 	}
-	return 0;
+	free(nths);
+	if ((s = steps_sorted(cap, true)) == NULL)
+		return perr(c, step_mark(&cap->pipeline[0]), "out of memory");
+	dup = first = SIZE_MAX;
+	for (size_t i = 1, j = 0; i < cap->npipeline; i++) {
+		if (strcmp(s[i].key, s[j].key) != 0) {
+			j = i;
+			continue;
+		}
+		if (s[i].index < dup) {
+			dup = s[i].index;
+			first = s[j].index;
+		}
+	}
+	free(s);
+	if (dup == SIZE_MAX)
+		return 0;
+	p = &cap->pipeline[dup];
+	q = &cap->pipeline[first];
+	at = step_where(q);
+	/* An explicit name clashes; else its default does. */
+	if (p->step_pos.line != 0)
+		return perr(c, step_mark(p), "duplicate step name \"%s\" "
+		    "(first at line %u, column %u)", p->step, at.line, at.col);
+	return perr(c, step_mark(p), "plugin %s: its step name \"%s\" is "
+	    "taken by the step at line %u, column %u: give it a name",
+	    p->name, p->step, at.line, at.col);
 }
 
 static int

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1441,6 +1442,39 @@ test_step_names(void **state)
 	cfg_free(&cfg);
 }
 
+/*
+ * A pipeline is as long as the file has room for: 200000 aliases of one
+ * entry, 800 KB, are named and checked for clashes in well under the
+ * seconds that a pairwise search (40 billion comparisons) took, and the
+ * clash reported is the one a pairwise search finds.
+ */
+static void
+test_step_names_many(void **state)
+{
+	static const char head[] = CAP "    pipeline: [&p {plugin: c}";
+	static const char tail[] = ", {plugin: c, name: c}]\n";
+	struct timespec t0, t1;
+	size_t n = 200000, hl, len;
+	char want[128], *s;
+
+	(void)state;
+	hl = strlen(head);
+	len = hl + 4 * n + strlen(tail);
+	s = malloc(len + 1);
+	assert_non_null(s);
+	memcpy(s, head, hl);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + hl + 4 * i, ", *p", 4);
+	memcpy(s + hl + 4 * n, tail, strlen(tail) + 1);
+	snprintf(want, sizeof(want), "t.yaml:4:%zu: duplicate step name \"c\" "
+	    "(first at line 4, column 28)", hl - strlen(CAP) + 4 * n + 21);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_error(s, want);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	free(s);
+}
+
 static void
 test_err_step_names(void **state)
 {
@@ -1532,6 +1566,7 @@ main(void)
 		cmocka_unit_test(test_docs_keys),
 		cmocka_unit_test(test_step_names),
 		cmocka_unit_test(test_err_step_names),
+		cmocka_unit_test(test_step_names_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
