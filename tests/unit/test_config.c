@@ -983,6 +983,52 @@ test_err_nesting(void **state)
 	free(s);
 }
 
+/*
+ * At most 1000 anchors, counted before the document is composed: 1001 are
+ * refused at the last one, and so are 100000, which libyaml's loader took
+ * seconds to register (each is looked up among those before it).
+ */
+static void
+test_err_anchors(void **state)
+{
+	struct timespec t0, t1;
+	struct cfg cfg;
+	char err[CFG_ERR_MAX], want[64], *s;
+	size_t n, off, at, cap = LIMIT_SIZE;
+
+	(void)state;
+	s = malloc(cap);
+	assert_non_null(s);
+	off = (size_t)snprintf(s, cap, "plugin_path: [");
+	for (n = 0; n < 1000; n++)
+		off += (size_t)snprintf(s + off, cap - off, "&a%zu x,", n);
+	at = off + 1;
+	snprintf(s + off, cap - off, "*a999]\n" CAP);
+	assert_int_equal(load(&cfg, s, err), 0);
+	assert_int_equal(cfg.nplugin_path, 1001);
+	cfg_free(&cfg);
+	snprintf(s + off, cap - off, "&a1000 x]\n" CAP);
+	snprintf(want, sizeof(want), "t.yaml:1:%zu: more than 1000 anchors",
+	    at);
+	expect_error(s, want);
+	/* 120000 anchors, a file just under the size limit. */
+	off = (size_t)snprintf(s, cap, "plugin_path: [");
+	for (n = 0; n < 120000; n++) {
+		if (n == 1000)
+			at = off + 1;
+		off += (size_t)snprintf(s + off, cap - off, "&%zx x,", n);
+	}
+	snprintf(s + off, cap - off, "x]\n" CAP);
+	snprintf(want, sizeof(want), "t.yaml:1:%zu: more than 1000 anchors",
+	    at);
+	assert_true(strlen(s) < LIMIT_SIZE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_error(s, want);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	free(s);
+}
+
 static void
 test_err_too_large(void **state)
 {
@@ -1558,6 +1604,7 @@ main(void)
 		cmocka_unit_test(test_err_cpu_offline),
 		cmocka_unit_test(test_err_ring_memory),
 		cmocka_unit_test(test_err_nesting),
+		cmocka_unit_test(test_err_anchors),
 		cmocka_unit_test(test_err_too_large),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_check_nested_file),
