@@ -155,6 +155,14 @@ void	cfg_free(struct cfg *cfg);
 unsigned cfg_diff(const struct cfg *old, const struct cfg *new,
 	    size_t capture, void (*restart)(const char *key));
 /*
+ * Gives the keys of class CFG_RELOAD_RESTART of cfg the values of running,
+ * the configuration in force: a reload adopts the rest of a new file, but
+ * these stay as ringfan started until it starts again, and the next
+ * reload compares with what is in force.  A string that cannot be copied
+ * keeps cfg's value.
+ */
+void	cfg_keep_restart(struct cfg *cfg, const struct cfg *running);
+/*
  * Key number i of the table, depth first: its dotted name ("control.mode",
  * "captures.fanout.group") in path, its class (0 for a mapping, whose keys
  * carry theirs) and a valid value other than its default, as YAML (NULL

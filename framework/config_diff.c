@@ -4,6 +4,8 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "config_int.h"
@@ -61,6 +63,51 @@ cfg_diff(const struct cfg *old, const struct cfg *new, size_t capture,
 		return diff_keys(cfg_top_keys, "", old, new, restart);
 	return diff_keys(cfg_capture_keys, "captures", &old->captures[capture],
 	    &new->captures[capture], restart);
+}
+
+static void
+keep_keys(const struct cfg_key *keys, void *to, const void *from)
+{
+	const struct cfg_key *k;
+	char *const *src;
+	char **dst, *d;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->type == KT_SECTION) {
+			keep_keys(k->sub, to, from);
+			continue;
+		}
+		if (k->reload != CFG_RELOAD_RESTART || key_same(k, to, from))
+			continue;
+		switch (k->type) {
+		case KT_STRING:
+			src = cfield(from, k);
+			dst = field(to, k);
+			d = NULL;
+			if (*src != NULL && (d = strdup(*src)) == NULL)
+				break;
+			free(*dst);
+			*dst = d;
+			break;
+		case KT_BOOL:
+			*(bool *)field(to, k) = *(const bool *)cfield(from, k);
+			break;
+		case KT_UINT:
+		case KT_DURATION:
+		case KT_ENUM:
+			store_uint(field(to, k), k->size,
+			    load_uint(cfield(from, k), k->size));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+cfg_keep_restart(struct cfg *cfg, const struct cfg *running)
+{
+	keep_keys(cfg_top_keys, cfg, running);
 }
 
 static const struct cfg_key *

@@ -742,6 +742,7 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	/* A new user or plugin path concerns every worker. */
 	everything = (cfg_diff(old, &nc, CFG_DIFF_GLOBAL, reload_restart_key) &
 	    CFG_RELOAD_PIPELINE) != 0;
+	cfg_keep_restart(&nc, old);
 	rc = -ENOMEM;
 	if ((changed = calloc(nc.ncaptures, sizeof(*changed))) == NULL) {
 		snprintf(err, errlen, "reload: %s", strerror(ENOMEM));
@@ -829,6 +830,7 @@ captures:
 		*what = "captures";
 		cfg_diff(m->old.cfg, m->g.cfg, CFG_DIFF_GLOBAL,
 		    reload_restart_key);
+		cfg_keep_restart(m->g.cfg, m->old.cfg);
 	}
 	return rc;
 fail:
