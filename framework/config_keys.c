@@ -157,7 +157,7 @@ check_option_dups(struct ctx *c, const yaml_node_t *map,
 {
 	struct optsort *s;
 	size_t i, first, dup, dupfirst;
-	yaml_node_t *k;
+	yaml_node_t *k, *fk;
 
 	if (pl->noptions < 2)
 		return 0;
@@ -184,8 +184,9 @@ check_option_dups(struct ctx *c, const yaml_node_t *map,
 	if (dup == SIZE_MAX)
 		return 0;
 	k = node_at(c, map->data.mapping.pairs.start[dup].key);
-	return perr(c, k->start_mark, "duplicate key \"%s\" (first at line %u)",
-	    pl->options[dup].key, pl->options[dupfirst].pos.line);
+	fk = node_at(c, map->data.mapping.pairs.start[dupfirst].key);
+	return perr(c, k->start_mark, "duplicate key \"%s\" (first at line %zu)",
+	    pl->options[dup].key, fk->start_mark.line + 1);
 }
 
 static int

@@ -472,6 +472,10 @@ test_err_duplicate_key(void **state)
 	expect_error(CAP "    pipeline:\n      - plugin: p\n"
 	    "        config: { a: 1, b: 2, b: 3, a: 4 }\n",
 	    "t.yaml:6:31: duplicate key \"b\" (first at line 6)");
+	/* The first is where its key is, not its value. */
+	expect_error(CAP "    pipeline:\n      - plugin: p\n"
+	    "        config:\n          a:\n            1\n          a: 2\n",
+	    "t.yaml:9:11: duplicate key \"a\" (first at line 7)");
 }
 
 static void
