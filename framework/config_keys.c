@@ -238,19 +238,53 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 	return check_option_dups(c, v, pl);
 }
 
+static int
+optptr_cmp(const void *a, const void *b)
+{
+	const struct cfg_option *const *x = a, *const *y = b;
+
+	return strcmp((*x)->key, (*y)->key);
+}
+
+/* A plugin's options by key, which check_option_dups made unique. */
+static const struct cfg_option **
+options_sorted(const struct cfg_plugin *pl)
+{
+	const struct cfg_option **s;
+
+	if ((s = calloc(pl->noptions, sizeof(*s))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < pl->noptions; i++)
+		s[i] = &pl->options[i];
+	qsort(s, pl->noptions, sizeof(*s), optptr_cmp);
+	return s;
+}
+
+/*
+ * The same keys with the same values, in whatever order the file gives
+ * them: a mapping has none, and a reload that only reorders a step's
+ * options restarts nothing.  Without memory, a change: a restart is safe.
+ */
 static bool
 options_same(const void *a, const void *b)
 {
 	const struct cfg_plugin *pa = a, *pb = b;
-	size_t i;
+	const struct cfg_option **sa, **sb;
+	bool same;
 
 	if (pa->noptions != pb->noptions)
 		return false;
-	for (i = 0; i < pa->noptions; i++)
-		if (!str_eq(pa->options[i].key, pb->options[i].key) ||
-		    !str_eq(pa->options[i].value, pb->options[i].value))
-			return false;
-	return true;
+	if (pa->noptions == 0)
+		return true;
+	sa = options_sorted(pa);
+	sb = options_sorted(pb);
+	same = sa != NULL && sb != NULL;
+	for (size_t i = 0; same && i < pa->noptions; i++)
+		same = str_eq(sa[i]->key, sb[i]->key) &&
+		    str_eq(sa[i]->value, sb[i]->value);
+	free(sa);
+	free(sb);
+	return same;
 }
 
 static void

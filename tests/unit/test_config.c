@@ -1294,6 +1294,32 @@ note_restart(const char *key)
  * differ by exactly its class in cfg_diff, which names the keys that need
  * a restart of ringfan.
  */
+/*
+ * A step's options are a mapping: the same keys and values in another
+ * order are no change, a different value is a pipeline change.
+ */
+static void
+test_key_diff_options(void **state)
+{
+	struct cfg a, b, c;
+	char err[CFG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load(&a, CAP "    pipeline:\n      - plugin: p\n"
+	    "        config: { x: 1, y: 2, z: 3 }\n", err), 0);
+	assert_int_equal(load(&b, CAP "    pipeline:\n      - plugin: p\n"
+	    "        config: { z: 3, x: 1, y: 2 }\n", err), 0);
+	assert_int_equal(load(&c, CAP "    pipeline:\n      - plugin: p\n"
+	    "        config: { z: 3, x: 2, y: 1 }\n", err), 0);
+	assert_int_equal(cfg_diff(&a, &b, 0, NULL), 0);
+	assert_int_equal(cfg_diff(&b, &a, 0, NULL), 0);
+	assert_int_equal(cfg_diff(&a, &c, 0, NULL), CFG_RELOAD_PIPELINE);
+	assert_int_equal(cfg_diff(&b, &c, 0, NULL), CFG_RELOAD_PIPELINE);
+	cfg_free(&a);
+	cfg_free(&b);
+	cfg_free(&c);
+}
+
 static void
 test_key_diff(void **state)
 {
@@ -1614,6 +1640,7 @@ main(void)
 		cmocka_unit_test(test_check_nested_file),
 		cmocka_unit_test(test_key_classes),
 		cmocka_unit_test(test_key_diff),
+		cmocka_unit_test(test_key_diff_options),
 		cmocka_unit_test(test_docs_keys),
 		cmocka_unit_test(test_step_names),
 		cmocka_unit_test(test_err_step_names),
