@@ -58,7 +58,13 @@ enum log_sink {
 	LOG_SINK_SYSLOG,	/* datagrams to /dev/log */
 };
 
-static enum log_level	 log_level = LOG_LVL_INFO;
+/*
+ * The level, in the same shared memory as the drops once it is mapped: a
+ * reload sets it in the master, and the workers running then log at it
+ * too.  Until then a private one.
+ */
+static enum log_level	 log_level_private = LOG_LVL_INFO;
+static enum log_level	*log_level = &log_level_private;
 static char		 log_tag_own[64] = "master";
 /* The tag lines carry: log_tag_own, or a caller's (log_use_tag). */
 static const char	*log_tag = log_tag_own;
@@ -76,6 +82,10 @@ static pid_t		 log_pending_pid;
  */
 static uint64_t		 log_dropped_private;
 static uint64_t		*log_dropped_total = &log_dropped_private;
+struct log_shared {
+	uint64_t	 dropped;
+	enum log_level	 level;
+};
 
 /* The prefix of a line of each level, from log.h's table. */
 #define LOG_LEVEL_NAME(name, level)	[level] = (name),
@@ -159,18 +169,21 @@ log_open_stderr(void)
 void
 log_init(enum log_level level, int use_syslog)
 {
+	struct log_shared *sh;
 	void *p;
 
-	log_level = level;
 	/* Before the first fork, so that every worker shares it. */
 	if (log_dropped_total == &log_dropped_private) {
-		p = mmap(NULL, sizeof(*log_dropped_total),
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		p = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED) {
-			log_dropped_total = p;
-			*log_dropped_total = log_dropped_private;
+			sh = p;
+			sh->dropped = log_dropped_private;
+			log_dropped_total = &sh->dropped;
+			log_level = &sh->level;
 		}
 	}
+	log_set_level(level);
 	if (use_syslog)
 		log_open_syslog();
 	else
@@ -197,7 +210,7 @@ log_use_tag(const char *tag)
 void
 log_set_level(enum log_level level)
 {
-	log_level = level;
+	__atomic_store_n(log_level, level, __ATOMIC_RELAXED);
 }
 
 int
@@ -392,7 +405,7 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
 
-	if (level > log_level)
+	if (level > __atomic_load_n(log_level, __ATOMIC_RELAXED))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_setup_fd != -1 && level <= LOG_LVL_WARN)
