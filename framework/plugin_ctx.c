@@ -429,18 +429,35 @@ ctx_message_absent(const char *msg)
 }
 
 /*
+ * The first of the step's options the plugin has not read, NULL when it
+ * read them all.
+ */
+static const struct cfg_option *
+ctx_unread_option(const struct plugin_ctx *ctx)
+{
+	const struct cfg_plugin *cp = ctx->stage->conf;
+
+	for (size_t k = 0; k < cp->noptions; k++)
+		if (!ctx->used[k])
+			return &cp->options[k];
+	return NULL;
+}
+
+/*
  * A plugin's answer as an enum ringfan_result, its message in err: "plugin
  * STEP: MESSAGE", led by "FILE:LINE:COLUMN: " of the option's value when
  * the message is about one of the step's options, or of the step's plugin
- * name when it is about one the step does not set.
+ * name when it is about one the step does not set; then, an option the
+ * step sets that the plugin has not read may be that one misspelt, and is
+ * named after the message.
  */
 int
 plugin_ctx_result(const struct plugin_ctx *ctx, const char *what, int rc,
     char *err, size_t errlen)
 {
-	const struct cfg_option *o;
+	const struct cfg_option *o, *unread = NULL;
 	const struct cfg_pos *at = NULL;
-	char odd[128];
+	char odd[128], hint[128] = "";
 
 	if (rc == RINGFAN_OK && ctx->err[0] == '\0')
 		return RINGFAN_OK;
@@ -456,12 +473,18 @@ plugin_ctx_result(const struct plugin_ctx *ctx, const char *what, int rc,
 	if ((o = ctx_message_option(ctx, ctx->err)) != NULL)
 		at = &o->pos;
 	else if (ctx_message_absent(ctx->err) &&
-	    ctx->stage->conf->pos.line > 0)
+	    ctx->stage->conf->pos.line > 0) {
 		at = &ctx->stage->conf->pos;
+		unread = ctx_unread_option(ctx);
+	}
+	if (unread != NULL)
+		snprintf(hint, sizeof(hint), " (option \"%.40s\" at %u:%u, "
+		    "which it has not read: misspelt?)", unread->key,
+		    unread->pos.line, unread->pos.col);
 	if (at != NULL)
-		snprintf(err, errlen, "%s:%u:%u: plugin %s: %s",
+		snprintf(err, errlen, "%s:%u:%u: plugin %s: %s%s",
 		    ctx->env->cfg->path, at->line, at->col,
-		    plugin_ctx_name(ctx), ctx->err);
+		    plugin_ctx_name(ctx), ctx->err, hint);
 	else
 		snprintf(err, errlen, "plugin %s: %s", plugin_ctx_name(ctx),
 		    ctx->err[0] != '\0' ? ctx->err : odd);

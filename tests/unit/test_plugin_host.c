@@ -421,6 +421,14 @@ test_option_message_place(void **state)
 	assert_int_equal(start("      - plugin: pcapwriter\n"), RINGFAN_FAIL);
 	assert_string_equal(err, "test.yaml:7:17: plugin pcapwriter: "
 	    "directory: required");
+	unload();
+	/* A required key misspelt: the option not read is named after it. */
+	assert_int_equal(start("      - plugin: flowtable\n"
+	    "        config: { max_flows: 100, outptu: /dev/null }\n"),
+	    RINGFAN_FAIL);
+	assert_string_equal(err, "test.yaml:7:17: plugin flowtable: output: "
+	    "required without ipfix: the file the records go to (option "
+	    "\"outptu\" at 8:43, which it has not read: misspelt?)");
 }
 
 static void
