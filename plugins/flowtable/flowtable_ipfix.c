@@ -239,6 +239,7 @@ struct ix {
 	uint64_t		 full_ns;
 	uint64_t		 retry_ns;
 	uint64_t		 backoff_ns;
+	uint64_t		 connect_ns;	/* TCP: the connect began */
 
 	uint64_t		*c[IC_MAX];
 	uint64_t		*g_queue;
@@ -757,13 +758,20 @@ ix_connect(struct ix *ix, uint64_t now)
 	ix->inflight = 0;
 	if (connect(ix->fd, sa, salen) == 0)
 		ix_connected(ix);
-	else if (errno == EINPROGRESS)
+	else if (errno == EINPROGRESS) {
 		ix->state = IX_CONNECTING;
+		ix->connect_ns = now;
+	}
 	else
 		ix_fail(ix, "connect", errno, now);
 }
 
-/* A TCP connect in progress: done, failed, or still going. */
+/*
+ * A TCP connect in progress: done, failed, or still going.  A collector
+ * whose host drops the SYN (a firewall, a full listen queue) leaves it
+ * going for minutes: after IX_BACKOFF_MIN the status says so, and a stop
+ * that drops the records meanwhile has its cause to show.
+ */
 static void
 ix_connecting(struct ix *ix, uint64_t now)
 {
@@ -771,8 +779,12 @@ ix_connecting(struct ix *ix, uint64_t now)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (poll(&p, 1, 0) != 1)
+	if (poll(&p, 1, 0) != 1) {
+		if (!ix->failing && now - ix->connect_ns >= IX_BACKOFF_MIN)
+			ix_set_failing(ix, "the collector does not answer "
+			    "the connect", ETIMEDOUT);
 		return;
+	}
 	if (getsockopt(ix->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0)

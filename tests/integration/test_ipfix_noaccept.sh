@@ -1,0 +1,66 @@
+#!/bin/bash
+# flowtable's IPFIX export over TCP to a collector whose host never
+# answers the connect (its listen queue full: the SYN is dropped, as a
+# firewall would).  `ringfan -r` over 13 flows: the stop gives up after
+# its 2 s, every record is counted as dropped, and the run ends with the
+# cause on stderr (the exporter's status), as it does for a refusal.
+#
+# It runs in a network namespace of its own (root), so the collector's
+# 127.0.0.1 is the test's alone.
+set -eu
+if [ -z "${IXNA_NETNS-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+	command -v unshare >/dev/null || { echo "SKIP: no unshare"; exit 77; }
+	IXNA_NETNS=1 exec unshare -n -- bash "$0" "$@"
+fi
+ip link set lo up
+NOLINK_NAME=ixnoacc
+. "$(dirname "$0")/nolink.sh"
+. "$(dirname "$0")/free_port.sh"
+need_tools python3
+
+port=$(free_port tcp)
+# A listener that accepts nothing, its queue (backlog 0: one) filled.
+python3 -c 'import socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(0)
+fill = []
+for _ in range(2):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(("127.0.0.1", int(sys.argv[1])))
+    fill.append(c)
+time.sleep(0.3)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$port" "$TMP/ready" &
+BG="$BG $!"
+wait_for 10 "the listener" test -e "$TMP/ready"
+
+python3 "$(dirname "$0")/mkipfix.py" "$TMP/in.pcap"
+url="tcp://127.0.0.1:$port"
+cat >"$TMP/rf.yaml" <<-YAML
+plugin_path: ["$PLUGIN_PATH_BUILD"]
+captures:
+  - name: noacc
+    interface: none
+    pipeline:
+      - plugin: flowtable
+        config:
+          ipfix: "$url"
+YAML
+RC=0
+timeout 30 "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" >"$TMP/rf.json" \
+    2>"$TMP/rf.err" || RC=$?
+expect "exit status" "$RC" 0
+ft()
+{
+	jq -r ".captures[0].workers[0].plugins.flowtable.$1" "$TMP/rf.json"
+}
+expect "ipfix_records" "$(ft ipfix_records)" 0
+expect "ipfix_dropped" "$(ft ipfix_dropped)" 13
+grep -qF "ipfix $url: 13 records not sent at close, 13 dropped in all" \
+    "$TMP/rf.err" || fail "no line for the close: $(cat "$TMP/rf.err")"
+expect "last line" "$(tail -n 1 "$TMP/rf.err")" \
+    "ringfan: noacc/0: plugin flowtable ended with a problem: ipfix $url: the collector does not answer the connect: Connection timed out; 0 records wait"
+echo "PASS"
