@@ -659,17 +659,26 @@ ix_confirmed(struct ix *ix)
  * UDP: the socket failed with the last message unconfirmed.  A refusal
  * (ICMP port or host unreachable) comes back after the datagram that
  * caused it, on the next send or pump: that message was lost, and its
- * records count as dropped.
+ * records count as dropped.  So does any other ICMP error that reaches
+ * the socket (fragmentation needed, network prohibited, protocol
+ * unreachable): each says a datagram sent did not get there.
  */
 static void
-ix_refused(struct ix *ix)
+ix_refused(struct ix *ix, int err)
 {
 	uint32_t lost = ix->unconf_recs;
+	char why[96];
 
 	ix->unconf_recs = 0;
 	ix->unconfirmed = 0;
-	if (lost > 0)
-		ix_lost(ix, lost, "refused by the collector");
+	if (lost == 0)
+		return;
+	if (err == ECONNREFUSED)
+		snprintf(why, sizeof(why), "refused by the collector");
+	else
+		snprintf(why, sizeof(why), "lost on the way (%s)",
+		    strerror(err));
+	ix_lost(ix, lost, why);
 }
 
 /* The socket failed: closed, tried again after the back-off. */
@@ -690,13 +699,16 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	ix->inflight = 0;
 	/*
 	 * The unconfirmed message is this socket's, not a later one's.  A
-	 * refusal is what an ICMP answer leaves on a connected UDP socket;
-	 * another error of a send (a local route, a firewall rule, the size)
-	 * is about the datagram being sent, and the one before went out.
+	 * refusal, a message too long for a hop (its datagrams go out with
+	 * DF) or an unreachable protocol is what an ICMP answer leaves on a
+	 * connected UDP socket; another error of a send (a local route, a
+	 * firewall rule) is about the datagram being sent, and the one
+	 * before went out.
 	 */
 	if (strcmp(what, "send") == 0 &&
-	    (err == ECONNREFUSED || err == EHOSTUNREACH))
-		ix_refused(ix);
+	    (err == ECONNREFUSED || err == EHOSTUNREACH || err == EMSGSIZE ||
+	    err == ENOPROTOOPT))
+		ix_refused(ix, err);
 	else
 		ix_confirmed(ix);
 	ix->retry_ns = now + ix->backoff_ns;
@@ -955,6 +967,8 @@ ix_udp_check(struct ix *ix, uint64_t now)
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
 	    getsockopt(ix->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
 	    err != 0) {
+		/* An ICMP answer, whatever it says: the message was lost. */
+		ix_refused(ix, err);
 		ix_fail(ix, "send", err, now);
 		return;
 	}

@@ -8,13 +8,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1422,6 +1425,112 @@ test_plugin_restart(void **st)
 	free(d);
 }
 
+/* The one's complement sum of RFC 1071. */
+static uint16_t
+inet_sum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len % 2)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/*
+ * UDP, an ICMP error other than port unreachable answering a message: a
+ * hop's "fragmentation needed" (EMSGSIZE), "network administratively
+ * prohibited" (ENETUNREACH), "protocol unreachable" (ENOPROTOOPT).  The
+ * datagram did not get there: its records count as dropped, not as sent,
+ * and a line says why.  The errors are made here with a raw socket, in a
+ * network namespace of the test's own (root only; skipped without).
+ */
+static void
+test_udp_icmp_errors(void **st)
+{
+	static const struct { uint8_t code; const char *err; } icmp[] = {
+		{ 4, "Message too long" },
+		{ 9, "Network is unreachable" },
+		{ 2, "Protocol not available" },
+	};
+	struct ifreq ifr;
+	struct xinst x;
+	struct ft_flow f;
+	struct sockaddr_in from, to = { .sin_family = AF_INET };
+	socklen_t fl;
+	uint8_t buf[65536], pkt[36];
+	char url[64], want[200];
+	uint16_t port;
+	ssize_t n;
+	int fd, raw, ctl;
+
+	(void)st;
+	if (unshare(CLONE_NEWNET) != 0)
+		skip();
+	assert_int_not_equal(ctl = socket(AF_INET, SOCK_DGRAM, 0), -1);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	assert_int_equal(ioctl(ctl, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(ctl, SIOCSIFFLAGS, &ifr), 0);
+	close(ctl);
+	assert_int_not_equal(raw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP),
+	    -1);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (size_t c = 0; c < sizeof(icmp) / sizeof(icmp[0]); c++) {
+		fd = udp_listener(&port);
+		snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+		x_open(&x, url, NULL);
+		mk_flow(&f, 0, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+		ix_tick(x.ix);		/* templates, then the record */
+		for (int m = 0; m < 2; m++) {
+			fl = sizeof(from);
+			n = recvfrom(fd, buf, sizeof(buf), 0,
+			    (struct sockaddr *)&from, &fl);
+			assert_true(n > 0);
+		}
+		assert_int_equal(xval(&x, "ipfix_messages"), 2);
+		/* Type 3, the code, then the datagram's IP and UDP headers. */
+		memset(pkt, 0, sizeof(pkt));
+		pkt[0] = 3;
+		pkt[1] = icmp[c].code;
+		if (icmp[c].code == 4)
+			put16(pkt + 6, 1300);	/* the next hop's MTU */
+		pkt[8] = 0x45;
+		pkt[10] = (uint8_t)((n + 28) >> 8);
+		pkt[11] = (uint8_t)(n + 28);
+		pkt[14] = 0x40;			/* DF */
+		pkt[16] = 64;
+		pkt[17] = IPPROTO_UDP;
+		memcpy(pkt + 20, &(uint32_t){ htonl(INADDR_LOOPBACK) }, 4);
+		memcpy(pkt + 24, &(uint32_t){ htonl(INADDR_LOOPBACK) }, 4);
+		put16(pkt + 18, inet_sum(pkt + 8, 20));
+		memcpy(pkt + 28, &from.sin_port, 2);
+		put16(pkt + 30, port);
+		put16(pkt + 32, (unsigned)(n + 8));
+		put16(pkt + 2, inet_sum(pkt, sizeof(pkt)));
+		assert_int_equal(sendto(raw, pkt, sizeof(pkt), 0,
+		    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(pkt));
+		sleep_ms(20);
+		ix_tick(x.ix);
+		assert_int_equal(xval(&x, "ipfix_records"), 0);
+		assert_int_equal(xval(&x, "ipfix_dropped"), 1);
+		snprintf(want, sizeof(want), "ipfix %s: 1 records lost on the "
+		    "way (%s), 1 dropped in all", url, icmp[c].err);
+		assert_string_equal(x.f.log, want);
+		snprintf(want, sizeof(want), "ipfix %s: send: %s; 0 records "
+		    "wait", url, icmp[c].err);
+		assert_string_equal(x.f.status, want);
+		ix_free(x.ix);
+		close(fd);
+	}
+	close(raw);
+}
+
 int
 main(void)
 {
@@ -1437,6 +1546,8 @@ main(void)
 		cmocka_unit_test(test_udp_refused_later),
 		cmocka_unit_test(test_plugin),
 		cmocka_unit_test(test_plugin_restart),
+		/* Last: it moves the process into a namespace of its own. */
+		cmocka_unit_test(test_udp_icmp_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

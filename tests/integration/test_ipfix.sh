@@ -60,7 +60,7 @@ flows_nfdump()
 logged_drops()
 {
 	grep -F "ipfix $1: " "$RF_ERR" | sed -nE \
-	    's/.*: ([0-9]+) records (refused by the collector|dropped while the queue was full|not sent at close|sent but not acknowledged .*|lost with a worker .*), [0-9]+ dropped in all$/\1/p;
+	    's/.*: ([0-9]+) records (refused by the collector|lost on the way .*|dropped while the queue was full|not sent at close|sent but not acknowledged .*|lost with a worker .*), [0-9]+ dropped in all$/\1/p;
 	    s/.*: ([0-9]+) records lost with a worker that died before it sent them$/\1/p' |
 	    awk '{ n += $1 } END { print n + 0 }'
 }
