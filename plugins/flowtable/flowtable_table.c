@@ -440,6 +440,23 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 		++*ft->c[FC_LOST];
 }
 
+/*
+ * Why flow i, whose idle timeout (l 0) or linger (l 1) has run out, ends:
+ * by its active timeout when that ran out first.  The record is the same
+ * whether or not a frame or a tick came between the two (frames of other
+ * flows do, or do not, and so does a tick of another worker).  Written
+ * `active`, the flow restarts with no frame; the next look at the list
+ * ends it without a record.
+ */
+static int
+ft_lru_reason(const struct ft *ft, uint32_t i, int l)
+{
+	if (ft->slot[i].start_seq != 0 &&
+	    ft_fifo_deadline(ft, i) < ft_lru_deadline(ft, i, l))
+		return FT_ACTIVE;
+	return l ? FT_END : FT_IDLE;
+}
+
 void
 ft_expire(struct ft *ft, uint64_t now)
 {
@@ -454,10 +471,10 @@ ft_expire(struct ft *ft, uint64_t now)
 		return;
 	while ((i = ft->ltail[0]) != FT_NONE &&
 	    ft_lru_deadline(ft, i, 0) <= now)
-		ft_export(ft, i, FT_IDLE);
+		ft_export(ft, i, ft_lru_reason(ft, i, 0));
 	while ((i = ft->ltail[1]) != FT_NONE &&
 	    ft_lru_deadline(ft, i, 1) <= now)
-		ft_export(ft, i, FT_END);
+		ft_export(ft, i, ft_lru_reason(ft, i, 1));
 	while ((i = ft->fhead) != FT_NONE && ft_fifo_deadline(ft, i) <= now)
 		ft_export(ft, i, FT_ACTIVE);
 	ft->due = ft_next_due(ft);

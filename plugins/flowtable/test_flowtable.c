@@ -662,6 +662,60 @@ test_idle_active(void **st)
 }
 
 /*
+ * A flow whose active timeout passes before its idle timeout (or its
+ * linger) is written as `active`, whether or not a frame or a tick came
+ * between the two: its record does not depend on when the table was
+ * looked at (the frames of other flows, or another worker's).
+ */
+static void
+test_active_before_idle(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "idle_timeout=5s", "active_timeout=10s",
+	    "linger=2s", NULL };
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	struct spec cl = tcp4(A4, B4, 40000, 80, 0x02, 0);
+
+	(void)st;
+	for (int between = 0; between < 2; between++) {
+		path_of(out, sizeof(out), "first.json");
+		snprintf(opt, sizeof(opt), "output=%s", out);
+		inst_open(&in, o);
+		cl.flags = 0x02;
+		feed(&in, &ab, MS(0));		/* active at 10 s */
+		feed(&in, &cl, MS(0));
+		feed(&in, &ab, MS(4000));
+		cl.flags = 0x10;
+		feed(&in, &cl, MS(4500));
+		feed(&in, &ab, MS(8000));	/* idle at 13 s */
+		cl.flags = 0x11;
+		feed(&in, &cl, MS(9000));	/* FIN: linger ends at 11 s */
+		if (between)
+			tick(&in, MS(10500));
+		tick(&in, MS(14000));
+		read_lines(out, &ls);
+		assert_int_equal(ls.n, 2);
+		rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53,
+		    MS(0), MS(8000), 3, 156, "", 0, 0, "", "active");
+		assert_string_equal(ls.l[0], want);
+		rec(want, sizeof(want), 0, "null", 6, A4, 40000, B4, 80,
+		    MS(0), MS(9000), 3, 162, "FSA", 0, 0, "", "active");
+		assert_string_equal(ls.l[1], want);
+		free_lines(&ls);
+		assert_int_equal(val(&in, "expired_active"), 2);
+		assert_int_equal(val(&in, "expired_idle"), 0);
+		assert_int_equal(val(&in, "expired_end"), 0);
+		assert_int_equal(val(&in, "active"), 0);
+		inst_close(&in);
+		read_lines(out, &ls);
+		assert_int_equal(ls.n, 2);
+		free_lines(&ls);
+	}
+}
+
+/*
  * Frames stamped in the last year of what 64-bit nanoseconds hold (a
  * pcapng file's times reach 2554-07-21T23:34:33Z) count as stamped at
  * FT_TIME_MAX, a year short of it: no deadline wraps back to 1970, so no
@@ -2317,6 +2371,7 @@ main(void)
 		cmocka_unit_test(test_flow_split),
 		cmocka_unit_test(test_tcp_end),
 		cmocka_unit_test(test_idle_active),
+		cmocka_unit_test(test_active_before_idle),
 		cmocka_unit_test(test_end_of_time),
 		cmocka_unit_test(test_active_out_of_order),
 		cmocka_unit_test(test_active_in_order),
