@@ -482,21 +482,29 @@ ft_packet(void *state, const struct ringfan_packet *pkt)
 		} else
 			++*ft->c[FC_FRAG_ORPHANS];
 		fslot = NULL;
-	} else if ((fr->flags & RINGFAN_DEC_L4) &&
-	    (fr->flags & RINGFAN_DEC_FRAGMENT)) {
+	} else if (fr->flags & RINGFAN_DEC_FRAGMENT) {
+		/*
+		 * A first fragment: its ports for the later ones.  One
+		 * without a whole transport header has none to give, and
+		 * clears those that an earlier datagram of the same id left
+		 * (a slot of another datagram stays as it is).
+		 */
 		fslot = ft_frag_slot(ft, k, fr->frag_id);
 		memset(&fimg, 0, sizeof(fimg));
-		fimg.valid = 1;
-		fimg.ipver = k->ipver;
-		fimg.proto = k->proto;
-		fimg.has_vlan = k->has_vlan;
-		fimg.vlan = k->vlan;
-		fimg.sport = k->sport;
-		fimg.dport = k->dport;
-		fimg.id = fr->frag_id;
-		memcpy(fimg.src, k->src, 16);
-		memcpy(fimg.dst, k->dst, 16);
-		fimg.ts_ns = ts;
+		if (fr->flags & RINGFAN_DEC_L4) {
+			fimg.valid = 1;
+			fimg.ipver = k->ipver;
+			fimg.proto = k->proto;
+			fimg.has_vlan = k->has_vlan;
+			fimg.vlan = k->vlan;
+			fimg.sport = k->sport;
+			fimg.dport = k->dport;
+			fimg.id = fr->frag_id;
+			memcpy(fimg.src, k->src, 16);
+			memcpy(fimg.dst, k->dst, 16);
+			fimg.ts_ns = ts;
+		} else if (!ft_frag_match(fslot, k, fr->frag_id, ts))
+			fslot = NULL;
 	}
 	hash = a != NULL && a->hashed ? a->hash : ft_key_hash(ft, k);
 	/*

@@ -1171,6 +1171,50 @@ test_transport_cut(void **st)
 	free_lines(&ls);
 }
 
+/*
+ * An IP id used again within 30 s, by a datagram whose first fragment
+ * holds 8 bytes of TCP: its later fragment counts in the ports-0 flow,
+ * as an orphan, not in the flow of the earlier datagram of that id.
+ */
+static void
+test_frag_id_reused(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, NULL };
+	struct spec first = tcp4(A4, B4, 1004, 80, 0x18, 40);
+	struct spec tiny = tcp4(A4, B4, 1005, 80, 0x02, 0);
+	struct spec rest = tcp4(A4, B4, 1005, 80, 0, 40);
+	struct pk pk;
+
+	(void)st;
+	path_of(out, sizeof(out), "fragid.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	first.frag = tiny.frag = rest.frag = 1;
+	first.id = tiny.id = rest.id = 99;
+	first.mf = tiny.mf = 1;
+	rest.off = 8;
+	feed(&in, &first, MS(1));	/* 14 + 20 + 20 + 40 = 94 */
+	feed(&in, &rest, MS(2));	/* 14 + 20 + 40 = 74 */
+	mk_frame(&pk, &tiny);
+	put16(pk.b + 14 + 2, 20 + 8);
+	feed_raw(&in, pk.b, 14 + 20 + 8, 14 + 20 + 8, MS(3), -1);
+	feed(&in, &rest, MS(4));
+	assert_int_equal(val(&in, "frag_orphans"), 1);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 2);
+	rec(want, sizeof(want), 0, "null", 6, A4, 1004, B4, 80, MS(1), MS(2),
+	    2, 94 + 74, "PA", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[0], want);
+	rec(want, sizeof(want), 0, "null", 6, A4, 0, B4, 0, MS(3), MS(4),
+	    2, 42 + 74, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	free_lines(&ls);
+}
+
 /* {worker}: one file per worker; without it one file, lines whole. */
 static void
 test_files(void **st)
@@ -2379,6 +2423,7 @@ main(void)
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_linktypes),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_frag_id_reused),
 		cmocka_unit_test(test_transport_cut),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_write_error),
