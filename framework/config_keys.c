@@ -229,8 +229,10 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 		if (check_nul(c, sval(k), val) == -1)
 			return -1;
 		o = &pl->options[pl->noptions++];
+		/* A plain null (`~`, `null`) is no value, as `key:` is. */
 		if ((o->key = dup_or_err(c, k, sval(k))) == NULL ||
-		    (o->value = dup_or_err(c, val, sval(val))) == NULL)
+		    (o->value = dup_or_err(c, val, is_null(val) ? "" :
+		    sval(val))) == NULL)
 			return -1;
 		o->pos.line = (unsigned)val->start_mark.line + 1;
 		o->pos.col = (unsigned)val->start_mark.column + 1;

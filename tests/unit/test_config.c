@@ -298,6 +298,23 @@ test_scalar_forms(void **state)
 	assert_false(cfg.captures[0].promiscuous);
 	assert_int_equal(cfg.captures[0].affinity, CFG_AFFINITY_NONE);
 	cfg_free(&cfg);
+	/*
+	 * A plugin option that is a plain null is the empty string, as one
+	 * without a value is; quoted, it is the text.
+	 */
+	assert_int_equal(load(&cfg,
+	    "captures:\n"
+	    "  - name: a\n"
+	    "    interface: lo\n"
+	    "    pipeline:\n"
+	    "      - plugin: p\n"
+	    "        config: { a: ~, b: null, c: NULL, d: \"~\", e: 'null', "
+	    "f: }\n", err), 0);
+	assert_int_equal(cfg.captures[0].pipeline[0].noptions, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(cfg.captures[0].pipeline[0].options[i].value,
+		    i == 3 ? "~" : i == 4 ? "null" : "");
+	cfg_free(&cfg);
 }
 
 static void
