@@ -100,6 +100,8 @@ master_swap_abort(struct master *m, const char *why)
 		m->handover = handover;
 	}
 	m->swap = SWAP_NONE;
+	/* The level is every process's: the workers kept run at the old. */
+	log_set_level(m->g.cfg->log.level);
 	master_reload_answer(m, m->last_reload_error);
 }
 
