@@ -119,10 +119,6 @@ may_capture(void)
 }
 
 /*
- * Take the pidfile before anything else: a second instance must refuse to
- * start, naming the first, before it touches any socket.
- */
-/*
  * -t checks a file that may be meant for another machine, so an interface
  * missing here is no error; it is said, with what a start would do.
  */
@@ -143,6 +139,10 @@ note_missing_interfaces(const struct cfg *cfg)
 	}
 }
 
+/*
+ * Take the pidfile before anything else: a second instance must refuse to
+ * start, naming the first, before it touches any socket.
+ */
 static struct pidfh *
 take_pidfile(const char *path)
 {
