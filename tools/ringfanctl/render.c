@@ -551,7 +551,7 @@ stats_values(FILE *fp, const json_t *cap, const char *member,
 	struct table t;
 	const char *plugin, *name;
 	size_t i, j, n, cap_names;
-	uint64_t total, x;
+	uint64_t total;
 	int rc;
 
 	workers = json_object_get(cap, "workers");
@@ -611,11 +611,8 @@ stats_values(FILE *fp, const json_t *cap, const char *member,
 			    names[j].plugin), names[j].name);
 			cell(&t, v);
 			/* Held at the largest sum rather than wrapped. */
-			if (json_is_integer(v) && json_integer_value(v) > 0) {
-				x = (uint64_t)json_integer_value(v);
-				total = x > UINT64_MAX - total ? UINT64_MAX :
-				    total + x;
-			}
+			if (json_is_integer(v))
+				total = add_held(total, json_integer_value(v));
 		}
 		table_add(&t, "%" PRIu64, total);
 	}
