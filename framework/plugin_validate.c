@@ -150,7 +150,7 @@ validate_close_fds(void)
 /* The child: load and check everything, report into v, exit. */
 static void
 validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
-    uid_t uid, gid_t gid, struct validation *v)
+    uid_t uid, gid_t gid, pid_t parent, struct validation *v)
 {
 	struct pipeline pl;
 	struct plugin_env env;
@@ -177,8 +177,14 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 		    "to uid %u: %s", (unsigned)uid, strerror(errno));
 		_exit(1);
 	}
-	/* After the drop, which clears it. */
+	/*
+	 * After the drop, which clears it; a parent already gone is seen by
+	 * the new one (it ignores the group's signals, so nothing else would
+	 * end it, hung in a plugin's check).
+	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
 	/* Plugin code is held to what it may do in a worker: no socket here. */
 	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1)
 		_exit(1);
@@ -253,7 +259,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	struct plugin_info **out;
 	struct validation *v;
 	size_t nstages = 0, len, at = 0;
-	pid_t pid;
+	pid_t pid, parent;
 	int status, late;
 
 	*info = NULL;
@@ -269,6 +275,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	}
 	v->rc = -1;
 	fflush(NULL);
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "plugin validation: fork: %s",
 		    strerror(errno));
@@ -276,7 +283,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 		return -1;
 	}
 	if (pid == 0)
-		validate_child(cfg, envs, drop, uid, gid, v);
+		validate_child(cfg, envs, drop, uid, gid, parent, v);
 	if ((late = validate_wait(pid, &status)) == -1) {
 		snprintf(err, errlen, "plugin validation: waitpid: %s",
 		    strerror(errno));
