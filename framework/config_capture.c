@@ -174,44 +174,17 @@ step_mark(const struct cfg_plugin *p)
 	return m;
 }
 
-/* An entry's plugin or step name and its place, to sort a pipeline by. */
-struct stepsort {
-	const char	*key;
-	size_t		 index;
-};
-
-static int
-stepsort_cmp(const void *a, const void *b)
+/* Entry i's plugin name, and its step name, for names_sorted(). */
+static const char *
+entry_plugin(const void *cap, size_t i)
 {
-	const struct stepsort *x = a, *y = b;
-	int r;
-
-	if ((r = strcmp(x->key, y->key)) != 0)
-		return r;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return ((const struct cfg_capture *)cap)->pipeline[i].name;
 }
 
-/*
- * Sorts the entries of cap by their plugin names (steps false) or their
- * step names, each name's entries in file order.  A pipeline has as many
- * entries as its file has room for, so this takes the place of a pairwise
- * search, which a file of a few hundred thousand aliases of one entry
- * kept busy for minutes.
- */
-static struct stepsort *
-steps_sorted(const struct cfg_capture *cap, bool steps)
+static const char *
+entry_step(const void *cap, size_t i)
 {
-	struct stepsort *s;
-
-	if ((s = calloc(cap->npipeline, sizeof(*s))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < cap->npipeline; i++) {
-		s[i].key = steps ? cap->pipeline[i].step :
-		    cap->pipeline[i].name;
-		s[i].index = i;
-	}
-	qsort(s, cap->npipeline, sizeof(*s), stepsort_cmp);
-	return s;
+	return ((const struct cfg_capture *)cap)->pipeline[i].step;
 }
 
 /*
@@ -224,7 +197,7 @@ static int
 step_names(struct ctx *c, struct cfg_capture *cap)
 {
 	struct cfg_plugin *p, *q;
-	struct stepsort *s;
+	struct name_at *s;
 	char name[MAX_PLUGIN_NAME + 2];
 	struct cfg_pos at;
 	unsigned *nths;
@@ -233,13 +206,13 @@ step_names(struct ctx *c, struct cfg_capture *cap)
 
 	if (cap->npipeline == 0)
 		return 0;
-	if ((s = steps_sorted(cap, false)) == NULL ||
+	if ((s = names_sorted(cap, cap->npipeline, entry_plugin)) == NULL ||
 	    (nths = calloc(cap->npipeline, sizeof(*nths))) == NULL) {
 		free(s);
 		return perr(c, step_mark(&cap->pipeline[0]), "out of memory");
 	}
 	for (size_t i = 0, nth = 1; i < cap->npipeline; i++) {
-		if (i > 0 && strcmp(s[i].key, s[i - 1].key) == 0)
+		if (i > 0 && strcmp(s[i].name, s[i - 1].name) == 0)
 			nth++;
 		else
 			nth = 1;
@@ -266,11 +239,11 @@ step_names(struct ctx *c, struct cfg_capture *cap)
 		}
 	}
 	free(nths);
-	if ((s = steps_sorted(cap, true)) == NULL)
+	if ((s = names_sorted(cap, cap->npipeline, entry_step)) == NULL)
 		return perr(c, step_mark(&cap->pipeline[0]), "out of memory");
 	dup = first = SIZE_MAX;
 	for (size_t i = 1, j = 0; i < cap->npipeline; i++) {
-		if (strcmp(s[i].key, s[j].key) != 0) {
+		if (strcmp(s[i].name, s[j].name) != 0) {
 			j = i;
 			continue;
 		}

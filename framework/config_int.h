@@ -108,6 +108,16 @@ struct cfg_enum {
 	int		 value;
 };
 
+/*
+ * A name of a list and its place there: names_sorted() sorts a list by
+ * its names, which a file can make as long as it has room for, where a
+ * pairwise search would take minutes.
+ */
+struct name_at {
+	const char	*name;
+	size_t		 index;
+};
+
 /* The tables of keys, each a list ended by a row without a name. */
 extern const struct cfg_key	cfg_top_keys[];		/* config_keys.c */
 extern const struct cfg_key	cfg_plugin_keys[];	/* config_keys.c */
@@ -145,6 +155,12 @@ int		 set_defaults(const struct cfg_key *, void *);
 void		 free_keys(const struct cfg_key *, void *);
 void		 free_entries(const struct cfg_key *, void *, size_t, size_t);
 bool		 str_eq(const char *, const char *);
+/*
+ * The n names of list, name(list, i) each, sorted by name and a name's in
+ * list order; an array to free, or NULL when out of memory.
+ */
+struct name_at	*names_sorted(const void *list, size_t n,
+		    const char *(*name)(const void *, size_t));
 
 /* config_keys.c */
 int		 global_defaults(struct cfg *, const char *);

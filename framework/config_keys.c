@@ -129,20 +129,11 @@ h_plugin(struct ctx *c, const struct cfg_key *k, void *base, yaml_node_t *v)
 	return 0;
 }
 
-struct optsort {
-	const char	*key;
-	size_t		 index;
-};
-
-static int
-optsort_cmp(const void *a, const void *b)
+/* Option i's key of a struct cfg_plugin, for names_sorted(). */
+static const char *
+option_key(const void *pl, size_t i)
 {
-	const struct optsort *x = a, *y = b;
-	int r;
-
-	if ((r = strcmp(x->key, y->key)) != 0)
-		return r;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return ((const struct cfg_plugin *)pl)->options[i].key;
 }
 
 /*
@@ -155,23 +146,18 @@ static int
 check_option_dups(struct ctx *c, const yaml_node_t *map,
     const struct cfg_plugin *pl)
 {
-	struct optsort *s;
+	struct name_at *s;
 	size_t i, first, dup, dupfirst;
 	yaml_node_t *k, *fk;
 
 	if (pl->noptions < 2)
 		return 0;
-	if ((s = calloc(pl->noptions, sizeof(*s))) == NULL)
+	if ((s = names_sorted(pl, pl->noptions, option_key)) == NULL)
 		return perr(c, map->start_mark, "out of memory");
-	for (i = 0; i < pl->noptions; i++) {
-		s[i].key = pl->options[i].key;
-		s[i].index = i;
-	}
-	qsort(s, pl->noptions, sizeof(*s), optsort_cmp);
 	dup = dupfirst = SIZE_MAX;
 	first = 0;
 	for (i = 1; i < pl->noptions; i++) {
-		if (strcmp(s[i].key, s[first].key) != 0) {
+		if (strcmp(s[i].name, s[first].name) != 0) {
 			first = i;
 			continue;
 		}
@@ -240,28 +226,6 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 	return check_option_dups(c, v, pl);
 }
 
-static int
-optptr_cmp(const void *a, const void *b)
-{
-	const struct cfg_option *const *x = a, *const *y = b;
-
-	return strcmp((*x)->key, (*y)->key);
-}
-
-/* A plugin's options by key, which check_option_dups made unique. */
-static const struct cfg_option **
-options_sorted(const struct cfg_plugin *pl)
-{
-	const struct cfg_option **s;
-
-	if ((s = calloc(pl->noptions, sizeof(*s))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < pl->noptions; i++)
-		s[i] = &pl->options[i];
-	qsort(s, pl->noptions, sizeof(*s), optptr_cmp);
-	return s;
-}
-
 /*
  * The same keys with the same values, in whatever order the file gives
  * them: a mapping has none, and a reload that only reorders a step's
@@ -271,19 +235,23 @@ static bool
 options_same(const void *a, const void *b)
 {
 	const struct cfg_plugin *pa = a, *pb = b;
-	const struct cfg_option **sa, **sb;
+	const struct cfg_option *oa, *ob;
+	struct name_at *sa, *sb;
 	bool same;
 
 	if (pa->noptions != pb->noptions)
 		return false;
 	if (pa->noptions == 0)
 		return true;
-	sa = options_sorted(pa);
-	sb = options_sorted(pb);
+	/* By key: check_option_dups made them unique. */
+	sa = names_sorted(pa, pa->noptions, option_key);
+	sb = names_sorted(pb, pb->noptions, option_key);
 	same = sa != NULL && sb != NULL;
-	for (size_t i = 0; same && i < pa->noptions; i++)
-		same = str_eq(sa[i]->key, sb[i]->key) &&
-		    str_eq(sa[i]->value, sb[i]->value);
+	for (size_t i = 0; same && i < pa->noptions; i++) {
+		oa = &pa->options[sa[i].index];
+		ob = &pb->options[sb[i].index];
+		same = str_eq(oa->key, ob->key) && str_eq(oa->value, ob->value);
+	}
 	free(sa);
 	free(sb);
 	return same;

@@ -417,3 +417,30 @@ str_eq(const char *a, const char *b)
 		return a == b;
 	return strcmp(a, b) == 0;
 }
+
+static int
+name_at_cmp(const void *a, const void *b)
+{
+	const struct name_at *x = a, *y = b;
+	int r;
+
+	if ((r = strcmp(x->name, y->name)) != 0)
+		return r;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+struct name_at *
+names_sorted(const void *list, size_t n,
+    const char *(*name)(const void *, size_t))
+{
+	struct name_at *s;
+
+	if ((s = calloc(n, sizeof(*s))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		s[i].name = name(list, i);
+		s[i].index = i;
+	}
+	qsort(s, n, sizeof(*s), name_at_cmp);
+	return s;
+}
