@@ -41,6 +41,12 @@
  */
 #define MASTER_TICK_NS		(50ull * 1000000u)
 #define MASTER_IDLE_TICK_NS	(500ull * 1000000u)
+/*
+ * The most time between two reads of the kernel's counters, whatever
+ * stats_interval says: they are 32 bits, and a socket taking 60 M frames a
+ * second (40 Gbit/s of the smallest frames) wraps them in 71 s.
+ */
+#define MASTER_KERNEL_READ_NS	(60ull * 1000000000u)
 /* How long stopping workers get to drain before SIGKILL. */
 #define MASTER_STOP_GRACE_MS	5000
 
@@ -91,6 +97,25 @@ master_events(struct master *m)
 	if ((rc = master_watch(m, &m->sig, EPOLLIN)) != 0)
 		return rc;
 	return master_watch(m, &m->timer, EPOLLIN);
+}
+
+/* The time between two reads of the kernel's counters. */
+static uint64_t
+master_stats_period(const struct master *m)
+{
+	return m->g.cfg->stats_interval_ns < MASTER_KERNEL_READ_NS ?
+	    m->g.cfg->stats_interval_ns : MASTER_KERNEL_READ_NS;
+}
+
+void
+master_apply_live(struct master *m)
+{
+	uint64_t next = mono_ns() + master_stats_period(m);
+
+	log_set_level(m->g.cfg->log.level);
+	/* Not at the end of a longer interval before it: 32-bit counts. */
+	if (next < m->next_stats_ns)
+		m->next_stats_ns = next;
 }
 
 void
@@ -325,7 +350,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);
-		m->next_stats_ns = now + m->g.cfg->stats_interval_ns;
+		m->next_stats_ns = now + master_stats_period(m);
 	}
 	if (!m->ready && !m->stopping) {
 		for (unsigned i = 0; i < m->g.nslots; i++)
@@ -609,7 +634,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 	if ((rc = linkwatch_open(&m)) != 0)
 		log_warnx("link watch: %s: interfaces that go down or away "
 		    "are not followed", strerror(-rc));
-	m.next_stats_ns = mono_ns() + m.g.cfg->stats_interval_ns;
+	m.next_stats_ns = mono_ns() + master_stats_period(&m);
 	master_timer_update(&m);
 	while (!(m.stopping && master_all_exited(&m))) {
 		n = epoll_wait(m.epfd, ev, 16, -1);

@@ -218,6 +218,11 @@ struct master {
 
 /* Read every socket's PACKET_STATISTICS into the shared totals. */
 void	master_read_kernel(struct master *m);
+/*
+ * The live keys of m->g.cfg in force, as a reload commits or goes back:
+ * log.level, and a shorter stats_interval's next read.
+ */
+void	master_apply_live(struct master *m);
 void	master_stop(struct master *m, const char *why);
 /*
  * Re-read the configuration file and apply it: 0 with *what "unchanged",

@@ -530,7 +530,7 @@ master_rollback(struct master *m, struct slot *failed)
 			gen_names(g, c);
 	master_user(g->cfg, &uid, &gid, uerr, sizeof(uerr));
 	gen_bind_slots(g, uid, gid);
-	log_set_level(g->cfg->log.level);
+	master_apply_live(m);
 	/*
 	 * A process started on the new pipeline (in the hand-over, or
 	 * respawned meanwhile), or the one that failed on it: hand over once
@@ -808,7 +808,7 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 		    STATS_LOAD(&s->wk.sw->state) == WORKER_FAILED)
 			master_revive(m, s);
 	}
-	log_set_level(nc.log.level);
+	master_apply_live(m);
 	if (m->prev.cfg == NULL) {
 		cfg_free(old);
 		free(old);

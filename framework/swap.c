@@ -68,7 +68,7 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
 	m->reloads++;
 	m->last_reload_error[0] = '\0';
-	log_set_level(m->g.cfg->log.level);
+	master_apply_live(m);
 	log_info("reload %s: new sockets built, starting %u workers",
 	    m->g.cfg->path, m->g.nslots);
 	return 0;
@@ -101,7 +101,7 @@ master_swap_abort(struct master *m, const char *why)
 	}
 	m->swap = SWAP_NONE;
 	/* The level is every process's: the workers kept run at the old. */
-	log_set_level(m->g.cfg->log.level);
+	master_apply_live(m);
 	master_reload_answer(m, m->last_reload_error);
 }
 
