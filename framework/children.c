@@ -578,8 +578,10 @@ master_reaped(struct master *m, struct slot *s, int status)
 		}
 		return;
 	}
-	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
-	    s->last_exit);
+	/* Where it died, for the operator (a stall's last_exit says it). */
+	log_error("%s (pid %d) %s%s%s", name, (int)STATS_LOAD(&sw->pid),
+	    s->last_exit, !stalled && where[0] != '\0' ? " " : "",
+	    !stalled ? where : "");
 	STATS_ADD(&sw->restarts, 1);
 	/*
 	 * Still on the pipeline a reload replaces: the new one would start

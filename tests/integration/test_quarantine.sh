@@ -28,7 +28,8 @@ run()
 }
 
 # check_crashed WHAT: after run crash, a worker died on the frame, which
-# is quarantined, and every other frame was handled once.
+# is quarantined, and every other frame was handled once; the log line of
+# the crash names the plugin it died in (and then where a prefetch died).
 check_crashed()
 {
 	local w
@@ -37,6 +38,8 @@ check_crashed()
 	    "$(rf_ctl_json workers '[.workers[] | select(.restarts == 1)][0].last_exit')" \
 	    "killed by signal 11 (Segmentation fault)"
 	rf_stop
+	grep -q "error: worker test/[01] (pid [0-9]*) killed by signal 11 (Segmentation fault) in plugin crash\$" \
+	    "$RF_ERR" || rf_fail "$1: no log line of the crash in plugin crash: $(grep 'killed by' "$RF_ERR")"
 
 	rf_expect "$1: totals.quarantined" \
 	    "$(rf_num '.captures[0].totals.quarantined')" 1
@@ -80,6 +83,8 @@ check_crashed "write"
 # nothing is lost or quarantined.
 run crashahead
 rf_stop
+grep -q "error: worker test/[01] (pid [0-9]*) killed by signal 11 (Segmentation fault) in plugin crashahead's prefetch\$" \
+    "$RF_ERR" || rf_fail "prefetch: no log line of the crash in its prefetch: $(grep 'killed by' "$RF_ERR")"
 rf_expect "prefetch: totals.quarantined" \
     "$(rf_num '.captures[0].totals.quarantined')" 0
 rf_expect "prefetch: totals.packets" \
