@@ -239,20 +239,9 @@ step_names(struct ctx *c, struct cfg_capture *cap)
 		}
 	}
 	free(nths);
-	if ((s = names_sorted(cap, cap->npipeline, entry_step)) == NULL)
+	if (names_first_dup(cap, cap->npipeline, entry_step, &dup,
+	    &first) == -1)
 		return perr(c, step_mark(&cap->pipeline[0]), "out of memory");
-	dup = first = SIZE_MAX;
-	for (size_t i = 1, j = 0; i < cap->npipeline; i++) {
-		if (strcmp(s[i].name, s[j].name) != 0) {
-			j = i;
-			continue;
-		}
-		if (s[i].index < dup) {
-			dup = s[i].index;
-			first = s[j].index;
-		}
-	}
-	free(s);
 	if (dup == SIZE_MAX)
 		return 0;
 	p = &cap->pipeline[dup];

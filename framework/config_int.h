@@ -161,6 +161,14 @@ bool		 str_eq(const char *, const char *);
  */
 struct name_at	*names_sorted(const void *list, size_t n,
 		    const char *(*name)(const void *, size_t));
+/*
+ * The earliest entry of list, in list order, whose name an entry before it
+ * has, in *dup, and that first entry of the name in *first; *dup SIZE_MAX
+ * when every name differs.  0, or -1 when out of memory.
+ */
+int		 names_first_dup(const void *list, size_t n,
+		    const char *(*name)(const void *, size_t), size_t *dup,
+		    size_t *first);
 
 /* config_keys.c */
 int		 global_defaults(struct cfg *, const char *);

@@ -146,27 +146,12 @@ static int
 check_option_dups(struct ctx *c, const yaml_node_t *map,
     const struct cfg_plugin *pl)
 {
-	struct name_at *s;
-	size_t i, first, dup, dupfirst;
+	size_t dup, dupfirst;
 	yaml_node_t *k, *fk;
 
-	if (pl->noptions < 2)
-		return 0;
-	if ((s = names_sorted(pl, pl->noptions, option_key)) == NULL)
+	if (names_first_dup(pl, pl->noptions, option_key, &dup,
+	    &dupfirst) == -1)
 		return perr(c, map->start_mark, "out of memory");
-	dup = dupfirst = SIZE_MAX;
-	first = 0;
-	for (i = 1; i < pl->noptions; i++) {
-		if (strcmp(s[i].name, s[first].name) != 0) {
-			first = i;
-			continue;
-		}
-		if (s[i].index < dup) {
-			dup = s[i].index;
-			dupfirst = s[first].index;
-		}
-	}
-	free(s);
 	if (dup == SIZE_MAX)
 		return 0;
 	k = node_at(c, map->data.mapping.pairs.start[dup].key);

@@ -444,3 +444,29 @@ names_sorted(const void *list, size_t n,
 	qsort(s, n, sizeof(*s), name_at_cmp);
 	return s;
 }
+
+int
+names_first_dup(const void *list, size_t n,
+    const char *(*name)(const void *, size_t), size_t *dup, size_t *first)
+{
+	struct name_at *s;
+
+	*dup = *first = SIZE_MAX;
+	if (n < 2)
+		return 0;
+	if ((s = names_sorted(list, n, name)) == NULL)
+		return -1;
+	/* j: the first of the name of i, its lowest index. */
+	for (size_t i = 1, j = 0; i < n; i++) {
+		if (strcmp(s[i].name, s[j].name) != 0) {
+			j = i;
+			continue;
+		}
+		if (s[i].index < *dup) {
+			*dup = s[i].index;
+			*first = s[j].index;
+		}
+	}
+	free(s);
+	return 0;
+}
