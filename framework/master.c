@@ -75,7 +75,10 @@ master_sigset(sigset_t *set)
 	sigaddset(set, SIGUSR2);
 }
 
-/* The signals and the timer in the event loop; 0 or -errno. */
+/*
+ * The signals and the timer in the event loop; 0 or -errno.  The signals
+ * are blocked, and SIGPIPE ignored, since before the pidfile (main.c).
+ */
 static int
 master_events(struct master *m)
 {
@@ -83,9 +86,6 @@ master_events(struct master *m)
 	int rc;
 
 	master_sigset(&set);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
 	m->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	m->sig.fn = master_on_signal;
 	m->timer.fd = timerfd_create(CLOCK_MONOTONIC,

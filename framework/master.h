@@ -59,6 +59,7 @@ void	master_sigset(sigset_t *set);
 
 /*
  * Run until stopped; takes over cfg (it is replaced by reloads and freed).
+ * Its caller has blocked master_sigset()'s signals and ignores SIGPIPE.
  * Returns the process exit code.
  */
 int	master_run(struct cfg *cfg, const struct master_opts *opts);
