@@ -457,8 +457,9 @@ gen_build(struct gen *g, const struct gen *busy,
 			g->locks[c] = GEN_GROUP_LATER;
 		}
 		g->groups[c] = (uint16_t)group;
-		log_info("capture %s: %u workers on %s, fanout %s group %d",
-		    cap->name, cap->workers, cap->interface,
+		log_info("capture %s: %u worker%s on %s, fanout %s group %d",
+		    cap->name, cap->workers, cap->workers == 1 ? "" : "s",
+		    cap->interface,
 		    cfg_fanout_mode_name(cap->fanout.mode), group);
 	}
 	gen_bind_slots(g, uid, gid);

@@ -330,9 +330,9 @@ link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
 	lc->ifindex = seen->ifindex;
 	lc->failed_ifindex = 0;
 	lc->state = seen->running ? LINK_RUNNING : LINK_DOWN;
-	log_info("capture %s: interface %s is %s: %u workers, fanout group %d",
-	    cap->name, cap->interface, lc->ever ? "back" : "there",
-	    cap->workers, (int)m->g.groups[c]);
+	log_info("capture %s: interface %s is %s: %u worker%s, fanout "
+	    "group %d", cap->name, cap->interface, lc->ever ? "back" : "there",
+	    cap->workers, cap->workers == 1 ? "" : "s", (int)m->g.groups[c]);
 	lc->ever = true;
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		/*

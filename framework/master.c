@@ -360,8 +360,9 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 				running++;
 		if (running == m->g.nslots) {
 			m->ready = true;
-			log_info("ready: %u workers on %zu capture%s",
-			    m->g.nslots, m->g.cfg->ncaptures,
+			log_info("ready: %u worker%s on %zu capture%s",
+			    m->g.nslots, m->g.nslots == 1 ? "" : "s",
+			    m->g.cfg->ncaptures,
 			    m->g.cfg->ncaptures == 1 ? "" : "s");
 		}
 	}

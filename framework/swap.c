@@ -69,8 +69,8 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 	m->reloads++;
 	m->last_reload_error[0] = '\0';
 	master_apply_live(m);
-	log_info("reload %s: new sockets built, starting %u workers",
-	    m->g.cfg->path, m->g.nslots);
+	log_info("reload %s: new sockets built, starting %u worker%s",
+	    m->g.cfg->path, m->g.nslots, m->g.nslots == 1 ? "" : "s");
 	return 0;
 fail:
 	gen_free(&g);

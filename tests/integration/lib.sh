@@ -216,7 +216,7 @@ rf_start()
 	RF_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		if grep -q "ready:" "$RF_ERR"; then
-			grep -q "ready: $RF_WORKERS workers" "$RF_ERR" ||
+			grep -Eq "ready: $RF_WORKERS workers? on" "$RF_ERR" ||
 			    rf_fail "expected \"ready: $RF_WORKERS workers\"," \
 			    "got: $(grep "ready:" "$RF_ERR")"
 			return 0

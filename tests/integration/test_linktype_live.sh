@@ -31,7 +31,7 @@ RF_OUT=$RF_TMP/ringfan.out
 RF_ERR=$RF_TMP/ringfan.err
 ip netns exec "$RF_NS" setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
 RF_PID=$!
-rf_wait_until 10 "ringfan ready" grep -q "ready: 1 workers" "$RF_ERR"
+rf_wait_until 10 "ringfan ready" grep -q "ready: 1 worker on 1 capture$" "$RF_ERR"
 
 # Writes the packets into the tun device, as if they had arrived on it:
 # IPv4/UDP, IPv4/TCP (which the filter drops) and IPv6/UDP.
