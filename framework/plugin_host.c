@@ -243,9 +243,17 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	if (p->dl == NULL)
 		return plugin_refuse(p, err, errlen, "dlopen: %s", dlerror());
 	d = dlsym(p->dl, RINGFAN_PLUGIN_SYMBOL);
+	/*
+	 * Most often a plugin of one's own whose object is hidden: built
+	 * with -fvisibility=hidden without RINGFAN_EXPORT, or, in C++,
+	 * const at namespace scope (internal linkage) or outside extern "C"
+	 * (a mangled name).  Say what to look for.
+	 */
 	if (d == NULL)
 		return plugin_refuse(p, err, errlen,
-		    "no symbol %s: not a ringfan plugin", RINGFAN_PLUGIN_SYMBOL);
+		    "no symbol %s: not a ringfan plugin, or one that does not "
+		    "export it (define it with RINGFAN_EXPORT; in C++, extern "
+		    "and in extern \"C\")", RINGFAN_PLUGIN_SYMBOL);
 	if (d->abi >> 16 != RINGFAN_PLUGIN_ABI_MAJOR)
 		return plugin_refuse(p, err, errlen,
 		    "plugin ABI %u.%u, ringfan supports %u.x", d->abi >> 16,

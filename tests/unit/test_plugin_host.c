@@ -299,7 +299,9 @@ test_no_symbol(void **state)
 	load("      - plugin: nosymbol\n");
 	assert_int_equal(load_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:7:17: " TEST_PLUGIN_DIR
-	    "/nosymbol.so: no symbol ringfan_plugin: not a ringfan plugin");
+	    "/nosymbol.so: no symbol ringfan_plugin: not a ringfan plugin, "
+	    "or one that does not export it (define it with RINGFAN_EXPORT; "
+	    "in C++, extern and in extern \"C\")");
 }
 
 static void
