@@ -320,7 +320,8 @@ struct ringfan_plugin {
 	 * that frame's packet and with fewer than RINGFAN_PREFETCH_AHEAD other
 	 * frames' prefetch calls between the two.  Not every frame gets one
 	 * (live, the rest of a block that a worker takes over from one that
-	 * died in it; offline, the frames libpcap reads itself; none for a
+	 * died in it; offline, the frames libpcap reads itself, which are
+	 * all those of a pcapng file; none for a
 	 * plugin after a batch stage: docs/plugins.md), and a frame that got
 	 * one may never reach packet (an earlier plugin stops it, the worker
 	 * stops).
