@@ -30,7 +30,7 @@ enum cfg_fanout_mode {
 
 enum cfg_affinity {
 	CFG_AFFINITY_NONE,	/* the scheduler decides */
-	CFG_AFFINITY_AUTO,	/* worker i on online CPU i mod ncpu */
+	CFG_AFFINITY_AUTO,	/* worker i on the (i mod n)th online CPU */
 	CFG_AFFINITY_LIST,	/* worker i on cpus[i mod ncpus] */
 };
 
@@ -174,6 +174,14 @@ int	cfg_key_info(size_t i, char *path, size_t len, unsigned *reload,
 const char *cfg_fanout_mode_name(enum cfg_fanout_mode mode);
 const char *cfg_affinity_name(enum cfg_affinity affinity);
 const char *cfg_log_level_name(int level);
+/*
+ * The CPU worker i of a capture is pinned to, or -1 (cpu_affinity none).
+ * auto: the (i mod n)th of the n online CPUs, from `online` in the
+ * kernel's form ("0,2-3\n"), or, NULL, from /sys/devices/system/cpu/online
+ * (this process's mask without sysfs), so that an offline CPU is skipped.
+ */
+int cfg_worker_cpu(const struct cfg_capture *cap, unsigned i,
+    const char *online);
 /* The fanout group derived from a capture name when `group` is not set. */
 uint16_t cfg_default_group(const char *capture_name);
 /* Total workers over all captures. */

@@ -594,6 +594,45 @@ const struct cfg_key cfg_capture_keys[] = {
 	{ .name = NULL },
 };
 
+/*
+ * The set of online CPUs is read when the worker's slot is built, as the
+ * count of `workers: auto` is when the file is read: a CPU that goes
+ * offline later is the worker's sched_setaffinity(2) error.
+ */
+int
+cfg_worker_cpu(const struct cfg_capture *cap, unsigned i, const char *online)
+{
+	char line[4096];
+	cpu_set_t set;
+	FILE *fp;
+	int n, k;
+
+	switch (cap->affinity) {
+	case CFG_AFFINITY_AUTO:
+		break;
+	case CFG_AFFINITY_LIST:
+		return cap->cpus[i % cap->ncpus];
+	case CFG_AFFINITY_NONE:
+	default:
+		return -1;
+	}
+	if (online == NULL && (fp = fopen(CPU_ONLINE_FILE, "re")) != NULL) {
+		if (fgets(line, sizeof(line), fp) != NULL)
+			online = line;
+		fclose(fp);
+	}
+	if ((online == NULL || parse_cpu_list(online, &set) != 0) &&
+	    sched_getaffinity(0, sizeof(set), &set) != 0)
+		return (int)(i % online_cpus());
+	if ((n = CPU_COUNT(&set)) == 0)
+		return (int)(i % online_cpus());
+	i %= (unsigned)n;
+	for (k = 0; k < CPU_SETSIZE; k++)
+		if (CPU_ISSET(k, &set) && i-- == 0)
+			return k;
+	return -1;
+}
+
 /* workers has no fixed default: "auto" is counted when the file is read. */
 int
 capture_defaults(struct cfg_capture *cap)

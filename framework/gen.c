@@ -211,23 +211,6 @@ gen_validate(struct gen *g, struct master_checked *checked, char *err,
 	return 0;
 }
 
-static int
-master_cpu_of(const struct cfg_capture *cap, unsigned i)
-{
-	long ncpu;
-
-	switch (cap->affinity) {
-	case CFG_AFFINITY_AUTO:
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		return (int)(i % (unsigned)(ncpu > 0 ? ncpu : 1));
-	case CFG_AFFINITY_LIST:
-		return cap->cpus[i % cap->ncpus];
-	case CFG_AFFINITY_NONE:
-	default:
-		return -1;
-	}
-}
-
 const char *
 master_slot_name(const struct slot *s, char *buf, size_t len)
 {
@@ -447,7 +430,7 @@ gen_build(struct gen *g, const struct gen *busy,
 				group = capture_group(fd);
 			g->slots[n].wk.id = i;
 			g->slots[n].wk.fd = fd >= 0 ? fd : -1;
-			g->slots[n].wk.cpu = master_cpu_of(cap, i);
+			g->slots[n].wk.cpu = cfg_worker_cpu(cap, i, NULL);
 			g->slots[n].wk.sw = &g->shm->workers[n];
 		}
 		capture_bpf_free(&prog);

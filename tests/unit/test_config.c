@@ -1620,6 +1620,32 @@ test_err_step_names(void **state)
 	    "characters: give it a name");
 }
 
+/*
+ * cpu_affinity auto places worker i on the (i mod n)th online CPU: with
+ * CPU 1 offline, worker 1 goes to CPU 2, not to the offline CPU 1 (where
+ * its sched_setaffinity would fail and the worker never start).
+ */
+static void
+test_worker_cpu(void **state)
+{
+	struct cfg_capture cap = { .affinity = CFG_AFFINITY_AUTO };
+	int list[] = { 5, 7 };
+
+	(void)state;
+	assert_int_equal(cfg_worker_cpu(&cap, 0, "0,2-3\n"), 0);
+	assert_int_equal(cfg_worker_cpu(&cap, 1, "0,2-3\n"), 2);
+	assert_int_equal(cfg_worker_cpu(&cap, 2, "0,2-3\n"), 3);
+	assert_int_equal(cfg_worker_cpu(&cap, 3, "0,2-3\n"), 0);
+	assert_int_equal(cfg_worker_cpu(&cap, 1, "4-5,9"), 5);
+	assert_int_equal(cfg_worker_cpu(&cap, 5, "4-5,9"), 9);
+	cap.affinity = CFG_AFFINITY_LIST;
+	cap.cpus = list;
+	cap.ncpus = 2;
+	assert_int_equal(cfg_worker_cpu(&cap, 3, "0,2-3\n"), 7);
+	cap.affinity = CFG_AFFINITY_NONE;
+	assert_int_equal(cfg_worker_cpu(&cap, 3, "0,2-3\n"), -1);
+}
+
 int
 main(void)
 {
@@ -1662,6 +1688,7 @@ main(void)
 		cmocka_unit_test(test_step_names),
 		cmocka_unit_test(test_err_step_names),
 		cmocka_unit_test(test_step_names_many),
+		cmocka_unit_test(test_worker_cpu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
