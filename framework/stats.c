@@ -125,7 +125,15 @@ stats_counter_even(struct stats_counter *c)
 		__atomic_store_n(&c->seq, seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Names slot c, with seq odd meanwhile if it had a name. */
+/*
+ * Names slot c, with seq odd meanwhile if it had a name.  A slot renamed
+ * is cleared and given its kind before its names: a writer killed
+ * part-way leaves the old names or torn ones (a slot of no stage, taken
+ * again) or the new ones, never the new names with the old slot's value
+ * or kind, which the master would show once it evens the slot and the
+ * successor would count on from (or find "taken by the other kind").  A
+ * new slot is named first: readers stop at the first unused one.
+ */
 static void
 stats_counter_name(struct stats_counter *c, const char *step,
     const char *own, const char *name, enum stats_kind kind)
@@ -134,17 +142,23 @@ stats_counter_name(struct stats_counter *c, const char *step,
 	bool renamed = STATS_LOAD(&c->used) != 0;
 
 	if (renamed) {
-		__atomic_store_n(&c->seq, seq, __ATOMIC_RELAXED);
+		STATS_STORE(&c->seq, seq);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
+		STATS_STORE(&c->value, 0);
+		STATS_STORE(&c->used, (uint32_t)kind);
 	}
 	strlcpy(c->plugin, step, sizeof(c->plugin));
 	strlcpy(c->own, own, sizeof(c->own));
 	strlcpy(c->name, name, sizeof(c->name));
+	if (renamed) {
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		STATS_STORE(&c->seq, seq + 1);
+		return;
+	}
 	STATS_STORE(&c->value, 0);
 	/* The master may read the slot from now on. */
-	__atomic_store_n(&c->used, (uint32_t)kind, __ATOMIC_RELEASE);
-	if (renamed)
-		__atomic_store_n(&c->seq, seq + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STATS_STORE(&c->used, (uint32_t)kind);
 }
 
 int
