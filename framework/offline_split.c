@@ -321,7 +321,7 @@ offline_load(struct offline *ol, uint64_t loops)
 {
 	struct pcap_rec r;
 	size_t reccap = 0, bufcap = 0;
-	uint64_t first = 0, last = 0, ts;
+	uint64_t first = 0, last = 0, ts, most;
 	void *p;
 	int rc;
 
@@ -356,19 +356,28 @@ offline_load(struct offline *ol, uint64_t loops)
 		offline_read_error(ol);
 		return EXIT_RUNTIME;
 	}
-	/* A pass starts 1 us after the previous one's last frame. */
-	ol->span_ns = last - first + 1000;
-	/* Time that wrapped would go back to 1970. */
-	if (ol->nrecs > 0 && loops - 1 > (UINT64_MAX - last) / ol->span_ns) {
+	/*
+	 * A pass starts 1 us after the previous one's last frame.  Time that
+	 * wrapped would go back to 1970: `most` passes fit in 64 bits, one
+	 * when the shift itself does not (a pcapng file's times may span
+	 * nearly all of them).
+	 */
+	if (last - first > UINT64_MAX - 1000) {
+		ol->span_ns = UINT64_MAX;
+		most = 1;
+	} else {
+		ol->span_ns = last - first + 1000;
+		most = (UINT64_MAX - last) / ol->span_ns + 1;
+	}
+	if (ol->nrecs > 0 && loops > most) {
 		fprintf(stderr, "ringfan: %s: RINGFAN_OFFLINE_LOOPS=%llu: each "
 		    "pass is shifted %llu ns past the one before, so the last "
 		    "would run past 2554-07-21T23:34:33Z, the last time that "
 		    "ringfan's 64-bit nanosecond times hold; this file takes "
-		    "at most %llu passes\n", ol->path,
+		    "at most %llu pass%s\n", ol->path,
 		    (unsigned long long)loops,
 		    (unsigned long long)ol->span_ns,
-		    (unsigned long long)((UINT64_MAX - last) / ol->span_ns +
-		    1));
+		    (unsigned long long)most, most == 1 ? "" : "es");
 		return EXIT_CONFIG;
 	}
 	for (unsigned k = 0; ol->has_batch && k < ol->nworkers; k++) {

@@ -64,4 +64,58 @@ grep -q "far.pcap: RINGFAN_OFFLINE_LOOPS=5: .*past 2554-07-21T23:34:33Z.*at most
 expect "frames of 5 passes" "$(jq '.captures[0].totals.packets' \
     "$TMP/out.json")" 0
 [ ! -s "$TMP/flows.json" ] || fail "flowtable wrote records of a refused run"
+
+# A pcapng file in nanoseconds holds more: frames at FIRST ns and at
+# 2^64 - 500 ns span nearly 2^64 ns, and a pass shifted that plus 1 us
+# past the one before is beyond 64 bits.  The shift itself wraps: to 0
+# (FIRST 500), or to 499 ns (FIRST 1), which took a second pass as room
+# for one, its times back before the first's.  One pass runs; two are
+# refused, as above.
+pcapng_far()
+{
+	python3 - "$1" "$2" <<'PY'
+import struct
+import sys
+
+def frame(sport):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0,
+                     bytes([192, 0, 2, 1]), bytes([198, 51, 100, 2]))
+    return (bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00" + ip +
+            struct.pack("!HHHH", sport, 53, 8, 0))
+
+def block(kind, body):
+    n = 12 + len(body)
+    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
+
+with open(sys.argv[1], "wb") as f:
+    f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+    # Ethernet, if_tsresol 9 (nanoseconds), end of options.
+    f.write(block(1, struct.pack("<HHI", 1, 0, 65535) +
+                  struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0)))
+    for t, sport in ((int(sys.argv[2]), 1000), (2**64 - 500, 1001)):
+        d = frame(sport)
+        d += bytes(-len(d) % 4)
+        f.write(block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xffffffff,
+                                     42, 42) + d))
+PY
+}
+
+for first in 500 1; do
+	pcapng_far "$TMP/far.pcapng" "$first"
+	for loops in 1 2; do
+		rm -f "$TMP/flows.json"
+		rc=0
+		RINGFAN_OFFLINE_LOOPS=$loops "$RINGFAN" -c "$TMP/c.yaml" \
+		    -r "$TMP/far.pcapng" >"$TMP/out.json" 2>"$TMP/err" ||
+		    rc=$?
+		expect "pcapng from $first ns: exit of $loops passes" "$rc" \
+		    $((loops == 1 ? 0 : 1))
+		expect "pcapng from $first ns: frames of $loops passes" \
+		    "$(jq '.captures[0].totals.packets' "$TMP/out.json")" \
+		    $((loops == 1 ? 2 : 0))
+	done
+	grep -q "far.pcapng: RINGFAN_OFFLINE_LOOPS=2: .*at most 1 pass$" \
+	    "$TMP/err" ||
+	    fail "pcapng: no message naming the limit: $(cat "$TMP/err")"
+done
 echo PASS
