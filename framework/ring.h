@@ -111,6 +111,19 @@ struct ring_walk {
 #define RING_HDR_ROOM	(RING_SLL_OFF + sizeof(struct sockaddr_ll))
 
 /*
+ * The most frames a block of block_size bytes may say it holds: one a
+ * tpacket3_hdr, less than a frame's headers take.  The walk returns no
+ * more than a block says it holds, and the worker's batch array is sized
+ * for this many; the kernel's frames are farther apart (their headers and
+ * their data).  Checked once a block, as ring_walk_init() reads the count:
+ * a next frame's offset is only checked for what the walk reads.
+ */
+#define RING_FRAMES_MAX(block_size) \
+	((block_size) / TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + 1)
+_Static_assert(RING_HDR_ROOM > TPACKET_ALIGN(sizeof(struct tpacket3_hdr)),
+    "a frame's headers take more than its tpacket3_hdr");
+
+/*
  * The view copies the frame's two lengths in one 8-byte move: they are
  * neighbours in both structures.
  */
@@ -122,7 +135,8 @@ _Static_assert(offsetof(struct ringfan_packet, len) ==
 /*
  * Every offset is checked where it is followed: the first one here, each
  * next one as the walk moves to it, so that the frame the walk stands on
- * always has its headers inside the block.
+ * always has its headers inside the block.  A block that says it holds
+ * more frames than RING_FRAMES_MAX() is not walked at all.
  */
 static inline void
 ring_walk_init(struct ring_walk *w, const struct tpacket_block_desc *bd,
@@ -139,7 +153,8 @@ ring_walk_init(struct ring_walk *w, const struct tpacket_block_desc *bd,
 		return;
 	if (off < sizeof(*bd) || off >= block_size ||
 	    (off & (RING_FRAME_ALIGN - 1)) != 0 ||
-	    block_size - off < RING_HDR_ROOM) {
+	    block_size - off < RING_HDR_ROOM ||
+	    w->left > RING_FRAMES_MAX(block_size)) {
 		w->left = 0;
 		w->bad = true;
 		return;

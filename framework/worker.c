@@ -391,9 +391,8 @@ worker_pipeline(struct worker *wk)
 		    wk->info[k].name, now->path);
 	}
 	if (wk->pl->has_batch) {
-		/* A frame takes at least its header in a block. */
-		wk->batch_max = wk->cap->ring.block_size / TPACKET_ALIGN(
-		    sizeof(struct tpacket3_hdr)) + 1;
+		/* The walk returns no more frames of a block (ring.h). */
+		wk->batch_max = RING_FRAMES_MAX(wk->cap->ring.block_size);
 		wk->batch = calloc(wk->batch_max, sizeof(*wk->batch));
 		wk->ptrs = calloc(wk->batch_max, sizeof(*wk->ptrs));
 		if (wk->batch == NULL || wk->ptrs == NULL) {

@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (ring_walk_next(&w, &pkt)) {
 		if (pkt.data < block || pkt.data + pkt.caplen > block + BLOCK)
 			abort();
-		/* Every frame takes room: more than this is a loop. */
-		if (++n > BLOCK)
+		/* No more than a worker's batch array holds (ring.h). */
+		if (++n > RING_FRAMES_MAX(BLOCK))
 			abort();
 	}
 	free(block);

@@ -352,7 +352,14 @@ test_worker_block_huge(void **state)
 
 	(void)state;
 	shm = worker_fixture(&wk, at, &pl);
-	/* The block claims more frames than it has: the walk ends bad. */
+	/*
+	 * The block claims more frames than it has: the walk ends bad.  Its
+	 * size, as the worker takes it, is one of 256 MiB, which may hold
+	 * that many (RING_FRAMES_MAX); the walk reads the three frames only.
+	 */
+	wk.ring.block_size = 256u << 20;
+	_Static_assert(RING_FRAMES_MAX(256u << 20) > POS_MAX_FRAMES,
+	    "a 256 MiB block may hold more frames than pos");
 	blk()->hdr.bh1.num_pkts = POS_MAX_FRAMES + 1;
 	assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
 	assert_int_equal(seen, 3);
@@ -450,6 +457,91 @@ test_worker_block_batch(void **state)
 	assert_int_equal(seen, 2);
 	assert_int_equal(batch_n, 1);
 	assert_int_equal(batch_len0, 90);
+	stats_destroy(shm, 1);
+}
+
+/*
+ * A hostile block whose frames overlap: every 8-byte word of it says "the
+ * next frame is 8 bytes on", so each header read there is a frame of no
+ * bytes whose next frame is 8 bytes on, and its header says it holds
+ * `frames` of them.  The worker's batch array holds RING_FRAMES_MAX()
+ * (worker_pipeline()): a block that says it holds more is not walked,
+ * one that says it holds as many is walked to its count.
+ */
+static void
+overlapping_block(uint32_t frames)
+{
+	uint32_t word[2] = { 8, 0 };
+
+	for (size_t o = FIRST_OFF; o + sizeof(word) <= BLOCK_SIZE;
+	    o += sizeof(word))
+		memcpy(block + o, word, sizeof(word));
+	blk()->hdr.bh1.num_pkts = frames;
+}
+
+static void
+test_walk_overlapping(void **state)
+{
+	struct ringfan_packet pkt = { 0 };
+	struct ring_walk w;
+	unsigned n = 0;
+
+	(void)state;
+	overlapping_block(RING_FRAMES_MAX(BLOCK_SIZE) + 1);
+	ring_walk_init(&w, blk(), BLOCK_SIZE);
+	while (ring_walk_next(&w, &pkt))
+		n++;
+	assert_true(w.bad);
+	assert_int_equal(n, 0);
+	overlapping_block(RING_FRAMES_MAX(BLOCK_SIZE));
+	ring_walk_init(&w, blk(), BLOCK_SIZE);
+	while (ring_walk_next(&w, &pkt))
+		n++;
+	assert_false(w.bad);
+	assert_int_equal(n, RING_FRAMES_MAX(BLOCK_SIZE));
+}
+
+static unsigned batch_total;
+
+static void
+count_batch(void *state, const struct ringfan_packet *const *pkts, size_t n)
+{
+	(void)state;
+	(void)pkts;
+	batch_total += (unsigned)n;
+}
+
+static void
+test_worker_block_batch_overlapping(void **state)
+{
+	struct plugin batcher = { .calls.batch = count_batch };
+	struct plugin_stage stage = { .plugin = &batcher };
+	struct pipeline pl = { .stages = &stage, .nstages = 1,
+	    .first_batch = 0, .has_batch = true };
+	/* As worker_pipeline() sizes them, and a guard after each. */
+	enum { MAX = RING_FRAMES_MAX(BLOCK_SIZE), GUARD = 1024 };
+	static struct ringfan_packet views[MAX + GUARD];
+	static const struct ringfan_packet *ptrs[MAX + GUARD];
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t at[3];
+
+	(void)state;
+	shm = worker_fixture(&wk, at, &pl);
+	overlapping_block(BLOCK_SIZE);
+	memset(views, 0, sizeof(views));
+	memset(ptrs, 0, sizeof(ptrs));
+	wk.batch = views;
+	wk.ptrs = ptrs;
+	wk.batch_max = MAX;
+	batch_total = 0;
+	worker_block(&wk, blk(), 5, 0);
+	for (size_t i = MAX; i < MAX + GUARD; i++) {
+		assert_null(views[i].data);
+		assert_null(ptrs[i]);
+	}
+	assert_true(batch_total <= MAX);
+	assert_int_equal(seen_sw->ring_errors, 1);
 	stats_destroy(shm, 1);
 }
 
@@ -703,6 +795,7 @@ main(void)
 		cmocka_unit_test_setup(test_walk_next_offset_zero, setup_block),
 		cmocka_unit_test_setup(test_walk_misaligned, setup_block),
 		cmocka_unit_test_setup(test_walk_header_cut, setup_block),
+		cmocka_unit_test_setup(test_walk_overlapping, setup_block),
 		cmocka_unit_test_setup(test_ready_release, setup_block),
 		cmocka_unit_test_setup(test_worker_block, setup_block),
 		cmocka_unit_test_setup(test_worker_block_huge, setup_block),
@@ -710,6 +803,8 @@ main(void)
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
+		cmocka_unit_test_setup(test_worker_block_batch_overlapping,
+		    setup_block),
 		cmocka_unit_test_setup(test_worker_block_prefetch, setup_block),
 		cmocka_unit_test(test_worker_ring_health),
 	};
