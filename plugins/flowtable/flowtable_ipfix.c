@@ -197,6 +197,7 @@ struct ix {
 	fbInfoModel_t		*model;
 	fBuf_t			*fbuf;
 	int			 need_tmpl;
+	int			 probe;		/* UDP: send templates alone */
 	uint64_t		 tmpl_ns;	/* templates last sent */
 	uint64_t		 msgs_since;	/* messages since then */
 
@@ -1004,8 +1005,10 @@ ix_pump(struct ix *ix, int full_only)
 		ix_udp_check(ix, now);
 	while (ix->state == IX_UP) {
 		if (ix->msglen == 0) {
-			if (ix->n == 0 || (full_only && ix->n < ix->batch))
+			if (ix->n == 0 ? !ix->probe :
+			    (full_only && ix->n < ix->batch))
 				break;
+			ix->probe = 0;
 			/* As many unacknowledged as kept: wait for acks. */
 			if (ix->o.tcp && ix->ua_n == IX_UNACKED) {
 				ix_acked(ix);
@@ -1212,6 +1215,19 @@ void
 ix_tick(struct ix *ix)
 {
 	ix_pump(ix, 0);
+	/*
+	 * UDP, failing, with nothing to send: only a send can tell that the
+	 * collector is back (or still refuses), so a message of templates
+	 * alone goes out once per try, and the next tick finds it taken or
+	 * refused.  Else an idle worker would keep the status and ipfix_up
+	 * 0 until its next record, long after the collector came back.
+	 */
+	if (!ix->o.tcp && ix->state == IX_UP && ix->failing &&
+	    !ix->unconfirmed && ix->n == 0 && ix->msglen == 0) {
+		ix->probe = 1;
+		ix_pump(ix, 0);
+		ix->probe = 0;
+	}
 	if (ix->n < ix->cap)
 		ix_full_end(ix, 0);
 }

@@ -1285,6 +1285,66 @@ test_udp_refused_later(void **st)
 }
 
 /*
+ * UDP, the collector gone while a worker has nothing more to send: the
+ * refusal empties the queue and sets the status.  The collector comes
+ * back and no record follows: the next try sends the templates alone,
+ * and once they are not refused the status clears and ipfix_up is 1
+ * again, without waiting for a record.
+ */
+static void
+test_udp_refused_idle(void **st)
+{
+	struct xinst x;
+	struct ft_flow f;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	uint8_t buf[65536];
+	char url[64], want[160];
+	uint16_t port;
+	int fd;
+
+	(void)st;
+	fd = udp_listener(&port);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	mk_flow(&f, 0, 0);
+	ix_add(x.ix, &f, FT_IDLE);
+	ix_tick(x.ix);
+	ix_tick(x.ix);		/* not refused: taken */
+	assert_int_equal(xval(&x, "ipfix_records"), 1);
+	close(fd);
+	mk_flow(&f, 1, 0);
+	ix_add(x.ix, &f, FT_IDLE);
+	ix_tick(x.ix);
+	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	snprintf(want, sizeof(want), "ipfix %s: send: Connection refused; "
+	    "0 records wait", url);
+	assert_string_equal(x.f.status, want);
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* The back-off after the first failure is 1 s. */
+	for (int i = 0; i < 300 && x.f.status[0] != '\0'; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_string_equal(x.f.status, "");
+	assert_int_equal(xval(&x, "ipfix_up"), 1);
+	assert_int_equal(xval(&x, "ipfix_reconnects"), 1);
+	assert_int_equal(xval(&x, "ipfix_records"), 1);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 1);
+	assert_true(recv_dgram(fd, buf, sizeof(buf)) > 0);
+	ix_free(x.ix);
+	close(fd);
+}
+
+/*
  * Through the plugin: ipfix without output, worker 1 of 2; a UDP flow's
  * frames, then close: its record goes out as shutdown, from worker 1's
  * domain, with the frames' counts.
@@ -1552,6 +1612,7 @@ main(void)
 		cmocka_unit_test(test_icmp_elements),
 		cmocka_unit_test(test_udp_refused),
 		cmocka_unit_test(test_udp_refused_later),
+		cmocka_unit_test(test_udp_refused_idle),
 		cmocka_unit_test(test_plugin),
 		cmocka_unit_test(test_plugin_restart),
 		/* Last: it moves the process into a namespace of its own. */
