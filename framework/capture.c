@@ -27,6 +27,7 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "log.h"
 #include "util.h"
 
 /* Older kernel headers lack it; the running kernel decides (since 4.20). */
@@ -124,6 +125,8 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	memcpy(prog->filter, bp.bf_insns, len);
 	prog->len = (unsigned short)bp.bf_len;
 	pcap_freecode(&bp);
+	log_debug("capture %s: bpf compiled to %u instructions for link type "
+	    "%d", cap->name, prog->len, linktype);
 	return 0;
 }
 

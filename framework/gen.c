@@ -90,18 +90,46 @@ master_linktypes(const struct cfg *cfg, bool need_iface, int **out,
 	return 0;
 }
 
+void
+master_progs_free(struct sock_fprog *progs, size_t n)
+{
+	for (size_t c = 0; progs != NULL && c < n; c++)
+		capture_bpf_free(&progs[c]);
+	free(progs);
+}
+
+/* Each capture's filter compiled for its link type into *progs. */
+static int
+master_compile(const struct cfg *cfg, const int *lt, struct sock_fprog **progs,
+    char *err, size_t errlen)
+{
+	*progs = calloc(cfg->ncaptures ? cfg->ncaptures : 1, sizeof(**progs));
+	if (*progs == NULL) {
+		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		if (capture_bpf_compile(cfg, &cfg->captures[c], lt[c],
+		    &(*progs)[c], err, errlen) != 0) {
+			master_progs_free(*progs, cfg->ncaptures);
+			*progs = NULL;
+			return EXIT_CONFIG;
+		}
+	return 0;
+}
+
 /*
  * Everything about a configuration that can be known without opening a
- * socket: the user, the filters compiled for each link type, and every
- * plugin checked in a child as the workers' user.  0 or an exit code, the
- * cause in err.
+ * socket: the user, the filters compiled for each link type (into progs,
+ * unless it is NULL), and every plugin checked in a child as the workers'
+ * user.  0 or an exit code, the cause in err.
  */
 int
 master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
-    struct plugin_info ***infos, char *err, size_t errlen)
+    struct sock_fprog **progs, struct plugin_info ***infos, char *err,
+    size_t errlen)
 {
 	struct plugin_env *envs;
-	struct sock_fprog prog;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int rc, *lt = NULL;
@@ -112,17 +140,18 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 		return EXIT_CONFIG;
 	if ((rc = master_linktypes(cfg, need_iface, &lt, err, errlen)) != 0)
 		return rc;
-	for (size_t c = 0; c < cfg->ncaptures; c++) {
-		if (capture_bpf_compile(cfg, &cfg->captures[c], lt[c], &prog,
-		    err, errlen) != 0) {
-			free(lt);
-			return EXIT_CONFIG;
-		}
-		capture_bpf_free(&prog);
+	if (progs != NULL &&
+	    (rc = master_compile(cfg, lt, progs, err, errlen)) != 0) {
+		free(lt);
+		return rc;
 	}
 	if ((envs = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
 	    sizeof(*envs))) == NULL) {
 		free(lt);
+		if (progs != NULL) {
+			master_progs_free(*progs, cfg->ncaptures);
+			*progs = NULL;
+		}
 		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}
@@ -142,6 +171,10 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 		free(lt);
 	else
 		*linktypes = lt;
+	if (rc != 0 && progs != NULL) {
+		master_progs_free(*progs, cfg->ncaptures);
+		*progs = NULL;
+	}
 	return rc;
 }
 
@@ -153,12 +186,13 @@ master_check_keep(const struct cfg *cfg, struct master_checked **keep,
 
 	if (keep != NULL)
 		*keep = NULL;
-	if (master_validate(cfg, false, &k.linktypes, &k.infos, err,
-	    errlen) != 0)
+	if (master_validate(cfg, false, &k.linktypes, &k.progs, &k.infos,
+	    err, errlen) != 0)
 		return -EINVAL;
 	/* Without memory to keep it, the start validates again. */
 	if (keep == NULL || (*keep = malloc(sizeof(**keep))) == NULL) {
 		free(k.linktypes);
+		master_progs_free(k.progs, cfg->ncaptures);
 		pipeline_info_free(k.infos, cfg->ncaptures);
 		return 0;
 	}
@@ -178,6 +212,7 @@ master_checked_free(struct master_checked *k)
 	if (k == NULL)
 		return;
 	free(k->linktypes);
+	master_progs_free(k->progs, k->cfg->ncaptures);
 	pipeline_info_free(k->infos, k->cfg->ncaptures);
 	free(k);
 }
@@ -195,19 +230,21 @@ gen_validate(struct gen *g, struct master_checked *checked, char *err,
 	int rc;
 
 	if (checked == NULL)
-		return master_validate(cfg, true, &g->linktypes, &g->infos, err,
-		    errlen);
+		return master_validate(cfg, true, &g->linktypes, &g->progs,
+		    &g->infos, err, errlen);
 	if ((rc = master_linktypes(cfg, true, &g->linktypes, err, errlen)) != 0)
 		return rc;
 	if (memcmp(g->linktypes, checked->linktypes, cfg->ncaptures *
 	    sizeof(*g->linktypes)) != 0) {
 		free(g->linktypes);
 		g->linktypes = NULL;
-		return master_validate(cfg, true, &g->linktypes, &g->infos, err,
-		    errlen);
+		return master_validate(cfg, true, &g->linktypes, &g->progs,
+		    &g->infos, err, errlen);
 	}
 	g->infos = checked->infos;
 	checked->infos = NULL;
+	g->progs = checked->progs;
+	checked->progs = NULL;
 	return 0;
 }
 
@@ -313,6 +350,7 @@ gen_free(struct gen *g)
 		free(g->plugin_names[c]);
 	free(g->plugin_names);
 	pipeline_info_free(g->infos, nc);
+	master_progs_free(g->progs, nc);
 	free(g->linktypes);
 	free(g->mems);
 	free(g->first_slot);
@@ -397,9 +435,9 @@ gen_build(struct gen *g, const struct gen *busy,
 		bool absent = cap->wait_for_interface &&
 		    !linkwatch_usable(cap->interface);
 
-		if (capture_bpf_compile(cfg, cap, g->linktypes[c], &prog, err,
-		    errlen) != 0)
-			return EXIT_CONFIG;
+		/* Compiled as it was validated: the sockets take it. */
+		prog = g->progs[c];
+		memset(&g->progs[c], 0, sizeof(g->progs[c]));
 		g->first_slot[c] = n;
 		group = gen_group(busy, cap->fanout.group);
 		/*
@@ -445,6 +483,8 @@ gen_build(struct gen *g, const struct gen *busy,
 		    cap->interface,
 		    cfg_fanout_mode_name(cap->fanout.mode), group);
 	}
+	master_progs_free(g->progs, cfg->ncaptures);
+	g->progs = NULL;
 	gen_bind_slots(g, uid, gid);
 	return 0;
 }

@@ -19,6 +19,8 @@
 #include "supervise.h"
 #include "worker.h"
 
+struct sock_fprog;
+
 /* Capture reload: how long new workers get to start; T's distance. */
 #define MASTER_SWAP_START_NS	(10ull * 1000000000u)
 #define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
@@ -125,6 +127,8 @@ struct gen {
 	/* Per capture: its link type, and its pipeline as validated. */
 	int			*linktypes;
 	struct plugin_info	**infos;
+	/* Per capture, from validation until the sockets are built. */
+	struct sock_fprog	*progs;
 	const char		***plugin_names;
 	/* Per slot: host memory, one region per stage. */
 	struct plugin_mem	**mems;
@@ -245,6 +249,7 @@ bool	master_reload_busy(const struct master *m);
 struct master_checked {
 	const struct cfg	*cfg;		/* the caller's, for identity */
 	int			*linktypes;	/* as validated with */
+	struct sock_fprog	*progs;		/* filters, per capture */
 	struct plugin_info	**infos;
 };
 /* The workers' user from cfg, if any; 0, or -errno with err. */
@@ -255,7 +260,9 @@ int	master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
  * socket; 0 or an exit code, the cause in err.
  */
 int	master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
-	    struct plugin_info ***infos, char *err, size_t errlen);
+	    struct sock_fprog **progs, struct plugin_info ***infos, char *err,
+	    size_t errlen);
+void	master_progs_free(struct sock_fprog *progs, size_t n);
 /* "worker CAPTURE/ID" in buf. */
 const char *master_slot_name(const struct slot *s, char *buf, size_t len);
 void	gen_bind_slots(struct gen *g, uid_t uid, gid_t gid);

@@ -735,8 +735,10 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	/*
 	 * No socket is opened here: an interface that is gone for now (its
 	 * capture waiting, linkwatch.c) does not refuse a pipeline reload.
+	 * Nor is a filter compiled: the sockets keep theirs, as bpf is a
+	 * capture key.
 	 */
-	if (master_validate(&nc, false, NULL, &infos, err, errlen) != 0 ||
+	if (master_validate(&nc, false, NULL, NULL, &infos, err, errlen) != 0 ||
 	    master_user(&nc, &uid, &gid, err, errlen) != 0)
 		goto fail;
 	/* A new user or plugin path concerns every worker. */
