@@ -300,7 +300,7 @@ master_crashed(struct slot *s, const char *name)
 	struct stats_worker *sw = s->wk.sw;
 	uint64_t now = mono_ns();
 	struct supervise_verdict v = supervise_crash(s->crashes, &s->ncrashes,
-	    &s->nfailed, now);
+	    &s->nfailed, &s->cooled, now);
 
 	_Static_assert(sizeof(s->crashes) / sizeof(s->crashes[0]) ==
 	    SUPERVISE_CRASH_LIMIT, "the slot keeps the crashes the policy counts");

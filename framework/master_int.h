@@ -54,6 +54,7 @@ struct slot {
 	unsigned		 ncrashes;	/* ever; crashes[n % LIMIT] */
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
+	uint64_t		 cooled;	/* the last cool-down's end */
 	char			 last_exit[80];	/* "" until it exits once */
 	/*
 	 * Its process was started on the new pipeline of the reload under

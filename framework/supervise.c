@@ -17,7 +17,7 @@ supervise_double(uint64_t min, unsigned times, uint64_t max)
 
 struct supervise_verdict
 supervise_crash(uint64_t *crashes, unsigned *ncrashes, unsigned *nfailed,
-    uint64_t now)
+    uint64_t *cooled, uint64_t now)
 {
 	struct supervise_verdict v = { .failed = false, .recent = 0 };
 
@@ -28,10 +28,14 @@ supervise_crash(uint64_t *crashes, unsigned *ncrashes, unsigned *nfailed,
 	if (v.recent >= SUPERVISE_CRASH_LIMIT) {
 		/* Tried again after a cool-down, or at a reload or restart. */
 		v.failed = true;
+		if (now > *cooled &&
+		    now - *cooled >= SUPERVISE_COOLDOWN_RESET_NS)
+			*nfailed = 0;
 		v.delay_ns = SUPERVISE_COOLDOWN_NS << (*nfailed <
 		    SUPERVISE_COOLDOWN_DOUBLINGS ? *nfailed :
 		    SUPERVISE_COOLDOWN_DOUBLINGS);
 		(*nfailed)++;
+		*cooled = now + v.delay_ns;
 		return v;
 	}
 	v.delay_ns = supervise_double(SUPERVISE_BACKOFF_MIN_NS, v.recent - 1,

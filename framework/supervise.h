@@ -6,7 +6,9 @@
  * A crash is respawned after 100 ms, doubling with each crash within the
  * last 60 s up to 10 s.  The fifth crash within 60 s is a crash loop: the
  * worker is left failed for a cool-down of 1 minute, doubling with each
- * crash loop up to 64 minutes.  A temporary failure (a plugin lacking a
+ * crash loop up to 64 minutes, and 1 minute again for a crash loop an hour
+ * or more after the last cool-down ended (a worker that ran that long is
+ * not the one that looped, whatever its history).  A temporary failure (a plugin lacking a
  * resource for now) is no crash and has no limit: it is retried after
  * 100 ms, doubling with each retry in a row up to 10 s.  A stall (no
  * progress for stall_timeout with frames waiting) is killed and then
@@ -26,6 +28,8 @@
 /* A crash-looped worker is tried again after this, doubling, at most 64x. */
 #define SUPERVISE_COOLDOWN_NS		(60ull * 1000000000u)
 #define SUPERVISE_COOLDOWN_DOUBLINGS	6
+/* A crash loop this long after the last cool-down ended starts at 1 minute. */
+#define SUPERVISE_COOLDOWN_RESET_NS	(3600ull * 1000000000u)
 
 /* What to do about a crash. */
 struct supervise_verdict {
@@ -37,10 +41,12 @@ struct supervise_verdict {
 /*
  * Record a crash at `now` in the worker's record (crashes[], the times of
  * the last SUPERVISE_CRASH_LIMIT crashes, crashes[n % LIMIT] the n-th of
- * *ncrashes ever; *nfailed crash loops so far) and decide.
+ * *ncrashes ever; *nfailed crash loops since the doubling last started
+ * over; *cooled, when the last cool-down ends or ended) and decide.
  */
 struct supervise_verdict supervise_crash(uint64_t *crashes,
-	    unsigned *ncrashes, unsigned *nfailed, uint64_t now);
+	    unsigned *ncrashes, unsigned *nfailed, uint64_t *cooled,
+	    uint64_t now);
 
 /* The delay before retry number *nretries (from 0) of a temporary failure. */
 uint64_t supervise_retry(unsigned *nretries);

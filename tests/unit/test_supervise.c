@@ -19,12 +19,14 @@ struct record {
 	uint64_t	crashes[SUPERVISE_CRASH_LIMIT];
 	unsigned	ncrashes;
 	unsigned	nfailed;
+	uint64_t	cooled;
 };
 
 static struct supervise_verdict
 crash(struct record *r, uint64_t now)
 {
-	return supervise_crash(r->crashes, &r->ncrashes, &r->nfailed, now);
+	return supervise_crash(r->crashes, &r->ncrashes, &r->nfailed,
+	    &r->cooled, now);
 }
 
 static void
@@ -107,6 +109,48 @@ test_cooldown_doubles_to_64_minutes(void **state)
 	assert_int_equal(v.delay_ns, 3840 * S);
 }
 
+/*
+ * Five crash loops in a row make the cool-down 16 minutes; a worker that
+ * then runs an hour after its cool-down ended and loops again is cooled
+ * down for 1 minute, not 32 (a loop weeks later is no repeat of these);
+ * one that loops just under the hour after its cool-down doubles on.
+ */
+static void
+test_cooldown_starts_over(void **state)
+{
+	struct record r = { .ncrashes = 0 };
+	struct supervise_verdict v;
+	uint64_t now = 1 * S;
+
+	(void)state;
+	for (unsigned loop = 0; loop < 5; loop++) {
+		for (unsigned k = 0; k < 5; k++)
+			v = crash(&r, now + k * S);
+		now += 4 * S + v.delay_ns;
+		r.ncrashes = 0;
+	}
+	assert_int_equal(v.delay_ns, 960 * S);
+	assert_int_equal(r.cooled, now);
+	/* Ends of cool-down at `now`; the fifth crash just under an hour on. */
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, now + 3600 * S - 5 * S + k * S);
+	assert_true(v.failed);
+	assert_int_equal(v.delay_ns, 1920 * S);
+	now = r.cooled;
+	r.ncrashes = 0;
+	/* The fifth an hour after that cool-down ended: 1 minute again. */
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, now + 3600 * S - 4 * S + k * S);
+	assert_true(v.failed);
+	assert_int_equal(v.delay_ns, 60 * S);
+	assert_int_equal(r.nfailed, 1);
+	/* A loop before the cool-down ended (a restart): doubles on. */
+	r.ncrashes = 0;
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, now + 3600 * S + 10 * S + k * S);
+	assert_int_equal(v.delay_ns, 120 * S);
+}
+
 static void
 test_retry_backoff(void **state)
 {
@@ -171,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_crash_backoff_then_loop),
 		cmocka_unit_test(test_crash_outside_window),
 		cmocka_unit_test(test_cooldown_doubles_to_64_minutes),
+		cmocka_unit_test(test_cooldown_starts_over),
 		cmocka_unit_test(test_retry_backoff),
 		cmocka_unit_test(test_stall),
 	};
