@@ -30,13 +30,18 @@ int	fuzz_driver_main(int argc, char **argv);
 #define FUZZ_DRIVER_MAIN	main
 #endif
 
+/*
+ * The longest input the driver reads; a target that copies its input into
+ * a buffer of its own sizes it by this, and cuts what libFuzzer hands it
+ * longer.
+ */
+#define FUZZ_MAX_INPUT	65536
+
 #ifndef FUZZ_LIBFUZZER
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_MAX_INPUT	65536
 
 static uint64_t fuzz_state = 0x9e3779b97f4a7c15ull;
 
