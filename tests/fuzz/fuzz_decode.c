@@ -86,9 +86,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/*
 	 * The same frame with bytes after it (the input again: varied bytes
 	 * that would change the result if read).  Only with a wire length
-	 * past both, which the lengths of IP may refer to.
+	 * past both, which the lengths of IP may refer to: an IP length of 0
+	 * runs to max(len, caplen), so a frame of 1000 bytes or more with len
+	 * equal to caplen would end further on when caplen grew past len,
+	 * which no kernel hands over.
 	 */
-	if (rc != 0 || d.flags & RINGFAN_DEC_TRUNCATED || pkt.len < FUZZ_WIRE)
+	if (rc != 0 || d.flags & RINGFAN_DEC_TRUNCATED ||
+	    pkt.len < (uint64_t)pkt.caplen + MORE)
 		return 0;
 	if ((frame = malloc(pkt.caplen + MORE)) == NULL)
 		abort();
