@@ -284,11 +284,16 @@ bool	gen_all_exited(const struct gen *g);
 /* children.c */
 /* The generations with workers: the current, and one retiring. */
 unsigned master_gens(struct master *m, struct gen **gens);
+/*
+ * Every slot of those generations.  A generation with no slots has none
+ * allocated either: its end is not computed from a null pointer (NULL + 0
+ * is undefined in C, and UBSan's pointer-overflow check says so).
+ */
 #define FOREACH_SLOT(m, s)						\
 	for (struct gen *gens_[2], **gp_ = gens_,			\
 	    **ge_ = gens_ + master_gens((m), gens_); gp_ < ge_; gp_++)	\
-		for (struct slot *s = (*gp_)->slots;			\
-		    s < (*gp_)->slots + (*gp_)->nslots; s++)
+		for (struct slot *s = (*gp_)->slots, *se_ = s == NULL ?	\
+		    NULL : s + (*gp_)->nslots; s != se_; s++)
 /* Fork s's worker; 0, or -errno (logged). */
 int	master_spawn(struct master *m, struct slot *s);
 /*
