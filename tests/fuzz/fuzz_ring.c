@@ -2,6 +2,9 @@
  * The block walker over arbitrary blocks: every frame it returns must lie
  * inside the block, and it must stop, whatever the headers say.  The block
  * is allocated at its exact size, so ASan catches any read beyond it.
+ * ring_walk_count(), the walk of a pipeline with no stage, must then agree
+ * with ring_walk_next() on the same block: as many frames, the same wire
+ * bytes, the same last time, and a malformed end alike.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +18,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ringfan_packet pkt;
-	struct ring_walk w;
+	struct ring_walk w, wc;
 	uint8_t *block;
 	unsigned n = 0;
+	uint64_t bytes = 0, cbytes = ~0ull, last_ns = 0, clast_ns = 0;
 
 	if ((block = aligned_alloc(64, BLOCK)) == NULL)
 		abort();
@@ -30,7 +34,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* No more than a worker's batch array holds (ring.h). */
 		if (++n > RING_FRAMES_MAX(BLOCK))
 			abort();
+		bytes += pkt.len;
+		last_ns = pkt.ts_ns;
 	}
+	ring_walk_init(&wc, (const struct tpacket_block_desc *)block, BLOCK);
+	if (ring_walk_count(&wc, &cbytes, &clast_ns) != n || cbytes != bytes ||
+	    clast_ns != last_ns || wc.bad != w.bad || wc.left != 0)
+		abort();
 	free(block);
 	return 0;
 }
