@@ -125,8 +125,12 @@ fuzz_mutate(const uint8_t *in, size_t n, const uint8_t *other, size_t on,
 int
 FUZZ_DRIVER_MAIN(int argc, char **argv)
 {
-	static uint8_t seeds[16][FUZZ_MAX_INPUT], buf[2 * FUZZ_MAX_INPUT];
-	size_t lens[16], nseeds = 0;
+	/*
+	 * Every seed runs; the first 16 are kept for the mutations, and
+	 * each one after them is read into a 17th slot and runs once.
+	 */
+	static uint8_t seeds[17][FUZZ_MAX_INPUT], buf[2 * FUZZ_MAX_INPUT];
+	size_t lens[17], nseeds = 0, slot;
 	unsigned long runs;
 	char *end;
 
@@ -135,10 +139,10 @@ FUZZ_DRIVER_MAIN(int argc, char **argv)
 	runs = strtoul(argv[1], &end, 10);
 	if (*end != '\0')
 		errx(2, "RUNS: not a number: %s", argv[1]);
-	for (int a = 2; a < argc && nseeds < 16; a++, nseeds++) {
-		lens[nseeds] = fuzz_read(argv[a], seeds[nseeds],
-		    FUZZ_MAX_INPUT);
-		LLVMFuzzerTestOneInput(seeds[nseeds], lens[nseeds]);
+	for (int a = 2; a < argc; a++) {
+		slot = nseeds < 16 ? nseeds++ : 16;
+		lens[slot] = fuzz_read(argv[a], seeds[slot], FUZZ_MAX_INPUT);
+		LLVMFuzzerTestOneInput(seeds[slot], lens[slot]);
 	}
 	for (unsigned long r = 0; r < runs; r++) {
 		size_t s = fuzz_rand() % nseeds, o = fuzz_rand() % nseeds;
@@ -147,7 +151,8 @@ FUZZ_DRIVER_MAIN(int argc, char **argv)
 
 		LLVMFuzzerTestOneInput(buf, n);
 	}
-	printf("%lu inputs from %zu seeds: no crash\n", runs + nseeds, nseeds);
+	printf("%lu inputs from %d seeds: no crash\n",
+	    runs + (unsigned long)(argc - 2), argc - 2);
 	return 0;
 }
 #endif
