@@ -470,7 +470,15 @@ ft_scan_output(struct ft *ft, const uint64_t *h, uint8_t *found, uint32_t n)
 	struct stat st;
 	char *chunk, line[FT_LINE_MAX];
 	size_t len = 0, start;
-	off_t from = (off_t)ft->rg->export_from, pos, size;
+	/*
+	 * Read once, as a predecessor left it: a region edited or torn may
+	 * hold any 64 bits, and one past INT64_MAX is no offset at all (as
+	 * off_t it went negative, passed the size check below, and the
+	 * lengths taken from it overflowed).  Past the file's size it is
+	 * not in the file either: nothing is found, the lines are written.
+	 */
+	uint64_t from64 = ft->rg->export_from;
+	off_t from, pos, size;
 	ssize_t got;
 	int fd, over = 0;
 	uint64_t lh;
@@ -478,11 +486,13 @@ ft_scan_output(struct ft *ft, const uint64_t *h, uint8_t *found, uint32_t n)
 	fd = open(ft->path, (ft->per_worker ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd == -1)
 		return;
-	if (fstat(fd, &st) == -1 || st.st_size < from ||
+	if (fstat(fd, &st) == -1 || st.st_size < 0 ||
+	    from64 > (uint64_t)st.st_size ||
 	    (chunk = malloc(FT_READ_CHUNK)) == NULL) {
 		close(fd);
 		return;
 	}
+	from = (off_t)from64;
 	size = st.st_size;
 	if (ft->per_worker)
 		size = ft_cut_partial(ft, fd, from, size, chunk);

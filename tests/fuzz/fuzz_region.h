@@ -99,19 +99,23 @@ fr_put_word(uint8_t *out, unsigned area, unsigned off, unsigned word)
 #ifndef FUZZ_LIBFUZZER
 /*
  * The driver (fuzz_driver.h's main, renamed) over n seeds made by seed(buf,
- * i), written into dir first as the files it reads: argv is the target's,
- * RUNS alone.  The driver keeps 16 seeds at most.
+ * i), written into dir first as the files it reads, then the seed files
+ * argv names after RUNS (inputs the fuzzer found, kept in seeds/): argv is
+ * the target's, RUNS [SEED...].  16 seeds are made at most; the driver
+ * mutates the first 16 and runs the others once.
  */
+#define FR_MAX_FILES	16
 static int
 fr_run(int (*driver)(int, char **), int argc, char **argv, const char *dir,
     size_t n, size_t (*seed)(uint8_t *, size_t))
 {
-	char *args[2 + 16 + 1], paths[16][128];
+	char *args[2 + 16 + FR_MAX_FILES + 1], paths[16][128];
 	uint8_t buf[64];
 	int k = 0;
 
-	if (argc != 2)
-		errx(2, "usage: %s RUNS", argv[0]);
+	if (argc < 2 || argc > 2 + FR_MAX_FILES)
+		errx(2, "usage: %s RUNS [SEED...] (%d at most)", argv[0],
+		    FR_MAX_FILES);
 	args[k++] = argv[0];
 	args[k++] = argv[1];
 	for (size_t i = 0; i < n && i < 16; i++) {
@@ -124,6 +128,8 @@ fr_run(int (*driver)(int, char **), int argc, char **argv, const char *dir,
 			err(2, "%s", paths[i]);
 		args[k++] = paths[i];
 	}
+	for (int a = 2; a < argc; a++)
+		args[k++] = argv[a];
 	args[k] = NULL;
 	return driver(k, args);
 }
