@@ -581,8 +581,15 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 		fresh = 1;
 	}
 	f = &ft->slot[i];
-	ended = f->ended;
-	started = f->start_seq;
+	/*
+	 * A free slot is all zeroes as this table leaves it, but one that a
+	 * recovered region holds may not be (a stray store): what it held
+	 * goes, and a fresh flow is not on the list by start, whatever its
+	 * start_seq said (else it was never pushed there, and unlinked from
+	 * it at its end, breaking the list).
+	 */
+	ended = fresh ? 0 : f->ended;
+	started = fresh ? 0 : f->start_seq;
 	ft_txn_begin(ft);
 	img = ft_txn_add(ft, f, sizeof(*img));
 	if (fresh) {
