@@ -392,6 +392,32 @@ xval(const struct xinst *x, const char *name)
 	return fake_ctx_value(&x->f, name);
 }
 
+/* Ticks until the exporter sets a status (a refusal, say), 500 ms at most. */
+static void
+x_tick_until_status(struct xinst *x)
+{
+	for (int i = 0; i < 50 && x->f.status[0] == '\0'; i++) {
+		sleep_ms(10);
+		ix_tick(x->ix);
+	}
+}
+
+/*
+ * Ticks until a UDP exporter whose collector went away has seen its sends
+ * refused, and the status says so with the queue empty.
+ */
+static void
+x_send_refused(struct xinst *x, const char *url)
+{
+	char want[160];
+
+	ix_tick(x->ix);
+	x_tick_until_status(x);
+	snprintf(want, sizeof(want), "ipfix %s: send: Connection refused; "
+	    "0 records wait", url);
+	assert_string_equal(x->f.status, want);
+}
+
 /* Flow number i: IPv4 (even i) or IPv6 (odd), TCP, with counts from i. */
 static void
 mk_flow(struct ft_flow *f, int i, int v6)
@@ -856,10 +882,7 @@ test_tcp_queue(void **st)
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
 	x_open(&x, url, more);
 	ix_tick(x.ix);
-	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
-		sleep_ms(10);
-		ix_tick(x.ix);
-	}
+	x_tick_until_status(&x);
 	snprintf(want, sizeof(want), "ipfix %s: connect: Connection "
 	    "refused; 0 records wait", url);
 	assert_string_equal(x.f.status, want);
@@ -1153,10 +1176,7 @@ test_udp_refused(void **st)
 	mk_flow(&f, 0, 0);
 	ix_add(x.ix, &f, FT_IDLE);
 	ix_tick(x.ix);
-	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
-		sleep_ms(10);
-		ix_tick(x.ix);
-	}
+	x_tick_until_status(&x);
 	/*
 	 * Over loopback the refusal comes back within the send itself, and
 	 * the record stays; were the send to succeed, the refusal found
@@ -1245,14 +1265,7 @@ test_udp_refused_later(void **st)
 		mk_flow(&f, i, 0);
 		ix_add(x.ix, &f, FT_IDLE);
 	}
-	ix_tick(x.ix);
-	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
-		sleep_ms(10);
-		ix_tick(x.ix);
-	}
-	snprintf(want, sizeof(want), "ipfix %s: send: Connection refused; "
-	    "0 records wait", url);
-	assert_string_equal(x.f.status, want);
+	x_send_refused(&x, url);
 	assert_int_equal(xval(&x, "ipfix_records"), 3);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 5);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
@@ -1298,7 +1311,7 @@ test_udp_refused_idle(void **st)
 	struct ft_flow f;
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	uint8_t buf[65536];
-	char url[64], want[160];
+	char url[64];
 	uint16_t port;
 	int fd;
 
@@ -1314,14 +1327,7 @@ test_udp_refused_idle(void **st)
 	close(fd);
 	mk_flow(&f, 1, 0);
 	ix_add(x.ix, &f, FT_IDLE);
-	ix_tick(x.ix);
-	for (int i = 0; i < 50 && x.f.status[0] == '\0'; i++) {
-		sleep_ms(10);
-		ix_tick(x.ix);
-	}
-	snprintf(want, sizeof(want), "ipfix %s: send: Connection refused; "
-	    "0 records wait", url);
-	assert_string_equal(x.f.status, want);
+	x_send_refused(&x, url);
 	assert_int_equal(xval(&x, "ipfix_up"), 0);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
 

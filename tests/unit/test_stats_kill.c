@@ -16,19 +16,7 @@
 
 #include <cmocka.h>
 
-/* Stores left before the writer dies, or -1: it never does. */
-static long store_budget = -1;
-static jmp_buf store_death;
-
-static void
-store_step(void)
-{
-	if (store_budget >= 0 && store_budget-- == 0)
-		longjmp(store_death, 1);
-}
-
-#define STATS_STORE(p, v) \
-	(store_step(), __atomic_store_n((p), (v), __ATOMIC_RELAXED))
+#include "store_death.h"
 
 #include "../../framework/stats.c"
 
