@@ -330,6 +330,7 @@ master_revive(struct master *m, struct slot *s)
 	s->ncrashes = 0;
 	s->nretries = 0;
 	s->respawn_at = 0;
+	supervise_revive(&s->cooled, mono_ns());
 	if (master_spawn(m, s) != 0)
 		master_crashed(s, master_slot_name(s, name, sizeof(name)));
 }

@@ -43,6 +43,13 @@ supervise_crash(uint64_t *crashes, unsigned *ncrashes, unsigned *nfailed,
 	return v;
 }
 
+void
+supervise_revive(uint64_t *cooled, uint64_t now)
+{
+	if (*cooled > now)
+		*cooled = now;
+}
+
 uint64_t
 supervise_retry(unsigned *nretries)
 {

@@ -48,6 +48,14 @@ struct supervise_verdict supervise_crash(uint64_t *crashes,
 	    unsigned *ncrashes, unsigned *nfailed, uint64_t *cooled,
 	    uint64_t now);
 
+/*
+ * The worker is started again at `now` with a clean crash record (its
+ * cool-down over, or cut short by a reload or a restart): a cool-down that
+ * was to end later ended now, and the hour after which a crash loop starts
+ * over at 1 minute counts from here, not from the end it was given.
+ */
+void	supervise_revive(uint64_t *cooled, uint64_t now);
+
 /* The delay before retry number *nretries (from 0) of a temporary failure. */
 uint64_t supervise_retry(unsigned *nretries);
 

@@ -151,6 +151,60 @@ test_cooldown_starts_over(void **state)
 	assert_int_equal(v.delay_ns, 120 * S);
 }
 
+/*
+ * A worker cooled down for 64 minutes is started again by a restart (or a
+ * reload) 5 minutes in, its cause fixed, and runs for an hour and more
+ * before it loops again: its cool-down ended at the restart, over an hour
+ * before, so it is cooled down for 1 minute, not 64.  Started again 5
+ * minutes in and looping within the hour: the doubling goes on.
+ */
+static void
+test_cooldown_cut_short(void **state)
+{
+	struct record r = { .ncrashes = 0 };
+	struct supervise_verdict v;
+	uint64_t now = 1 * S, revived;
+
+	(void)state;
+	for (unsigned loop = 0; loop < 7; loop++) {
+		for (unsigned k = 0; k < 5; k++)
+			v = crash(&r, now + k * S);
+		now += 4 * S + v.delay_ns;
+		r.ncrashes = 0;
+	}
+	assert_int_equal(v.delay_ns, 3840 * S);
+	/* Looped again; restarted 5 minutes into its 64-minute cool-down. */
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, now + k * S);
+	assert_int_equal(v.delay_ns, 3840 * S);
+	revived = now + 4 * S + 300 * S;
+	supervise_revive(&r.cooled, revived);
+	r.ncrashes = 0;
+	/* It loops 61 minutes after the restart. */
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, revived + 3660 * S + k * S);
+	assert_true(v.failed);
+	assert_int_equal(v.delay_ns, 60 * S);
+
+	/* A revive at or after a cool-down's end moves nothing. */
+	now = r.cooled;
+	supervise_revive(&r.cooled, now + 10 * S);
+	assert_int_equal(r.cooled, now);
+	/* A loop 30 s after that cool-down ended: doubles on. */
+	revived = now + 30 * S;
+	r.ncrashes = 0;
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, revived + k * S);
+	assert_int_equal(v.delay_ns, 120 * S);
+	/* Restarted 1 minute into those 2, looping 30 minutes later. */
+	supervise_revive(&r.cooled, revived + 4 * S + 60 * S);
+	assert_int_equal(r.cooled, revived + 64 * S);
+	r.ncrashes = 0;
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(&r, revived + 64 * S + 1800 * S + k * S);
+	assert_int_equal(v.delay_ns, 240 * S);
+}
+
 static void
 test_retry_backoff(void **state)
 {
@@ -216,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_crash_outside_window),
 		cmocka_unit_test(test_cooldown_doubles_to_64_minutes),
 		cmocka_unit_test(test_cooldown_starts_over),
+		cmocka_unit_test(test_cooldown_cut_short),
 		cmocka_unit_test(test_retry_backoff),
 		cmocka_unit_test(test_stall),
 	};
