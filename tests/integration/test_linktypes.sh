@@ -197,14 +197,15 @@ for name, (linktype, frames) in files.items():
                 f.write(frame)
 PY
 
-# tshark FILE FILTER: how many frames of FILE match FILTER.
+# tshark FILE FILTER: how many frames of FILE match FILTER.  tshark must
+# exit 0: a filter it refuses (a field renamed in another version) would
+# otherwise count 0 frames, and pass wherever the counter has 0 too.
 tshark_count()
 {
-	local n
-
-	n=$(tshark -n -r "$1" -Y "$2" -T fields -e frame.number 2>/dev/null |
-	    wc -l) || fail "tshark -r $1 -Y '$2' failed"
-	echo "$n"
+	tshark -n -r "$1" -Y "$2" -T fields -e frame.number \
+	    >"$TMP/tshark.out" 2>"$TMP/tshark.err" ||
+	    fail "tshark -r $1 -Y '$2' failed: $(cat "$TMP/tshark.err")"
+	wc -l <"$TMP/tshark.out"
 }
 
 # counter FIELD: counter.FIELD summed over the workers of $TMP/out.json.
