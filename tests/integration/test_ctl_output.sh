@@ -106,7 +106,12 @@ rf_expect "bogus: the daemon's error" "$(cat "$RF_TMP/bogus.err")" \
 rc=0
 rf_ctl help >"$RF_TMP/help.txt" || rc=$?
 rf_expect "help: exit status" "$rc" 0
-grep -qw stats "$RF_TMP/help.txt" || rf_fail "help: no stats in $(cat "$RF_TMP/help.txt")"
+# One line per command, in the order docs/control.md lists them, each with
+# its help text after the name.
+rf_expect "help: commands" "$(awk '{ print $1 }' "$RF_TMP/help.txt" |
+    tr '\n' ' ')" "status stats workers plugins reload restart stop metrics help "
+rf_expect "help: lines without a help text" \
+    "$(awk 'NF < 2' "$RF_TMP/help.txt" | wc -l)" 0
 
 rf_stop
 rf_expect "final totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"
