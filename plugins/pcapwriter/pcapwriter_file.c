@@ -749,18 +749,18 @@ pw_file_stop(struct pw *pw)
 
 /*
  * Whether path (NUL-terminated) is a name pw_file_path() gives: one of this
- * worker's, right in the directory.  A recovered path is cut, written and
- * maybe removed: none other may be, whatever wrote over the record.
+ * worker's, right in the directory; and the number in it.  A recovered path
+ * is cut, written and maybe removed: none other may be, whatever wrote over
+ * the record.
  */
 static bool
-pw_own_path(const struct pw *pw, const char *path)
+pw_own_path(const struct pw *pw, const char *path, uint64_t *seq)
 {
 	const char *name = path + pw->dirlen + 1;
-	uint64_t seq;
 
 	return strncmp(path, pw->o.directory, pw->dirlen) == 0 &&
 	    path[pw->dirlen] == '/' && strchr(name, '/') == NULL &&
-	    pw_name_seq(pw, name, &seq);
+	    pw_name_seq(pw, name, seq);
 }
 
 /* Whether the open file's record in host memory can be trusted. */
@@ -769,10 +769,17 @@ pw_slot_sane(const struct pw *pw)
 {
 	const struct pw_slot *s = &pw->m->slot;
 	struct pw_span sp;
+	uint64_t seq;
 
+	/*
+	 * seq is the number in path's name: the file joins the closed ones
+	 * by it at its close, which orders what max_disk removes, and a
+	 * failed flush hands it back (pw_seq_unused).
+	 */
 	if (memchr(s->path, '\0', sizeof(s->path)) == NULL ||
-	    !pw_own_path(pw, s->path) || s->start > s->base ||
-	    s->base > s->end || s->end - s->start > PW_BUF)
+	    !pw_own_path(pw, s->path, &seq) || s->seq != seq ||
+	    s->start > s->base || s->base > s->end ||
+	    s->end - s->start > PW_BUF)
 		return false;
 	if (s->end < PW_FILEHDR)
 		return true;	/* pw_recover removes it */

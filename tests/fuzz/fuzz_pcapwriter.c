@@ -11,7 +11,8 @@
  * a base, puts its files back, edits its region (fuzz_region.h), and opens
  * pcapwriter on it as RINGFAN_MEMORY_RECOVERED: a few frames, a tick, a
  * tick past the rotation, close.  What must hold: no crash, no hang,
- * nothing ASan or UBSan sees, and no file touched outside the directory.
+ * nothing ASan or UBSan sees, no file touched outside the directory, and
+ * a file carried on numbered as its name is.
  * A region refused (and a new file started) is fine.
  *
  * Input: byte 0 picks the base; byte 1 keeps the region's magic and buffer
@@ -176,6 +177,24 @@ fp_put_files(const struct fp_base *b)
 	}
 }
 
+/*
+ * The open file's number is that of its name (pw_name_seq): at its close it
+ * joins the closed files by that number, which orders what max_disk
+ * removes.
+ */
+static void
+fp_names(const struct pw *pw)
+{
+	uint64_t seq;
+
+	if (pw->s != NULL && (!pw_name_seq(pw, strrchr(pw->s->path, '/') + 1,
+	    &seq) || seq != pw->s->seq)) {
+		fprintf(stderr, "the open file %s is numbered %llu\n",
+		    pw->s->path, (unsigned long long)pw->s->seq);
+		abort();
+	}
+}
+
 static void
 fp_ctx(struct fake_ctx *f)
 {
@@ -259,6 +278,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	fp_opens++;
+	fp_names(st);
 	fp_carried += strstr(f.log, "carried on") != NULL;
 	now = FP_T0 + (uint64_t)(data[2] >> 3) * 10 * FP_SEC;
 	nframes = 1 + (data[2] & 3);
