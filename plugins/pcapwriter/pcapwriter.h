@@ -33,6 +33,8 @@
 #define PW_STAMP	16u		/* 20261202T013000Z */
 #define PW_TIME_MAX	(PW_STAMP + 1 + 20)
 #define PW_FILE_MODE	0640		/* frames are private data */
+/* The largest sequence number a file's name holds: 19 digits (pw_name_seq). */
+#define PW_SEQ_MAX	9999999999999999999ULL
 
 /*
  * One store of a word of host memory.  The release order keeps the compiler

@@ -869,6 +869,15 @@ pw_mem_start(struct pw *pw)
 			ctx->log(ctx, RINGFAN_LOG_WARN, "host memory: the open "
 			    "file's record is inconsistent: starting afresh");
 		else {
+			/*
+			 * The next file is numbered m->seq + 1: past what a
+			 * name holds, m->seq was written over, and a file so
+			 * numbered would be none of this worker's to a
+			 * successor or to max_disk.  The scan numbers on
+			 * from the highest in the directory instead.
+			 */
+			if (m->seq >= PW_SEQ_MAX)
+				PW_STORE(&m->seq, 0);
 			pw_scan(pw);
 			if (m->live)
 				pw_recover(pw);

@@ -12,7 +12,8 @@
  * pcapwriter on it as RINGFAN_MEMORY_RECOVERED: a few frames, a tick, a
  * tick past the rotation, close.  What must hold: no crash, no hang,
  * nothing ASan or UBSan sees, no file touched outside the directory, and
- * a file carried on numbered as its name is.
+ * every file in it one of the worker's by name (pw_name_seq), so that a
+ * successor and max_disk count it; the open file numbered as its name.
  * A region refused (and a new file started) is fine.
  *
  * Input: byte 0 picks the base; byte 1 keeps the region's magic and buffer
@@ -178,15 +179,27 @@ fp_put_files(const struct fp_base *b)
 }
 
 /*
- * The open file's number is that of its name (pw_name_seq): at its close it
- * joins the closed files by that number, which orders what max_disk
- * removes.
+ * Every file of the directory is one the worker knows as its own
+ * (pw_name_seq), and the open file's number is that of its name: what
+ * pcapwriter makes it must find again after the next crash, and remove in
+ * its turn under max_disk.
  */
 static void
 fp_names(const struct pw *pw)
 {
+	struct dirent *e;
 	uint64_t seq;
+	DIR *d;
 
+	if ((d = opendir(fp_dir)) == NULL)
+		err(2, "%s", fp_dir);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && !pw_name_seq(pw, e->d_name, &seq)) {
+			fprintf(stderr, "a file not of the worker's names: "
+			    "%s\n", e->d_name);
+			abort();
+		}
+	closedir(d);
 	if (pw->s != NULL && (!pw_name_seq(pw, strrchr(pw->s->path, '/') + 1,
 	    &seq) || seq != pw->s->seq)) {
 		fprintf(stderr, "the open file %s is numbered %llu\n",
@@ -287,6 +300,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    now + k);
 	ringfan_plugin.tick(st, now + nframes);
 	ringfan_plugin.tick(st, now + 120 * FP_SEC);
+	fp_names(st);
 	ringfan_plugin.close(st);
 	return 0;
 }
