@@ -51,6 +51,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/errqueue.h>
 #include <linux/tcp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -707,8 +708,8 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	 * before went out.
 	 */
 	if (strcmp(what, "send") == 0 &&
-	    (err == ECONNREFUSED || err == EHOSTUNREACH || err == EMSGSIZE ||
-	    err == ENOPROTOOPT))
+	    (err == ECONNREFUSED || err == EHOSTUNREACH ||
+	    err == ENETUNREACH || err == EMSGSIZE || err == ENOPROTOOPT))
 		ix_refused(ix, err);
 	else
 		ix_confirmed(ix);
@@ -759,6 +760,20 @@ ix_connect(struct ix *ix, uint64_t now)
 		salen = sizeof(a6);
 	}
 	if ((ix->fd = socket(ix->o.family, type, 0)) == -1) {
+		ix_fail(ix, "socket", errno, now);
+		return;
+	}
+	/*
+	 * UDP: every ICMP error that answers a datagram, not only the ones
+	 * the kernel calls hard.  Without this a host unreachable (a
+	 * router's, or the kernel's own when the collector's neighbour does
+	 * not answer: the collector's host is down on the same link) or a
+	 * network unreachable never reaches the socket, and the records
+	 * sent into it count as sent.
+	 */
+	if (!ix->o.tcp && setsockopt(ix->fd, ix->o.family == AF_INET ?
+	    IPPROTO_IP : IPPROTO_IPV6, ix->o.family == AF_INET ? IP_RECVERR :
+	    IPV6_RECVERR, &(int){ 1 }, sizeof(int)) != 0) {
 		ix_fail(ix, "socket", errno, now);
 		return;
 	}
@@ -953,6 +968,33 @@ ix_sent(struct ix *ix)
 }
 
 /*
+ * UDP: the error of the first ICMP answer queued (IP_RECVERR), 0 if
+ * none.  The socket's pending error says the same and is read first;
+ * this is for a queue whose pending error a send already took.
+ */
+static int
+ix_errqueue(struct ix *ix)
+{
+	char cbuf[512];
+	struct msghdr m = { .msg_control = cbuf,
+	    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	struct sock_extended_err ee;
+
+	if (recvmsg(ix->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) == -1)
+		return 0;
+	for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+		if ((c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_RECVERR)) {
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			return (int)ee.ee_errno;
+		}
+	return 0;
+}
+
+/*
  * Over UDP a send succeeds whether or not a collector listens; a refusal
  * (ICMP port unreachable) comes back as an error on the socket.  A send
  * counts as working once the next pump finds no such error: until then
@@ -967,7 +1009,7 @@ ix_udp_check(struct ix *ix, uint64_t now)
 
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
 	    getsockopt(ix->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
-	    err != 0) {
+	    (err != 0 || (err = ix_errqueue(ix)) != 0)) {
 		/* An ICMP answer, whatever it says: the message was lost. */
 		ix_refused(ix, err);
 		ix_fail(ix, "send", err, now);

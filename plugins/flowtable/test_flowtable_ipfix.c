@@ -1513,7 +1513,8 @@ inet_sum(const uint8_t *p, size_t len)
 /*
  * UDP, an ICMP error other than port unreachable answering a message: a
  * hop's "fragmentation needed" (EMSGSIZE), "network administratively
- * prohibited" (ENETUNREACH), "protocol unreachable" (ENOPROTOOPT).  The
+ * prohibited" (ENETUNREACH), "protocol unreachable" (ENOPROTOOPT), "host
+ * unreachable" (EHOSTUNREACH), "network unreachable" (ENETUNREACH).  The
  * datagram did not get there: its records count as dropped, not as sent,
  * and a line says why.  The errors are made here with a raw socket, in a
  * network namespace of the test's own (root only; skipped without).
@@ -1525,6 +1526,14 @@ test_udp_icmp_errors(void **st)
 		{ 4, "Message too long" },
 		{ 9, "Network is unreachable" },
 		{ 2, "Protocol not available" },
+		/*
+		 * Soft errors to the kernel, which a UDP socket hears only
+		 * with IP_RECVERR: a router's host or network unreachable,
+		 * and the kernel's own host unreachable when the collector's
+		 * neighbour does not answer.
+		 */
+		{ 1, "No route to host" },
+		{ 0, "Network is unreachable" },
 	};
 	struct ifreq ifr;
 	struct xinst x;
