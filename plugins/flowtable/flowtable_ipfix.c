@@ -78,6 +78,14 @@
 #define IX_BACKOFF_MIN	(1 * IX_SEC)
 #define IX_BACKOFF_MAX	(60 * IX_SEC)
 #define IX_ROOM_WAIT	(10 * IX_SEC)	/* offline: a full queue waits */
+/*
+ * UDP, a try after a failure: the templates alone, and the records wait
+ * until this long passes with no ICMP error.  The kernel reports a
+ * neighbour that does not answer after about 3 s (3 probes, 1 s apart).
+ */
+#define IX_UDP_QUIET	(5 * IX_SEC)
+/* UDP: the back-off starts at 1 s again only after this long working. */
+#define IX_UDP_STABLE	(60 * IX_SEC)
 #define IX_UNACKED	256		/* TCP messages sent, not yet acked */
 #define IX_QUEUE_MIN	16
 #define IX_QUEUE_MAX	(1u << 20)
@@ -198,7 +206,15 @@ struct ix {
 	fbInfoModel_t		*model;
 	fBuf_t			*fbuf;
 	int			 need_tmpl;
-	int			 probe;		/* UDP: send templates alone */
+	/*
+	 * UDP, a try after a failure: the templates went out alone at
+	 * probe_ns (0: not yet), and the records wait for IX_UDP_QUIET
+	 * without an error; closing: at a stop, which does not wait.
+	 */
+	int			 hold;
+	int			 closing;
+	uint64_t		 probe_ns;
+	uint64_t		 good_ns;	/* UDP: working since */
 	uint64_t		 tmpl_ns;	/* templates last sent */
 	uint64_t		 msgs_since;	/* messages since then */
 
@@ -637,7 +653,9 @@ ix_set_failing(struct ix *ix, const char *what, int err)
 static void
 ix_working(struct ix *ix)
 {
-	ix->backoff_ns = IX_BACKOFF_MIN;
+	/* UDP: after IX_UDP_STABLE of it (ix_udp_check). */
+	if (ix->o.tcp)
+		ix->backoff_ns = IX_BACKOFF_MIN;
 	if (ix->failing) {
 		ix->ctx->status(ix->ctx, NULL);
 		ix->failing = 0;
@@ -714,6 +732,10 @@ ix_fail(struct ix *ix, const char *what, int err, uint64_t now)
 	else
 		ix_confirmed(ix);
 	ix->retry_ns = now + ix->backoff_ns;
+	/* UDP: the next try sends the templates alone first. */
+	ix->hold = !ix->o.tcp;
+	ix->probe_ns = 0;
+	ix->good_ns = 0;
 	ix->backoff_ns = ix->backoff_ns * 2 > IX_BACKOFF_MAX ?
 	    IX_BACKOFF_MAX : ix->backoff_ns * 2;
 	ix_set_failing(ix, what, err);
@@ -865,11 +887,12 @@ ix_eom(struct ix *ix, GError **err, int *retried, int nonempty)
 }
 
 /*
- * Encodes the queue's first records into msg: templates first when due.
- * 0, or -1 when libfixbuf refuses (then the record is dropped).
+ * Encodes the queue's first records, most of them, into msg: templates
+ * first when due.  0, or -1 when libfixbuf refuses (then the record is
+ * dropped).
  */
 static int
-ix_encode(struct ix *ix, uint64_t now)
+ix_encode(struct ix *ix, uint64_t now, uint32_t most)
 {
 	GError *err = NULL;
 	struct ix_rec *r;
@@ -890,7 +913,7 @@ ix_encode(struct ix *ix, uint64_t now)
 			goto fail;
 	}
 	retried = 0;
-	while (k < ix->n) {
+	while (k < ix->n && k < most) {
 		r = &ix->q[(ix->head + k) % ix->cap];
 		if (!fBufSetExportTemplate(ix->fbuf, r->ipver == 4 ?
 		    IX_TID_V4 : IX_TID_V6, &err))
@@ -1015,6 +1038,26 @@ ix_udp_check(struct ix *ix, uint64_t now)
 		ix_fail(ix, "send", err, now);
 		return;
 	}
+	if (ix->hold && !ix->closing) {
+		/*
+		 * An error can come back seconds after the datagram (a
+		 * neighbour that does not answer): one quiet tick does not
+		 * say the collector is back.
+		 */
+		if (ix->unconfirmed)
+			ix_confirmed(ix);
+		if (ix->probe_ns == 0 || now - ix->probe_ns < IX_UDP_QUIET)
+			return;
+		ix->hold = 0;
+		ix->good_ns = now;
+		ix->gave_up = 0;
+		ix_working(ix);
+		return;
+	}
+	if (ix->good_ns == 0)
+		ix->good_ns = now;
+	else if (now - ix->good_ns >= IX_UDP_STABLE)
+		ix->backoff_ns = IX_BACKOFF_MIN;
 	if (ix->unconfirmed) {
 		ix_confirmed(ix);
 		ix->gave_up = 0;
@@ -1047,18 +1090,26 @@ ix_pump(struct ix *ix, int full_only)
 		ix_udp_check(ix, now);
 	while (ix->state == IX_UP) {
 		if (ix->msglen == 0) {
-			if (ix->n == 0 ? !ix->probe :
-			    (full_only && ix->n < ix->batch))
-				break;
-			ix->probe = 0;
-			/* As many unacknowledged as kept: wait for acks. */
-			if (ix->o.tcp && ix->ua_n == IX_UNACKED) {
-				ix_acked(ix);
-				if (ix->ua_n == IX_UNACKED)
+			if (ix->hold && !ix->closing) {
+				/* The templates alone, then a wait. */
+				if (ix->probe_ns != 0)
 					break;
+				if (ix_encode(ix, now, 0) != 0)
+					continue;
+				ix->probe_ns = now;
+			} else {
+				if (ix->n == 0 ||
+				    (full_only && ix->n < ix->batch))
+					break;
+				/* As many unacknowledged as kept: wait. */
+				if (ix->o.tcp && ix->ua_n == IX_UNACKED) {
+					ix_acked(ix);
+					if (ix->ua_n == IX_UNACKED)
+						break;
+				}
+				if (ix_encode(ix, now, UINT32_MAX) != 0)
+					continue;
 			}
-			if (ix_encode(ix, now) != 0)
-				continue;
 		}
 		n = send(ix->fd, ix->msg + ix->off, ix->msglen - ix->off,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -1111,6 +1162,11 @@ ix_room(struct ix *ix)
 			break;
 		if (ix->state == IX_DOWN) {
 			ix_sleep_retry(ix, now, until);
+			continue;
+		}
+		if (ix->hold) {
+			/* The templates wait for an error, or for none. */
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 			continue;
 		}
 		p.fd = ix->fd;
@@ -1256,20 +1312,12 @@ ix_attach(struct ix *ix, uint64_t *waiting)
 void
 ix_tick(struct ix *ix)
 {
-	ix_pump(ix, 0);
 	/*
-	 * UDP, failing, with nothing to send: only a send can tell that the
-	 * collector is back (or still refuses), so a message of templates
-	 * alone goes out once per try, and the next tick finds it taken or
-	 * refused.  Else an idle worker would keep the status and ipfix_up
-	 * 0 until its next record, long after the collector came back.
+	 * UDP, failing: each try sends a message of templates alone (ix_pump)
+	 * whether or not records wait, so that an idle worker too shows the
+	 * collector back, and a late error costs no record.
 	 */
-	if (!ix->o.tcp && ix->state == IX_UP && ix->failing &&
-	    !ix->unconfirmed && ix->n == 0 && ix->msglen == 0) {
-		ix->probe = 1;
-		ix_pump(ix, 0);
-		ix->probe = 0;
-	}
+	ix_pump(ix, 0);
 	if (ix->n < ix->cap)
 		ix_full_end(ix, 0);
 }
@@ -1284,6 +1332,7 @@ ix_drain(struct ix *ix, uint64_t wait_ns)
 	ix_full_end(ix, 1);
 	ix->retry_ns = 0;	/* one more try, now, then once a second */
 	ix->backoff_ns = IX_BACKOFF_MIN;
+	ix->closing = 1;	/* no wait after the templates: no time */
 	for (;;) {
 		ix_pump(ix, 0);
 		now = ix_now();

@@ -1207,7 +1207,8 @@ test_udp_refused(void **st)
 		assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)),
 		    0);
 	}
-	for (int i = 0; i < 300 && xval(&x, "ipfix_records") < 16; i++) {
+	/* The back-off, 1 s, then the templates alone for 5 s. */
+	for (int i = 0; i < 800 && xval(&x, "ipfix_records") < 16; i++) {
 		sleep_ms(10);
 		ix_tick(x.ix);
 	}
@@ -1335,8 +1336,8 @@ test_udp_refused_idle(void **st)
 	a.sin_port = htons(port);
 	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	/* The back-off after the first failure is 1 s. */
-	for (int i = 0; i < 300 && x.f.status[0] != '\0'; i++) {
+	/* The back-off after the first failure is 1 s, then 5 s quiet. */
+	for (int i = 0; i < 800 && x.f.status[0] != '\0'; i++) {
 		sleep_ms(10);
 		ix_tick(x.ix);
 	}
@@ -1348,6 +1349,112 @@ test_udp_refused_idle(void **st)
 	assert_true(recv_dgram(fd, buf, sizeof(buf)) > 0);
 	ix_free(x.ix);
 	close(fd);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * UDP, a collector that answers late or now and then: a try after a
+ * failure whose first datagram draws no error by the next tick proves
+ * nothing (a neighbour that does not answer is reported after 3 s).  The
+ * try sends the templates alone; the status stays, ipfix_up stays 0 and
+ * the records wait until 5 s pass without an error.  A failure after
+ * that, before the exporter has worked for a minute, doubles the
+ * back-off again instead of starting it at 1 s: a path that fails now
+ * and then is tried less and less often, not every other second.
+ */
+static void
+test_udp_late_error(void **st)
+{
+	struct xinst x;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct ft_flow f;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	uint8_t buf[65536];
+	char url[64];
+	size_t len;
+	uint64_t q0, t0, sent;
+	uint16_t port;
+	int fd, i;
+	const char *more[] = { "ipfix_queue=16", NULL };
+
+	(void)st;
+	fd = udp_listener(&port);
+	close(fd);
+	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
+	x_open(&x, url, more);
+	ix_tick(x.ix);
+	for (i = 0; i < 3; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	x_tick_until_status(&x);
+	assert_string_not_equal(x.f.status, "");
+	q0 = xval(&x, "ipfix_queue");
+
+	/* The collector takes the next try's datagram. */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	for (i = 0; i < 300 && xval(&x, "ipfix_reconnects") < 1; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_reconnects"), 1);
+	sent = xval(&x, "ipfix_messages");
+	for (i = 0; i < 150; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	/* 1.5 s and many ticks later: still not known to work. */
+	assert_string_not_equal(x.f.status, "");
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	assert_int_equal(xval(&x, "ipfix_records"), 0);
+	assert_int_equal(xval(&x, "ipfix_queue"), q0);
+	assert_int_equal(xval(&x, "ipfix_messages"), sent);
+	while ((len = recv_dgram(fd, buf, sizeof(buf))) > 0) {
+		decode_msg(d, buf, len);
+		if (d->messages == 1)
+			break;
+	}
+	assert_int_equal(d->messages, 1);
+	assert_int_equal(d->with_templates, 1);
+	assert_int_equal(d->n, 0);
+
+	/*
+	 * Gone again: once the 5 s pass the records go out and are refused.
+	 * The next try comes 2 s later, not 1.
+	 */
+	close(fd);
+	for (i = 0; i < 600 && xval(&x, "ipfix_messages") == sent; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_true(xval(&x, "ipfix_messages") > sent);
+	x_tick_until_status(&x);
+	assert_string_not_equal(x.f.status, "");
+	assert_int_equal(xval(&x, "ipfix_records"), 0);
+	assert_int_equal(xval(&x, "ipfix_dropped") + xval(&x, "ipfix_queue"),
+	    3);
+	t0 = mono_ns();
+	for (i = 0; i < 400 && xval(&x, "ipfix_reconnects") < 2; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_reconnects"), 2);
+	assert_true(mono_ns() - t0 >= 1900000000ULL);
+	assert_int_equal(xval(&x, "ipfix_up"), 0);
+	ix_free(x.ix);
+	free(d);
 }
 
 /*
@@ -1628,6 +1735,7 @@ main(void)
 		cmocka_unit_test(test_udp_refused),
 		cmocka_unit_test(test_udp_refused_later),
 		cmocka_unit_test(test_udp_refused_idle),
+		cmocka_unit_test(test_udp_late_error),
 		cmocka_unit_test(test_plugin),
 		cmocka_unit_test(test_plugin_restart),
 		/* Last: it moves the process into a namespace of its own. */
