@@ -446,6 +446,27 @@ format_cpu_list(const cpu_set_t *set, char *buf, size_t len)
 }
 
 /*
+ * The online CPUs into set: the kernel's list, or this process's affinity
+ * mask without sysfs.  0, or -1 when neither is known.
+ */
+static int
+online_set(cpu_set_t *set)
+{
+	char line[4096];
+	FILE *fp;
+	int rc = -1;
+
+	if ((fp = fopen(CPU_ONLINE_FILE, "re")) != NULL) {
+		if (fgets(line, sizeof(line), fp) != NULL)
+			rc = parse_cpu_list(line, set);
+		fclose(fp);
+	}
+	if (rc != 0 && sched_getaffinity(0, sizeof(*set), set) == 0)
+		rc = 0;
+	return rc;
+}
+
+/*
  * A CPU that is offline or absent would make the worker's
  * sched_setaffinity(2) fail only once it starts; checked here it is a
  * config error that -t and a reload report.  The set is the kernel's
@@ -456,20 +477,8 @@ format_cpu_list(const cpu_set_t *set, char *buf, size_t len)
 static bool
 cpu_online(struct ctx *c, unsigned cpu)
 {
-	char line[4096];
-	FILE *fp;
-
 	if (c->online_state == 0) {
-		c->online_state = -1;
-		if ((fp = fopen(CPU_ONLINE_FILE, "re")) != NULL) {
-			if (fgets(line, sizeof(line), fp) != NULL &&
-			    parse_cpu_list(line, &c->online) == 0)
-				c->online_state = 1;
-			fclose(fp);
-		}
-		if (c->online_state == -1 &&
-		    sched_getaffinity(0, sizeof(c->online), &c->online) == 0)
-			c->online_state = 1;
+		c->online_state = online_set(&c->online) == 0 ? 1 : -1;
 		if (c->online_state == 1)
 			format_cpu_list(&c->online, c->online_list,
 			    sizeof(c->online_list));
@@ -602,9 +611,7 @@ const struct cfg_key cfg_capture_keys[] = {
 int
 cfg_worker_cpu(const struct cfg_capture *cap, unsigned i, const char *online)
 {
-	char line[4096];
 	cpu_set_t set;
-	FILE *fp;
 	int n, k;
 
 	switch (cap->affinity) {
@@ -616,15 +623,8 @@ cfg_worker_cpu(const struct cfg_capture *cap, unsigned i, const char *online)
 	default:
 		return -1;
 	}
-	if (online == NULL && (fp = fopen(CPU_ONLINE_FILE, "re")) != NULL) {
-		if (fgets(line, sizeof(line), fp) != NULL)
-			online = line;
-		fclose(fp);
-	}
-	if ((online == NULL || parse_cpu_list(online, &set) != 0) &&
-	    sched_getaffinity(0, sizeof(set), &set) != 0)
-		return (int)(i % online_cpus());
-	if ((n = CPU_COUNT(&set)) == 0)
+	if ((online != NULL ? parse_cpu_list(online, &set) :
+	    online_set(&set)) != 0 || (n = CPU_COUNT(&set)) == 0)
 		return (int)(i % online_cpus());
 	i %= (unsigned)n;
 	for (k = 0; k < CPU_SETSIZE; k++)
