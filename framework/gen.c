@@ -140,18 +140,9 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 		return EXIT_CONFIG;
 	if ((rc = master_linktypes(cfg, need_iface, &lt, err, errlen)) != 0)
 		return rc;
-	if (progs != NULL &&
-	    (rc = master_compile(cfg, lt, progs, err, errlen)) != 0) {
-		free(lt);
-		return rc;
-	}
 	if ((envs = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
 	    sizeof(*envs))) == NULL) {
 		free(lt);
-		if (progs != NULL) {
-			master_progs_free(*progs, cfg->ncaptures);
-			*progs = NULL;
-		}
 		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}
@@ -162,6 +153,12 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 		envs[c].interface = cfg->captures[c].interface;
 		envs[c].linktype = lt[c];
 		envs[c].snaplen = capture_snaplen(&cfg->captures[c]);
+	}
+	if (progs != NULL &&
+	    (rc = master_compile(cfg, lt, progs, err, errlen)) != 0) {
+		free(envs);
+		free(lt);
+		return rc;
 	}
 	/* Only root can become the workers' user; -t by others checks as is. */
 	rc = pipeline_validate(cfg, envs, cfg->user != NULL && geteuid() == 0,
