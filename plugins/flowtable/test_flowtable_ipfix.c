@@ -291,19 +291,27 @@ fixbuf_read(const uint8_t *const *msgs, const size_t *lens, int nmsg,
 
 /* --- Sockets and instances. */
 
+/* A UDP socket on 127.0.0.1:want (0: a free port), its port in *port. */
 static int
-udp_listener(uint16_t *port)
+udp_bound(uint16_t want, uint16_t *port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t al = sizeof(a);
 	int fd;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(want);
 	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
 	*port = ntohs(a.sin_port);
 	return fd;
+}
+
+static int
+udp_listener(uint16_t *port)
+{
+	return udp_bound(0, port);
 }
 
 static int
@@ -1198,15 +1206,7 @@ test_udp_refused(void **st)
 	assert_int_equal(xval(&x, "ipfix_dropped"), 5);
 
 	/* The same port, now with a listener. */
-	{
-		struct sockaddr_in a = { .sin_family = AF_INET };
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a.sin_port = htons((uint16_t)atoi(strrchr(url, ':') + 1));
-		assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
-		assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)),
-		    0);
-	}
+	fd = udp_bound(port, &port);
 	/* The back-off, 1 s, then the templates alone for 2 s (the build's). */
 	for (int i = 0; i < 800 && xval(&x, "ipfix_records") < 16; i++) {
 		sleep_ms(10);
@@ -1310,7 +1310,6 @@ test_udp_refused_idle(void **st)
 {
 	struct xinst x;
 	struct ft_flow f;
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	uint8_t buf[65536];
 	char url[64];
 	uint16_t port;
@@ -1332,10 +1331,7 @@ test_udp_refused_idle(void **st)
 	assert_int_equal(xval(&x, "ipfix_up"), 0);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons(port);
-	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	fd = udp_bound(port, &port);
 	/* The back-off after the first failure is 1 s, then 2 s quiet. */
 	for (int i = 0; i < 800 && x.f.status[0] != '\0'; i++) {
 		sleep_ms(10);
@@ -1377,7 +1373,6 @@ test_udp_late_error(void **st)
 	struct xinst x;
 	struct decoded *d = calloc(1, sizeof(*d));
 	struct ft_flow f;
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	uint8_t buf[65536];
 	char url[64];
 	size_t len;
@@ -1402,10 +1397,7 @@ test_udp_late_error(void **st)
 	q0 = xval(&x, "ipfix_queue");
 
 	/* The collector takes the next try's datagram. */
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons(port);
-	assert_int_not_equal(fd = socket(AF_INET, SOCK_DGRAM, 0), -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	fd = udp_bound(port, &port);
 	for (i = 0; i < 300 && xval(&x, "ipfix_reconnects") < 1; i++) {
 		sleep_ms(10);
 		ix_tick(x.ix);

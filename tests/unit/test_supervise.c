@@ -29,6 +29,17 @@ crash(struct record *r, uint64_t now)
 	    &r->cooled, now);
 }
 
+/* A crash loop: five crashes 1 s apart from t, the fifth at t + 4 s. */
+static struct supervise_verdict
+crash_loop(struct record *r, uint64_t t)
+{
+	struct supervise_verdict v;
+
+	for (unsigned k = 0; k < 5; k++)
+		v = crash(r, t + k * S);
+	return v;
+}
+
 static void
 test_crash_backoff_then_loop(void **state)
 {
@@ -95,8 +106,7 @@ test_cooldown_doubles_to_64_minutes(void **state)
 	(void)state;
 	for (unsigned loop = 0; loop < 9; loop++) {
 		/* Five crashes 1 s apart: the fifth is a crash loop. */
-		for (unsigned k = 0; k < 5; k++)
-			v = crash(&r, now + k * S);
+		v = crash_loop(&r, now);
 		assert_true(v.failed);
 		assert_int_equal(v.delay_ns, cool);
 		assert_int_equal(r.nfailed, loop + 1);
@@ -124,30 +134,26 @@ test_cooldown_starts_over(void **state)
 
 	(void)state;
 	for (unsigned loop = 0; loop < 5; loop++) {
-		for (unsigned k = 0; k < 5; k++)
-			v = crash(&r, now + k * S);
+		v = crash_loop(&r, now);
 		now += 4 * S + v.delay_ns;
 		r.ncrashes = 0;
 	}
 	assert_int_equal(v.delay_ns, 960 * S);
 	assert_int_equal(r.cooled, now);
 	/* Ends of cool-down at `now`; the fifth crash just under an hour on. */
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, now + 3600 * S - 5 * S + k * S);
+	v = crash_loop(&r, now + 3600 * S - 5 * S);
 	assert_true(v.failed);
 	assert_int_equal(v.delay_ns, 1920 * S);
 	now = r.cooled;
 	r.ncrashes = 0;
 	/* The fifth an hour after that cool-down ended: 1 minute again. */
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, now + 3600 * S - 4 * S + k * S);
+	v = crash_loop(&r, now + 3600 * S - 4 * S);
 	assert_true(v.failed);
 	assert_int_equal(v.delay_ns, 60 * S);
 	assert_int_equal(r.nfailed, 1);
 	/* A loop before the cool-down ended (a restart): doubles on. */
 	r.ncrashes = 0;
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, now + 3600 * S + 10 * S + k * S);
+	v = crash_loop(&r, now + 3600 * S + 10 * S);
 	assert_int_equal(v.delay_ns, 120 * S);
 }
 
@@ -167,22 +173,19 @@ test_cooldown_cut_short(void **state)
 
 	(void)state;
 	for (unsigned loop = 0; loop < 7; loop++) {
-		for (unsigned k = 0; k < 5; k++)
-			v = crash(&r, now + k * S);
+		v = crash_loop(&r, now);
 		now += 4 * S + v.delay_ns;
 		r.ncrashes = 0;
 	}
 	assert_int_equal(v.delay_ns, 3840 * S);
 	/* Looped again; restarted 5 minutes into its 64-minute cool-down. */
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, now + k * S);
+	v = crash_loop(&r, now);
 	assert_int_equal(v.delay_ns, 3840 * S);
 	revived = now + 4 * S + 300 * S;
 	supervise_revive(&r.cooled, revived);
 	r.ncrashes = 0;
 	/* It loops 61 minutes after the restart. */
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, revived + 3660 * S + k * S);
+	v = crash_loop(&r, revived + 3660 * S);
 	assert_true(v.failed);
 	assert_int_equal(v.delay_ns, 60 * S);
 
@@ -193,15 +196,13 @@ test_cooldown_cut_short(void **state)
 	/* A loop 30 s after that cool-down ended: doubles on. */
 	revived = now + 30 * S;
 	r.ncrashes = 0;
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, revived + k * S);
+	v = crash_loop(&r, revived);
 	assert_int_equal(v.delay_ns, 120 * S);
 	/* Restarted 1 minute into those 2, looping 30 minutes later. */
 	supervise_revive(&r.cooled, revived + 4 * S + 60 * S);
 	assert_int_equal(r.cooled, revived + 64 * S);
 	r.ncrashes = 0;
-	for (unsigned k = 0; k < 5; k++)
-		v = crash(&r, revived + 64 * S + 1800 * S + k * S);
+	v = crash_loop(&r, revived + 64 * S + 1800 * S);
 	assert_int_equal(v.delay_ns, 240 * S);
 }
 
