@@ -26,6 +26,7 @@
 
 #include <pcap/pcap.h>
 
+#include "bpfcache.h"
 #include "capture.h"
 #include "log.h"
 #include "util.h"
@@ -59,13 +60,13 @@ static const int fanout_modes[] = {
  * the compile only, with the smallest buffer libpcap takes.
  */
 static pcap_t *
-capture_bpf_handle(const struct cfg_capture *cap, int linktype)
+capture_bpf_handle(const char *iface, int linktype)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
 
-	if (if_nametoindex(cap->interface) == 0 ||
-	    (p = pcap_create(cap->interface, errbuf)) == NULL)
+	if (if_nametoindex(iface) == 0 ||
+	    (p = pcap_create(iface, errbuf)) == NULL)
 		return NULL;
 	if (pcap_set_snaplen(p, CAPTURE_SNAPLEN) != 0 ||
 	    pcap_set_buffer_size(p, 65536) != 0 || pcap_activate(p) < 0 ||
@@ -77,8 +78,8 @@ capture_bpf_handle(const struct cfg_capture *cap, int linktype)
 }
 
 int
-capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
-    int linktype, struct sock_fprog *prog, char *err, size_t errlen)
+capture_bpf_build(const char *iface, const char *expr, int linktype,
+    struct sock_fprog *prog, char *msg, size_t msglen)
 {
 	struct bpf_program bp;
 	pcap_t *p;
@@ -86,18 +87,14 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 
 	prog->len = 0;
 	prog->filter = NULL;
-	if (cap->bpf == NULL)
-		return 0;
-	if ((p = capture_bpf_handle(cap, linktype)) == NULL)
+	if ((p = capture_bpf_handle(iface, linktype)) == NULL)
 		p = pcap_open_dead(linktype, CAPTURE_SNAPLEN);
 	if (p == NULL) {
-		snprintf(err, errlen, "%s:%u:%u: bpf: pcap_open_dead failed",
-		    cfg->path, cap->bpf_pos.line, cap->bpf_pos.col);
+		strlcpy(msg, "pcap_open_dead failed", msglen);
 		return -ENOMEM;
 	}
-	if (pcap_compile(p, &bp, cap->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		snprintf(err, errlen, "%s:%u:%u: bpf: %s", cfg->path,
-		    cap->bpf_pos.line, cap->bpf_pos.col, pcap_geterr(p));
+	if (pcap_compile(p, &bp, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		strlcpy(msg, pcap_geterr(p), msglen);
 		pcap_close(p);
 		return -EINVAL;
 	}
@@ -107,26 +104,55 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	 * found here, -t and a reload refuse the file instead of the start.
 	 */
 	if (bp.bf_len > BPF_MAXINSNS) {
-		snprintf(err, errlen, "%s:%u:%u: bpf: the filter compiles to %u "
-		    "instructions, more than the kernel's %d", cfg->path,
-		    cap->bpf_pos.line, cap->bpf_pos.col, bp.bf_len,
-		    BPF_MAXINSNS);
+		snprintf(msg, msglen, "the filter compiles to %u instructions, "
+		    "more than the kernel's %d", bp.bf_len, BPF_MAXINSNS);
 		pcap_freecode(&bp);
 		return -EINVAL;
 	}
 	/* struct bpf_insn and struct sock_filter share their layout. */
 	len = bp.bf_len * sizeof(struct sock_filter);
-	prog->filter = malloc(len);
-	if (prog->filter == NULL) {
+	if ((prog->filter = malloc(len ? len : 1)) == NULL) {
 		pcap_freecode(&bp);
-		snprintf(err, errlen, "bpf: %s", strerror(ENOMEM));
+		strlcpy(msg, strerror(ENOMEM), msglen);
 		return -ENOMEM;
 	}
 	memcpy(prog->filter, bp.bf_insns, len);
 	prog->len = (unsigned short)bp.bf_len;
 	pcap_freecode(&bp);
-	log_debug("capture %s: bpf compiled to %u instructions for link type "
-	    "%d", cap->name, prog->len, linktype);
+	return 0;
+}
+
+int
+capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
+    int linktype, struct sock_fprog *prog, char *err, size_t errlen)
+{
+	bool present = if_nametoindex(cap->interface) != 0;
+	char msg[256];
+	int rc;
+
+	prog->len = 0;
+	prog->filter = NULL;
+	if (cap->bpf == NULL)
+		return 0;
+	rc = bpfcache_find(cap->interface, present, cap->bpf, linktype, prog,
+	    msg, sizeof(msg));
+	if (rc == 0) {
+		rc = capture_bpf_build(cap->interface, cap->bpf, linktype,
+		    prog, msg, sizeof(msg));
+		/* Out of memory says nothing of the filter. */
+		if (rc != -ENOMEM)
+			bpfcache_put(cap->interface, present, cap->bpf,
+			    linktype, rc, prog, msg);
+		if (rc == 0)
+			log_debug("capture %s: bpf compiled to %u instructions "
+			    "for link type %d", cap->name, prog->len,
+			    linktype);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s:%u:%u: bpf: %s", cfg->path,
+		    cap->bpf_pos.line, cap->bpf_pos.col, msg);
+		return rc;
+	}
 	return 0;
 }
 

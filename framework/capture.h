@@ -14,14 +14,23 @@
 #include "ringfan_build.h"
 
 /*
- * Compile the capture's bpf expression with libpcap for its link type.
- * 0, or -EINVAL with "FILE:LINE:COL: bpf: <libpcap's message>" in err
- * (-ENOMEM: out of memory).
+ * The capture's bpf expression compiled for its link type: as kept
+ * (bpfcache.h), else compiled with libpcap now and kept.  0, or -EINVAL
+ * with "FILE:LINE:COL: bpf: <libpcap's message>" in err (another -errno:
+ * out of memory, or the child that compiled it for a reload died).
  * A capture without bpf yields an empty program.
  */
 int	capture_bpf_compile(const struct cfg *cfg,
 	    const struct cfg_capture *cap, int linktype, struct sock_fprog *prog,
 	    char *err, size_t errlen);
+
+/*
+ * EXPR compiled with libpcap for LINKTYPE, on a live handle of IFACE when
+ * there is one of that type (never kept, never logged).  0, or -EINVAL
+ * (the filter's fault) or -ENOMEM with the cause in msg.
+ */
+int	capture_bpf_build(const char *iface, const char *expr, int linktype,
+	    struct sock_fprog *prog, char *msg, size_t msglen);
 
 /*
  * The DLT_ link type of the frames a packet socket reads on the capture's

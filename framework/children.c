@@ -600,6 +600,10 @@ master_reap(struct master *m)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->bpf.pid) {
+			bpfjob_reaped(&m->bpf, status);
+			continue;
+		}
 		FOREACH_SLOT(m, s) {
 			if (s->pid == pid) {
 				master_reaped(m, s, status);

@@ -118,6 +118,27 @@ master_compile(const struct cfg *cfg, const int *lt, struct sock_fprog **progs,
 	return 0;
 }
 
+bool
+gen_compile_ahead(struct bpfjob *j, const struct cfg *cfg)
+{
+	char err[256];
+	int *lt, rc;
+
+	/* As gen_build will find them; a missing interface it reports. */
+	if (master_linktypes(cfg, true, &lt, err, sizeof(err)) != 0)
+		return false;
+	rc = bpfjob_start(j, cfg, lt);
+	free(lt);
+	if (rc < 0)
+		log_warnx("reload: no child to compile the filters in (%s): "
+		    "the master compiles them itself", strerror(-rc));
+	else if (rc > 0)
+		log_info("reload %s: compiling %zu new filter%s in a child "
+		    "(pid %d); the reload goes on when it is done", cfg->path,
+		    j->n, j->n == 1 ? "" : "s", (int)j->pid);
+	return rc > 0;
+}
+
 /*
  * Everything about a configuration that can be known without opening a
  * socket: the user, the filters compiled for each link type (into progs,

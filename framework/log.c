@@ -381,6 +381,24 @@ log_setup_forget(void)
 	log_setup_fd = -1;
 }
 
+void
+log_close_others(void)
+{
+	int keep = log_descriptor();
+	long max;
+
+	closelog();
+	log_setup_forget();
+	if (keep < 3 ? close_range(3, ~0u, 0) == 0 :
+	    (keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range((unsigned)keep + 1, ~0u, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+		if (fd != keep)
+			close((int)fd);
+}
+
 static void
 log_setup_copy(const char *msg, int err)
 {

@@ -44,6 +44,13 @@ void	log_set_level(enum log_level level);
 void	log_setup_begin(int fd);
 void	log_setup_end(void);
 void	log_setup_forget(void);
+/*
+ * A child of the master's: every descriptor above 2 closed but the log's
+ * own.  syslog's socket goes too, closed first so that syslog(3)
+ * reconnects rather than write to a descriptor reused since; the set-up's
+ * pipe is forgotten.
+ */
+void	log_close_others(void);
 /* Lines dropped so far by the master and every worker together. */
 uint64_t log_dropped(void);
 /*

@@ -218,6 +218,7 @@ master_stop(struct master *m, const char *why)
 	master_reload_answer(m, "reload: stopping before every worker took "
 	    "it");
 	master_queued_answer(m, "reload: stopping before it could run");
+	bpfjob_free(&m->bpf);
 	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
 		if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
@@ -245,6 +246,7 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 	struct signalfd_siginfo si;
 	char err[512];
 	const char *res;
+	int rc;
 
 	(void)src;
 	(void)events;
@@ -274,7 +276,10 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 				log_info("reload: queued behind the one under way");
 				break;
 			}
-			if (master_reload(m, &res, err, sizeof(err)) != 0)
+			if ((rc = master_reload(m, &res, err,
+			    sizeof(err))) == -EINPROGRESS)
+				break;
+			if (rc != 0)
 				log_error("reload failed, configuration "
 				    "unchanged: %s", err);
 			else
@@ -452,6 +457,8 @@ master_free(struct master *m)
 	httpd_close(m->httpd);
 	linkwatch_close(m);
 	master_prev_free(m);
+	bpfjob_free(&m->bpf);
+	bpfcache_clear();
 	gen_free(&m->g);
 	gen_free(&m->old);
 	free(m->kp_floor);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bpfcache.h"
 #include "master.h"
 #include "plugin_host.h"
 #include "stats.h"
@@ -217,6 +218,8 @@ struct master {
 	struct reload_prev	 prev;
 	bool			 rolling_back;	/* back to prev, then answer */
 	bool			 reload_again;	/* asked for during a reload */
+	/* A capture reload's new filters compiling; it runs when done. */
+	struct bpfjob		 bpf;
 	unsigned		 reloads;
 	char			 last_reload_error[512];
 };
@@ -256,6 +259,12 @@ struct master_checked {
 /* The workers' user from cfg, if any; 0, or -errno with err. */
 int	master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 	    size_t errlen);
+/*
+ * Have the filters of cfg that are not kept compiled in a child for a
+ * capture reload (j): true when one was started, false when they are all
+ * kept, or cannot be (then gen_build compiles, and reports, them).
+ */
+bool	gen_compile_ahead(struct bpfjob *j, const struct cfg *cfg);
 /*
  * Everything about a configuration that can be known without opening a
  * socket; 0 or an exit code, the cause in err.

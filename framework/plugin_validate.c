@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,31 +121,6 @@ validate_drop(bool drop, uid_t uid, gid_t gid)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-/*
- * Plugin code gets none of the master's descriptors: not the capture
- * sockets of every worker, the control socket and its clients, the pidfile
- * or the event loop's.  syslog's socket goes too, closed first so that
- * syslog(3) reconnects rather than write to a descriptor reused since.
- * The log's own descriptor stays, as in a worker: what a plugin logs in
- * its check goes where the master's lines go.
- */
-static void
-validate_close_fds(void)
-{
-	int keep = log_descriptor();
-	long max;
-
-	closelog();
-	if (keep < 3 ? close_range(3, ~0u, 0) == 0 :
-	    (keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
-	    close_range((unsigned)keep + 1, ~0u, 0) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
-		if (fd != keep)
-			close((int)fd);
-}
-
 /* The child: load and check everything, report into v, exit. */
 static void
 validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
@@ -170,8 +144,14 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGALRM, SIG_DFL);
-	validate_close_fds();
-	log_setup_forget();	/* its descriptor was one of them */
+	/*
+	 * Plugin code gets none of the master's descriptors: not the
+	 * capture sockets of every worker, the control socket and its
+	 * clients, the pidfile or the event loop's.  The log's own stays,
+	 * as in a worker: what a plugin logs in its check goes where the
+	 * master's lines go.
+	 */
+	log_close_others();
 	if (validate_drop(drop, uid, gid) == -1) {
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
 		    "to uid %u: %s", (unsigned)uid, strerror(errno));

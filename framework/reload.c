@@ -95,7 +95,8 @@ master_restart(struct master *m, const char *target, json_t *names,
 		}
 	if (master_reload_busy(m)) {
 		snprintf(err, errlen, "restart %s: %s", shown,
-		    master_reload_pending(m) ? "a reload is in progress" :
+		    master_reload_pending(m) || m->bpf.pid > 0 ?
+		    "a reload is in progress" :
 		    "a restart is in progress (its workers are handed over "
 		    "one at a time)");
 		return -EBUSY;
@@ -223,6 +224,7 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 {
 	struct reload_outcome o = { .m = ctx };
 	char err[512];
+	int rc;
 
 	(void)arg;
 	/* A stop answered the waiting ones already: this one too, now. */
@@ -237,7 +239,13 @@ ctl_cmd_reload(void *ctx, struct ctl_req *rq, const char *arg)
 		    RELOAD_QUEUED_MSG);
 		return;
 	}
-	if (master_reload(o.m, &o.what, err, sizeof(err)) != 0) {
+	if ((rc = master_reload(o.m, &o.what, err, sizeof(err))) ==
+	    -EINPROGRESS) {
+		ctl_defer(rq, RELOAD_WAIT_QUEUED, NULL, RELOAD_TIMEOUT_NS,
+		    RELOAD_QUEUED_MSG);
+		return;
+	}
+	if (rc != 0) {
 		log_error("reload failed, configuration unchanged: %s", err);
 		o.what = NULL;
 		o.err = err;
@@ -560,7 +568,8 @@ master_rollback(struct master *m, struct slot *failed)
 bool
 master_reload_busy(const struct master *m)
 {
-	return master_reload_pending(m) || m->nhandover > 0 || m->handing >= 0;
+	return master_reload_pending(m) || m->nhandover > 0 ||
+	    m->handing >= 0 || m->bpf.pid > 0;
 }
 
 /* Run the reload asked for while another was under way, once it is over. */
@@ -569,17 +578,21 @@ master_reload_queued(struct master *m)
 {
 	struct reload_outcome o = { .m = m };
 	char err[512];
+	int rc;
 
 	if (!m->reload_again || m->stopping || master_reload_busy(m))
 		return;
 	m->reload_again = false;
-	if (master_reload(m, &o.what, err, sizeof(err)) != 0) {
-		log_error("queued reload failed, configuration unchanged: %s",
-		    err);
+	/* Its filters compiling: the clients wait on. */
+	if ((rc = master_reload(m, &o.what, err, sizeof(err))) ==
+	    -EINPROGRESS)
+		return;
+	if (rc != 0) {
+		log_error("reload failed, configuration unchanged: %s", err);
 		o.what = NULL;
 		o.err = err;
 	} else
-		log_info("queued reload: %s", o.what);
+		log_info("reload: %s", o.what);
 	ctl_resume(m->ctl, RELOAD_WAIT_QUEUED, reload_answer, &o);
 }
 
@@ -827,8 +840,23 @@ master_reload(struct master *m, const char **what, char *err, size_t errlen)
 	return 0;
 
 captures:
+	/*
+	 * New filters are compiled in a child first, and the reload read
+	 * again when it is done (the latest file wins, as for any reload
+	 * queued): the master serves and supervises meanwhile.
+	 */
+	bpfcache_prune(m->g.cfg, &nc);
+	if (gen_compile_ahead(&m->bpf, &nc)) {
+		cfg_free(&nc);
+		m->reload_again = true;
+		snprintf(err, errlen, "compiling the new filters");
+		return -EINPROGRESS;
+	}
 	/* master_swap_begin validates the new file as it builds it. */
-	if ((rc = master_swap_begin(m, &nc, err, errlen)) == 0) {
+	rc = master_swap_begin(m, &nc, err, errlen);
+	/* The retiring generation's, for a swap that goes back to it. */
+	bpfcache_prune(m->g.cfg, m->old.cfg);
+	if (rc == 0) {
 		*what = "captures";
 		cfg_diff(m->old.cfg, m->g.cfg, CFG_DIFF_GLOBAL,
 		    reload_restart_key);

@@ -1,0 +1,55 @@
+/*
+ * The filters the master has compiled, kept by interface, expression and
+ * link type, and the child that compiles a reload's new ones while the
+ * master's loop goes on serving clients and supervising workers.  libpcap
+ * takes seconds over a long filter; a capture reload that brings one waits
+ * for its child (bpfjob_start), and then finds what it compiled here.
+ */
+#ifndef RINGFAN_BPFCACHE_H
+#define RINGFAN_BPFCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cfg;
+struct sock_fprog;
+struct bpfjob_item;
+struct bpfjob_out;
+
+/*
+ * The outcome kept for EXPR of link type LT on IFACE, compiled while the
+ * interface was there (present) or not: 1 with a copy of the program in
+ * *prog (capture_bpf_free() frees it), 0 when none is kept, or the
+ * compile's failure, -errno with its cause in msg.  A failure that was not
+ * the filter's (the compiling child died) is told once, then forgotten.
+ */
+int	bpfcache_find(const char *iface, bool present, const char *expr,
+	    int lt, struct sock_fprog *prog, char *msg, size_t msglen);
+/* Keep a compile's outcome (rc 0 with prog, or -errno with msg). */
+void	bpfcache_put(const char *iface, bool present, const char *expr,
+	    int lt, int rc, const struct sock_fprog *prog, const char *msg);
+/* Forget the filters that no capture of a or b (either may be NULL) has. */
+void	bpfcache_prune(const struct cfg *a, const struct cfg *b);
+void	bpfcache_clear(void);
+
+/* A child compiling filters for a reload; pid 0: none. */
+struct bpfjob {
+	pid_t			 pid;
+	size_t			 n;
+	struct bpfjob_item	*items;
+	struct bpfjob_out	*out;		/* shared with the child */
+};
+
+/*
+ * Compile in a child the filters of cfg's captures (link types lt) that
+ * are not kept.  1: started, 0: every one is kept already, -errno: no
+ * child (the caller compiles them itself).
+ */
+int	bpfjob_start(struct bpfjob *j, const struct cfg *cfg, const int *lt);
+/* Its child was reaped with status: what it compiled goes to the cache. */
+void	bpfjob_reaped(struct bpfjob *j, int status);
+/* At a stop: the child is killed, and forgotten. */
+void	bpfjob_free(struct bpfjob *j);
+
+#endif

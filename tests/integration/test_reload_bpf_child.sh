@@ -1,0 +1,115 @@
+#!/bin/bash
+# A capture reload whose filter is new has it compiled in a child, while
+# the master goes on answering: libpcap takes seconds over the 400 terms
+# here (12 s over 600), and the master used to serve no client and
+# supervise no worker meanwhile.  The child killed, the reload fails with
+# that cause and nothing changes; with another filter, `status` is
+# answered while the child still runs, and the new sockets then take the
+# filter.  A filter the child finds wrong is refused as at a start, by
+# SIGHUP too.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+# The children "compiling N new filter(s) in a child (pid P)" names.
+children()
+{
+	sed -n 's/.*: compiling 1 new filter in a child (pid \([0-9]*\)); .*/\1/p' \
+	    "$RF_ERR"
+}
+
+children_at_least()
+{
+	[ "$(children | wc -l)" -ge "$1" ]
+}
+
+# reload_bg: ringfanctl --json reload in the background (RELOAD_PID), its
+# output in reload.out and reload.err; then waits for child number $1.
+reload_bg()
+{
+	"$RINGFANCTL" -s "$RF_SOCK" --json reload >"$RF_TMP/reload.out" \
+	    2>"$RF_TMP/reload.err" &
+	RELOAD_PID=$!
+	rf_wait_until 10 "compiling child $1" children_at_least "$1"
+	CHILD=$(children | sed -n "${1}p")
+}
+
+# reload_end WHAT WANT: the background reload exits with status WANT.
+reload_end()
+{
+	local rc=0
+
+	wait "$RELOAD_PID" || rc=$?
+	rf_expect "$1: reload exit status" "$rc" "$2"
+}
+
+rf_link
+rf_config 2 hash "udp port 7" "plugin: counter"
+rf_start
+# Not to port 7: the first filter passes none of them.
+rf_send -t udp -n 5 -f 1
+
+# hosts N: N hosts that send nothing here, or the receiver of rfsend's
+# frames, as the capture's filter.
+hosts()
+{
+	local long
+
+	long=$(seq 0 $(($1 - 1)) |
+	    awk '{ printf "host 10.9.%d.%d or ", $1 / 256, $1 % 256 }')
+	echo "${long}host 10.2.0.1"
+}
+
+set_bpf()
+{
+	sed -i "s|^    bpf: .*|    bpf: \"$1\"|" "$RF_CONF"
+}
+
+line=$(grep -n '^    bpf: ' "$RF_CONF" | cut -d: -f1)
+where="$RF_CONF:$line:10: bpf"
+
+# 1. The child killed long before it is done (600 terms: 12 s).
+set_bpf "$(hosts 600)"
+reload_bg 1
+kill -KILL "$CHILD"
+reload_end killed 1
+want="$where: the process compiling it was killed by signal 9 (Killed)"
+rf_expect "killed: reload error" "$(cat "$RF_TMP/reload.err")" \
+    "ringfanctl: $want"
+rf_expect "killed: last_reload_error" \
+    "$(rf_ctl_json status .last_reload_error)" "$want"
+grep -q "filter compiler (pid $CHILD) was killed by signal 9 (Killed)$" \
+    "$RF_ERR" || rf_fail "the child's death is not logged"
+rf_expect "killed: workers running" \
+    "$(rf_ctl_json workers '[.workers[] | select(.state == "running")] | length')" 2
+
+# 2. Another: the master answers while the child runs.
+long=$(hosts 400)
+set_bpf "$long"
+reload_bg 2
+rf_expect "compiling: capture state" \
+    "$(rf_ctl_json status '.captures[0].state')" running
+rf_alive "$CHILD" || rf_fail "status was answered only after the compile"
+reload_end compiled 0
+rf_expect "compiled: reload result" "$(jq -r .result "$RF_TMP/reload.out")" \
+    captures
+rf_expect "compiled: last_reload_error" \
+    "$(rf_ctl_json status .last_reload_error)" null
+rf_wait_until 20 "the new workers running" rf_ctl_test workers \
+    '[.workers[] | select(.state == "running")] | length == 2'
+rf_send -t udp -n 5 -f 1
+
+# 3. A filter libpcap refuses, by SIGHUP: refused as at a start.
+set_bpf "$long or port 70000"
+kill -HUP "$RF_PID"
+rf_wait_until 10 "compiling child 3" children_at_least 3
+rf_wait_until 20 "the refusal logged" grep -q \
+    "reload failed, configuration unchanged: $where: illegal port number 70000 > 65535$" \
+    "$RF_ERR"
+rf_expect "refused: last_reload_error" \
+    "$(rf_ctl_json status .last_reload_error)" \
+    "$where: illegal port number 70000 > 65535"
+
+rf_stop
+rf_expect "packets" "$(jq '.captures[0].totals.packets' "$RF_STATS")" 5
+echo "PASS"
