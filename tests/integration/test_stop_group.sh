@@ -19,6 +19,9 @@ for round in 1 2 3; do
 	sleep 1
 	kill -TERM -- "-$RF_PID"
 	rf_wait_exit 15 "round $round"
+	# ringfan's count is final: the rest of the sender's frames would
+	# only go uncaptured.  It stops at SIGTERM, with status 0.
+	kill -TERM "$RF_SEND_PID" 2>/dev/null || true
 	rf_send_wait
 	jq -s 'last' "$RF_OUT" >"$RF_STATS"
 	kp=$(rf_num '.captures[0].totals.kernel_packets')
