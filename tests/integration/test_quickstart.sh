@@ -20,12 +20,20 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-qstest.XXXXXX")
 pids=()
 cleanup()
 {
-	local p
+	local p i up
 
 	for p in "${pids[@]}"; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
-	sleep 1
+	# Up to 5 s for them to go, before their directory is removed.
+	for ((i = 0; i < 50; i++)); do
+		up=0
+		for p in "${pids[@]}"; do
+			alive "$p" && up=1
+		done
+		[ "$up" -eq 1 ] || break
+		sleep 0.1
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -55,7 +63,18 @@ start()
 	qs_id=$(sed -n 's/.*private link: rfqc\([0-9a-f]*\) .*/\1/p' \
 	    "$work/$1.err")
 	[ -n "$qs_id" ] || fail "$1: no link name"
-	sleep 2
+	# Running: ringfan has counted frames of the demo's sender.
+	sock=$(sed -n "s/.*ringfan's control socket is \(.*\); from another shell:.*/\1/p" \
+	    "$work/$1.err")
+	[ -n "$sock" ] || fail "$1: no control socket named"
+	for ((i = 0; i < 100; i++)); do
+		"$RINGFANCTL" -s "$sock" --json stats 2>/dev/null |
+		    jq -e '.captures[0].totals.packets > 0' >/dev/null 2>&1 &&
+		    return 0
+		alive "$qs_pid" || { cat "$work/$1.err" >&2; fail "$1: exited"; }
+		sleep 0.1
+	done
+	fail "$1: no frame counted within 10 s"
 }
 
 # finish NAME PID: the exit status of the demo PID, which must end in 15 s
