@@ -295,8 +295,19 @@ rss()
 	awk '/^VmRSS:/ { print $2 }' "/proc/$MASTER/status"
 }
 RSS0=$(rss)
-N=40000
-rf_send_bg -t udp -n "$N" -f 64 -s 64 -r 2000
+# Frames flow, 2,000 a second, through everything up to the final count:
+# sent in chunks of 1,000 until the file send.stop exists, each chunk
+# sent whole noted in send.chunks, so that N, what was sent, is exact.
+CHUNK=1000
+(
+	while [ ! -e "$RF_TMP/send.stop" ]; do
+		ip netns exec "$RF_NS" "$RFSEND" -i "$RF_GEN" -q -t udp \
+		    -n "$CHUNK" -f 64 -s 64 -r 2000 || exit 1
+		echo >>"$RF_TMP/send.chunks"
+	done
+) &
+RF_SEND_PID=$!
+BG="$BG $RF_SEND_PID"
 rf_wait_until 10 "frames flowing" rf_ctl_test stats \
     ".captures[0].totals.packets > $K"
 
@@ -510,7 +521,10 @@ rf_expect "the old address after the reload" \
 [ -z "$(ss -Hltn "sport = :$P2")" ] || rf_fail "port $P2 is listened on"
 echo "ok: metrics_listen changes at the next start"
 
+touch "$RF_TMP/send.stop"
 rf_send_wait
+N=$((CHUNK * $(wc -l <"$RF_TMP/send.chunks")))
+echo "sent $N frames while the hostile clients came and went"
 rf_wait_until 20 "every frame counted" rf_ctl_test stats \
     ".captures[0].totals.packets == $((K + N))"
 rf_stop
