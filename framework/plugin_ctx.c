@@ -375,20 +375,27 @@ plugin_ctx_new(const struct pipeline *pl, size_t index,
 	return ctx;
 }
 
-/* RINGFAN_OK unless the plugin left an option unread. */
+/*
+ * RINGFAN_OK unless the plugin left an option unread.  A plugin's check
+ * is where every option is read: one its open reads alone is unknown
+ * there, which the message says for the plugin's author.
+ */
 int
 plugin_ctx_unknown_options(const struct plugin_ctx *ctx, char *err,
     size_t errlen)
 {
 	const struct cfg_plugin *cp = ctx->stage->conf;
+	bool by_check = ctx->checking &&
+	    ctx->stage->plugin->calls.check != NULL;
 
 	for (size_t k = 0; k < cp->noptions; k++) {
 		if (ctx->used[k])
 			continue;
 		snprintf(err, errlen, "%s:%u:%u: plugin %s: unknown option "
-		    "\"%s\"", ctx->env->cfg->path, cp->options[k].pos.line,
+		    "\"%s\"%s", ctx->env->cfg->path, cp->options[k].pos.line,
 		    cp->options[k].pos.col, plugin_ctx_name(ctx),
-		    cp->options[k].key);
+		    cp->options[k].key, by_check ? " (its check did not read "
+		    "it)" : "");
 		return RINGFAN_FAIL;
 	}
 	return RINGFAN_OK;

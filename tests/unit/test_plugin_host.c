@@ -1146,11 +1146,15 @@ test_unknown_option_after_check(void **state)
 	assert_string_equal(err, "plugin ctxprobe: check says fail");
 	unload();
 
-	/* ... then the unknown option, and open is never called. */
+	/*
+	 * ... then the unknown option, said to be unread by the check (where
+	 * an option read in open alone is unknown too), and open is never
+	 * called.
+	 */
 	assert_int_equal(start("      - plugin: ctxprobe\n"
 	    "        config: { colour: blue }\n"), RINGFAN_FAIL);
 	assert_string_equal(err, "test.yaml:8:27: plugin ctxprobe: unknown "
-	    "option \"colour\"");
+	    "option \"colour\" (its check did not read it)");
 	assert_false(pl.stages[0].opened);
 	assert_stats(shm, "plugins.ctxprobe", "{}");
 }
