@@ -133,7 +133,12 @@ struct ringfan_decoded {
 	uint8_t		ip6_ext;	/* RINGFAN_DEC_EXT_* */
 	uint8_t		tos;		/* IPv4 TOS, IPv6 traffic class */
 	uint8_t		ttl;		/* IPv4 TTL, IPv6 hop limit */
-	uint8_t		tcp_flags;	/* byte 13: CWR ECE ... SYN FIN */
+	/*
+	 * TCP byte 13, with RINGFAN_DEC_L4 and proto 6: CWR 0x80, ECE 0x40,
+	 * URG 0x20, ACK 0x10, PSH 0x08, RST 0x04, SYN 0x02, FIN 0x01 (a SYN
+	 * without ACK: (tcp_flags & 0x12) == 0x02).
+	 */
+	uint8_t		tcp_flags;
 	uint8_t		reserved;	/* 0 */
 	/*
 	 * IPv4: the total length.  IPv6: 40 + the payload length.  A length
