@@ -302,7 +302,12 @@ struct ringfan_plugin {
 	 * frame arrives, and it never goes backwards.  Live, a block reaches
 	 * the worker up to block_timeout after its first frame, so now_ns may
 	 * run that far ahead of the next frames' ts_ns; offline it is the
-	 * frames' own time.
+	 * frames' own time.  Ticks are not on a grid: the first is due a
+	 * period after the network time the worker started at (offline, the
+	 * first frame's), each next one a period after the tick before, so
+	 * they are a period apart or more.  The plugin is not told
+	 * stats_interval: one that reports per period asks for its own with
+	 * tick_period and aligns its periods to network time itself.
 	 */
 	void	(*tick)(void *state, uint64_t now_ns);
 	/* Optional: on stop; flush and free. */
