@@ -54,7 +54,12 @@ enum cfg_reload {
 struct cfg_option {
 	char		*key;
 	char		*value;
-	struct cfg_pos	 pos;	/* of the value */
+	struct cfg_pos	 pos;	/* of the value (bare: of the key) */
+	/*
+	 * No value, in a flow mapping: perhaps what followed an unquoted
+	 * comma, `{ ports: 22,80 }` being ports "22" and a key "80".
+	 */
+	bool		 bare;
 };
 
 struct cfg_plugin {

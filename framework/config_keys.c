@@ -205,6 +205,11 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 		    (o->value = dup_or_err(c, val, is_null(val) ? "" :
 		    sval(val))) == NULL)
 			return -1;
+		o->bare = v->data.mapping.style == YAML_FLOW_MAPPING_STYLE &&
+		    val->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    val->data.scalar.length == 0;
+		/* Where the value is; a bare key's own place. */
+		val = o->bare ? k : val;
 		o->pos.line = (unsigned)val->start_mark.line + 1;
 		o->pos.col = (unsigned)val->start_mark.column + 1;
 	}

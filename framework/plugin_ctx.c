@@ -378,24 +378,29 @@ plugin_ctx_new(const struct pipeline *pl, size_t index,
 /*
  * RINGFAN_OK unless the plugin left an option unread.  A plugin's check
  * is where every option is read: one its open reads alone is unknown
- * there, which the message says for the plugin's author.
+ * there, which the message says for the plugin's author.  A key without a
+ * value in `{ }` most likely followed a comma its user meant as part of
+ * the value before.
  */
 int
 plugin_ctx_unknown_options(const struct plugin_ctx *ctx, char *err,
     size_t errlen)
 {
 	const struct cfg_plugin *cp = ctx->stage->conf;
+	const struct cfg_option *o;
 	bool by_check = ctx->checking &&
 	    ctx->stage->plugin->calls.check != NULL;
 
 	for (size_t k = 0; k < cp->noptions; k++) {
 		if (ctx->used[k])
 			continue;
+		o = &cp->options[k];
 		snprintf(err, errlen, "%s:%u:%u: plugin %s: unknown option "
-		    "\"%s\"%s", ctx->env->cfg->path, cp->options[k].pos.line,
-		    cp->options[k].pos.col, plugin_ctx_name(ctx),
-		    cp->options[k].key, by_check ? " (its check did not read "
-		    "it)" : "");
+		    "\"%s\"%s", ctx->env->cfg->path, o->pos.line, o->pos.col,
+		    plugin_ctx_name(ctx), o->key, o->bare ? " (a key without "
+		    "a value: in { } a comma ends the value before it, so "
+		    "quote a value that has commas)" : by_check ? " (its check "
+		    "did not read it)" : "");
 		return RINGFAN_FAIL;
 	}
 	return RINGFAN_OK;

@@ -443,6 +443,15 @@ test_option_unknown(void **state)
 	assert_int_equal(open_pipeline(), -1);
 	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
 	    "option \"colour\"");
+	unload();
+	/* An unquoted comma in { }: the key after it has no value. */
+	load("      - plugin: options\n"
+	    "        config: { label: a,b, size: 1, c: }\n");
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
+	assert_string_equal(err, "test.yaml:8:28: plugin options: unknown "
+	    "option \"b\" (a key without a value: in { } a comma ends the "
+	    "value before it, so quote a value that has commas)");
 }
 
 /* Frames for the counter plugin: Ethernet, optionally one 802.1Q tag. */
