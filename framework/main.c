@@ -373,15 +373,16 @@ main(int argc, char **argv)
 	 * fails its capture.  Workers inherit this; -r runs here.
 	 */
 	signal(SIGXFSZ, SIG_IGN);
-	if ((file == NULL) == (iface == NULL)) {
-		fprintf(stderr, "ringfan: give exactly one of -c FILE and "
-		    "-i IFACE\n");
-		usage(stderr);
-		return EXIT_CONFIG;
-	}
+	/* First: -r has no use for the -i that the next would suggest. */
 	if (pcap != NULL && (file == NULL || check || daemonize)) {
 		fprintf(stderr, "ringfan: -r PCAP goes with -c FILE, "
 		    "without -t or -D\n");
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if ((file == NULL) == (iface == NULL)) {
+		fprintf(stderr, "ringfan: give exactly one of -c FILE and "
+		    "-i IFACE\n");
 		usage(stderr);
 		return EXIT_CONFIG;
 	}

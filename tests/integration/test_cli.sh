@@ -39,7 +39,9 @@ for t in "--workers|ringfan: --workers needs an argument" \
     "-i a -i b|ringfan: -i given twice" \
     "--workers 2 --workers 3|ringfan: --workers given twice" \
     "-c a -t extra|ringfan: unexpected argument \"extra\"" \
-    "-c a -i b|ringfan: give exactly one of -c FILE and -i IFACE"; do
+    "-c a -i b|ringfan: give exactly one of -c FILE and -i IFACE" \
+    "-r a|ringfan: -r PCAP goes with -c FILE, without -t or -D" \
+    "-r a -i b|ringfan: -r PCAP goes with -c FILE, without -t or -D"; do
 	# shellcheck disable=SC2086 # the arguments are words
 	run_rf args ${t%%|*}
 	rf_expect "ringfan ${t%%|*}: exit status" "$rc" 1
