@@ -152,6 +152,14 @@ bpfcache_prune(const struct cfg *a, const struct cfg *b)
 }
 
 void
+bpfcache_forget_once(void)
+{
+	for (size_t i = nkept; i-- > 0;)
+		if (kept[i].once)
+			bpfcache_drop(&kept[i]);
+}
+
+void
 bpfcache_clear(void)
 {
 	bpfcache_prune(NULL, NULL);

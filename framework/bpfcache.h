@@ -31,6 +31,13 @@ void	bpfcache_put(const char *iface, bool present, const char *expr,
 	    int lt, int rc, const struct sock_fprog *prog, const char *msg);
 /* Forget the filters that no capture of a or b (either may be NULL) has. */
 void	bpfcache_prune(const struct cfg *a, const struct cfg *b);
+/*
+ * The failures told once that are still kept, forgotten: the reload that
+ * ran after the child need not have reported them (its file no longer had
+ * the filter, or it failed before the compile, or at an earlier capture's
+ * filter), and the next one compiles them again.
+ */
+void	bpfcache_forget_once(void);
 void	bpfcache_clear(void);
 
 /* A child compiling filters for a reload; pid 0: none. */

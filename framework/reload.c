@@ -709,8 +709,9 @@ master_close_prev(struct master *m, struct slot *s)
 	return true;
 }
 
-int
-master_reload(struct master *m, const char **what, char *err, size_t errlen)
+static int
+master_reload_run(struct master *m, const char **what, char *err,
+    size_t errlen)
 {
 	struct cfg *old = m->g.cfg, nc, *ncfg = NULL;
 	struct plugin_info **infos = NULL;
@@ -875,5 +876,20 @@ fail:
 	cfg_free(&nc);
 fail_early:
 	strlcpy(m->last_reload_error, err, sizeof(m->last_reload_error));
+	return rc;
+}
+
+int
+master_reload(struct master *m, const char **what, char *err, size_t errlen)
+{
+	int rc = master_reload_run(m, what, err, errlen);
+
+	/*
+	 * A compiling child's death is the outcome of the one reload that
+	 * waited for it, this one unless it is still waiting: whatever this
+	 * one did not report, the next reload compiles again.
+	 */
+	if (rc != -EINPROGRESS && rc != -EBUSY)
+		bpfcache_forget_once();
 	return rc;
 }

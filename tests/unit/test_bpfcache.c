@@ -95,6 +95,28 @@ test_failures(void **state)
 	    msg, sizeof(msg)), 0);
 }
 
+/* What a reload did not report of the once-told goes with that reload. */
+static void
+test_forget_once(void **state)
+{
+	struct sock_fprog in = { 3, insns }, out;
+	char msg[64];
+
+	(void)state;
+	bpfcache_put("eth0", true, "udp", DLT_EN10MB, 0, &in, NULL);
+	bpfcache_put("eth0", true, "hots", DLT_EN10MB, -EINVAL, NULL,
+	    "syntax error");
+	bpfcache_put("eth0", true, "tcp", DLT_EN10MB, -ECHILD, NULL, "died");
+	bpfcache_forget_once();
+	assert_int_equal(bpfcache_find("eth0", true, "tcp", DLT_EN10MB, &out,
+	    msg, sizeof(msg)), 0);
+	assert_int_equal(bpfcache_find("eth0", true, "hots", DLT_EN10MB, &out,
+	    msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(bpfcache_find("eth0", true, "udp", DLT_EN10MB, &out,
+	    msg, sizeof(msg)), 1);
+	capture_bpf_free(&out);
+}
+
 static struct cfg_capture *
 captures(char *iface1, char *bpf1, char *iface2, char *bpf2)
 {
@@ -233,6 +255,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_keys, teardown),
 		cmocka_unit_test_teardown(test_failures, teardown),
+		cmocka_unit_test_teardown(test_forget_once, teardown),
 		cmocka_unit_test_teardown(test_prune, teardown),
 		cmocka_unit_test_teardown(test_job, teardown),
 		cmocka_unit_test_teardown(test_job_killed, teardown),
