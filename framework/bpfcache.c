@@ -45,6 +45,7 @@ struct bpfjob_item {
 
 /* Its outcome, written by the child into memory shared with the master. */
 #define BPFJOB_UNDONE	1
+#define BPFJOB_MOVED	2	/* the interface came or went: not kept */
 struct bpfjob_out {
 	int			 rc;		/* BPFJOB_UNDONE until done */
 	unsigned		 len;
@@ -242,9 +243,23 @@ bpfjob_child(const struct bpfjob *j, pid_t master)
 		const struct bpfjob_item *it = &j->items[i];
 		struct bpfjob_out *o = &j->out[i];
 
+		/*
+		 * The key says whether a live handle compiles it (`vlan`
+		 * differs there), as the interface was when the master
+		 * listed it, maybe seconds of other filters ago: one that
+		 * came or went meanwhile, or during the compile, gets no
+		 * outcome, and the reload that runs next lists it again as
+		 * the interface is then.
+		 */
+		if ((if_nametoindex(it->iface) != 0) != it->present) {
+			o->rc = BPFJOB_MOVED;
+			continue;
+		}
 		o->rc = capture_bpf_build(it->iface, it->expr, it->lt, &prog,
 		    o->msg, sizeof(o->msg));
-		if (o->rc == 0) {
+		if ((if_nametoindex(it->iface) != 0) != it->present)
+			o->rc = BPFJOB_MOVED;
+		else if (o->rc == 0) {
 			memcpy(o->insns, prog.filter,
 			    prog.len * sizeof(*prog.filter));
 			o->len = prog.len;
@@ -309,6 +324,8 @@ bpfjob_reaped(struct bpfjob *j, int status)
 		struct bpfjob_out *o = &j->out[i];
 		struct sock_fprog prog = { .len = 0, .filter = o->insns };
 
+		if (o->rc == BPFJOB_MOVED)
+			continue;
 		/* Undone: the reload that waits for it reports why, once. */
 		if (o->rc == BPFJOB_UNDONE) {
 			bpfcache_put(it->iface, it->present, it->expr, it->lt,

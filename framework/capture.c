@@ -139,8 +139,13 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	if (rc == 0) {
 		rc = capture_bpf_build(cap->interface, cap->bpf, linktype,
 		    prog, msg, sizeof(msg));
-		/* Out of memory says nothing of the filter. */
-		if (rc != -ENOMEM)
+		/*
+		 * Out of memory says nothing of the filter; nor does a
+		 * compile the interface came or went during say what a
+		 * handle of its presence compiles.
+		 */
+		if (rc != -ENOMEM &&
+		    (if_nametoindex(cap->interface) != 0) == present)
 			bpfcache_put(cap->interface, present, cap->bpf,
 			    linktype, rc, prog, msg);
 		if (rc == 0)

@@ -1,0 +1,76 @@
+#!/bin/bash
+# A filter is kept under whether it was compiled on a live handle of its
+# interface (`vlan` compiles differently there, test_bpf_vlan.sh), not
+# whether the interface was there when the reload listed it: the interface
+# gone while the child compiles an earlier capture's long filter, `vlan
+# 100` of the next was compiled on a dead handle and kept as if on a live
+# one, and once the interface came back, its sockets took that program,
+# which passes no tagged frame.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rf_need_ctl
+
+N=40
+
+# config BPF-A BPF-B: captures a and b on CAP, each waiting for it.
+config()
+{
+	local name bpf group=$RF_GROUP
+
+	{
+		cat <<-YAML
+		control:
+		  socket: "$RF_TMP/control.sock"
+		  pidfile: "$RF_TMP/ringfan.pid"
+		plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
+		captures:
+		YAML
+		for name in a b; do
+			bpf=$1
+			shift
+			cat <<-YAML
+			  - name: $name
+			    interface: $RF_CAP
+			    wait_for_interface: true
+			    workers: 1
+			    cpu_affinity: none
+			    bpf: "$bpf"
+			    fanout: { mode: hash, group: $group }
+			    ring: { block_size: 64KiB, block_count: 16, block_timeout: 10ms }
+			    pipeline:
+			      - plugin: counter
+			YAML
+			group=$((group + 1))
+		done
+	} >"$RF_CONF"
+}
+
+children_at_least()
+{
+	[ "$(grep -c ": compiling 2 new filters in a child" "$RF_ERR")" -ge "$1" ]
+}
+
+rf_link
+config "udp port 7" "udp port 7"
+RF_WORKERS=2
+rf_start
+
+# a's filter takes libpcap most of a second or more: CAP goes meanwhile.
+long=$(seq 0 249 | awk '{ printf "host 10.9.%d.%d or ", $1 / 256, $1 % 256 }')
+config "${long}host 10.2.0.1" "vlan 100"
+rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
+RELOAD_PID=$!
+rf_wait_until 10 "the first child" children_at_least 1
+ip link del "$RF_CAP"
+rc=0
+wait "$RELOAD_PID" || rc=$?
+rf_expect "reload exit status" "$rc" 0
+rf_expect "reload result" "$(cat "$RF_TMP/reload.out")" "reload: ok (captures)"
+
+rf_veth
+rf_wait_until 10 "b running again" rf_ctl_test status \
+    '.captures[1].state == "running"'
+rf_send -t vlan -n "$N" -f 1
+rf_stop
+rf_expect "b: tagged frames" "$(rf_num '.captures[1].totals.packets')" "$N"
+echo "PASS"
