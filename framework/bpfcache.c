@@ -232,7 +232,14 @@ static void __attribute__((noreturn))
 bpfjob_child(const struct bpfjob *j, pid_t master)
 {
 	struct sock_fprog prog;
+	sigset_t none;
 
+	/*
+	 * The master's signals are blocked for its signalfd: here they
+	 * would keep a `kill PID` from ending the compile.
+	 */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != master)
 		_exit(1);

@@ -3,7 +3,8 @@
 # only: the reload that ran after it read a file without the filter (put
 # back meanwhile), and the failure it never reported was kept, so that the
 # next reload bringing the filter again failed at once with the death of a
-# child long gone instead of compiling it.  Then a stop while the new child
+# child long gone instead of compiling it.  The child dies of SIGTERM as
+# of any signal (it was blocked, as in the master).  Then a stop while the new child
 # compiles: the waiting reload is answered, ringfan exits 0 and the child
 # is gone.
 set -eu
@@ -46,9 +47,14 @@ rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
 RELOAD_PID=$!
 rf_wait_until 10 "compiling child 1" children_at_least 1
 set_bpf "udp port 7"
-kill -KILL "$(children | sed -n 1p)"
+# By SIGTERM, as kill(1) sends: the master's blocked signals were the
+# child's too, and it compiled on.
+CHILD=$(children | sed -n 1p)
+kill -TERM "$CHILD"
 rc=0
 wait "$RELOAD_PID" || rc=$?
+grep -q "filter compiler (pid $CHILD) was killed by signal 15 (Terminated)$" \
+    "$RF_ERR" || rf_fail "the child did not die of SIGTERM"
 rf_expect "put back: reload exit status" "$rc" 0
 rf_expect "put back: reload result" "$(cat "$RF_TMP/reload.out")" \
     "reload: ok (unchanged)"
