@@ -236,8 +236,14 @@ bpfjob_child(const struct bpfjob *j, pid_t master)
 
 	/*
 	 * The master's signals are blocked for its signalfd: here they
-	 * would keep a `kill PID` from ending the compile.
+	 * would keep a `kill PID` from ending the compile.  What the whole
+	 * process group gets, a reload, the statistics or a terminal's ^C,
+	 * is the master's, as in a worker (a stop kills this child).
 	 */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -83,13 +83,19 @@ grep -q "filter compiler (pid $CHILD) was killed by signal 9 (Killed)$" \
 rf_expect "killed: workers running" \
     "$(rf_ctl_json workers '[.workers[] | select(.state == "running")] | length')" 2
 
-# 2. Another: the master answers while the child runs.
+# 2. Another: the master answers while the child runs, and the signals
+# the whole process group gets are the master's (SIGHUP asks for the
+# reload that waits for the child anyway).
 long=$(hosts 400)
 set_bpf "$long"
 reload_bg 2
 rf_expect "compiling: capture state" \
     "$(rf_ctl_json status '.captures[0].state')" running
 rf_alive "$CHILD" || rf_fail "status was answered only after the compile"
+kill -USR1 -- "-$RF_PID"
+kill -HUP -- "-$RF_PID"
+sleep 0.2
+rf_alive "$CHILD" || rf_fail "the child died of the process group's signals"
 reload_end compiled 0
 rf_expect "compiled: reload result" "$(jq -r .result "$RF_TMP/reload.out")" \
     captures
