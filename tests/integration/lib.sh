@@ -163,6 +163,19 @@ rf_link()
 	rf_veth || rf_skip "cannot create a veth pair"
 }
 
+# rf_config_head: the start of a configuration for the test's control
+# socket and plugin paths, up to `captures:`, on stdout.
+rf_config_head()
+{
+	cat <<-YAML
+	control:
+	  socket: "$RF_TMP/control.sock"
+	  pidfile: "$RF_TMP/ringfan.pid"
+	plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
+	captures:
+	YAML
+}
+
 # rf_config WORKERS MODE BPF [PIPELINE-ENTRY...]
 # Writes $RF_CONF: one capture on CAP.  An empty BPF means no filter; each
 # pipeline entry is the YAML of one list item, e.g. "plugin: counter".
@@ -173,12 +186,8 @@ rf_config()
 	shift 3
 	RF_WORKERS=$workers
 	{
+		rf_config_head
 		cat <<-YAML
-		control:
-		  socket: "$RF_TMP/control.sock"
-		  pidfile: "$RF_TMP/ringfan.pid"
-		plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
-		captures:
 		  - name: test
 		    interface: $RF_CAP
 		    workers: $workers
@@ -584,4 +593,35 @@ rf_set_ring()
 	    -e "s/^\(      block_timeout:\).*/\1 $3/" "$RF_CONF"
 	grep -q "^      block_size: $1\$" "$RF_CONF" ||
 	    rf_fail "rf_set_ring: could not edit $RF_CONF"
+}
+
+# rf_bpf_hosts N: a filter of N `host` terms for addresses that send
+# nothing here, then rfsend's receiver (10.2.0.1): libpcap takes seconds
+# over a few hundred.
+rf_bpf_hosts()
+{
+	local long
+
+	long=$(seq 0 $(($1 - 1)) |
+	    awk '{ printf "host 10.9.%d.%d or ", $1 / 256, $1 % 256 }')
+	echo "${long}host 10.2.0.1"
+}
+
+# rf_set_bpf EXPR: every capture's bpf line of $RF_CONF set to EXPR.
+rf_set_bpf()
+{
+	sed -i "s|^    bpf: .*|    bpf: \"$1\"|" "$RF_CONF"
+}
+
+# rf_compilers: the pids of the filter compilers the log names, in order;
+# rf_compilers_at_least N: it names N or more.
+rf_compilers()
+{
+	sed -n 's/.*: compiling [0-9]* new filters\{0,1\} in a child (pid \([0-9]*\)); .*/\1/p' \
+	    "$RF_ERR"
+}
+
+rf_compilers_at_least()
+{
+	[ "$(rf_compilers | wc -l)" -ge "$1" ]
 }

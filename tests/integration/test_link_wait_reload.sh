@@ -21,13 +21,7 @@ two_captures()
 	local name group
 
 	{
-		cat <<-YAML
-		control:
-		  socket: "$RF_TMP/control.sock"
-		  pidfile: "$RF_TMP/ringfan.pid"
-		plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
-		captures:
-		YAML
+		rf_config_head
 		for name in a b; do
 			group=$GA
 			[ "$name" = a ] || group=$GB

@@ -11,18 +11,6 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
-# The children "compiling N new filter(s) in a child (pid P)" names.
-children()
-{
-	sed -n 's/.*: compiling 1 new filter in a child (pid \([0-9]*\)); .*/\1/p' \
-	    "$RF_ERR"
-}
-
-children_at_least()
-{
-	[ "$(children | wc -l)" -ge "$1" ]
-}
-
 # reload_bg: ringfanctl --json reload in the background (RELOAD_PID), its
 # output in reload.out and reload.err; then waits for child number $1.
 reload_bg()
@@ -30,8 +18,8 @@ reload_bg()
 	"$RINGFANCTL" -s "$RF_SOCK" --json reload >"$RF_TMP/reload.out" \
 	    2>"$RF_TMP/reload.err" &
 	RELOAD_PID=$!
-	rf_wait_until 10 "compiling child $1" children_at_least "$1"
-	CHILD=$(children | sed -n "${1}p")
+	rf_wait_until 10 "compiling child $1" rf_compilers_at_least "$1"
+	CHILD=$(rf_compilers | sed -n "${1}p")
 }
 
 # reload_end WHAT WANT: the background reload exits with status WANT.
@@ -49,27 +37,11 @@ rf_start
 # Not to port 7: the first filter passes none of them.
 rf_send -t udp -n 5 -f 1
 
-# hosts N: N hosts that send nothing here, or the receiver of rfsend's
-# frames, as the capture's filter.
-hosts()
-{
-	local long
-
-	long=$(seq 0 $(($1 - 1)) |
-	    awk '{ printf "host 10.9.%d.%d or ", $1 / 256, $1 % 256 }')
-	echo "${long}host 10.2.0.1"
-}
-
-set_bpf()
-{
-	sed -i "s|^    bpf: .*|    bpf: \"$1\"|" "$RF_CONF"
-}
-
 line=$(grep -n '^    bpf: ' "$RF_CONF" | cut -d: -f1)
 where="$RF_CONF:$line:10: bpf"
 
 # 1. The child killed long before it is done (600 terms: 12 s).
-set_bpf "$(hosts 600)"
+rf_set_bpf "$(rf_bpf_hosts 600)"
 reload_bg 1
 kill -KILL "$CHILD"
 reload_end killed 1
@@ -86,8 +58,8 @@ rf_expect "killed: workers running" \
 # 2. Another: the master answers while the child runs, and the signals
 # the whole process group gets are the master's (SIGHUP asks for the
 # reload that waits for the child anyway).
-long=$(hosts 400)
-set_bpf "$long"
+long=$(rf_bpf_hosts 400)
+rf_set_bpf "$long"
 reload_bg 2
 rf_expect "compiling: capture state" \
     "$(rf_ctl_json status '.captures[0].state')" running
@@ -106,9 +78,9 @@ rf_wait_until 20 "the new workers running" rf_ctl_test workers \
 rf_send -t udp -n 5 -f 1
 
 # 3. A filter libpcap refuses, by SIGHUP: refused as at a start.
-set_bpf "$long or port 70000"
+rf_set_bpf "$long or port 70000"
 kill -HUP "$RF_PID"
-rf_wait_until 10 "compiling child 3" children_at_least 3
+rf_wait_until 10 "compiling child 3" rf_compilers_at_least 3
 rf_wait_until 20 "the refusal logged" grep -q \
     "reload failed, configuration unchanged: $where: illegal port number 70000 > 65535$" \
     "$RF_ERR"

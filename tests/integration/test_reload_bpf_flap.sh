@@ -18,13 +18,7 @@ config()
 	local name bpf group=$RF_GROUP
 
 	{
-		cat <<-YAML
-		control:
-		  socket: "$RF_TMP/control.sock"
-		  pidfile: "$RF_TMP/ringfan.pid"
-		plugin_path: ["$PLUGIN_PATH_BUILD", "$PLUGIN_PATH_TEST"]
-		captures:
-		YAML
+		rf_config_head
 		for name in a b; do
 			bpf=$1
 			shift
@@ -45,22 +39,16 @@ config()
 	} >"$RF_CONF"
 }
 
-children_at_least()
-{
-	[ "$(grep -c ": compiling 2 new filters in a child" "$RF_ERR")" -ge "$1" ]
-}
-
 rf_link
 config "udp port 7" "udp port 7"
 RF_WORKERS=2
 rf_start
 
 # a's filter takes libpcap most of a second or more: CAP goes meanwhile.
-long=$(seq 0 249 | awk '{ printf "host 10.9.%d.%d or ", $1 / 256, $1 % 256 }')
-config "${long}host 10.2.0.1" "vlan 100"
+config "$(rf_bpf_hosts 250)" "vlan 100"
 rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
 RELOAD_PID=$!
-rf_wait_until 10 "the first child" children_at_least 1
+rf_wait_until 10 "the first child" rf_compilers_at_least 1
 ip link del "$RF_CAP"
 rc=0
 wait "$RELOAD_PID" || rc=$?

@@ -4,52 +4,35 @@
 # back meanwhile), and the failure it never reported was kept, so that the
 # next reload bringing the filter again failed at once with the death of a
 # child long gone instead of compiling it.  The child dies of SIGTERM as
-# of any signal (it was blocked, as in the master).  Then a stop while the new child
-# compiles: the waiting reload is answered, ringfan exits 0 and the child
-# is gone.
+# of any signal (it was blocked, as in the master).  Then a stop while the
+# new child compiles: the waiting reload is answered, ringfan exits 0 and
+# the child is gone.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
-children()
-{
-	sed -n 's/.*: compiling 1 new filter in a child (pid \([0-9]*\)); .*/\1/p' \
-	    "$RF_ERR"
-}
-
-children_at_least()
-{
-	[ "$(children | wc -l)" -ge "$1" ]
-}
-
 # Gone or answered: the reload in the background no longer waits.
 child_or_answer()
 {
-	children_at_least "$1" || ! rf_alive "$RELOAD_PID"
-}
-
-set_bpf()
-{
-	sed -i "s|^    bpf: .*|    bpf: \"$1\"|" "$RF_CONF"
+	rf_compilers_at_least "$1" || ! rf_alive "$RELOAD_PID"
 }
 
 rf_link
 rf_config 1 hash "udp port 7" "plugin: counter"
 rf_start
 # 400 hosts: seconds of libpcap's time.
-long=$(seq 0 399 | awk '{ printf "host 10.9.%d.%d or ", $1 / 256, $1 % 256 }')
-long="${long}host 10.2.0.1"
+long=$(rf_bpf_hosts 400)
 
 # 1. The filter put back while the child compiles, the child killed: the
 # reload that then runs finds nothing changed.
-set_bpf "$long"
+rf_set_bpf "$long"
 rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
 RELOAD_PID=$!
-rf_wait_until 10 "compiling child 1" children_at_least 1
-set_bpf "udp port 7"
+rf_wait_until 10 "compiling child 1" rf_compilers_at_least 1
+rf_set_bpf "udp port 7"
 # By SIGTERM, as kill(1) sends: the master's blocked signals were the
 # child's too, and it compiled on.
-CHILD=$(children | sed -n 1p)
+CHILD=$(rf_compilers | sed -n 1p)
 kill -TERM "$CHILD"
 rc=0
 wait "$RELOAD_PID" || rc=$?
@@ -60,13 +43,13 @@ rf_expect "put back: reload result" "$(cat "$RF_TMP/reload.out")" \
     "reload: ok (unchanged)"
 
 # 2. The filter again: compiled in a new child, not refused.
-set_bpf "$long"
+rf_set_bpf "$long"
 rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
 RELOAD_PID=$!
 rf_wait_until 10 "a second child, or the answer" child_or_answer 2
 rf_alive "$RELOAD_PID" ||
     rf_fail "the reload was answered without a child: $(cat "$RF_TMP/reload.err")"
-CHILD=$(children | sed -n 2p)
+CHILD=$(rf_compilers | sed -n 2p)
 
 # 3. Stopped while it compiles.
 kill -TERM "$RF_PID"
