@@ -51,6 +51,7 @@ offline_view(const struct offline *ol, struct ringfan_packet *pkt,
 	pkt->pkttype = PACKET_HOST;
 	pkt->flags = caplen < len ? RINGFAN_PKT_TRUNCATED : 0;
 	pkt->linktype = ol->linktype;
+	pkt->reserved = 0;
 	if (__builtin_expect(at != 0, 0) && caplen > at)
 		pkt->pkttype = data[at];
 }

@@ -131,6 +131,12 @@ _Static_assert(offsetof(struct tpacket3_hdr, tp_len) ==
     offsetof(struct tpacket3_hdr, tp_snaplen) + 4, "tp_snaplen, tp_len");
 _Static_assert(offsetof(struct ringfan_packet, len) ==
     offsetof(struct ringfan_packet, caplen) + 4, "caplen, len");
+/* The view's layout is the ABI's: `reserved` filled what was padding. */
+_Static_assert(offsetof(struct ringfan_packet, reserved) ==
+    offsetof(struct ringfan_packet, linktype) + 2 &&
+    sizeof(struct ringfan_packet) ==
+    offsetof(struct ringfan_packet, reserved) + 4,
+    "struct ringfan_packet has padding again");
 
 /*
  * Every offset is checked where it is followed: the first one here, each

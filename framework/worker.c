@@ -117,8 +117,10 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	bool passed;
 
 	one.linktype = (uint16_t)wk->linktype;
+	one.reserved = 0;
 	if (prefetching) {
 		view.linktype = (uint16_t)wk->linktype;
+		view.reserved = 0;
 		for (int k = 1; k < RINGFAN_PREFETCH_AHEAD &&
 		    ring_walk_next(&ahead, &view); k++)
 			pipeline_prefetch(pl, &view);

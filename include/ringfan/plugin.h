@@ -4,8 +4,10 @@
  * This header and <ringfan/decode.h> are all a plugin includes.  A plugin is
  * a shared object that exports one const object, `ringfan_plugin`, of type
  * struct ringfan_plugin.  The struct starts with the ABI version and its own
- * size so that it can grow by appending fields: appending bumps the minor
- * version, any other change bumps the major version.  The host refuses a
+ * size so that it can grow by appending fields: appending a field, a flag
+ * bit or an enumeration's value bumps the minor version (a plugin ignores
+ * bits it does not know and has a default for values), any other change
+ * bumps the major version.  The host refuses a
  * plugin whose major version differs from its own, and one built for a
  * newer minor that sets fields this host does not know.
  *
@@ -79,6 +81,12 @@ struct ringfan_packet {
 	 * read, so today it always equals ctx->linktype.
 	 */
 	uint16_t	 linktype;
+	/*
+	 * 0: the struct's padding, named so that every host fills it.  A
+	 * later minor may put fields here; they read 0 on hosts before it
+	 * (and a plugin checks ctx->abi before it relies on one).
+	 */
+	uint32_t	 reserved;
 };
 
 /*

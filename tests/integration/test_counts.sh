@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every frame offered is handed to the pipeline exactly once, with its length
-# on the wire, and the kernel's counters agree with the workers'.
+# on the wire, and the kernel's counters agree with the workers'.  Each
+# view's `reserved` is 0 (ctxprobe counts those that are not).
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -8,7 +9,7 @@ K=20000
 SIZE=64		# without FCS; veth neither pads nor adds one
 
 rf_link
-rf_config 2 hash "udp port 9" "plugin: counter"
+rf_config 2 hash "udp port 9" "plugin: counter" "plugin: ctxprobe"
 rf_start
 rf_send -t udp -n "$K" -f 256 -r 20000 -s "$SIZE"
 rf_stop
@@ -28,6 +29,8 @@ rf_expect "sum of worker bytes" "$(rf_sum .bytes)" $((K * SIZE))
 rf_expect "sum of worker kernel_packets" "$(rf_sum .kernel_packets)" "$K"
 rf_expect "sum of worker kernel_drops" "$(rf_sum .kernel_drops)" 0
 rf_expect "sum of counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$K"
+rf_expect "sum of ctxprobe.frames" "$(rf_sum .plugins.ctxprobe.frames)" "$K"
+rf_expect "frames with reserved not 0" "$(rf_sum .plugins.ctxprobe.reserved)" 0
 for w in 0 1; do
 	p=$(rf_num ".captures[0].workers[$w].packets")
 	b=$(rf_num ".captures[0].workers[$w].bytes")

@@ -281,5 +281,9 @@ for name in en10mb sll sll2 raw ipv4 ipv6 null; do
 	[ "$out" = "$want" ] ||
 	    fail "$name: $out frames of pkttype PACKET_OUTGOING, tshark says $want"
 	echo "ok: $name: $out frames of pkttype PACKET_OUTGOING"
+	# The view's last 4 bytes, padding once, are filled: 0 for a minor to come.
+	out=$(jq -r '[.captures[0].workers[].plugins.ctxprobe.reserved] | add' \
+	    "$TMP/out.json")
+	[ "$out" = 0 ] || fail "$name: $out frames with reserved not 0"
 done
 echo "PASS"

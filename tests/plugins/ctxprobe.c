@@ -7,7 +7,8 @@
  * snaplen, worker_id, worker_count, open_flags) with the flags that the
  * latest check saw (check_flags: a process loads the object once, so a
  * static carries them from check to open).  Per frame it counts `frames`
- * (and `outgoing`, those of pkttype PACKET_OUTGOING),
+ * (and `outgoing`, those of pkttype PACKET_OUTGOING, and `reserved`, those
+ * whose `reserved` is not 0),
  * sets the gauge `last_len`, reports "disk full: ..." through ctx->status on
  * a frame of wire length 1 and clears it on one of length 2, reports one
  * that is not UTF-8 on frames of length `bad_len`, and stops the frames of
@@ -38,6 +39,7 @@ struct ctxprobe {
 	uint64_t		 bad_len;
 	uint64_t		*frames;
 	uint64_t		*outgoing;
+	uint64_t		*reserved;	/* frames whose reserved is not 0 */
 	uint64_t		*ticks;
 	uint64_t		*closes;
 	uint64_t		*last_len;	/* a gauge */
@@ -167,6 +169,7 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 	    ctxprobe_publish(ctx) != 0 ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
 	    (st->outgoing = ctx->counter(ctx, "outgoing")) == NULL ||
+	    (st->reserved = ctx->counter(ctx, "reserved")) == NULL ||
 	    (st->ticks = ctx->counter(ctx, "ticks")) == NULL ||
 	    (st->closes = ctx->counter(ctx, "closes")) == NULL ||
 	    (st->last_len = ctx->gauge(ctx, "last_len")) == NULL ||
@@ -219,6 +222,7 @@ ctxprobe_packet(void *state, const struct ringfan_packet *pkt)
 
 	++*st->frames;
 	*st->outgoing += pkt->pkttype == PACKET_OUTGOING;
+	*st->reserved += pkt->reserved != 0;
 	*st->last_len = pkt->len;
 	if (pkt->len == CTXPROBE_FULL_LEN)
 		st->ctx->status(st->ctx, "disk full: %s",
