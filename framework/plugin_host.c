@@ -604,6 +604,7 @@ pipeline_give_memory(struct plugin_stage *s, struct plugin_ctx *ctx,
 		ctx->pub.memory_state = RINGFAN_MEMORY_FRESH;
 		ctx->pub.memory_layout = s->info.memory_layout;
 	}
+	/* 64 bytes into a mapping: aligned to 64, as the ABI promises. */
 	ctx->pub.memory = h + 1;
 	ctx->pub.memory_size = want;
 	s->mem = mem;

@@ -184,7 +184,8 @@ struct ringfan_ctx {
 	 * checks the version and starts afresh when it does not know it.
 	 * The frame the predecessor died on is quarantined, not handed over
 	 * again, though the region may hold what the predecessor made of it.
-	 * NULL and RINGFAN_MEMORY_NONE when none was asked for.  Offline, and
+	 * Aligned to 64 bytes.  NULL and RINGFAN_MEMORY_NONE when none was
+	 * asked for.  Offline, and
 	 * once close has returned (a stop, `ringfanctl restart`, any reload
 	 * that starts the workers again), the region is fresh.
 	 */
