@@ -66,8 +66,10 @@ rf_expect "compiling: capture state" \
 rf_alive "$CHILD" || rf_fail "status was answered only after the compile"
 kill -USR1 -- "-$RF_PID"
 kill -HUP -- "-$RF_PID"
-sleep 0.2
-rf_alive "$CHILD" || rf_fail "the child died of the process group's signals"
+# However soon it is done: a death would be logged, an exit 0 is not.
+rf_wait_until 30 "the child done" eval '! rf_alive "$CHILD"'
+! grep -q "filter compiler (pid $CHILD) " "$RF_ERR" ||
+    rf_fail "the child died of the process group's signals"
 reload_end compiled 0
 rf_expect "compiled: reload result" "$(jq -r .result "$RF_TMP/reload.out")" \
     captures
