@@ -56,8 +56,10 @@ struct cfg_option {
 	char		*value;
 	struct cfg_pos	 pos;	/* of the value (bare: of the key) */
 	/*
-	 * No value, in a flow mapping: perhaps what followed an unquoted
-	 * comma, `{ ports: 22,80 }` being ports "22" and a key "80".
+	 * No value, in a flow mapping, after a plain value (or another
+	 * bare key): perhaps what followed an unquoted comma, `{ ports:
+	 * 22,80 }` being ports "22" and a key "80".  Not the first key,
+	 * nor one after a quoted value: no comma split a value there.
 	 */
 	bool		 bare;
 };

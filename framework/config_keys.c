@@ -169,6 +169,8 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *val;
 	size_t n;
+	/* The value before was plain text, which a comma could have ended. */
+	bool after_plain = false;
 
 	if (is_null(v))
 		return 0;
@@ -205,9 +207,13 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 		    (o->value = dup_or_err(c, val, is_null(val) ? "" :
 		    sval(val))) == NULL)
 			return -1;
-		o->bare = v->data.mapping.style == YAML_FLOW_MAPPING_STYLE &&
+		o->bare = after_plain &&
+		    v->data.mapping.style == YAML_FLOW_MAPPING_STYLE &&
 		    val->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		    val->data.scalar.length == 0;
+		after_plain = val->data.scalar.style ==
+		    YAML_PLAIN_SCALAR_STYLE &&
+		    (val->data.scalar.length > 0 || o->bare);
 		/* Where the value is; a bare key's own place. */
 		val = o->bare ? k : val;
 		o->pos.line = (unsigned)val->start_mark.line + 1;

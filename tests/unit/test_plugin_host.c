@@ -452,6 +452,21 @@ test_option_unknown(void **state)
 	assert_string_equal(err, "test.yaml:8:28: plugin options: unknown "
 	    "option \"b\" (a key without a value: in { } a comma ends the "
 	    "value before it, so quote a value that has commas)");
+	unload();
+	/* No value before it for a comma to have ended: no such cause. */
+	load("      - plugin: counter\n"
+	    "        config: { colour: }\n");
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
+	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
+	    "option \"colour\"");
+	unload();
+	load("      - plugin: options\n"
+	    "        config: { label: \"a\", b }\n");
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
+	assert_string_equal(err, "test.yaml:8:33: plugin options: unknown "
+	    "option \"b\"");
 }
 
 /* Frames for the counter plugin: Ethernet, optionally one 802.1Q tag. */
