@@ -25,7 +25,7 @@ struct bpf_kept {
 	char			*expr;
 	int			 lt;
 	bool			 present;
-	bool			 once;		/* told once, then forgotten */
+	bool			 once;		/* found once, then forgotten */
 	int			 rc;
 	struct sock_fprog	 prog;
 	char			 msg[256];
@@ -48,6 +48,7 @@ struct bpfjob_item {
 #define BPFJOB_MOVED	2	/* the interface came or went: not kept */
 struct bpfjob_out {
 	int			 rc;		/* BPFJOB_UNDONE until done */
+	bool			 live;		/* on a live handle */
 	unsigned		 len;
 	char			 msg[256];
 	struct sock_filter	 insns[BPF_MAXINSNS];
@@ -98,17 +99,19 @@ bpfcache_find(const char *iface, bool present, const char *expr, int lt,
 	}
 	memcpy(prog->filter, k->prog.filter, len);
 	prog->len = k->prog.len;
+	if (k->once)
+		bpfcache_drop(k);
 	return 1;
 }
 
-void
-bpfcache_put(const char *iface, bool present, const char *expr, int lt,
-    int rc, const struct sock_fprog *prog, const char *msg)
+static void
+bpfcache_keep(const char *iface, bool present, const char *expr, int lt,
+    int rc, const struct sock_fprog *prog, const char *msg, bool once)
 {
 	struct bpf_kept k = { .lt = lt, .present = present, .rc = rc }, *at;
 	size_t len = rc == 0 ? prog->len * sizeof(*prog->filter) : 0;
 
-	k.once = rc != 0 && rc != -EINVAL;
+	k.once = once;
 	strlcpy(k.msg, rc != 0 ? msg : "", sizeof(k.msg));
 	k.iface = strdup(iface);
 	k.expr = strdup(expr);
@@ -131,6 +134,14 @@ bpfcache_put(const char *iface, bool present, const char *expr, int lt,
 	if ((at = bpfcache_at(iface, present, expr, lt)) != NULL)
 		bpfcache_drop(at);
 	kept[nkept++] = k;
+}
+
+void
+bpfcache_put(const char *iface, bool present, const char *expr, int lt,
+    int rc, const struct sock_fprog *prog, const char *msg)
+{
+	bpfcache_keep(iface, present, expr, lt, rc, prog, msg,
+	    rc != 0 && rc != -EINVAL);
 }
 
 static bool
@@ -269,7 +280,7 @@ bpfjob_child(const struct bpfjob *j, pid_t master)
 			continue;
 		}
 		o->rc = capture_bpf_build(it->iface, it->expr, it->lt, &prog,
-		    o->msg, sizeof(o->msg));
+		    &o->live, o->msg, sizeof(o->msg));
 		if ((if_nametoindex(it->iface) != 0) != it->present)
 			o->rc = BPFJOB_MOVED;
 		else if (o->rc == 0) {
@@ -350,8 +361,14 @@ bpfjob_reaped(struct bpfjob *j, int status)
 		else if (o->rc == 0)
 			o->rc = -EINVAL;
 		o->msg[sizeof(o->msg) - 1] = '\0';
-		bpfcache_put(it->iface, it->present, it->expr, it->lt, o->rc,
-		    &prog, o->msg);
+		/*
+		 * On a dead handle of an interface that is there (down:
+		 * libpcap activates none): for the reload that waits only,
+		 * as a live handle compiles it once the interface is up.
+		 */
+		bpfcache_keep(it->iface, it->present, it->expr, it->lt, o->rc,
+		    &prog, o->msg, (o->rc != 0 && o->rc != -EINVAL) ||
+		    o->live != it->present);
 	}
 	j->pid = 0;
 	bpfjob_items_free(j);

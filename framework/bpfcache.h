@@ -22,18 +22,23 @@ struct bpfjob_out;
  * interface was there (present) or not: 1 with a copy of the program in
  * *prog (capture_bpf_free() frees it), 0 when none is kept, or the
  * compile's failure, -errno with its cause in msg.  A failure that was not
- * the filter's (the compiling child died) is told once, then forgotten.
+ * the filter's (the compiling child died), and a child's compile on a dead
+ * handle of an interface that is there (down), are found once, then
+ * forgotten.
  */
 int	bpfcache_find(const char *iface, bool present, const char *expr,
 	    int lt, struct sock_fprog *prog, char *msg, size_t msglen);
-/* Keep a compile's outcome (rc 0 with prog, or -errno with msg). */
+/*
+ * Keep a compile's outcome (rc 0 with prog, or -errno with msg), made on a
+ * live handle when present.
+ */
 void	bpfcache_put(const char *iface, bool present, const char *expr,
 	    int lt, int rc, const struct sock_fprog *prog, const char *msg);
 /* Forget the filters that no capture of a or b (either may be NULL) has. */
 void	bpfcache_prune(const struct cfg *a, const struct cfg *b);
 /*
- * The failures told once that are still kept, forgotten: the reload that
- * ran after the child need not have reported them (its file no longer had
+ * The outcomes found once that are still kept, forgotten: the reload that
+ * ran after the child need not have found them (its file no longer had
  * the filter, or it failed before the compile, or at an earlier capture's
  * filter), and the next one compiles them again.
  */

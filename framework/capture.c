@@ -79,7 +79,7 @@ capture_bpf_handle(const char *iface, int linktype)
 
 int
 capture_bpf_build(const char *iface, const char *expr, int linktype,
-    struct sock_fprog *prog, char *msg, size_t msglen)
+    struct sock_fprog *prog, bool *live, char *msg, size_t msglen)
 {
 	struct bpf_program bp;
 	pcap_t *p;
@@ -87,7 +87,10 @@ capture_bpf_build(const char *iface, const char *expr, int linktype,
 
 	prog->len = 0;
 	prog->filter = NULL;
-	if ((p = capture_bpf_handle(iface, linktype)) == NULL)
+	p = capture_bpf_handle(iface, linktype);
+	if (live != NULL)
+		*live = p != NULL;
+	if (p == NULL)
 		p = pcap_open_dead(linktype, CAPTURE_SNAPLEN);
 	if (p == NULL) {
 		strlcpy(msg, "pcap_open_dead failed", msglen);
@@ -126,7 +129,7 @@ int
 capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
     int linktype, struct sock_fprog *prog, char *err, size_t errlen)
 {
-	bool present = if_nametoindex(cap->interface) != 0;
+	bool present = if_nametoindex(cap->interface) != 0, live;
 	char msg[256];
 	int rc;
 
@@ -138,13 +141,15 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	    msg, sizeof(msg));
 	if (rc == 0) {
 		rc = capture_bpf_build(cap->interface, cap->bpf, linktype,
-		    prog, msg, sizeof(msg));
+		    prog, &live, msg, sizeof(msg));
 		/*
 		 * Out of memory says nothing of the filter; nor does a
 		 * compile the interface came or went during say what a
-		 * handle of its presence compiles.
+		 * handle of its presence compiles, nor one on a dead handle
+		 * of an interface that is there (down: libpcap activates
+		 * none), which a live one compiles once it is up.
 		 */
-		if (rc != -ENOMEM &&
+		if (rc != -ENOMEM && live == present &&
 		    (if_nametoindex(cap->interface) != 0) == present)
 			bpfcache_put(cap->interface, present, cap->bpf,
 			    linktype, rc, prog, msg);
