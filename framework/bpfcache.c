@@ -243,20 +243,9 @@ static void __attribute__((noreturn))
 bpfjob_child(const struct bpfjob *j, pid_t master)
 {
 	struct sock_fprog prog;
-	sigset_t none;
 
-	/*
-	 * The master's signals are blocked for its signalfd: here they
-	 * would keep a `kill PID` from ending the compile.  What the whole
-	 * process group gets, a reload, the statistics or a terminal's ^C,
-	 * is the master's, as in a worker (a stop kills this child).
-	 */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
-	signal(SIGUSR2, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* SIGTERM, a `kill PID`, ends the compile (a stop kills it too). */
+	child_signals(false);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != master)
 		_exit(1);
@@ -279,16 +268,14 @@ bpfjob_child(const struct bpfjob *j, pid_t master)
 			o->rc = BPFJOB_MOVED;
 			continue;
 		}
-		o->rc = capture_bpf_build(it->iface, it->expr, it->lt, &prog,
-		    &o->live, o->msg, sizeof(o->msg));
+		o->rc = capture_bpf_build(it->capture, it->iface, it->expr,
+		    it->lt, &prog, &o->live, o->msg, sizeof(o->msg));
 		if ((if_nametoindex(it->iface) != 0) != it->present)
 			o->rc = BPFJOB_MOVED;
 		else if (o->rc == 0) {
 			memcpy(o->insns, prog.filter,
 			    prog.len * sizeof(*prog.filter));
 			o->len = prog.len;
-			log_debug("capture %s: bpf compiled to %u instructions "
-			    "for link type %d", it->capture, o->len, it->lt);
 		}
 		capture_bpf_free(&prog);
 	}

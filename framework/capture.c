@@ -78,8 +78,9 @@ capture_bpf_handle(const char *iface, int linktype)
 }
 
 int
-capture_bpf_build(const char *iface, const char *expr, int linktype,
-    struct sock_fprog *prog, bool *live, char *msg, size_t msglen)
+capture_bpf_build(const char *capture, const char *iface, const char *expr,
+    int linktype, struct sock_fprog *prog, bool *live, char *msg,
+    size_t msglen)
 {
 	struct bpf_program bp;
 	pcap_t *p;
@@ -122,6 +123,8 @@ capture_bpf_build(const char *iface, const char *expr, int linktype,
 	memcpy(prog->filter, bp.bf_insns, len);
 	prog->len = (unsigned short)bp.bf_len;
 	pcap_freecode(&bp);
+	log_debug("capture %s: bpf compiled to %u instructions for link type "
+	    "%d", capture, prog->len, linktype);
 	return 0;
 }
 
@@ -140,8 +143,8 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 	rc = bpfcache_find(cap->interface, present, cap->bpf, linktype, prog,
 	    msg, sizeof(msg));
 	if (rc == 0) {
-		rc = capture_bpf_build(cap->interface, cap->bpf, linktype,
-		    prog, &live, msg, sizeof(msg));
+		rc = capture_bpf_build(cap->name, cap->interface, cap->bpf,
+		    linktype, prog, &live, msg, sizeof(msg));
 		/*
 		 * Out of memory says nothing of the filter; nor does a
 		 * compile the interface came or went during say what a
@@ -153,10 +156,6 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 		    (if_nametoindex(cap->interface) != 0) == present)
 			bpfcache_put(cap->interface, present, cap->bpf,
 			    linktype, rc, prog, msg);
-		if (rc == 0)
-			log_debug("capture %s: bpf compiled to %u instructions "
-			    "for link type %d", cap->name, prog->len,
-			    linktype);
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s:%u:%u: bpf: %s", cfg->path,

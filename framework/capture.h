@@ -26,12 +26,13 @@ int	capture_bpf_compile(const struct cfg *cfg,
 
 /*
  * EXPR compiled with libpcap for LINKTYPE, on a live handle of IFACE when
- * there is one of that type, which *live (unless NULL) tells (never kept,
- * never logged).  0, or -EINVAL (the filter's fault) or -ENOMEM with the
- * cause in msg.
+ * there is one of that type, which *live (unless NULL) tells; never kept,
+ * logged at debug for CAPTURE.  0, or -EINVAL (the filter's fault) or
+ * -ENOMEM with the cause in msg.
  */
-int	capture_bpf_build(const char *iface, const char *expr, int linktype,
-	    struct sock_fprog *prog, bool *live, char *msg, size_t msglen);
+int	capture_bpf_build(const char *capture, const char *iface,
+	    const char *expr, int linktype, struct sock_fprog *prog, bool *live,
+	    char *msg, size_t msglen);
 
 /*
  * The DLT_ link type of the frames a packet socket reads on the capture's

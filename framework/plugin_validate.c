@@ -128,7 +128,6 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 {
 	struct pipeline pl;
 	struct plugin_env env;
-	sigset_t none;
 	size_t at = 0;
 
 	/*
@@ -136,13 +135,7 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	 * whole process group is the master's, which acts on it once this
 	 * check is over; it is no plugin failing its check.
 	 */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
-	signal(SIGUSR2, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_signals(true);
 	signal(SIGALRM, SIG_DFL);
 	/*
 	 * Plugin code gets none of the master's descriptors: not the

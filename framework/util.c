@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <stddef.h>
@@ -299,4 +300,19 @@ spare_shed(int *spare, int lfd)
 	if (fd != -1 || err == EINTR || err == ECONNABORTED)
 		return 1;
 	return err == EAGAIN || err == EWOULDBLOCK ? 0 : -1;
+}
+
+void
+child_signals(bool term)
+{
+	sigset_t none;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	if (term)
+		signal(SIGTERM, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -69,4 +69,12 @@ const char *file_kind(unsigned mode);
 int	spare_open(void);
 int	spare_shed(int *spare, int lfd);
 
+/*
+ * In a short-lived child of the master's: the signals the whole process
+ * group gets (a reload, the statistics, a terminal's ^C; and a stop, with
+ * term) are the master's, which acts on them, and are ignored here; then
+ * every signal is unblocked, as the master blocks them for its signalfd.
+ */
+void	child_signals(bool term);
+
 #endif

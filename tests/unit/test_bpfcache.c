@@ -190,8 +190,8 @@ test_job(void **state)
 	assert_int_equal(bpfjob_start(&j, &c, lt), 1);
 	assert_int_equal(j.n, 1);
 	job_wait(&j);
-	assert_int_equal(capture_bpf_build(NOIF, "udp port 53", DLT_EN10MB,
-	    &want, NULL, msg, sizeof(msg)), 0);
+	assert_int_equal(capture_bpf_build("a", NOIF, "udp port 53",
+	    DLT_EN10MB, &want, NULL, msg, sizeof(msg)), 0);
 	assert_int_equal(bpfcache_find(NOIF, false, "udp port 53", DLT_EN10MB,
 	    &got, msg, sizeof(msg)), 1);
 	assert_int_equal(got.len, want.len);
