@@ -433,40 +433,37 @@ test_option_message_place(void **state)
 	    "\"outptu\" at 8:43, which it has not read: misspelt?)");
 }
 
+/* The pipeline of `steps` fails to open with the error `want`. */
+static void
+open_fails_with(const char *steps, const char *want)
+{
+	load(steps);
+	assert_int_equal(load_pipeline(), 0);
+	assert_int_equal(open_pipeline(), -1);
+	assert_string_equal(err, want);
+	unload();
+}
+
 static void
 test_option_unknown(void **state)
 {
 	(void)state;
-	load("      - plugin: counter\n"
-	    "        config: { colour: blue }\n");
-	assert_int_equal(load_pipeline(), 0);
-	assert_int_equal(open_pipeline(), -1);
-	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
-	    "option \"colour\"");
-	unload();
+	open_fails_with("      - plugin: counter\n"
+	    "        config: { colour: blue }\n",
+	    "test.yaml:8:27: plugin counter: unknown option \"colour\"");
 	/* An unquoted comma in { }: the key after it has no value. */
-	load("      - plugin: options\n"
-	    "        config: { label: a,b, size: 1, c: }\n");
-	assert_int_equal(load_pipeline(), 0);
-	assert_int_equal(open_pipeline(), -1);
-	assert_string_equal(err, "test.yaml:8:28: plugin options: unknown "
-	    "option \"b\" (a key without a value: in { } a comma ends the "
-	    "value before it, so quote a value that has commas)");
-	unload();
+	open_fails_with("      - plugin: options\n"
+	    "        config: { label: a,b, size: 1, c: }\n",
+	    "test.yaml:8:28: plugin options: unknown option \"b\" (a key "
+	    "without a value: in { } a comma ends the value before it, so "
+	    "quote a value that has commas)");
 	/* No value before it for a comma to have ended: no such cause. */
-	load("      - plugin: counter\n"
-	    "        config: { colour: }\n");
-	assert_int_equal(load_pipeline(), 0);
-	assert_int_equal(open_pipeline(), -1);
-	assert_string_equal(err, "test.yaml:8:27: plugin counter: unknown "
-	    "option \"colour\"");
-	unload();
-	load("      - plugin: options\n"
-	    "        config: { label: \"a\", b }\n");
-	assert_int_equal(load_pipeline(), 0);
-	assert_int_equal(open_pipeline(), -1);
-	assert_string_equal(err, "test.yaml:8:33: plugin options: unknown "
-	    "option \"b\"");
+	open_fails_with("      - plugin: counter\n"
+	    "        config: { colour: }\n",
+	    "test.yaml:8:27: plugin counter: unknown option \"colour\"");
+	open_fails_with("      - plugin: options\n"
+	    "        config: { label: \"a\", b }\n",
+	    "test.yaml:8:33: plugin options: unknown option \"b\"");
 }
 
 /* Frames for the counter plugin: Ethernet, optionally one 802.1Q tag. */
