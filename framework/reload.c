@@ -854,10 +854,13 @@ captures:
 		return -EINPROGRESS;
 	}
 	/* master_swap_begin validates the new file as it builds it. */
-	rc = master_swap_begin(m, &nc, err, errlen);
-	/* The retiring generation's, for a swap that goes back to it. */
-	bpfcache_prune(m->g.cfg, m->old.cfg);
-	if (rc == 0) {
+	if ((rc = master_swap_begin(m, &nc, err, errlen)) == 0) {
+		/*
+		 * Kept: the retiring generation's, for a swap that goes
+		 * back to it.  After a failure, the refused file's stay for
+		 * its next try (the prune above bounds them).
+		 */
+		bpfcache_prune(m->g.cfg, m->old.cfg);
 		*what = "captures";
 		cfg_diff(m->old.cfg, m->g.cfg, CFG_DIFF_GLOBAL,
 		    reload_restart_key);

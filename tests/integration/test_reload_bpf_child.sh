@@ -6,7 +6,8 @@
 # that cause and nothing changes; with another filter, `status` is
 # answered while the child still runs, and the new sockets then take the
 # filter.  A filter the child finds wrong is refused as at a start, by
-# SIGHUP too.
+# SIGHUP too; a reload refused after its compile leaves the filter
+# compiled for the next.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -89,6 +90,21 @@ rf_wait_until 20 "the refusal logged" grep -q \
 rf_expect "refused: last_reload_error" \
     "$(rf_ctl_json status .last_reload_error)" \
     "$where: illegal port number 70000 > 65535"
+
+# 4. A reload refused after its compile (a plugin's unknown option): the
+# filter stays compiled for the next try, which needs no child.
+rf_set_bpf "$(rf_bpf_hosts 200)"
+sed -i 's/^      - plugin: counter$/      - { plugin: counter, config: { colour: red } }/' \
+    "$RF_CONF"
+rf_ctl reload >/dev/null 2>"$RF_TMP/reload.err" &&
+    rf_fail "a reload with an unknown option passed"
+grep -q 'plugin counter: unknown option "colour"' "$RF_TMP/reload.err" ||
+    rf_fail "refused for: $(cat "$RF_TMP/reload.err")"
+rf_expect "children by then" "$(rf_compilers | wc -l)" 4
+sed -i 's/^      - { plugin: counter, config: { colour: red } }$/      - plugin: counter/' \
+    "$RF_CONF"
+rf_expect "the next try" "$(rf_ctl reload 2>&1)" "reload: ok (captures)"
+rf_expect "children after it" "$(rf_compilers | wc -l)" 4
 
 rf_stop
 rf_expect "packets" "$(jq '.captures[0].totals.packets' "$RF_STATS")" 5
