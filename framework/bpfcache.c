@@ -305,6 +305,8 @@ bpfjob_start(struct bpfjob *j, const struct cfg *cfg, const int *lt)
 	j->out = p;
 	for (size_t i = 0; i < j->n; i++)
 		j->out[i].rc = BPFJOB_UNDONE;
+	j->started = mono_ns();
+	j->overdue = false;
 	if ((j->pid = fork()) == -1) {
 		rc = -errno;
 		j->pid = 0;
@@ -316,19 +318,34 @@ bpfjob_start(struct bpfjob *j, const struct cfg *cfg, const int *lt)
 	return 1;
 }
 
+bool
+bpfjob_watch(struct bpfjob *j, uint64_t now)
+{
+	if (j->pid <= 0 || j->overdue || now - j->started < BPFJOB_LIMIT_NS)
+		return false;
+	log_error("filter compiler (pid %d) still compiling after %llu s: "
+	    "killing it", (int)j->pid, BPFJOB_LIMIT_NS / 1000000000ull);
+	kill(j->pid, SIGKILL);
+	j->overdue = true;
+	return true;
+}
+
 void
 bpfjob_reaped(struct bpfjob *j, int status)
 {
 	char what[96], why[128];
 
-	if (WIFSIGNALED(status))
+	if (j->overdue)
+		snprintf(what, sizeof(what), "took more than %llu s and was "
+		    "killed", BPFJOB_LIMIT_NS / 1000000000ull);
+	else if (WIFSIGNALED(status))
 		snprintf(what, sizeof(what), "was killed by signal %d (%s)",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		snprintf(what, sizeof(what), "exited with status %d",
 		    WEXITSTATUS(status));
 	snprintf(why, sizeof(why), "the process compiling it %s", what);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!j->overdue && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_error("filter compiler (pid %d) %s", (int)j->pid, what);
 	for (size_t i = 0; i < j->n; i++) {
 		const struct bpfjob_item *it = &j->items[i];

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cfg;
@@ -45,9 +46,18 @@ void	bpfcache_prune(const struct cfg *a, const struct cfg *b);
 void	bpfcache_forget_once(void);
 void	bpfcache_clear(void);
 
+/*
+ * How long a compile child may run before it is killed: far beyond what
+ * libpcap takes over any filter the kernel takes (12 s over 600 terms),
+ * a bound for one that is wedged or stopped, which holds every reload.
+ */
+#define BPFJOB_LIMIT_NS		(600ull * 1000000000u)
+
 /* A child compiling filters for a reload; pid 0: none. */
 struct bpfjob {
 	pid_t			 pid;
+	uint64_t		 started;	/* monotonic ns */
+	bool			 overdue;	/* killed at BPFJOB_LIMIT_NS */
 	size_t			 n;
 	struct bpfjob_item	*items;
 	struct bpfjob_out	*out;		/* shared with the child */
@@ -59,6 +69,11 @@ struct bpfjob {
  * child (the caller compiles them itself).
  */
 int	bpfjob_start(struct bpfjob *j, const struct cfg *cfg, const int *lt);
+/*
+ * At now (monotonic ns): a child running for BPFJOB_LIMIT_NS is killed,
+ * the reload that waits failing with that cause.  True when killed now.
+ */
+bool	bpfjob_watch(struct bpfjob *j, uint64_t now);
 /* Its child was reaped with status: what it compiled goes to the cache. */
 void	bpfjob_reaped(struct bpfjob *j, int status);
 /* At a stop: the child is killed, and forgotten. */

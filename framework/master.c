@@ -352,6 +352,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		linkwatch_step(m);
 		master_stall_check(m, now);
 		master_reload_watch(m, now);
+		bpfjob_watch(&m->bpf, now);
 	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);

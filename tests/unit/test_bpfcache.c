@@ -218,35 +218,70 @@ test_job(void **state)
 	    "t.yaml:9:10: bpf: illegal port number 70000 > 65535");
 }
 
-/* Killed before it is done: the reload that waits is told so, once. */
+/* 600 host terms: seconds of libpcap's optimiser. */
+static char *
+long_filter(void)
+{
+	char *expr = calloc(600, 32);
+	size_t len = 0;
+
+	assert_non_null(expr);
+	for (int i = 0; i < 600; i++)
+		len += (size_t)sprintf(expr + len, "%shost 10.9.%d.%d",
+		    i ? " or " : "", i / 256, i % 256);
+	return expr;
+}
+
+/*
+ * A job on a long filter ended by `end` long before it is done: the
+ * reload that waits is told `want`, once.
+ */
 static void
-test_job_killed(void **state)
+job_cut(void (*end)(struct bpfjob *), const char *want)
 {
 	struct cfg c = { .path = "t.yaml", .ncaptures = 1 };
 	struct sock_fprog got;
 	struct bpfjob j = { 0 };
 	int lt[1] = { DLT_EN10MB };
-	char *expr, msg[256];
-	size_t len = 0;
+	char *expr = long_filter(), msg[256];
 
-	(void)state;
-	/* Seconds of libpcap's optimiser: the kill comes long before. */
-	expr = calloc(600, 32);
-	assert_non_null(expr);
-	for (int i = 0; i < 600; i++)
-		len += (size_t)sprintf(expr + len, "%shost 10.9.%d.%d",
-		    i ? " or " : "", i / 256, i % 256);
 	c.captures = captures(NOIF, expr, NULL, NULL);
 	assert_int_equal(bpfjob_start(&j, &c, lt), 1);
-	assert_int_equal(kill(j.pid, SIGKILL), 0);
+	end(&j);
 	job_wait(&j);
 	assert_int_equal(bpfcache_find(NOIF, false, expr, DLT_EN10MB, &got,
 	    msg, sizeof(msg)), -ECHILD);
-	assert_string_equal(msg,
-	    "the process compiling it was killed by signal 9 (Killed)");
+	assert_string_equal(msg, want);
 	assert_int_equal(bpfcache_find(NOIF, false, expr, DLT_EN10MB, &got,
 	    msg, sizeof(msg)), 0);
 	free(expr);
+}
+
+static void
+sigkill(struct bpfjob *j)
+{
+	assert_int_equal(kill(j->pid, SIGKILL), 0);
+}
+
+/* The watch at its limit, not a nanosecond before. */
+static void
+overdue(struct bpfjob *j)
+{
+	assert_false(bpfjob_watch(j, j->started + BPFJOB_LIMIT_NS - 1));
+	assert_int_equal(kill(j->pid, 0), 0);
+	assert_true(bpfjob_watch(j, j->started + BPFJOB_LIMIT_NS));
+	assert_false(bpfjob_watch(j, j->started + 2 * BPFJOB_LIMIT_NS));
+}
+
+/* Killed before it is done, by a signal or for its time. */
+static void
+test_job_killed(void **state)
+{
+	(void)state;
+	job_cut(sigkill,
+	    "the process compiling it was killed by signal 9 (Killed)");
+	job_cut(overdue, "the process compiling it took more than 600 s and "
+	    "was killed");
 }
 
 int
