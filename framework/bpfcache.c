@@ -321,7 +321,8 @@ bpfjob_start(struct bpfjob *j, const struct cfg *cfg, const int *lt)
 bool
 bpfjob_watch(struct bpfjob *j, uint64_t now)
 {
-	if (j->pid <= 0 || j->overdue || now - j->started < BPFJOB_LIMIT_NS)
+	/* now may be older than a start of this very turn. */
+	if (j->pid <= 0 || j->overdue || now < j->started + BPFJOB_LIMIT_NS)
 		return false;
 	log_error("filter compiler (pid %d) still compiling after %llu s: "
 	    "killing it", (int)j->pid, BPFJOB_LIMIT_NS / 1000000000ull);
