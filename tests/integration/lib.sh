@@ -625,3 +625,27 @@ rf_compilers_at_least()
 {
 	[ "$(rf_compilers | wc -l)" -ge "$1" ]
 }
+
+# rf_reload_bg [RINGFANCTL-OPTION...]: ringfanctl reload in the background
+# (RF_RELOAD_PID), its output in $RF_TMP/reload.out and reload.err;
+# rf_reload_end WHAT WANT: that reload exits with status WANT.
+rf_reload_bg()
+{
+	rf_ctl "$@" reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
+	RF_RELOAD_PID=$!
+}
+
+rf_reload_end()
+{
+	local rc=0
+
+	wait "$RF_RELOAD_PID" || rc=$?
+	rf_expect "$1: reload exit status" "$rc" "$2"
+}
+
+# rf_wait_running SECONDS N: waits until N workers are running.
+rf_wait_running()
+{
+	rf_wait_until "$1" "$2 workers running" rf_ctl_test workers \
+	    "[.workers[] | select(.state == \"running\")] | length == $2"
+}

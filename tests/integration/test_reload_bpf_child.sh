@@ -12,24 +12,13 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
-# reload_bg: ringfanctl --json reload in the background (RELOAD_PID), its
-# output in reload.out and reload.err; then waits for child number $1.
+# reload_bg N: ringfanctl --json reload in the background, then its
+# compile child, number N of the log, in CHILD.
 reload_bg()
 {
-	"$RINGFANCTL" -s "$RF_SOCK" --json reload >"$RF_TMP/reload.out" \
-	    2>"$RF_TMP/reload.err" &
-	RELOAD_PID=$!
+	rf_reload_bg --json
 	rf_wait_until 10 "compiling child $1" rf_compilers_at_least "$1"
 	CHILD=$(rf_compilers | sed -n "${1}p")
-}
-
-# reload_end WHAT WANT: the background reload exits with status WANT.
-reload_end()
-{
-	local rc=0
-
-	wait "$RELOAD_PID" || rc=$?
-	rf_expect "$1: reload exit status" "$rc" "$2"
 }
 
 rf_link
@@ -45,7 +34,7 @@ where="$RF_CONF:$line:10: bpf"
 rf_set_bpf "$(rf_bpf_hosts 600)"
 reload_bg 1
 kill -KILL "$CHILD"
-reload_end killed 1
+rf_reload_end killed 1
 want="$where: the process compiling it was killed by signal 9 (Killed)"
 rf_expect "killed: reload error" "$(cat "$RF_TMP/reload.err")" \
     "ringfanctl: $want"
@@ -71,13 +60,12 @@ kill -HUP -- "-$RF_PID"
 rf_wait_until 30 "the child done" eval '! rf_alive "$CHILD"'
 ! grep -q "filter compiler (pid $CHILD) " "$RF_ERR" ||
     rf_fail "the child died of the process group's signals"
-reload_end compiled 0
+rf_reload_end compiled 0
 rf_expect "compiled: reload result" "$(jq -r .result "$RF_TMP/reload.out")" \
     captures
 rf_expect "compiled: last_reload_error" \
     "$(rf_ctl_json status .last_reload_error)" null
-rf_wait_until 20 "the new workers running" rf_ctl_test workers \
-    '[.workers[] | select(.state == "running")] | length == 2'
+rf_wait_running 20 2
 rf_send -t udp -n 5 -f 1
 
 # 3. A filter libpcap refuses, by SIGHUP: refused as at a start.

@@ -13,19 +13,24 @@ rf_need_ctl
 
 N=40	# rfsend tags its vlan frames with id 100
 
+# up: CAP set up, and seen up.
+up()
+{
+	ip link set "$RF_CAP" up
+	rf_wait_until 10 "$RF_CAP up" eval \
+	    '[ "$(cat "/sys/class/net/$RF_CAP/operstate")" = up ]'
+}
+
 rf_link
 ip link set "$RF_CAP" down
 rf_config 1 hash "vlan 100" "plugin: counter"
 rf_start
-ip link set "$RF_CAP" up
-rf_wait_until 10 "$RF_CAP up" eval \
-    '[ "$(cat "/sys/class/net/$RF_CAP/operstate")" = up ]'
+up
 
 sed -i 's/^    workers: 1$/    workers: 2/' "$RF_CONF"
 RF_WORKERS=2
 rf_expect "reload" "$(rf_ctl reload 2>&1)" "reload: ok (captures)"
-rf_wait_until 20 "the new workers running" rf_ctl_test workers \
-    '[.workers[] | select(.state == "running")] | length == 2'
+rf_wait_running 20 2
 rf_send -t vlan -n "$N" -f 4
 rf_wait_until 10 "the tagged frames counted" rf_ctl_test stats \
     ".captures[0].totals.packets == $N"
@@ -35,14 +40,11 @@ rf_wait_until 10 "the tagged frames counted" rf_ctl_test stats \
 ip link set "$RF_CAP" down
 rf_set_bpf "vlan 100 and udp port 9"
 rf_expect "reload, down" "$(rf_ctl reload 2>&1)" "reload: ok (captures)"
-ip link set "$RF_CAP" up
-rf_wait_until 10 "$RF_CAP up again" eval \
-    '[ "$(cat "/sys/class/net/$RF_CAP/operstate")" = up ]'
+up
 sed -i 's/^    workers: 2$/    workers: 1/' "$RF_CONF"
 RF_WORKERS=1
 rf_expect "reload, up" "$(rf_ctl reload 2>&1)" "reload: ok (captures)"
-rf_wait_until 20 "the new worker running" rf_ctl_test workers \
-    '[.workers[] | select(.state == "running")] | length == 1'
+rf_wait_running 20 1
 rf_send -t vlan -n "$N" -f 4
 rf_stop
 rf_expect "tagged frames" "$(rf_num '.captures[0].totals.packets')" \

@@ -46,13 +46,10 @@ rf_start
 
 # a's filter takes libpcap most of a second or more: CAP goes meanwhile.
 config "$(rf_bpf_hosts 250)" "vlan 100"
-rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
-RELOAD_PID=$!
+rf_reload_bg
 rf_wait_until 10 "the first child" rf_compilers_at_least 1
 ip link del "$RF_CAP"
-rc=0
-wait "$RELOAD_PID" || rc=$?
-rf_expect "reload exit status" "$rc" 0
+rf_reload_end "CAP gone" 0
 rf_expect "reload result" "$(cat "$RF_TMP/reload.out")" "reload: ok (captures)"
 
 rf_veth

@@ -45,8 +45,7 @@ reload_past_stopped()
 	grep -q "worker test/0 (pid $pid0) made no progress for 5000 ms $logged: SIGKILL" \
 	    "$RF_ERR" || rf_fail "no log line of the kill: $(tail -5 "$RF_ERR")"
 	echo "ok: the log names the kill"
-	rf_wait_until 5 "every worker running" rf_ctl_test workers \
-	    "[.workers[] | select(.state == \"running\")] | length == 2"
+	rf_wait_running 5 2
 	rf_expect "status after the reload" \
 	    "$(rf_ctl_json status '.captures[0].state')" running
 	rf_expect "last_reload_error" "$(rf_ctl_json status .last_reload_error)" \

@@ -15,8 +15,7 @@ sed -i "s|^  pidfile: .*|  pidfile: \"$RF_TMP/other.pid\"|;
     s/^    workers: 1$/    workers: 2/" "$RF_CONF"
 echo "log: { syslog: true }" >>"$RF_CONF"
 rf_expect "reload" "$(rf_ctl_json reload .result)" captures
-rf_wait_until 5 "two workers running" rf_ctl_test workers \
-    '[.workers[] | select(.state == "running")] | length == 2'
+rf_wait_running 5 2
 for key in control.pidfile log.syslog; do
 	grep -q "reload: $key changes at the next start$" "$RF_ERR" ||
 	    rf_fail "no \"$key changes at the next start\" in the log"
