@@ -548,17 +548,31 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 	struct ft_frag *fr;
 	uint32_t i;
 	uint64_t started;
-	int dir = 0, ended, fresh = 0;
+	int dir = 0, ended, fresh = 0, reason;
 
 	if ((i = ft_lookup(ft, k, hash, &dir)) != FT_NONE) {
 		f = &ft->slot[i];
 		/*
-		 * A SYN without ACK after a FIN or RST opens a new
-		 * connection on the same ports: the ended one is written.
+		 * Idle (or lingered) out, though not at the tail of its list
+		 * (stamps that went back), with the reason a look at the
+		 * list gives.  A SYN without ACK after a FIN or RST opens a
+		 * new connection on the same ports: the ended one is
+		 * written, `active` if that ran out first (a first frame
+		 * that moved back).  A flow written `active` restarts, and
+		 * then ends without a record.
 		 */
 		if (ft_lru_deadline(ft, i, f->ended) <= ft->now ||
 		    (f->ended && (tcp_flags & 0x12) == 0x02)) {
-			ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
+			if (ft_lru_deadline(ft, i, f->ended) <= ft->now)
+				reason = ft_lru_reason(ft, i, f->ended);
+			else if (f->start_seq != 0 &&
+			    ft_fifo_deadline(ft, i) <= ft->now)
+				reason = FT_ACTIVE;
+			else
+				reason = FT_END;
+			ft_export(ft, i, reason);
+			if (reason == FT_ACTIVE)
+				ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
 			i = FT_NONE;
 		} else if (f->start_seq != 0 &&
 		    ft_fifo_deadline(ft, i) <= ft->now)

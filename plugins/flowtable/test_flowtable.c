@@ -801,6 +801,74 @@ test_active_out_of_order(void **st)
 }
 
 /*
+ * A frame of a flow whose timeouts both ran out, found by the frame
+ * rather than by a look at the lists (stamps that go back put the flow
+ * behind another not yet due): written with the one that ran out first,
+ * `active`, as a look at the lists would have; the frame starts a flow.
+ */
+static void
+test_active_before_idle_late(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "idle_timeout=10s", "active_timeout=5s",
+	    NULL, NULL };
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	struct spec cd = udp4(A4, B4, 6000, 53, 10);
+	struct spec cl = tcp4(A4, B4, 40000, 80, 0x11, 0);
+
+	(void)st;
+	path_of(out, sizeof(out), "late.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	feed(&in, &cd, MS(20000));
+	feed(&in, &ab, MS(0));		/* active at 5 s, idle at 10 s */
+	feed(&in, &ab, MS(4900));	/* both ran out (20 s) */
+	tick(&in, MS(20000));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53, MS(0),
+	    MS(0), 1, 52, "", 0, 0, "", "active");
+	assert_string_equal(ls.l[0], want);
+	free_lines(&ls);
+	assert_int_equal(val(&in, "expired_active"), 1);
+	assert_int_equal(val(&in, "expired_idle"), 0);
+	assert_int_equal(val(&in, "created"), 3);
+	assert_int_equal(val(&in, "active"), 2);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 3);
+	free_lines(&ls);
+
+	/*
+	 * Ended, its linger not run out, its first frame moved back past
+	 * its active timeout: a new SYN writes it `active`, not `end`.
+	 */
+	path_of(out, sizeof(out), "late_syn.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	o[3] = "linger=2s";
+	inst_open(&in, o);
+	feed(&in, &cd, MS(100000));
+	cl.flags = 0x11;
+	feed(&in, &cl, MS(99500));	/* FIN: linger to 101.5 s */
+	cl.flags = 0x10;
+	feed(&in, &cl, MS(10000));	/* first at 10 s: active at 15 s */
+	cl.flags = 0x02;
+	feed(&in, &cl, MS(100000));
+	tick(&in, MS(100000));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	rec(want, sizeof(want), 0, "null", 6, A4, 40000, B4, 80, MS(10000),
+	    MS(99500), 2, 108, "FA", 0, 0, "", "active");
+	assert_string_equal(ls.l[0], want);
+	free_lines(&ls);
+	assert_int_equal(val(&in, "expired_active"), 1);
+	assert_int_equal(val(&in, "expired_end"), 0);
+	inst_close(&in);
+}
+
+/*
  * The same restart with frames in order: records as before, each with
  * its own times and TCP flags.
  */
@@ -2418,6 +2486,7 @@ main(void)
 		cmocka_unit_test(test_active_before_idle),
 		cmocka_unit_test(test_end_of_time),
 		cmocka_unit_test(test_active_out_of_order),
+		cmocka_unit_test(test_active_before_idle_late),
 		cmocka_unit_test(test_active_in_order),
 		cmocka_unit_test(test_evict),
 		cmocka_unit_test(test_protocols),
