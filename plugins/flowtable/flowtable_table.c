@@ -534,6 +534,31 @@ ft_touch(struct ft *ft, uint32_t i, int dir, uint64_t ts, uint32_t len,
 }
 
 /*
+ * Flow i, found by a frame that ends it: idle (or lingered) out, though
+ * not at the tail of its list (stamps that went back), or ended and met
+ * by a new SYN.  Written with the timeout that ran out first, as a look at
+ * the lists does (ft_lru_reason()), else `end`; one written `active`
+ * restarts, and ends then without a record.  Out of line: ft_account()'s
+ * frames that count stay as short as they were.
+ */
+static void __attribute__((noinline))
+ft_end_found(struct ft *ft, uint32_t i)
+{
+	const struct ft_flow *f = &ft->slot[i];
+	int reason;
+
+	if (ft_lru_deadline(ft, i, f->ended) <= ft->now)
+		reason = ft_lru_reason(ft, i, f->ended);
+	else if (f->start_seq != 0 && ft_fifo_deadline(ft, i) <= ft->now)
+		reason = FT_ACTIVE;
+	else
+		reason = FT_END;
+	ft_export(ft, i, reason);
+	if (reason == FT_ACTIVE)
+		ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
+}
+
+/*
  * One frame of len bytes at ts, of the flow k, whose ft_key_hash() is
  * hash.  fimg, when not NULL, is the new content of fragment slot fslot,
  * written in the same transaction as the count, so that the later
@@ -548,31 +573,17 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 	struct ft_frag *fr;
 	uint32_t i;
 	uint64_t started;
-	int dir = 0, ended, fresh = 0, reason;
+	int dir = 0, ended, fresh = 0;
 
 	if ((i = ft_lookup(ft, k, hash, &dir)) != FT_NONE) {
 		f = &ft->slot[i];
 		/*
-		 * Idle (or lingered) out, though not at the tail of its list
-		 * (stamps that went back), with the reason a look at the
-		 * list gives.  A SYN without ACK after a FIN or RST opens a
-		 * new connection on the same ports: the ended one is
-		 * written, `active` if that ran out first (a first frame
-		 * that moved back).  A flow written `active` restarts, and
-		 * then ends without a record.
+		 * Timed out, or ended and met by a SYN without ACK, a new
+		 * connection on the same ports: written (ft_end_found()).
 		 */
 		if (ft_lru_deadline(ft, i, f->ended) <= ft->now ||
 		    (f->ended && (tcp_flags & 0x12) == 0x02)) {
-			if (ft_lru_deadline(ft, i, f->ended) <= ft->now)
-				reason = ft_lru_reason(ft, i, f->ended);
-			else if (f->start_seq != 0 &&
-			    ft_fifo_deadline(ft, i) <= ft->now)
-				reason = FT_ACTIVE;
-			else
-				reason = FT_END;
-			ft_export(ft, i, reason);
-			if (reason == FT_ACTIVE)
-				ft_export(ft, i, f->ended ? FT_END : FT_IDLE);
+			ft_end_found(ft, i);
 			i = FT_NONE;
 		} else if (f->start_seq != 0 &&
 		    ft_fifo_deadline(ft, i) <= ft->now)
