@@ -718,13 +718,14 @@ pw_file_tick(struct pw *pw, uint64_t now_ns)
 	if (pw->s != NULL)
 		(void)pw_gone(pw);
 	/*
-	 * With max_disk, the list of closed files is made again now and
-	 * then: files of this worker that another process made after the
-	 * list was (the worker this one replaced at a reload that built new
-	 * sockets, which wrote on until the handover) are counted and
-	 * removed in their turn instead of staying beyond max_disk.
+	 * The list of closed files is made again now and then: files of
+	 * this worker that another process made after the list was (the
+	 * worker this one replaced at a reload that built new sockets, which
+	 * wrote on until the handover) are counted, and with max_disk
+	 * removed in their turn instead of staying beyond it; files removed
+	 * by hand leave disk_bytes, max_disk or not.
 	 */
-	if (pw->budget != 0 && pw->scanned && now_ns >= pw->rescan_at) {
+	if (pw->scanned && now_ns >= pw->rescan_at) {
 		if (pw->rescan_at != 0)
 			pw_scan_dir(pw, true);
 		pw->rescan_at = now_ns + PW_RESCAN_NS;
