@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "util.h"
 
 /*
  * A real config is a few KiB and at most 7 levels deep (top level,
@@ -43,6 +44,11 @@
  */
 #define MAX_ANCHORS		1000
 
+/*
+ * The error quotes what the file says (a key, a value), which may hold a
+ * newline or an escape: each control character shows as '?', so that the
+ * error stays one line in the log, on stderr and in a reload's reply.
+ */
 int
 perr(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
 {
@@ -56,6 +62,7 @@ perr(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
 		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	line_scrub(c->err);
 	return -1;
 }
 

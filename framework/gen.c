@@ -19,6 +19,7 @@
 #include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
+#include "util.h"
 
 int
 master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
@@ -33,6 +34,7 @@ master_user(const struct cfg *cfg, uid_t *uid, gid_t *gid, char *err,
 		snprintf(err, errlen, "%s:%u:%u: user \"%s\": %s", cfg->path,
 		    cfg->user_pos.line, cfg->user_pos.col, cfg->user,
 		    errno != 0 ? strerror(errno) : "no such user");
+		line_scrub(err);
 		return errno != 0 ? -errno : -ENOENT;
 	}
 	*uid = pw->pw_uid;
@@ -52,6 +54,7 @@ master_group(const struct cfg *cfg, char *err, size_t errlen)
 		    cfg->path, cfg->control.group_pos.line,
 		    cfg->control.group_pos.col, cfg->control.group,
 		    errno != 0 ? strerror(errno) : "no such group");
+		line_scrub(err);
 		return errno != 0 ? -errno : -ENOENT;
 	}
 	return 0;

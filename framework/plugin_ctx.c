@@ -401,6 +401,8 @@ plugin_ctx_unknown_options(const struct plugin_ctx *ctx, char *err,
 		    "a value: in { } a comma ends the value before it, so "
 		    "quote a value that has commas)" : by_check ? " (its check "
 		    "did not read it)" : "");
+		/* The key as the file has it: one line, as perr() makes. */
+		line_scrub(err);
 		return RINGFAN_FAIL;
 	}
 	return RINGFAN_OK;

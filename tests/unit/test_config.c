@@ -479,6 +479,26 @@ test_err_unknown_key(void **state)
 	expect_error("? [a]\n: 1\n" CAP, "t.yaml:1:3: keys must be strings");
 }
 
+/*
+ * An error is one line whatever the file quotes in it: a newline, a tab
+ * or an escape for the terminal in a key or a value shows as '?'.
+ */
+static void
+test_err_one_line(void **state)
+{
+	(void)state;
+	expect_error("\"a\\nb\": 1\n" CAP, "t.yaml:1:1: unknown key \"a?b\"");
+	expect_error("log: { level: \"in\\tfo\\e[31m\" }\n" CAP,
+	    "t.yaml:1:15: unknown log level \"in?fo?[31m\" (valid: error, "
+	    "warn, info, debug)");
+	expect_error("captures:\n  - name: \"a\\r\\nb\"\n    interface: eth0\n",
+	    "t.yaml:2:11: name: bad capture name \"a??b\" (1..32 of A-Z, "
+	    "a-z, 0-9, _, . and -)");
+	expect_error(CAP "    ring: { block_size: \"1\\nMiB\" }\n",
+	    "t.yaml:4:25: block_size: bad size \"1?MiB\" (a number and "
+	    "optionally B, KiB, MiB, GiB or TiB)");
+}
+
 static void
 test_err_duplicate_key(void **state)
 {
@@ -1669,6 +1689,7 @@ main(void)
 		cmocka_unit_test(test_err_reader_marks),
 		cmocka_unit_test(test_err_empty),
 		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_one_line),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_type),
 		cmocka_unit_test(test_err_size),

@@ -464,6 +464,10 @@ test_option_unknown(void **state)
 	open_fails_with("      - plugin: options\n"
 	    "        config: { label: \"a\", b }\n",
 	    "test.yaml:8:33: plugin options: unknown option \"b\"");
+	/* A key with a newline or an escape in it: still one line. */
+	open_fails_with("      - plugin: counter\n"
+	    "        config: { \"col\\nour\\e\": blue }\n",
+	    "test.yaml:8:33: plugin counter: unknown option \"col?our?\"");
 }
 
 /* Frames for the counter plugin: Ethernet, optionally one 802.1Q tag. */
