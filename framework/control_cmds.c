@@ -148,7 +148,7 @@ void
 ctl_dispatch(void *ctx, struct ctl_req *rq, char *line)
 {
 	const struct ctl_command *cmd;
-	char *arg;
+	char *arg, shown[CTL_LINE_MAX + 1];
 	size_t n;
 
 	/* Tolerate a \r\n line end and surrounding blanks. */
@@ -172,7 +172,11 @@ ctl_dispatch(void *ctx, struct ctl_req *rq, char *line)
 		ctl_unknown(rq, line);
 		return;
 	}
-	log_debug("control: %s%s%s", cmd->name, *arg != '\0' ? " " : "", arg);
+	/* The client's text, one line of the log whatever it holds. */
+	strlcpy(shown, arg, sizeof(shown));
+	line_scrub(shown);
+	log_debug("control: %s%s%s", cmd->name, *arg != '\0' ? " " : "",
+	    shown);
 	if ((*arg != '\0') != cmd->needs_arg) {
 		if (cmd->needs_arg)
 			ctl_reply_error(rq, "%s: needs an argument (%s)",

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "log.h"
 #include "master_int.h"
 #include "util.h"
 
@@ -167,6 +168,38 @@ test_arguments(void **state)
 	expect_reply(f, "restart  \t", "{\"error\":\"restart: needs an "
 	    "argument (restart CAPTURE[/WORKER]: failed or waiting workers "
 	    "start at once, running ones restart one at a time)\"}\n");
+}
+
+/*
+ * The debug log line of a request shows its argument as one line: a
+ * client's carriage return or escape would rewrite what a terminal shows
+ * of the log, or start a forged line in it.
+ */
+static void
+test_debug_line(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/ringfan-test-control.XXXXXX", text[512];
+	int fd, saved;
+	ssize_t n;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	log_init(LOG_LVL_DEBUG, 0);
+	free(dispatch(f, "restart up\x1b[2Klink\rring\x7fx\xc2\x9b" "1m"));
+	log_set_level(LOG_LVL_INFO);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	log_init(LOG_LVL_INFO, 0);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	assert_true(n > 0);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "control: restart up?[2Klink?ring?x??1m\n"));
 }
 
 static void
@@ -475,6 +508,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arguments, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_debug_line, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart_target, setup,
 		    teardown),
