@@ -658,11 +658,14 @@ main(int argc, char *argv[])
 		}
 		rc = run_once(path, cmd, line, json);
 	}
-	if (fflush(stdout) == EOF || ferror(stdout)) {
+	/*
+	 * What is still buffered; a failure already reported (top flushes
+	 * each screen and says so itself) is not reported again.
+	 */
+	if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout))) {
 		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
 		    strerror(errno));
-		if (rc == 0)
-			rc = EXIT_NOREPLY;
+		rc = EXIT_NOREPLY;
 	}
 	return rc;
 }
