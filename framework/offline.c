@@ -77,14 +77,21 @@ offline_open(struct offline *ol, const struct cfg *cfg,
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	bool file;
+	size_t n;
 	int dlt;
 
 	errbuf[0] = '\0';
 	ol->pcap = pcap_open_offline_with_tstamp_precision(ol->path,
 	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (ol->pcap == NULL) {
-		/* libpcap names the file itself when fopen() failed. */
-		if (strstr(errbuf, ol->path) != NULL)
+		/*
+		 * libpcap names the file itself, "PATH: reason", when fopen()
+		 * failed; its other messages do not (a short name may still
+		 * be one of their words).
+		 */
+		n = strlen(ol->path);
+		if (strncmp(errbuf, ol->path, n) == 0 &&
+		    strncmp(errbuf + n, ": ", 2) == 0)
 			fprintf(stderr, "ringfan: %s\n", errbuf);
 		else
 			fprintf(stderr, "ringfan: %s: %s\n", ol->path, errbuf);

@@ -184,6 +184,24 @@ grep -q "$TMP/missing.pcap" "$TMP/err" ||
 echo "ok: missing file: $(cat "$TMP/err")"
 [ ! -s "$TMP/out" ] || fail "missing file: something on stdout"
 
+# Files whose names are words of libpcap's own messages, given relative:
+# named all the same ("d" is in "dump file", "file" in "unknown file
+# format").
+mkdir "$TMP/d"
+printf 'not a capture file at all\n' >"$TMP/file"
+for name in d file; do
+	rc=0
+	(cd "$TMP" && "$RINGFAN" -c "$TMP/c.yaml" -r "$name") >"$TMP/out" \
+	    2>"$TMP/err" || rc=$?
+	expect "file named $name: exit status" "$rc" 2
+	case "$(cat "$TMP/err")" in
+	"ringfan: $name: "*) echo "ok: file named $name: $(cat "$TMP/err")" ;;
+	*) fail "file named $name: the message does not name it: \
+$(cat "$TMP/err")" ;;
+	esac
+done
+rmdir "$TMP/d"
+
 # A file cut inside its third record: the two before it are handled and
 # counted, the error names the file and where, exit 2.
 "$RFSEND" -q -w "$TMP/three.pcap" -n 3 -f 1 -s 64
