@@ -46,13 +46,19 @@ pcap_map_link(int dlt, bool swapped)
 
 /*
  * A mapped file cut shorter while it is read raises SIGBUS on the first
- * page past its new end: named, and the run ends as on a read error.  Any
- * other SIGBUS goes to the handler that was there before (offline_guard.c
- * names the plugin it came from), or kills the process.
+ * page past its new end.  That page and the rest of the mapping become
+ * pages of zeros, and the access is made again: the walk goes on as over a
+ * cut in its own page, to a header of zeros, where it finds the file
+ * shorter than what it handed over (or, cut at a record's start, its end):
+ * the run ends as on any error of the file, with its statistics.  When the
+ * zeros cannot be mapped, the cut is named and the run ends at once.  Any
+ * other SIGBUS goes to the handler that was there before
+ * (offline_guard.c names the plugin it came from), or kills the process.
  */
 static struct sigaction bus_was;
 static const uint8_t *bus_base;
 static size_t bus_size;
+static uintptr_t bus_page;
 static char bus_msg[256];
 static size_t bus_len;
 
@@ -60,9 +66,15 @@ static void
 pcap_map_bus(int sig, siginfo_t *si, void *uc)
 {
 	const uint8_t *a = si->si_addr;
+	uintptr_t from, end;
 
 	(void)uc;
 	if (bus_base != NULL && a >= bus_base && a < bus_base + bus_size) {
+		from = (uintptr_t)a & ~(bus_page - 1);
+		end = (uintptr_t)(bus_base + bus_size);
+		if (mmap((void *)from, end - from, PROT_READ, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
+			return;
 		(void)!write(STDERR_FILENO, bus_msg, bus_len);
 		_exit(EXIT_RUNTIME);
 	}
@@ -87,6 +99,7 @@ pcap_map_guard(const uint8_t *base, size_t size, const char *path)
 	    sizeof(bus_msg) - 1;
 	bus_base = base;
 	bus_size = size;
+	bus_page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	memset(&sa, 0, sizeof(sa));
 	/*
 	 * What it hands on to runs as it would have: with its mask and on

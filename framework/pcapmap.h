@@ -22,11 +22,12 @@
  * A frame read in place stays valid until pcap_map_close(); one read by
  * libpcap only until the next pcap_map_next().  A file cut shorter while
  * it is mapped reads as zeros to the end of the page of the cut and raises
- * SIGBUS beyond, which pcap_map_open() turns into an error naming the
- * file.  A cut at a record's start ends the walk there (a header of zeros
- * goes to libpcap, which finds the end); a record cut anywhere else has
- * gone over with zeros past the cut, and the walk, at the header of zeros
- * after it, finds the file shorter than what it handed over: an error.
+ * SIGBUS beyond, where pcap_map_open()'s handler maps zeros over the rest
+ * of the mapping: it reads as zeros to its end.  A cut at a record's start
+ * ends the walk there (a header of zeros goes to libpcap, which finds the
+ * end); a record cut anywhere else has gone over with zeros past the cut,
+ * and the walk, at the header of zeros after it, finds the file shorter
+ * than what it handed over: an error.
  */
 #ifndef RINGFAN_PCAPMAP_H
 #define RINGFAN_PCAPMAP_H
@@ -69,7 +70,8 @@ _Static_assert(offsetof(struct pcap_rec, len) ==
  * stream at the first record) with the filter set on it, if any.  Maps it
  * when it can; when it cannot, libpcap reads it all.  Never fails.  While
  * it is mapped, a SIGBUS in the mapping (the file cut shorter under the
- * reader) prints that it was, naming path, and exits with EXIT_RUNTIME.
+ * reader) turns the rest of it into zeros, or, when that fails, prints
+ * that the file was cut, naming path, and exits with EXIT_RUNTIME.
  */
 void	pcap_map_open(struct pcap_map *m, pcap_t *p,
 	    const struct bpf_program *filter, const char *path);

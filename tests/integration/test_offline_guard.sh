@@ -94,8 +94,11 @@ guarded batch 139 "ringfan: g/0: in plugin crash's packet: killed by \
 signal 11 (Segmentation fault) after 6 $tail_of"
 
 # A file cut shorter under its mapping while it is read: SIGBUS in the
-# mapping is the file's, not a plugin's (exit 2, the file named).  The cut
-# is 7000 frames of 1400 bytes in, read at 1 ms a frame.
+# mapping is the file's, not a plugin's.  The walk reads zeros past the cut
+# and ends as on any error of the file: exit 2, the file named with the
+# frames handed over before the cut (the last one across it), and their
+# statistics printed.  The cut is 7405 records of 1416 bytes in (the
+# 7406th across it), read at 1 ms a frame.
 "$RFSEND" -q -w "$TMP/big.pcap" -n 20000 -f 1 -s 1400
 config slow '      - plugin: slow
         config: { delay: 1ms }'
@@ -116,7 +119,10 @@ wait "$pid" || rc=$?
 BG=""
 expect "cut under the mapping: exit status" "$rc" 2
 expect "cut under the mapping: stderr" "$(cat "$TMP/slow.err")" \
-    "ringfan: $TMP/big.pcap: the file was cut shorter while it was read"
+    "ringfan: $TMP/big.pcap: the file was cut shorter while it was read \
+(7406 frames handed to the pipeline before it)"
+expect "cut under the mapping: packets" \
+    "$(jq '.captures[0].totals.packets' "$TMP/slow.out")" 7406
 
 # A plugin that never returns: SIGTERM says where it was.
 config spin '      - plugin: spin
