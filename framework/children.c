@@ -97,6 +97,8 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	if (pid == 0) {
 		/* Keep only this worker's socket. */
 		FOREACH_SLOT(m, o) {
+			if (o->next_fd != -1)
+				close(o->next_fd);
 			if (o == s)
 				continue;
 			if (o->wk.fd != -1)

@@ -359,6 +359,8 @@ gen_free(struct gen *g)
 	for (unsigned i = 0; g->slots != NULL && i < g->nslots; i++) {
 		if (g->slots[i].wk.fd != -1)
 			close(g->slots[i].wk.fd);
+		if (g->slots[i].next_fd != -1)
+			close(g->slots[i].next_fd);
 		if (g->mems != NULL)
 			gen_mems_free(g->mems[i], g->cfg->captures[
 			    g->slots[i].capture].npipeline);
@@ -438,7 +440,7 @@ gen_build(struct gen *g, const struct gen *busy,
 	for (size_t c = 0; c < cfg->ncaptures; c++)
 		g->locks[c] = -1;
 	for (unsigned i = 0; i < g->nslots; i++)
-		g->slots[i].wk.fd = -1;
+		g->slots[i].wk.fd = g->slots[i].next_fd = -1;
 	for (size_t c = 0; c < cfg->ncaptures; c++)
 		if (gen_names(g, c) != 0) {
 			snprintf(err, errlen, "master: %s", strerror(ENOMEM));

@@ -15,7 +15,10 @@
  *   and stop, their counts kept; once they are gone the sockets are closed
  *   (which frees the fanout group id).  When an interface of that name
  *   appears and is up, new sockets join the same group id and the workers
- *   start again on fresh rings.
+ *   start again on fresh rings.  One that appears while the old workers
+ *   still drain gets its sockets at once, in a group id the kernel makes
+ *   (the old sockets hold theirs until closed): their rings take its
+ *   frames, and the workers start on them once the old ones are gone.
  */
 #include <errno.h>
 #include <signal.h>
@@ -97,8 +100,6 @@ link_decide(struct link_cap *lc, const struct link_seen *seen)
 		lc->state = LINK_WAITING;
 		return LINK_NONE;
 	}
-	if (lc->draining)	/* the old sockets still hold the group */
-		return LINK_NONE;
 	if (seen->ifindex == lc->failed_ifindex) {
 		/* The same build would fail again: a new interface may not. */
 		lc->state = LINK_FAILED;
@@ -203,6 +204,15 @@ link_park(struct master *m, unsigned c)
 	struct slot *s, *end;
 	uint32_t st;
 
+	/*
+	 * Gone again before the old workers drained: its sockets never had
+	 * a worker, and the old ones drain on to their deadline.
+	 */
+	if (m->g.links[c].draining) {
+		for (s = link_slots(&m->g, c, &end); s < end; s++)
+			linkwatch_drop_next(s);
+		return;
+	}
 	m->g.links[c].draining = true;
 	m->g.links[c].drain_end = mono_ns() + LINK_DRAIN_NS;
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
@@ -216,12 +226,64 @@ link_park(struct master *m, unsigned c)
 	}
 }
 
+/* The kernel's last counts of socket fd, added to sw's; false if none. */
+static bool
+link_last_counts(struct stats_worker *sw, int fd, struct tpacket_stats_v3 *st)
+{
+	if (fd == -1 || capture_read_stats(fd, st) != 0)
+		return false;
+	STATS_ADD(&sw->kernel_packets, st->tp_packets);
+	STATS_ADD(&sw->kernel_drops, st->tp_drops);
+	STATS_ADD(&sw->kernel_freeze_q, st->tp_freeze_q_cnt);
+	return true;
+}
+
+void
+linkwatch_drop_next(struct slot *s)
+{
+	struct tpacket_stats_v3 st;
+	struct stats_worker *sw = s->wk.sw;
+	uint64_t n;
+	char name[64];
+
+	if (s->next_fd == -1)
+		return;
+	(void)capture_shut(s->next_fd);
+	if (link_last_counts(sw, s->next_fd, &st)) {
+		if ((n = st.tp_packets - st.tp_drops) > 0) {
+			sw->carry.kernel_drops += n;
+			log_warnx("%s: %llu frames in the ring of a socket no "
+			    "worker started on, counted as dropped",
+			    master_slot_name(s, name, sizeof(name)),
+			    (unsigned long long)n);
+		}
+	}
+	close(s->next_fd);
+	s->next_fd = -1;
+}
+
+/*
+ * Capture c's sockets are in fanout group `group` now, an id the kernel
+ * made: the configured id, which the old sockets held, is let go of.
+ */
+static void
+link_group_moved(struct gen *g, unsigned c, int group)
+{
+	if (g->locks[c] >= 0)
+		capture_unlock(g->locks[c], g->groups[c]);
+	g->locks[c] = -1;
+	if (group >= 0)
+		g->groups[c] = (uint16_t)group;
+}
+
 /*
  * The parked workers are gone: the kernel's last counts are read, frames
  * left in a ring no one will drain count as dropped (as at a stop), the
- * position starts over for a fresh ring, and the sockets are closed.
+ * position starts over for a fresh ring, and the sockets are closed.  The
+ * sockets an interface got while they drained take their place, in their
+ * group; true if so.
  */
-static void
+static bool
 link_close(struct master *m, unsigned c)
 {
 	struct tpacket_stats_v3 st;
@@ -229,16 +291,13 @@ link_close(struct master *m, unsigned c)
 	struct slot *s, *end;
 	uint64_t n;
 	char name[64];
+	bool next = false;
 
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		sw = s->wk.sw;
 		resume_settle(sw);
-		if (s->wk.fd != -1 && capture_read_stats(s->wk.fd, &st) == 0) {
-			STATS_ADD(&sw->kernel_packets, st.tp_packets);
-			STATS_ADD(&sw->kernel_drops, st.tp_drops);
-			STATS_ADD(&sw->kernel_freeze_q, st.tp_freeze_q_cnt);
+		if (link_last_counts(sw, s->wk.fd, &st))
 			master_read_rollover(s);
-		}
 		/* The next socket's rollover totals start from 0. */
 		memset(s->rollover, 0, sizeof(s->rollover));
 		if ((n = stats_backlog(sw)) > 0) {
@@ -250,20 +309,31 @@ link_close(struct master *m, unsigned c)
 		STATS_STORE(&sw->at, 0);	/* block 0, between blocks */
 		if (s->wk.fd != -1)
 			close(s->wk.fd);
-		s->wk.fd = -1;
+		s->wk.fd = s->next_fd;
+		s->next_fd = -1;
+		next = s->wk.fd != -1;
 	}
 	m->g.links[c].draining = false;
+	if (next)
+		link_group_moved(&m->g, c, capture_group(
+		    link_slots(&m->g, c, &end)->wk.fd));
+	return next;
 }
 
-/* New sockets for capture c in its fanout group; 0, or -1 with err. */
+/*
+ * New sockets for capture c in its fanout group, or with `next` (the old
+ * sockets still hold that group: their workers drain) in one the kernel
+ * makes, as the slots' next_fd; 0, or -1 with err.
+ */
 static int
-link_build(struct master *m, unsigned c, char *err, size_t errlen)
+link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 {
 	struct gen *g = &m->g;
 	const struct cfg_capture *cap = &g->cfg->captures[c];
 	struct sock_fprog prog;
 	struct slot *s, *end, *first;
-	int lt, fd, group = g->groups[c], lock = -1;
+	int lt, fd, group = next ? -1 : g->groups[c], lock = -1;
+	int *fdp;
 
 	if (capture_linktype(cap, &lt, err, errlen) != 0)
 		return -1;
@@ -281,7 +351,7 @@ link_build(struct master *m, unsigned c, char *err, size_t errlen)
 	 * generation that held it is gone), or else an id the kernel makes,
 	 * never one another capture may use.
 	 */
-	if (g->locks[c] == GEN_GROUP_LATER &&
+	if (!next && g->locks[c] == GEN_GROUP_LATER &&
 	    (lock = capture_lock(cap, group, err, errlen)) == -1)
 		group = -1;
 	first = link_slots(g, c, &end);
@@ -292,11 +362,11 @@ link_build(struct master *m, unsigned c, char *err, size_t errlen)
 		/* The others join the group the first one made. */
 		if (group < 0)
 			group = capture_group(fd);
-		s->wk.fd = fd;
+		*(next ? &s->next_fd : &s->wk.fd) = fd;
 	}
 	capture_bpf_free(&prog);
 	if (s == end) {
-		if (g->locks[c] == GEN_GROUP_LATER) {
+		if (!next && g->locks[c] == GEN_GROUP_LATER) {
 			g->locks[c] = lock;
 			g->groups[c] = (uint16_t)group;
 		}
@@ -305,35 +375,20 @@ link_build(struct master *m, unsigned c, char *err, size_t errlen)
 	if (lock != -1)
 		capture_unlock(lock, group);
 	for (s = first; s < end; s++) {
-		if (s->wk.fd != -1)
-			close(s->wk.fd);
-		s->wk.fd = -1;
+		fdp = next ? &s->next_fd : &s->wk.fd;
+		if (*fdp != -1)
+			close(*fdp);
+		*fdp = -1;
 	}
 	return -1;
 }
 
+/* Capture c's sockets are built: its workers start on them. */
 static void
-link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
+link_start(struct master *m, unsigned c)
 {
-	const struct cfg_capture *cap = &m->g.cfg->captures[c];
-	struct link_cap *lc = &m->g.links[c];
 	struct slot *s, *end;
-	char err[512];
 
-	if (link_build(m, c, err, sizeof(err)) != 0) {
-		lc->state = LINK_FAILED;
-		lc->failed_ifindex = seen->ifindex;
-		log_error("capture %s: interface %s is there, but its sockets "
-		    "cannot be built: %s", cap->name, cap->interface, err);
-		return;
-	}
-	lc->ifindex = seen->ifindex;
-	lc->failed_ifindex = 0;
-	lc->state = seen->running ? LINK_RUNNING : LINK_DOWN;
-	log_info("capture %s: interface %s is %s: %u worker%s, fanout "
-	    "group %d", cap->name, cap->interface, lc->ever ? "back" : "there",
-	    cap->workers, cap->workers == 1 ? "" : "s", (int)m->g.groups[c]);
-	lc->ever = true;
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		/*
 		 * A closer without a socket (master_close_gone) still closes
@@ -346,6 +401,39 @@ link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);
 		master_revive(m, s);
 	}
+}
+
+static void
+link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
+{
+	const struct cfg_capture *cap = &m->g.cfg->captures[c];
+	struct link_cap *lc = &m->g.links[c];
+	struct slot *end;
+	char err[512];
+
+	if (link_build(m, c, lc->draining, err, sizeof(err)) != 0) {
+		lc->state = LINK_FAILED;
+		lc->failed_ifindex = seen->ifindex;
+		log_error("capture %s: interface %s is there, but its sockets "
+		    "cannot be built: %s", cap->name, cap->interface, err);
+		return;
+	}
+	lc->ifindex = seen->ifindex;
+	lc->failed_ifindex = 0;
+	lc->state = seen->running ? LINK_RUNNING : LINK_DOWN;
+	if (lc->draining) {
+		log_info("capture %s: interface %s is back while the old "
+		    "workers still drain: %u new socket%s, fanout group %d, "
+		    "hold its frames until they are done", cap->name,
+		    cap->interface, cap->workers, cap->workers == 1 ? "" : "s",
+		    capture_group(link_slots(&m->g, c, &end)->next_fd));
+		return;
+	}
+	log_info("capture %s: interface %s is %s: %u worker%s, fanout "
+	    "group %d", cap->name, cap->interface, lc->ever ? "back" : "there",
+	    cap->workers, cap->workers == 1 ? "" : "s", (int)m->g.groups[c]);
+	lc->ever = true;
+	link_start(m, c);
 }
 
 /* Capture c's interface is seen so: act, and log each change once. */
@@ -623,7 +711,15 @@ linkwatch_step(struct master *m)
 			link_overdue(m, c);
 			continue;
 		}
-		link_close(m, c);
+		if (link_close(m, c)) {
+			log_info("capture %s: the old workers have drained: %u "
+			    "start on interface %s, fanout group %d",
+			    m->g.cfg->captures[c].name,
+			    m->g.cfg->captures[c].workers,
+			    m->g.cfg->captures[c].interface,
+			    (int)m->g.groups[c]);
+			link_start(m, c);
+		}
 		/* It may have come back while the workers drained. */
 		link_resync(m, c);
 	}

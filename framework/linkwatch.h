@@ -4,7 +4,8 @@
  * about them: a link that goes down keeps its sockets and workers, which
  * resume when it comes back; an interface that goes away costs its sockets,
  * and one of the same name that appears again gets new ones, in the same
- * fanout group, and new workers.
+ * fanout group, and new workers (or, while the old workers still drain,
+ * new ones at once in a group the kernel makes, and the workers later).
  *
  * The decision is a pure function of a capture's link record and what was
  * seen (link_decide, tests/unit/test_linkwatch.c); linkwatch.c carries it
@@ -80,6 +81,13 @@ void	linkwatch_forget(struct master *m);
  * capture whose interface is back gets new ones.
  */
 void	linkwatch_step(struct master *m);
+/*
+ * The socket slot s got when its interface came back while the workers of
+ * the one gone still drained, if any, is closed: at a stop, or at the
+ * cut-over of a capture reload, before a worker took a frame from it.
+ * What its ring took counts as dropped.
+ */
+void	linkwatch_drop_next(struct slot *s);
 /* Slot s was killed at its parked capture's drain deadline. */
 bool	linkwatch_overdue(const struct master *m, const struct slot *s);
 /* "down", "waiting", "failed", or NULL when capture c's link is fine. */

@@ -221,6 +221,7 @@ master_stop(struct master *m, const char *why)
 	bpfjob_free(&m->bpf);
 	FOREACH_SLOT(m, s) {
 		/* No frame enters a ring after this: workers can drain it. */
+		linkwatch_drop_next(s);
 		if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
 			log_warnx("%s: shutting the socket: %s",
 			    master_slot_name(s, name, sizeof(name)), strerror(-rc));

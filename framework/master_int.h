@@ -48,6 +48,12 @@ struct ev_src {
 /* One slot of the process table per worker; a respawn reuses its slot. */
 struct slot {
 	struct worker		 wk;
+	/*
+	 * Its interface came back while the workers of the one gone still
+	 * drained: the new socket, -1 if none.  It takes frames into its
+	 * ring, and becomes wk.fd once they are gone (linkwatch.c).
+	 */
+	int			 next_fd;
 	unsigned		 capture;	/* index in cfg->captures */
 	pid_t			 pid;		/* 0: not running */
 	uint64_t		 respawn_at;	/* WORKER_BACKOFF: when */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 #include "util.h"
@@ -243,6 +244,7 @@ master_swap_step(struct master *m, uint64_t now)
 			struct slot *s = &m->old.slots[i];
 
 			capture_shut(s->wk.fd);
+			linkwatch_drop_next(s);
 			/*
 			 * One waiting out a crash's backoff drains its ring
 			 * now: the retirement waits for no respawn.

@@ -72,14 +72,33 @@ test_recreate(void **state)
 	assert_int_equal(lc.ifindex, 0);
 	lc.draining = true;				/* what the caller does */
 	expect(&lc, &gone, LINK_NONE, LINK_WAITING);	/* parked once */
-	/* Back while the old workers drain: the group is still theirs. */
-	expect(&lc, &down9, LINK_NONE, LINK_WAITING);
-	expect(&lc, &up9, LINK_NONE, LINK_WAITING);
 	lc.draining = false;				/* they are gone */
 	expect(&lc, &up9, LINK_BUILD, LINK_WAITING);
 	lc.ifindex = 9;					/* built */
 	lc.state = LINK_RUNNING;
 	expect(&lc, &up9, LINK_NONE, LINK_RUNNING);
+}
+
+/*
+ * Back while the old workers drain: built all the same (the caller puts
+ * the sockets aside until they are gone); gone again: parked again.
+ */
+static void
+test_back_draining(void **state)
+{
+	struct link_cap lc = on7();
+
+	(void)state;
+	expect(&lc, &gone, LINK_PARK, LINK_WAITING);
+	lc.draining = true;				/* what the caller does */
+	expect(&lc, &down9, LINK_NONE, LINK_DOWN);
+	expect(&lc, &up9, LINK_BUILD, LINK_DOWN);
+	lc.ifindex = 9;					/* built */
+	lc.state = LINK_RUNNING;
+	expect(&lc, &up9, LINK_NONE, LINK_RUNNING);
+	expect(&lc, &gone, LINK_PARK, LINK_WAITING);
+	assert_int_equal(lc.ifindex, 0);
+	expect(&lc, &up9, LINK_BUILD, LINK_WAITING);
 }
 
 /* Created down, then up: a socket joins a group only on a link up. */
@@ -158,6 +177,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flap),
 		cmocka_unit_test(test_recreate),
+		cmocka_unit_test(test_back_draining),
 		cmocka_unit_test(test_created_down),
 		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_failed),
