@@ -314,6 +314,7 @@ link_close(struct master *m, unsigned c)
 		next = s->wk.fd != -1;
 	}
 	m->g.links[c].draining = false;
+	m->g.links[c].beside_ifindex = 0;
 	if (next)
 		link_group_moved(&m->g, c, capture_group(
 		    link_slots(&m->g, c, &end)->wk.fd));
@@ -411,7 +412,23 @@ link_rebuild(struct master *m, unsigned c, const struct link_seen *seen)
 	struct slot *end;
 	char err[512];
 
+	if (lc->draining && seen->ifindex == lc->beside_ifindex)
+		return;
 	if (link_build(m, c, lc->draining, err, sizeof(err)) != 0) {
+		/*
+		 * The old sockets hold their descriptors and rings until
+		 * their workers are gone: the build is tried again then,
+		 * without them (link_resync), before the interface counts
+		 * as one whose sockets cannot be built.
+		 */
+		if (lc->draining) {
+			lc->beside_ifindex = seen->ifindex;
+			log_warnx("capture %s: interface %s is back, but its "
+			    "sockets cannot be built while the old workers "
+			    "still drain: %s; tried again once they are gone",
+			    cap->name, cap->interface, err);
+			return;
+		}
 		lc->state = LINK_FAILED;
 		lc->failed_ifindex = seen->ifindex;
 		log_error("capture %s: interface %s is there, but its sockets "

@@ -38,6 +38,11 @@ struct link_cap {
 	bool		 draining;	/* parked, a worker still drains */
 	uint64_t	 drain_end;	/* monotonic: then SIGKILL */
 	unsigned	 failed_ifindex; /* a build failed there: not again */
+	/*
+	 * A build beside the sockets of the workers that drain failed
+	 * there: not again until they are gone, then without them.
+	 */
+	unsigned	 beside_ifindex;
 	bool		 ever;		/* it had sockets once: "back" */
 };
 
