@@ -283,20 +283,31 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	struct tpacket_req3 req;
 	struct sockaddr_ll sll;
 	struct packet_mreq mr;
-	unsigned ifindex;
+	struct ifreq ifr;
 	uint32_t type, fanout;
 	int fd, ver = TPACKET_V3;
 	const char *name = cap->name;
 
-	ifindex = if_nametoindex(cap->interface);
-	if (ifindex == 0)
-		return capture_fail(-1, err, errlen,
-		    "capture %s: interface %s", name, cap->interface);
 	/* Protocol 0: nothing arrives before bind. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return capture_fail(-1, err, errlen,
 		    "capture %s: socket(AF_PACKET)", name);
+	/*
+	 * The index asked of this socket: if_nametoindex() opens one of its
+	 * own, and out of descriptors it reports the cause of its last try
+	 * (ENOENT), not EMFILE.
+	 */
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlcpy(ifr.ifr_name, cap->interface, sizeof(ifr.ifr_name)) >=
+	    sizeof(ifr.ifr_name)) {
+		errno = ENODEV;		/* no interface has that name */
+		return capture_fail(fd, err, errlen,
+		    "capture %s: interface %s", name, cap->interface);
+	}
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) == -1)
+		return capture_fail(fd, err, errlen,
+		    "capture %s: interface %s", name, cap->interface);
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) == -1)
 		return capture_fail(fd, err, errlen,
 		    "capture %s: setsockopt(PACKET_VERSION, TPACKET_V3)", name);
@@ -326,14 +337,14 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = (int)ifindex;
+	sll.sll_ifindex = ifr.ifr_ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
 		return capture_fail(fd, err, errlen,
 		    "capture %s: bind(%s)", name, cap->interface);
 
 	if (cap->promiscuous) {
 		memset(&mr, 0, sizeof(mr));
-		mr.mr_ifindex = (int)ifindex;
+		mr.mr_ifindex = ifr.ifr_ifindex;
 		mr.mr_type = PACKET_MR_PROMISC;
 		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
 		    sizeof(mr)) == -1)

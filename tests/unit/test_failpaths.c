@@ -5,8 +5,9 @@
  *
  * No packet socket is ever created: the wrapped socket() hands out an fd
  * of /dev/null for AF_PACKET, and setsockopt() and bind() on such an fd
- * are answered by the wraps, never by the kernel.  if_nametoindex() is
- * wrapped too, so no interface, not even lo, is looked at.  No root needed.
+ * are answered by the wraps, never by the kernel.  if_nametoindex() and
+ * ioctl(SIOCGIFINDEX) on such an fd are wrapped too, so no interface, not
+ * even lo, is looked at.  No root needed.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,6 +40,7 @@
 
 /* The real functions, reached through the linker. */
 unsigned __real_if_nametoindex(const char *);
+int	__real_ioctl(int, unsigned long, ...);
 int	__real_socket(int, int, int);
 int	__real_setsockopt(int, int, int, const void *, socklen_t);
 int	__real_bind(int, const struct sockaddr *, socklen_t);
@@ -47,6 +50,7 @@ void	*__real_dlopen(const char *, int);
 char	*__real_dlerror(void);
 
 unsigned __wrap_if_nametoindex(const char *);
+int	__wrap_ioctl(int, unsigned long, ...);
 int	__wrap_socket(int, int, int);
 int	__wrap_setsockopt(int, int, int, const void *, socklen_t);
 int	__wrap_bind(int, const struct sockaddr *, socklen_t);
@@ -98,6 +102,28 @@ __wrap_if_nametoindex(const char *name)
 		return 0;
 	}
 	return FAKE_IFINDEX;
+}
+
+/* An interface's index asked of a fake packet socket: as if_nametoindex. */
+int
+__wrap_ioctl(int fd, unsigned long request, ...)
+{
+	struct ifreq *ifr;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!is_fake(fd) || request != SIOCGIFINDEX)
+		return __real_ioctl(fd, request, arg);
+	if (script.ifindex_errno != 0) {
+		errno = script.ifindex_errno;
+		return -1;
+	}
+	ifr = arg;
+	ifr->ifr_ifindex = (int)FAKE_IFINDEX;
+	return 0;
 }
 
 int
@@ -329,7 +355,9 @@ test_ifindex(void **state)
 	assert_int_equal(errno, ENODEV);
 	assert_string_equal(err, "capture cap0: interface rf-fake0: "
 	    "No such device");
-	assert_int_equal(nfake, 0);
+	/* The socket it was asked of is closed. */
+	assert_int_equal(nfake, 1);
+	assert_int_equal(fcntl(fake_fds[0], F_GETFD), -1);
 }
 
 static void
