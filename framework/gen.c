@@ -389,16 +389,24 @@ gen_free(struct gen *g)
 
 /*
  * The fanout group a capture of the new generation joins: the configured
- * one, unless a capture of the retiring generation still holds that id; the
- * kernel would then add the new sockets to the old group.
+ * one, unless a capture of the retiring generation still holds that id,
+ * or its sockets that wait for the old workers to drain (linkwatch.c) have
+ * it; the kernel would then add the new sockets to the old group.
  */
 static int
 gen_group(const struct gen *busy, uint16_t want)
 {
+	const struct slot *s;
+
 	for (size_t c = 0; busy != NULL && busy->cfg != NULL &&
-	    c < busy->cfg->ncaptures; c++)
+	    c < busy->cfg->ncaptures; c++) {
 		if (busy->groups[c] == want)
 			return -1;
+		s = &busy->slots[busy->first_slot[c]];
+		if (busy->cfg->captures[c].workers > 0 && s->next_fd != -1 &&
+		    capture_group(s->next_fd) == want)
+			return -1;
+	}
 	return want;
 }
 

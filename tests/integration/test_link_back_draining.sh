@@ -60,14 +60,20 @@ group=$(rf_ctl_num status '.captures[0].fanout.group')
 grep -q "capture test: the old workers have drained: 2 start on interface $RF_CAP, fanout group $group" \
     "$RF_ERR" || rf_fail "the start on the new sockets is not logged"
 
-# A capture reload while the old workers drain: its new generation takes
-# the frames from its cut-over on; those the new rings took before are
-# dropped, counted, at the cut-over.
+# A capture reload while the old workers drain, to the fanout group id the
+# waiting sockets have: its new generation does not join them but takes
+# an id of its own, and the frames from its cut-over on; those the new
+# rings took before are dropped, counted, at the cut-over.
 gone_and_back 2
 rf_send -t udp -n 500 -f 64 -r 50000 -s 64
-sed -i 's/block_timeout: 10ms/block_timeout: 11ms/' "$RF_CONF"
+waiting=$(grep "$BACK" "$RF_ERR" | tail -n 1 | sed 's/.*fanout group \([0-9]*\),.*/\1/')
+sed -i "s/group: $RF_GROUP/group: $waiting/" "$RF_CONF"
 rf_ctl reload >"$RF_TMP/reload.out" 2>&1 ||
     rf_fail "capture reload: $(cat "$RF_TMP/reload.out")"
+built=$(grep "capture test: 2 workers on $RF_CAP, fanout hash group" "$RF_ERR" |
+    tail -n 1 | sed 's/.* group //')
+[ -n "$waiting" ] && [ "$built" != "$waiting" ] ||
+    rf_fail "the reload's sockets joined group $built, the waiting sockets'"
 rf_send -t udp -n 300 -f 64 -r 50000 -s 64
 total=$((total + B + 300))
 rf_wait_until 15 "$total frames counted after the reload" rf_ctl_test stats \
