@@ -412,6 +412,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	uint32_t state = STATS_LOAD(&sw->state);
 	char name[64], where[64], err[STATS_ERR_MAX], what[128];
 	bool stalled, closer = s->closer, stop_closer = s->stop_closer;
+	int word;
 
 	master_slot_name(s, name, sizeof(name));
 	/* The worker wrote it (it may be the reason, below): terminated here. */
@@ -429,8 +430,17 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    "exited with code %d", WEXITSTATUS(status));
 	/* A stall's kill is a crash from here on, under its own name. */
 	stalled = master_stall_reaped(s, status);
+	/*
+	 * The worker's own word on its end: its exit code, unless it exited
+	 * inside a plugin's callback (the stage still names it), where only
+	 * the plugin's exit() ends it.  Such a code, WORKER_EXIT_SETUP or
+	 * WORKER_EXIT_RETRY included, is a crash of that plugin, never a
+	 * setup failure or a retry of the worker.
+	 */
+	word = WIFEXITED(status) && where[0] == '\0' ? WEXITSTATUS(status) :
+	    -1;
 
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_OK) {
+	if (word == WORKER_EXIT_OK) {
 		/*
 		 * Told to drain, it exits in state stopping once it has.
 		 * Gone in another state, it left before it saw the word: on
@@ -539,18 +549,14 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    "is back" : "starting the new one");
 		if (master_left_open(m, s, what, sizeof(what)) > 0)
 			master_lost_log(name, what, "its closer died");
-		if (!WIFEXITED(status) || (WEXITSTATUS(status) !=
-		    WORKER_EXIT_RETRY && WEXITSTATUS(status) !=
-		    WORKER_EXIT_SETUP))
+		if (word != WORKER_EXIT_RETRY && word != WORKER_EXIT_SETUP)
 			STATS_ADD(&sw->restarts, 1);
 		master_revive(m, s);
 		return;
 	}
 	/* Started on the new pipeline of a reload: it did not stand. */
 	if (m->prev.cfg != NULL && s->on_new) {
-		if (WIFEXITED(status) && (WEXITSTATUS(status) ==
-		    WORKER_EXIT_RETRY || WEXITSTATUS(status) ==
-		    WORKER_EXIT_SETUP)) {
+		if (word == WORKER_EXIT_RETRY || word == WORKER_EXIT_SETUP) {
 			master_rollback(m, s);
 			return;
 		}
@@ -559,7 +565,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		master_rollback(m, s);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RETRY) {
+	if (word == WORKER_EXIT_RETRY) {
 		/* A plugin lacks a resource for now: no crash, no limit. */
 		uint64_t backoff = supervise_retry(&s->nretries);
 
@@ -569,7 +575,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    (unsigned long long)(backoff / 1000000u));
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_SETUP) {
+	if (word == WORKER_EXIT_SETUP) {
 		/* Respawning cannot help: the same setup would fail again. */
 		s->respawn_at = 0;
 		STATS_STORE(&sw->state, WORKER_FAILED);

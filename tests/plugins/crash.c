@@ -1,12 +1,14 @@
 /*
  * crash: dies inside `packet`, as a buggy plugin would, to exercise the
  * supervision: on the frames whose wire length is `len` (default 0: none),
- * or on every frame with `always: true`; with `exit: true` it calls exit(0)
- * there instead, with `write: true` it writes into the frame (which the
- * host hands over read-only), or in `close` with `in_close: true`.  `packet` returns
- * `verdict` (default 0, RINGFAN_CONTINUE).  Built with
- * CRASH_PREFETCH as
- * crashahead: dies inside `prefetch` instead, and `packet` only counts.
+ * or on every frame with `always: true`; with `exit: true` it calls
+ * exit(`code`) there instead (default 0; 3 and 4 are the codes a worker
+ * itself ends with when its setup fails and when a plugin asks for a
+ * retry), with `write: true` it writes into the frame (which the host
+ * hands over read-only), or in `close` with `in_close: true`.  `packet`
+ * returns `verdict` (default 0, RINGFAN_CONTINUE).  Built with
+ * CRASH_PREFETCH as crashahead: dies inside `prefetch` instead, and
+ * `packet` only counts.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@ struct crash {
 	uint64_t	len;
 	int		always;
 	int		exit;
+	uint64_t	code;
 	int		write;
 	int		in_close;
 	uint64_t	verdict;
@@ -36,6 +39,7 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
 	    ctx->opt_bool(ctx, "always", 0, &st->always) != 0 ||
 	    ctx->opt_bool(ctx, "exit", 0, &st->exit) != 0 ||
+	    ctx->opt_uint(ctx, "code", 0, &st->code) != 0 ||
 	    ctx->opt_bool(ctx, "write", 0, &st->write) != 0 ||
 	    ctx->opt_bool(ctx, "in_close", 0, &st->in_close) != 0 ||
 	    ctx->opt_uint(ctx, "verdict", 0, &st->verdict) != 0 ||
@@ -53,7 +57,7 @@ crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
 	if (!st->always && (st->len == 0 || pkt->len != st->len))
 		return;
 	if (st->exit)
-		exit(0);
+		exit((int)(st->code & 0xff));
 	if (st->write && pkt->caplen > 0) {
 		/* The same byte again: only the write itself can fail. */
 		*(volatile uint8_t *)(uintptr_t)pkt->data = pkt->data[0];
