@@ -22,12 +22,31 @@
 /* How long a validation may take before its child is killed. */
 #define PLUGIN_VALIDATE_MS	10000
 
+/*
+ * The length of a region's mapping: the header and the plugin's bytes,
+ * rounded up to whole pages, then one page without access.  A plugin that
+ * writes past the page that holds its last byte (or a region mapped just
+ * above it, before its header) is killed there by SIGSEGV, in its
+ * callback, where it would have changed another plugin's region, which the
+ * kernel tends to map right beside it, or what that plugin recovers.
+ */
+static size_t
+plugin_mem_len(uint64_t size, size_t *guard)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = sizeof(struct plugin_mem_hdr) + (size_t)size;
+
+	*guard = (len + page - 1) / page * page;
+	return *guard + page;
+}
+
 int
 plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
     bool shared)
 {
-	size_t len = sizeof(struct plugin_mem_hdr) + info->memory_size;
+	size_t guard, len = plugin_mem_len(info->memory_size, &guard);
 	void *p;
+	int err;
 
 	memset(m, 0, sizeof(*m));
 	if (info->memory_size == 0)
@@ -41,6 +60,11 @@ plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
 	    MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	if (mprotect((char *)p + guard, len - guard, PROT_NONE) != 0) {
+		err = errno;
+		munmap(p, len);
+		return -err;
+	}
 	/*
 	 * Private memory may take huge pages where the system gives them
 	 * on request (transparent_hugepage "madvise", Debian's default):
@@ -48,7 +72,7 @@ plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
 	 * entry per 2 MiB rather than per 4 KiB.
 	 */
 	if (!shared)
-		(void)madvise(p, len, MADV_HUGEPAGE);
+		(void)madvise(p, guard, MADV_HUGEPAGE);
 	m->map = p;
 	m->size = info->memory_size;
 	return 0;
@@ -57,8 +81,10 @@ plugin_mem_map(struct plugin_mem *m, const struct plugin_info *info,
 void
 plugin_mem_unmap(struct plugin_mem *m)
 {
+	size_t guard;
+
 	if (m->map != NULL)
-		munmap(m->map, sizeof(struct plugin_mem_hdr) + m->size);
+		munmap(m->map, plugin_mem_len(m->size, &guard));
 	memset(m, 0, sizeof(*m));
 }
 

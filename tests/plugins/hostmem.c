@@ -10,7 +10,9 @@
  * `on_recover: PATH`, an open that recovers a region with a count in it
  * does what the file says, read then: `crash` dies (SIGSEGV), as a plugin
  * whose recovery is broken would; `sleep N` takes N seconds, as a large
- * table would; anything else, or no file, nothing.
+ * table would; anything else, or no file, nothing.  With `overrun: true`
+ * every frame also stores the count just past the page that holds the
+ * region's last byte, as a plugin that indexes past its table would.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <ringfan/plugin.h>
 
@@ -26,6 +29,7 @@ struct hostmem {
 	size_t		 nwords;
 	uint64_t	*count;		/* a gauge */
 	uint64_t	*frames;
+	uint64_t	*past;		/* overrun: NULL, or where it stores */
 };
 
 static int
@@ -44,10 +48,11 @@ static int
 hostmem_check(struct ringfan_ctx *ctx)
 {
 	const char *on_recover;
-	int in_open;
+	int in_open, overrun;
 
 	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0 ||
-	    ctx->opt_string(ctx, "on_recover", "", &on_recover) != 0)
+	    ctx->opt_string(ctx, "on_recover", "", &on_recover) != 0 ||
+	    ctx->opt_bool(ctx, "overrun", 0, &overrun) != 0)
 		return RINGFAN_FAIL;
 	return in_open ? RINGFAN_OK : hostmem_request(ctx);
 }
@@ -85,10 +90,12 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 	uint64_t seen[5], *slot;
 	size_t nwords;
 	const char *on_recover;
-	int in_open;
+	int in_open, overrun;
+	uintptr_t end, page = (uintptr_t)sysconf(_SC_PAGESIZE);
 
 	if (ctx->opt_bool(ctx, "in_open", 0, &in_open) != 0 ||
 	    ctx->opt_string(ctx, "on_recover", "", &on_recover) != 0 ||
+	    ctx->opt_bool(ctx, "overrun", 0, &overrun) != 0 ||
 	    (in_open && hostmem_request(ctx) != RINGFAN_OK))
 		return RINGFAN_FAIL;
 	if (ctx->memory == NULL || ctx->memory_size < sizeof(uint64_t)) {
@@ -117,6 +124,10 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 	}
 	st->mem = ctx->memory;
 	st->nwords = nwords;
+	if (overrun) {
+		end = (uintptr_t)ctx->memory + ctx->memory_size;
+		st->past = (uint64_t *)((end + page - 1) / page * page);
+	}
 	if ((st->count = ctx->gauge(ctx, "count")) == NULL ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL) {
 		free(st);
@@ -133,6 +144,8 @@ hostmem_packet(void *state, const struct ringfan_packet *pkt)
 
 	(void)pkt;
 	*st->count = st->mem[st->nwords - 1] = ++st->mem[0];
+	if (st->past != NULL)
+		*(volatile uint64_t *)st->past = st->mem[0];
 	++*st->frames;
 	return RINGFAN_CONTINUE;
 }
