@@ -509,8 +509,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 		/* A drainer of a worker past the crash-loop limit: still so. */
 		STATS_STORE(&sw->state, s->drain_failed ? WORKER_FAILED :
 		    WORKER_STOPPED);
-		log_warnx("%s (pid %d) %s while stopping", name,
-		    (int)STATS_LOAD(&sw->pid), s->last_exit);
+		log_warnx("%s (pid %d) %s%s%s while stopping", name,
+		    (int)STATS_LOAD(&sw->pid), s->last_exit,
+		    where[0] != '\0' ? " " : "", where);
 		master_close_at_stop(m, s, name);
 		return;
 	}

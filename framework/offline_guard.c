@@ -80,6 +80,7 @@ guard_stage(struct guard_line *l, const struct offline_worker *w)
 		{ STATS_STAGE_PREFETCH, "'s prefetch" },
 		{ STATS_STAGE_TICK, "'s tick" },
 		{ STATS_STAGE_OPEN, "'s open" },
+		{ STATS_STAGE_CLOSE, "'s close" },
 	};
 
 	/* Not yet set up: no stage to read. */

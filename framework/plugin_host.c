@@ -539,7 +539,17 @@ pipeline_close_stages(struct pipeline *pl)
 		s = &pl->stages[i];
 		if (s->opened) {
 			pipeline_at("in", cfg_step_name(s->conf), "'s close");
+			/*
+			 * Named for the master too: a plugin that ends the
+			 * process in its close crashed there, whatever its
+			 * exit code (master_reaped).
+			 */
+			if (pl->w != NULL)
+				STATS_STORE(&pl->w->stage,
+				    STATS_STAGE_CLOSE + (uint32_t)i);
 			s->plugin->calls.close(s->state);
+			if (pl->w != NULL)
+				STATS_STORE(&pl->w->stage, STATS_STAGE_NONE);
 			pipeline_at(NULL, NULL, NULL);
 			/* Closed cleanly: nothing in it is to be recovered. */
 			if (s->mem != NULL && (h = s->mem->map) != NULL)

@@ -122,6 +122,9 @@ master_slot_where(const struct slot *s, char *buf, size_t len)
 	else if (master_slot_in_open(s))
 		snprintf(buf, len, "in plugin %s's open", slot_step(s,
 		    stage - STATS_STAGE_OPEN, num, sizeof(num)));
+	else if (stage >= STATS_STAGE_CLOSE && stage - STATS_STAGE_CLOSE < n)
+		snprintf(buf, len, "in plugin %s's close", slot_step(s,
+		    stage - STATS_STAGE_CLOSE, num, sizeof(num)));
 	else if (stage == STATS_STAGE_BATCH)
 		snprintf(buf, len, "in a batch stage");
 	else {

@@ -51,13 +51,15 @@ enum worker_state {
  * pipeline_rest, or in none (its own code); STATS_STAGE_PREFETCH plus a
  * stage's index, in that stage's prefetch; STATS_STAGE_TICK plus a stage's
  * index, in that stage's tick; STATS_STAGE_OPEN plus a stage's index, in
- * that stage's open.
+ * that stage's open; STATS_STAGE_CLOSE plus a stage's index, in that
+ * stage's close.
  */
 #define STATS_STAGE_NONE	0xffffffffu
 #define STATS_STAGE_BATCH	0xfffffffeu
 #define STATS_STAGE_PREFETCH	0x40000000u
 #define STATS_STAGE_TICK	0x20000000u
 #define STATS_STAGE_OPEN	0x10000000u
+#define STATS_STAGE_CLOSE	0x08000000u
 
 /* Values of stats_worker.stop, set by the master. */
 #define WORKER_STOP_NONE	0

@@ -4,7 +4,8 @@
 # setup failed (not respawned) or that a plugin asked for a retry (no
 # restart, no crash-loop limit), are the plugin's, not the worker's word.
 # The worker is respawned, the frame it died on quarantined, the log line
-# names the plugin, and every other frame is handled once.
+# names the plugin, and every other frame is handled once.  The same in a
+# plugin's close at the stop: the line names the close.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -42,4 +43,16 @@ for code in 3 4 0; do
 	rf_expect "exit($code): counter.ethernet summed" \
 	    "$(rf_sum .plugins.counter.ethernet)" $((2 * N + 1))
 done
+
+# exit(3) in close, at the stop: a crash in that close, named so, no
+# worker's own end; every frame was handled before.
+rf_config 2 hash "udp port 9" "plugin: counter" \
+    "{ plugin: crash, config: { worker_close: true, exit: true, code: 3 } }"
+rf_start
+rf_send -t udp -n "$N" -f 16 -s 64 -r 20000
+rf_stop
+rf_expect "exit(3) in close: log lines naming it" "$(grep -c \
+    "warn: worker test/[01] (pid [0-9]*) exited with code 3 in plugin crash's close while stopping\$" \
+    "$RF_ERR")" 2
+rf_expect_all "$N"
 echo "PASS"

@@ -227,7 +227,7 @@ rf_wait_until 5 "the worker in the marked frame" rf_ctl_test stats \
 rf_expect "stuck: packets before the block's end" \
     "$(rf_ctl_num stats '.captures[0].totals.packets')" 0
 rf_stop
-grep -q "worker test/0 (pid [0-9]*) killed by signal 9 (Killed) while stopping" \
+grep -q "worker test/0 (pid [0-9]*) killed by signal 9 (Killed) in plugin spin while stopping" \
     "$RF_ERR" || rf_fail "no log line of the kill at the stop: $(tail -3 "$RF_ERR")"
 rf_expect "stuck: packets" "$(rf_num '.captures[0].totals.packets')" 20
 rf_expect "stuck: quarantined" "$(rf_num '.captures[0].totals.quarantined')" 1

@@ -5,7 +5,9 @@
  * exit(`code`) there instead (default 0; 3 and 4 are the codes a worker
  * itself ends with when its setup fails and when a plugin asks for a
  * retry), with `write: true` it writes into the frame (which the host
- * hands over read-only), or in `close` with `in_close: true`.  `packet`
+ * hands over read-only), or in `close` with `in_close: true` (there too
+ * exit(`code`) with `exit: true`, and in a worker only, not in a check's
+ * trial, with `worker_close: true`).  `packet`
  * returns `verdict` (default 0, RINGFAN_CONTINUE).  Built with
  * CRASH_PREFETCH as crashahead: dies inside `prefetch` instead, and
  * `packet` only counts.
@@ -23,6 +25,7 @@ struct crash {
 	uint64_t	code;
 	int		write;
 	int		in_close;
+	int		worker_close;
 	uint64_t	verdict;
 	uint64_t	*seen;
 };
@@ -42,11 +45,14 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	    ctx->opt_uint(ctx, "code", 0, &st->code) != 0 ||
 	    ctx->opt_bool(ctx, "write", 0, &st->write) != 0 ||
 	    ctx->opt_bool(ctx, "in_close", 0, &st->in_close) != 0 ||
+	    ctx->opt_bool(ctx, "worker_close", 0, &st->worker_close) != 0 ||
 	    ctx->opt_uint(ctx, "verdict", 0, &st->verdict) != 0 ||
 	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
 		free(st);
 		return -1;
 	}
+	if (st->worker_close && !(ctx->flags & RINGFAN_CTX_CHECK))
+		st->in_close = 1;
 	*state = st;
 	return 0;
 }
@@ -93,6 +99,8 @@ crash_close(void *state)
 {
 	struct crash *st = state;
 
+	if (st->in_close && st->exit)
+		exit((int)(st->code & 0xff));
 	if (st->in_close)
 		raise(SIGSEGV);
 	free(st);
