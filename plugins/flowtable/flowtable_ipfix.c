@@ -1289,9 +1289,19 @@ void
 ix_attach(struct ix *ix, uint64_t *waiting)
 {
 	uint64_t lost = (uint32_t)*waiting;
+	/*
+	 * A message holds the queue at most, and no more than fit in it:
+	 * one that filled while the socket could take nothing goes out
+	 * whole, more than the batch that starts a send.
+	 */
+	uint64_t per = (ix->msgcap - 16 - 4) / IX_REC_V4;
 	/* The queue, and the records sent but not confirmed or acked. */
-	uint64_t most = (uint64_t)ix->cap + (ix->o.tcp ?
-	    (uint64_t)IX_UNACKED * ix->batch : IX_UDP_RECS);
+	uint64_t most;
+
+	if (per > ix->cap)
+		per = ix->cap;
+	most = (uint64_t)ix->cap + (ix->o.tcp ?
+	    (uint64_t)IX_UNACKED * per : IX_UDP_RECS);
 
 	ix->waiting = waiting;
 	if (lost > most) {

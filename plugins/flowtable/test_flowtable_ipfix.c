@@ -1034,6 +1034,7 @@ test_crash_queue(void **st)
 	uint16_t port = 0;
 	size_t len;
 	int lfd, nmsg;
+	const char *small[] = { "ipfix_queue=16", NULL };
 
 	(void)st;
 	assert_non_null(d);
@@ -1094,6 +1095,17 @@ test_crash_queue(void **st)
 	snprintf(want, sizeof(want), "ipfix %s: host memory says 70000 "
 	    "records were waiting, more than ipfix_queue holds: ignored", url);
 	ix_free(successor(&x, &waiting, 8 + 4200, 0, want));
+
+	/*
+	 * A queue of 16 sends a message at 8, but one that filled while
+	 * the unacknowledged messages were as many as kept goes out whole
+	 * when one is acknowledged: 256 messages of 16 and the queue's 16
+	 * are a count.
+	 */
+	x_open(&x, url, small);
+	waiting = (uint64_t)9 << 32 | (16 + 256 * 16);
+	ix_free(successor(&x, &waiting, 16 + 256 * 16, 9, NULL));
+	ix_free(x.ix);
 
 	/*
 	 * UDP: the records of a message sent but not confirmed yet are in
