@@ -1304,6 +1304,19 @@ ix_attach(struct ix *ix, uint64_t *waiting)
 	    (uint64_t)IX_UNACKED * per : IX_UDP_RECS);
 
 	ix->waiting = waiting;
+	if (*waiting == 0) {
+		/*
+		 * Fresh: the first open, or one after a predecessor that
+		 * closed, having counted each record it numbered as sent or
+		 * dropped.  The counters outlive it (a restart, a reload
+		 * that keeps the step): numbered on from them, the collector
+		 * finds no gap where none was.
+		 */
+		ix->seq = (uint32_t)(*ix->c[IC_RECORDS] +
+		    *ix->c[IC_DROPPED]);
+		ix_level(ix);
+		return;
+	}
 	if (lost > most) {
 		/* No queue of these options held that many: not a count. */
 		ix_level(ix);
