@@ -72,7 +72,8 @@ flowhash_words(const uint32_t *k, unsigned n, uint32_t seed)
 
 /*
  * The ports of the upper-layer header at d->l4_off; false when the
- * protocol has none, they are cut or not there (a later fragment).
+ * protocol has none, they are cut or not there (a later fragment, or a
+ * header before them cut or malformed).
  */
 static bool
 flowhash_l4(const struct ringfan_packet *pkt,
@@ -94,6 +95,13 @@ flowhash_l4(const struct ringfan_packet *pkt,
 	case PROTO_DCCP:
 	case PROTO_ESP:
 	case PROTO_UDPLITE:
+		/*
+		 * A cut or malformed IP header or extension header chain
+		 * leaves l4_off short of the upper-layer header (at the IP
+		 * header): what is there is no ports.
+		 */
+		if (d->flags & (RINGFAN_DEC_TRUNCATED | RINGFAN_DEC_MALFORMED))
+			return false;
 		if ((uint64_t)d->l4_off + 4 > pkt->caplen)
 			return false;
 		p = pkt->data + d->l4_off;

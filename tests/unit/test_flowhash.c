@@ -258,6 +258,51 @@ test_keys(void **state)
 	    flowhash(build(&a), FLOWHASH_SEED + 1, NULL));
 }
 
+/*
+ * ESP (its SPI), DCCP and UDP-Lite are read at the decoder's l4_off, which
+ * is the upper-layer header only when the decoder got there: an IPv4
+ * header whose options the capture cut, or whose total length is below its
+ * header length, leaves l4_off at the IP header.  Such a frame is hashed
+ * without ports, both ways alike, as one with the SPI cut off is.
+ */
+static void
+test_l4_not_reached(void **state)
+{
+	static const uint8_t protos[] = { 33, 50, 136 };
+	struct frame f, r;
+	uint32_t hf, hr, whole;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		f = v4(protos[i], 1, 2, 0x1234, 0x5678);
+		r = reversed(&f);
+		/* The SPI cut off: the addresses and protocol alone. */
+		build(&f);
+		pkt.caplen = 14 + 20 + 2;
+		whole = flowhash(&pkt, FLOWHASH_SEED, NULL);
+		/* Options announced (IHL 6) and cut: TRUNCATED. */
+		build(&f);
+		buf[14] = 0x46;
+		pkt.caplen = 14 + 22;
+		hf = flowhash(&pkt, FLOWHASH_SEED, NULL);
+		build(&r);
+		buf[14] = 0x46;
+		pkt.caplen = 14 + 22;
+		hr = flowhash(&pkt, FLOWHASH_SEED, NULL);
+		assert_int_equal(hf, hr);
+		assert_int_equal(hf, whole);
+		/* A total length below the header's: MALFORMED. */
+		build(&f);
+		put16(buf + 16, 19);
+		hf = flowhash(&pkt, FLOWHASH_SEED, NULL);
+		build(&r);
+		put16(buf + 16, 19);
+		hr = flowhash(&pkt, FLOWHASH_SEED, NULL);
+		assert_int_equal(hf, hr);
+		assert_int_equal(hf, whole);
+	}
+}
+
 /* The first and the later fragments of a datagram, both ways. */
 static void
 test_fragments(void **state)
@@ -459,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_directions),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_l4_not_reached),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_fragments_defrag),
 		cmocka_unit_test(test_fragments_many),
