@@ -83,6 +83,13 @@ expect "unit PIDFile" "$(sed -n 's/^PIDFile=//p' "$ROOT$UNIT")" \
 # RuntimeDirectory= names a directory under /run.
 expect "unit RuntimeDirectory" \
     "/run/$(sed -n 's/^RuntimeDirectory=//p' "$ROOT$UNIT")" "$SVC_RUNDIR"
+# Calls that the workers' filter refuses with EPERM, so that a plugin
+# gets an error and the worker lives on (ptrace, perf_event_open, bpf,
+# mount, the module calls, ...), are outside the unit's SystemCallFilter
+# too, which kills the process by default (SIGSYS, the stricter action
+# wins): the unit must answer them with EPERM as well.
+expect "unit SystemCallErrorNumber" \
+    "$(sed -n 's/^SystemCallErrorNumber=//p' "$ROOT$UNIT")" EPERM
 
 # The installed ringfan checks the installed file.  Outside the DESTDIR
 # its paths name nothing, so the plugin directory is moved into it: the
