@@ -46,6 +46,19 @@ child_unmap(const struct gen *g, struct plugin_mem **mems,
 			plugin_mem_unmap(&mems[i][k]);
 }
 
+void
+master_validator_unmap(void *arg)
+{
+	struct master *m = arg;
+
+	FOREACH_SLOT(m, o)
+		for (size_t k = 0; o->wk.mem != NULL &&
+		    k < o->wk.cap->npipeline; k++)
+			plugin_mem_unmap(&o->wk.mem[k]);
+	child_unmap(&m->g, m->prev.mems, m->prev.cfg, NULL);
+	child_unmap(&m->g, m->staged, m->staged_cfg, NULL);
+}
+
 static int
 master_fork(struct master *m, struct slot *s, bool closer)
 {

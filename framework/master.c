@@ -455,6 +455,7 @@ master_final(struct master *m)
 static void
 master_free(struct master *m)
 {
+	pipeline_validate_hook(NULL, NULL);
 	ctl_close(m->ctl);
 	httpd_close(m->httpd);
 	linkwatch_close(m);
@@ -588,6 +589,8 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 		master_free(&m);
 		return rc;
 	}
+	/* From now on the master holds workers' host memory. */
+	pipeline_validate_hook(master_validator_unmap, &m);
 	if ((m.handover = calloc(m.g.nslots, sizeof(*m.handover))) == NULL) {
 		log_warn("master: calloc");
 		master_free(&m);

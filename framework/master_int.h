@@ -309,6 +309,11 @@ unsigned master_gens(struct master *m, struct gen **gens);
 	    **ge_ = gens_ + master_gens((m), gens_); gp_ < ge_; gp_++)	\
 		for (struct slot *s = (*gp_)->slots, *se_ = s == NULL ?	\
 		    NULL : s + (*gp_)->nslots; s != se_; s++)
+/*
+ * In a validating child (pipeline_validate_hook, arg m): no worker's host
+ * memory is its plugins' to write, as no other worker's is a worker's.
+ */
+void	master_validator_unmap(void *arg);
 /* Fork s's worker; 0, or -errno (logged). */
 int	master_spawn(struct master *m, struct slot *s);
 /*

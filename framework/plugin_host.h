@@ -204,6 +204,12 @@ void	pipeline_unload(struct pipeline *pl);
 int	pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	    bool drop, uid_t uid, gid_t gid, struct plugin_info ***info,
 	    char *err, size_t errlen);
+/*
+ * fn(arg) is called in every later validating child, before any plugin
+ * code runs, to let go of what of the caller's is not the plugins' to
+ * reach (the workers' host memory); NULL: nothing.
+ */
+void	pipeline_validate_hook(void (*fn)(void *), void *arg);
 void	pipeline_info_free(struct plugin_info **info, size_t ncaptures);
 /* The same file, unchanged since it was described. */
 bool	plugin_file_same(const struct plugin_info *a,

@@ -136,6 +136,17 @@ struct validation {
 	struct plugin_info	info[];		/* every stage of every capture */
 };
 
+/* pipeline_validate_hook() */
+static void	(*validate_hook)(void *);
+static void	*validate_hook_arg;
+
+void
+pipeline_validate_hook(void (*fn)(void *), void *arg)
+{
+	validate_hook = fn;
+	validate_hook_arg = arg;
+}
+
 static int
 validate_drop(bool drop, uid_t uid, gid_t gid)
 {
@@ -171,6 +182,9 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	 * master's lines go.
 	 */
 	log_close_others();
+	/* Nor the workers' host memory, mapped in the master. */
+	if (validate_hook != NULL)
+		validate_hook(validate_hook_arg);
 	if (validate_drop(drop, uid, gid) == -1) {
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
 		    "to uid %u: %s", (unsigned)uid, strerror(errno));
