@@ -30,8 +30,13 @@ extern "C" {
 
 #define RINGFAN_PLUGIN_ABI_MAJOR 2
 #define RINGFAN_PLUGIN_ABI_MINOR 2
+/*
+ * MAJOR << 16 | MINOR, an unsigned int (uint32_t).  Written without a cast,
+ * as it expands in the plugin's own code: C++ style warnings
+ * (-Wold-style-cast) find nothing there, and #if can test it.
+ */
 #define RINGFAN_PLUGIN_ABI \
-	((uint32_t)((RINGFAN_PLUGIN_ABI_MAJOR << 16) | RINGFAN_PLUGIN_ABI_MINOR))
+	(RINGFAN_PLUGIN_ABI_MAJOR * 0x10000u + RINGFAN_PLUGIN_ABI_MINOR)
 
 /* The name a plugin exports; the host looks it up with dlsym(). */
 #define RINGFAN_PLUGIN_SYMBOL "ringfan_plugin"
