@@ -246,8 +246,8 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	/*
 	 * Most often a plugin of one's own whose object is hidden: built
 	 * with -fvisibility=hidden without RINGFAN_EXPORT, or, in C++,
-	 * const at namespace scope (internal linkage) or outside extern "C"
-	 * (a mangled name).  Say what to look for.
+	 * const without extern (internal linkage), or in a named namespace
+	 * outside extern "C" (a mangled name).  Say what to look for.
 	 */
 	if (d == NULL)
 		return plugin_refuse(p, err, errlen,
