@@ -367,12 +367,14 @@ master_crash_err(struct slot *s, const char *name, bool stalled,
 		snprintf(sw->err, sizeof(sw->err), "did not open the new "
 		    "pipeline within %llu s%s%s", RELOAD_TAKE_NS /
 		    1000000000ull, where[0] != '\0' ? ", " : "", where);
-	/* A stall's last_exit says where already. */
-	else if (!stalled && where[0] != '\0')
-		snprintf(sw->err, sizeof(sw->err), "%s %s", s->last_exit,
-		    where);
-	else
+	else {
 		strlcpy(sw->err, s->last_exit, sizeof(sw->err));
+		/* A stall's last_exit says where already. */
+		if (!stalled && where[0] != '\0') {
+			strlcat(sw->err, " ", sizeof(sw->err));
+			strlcat(sw->err, where, sizeof(sw->err));
+		}
+	}
 }
 
 bool
@@ -585,6 +587,8 @@ master_reaped(struct master *m, struct slot *s, int status)
 
 		s->respawn_at = mono_ns() + backoff;
 		STATS_STORE(&sw->state, WORKER_BACKOFF);
+		/* Its code names nothing; the plugin's reason does. */
+		strlcpy(s->last_exit, err, sizeof(s->last_exit));
 		log_warnx("%s: %s; retrying in %llu ms", name, err,
 		    (unsigned long long)(backoff / 1000000u));
 		return;
@@ -594,6 +598,8 @@ master_reaped(struct master *m, struct slot *s, int status)
 		s->respawn_at = 0;
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
+		snprintf(s->last_exit, sizeof(s->last_exit), "setup failed: %s",
+		    err);
 		log_error("%s: setup failed: %s", name, err);
 		if (!m->ready) {
 			m->exit_code = EXIT_RUNTIME;

@@ -62,7 +62,11 @@ struct slot {
 	unsigned		 nretries;	/* temporary failures in a row */
 	unsigned		 nfailed;	/* crash loops, for the cool-down */
 	uint64_t		 cooled;	/* the last cool-down's end */
-	char			 last_exit[80];	/* "" until it exits once */
+	/*
+	 * How it last ended, "" until it exits once: a status, or the
+	 * reason its setup failed or a plugin asked for a retry.
+	 */
+	char			 last_exit[STATS_ERR_MAX + 16];
 	/*
 	 * Its process was started on the new pipeline of the reload under
 	 * way (or last under way): cleared for every slot as a reload begins.
