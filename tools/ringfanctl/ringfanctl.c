@@ -344,6 +344,18 @@ run_once(const char *path, const struct command *cmd, const char *line,
 				free(buf);
 				return EXIT_NOREPLY;
 			}
+			/*
+			 * Every reply ends with a newline: text without one
+			 * was cut short (the daemon died or dropped us
+			 * mid-reply), and none of it goes out as if whole.
+			 */
+			if (buf[len - 1] != '\n') {
+				fprintf(stderr, "ringfanctl: malformed reply "
+				    "from %s: cut short (no newline at its "
+				    "end)\n", path);
+				free(buf);
+				return EXIT_NOREPLY;
+			}
 			fwrite(buf, 1, len, stdout);
 			free(buf);
 			return 0;

@@ -1,0 +1,84 @@
+#!/bin/bash
+# ringfanctl against a control socket whose master answers wrongly: a reply
+# cut short (the master died or closed the connection mid-reply), a reply
+# that is no JSON object, an error with terminal escapes in its text.  A
+# fake master (python3) gives each reply to one connection.  Each such
+# reply is exit status 2 (1 for the daemon's error), nothing on stdout and
+# one line on stderr naming the cause.  No root, no link.
+set -eu
+NOLINK_NAME=ctl_replies
+. "$(dirname "${BASH_SOURCE[0]}")/nolink.sh"
+: "${RINGFANCTL:?RINGFANCTL must name the ringfanctl binary}"
+need_tools python3
+
+SOCK=$TMP/control.sock
+
+# serve FILE: a master that reads one request line, answers with the bytes
+# of FILE and closes; the socket is there once it listens.
+serve()
+{
+	rm -f "$SOCK"
+	python3 -c 'import os, socket, sys
+path, reply = sys.argv[1], open(sys.argv[2], "rb").read()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path + ".new")
+s.listen(1)
+os.rename(path + ".new", path)
+c, _ = s.accept()
+c.settimeout(5)
+line = b""
+while not line.endswith(b"\n"):
+	b = c.recv(4096)
+	if not b:
+		break
+	line += b
+c.sendall(reply)
+c.close()' "$SOCK" "$1" &
+	BG="$BG $!"
+	wait_for 5 "the fake master's socket" test -S "$SOCK"
+}
+
+# ctl NAME REPLY WANT_RC WANT_STDERR ARGS...: ringfanctl ARGS given REPLY
+# (printf format) exits WANT_RC with nothing on stdout and WANT_STDERR.
+ctl()
+{
+	local name=$1 reply=$2 want_rc=$3 want_err=$4 rc=0
+
+	shift 4
+	# shellcheck disable=SC2059  # the reply is a format on purpose
+	printf "$reply" >"$TMP/reply"
+	serve "$TMP/reply"
+	"$RINGFANCTL" -s "$SOCK" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null ||
+	    rc=$?
+	expect "$name: exit status" "$rc" "$want_rc"
+	expect "$name: stdout" "$(cat "$TMP/out")" ""
+	expect "$name: stderr" "$(cat "$TMP/err")" "$want_err"
+}
+
+M="malformed reply from $SOCK"
+ctl "metrics cut short" '# HELP ringfan_uptime_seconds up\n# TYPE ringfan_uptime_seconds gauge\nringfan_uptime_seconds 1' \
+    2 "ringfanctl: $M: cut short (no newline at its end)" metrics
+ctl "metrics cut short at its first byte" '#' \
+    2 "ringfanctl: $M: cut short (no newline at its end)" metrics
+ctl "another command's text cut short" 'some text' \
+    2 "ringfanctl: $M: cut short (no newline at its end)" bogus
+ctl "stats cut short" '{"version": "1' \
+    2 "ringfanctl: $M: premature end of input near '\"1'" stats
+ctl "top cut short" '{"version": "1' \
+    2 "ringfanctl: $M: premature end of input near '\"1'" -n 1 top
+ctl "status not an object" '[1]\n' \
+    2 "ringfanctl: $M: not a JSON object" status
+ctl "an error with escapes" '{"error": "bad \\u001b[2J\\u009b1m"}\n' \
+    1 "ringfanctl: bad ?[2J?1m" status
+
+# A whole text reply goes out as it came.
+printf '# TYPE ringfan_uptime_seconds gauge\nringfan_uptime_seconds 1\n' \
+    >"$TMP/reply"
+serve "$TMP/reply"
+rc=0
+"$RINGFANCTL" -s "$SOCK" metrics >"$TMP/out" 2>"$TMP/err" || rc=$?
+expect "metrics whole: exit status" "$rc" 0
+expect "metrics whole: stdout" "$(cmp "$TMP/reply" "$TMP/out" && echo same)" \
+    same
+expect "metrics whole: stderr" "$(cat "$TMP/err")" ""
+echo "PASS"
