@@ -13,8 +13,9 @@ need_tools python3
 
 SOCK=$TMP/control.sock
 
-# serve FILE: a master that reads one request line, answers with the bytes
-# of FILE and closes; the socket is there once it listens.
+# serve FILE [COUNT]: a master that, COUNT times (1 unless given), reads one
+# request line, answers with the bytes of FILE and closes; the socket is
+# there once it listens.
 serve()
 {
 	rm -f "$SOCK"
@@ -22,18 +23,19 @@ serve()
 path, reply = sys.argv[1], open(sys.argv[2], "rb").read()
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path + ".new")
-s.listen(1)
+s.listen(8)
 os.rename(path + ".new", path)
-c, _ = s.accept()
-c.settimeout(5)
-line = b""
-while not line.endswith(b"\n"):
-	b = c.recv(4096)
-	if not b:
-		break
-	line += b
-c.sendall(reply)
-c.close()' "$SOCK" "$1" &
+for _ in range(int(sys.argv[3])):
+	c, _ = s.accept()
+	c.settimeout(5)
+	line = b""
+	while not line.endswith(b"\n"):
+		b = c.recv(4096)
+		if not b:
+			break
+		line += b
+	c.sendall(reply)
+	c.close()' "$SOCK" "$1" "${2:-1}" &
 	BG="$BG $!"
 	wait_for 5 "the fake master's socket" test -S "$SOCK"
 }
@@ -81,4 +83,33 @@ expect "metrics whole: exit status" "$rc" 0
 expect "metrics whole: stdout" "$(cmp "$TMP/reply" "$TMP/out" && echo same)" \
     same
 expect "metrics whole: stderr" "$(cat "$TMP/err")" ""
+
+# top read from the terminal, its output into a pipe whose reader goes (top
+# | head): the terminal is given back as top found it (echo, line editing)
+# and the closed pipe is an output that cannot be written.  bash runs in a
+# pseudo-terminal of its own, SIGPIPE as a shell has it.
+printf '{"version": "1", "uptime_s": 1.5, "captures": []}\n' >"$TMP/reply"
+serve "$TMP/reply" 5
+python3 -c 'import os, pty, signal, sys
+pid, fd = pty.fork()
+if pid == 0:
+	signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+	os.execvp("bash", ["bash", "-c", sys.argv[1]])
+while True:
+	try:
+		if not os.read(fd, 4096):
+			break
+	except OSError:
+		break
+os.waitpid(pid, 0)' "stty echo icanon
+\"\$RINGFANCTL\" -s '$SOCK' -d 0.05 -n 5 top 2>'$TMP/err' |
+    head -c 10 >/dev/null
+echo \"\${PIPESTATUS[0]}\" >'$TMP/rc'
+stty -a >'$TMP/stty'"
+expect "top | head: exit status" "$(cat "$TMP/rc")" 2
+expect "top | head: stderr" "$(cat "$TMP/err")" \
+    "ringfanctl: cannot write the output: Broken pipe"
+expect "top | head: the terminal's echo and line editing" \
+    "$(grep -ow -e -echo -e echo -e -icanon -e icanon "$TMP/stty" |
+    tr '\n' ' ')" "icanon echo "
 echo "PASS"

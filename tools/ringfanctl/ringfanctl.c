@@ -442,6 +442,13 @@ top(const char *path, int json, long count, double delay)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * A reader that went (top | head) is an output that cannot be
+	 * written, said and left through the end of this function, which
+	 * gives the terminal back: SIGPIPE would leave it without echo.
+	 */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 
 	/*
 	 * Read single keys for q, but only as the terminal's foreground job:
