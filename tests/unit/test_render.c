@@ -886,6 +886,50 @@ test_top_rings(void **state)
 	check_top(NULL, top_rings_doc, 0, "09:00:00", top_rings_text);
 }
 
+/*
+ * Ring figures near 2^63, from a reply that may be any JSON: worker 0 has
+ * half its ring waiting (five tenths of the bar, no warning), worker 1 all
+ * but one block (nine tenths, a warning); neither product overflows.
+ */
+static const char top_rings_huge_doc[] =
+    "{\"version\": \"0.1.0\", \"uptime_s\": 5,"
+    " \"captures\": [{\"name\": \"uplink\", \"interface\": \"eth0\","
+    " \"fanout\": {\"mode\": \"hash\", \"group\": 42},"
+    " \"totals\": {},"
+    " \"workers\": ["
+    "{\"id\": 0, \"ring_blocks\": 9223372036854775806,"
+    " \"backlog\": 4611686018427387903},"
+    "{\"id\": 1, \"ring_blocks\": 9223372036854775807,"
+    " \"backlog\": 9223372036854775806}]}]}";
+
+static const char top_rings_huge_text[] =
+    "ringfan 0.1.0 at 09:00:00, up 0:00:05: 0 pkt/s, 0.00 Mbit/s,"
+    " 0 drops/s; packets 0, kdrops 0 (0.00%)\n"
+    "\n"
+    "capture uplink on eth0 (fanout hash group 42)\n"
+    "WORKER  STATE  PKT/S  MBIT/S  DROPS/S  PACKETS  KDROPS  DROP%  RESTARTS\n"
+    "0       -          0    0.00        0        -       -   0.00         -\n"
+    "1       -          0    0.00        0        -       -   0.00         -\n"
+    "total   -          0    0.00        0        -       -   0.00         0\n"
+    "\n"
+    "WORKER  RING                                          BACKLOG  PEAK  BLOCKS"
+    "  TIMEOUT%  FREEZES  ROLLOVER  STALLS\n"
+    "0       [#####.....]  4611686018427387903/9223372036854775806     -"
+    "       -      0.00        -         -       -\n"
+    "1       [#########.]  9223372036854775806/9223372036854775807     -"
+    "       -      0.00        -         -       -\n"
+    "warning: worker 1 runs near full: 9223372036854775806 of"
+    " 9223372036854775807 ring blocks wait; the kernel drops frames once"
+    " all do\n";
+
+static void
+test_top_rings_huge(void **state)
+{
+	(void)state;
+	check_top(NULL, top_rings_huge_doc, 0, "09:00:00",
+	    top_rings_huge_text);
+}
+
 /* How to reach the daemon and how to quit, with q or without. */
 static void
 test_top_footer(void **state)
@@ -930,6 +974,7 @@ main(void)
 		cmocka_unit_test(test_top_screen),
 		cmocka_unit_test(test_top_abi2),
 		cmocka_unit_test(test_top_rings),
+		cmocka_unit_test(test_top_rings_huge),
 		cmocka_unit_test(test_top_footer),
 	};
 

@@ -916,10 +916,23 @@ ring_bar(char bar[RING_BAR + 3], long long backlog, long long blocks)
 	long long n, k;
 
 	n = 0;
-	if (blocks > 0 && backlog > 0)
-		n = backlog >= blocks ? RING_BAR :
-		    backlog * RING_BAR < blocks ? 1 :
-		    backlog * RING_BAR / blocks;
+	if (blocks > 0 && backlog > 0) {
+		/*
+		 * Tenths of backlog < blocks, in doubles where the product
+		 * would overflow (figures near 2^63 of a reply that may be
+		 * any), and below ten, which only a full ring shows.
+		 */
+		if (backlog >= blocks)
+			n = RING_BAR;
+		else {
+			if (__builtin_mul_overflow(backlog, RING_BAR, &n))
+				n = (long long)((double)backlog /
+				    (double)blocks * RING_BAR);
+			else
+				n /= blocks;
+			n = n < 1 ? 1 : n > RING_BAR - 1 ? RING_BAR - 1 : n;
+		}
+	}
 	bar[0] = '[';
 	for (k = 0; k < RING_BAR; k++)
 		bar[1 + k] = k < n ? '#' : '.';
@@ -931,7 +944,8 @@ ring_bar(char bar[RING_BAR + 3], long long backlog, long long blocks)
 static int
 ring_near_full(long long backlog, long long blocks)
 {
-	return blocks > 0 && backlog * 4 >= blocks * 3;
+	/* backlog * 4 >= blocks * 3, without a product to overflow. */
+	return blocks > 0 && backlog >= blocks - blocks / 4;
 }
 
 /*
