@@ -132,8 +132,14 @@ for x in a b; do
 	rc=0
 	if [ "$x" = a ]; then wait "$a" || rc=$?; else wait "$b" || rc=$?; fi
 	[ "$rc" -eq 0 ] || { cat "$work/$x.err" >&2; fail "run $x: status $rc"; }
+	# QUICKSTART_SECONDS=4: the demo's traffic lasted 4 s, not 3.
+	secs=$(sed -n 's/^rfsend: sent [0-9]* frames in \([0-9.]*\) s.*/\1/p' \
+	    "$work/$x.err")
+	[ -n "$secs" ] || { cat "$work/$x.err" >&2; fail "run $x: no rfsend line"; }
+	awk -v s="$secs" 'BEGIN { exit !(s >= 3.8 && s < 6) }' ||
+	    fail "run $x: QUICKSTART_SECONDS=4 sent for $secs s"
 done
-echo "ok: two at once"
+echo "ok: two at once, 4 s each"
 
 # SIGKILL: ringfan and rfsend stop; the next run cleans up the rest.
 start kill
