@@ -1,0 +1,52 @@
+#!/bin/bash
+# tools/bench's option values: a rate, a duration or a block size it cannot
+# use is refused at once with one line naming the option and the value,
+# exit status 1, before anything is measured.  The binaries named do not
+# exist, so a run that went on would stop at them instead.  No root.
+set -eu
+: "${QS_SOURCE_ROOT:?}"
+bench=$QS_SOURCE_ROOT/tools/bench
+
+fail()
+{
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ringfan-benchargs.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export RINGFAN=$work/none BENCH_REF=$work/none RFSEND=$work/none
+export PLUGIN_PATH_BUILD=$work/none
+
+# refused MESSAGE OPTION...: bench OPTION... exits 1 with MESSAGE alone.
+refused()
+{
+	local msg=$1 rc=0
+
+	shift
+	"$bench" "$@" >"$work/out" 2>"$work/err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "$*: status $rc: $(cat "$work/err")"
+	[ "$(cat "$work/err")" = "$msg" ] || fail "$*: $(cat "$work/err")"
+	[ ! -s "$work/out" ] || fail "$*: stdout: $(cat "$work/out")"
+	echo "ok: $*"
+}
+
+rates="rates are a count of frames/s above 0 with k or M after it, or max"
+refused "bench: --rates 300K: $rates" --rates 300K
+refused "bench: --rates 1.5M: $rates" --rates 100k,1.5M
+refused "bench: --rates 0: $rates" --rates 0,max
+refused "bench: --rates : $rates" --rates 100k,,max
+refused "bench: --duration abc: seconds above 0 expected" --duration abc
+refused "bench: --duration 0: seconds above 0 expected" --duration 0
+refused "bench: --block-size 1MiB: bytes from 1 to 16777216 expected" \
+    --block-size 1MiB
+refused "bench: --block-size 0: bytes from 1 to 16777216 expected" \
+    --block-size 0
+
+# Good values pass these checks: the run stops at the missing binaries.
+rc=0
+"$bench" --rates 100k,1M,max,5000 --duration 0.5 --block-size 65536 \
+    >/dev/null 2>"$work/err" || rc=$?
+[ "$rc" -eq 1 ] && [ "$(cat "$work/err")" = "bench: $work/none is not built (meson compile -C build)" ] ||
+    fail "good values: status $rc: $(cat "$work/err")"
+echo "ok: good values"
