@@ -89,6 +89,24 @@ row 300k tcpdump 1000 1000 0 1000 50000 2 0 1.0 free/10 x \
     >"$work/mach.tsv"
 bad mach ":1: field 12 (machine ns) is \"x\", not a count"
 
+# A measurement whose contender did not start is listed, not left out.
+{
+	cat "$work/good.tsv"
+	row 300k tcpdump failed
+} >"$work/failed.tsv"
+report "$work/failed.tsv"
+[ "$rc" -eq 0 ] || fail "failed row: status $rc: $err"
+[ "$(sed -n '/^Failed to start/,$p' <<<"$out")" = "Failed to start (no numbers):
+  300k  tcpdump" ] || fail "failed row: not listed: $out"
+echo "ok: a measurement that failed to start"
+
+mkdir "$work/dir.tsv"
+report "$work/dir.tsv"
+[ "$rc" -eq 1 ] || fail "directory: status $rc"
+[ "$err" = "bench: cannot read $work/dir.tsv: not a file" ] ||
+    fail "directory: $err"
+echo "ok: a directory"
+
 rc=0
 "$bench" --report >"$work/out" 2>"$work/err" || rc=$?
 [ "$rc" -eq 1 ] || fail "--report without FILE: status $rc"
