@@ -4,7 +4,9 @@
 # that is no JSON object, an error with terminal escapes in its text.  A
 # fake master (python3) gives each reply to one connection.  Each such
 # reply is exit status 2 (1 for the daemon's error), nothing on stdout and
-# one line on stderr naming the cause.  No root, no link.
+# one line on stderr naming the cause.  Then top on a terminal of its own
+# (a pseudo-terminal): into a pipe whose reader goes, and stopped with ^Z
+# and resumed.  No root, no link.
 set -eu
 NOLINK_NAME=ctl_replies
 . "$(dirname "${BASH_SOURCE[0]}")/nolink.sh"
@@ -14,11 +16,11 @@ need_tools python3
 SOCK=$TMP/control.sock
 
 # serve FILE [COUNT]: a master that, COUNT times (1 unless given), reads one
-# request line, answers with the bytes of FILE and closes; the socket is
-# there once it listens.
+# request line, answers with the bytes of FILE and closes, adding a line to
+# $SOCK.served; the socket is there once it listens.
 serve()
 {
-	rm -f "$SOCK"
+	rm -f "$SOCK" "$SOCK.served"
 	python3 -c 'import os, socket, sys
 path, reply = sys.argv[1], open(sys.argv[2], "rb").read()
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -35,7 +37,9 @@ for _ in range(int(sys.argv[3])):
 			break
 		line += b
 	c.sendall(reply)
-	c.close()' "$SOCK" "$1" "${2:-1}" &
+	c.close()
+	with open(path + ".served", "a") as f:
+		f.write("1\n")' "$SOCK" "$1" "${2:-1}" &
 	BG="$BG $!"
 	wait_for 5 "the fake master's socket" test -S "$SOCK"
 }
@@ -112,4 +116,49 @@ expect "top | head: stderr" "$(cat "$TMP/err")" \
 expect "top | head: the terminal's echo and line editing" \
     "$(grep -ow -e -echo -e echo -e -icanon -e icanon "$TMP/stty" |
     tr '\n' ' ')" "icanon echo "
+
+# top stopped (^Z) and resumed (fg) under an interactive shell, which gives
+# the terminal back its line editing meanwhile: q alone still quits, as the
+# footer says.  Each step waits for what shows it done: the shell's prompt,
+# or a request of top's after the resume (by then it read its keys again).
+serve "$TMP/reply" 1000
+python3 -c 'import os, pty, select, signal, sys, time
+ctl, sock = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+	os.environ["PS1"] = "PROMPT> "
+	os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+out = b""
+def until(what, test):
+	global out
+	end = time.time() + 5
+	while not test():
+		if time.time() > end:
+			sys.exit("timed out waiting for " + what + ": " +
+			    out.decode(errors="replace")[-300:])
+		r, _, _ = select.select([fd], [], [], 0.05)
+		if r:
+			out += os.read(fd, 65536)
+def served():
+	try:
+		return os.path.getsize(sock + ".served")
+	except OSError:
+		return 0
+until("the prompt", lambda: b"PROMPT> " in out)
+out = b""
+os.write(fd, ("%s -s %s -d 0.05 top >/dev/null\n" %
+    (ctl, sock)).encode())
+until("the first screen", lambda: served() > 0)
+os.write(fd, b"\x1a")
+until("the prompt after ^Z", lambda: b"PROMPT> " in out)
+out = b""
+os.write(fd, b"fg\n")
+n = served()
+until("a request after fg", lambda: served() > n)
+os.write(fd, b"q")
+until("top to quit on q", lambda: b"PROMPT> " in out)
+os.write(fd, b"exit\n")
+os.waitpid(pid, 0)' "$RINGFANCTL" "$SOCK" ||
+    fail "top resumed after ^Z does not quit on q"
+echo "ok: top resumed after ^Z quits on q"
 echo "PASS"

@@ -64,6 +64,8 @@ static const struct command commands[] = {
 
 /* Set by SIGINT and SIGTERM while top runs; blocking calls see EINTR. */
 static volatile sig_atomic_t quit;
+/* Set by SIGCONT while top reads keys: stopped (^Z), it goes on. */
+static volatile sig_atomic_t resumed;
 
 static void
 usage(FILE *fp)
@@ -388,13 +390,21 @@ on_signal(int sig)
 	quit = 1;
 }
 
+static void
+on_cont(int sig)
+{
+	(void)sig;
+	resumed = 1;
+}
+
 /*
  * Waits for `seconds`.  Returns 1 when the user asked to quit: a signal,
  * or q typed on the terminal (*keys says whether stdin is read for that;
- * it is cleared at EOF).
+ * it is cleared at EOF).  raw: the terminal's mode for single keys, NULL
+ * when top does not read them.
  */
 static int
-top_wait(double seconds, int *keys)
+top_wait(double seconds, int *keys, const struct termios *raw)
 {
 	struct pollfd pfd;
 	struct timespec ts;
@@ -404,6 +414,17 @@ top_wait(double seconds, int *keys)
 
 	deadline = now() + seconds;
 	while (!quit && (left = deadline - now()) > 0) {
+		/*
+		 * Stopped and continued: the shell gave the terminal its line
+		 * editing back meanwhile.  Single keys again, as its
+		 * foreground job; in the background, no keys (a read would
+		 * stop top again) until the next continue.
+		 */
+		if (resumed && raw != NULL) {
+			resumed = 0;
+			*keys = tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+			    tcsetattr(STDIN_FILENO, TCSANOW, raw) == 0;
+		}
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 		pfd.fd = STDIN_FILENO;
@@ -466,13 +487,18 @@ top(const char *path, int json, long count, double delay)
 			keys = 0;
 	}
 	restore = keys;
+	if (keys) {
+		sa.sa_handler = on_cont;
+		sigaction(SIGCONT, &sa, NULL);
+	}
 	tty = isatty(STDOUT_FILENO);
 
 	prev = NULL;
 	tprev = pborn[0] = pborn[1] = 0;
 	rc = 0;
 	for (screen = 0; count == 0 || screen < count; screen++) {
-		if (screen > 0 && top_wait(delay, &keys))
+		if (screen > 0 && top_wait(delay, &keys,
+		    restore ? &raw : NULL))
 			break;
 		tsent = now();
 		if (request(path, "stats", &buf, &len) != 0) {
