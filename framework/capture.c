@@ -192,9 +192,7 @@ capture_linktype(const struct cfg_capture *cap, int *linktype, char *err,
 	struct ifreq ifr;
 	int fd, rc;
 
-	memset(&ifr, 0, sizeof(ifr));
-	if (strlcpy(ifr.ifr_name, cap->interface, sizeof(ifr.ifr_name)) >=
-	    sizeof(ifr.ifr_name)) {
+	if (!ifreq_name(&ifr, cap->interface)) {
 		snprintf(err, errlen, "capture %s: interface %s: name too long",
 		    cap->name, cap->interface);
 		return -ENAMETOOLONG;
@@ -298,9 +296,7 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	 * own, and out of descriptors it reports the cause of its last try
 	 * (ENOENT), not EMFILE.
 	 */
-	memset(&ifr, 0, sizeof(ifr));
-	if (strlcpy(ifr.ifr_name, cap->interface, sizeof(ifr.ifr_name)) >=
-	    sizeof(ifr.ifr_name)) {
+	if (!ifreq_name(&ifr, cap->interface)) {
 		errno = ENODEV;		/* no interface has that name */
 		return capture_fail(fd, err, errlen,
 		    "capture %s: interface %s", name, cap->interface);

@@ -121,9 +121,7 @@ link_probe(const char *name, struct link_seen *seen)
 	int fd;
 
 	memset(seen, 0, sizeof(*seen));
-	memset(&ifr, 0, sizeof(ifr));
-	if (strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name)) >=
-	    sizeof(ifr.ifr_name))
+	if (!ifreq_name(&ifr, name))
 		return true;	/* no interface has that name */
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return false;
@@ -321,6 +319,13 @@ link_close(struct master *m, unsigned c)
 	return next;
 }
 
+/* Where link_build() puts s's new socket. */
+static int *
+link_fd(struct slot *s, bool next)
+{
+	return next ? &s->next_fd : &s->wk.fd;
+}
+
 /*
  * New sockets for capture c in its fanout group, or with `next` (the old
  * sockets still hold that group: their workers drain) in one the kernel
@@ -363,7 +368,7 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 		/* The others join the group the first one made. */
 		if (group < 0)
 			group = capture_group(fd);
-		*(next ? &s->next_fd : &s->wk.fd) = fd;
+		*link_fd(s, next) = fd;
 	}
 	capture_bpf_free(&prog);
 	if (s == end) {
@@ -376,7 +381,7 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 	if (lock != -1)
 		capture_unlock(lock, group);
 	for (s = first; s < end; s++) {
-		fdp = next ? &s->next_fd : &s->wk.fd;
+		fdp = link_fd(s, next);
 		if (*fdp != -1)
 			close(*fdp);
 		*fdp = -1;

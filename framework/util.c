@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -315,4 +316,12 @@ child_signals(bool term)
 		signal(SIGTERM, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+bool
+ifreq_name(struct ifreq *ifr, const char *name)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	return strlcpy(ifr->ifr_name, name, sizeof(ifr->ifr_name)) <
+	    sizeof(ifr->ifr_name);
 }

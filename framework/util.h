@@ -77,4 +77,11 @@ int	spare_shed(int *spare, int lfd);
  */
 void	child_signals(bool term);
 
+/*
+ * ifr zeroed, with name as its interface name; false when the name does
+ * not fit, which no interface's name then is.
+ */
+struct ifreq;
+bool	ifreq_name(struct ifreq *ifr, const char *name);
+
 #endif
