@@ -2,10 +2,11 @@
  * The master process.
  *
  * One event loop (epoll) over a signalfd, a timerfd and the control socket
- * does all the work, in a fixed order per wake-up of the timer: respawns
- * that are due, the reload's rolling restart, the stop deadline, the
- * periodic reading of the kernel's counters.  Signals are blocked and read
- * from the signalfd in order: children reaped first, then stop, then reload.
+ * does all the work, in a fixed order per wake-up of the timer: children
+ * that ended reaped, respawns that are due, the reload's rolling restart,
+ * the stop deadline, the periodic reading of the kernel's counters.
+ * Signals are blocked and read from the signalfd in order: children reaped
+ * first, then stop, then reload.
  *
  * Building a generation is gen.c's, the process table children.c's, a
  * pipeline reload reload.c's and a capture reload swap.c's.
@@ -330,6 +331,13 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	if (read(m->timer.fd, &expirations, sizeof(expirations)) == -1 &&
 	    errno != EAGAIN)
 		log_warn("master: read(timerfd)");
+	/*
+	 * Children that ended before this turn first: a master held up past
+	 * a deadline (stopped, starved) finds the timer ahead of SIGCHLD in
+	 * the same wake-up, and would take a worker that exited in time for
+	 * one that missed it.
+	 */
+	master_reap(m);
 	FOREACH_SLOT(m, s) {
 		if (STATS_LOAD(&s->wk.sw->state) == WORKER_RUNNING)
 			s->nretries = 0;
