@@ -22,6 +22,11 @@ sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
     >"$RF_TMP/second.yaml"
 rf_start
 rf_expect "lock file holds the master's pid" "$(cat "$LOCK")" "$RF_PID"
+# The master alone holds the lock: a worker runs plugin code.
+for pid in $(rf_ctl_json workers '[.workers[].pid] | join(" ")'); do
+	n=$(find "/proc/$pid/fd" -lname "$LOCK" 2>/dev/null | wc -l)
+	rf_expect "worker $pid: descriptors of the lock file" "$n" 0
+done
 
 rc=0
 timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
