@@ -77,6 +77,39 @@ capture_bpf_handle(const char *iface, int linktype)
 	return p;
 }
 
+/*
+ * Whether the kernel's BPF takes prog, asked of a throwaway socket: its
+ * checker refuses what libpcap's own interpreter runs, a backward jump
+ * above all, which libpcap makes of `protochain`.  Found here, -t and a
+ * reload refuse the file instead of the start failing at SO_ATTACH_FILTER.
+ * A socket that cannot be had leaves the attach to tell.  0, or -EINVAL
+ * with the cause in msg.
+ */
+static int
+capture_bpf_kernel(const struct sock_fprog *prog, char *msg, size_t msglen)
+{
+	bool loop = false;
+	int fd, rc, err;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog,
+	    sizeof(*prog));
+	err = errno;
+	close(fd);
+	if (rc == 0 || err != EINVAL)
+		return 0;
+	/* A jump's offset is unsigned: one back wraps past the end. */
+	for (unsigned i = 0; i < prog->len; i++)
+		if (prog->filter[i].code == (BPF_JMP | BPF_JA) &&
+		    prog->filter[i].k >= prog->len - i - 1)
+			loop = true;
+	snprintf(msg, msglen, "the kernel does not take the filter as "
+	    "compiled: %s", loop ? "libpcap makes a loop of `protochain`, "
+	    "and the kernel's BPF runs none" : strerror(err));
+	return -EINVAL;
+}
+
 int
 capture_bpf_build(const char *capture, const char *iface, const char *expr,
     int linktype, struct sock_fprog *prog, bool *live, char *msg,
@@ -123,6 +156,10 @@ capture_bpf_build(const char *capture, const char *iface, const char *expr,
 	memcpy(prog->filter, bp.bf_insns, len);
 	prog->len = (unsigned short)bp.bf_len;
 	pcap_freecode(&bp);
+	if (capture_bpf_kernel(prog, msg, msglen) != 0) {
+		capture_bpf_free(prog);
+		return -EINVAL;
+	}
 	log_debug("capture %s: bpf compiled to %u instructions for link type "
 	    "%d", capture, prog->len, linktype);
 	return 0;
