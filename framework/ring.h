@@ -228,6 +228,18 @@ ring_frame_ns(const struct tpacket3_hdr *h)
 }
 
 /*
+ * A frame's length on the wire, as `bytes` counts it: the kernel's tp_len
+ * (a view's len) plus the 4 bytes of a VLAN tag it stripped on receive,
+ * which was on the wire and which a file of the same traffic holds.
+ */
+static inline uint32_t
+ring_wire_len(uint32_t len, uint32_t pkt_flags)
+{
+	_Static_assert(RINGFAN_PKT_VLAN_VALID == 1, "one bit, times 4");
+	return len + (pkt_flags & RINGFAN_PKT_VLAN_VALID) * 4;
+}
+
+/*
  * The next frame of the block as a view into the ring, or false at the end
  * of the block (w->bad tells whether the end was a malformed frame).  The
  * view's linktype is the caller's: it never changes in a ring.
@@ -272,27 +284,52 @@ ring_walk_next(struct ring_walk *w, struct ringfan_packet *pkt)
 }
 
 /*
+ * The frames from `first` on, n of them, that ring_walk_count() walked:
+ * how many came with a VLAN tag the kernel stripped.  Every offset it
+ * follows was checked by that walk.
+ */
+static inline uint32_t
+ring_walk_tags(const uint8_t *first, uint32_t n)
+{
+	const struct tpacket3_hdr *h;
+	uint32_t tags = 0;
+
+	for (; n > 0; n--) {
+		h = (const struct tpacket3_hdr *)first;
+		tags += (h->tp_status & TP_STATUS_VLAN_VALID) != 0;
+		first += h->tp_next_offset;
+	}
+	return tags;
+}
+
+/*
  * The rest of the block as ring_walk_next() would walk it, counted and
  * not viewed: for a pipeline with no stage.  Returns the frames, their
- * wire length in *bytes and the receive time of the last in *last_ns
- * (untouched when there is none).
+ * wire length in *bytes (ring_wire_len()) and the receive time of the
+ * last in *last_ns (untouched when there is none).  The frames' status
+ * words are or'ed, one instruction a frame, and a block where one of
+ * them says a tag was stripped is walked again to count those tags.
  */
 static inline uint32_t
 ring_walk_count(struct ring_walk *w, uint64_t *bytes, uint64_t *last_ns)
 {
 	const struct tpacket3_hdr *h, *last = NULL;
+	const uint8_t *first = w->hdr;
 	uint64_t sum = 0;
-	uint32_t n = 0;
+	uint32_t n = 0, status = 0;
 
 	while (w->left > 0) {
 		h = (const struct tpacket3_hdr *)w->hdr;
 		if (!ring_walk_fits(w, h))
 			break;
 		sum += h->tp_len;
+		status |= h->tp_status;
 		n++;
 		last = h;
 		ring_walk_advance(w, h, false);
 	}
+	if (__builtin_expect(status & TP_STATUS_VLAN_VALID, 0))
+		sum += 4 * (uint64_t)ring_walk_tags(first, n);
 	if (last != NULL)
 		*last_ns = ring_frame_ns(last);
 	*bytes = sum;

@@ -141,7 +141,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		if (batching)
 			pkt->linktype = (uint16_t)wk->linktype;
 		last_ts = pkt->ts_ns;
-		len = pkt->len;
+		len = ring_wire_len(pkt->len, pkt->flags);
 		resume_frame_begin(sw, pos);
 		/*
 		 * One per-frame stage and nothing after it: its verdict

@@ -4,7 +4,8 @@
  * is allocated at its exact size, so ASan catches any read beyond it.
  * ring_walk_count(), the walk of a pipeline with no stage, must then agree
  * with ring_walk_next() on the same block: as many frames, the same wire
- * bytes, the same last time, and a malformed end alike.
+ * bytes (a stripped tag's 4 included), the same last time, and a
+ * malformed end alike.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* No more than a worker's batch array holds (ring.h). */
 		if (++n > RING_FRAMES_MAX(BLOCK))
 			abort();
-		bytes += pkt.len;
+		bytes += (uint64_t)pkt.len +
+		    (pkt.flags & RINGFAN_PKT_VLAN_VALID ? 4 : 0);
 		last_ns = pkt.ts_ns;
 	}
 	ring_walk_init(&wc, (const struct tpacket_block_desc *)block, BLOCK);

@@ -545,6 +545,51 @@ test_worker_block_batch_overlapping(void **state)
 	stats_destroy(shm, 1);
 }
 
+/*
+ * A VLAN tag the kernel stripped was on the wire: `bytes` counts it, as
+ * it counts the same frame read from a file (where the tag is in len), as
+ * flowtable and pcapwriter do.  Both paths: a stage, and no stage at all.
+ */
+static int
+pass_packet(void *state, const struct ringfan_packet *pkt)
+{
+	(void)state;
+	seen_bytes[seen++] = pkt->len;
+	return RINGFAN_CONTINUE;
+}
+
+static void
+test_worker_block_vlan_bytes(void **state)
+{
+	struct plugin_stage stage = { .packet = pass_packet };
+	struct pipeline one = { .stages = &stage, .nstages = 1,
+	    .first_batch = 1 }, none = { .nstages = 0 };
+	struct pipeline *pls[] = { &one, &none };
+	struct stats_shm *shm;
+	struct worker wk;
+	uint32_t at[3];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pls) / sizeof(pls[0]); i++) {
+		setup_block(NULL);
+		shm = worker_fixture(&wk, at, pls[i]);
+		((struct tpacket3_hdr *)(block + at[1]))->tp_status |=
+		    TP_STATUS_VLAN_VALID;
+		((struct tpacket3_hdr *)(block + at[2]))->tp_status |=
+		    TP_STATUS_VLAN_VALID | TP_STATUS_VLAN_TPID_VALID;
+		assert_int_equal(worker_block(&wk, blk(), 5, 0), 3);
+		assert_int_equal(seen_sw->packets, 3);
+		assert_int_equal(seen_sw->bytes, 60 + (90 + 4) + (64 + 4));
+		if (pls[i] == &one) {
+			/* The plugins' view keeps the kernel's len. */
+			assert_int_equal(seen, 3);
+			assert_int_equal(seen_bytes[1], 90);
+			assert_int_equal(seen_bytes[2], 64);
+		}
+		stats_destroy(shm, 1);
+	}
+}
+
 static void
 test_worker_block_skip(void **state)
 {
@@ -801,6 +846,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_block_huge, setup_block),
 		cmocka_unit_test_setup(test_worker_block_empty, setup_block),
 		cmocka_unit_test_setup(test_worker_block_skip, setup_block),
+		cmocka_unit_test_setup(test_worker_block_vlan_bytes, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch_overlapping,
