@@ -139,6 +139,8 @@ master_fork(struct master *m, struct slot *s, bool closer)
 					close(gens[k]->locks[c]);
 		ctl_close(m->ctl);
 		httpd_close(m->httpd);
+		/* A daemon's parent waits for the master's word alone. */
+		log_setup_close();
 		linkwatch_forget(m);
 		close(m->epfd);
 		close(m->sig.fd);
@@ -624,6 +626,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 void
 master_reap(struct master *m)
 {
+	bool worker = false;
 	pid_t pid;
 	int status;
 
@@ -635,10 +638,20 @@ master_reap(struct master *m)
 		FOREACH_SLOT(m, s) {
 			if (s->pid == pid) {
 				master_reaped(m, s, status);
+				worker = true;
 				break;
 			}
 		}
 	}
+	/*
+	 * A worker ended before the master was ready, and the master goes
+	 * on (a crash respawned, a plugin's retry): a daemon's set-up is done
+	 * as far as it will be, and its parent returns 0 with what was
+	 * logged.  A set-up that failed stops the master, whose end the
+	 * parent reports.
+	 */
+	if (worker && !m->ready && !m->stopping)
+		log_setup_end();
 }
 
 bool

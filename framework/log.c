@@ -382,6 +382,14 @@ log_setup_forget(void)
 }
 
 void
+log_setup_close(void)
+{
+	if (log_setup_fd != -1)
+		close(log_setup_fd);
+	log_setup_fd = -1;
+}
+
+void
 log_close_others(void)
 {
 	int keep = log_descriptor();

@@ -39,11 +39,14 @@ void	log_set_level(enum log_level level);
  * A daemon's set-up: from log_setup_begin(fd), error and warning lines are
  * also written to fd, the parent's pipe; log_setup_end() tells it the
  * set-up is done and closes fd.  Without a begin, the end does nothing.
- * log_setup_forget(): a child forked meanwhile, which closed fd, drops it.
+ * log_setup_forget(): a child forked meanwhile, which closed fd, drops it;
+ * log_setup_close(): a child forked meanwhile closes it, without a word (the
+ * parent's wait ends with the master's end or word, never a worker's).
  */
 void	log_setup_begin(int fd);
 void	log_setup_end(void);
 void	log_setup_forget(void);
+void	log_setup_close(void);
 /*
  * A child of the master's: every descriptor above 2 closed but the log's
  * own.  syslog's socket goes too, closed first so that syslog(3)

@@ -379,6 +379,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 			    m->g.nslots, m->g.nslots == 1 ? "" : "s",
 			    m->g.cfg->ncaptures,
 			    m->g.cfg->ncaptures == 1 ? "" : "s");
+			log_setup_end();
 		}
 	}
 	master_close_overdue(m, now);
@@ -640,10 +641,10 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 	}
 	/*
 	 * Sockets, control socket and listener are up: what can still fail
-	 * is a worker's, which the master supervises.  A daemon's parent
-	 * exits 0 now.
+	 * is a worker's.  A daemon's parent exits 0 once every worker runs,
+	 * or one ended and the master goes on (master_setup_done); with the
+	 * master's status if a worker's set-up failed, which ends it.
 	 */
-	log_setup_end();
 	for (unsigned i = 0; i < m.g.nslots; i++) {
 		if (master_spawn(&m, &m.g.slots[i]) != 0) {
 			m.exit_code = EXIT_RUNTIME;
