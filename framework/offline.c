@@ -14,6 +14,7 @@
  * so plugins never see time go backwards.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -364,6 +365,13 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	one.captures = &cap;
 	one.ncaptures = 1;
 
+	/*
+	 * As in a worker: a plugin's write to a pipe or socket whose reader
+	 * is gone fails with EPIPE, which the plugin handles, instead of
+	 * ending the run without a word.  So does the statistics document's,
+	 * which then says it cannot be written.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&ol, 0, sizeof(ol));
 	ol.path = pcap_path;
 	ol.capture = cap.name;
