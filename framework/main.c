@@ -258,6 +258,8 @@ enum { OPT_WORKERS = 256 };
 
 static const struct option long_options[] = {
 	{ "workers",	required_argument,	NULL,	OPT_WORKERS },
+	{ "help",	no_argument,		NULL,	'h' },
+	{ "version",	no_argument,		NULL,	'V' },
 	{ NULL,		0,			NULL,	0 },
 };
 

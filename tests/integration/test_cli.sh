@@ -48,6 +48,25 @@ for t in "--workers|ringfan: --workers needs an argument" \
 	rf_expect "ringfan ${t%%|*}: first line" "${err%%$'\n'*}" "${t#*|}"
 done
 
+# -h and --help print the usage on stdout, -V and --version the version:
+# exit 0 and nothing on stderr, the long form as the short.
+for t in "-h|--help|usage: ringfan -c FILE [-t] [-D]" \
+    "-V|--version|ringfan "; do
+	IFS='|' read -r short long want <<<"$t"
+	run_rf short "$short"
+	rf_expect "ringfan $short: exit status" "$rc" 0
+	rf_expect "ringfan $short: stderr" "$err" ""
+	case $(head -n 1 "$RF_TMP/short.out") in
+	"$want"*) ;;
+	*) rf_fail "ringfan $short: stdout starts with" \
+	    "\"$(head -n 1 "$RF_TMP/short.out")\", not \"$want\"" ;;
+	esac
+	run_rf long "$long"
+	rf_expect "ringfan $long: exit status" "$rc" 0
+	rf_expect "ringfan $long: stdout" "$(cat "$RF_TMP/long.out")" \
+	    "$(cat "$RF_TMP/short.out")"
+done
+
 # Without root (CAP_NET_RAW) a start fails at once with the cause and
 # exit 2, before any file in root's run directory is tried (which would
 # fail with a bare "Permission denied" on a pidfile or lock).
