@@ -36,4 +36,16 @@ ctl "$TMP/dir" "it is a directory, not a socket"
 ctl "$TMP/file" "it is a regular file, not a socket"
 ctl "$TMP/fifo" "it is a FIFO, not a socket"
 ctl /dev/null "it is a character device, not a socket"
+
+# Options it cannot take: named in ringfanctl's name, exit status 1.
+for t in "-x|ringfanctl: unknown option -x" \
+    "--bogus|ringfanctl: unknown option --bogus" \
+    "-s|ringfanctl: -s needs an argument" \
+    "--socket|ringfanctl: --socket needs an argument" \
+    "--json=1|ringfanctl: --json takes no argument"; do
+	rc=0
+	"$RINGFANCTL" ${t%%|*} >"$TMP/out" 2>"$TMP/err" || rc=$?
+	expect "${t%%|*}: exit status" "$rc" 1
+	expect "${t%%|*}: first line" "$(head -n 1 "$TMP/err")" "${t#*|}"
+done
 echo "PASS"

@@ -615,7 +615,8 @@ main(int argc, char *argv[])
 	json = timing = 0;
 	count = 0;
 	delay = 1;
-	while ((ch = getopt_long(argc, argv, "s:jn:d:Vh", longopts, NULL)) !=
+	/* ":": the errors in ringfanctl's name, not in argv[0]'s. */
+	while ((ch = getopt_long(argc, argv, ":s:jn:d:Vh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 's':
@@ -646,7 +647,28 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				fprintf(stderr, "ringfanctl: %s needs an "
+				    "argument\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "ringfanctl: -%c needs an "
+				    "argument\n", optopt);
+			usage(stderr);
+			return EXIT_ERROR;
 		default:
+			/* --json=1: a long option known, with a value. */
+			if (strncmp(argv[optind - 1], "--", 2) == 0 &&
+			    optopt != 0)
+				fprintf(stderr, "ringfanctl: %.*s takes no "
+				    "argument\n", (int)strcspn(argv[optind - 1],
+				    "="), argv[optind - 1]);
+			else if (optopt != 0)
+				fprintf(stderr, "ringfanctl: unknown option "
+				    "-%c\n", optopt);
+			else
+				fprintf(stderr, "ringfanctl: unknown option "
+				    "%s\n", argv[optind - 1]);
 			usage(stderr);
 			return EXIT_ERROR;
 		}
