@@ -346,20 +346,33 @@ httpd_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 	}
 }
 
-/* A reply went out: the next request has its own deadline. */
+/*
+ * A reply went out: the next request has its own deadline.  A client that
+ * shut its sending side with its request (printf ... | nc -N) can send no
+ * other: once the kernel holds nothing more from it, its socket's reading
+ * side is shut too.  The library, having read the request with that end
+ * behind it, does not read the socket again until something new comes,
+ * so it would close only at the idle timeout; the shutdown wakes it to
+ * read the end and close.  Requests it has already read are answered
+ * first, as after any end it reads.
+ */
 static void
 httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	const union MHD_ConnectionInfo *ci;
 	struct httpd_conn *e;
+	char b;
 
 	(void)cls;
 	(void)con_cls;
-	(void)toe;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci != NULL && (e = ci->socket_context) != NULL)
-		e->since = mono_ns();
+	if (ci == NULL || (e = ci->socket_context) == NULL)
+		return;
+	e->since = mono_ns();
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !e->cut &&
+	    recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		shutdown(e->fd, SHUT_RD);
 }
 
 /* What the library says is about clients: debug, never louder. */

@@ -2,7 +2,8 @@
  * The metrics endpoint without root: the address forms metrics_listen
  * takes and the exact messages of those it refuses; the answers over
  * loopback (the page and its type, 404, 405 with Allow, HEAD, a request
- * with a body, a handler that makes no page, keep-alive); the errors of a
+ * with a body, a handler that makes no page, keep-alive, a client that
+ * half-closes after its requests); the errors of a
  * start (an address in use); IPv6 where loopback has it; and a process
  * forked from the server, which must hold none of its TCP sockets while
  * the server goes on.  A made-up handler stands in for the metrics
@@ -336,6 +337,81 @@ test_serve(void **state)
 	httpd_close(h);
 }
 
+/* How many times needle is in s. */
+static int
+count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * A client that sends its requests and shuts its sending side at once
+ * (printf ... | nc -N): every request is answered, and the server then
+ * closes at once, as it can read no other request; the end of the answer
+ * does not wait for the 5 s without a byte.
+ */
+static void
+test_half_close(void **state)
+{
+	static const char *const reqs[] = {
+		"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	struct pollfd p = { .events = POLLOUT };
+	int mode = PAGE_OK, fd;
+	char addr[64], err[512], out[8192];
+	struct httpd *h;
+	uint64_t end;
+	size_t n;
+	ssize_t r;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", free_port(AF_INET));
+	if (httpd_open(&h, addr, page, &mode, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		fd = client(addr);
+		p.fd = fd;
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		assert_int_equal(send(fd, reqs[i], strlen(reqs[i]),
+		    MSG_NOSIGNAL), (ssize_t)strlen(reqs[i]));
+		assert_int_equal(shutdown(fd, SHUT_WR), 0);
+		end = mono_ns() + 1000000000ull;
+		n = 0;
+		for (;;) {
+			if (mono_ns() >= end)
+				fail_msg("request %zu: no end within 1 s of "
+				    "the half-close (so far: %.*s)", i,
+				    (int)n, out);
+			if (!serve_until(h, fd))
+				continue;
+			r = recv(fd, out + n, sizeof(out) - 1 - n, 0);
+			if (r == -1 && errno == EAGAIN)
+				continue;
+			assert_true(r >= 0);
+			if (r == 0)
+				break;
+			n += (size_t)r;
+			assert_true(n < sizeof(out) - 1);
+		}
+		out[n] = '\0';
+		assert_int_equal(count(out, "HTTP/1.1 200 OK\r\n"),
+		    count(reqs[i], "HTTP/1.1\r\n"));
+		assert_int_equal(count(out, PAGE),
+		    count(reqs[i], "GET /metrics"));
+		close(fd);
+	}
+	httpd_close(h);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -471,6 +547,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_serve),
+		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_fork),
