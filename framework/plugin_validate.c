@@ -182,6 +182,8 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	 * master's lines go.
 	 */
 	log_close_others();
+	/* Its lines are plugin code's, never the master's. */
+	log_use_tag("check");
 	/* Nor the workers' host memory, mapped in the master. */
 	if (validate_hook != NULL)
 		validate_hook(validate_hook_arg);

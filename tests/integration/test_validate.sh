@@ -163,7 +163,7 @@ v_check checkhang 1 "ringfan: plugin validation: no answer within 10 s, in plugi
 # (the validating child keeps the log's own descriptor of a pipe).
 v_conf say '      - plugin: ctxprobe
         config: { say: hello }'
-want="ringfan[master] warn: plugin ctxprobe: hello
+want="ringfan[check] warn: plugin ctxprobe: hello
 $missing
 ringfan: $V_TMP/say.yaml: configuration ok"
 v_check say 0 "$want"
