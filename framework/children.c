@@ -50,6 +50,7 @@ void
 master_validator_unmap(void *arg)
 {
 	struct master *m = arg;
+	struct gen *gens[2];
 
 	FOREACH_SLOT(m, o)
 		for (size_t k = 0; o->wk.mem != NULL &&
@@ -57,6 +58,13 @@ master_validator_unmap(void *arg)
 			plugin_mem_unmap(&o->wk.mem[k]);
 	child_unmap(&m->g, m->prev.mems, m->prev.cfg, NULL);
 	child_unmap(&m->g, m->staged, m->staged_cfg, NULL);
+	/*
+	 * Nor any worker's counters and state words, which a worker can
+	 * write only its own of: the child reads none of them, and the
+	 * master's mapping stays.
+	 */
+	for (unsigned k = 0; k < master_gens(m, gens); k++)
+		stats_destroy(gens[k]->shm, gens[k]->nslots);
 }
 
 static int

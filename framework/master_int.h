@@ -315,7 +315,8 @@ unsigned master_gens(struct master *m, struct gen **gens);
 		    NULL : s + (*gp_)->nslots; s != se_; s++)
 /*
  * In a validating child (pipeline_validate_hook, arg m): no worker's host
- * memory is its plugins' to write, as no other worker's is a worker's.
+ * memory or counters are its plugins' to write, as no other worker's are a
+ * worker's.  Unmapped in the child.
  */
 void	master_validator_unmap(void *arg);
 /* Fork s's worker; 0, or -errno (logged). */

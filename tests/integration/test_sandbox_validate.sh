@@ -11,8 +11,9 @@
 #
 # In the process that validates a reload's pipeline: the filter holds from
 # the constructors on, and no worker's host memory is mapped there (a worker
-# has only its own): sbprobe's check fails on any region it can reach,
-# while hostmem's workers hold theirs.
+# has only its own), nor the workers' counters writable (a worker can write
+# only its own): sbprobe's check fails on any region it can reach, while
+# hostmem's workers hold theirs.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl

@@ -15,9 +15,10 @@
  * finds it was not fails.  In a check it also tries unshare(0), which
  * succeeds outside the filter, and fails when it is not refused; and it
  * fails when it can reach a region of host memory (a shared writable
- * mapping that starts with the host's header, plugin_int.h): the
- * validating process runs no worker, so no worker's region is its to
- * write.  Its option `generation` is read and otherwise unused: a reload
+ * mapping that starts with the host's header, plugin_int.h), or a
+ * writable mapping of the workers' counters (one that starts with the
+ * stats region's magic, stats.h): the validating process runs no worker,
+ * so no worker's region or counters are its to write.  Its option `generation` is read and otherwise unused: a reload
  * that changes it validates the pipeline anew.
  */
 #include <sys/mman.h>
@@ -262,9 +263,15 @@ sbprobe_run(struct sbprobe_try *t, int cap)
 	return n;
 }
 
-/* How many regions of host memory this process has mapped. */
+/* stats.h's STATS_MAGIC, "ringfan1": the stats region's first word. */
+#define SBPROBE_STATS_MAGIC	0x31666e69676e6972ULL
+
+/*
+ * How many regions of host memory this process has mapped; in *stats, how
+ * many writable mappings of a stats region.
+ */
 static int
-sbprobe_hostmem(void)
+sbprobe_hostmem(int *stats)
 {
 	char line[512], perm[8];
 	unsigned long lo, hi;
@@ -272,6 +279,7 @@ sbprobe_hostmem(void)
 	FILE *f;
 	int n = 0;
 
+	*stats = 0;
 	if ((f = fopen("/proc/self/maps", "re")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -282,6 +290,8 @@ sbprobe_hostmem(void)
 		memcpy(&magic, (const void *)lo, sizeof(magic));
 		if (magic == PLUGIN_MEM_MAGIC)
 			n++;
+		else if (magic == SBPROBE_STATS_MAGIC)
+			(*stats)++;
 	}
 	fclose(f);
 	return n;
@@ -291,7 +301,7 @@ static int
 sbprobe_check(struct ringfan_ctx *ctx)
 {
 	uint64_t gen;
-	int n;
+	int n, stats;
 
 	if (ctx->opt_uint(ctx, "generation", 0, &gen) != 0)
 		return RINGFAN_FAIL;
@@ -303,8 +313,12 @@ sbprobe_check(struct ringfan_ctx *ctx)
 		ctx->error(ctx, "unshare(0) was not refused");
 		return RINGFAN_FAIL;
 	}
-	if ((n = sbprobe_hostmem()) != 0) {
+	if ((n = sbprobe_hostmem(&stats)) != 0) {
 		ctx->error(ctx, "%d regions of host memory reachable", n);
+		return RINGFAN_FAIL;
+	}
+	if (stats != 0) {
+		ctx->error(ctx, "%d stats regions writable", stats);
 		return RINGFAN_FAIL;
 	}
 	return RINGFAN_OK;
