@@ -6,7 +6,7 @@
 # reply is exit status 2 (1 for the daemon's error), nothing on stdout and
 # one line on stderr naming the cause.  Then top on a terminal of its own
 # (a pseudo-terminal): into a pipe whose reader goes, and stopped with ^Z
-# and resumed.  No root, no link.
+# and resumed, or sent to the background.  No root, no link.
 set -eu
 NOLINK_NAME=ctl_replies
 . "$(dirname "${BASH_SOURCE[0]}")/nolink.sh"
@@ -161,4 +161,52 @@ os.write(fd, b"exit\n")
 os.waitpid(pid, 0)' "$RINGFANCTL" "$SOCK" ||
     fail "top resumed after ^Z does not quit on q"
 echo "ok: top resumed after ^Z quits on q"
+
+# top stopped (^Z) and sent to the background (bg) ends there, when its
+# screens are done, as a background job does: it leaves the terminal's
+# modes to the shell, which took them back at the stop, and is not
+# stopped again for touching them (SIGTTOU), so `wait` gives its status.
+serve "$TMP/reply" 1000
+python3 -c 'import os, pty, re, select, signal, sys, time
+ctl, sock = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+	os.environ["PS1"] = "PROMPT> "
+	os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+out = b""
+def until(what, test):
+	global out
+	end = time.time() + 10
+	while not test():
+		if time.time() > end:
+			sys.exit("timed out waiting for " + what + ": " +
+			    out.decode(errors="replace")[-300:])
+		r, _, _ = select.select([fd], [], [], 0.05)
+		if r:
+			out += os.read(fd, 65536)
+def served():
+	try:
+		return os.path.getsize(sock + ".served")
+	except OSError:
+		return 0
+until("the prompt", lambda: b"PROMPT> " in out)
+out = b""
+os.write(fd, ("%s -s %s -d 0.05 -n 20 top >/dev/null\n" %
+    (ctl, sock)).encode())
+until("the first screen", lambda: served() > 0)
+os.write(fd, b"\x1a")
+until("the prompt after ^Z", lambda: b"PROMPT> " in out)
+out = b""
+os.write(fd, b"bg; wait %1; echo \"TOP_STATUS=$?\"\n")
+until("top to end in the background",
+    lambda: re.search(rb"TOP_STATUS=\d+", out))
+status = re.search(rb"TOP_STATUS=(\d+)", out).group(1).decode()
+# A hang-up ends the shell and its jobs, a stopped one too.
+os.kill(pid, signal.SIGHUP)
+os.close(fd)
+os.waitpid(pid, 0)
+print(status)' "$RINGFANCTL" "$SOCK" >"$TMP/bg.status" ||
+    fail "top sent to the background: $(cat "$TMP/bg.status")"
+expect "top ended in the background: exit status (150: stopped by SIGTTOU)" \
+    "$(cat "$TMP/bg.status")" 0
 echo "PASS"

@@ -554,7 +554,12 @@ top(const char *path, int json, long count, double delay)
 		}
 	}
 	json_decref(prev);
-	if (restore)
+	/*
+	 * As the foreground job only: sent to the background (^Z, bg), top
+	 * left the modes to the shell, which took its own back at the stop,
+	 * and tcsetattr there would stop top with SIGTTOU instead of ending.
+	 */
+	if (restore && tcgetpgrp(STDIN_FILENO) == getpgrp())
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	return rc;
 }
