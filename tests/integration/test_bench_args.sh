@@ -38,10 +38,17 @@ refused "bench: --rates 0: $rates" --rates 0,max
 refused "bench: --rates : $rates" --rates 100k,,max
 refused "bench: --duration abc: seconds above 0 expected" --duration abc
 refused "bench: --duration 0: seconds above 0 expected" --duration 0
-refused "bench: --block-size 1MiB: bytes from 1 to 16777216 expected" \
-    --block-size 1MiB
-refused "bench: --block-size 0: bytes from 1 to 16777216 expected" \
-    --block-size 0
+# A block size ringfan's rings take (block_size): a power of two, of whole
+# pages; another would fail every ringfan measurement at its start.
+page=$(getconf PAGESIZE)
+blocks="a power of two from $page to 16777216 bytes expected"
+refused "bench: --block-size 1MiB: $blocks" --block-size 1MiB
+refused "bench: --block-size 0: $blocks" --block-size 0
+refused "bench: --block-size 1000: $blocks" --block-size 1000
+refused "bench: --block-size 3145728: $blocks" --block-size 3145728
+refused "bench: --block-size $((page / 2)): $blocks" \
+    --block-size $((page / 2))
+refused "bench: --block-size 33554432: $blocks" --block-size 33554432
 
 # Good values pass these checks: the run stops at the missing binaries.
 rc=0
