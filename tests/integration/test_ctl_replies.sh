@@ -209,4 +209,60 @@ print(status)' "$RINGFANCTL" "$SOCK" >"$TMP/bg.status" ||
     fail "top sent to the background: $(cat "$TMP/bg.status")"
 expect "top ended in the background: exit status (150: stopped by SIGTTOU)" \
     "$(cat "$TMP/bg.status")" 0
+
+# The same with the terminal's tostop set: in the background top's next
+# screen stops it (SIGTTOU) inside its write; brought back (fg), the write
+# goes on, as the shell's fg promises, and top ends 0 with its screens
+# done, not 2 with "Interrupted system call".
+serve "$TMP/reply" 1000
+python3 -c 'import os, pty, re, select, signal, sys, time
+ctl, sock, err = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, fd = pty.fork()
+if pid == 0:
+	os.environ["PS1"] = "PROMPT> "
+	os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+out = b""
+def until(what, test):
+	global out
+	end = time.time() + 10
+	while not test():
+		if time.time() > end:
+			sys.exit("timed out waiting for " + what + ": " +
+			    out.decode(errors="replace")[-300:])
+		r, _, _ = select.select([fd], [], [], 0.05)
+		if r:
+			out += os.read(fd, 65536)
+def served():
+	try:
+		return os.path.getsize(sock + ".served")
+	except OSError:
+		return 0
+until("the prompt", lambda: b"PROMPT> " in out)
+out = b""
+# set -b: the shell says at once that a job stopped.
+os.write(fd, b"set -b; stty tostop\n")
+until("the prompt after stty", lambda: b"PROMPT> " in out)
+out = b""
+os.write(fd, ("%s -s %s -d 0.05 -n 20 top 2>%s\n" %
+    (ctl, sock, err)).encode())
+until("the first screen", lambda: served() > 0)
+os.write(fd, b"\x1a")
+until("the prompt after ^Z", lambda: b"PROMPT> " in out)
+out = b""
+os.write(fd, b"bg\n")
+until("top stopped writing in the background", lambda: b"Stopped" in out)
+out = b""
+os.write(fd, b"fg; echo \"TOP_STATUS=$?\"\n")
+until("top to end in the foreground",
+    lambda: re.search(rb"TOP_STATUS=\d+", out))
+status = re.search(rb"TOP_STATUS=(\d+)", out).group(1).decode()
+os.kill(pid, signal.SIGHUP)
+os.close(fd)
+os.waitpid(pid, 0)
+print(status)' "$RINGFANCTL" "$SOCK" "$TMP/tostop.err" >"$TMP/tostop.status" ||
+    fail "top stopped on output: $(cat "$TMP/tostop.status")"
+expect "top stopped on output and brought back: stderr" \
+    "$(cat "$TMP/tostop.err")" ""
+expect "top stopped on output and brought back: exit status" \
+    "$(cat "$TMP/tostop.status")" 0
 echo "PASS"

@@ -487,8 +487,14 @@ top(const char *path, int json, long count, double delay)
 			keys = 0;
 	}
 	restore = keys;
+	/*
+	 * SA_RESTART: a write that a stop interrupted (^Z, or SIGTTOU for a
+	 * screen written from the background under tostop) goes on when top
+	 * is continued.  The wait's ppoll is interrupted all the same.
+	 */
 	if (keys) {
 		sa.sa_handler = on_cont;
+		sa.sa_flags = SA_RESTART;
 		sigaction(SIGCONT, &sa, NULL);
 	}
 	tty = isatty(STDOUT_FILENO);
