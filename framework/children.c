@@ -582,6 +582,12 @@ master_reaped(struct master *m, struct slot *s, int status)
 	}
 	/* Started on the new pipeline of a reload: it did not stand. */
 	if (m->prev.cfg != NULL && s->on_new) {
+		/* As below: its code names nothing, the reason does. */
+		if (word == WORKER_EXIT_RETRY)
+			strlcpy(s->last_exit, err, sizeof(s->last_exit));
+		else if (word == WORKER_EXIT_SETUP)
+			snprintf(s->last_exit, sizeof(s->last_exit),
+			    "setup failed: %s", err);
 		if (word == WORKER_EXIT_RETRY || word == WORKER_EXIT_SETUP) {
 			master_rollback(m, s);
 			return;

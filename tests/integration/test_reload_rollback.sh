@@ -3,8 +3,8 @@
 # (its check is fine) but its open fails in worker 1 only: worker 0 has
 # already been restarted on it when worker 1 fails.  Every worker must go
 # back to the previous pipeline, the reload's reply and status must say
-# which worker failed and why, nothing of the traffic may be lost, and a
-# corrected reload afterwards must work.
+# which worker failed and why (its last_exit too), nothing of the traffic
+# may be lost, and a corrected reload afterwards must work.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -27,6 +27,11 @@ echo "      - { plugin: ctxprobe, config: { open: fail, open_worker: 1 } }" \
 want="reload: worker test/1: plugin ctxprobe: open says fail; every worker is back on the previous pipeline"
 # The reply comes once every worker runs the previous pipeline again.
 rf_reload_fails "open fails" "$want" counter
+# The worker whose open failed says why in its last_exit, as one whose
+# setup failed at the start does, not its private exit code.
+rf_expect "worker 1: last_exit" \
+    "$(rf_ctl_json workers '.workers[1].last_exit')" \
+    "setup failed: plugin ctxprobe: open says fail"
 pids1=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
 for p in ${pids0//,/ }; do
 	[[ ",$pids1," != *",$p,"* ]] ||
