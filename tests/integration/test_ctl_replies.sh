@@ -14,6 +14,8 @@ NOLINK_NAME=ctl_replies
 need_tools python3
 
 SOCK=$TMP/control.sock
+# top at a terminal, driven through an interactive bash (its scenarios).
+TOP_TTY=$(dirname "${BASH_SOURCE[0]}")/top_tty.py
 
 # serve FILE [COUNT]: a master that, COUNT times (1 unless given), reads one
 # request line, answers with the bytes of FILE and closes, adding a line to
@@ -122,43 +124,7 @@ expect "top | head: the terminal's echo and line editing" \
 # footer says.  Each step waits for what shows it done: the shell's prompt,
 # or a request of top's after the resume (by then it read its keys again).
 serve "$TMP/reply" 1000
-python3 -c 'import os, pty, select, signal, sys, time
-ctl, sock = sys.argv[1], sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-	os.environ["PS1"] = "PROMPT> "
-	os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
-out = b""
-def until(what, test):
-	global out
-	end = time.time() + 5
-	while not test():
-		if time.time() > end:
-			sys.exit("timed out waiting for " + what + ": " +
-			    out.decode(errors="replace")[-300:])
-		r, _, _ = select.select([fd], [], [], 0.05)
-		if r:
-			out += os.read(fd, 65536)
-def served():
-	try:
-		return os.path.getsize(sock + ".served")
-	except OSError:
-		return 0
-until("the prompt", lambda: b"PROMPT> " in out)
-out = b""
-os.write(fd, ("%s -s %s -d 0.05 top >/dev/null\n" %
-    (ctl, sock)).encode())
-until("the first screen", lambda: served() > 0)
-os.write(fd, b"\x1a")
-until("the prompt after ^Z", lambda: b"PROMPT> " in out)
-out = b""
-os.write(fd, b"fg\n")
-n = served()
-until("a request after fg", lambda: served() > n)
-os.write(fd, b"q")
-until("top to quit on q", lambda: b"PROMPT> " in out)
-os.write(fd, b"exit\n")
-os.waitpid(pid, 0)' "$RINGFANCTL" "$SOCK" ||
+python3 "$TOP_TTY" fg "$RINGFANCTL" "$SOCK" ||
     fail "top resumed after ^Z does not quit on q"
 echo "ok: top resumed after ^Z quits on q"
 
@@ -167,45 +133,7 @@ echo "ok: top resumed after ^Z quits on q"
 # modes to the shell, which took them back at the stop, and is not
 # stopped again for touching them (SIGTTOU), so `wait` gives its status.
 serve "$TMP/reply" 1000
-python3 -c 'import os, pty, re, select, signal, sys, time
-ctl, sock = sys.argv[1], sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-	os.environ["PS1"] = "PROMPT> "
-	os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
-out = b""
-def until(what, test):
-	global out
-	end = time.time() + 10
-	while not test():
-		if time.time() > end:
-			sys.exit("timed out waiting for " + what + ": " +
-			    out.decode(errors="replace")[-300:])
-		r, _, _ = select.select([fd], [], [], 0.05)
-		if r:
-			out += os.read(fd, 65536)
-def served():
-	try:
-		return os.path.getsize(sock + ".served")
-	except OSError:
-		return 0
-until("the prompt", lambda: b"PROMPT> " in out)
-out = b""
-os.write(fd, ("%s -s %s -d 0.05 -n 20 top >/dev/null\n" %
-    (ctl, sock)).encode())
-until("the first screen", lambda: served() > 0)
-os.write(fd, b"\x1a")
-until("the prompt after ^Z", lambda: b"PROMPT> " in out)
-out = b""
-os.write(fd, b"bg; wait %1; echo \"TOP_STATUS=$?\"\n")
-until("top to end in the background",
-    lambda: re.search(rb"TOP_STATUS=\d+", out))
-status = re.search(rb"TOP_STATUS=(\d+)", out).group(1).decode()
-# A hang-up ends the shell and its jobs, a stopped one too.
-os.kill(pid, signal.SIGHUP)
-os.close(fd)
-os.waitpid(pid, 0)
-print(status)' "$RINGFANCTL" "$SOCK" >"$TMP/bg.status" ||
+python3 "$TOP_TTY" bg "$RINGFANCTL" "$SOCK" >"$TMP/bg.status" ||
     fail "top sent to the background: $(cat "$TMP/bg.status")"
 expect "top ended in the background: exit status (150: stopped by SIGTTOU)" \
     "$(cat "$TMP/bg.status")" 0
@@ -215,51 +143,8 @@ expect "top ended in the background: exit status (150: stopped by SIGTTOU)" \
 # goes on, as the shell's fg promises, and top ends 0 with its screens
 # done, not 2 with "Interrupted system call".
 serve "$TMP/reply" 1000
-python3 -c 'import os, pty, re, select, signal, sys, time
-ctl, sock, err = sys.argv[1], sys.argv[2], sys.argv[3]
-pid, fd = pty.fork()
-if pid == 0:
-	os.environ["PS1"] = "PROMPT> "
-	os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
-out = b""
-def until(what, test):
-	global out
-	end = time.time() + 10
-	while not test():
-		if time.time() > end:
-			sys.exit("timed out waiting for " + what + ": " +
-			    out.decode(errors="replace")[-300:])
-		r, _, _ = select.select([fd], [], [], 0.05)
-		if r:
-			out += os.read(fd, 65536)
-def served():
-	try:
-		return os.path.getsize(sock + ".served")
-	except OSError:
-		return 0
-until("the prompt", lambda: b"PROMPT> " in out)
-out = b""
-# set -b: the shell says at once that a job stopped.
-os.write(fd, b"set -b; stty tostop\n")
-until("the prompt after stty", lambda: b"PROMPT> " in out)
-out = b""
-os.write(fd, ("%s -s %s -d 0.05 -n 20 top 2>%s\n" %
-    (ctl, sock, err)).encode())
-until("the first screen", lambda: served() > 0)
-os.write(fd, b"\x1a")
-until("the prompt after ^Z", lambda: b"PROMPT> " in out)
-out = b""
-os.write(fd, b"bg\n")
-until("top stopped writing in the background", lambda: b"Stopped" in out)
-out = b""
-os.write(fd, b"fg; echo \"TOP_STATUS=$?\"\n")
-until("top to end in the foreground",
-    lambda: re.search(rb"TOP_STATUS=\d+", out))
-status = re.search(rb"TOP_STATUS=(\d+)", out).group(1).decode()
-os.kill(pid, signal.SIGHUP)
-os.close(fd)
-os.waitpid(pid, 0)
-print(status)' "$RINGFANCTL" "$SOCK" "$TMP/tostop.err" >"$TMP/tostop.status" ||
+python3 "$TOP_TTY" tostop "$RINGFANCTL" "$SOCK" "$TMP/tostop.err" \
+    >"$TMP/tostop.status" ||
     fail "top stopped on output: $(cat "$TMP/tostop.status")"
 expect "top stopped on output and brought back: stderr" \
     "$(cat "$TMP/tostop.err")" ""
