@@ -45,7 +45,11 @@
 #include "resume.h"
 #include "util.h"
 
-/* How long parked workers get to drain, as at a stop: then SIGKILL. */
+/*
+ * How long parked workers get to drain, as at a stop, beyond the capture's
+ * block_timeout (the kernel hands over its partly filled block only when
+ * that timeout retires it): then SIGKILL.
+ */
 #define LINK_DRAIN_NS	(5ull * 1000000000u)
 
 /* Enough for a burst of link messages; a longer one is read in turns. */
@@ -212,7 +216,10 @@ link_park(struct master *m, unsigned c)
 		return;
 	}
 	m->g.links[c].draining = true;
-	m->g.links[c].drain_end = mono_ns() + LINK_DRAIN_NS;
+	m->g.links[c].drain_ms = (unsigned)(LINK_DRAIN_NS / 1000000u) +
+	    m->g.cfg->captures[c].ring.block_timeout_ms;
+	m->g.links[c].drain_end = mono_ns() +
+	    m->g.links[c].drain_ms * 1000000ull;
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		if (s->wk.fd != -1)
 			(void)capture_shut(s->wk.fd);
@@ -681,9 +688,9 @@ link_overdue(struct master *m, unsigned c)
 	for (s = link_slots(&m->g, c, &end); s < end; s++) {
 		if (s->pid <= 0)
 			continue;
-		log_warnx("%s did not stop within %llu ms of its interface's "
+		log_warnx("%s did not stop within %u ms of its interface's "
 		    "end: SIGKILL", master_slot_name(s, name, sizeof(name)),
-		    LINK_DRAIN_NS / 1000000u);
+		    lc->drain_ms);
 		kill(s->pid, SIGKILL);
 	}
 	lc->drain_end = UINT64_MAX;

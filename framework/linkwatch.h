@@ -37,6 +37,7 @@ struct link_cap {
 	unsigned	 ifindex;	/* its sockets' interface; 0: none */
 	bool		 draining;	/* parked, a worker still drains */
 	uint64_t	 drain_end;	/* monotonic: then SIGKILL */
+	unsigned	 drain_ms;	/* drain_end's distance from the end */
 	unsigned	 failed_ifindex; /* a build failed there: not again */
 	/*
 	 * A build beside the sockets of the workers that drain failed

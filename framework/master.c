@@ -48,7 +48,12 @@
  * second (40 Gbit/s of the smallest frames) wraps them in 71 s.
  */
 #define MASTER_KERNEL_READ_NS	(60ull * 1000000000u)
-/* How long stopping workers get to drain before SIGKILL. */
+/*
+ * How long stopping workers get to drain before SIGKILL, beyond the
+ * longest block_timeout of their rings: the kernel hands over the block it
+ * holds only when that timeout retires it, up to block_timeout after the
+ * stop (master_stop_grace_ms).
+ */
 #define MASTER_STOP_GRACE_MS	5000
 
 /* Add readiness of src->fd to the event loop; 0 or -errno. */
@@ -205,6 +210,23 @@ master_capture_state(const struct master *m, unsigned c, unsigned *running)
 	return n == total ? "running" : "degraded";
 }
 
+/*
+ * The stop's grace: the frames of a block the kernel still holds reach
+ * its worker only when the ring's timer retires the block, up to
+ * block_timeout after the stop, and the worker then has the usual grace
+ * to hand them over and close its plugins.
+ */
+static unsigned
+master_stop_grace_ms(struct master *m)
+{
+	unsigned tov = 0;
+
+	FOREACH_SLOT(m, s)
+		if (s->wk.cap != NULL && s->wk.cap->ring.block_timeout_ms > tov)
+			tov = s->wk.cap->ring.block_timeout_ms;
+	return MASTER_STOP_GRACE_MS + tov;
+}
+
 void
 master_stop(struct master *m, const char *why)
 {
@@ -214,7 +236,8 @@ master_stop(struct master *m, const char *why)
 	if (m->stopping)
 		return;
 	m->stopping = true;
-	m->stop_deadline_ns = mono_ns() + MASTER_STOP_GRACE_MS * 1000000ull;
+	m->stop_grace_ms = master_stop_grace_ms(m);
+	m->stop_deadline_ns = mono_ns() + m->stop_grace_ms * 1000000ull;
 	log_info("stopping: %s", why);
 	master_reload_answer(m, "reload: stopping before every worker took "
 	    "it");
@@ -388,9 +411,9 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 			/* A closer has a deadline of its own. */
 			if (s->pid <= 0 || s->stop_closer)
 				continue;
-			log_warnx("%s did not stop within %d ms: SIGKILL",
+			log_warnx("%s did not stop within %u ms: SIGKILL",
 			    master_slot_name(s, name, sizeof(name)),
-			    MASTER_STOP_GRACE_MS);
+			    m->stop_grace_ms);
 			kill(s->pid, SIGKILL);
 		}
 		m->stop_deadline_ns = UINT64_MAX;

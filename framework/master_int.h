@@ -211,6 +211,7 @@ struct master {
 	uint64_t		 started_ns;
 	uint64_t		 next_stats_ns;
 	uint64_t		 stop_deadline_ns;
+	unsigned		 stop_grace_ms;	/* its distance from the stop */
 	bool			 ready;
 	bool			 stopping;
 	int			 exit_code;

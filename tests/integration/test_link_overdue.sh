@@ -25,7 +25,7 @@ rf_wait_until 5 "the frames in the ring" rf_ctl_test stats \
     ".captures[0].totals.kernel_packets == $((N + 1))"
 ip link del "$RF_CAP"
 rf_wait_until 10 "the worker killed at the drain deadline" grep -q \
-    "worker test/0 did not stop within 5000 ms of its interface's end" \
+    "worker test/0 did not stop within 5010 ms of its interface's end" \
     "$RF_ERR"
 rf_wait_until 5 "the sockets closed" grep -q \
     "worker test/0: $N frames left in the ring of a gone interface" "$RF_ERR"

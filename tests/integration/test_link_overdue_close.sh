@@ -26,7 +26,7 @@ run()
 	    "{ plugin: flowtable, config: { output: \"$DIR/flows-{worker}.json\", idle_timeout: 60s } }" \
 	    "{ plugin: pcapwriter, config: { directory: \"$DIR/pcap\" } }"
 	rf_wait_until 10 "the worker killed at the drain deadline" grep -q \
-	    "worker test/0 did not stop within 5000 ms of its interface's end" \
+	    "worker test/0 did not stop within 5010 ms of its interface's end" \
 	    "$RF_ERR"
 	rf_wait_until 5 "the sockets closed" grep -q \
 	    "worker test/0: $M frames left in the ring of a gone interface" \

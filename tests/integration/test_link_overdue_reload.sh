@@ -43,7 +43,7 @@ in_handover()
 	rf_wait_until 5 "the interface gone" grep -q \
 	    "capture test: interface $RF_CAP is gone" "$RF_ERR"
 	reload "$1"
-	grep -q "worker test/0 did not stop within 5000 ms of its interface's end" \
+	grep -q "worker test/0 did not stop within 5010 ms of its interface's end" \
 	    "$RF_ERR" || rf_fail "$1: not killed at the drain deadline:" \
 	    "$(grep -v debug "$RF_ERR")"
 }
