@@ -275,6 +275,32 @@ capture_snaplen(const struct cfg_capture *cap)
 }
 
 void
+capture_warn_cut(const struct cfg_capture *cap, int fd)
+{
+	struct ifreq ifr;
+	uint32_t mac, whole;
+
+	if (!ifreq_name(&ifr, cap->interface) ||
+	    ioctl(fd, SIOCGIFHWADDR, &ifr) == -1 ||
+	    ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER ||
+	    ioctl(fd, SIOCGIFMTU, &ifr) == -1 || ifr.ifr_mtu <= 0)
+		return;
+	/*
+	 * The kernel puts an Ethernet frame's network header on a 16-byte
+	 * boundary past the frame's own header, and cuts what does not fit
+	 * in the block after the block's header.
+	 */
+	mac = (uint32_t)TPACKET_ALIGN(TPACKET3_HDRLEN + 16) - ETH_HLEN;
+	whole = cap->ring.block_size - (uint32_t)TPACKET_ALIGN(sizeof(
+	    struct tpacket_block_desc)) - mac;
+	if ((uint32_t)ifr.ifr_mtu + ETH_HLEN > whole)
+		log_warnx("capture %s: interface %s has MTU %d, but a block "
+		    "of %u bytes holds a frame of at most %u: longer frames "
+		    "are cut to that (raise block_size)", cap->name,
+		    cap->interface, ifr.ifr_mtu, cap->ring.block_size, whole);
+}
+
+void
 capture_bpf_free(struct sock_fprog *prog)
 {
 	free(prog->filter);

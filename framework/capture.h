@@ -44,6 +44,12 @@ int	capture_linktype(const struct cfg_capture *cap, int *linktype,
 	    char *err, size_t errlen);
 /* The largest frame a worker of the capture can be handed whole. */
 uint32_t capture_snaplen(const struct cfg_capture *cap);
+/*
+ * Warns when the Ethernet interface of socket fd has an MTU whose frames
+ * do not fit whole in a block of the capture's ring: the kernel cuts them
+ * (caplen below len), and says so only in its own log, once.
+ */
+void	capture_warn_cut(const struct cfg_capture *cap, int fd);
 void	capture_bpf_free(struct sock_fprog *prog);
 
 /*
