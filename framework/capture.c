@@ -415,7 +415,8 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	type = (uint32_t)fanout_modes[cap->fanout.mode];
 	if (cap->fanout.defrag)
 		type |= PACKET_FANOUT_FLAG_DEFRAG;
-	if (cap->fanout.rollover)
+	/* The kernel refuses the flag on the mode it adds nothing to. */
+	if (cap->fanout.rollover && cap->fanout.mode != CFG_FANOUT_ROLLOVER)
 		type |= PACKET_FANOUT_FLAG_ROLLOVER;
 	if (cap->fanout.ignore_outgoing)
 		type |= PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
