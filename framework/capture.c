@@ -346,8 +346,9 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	struct packet_mreq mr;
 	struct ifreq ifr;
 	uint32_t type, fanout;
-	int fd, ver = TPACKET_V3;
+	int fd, saved, ver = TPACKET_V3;
 	const char *name = cap->name;
+	size_t n;
 
 	/* Protocol 0: nothing arrives before bind. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -425,10 +426,26 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	/* The kernel reads an int: group id low, type and flags high. */
 	fanout = (uint32_t)(group < 0 ? 0 : group) | type << 16;
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout,
-	    sizeof(fanout)) == -1)
-		return capture_fail(fd, err, errlen,
+	    sizeof(fanout)) == -1) {
+		capture_fail(fd, err, errlen,
 		    "capture %s: setsockopt(PACKET_FANOUT, %s group %d)", name,
 		    cfg_fanout_mode_name(cap->fanout.mode), group);
+		/*
+		 * The kernel answers EINVAL alone when the id is taken in this
+		 * network namespace by sockets (another program's: ringfan's
+		 * own are locked out) of another mode, with other flags or on
+		 * another interface.
+		 */
+		saved = errno;
+		n = strlen(err);
+		if (saved == EINVAL && group >= 0 && n < errlen)
+			snprintf(err + n, errlen - n, " (other sockets hold "
+			    "fanout group %d with another mode, other flags or "
+			    "on another interface: give fanout.group a free "
+			    "id)", group);
+		errno = saved;
+		return -1;
+	}
 
 	if (prog->len > 0) {
 		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog,

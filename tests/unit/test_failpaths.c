@@ -397,7 +397,9 @@ static const struct sso_case {
 	  "promiscuous rf-fake0): Operation not permitted" },
 	{ SOL_PACKET, PACKET_FANOUT, 1, EINVAL, false, false, CFG_FANOUT_HASH,
 	  "capture cap0: setsockopt(PACKET_FANOUT, hash group 42): "
-	  "Invalid argument" },
+	  "Invalid argument (other sockets hold fanout group 42 with another "
+	  "mode, other flags or on another interface: give fanout.group a "
+	  "free id)" },
 	{ SOL_PACKET, PACKET_FANOUT, 1, EEXIST, false, false, CFG_FANOUT_LB,
 	  "capture cap0: setsockopt(PACKET_FANOUT, lb group 42): "
 	  "File exists" },
