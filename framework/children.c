@@ -46,6 +46,14 @@ child_unmap(const struct gen *g, struct plugin_mem **mems,
 			plugin_mem_unmap(&mems[i][k]);
 }
 
+/* In a child: s's host memory is not its to reach. */
+static void
+slot_mem_unmap(struct slot *s)
+{
+	for (size_t k = 0; s->wk.mem != NULL && k < s->wk.cap->npipeline; k++)
+		plugin_mem_unmap(&s->wk.mem[k]);
+}
+
 void
 master_validator_unmap(void *arg)
 {
@@ -53,9 +61,7 @@ master_validator_unmap(void *arg)
 	struct gen *gens[2];
 
 	FOREACH_SLOT(m, o)
-		for (size_t k = 0; o->wk.mem != NULL &&
-		    k < o->wk.cap->npipeline; k++)
-			plugin_mem_unmap(&o->wk.mem[k]);
+		slot_mem_unmap(o);
 	child_unmap(&m->g, m->prev.mems, m->prev.cfg, NULL);
 	child_unmap(&m->g, m->staged, m->staged_cfg, NULL);
 	/*
@@ -125,9 +131,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 			if (o->wk.fd != -1)
 				close(o->wk.fd);
 			/* Another worker's host memory is not this one's. */
-			for (size_t k = 0; o->wk.mem != NULL &&
-			    k < o->wk.cap->npipeline; k++)
-				plugin_mem_unmap(&o->wk.mem[k]);
+			slot_mem_unmap(o);
 		}
 		/* A closer of a reload's previous pipeline keeps its own. */
 		child_unmap(&m->g, m->prev.mems, m->prev.cfg, s->wk.mem);
@@ -429,6 +433,20 @@ master_drain(struct master *m, struct slot *s)
 	return true;
 }
 
+/*
+ * A retry or a failed setup (word) in s's last_exit by its reason, err,
+ * which the worker wrote: the exit code names nothing.
+ */
+static void
+master_exit_reason(struct slot *s, int word, const char *err)
+{
+	if (word == WORKER_EXIT_RETRY)
+		strlcpy(s->last_exit, err, sizeof(s->last_exit));
+	else
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "setup failed: %s", err);
+}
+
 static void
 master_reaped(struct master *m, struct slot *s, int status)
 {
@@ -582,13 +600,8 @@ master_reaped(struct master *m, struct slot *s, int status)
 	}
 	/* Started on the new pipeline of a reload: it did not stand. */
 	if (m->prev.cfg != NULL && s->on_new) {
-		/* As below: its code names nothing, the reason does. */
-		if (word == WORKER_EXIT_RETRY)
-			strlcpy(s->last_exit, err, sizeof(s->last_exit));
-		else if (word == WORKER_EXIT_SETUP)
-			snprintf(s->last_exit, sizeof(s->last_exit),
-			    "setup failed: %s", err);
 		if (word == WORKER_EXIT_RETRY || word == WORKER_EXIT_SETUP) {
+			master_exit_reason(s, word, err);
 			master_rollback(m, s);
 			return;
 		}
@@ -603,8 +616,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 
 		s->respawn_at = mono_ns() + backoff;
 		STATS_STORE(&sw->state, WORKER_BACKOFF);
-		/* Its code names nothing; the plugin's reason does. */
-		strlcpy(s->last_exit, err, sizeof(s->last_exit));
+		master_exit_reason(s, word, err);
 		log_warnx("%s: %s; retrying in %llu ms", name, err,
 		    (unsigned long long)(backoff / 1000000u));
 		return;
@@ -614,8 +626,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		s->respawn_at = 0;
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
-		snprintf(s->last_exit, sizeof(s->last_exit), "setup failed: %s",
-		    err);
+		master_exit_reason(s, word, err);
 		log_error("%s: setup failed: %s", name, err);
 		if (!m->ready) {
 			m->exit_code = EXIT_RUNTIME;

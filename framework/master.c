@@ -665,7 +665,7 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 	/*
 	 * Sockets, control socket and listener are up: what can still fail
 	 * is a worker's.  A daemon's parent exits 0 once every worker runs,
-	 * or one ended and the master goes on (master_setup_done); with the
+	 * or one ended and the master goes on (master_reap); with the
 	 * master's status if a worker's set-up failed, which ends it.
 	 */
 	for (unsigned i = 0; i < m.g.nslots; i++) {
