@@ -72,8 +72,13 @@
 #define IX_TID_V6	257
 #define IX_UDP_MSG	1400		/* within a 1500-byte path */
 #define IX_REC_V4	72		/* an IPv4 record, the smaller */
+/*
+ * Records a message of len bytes holds at most: IPv4 ones, after the
+ * message header (16 bytes) and a set header (4).
+ */
+#define IX_MSG_RECS(len)	(((len) - 16 - 4) / IX_REC_V4)
 /* Records in a UDP message at most: all unconfirmed at a time. */
-#define IX_UDP_RECS	((IX_UDP_MSG - 16 - 4) / IX_REC_V4)
+#define IX_UDP_RECS	IX_MSG_RECS(IX_UDP_MSG)
 #define IX_TCP_MSG	16384
 #define IX_BACKOFF_MIN	(1 * IX_SEC)
 #define IX_BACKOFF_MAX	(60 * IX_SEC)
@@ -610,7 +615,7 @@ ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o)
 	 * IPv4 records are the smaller ones: a message holds this many.  A
 	 * send starts before the queue is half full, whatever its size.
 	 */
-	ix->batch = (uint32_t)((ix->msgcap - 16 - 4) / IX_REC_V4);
+	ix->batch = (uint32_t)IX_MSG_RECS(ix->msgcap);
 	if (ix->batch > ix->cap / 2)
 		ix->batch = ix->cap / 2;
 	ix_gauges(ix);
@@ -1294,7 +1299,7 @@ ix_attach(struct ix *ix, uint64_t *waiting)
 	 * one that filled while the socket could take nothing goes out
 	 * whole, more than the batch that starts a send.
 	 */
-	uint64_t per = (ix->msgcap - 16 - 4) / IX_REC_V4;
+	uint64_t per = IX_MSG_RECS(ix->msgcap);
 	/* The queue, and the records sent but not confirmed or acked. */
 	uint64_t most;
 
