@@ -390,6 +390,13 @@ on_signal(int sig)
 	quit = 1;
 }
 
+/* Whether top is the terminal's foreground job (stdin's). */
+static int
+top_foreground(void)
+{
+	return tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
 static void
 on_cont(int sig)
 {
@@ -422,7 +429,7 @@ top_wait(double seconds, int *keys, const struct termios *raw)
 		 */
 		if (resumed && raw != NULL) {
 			resumed = 0;
-			*keys = tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+			*keys = top_foreground() &&
 			    tcsetattr(STDIN_FILENO, TCSANOW, raw) == 0;
 		}
 		ts.tv_sec = (time_t)left;
@@ -476,7 +483,7 @@ top(const char *path, int json, long count, double delay)
 	 * tcsetattr from the background would stop us with SIGTTOU.  ISIG
 	 * stays on, so ^C still quits.
 	 */
-	keys = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+	keys = isatty(STDIN_FILENO) && top_foreground() &&
 	    tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (keys) {
 		raw = saved;
@@ -565,7 +572,7 @@ top(const char *path, int json, long count, double delay)
 	 * left the modes to the shell, which took its own back at the stop,
 	 * and tcsetattr there would stop top with SIGTTOU instead of ending.
 	 */
-	if (restore && tcgetpgrp(STDIN_FILENO) == getpgrp())
+	if (restore && top_foreground())
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	return rc;
 }
