@@ -71,35 +71,31 @@ guard_put_u64(struct guard_line *l, uint64_t v)
 static bool
 guard_stage(struct guard_line *l, const struct offline_worker *w)
 {
-	uint32_t stage, n = (uint32_t)w->pl.nstages;
-	static const struct {
-		uint32_t	 base;
-		const char	*what;
-	} kinds[] = {
-		{ 0, "'s packet" },
-		{ STATS_STAGE_PREFETCH, "'s prefetch" },
-		{ STATS_STAGE_TICK, "'s tick" },
-		{ STATS_STAGE_OPEN, "'s open" },
-		{ STATS_STAGE_CLOSE, "'s close" },
+	static const char *const what[] = {
+		[STATS_CALL_PACKET] = "'s packet",
+		[STATS_CALL_PREFETCH] = "'s prefetch",
+		[STATS_CALL_TICK] = "'s tick",
+		[STATS_CALL_OPEN] = "'s open",
+		[STATS_CALL_CLOSE] = "'s close",
 	};
+	enum stats_call call;
+	uint32_t k = 0;
 
 	/* Not yet set up: no stage to read. */
 	if (w->sw == NULL || w->pl.names == NULL || w->pl.stages == NULL)
 		return false;
-	stage = STATS_LOAD(&w->sw->stage);
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		if (stage < kinds[k].base || stage - kinds[k].base >= n)
-			continue;
-		stage -= kinds[k].base;
-		guard_put(l, "in plugin ");
-		guard_put(l, w->pl.names[stage]);
-		/* A stage from the first batch stage on: pipeline_rest_staged. */
-		guard_put(l, k == 0 && w->pl.stages[stage].plugin != NULL &&
-		    w->pl.stages[stage].plugin->calls.batch != NULL ?
-		    "'s batch" : kinds[k].what);
-		return true;
-	}
-	return false;
+	call = stats_stage_call(STATS_LOAD(&w->sw->stage),
+	    (uint32_t)w->pl.nstages, &k);
+	if (call == STATS_CALL_OTHER)
+		return false;
+	guard_put(l, "in plugin ");
+	guard_put(l, w->pl.names[k]);
+	/* A stage from the first batch stage on: pipeline_rest_staged. */
+	guard_put(l, call == STATS_CALL_PACKET &&
+	    w->pl.stages[k].plugin != NULL &&
+	    w->pl.stages[k].plugin->calls.batch != NULL ? "'s batch" :
+	    what[call]);
+	return true;
 }
 
 /*

@@ -85,11 +85,11 @@ stall_stopped(pid_t pid)
 bool
 master_slot_in_open(const struct slot *s)
 {
-	uint32_t stage = STATS_LOAD(&s->wk.sw->stage);
+	uint32_t k;
 
 	/* Its own pipeline's stages (slot.nstages), not wk's. */
-	return stage >= STATS_STAGE_OPEN && stage - STATS_STAGE_OPEN <
-	    s->nstages;
+	return stats_stage_call(STATS_LOAD(&s->wk.sw->stage), s->nstages,
+	    &k) == STATS_CALL_OPEN;
 }
 
 /* The name of step k of the pipeline s's process runs, for a message. */
@@ -105,26 +105,24 @@ slot_step(const struct slot *s, uint32_t k, char *buf, size_t len)
 bool
 master_slot_where(const struct slot *s, char *buf, size_t len)
 {
+	static const char *const what[] = {
+		[STATS_CALL_PACKET] = "",
+		[STATS_CALL_PREFETCH] = "'s prefetch",
+		[STATS_CALL_TICK] = "'s tick",
+		[STATS_CALL_OPEN] = "'s open",
+		[STATS_CALL_CLOSE] = "'s close",
+	};
 	const struct stats_worker *sw = s->wk.sw;
-	uint32_t stage = STATS_LOAD(&sw->stage), n = s->nstages;
+	uint32_t stage = STATS_LOAD(&sw->stage), k = 0;
+	enum stats_call call = stats_stage_call(stage, s->nstages, &k);
 	char num[16];
 
-	if (pos_in_hand(STATS_LOAD(&sw->pos)) && stage < n)
-		snprintf(buf, len, "in plugin %s", slot_step(s, stage, num,
-		    sizeof(num)));
-	else if (stage >= STATS_STAGE_PREFETCH &&
-	    stage - STATS_STAGE_PREFETCH < n)
-		snprintf(buf, len, "in plugin %s's prefetch", slot_step(s,
-		    stage - STATS_STAGE_PREFETCH, num, sizeof(num)));
-	else if (stage >= STATS_STAGE_TICK && stage - STATS_STAGE_TICK < n)
-		snprintf(buf, len, "in plugin %s's tick", slot_step(s,
-		    stage - STATS_STAGE_TICK, num, sizeof(num)));
-	else if (master_slot_in_open(s))
-		snprintf(buf, len, "in plugin %s's open", slot_step(s,
-		    stage - STATS_STAGE_OPEN, num, sizeof(num)));
-	else if (stage >= STATS_STAGE_CLOSE && stage - STATS_STAGE_CLOSE < n)
-		snprintf(buf, len, "in plugin %s's close", slot_step(s,
-		    stage - STATS_STAGE_CLOSE, num, sizeof(num)));
+	/* A stage's index alone: in its packet only with a frame in hand. */
+	if (call == STATS_CALL_PACKET && !pos_in_hand(STATS_LOAD(&sw->pos)))
+		call = STATS_CALL_OTHER;
+	if (call != STATS_CALL_OTHER)
+		snprintf(buf, len, "in plugin %s%s", slot_step(s, k, num,
+		    sizeof(num)), what[call]);
 	else if (stage == STATS_STAGE_BATCH)
 		snprintf(buf, len, "in a batch stage");
 	else {

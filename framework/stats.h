@@ -61,6 +61,35 @@ enum worker_state {
 #define STATS_STAGE_OPEN	0x10000000u
 #define STATS_STAGE_CLOSE	0x08000000u
 
+/*
+ * The call a stage word names, for the messages that say where a worker
+ * is (stall.c, offline_guard.c): stats_stage_call() returns one of these
+ * and stores the stage's index, below n, in *k; STATS_CALL_OTHER for
+ * STATS_STAGE_NONE, STATS_STAGE_BATCH and an index not below n.
+ */
+enum stats_call {
+	STATS_CALL_OTHER,
+	STATS_CALL_PACKET,
+	STATS_CALL_PREFETCH,
+	STATS_CALL_TICK,
+	STATS_CALL_OPEN,
+	STATS_CALL_CLOSE,
+};
+
+static inline enum stats_call
+stats_stage_call(uint32_t stage, uint32_t n, uint32_t *k)
+{
+	static const uint32_t base[] = { 0, STATS_STAGE_PREFETCH,
+	    STATS_STAGE_TICK, STATS_STAGE_OPEN, STATS_STAGE_CLOSE };
+
+	for (unsigned i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		if (stage >= base[i] && stage - base[i] < n) {
+			*k = stage - base[i];
+			return (enum stats_call)(STATS_CALL_PACKET + i);
+		}
+	return STATS_CALL_OTHER;
+}
+
 /* Values of stats_worker.stop, set by the master. */
 #define WORKER_STOP_NONE	0
 #define WORKER_STOP_DRAIN	1	/* the socket is shut: drain, exit */
