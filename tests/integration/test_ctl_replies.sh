@@ -1,7 +1,8 @@
 #!/bin/bash
 # ringfanctl against a control socket whose master answers wrongly: a reply
 # cut short (the master died or closed the connection mid-reply), a reply
-# that is no JSON object, an error with terminal escapes in its text.  A
+# that is no JSON object, an error with terminal escapes in its text, a
+# master that stops answering (after part of a reply, or before any).  A
 # fake master (python3) gives each reply to one connection.  Each such
 # reply is exit status 2 (1 for the daemon's error), nothing on stdout and
 # one line on stderr naming the cause.  Then top on a terminal of its own
@@ -78,6 +79,39 @@ ctl "status not an object" '[1]\n' \
     2 "ringfanctl: $M: not a JSON object" status
 ctl "an error with escapes" '{"error": "bad \\u001b[2J\\u009b1m"}\n' \
     1 "ringfanctl: bad ?[2J?1m" status
+
+# A master that reads the request, answers with part of a reply or with
+# nothing, and holds the connection: after ringfanctl's 10 s, exit status 2
+# and one line saying whether any of the reply came.  Both at once.
+for k in 0 1; do
+	python3 -c 'import os, socket, sys, time
+path = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path + ".new")
+s.listen(1)
+os.rename(path + ".new", path)
+c, _ = s.accept()
+c.recv(4096)
+c.sendall(sys.argv[2].encode())
+time.sleep(20)' "$TMP/hold$k.sock" "$([ "$k" = 0 ] || echo '{"version": ')" &
+	BG="$BG $!"
+	wait_for 5 "the holding master's socket" test -S "$TMP/hold$k.sock"
+	(
+		rc=0
+		"$RINGFANCTL" -s "$TMP/hold$k.sock" status \
+		    >"$TMP/hold$k.out" 2>"$TMP/hold$k.err" </dev/null || rc=$?
+		echo "$rc" >"$TMP/hold$k.rc"
+	) &
+done
+wait_for 30 "ringfanctl's exits" test -s "$TMP/hold0.rc" -a -s "$TMP/hold1.rc"
+for k in 0 1; do
+	expect "held $k: exit status" "$(cat "$TMP/hold$k.rc")" 2
+	expect "held $k: stdout" "$(cat "$TMP/hold$k.out")" ""
+done
+expect "held without a byte: stderr" "$(cat "$TMP/hold0.err")" \
+    "ringfanctl: no reply from $TMP/hold0.sock within 10 s"
+expect "held after 12 bytes: stderr" "$(cat "$TMP/hold1.err")" \
+    "ringfanctl: the reply from $TMP/hold1.sock was not whole within 10 s (12 bytes came)"
 
 # A whole text reply goes out as it came.
 printf '# TYPE ringfan_uptime_seconds gauge\nringfan_uptime_seconds 1\n' \

@@ -270,7 +270,10 @@ request(const char *path, const char *cmd, char **replyp, size_t *lenp)
 recv_failed:
 	if (quit)
 		goto fail;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
+	if ((errno == EAGAIN || errno == EWOULDBLOCK) && off > 0)
+		fprintf(stderr, "ringfanctl: the reply from %s was not whole "
+		    "within %d s (%zu bytes came)\n", path, timeout, off);
+	else if (errno == EAGAIN || errno == EWOULDBLOCK)
 		fprintf(stderr, "ringfanctl: no reply from %s within %d s\n",
 		    path, timeout);
 	else
