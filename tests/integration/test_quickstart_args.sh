@@ -5,7 +5,8 @@
 # ringfan.  QUICKSTART_BUILD is a plain file here, so that a run that went
 # on to build would fail on it instead.  The interface names used exist
 # nowhere, but for the test's own veth pair (its peer in a namespace of the
-# test's), which passes the check and so stops at the build directory.
+# test's), which passes the check and so stops at the build directory,
+# given as an absolute path or relative to the current directory.
 # Needs root for the interface check; exits 77 without.
 set -eu
 : "${QS_SOURCE_ROOT:?}"
@@ -79,6 +80,17 @@ run "$cap"
 ! grep -q "no interface" <<<"$err" || fail "[$cap]: refused: $err"
 grep -q "notadir" <<<"$err" || fail "[$cap]: not stopped at the build: $err"
 echo "ok: an interface that exists"
+
+# A relative QUICKSTART_BUILD is taken from the current directory, not the
+# source tree's.
+rc=0
+(cd "$work" && QUICKSTART_BUILD=notadir "$qs" "$cap") </dev/null \
+    >"$work/out" 2>"$work/err" || rc=$?
+err=$(cat "$work/err")
+[ "$rc" -eq 1 ] || fail "relative build: status $rc: $err"
+grep -q "$work/notadir" <<<"$err" ||
+    fail "relative build: not $work/notadir: $err"
+echo "ok: a relative build directory"
 
 # So does one of its alternative names, which ringfan takes as well.
 if ip link property add dev "$cap" altname "rfqn$id" 2>/dev/null; then
