@@ -482,6 +482,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 */
 	word = WIFEXITED(status) && where[0] == '\0' ? WEXITSTATUS(status) :
 	    -1;
+	/* That word says why in its own text, on whatever path follows. */
+	if (word == WORKER_EXIT_RETRY || word == WORKER_EXIT_SETUP)
+		master_exit_reason(s, word, err);
 
 	if (word == WORKER_EXIT_OK) {
 		/*
@@ -587,7 +590,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 */
 	if (closer && m->prev.cfg != NULL) {
 		/* A closer without a socket (master_close_gone): none starts. */
-		log_error("%s (pid %d) %s closing its previous pipeline; %s",
+		log_error("%s (pid %d) %s, closing its previous pipeline; %s",
 		    name, (int)STATS_LOAD(&sw->pid), s->last_exit,
 		    s->wk.fd == -1 ? "the new one starts when its interface "
 		    "is back" : "starting the new one");
@@ -601,7 +604,6 @@ master_reaped(struct master *m, struct slot *s, int status)
 	/* Started on the new pipeline of a reload: it did not stand. */
 	if (m->prev.cfg != NULL && s->on_new) {
 		if (word == WORKER_EXIT_RETRY || word == WORKER_EXIT_SETUP) {
-			master_exit_reason(s, word, err);
 			master_rollback(m, s);
 			return;
 		}
@@ -616,7 +618,6 @@ master_reaped(struct master *m, struct slot *s, int status)
 
 		s->respawn_at = mono_ns() + backoff;
 		STATS_STORE(&sw->state, WORKER_BACKOFF);
-		master_exit_reason(s, word, err);
 		log_warnx("%s: %s; retrying in %llu ms", name, err,
 		    (unsigned long long)(backoff / 1000000u));
 		return;
@@ -626,7 +627,6 @@ master_reaped(struct master *m, struct slot *s, int status)
 		s->respawn_at = 0;
 		STATS_STORE(&sw->state, WORKER_FAILED);
 		STATS_STORE(&sw->pid, 0);
-		master_exit_reason(s, word, err);
 		log_error("%s: setup failed: %s", name, err);
 		if (!m->ready) {
 			m->exit_code = EXIT_RUNTIME;

@@ -9,7 +9,10 @@
 #     closes, and the new pipeline follows;
 # (3) as (2), with a new pipeline that lacks the crash step: hostmem is
 #     step 2 of the pipeline the closer runs, beyond the new one's steps,
-#     and its open is an open all the same.
+#     and its open is an open all the same;
+# (4) its open fails (it refuses what it recovered): the closer's end is
+#     said with the plugin's reason, not the worker's exit code, and the
+#     new pipeline starts at once.
 # Either way the new pipeline counts what comes after.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -69,7 +72,7 @@ reloaded()
 # (1)
 to_failed
 reloaded "closer dies" $((LIMIT + 1))
-grep -q "worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault) closing its previous pipeline; starting the new one" \
+grep -q "worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault), closing its previous pipeline; starting the new one" \
     "$RF_ERR" || rf_fail "closer dies: no line for its death"
 
 # (2)
@@ -84,4 +87,11 @@ echo "sleep 7" >"$ACT"
 sed -i '/plugin: crash/d' "$RF_CONF"
 reloaded "slow closer, fewer steps" "$LIMIT"
 ! grep "SIGKILL" "$RF_ERR" || rf_fail "slow closer, fewer steps: killed"
+
+# (4)
+to_failed
+echo fail >"$ACT"
+reloaded "closer fails" "$LIMIT"
+grep -q "worker test/0 (pid [0-9]*) setup failed: .*hostmem.*the count recovered is refused, closing its previous pipeline; starting the new one" \
+    "$RF_ERR" || rf_fail "closer fails: $(grep "closing its previous" "$RF_ERR")"
 echo "PASS"

@@ -30,7 +30,7 @@ rf_wait_until 10 "the reload under way" grep -q \
     "restarting workers one at a time" "$RF_ERR"
 kill -KILL "$pid1"
 rf_wait_until 10 "worker 1 on the new pipeline" grep -q \
-    "worker test/1 .* closing its previous pipeline; starting the new one" \
+    "worker test/1 .*, closing its previous pipeline; starting the new one" \
     "$RF_ERR"
 rf_wait_until 10 "worker 1 running" rf_ctl_test workers \
     ".workers[1] | .pid != $pid1 and .pid > 0 and .state == \"running\""

@@ -10,7 +10,8 @@
  * `on_recover: PATH`, an open that recovers a region with a count in it
  * does what the file says, read then: `crash` dies (SIGSEGV), as a plugin
  * whose recovery is broken would; `sleep N` takes N seconds, as a large
- * table would; anything else, or no file, nothing.  With `overrun: true`
+ * table would; `fail` fails the open, as one that refuses what it found
+ * would; anything else, or no file, nothing.  With `overrun: true`
  * every frame also stores the count just past the page that holds the
  * region's last byte, as a plugin that indexes past its table would.
  */
@@ -57,8 +58,8 @@ hostmem_check(struct ringfan_ctx *ctx)
 	return in_open ? RINGFAN_OK : hostmem_request(ctx);
 }
 
-/* What the file at path says to do at a recovery (see above). */
-static void
+/* What the file at path says to do at a recovery (see above): -1 to fail. */
+static int
 hostmem_on_recover(const char *path)
 {
 	char word[16] = "";
@@ -66,7 +67,7 @@ hostmem_on_recover(const char *path)
 	FILE *f;
 
 	if (*path == '\0' || (f = fopen(path, "re")) == NULL)
-		return;
+		return 0;
 	if (fscanf(f, "%15s %u", word, &n) < 1)
 		word[0] = '\0';
 	fclose(f);
@@ -78,6 +79,7 @@ hostmem_on_recover(const char *path)
 		while (nanosleep(&ts, &ts) != 0)
 			;
 	}
+	return strcmp(word, "fail") == 0 ? -1 : 0;
 }
 
 static int
@@ -104,8 +106,11 @@ hostmem_open(struct ringfan_ctx *ctx, void **state)
 	}
 	mem = ctx->memory;
 	nwords = ctx->memory_size / sizeof(uint64_t);
-	if (ctx->memory_state == RINGFAN_MEMORY_RECOVERED && mem[0] != 0)
-		hostmem_on_recover(on_recover);
+	if (ctx->memory_state == RINGFAN_MEMORY_RECOVERED && mem[0] != 0 &&
+	    hostmem_on_recover(on_recover) != 0) {
+		ctx->error(ctx, "the count recovered is refused");
+		return RINGFAN_FAIL;
+	}
 	seen[0] = (uint64_t)ctx->memory_state;
 	seen[1] = ctx->memory_layout;
 	seen[2] = ctx->memory_size;
