@@ -101,8 +101,10 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	s->exit.killed = false;
 	s->spawned_ns = mono_ns();
 	s->nstages = (uint32_t)s->wk.cap->npipeline;
-	for (uint32_t k = 0; k < s->nstages && k < STATS_MAX_STAGES; k++)
+	for (uint32_t k = 0; k < s->nstages && k < STATS_MAX_STAGES; k++) {
 		strlcpy(s->steps[k], s->wk.info[k].step, sizeof(s->steps[k]));
+		s->batch[k] = s->wk.info[k].batch != 0;
+	}
 	/* A respawned retiring worker still has to drain and go. */
 	if (STATS_LOAD(&s->wk.sw->stop) != WORKER_STOP_DRAIN)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_NONE);

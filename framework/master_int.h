@@ -99,13 +99,15 @@ struct slot {
 	uint64_t		 spawned_ns;	/* its start, monotonic */
 	/*
 	 * The pipeline its process runs, as at its spawn: its stages, and
-	 * the step names of the first STATS_MAX_STAGES (master_slot_where).
+	 * the step names of the first STATS_MAX_STAGES and whether each is a
+	 * batch stage (master_slot_where).
 	 * A worker on a reload's previous pipeline (a closer among them)
 	 * runs another than the one wk names from the reload's commit on,
 	 * and one on the new pipeline another after a rollback.
 	 */
 	uint32_t		 nstages;
 	char			 steps[STATS_MAX_STAGES][STATS_PLUGIN_NAME];
+	bool			 batch[STATS_MAX_STAGES];
 	/* The stall watch of stall.c: the progress last seen, since when. */
 	struct {
 		pid_t		 pid;		/* the worker it was seen in */

@@ -77,6 +77,7 @@ guard_stage(struct guard_line *l, const struct offline_worker *w)
 		[STATS_CALL_TICK] = "'s tick",
 		[STATS_CALL_OPEN] = "'s open",
 		[STATS_CALL_CLOSE] = "'s close",
+		[STATS_CALL_REST] = "'s packet",
 	};
 	enum stats_call call;
 	uint32_t k = 0;
@@ -90,9 +91,8 @@ guard_stage(struct guard_line *l, const struct offline_worker *w)
 		return false;
 	guard_put(l, "in plugin ");
 	guard_put(l, w->pl.names[k]);
-	/* A stage from the first batch stage on: pipeline_rest_staged. */
-	guard_put(l, call == STATS_CALL_PACKET &&
-	    w->pl.stages[k].plugin != NULL &&
+	/* From the first batch stage on: a batch stage, or a per-frame one. */
+	guard_put(l, call == STATS_CALL_REST && w->pl.stages[k].plugin != NULL &&
 	    w->pl.stages[k].plugin->calls.batch != NULL ? "'s batch" :
 	    what[call]);
 	return true;

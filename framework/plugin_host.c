@@ -344,6 +344,7 @@ plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
 	strlcpy(in->description, p->calls.description != NULL ?
 	    p->calls.description : "", sizeof(in->description));
 	in->abi = p->calls.abi;
+	in->batch = p->calls.batch != NULL;
 	if (stat(p->path, &st) == 0) {
 		in->dev = (uint64_t)st.st_dev;
 		in->ino = (uint64_t)st.st_ino;
@@ -698,15 +699,9 @@ pipeline_bad_verdict(struct plugin_stage *s, int v)
 	    cfg_step_name(s->conf), v);
 }
 
-void
-pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
-    size_t n)
-{
-	pipeline_rest_staged(pl, pkts, n, false);
-}
-
-void
-pipeline_rest_staged(struct pipeline *pl, const struct ringfan_packet **pkts,
+/* The stages from pl->first_batch on; staged: named in the stage word. */
+static void
+pipeline_rest_run(struct pipeline *pl, const struct ringfan_packet **pkts,
     size_t n, bool staged)
 {
 	struct plugin_stage *s;
@@ -715,7 +710,7 @@ pipeline_rest_staged(struct pipeline *pl, const struct ringfan_packet **pkts,
 	for (size_t i = pl->first_batch; i < pl->nstages && n > 0; i++) {
 		s = &pl->stages[i];
 		if (staged)
-			STATS_STORE(&pl->w->stage, (uint32_t)i);
+			STATS_STORE(&pl->w->stage, STATS_STAGE_REST + (uint32_t)i);
 		if (s->plugin->calls.batch != NULL) {
 			s->plugin->calls.batch(s->state, pkts, n);
 			continue;
@@ -726,6 +721,20 @@ pipeline_rest_staged(struct pipeline *pl, const struct ringfan_packet **pkts,
 				pkts[kept++] = pkts[k];
 		n = kept;
 	}
+}
+
+void
+pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
+    size_t n)
+{
+	pipeline_rest_run(pl, pkts, n, false);
+}
+
+void
+pipeline_rest_staged(struct pipeline *pl, const struct ringfan_packet **pkts,
+    size_t n)
+{
+	pipeline_rest_run(pl, pkts, n, true);
 }
 
 /*

@@ -39,6 +39,7 @@ struct plugin_info {
 	uint32_t	 memory_layout;
 	uint64_t	 memory_size;	/* 0: none asked for */
 	uint64_t	 tick_ns;	/* 0: every stats_interval */
+	uint8_t		 batch;		/* 1: a batch stage (master_slot_where) */
 	/* The file as validated: a reload notices a replaced build. */
 	uint64_t	 dev, ino, fsize, mtime_ns;
 };
@@ -182,11 +183,12 @@ pipeline_prefetch(const struct pipeline *pl, const struct ringfan_packet *pkt)
 void	pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 	    size_t n);
 /*
- * The same, with each stage's index in pl->w->stage while it runs (offline,
- * for offline_guard.c; the caller puts the stage back).
+ * The same, with STATS_STAGE_REST plus each stage's index in pl->w->stage
+ * while it runs, so that the master (stall.c) or offline_guard.c can name
+ * the plugin a worker died in.  The caller puts the stage back.
  */
 void	pipeline_rest_staged(struct pipeline *pl,
-	    const struct ringfan_packet **pkts, size_t n, bool staged);
+	    const struct ringfan_packet **pkts, size_t n);
 /* Tick every stage whose period has passed at network time now_ns. */
 void	pipeline_tick(struct pipeline *pl, uint64_t now_ns);
 /* Tick every stage now, due or not. */

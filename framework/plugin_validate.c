@@ -263,6 +263,7 @@ validate_sanitize(struct plugin_info *in)
 		in->memory_size = PLUGIN_MEMORY_MAX;
 	if (in->tick_ns != 0 && in->tick_ns < PLUGIN_TICK_MIN_NS)
 		in->tick_ns = PLUGIN_TICK_MIN_NS;
+	in->batch = in->batch != 0;
 }
 
 int

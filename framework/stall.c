@@ -111,6 +111,7 @@ master_slot_where(const struct slot *s, char *buf, size_t len)
 		[STATS_CALL_TICK] = "'s tick",
 		[STATS_CALL_OPEN] = "'s open",
 		[STATS_CALL_CLOSE] = "'s close",
+		[STATS_CALL_REST] = "",
 	};
 	const struct stats_worker *sw = s->wk.sw;
 	uint32_t stage = STATS_LOAD(&sw->stage), k = 0;
@@ -120,15 +121,14 @@ master_slot_where(const struct slot *s, char *buf, size_t len)
 	/* A stage's index alone: in its packet only with a frame in hand. */
 	if (call == STATS_CALL_PACKET && !pos_in_hand(STATS_LOAD(&sw->pos)))
 		call = STATS_CALL_OTHER;
-	if (call != STATS_CALL_OTHER)
-		snprintf(buf, len, "in plugin %s%s", slot_step(s, k, num,
-		    sizeof(num)), what[call]);
-	else if (stage == STATS_STAGE_BATCH)
-		snprintf(buf, len, "in a batch stage");
-	else {
+	if (call == STATS_CALL_OTHER) {
 		snprintf(buf, len, "outside the plugins");
 		return false;
 	}
+	/* From the first batch stage on: a batch stage, or a per-frame one. */
+	snprintf(buf, len, "in plugin %s%s", slot_step(s, k, num, sizeof(num)),
+	    call == STATS_CALL_REST && k < STATS_MAX_STAGES && s->batch[k] ?
+	    "'s batch" : what[call]);
 	return true;
 }
 

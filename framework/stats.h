@@ -47,25 +47,27 @@ enum worker_state {
 };
 
 /*
- * Values of stats_worker.stage besides a stage's index: a worker in
- * pipeline_rest, or in none (its own code); STATS_STAGE_PREFETCH plus a
+ * Values of stats_worker.stage besides a stage's index: a worker in none
+ * (its own code); STATS_STAGE_REST plus a stage's index, in that stage
+ * from the first batch stage on (pipeline_rest_staged: the block's frames
+ * counted as handled already, none in hand); STATS_STAGE_PREFETCH plus a
  * stage's index, in that stage's prefetch; STATS_STAGE_TICK plus a stage's
  * index, in that stage's tick; STATS_STAGE_OPEN plus a stage's index, in
  * that stage's open; STATS_STAGE_CLOSE plus a stage's index, in that
  * stage's close.
  */
 #define STATS_STAGE_NONE	0xffffffffu
-#define STATS_STAGE_BATCH	0xfffffffeu
 #define STATS_STAGE_PREFETCH	0x40000000u
 #define STATS_STAGE_TICK	0x20000000u
 #define STATS_STAGE_OPEN	0x10000000u
 #define STATS_STAGE_CLOSE	0x08000000u
+#define STATS_STAGE_REST	0x04000000u
 
 /*
  * The call a stage word names, for the messages that say where a worker
  * is (stall.c, offline_guard.c): stats_stage_call() returns one of these
  * and stores the stage's index, below n, in *k; STATS_CALL_OTHER for
- * STATS_STAGE_NONE, STATS_STAGE_BATCH and an index not below n.
+ * STATS_STAGE_NONE and an index not below n.
  */
 enum stats_call {
 	STATS_CALL_OTHER,
@@ -74,13 +76,15 @@ enum stats_call {
 	STATS_CALL_TICK,
 	STATS_CALL_OPEN,
 	STATS_CALL_CLOSE,
+	STATS_CALL_REST,
 };
 
 static inline enum stats_call
 stats_stage_call(uint32_t stage, uint32_t n, uint32_t *k)
 {
 	static const uint32_t base[] = { 0, STATS_STAGE_PREFETCH,
-	    STATS_STAGE_TICK, STATS_STAGE_OPEN, STATS_STAGE_CLOSE };
+	    STATS_STAGE_TICK, STATS_STAGE_OPEN, STATS_STAGE_CLOSE,
+	    STATS_STAGE_REST };
 
 	for (unsigned i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (stage >= base[i] && stage - base[i] < n) {

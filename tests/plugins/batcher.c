@@ -1,9 +1,11 @@
 /*
  * batcher: a plugin with a batch callback and no packet callback, counting
- * the calls and the frames it was handed.
+ * the calls and the frames it was handed; with `crash` N, it dies in the
+ * batch that holds a frame of wire length N (test_batch_crash).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <ringfan/plugin.h>
@@ -12,6 +14,7 @@ struct batcher {
 	uint64_t	*calls;
 	uint64_t	*frames;
 	uint64_t	*bytes;
+	uint64_t	 crash;		/* a frame's len to die on; 0: none */
 };
 
 static int
@@ -23,7 +26,8 @@ batcher_open(struct ringfan_ctx *ctx, void **state)
 		ctx->error(ctx, "out of memory");
 		return -1;
 	}
-	if ((st->calls = ctx->counter(ctx, "calls")) == NULL ||
+	if (ctx->opt_uint(ctx, "crash", 0, &st->crash) != 0 ||
+	    (st->calls = ctx->counter(ctx, "calls")) == NULL ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
 	    (st->bytes = ctx->counter(ctx, "bytes")) == NULL) {
 		free(st);
@@ -41,8 +45,11 @@ batcher_batch(void *state, const struct ringfan_packet *const *pkts,
 
 	++*st->calls;
 	*st->frames += n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (st->crash != 0 && pkts[i]->len == st->crash)
+			raise(SIGSEGV);
 		*st->bytes += pkts[i]->len;
+	}
 }
 
 static void

@@ -237,6 +237,8 @@ worker_child(const struct variant *v)
 	memset(&wk, 0, sizeof(wk));
 	wk.sw = &shm->workers[0];
 	wk.pl = &pl;
+	/* As pipeline_open() sets it: the rest names its stages there. */
+	pl.w = wk.sw;
 	wk.linktype = 1;
 	wk.ring.map = wk.ring.wmap = ring_mem;
 	wk.ring.block_size = BLOCK_SIZE;
