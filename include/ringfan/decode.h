@@ -472,7 +472,10 @@ ringfan_stripped_tag(const struct ringfan_packet *pkt, uint8_t tag[4])
 	return (int)off;
 }
 
-/* Whether ringfan_decode() knows this DLT_ link type: for a plugin's open. */
+/*
+ * Whether ringfan_decode() knows this DLT_ link type: for a plugin's check
+ * (or, without one, its open), to refuse another with RINGFAN_FAIL.
+ */
 static inline int
 ringfan_decode_supports(int linktype)
 {
