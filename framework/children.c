@@ -377,8 +377,10 @@ master_crash_err(struct slot *s, const char *name, bool stalled,
 {
 	struct stats_worker *sw = s->wk.sw;
 
-	log_error("%s (pid %d) %s", name, (int)STATS_LOAD(&sw->pid),
-	    s->last_exit);
+	/* Where it died, as master_reaped logs it (a stall's says it). */
+	log_error("%s (pid %d) %s%s%s", name, (int)STATS_LOAD(&sw->pid),
+	    s->last_exit, !stalled && where[0] != '\0' ? " " : "",
+	    !stalled ? where : "");
 	if (s->late)
 		snprintf(sw->err, sizeof(sw->err), "did not open the new "
 		    "pipeline within %llu s%s%s", RELOAD_TAKE_NS /

@@ -5,7 +5,7 @@
 # Every worker must go back to the previous pipeline, the reload's reply
 # and status must say which worker, how it ended and in which plugin's
 # open, the capture keeps running, and nothing of the traffic is lost.
-#  1. open: crash (SIGSEGV inside ctxprobe's open).
+#  1. open: crash (SIGSEGV inside ctxprobe's open), logged with the plugin.
 #  2. open: hang (pause() inside ctxprobe's open), with the stall watch
 #     at 1 s: frames wait for the worker, so it is a stall.
 #  3. A plugin that dies on its first frame (crash, always): worker 0, the
@@ -48,6 +48,10 @@ reload_fails()
 }
 
 reload_fails crash "killed by signal 11 (Segmentation fault)"
+# The log line of the death names the plugin too, as outside a reload.
+grep -q "worker test/1 (pid [0-9]*) killed by signal 11 (Segmentation fault) in plugin ctxprobe's open$" \
+    "$RF_ERR" || rf_fail "the crash in open is logged without its plugin:" \
+    "$(grep 'killed by signal 11' "$RF_ERR")"
 reload_fails hang "killed after a stall"
 grep -q "worker test/1 (pid [0-9]*) stalled in plugin ctxprobe's open: no progress" \
     "$RF_ERR" || rf_fail "the stall in open is not logged as one"
