@@ -93,6 +93,14 @@ run batch
 guarded batch 139 "ringfan: g/0: in plugin crash's packet: killed by \
 signal 11 (Segmentation fault) after 6 $tail_of"
 
+# In a batch callback: named as such.
+config inbatch '      - plugin: counter
+      - plugin: batcher
+        config: { crash: 100 }'
+run inbatch
+guarded inbatch 139 "ringfan: g/0: in plugin batcher's batch: killed by \
+signal 11 (Segmentation fault) after 6 $tail_of"
+
 # A file cut shorter under its mapping while it is read: SIGBUS in the
 # mapping is the file's, not a plugin's.  The walk reads zeros past the cut
 # and ends as on any error of the file: exit 2, the file named with the
