@@ -418,10 +418,22 @@ top_wait(double seconds, int *keys, const struct termios *raw)
 {
 	struct pollfd pfd;
 	struct timespec ts;
+	sigset_t wake, mask;
 	double deadline, left;
 	char c;
 	ssize_t n;
+	int rc = 0;
 
+	/*
+	 * The signals that end or change the wait are let in only inside
+	 * ppoll, so that one coming between the test of its flag and the
+	 * ppoll does not wait there until the time is up.
+	 */
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGINT);
+	sigaddset(&wake, SIGTERM);
+	sigaddset(&wake, SIGCONT);
+	sigprocmask(SIG_BLOCK, &wake, &mask);
 	deadline = now() + seconds;
 	while (!quit && (left = deadline - now()) > 0) {
 		/*
@@ -440,17 +452,20 @@ top_wait(double seconds, int *keys, const struct termios *raw)
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (ppoll(&pfd, *keys ? 1 : 0, &ts, NULL) <= 0)
+		if (ppoll(&pfd, *keys ? 1 : 0, &ts, &mask) <= 0)
 			continue;
 		if ((n = read(STDIN_FILENO, &c, 1)) <= 0) {
 			if (n == 0 || errno != EINTR)
 				*keys = 0;
 			continue;
 		}
-		if (c == 'q' || c == 'Q')
-			return 1;
+		if (c == 'q' || c == 'Q') {
+			rc = 1;
+			break;
+		}
 	}
-	return quit;
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	return rc || quit;
 }
 
 static int
