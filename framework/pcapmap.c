@@ -17,6 +17,9 @@
 #define PCAP_FILE_HDR	24
 #define MAGIC_USEC	0xa1b2c3d4u
 #define MAGIC_NSEC	0xa1b23c4du
+/* A pcapng section header's block type and byte-order magic. */
+#define PCAPNG_SHB	0x0a0d0d0au
+#define PCAPNG_BOM	0x1a2b3c4du
 /* libpcap's largest record for the link types below (MAXIMUM_SNAPLEN). */
 #define PCAP_MAX_CAPLEN	262144u
 
@@ -194,6 +197,32 @@ pcap_map_was_cut(struct pcap_map *m)
 	return -1;
 }
 
+/*
+ * Whether libpcap's error is a pcapng section in the other byte order,
+ * which it reads in the first section's order: then the section's header
+ * is 8 bytes (the block's type and length, which it found too long) before
+ * where it stopped, and m->err says so, with its offset.  A file only: a
+ * pipe's bytes are gone.
+ */
+static bool
+pcap_map_other_order(struct pcap_map *m)
+{
+	FILE *f = pcap_file(m->pcap);
+	uint8_t b[12];
+	off_t at;
+
+	if (f == NULL || pcap_major_version(m->pcap) != 1 ||
+	    (at = ftello(f)) < 8 ||
+	    pread(fileno(f), b, sizeof(b), at - 8) != (ssize_t)sizeof(b) ||
+	    pcap_map_u32(b, false) != PCAPNG_SHB ||
+	    pcap_map_u32(b + 8, !pcap_is_swapped(m->pcap)) != PCAPNG_BOM)
+		return false;
+	snprintf(m->err, sizeof(m->err), "the section at byte %lld is in a "
+	    "byte order other than the first section's, which libpcap does "
+	    "not read", (long long)(at - 8));
+	return true;
+}
+
 int
 pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 {
@@ -215,7 +244,9 @@ pcap_map_slow(struct pcap_map *m, struct pcap_rec *r)
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
 	if (rc != 1) {
-		snprintf(m->err, sizeof(m->err), "%s", pcap_geterr(m->pcap));
+		if (!pcap_map_other_order(m))
+			snprintf(m->err, sizeof(m->err), "%s",
+			    pcap_geterr(m->pcap));
 		return -1;
 	}
 	if (m->base != NULL) {

@@ -14,7 +14,9 @@
  * the record, and where libpcap leaves it is where the mapped walk goes
  * on.  So every frame, every error and the end of the file are libpcap's,
  * whichever reads them (tested against pcap_next_ex() in
- * tests/unit/test_pcapmap.c and tests/fuzz/fuzz_pcapmap.c).  Only link
+ * tests/unit/test_pcapmap.c and tests/fuzz/fuzz_pcapmap.c); only a pcapng
+ * section in the other byte order, which libpcap does not read and finds
+ * fault with its length, is named for what it is (pcapmap.c).  Only link
  * types whose records libpcap hands over as they are in the file are
  * mapped (pcapmap.c); a pcapng file, a pipe, or stdin not at the start of
  * a file, is read by libpcap throughout.

@@ -145,7 +145,14 @@ pcap_diff_run(const uint8_t *file, size_t n, long skip, const uint8_t *more,
 			break;
 		if (ra < 0) {
 			d->end = -1;
-			if (strcmp(m.err, pcap_geterr(b)) != 0)
+			/*
+			 * A pcapng section in the other byte order: libpcap
+			 * finds fault with its length, read in the first
+			 * section's order; pcapmap names the cause.
+			 */
+			if (strcmp(m.err, pcap_geterr(b)) != 0 &&
+			    strstr(m.err, "in a byte order other than") ==
+			    NULL)
 				snprintf(d->why, sizeof(d->why), "error: "
 				    "pcapmap \"%s\", libpcap \"%s\"", m.err,
 				    pcap_geterr(b));
