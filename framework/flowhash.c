@@ -208,10 +208,7 @@ flowhash(const struct ringfan_packet *pkt, uint32_t seed,
 
 	(void)ringfan_decode(pkt, &d);
 	alen = d.ip_version == 4 ? 4 : d.ip_version == 6 ? 16 : 0;
-	if (alen != 0 && d.ip_version == 6 && d.flow_label != 0) {
-		/* The addresses and the fixed header's next header only. */
-		proto = pkt->data[d.l3_off + 6];
-	} else if (alen != 0) {
+	if (alen != 0) {
 		proto = (d.flags & RINGFAN_DEC_PROTO) ? d.proto : 0;
 		/*
 		 * The headers after an IPv6 Fragment header (AH, Destination

@@ -12,10 +12,11 @@
  * (an IPv6 fragment with the Fragment header's protocol, 44, whatever
  * follows it); with `defrag`, IPv4 fragments hash as their datagram,
  * ports included (struct flowhash_frags).
- * An IPv6 packet with a flow label is hashed on its addresses and next
- * header only, as the kernel stops there.  The words go through Bob
- * Jenkins' lookup3 hash (the kernel's jhash) with a seed; a worker is
- * picked from the hash by a multiply and shift, as the kernel does.
+ * An IPv6 packet's flow label is left out, as the kernel's symmetric hash
+ * leaves it (it reads the ports of a labelled packet too).  The words go
+ * through Bob Jenkins' lookup3 hash (the kernel's jhash) with a seed; a
+ * worker is picked from the hash by a multiply and shift, as the kernel
+ * does.
  *
  * The kernel's seed is random per boot, so which worker a flow gets live
  * differs from offline; offline the seed is fixed, so a run is repeatable.
