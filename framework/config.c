@@ -47,21 +47,46 @@
 /*
  * The error quotes what the file says (a key, a value), which may hold a
  * newline or an escape: each control character shows as '?', so that the
- * error stays one line in the log, on stderr and in a reload's reply.
+ * error stays one line in the log, on stderr and in a reload's reply.  A
+ * quote too long for the message gives up its middle to " ... ", on
+ * character boundaries, rather than the end of the message, which says
+ * what is wrong.
  */
+#define ERR_TAIL		160
+
 int
 perr(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	char *msg;
+	size_t n, len, head, tail;
+	int m;
 
-	n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->name,
+	n = (size_t)snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->name,
 	    mark.line + 1, mark.column + 1);
-	if (n >= 0 && (size_t)n < c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	if (n >= c->errlen)
+		goto out;
+	va_start(ap, fmt);
+	m = vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || n + (size_t)m < c->errlen ||
+	    c->errlen - n <= ERR_TAIL + 6 ||
+	    (msg = malloc((size_t)m + 1)) == NULL)
+		goto out;
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)m + 1, fmt, ap);
+	va_end(ap);
+	len = (size_t)m;
+	head = c->errlen - n - ERR_TAIL - 6;
+	tail = len - ERR_TAIL;
+	while (head > 0 && (msg[head] & 0xc0) == 0x80)
+		head--;
+	while ((msg[tail] & 0xc0) == 0x80)
+		tail++;
+	snprintf(c->err + n, c->errlen - n, "%.*s ... %s", (int)head, msg,
+	    msg + tail);
+	free(msg);
+out:
 	line_scrub(c->err);
 	return -1;
 }

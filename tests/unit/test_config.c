@@ -1597,6 +1597,33 @@ test_step_names_many(void **state)
 	free(s);
 }
 
+/*
+ * A value longer than an error message quoted whole would cut the cause
+ * off the end: the middle of the message gives way to " ... ", and what
+ * the file says is wrong stays in it.
+ */
+static void
+test_err_long_value(void **state)
+{
+	static const char head[] = "captures:\n  - name: a\n"
+	    "    interface: eth0\n    workers: ";
+	char text[sizeof(head) + 2000 + 2];
+	struct cfg cfg;
+	char err[CFG_ERR_MAX];
+	size_t len;
+
+	(void)state;
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, '9', 2000);
+	strcpy(text + sizeof(head) - 1 + 2000, "\n");
+	assert_int_equal(load(&cfg, text, err), -1);
+	len = strlen(err);
+	assert_true(len < CFG_ERR_MAX);
+	assert_true(strncmp(err, "t.yaml:4:14: workers: 9999", 26) == 0);
+	assert_non_null(strstr(err, "9 ... 9"));
+	assert_string_equal(err + len - 23, " is out of range 1..256");
+}
+
 static void
 test_err_step_names(void **state)
 {
@@ -1717,6 +1744,7 @@ main(void)
 		cmocka_unit_test(test_docs_keys),
 		cmocka_unit_test(test_step_names),
 		cmocka_unit_test(test_err_step_names),
+		cmocka_unit_test(test_err_long_value),
 		cmocka_unit_test(test_step_names_many),
 		cmocka_unit_test(test_worker_cpu),
 	};
