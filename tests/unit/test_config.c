@@ -316,6 +316,15 @@ test_scalar_forms(void **state)
 		assert_string_equal(cfg.captures[0].pipeline[0].options[i].value,
 		    i == 3 ? "~" : i == 4 ? "null" : "");
 	cfg_free(&cfg);
+	/* A tag changes nothing: each value is read as its key's type. */
+	assert_int_equal(load(&cfg,
+	    "captures:\n"
+	    "  - { name: !!int 5, interface: !local lo, workers: !!float 4 }\n",
+	    err), 0);
+	assert_string_equal(cfg.captures[0].name, "5");
+	assert_string_equal(cfg.captures[0].interface, "lo");
+	assert_int_equal(cfg.captures[0].workers, 4);
+	cfg_free(&cfg);
 }
 
 static void
