@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 
 #include "capture.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 #include "resume.h"
@@ -167,7 +168,11 @@ master_stall_check(struct master *m, uint64_t now)
 	if (m->stopping || timeout == 0)
 		return;
 	FOREACH_SLOT(m, s) {
-		if (!stall_watched(s))
+		/*
+		 * One killed at its interface's drain deadline in this turn
+		 * is not reaped yet: that kill is its end, not a stall.
+		 */
+		if (!stall_watched(s) || linkwatch_overdue(m, s))
 			continue;
 		p = stall_progress(s->wk.sw);
 		if (s->stall.pid != s->pid || s->stall.progress != p) {
