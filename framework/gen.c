@@ -184,9 +184,14 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 		free(lt);
 		return rc;
 	}
-	/* Only root can become the workers' user; -t by others checks as is. */
+	/*
+	 * Only root can become the workers' user; -t by others checks as is.
+	 * A check that could not run (no process to run it in) is the
+	 * system's refusal, not the configuration's.
+	 */
 	rc = pipeline_validate(cfg, envs, cfg->user != NULL && geteuid() == 0,
-	    uid, gid, infos, err, errlen) == 0 ? 0 : EXIT_CONFIG;
+	    uid, gid, infos, err, errlen);
+	rc = rc == 0 ? 0 : rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 	free(envs);
 	if (rc != 0 || linktypes == NULL)
 		free(lt);
@@ -204,12 +209,13 @@ master_check_keep(const struct cfg *cfg, struct master_checked **keep,
     char *err, size_t errlen)
 {
 	struct master_checked k = { .cfg = cfg };
+	int rc;
 
 	if (keep != NULL)
 		*keep = NULL;
-	if (master_validate(cfg, false, &k.linktypes, &k.progs, &k.infos,
-	    err, errlen) != 0)
-		return -EINVAL;
+	if ((rc = master_validate(cfg, false, &k.linktypes, &k.progs,
+	    &k.infos, err, errlen)) != 0)
+		return rc == EXIT_RUNTIME ? -EAGAIN : -EINVAL;
 	/* Without memory to keep it, the start validates again. */
 	if (keep == NULL || (*keep = malloc(sizeof(**keep))) == NULL) {
 		free(k.linktypes);

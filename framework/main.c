@@ -410,11 +410,11 @@ main(int argc, char **argv)
 	 * start validates once, as it builds; -r runs the pipeline in this
 	 * process, as this user, and checks it there.
 	 */
-	if ((check || daemonize) && master_check_keep(&cfg, daemonize ?
-	    &opts.checked : NULL, err, sizeof(err)) != 0) {
+	if ((check || daemonize) && (rc = master_check_keep(&cfg, daemonize ?
+	    &opts.checked : NULL, err, sizeof(err))) != 0) {
 		fprintf(stderr, "ringfan: %s\n", err);
 		cfg_free(&cfg);
-		return EXIT_CONFIG;
+		return rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 	}
 	if (check) {
 		note_missing_interfaces(&cfg);

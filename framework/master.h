@@ -35,8 +35,10 @@ struct master_opts {
 
 /*
  * Everything `ringfan -t` checks beyond the file itself: every capture's
- * BPF filter compiles, every plugin loads, the user exists.  0, or -EINVAL
- * with "FILE:LINE:COL: message" in err.
+ * BPF filter compiles, every plugin loads, the user exists.  0, -EINVAL
+ * with "FILE:LINE:COL: message" in err, or -EAGAIN with the call that
+ * failed in err when the system kept the check from running (a process
+ * limit that refuses its fork, say).
  */
 int	master_check(const struct cfg *cfg, char *err, size_t errlen);
 /*

@@ -200,8 +200,10 @@ void	pipeline_unload(struct pipeline *pl);
  * Validate the pipelines of every capture in a child process that runs as
  * uid/gid (when drop), and fill info[c][k] for stage k of capture c
  * (arrays the caller frees with pipeline_info_free).  envs[c] is what
- * capture c's plugins are told (as worker 0).  0, or -1 with the first
- * error in err.
+ * capture c's plugins are told (as worker 0).  0; -EINVAL when a plugin
+ * is refused, or the checking child fails in the plugins' code; or the
+ * -errno of the call that kept the check from running (fork's -EAGAIN at
+ * a process limit, -ENOMEM): each with the error in err.
  */
 int	pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	    bool drop, uid_t uid, gid_t gid, struct plugin_info ***info,

@@ -276,7 +276,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	struct validation *v;
 	size_t nstages = 0, len, at = 0;
 	pid_t pid, parent;
-	int status, late;
+	int status, late, rc;
 
 	*info = NULL;
 	for (size_t c = 0; c < cfg->ncaptures; c++)
@@ -285,26 +285,29 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	v = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (v == MAP_FAILED) {
+		rc = -errno;
 		snprintf(err, errlen, "plugin validation: mmap: %s",
 		    strerror(errno));
-		return -1;
+		return rc == -EINVAL ? -ENOMEM : rc;
 	}
 	v->rc = -1;
 	fflush(NULL);
 	parent = getpid();
 	if ((pid = fork()) == -1) {
+		rc = -errno;
 		snprintf(err, errlen, "plugin validation: fork: %s",
 		    strerror(errno));
 		munmap(v, len);
-		return -1;
+		return rc;
 	}
 	if (pid == 0)
 		validate_child(cfg, envs, drop, uid, gid, parent, v);
 	if ((late = validate_wait(pid, &status)) == -1) {
+		rc = errno == EINVAL ? -ECHILD : -errno;
 		snprintf(err, errlen, "plugin validation: waitpid: %s",
 		    strerror(errno));
 		munmap(v, len);
-		return -1;
+		return rc;
 	}
 	v->at[sizeof(v->at) - 1] = '\0';
 	utf8_scrub(v->at);
@@ -326,7 +329,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 			    WEXITSTATUS(status), v->at[0] != '\0' ? " " : "",
 			    v->at);
 		munmap(v, len);
-		return -1;
+		return -EINVAL;
 	}
 	if ((out = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
 	    sizeof(*out))) == NULL)
@@ -349,5 +352,5 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 nomem:
 	munmap(v, len);
 	snprintf(err, errlen, "plugin validation: %s", strerror(ENOMEM));
-	return -1;
+	return -ENOMEM;
 }

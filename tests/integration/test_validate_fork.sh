@@ -1,0 +1,37 @@
+#!/bin/bash
+# A process limit that refuses the fork of the plugins' check (a pids
+# cgroup whose pids.max the master alone fills) is the system's refusal,
+# not the configuration's: ringfan, ringfan -D and ringfan -t say which
+# call failed and why, and exit 2, not 1.
+set -eu
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ -w /sys/fs/cgroup/pids ]; then
+	CG=/sys/fs/cgroup/pids/rfvf$RF_ID
+elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+	CG=/sys/fs/cgroup/rfvf$RF_ID
+else
+	rf_skip "no pids cgroup controller to limit processes with"
+fi
+mkdir "$CG" 2>/dev/null || rf_skip "cannot make a pids cgroup"
+echo 1 >"$CG/pids.max"
+trap 'st=$?; rmdir "$CG" 2>/dev/null; (exit $st); rf_cleanup' EXIT
+
+rf_link
+rf_config 2 hash "" "plugin: counter"
+
+# $@ run as the only process of the cgroup: any fork of its fails.
+limited()
+{
+	(echo "$BASHPID" >"$CG/cgroup.procs" && exec "$@")
+}
+
+for args in "" "-D" "-t"; do
+	rc=0
+	# shellcheck disable=SC2086
+	limited "$RINGFAN" -c "$RF_CONF" $args >"$RF_OUT" 2>"$RF_ERR" || rc=$?
+	rf_expect "ringfan $args: exit status" "$rc" 2
+	rf_expect "ringfan $args: the cause named" \
+	    "$(grep -c "plugin validation: fork: Resource temporarily unavailable" "$RF_ERR")" 1
+done
+echo "PASS"
