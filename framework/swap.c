@@ -198,7 +198,7 @@ master_swap_step(struct master *m, uint64_t now)
 {
 	uint64_t cut, tov = 0;
 	unsigned running = 0;
-	char name[64];
+	char name[64], why[64 + sizeof(m->g.slots[0].last_exit)];
 
 	switch (m->swap) {
 	case SWAP_NONE:
@@ -208,10 +208,13 @@ master_swap_step(struct master *m, uint64_t now)
 			uint32_t st = STATS_LOAD(&m->g.slots[i].wk.sw->state);
 
 			if (st == WORKER_FAILED || st == WORKER_BACKOFF) {
-				snprintf(name, sizeof(name), "new worker %s/%u "
-				    "did not start", m->g.slots[i].wk.cap->name,
-				    m->g.slots[i].wk.id);
-				master_swap_abort(m, name);
+				/* The answer says why, as the log did. */
+				snprintf(why, sizeof(why), "new worker %s/%u "
+				    "did not start: %s",
+				    m->g.slots[i].wk.cap->name,
+				    m->g.slots[i].wk.id,
+				    m->g.slots[i].last_exit);
+				master_swap_abort(m, why);
 				return;
 			}
 			/* No socket: it waits for its interface. */
