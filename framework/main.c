@@ -470,7 +470,16 @@ main(int argc, char **argv)
 		opts.foreground = false;
 	}
 	log_init(cfg.log.level, daemonize || cfg.log.syslog);
-	pidfile_write(opts.pidfile);
+	/*
+	 * Unwritten (a full file system), it is gone: libbsd removes it, and
+	 * with it what keeps a second instance out.
+	 */
+	if (pidfile_write(opts.pidfile) == -1) {
+		log_warn("pidfile %s: write", cfg.control.pidfile);
+		master_checked_free(opts.checked);
+		cfg_free(&cfg);
+		return EXIT_RUNTIME;
+	}
 	rc = master_run(&cfg, &opts);
 	pidfile_remove(opts.pidfile);
 	return rc;
