@@ -120,6 +120,8 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {
+		snprintf(s->last_exit, sizeof(s->last_exit), "fork: %s",
+		    strerror(errno));
 		log_warn("%s: fork", master_slot_name(s, name, sizeof(name)));
 		return -errno;	/* log_warn keeps it */
 	}
@@ -352,6 +354,18 @@ master_crashed(struct slot *s, const char *name)
 	    (unsigned long long)(v.delay_ns / 1000000u));
 }
 
+void
+master_spawn_refused(struct slot *s, const char *name)
+{
+	uint64_t backoff = supervise_retry(&s->nretries);
+
+	s->respawn_at = mono_ns() + backoff;
+	STATS_STORE(&s->wk.sw->state, WORKER_BACKOFF);
+	/* master_fork logged why. */
+	log_info("%s: starting it again in %llu ms", name,
+	    (unsigned long long)(backoff / 1000000u));
+}
+
 /* Start a worker that has no process now, with a clean crash record. */
 void
 master_revive(struct master *m, struct slot *s)
@@ -363,7 +377,8 @@ master_revive(struct master *m, struct slot *s)
 	s->respawn_at = 0;
 	supervise_revive(&s->cooled, mono_ns());
 	if (master_spawn(m, s) != 0)
-		master_crashed(s, master_slot_name(s, name, sizeof(name)));
+		master_spawn_refused(s, master_slot_name(s, name,
+		    sizeof(name)));
 }
 
 /*
@@ -523,7 +538,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		if (stop == WORKER_STOP_HANDOVER) {
 			/* A reload's restart: the successor takes the ring. */
 			if (master_spawn(m, s) != 0)
-				master_crashed(s, name);
+				master_spawn_refused(s, name);
 			return;
 		}
 	}

@@ -374,7 +374,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		if (!m->stopping &&
 		    STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF &&
 		    now >= s->respawn_at && master_spawn(m, s) != 0)
-			master_crashed(s, master_slot_name(s, name,
+			master_spawn_refused(s, master_slot_name(s, name,
 			    sizeof(name)));
 	}
 	if (!m->stopping) {

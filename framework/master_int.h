@@ -367,6 +367,12 @@ void	master_close_gone(struct master *m, struct slot *s);
 void	master_retire_lost(const struct master *m, const struct slot *s);
 /* A crash: respawn after a doubling delay, or give up on a crash loop. */
 void	master_crashed(struct slot *s, const char *name);
+/*
+ * A spawn the system refused (its fork, at a process limit): no crash, so
+ * none counted toward the crash-loop limit; tried again after a doubling
+ * delay, as a plugin's retry is.
+ */
+void	master_spawn_refused(struct slot *s, const char *name);
 /* Start a worker that has no process now, with a clean crash record. */
 void	master_revive(struct master *m, struct slot *s);
 void	master_reap(struct master *m);

@@ -28,6 +28,7 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 {
 	unsigned *handover;
 	struct gen g = { 0 };
+	char name[64];
 	int rc = -ENOMEM;
 
 	if ((g.cfg = malloc(sizeof(*g.cfg))) == NULL) {
@@ -64,7 +65,9 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 		STATS_STORE(&m->g.slots[i].wk.sw->cut_from, UINT64_MAX);
 	for (unsigned i = 0; i < m->g.nslots; i++)
 		if (master_spawn(m, &m->g.slots[i]) != 0)
-			master_crashed(&m->g.slots[i], "new worker");
+			master_spawn_refused(&m->g.slots[i],
+			    master_slot_name(&m->g.slots[i], name,
+			    sizeof(name)));
 	m->swap = SWAP_STARTING;
 	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
 	m->reloads++;
