@@ -197,7 +197,7 @@ static void
 offline_rest(struct offline_worker *w, const struct ringfan_packet **pkts,
     size_t n)
 {
-	pipeline_rest_staged(&w->pl, pkts, n);
+	pipeline_rest(&w->pl, pkts, n);
 	STATS_STORE(&w->sw->stage, STATS_STAGE_NONE);
 }
 

@@ -699,17 +699,16 @@ pipeline_bad_verdict(struct plugin_stage *s, int v)
 	    cfg_step_name(s->conf), v);
 }
 
-/* The stages from pl->first_batch on; staged: named in the stage word. */
-static void
-pipeline_rest_run(struct pipeline *pl, const struct ringfan_packet **pkts,
-    size_t n, bool staged)
+void
+pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
+    size_t n)
 {
 	struct plugin_stage *s;
 	size_t kept;
 
 	for (size_t i = pl->first_batch; i < pl->nstages && n > 0; i++) {
 		s = &pl->stages[i];
-		if (staged)
+		if (pl->w != NULL)
 			STATS_STORE(&pl->w->stage, STATS_STAGE_REST + (uint32_t)i);
 		if (s->plugin->calls.batch != NULL) {
 			s->plugin->calls.batch(s->state, pkts, n);
@@ -721,20 +720,6 @@ pipeline_rest_run(struct pipeline *pl, const struct ringfan_packet **pkts,
 				pkts[kept++] = pkts[k];
 		n = kept;
 	}
-}
-
-void
-pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
-    size_t n)
-{
-	pipeline_rest_run(pl, pkts, n, false);
-}
-
-void
-pipeline_rest_staged(struct pipeline *pl, const struct ringfan_packet **pkts,
-    size_t n)
-{
-	pipeline_rest_run(pl, pkts, n, true);
 }
 
 /*

@@ -179,16 +179,15 @@ pipeline_prefetch(const struct pipeline *pl, const struct ringfan_packet *pkt)
 	STATS_STORE(&pl->w->stage, was);
 }
 
-/* The stages from the first batch stage on, over the frames that got so far. */
+/*
+ * The stages from the first batch stage on, over the frames that got so
+ * far; with a worker's stats (pl->w), STATS_STAGE_REST plus each stage's
+ * index in pl->w->stage while it runs, so that the master (stall.c) or
+ * offline_guard.c can name the plugin a worker died in.  The caller puts
+ * the stage back.
+ */
 void	pipeline_rest(struct pipeline *pl, const struct ringfan_packet **pkts,
 	    size_t n);
-/*
- * The same, with STATS_STAGE_REST plus each stage's index in pl->w->stage
- * while it runs, so that the master (stall.c) or offline_guard.c can name
- * the plugin a worker died in.  The caller puts the stage back.
- */
-void	pipeline_rest_staged(struct pipeline *pl,
-	    const struct ringfan_packet **pkts, size_t n);
 /* Tick every stage whose period has passed at network time now_ns. */
 void	pipeline_tick(struct pipeline *pl, uint64_t now_ns);
 /* Tick every stage now, due or not. */

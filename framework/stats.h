@@ -49,7 +49,7 @@ enum worker_state {
 /*
  * Values of stats_worker.stage besides a stage's index: a worker in none
  * (its own code); STATS_STAGE_REST plus a stage's index, in that stage
- * from the first batch stage on (pipeline_rest_staged: the block's frames
+ * from the first batch stage on (pipeline_rest: the block's frames
  * counted as handled already, none in hand); STATS_STAGE_PREFETCH plus a
  * stage's index, in that stage's prefetch; STATS_STAGE_TICK plus a stage's
  * index, in that stage's tick; STATS_STAGE_OPEN plus a stage's index, in

@@ -252,7 +252,7 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 	 * costs the later stages the rest of this block, never a frame twice.
 	 */
 	if (s.nb > 0) {
-		pipeline_rest_staged(pl, wk->ptrs, s.nb);
+		pipeline_rest(pl, wk->ptrs, s.nb);
 		STATS_STORE(&sw->stage, STATS_STAGE_NONE);
 	}
 	if (walk.bad)
