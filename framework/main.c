@@ -274,6 +274,12 @@ parse_workers(const char *s)
 	return (unsigned)n;
 }
 
+/*
+ * A pidfile libbsd could not write, and keeps: see main().  Volatile, so
+ * that the store stays though nothing reads it back.
+ */
+static struct pidfh *volatile pidfile_unwritten;
+
 int
 main(int argc, char **argv)
 {
@@ -472,9 +478,12 @@ main(int argc, char **argv)
 	log_init(cfg.log.level, daemonize || cfg.log.syslog);
 	/*
 	 * Unwritten (a full file system), it is gone: libbsd removes it, and
-	 * with it what keeps a second instance out.
+	 * with it what keeps a second instance out.  The handle it keeps then
+	 * it neither closes nor frees (pidfile_close refuses it): held to the
+	 * exit, not lost.
 	 */
 	if (pidfile_write(opts.pidfile) == -1) {
+		pidfile_unwritten = opts.pidfile;
 		log_warn("pidfile %s: write", cfg.control.pidfile);
 		master_checked_free(opts.checked);
 		cfg_free(&cfg);
