@@ -48,4 +48,16 @@ for t in "-x|ringfanctl: unknown option -x" \
 	expect "${t%%|*}: exit status" "$rc" 1
 	expect "${t%%|*}: first line" "$(head -n 1 "$TMP/err")" "${t#*|}"
 done
+
+# The version and the help to an output that cannot be written: exit
+# status 2 and the cause, as for a reply.
+if [ -w /dev/full ]; then
+	for o in -V --version -h --help; do
+		rc=0
+		"$RINGFANCTL" "$o" >/dev/full 2>"$TMP/err" || rc=$?
+		expect "$o >/dev/full: exit status" "$rc" 2
+		expect "$o >/dev/full: stderr" "$(cat "$TMP/err")" \
+		    "ringfanctl: cannot write the output: No space left on device"
+	done
+fi
 echo "PASS"

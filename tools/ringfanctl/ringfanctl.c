@@ -624,6 +624,23 @@ parse_delay(const char *s, double *out)
 	return 0;
 }
 
+/*
+ * The exit status once the output is written: rc, or EXIT_NOREPLY when
+ * what is still buffered cannot be written.  A failure already reported
+ * (rc != 0: top flushes each screen and says so itself) is not reported
+ * again.
+ */
+static int
+finish(int rc)
+{
+	if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout))) {
+		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
+		    strerror(errno));
+		rc = EXIT_NOREPLY;
+	}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -679,10 +696,10 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			printf("ringfanctl %s\n", RINGFAN_VERSION);
-			return 0;
+			return finish(0);
 		case 'h':
 			usage(stdout);
-			return 0;
+			return finish(0);
 		case ':':
 			if (strncmp(argv[optind - 1], "--", 2) == 0)
 				fprintf(stderr, "ringfanctl: %s needs an "
@@ -761,14 +778,5 @@ main(int argc, char *argv[])
 		}
 		rc = run_once(path, cmd, line, json);
 	}
-	/*
-	 * What is still buffered; a failure already reported (top flushes
-	 * each screen and says so itself) is not reported again.
-	 */
-	if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout))) {
-		fprintf(stderr, "ringfanctl: cannot write the output: %s\n",
-		    strerror(errno));
-		rc = EXIT_NOREPLY;
-	}
-	return rc;
+	return finish(rc);
 }
