@@ -44,8 +44,10 @@ usage(FILE *f)
 	    "            the N workers of a capture (1 to 1024; default 1)\n"
 	    "  -t        check the configuration and exit\n"
 	    "  -D        daemonize: log to syslog, hold control.pidfile\n"
-	    "  -V        print the version\n"
-	    "  -h        this help\n");
+	    "  -V, --version\n"
+	    "            print the version and the plugin ABI\n"
+	    "  -h, --help\n"
+	    "            this help\n");
 }
 
 /*
