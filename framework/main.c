@@ -51,6 +51,21 @@ usage(FILE *f)
 }
 
 /*
+ * The exit status of -V and -h: 0 once their text is written, or
+ * EXIT_RUNTIME with the cause when it cannot be (a full disk).
+ */
+static int
+flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "ringfan: cannot write the output: %s\n",
+		    strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/*
  * Whether what is at `path` may become our pidfile: nothing, or a regular
  * file that holds a process id, or nothing yet (pidfile_open has made it and
  * the pid is not written).  pidfile_open truncates what it opens and
@@ -343,10 +358,10 @@ main(int argc, char **argv)
 			printf("ringfan %s (plugin ABI %d.%d)\n",
 			    RINGFAN_VERSION, RINGFAN_PLUGIN_ABI_MAJOR,
 			    RINGFAN_PLUGIN_ABI_MINOR);
-			return 0;
+			return flush_stdout();
 		case 'h':
 			usage(stdout);
-			return 0;
+			return flush_stdout();
 		case ':':
 			if (optopt == OPT_WORKERS)
 				fprintf(stderr, "ringfan: --workers needs an "

@@ -67,6 +67,18 @@ for t in "-h|--help|usage: ringfan -c FILE [-t] [-D]" \
 	    "$(cat "$RF_TMP/short.out")"
 done
 
+# ... and to an output that cannot be written, exit 2 and the cause.
+if [ -w /dev/full ]; then
+	for o in -h --help -V --version; do
+		rc=0
+		"$RINGFAN" "$o" >/dev/full 2>"$RF_TMP/full.err" || rc=$?
+		rf_expect "ringfan $o >/dev/full: exit status" "$rc" 2
+		rf_expect "ringfan $o >/dev/full: stderr" \
+		    "$(cat "$RF_TMP/full.err")" \
+		    "ringfan: cannot write the output: No space left on device"
+	done
+fi
+
 # Without root (CAP_NET_RAW) a start fails at once with the cause and
 # exit 2, before any file in root's run directory is tried (which would
 # fail with a bare "Permission denied" on a pidfile or lock).
