@@ -157,6 +157,12 @@ mkdirs_for(const char *path)
 				return -errno;
 			if (!S_ISDIR(st.st_mode))
 				return -ENOTDIR;
+		} else if (chmod(dir, 0755) == -1) {
+			/*
+			 * The umask took bits off: a umask of 027 would keep
+			 * the control socket's group out of its directory.
+			 */
+			return -errno;
 		}
 		*p = '/';
 	}

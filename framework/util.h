@@ -26,8 +26,8 @@ int	parse_uint(const char *s, uint64_t *out);
 /* true/false, yes/no, on/off. */
 int	parse_bool(const char *s, bool *out);
 /*
- * Create the directories leading to `path` (not path itself), mode 0755,
- * like mkdir -p of its dirname.  0 or -errno.
+ * Create the directories leading to `path` (not path itself), mode 0755
+ * whatever the umask, like mkdir -p of its dirname.  0 or -errno.
  */
 int	mkdirs_for(const char *path);
 /*

@@ -194,6 +194,7 @@ test_mkdirs_for(void **state)
 {
 	char base[] = "/tmp/ringfan-test-mkdirs.XXXXXX", path[256], dir[256];
 	struct stat st;
+	mode_t old;
 
 	(void)state;
 	assert_non_null(mkdtemp(base));
@@ -202,6 +203,7 @@ test_mkdirs_for(void **state)
 	snprintf(dir, sizeof(dir), "%s/a/b", base);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
 	/* The last component is the file's: not made. */
 	assert_int_equal(stat(path, &st), -1);
 	/* Existing directories are fine. */
@@ -213,6 +215,22 @@ test_mkdirs_for(void **state)
 	assert_int_equal(mkdirs_for(dir), -ENOTDIR);
 	unlink(path);
 	snprintf(dir, sizeof(dir), "%s/a/b", base);
+	rmdir(dir);
+	/*
+	 * 0755 whatever the umask: a control socket's group must reach the
+	 * socket through the directories made for it.
+	 */
+	old = umask(077);
+	snprintf(path, sizeof(path), "%s/c/d/control.sock", base);
+	assert_int_equal(mkdirs_for(path), 0);
+	umask(old);
+	snprintf(dir, sizeof(dir), "%s/c/d", base);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/c", base);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
 	rmdir(dir);
 	snprintf(dir, sizeof(dir), "%s/a", base);
 	rmdir(dir);
