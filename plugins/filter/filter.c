@@ -277,11 +277,22 @@ filter_compile(struct ringfan_ctx *ctx, struct bpf_program *prog)
 	return RINGFAN_OK;
 }
 
+/*
+ * Validation (RINGFAN_CTX_CHECK) compiles the expression to refuse a bad
+ * one.  A worker's check is followed by its open, which compiles it again
+ * and refuses the same: there the option is only read, so that a worker
+ * compiles once, and a long compile shows in open, where the stall watch
+ * sees it, not before it.
+ */
 static int
 filter_check(struct ringfan_ctx *ctx)
 {
 	struct bpf_program prog;
+	const char *expr;
 
+	if (!(ctx->flags & RINGFAN_CTX_CHECK))
+		return ctx->opt_string(ctx, "expression", NULL, &expr) != 0 ?
+		    RINGFAN_FAIL : RINGFAN_OK;
 	if (filter_compile(ctx, &prog) != RINGFAN_OK)
 		return RINGFAN_FAIL;
 	pcap_freecode(&prog);

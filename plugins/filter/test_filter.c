@@ -1022,6 +1022,7 @@ refused(int linktype, const char *expr_opt, const char *want)
 
 	fake_ctx_init(&f, expr_opt != NULL ? opts : NULL);
 	f.pub.linktype = linktype;
+	f.pub.flags = RINGFAN_CTX_CHECK;
 	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_FAIL);
 	assert_string_equal(f.error, want);
 	/* No side effect in check: no counter, no log, no status. */
@@ -1204,12 +1205,14 @@ test_unknown_option(void **unused)
 
 	(void)unused;
 	fake_ctx_init(&f, opts);
+	f.pub.flags = RINGFAN_CTX_CHECK;
 	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
 	assert_string_equal(fake_ctx_unasked(&f), "expresion=udp");
 	assert_string_equal(f.error, "");
 	assert_int_equal(f.nslots, 0);
 
 	fake_ctx_init(&f, misspelt);
+	f.pub.flags = RINGFAN_CTX_CHECK;
 	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_FAIL);
 	assert_string_equal(f.error,
 	    "expression: required (a tcpdump expression)");
@@ -1252,6 +1255,60 @@ test_two_steps(void **unused)
 }
 
 /* A frame of a link type other than the one compiled for: rejected. */
+/* pcap_compile() calls, counted (the test links with --wrap). */
+static unsigned compiles;
+
+int	__real_pcap_compile(pcap_t *, struct bpf_program *, const char *, int,
+	    bpf_u_int32);
+int	__wrap_pcap_compile(pcap_t *, struct bpf_program *, const char *, int,
+	    bpf_u_int32);
+
+int
+__wrap_pcap_compile(pcap_t *p, struct bpf_program *prog, const char *expr,
+    int optimize, bpf_u_int32 netmask)
+{
+	compiles++;
+	return __real_pcap_compile(p, prog, expr, optimize, netmask);
+}
+
+/*
+ * Validation compiles the expression once, and so does a worker, whose
+ * check leaves it to open: a long compile is open's, which the stall watch
+ * sees, and is not made twice.  A bad expression in a worker fails its
+ * open, with validation's message.
+ */
+static void
+test_compiles_once(void **unused)
+{
+	static const char *const good[] = { "expression=udp port 53", NULL };
+	static const char *const bad[] = { "expression=udp prt 53", NULL };
+	struct fake_ctx f;
+	void *st = NULL;
+
+	(void)unused;
+	fake_ctx_init(&f, good);
+	f.pub.flags = RINGFAN_CTX_CHECK;
+	compiles = 0;
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+	assert_int_equal(compiles, 1);
+
+	fake_ctx_init(&f, good);
+	compiles = 0;
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+	assert_null(fake_ctx_unasked(&f));
+	assert_int_equal(ringfan_plugin.open(&f.pub, &st), RINGFAN_OK);
+	assert_int_equal(compiles, 1);
+	ringfan_plugin.close(st);
+
+	fake_ctx_init(&f, bad);
+	assert_int_equal(ringfan_plugin.check(&f.pub), RINGFAN_OK);
+	st = NULL;
+	assert_int_equal(ringfan_plugin.open(&f.pub, &st), RINGFAN_FAIL);
+	assert_string_equal(f.error, "expression \"udp prt 53\": can't parse "
+	    "filter expression: syntax error");
+	assert_null(st);
+}
+
 static void
 test_other_linktype(void **unused)
 {
@@ -1360,6 +1417,7 @@ main(void)
 		cmocka_unit_test(test_long_expressions),
 		cmocka_unit_test(test_kernel_metadata),
 		cmocka_unit_test(test_unknown_option),
+		cmocka_unit_test(test_compiles_once),
 		cmocka_unit_test(test_two_steps),
 		cmocka_unit_test(test_other_linktype),
 		cmocka_unit_test(test_beyond_snaplen),
