@@ -1254,7 +1254,6 @@ test_two_steps(void **unused)
 	filter_down(&f2, port);
 }
 
-/* A frame of a link type other than the one compiled for: rejected. */
 /* pcap_compile() calls, counted (the test links with --wrap). */
 static unsigned compiles;
 
@@ -1309,6 +1308,7 @@ test_compiles_once(void **unused)
 	assert_null(st);
 }
 
+/* A frame of a link type other than the one compiled for: rejected. */
 static void
 test_other_linktype(void **unused)
 {
