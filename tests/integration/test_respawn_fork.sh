@@ -18,7 +18,7 @@ else
 fi
 mkdir "$CG" 2>/dev/null || rf_skip "cannot make a pids cgroup"
 # ringfan first: the cgroup goes once nothing is left in it.
-trap 'st=$?; [ -z "$RF_PID" ] || rf_kill_group "$RF_PID"; RF_PID=;
+trap 'st=$?; set +e; [ -z "$RF_PID" ] || rf_kill_group "$RF_PID"; RF_PID=;
     rmdir "$CG" 2>/dev/null; (exit $st); rf_cleanup' EXIT
 
 rf_link

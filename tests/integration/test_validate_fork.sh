@@ -15,7 +15,7 @@ else
 fi
 mkdir "$CG" 2>/dev/null || rf_skip "cannot make a pids cgroup"
 echo 1 >"$CG/pids.max"
-trap 'st=$?; rmdir "$CG" 2>/dev/null; (exit $st); rf_cleanup' EXIT
+trap 'st=$?; set +e; rmdir "$CG" 2>/dev/null; (exit $st); rf_cleanup' EXIT
 
 rf_link
 rf_config 2 hash "" "plugin: counter"
