@@ -148,40 +148,6 @@ master_read_kernel(struct master *m)
 	}
 }
 
-static void
-master_log_summary(struct master *m)
-{
-	const struct stats_worker *sw;
-	const struct stats_field *f;
-	uint64_t v, whole;
-	char name[64], line[512];
-	size_t n;
-
-	for (unsigned i = 0; i < m->g.nslots; i++) {
-		sw = m->g.slots[i].wk.sw;
-		n = 0;
-		line[0] = '\0';
-		/* The fields of stats.c that have a label, in its order. */
-		for (size_t k = 0; k < STATS_NFIELDS && n < sizeof(line); k++) {
-			f = &stats_fields[k];
-			if (f->label == NULL)
-				continue;
-			v = stats_field_value(sw, f);
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    ", %s %llu", f->label, (unsigned long long)v);
-			if (f->share_of == NULL || n >= sizeof(line))
-				continue;
-			whole = stats_value(sw, f->share_of);
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    " (%.2f%%)", whole > 0 ?
-			    100.0 * (double)v / (double)whole : 0.0);
-		}
-		log_info("%s: %s%s",
-		    master_slot_name(&m->g.slots[i], name, sizeof(name)),
-		    stats_state_name(STATS_LOAD(&sw->state)), line);
-	}
-}
-
 const char *
 master_capture_state(const struct master *m, unsigned c, unsigned *running)
 {

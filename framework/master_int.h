@@ -468,5 +468,7 @@ void	master_swap_forget_drops(struct master *m);
 /* stats_json.c */
 /* The `stats` document, the kernel's counters read just before. */
 json_t	*master_stats_json(struct master *m);
+/* Each worker's state and counts in the log, as `stats` shows them. */
+void	master_log_summary(struct master *m);
 
 #endif

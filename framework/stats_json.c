@@ -1,7 +1,8 @@
 /*
  * The documents of the statistics: `stats` (every worker's counters from
  * the shared memory), and the control commands that read the master's
- * generation beside it: status, workers and plugins.
+ * generation beside it: status, workers and plugins; and the summary of
+ * the workers that SIGUSR1 and the stop log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,53 @@ master_stats_json(struct master *m)
 	free(old);
 	free(old_to);
 	return doc;
+}
+
+/*
+ * One line a worker, its counts as `stats` shows them: during a capture
+ * reload with those of the retiring workers it takes over from (the
+ * kernel's counters read before, by the caller).
+ */
+void
+master_log_summary(struct master *m)
+{
+	struct stats_view view;
+	const struct stats_worker **old, *sw, *counts;
+	const struct stats_field *f;
+	struct stats_worker *merged = NULL;
+	unsigned *old_to;
+	uint64_t v, whole;
+	char name[64], line[512];
+	size_t n;
+
+	master_stats_view(m, &view, &old, &old_to);
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		sw = m->g.slots[i].wk.sw;
+		counts = stats_counts(&view, i, &merged);
+		n = 0;
+		line[0] = '\0';
+		/* The fields of stats.c that have a label, in its order. */
+		for (size_t k = 0; k < STATS_NFIELDS && n < sizeof(line); k++) {
+			f = &stats_fields[k];
+			if (f->label == NULL)
+				continue;
+			v = stats_field_value(f->level ? sw : counts, f);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    ", %s %llu", f->label, (unsigned long long)v);
+			if (f->share_of == NULL || n >= sizeof(line))
+				continue;
+			whole = stats_value(counts, f->share_of);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    " (%.2f%%)", whole > 0 ?
+			    100.0 * (double)v / (double)whole : 0.0);
+		}
+		log_info("%s: %s%s",
+		    master_slot_name(&m->g.slots[i], name, sizeof(name)),
+		    stats_state_name(STATS_LOAD(&sw->state)), line);
+	}
+	free(merged);
+	free(old);
+	free(old_to);
 }
 
 void
