@@ -261,6 +261,12 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 			    "logs the statistics");
 			break;
 		case SIGHUP:
+			/* As a reload asked for on the control socket. */
+			if (m->stopping) {
+				log_warnx("reload: stopping before it could "
+				    "run");
+				break;
+			}
 			if (master_reload_busy(m)) {
 				/* The latest file wins, once this one is done. */
 				m->reload_again = true;

@@ -2,8 +2,10 @@
 # The control socket while the master stops (docs/control.md): status says
 # "stopping"; restart and reload are refused with their documented errors
 # (restart's names its target, as every restart error does); stop again is
-# acknowledged; the master then exits 0.  A stopped worker holds the master
-# in its stop for as long as the test needs (up to the 5 s grace).
+# acknowledged; SIGHUP is logged with the reload's error, as a warning, not
+# as a failed reload nor as one queued; the master then exits 0.  A stopped
+# worker holds the master in its stop for as long as the test needs (up to
+# the 5 s grace).
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -34,6 +36,11 @@ rf_expect "reload while stopping" "$(ctl reload)" \
 rf_expect "stop again" "$(ctl stop)" "0|stopping|"
 rf_expect "status.state, still stopping" "$(rf_ctl_json status .state)" \
     stopping
+kill -HUP "$RF_PID"
+rf_wait_until 5 "SIGHUP's line" grep -q "reload: stopping before it could" \
+    "$RF_ERR"
+rf_expect "SIGHUP while stopping" "$(grep -E ' (warn|error): |queued' \
+    "$RF_ERR")" "ringfan[master] warn: reload: stopping before it could run"
 
 kill -CONT "$wpid"
 rf_wait_exit 10 "after stop"
