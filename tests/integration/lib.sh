@@ -45,6 +45,7 @@ RF_PID=
 RF_RUN=0
 RF_LINK=0
 RF_MNT=
+RF_CG=
 # Pids of what a test runs in the background (collectors, listeners), as
 # in nolink.sh, ended first by the cleanup; logs it shows when the test
 # fails, beside ringfan's stderr.
@@ -92,6 +93,11 @@ rf_cleanup()
 		umount "$RF_MNT" 2>/dev/null
 		rmdir "$RF_MNT"
 	fi
+	# Once the processes in it are gone, which may take a moment.
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		[ -n "$RF_CG" ] && ! rmdir "$RF_CG" 2>/dev/null || break
+		sleep 0.1
+	done
 	if [ "$RF_LINK" -eq 1 ]; then
 		ip link del "$RF_CAP" 2>/dev/null	# takes its peer along
 		ip netns del "$RF_NS" 2>/dev/null
@@ -113,6 +119,25 @@ rf_cleanup()
 trap rf_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# rf_pids_cgroup: a pids cgroup of the test's own (v1 or v2) in RF_CG,
+# removed by the cleanup; a skip where there is none.  Processes are put in
+# it by writing their pid to $RF_CG/cgroup.procs, limited by its pids.max.
+rf_pids_cgroup()
+{
+	local cg
+
+	if [ -w /sys/fs/cgroup/pids ]; then
+		cg=/sys/fs/cgroup/pids/rf$RF_ID
+	elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	then
+		cg=/sys/fs/cgroup/rf$RF_ID
+	else
+		rf_skip "no pids cgroup controller to limit processes with"
+	fi
+	mkdir "$cg" 2>/dev/null || rf_skip "cannot make a pids cgroup"
+	RF_CG=$cg
+}
 
 # rf_tmpfs SIZE: a tmpfs of SIZE (mount's size=) on a directory of its own,
 # RF_MNT, unmounted by the cleanup.  Returns 1 when it cannot be mounted.

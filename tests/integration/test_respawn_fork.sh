@@ -9,23 +9,13 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
-if [ -w /sys/fs/cgroup/pids ]; then
-	CG=/sys/fs/cgroup/pids/rfrf$RF_ID
-elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
-	CG=/sys/fs/cgroup/rfrf$RF_ID
-else
-	rf_skip "no pids cgroup controller to limit processes with"
-fi
-mkdir "$CG" 2>/dev/null || rf_skip "cannot make a pids cgroup"
-# ringfan first: the cgroup goes once nothing is left in it.
-trap 'st=$?; set +e; [ -z "$RF_PID" ] || rf_kill_group "$RF_PID"; RF_PID=;
-    rmdir "$CG" 2>/dev/null; (exit $st); rf_cleanup' EXIT
+rf_pids_cgroup
 
 rf_link
 rf_config 2 hash "udp port 9" "plugin: counter"
 rf_start
-echo "$RF_PID" >"$CG/cgroup.procs"
-echo 1 >"$CG/pids.max"
+echo "$RF_PID" >"$RF_CG/cgroup.procs"
+echo 1 >"$RF_CG/pids.max"
 rf_send -t udp -n 100 -f 16 -s 64
 rf_wait_until 10 "100 frames counted" rf_ctl_test stats \
     '.captures[0].totals.packets == 100'
@@ -48,7 +38,7 @@ rf_expect "last_exit while refused" \
     "$(rf_ctl_json workers '.workers[0].last_exit')" \
     "fork: Resource temporarily unavailable"
 
-echo max >"$CG/pids.max"
+echo max >"$RF_CG/pids.max"
 rf_wait_until 15 "worker 0 running again" rf_ctl_test workers \
     '.workers[0].state == "running"'
 rf_send -t udp -n 100 -f 16 -s 64

@@ -6,16 +6,8 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [ -w /sys/fs/cgroup/pids ]; then
-	CG=/sys/fs/cgroup/pids/rfvf$RF_ID
-elif grep -qw pids /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
-	CG=/sys/fs/cgroup/rfvf$RF_ID
-else
-	rf_skip "no pids cgroup controller to limit processes with"
-fi
-mkdir "$CG" 2>/dev/null || rf_skip "cannot make a pids cgroup"
-echo 1 >"$CG/pids.max"
-trap 'st=$?; set +e; rmdir "$CG" 2>/dev/null; (exit $st); rf_cleanup' EXIT
+rf_pids_cgroup
+echo 1 >"$RF_CG/pids.max"
 
 rf_link
 rf_config 2 hash "" "plugin: counter"
@@ -25,7 +17,7 @@ rf_config 2 hash "" "plugin: counter"
 # is not run here.
 limited()
 {
-	(echo "$BASHPID" >"$CG/cgroup.procs" &&
+	(echo "$BASHPID" >"$RF_CG/cgroup.procs" &&
 	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	    exec "$@")
 }
