@@ -11,6 +11,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,36 @@ plugin_size_known(uint32_t size)
 	return false;
 }
 
+/*
+ * The size of the object d, from its symbol; 0 when the symbol tells none
+ * (one defined in assembly without .size).
+ */
+static size_t
+plugin_object_size(const struct ringfan_plugin *d)
+{
+	const ElfW(Sym) *sym;
+	Dl_info info;
+	void *extra = NULL;
+
+	if (dladdr1(d, &info, &extra, RTLD_DL_SYMENT) == 0 || extra == NULL ||
+	    info.dli_saddr != d)
+		return 0;
+	sym = extra;
+	return (size_t)sym->st_size;
+}
+
+/*
+ * False when d's size runs past the object: the bytes after it, which the
+ * host would take for a later minor's fields, are not the plugin's.
+ */
+static bool
+plugin_size_fits(const struct ringfan_plugin *d)
+{
+	size_t n = plugin_object_size(d);
+
+	return n == 0 || d->size <= n;
+}
+
 /* A newer minor's struct: true when a field this host lacks is set. */
 static bool
 plugin_sets_unknown(const struct ringfan_plugin *d)
@@ -266,6 +297,10 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		return plugin_refuse(p, err, errlen,
 		    "plugin struct of %u bytes: more than any ABI 2 needs (%d)",
 		    d->size, PLUGIN_MAX_SIZE);
+	if (!plugin_size_fits(d))
+		return plugin_refuse(p, err, errlen,
+		    "plugin struct of %u bytes, but its object %s has %zu",
+		    d->size, RINGFAN_PLUGIN_SYMBOL, plugin_object_size(d));
 	if (!plugin_size_known(d->size))
 		return plugin_refuse(p, err, errlen,
 		    "plugin struct of %u bytes ends within a field (ABI %u.0 "

@@ -2,7 +2,8 @@
  * badstruct: a plugin whose exported struct is wrong in one way, chosen
  * when it is built: BADSTRUCT_NAME is its name (an invalid one), or
  * BADSTRUCT_NULL_NAME leaves the name out, or BADSTRUCT_SIZE is the size it
- * declares.  The loader must refuse each, saying which.
+ * declares (with BADSTRUCT_ABI, the ABI).  The loader must refuse each,
+ * saying which.
  */
 #include <stddef.h>
 
@@ -19,7 +20,11 @@ badstruct_packet(void *state, const struct ringfan_packet *pkt)
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+#ifdef BADSTRUCT_ABI
+	.abi = BADSTRUCT_ABI,
+#else
 	.abi = RINGFAN_PLUGIN_ABI,
+#endif
 #ifdef BADSTRUCT_SIZE
 	.size = BADSTRUCT_SIZE,
 #else

@@ -658,6 +658,16 @@ test_struct_refused(void **state)
 	    TEST_PLUGIN_DIR);
 	assert_string_equal(err, want);
 	assert_null(one.dl);
+	/*
+	 * A size beyond the object: the host would judge, as fields of a
+	 * later minor, bytes that are not the plugin's struct.
+	 */
+	assert_int_equal(load_one("longstruct"), -1);
+	snprintf(want, sizeof(want), "%s/longstruct.so: plugin struct of 96 "
+	    "bytes, but its object ringfan_plugin has %zu", TEST_PLUGIN_DIR,
+	    sizeof(struct ringfan_plugin));
+	assert_string_equal(err, want);
+	assert_null(one.dl);
 }
 
 static void
