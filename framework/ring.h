@@ -58,6 +58,20 @@ ring_block_ready(const struct tpacket_block_desc *bd)
 	    TP_STATUS_USER) != 0;
 }
 
+/*
+ * Frames wait in the block: it is ready, or it is the one the kernel fills
+ * (the kernel counts its frames as they come, and hands it over only when
+ * it is full or at block_timeout).  A block handed back keeps its old count
+ * until the kernel opens it again, at the next frame or, after an overrun,
+ * within block_timeout: it counts as waiting until then.
+ */
+static inline bool
+ring_block_waiting(const struct tpacket_block_desc *bd)
+{
+	return ring_block_ready(bd) ||
+	    __atomic_load_n(&bd->hdr.bh1.num_pkts, __ATOMIC_RELAXED) != 0;
+}
+
 /* Hand the block back; nothing of it may be read afterwards. */
 static inline void
 ring_block_release(struct tpacket_block_desc *bd)

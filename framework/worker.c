@@ -262,12 +262,21 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 	return (unsigned)(sw->packets - packets);
 }
 
+/*
+ * While frames wait (waiting), the clock does not move network time: they
+ * were stamped on arrival, up to block_timeout ago, and a tick past their
+ * time would end the flows they belong to before they are seen, unlike the
+ * same frames read from a file.  The caller looks at the ring after it
+ * read mono, so that a frame that comes later is stamped after it.
+ */
 uint64_t
-worker_clock_now(struct worker_clock *c, uint64_t mono)
+worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
 {
 	uint64_t t;
 
-	if (c->frame_ns == 0)
+	if (waiting)
+		t = c->frame_ns;	/* at most c->last, below */
+	else if (c->frame_ns == 0)
 		t = clock_ns(CLOCK_REALTIME);	/* no frame yet */
 	else
 		t = c->frame_ns + (mono - c->frame_mono);
@@ -593,7 +602,8 @@ worker_main(struct worker *wk)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (got)
 			wk->clock.frame_mono = now;
-		net = worker_clock_now(&wk->clock, now);
+		net = worker_clock_now(&wk->clock, now,
+		    ring_block_waiting(ring_block(&wk->ring, idx)));
 		if (net >= pl.next_tick)
 			pipeline_tick(&pl, net);
 		/* Progress, for the master's stall watch: a turn is done. */

@@ -20,7 +20,8 @@
 
 /*
  * Network time for plugins' tick: the receive time of the latest frame,
- * advanced by the monotonic clock while no frame comes, never backwards.
+ * advanced by the monotonic clock while no frame waits in the ring (the
+ * block the kernel fills included), never backwards.
  */
 struct worker_clock {
 	uint64_t	 frame_ns;	/* latest frame's receive time */
@@ -76,6 +77,7 @@ uint32_t worker_resume(const struct ring *r, struct stats_worker *sw,
 	    uint32_t *skip);
 
 /* Network time at monotonic time mono (see struct worker_clock). */
-uint64_t worker_clock_now(struct worker_clock *c, uint64_t mono);
+uint64_t worker_clock_now(struct worker_clock *c, uint64_t mono,
+	    bool waiting);
 
 #endif

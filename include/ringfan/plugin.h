@@ -313,10 +313,10 @@ struct ringfan_plugin {
 	 * Optional: periodically (every stats_interval, or instead the period
 	 * asked for with tick_period), idle or not.  now_ns is network time:
 	 * the receive time of the latest frame, advanced by the clock while no
-	 * frame arrives, and it never goes backwards.  Live, a block reaches
-	 * the worker up to block_timeout after its first frame, so now_ns may
-	 * run that far ahead of the next frames' ts_ns; offline it is the
-	 * frames' own time.  Ticks are not on a grid: the first is due a
+	 * frame waits in the ring (live, frames reach the worker up to
+	 * block_timeout after they arrived: the clock stands still while the
+	 * kernel's block holds any), and it never goes backwards, nor past a
+	 * frame still to come; offline it is the frames' own time.  Ticks are not on a grid: the first is due a
 	 * period after the network time the worker started at (offline, the
 	 * first frame's), each next one a period after the tick before, so
 	 * they are a period apart or more.  The plugin is not told
