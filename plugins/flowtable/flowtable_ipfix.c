@@ -519,6 +519,7 @@ ix_stamp(struct ix *ix)
 
 /*
  * TCP: the messages the collector's host acknowledged count as sent.
+ * tcpi_bytes_acked counts the SYN too: the bytes of data are one fewer.
  * Without tcpi_bytes_acked (a kernel before 4.1) every one sent does.
  */
 static void
@@ -534,7 +535,7 @@ ix_acked(struct ix *ix)
 	if (getsockopt(ix->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
 	    len >= offsetof(struct tcp_info, tcpi_bytes_acked) +
 	    sizeof(ti.tcpi_bytes_acked))
-		acked = ti.tcpi_bytes_acked;
+		acked = ti.tcpi_bytes_acked > 0 ? ti.tcpi_bytes_acked - 1 : 0;
 	while (ix->ua_n > 0 && ix->ua[ix->ua_head].end <= acked) {
 		*ix->c[IC_RECORDS] += ix->ua[ix->ua_head].recs;
 		ix->ua_recs -= ix->ua[ix->ua_head].recs;

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <net/if.h>
 #include <poll.h>
@@ -35,6 +36,29 @@
 extern const struct ringfan_plugin ringfan_plugin;
 
 #define REV	29305u		/* RFC 5103's reverse enterprise number */
+
+/*
+ * getsockopt(TCP_INFO) as the kernel answers, but for tcpi_bytes_acked,
+ * which is lowered by ack_short: the peer acknowledged that many bytes
+ * fewer (linked with -Wl,--wrap=getsockopt).
+ */
+static uint64_t ack_short;
+
+int	__real_getsockopt(int, int, int, void *, socklen_t *);
+int	__wrap_getsockopt(int, int, int, void *, socklen_t *);
+
+int
+__wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct tcp_info *ti = val;
+	int rc = __real_getsockopt(fd, level, name, val, len);
+
+	if (rc == 0 && level == IPPROTO_TCP && name == TCP_INFO &&
+	    *len >= offsetof(struct tcp_info, tcpi_bytes_acked) +
+	    sizeof(ti->tcpi_bytes_acked))
+		ti->tcpi_bytes_acked -= ack_short;
+	return rc;
+}
 #define T0	(1700000000ULL * 1000000000ULL)
 
 /* --- The independent decoder. */
@@ -863,6 +887,76 @@ test_tcp_unacked(void **st)
 	    (unsigned long long)xval(&x, "ipfix_dropped"));
 	assert_string_equal(x.f.log, want);
 	ix_free(x.ix);
+}
+
+/*
+ * TCP: a message counts as sent once its last byte is acknowledged, not
+ * one byte before (tcpi_bytes_acked counts the SYN too).  The collector
+ * reads a message of 3 records whole; while its host has acknowledged
+ * all but the message's last byte, the records are not sent, and when the
+ * connection breaks then, they count as dropped.  Acknowledged whole, the
+ * records of the next message count as sent.
+ */
+static void
+test_tcp_acked_whole(void **st)
+{
+	struct xinst x;
+	struct ft_flow f;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	uint8_t buf[65536];
+	char url[64], want[160];
+	uint16_t port = 0;
+	int lfd, cfd;
+
+	(void)st;
+	lfd = tcp_listener(&port);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	x_open(&x, url, NULL);
+	ack_short = 1;
+	for (int i = 0; i < 3; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	ix_tick(x.ix);
+	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
+	for (int i = 0; i < 20 && xval(&x, "ipfix_queue") > 0; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_queue"), 0);
+	assert_true(recv_stream(cfd, buf, sizeof(buf)) > 0);
+	ix_tick(x.ix);
+	assert_int_equal(xval(&x, "ipfix_records"), 0);
+	setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(cfd);		/* a reset */
+	for (int i = 0; i < 100 && xval(&x, "ipfix_up") == 1; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_equal(xval(&x, "ipfix_records"), 0);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 3);
+	snprintf(want, sizeof(want), "ipfix %s: 3 records sent but not "
+	    "acknowledged when the connection broke, 3 dropped in all", url);
+	assert_string_equal(x.f.log, want);
+
+	/* After the back-off (1 s), a new connection, acknowledged whole. */
+	ack_short = 0;
+	for (int i = 0; i < 2; i++) {
+		mk_flow(&f, i, 0);
+		ix_add(x.ix, &f, FT_IDLE);
+	}
+	for (int i = 0; i < 300 && xval(&x, "ipfix_queue") > 0; i++) {
+		sleep_ms(10);
+		ix_tick(x.ix);
+	}
+	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
+	assert_true(recv_stream(cfd, buf, sizeof(buf)) > 0);
+	ix_tick(x.ix);
+	assert_int_equal(xval(&x, "ipfix_records"), 2);
+	assert_int_equal(xval(&x, "ipfix_dropped"), 3);
+	ix_free(x.ix);
+	close(cfd);
+	close(lfd);
 }
 
 /*
@@ -1736,6 +1830,7 @@ main(void)
 		cmocka_unit_test(test_udp_refresh),
 		cmocka_unit_test(test_tcp_queue),
 		cmocka_unit_test(test_tcp_unacked),
+		cmocka_unit_test(test_tcp_acked_whole),
 		cmocka_unit_test(test_crash_queue),
 		cmocka_unit_test(test_icmp_elements),
 		cmocka_unit_test(test_udp_refused),
