@@ -10,6 +10,7 @@
 # (shutdown) offline.
 set -eu
 . "$(dirname "$0")/lib.sh"
+rf_need_ctl
 
 mkdir "$RF_TMP/pcap"
 rf_link
@@ -21,6 +22,9 @@ sed -i -e 's/block_size: 64KiB/block_size: 4KiB/' \
     -e 's/block_timeout: 10ms/block_timeout: 400ms/' "$RF_CONF"
 rf_start
 rf_send -n 50 -f 1
+# Ended idle before the stop, which would end it otherwise.
+rf_wait_until 5 "the flow ended idle" rf_ctl_test stats \
+    '.captures[0].workers[0].plugins.flowtable.expired_idle >= 1'
 rf_stop
 rf_expect "frames" "$(rf_sum '.packets')" 50
 rf_expect "live records" "$(jq -c '[.fwd.packets, .reason]' \
