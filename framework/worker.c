@@ -274,10 +274,10 @@ worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
 {
 	uint64_t t;
 
-	if (waiting)
-		t = c->frame_ns;	/* at most c->last, below */
-	else if (c->frame_ns == 0)
+	if (c->frame_ns == 0)
 		t = clock_ns(CLOCK_REALTIME);	/* no frame yet */
+	else if (waiting)
+		t = c->frame_ns;	/* raised to c->last below, never lowered */
 	else
 		t = c->frame_ns + (mono - c->frame_mono);
 	if (t < c->last)

@@ -829,6 +829,30 @@ test_worker_ring_health(void **state)
 	stats_destroy(shm, 1);
 }
 
+/*
+ * Network time: while frames wait it stands at the latest frame's time, but
+ * before the first frame there is none to stand at: the real time then, as
+ * when nothing waits, so that the first tick is due a period after the
+ * worker's start, not at 1970.  With a frame, the clock moves it on while
+ * nothing waits, and it never goes back.
+ */
+static void
+test_clock(void **state)
+{
+	struct worker_clock c = { 0 };
+	uint64_t t;
+
+	(void)state;
+	t = worker_clock_now(&c, 1000, true);
+	assert_true(t > UINT64_C(1600000000) * 1000000000u);
+	c.frame_ns = t + 5;
+	c.frame_mono = 1000;
+	assert_int_equal(worker_clock_now(&c, 2000, true), t + 5);
+	assert_int_equal(worker_clock_now(&c, 3000, false), t + 5 + 2000);
+	c.frame_ns = t + 10;	/* a frame stamped before the time given */
+	assert_int_equal(worker_clock_now(&c, 3000, true), t + 5 + 2000);
+}
+
 int
 main(void)
 {
@@ -849,6 +873,7 @@ main(void)
 		cmocka_unit_test_setup(test_worker_block_vlan_bytes, setup_block),
 		cmocka_unit_test_setup(test_worker_block_cut, setup_block),
 		cmocka_unit_test_setup(test_worker_block_batch, setup_block),
+		cmocka_unit_test(test_clock),
 		cmocka_unit_test_setup(test_worker_block_batch_overlapping,
 		    setup_block),
 		cmocka_unit_test_setup(test_worker_block_prefetch, setup_block),
