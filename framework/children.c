@@ -120,10 +120,13 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {
+		int e = errno;
+
 		snprintf(s->last_exit, sizeof(s->last_exit), "fork: %s",
-		    strerror(errno));
-		log_warn("%s: fork", master_slot_name(s, name, sizeof(name)));
-		return -errno;	/* log_warn keeps it */
+		    strerror(e));
+		log_warnx("%s: fork: %s", master_slot_name(s, name,
+		    sizeof(name)), strerror(e));
+		return -e;
 	}
 	if (pid == 0) {
 		/* Keep only this worker's socket. */
@@ -553,7 +556,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	stats_worker_gone(sw);
 	resume_settle(sw);
 	if (m->stopping && stop_closer) {
-		log_warnx("%s (pid %d) %s closing what its predecessor left",
+		log_warnx("%s (pid %d) %s, closing what its predecessor left",
 		    name, (int)STATS_LOAD(&sw->pid), s->last_exit);
 		master_close_lost(m, s, name, s->close_killed ?
 		    "its closer did not finish in time" : "its closer died");
