@@ -385,6 +385,19 @@ master_revive(struct master *m, struct slot *s)
 }
 
 /*
+ * A worker's death, for the operator: how it ended and where it was
+ * (where, "" outside the plugins; a stall's last_exit says it).
+ */
+static void
+master_log_death(const struct slot *s, const char *name, bool stalled,
+    const char *where)
+{
+	log_error("%s (pid %d) %s%s%s", name, (int)STATS_LOAD(&s->wk.sw->pid),
+	    s->last_exit, !stalled && where[0] != '\0' ? " " : "",
+	    !stalled ? where : "");
+}
+
+/*
  * The error of a worker that died on the new pipeline of a reload, for
  * master_rollback(): how it ended and where it was (where, "" when
  * outside the plugins).
@@ -395,10 +408,7 @@ master_crash_err(struct slot *s, const char *name, bool stalled,
 {
 	struct stats_worker *sw = s->wk.sw;
 
-	/* Where it died, as master_reaped logs it (a stall's says it). */
-	log_error("%s (pid %d) %s%s%s", name, (int)STATS_LOAD(&sw->pid),
-	    s->last_exit, !stalled && where[0] != '\0' ? " " : "",
-	    !stalled ? where : "");
+	master_log_death(s, name, stalled, where);
 	if (s->late)
 		snprintf(sw->err, sizeof(sw->err), "did not open the new "
 		    "pipeline within %llu s%s%s", RELOAD_TAKE_NS /
@@ -656,10 +666,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		}
 		return;
 	}
-	/* Where it died, for the operator (a stall's last_exit says it). */
-	log_error("%s (pid %d) %s%s%s", name, (int)STATS_LOAD(&sw->pid),
-	    s->last_exit, !stalled && where[0] != '\0' ? " " : "",
-	    !stalled ? where : "");
+	master_log_death(s, name, stalled, where);
 	STATS_ADD(&sw->restarts, 1);
 	/*
 	 * Still on the pipeline a reload replaces: the new one would start
