@@ -693,6 +693,7 @@ link_overdue(struct master *m, unsigned c)
 		log_warnx("%s did not stop within %u ms of its interface's "
 		    "end: SIGKILL", master_slot_name(s, name, sizeof(name)),
 		    lc->drain_ms);
+		s->stall.overdue = s->pid;
 		kill(s->pid, SIGKILL);
 	}
 	lc->drain_end = UINT64_MAX;

@@ -116,6 +116,8 @@ struct slot {
 		bool		 idle;		/* still, and nothing waited */
 		bool		 killed;	/* for a stall; not reaped yet */
 		char		 where[54];	/* where it was stuck */
+		/* Killed at its interface's drain deadline: no stall. */
+		pid_t		 overdue;
 	}			 stall;
 	/* The socket's rollover totals as last read (all, huge, failed). */
 	uint64_t		 rollover[3];

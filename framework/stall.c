@@ -24,7 +24,6 @@
 #include <sys/wait.h>
 
 #include "capture.h"
-#include "linkwatch.h"
 #include "log.h"
 #include "master_int.h"
 #include "resume.h"
@@ -170,9 +169,10 @@ master_stall_check(struct master *m, uint64_t now)
 	FOREACH_SLOT(m, s) {
 		/*
 		 * One killed at its interface's drain deadline in this turn
-		 * is not reaped yet: that kill is its end, not a stall.
+		 * is not reaped yet: that kill is its end, not a stall.  A
+		 * process started on the capture afterwards is watched.
 		 */
-		if (!stall_watched(s) || linkwatch_overdue(m, s))
+		if (!stall_watched(s) || s->pid == s->stall.overdue)
 			continue;
 		p = stall_progress(s->wk.sw);
 		if (s->stall.pid != s->pid || s->stall.progress != p) {
