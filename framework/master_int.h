@@ -436,9 +436,9 @@ void	master_stall_check(struct master *m, uint64_t now);
 bool	master_stall_reaped(struct slot *s, int status);
 /*
  * Where the worker of s is, or was when it died, as the stage it publishes
- * says: "in plugin X" (a frame), "in plugin X's prefetch", "... tick",
- * "... open", "in a batch stage"; false, with "outside the plugins", in
- * none of them.
+ * says: "in plugin X" (a frame, or a per-frame stage after a batch
+ * stage), "in plugin X's prefetch", "... tick", "... open", "... close",
+ * "... batch"; false, with "outside the plugins", in none of them.
  */
 bool	master_slot_where(const struct slot *s, char *buf, size_t len);
 /* The worker of s is inside a plugin's open, as its stage says. */
