@@ -505,6 +505,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    "exited with code %d", WEXITSTATUS(status));
 	/* A stall's kill is a crash from here on, under its own name. */
 	stalled = master_stall_reaped(s, status);
+	strlcpy(s->died_in, stalled ? "" : where, sizeof(s->died_in));
 	/*
 	 * The worker's own word on its end: its exit code, unless it exited
 	 * inside a plugin's callback (the stage still names it), where only

@@ -68,6 +68,12 @@ struct slot {
 	 */
 	char			 last_exit[STATS_ERR_MAX + 16];
 	/*
+	 * Where its last process died, as the log line says it
+	 * (master_slot_where): "" outside the plugins, or when last_exit
+	 * says it already (a stall).
+	 */
+	char			 died_in[64];
+	/*
 	 * Its process was started on the new pipeline of the reload under
 	 * way (or last under way): cleared for every slot as a reload begins.
 	 */

@@ -201,7 +201,8 @@ master_swap_step(struct master *m, uint64_t now)
 {
 	uint64_t cut, tov = 0;
 	unsigned running = 0;
-	char name[64], why[64 + sizeof(m->g.slots[0].last_exit)];
+	char name[64], why[64 + sizeof(m->g.slots[0].last_exit) +
+	    sizeof(m->g.slots[0].died_in)];
 
 	switch (m->swap) {
 	case SWAP_NONE:
@@ -213,10 +214,12 @@ master_swap_step(struct master *m, uint64_t now)
 			if (st == WORKER_FAILED || st == WORKER_BACKOFF) {
 				/* The answer says why, as the log did. */
 				snprintf(why, sizeof(why), "new worker %s/%u "
-				    "did not start: %s",
+				    "did not start: %s%s%s",
 				    m->g.slots[i].wk.cap->name,
 				    m->g.slots[i].wk.id,
-				    m->g.slots[i].last_exit);
+				    m->g.slots[i].last_exit,
+				    m->g.slots[i].died_in[0] != '\0' ? " " : "",
+				    m->g.slots[i].died_in);
 				master_swap_abort(m, why);
 				return;
 			}
