@@ -186,8 +186,9 @@ master_validate(const struct cfg *cfg, bool need_iface, int **linktypes,
 	}
 	/*
 	 * Only root can become the workers' user; -t by others checks as is.
-	 * A check that could not run (no process to run it in) is the
-	 * system's refusal, not the configuration's.
+	 * A check that could not run (no process to run it in, no user or
+	 * seccomp filter for it) is the system's refusal, not the
+	 * configuration's.
 	 */
 	rc = pipeline_validate(cfg, envs, cfg->user != NULL && geteuid() == 0,
 	    uid, gid, infos, err, errlen);

@@ -202,7 +202,8 @@ void	pipeline_unload(struct pipeline *pl);
  * capture c's plugins are told (as worker 0).  0; -EINVAL when a plugin
  * is refused, or the checking child fails in the plugins' code; or the
  * -errno of the call that kept the check from running (fork's -EAGAIN at
- * a process limit, -ENOMEM): each with the error in err.
+ * a process limit, -ENOMEM), -EPERM when the child could not become
+ * uid/gid or install its seccomp filter: each with the error in err.
  */
 int	pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	    bool drop, uid_t uid, gid_t gid, struct plugin_info ***info,

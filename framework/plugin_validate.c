@@ -131,6 +131,7 @@ pipeline_info_free(struct plugin_info **info, size_t ncaptures)
 /* What a validating child hands back, in memory shared with the master. */
 struct validation {
 	int			rc;
+	bool			refused;	/* by the system, not a plugin */
 	char			err[PLUGIN_ERR_MAX];
 	char			at[128];	/* pipeline_track() */
 	struct plugin_info	info[];		/* every stage of every capture */
@@ -190,6 +191,7 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	if (validate_drop(drop, uid, gid) == -1) {
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
 		    "to uid %u: %s", (unsigned)uid, strerror(errno));
+		v->refused = true;
 		_exit(1);
 	}
 	/*
@@ -201,8 +203,10 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	if (getppid() != parent)
 		_exit(1);
 	/* Plugin code is held to what it may do in a worker: no socket here. */
-	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1)
+	if (sandbox_install(-1, v->err, sizeof(v->err)) == -1) {
+		v->refused = true;
 		_exit(1);
+	}
 	pipeline_track(v->at, sizeof(v->at));
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
@@ -328,8 +332,9 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 			    "process exited with code %d%s%s",
 			    WEXITSTATUS(status), v->at[0] != '\0' ? " " : "",
 			    v->at);
+		rc = late != 1 && v->refused ? -EPERM : -EINVAL;
 		munmap(v, len);
-		return -EINVAL;
+		return rc;
 	}
 	if ((out = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
 	    sizeof(*out))) == NULL)
