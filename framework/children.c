@@ -54,6 +54,24 @@ slot_mem_unmap(struct slot *s)
 		plugin_mem_unmap(&s->wk.mem[k]);
 }
 
+/* In a child: the plugin files held for other pipelines than keep. */
+static void
+child_close_plugins(struct master *m, const struct plugin_info *keep)
+{
+	struct gen *gens[2];
+	const struct cfg *pc = m->prev.cfg;
+
+	for (unsigned k = 0; k < master_gens(m, gens); k++)
+		for (size_t c = 0; gens[k]->infos != NULL &&
+		    c < gens[k]->cfg->ncaptures; c++)
+			if (gens[k]->infos[c] != keep)
+				plugin_info_close(gens[k]->infos[c]);
+	for (size_t c = 0; pc != NULL && m->prev.infos != NULL &&
+	    c < pc->ncaptures; c++)
+		if (m->prev.infos[c] != keep)
+			plugin_info_close(m->prev.infos[c]);
+}
+
 void
 master_validator_unmap(void *arg)
 {
@@ -143,6 +161,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 		/* A closer of a reload's previous pipeline keeps its own. */
 		child_unmap(&m->g, m->prev.mems, m->prev.cfg, s->wk.mem);
 		child_unmap(&m->g, m->staged, m->staged_cfg, s->wk.mem);
+		child_close_plugins(m, s->wk.info);
 		/* Other workers' counters are not this one's to write. */
 		for (unsigned k = 0; k < master_gens(m, gens); k++)
 			stats_isolate(gens[k]->shm, gens[k]->nslots, s->wk.sw);

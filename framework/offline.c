@@ -146,7 +146,7 @@ offline_trial(const struct plugin_env *env, const struct cfg *cfg,
 	bool ok;
 
 	trial.flags |= RINGFAN_CTX_CHECK;
-	if (pipeline_load(&pl, cfg, cap, err, sizeof(err)) == -1)
+	if (pipeline_load(&pl, cfg, cap, NULL, err, sizeof(err)) == -1)
 		return false;
 	ok = pipeline_check(&pl, &trial, err, sizeof(err)) == RINGFAN_OK;
 	pipeline_unload(&pl);
@@ -199,7 +199,7 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 	snprintf(w->tag, sizeof(w->tag), "%s/%u", cap->name, k);
 	log_use_tag(w->tag);
 	ol->tagged = k;
-	if (pipeline_load(&w->pl, cfg, cap, err, sizeof(err)) == -1) {
+	if (pipeline_load(&w->pl, cfg, cap, NULL, err, sizeof(err)) == -1) {
 		rc = RINGFAN_FAIL;
 		goto fail;
 	}

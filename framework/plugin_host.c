@@ -238,20 +238,24 @@ plugin_sets_unknown(const struct ringfan_plugin *d)
 
 int
 plugin_load(struct plugin *p, const char *name, char *const *path,
-    size_t npath, char *err, size_t errlen)
+    size_t npath, const struct plugin_info *held, char *err, size_t errlen)
 {
 	const struct ringfan_plugin *d;
 	struct plugin_miss miss;
-	char file[4096], searched[2048], name_shown[48];
+	char file[4096], searched[2048], name_shown[48], by_fd[32];
 
 	memset(p, 0, sizeof(*p));
+	p->fd = held != NULL ? held->fd : -1;
 	if (!name_valid(name, STATS_PLUGIN_NAME)) {
 		snprintf(err, errlen, "plugin \"%s\": invalid name "
 		    "(1 to %d of a-z, 0-9, _)", name, STATS_PLUGIN_NAME - 1);
 		return -1;
 	}
-	if (!plugin_find(name, path, npath, file, sizeof(file), searched,
-	    sizeof(searched), &miss)) {
+	if (p->fd != -1) {
+		strlcpy(file, held->path, sizeof(file));
+		snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", p->fd);
+	} else if (!plugin_find(name, path, npath, file, sizeof(file),
+	    searched, sizeof(searched), &miss)) {
 		if (miss.err != 0)
 			/* As the workers' user, in the validator and workers. */
 			snprintf(err, errlen, "plugin %s: %s.so not found in %s "
@@ -269,7 +273,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	}
 	/* Its constructors run in there. */
 	pipeline_at("while loading", name, "");
-	p->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	p->dl = dlopen(p->fd != -1 ? by_fd : file, RTLD_NOW | RTLD_LOCAL);
 	pipeline_at(NULL, NULL, NULL);
 	if (p->dl == NULL)
 		return plugin_refuse(p, err, errlen, "dlopen: %s", dlerror());
@@ -380,7 +384,7 @@ plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
 	    p->calls.description : "", sizeof(in->description));
 	in->abi = p->calls.abi;
 	in->batch = p->calls.batch != NULL;
-	if (stat(p->path, &st) == 0) {
+	if ((p->fd != -1 ? fstat(p->fd, &st) : stat(p->path, &st)) == 0) {
 		in->dev = (uint64_t)st.st_dev;
 		in->ino = (uint64_t)st.st_ino;
 		in->fsize = (uint64_t)st.st_size;
@@ -391,7 +395,8 @@ plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
 
 int
 pipeline_load(struct pipeline *pl, const struct cfg *cfg,
-    const struct cfg_capture *cap, char *err, size_t errlen)
+    const struct cfg_capture *cap, const struct plugin_info *held, char *err,
+    size_t errlen)
 {
 	const struct cfg_plugin *cp;
 	char msg[PLUGIN_ERR_MAX];
@@ -410,7 +415,8 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	for (size_t i = 0; i < n; i++) {
 		cp = &cap->pipeline[i];
 		if (plugin_load(&pl->plugins[i], cp->name, cfg->plugin_path,
-		    cfg->nplugin_path, msg, sizeof(msg)) == -1) {
+		    cfg->nplugin_path, held != NULL ? &held[i] : NULL, msg,
+		    sizeof(msg)) == -1) {
 			/* The built-in configuration has no places. */
 			if (cp->pos.line == 0)
 				snprintf(err, errlen, "%s: %s", cfg->path, msg);

@@ -42,6 +42,13 @@ struct plugin_info {
 	uint8_t		 batch;		/* 1: a batch stage (master_slot_where) */
 	/* The file as validated: a reload notices a replaced build. */
 	uint64_t	 dev, ino, fsize, mtime_ns;
+	/*
+	 * The master's descriptor of that file, which its workers load
+	 * (-1: none, they load path): a file replaced after the check, by
+	 * a new build or a broken one, runs nowhere before a reload has
+	 * checked it.  An array of these ends in one whose path is "".
+	 */
+	int		 fd;
 };
 
 /*
@@ -78,6 +85,7 @@ uint32_t plugin_env_flags(const struct plugin_env *env);
 /* One loaded shared object. */
 struct plugin {
 	char			*path;
+	int			 fd;	/* loaded from: plugin_info.fd, or -1 */
 	void			*dl;
 	const struct ringfan_plugin *desc;	/* as exported */
 	struct ringfan_plugin	 calls;		/* optional callbacks filled */
@@ -121,20 +129,25 @@ struct pipeline {
 /*
  * Find NAME.so (or NAME/NAME.so) in the directories of RINGFAN_PLUGIN_PATH
  * (colon-separated, searched first when set), of path, and then the
- * installed plugin directory; load it and check it.  0, or -1 with a message
- * naming the file in err.
+ * installed plugin directory; load it and check it.  With held (its fd
+ * not -1), load the file validated as held instead, through its
+ * descriptor.  0, or -1 with a message naming the file in err.
  */
 int	plugin_load(struct plugin *p, const char *name,
-	    char *const *path, size_t npath, char *err, size_t errlen);
+	    char *const *path, size_t npath, const struct plugin_info *held,
+	    char *err, size_t errlen);
 void	plugin_unload(struct plugin *p);
 
 /*
  * Load every plugin of the capture's pipeline and check that no two files
  * claim one plugin name (a plugin may run in several steps, one file may
- * not pass for another).  0, or -1 with "FILE:LINE:COL: ..." in err.
+ * not pass for another).  held: the pipeline as validated (its files held
+ * by descriptor), or NULL to search plugin_path.  0, or -1 with
+ * "FILE:LINE:COL: ..." in err.
  */
 int	pipeline_load(struct pipeline *pl, const struct cfg *cfg,
-	    const struct cfg_capture *cap, char *err, size_t errlen);
+	    const struct cfg_capture *cap, const struct plugin_info *held,
+	    char *err, size_t errlen);
 /*
  * From now on, write where this process is in plugin code into buf, as
  * "while loading plugin X", "in plugin X's check" or "in plugin X's trial
@@ -215,6 +228,9 @@ int	pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
  */
 void	pipeline_validate_hook(void (*fn)(void *), void *arg);
 void	pipeline_info_free(struct plugin_info **info, size_t ncaptures);
+/* One capture's: close its files' descriptors; and free it too. */
+void	plugin_info_close(struct plugin_info *in);
+void	plugin_info_free(struct plugin_info *in);
 /* The same file, unchanged since it was described. */
 bool	plugin_file_same(const struct plugin_info *a,
 	    const struct plugin_info *b);

@@ -3,6 +3,7 @@
  * what the master keeps of it, and host memory of the stages.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,11 +123,51 @@ plugin_info_same(const struct plugin_info *a, const struct plugin_info *b,
 }
 
 void
+plugin_info_close(struct plugin_info *in)
+{
+	for (size_t k = 0; in != NULL && in[k].path[0] != '\0'; k++)
+		if (in[k].fd != -1) {
+			close(in[k].fd);
+			in[k].fd = -1;
+		}
+}
+
+void
+plugin_info_free(struct plugin_info *in)
+{
+	plugin_info_close(in);
+	free(in);
+}
+
+void
 pipeline_info_free(struct plugin_info **info, size_t ncaptures)
 {
 	for (size_t c = 0; info != NULL && c < ncaptures; c++)
-		free(info[c]);
+		plugin_info_free(info[c]);
 	free(info);
+}
+
+/*
+ * Open the file in as validated, for the workers to load (-1 when it has
+ * gone or been replaced since: they load its path then, and say so).
+ */
+static int
+validate_hold(const struct plugin_info *in)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(in->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || (uint64_t)st.st_dev != in->dev ||
+	    (uint64_t)st.st_ino != in->ino ||
+	    (uint64_t)st.st_size != in->fsize ||
+	    (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	    (uint64_t)st.st_mtim.tv_nsec != in->mtime_ns) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* What a validating child hands back, in memory shared with the master. */
@@ -211,7 +253,8 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 
-		if (pipeline_load(&pl, cfg, cap, v->err, sizeof(v->err)) == -1)
+		if (pipeline_load(&pl, cfg, cap, NULL, v->err,
+		    sizeof(v->err)) == -1)
 			_exit(1);
 		env = envs[c];
 		env.flags |= RINGFAN_CTX_CHECK;
@@ -268,6 +311,7 @@ validate_sanitize(struct plugin_info *in)
 	if (in->tick_ns != 0 && in->tick_ns < PLUGIN_TICK_MIN_NS)
 		in->tick_ns = PLUGIN_TICK_MIN_NS;
 	in->batch = in->batch != 0;
+	in->fd = validate_hold(in);
 }
 
 int
@@ -342,7 +386,8 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		size_t n = cfg->captures[c].npipeline;
 
-		if ((out[c] = calloc(n ? n : 1, sizeof(*out[c]))) == NULL) {
+		/* Ended by an entry whose path is "" (plugin_info_close). */
+		if ((out[c] = calloc(n + 1, sizeof(*out[c]))) == NULL) {
 			pipeline_info_free(out, c);
 			goto nomem;
 		}

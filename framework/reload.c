@@ -527,7 +527,7 @@ master_rollback(struct master *m, struct slot *failed)
 	for (c = 0; c < nc->ncaptures; c++) {
 		if (!p->changed[c])
 			continue;
-		free(g->infos[c]);
+		plugin_info_free(g->infos[c]);
 		g->infos[c] = p->infos[c];
 		p->infos[c] = NULL;
 	}

@@ -380,7 +380,11 @@ worker_pipeline(struct worker *wk)
 	char err[PLUGIN_ERR_MAX];
 	int rc;
 
-	if (pipeline_load(wk->pl, wk->cfg, wk->cap, err, sizeof(err)) == -1) {
+	rc = pipeline_load(wk->pl, wk->cfg, wk->cap, wk->info, err,
+	    sizeof(err));
+	/* Loaded: the files are mapped, their descriptors no plugin's. */
+	plugin_info_close(wk->info);
+	if (rc == -1) {
 		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
 		return RINGFAN_FAIL;
 	}

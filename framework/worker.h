@@ -44,7 +44,7 @@ struct worker {
 	uint32_t		 snaplen;
 	struct stats_worker	*sw;
 	/* The pipeline as the master validated it; host memory per stage. */
-	const struct plugin_info *info;
+	struct plugin_info *info;
 	struct plugin_mem	*mem;
 	struct pipeline		*pl;		/* loaded by the worker */
 	struct ring		 ring;

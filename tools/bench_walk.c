@@ -176,7 +176,7 @@ main(int argc, char **argv)
 	env.interface = "none";
 	env.linktype = 1;	/* DLT_EN10MB */
 	env.snaplen = r.block_size;
-	if (pipeline_load(&pl, &cfg, &cfg.captures[0], errbuf,
+	if (pipeline_load(&pl, &cfg, &cfg.captures[0], NULL, errbuf,
 	    sizeof(errbuf)) != 0 || pipeline_check(&pl, &env, errbuf,
 	    sizeof(errbuf)) != 0)
 		errx(1, "%s", errbuf);

@@ -7,6 +7,10 @@
 # (b) A plugin's .so replaced by another build (a new inode) counts as a
 #     pipeline change although the YAML is the same: the workers restart on
 #     the new build, and `plugins` and the stats show it.
+# (c) A new build whose open fails in the workers (here another plugin
+#     under the name, asked to fail) rolls the reload back onto the build
+#     validated before, which the master holds, not the file now at the
+#     path; so does a worker respawned after a kill, until a reload.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -203,4 +207,36 @@ rf_expect "sum of loadprobe.frames" "$(rf_sum .plugins.loadprobe.frames)" \
 rf_expect "sum of loadprobe.frames_a" "$(rf_sum .plugins.loadprobe.frames_a)" "$K1"
 rf_expect "sum of loadprobe.frames_b" "$(rf_sum .plugins.loadprobe.frames_b)" "$K2"
 rf_expect "sum of restarts" "$(rf_sum .restarts)" 0
+
+# --- (c) A broken new build: the previous one runs on.
+cp "$PLUGIN_PATH_TEST/loadprobe_a.so" "$plug/.loadprobe.so.new"
+mv -f "$plug/.loadprobe.so.new" "$plug/loadprobe.so"
+cp "$RF_TMP/probe.yaml" "$RF_CONF"
+sed -i 's/^    workers: 2$/    workers: 1/' "$RF_CONF"
+RF_WORKERS=1
+rf_start
+rf_send -t udp -n "$K1" -f 64 -s 64 -r 20000
+rf_wait_until 5 "$K1 frames handled" \
+    rf_ctl_test stats ".captures[0].totals.packets == $K1"
+cp "$PLUGIN_PATH_TEST/ctxprobe.so" "$plug/.loadprobe.so.new"
+mv -f "$plug/.loadprobe.so.new" "$plug/loadprobe.so"
+sed -i 's/- plugin: loadprobe$/- { plugin: loadprobe, config: { open: fail } }/' \
+    "$RF_CONF"
+rf_reload_fails "the broken build" "reload: worker test/0: plugin loadprobe: open says fail; every worker is back on the previous pipeline" \
+    counter,loadprobe
+rf_expect "the build running" "$(rf_ctl_json plugins \
+    '.captures[0].plugins[1] | [.name, .version] | join(" ")')" "loadprobe a"
+pid=$(rf_ctl_json workers '.workers[0].pid')
+kill -9 "$pid"
+rf_wait_until 5 "the worker respawned" rf_ctl_test workers \
+    ".workers[0].state == \"running\" and .workers[0].pid != $pid"
+rf_send -t udp -n "$K2" -f 64 -s 64 -r 20000
+rf_stop
+rf_expect "totals.packets" "$(rf_num '.captures[0].totals.packets')" \
+    "$((K1 + K2))"
+rf_expect "loadprobe.frames_a, the previous build's" \
+    "$(rf_num '.captures[0].workers[0].plugins.loadprobe.frames_a')" \
+    "$((K1 + K2))"
+rf_expect "workers that ran another file than the one validated" \
+    "$(grep -c "changed since it was validated" "$RF_ERR" || true)" 0
 echo "PASS"

@@ -495,8 +495,8 @@ test_dlopen(void **state)
 	unsetenv("RINGFAN_PLUGIN_PATH");
 	counter_path(file, sizeof(file));
 	script.dlopen_text = "scripted: out of link maps";
-	assert_int_equal(plugin_load(&p, "counter", path, 1, err, sizeof(err)),
-	    -1);
+	assert_int_equal(plugin_load(&p, "counter", path, 1, NULL, err,
+	    sizeof(err)), -1);
 	assert_string_equal(dlopen_path, file);
 	snprintf(want, sizeof(want), "%s: dlopen: scripted: out of link maps",
 	    file);
@@ -516,8 +516,8 @@ test_dlopen_real_text(void **state)
 	unsetenv("RINGFAN_PLUGIN_PATH");
 	counter_path(file, sizeof(file));
 	script.dlopen_real_fail = true;
-	assert_int_equal(plugin_load(&p, "counter", path, 1, err, sizeof(err)),
-	    -1);
+	assert_int_equal(plugin_load(&p, "counter", path, 1, NULL, err,
+	    sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: dlopen: /nonexistent/"
 	    "ringfan-failpaths.so: cannot open shared object file: "
 	    "No such file or directory", file);
@@ -532,7 +532,7 @@ test_dlopen_passes(void **state)
 
 	(void)state;
 	unsetenv("RINGFAN_PLUGIN_PATH");
-	if (plugin_load(&p, "counter", path, 1, err, sizeof(err)) != 0)
+	if (plugin_load(&p, "counter", path, 1, NULL, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_non_null(p.dl);
 	plugin_unload(&p);

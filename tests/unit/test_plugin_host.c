@@ -67,7 +67,8 @@ load(const char *pipeline)
 static int
 load_pipeline(void)
 {
-	return pipeline_load(&pl, &cfg, &cfg.captures[0], err, sizeof(err));
+	return pipeline_load(&pl, &cfg, &cfg.captures[0], NULL, err,
+	    sizeof(err));
 }
 
 /*
@@ -616,7 +617,7 @@ load_one(const char *name)
 	static char dir[] = TEST_PLUGIN_DIR;
 	char *const path[] = { dir };
 
-	return plugin_load(&one, name, path, 1, err, sizeof(err));
+	return plugin_load(&one, name, path, 1, NULL, err, sizeof(err));
 }
 
 static void
@@ -1254,7 +1255,7 @@ child_pipeline(struct pipeline *cpl, const char *yaml, struct plugin_mem *hm)
 
 	if (load_into(&ccfg, yaml, cerr, sizeof(cerr)) != 0)
 		_exit(10);
-	if (pipeline_load(cpl, &ccfg, &ccfg.captures[0], err,
+	if (pipeline_load(cpl, &ccfg, &ccfg.captures[0], NULL, err,
 	    sizeof(err)) != 0)
 		_exit(11);
 	cenv = env;
@@ -1344,8 +1345,8 @@ first_worker(unsigned n)
 static void
 next_worker(void)
 {
-	assert_int_equal(pipeline_load(&pl2, &cfg, &cfg.captures[0], err,
-	    sizeof(err)), 0);
+	assert_int_equal(pipeline_load(&pl2, &cfg, &cfg.captures[0], NULL,
+	    err, sizeof(err)), 0);
 	assert_int_equal(check_open(&pl2, &mem), RINGFAN_OK);
 }
 
