@@ -396,8 +396,7 @@ cfg_default(struct cfg *cfg, const char *iface, char *err, size_t errlen)
 	memset(cfg, 0, sizeof(*cfg));
 	if (iface == NULL || !valid_ifname(iface))
 		return plain_err(err, errlen, "bad interface name \"%s\" "
-		    "(1..15 characters, no '/', ':' or spaces)",
-		    iface != NULL ? iface : "");
+		    IFNAME_RULE, iface != NULL ? iface : "");
 	memset(&tmp, 0, sizeof(tmp));
 	if (global_defaults(&tmp, "<default>") == -1)
 		goto nomem;

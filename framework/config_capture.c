@@ -354,7 +354,7 @@ h_interface(struct ctx *c, const struct cfg_key *k, void *base,
 		return -1;
 	if (!valid_ifname(s))
 		return perr(c, v->start_mark, "%s: bad interface name \"%s\" "
-		    "(1..15 characters, no '/', ':' or spaces)", k->name, s);
+		    IFNAME_RULE, k->name, s);
 	if ((*(char **)field(base, k) = dup_or_err(c, v, s)) == NULL)
 		return -1;
 	return 0;

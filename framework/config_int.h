@@ -21,6 +21,9 @@
 #define MAX_CAPTURE_NAME	32
 #define MAX_PLUGIN_NAME		31
 #define MAX_IFNAME		15	/* IFNAMSIZ less the NUL */
+/* What valid_ifname() takes, for the message of a name it refuses. */
+#define IFNAME_RULE \
+	"(1..15 bytes, no '/', ':' or whitespace, not . or ..)"
 #define MAX_BLOCK_SIZE		(UINT64_C(1) << 30)
 #define MAX_BLOCK_COUNT		65536
 #define MIB			(UINT64_C(1) << 20)

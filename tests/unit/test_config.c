@@ -380,7 +380,7 @@ test_default_config(void **state)
 	assert_int_equal(cfg_default(&cfg, "much-too-long-name", err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "bad interface name \"much-too-long-name\" "
-	    "(1..15 characters, no '/', ':' or spaces)");
+	    "(1..15 bytes, no '/', ':' or whitespace, not . or ..)");
 	assert_zeroed(&cfg);
 	assert_int_equal(cfg_default(&cfg, "", err, sizeof(err)), -1);
 	assert_zeroed(&cfg);
@@ -728,11 +728,25 @@ test_err_names(void **state)
 	    "(1..32 of A-Z, a-z, 0-9, _, . and -)");
 	expect_error("captures:\n  - name: a\n    interface: eth0/1\n",
 	    "t.yaml:3:16: interface: bad interface name \"eth0/1\" "
-	    "(1..15 characters, no '/', ':' or spaces)");
+	    "(1..15 bytes, no '/', ':' or whitespace, not . or ..)");
 	expect_error("captures:\n  - name: a\n"
 	    "    interface: abcdefghijklmnop\n",
 	    "t.yaml:3:16: interface: bad interface name \"abcdefghijklmnop\" "
-	    "(1..15 characters, no '/', ':' or spaces)");
+	    "(1..15 bytes, no '/', ':' or whitespace, not . or ..)");
+	/* What else the kernel refuses: each named in the message. */
+	expect_error("captures:\n  - name: a\n    interface: \"..\"\n",
+	    "t.yaml:3:16: interface: bad interface name \"..\" "
+	    "(1..15 bytes, no '/', ':' or whitespace, not . or ..)");
+	expect_error("captures:\n  - name: a\n    interface: \"a\\tb\"\n",
+	    "t.yaml:3:16: interface: bad interface name \"a?b\" "
+	    "(1..15 bytes, no '/', ':' or whitespace, not . or ..)");
+	/* 8 characters, 16 bytes: the limit counts bytes. */
+	expect_error("captures:\n  - name: a\n"
+	    "    interface: \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\n",
+	    "t.yaml:3:16: interface: bad interface name \"\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\" "
+	    "(1..15 bytes, no '/', ':' or whitespace, not . or ..)");
 	expect_error(CAP "    pipeline:\n      - plugin: Counter\n",
 	    "t.yaml:5:17: plugin: bad plugin name \"Counter\" "
 	    "(1..31 of a-z, 0-9 and _)");
