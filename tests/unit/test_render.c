@@ -602,6 +602,54 @@ test_top_rates(void **state)
 }
 
 /*
+ * A capture reload that lowers the worker count: each remaining worker id
+ * takes over the counts of the ids removed (docs/control.md, stats), 2 and
+ * 3 into 0 and 1 here.  Their jump is no rate of theirs: 0 for the
+ * workers, while the totals, which never jump, keep theirs.
+ */
+static const char fewer_prev[] =
+    "{\"uptime_s\": 10, \"captures\": [{\"name\": \"uplink\",\n"
+    " \"totals\": {\"packets\": 4000},\n"
+    " \"workers\": [{\"id\": 0, \"packets\": 1000},\n"
+    "  {\"id\": 1, \"packets\": 1000}, {\"id\": 2, \"packets\": 1000},\n"
+    "  {\"id\": 3, \"packets\": 1000}]}]}";
+static const char fewer_cur[] =
+    "{\"uptime_s\": 11, \"captures\": [{\"name\": \"uplink\",\n"
+    " \"totals\": {\"packets\": 4100},\n"
+    " \"workers\": [{\"id\": 0, \"packets\": 2050},\n"
+    "  {\"id\": 1, \"packets\": 2050}]}]}";
+static const char fewer_more[] =
+    "{\"uptime_s\": 12, \"captures\": [{\"name\": \"uplink\",\n"
+    " \"totals\": {\"packets\": 4200},\n"
+    " \"workers\": [{\"id\": 0, \"packets\": 2150},\n"
+    "  {\"id\": 1, \"packets\": 2050}, {\"id\": 2, \"packets\": 0}]}]}";
+
+static void
+test_top_rates_fewer_workers(void **state)
+{
+	struct rates r;
+	json_t *prev, *cur;
+
+	(void)state;
+	prev = load(fewer_prev);
+	cur = load(fewer_cur);
+	assert_int_equal(top_rates(prev, cur, 1.0, "uplink", 0, &r), -1);
+	assert_true(r.packets == 0 && r.bytes == 0 && r.drops == 0);
+	assert_int_equal(top_rates(prev, cur, 1.0, "uplink", 1, &r), -1);
+	assert_true(r.packets == 0);
+	assert_int_equal(top_rates(prev, cur, 1.0, "uplink", -1, &r), 0);
+	assert_true(r.packets == 100.0);
+	json_decref(prev);
+
+	/* More workers: the ids there before carry only their own counts. */
+	prev = load(fewer_more);
+	assert_int_equal(top_rates(cur, prev, 1.0, "uplink", 0, &r), 0);
+	assert_true(r.packets == 100.0);
+	json_decref(prev);
+	json_decref(cur);
+}
+
+/*
  * Numbers at the ends of a long long, as a daemon of another version or a
  * socket that is not ringfan's may send: restarts summed over the workers
  * stay at the largest, a rate between counters at opposite ends is their
@@ -967,6 +1015,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_top_rates),
+		cmocka_unit_test(test_top_rates_fewer_workers),
 		cmocka_unit_test(test_extremes),
 		cmocka_unit_test(test_top_head_held),
 		cmocka_unit_test(test_reply),

@@ -884,6 +884,15 @@ top_rates(const json_t *prev, const json_t *cur, double dt,
 	if ((a = find_counters(prev, capture, id)) == NULL ||
 	    (b = find_counters(cur, capture, id)) == NULL)
 		return -1;
+	/*
+	 * A reload that lowered the worker count: the ids that remain took
+	 * over the counts of those removed, a jump that is no rate of theirs.
+	 * The totals carry on.
+	 */
+	if (id >= 0 && json_array_size(json_object_get(find_capture(cur,
+	    capture), "workers")) < json_array_size(json_object_get(
+	    find_capture(prev, capture), "workers")))
+		return -1;
 	r->packets = per_second(a, b, "packets", dt);
 	r->bytes = per_second(a, b, "bytes", dt);
 	r->drops = per_second(a, b, "kernel_drops", dt);

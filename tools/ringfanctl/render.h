@@ -51,8 +51,10 @@ struct rates {
  * when id is -1) between the stats documents prev and cur taken dt seconds
  * apart.  Returns 0, or -1 with every rate 0 when there is nothing to
  * compare: no previous sample, dt not positive, the worker or capture
- * missing from either document, or the daemon restarted in between.  A
- * counter that went backwards (new sockets after a reload) counts as 0.
+ * missing from either document, the daemon restarted in between, or, for
+ * a worker, its capture has fewer workers than before (a reload gave the
+ * removed ones' counts to those that remain).  A counter that went
+ * backwards (new sockets after a reload) counts as 0.
  */
 int	top_rates(const json_t *prev, const json_t *cur, double dt,
 	    const char *capture, long long id, struct rates *);
