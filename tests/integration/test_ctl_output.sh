@@ -4,6 +4,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
+need_tools python3
 
 K=3000
 
@@ -125,6 +126,21 @@ if [ -w /dev/full ]; then
 		    "ringfanctl: cannot write the output: No space left on device"
 	done
 fi
+# --- nor can one whose reader has gone (a pipe with no read end).
+for args in status stats metrics "--json stats" "-n 2 -d 0.1 top"; do
+	rc=0
+	# shellcheck disable=SC2086  # the arguments, split on purpose
+	python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.call(sys.argv[1:], stdout=w) & 255)' \
+	    "$RINGFANCTL" -s "$RF_TMP/control.sock" $args 2>"$RF_TMP/pipe.err" ||
+	    rc=$?
+	rf_expect "$args to a pipe nobody reads: exit status" "$rc" 2
+	rf_expect "$args to a pipe nobody reads: stderr" \
+	    "$(cat "$RF_TMP/pipe.err")" \
+	    "ringfanctl: cannot write the output: Broken pipe"
+done
 
 rf_stop
 rf_expect "final totals.packets" "$(rf_num '.captures[0].totals.packets')" "$K"

@@ -488,13 +488,6 @@ top(const char *path, int json, long count, double delay)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/*
-	 * A reader that went (top | head) is an output that cannot be
-	 * written, said and left through the end of this function, which
-	 * gives the terminal back: SIGPIPE would leave it without echo.
-	 */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 
 	/*
 	 * Read single keys for q, but only as the terminal's foreground job:
@@ -662,6 +655,12 @@ main(int argc, char *argv[])
 	long count;
 	int ch, json, timing, rc;
 
+	/*
+	 * A reader that went (stats | head, top | head) is an output that
+	 * cannot be written, said once, as a full disk is; top leaves through
+	 * the end of its loop, which gives the terminal back.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	path = DEFAULT_SOCKET;
 	if ((env = getenv("RINGFAN_SOCKET")) != NULL && *env != '\0')
 		path = env;
