@@ -36,18 +36,29 @@ worker_on_term(int sig)
 	worker_term = 1;
 }
 
+/* As the worker takes a block: how the kernel retired it. */
+static inline void
+worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd)
+{
+	STATS_ADD(&wk->sw->blocks, 1);
+	if (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_RELAXED) &
+	    TP_STATUS_BLK_TMO)
+		STATS_ADD(&wk->sw->blocks_timeout, 1);
+}
+
 /*
- * The ring's health as the worker takes block `index`: how the kernel
- * retired it, and how many blocks it has handed over that the worker has
- * not released, this one included (how close the ring came to full).  The
- * kernel retires blocks in ring order and never takes one back, so those
- * blocks follow one another from here: the ones known already
- * (wk->owned) need no second look, and each block is looked at about
- * once, however far behind the worker runs.
+ * As the worker is done with block `index`, before it releases it: how
+ * many blocks the kernel has handed over that the worker has not
+ * released, this one included (how close the ring came to full: all of
+ * them when the kernel drops, which a look at the next take would miss,
+ * the block released just before not yet filled again).  The kernel
+ * retires blocks in ring order and never takes one back, so those blocks
+ * follow one another from here: the ones known already (wk->owned) need no
+ * second look, and each block is looked at about once, however far behind
+ * the worker runs.
  */
 static inline void
-worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd,
-    uint32_t index)
+worker_ring_backlog(struct worker *wk, uint32_t index)
 {
 	struct stats_worker *sw = wk->sw;
 	uint32_t count = wk->ring.block_count, next;
@@ -62,10 +73,6 @@ worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd,
 			break;
 		wk->owned++;
 	}
-	STATS_ADD(&sw->blocks, 1);
-	if (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_RELAXED) &
-	    TP_STATUS_BLK_TMO)
-		STATS_ADD(&sw->blocks_timeout, 1);
 	STATS_STORE(&sw->backlog, wk->owned);
 	if (wk->owned > STATS_LOAD(&sw->backlog_max))
 		STATS_STORE(&sw->backlog_max, wk->owned);
@@ -215,7 +222,7 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 
 		resume_take(sw, index, seq, stats_consumed(sw));
 		if (!again)
-			worker_ring_health(wk, bd, index);
+			worker_ring_health(wk, bd);
 		else
 			prefetching = false;
 	}
@@ -259,6 +266,7 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 		STATS_ADD(&sw->ring_errors, 1);
 	if (s.last_ts > wk->clock.frame_ns)
 		wk->clock.frame_ns = s.last_ts;
+	worker_ring_backlog(wk, index);
 	return (unsigned)(sw->packets - packets);
 }
 

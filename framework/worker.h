@@ -61,8 +61,10 @@ int	worker_main(struct worker *wk);
 
 /*
  * Walk the frames of one block through the pipeline, keeping the crash-
- * consistent position in sw (see docs/architecture.md); the first `skip`
- * frames were handled by a predecessor.  Returns the frames handed over.
+ * consistent position in sw (see docs/architecture.md), and the ring's
+ * health as it is taken and its backlog as it is done with; the first
+ * `skip` frames were handled by a predecessor.  Returns the frames handed
+ * over.
  */
 unsigned worker_block(struct worker *wk,
 	    const struct tpacket_block_desc *bd, uint32_t index, uint32_t skip);

@@ -14,6 +14,11 @@
 #  4. The rollover flag: the frames the stopped worker of a flow has no
 #     room for go to the other worker, and are counted as rolled over on
 #     the stopped one's socket: exactly what the other one took.
+#  5. A worker too slow for its link (1 ms a frame, 5000 frames/s), never
+#     stopped: the kernel drops only while the ring is full, the block in
+#     the worker's hand included, so backlog_max is the ring's size, as
+#     the worker finishes that block (a look as it takes the next one
+#     would see one block less: the one it just released).
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -141,4 +146,19 @@ for x in "$w" "$o"; do
 	    "$(( $(rf_num ".captures[0].workers[$x].packets") + \
 	    $(rf_num ".captures[0].workers[$x].kernel_drops") ))"
 done
+
+# --- 5. A ring full under a worker that never stopped.
+rf_config 1 hash "udp port 9" "plugin: slow"
+rf_set_ring 4KiB 8 10ms
+rf_start
+rf_send -t udp -n 2000 -f 8 -s 200 -r 5000
+rf_stop
+w='.captures[0].workers[0]'
+[ "$(rf_num "$w.kernel_drops")" -gt 0 ] ||
+    rf_fail "the kernel dropped nothing: the worker kept up"
+rf_expect "kernel_packets == packets + kernel_drops" \
+    "$(rf_num "$w.kernel_packets")" \
+    "$(( $(rf_num "$w.packets") + $(rf_num "$w.kernel_drops") ))"
+rf_expect "backlog_max of a ring the kernel dropped at" \
+    "$(rf_num "$w.backlog_max")" 8
 echo "PASS"

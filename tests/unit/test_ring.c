@@ -747,8 +747,8 @@ ring4_status(uint32_t i, uint32_t status)
 
 /*
  * Taking a block counts it (and whether the kernel retired it at the
- * timeout), and the blocks handed over and not released from it on: the
- * backlog, and its peak.  Releasing one is worker_main's, emulated here:
+ * timeout); being done with it, the blocks handed over and not released
+ * from it on: the backlog, and its peak.  Releasing one is worker_main's, emulated here:
  * the block goes back to the kernel and wk.owned goes down by one.
  */
 static void
