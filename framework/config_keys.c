@@ -521,7 +521,8 @@ h_plugin_path(struct ctx *c, const struct cfg_key *k, void *base,
 		if (item->type != YAML_SCALAR_NODE)
 			return perr(c, item->start_mark,
 			    "%s entries must be strings", k->name);
-		if (get_string(c, k->name, item, false,
+		/* Its own message, not the one of an empty list. */
+		if (get_string(c, "a plugin_path entry", item, false,
 		    &cfg->plugin_path[i]) == -1)
 			return -1;
 	}

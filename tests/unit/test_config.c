@@ -590,7 +590,9 @@ test_err_type(void **state)
 	expect_error("control: { pidfile: null }\n" CAP,
 	    "t.yaml:1:21: pidfile must not be empty");
 	expect_error("plugin_path: [/a, NULL]\n" CAP,
-	    "t.yaml:1:19: plugin_path must not be empty");
+	    "t.yaml:1:19: a plugin_path entry must not be empty");
+	expect_error("plugin_path: [\"\"]\n" CAP,
+	    "t.yaml:1:15: a plugin_path entry must not be empty");
 	expect_error("plugin_path: ~\n" CAP,
 	    "t.yaml:1:14: plugin_path must be a list of strings or a string");
 	expect_error("captures:\n  - name: null\n    interface: eth0\n",
