@@ -135,6 +135,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 		STATS_STORE(&s->wk.sw->stop, WORKER_STOP_HANDOVER);
 	}
 	s->wk.sw->err[0] = '\0';
+	s->wk.sw->starting_in[0] = '\0';
 	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {

@@ -28,6 +28,7 @@
 #include "master_int.h"
 #include "resume.h"
 #include "supervise.h"
+#include "util.h"
 
 /*
  * Consumed frames, those of the block in hand (resume.h's pos: done, and
@@ -122,6 +123,16 @@ master_slot_where(const struct slot *s, char *buf, size_t len)
 	if (call == STATS_CALL_PACKET && !pos_in_hand(STATS_LOAD(&sw->pos)))
 		call = STATS_CALL_OTHER;
 	if (call == STATS_CALL_OTHER) {
+		/*
+		 * Starting: loading a plugin, or in its check.  The worker's
+		 * text, which plugin code could have written over: ended and
+		 * scrubbed.
+		 */
+		stats_text(buf, sw->starting_in, len <
+		    sizeof(sw->starting_in) ? len : sizeof(sw->starting_in));
+		line_scrub(buf);
+		if (buf[0] != '\0')
+			return true;
 		snprintf(buf, len, "outside the plugins");
 		return false;
 	}

@@ -21,7 +21,7 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		7
+#define STATS_LAYOUT		8
 #define STATS_MAX_COUNTERS	256
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
@@ -193,6 +193,12 @@ struct stats_worker {
 	uint64_t		 cut_from;
 	uint64_t		 cut_until;
 	char			 err[STATS_ERR_MAX];
+	/*
+	 * Where the worker is in plugin code the stage word does not name,
+	 * as it starts: "while loading plugin NAME", "in plugin NAME's
+	 * check" (pipeline_track()); "" elsewhere.
+	 */
+	char			 starting_in[64];
 
 	/*
 	 * What the worker slot carried over from the generation before a

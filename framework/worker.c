@@ -388,6 +388,8 @@ worker_pipeline(struct worker *wk)
 	char err[PLUGIN_ERR_MAX];
 	int rc;
 
+	/* The master names where a crash took it (master_slot_where). */
+	pipeline_track(wk->sw->starting_in, sizeof(wk->sw->starting_in));
 	rc = pipeline_load(wk->pl, wk->cfg, wk->cap, wk->info, err,
 	    sizeof(err));
 	/* Loaded: the files are mapped, their descriptors no plugin's. */
@@ -426,6 +428,8 @@ worker_pipeline(struct worker *wk)
 	    RINGFAN_OK)
 		rc = pipeline_open(wk->pl, &env, wk->sw, wk->mem, err,
 		    sizeof(err));
+	/* From open on, the stage word says where it is. */
+	pipeline_track(NULL, 0);
 	if (rc != RINGFAN_OK)
 		strlcpy(wk->sw->err, err, sizeof(wk->sw->err));
 	return rc;

@@ -4,6 +4,8 @@
 # is handled exactly once, those behind it in the ring included.  A crash
 # in a prefetch callback quarantines nothing.  A plugin that writes into a
 # frame, which the host hands over read-only, crashes on it the same way.
+# A plugin that crashes as a respawned worker loads it (in its
+# constructor) is named so, and quarantines nothing either.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -94,4 +96,28 @@ rf_expect "prefetch: totals.kernel_drops" \
 rf_expect "prefetch: sum of restarts" "$(rf_sum .restarts)" 1
 rf_expect "prefetch: crashahead.seen summed" \
     "$(rf_sum .plugins.crashahead.seen)" $((2 * N + 1))
+
+# A crash while a worker loads a plugin, between two runs of frames.
+export RINGFAN_PROBE_CRASH=$RF_TMP/crash
+rf_config 1 hash "udp port 9" "plugin: loadprobe"
+rf_start
+rf_send -t udp -n "$N" -f 1 -s 64 -r 20000
+rf_wait_until 5 "$N frames handled" rf_ctl_test stats \
+    ".captures[0].totals.packets == $N"
+touch "$RINGFAN_PROBE_CRASH"
+kill -9 "$(rf_ctl_json workers '.workers[0].pid')"
+rf_wait_until 5 "a crash while loading" grep -q \
+    "error: worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault) while loading plugin loadprobe\$" \
+    "$RF_ERR"
+rm "$RINGFAN_PROBE_CRASH"
+rf_wait_until 10 "the worker running again" rf_ctl_test workers \
+    '.workers[0].state == "running" and .workers[0].restarts >= 2'
+rf_send -t udp -n "$N" -f 1 -s 64 -r 20000
+rf_stop
+rf_expect "loading: totals.quarantined" \
+    "$(rf_num '.captures[0].totals.quarantined')" 0
+rf_expect "loading: totals.packets" \
+    "$(rf_num '.captures[0].totals.packets')" $((2 * N))
+rf_expect "loading: loadprobe.frames" \
+    "$(rf_num '.captures[0].workers[0].plugins.loadprobe.frames')" $((2 * N))
 echo "PASS"

@@ -7,7 +7,9 @@
  * loads it; when it names one in RINGFAN_PROBE_OPENS, open appends "PID UID
  * FLAGS WORKER" (ctx->flags in hex); and RINGFAN_PROBE_FDS gets "PID" and
  * what every descriptor above 2 of the loading process points to
- * (readlink of /proc/self/fd/N: "socket:[123]", a path, ...).  Each line
+ * (readlink of /proc/self/fd/N: "socket:[123]", a path, ...).  When
+ * RINGFAN_PROBE_CRASH names a file that exists, the constructor crashes
+ * (SIGSEGV), as a plugin's that fails as it loads.  Each line
  * goes out in one write(2) to a file opened with O_APPEND, so that lines of
  * concurrent processes never mix.  Every frame counts in "frames" and in
  * the build's own counter.
@@ -17,6 +19,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,9 +101,13 @@ loadprobe_fds(void)
 __attribute__((constructor)) static void
 loadprobe_loaded(void)
 {
+	const char *crash = getenv("RINGFAN_PROBE_CRASH");
+
 	loadprobe_note("RINGFAN_PROBE_FILE", "%ld %ld\n", (long)getpid(),
 	    (long)getuid());
 	loadprobe_fds();
+	if (crash != NULL && access(crash, F_OK) == 0)
+		raise(SIGSEGV);
 }
 
 static int
