@@ -156,6 +156,13 @@ def compare(r, t, link):
             if first(t, f) is not None and first(t, f) != r[k]:
                 add("ip-" + k, "rf %d ts %d" % (r[k], first(t, f)))
         if v4:
+            # Where the header ends: the layer after it starts there (a
+            # malformed or cut header gives no such place).
+            hl = first(t, "ip.hdr_len")
+            if "P" in fl and not set("MT") & set(fl) and hl is not None \
+                    and hl != r["l4"] - r["l3"]:
+                add("ip-hdr-len", "rf l4-l3 %d ts %d" % (r["l4"] - r["l3"],
+                                                         hl))
             tl = first(t, "ip.len")
             if tl is not None and tl != 0 and tl != r["ip_len"]:
                 add("ip-len", "rf %d ts %d" % (r["ip_len"], tl))
@@ -207,6 +214,12 @@ def compare(r, t, link):
             if first(t, f) != r[k]:
                 add("design:ipv6-plen0-gso" if gso and first(t, f) is None
                     else "ports", "%s rf %d ts %s" % (f, r[k], first(t, f)))
+        # Where the payload starts: after the TCP header and its options.
+        th = first(t, "tcp.hdr_len")
+        if name == "tcp" and not set("MT") & set(fl) and th is not None \
+                and th != r["pay"] - r["l4"]:
+            add("tcp-hdr-len", "rf pay-l4 %d ts %d" % (r["pay"] - r["l4"],
+                                                       th))
         if name == "tcp" and first(t, "tcp.flags") is not None and \
                 first(t, "tcp.flags") & 0xff != r["tcp_flags"]:
             add("tcp-flags", "rf 0x%02x ts 0x%02x" % (
