@@ -43,10 +43,11 @@ struct plugin_info {
 	/* The file as validated: a reload notices a replaced build. */
 	uint64_t	 dev, ino, fsize, mtime_ns;
 	/*
-	 * The master's descriptor of that file, which its workers load
-	 * (-1: none, they load path): a file replaced after the check, by
-	 * a new build or a broken one, runs nowhere before a reload has
-	 * checked it.  An array of these ends in one whose path is "".
+	 * The master's descriptor of that file (O_PATH: it reads nothing),
+	 * which its workers load (-1: none, they load path): a file
+	 * replaced after the check, by a new build or a broken one, runs
+	 * nowhere before a reload has checked it.  An array of these ends
+	 * in one whose path is "".
 	 */
 	int		 fd;
 };

@@ -148,8 +148,12 @@ pipeline_info_free(struct plugin_info **info, size_t ncaptures)
 }
 
 /*
- * Open the file in as validated, for the workers to load (-1 when it has
- * gone or been replaced since: they load its path then, and say so).
+ * Hold the file in as validated, for the workers to load (-1 when it has
+ * gone or been replaced since: they load its path then, and say so).  The
+ * path is the validator's word, and the master root: O_PATH opens no FIFO
+ * (which would block) or device, and gives the workers' plugin code no
+ * descriptor to read through; a worker's dlopen of /proc/self/fd/N opens
+ * the file anew, with its own rights.
  */
 static int
 validate_hold(const struct plugin_info *in)
@@ -157,9 +161,10 @@ validate_hold(const struct plugin_info *in)
 	struct stat st;
 	int fd;
 
-	if ((fd = open(in->path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(in->path, O_PATH | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || (uint64_t)st.st_dev != in->dev ||
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_dev != in->dev ||
 	    (uint64_t)st.st_ino != in->ino ||
 	    (uint64_t)st.st_size != in->fsize ||
 	    (uint64_t)st.st_mtim.tv_sec * 1000000000u +

@@ -18,11 +18,14 @@
  * open sleep that long first, `check_delay` check; with `open_worker: N` only worker N's open
  * does either.  `clash: counter` asks for a counter
  * under the gauge's name, `clash: gauge` for a gauge under a counter's.
+ * check renames the file `rename_from` to `rename_to` when both are set
+ * (a file swapped between a check and the master's hold of it).
  */
 #include <linux/if_packet.h>
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,7 +91,7 @@ ctxprobe_answer(struct ringfan_ctx *ctx, const char *key)
 static int
 ctxprobe_check(struct ringfan_ctx *ctx)
 {
-	const char *s;
+	const char *s, *to;
 	uint64_t u;
 
 	ctxprobe_check_flags = ctx->flags;
@@ -99,6 +102,13 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 		return RINGFAN_FAIL;
 	if (*s != '\0')
 		ctx->log(ctx, RINGFAN_LOG_WARN, "%s", s);
+	if (ctx->opt_string(ctx, "rename_from", "", &s) != 0 ||
+	    ctx->opt_string(ctx, "rename_to", "", &to) != 0)
+		return RINGFAN_FAIL;
+	if (*s != '\0' && *to != '\0' && rename(s, to) == -1) {
+		ctx->error(ctx, "rename %s: failed", s);
+		return RINGFAN_FAIL;
+	}
 	/* Every option, those that only open uses too. */
 	if (ctx->opt_string(ctx, "open", "ok", &s) != 0 ||
 	    ctx->opt_string(ctx, "clash", "", &s) != 0 ||

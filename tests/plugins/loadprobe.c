@@ -7,9 +7,11 @@
  * loads it; when it names one in RINGFAN_PROBE_OPENS, open appends "PID UID
  * FLAGS WORKER" (ctx->flags in hex); and RINGFAN_PROBE_FDS gets "PID" and
  * what every descriptor above 2 of the loading process points to
- * (readlink of /proc/self/fd/N: "socket:[123]", a path, ...).  When
- * RINGFAN_PROBE_CRASH names a file that exists, the constructor crashes
- * (SIGSEGV), as a plugin's that fails as it loads.  Each line
+ * (readlink of /proc/self/fd/N: "socket:[123]", a path, ...), and
+ * RINGFAN_PROBE_READS "PID" and the targets of those it can read a byte
+ * of (pread at offset 0).  When RINGFAN_PROBE_CRASH names a file that
+ * exists, the constructor crashes (SIGSEGV), as a plugin's that fails as
+ * it loads.  Each line
  * goes out in one write(2) to a file opened with O_APPEND, so that lines of
  * concurrent processes never mix.  Every frame counts in "frames" and in
  * the build's own counter.
@@ -69,17 +71,18 @@ loadprobe_note(const char *env, const char *fmt, ...)
 static void
 loadprobe_fds(void)
 {
-	char list[3072], link[64], target[256];
+	char list[3072], reads[3072], link[64], target[256], c;
 	struct dirent *e;
-	size_t at = 0;
+	size_t at = 0, rat = 0;
 	ssize_t n;
 	DIR *d;
 	int fd;
 
-	if (getenv("RINGFAN_PROBE_FDS") == NULL ||
+	if ((getenv("RINGFAN_PROBE_FDS") == NULL &&
+	    getenv("RINGFAN_PROBE_READS") == NULL) ||
 	    (d = opendir("/proc/self/fd")) == NULL)
 		return;
-	list[0] = '\0';
+	list[0] = reads[0] = '\0';
 	while ((e = readdir(d)) != NULL) {
 		fd = atoi(e->d_name);
 		if (e->d_name[0] == '.' || fd <= 2 || fd == dirfd(d))
@@ -93,9 +96,16 @@ loadprobe_fds(void)
 		list[at++] = ' ';
 		memcpy(list + at, target, (size_t)n + 1);
 		at += (size_t)n;
+		if (pread(fd, &c, 1, 0) != 1 ||
+		    rat + (size_t)n + 2 >= sizeof(reads))
+			continue;
+		reads[rat++] = ' ';
+		memcpy(reads + rat, target, (size_t)n + 1);
+		rat += (size_t)n;
 	}
 	closedir(d);
 	loadprobe_note("RINGFAN_PROBE_FDS", "%ld%s\n", (long)getpid(), list);
+	loadprobe_note("RINGFAN_PROBE_READS", "%ld%s\n", (long)getpid(), reads);
 }
 
 __attribute__((constructor)) static void
