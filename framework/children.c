@@ -70,6 +70,9 @@ child_close_plugins(struct master *m, const struct plugin_info *keep)
 	    c < pc->ncaptures; c++)
 		if (m->prev.infos[c] != keep)
 			plugin_info_close(m->prev.infos[c]);
+	for (size_t c = 0; m->staged_infos != NULL &&
+	    c < m->staged_cfg->ncaptures; c++)
+		plugin_info_close(m->staged_infos[c]);
 }
 
 void

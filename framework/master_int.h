@@ -197,6 +197,8 @@ struct master {
 	 * staged_cfg), which no child of the old pipeline is to keep.
 	 */
 	struct plugin_mem	**staged;
+	/* The plugin files held for it, per capture (NULL: unchanged). */
+	struct plugin_info	**staged_infos;
 	const struct cfg	*staged_cfg;
 	struct gen		 g;		/* current */
 	struct gen		 old;		/* retiring, during a swap */

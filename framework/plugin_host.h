@@ -47,10 +47,12 @@ struct plugin_info {
 	 * which its workers load (-1: none, they load path): a file
 	 * replaced after the check, by a new build or a broken one, runs
 	 * nowhere before a reload has checked it.  An array of these ends
-	 * in one whose path is "".
+	 * in one whose fd is PLUGIN_INFO_END (the master's word, not the
+	 * validator's, whose plugin code could write any path).
 	 */
 	int		 fd;
 };
+#define PLUGIN_INFO_END	(-2)
 
 /*
  * Host memory of one stage of one worker: MAP_SHARED, mapped by the master

@@ -125,7 +125,7 @@ plugin_info_same(const struct plugin_info *a, const struct plugin_info *b,
 void
 plugin_info_close(struct plugin_info *in)
 {
-	for (size_t k = 0; in != NULL && in[k].path[0] != '\0'; k++)
+	for (size_t k = 0; in != NULL && in[k].fd != PLUGIN_INFO_END; k++)
 		if (in[k].fd != -1) {
 			close(in[k].fd);
 			in[k].fd = -1;
@@ -391,11 +391,11 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		size_t n = cfg->captures[c].npipeline;
 
-		/* Ended by an entry whose path is "" (plugin_info_close). */
 		if ((out[c] = calloc(n + 1, sizeof(*out[c]))) == NULL) {
 			pipeline_info_free(out, c);
 			goto nomem;
 		}
+		out[c][n].fd = PLUGIN_INFO_END;	/* plugin_info_close() */
 		memcpy(out[c], &v->info[at], n * sizeof(*out[c]));
 		at += n;
 		for (size_t k = 0; k < n; k++)

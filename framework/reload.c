@@ -791,9 +791,11 @@ master_reload_run(struct master *m, const char **what, char *err,
 	/* From here on nothing fails: swap in the new configuration. */
 	if (any) {
 		m->staged = mems;
+		m->staged_infos = infos;
 		m->staged_cfg = &nc;
 		master_close_down(m, changed);
 		m->staged = NULL;
+		m->staged_infos = NULL;
 		m->staged_cfg = NULL;
 	}
 	if (any) {
