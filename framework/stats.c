@@ -494,7 +494,7 @@ const struct stats_field stats_fields[STATS_NFIELDS] = {
 	{ LEVEL(backlog), .metric = "ringfan_ring_backlog_blocks",
 	  .type = "gauge",
 	  .help = "Blocks the kernel had handed over and the worker not yet "
-	  "released when it last took one, that one included." },
+	  "released when it was last done with one, that one included." },
 	{ LEVEL(backlog_max), .metric = "ringfan_ring_backlog_max_blocks",
 	  .type = "gauge",
 	  .help = "The largest backlog of the worker's ring so far." },

@@ -168,8 +168,9 @@ struct stats_worker {
 	alignas(64) uint64_t	 blocks;	/* blocks taken */
 	uint64_t		 blocks_timeout; /* of them retired by timeout */
 	uint64_t		 ring_blocks;	/* the ring's size, in blocks */
-	uint64_t		 backlog;	/* blocks user-owned at the last
-						   take, that one included */
+	uint64_t		 backlog;	/* blocks user-owned as the last
+						   one taken was done with,
+						   that one included */
 	uint64_t		 backlog_max;	/* the most of them at once */
 
 	/* Control: mostly the master; state and err also the worker. */

@@ -79,6 +79,11 @@ END {
     "$(cat "$RF_TMP/families.out")"
 echo "ok: one HELP and TYPE per family, samples grouped"
 
+# The backlog is measured as the worker is done with a block (docs/control.md).
+rf_expect "HELP of ringfan_ring_backlog_blocks" \
+    "$(grep '^# HELP ringfan_ring_backlog_blocks ' "$M")" \
+    "# HELP ringfan_ring_backlog_blocks Blocks the kernel had handed over and the worker not yet released when it was last done with one, that one included."
+
 for m in uptime_seconds:gauge packets_total:counter bytes_total:counter \
     kernel_packets_total:counter kernel_drops_total:counter \
     kernel_freeze_q_total:counter quarantined_total:counter \
