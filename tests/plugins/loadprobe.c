@@ -10,8 +10,9 @@
  * (readlink of /proc/self/fd/N: "socket:[123]", a path, ...), and
  * RINGFAN_PROBE_READS "PID" and the targets of those it can read a byte
  * of (pread at offset 0).  When RINGFAN_PROBE_CRASH names a file that
- * exists, the constructor crashes (SIGSEGV), as a plugin's that fails as
- * it loads.  Each line
+ * exists, the constructor removes it and crashes (SIGSEGV), as a plugin's
+ * that fails as it loads: one process crashes, however many load it
+ * meanwhile.  Each line
  * goes out in one write(2) to a file opened with O_APPEND, so that lines of
  * concurrent processes never mix.  Every frame counts in "frames" and in
  * the build's own counter.
@@ -116,7 +117,7 @@ loadprobe_loaded(void)
 	loadprobe_note("RINGFAN_PROBE_FILE", "%ld %ld\n", (long)getpid(),
 	    (long)getuid());
 	loadprobe_fds();
-	if (crash != NULL && access(crash, F_OK) == 0)
+	if (crash != NULL && unlink(crash) == 0)
 		raise(SIGSEGV);
 }
 
