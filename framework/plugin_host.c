@@ -236,6 +236,22 @@ plugin_sets_unknown(const struct ringfan_plugin *d)
 	return false;
 }
 
+/*
+ * True when path names the file fd holds, as it was: loaded by its path
+ * then, the plugin keeps its name (which debuggers, symbolizers and
+ * $ORIGIN in its RUNPATH go by).
+ */
+static bool
+plugin_path_holds(const char *path, int fd)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && fstat(fd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+	    a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+	    a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
 int
 plugin_load(struct plugin *p, const char *name, char *const *path,
     size_t npath, const struct plugin_info *held, char *err, size_t errlen)
@@ -245,15 +261,27 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	char file[4096], searched[2048], name_shown[48], by_fd[32];
 
 	memset(p, 0, sizeof(*p));
-	p->fd = held != NULL ? held->fd : -1;
+	p->fd = -1;
 	if (!name_valid(name, STATS_PLUGIN_NAME)) {
 		snprintf(err, errlen, "plugin \"%s\": invalid name "
 		    "(1 to %d of a-z, 0-9, _)", name, STATS_PLUGIN_NAME - 1);
 		return -1;
 	}
-	if (p->fd != -1) {
+	if (held != NULL && held->fd != -1) {
+		/*
+		 * The build validated, through the held descriptor when the
+		 * path names another file now; without /proc, the path's file
+		 * (plugin_describe() tells the caller it changed).
+		 */
 		strlcpy(file, held->path, sizeof(file));
-		snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", p->fd);
+		snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", held->fd);
+		if (!plugin_path_holds(file, held->fd) &&
+		    access(by_fd, F_OK) == 0) {
+			p->fd = held->fd;
+			log_warnx("plugin %s: %s was replaced since it was "
+			    "validated: running the build validated, as %s, "
+			    "until a reload", name, file, by_fd);
+		}
 	} else if (!plugin_find(name, path, npath, file, sizeof(file),
 	    searched, sizeof(searched), &miss)) {
 		if (miss.err != 0)
@@ -365,6 +393,7 @@ plugin_unload(struct plugin *p)
 		dlclose(p->dl);
 	free(p->path);
 	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 }
 
 /* What the master keeps of a loaded plugin in step cp, before its check. */

@@ -88,7 +88,7 @@ uint32_t plugin_env_flags(const struct plugin_env *env);
 /* One loaded shared object. */
 struct plugin {
 	char			*path;
-	int			 fd;	/* loaded from: plugin_info.fd, or -1 */
+	int			 fd;	/* loaded through: plugin_info.fd, or -1 */
 	void			*dl;
 	const struct ringfan_plugin *desc;	/* as exported */
 	struct ringfan_plugin	 calls;		/* optional callbacks filled */
@@ -133,8 +133,9 @@ struct pipeline {
  * Find NAME.so (or NAME/NAME.so) in the directories of RINGFAN_PLUGIN_PATH
  * (colon-separated, searched first when set), of path, and then the
  * installed plugin directory; load it and check it.  With held (its fd
- * not -1), load the file validated as held instead, through its
- * descriptor.  0, or -1 with a message naming the file in err.
+ * not -1), load the file validated as held instead: by its path while the
+ * path names it, else through the descriptor (warned).  0, or -1 with a
+ * message naming the file in err.
  */
 int	plugin_load(struct plugin *p, const char *name,
 	    char *const *path, size_t npath, const struct plugin_info *held,

@@ -3,8 +3,10 @@
 # it holds a file by its place (O_PATH), not open for reading.
 # (a) A check after which a FIFO is at the plugin's path: ringfan -t is
 #     not stuck in opening it, and says the configuration is ok.
-# (b) A worker (as nobody) loads its plugins through the master's
-#     descriptors, and plugin code cannot read a byte through any of them.
+# (b) A worker (as nobody) holds the master's descriptor of its plugin's
+#     file as it loads it, and plugin code cannot read a byte through it;
+#     the file unchanged, the worker loads it under its path (the name
+#     debuggers and $ORIGIN go by), not /proc/self/fd/N.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -39,9 +41,11 @@ rf_expect "the FIFO at the plugin's path" "$(stat -c %F "$plug/ctxprobe.so")" \
 rf_link
 export RINGFAN_PROBE_READS=$RF_TMP/probe.reads
 export RINGFAN_PROBE_FDS=$RF_TMP/probe.fds
+export RINGFAN_PROBE_NAME=$RF_TMP/probe.name
 : >"$RINGFAN_PROBE_READS"
 : >"$RINGFAN_PROBE_FDS"
-chmod 666 "$RINGFAN_PROBE_READS" "$RINGFAN_PROBE_FDS"
+: >"$RINGFAN_PROBE_NAME"
+chmod 666 "$RINGFAN_PROBE_READS" "$RINGFAN_PROBE_FDS" "$RINGFAN_PROBE_NAME"
 rf_config 1 hash "" "plugin: loadprobe"
 sed -i -e "s|^plugin_path: .*|plugin_path: [\"$plug\", \"$PLUGIN_PATH_BUILD\"]|" \
     -e '/^captures:/i user: nobody' "$RF_CONF"
@@ -52,4 +56,6 @@ rf_expect "the worker's descriptors as it loads loadprobe" \
     "$(grep -E "^$pid( |\$)" "$RINGFAN_PROBE_FDS")" "$pid $plug/loadprobe.so anon_inode:[eventpoll]"
 rf_expect "what the worker's plugin code can read" \
     "$(grep -E "^$pid( |\$)" "$RINGFAN_PROBE_READS")" "$pid"
+rf_expect "the name the worker loaded loadprobe under" \
+    "$(grep -E "^$pid " "$RINGFAN_PROBE_NAME")" "$pid $plug/loadprobe.so"
 echo "PASS"

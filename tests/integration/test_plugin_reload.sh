@@ -239,4 +239,8 @@ rf_expect "loadprobe.frames_a, the previous build's" \
     "$((K1 + K2))"
 rf_expect "workers that ran another file than the one validated" \
     "$(grep -c "changed since it was validated" "$RF_ERR" || true)" 0
+# The rolled-back worker and its respawn, each through the held file.
+rf_expect "workers that ran the validated build of a replaced file" \
+    "$(grep -c "warn: plugin loadprobe: $plug/loadprobe.so was replaced since it was validated: running the build validated, as /proc/self/fd/[0-9]*, until a reload\$" \
+    "$RF_ERR" || true)" 2
 echo "PASS"

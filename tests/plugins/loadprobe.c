@@ -9,7 +9,8 @@
  * what every descriptor above 2 of the loading process points to
  * (readlink of /proc/self/fd/N: "socket:[123]", a path, ...), and
  * RINGFAN_PROBE_READS "PID" and the targets of those it can read a byte
- * of (pread at offset 0).  When RINGFAN_PROBE_CRASH names a file that
+ * of (pread at offset 0); RINGFAN_PROBE_NAME "PID NAME", the name the
+ * process loaded it under (dladdr).  When RINGFAN_PROBE_CRASH names a file that
  * exists, the constructor removes it and crashes (SIGSEGV), as a plugin's
  * that fails as it loads: one process crashes, however many load it
  * meanwhile.  Each line
@@ -21,6 +22,7 @@
  * (the tests build variants a and b to replace one with the other).
  */
 #include <dirent.h>
+#include <dlfcn.h>		/* dladdr: _GNU_SOURCE, from meson */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -113,9 +115,13 @@ __attribute__((constructor)) static void
 loadprobe_loaded(void)
 {
 	const char *crash = getenv("RINGFAN_PROBE_CRASH");
+	Dl_info self;
 
 	loadprobe_note("RINGFAN_PROBE_FILE", "%ld %ld\n", (long)getpid(),
 	    (long)getuid());
+	if (dladdr((void *)(uintptr_t)loadprobe_note, &self) != 0)
+		loadprobe_note("RINGFAN_PROBE_NAME", "%ld %s\n", (long)getpid(),
+		    self.dli_fname);
 	loadprobe_fds();
 	if (crash != NULL && unlink(crash) == 0)
 		raise(SIGSEGV);

@@ -748,8 +748,9 @@ ring4_status(uint32_t i, uint32_t status)
 /*
  * Taking a block counts it (and whether the kernel retired it at the
  * timeout); being done with it, the blocks handed over and not released
- * from it on: the backlog, and its peak.  Releasing one is worker_main's, emulated here:
- * the block goes back to the kernel and wk.owned goes down by one.
+ * from it on: the backlog, and its peak.  Releasing one is worker_main's,
+ * emulated here: the block goes back to the kernel and wk.owned goes down
+ * by one.
  */
 static void
 test_worker_ring_health(void **state)
