@@ -417,7 +417,9 @@ enum {
 	FT_HOOK_BEFORE_WRITE,	/* records pending, write(2) not yet called */
 	FT_HOOK_AFTER_WRITE,	/* written, pending slots not yet freed */
 	FT_HOOK_TOUCH_FILL,	/* a touch record half filled, not committed */
-	FT_HOOK_TOUCH_STORE	/* after each store of a committed touch */
+	FT_HOOK_TOUCH_STORE,	/* after each store of a committed touch */
+	FT_HOOK_QUEUED		/* an IPFIX record queued, the flow's end
+				   not yet committed */
 };
 extern void	(*ft_test_hook)(struct ft *ft, int point);
 #define FT_HOOK(ft, p) \

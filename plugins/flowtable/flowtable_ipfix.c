@@ -1266,17 +1266,26 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 	r->reason = reason > 0 && reason < FT_NREASON ? ix_reason[reason] : 0;
 	r->process = ix->ctx->worker_id;
 	ix->n++;
-	/*
-	 * Live, never a connect from here: it allocates a session, on the
-	 * frame's path.  Offline a message's worth goes out at once, over a
-	 * connection made when due: the file's time may not reach a tick
-	 * before the queue is full.
-	 */
+	ix_level(ix);
+}
+
+/*
+ * After ix_add(), once the flow's end is committed: a message's worth
+ * goes out.  Not from ix_add(): a worker killed between a send and that
+ * commit leaves its successor the flow, which it exports again, and the
+ * collector would get it twice.
+ *
+ * Live, never a connect from here: it allocates a session, on the
+ * frame's path.  Offline a message's worth goes out at once, over a
+ * connection made when due: the file's time may not reach a tick before
+ * the queue is full.
+ */
+void
+ix_added(struct ix *ix)
+{
 	if (ix->n >= ix->batch && ix->msglen == 0 &&
 	    (ix->state == IX_UP || ix->offline))
 		ix_pump(ix, 1);
-	else
-		ix_level(ix);
 }
 
 /*

@@ -2,7 +2,7 @@
  * flowtable: the IPFIX exporter (RFC 7011), its options and its queue.
  *
  * Every record that flowtable makes goes, at the same moment, into a
- * bounded queue in this worker's heap; ix_tick() (and ix_add() once a
+ * bounded queue in this worker's heap; ix_tick() (and ix_added() once a
  * message's worth waits) encodes it with libfixbuf into a message buffer
  * and sends that on a non-blocking socket of the worker's own.
  */
@@ -44,6 +44,7 @@ struct ix	*ix_open(struct ringfan_ctx *ctx, const struct ix_opts *o);
 void		 ix_attach(struct ix *ix, uint64_t *waiting);
 /* Queues flow f's record, ending for reason (enum ft_reason). */
 void		 ix_add(struct ix *ix, const struct ft_flow *f, int reason);
+void		 ix_added(struct ix *ix);
 void		 ix_tick(struct ix *ix);
 /* Sends what is queued, waiting at most wait_ns; the rest is dropped. */
 void		 ix_drain(struct ix *ix, uint64_t wait_ns);

@@ -395,6 +395,7 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 	/* The IPFIX record, from the flow before its end is committed. */
 	if (had && ft->ix != NULL)
 		ix_add(ft->ix, f, reason);
+	FT_HOOK(ft, FT_HOOK_QUEUED);
 	ft_txn_begin(ft);
 	if (had && ft->npfree > 0) {
 		p = ft->pfree[--ft->npfree];
@@ -425,6 +426,8 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 		memset(img, 0, sizeof(*img));
 	}
 	ft_txn_commit(ft);
+	if (had && ft->ix != NULL)
+		ix_added(ft->ix);
 	if (started != 0)
 		ft_fifo_unlink(ft, i);
 	if (!keep) {

@@ -37,6 +37,14 @@ extern const struct ringfan_plugin ringfan_plugin;
 
 #define REV	29305u		/* RFC 5103's reverse enterprise number */
 
+/* A record, as ft_export() makes it: queued, then the flow's end. */
+static void
+add(struct ix *ix, const struct ft_flow *f, int reason)
+{
+	ix_add(ix, f, reason);
+	ix_added(ix);
+}
+
 /*
  * getsockopt(TCP_INFO) as the kernel answers, but for tcpi_bytes_acked,
  * which is lowered by ack_short: the peer acknowledged that many bytes
@@ -673,7 +681,7 @@ test_udp_records(void **st)
 	x.f.pub.worker_id = 0;
 	for (int i = 0; i < 6; i++) {
 		mk_flow(&f, i, i % 2);
-		ix_add(x.ix, &f, i < 3 ? FT_IDLE : i < 5 ? FT_END :
+		add(x.ix, &f, i < 3 ? FT_IDLE : i < 5 ? FT_END :
 		    FT_SHUTDOWN);
 	}
 	assert_int_equal(xval(&x, "ipfix_queue"), 6);
@@ -767,7 +775,7 @@ test_icmp_elements(void **st)
 		f.proto = c[i].proto;
 		f.sport = 0;
 		f.dport = c[i].dport;
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_tick(x.ix);
 	while (d->n < nc && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
@@ -804,7 +812,7 @@ test_udp_refresh(void **st)
 	x_open(&x, url, more);
 	for (int i = 0; i < 100; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_tick(x.ix);
 	while (d->n < 100 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0) {
@@ -857,7 +865,7 @@ test_tcp_unacked(void **st)
 	x_open(&x, url, more);
 	for (int i = 0; i < n; i++) {
 		mk_flow(&f, i, i % 2);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	/* Until the windows are full: the queue no longer goes down. */
 	for (int i = 0; i < 200 && xval(&x, "ipfix_queue") != last; i++) {
@@ -924,7 +932,7 @@ test_tcp_acked_whole(void **st)
 	ack_short = 1;
 	for (int i = 0; i < 3; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_tick(x.ix);
 	assert_int_not_equal(cfd = accept(lfd, NULL, NULL), -1);
@@ -952,7 +960,7 @@ test_tcp_acked_whole(void **st)
 	ack_short = 0;
 	for (int i = 0; i < 2; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	for (int i = 0; i < 300 && xval(&x, "ipfix_queue") > 0; i++) {
 		sleep_ms(10);
@@ -1000,7 +1008,7 @@ test_tcp_queue(void **st)
 	assert_int_equal(xval(&x, "ipfix_up"), 0);
 	for (int i = 0; i < 20; i++) {
 		mk_flow(&f, i, i % 2);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	assert_int_equal(xval(&x, "ipfix_queue"), 16);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 4);
@@ -1057,7 +1065,7 @@ test_tcp_queue(void **st)
 	assert_string_equal(x.f.status, want);
 	for (int i = 20; i < 25; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_ACTIVE);
+		add(x.ix, &f, FT_ACTIVE);
 	}
 	ix_tick(x.ix);
 	assert_int_equal(xval(&x, "ipfix_queue"), 5);
@@ -1085,7 +1093,7 @@ test_tcp_queue(void **st)
 	close(lfd);
 	ix_tick(x.ix);
 	mk_flow(&f, 1, 0);
-	ix_add(x.ix, &f, FT_SHUTDOWN);
+	add(x.ix, &f, FT_SHUTDOWN);
 	ix_drain(x.ix, 200000000ULL);
 	assert_int_equal(xval(&x, "ipfix_dropped"), 5);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
@@ -1150,7 +1158,7 @@ test_crash_queue(void **st)
 	assert_int_equal(xval(&x, "ipfix_dropped"), 0);
 	for (int i = 0; i < 7; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 		assert_int_equal(WAITING(waiting), (uint64_t)i + 1);
 		assert_int_equal(NEXT_SEQ(waiting), (uint64_t)i + 1);
 	}
@@ -1172,7 +1180,7 @@ test_crash_queue(void **st)
 	 * number, and the next one finds nothing lost.
 	 */
 	mk_flow(&f, 1, 0);
-	ix_add(next, &f, FT_IDLE);
+	add(next, &f, FT_IDLE);
 	assert_int_equal(WAITING(waiting), 1);
 	assert_int_equal(NEXT_SEQ(waiting), 8);
 	ix_drain(next, 0);
@@ -1221,7 +1229,7 @@ test_crash_queue(void **st)
 	ix_attach(x.ix, &waiting);
 	for (int i = 0; i < 3; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_tick(x.ix);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
@@ -1247,14 +1255,14 @@ test_crash_queue(void **st)
 	 */
 	for (int i = 3; i < 5; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(next, &f, FT_IDLE);
+		add(next, &f, FT_IDLE);
 	}
 	snprintf(want, sizeof(want), "ipfix %s: 2 records lost with a worker "
 	    "that died before it sent them", url);
 	x.ix = successor(&x, &waiting, 5, 5, want);
 	ix_free(next);
 	mk_flow(&f, 5, 0);
-	ix_add(x.ix, &f, FT_IDLE);
+	add(x.ix, &f, FT_IDLE);
 	ix_tick(x.ix);
 	while (d->n < 4 && (len = recv_dgram(lfd, buf, 65536)) > 0)
 		decode_msg(d, buf, len);
@@ -1297,7 +1305,7 @@ test_udp_refused(void **st)
 	ix_tick(x.ix);
 	assert_int_equal(xval(&x, "ipfix_up"), 1);
 	mk_flow(&f, 0, 0);
-	ix_add(x.ix, &f, FT_IDLE);
+	add(x.ix, &f, FT_IDLE);
 	ix_tick(x.ix);
 	x_tick_until_status(&x);
 	/*
@@ -1314,7 +1322,7 @@ test_udp_refused(void **st)
 	assert_int_equal(xval(&x, "ipfix_up"), 0);
 	for (int i = 1; i <= 20; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	/* 21 records, or 20 after the one dropped, for a queue of 16. */
 	assert_int_equal(xval(&x, "ipfix_queue"), 16);
@@ -1367,7 +1375,7 @@ test_udp_refused_later(void **st)
 	x_open(&x, url, NULL);
 	for (int i = 0; i < 3; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_tick(x.ix);
 	while (d->n < 3 && (len = recv_dgram(fd, buf, sizeof(buf))) > 0)
@@ -1379,7 +1387,7 @@ test_udp_refused_later(void **st)
 	close(fd);
 	for (int i = 3; i < 8; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	x_send_refused(&x, url);
 	assert_int_equal(xval(&x, "ipfix_records"), 3);
@@ -1395,7 +1403,7 @@ test_udp_refused_later(void **st)
 	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
 	x_open(&x, url, NULL);
 	mk_flow(&f, 0, 0);
-	ix_add(x.ix, &f, FT_IDLE);
+	add(x.ix, &f, FT_IDLE);
 	ix_tick(x.ix);
 	while ((len = recv_dgram(fd, buf, sizeof(buf))) > 0 &&
 	    xval(&x, "ipfix_messages") < 2)
@@ -1403,7 +1411,7 @@ test_udp_refused_later(void **st)
 	close(fd);
 	for (int i = 1; i < 3; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_drain(x.ix, 500000000ULL);
 	assert_int_equal(xval(&x, "ipfix_records"), 1);
@@ -1435,13 +1443,13 @@ test_udp_refused_idle(void **st)
 	snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
 	x_open(&x, url, NULL);
 	mk_flow(&f, 0, 0);
-	ix_add(x.ix, &f, FT_IDLE);
+	add(x.ix, &f, FT_IDLE);
 	ix_tick(x.ix);
 	ix_tick(x.ix);		/* not refused: taken */
 	assert_int_equal(xval(&x, "ipfix_records"), 1);
 	close(fd);
 	mk_flow(&f, 1, 0);
-	ix_add(x.ix, &f, FT_IDLE);
+	add(x.ix, &f, FT_IDLE);
 	x_send_refused(&x, url);
 	assert_int_equal(xval(&x, "ipfix_up"), 0);
 	assert_int_equal(xval(&x, "ipfix_queue"), 0);
@@ -1504,7 +1512,7 @@ test_udp_late_error(void **st)
 	ix_tick(x.ix);
 	for (i = 0; i < 3; i++) {
 		mk_flow(&f, i, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 	}
 	ix_tick(x.ix);
 	x_tick_until_status(&x);
@@ -1784,7 +1792,7 @@ test_udp_icmp_errors(void **st)
 		snprintf(url, sizeof(url), "udp://127.0.0.1:%u", port);
 		x_open(&x, url, NULL);
 		mk_flow(&f, 0, 0);
-		ix_add(x.ix, &f, FT_IDLE);
+		add(x.ix, &f, FT_IDLE);
 		ix_tick(x.ix);		/* templates, then the record */
 		for (int m = 0; m < 2; m++) {
 			fl = sizeof(from);
