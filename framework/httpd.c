@@ -3,8 +3,9 @@
  * runs in its external-poll epoll mode, without a thread of its own: the
  * master's loop watches one descriptor of ours (an epoll instance holding
  * the library's epoll descriptor and a timer) and calls httpd_serve(),
- * which runs the library once, cuts off clients past their deadline and
- * sets the timer to the library's next timeout.  The page is made by the
+ * which runs the library, hands it the clients waiting, runs it again,
+ * cuts off clients past their deadline and sets the timer to the
+ * library's next timeout.  The page is made by the
  * control handler of the `metrics` command, so HTTP and the control
  * socket never disagree.
  *
@@ -527,6 +528,13 @@ httpd_serve(struct httpd *h)
 		log_warn("metrics_listen %s: read(timerfd)", h->addr);
 	if (h->spare == -1)
 		h->spare = spare_open();
+	/*
+	 * The library first, then the listener: a connection its client has
+	 * closed counts against the client's address until the library has
+	 * read the end, and a client that closed its 16 and at once opened
+	 * another, all seen in this one turn, must get the place.
+	 */
+	MHD_run(h->d);
 	now = mono_ns();
 	if (!h->listening && now >= h->paused_until &&
 	    h->nconns < HTTPD_MAX_CONN) {

@@ -3,7 +3,8 @@
  * takes and the exact messages of those it refuses; the answers over
  * loopback (the page and its type, 404, 405 with Allow, HEAD, a request
  * with a body, a handler that makes no page, keep-alive, a client that
- * half-closes after its requests); the errors of a
+ * half-closes after its requests, the limit of 16 connections from one
+ * address); the errors of a
  * start (an address in use); IPv6 where loopback has it; and a process
  * forked from the server, which must hold none of its TCP sockets while
  * the server goes on.  A made-up handler stands in for the metrics
@@ -412,6 +413,47 @@ test_half_close(void **state)
 	httpd_close(h);
 }
 
+/*
+ * 16 connections from one address at most: a 17th is closed at once,
+ * unanswered; but one its client has closed no longer counts, even while
+ * the server has yet to read its end: 16 closed and a new one made before
+ * the server's next turn, the new one is answered.
+ */
+static void
+test_per_ip(void **state)
+{
+	static const char head[] = "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	int mode = PAGE_OK, fds[16], fd;
+	char addr[64], err[512], out[4096];
+	struct httpd *h;
+	ssize_t r;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", free_port(AF_INET));
+	if (httpd_open(&h, addr, page, &mode, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (size_t i = 0; i < 16; i++) {
+		fds[i] = client(addr);
+		exchange(h, fds[i], head, out, sizeof(out), false,
+		    strlen("HTTP/1.1 200 OK\r\n"));
+		assert_memory_equal(out, "HTTP/1.1 200 OK\r\n",
+		    strlen("HTTP/1.1 200 OK\r\n"));
+	}
+	fd = client(addr);
+	assert_true(serve_until(h, fd));
+	r = recv(fd, out, sizeof(out), 0);
+	assert_true(r == 0 || (r == -1 && errno == ECONNRESET));
+	close(fd);
+	/* Closed, and a new connection made, before the server's next turn. */
+	for (size_t i = 0; i < 16; i++)
+		close(fds[i]);
+	ask(h, addr, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof(out));
+	assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(out, PAGE));
+	httpd_close(h);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -548,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_serve),
 		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_per_ip),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_fork),
