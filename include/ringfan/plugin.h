@@ -245,6 +245,10 @@ struct ringfan_ctx {
 	 */
 	void	(*tick_period)(struct ringfan_ctx *, uint64_t period_ns);
 
+	/*
+	 * A line in the host's log.  <tgmath.h> defines a macro log(x): a
+	 * plugin that includes it calls (ctx->log)(ctx, ...).
+	 */
 	void	(*log)(struct ringfan_ctx *, int level, const char *fmt, ...)
 		    RINGFAN_PRINTF(3, 4);
 	/*
