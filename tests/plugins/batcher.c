@@ -1,7 +1,8 @@
 /*
  * batcher: a plugin with a batch callback and no packet callback, counting
  * the calls and the frames it was handed; with `crash` N, it dies in the
- * batch that holds a frame of wire length N (test_batch_crash).
+ * batch that holds a frame of wire length N (test_batch_crash); with `hang`
+ * N, it spins forever in that batch instead.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@ struct batcher {
 	uint64_t	*frames;
 	uint64_t	*bytes;
 	uint64_t	 crash;		/* a frame's len to die on; 0: none */
+	uint64_t	 hang;		/* a frame's len to spin on; 0: none */
 };
 
 static int
@@ -27,6 +29,7 @@ batcher_open(struct ringfan_ctx *ctx, void **state)
 		return -1;
 	}
 	if (ctx->opt_uint(ctx, "crash", 0, &st->crash) != 0 ||
+	    ctx->opt_uint(ctx, "hang", 0, &st->hang) != 0 ||
 	    (st->calls = ctx->counter(ctx, "calls")) == NULL ||
 	    (st->frames = ctx->counter(ctx, "frames")) == NULL ||
 	    (st->bytes = ctx->counter(ctx, "bytes")) == NULL) {
@@ -42,12 +45,15 @@ batcher_batch(void *state, const struct ringfan_packet *const *pkts,
     size_t n)
 {
 	struct batcher *st = state;
+	volatile uint64_t spins = 0;
 
 	++*st->calls;
 	*st->frames += n;
 	for (size_t i = 0; i < n; i++) {
 		if (st->crash != 0 && pkts[i]->len == st->crash)
 			raise(SIGSEGV);
+		while (st->hang != 0 && pkts[i]->len == st->hang)
+			spins++;	/* a loop the compiler must keep */
 		*st->bytes += pkts[i]->len;
 	}
 }

@@ -13,7 +13,8 @@
  * process loaded it under (dladdr).  When RINGFAN_PROBE_CRASH names a file that
  * exists, the constructor removes it and crashes (SIGSEGV), as a plugin's
  * that fails as it loads: one process crashes, however many load it
- * meanwhile.  Each line
+ * meanwhile; RINGFAN_PROBE_HANG the same, but it waits in pause() forever,
+ * as a constructor that hangs.  Each line
  * goes out in one write(2) to a file opened with O_APPEND, so that lines of
  * concurrent processes never mix.  Every frame counts in "frames" and in
  * the build's own counter.
@@ -115,6 +116,7 @@ __attribute__((constructor)) static void
 loadprobe_loaded(void)
 {
 	const char *crash = getenv("RINGFAN_PROBE_CRASH");
+	const char *hang = getenv("RINGFAN_PROBE_HANG");
 	Dl_info self;
 
 	loadprobe_note("RINGFAN_PROBE_FILE", "%ld %ld\n", (long)getpid(),
@@ -125,6 +127,9 @@ loadprobe_loaded(void)
 	loadprobe_fds();
 	if (crash != NULL && unlink(crash) == 0)
 		raise(SIGSEGV);
+	if (hang != NULL && unlink(hang) == 0)
+		for (;;)
+			pause();
 }
 
 static int

@@ -5,7 +5,10 @@
  * forever, or with `block: true` waits forever in a system call.  Built
  * with SPIN_PREFETCH as spinahead: never returns from `prefetch` instead;
  * with SPIN_TICK as spintick: a tick every millisecond, which never returns
- * once a marked frame has been seen.
+ * once a marked frame has been seen.  With `close: true` it never returns
+ * from a `close` after frames came to its own process (spins on the CPU, or
+ * waits with `block: true`): validation's trial open and close pass, and so
+ * does the close of a process that took no frame.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +19,8 @@
 struct spin {
 	uint64_t	len;
 	int		block;
+	int		close;		/* never return from close */
+	uint64_t	frames;		/* this process's own */
 	int		armed;		/* spintick: a marked frame seen */
 	uint64_t	*seen;
 };
@@ -31,6 +36,7 @@ spin_open(struct ringfan_ctx *ctx, void **state)
 	}
 	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
 	    ctx->opt_bool(ctx, "block", 0, &st->block) != 0 ||
+	    ctx->opt_bool(ctx, "close", 0, &st->close) != 0 ||
 	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
 		free(st);
 		return -1;
@@ -70,6 +76,7 @@ spin_packet(void *state, const struct ringfan_packet *pkt)
 	spin_maybe(st, pkt);
 #endif
 	++*st->seen;
+	st->frames++;
 	return RINGFAN_CONTINUE;
 }
 
@@ -97,7 +104,15 @@ spin_tick(void *state, uint64_t now_ns)
 static void
 spin_close(void *state)
 {
-	free(state);
+	struct spin *st = state;
+	volatile uint64_t turns = 0;
+
+	while (st->close && st->frames > 0) {
+		if (st->block)
+			pause();
+		turns++;	/* a loop the compiler must keep */
+	}
+	free(st);
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
