@@ -449,8 +449,11 @@ bool	master_stall_reaped(struct slot *s, int status);
  * "... batch"; false, with "outside the plugins", in none of them.
  */
 bool	master_slot_where(const struct slot *s, char *buf, size_t len);
-/* The worker of s is inside a plugin's open, as its stage says. */
-bool	master_slot_in_open(const struct slot *s);
+/*
+ * The worker of s is inside plugin code as it starts: loading a plugin
+ * (its constructors), in its check, or in its open.
+ */
+bool	master_slot_opening(const struct slot *s);
 /*
  * The worker of s, told to exit for a reload, has made no progress (no
  * frame, no turn of its loop) for MASTER_EXIT_GRACE_NS: true once, and

@@ -264,9 +264,12 @@ master_reload_watch(struct master *m, uint64_t now)
 		if (s->pid <= 0 || !s->on_new || s->late || s->stall.killed ||
 		    now < s->spawned_ns + RELOAD_TAKE_NS)
 			continue;
-		/* Not yet in its loop, or told to hand over still in open. */
+		/*
+		 * Not yet in its loop, or told to hand over still in plugin
+		 * code as it starts.
+		 */
 		if (STATS_LOAD(&s->wk.sw->state) != WORKER_STARTING &&
-		    !master_slot_in_open(s))
+		    !master_slot_opening(s))
 			continue;
 		log_error("%s (pid %d) has not opened the new pipeline within "
 		    "%llu s; killing it", master_slot_name(s, name,
@@ -287,11 +290,12 @@ master_handover_overdue(struct master *m, struct slot *s)
 	char name[64];
 
 	/*
-	 * Inside a plugin's open (a closer recovering a large table) there
-	 * is no progress to see: the stall watch looks at it there, and so
-	 * does RELOAD_TAKE_NS; the grace starts again when it is out.
+	 * Inside plugin code as it starts (a closer recovering a large table
+	 * in an open) there is no progress to see: the stall watch looks at
+	 * it there, and so does RELOAD_TAKE_NS; the grace starts again when
+	 * it is out.
 	 */
-	if (s->pid == m->handing_pid && master_slot_in_open(s) &&
+	if (s->pid == m->handing_pid && master_slot_opening(s) &&
 	    mono_ns() < s->spawned_ns + RELOAD_TAKE_NS) {
 		s->exit.pid = 0;
 		return;

@@ -46,9 +46,10 @@ stall_progress(const struct stats_worker *sw)
 }
 
 /*
- * A worker in its loop, or starting and inside a plugin's open; not one
- * loading its plugins or setting up, stopping, gone, or killed.  One stuck
- * in an open while frames wait is a stall too.
+ * A worker in its loop, or starting and inside plugin code (loading a
+ * plugin, its check or its open); not one setting up outside the plugins,
+ * stopping, gone, or killed.  One stuck in plugin code as it starts while
+ * frames wait is a stall too.
  */
 static bool
 stall_watched(const struct slot *s)
@@ -59,7 +60,7 @@ stall_watched(const struct slot *s)
 		return false;
 	if (st == WORKER_STARTING || (st == WORKER_RESTARTING &&
 	    s->handed_starting))
-		return master_slot_in_open(s);
+		return master_slot_opening(s);
 	return st == WORKER_RUNNING || st == WORKER_RESTARTING;
 }
 
@@ -84,13 +85,14 @@ stall_stopped(pid_t pid)
 }
 
 bool
-master_slot_in_open(const struct slot *s)
+master_slot_opening(const struct slot *s)
 {
 	uint32_t k;
 
 	/* Its own pipeline's stages (slot.nstages), not wk's. */
 	return stats_stage_call(STATS_LOAD(&s->wk.sw->stage), s->nstages,
-	    &k) == STATS_CALL_OPEN;
+	    &k) == STATS_CALL_OPEN ||
+	    __atomic_load_n(&s->wk.sw->starting_in[0], __ATOMIC_RELAXED) != '\0';
 }
 
 /* The name of step k of the pipeline s's process runs, for a message. */

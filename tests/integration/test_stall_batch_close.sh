@@ -8,6 +8,9 @@
 #     worker over while frames flow: a stall, named `in plugin spin's
 #     close`; the reload completes, and every frame is counted once with
 #     none dropped or quarantined.
+#  3. A respawned worker whose plugin hangs as it loads (a constructor)
+#     while frames wait: a stall, named `while loading plugin loadprobe`;
+#     its successor takes every frame, once.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -76,4 +79,26 @@ rf_expect "close: packets" "$(rf_num '.captures[0].totals.packets')" \
 rf_expect "close: kernel_packets" \
     "$(rf_num '.captures[0].totals.kernel_packets')" $((N + 2000))
 rf_expect "close: kernel_drops" "$(rf_num '.captures[0].totals.kernel_drops')" 0
+
+# --- 3. Stuck loading a plugin, as a worker respawns.
+export RINGFAN_PROBE_HANG=$RF_TMP/hang
+stall_config "plugin: loadprobe"
+rf_start
+touch "$RINGFAN_PROBE_HANG"
+kill -9 "$(rf_ctl_num workers '.workers[0].pid')"
+rf_send -t udp -n "$N" -f 1 -s 64 -r 20000
+rf_wait_until 8 "the worker stuck loading replaced and running" rf_ctl_test \
+    workers '.workers[0].stalls == 1 and .workers[0].state == "running"'
+rf_expect "loading: live last_exit" \
+    "$(rf_ctl_json workers '.workers[0].last_exit')" \
+    "killed after a stall while loading plugin loadprobe"
+grep -q "worker test/0 (pid [0-9]*) stalled while loading plugin loadprobe: no progress for [0-9.]* s with [0-9]* frames\? waiting; killing it" \
+    "$RF_ERR" || rf_fail "no log line of the stall while loading:" \
+    "$(grep -i stall "$RF_ERR")"
+rf_stop
+rf_expect "loading: quarantined" "$(rf_num '.captures[0].totals.quarantined')" 0
+rf_expect "loading: packets" "$(rf_num '.captures[0].totals.packets')" "$N"
+rf_expect "loading: kernel_drops" \
+    "$(rf_num '.captures[0].totals.kernel_drops')" 0
+rf_expect "loading: restarts" "$(rf_num '.captures[0].workers[0].restarts')" 2
 echo "PASS"
