@@ -482,6 +482,22 @@ rf_sum()
 # daemon mode).  They need RINGFANCTL, set by meson.build; a test calls
 # rf_need_ctl first.
 
+# rf_promtool_clean FILE WHAT: FILE (a metrics page) is what Prometheus
+# accepts: promtool exits 0 when it can parse the text and has no lint to
+# report; a lint (a name it dislikes, say) is printed and makes the status
+# non-zero.  The test needs promtool (need_tools).
+rf_promtool_clean()
+{
+	local rc=0
+
+	promtool check metrics <"$1" >"$RF_TMP/promtool.out" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ] || [ -s "$RF_TMP/promtool.out" ]; then
+		rf_fail "$2: promtool check metrics exited $rc:" \
+		    "$(cat "$RF_TMP/promtool.out")"
+	fi
+	echo "ok: $2: promtool check metrics"
+}
+
 rf_need_ctl()
 {
 	: "${RINGFANCTL:?RINGFANCTL must name the ringfanctl binary}"

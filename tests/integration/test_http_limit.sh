@@ -190,11 +190,7 @@ rf_wait_until 3 "worker 0 respawned" rf_ctl_test workers \
 
 curl -sf -m 5 "http://127.0.0.1:$P/metrics" >"$RF_TMP/page.txt" ||
     rf_fail "GET /metrics failed after the limit"
-promtool check metrics <"$RF_TMP/page.txt" >"$RF_TMP/promtool.out" 2>&1 ||
-    rf_fail "promtool: $(cat "$RF_TMP/promtool.out")"
-[ ! -s "$RF_TMP/promtool.out" ] ||
-    rf_fail "promtool remarks: $(cat "$RF_TMP/promtool.out")"
-echo "ok: page served and promtool-clean after the limit"
+rf_promtool_clean "$RF_TMP/page.txt" "the page after the limit"
 
 wait "$SENDER" || rf_fail "rfsend failed"
 rf_stop

@@ -68,11 +68,5 @@ PY
 rf_expect "a 17th connection, then a GET after each close of the 16" \
     "$(sort "$RF_TMP/rounds.out" | uniq -c | sed 's/^ *//' | tr '\n' ' ')" \
     "1 17th: - 10 after: HTTP/1.1 200 OK "
-rc=0
-promtool check metrics <"$RF_TMP/page.txt" >"$RF_TMP/promtool.out" 2>&1 ||
-    rc=$?
-if [ "$rc" -ne 0 ] || [ -s "$RF_TMP/promtool.out" ]; then
-	rf_fail "promtool check metrics exited $rc: $(cat "$RF_TMP/promtool.out")"
-fi
-echo "ok: promtool check metrics"
+rf_promtool_clean "$RF_TMP/page.txt" "the page"
 rf_stop
