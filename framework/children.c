@@ -646,8 +646,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 */
 	if (closer && m->prev.cfg != NULL) {
 		/* A closer without a socket (master_close_gone): none starts. */
-		log_error("%s (pid %d) %s, closing its previous pipeline; %s",
-		    name, (int)STATS_LOAD(&sw->pid), s->last_exit,
+		log_error("%s (pid %d) %s%s%s, closing its previous pipeline; "
+		    "%s", name, (int)STATS_LOAD(&sw->pid), s->last_exit,
+		    where[0] != '\0' ? " " : "", where,
 		    s->wk.fd == -1 ? "the new one starts when its interface "
 		    "is back" : "starting the new one");
 		if (master_left_open(m, s, what, sizeof(what)) > 0)

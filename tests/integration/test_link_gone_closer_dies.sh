@@ -35,7 +35,7 @@ rf_expect "reload: stdout" "$(cat "$RF_TMP/reload.out")" "reload: ok (pipeline)"
 : >"$RECOVER"
 grep -q "worker test/0: started to close what hostmem, flowtable left in host memory, its interface gone" \
     "$RF_ERR" || rf_fail "no closer: $(grep -v debug "$RF_ERR")"
-grep -q "\[master\] error: worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault), closing its previous pipeline; the new one starts when its interface is back$" \
+grep -q "\[master\] error: worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault) in plugin hostmem's open, closing its previous pipeline; the new one starts when its interface is back$" \
     "$RF_ERR" || rf_fail "the closer's death: $(grep -v debug "$RF_ERR")"
 grep -q "\[master\] error: worker test/0: what hostmem, flowtable held in host memory is lost (its closer died): frames it counted in packets are in no record or file$" \
     "$RF_ERR" || rf_fail "the loss: $(grep -v debug "$RF_ERR")"

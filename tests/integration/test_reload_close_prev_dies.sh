@@ -45,7 +45,7 @@ wait "$reload_pid" || rc=$?
 kill -CONT "$pid0" 2>/dev/null || true
 rf_expect "reload exit status" "$rc" 0
 rf_wait_until 5 "the closer's death logged" grep -q \
-    "worker test/1 (pid $closer) killed by signal 9 (Killed), closing its previous pipeline; starting the new one" \
+    "worker test/1 (pid $closer) killed by signal 9 (Killed) in plugin hostmem's open, closing its previous pipeline; starting the new one" \
     "$RF_ERR"
 rf_stop
 

@@ -72,7 +72,7 @@ reloaded()
 # (1)
 to_failed
 reloaded "closer dies" $((LIMIT + 1))
-grep -q "worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault), closing its previous pipeline; starting the new one" \
+grep -q "worker test/0 (pid [0-9]*) killed by signal 11 (Segmentation fault) in plugin hostmem's open, closing its previous pipeline; starting the new one" \
     "$RF_ERR" || rf_fail "closer dies: no line for its death"
 
 # (2)
