@@ -528,6 +528,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    "exited with code %d", WEXITSTATUS(status));
 	/* A stall's kill is a crash from here on, under its own name. */
 	stalled = master_stall_reaped(s, status);
+	/* Where, for the logs below: a stall's last_exit says it already. */
 	strlcpy(s->died_in, stalled ? "" : where, sizeof(s->died_in));
 	/*
 	 * The worker's own word on its end: its exit code, unless it exited
@@ -613,7 +614,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		    WORKER_STOPPED);
 		log_warnx("%s (pid %d) %s%s%s while stopping", name,
 		    (int)STATS_LOAD(&sw->pid), s->last_exit,
-		    where[0] != '\0' ? " " : "", where);
+		    s->died_in[0] != '\0' ? " " : "", s->died_in);
 		master_close_at_stop(m, s, name);
 		return;
 	}
@@ -648,7 +649,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 		/* A closer without a socket (master_close_gone): none starts. */
 		log_error("%s (pid %d) %s%s%s, closing its previous pipeline; "
 		    "%s", name, (int)STATS_LOAD(&sw->pid), s->last_exit,
-		    where[0] != '\0' ? " " : "", where,
+		    s->died_in[0] != '\0' ? " " : "", s->died_in,
 		    s->wk.fd == -1 ? "the new one starts when its interface "
 		    "is back" : "starting the new one");
 		if (master_left_open(m, s, what, sizeof(what)) > 0)
