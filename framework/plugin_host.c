@@ -237,9 +237,11 @@ plugin_sets_unknown(const struct ringfan_plugin *d)
 }
 
 /*
- * True when path names the file fd holds, as it was: loaded by its path
- * then, the plugin keeps its name (which debuggers, symbolizers and
- * $ORIGIN in its RUNPATH go by).
+ * True when path names the file fd holds: loaded by its path then, the
+ * plugin keeps its name (which debuggers, symbolizers and $ORIGIN in its
+ * RUNPATH go by).  The inode alone: held, its number is not reused, and
+ * one changed in place since its check is the same through either name
+ * (plugin_describe() tells the caller it changed).
  */
 static bool
 plugin_path_holds(const char *path, int fd)
@@ -247,9 +249,7 @@ plugin_path_holds(const char *path, int fd)
 	struct stat a, b;
 
 	return stat(path, &a) == 0 && fstat(fd, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
-	    a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
-	    a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int
