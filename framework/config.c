@@ -329,7 +329,9 @@ cfg_load_string(struct cfg *cfg, const char *name, const char *text,
 /*
  * Only a regular file, opened without blocking and sized before it is read:
  * a FIFO or a device named in place of the config would otherwise hold the
- * master, which reloads in its own loop, for as long as it pleases.
+ * master, which reloads in its own loop, for as long as it pleases.  A
+ * terminal must not become the controlling one of the daemon's master, a
+ * session leader without one (O_NOCTTY).
  */
 int
 cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
@@ -341,7 +343,8 @@ cfg_load(struct cfg *cfg, const char *path, char *err, size_t errlen)
 	int fd, rc, saved;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY)) == -1)
 		return plain_err(err, errlen, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == -1) {
 		saved = errno;

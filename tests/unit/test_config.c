@@ -1166,6 +1166,39 @@ test_file_limits(void **state)
 }
 
 /*
+ * A terminal named in place of the file is refused without becoming the
+ * controlling terminal of the daemon's master, a session leader without
+ * one, whose Ctrl-C and hang-up would then be that terminal's.
+ */
+static void
+test_file_tty(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX], want[CFG_ERR_MAX], *name;
+	pid_t pid;
+	int m, status;
+
+	(void)state;
+	if ((m = posix_openpt(O_RDWR | O_NOCTTY)) == -1 || grantpt(m) != 0 ||
+	    unlockpt(m) != 0 || (name = ptsname(m)) == NULL)
+		skip();
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		if (setsid() == -1 ||
+		    cfg_load(&cfg, name, err, sizeof(err)) != -1)
+			_exit(1);
+		snprintf(want, sizeof(want), "%s: not a regular file", name);
+		if (strcmp(err, want) != 0)
+			_exit(2);
+		_exit(open("/dev/tty", O_RDONLY | O_NOCTTY) == -1 ? 0 : 3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(m);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
  * `ringfan -t` over the file that froze the master: 120 KB of nested
  * flow sequences, refused with the message and exit code of any config
  * error.
@@ -1762,6 +1795,7 @@ main(void)
 		cmocka_unit_test(test_err_anchors),
 		cmocka_unit_test(test_err_too_large),
 		cmocka_unit_test(test_file_limits),
+		cmocka_unit_test(test_file_tty),
 		cmocka_unit_test(test_check_nested_file),
 		cmocka_unit_test(test_key_classes),
 		cmocka_unit_test(test_key_diff),
