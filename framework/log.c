@@ -425,6 +425,25 @@ log_setup_copy(const char *msg, int err)
 	while (n == -1 && errno == EINTR);
 }
 
+/*
+ * A message cut at the end of msg[] may end inside a character: drop the
+ * bytes of that character, so that the line stays UTF-8.
+ */
+static void
+log_cut_char(char *s, size_t len)
+{
+	size_t i = len, want;
+	unsigned char lead;
+
+	while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0 || (lead = (unsigned char)s[i - 1]) < 0xc0)
+		return;
+	want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	if (len - (i - 1) < want)
+		s[i - 1] = '\0';
+}
+
 /* err >= 0 appends strerror(err). */
 static void
 log_emit(enum log_level level, int err, const char *fmt, va_list ap)
@@ -433,7 +452,8 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 
 	if (level > __atomic_load_n(log_level, __ATOMIC_RELAXED))
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		log_cut_char(msg, sizeof(msg) - 1);
 	if (log_setup_fd != -1 && level <= LOG_LVL_WARN)
 		log_setup_copy(msg, err);
 	if (log_sink == LOG_SINK_SYSLOG) {

@@ -20,6 +20,9 @@
  * under the gauge's name, `clash: gauge` for a gauge under a counter's.
  * check renames the file `rename_from` to `rename_to` when both are set
  * (a file swapped between a check and the master's hold of it).
+ * `log_each: LEVEL` (error, warn, info or debug) logs a line per frame,
+ * `frame N len L`, or with `log_nasty` one that has a newline, a tab, an
+ * escape, a C1 control and a byte that is not UTF-8, then 10 KB of `é`.
  */
 #include <linux/if_packet.h>
 
@@ -46,6 +49,8 @@ struct ctxprobe {
 	uint64_t		*ticks;
 	uint64_t		*closes;
 	uint64_t		*last_len;	/* a gauge */
+	int			 log_each;	/* -1: no line per frame */
+	int			 log_nasty;
 };
 
 static uint32_t ctxprobe_check_flags;
@@ -88,6 +93,30 @@ ctxprobe_answer(struct ringfan_ctx *ctx, const char *key)
 	return strcmp(how, "ok_with_error") == 0 ? RINGFAN_OK : RINGFAN_FAIL;
 }
 
+/* `log_each` and `log_nasty`. */
+static int
+ctxprobe_log_options(struct ringfan_ctx *ctx, struct ctxprobe *st)
+{
+	static const char *const levels[] = {
+		[RINGFAN_LOG_ERROR] = "error", [RINGFAN_LOG_WARN] = "warn",
+		[RINGFAN_LOG_INFO] = "info", [RINGFAN_LOG_DEBUG] = "debug",
+	};
+	const char *s;
+
+	if (ctx->opt_string(ctx, "log_each", "", &s) != 0 ||
+	    ctx->opt_bool(ctx, "log_nasty", 0, &st->log_nasty) != 0)
+		return -1;
+	st->log_each = -1;
+	for (int i = 0; i < (int)(sizeof(levels) / sizeof(levels[0])); i++)
+		if (levels[i] != NULL && strcmp(s, levels[i]) == 0)
+			st->log_each = i;
+	if (*s != '\0' && st->log_each == -1) {
+		ctx->error(ctx, "log_each: \"%s\" is no level", s);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 ctxprobe_check(struct ringfan_ctx *ctx)
 {
@@ -115,7 +144,8 @@ ctxprobe_check(struct ringfan_ctx *ctx)
 	    ctx->opt_uint(ctx, "stop_len", 0, &u) != 0 ||
 	    ctx->opt_uint(ctx, "bad_len", 0, &u) != 0 ||
 	    ctx->opt_uint(ctx, "open_worker", UINT64_MAX, &u) != 0 ||
-	    ctx->opt_duration(ctx, "open_delay", 0, &u) != 0)
+	    ctx->opt_duration(ctx, "open_delay", 0, &u) != 0 ||
+	    ctxprobe_log_options(ctx, &(struct ctxprobe){ 0 }) != 0)
 		return RINGFAN_FAIL;
 	return ctxprobe_answer(ctx, "check");
 }
@@ -183,6 +213,7 @@ ctxprobe_open(struct ringfan_ctx *ctx, void **state)
 	    (st->ticks = ctx->counter(ctx, "ticks")) == NULL ||
 	    (st->closes = ctx->counter(ctx, "closes")) == NULL ||
 	    (st->last_len = ctx->gauge(ctx, "last_len")) == NULL ||
+	    ctxprobe_log_options(ctx, st) != 0 ||
 	    ctxprobe_clash(ctx) != 0) {
 		free(st);
 		return RINGFAN_FAIL;
@@ -225,12 +256,32 @@ ctxprobe_bad_status(struct ringfan_ctx *ctx)
 	ctx->status(ctx, "%s", text);
 }
 
+static void
+ctxprobe_log(struct ctxprobe *st, const struct ringfan_packet *pkt)
+{
+	static char nasty[10 * 1024 + 64];
+	size_t n;
+
+	if (!st->log_nasty) {
+		st->ctx->log(st->ctx, st->log_each, "frame %llu len %u",
+		    (unsigned long long)*st->frames, (unsigned)pkt->len);
+		return;
+	}
+	n = (size_t)snprintf(nasty, sizeof(nasty),
+	    "nl\ntab\tesc\x1b[31mc1\xc2\x9b bad\xff ok\xc3\xa9 ");
+	for (int i = 0; i < 5 * 1024; i++, n += 2)
+		memcpy(nasty + n, "\xc3\xa9", 3);
+	st->ctx->log(st->ctx, st->log_each, "%s", nasty);
+}
+
 static int
 ctxprobe_packet(void *state, const struct ringfan_packet *pkt)
 {
 	struct ctxprobe *st = state;
 
 	++*st->frames;
+	if (st->log_each >= 0)
+		ctxprobe_log(st, pkt);
 	*st->outgoing += pkt->pkttype == PACKET_OUTGOING;
 	*st->reserved += pkt->reserved != 0;
 	*st->last_len = pkt->len;
