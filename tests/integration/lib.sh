@@ -385,6 +385,36 @@ rf_hostmem_config()
 	    "$@"
 }
 
+# rf_reload_kill_1 SED: of two running workers, worker 0 stopped, so that
+# it holds the hand-over of a pipeline reload (SED, a sed expression, makes
+# the change in $RF_CONF), which runs in the background (reload_pid, its
+# answer in $RF_TMP/reload.out); worker 1, still on the previous pipeline,
+# killed.  Sets pid0 and pid1.
+rf_reload_kill_1()
+{
+	pid0=$(rf_ctl_num workers '.workers[0].pid')
+	pid1=$(rf_ctl_num workers '.workers[1].pid')
+	kill -STOP "$pid0"
+	sed -i "$1" "$RF_CONF"
+	rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
+	reload_pid=$!
+	rf_wait_until 10 "the reload under way" grep -q \
+	    "restarting workers one at a time" "$RF_ERR"
+	kill -KILL "$pid1"
+}
+
+# rf_closer_of_1: after rf_reload_kill_1, worker 1 started again on the
+# previous pipeline to close what it left: that closer's pid in closer.
+rf_closer_of_1()
+{
+	rf_wait_until 5 "worker 1 started on its previous pipeline" grep -q \
+	    "worker test/1: started on its previous pipeline, to close what it left" \
+	    "$RF_ERR"
+	closer=$(rf_ctl_num workers '.workers[1].pid')
+	[ "$closer" != "$pid1" ] && [ "$closer" -gt 0 ] ||
+	    rf_fail "no closer process for worker 1 (pid $closer)"
+}
+
 # rf_send_handled N: N frames sent, and every one handled, by both workers.
 rf_send_handled()
 {

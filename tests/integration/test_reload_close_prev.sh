@@ -24,17 +24,9 @@ rf_send_bg -t udp -n 40000 -f 64 -r 10000 -s 64
 # Both workers hold flows and buffered frames when the reload comes.
 rf_wait_until 10 "frames on both workers" rf_ctl_test stats \
     '[.captures[0].workers[] | .packets > 0] | all'
-pid0=$(rf_ctl_num workers '.workers[0].pid')
-pid1=$(rf_ctl_num workers '.workers[1].pid')
-kill -STOP "$pid0"
-sed -i 's/idle_timeout: 30s/idle_timeout: 20s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
 # Worker 0 goes first and, stopped, holds the hand-over for stall_timeout:
 # worker 1 still waits for its turn on the previous pipeline.
-rf_wait_until 10 "the reload under way" grep -q \
-    "restarting workers one at a time" "$RF_ERR"
-kill -KILL "$pid1"
+rf_reload_kill_1 's/idle_timeout: 30s/idle_timeout: 20s/'
 rc=0
 wait "$reload_pid" || rc=$?
 rf_expect "reload exit status" "$rc" 0

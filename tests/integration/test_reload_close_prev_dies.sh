@@ -22,23 +22,10 @@ rf_start
 rf_send_handled 5000
 
 echo "sleep 3" >"$RECOVER"
-pid0=$(rf_ctl_num workers '.workers[0].pid')
-pid1=$(rf_ctl_num workers '.workers[1].pid')
 # Worker 0, stopped, holds the hand-over: worker 1 waits for its turn on
 # the previous pipeline.
-kill -STOP "$pid0"
-sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
-rf_wait_until 10 "the reload under way" grep -q \
-    "restarting workers one at a time" "$RF_ERR"
-kill -KILL "$pid1"
-rf_wait_until 5 "worker 1 started on its previous pipeline" grep -q \
-    "worker test/1: started on its previous pipeline, to close what it left" \
-    "$RF_ERR"
-closer=$(rf_ctl_num workers '.workers[1].pid')
-[ "$closer" != "$pid1" ] && [ "$closer" -gt 0 ] ||
-    rf_fail "no closer process for worker 1 (pid $closer)"
+rf_reload_kill_1 's/idle_timeout: 60s/idle_timeout: 50s/'
+rf_closer_of_1
 kill -KILL "$closer"
 rc=0
 wait "$reload_pid" || rc=$?

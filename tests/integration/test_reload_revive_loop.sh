@@ -18,17 +18,9 @@ rf_link
 rf_hostmem_config "$RF_TMP"
 rf_start
 rf_send_handled 5000
-pid0=$(rf_ctl_num workers '.workers[0].pid')
-pid1=$(rf_ctl_num workers '.workers[1].pid')
-# Worker 0 goes first and, stopped, holds the rolling restart.
-kill -STOP "$pid0"
 echo crash >"$RECOVER"
-sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
-rf_wait_until 10 "the reload under way" grep -q \
-    "restarting workers one at a time" "$RF_ERR"
-kill -KILL "$pid1"
+# Worker 0 goes first and, stopped, holds the rolling restart.
+rf_reload_kill_1 's/idle_timeout: 60s/idle_timeout: 50s/'
 rf_wait_until 10 "worker 1 on the new pipeline" grep -q \
     "worker test/1 .*, closing its previous pipeline; starting the new one" \
     "$RF_ERR"
