@@ -444,13 +444,19 @@ log_cut_char(char *s, size_t len)
 		s[i - 1] = '\0';
 }
 
+bool
+log_wants(enum log_level level)
+{
+	return level <= __atomic_load_n(log_level, __ATOMIC_RELAXED);
+}
+
 /* err >= 0 appends strerror(err). */
 static void
 log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
 
-	if (level > __atomic_load_n(log_level, __ATOMIC_RELAXED))
+	if (!log_wants(level))
 		return;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
 		log_cut_char(msg, sizeof(msg) - 1);

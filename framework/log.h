@@ -9,6 +9,7 @@
 #define RINGFAN_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
@@ -35,6 +36,8 @@ void	log_set_tag(const char *fmt, ...) LOG_PRINTF(1, 2);
  */
 void	log_use_tag(const char *tag);
 void	log_set_level(enum log_level level);
+/* True when a line of this level would be logged now. */
+bool	log_wants(enum log_level level);
 /*
  * A daemon's set-up: from log_setup_begin(fd), error and warning lines are
  * also written to fd, the parent's pipe; log_setup_end() tells it the

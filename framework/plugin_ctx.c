@@ -69,20 +69,26 @@ static void
 ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
 {
 	struct plugin_ctx *ctx = ctx_of(pub);
+	enum log_level lv = level <= RINGFAN_LOG_ERROR ? LOG_LVL_ERROR :
+	    level == RINGFAN_LOG_WARN ? LOG_LVL_WARN :
+	    level == RINGFAN_LOG_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 	char buf[1024];
 	va_list ap;
 
+	/* A line below the level costs its caller no formatting. */
+	if (!log_wants(lv))
+		return;
 	if (fmt == NULL)
 		fmt = "(a NULL format)";
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	line_scrub(buf);
-	if (level <= RINGFAN_LOG_ERROR)
+	if (lv == LOG_LVL_ERROR)
 		log_error("plugin %s: %s", plugin_ctx_name(ctx), buf);
-	else if (level == RINGFAN_LOG_WARN)
+	else if (lv == LOG_LVL_WARN)
 		log_warnx("plugin %s: %s", plugin_ctx_name(ctx), buf);
-	else if (level == RINGFAN_LOG_INFO)
+	else if (lv == LOG_LVL_INFO)
 		log_info("plugin %s: %s", plugin_ctx_name(ctx), buf);
 	else
 		log_debug("plugin %s: %s", plugin_ctx_name(ctx), buf);
