@@ -387,8 +387,8 @@ rf_hostmem_config()
 
 # rf_reload_kill_1 SED: of two running workers, worker 0 stopped, so that
 # it holds the hand-over of a pipeline reload (SED, a sed expression, makes
-# the change in $RF_CONF), which runs in the background (reload_pid, its
-# answer in $RF_TMP/reload.out); worker 1, still on the previous pipeline,
+# the change in $RF_CONF), which runs in the background (rf_reload_bg;
+# rf_reload_end waits for it); worker 1, still on the previous pipeline,
 # killed.  Sets pid0 and pid1.
 rf_reload_kill_1()
 {
@@ -396,8 +396,7 @@ rf_reload_kill_1()
 	pid1=$(rf_ctl_num workers '.workers[1].pid')
 	kill -STOP "$pid0"
 	sed -i "$1" "$RF_CONF"
-	rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-	reload_pid=$!
+	rf_reload_bg
 	rf_wait_until 10 "the reload under way" grep -q \
 	    "restarting workers one at a time" "$RF_ERR"
 	kill -KILL "$pid1"

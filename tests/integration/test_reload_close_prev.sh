@@ -27,9 +27,7 @@ rf_wait_until 10 "frames on both workers" rf_ctl_test stats \
 # Worker 0 goes first and, stopped, holds the hand-over for stall_timeout:
 # worker 1 still waits for its turn on the previous pipeline.
 rf_reload_kill_1 's/idle_timeout: 30s/idle_timeout: 20s/'
-rc=0
-wait "$reload_pid" || rc=$?
-rf_expect "reload exit status" "$rc" 0
+rf_reload_end "the reload" 0
 kill -CONT "$pid0" 2>/dev/null || true
 grep -q "stalled while stopped by a signal" "$RF_ERR" ||
     rf_fail "the stopped worker was not killed for a stall"

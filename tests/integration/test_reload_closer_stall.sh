@@ -27,7 +27,7 @@ rf_wait_until 8 "the closer's stall logged" grep -q \
     "worker test/1 (pid $closer) killed after a stall" "$RF_ERR"
 : >"$RECOVER"
 kill -CONT "$pid0" 2>/dev/null || true
-wait "$reload_pid" || true
+wait "$RF_RELOAD_PID" || true
 rf_expect "the closer's death" \
     "$(grep -o "worker test/1 (pid $closer) killed after a stall.*" "$RF_ERR")" \
     "worker test/1 (pid $closer) killed after a stall in plugin hostmem's open, closing its previous pipeline; starting the new one"
