@@ -446,7 +446,9 @@ bool	master_stall_reaped(struct slot *s, int status);
  * Where the worker of s is, or was when it died, as the stage it publishes
  * says: "in plugin X" (a frame, or a per-frame stage after a batch
  * stage), "in plugin X's prefetch", "... tick", "... open", "... close",
- * "... batch"; false, with "outside the plugins", in none of them.
+ * "... batch"; or, as it starts, its starting_in text: "while loading
+ * plugin X", "in plugin X's check"; false, with "outside the plugins", in
+ * none of them.
  */
 bool	master_slot_where(const struct slot *s, char *buf, size_t len);
 /*
