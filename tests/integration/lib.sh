@@ -697,12 +697,13 @@ rf_compilers_at_least()
 }
 
 # rf_reload_bg [RINGFANCTL-OPTION...]: ringfanctl reload in the background
-# (RF_RELOAD_PID), its output in $RF_TMP/reload.out and reload.err;
-# rf_reload_end WHAT WANT: that reload exits with status WANT.
+# (RF_RELOAD_PID, in BG until it ends), its output in $RF_TMP/reload.out and
+# reload.err; rf_reload_end WHAT WANT: that reload exits with status WANT.
 rf_reload_bg()
 {
 	rf_ctl "$@" reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
 	RF_RELOAD_PID=$!
+	BG="$BG $RF_RELOAD_PID"
 }
 
 rf_reload_end()
@@ -710,6 +711,7 @@ rf_reload_end()
 	local rc=0
 
 	wait "$RF_RELOAD_PID" || rc=$?
+	BG=${BG% "$RF_RELOAD_PID"}
 	rf_expect "$1: reload exit status" "$rc" "$2"
 }
 

@@ -32,9 +32,7 @@ rf_wait_until 5 "the sockets closed" grep -q \
 # The reload's closer: 4 s in hostmem's recovery.
 echo "sleep 4" >"$RECOVER"
 sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>"$RF_TMP/reload.err" &
-RELOAD=$!
-BG="$BG $RELOAD"
+rf_reload_bg
 rf_wait_until 5 "the closer started" grep -q \
     "worker test/0: started to close what hostmem, flowtable left" "$RF_ERR"
 CLOSER=$(rf_ctl_num workers '.workers[0].pid')
@@ -51,10 +49,7 @@ rf_expect "processes of ringfan while the closer runs" \
 rf_expect "workers[0].pid while the closer runs" \
     "$(rf_ctl_num workers '.workers[0].pid')" "$CLOSER"
 
-rc=0
-wait "$RELOAD" || rc=$?
-BG=${BG% "$RELOAD"}
-rf_expect "reload: exit status" "$rc" 0
+rf_reload_end "the reload" 0
 rf_expect "reload: stderr" "$(cat "$RF_TMP/reload.err")" ""
 rf_wait_until 5 "the closer gone" eval "! rf_alive $CLOSER"
 rf_wait_until 5 "the worker running" rf_ctl_test workers \

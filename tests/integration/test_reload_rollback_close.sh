@@ -27,8 +27,7 @@ pid0=$(rf_ctl_num workers '.workers[0].pid')
 pid1=$(rf_ctl_num workers '.workers[1].pid')
 kill -STOP "$pid1"
 sed -i 's/idle_timeout: 30s/idle_timeout: 20s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
+rf_reload_bg
 # Worker 0 goes first; worker 1, stopped, then holds the reload until the
 # stall watch kills it (stall_timeout, 5 s).
 rf_wait_until 10 "worker 0 on the new pipeline, with frames" rf_ctl_test \
@@ -36,12 +35,11 @@ rf_wait_until 10 "worker 0 on the new pipeline, with frames" rf_ctl_test \
     and .plugins.pcapwriter.frames > 0"
 new0=$(rf_ctl_num workers '.workers[0].pid')
 kill -KILL "$new0"
-rc=0
-wait "$reload_pid" || rc=$?
+rf_reload_end "the reload" 1
 kill -CONT "$pid1" 2>/dev/null || true
-rf_expect "reload exit status" "$rc" 1
-grep -q "every worker is back on the previous pipeline" "$RF_TMP/reload.out" ||
-    rf_fail "the reload was not rolled back: $(cat "$RF_TMP/reload.out")"
+grep -Eqx "ringfanctl: reload: worker test/0: .*; every worker is back on the previous pipeline" \
+    "$RF_TMP/reload.err" ||
+    rf_fail "the reload was not rolled back: $(cat "$RF_TMP/reload.err")"
 rf_send_wait
 rf_stop
 

@@ -18,17 +18,14 @@ pid0=$(rf_ctl_num workers '.workers[0].pid')
 kill -STOP "$pid0"
 echo crash >"$RECOVER"
 sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
+rf_reload_bg
 rf_wait_until 10 "the reload under way" grep -q \
     "restarting workers one at a time" "$RF_ERR"
 RF_SETTLE=0 rf_stop
 kill -CONT "$pid0" 2>/dev/null || true
-rc=0
-wait "$reload_pid" || rc=$?
-rf_expect "the reload's exit status" "$rc" 1
-grep -q "reload: stopping before every worker took it" "$RF_TMP/reload.out" ||
-    rf_fail "the reload's answer: $(cat "$RF_TMP/reload.out")"
+rf_reload_end "the reload" 1
+rf_expect "the reload's answer" "$(cat "$RF_TMP/reload.err")" \
+    "ringfanctl: reload: stopping before every worker took it"
 
 grep -q "worker test/0: started to close what hostmem, flowtable left in host memory" \
     "$RF_ERR" || rf_fail "no closer started for worker 0: $(cat "$RF_ERR")"

@@ -21,8 +21,7 @@ pid0=$(rf_ctl_num workers '.workers[0].pid')
 pid1=$(rf_ctl_num workers '.workers[1].pid')
 kill -STOP "$pid1"
 sed -i 's/idle_timeout: 60s/idle_timeout: 50s/' "$RF_CONF"
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
+rf_reload_bg
 rf_wait_until 10 "worker 0 on the new pipeline" rf_ctl_test stats \
     ".captures[0].workers[0] | .pid != $pid0 and .state == \"running\""
 n0=$(rf_ctl_num stats '.captures[0].workers[0].packets')
@@ -36,11 +35,9 @@ rf_wait_until 10 "the closer of the new pipeline" grep -q \
     "$RF_ERR"
 kill -CONT "$pid1"
 RF_SETTLE=0 rf_stop
-rc=0
-wait "$reload_pid" || rc=$?
-rf_expect "the reload's exit status" "$rc" 1
-grep -q "reload: stopping before every worker took it" "$RF_TMP/reload.out" ||
-    rf_fail "the reload's answer: $(cat "$RF_TMP/reload.out")"
+rf_reload_end "the reload" 1
+rf_expect "the reload's answer" "$(cat "$RF_TMP/reload.err")" \
+    "ringfanctl: reload: stopping before every worker took it"
 rf_send_wait || true
 
 grep -q "\[master\] error: worker test/0 (pid [0-9]*) killed by signal 9 (Killed): what its plugins held in host memory is lost" \

@@ -17,8 +17,7 @@ rf_send_handled 200
 pid0=$(rf_ctl_num workers '.workers[0].pid')
 kill -STOP "$pid0"
 rf_set_ring 64KiB 64 10ms
-rf_ctl reload >"$RF_TMP/reload.out" 2>&1 &
-reload_pid=$!
+rf_reload_bg
 rf_wait_until 10 "the new sockets" grep -q "new sockets built" "$RF_ERR"
 kill -USR1 "$RF_PID"
 # The summary logged after the new sockets: one line per worker.
@@ -37,9 +36,8 @@ rf_expect "packets of the summary" \
 rf_expect "totals.packets of stats" \
     "$(rf_ctl_num stats '.captures[0].totals.packets')" 200
 kill -CONT "$pid0"
-rc=0
-wait "$reload_pid" || rc=$?
-rf_expect "reload" "$rc|$(cat "$RF_TMP/reload.out")" "0|reload: ok (captures)"
+rf_reload_end "the reload" 0
+rf_expect "the reload's answer" "$(cat "$RF_TMP/reload.out")" "reload: ok (captures)"
 rf_stop
 rf_expect_all 200
 echo "PASS"
