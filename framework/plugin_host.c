@@ -397,6 +397,16 @@ plugin_unload(struct plugin *p)
 }
 
 /* What the master keeps of a loaded plugin in step cp, before its check. */
+void
+plugin_file_of(struct plugin_file *f, const struct stat *st)
+{
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+	f->size = (uint64_t)st->st_size;
+	f->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u +
+	    (uint64_t)st->st_mtim.tv_nsec;
+}
+
 static void
 plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
     struct plugin_info *in)
@@ -413,13 +423,8 @@ plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
 	    p->calls.description : "", sizeof(in->description));
 	in->abi = p->calls.abi;
 	in->batch = p->calls.batch != NULL;
-	if ((p->fd != -1 ? fstat(p->fd, &st) : stat(p->path, &st)) == 0) {
-		in->dev = (uint64_t)st.st_dev;
-		in->ino = (uint64_t)st.st_ino;
-		in->fsize = (uint64_t)st.st_size;
-		in->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
-		    (uint64_t)st.st_mtim.tv_nsec;
-	}
+	if ((p->fd != -1 ? fstat(p->fd, &st) : stat(p->path, &st)) == 0)
+		plugin_file_of(&in->file, &st);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <ringfan/plugin.h>
@@ -26,6 +27,11 @@
 #define PLUGIN_MEMORY_MAX	(1ull << 30)
 /* Shortest tick period a plugin may ask for. */
 #define PLUGIN_TICK_MIN_NS	1000000ull
+
+/* Which file, as stat(2) tells: a new build differs in one of these. */
+struct plugin_file {
+	uint64_t	 dev, ino, size, mtime_ns;
+};
 
 /* What a validation learned of one stage; all the master keeps of it. */
 struct plugin_info {
@@ -41,7 +47,7 @@ struct plugin_info {
 	uint64_t	 tick_ns;	/* 0: every stats_interval */
 	uint8_t		 batch;		/* 1: a batch stage (master_slot_where) */
 	/* The file as validated: a reload notices a replaced build. */
-	uint64_t	 dev, ino, fsize, mtime_ns;
+	struct plugin_file	 file;
 	/*
 	 * The master's descriptor of that file (O_PATH: it reads nothing),
 	 * which its workers load (-1: none, they load path): a file
@@ -236,6 +242,7 @@ void	pipeline_info_free(struct plugin_info **info, size_t ncaptures);
 void	plugin_info_close(struct plugin_info *in);
 void	plugin_info_free(struct plugin_info *in);
 /* The same file, unchanged since it was described. */
+void	plugin_file_of(struct plugin_file *f, const struct stat *st);
 bool	plugin_file_same(const struct plugin_info *a,
 	    const struct plugin_info *b);
 /* The same plugins in the same files, validated alike. */

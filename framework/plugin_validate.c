@@ -102,9 +102,8 @@ plugin_mem_left_open(const struct plugin_mem *m)
 bool
 plugin_file_same(const struct plugin_info *a, const struct plugin_info *b)
 {
-	return strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
-	    a->ino == b->ino && a->fsize == b->fsize &&
-	    a->mtime_ns == b->mtime_ns;
+	return strcmp(a->path, b->path) == 0 &&
+	    memcmp(&a->file, &b->file, sizeof(a->file)) == 0;
 }
 
 bool
@@ -158,21 +157,19 @@ pipeline_info_free(struct plugin_info **info, size_t ncaptures)
 static int
 validate_hold(const struct plugin_info *in)
 {
+	struct plugin_file now;
 	struct stat st;
 	int fd;
 
 	if ((fd = open(in->path, O_PATH | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_dev != in->dev ||
-	    (uint64_t)st.st_ino != in->ino ||
-	    (uint64_t)st.st_size != in->fsize ||
-	    (uint64_t)st.st_mtim.tv_sec * 1000000000u +
-	    (uint64_t)st.st_mtim.tv_nsec != in->mtime_ns) {
-		close(fd);
-		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		plugin_file_of(&now, &st);
+		if (memcmp(&now, &in->file, sizeof(now)) == 0)
+			return fd;
 	}
-	return fd;
+	close(fd);
+	return -1;
 }
 
 /* What a validating child hands back, in memory shared with the master. */
