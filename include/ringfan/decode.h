@@ -32,6 +32,16 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/*
+ * The functions below are C, casts and NULL included, in a plugin built as
+ * C++ too: the C++ style warnings (which GCC leaves out in extern "C"
+ * already) are for the plugin's own code, not for them.
+ */
+#if defined(__cplusplus) && defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wold-style-cast"
+#pragma clang diagnostic ignored "-Wzero-as-null-pointer-constant"
+#endif
 
 /*
  * Link types the decoder knows: values of pkt->linktype and ctx->linktype,
@@ -725,6 +735,9 @@ ringfan_decode(const struct ringfan_packet *pkt, struct ringfan_decoded *d)
 	return ringfan_dec_general(pkt, d);
 }
 
+#if defined(__cplusplus) && defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 #ifdef __cplusplus
 }
 #endif
