@@ -396,7 +396,6 @@ plugin_unload(struct plugin *p)
 	p->fd = -1;
 }
 
-/* What the master keeps of a loaded plugin in step cp, before its check. */
 void
 plugin_file_of(struct plugin_file *f, const struct stat *st)
 {
@@ -407,6 +406,7 @@ plugin_file_of(struct plugin_file *f, const struct stat *st)
 	    (uint64_t)st->st_mtim.tv_nsec;
 }
 
+/* What the master keeps of a loaded plugin in step cp, before its check. */
 static void
 plugin_describe(const struct plugin *p, const struct cfg_plugin *cp,
     struct plugin_info *in)
