@@ -145,9 +145,11 @@ master_retire(struct master *m)
 		}
 		master_retire_lost(m, o);
 		if ((k = master_retire_to(m, o)) == UINT_MAX) {
+			/* As stats showed it: what its slot carried included. */
 			log_info("capture %s removed: worker %u had handled "
 			    "%llu frames", o->wk.cap->name, o->wk.id,
-			    (unsigned long long)STATS_LOAD(&o->wk.sw->packets));
+			    (unsigned long long)stats_value(o->wk.sw,
+			    "packets"));
 			continue;
 		}
 		to = &m->g.slots[k];
