@@ -121,6 +121,25 @@ master_retire_to(const struct master *m, const struct slot *o)
 	return UINT_MAX;
 }
 
+/*
+ * The worker of a capture the reload removed: its counts in the log, the
+ * last place they are kept, as stats showed them (what its slot carried
+ * over from earlier generations included).
+ */
+static void
+master_removed_log(const struct slot *o)
+{
+	const struct stats_worker *w = o->wk.sw;
+
+	log_info("capture %s removed: worker %u had handled %llu frames "
+	    "(kernel_packets %llu, kernel_drops %llu, quarantined %llu)",
+	    o->wk.cap->name, o->wk.id,
+	    (unsigned long long)stats_value(w, "packets"),
+	    (unsigned long long)stats_value(w, "kernel_packets"),
+	    (unsigned long long)stats_value(w, "kernel_drops"),
+	    (unsigned long long)stats_value(w, "quarantined"));
+}
+
 /* The retiring generation has exited: its counters go to the new slots. */
 void
 master_retire(struct master *m)
@@ -145,11 +164,7 @@ master_retire(struct master *m)
 		}
 		master_retire_lost(m, o);
 		if ((k = master_retire_to(m, o)) == UINT_MAX) {
-			/* As stats showed it: what its slot carried included. */
-			log_info("capture %s removed: worker %u had handled "
-			    "%llu frames", o->wk.cap->name, o->wk.id,
-			    (unsigned long long)stats_value(o->wk.sw,
-			    "packets"));
+			master_removed_log(o);
 			continue;
 		}
 		to = &m->g.slots[k];

@@ -152,31 +152,31 @@ rf_tmpfs()
 	fi
 }
 
-# rf_veth: the veth pair of the link in the namespace made already: GEN in
-# the namespace, IPv6 off on both ends before they come up (otherwise
-# neighbour and router solicitations add frames that no test sent), both
-# up.  Returns 1 when the pair cannot be made.
+# rf_veth [CAP GEN]: the veth pair of the link (RF_CAP and RF_GEN unless
+# named) in the namespace made already: GEN in the namespace, IPv6 off on
+# both ends before they come up (otherwise neighbour and router
+# solicitations add frames that no test sent), both up.  Returns 1 when the
+# pair cannot be made.
 rf_veth()
 {
-	local i
+	local cap=${1:-$RF_CAP} gen=${2:-$RF_GEN} i
 
-	ip link add "$RF_CAP" type veth peer name "$RF_GEN" 2>/dev/null ||
-	    return 1
-	ip link set "$RF_GEN" netns "$RF_NS"
-	if [ -e "/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6" ]; then
-		echo 1 >"/proc/sys/net/ipv6/conf/$RF_CAP/disable_ipv6"
+	ip link add "$cap" type veth peer name "$gen" 2>/dev/null || return 1
+	ip link set "$gen" netns "$RF_NS"
+	if [ -e "/proc/sys/net/ipv6/conf/$cap/disable_ipv6" ]; then
+		echo 1 >"/proc/sys/net/ipv6/conf/$cap/disable_ipv6"
 		ip netns exec "$RF_NS" sh -c "
 		    echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
 		    echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
-		    echo 1 >/proc/sys/net/ipv6/conf/$RF_GEN/disable_ipv6"
+		    echo 1 >/proc/sys/net/ipv6/conf/$gen/disable_ipv6"
 	fi
-	ip link set "$RF_CAP" up
-	ip netns exec "$RF_NS" ip link set "$RF_GEN" up
+	ip link set "$cap" up
+	ip netns exec "$RF_NS" ip link set "$gen" up
 	for ((i = 0; i < 50; i++)); do
-		[ "$(cat "/sys/class/net/$RF_CAP/operstate")" = up ] && return 0
+		[ "$(cat "/sys/class/net/$cap/operstate")" = up ] && return 0
 		sleep 0.1
 	done
-	rf_fail "$RF_CAP did not come up"
+	rf_fail "$cap did not come up"
 }
 
 # Makes the link: the namespace and the veth pair.
@@ -186,6 +186,14 @@ rf_link()
 	    rf_skip "cannot create a network namespace (ip netns add)"
 	RF_LINK=1
 	rf_veth || rf_skip "cannot create a veth pair"
+}
+
+# rf_link2: after rf_link, a second pair in the same namespace, CAP2 here
+# and GEN2 there (deleting the namespace removes it).
+rf_link2()
+{
+	CAP2=${RF_CAP}b GEN2=${RF_GEN}b
+	rf_veth "$CAP2" "$GEN2" || rf_fail "cannot create a second veth pair"
 }
 
 # rf_config_head: the start of a configuration for the test's control

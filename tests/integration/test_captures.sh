@@ -7,14 +7,7 @@ set -eu
 K1=4000 K2=2500
 
 rf_link
-# A second pair in the same namespace; deleting the namespace removes it.
-CAP2=${RF_CAP}b GEN2=${RF_GEN}b
-ip link add "$CAP2" type veth peer name "$GEN2"
-ip link set "$GEN2" netns "$RF_NS"
-echo 1 >"/proc/sys/net/ipv6/conf/$CAP2/disable_ipv6"
-ip netns exec "$RF_NS" sh -c "echo 1 >/proc/sys/net/ipv6/conf/$GEN2/disable_ipv6"
-ip link set "$CAP2" up
-ip netns exec "$RF_NS" ip link set "$GEN2" up
+rf_link2
 
 RF_WORKERS=3
 cat >"$RF_CONF" <<YAML
