@@ -237,19 +237,22 @@ plugin_sets_unknown(const struct ringfan_plugin *d)
 }
 
 /*
- * True when path names the file fd holds: loaded by its path then, the
+ * 1 when path names the file fd holds: loaded by its path then, the
  * plugin keeps its name (which debuggers, symbolizers and $ORIGIN in its
  * RUNPATH go by).  The inode alone: held, its number is not reused, and
  * one changed in place since its check is the same through either name
- * (plugin_describe() tells the caller it changed).
+ * (plugin_describe() tells the caller it changed).  0 when it names
+ * another file; -errno when it names none the worker can see (removed).
  */
-static bool
+static int
 plugin_path_holds(const char *path, int fd)
 {
 	struct stat a, b;
 
-	return stat(path, &a) == 0 && fstat(fd, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	if (stat(path, &a) == -1)
+		return -errno;
+	return fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino;
 }
 
 int
@@ -259,6 +262,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	const struct ringfan_plugin *d;
 	struct plugin_miss miss;
 	char file[4096], searched[2048], name_shown[48], by_fd[32];
+	int holds;
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
@@ -275,12 +279,24 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		 */
 		strlcpy(file, held->path, sizeof(file));
 		snprintf(by_fd, sizeof(by_fd), "/proc/self/fd/%d", held->fd);
-		if (!plugin_path_holds(file, held->fd) &&
+		if ((holds = plugin_path_holds(file, held->fd)) != 1 &&
 		    access(by_fd, F_OK) == 0) {
 			p->fd = held->fd;
-			log_warnx("plugin %s: %s was replaced since it was "
-			    "validated: running the build validated, as %s, "
-			    "until a reload", name, file, by_fd);
+			if (holds == 0)
+				log_warnx("plugin %s: %s was replaced since it "
+				    "was validated: running the build "
+				    "validated, as %s, until a reload", name,
+				    file, by_fd);
+			else if (holds == -ENOENT)
+				log_warnx("plugin %s: %s was removed since it "
+				    "was validated: running the build "
+				    "validated, as %s, until a reload", name,
+				    file, by_fd);
+			else
+				log_warnx("plugin %s: %s: %s, as uid %u: "
+				    "running the build validated, as %s, until "
+				    "a reload", name, file, strerror(-holds),
+				    (unsigned)geteuid(), by_fd);
 		}
 	} else if (!plugin_find(name, path, npath, file, sizeof(file),
 	    searched, sizeof(searched), &miss)) {

@@ -140,7 +140,8 @@ struct pipeline {
  * (colon-separated, searched first when set), of path, and then the
  * installed plugin directory; load it and check it.  With held (its fd
  * not -1), load the file validated as held instead: by its path while the
- * path names it, else through the descriptor (warned).  0, or -1 with a
+ * path names it, else through the descriptor (warned: replaced, removed,
+ * or the path's error).  0, or -1 with a
  * message naming the file in err.
  */
 int	plugin_load(struct plugin *p, const char *name,

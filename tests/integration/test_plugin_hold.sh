@@ -7,6 +7,8 @@
 #     file as it loads it, and plugin code cannot read a byte through it;
 #     the file unchanged, the worker loads it under its path (the name
 #     debuggers and $ORIGIN go by), not /proc/self/fd/N.
+# (c) The file removed, a respawned worker runs the build held, and its
+#     warning says the file was removed, not that it was replaced.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -51,7 +53,16 @@ sed -i -e "s|^plugin_path: .*|plugin_path: [\"$plug\", \"$PLUGIN_PATH_BUILD\"]|"
     -e '/^captures:/i user: nobody' "$RF_CONF"
 rf_start
 pid=$(rf_ctl_json workers '.workers[0].pid')
+
+# --- (c)
+rm "$plug/loadprobe.so"
+kill -SEGV "$pid"
+rf_wait_until 10 "a worker respawned after pid $pid" rf_ctl_test workers \
+    ".workers[0].state == \"running\" and .workers[0].pid != $pid"
 rf_stop
+rf_expect "the respawned worker's warning" \
+    "$(grep -F "plugin loadprobe: " "$RF_ERR" | grep -v "$pid")" \
+    "ringfan[test/0] warn: plugin loadprobe: $plug/loadprobe.so was removed since it was validated: running the build validated, as /proc/self/fd/$(sed -n 's/.*as \/proc\/self\/fd\/\([0-9]*\),.*/\1/p' "$RF_ERR" | head -n 1), until a reload"
 rf_expect "the worker's descriptors as it loads loadprobe" \
     "$(grep -E "^$pid( |\$)" "$RINGFAN_PROBE_FDS")" "$pid $plug/loadprobe.so anon_inode:[eventpoll]"
 rf_expect "what the worker's plugin code can read" \
