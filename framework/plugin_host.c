@@ -261,7 +261,7 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 {
 	const struct ringfan_plugin *d;
 	struct plugin_miss miss;
-	char file[4096], searched[2048], name_shown[48], by_fd[32];
+	char file[4096], searched[2048], name_shown[48], by_fd[32], why[96];
 	int holds;
 
 	memset(p, 0, sizeof(*p));
@@ -282,21 +282,16 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		if ((holds = plugin_path_holds(file, held->fd)) != 1 &&
 		    access(by_fd, F_OK) == 0) {
 			p->fd = held->fd;
-			if (holds == 0)
-				log_warnx("plugin %s: %s was replaced since it "
-				    "was validated: running the build "
-				    "validated, as %s, until a reload", name,
-				    file, by_fd);
-			else if (holds == -ENOENT)
-				log_warnx("plugin %s: %s was removed since it "
-				    "was validated: running the build "
-				    "validated, as %s, until a reload", name,
-				    file, by_fd);
+			if (holds == 0 || holds == -ENOENT)
+				snprintf(why, sizeof(why), " was %s since it "
+				    "was validated", holds == 0 ? "replaced" :
+				    "removed");
 			else
-				log_warnx("plugin %s: %s: %s, as uid %u: "
-				    "running the build validated, as %s, until "
-				    "a reload", name, file, strerror(-holds),
-				    (unsigned)geteuid(), by_fd);
+				snprintf(why, sizeof(why), ": %s, as uid %u",
+				    strerror(-holds), (unsigned)geteuid());
+			log_warnx("plugin %s: %s%s: running the build "
+			    "validated, as %s, until a reload", name, file,
+			    why, by_fd);
 		}
 	} else if (!plugin_find(name, path, npath, file, sizeof(file),
 	    searched, sizeof(searched), &miss)) {

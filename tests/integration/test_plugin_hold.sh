@@ -61,7 +61,7 @@ rf_wait_until 10 "a worker respawned after pid $pid" rf_ctl_test workers \
     ".workers[0].state == \"running\" and .workers[0].pid != $pid"
 rf_stop
 rf_expect "the respawned worker's warning" \
-    "$(grep -F "plugin loadprobe: " "$RF_ERR" | grep -v "$pid")" \
+    "$(grep -F "warn: plugin loadprobe: " "$RF_ERR")" \
     "ringfan[test/0] warn: plugin loadprobe: $plug/loadprobe.so was removed since it was validated: running the build validated, as /proc/self/fd/$(sed -n 's/.*as \/proc\/self\/fd\/\([0-9]*\),.*/\1/p' "$RF_ERR" | head -n 1), until a reload"
 rf_expect "the worker's descriptors as it loads loadprobe" \
     "$(grep -E "^$pid( |\$)" "$RINGFAN_PROBE_FDS")" "$pid $plug/loadprobe.so anon_inode:[eventpoll]"
