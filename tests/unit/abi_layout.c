@@ -5,7 +5,8 @@
  * and only a new major may do that: this stops the build instead.  A new
  * minor appends fields: add them here.  Compiled as C11 and, by
  * abi_layout.cc, as C++11, which must agree (no bool, enum or long in a
- * struct).  The offsets are LP64's (x86-64, arm64) and i386's.
+ * struct).  The offsets are LP64's (x86-64, arm64, riscv64, ppc64le...)
+ * and i386's.
  */
 #include <ringfan/plugin.h>
 #include <ringfan/decode.h>
@@ -61,10 +62,14 @@ ABI_FIELD(ringfan_decoded, src, 48, 16);
 ABI_FIELD(ringfan_decoded, dst, 64, 16);
 ABI_SIZE(ringfan_decoded, 80);
 
-#if defined(__x86_64__) || defined(__aarch64__)
-#define P	8	/* the size of a pointer */
-#elif defined(__i386__)
+/*
+ * Every LP64 Linux ABI aligns a uint64_t to 8, as x86-64 and arm64 do;
+ * i386 aligns it to 4, and other 32-bit ones (armhf: 8) are not pinned.
+ */
+#if defined(__i386__)
 #define P	4
+#elif __SIZEOF_POINTER__ == 8 && __SIZEOF_LONG__ == 8
+#define P	8	/* the size of a pointer */
 #endif
 
 #ifdef P
