@@ -219,6 +219,8 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 	struct plugin_ctx *ctx = ctx_of(pub);
 	const char *what = kind == STATS_GAUGE ? "gauge" : "counter";
 	uint64_t *slot;
+	size_t i = 0;
+	int rc;
 
 	if (name == NULL) {
 		plugin_ctx_error(pub, "%s name missing (NULL)", what);
@@ -229,9 +231,25 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 		    "0-9, _)", what, name, STATS_COUNTER_NAME - 1);
 		return NULL;
 	}
-	switch (stats_counter(ctx->w, (const char *const *)ctx->pl->names,
-	    ctx->pl->nstages, ctx->index, name, kind, &slot)) {
+	rc = stats_counter(ctx->w, (const char *const *)ctx->pl->names,
+	    ctx->pl->nstages, ctx->index, name, kind, &slot);
+	if (rc == 0 || rc == -EEXIST)
+		i = (size_t)((const struct stats_counter *)(const void *)
+		    ((const char *)slot - offsetof(struct stats_counter,
+		    value)) - ctx->w->counters);
+	/*
+	 * The other kind in a slot this plugin did not take in this process:
+	 * the plugin the step ran before a reload (an older version, say)
+	 * kept the name so.  This one takes it over, as a fresh start would.
+	 */
+	if (rc == -EEXIST && (ctx->took[i / 64] & (UINT64_C(1) << i % 64)) ==
+	    0) {
+		stats_counter_rekind(slot, kind);
+		rc = 0;
+	}
+	switch (rc) {
 	case 0:
+		ctx->took[i / 64] |= UINT64_C(1) << i % 64;
 		return slot;
 	case -EEXIST:
 		plugin_ctx_error(pub, "%s %s: the name is taken by a %s", what,

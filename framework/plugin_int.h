@@ -37,6 +37,8 @@ struct plugin_ctx {
 	bool			 opened;	/* open has succeeded */
 	bool			 late_said;	/* an error after it, logged */
 	bool			*used;		/* per option: asked for */
+	/* The counter and gauge slots of w this context took, by index. */
+	uint64_t		 took[STATS_MAX_COUNTERS / 64];
 	char			 err[PLUGIN_ERR_MAX];
 };
 

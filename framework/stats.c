@@ -177,8 +177,10 @@ stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
 			break;
 		}
 		if (stats_counter_is(c, step, own, name)) {
-			if (used != (uint32_t)kind)
+			if (used != (uint32_t)kind) {
+				*slot = &c->value;
 				return -EEXIST;
+			}
 			stats_counter_even(c);
 			*slot = &c->value;
 			return 0;
@@ -193,6 +195,22 @@ stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
 	stats_counter_name(stale, step, own, name, kind);
 	*slot = &stale->value;
 	return 0;
+}
+
+void
+stats_counter_rekind(uint64_t *slot, enum stats_kind kind)
+{
+	struct stats_counter *c = (struct stats_counter *)(void *)
+	    ((char *)slot - offsetof(struct stats_counter, value));
+	uint32_t seq = STATS_LOAD(&c->seq) | 1;
+
+	/* As a rename: no reader pairs the new kind with the old value. */
+	STATS_STORE(&c->seq, seq);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STATS_STORE(&c->value, 0);
+	STATS_STORE(&c->used, (uint32_t)kind);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STATS_STORE(&c->seq, seq + 1);
 }
 
 uint32_t

@@ -354,11 +354,17 @@ const char *stats_state_name(enum worker_state state);
  * The slot of counter or gauge `name` of stage k of the pipeline ids (n
  * stages) in worker w, allocated on first use, in *slot; when no slot is
  * free, one of a step and plugin that the pipeline has not is taken.  0,
- * -EEXIST when the name is taken by the other kind, -ENOSPC when the slots
- * are used up.
+ * -EEXIST when the name is taken by the other kind (that slot in *slot),
+ * -ENOSPC when the slots are used up.
  */
 int	stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
 	    size_t k, const char *name, enum stats_kind kind, uint64_t **slot);
+/*
+ * The slot of the other kind that stats_counter() found (-EEXIST) taken
+ * over as a `kind` from 0, under its names: a plugin that a pipeline
+ * reload left at its step keeps the name as the other kind now.
+ */
+void	stats_counter_rekind(uint64_t *slot, enum stats_kind kind);
 /*
  * Slot c of a worker, read as its writer may change it: its kind (0:
  * unused, and so are the slots after it; UINT32_MAX: being renamed), and

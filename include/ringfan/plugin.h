@@ -216,8 +216,11 @@ struct ringfan_ctx {
 	 * ringfan_plugin_events_total{capture,worker,plugin,name}.  It
 	 * survives a worker crash and is summed across generations at a
 	 * capture reload.  The same name returns the same slot.  NULL (with
-	 * an error recorded) when the name is invalid, is a gauge, or the
-	 * worker's slots are used up.  Names: 1 to 39 of a-z, 0-9, _.
+	 * an error recorded) when the name is invalid, is one this plugin
+	 * took as a gauge (in this check, or since this open), or the worker's
+	 * slots are used up (a name the plugin at this step kept as a gauge
+	 * before a reload is taken over, from 0).  Names: 1 to 39 of a-z,
+	 * 0-9, _.
 	 */
 	uint64_t *(*counter)(struct ringfan_ctx *, const char *name);
 	/*

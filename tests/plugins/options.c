@@ -1,6 +1,8 @@
 /*
  * options: reads one option of each type and publishes what it got as
- * counters, so that tests can check the host's option getters.
+ * counters, so that tests can check the host's option getters.  With
+ * `level: yes` it keeps `count` as a gauge instead, as a later version of
+ * the plugin that made that name a level would.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,16 +15,21 @@ options_open(struct ringfan_ctx *ctx, void **state)
 {
 	const char *s;
 	uint64_t u, size, dur;
-	int b;
+	uint64_t *count;
+	int b, level;
 
 	*state = NULL;
 	if (ctx->opt_uint(ctx, "count", 7, &u) != 0 ||
 	    ctx->opt_size(ctx, "size", 4096, &size) != 0 ||
 	    ctx->opt_duration(ctx, "timeout", 1000000, &dur) != 0 ||
 	    ctx->opt_bool(ctx, "enabled", 0, &b) != 0 ||
-	    ctx->opt_string(ctx, "label", "none", &s) != 0)
+	    ctx->opt_string(ctx, "label", "none", &s) != 0 ||
+	    ctx->opt_bool(ctx, "level", 0, &level) != 0)
 		return -1;
-	*ctx->counter(ctx, "count") = u;
+	count = level ? ctx->gauge(ctx, "count") : ctx->counter(ctx, "count");
+	if (count == NULL)
+		return -1;
+	*count = u;
 	*ctx->counter(ctx, "size") = size;
 	*ctx->counter(ctx, "timeout_ms") = dur / 1000000;
 	*ctx->counter(ctx, "enabled") = (uint64_t)b;

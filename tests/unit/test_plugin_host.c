@@ -1034,6 +1034,36 @@ test_gauge_counter_clash(void **state)
 	    "taken by a counter");
 }
 
+/*
+ * A pipeline reload whose plugin at a step now keeps a name as the other
+ * kind (a new version made a counter a level) takes that slot over from 0,
+ * as a fresh start would: only a name that this open took itself clashes.
+ */
+static void
+test_gauge_kind_reload(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 5 }\n"), RINGFAN_OK);
+	assert_stats(shm, "plugins.options.count", "5");
+	pipeline_close(&pl);
+	unload();
+
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 9, level: yes }\n"), RINGFAN_OK);
+	assert_stats(shm, "gauges.options.count", "9");
+	assert_stats(shm, "plugins.options", "{\"enabled\":0,"
+	    "\"label_len\":4,\"size\":4096,\"timeout_ms\":1}");
+	pipeline_close(&pl);
+	unload();
+
+	/* And back: a counter again, from the value this open stores. */
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 4 }\n"), RINGFAN_OK);
+	assert_stats(shm, "plugins.options.count", "4");
+	assert_stats(shm, "gauges.options", "{}");
+}
+
 static void
 test_gauge_not_carried(void **state)
 {
@@ -1862,6 +1892,7 @@ main(void)
 		T(test_step_names),
 		T(test_gauge_in_stats),
 		T(test_gauge_counter_clash),
+		T(test_gauge_kind_reload),
 		T(test_gauge_not_carried),
 		T(test_status),
 		T(test_status_not_utf8),

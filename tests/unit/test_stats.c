@@ -221,14 +221,17 @@ test_counter(void **state)
 	g = slot_of(w, "flowtable", "flows", STATS_GAUGE);
 	assert_ptr_equal(g, &w->counters[2].value);
 	assert_int_equal(w->counters[2].used, STATS_GAUGE);
-	/* A name taken by the other kind. */
+	/* A name taken by the other kind: that slot, unchanged. */
 	slot = NULL;
 	assert_int_equal(stats_counter(w, ids, 2, 1, "flows",
 	    STATS_COUNTER, &slot), -EEXIST);
-	assert_null(slot);
+	assert_ptr_equal(slot, g);
+	assert_int_equal(w->counters[2].used, STATS_GAUGE);
 	assert_int_equal(stats_counter(w, ids, 2, 0, "ipv4", STATS_GAUGE,
 	    &slot), -EEXIST);
-	assert_null(slot);
+	assert_ptr_equal(slot, a);
+	assert_int_equal(*a, 5);
+	slot = NULL;
 	/* Fill the rest; one more is refused, known ones still found. */
 	for (int i = 3; i < STATS_MAX_COUNTERS; i++) {
 		snprintf(name, sizeof(name), "c%d", i);
