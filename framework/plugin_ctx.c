@@ -234,9 +234,7 @@ ctx_slot(struct ringfan_ctx *pub, const char *name, enum stats_kind kind)
 	rc = stats_counter(ctx->w, (const char *const *)ctx->pl->names,
 	    ctx->pl->nstages, ctx->index, name, kind, &slot);
 	if (rc == 0 || rc == -EEXIST)
-		i = (size_t)((const struct stats_counter *)(const void *)
-		    ((const char *)slot - offsetof(struct stats_counter,
-		    value)) - ctx->w->counters);
+		i = stats_counter_index(ctx->w, slot);
 	/*
 	 * The other kind in a slot this plugin did not take in this process:
 	 * the plugin the step ran before a reload (an older version, say)

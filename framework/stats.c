@@ -134,25 +134,37 @@ stats_counter_even(struct stats_counter *c)
  * successor would count on from (or find "taken by the other kind").  A
  * new slot is named first: readers stop at the first unused one.
  */
+static uint32_t
+stats_counter_reset(struct stats_counter *c, enum stats_kind kind)
+{
+	uint32_t seq = STATS_LOAD(&c->seq) | 1;
+
+	STATS_STORE(&c->seq, seq);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STATS_STORE(&c->value, 0);
+	STATS_STORE(&c->used, (uint32_t)kind);
+	return seq;
+}
+
+static void
+stats_counter_settle(struct stats_counter *c, uint32_t seq)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STATS_STORE(&c->seq, seq + 1);
+}
+
 static void
 stats_counter_name(struct stats_counter *c, const char *step,
     const char *own, const char *name, enum stats_kind kind)
 {
-	uint32_t seq = STATS_LOAD(&c->seq) | 1;
 	bool renamed = STATS_LOAD(&c->used) != 0;
+	uint32_t seq = renamed ? stats_counter_reset(c, kind) : 0;
 
-	if (renamed) {
-		STATS_STORE(&c->seq, seq);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		STATS_STORE(&c->value, 0);
-		STATS_STORE(&c->used, (uint32_t)kind);
-	}
 	strlcpy(c->plugin, step, sizeof(c->plugin));
 	strlcpy(c->own, own, sizeof(c->own));
 	strlcpy(c->name, name, sizeof(c->name));
 	if (renamed) {
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		STATS_STORE(&c->seq, seq + 1);
+		stats_counter_settle(c, seq);
 		return;
 	}
 	STATS_STORE(&c->value, 0);
@@ -197,20 +209,26 @@ stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
 	return 0;
 }
 
+static struct stats_counter *
+stats_counter_of(uint64_t *slot)
+{
+	return (struct stats_counter *)(void *)((char *)slot -
+	    offsetof(struct stats_counter, value));
+}
+
+size_t
+stats_counter_index(const struct stats_worker *w, uint64_t *slot)
+{
+	return (size_t)(stats_counter_of(slot) - w->counters);
+}
+
 void
 stats_counter_rekind(uint64_t *slot, enum stats_kind kind)
 {
-	struct stats_counter *c = (struct stats_counter *)(void *)
-	    ((char *)slot - offsetof(struct stats_counter, value));
-	uint32_t seq = STATS_LOAD(&c->seq) | 1;
+	struct stats_counter *c = stats_counter_of(slot);
 
 	/* As a rename: no reader pairs the new kind with the old value. */
-	STATS_STORE(&c->seq, seq);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	STATS_STORE(&c->value, 0);
-	STATS_STORE(&c->used, (uint32_t)kind);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	STATS_STORE(&c->seq, seq + 1);
+	stats_counter_settle(c, stats_counter_reset(c, kind));
 }
 
 uint32_t

@@ -365,6 +365,8 @@ int	stats_counter(struct stats_worker *w, const char *const *ids, size_t n,
  * reload left at its step keeps the name as the other kind now.
  */
 void	stats_counter_rekind(uint64_t *slot, enum stats_kind kind);
+/* The index in w->counters of a slot stats_counter() gave. */
+size_t	stats_counter_index(const struct stats_worker *w, uint64_t *slot);
 /*
  * Slot c of a worker, read as its writer may change it: its kind (0:
  * unused, and so are the slots after it; UINT32_MAX: being renamed), and
