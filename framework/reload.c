@@ -94,11 +94,13 @@ master_restart(struct master *m, const char *target, json_t *names,
 			return -EAGAIN;
 		}
 	if (master_reload_busy(m)) {
-		snprintf(err, errlen, "restart %s: %s", shown,
-		    master_reload_pending(m) || m->bpf.pid > 0 ?
-		    "a reload is in progress" :
-		    "a restart is in progress (its workers are handed over "
-		    "one at a time)");
+		if (master_reload_pending(m) || m->bpf.pid > 0)
+			snprintf(err, errlen, "restart %s: a reload is in "
+			    "progress", shown);
+		else
+			snprintf(err, errlen, "restart %s: the restart of %s "
+			    "is in progress (its workers are handed over one "
+			    "at a time)", shown, m->restarting);
 		return -EBUSY;
 	}
 	for (unsigned i = 0; i < m->g.nslots; i++)
@@ -121,6 +123,7 @@ master_restart(struct master *m, const char *target, json_t *names,
 	}
 	log_info("restart %s: %zu worker%s", target, json_array_size(names),
 	    json_array_size(names) == 1 ? "" : "s");
+	strlcpy(m->restarting, shown, sizeof(m->restarting));
 	master_handover_step(m);
 	return 0;
 }

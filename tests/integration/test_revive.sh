@@ -79,7 +79,7 @@ rc=0
     2>"$RF_TMP/restart.err" || rc=$?
 rf_expect "restart during a restart: exit status" "$rc" 1
 rf_expect "restart during a restart: message" "$(cat "$RF_TMP/restart.err")" \
-    "ringfanctl: restart test/0: a restart is in progress (its workers are handed over one at a time)"
+    "ringfanctl: restart test/0: the restart of test is in progress (its workers are handed over one at a time)"
 rf_wait_until 10 "the restart done" rf_ctl_test workers \
     'all(.workers[]; .state == "running")'
 
