@@ -37,6 +37,22 @@ restart_shown(const char *target, char *buf, size_t len)
 }
 
 /*
+ * Why a capture in link state `link` (linkwatch_state()) has no sockets:
+ * it waits for its interface to be there, or to come up (a capture that
+ * never had sockets, or whose interface came back down, builds them once
+ * it is up), or they could not be built.
+ */
+static const char *
+restart_no_sockets(const char *link)
+{
+	if (link != NULL && strcmp(link, "waiting") == 0)
+		return "it waits for its interface";
+	if (link != NULL && strcmp(link, "down") == 0)
+		return "it waits for its interface to come up";
+	return "they could not be built (see the log)";
+}
+
+/*
  * Start the workers that TARGET names ("CAPTURE" or "CAPTURE/ID") again:
  * failed or waiting ones at once, running ones one at a time on the same
  * sockets.  Their names go into `names`.  0, or -errno with err.
@@ -78,8 +94,9 @@ master_restart(struct master *m, const char *target, json_t *names,
 		return -ERANGE;
 	}
 	/*
-	 * No socket (its interface gone, or back but not built): a worker
-	 * cannot start; linkwatch.c starts them with new sockets.
+	 * No socket (its interface gone, there but not yet up, or back but
+	 * not built): a worker cannot start; linkwatch.c starts them with
+	 * new sockets.
 	 */
 	for (unsigned i = 0; i < m->g.nslots; i++)
 		if (m->g.slots[i].capture == c && (id < 0 ||
@@ -87,10 +104,8 @@ master_restart(struct master *m, const char *target, json_t *names,
 		    m->g.slots[i].wk.fd == -1) {
 			snprintf(err, errlen, "restart %s: capture %s has no "
 			    "sockets: %s", shown, m->g.cfg->captures[c].name,
-			    linkwatch_state(m, (unsigned)c) != NULL &&
-			    strcmp(linkwatch_state(m, (unsigned)c),
-			    "waiting") == 0 ? "it waits for its interface" :
-			    "they could not be built (see the log)");
+			    restart_no_sockets(linkwatch_state(m,
+			    (unsigned)c)));
 			return -EAGAIN;
 		}
 	if (master_reload_busy(m)) {

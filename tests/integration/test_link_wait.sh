@@ -38,8 +38,28 @@ rf_ctl status | grep -q "^test  *$RF_CAP  *waiting " ||
 grep -q "capture test: waiting for interface $RF_CAP" "$RF_ERR" ||
     rf_fail "no log line for the wait"
 
+rf_expect "restart while waiting" "$(rf_ctl restart test 2>&1 || true)" \
+    "ringfanctl: restart test: capture test has no sockets: it waits for its interface"
+
+# The interface appears, down: the capture is down, still without sockets,
+# which it builds once the interface is up.  A restart says so, and does
+# not send the operator to a log that tells of no failed build.
+ip netns add "$RF_NS" 2>/dev/null ||
+    rf_skip "cannot create a network namespace (ip netns add)"
+RF_LINK=1
+ip link add "$RF_CAP" type veth peer name "$RF_GEN" 2>/dev/null ||
+    rf_skip "cannot create a veth pair"
+rf_wait_until 5 "state down" rf_ctl_test status \
+    '.captures[0].state == "down" and .captures[0].running == 0'
+rf_expect "restart while down without sockets" \
+    "$(rf_ctl restart test/1 2>&1 || true)" \
+    "ringfanctl: restart test/1: capture test has no sockets: it waits for its interface to come up"
+ip link del "$RF_CAP"
+rf_wait_until 5 "state waiting again" rf_ctl_test status \
+    '.captures[0].state == "waiting"'
+
 # The interface appears: the capture comes up and counts.
-rf_link
+rf_veth || rf_skip "cannot create a veth pair"
 rf_wait_until 10 "state running, 2 workers" rf_ctl_test status \
     '.captures[0].state == "running" and .captures[0].running == 2'
 grep -q "capture test: interface $RF_CAP is there: 2 workers" "$RF_ERR" ||
