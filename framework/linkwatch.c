@@ -786,8 +786,20 @@ linkwatch_capture_state(const void *arg, size_t c)
 	const char *link = linkwatch_state(m, (unsigned)c);
 	unsigned running;
 
-	/* The final document: the workers have stopped, the link has not. */
-	if (m->stopping)
-		return link != NULL ? link : "running";
+	/*
+	 * The final document: the workers have stopped, the link has not;
+	 * a worker given up on in a crash loop stays failed, and so does
+	 * its capture, as status said before the stop.
+	 */
+	if (m->stopping) {
+		if (link != NULL)
+			return link;
+		for (unsigned i = 0; i < m->g.nslots; i++)
+			if (m->g.slots[i].capture == c &&
+			    STATS_LOAD(&m->g.slots[i].wk.sw->state) ==
+			    WORKER_FAILED)
+				return "failed";
+		return "running";
+	}
 	return master_capture_state(m, (unsigned)c, &running);
 }

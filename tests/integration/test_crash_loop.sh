@@ -4,7 +4,8 @@
 # within 60 s (SUPERVISE_CRASH_LIMIT in framework/supervise.h): its state
 # becomes "failed" with restarts 5 (restarts counts the crashes; the 5th is
 # not followed by a respawn), the capture is "failed", while the master
-# and the capture's other worker go on.  SIGTERM still stops it cleanly.
+# and the capture's other worker go on.  SIGTERM still stops it cleanly,
+# and the final document still shows the capture "failed".
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -77,6 +78,9 @@ grep -Eq "^test +$RF_CAP +failed +2 +1 " "$RF_TMP/status.txt" ||
 rf_stop
 rf_expect "final: failed worker's state" \
     "$(rf_json ".captures[0].workers[$bad].state")" failed
+# The stop changes nothing of that: the capture is still "failed" in the
+# final document, as status said before it.
+rf_expect "final: capture state" "$(rf_json '.captures[0].state')" failed
 rf_expect "final: failed worker's restarts" \
     "$(rf_num ".captures[0].workers[$bad].restarts")" "$LIMIT"
 # Each respawned worker skipped the frame its predecessor died on, and the
