@@ -213,6 +213,29 @@ master_swap_forget_drops(struct master *m)
 	}
 }
 
+/* Why the new workers are late: the first one still starting, and where. */
+static void
+master_swap_late(const struct master *m, char *buf, size_t len)
+{
+	char where[STATS_ERR_MAX];
+
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		const struct slot *s = &m->g.slots[i];
+
+		if (STATS_LOAD(&s->wk.sw->state) == WORKER_RUNNING ||
+		    s->wk.fd == -1)
+			continue;
+		master_slot_where(s, where, sizeof(where));
+		snprintf(buf, len, "new workers did not start in %llu s: "
+		    "worker %s/%u still starting, %s",
+		    MASTER_SWAP_START_NS / 1000000000u, s->wk.cap->name,
+		    s->wk.id, where);
+		return;
+	}
+	snprintf(buf, len, "new workers did not start in %llu s",
+	    MASTER_SWAP_START_NS / 1000000000u);
+}
+
 void
 master_swap_step(struct master *m, uint64_t now)
 {
@@ -245,9 +268,10 @@ master_swap_step(struct master *m, uint64_t now)
 			    m->g.slots[i].wk.fd == -1;
 		}
 		if (running < m->g.nslots) {
-			if (now >= m->swap_at)
-				master_swap_abort(m, "new workers did not start "
-				    "in time");
+			if (now >= m->swap_at) {
+				master_swap_late(m, why, sizeof(why));
+				master_swap_abort(m, why);
+			}
 			return;
 		}
 		master_swap_forget_drops(m);

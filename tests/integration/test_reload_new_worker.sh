@@ -7,6 +7,8 @@
 #  2. The rings grow beyond what the workers may map (the master's
 #     address-space limit, which they inherit): their mmap fails, and the
 #     answer gives the setup's error.
+#  3. The new worker 1 is still in a plugin's open 10 s after the build:
+#     the answer names it and where it is.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -73,5 +75,15 @@ grep -Eq "^ringfanctl: reload: new worker test/[01] $(sed 's/[()]/\\&/g' <<<"$ca
 echo "ok: the answer names the cause"
 rf_expect "the abort logged with the cause" \
     "$(grep -Ec "reload: new worker test/[01] did not start: setup failed: mmap.*Cannot allocate memory; keeping the previous captures" "$RF_ERR")" 1
+kept
+
+# 3. Worker 1's open takes 11 s, past the 10 s the new workers have.
+start
+sed -i 's/block_count: 4/block_count: 16/' "$RF_CONF"
+echo "      - { plugin: ctxprobe, config: { open_delay: 11s, open_worker: 1 } }" \
+    >>"$RF_CONF"
+refused
+rf_expect "the answer to a late start" "$answer" \
+    "ringfanctl: reload: new workers did not start in 10 s: worker test/1 still starting, in plugin ctxprobe's open"
 kept
 echo "PASS"
