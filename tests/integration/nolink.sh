@@ -5,7 +5,20 @@
 # and sets NOLINK_NAME first.  It checks the environment meson sets, makes
 # the test's temporary directory TMP (ringfan-NOLINK_NAME.XXXXXX), and on
 # any exit ends the processes whose pids the test put in BG and removes
-# TMP.  A test that needs a link uses lib.sh instead.
+# TMP.  A test that needs a link uses lib.sh instead.  With NOLINK_NETNS=1
+# the test runs again, from its start, in a network namespace of its own
+# (root; it skips without) with its loopback up: a collector it runs on
+# 127.0.0.1 is the test's alone.
+
+if [ "${NOLINK_NETNS-}" = 1 ]; then
+	if [ -z "${NOLINK_IN_NETNS-}" ]; then
+		[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+		command -v unshare >/dev/null ||
+		    { echo "SKIP: no unshare"; exit 77; }
+		NOLINK_IN_NETNS=1 exec unshare -n -- bash "$0" "$@"
+	fi
+	ip link set lo up
+fi
 
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"
 : "${RFSEND:?RFSEND must name the rfsend binary}"
@@ -35,6 +48,23 @@ wait_for()
 		[ "$n" -gt 0 ] || fail "timed out waiting for $what"
 		sleep 0.1
 	done
+}
+
+# offline_run [SECONDS]: ringfan -r $TMP/in.pcap with $TMP/rf.yaml (60 s
+# at most unless told), its statistics in $TMP/rf.json, its stderr in
+# $TMP/rf.err and its exit status in RC.
+offline_run()
+{
+	RC=0
+	timeout "${1:-60}" "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" \
+	    >"$TMP/rf.json" 2>"$TMP/rf.err" || RC=$?
+}
+
+# ft NAME: worker 0's flowtable counter or gauge NAME in $TMP/rf.json.
+ft()
+{
+	jq -r ".captures[0].workers[0].plugins.flowtable.$1 //
+	    .captures[0].workers[0].gauges.flowtable.$1" "$TMP/rf.json"
 }
 
 . "$(dirname "${BASH_SOURCE[0]}")/tools.sh"

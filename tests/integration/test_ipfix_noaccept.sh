@@ -8,13 +8,7 @@
 # It runs in a network namespace of its own (root), so the collector's
 # 127.0.0.1 is the test's alone.
 set -eu
-if [ -z "${IXNA_NETNS-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-	command -v unshare >/dev/null || { echo "SKIP: no unshare"; exit 77; }
-	IXNA_NETNS=1 exec unshare -n -- bash "$0" "$@"
-fi
-ip link set lo up
-NOLINK_NAME=ixnoacc
+NOLINK_NAME=ixnoacc NOLINK_NETNS=1
 . "$(dirname "$0")/nolink.sh"
 . "$(dirname "$0")/free_port.sh"
 need_tools python3
@@ -49,14 +43,8 @@ captures:
         config:
           ipfix: "$url"
 YAML
-RC=0
-timeout 30 "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" >"$TMP/rf.json" \
-    2>"$TMP/rf.err" || RC=$?
+offline_run 30
 expect "exit status" "$RC" 0
-ft()
-{
-	jq -r ".captures[0].workers[0].plugins.flowtable.$1" "$TMP/rf.json"
-}
 expect "ipfix_records" "$(ft ipfix_records)" 0
 expect "ipfix_dropped" "$(ft ipfix_dropped)" 13
 grep -qF "ipfix $url: 13 records not sent at close, 13 dropped in all" \

@@ -57,19 +57,6 @@ config()
 # A queue of 100 and a table of 100 flows.
 SMALL=("ipfix_queue: 100" "max_flows: 100")
 
-# run: ringfan -r over the file; RC its exit status, stats in rf.json.
-run()
-{
-	RC=0
-	timeout 60 "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" \
-	    >"$TMP/rf.json" 2>"$TMP/rf.err" || RC=$?
-}
-
-ft()
-{
-	jq -r ".captures[0].workers[0].plugins.flowtable.$1" "$TMP/rf.json"
-}
-
 # One frame per flow, each flow its own record: 500 evicted on the way,
 # 100 at the end.
 FLOWS=600
@@ -78,7 +65,7 @@ FLOWS=600
 # --- 1. UDP to nfcapd.
 nfcapd_start "$TMP/nf"
 config "udp://127.0.0.1:$port" "${SMALL[@]}"
-run
+offline_run
 [ "$RC" -eq 0 ] || fail "udp: exit status $RC: $(cat "$TMP/rf.err")"
 expect "udp: JSON records" "$(wc -l <"$TMP/flows.json")" "$FLOWS"
 expect "udp: records" "$(ft records)" "$FLOWS"
@@ -104,7 +91,7 @@ python3 "$(dirname "$0")/ipfix_listen.py" "$port" "$TMP/tcp" &
 BG="$BG $!"
 wait_for 10 "the TCP listener" test -s "$TMP/tcp"
 config "tcp://127.0.0.1:$port" "${SMALL[@]}"
-run
+offline_run
 [ "$RC" -eq 0 ] || fail "tcp: exit status $RC: $(cat "$TMP/rf.err")"
 expect "tcp: JSON records" "$(wc -l <"$TMP/flows.json")" "$FLOWS"
 expect "tcp: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
@@ -117,7 +104,7 @@ expect "tcp: listener" "$(cat "$TMP/tcp")" \
 # --- 3. TCP, no collector.
 port=$(free_port tcp)
 config "tcp://127.0.0.1:$port" "${SMALL[@]}"
-run
+offline_run
 expect "no collector: exit status" "$RC" 0
 expect "no collector: ipfix_records" "$(ft ipfix_records)" 0
 expect "no collector: ipfix_dropped" "$(ft ipfix_dropped)" "$FLOWS"
@@ -136,7 +123,7 @@ FLOWS=50
 # --- 4. Templates with every message.
 nfcapd_start "$TMP/nf4"
 config "udp://127.0.0.1:$port" "ipfix_template_messages: 1"
-run
+offline_run
 expect "template_messages 1: exit status" "$RC" 0
 expect "template_messages 1: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
 nfcapd_stop
@@ -150,7 +137,7 @@ port=$(free_port tcp)
     "$TMP/late" ) &
 BG="$BG $!"
 config "tcp://127.0.0.1:$port"
-run
+offline_run
 expect "late collector: exit status" "$RC" 0
 expect "late collector: ipfix_dropped" "$(ft ipfix_dropped)" 0
 expect "late collector: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
@@ -166,7 +153,7 @@ config "tcp://127.0.0.1:$port"
 # receive buffer holds.
 FLOWS=5000
 "$RFSEND" -q -w "$TMP/in.pcap" -n "$FLOWS" -f "$FLOWS" -s 64
-run
+offline_run
 touch "$TMP/go"
 wait_for 15 "the slow collector reading to the end" \
     sh -c "! kill -0 $SLOW 2>/dev/null"

@@ -11,13 +11,7 @@
 # which counts the records it gets.  It runs in a network namespace of its
 # own (root), so the collector's 127.0.0.1 is the test's alone.
 set -eu
-if [ -z "${IXOF_NETNS-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-	command -v unshare >/dev/null || { echo "SKIP: no unshare"; exit 77; }
-	IXOF_NETNS=1 exec unshare -n -- bash "$0" "$@"
-fi
-ip link set lo up
-NOLINK_NAME=ixoutf
+NOLINK_NAME=ixoutf NOLINK_NETNS=1
 . "$(dirname "$0")/nolink.sh"
 . "$(dirname "$0")/free_port.sh"
 need_tools python3
@@ -41,15 +35,8 @@ captures:
           max_flows: 100
           ipfix: "tcp://127.0.0.1:$port"
 YAML
-RC=0
-timeout 30 "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" >"$TMP/rf.json" \
-    2>"$TMP/rf.err" || RC=$?
+offline_run 30
 expect "exit status" "$RC" 0
-ft()
-{
-	jq -r ".captures[0].workers[0].plugins.flowtable.$1 //
-	    .captures[0].workers[0].gauges.flowtable.$1" "$TMP/rf.json"
-}
 wait_for 10 "the listener counting $FLOWS records" \
     grep -q "records $FLOWS templates" "$TMP/got"
 grep -q " bad 0" "$TMP/got" || fail "listener: $(cat "$TMP/got")"
