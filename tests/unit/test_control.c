@@ -227,12 +227,13 @@ test_restart_target(void **state)
 	expect_reply(f, "restart dmz/1", "{\"error\":\"restart dmz/1: capture "
 	    "dmz has workers 0 to 0\"}\n");
 	/* A good target: none of the (no) workers is running. */
-	expect_reply(f, "restart uplink/3", "{\"ok\":true,\"restarted\":[]}\n");
 	expect_reply(f, "restart dmz", "{\"ok\":true,\"restarted\":[]}\n");
-	/* A restart's hand-over under way, then a capture reload's. */
+	expect_reply(f, "restart uplink/3", "{\"ok\":true,\"restarted\":[]}\n");
+	/* The last one's hand-over under way, named; then a capture reload's. */
 	f->m.handing = 0;
-	expect_reply(f, "restart dmz", "{\"error\":\"restart dmz: a restart "
-	    "is in progress (its workers are handed over one at a time)\"}\n");
+	expect_reply(f, "restart dmz", "{\"error\":\"restart dmz: the restart "
+	    "of uplink/3 is in progress (its workers are handed over one at a "
+	    "time)\"}\n");
 	f->m.handing = -1;
 	f->m.swap = SWAP_CUTTING;
 	expect_reply(f, "restart dmz", "{\"error\":\"restart dmz: a reload is "
