@@ -549,7 +549,7 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 {
 	struct master *m = arg;
 	const struct ifinfomsg *ifi;
-	const struct nlattr *attr;
+	struct nlattr *attr;	/* mnl_attr_for_each() casts it to char * */
 	const char *name = NULL;
 	struct link_seen seen;
 	struct link_cap *lc;

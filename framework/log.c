@@ -451,7 +451,7 @@ log_wants(enum log_level level)
 }
 
 /* err >= 0 appends strerror(err). */
-static void
+static void LOG_PRINTF(3, 0)
 log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX], line[LOG_LINE_MAX];

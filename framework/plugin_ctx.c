@@ -65,7 +65,7 @@ plugin_ctx_error(struct ringfan_ctx *pub, const char *fmt, ...)
 	line_scrub(ctx->err);
 }
 
-static void
+static void LOG_PRINTF(3, 4)
 ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
 {
 	struct plugin_ctx *ctx = ctx_of(pub);
@@ -94,7 +94,7 @@ ctx_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
 		log_debug("plugin %s: %s", plugin_ctx_name(ctx), buf);
 }
 
-static void
+static void LOG_PRINTF(2, 3)
 ctx_status(struct ringfan_ctx *pub, const char *fmt, ...)
 {
 	struct plugin_ctx *ctx = ctx_of(pub);

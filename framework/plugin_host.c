@@ -148,7 +148,7 @@ pipeline_at(const char *what, const char *name, const char *suffix)
 		track_buf[0] = '\0';
 }
 
-static int
+static int LOG_PRINTF(4, 5)
 plugin_refuse(struct plugin *p, char *err, size_t errlen, const char *fmt,
     ...)
 {

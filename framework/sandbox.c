@@ -129,7 +129,7 @@ sandbox_rules(scmp_filter_ctx f, int fd, char *err, size_t errlen)
 	cmp[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, SANDBOX_INT, AF_PACKET);
 	if (sandbox_rule(f, "socket", EPERM, 1, cmp, err, errlen) == -1)
 		return -1;
-	cmp[0] = SCMP_A0(SCMP_CMP_NE, AF_NETLINK);
+	cmp[0] = SCMP_A0(SCMP_CMP_NE, AF_NETLINK, 0);	/* datum_b unused */
 	cmp[1] = SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_TYPE, SOCK_RAW);
 	if (sandbox_rule(f, "socket", EPERM, 2, cmp, err, errlen) == -1)
 		return -1;

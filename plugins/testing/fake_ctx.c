@@ -29,7 +29,7 @@ fake_opt(struct ringfan_ctx *pub, const char *key)
 	return NULL;
 }
 
-static void
+static void RINGFAN_PRINTF(2, 3)
 fake_error(struct ringfan_ctx *pub, const char *fmt, ...)
 {
 	struct fake_ctx *f = fake(pub);
@@ -42,7 +42,7 @@ fake_error(struct ringfan_ctx *pub, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+static void RINGFAN_PRINTF(2, 3)
 fake_status(struct ringfan_ctx *pub, const char *fmt, ...)
 {
 	struct fake_ctx *f = fake(pub);
@@ -57,7 +57,7 @@ fake_status(struct ringfan_ctx *pub, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+static void RINGFAN_PRINTF(3, 4)
 fake_log(struct ringfan_ctx *pub, int level, const char *fmt, ...)
 {
 	struct fake_ctx *f = fake(pub);

@@ -48,7 +48,7 @@ struct loadprobe {
 };
 
 /* One line to the file named by $env, if any; errors are ignored. */
-static void
+static void RINGFAN_PRINTF(2, 3)
 loadprobe_note(const char *env, const char *fmt, ...)
 {
 	const char *path = getenv(env);

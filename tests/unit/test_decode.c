@@ -287,7 +287,7 @@ host_counter(struct ringfan_ctx *ctx, const char *name)
 	return NULL;
 }
 
-static void
+static void RINGFAN_PRINTF(2, 3)
 host_error(struct ringfan_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
