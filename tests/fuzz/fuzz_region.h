@@ -85,7 +85,11 @@ fr_apply(uint8_t *region, size_t size, const struct fr_area *areas,
 	return edits;
 }
 
-/* Appends an edit that stores word w at offset off of area to out. */
+#ifndef FUZZ_LIBFUZZER
+/*
+ * Appends an edit that stores word w at offset off of area to out; only
+ * the driver's seeds use it (libFuzzer starts from the corpus given).
+ */
 static size_t
 fr_put_word(uint8_t *out, unsigned area, unsigned off, unsigned word)
 {
@@ -96,7 +100,6 @@ fr_put_word(uint8_t *out, unsigned area, unsigned off, unsigned word)
 	return 4;
 }
 
-#ifndef FUZZ_LIBFUZZER
 /*
  * The driver (fuzz_driver.h's main, renamed) over n seeds made by seed(buf,
  * i), written into dir first as the files it reads, then the seed files
