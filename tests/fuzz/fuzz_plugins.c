@@ -14,7 +14,8 @@
  * of the plugins has is ignored, with a warning); "%TMPDIR%" in a
  * value becomes a directory made for the run and removed after it, for
  * plugins that write files.  Options may also be written --plugin=PATH and
- * --opt=NAME.KEY=VALUE, the form libFuzzer leaves alone.
+ * --opt=NAME.KEY=VALUE, the form libFuzzer leaves alone: under libFuzzer
+ * write them so (they stay in the command line its -jobs children get).
  *
  * Inputs are fuzz_decode's (so its seeds serve here too): the first byte's
  * low 4 bits pick the link type, 0x10 a tag the kernel stripped (its TCI in
@@ -395,7 +396,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	*argc = fp_args(*argc, *argv);
+	char **copy;
+
+	/*
+	 * libFuzzer ignores --plugin=PATH and --opt=..., and with -jobs or
+	 * -fork starts its children with the argv left here: taken out of
+	 * it, they would reach no child, which would then load no plugin.
+	 * They are read from a copy; argv stays as it was given.
+	 */
+	if ((copy = calloc((size_t)*argc + 1, sizeof(*copy))) == NULL)
+		err(2, "calloc");
+	memcpy(copy, *argv, (size_t)*argc * sizeof(*copy));
+	fp_args(*argc, copy);
+	free(copy);
 	fp_start();
 	atexit(fp_stop);
 	return 0;
