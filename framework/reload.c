@@ -348,8 +348,15 @@ master_handover_step(struct master *m)
 	struct slot *s;
 	uint32_t state;
 
+	/*
+	 * A counter carried from earlier generations whose name a worker
+	 * keeps as a gauge goes from its carry (stats_carry_prune) when the
+	 * worker is handed over and once its successor runs: before a later
+	 * reload or a rollback could make the name a counter again.
+	 */
 	if (m->handing >= 0) {
 		s = &m->g.slots[m->handing];
+		stats_carry_prune(s->wk.sw);
 		state = STATS_LOAD(&s->wk.sw->state);
 		if (state == WORKER_RESTARTING || state == WORKER_STARTING) {
 			master_handover_overdue(m, s);
@@ -387,6 +394,7 @@ master_handover_step(struct master *m)
 	}
 	while (m->nhandover > 0 && m->handing < 0) {
 		s = &m->g.slots[m->handover[--m->nhandover]];
+		stats_carry_prune(s->wk.sw);
 		if (s->pid <= 0) {
 			/*
 			 * Failed, or waiting to be respawned: start it now on

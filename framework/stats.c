@@ -428,6 +428,52 @@ stats_carry_counter(struct stats_carry *c, const char *plugin,
 	return true;
 }
 
+bool
+stats_carried_gauge(const struct stats_worker *w, const char *plugin,
+    const char *own, const char *name)
+{
+	char cplugin[STATS_PLUGIN_NAME], cown[STATS_PLUGIN_NAME];
+	char cname[STATS_COUNTER_NAME];
+	uint32_t used;
+	uint64_t v;
+
+	for (size_t i = 0; i < STATS_MAX_COUNTERS; i++) {
+		used = stats_counter_read(&w->counters[i], cplugin, cown, cname,
+		    &v);
+		if (used == 0)
+			break;
+		if (used == STATS_GAUGE && strcmp(cplugin, plugin) == 0 &&
+		    strcmp(cown, own) == 0 && strcmp(cname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+void
+stats_carry_prune(struct stats_worker *w)
+{
+	struct stats_carry *c = &w->carry;
+	char plugin[STATS_PLUGIN_NAME], own[STATS_PLUGIN_NAME];
+	char name[STATS_COUNTER_NAME];
+	uint32_t j = 0, n = stats_carry_count(c);
+
+	if (n == 0)
+		return;
+	while (j < n) {
+		stats_text(plugin, c->counters[j].plugin, sizeof(plugin));
+		stats_text(own, c->counters[j].own, sizeof(own));
+		stats_text(name, c->counters[j].name, sizeof(name));
+		if (!stats_carried_gauge(w, plugin, own, name)) {
+			j++;
+			continue;
+		}
+		memmove(&c->counters[j], &c->counters[j + 1],
+		    (n - j - 1) * sizeof(c->counters[0]));
+		n--;
+	}
+	c->ncounters = n;
+}
+
 unsigned
 stats_carry(struct stats_worker *to, const struct stats_worker *from)
 {
@@ -458,10 +504,15 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 		    sizeof(plugin));
 		stats_text(own, from->carry.counters[j].own, sizeof(own));
 		stats_text(name, from->carry.counters[j].name, sizeof(name));
+		/* Gone with the name, which `from` keeps as a gauge now. */
+		if (stats_carried_gauge(from, plugin, own, name))
+			continue;
 		dropped += !stats_carry_counter(c, plugin, own, name,
 		    from->carry.counters[j].value);
 	}
 	c->dropped += from->carry.dropped;
+	/* And those whose name `to` keeps as a gauge. */
+	stats_carry_prune(to);
 	return dropped;
 }
 

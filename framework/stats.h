@@ -307,6 +307,16 @@ uint64_t stats_backlog(const struct stats_worker *w);
  * returns how many of this fold were dropped (carry.dropped sums them).
  */
 unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
+/*
+ * Whether w's live slots keep `name` of step `plugin` (plugin `own`) as a
+ * gauge: a counter of that name carried from earlier generations is not
+ * the plugin's any more (a reload made the name a gauge), and is not
+ * shown; stats_carry_prune() drops those from w's carry, so that they do
+ * not come back should a later reload make the name a counter again.
+ */
+bool	stats_carried_gauge(const struct stats_worker *w, const char *plugin,
+	    const char *own, const char *name);
+void	stats_carry_prune(struct stats_worker *w);
 
 /*
  * During a capture reload: into out (its counts in its carry, the rest

@@ -66,11 +66,13 @@ stats_counter_add(json_t *obj, const char *name, uint64_t v)
 /*
  * The counters (or gauges) of every plugin of w's pipeline, whose names
  * are ids (stats_counter's, n stages): those of a step that now runs
- * another plugin, or of a step removed, are not shown.
+ * another plugin, or of a step removed, are not shown, nor a counter
+ * carried whose name the worker's live slots (live) keep as a gauge.
  */
 static json_t *
-stats_counters_json(const struct stats_worker *w, const char *const *ids,
-    size_t n, enum stats_kind kind)
+stats_counters_json(const struct stats_worker *w,
+    const struct stats_worker *live, const char *const *ids, size_t n,
+    enum stats_kind kind)
 {
 	char plugin[STATS_PLUGIN_NAME], own[STATS_PLUGIN_NAME];
 	char name[STATS_COUNTER_NAME];
@@ -99,7 +101,8 @@ stats_counters_json(const struct stats_worker *w, const char *const *ids,
 		    sizeof(plugin));
 		stats_text(own, w->carry.counters[j].own, sizeof(own));
 		stats_text(name, w->carry.counters[j].name, sizeof(name));
-		if ((k = stats_stage_of(ids, n, plugin, own)) < n)
+		if ((k = stats_stage_of(ids, n, plugin, own)) < n &&
+		    !stats_carried_gauge(live, plugin, own, name))
 			stats_counter_add(json_object_get(plugins, ids[k]),
 			    name, w->carry.counters[j].value);
 	}
@@ -203,10 +206,11 @@ stats_json(const struct stats_view *view)
 			    stats_state_name(STATS_LOAD(&w->state))));
 			stats_fields_json(jw, w, counts, sum);
 			json_object_set_new(jw, "plugins",
-			    stats_counters_json(counts, view->plugin_names[c],
-			    cap->npipeline, STATS_COUNTER));
+			    stats_counters_json(counts, w,
+			    view->plugin_names[c], cap->npipeline,
+			    STATS_COUNTER));
 			json_object_set_new(jw, "gauges",
-			    stats_counters_json(w, view->plugin_names[c],
+			    stats_counters_json(w, w, view->plugin_names[c],
 			    cap->npipeline, STATS_GAUGE));
 			json_object_set_new(jw, "errors",
 			    stats_errors_json(w, view->plugin_names[c],

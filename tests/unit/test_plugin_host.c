@@ -1064,6 +1064,42 @@ test_gauge_kind_reload(void **state)
 	assert_stats(shm, "gauges.options", "{}");
 }
 
+/*
+ * The same after a capture reload: the counter's total carried into the
+ * next generation's slot goes with the name, and does not come back when
+ * a later reload makes the name a counter again.
+ */
+static void
+test_gauge_kind_carried(void **state)
+{
+	(void)state;
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 5 }\n"), RINGFAN_OK);
+	assert_non_null(shm2 = stats_create(1));
+	stats_carry(&shm2->workers[0], &shm->workers[0]);
+	assert_stats(shm2, "plugins.options.count", "5");
+	pipeline_close(&pl);
+	unload();
+	wk = &shm2->workers[0];
+
+	/* A pipeline reload in the new generation: count is a gauge. */
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 9, level: yes }\n"), RINGFAN_OK);
+	assert_stats(shm2, "gauges.options.count", "9");
+	assert_stats(shm2, "plugins.options", "{\"enabled\":0,"
+	    "\"label_len\":8,\"size\":8192,\"timeout_ms\":2}");
+	/* As the master does at each step of the hand-over. */
+	stats_carry_prune(wk);
+	pipeline_close(&pl);
+	unload();
+
+	/* And back: from the value this open stores, nothing carried. */
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 4 }\n"), RINGFAN_OK);
+	assert_stats(shm2, "plugins.options.count", "4");
+	assert_stats(shm2, "gauges.options", "{}");
+}
+
 static void
 test_gauge_not_carried(void **state)
 {
@@ -1893,6 +1929,7 @@ main(void)
 		T(test_gauge_in_stats),
 		T(test_gauge_counter_clash),
 		T(test_gauge_kind_reload),
+		T(test_gauge_kind_carried),
 		T(test_gauge_not_carried),
 		T(test_status),
 		T(test_status_not_utf8),

@@ -343,6 +343,45 @@ test_carry(void **state)
 }
 
 /*
+ * A capture reload whose new generation keeps a name as a gauge that the
+ * old one counted: the counter's total, live or carried, is not carried
+ * on, and one carried before goes from a carry once the name is a gauge.
+ */
+static void
+test_carry_rekind(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *from, *to;
+
+	(void)state;
+	assert_non_null(shm = stats_create(2));
+	from = &shm->workers[0];
+	to = &shm->workers[1];
+	*slot_of(from, "flowtable", "flows", STATS_COUNTER) = 30;
+	*slot_of(from, "flowtable", "exported", STATS_COUNTER) = 7;
+	carried(from, "flowtable", "flows", 12);
+	carried(from, "flowtable", "active", 5);
+	*slot_of(to, "flowtable", "flows", STATS_GAUGE) = 3;
+	assert_int_equal(stats_carry(to, from), 0);
+	assert_int_equal(to->carry.ncounters, 2);
+	assert_string_equal(to->carry.counters[0].name, "exported");
+	assert_int_equal(to->carry.counters[0].value, 7);
+	assert_string_equal(to->carry.counters[1].name, "active");
+	assert_int_equal(to->carry.counters[1].value, 5);
+	assert_true(stats_carried_gauge(to, "flowtable", "flowtable",
+	    "flows"));
+	assert_false(stats_carried_gauge(to, "flowtable", "flowtable",
+	    "exported"));
+
+	/* A later reload makes active a gauge: its carry goes. */
+	*slot_of(to, "flowtable", "active", STATS_GAUGE) = 1;
+	stats_carry_prune(to);
+	assert_int_equal(to->carry.ncounters, 1);
+	assert_string_equal(to->carry.counters[0].name, "exported");
+	stats_destroy(shm, 2);
+}
+
+/*
  * A hand-over in progress: a new worker shows its counts with those of the
  * old one it takes over from, the kernel's as the frames settled, and
  * nothing goes back when the old one's final counts are folded in.
@@ -1230,6 +1269,7 @@ main(void)
 		cmocka_unit_test(test_counter_other_plugin),
 		cmocka_unit_test(test_counter_reclaim),
 		cmocka_unit_test(test_carry),
+		cmocka_unit_test(test_carry_rekind),
 		cmocka_unit_test(test_merged),
 		cmocka_unit_test(test_carry_full),
 		cmocka_unit_test(test_status),
