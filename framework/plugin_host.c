@@ -282,7 +282,8 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		if ((holds = plugin_path_holds(file, held->fd)) != 1 &&
 		    access(by_fd, F_OK) == 0) {
 			p->fd = held->fd;
-			if (holds == 0 || holds == -ENOENT)
+			if (holds == 0 || holds == -ENOENT ||
+			    holds == -ENOTDIR)
 				snprintf(why, sizeof(why), " was %s since it "
 				    "was validated", holds == 0 ? "replaced" :
 				    "removed");

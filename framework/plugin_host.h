@@ -242,8 +242,9 @@ void	pipeline_info_free(struct plugin_info **info, size_t ncaptures);
 /* One capture's: close its files' descriptors; and free it too. */
 void	plugin_info_close(struct plugin_info *in);
 void	plugin_info_free(struct plugin_info *in);
-/* The same file, unchanged since it was described. */
+/* The identity of the file st describes. */
 void	plugin_file_of(struct plugin_file *f, const struct stat *st);
+/* The same file, unchanged since it was described. */
 bool	plugin_file_same(const struct plugin_info *a,
 	    const struct plugin_info *b);
 /* The same plugins in the same files, validated alike. */

@@ -100,6 +100,7 @@ rf_cleanup()
 	done
 	if [ "$RF_LINK" -eq 1 ]; then
 		ip link del "$RF_CAP" 2>/dev/null	# takes its peer along
+		ip link del "${RF_CAP}b" 2>/dev/null	# rf_link2's, if made
 		ip netns del "$RF_NS" 2>/dev/null
 	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -s "$RF_ERR" ]; then
