@@ -274,26 +274,51 @@ capture_snaplen(const struct cfg_capture *cap)
 	    struct tpacket_block_desc)) + TPACKET3_HDRLEN);
 }
 
+/*
+ * The length of the link header a SOCK_RAW packet socket reads before the
+ * network header on hardware type hatype: 14 on Ethernet and loopback, 0
+ * on the links of bare IP; -1 on the others, whose header varies.
+ */
+static int
+capture_link_hlen(unsigned short hatype)
+{
+	switch (hatype) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		return ETH_HLEN;
+	case ARPHRD_NONE:
+	case ARPHRD_RAWIP:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case ARPHRD_SIT:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 void
 capture_warn_cut(const struct cfg_capture *cap, int fd)
 {
 	struct ifreq ifr;
 	uint32_t mac, whole;
+	int hlen;
 
 	if (!ifreq_name(&ifr, cap->interface) ||
 	    ioctl(fd, SIOCGIFHWADDR, &ifr) == -1 ||
-	    ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER ||
+	    (hlen = capture_link_hlen(ifr.ifr_hwaddr.sa_family)) < 0 ||
 	    ioctl(fd, SIOCGIFMTU, &ifr) == -1 || ifr.ifr_mtu <= 0)
 		return;
 	/*
-	 * The kernel puts an Ethernet frame's network header on a 16-byte
-	 * boundary past the frame's own header, and cuts what does not fit
-	 * in the block after the block's header.
+	 * The kernel puts a frame's network header on a 16-byte boundary
+	 * at least 16 bytes past the frame's own header, the link header
+	 * (if any) just before it, and cuts what does not fit in the block
+	 * after the block's header.
 	 */
-	mac = (uint32_t)TPACKET_ALIGN(TPACKET3_HDRLEN + 16) - ETH_HLEN;
+	mac = (uint32_t)TPACKET_ALIGN(TPACKET3_HDRLEN + 16) - (uint32_t)hlen;
 	whole = cap->ring.block_size - (uint32_t)TPACKET_ALIGN(sizeof(
 	    struct tpacket_block_desc)) - mac;
-	if ((uint32_t)ifr.ifr_mtu + ETH_HLEN > whole)
+	if ((uint32_t)ifr.ifr_mtu + (uint32_t)hlen > whole)
 		log_warnx("capture %s: interface %s has MTU %d, but a block "
 		    "of %u bytes holds a frame of at most %u: longer frames "
 		    "are cut to that (raise block_size)", cap->name,
