@@ -362,6 +362,17 @@ capture_drop_all(int fd)
 	    sizeof(prog));
 }
 
+/* Whether the interface named in ifr is a loopback device. */
+static bool
+capture_loopback(int fd, const struct ifreq *ifr)
+{
+	struct ifreq hw;
+
+	memcpy(hw.ifr_name, ifr->ifr_name, sizeof(hw.ifr_name));
+	return ioctl(fd, SIOCGIFHWADDR, &hw) == 0 &&
+	    hw.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
+}
+
 int
 capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
     int group, char *err, size_t errlen)
@@ -444,7 +455,12 @@ capture_open(const struct cfg_capture *cap, const struct sock_fprog *prog,
 	/* The kernel refuses the flag on the mode it adds nothing to. */
 	if (cap->fanout.rollover && cap->fanout.mode != CFG_FANOUT_ROLLOVER)
 		type |= PACKET_FANOUT_FLAG_ROLLOVER;
-	if (cap->fanout.ignore_outgoing)
+	/*
+	 * A loopback device hands each packet over twice, as it is sent and
+	 * as it comes back in: libpcap drops the first, and so does ringfan,
+	 * so that every count, flow and file holds each packet once.
+	 */
+	if (cap->fanout.ignore_outgoing || capture_loopback(fd, &ifr))
 		type |= PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
 	if (group < 0)
 		type |= PACKET_FANOUT_FLAG_UNIQUEID;
