@@ -44,6 +44,7 @@ RF_STATS=$RF_TMP/stats.json
 RF_PID=
 RF_RUN=0
 RF_LINK=0
+RF_IN_NS=0	# 1: rf_start runs ringfan in the namespace (rf_ns)
 RF_MNT=
 RF_CG=
 # Pids of what a test runs in the background (collectors, listeners), as
@@ -180,12 +181,26 @@ rf_veth()
 	rf_fail "$cap did not come up"
 }
 
-# Makes the link: the namespace and the veth pair.
-rf_link()
+# rf_ns: the test's namespace, removed by the cleanup with what it holds;
+# in_ns COMMAND...: runs COMMAND in it.  A test that makes its own devices
+# there (a tun, its loopback) sets RF_IN_NS=1 to have rf_start run ringfan
+# in it too.
+rf_ns()
 {
 	ip netns add "$RF_NS" 2>/dev/null ||
 	    rf_skip "cannot create a network namespace (ip netns add)"
 	RF_LINK=1
+}
+
+in_ns()
+{
+	ip netns exec "$RF_NS" "$@"
+}
+
+# Makes the link: the namespace and the veth pair.
+rf_link()
+{
+	rf_ns
 	rf_veth || rf_skip "cannot create a veth pair"
 }
 
@@ -246,15 +261,17 @@ rf_config()
 # every worker is in its loop: frames sent before that could be missed.
 rf_start()
 {
-	local i
+	local i in=()
 
 	RF_RUN=$((RF_RUN + 1))
 	RF_OUT=$RF_TMP/ringfan.$RF_RUN.out
 	RF_ERR=$RF_TMP/ringfan.$RF_RUN.err
+	[ "$RF_IN_NS" -eq 0 ] || in=(ip netns exec "$RF_NS")
 	if command -v setsid >/dev/null 2>&1; then
-		setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
+		"${in[@]}" setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" \
+		    2>"$RF_ERR" &
 	else
-		"$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
+		"${in[@]}" "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
 	fi
 	RF_PID=$!
 	for ((i = 0; i < 100; i++)); do
@@ -374,6 +391,15 @@ rf_pcap_frames()
 	    rf_fail "tcpdump -r $1 (exit $rc): $(grep -v '^reading from' \
 	    "$RF_TMP/td.err")"
 	wc -l <"$RF_TMP/td.out"
+}
+
+# rf_pcap_lengths FILE: "caplen/len" of each record of the pcap FILE, as
+# tshark reads them, on one line.
+rf_pcap_lengths()
+{
+	tshark -r "$1" -T fields -e frame.cap_len -e frame.len 2>/dev/null |
+	    awk '{ printf "%s%s/%s", (NR > 1 ? " " : ""), $1, $2 }
+	    END { print "" }'
 }
 
 # rf_hostmem_config DIR [STEP...]: rf_config of 2 workers, hash fanout,
@@ -722,6 +748,19 @@ rf_reload_end()
 	wait "$RF_RELOAD_PID" || rc=$?
 	BG=${BG% "$RF_RELOAD_PID"}
 	rf_expect "$1: reload exit status" "$rc" "$2"
+}
+
+# rf_expect_cut MTU BLOCK MOST: the start warned once, for capture small,
+# that a block of BLOCK bytes cuts the frames of $RF_CAP (MTU MTU) to MOST.
+rf_expect_cut()
+{
+	local w="capture small: interface $RF_CAP has MTU $1, but a block of"
+
+	w="$w $2 bytes holds a frame of at most $3: longer frames are cut to"
+	w="$w that (raise block_size)"
+	rf_expect "warnings" "$(grep -c "MTU" "$RF_ERR" || true)" 1
+	grep -qF "warn: $w" "$RF_ERR" ||
+	    rf_fail "no warning: $(grep MTU "$RF_ERR")"
 }
 
 # rf_wait_running SECONDS N: waits until N workers are running.

@@ -13,10 +13,7 @@ set -eu
 
 need_tools python3
 [ -c /dev/net/tun ] || rf_skip "no /dev/net/tun"
-ip netns add "$RF_NS" 2>/dev/null ||
-    rf_skip "cannot create a network namespace (ip netns add)"
-RF_LINK=1		# the cleanup deletes the namespace, and the tun in it
-in_ns() { ip netns exec "$RF_NS" "$@"; }
+rf_ns			# the cleanup deletes it, and the tun in it
 in_ns ip tuntap add dev "$RF_CAP" mode tun 2>/dev/null ||
     rf_skip "cannot create a tun device"
 in_ns ip link set "$RF_CAP" up
@@ -26,12 +23,8 @@ V4_TCP=20
 V6_UDP=10
 rf_config 1 hash "udp" "plugin: counter" "plugin: cxxcount"
 
-RF_RUN=1
-RF_OUT=$RF_TMP/ringfan.out
-RF_ERR=$RF_TMP/ringfan.err
-ip netns exec "$RF_NS" setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
-RF_PID=$!
-rf_wait_until 10 "ringfan ready" grep -q "ready: 1 worker on 1 capture$" "$RF_ERR"
+RF_IN_NS=1
+rf_start
 
 # Writes the packets into the tun device, as if they had arrived on it:
 # IPv4/UDP, IPv4/TCP (which the filter drops) and IPv6/UDP.

@@ -9,10 +9,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 need_tools python3
-ip netns add "$RF_NS" 2>/dev/null ||
-    rf_skip "cannot create a network namespace (ip netns add)"
-RF_LINK=1		# the cleanup deletes the namespace
-ip netns exec "$RF_NS" ip link set lo up
+rf_ns
+in_ns ip link set lo up
 
 N=7
 mkdir "$RF_TMP/pcap"
@@ -31,12 +29,10 @@ mkdir "$RF_TMP/pcap"
 	      - { plugin: pcapwriter, config: { directory: "$RF_TMP/pcap" } }
 	YAML
 } >"$RF_CONF"
-RF_RUN=1
-ip netns exec "$RF_NS" setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
-RF_PID=$!
-rf_wait_until 10 "ringfan ready" grep -q "ready: 1 worker on 1 capture$" "$RF_ERR"
+RF_IN_NS=1 RF_WORKERS=1
+rf_start
 
-ip netns exec "$RF_NS" python3 - "$N" <<'PY'
+in_ns python3 - "$N" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 4000))

@@ -11,12 +11,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-need_tools python3
+need_tools python3 tshark
 [ -c /dev/net/tun ] || rf_skip "no /dev/net/tun"
-ip netns add "$RF_NS" 2>/dev/null ||
-    rf_skip "cannot create a network namespace (ip netns add)"
-RF_LINK=1		# the cleanup deletes the namespace, and the tun in it
-in_ns() { ip netns exec "$RF_NS" "$@"; }
+rf_ns			# the cleanup deletes it, and the tun in it
 # No IPv6 on the tun: its solicitations would add packets no one sent.
 in_ns sh -c 'echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
     echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6' 2>/dev/null || true
@@ -37,15 +34,9 @@ mkdir "$RF_TMP/pcap"
 	      - { plugin: pcapwriter, config: { directory: "$RF_TMP/pcap" } }
 	YAML
 } >"$RF_CONF"
-RF_RUN=1
-ip netns exec "$RF_NS" setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
-RF_PID=$!
-rf_wait_until 10 "ringfan ready" grep -q "ready: 1 worker on 1 capture$" "$RF_ERR"
-w="capture small: interface $RF_CAP has MTU 9000, but a block of 4096 bytes"
-w="$w holds a frame of at most 3952: longer frames are cut to that"
-w="$w (raise block_size)"
-rf_expect "warnings" "$(grep -c "MTU" "$RF_ERR" || true)" 1
-grep -qF "warn: $w" "$RF_ERR" || rf_fail "no warning: $(grep MTU "$RF_ERR")"
+RF_IN_NS=1 RF_WORKERS=1
+rf_start
+rf_expect_cut 9000 4096 3952
 
 # IPv4/UDP packets of these total lengths, written into the tun device as
 # if they had arrived on it.
@@ -65,18 +56,8 @@ for n in map(int, sys.argv[2:]):
 PY
 rf_stop
 
-records=$(python3 - "$RF_TMP/pcap"/*.pcap <<'PY'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-o, out = 24, []
-while o < len(d):
-    cl, ln = struct.unpack('<II', d[o + 8:o + 16])
-    out.append('%d/%d' % (cl, ln))
-    o += 16 + cl
-print(' '.join(out))
-PY
-)
-rf_expect "records" "$records" "28/28 1500/1500 3952/3952 3952/3953 3952/9000"
+rf_expect "records" "$(rf_pcap_lengths "$RF_TMP/pcap"/*.pcap)" \
+    "28/28 1500/1500 3952/3952 3952/3953 3952/9000"
 rf_expect "packets" "$(rf_num '.captures[0].totals.packets')" 5
 rf_expect "kernel_packets" "$(rf_num '.captures[0].totals.kernel_packets')" 5
 echo "PASS"
