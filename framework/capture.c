@@ -203,9 +203,10 @@ capture_bpf_compile(const struct cfg *cfg, const struct cfg_capture *cap,
 }
 
 /*
- * What a SOCK_RAW packet socket reads on each hardware type, as libpcap
- * names it.  Loopback carries a zeroed Ethernet header; tun, ipip and sit
- * carry bare IP.
+ * What a SOCK_RAW packet socket reads on each hardware type, by its DLT_
+ * name.  Loopback carries a zeroed Ethernet header; tun, ipip, sit and
+ * ip6tnl carry bare IP (libpcap 1.10 names ip6tnl and raw IP Linux cooked
+ * captures, read through a SOCK_DGRAM socket).
  */
 static const struct {
 	unsigned short	hatype;
