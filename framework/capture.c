@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -372,6 +373,42 @@ capture_loopback(int fd, const struct ifreq *ifr)
 	memcpy(hw.ifr_name, ifr->ifr_name, sizeof(hw.ifr_name));
 	return ioctl(fd, SIOCGIFHWADDR, &hw) == 0 &&
 	    hw.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
+}
+
+bool
+capture_ignore_outgoing_works(const char *release)
+{
+	unsigned long major, minor;
+	char *end;
+
+	if (*release < '0' || *release > '9')
+		return true;
+	major = strtoul(release, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return true;
+	minor = strtoul(end + 1, NULL, 10);
+	return major > 6 || (major == 6 && minor >= 2);
+}
+
+void
+capture_warn_outgoing(const struct cfg_capture *cap, int fd)
+{
+	struct utsname u;
+	struct ifreq ifr;
+
+	if (uname(&u) == -1 || capture_ignore_outgoing_works(u.release) ||
+	    !ifreq_name(&ifr, cap->interface))
+		return;
+	if (capture_loopback(fd, &ifr))
+		log_warnx("capture %s: Linux %s does not keep the frames this "
+		    "host sends out of a fanout group (6.2 does): on loopback "
+		    "device %s each packet is captured twice, as sent and as "
+		    "received", cap->name, u.release, cap->interface);
+	else if (cap->fanout.ignore_outgoing)
+		log_warnx("capture %s: Linux %s does not keep the frames this "
+		    "host sends out of a fanout group (6.2 does): "
+		    "ignore_outgoing has no effect, those sent on %s are "
+		    "captured too", cap->name, u.release, cap->interface);
 }
 
 int

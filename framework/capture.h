@@ -7,6 +7,7 @@
 
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,11 +46,27 @@ int	capture_linktype(const struct cfg_capture *cap, int *linktype,
 /* The largest frame a worker of the capture can be handed whole. */
 uint32_t capture_snaplen(const struct cfg_capture *cap);
 /*
- * Warns when the Ethernet interface of socket fd has an MTU whose frames
- * do not fit whole in a block of the capture's ring: the kernel cuts them
- * (caplen below len), and says so only in its own log, once.
+ * Warns when the interface of socket fd (Ethernet, loopback or a link of
+ * bare IP) has an MTU whose frames do not fit whole in a block of the
+ * capture's ring: the kernel cuts them (caplen below len), and says so
+ * only in its own log, once.
  */
 void	capture_warn_cut(const struct cfg_capture *cap, int fd);
+/*
+ * Whether a kernel of this release (uname's, "6.1.0-18-amd64") keeps the
+ * frames its host sends out of a fanout group that asks it to
+ * (PACKET_FANOUT_FLAG_IGNORE_OUTGOING): Linux 6.2 and later do; earlier
+ * ones take the flag and ignore it.  A release not read as MAJOR.MINOR
+ * counts as recent.
+ */
+bool	capture_ignore_outgoing_works(const char *release);
+/*
+ * Warns when the capture asks the kernel to skip the frames its host
+ * sends (fanout.ignore_outgoing, or an interface that is a loopback
+ * device) and the running kernel ignores that: those frames are
+ * captured, on loopback each packet twice.
+ */
+void	capture_warn_outgoing(const struct cfg_capture *cap, int fd);
 void	capture_bpf_free(struct sock_fprog *prog);
 
 /*

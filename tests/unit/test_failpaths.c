@@ -538,6 +538,34 @@ test_dlopen_passes(void **state)
 	plugin_unload(&p);
 }
 
+/*
+ * Kernels before Linux 6.2 take PACKET_FANOUT_FLAG_IGNORE_OUTGOING and do
+ * nothing with it: ringfan must tell them apart by their release to warn
+ * that outgoing frames (on loopback, each packet a second time) are
+ * captured there.  A release it cannot read counts as a recent kernel.
+ */
+static void
+test_ignore_outgoing_kernels(void **state)
+{
+	(void)state;
+	assert_false(capture_ignore_outgoing_works("6.1.0-18-amd64"));
+	assert_false(capture_ignore_outgoing_works("5.15.0-91-generic"));
+	assert_false(capture_ignore_outgoing_works("4.19.0"));
+	assert_false(capture_ignore_outgoing_works("3.10.0-1160.el7.x86_64"));
+	assert_false(capture_ignore_outgoing_works("6.1"));
+	assert_false(capture_ignore_outgoing_works("5.99.1"));
+	assert_true(capture_ignore_outgoing_works("6.2.0"));
+	assert_true(capture_ignore_outgoing_works("6.2"));
+	assert_true(capture_ignore_outgoing_works("6.10.3-arch1-1"));
+	assert_true(capture_ignore_outgoing_works("6.18.44-fc-v1252"));
+	assert_true(capture_ignore_outgoing_works("7.0.0"));
+	assert_true(capture_ignore_outgoing_works("10.1"));
+	assert_true(capture_ignore_outgoing_works(""));
+	assert_true(capture_ignore_outgoing_works("unknown"));
+	assert_true(capture_ignore_outgoing_works("6"));
+	assert_true(capture_ignore_outgoing_works("6.x"));
+}
+
 int
 main(void)
 {
@@ -552,6 +580,7 @@ main(void)
 		T(test_dlopen),
 		T(test_dlopen_real_text),
 		T(test_dlopen_passes),
+		T(test_ignore_outgoing_kernels),
 	};
 #undef T
 
