@@ -348,15 +348,8 @@ master_handover_step(struct master *m)
 	struct slot *s;
 	uint32_t state;
 
-	/*
-	 * A counter carried from earlier generations whose name a worker
-	 * keeps as a gauge goes from its carry (stats_carry_prune) when the
-	 * worker is handed over and once its successor runs: before a later
-	 * reload or a rollback could make the name a counter again.
-	 */
 	if (m->handing >= 0) {
 		s = &m->g.slots[m->handing];
-		stats_carry_prune(s->wk.sw);
 		state = STATS_LOAD(&s->wk.sw->state);
 		if (state == WORKER_RESTARTING || state == WORKER_STARTING) {
 			master_handover_overdue(m, s);
@@ -378,6 +371,13 @@ master_handover_step(struct master *m)
 			if (s->pid > 0)
 				return;
 		}
+		/*
+		 * Its successor has taken its counters and gauges: a counter
+		 * carried from earlier generations whose name it keeps as a
+		 * gauge goes from the carry, before a later reload or a
+		 * rollback could make the name a counter again.
+		 */
+		stats_carry_prune(s->wk.sw);
 		m->handing = -1;
 	}
 	m->handing_pid = 0;
@@ -394,7 +394,6 @@ master_handover_step(struct master *m)
 	}
 	while (m->nhandover > 0 && m->handing < 0) {
 		s = &m->g.slots[m->handover[--m->nhandover]];
-		stats_carry_prune(s->wk.sw);
 		if (s->pid <= 0) {
 			/*
 			 * Failed, or waiting to be respawned: start it now on

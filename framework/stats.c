@@ -125,15 +125,7 @@ stats_counter_even(struct stats_counter *c)
 		__atomic_store_n(&c->seq, seq + 1, __ATOMIC_RELEASE);
 }
 
-/*
- * Names slot c, with seq odd meanwhile if it had a name.  A slot renamed
- * is cleared and given its kind before its names: a writer killed
- * part-way leaves the old names or torn ones (a slot of no stage, taken
- * again) or the new ones, never the new names with the old slot's value
- * or kind, which the master would show once it evens the slot and the
- * successor would count on from (or find "taken by the other kind").  A
- * new slot is named first: readers stop at the first unused one.
- */
+/* A rename's first half: seq odd, then the value cleared and the kind set. */
 static uint32_t
 stats_counter_reset(struct stats_counter *c, enum stats_kind kind)
 {
@@ -146,6 +138,7 @@ stats_counter_reset(struct stats_counter *c, enum stats_kind kind)
 	return seq;
 }
 
+/* Its second half: seq even again, after what the rename stored. */
 static void
 stats_counter_settle(struct stats_counter *c, uint32_t seq)
 {
@@ -153,6 +146,15 @@ stats_counter_settle(struct stats_counter *c, uint32_t seq)
 	STATS_STORE(&c->seq, seq + 1);
 }
 
+/*
+ * Names slot c, with seq odd meanwhile if it had a name.  A slot renamed
+ * is cleared and given its kind before its names: a writer killed
+ * part-way leaves the old names or torn ones (a slot of no stage, taken
+ * again) or the new ones, never the new names with the old slot's value
+ * or kind, which the master would show once it evens the slot and the
+ * successor would count on from (or find "taken by the other kind").  A
+ * new slot is named first: readers stop at the first unused one.
+ */
 static void
 stats_counter_name(struct stats_counter *c, const char *step,
     const char *own, const char *name, enum stats_kind kind)
