@@ -299,16 +299,21 @@ capture_link_hlen(unsigned short hatype)
 	}
 }
 
-void
-capture_warn_cut(const struct cfg_capture *cap, int fd)
+/*
+ * Warns when the interface (of hardware type hatype, socket fd) has an MTU
+ * whose frames do not fit whole in a block of the capture's ring: the
+ * kernel cuts them (caplen below len), and says so only in its own log,
+ * once.
+ */
+static void
+capture_warn_cut(const struct cfg_capture *cap, int fd, unsigned short hatype)
 {
 	struct ifreq ifr;
 	uint32_t mac, whole;
 	int hlen;
 
-	if (!ifreq_name(&ifr, cap->interface) ||
-	    ioctl(fd, SIOCGIFHWADDR, &ifr) == -1 ||
-	    (hlen = capture_link_hlen(ifr.ifr_hwaddr.sa_family)) < 0 ||
+	if ((hlen = capture_link_hlen(hatype)) < 0 ||
+	    !ifreq_name(&ifr, cap->interface) ||
 	    ioctl(fd, SIOCGIFMTU, &ifr) == -1 || ifr.ifr_mtu <= 0)
 		return;
 	/*
@@ -390,16 +395,20 @@ capture_ignore_outgoing_works(const char *release)
 	return major > 6 || (major == 6 && minor >= 2);
 }
 
-void
-capture_warn_outgoing(const struct cfg_capture *cap, int fd)
+/*
+ * Warns when the capture asks the kernel to skip the frames its host sends
+ * (fanout.ignore_outgoing, or an interface of hardware type hatype that is
+ * a loopback device) and the running kernel ignores that: those frames
+ * are captured, on loopback each packet twice.
+ */
+static void
+capture_warn_outgoing(const struct cfg_capture *cap, unsigned short hatype)
 {
 	struct utsname u;
-	struct ifreq ifr;
 
-	if (uname(&u) == -1 || capture_ignore_outgoing_works(u.release) ||
-	    !ifreq_name(&ifr, cap->interface))
+	if (uname(&u) == -1 || capture_ignore_outgoing_works(u.release))
 		return;
-	if (capture_loopback(fd, &ifr))
+	if (hatype == ARPHRD_LOOPBACK)
 		log_warnx("capture %s: Linux %s does not keep the frames this "
 		    "host sends out of a fanout group (6.2 does): on loopback "
 		    "device %s each packet is captured twice, as sent and as "
@@ -409,6 +418,19 @@ capture_warn_outgoing(const struct cfg_capture *cap, int fd)
 		    "host sends out of a fanout group (6.2 does): "
 		    "ignore_outgoing has no effect, those sent on %s are "
 		    "captured too", cap->name, u.release, cap->interface);
+}
+
+void
+capture_warn(const struct cfg_capture *cap, int fd)
+{
+	struct ifreq ifr;
+	unsigned short hatype = ARPHRD_VOID;	/* unknown: no cut to tell */
+
+	if (ifreq_name(&ifr, cap->interface) &&
+	    ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		hatype = ifr.ifr_hwaddr.sa_family;
+	capture_warn_cut(cap, fd, hatype);
+	capture_warn_outgoing(cap, hatype);
 }
 
 int

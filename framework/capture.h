@@ -46,13 +46,6 @@ int	capture_linktype(const struct cfg_capture *cap, int *linktype,
 /* The largest frame a worker of the capture can be handed whole. */
 uint32_t capture_snaplen(const struct cfg_capture *cap);
 /*
- * Warns when the interface of socket fd (Ethernet, loopback or a link of
- * bare IP) has an MTU whose frames do not fit whole in a block of the
- * capture's ring: the kernel cuts them (caplen below len), and says so
- * only in its own log, once.
- */
-void	capture_warn_cut(const struct cfg_capture *cap, int fd);
-/*
  * Whether a kernel of this release (uname's, "6.1.0-18-amd64") keeps the
  * frames its host sends out of a fanout group that asks it to
  * (PACKET_FANOUT_FLAG_IGNORE_OUTGOING): Linux 6.2 and later do; earlier
@@ -61,12 +54,13 @@ void	capture_warn_cut(const struct cfg_capture *cap, int fd);
  */
 bool	capture_ignore_outgoing_works(const char *release);
 /*
- * Warns when the capture asks the kernel to skip the frames its host
- * sends (fanout.ignore_outgoing, or an interface that is a loopback
- * device) and the running kernel ignores that: those frames are
- * captured, on loopback each packet twice.
+ * What the start and each build of a capture's sockets warn of, on socket
+ * fd of its interface: frames longer than a block holds (Ethernet,
+ * loopback or a link of bare IP, whose MTU does not fit), and a kernel
+ * that does not skip the frames its host sends where the capture asks it
+ * to (fanout.ignore_outgoing, or a loopback device).
  */
-void	capture_warn_outgoing(const struct cfg_capture *cap, int fd);
+void	capture_warn(const struct cfg_capture *cap, int fd);
 void	capture_bpf_free(struct sock_fprog *prog);
 
 /*

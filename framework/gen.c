@@ -520,10 +520,8 @@ gen_build(struct gen *g, const struct gen *busy,
 		    cap->name, cap->workers, cap->workers == 1 ? "" : "s",
 		    cap->interface,
 		    cfg_fanout_mode_name(cap->fanout.mode), group);
-		if ((fd = g->slots[g->first_slot[c]].wk.fd) >= 0) {
-			capture_warn_cut(cap, fd);
-			capture_warn_outgoing(cap, fd);
-		}
+		if ((fd = g->slots[g->first_slot[c]].wk.fd) >= 0)
+			capture_warn(cap, fd);
 	}
 	master_progs_free(g->progs, cfg->ncaptures);
 	g->progs = NULL;

@@ -379,10 +379,8 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 	}
 	capture_bpf_free(&prog);
 	if (s == end) {
-		if (first < end) {
-			capture_warn_cut(cap, *link_fd(first, next));
-			capture_warn_outgoing(cap, *link_fd(first, next));
-		}
+		if (first < end)
+			capture_warn(cap, *link_fd(first, next));
 		if (!next && g->locks[c] == GEN_GROUP_LATER) {
 			g->locks[c] = lock;
 			g->groups[c] = (uint16_t)group;
