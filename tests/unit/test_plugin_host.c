@@ -1035,6 +1035,30 @@ test_gauge_counter_clash(void **state)
 }
 
 /*
+ * The plugin options, reloaded in s to keep count as a gauge (its other
+ * counters then reading others), then as a counter again, from the value
+ * that open stores; with prune, the carry pruned as the master does when
+ * the hand-over to the gauge's open ends.
+ */
+static void
+gauge_and_back(struct stats_shm *s, const char *others, bool prune)
+{
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 9, level: yes }\n"), RINGFAN_OK);
+	assert_stats(s, "gauges.options.count", "9");
+	assert_stats(s, "plugins.options", others);
+	if (prune)
+		stats_carry_prune(wk);
+	pipeline_close(&pl);
+	unload();
+
+	assert_int_equal(start("      - plugin: options\n"
+	    "        config: { count: 4 }\n"), RINGFAN_OK);
+	assert_stats(s, "plugins.options.count", "4");
+	assert_stats(s, "gauges.options", "{}");
+}
+
+/*
  * A pipeline reload whose plugin at a step now keeps a name as the other
  * kind (a new version made a counter a level) takes that slot over from 0,
  * as a fresh start would: only a name that this open took itself clashes.
@@ -1048,20 +1072,8 @@ test_gauge_kind_reload(void **state)
 	assert_stats(shm, "plugins.options.count", "5");
 	pipeline_close(&pl);
 	unload();
-
-	assert_int_equal(start("      - plugin: options\n"
-	    "        config: { count: 9, level: yes }\n"), RINGFAN_OK);
-	assert_stats(shm, "gauges.options.count", "9");
-	assert_stats(shm, "plugins.options", "{\"enabled\":0,"
-	    "\"label_len\":4,\"size\":4096,\"timeout_ms\":1}");
-	pipeline_close(&pl);
-	unload();
-
-	/* And back: a counter again, from the value this open stores. */
-	assert_int_equal(start("      - plugin: options\n"
-	    "        config: { count: 4 }\n"), RINGFAN_OK);
-	assert_stats(shm, "plugins.options.count", "4");
-	assert_stats(shm, "gauges.options", "{}");
+	gauge_and_back(shm, "{\"enabled\":0,\"label_len\":4,\"size\":4096,"
+	    "\"timeout_ms\":1}", false);
 }
 
 /*
@@ -1082,22 +1094,12 @@ test_gauge_kind_carried(void **state)
 	unload();
 	wk = &shm2->workers[0];
 
-	/* A pipeline reload in the new generation: count is a gauge. */
-	assert_int_equal(start("      - plugin: options\n"
-	    "        config: { count: 9, level: yes }\n"), RINGFAN_OK);
-	assert_stats(shm2, "gauges.options.count", "9");
-	assert_stats(shm2, "plugins.options", "{\"enabled\":0,"
-	    "\"label_len\":8,\"size\":8192,\"timeout_ms\":2}");
-	/* As the master does at each step of the hand-over. */
-	stats_carry_prune(wk);
-	pipeline_close(&pl);
-	unload();
-
-	/* And back: from the value this open stores, nothing carried. */
-	assert_int_equal(start("      - plugin: options\n"
-	    "        config: { count: 4 }\n"), RINGFAN_OK);
-	assert_stats(shm2, "plugins.options.count", "4");
-	assert_stats(shm2, "gauges.options", "{}");
+	/*
+	 * A pipeline reload in the new generation: count is a gauge; back,
+	 * from the value that open stores, nothing carried.
+	 */
+	gauge_and_back(shm2, "{\"enabled\":0,\"label_len\":8,\"size\":8192,"
+	    "\"timeout_ms\":2}", true);
 }
 
 static void
