@@ -231,8 +231,8 @@ struct master {
 	unsigned		*handover;	/* sized for g.nslots */
 	unsigned		 nhandover;
 	int			 handing;	/* slot being handed over, -1 */
-	char			 restarting[72];	/* a restart's target */
 	pid_t			 handing_pid;	/* its process told to exit, 0 */
+	char			 restarting[72];	/* the last restart's target */
 	/*
 	 * The slot being handed over was started at once, with a clean crash
 	 * record, already (master_handover_step): a death of that process is
