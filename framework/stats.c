@@ -486,6 +486,12 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 	uint32_t used;
 	uint64_t v;
 
+	/*
+	 * Those whose name `to` keeps as a gauge go first, and none such is
+	 * folded in: a total that is not carried on takes no slot another
+	 * counter needs.
+	 */
+	stats_carry_prune(to);
 	/* Everything as `stats` shows it, its own carry included. */
 	for (size_t i = 0; i < STATS_NFIELDS; i++)
 		if (!stats_fields[i].level)
@@ -498,6 +504,8 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 			break;
 		if (used != STATS_COUNTER)
 			continue;	/* a level belongs to its generation */
+		if (stats_carried_gauge(to, plugin, own, name))
+			continue;
 		dropped += !stats_carry_counter(c, plugin, own, name, v);
 	}
 	for (uint32_t j = 0, n = stats_carry_count(&from->carry); j < n;
@@ -506,15 +514,14 @@ stats_carry(struct stats_worker *to, const struct stats_worker *from)
 		    sizeof(plugin));
 		stats_text(own, from->carry.counters[j].own, sizeof(own));
 		stats_text(name, from->carry.counters[j].name, sizeof(name));
-		/* Gone with the name, which `from` keeps as a gauge now. */
-		if (stats_carried_gauge(from, plugin, own, name))
+		/* Gone with the name, which `from` or `to` keeps as a gauge. */
+		if (stats_carried_gauge(from, plugin, own, name) ||
+		    stats_carried_gauge(to, plugin, own, name))
 			continue;
 		dropped += !stats_carry_counter(c, plugin, own, name,
 		    from->carry.counters[j].value);
 	}
 	c->dropped += from->carry.dropped;
-	/* And those whose name `to` keeps as a gauge. */
-	stats_carry_prune(to);
 	return dropped;
 }
 

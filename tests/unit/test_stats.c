@@ -549,6 +549,39 @@ test_carry_full(void **state)
 }
 
 /*
+ * A fold into a carry with one slot free, of a counter whose name the new
+ * worker keeps as a gauge and of another: the gauge's name takes no slot
+ * (its total is not carried on), so the other finds the free one.
+ */
+static void
+test_carry_full_rekind(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *from, *to;
+	char name[16];
+
+	(void)state;
+	assert_non_null(shm = stats_create(2));
+	from = &shm->workers[0];
+	to = &shm->workers[1];
+	for (int i = 0; i < STATS_MAX_COUNTERS - 1; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		carried(to, "old", name, 1);
+	}
+	*slot_of(to, "new", "level", STATS_GAUGE) = 2;
+	*slot_of(from, "new", "level", STATS_COUNTER) = 40;
+	*slot_of(from, "new", "a", STATS_COUNTER) = 5;
+
+	assert_int_equal(stats_carry(to, from), 0);
+	assert_int_equal(to->carry.dropped, 0);
+	assert_int_equal(to->carry.ncounters, STATS_MAX_COUNTERS);
+	assert_string_equal(to->carry.counters[STATS_MAX_COUNTERS - 1].name,
+	    "a");
+	assert_int_equal(to->carry.counters[STATS_MAX_COUNTERS - 1].value, 5);
+	stats_destroy(shm, 2);
+}
+
+/*
  * The reader of a problem: a write under way (the count odd, as a worker
  * killed inside one leaves it) shows nothing, and a new plugin at the
  * stage takes over the problem's slot in one write.
@@ -1273,6 +1306,7 @@ main(void)
 		cmocka_unit_test(test_carry_rekind),
 		cmocka_unit_test(test_merged),
 		cmocka_unit_test(test_carry_full),
+		cmocka_unit_test(test_carry_full_rekind),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_torn),
 		cmocka_unit_test(test_status_concurrent),
