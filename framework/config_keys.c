@@ -499,9 +499,11 @@ h_plugin_path(struct ctx *c, const struct cfg_key *k, void *base,
 	yaml_node_t *item;
 	size_t i, n;
 
-	if (v->type == YAML_MAPPING_NODE || is_null(v))
+	if (v->type == YAML_MAPPING_NODE)
 		return perr(c, v->start_mark,
 		    "%s must be a list of strings or a string", k->name);
+	if (is_null(v))
+		return perr(c, v->start_mark, "%s must not be empty", k->name);
 	free_plugin_path(cfg);
 	if (v->type == YAML_SCALAR_NODE) {
 		if ((cfg->plugin_path = calloc(1, sizeof(char *))) == NULL)

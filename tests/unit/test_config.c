@@ -594,7 +594,9 @@ test_err_type(void **state)
 	expect_error("plugin_path: [\"\"]\n" CAP,
 	    "t.yaml:1:15: a plugin_path entry must not be empty");
 	expect_error("plugin_path: ~\n" CAP,
-	    "t.yaml:1:14: plugin_path must be a list of strings or a string");
+	    "t.yaml:1:14: plugin_path must not be empty");
+	expect_error("plugin_path:\n" CAP,
+	    "t.yaml:1:13: plugin_path must not be empty");
 	expect_error("captures:\n  - name: null\n    interface: eth0\n",
 	    "t.yaml:2:11: name must not be empty");
 	expect_error("captures:\n  - name: a\n    interface: ~\n",
