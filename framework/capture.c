@@ -573,6 +573,23 @@ capture_lock_path(int group, char *path, size_t len)
 	    (unsigned long long)st.st_ino, group);
 }
 
+/*
+ * Whether the file fd locked is still the one at path: 1 yes, 0 no (its
+ * holder let it go, unlinking it, between our open and our flock), -1
+ * error.
+ */
+static int
+capture_lock_current(int fd, const char *path)
+{
+	struct stat held, at;
+
+	if (fstat(fd, &held) == -1)
+		return -1;
+	if (stat(path, &at) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return held.st_dev == at.st_dev && held.st_ino == at.st_ino;
+}
+
 int
 capture_lock(const struct cfg_capture *cap, int group, char *err,
     size_t errlen)
@@ -580,10 +597,11 @@ capture_lock(const struct cfg_capture *cap, int group, char *err,
 	char path[256], pid[32], alive[64] = "";
 	ssize_t n;
 	long other;
-	int fd;
+	int fd, rc;
 
 	capture_lock_path(group, path, sizeof(path));
 	(void)mkdirs_for(path);
+again:
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0644)) == -1)
 		return capture_fail(-1, err, errlen, "capture %s: lock %s",
@@ -608,6 +626,18 @@ capture_lock(const struct cfg_capture *cap, int group, char *err,
 		    cap->interface, group, other, alive, path);
 		close(fd);
 		return -1;
+	}
+	/*
+	 * A lock on a file no longer at the path is no claim: the next
+	 * master would create a new one and join the group too.  The file at
+	 * the path, then.
+	 */
+	if ((rc = capture_lock_current(fd, path)) == -1)
+		return capture_fail(fd, err, errlen, "capture %s: lock %s",
+		    cap->name, path);
+	if (rc == 0) {
+		close(fd);
+		goto again;
 	}
 	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)

@@ -7,7 +7,8 @@
  * of /dev/null for AF_PACKET, and setsockopt() and bind() on such an fd
  * are answered by the wraps, never by the kernel.  if_nametoindex() and
  * ioctl(SIOCGIFINDEX) on such an fd are wrapped too, so no interface, not
- * even lo, is looked at.  No root needed.
+ * even lo, is looked at.  No root needed (the lock file's test, which
+ * writes in the run directory, skips without it).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -48,6 +51,7 @@ void	*__real_mmap(void *, size_t, int, int, int, off_t);
 void	*__real_mmap64(void *, size_t, int, int, int, off_t);
 void	*__real_dlopen(const char *, int);
 char	*__real_dlerror(void);
+int	__real_flock(int, int);
 
 unsigned __wrap_if_nametoindex(const char *);
 int	__wrap_ioctl(int, unsigned long, ...);
@@ -58,6 +62,7 @@ void	*__wrap_mmap(void *, size_t, int, int, int, off_t);
 void	*__wrap_mmap64(void *, size_t, int, int, int, off_t);
 void	*__wrap_dlopen(const char *, int);
 char	*__wrap_dlerror(void);
+int	__wrap_flock(int, int);
 
 /* What the test scripts: 0 errno means "let the call through". */
 static struct {
@@ -69,6 +74,7 @@ static struct {
 	int	mmap_skip;	/* mmaps of mmap_fd that work before it */
 	const char *dlopen_text;	/* fail dlopen, dlerror says this */
 	bool	dlopen_real_fail;	/* fail dlopen with glibc's own text */
+	bool	flock_unlinked;	/* next flock: its file's holder let go */
 } script;
 
 /* What the wraps saw. */
@@ -143,6 +149,27 @@ __wrap_socket(int domain, int type, int protocol)
 	if (nfake < MAX_FAKE)
 		fake_fds[nfake++] = fd;
 	return fd;
+}
+
+/*
+ * A holder of a lock file lets it go (capture_unlock: unlink, close)
+ * between another master's open of it and that master's flock.
+ */
+int
+__wrap_flock(int fd, int op)
+{
+	char link[64], path[4096];
+	ssize_t n;
+
+	if (script.flock_unlinked) {
+		script.flock_unlinked = false;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((n = readlink(link, path, sizeof(path) - 1)) > 0) {
+			path[n] = '\0';
+			(void)unlink(path);
+		}
+	}
+	return __real_flock(fd, op);
 }
 
 int
@@ -566,6 +593,47 @@ test_ignore_outgoing_kernels(void **state)
 	assert_true(capture_ignore_outgoing_works("6.x"));
 }
 
+/*
+ * A master that opened the group's lock file as its holder let it go
+ * takes the lock on a file no longer at the path: it must claim the one
+ * that is, so a second master is refused and does not share the group.
+ */
+static void
+test_lock_released_meanwhile(void **state)
+{
+	struct stat held, at;
+	char path[4096], err2[512];
+	int fd, fd2, group = 50000 + (int)(getpid() % 10000);
+	bool busy;
+
+	(void)state;
+	if (access(CAPTURE_LOCK_DIR, W_OK) != 0)
+		skip();
+	assert_int_equal(stat("/proc/self/ns/net", &at), 0);
+	snprintf(path, sizeof(path), "%s/fanout-net%llu-%d.lock",
+	    CAPTURE_LOCK_DIR, (unsigned long long)at.st_ino, group);
+	/* A group a running ringfan holds is not this test's to unlink. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
+		close(fd);
+		if (busy)
+			skip();
+	}
+	script.flock_unlinked = true;
+	assert_int_not_equal(fd = capture_lock(&cap, group, err,
+	    sizeof(err)), -1);
+	assert_false(script.flock_unlinked);
+	fd2 = capture_lock(&cap, group, err2, sizeof(err2));
+	if (fd2 != -1)
+		capture_unlock(fd2, group);
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(err2, "already used by another ringfan"));
+	assert_int_equal(fstat(fd, &held), 0);
+	assert_int_equal(stat(path, &at), 0);
+	assert_int_equal(held.st_ino, at.st_ino);
+	capture_unlock(fd, group);
+}
+
 int
 main(void)
 {
@@ -581,6 +649,7 @@ main(void)
 		T(test_dlopen_real_text),
 		T(test_dlopen_passes),
 		T(test_ignore_outgoing_kernels),
+		T(test_lock_released_meanwhile),
 	};
 #undef T
 
