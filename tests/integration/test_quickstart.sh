@@ -1,8 +1,9 @@
 #!/bin/bash
 # tools/quickstart's demo however it is stopped: SIGTERM to the script
-# alone, ringfanctl stop, two runs at once, and SIGKILL (after which
-# ringfan and rfsend stop by themselves and the next run removes the link,
-# namespace and temporary directory left).  Needs root; exits 77 without.
+# alone, SIGHUP to its process group (its terminal closed), ringfanctl stop,
+# two runs at once, and SIGKILL (after which ringfan and rfsend stop by
+# themselves and the next run removes the link, namespace and temporary
+# directory left).  Needs root; exits 77 without.
 set -eu
 
 fail()
@@ -109,6 +110,22 @@ jq -e '.captures[0].totals.packets > 0' "$work/term.out" >/dev/null ||
     fail "SIGTERM: no final stats on stdout"
 gone "$qs_id"
 echo "ok: SIGTERM"
+
+# SIGHUP to its whole process group, the script, ringfanctl top and rfsend
+# at once, as the terminal's hangup (its window closed) sends it: the demo
+# stops as on SIGTERM, ringfan included, instead of hanging in its cleanup
+# until ringfan ends some other way.
+start hup
+kill -HUP -- "-$qs_pid"
+rc=0
+finish hup "$qs_pid" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$work/hup.err" >&2; fail "SIGHUP: status $rc"; }
+jq -e '.captures[0].totals.packets > 0' "$work/hup.out" >/dev/null ||
+    fail "SIGHUP: no final stats on stdout"
+gone "$qs_id"
+[ ! -e "/run/ringfan-quickstart/$qs_id" ] ||
+    fail "SIGHUP: /run/ringfan-quickstart/$qs_id left"
+echo "ok: SIGHUP to the process group"
 
 # ringfanctl stop: ringfan ends first; its log and stats are shown.
 start ctl
