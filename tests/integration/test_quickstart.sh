@@ -101,7 +101,11 @@ gone()
 }
 
 # SIGTERM to the script alone, not to its process group: it stops at once.
-start term
+# Its QUICKSTART_SECONDS has a leading zero, which is still decimal: 8 s,
+# stopped before by the signal (read as octal, 08 broke the live view).
+QUICKSTART_SECONDS=08 start term
+grep -q "^quickstart: running for 8 s$" "$work/term.err" ||
+    fail "QUICKSTART_SECONDS=08: $(grep '^quickstart: running' "$work/term.err")"
 kill -TERM "$qs_pid"
 rc=0
 finish term "$qs_pid" || rc=$?
@@ -109,7 +113,7 @@ finish term "$qs_pid" || rc=$?
 jq -e '.captures[0].totals.packets > 0' "$work/term.out" >/dev/null ||
     fail "SIGTERM: no final stats on stdout"
 gone "$qs_id"
-echo "ok: SIGTERM"
+echo "ok: SIGTERM, QUICKSTART_SECONDS=08"
 
 # SIGHUP to its whole process group, the script, ringfanctl top and rfsend
 # at once, as the terminal's hangup (its window closed) sends it: the demo

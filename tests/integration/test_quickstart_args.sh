@@ -56,6 +56,19 @@ run --seconds
     fail "--seconds: $err"
 echo "ok: an unknown option"
 
+# QUICKSTART_SECONDS that bash's arithmetic cannot hold is refused before
+# anything runs, as a word is.
+for v in 1000000000 99999999999999999999 1s; do
+	rc=0
+	QUICKSTART_SECONDS=$v "$qs" </dev/null >"$work/out" 2>"$work/err" ||
+	    rc=$?
+	err=$(cat "$work/err")
+	[ "$rc" -eq 1 ] || fail "QUICKSTART_SECONDS=$v: status $rc: $err"
+	[ "$err" = "quickstart: QUICKSTART_SECONDS must be a whole number of seconds up to 999999999" ] ||
+	    fail "QUICKSTART_SECONDS=$v: $err"
+done
+echo "ok: QUICKSTART_SECONDS out of range"
+
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: the interface check needs root"; exit 77; }
 id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 for a in "rfqx$id" "rfq\$(x)$id" .. "a/b$id" ""; do
