@@ -137,10 +137,11 @@ may_capture(void)
 
 /*
  * -t checks a file that may be meant for another machine, so an interface
- * missing here is no error; it is said, with what a start would do.
+ * missing here is no error; it is said, with what a start would do.  The
+ * built-in configuration of -i has no file to set wait_for_interface in.
  */
 static void
-note_missing_interfaces(const struct cfg *cfg)
+note_missing_interfaces(const struct cfg *cfg, bool from_file)
 {
 	const struct cfg_capture *cap;
 	size_t i;
@@ -152,7 +153,8 @@ note_missing_interfaces(const struct cfg *cfg)
 		fprintf(stderr, "ringfan: capture %s: interface %s does not "
 		    "exist here: %s\n", cap->name, cap->interface,
 		    cap->wait_for_interface ? "a start waits for it" :
-		    "a start fails (wait_for_interface: true waits for it)");
+		    from_file ? "a start fails (wait_for_interface: true "
+		    "waits for it)" : "a start fails");
 	}
 }
 
@@ -440,7 +442,7 @@ main(int argc, char **argv)
 		return rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 	}
 	if (check) {
-		note_missing_interfaces(&cfg);
+		note_missing_interfaces(&cfg, file != NULL);
 		fprintf(stderr, "ringfan: %s: configuration ok\n", cfg.path);
 		cfg_free(&cfg);
 		return 0;

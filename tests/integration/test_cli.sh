@@ -146,6 +146,13 @@ run_rf noif_i -i rfnoexist0
 unset RINGFAN_PLUGIN_PATH
 rf_expect "-i rfnoexist0: exit status" "$rc" 2
 expect_in "-i rfnoexist0" "rfnoexist0"
+# Its check passes, saying what a start does, without the advice of a
+# configuration key that -i has no file to set.
+RINGFAN_PLUGIN_PATH=$PLUGIN_PATH_BUILD run_rf noif_it -i rfnoexist0 -t
+rf_expect "-i rfnoexist0 -t: exit status" "$rc" 0
+[ "$err" = "ringfan: capture default: interface rfnoexist0 does not exist here: a start fails
+ringfan: <default>: configuration ok" ] || rf_fail "-i rfnoexist0 -t: $err"
+echo "ok: -i rfnoexist0 -t"
 sed "s/^    interface: .*/    interface: rfnoexist0/" "$RF_TMP/good.yaml" \
     >"$RF_TMP/noif.yaml"
 run_rf noif_c -c "$RF_TMP/noif.yaml"
