@@ -274,18 +274,21 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
  * While frames wait (waiting), the clock does not move network time: they
  * were stamped on arrival, up to block_timeout ago, and a tick past their
  * time would end the flows they belong to before they are seen, unlike the
- * same frames read from a file.  The caller looks at the ring after it
- * read mono, so that a frame that comes later is stamped after it.
+ * same frames read from a file.  That holds before the worker's first
+ * frame too (a respawned worker's flowtable has the flows of the one it
+ * replaces): the time stays the last one given, and before any, there is
+ * none (0), for the caller not to tick at.  The caller looks at the ring
+ * after it read mono, so that a frame that comes later is stamped after it.
  */
 uint64_t
 worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
 {
 	uint64_t t;
 
-	if (c->frame_ns == 0)
-		t = clock_ns(CLOCK_REALTIME);	/* no frame yet */
-	else if (waiting)
+	if (waiting)
 		t = c->frame_ns;	/* raised to c->last below, never lowered */
+	else if (c->frame_ns == 0)
+		t = clock_ns(CLOCK_REALTIME);	/* no frame yet, none waits */
 	else
 		t = c->frame_ns + (mono - c->frame_mono);
 	if (t < c->last)
@@ -620,7 +623,7 @@ worker_main(struct worker *wk)
 			wk->clock.frame_mono = now;
 		net = worker_clock_now(&wk->clock, now,
 		    ring_block_waiting(ring_block(&wk->ring, idx)));
-		if (net >= pl.next_tick)
+		if (net != 0 && net >= pl.next_tick)
 			pipeline_tick(&pl, net);
 		/* Progress, for the master's stall watch: a turn is done. */
 		STATS_STORE(&sw->beat, STATS_LOAD(&sw->beat) + 1);

@@ -78,7 +78,10 @@ unsigned worker_block(struct worker *wk,
 uint32_t worker_resume(const struct ring *r, struct stats_worker *sw,
 	    uint32_t *skip);
 
-/* Network time at monotonic time mono (see struct worker_clock). */
+/*
+ * Network time at monotonic time mono (see struct worker_clock); 0 while
+ * there is none yet: frames wait before the worker has seen one.
+ */
 uint64_t worker_clock_now(struct worker_clock *c, uint64_t mono,
 	    bool waiting);
 

@@ -831,11 +831,14 @@ test_worker_ring_health(void **state)
 }
 
 /*
- * Network time: while frames wait it stands at the latest frame's time, but
- * before the first frame there is none to stand at: the real time then, as
- * when nothing waits, so that the first tick is due a period after the
- * worker's start, not at 1970.  With a frame, the clock moves it on while
- * nothing waits, and it never goes back.
+ * Network time: while frames wait it stands at the latest frame's time, or
+ * before the first frame at the last time given: none (0, not ticked at)
+ * when there was none, so that the first tick is due a period after the
+ * worker's start, not at 1970, and never past a frame that waits (a
+ * respawned worker's flowtable holds the flows of the one it replaces).
+ * Before the first frame and with none waiting, it is the real time.  With
+ * a frame, the clock moves it on while nothing waits, and it never goes
+ * back.
  */
 static void
 test_clock(void **state)
@@ -844,8 +847,11 @@ test_clock(void **state)
 	uint64_t t;
 
 	(void)state;
-	t = worker_clock_now(&c, 1000, true);
+	assert_int_equal(worker_clock_now(&c, 500, true), 0);
+	t = worker_clock_now(&c, 1000, false);
 	assert_true(t > UINT64_C(1600000000) * 1000000000u);
+	/* Frames wait, none seen yet: the time stays. */
+	assert_int_equal(worker_clock_now(&c, 900000000000, true), t);
 	c.frame_ns = t + 5;
 	c.frame_mono = 1000;
 	assert_int_equal(worker_clock_now(&c, 2000, true), t + 5);
