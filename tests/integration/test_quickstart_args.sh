@@ -47,6 +47,8 @@ for a in -h --help; do
 	[ -z "$err" ] || fail "$a: stderr: $err"
 	grep -q "^  tools/quickstart IFACE " <<<"$out" ||
 	    fail "$a: no usage on stdout: $out"
+	[ "$(head -1 <<<"$out")" = "quickstart: from a fresh Debian machine to a running ringfan, as root." ] ||
+	    fail "$a: the usage's first line: $(head -1 <<<"$out")"
 	echo "ok: $a"
 done
 
