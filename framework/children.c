@@ -189,6 +189,11 @@ master_fork(struct master *m, struct slot *s, bool closer)
 		close(m->timer.fd);
 		if (m->opts.pidfile != NULL)
 			pidfile_close(m->opts.pidfile);
+		/*
+		 * The statistics document is the master's stdout: what
+		 * plugin code prints goes to stderr, beside the log.
+		 */
+		dup2(STDERR_FILENO, STDOUT_FILENO);
 		STATS_STORE(&s->wk.sw->pid, getpid());
 		exit(worker_main(&s->wk));
 	}

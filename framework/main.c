@@ -309,7 +309,8 @@ main(int argc, char **argv)
 	unsigned nworkers = 0;
 	sigset_t sigs, mask;
 	struct cfg cfg;
-	int ch, rc;
+	FILE *out;
+	int ch, fd, rc;
 
 	/*
 	 * Descriptors beyond stdio that whatever started ringfan left open
@@ -448,8 +449,26 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (pcap != NULL) {
+		/*
+		 * The pipelines run in this process: the statistics
+		 * document goes to a copy of stdout, and what plugin code
+		 * prints to stdout goes to stderr.
+		 */
+		if ((fd = dup(STDOUT_FILENO)) == -1 ||
+		    (out = fdopen(fd, "w")) == NULL ||
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1) {
+			fprintf(stderr, "ringfan: stdout: %s\n",
+			    strerror(errno));
+			cfg_free(&cfg);
+			return EXIT_RUNTIME;
+		}
 		rc = offline_run(&cfg, pcap, nworkers != 0 ? nworkers : 1,
-		    stdout);
+		    out);
+		if (fclose(out) == EOF && rc == 0) {
+			fprintf(stderr, "ringfan: cannot write the statistics "
+			    "document\n");
+			rc = EXIT_RUNTIME;
+		}
 		cfg_free(&cfg);
 		return rc;
 	}

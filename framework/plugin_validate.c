@@ -227,6 +227,11 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	 * master's lines go.
 	 */
 	log_close_others();
+	/*
+	 * What plugin code prints goes to stderr, beside the log: stdout
+	 * is for ringfan's own output (the statistics document).
+	 */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
 	/* Its lines are plugin code's, never the master's. */
 	log_use_tag("check");
 	/* Nor the workers' host memory, mapped in the master. */
