@@ -536,9 +536,21 @@ worker_wait(const struct worker *wk, int ms)
 	struct timespec ts = { .tv_sec = ms / 1000,
 	    .tv_nsec = (long)(ms % 1000) * 1000000L };
 
-	if (epoll_wait(wk->fd, &ev, 1, ms) == 1 &&
+	int n;
+
+	if ((n = epoll_wait(wk->fd, &ev, 1, ms)) == 1 &&
 	    (ev.events & (EPOLLERR | EPOLLIN)) == EPOLLERR)
 		nanosleep(&ts, NULL);
+	/*
+	 * Its descriptor gone (plugin code closed it): the worker could only
+	 * poll its ring in a busy loop.  It ends as a crash instead; its
+	 * successor has a descriptor of its own and takes the ring over.
+	 */
+	if (n == -1 && errno != EINTR) {
+		snprintf(wk->sw->err, sizeof(wk->sw->err), "epoll_wait: %s",
+		    strerror(errno));
+		_exit(1);
+	}
 }
 
 /* What a worker holds, let go before it exits. */
