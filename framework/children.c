@@ -528,6 +528,11 @@ master_reaped(struct master *m, struct slot *s, int status)
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "killed by signal %d (%s)", WTERMSIG(status),
 		    strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) == WORKER_EXIT_WAIT &&
+	    where[0] == '\0' && err[0] != '\0')
+		/* Its log's descriptor may have gone with the wait's. */
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "exited with code %d (%.200s)", WEXITSTATUS(status), err);
 	else
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "exited with code %d", WEXITSTATUS(status));

@@ -535,7 +535,6 @@ worker_wait(const struct worker *wk, int ms)
 	struct epoll_event ev;
 	struct timespec ts = { .tv_sec = ms / 1000,
 	    .tv_nsec = (long)(ms % 1000) * 1000000L };
-
 	int n;
 
 	if ((n = epoll_wait(wk->fd, &ev, 1, ms)) == 1 &&
@@ -545,11 +544,12 @@ worker_wait(const struct worker *wk, int ms)
 	 * Its descriptor gone (plugin code closed it): the worker could only
 	 * poll its ring in a busy loop.  It ends as a crash instead; its
 	 * successor has a descriptor of its own and takes the ring over.
+	 * The log's descriptor may be gone too: the master says why.
 	 */
 	if (n == -1 && errno != EINTR) {
-		snprintf(wk->sw->err, sizeof(wk->sw->err), "epoll_wait: %s",
-		    strerror(errno));
-		_exit(1);
+		snprintf(wk->sw->err, sizeof(wk->sw->err), "waiting for its "
+		    "ring: epoll_wait: %s", strerror(errno));
+		_exit(WORKER_EXIT_WAIT);
 	}
 }
 

@@ -17,6 +17,8 @@
 #define WORKER_EXIT_OK		0	/* stopped on request */
 #define WORKER_EXIT_SETUP	3	/* setup failed: do not respawn */
 #define WORKER_EXIT_RETRY	4	/* a plugin lacks a resource: retry */
+/* Its wait for blocks failed (plugin code closed it): a crash, err says. */
+#define WORKER_EXIT_WAIT	5
 
 /*
  * Network time for plugins' tick: the receive time of the latest frame,

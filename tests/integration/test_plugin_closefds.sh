@@ -20,7 +20,7 @@ rf_wait_until 5 "the worker respawned and running" \
     rf_ctl_test workers '.workers[0].restarts == 1 and
      .workers[0].state == "running"'
 rf_expect "last_exit" "$(rf_ctl_json workers '.workers[0].last_exit')" \
-    "exited with code 1"
+    "exited with code 5 (waiting for its ring: epoll_wait: Bad file descriptor)"
 rf_stop
 rf_expect_all "$N"
 rf_expect "counter.ethernet" "$(rf_sum .plugins.counter.ethernet)" "$N"
