@@ -813,14 +813,41 @@ pw_recover(struct pw *pw)
 		return;
 	}
 	pw_walk(pw, s, s->base, s->end, &sp);
-	/* Created only if it never was: a file that went away stays away. */
-	fd = open(s->path, O_WRONLY | O_CLOEXEC | (s->base == 0 ? O_CREAT : 0),
-	    PW_FILE_MODE);
+	/*
+	 * Created only if it never was: a file that went away stays away.
+	 * What stands at the path now may have been put there by anyone who
+	 * can write to the directory: a symbolic link is not followed (its
+	 * target would be cut and written, or made), and O_NONBLOCK keeps a
+	 * FIFO from blocking the open; only a regular file is carried on.
+	 */
+	fd = open(s->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    (s->base == 0 ? O_CREAT : 0), PW_FILE_MODE);
+	if (fd == -1 && errno == ELOOP) {
+		snprintf(why, sizeof(why), "a symbolic link now, not the file "
+		    "written: left as it is");
+		goto lost;
+	}
+	if (fd == -1 && errno == ENXIO) {
+		snprintf(why, sizeof(why), "not a regular file now, not the "
+		    "file written: left as it is");
+		goto lost;
+	}
 	if (fd == -1) {
 		snprintf(why, sizeof(why), "%s", strerror(errno));
 		goto lost;
 	}
-	if (fstat(fd, &st) == -1 || (uint64_t)st.st_size < s->base) {
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, 0) == -1) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		close(fd);
+		goto lost;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof(why), "not a regular file now, not the "
+		    "file written: left as it is");
+		close(fd);
+		goto lost;
+	}
+	if ((uint64_t)st.st_size < s->base) {
 		snprintf(why, sizeof(why), "shorter than the %llu bytes "
 		    "written: left as it is", (unsigned long long)s->base);
 		close(fd);

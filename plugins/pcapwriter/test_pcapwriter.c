@@ -1241,6 +1241,108 @@ test_recover_new_file(void **state)
 	assert_string_equal(name, "test-0-20231114T221320Z-000003.pcap");
 }
 
+/* The worker's path of its file i (by name order) in t's directory. */
+static void
+t_path(const struct t *t, int i, char *out, size_t len)
+{
+	char name[300];
+
+	t_name(t, i, name, sizeof(name));
+	snprintf(out, len, "%s/%s", t->dir, name);
+}
+
+/*
+ * Killed with its file open, and the file then replaced (by whoever else
+ * may write to the directory) with a symbolic link, or a FIFO: the
+ * successor does not follow the link, so the file it points to is
+ * neither cut nor written, nor made when it did not exist; a FIFO does
+ * not block it.  The buffered frames are dropped, the status says why,
+ * and the next frame starts a file of the worker's own.
+ */
+static void
+test_recover_replaced(void **state)
+{
+	static const char link_now[] = "a symbolic link now, not the file "
+	    "written: left as it is";
+	struct t *t = *state;
+	char path[512], victim[128], expect[700];
+	uint8_t junk[1000];
+	struct stat st;
+	void *mem;
+	int fd;
+
+	memset(junk, 'v', sizeof(junk));
+	snprintf(victim, sizeof(victim), "%s.victim", t->dir);
+	unlink(victim);
+
+	/* Killed as the file began: a dangling link, no file made. */
+	t_start(t, NULL);
+	t_send_cap(t, 0, 100, 100, T0 * SEC, false);
+	mem = snapshot(t);
+	t_abandon(t);
+	t_path(t, 0, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	((struct pw_mem *)mem)->slot.base = 0;
+	successor(t, mem, NULL, PW_LAYOUT);
+	snprintf(expect, sizeof(expect), "recover %s: %s", path, link_now);
+	assert_string_equal(t->f.status, expect);
+	assert_int_equal(lstat(victim, &st), -1);
+	assert_int_equal(val(t, "frames_dropped"), 1);
+
+	/* Killed with frames on disk and one buffered: a file elsewhere. */
+	ringfan_plugin.tick(t->st, T0 * SEC);	/* a failed file: frames wait */
+	for (uint32_t i = 1; i < 4; i++)
+		t_send(t, i, 100, T0 * SEC + i);
+	ringfan_plugin.tick(t->st, T0 * SEC + 4);
+	assert_string_equal(t->f.status, "");
+	t_send_cap(t, 4, 100, 100, T0 * SEC + 5, false);
+	mem = snapshot(t);
+	t_abandon(t);
+	t_path(t, 1, path, sizeof(path));
+	assert_true((fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600)) != -1);
+	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	successor(t, mem, NULL, PW_LAYOUT);
+	snprintf(expect, sizeof(expect), "recover %s: %s", path, link_now);
+	assert_string_equal(t->f.status, expect);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, (off_t)sizeof(junk));
+	assert_int_equal(val(t, "frames_dropped"), 1);
+
+	/* The same with a FIFO nobody reads. */
+	ringfan_plugin.tick(t->st, T0 * SEC + 5);
+	for (uint32_t i = 5; i < 8; i++)
+		t_send(t, i, 100, T0 * SEC + i + 1);
+	ringfan_plugin.tick(t->st, T0 * SEC + 9);
+	assert_string_equal(t->f.status, "");
+	t_send_cap(t, 8, 100, 100, T0 * SEC + 10, false);
+	mem = snapshot(t);
+	t_abandon(t);
+	t_path(t, 2, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	successor(t, mem, NULL, PW_LAYOUT);
+	snprintf(expect, sizeof(expect), "recover %s: not a regular file "
+	    "now, not the file written: left as it is", path);
+	assert_string_equal(t->f.status, expect);
+	assert_int_equal(val(t, "frames_dropped"), 1);
+
+	/* Then a file of its own again. */
+	ringfan_plugin.tick(t->st, T0 * SEC + 10);
+	t_send(t, 9, 100, T0 * SEC + 11);
+	ringfan_plugin.tick(t->st, T0 * SEC + 12);
+	assert_string_equal(t->f.status, "");
+	t_path(t, 3, path, sizeof(path));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	t_close(t);
+	assert_int_equal(unlink(victim), 0);
+}
+
 /* Host memory of a layout it does not know is not trusted: a new file. */
 static void
 test_recover_layout(void **state)
@@ -1720,6 +1822,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_foreign_path,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_replaced, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_layout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_directory, setup,
