@@ -11,6 +11,7 @@
  * until its owner calls ctl_resume().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,40 @@ ctl_clear_path(const struct sockaddr_un *sun, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Mode and group of the socket file that fd (O_PATH, the path's last part
+ * not followed) holds, through fd and not the path: anyone who may write
+ * to the directory can put a symbolic link at the path, whose target
+ * (any file root reaches) would then get the socket's mode and group.
+ * The mode is already right unless a default ACL of the directory chose
+ * it in place of the umask.  0 or -errno, err.
+ */
+static int
+ctl_set_perms(int fd, const struct stat *st, const struct cfg *cfg,
+    char *err, size_t errlen)
+{
+	const char *path = cfg->control.socket;
+	char self[64];
+	struct group *gr;
+
+	if ((st->st_mode & 07777) != cfg->control.mode) {
+		/* The file fd holds: /proc resolves it, follows no link. */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		if (chmod(self, cfg->control.mode) == -1)
+			return ctl_fail(err, errlen, "chmod", path);
+	}
+	if (cfg->control.group == NULL)
+		return 0;
+	if ((gr = getgrnam(cfg->control.group)) == NULL) {
+		snprintf(err, errlen, "control socket %s: group \"%s\" not "
+		    "found", path, cfg->control.group);
+		return -ENOENT;
+	}
+	if (fchownat(fd, "", (uid_t)-1, gr->gr_gid, AT_EMPTY_PATH) == -1)
+		return ctl_fail(err, errlen, "chown", path);
+	return 0;
+}
+
 int
 ctl_open(struct ctl_server **out, const struct cfg *cfg, void *ctx,
     char *err, size_t errlen)
@@ -415,8 +450,9 @@ ctl_open(struct ctl_server **out, const struct cfg *cfg, void *ctx,
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct ctl_server *srv;
 	const char *path = cfg->control.socket;
-	struct group *gr;
-	int rc;
+	struct stat st;
+	mode_t mask;
+	int fd, rc, saved;
 
 	if ((*out = srv = calloc(1, sizeof(*srv))) == NULL)
 		return ctl_fail(err, errlen, "calloc", path);
@@ -439,20 +475,36 @@ ctl_open(struct ctl_server **out, const struct cfg *cfg, void *ctx,
 	    0);
 	if (srv->fd == -1)
 		return ctl_fail(err, errlen, "socket", path);
-	if (bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	/* Made with its mode: no chmod of the path after. */
+	mask = umask(~cfg->control.mode & 0777);
+	rc = bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	(void)umask(mask);
+	errno = saved;
+	if (rc == -1)
 		return ctl_fail(err, errlen, "bind", path);
-	strlcpy(srv->path, path, sizeof(srv->path));
-	if (chmod(path, cfg->control.mode) == -1)
-		return ctl_fail(err, errlen, "chmod", path);
-	if (cfg->control.group != NULL) {
-		if ((gr = getgrnam(cfg->control.group)) == NULL) {
-			snprintf(err, errlen, "control socket %s: group \"%s\" "
-			    "not found", path, cfg->control.group);
-			return -ENOENT;
-		}
-		if (chown(path, (uid_t)-1, gr->gr_gid) == -1)
-			return ctl_fail(err, errlen, "chown", path);
+	if ((fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return ctl_fail(err, errlen, "open", path);
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return ctl_fail(err, errlen, "fstat", path);
 	}
+	if (!S_ISSOCK(st.st_mode)) {
+		/*
+		 * Replaced since the bind by whoever else may write to the
+		 * directory: not ours to change, nor to remove at exit.
+		 */
+		snprintf(err, errlen, "control socket %s: %s now, not the "
+		    "socket bound; refusing to follow it or change it", path,
+		    file_kind(st.st_mode));
+		close(fd);
+		return S_ISLNK(st.st_mode) ? -ELOOP : -EEXIST;
+	}
+	strlcpy(srv->path, path, sizeof(srv->path));
+	rc = ctl_set_perms(fd, &st, cfg, err, errlen);
+	close(fd);
+	if (rc != 0)
+		return rc;
 	if (listen(srv->fd, 512) == -1)
 		return ctl_fail(err, errlen, "listen", path);
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->fd, &ev) == -1)

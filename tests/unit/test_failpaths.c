@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,11 +28,14 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "capture.h"
+#include "config.h"
+#include "control.h"
 #include "plugin_host.h"
 #include "ring.h"
 #include "util.h"
@@ -75,6 +79,8 @@ static struct {
 	const char *dlopen_text;	/* fail dlopen, dlerror says this */
 	bool	dlopen_real_fail;	/* fail dlopen with glibc's own text */
 	bool	flock_unlinked;	/* next flock: its file's holder let go */
+	const char *bind_swap;	/* after a Unix socket's bind: its file made
+				   a symbolic link to this */
 } script;
 
 /* What the wraps saw. */
@@ -207,6 +213,19 @@ __wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct sockaddr_ll *sll = (const struct sockaddr_ll *)sa;
 
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+	int rc;
+
+	if (!is_fake(fd) && sa->sa_family == AF_UNIX &&
+	    script.bind_swap != NULL) {
+		/* Whoever else may write to the directory, at once. */
+		if ((rc = __real_bind(fd, sa, len)) == 0) {
+			assert_int_equal(unlink(sun->sun_path), 0);
+			assert_int_equal(symlink(script.bind_swap,
+			    sun->sun_path), 0);
+		}
+		return rc;
+	}
 	if (!is_fake(fd))
 		return __real_bind(fd, sa, len);
 	if (ncalls < MAX_CALLS)
@@ -594,6 +613,61 @@ test_ignore_outgoing_kernels(void **state)
 }
 
 /*
+ * The control socket's file replaced by a symbolic link between its bind
+ * and the setting of its mode and group (by anyone who may write to its
+ * directory): the master, root, must not give the link's target the
+ * socket's mode and group.  It refuses the path instead.
+ */
+static void
+test_control_socket_swapped(void **state)
+{
+	char dir[] = "/tmp/ringfan-failpaths.XXXXXX", sock[128], victim[128];
+	char want[512];
+	struct ctl_server *srv = NULL;
+	struct cfg cfg;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_true((fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0600)) !=
+	    -1);
+	close(fd);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.control.socket = sock;
+	cfg.control.mode = 0666;
+	cfg.control.group = getgrnam("nogroup") != NULL ? "nogroup" : NULL;
+	script.bind_swap = victim;
+	assert_int_equal(ctl_open(&srv, &cfg, NULL, err, sizeof(err)),
+	    -ELOOP);
+	ctl_close(srv);
+	script.bind_swap = NULL;
+	snprintf(want, sizeof(want), "control socket %s: a symbolic link "
+	    "now, not the socket bound; refusing to follow it or change "
+	    "it", sock);
+	assert_string_equal(err, want);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_gid, getegid());
+	(void)unlink(sock);
+	assert_int_equal(unlink(victim), 0);
+
+	/* Not swapped: the socket gets the mode, whatever the umask. */
+	cfg.control.mode = 0660;
+	assert_int_equal(ctl_open(&srv, &cfg, NULL, err, sizeof(err)), 0);
+	assert_int_equal(lstat(sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	if (cfg.control.group != NULL)
+		assert_int_equal(st.st_gid, getgrnam("nogroup")->gr_gid);
+	ctl_close(srv);
+	assert_int_equal(lstat(sock, &st), -1);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
  * A master that opened the group's lock file as its holder let it go
  * takes the lock on a file no longer at the path: it must claim the one
  * that is, so a second master is refused and does not share the group.
@@ -658,6 +732,7 @@ main(void)
 		T(test_dlopen_passes),
 		T(test_ignore_outgoing_kernels),
 		T(test_lock_released_meanwhile),
+		T(test_control_socket_swapped),
 	};
 #undef T
 
