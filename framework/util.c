@@ -139,11 +139,33 @@ parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+/*
+ * Mode 0755 for the directory mkdir just made: the umask took bits off (a
+ * umask of 027 would keep the control socket's group out of it).  Through
+ * a descriptor that follows no link, not by the path: whoever else may
+ * write to the parent can have put a link there since the mkdir, whose
+ * target (any file root reaches) would get the mode.  0 or -errno.
+ */
+static int
+mkdirs_mode(const char *dir)
+{
+	int fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	if (fchmod(fd, 0755) == -1)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int
 mkdirs_for(const char *path)
 {
 	char dir[4096], *p;
 	struct stat st;
+	int rc;
 
 	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
 		return -ENAMETOOLONG;
@@ -157,13 +179,8 @@ mkdirs_for(const char *path)
 				return -errno;
 			if (!S_ISDIR(st.st_mode))
 				return -ENOTDIR;
-		} else if (chmod(dir, 0755) == -1) {
-			/*
-			 * The umask took bits off: a umask of 027 would keep
-			 * the control socket's group out of its directory.
-			 */
-			return -errno;
-		}
+		} else if ((rc = mkdirs_mode(dir)) != 0)
+			return rc;
 		*p = '/';
 	}
 	return 0;

@@ -27,7 +27,9 @@ int	parse_uint(const char *s, uint64_t *out);
 int	parse_bool(const char *s, bool *out);
 /*
  * Create the directories leading to `path` (not path itself), mode 0755
- * whatever the umask, like mkdir -p of its dirname.  0 or -errno.
+ * whatever the umask, like mkdir -p of its dirname; the mode is set on the
+ * directory made, never through a symbolic link put in its place.  0 or
+ * -errno.
  */
 int	mkdirs_for(const char *path);
 /*

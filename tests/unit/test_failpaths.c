@@ -56,6 +56,7 @@ void	*__real_mmap64(void *, size_t, int, int, int, off_t);
 void	*__real_dlopen(const char *, int);
 char	*__real_dlerror(void);
 int	__real_flock(int, int);
+int	__real_mkdir(const char *, mode_t);
 
 unsigned __wrap_if_nametoindex(const char *);
 int	__wrap_ioctl(int, unsigned long, ...);
@@ -67,6 +68,7 @@ void	*__wrap_mmap64(void *, size_t, int, int, int, off_t);
 void	*__wrap_dlopen(const char *, int);
 char	*__wrap_dlerror(void);
 int	__wrap_flock(int, int);
+int	__wrap_mkdir(const char *, mode_t);
 
 /* What the test scripts: 0 errno means "let the call through". */
 static struct {
@@ -81,6 +83,8 @@ static struct {
 	bool	flock_unlinked;	/* next flock: its file's holder let go */
 	const char *bind_swap;	/* after a Unix socket's bind: its file made
 				   a symbolic link to this */
+	const char *mkdir_swap;	/* after a mkdir: the directory moved away,
+				   a symbolic link to this in its place */
 } script;
 
 /* What the wraps saw. */
@@ -237,6 +241,21 @@ __wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
 		return -1;
 	}
 	return 0;
+}
+
+int
+__wrap_mkdir(const char *path, mode_t mode)
+{
+	char away[4096];
+	int rc;
+
+	if ((rc = __real_mkdir(path, mode)) == 0 && script.mkdir_swap != NULL) {
+		/* Whoever else may write to the parent, at once. */
+		snprintf(away, sizeof(away), "%s.away", path);
+		assert_int_equal(rename(path, away), 0);
+		assert_int_equal(symlink(script.mkdir_swap, path), 0);
+	}
+	return rc;
 }
 
 /* The scripted failure of an mmap of fd, errno set. */
@@ -613,6 +632,51 @@ test_ignore_outgoing_kernels(void **state)
 }
 
 /*
+ * A directory mkdirs_for() made, replaced by a symbolic link before it
+ * sets its mode (by whoever else may write to the parent): the link's
+ * target, any file root reaches, must not get mode 0755.
+ */
+static void
+test_mkdirs_swapped(void **state)
+{
+	char dir[] = "/tmp/ringfan-failpaths.XXXXXX", path[128], victim[128];
+	char away[160];
+	struct stat st;
+	mode_t mask;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/run/ringfan.pid", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_true((fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0600)) !=
+	    -1);
+	close(fd);
+	script.mkdir_swap = victim;
+	mask = umask(077);	/* so that the mode is set after the mkdir */
+	assert_int_equal(mkdirs_for(path), -ENOTDIR);
+	(void)umask(mask);
+	script.mkdir_swap = NULL;
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(away, sizeof(away), "%s/run.away", dir);
+	assert_int_equal(rmdir(away), 0);
+	snprintf(away, sizeof(away), "%s/run", dir);
+	assert_int_equal(unlink(away), 0);
+
+	/* Not swapped: 0755 whatever the umask. */
+	mask = umask(077);
+	assert_int_equal(mkdirs_for(path), 0);
+	(void)umask(mask);
+	assert_int_equal(lstat(away, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(rmdir(away), 0);
+	assert_int_equal(unlink(victim), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
  * The control socket's file replaced by a symbolic link between its bind
  * and the setting of its mode and group (by anyone who may write to its
  * directory): the master, root, must not give the link's target the
@@ -733,6 +797,7 @@ main(void)
 		T(test_ignore_outgoing_kernels),
 		T(test_lock_released_meanwhile),
 		T(test_control_socket_swapped),
+		T(test_mkdirs_swapped),
 	};
 #undef T
 
