@@ -564,6 +564,7 @@ pw_file_new(struct pw *pw, uint64_t ts)
 {
 	struct pw_mem *m = pw->m;
 	struct pw_slot *s = &m->slot;
+	struct stat st;
 	uint64_t seq;
 	int fd, err;
 
@@ -572,31 +573,39 @@ pw_file_new(struct pw *pw, uint64_t ts)
 		if (!pw->scanned)
 			return -1;
 	}
-	/* A name no file has: of another process, or a clock gone back. */
+	/*
+	 * A name nothing has: not a file of another process, of a clock gone
+	 * back, nor a symbolic link (dangling too: lstat, not access, which
+	 * follows it), made since the directory was listed.  O_EXCL makes
+	 * sure of it; a name taken between the lstat and the open is passed
+	 * over as well.
+	 */
 	for (int tries = 0;; tries++) {
 		seq = m->seq + 1;
 		PW_STORE(&m->seq, seq);
 		pw_file_path(pw, ts, seq);
-		if (access(pw->path, F_OK) == -1)
-			break;
-		if (tries == 100) {
+		if (lstat(pw->path, &st) == 0) {
+			if (tries < 100)
+				continue;
 			pw_fail(pw, "open", pw->path, strerror(EEXIST));
 			return -1;
 		}
-	}
-	memcpy(s->path, pw->path, sizeof(s->path));
-	s->seq = seq;
-	s->open_ns = ts;
-	s->start = s->base = 0;
-	memcpy(m->buf, pw->filehdr, PW_FILEHDR);
-	s->end = PW_FILEHDR;
-	PW_STORE(&m->live, 1);
-	/* A successor finding live with base 0 creates the file itself. */
-	fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    PW_FILE_MODE);
-	if (fd == -1) {
+		memcpy(s->path, pw->path, sizeof(s->path));
+		s->seq = seq;
+		s->open_ns = ts;
+		s->start = s->base = 0;
+		memcpy(m->buf, pw->filehdr, PW_FILEHDR);
+		s->end = PW_FILEHDR;
+		PW_STORE(&m->live, 1);
+		/* A successor finding live with base 0 creates the file. */
+		fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    PW_FILE_MODE);
+		if (fd != -1)
+			break;
 		err = errno;
 		PW_STORE(&m->live, 0);
+		if (err == EEXIST && tries < 100)
+			continue;
 		pw_seq_unused(pw, seq);
 		pw_fail(pw, "open", s->path, strerror(err));
 		return -1;

@@ -1054,6 +1054,36 @@ test_max_disk_names(void **state)
 	assert_string_equal(name, "test-0-20231114T221320Z-1000003.pcap");
 }
 
+/*
+ * A name taken since the directory was listed, by a file or a dangling
+ * symbolic link of someone else's: the file gets the next free number,
+ * the frames are written, the link is not followed.
+ */
+static void
+test_name_taken(void **state)
+{
+	struct t *t = *state;
+	char name[300], taken[512], victim[128];
+	struct stat st;
+
+	snprintf(victim, sizeof(victim), "%s.victim", t->dir);
+	unlink(victim);
+	t_start(t, NULL);
+	snprintf(taken, sizeof(taken), "%s/test-0-20231114T221320Z-000001.pcap",
+	    t->dir);
+	assert_int_equal(symlink(victim, taken), 0);
+	t_send(t, 0, 100, T0 * SEC);
+	assert_string_equal(t->f.status, "");
+	ringfan_plugin.tick(t->st, T0 * SEC + 1);
+	assert_string_equal(t->f.status, "");
+	t_close(t);
+	assert_int_equal(lstat(victim, &st), -1);
+	assert_int_equal(unlink(taken), 0);
+	t_name(t, 0, name, sizeof(name));
+	assert_string_equal(name, "test-0-20231114T221320Z-000002.pcap");
+	assert_int_equal(t_verify(t, 262144, false, NULL), 1);
+}
+
 /* --- recovery from host memory (kill -9) --- */
 
 /* The host memory of a worker killed now, as its successor finds it. */
@@ -1813,6 +1843,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disk_bytes_rescan, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_max_disk_rescan, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_name_taken, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_partial, setup,
 		    teardown),
