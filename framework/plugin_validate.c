@@ -172,6 +172,70 @@ validate_hold(const struct plugin_info *in)
 	return -1;
 }
 
+/*
+ * Who besides root may write to st, a plugin's file or its directory:
+ * "anyone", a group's name, or NULL.  A directory with the sticky bit lets
+ * no one else replace a file in it.
+ */
+static const char *
+validate_writer(const struct stat *st, bool dir, char *buf, size_t len)
+{
+	struct group *gr;
+
+	if (dir && (st->st_mode & S_ISVTX))
+		return NULL;
+	if (st->st_mode & S_IWOTH)
+		return "anyone";
+	if (!(st->st_mode & S_IWGRP) || st->st_gid == 0)
+		return NULL;
+	if ((gr = getgrgid(st->st_gid)) != NULL)
+		snprintf(buf, len, "group %s", gr->gr_name);
+	else
+		snprintf(buf, len, "group %u", (unsigned)st->st_gid);
+	return buf;
+}
+
+/*
+ * Whoever else may write to a plugin's file, or replace it in its
+ * directory, chooses the code that workers run (as root without `user`):
+ * a warning, as the file is validated.
+ */
+static void
+validate_warn_writers(const struct plugin_info *in)
+{
+	char dir[sizeof(in->path)], grp[64], *slash;
+	const char *who;
+	struct stat st;
+
+	if (in->fd >= 0 && fstat(in->fd, &st) == 0 &&
+	    (who = validate_writer(&st, false, grp, sizeof(grp))) != NULL)
+		log_warnx("plugin %s: %s can be written by %s (mode %04o): "
+		    "they choose the code ringfan runs", in->step, in->path,
+		    who, (unsigned)(st.st_mode & 07777));
+	strlcpy(dir, in->path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st) == 0 &&
+	    (who = validate_writer(&st, true, grp, sizeof(grp))) != NULL)
+		log_warnx("plugin %s: its directory %s can be written by %s "
+		    "(mode %04o): they can put other code in its place",
+		    in->step, dir, who, (unsigned)(st.st_mode & 07777));
+}
+
+/* Whether a stage before stage k of capture c loads the same file. */
+static bool
+validate_seen(struct plugin_info *const *out, size_t c, size_t k)
+{
+	for (size_t i = 0; i <= c; i++)
+		for (size_t j = 0; out[i][j].fd != PLUGIN_INFO_END &&
+		    (i < c || j < k); j++)
+			if (strcmp(out[i][j].path, out[c][k].path) == 0)
+				return true;
+	return false;
+}
+
 /* What a validating child hands back, in memory shared with the master. */
 struct validation {
 	int			rc;
@@ -404,6 +468,11 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 			validate_sanitize(&out[c][k]);
 	}
 	munmap(v, len);
+	/* Once a file, the first stage that loads it. */
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		for (size_t k = 0; k < cfg->captures[c].npipeline; k++)
+			if (!validate_seen(out, c, k))
+				validate_warn_writers(&out[c][k]);
 	*info = out;
 	return 0;
 nomem:
