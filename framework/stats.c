@@ -577,7 +577,8 @@ const struct stats_field stats_fields[STATS_NFIELDS] = {
 	/* A count of the worker, not of its frames: no capture total. */
 	{ FIELD(restarts), .metric = "ringfan_worker_restarts_total",
 	  .type = "counter",
-	  .help = "Times the worker died unbidden: crashes and kills for a stall.",
+	  .help = "Times the worker died unbidden before a stop: crashes and "
+	    "kills for a stall.",
 	  .label = "restarts" },
 	{ FIELD(stalls), .metric = "ringfan_worker_stalls_total",
 	  .type = "counter",
