@@ -23,7 +23,7 @@ rf_expect "live: lines on stderr" "$(grep -c '^hostile line' "$RF_ERR")" 100
 rf_expect_all "$N"
 rf_expect "hostile.seen summed" "$(rf_sum .plugins.hostile.seen)" "$N"
 
-# The validating process (its trial open), at -t and before a start.
+# The validating process (its trial open), at -t.
 rf_config 1 hash "udp port 9" \
     "{ plugin: hostile, config: { act: stdout, where: trial, lines: 50 } }"
 rc=0

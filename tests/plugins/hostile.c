@@ -1,8 +1,8 @@
 /*
  * hostile: misbehaves as a buggy or hostile plugin would, once, in the
  * callback `where` (open, packet, tick or close; batch in the build
- * hostilebatch; check in a worker only), after `after` frames in packet or
- * batch.  `act` says how: exit (exit(0)), _exit (_exit(3)), stdio (closes
+ * hostilebatch; trial: the validating process's trial open), after `after`
+ * frames in packet or batch.  `act` says how: exit (exit(0)), _exit (_exit(3)), stdio (closes
  * 0-2), stdout (writes `lines` lines to stdout), stderr (the same to
  * stderr), stop (raise(SIGSTOP)), tstp (raise(SIGTSTP)), ignterm (SIGTERM
  * ignored and every signal blocked), alarm (alarm(1)), nofile
