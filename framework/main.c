@@ -451,10 +451,11 @@ main(int argc, char **argv)
 	if (pcap != NULL) {
 		/*
 		 * The pipelines run in this process: the statistics
-		 * document goes to a copy of stdout, and what plugin code
-		 * prints to stdout goes to stderr.
+		 * document goes to a copy of stdout (which a program plugin
+		 * code starts does not inherit), and what plugin code prints
+		 * to stdout goes to stderr.
 		 */
-		if ((fd = dup(STDOUT_FILENO)) == -1 ||
+		if ((fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) == -1 ||
 		    (out = fdopen(fd, "w")) == NULL ||
 		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1) {
 			fprintf(stderr, "ringfan: stdout: %s\n",

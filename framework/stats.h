@@ -302,10 +302,11 @@ uint64_t stats_value(const struct stats_worker *w, const char *field);
 uint64_t stats_backlog(const struct stats_worker *w);
 
 /*
- * Fold everything of `from` (a retired worker) into the carry of `to`, but
- * the plugin counters whose name `to` keeps as a gauge (stats_carried_gauge),
- * which leave its carry before the fold.  Plugin counters beyond STATS_MAX_COUNTERS distinct ones have no slot:
- * returns how many of this fold were dropped (carry.dropped sums them).
+ * Fold everything of `from` (a retired worker) into the carry of `to`, but the
+ * plugin counters whose name `to` keeps as a gauge (stats_carried_gauge),
+ * which leave its carry before the fold.  Plugin counters beyond
+ * STATS_MAX_COUNTERS distinct ones have no slot: returns how many of this fold
+ * were dropped (carry.dropped sums them).
  */
 unsigned stats_carry(struct stats_worker *to, const struct stats_worker *from);
 /*

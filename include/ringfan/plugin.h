@@ -322,14 +322,15 @@ struct ringfan_plugin {
 	 * the receive time of the latest frame, advanced by the clock while no
 	 * frame waits in the ring (live, frames reach the worker up to
 	 * block_timeout after they arrived: the clock stands still while the
-	 * kernel's block holds any, also before the worker's first frame:
-	 * then it has none and does not tick), and it never goes backwards,
-	 * nor past a frame still to come; offline it is the frames' own time.  Ticks are not on a grid: the first is due a
-	 * period after the network time the worker started at (offline, the
-	 * first frame's), each next one a period after the tick before, so
-	 * they are a period apart or more.  The plugin is not told
-	 * stats_interval: one that reports per period asks for its own with
-	 * tick_period and aligns its periods to network time itself.
+	 * kernel's block holds any, also before the worker's first frame: then
+	 * it has none and does not tick), and it never goes backwards, nor
+	 * past a frame still to come; offline it is the frames' own
+	 * time.  Ticks are not on a grid: the first is due a period after the
+	 * network time the worker started at (offline, the first frame's),
+	 * each next one a period after the tick before, so they are a period
+	 * apart or more.  The plugin is not told stats_interval: one that
+	 * reports per period asks for its own with tick_period and aligns its
+	 * periods to network time itself.
 	 */
 	void	(*tick)(void *state, uint64_t now_ns);
 	/* Optional: on stop; flush and free. */

@@ -2,9 +2,11 @@
 # Plugin code that misbehaves at the process level is contained, each frame
 # counted once.  hostile recurses until its stack overflows in its 11th
 # packet call: the worker dies of SIGSEGV in the plugin's packet, that
-# frame is quarantined and the successor handles the rest.  Then hostile
-# ignores SIGTERM and blocks every signal in open: a stop still ends each
-# worker through its stop word, every frame counted, exit status 0.
+# frame is quarantined and the successor handles the rest.  hostilebatch
+# calls _exit(3) in a batch call: a crash of that plugin, not a setup
+# failure, and its successor runs on.  Then hostile ignores SIGTERM and
+# blocks every signal in open: a stop still ends each worker through its
+# stop word, every frame counted, exit status 0.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -28,6 +30,20 @@ rf_expect "recurse: quarantined" \
     "$(rf_num '.captures[0].totals.quarantined')" 1
 rf_expect "recurse: kernel_packets" \
     "$(rf_num '.captures[0].totals.kernel_packets')" "$N"
+
+rf_config 1 hash "udp port 9" \
+    "{ plugin: hostilebatch, config: { act: _exit, where: batch, after: 10 } }"
+rf_start
+rf_send -t udp -n "$N" -f 4 -s 64
+rf_wait_until 10 "the batch worker respawned, every frame taken" \
+    rf_ctl_test stats '.captures[0].workers[0] | .restarts == 1 and
+     .state == "running" and .packets + .quarantined == '"$N"
+grep -q "exited with code 3 in plugin hostilebatch's batch$" "$RF_ERR" ||
+    rf_fail "no exit of plugin hostilebatch logged"
+rf_stop
+rf_expect "_exit: kernel_packets" \
+    "$(rf_num '.captures[0].totals.kernel_packets')" "$N"
+rf_expect "_exit: packets" "$(rf_num '.captures[0].totals.packets')" "$N"
 
 rf_config 2 hash "udp port 9" \
     "{ plugin: hostile, config: { act: ignterm, where: open } }"

@@ -2,15 +2,15 @@
  * hostile: misbehaves as a buggy or hostile plugin would, once, in the
  * callback `where` (open, packet, tick or close; batch in the build
  * hostilebatch; trial: the validating process's trial open), after `after`
- * frames in packet or batch.  `act` says how: exit (exit(0)), _exit (_exit(3)), stdio (closes
- * 0-2), stdout (writes `lines` lines to stdout), stderr (the same to
- * stderr), stop (raise(SIGSTOP)), tstp (raise(SIGTSTP)), ignterm (SIGTERM
- * ignored and every signal blocked), alarm (alarm(1)), nofile
+ * frames in packet or batch.  `act` says how: exit (exit(0)), _exit (_exit(3)),
+ * stdio (closes 0-2), stdout (writes `lines` lines to stdout), stderr (the
+ * same to stderr), stop (raise(SIGSTOP)), tstp (raise(SIGTSTP)), ignterm
+ * (SIGTERM ignored and every signal blocked), alarm (alarm(1)), nofile
  * (RLIMIT_NOFILE 3), cpu (RLIMIT_CPU 1 s, then spins), recurse (until the
- * stack overflows), closeall (closes every descriptor), late_counter
- * (asks for a counter outside check and open), late_log (logs from
- * close with the ctx of open).  Counts its frames in `seen`.  A trial open
- * (RINGFAN_CTX_CHECK) acts only with `where: trial`.
+ * stack overflows), closeall (closes every descriptor), late_counter (asks for
+ * a counter outside check and open), late_log (logs from close with the ctx of
+ * open).  Counts its frames in `seen`.  A trial open (RINGFAN_CTX_CHECK) acts
+ * only with `where: trial`.
  */
 #include <sys/resource.h>
 
