@@ -543,6 +543,30 @@ link_records(struct master *m)
 	return true;
 }
 
+/*
+ * Whether a link message names `ifname`: as its name, or as one of its
+ * alternative names (`ip link property add ... altname`), which the
+ * kernel resolves as it does the name, so a capture may be configured
+ * with one.
+ */
+static bool
+link_names(const char *name, const struct nlattr *props, const char *ifname)
+{
+	struct nlattr *alt;	/* the macro casts it to char * */
+
+	if (name != NULL && strcmp(name, ifname) == 0)
+		return true;
+	if (props == NULL)
+		return false;
+	mnl_attr_for_each_nested(alt, props) {
+		if (mnl_attr_get_type(alt) == IFLA_ALT_IFNAME &&
+		    mnl_attr_validate(alt, MNL_TYPE_NUL_STRING) == 0 &&
+		    strcmp(mnl_attr_get_str(alt), ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* One link message: the captures it concerns are seen anew. */
 static int
 link_msg(const struct nlmsghdr *nlh, void *arg)
@@ -550,6 +574,7 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 	struct master *m = arg;
 	const struct ifinfomsg *ifi;
 	struct nlattr *attr;	/* mnl_attr_for_each() casts it to char * */
+	const struct nlattr *props = NULL;
 	const char *name = NULL;
 	struct link_seen seen;
 	struct link_cap *lc;
@@ -564,14 +589,17 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 		if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
 		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
 			name = mnl_attr_get_str(attr);
+		else if (mnl_attr_get_type(attr) == IFLA_PROP_LIST &&
+		    mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
+			props = attr;
 		else if (mnl_attr_get_type(attr) == IFLA_OPERSTATE &&
 		    mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
 			oper = mnl_attr_get_u8(attr);
 	}
 	for (unsigned c = 0; c < m->g.cfg->ncaptures; c++) {
 		lc = &m->g.links[c];
-		named = name != NULL &&
-		    strcmp(name, m->g.cfg->captures[c].interface) == 0;
+		named = link_names(name, props,
+		    m->g.cfg->captures[c].interface);
 		ours = lc->ifindex != 0 && ifi->ifi_index > 0 &&
 		    (unsigned)ifi->ifi_index == lc->ifindex;
 		if (!named && !ours)
