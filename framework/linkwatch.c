@@ -505,13 +505,40 @@ link_apply(struct master *m, unsigned c, const struct link_seen *seen)
 		    cap->interface);
 }
 
+/*
+ * Whether capture c's newest sockets are still bound to interface
+ * `ifindex`: the kernel unbinds them for good when their interface goes,
+ * also when it comes back with the same index (moved to another network
+ * namespace and back, or made again with `index`).
+ */
+static bool
+link_bound(struct gen *g, unsigned c, unsigned ifindex)
+{
+	struct slot *end, *s = link_slots(g, c, &end);
+	int fd = s->next_fd != -1 ? s->next_fd : s->wk.fd;
+
+	return s == end || fd == -1 || link_socket_ifindex(fd) == ifindex;
+}
+
 static void
 link_resync(struct master *m, unsigned c)
 {
-	struct link_seen seen;
+	struct link_seen seen, gone;
 
-	if (link_probe(m->g.cfg->captures[c].interface, &seen))
-		link_apply(m, c, &seen);
+	if (!link_probe(m->g.cfg->captures[c].interface, &seen))
+		return;
+	/*
+	 * The same index, but not the interface the sockets were on: its
+	 * end and return were among the messages an overrun lost, so both
+	 * are seen now, in that order.
+	 */
+	if (m->g.links[c].ifindex != 0 &&
+	    seen.ifindex == m->g.links[c].ifindex &&
+	    !link_bound(&m->g, c, seen.ifindex)) {
+		memset(&gone, 0, sizeof(gone));
+		link_apply(m, c, &gone);
+	}
+	link_apply(m, c, &seen);
 }
 
 /* The current generation's records, made on first use; false: none. */
