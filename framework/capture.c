@@ -299,22 +299,14 @@ capture_link_hlen(unsigned short hatype)
 	}
 }
 
-/*
- * Warns when the interface (of hardware type hatype, socket fd) has an MTU
- * whose frames do not fit whole in a block of the capture's ring: the
- * kernel cuts them (caplen below len), and says so only in its own log,
- * once.
- */
-static void
-capture_warn_cut(const struct cfg_capture *cap, int fd, unsigned short hatype)
+void
+capture_warn_cut(const struct cfg_capture *cap, unsigned mtu,
+    unsigned short hatype)
 {
-	struct ifreq ifr;
 	uint32_t mac, whole;
 	int hlen;
 
-	if ((hlen = capture_link_hlen(hatype)) < 0 ||
-	    !ifreq_name(&ifr, cap->interface) ||
-	    ioctl(fd, SIOCGIFMTU, &ifr) == -1 || ifr.ifr_mtu <= 0)
+	if ((hlen = capture_link_hlen(hatype)) < 0 || mtu == 0)
 		return;
 	/*
 	 * The kernel puts a frame's network header on a 16-byte boundary
@@ -325,11 +317,11 @@ capture_warn_cut(const struct cfg_capture *cap, int fd, unsigned short hatype)
 	mac = (uint32_t)TPACKET_ALIGN(TPACKET3_HDRLEN + 16) - (uint32_t)hlen;
 	whole = cap->ring.block_size - (uint32_t)TPACKET_ALIGN(sizeof(
 	    struct tpacket_block_desc)) - mac;
-	if ((uint32_t)ifr.ifr_mtu + (uint32_t)hlen > whole)
-		log_warnx("capture %s: interface %s has MTU %d, but a block "
+	if (mtu + (uint32_t)hlen > whole)
+		log_warnx("capture %s: interface %s has MTU %u, but a block "
 		    "of %u bytes holds a frame of at most %u: longer frames "
 		    "are cut to that (raise block_size)", cap->name,
-		    cap->interface, ifr.ifr_mtu, cap->ring.block_size, whole);
+		    cap->interface, mtu, cap->ring.block_size, whole);
 }
 
 void
@@ -426,10 +418,12 @@ capture_warn(const struct cfg_capture *cap, int fd)
 	struct ifreq ifr;
 	unsigned short hatype = ARPHRD_VOID;	/* unknown: no cut to tell */
 
-	if (ifreq_name(&ifr, cap->interface) &&
-	    ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
-		hatype = ifr.ifr_hwaddr.sa_family;
-	capture_warn_cut(cap, fd, hatype);
+	if (ifreq_name(&ifr, cap->interface)) {
+		if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+			hatype = ifr.ifr_hwaddr.sa_family;
+		if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+			capture_warn_cut(cap, (unsigned)ifr.ifr_mtu, hatype);
+	}
 	capture_warn_outgoing(cap, hatype);
 }
 

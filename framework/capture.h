@@ -61,6 +61,13 @@ bool	capture_ignore_outgoing_works(const char *release);
  * to (fanout.ignore_outgoing, or a loopback device).
  */
 void	capture_warn(const struct cfg_capture *cap, int fd);
+/*
+ * Warns when an interface of hardware type hatype and MTU mtu has frames
+ * that do not fit whole in a block of the capture's ring: the kernel cuts
+ * them (caplen below len), and says so only in its own log, once.
+ */
+void	capture_warn_cut(const struct cfg_capture *cap, unsigned mtu,
+	    unsigned short hatype);
 void	capture_bpf_free(struct sock_fprog *prog);
 
 /*

@@ -138,6 +138,8 @@ link_probe(const char *name, struct link_seen *seen)
 		seen->admin_up = (ifr.ifr_flags & IFF_UP) != 0;
 		seen->running = seen->admin_up &&
 		    (ifr.ifr_flags & IFF_RUNNING) != 0;
+		if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+			seen->mtu = (unsigned)ifr.ifr_mtu;
 	} else if (errno != ENODEV) {
 		close(fd);
 		return false;
@@ -520,6 +522,28 @@ link_bound(struct gen *g, unsigned c, unsigned ifindex)
 	return s == end || fd == -1 || link_socket_ifindex(fd) == ifindex;
 }
 
+/*
+ * The MTU of capture c's interface, as seen: a change on the interface its
+ * sockets are on is warned of as the start warns (frames a block cuts),
+ * given the interface's hardware type (-1: not known, the MTU only kept).
+ */
+static void
+link_mtu_seen(struct master *m, unsigned c, const struct link_seen *seen,
+    int hatype)
+{
+	struct link_cap *lc = &m->g.links[c];
+
+	if (seen->mtu == 0 || seen->ifindex == 0 ||
+	    seen->ifindex != lc->ifindex)
+		return;
+	if (hatype >= 0 && lc->mtu_ifindex == lc->ifindex &&
+	    seen->mtu != lc->mtu)
+		capture_warn_cut(&m->g.cfg->captures[c], seen->mtu,
+		    (unsigned short)hatype);
+	lc->mtu = seen->mtu;
+	lc->mtu_ifindex = lc->ifindex;
+}
+
 static void
 link_resync(struct master *m, unsigned c)
 {
@@ -539,6 +563,7 @@ link_resync(struct master *m, unsigned c)
 		link_apply(m, c, &gone);
 	}
 	link_apply(m, c, &seen);
+	link_mtu_seen(m, c, &seen, -1);
 }
 
 /* The current generation's records, made on first use; false: none. */
@@ -607,6 +632,7 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 	struct link_cap *lc;
 	bool named, ours;
 	int oper = -1;
+	unsigned mtu = 0;
 
 	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 	    || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
@@ -622,6 +648,9 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 		else if (mnl_attr_get_type(attr) == IFLA_OPERSTATE &&
 		    mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
 			oper = mnl_attr_get_u8(attr);
+		else if (mnl_attr_get_type(attr) == IFLA_MTU &&
+		    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			mtu = mnl_attr_get_u32(attr);
 	}
 	for (unsigned c = 0; c < m->g.cfg->ncaptures; c++) {
 		lc = &m->g.links[c];
@@ -640,8 +669,11 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 			    (ifi->ifi_flags & IFF_RUNNING) != 0 &&
 			    (oper == -1 || oper == IF_OPER_UP ||
 			    oper == IF_OPER_UNKNOWN);
+			seen.mtu = mtu;
 		}
+		link_mtu_seen(m, c, &seen, ifi->ifi_type);
 		link_apply(m, (unsigned)c, &seen);
+		link_mtu_seen(m, c, &seen, -1);
 	}
 	return MNL_CB_OK;
 }

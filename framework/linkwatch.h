@@ -45,6 +45,9 @@ struct link_cap {
 	 */
 	unsigned	 beside_ifindex;
 	bool		 ever;		/* it had sockets once: "back" */
+	/* Its MTU as last seen on interface mtu_ifindex (its changes). */
+	unsigned	 mtu;
+	unsigned	 mtu_ifindex;
 };
 
 /* An interface as seen. */
@@ -52,6 +55,7 @@ struct link_seen {
 	unsigned	 ifindex;	/* 0: no interface of the name */
 	bool		 admin_up;	/* IFF_UP: a socket can join a group */
 	bool		 running;	/* IFF_RUNNING too: carrier, operstate */
+	unsigned	 mtu;		/* 0: not known */
 };
 
 /*

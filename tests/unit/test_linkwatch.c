@@ -15,13 +15,16 @@
 
 #include "linkwatch.h"
 
-/* Interfaces as seen: gone; index 7 up, down, without carrier; index 9. */
-static const struct link_seen gone = { 0, false, false };
-static const struct link_seen up7 = { 7, true, true };
-static const struct link_seen down7 = { 7, false, false };
-static const struct link_seen nocarrier7 = { 7, true, false };
-static const struct link_seen up9 = { 9, true, true };
-static const struct link_seen down9 = { 9, false, false };
+/*
+ * Interfaces as seen: gone; index 7 up, down, without carrier; index 9
+ * (MTU not known).
+ */
+static const struct link_seen gone = { 0, false, false, 0 };
+static const struct link_seen up7 = { 7, true, true, 0 };
+static const struct link_seen down7 = { 7, false, false, 0 };
+static const struct link_seen nocarrier7 = { 7, true, false, 0 };
+static const struct link_seen up9 = { 9, true, true, 0 };
+static const struct link_seen down9 = { 9, false, false, 0 };
 
 /* A capture whose sockets are bound to interface 7, running. */
 static struct link_cap
