@@ -3,7 +3,7 @@
  * worker, from a table in host memory that survives a crash of the worker.
  *
  *	- plugin: flowtable
- *	  config: { output: /var/log/ringfan/flows-{worker}.json,
+ *	  config: { output: /var/lib/ringfan/flows-{worker}.json,
  *	            max_flows: 65536, idle_timeout: 30s,
  *	            active_timeout: 300s, linger: 1s,
  *	            ipfix: "udp://192.0.2.10:4739" }

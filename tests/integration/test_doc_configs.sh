@@ -25,7 +25,10 @@
 #     key it leaves commented out put back (a line `# KEY:` or `# - KEY:`;
 #     the accounts `user` and `control.group` name, which this machine may
 #     lack, become the test's own), and so put back it names every key of
-#     docs/configuration.md's key tables, as that page says it does.
+#     docs/configuration.md's key tables, as that page says it does;
+#   - every absolute path an example has a plugin write to (flowtable's
+#     output, pcapwriter's directory) is one the systemd unit lets ringfan
+#     write.
 #
 # No root and no link: nolink.sh, not lib.sh (which makes one).
 set -eu
@@ -151,4 +154,33 @@ while read -r k; do
 	    fail "config/ringfan.yaml does not name the key $k"
 done <keys
 echo "ok: config/ringfan.yaml names the $(sort -u keys | wc -l) keys"
+
+# Where the examples have a plugin write (flowtable's output, pcapwriter's
+# directory, commented out or not) is a place the systemd unit lets
+# ringfan write, as README.md tells operators to choose: the unit's
+# StateDirectory= and RuntimeDirectory=, /tmp with PrivateTmp=, and its
+# ReadWritePaths=.  Elsewhere ProtectSystem=strict makes the file system
+# read-only, and a plugin copied from the docs fails to write.
+unit=$SRC/config/ringfan.service.in
+awk -F= '
+$1 == "StateDirectory" { print "/var/lib/" $2 }
+$1 == "RuntimeDirectory" { print "/run/" $2 }
+$1 == "PrivateTmp" && $2 == "yes" { print "/tmp" }
+$1 == "ReadWritePaths" { n = split($2, p, " "); for (i = 1; i <= n; i++) print p[i] }
+' "$unit" | sed 's|/*$||' >writable
+grep -qx /var/lib/ringfan writable ||
+    fail "$unit: no StateDirectory=ringfan: $(tr '\n' ' ' <writable)"
+while read -r n kind where; do
+	[ "$kind" = prometheus ] && continue
+	grep -oE '(output|directory): *"?/[^" ,]+' "ex-$n.yaml" |
+	    sed -E 's/^[a-z]+: *"?//' | while read -r path; do
+		ok=
+		while read -r dir; do
+			case $path in "$dir"/*) ok=1 ;; esac
+		done <writable
+		[ -n "$ok" ] || fail "$where: $path is outside what the" \
+		    "systemd unit lets ringfan write ($(tr '\n' ' ' <writable))"
+	done
+done <list
+echo "ok: the examples' plugin output is where the unit may write"
 echo PASS
