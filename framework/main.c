@@ -43,7 +43,7 @@ usage(FILE *f)
 	    "            with -r: split the frames by flow over N pipelines, as\n"
 	    "            the N workers of a capture (1 to 1024; default 1)\n"
 	    "  -t        check the configuration and exit\n"
-	    "  -D        daemonize: log to syslog, hold control.pidfile\n"
+	    "  -D        daemonize: detach and log to syslog\n"
 	    "  -V, --version\n"
 	    "            print the version and the plugin ABI\n"
 	    "  -h, --help\n"

@@ -66,6 +66,12 @@ for t in "-h|--help|usage: ringfan -c FILE [-t] [-D]" \
 	rf_expect "ringfan $long: stdout" "$(cat "$RF_TMP/long.out")" \
 	    "$(cat "$RF_TMP/short.out")"
 done
+# Every live run takes control.pidfile, in the foreground too (ringfan(8),
+# test_daemon.sh): the usage must not make it -D's alone.
+run_rf short -h
+rf_expect "ringfan -h: the -D line" \
+    "$(grep -e '^  -D ' "$RF_TMP/short.out")" \
+    "  -D        daemonize: detach and log to syslog"
 
 # ... and to an output that cannot be written, exit 2 and the cause.
 if [ -w /dev/full ]; then
