@@ -12,8 +12,8 @@ rf_config 1 hash "" "plugin: counter"
 rf_start
 rf_stop
 
-# The JSON block after "Printed on stdout at a graceful stop:".
-awk '/^Printed on stdout at a graceful stop:/ { on = 1; next }
+# The first JSON block of the section "Statistics document".
+awk '/^## Statistics document$/ { on = 1; next }
     on && /^```json/ { inblock = 1; next }
     inblock && /^```/ { exit }
     inblock' "$DOC" >"$RF_TMP/doc.json"
