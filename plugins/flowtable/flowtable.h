@@ -242,7 +242,7 @@ struct ft {
 	int			 per_worker;	/* {worker} in the path */
 	char			 path[PATH_MAX];
 	int			 fd;		/* -1 until it opens */
-	int			 failing;	/* status shown */
+	int			 failing;	/* status shown; 2: loss logged */
 	uint64_t		 checked_ns;	/* path last compared with fd */
 	int			 closing;	/* in close: retry anyway */
 	struct ix		*ix;		/* NULL without ipfix */
@@ -403,6 +403,7 @@ size_t		 ft_format(const struct ft_flow *f, unsigned worker, char *out,
 void		 ft_queue(struct ft *ft, uint32_t pslot);
 int		 ft_flush(struct ft *ft);
 void		 ft_output_open(struct ft *ft);
+void		 ft_output_lost(struct ft *ft);
 /* Reopens the output when its path names another file (log rotation). */
 void		 ft_output_check(struct ft *ft, uint64_t now_ns);
 void		 ft_recover_pending(struct ft *ft, const uint32_t *idx,

@@ -255,12 +255,34 @@ ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
 	return n;
 }
 
+/*
+ * Counted and shown as the status at each failed try; logged once per
+ * spell of failures, so that the log says why records stop coming.
+ */
 static void
 ft_write_error(struct ft *ft, int err)
 {
 	++*ft->c[FC_WRITE_ERRORS];
 	ft->ctx->status(ft->ctx, "output %s: %s", ft->path, strerror(err));
+	if (!ft->failing)
+		ft->ctx->log(ft->ctx, RINGFAN_LOG_WARN, "output %s: %s; up to "
+		    "%u records wait, tried again at every tick, and those of "
+		    "flows that end beyond them are lost (records_lost)",
+		    ft->path, strerror(err), FT_NPEND);
 	ft->failing = 1;
+}
+
+/* A record lost, the pending slots full: logged once per spell. */
+void
+ft_output_lost(struct ft *ft)
+{
+	++*ft->c[FC_LOST];
+	if (ft->failing != 1 || ft->closing)	/* at close: said there */
+		return;
+	ft->ctx->log(ft->ctx, RINGFAN_LOG_ERROR, "output %s: %u records "
+	    "wait; records of flows that end now are lost until it works "
+	    "again (records_lost)", ft->path, FT_NPEND);
+	ft->failing = 2;
 }
 
 void
@@ -404,6 +426,8 @@ ft_flush(struct ft *ft)
 	if (err == 0) {
 		if (ft->failing) {
 			ft->ctx->status(ft->ctx, NULL);
+			ft->ctx->log(ft->ctx, RINGFAN_LOG_INFO, "output %s: "
+			    "writing again", ft->path);
 			ft->failing = 0;
 		}
 		return 0;

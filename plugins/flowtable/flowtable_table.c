@@ -440,7 +440,7 @@ ft_export(struct ft *ft, uint32_t i, int reason)
 		++*ft->c[ft_reason_counter[reason]];
 		ft_queue(ft, p);
 	} else if (had)
-		++*ft->c[FC_LOST];
+		ft_output_lost(ft);
 }
 
 /*

@@ -1349,7 +1349,7 @@ test_write_error(void **st)
 {
 	struct inst in;
 	struct lines ls;
-	char dir[128], out[160], opt[192], msg[256];
+	char dir[128], out[160], opt[192], msg[256], line[512];
 	const char *o[] = { opt, "max_flows=400", NULL };
 	struct spec s = udp4(A4, B4, 1, 2, 0);
 
@@ -1362,6 +1362,12 @@ test_write_error(void **st)
 	    out);
 	assert_string_equal(in.f.status, msg);
 	assert_int_equal(val(&in, "write_errors"), 1);
+	/* The log says it too, once for the spell, not per failed try. */
+	snprintf(line, sizeof(line), "output %s: No such file or directory; "
+	    "up to 256 records wait, tried again at every tick, and those of "
+	    "flows that end beyond them are lost (records_lost)", out);
+	assert_int_equal(in.f.nlog, 1);
+	assert_string_equal(in.f.log, line);
 	for (int i = 0; i < 300; i++) {
 		s.sport = (uint16_t)(1000 + i);
 		feed(&in, &s, MS(i));
@@ -1372,9 +1378,18 @@ test_write_error(void **st)
 	assert_int_equal(val(&in, "active"), 0);
 	assert_true(val(&in, "write_errors") >= 2);
 	assert_string_equal(in.f.status, msg);
+	/* The first loss of the spell is logged, the later ones counted. */
+	snprintf(line, sizeof(line), "output %s: 256 records wait; records "
+	    "of flows that end now are lost until it works again "
+	    "(records_lost)", out);
+	assert_int_equal(in.f.nlog, 2);
+	assert_string_equal(in.f.log, line);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	tick(&in, MS(40500));
 	assert_string_equal(in.f.status, "");
+	snprintf(line, sizeof(line), "output %s: writing again", out);
+	assert_int_equal(in.f.nlog, 3);
+	assert_string_equal(in.f.log, line);
 	assert_int_equal(val(&in, "records"), 256);
 	read_lines(out, &ls);
 	assert_int_equal(ls.n, 256);
