@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -156,6 +157,25 @@ note_missing_interfaces(const struct cfg *cfg, bool from_file)
 		    from_file ? "a start fails (wait_for_interface: true "
 		    "waits for it)" : "a start fails");
 	}
+}
+
+/*
+ * Only root can become the workers' user: a check by another user loads
+ * and checks the plugins as itself, which is said, so that its "ok" is not
+ * taken for one of the workers' access to them.
+ */
+static void
+note_unchecked_user(const struct cfg *cfg)
+{
+	const struct passwd *pw;
+
+	if (cfg->user == NULL || geteuid() == 0 ||
+	    (pw = getpwnam(cfg->user)) == NULL || pw->pw_uid == geteuid())
+		return;
+	fprintf(stderr, "ringfan: user %s: the plugins were checked as uid "
+	    "%u, not as %s (uid %u): only root can become it; run the check "
+	    "as root to check them as the workers run them\n", cfg->user,
+	    (unsigned)geteuid(), cfg->user, (unsigned)pw->pw_uid);
 }
 
 /*
@@ -443,6 +463,7 @@ main(int argc, char **argv)
 		return rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 	}
 	if (check) {
+		note_unchecked_user(&cfg);
 		note_missing_interfaces(&cfg, file != NULL);
 		fprintf(stderr, "ringfan: %s: configuration ok\n", cfg.path);
 		cfg_free(&cfg);
