@@ -1211,6 +1211,24 @@ ix_full_end(struct ix *ix, int at_close)
 	    (unsigned long long)*ix->c[IC_DROPPED]);
 }
 
+/*
+ * The start of a run of records dropped at a full queue, with the cause
+ * that the status shows when the exporter is failing: the log alone then
+ * says why the queue did not go out.
+ */
+static void
+ix_full_log(struct ix *ix)
+{
+	char why[160] = "";
+
+	if (ix->failing)
+		snprintf(why, sizeof(why), " (%s: %s)", ix->fail_what,
+		    strerror(ix->fail_err));
+	ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR, "ipfix %s: the queue "
+	    "(ipfix_queue %u) is full: records are dropped until it takes one "
+	    "again%s", ix->o.url, ix->cap, why);
+}
+
 void
 ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 {
@@ -1223,10 +1241,7 @@ ix_add(struct ix *ix, const struct ft_flow *f, int reason)
 		if (ix->full_drops++ == 0) {
 			ix->full_ns = ix_now();
 			if (!ix->gave_up)
-				ix->ctx->log(ix->ctx, RINGFAN_LOG_ERROR,
-				    "ipfix %s: the queue (ipfix_queue %u) is "
-				    "full: records are dropped until it takes "
-				    "one again", ix->o.url, ix->cap);
+				ix_full_log(ix);
 		}
 		return;
 	}
