@@ -242,7 +242,7 @@ struct ft {
 	int			 per_worker;	/* {worker} in the path */
 	char			 path[PATH_MAX];
 	int			 fd;		/* -1 until it opens */
-	int			 failing;	/* status shown; 2: loss logged */
+	int			 failing;	/* status shown; 2: lost */
 	uint64_t		 checked_ns;	/* path last compared with fd */
 	int			 closing;	/* in close: retry anyway */
 	struct ix		*ix;		/* NULL without ipfix */
