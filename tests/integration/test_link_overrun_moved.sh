@@ -67,7 +67,7 @@ round()
 	drops=$(nl_drops)
 	if [ "$1" = moved ]; then
 		ip link set "$RF_CAP" netns "$NS2"
-		ip -n "$NS2" link set "$RF_CAP" netns 1
+		ip -n "$NS2" link set "$RF_CAP" netns "$$"
 	else
 		ip link del "$RF_CAP"
 		ip link add "$RF_CAP" index "$idx" type veth peer name \
