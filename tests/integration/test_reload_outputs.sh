@@ -12,7 +12,7 @@ set -eu
 rf_need_ctl
 need_tools python3
 
-N=16000
+N=32000
 DIR=$RF_TMP/pcap
 mkdir "$DIR"
 rf_link
