@@ -523,9 +523,10 @@ link_bound(struct gen *g, unsigned c, unsigned ifindex)
 }
 
 /*
- * The MTU of capture c's interface, as seen: a change on the interface its
- * sockets are on is warned of as the start warns (frames a block cuts),
- * given the interface's hardware type (-1: not known, the MTU only kept).
+ * The MTU of capture c's interface, as seen once seen is applied: a change
+ * on the interface its sockets were already on is warned of as the start
+ * warns (frames a block cuts), given the interface's hardware type (-1:
+ * not known, the MTU only kept); sockets just built there warned already.
  */
 static void
 link_mtu_seen(struct master *m, unsigned c, const struct link_seen *seen,
@@ -671,9 +672,8 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 			    oper == IF_OPER_UNKNOWN);
 			seen.mtu = mtu;
 		}
-		link_mtu_seen(m, c, &seen, ifi->ifi_type);
 		link_apply(m, (unsigned)c, &seen);
-		link_mtu_seen(m, c, &seen, -1);
+		link_mtu_seen(m, c, &seen, ifi->ifi_type);
 	}
 	return MNL_CB_OK;
 }
