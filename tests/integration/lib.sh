@@ -689,6 +689,20 @@ rf_send_wait()
 	[ "$rc" -eq 0 ] || rf_fail "background rfsend exited with status $rc"
 }
 
+# rf_nl_drops: the link messages the kernel dropped for ringfan's master
+# ($RF_PID) on its route netlink socket (/proc/net/netlink: protocol 0, in
+# a multicast group, its inode one of the master's descriptors); nothing
+# when it has no such socket.
+rf_nl_drops()
+{
+	local inodes
+
+	inodes=$(find "/proc/$RF_PID/fd" -lname 'socket:*' -printf '%l\n' |
+	    tr -dc '0-9\n' | tr '\n' ' ')
+	awk -v inodes=" $inodes" '$2 == 0 && $4 != "00000000" &&
+	    index(inodes, " " $10 " ") { print $9; exit }' /proc/net/netlink
+}
+
 # rf_set_ring BLOCK_SIZE BLOCK_COUNT BLOCK_TIMEOUT: changes the ring of the
 # capture in $RF_CONF (as written by rf_config).
 rf_set_ring()

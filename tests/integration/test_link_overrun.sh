@@ -26,29 +26,19 @@ rf_start
 rf_expect "state at start" "$(rf_ctl_json status '.captures[0].state')" \
     running
 
-# nl_drops: the drops of the master's route netlink socket in a multicast
-# group (/proc/net/netlink: protocol 0, its inode one of the master's
-# descriptors).
-NL_INODES=$(find "/proc/$RF_PID/fd" -lname 'socket:*' -printf '%l\n' |
-    tr -dc '0-9\n' | tr '\n' ' ')
-nl_drops()
-{
-	awk -v inodes=" $NL_INODES" '$2 == 0 && $4 != "00000000" &&
-	    index(inodes, " " $10 " ") { print $9; exit }' /proc/net/netlink
-}
-[ -n "$(nl_drops)" ] || rf_fail "no route netlink socket of the master" \
+[ -n "$(rf_nl_drops)" ] || rf_fail "no route netlink socket of the master" \
     "in /proc/net/netlink"
 
 kill -STOP "$RF_PID"
 ip link set "$RF_CAP" down
 # Flaps until the socket drops messages, whatever its buffer holds.
-for ((i = 0; i < 100 && $(nl_drops) == 0; i++)); do
+for ((i = 0; i < 100 && $(rf_nl_drops) == 0; i++)); do
 	for ((j = 0; j < 100; j++)); do
 		ip link set "$FLAP" up
 		ip link set "$FLAP" down
 	done
 done
-[ "$(nl_drops)" -gt 0 ] || rf_fail "20000 link messages overflowed nothing"
+[ "$(rf_nl_drops)" -gt 0 ] || rf_fail "20000 link messages overflowed nothing"
 ip link set "$RF_CAP" up
 # The carrier's own message comes up to a second later: lost as well.
 sleep 1.5

@@ -30,17 +30,7 @@ rf_send -t udp -n "$K" -f 64 -r 5000 -s 64
 rf_wait_until 5 "$K frames counted" rf_ctl_test stats \
     ".captures[0].totals.packets == $K"
 
-# nl_drops: the drops of the master's route netlink socket in a multicast
-# group (/proc/net/netlink: protocol 0, its inode one of the master's
-# descriptors).
-NL_INODES=$(find "/proc/$RF_PID/fd" -lname 'socket:*' -printf '%l\n' |
-    tr -dc '0-9\n' | tr '\n' ' ')
-nl_drops()
-{
-	awk -v inodes=" $NL_INODES" '$2 == 0 && $4 != "00000000" &&
-	    index(inodes, " " $10 " ") { print $9; exit }' /proc/net/netlink
-}
-[ -n "$(nl_drops)" ] || rf_fail "no route netlink socket of the master" \
+[ -n "$(rf_nl_drops)" ] || rf_fail "no route netlink socket of the master" \
     "in /proc/net/netlink"
 FLAPS=$RF_TMP/flaps
 for ((j = 0; j < 100; j++)); do
@@ -58,13 +48,13 @@ round()
 	idx=$(cat "/sys/class/net/$RF_CAP/ifindex")
 	kill -STOP "$RF_PID"
 	# Full first, so that the round trip's messages are lost as well.
-	drops=$(nl_drops)
-	for ((i = 0; i < 50 && $(nl_drops) == drops; i++)); do
+	drops=$(rf_nl_drops)
+	for ((i = 0; i < 50 && $(rf_nl_drops) == drops; i++)); do
 		ip -batch "$FLAPS"
 	done
-	[ "$(nl_drops)" -gt "$drops" ] ||
+	[ "$(rf_nl_drops)" -gt "$drops" ] ||
 	    rf_fail "$1: 10000 link messages overflowed nothing"
-	drops=$(nl_drops)
+	drops=$(rf_nl_drops)
 	if [ "$1" = moved ]; then
 		ip link set "$RF_CAP" netns "$NS2"
 		ip -n "$NS2" link set "$RF_CAP" netns "$$"
@@ -78,7 +68,7 @@ round()
 	ip link set "$RF_CAP" up
 	rf_expect "$1: the index" "$(cat "/sys/class/net/$RF_CAP/ifindex")" \
 	    "$idx"
-	[ "$(nl_drops)" -gt "$drops" ] ||
+	[ "$(rf_nl_drops)" -gt "$drops" ] ||
 	    rf_fail "$1: its link messages were not dropped"
 	rf_wait_until 5 "$1: $RF_CAP up" \
 	    grep -qx up "/sys/class/net/$RF_CAP/operstate"
