@@ -100,6 +100,19 @@ gone()
 	! pgrep -f "rfqg$1|rfqc$1" >/dev/null || fail "processes of $1 left"
 }
 
+# ended NAME WHAT: the demo NAME ($qs_pid), stopped by WHAT, exits 0 with
+# its final stats on stdout, and leaves nothing of itself.
+ended()
+{
+	local rc=0
+
+	finish "$1" "$qs_pid" || rc=$?
+	[ "$rc" -eq 0 ] || { cat "$work/$1.err" >&2; fail "$2: status $rc"; }
+	jq -e '.captures[0].totals.packets > 0' "$work/$1.out" >/dev/null ||
+	    fail "$2: no final stats on stdout"
+	gone "$qs_id"
+}
+
 # SIGTERM to the script alone, not to its process group: it stops at once.
 # Its QUICKSTART_SECONDS has a leading zero, which is still decimal: 8 s,
 # stopped before by the signal (read as octal, 08 broke the live view).
@@ -107,12 +120,7 @@ QUICKSTART_SECONDS=08 start term
 grep -q "^quickstart: running for 8 s$" "$work/term.err" ||
     fail "QUICKSTART_SECONDS=08: $(grep '^quickstart: running' "$work/term.err")"
 kill -TERM "$qs_pid"
-rc=0
-finish term "$qs_pid" || rc=$?
-[ "$rc" -eq 0 ] || { cat "$work/term.err" >&2; fail "SIGTERM: status $rc"; }
-jq -e '.captures[0].totals.packets > 0' "$work/term.out" >/dev/null ||
-    fail "SIGTERM: no final stats on stdout"
-gone "$qs_id"
+ended term SIGTERM
 echo "ok: SIGTERM, QUICKSTART_SECONDS=08"
 
 # SIGHUP to its whole process group, the script, ringfanctl top and rfsend
@@ -121,12 +129,7 @@ echo "ok: SIGTERM, QUICKSTART_SECONDS=08"
 # until ringfan ends some other way.
 start hup
 kill -HUP -- "-$qs_pid"
-rc=0
-finish hup "$qs_pid" || rc=$?
-[ "$rc" -eq 0 ] || { cat "$work/hup.err" >&2; fail "SIGHUP: status $rc"; }
-jq -e '.captures[0].totals.packets > 0' "$work/hup.out" >/dev/null ||
-    fail "SIGHUP: no final stats on stdout"
-gone "$qs_id"
+ended hup SIGHUP
 [ ! -e "/run/ringfan-quickstart/$qs_id" ] ||
     fail "SIGHUP: /run/ringfan-quickstart/$qs_id left"
 echo "ok: SIGHUP to the process group"
