@@ -205,6 +205,15 @@ struct master {
 	enum swap_phase		 swap;
 	uint64_t		 swap_at;	/* monotonic: next step due */
 	/*
+	 * The highest the real-time clock stood above the monotonic one
+	 * since the swap began (a step back lowers it), the cut-over time
+	 * T and the old rings' longest block timeout, in ns.
+	 */
+	int64_t			 swap_off;
+	uint64_t		 swap_cut;
+	uint64_t		 swap_tov;
+	bool			 swap_clock_said;
+	/*
 	 * During a swap, per slot of g: the kernel_packets the old slots
 	 * it takes over from showed as it began, the least `stats` shows
 	 * for it until they are folded in (NULL: none kept).

@@ -16,6 +16,31 @@
 #include "master_int.h"
 #include "util.h"
 
+/* How far the real-time clock stands above the monotonic one now, in ns. */
+static int64_t
+swap_clock_off(void)
+{
+	uint64_t mono = mono_ns();
+
+	return (int64_t)(clock_ns(CLOCK_REALTIME) - mono);
+}
+
+/*
+ * The highest the real-time clock stood since the new sockets were built:
+ * a step back leaves it where it was.  T is taken on it, and the old
+ * sockets are shut only once the clock as it is has passed T: after a step
+ * back, frames stamped before T still come, and the old workers alone take
+ * them.
+ */
+static void
+swap_clock_note(struct master *m)
+{
+	int64_t off = swap_clock_off();
+
+	if (off > m->swap_off)
+		m->swap_off = off;
+}
+
 /*
  * A capture reload: build the new generation beside the current one, start
  * its workers, and hand over at a cut-over time T.  Every socket stamps a
@@ -70,6 +95,8 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 			    sizeof(name)));
 	m->swap = SWAP_STARTING;
 	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
+	m->swap_off = swap_clock_off();
+	m->swap_clock_said = false;
 	m->reloads++;
 	m->last_reload_error[0] = '\0';
 	master_apply_live(m);
@@ -236,6 +263,30 @@ master_swap_late(const struct master *m, char *buf, size_t len)
 	    MASTER_SWAP_START_NS / 1000000000u);
 }
 
+/*
+ * Whether the real-time clock, stepped back since T was set, has yet to
+ * pass T and the old rings' last block before it: until it has, frames
+ * stamped before T still come, which the new workers leave to the old.
+ */
+static bool
+swap_clock_back(struct master *m)
+{
+	uint64_t rt = clock_ns(CLOCK_REALTIME);
+	uint64_t due = m->swap_cut + MASTER_SWAP_CUT_NS + m->swap_tov;
+
+	if (rt >= due)
+		return false;
+	if (!m->swap_clock_said) {
+		m->swap_clock_said = true;
+		log_warnx("reload: the clock went back %.3f s during the "
+		    "hand-over: the old sockets stay open %.3f s more, until "
+		    "it passes the cut-over again",
+		    (double)(m->swap_off - swap_clock_off()) / 1e9,
+		    (double)(due - rt) / 1e9);
+	}
+	return true;
+}
+
 void
 master_swap_step(struct master *m, uint64_t now)
 {
@@ -248,6 +299,7 @@ master_swap_step(struct master *m, uint64_t now)
 	case SWAP_NONE:
 		return;
 	case SWAP_STARTING:
+		swap_clock_note(m);
 		for (unsigned i = 0; i < m->g.nslots; i++) {
 			uint32_t st = STATS_LOAD(&m->g.slots[i].wk.sw->state);
 
@@ -275,7 +327,9 @@ master_swap_step(struct master *m, uint64_t now)
 			return;
 		}
 		master_swap_forget_drops(m);
-		cut = clock_ns(CLOCK_REALTIME) + MASTER_SWAP_CUT_NS;
+		swap_clock_note(m);
+		cut = (uint64_t)((int64_t)mono_ns() + m->swap_off) +
+		    MASTER_SWAP_CUT_NS;
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			STATS_STORE(&m->old.slots[i].wk.sw->cut_until, cut);
 			if (m->old.slots[i].wk.cap->ring.block_timeout_ms > tov)
@@ -285,10 +339,14 @@ master_swap_step(struct master *m, uint64_t now)
 			STATS_STORE(&m->g.slots[i].wk.sw->cut_from, cut);
 		/* Past T, and past the old rings' last block before T. */
 		m->swap_at = now + 2 * MASTER_SWAP_CUT_NS + tov * 1000000u;
+		m->swap_cut = cut;
+		m->swap_tov = tov * 1000000u;
 		m->swap = SWAP_CUTTING;
+		log_info("reload: %u new worker%s running, handing over",
+		    m->g.nslots, m->g.nslots == 1 ? "" : "s");
 		return;
 	case SWAP_CUTTING:
-		if (now < m->swap_at)
+		if (now < m->swap_at || swap_clock_back(m))
 			return;
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];

@@ -1,0 +1,49 @@
+/*
+ * Preloaded into ringfan by test_reload_clock_back: the process that loads
+ * it reads its real-time clock CLOCKAHEAD_SECONDS ahead while the file
+ * CLOCKAHEAD_FILE exists, and as it is once the file is gone: to the
+ * master, a step back of the clock, while the kernel stamps frames on the
+ * clock as it is all along.  The processes it forks read the clock as it
+ * is.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int (*real_gettime)(clockid_t, struct timespec *);
+static pid_t owner;
+static const char *file;
+static long ahead;
+
+__attribute__((constructor)) static void
+clockahead_init(void)
+{
+	const char *s;
+
+	owner = getpid();
+	/* A copy: setproctitle(3) writes its title over the environment. */
+	if ((s = getenv("CLOCKAHEAD_FILE")) != NULL)
+		file = strdup(s);
+	s = getenv("CLOCKAHEAD_SECONDS");
+	ahead = s != NULL ? strtol(s, NULL, 10) : 0;
+}
+
+__attribute__((visibility("default"))) int
+clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	int rc;
+
+	/*
+	 * Another library's constructor may read the clock before ours runs.
+	 * POSIX's way to a function from dlsym's object pointer.
+	 */
+	if (real_gettime == NULL)
+		*(void **)&real_gettime = dlsym(RTLD_NEXT, "clock_gettime");
+	rc = real_gettime(clk, ts);
+	if (rc == 0 && clk == CLOCK_REALTIME && file != NULL &&
+	    getpid() == owner && access(file, F_OK) == 0)
+		ts->tv_sec += ahead;
+	return rc;
+}
