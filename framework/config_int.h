@@ -135,6 +135,7 @@ yaml_node_t	*node_at(struct ctx *, int);
 const char	*sval(const yaml_node_t *);
 bool		 is_null(const yaml_node_t *);
 int		 check_nul(struct ctx *, const char *, const yaml_node_t *);
+int		 check_key_nul(struct ctx *, const char *, const yaml_node_t *);
 int		 get_scalar(struct ctx *, const char *, const yaml_node_t *,
 		    const char *, const char **);
 char		*dup_or_err(struct ctx *, const yaml_node_t *, const char *);

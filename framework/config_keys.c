@@ -171,6 +171,8 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 	size_t n;
 	/* The value before was plain text, which a comma could have ended. */
 	bool after_plain = false;
+	/* "plugin NAME: ", or nothing while `plugin` is still to come. */
+	char who[64];
 
 	if (is_null(v))
 		return 0;
@@ -182,25 +184,27 @@ h_plugin_config(struct ctx *c, const struct cfg_key *key, void *base,
 		return 0;
 	if ((pl->options = calloc(n, sizeof(*pl->options))) == NULL)
 		return perr(c, v->start_mark, "out of memory");
+	who[0] = '\0';
+	if (pl->name != NULL)
+		snprintf(who, sizeof(who), "plugin %s: ", pl->name);
 	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
 	    p++) {
 		k = node_at(c, p->key);
 		val = node_at(c, p->value);
 		if (k->type != YAML_SCALAR_NODE)
 			return perr(c, k->start_mark, "keys must be strings");
-		if (check_nul(c, "key", k) == -1)
+		if (check_key_nul(c, who, k) == -1)
 			return -1;
 		if (val->type != YAML_SCALAR_NODE)
 			return perr(c, val->start_mark,
-			    "%s%s%soption %s: a %s, but plugin options are "
-			    "scalars (a string, number or boolean)",
-			    pl->name != NULL ? "plugin " : "",
-			    pl->name != NULL ? pl->name : "",
-			    pl->name != NULL ? ": " : "", sval(k),
-			    val->type == YAML_SEQUENCE_NODE ? "list" :
+			    "%soption %s: a %s, but plugin options are "
+			    "scalars (a string, number or boolean)", who,
+			    sval(k), val->type == YAML_SEQUENCE_NODE ? "list" :
 			    "mapping");
-		if (check_nul(c, sval(k), val) == -1)
-			return -1;
+		if (strlen(sval(val)) != val->data.scalar.length)
+			return perr(c, val->start_mark,
+			    "%soption %s: NUL character in value", who,
+			    sval(k));
 		o = &pl->options[pl->noptions++];
 		/* A plain null (`~`, `null`) is no value, as `key:` is. */
 		if ((o->key = dup_or_err(c, k, sval(k))) == NULL ||

@@ -57,6 +57,32 @@ check_nul(struct ctx *c, const char *key, const yaml_node_t *n)
 	return 0;
 }
 
+/*
+ * The same for a key, which the message quotes with each NUL shown as `?`
+ * (as control characters are): "key: NUL character in value" would name
+ * neither the key nor where the NUL is.  `prefix` leads the message, the
+ * plugin of an option ("plugin NAME: ") or "".
+ */
+int
+check_key_nul(struct ctx *c, const char *prefix, const yaml_node_t *k)
+{
+	size_t i, len = k->data.scalar.length;
+	char *shown;
+	int rc;
+
+	if (strlen(sval(k)) == len)
+		return 0;
+	if ((shown = malloc(len + 1)) == NULL)
+		return perr(c, k->start_mark, "out of memory");
+	for (i = 0; i < len; i++)
+		shown[i] = sval(k)[i] == '\0' ? '?' : sval(k)[i];
+	shown[len] = '\0';
+	rc = perr(c, k->start_mark, "%skey \"%s\": NUL character in key",
+	    prefix, shown);
+	free(shown);
+	return rc;
+}
+
 int
 get_scalar(struct ctx *c, const char *key, const yaml_node_t *n,
     const char *type, const char **out)
@@ -332,7 +358,7 @@ walk_mapping(struct ctx *c, yaml_node_t *node, const char *what,
 		k = node_at(c, p->key);
 		if (k->type != YAML_SCALAR_NODE)
 			return perr(c, k->start_mark, "keys must be strings");
-		if (check_nul(c, "key", k) == -1)
+		if (check_key_nul(c, "", k) == -1)
 			return -1;
 		name = sval(k);
 		for (e = keys; e->name != NULL; e++)

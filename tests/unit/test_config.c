@@ -820,6 +820,22 @@ test_err_plugin_config(void **state)
 	    "        plugin: flowtable\n",
 	    "t.yaml:5:26: option ports: a list, but plugin options are "
 	    "scalars (a string, number or boolean)");
+	/* A NUL in an option's value or key: said of the option, the key. */
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: pcapwriter\n"
+	    "        config: { directory: \"/tmp\\0x\" }\n",
+	    "t.yaml:6:30: plugin pcapwriter: option directory: NUL character "
+	    "in value");
+	expect_error(CAP "    pipeline:\n"
+	    "      - config: { dir: \"/tmp\\0x\" }\n",
+	    "t.yaml:5:24: option dir: NUL character in value");
+	expect_error(CAP "    pipeline:\n"
+	    "      - plugin: pcapwriter\n"
+	    "        config: { \"dir\\0ectory\": /tmp }\n",
+	    "t.yaml:6:19: plugin pcapwriter: key \"dir?ectory\": NUL "
+	    "character in key");
+	expect_error("control: { \"pid\\0file\": /tmp/x }\n" CAP,
+	    "t.yaml:1:12: key \"pid?file\": NUL character in key");
 }
 
 static void
