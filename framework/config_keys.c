@@ -368,6 +368,35 @@ check_ring_memory(struct ctx *c, const struct capctx *cc,
 	return 0;
 }
 
+/*
+ * Fanout groups that reassemble fragments (PACKET_FANOUT_FLAG_DEFRAG) share
+ * the kernel's one reassembly queue per datagram: each fragment goes into
+ * it for the group that met it first, the others' copies are dropped as
+ * duplicates, and the datagram comes out whole to that group only.  Of two
+ * such captures on one interface, the one whose sockets joined last would
+ * get every datagram sent in fragments, and the other none, uncounted.
+ */
+static int
+check_defrag_once(struct ctx *c, const struct cfg *cfg,
+    const yaml_mark_t *names, size_t i)
+{
+	const struct cfg_capture *cap = &cfg->captures[i];
+
+	if (!cap->fanout.defrag)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (cfg->captures[j].fanout.defrag &&
+		    strcmp(cfg->captures[j].interface, cap->interface) == 0)
+			return perr(c, c->cc->name_mark, "captures \"%s\" "
+			    "(line %zu) and \"%s\" both reassemble IP "
+			    "fragments on %s (fanout.defrag, on by default): "
+			    "the kernel gives each datagram sent in fragments "
+			    "to one of them only; set fanout.defrag: false in "
+			    "all but one", cfg->captures[j].name,
+			    names[j].line + 1, cap->name, cap->interface);
+	return 0;
+}
+
 static int
 h_captures(struct ctx *c, const struct cfg_key *k, void *base,
     yaml_node_t *v)
@@ -444,6 +473,8 @@ h_captures(struct ctx *c, const struct cfg_key *k, void *base,
 				    cfg->captures[j].name, names[j].line + 1,
 				    cc.group_set ? "" : " (this one comes from "
 				    "its name: set fanout.group)");
+		if (check_defrag_once(c, cfg, names, i) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -563,7 +594,7 @@ const struct cfg_key cfg_top_keys[] = {
 	{ ROW("captures", KT_CUSTOM, CFG_RELOAD_CAPTURE), .sub = cfg_capture_keys,
 	  .fn = h_captures, .same = captures_same, .drop = captures_drop,
 	  .sample = "[{ name: a, interface: lo, workers: 1 }, "
-	  "{ name: b, interface: lo, workers: 1 }]" },
+	  "{ name: b, interface: eth1, workers: 1 }]" },
 	{ .name = NULL },
 };
 

@@ -16,7 +16,7 @@ captures:
     interface: eth9
     pipeline: [{ plugin: counter }, { plugin: counter, name: second }]
   - name: b
-    interface: eth9
+    interface: eth8
     pipeline: [{ plugin: counter }]
 YAML
 

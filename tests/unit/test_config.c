@@ -339,7 +339,7 @@ test_several_captures(void **state)
 	    "  - { name: one, interface: eth0, workers: 1 }\n"
 	    "  - { name: two, interface: eth1, workers: 2 }\n"
 	    "  - { name: three, interface: eth0, workers: 3,"
-	    " fanout: { group: 7 } }\n", err), 0);
+	    " fanout: { group: 7, defrag: false } }\n", err), 0);
 	assert_int_equal(cfg.ncaptures, 3);
 	assert_string_equal(cfg.captures[0].name, "one");
 	assert_string_equal(cfg.captures[1].name, "two");
@@ -704,6 +704,19 @@ test_err_names(void **state)
 	    "    fanout: { group: 7 }\n",
 	    "t.yaml:7:22: fanout group 7 is capture \"a\"'s too (line 2): "
 	    "each capture needs a group of its own");
+	/* Two that reassemble fragments on one interface: the second. */
+	expect_error("captures:\n"
+	    "  - name: a\n"
+	    "    interface: eth0\n"
+	    "  - name: b\n"
+	    "    interface: eth1\n"
+	    "  - name: c\n"
+	    "    interface: eth0\n"
+	    "    fanout: { defrag: true }\n",
+	    "t.yaml:6:11: captures \"a\" (line 2) and \"c\" both reassemble "
+	    "IP fragments on eth0 (fanout.defrag, on by default): the "
+	    "kernel gives each datagram sent in fragments to one of them "
+	    "only; set fanout.defrag: false in all but one");
 	{
 		/* A name whose derived group is a's: the name is blamed. */
 		char name[16], text[256], msg[256];
@@ -760,7 +773,7 @@ test_err_names(void **state)
 	off = (size_t)snprintf(many, sizeof(many), "captures:\n");
 	for (i = 0; i < 65; i++)
 		off += (size_t)snprintf(many + off, sizeof(many) - off,
-		    "  - { name: c%zu, interface: eth0 }\n", i);
+		    "  - { name: c%zu, interface: eth%zu }\n", i, i);
 	expect_error(many, "t.yaml:66:5: too many captures (at most 64)");
 	/* 64 is still fine. */
 	*strstr(many, "  - { name: c64") = '\0';
