@@ -330,13 +330,18 @@ master_swap_step(struct master *m, uint64_t now)
 		swap_clock_note(m);
 		cut = (uint64_t)((int64_t)mono_ns() + m->swap_off) +
 		    MASTER_SWAP_CUT_NS;
+		/*
+		 * The new workers' first: a master held up between the two
+		 * (past T) would have both generations take the frames from
+		 * T on, an over-count, where the other order loses them.
+		 */
+		for (unsigned i = 0; i < m->g.nslots; i++)
+			STATS_STORE(&m->g.slots[i].wk.sw->cut_from, cut);
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			STATS_STORE(&m->old.slots[i].wk.sw->cut_until, cut);
 			if (m->old.slots[i].wk.cap->ring.block_timeout_ms > tov)
 				tov = m->old.slots[i].wk.cap->ring.block_timeout_ms;
 		}
-		for (unsigned i = 0; i < m->g.nslots; i++)
-			STATS_STORE(&m->g.slots[i].wk.sw->cut_from, cut);
 		/* Past T, and past the old rings' last block before T. */
 		m->swap_at = now + 2 * MASTER_SWAP_CUT_NS + tov * 1000000u;
 		m->swap_cut = cut;
