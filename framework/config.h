@@ -97,6 +97,12 @@ struct cfg_capture {
 	size_t			 ncpus;
 	bool			 promiscuous;
 	bool			 wait_for_interface;	/* absent: wait */
+	/*
+	 * Not a key: set by a capture reload on a capture it leaves as it
+	 * is, whose interface is gone: it waits, as it did, whatever
+	 * wait_for_interface says.
+	 */
+	bool			 keeps_waiting;
 	char			*bpf;		/* NULL: no filter */
 	struct cfg_pos		 bpf_pos;
 	struct {
@@ -161,6 +167,9 @@ void	cfg_free(struct cfg *cfg);
  */
 unsigned cfg_diff(const struct cfg *old, const struct cfg *new,
 	    size_t capture, void (*restart)(const char *key));
+/* Whether a and b differ in a key of class CFG_RELOAD_CAPTURE. */
+bool	cfg_capture_rebuilt(const struct cfg_capture *a,
+	    const struct cfg_capture *b);
 /*
  * Gives the keys of class CFG_RELOAD_RESTART of cfg the values of running,
  * the configuration in force: a reload adopts the rest of a new file, but

@@ -65,6 +65,13 @@ cfg_diff(const struct cfg *old, const struct cfg *new, size_t capture,
 	    &new->captures[capture], restart);
 }
 
+bool
+cfg_capture_rebuilt(const struct cfg_capture *a, const struct cfg_capture *b)
+{
+	return (diff_keys(cfg_capture_keys, "captures", a, b, NULL) &
+	    CFG_RELOAD_CAPTURE) != 0;
+}
+
 static void
 keep_keys(const struct cfg_key *keys, void *to, const void *from)
 {

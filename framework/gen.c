@@ -80,8 +80,9 @@ master_linktypes(const struct cfg *cfg, bool need_iface, int **out,
 		if (capture_linktype(&cfg->captures[c], &lt[c], err,
 		    errlen) == 0)
 			continue;
-		/* With wait_for_interface its pipeline is checked as if so. */
-		if ((need_iface && !cfg->captures[c].wait_for_interface) ||
+		/* One that may wait has its pipeline checked as if so. */
+		if ((need_iface && !cfg->captures[c].wait_for_interface &&
+		    !cfg->captures[c].keeps_waiting) ||
 		    if_nametoindex(
 		    cfg->captures[c].interface) != 0) {
 			free(lt);
@@ -470,8 +471,8 @@ gen_build(struct gen *g, const struct gen *busy,
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 		/* Not there (or down): its sockets wait for it, linkwatch.c. */
-		bool absent = cap->wait_for_interface &&
-		    !linkwatch_usable(cap->interface);
+		bool absent = (cap->wait_for_interface ||
+		    cap->keeps_waiting) && !linkwatch_usable(cap->interface);
 
 		/* Compiled as it was validated: the sockets take it. */
 		prog = g->progs[c];

@@ -5,6 +5,8 @@
  * A reload asked for meanwhile is queued; one that changes the captures
  * goes to swap.c.  `ringfanctl restart` rides on the same hand-over.
  */
+#include <net/if.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -738,6 +740,26 @@ master_close_prev(struct master *m, struct slot *s)
 	return true;
 }
 
+/*
+ * A capture reload builds every capture's sockets, but a capture it leaves
+ * as it is whose interface is gone goes on waiting for it, as it did,
+ * instead of failing the reload of the others.
+ */
+static void
+reload_keep_waiting(const struct cfg *old, struct cfg *nc)
+{
+	struct cfg_capture *cap;
+
+	for (size_t c = 0; c < nc->ncaptures; c++) {
+		cap = &nc->captures[c];
+		for (size_t o = 0; o < old->ncaptures; o++)
+			if (strcmp(old->captures[o].name, cap->name) == 0 &&
+			    !cfg_capture_rebuilt(&old->captures[o], cap) &&
+			    if_nametoindex(cap->interface) == 0)
+				cap->keeps_waiting = true;
+	}
+}
+
 static int
 master_reload_run(struct master *m, const char **what, char *err,
     size_t errlen)
@@ -872,6 +894,7 @@ master_reload_run(struct master *m, const char **what, char *err,
 	return 0;
 
 captures:
+	reload_keep_waiting(old, &nc);
 	/*
 	 * New filters are compiled in a child first, and the reload read
 	 * again when it is done (the latest file wins, as for any reload
