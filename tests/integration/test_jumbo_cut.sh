@@ -23,7 +23,7 @@ g=$RF_GROUP
 		  - name: ${c%%:*}
 		    interface: $RF_CAP
 		    workers: 1
-		    fanout: { group: $g }
+		    fanout: { group: $g, defrag: false }
 		    ring: { block_size: ${c#*:}, block_count: 8, block_timeout: 10ms }
 		    bpf: "udp port 9"
 		    pipeline:

@@ -3,7 +3,8 @@
 # (wait_for_interface): the retiring generation still holds the configured
 # fanout group ids, so the new one cannot claim them then, and it has no
 # socket that could get an id from the kernel.  Two captures on the same
-# interface with their own groups: once the interface appears, each must
+# interface with their own groups (defrag off: two captures reassembling
+# on one interface are refused): once the interface appears, each must
 # join a group of its own (the configured one, free by then), and each
 # must see every frame.  Sharing one group would split the frames between
 # the captures without a word.
@@ -32,7 +33,7 @@ two_captures()
 			    workers: 2
 			    cpu_affinity: none
 			    bpf: "udp port 9"
-			    fanout: { mode: hash, group: $group }
+			    fanout: { mode: hash, group: $group, defrag: false }
 			    ring: { block_size: 64KiB, block_count: $1, block_timeout: 10ms }
 			    pipeline:
 			      - plugin: counter

@@ -29,7 +29,7 @@ config()
 			    workers: 1
 			    cpu_affinity: none
 			    bpf: "$bpf"
-			    fanout: { mode: hash, group: $group }
+			    fanout: { mode: hash, group: $group, defrag: false }
 			    ring: { block_size: 64KiB, block_count: 16, block_timeout: 10ms }
 			    pipeline:
 			      - plugin: counter
