@@ -356,9 +356,11 @@ check_ring_memory(struct ctx *c, const struct capctx *cc,
 	m = cc->ring_node != NULL ? cc->ring_node->start_mark :
 	    item->start_mark;
 	if (need > phys)
-		return perr(c, m, "ring: %u workers x %u blocks x %u bytes "
+		return perr(c, m, "ring: %u worker%s x %u block%s x %u bytes "
 		    "need %ju MiB, more than the physical memory (%ju MiB)",
-		    cap->workers, cap->ring.block_count, cap->ring.block_size,
+		    cap->workers, cap->workers == 1 ? "" : "s",
+		    cap->ring.block_count, cap->ring.block_count == 1 ? "" : "s",
+		    cap->ring.block_size,
 		    (uintmax_t)mib_up(need), (uintmax_t)(phys / MIB));
 	if (c->ring_total > phys)
 		return perr(c, m, "ring: the rings of captures 1..%zu need "

@@ -1024,6 +1024,11 @@ test_err_ring_memory(void **state)
 	    "the physical memory (%ju MiB)", (uintmax_t)(phys / MIB));
 	expect_error(CAP "    workers: 256\n"
 	    "    ring: { block_size: 1GiB, block_count: 65536 }\n", want);
+	snprintf(want, sizeof(want), "t.yaml:5:11: ring: 1 worker x "
+	    "65536 blocks x 1073741824 bytes need 67108864 MiB, more than "
+	    "the physical memory (%ju MiB)", (uintmax_t)(phys / MIB));
+	expect_error(CAP "    workers: 1\n"
+	    "    ring: { block_size: 1GiB, block_count: 65536 }\n", want);
 
 	/* Each fits alone, both do not: just over half the memory each. */
 	if (phys < 2 * GIB)
