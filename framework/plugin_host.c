@@ -51,11 +51,14 @@ plugin_find_in(const char *dir, const char *name, char *out, size_t outlen,
 		strlcat(searched, ":", slen);
 	strlcat(searched, dir, slen);
 	for (int nested = 0; nested < 2; nested++) {
-		if (nested)
-			snprintf(out, outlen, "%s/%s/%s.so", dir, name, name);
-		else
-			snprintf(out, outlen, "%s/%s.so", dir, name);
-		if (access(out, F_OK) == 0)
+		int n = nested ?
+		    snprintf(out, outlen, "%s/%s/%s.so", dir, name, name) :
+		    snprintf(out, outlen, "%s/%s.so", dir, name);
+
+		/* A name cut short could be another file's. */
+		if (n < 0 || (size_t)n >= outlen)
+			errno = ENAMETOOLONG;
+		else if (access(out, F_OK) == 0)
 			return true;
 		if (errno != ENOENT && errno != ENOTDIR && miss->err == 0) {
 			miss->err = errno;

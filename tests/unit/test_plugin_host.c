@@ -4,6 +4,7 @@
  * gauges, error status, host memory across a killed worker, ticks, batches,
  * and the bundled counter plugin over hand-made frames.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -291,6 +292,47 @@ test_env_path_first(void **state)
 	    "not found in /nonexistent/a:/nonexistent/b:" BUILD_PLUGIN_DIR ":"
 	    TEST_PLUGIN_DIR ":" RINGFAN_PLUGIN_DIR " (plugin_path and "
 	    "RINGFAN_PLUGIN_PATH add directories)");
+}
+
+/*
+ * A directory whose DIR/counter.so does not fit the host's 4096 bytes: cut
+ * short, the name was "DIR/counter.s", which a file there may hold.  Such
+ * a directory is passed over, and counter found where it is.
+ */
+static void
+test_path_cut(void **state)
+{
+	char dir[4096], cut[4096], base[] = "/tmp/rfcutXXXXXX";
+	char cmd[8300];
+	size_t len;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	strlcpy(dir, base, sizeof(dir));
+	/* 4085 bytes: DIR/counter.so is 4096 with its NUL, one too many. */
+	while ((len = strlen(dir)) < 4085) {
+		size_t add = 4085 - len - 1 < 200 ? 4085 - len - 1 : 200;
+
+		strlcat(dir, "/", sizeof(dir));
+		memset(dir + len + 1, 'd', add);
+		dir[len + 1 + add] = '\0';
+		assert_int_equal(mkdir(dir, 0755), 0);
+	}
+	assert_int_equal(strlen(dir), 4085);
+	snprintf(cut, sizeof(cut), "%s/counter.s", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/counter/counter.so %s",
+	    BUILD_PLUGIN_DIR, cut);
+	assert_int_equal(system(cmd), 0);
+	setenv("RINGFAN_PLUGIN_PATH", dir, 1);
+	load("      - plugin: counter\n");
+	rc = load_pipeline();
+	/* Removed first: a failure leaves nothing behind. */
+	snprintf(cmd, sizeof(cmd), "rm -r %s", base);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rc, 0);
+	assert_string_equal(pl.plugins[0].path, BUILD_PLUGIN_DIR
+	    "/counter/counter.so");
 }
 
 static void
@@ -1905,6 +1947,7 @@ main(void)
 		T(test_load_counter),
 		T(test_not_found),
 		T(test_env_path_first),
+		T(test_path_cut),
 		T(test_no_symbol),
 		T(test_bad_abi),
 		T(test_duplicate_name),
