@@ -43,7 +43,7 @@ ip link set "$RF_CAP" up
 # The carrier's own message comes up to a second later: lost as well.
 sleep 1.5
 kill -CONT "$RF_PID"
-rf_wait_until 5 "the overrun seen" grep -q "link watch: netlink overrun" \
+rf_wait_until 20 "the overrun seen" grep -q "link watch: netlink overrun" \
     "$RF_ERR"
 rf_expect "operstate" "$(cat "/sys/class/net/$RF_CAP/operstate")" up
 # The status reply comes after the master read its netlink socket dry.

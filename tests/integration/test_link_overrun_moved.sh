@@ -73,12 +73,12 @@ round()
 	rf_wait_until 5 "$1: $RF_CAP up" \
 	    grep -qx up "/sys/class/net/$RF_CAP/operstate"
 	kill -CONT "$RF_PID"
-	rf_wait_until 5 "$1: the overrun seen" \
+	rf_wait_until 20 "$1: the overrun seen" \
 	    test "$(grep -c "link watch: netlink overrun" "$RF_ERR")" -eq "$2"
-	rf_wait_until 5 "$1: state running" rf_ctl_test status \
+	rf_wait_until 20 "$1: state running" rf_ctl_test status \
 	    '.captures[0].state == "running" and .captures[0].running == 2'
 	rf_send -t udp -n "$K" -f 64 -r 5000 -s 64
-	rf_wait_until 5 "$1: $((K * ($2 + 1))) frames counted" rf_ctl_test \
+	rf_wait_until 10 "$1: $((K * ($2 + 1))) frames counted" rf_ctl_test \
 	    stats ".captures[0].totals.packets == $((K * ($2 + 1)))"
 	rf_expect "$1: taken for gone" \
 	    "$(grep -c "interface $RF_CAP is gone; waiting for it" "$RF_ERR")" \
