@@ -26,6 +26,12 @@
 
 /* How long an idle worker sleeps in poll() before it looks at its clocks. */
 #define WORKER_POLL_MS	100
+/*
+ * A frame stamped this long before network time: the real-time clock was
+ * stepped back.  A ring holds its frames in the order they were stamped,
+ * bar the few microseconds between CPUs.
+ */
+#define WORKER_CLOCK_STEP_NS	1000000000ULL
 
 static volatile sig_atomic_t worker_term;
 
@@ -295,6 +301,39 @@ worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
 		t = c->last;
 	c->last = t;
 	return t;
+}
+
+bool
+worker_clock_back(struct worker_clock *c, uint64_t frame_ns)
+{
+	if (frame_ns == 0 || c->last < frame_ns ||
+	    c->last - frame_ns <= WORKER_CLOCK_STEP_NS)
+		return false;
+	c->frame_ns = frame_ns;
+	c->last = frame_ns;
+	return true;
+}
+
+/*
+ * Before the frames of block bd: when the clock was stepped back, every
+ * plugin ticks at the first frame's time, so that what it times (flows)
+ * goes on from there rather than from the time before the step.
+ */
+static void
+worker_clock_block(struct worker *wk, struct pipeline *pl,
+    const struct tpacket_block_desc *bd)
+{
+	struct ring_walk walk;
+	struct ringfan_packet first;
+	uint64_t was = wk->clock.last;
+
+	ring_walk_init(&walk, bd, wk->ring.block_size);
+	if (!ring_walk_next(&walk, &first) ||
+	    !worker_clock_back(&wk->clock, first.ts_ns))
+		return;
+	log_warnx("the clock went back %.3f s: network time goes back with it",
+	    (double)(was - first.ts_ns) / 1e9);
+	pipeline_tick_all(pl, first.ts_ns);
 }
 
 uint32_t
@@ -617,6 +656,7 @@ worker_main(struct worker *wk)
 		bd = ring_block(&wk->ring, idx);
 		got = false;
 		if (ring_block_ready(bd)) {
+			worker_clock_block(wk, &pl, bd);
 			got = worker_block(wk, bd, idx, skip) > 0;
 			skip = 0;
 			ring_block_return(&wk->ring, bd);

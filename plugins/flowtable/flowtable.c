@@ -40,6 +40,7 @@ static const char *const ft_counter_names[FC_MAX] = {
 	[FC_BAD_IP] = "bad_ip",
 	[FC_FRAG_ORPHANS] = "frag_orphans",
 	[FC_RECOVERIES] = "recoveries",
+	[FC_CLOCK] = "clock",
 };
 
 /* The durations, with the bounds that keep time sums from overflowing. */
@@ -529,6 +530,8 @@ ft_tick(void *state, uint64_t now_ns)
 
 	if ((now_ns = ft_clock(now_ns)) > ft->now)
 		ft->now = now_ns;
+	else if (ft->now - now_ns > ft->o.idle_ns)
+		ft_clock_back(ft, now_ns);
 	ft_expire(ft, ft->now);
 	ft_output_check(ft, ft->now);
 	ft_flush(ft);

@@ -32,7 +32,8 @@
 #define FT_NONE		UINT32_MAX
 
 enum ft_reason {
-	FT_IDLE = 1, FT_ACTIVE, FT_END, FT_EVICTED, FT_SHUTDOWN, FT_NREASON
+	FT_IDLE = 1, FT_ACTIVE, FT_END, FT_EVICTED, FT_SHUTDOWN, FT_CLOCK,
+	FT_NREASON
 };
 
 /* ft_flow.state */
@@ -194,7 +195,7 @@ struct ft_key {
 enum {
 	FC_CREATED, FC_IDLE, FC_ACTIVE, FC_END, FC_EVICTED, FC_SHUTDOWN,
 	FC_RECORDS, FC_LOST, FC_WRITE_ERRORS, FC_NOT_IP, FC_BAD_IP,
-	FC_FRAG_ORPHANS, FC_RECOVERIES, FC_MAX
+	FC_FRAG_ORPHANS, FC_RECOVERIES, FC_CLOCK, FC_MAX
 };
 
 /*
@@ -315,6 +316,7 @@ void		 ft_account(struct ft *ft, const struct ft_key *k,
 		    uint8_t tcp_flags, struct ft_frag *fslot,
 		    const struct ft_frag *fimg);
 void		 ft_shutdown(struct ft *ft);
+void		 ft_clock_back(struct ft *ft, uint64_t ts);
 void		 ft_gauges(struct ft *ft);
 void		 ft_free_pending(struct ft *ft, uint32_t i);
 

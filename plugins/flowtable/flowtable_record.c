@@ -34,6 +34,7 @@ static const char *const ft_reason_name[FT_NREASON] = {
 	[FT_END] = "end",
 	[FT_EVICTED] = "evicted",
 	[FT_SHUTDOWN] = "shutdown",
+	[FT_CLOCK] = "clock",
 };
 
 /*

@@ -62,6 +62,7 @@ static const int ft_reason_counter[FT_NREASON] = {
 	[FT_END] = FC_END,
 	[FT_EVICTED] = FC_EVICTED,
 	[FT_SHUTDOWN] = FC_SHUTDOWN,
+	[FT_CLOCK] = FC_CLOCK,
 };
 
 uint64_t
@@ -663,6 +664,32 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
 		ft_fifo_push(ft, i);
 	else			/* its first frame may have moved back */
 		ft_due_by(ft, ft_fifo_deadline(ft, i));
+}
+
+/*
+ * A tick at ts, more than idle_timeout before the table's clock: the
+ * clock was stepped back, and network time with it (live only: a file's
+ * time never goes back).  Against the clock before the step every flow
+ * after it would time out at each of its frames, one record a frame; the
+ * flows open across the step are written now (reason clock), each a
+ * complete record of the frames before the step (one restarted by its
+ * active timeout, without a frame since, ends without one), and the
+ * clock goes on from ts.
+ */
+void
+ft_clock_back(struct ft *ft, uint64_t ts)
+{
+	uint32_t i;
+
+	while (ft->fhead != FT_NONE)
+		ft_export(ft, ft->fhead, FT_CLOCK);
+	/* Flows restarted by an active timeout, without a frame since. */
+	for (int l = 0; l < 2; l++)
+		while ((i = ft->ltail[l]) != FT_NONE)
+			ft_export(ft, i, FT_CLOCK);
+	ft->now = ts;
+	ft->due = ft_next_due(ft);
+	ft->checked_ns = 0;	/* the output file looked at next tick */
 }
 
 /* At close: every flow with frames, oldest first, as shutdown. */

@@ -804,6 +804,51 @@ test_active_out_of_order(void **st)
 }
 
 /*
+ * A tick more than idle_timeout before the table's clock (live, the
+ * real-time clock stepped back): the open flows are written, reason
+ * clock, and the flows after it time out on the clock from that tick, one
+ * record a flow.  A tick back by less changes nothing.
+ */
+static void
+test_clock_back(void **st)
+{
+	struct inst in;
+	struct lines ls;
+	char out[128], opt[160], want[512];
+	const char *o[] = { opt, "idle_timeout=10s", NULL };
+	struct spec ab = udp4(A4, B4, 5000, 53, 10);
+	struct spec cd = udp4(A4, B4, 6000, 53, 10);
+
+	(void)st;
+	path_of(out, sizeof(out), "clock.json");
+	snprintf(opt, sizeof(opt), "output=%s", out);
+	inst_open(&in, o);
+	feed(&in, &ab, MS(3600000));
+	tick(&in, MS(3595000));		/* back 5 s: within idle_timeout */
+	assert_int_equal(val(&in, "clock"), 0);
+	tick(&in, MS(3601000));
+	tick(&in, MS(1000));		/* back an hour */
+	assert_int_equal(val(&in, "clock"), 1);
+	feed(&in, &cd, MS(2000));
+	feed(&in, &cd, MS(3000));
+	feed(&in, &ab, MS(4000));
+	tick(&in, MS(5000));
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 1);
+	rec(want, sizeof(want), 0, "null", 17, A4, 5000, B4, 53,
+	    MS(3600000), MS(3600000), 1, 52, "", 0, 0, "", "clock");
+	assert_string_equal(ls.l[0], want);
+	free_lines(&ls);
+	inst_close(&in);
+	read_lines(out, &ls);
+	assert_int_equal(ls.n, 3);
+	rec(want, sizeof(want), 0, "null", 17, A4, 6000, B4, 53, MS(2000),
+	    MS(3000), 2, 104, "", 0, 0, "", "shutdown");
+	assert_string_equal(ls.l[1], want);
+	free_lines(&ls);
+}
+
+/*
  * A frame of a flow whose timeouts both ran out, found by the frame
  * rather than by a look at the lists (stamps that go back put the flow
  * behind another not yet due): written with the one that ran out first,
@@ -2494,7 +2539,7 @@ test_format(void **unused)
 	    10000000000000000000ULL, UINT64_MAX };
 	static const char *const reasons[] = { [FT_IDLE] = "idle",
 	    [FT_ACTIVE] = "active", [FT_END] = "end", [FT_EVICTED] = "evicted",
-	    [FT_SHUTDOWN] = "shutdown" };
+	    [FT_SHUTDOWN] = "shutdown", [FT_CLOCK] = "clock" };
 	char got[FT_LINE_MAX], want[FT_LINE_MAX + 1];
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], vlan[8];
 	char fl0[9], fl1[9];
@@ -2597,6 +2642,7 @@ main(void)
 		cmocka_unit_test(test_active_before_idle),
 		cmocka_unit_test(test_end_of_time),
 		cmocka_unit_test(test_active_out_of_order),
+		cmocka_unit_test(test_clock_back),
 		cmocka_unit_test(test_active_before_idle_late),
 		cmocka_unit_test(test_active_in_order),
 		cmocka_unit_test(test_evict),

@@ -1,10 +1,11 @@
 /*
- * Preloaded into ringfan by test_reload_clock_back: the process that loads
- * it reads its real-time clock CLOCKAHEAD_SECONDS ahead while the file
- * CLOCKAHEAD_FILE exists, and as it is once the file is gone: to the
- * master, a step back of the clock, while the kernel stamps frames on the
- * clock as it is all along.  The processes it forks read the clock as it
- * is.
+ * Preloaded into ringfan by test_reload_clock_back and
+ * test_clock_back_start: the process that loads it reads its real-time
+ * clock CLOCKAHEAD_SECONDS ahead while the file CLOCKAHEAD_FILE exists,
+ * and as it is once the file is gone: to the master, a step back of the
+ * clock, while the kernel stamps frames on the clock as it is all along.
+ * The processes it forks read the clock as it is, unless
+ * CLOCKAHEAD_CHILDREN is 1: then they read it ahead as well.
  */
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ static int (*real_gettime)(clockid_t, struct timespec *);
 static pid_t owner;
 static const char *file;
 static long ahead;
+static int children;
 
 __attribute__((constructor)) static void
 clockahead_init(void)
@@ -28,6 +30,8 @@ clockahead_init(void)
 		file = strdup(s);
 	s = getenv("CLOCKAHEAD_SECONDS");
 	ahead = s != NULL ? strtol(s, NULL, 10) : 0;
+	s = getenv("CLOCKAHEAD_CHILDREN");
+	children = s != NULL && strcmp(s, "1") == 0;
 }
 
 __attribute__((visibility("default"))) int
@@ -43,7 +47,7 @@ clock_gettime(clockid_t clk, struct timespec *ts)
 		*(void **)&real_gettime = dlsym(RTLD_NEXT, "clock_gettime");
 	rc = real_gettime(clk, ts);
 	if (rc == 0 && clk == CLOCK_REALTIME && file != NULL &&
-	    getpid() == owner && access(file, F_OK) == 0)
+	    (children || getpid() == owner) && access(file, F_OK) == 0)
 		ts->tv_sec += ahead;
 	return rc;
 }

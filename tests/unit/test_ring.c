@@ -858,6 +858,15 @@ test_clock(void **state)
 	assert_int_equal(worker_clock_now(&c, 3000, false), t + 5 + 2000);
 	c.frame_ns = t + 10;	/* a frame stamped before the time given */
 	assert_int_equal(worker_clock_now(&c, 3000, true), t + 5 + 2000);
+	/* A frame a second before it, or later: the clock was not stepped. */
+	assert_false(worker_clock_back(&c, t + 2005 - 1000000000));
+	assert_false(worker_clock_back(&c, t + 9000));
+	assert_false(worker_clock_back(&c, 0));
+	/* More than a second before: stepped back, and time goes back. */
+	assert_true(worker_clock_back(&c, t - 3600000000000));
+	assert_int_equal(worker_clock_now(&c, 3000, true), t - 3600000000000);
+	assert_int_equal(worker_clock_now(&c, 4000, false),
+	    t - 3600000000000 + 3000);
 }
 
 int
