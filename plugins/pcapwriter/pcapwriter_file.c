@@ -732,9 +732,12 @@ pw_file_tick(struct pw *pw, uint64_t now_ns)
 	 * worker this one replaced at a reload that built new sockets, which
 	 * wrote on until the handover) are counted, and with max_disk
 	 * removed in their turn instead of staying beyond it; files removed
-	 * by hand leave disk_bytes, max_disk or not.
+	 * by hand leave disk_bytes, max_disk or not.  Network time that went
+	 * back (the clock stepped back, live) lists them at once, rather
+	 * than when the time before the step comes again.
 	 */
-	if (pw->scanned && now_ns >= pw->rescan_at) {
+	if (pw->scanned && (now_ns >= pw->rescan_at ||
+	    pw->rescan_at - now_ns > PW_RESCAN_NS)) {
 		if (pw->rescan_at != 0)
 			pw_scan_dir(pw, true);
 		pw->rescan_at = now_ns + PW_RESCAN_NS;

@@ -1007,6 +1007,38 @@ test_disk_bytes_rescan(void **state)
 }
 
 /*
+ * Network time that went back (live, the real-time clock stepped back an
+ * hour) lists the files again at the tick after it and every PW_RESCAN_NS
+ * from there, not an hour later, when the time before the step comes
+ * again.
+ */
+static void
+test_disk_bytes_rescan_back(void **state)
+{
+	const char *opts[] = { "rotate_size=372", NULL };
+	struct t *t = *state;
+	char path[512];
+	uint64_t ts = T0 * SEC, back = ts - 3600 * SEC;
+	uint32_t id = 0;
+
+	t_start(t, opts);
+	for (int i = 0; i < 7; i++)	/* files 1 and 2, 3 open */
+		t_send(t, id++, 100, ts++);
+	ringfan_plugin.tick(t->st, ts);
+	assert_int_equal(val(t, "disk_bytes"), 372 + 372 + 140);
+	snprintf(path, sizeof(path), "%s/test-0-20231114T221320Z-000001.pcap",
+	    t->dir);
+	assert_int_equal(unlink(path), 0);
+	ringfan_plugin.tick(t->st, back);
+	assert_int_equal(val(t, "disk_bytes"), 372 + 140);
+	write_file(t->dir, "test-0-20231114T221320Z-000009.pcap", 140);
+	ringfan_plugin.tick(t->st, back + PW_RESCAN_NS);
+	assert_int_equal(val(t, "disk_bytes"), 372 + 140 + 140);
+	assert_int_equal(val(t, "disk_bytes"), t_dir_bytes(t->dir));
+	t_close(t);
+}
+
+/*
  * max_disk removes only names the pattern gives: the sequence number is
  * written with 6 digits at least, so a name of fewer digits, or of more
  * with a leading zero, is someone else's file.  It is kept, and its
@@ -1840,6 +1872,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_disk_names, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_disk_bytes_rescan_back,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_bytes_rescan, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_max_disk_rescan, setup,
