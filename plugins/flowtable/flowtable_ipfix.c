@@ -185,7 +185,7 @@ static const uint8_t ix_reason[FT_NREASON] = {
 	[FT_END] = 3,		/* end of flow detected */
 	[FT_EVICTED] = 5,	/* lack of resources */
 	[FT_SHUTDOWN] = 4,	/* forced end */
-	[FT_CLOCK] = 4,		/* forced end */
+	[FT_CLOCK] = 2,		/* active timeout: cut, the flow goes on */
 };
 
 enum { IX_DOWN, IX_CONNECTING, IX_UP };

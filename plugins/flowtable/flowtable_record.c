@@ -34,7 +34,8 @@ static const char *const ft_reason_name[FT_NREASON] = {
 	[FT_END] = "end",
 	[FT_EVICTED] = "evicted",
 	[FT_SHUTDOWN] = "shutdown",
-	[FT_CLOCK] = "clock",
+	/* Cut, the flow going on in a new record, as by active_timeout. */
+	[FT_CLOCK] = "active",
 };
 
 /*

@@ -671,7 +671,8 @@ ft_account(struct ft *ft, const struct ft_key *k, uint32_t hash, uint64_t ts,
  * clock was stepped back, and network time with it (live only: a file's
  * time never goes back).  Against the clock before the step every flow
  * after it would time out at each of its frames, one record a frame; the
- * flows open across the step are written now (reason clock), each a
+ * flows open across the step are written now (reason active, counted as
+ * clock: cut, and going on in new records, as by active_timeout), each a
  * complete record of the frames before the step (one restarted by its
  * active timeout, without a frame since, ends without one), and the
  * clock goes on from ts.
