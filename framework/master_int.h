@@ -210,6 +210,7 @@ struct master {
 	 * T and the old rings' longest block timeout, in ns.
 	 */
 	int64_t			 swap_off;
+	uint64_t		 swap_built;	/* monotonic: new sockets made */
 	uint64_t		 swap_cut;
 	uint64_t		 swap_tov;
 	bool			 swap_clock_said;

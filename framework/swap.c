@@ -96,6 +96,7 @@ master_swap_begin(struct master *m, struct cfg *nc, char *err, size_t errlen)
 	m->swap = SWAP_STARTING;
 	m->swap_at = mono_ns() + MASTER_SWAP_START_NS;
 	m->swap_off = swap_clock_off();
+	m->swap_built = mono_ns();
 	m->swap_clock_said = false;
 	m->reloads++;
 	m->last_reload_error[0] = '\0';
@@ -287,6 +288,49 @@ swap_clock_back(struct master *m)
 	return true;
 }
 
+/*
+ * Whether the retiring generation reassembles fragments on interface:
+ * with the new one, two defrag fanout groups share the kernel's one
+ * reassembly of each datagram, which the newest gets alone.
+ */
+static bool
+swap_old_defrag(const struct master *m, const char *interface)
+{
+	const struct cfg *old = m->old.cfg;
+
+	for (size_t c = 0; c < old->ncaptures; c++)
+		if (old->captures[c].fanout.defrag &&
+		    strcmp(old->captures[c].interface, interface) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A capture that reassembles fragments (fanout.defrag) where the old one
+ * did too: the kernel gives a reassembled datagram to the newest fanout
+ * group alone, so from the build of the new sockets to T those datagrams
+ * went to them, whose workers left them to the old, which never had them.
+ * No count can tell how many.
+ */
+static void
+swap_defrag_gap(const struct master *m, uint64_t cut_mono)
+{
+	const struct cfg *cfg = m->g.cfg;
+
+	for (size_t c = 0; c < cfg->ncaptures; c++)
+		if (cfg->captures[c].fanout.defrag &&
+		    m->g.slots[m->g.first_slot[c]].wk.fd != -1 &&
+		    swap_old_defrag(m, cfg->captures[c].interface))
+			log_warnx("reload: capture %s reassembles fragments "
+			    "(fanout.defrag): the datagrams sent in fragments "
+			    "that complete in the %llu ms from its new sockets "
+			    "to the cut-over reach the new sockets alone, "
+			    "whose workers leave them to the old: not seen, "
+			    "not counted (defrag: false has no such gap)",
+			    cfg->captures[c].name, (unsigned long long)
+			    ((cut_mono - m->swap_built) / 1000000u));
+}
+
 void
 master_swap_step(struct master *m, uint64_t now)
 {
@@ -349,6 +393,7 @@ master_swap_step(struct master *m, uint64_t now)
 		m->swap = SWAP_CUTTING;
 		log_info("reload: %u new worker%s running, handing over",
 		    m->g.nslots, m->g.nslots == 1 ? "" : "s");
+		swap_defrag_gap(m, mono_ns() + MASTER_SWAP_CUT_NS);
 		return;
 	case SWAP_CUTTING:
 		if (now < m->swap_at || swap_clock_back(m))
