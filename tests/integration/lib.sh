@@ -672,6 +672,30 @@ rf_reload_fails()
 	    "$3"
 }
 
+# rf_set_defrag BOOL: fanout.defrag BOOL in the capture of $RF_CONF.
+rf_set_defrag()
+{
+	sed -i "s/^      group:.*/&\n      defrag: $1/" "$RF_CONF"
+	grep -q "defrag: $1" "$RF_CONF" || rf_fail "could not edit $RF_CONF"
+}
+
+# rf_send_frames FILE: sends from GEN, inside the namespace, the frames of
+# FILE, each a 2-byte big-endian length and that many bytes.
+rf_send_frames()
+{
+	ip netns exec "$RF_NS" python3 - "$RF_GEN" "$1" <<-'PY'
+	import socket, struct, sys
+	s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+	s.bind((sys.argv[1], 0))
+	d = open(sys.argv[2], 'rb').read()
+	p = 0
+	while p < len(d):
+	    n, = struct.unpack_from('!H', d, p)
+	    s.send(d[p + 2:p + 2 + n])
+	    p += 2 + n
+	PY
+}
+
 # rf_send_bg RFSEND-ARGS...: rfsend in the background; RF_SEND_PID is its
 # pid, and rf_send_wait checks its exit status.
 rf_send_bg()

@@ -52,20 +52,9 @@ run()
 	mkdir "$RF_TMP/$1"
 	rf_config 2 hash "" \
 	    "{ plugin: pcapwriter, config: { directory: \"$RF_TMP/$1\" } }"
-	sed -i "s/^      group:.*/&\n      defrag: $1/" "$RF_CONF"
-	grep -q "defrag: $1" "$RF_CONF" || rf_fail "could not edit $RF_CONF"
+	rf_set_defrag "$1"
 	rf_start
-	ip netns exec "$RF_NS" python3 - "$RF_GEN" "$RF_TMP/frames" <<-'PY'
-	import socket, struct, sys
-	s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-	s.bind((sys.argv[1], 0))
-	d = open(sys.argv[2], 'rb').read()
-	p = 0
-	while p < len(d):
-	    n, = struct.unpack_from('!H', d, p)
-	    s.send(d[p + 2:p + 2 + n])
-	    p += 2 + n
-	PY
+	rf_send_frames "$RF_TMP/frames"
 	rf_stop
 }
 
