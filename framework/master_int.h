@@ -26,6 +26,12 @@ struct sock_fprog;
 #define MASTER_SWAP_START_NS	(10ull * 1000000000u)
 #define MASTER_SWAP_CUT_NS	(100ull * 1000000u)
 /*
+ * A step back of the real-time clock during a hand-over smaller than this
+ * is none: the master's own reads of the two clocks, and its timer, move
+ * the cut-over's due time by microseconds, well within T's distance.
+ */
+#define MASTER_SWAP_CLOCK_SLACK_NS	(10ull * 1000000u)
+/*
  * How long a worker told to exit for a reload (a hand-over, or the drain
  * of a retiring generation) may go without progress before it is killed:
  * one stuck where no frame waits (a plugin's close, stopped) is no stall.

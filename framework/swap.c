@@ -268,6 +268,9 @@ master_swap_late(const struct master *m, char *buf, size_t len)
  * Whether the real-time clock, stepped back since T was set, has yet to
  * pass T and the old rings' last block before it: until it has, frames
  * stamped before T still come, which the new workers leave to the old.
+ * Without a step the clock stands within microseconds of that due time
+ * when the monotonic one reaches swap_at (either side of it: the master
+ * read them apart), which is no step back.
  */
 static bool
 swap_clock_back(struct master *m)
@@ -275,7 +278,9 @@ swap_clock_back(struct master *m)
 	uint64_t rt = clock_ns(CLOCK_REALTIME);
 	uint64_t due = m->swap_cut + MASTER_SWAP_CUT_NS + m->swap_tov;
 
-	if (rt >= due)
+	if (rt >= due || (!m->swap_clock_said &&
+	    swap_clock_off() + (int64_t)MASTER_SWAP_CLOCK_SLACK_NS >=
+	    m->swap_off))
 		return false;
 	if (!m->swap_clock_said) {
 		m->swap_clock_said = true;
