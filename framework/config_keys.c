@@ -6,6 +6,8 @@
  */
 #include <sys/un.h>
 
+#include <net/if.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,24 +380,51 @@ check_ring_memory(struct ctx *c, const struct capctx *cc,
  * such captures on one interface, the one whose sockets joined last would
  * get every datagram sent in fragments, and the other none, uncounted.
  */
+static const char defrag_once_why[] = "fanout.defrag, on by default): "
+    "the kernel gives each datagram sent in fragments to one of them only; "
+    "set fanout.defrag: false in all but one";
+
+/*
+ * Whether names a and b are one interface: the same name, or, where both
+ * are there, the same index (one of them an alternative name, which the
+ * kernel resolves as it does the name).
+ */
+static bool
+same_interface(const char *a, const char *b)
+{
+	unsigned ia, ib;
+
+	if (strcmp(a, b) == 0)
+		return true;
+	ia = if_nametoindex(a);
+	ib = if_nametoindex(b);
+	return ia != 0 && ia == ib;
+}
+
 static int
 check_defrag_once(struct ctx *c, const struct cfg *cfg,
     const yaml_mark_t *names, size_t i)
 {
-	const struct cfg_capture *cap = &cfg->captures[i];
+	const struct cfg_capture *cap = &cfg->captures[i], *o;
 
 	if (!cap->fanout.defrag)
 		return 0;
-	for (size_t j = 0; j < i; j++)
-		if (cfg->captures[j].fanout.defrag &&
-		    strcmp(cfg->captures[j].interface, cap->interface) == 0)
+	for (size_t j = 0; j < i; j++) {
+		o = &cfg->captures[j];
+		if (!o->fanout.defrag || !same_interface(o->interface,
+		    cap->interface))
+			continue;
+		if (strcmp(o->interface, cap->interface) == 0)
 			return perr(c, c->cc->name_mark, "captures \"%s\" "
 			    "(line %zu) and \"%s\" both reassemble IP "
-			    "fragments on %s (fanout.defrag, on by default): "
-			    "the kernel gives each datagram sent in fragments "
-			    "to one of them only; set fanout.defrag: false in "
-			    "all but one", cfg->captures[j].name,
-			    names[j].line + 1, cap->name, cap->interface);
+			    "fragments on %s (%s", o->name,
+			    names[j].line + 1, cap->name, cap->interface,
+			    defrag_once_why);
+		return perr(c, c->cc->name_mark, "captures \"%s\" (line %zu) "
+		    "on %s and \"%s\" on %s, one interface, both reassemble "
+		    "IP fragments (%s", o->name, names[j].line + 1,
+		    o->interface, cap->name, cap->interface, defrag_once_why);
+	}
 	return 0;
 }
 
