@@ -372,14 +372,6 @@ check_ring_memory(struct ctx *c, const struct capctx *cc,
 	return 0;
 }
 
-/*
- * Fanout groups that reassemble fragments (PACKET_FANOUT_FLAG_DEFRAG) share
- * the kernel's one reassembly queue per datagram: each fragment goes into
- * it for the group that met it first, the others' copies are dropped as
- * duplicates, and the datagram comes out whole to that group only.  Of two
- * such captures on one interface, the one whose sockets joined last would
- * get every datagram sent in fragments, and the other none, uncounted.
- */
 static const char defrag_once_why[] = "fanout.defrag, on by default): "
     "the kernel gives each datagram sent in fragments to one of them only; "
     "set fanout.defrag: false in all but one";
@@ -401,6 +393,14 @@ same_interface(const char *a, const char *b)
 	return ia != 0 && ia == ib;
 }
 
+/*
+ * Fanout groups that reassemble fragments (PACKET_FANOUT_FLAG_DEFRAG) share
+ * the kernel's one reassembly queue per datagram: each fragment goes into
+ * it for the group that met it first, the others' copies are dropped as
+ * duplicates, and the datagram comes out whole to that group only.  Of two
+ * such captures on one interface, the one whose sockets joined last would
+ * get every datagram sent in fragments, and the other none, uncounted.
+ */
 static int
 check_defrag_once(struct ctx *c, const struct cfg *cfg,
     const yaml_mark_t *names, size_t i)
