@@ -304,12 +304,18 @@ worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
 }
 
 bool
-worker_clock_back(struct worker_clock *c, uint64_t frame_ns)
+worker_clock_back(struct worker_clock *c, uint64_t frame_ns, uint64_t mono)
 {
 	if (frame_ns == 0 || c->last < frame_ns ||
 	    c->last - frame_ns <= WORKER_CLOCK_STEP_NS)
 		return false;
+	/*
+	 * Seen now: a block whose frames all go to the other generation of a
+	 * capture reload would leave frame_mono at the frame before the step,
+	 * and the clock would move network time on from there.
+	 */
 	c->frame_ns = frame_ns;
+	c->frame_mono = mono;
 	c->last = frame_ns;
 	return true;
 }
@@ -329,7 +335,8 @@ worker_clock_block(struct worker *wk, struct pipeline *pl,
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	if (!ring_walk_next(&walk, &first) ||
-	    !worker_clock_back(&wk->clock, first.ts_ns))
+	    !worker_clock_back(&wk->clock, first.ts_ns,
+	    clock_ns(CLOCK_MONOTONIC)))
 		return;
 	log_warnx("the clock went back %.3f s: network time goes back with it",
 	    (double)(was - first.ts_ns) / 1e9);

@@ -87,9 +87,11 @@ uint32_t worker_resume(const struct ring *r, struct stats_worker *sw,
 uint64_t worker_clock_now(struct worker_clock *c, uint64_t mono,
 	    bool waiting);
 /*
- * True, and network time set back to frame_ns, when a frame stamped then
- * is more than a second before it: the real-time clock was stepped back.
+ * True, and network time set back to frame_ns, seen at mono, when a frame
+ * stamped then is more than a second before it: the real-time clock was
+ * stepped back.
  */
-bool	worker_clock_back(struct worker_clock *c, uint64_t frame_ns);
+bool	worker_clock_back(struct worker_clock *c, uint64_t frame_ns,
+	    uint64_t mono);
 
 #endif

@@ -859,14 +859,17 @@ test_clock(void **state)
 	c.frame_ns = t + 10;	/* a frame stamped before the time given */
 	assert_int_equal(worker_clock_now(&c, 3000, true), t + 5 + 2000);
 	/* A frame a second before it, or later: the clock was not stepped. */
-	assert_false(worker_clock_back(&c, t + 2005 - 1000000000));
-	assert_false(worker_clock_back(&c, t + 9000));
-	assert_false(worker_clock_back(&c, 0));
-	/* More than a second before: stepped back, and time goes back. */
-	assert_true(worker_clock_back(&c, t - 3600000000000));
-	assert_int_equal(worker_clock_now(&c, 3000, true), t - 3600000000000);
+	assert_false(worker_clock_back(&c, t + 2005 - 1000000000, 3000));
+	assert_false(worker_clock_back(&c, t + 9000, 3000));
+	assert_false(worker_clock_back(&c, 0, 3000));
+	/*
+	 * More than a second before: stepped back, and time goes back, moved
+	 * on from when the step was seen (3500), not from the frame before.
+	 */
+	assert_true(worker_clock_back(&c, t - 3600000000000, 3500));
+	assert_int_equal(worker_clock_now(&c, 3600, true), t - 3600000000000);
 	assert_int_equal(worker_clock_now(&c, 4000, false),
-	    t - 3600000000000 + 3000);
+	    t - 3600000000000 + 500);
 }
 
 int
