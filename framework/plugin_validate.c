@@ -262,7 +262,7 @@ validate_drop(bool drop, uid_t uid, gid_t gid)
 	if (!drop)
 		return 0;
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1)
+	    setresuid(uid, uid, uid) == -1 || caps_clear() != 0)
 		return -1;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

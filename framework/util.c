@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "util.h"
 
@@ -348,3 +352,19 @@ ifreq_name(struct ifreq *ifr, const char *name)
 	return strlcpy(ifr->ifr_name, name, sizeof(ifr->ifr_name)) <
 	    sizeof(ifr->ifr_name);
 }
+
+int
+caps_clear(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 ||
+	    syscall(SYS_capset, &hdr, data) == -1)
+		return -errno;
+	return 0;
+}
+

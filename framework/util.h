@@ -33,6 +33,12 @@ int	parse_bool(const char *s, bool *out);
  */
 int	mkdirs_for(const char *path);
 /*
+ * Give up every capability of this process: ambient, inheritable, permitted
+ * and effective.  A change of uid clears them only for a process that was
+ * root; one that was not keeps its own.  0 or -errno.
+ */
+int	caps_clear(void);
+/*
  * A name the framework puts into file names, metric names and the stats
  * segment: 1 to max - 1 characters of a-z, 0-9 and _ (max counts the NUL,
  * as the size of the buffer it will be copied into).

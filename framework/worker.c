@@ -365,11 +365,15 @@ worker_fail(struct worker *wk, const char *what)
 
 /*
  * The one place a worker gives up root, in a fixed order: groups, gid,
- * uid, a check that root cannot be regained, no new privileges.
+ * uid, capabilities (which a master that is not root, holding ambient
+ * ones, would otherwise hand on across the change of uid), a check that
+ * root cannot be regained, no new privileges.
  */
 static int
 worker_drop_privileges(struct worker *wk)
 {
+	int rc;
+
 	if (!wk->drop_privileges)
 		return 0;
 	if (setgroups(1, &wk->gid) == -1)
@@ -378,6 +382,10 @@ worker_drop_privileges(struct worker *wk)
 		return worker_fail(wk, "setresgid");
 	if (setresuid(wk->uid, wk->uid, wk->uid) == -1)
 		return worker_fail(wk, "setresuid");
+	if ((rc = caps_clear()) != 0) {
+		errno = -rc;
+		return worker_fail(wk, "dropping capabilities");
+	}
 	if (wk->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 		snprintf(wk->sw->err, sizeof(wk->sw->err),
 		    "privileges not dropped: could become root again");
