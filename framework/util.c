@@ -367,4 +367,3 @@ caps_clear(void)
 		return -errno;
 	return 0;
 }
-
