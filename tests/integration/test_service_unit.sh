@@ -5,7 +5,7 @@
 # they leave out failing with EPERM as SystemCallErrorNumber= says), all
 # read from config/ringfan.service.in.  `ringfan -t` (ExecStartPre=) passes
 # and a start runs, the workers (as `user`) under their own seccomp filter
-# too.  With `user:` set, the master must still signal its workers: the
+# too, and puts the interface in promiscuous mode.  With `user:` set, the master must still signal its workers: the
 # stall watch's SIGKILL replaces a stalled worker, and the stop needs no
 # SIGKILL.
 set -eu
@@ -101,6 +101,9 @@ rf_expect "-t as the unit runs it ($(cat "$RF_TMP/check.err"))" "$rc" 0
 rf_start
 rf_expect "the master's seccomp mode" \
     "$(sed -n 's/^Seccomp:[[:space:]]*//p' "/proc/$RF_PID/status")" 2
+# Promiscuous mode (the default) with the unit's capabilities: IFF_PROMISC.
+rf_expect "$RF_CAP promiscuous" \
+    $(($(cat "/sys/class/net/$RF_CAP/flags") & 0x100)) 256
 
 # A frame of 100 bytes stalls the worker: the master kills and replaces it.
 old=$(rf_ctl_json workers '.workers[0].pid')
