@@ -302,8 +302,13 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 	if (validate_hook != NULL)
 		validate_hook(validate_hook_arg);
 	if (validate_drop(drop, uid, gid) == -1) {
+		int e = errno;
+
+		/* Which a master short of capabilities, or uids, gets. */
 		snprintf(v->err, sizeof(v->err), "plugin validation: dropping "
-		    "to uid %u: %s", (unsigned)uid, strerror(errno));
+		    "to uid %u: %s%s", (unsigned)uid, strerror(e), e == EPERM ?
+		    " (becoming `user` takes CAP_SETUID and CAP_SETGID, and "
+		    "a uid the user namespace maps)" : "");
 		v->refused = true;
 		_exit(1);
 	}
