@@ -510,6 +510,13 @@ httpd_accept(struct httpd *h)
 		}
 		h->at_limit = false;
 		/*
+		 * The ends of connections that came before this one, read
+		 * first: a client that closed its 16 and then connected must
+		 * get the place also when its closes came after this turn's
+		 * first run of the library.
+		 */
+		MHD_run(h->d);
+		/*
 		 * The library closes fd when it refuses it (a 17th from one
 		 * address); what it says about that is in its log.
 		 */
