@@ -73,8 +73,9 @@ round()
 	rf_wait_until 5 "$1: $RF_CAP up" \
 	    grep -qx up "/sys/class/net/$RF_CAP/operstate"
 	kill -CONT "$RF_PID"
-	rf_wait_until 20 "$1: the overrun seen" \
-	    test "$(grep -c "link watch: netlink overrun" "$RF_ERR")" -eq "$2"
+	# Counted at each poll (eval), not once as the call is made.
+	rf_wait_until 20 "$1: the overrun seen" eval "[ \"\$(grep -c \
+	    'link watch: netlink overrun' \"\$RF_ERR\")\" -eq $2 ]"
 	rf_wait_until 20 "$1: state running" rf_ctl_test status \
 	    '.captures[0].state == "running" and .captures[0].running == 2'
 	rf_send -t udp -n "$K" -f 64 -r 5000 -s 64
