@@ -121,8 +121,8 @@ diff "$RF_TMP/oracle.flows" "$RF_TMP/nfdump.flows" >"$RF_TMP/diff" ||
     rf_fail "nfdump's flows differ from tshark's flows:" \
     "$(head -c 800 "$RF_TMP/diff")"
 echo "ok: nfdump lists the $nflows flows of the JSON records and of tshark"
-rf_expect "flows nfdump counts" \
-    "$(nfdump -q -r "${nffiles[0]}" -o csv | grep -c '^[0-9]')" "$nflows"
+rf_expect "flows nfdump counts" "$(for f in "${nffiles[@]}"; do
+	nfdump -q -r "$f" -o csv; done | grep -c '^[0-9]')" "$nflows"
 # The domains: FNV-1a of "test" with the low 8 bits cleared, + worker id.
 grep -o "Observation domain [0-9]*" "$RF_TMP/nf1.log" | sort -u \
     >"$RF_TMP/domains"
