@@ -275,19 +275,19 @@ master_swap_late(const struct master *m, char *buf, size_t len)
 static bool
 swap_clock_back(struct master *m)
 {
+	int64_t off = swap_clock_off();
 	uint64_t rt = clock_ns(CLOCK_REALTIME);
 	uint64_t due = m->swap_cut + MASTER_SWAP_CUT_NS + m->swap_tov;
 
 	if (rt >= due || (!m->swap_clock_said &&
-	    swap_clock_off() + (int64_t)MASTER_SWAP_CLOCK_SLACK_NS >=
-	    m->swap_off))
+	    off + (int64_t)MASTER_SWAP_CLOCK_SLACK_NS >= m->swap_off))
 		return false;
 	if (!m->swap_clock_said) {
 		m->swap_clock_said = true;
 		log_warnx("reload: the clock went back %.3f s during the "
 		    "hand-over: the old sockets stay open %.3f s more, until "
 		    "it passes the cut-over again",
-		    (double)(m->swap_off - swap_clock_off()) / 1e9,
+		    (double)(m->swap_off - off) / 1e9,
 		    (double)(due - rt) / 1e9);
 	}
 	return true;

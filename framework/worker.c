@@ -321,13 +321,14 @@ worker_clock_back(struct worker_clock *c, uint64_t frame_ns, uint64_t mono)
 }
 
 /*
- * Before the frames of block bd: when the clock was stepped back, every
- * plugin ticks at the first frame's time, so that what it times (flows)
- * goes on from there rather than from the time before the step.
+ * Before the frames of block bd, found ready at the loop's monotonic time
+ * mono: when the clock was stepped back, every plugin ticks at the first
+ * frame's time, so that what it times (flows) goes on from there rather
+ * than from the time before the step.
  */
 static void
 worker_clock_block(struct worker *wk, struct pipeline *pl,
-    const struct tpacket_block_desc *bd)
+    const struct tpacket_block_desc *bd, uint64_t mono)
 {
 	struct ring_walk walk;
 	struct ringfan_packet first;
@@ -335,8 +336,7 @@ worker_clock_block(struct worker *wk, struct pipeline *pl,
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	if (!ring_walk_next(&walk, &first) ||
-	    !worker_clock_back(&wk->clock, first.ts_ns,
-	    clock_ns(CLOCK_MONOTONIC)))
+	    !worker_clock_back(&wk->clock, first.ts_ns, mono))
 		return;
 	log_warnx("the clock went back %.3f s: network time goes back with it",
 	    (double)(was - first.ts_ns) / 1e9);
@@ -671,7 +671,7 @@ worker_main(struct worker *wk)
 		bd = ring_block(&wk->ring, idx);
 		got = false;
 		if (ring_block_ready(bd)) {
-			worker_clock_block(wk, &pl, bd);
+			worker_clock_block(wk, &pl, bd, now);
 			got = worker_block(wk, bd, idx, skip) > 0;
 			skip = 0;
 			ring_block_return(&wk->ring, bd);
