@@ -183,4 +183,5 @@ def main():
             f.write(frame)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -15,19 +15,16 @@ set -eu
 need_tools python3
 N=32
 rf_link
-ip netns exec "$RF_NS" python3 - "$RF_TMP/frames" "$N" <<'PY'
+ip netns exec "$RF_NS" python3 - "$RF_TMP/frames" "$N" \
+    "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import struct, sys
-
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
+sys.path.insert(0, sys.argv[3])
+import mkflows
 
 def ip4(payload, ident, off, mf):
-    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident,
-        mf << 13 | off, 64, 17, 0, bytes([10, 1, 0, 1]), bytes([10, 2, 0, 1]))
-    return h[:10] + struct.pack('!H', csum(h)) + h[12:] + payload
+    """A UDP fragment from 10.1.0.1 to 10.2.0.1, off in units of 8 bytes."""
+    return mkflows.ip4(bytes([10, 1, 0, 1]), bytes([10, 2, 0, 1]), 17,
+        payload, ident, off * 8, mf == 1)
 
 eth = bytes.fromhex('0a00000000020a00000000010800')
 pay = struct.pack('!HHHH', 1024, 9, 48, 0) + bytes(range(40))

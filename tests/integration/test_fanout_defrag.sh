@@ -15,19 +15,15 @@ set -eu
 need_tools python3 tshark
 FLOWS=64
 rf_link
-ip netns exec "$RF_NS" python3 - "$RF_TMP/frames" "$FLOWS" <<'PY'
+ip netns exec "$RF_NS" python3 - "$RF_TMP/frames" "$FLOWS" \
+    "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import struct, sys
-
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
+sys.path.insert(0, sys.argv[3])
+import mkflows
 
 def ip4(src, dst, payload, ident, off, mf):
-    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident,
-        mf << 13 | off, 64, 17, 0, src, dst)
-    return h[:10] + struct.pack('!H', csum(h)) + h[12:] + payload
+    """A UDP datagram or fragment, off in units of 8 bytes."""
+    return mkflows.ip4(src, dst, 17, payload, ident, off * 8, mf == 1)
 
 with open(sys.argv[1], 'wb') as o:
     for f in range(int(sys.argv[2])):
