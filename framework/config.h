@@ -187,6 +187,13 @@ void	cfg_keep_restart(struct cfg *cfg, const struct cfg *running);
 int	cfg_key_info(size_t i, char *path, size_t len, unsigned *reload,
 	    const char **sample);
 
+/*
+ * Whether interface names a and b are one interface: the same name, or,
+ * where both are there, the same index (one of them an alternative name,
+ * which the kernel resolves as it does the name).
+ */
+bool	cfg_same_interface(const char *a, const char *b);
+
 const char *cfg_fanout_mode_name(enum cfg_fanout_mode mode);
 const char *cfg_affinity_name(enum cfg_affinity affinity);
 const char *cfg_log_level_name(int level);

@@ -376,13 +376,8 @@ static const char defrag_once_why[] = "fanout.defrag, on by default): "
     "the kernel gives each datagram sent in fragments to one of them only; "
     "set fanout.defrag: false in all but one";
 
-/*
- * Whether names a and b are one interface: the same name, or, where both
- * are there, the same index (one of them an alternative name, which the
- * kernel resolves as it does the name).
- */
-static bool
-same_interface(const char *a, const char *b)
+bool
+cfg_same_interface(const char *a, const char *b)
 {
 	unsigned ia, ib;
 
@@ -411,7 +406,7 @@ check_defrag_once(struct ctx *c, const struct cfg *cfg,
 		return 0;
 	for (size_t j = 0; j < i; j++) {
 		o = &cfg->captures[j];
-		if (!o->fanout.defrag || !same_interface(o->interface,
+		if (!o->fanout.defrag || !cfg_same_interface(o->interface,
 		    cap->interface))
 			continue;
 		if (strcmp(o->interface, cap->interface) == 0)

@@ -294,7 +294,8 @@ swap_clock_back(struct master *m)
 }
 
 /*
- * Whether the retiring generation reassembles fragments on interface:
+ * Whether the retiring generation reassembles fragments on interface,
+ * by any of its names:
  * with the new one, two defrag fanout groups share the kernel's one
  * reassembly of each datagram, which the newest gets alone.
  */
@@ -305,7 +306,7 @@ swap_old_defrag(const struct master *m, const char *interface)
 
 	for (size_t c = 0; c < old->ncaptures; c++)
 		if (old->captures[c].fanout.defrag &&
-		    strcmp(old->captures[c].interface, interface) == 0)
+		    cfg_same_interface(old->captures[c].interface, interface))
 			return true;
 	return false;
 }
