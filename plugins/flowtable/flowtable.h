@@ -280,7 +280,7 @@ struct ft {
 	/*
 	 * Records on their way out: the pending slots pend[0 .. npend),
 	 * oldest first; their lines fill buf up to buflen, line i ending at
-	 * pend_end[i]; sent bytes of the first line have gone out already.
+	 * pend_end[i]; sent: the bytes written by the flush under way.
 	 */
 	uint32_t		 pend[FT_NPEND];
 	size_t			 pend_end[FT_NPEND];

@@ -366,9 +366,32 @@ ft_pending_done(struct ft *ft, uint32_t k)
 }
 
 /*
+ * A write stopped inside a line (a full disk) left the first part of it,
+ * the sent bytes, at the end of this worker's own file: cut it off, so
+ * that the line goes out whole at the next try.  That try may write to
+ * another file, the one found at the path after a rotation: finishing the
+ * line there would split the record over two files.
+ */
+static void
+ft_cut_unfinished(struct ft *ft)
+{
+	struct stat st;
+
+	if (fstat(ft->fd, &st) == 0) {
+		/* Shorter: cut by someone else (copytruncate), nothing to do. */
+		if ((uint64_t)st.st_size < ft->sent ||
+		    ftruncate(ft->fd, st.st_size - (off_t)ft->sent) == 0)
+			return;
+	}
+	ft->ctx->log(ft->ctx, RINGFAN_LOG_WARN, "output %s: could not cut "
+	    "off the %zu bytes of a record a failed write left: %s", ft->path,
+	    ft->sent, strerror(errno));
+}
+
+/*
  * Writes the pending group.  0 when everything went out, -1 (counted,
- * status set) when something is left for the next try.  A write that
- * stops part way is continued there, so the file gets every line whole.
+ * status set) when something is left for the next try, which writes the
+ * line that a failed write stopped inside again whole.
  */
 int
 ft_flush(struct ft *ft)
@@ -389,19 +412,16 @@ ft_flush(struct ft *ft)
 	ft_output_open(ft);
 	if (ft->fd == -1)
 		return -1;
-	if (ft->sent == 0) {
-		if (fstat(ft->fd, &st) == -1) {
-			err = errno;
-			goto fail;
-		}
-		/* Before the write: see the invariant in flowtable_table.c. */
-		*(volatile uint64_t *)&ft->rg->export_from =
-		    (uint64_t)st.st_size;
-		if (ft_output_unfinished(ft->fd, st.st_size) &&
-		    write(ft->fd, "\n", 1) != 1) {
-			err = errno != 0 ? errno : EIO;
-			goto fail;
-		}
+	if (fstat(ft->fd, &st) == -1) {
+		err = errno;
+		goto fail;
+	}
+	/* Before the write: see the invariant in flowtable_table.c. */
+	*(volatile uint64_t *)&ft->rg->export_from = (uint64_t)st.st_size;
+	if (ft_output_unfinished(ft->fd, st.st_size) &&
+	    write(ft->fd, "\n", 1) != 1) {
+		err = errno != 0 ? errno : EIO;
+		goto fail;
 	}
 	FT_HOOK(ft, FT_HOOK_BEFORE_WRITE);
 	while (ft->sent < ft->buflen) {
@@ -420,11 +440,12 @@ ft_flush(struct ft *ft)
 	ft_pending_done(ft, k);
 	/*
 	 * In a file the workers share, other lines may follow the cut one
-	 * before this worker writes again: its line goes out again whole,
-	 * after a newline that ends the cut part (ft_output_unfinished).
+	 * before this worker writes again: there the cut part is ended by a
+	 * newline at the next try (ft_output_unfinished).
 	 */
-	if (!ft->per_worker)
-		ft->sent = 0;
+	if (ft->per_worker && ft->sent > 0)
+		ft_cut_unfinished(ft);
+	ft->sent = 0;
 	if (err == 0) {
 		if (ft->failing) {
 			ft->ctx->status(ft->ctx, NULL);
