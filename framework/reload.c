@@ -431,6 +431,23 @@ reload_restart_key(const char *key)
 }
 
 /*
+ * Says which steps of capture c load their plugin from another file than
+ * before, found by the search path: a build removed from the first
+ * directory of plugin_path, say, leaves one of the same name further on.
+ */
+static void
+reload_say_moved(const struct cfg *nc, size_t c,
+    const struct plugin_info *was, size_t nwas, const struct plugin_info *now)
+{
+	for (size_t i = 0; i < nc->captures[c].npipeline && i < nwas; i++)
+		if (strcmp(was[i].step, now[i].step) == 0 &&
+		    strcmp(was[i].path, now[i].path) != 0)
+			log_info("reload: capture %s, step %s: plugin file %s "
+			    "(was %s)", nc->captures[c].name, now[i].step,
+			    now[i].path, was[i].path);
+}
+
+/*
  * Host memory for every slot of the changed captures of nc, as validated
  * in infos; mems[slot] stays NULL for the others.  0, or -1 with err set.
  */
@@ -840,6 +857,10 @@ master_reload_run(struct master *m, const char **what, char *err,
 	}
 
 	/* From here on nothing fails: swap in the new configuration. */
+	for (size_t c = 0; c < nc.ncaptures; c++)
+		if (changed[c])
+			reload_say_moved(&nc, c, m->g.infos[c],
+			    old->captures[c].npipeline, infos[c]);
 	if (any) {
 		m->staged = mems;
 		m->staged_infos = infos;
