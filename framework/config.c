@@ -6,12 +6,13 @@
  * one FILE:LINE:COLUMN message and nothing half applied.
  *
  * The walker only ever descends as far as the schema does, so a hostile
- * file cannot drive it into deep recursion, and aliases cost nothing since
- * the document API shares nodes instead of copying them.  What libyaml
- * itself spends is bounded before the document is composed: the file's
- * size first, then its nesting depth in one streaming pass (check_depth),
- * so that a reload cannot hold the master's loop for long whatever the
- * file holds.
+ * file cannot drive it into deep recursion.  The document API shares an
+ * alias's node instead of copying it, but the walker reads it again at
+ * every alias.  What libyaml and the walker spend is bounded before the
+ * document is composed: the file's size first, then in one streaming pass
+ * (check_depth) its nesting depth, its anchors and the nodes its aliases
+ * stand for, so that a reload cannot hold the master's loop for long, nor
+ * take much memory, whatever the file holds.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -156,6 +157,165 @@ syntax_error(struct ctx *c, const yaml_parser_t *p)
 }
 
 /*
+ * An alias stands for its anchor's whole node each time it is used, and
+ * the walk reads it each time: 500 aliases of a pipeline step of 1000
+ * options are half a million options, and a file of such aliases up to
+ * the size limit took gigabytes and minutes to load.  What the aliases
+ * stand for in all is bounded instead; a file without them stays under
+ * this by its size alone.
+ */
+#define MAX_ALIAS_NODES		(1 << 20)
+
+/* An anchor of the streaming pass and the nodes its node stands for. */
+struct scan_anchor {
+	char		*name;
+	uint64_t	 nodes;		/* 0 while its collection is open */
+};
+
+/* A power of two past twice MAX_ANCHORS: a probe ends soon at a free one. */
+#define ANCHOR_SLOTS		2048
+
+/*
+ * The streaming pass's state.  Nodes are scalars, lists and mappings,
+ * each alias counted as the nodes of its anchor.  The anchors are found
+ * by name through a hash table of their indexes plus one (0: free), so
+ * that a file of aliases costs no more than their number.
+ */
+struct scan {
+	struct scan_anchor	 anchors[MAX_ANCHORS];
+	size_t			 nanchors;
+	size_t			 slots[ANCHOR_SLOTS];
+	struct {
+		size_t		 anchor;	/* SIZE_MAX: none */
+		uint64_t	 start;		/* nodes before it */
+	}			 open[MAX_DEPTH];
+	unsigned		 depth;
+	uint64_t		 nodes;
+	uint64_t		 aliased;	/* what the aliases stand for */
+};
+
+static const char *
+event_anchor(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return (const char *)ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return (const char *)ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return (const char *)ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/* The slot of the anchor `name`, or the free one where it would go. */
+static size_t *
+anchor_slot(struct scan *s, const char *name)
+{
+	size_t *slot;
+	uint32_t h;
+
+	h = cfg_default_group(name);	/* FNV-1a, folded */
+	for (;; h++) {
+		slot = &s->slots[h % ANCHOR_SLOTS];
+		if (*slot == 0 || strcmp(s->anchors[*slot - 1].name,
+		    name) == 0)
+			return slot;
+	}
+}
+
+/*
+ * Registers the event's anchor: its index in s->anchors, or SIZE_MAX.  A
+ * name used again takes the slot over: an alias means the latest anchor
+ * of its name, as libyaml resolves it (its load refuses the file).
+ */
+static int
+scan_anchor(struct ctx *c, struct scan *s, const yaml_event_t *ev,
+    size_t *slot)
+{
+	const char *name;
+
+	*slot = SIZE_MAX;
+	if ((name = event_anchor(ev)) == NULL)
+		return 0;
+	if (s->nanchors == MAX_ANCHORS)
+		return perr(c, ev->start_mark, "more than %d anchors",
+		    MAX_ANCHORS);
+	if ((s->anchors[s->nanchors].name = strdup(name)) == NULL)
+		return perr(c, ev->start_mark, "out of memory");
+	s->anchors[s->nanchors].nodes = ev->type == YAML_SCALAR_EVENT;
+	*slot = s->nanchors++;
+	*anchor_slot(s, name) = s->nanchors;
+	return 0;
+}
+
+/*
+ * The nodes an alias stands for: its anchor's.  An alias inside its own
+ * anchor's collection, a cycle the walk never follows further than its
+ * keys go, counts as one.  An undefined one is left to the load, which
+ * refuses it.
+ */
+static uint64_t
+alias_nodes(struct scan *s, const char *name)
+{
+	size_t i;
+
+	if ((i = *anchor_slot(s, name)) == 0 || s->anchors[i - 1].nodes == 0)
+		return 1;
+	return s->anchors[i - 1].nodes;
+}
+
+/* One event: 1 at the end of the stream, -1 at a limit, else 0. */
+static int
+scan_event(struct ctx *c, struct scan *s, const yaml_event_t *ev)
+{
+	uint64_t n;
+	size_t slot;
+
+	if (scan_anchor(c, s, ev, &slot) == -1)
+		return -1;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		s->nodes++;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (s->depth == MAX_DEPTH)
+			return perr(c, ev->start_mark, "nested deeper than %d "
+			    "levels", MAX_DEPTH);
+		s->open[s->depth].anchor = slot;
+		s->open[s->depth].start = s->nodes++;
+		s->depth++;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		s->depth--;
+		if ((slot = s->open[s->depth].anchor) != SIZE_MAX)
+			s->anchors[slot].nodes = s->nodes -
+			    s->open[s->depth].start;
+		break;
+	case YAML_ALIAS_EVENT:
+		n = alias_nodes(s, (const char *)ev->data.alias.anchor);
+		s->nodes += n;
+		s->aliased += n;
+		if (s->aliased > MAX_ALIAS_NODES)
+			return perr(c, ev->start_mark, "aliases stand for "
+			    "more than %d nodes", MAX_ALIAS_NODES);
+		break;
+	case YAML_DOCUMENT_END_EVENT:
+		/* Anchors are the document's; their number the file's. */
+		memset(s->slots, 0, sizeof(s->slots));
+		break;
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/*
  * libyaml's scanner keeps a possible simple key per flow level and looks
  * at all of them for every token, so a deeply nested file costs time
  * quadratic in its depth: 120 KB of "[" takes seconds to compose.  Its
@@ -164,62 +324,39 @@ syntax_error(struct ctx *c, const yaml_parser_t *p)
  * streaming pass, which stops at the first collection deeper than
  * MAX_DEPTH, costs at most MAX_DEPTH per token, and the document load that
  * follows only ever sees shallow files.  The same pass stops at the
- * anchor past MAX_ANCHORS.  Syntax errors are left to that load, which
- * reports them as it always has.
+ * anchor past MAX_ANCHORS and at the alias past MAX_ALIAS_NODES.  Syntax
+ * errors are left to that load, which reports them as it always has.
  */
 static int
 check_depth(struct ctx *c)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	unsigned depth, anchors;
+	yaml_mark_t start;
+	struct scan *s;
+	size_t i;
 	int rc;
-	bool done;
 
-	if (!yaml_parser_initialize(&parser))
+	memset(&start, 0, sizeof(start));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return perr(c, start, "out of memory");
+	if (!yaml_parser_initialize(&parser)) {
+		free(s);
 		return perr(c, parser.mark, "out of memory");
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)c->text,
 	    c->len);
-	depth = anchors = 0;
-	rc = 0;
-	for (done = false; !done;) {
+	for (rc = 0; rc == 0;) {
 		if (!yaml_parser_parse(&parser, &ev))
 			break;
-		if (((ev.type == YAML_SCALAR_EVENT &&
-		    ev.data.scalar.anchor != NULL) ||
-		    (ev.type == YAML_SEQUENCE_START_EVENT &&
-		    ev.data.sequence_start.anchor != NULL) ||
-		    (ev.type == YAML_MAPPING_START_EVENT &&
-		    ev.data.mapping_start.anchor != NULL)) &&
-		    ++anchors > MAX_ANCHORS) {
-			rc = perr(c, ev.start_mark, "more than %d anchors",
-			    MAX_ANCHORS);
-			yaml_event_delete(&ev);
-			break;
-		}
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > MAX_DEPTH) {
-				rc = perr(c, ev.start_mark, "nested deeper "
-				    "than %d levels", MAX_DEPTH);
-				done = true;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
-		}
+		rc = scan_event(c, s, &ev);
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
-	return rc;
+	for (i = 0; i < s->nanchors; i++)
+		free(s->anchors[i].name);
+	free(s);
+	return rc == -1 ? -1 : 0;
 }
 
 /*

@@ -1140,6 +1140,86 @@ test_err_anchors(void **state)
 	free(s);
 }
 
+/*
+ * An alias stands for its anchor's whole node each time it is used, so a
+ * small file can stand for a vast one: a step of 1000 options used 523
+ * times is half a million options.  What aliases stand for is counted in
+ * the streaming pass and refused at the alias past 2^20 nodes: here each
+ * alias of the step is 2005 of them (the step's mapping, `plugin`,
+ * `counter`, `config`, its mapping, a key and a value per option), so 522
+ * fit and the 523rd does not, and a file of such aliases up to the size
+ * limit, which took gigabytes and minutes to load, is refused there too.
+ */
+static void
+test_err_alias_expansion(void **state)
+{
+	struct cfg cfg;
+	char err[CFG_ERR_MAX], want[80], *s;
+	size_t n, off, line0, at, cap = LIMIT_SIZE;
+
+	(void)state;
+	s = malloc(cap);
+	assert_non_null(s);
+	off = (size_t)snprintf(s, cap, "captures:\n  - name: a\n"
+	    "    interface: eth0\n");
+	line0 = off;
+	off += (size_t)snprintf(s + off, cap - off, "    pipeline: "
+	    "[&s {plugin: counter, config: {");
+	for (n = 0; n < 1000; n++)
+		off += (size_t)snprintf(s + off, cap - off, "k%zu: 1,", n);
+	off += (size_t)snprintf(s + off, cap - off, "}}");
+	for (n = 0; n < 522; n++)
+		off += (size_t)snprintf(s + off, cap - off, ", *s");
+	at = off + 2 - line0 + 1;
+	snprintf(s + off, cap - off, "]\n");
+	assert_int_equal(load(&cfg, s, err), 0);
+	assert_int_equal(cfg.captures[0].npipeline, 523);
+	assert_int_equal(cfg.captures[0].pipeline[522].noptions, 1000);
+	cfg_free(&cfg);
+	snprintf(want, sizeof(want), "t.yaml:4:%zu: aliases stand for more "
+	    "than 1048576 nodes", at);
+	snprintf(s + off, cap - off, ", *s]\n");
+	expect_error(s, want);
+	while (off + 8 < cap)
+		off += (size_t)snprintf(s + off, cap - off, ", *s");
+	snprintf(s + off, cap - off, "]\n");
+	expect_error(s, want);
+	free(s);
+}
+
+/*
+ * Anchors inside anchors multiply: each level of ten aliases of the one
+ * before is ten times larger, an alias of the fifth (e) 111111 nodes.
+ * The aliases of b to e stand for 123440; the ninth alias of e crosses.
+ */
+static void
+test_err_alias_nested(void **state)
+{
+	static const char ten[] = "x, x, x, x, x, x, x, x, x, x";
+	char buf[1024], want[80];
+	size_t off, at;
+	int i, lvl;
+
+	(void)state;
+	off = (size_t)snprintf(buf, sizeof(buf), "plugin_path: [&a [%s]", ten);
+	at = 0;
+	for (lvl = 1; lvl <= 5; lvl++) {
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    ", &%c [", 'a' + lvl);
+		for (i = 0; i < 10; i++) {
+			if (lvl == 5 && i == 8)
+				at = off + (i > 0 ? 2 : 0) + 1;
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+			    "%s*%c", i > 0 ? ", " : "", 'a' + lvl - 1);
+		}
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "]");
+	}
+	snprintf(buf + off, sizeof(buf) - off, "]\n" CAP);
+	snprintf(want, sizeof(want), "t.yaml:1:%zu: aliases stand for more "
+	    "than 1048576 nodes", at);
+	expect_error(buf, want);
+}
+
 static void
 test_err_too_large(void **state)
 {
@@ -1829,6 +1909,8 @@ main(void)
 		cmocka_unit_test(test_err_ring_memory),
 		cmocka_unit_test(test_err_nesting),
 		cmocka_unit_test(test_err_anchors),
+		cmocka_unit_test(test_err_alias_expansion),
+		cmocka_unit_test(test_err_alias_nested),
 		cmocka_unit_test(test_err_too_large),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_tty),
