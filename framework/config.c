@@ -170,6 +170,7 @@ syntax_error(struct ctx *c, const yaml_parser_t *p)
 struct scan_anchor {
 	char		*name;
 	uint64_t	 nodes;		/* 0 while its collection is open */
+	size_t		 line;		/* 0-based, as in a mark */
 };
 
 /* A power of two past twice MAX_ANCHORS: a probe ends soon at a free one. */
@@ -227,14 +228,15 @@ anchor_slot(struct scan *s, const char *name)
 
 /*
  * Registers the event's anchor: its index in s->anchors, or SIZE_MAX.  A
- * name used again takes the slot over: an alias means the latest anchor
- * of its name, as libyaml resolves it (its load refuses the file).
+ * name used twice is refused here, as libyaml's load would (YAML 1.2 lets
+ * the later one win), with a message that says what is wrong.
  */
 static int
 scan_anchor(struct ctx *c, struct scan *s, const yaml_event_t *ev,
     size_t *slot)
 {
 	const char *name;
+	size_t *at;
 
 	*slot = SIZE_MAX;
 	if ((name = event_anchor(ev)) == NULL)
@@ -242,11 +244,16 @@ scan_anchor(struct ctx *c, struct scan *s, const yaml_event_t *ev,
 	if (s->nanchors == MAX_ANCHORS)
 		return perr(c, ev->start_mark, "more than %d anchors",
 		    MAX_ANCHORS);
+	if (*(at = anchor_slot(s, name)) != 0)
+		return perr(c, ev->start_mark, "anchor &%s is defined twice "
+		    "(first at line %zu): give each its own name", name,
+		    s->anchors[*at - 1].line + 1);
 	if ((s->anchors[s->nanchors].name = strdup(name)) == NULL)
 		return perr(c, ev->start_mark, "out of memory");
 	s->anchors[s->nanchors].nodes = ev->type == YAML_SCALAR_EVENT;
+	s->anchors[s->nanchors].line = ev->start_mark.line;
 	*slot = s->nanchors++;
-	*anchor_slot(s, name) = s->nanchors;
+	*at = s->nanchors;
 	return 0;
 }
 

@@ -1220,6 +1220,28 @@ test_err_alias_nested(void **state)
 	expect_error(buf, want);
 }
 
+/*
+ * An anchor name used twice: YAML 1.2 lets the later one win, libyaml
+ * refuses the file, so it is refused with a message that says so, where
+ * libyaml's own read "second occurrence (found duplicate anchor; first
+ * occurrence at line 1)".
+ */
+static void
+test_err_anchor_twice(void **state)
+{
+	(void)state;
+	expect_error("plugin_path: [&p /a,\n  &p /b]\n" CAP,
+	    "t.yaml:2:3: anchor &p is defined twice (first at line 1): "
+	    "give each its own name");
+	expect_error(CAP "    ring: &r {block_count: 8}\n"
+	    "    fanout: &r {mode: lb}\n",
+	    "t.yaml:5:13: anchor &r is defined twice (first at line 4): "
+	    "give each its own name");
+	/* A document has anchors of its own: a second one is the error. */
+	expect_error("plugin_path: [&p /a]\n" CAP "---\nplugin_path: [&p /a]\n"
+	    CAP, "t.yaml:6:1: only one YAML document is allowed");
+}
+
 static void
 test_err_too_large(void **state)
 {
@@ -1911,6 +1933,7 @@ main(void)
 		cmocka_unit_test(test_err_anchors),
 		cmocka_unit_test(test_err_alias_expansion),
 		cmocka_unit_test(test_err_alias_nested),
+		cmocka_unit_test(test_err_anchor_twice),
 		cmocka_unit_test(test_err_too_large),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_file_tty),
