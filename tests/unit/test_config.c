@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1096,13 +1095,13 @@ test_err_nesting(void **state)
 
 /*
  * At most 1000 anchors, counted before the document is composed: 1001 are
- * refused at the last one, and so are 100000, which libyaml's loader took
- * seconds to register (each is looked up among those before it).
+ * refused at the last one, and so are 120000, which libyaml's loader took
+ * seconds to register (each is looked up among those before it): the
+ * streaming pass, which runs before the load, stops at the 1001st.
  */
 static void
 test_err_anchors(void **state)
 {
-	struct timespec t0, t1;
 	struct cfg cfg;
 	char err[CFG_ERR_MAX], want[64], *s;
 	size_t n, off, at, cap = LIMIT_SIZE;
@@ -1133,10 +1132,7 @@ test_err_anchors(void **state)
 	snprintf(want, sizeof(want), "t.yaml:1:%zu: more than 1000 anchors",
 	    at);
 	assert_true(strlen(s) < LIMIT_SIZE);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_error(s, want);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true(t1.tv_sec - t0.tv_sec < 5);
 	free(s);
 }
 
@@ -1762,8 +1758,8 @@ test_step_names(void **state)
 
 /*
  * A pipeline is as long as the file has room for: 200000 aliases of one
- * entry, 800 KB, are named and checked for clashes in well under the
- * seconds that a pairwise search (40 billion comparisons) took, and the
+ * entry, 800 KB, are named and checked for clashes (a pairwise search,
+ * 40 billion comparisons, would run past the test's timeout), and the
  * clash reported is the one a pairwise search finds.
  */
 static void
@@ -1771,7 +1767,6 @@ test_step_names_many(void **state)
 {
 	static const char head[] = CAP "    pipeline: [&p {plugin: c}";
 	static const char tail[] = ", {plugin: c, name: c}]\n";
-	struct timespec t0, t1;
 	size_t n = 200000, hl, len;
 	char want[128], *s;
 
@@ -1786,10 +1781,7 @@ test_step_names_many(void **state)
 	memcpy(s + hl + 4 * n, tail, strlen(tail) + 1);
 	snprintf(want, sizeof(want), "t.yaml:4:%zu: duplicate step name \"c\" "
 	    "(first at line 4, column 28)", hl - strlen(CAP) + 4 * n + 21);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_error(s, want);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true(t1.tv_sec - t0.tv_sec < 5);
 	free(s);
 }
 
