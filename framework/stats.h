@@ -21,7 +21,7 @@
 #include "config.h"
 
 #define STATS_MAGIC		0x31666e69676e6972ULL	/* "ringfan1" */
-#define STATS_LAYOUT		8
+#define STATS_LAYOUT		9
 #define STATS_MAX_COUNTERS	256
 #define STATS_COUNTER_NAME	40
 #define STATS_PLUGIN_NAME	32
@@ -190,9 +190,12 @@ struct stats_worker {
 	/*
 	 * The frames this worker takes, by receive time: [cut_from,
 	 * cut_until).  Everything, but while a capture reload hands over.
+	 * cut_lift: 1 once the master has shut the old sockets, from which
+	 * the new workers lift their cut_from (worker_cut_lift()).
 	 */
 	uint64_t		 cut_from;
 	uint64_t		 cut_until;
+	uint64_t		 cut_lift;
 	char			 err[STATS_ERR_MAX];
 	/*
 	 * Where the worker is in plugin code the stage word does not name,

@@ -417,6 +417,12 @@ master_swap_step(struct master *m, uint64_t now)
 			    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
+		/*
+		 * From here every frame that comes is the new workers',
+		 * stamped before T or not (a clock stepped back after).
+		 */
+		for (unsigned i = 0; i < m->g.nslots; i++)
+			STATS_STORE(&m->g.slots[i].wk.sw->cut_lift, 1);
 		m->swap = SWAP_RETIRING;
 		return;
 	case SWAP_RETIRING:

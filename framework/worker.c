@@ -91,6 +91,8 @@ struct worker_sums {
 	uint64_t	 commit_at;	/* a pos this high is committed at once */
 	uint64_t	 off;		/* sw->handed_off */
 	uint64_t	 last_ts;	/* of the last frame handled */
+	uint32_t	 cut_n;		/* frames from the walk's start the cut
+					   holds for, the rest taken whole */
 	size_t		 nb;		/* frames kept for the batch stages */
 };
 
@@ -120,6 +122,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	uint64_t from = s->from, until = s->until, commit_at = s->commit_at;
 	/* sw->pos, as it will be: nothing uncommitted as a block starts. */
 	uint64_t pos = 0, off = s->off, last_ts = s->last_ts;
+	uint32_t cut_n = s->cut_n;
 	size_t nb = s->nb;
 	uint32_t len;
 	/* Neither flag: the pipeline is one per-frame stage. */
@@ -146,7 +149,8 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 			break;
 		if (prefetching && ring_walk_next(&ahead, &view))
 			pipeline_prefetch(pl, &view);
-		if (cutting && (pkt->ts_ns < from || pkt->ts_ns >= until)) {
+		if (cutting && cut_n > 0 && cut_n-- > 0 &&
+		    (pkt->ts_ns < from || pkt->ts_ns >= until)) {
 			/* The other generation's frame, at a reload. */
 			resume_frame_handed_off(sw, ++off);
 			continue;
@@ -196,6 +200,7 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 		.commit_at = bd->hdr.bh1.num_pkts > POS_MAX_FRAMES ? 0 :
 		    POS_COMMIT_AT,
 		.off = sw->handed_off,
+		.cut_n = wk->lift_left == 1 ? wk->lift_frames : UINT32_MAX,
 	};
 	uint64_t packets = sw->packets, bytes;
 	bool cutting = s.from != 0 || s.until != UINT64_MAX;
@@ -236,6 +241,8 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &one); k++)
 		;
+	if (s.cut_n != UINT32_MAX)
+		s.cut_n = s.cut_n > skip ? s.cut_n - skip : 0;
 	if (pl->nstages == 0 && !cutting) {
 		/* Nothing looks at the frames: they are only counted. */
 		n = ring_walk_count(&walk, &bytes, &s.last_ts);
@@ -341,6 +348,45 @@ worker_clock_block(struct worker *wk, struct pipeline *pl,
 	log_warnx("the clock went back %.3f s: network time goes back with it",
 	    (double)(was - first.ts_ns) / 1e9);
 	pipeline_tick_all(pl, first.ts_ns);
+}
+
+/*
+ * A new worker of a capture reload takes only the frames stamped from T
+ * on while the old sockets are open; once the master has shut them
+ * (cut_lift), it takes every frame that comes, whatever its stamp: a clock
+ * stepped back below T after the hand-over would otherwise have it leave
+ * every frame, to no one, until the clock passed T again.  The frames that
+ * came before the shut are the blocks ready now and the frames already in
+ * the one the kernel fills: the cut holds for those, and is lifted after
+ * them.  Called each turn, after the block taken (took) if any, with next
+ * the one to take.
+ */
+static void
+worker_cut_lift(struct worker *wk, uint32_t next, bool took)
+{
+	struct stats_worker *sw = wk->sw;
+	const struct tpacket_block_desc *bd;
+	uint32_t n;
+
+	if (wk->lift_left > 0) {
+		if (took && --wk->lift_left == 0)
+			STATS_STORE(&sw->cut_from, 0);
+		return;
+	}
+	if (__builtin_expect(STATS_LOAD(&sw->cut_lift) == 0, 1) ||
+	    STATS_LOAD(&sw->cut_from) == 0)
+		return;
+	for (n = 0; n < wk->ring.block_count && ring_block_ready(
+	    ring_block(&wk->ring, (next + n) % wk->ring.block_count)); n++)
+		;
+	wk->lift_frames = UINT32_MAX;
+	if (n < wk->ring.block_count) {
+		bd = ring_block(&wk->ring, (next + n) % wk->ring.block_count);
+		wk->lift_frames = __atomic_load_n(&bd->hdr.bh1.num_pkts,
+		    __ATOMIC_ACQUIRE);
+		n++;
+	}
+	wk->lift_left = n;
 }
 
 uint32_t
@@ -679,9 +725,11 @@ worker_main(struct worker *wk)
 			resume_released(sw, idx);
 			if (wk->owned > 0)
 				wk->owned--;
+			worker_cut_lift(wk, idx, true);
 		} else if (drain_until == 0 || now < drain_until) {
 			STATS_STORE(&sw->backlog, 0);	/* caught up */
 			worker_wait(wk, poll_ms);
+			worker_cut_lift(wk, idx, false);
 		} else
 			break;		/* stopping, drained */
 
