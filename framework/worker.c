@@ -292,6 +292,10 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
  * replaces): the time stays the last one given, and before any, there is
  * none (0), for the caller not to tick at.  The caller looks at the ring
  * after it read mono, so that a frame that comes later is stamped after it.
+ * Before the first frame network time is the real-time clock, which it
+ * follows back when the clock is stepped back more than a second: it
+ * would otherwise stand still, with no plugin ticking, until the clock
+ * came back to the time before the step.
  */
 uint64_t
 worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
@@ -300,9 +304,11 @@ worker_clock_now(struct worker_clock *c, uint64_t mono, bool waiting)
 
 	if (waiting)
 		t = c->frame_ns;	/* raised to c->last below, never lowered */
-	else if (c->frame_ns == 0)
+	else if (c->frame_ns == 0) {
 		t = clock_ns(CLOCK_REALTIME);	/* no frame yet, none waits */
-	else
+		if (c->last > t && c->last - t > WORKER_CLOCK_STEP_NS)
+			c->last = t;
+	} else
 		t = c->frame_ns + (mono - c->frame_mono);
 	if (t < c->last)
 		t = c->last;
@@ -669,7 +675,7 @@ worker_main(struct worker *wk)
 	struct stats_worker *sw = wk->sw;
 	const struct tpacket_block_desc *bd;
 	struct pipeline pl;
-	uint64_t now, net, drain_until = 0;
+	uint64_t now, net, was, drain_until = 0;
 	bool got;
 	uint32_t idx, skip, stop, state;
 	int rc, poll_ms;
@@ -736,9 +742,14 @@ worker_main(struct worker *wk)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (got)
 			wk->clock.frame_mono = now;
+		was = wk->clock.last;
 		net = worker_clock_now(&wk->clock, now,
 		    ring_block_waiting(ring_block(&wk->ring, idx)));
-		if (net != 0 && net >= pl.next_tick)
+		if (__builtin_expect(net < was, 0)) {
+			log_warnx("the clock went back %.3f s: network time "
+			    "goes back with it", (double)(was - net) / 1e9);
+			pipeline_tick_all(&pl, net);
+		} else if (net != 0 && net >= pl.next_tick)
 			pipeline_tick(&pl, net);
 		/* Progress, for the master's stall watch: a turn is done. */
 		STATS_STORE(&sw->beat, STATS_LOAD(&sw->beat) + 1);
