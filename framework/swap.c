@@ -406,8 +406,12 @@ master_swap_step(struct master *m, uint64_t now)
 			return;
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];
+			int rc;
 
-			capture_shut(s->wk.fd);
+			if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
+				log_warnx("%s: shutting the socket: %s",
+				    master_slot_name(s, name, sizeof(name)),
+				    strerror(-rc));
 			linkwatch_drop_next(s);
 			/*
 			 * One waiting out a crash's backoff drains its ring

@@ -149,12 +149,17 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 			break;
 		if (prefetching && ring_walk_next(&ahead, &view))
 			pipeline_prefetch(pl, &view);
-		if (cutting && cut_n > 0 && cut_n-- > 0 &&
-		    (pkt->ts_ns < from || pkt->ts_ns >= until)) {
-			/* The other generation's frame, at a reload. */
+		/*
+		 * The other generation's frame, at a reload; after a lift,
+		 * only the first cut_n frames are held to cut_from.
+		 */
+		if (cutting && ((pkt->ts_ns < from && cut_n > 0) ||
+		    pkt->ts_ns >= until)) {
+			cut_n -= cut_n > 0;
 			resume_frame_handed_off(sw, ++off);
 			continue;
 		}
+		cut_n -= cutting && cut_n > 0;
 		if (batching)
 			pkt->linktype = (uint16_t)wk->linktype;
 		last_ts = pkt->ts_ns;
@@ -363,16 +368,16 @@ worker_clock_block(struct worker *wk, struct pipeline *pl,
  * stepped back below T after the hand-over would otherwise have it leave
  * every frame, to no one, until the clock passed T again.  The frames that
  * came before the shut are the blocks ready now and the frames already in
- * the one the kernel fills: the cut holds for those, and is lifted after
- * them.  Called each turn, after the block taken (took) if any, with next
- * the one to take.
+ * the one the kernel fills (ring_block_frames_now(): not the count a block
+ * handed back keeps until the kernel opens it again): the cut holds for
+ * those, and is lifted after them.  Called each turn, after the block
+ * taken (took) if any, with next the one to take.
  */
 static void
 worker_cut_lift(struct worker *wk, uint32_t next, bool took)
 {
 	struct stats_worker *sw = wk->sw;
-	const struct tpacket_block_desc *bd;
-	uint32_t n;
+	uint32_t n, k;
 
 	if (wk->lift_left > 0) {
 		if (took && --wk->lift_left == 0)
@@ -386,13 +391,14 @@ worker_cut_lift(struct worker *wk, uint32_t next, bool took)
 	    ring_block(&wk->ring, (next + n) % wk->ring.block_count)); n++)
 		;
 	wk->lift_frames = UINT32_MAX;
-	if (n < wk->ring.block_count) {
-		bd = ring_block(&wk->ring, (next + n) % wk->ring.block_count);
-		wk->lift_frames = __atomic_load_n(&bd->hdr.bh1.num_pkts,
-		    __ATOMIC_ACQUIRE);
+	if (n < wk->ring.block_count && (k = ring_block_frames_now(&wk->ring,
+	    (next + n) % wk->ring.block_count)) > 0) {
+		wk->lift_frames = k;
 		n++;
 	}
-	wk->lift_left = n;
+	/* Nothing came before the shut that is not taken already. */
+	if ((wk->lift_left = n) == 0)
+		STATS_STORE(&sw->cut_from, 0);
 }
 
 uint32_t
