@@ -319,9 +319,9 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 	p->dl = dlopen(p->fd != -1 ? by_fd : file, RTLD_NOW | RTLD_LOCAL);
 	pipeline_at(NULL, NULL, NULL);
 	if (p->dl == NULL && p->fd != -1)
-		/* The common cause there: its libraries beside it, by $ORIGIN. */
+		/* A common cause there: its libraries beside it, by $ORIGIN. */
 		return plugin_refuse(p, err, errlen, "dlopen: %s (as %s, "
-		    "the build validated: $ORIGIN is /proc/self/fd; reload)",
+		    "the build validated; $ORIGIN is /proc/self/fd there)",
 		    dlerror(), by_fd);
 	if (p->dl == NULL)
 		return plugin_refuse(p, err, errlen, "dlopen: %s", dlerror());

@@ -432,8 +432,9 @@ reload_restart_key(const char *key)
 
 /*
  * Says which steps of capture c load their plugin from another file than
- * before, found by the search path: a build removed from the first
- * directory of plugin_path, say, leaves one of the same name further on.
+ * before, by another path and inode, found by the search path: a build
+ * removed from the first directory of plugin_path, say, leaves one of the
+ * same name further on.  A step is matched by its place and name.
  */
 static void
 reload_say_moved(const struct cfg *nc, size_t c,
@@ -441,7 +442,9 @@ reload_say_moved(const struct cfg *nc, size_t c,
 {
 	for (size_t i = 0; i < nc->captures[c].npipeline && i < nwas; i++)
 		if (strcmp(was[i].step, now[i].step) == 0 &&
-		    strcmp(was[i].path, now[i].path) != 0)
+		    strcmp(was[i].path, now[i].path) != 0 &&
+		    (was[i].file.dev != now[i].file.dev ||
+		    was[i].file.ino != now[i].file.ino))
 			log_info("reload: capture %s, step %s: plugin file %s "
 			    "(was %s)", nc->captures[c].name, now[i].step,
 			    now[i].path, was[i].path);

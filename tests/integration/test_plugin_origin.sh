@@ -43,7 +43,7 @@ pid=$(rf_ctl_json workers '.workers[0].pid')
 kill -9 "$pid"
 rf_wait_until 20 "the respawned worker failed" \
     rf_ctl_test workers '.workers[0].state == "failed"'
-want="worker test/0: setup failed: $RF_CONF:19:17: $PLUG/origindep.so: dlopen: librfdep.so: cannot open shared object file: No such file or directory (as /proc/self/fd/N, the build validated: \$ORIGIN is /proc/self/fd; reload)"
+want="worker test/0: setup failed: $RF_CONF:19:17: $PLUG/origindep.so: dlopen: librfdep.so: cannot open shared object file: No such file or directory (as /proc/self/fd/N, the build validated; \$ORIGIN is /proc/self/fd there)"
 rf_expect "the worker's error" \
     "$(sed -n 's/^ringfan\[master\] error: \(worker test\/0: setup failed: .*\)/\1/p' \
     "$RF_ERR" | sed 's|/proc/self/fd/[0-9]*|/proc/self/fd/N|')" "$want"

@@ -28,8 +28,17 @@ plugin file $PLUGIN_PATH_BUILD/counter/counter.so (was $FIRST/counter.so)\$" \
     "$RF_ERR")" 1
 rf_expect "plugin file after" "$(rf_ctl_json plugins \
     '.captures[0].plugins[0].path')" "$PLUGIN_PATH_BUILD/counter/counter.so"
-rf_wait_until 10 "the worker restarted on it" rf_ctl_test workers \
-    'all(.workers[]; .state == "running")'
+# The worker that runs now has the build directory's file mapped, and not
+# the removed one.
+worker_maps()
+{
+	local pid
+
+	pid=$(rf_ctl_json workers '.workers[0].pid')
+	grep -q " $PLUGIN_PATH_BUILD/counter/counter.so\$" "/proc/$pid/maps" &&
+	    ! grep -q " $FIRST/counter.so" "/proc/$pid/maps"
+}
+rf_wait_until 10 "the worker restarted on it" worker_maps
 rf_send -t udp -n "$K" -f 10
 rf_wait_until 10 "every frame counted" rf_ctl_test stats \
     ".captures[0].totals.packets == $((2 * K))"
