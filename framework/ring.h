@@ -91,26 +91,6 @@ ring_block_return(const struct ring *r, const struct tpacket_block_desc *bd)
 	    ((const uint8_t *)bd - r->map)));
 }
 
-/*
- * The frames in block i of r now, a block the user does not own: the
- * kernel's count if it has opened the block since the one before it (it
- * opens blocks in turn, numbering them on, from 1), else 0, the count a
- * block handed back keeps being the frames of its last use.  With one
- * block, nothing tells: its count.
- */
-static inline uint32_t
-ring_block_frames_now(const struct ring *r, uint32_t i)
-{
-	const struct tpacket_block_desc *bd = ring_block(r, i), *prev =
-	    ring_block(r, (i + r->block_count - 1) % r->block_count);
-	uint64_t seq = __atomic_load_n(&bd->hdr.bh1.seq_num, __ATOMIC_ACQUIRE);
-
-	if (r->block_count > 1 && seq != __atomic_load_n(
-	    &prev->hdr.bh1.seq_num, __ATOMIC_RELAXED) + 1)
-		return 0;
-	return __atomic_load_n(&bd->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE);
-}
-
 static inline uint32_t
 ring_block_seq(const struct tpacket_block_desc *bd)
 {

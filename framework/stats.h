@@ -190,8 +190,10 @@ struct stats_worker {
 	/*
 	 * The frames this worker takes, by receive time: [cut_from,
 	 * cut_until).  Everything, but while a capture reload hands over.
-	 * cut_lift: 1 once the master has shut the old sockets, from which
-	 * the new workers lift their cut_from (worker_cut_lift()).
+	 * cut_lift: 0 while the old sockets of a capture reload are open;
+	 * as the master shuts them, 1 + the frames the kernel had put in
+	 * this worker's ring: those are held to cut_from, every later one is
+	 * taken whatever its stamp (worker_cut_lift()).
 	 */
 	uint64_t		 cut_from;
 	uint64_t		 cut_until;

@@ -337,6 +337,29 @@ swap_defrag_gap(const struct master *m, uint64_t cut_mono)
 			    ((cut_mono - m->swap_built) / 1000000u));
 }
 
+/*
+ * Just before the old sockets are shut: from the frames the kernel has put
+ * in each new ring by now (its packets less its drops) every frame that
+ * comes is the new workers', stamped before T or not (a clock stepped back
+ * after the hand-over), worker_cut_lift().  Read before the shut, so that
+ * a frame that comes in between is taken by both generations rather than
+ * neither, should the clock have gone back below T.
+ */
+static void
+swap_lift_at(struct master *m)
+{
+	struct stats_worker *sw;
+	uint64_t kp, drops;
+
+	master_read_kernel(m);
+	for (unsigned i = 0; i < m->g.nslots; i++) {
+		sw = m->g.slots[i].wk.sw;
+		kp = STATS_LOAD(&sw->kernel_packets);
+		drops = STATS_LOAD(&sw->kernel_drops);
+		STATS_STORE(&sw->cut_lift, 1 + (kp > drops ? kp - drops : 0));
+	}
+}
+
 void
 master_swap_step(struct master *m, uint64_t now)
 {
@@ -404,6 +427,7 @@ master_swap_step(struct master *m, uint64_t now)
 	case SWAP_CUTTING:
 		if (now < m->swap_at || swap_clock_back(m))
 			return;
+		swap_lift_at(m);
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];
 			int rc;
@@ -421,12 +445,6 @@ master_swap_step(struct master *m, uint64_t now)
 			    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
-		/*
-		 * From here every frame that comes is the new workers',
-		 * stamped before T or not (a clock stepped back after).
-		 */
-		for (unsigned i = 0; i < m->g.nslots; i++)
-			STATS_STORE(&m->g.slots[i].wk.sw->cut_lift, 1);
 		m->swap = SWAP_RETIRING;
 		return;
 	case SWAP_RETIRING:

@@ -84,6 +84,46 @@ worker_ring_backlog(struct worker *wk, uint32_t index)
 		STATS_STORE(&sw->backlog_max, wk->owned);
 }
 
+/*
+ * A new worker of a capture reload takes only the frames stamped from T
+ * on while the old sockets are open; once the master has shut them, it
+ * takes every frame that comes, whatever its stamp: a clock stepped back
+ * below T after the hand-over would otherwise have it leave every frame,
+ * to no one, until the clock passed T again.  As it shut them the master
+ * stored how many frames the kernel had put in the ring (cut_lift, one
+ * more): the cut holds for those, the first the ring gives, and no later
+ * one.  The count lives in shared memory, with the frames taken so far,
+ * so that a successor of a worker killed before it lifted its cut, or
+ * one that was dead at the shut, lifts it at the same frame.  Returns how
+ * many of the frames from the next one are still held to the cut,
+ * UINT32_MAX before the shut.
+ */
+static uint32_t
+worker_cut_held(const struct stats_worker *sw)
+{
+	uint64_t at = STATS_LOAD(&sw->cut_lift), next;
+
+	if (__builtin_expect(at == 0, 1))
+		return UINT32_MAX;
+	/* The frames taken, left or skipped after a crash, and this one. */
+	next = stats_consumed(sw) + STATS_LOAD(&sw->quarantined) + 1;
+	if (at <= next)
+		return 0;
+	return at - next < UINT32_MAX ? (uint32_t)(at - next) :
+	    UINT32_MAX - 1;
+}
+
+/* Each turn: past the frames from before the shut, the cut goes. */
+static void
+worker_cut_lift(struct stats_worker *sw)
+{
+	if (__builtin_expect(STATS_LOAD(&sw->cut_lift) == 0, 1) ||
+	    STATS_LOAD(&sw->cut_from) == 0)
+		return;
+	if (worker_cut_held(sw) == 0)
+		STATS_STORE(&sw->cut_from, 0);
+}
+
 /* A block's frames: the cut they are taken by, and what they add up to. */
 struct worker_sums {
 	uint64_t	 from;		/* the cut, as read for the block */
@@ -205,7 +245,6 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 		.commit_at = bd->hdr.bh1.num_pkts > POS_MAX_FRAMES ? 0 :
 		    POS_COMMIT_AT,
 		.off = sw->handed_off,
-		.cut_n = wk->lift_left == 1 ? wk->lift_frames : UINT32_MAX,
 	};
 	uint64_t packets = sw->packets, bytes;
 	bool cutting = s.from != 0 || s.until != UINT64_MAX;
@@ -246,8 +285,8 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 	ring_walk_init(&walk, bd, wk->ring.block_size);
 	for (uint32_t k = 0; k < skip && ring_walk_next(&walk, &one); k++)
 		;
-	if (s.cut_n != UINT32_MAX)
-		s.cut_n = s.cut_n > skip ? s.cut_n - skip : 0;
+	/* Counted now: the frames skipped are counted already. */
+	s.cut_n = worker_cut_held(sw);
 	if (pl->nstages == 0 && !cutting) {
 		/* Nothing looks at the frames: they are only counted. */
 		n = ring_walk_count(&walk, &bytes, &s.last_ts);
@@ -359,46 +398,6 @@ worker_clock_block(struct worker *wk, struct pipeline *pl,
 	log_warnx("the clock went back %.3f s: network time goes back with it",
 	    (double)(was - first.ts_ns) / 1e9);
 	pipeline_tick_all(pl, first.ts_ns);
-}
-
-/*
- * A new worker of a capture reload takes only the frames stamped from T
- * on while the old sockets are open; once the master has shut them
- * (cut_lift), it takes every frame that comes, whatever its stamp: a clock
- * stepped back below T after the hand-over would otherwise have it leave
- * every frame, to no one, until the clock passed T again.  The frames that
- * came before the shut are the blocks ready now and the frames already in
- * the one the kernel fills (ring_block_frames_now(): not the count a block
- * handed back keeps until the kernel opens it again): the cut holds for
- * those, and is lifted after them.  Called each turn, after the block
- * taken (took) if any, with next the one to take.
- */
-static void
-worker_cut_lift(struct worker *wk, uint32_t next, bool took)
-{
-	struct stats_worker *sw = wk->sw;
-	uint32_t n, k;
-
-	if (wk->lift_left > 0) {
-		if (took && --wk->lift_left == 0)
-			STATS_STORE(&sw->cut_from, 0);
-		return;
-	}
-	if (__builtin_expect(STATS_LOAD(&sw->cut_lift) == 0, 1) ||
-	    STATS_LOAD(&sw->cut_from) == 0)
-		return;
-	for (n = 0; n < wk->ring.block_count && ring_block_ready(
-	    ring_block(&wk->ring, (next + n) % wk->ring.block_count)); n++)
-		;
-	wk->lift_frames = UINT32_MAX;
-	if (n < wk->ring.block_count && (k = ring_block_frames_now(&wk->ring,
-	    (next + n) % wk->ring.block_count)) > 0) {
-		wk->lift_frames = k;
-		n++;
-	}
-	/* Nothing came before the shut that is not taken already. */
-	if ((wk->lift_left = n) == 0)
-		STATS_STORE(&sw->cut_from, 0);
 }
 
 uint32_t
@@ -737,11 +736,11 @@ worker_main(struct worker *wk)
 			resume_released(sw, idx);
 			if (wk->owned > 0)
 				wk->owned--;
-			worker_cut_lift(wk, idx, true);
+			worker_cut_lift(sw);
 		} else if (drain_until == 0 || now < drain_until) {
 			STATS_STORE(&sw->backlog, 0);	/* caught up */
 			worker_wait(wk, poll_ms);
-			worker_cut_lift(wk, idx, false);
+			worker_cut_lift(sw);
 		} else
 			break;		/* stopping, drained */
 

@@ -56,12 +56,6 @@ struct worker {
 	struct worker_clock	 clock;
 	/* Blocks known user-owned from the one in hand on (ring health). */
 	uint32_t		 owned;
-	/*
-	 * Blocks still taken under cut_from once the master lifts it, the
-	 * last for its first lift_frames frames only (worker_cut_lift()).
-	 */
-	uint32_t		 lift_left;
-	uint32_t		 lift_frames;
 };
 
 /* The body of a worker process after fork; returns its exit code. */
