@@ -450,14 +450,12 @@ log_wants(enum log_level level)
 	return level <= __atomic_load_n(log_level, __ATOMIC_RELAXED);
 }
 
-/* err >= 0 appends strerror(err). */
+/* err >= 0 appends strerror(err).  Whatever the level set. */
 static void LOG_PRINTF(3, 0)
-log_emit(enum log_level level, int err, const char *fmt, va_list ap)
+log_write(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
 
-	if (!log_wants(level))
-		return;
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
 		log_cut_char(msg, sizeof(msg) - 1);
 	if (log_setup_fd != -1 && level <= LOG_LVL_WARN)
@@ -472,6 +470,25 @@ log_emit(enum log_level level, int err, const char *fmt, va_list ap)
 		    err >= 0 ? strerror(err) : "");
 		log_put_stderr(line);
 	}
+}
+
+static void LOG_PRINTF(3, 0)
+log_emit(enum log_level level, int err, const char *fmt, va_list ap)
+{
+	if (log_wants(level))
+		log_write(level, err, fmt, ap);
+}
+
+void
+log_asked(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	log_write(LOG_LVL_INFO, -1, fmt, ap);
+	va_end(ap);
+	errno = saved;
 }
 
 #define LOG_FN(fn, level, err)				\

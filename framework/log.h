@@ -70,5 +70,10 @@ void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+/*
+ * An info line that someone asked for (SIGUSR1's statistics): written
+ * whatever log.level says, which would otherwise drop what was asked for.
+ */
+void	log_asked(const char *fmt, ...) LOG_PRINTF(1, 2);
 
 #endif

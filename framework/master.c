@@ -253,7 +253,7 @@ master_on_signal(struct master *m, struct ev_src *src, uint32_t events)
 			break;
 		case SIGUSR1:
 			master_read_kernel(m);
-			master_log_summary(m);
+			master_log_summary(m, true);
 			break;
 		case SIGUSR2:
 			/* Other sensors reload on it: it must not end this one. */
@@ -435,7 +435,7 @@ master_final(struct master *m)
 	}
 	master_stranded(m);
 	doc = master_stats_json(m);
-	master_log_summary(m);
+	master_log_summary(m, false);
 	if (doc != NULL)
 		stats_summary(doc, line, sizeof(line));
 	if (!m->opts.foreground) {

@@ -500,7 +500,10 @@ void	master_swap_forget_drops(struct master *m);
 /* stats_json.c */
 /* The `stats` document, the kernel's counters read just before. */
 json_t	*master_stats_json(struct master *m);
-/* Each worker's state and counts in the log, as `stats` shows them. */
-void	master_log_summary(struct master *m);
+/*
+ * Each worker's state and counts in the log, as `stats` shows them; asked
+ * (SIGUSR1): whatever log.level says, else as info lines.
+ */
+void	master_log_summary(struct master *m, bool asked);
 
 #endif

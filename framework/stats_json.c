@@ -302,7 +302,7 @@ master_stats_json(struct master *m)
  * kernel's counters read before, by the caller).
  */
 void
-master_log_summary(struct master *m)
+master_log_summary(struct master *m, bool asked)
 {
 	struct stats_view view;
 	const struct stats_worker **old, *sw, *counts;
@@ -334,9 +334,13 @@ master_log_summary(struct master *m)
 			    " (%.2f%%)", whole > 0 ?
 			    100.0 * (double)v / (double)whole : 0.0);
 		}
-		log_info("%s: %s%s",
-		    master_slot_name(&m->g.slots[i], name, sizeof(name)),
-		    stats_state_name(STATS_LOAD(&sw->state)), line);
+		master_slot_name(&m->g.slots[i], name, sizeof(name));
+		if (asked)
+			log_asked("%s: %s%s", name,
+			    stats_state_name(STATS_LOAD(&sw->state)), line);
+		else
+			log_info("%s: %s%s", name,
+			    stats_state_name(STATS_LOAD(&sw->state)), line);
 	}
 	free(merged);
 	free(old);
