@@ -1,6 +1,6 @@
 /*
- * Preloaded into ringfan by test_reload_clock_back and
- * test_clock_back_start: the process that loads it reads its real-time
+ * Preloaded into ringfan by rf_start_ahead (lib.sh), for the tests of a
+ * step of the clock: the process that loads it reads its real-time
  * clock CLOCKAHEAD_SECONDS ahead while the file CLOCKAHEAD_FILE exists,
  * and as it is once the file is gone: to the master, a step back of the
  * clock, while the kernel stamps frames on the clock as it is all along.

@@ -257,6 +257,21 @@ rf_config()
 	} >"$RF_CONF"
 }
 
+# rf_start_ahead SECONDS [CHILDREN]: rf_start with ringfan's real-time
+# clock read SECONDS ahead of the kernel's (clockahead.c, preloaded) while
+# the file $RF_AHEAD exists; removing it is, to ringfan, a step back of
+# the clock.  CHILDREN 1: the workers read it ahead too, else the master
+# alone.
+rf_start_ahead()
+{
+	RF_AHEAD=$RF_TMP/clock-ahead
+	touch "$RF_AHEAD"
+	CLOCKAHEAD_FILE=$RF_AHEAD CLOCKAHEAD_SECONDS=$1 \
+	    CLOCKAHEAD_CHILDREN=${2:-0} \
+	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    LD_PRELOAD=$CLOCKAHEAD rf_start
+}
+
 # Starts ringfan on $RF_CONF in the background and returns once it says
 # every worker is in its loop: frames sent before that could be missed.
 rf_start()

@@ -9,18 +9,13 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 rf_need_ctl
 
-AHEAD=$RF_TMP/clock-ahead
 rf_link
 rf_config 1 hash "udp port 9" "plugin: ticker
         config: { period_ns: 100000000 }"
-touch "$AHEAD"
-export CLOCKAHEAD_FILE=$AHEAD CLOCKAHEAD_SECONDS=3600 CLOCKAHEAD_CHILDREN=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-LD_PRELOAD=$CLOCKAHEAD rf_start
-unset LD_PRELOAD
+rf_start_ahead 3600 1
 rf_wait_until 20 "ticks an hour ahead" rf_ctl_test stats \
     ".captures[0].workers[0].plugins.ticker.ticks >= 5"
-rm "$AHEAD"
+rm "$RF_AHEAD"
 now=$(date +%s)
 # Ticks on the clock as it is: the worker saw the step.
 rf_wait_until 20 "ticks after the step" rf_ctl_test stats \

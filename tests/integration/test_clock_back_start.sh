@@ -15,16 +15,11 @@ set -eu
 rf_need_ctl
 command -v tshark >/dev/null || rf_skip "no tshark"
 
-AHEAD=$RF_TMP/clock-ahead
 rf_link
 rf_config 1 hash "udp port 9" "plugin: ticker
         config: { period_ns: 100000000 }" "plugin: flowtable
         config: { idle_timeout: 30s, output: \"$RF_TMP/flows.json\" }"
-touch "$AHEAD"
-export CLOCKAHEAD_FILE=$AHEAD CLOCKAHEAD_SECONDS=3600 CLOCKAHEAD_CHILDREN=1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-LD_PRELOAD=$CLOCKAHEAD rf_start
-unset LD_PRELOAD
+rf_start_ahead 3600 1
 # Ticks an hour ahead: the worker has taken the time, before any frame.
 # 15 ticks of 100 ms: flowtable, armed at the first, has had its first
 # tick (stats_interval, 1 s) an hour ahead.

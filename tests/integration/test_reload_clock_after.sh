@@ -10,13 +10,9 @@ set -eu
 rf_need_ctl
 
 N=2000
-AHEAD=$RF_TMP/clock-ahead
 rf_link
 rf_config 2 hash "udp port 9"
-touch "$AHEAD"
-export CLOCKAHEAD_FILE=$AHEAD CLOCKAHEAD_SECONDS=600
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-LD_PRELOAD=$CLOCKAHEAD rf_start
+rf_start_ahead 600
 
 sed -i "s/^    workers: 2$/    workers: 3/" "$RF_CONF"
 rf_ctl reload >/dev/null

@@ -10,16 +10,12 @@ set -eu
 rf_need_ctl
 
 N=16000
-AHEAD=$RF_TMP/clock-ahead
 rf_link
 rf_config 2 hash "udp port 9"
 # The hand-over's first step after T waits out the old rings' block
 # timeout: time enough to see T set and step the clock back before it.
 sed -i "s/^\(      block_timeout:\).*/\1 1000ms/" "$RF_CONF"
-touch "$AHEAD"
-export CLOCKAHEAD_FILE=$AHEAD CLOCKAHEAD_SECONDS=3
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-LD_PRELOAD=$CLOCKAHEAD rf_start
+rf_start_ahead 3
 
 rf_send_bg -t udp -n "$N" -f 64 -r 2000 -s 200
 rf_wait_until 5 "frames handled" rf_ctl_test stats \
@@ -28,7 +24,7 @@ sed -i "s/^    workers: 2$/    workers: 3/" "$RF_CONF"
 # SIGHUP: `ringfanctl reload` is answered only once the hand-over is done.
 kill -HUP "$RF_PID"
 rf_wait_until 10 "T set" grep -q "reload: 3 new workers running" "$RF_ERR"
-rm "$AHEAD"
+rm "$RF_AHEAD"
 rf_wait_until 15 "the hand-over" \
     grep -q "reload: captures handed over" "$RF_ERR"
 grep -q "reload: the clock went back 3\.[0-9]* s during the hand-over" \

@@ -11,15 +11,11 @@ set -eu
 rf_need_ctl
 
 N=5000
-AHEAD=$RF_TMP/clock-ahead
 rf_link
 rf_config 2 hash "udp port 9" "plugin: counter"
 # 64 blocks retired every 100 ms hold the 6.4 s the killed worker is away.
 rf_set_ring 64KiB 64 100ms
-touch "$AHEAD"
-export CLOCKAHEAD_FILE=$AHEAD CLOCKAHEAD_SECONDS=600
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-LD_PRELOAD=$CLOCKAHEAD rf_start
+rf_start_ahead 600
 
 sed -i "s/^    workers: 2$/    workers: 3/" "$RF_CONF"
 echo "      - { plugin: ctxprobe, config: { open_delay: 2s, open_worker: 0 } }" \
