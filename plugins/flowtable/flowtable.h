@@ -280,14 +280,13 @@ struct ft {
 	/*
 	 * Records on their way out: the pending slots pend[0 .. npend),
 	 * oldest first; their lines fill buf up to buflen, line i ending at
-	 * pend_end[i]; sent: the bytes written by the flush under way.
+	 * pend_end[i].
 	 */
 	uint32_t		 pend[FT_NPEND];
 	size_t			 pend_end[FT_NPEND];
 	uint32_t		 npend;
 	char			*buf;
 	size_t			 buflen;
-	size_t			 sent;
 
 	/*
 	 * Frames decoded ahead: ahead[i % RINGFAN_PREFETCH_AHEAD] for

@@ -357,7 +357,6 @@ ft_pending_done(struct ft *ft, uint32_t k)
 	}
 	memmove(ft->buf, ft->buf + start, ft->buflen - start);
 	ft->buflen -= start;
-	ft->sent -= start;
 	for (uint32_t i = k; i < ft->npend; i++) {
 		ft->pend[i - k] = ft->pend[i];
 		ft->pend_end[i - k] = ft->pend_end[i] - start;
@@ -367,25 +366,25 @@ ft_pending_done(struct ft *ft, uint32_t k)
 
 /*
  * A write stopped inside a line (a full disk) left the first part of it,
- * the sent bytes, at the end of this worker's own file: cut it off, so
- * that the line goes out whole at the next try.  That try may write to
- * another file, the one found at the path after a rotation: finishing the
- * line there would split the record over two files.
+ * n bytes, at the end of this worker's own file: cut it off, so that the
+ * line goes out whole at the next try.  That try may write to another
+ * file, the one found at the path after a rotation: finishing the line
+ * there would split the record over two files.
  */
 static void
-ft_cut_unfinished(struct ft *ft)
+ft_cut_unfinished(struct ft *ft, size_t n)
 {
 	struct stat st;
 
 	if (fstat(ft->fd, &st) == 0) {
 		/* Shorter: cut by someone else (copytruncate), nothing to do. */
-		if ((uint64_t)st.st_size < ft->sent ||
-		    ftruncate(ft->fd, st.st_size - (off_t)ft->sent) == 0)
+		if ((uint64_t)st.st_size < n ||
+		    ftruncate(ft->fd, st.st_size - (off_t)n) == 0)
 			return;
 	}
 	ft->ctx->log(ft->ctx, RINGFAN_LOG_WARN, "output %s: could not cut "
 	    "off the %zu bytes of a record a failed write left: %s", ft->path,
-	    ft->sent, strerror(errno));
+	    n, strerror(errno));
 }
 
 /*
@@ -397,6 +396,7 @@ int
 ft_flush(struct ft *ft)
 {
 	struct stat st;
+	size_t sent = 0;
 	uint32_t k;
 	ssize_t n;
 	int err = 0;
@@ -405,7 +405,6 @@ ft_flush(struct ft *ft)
 		return 0;
 	/* Without a file (ipfix only) a record is done once exported. */
 	if (ft->o.output == NULL) {
-		ft->sent = ft->buflen;
 		ft_pending_done(ft, ft->npend);
 		return 0;
 	}
@@ -424,28 +423,29 @@ ft_flush(struct ft *ft)
 		goto fail;
 	}
 	FT_HOOK(ft, FT_HOOK_BEFORE_WRITE);
-	while (ft->sent < ft->buflen) {
-		n = write(ft->fd, ft->buf + ft->sent, ft->buflen - ft->sent);
+	while (sent < ft->buflen) {
+		n = write(ft->fd, ft->buf + sent, ft->buflen - sent);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			err = n == 0 ? EIO : errno;
 			break;
 		}
-		ft->sent += (size_t)n;
+		sent += (size_t)n;
 	}
 	FT_HOOK(ft, FT_HOOK_AFTER_WRITE);
-	for (k = 0; k < ft->npend && ft->pend_end[k] <= ft->sent; k++)
+	for (k = 0; k < ft->npend && ft->pend_end[k] <= sent; k++)
 		;
+	/* The bytes of the line the write stopped inside. */
+	sent -= k > 0 ? ft->pend_end[k - 1] : 0;
 	ft_pending_done(ft, k);
 	/*
 	 * In a file the workers share, other lines may follow the cut one
 	 * before this worker writes again: there the cut part is ended by a
 	 * newline at the next try (ft_output_unfinished).
 	 */
-	if (ft->per_worker && ft->sent > 0)
-		ft_cut_unfinished(ft);
-	ft->sent = 0;
+	if (ft->per_worker && sent > 0)
+		ft_cut_unfinished(ft, sent);
 	if (err == 0) {
 		if (ft->failing) {
 			ft->ctx->status(ft->ctx, NULL);
@@ -609,7 +609,6 @@ ft_recover_pending(struct ft *ft, const uint32_t *idx, uint32_t n)
 	}
 	ft->buflen = w;
 	ft->npend = m;
-	ft->sent = 0;
 	ft->ctx->log(ft->ctx, RINGFAN_LOG_INFO, "recovered %u flows; of %u "
 	    "records being written, %u had reached %s", ft->live, n, written,
 	    ft->path);
