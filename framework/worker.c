@@ -117,10 +117,7 @@ worker_cut_held(const struct stats_worker *sw)
 static void
 worker_cut_lift(struct stats_worker *sw)
 {
-	if (__builtin_expect(STATS_LOAD(&sw->cut_lift) == 0, 1) ||
-	    STATS_LOAD(&sw->cut_from) == 0)
-		return;
-	if (worker_cut_held(sw) == 0)
+	if (worker_cut_held(sw) == 0 && STATS_LOAD(&sw->cut_from) != 0)
 		STATS_STORE(&sw->cut_from, 0);
 }
 
@@ -165,6 +162,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	uint32_t cut_n = s->cut_n;
 	size_t nb = s->nb;
 	uint32_t len;
+	bool held;
 	/* Neither flag: the pipeline is one per-frame stage. */
 	const bool single = !batching && !cutting && !staged;
 	int (*packet)(void *, const struct ringfan_packet *) =
@@ -193,13 +191,15 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		 * The other generation's frame, at a reload; after a lift,
 		 * only the first cut_n frames are held to cut_from.
 		 */
-		if (cutting && ((pkt->ts_ns < from && cut_n > 0) ||
-		    pkt->ts_ns >= until)) {
-			cut_n -= cut_n > 0;
-			resume_frame_handed_off(sw, ++off);
-			continue;
+		if (cutting) {
+			held = cut_n > 0;
+			cut_n -= held;
+			if ((held && pkt->ts_ns < from) ||
+			    pkt->ts_ns >= until) {
+				resume_frame_handed_off(sw, ++off);
+				continue;
+			}
 		}
-		cut_n -= cutting && cut_n > 0;
 		if (batching)
 			pkt->linktype = (uint16_t)wk->linktype;
 		last_ts = pkt->ts_ns;
@@ -378,10 +378,22 @@ worker_clock_back(struct worker_clock *c, uint64_t frame_ns, uint64_t mono)
 }
 
 /*
+ * Network time went back from `was` to `now` with the real-time clock:
+ * every plugin ticks there, so that what it times (flows) goes on from
+ * there rather than from the time before the step.
+ */
+static void
+worker_clock_stepped(struct pipeline *pl, uint64_t was, uint64_t now)
+{
+	log_warnx("the clock went back %.3f s: network time goes back with it",
+	    (double)(was - now) / 1e9);
+	pipeline_tick_all(pl, now);
+}
+
+/*
  * Before the frames of block bd, found ready at the loop's monotonic time
- * mono: when the clock was stepped back, every plugin ticks at the first
- * frame's time, so that what it times (flows) goes on from there rather
- * than from the time before the step.
+ * mono: a first frame stamped well before network time is a step back of
+ * the clock.
  */
 static void
 worker_clock_block(struct worker *wk, struct pipeline *pl,
@@ -392,12 +404,9 @@ worker_clock_block(struct worker *wk, struct pipeline *pl,
 	uint64_t was = wk->clock.last;
 
 	ring_walk_init(&walk, bd, wk->ring.block_size);
-	if (!ring_walk_next(&walk, &first) ||
-	    !worker_clock_back(&wk->clock, first.ts_ns, mono))
-		return;
-	log_warnx("the clock went back %.3f s: network time goes back with it",
-	    (double)(was - first.ts_ns) / 1e9);
-	pipeline_tick_all(pl, first.ts_ns);
+	if (ring_walk_next(&walk, &first) &&
+	    worker_clock_back(&wk->clock, first.ts_ns, mono))
+		worker_clock_stepped(pl, was, first.ts_ns);
 }
 
 uint32_t
@@ -750,11 +759,9 @@ worker_main(struct worker *wk)
 		was = wk->clock.last;
 		net = worker_clock_now(&wk->clock, now,
 		    ring_block_waiting(ring_block(&wk->ring, idx)));
-		if (__builtin_expect(net < was, 0)) {
-			log_warnx("the clock went back %.3f s: network time "
-			    "goes back with it", (double)(was - net) / 1e9);
-			pipeline_tick_all(&pl, net);
-		} else if (net != 0 && net >= pl.next_tick)
+		if (__builtin_expect(net < was, 0))
+			worker_clock_stepped(&pl, was, net);
+		else if (net != 0 && net >= pl.next_tick)
 			pipeline_tick(&pl, net);
 		/* Progress, for the master's stall watch: a turn is done. */
 		STATS_STORE(&sw->beat, STATS_LOAD(&sw->beat) + 1);
