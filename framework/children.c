@@ -13,6 +13,7 @@
 
 #include <bsd/libutil.h>
 
+#include "capture.h"
 #include "control.h"
 #include "httpd.h"
 #include "linkwatch.h"
@@ -458,6 +459,18 @@ master_down_after_crash(const struct slot *s)
 
 	return s->pid <= 0 && s->wk.fd != -1 && (st == WORKER_BACKOFF ||
 	    (st == WORKER_FAILED && s->respawn_at != 0));
+}
+
+void
+master_shut(struct slot *s)
+{
+	char name[64];
+	int rc;
+
+	linkwatch_drop_next(s);
+	if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
+		log_warnx("%s: shutting the socket: %s",
+		    master_slot_name(s, name, sizeof(name)), strerror(-rc));
 }
 
 bool

@@ -196,9 +196,6 @@ master_stop_grace_ms(struct master *m)
 void
 master_stop(struct master *m, const char *why)
 {
-	char name[64];
-	int rc;
-
 	if (m->stopping)
 		return;
 	m->stopping = true;
@@ -210,11 +207,7 @@ master_stop(struct master *m, const char *why)
 	master_queued_answer(m, "reload: stopping before it could run");
 	bpfjob_free(&m->bpf);
 	FOREACH_SLOT(m, s) {
-		/* No frame enters a ring after this: workers can drain it. */
-		linkwatch_drop_next(s);
-		if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
-			log_warnx("%s: shutting the socket: %s",
-			    master_slot_name(s, name, sizeof(name)), strerror(-rc));
+		master_shut(s);
 		if (master_drain(m, s))
 			continue;
 		if (STATS_LOAD(&s->wk.sw->state) == WORKER_BACKOFF)

@@ -374,6 +374,12 @@ bool	master_down_after_crash(const struct slot *s);
  */
 bool	master_drain(struct master *m, struct slot *s);
 /*
+ * No frame enters s's ring after this, nor the socket built for its
+ * interface's return: its worker can drain it.  A socket that cannot be
+ * shut is said.
+ */
+void	master_shut(struct slot *s);
+/*
  * At a stop, s has no process and none drains its ring (killed at the
  * drain deadline of its interface's end, or its drainer could not start):
  * what its plugins left in host memory is closed by a closer (which needs

@@ -294,10 +294,9 @@ swap_clock_back(struct master *m)
 }
 
 /*
- * Whether the retiring generation reassembles fragments on interface,
- * by any of its names:
- * with the new one, two defrag fanout groups share the kernel's one
- * reassembly of each datagram, which the newest gets alone.
+ * Whether the retiring generation reassembles fragments on interface, by
+ * any of its names: with the new one, two defrag fanout groups share the
+ * kernel's one reassembly of each datagram, which the newest gets alone.
  */
 static bool
 swap_old_defrag(const struct master *m, const char *interface)
@@ -430,13 +429,8 @@ master_swap_step(struct master *m, uint64_t now)
 		swap_lift_at(m);
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];
-			int rc;
 
-			if (s->wk.fd != -1 && (rc = capture_shut(s->wk.fd)) != 0)
-				log_warnx("%s: shutting the socket: %s",
-				    master_slot_name(s, name, sizeof(name)),
-				    strerror(-rc));
-			linkwatch_drop_next(s);
+			master_shut(s);
 			/*
 			 * One waiting out a crash's backoff drains its ring
 			 * now: the retirement waits for no respawn.
