@@ -694,21 +694,17 @@ rf_set_defrag()
 	grep -q "defrag: $1" "$RF_CONF" || rf_fail "could not edit $RF_CONF"
 }
 
-# rf_send_frames FILE: sends from GEN, inside the namespace, the frames of
-# FILE, each a 2-byte big-endian length and that many bytes.
-rf_send_frames()
+# rf_replay FILE [TCPREPLAY-ARGS...]: sends the frames of the pcap FILE
+# from GEN, inside the namespace, with tcpreplay (at the file's pace unless
+# the arguments say otherwise).
+rf_replay()
 {
-	ip netns exec "$RF_NS" python3 - "$RF_GEN" "$1" <<-'PY'
-	import socket, struct, sys
-	s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-	s.bind((sys.argv[1], 0))
-	d = open(sys.argv[2], 'rb').read()
-	p = 0
-	while p < len(d):
-	    n, = struct.unpack_from('!H', d, p)
-	    s.send(d[p + 2:p + 2 + n])
-	    p += 2 + n
-	PY
+	local f=$1
+
+	shift
+	ip netns exec "$RF_NS" tcpreplay -q -i "$RF_GEN" "$@" "$f" \
+	    >"$RF_TMP/tcpreplay.out" 2>&1 ||
+	    rf_fail "tcpreplay $f: $(cat "$RF_TMP/tcpreplay.out")"
 }
 
 # rf_send_bg RFSEND-ARGS...: rfsend in the background; RF_SEND_PID is its

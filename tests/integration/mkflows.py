@@ -171,16 +171,21 @@ def interleave(all_flows):
                 yield q.pop(0)
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: mkflows.py FILE")
-    with open(sys.argv[1], "wb") as f:
+def write_pcap(path, frames):
+    """A classic pcap of Ethernet frames, 100 us apart."""
+    with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for n, frame in enumerate(interleave(flows())):
+        for n, frame in enumerate(frames):
             ts = 1700000000 * 1000000 + n * 100
             f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000,
                                 len(frame), len(frame)))
             f.write(frame)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: mkflows.py FILE")
+    write_pcap(sys.argv[1], interleave(flows()))
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-need_tools python3
+need_tools python3 tcpreplay
 N=32
 rf_link
-ip netns exec "$RF_NS" python3 - "$RF_TMP/frames" "$N" \
+python3 - "$RF_TMP/frames.pcap" "$N" \
     "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import struct, sys
 sys.path.insert(0, sys.argv[3])
@@ -28,16 +28,16 @@ def ip4(payload, ident, off, mf):
 
 eth = bytes.fromhex('0a00000000020a00000000010800')
 pay = struct.pack('!HHHH', 1024, 9, 48, 0) + bytes(range(40))
-with open(sys.argv[1], 'wb') as o:
-    for i in range(int(sys.argv[2])):
-        for ident, second in ((1000 + i, 2), (2000 + i, 1)):
-            # The second fragment starts at 8-byte unit `second`: 2 fits,
-            # 1 overlaps the first fragment's last 8 bytes.
-            frames = [ip4(pay[:16], ident, 0, 1),
-                ip4(pay[second * 8:32], ident, second, 1),
-                ip4(pay[32:], ident, 4, 0)]
-            for x in frames:
-                o.write(struct.pack('!H', len(eth + x)) + eth + x)
+out = []
+for i in range(int(sys.argv[2])):
+    for ident, second in ((1000 + i, 2), (2000 + i, 1)):
+        # The second fragment starts at 8-byte unit `second`: 2 fits,
+        # 1 overlaps the first fragment's last 8 bytes.
+        frames = [ip4(pay[:16], ident, 0, 1),
+            ip4(pay[second * 8:32], ident, second, 1),
+            ip4(pay[32:], ident, 4, 0)]
+        out += [eth + x for x in frames]
+mkflows.write_pcap(sys.argv[1], out)
 PY
 
 # run DEFRAG: the frames sent from GEN to a capture with defrag DEFRAG.
@@ -46,7 +46,7 @@ run()
 	rf_config 2 hash "" "plugin: counter"
 	rf_set_defrag "$1"
 	rf_start
-	rf_send_frames "$RF_TMP/frames"
+	rf_replay "$RF_TMP/frames.pcap"
 	rf_stop
 }
 

@@ -12,10 +12,10 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-need_tools python3 tshark
+need_tools python3 tshark tcpreplay
 FLOWS=64
 rf_link
-ip netns exec "$RF_NS" python3 - "$RF_TMP/frames" "$FLOWS" \
+python3 - "$RF_TMP/frames.pcap" "$FLOWS" \
     "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import struct, sys
 sys.path.insert(0, sys.argv[3])
@@ -25,21 +25,21 @@ def ip4(src, dst, payload, ident, off, mf):
     """A UDP datagram or fragment, off in units of 8 bytes."""
     return mkflows.ip4(src, dst, 17, payload, ident, off * 8, mf == 1)
 
-with open(sys.argv[1], 'wb') as o:
-    for f in range(int(sys.argv[2])):
-        for d in (0, 1):
-            a, b = bytes([10, 1, 0, f]), bytes([10, 2, 0, f])
-            src, dst, sp, dp = (a, b, 1024, 9) if d == 0 else (b, a, 9, 1024)
-            eth = bytes.fromhex('0a00000000020a00000000010800' if d == 0
-                else '0a00000000010a00000000020800')
-            pay = struct.pack('!HHHH', sp, dp, 48, 0) + bytes(range(40))
-            ident = f * 4 + d * 2
-            frames = [ip4(src, dst, pay, ident + 1, 0, 0),
-                ip4(src, dst, pay[:16], ident, 0, 1),
-                ip4(src, dst, pay[16:32], ident, 2, 1),
-                ip4(src, dst, pay[32:], ident, 4, 0)]
-            for x in frames:
-                o.write(struct.pack('!H', len(eth + x)) + eth + x)
+out = []
+for f in range(int(sys.argv[2])):
+    for d in (0, 1):
+        a, b = bytes([10, 1, 0, f]), bytes([10, 2, 0, f])
+        src, dst, sp, dp = (a, b, 1024, 9) if d == 0 else (b, a, 9, 1024)
+        eth = bytes.fromhex('0a00000000020a00000000010800' if d == 0
+            else '0a00000000010a00000000020800')
+        pay = struct.pack('!HHHH', sp, dp, 48, 0) + bytes(range(40))
+        ident = f * 4 + d * 2
+        frames = [ip4(src, dst, pay, ident + 1, 0, 0),
+            ip4(src, dst, pay[:16], ident, 0, 1),
+            ip4(src, dst, pay[16:32], ident, 2, 1),
+            ip4(src, dst, pay[32:], ident, 4, 0)]
+        out += [eth + x for x in frames]
+mkflows.write_pcap(sys.argv[1], out)
 PY
 
 # run DEFRAG: the frames sent from GEN, pcapwriter's files in $RF_TMP/DEFRAG.
@@ -50,7 +50,7 @@ run()
 	    "{ plugin: pcapwriter, config: { directory: \"$RF_TMP/$1\" } }"
 	rf_set_defrag "$1"
 	rf_start
-	rf_send_frames "$RF_TMP/frames"
+	rf_replay "$RF_TMP/frames.pcap"
 	rf_stop
 }
 

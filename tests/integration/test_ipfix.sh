@@ -75,8 +75,7 @@ full_lines()
 # replay: the pcap once more over the link.
 replay()
 {
-	ip netns exec "$RF_NS" tcpreplay -q -i "$RF_GEN" --pps 3000 \
-	    "$RF_TMP/in.pcap" >/dev/null 2>&1 || rf_fail "tcpreplay failed"
+	rf_replay "$RF_TMP/in.pcap" --pps 3000
 }
 
 # config PIPELINE-CONFIG: one flowtable with these options.

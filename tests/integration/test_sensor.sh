@@ -48,8 +48,7 @@ pipeline "$RF_TMP/live"
 rf_config 2 hash "" "${entries[@]}"
 sed -i "s/^\(      group: .*\)/\1\n      defrag: false/" "$RF_CONF"
 rf_start
-ip netns exec "$RF_NS" tcpreplay -q -i "$RF_GEN" --pps 3000 \
-    "$RF_TMP/in.pcap" >/dev/null 2>&1 || rf_fail "tcpreplay failed"
+rf_replay "$RF_TMP/in.pcap" --pps 3000
 rf_stop
 rf_expect_all "$frames"
 
