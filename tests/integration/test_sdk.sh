@@ -112,6 +112,26 @@ cp -r "$ROOT$SDK_EXAMPLEDIR/portwatch" "$TMP/src"
 [ -f "$TMP/mb/portwatch.so" ] || fail "meson build: no portwatch.so"
 echo "ok: built with meson"
 
+# 3c. Against the build tree, not installed: meson's uninstalled .pc file
+# names the source tree's headers and the build's plugin directory.
+mkdir "$TMP/tree"
+cp "$SDK_SOURCE_ROOT/examples/portwatch/portwatch.c" "$TMP/tree/"
+tree_pc()
+{
+	env -u PKG_CONFIG_SYSROOT_DIR \
+	    PKG_CONFIG_PATH="$SDK_BUILD_ROOT/meson-uninstalled" pkg-config "$@"
+}
+tree_cflags=$(tree_pc --cflags ringfan-plugin | sed 's/ *$//')
+expect "uninstalled: pkg-config --cflags" "$tree_cflags" \
+    "-I$SDK_SOURCE_ROOT/include"
+expect "uninstalled: plugindir" \
+    "$(tree_pc --variable=plugindir ringfan-plugin)" \
+    "$SDK_BUILD_ROOT/plugins"
+(cd "$TMP/tree" && cc -shared -fPIC $tree_cflags portwatch.c \
+    -o portwatch.so) >"$TMP/tree.log" 2>&1 ||
+    fail "cc portwatch.c against the tree: $(cat "$TMP/tree.log")"
+echo "ok: built against the tree"
+
 # Known frames, classic pcap, microseconds.  Port 8443 is watched with a
 # period of 1 s and a budget of 150 bytes.  Second S: 74 + 60 bytes to the
 # port (134, under budget); second S+1: 100 + 100 (200, over budget);
@@ -209,7 +229,7 @@ field()
 	jq -c ".captures[0].workers[0].$1" "$TMP/out.json"
 }
 
-for dir in "$TMP/cc" "$TMP/mb"; do
+for dir in "$TMP/cc" "$TMP/mb" "$TMP/tree"; do
 	run "$dir"
 	how=${dir##*/}
 	expect "$how: packets" "$(jq '.captures[0].totals.packets' \
