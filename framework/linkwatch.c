@@ -313,6 +313,8 @@ link_close(struct master *m, unsigned c)
 			    "interface, counted as dropped", master_slot_name(s,
 			    name, sizeof(name)), (unsigned long long)n);
 		}
+		/* A capture reload's cut holds for none of those. */
+		stats_lift_strand(sw);
 		STATS_STORE(&sw->at, 0);	/* block 0, between blocks */
 		if (s->wk.fd != -1)
 			close(s->wk.fd);

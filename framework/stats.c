@@ -659,3 +659,39 @@ stats_backlog(const struct stats_worker *w)
 
 	return in > out ? in - out : 0;
 }
+
+/*
+ * The frames the worker takes from its ring, as worker_cut_held() counts
+ * them: handed to the pipeline, left to the other generation, or
+ * quarantined.
+ */
+static uint64_t
+stats_walked(const struct stats_worker *w)
+{
+	return stats_consumed(w) + STATS_LOAD(&w->quarantined);
+}
+
+/*
+ * Those taken and those waiting in its ring.  Not the kernel's packets
+ * less its drops: frames a ring closed with (an interface gone, its
+ * workers parked; linkwatch.c) are counted as dropped in the carry, and
+ * no worker walks them.
+ */
+uint64_t
+stats_lift_count(const struct stats_worker *w)
+{
+	return 1 + stats_walked(w) + stats_backlog(w);
+}
+
+/*
+ * Once a ring is closed, every frame it took before the lift was walked or
+ * is counted as dropped; the worker's next ring takes only later frames.
+ */
+void
+stats_lift_strand(struct stats_worker *w)
+{
+	uint64_t at = STATS_LOAD(&w->cut_lift);
+
+	if (at != 0 && at > 1 + stats_walked(w))
+		STATS_STORE(&w->cut_lift, 1 + stats_walked(w));
+}

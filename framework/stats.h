@@ -191,9 +191,10 @@ struct stats_worker {
 	 * The frames this worker takes, by receive time: [cut_from,
 	 * cut_until).  Everything, but while a capture reload hands over.
 	 * cut_lift: 0 while the old sockets of a capture reload are open;
-	 * as the master shuts them, 1 + the frames the kernel had put in
-	 * this worker's ring: those are held to cut_from, every later one is
-	 * taken whatever its stamp (worker_cut_lift()).
+	 * as the master shuts them, 1 + the frames this worker had taken
+	 * and had waiting in its ring (stats_lift_count()): those are held
+	 * to cut_from, every later one is taken whatever its stamp
+	 * (worker_cut_lift()).
 	 */
 	uint64_t		 cut_from;
 	uint64_t		 cut_until;
@@ -305,6 +306,19 @@ uint64_t stats_value(const struct stats_worker *w, const char *field);
  * pipeline, dropped nor quarantined: they wait in its ring.
  */
 uint64_t stats_backlog(const struct stats_worker *w);
+
+/*
+ * The cut_lift a capture reload stores in w as it shuts the old sockets
+ * (cut_lift above): 1 + the frames its workers have taken so far and those
+ * waiting in its ring, which frames a closed ring left uncounted
+ * (stats_lift_strand()).
+ */
+uint64_t stats_lift_count(const struct stats_worker *w);
+/*
+ * The frames left in w's closed ring were counted as dropped: a lift
+ * stored holds for none of them (the next ring's are all later).
+ */
+void	stats_lift_strand(struct stats_worker *w);
 
 /*
  * Fold everything of `from` (a retired worker) into the carry of `to`, but the

@@ -337,25 +337,23 @@ swap_defrag_gap(const struct master *m, uint64_t cut_mono)
 }
 
 /*
- * Just before the old sockets are shut: from the frames the kernel has put
- * in each new ring by now (its packets less its drops) every frame that
- * comes is the new workers', stamped before T or not (a clock stepped back
- * after the hand-over), worker_cut_lift().  Read before the shut, so that
- * a frame that comes in between is taken by both generations rather than
- * neither, should the clock have gone back below T.
+ * Just before the old sockets are shut: past the frames each new worker
+ * has taken and those waiting in its ring by now (stats_lift_count()),
+ * every frame that comes is the new workers', stamped before T or not (a
+ * clock stepped back after the hand-over), worker_cut_lift().  Read
+ * before the shut, so that a frame that comes in between is taken by both
+ * generations rather than neither, should the clock have gone back below
+ * T.
  */
 static void
 swap_lift_at(struct master *m)
 {
 	struct stats_worker *sw;
-	uint64_t kp, drops;
 
 	master_read_kernel(m);
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		sw = m->g.slots[i].wk.sw;
-		kp = STATS_LOAD(&sw->kernel_packets);
-		drops = STATS_LOAD(&sw->kernel_drops);
-		STATS_STORE(&sw->cut_lift, 1 + (kp > drops ? kp - drops : 0));
+		STATS_STORE(&sw->cut_lift, stats_lift_count(sw));
 	}
 }
 

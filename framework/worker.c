@@ -90,9 +90,9 @@ worker_ring_backlog(struct worker *wk, uint32_t index)
  * takes every frame that comes, whatever its stamp: a clock stepped back
  * below T after the hand-over would otherwise have it leave every frame,
  * to no one, until the clock passed T again.  As it shut them the master
- * stored how many frames the kernel had put in the ring (cut_lift, one
- * more): the cut holds for those, the first the ring gives, and no later
- * one.  The count lives in shared memory, with the frames taken so far,
+ * stored how many frames the worker had taken and had waiting in its ring
+ * (cut_lift, one more; stats_lift_count()): the cut holds for those, the
+ * first the ring gives, and no later one.  The count lives in shared memory, with the frames taken so far,
  * so that a successor of a worker killed before it lifted its cut, or
  * one that was dead at the shut, lifts it at the same frame.  Returns how
  * many of the frames from the next one are still held to the cut,

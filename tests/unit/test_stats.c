@@ -177,6 +177,58 @@ test_backlog(void **state)
 }
 
 /*
+ * A capture reload's lift counts the frames a new worker takes and those
+ * waiting in its ring, never frames a ring closed with: those a gone
+ * interface left (linkwatch.c's link_close), counted as dropped in the
+ * carry, before the lift or after it.
+ */
+static void
+test_lift(void **state)
+{
+	struct stats_shm *shm;
+	struct stats_worker *w;
+
+	(void)state;
+	assert_non_null(shm = stats_create(1));
+	w = &shm->workers[0];
+	/* 100 taken, 5 dropped, 20 left in a closed ring, 5 waiting. */
+	w->packets = 90;
+	w->handed_off = 10;
+	w->kernel_packets = 130;
+	w->kernel_drops = 5;
+	w->carry.kernel_drops = 20;
+	assert_int_equal(stats_lift_count(w), 1 + 100 + 5);
+	/* One quarantined of those waiting: the worker counts it taken. */
+	w->quarantined = 1;
+	w->kernel_packets = 131;
+	assert_int_equal(stats_lift_count(w), 1 + 100 + 1 + 5);
+	/* More out than in (a race of the readers): nothing waits. */
+	w->packets = 200;
+	assert_int_equal(stats_lift_count(w), 1 + 210 + 1);
+
+	/* Lifted at 100 taken and 30 waiting, then 10 taken, 20 left. */
+	w->packets = 90;
+	w->quarantined = 0;
+	w->kernel_packets = 130;
+	w->kernel_drops = 0;
+	w->carry.kernel_drops = 0;
+	w->cut_lift = stats_lift_count(w);
+	assert_int_equal(w->cut_lift, 131);
+	w->packets = 100;
+	w->carry.kernel_drops = 20;
+	stats_lift_strand(w);
+	assert_int_equal(w->cut_lift, 1 + 110);
+	/* Nothing held any more: it stays so. */
+	stats_lift_strand(w);
+	assert_int_equal(w->cut_lift, 111);
+	/* No lift stored (the old sockets still open): none is made. */
+	w->cut_lift = 0;
+	stats_lift_strand(w);
+	assert_int_equal(w->cut_lift, 0);
+	stats_destroy(shm, 1);
+}
+
+/*
  * The slot of `name` of step `plugin`, which runs the plugin of that name,
  * in a pipeline that has the steps counter and flowtable too.
  */
@@ -1299,6 +1351,7 @@ main(void)
 		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_backlog),
+		cmocka_unit_test(test_lift),
 		cmocka_unit_test(test_counter),
 		cmocka_unit_test(test_counter_other_plugin),
 		cmocka_unit_test(test_counter_reclaim),
