@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "ring.h"
 #include "util.h"
 
 static const struct cfg_enum fanout_modes[] = {
@@ -96,6 +97,10 @@ h_block_size(struct ctx *c, const struct cfg_key *k, void *base,
 	store_uint(field(base, k), k->size, size);
 	return 0;
 }
+
+/* ring_block_seq(): a block comes back block_count seq_nums later. */
+_Static_assert(MAX_BLOCK_COUNT < RING_SEQ_WRAPPED,
+    "a block's seq_num would come back as RING_SEQ_WRAPPED");
 
 static const struct cfg_key ring_keys[] = {
 	{ ROW("block_size", KT_UINT, CFG_RELOAD_CAPTURE),

@@ -12,13 +12,14 @@
  * in_hand 1 while the next frame is in the pipeline.  The counters,
  * packets and bytes, move once per block, when `pos` is committed:
  *
- *   taking block b:	base = consumed; at = b | seq_num << 32
+ *   taking block b:	base = consumed; at = b | seq << 32
  *   per frame:		pos += 1; the pipeline; pos += len << SHIFT | 1
  *   a frame left to the other generation at a reload:	handed_off += 1
  *   the block done:	commit pos (below)
  *   after releasing b:	at = b + 1 (seq 0)
  *
- * where consumed = packets + handed_off.  A commit moves four counters
+ * where consumed = packets + handed_off and seq is ring_block_seq(), 32
+ * bits of the block's seq_num that are never 0.  A commit moves four counters
  * (packets, bytes, quarantined, base) and clears pos: it stores their
  * targets, then `commit = 1`, then the counters and pos = 0, then
  * `commit = 0`; whoever finds `commit` set applies the same targets again,
@@ -30,8 +31,9 @@
  * one so that it is skipped now and after a second death in the same
  * block), the first consumed - base frames of block `at` are done with,
  * when it is user-owned with the saved seq_num; any other state of that
- * block means the writer had released it.  seq_num never repeats, so a
- * refilled block is not mistaken for the one taken; index and seq share
+ * block means the writer had released it.  seq_num never repeats (the
+ * 32 bits kept, only 2^32 blocks on), so a refilled block is not mistaken
+ * for the one taken; index and seq share
  * one word because two words would let a kill between them skip or replay
  * a whole block.  A frame is counted once, as handled or (dying in the
  * pipeline) as quarantined, and bytes is always the wire length of the

@@ -91,10 +91,23 @@ ring_block_return(const struct ring *r, const struct tpacket_block_desc *bd)
 	    ((const uint8_t *)bd - r->map)));
 }
 
+/*
+ * The block's seq_num as a worker's position keeps it, in 32 bits that are
+ * never 0 (0 there says the worker is between blocks): its low 32 bits,
+ * RING_SEQ_WRAPPED where those are 0, as they are in the 2^32nd block a
+ * socket opens and every multiple (within weeks at a few thousand blocks a
+ * second).  The kernel opens the blocks in turn, so a block comes back
+ * block_count seq_nums later, never 2^31: the value stands for one block
+ * only.
+ */
+#define RING_SEQ_WRAPPED	(UINT32_C(1) << 31)
+
 static inline uint32_t
 ring_block_seq(const struct tpacket_block_desc *bd)
 {
-	return (uint32_t)bd->hdr.bh1.seq_num;
+	uint32_t seq = (uint32_t)bd->hdr.bh1.seq_num;
+
+	return seq != 0 ? seq : RING_SEQ_WRAPPED;
 }
 
 struct ring_walk {

@@ -269,10 +269,9 @@ worker_block(struct worker *wk, const struct tpacket_block_desc *bd,
 		/*
 		 * A block resumed in was counted by the worker that took it:
 		 * after some of its frames (skip), or before any were done
-		 * with, `at` naming it still (the kernel's seq_num starts at
-		 * 1).
+		 * with, `at` naming it still (ring_block_seq() is never 0).
 		 */
-		bool again = seq != 0 &&
+		bool again =
 		    STATS_LOAD(&sw->at) == ((uint64_t)index | (uint64_t)seq << 32);
 
 		resume_take(sw, index, seq, stats_consumed(sw));

@@ -205,6 +205,41 @@ test_resume_released_block(void **state)
 	assert_int_equal(resume_ring(&test_ring, &sw, &skip), 0);
 }
 
+/*
+ * The kernel's seq_num is 64-bit, the position keeps 32 bits of it: the
+ * 2^32nd block a socket opens (and every multiple) has 0 there, which the
+ * position reserves for "between blocks".  A worker that dies in such a
+ * block must still be resumed in it after the frames it did, and a block
+ * refilled after it must still be told from it.
+ */
+static void
+test_resume_seq_wraps(void **state)
+{
+	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)(void *)
+	    (blocks + BLOCK_SIZE);
+	struct stats_worker sw;
+	uint32_t skip = 99;
+
+	(void)state;
+	for (uint64_t hi = 1; hi <= 3; hi++) {
+		memset(&sw, 0, sizeof(sw));
+		sw.packets = 40;
+		/* Block 1 taken with seq_num hi << 32, 3 frames done. */
+		bd->hdr.bh1.seq_num = hi << 32;
+		bd->hdr.bh1.block_status = TP_STATUS_USER;
+		resume_take(&sw, 1, ring_block_seq(bd), stats_consumed(&sw));
+		sw.pos = pos_of(3, 180, 0);
+		assert_int_equal(resume_ring(&test_ring, &sw, &skip), 1);
+		assert_int_equal(skip, 3);
+		assert_int_equal(sw.packets, 43);
+
+		/* Released and refilled RING_BLOCKS blocks later: not ours. */
+		bd->hdr.bh1.seq_num = (hi << 32) + RING_BLOCKS;
+		assert_int_equal(resume_ring(&test_ring, &sw, &skip), 2);
+		assert_int_equal(skip, 0);
+	}
+}
+
 static void
 test_frame_helpers(void **state)
 {
@@ -486,6 +521,7 @@ main(void)
 		cmocka_unit_test_setup(test_resume_settle_interrupted,
 		    setup_ring),
 		cmocka_unit_test_setup(test_resume_released_block, setup_ring),
+		cmocka_unit_test_setup(test_resume_seq_wraps, setup_ring),
 		cmocka_unit_test(test_frame_helpers),
 		cmocka_unit_test(test_resume_every_prefix),
 	};
