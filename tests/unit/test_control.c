@@ -501,6 +501,28 @@ test_open(void **state)
 	    "{\"error\":\"stop takes no argument\"}\n");
 }
 
+/*
+ * The kernel's PACKET_STATISTICS counts are 32 bits and start again at
+ * each read: the master reads them often enough, whatever stats_interval
+ * says, that a socket taking a 100 Gbit/s link's every frame, at the
+ * smallest (148,809,524 a second), does not reach 2^32 between two reads.
+ */
+static void
+test_kernel_read_period(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t line_rate = 148809524;
+	uint64_t before, period;
+
+	f->cfg.log.level = LOG_LVL_INFO;
+	f->cfg.stats_interval_ns = 3600ull * 1000000000u;
+	f->m.next_stats_ns = UINT64_MAX;
+	before = mono_ns();
+	master_apply_live(&f->m);
+	period = f->m.next_stats_ns - before;
+	assert_true(period / 1000000 * line_rate / 1000 < (UINT64_C(1) << 32));
+}
+
 int
 main(void)
 {
@@ -522,6 +544,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reload_waits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_read_period, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
