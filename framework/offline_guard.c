@@ -11,6 +11,9 @@
  *   (stats.h) and pipeline_track()'s text;
  * - exit() called from a plugin's callback: the line, then exit status 2
  *   (EXIT_RUNTIME), whatever the plugin asked for.
+ * The run has one thread, the one that armed the guard: exit() or a fault
+ * on any other is a thread that plugin code started, wherever the run's
+ * own thread is meanwhile (outside the plugins, as likely as not).
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +36,7 @@ static struct {
 	const struct offline	*ol;	/* NULL: not armed */
 	char			 at[160];	/* pipeline_track()'s */
 	struct sigaction	 was[GUARD_NSIG];
+	pid_t			 tid;	/* the run's thread */
 	bool			 exit_hooked;
 } guard;
 
@@ -158,6 +162,30 @@ guard_write(struct guard_line *l)
 		}
 }
 
+/* Whether the caller is a thread that plugin code started. */
+static bool
+guard_plugin_thread(void)
+{
+	return gettid() != guard.tid;
+}
+
+/*
+ * "ringfan: CAPTURE/K: in a plugin's thread": a fault (any of the guard's
+ * signals but SIGINT and SIGTERM, which go to whichever thread takes them)
+ * or an exit() on a thread of plugin code.
+ */
+static void
+guard_thread(struct guard_line *l)
+{
+	const struct offline *ol = guard.ol;
+	const struct offline_worker *w = ol->w != NULL ? &ol->w[ol->tagged] :
+	    NULL;
+
+	guard_put(l, "ringfan: ");
+	guard_put(l, w != NULL && w->tag[0] != '\0' ? w->tag : ol->capture);
+	guard_put(l, ": in a plugin's thread");
+}
+
 static void
 guard_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -170,7 +198,10 @@ guard_signal(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 
 	if (guard.ol != NULL) {
-		guard_where(&l);
+		if (sig != SIGINT && sig != SIGTERM && guard_plugin_thread())
+			guard_thread(&l);
+		else
+			guard_where(&l);
 		guard_put(&l, sig == SIGINT || sig == SIGTERM ?
 		    ": interrupted by signal " : ": killed by signal ");
 		guard_put_u64(&l, (uint64_t)sig);
@@ -197,7 +228,11 @@ guard_exit(void)
 {
 	struct guard_line l = { .n = 0 };
 
-	if (guard.ol == NULL || !guard_where(&l))
+	if (guard.ol == NULL)
+		return;
+	if (guard_plugin_thread())
+		guard_thread(&l);
+	else if (!guard_where(&l))
 		return;
 	guard_put(&l, ": the plugin called exit()");
 	guard_after(&l);
@@ -215,6 +250,7 @@ offline_guard_arm(const struct offline *ol)
 	};
 
 	guard.ol = ol;
+	guard.tid = gettid();
 	pipeline_track(guard.at, sizeof(guard.at));
 	(void)sigaltstack(&ss, NULL);
 	memset(&sa, 0, sizeof(sa));
