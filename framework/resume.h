@@ -31,13 +31,12 @@
  * one so that it is skipped now and after a second death in the same
  * block), the first consumed - base frames of block `at` are done with,
  * when it is user-owned with the saved seq_num; any other state of that
- * block means the writer had released it.  seq_num never repeats (the
- * 32 bits kept, only 2^32 blocks on), so a refilled block is not mistaken
- * for the one taken; index and seq share
- * one word because two words would let a kill between them skip or replay
- * a whole block.  A frame is counted once, as handled or (dying in the
- * pipeline) as quarantined, and bytes is always the wire length of the
- * frames in packets (tests/unit/test_resume.c walks every prefix of the
+ * block means the writer had released it.  A refilled block's seq is
+ * never the one taken (ring_block_seq()), so it is not mistaken for it;
+ * index and seq share one word because two words would let a kill
+ * between them skip or replay a whole block.  A frame is counted once, as
+ * handled or (dying in the pipeline) as quarantined, and bytes is always
+ * the wire length of the frames in packets (tests/unit/test_resume.c walks every prefix of the
  * stores, tests/unit/test_resume_kill.c kills a real worker at random).
  *
  * The counters of a worker lag by the frames of the block in hand; its

@@ -96,9 +96,11 @@ ring_block_return(const struct ring *r, const struct tpacket_block_desc *bd)
  * never 0 (0 there says the worker is between blocks): its low 32 bits,
  * RING_SEQ_WRAPPED where those are 0, as they are in the 2^32nd block a
  * socket opens and every multiple (within weeks at a few thousand blocks a
- * second).  The kernel opens the blocks in turn, so a block comes back
- * block_count seq_nums later, never 2^31: the value stands for one block
- * only.
+ * second).  The kernel opens the blocks in turn, so a block is filled
+ * again block_count seq_nums later; a position names a block while its
+ * worker holds it, or across the one refill a kill after its release
+ * allows (resume.h), and block_count (at most 65536) is no multiple of
+ * 2^31: the refill's value is never the one kept.
  */
 #define RING_SEQ_WRAPPED	(UINT32_C(1) << 31)
 

@@ -672,15 +672,21 @@ stats_walked(const struct stats_worker *w)
 }
 
 /*
- * Those taken and those waiting in its ring.  Not the kernel's packets
- * less its drops: frames a ring closed with (an interface gone, its
- * workers parked; linkwatch.c) are counted as dropped in the carry, and
- * no worker walks them.
+ * The frames the kernel put in the worker's rings less those counted as
+ * dropped, live or in the carry: frames a ring closed with (an interface
+ * gone, its workers parked; linkwatch.c) are dropped there, and no worker
+ * walks them.  Only words the master writes: the worker's own counts move
+ * while it runs, and two reads of them would part a block it commits in
+ * between.  Where the worker has walked more (the kernel's count read
+ * before its latest frames), the lift holds nothing, as it should.
  */
 uint64_t
 stats_lift_count(const struct stats_worker *w)
 {
-	return 1 + stats_walked(w) + stats_backlog(w);
+	uint64_t in = STATS_LOAD(&w->kernel_packets);
+	uint64_t out = STATS_LOAD(&w->kernel_drops) + w->carry.kernel_drops;
+
+	return 1 + (in > out ? in - out : 0);
 }
 
 /*

@@ -309,9 +309,9 @@ uint64_t stats_backlog(const struct stats_worker *w);
 
 /*
  * The cut_lift a capture reload stores in w as it shuts the old sockets
- * (cut_lift above): 1 + the frames its workers have taken so far and those
- * waiting in its ring, which frames a closed ring left uncounted
- * (stats_lift_strand()).
+ * (cut_lift above): 1 + the frames the kernel put in its rings less those
+ * counted as dropped (those taken so far and those waiting), so that the
+ * frames a closed ring left are not among them (stats_lift_strand()).
  */
 uint64_t stats_lift_count(const struct stats_worker *w);
 /*
