@@ -462,13 +462,13 @@ ctl_cmd_plugins(void *ctx, struct ctl_req *rq, const char *arg)
 			snprintf(abi, sizeof(abi), "%u.%u", in->abi >> 16,
 			    in->abi & 0xffff);
 			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:o,s:o,s:o,s:s,s:I,s:I,s:o}",
+			    "{s:s,s:s,s:o,s:o,s:o,s:s,s:I,s:o,s:o}",
 			    "name", in->name, "step", in->step,
 			    "version", stats_text_json(in->version),
 			    "description", stats_text_json(in->description),
 			    "path", stats_text_json(in->path),
 			    "abi", abi, "memory", (json_int_t)in->memory_size,
-			    "tick_ns", (json_int_t)(in->tick_ns != 0 ?
+			    "tick_ns", stats_uint_json(in->tick_ns != 0 ?
 			    in->tick_ns : m->g.cfg->stats_interval_ns),
 			    "errors", plugin_errors(m, c, k)));
 		}

@@ -523,6 +523,35 @@ test_kernel_read_period(void **state)
 	assert_true(period / 1000000 * line_rate / 1000 < (UINT64_C(1) << 32));
 }
 
+/*
+ * A plugin may ask for a tick period that network time never reaches
+ * (tick_period(ctx, UINT64_MAX): no tick before the end).  The plugins
+ * reply shows it as the other unsigned values are, held at 2^63 - 1,
+ * never as a negative number of nanoseconds.
+ */
+static void
+test_plugins_tick_huge(void **state)
+{
+	struct fixture *f = *state;
+	struct plugin_info in[2], *infos[2] = { &in[0], &in[1] };
+	char *got;
+
+	memset(in, 0, sizeof(in));
+	strlcpy(in[0].name, "ticker", sizeof(in[0].name));
+	strlcpy(in[0].step, "ticker", sizeof(in[0].step));
+	in[0].abi = 2u << 16;
+	in[0].tick_ns = UINT64_MAX;
+	in[1] = in[0];
+	in[1].tick_ns = (UINT64_C(1) << 63) + 1;
+	f->caps[0].npipeline = 1;
+	f->caps[1].npipeline = 1;
+	f->m.g.infos = infos;
+	got = dispatch(f, "plugins");
+	assert_non_null(strstr(got, "\"tick_ns\":9223372036854775807,"));
+	assert_null(strstr(got, "\"tick_ns\":-"));
+	free(got);
+}
+
 int
 main(void)
 {
@@ -544,6 +573,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reload_waits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugins_tick_huge, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_read_period, setup,
 		    teardown),
 	};
