@@ -376,13 +376,13 @@ ctl_cmd_status(void *ctx, struct ctl_req *rq, const char *arg)
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
 		    "group", (int)m->g.groups[c]));
 	}
-	ctl_reply_json(rq, json_pack("{s:s,s:i,s:o,s:o,s:s,s:i,s:o,s:I,s:o}",
+	ctl_reply_json(rq, json_pack("{s:s,s:i,s:o,s:o,s:s,s:o,s:o,s:I,s:o}",
 	    "version", RINGFAN_VERSION, "pid", (int)getpid(),
 	    "uptime_s", stats_seconds_json((double)(mono_ns() -
 	    m->started_ns) / 1e9),
 	    "config", stats_text_json(m->g.cfg->path),
 	    "state", m->stopping ? "stopping" : "running",
-	    "reloads", (int)m->reloads,
+	    "reloads", stats_uint_json(m->reloads),
 	    "last_reload_error", m->last_reload_error[0] != '\0' ?
 	    stats_text_json(m->last_reload_error) : json_null(),
 	    "log_dropped", (json_int_t)log_dropped(),
@@ -407,13 +407,14 @@ ctl_cmd_workers(void *ctx, struct ctl_req *rq, const char *arg)
 		sw = s->wk.sw;
 		counts = stats_counts(&view, i, &merged);
 		json_array_append_new(arr, json_pack(
-		    "{s:s,s:i,s:i,s:i,s:s,s:i,s:i,s:o,s:o}",
+		    "{s:s,s:i,s:i,s:i,s:s,s:o,s:o,s:o,s:o}",
 		    "capture", m->g.cfg->captures[s->capture].name,
 		    "id", (int)s->wk.id, "pid", (int)STATS_LOAD(&sw->pid),
 		    "cpu", (int)STATS_LOAD(&sw->cpu),
 		    "state", stats_state_name(STATS_LOAD(&sw->state)),
-		    "restarts", (int)stats_value(counts, "restarts"),
-		    "stalls", (int)stats_value(counts, "stalls"),
+		    "restarts", stats_uint_json(stats_value(counts,
+		    "restarts")),
+		    "stalls", stats_uint_json(stats_value(counts, "stalls")),
 		    "last_exit", s->last_exit[0] != '\0' ?
 		    stats_text_json(s->last_exit) : json_null(),
 		    "errors", stats_errors_json(sw,

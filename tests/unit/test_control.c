@@ -552,6 +552,24 @@ test_plugins_tick_huge(void **state)
 	free(got);
 }
 
+/* status: a count of reloads past 2^31 is a count, not a negative int. */
+static void
+test_status_reloads_huge(void **state)
+{
+	struct fixture *f = *state;
+	uint16_t groups[2] = { 42, 43 };
+	char *got;
+
+	f->caps[0].interface = "eth0";
+	f->caps[1].interface = "eth1";
+	f->cfg.path = "ringfan.yaml";
+	f->m.g.groups = groups;
+	f->m.reloads = UINT32_MAX;
+	got = dispatch(f, "status");
+	assert_non_null(strstr(got, "\"reloads\":4294967295,"));
+	free(got);
+}
+
 int
 main(void)
 {
@@ -576,6 +594,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_plugins_tick_huge, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_read_period, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_status_reloads_huge, setup,
 		    teardown),
 	};
 
