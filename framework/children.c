@@ -140,6 +140,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	}
 	s->wk.sw->err[0] = '\0';
 	s->wk.sw->starting_in[0] = '\0';
+	STATS_STORE(&s->wk.sw->exiting, 0);
 	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {
@@ -196,7 +197,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 		 */
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		STATS_STORE(&s->wk.sw->pid, getpid());
-		exit(worker_main(&s->wk));
+		worker_exit(s->wk.sw, worker_main(&s->wk));
 	}
 	s->pid = pid;
 	STATS_STORE(&s->wk.sw->pid, pid);
@@ -527,7 +528,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	uint32_t stop = STATS_LOAD(&sw->stop);
 	uint32_t state = STATS_LOAD(&sw->state);
 	char name[64], where[64], err[STATS_ERR_MAX], what[128];
-	bool stalled, closer = s->closer, stop_closer = s->stop_closer;
+	bool stalled, closer = s->closer, stop_closer = s->stop_closer, own;
 	int word;
 
 	master_slot_name(s, name, sizeof(name));
@@ -537,15 +538,22 @@ master_reaped(struct master *m, struct slot *s, int status)
 	if (!master_slot_where(s, where, sizeof(where)))
 		where[0] = '\0';
 	s->pid = 0;
+	/* Its own exit, or plugin code's exit() (stats.h, exiting). */
+	own = WIFEXITED(status) && where[0] == '\0' &&
+	    STATS_LOAD(&sw->exiting) == (uint32_t)WEXITSTATUS(status) + 1;
 	if (WIFSIGNALED(status))
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "killed by signal %d (%s)", WTERMSIG(status),
 		    strsignal(WTERMSIG(status)));
-	else if (WEXITSTATUS(status) == WORKER_EXIT_WAIT &&
-	    where[0] == '\0' && err[0] != '\0')
+	else if (own && WEXITSTATUS(status) == WORKER_EXIT_WAIT &&
+	    err[0] != '\0')
 		/* Its log's descriptor may have gone with the wait's. */
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "exited with code %d (%.200s)", WEXITSTATUS(status), err);
+	else if (!own && where[0] == '\0')
+		snprintf(s->last_exit, sizeof(s->last_exit),
+		    "exited with code %d in plugin code outside its callbacks "
+		    "(exit() in a plugin's thread, say)", WEXITSTATUS(status));
 	else
 		snprintf(s->last_exit, sizeof(s->last_exit),
 		    "exited with code %d", WEXITSTATUS(status));
@@ -554,14 +562,14 @@ master_reaped(struct master *m, struct slot *s, int status)
 	/* Where, for the logs below: a stall's last_exit says it already. */
 	strlcpy(s->died_in, stalled ? "" : where, sizeof(s->died_in));
 	/*
-	 * The worker's own word on its end: its exit code, unless it exited
-	 * inside a plugin's callback (the stage still names it), where only
-	 * the plugin's exit() ends it.  Such a code, WORKER_EXIT_SETUP or
+	 * The worker's own word on its end: its exit code, unless plugin
+	 * code's exit() ended it, inside a callback (the stage still names
+	 * it) or outside (a plugin's thread: the code is not the one the
+	 * worker stored).  Such a code, WORKER_EXIT_SETUP or
 	 * WORKER_EXIT_RETRY included, is a crash of that plugin, never a
 	 * setup failure or a retry of the worker.
 	 */
-	word = WIFEXITED(status) && where[0] == '\0' ? WEXITSTATUS(status) :
-	    -1;
+	word = own ? WEXITSTATUS(status) : -1;
 	/* That word says why in its own text, on whatever path follows. */
 	if (word == WORKER_EXIT_RETRY || word == WORKER_EXIT_SETUP)
 		master_exit_reason(s, word, err);

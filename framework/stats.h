@@ -180,6 +180,13 @@ struct stats_worker {
 	uint32_t		 restarts;
 	uint32_t		 stop;		/* WORKER_STOP_*, by the master */
 	uint32_t		 stalls;	/* kills after a stall (stall.c) */
+	/*
+	 * 1 + the code the worker exits with, stored by the worker as it
+	 * exits; 0 (master_fork()) before.  An exit code without it is plugin
+	 * code's exit() (a thread's, or outside the callbacks), never the
+	 * worker's word (WORKER_EXIT_*).
+	 */
+	uint32_t		 exiting;
 	uint64_t		 ring_errors;	/* malformed blocks or frames */
 	uint64_t		 quarantined;	/* frames skipped after a crash */
 	/* Targets of a commit in progress, see resume_commit(). */

@@ -668,8 +668,16 @@ worker_wait(const struct worker *wk, int ms)
 	if (n == -1 && errno != EINTR) {
 		snprintf(wk->sw->err, sizeof(wk->sw->err), "waiting for its "
 		    "ring: epoll_wait: %s", strerror(errno));
+		STATS_STORE(&wk->sw->exiting, WORKER_EXIT_WAIT + 1);
 		_exit(WORKER_EXIT_WAIT);
 	}
+}
+
+void
+worker_exit(struct stats_worker *sw, int code)
+{
+	STATS_STORE(&sw->exiting, (uint32_t)code + 1);
+	exit(code);
 }
 
 /* What a worker holds, let go before it exits. */

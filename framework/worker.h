@@ -60,6 +60,12 @@ struct worker {
 
 /* The body of a worker process after fork; returns its exit code. */
 int	worker_main(struct worker *wk);
+/*
+ * Ends the worker's process with code, worker_main()'s: stored first
+ * (stats.h, exiting), so that the master tells the worker's own word from
+ * an exit() of plugin code with the same number.
+ */
+_Noreturn void worker_exit(struct stats_worker *sw, int code);
 
 /*
  * Walk the frames of one block through the pipeline, keeping the crash-

@@ -1,8 +1,9 @@
 /*
- * threader: a plugin with a thread of its own, for test_plugin_thread.  Its
- * `open` starts a thread that waits until `packet` has seen `after` frames
- * (default 1), then acts by `act`: exit (calls exit(`code`)), segv (dies of
- * SIGSEGV), none (nothing).  `close` ends and joins the thread.  A trial
+ * threader: a plugin with a thread of its own, for test_offline_thread and
+ * test_plugin_thread.  Its `open` starts a thread that waits until `packet`
+ * has seen `after` frames (default 1) and, with `go` set, until the file
+ * that names exists, then acts by `act`: exit (calls exit(`code`)), segv
+ * (dies of SIGSEGV), none (nothing).  `close` ends and joins the thread.  A trial
  * open (RINGFAN_CTX_CHECK) starts nothing.  Counts its frames in `seen`.
  */
 #include <pthread.h>
@@ -11,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ringfan/plugin.h>
 
 struct threader {
 	pthread_t	 thread;
 	const char	*act;
+	const char	*go;		/* a file to wait for, or "" */
 	uint64_t	 after;
 	uint64_t	 code;
 	uint64_t	*seen;
@@ -32,7 +35,8 @@ threader_run(void *arg)
 	struct timespec ms = { 0, 1000000 };
 
 	while (!__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE) &&
-	    __atomic_load_n(&t->frames, __ATOMIC_ACQUIRE) < t->after)
+	    (__atomic_load_n(&t->frames, __ATOMIC_ACQUIRE) < t->after ||
+	    (t->go[0] != '\0' && access(t->go, F_OK) != 0)))
 		nanosleep(&ms, NULL);
 	if (__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE))
 		return NULL;
@@ -52,6 +56,7 @@ threader_open(struct ringfan_ctx *ctx, void **state)
 		return RINGFAN_FAIL;
 	*state = t;
 	if (ctx->opt_string(ctx, "act", "none", &t->act) == -1 ||
+	    ctx->opt_string(ctx, "go", "", &t->go) == -1 ||
 	    ctx->opt_uint(ctx, "after", 1, &t->after) == -1 ||
 	    ctx->opt_uint(ctx, "code", 0, &t->code) == -1)
 		return RINGFAN_FAIL;
