@@ -14,6 +14,7 @@ resume_apply(struct stats_worker *sw)
 	STATS_STORE(&sw->quarantined, sw->t_quarantined);
 	STATS_STORE(&sw->base, sw->t_base);
 	STATS_STORE(&sw->pos, 0);
+	STATS_ORDER();
 	STATS_STORE(&sw->commit, 0);
 }
 
@@ -29,7 +30,9 @@ resume_commit(struct stats_worker *sw, uint64_t frames, uint64_t bytes,
 	STATS_STORE(&sw->t_bytes, sw->bytes + bytes);
 	STATS_STORE(&sw->t_quarantined, sw->quarantined + in_hand);
 	STATS_STORE(&sw->t_base, sw->base - in_hand);
+	STATS_ORDER();
 	STATS_STORE(&sw->commit, 1);
+	STATS_ORDER();
 	resume_apply(sw);
 }
 

@@ -23,7 +23,9 @@
  * (packets, bytes, quarantined, base) and clears pos: it stores their
  * targets, then `commit = 1`, then the counters and pos = 0, then
  * `commit = 0`; whoever finds `commit` set applies the same targets again,
- * so a commit cut anywhere is done exactly once.
+ * so a commit cut anywhere is done exactly once.  Where the order of two
+ * stores matters (base before at, and the steps of a commit), STATS_ORDER()
+ * keeps the compiler from swapping them.
  *
  * The invariant, true between any two stores: once a successor has
  * settled (resume_settle(): a commit cut short is finished, and a pos left
@@ -83,6 +85,7 @@ resume_take(struct stats_worker *sw, uint32_t index, uint32_t seq,
     uint64_t consumed)
 {
 	STATS_STORE(&sw->base, consumed);
+	STATS_ORDER();
 	STATS_STORE(&sw->at, (uint64_t)index | (uint64_t)seq << 32);
 }
 

@@ -451,6 +451,14 @@ bool	stats_status_get(const struct stats_worker *w, size_t i,
 #define STATS_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #endif
 #define STATS_ADD(p, v)		STATS_STORE((p), STATS_LOAD(p) + (v))
+/*
+ * The words stored before it are stored before those after it: relaxed
+ * stores of different words that the compiler may not move across it.  No
+ * instruction: a process killed between two stores leaves the ones it made
+ * (resume.h), so the order the compiler keeps is the order a successor
+ * finds.
+ */
+#define STATS_ORDER()		__atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 /* The names the stats of each worker's plugins are shown under. */
 struct stats_view {
