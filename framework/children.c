@@ -141,6 +141,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 	s->wk.sw->err[0] = '\0';
 	s->wk.sw->starting_in[0] = '\0';
 	STATS_STORE(&s->wk.sw->exiting, 0);
+	STATS_STORE(&s->wk.sw->thread_fault, 0);
 	fflush(NULL);
 	pid = fork();
 	if (pid == -1) {
@@ -529,6 +530,7 @@ master_reaped(struct master *m, struct slot *s, int status)
 	uint32_t state = STATS_LOAD(&sw->state);
 	char name[64], where[64], err[STATS_ERR_MAX], what[128];
 	bool stalled, closer = s->closer, stop_closer = s->stop_closer, own;
+	bool thread;
 	int word;
 
 	master_slot_name(s, name, sizeof(name));
@@ -538,13 +540,22 @@ master_reaped(struct master *m, struct slot *s, int status)
 	if (!master_slot_where(s, where, sizeof(where)))
 		where[0] = '\0';
 	s->pid = 0;
+	/*
+	 * A fault of a thread that plugin code started (stats.h,
+	 * thread_fault): not of the callback the worker's thread was in.
+	 */
+	thread = WIFSIGNALED(status) && STATS_LOAD(&sw->thread_fault) ==
+	    (uint32_t)WTERMSIG(status);
+	if (thread)
+		where[0] = '\0';
 	/* Its own exit, or plugin code's exit() (stats.h, exiting). */
 	own = WIFEXITED(status) && where[0] == '\0' &&
 	    STATS_LOAD(&sw->exiting) == (uint32_t)WEXITSTATUS(status) + 1;
 	if (WIFSIGNALED(status))
 		snprintf(s->last_exit, sizeof(s->last_exit),
-		    "killed by signal %d (%s)", WTERMSIG(status),
-		    strsignal(WTERMSIG(status)));
+		    "killed by signal %d (%s)%s", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)),
+		    thread ? " in a plugin's thread" : "");
 	else if (own && WEXITSTATUS(status) == WORKER_EXIT_WAIT &&
 	    err[0] != '\0')
 		/* Its log's descriptor may have gone with the wait's. */
@@ -615,7 +626,9 @@ master_reaped(struct master *m, struct slot *s, int status)
 	 * Not a clean exit: its levels and problems were the state of a
 	 * process that is gone, and no one writes them any more.  Its block
 	 * is settled now, as a successor would (resume.h): the frames it
-	 * finished counted, the one in hand quarantined.  At a stop, or past
+	 * finished counted, the one in hand quarantined (after a plugin
+	 * thread's fault too: the stages before had seen it, and would see
+	 * it twice in the ring again).  At a stop, or past
 	 * the crash-loop limit, no successor comes; one that does finds
 	 * nothing left to settle.
 	 */

@@ -187,6 +187,13 @@ struct stats_worker {
 	 * worker's word (WORKER_EXIT_*).
 	 */
 	uint32_t		 exiting;
+	/*
+	 * The fatal signal a thread that plugin code started got, stored by
+	 * that thread as it dies (worker.c, worker_on_fault); 0
+	 * (master_fork()) before.  Matching the signal the worker died of,
+	 * it names the thread, not the callback the stage word names.
+	 */
+	uint32_t		 thread_fault;
 	uint64_t		 ring_errors;	/* malformed blocks or frames */
 	uint64_t		 quarantined;	/* frames skipped after a crash */
 	/* Targets of a commit in progress, see resume_commit(). */

@@ -42,6 +42,60 @@ worker_on_term(int sig)
 	worker_term = 1;
 }
 
+/*
+ * The fatal signals of a fault, and abort()'s.  A thread that plugin code
+ * started and that gets one stores it in the worker's slot before it dies
+ * (stats.h, thread_fault): the master then names the thread, not the
+ * callback the worker's own thread happens to be in.
+ */
+static const int worker_fault_signals[] = {
+	SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS,
+};
+
+static struct stats_worker *worker_fault_sw;
+static pid_t worker_fault_pid;	/* the worker, its own thread's id too */
+
+/*
+ * On the thread that got sig, with nothing but async-signal-safe calls:
+ * the mark (another thread of the worker's process only; not a process
+ * that plugin code forked), then the signal's own action, which ends the
+ * whole process with its status, a core included.
+ */
+static void
+worker_on_fault(int sig)
+{
+	struct sigaction dfl;
+	sigset_t only;
+	int saved = errno;
+
+	if (getpid() == worker_fault_pid && gettid() != worker_fault_pid)
+		STATS_STORE(&worker_fault_sw->thread_fault, (uint32_t)sig);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)sigaction(sig, &dfl, NULL);
+	sigemptyset(&only);
+	sigaddset(&only, sig);
+	errno = saved;
+	(void)raise(sig);
+	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
+}
+
+/* Before any plugin code runs: its constructors may start threads. */
+static void
+worker_watch_faults(struct worker *wk)
+{
+	struct sigaction sa;
+
+	worker_fault_sw = wk->sw;
+	worker_fault_pid = getpid();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_fault;
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < sizeof(worker_fault_signals) /
+	    sizeof(worker_fault_signals[0]); k++)
+		(void)sigaction(worker_fault_signals[k], &sa, NULL);
+}
+
 /* As the worker takes a block: how the kernel retired it. */
 static inline void
 worker_ring_health(struct worker *wk, const struct tpacket_block_desc *bd)
@@ -576,6 +630,7 @@ worker_setup(struct worker *wk)
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = worker_on_term;
 	sigaction(SIGTERM, &sa, NULL);
+	worker_watch_faults(wk);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 

@@ -8,7 +8,9 @@
  * once a marked frame has been seen.  With `close: true` it never returns
  * from a `close` after frames came to its own process (spins on the CPU, or
  * waits with `block: true`): validation's trial open and close pass, and so
- * does the close of a process that took no frame.
+ * does the close of a process that took no frame.  Its counter `held` counts
+ * the marked frames it is stuck on, bumped as it gets stuck: once it is 1,
+ * the worker is in spin's `packet` for good.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ struct spin {
 	uint64_t	frames;		/* this process's own */
 	int		armed;		/* spintick: a marked frame seen */
 	uint64_t	*seen;
+	uint64_t	*held;
 };
 
 static int
@@ -37,7 +40,8 @@ spin_open(struct ringfan_ctx *ctx, void **state)
 	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
 	    ctx->opt_bool(ctx, "block", 0, &st->block) != 0 ||
 	    ctx->opt_bool(ctx, "close", 0, &st->close) != 0 ||
-	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
+	    (st->seen = ctx->counter(ctx, "seen")) == NULL ||
+	    (st->held = ctx->counter(ctx, "held")) == NULL) {
 		free(st);
 		return -1;
 	}
@@ -54,6 +58,7 @@ spin_maybe(const struct spin *st, const struct ringfan_packet *pkt)
 	volatile uint64_t turns = 0;
 
 	if (st->len != 0 && pkt->len == st->len) {
+		__atomic_add_fetch(st->held, 1, __ATOMIC_RELEASE);
 		for (;;) {
 			if (st->block)
 				pause();

@@ -3,7 +3,7 @@
  * test_plugin_thread.  Its `open` starts a thread that waits until `packet`
  * has seen `after` frames (default 1) and, with `go` set, until the file
  * that names exists, then acts by `act`: exit (calls exit(`code`)), segv
- * (dies of SIGSEGV), none (nothing).  `close` ends and joins the thread.  A trial
+ * (dies of SIGSEGV), abort (calls abort()), none (nothing).  `close` ends and joins the thread.  A trial
  * open (RINGFAN_CTX_CHECK) starts nothing.  Counts its frames in `seen`.
  */
 #include <pthread.h>
@@ -44,6 +44,8 @@ threader_run(void *arg)
 		exit((int)t->code);
 	if (strcmp(t->act, "segv") == 0)
 		raise(SIGSEGV);
+	if (strcmp(t->act, "abort") == 0)
+		abort();
 	return NULL;
 }
 
