@@ -13,7 +13,9 @@
  *   (EXIT_RUNTIME), whatever the plugin asked for.
  * The run has one thread, the one that armed the guard: exit() or a fault
  * on any other is a thread that plugin code started, wherever the run's
- * own thread is meanwhile (outside the plugins, as likely as not).
+ * own thread is meanwhile (outside the plugins, as likely as not).  A
+ * process that plugin code forked is not the run: its exit() and faults
+ * are its own, with no line.
  */
 #include <errno.h>
 #include <signal.h>
@@ -37,6 +39,7 @@ static struct {
 	char			 at[160];	/* pipeline_track()'s */
 	struct sigaction	 was[GUARD_NSIG];
 	pid_t			 tid;	/* the run's thread */
+	pid_t			 pid;	/* the run's process */
 	bool			 exit_hooked;
 } guard;
 
@@ -170,6 +173,16 @@ guard_plugin_thread(void)
 }
 
 /*
+ * Whether the caller is the run's process, not one that plugin code
+ * forked: that one's exit() and faults are its own, said by no line.
+ */
+static bool
+guard_in_run(void)
+{
+	return guard.ol != NULL && getpid() == guard.pid;
+}
+
+/*
  * "ringfan: CAPTURE/K: in a plugin's thread": a fault (any of the guard's
  * signals but SIGINT and SIGTERM, which go to whichever thread takes them)
  * or an exit() on a thread of plugin code.
@@ -197,7 +210,7 @@ guard_signal(int sig, siginfo_t *si, void *uc)
 	(void)si;
 	(void)uc;
 
-	if (guard.ol != NULL) {
+	if (guard_in_run()) {
 		if (sig != SIGINT && sig != SIGTERM && guard_plugin_thread())
 			guard_thread(&l);
 		else
@@ -228,7 +241,7 @@ guard_exit(void)
 {
 	struct guard_line l = { .n = 0 };
 
-	if (guard.ol == NULL)
+	if (!guard_in_run())
 		return;
 	if (guard_plugin_thread())
 		guard_thread(&l);
@@ -251,6 +264,7 @@ offline_guard_arm(const struct offline *ol)
 
 	guard.ol = ol;
 	guard.tid = gettid();
+	guard.pid = getpid();
 	pipeline_track(guard.at, sizeof(guard.at));
 	(void)sigaltstack(&ss, NULL);
 	memset(&sa, 0, sizeof(sa));

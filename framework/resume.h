@@ -24,8 +24,9 @@
  * targets, then `commit = 1`, then the counters and pos = 0, then
  * `commit = 0`; whoever finds `commit` set applies the same targets again,
  * so a commit cut anywhere is done exactly once.  Where the order of two
- * stores matters (base before at, and the steps of a commit), STATS_ORDER()
- * keeps the compiler from swapping them.
+ * stores matters (base before at, the steps of a commit, a frame's
+ * handed_off before the next frame's pos, a block's release to the kernel
+ * before at), STATS_ORDER() keeps the compiler from swapping them.
  *
  * The invariant, true between any two stores: once a successor has
  * settled (resume_settle(): a commit cut short is finished, and a pos left
@@ -110,12 +111,14 @@ static inline void
 resume_frame_handed_off(struct stats_worker *sw, uint64_t handed_off)
 {
 	STATS_STORE(&sw->handed_off, handed_off);
+	STATS_ORDER();		/* before the next frame's pos */
 }
 
 /* After the release of the block before `next`: nothing of it is ours. */
 static inline void
 resume_released(struct stats_worker *sw, uint32_t next)
 {
+	STATS_ORDER();		/* after the block's release to the kernel */
 	STATS_STORE(&sw->at, (uint64_t)next);
 }
 

@@ -143,7 +143,8 @@ struct stats_worker {
 	uint64_t		 bytes;		/* their wire length */
 	uint64_t		 pos;		/* the block in hand, uncommitted */
 	uint64_t		 base;		/* consumed when block `at` was taken */
-	uint64_t		 at;		/* block index | seq_num << 32 */
+	uint64_t		 at;		/* block index | seq << 32
+						   (ring_block_seq()) */
 	uint64_t		 handed_off;	/* frames left to the other
 						   generation at a reload */
 	uint64_t		 commit;	/* 1 while the t_ targets apply */

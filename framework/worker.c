@@ -52,30 +52,52 @@ static const int worker_fault_signals[] = {
 	SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS,
 };
 
+#define WORKER_NFAULT \
+	(sizeof(worker_fault_signals) / sizeof(worker_fault_signals[0]))
+
 static struct stats_worker *worker_fault_sw;
 static pid_t worker_fault_pid;	/* the worker, its own thread's id too */
+static struct sigaction worker_fault_was[WORKER_NFAULT];
+
+/*
+ * Whether the thread brought the signal on itself: a fault of its own
+ * instruction (si_code above 0), or its own raise() or abort(); not one
+ * sent from outside (kill), which any thread may take.
+ */
+static bool
+worker_fault_own(const siginfo_t *si)
+{
+	return si->si_code > 0 ||
+	    (si->si_code == SI_TKILL && si->si_pid == getpid());
+}
 
 /*
  * On the thread that got sig, with nothing but async-signal-safe calls:
- * the mark (another thread of the worker's process only; not a process
- * that plugin code forked), then the signal's own action, which ends the
- * whole process with its status, a core included.
+ * the mark (a thread of the worker's process but its own, not a process
+ * that plugin code forked), then the action there was before, the
+ * default's end of the whole process with the signal's status and core.
+ * A fault comes again as its instruction runs again, with the context of
+ * its own; a signal raised is raised again.
  */
 static void
-worker_on_fault(int sig)
+worker_on_fault(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction dfl;
 	sigset_t only;
+	size_t k = 0;
 	int saved = errno;
 
-	if (getpid() == worker_fault_pid && gettid() != worker_fault_pid)
+	(void)uc;
+	if (getpid() == worker_fault_pid && gettid() != worker_fault_pid &&
+	    worker_fault_own(si))
 		STATS_STORE(&worker_fault_sw->thread_fault, (uint32_t)sig);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	(void)sigaction(sig, &dfl, NULL);
+	while (k < WORKER_NFAULT - 1 && worker_fault_signals[k] != sig)
+		k++;
+	(void)sigaction(sig, &worker_fault_was[k], NULL);
+	errno = saved;
+	if (si->si_code > 0)
+		return;
 	sigemptyset(&only);
 	sigaddset(&only, sig);
-	errno = saved;
 	(void)raise(sig);
 	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
 }
@@ -89,11 +111,12 @@ worker_watch_faults(struct worker *wk)
 	worker_fault_sw = wk->sw;
 	worker_fault_pid = getpid();
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_fault;
+	sa.sa_sigaction = worker_on_fault;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	for (size_t k = 0; k < sizeof(worker_fault_signals) /
-	    sizeof(worker_fault_signals[0]); k++)
-		(void)sigaction(worker_fault_signals[k], &sa, NULL);
+	for (size_t k = 0; k < WORKER_NFAULT; k++)
+		(void)sigaction(worker_fault_signals[k], &sa,
+		    &worker_fault_was[k]);
 }
 
 /* As the worker takes a block: how the kernel retired it. */

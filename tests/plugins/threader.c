@@ -1,11 +1,17 @@
 /*
- * threader: a plugin with a thread of its own, for test_offline_thread and
- * test_plugin_thread.  Its `open` starts a thread that waits until `packet`
- * has seen `after` frames (default 1) and, with `go` set, until the file
- * that names exists, then acts by `act`: exit (calls exit(`code`)), segv
- * (dies of SIGSEGV), abort (calls abort()), none (nothing).  `close` ends and joins the thread.  A trial
- * open (RINGFAN_CTX_CHECK) starts nothing.  Counts its frames in `seen`.
+ * threader: a plugin with a thread of its own, for test_offline_thread,
+ * test_plugin_thread and test_plugin_thread_fault.  Its `open` starts a
+ * thread that waits until `packet` has seen `after` frames (default 1) and,
+ * with `go` set, until the file that names exists, then acts by `act`: exit
+ * (calls exit(`code`)), segv (dies of SIGSEGV), abort (calls abort()), none
+ * (nothing).  With `act: fork` the thread does nothing, and `packet` of the
+ * `after`th frame forks a child that calls exit(`code`), waits for it, and
+ * sets the gauge `child` to its exit status (256 + the signal if killed).
+ * `close` ends and joins the thread.  A trial open (RINGFAN_CTX_CHECK)
+ * starts nothing.  Counts its frames in `seen`.
  */
+#include <sys/wait.h>
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +29,7 @@ struct threader {
 	uint64_t	 after;
 	uint64_t	 code;
 	uint64_t	*seen;
+	uint64_t	*child;
 	uint64_t	 frames;	/* atomic: packet writes, the thread reads */
 	int		 quit;		/* atomic: close tells the thread */
 	int		 started;
@@ -63,6 +70,7 @@ threader_open(struct ringfan_ctx *ctx, void **state)
 	    ctx->opt_uint(ctx, "code", 0, &t->code) == -1)
 		return RINGFAN_FAIL;
 	t->seen = ctx->counter(ctx, "seen");
+	t->child = ctx->gauge(ctx, "child");
 	if (ctx->flags & RINGFAN_CTX_CHECK)
 		return RINGFAN_OK;
 	if (pthread_create(&t->thread, NULL, threader_run, t) != 0) {
@@ -73,6 +81,20 @@ threader_open(struct ringfan_ctx *ctx, void **state)
 	return RINGFAN_OK;
 }
 
+static void
+threader_fork(struct threader *t)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		exit((int)t->code);
+	if (pid == -1 || waitpid(pid, &status, 0) != pid)
+		return;
+	*t->child = WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status) :
+	    256u + (uint64_t)WTERMSIG(status);
+}
+
 static int
 threader_packet(void *state, const struct ringfan_packet *pkt)
 {
@@ -80,6 +102,8 @@ threader_packet(void *state, const struct ringfan_packet *pkt)
 
 	(void)pkt;
 	(*t->seen)++;
+	if (strcmp(t->act, "fork") == 0 && *t->seen == t->after)
+		threader_fork(t);
 	__atomic_store_n(&t->frames, t->frames + 1, __ATOMIC_RELEASE);
 	return RINGFAN_CONTINUE;
 }
