@@ -35,11 +35,17 @@
  * the one in the pipeline) and the beat.  A commit moves frames from pos
  * to the counters, leaving the sum as it was once it is through; a look
  * between its stores sees another sum, which at worst restarts the clock.
+ * pos is read first, and the counters after it: a pos the commit cleared
+ * comes with the counters it moved the frames to (resume_apply()'s
+ * release fence), never with those before, which would make the sum of a
+ * worker that went on look like one that did not.
  */
 static uint64_t
 stall_progress(const struct stats_worker *sw)
 {
 	uint64_t pos = STATS_LOAD(&sw->pos);
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 
 	return stats_consumed(sw) + pos_frames(pos) + pos_in_hand(pos) +
 	    STATS_LOAD(&sw->beat);
