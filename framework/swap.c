@@ -216,7 +216,10 @@ master_retire(struct master *m)
  * dropped such copies only, which lose nothing: read now, before T, the
  * new sockets' drops are taken out of their kernel counts (the kernel's
  * packets include its drops).  Frames that reached a ring are counted as
- * handed off by the worker that skips them, as before.  A stop before T
+ * handed off by the worker that skips them, as before.  So are the frames
+ * a new ring closed with when its interface went away meanwhile, which
+ * linkwatch.c counted as dropped in the carry (the carry of a new slot
+ * holds nothing else before the retirement).  A stop before T
  * (master_final) forgets them too: the old generation took every frame.
  */
 void
@@ -229,11 +232,13 @@ master_swap_forget_drops(struct master *m)
 	master_read_kernel(m);
 	for (unsigned i = 0; i < m->g.nslots; i++) {
 		sw = m->g.slots[i].wk.sw;
-		if ((drops = STATS_LOAD(&sw->kernel_drops)) == 0)
+		drops = STATS_LOAD(&sw->kernel_drops) + sw->carry.kernel_drops;
+		if (drops == 0)
 			continue;
 		kp = STATS_LOAD(&sw->kernel_packets);
 		STATS_STORE(&sw->kernel_packets, kp > drops ? kp - drops : 0);
 		STATS_STORE(&sw->kernel_drops, 0);
+		sw->carry.kernel_drops = 0;
 		log_info("%s: %llu copies dropped before the cut-over, taken "
 		    "by the old generation: not counted",
 		    master_slot_name(&m->g.slots[i], name, sizeof(name)),

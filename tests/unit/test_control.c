@@ -570,6 +570,48 @@ test_status_reloads_huge(void **state)
 	free(got);
 }
 
+/*
+ * Before the cut-over every frame of a new ring is a copy of one the old
+ * generation takes: those a ring closed with when its interface went away
+ * (carry.kernel_drops) are forgotten with the ring's own drops, out of its
+ * kernel_packets too, not counted as lost.
+ */
+static void
+test_forget_stranded(void **state)
+{
+	struct fixture *f = *state;
+	struct stats_shm *shm = stats_create(1);
+	struct stats_worker *w;
+	struct slot slot;
+
+	assert_non_null(shm);
+	w = &shm->workers[0];
+	memset(&slot, 0, sizeof(slot));
+	slot.wk.sw = w;
+	slot.wk.fd = -1;
+	slot.next_fd = -1;
+	slot.wk.cap = &f->caps[0];
+	f->m.g.slots = &slot;
+	f->m.g.nslots = 1;
+	/* 120 put in its rings: 5 dropped, 20 left in a closed ring. */
+	w->kernel_packets = 120;
+	w->kernel_drops = 5;
+	w->carry.kernel_drops = 20;
+	master_swap_forget_drops(&f->m);
+	assert_int_equal(w->kernel_packets, 95);
+	assert_int_equal(w->kernel_drops, 0);
+	assert_int_equal(w->carry.kernel_drops, 0);
+	/* Only its strays: the same. */
+	w->kernel_packets = 30;
+	w->carry.kernel_drops = 30;
+	master_swap_forget_drops(&f->m);
+	assert_int_equal(w->kernel_packets, 0);
+	assert_int_equal(w->carry.kernel_drops, 0);
+	f->m.g.slots = NULL;
+	f->m.g.nslots = 0;
+	stats_destroy(shm, 1);
+}
+
 int
 main(void)
 {
@@ -596,6 +638,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_read_period, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_status_reloads_huge, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forget_stranded, setup,
 		    teardown),
 	};
 
