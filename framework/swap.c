@@ -210,10 +210,13 @@ master_retire(struct master *m)
 }
 
 /*
- * Until T, set just after this, a frame the new sockets receive is a copy
- * of one the old generation takes: the new workers leave it to the old
- * ones.  A new ring that filled while its worker was still starting
- * dropped such copies only, which lose nothing: read now, before T, the
+ * Until T, set just after this, the old configuration is in force: a frame
+ * the new sockets receive is a copy of one the old generation takes, or
+ * one only the new configuration asks for (a capture added, or given
+ * another interface or a wider filter), which it takes from T on.  The new
+ * workers leave it to the old ones.  A new ring that filled while its
+ * worker was still starting dropped such frames only, which lose nothing
+ * the configuration in force asks for: read now, before T, the
  * new sockets' drops are taken out of their kernel counts (the kernel's
  * packets include its drops).  Frames that reached a ring are counted as
  * handed off by the worker that skips them, as before.  So are the frames
@@ -239,8 +242,8 @@ master_swap_forget_drops(struct master *m)
 		STATS_STORE(&sw->kernel_packets, kp > drops ? kp - drops : 0);
 		STATS_STORE(&sw->kernel_drops, 0);
 		sw->carry.kernel_drops = 0;
-		log_info("%s: %llu copies dropped before the cut-over, taken "
-		    "by the old generation: not counted",
+		log_info("%s: %llu frames dropped before the cut-over, while "
+		    "the old configuration was in force: not counted",
 		    master_slot_name(&m->g.slots[i], name, sizeof(name)),
 		    (unsigned long long)drops);
 	}
