@@ -33,12 +33,15 @@
 /*
  * Consumed frames, those of the block in hand (resume.h's pos: done, and
  * the one in the pipeline) and the beat.  A commit moves frames from pos
- * to the counters, leaving the sum as it was once it is through; a look
- * between its stores sees another sum, which at worst restarts the clock.
- * pos is read first, and the counters after it: a pos the commit cleared
- * comes with the counters it moved the frames to (resume_apply()'s
- * release fence), never with those before, which would make the sum of a
- * worker that went on look like one that did not.
+ * to the counters, leaving the sum as it was once it is through.  pos is
+ * read first, and the counters after it: a pos the commit cleared comes
+ * with the counters it moved the frames to (resume_apply()'s release
+ * fence), never with those before, which would make the sum of a worker
+ * that went on look like one that did not.  A look that reads pos and then
+ * counters a commit moved meanwhile counts that block twice: the next look
+ * differs (the clock restarts), unless the worker stopped right after the
+ * next block's commit, whose sum is the same; its stall is then timed from
+ * the earlier look, one look early.
  */
 static uint64_t
 stall_progress(const struct stats_worker *sw)
