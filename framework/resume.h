@@ -19,9 +19,9 @@
  *   after releasing b:	at = b + 1 (seq 0)
  *
  * where consumed = packets + handed_off and seq is ring_block_seq(), 32
- * bits of the block's seq_num that are never 0.  A commit moves four counters
- * (packets, bytes, quarantined, base) and clears pos: it stores their
- * targets, then `commit = 1`, then the counters and pos = 0, then
+ * bits of the block's seq_num that are never 0.  A commit moves four
+ * counters (packets, bytes, quarantined, base) and clears pos: it stores
+ * their targets, then `commit = 1`, then the counters and pos = 0, then
  * `commit = 0`; whoever finds `commit` set applies the same targets again,
  * so a commit cut anywhere is done exactly once.  Where the order of two
  * stores matters (base before at, the steps of a commit, a frame's
@@ -39,8 +39,9 @@
  * index and seq share one word because two words would let a kill
  * between them skip or replay a whole block.  A frame is counted once, as
  * handled or (dying in the pipeline) as quarantined, and bytes is always
- * the wire length of the frames in packets (tests/unit/test_resume.c walks every prefix of the
- * stores, tests/unit/test_resume_kill.c kills a real worker at random).
+ * the wire length of the frames in packets (tests/unit/test_resume.c
+ * walks every prefix of the stores, tests/unit/test_resume_kill.c kills a
+ * real worker at random).
  *
  * The counters of a worker lag by the frames of the block in hand; its
  * plugins' counters do not.  pos holds 2^23 frames and 2^39 bytes: a

@@ -661,17 +661,6 @@ stats_backlog(const struct stats_worker *w)
 }
 
 /*
- * The frames the worker takes from its ring, as worker_cut_held() counts
- * them: handed to the pipeline, left to the other generation, or
- * quarantined.
- */
-static uint64_t
-stats_walked(const struct stats_worker *w)
-{
-	return stats_consumed(w) + STATS_LOAD(&w->quarantined);
-}
-
-/*
  * The frames the kernel put in the worker's rings less those counted as
  * dropped, live or in the carry: frames a ring closed with (an interface
  * gone, its workers parked; linkwatch.c) are dropped there, and no worker
@@ -696,8 +685,8 @@ stats_lift_count(const struct stats_worker *w)
 void
 stats_lift_strand(struct stats_worker *w)
 {
-	uint64_t at = STATS_LOAD(&w->cut_lift);
+	uint64_t at = STATS_LOAD(&w->cut_lift), walked = 1 + stats_walked(w);
 
-	if (at != 0 && at > 1 + stats_walked(w))
-		STATS_STORE(&w->cut_lift, 1 + stats_walked(w));
+	if (at != 0 && at > walked)
+		STATS_STORE(&w->cut_lift, walked);
 }

@@ -283,6 +283,17 @@ stats_consumed(const struct stats_worker *w)
 }
 
 /*
+ * The frames the worker took from its rings: consumed, or quarantined
+ * after a crash.
+ */
+static inline uint64_t
+stats_walked(const struct stats_worker *w)
+{
+	return stats_consumed(w) + __atomic_load_n(&w->quarantined,
+	    __ATOMIC_RELAXED);
+}
+
+/*
  * The counters of each worker, in one table that the stats document and
  * its totals, the metrics, the log summary and the carry over a capture
  * reload are all made from: a new counter is one line in stats.c, and no

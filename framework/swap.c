@@ -218,11 +218,11 @@ master_retire(struct master *m)
  * worker was still starting dropped such frames only, which lose nothing
  * the configuration in force asks for: read now, before T, the
  * new sockets' drops are taken out of their kernel counts (the kernel's
- * packets include its drops).  Frames that reached a ring are counted as
- * handed off by the worker that skips them, as before.  So are the frames
- * a new ring closed with when its interface went away meanwhile, which
- * linkwatch.c counted as dropped in the carry (the carry of a new slot
- * holds nothing else before the retirement).  A stop before T
+ * packets include its drops), and so are the frames a new ring closed
+ * with when its interface went away meanwhile, which linkwatch.c counted
+ * as dropped in the carry (the carry of a new slot holds nothing else
+ * before the retirement).  Frames that reached a ring are counted as
+ * handed off by the worker that skips them, as before.  A stop before T
  * (master_final) forgets them too: the old generation took every frame.
  */
 void

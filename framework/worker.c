@@ -169,9 +169,10 @@ worker_ring_backlog(struct worker *wk, uint32_t index)
  * to no one, until the clock passed T again.  As it shut them the master
  * stored how many frames the worker had taken and had waiting in its ring
  * (cut_lift, one more; stats_lift_count()): the cut holds for those, the
- * first the ring gives, and no later one.  The count lives in shared memory, with the frames taken so far,
- * so that a successor of a worker killed before it lifted its cut, or
- * one that was dead at the shut, lifts it at the same frame.  Returns how
+ * first the ring gives, and no later one.  The count lives in shared
+ * memory, with the frames taken so far, so that a successor of a worker
+ * killed before it lifted its cut, or one that was dead at the shut,
+ * lifts it at the same frame.  Returns how
  * many of the frames from the next one are still held to the cut,
  * UINT32_MAX before the shut.
  */
@@ -183,7 +184,7 @@ worker_cut_held(const struct stats_worker *sw)
 	if (__builtin_expect(at == 0, 1))
 		return UINT32_MAX;
 	/* The frames taken, left or skipped after a crash, and this one. */
-	next = stats_consumed(sw) + STATS_LOAD(&sw->quarantined) + 1;
+	next = stats_walked(sw) + 1;
 	if (at <= next)
 		return 0;
 	return at - next < UINT32_MAX ? (uint32_t)(at - next) :
