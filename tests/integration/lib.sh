@@ -818,3 +818,25 @@ rf_wait_running()
 	rf_wait_until "$1" "$2 workers running" rf_ctl_test workers \
 	    "[.workers[] | select(.state == \"running\")] | length == $2"
 }
+
+# rf_thread_act WHAT N OPTIONS: one worker with the test plugin threader
+# (its OPTIONS, `after: N` and the `go` file $RF_TMP/go), N frames sent and
+# counted, then the go file made, so that the thread acts while the worker
+# waits for frames, outside every callback; returns once the worker was
+# started again and runs.
+rf_thread_act()
+{
+	local what=$1 n=$2
+
+	rm -f "$RF_TMP/go"
+	rf_config 1 hash "udp port 9" \
+	    "{ plugin: threader, config: { $3, after: $n, go: \"$RF_TMP/go\" } }"
+	rf_start
+	rf_send -t udp -n "$n" -f 1 -s 64 -r 20000
+	rf_wait_until 10 "$what: $n frames counted" \
+	    rf_ctl_test stats ".captures[0].totals.packets == $n"
+	: >"$RF_TMP/go"
+	rf_wait_until 10 "$what: the worker respawned and running" \
+	    rf_ctl_test workers '.workers[0].restarts == 1 and
+	     .workers[0].state == "running"'
+}

@@ -66,6 +66,15 @@ offline_run()
 	    >"$TMP/rf.json" 2>"$TMP/rf.err" || RC=$?
 }
 
+# guarded NAME STATUS LINE: a run the guard ended (offline_guard.c): its
+# status ($rc), its one line ($err), no document ($TMP/NAME.out).
+guarded()
+{
+	expect "$1: exit status" "$rc" "$2"
+	expect "$1: stderr" "$err" "$3"
+	expect "$1: bytes on stdout" "$(wc -c <"$TMP/$1.out")" 0
+}
+
 # ft NAME: worker 0's flowtable counter or gauge NAME in $TMP/rf.json.
 ft()
 {

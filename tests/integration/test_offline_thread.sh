@@ -70,14 +70,6 @@ run()
 	err=$(cat "$TMP/$1.err")
 }
 
-# guarded NAME STATUS LINE: the run's status, its one line, no document.
-guarded()
-{
-	expect "$1: exit status" "$rc" "$2"
-	expect "$1: stderr" "$err" "$3"
-	expect "$1: bytes on stdout" "$(wc -c <"$TMP/$1.out")" 0
-}
-
 tail_of="after 3 frames of $FIFO; the run ends without its statistics"
 
 run exit0 "act: exit, code: 0"

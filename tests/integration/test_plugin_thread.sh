@@ -13,22 +13,11 @@ set -eu
 rf_need_ctl
 
 N=300
-GO=$RF_TMP/go
 WHY="in plugin code outside its callbacks (exit() in a plugin's thread, say)"
 
 rf_link
 for code in 3 4 0; do
-	rm -f "$GO"
-	rf_config 1 hash "udp port 9" \
-	    "{ plugin: threader, config: { act: exit, code: $code, after: $N, go: \"$GO\" } }"
-	rf_start
-	rf_send -t udp -n "$N" -f 1 -s 64 -r 20000
-	rf_wait_until 10 "exit($code): $N frames counted" \
-	    rf_ctl_test stats ".captures[0].totals.packets == $N"
-	touch "$GO"
-	rf_wait_until 10 "exit($code): the worker respawned and running" \
-	    rf_ctl_test workers '.workers[0].restarts == 1 and
-	     .workers[0].state == "running"'
+	rf_thread_act "exit($code)" "$N" "act: exit, code: $code"
 	rf_expect "exit($code): live last_exit" \
 	    "$(rf_ctl_json workers '.workers[0].last_exit')" \
 	    "exited with code $code $WHY"

@@ -65,17 +65,7 @@ rf_expect "segv: threader.seen" "$(rf_sum .plugins.threader.seen)" \
     $((2 * N + 1))
 rf_expect "segv: spin.seen" "$(rf_sum .plugins.spin.seen)" $((2 * N))
 
-rm -f "$GO"
-rf_config 1 hash "udp port 9" \
-    "{ plugin: threader, config: { act: abort, after: $N, go: \"$GO\" } }"
-rf_start
-rf_send -t udp -n "$N" -f 1 -s 64 -r 20000
-rf_wait_until 10 "abort: $N frames counted" \
-    rf_ctl_test stats ".captures[0].totals.packets == $N"
-touch "$GO"
-rf_wait_until 10 "abort: the worker respawned and running" \
-    rf_ctl_test workers '.workers[0].restarts == 1 and
-     .workers[0].state == "running"'
+rf_thread_act abort "$N" "act: abort"
 check abort "6 (Aborted)"
 rf_expect_all "$N"
 rf_expect "abort: threader.seen" "$(rf_sum .plugins.threader.seen)" "$N"
