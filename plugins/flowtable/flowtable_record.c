@@ -262,16 +262,22 @@ ft_format(const struct ft_flow *f, unsigned worker, char *out, size_t cap)
  * spell of failures, so that the log says why records stop coming.
  */
 static void
-ft_write_error(struct ft *ft, int err)
+ft_write_fail(struct ft *ft, const char *why)
 {
 	++*ft->c[FC_WRITE_ERRORS];
-	ft->ctx->status(ft->ctx, "output %s: %s", ft->path, strerror(err));
+	ft->ctx->status(ft->ctx, "output %s: %s", ft->path, why);
 	if (!ft->failing)
 		ft->ctx->log(ft->ctx, RINGFAN_LOG_WARN, "output %s: %s; up to "
 		    "%u records wait, tried again at every tick, and those of "
 		    "flows that end beyond them are lost (records_lost)",
-		    ft->path, strerror(err), FT_NPEND);
+		    ft->path, why, FT_NPEND);
 	ft->failing = 1;
+}
+
+static void
+ft_write_error(struct ft *ft, int err)
+{
+	ft_write_fail(ft, strerror(err));
 }
 
 /* A record lost, the pending slots full: logged once per spell. */
@@ -287,15 +293,39 @@ ft_output_lost(struct ft *ft)
 	ft->failing = 2;
 }
 
+/*
+ * A FIFO (or a socket) at the path is refused: a reader that stops
+ * reading, or none at all (opened for reading and writing, the FIFO has
+ * the worker itself as its reader), would hold a write, and the worker
+ * with it, for good.  O_NONBLOCK keeps the open from waiting for a
+ * reader; it is taken off again for a file or a device.
+ */
 void
 ft_output_open(struct ft *ft)
 {
+	struct stat st;
+	int fd;
+
 	if (ft->fd != -1 || ft->o.output == NULL)
 		return;
-	ft->fd = open(ft->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0640);
-	if (ft->fd == -1)
+	fd = open(ft->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK, 0640);
+	if (fd == -1) {
 		ft_write_error(ft, errno);
+		return;
+	}
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1) {
+		ft_write_error(ft, errno);
+		close(fd);
+		return;
+	}
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		close(fd);
+		ft_write_fail(ft, "a FIFO or a socket, not a file: a write "
+		    "could wait for a reader for good");
+		return;
+	}
+	ft->fd = fd;
 }
 
 void
@@ -530,10 +560,12 @@ ft_scan_output(struct ft *ft, const uint64_t *h, uint8_t *found, uint32_t n)
 	int fd, over = 0;
 	uint64_t lh;
 
-	fd = open(ft->path, (ft->per_worker ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/* Only a regular file is read: a FIFO would wait for a writer. */
+	fd = open(ft->path, (ft->per_worker ? O_RDWR : O_RDONLY) | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return;
-	if (fstat(fd, &st) == -1 || st.st_size < 0 ||
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
 	    from64 > (uint64_t)st.st_size ||
 	    (chunk = malloc(FT_READ_CHUNK)) == NULL) {
 		close(fd);
