@@ -3,7 +3,7 @@
 # plugin that takes 1 ms per frame overflows under unpaced traffic.  While
 # ringfan runs, `stats` (JSON and table) and `metrics` report the drops; after
 # the stop every frame offered is either handled or dropped, none lost
-# (TESTING.md: with such rings tp_packets equals the frames offered).
+# (with such rings the kernel's tp_packets equals the frames offered).
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
