@@ -205,6 +205,11 @@ const char *cfg_log_level_name(int level);
  */
 int cfg_worker_cpu(const struct cfg_capture *cap, unsigned i,
     const char *online);
+/*
+ * Whether CPU cpu is online, by the kernel's list (or this process's mask
+ * without sysfs); true when neither is known.
+ */
+bool	cfg_cpu_online(int cpu);
 /* The fanout group derived from a capture name when `group` is not set. */
 uint16_t cfg_default_group(const char *capture_name);
 /* Total workers over all captures. */

@@ -471,6 +471,15 @@ online_set(cpu_set_t *set)
 	return rc;
 }
 
+bool
+cfg_cpu_online(int cpu)
+{
+	cpu_set_t set;
+
+	return cpu >= 0 && cpu < CPU_SETSIZE &&
+	    (online_set(&set) != 0 || CPU_ISSET(cpu, &set));
+}
+
 /*
  * A CPU that is offline or absent would make the worker's
  * sched_setaffinity(2) fail only once it starts; checked here it is a

@@ -635,12 +635,42 @@ worker_pipeline(struct worker *wk)
 	return rc;
 }
 
+/*
+ * Pins the worker to its CPU.  The config check knows only the online
+ * CPUs, so EINVAL on one that is online means the cpuset of ringfan's
+ * cgroup leaves it out: the error says so, since "Invalid argument" alone
+ * would not.
+ */
+static int
+worker_pin(struct worker *wk)
+{
+	cpu_set_t set;
+	const char *why;
+	int e;
+
+	CPU_ZERO(&set);
+	CPU_SET(wk->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+		return 0;
+	e = errno;
+	if (e != EINVAL) {
+		snprintf(wk->sw->err, sizeof(wk->sw->err),
+		    "sched_setaffinity(CPU %d): %s", wk->cpu, strerror(e));
+		return -1;
+	}
+	why = cfg_cpu_online(wk->cpu) ?
+	    "online but outside the cpuset of ringfan's cgroup" : "offline";
+	snprintf(wk->sw->err, sizeof(wk->sw->err),
+	    "sched_setaffinity(CPU %d): %s (CPU %d is %s)", wk->cpu,
+	    strerror(e), wk->cpu, why);
+	return -1;
+}
+
 static int
 worker_setup(struct worker *wk)
 {
 	struct sigaction sa;
 	sigset_t none;
-	cpu_set_t set;
 	int rc;
 
 	log_set_tag("%s/%u", wk->cap->name, wk->id);
@@ -658,16 +688,8 @@ worker_setup(struct worker *wk)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	if (wk->cpu >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(wk->cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) == -1) {
-			snprintf(wk->sw->err, sizeof(wk->sw->err),
-			    "sched_setaffinity(CPU %d): %s", wk->cpu,
-			    strerror(errno));
-			return -1;
-		}
-	}
+	if (wk->cpu >= 0 && worker_pin(wk) == -1)
+		return -1;
 	STATS_STORE(&wk->sw->cpu, wk->cpu);
 	/* A closer whose interface is gone has no socket, and no ring. */
 	if (wk->fd != -1) {
