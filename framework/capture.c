@@ -584,6 +584,39 @@ capture_lock_current(int fd, const char *path)
 	return held.st_dev == at.st_dev && held.st_ino == at.st_ino;
 }
 
+/*
+ * Whether sockets hold fanout group `group` in this network namespace: 1
+ * yes, 0 no, -1 error.  The kernel refuses (EINVAL) to join a socket to a
+ * group of another mode, so two throwaway sockets try to join it in turn,
+ * one in mode hash, one in lb, the first closed (and a group it made gone
+ * with it) before the second tries: when the group exists, one of the two
+ * modes is not its own.  They listen for a local experimental EtherType
+ * only, and on no interface of the group's (a group is never theirs).
+ */
+static int
+capture_group_used(int group)
+{
+	static const uint32_t modes[] = { PACKET_FANOUT_HASH,
+	    PACKET_FANOUT_LB };
+	uint32_t fanout;
+	int fd, rc = 0, saved = 0;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(modes) / sizeof(modes[0]);
+	    i++) {
+		/* A protocol at socket() makes it take frames: it may join. */
+		if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+		    htons(ETH_P_802_EX1))) == -1)
+			return -1;
+		fanout = (uint32_t)group | modes[i] << 16;
+		if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout,
+		    sizeof(fanout)) == -1)
+			rc = (saved = errno) == EINVAL ? 1 : -1;
+		close(fd);
+	}
+	errno = saved;
+	return rc;
+}
+
 int
 capture_lock(const struct cfg_capture *cap, int group, char *err,
     size_t errlen)
@@ -637,6 +670,24 @@ again:
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)
 		return capture_fail(fd, err, errlen, "capture %s: writing %s",
 		    cap->name, path);
+	/*
+	 * The lock keeps out another ringfan only: the kernel would let our
+	 * sockets join another program's group of the same mode, flags and
+	 * interface, and the two would split the frames silently.
+	 */
+	if ((rc = capture_group_used(group)) != 0) {
+		if (rc == -1)
+			capture_fail(-1, err, errlen, "capture %s: probe of "
+			    "fanout group %d", cap->name, group);
+		else
+			snprintf(err, errlen, "capture %s: interface %s, "
+			    "fanout group %d: already used by another "
+			    "program's sockets in this network namespace: give "
+			    "fanout.group a free id", cap->name,
+			    cap->interface, group);
+		capture_unlock(fd, group);
+		return -1;
+	}
 	return fd;
 }
 

@@ -3,8 +3,9 @@
 # the kernel refuses the join with EINVAL alone, and ringfan said only
 # "setsockopt(PACKET_FANOUT, hash group N): Invalid argument".  The start
 # fails with exit status 2 and a message that says the id is taken and
-# what to do; a reload to that id is refused and leaves the capture as it
-# was, counting on.
+# what to do (ringfan looks before it joins, test_fanout_foreign.sh); a
+# reload to that id is refused and leaves the capture as it was, counting
+# on.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
@@ -24,9 +25,9 @@ PY
 BG=$!
 rf_wait_until 5 "the other program in the group" grep -q joined \
     "$RF_TMP/other.out"
-msg="capture test: setsockopt(PACKET_FANOUT, hash group $G): Invalid argument"
-msg="$msg (other sockets hold fanout group $G with another mode, other"
-msg="$msg flags or on another interface: give fanout.group a free id)"
+msg="capture test: interface $RF_CAP, fanout group $G: already used by"
+msg="$msg another program's sockets in this network namespace: give"
+msg="$msg fanout.group a free id"
 
 rf_config 1 hash "udp port 9" "plugin: counter"
 sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
