@@ -1,53 +1,89 @@
 #!/bin/bash
-# A fanout group id that another program's socket holds with another mode:
-# the kernel refuses the join with EINVAL alone, and ringfan said only
-# "setsockopt(PACKET_FANOUT, hash group N): Invalid argument".  The start
-# fails with exit status 2 and a message that says the id is taken and
-# what to do (ringfan looks before it joins, test_fanout_foreign.sh); a
+# A fanout group id that another program's socket holds.  With another
+# mode (lb) the kernel refuses the join with EINVAL alone, and ringfan said
+# only "setsockopt(PACKET_FANOUT, hash group N): Invalid argument"; with
+# ringfan's own mode, flags and interface (hash with defrag) the kernel
+# lets ringfan's sockets join, and the two programs split the frames
+# silently.  Either way ringfan looks before it joins: the start fails with
+# exit status 2 and a message that says the id is taken and what to do, a
 # reload to that id is refused and leaves the capture as it was, counting
-# on.
+# on, and the other program sees every frame.
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 need_tools python3
 
+K=200
 G=$((RF_GROUP + 1))
-rf_link
-# Another program: one packet socket in group G, mode lb, until killed.
-python3 - "$RF_CAP" "$G" >"$RF_TMP/other.out" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-s.bind((sys.argv[1], 0))
-s.setsockopt(263, 18, int(sys.argv[2]) | 1 << 16)	# PACKET_FANOUT, lb
-print('joined', flush=True)
-time.sleep(60)
-PY
-BG=$!
-rf_wait_until 5 "the other program in the group" grep -q joined \
-    "$RF_TMP/other.out"
-msg="capture test: interface $RF_CAP, fanout group $G: already used by"
+msg="capture test: interface RF_CAP, fanout group $G: already used by"
 msg="$msg another program's sockets in this network namespace: give"
 msg="$msg fanout.group a free id"
 
-rf_config 1 hash "udp port 9" "plugin: counter"
-sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
-rc=0
-"$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/start.err" || rc=$?
-rf_expect "start: exit status" "$rc" 2
-grep -qF "error: $msg" "$RF_TMP/start.err" ||
-    rf_fail "start: $(grep -v info "$RF_TMP/start.err")"
+# taken WHAT TYPE_FLAGS: another program holds group G with PACKET_FANOUT's
+# type and flags TYPE_FLAGS, on the capture's interface.
+taken()
+{
+	local what=$1 other=$RF_TMP/other-$1 rc pid
 
-sed -i "s/group: $G/group: $RF_GROUP/" "$RF_CONF"
-rf_start
-rf_send -t udp -n 10 -f 10 -s 64
-sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
-rc=0
-rf_ctl reload >/dev/null 2>"$RF_TMP/reload.err" || rc=$?
-rf_expect "reload: exit status" "$rc" 1
-rf_expect "reload: error" "$(cat "$RF_TMP/reload.err")" "ringfanctl: $msg"
-rf_expect "group after the reload" \
-    "$(rf_ctl_json stats '.captures[0].fanout.group')" "$RF_GROUP"
-rf_send -t udp -n 10 -f 10 -s 64
-rf_stop
-rf_expect_all 20
+	rm -f "$RF_TMP/done"
+	# One packet socket on CAP in group G, counting the UDP frames to
+	# port 9 until the file "done" appears.
+	python3 - "$RF_CAP" "$G" "$2" "$RF_TMP" >"$other" <<'PY' &
+import os, socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.setsockopt(263, 18, struct.pack('I', int(sys.argv[2]) |
+    int(sys.argv[3], 0) << 16))				# PACKET_FANOUT
+s.settimeout(0.1)
+print('joined', flush=True)
+n = 0
+while not os.path.exists(sys.argv[4] + '/done'):
+    try:
+        f = s.recv(65536)
+    except socket.timeout:
+        continue
+    # IPv4, UDP, destination port 9
+    if f[12:14] == b'\x08\x00' and f[23] == 17 and f[36:38] == b'\x00\x09':
+        n += 1
+print('frames', n, flush=True)
+PY
+	pid=$!
+	BG="$BG $pid"
+	rf_wait_until 5 "$what: the other program in the group" grep -q joined \
+	    "$other"
+
+	rf_config 1 hash "udp port 9" "plugin: counter"
+	sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
+	rc=0
+	timeout 20 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/start.err" ||
+	    rc=$?
+	rf_expect "$what: start: exit status" "$rc" 2
+	grep -qF "error: ${msg/RF_CAP/$RF_CAP}" "$RF_TMP/start.err" ||
+	    rf_fail "$what: start: $(grep -v info "$RF_TMP/start.err")"
+
+	sed -i "s/group: $G/group: $RF_GROUP/" "$RF_CONF"
+	rf_start
+	rf_send -t udp -n "$K" -f 10 -s 64
+	sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
+	rc=0
+	rf_ctl reload >/dev/null 2>"$RF_TMP/reload.err" || rc=$?
+	rf_expect "$what: reload: exit status" "$rc" 1
+	rf_expect "$what: reload: error" "$(cat "$RF_TMP/reload.err")" \
+	    "ringfanctl: ${msg/RF_CAP/$RF_CAP}"
+	rf_expect "$what: group after the reload" \
+	    "$(rf_ctl_json stats '.captures[0].fanout.group')" "$RF_GROUP"
+	rf_send -t udp -n "$K" -f 10 -s 64
+	rf_stop
+	rf_expect_all $((2 * K))
+	touch "$RF_TMP/done"
+	rf_wait_until 10 "$what: the other program's count" grep -q frames \
+	    "$other"
+	rf_expect "$what: frames the other program saw" \
+	    "$(awk '/^frames/ { print $2 }' "$other")" $((2 * K))
+	wait "$pid" || true
+}
+
+rf_link
+taken lb 0x1
+taken hash-defrag 0x8000
 echo "PASS"
