@@ -309,9 +309,10 @@ struct ringfan_plugin {
 	 */
 	int	(*packet)(void *state, const struct ringfan_packet *pkt);
 	/*
-	 * Instead of packet: once per ring block (offline, reading a file
-	 * with -r: once per frame), the frames of it that every earlier
-	 * plugin passed, in ring order.  All of them go on to the later
+	 * Instead of packet: once per ring block that holds any frame every
+	 * earlier plugin passed (n >= 1; offline, reading a file with -r:
+	 * once per frame, up to 256 in the RINGFAN_OFFLINE_LOOPS benchmark),
+	 * those frames, in ring order.  All of them go on to the later
 	 * plugins: a batch plugin gives no verdict.
 	 */
 	void	(*batch)(void *state, const struct ringfan_packet *const *pkts,
@@ -323,12 +324,15 @@ struct ringfan_plugin {
 	 * frame waits in the ring (live, frames reach the worker up to
 	 * block_timeout after they arrived: the clock stands still while the
 	 * kernel's block holds any, also before the worker's first frame: then
-	 * it has none and does not tick), and it never goes backwards, nor
-	 * past a frame still to come; offline it is the frames' own
-	 * time.  Ticks are not on a grid: the first is due a period after the
-	 * network time the worker started at (offline, the first frame's),
-	 * each next one a period after the tick before, so they are a period
-	 * apart or more.  The plugin is not told stats_interval: one that
+	 * it has none and does not tick), and it never goes past a frame
+	 * still to come, nor backwards but when, live, the real-time clock is
+	 * stepped back by more than a second: every plugin then ticks at once
+	 * at the earlier time, and periods start again from it
+	 * (docs/plugins.md, "tick and network time"); offline it is the
+	 * frames' own time.  Ticks are not on a grid: the first is due a
+	 * period after the network time the worker started at (offline, the
+	 * first frame's), each next one a period after the tick before, so
+	 * they are a period apart or more but after such a step.  The plugin is not told stats_interval: one that
 	 * reports per period asks for its own with tick_period and aligns its
 	 * periods to network time itself.
 	 */
