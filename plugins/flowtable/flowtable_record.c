@@ -294,11 +294,12 @@ ft_output_lost(struct ft *ft)
 }
 
 /*
- * A FIFO (or a socket) at the path is refused: a reader that stops
- * reading, or none at all (opened for reading and writing, the FIFO has
- * the worker itself as its reader), would hold a write, and the worker
- * with it, for good.  O_NONBLOCK keeps the open from waiting for a
- * reader; it is taken off again for a file or a device.
+ * A FIFO at the path is refused: a reader that stops reading, or none at
+ * all (opened for reading and writing, the FIFO has the worker itself as
+ * its reader), would hold a write, and the worker with it, for good.
+ * O_NONBLOCK keeps the open from waiting for a reader; it is taken off
+ * again for a file or a device.  (A socket's path cannot be opened:
+ * ENXIO.)
  */
 void
 ft_output_open(struct ft *ft)
@@ -319,10 +320,10 @@ ft_output_open(struct ft *ft)
 		close(fd);
 		return;
 	}
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+	if (S_ISFIFO(st.st_mode)) {
 		close(fd);
-		ft_write_fail(ft, "a FIFO or a socket, not a file: a write "
-		    "could wait for a reader for good");
+		ft_write_fail(ft, "a FIFO, not a file: a write could wait for "
+		    "a reader for good");
 		return;
 	}
 	ft->fd = fd;

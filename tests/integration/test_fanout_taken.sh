@@ -16,8 +16,8 @@ need_tools python3
 K=200
 G=$((RF_GROUP + 1))
 msg="capture test: interface RF_CAP, fanout group $G: already used by"
-msg="$msg another program's sockets in this network namespace: give"
-msg="$msg fanout.group a free id"
+msg="$msg another program's sockets in this network namespace (or by the"
+msg="$msg workers of a ringfan killed just now): give fanout.group a free id"
 
 # taken WHAT TYPE_FLAGS: another program holds group G with PACKET_FANOUT's
 # type and flags TYPE_FLAGS, on the capture's interface.
@@ -32,6 +32,7 @@ taken()
 import os, socket, struct, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind((sys.argv[1], 0))
+s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)		# SO_RCVBUFFORCE
 s.setsockopt(263, 18, struct.pack('I', int(sys.argv[2]) |
     int(sys.argv[3], 0) << 16))				# PACKET_FANOUT
 s.settimeout(0.1)
@@ -63,7 +64,7 @@ PY
 
 	sed -i "s/group: $G/group: $RF_GROUP/" "$RF_CONF"
 	rf_start
-	rf_send -t udp -n "$K" -f 10 -s 64
+	rf_send -t udp -n "$K" -f 10 -s 64 -r 20000
 	sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
 	rc=0
 	rf_ctl reload >/dev/null 2>"$RF_TMP/reload.err" || rc=$?
@@ -72,7 +73,7 @@ PY
 	    "ringfanctl: ${msg/RF_CAP/$RF_CAP}"
 	rf_expect "$what: group after the reload" \
 	    "$(rf_ctl_json stats '.captures[0].fanout.group')" "$RF_GROUP"
-	rf_send -t udp -n "$K" -f 10 -s 64
+	rf_send -t udp -n "$K" -f 10 -s 64 -r 20000
 	rf_stop
 	rf_expect_all $((2 * K))
 	touch "$RF_TMP/done"
@@ -81,6 +82,7 @@ PY
 	rf_expect "$what: frames the other program saw" \
 	    "$(awk '/^frames/ { print $2 }' "$other")" $((2 * K))
 	wait "$pid" || true
+	BG=${BG% "$pid"}
 }
 
 rf_link

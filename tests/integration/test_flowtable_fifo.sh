@@ -11,7 +11,7 @@ set -eu
 rf_need_ctl
 
 FIFO=$RF_TMP/flows.fifo
-WHY="output $FIFO: a FIFO or a socket, not a file: a write could wait for a reader for good"
+WHY="output $FIFO: a FIFO, not a file: a write could wait for a reader for good"
 rf_link
 mkfifo "$FIFO"
 
