@@ -873,22 +873,18 @@ linkwatch_capture_state(const void *arg, size_t c)
 {
 	const struct master *m = arg;
 	const char *link = linkwatch_state(m, (unsigned)c);
-	unsigned running;
 
 	/*
-	 * The final document: the workers have stopped, the link has not;
-	 * a worker given up on in a crash loop stays failed, and so does
-	 * its capture, as status said before the stop.
+	 * The link's state, one of the four that stats names: a worker
+	 * given up on in a crash loop makes its capture failed, as status
+	 * says; one that restarts or drains does not (status's degraded, the
+	 * workers' own states in stats).
 	 */
-	if (m->stopping) {
-		if (link != NULL)
-			return link;
-		for (unsigned i = 0; i < m->g.nslots; i++)
-			if (m->g.slots[i].capture == c &&
-			    STATS_LOAD(&m->g.slots[i].wk.sw->state) ==
-			    WORKER_FAILED)
-				return "failed";
-		return "running";
-	}
-	return master_capture_state(m, (unsigned)c, &running);
+	if (link != NULL)
+		return link;
+	for (unsigned i = 0; i < m->g.nslots; i++)
+		if (m->g.slots[i].capture == c &&
+		    STATS_LOAD(&m->g.slots[i].wk.sw->state) == WORKER_FAILED)
+			return "failed";
+	return "running";
 }

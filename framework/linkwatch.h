@@ -68,8 +68,9 @@ enum link_action link_decide(struct link_cap *lc, const struct link_seen *seen);
 const char *link_state_name(enum link_state state);
 
 /*
- * Every state a capture can be in, as `status` and `stats` name them, for
- * the metric that has one sample per state; NULL-terminated.
+ * Every state a capture can be in, as `status` names them (`stats` all
+ * but degraded), for the metric that has one sample per state;
+ * NULL-terminated.
  */
 extern const char *const linkwatch_states[];
 
@@ -102,7 +103,10 @@ void	linkwatch_drop_next(struct slot *s);
 bool	linkwatch_overdue(const struct master *m, const struct slot *s);
 /* "down", "waiting", "failed", or NULL when capture c's link is fine. */
 const char *linkwatch_state(const struct master *m, unsigned c);
-/* Capture c's state for the stats document (arg: the master). */
+/*
+ * Capture c's state for the stats document (arg: the master): running,
+ * down, waiting or failed.
+ */
 const char *linkwatch_capture_state(const void *arg, size_t c);
 /* The interface exists and is up: sockets can be built on it now. */
 bool	linkwatch_usable(const char *ifname);

@@ -205,6 +205,19 @@ metric_family(FILE *f, const struct metric *mt, const json_t *doc)
 	}
 }
 
+/* The state set follows status, degraded included, which stats leaves out. */
+static void
+metric_status_states(const struct master *m, json_t *doc)
+{
+	json_t *cap;
+	unsigned running;
+	size_t c;
+
+	json_array_foreach(json_object_get(doc, "captures"), c, cap)
+		json_object_set_new(cap, "state", json_string(
+		    master_capture_state(m, (unsigned)c, &running)));
+}
+
 void
 ctl_cmd_metrics(void *ctx, struct ctl_req *rq, const char *arg)
 {
@@ -221,6 +234,7 @@ ctl_cmd_metrics(void *ctx, struct ctl_req *rq, const char *arg)
 		ctl_reply_text(rq, NULL, 0);
 		return;
 	}
+	metric_status_states(ctx, doc);
 	for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
 		if (metrics[k].kind != METRIC_FIELDS) {
 			metric_family(f, &metrics[k], doc);
