@@ -401,7 +401,7 @@ gen_free(struct gen *g)
  * or its sockets that wait for the old workers to drain (linkwatch.c) have
  * it; the kernel would then add the new sockets to the old group.
  */
-static int
+int
 gen_group(const struct gen *busy, uint16_t want)
 {
 	const struct slot *s;

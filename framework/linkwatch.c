@@ -366,11 +366,20 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 	/*
 	 * No group yet: the configured one if it can be claimed now (the
 	 * generation that held it is gone), or else an id the kernel makes,
-	 * never one another capture may use.
+	 * never one another capture may use.  A claim refused by another
+	 * ringfan or another program is said: the capture is then in another
+	 * group than the configured one until a reload.
 	 */
-	if (!next && g->locks[c] == GEN_GROUP_LATER &&
-	    (lock = capture_lock(cap, group, err, errlen)) == -1)
-		group = -1;
+	if (!next && g->locks[c] == GEN_GROUP_LATER) {
+		if (gen_group(&m->old, (uint16_t)group) < 0)
+			group = -1;
+		else if ((lock = capture_lock(cap, group, err,
+		    errlen)) == -1) {
+			log_warnx("%s; the capture's sockets join a group the "
+			    "kernel makes until a reload", err);
+			group = -1;
+		}
+	}
 	first = link_slots(g, c, &end);
 	for (s = first; s < end; s++) {
 		fd = capture_open(cap, &prog, group, err, errlen);

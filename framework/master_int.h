@@ -323,6 +323,11 @@ struct plugin_mem *gen_mems_map(const struct plugin_info *info, size_t n,
 int	gen_names(struct gen *g, size_t c);
 void	gen_free(struct gen *g);
 /*
+ * The fanout group id a new socket of a capture configured with want may
+ * claim beside busy (or NULL): want, or -1 when busy's sockets hold it.
+ */
+int	gen_group(const struct gen *busy, uint16_t want);
+/*
  * Build g from g->cfg beside busy (or NULL), with the pipelines validated
  * in `checked` (taken over; NULL: validate them); 0 or an exit code, err.
  */
