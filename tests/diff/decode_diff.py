@@ -243,8 +243,8 @@ def compare(r, t, link):
 def main():
     exe, outdir = sys.argv[1], sys.argv[2]
     if shutil.which("tshark") is None:
-        print("decode_diff: tshark is not installed: skipped")
-        return 77
+        print("decode_diff: tshark is not installed (tools/deps installs it)")
+        return 1
     links = sys.argv[3:] or list(mkframes.LINKS)
     shutil.rmtree(outdir, ignore_errors=True)   # no frames of a run before
     os.makedirs(outdir)
@@ -285,6 +285,9 @@ def main():
                 link, name, det, fl, hx))
     print("%d frames, %d with differences" % (
         nframes, len({(i[0], i[1]) for v in kinds.values() for i in v})))
+    if nframes == 0:
+        print("decode_diff: no frame compared")
+        return 1
     return 1 if [k for k in kinds if not k.startswith("design:")] else 0
 
 

@@ -74,40 +74,38 @@ rf_expect "ringfan -h: the -D line" \
     "  -D        daemonize: detach and log to syslog"
 
 # ... and to an output that cannot be written, exit 2 and the cause.
-if [ -w /dev/full ]; then
-	for o in -h --help -V --version; do
-		rc=0
-		"$RINGFAN" "$o" >/dev/full 2>"$RF_TMP/full.err" || rc=$?
-		rf_expect "ringfan $o >/dev/full: exit status" "$rc" 2
-		rf_expect "ringfan $o >/dev/full: stderr" \
-		    "$(cat "$RF_TMP/full.err")" \
-		    "ringfan: cannot write the output: No space left on device"
-	done
-fi
+[ -w /dev/full ] || rf_fail "no writable /dev/full"
+for o in -h --help -V --version; do
+	rc=0
+	"$RINGFAN" "$o" >/dev/full 2>"$RF_TMP/full.err" || rc=$?
+	rf_expect "ringfan $o >/dev/full: exit status" "$rc" 2
+	rf_expect "ringfan $o >/dev/full: stderr" \
+	    "$(cat "$RF_TMP/full.err")" \
+	    "ringfan: cannot write the output: No space left on device"
+done
 
 # Without root (CAP_NET_RAW) a start fails at once with the cause and
 # exit 2, before any file in root's run directory is tried (which would
 # fail with a bare "Permission denied" on a pidfile or lock).
-if command -v setpriv >/dev/null 2>&1; then
-	chmod 0755 "$RF_TMP"
-	printf 'control:\n  socket: %s\n  pidfile: %s\ncaptures:\n  - name: t\n    interface: eth0\n' \
-	    "$RF_TMP/nr.sock" "$RF_TMP/nr.pid" >"$RF_TMP/nonroot.yaml"
-	chmod 0644 "$RF_TMP/nonroot.yaml"
-	for a in "-c $RF_TMP/nonroot.yaml" "-i eth0"; do
-		rc=0
-		# shellcheck disable=SC2086 # the arguments are words
-		setpriv --reuid=65534 --regid=65534 --clear-groups \
-		    timeout -k 5 30 "$RINGFAN" $a >"$RF_TMP/nr.out" \
-		    2>"$RF_TMP/nr.err" </dev/null || rc=$?
-		err=$(cat "$RF_TMP/nr.err")
-		rf_expect "as nobody, ringfan $a: exit status" "$rc" 2
-		expect_in "as nobody, ringfan $a" \
-		    "ringfan: capturing needs root (CAP_NET_RAW"
-		[ ! -e "$RF_TMP/nr.pid" ] ||
-		    rf_fail "as nobody: ringfan left $RF_TMP/nr.pid"
-	done
-	chmod 0700 "$RF_TMP"
-fi
+need_tools setpriv
+chmod 0755 "$RF_TMP"
+printf 'control:\n  socket: %s\n  pidfile: %s\ncaptures:\n  - name: t\n    interface: eth0\n' \
+    "$RF_TMP/nr.sock" "$RF_TMP/nr.pid" >"$RF_TMP/nonroot.yaml"
+chmod 0644 "$RF_TMP/nonroot.yaml"
+for a in "-c $RF_TMP/nonroot.yaml" "-i eth0"; do
+	rc=0
+	# shellcheck disable=SC2086 # the arguments are words
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    timeout -k 5 30 "$RINGFAN" $a >"$RF_TMP/nr.out" \
+	    2>"$RF_TMP/nr.err" </dev/null || rc=$?
+	err=$(cat "$RF_TMP/nr.err")
+	rf_expect "as nobody, ringfan $a: exit status" "$rc" 2
+	expect_in "as nobody, ringfan $a" \
+	    "ringfan: capturing needs root (CAP_NET_RAW"
+	[ ! -e "$RF_TMP/nr.pid" ] ||
+	    rf_fail "as nobody: ringfan left $RF_TMP/nr.pid"
+done
+chmod 0700 "$RF_TMP"
 
 rf_link
 

@@ -13,7 +13,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 rf_need_ctl
-command -v tshark >/dev/null || rf_skip "no tshark"
+need_tools tshark
 
 rf_link
 rf_config 1 hash "udp port 9" "plugin: ticker

@@ -115,17 +115,16 @@ rf_expect "help: lines without a help text" \
     "$(awk 'NF < 2' "$RF_TMP/help.txt" | wc -l)" 0
 
 # --- an output that cannot be written: exit status 2 and the cause, once.
-if [ -w /dev/full ]; then
-	for args in status stats workers plugins metrics help "--json stats" \
-	    "-n 2 -d 0.1 top" "--json -n 1 top"; do
-		rc=0
-		# shellcheck disable=SC2086  # the arguments, split on purpose
-		rf_ctl $args >/dev/full 2>"$RF_TMP/full.err" || rc=$?
-		rf_expect "$args >/dev/full: exit status" "$rc" 2
-		rf_expect "$args >/dev/full: stderr" "$(cat "$RF_TMP/full.err")" \
-		    "ringfanctl: cannot write the output: No space left on device"
-	done
-fi
+[ -w /dev/full ] || rf_fail "no writable /dev/full"
+for args in status stats workers plugins metrics help "--json stats" \
+    "-n 2 -d 0.1 top" "--json -n 1 top"; do
+	rc=0
+	# shellcheck disable=SC2086  # the arguments, split on purpose
+	rf_ctl $args >/dev/full 2>"$RF_TMP/full.err" || rc=$?
+	rf_expect "$args >/dev/full: exit status" "$rc" 2
+	rf_expect "$args >/dev/full: stderr" "$(cat "$RF_TMP/full.err")" \
+	    "ringfanctl: cannot write the output: No space left on device"
+done
 # --- nor can one whose reader has gone (a pipe with no read end).
 for args in status stats metrics "--json stats" "-n 2 -d 0.1 top"; do
 	rc=0

@@ -180,7 +180,9 @@ while read -r n kind where; do
 		done <writable
 		[ -n "$ok" ] || fail "$where: $path is outside what the" \
 		    "systemd unit lets ringfan write ($(tr '\n' ' ' <writable))"
+		echo "$path" >>checked
 	done
 done <list
+[ -s checked ] || fail "no example names an output path or directory"
 echo "ok: the examples' plugin output is where the unit may write"
 echo PASS

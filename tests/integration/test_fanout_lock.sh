@@ -23,7 +23,10 @@ sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
 rf_start
 rf_expect "lock file holds the master's pid" "$(cat "$LOCK")" "$RF_PID"
 # The master alone holds the lock: a worker runs plugin code.
-for pid in $(rf_ctl_json workers '[.workers[].pid] | join(" ")'); do
+pids=$(rf_ctl_json workers '[.workers[].pid] | join(" ")')
+[ "$(wc -w <<<"$pids")" -eq "$RF_WORKERS" ] ||
+    rf_fail "the workers' pids: \"$pids\""
+for pid in $pids; do
 	n=$(find "/proc/$pid/fd" -lname "$LOCK" 2>/dev/null | wc -l)
 	rf_expect "worker $pid: descriptors of the lock file" "$n" 0
 done

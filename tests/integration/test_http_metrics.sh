@@ -145,10 +145,13 @@ MASTER=$RF_PID
 # against the sockets among each worker's descriptors.
 workers_hold_no_tcp()
 {
-	local pid fd ino tcp
+	local pid pids fd ino tcp
 
 	tcp=" $(awk 'NR > 1 { printf "%s ", $10 }' /proc/net/tcp /proc/net/tcp6) "
-	for pid in $(rf_ctl_json stats '.captures[0].workers[].pid'); do
+	pids=$(rf_ctl_json stats '[.captures[0].workers[].pid] | join(" ")')
+	[ "$(wc -w <<<"$pids")" -eq "$RF_WORKERS" ] ||
+	    rf_fail "the workers' pids: \"$pids\""
+	for pid in $pids; do
 		[ "$pid" -gt 0 ] || rf_fail "a worker without a pid"
 		for fd in /proc/"$pid"/fd/*; do
 			ino=$(readlink "$fd" 2>/dev/null) || continue

@@ -38,7 +38,10 @@ rf_ctl status | grep -q "^test  *$RF_CAP  *waiting " ||
 grep -q "capture test: waiting for interface $RF_CAP" "$RF_ERR" ||
     rf_fail "no log line for the wait"
 
-rf_expect "restart while waiting" "$(rf_ctl restart test 2>&1 || true)" \
+rc=0
+out=$(rf_ctl restart test 2>&1) || rc=$?
+rf_expect "restart while waiting: exit status" "$rc" 1
+rf_expect "restart while waiting" "$out" \
     "ringfanctl: restart test: capture test has no sockets: it waits for its interface"
 
 # The interface appears, down: the capture is down, still without sockets,
@@ -51,8 +54,10 @@ ip link add "$RF_CAP" type veth peer name "$RF_GEN" 2>/dev/null ||
     rf_skip "cannot create a veth pair"
 rf_wait_until 5 "state down" rf_ctl_test status \
     '.captures[0].state == "down" and .captures[0].running == 0'
-rf_expect "restart while down without sockets" \
-    "$(rf_ctl restart test/1 2>&1 || true)" \
+rc=0
+out=$(rf_ctl restart test/1 2>&1) || rc=$?
+rf_expect "restart while down without sockets: exit status" "$rc" 1
+rf_expect "restart while down without sockets" "$out" \
     "ringfanctl: restart test/1: capture test has no sockets: it waits for its interface to come up"
 ip link del "$RF_CAP"
 rf_wait_until 5 "state waiting again" rf_ctl_test status \

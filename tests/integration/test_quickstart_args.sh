@@ -107,12 +107,14 @@ grep -q "$work/notadir" <<<"$err" ||
     fail "relative build: not $work/notadir: $err"
 echo "ok: a relative build directory"
 
-# So does one of its alternative names, which ringfan takes as well.
-if ip link property add dev "$cap" altname "rfqn$id" 2>/dev/null; then
-	run "rfqn$id"
-	[ "$rc" -eq 1 ] || fail "[rfqn$id]: status $rc: $err"
-	! grep -q "no interface" <<<"$err" || fail "[rfqn$id]: refused: $err"
-	grep -q "notadir" <<<"$err" ||
-	    fail "[rfqn$id]: not stopped at the build: $err"
-	echo "ok: an alternative name"
+# So does one of its alternative names, which ringfan takes as well
+# (Linux 5.5 and later; the test is skipped without them).
+if ! ip link property add dev "$cap" altname "rfqn$id" 2>/dev/null; then
+	echo "SKIP: no alternative interface names here" >&2
+	exit 77
 fi
+run "rfqn$id"
+[ "$rc" -eq 1 ] || fail "[rfqn$id]: status $rc: $err"
+! grep -q "no interface" <<<"$err" || fail "[rfqn$id]: refused: $err"
+grep -q "notadir" <<<"$err" || fail "[rfqn$id]: not stopped at the build: $err"
+echo "ok: an alternative name"

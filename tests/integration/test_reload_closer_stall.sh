@@ -27,9 +27,13 @@ rf_wait_until 8 "the closer's stall logged" grep -q \
     "worker test/1 (pid $closer) killed after a stall" "$RF_ERR"
 : >"$RECOVER"
 kill -CONT "$pid0" 2>/dev/null || true
-wait "$RF_RELOAD_PID" || true
+rf_reload_end "the reload" 0
 rf_expect "the closer's death" \
     "$(grep -o "worker test/1 (pid $closer) killed after a stall.*" "$RF_ERR")" \
     "worker test/1 (pid $closer) killed after a stall in plugin hostmem's open, closing its previous pipeline; starting the new one"
 rf_stop
+rf_expect "kernel_packets" "$(rf_num '.captures[0].totals.kernel_packets')" \
+    4000
+rf_expect "packets + kernel_drops + quarantined" "$(rf_num \
+    '.captures[0].totals | .packets + .kernel_drops + .quarantined')" 4000
 echo "PASS"

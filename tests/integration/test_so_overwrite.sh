@@ -90,7 +90,8 @@ run()
 		[ "$q" -le "$(rf_num ".captures[0].workers[$w].restarts")" ] ||
 		    rf_fail "$phase: worker $w quarantined $q frames in" \
 		    "fewer deaths"
-		# How the worker ended: either is fine, silence is not.
+		# How the worker ended, for the log: either is fine (its
+		# state and counts are checked above).
 		fate=$(grep -E "worker test/$w \(pid [0-9]+\) killed by signal [0-9]+ \([^)]*\) while stopping$" \
 		    "$RF_ERR" || true)
 		echo "ok: $phase: worker $w ${fate:+crashed at the stop: }${fate:-stopped cleanly}"

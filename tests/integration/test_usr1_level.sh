@@ -31,4 +31,11 @@ rf_stop
 rf_expect "the stop's worker lines at level error" \
     "$(grep -c 'worker test/[01]: stopped' "$RF_ERR" || true)" 0
 rf_expect_all 100
+# Those lines are there at level info.
+rf_config 2 hash "udp port 9" "plugin: counter"
+rf_start
+rf_send_handled 100
+rf_stop
+rf_expect "the stop's worker lines at level info" \
+    "$(grep -c 'worker test/[01]: stopped, packets ' "$RF_ERR" || true)" 2
 echo "PASS"

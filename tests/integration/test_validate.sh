@@ -196,8 +196,9 @@ if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
 fi
 
 # The same without root, when we have it to give up.
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
-    getent passwd nobody >/dev/null; then
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+	command -v setpriv >/dev/null 2>&1 ||
+	    v_fail "setpriv (util-linux) is not installed"
 	nobody="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
 	f=$V_TMP/typo.yaml
 	want="ringfan: $f:$(v_at "$f" cuont 3): plugin options: unknown option"

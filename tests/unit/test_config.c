@@ -1315,7 +1315,7 @@ test_file_tty(void **state)
 	(void)state;
 	if ((m = posix_openpt(O_RDWR | O_NOCTTY)) == -1 || grantpt(m) != 0 ||
 	    unlockpt(m) != 0 || (name = ptsname(m)) == NULL)
-		skip();
+		config_skip();
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
 		if (setsid() == -1 ||
