@@ -24,7 +24,7 @@ check()
 
 	rf_ctl --json "$cmd" >"$RF_TMP/$cmd.json" 2>"$RF_TMP/$cmd.err" ||
 	    rf_fail "ringfanctl --json $cmd: exit $?: $(cat "$RF_TMP/$cmd.err")"
-	jq -e "$filter" "$RF_TMP/$cmd.json" >/dev/null ||
+	json_is "$RF_TMP/$cmd.json" "$filter" ||
 	    rf_fail "$cmd: the reply lacks documented fields: \
 $(head -c 600 "$RF_TMP/$cmd.json")"
 	echo "ok: $cmd"
@@ -157,7 +157,7 @@ rf_expect "garbage request: lines of the reply" \
 rf_expect "garbage request: the reply ends in a newline" \
     "$(tail -c 1 "$RF_TMP/raw.out" | od -An -c | tr -d ' ')" '\n'
 r=$(raw 'b"\x01 garbage \x7f\n"')
-jq -e '.error | startswith("unknown command")' <<<"$r" >/dev/null ||
+json_is - '.error | startswith("unknown command")' <<<"$r" ||
     rf_fail "ASCII control garbage: $r"
 echo "ok: ASCII control garbage refused: $r"
 r=$(raw 'b"\n"')
@@ -221,7 +221,7 @@ echo "ok: status answered beside a silent client"
 rc=0
 wait "$silent" || rc=$?
 rf_expect "silent client's exit status" "$rc" 0
-jq -e '.error | startswith("timeout: ")' "$RF_TMP/silent.out" >/dev/null ||
+json_is "$RF_TMP/silent.out" '.error | startswith("timeout: ")' ||
     rf_fail "the silent client got: $(cat "$RF_TMP/silent.out")"
 el=$(tail -n 1 "$RF_TMP/silent.time")
 awk -v t="$el" 'BEGIN { exit !(t >= 4.4 && t <= 7) }' ||
@@ -243,8 +243,8 @@ okc=0
 for i in $(seq 1 200); do
 	rc=$(cat "$RF_TMP/c.$i.rc")
 	[ "$rc" = 0 ] || rf_fail "client $i exited $rc: $(cat "$RF_TMP/c.$i.err")"
-	jq -e ".pid == $RF_PID and .captures[0].name == \"test\"" \
-	    "$RF_TMP/c.$i.out" >/dev/null ||
+	json_is "$RF_TMP/c.$i.out" \
+	    ".pid == $RF_PID and .captures[0].name == \"test\"" ||
 	    rf_fail "client $i printed: $(head -c 300 "$RF_TMP/c.$i.out")"
 	okc=$((okc + 1))
 done
@@ -312,8 +312,8 @@ $RF_TMP/mute.sock: it closed the connection without an answer"
 # cases are checked before either fails the test.
 utf8_bad=
 r=$(raw 'b"\x01\xfe\xff garbage \x7f\n"')
-if jq -e '.error | startswith("unknown command") or
-    startswith("malformed request")' <<<"$r" >/dev/null; then
+if json_is - '.error | startswith("unknown command") or
+    startswith("malformed request")' <<<"$r"; then
 	echo "ok: binary garbage refused: $r"
 else
 	echo "FAIL: binary garbage (not UTF-8): $r" >&2
@@ -322,8 +322,8 @@ fi
 # Valid UTF-8 whose 64th byte starts a 2-byte character: an unknown command,
 # whatever the daemon quotes of it.
 r=$(raw 'b"x" * 63 + "\u00e9".encode() + b"\n"')
-if jq -e '.error | startswith("unknown command \"xxxxxxxx")' <<<"$r" \
-    >/dev/null; then
+if json_is - '.error | startswith("unknown command \"xxxxxxxx")' \
+    <<<"$r"; then
 	echo "ok: 65-byte UTF-8 unknown command refused"
 else
 	echo "FAIL: 65-byte UTF-8 unknown command: $r" >&2

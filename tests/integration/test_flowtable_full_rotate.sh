@@ -43,7 +43,7 @@ for f in "$OUT.1" "$OUT"; do
 	n=0
 	while IFS= read -r line || [ -n "$line" ]; do
 		n=$((n + 1))
-		jq -e '.reason == "idle"' <<<"$line" >/dev/null 2>&1 ||
+		json_is - '.reason == "idle"' <<<"$line" 2>/dev/null ||
 		    rf_fail "$f: line $n is no whole record: ${line:0:60}"
 	done <"$f"
 	echo "ok: $f: $n whole records"

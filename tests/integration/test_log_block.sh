@@ -32,7 +32,7 @@ RF_PID=$!
 live()
 {
 	"$RINGFANCTL" -s "$RF_SOCK" --json "$1" >"$RF_TMP/live.json" \
-	    2>/dev/null && jq -e "$2" "$RF_TMP/live.json" >/dev/null 2>&1
+	    2>/dev/null && json_is "$RF_TMP/live.json" "$2" 2>/dev/null
 }
 rf_wait_until 10 "every worker running" live status \
     '.captures[0].running == 2'
@@ -73,7 +73,7 @@ while [ "$SECONDS" -lt "$deadline" ]; do
 	    rf_fail "status.log_dropped is \"$dropped\", not a number"
 	[ "$dropped" -eq 0 ] || break
 done
-jq -e '.log_dropped | type == "number"' "$RF_TMP/status.json" >/dev/null ||
+json_is "$RF_TMP/status.json" '.log_dropped | type == "number"' ||
     rf_fail "status has no log_dropped: $(head -c 300 "$RF_TMP/status.json")"
 [ "$dropped" -gt 0 ] ||
     rf_fail "no log line dropped after $((round * 50)) SIGUSR1 in 60 s"
@@ -99,8 +99,8 @@ rf_alive "$new" || rf_fail "the respawned worker $new is not running"
 echo "ok: worker 0 respawned: pid $old -> $new"
 
 status "after the respawn"
-jq -e '.captures[0].running == 2 and .state == "running"' \
-    "$RF_TMP/status.json" >/dev/null ||
+json_is "$RF_TMP/status.json" \
+    '.captures[0].running == 2 and .state == "running"' ||
     rf_fail "status after the respawn: $(cat "$RF_TMP/status.json")"
 after=$(jq -r '.log_dropped' "$RF_TMP/status.json")
 [ "$after" -ge "$dropped" ] ||

@@ -34,7 +34,7 @@ run()
 
 	"$RINGFAN" -c "$1" -r "$2" >"$TMP/out.json" 2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 0 ] || fail "ringfan -r $2 exited $rc: $(cat "$TMP/err")"
-	jq -e . "$TMP/out.json" >/dev/null ||
+	json_is "$TMP/out.json" 'type == "object"' ||
 	    fail "no JSON document: $(head -c 300 "$TMP/out.json")"
 }
 

@@ -155,7 +155,8 @@ expect "verdict: exit status" "$rc" 0
 expect "verdict: stderr" "$err" "ringfan[g/0] warn: plugin crash: packet \
 returned 7, neither RINGFAN_CONTINUE nor RINGFAN_STOP: taken as \
 RINGFAN_STOP (said once)"
-jq -e . "$TMP/verdict.out" >/dev/null || fail "verdict: no JSON document"
+json_is "$TMP/verdict.out" 'type == "object"' ||
+    fail "verdict: no JSON document: $(head -c 300 "$TMP/verdict.out")"
 w='.captures[0].workers[0]'
 expect "verdict: frames" "$(jq "$w.packets" "$TMP/verdict.out")" 6
 expect "verdict: crash saw" "$(jq "$w.plugins.crash.seen" \

@@ -24,7 +24,7 @@ run()
 	"$RINGFAN" -c "$TMP/c.yaml" -r "$TMP/u.pcap" "$@" >"$out" \
 	    2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 0 ] || fail "ringfan -r $* exited $rc: $(cat "$TMP/err")"
-	jq -e . "$out" >/dev/null ||
+	json_is "$out" 'type == "object"' ||
 	    fail "no JSON document: $(head -c 300 "$out")"
 }
 

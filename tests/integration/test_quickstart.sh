@@ -5,6 +5,7 @@
 # themselves and the next run removes the link, namespace and temporary
 # directory left).  Needs root; exits 77 without.
 set -eu
+. "$(dirname "$0")/tools.sh"
 
 fail()
 {
@@ -69,9 +70,11 @@ start()
 	    "$work/$1.err")
 	[ -n "$sock" ] || fail "$1: no control socket named"
 	for ((i = 0; i < 100; i++)); do
-		"$RINGFANCTL" -s "$sock" --json stats 2>/dev/null |
-		    jq -e '.captures[0].totals.packets > 0' >/dev/null 2>&1 &&
-		    return 0
+		# A ringfanctl that cannot connect prints nothing: no count.
+		"$RINGFANCTL" -s "$sock" --json stats >"$work/$1.live" \
+		    2>/dev/null &&
+		    json_is "$work/$1.live" '.captures[0].totals.packets > 0' \
+		    2>/dev/null && return 0
 		alive "$qs_pid" || { cat "$work/$1.err" >&2; fail "$1: exited"; }
 		sleep 0.1
 	done
@@ -101,15 +104,17 @@ gone()
 }
 
 # ended NAME WHAT: the demo NAME ($qs_pid), stopped by WHAT, exits 0 with
-# its final stats on stdout, and leaves nothing of itself.
+# its final stats on stdout, the one thing there (one JSON document, with
+# frames counted), and leaves nothing of itself.
 ended()
 {
 	local rc=0
 
 	finish "$1" "$qs_pid" || rc=$?
 	[ "$rc" -eq 0 ] || { cat "$work/$1.err" >&2; fail "$2: status $rc"; }
-	jq -e '.captures[0].totals.packets > 0' "$work/$1.out" >/dev/null ||
-	    fail "$2: no final stats on stdout"
+	json_is "$work/$1.out" '.captures[0].totals.packets > 0' ||
+	    fail "$2: no final stats on stdout, or more: \
+$(head -c 300 "$work/$1.out")"
 	gone "$qs_id"
 }
 

@@ -41,10 +41,14 @@ gone()
 	done
 }
 
+# counted N: the live stats count N frames; false when ringfanctl gets no
+# answer (no socket yet).
 counted()
 {
-	"$RINGFANCTL" -s "$sock" --json stats 2>/dev/null |
-	    jq -e ".captures[0].totals.packets == $1" >/dev/null
+	"$RINGFANCTL" -s "$sock" --json stats >"$RF_TMP/live.json" \
+	    2>/dev/null &&
+	    json_is "$RF_TMP/live.json" ".captures[0].totals.packets == $1" \
+	    2>/dev/null
 }
 
 start hup
@@ -64,8 +68,8 @@ gone term "$qs" "$rf"
 rc=0
 wait "$qs" || rc=$?
 rf_expect "term: status" "$rc" 0
-jq -e '.captures[0].totals' "$RF_TMP/term.out" >/dev/null ||
-    rf_fail "term: no final stats on stdout"
+json_is "$RF_TMP/term.out" '.captures[0].totals | type == "object"' ||
+    rf_fail "term: no final stats on stdout: $(head -c 300 "$RF_TMP/term.out")"
 
 start kill
 kill -KILL "$qs"

@@ -8,6 +8,7 @@
 #
 # It needs no root and no link, so it does not use lib.sh (which makes one).
 set -eu
+. "$(dirname "$0")/tools.sh"
 
 : "${SDK_BUILD_ROOT:?SDK_BUILD_ROOT must name the build directory}"
 : "${SDK_SOURCE_ROOT:?SDK_SOURCE_ROOT must name the source directory}"
@@ -220,7 +221,7 @@ run()
 	RINGFAN_PLUGIN_PATH=$1 "$RINGFAN" -c "$TMP/sdk.yaml" \
 	    -r "$TMP/sdk.pcap" >"$TMP/out.json" 2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 0 ] || fail "ringfan -r with $1: exit $rc: $(cat "$TMP/err")"
-	jq -e . "$TMP/out.json" >/dev/null ||
+	json_is "$TMP/out.json" 'type == "object"' ||
 	    fail "no JSON document: $(head -c 300 "$TMP/out.json")"
 }
 
