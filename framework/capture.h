@@ -89,7 +89,9 @@ int	capture_open(const struct cfg_capture *cap,
  * this process or any child, workers included.  Another ringfan, or
  * workers left behind by one, holding it would silently share the group
  * (or fail to join it on another interface): then -1, with err naming the
- * interface, the group and the process that took it.
+ * interface, the group and the process that took it.  So are sockets of
+ * another program that hold the group id (two throwaway sockets probe
+ * it): -1, with err saying so.
  */
 #define CAPTURE_LOCK_DIR	RINGFAN_RUNDIR
 int	capture_lock(const struct cfg_capture *cap, int group, char *err,

@@ -73,8 +73,8 @@ typedef int	key_fn(struct ctx *, const struct cfg_key *, void *,
 		    yaml_node_t *);
 
 /*
- * One key of the file, as nginx's ngx_command_t: offsets are into the
- * struct its table describes (struct cfg, cfg_capture or cfg_plugin).
+ * One key of the file: offsets are into the struct its table describes
+ * (struct cfg, cfg_capture or cfg_plugin).
  * Every row has a reload class, so that cfg_diff compares every key and a
  * new one cannot be forgotten there.
  */

@@ -4,7 +4,7 @@
  * A client sends one command line and gets one reply, then the connection
  * is closed.  Everything is non-blocking and every client has a deadline,
  * so a silent or slow client costs a file descriptor for at most
- * CTL_TIMEOUT and never stalls the master.
+ * CTL_TIMEOUT_NS and never stalls the master.
  *
  * What a line means is control_cmds.c's (the table and the dispatch); a
  * reply that waits for an outcome (a reload taking effect) is parked here

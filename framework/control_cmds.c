@@ -1,8 +1,8 @@
 /*
- * The control commands: one table of {name, handler, help} that also makes
- * the help reply and the unknown-command error, the dispatch of a request
- * line to its handler, and the replies a handler makes.  Nothing here
- * knows a socket or the master: a handler lives beside the state it reads
+ * The control commands: one table of {name, handler, help, needs_arg} that
+ * also makes the help reply and the unknown-command error, the dispatch of
+ * a request line to its handler, and the replies a handler makes.  Nothing
+ * here knows a socket or the master: a handler lives beside the state it reads
  * (see control.h) and gets the master's context pointer as it is.
  */
 #include <stdarg.h>

@@ -420,7 +420,7 @@ gen_group(const struct gen *busy, uint16_t want)
 
 /*
  * Build generation g from g->cfg: load plugins, compile filters, open every
- * socket in worker order.  Returns 0 or an exit code, the cause logged.
+ * socket in worker order.  Returns 0 or an exit code, the cause in err.
  */
 int
 gen_build(struct gen *g, const struct gen *busy,

@@ -179,8 +179,8 @@ note_unchecked_user(const struct cfg *cfg)
 }
 
 /*
- * Take the pidfile before anything else: a second instance must refuse to
- * start, naming the first, before it touches any socket.
+ * Take the pidfile before the master builds anything: a second instance
+ * must refuse to start, naming the first, before it touches any socket.
  */
 static struct pidfh *
 take_pidfile(const char *path)

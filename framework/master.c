@@ -1,12 +1,13 @@
 /*
  * The master process.
  *
- * One event loop (epoll) over a signalfd, a timerfd and the control socket
- * does all the work, in a fixed order per wake-up of the timer: children
- * that ended reaped, respawns that are due, the reload's rolling restart,
- * the stop deadline, the periodic reading of the kernel's counters.
- * Signals are blocked and read from the signalfd in order: children reaped
- * first, then stop, then reload.
+ * One event loop (epoll) over a signalfd, a timerfd, the control socket,
+ * the metrics listener and the link watch's rtnetlink socket does all the
+ * work, in a fixed order per wake-up of the timer: children that ended
+ * reaped, respawns that are due, the reload's rolling restart and the
+ * capture reload's steps, the link watch, the stall watch, the kernel's
+ * counters, the stop deadline.  Signals are blocked and handled as the
+ * signalfd gives them.
  *
  * Building a generation is gen.c's, the process table children.c's, a
  * pipeline reload reload.c's and a capture reload swap.c's.

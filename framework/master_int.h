@@ -1,8 +1,9 @@
 /*
  * The master's state, shared by master.c (event loop, signals, timer,
  * stop), gen.c (building a generation), children.c (the process table),
- * reload.c (pipeline reload), swap.c (capture reload), and the files of
- * the control commands that read it (stats_json.c, metrics.c).  control.c
+ * reload.c (pipeline reload), swap.c (capture reload), linkwatch.c (link
+ * states), stall.c (the stall watch), and the files of the control
+ * commands that read it (stats_json.c, metrics.c).  control.c
  * and control_cmds.c never see it: they get the master as an opaque
  * context pointer (control.h).  Nothing else sees it.
  */

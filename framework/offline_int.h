@@ -17,7 +17,10 @@
 #include "plugin_host.h"
 #include "stats.h"
 
-/* Frames handed to a plugin's batch callback at once, like a ring block. */
+/*
+ * At most this many frames to a plugin's batch callback at once in the
+ * RINGFAN_OFFLINE_LOOPS passes; read from the file, one at a time.
+ */
 #define OFFLINE_BATCH		256
 
 /* One frame of the in-memory copy; its bytes follow the previous frame's. */

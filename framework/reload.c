@@ -656,8 +656,9 @@ master_reload_pending(const struct master *m)
 /*
  * The workers of the changed captures that are down after a crash (in
  * their backoff, or past the crash-loop limit; not a setup failure, which
- * would fail again) are started now on the pipeline they had, before the
- * new host memory is mapped, and told to hand over at once.  Their plugins
+ * would fail again) are started now on the pipeline they had, once every
+ * step that can fail is done (the new host memory is mapped already: the
+ * child unmaps it, m->staged), and told to hand over at once.  Their plugins
  * take over what the killed worker left in host memory (a flow table, a
  * write buffer) in their open, and close it as the running ones close
  * theirs: records and frames are written, not dropped with the old

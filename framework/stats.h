@@ -2,9 +2,10 @@
  * The shared-memory region: one slot per worker, mapped by the master before
  * fork so that a worker's counters and ring position outlive the worker.
  *
- * Every field has exactly one writer.  The worker writes its hot line (per
- * packet) and its plugin counters; the master writes the kernel line and the
- * control line.  Fields are read by the other side without locks: each is a
+ * Most fields have one writer; state, err, pid and cut_from have two (see
+ * each).  The worker writes its hot line (per packet) and its plugin
+ * counters; the master writes the kernel line and most of the control
+ * line.  Fields are read by the other side without locks: each is a
  * single aligned 64-bit (or 32-bit) word, stored and loaded atomically.
  */
 #ifndef RINGFAN_STATS_H
@@ -174,7 +175,11 @@ struct stats_worker {
 						   that one included */
 	uint64_t		 backlog_max;	/* the most of them at once */
 
-	/* Control: mostly the master; state and err also the worker. */
+	/*
+	 * Control: mostly the master; state, err and pid also the worker,
+	 * and cpu, exiting, thread_fault, quarantined, ring_errors and
+	 * starting_in the worker alone.
+	 */
 	alignas(64) int32_t	 pid;
 	int32_t			 cpu;		/* -1: not pinned */
 	uint32_t		 state;		/* enum worker_state */

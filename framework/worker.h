@@ -23,7 +23,8 @@
 /*
  * Network time for plugins' tick: the receive time of the latest frame,
  * advanced by the monotonic clock while no frame waits in the ring (the
- * block the kernel fills included), never backwards.
+ * block the kernel fills included), never backwards but when the
+ * real-time clock is stepped back by more than a second.
  */
 struct worker_clock {
 	uint64_t	 frame_ns;	/* latest frame's receive time */

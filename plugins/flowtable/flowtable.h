@@ -1,5 +1,5 @@
 /*
- * flowtable: the parts shared by its three files.
+ * flowtable: the parts shared by its four files.
  *
  *	flowtable.c		ABI glue, options, frames to flow keys
  *	flowtable_table.c	the table in host memory: journal, indexes,

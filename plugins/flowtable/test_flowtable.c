@@ -359,7 +359,7 @@ path_of(char *out, size_t n, const char *name)
 	unlink(out);
 }
 
-/* The record line as SPEC.md has it (without the newline). */
+/* The record line as docs/plugins.md has it (without the newline). */
 static void
 rec(char *out, size_t cap, unsigned w, const char *vlan, int proto,
     const char *src, unsigned sport, const char *dst, unsigned dport,

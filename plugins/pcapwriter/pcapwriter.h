@@ -29,7 +29,10 @@
  * (2106-02-07T06:28:16Z).
  */
 #define PW_TS_END	((UINT32_MAX + 1ULL) * 1000000000ULL)
-/* What {time} becomes: 20261202T013000Z-000001, the sequence 1 to 20 digits. */
+/*
+ * What {time} becomes: 20261202T013000Z-000001, the sequence 6 to 19
+ * digits (room for 20 kept).
+ */
 #define PW_STAMP	16u		/* 20261202T013000Z */
 #define PW_TIME_MAX	(PW_STAMP + 1 + 20)
 #define PW_FILE_MODE	0640		/* frames are private data */
