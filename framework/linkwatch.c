@@ -650,6 +650,14 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 	    || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
 		return MNL_CB_OK;
 	ifi = mnl_nlmsg_get_payload(nlh);
+	/*
+	 * Only the device's own messages (AF_UNSPEC) say what became of it.
+	 * A bridge tells of its ports in messages of family AF_BRIDGE, with
+	 * the port's index and name: its RTM_DELLINK says the interface left
+	 * the bridge, not that it is gone.
+	 */
+	if (ifi->ifi_family != AF_UNSPEC)
+		return MNL_CB_OK;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
 		if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
 		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
