@@ -683,8 +683,8 @@ again:
 			snprintf(err, errlen, "capture %s: interface %s, "
 			    "fanout group %d: already used by another "
 			    "program's sockets in this network namespace (or "
-			    "by the workers of a ringfan killed just now): give "
-			    "fanout.group a free id", cap->name,
+			    "by the workers of a ringfan killed just now): "
+			    "give fanout.group a free id", cap->name,
 			    cap->interface, group);
 		capture_unlock(fd, group);
 		return -1;

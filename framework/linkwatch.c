@@ -888,20 +888,14 @@ linkwatch_state(const struct master *m, unsigned c)
 const char *
 linkwatch_capture_state(const void *arg, size_t c)
 {
-	const struct master *m = arg;
-	const char *link = linkwatch_state(m, (unsigned)c);
+	const char *state;
+	unsigned running;
 
 	/*
-	 * The link's state, one of the four that stats names: a worker
-	 * given up on in a crash loop makes its capture failed, as status
-	 * says; one that restarts or drains does not (status's degraded, the
-	 * workers' own states in stats).
+	 * status's state but degraded, one of the four that stats names: a
+	 * worker given up on in a crash loop makes its capture failed; one
+	 * that restarts or drains does not (the workers' own states say it).
 	 */
-	if (link != NULL)
-		return link;
-	for (unsigned i = 0; i < m->g.nslots; i++)
-		if (m->g.slots[i].capture == c &&
-		    STATS_LOAD(&m->g.slots[i].wk.sw->state) == WORKER_FAILED)
-			return "failed";
-	return "running";
+	state = master_capture_state(arg, (unsigned)c, &running);
+	return strcmp(state, "degraded") == 0 ? "running" : state;
 }

@@ -332,9 +332,10 @@ struct ringfan_plugin {
 	 * frames' own time.  Ticks are not on a grid: the first is due a
 	 * period after the network time the worker started at (offline, the
 	 * first frame's), each next one a period after the tick before, so
-	 * they are a period apart or more but after such a step.  The plugin is not told stats_interval: one that
-	 * reports per period asks for its own with tick_period and aligns its
-	 * periods to network time itself.
+	 * they are a period apart or more but after such a step.  The plugin
+	 * is not told stats_interval: one that reports per period asks for
+	 * its own with tick_period and aligns its periods to network time
+	 * itself.
 	 */
 	void	(*tick)(void *state, uint64_t now_ns);
 	/* Optional: on stop; flush and free. */

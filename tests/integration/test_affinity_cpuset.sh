@@ -8,7 +8,8 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 K=2000
-CAUSE="sched_setaffinity(CPU 0): Invalid argument (CPU 0 is online but outside the cpuset of ringfan's cgroup)"
+CAUSE="sched_setaffinity(CPU 0): Invalid argument (CPU 0 is online but"
+CAUSE="$CAUSE outside the cpuset of ringfan's cgroup)"
 
 if ! taskset -c 0 true 2>/dev/null || ! taskset -c 1 true 2>/dev/null; then
 	rf_skip "cannot run on both CPU 0 and CPU 1"
@@ -19,11 +20,13 @@ rf_need_ctl
 # the cleanup removes.
 if [ -w /sys/fs/cgroup/cpuset ]; then
 	RF_CG=/sys/fs/cgroup/cpuset/rf$RF_ID
-	mkdir "$RF_CG" 2>/dev/null || { RF_CG=; rf_skip "cannot make a cpuset cgroup"; }
+	mkdir "$RF_CG" 2>/dev/null ||
+	    { RF_CG=; rf_skip "cannot make a cpuset cgroup"; }
 	cat /sys/fs/cgroup/cpuset/cpuset.mems >"$RF_CG/cpuset.mems"
 elif grep -qw cpuset /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
 	RF_CG=/sys/fs/cgroup/rf$RF_ID
-	mkdir "$RF_CG" 2>/dev/null || { RF_CG=; rf_skip "cannot make a cpuset cgroup"; }
+	mkdir "$RF_CG" 2>/dev/null ||
+	    { RF_CG=; rf_skip "cannot make a cpuset cgroup"; }
 else
 	rf_skip "no cpuset cgroup controller"
 fi
@@ -58,7 +61,8 @@ set_affinity "[1, 0]"
 "$IN_CG" -c "$RF_CONF" -t >/dev/null 2>&1 ||
     rf_fail "ringfan -t refused the file"
 rc=0
-timeout 20 setsid "$IN_CG" -c "$RF_CONF" >"$RF_TMP/start.out" 2>"$RF_ERR" || rc=$?
+timeout 20 setsid "$IN_CG" -c "$RF_CONF" >"$RF_TMP/start.out" \
+    2>"$RF_ERR" || rc=$?
 rf_expect "start: exit status" "$rc" 2
 grep -Fxq "ringfan[master] error: worker test/1: setup failed: $CAUSE" \
     "$RF_ERR" || rf_fail "start: no error naming the cpuset"
@@ -66,7 +70,8 @@ grep -Fxq "ringfan[master] error: worker test/1: setup failed: $CAUSE" \
 # A reload: the running workers, on CPU 1, stay.
 set_affinity "[1]"
 RINGFAN=$IN_CG rf_start
-rf_expect "workers' CPUs" "$(rf_ctl_json workers '[.workers[].cpu] | join(",")')" "1,1"
+rf_expect "workers' CPUs" \
+    "$(rf_ctl_json workers '[.workers[].cpu] | join(",")')" "1,1"
 rf_expect "workers' masks" "$(masks)" "2 2 "
 pids=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
 set_affinity "[0, 1]"

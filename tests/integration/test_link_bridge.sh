@@ -36,7 +36,7 @@ promiscuity()
 phase()
 {
 	rf_expect "$1: promiscuity" "$(promiscuity)" "$2"
-	rf_send -t udp -n "$N" -f 64 -s 64
+	rf_send -t udp -n "$N" -f 64 -s 64 -r 20000
 	rf_wait_until 20 "$1: $3 frames counted" rf_live_sum_is .packets "$3"
 	rf_expect "$1: state" "$(rf_ctl_json status '.captures[0].state')" \
 	    running
