@@ -212,6 +212,48 @@ rf_link2()
 	rf_veth "$CAP2" "$GEN2" || rf_fail "cannot create a second veth pair"
 }
 
+# rf_fanout_other IFACE GROUP TYPE_FLAGS OUT: another program, in the
+# background (its pid in RF_OTHER and BG): one packet socket on IFACE in
+# fanout group GROUP, PACKET_FANOUT's type and flags TYPE_FLAGS, with a
+# 4 MiB receive buffer, counting the UDP frames to port 9; returns once it
+# is in the group.  rf_fanout_other_end: stops it, its count the line
+# `frames N` of OUT.
+rf_fanout_other()
+{
+	rm -f "$RF_TMP/other-done"
+	python3 - "$1" "$2" "$3" "$RF_TMP/other-done" >"$4" <<'PY' &
+import os, socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)		# SO_RCVBUFFORCE
+s.setsockopt(263, 18, struct.pack('I', int(sys.argv[2]) |
+    int(sys.argv[3], 0) << 16))				# PACKET_FANOUT
+s.settimeout(0.1)
+print('joined', flush=True)
+n = 0
+while not os.path.exists(sys.argv[4]):
+    try:
+        f = s.recv(65536)
+    except socket.timeout:
+        continue
+    # IPv4, UDP, destination port 9
+    if f[12:14] == b'\x08\x00' and f[23] == 17 and f[36:38] == b'\x00\x09':
+        n += 1
+print('frames', n, flush=True)
+PY
+	RF_OTHER=$!
+	BG="$BG $RF_OTHER"
+	rf_wait_until 5 "the other program in fanout group $2" grep -q joined \
+	    "$4"
+}
+
+rf_fanout_other_end()
+{
+	touch "$RF_TMP/other-done"
+	wait "$RF_OTHER"
+	BG=${BG% "$RF_OTHER"}
+}
+
 # rf_config_head: the start of a configuration for the test's control
 # socket and plugin paths, up to `captures:`, on stdout.
 rf_config_head()

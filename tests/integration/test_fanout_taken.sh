@@ -23,35 +23,9 @@ msg="$msg workers of a ringfan killed just now): give fanout.group a free id"
 # type and flags TYPE_FLAGS, on the capture's interface.
 taken()
 {
-	local what=$1 other=$RF_TMP/other-$1 rc pid
+	local what=$1 other=$RF_TMP/other-$1 rc
 
-	rm -f "$RF_TMP/done"
-	# One packet socket on CAP in group G, counting the UDP frames to
-	# port 9 until the file "done" appears.
-	python3 - "$RF_CAP" "$G" "$2" "$RF_TMP" >"$other" <<'PY' &
-import os, socket, struct, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-s.bind((sys.argv[1], 0))
-s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)		# SO_RCVBUFFORCE
-s.setsockopt(263, 18, struct.pack('I', int(sys.argv[2]) |
-    int(sys.argv[3], 0) << 16))				# PACKET_FANOUT
-s.settimeout(0.1)
-print('joined', flush=True)
-n = 0
-while not os.path.exists(sys.argv[4] + '/done'):
-    try:
-        f = s.recv(65536)
-    except socket.timeout:
-        continue
-    # IPv4, UDP, destination port 9
-    if f[12:14] == b'\x08\x00' and f[23] == 17 and f[36:38] == b'\x00\x09':
-        n += 1
-print('frames', n, flush=True)
-PY
-	pid=$!
-	BG="$BG $pid"
-	rf_wait_until 5 "$what: the other program in the group" grep -q joined \
-	    "$other"
+	rf_fanout_other "$RF_CAP" "$G" "$2" "$other"
 
 	rf_config 1 hash "udp port 9" "plugin: counter"
 	sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
@@ -76,13 +50,9 @@ PY
 	rf_send -t udp -n "$K" -f 10 -s 64 -r 20000
 	rf_stop
 	rf_expect_all $((2 * K))
-	touch "$RF_TMP/done"
-	rf_wait_until 10 "$what: the other program's count" grep -q frames \
-	    "$other"
+	rf_fanout_other_end
 	rf_expect "$what: frames the other program saw" \
 	    "$(awk '/^frames/ { print $2 }' "$other")" $((2 * K))
-	wait "$pid" || true
-	BG=${BG% "$pid"}
 }
 
 rf_link

@@ -27,20 +27,8 @@ sed -i 's/^      block_count: 32$/      block_count: 16/' "$RF_CONF"
 rf_expect "reload reply" "$(rf_ctl reload)" "reload: ok (captures)"
 
 # Another program takes the id: one packet socket on CAP2 in group
-# RF_GROUP, mode lb, until the file "done" appears.
-python3 - "$CAP2" "$RF_GROUP" "$RF_TMP" >"$RF_TMP/other.out" <<'PY' &
-import os, socket, sys, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-s.bind((sys.argv[1], 0))
-s.setsockopt(263, 18, int(sys.argv[2]) | 1 << 16)	# PACKET_FANOUT, lb
-print('joined', flush=True)
-while not os.path.exists(sys.argv[3] + '/done'):
-    time.sleep(0.05)
-PY
-pid=$!
-BG="$BG $pid"
-rf_wait_until 5 "the other program in the group" grep -q joined \
-    "$RF_TMP/other.out"
+# RF_GROUP, mode lb.
+rf_fanout_other "$CAP2" "$RF_GROUP" 0x1 "$RF_TMP/other.out"
 
 rf_veth || rf_fail "cannot create the capture's veth pair"
 rf_wait_until 10 "the capture running" rf_ctl_test status \
@@ -57,7 +45,5 @@ group=$(rf_ctl_num stats '.captures[0].fanout.group')
 rf_send -t udp -n "$N" -f 64 -r 20000 -s 64
 rf_stop
 rf_expect_all "$N"
-touch "$RF_TMP/done"
-wait "$pid"
-BG=${BG% "$pid"}
+rf_fanout_other_end
 echo "PASS"
