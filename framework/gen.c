@@ -386,6 +386,7 @@ gen_free(struct gen *g)
 	free(g->mems);
 	free(g->first_slot);
 	free(g->groups);
+	free(g->others);
 	free(g->slots);
 	stats_destroy(g->shm, g->nslots);
 	if (g->cfg != NULL) {
@@ -443,13 +444,15 @@ gen_build(struct gen *g, const struct gen *busy,
 	g->plugin_names = calloc(cfg->ncaptures, sizeof(*g->plugin_names));
 	g->first_slot = calloc(cfg->ncaptures, sizeof(*g->first_slot));
 	g->groups = calloc(cfg->ncaptures, sizeof(*g->groups));
+	g->others = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
+	    sizeof(*g->others));
 	g->slots = calloc(g->nslots, sizeof(*g->slots));
 	g->mems = calloc(g->nslots, sizeof(*g->mems));
 	g->locks = calloc(cfg->ncaptures ? cfg->ncaptures : 1,
 	    sizeof(*g->locks));
 	if (g->plugin_names == NULL || g->first_slot == NULL ||
-	    g->groups == NULL || g->slots == NULL || g->mems == NULL ||
-	    g->locks == NULL) {
+	    g->groups == NULL || g->others == NULL || g->slots == NULL ||
+	    g->mems == NULL || g->locks == NULL) {
 		snprintf(err, errlen, "master: %s", strerror(ENOMEM));
 		return EXIT_RUNTIME;
 	}

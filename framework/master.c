@@ -356,6 +356,8 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	}
 	if (now >= m->next_stats_ns) {
 		master_read_kernel(m);
+		if (!m->stopping)
+			master_fanout_check(m);
 		m->next_stats_ns = now + master_stats_period(m);
 	}
 	if (!m->ready && !m->stopping) {
@@ -466,6 +468,7 @@ master_free(struct master *m)
 	gen_free(&m->old);
 	free(m->kp_floor);
 	free(m->handover);
+	free(m->fanout_seen);
 	if (m->epfd != -1)
 		close(m->epfd);
 	if (m->sig.fd != -1)

@@ -2,7 +2,8 @@
  * The master's state, shared by master.c (event loop, signals, timer,
  * stop), gen.c (building a generation), children.c (the process table),
  * reload.c (pipeline reload), swap.c (capture reload), linkwatch.c (link
- * states), stall.c (the stall watch), and the files of the control
+ * states), stall.c (the stall watch), fanoutwatch.c (the fanout groups'
+ * members), and the files of the control
  * commands that read it (stats_json.c, metrics.c).  control.c
  * and control_cmds.c never see it: they get the master as an opaque
  * context pointer (control.h).  Nothing else sees it.
@@ -163,6 +164,8 @@ struct gen {
 	struct plugin_mem	**mems;
 	unsigned		*first_slot;	/* per capture */
 	uint16_t		*groups;	/* fanout group in use */
+	/* Other programs' sockets in it, as fanoutwatch.c last saw. */
+	unsigned		*others;
 	/* capture_lock() fds, -1, or GEN_GROUP_LATER */
 	int			*locks;
 	struct link_cap		*links;		/* per capture: linkwatch.c */
@@ -263,6 +266,13 @@ struct master {
 	struct bpfjob		 bpf;
 	unsigned		 reloads;
 	char			 last_reload_error[512];
+	/*
+	 * fanoutwatch.c: the other programs' sockets in the captures' groups
+	 * at the last look (inodes); a failure to look logged.
+	 */
+	uint32_t		*fanout_seen;
+	size_t			 nfanout_seen;
+	bool			 fanout_said;
 };
 
 /* Read every socket's PACKET_STATISTICS into the shared totals. */
@@ -459,6 +469,13 @@ void	master_reload_queued(struct master *m);
 void	master_reload_answer(struct master *m, const char *err);
 /* No queued reload will run (stopping): answer its clients with err. */
 void	master_queued_answer(struct master *m, const char *err);
+
+/* fanoutwatch.c */
+/*
+ * Count, in each capture's `others`, the packet sockets in its fanout group
+ * that are another program's, and log a change.  On the timer.
+ */
+void	master_fanout_check(struct master *m);
 
 /* stall.c */
 /*

@@ -24,8 +24,9 @@ enum metric_kind {
 	METRIC_UP,		/* field: the worker's state; 1 if running */
 	METRIC_PLUGIN,		/* field: {plugin: {name: N}} of each worker */
 	METRIC_PLUGIN_ERROR,	/* field: {plugin: text}; 1 if listed */
-	METRIC_CAPTURE_STATE	/* field: each capture's state; a sample a
+	METRIC_CAPTURE_STATE,	/* field: each capture's state; a sample a
 				   state, 1 for the current one */
+	METRIC_FANOUT		/* field: a number of each capture's fanout */
 };
 
 struct metric {
@@ -43,6 +44,9 @@ static const struct metric metrics[] = {
 	{ NULL, METRIC_FIELDS, NULL, NULL, NULL },
 	{ "ringfan_capture_state", METRIC_CAPTURE_STATE, "state", "gauge",
 	    "1 for the capture's current state, 0 for the others." },
+	{ "ringfan_fanout_other_sockets", METRIC_FANOUT, "others", "gauge",
+	    "Packet sockets of other programs in the capture's fanout group, "
+	    "which take a share of its frames." },
 	{ "ringfan_worker_up", METRIC_UP, "state", "gauge",
 	    "1 while the worker runs." },
 	{ "ringfan_plugin_events_total", METRIC_PLUGIN, "plugins", "counter",
@@ -121,6 +125,7 @@ metric_worker(FILE *f, const struct metric *mt, const char *cap,
 	switch (mt->kind) {
 	case METRIC_DAEMON:
 	case METRIC_CAPTURE_STATE:
+	case METRIC_FANOUT:
 	case METRIC_FIELDS:
 		break;
 	case METRIC_WORKER:
@@ -191,6 +196,17 @@ metric_family(FILE *f, const struct metric *mt, const json_t *doc)
 	    mt->name, mt->type);
 	if (mt->kind == METRIC_CAPTURE_STATE) {
 		metric_capture_states(f, mt, doc);
+		return;
+	}
+	if (mt->kind == METRIC_FANOUT) {
+		json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
+			fprintf(f, "%s{capture=\"", mt->name);
+			metric_escape(f, json_string_value(json_object_get(cap,
+			    "name")));
+			fprintf(f, "\"} %lld\n", (long long)json_integer_value(
+			    json_object_get(json_object_get(cap, "fanout"),
+			    mt->field)));
+		}
 		return;
 	}
 	if (mt->kind == METRIC_DAEMON) {

@@ -498,6 +498,11 @@ struct stats_view {
 	/* The fanout group in use per capture (NULL: as configured). */
 	const uint16_t		*groups;
 	/*
+	 * Per capture, the sockets of other programs in that group (NULL:
+	 * none shown, as offline).
+	 */
+	const unsigned		*others;
+	/*
 	 * During a capture reload, the retiring generation's workers and,
 	 * for each, the slot of shm whose counts take theirs (UINT_MAX:
 	 * none, its capture removed); nold 0 otherwise.

@@ -178,7 +178,7 @@ stats_json(const struct stats_view *view)
 	const struct cfg_capture *cap;
 	const struct stats_worker *w, *counts;
 	struct stats_worker *merged = NULL;
-	json_t *doc, *caps, *jc, *jw, *workers, *totals;
+	json_t *doc, *caps, *jc, *jw, *workers, *totals, *fanout;
 	uint64_t sum[STATS_NFIELDS];
 	unsigned gw, gw0 = 0;
 
@@ -230,10 +230,14 @@ stats_json(const struct stats_view *view)
 		if (view->state != NULL)
 			json_object_set_new(jc, "state", json_string(
 			    view->state(view->state_arg, c)));
-		json_object_set_new(jc, "fanout", json_pack("{s:s,s:i}",
+		fanout = json_pack("{s:s,s:i}",
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
 		    "group", (int)(view->groups != NULL ? view->groups[c] :
-		    cap->fanout.group)));
+		    cap->fanout.group));
+		if (view->others != NULL)
+			json_object_set_new(fanout, "others",
+			    json_integer(view->others[c]));
+		json_object_set_new(jc, "fanout", fanout);
 		json_object_set_new(jc, "totals", totals);
 		json_object_set_new(jc, "workers", workers);
 		json_array_append_new(caps, jc);
@@ -257,6 +261,7 @@ master_stats_view(struct master *m, struct stats_view *view,
 		.plugin_names = (const char *const *const *)m->g.plugin_names,
 		.first_slot = m->g.first_slot,
 		.groups = m->g.groups,
+		.others = m->g.others,
 		.state = linkwatch_capture_state,
 		.state_arg = m,
 		.uptime_s = (double)(mono_ns() - m->started_ns) / 1e9,
@@ -369,12 +374,13 @@ ctl_cmd_status(void *ctx, struct ctl_req *rq, const char *arg)
 		cap = &m->g.cfg->captures[c];
 		state = master_capture_state(m, (unsigned)c, &running);
 		json_array_append_new(caps, json_pack(
-		    "{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i}}",
+		    "{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i,s:i}}",
 		    "name", cap->name, "interface", cap->interface,
 		    "state", state, "workers", (int)cap->workers,
 		    "running", (int)running, "fanout",
 		    "mode", cfg_fanout_mode_name(cap->fanout.mode),
-		    "group", (int)m->g.groups[c]));
+		    "group", (int)m->g.groups[c],
+		    "others", (int)m->g.others[c]));
 	}
 	ctl_reply_json(rq, json_pack("{s:s,s:i,s:o,s:o,s:s,s:o,s:o,s:I,s:o}",
 	    "version", RINGFAN_VERSION, "pid", (int)getpid(),

@@ -32,6 +32,7 @@ static struct cfg cfg;
 static struct stats_shm *shm;
 static unsigned first_slot[NCAPS] = { 0, 4, 5 };
 static uint16_t groups[NCAPS] = { 7, 8, 9 };
+static unsigned others[NCAPS] = { 0, 1, 0 };
 static const char *no_names[1];
 static const char **plugin_names[NCAPS] = { no_names, no_names,
     no_names };
@@ -109,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.g.shm = shm;
 	m.g.first_slot = first_slot;
 	m.g.groups = groups;
+	m.g.others = others;
 	m.g.plugin_names = plugin_names;
 	m.handing = -1;
 	/* Each line of the input, the last one without its newline too. */

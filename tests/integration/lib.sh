@@ -216,8 +216,8 @@ rf_link2()
 # background (its pid in RF_OTHER and BG): one packet socket on IFACE in
 # fanout group GROUP, PACKET_FANOUT's type and flags TYPE_FLAGS, with a
 # 4 MiB receive buffer, counting the UDP frames to port 9; returns once it
-# is in the group.  rf_fanout_other_end: stops it, its count the line
-# `frames N` of OUT.
+# is in the group.  rf_fanout_other_end: stops it, once it has read what
+# its socket holds, its count the line `frames N` of OUT.
 rf_fanout_other()
 {
 	rm -f "$RF_TMP/other-done"
@@ -230,15 +230,21 @@ s.setsockopt(263, 18, struct.pack('I', int(sys.argv[2]) |
     int(sys.argv[3], 0) << 16))				# PACKET_FANOUT
 s.settimeout(0.1)
 print('joined', flush=True)
+def counts(f):
+    # IPv4, UDP, destination port 9
+    return f[12:14] == b'\x08\x00' and f[23] == 17 and f[36:38] == b'\x00\x09'
 n = 0
 while not os.path.exists(sys.argv[4]):
     try:
-        f = s.recv(65536)
+        n += counts(s.recv(65536))
     except socket.timeout:
         continue
-    # IPv4, UDP, destination port 9
-    if f[12:14] == b'\x08\x00' and f[23] == 17 and f[36:38] == b'\x00\x09':
-        n += 1
+s.setblocking(False)
+while True:
+    try:
+        n += counts(s.recv(65536))
+    except BlockingIOError:
+        break
 print('frames', n, flush=True)
 PY
 	RF_OTHER=$!

@@ -558,15 +558,20 @@ test_status_reloads_huge(void **state)
 {
 	struct fixture *f = *state;
 	uint16_t groups[2] = { 42, 43 };
+	unsigned others[2] = { 0, 3 };
 	char *got;
 
 	f->caps[0].interface = "eth0";
 	f->caps[1].interface = "eth1";
 	f->cfg.path = "ringfan.yaml";
 	f->m.g.groups = groups;
+	f->m.g.others = others;
 	f->m.reloads = UINT32_MAX;
 	got = dispatch(f, "status");
 	assert_non_null(strstr(got, "\"reloads\":4294967295,"));
+	/* Other programs' sockets in each capture's group. */
+	assert_non_null(strstr(got, "\"group\":42,\"others\":0}"));
+	assert_non_null(strstr(got, "\"group\":43,\"others\":3}"));
 	free(got);
 }
 

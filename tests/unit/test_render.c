@@ -123,11 +123,13 @@ static const char status_doc[] =
     " \"captures\": [{\"name\": \"uplink\", \"interface\": \"eth0\","
     " \"state\": \"running\",\n"
     "               \"workers\": 4, \"running\": 4,\n"
-    "               \"fanout\": {\"mode\": \"hash\", \"group\": 42}},\n"
+    "               \"fanout\": {\"mode\": \"hash\", \"group\": 42,"
+    " \"others\": 0}},\n"
     "              {\"name\": \"dmz\", \"interface\": \"enp3s0f1\","
     " \"state\": \"degraded\",\n"
     "               \"workers\": 16, \"running\": 15,\n"
-    "               \"fanout\": {\"mode\": \"cpu\", \"group\": 7}}]}\n";
+    "               \"fanout\": {\"mode\": \"cpu\", \"group\": 7,"
+    " \"others\": 2}}]}\n";
 
 /* 93784.5 s is 1 day, 2 h, 3 min and 4 s. */
 static const char status_text[] =
@@ -135,9 +137,9 @@ static const char status_text[] =
     " config /etc/ringfan.yaml, reloads 1\n"
     "last reload error: ringfan.yaml:12:5: unknown key \"rign\"\n"
     "\n"
-    "CAPTURE  IFACE     STATE     WORKERS  RUNNING  MODE  GROUP\n"
-    "uplink   eth0      running         4        4  hash     42\n"
-    "dmz      enp3s0f1  degraded       16       15  cpu       7\n";
+    "CAPTURE  IFACE     STATE     WORKERS  RUNNING  MODE  GROUP  OTHERS\n"
+    "uplink   eth0      running         4        4  hash     42       0\n"
+    "dmz      enp3s0f1  degraded       16       15  cpu       7       2\n";
 
 static const char workers_doc[] =
     "{\"workers\": [{\"capture\": \"uplink\", \"id\": 0, \"pid\": 4243,"
@@ -326,11 +328,14 @@ static const char top_abi2_text[] =
     "total   -            0    0.00        0      300       0   0.00         0\n"
     ABI2_SECTIONS;
 
-/* Without plugin values there is no plugin table; no traffic is 0.00%. */
+/*
+ * Without plugin values there is no plugin table; no traffic is 0.00%.
+ * Another program's socket in b's group is said on its line.
+ */
 static const char stats_empty_doc[] =
     "{\"version\": \"0.1.0\", \"uptime_s\": 1,"
     " \"captures\": [{\"name\": \"a\", \"interface\": \"lo\","
-    " \"fanout\": {\"mode\": \"cpu\", \"group\": 65535},"
+    " \"fanout\": {\"mode\": \"cpu\", \"group\": 65535, \"others\": 0},"
     " \"totals\": {\"packets\": 0, \"bytes\": 0,"
     " \"kernel_packets\": 0, \"kernel_drops\": 0,"
     " \"kernel_freeze_q\": 0, \"quarantined\": 0},"
@@ -340,7 +345,7 @@ static const char stats_empty_doc[] =
     " \"kernel_freeze_q\": 0, \"quarantined\": 0,"
     " \"plugins\": {}}]},"
     " {\"name\": \"b\", \"interface\": \"eth1\","
-    " \"fanout\": {\"mode\": \"hash\", \"group\": 1},"
+    " \"fanout\": {\"mode\": \"hash\", \"group\": 1, \"others\": 1},"
     " \"totals\": {\"packets\": 0, \"bytes\": 0,"
     " \"kernel_packets\": 0, \"kernel_drops\": 0,"
     " \"kernel_freeze_q\": 0, \"quarantined\": 0},"
@@ -351,7 +356,8 @@ static const char stats_empty_text[] =
     "0         7    3  stopped         0        0      0       0   0.00     0\n"
     "total     -    -  -               0        0      0       0   0.00     0\n"
     "\n"
-    "capture b on eth1 (fanout hash group 1)\n"
+    "capture b on eth1 (fanout hash group 1, 1 socket of another program"
+    " in it)\n"
     "WORKER  PID  CPU  STATE  RESTARTS  PACKETS  BYTES  KDROPS  DROP%  QUAR\n"
     "total     -    -  -             0        0      0       0   0.00     0\n";
 
@@ -391,7 +397,7 @@ static const char status_clean_text[] =
     "ringfan 0.1.0: stopping, pid 1, up 0:00:12,"
     " config /etc/ringfan.yaml, reloads 0\n"
     "\n"
-    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP\n";
+    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP  OTHERS\n";
 
 /*
  * A plugin's error text is the plugin's to choose: control characters in
@@ -424,7 +430,7 @@ static const char status_ctl_text[] =
     " config /etc/r?ing.yaml, reloads 1\n"
     "last reload error: reload: plugin x: ?[2Jgone?\n"
     "\n"
-    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP\n";
+    "CAPTURE  IFACE  STATE  WORKERS  RUNNING  MODE  GROUP  OTHERS\n";
 
 /* Fields a document lacks print as "-" and leave the columns in place. */
 static const char missing_doc[] =

@@ -412,9 +412,15 @@ capture_line(FILE *fp, const json_t *cap)
 	fprintf(fp, "capture %s on %s (fanout %s group ", text(cap, "name"),
 	    text(cap, "interface"), text(fanout, "mode"));
 	if (json_is_integer(json_object_get(fanout, "group")))
-		fprintf(fp, "%lld)", num(fanout, "group"));
+		fprintf(fp, "%lld", num(fanout, "group"));
 	else
-		fputs("-)", fp);
+		fputs("-", fp);
+	/* Other programs' sockets take a share of the group's frames. */
+	if (num(fanout, "others") > 0)
+		fprintf(fp, ", %lld socket%s of another program in it",
+		    num(fanout, "others"), num(fanout, "others") == 1 ? "" :
+		    "s");
+	fputc(')', fp);
 	/* A capture that does not run in full says so: down, waiting... */
 	if (json_is_string(json_object_get(cap, "state")) &&
 	    strcmp(str(cap, "state"), "running") != 0)
@@ -453,8 +459,8 @@ render_status(FILE *fp, const json_t *doc)
 		    "last_reload_error"));
 	fputc('\n', fp);
 
-	table_start(&t, "lllrrlr",
-	    "CAPTURE IFACE STATE WORKERS RUNNING MODE GROUP");
+	table_start(&t, "lllrrlrr",
+	    "CAPTURE IFACE STATE WORKERS RUNNING MODE GROUP OTHERS");
 	caps = json_object_get(doc, "captures");
 	for (i = 0; i < json_array_size(caps); i++) {
 		cap = json_array_get(caps, i);
@@ -466,6 +472,7 @@ render_status(FILE *fp, const json_t *doc)
 		cell(&t, json_object_get(cap, "running"));
 		cell(&t, json_object_get(fanout, "mode"));
 		cell(&t, json_object_get(fanout, "group"));
+		cell(&t, json_object_get(fanout, "others"));
 	}
 	return finish(fp, table_flush(&t, fp));
 }
