@@ -91,15 +91,15 @@ members_child(void)
 
 static bool skipped;
 
+/* fn in a child, which exits with what it returns: 0, or SKIP. */
 static void
-test_members(void **state)
+in_child(int (*fn)(void))
 {
 	int status;
 	pid_t pid;
 
-	(void)state;
 	if ((pid = fork()) == 0)
-		_exit(members_child());
+		_exit(fn());
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) == SKIP) {
@@ -107,6 +107,13 @@ test_members(void **state)
 		skip();
 	}
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_members(void **state)
+{
+	(void)state;
+	in_child(members_child);
 }
 
 /* An empty namespace: no member, no memory. */
@@ -126,19 +133,8 @@ none_child(void)
 static void
 test_none(void **state)
 {
-	int status;
-	pid_t pid;
-
 	(void)state;
-	if ((pid = fork()) == 0)
-		_exit(none_child());
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == SKIP) {
-		skipped = true;
-		skip();
-	}
-	assert_int_equal(WEXITSTATUS(status), 0);
+	in_child(none_child);
 }
 
 int
