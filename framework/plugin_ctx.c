@@ -189,7 +189,7 @@ fn(struct ringfan_ctx *pub, const char *key, type def, type *out)	\
 }
 
 CTX_OPT_NUM(ctx_opt_uint, "opt_uint", uint64_t, parse_uint,
-    "not an unsigned integer", NULL)
+    "not an unsigned integer", UINT_FORM)
 CTX_OPT_NUM(ctx_opt_size, "opt_size", uint64_t, parse_size, "not a size",
     SIZE_FORM)
 CTX_OPT_NUM(ctx_opt_duration, "opt_duration", uint64_t, parse_duration,

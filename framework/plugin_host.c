@@ -339,8 +339,10 @@ plugin_load(struct plugin *p, const char *name, char *const *path,
 		    "and in extern \"C\")", RINGFAN_PLUGIN_SYMBOL);
 	if (d->abi >> 16 != RINGFAN_PLUGIN_ABI_MAJOR)
 		return plugin_refuse(p, err, errlen,
-		    "plugin ABI %u.%u, ringfan supports %u.x", d->abi >> 16,
-		    d->abi & 0xffff, RINGFAN_PLUGIN_ABI_MAJOR);
+		    "plugin ABI %u.%u, ringfan supports %u.x%s", d->abi >> 16,
+		    d->abi & 0xffff, RINGFAN_PLUGIN_ABI_MAJOR, d->abi >> 16 ==
+		    0 ? " (.abi is RINGFAN_PLUGIN_ABI, the major shifted 16 "
+		    "bits left and the minor)" : "");
 	if (d->size < PLUGIN_MIN_SIZE)
 		return plugin_refuse(p, err, errlen,
 		    "plugin struct of %u bytes, ABI %u.0 needs %zu", d->size,

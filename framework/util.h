@@ -21,6 +21,7 @@ int	parse_duration(const char *s, uint64_t *out_ns);
 #define SIZE_FORM	"a number and optionally B, KiB, MiB, GiB or TiB"
 #define DURATION_FORM	"a number and a unit: ms, s, m or h"
 #define BOOL_FORM	"true, false, yes, no, on or off"
+#define UINT_FORM	"decimal digits, without a sign or a unit"
 /* A decimal integer without sign or suffix. */
 int	parse_uint(const char *s, uint64_t *out);
 /* true/false, yes/no, on/off. */

@@ -26,7 +26,11 @@ badabi_packet(void *state, const struct ringfan_packet *pkt)
 }
 
 RINGFAN_EXPORT const struct ringfan_plugin ringfan_plugin = {
+#ifdef BADABI_MAJOR_ONLY
+	.abi = RINGFAN_PLUGIN_ABI_MAJOR,	/* the major alone: ABI 0.2 */
+#else
 	.abi = (1U << 16) | 0,
+#endif
 	.size = sizeof(struct ringfan_plugin),
 	.name = "badabi",
 	.version = "1.0",

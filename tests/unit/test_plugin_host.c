@@ -357,6 +357,19 @@ test_bad_abi(void **state)
 	    "/badabi.so: plugin ABI 1.0, ringfan supports 2.x");
 }
 
+/* .abi set to the major alone: ABI 0.2, and what to write instead. */
+static void
+test_abi_major_only(void **state)
+{
+	(void)state;
+	load("      - plugin: majoronly\n");
+	assert_int_equal(load_pipeline(), -1);
+	assert_string_equal(err, "test.yaml:7:17: " TEST_PLUGIN_DIR
+	    "/majoronly.so: plugin ABI 0.2, ringfan supports 2.x (.abi is "
+	    "RINGFAN_PLUGIN_ABI, the major shifted 16 bits left and the "
+	    "minor)");
+}
+
 static void
 test_duplicate_name(void **state)
 {
@@ -428,6 +441,9 @@ test_option_bad_value(void **state)
 		    "MiB, GiB or TiB)" },
 		{ "{ size: 99999999TiB }", "test.yaml:8:25: plugin options: "
 		    "option size: too large \"99999999TiB\"" },
+		{ "{ count: 0x10 }", "test.yaml:8:26: plugin options: option "
+		    "count: not an unsigned integer \"0x10\" (decimal digits, "
+		    "without a sign or a unit)" },
 	};
 	char yaml[128];
 
@@ -1950,6 +1966,7 @@ main(void)
 		T(test_path_cut),
 		T(test_no_symbol),
 		T(test_bad_abi),
+		T(test_abi_major_only),
 		T(test_duplicate_name),
 		T(test_open_fails),
 		T(test_options),
