@@ -187,6 +187,7 @@ master_fork(struct master *m, struct slot *s, bool closer)
 		/* A daemon's parent waits for the master's word alone. */
 		log_setup_close();
 		linkwatch_forget(m);
+		master_fanout_forget(m);
 		close(m->epfd);
 		close(m->sig.fd);
 		close(m->timer.fd);

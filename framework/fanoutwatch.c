@@ -8,18 +8,18 @@
  * refuses a group in use as a capture starts; this looks at the groups
  * while they run.
  *
- * At each read of the kernel's counters the master asks the kernel for the
- * packet sockets of its network namespace that are in a fanout group
- * (sock_diag, PACKET_SHOW_FANOUT).  A member of a capture's group that is
- * not one of the master's own descriptors (/proc/self/fd: the master holds
- * every socket of its workers for as long as they run) is another
- * program's: the capture's `others` count (stats, status, metrics), and a
+ * With its reads of the kernel's counters, but at most once a second
+ * (MASTER_FANOUT_LOOK_NS), the master asks the kernel for the packet
+ * sockets of its network namespace that are in a fanout group (sock_diag,
+ * PACKET_SHOW_FANOUT, over a socket it keeps).  A member of a capture's
+ * group that is not one of the master's sockets (those of its slots, which
+ * it holds for as long as their workers run) is another program's: the
+ * capture's `others` count (stats, status, metrics), and a
  * warning naming the socket's inode when the count grows, which `ss -0 -e
  * -p` shows with its process.  The master does not look for the process
  * itself: that is a walk of every process's descriptors, seconds on a busy
  * machine, which the systemd unit's capabilities do not allow anyway.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +31,7 @@
 #include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "fanoutwatch.h"
 #include "log.h"
@@ -71,26 +72,35 @@ fanout_member_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+struct mnl_socket *
+fanout_open(void)
+{
+	struct mnl_socket *nl;
+	int saved;
+
+	if ((nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC)) == NULL)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		saved = errno;
+		mnl_socket_close(nl);
+		errno = saved;
+		return NULL;
+	}
+	return nl;
+}
+
 int
-fanout_members(struct fanout_member **out, size_t *n)
+fanout_members(struct mnl_socket *nl, unsigned seq,
+    struct fanout_member **out, size_t *n)
 {
 	char buf[32768];	/* a dump's message may take 32 KiB */
 	struct packet_diag_req *req;
 	struct members ms = { NULL, 0, 0 };
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	unsigned portid, seq = 1;
+	unsigned portid = mnl_socket_get_portid(nl);
 	ssize_t len;
 	int rc = MNL_CB_OK, saved;
 
-	if ((nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC)) == NULL)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
-		saved = errno;
-		mnl_socket_close(nl);
-		return -saved;
-	}
-	portid = mnl_socket_get_portid(nl);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -105,7 +115,6 @@ fanout_members(struct fanout_member **out, size_t *n)
 		rc = mnl_cb_run(buf, (size_t)len, seq, portid,
 		    fanout_member_cb, &ms);
 	saved = errno;
-	mnl_socket_close(nl);
 	if (rc != MNL_CB_STOP) {
 		free(ms.v);
 		return -(saved != 0 ? saved : EIO);
@@ -115,41 +124,38 @@ fanout_members(struct fanout_member **out, size_t *n)
 	return 0;
 }
 
-/* The inodes of the sockets the master holds; -errno. */
-static int
-fanout_own(uint32_t **out, size_t *n)
+/* The inode of socket fd, 0 for none. */
+static uint32_t
+fanout_inode(int fd)
 {
-	struct dirent *de;
-	char link[64];
-	uint32_t *v = NULL, *nv;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long ino;
-	DIR *d;
+	struct stat st;
 
+	return fd != -1 && fstat(fd, &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+/*
+ * The inodes of the master's packet sockets: each slot's, and the one its
+ * interface's return made beside it (linkwatch.c), of both generations;
+ * -ENOMEM.
+ */
+static int
+fanout_own(struct master *m, uint32_t **out, size_t *n)
+{
+	struct gen *gens[2];
+	uint32_t *v;
+	size_t cap = 0;
+
+	for (unsigned k = 0; k < master_gens(m, gens); k++)
+		cap += 2 * gens[k]->nslots;
 	*n = 0;
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -errno;
-	while ((de = readdir(d)) != NULL) {
-		if ((len = readlinkat(dirfd(d), de->d_name, link,
-		    sizeof(link) - 1)) <= 0)
-			continue;
-		link[len] = '\0';
-		if (sscanf(link, "socket:[%lu]", &ino) != 1)
-			continue;
-		if (*n == cap) {
-			cap = cap != 0 ? 2 * cap : 64;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[(*n)++] = (uint32_t)ino;
+	if ((*out = v = calloc(cap != 0 ? cap : 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	FOREACH_SLOT(m, s) {
+		if ((v[*n] = fanout_inode(s->wk.fd)) != 0)
+			(*n)++;
+		if ((v[*n] = fanout_inode(s->next_fd)) != 0)
+			(*n)++;
 	}
-	closedir(d);
-	*out = v;
 	return 0;
 }
 
@@ -201,6 +207,24 @@ fanout_say(struct gen *g, size_t c, unsigned count, uint32_t ino)
 }
 
 void
+master_fanout_forget(struct master *m)
+{
+	if (m->fanout_nl != NULL)
+		close(mnl_socket_get_fd(m->fanout_nl));
+}
+
+void
+master_fanout_close(struct master *m)
+{
+	if (m->fanout_nl != NULL)
+		mnl_socket_close(m->fanout_nl);
+	m->fanout_nl = NULL;
+	free(m->fanout_seen);
+	m->fanout_seen = NULL;
+	m->nfanout_seen = 0;
+}
+
+void
 master_fanout_check(struct master *m)
 {
 	struct fanout_member *mv = NULL;
@@ -210,8 +234,16 @@ master_fanout_check(struct master *m)
 	unsigned count;
 	int rc;
 
-	if ((rc = fanout_members(&mv, &n)) != 0 ||
-	    (rc = fanout_own(&own, &nown)) != 0 ||
+	/* A socket that failed may hold the rest of a dump: a new one. */
+	if (m->fanout_nl == NULL && (m->fanout_nl = fanout_open()) == NULL)
+		rc = -errno;
+	else if ((rc = fanout_members(m->fanout_nl, ++m->fanout_seq, &mv,
+	    &n)) != 0) {
+		mnl_socket_close(m->fanout_nl);
+		m->fanout_nl = NULL;
+	}
+	if (rc != 0 ||
+	    (rc = fanout_own(m, &own, &nown)) != 0 ||
 	    (n != 0 && (seen = calloc(n, sizeof(*seen))) == NULL &&
 	    (rc = -ENOMEM) != 0)) {
 		if (!m->fanout_said)

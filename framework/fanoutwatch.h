@@ -15,10 +15,18 @@ struct fanout_member {
 	uint16_t	group;
 };
 
+struct mnl_socket;
+
+/* A sock_diag socket for fanout_members(); NULL with errno. */
+struct mnl_socket *fanout_open(void);
+
 /*
- * Every packet socket of this network namespace that is in a fanout group:
- * 0 with *out (malloc'd, NULL when none) and *n, or -errno.
+ * Every packet socket of this network namespace that is in a fanout group,
+ * asked for over nl in request seq (one not used before on nl): 0 with
+ * *out (malloc'd, NULL when none) and *n, or -errno; after a failure, nl
+ * may hold the rest of the answer, and is for closing.
  */
-int	fanout_members(struct fanout_member **out, size_t *n);
+int	fanout_members(struct mnl_socket *nl, unsigned seq,
+	    struct fanout_member **out, size_t *n);
 
 #endif

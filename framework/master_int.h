@@ -22,6 +22,7 @@
 #include "supervise.h"
 #include "worker.h"
 
+struct mnl_socket;
 struct sock_fprog;
 
 /* Capture reload: how long new workers get to start; T's distance. */
@@ -267,9 +268,13 @@ struct master {
 	unsigned		 reloads;
 	char			 last_reload_error[512];
 	/*
-	 * fanoutwatch.c: the other programs' sockets in the captures' groups
-	 * at the last look (inodes); a failure to look logged.
+	 * fanoutwatch.c: its sock_diag socket (NULL: none open), the last
+	 * request's number, the other programs' sockets in the captures'
+	 * groups at the last look (inodes), a failure to look logged.
 	 */
+	struct mnl_socket	*fanout_nl;
+	unsigned		 fanout_seq;
+	uint64_t		 fanout_next_ns;	/* the next look, at the earliest */
 	uint32_t		*fanout_seen;
 	size_t			 nfanout_seen;
 	bool			 fanout_said;
@@ -476,6 +481,9 @@ void	master_queued_answer(struct master *m, const char *err);
  * that are another program's, and log a change.  On the timer.
  */
 void	master_fanout_check(struct master *m);
+/* In a child: close the master's sock_diag socket (not its memory). */
+void	master_fanout_forget(struct master *m);
+void	master_fanout_close(struct master *m);
 
 /* stall.c */
 /*
