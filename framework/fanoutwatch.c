@@ -13,7 +13,7 @@
  * sockets of its network namespace that are in a fanout group (sock_diag,
  * PACKET_SHOW_FANOUT, over a socket it keeps).  A member of a capture's
  * group that is not one of the master's sockets (those of its slots, which
- * it holds for as long as their workers run) is another program's: the
+ * it holds for as long as the slots exist) is another program's: the
  * capture's `others` count (stats, status, metrics), and a
  * warning naming the socket's inode when the count grows, which `ss -0 -e
  * -p` shows with its process.  The master does not look for the process
@@ -244,7 +244,9 @@ master_fanout_check(struct master *m)
 	}
 	if (rc != 0 ||
 	    (rc = fanout_own(m, &own, &nown)) != 0 ||
-	    (n != 0 && (seen = calloc(n, sizeof(*seen))) == NULL &&
+	    /* A member counts once per generation at most. */
+	    (n != 0 && (seen = calloc(n * master_gens(m, gens),
+	    sizeof(*seen))) == NULL &&
 	    (rc = -ENOMEM) != 0)) {
 		if (!m->fanout_said)
 			log_warnx("master: cannot list the members of the "
