@@ -161,6 +161,15 @@ metric_worker(FILE *f, const struct metric *mt, const char *cap,
 	}
 }
 
+/* The start of a sample of capture cap: `NAME{capture="CAP"`. */
+static void
+metric_capture_label(FILE *f, const struct metric *mt, const json_t *cap)
+{
+	fprintf(f, "%s{capture=\"", mt->name);
+	metric_escape(f, json_string_value(json_object_get(cap, "name")));
+	fputc('"', f);
+}
+
 /*
  * One sample per capture and state, as a state set is written: an alert
  * on `ringfan_capture_state{state="waiting"} == 1` needs every state there.
@@ -175,10 +184,8 @@ metric_capture_states(FILE *f, const struct metric *mt, const json_t *doc)
 	json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
 		now = json_string_value(json_object_get(cap, mt->field));
 		for (size_t k = 0; linkwatch_states[k] != NULL; k++) {
-			fprintf(f, "%s{capture=\"", mt->name);
-			metric_escape(f, json_string_value(json_object_get(cap,
-			    "name")));
-			fprintf(f, "\",state=\"%s\"} %d\n", linkwatch_states[k],
+			metric_capture_label(f, mt, cap);
+			fprintf(f, ",state=\"%s\"} %d\n", linkwatch_states[k],
 			    now != NULL && strcmp(now, linkwatch_states[k]) == 0);
 		}
 	}
@@ -200,10 +207,8 @@ metric_family(FILE *f, const struct metric *mt, const json_t *doc)
 	}
 	if (mt->kind == METRIC_FANOUT) {
 		json_array_foreach(json_object_get(doc, "captures"), ci, cap) {
-			fprintf(f, "%s{capture=\"", mt->name);
-			metric_escape(f, json_string_value(json_object_get(cap,
-			    "name")));
-			fprintf(f, "\"} %lld\n", (long long)json_integer_value(
+			metric_capture_label(f, mt, cap);
+			fprintf(f, "} %lld\n", (long long)json_integer_value(
 			    json_object_get(json_object_get(cap, "fanout"),
 			    mt->field)));
 		}

@@ -260,6 +260,34 @@ rf_fanout_other_end()
 	BG=${BG% "$RF_OTHER"}
 }
 
+# rf_pids: the workers' pids, comma-separated, as the live `workers` says.
+rf_pids()
+{
+	rf_ctl_json workers '[.workers[].pid] | join(",")'
+}
+
+# rf_phase WHAT N TOTAL: N more UDP frames to port 9 over 64 flows, paced
+# at 20,000 a second (a macvlan hands broadcast frames on through a queue
+# of its own), counted once, TOTAL in all, the first capture running.
+rf_phase()
+{
+	rf_send -t udp -n "$2" -f 64 -s 64 -r 20000
+	rf_wait_until 20 "$1: $3 frames counted" rf_live_sum_is .packets "$3"
+	rf_expect "$1: state" "$(rf_ctl_json status '.captures[0].state')" \
+	    running
+}
+
+# rf_same_workers WHAT PIDS: the workers are those of PIDS (rf_pids), and
+# no interface was taken for gone.
+rf_same_workers()
+{
+	rf_expect "$1: worker pids" "$(rf_pids)" "$2"
+	if grep -q "is gone" "$RF_ERR"; then
+		rf_fail "$1: the capture took its interface for gone:" \
+		    "$(grep "is gone" "$RF_ERR")"
+	fi
+}
+
 # rf_config_head: the start of a configuration for the test's control
 # socket and plugin paths, up to `captures:`, on stdout.
 rf_config_head()

@@ -36,16 +36,8 @@ promiscuity()
 phase()
 {
 	rf_expect "$1: promiscuity" "$(promiscuity)" "$2"
-	rf_send -t udp -n "$N" -f 64 -s 64 -r 20000
-	rf_wait_until 20 "$1: $3 frames counted" rf_live_sum_is .packets "$3"
-	rf_expect "$1: state" "$(rf_ctl_json status '.captures[0].state')" \
-	    running
-	rf_expect "$1: worker pids" \
-	    "$(rf_ctl_json workers '[.workers[].pid] | join(",")')" "$PIDS"
-	if grep -q "is gone" "$RF_ERR"; then
-		rf_fail "$1: the capture took its interface for gone:" \
-		    "$(grep "is gone" "$RF_ERR")"
-	fi
+	rf_phase "$1" "$N" "$3"
+	rf_same_workers "$1" "$PIDS"
 }
 
 rf_link
@@ -54,7 +46,7 @@ ip link add "$BR" type bridge || rf_skip "cannot make a bridge"
 trap 'br_cleanup; rf_cleanup' EXIT
 ip link set "$BR" up
 rf_start
-PIDS=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+PIDS=$(rf_pids)
 
 phase "alone" 2 "$N"
 ip link set "$RF_CAP" master "$BR"

@@ -18,11 +18,6 @@ state_is()
 	[ "$(rf_ctl_json status '.captures[0].state')" = "$1" ]
 }
 
-pids()
-{
-	rf_ctl_json workers '[.workers[].pid] | join(",")'
-}
-
 # macvlan: MV made over the veth's capture end, up.
 macvlan()
 {
@@ -32,24 +27,16 @@ macvlan()
 	ip link set "$MV" up
 }
 
-# phase WHAT TOTAL: N more frames sent (paced: a macvlan hands broadcast
-# frames on through a queue of its own) and counted once, running.
+# phase WHAT TOTAL: N more frames counted once, running (rf_phase).
 phase()
 {
-	rf_send -t udp -n "$N" -f 64 -s 64 -r 20000
-	rf_wait_until 20 "$1: $2 frames counted" rf_live_sum_is .packets "$2"
-	rf_expect "$1: state" "$(rf_ctl_json status '.captures[0].state')" \
-	    running
+	rf_phase "$1" "$N" "$2"
 }
 
 # same WHAT: the workers the capture started with, and no "is gone".
 same()
 {
-	rf_expect "$1: worker pids" "$(pids)" "$PIDS"
-	if grep -q "is gone" "$RF_ERR"; then
-		rf_fail "$1: the capture took its interface for gone:" \
-		    "$(grep "is gone" "$RF_ERR")"
-	fi
+	rf_same_workers "$1" "$PIDS"
 }
 
 rf_link
@@ -57,7 +44,7 @@ macvlan
 rf_config 2 hash "udp port 9" "plugin: counter"
 sed -i "s/interface: $RF_CAP\$/interface: $MV/" "$RF_CONF"
 rf_start
-PIDS=$(pids)
+PIDS=$(rf_pids)
 
 phase "at the start" "$N"
 same "at the start"

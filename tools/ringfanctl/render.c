@@ -407,8 +407,10 @@ static void
 capture_line(FILE *fp, const json_t *cap)
 {
 	const json_t *fanout;
+	long long others;
 
 	fanout = json_object_get(cap, "fanout");
+	others = num(fanout, "others");
 	fprintf(fp, "capture %s on %s (fanout %s group ", text(cap, "name"),
 	    text(cap, "interface"), text(fanout, "mode"));
 	if (json_is_integer(json_object_get(fanout, "group")))
@@ -416,10 +418,9 @@ capture_line(FILE *fp, const json_t *cap)
 	else
 		fputs("-", fp);
 	/* Other programs' sockets take a share of the group's frames. */
-	if (num(fanout, "others") > 0)
+	if (others > 0)
 		fprintf(fp, ", %lld socket%s of another program in it",
-		    num(fanout, "others"), num(fanout, "others") == 1 ? "" :
-		    "s");
+		    others, others == 1 ? "" : "s");
 	fputc(')', fp);
 	/* A capture that does not run in full says so: down, waiting... */
 	if (json_is_string(json_object_get(cap, "state")) &&
