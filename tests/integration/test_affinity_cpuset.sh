@@ -73,12 +73,12 @@ RINGFAN=$IN_CG rf_start
 rf_expect "workers' CPUs" \
     "$(rf_ctl_json workers '[.workers[].cpu] | join(",")')" "1,1"
 rf_expect "workers' masks" "$(masks)" "2 2 "
-pids=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+pids=$(rf_pids)
 set_affinity "[0, 1]"
 rf_reload_fails "CPU 0" \
     "reload: new worker test/0 did not start: setup failed: $CAUSE" counter
 rf_expect "workers after the reload" \
-    "$(rf_ctl_json workers '[.workers[].pid] | join(",")')" "$pids"
+    "$(rf_pids)" "$pids"
 rf_expect "workers' masks after the reload" "$(masks)" "2 2 "
 rf_send -t udp -n "$K" -f 64 -r 20000 -c 1
 rf_stop

@@ -15,11 +15,6 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
-pids()
-{
-	rf_ctl_json workers '[.workers[].pid] | join(",")'
-}
-
 # all_running PIDS: both workers running, the capture too, and the worker
 # pids other than PIDS (comma-separated) when given.
 all_running()
@@ -38,7 +33,7 @@ refused()
 	rf_reload_fails "$1" "$2" "$(sed 's/ [^,]*//g' <<<"$plugins")"
 	rf_expect "$1: status.reloads" "$(rf_ctl_num status .reloads)" \
 	    "$reloads"
-	rf_expect "$1: worker pids" "$(pids)" "$pids"
+	rf_expect "$1: worker pids" "$(rf_pids)" "$pids"
 	rf_expect "$1: worker restarts" \
 	    "$(rf_ctl_json workers '[.workers[].restarts] | add')" 0
 	rf_expect "$1: plugins" "$(rf_ctl_json plugins \
@@ -90,7 +85,7 @@ opts='{ plugin: options, config: { count: 3 } }'
 rf_config 2 hash "udp port 9" "plugin: counter" "$opts"
 cp "$RF_CONF" "$RF_TMP/good.yaml"
 rf_start
-pids=$(pids)
+pids=$(rf_pids)
 plugins="counter $(rf_ctl_json plugins '.captures[0].plugins[0].version'),options 1.0"
 reloads=0
 rf_send_bg -t udp -n "$K" -f 256 -r 4000 -s 64
@@ -132,7 +127,7 @@ rf_expect "reload reply" "$(jq -c . "$RF_TMP/reload.json")" \
     '{"ok":true,"result":"pipeline"}'
 rf_wait_until 15 "two new workers running" all_running "$pids"
 rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the restarts did"
-echo "ok: both workers restarted ($pids -> $(pids))"
+echo "ok: both workers restarted ($pids -> $(rf_pids))"
 rf_expect "status.reloads" "$(rf_ctl_num status .reloads)" 1
 rf_expect "status.last_reload_error" \
     "$(rf_ctl_json status .last_reload_error)" null
@@ -163,7 +158,7 @@ grep -q "^plugin_path: \[\"$plug\", " "$RF_CONF" ||
     rf_fail "could not add $plug to plugin_path"
 cp "$RF_CONF" "$RF_TMP/probe.yaml"
 rf_start
-pids=$(pids)
+pids=$(rf_pids)
 rf_expect "loadprobe before" "$(rf_ctl_json plugins \
     '.captures[0].plugins[1] | [.name, .version, .path] | join(" ")')" \
     "loadprobe a $plug/loadprobe.so"
@@ -184,7 +179,7 @@ rf_ctl --json reload >"$RF_TMP/reload.json" 2>"$RF_TMP/reload.err" ||
 rf_expect "reload reply after the new build" \
     "$(jq -c . "$RF_TMP/reload.json")" '{"ok":true,"result":"pipeline"}'
 rf_wait_until 15 "two new workers running" all_running "$pids"
-echo "ok: both workers restarted ($pids -> $(pids))"
+echo "ok: both workers restarted ($pids -> $(rf_pids))"
 rf_expect "loadprobe after" "$(rf_ctl_json plugins \
     '.captures[0].plugins[1] | [.name, .version, .path] | join(" ")')" \
     "loadprobe b $plug/loadprobe.so"

@@ -13,7 +13,7 @@ rf_link
 rf_config 2 hash "udp port 9" "plugin: counter"
 cp "$RF_CONF" "$RF_TMP/good.yaml"
 rf_start
-pids=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+pids=$(rf_pids)
 
 # (a) An unknown key in the capture, on the line after "workers:", at the
 # capture's indentation (column 5).
@@ -34,7 +34,7 @@ rf_expect "status.last_reload_error" \
     "$(rf_ctl_json status .last_reload_error)" "$want"
 rf_expect "status.state" "$(rf_ctl_json status .state)" running
 rf_expect "worker pids unchanged" \
-    "$(rf_ctl_json workers '[.workers[].pid] | join(",")')" "$pids"
+    "$(rf_pids)" "$pids"
 rf_expect "plugins unchanged" \
     "$(rf_ctl_json plugins '[.captures[0].plugins[].name] | join(",")')" \
     counter
@@ -57,7 +57,7 @@ rf_expect "status.reloads after SIGHUP" "$(rf_ctl_num status .reloads)" 0
 rf_expect "status.last_reload_error after SIGHUP" \
     "$(rf_ctl_json status .last_reload_error)" "$want"
 rf_expect "worker pids unchanged after SIGHUP" \
-    "$(rf_ctl_json workers '[.workers[].pid] | join(",")')" "$pids"
+    "$(rf_pids)" "$pids"
 rf_expect "capture state after SIGHUP" \
     "$(rf_ctl_json status '.captures[0].state')" running
 
@@ -81,7 +81,7 @@ rf_ctl_test status '.captures[0].state == "running" and
 rf_ctl_test workers 'all(.workers[]; .state == "running")' ||
     rf_fail "a worker not running when reload answered"
 rf_alive "$RF_SEND_PID" || rf_fail "the traffic ended before the restarts did"
-newpids=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+newpids=$(rf_pids)
 for p in ${pids//,/ }; do
 	[[ ",$newpids," != *",$p,"* ]] ||
 	    rf_fail "worker pid $p survived the pipeline reload ($newpids)"

@@ -16,7 +16,7 @@ rf_config 2 hash "udp port 9" "plugin: counter"
 sed -i '1i log: { level: debug }' "$RF_CONF"
 cp "$RF_CONF" "$RF_TMP/good.yaml"
 rf_start
-pids0=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+pids0=$(rf_pids)
 
 rf_send_bg -t udp -n "$K" -f 256 -r 3000 -s 64
 sleep 0.5
@@ -32,7 +32,7 @@ rf_reload_fails "open fails" "$want" counter
 rf_expect "worker 1: last_exit" \
     "$(rf_ctl_json workers '.workers[1].last_exit')" \
     "setup failed: plugin ctxprobe: open says fail"
-pids1=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+pids1=$(rf_pids)
 for p in ${pids0//,/ }; do
 	[[ ",$pids1," != *",$p,"* ]] ||
 	    rf_fail "worker pid $p was never restarted ($pids0 -> $pids1)"

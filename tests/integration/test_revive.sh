@@ -58,14 +58,14 @@ rf_expect "workers running after the reload" \
 rf_expect "status" "$(rf_ctl_json status '.captures[0].state')" running
 
 # restart: every worker of the capture, one at a time, on the same sockets.
-pids=$(rf_ctl_json workers '[.workers[].pid] | join(",")')
+pids=$(rf_pids)
 out=$("$RINGFANCTL" -s "$RF_SOCK" restart test) ||
     rf_fail "ringfanctl restart test failed"
 rf_expect "ringfanctl restart test" "$out" "restart: ok (test/0 test/1)"
 rf_wait_until 10 "both workers restarted and running" eval \
     'new=$(rf_ctl_json workers "[.workers[] | select(.state == \"running\") | .pid] | join(\",\")");
     [ "$(echo "$new" | tr , "\n" | grep -cvxF -e "${pids%,*}" -e "${pids#*,}")" = 2 ]'
-echo "ok: restart: $pids -> $(rf_ctl_json workers '[.workers[].pid] | join(",")')"
+echo "ok: restart: $pids -> $(rf_pids)"
 
 # A restart answers as its first hand-over begins; another one meanwhile
 # is refused, naming the restart (opens of a second each keep it going).

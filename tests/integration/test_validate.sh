@@ -354,7 +354,7 @@ rf_expect "reload: the trial open" "$(cat "$RINGFAN_PROBE_OPENS")" \
 # Not the capture sockets, the control socket or the client's connection.
 fds_check "reload: the validating process" "$vpid" 0
 rf_expect "reload: worker pids" \
-    "$(rf_ctl_json workers '[.workers[].pid] | join(",")')" "$w0,$w1"
+    "$(rf_pids)" "$w0,$w1"
 if grep -q 'loadprobe\.so' "/proc/$master/maps"; then
 	rf_fail "loadprobe.so is mapped in the master after the reload"
 fi
