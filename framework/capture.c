@@ -617,9 +617,13 @@ capture_group_used(int group)
 	return rc;
 }
 
-int
-capture_lock(const struct cfg_capture *cap, int group, char *err,
-    size_t errlen)
+/*
+ * capture_lock(), and capture_lock_made() without the probe: the group is
+ * the capture's own sockets'.
+ */
+static int
+capture_claim(const struct cfg_capture *cap, int group, bool probe,
+    char *err, size_t errlen)
 {
 	char path[256], pid[32], alive[64] = "";
 	ssize_t n;
@@ -675,7 +679,7 @@ again:
 	 * sockets join another program's group of the same mode, flags and
 	 * interface, and the two would split the frames silently.
 	 */
-	if ((rc = capture_group_used(group)) != 0) {
+	if (probe && (rc = capture_group_used(group)) != 0) {
 		if (rc == -1)
 			capture_fail(-1, err, errlen, "capture %s: probe of "
 			    "fanout group %d", cap->name, group);
@@ -690,6 +694,20 @@ again:
 		return -1;
 	}
 	return fd;
+}
+
+int
+capture_lock(const struct cfg_capture *cap, int group, char *err,
+    size_t errlen)
+{
+	return capture_claim(cap, group, true, err, errlen);
+}
+
+int
+capture_lock_made(const struct cfg_capture *cap, int group, char *err,
+    size_t errlen)
+{
+	return capture_claim(cap, group, false, err, errlen);
 }
 
 void

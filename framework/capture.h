@@ -96,6 +96,15 @@ int	capture_open(const struct cfg_capture *cap,
 #define CAPTURE_LOCK_DIR	RINGFAN_RUNDIR
 int	capture_lock(const struct cfg_capture *cap, int group, char *err,
 	    size_t errlen);
+/*
+ * The same claim of the id the kernel made for the capture's sockets
+ * (they joined with PACKET_FANOUT_FLAG_UNIQUEID, and hold it), without the
+ * probe: so that another ringfan configured with that id is refused naming
+ * this one, not another program.  -1 with err when another ringfan holds
+ * its lock (it claimed the id and has not joined it yet).
+ */
+int	capture_lock_made(const struct cfg_capture *cap, int group, char *err,
+	    size_t errlen);
 /* Give up a claim of capture_lock(). */
 void	capture_unlock(int fd, int group);
 

@@ -518,7 +518,9 @@ gen_build(struct gen *g, const struct gen *busy,
 		if (group < 0) {
 			group = cap->fanout.group;
 			g->locks[c] = GEN_GROUP_LATER;
-		}
+		} else if (g->locks[c] == -1 && (g->locks[c] =
+		    capture_lock_made(cap, group, err, errlen)) == -1)
+			log_warnx("%s", err);
 		g->groups[c] = (uint16_t)group;
 		log_info("capture %s: %u worker%s on %s, fanout %s group %d",
 		    cap->name, cap->workers, cap->workers == 1 ? "" : "s",

@@ -271,16 +271,23 @@ linkwatch_drop_next(struct slot *s)
 
 /*
  * Capture c's sockets are in fanout group `group` now, an id the kernel
- * made: the configured id, which the old sockets held, is let go of.
+ * made: the configured id, which the old sockets held, is let go of, and
+ * the new one claimed.
  */
 static void
 link_group_moved(struct gen *g, unsigned c, int group)
 {
+	char err[512];
+
 	if (g->locks[c] >= 0)
 		capture_unlock(g->locks[c], g->groups[c]);
 	g->locks[c] = -1;
-	if (group >= 0)
-		g->groups[c] = (uint16_t)group;
+	if (group < 0)
+		return;
+	g->groups[c] = (uint16_t)group;
+	if ((g->locks[c] = capture_lock_made(&g->cfg->captures[c], group, err,
+	    sizeof(err))) == -1)
+		log_warnx("%s", err);
 }
 
 /*
@@ -395,6 +402,10 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 		if (first < end)
 			capture_warn(cap, *link_fd(first, next));
 		if (!next && g->locks[c] == GEN_GROUP_LATER) {
+			/* An id the kernel made is claimed as it is. */
+			if (lock == -1 && (lock = capture_lock_made(cap, group,
+			    err, errlen)) == -1)
+				log_warnx("%s", err);
 			g->locks[c] = lock;
 			g->groups[c] = (uint16_t)group;
 		}
@@ -498,8 +509,13 @@ link_apply(struct master *m, unsigned c, const struct link_seen *seen)
 		return;
 	switch (link_decide(lc, seen)) {
 	case LINK_PARK:
-		log_warnx("capture %s: interface %s is gone; waiting for it",
-		    cap->name, cap->interface);
+		if (seen->renamed != NULL)
+			log_warnx("capture %s: interface %s is gone (renamed "
+			    "%s); waiting for it", cap->name, cap->interface,
+			    seen->renamed);
+		else
+			log_warnx("capture %s: interface %s is gone; waiting "
+			    "for it", cap->name, cap->interface);
 		link_park(m, c);
 		return;
 	case LINK_BUILD:
@@ -690,7 +706,8 @@ link_msg(const struct nlmsghdr *nlh, void *arg)
 			    (oper == -1 || oper == IF_OPER_UP ||
 			    oper == IF_OPER_UNKNOWN);
 			seen.mtu = mtu;
-		}
+		} else if (nlh->nlmsg_type == RTM_NEWLINK && ours)
+			seen.renamed = name;
 		link_apply(m, (unsigned)c, &seen);
 		link_mtu_seen(m, c, &seen, ifi->ifi_type);
 	}

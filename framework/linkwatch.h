@@ -56,6 +56,11 @@ struct link_seen {
 	bool		 admin_up;	/* IFF_UP: a socket can join a group */
 	bool		 running;	/* IFF_RUNNING too: carrier, operstate */
 	unsigned	 mtu;		/* 0: not known */
+	/*
+	 * ifindex 0 because the capture's device now has this name (a
+	 * message of the device, renamed away); NULL: not known.
+	 */
+	const char	*renamed;
 };
 
 /*

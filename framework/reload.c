@@ -84,12 +84,17 @@ master_restart(struct master *m, const char *target, json_t *names,
 		return -ENOENT;
 	}
 	/* A worker id as `workers` shows it: digits, no sign, no leading 0. */
-	if (slash != NULL && (strspn(slash + 1, "0123456789") !=
-	    strlen(slash + 1) ||
-	    (slash[1] == '0' && slash[2] != '\0') ||
-	    (id = strtonum(slash + 1, 0,
+	if (slash != NULL && (slash[1] == '\0' ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
+	    (slash[1] == '0' && slash[2] != '\0'))) {
+		snprintf(err, errlen, "restart %s: not a worker id (capture %s "
+		    "has workers 0 to %u)", shown, m->g.cfg->captures[c].name,
+		    m->g.cfg->captures[c].workers - 1);
+		return -EINVAL;
+	}
+	if (slash != NULL && (id = strtonum(slash + 1, 0,
 	    (long long)m->g.cfg->captures[c].workers - 1, &errstr),
-	    errstr != NULL))) {
+	    errstr != NULL)) {
 		snprintf(err, errlen, "restart %s: capture %s has workers 0 to "
 		    "%u", shown, m->g.cfg->captures[c].name,
 		    m->g.cfg->captures[c].workers - 1);

@@ -25,6 +25,7 @@
 #include <ringfan/decode.h>
 
 #include "fake_ctx.h"
+#include "private_net.h"
 #include "flowtable.h"
 #include "flowtable_ipfix.h"
 
@@ -2669,5 +2670,6 @@ main(void)
 		cmocka_unit_test(test_prefetch_kept),
 	};
 
+	private_net();
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -23,6 +23,20 @@ rf_skip()
 }
 
 [ "$(id -u)" -eq 0 ] || rf_skip "needs root"
+# RF_NETNS=1, set by a test before it sources this file: the test runs
+# again, from its start, in a network namespace and a mount namespace of
+# its own (sysfs mounted again there, so that /sys/class/net shows its
+# interfaces), with its loopback up.  What it runs on 127.0.0.1, the
+# metrics listener or a collector, and what it sends there, never leave it;
+# the namespace goes with the test's last process.
+if [ "${RF_NETNS-}" = 1 ] && [ -z "${RF_IN_NETNS-}" ]; then
+	command -v unshare >/dev/null 2>&1 || rf_fail "unshare is not installed"
+	unshare -n -m -- true 2>/dev/null ||
+	    rf_skip "cannot make a network namespace (unshare -n -m)"
+	RF_IN_NETNS=1 exec unshare -n -m -- bash -c \
+	    'mount -t sysfs sysfs /sys && ip link set lo up && exec bash "$@"' \
+	    bash "$0" "$@"
+fi
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"
 : "${RFSEND:?RFSEND must name the rfsend binary}"
 : "${PLUGIN_PATH_BUILD:?PLUGIN_PATH_BUILD must be set}"
@@ -66,10 +80,16 @@ rf_alive()
 
 # ringfan runs in a session of its own: its process group then holds the
 # master and every worker, and the cleanup can end them all by that id.
+# Under a signal (RF_SIGNALLED) at once with SIGKILL: meson kills the test
+# half a second after its SIGTERM, and the cleanup must be done by then.
 rf_kill_group()
 {
 	local pid=$1 i
 
+	if [ "$RF_SIGNALLED" -eq 1 ]; then
+		kill -KILL -- "-$pid" 2>/dev/null
+		return 0
+	fi
 	kill -TERM -- "-$pid" 2>/dev/null || return 0
 	for ((i = 0; i < 30; i++)); do
 		rf_alive "$pid" || break
@@ -85,24 +105,24 @@ rf_cleanup()
 
 	set +e
 	for p in $BG; do
+		if [ "$RF_SIGNALLED" -eq 1 ]; then
+			kill -KILL "$p" 2>/dev/null
+			continue
+		fi
 		kill -TERM "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	[ -n "$RF_PID" ] && rf_kill_group "$RF_PID"
-	# After ringfan: its workers may hold files open there.
-	if [ -n "$RF_MNT" ]; then
-		umount "$RF_MNT" 2>/dev/null
-		rmdir "$RF_MNT"
-	fi
-	# Once the processes in it are gone, which may take a moment.
-	for p in 1 2 3 4 5 6 7 8 9 10; do
-		[ -n "$RF_CG" ] && ! rmdir "$RF_CG" 2>/dev/null || break
-		sleep 0.1
-	done
 	if [ "$RF_LINK" -eq 1 ]; then
 		ip link del "$RF_CAP" 2>/dev/null	# takes its peer along
 		ip link del "${RF_CAP}b" 2>/dev/null	# rf_link2's, if made
 		ip netns del "$RF_NS" 2>/dev/null
+	fi
+	# After ringfan: its workers may hold files open there (and may
+	# still, killed a moment ago: then the mount goes as they do).
+	if [ -n "$RF_MNT" ]; then
+		umount "$RF_MNT" 2>/dev/null || umount -l "$RF_MNT" 2>/dev/null
+		rmdir "$RF_MNT"
 	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -s "$RF_ERR" ]; then
 		echo "--- last lines of ringfan's stderr ($RF_ERR):" >&2
@@ -116,11 +136,26 @@ rf_cleanup()
 		done
 	fi
 	rm -rf "$RF_TMP"
+	# Once the processes in it are gone, which may take a moment.
+	for p in 1 2 3 4 5 6 7 8 9 10; do
+		[ -n "$RF_CG" ] && ! rmdir "$RF_CG" 2>/dev/null || break
+		sleep 0.1
+	done
 	exit "$rc"
 }
+RF_SIGNALLED=0
 trap rf_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'RF_SIGNALLED=1; exit 130' INT
+trap 'RF_SIGNALLED=1; exit 143' TERM
+
+# rf_bg_forget PID: PID, waited for, leaves the list the cleanup ends.
+rf_bg_forget()
+{
+	BG=" $BG "
+	BG=${BG/ $1 / }
+	BG=${BG# }
+	BG=${BG% }
+}
 
 # rf_pids_cgroup: a pids cgroup of the test's own (v1 or v2) in RF_CG,
 # removed by the cleanup; a skip where there is none.  Processes are put in
@@ -163,17 +198,19 @@ rf_veth()
 {
 	local cap=${1:-$RF_CAP} gen=${2:-$RF_GEN} i
 
+	# Called left of ||, where set -e does not hold: each step checked.
 	ip link add "$cap" type veth peer name "$gen" 2>/dev/null || return 1
-	ip link set "$gen" netns "$RF_NS"
+	ip link set "$gen" netns "$RF_NS" || rf_fail "cannot move $gen into $RF_NS"
 	if [ -e "/proc/sys/net/ipv6/conf/$cap/disable_ipv6" ]; then
-		echo 1 >"/proc/sys/net/ipv6/conf/$cap/disable_ipv6"
-		ip netns exec "$RF_NS" sh -c "
+		echo 1 >"/proc/sys/net/ipv6/conf/$cap/disable_ipv6" &&
+		ip netns exec "$RF_NS" sh -ec "
 		    echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
 		    echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
-		    echo 1 >/proc/sys/net/ipv6/conf/$gen/disable_ipv6"
+		    echo 1 >/proc/sys/net/ipv6/conf/$gen/disable_ipv6" ||
+		    rf_fail "cannot turn IPv6 off on $cap and $gen"
 	fi
-	ip link set "$cap" up
-	ip netns exec "$RF_NS" ip link set "$gen" up
+	ip link set "$cap" up && ip netns exec "$RF_NS" ip link set "$gen" up ||
+	    rf_fail "cannot bring $cap and $gen up"
 	for ((i = 0; i < 50; i++)); do
 		[ "$(cat "/sys/class/net/$cap/operstate")" = up ] && return 0
 		sleep 0.1
@@ -257,7 +294,7 @@ rf_fanout_other_end()
 {
 	touch "$RF_TMP/other-done"
 	wait "$RF_OTHER"
-	BG=${BG% "$RF_OTHER"}
+	rf_bg_forget "$RF_OTHER"
 }
 
 # rf_pids: the workers' pids, comma-separated, as the live `workers` says.
@@ -784,11 +821,12 @@ rf_replay()
 }
 
 # rf_send_bg RFSEND-ARGS...: rfsend in the background; RF_SEND_PID is its
-# pid, and rf_send_wait checks its exit status.
+# pid (in BG until it ends), and rf_send_wait checks its exit status.
 rf_send_bg()
 {
 	ip netns exec "$RF_NS" "$RFSEND" -i "$RF_GEN" -q "$@" &
 	RF_SEND_PID=$!
+	BG="$BG $RF_SEND_PID"
 }
 
 rf_send_wait()
@@ -796,6 +834,7 @@ rf_send_wait()
 	local rc=0
 
 	wait "$RF_SEND_PID" || rc=$?
+	rf_bg_forget "$RF_SEND_PID"
 	RF_SEND_PID=
 	[ "$rc" -eq 0 ] || rf_fail "background rfsend exited with status $rc"
 }
@@ -871,7 +910,7 @@ rf_reload_end()
 	local rc=0
 
 	wait "$RF_RELOAD_PID" || rc=$?
-	BG=${BG% "$RF_RELOAD_PID"}
+	rf_bg_forget "$RF_RELOAD_PID"
 	rf_expect "$1: reload exit status" "$rc" "$2"
 }
 

@@ -7,7 +7,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v setpriv >/dev/null 2>&1 || rf_skip "no setpriv (util-linux)"
+need_tools setpriv
 getent passwd nobody >/dev/null || rf_skip "no user nobody"
 group=users
 gid=$(getent group "$group" | cut -d: -f3) || rf_skip "no group $group"

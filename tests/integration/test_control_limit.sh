@@ -8,8 +8,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-need_tools python3
-command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
+need_tools python3 prlimit
 
 ROOM=10
 CLIENTS=60

@@ -13,10 +13,10 @@
 #     good), and promtool accepts it;
 #   - every frame sent was counted, none dropped.
 set -eu
+RF_NETNS=1	# the listener and its clients on a 127.0.0.1 of its own
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-need_tools python3 promtool curl
-command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
+need_tools python3 promtool curl prlimit
 
 ROOM=10
 CLIENTS=40

@@ -24,6 +24,7 @@
 #   - a reload that changes metrics_listen says it waits for the next start
 #     and the old address keeps serving.
 set -eu
+RF_NETNS=1	# the listener, its clients and Prometheus on a 127.0.0.1 of its own
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 need_tools python3 prometheus promtool

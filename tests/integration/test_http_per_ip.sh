@@ -7,6 +7,7 @@
 # Ten rounds of 16 opened, closed and a GET at once: every GET gets its
 # 200, and promtool accepts the last page.
 set -eu
+RF_NETNS=1	# the listener and its clients on a 127.0.0.1 of its own
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 need_tools python3 promtool

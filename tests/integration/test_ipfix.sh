@@ -21,6 +21,7 @@
 #    back: the other worker's queued records arrive on a new connection
 #    after templates.  Every record is sent or dropped.
 set -eu
+RF_NETNS=1	# the collectors on a 127.0.0.1 of its own
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flows_oracle.sh"
 

@@ -11,9 +11,10 @@
 # 2. pmacct's nfacctd: the same but the reverse counts,
 #    which it does not read; it takes tcpControlBits only in one octet.
 #
-# It needs no root and no link; the collectors listen on 127.0.0.1.
+# It needs no link; root for a network namespace of its own, where the
+# collectors listen on 127.0.0.1.
 set -eu
-NOLINK_NAME=ixfields
+NOLINK_NAME=ixfields NOLINK_NETNS=1
 . "$(dirname "$0")/nolink.sh"
 need_tools nfcapd nfdump nfacctd python3
 . "$(dirname "$0")/free_port.sh"

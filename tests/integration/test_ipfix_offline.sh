@@ -27,9 +27,10 @@
 #    reaches it must be counted as sent: sent + dropped = made, and the
 #    collector gets exactly the sent ones.
 #
-# It needs no root and no link: nolink.sh, not lib.sh (which makes one).
+# It needs no link: nolink.sh, not lib.sh (which makes one); root for a
+# network namespace of its own, where the collectors listen on 127.0.0.1.
 set -eu
-NOLINK_NAME=ixoff
+NOLINK_NAME=ixoff NOLINK_NETNS=1
 . "$(dirname "$0")/nolink.sh"
 . "$(dirname "$0")/free_port.sh"
 

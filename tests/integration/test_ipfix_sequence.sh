@@ -11,6 +11,7 @@
 # on from what the step's counters say was sent or dropped, so nfcapd
 # still counts no sequence failure.
 set -eu
+RF_NETNS=1	# the collector on a 127.0.0.1 of its own
 . "$(dirname "$0")/lib.sh"
 
 need_tools nfcapd nfdump

@@ -1,9 +1,10 @@
 #!/bin/bash
-# An interface deleted and created again under the same name, twice: the
-# capture goes `waiting` (its workers drained and stopped, their counts
-# kept, logged once), the master stays idle meanwhile, and when the
-# interface is back the capture gets new sockets in the same fanout group
-# and new workers (logged once), which count the frames sent after.  No
+# An interface deleted and created again under the same name, twice, then
+# renamed away and back: the capture goes `waiting` (its workers drained
+# and stopped, their counts kept, logged once, the rename with the new
+# name), the master stays idle meanwhile, and when the interface is back
+# the capture gets new sockets in the same fanout group and new workers
+# (logged once), which count the frames sent after.  No
 # worker crashes, nothing respawns in a loop, and after a graceful stop
 # every frame the kernel took, on the old sockets and the new, is counted.
 set -eu
@@ -88,11 +89,30 @@ for round in 1 2; do
 	    stats ".captures[0].totals.packets == $total"
 done
 
+# Renamed away (a rename needs the link down), then back and up.
+ip link set "$RF_CAP" down
+ip link set "$RF_CAP" name "${RF_CAP}r"
+rf_wait_until 10 "renamed: state waiting, no worker running" \
+    rf_ctl_test status '.captures[0].state == "waiting" and
+    .captures[0].running == 0'
+rf_expect "renamed: logged" \
+    "$(grep -c "capture test: interface $RF_CAP is gone (renamed ${RF_CAP}r); waiting for it" \
+    "$RF_ERR")" 1
+ip link set "${RF_CAP}r" name "$RF_CAP"
+ip link set "$RF_CAP" up
+rf_wait_until 10 "renamed back: state running, 2 workers" \
+    rf_ctl_test status '.captures[0].state == "running" and
+    .captures[0].running == 2'
+rf_send -t udp -n 3000 -f 64 -r 5000 -s 64
+total=$((total + 3000))
+rf_wait_until 10 "renamed back: $total frames counted" rf_ctl_test \
+    stats ".captures[0].totals.packets == $total"
+
 rf_expect "gone logged once a round" \
     "$(grep -c "capture test: interface $RF_CAP is gone; waiting for it" \
     "$RF_ERR")" 2
 rf_expect "back logged once a round" \
-    "$(grep -c "capture test: interface $RF_CAP is back" "$RF_ERR")" 2
+    "$(grep -c "capture test: interface $RF_CAP is back" "$RF_ERR")" 3
 rf_stop
 
 rf_expect "final state" "$(rf_json '.captures[0].state')" running

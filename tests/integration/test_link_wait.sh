@@ -64,7 +64,7 @@ rf_wait_until 5 "state waiting again" rf_ctl_test status \
     '.captures[0].state == "waiting"'
 
 # The interface appears: the capture comes up and counts.
-rf_veth || rf_skip "cannot create a veth pair"
+rf_veth || rf_fail "cannot create the veth pair again"
 rf_wait_until 10 "state running, 2 workers" rf_ctl_test status \
     '.captures[0].state == "running" and .captures[0].running == 2'
 grep -q "capture test: interface $RF_CAP is there: 2 workers" "$RF_ERR" ||

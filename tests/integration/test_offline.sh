@@ -292,9 +292,14 @@ expect "200 steps: packets" \
 expect "200 steps: stderr" "$(cat "$TMP/err")" ""
 echo "ok: 200 steps"
 
-# -r belongs with -c.
+# -r belongs with -c: refused before anything is opened (the interface
+# named is none there is).
 rc=0
-"$RINGFAN" -i lo -r "$TMP/all.pcap" >/dev/null 2>&1 || rc=$?
+"$RINGFAN" -i "rfnone$$" -r "$TMP/all.pcap" >"$TMP/ri.out" 2>"$TMP/ri.err" ||
+    rc=$?
 expect "-r with -i: exit status" "$rc" 1
+expect "-r with -i: stdout" "$(cat "$TMP/ri.out")" ""
+expect "-r with -i: the error" "$(head -n 1 "$TMP/ri.err")" \
+    "ringfan: -r PCAP goes with -c FILE, without -t or -D"
 
 echo "PASS"

@@ -15,8 +15,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-need_tools tcpdump
-command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
+need_tools tcpdump prlimit
 
 N=2000
 LIMIT_KIB=256

@@ -10,8 +10,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v setpriv >/dev/null 2>&1 || rf_skip "no setpriv (util-linux)"
-command -v unshare >/dev/null 2>&1 || rf_skip "no unshare (util-linux)"
+need_tools setpriv unshare
 getent passwd nobody >/dev/null || rf_skip "no user nobody"
 getent passwd daemon >/dev/null || rf_skip "no user daemon"
 master=$(id -u nobody)

@@ -12,7 +12,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-command -v prlimit >/dev/null 2>&1 || rf_skip "no prlimit (util-linux)"
+need_tools prlimit
 
 rf_link
 

@@ -27,10 +27,10 @@ rf_send_wait
 # Errors name what is wrong.
 for t in "nosuch:restart nosuch: no such capture" \
     "test/2:restart test/2: capture test has workers 0 to 1" \
-    "test/+1:restart test/+1: capture test has workers 0 to 1" \
-    "test/01:restart test/01: capture test has workers 0 to 1" \
-    "test/ 1:restart test/ 1: capture test has workers 0 to 1" \
-    "test/:restart test/: capture test has workers 0 to 1"; do
+    "test/+1:restart test/+1: not a worker id (capture test has workers 0 to 1)" \
+    "test/01:restart test/01: not a worker id (capture test has workers 0 to 1)" \
+    "test/ 1:restart test/ 1: not a worker id (capture test has workers 0 to 1)" \
+    "test/:restart test/: not a worker id (capture test has workers 0 to 1)"; do
 	rc=0
 	"$RINGFANCTL" -s "$RF_SOCK" restart "${t%%:*}" >/dev/null \
 	    2>"$RF_TMP/restart.err" || rc=$?

@@ -11,9 +11,7 @@
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
-need_tools python3
-command -v setpriv >/dev/null 2>&1 || rf_skip "no setpriv (util-linux)"
-command -v systemd-analyze >/dev/null 2>&1 || rf_skip "no systemd-analyze"
+need_tools python3 setpriv systemd-analyze
 getent passwd nobody >/dev/null || rf_skip "no user nobody"
 UNIT=$(dirname "${BASH_SOURCE[0]}")/../../config/ringfan.service.in
 
@@ -30,7 +28,7 @@ echo "bounding set of the unit: $caps"
 # The allowed calls, one a line: the allow lines' calls and groups, less
 # the ~ lines'.
 systemd-analyze syscall-filter >"$RF_TMP/groups" 2>/dev/null ||
-    rf_skip "systemd-analyze syscall-filter failed"
+    rf_fail "systemd-analyze syscall-filter failed"
 sed -n 's/^SystemCallFilter=//p' "$UNIT" >"$RF_TMP/filter"
 python3 - "$RF_TMP/groups" "$RF_TMP/filter" >"$RF_TMP/allowed" <<'PY'
 import sys

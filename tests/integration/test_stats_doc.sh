@@ -6,7 +6,7 @@ set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DOC=$(dirname "${BASH_SOURCE[0]}")/../../docs/architecture.md
-[ -r "$DOC" ] || rf_skip "no $DOC"
+[ -r "$DOC" ] || rf_fail "no $DOC"
 rf_link
 rf_config 1 hash "" "plugin: counter"
 rf_start

@@ -218,12 +218,17 @@ test_restart_target(void **state)
 	    "capture\"}\n");
 	expect_reply(f, "restart uplink/4", "{\"error\":\"restart uplink/4: "
 	    "capture uplink has workers 0 to 3\"}\n");
+	expect_reply(f, "restart uplink/99999999999999999999", "{\"error\":"
+	    "\"restart uplink/99999999999999999999: capture uplink has workers "
+	    "0 to 3\"}\n");
 	expect_reply(f, "restart uplink/-1", "{\"error\":\"restart uplink/-1: "
-	    "capture uplink has workers 0 to 3\"}\n");
+	    "not a worker id (capture uplink has workers 0 to 3)\"}\n");
 	expect_reply(f, "restart uplink/x", "{\"error\":\"restart uplink/x: "
-	    "capture uplink has workers 0 to 3\"}\n");
+	    "not a worker id (capture uplink has workers 0 to 3)\"}\n");
 	expect_reply(f, "restart uplink/", "{\"error\":\"restart uplink/: "
-	    "capture uplink has workers 0 to 3\"}\n");
+	    "not a worker id (capture uplink has workers 0 to 3)\"}\n");
+	expect_reply(f, "restart uplink/01", "{\"error\":\"restart uplink/01: "
+	    "not a worker id (capture uplink has workers 0 to 3)\"}\n");
 	expect_reply(f, "restart dmz/1", "{\"error\":\"restart dmz/1: capture "
 	    "dmz has workers 0 to 0\"}\n");
 	/* A good target: none of the (no) workers is running. */

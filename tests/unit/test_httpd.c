@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "httpd.h"
+#include "private_net.h"
 #include "util.h"
 
 #define PAGE	"ringfan_test_total{capture=\"a\",worker=\"0\"} 7\n"
@@ -597,6 +598,7 @@ main(void)
 	};
 	int failed;
 
+	private_net();
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	return failed != 0 ? failed : ipv6_skipped ? 77 : 0;
 }

@@ -19,12 +19,12 @@
  * Interfaces as seen: gone; index 7 up, down, without carrier; index 9
  * (MTU not known).
  */
-static const struct link_seen gone = { 0, false, false, 0 };
-static const struct link_seen up7 = { 7, true, true, 0 };
-static const struct link_seen down7 = { 7, false, false, 0 };
-static const struct link_seen nocarrier7 = { 7, true, false, 0 };
-static const struct link_seen up9 = { 9, true, true, 0 };
-static const struct link_seen down9 = { 9, false, false, 0 };
+static const struct link_seen gone = { 0, false, false, 0, NULL };
+static const struct link_seen up7 = { 7, true, true, 0, NULL };
+static const struct link_seen down7 = { 7, false, false, 0, NULL };
+static const struct link_seen nocarrier7 = { 7, true, false, 0, NULL };
+static const struct link_seen up9 = { 9, true, true, 0, NULL };
+static const struct link_seen down9 = { 9, false, false, 0, NULL };
 
 /* A capture whose sockets are bound to interface 7, running. */
 static struct link_cap
