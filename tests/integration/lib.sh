@@ -325,6 +325,36 @@ rf_same_workers()
 	fi
 }
 
+# rf_lock_of GROUP: the lock file of fanout group GROUP in this network
+# namespace.  rf_second_refused GROUP: a second ringfan on $RF_CONF, with a
+# control socket and pidfile of its own and fanout group GROUP, exits 2,
+# refused by the lock of GROUP that the master ($RF_PID) holds.
+rf_lock_of()
+{
+	echo "/run/ringfan/fanout-net$(stat -L -c %i /proc/self/ns/net)-$1.lock"
+}
+
+rf_second_refused()
+{
+	local lock rc=0
+
+	lock=$(rf_lock_of "$1")
+	sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
+	    -e "s|$RF_TMP/ringfan.pid|$RF_TMP/second.pid|" \
+	    -e "s|^      group: [0-9]*\$|      group: $1|" "$RF_CONF" \
+	    >"$RF_TMP/second.yaml"
+	grep -q "^      group: $1\$" "$RF_TMP/second.yaml" ||
+	    rf_fail "no group $1 in the second configuration"
+	timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
+	    2>"$RF_TMP/second.err" || rc=$?
+	rf_expect "second instance on group $1: exit status" "$rc" 2
+	grep -qF "capture test: interface $RF_CAP, fanout group $1: already used by another ringfan in this network namespace (pid $RF_PID; lock $lock)" \
+	    "$RF_TMP/second.err" ||
+	    rf_fail "second instance: $(cat "$RF_TMP/second.err")"
+	echo "ok: the second instance was refused:" \
+	    "$(grep already "$RF_TMP/second.err")"
+}
+
 # rf_config_head: the start of a configuration for the test's control
 # socket and plugin paths, up to `captures:`, on stdout.
 rf_config_head()

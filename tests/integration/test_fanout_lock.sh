@@ -14,12 +14,9 @@ THIRD=
 trap 'rc=$?; set +e; [ -z "$THIRD" ] || rf_kill_group "$THIRD"; (exit $rc); rf_cleanup' EXIT
 
 K=4000
-LOCK=/run/ringfan/fanout-net$(stat -L -c %i /proc/self/ns/net)-$RF_GROUP.lock
+LOCK=$(rf_lock_of "$RF_GROUP")
 rf_link
 rf_config 2 hash "udp port 9" "plugin: counter"
-sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
-    -e "s|$RF_TMP/ringfan.pid|$RF_TMP/second.pid|" "$RF_CONF" \
-    >"$RF_TMP/second.yaml"
 rf_start
 rf_expect "lock file holds the master's pid" "$(cat "$LOCK")" "$RF_PID"
 # The master alone holds the lock: a worker runs plugin code.
@@ -31,14 +28,7 @@ for pid in $pids; do
 	rf_expect "worker $pid: descriptors of the lock file" "$n" 0
 done
 
-rc=0
-timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
-    2>"$RF_TMP/second.err" || rc=$?
-rf_expect "second instance: exit status" "$rc" 2
-grep -qF "capture test: interface $RF_CAP, fanout group $RF_GROUP: already used by another ringfan in this network namespace (pid $RF_PID; lock $LOCK)" \
-    "$RF_TMP/second.err" ||
-    rf_fail "second instance: unclear message: $(cat "$RF_TMP/second.err")"
-echo "ok: the second instance was refused: $(grep already "$RF_TMP/second.err")"
+rf_second_refused "$RF_GROUP"
 
 ip netns exec "$RF_NS" ip link add "$RF_CAP" type veth peer name "${RF_CAP}p"
 ip netns exec "$RF_NS" ip link set "$RF_CAP" up

@@ -43,23 +43,10 @@ group=$(rf_ctl_num status '.captures[0].fanout.group')
 echo "ok: new generation in group $group"
 # The id the kernel made is claimed as a configured one is: another
 # ringfan configured with it is refused, naming this one.
-LOCK=/run/ringfan/fanout-net$(stat -L -c %i /proc/self/ns/net)-$group.lock
+LOCK=$(rf_lock_of "$group")
 rf_expect "lock of group $group holds the master's pid" "$(cat "$LOCK")" \
     "$RF_PID"
-sed -e "s|$RF_TMP/control.sock|$RF_TMP/second.sock|" \
-    -e "s|$RF_TMP/ringfan.pid|$RF_TMP/second.pid|" \
-    -e "s|^      group: $RF_GROUP\$|      group: $group|" "$RF_CONF" \
-    >"$RF_TMP/second.yaml"
-grep -q "^      group: $group\$" "$RF_TMP/second.yaml" ||
-    rf_fail "no group $group in the second configuration"
-rc=0
-timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
-    2>"$RF_TMP/second.err" || rc=$?
-rf_expect "second instance on group $group: exit status" "$rc" 2
-grep -qF "capture test: interface $RF_CAP, fanout group $group: already used by another ringfan in this network namespace (pid $RF_PID; lock $LOCK)" \
-    "$RF_TMP/second.err" ||
-    rf_fail "second instance: $(cat "$RF_TMP/second.err")"
-echo "ok: the second instance was refused: $(grep already "$RF_TMP/second.err")"
+rf_second_refused "$group"
 rf_wait_until 10 "the old generation retired" \
     grep -q "reload: captures handed over" "$RF_ERR"
 
