@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/file.h>
@@ -299,15 +301,15 @@ capture_link_hlen(unsigned short hatype)
 	}
 }
 
-void
-capture_warn_cut(const struct cfg_capture *cap, unsigned mtu,
-    unsigned short hatype)
+/*
+ * The longest frame (link header included) that a block of the capture's
+ * ring holds whole on a link whose header takes hlen bytes (>= 0).
+ */
+static uint32_t
+capture_block_holds(const struct cfg_capture *cap, int hlen)
 {
-	uint32_t mac, whole;
-	int hlen;
+	uint32_t mac;
 
-	if ((hlen = capture_link_hlen(hatype)) < 0 || mtu == 0)
-		return;
 	/*
 	 * The kernel puts a frame's network header on a 16-byte boundary
 	 * at least 16 bytes past the frame's own header, the link header
@@ -315,8 +317,20 @@ capture_warn_cut(const struct cfg_capture *cap, unsigned mtu,
 	 * after the block's header.
 	 */
 	mac = (uint32_t)TPACKET_ALIGN(TPACKET3_HDRLEN + 16) - (uint32_t)hlen;
-	whole = cap->ring.block_size - (uint32_t)TPACKET_ALIGN(sizeof(
+	return cap->ring.block_size - (uint32_t)TPACKET_ALIGN(sizeof(
 	    struct tpacket_block_desc)) - mac;
+}
+
+void
+capture_warn_cut(const struct cfg_capture *cap, unsigned mtu,
+    unsigned short hatype)
+{
+	uint32_t whole;
+	int hlen;
+
+	if ((hlen = capture_link_hlen(hatype)) < 0 || mtu == 0)
+		return;
+	whole = capture_block_holds(cap, hlen);
 	if (mtu + (uint32_t)hlen > whole)
 		log_warnx("capture %s: interface %s has MTU %u, but a block "
 		    "of %u bytes holds a frame of at most %u: longer frames "
@@ -412,6 +426,57 @@ capture_warn_outgoing(const struct cfg_capture *cap, unsigned short hatype)
 		    "captured too", cap->name, u.release, cap->interface);
 }
 
+/*
+ * The receive offloads on interface ifr that merge the packets of a flow
+ * into one of up to 64 KiB (more with BIG TCP): *what "GRO", "LRO" or "GRO
+ * and LRO", *off the ethtool -K words that turn them off; false for none
+ * (or none the driver tells of).  Hardware GRO is on only with GRO.
+ */
+static bool
+capture_merging(int fd, struct ifreq *ifr, const char **what,
+    const char **off)
+{
+	struct ethtool_value ev;
+	bool gro = false, lro = false;
+
+	ifr->ifr_data = (void *)&ev;
+	ev.cmd = ETHTOOL_GGRO;
+	if (ioctl(fd, SIOCETHTOOL, ifr) == 0)
+		gro = ev.data != 0;
+	ev.cmd = ETHTOOL_GFLAGS;
+	if (ioctl(fd, SIOCETHTOOL, ifr) == 0)
+		lro = (ev.data & ETH_FLAG_LRO) != 0;
+	*what = gro && lro ? "GRO and LRO" : gro ? "GRO" : "LRO";
+	*off = gro && lro ? "gro off lro off" : gro ? "gro off" : "lro off";
+	return gro || lro;
+}
+
+/*
+ * Frames merged on receive that a block of the capture's ring cannot hold
+ * whole, on a link of header length hlen: said once, as the sockets are
+ * built (a change of the offloads later is not watched).
+ */
+static void
+capture_warn_merged(const struct cfg_capture *cap, int fd, int hlen)
+{
+	struct ifreq ifr;
+	const char *what, *off;
+	uint32_t whole;
+
+	if (hlen < 0 || !ifreq_name(&ifr, cap->interface))
+		return;
+	whole = capture_block_holds(cap, hlen);
+	if (65535u + (uint32_t)hlen <= whole ||
+	    !capture_merging(fd, &ifr, &what, &off))
+		return;
+	log_warnx("capture %s: interface %s merges the packets it receives "
+	    "(%s) into frames of up to 64 KiB, but a block of %u bytes holds "
+	    "a frame of at most %u: longer ones are cut to that (raise "
+	    "block_size to 128KiB, or turn it off: ethtool -K %s %s)",
+	    cap->name, cap->interface, what, cap->ring.block_size, whole,
+	    cap->interface, off);
+}
+
 void
 capture_warn(const struct cfg_capture *cap, int fd)
 {
@@ -424,6 +489,7 @@ capture_warn(const struct cfg_capture *cap, int fd)
 		if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
 			capture_warn_cut(cap, (unsigned)ifr.ifr_mtu, hatype);
 	}
+	capture_warn_merged(cap, fd, capture_link_hlen(hatype));
 	capture_warn_outgoing(cap, hatype);
 }
 
