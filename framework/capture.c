@@ -717,10 +717,17 @@ again:
 		if (other > 0 && kill((pid_t)other, 0) == -1 && errno == ESRCH)
 			snprintf(alive, sizeof(alive), ", not a process of "
 			    "this pid namespace");
-		snprintf(err, errlen, "capture %s: interface %s, fanout group "
-		    "%d: already used by another ringfan in this network "
-		    "namespace (pid %ld%s; lock %s)", cap->name,
-		    cap->interface, group, other, alive, path);
+		if (other == (long)getpid())
+			snprintf(err, errlen, "capture %s: interface %s, "
+			    "fanout group %d: already used by another capture "
+			    "of this ringfan (lock %s)", cap->name,
+			    cap->interface, group, path);
+		else
+			snprintf(err, errlen, "capture %s: interface %s, "
+			    "fanout group %d: already used by another ringfan "
+			    "in this network namespace (pid %ld%s; lock %s)",
+			    cap->name, cap->interface, group, other, alive,
+			    path);
 		close(fd);
 		return -1;
 	}

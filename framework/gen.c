@@ -419,6 +419,16 @@ gen_group(const struct gen *busy, uint16_t want)
 	return want;
 }
 
+bool
+gen_group_held(const struct gen *g, size_t n, size_t skip, uint16_t id)
+{
+	for (size_t k = 0; k < n; k++)
+		if (k != skip && g->locks[k] != GEN_GROUP_LATER &&
+		    g->groups[k] == id)
+			return true;
+	return false;
+}
+
 /*
  * Build generation g from g->cfg: load plugins, compile filters, open every
  * socket in worker order.  Returns 0 or an exit code, the cause in err.
@@ -482,6 +492,8 @@ gen_build(struct gen *g, const struct gen *busy,
 		memset(&g->progs[c], 0, sizeof(g->progs[c]));
 		g->first_slot[c] = n;
 		group = gen_group(busy, cap->fanout.group);
+		if (group >= 0 && gen_group_held(g, c, c, (uint16_t)group))
+			group = -1;
 		/*
 		 * A configured group is claimed first: joining one that
 		 * another ringfan (or its orphans) uses would split the

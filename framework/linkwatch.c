@@ -378,7 +378,8 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 	 * group than the configured one until a reload.
 	 */
 	if (!next && g->locks[c] == GEN_GROUP_LATER) {
-		if (gen_group(&m->old, (uint16_t)group) < 0)
+		if (gen_group(&m->old, (uint16_t)group) < 0 ||
+		    gen_group_held(g, g->cfg->ncaptures, c, (uint16_t)group))
 			group = -1;
 		else if ((lock = capture_lock(cap, group, err,
 		    errlen)) == -1) {
@@ -403,8 +404,8 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 			capture_warn(cap, *link_fd(first, next));
 		if (!next && g->locks[c] == GEN_GROUP_LATER) {
 			/* An id the kernel made is claimed as it is. */
-			if (lock == -1 && (lock = capture_lock_made(cap, group,
-			    err, errlen)) == -1)
+			if (lock == -1 && group >= 0 && (lock =
+			    capture_lock_made(cap, group, err, errlen)) == -1)
 				log_warnx("%s", err);
 			g->locks[c] = lock;
 			g->groups[c] = (uint16_t)group;
@@ -510,9 +511,9 @@ link_apply(struct master *m, unsigned c, const struct link_seen *seen)
 	switch (link_decide(lc, seen)) {
 	case LINK_PARK:
 		if (seen->renamed != NULL)
-			log_warnx("capture %s: interface %s is gone (renamed "
-			    "%s); waiting for it", cap->name, cap->interface,
-			    seen->renamed);
+			log_warnx("capture %s: interface %s is gone (its device "
+			    "is named %s now); waiting for it", cap->name,
+			    cap->interface, seen->renamed);
 		else
 			log_warnx("capture %s: interface %s is gone; waiting "
 			    "for it", cap->name, cap->interface);

@@ -57,8 +57,9 @@ struct link_seen {
 	bool		 running;	/* IFF_RUNNING too: carrier, operstate */
 	unsigned	 mtu;		/* 0: not known */
 	/*
-	 * ifindex 0 because the capture's device now has this name (a
-	 * message of the device, renamed away); NULL: not known.
+	 * ifindex 0 because the capture's device no longer answers to its
+	 * name (renamed, or the altname removed), and has this one; NULL:
+	 * not known.
 	 */
 	const char	*renamed;
 };

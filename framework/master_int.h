@@ -344,6 +344,13 @@ void	gen_free(struct gen *g);
  */
 int	gen_group(const struct gen *busy, uint16_t want);
 /*
+ * Whether a capture of g among the first n, other than `skip`, has its
+ * sockets in group id: an id the kernel made for it, which another
+ * capture's configured id may equal.
+ */
+bool	gen_group_held(const struct gen *g, size_t n, size_t skip,
+	    uint16_t id);
+/*
  * Build g from g->cfg beside busy (or NULL), with the pipelines validated
  * in `checked` (taken over; NULL: validate them); 0 or an exit code, err.
  */

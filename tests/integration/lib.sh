@@ -28,14 +28,18 @@ rf_skip()
 # its own (sysfs mounted again there, so that /sys/class/net shows its
 # interfaces), with its loopback up.  What it runs on 127.0.0.1, the
 # metrics listener or a collector, and what it sends there, never leave it;
-# the namespace goes with the test's last process.
+# the namespace goes with the test's last process.  The sysfs mounted
+# there hides the cgroup file systems: rf_pids_cgroup skips in such a test.
 if [ "${RF_NETNS-}" = 1 ] && [ -z "${RF_IN_NETNS-}" ]; then
 	command -v unshare >/dev/null 2>&1 || rf_fail "unshare is not installed"
 	unshare -n -m -- true 2>/dev/null ||
 	    rf_skip "cannot make a network namespace (unshare -n -m)"
-	RF_IN_NETNS=1 exec unshare -n -m -- bash -c \
-	    'mount -t sysfs sysfs /sys && ip link set lo up && exec bash "$@"' \
-	    bash "$0" "$@"
+	RF_IN_NETNS=1 exec unshare -n -m -- bash -c '
+	    mount -t sysfs sysfs /sys ||
+	        { echo "SKIP: cannot mount sysfs in a mount namespace"; exit 77; }
+	    ip link set lo up ||
+	        { echo "FAIL: cannot bring lo up in the namespace" >&2; exit 1; }
+	    exec bash "$@"' bash "$0" "$@"
 fi
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"
 : "${RFSEND:?RFSEND must name the rfsend binary}"
@@ -325,13 +329,14 @@ rf_same_workers()
 	fi
 }
 
-# rf_lock_of GROUP: the lock file of fanout group GROUP in this network
-# namespace.  rf_second_refused GROUP: a second ringfan on $RF_CONF, with a
+# rf_lock_of GROUP: the lock file of fanout group GROUP in ringfan's
+# network namespace (the test's before rf_start).  rf_second_refused GROUP: a second ringfan on $RF_CONF, with a
 # control socket and pidfile of its own and fanout group GROUP, exits 2,
 # refused by the lock of GROUP that the master ($RF_PID) holds.
 rf_lock_of()
 {
-	echo "/run/ringfan/fanout-net$(stat -L -c %i /proc/self/ns/net)-$1.lock"
+	echo "/run/ringfan/fanout-net$(stat -L -c %i \
+	    "/proc/${RF_PID:-self}/ns/net")-$1.lock"
 }
 
 rf_second_refused()
@@ -345,7 +350,7 @@ rf_second_refused()
 	    >"$RF_TMP/second.yaml"
 	grep -q "^      group: $1\$" "$RF_TMP/second.yaml" ||
 	    rf_fail "no group $1 in the second configuration"
-	timeout 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
+	timeout --foreground 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
 	    2>"$RF_TMP/second.err" || rc=$?
 	rf_expect "second instance on group $1: exit status" "$rc" 2
 	grep -qF "capture test: interface $RF_CAP, fanout group $1: already used by another ringfan in this network namespace (pid $RF_PID; lock $lock)" \

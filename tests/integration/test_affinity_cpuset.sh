@@ -61,7 +61,7 @@ set_affinity "[1, 0]"
 "$IN_CG" -c "$RF_CONF" -t >/dev/null 2>&1 ||
     rf_fail "ringfan -t refused the file"
 rc=0
-timeout 20 setsid "$IN_CG" -c "$RF_CONF" >"$RF_TMP/start.out" \
+timeout --foreground 20 setsid "$IN_CG" -c "$RF_CONF" >"$RF_TMP/start.out" \
     2>"$RF_ERR" || rc=$?
 rf_expect "start: exit status" "$rc" 2
 grep -Fxq "ringfan[master] error: worker test/1: setup failed: $CAUSE" \

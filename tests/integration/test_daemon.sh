@@ -19,7 +19,7 @@ grep -qx "  pidfile: \"$PIDFILE\"" "$RF_CONF" ||
 
 t0=$(date +%s%N)
 rc=0
-timeout 10 "$RINGFAN" -D -c "$RF_CONF" >"$RF_TMP/d.out" 2>"$RF_TMP/d.err" ||
+timeout --foreground 10 "$RINGFAN" -D -c "$RF_CONF" >"$RF_TMP/d.out" 2>"$RF_TMP/d.err" ||
     rc=$?
 t1=$(date +%s%N)
 rf_expect "ringfan -D exit status" "$rc" 0
@@ -91,7 +91,7 @@ rf_wait_until 5 "500 frames handled" rf_ctl_test stats \
 
 # A second instance refuses, before touching anything.
 rc=0
-timeout 10 "$RINGFAN" -D -c "$RF_CONF" >"$RF_TMP/d2.out" 2>"$RF_TMP/d2.err" ||
+timeout --foreground 10 "$RINGFAN" -D -c "$RF_CONF" >"$RF_TMP/d2.out" 2>"$RF_TMP/d2.err" ||
     rc=$?
 rf_expect "second ringfan -D exit status" "$rc" 2
 grep -q "already running as pid $pid\b" "$RF_TMP/d2.err" ||
@@ -103,7 +103,7 @@ rf_expect "status after the second instance" \
     "$(rf_ctl_json status '.captures[0].running')" 2
 # And the same in the foreground.
 rc=0
-timeout 10 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/d3.err" || rc=$?
+timeout --foreground 10 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/d3.err" || rc=$?
 rf_expect "second foreground ringfan exit status" "$rc" 2
 grep -q "already running as pid $pid\b" "$RF_TMP/d3.err" ||
     rf_fail "second foreground instance said: $(cat "$RF_TMP/d3.err")"
@@ -157,7 +157,7 @@ sed -e 's|^plugin_path: .*|plugin_path: ["testplugins"]|' \
 grep -q 'plugin: options' "$RF_TMP/rel/rel.yaml" ||
     rf_fail "rel.yaml has no options step"
 rc=0
-(cd "$RF_TMP/rel" && timeout 10 "$RINGFAN" -D -c rel.yaml) \
+(cd "$RF_TMP/rel" && timeout --foreground 10 "$RINGFAN" -D -c rel.yaml) \
     >"$RF_TMP/r.out" 2>"$RF_TMP/r.err" || rc=$?
 rf_expect "ringfan -D -c rel.yaml exit status" "$rc" 0
 rf_expect "ringfan -D -c rel.yaml stderr" "$(cat "$RF_TMP/r.err")" ""

@@ -21,7 +21,7 @@ daemon_fails()
 {
 	local rc=0
 
-	timeout 20 "$RINGFAN" -D -c "$SECOND" >"$RF_TMP/d.out" \
+	timeout --foreground 20 "$RINGFAN" -D -c "$SECOND" >"$RF_TMP/d.out" \
 	    2>"$RF_TMP/d.err" || rc=$?
 	rf_expect "-D $1: exit status" "$rc" 2
 	rf_expect "-D $1: stderr" "$(cat "$RF_TMP/d.err")" "$2"
@@ -54,7 +54,7 @@ daemon_fails "when a worker cannot start" \
 { cat "$RF_TMP/base.yaml"
   echo "      - { plugin: ctxprobe, config: { open: retry } }"; } >"$SECOND"
 rc=0
-timeout 20 "$RINGFAN" -D -c "$SECOND" >"$RF_TMP/d.out" 2>"$RF_TMP/d.err" ||
+timeout --foreground 20 "$RINGFAN" -D -c "$SECOND" >"$RF_TMP/d.out" 2>"$RF_TMP/d.err" ||
     rc=$?
 rf_expect "-D with a retry: exit status" "$rc" 0
 rf_expect "-D with a retry: stderr" "$(cat "$RF_TMP/d.err")" \

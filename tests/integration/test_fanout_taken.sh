@@ -30,7 +30,7 @@ taken()
 	rf_config 1 hash "udp port 9" "plugin: counter"
 	sed -i "s/group: $RF_GROUP/group: $G/" "$RF_CONF"
 	rc=0
-	timeout 20 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/start.err" ||
+	timeout --foreground 20 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/start.err" ||
 	    rc=$?
 	rf_expect "$what: start: exit status" "$rc" 2
 	grep -qF "error: ${msg/RF_CAP/$RF_CAP}" "$RF_TMP/start.err" ||

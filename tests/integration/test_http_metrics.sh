@@ -87,7 +87,7 @@ start_fails()
 {
 	local rc=0
 
-	timeout 30 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/fail.err" ||
+	timeout --foreground 30 "$RINGFAN" -c "$RF_CONF" >/dev/null 2>"$RF_TMP/fail.err" ||
 	    rc=$?
 	rf_expect "$1: exit status" "$rc" 2
 	grep -qF "$2" "$RF_TMP/fail.err" ||

@@ -96,7 +96,7 @@ rf_wait_until 10 "renamed: state waiting, no worker running" \
     rf_ctl_test status '.captures[0].state == "waiting" and
     .captures[0].running == 0'
 rf_expect "renamed: logged" \
-    "$(grep -c "capture test: interface $RF_CAP is gone (renamed ${RF_CAP}r); waiting for it" \
+    "$(grep -c "capture test: interface $RF_CAP is gone (its device is named ${RF_CAP}r now); waiting for it" \
     "$RF_ERR")" 1
 ip link set "${RF_CAP}r" name "$RF_CAP"
 ip link set "$RF_CAP" up

@@ -44,7 +44,7 @@ status()
 {
 	local rc=0
 
-	timeout 8 "$RINGFANCTL" -s "$RF_SOCK" --json status \
+	timeout --foreground 8 "$RINGFANCTL" -s "$RF_SOCK" --json status \
 	    >"$RF_TMP/status.json" 2>"$RF_TMP/status.err" || rc=$?
 	[ "$rc" -eq 0 ] || rf_fail "$1: ringfanctl status exited $rc" \
 	    "(124: no answer within 8 s): $(cat "$RF_TMP/status.err")"

@@ -44,7 +44,7 @@ refused()
 	local rc=0
 
 	pconf "$2"
-	timeout 10 "$RINGFAN" -c "$P_TMP/p.yaml" >"$P_TMP/out" 2>"$P_TMP/err" ||
+	timeout --foreground 10 "$RINGFAN" -c "$P_TMP/p.yaml" >"$P_TMP/out" 2>"$P_TMP/err" ||
 	    rc=$?
 	[ "$rc" -eq 2 ] || fail "$1: exit status $rc, expected 2:" \
 	    "$(cat "$P_TMP/err")"
@@ -97,7 +97,7 @@ for content in '999999\n' '999999' ''; do
 	printf "$content" >"$P_TMP/old.pid"
 	rc=0
 	pconf "$P_TMP/old.pid"
-	timeout 10 "$RINGFAN" -c "$P_TMP/p.yaml" >"$P_TMP/out" \
+	timeout --foreground 10 "$RINGFAN" -c "$P_TMP/p.yaml" >"$P_TMP/out" \
 	    2>"$P_TMP/err" || rc=$?
 	[ "$rc" -eq 2 ] || fail "stale pidfile '$content': exit status $rc:" \
 	    "$(cat "$P_TMP/err")"
@@ -127,7 +127,7 @@ sock_refused()
 {
 	local rc=0
 
-	timeout 20 "$RINGFAN" -c "$RF_CONF" >"$RF_TMP/out" \
+	timeout --foreground 20 "$RINGFAN" -c "$RF_CONF" >"$RF_TMP/out" \
 	    2>"$RF_TMP/err" || rc=$?
 	[ "$rc" -eq 2 ] || rf_fail "$1: exit status $rc, expected 2:" \
 	    "$(cat "$RF_TMP/err")"

@@ -16,7 +16,7 @@ dd if=/dev/zero of="$RF_MNT/fill" bs=1k count=64 2>/dev/null || true
 for args in "" "-D"; do
 	rc=0
 	# shellcheck disable=SC2086
-	timeout 20 "$RINGFAN" -c "$RF_CONF" $args >"$RF_OUT" 2>"$RF_ERR" ||
+	timeout --foreground 20 "$RINGFAN" -c "$RF_CONF" $args >"$RF_OUT" 2>"$RF_ERR" ||
 	    rc=$?
 	rf_expect "ringfan $args: exit status" "$rc" 2
 	rf_expect "ringfan $args: the cause named" \

@@ -32,7 +32,7 @@ captures:
         config: { rename_from: "$plug/fifo", rename_to: "$plug/ctxprobe.so" }
 YAML
 rc=0
-timeout 15 "$RINGFAN" -t -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" || rc=$?
+timeout --foreground 15 "$RINGFAN" -t -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" || rc=$?
 rf_expect "-t exit status" "$rc" 0
 rf_expect "-t says" "$(tail -n 1 "$RF_ERR")" \
     "ringfan: $RF_CONF: configuration ok"

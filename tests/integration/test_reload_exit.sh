@@ -33,7 +33,7 @@ reload_past_stopped()
 	pid0=$(rf_ctl_num workers '.workers[0].pid')
 	kill -STOP "$pid0"
 	t0=$(now)
-	timeout 20 "$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/reload.out" \
+	timeout --foreground 20 "$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/reload.out" \
 	    2>"$RF_TMP/reload.err" || rc=$?
 	took=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 	kill -CONT "$pid0" 2>/dev/null || true
@@ -89,7 +89,7 @@ rf_start
 rf_send -t udp -n "$S" -f 16 -s 64 -r 20000
 rf_set_ring 64KiB 16 10ms
 rc=0
-timeout 30 "$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/reload.out" \
+timeout --foreground 30 "$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/reload.out" \
     2>"$RF_TMP/reload.err" || rc=$?
 rf_expect "slow drain: reload exit status" "$rc" 0
 rf_expect "slow drain: reload reply" "$(cat "$RF_TMP/reload.out")" \
@@ -112,7 +112,7 @@ rf_send -t udp -n 1 -f 1 -s 100
 rf_send -t udp -n 50 -f 1 -s 64
 rf_set_ring 64KiB 16 10ms
 rc=0
-timeout 30 "$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/reload.out" \
+timeout --foreground 30 "$RINGFANCTL" -s "$RF_SOCK" reload >"$RF_TMP/reload.out" \
     2>"$RF_TMP/reload.err" || rc=$?
 rf_expect "hung drain: reload exit status" "$rc" 0
 rf_expect "hung drain: reload reply" "$(cat "$RF_TMP/reload.out")" \

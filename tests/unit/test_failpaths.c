@@ -777,7 +777,9 @@ test_lock_released_meanwhile(void **state)
 	if (fd2 != -1)
 		capture_unlock(fd2, group);
 	assert_int_equal(fd2, -1);
-	assert_non_null(strstr(err2, "already used by another ringfan"));
+	/* This process holds it: for another of its captures. */
+	assert_non_null(strstr(err2,
+	    "already used by another capture of this ringfan"));
 	assert_int_equal(fstat(fd, &held), 0);
 	assert_int_equal(stat(path, &at), 0);
 	assert_int_equal(held.st_ino, at.st_ino);
