@@ -8,6 +8,7 @@
  * distribution the user asked for.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -781,6 +782,43 @@ capture_lock_made(const struct cfg_capture *cap, int group, char *err,
     size_t errlen)
 {
 	return capture_claim(cap, group, false, err, errlen);
+}
+
+unsigned
+capture_lock_sweep(void)
+{
+	struct stat held, at;
+	struct dirent *de;
+	unsigned n = 0;
+	size_t len;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir(CAPTURE_LOCK_DIR)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, "fanout-net", 10) != 0 || len < 15 ||
+		    strcmp(de->d_name + len - 5, ".lock") != 0)
+			continue;
+		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW | O_NONBLOCK)) == -1)
+			continue;
+		/*
+		 * Held: a master's claim.  Not held, and still the file at
+		 * the name: let go of as a holder does, by unlinking it with
+		 * the lock held (a master that opened it meanwhile finds it
+		 * gone once it locks it, and makes another).
+		 */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &held) == 0 &&
+		    fstatat(dirfd(d), de->d_name, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_dev == at.st_dev && held.st_ino == at.st_ino &&
+		    S_ISREG(at.st_mode) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
 }
 
 void

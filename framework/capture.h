@@ -105,6 +105,11 @@ int	capture_lock(const struct cfg_capture *cap, int group, char *err,
  */
 int	capture_lock_made(const struct cfg_capture *cap, int group, char *err,
 	    size_t errlen);
+/*
+ * Remove the lock files of CAPTURE_LOCK_DIR that no master holds (left
+ * by one killed with SIGKILL, or that died): how many.
+ */
+unsigned	capture_lock_sweep(void);
 /* Give up a claim of capture_lock(). */
 void	capture_unlock(int fd, int group);
 

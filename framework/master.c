@@ -596,6 +596,9 @@ master_run(struct cfg *cfg, const struct master_opts *opts)
 	m.started_ns = mono_ns();
 	setproctitle("master %s", opts->config_path != NULL ?
 	    opts->config_path : opts->iface);
+	if ((n = (int)capture_lock_sweep()) > 0)
+		log_info("removed %d fanout lock file%s no ringfan held", n,
+		    n == 1 ? "" : "s");
 	if ((rc = gen_build(&m.g, NULL, checked, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		master_free(&m);
