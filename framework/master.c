@@ -322,7 +322,8 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 {
 	uint64_t expirations, now = mono_ns();
 	char name[64];
-	unsigned running = 0;
+	unsigned running = 0, failed = 0;
+	uint32_t st;
 
 	(void)src;
 	(void)events;
@@ -370,17 +371,32 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 		m->next_stats_ns = now + master_stats_period(m);
 	}
 	if (!m->ready && !m->stopping) {
-		for (unsigned i = 0; i < m->g.nslots; i++)
+		for (unsigned i = 0; i < m->g.nslots; i++) {
+			st = STATS_LOAD(&m->g.slots[i].wk.sw->state);
 			/* No socket: it waits for its interface. */
-			if (STATS_LOAD(&m->g.slots[i].wk.sw->state) ==
-			    WORKER_RUNNING || m->g.slots[i].wk.fd == -1)
+			if (st == WORKER_RUNNING || m->g.slots[i].wk.fd == -1)
 				running++;
-		if (running == m->g.nslots) {
+			/*
+			 * Given up on in a crash loop, whether or not its
+			 * processes got as far as their loop while the master
+			 * looked: the others run on without it.
+			 */
+			else if (st == WORKER_FAILED)
+				failed++;
+		}
+		if (running + failed == m->g.nslots) {
 			m->ready = true;
-			log_info("ready: %u worker%s on %zu capture%s",
-			    m->g.nslots, m->g.nslots == 1 ? "" : "s",
-			    m->g.cfg->ncaptures,
-			    m->g.cfg->ncaptures == 1 ? "" : "s");
+			if (failed == 0)
+				log_info("ready: %u worker%s on %zu capture%s",
+				    m->g.nslots, m->g.nslots == 1 ? "" : "s",
+				    m->g.cfg->ncaptures,
+				    m->g.cfg->ncaptures == 1 ? "" : "s");
+			else
+				log_warnx("ready: %u of %u workers running on "
+				    "%zu capture%s (%u failed, given up on in "
+				    "a crash loop)", running, m->g.nslots,
+				    m->g.cfg->ncaptures,
+				    m->g.cfg->ncaptures == 1 ? "" : "s", failed);
 			log_setup_end();
 		}
 	}

@@ -7,7 +7,8 @@
  * retry), with `write: true` it writes into the frame (which the host
  * hands over read-only), or in `close` with `in_close: true` (there too
  * exit(`code`) with `exit: true`, and in a worker only, not in a check's
- * trial, with `worker_close: true`).  `packet`
+ * trial, with `worker_close: true`), or in `open` in a worker (not in a
+ * check's trial) with `worker_open: true`.  `packet`
  * returns `verdict` (default 0, RINGFAN_CONTINUE).  Built with
  * CRASH_PREFETCH as crashahead: dies inside `prefetch` instead, and
  * `packet` only counts.
@@ -26,6 +27,7 @@ struct crash {
 	int		write;
 	int		in_close;
 	int		worker_close;
+	int		worker_open;
 	uint64_t	verdict;
 	uint64_t	*seen;
 };
@@ -46,6 +48,7 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	    ctx->opt_bool(ctx, "write", 0, &st->write) != 0 ||
 	    ctx->opt_bool(ctx, "in_close", 0, &st->in_close) != 0 ||
 	    ctx->opt_bool(ctx, "worker_close", 0, &st->worker_close) != 0 ||
+	    ctx->opt_bool(ctx, "worker_open", 0, &st->worker_open) != 0 ||
 	    ctx->opt_uint(ctx, "verdict", 0, &st->verdict) != 0 ||
 	    (st->seen = ctx->counter(ctx, "seen")) == NULL) {
 		free(st);
@@ -53,6 +56,8 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	}
 	if (st->worker_close && !(ctx->flags & RINGFAN_CTX_CHECK))
 		st->in_close = 1;
+	if (st->worker_open && !(ctx->flags & RINGFAN_CTX_CHECK))
+		raise(SIGSEGV);
 	*state = st;
 	return 0;
 }
