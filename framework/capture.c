@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -685,6 +686,12 @@ capture_group_used(int group)
 }
 
 /*
+ * How many times a claim tries a lock file that is held, a millisecond
+ * apart, before it takes it for another master's.
+ */
+#define CAPTURE_LOCK_TRIES	20
+
+/*
  * capture_lock(), and capture_lock_made() without the probe: the group is
  * the capture's own sockets'.
  */
@@ -695,7 +702,7 @@ capture_claim(const struct cfg_capture *cap, int group, bool probe,
 	char path[256], pid[32], alive[64] = "";
 	ssize_t n;
 	long other;
-	int fd, rc;
+	int fd, rc, tries = 0;
 
 	capture_lock_path(group, path, sizeof(path));
 	(void)mkdirs_for(path);
@@ -708,6 +715,17 @@ again:
 		if (errno != EWOULDBLOCK)
 			return capture_fail(fd, err, errlen, "capture %s: "
 			    "flock(%s)", cap->name, path);
+		/*
+		 * Held for a moment only, perhaps: by a master's sweep of
+		 * files no one holds (capture_lock_sweep), or by a holder
+		 * letting go.  A claim lasts.
+		 */
+		if (++tries < CAPTURE_LOCK_TRIES) {
+			close(fd);
+			(void)nanosleep(&(struct timespec){ .tv_nsec =
+			    1000000 }, NULL);
+			goto again;
+		}
 		n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		other = strtol(pid, NULL, 10);
@@ -794,12 +812,18 @@ capture_lock_sweep(void)
 	DIR *d;
 	int fd;
 
-	if ((d = opendir(CAPTURE_LOCK_DIR)) == NULL)
+	/* Where it cannot unlink, a sweep would only hold others up. */
+	if (access(CAPTURE_LOCK_DIR, W_OK) != 0 ||
+	    (d = opendir(CAPTURE_LOCK_DIR)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (strncmp(de->d_name, "fanout-net", 10) != 0 || len < 15 ||
 		    strcmp(de->d_name + len - 5, ".lock") != 0)
+			continue;
+		/* A lock file is a regular file: nothing else is opened. */
+		if (fstatat(dirfd(d), de->d_name, &at, AT_SYMLINK_NOFOLLOW) ==
+		    -1 || !S_ISREG(at.st_mode))
 			continue;
 		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC |
 		    O_NOFOLLOW | O_NONBLOCK)) == -1)

@@ -322,7 +322,7 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 {
 	uint64_t expirations, now = mono_ns();
 	char name[64];
-	unsigned running = 0, failed = 0;
+	unsigned running = 0, waiting = 0, failed = 0;
 	uint32_t st;
 
 	(void)src;
@@ -373,18 +373,20 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 	if (!m->ready && !m->stopping) {
 		for (unsigned i = 0; i < m->g.nslots; i++) {
 			st = STATS_LOAD(&m->g.slots[i].wk.sw->state);
-			/* No socket: it waits for its interface. */
-			if (st == WORKER_RUNNING || m->g.slots[i].wk.fd == -1)
+			if (st == WORKER_RUNNING)
 				running++;
+			/* No socket: it waits for its interface. */
+			else if (m->g.slots[i].wk.fd == -1)
+				waiting++;
 			/*
-			 * Given up on in a crash loop, whether or not its
+			 * Failed in a crash loop, whether or not its
 			 * processes got as far as their loop while the master
-			 * looked: the others run on without it.
+			 * looked: the others run on meanwhile.
 			 */
 			else if (st == WORKER_FAILED)
 				failed++;
 		}
-		if (running + failed == m->g.nslots) {
+		if (running + waiting + failed == m->g.nslots) {
 			m->ready = true;
 			if (failed == 0)
 				log_info("ready: %u worker%s on %zu capture%s",
@@ -393,10 +395,12 @@ master_on_timer(struct master *m, struct ev_src *src, uint32_t events)
 				    m->g.cfg->ncaptures == 1 ? "" : "s");
 			else
 				log_warnx("ready: %u of %u workers running on "
-				    "%zu capture%s (%u failed, given up on in "
-				    "a crash loop)", running, m->g.nslots,
-				    m->g.cfg->ncaptures,
-				    m->g.cfg->ncaptures == 1 ? "" : "s", failed);
+				    "%zu capture%s, %u waiting for their "
+				    "interface, %u failed in a crash loop (started "
+				    "again after a cool-down)", running,
+				    m->g.nslots, m->g.cfg->ncaptures,
+				    m->g.cfg->ncaptures == 1 ? "" : "s", waiting,
+				    failed);
 			log_setup_end();
 		}
 	}

@@ -27,7 +27,7 @@ rf_link2
 	    pipeline: [{ plugin: crash, config: { worker_open: true } }]
 	YAML
 } >"$RF_CONF"
-READY="ready: 2 of 3 workers running on 2 captures (1 failed, given up on in a crash loop)"
+READY="ready: 2 of 3 workers running on 2 captures, 0 waiting for their interface, 1 failed in a crash loop (started again after a cool-down)"
 
 setsid "$RINGFAN" -c "$RF_CONF" >"$RF_TMP/fg.out" 2>"$RF_TMP/fg.err" &
 RF_PID=$!

@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <net/if.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -786,6 +788,39 @@ test_lock_released_meanwhile(void **state)
 	capture_unlock(fd, group);
 }
 
+/*
+ * Claims beside a master's start sweeping the lock files no one holds:
+ * the sweep holds each for a moment, which a claim must not take for
+ * another master's.  Every claim of 3000 succeeds while a child sweeps.
+ */
+static void
+test_lock_beside_sweeps(void **state)
+{
+	int fd, group = 60000 + (int)(getpid() % 5000), status;
+	pid_t sweeper;
+
+	(void)state;
+	if (access(CAPTURE_LOCK_DIR, W_OK) != 0) {
+		lock_skipped = true;
+		skip();
+	}
+	if ((sweeper = fork()) == 0) {
+		for (int i = 0; i < 200000; i++)
+			(void)capture_lock_sweep();
+		_exit(0);
+	}
+	assert_true(sweeper > 0);
+	for (int i = 0; i < 3000; i++) {
+		fd = capture_lock_made(&cap, group, err, sizeof(err));
+		if (fd == -1)
+			kill(sweeper, SIGKILL);
+		assert_int_not_equal(fd, -1);
+		capture_unlock(fd, group);
+	}
+	kill(sweeper, SIGKILL);
+	assert_int_equal(waitpid(sweeper, &status, 0), sweeper);
+}
+
 int
 main(void)
 {
@@ -803,6 +838,7 @@ main(void)
 		T(test_dlopen_passes),
 		T(test_ignore_outgoing_kernels),
 		T(test_lock_released_meanwhile),
+		T(test_lock_beside_sweeps),
 		T(test_control_socket_swapped),
 		T(test_mkdirs_swapped),
 	};
