@@ -805,7 +805,8 @@ capture_lock_made(const struct cfg_capture *cap, int group, char *err,
 unsigned
 capture_lock_sweep(void)
 {
-	struct stat held, at;
+	char path[256];
+	struct stat at;
 	struct dirent *de;
 	unsigned n = 0;
 	size_t len;
@@ -834,10 +835,10 @@ capture_lock_sweep(void)
 		 * the lock held (a master that opened it meanwhile finds it
 		 * gone once it locks it, and makes another).
 		 */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &held) == 0 &&
-		    fstatat(dirfd(d), de->d_name, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    held.st_dev == at.st_dev && held.st_ino == at.st_ino &&
-		    S_ISREG(at.st_mode) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+		snprintf(path, sizeof(path), "%s/%s", CAPTURE_LOCK_DIR,
+		    de->d_name);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    capture_lock_current(fd, path) == 1 && unlink(path) == 0)
 			n++;
 		close(fd);
 	}

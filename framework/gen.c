@@ -400,10 +400,13 @@ gen_free(struct gen *g)
  * The fanout group a capture of the new generation joins: the configured
  * one, unless a capture of the retiring generation still holds that id,
  * or its sockets that wait for the old workers to drain (linkwatch.c) have
- * it; the kernel would then add the new sockets to the old group.
+ * it; the kernel would then add the new sockets to the old group.  Nor
+ * may another of g's first n captures (but `skip`) have its sockets in
+ * it: an id the kernel made for it, which the configured one may equal.
  */
 int
-gen_group(const struct gen *busy, uint16_t want)
+gen_group(const struct gen *busy, const struct gen *g, size_t n,
+    size_t skip, uint16_t want)
 {
 	const struct slot *s;
 
@@ -416,17 +419,11 @@ gen_group(const struct gen *busy, uint16_t want)
 		    capture_group(s->next_fd) == want)
 			return -1;
 	}
-	return want;
-}
-
-bool
-gen_group_held(const struct gen *g, size_t n, size_t skip, uint16_t id)
-{
 	for (size_t k = 0; k < n; k++)
 		if (k != skip && g->locks[k] != GEN_GROUP_LATER &&
-		    g->groups[k] == id)
-			return true;
-	return false;
+		    g->groups[k] == want)
+			return -1;
+	return want;
 }
 
 /*
@@ -491,9 +488,7 @@ gen_build(struct gen *g, const struct gen *busy,
 		prog = g->progs[c];
 		memset(&g->progs[c], 0, sizeof(g->progs[c]));
 		g->first_slot[c] = n;
-		group = gen_group(busy, cap->fanout.group);
-		if (group >= 0 && gen_group_held(g, c, c, (uint16_t)group))
-			group = -1;
+		group = gen_group(busy, g, c, c, cap->fanout.group);
 		/*
 		 * A configured group is claimed first: joining one that
 		 * another ringfan (or its orphans) uses would split the

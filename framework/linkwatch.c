@@ -378,8 +378,8 @@ link_build(struct master *m, unsigned c, bool next, char *err, size_t errlen)
 	 * group than the configured one until a reload.
 	 */
 	if (!next && g->locks[c] == GEN_GROUP_LATER) {
-		if (gen_group(&m->old, (uint16_t)group) < 0 ||
-		    gen_group_held(g, g->cfg->ncaptures, c, (uint16_t)group))
+		if (gen_group(&m->old, g, g->cfg->ncaptures, c,
+		    (uint16_t)group) < 0)
 			group = -1;
 		else if ((lock = capture_lock(cap, group, err,
 		    errlen)) == -1) {

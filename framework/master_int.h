@@ -339,17 +339,12 @@ struct plugin_mem *gen_mems_map(const struct plugin_info *info, size_t n,
 int	gen_names(struct gen *g, size_t c);
 void	gen_free(struct gen *g);
 /*
- * The fanout group id a new socket of a capture configured with want may
- * claim beside busy (or NULL): want, or -1 when busy's sockets hold it.
+ * The fanout group id a new socket of capture `skip` of g, configured with
+ * want, may claim beside busy (or NULL) and g's first n captures: want, or
+ * -1 when their sockets hold it.
  */
-int	gen_group(const struct gen *busy, uint16_t want);
-/*
- * Whether a capture of g among the first n, other than `skip`, has its
- * sockets in group id: an id the kernel made for it, which another
- * capture's configured id may equal.
- */
-bool	gen_group_held(const struct gen *g, size_t n, size_t skip,
-	    uint16_t id);
+int	gen_group(const struct gen *busy, const struct gen *g, size_t n,
+	    size_t skip, uint16_t want);
 /*
  * Build g from g->cfg beside busy (or NULL), with the pipelines validated
  * in `checked` (taken over; NULL: validate them); 0 or an exit code, err.

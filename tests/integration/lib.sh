@@ -330,9 +330,10 @@ rf_same_workers()
 }
 
 # rf_lock_of GROUP: the lock file of fanout group GROUP in ringfan's
-# network namespace (the test's before rf_start).  rf_second_refused GROUP: a second ringfan on $RF_CONF, with a
-# control socket and pidfile of its own and fanout group GROUP, exits 2,
-# refused by the lock of GROUP that the master ($RF_PID) holds.
+# network namespace (the test's before rf_start).  rf_second_refused
+# GROUP: a second ringfan on $RF_CONF, with a control socket and pidfile
+# of its own and fanout group GROUP, exits 2, refused by the lock of GROUP
+# that the master ($RF_PID) holds.
 rf_lock_of()
 {
 	echo "/run/ringfan/fanout-net$(stat -L -c %i \
@@ -350,8 +351,8 @@ rf_second_refused()
 	    >"$RF_TMP/second.yaml"
 	grep -q "^      group: $1\$" "$RF_TMP/second.yaml" ||
 	    rf_fail "no group $1 in the second configuration"
-	timeout --foreground 20 "$RINGFAN" -c "$RF_TMP/second.yaml" >"$RF_TMP/second.out" \
-	    2>"$RF_TMP/second.err" || rc=$?
+	timeout --foreground 20 "$RINGFAN" -c "$RF_TMP/second.yaml" \
+	    >"$RF_TMP/second.out" 2>"$RF_TMP/second.err" || rc=$?
 	rf_expect "second instance on group $1: exit status" "$rc" 2
 	grep -qF "capture test: interface $RF_CAP, fanout group $1: already used by another ringfan in this network namespace (pid $RF_PID; lock $lock)" \
 	    "$RF_TMP/second.err" ||

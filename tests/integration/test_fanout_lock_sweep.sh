@@ -12,9 +12,8 @@ need_tools python3
 mkdir -p /run/ringfan
 mount -t tmpfs -o mode=0755,size=1m tmpfs /run/ringfan ||
     rf_fail "cannot mount a tmpfs on /run/ringfan in the test's namespace"
-net=$(stat -L -c %i /proc/self/ns/net)
-STALE=/run/ringfan/fanout-net$net-1001.lock
-HELD=/run/ringfan/fanout-net$net-1002.lock
+STALE=$(rf_lock_of 1001)
+HELD=$(rf_lock_of 1002)
 echo 4242 >"$STALE"
 python3 - "$HELD" "$RF_TMP/held" <<'PY' &
 import fcntl, os, sys, time
