@@ -221,9 +221,11 @@ struct worker_sums {
  * path then costs 31 instructions a frame more (bench_walk, one stage
  * that does nothing, 2026-12-02: 62 against 93).
  *
- * `prefetching`: a second walk runs RINGFAN_PREFETCH_AHEAD - 1 frames
- * ahead of this one, within the block, and hands each frame it passes to
- * the stages' prefetch callbacks.
+ * `prefetching`: the walk runs RINGFAN_PREFETCH_AHEAD - 1 frames ahead
+ * of the frame in hand, within the block, and hands each frame it passes
+ * to the stages' prefetch callbacks; its views wait in `views` for their
+ * turn, read once (a second walk that read each header again cost 30
+ * instructions a frame more: docs/performance.md).
  */
 static inline __attribute__((always_inline)) void
 worker_frames(struct worker *wk, struct ring_walk *walk,
@@ -232,8 +234,9 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 {
 	struct stats_worker *sw = wk->sw;
 	const struct pipeline *pl = wk->pl;
-	struct ringfan_packet one, *pkt = &one, view;
-	struct ring_walk ahead = *walk;
+	struct ringfan_packet one, *pkt = &one;
+	struct ringfan_packet views[RINGFAN_PREFETCH_AHEAD];
+	uint32_t took = 0, made = 0;	/* views handed on, views walked */
 	uint64_t from = s->from, until = s->until, commit_at = s->commit_at;
 	/* sw->pos, as it will be: nothing uncommitted as a block starts. */
 	uint64_t pos = 0, off = s->off, last_ts = s->last_ts;
@@ -251,20 +254,38 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	one.linktype = (uint16_t)wk->linktype;
 	one.reserved = 0;
 	if (prefetching) {
-		view.linktype = (uint16_t)wk->linktype;
-		view.reserved = 0;
-		for (int k = 1; k < RINGFAN_PREFETCH_AHEAD &&
-		    ring_walk_next(&ahead, &view); k++)
-			pipeline_prefetch(pl, &view);
+		for (int k = 0; k < RINGFAN_PREFETCH_AHEAD; k++) {
+			views[k].linktype = (uint16_t)wk->linktype;
+			views[k].reserved = 0;
+		}
+		for (; made < RINGFAN_PREFETCH_AHEAD - 1 &&
+		    ring_walk_next(walk, &views[made]); made++)
+			pipeline_prefetch(pl, &views[made]);
 	}
 	for (;;) {
-		/* A batch stage needs the views to outlive the walk. */
-		if (batching)
-			pkt = &wk->batch[nb];
-		if (!ring_walk_next(walk, pkt))
-			break;
-		if (prefetching && ring_walk_next(&ahead, &view))
-			pipeline_prefetch(pl, &view);
+		if (prefetching) {
+			if (took == made)
+				break;
+			pkt = &views[took++ % RINGFAN_PREFETCH_AHEAD];
+			/*
+			 * At most RINGFAN_PREFETCH_AHEAD - 1 views wait
+			 * besides pkt's: the next one never takes its place.
+			 */
+			if (ring_walk_next(walk,
+			    &views[made % RINGFAN_PREFETCH_AHEAD]))
+				pipeline_prefetch(pl,
+				    &views[made++ % RINGFAN_PREFETCH_AHEAD]);
+			/* A batch stage needs the views to outlive the walk. */
+			if (batching) {
+				wk->batch[nb] = *pkt;
+				pkt = &wk->batch[nb];
+			}
+		} else {
+			if (batching)
+				pkt = &wk->batch[nb];
+			if (!ring_walk_next(walk, pkt))
+				break;
+		}
 		/*
 		 * The other generation's frame, at a reload; after a lift,
 		 * only the first cut_n frames are held to cut_from.

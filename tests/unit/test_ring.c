@@ -698,7 +698,7 @@ test_worker_block_prefetch(void **state)
 	struct stats_shm *shm;
 	struct worker wk;
 	uint32_t at[20], off = FIRST_OFF, prev = 0;
-	uint64_t t0 = 1700000000ull * 1000000000ull + 123456789;
+	uint64_t t0 = 1700000000ull * 1000000000ull + 123456789, errors;
 
 	(void)state;
 	shm = worker_fixture(&wk, at, &pl);
@@ -726,6 +726,25 @@ test_worker_block_prefetch(void **state)
 	seen_sw->at = 7 | 77ull << 32;
 	assert_int_equal(worker_block(&wk, blk(), 7, 0), 20);
 	expect_calls(0, 0, 20, false);
+
+	/*
+	 * Frame 10 names a next frame off the 8-byte grid: the walk ahead
+	 * stops there, and the frames it passed still come, each once, in
+	 * order: P0..P10, then K0..K10, and one ring error.
+	 */
+	errors = seen_sw->ring_errors;
+	((struct tpacket3_hdr *)(block + at[10]))->tp_next_offset += 4;
+	assert_int_equal(worker_block(&wk, blk(), 9, 0), 11);
+	assert_int_equal(ncalls, 22);
+	for (unsigned i = 0; i < 22; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "%c%u", i < 11 ? 'P' : 'K',
+		    i % 11);
+		assert_string_equal(calls[i], want);
+	}
+	ncalls = 0;
+	assert_int_equal(seen_sw->ring_errors, errors + 1);
 	stats_destroy(shm, 1);
 }
 
