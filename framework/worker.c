@@ -224,7 +224,7 @@ struct worker_sums {
  * `prefetching`: the walk runs RINGFAN_PREFETCH_AHEAD - 1 frames ahead
  * of the frame in hand, within the block, and hands each frame it passes
  * to the stages' prefetch callbacks; its views wait in `views` for their
- * turn, read once (a second walk that read each header again cost 30
+ * turn, read once (a second walk that read each header again cost 28
  * instructions a frame more: docs/performance.md).
  */
 static inline __attribute__((always_inline)) void

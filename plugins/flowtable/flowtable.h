@@ -334,7 +334,7 @@ ft_mix(uint64_t h, uint64_t v)
 static inline uint64_t
 ft_rot(uint64_t v, unsigned n)
 {
-	return v << n | v >> (64 - n);
+	return v << n | v >> (-n & 63);
 }
 
 static inline uint64_t
@@ -352,9 +352,12 @@ ft_load64(const uint8_t *p)
  * the addresses' two native words, then the ports, costs no call.  Each
  * word is multiplied on its own (the seed, turned a different way for
  * each, in every product) and the products folded with one last mix: the
- * longest chain of dependent steps is three products, where one mix after
+ * longest chain of dependent steps is two products, where one mix after
  * another was five, and the bucket's prefetch goes out that much sooner
- * (docs/performance.md).
+ * (docs/performance.md).  The products are turned each by its own amount
+ * before they are folded: the top bit of a product flips with the top bit
+ * of its word whatever the seed, and two words' top bits flipped together
+ * would otherwise cancel, giving two keys the same hash under every seed.
  */
 static inline uint32_t
 ft_hash(const struct ft *ft, uint64_t head, const uint8_t *a, uint16_t ap,
@@ -372,7 +375,7 @@ ft_hash(const struct ft *ft, uint64_t head, const uint8_t *a, uint16_t ap,
 	}
 	h = (head ^ ((uint64_t)ap << 48 | (uint64_t)bp << 32) ^ s) *
 	    0x9e3779b97f4a7c15ULL;
-	h ^= (a0 ^ ft_rot(s, 13)) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= ft_rot((a0 ^ ft_rot(s, 13)) * 0xc2b2ae3d27d4eb4fULL, 9);
 	h ^= ft_rot((a1 ^ ft_rot(s, 29)) * 0x165667b19e3779f9ULL, 17);
 	h ^= ft_rot((b0 ^ ft_rot(s, 43)) * 0xd6e8feb86659fd93ULL, 31);
 	h ^= ft_rot((b1 ^ ft_rot(s, 53)) * 0xff51afd7ed558ccdULL, 47);

@@ -2634,12 +2634,12 @@ test_format(void **unused)
 }
 
 /*
- * Key number i of a run of keys that differ in one field only: `field`
- * says which, as an index into the key's bytes after the four of its head
+ * Key v of a run of keys that differ in one field only: `field` says
+ * which, as an index into the key's bytes after the four of its head
  * (ipver, proto, vlan), or -1 for the VLAN id, -2 for the protocol.
  */
 static void
-hash_key(struct ft_key *k, int ipver, int field, uint32_t i)
+hash_key(struct ft_key *k, int ipver, int field, uint32_t v)
 {
 	memset(k, 0, sizeof(*k));
 	k->ipver = (uint8_t)ipver;
@@ -2653,31 +2653,34 @@ hash_key(struct ft_key *k, int ipver, int field, uint32_t i)
 	k->dst[ipver == 4 ? 3 : 15] = 2;
 	switch (field) {
 	case -2:
-		k->proto = (uint8_t)i;
-		k->sport = (uint16_t)(i >> 8);
+		k->proto = (uint8_t)v;
+		k->sport = (uint16_t)(v >> 8);
 		break;
 	case -1:
 		k->has_vlan = 1;
-		k->vlan = (uint16_t)(i & 0xfff);
-		k->dport = (uint16_t)(i >> 12);
+		k->vlan = (uint16_t)(v & 0xfff);
+		k->dport = (uint16_t)(v >> 12);
 		break;
-	case 0:			/* the source port */
-		k->sport = (uint16_t)i;
-		k->dport = (uint16_t)(i >> 16);
+	case 0:			/* the ports */
+		k->sport = (uint16_t)v;
+		k->dport = (uint16_t)(v >> 16);
 		break;
 	default:		/* 4 bytes of an address from field on */
-		put32((field < 20 ? k->src : k->dst) + (field - 4) % 16, i);
+		put32((field < 20 ? k->src : k->dst) + (field - 4) % 16, v);
 		break;
 	}
 }
 
 /*
- * The bucket hash spreads flows that differ in any one field (runs of
- * addresses, ports, VLAN ids and protocols, IPv4 and IPv6, three seeds)
- * over the buckets as evenly as chance would: 100,000 of them over 2^18
- * buckets leave no chain longer than 10 (chance: 6 or 7), and a field
- * the hash missed would leave one of thousands.  Both directions of a
- * flow hash alike.
+ * The bucket hash spreads flows that differ in any one field (addresses,
+ * ports, VLAN ids and protocols, IPv4 and IPv6, three seeds; the field's
+ * values counted up, and the same numbers times an odd constant, which
+ * spreads them over all 32 bits) over the buckets as evenly as chance
+ * would: 100,000 of them over 2^18 buckets leave no chain longer than 10
+ * (chance: 5 or 6, now and then 7), and a field the hash missed would
+ * leave one of thousands.  Both directions of a flow hash alike.  Two
+ * keys whose first address word and first port differ in their top bit
+ * alone hash apart under every seed.
  */
 static void
 test_hash_spread(void **st)
@@ -2691,7 +2694,8 @@ test_hash_spread(void **st)
 	static const int v6[] = { -1, 0, 4, 8, 12, 16, 20, 24, 28, 32 };
 	struct ft ft;
 	struct ft_key k, r;
-	uint32_t h, longest;
+	uint32_t h, longest, v;
+	uint64_t w;
 
 	(void)st;
 	memset(&ft, 0, sizeof(ft));
@@ -2702,11 +2706,12 @@ test_hash_spread(void **st)
 			size_t nf = ipver == 4 ? sizeof(v4) / sizeof(v4[0]) :
 			    sizeof(v6) / sizeof(v6[0]);
 
-			for (size_t j = 0; j < nf; j++) {
+			for (size_t j = 0; j < 2 * nf; j++) {
 				memset(count, 0, sizeof(count));
 				longest = 0;
 				for (uint32_t i = 0; i < 100000; i++) {
-					hash_key(&k, ipver, f[j], i);
+					v = j < nf ? i : i * 0x9e3779b1u;
+					hash_key(&k, ipver, f[j % nf], v);
 					h = ft_key_hash(&ft, &k);
 					r = k;
 					memcpy(r.src, k.dst, 16);
@@ -2719,11 +2724,25 @@ test_hash_spread(void **st)
 						longest = count[h];
 				}
 				if (longest > 10)
-					fail_msg("seed %zu, IPv%d, field %d: a "
-					    "chain of %u", s, ipver, f[j],
-					    longest);
+					fail_msg("seed %zu, IPv%d, field %d%s: "
+					    "a chain of %u", s, ipver, f[j % nf],
+					    j < nf ? "" : " spread", longest);
 			}
 		}
+		/*
+		 * The source before the destination, in the hash's order,
+		 * with its word's top bit set or not.
+		 */
+		hash_key(&k, 6, 0, 0);
+		w = UINT64_MAX;
+		memcpy(k.dst, &w, 8);
+		r = k;
+		memcpy(&w, r.src, 8);
+		w ^= 1ULL << 63;
+		memcpy(r.src, &w, 8);
+		r.sport ^= 0x8000;
+		if (ft_key_hash(&ft, &k) == ft_key_hash(&ft, &r))
+			fail_msg("seed %zu: the top bits cancel", s);
 	}
 }
 
