@@ -212,6 +212,25 @@ struct worker_sums {
 };
 
 /*
+ * Frame pkt to the prefetch callbacks.  `single`: the pipeline is one
+ * per-frame stage, in stage 0 while the block's frames go through it
+ * (worker_block()), whose prefetch is set: called straight, the stage
+ * word named as pipeline_prefetch() names it and put back to 0.
+ */
+static inline __attribute__((always_inline)) void
+worker_prefetch(const struct pipeline *pl, const struct ringfan_packet *pkt,
+    const bool single)
+{
+	if (!single) {
+		pipeline_prefetch(pl, pkt);
+		return;
+	}
+	STATS_STORE(&pl->w->stage, STATS_STAGE_PREFETCH);
+	pl->stages[0].prefetch(pl->stages[0].state, pkt);
+	STATS_STORE(&pl->w->stage, 0);
+}
+
+/*
  * The rest of the block from the walk's position.  Inlined four times:
  * for the two common cases, no batch stage and no cut with one per-frame
  * stage (called straight, not through the stage loop) and with several,
@@ -260,7 +279,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 		}
 		for (; made < RINGFAN_PREFETCH_AHEAD - 1 &&
 		    ring_walk_next(walk, &views[made]); made++)
-			pipeline_prefetch(pl, &views[made]);
+			worker_prefetch(pl, &views[made], single);
 	}
 	for (;;) {
 		if (prefetching) {
@@ -273,8 +292,9 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 			 */
 			if (ring_walk_next(walk,
 			    &views[made % RINGFAN_PREFETCH_AHEAD]))
-				pipeline_prefetch(pl,
-				    &views[made++ % RINGFAN_PREFETCH_AHEAD]);
+				worker_prefetch(pl,
+				    &views[made++ % RINGFAN_PREFETCH_AHEAD],
+				    single);
 			/* A batch stage needs the views to outlive the walk. */
 			if (batching) {
 				wk->batch[nb] = *pkt;

@@ -642,7 +642,9 @@ test_worker_block_cut(void **state)
 /*
  * A stage with a prefetch callback, over a block of 20 frames (more than
  * RINGFAN_PREFETCH_AHEAD): the calls in the order they come, 'P' or 'K'
- * (packet) and the frame's number, its length on the wire less 100.
+ * (packet) and the frame's number, its length on the wire less 100.  The
+ * worker's stage word names the callback running, for the stall watch:
+ * the stage's prefetch, then the stage itself.
  */
 static char calls[64][8];
 static unsigned ncalls;
@@ -652,6 +654,7 @@ log_prefetch(void *state, const struct ringfan_packet *pkt)
 {
 	(void)state;
 	assert_true(ncalls < 64);
+	assert_int_equal(seen_sw->stage, STATS_STAGE_PREFETCH);
 	snprintf(calls[ncalls++], sizeof(calls[0]), "P%u", pkt->len - 100);
 }
 
@@ -660,6 +663,7 @@ log_packet(void *state, const struct ringfan_packet *pkt)
 {
 	(void)state;
 	assert_true(ncalls < 64);
+	assert_int_equal(seen_sw->stage, 0);
 	snprintf(calls[ncalls++], sizeof(calls[0]), "K%u", pkt->len - 100);
 	return RINGFAN_CONTINUE;
 }
