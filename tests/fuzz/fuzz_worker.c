@@ -3,17 +3,18 @@
  * every shape of pipeline the worker has a loop for (one per-frame stage,
  * with and without a prefetch callback; two, the second prefetching
  * behind a filter; a prefetching stage before a batch stage; a block
- * resumed after a crash; a block taken again), each stage's packet
- * callback gets exactly the frames ring_walk_next() yields, in order, as
- * far as the stages before it passed them, and the batch stage the same.
- * With a prefetch callback and a block taken afresh, every frame walked
- * goes to prefetch once, in ring order, and before its packet with fewer
- * than RINGFAN_PREFETCH_AHEAD other frames' prefetch calls between the
- * two (plugin.h); a block resumed or taken again gets none.  The stage
- * word names the callback running; the counters move by the frames and
- * wire bytes walked, the ring errors by one for a malformed block; the
- * position is committed at the end, and the stage word names no callback.
- * Any difference aborts.
+ * resumed after a crash; a block taken again; a reload's cut), each
+ * stage's packet callback gets exactly the frames ring_walk_next()
+ * yields, in order, as far as the stages before it (and the cut) passed
+ * them, and the batch stage the same.  With a prefetch callback and a
+ * block taken afresh, every frame walked goes to prefetch once, in ring
+ * order, and before its packet with fewer than RINGFAN_PREFETCH_AHEAD
+ * other frames' prefetch calls between the two (plugin.h); a block
+ * resumed or taken again gets none.  The stage word names the callback
+ * running, and none after the block; the counters move by the frames and
+ * wire bytes taken (the frames left to the other generation by those),
+ * the ring errors by one for a malformed block; the position is committed
+ * at the end.  Any difference aborts, naming the check.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,18 @@ static unsigned nev;
 static struct ringfan_packet ref[MAXF + 1];
 static unsigned nref;
 static int ref_bad;
+/*
+ * A reload's cut, as the master sets it (none: 0 and UINT64_MAX): frames
+ * stamped outside [cut_from, cut_until) are the other generation's,
+ * walked, prefetched and left.
+ */
+static uint64_t cut_from, cut_until = UINT64_MAX;
+
+static int
+fz_cut(const struct ringfan_packet *pkt)
+{
+	return pkt->ts_ns >= cut_from && pkt->ts_ns < cut_until;
+}
 
 static void
 fz_log(int kind, int stage, const struct ringfan_packet *pkt)
@@ -130,10 +143,19 @@ fz_same(const struct ringfan_packet *a, const struct ringfan_packet *b)
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
+/* Whether event kind is owed for frame r, stage 0's filter passed or not. */
+static int
+fz_owed(int kind, unsigned r, int filtered)
+{
+	if (kind == EV_PREFETCH)
+		return 1;
+	return fz_cut(&ref[r]) && (!filtered || fz_passes(&ref[r]));
+}
+
 /*
  * The events of kind and stage, against the frames of ref from `from` on
- * that pass `filtered` (fz_passes, or all), in order and none else; and
- * the stage word each of them saw.
+ * that are owed one, in order and none else; and the stage word each of
+ * them saw.
  */
 static void
 fz_expect(int kind, int stage, unsigned from, int filtered, uint32_t word)
@@ -143,14 +165,14 @@ fz_expect(int kind, int stage, unsigned from, int filtered, uint32_t word)
 	for (e = 0; e < nev; e++) {
 		if (evs[e].kind != kind || evs[e].stage != stage)
 			continue;
-		while (r < nref && filtered && !fz_passes(&ref[r]))
+		while (r < nref && !fz_owed(kind, r, filtered))
 			r++;
 		if (r == nref || !fz_same(&evs[e].pkt, &ref[r]) ||
 		    evs[e].word != word)
 			FZ_FAIL();
 		r++;
 	}
-	while (r < nref && filtered && !fz_passes(&ref[r]))
+	while (r < nref && !fz_owed(kind, r, filtered))
 		r++;
 	if (r != nref)
 		FZ_FAIL();
@@ -207,18 +229,28 @@ fz_run(struct worker *wk, const struct tpacket_block_desc *bd,
     uint32_t index, uint32_t skip, int again)
 {
 	uint64_t packets = sw->packets, bytes = sw->bytes;
-	uint64_t errors = sw->ring_errors, want_bytes = 0;
+	uint64_t errors = sw->ring_errors, left = sw->handed_off;
+	uint64_t want_bytes = 0, want_left = 0;
 	uint32_t stage;
-	unsigned n;
+	unsigned n, want = 0;
 
 	nev = 0;
+	sw->cut_from = cut_from;
+	sw->cut_until = cut_until;
 	sw->at = again ? (uint64_t)index | (uint64_t)ring_block_seq(bd) << 32 :
 	    0;
 	n = worker_block(wk, bd, index, skip);
-	for (unsigned i = skip; i < nref; i++)
+	for (unsigned i = skip; i < nref; i++) {
+		if (!fz_cut(&ref[i])) {
+			want_left++;
+			continue;
+		}
+		want++;
 		want_bytes += ring_wire_len(ref[i].len, ref[i].flags);
-	if (n != nref - skip || sw->packets - packets != n ||
+	}
+	if (n != want || sw->packets - packets != n ||
 	    sw->bytes - bytes != want_bytes ||
+	    sw->handed_off - left != want_left ||
 	    sw->ring_errors - errors != (uint64_t)ref_bad ||
 	    sw->pos != 0 || sw->commit != 0)
 		FZ_FAIL();
@@ -263,8 +295,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (shm == NULL && (shm = stats_create(1)) == NULL)
 		FZ_FAIL();
 	sw = &shm->workers[0];
-	sw->cut_from = 0;
-	sw->cut_until = UINT64_MAX;
 	if ((block = aligned_alloc(64, BLOCK)) == NULL)
 		FZ_FAIL();
 	memset(block, 0, BLOCK);
@@ -341,6 +371,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_expect(EV_PREFETCH, 0, 0, 0, STATS_STAGE_PREFETCH);
 	fz_expect_ahead(0);
 	fz_expect(EV_BATCH, 1, 0, 1, STATS_STAGE_REST + 1);
+
+	/*
+	 * A reload's cut, from the stamp of a frame a quarter in to that of
+	 * one three quarters in (whatever order the input's stamps are in).
+	 */
+	if (nref > 0) {
+		cut_from = ref[nref / 4].ts_ns;
+		cut_until = ref[3 * nref / 4].ts_ns;
+		pl = (struct pipeline){ .stages = &onepf, .nstages = 1,
+		    .first_batch = 1, .has_prefetch = true, .w = sw };
+		fz_run(&wk, bd, ++index, 0, 0);
+		fz_expect(EV_PACKET, 0, 0, 0, 0);
+		fz_expect(EV_PREFETCH, 0, 0, 0, STATS_STAGE_PREFETCH);
+		fz_expect_ahead(0);
+		cut_from = 0;
+		cut_until = UINT64_MAX;
+	}
 	free(block);
 	return 0;
 }
