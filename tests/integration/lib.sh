@@ -25,21 +25,11 @@ rf_skip()
 [ "$(id -u)" -eq 0 ] || rf_skip "needs root"
 # RF_NETNS=1, set by a test before it sources this file: the test runs
 # again, from its start, in a network namespace and a mount namespace of
-# its own (sysfs mounted again there, so that /sys/class/net shows its
-# interfaces), with its loopback up.  What it runs on 127.0.0.1, the
-# metrics listener or a collector, and what it sends there, never leave it;
-# the namespace goes with the test's last process.  The sysfs mounted
-# there hides the cgroup file systems: rf_pids_cgroup skips in such a test.
-if [ "${RF_NETNS-}" = 1 ] && [ -z "${RF_IN_NETNS-}" ]; then
-	command -v unshare >/dev/null 2>&1 || rf_fail "unshare is not installed"
-	unshare -n -m -- true 2>/dev/null ||
-	    rf_skip "cannot make a network namespace (unshare -n -m)"
-	RF_IN_NETNS=1 exec unshare -n -m -- bash -c '
-	    mount -t sysfs sysfs /sys ||
-	        { echo "SKIP: cannot mount sysfs in a mount namespace"; exit 77; }
-	    ip link set lo up ||
-	        { echo "FAIL: cannot bring lo up in the namespace" >&2; exit 1; }
-	    exec bash "$@"' bash "$0" "$@"
+# its own (netns.sh, mode sysfs).  The sysfs mounted there hides the cgroup
+# file systems: rf_pids_cgroup skips in such a test.
+if [ "${RF_NETNS-}" = 1 ]; then
+	. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+	netns_enter sysfs "$@"
 fi
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"
 : "${RFSEND:?RFSEND must name the rfsend binary}"

@@ -7,23 +7,12 @@
 # any exit ends the processes whose pids the test put in BG and removes
 # TMP.  A test that needs a link uses lib.sh instead.  With NOLINK_NETNS=1
 # the test runs again, from its start, in a network namespace of its own
-# (root; it skips without, or when unshare -n is refused) with its
-# loopback up: a collector it runs on 127.0.0.1 is the test's alone.
+# (netns.sh, mode net): a collector it runs on 127.0.0.1 is the test's
+# alone.
 
 if [ "${NOLINK_NETNS-}" = 1 ]; then
-	if [ -z "${NOLINK_IN_NETNS-}" ]; then
-		[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-		command -v unshare >/dev/null ||
-		    { echo "SKIP: no unshare"; exit 77; }
-		# Root may still be refused one (a container without
-		# CAP_SYS_ADMIN): a skip, as without root.
-		unshare -n -- true 2>/dev/null || {
-			echo "SKIP: cannot make a network namespace (unshare -n)"
-			exit 77
-		}
-		NOLINK_IN_NETNS=1 exec unshare -n -- bash "$0" "$@"
-	fi
-	ip link set lo up
+	. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+	netns_enter net "$@"
 fi
 
 : "${RINGFAN:?RINGFAN must name the ringfan binary}"

@@ -1,8 +1,9 @@
 #!/bin/bash
-# nolink.sh's NOLINK_NETNS=1 where no network namespace can be made: root
-# in a container without CAP_SYS_ADMIN, say, where unshare -n is refused.
-# The test that asked for one skips (77), as it does without root or
-# unshare, instead of failing with unshare's error.  `id` and `unshare`
+# nolink.sh's NOLINK_NETNS=1 and lib.sh's RF_NETNS=1 (netns.sh) where no
+# network namespace can be made: root in a container without
+# CAP_SYS_ADMIN, say, where unshare is refused.  The test that asked for
+# one skips (77), as it does without root or unshare, instead of failing
+# with unshare's error.  `id` and `unshare`
 # are stand-ins on PATH: the first says root, the second refuses as the
 # kernel does, so this needs neither root nor a namespace.
 set -eu
@@ -21,21 +22,36 @@ echo "unshare: unshare failed: Operation not permitted" >&2
 exit 1
 SH
 chmod +x "$d/bin/id" "$d/bin/unshare"
-cat >"$d/inner.sh" <<SH
+here=$(cd "$(dirname "$0")" && pwd)
+cat >"$d/nolink.sh" <<SH
 set -eu
 NOLINK_NAME=nlnetns NOLINK_NETNS=1
-. "$(cd "$(dirname "$0")" && pwd)/nolink.sh"
+. "$here/nolink.sh"
+echo "ran outside a namespace of its own"
+SH
+cat >"$d/lib.sh" <<SH
+set -eu
+RF_NETNS=1
+. "$here/lib.sh"
 echo "ran outside a namespace of its own"
 SH
 
-rc=0
-out=$(PATH="$d/bin:$PATH" bash "$d/inner.sh" 2>&1) || rc=$?
-[ "$rc" -eq 77 ] || {
-	echo "FAIL: exit status $rc, expected 77: $out" >&2
-	exit 1
+# The test sourcing FILE skips with the message want.
+skips()
+{
+	local rc=0 out
+
+	out=$(PATH="$d/bin:$PATH" bash "$d/$1" 2>&1) || rc=$?
+	[ "$rc" -eq 77 ] || {
+		echo "FAIL: $1: exit status $rc, expected 77: $out" >&2
+		exit 1
+	}
+	[ "$out" = "$2" ] || {
+		echo "FAIL: $1: output: $out" >&2
+		exit 1
+	}
 }
-[ "$out" = "SKIP: cannot make a network namespace (unshare -n)" ] || {
-	echo "FAIL: output: $out" >&2
-	exit 1
-}
+
+skips nolink.sh "SKIP: cannot make a network namespace (unshare -n)"
+skips lib.sh "SKIP: cannot make a network namespace (unshare -n -m)"
 echo "PASS"
