@@ -100,9 +100,9 @@ resume_frame_begin(struct stats_worker *sw, uint64_t pos)
 
 /* The frame of wire length len is through: the new pos. */
 static inline uint64_t
-resume_frame_done(struct stats_worker *sw, uint64_t pos, uint32_t len)
+resume_frame_done(struct stats_worker *sw, uint64_t pos, uint64_t len)
 {
-	pos += ((uint64_t)len << POS_BYTES_SHIFT) + 2;
+	pos += (len << POS_BYTES_SHIFT) + 2;
 	STATS_STORE(&sw->pos, pos);
 	return pos;
 }

@@ -259,13 +259,16 @@ ring_frame_ns(const struct tpacket3_hdr *h)
 /*
  * A frame's length on the wire, as `bytes` counts it: the kernel's tp_len
  * (a view's len) plus the 4 bytes of a VLAN tag it stripped on receive,
- * which was on the wire and which a file of the same traffic holds.
+ * which was on the wire and which a file of the same traffic holds.  In
+ * 64 bits, as ring_walk_count() adds them: a tp_len within 4 of 2^32 (no
+ * kernel's, but the walk takes it) counts the same whichever counts it.
  */
-static inline uint32_t
+static inline uint64_t
 ring_wire_len(uint32_t len, uint32_t pkt_flags)
 {
 	_Static_assert(RINGFAN_PKT_VLAN_VALID == 1, "one bit, times 4");
-	return len + (pkt_flags & RINGFAN_PKT_VLAN_VALID) * 4;
+	return (uint64_t)len +
+	    (uint64_t)(pkt_flags & RINGFAN_PKT_VLAN_VALID) * 4;
 }
 
 /*

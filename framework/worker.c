@@ -261,7 +261,7 @@ worker_frames(struct worker *wk, struct ring_walk *walk,
 	uint64_t pos = 0, off = s->off, last_ts = s->last_ts;
 	uint32_t cut_n = s->cut_n;
 	size_t nb = s->nb;
-	uint32_t len;
+	uint64_t len;
 	bool held;
 	/* Neither flag: the pipeline is one per-frame stage. */
 	const bool single = !batching && !cutting && !staged;

@@ -1,20 +1,33 @@
 /*
- * worker_block() over arbitrary blocks, against the block walker: in
- * every shape of pipeline the worker has a loop for (one per-frame stage,
- * with and without a prefetch callback; two, the second prefetching
- * behind a filter; a prefetching stage before a batch stage; a block
- * resumed after a crash; a block taken again; a reload's cut), each
- * stage's packet callback gets exactly the frames ring_walk_next()
- * yields, in order, as far as the stages before it (and the cut) passed
- * them, and the batch stage the same.  With a prefetch callback and a
- * block taken afresh, every frame walked goes to prefetch once, in ring
- * order, and before its packet with fewer than RINGFAN_PREFETCH_AHEAD
- * other frames' prefetch calls between the two (plugin.h); a block
- * resumed or taken again gets none.  The stage word names the callback
- * running, and none after the block; the counters move by the frames and
- * wire bytes taken (the frames left to the other generation by those),
- * the ring errors by one for a malformed block; the position is committed
- * at the end.  Any difference aborts, naming the check.
+ * worker_block() over arbitrary blocks, held to the block walker.  Seven
+ * pipelines (no stage; one per-frame stage, with and without a prefetch
+ * callback; a filter and a second stage, the second with and without
+ * prefetch; a filter, with and without prefetch, and a batch stage), each
+ * over the block taken afresh, taken again, resumed after a crash, under a
+ * reload's cut, and under a cut lifted after some frames: worker_block()'s
+ * every loop.  In each run:
+ *
+ * - the first stage's packet callback gets exactly the frames that
+ *   ring_walk_next() yields from the resumed position on, in order, but
+ *   those the cut leaves to the other generation; the second stage and the
+ *   batch stage those of them that the filter passed;
+ * - a prefetch callback, in a block taken afresh, gets every frame walked,
+ *   once, in ring order, and before its packet with fewer than
+ *   RINGFAN_PREFETCH_AHEAD other frames' prefetch calls between the two
+ *   (plugin.h); in a block taken again or resumed, none;
+ * - the stage word names the callback that runs; after the block it names
+ *   none, or the last of several per-frame stages with no frame in hand
+ *   (stall.c reads that as none);
+ * - packets and bytes move by the frames taken and their wire bytes,
+ *   handed_off by the frames left, ring_errors by one for a malformed
+ *   block; the position is committed (pos and commit 0); `at` names the
+ *   block and `base` is where it started, so that the frames consumed
+ *   since are all the block's; the worker's clock holds the last frame
+ *   taken.
+ *
+ * A 4096-byte block holds fewer frames than pos counts, so the commit of
+ * every frame of a block of more (test_ring.c) is not reached here.  Any
+ * difference aborts, naming the check.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +44,9 @@
 #define NEV	(4 * MAXF + 8)
 
 enum { EV_PREFETCH, EV_PACKET, EV_BATCH };
+
+/* How a run takes the block. */
+enum { M_FRESH, M_AGAIN, M_RESUMED, M_CUT, M_LIFTED, M_MAX };
 
 /* The check that failed, by its line, then the abort the fuzzer sees. */
 #define FZ_FAIL()	fz_fail(__LINE__)
@@ -60,17 +76,13 @@ static struct ringfan_packet ref[MAXF + 1];
 static unsigned nref;
 static int ref_bad;
 /*
- * A reload's cut, as the master sets it (none: 0 and UINT64_MAX): frames
- * stamped outside [cut_from, cut_until) are the other generation's,
- * walked, prefetched and left.
+ * Of the run: the frames a predecessor did; a reload's cut as the master
+ * sets it (none: 0 and UINT64_MAX), the first `held` frames taken from
+ * the walk's start held to cut_from (a lifted cut), the rest to cut_until
+ * alone.
  */
-static uint64_t cut_from, cut_until = UINT64_MAX;
-
-static int
-fz_cut(const struct ringfan_packet *pkt)
-{
-	return pkt->ts_ns >= cut_from && pkt->ts_ns < cut_until;
-}
+static uint32_t skip, held;
+static uint64_t cut_from, cut_until;
 
 static void
 fz_log(int kind, int stage, const struct ringfan_packet *pkt)
@@ -84,11 +96,22 @@ fz_log(int kind, int stage, const struct ringfan_packet *pkt)
 	nev++;
 }
 
-/* Stage 0 of two stops a frame of odd length: stage 1 sees the rest. */
+/* Stage 0 of two stops a frame of odd length: the next one sees the rest. */
 static int
 fz_passes(const struct ringfan_packet *pkt)
 {
 	return !(pkt->len & 1);
+}
+
+/* Whether frame r is the pipeline's, not left by the cut or a predecessor. */
+static int
+fz_taken(unsigned r)
+{
+	if (r < skip)
+		return 0;
+	if (r - skip < held && ref[r].ts_ns < cut_from)
+		return 0;
+	return ref[r].ts_ns < cut_until;
 }
 
 static int
@@ -137,44 +160,83 @@ fz_batch(void *state, const struct ringfan_packet *const *pkts, size_t n)
 		fz_log(EV_BATCH, 1, pkts[i]);
 }
 
+static struct plugin fz_plain, fz_batcher = { .calls.batch = fz_batch };
+static struct plugin_stage st_one[] = {
+	{ .packet = fz_packet0, .plugin = &fz_plain },
+};
+static struct plugin_stage st_onepf[] = {
+	{ .packet = fz_packet0, .prefetch = fz_prefetch0, .plugin = &fz_plain },
+};
+static struct plugin_stage st_two[] = {
+	{ .packet = fz_filter0, .plugin = &fz_plain },
+	{ .packet = fz_packet1, .plugin = &fz_plain },
+};
+static struct plugin_stage st_twopf[] = {
+	{ .packet = fz_filter0, .plugin = &fz_plain },
+	{ .packet = fz_packet1, .prefetch = fz_prefetch1, .plugin = &fz_plain },
+};
+static struct plugin_stage st_batch[] = {
+	{ .packet = fz_filter0, .plugin = &fz_plain },
+	{ .plugin = &fz_batcher },
+};
+static struct plugin_stage st_batchpf[] = {
+	{ .packet = fz_filter0, .prefetch = fz_prefetch0, .plugin = &fz_plain },
+	{ .plugin = &fz_batcher },
+};
+
+/* The pipelines, and which of their stages has a prefetch callback. */
+static const struct fz_shape {
+	struct plugin_stage	*stages;
+	size_t			 nstages, first_batch;
+	int			 prefetch;	/* the stage's, or -1 */
+} fz_shapes[] = {
+	{ NULL, 0, 0, -1 },
+	{ st_one, 1, 1, -1 },
+	{ st_onepf, 1, 1, 0 },
+	{ st_two, 2, 2, -1 },
+	{ st_twopf, 2, 2, 1 },
+	{ st_batch, 2, 1, -1 },
+	{ st_batchpf, 2, 1, 0 },
+};
+
 static int
 fz_same(const struct ringfan_packet *a, const struct ringfan_packet *b)
 {
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-/* Whether event kind is owed for frame r, stage 0's filter passed or not. */
+/* Whether event kind of stage is owed for frame r. */
 static int
-fz_owed(int kind, unsigned r, int filtered)
+fz_owed(int kind, int stage, unsigned r)
 {
 	if (kind == EV_PREFETCH)
 		return 1;
-	return fz_cut(&ref[r]) && (!filtered || fz_passes(&ref[r]));
+	return fz_taken(r) && (stage == 0 || fz_passes(&ref[r]));
 }
 
 /*
- * The events of kind and stage, against the frames of ref from `from` on
- * that are owed one, in order and none else; and the stage word each of
- * them saw.
+ * The events of kind and stage against the frames of ref owed one, in
+ * order and none else (none at all unless `any`), and the stage word each
+ * of them saw.
  */
 static void
-fz_expect(int kind, int stage, unsigned from, int filtered, uint32_t word)
+fz_expect(int kind, int stage, int any, uint32_t word)
 {
-	unsigned r = from, e;
+	unsigned r = 0, e;
 
 	for (e = 0; e < nev; e++) {
 		if (evs[e].kind != kind || evs[e].stage != stage)
 			continue;
-		while (r < nref && !fz_owed(kind, r, filtered))
+		while (r < nref && !fz_owed(kind, stage, r))
 			r++;
-		if (r == nref || !fz_same(&evs[e].pkt, &ref[r]) ||
+		if (!any || r == nref || !fz_same(&evs[e].pkt, &ref[r]) ||
 		    evs[e].word != word)
 			FZ_FAIL();
 		r++;
 	}
-	while (r < nref && !fz_owed(kind, r, filtered))
+	while (any && r < nref && !fz_owed(kind, stage, r))
 		r++;
-	if (r != nref)
+	if (any && r != nref)
 		FZ_FAIL();
 }
 
@@ -209,59 +271,80 @@ fz_expect_ahead(int stage)
 	}
 }
 
-static unsigned
-fz_count(int kind)
-{
-	unsigned n = 0;
-
-	for (unsigned e = 0; e < nev; e++)
-		n += evs[e].kind == kind;
-	return n;
-}
-
 /*
- * worker_block() of wk over bd as block `index`, `skip` frames done by a
- * predecessor, `again` when the block was taken already; the counters
- * checked against ref.
+ * worker_block() of wk with pipeline sh over bd as block `index`, taken
+ * as mode says (lift: the frames a lifted cut holds), checked against ref.
  */
 static void
 fz_run(struct worker *wk, const struct tpacket_block_desc *bd,
-    uint32_t index, uint32_t skip, int again)
+    const struct fz_shape *sh, uint32_t index, int mode, uint32_t resume,
+    uint32_t lift)
 {
+	uint64_t at = (uint64_t)index | (uint64_t)ring_block_seq(bd) << 32;
 	uint64_t packets = sw->packets, bytes = sw->bytes;
 	uint64_t errors = sw->ring_errors, left = sw->handed_off;
-	uint64_t want_bytes = 0, want_left = 0;
+	uint64_t want_bytes = 0, want_left = 0, last_ts = 0;
+	struct pipeline pl = { .stages = sh->stages, .nstages = sh->nstages,
+	    .first_batch = sh->first_batch, .has_batch = sh->first_batch <
+	    sh->nstages, .has_prefetch = sh->prefetch >= 0, .w = sw };
+	int prefetching = sh->prefetch >= 0 && mode != M_AGAIN &&
+	    mode != M_RESUMED;
 	uint32_t stage;
 	unsigned n, want = 0;
 
-	nev = 0;
+	skip = mode == M_RESUMED ? resume : 0;
+	held = mode == M_LIFTED ? lift : UINT32_MAX;
+	cut_from = 0;
+	cut_until = UINT64_MAX;
+	if ((mode == M_CUT || mode == M_LIFTED) && nref > 0) {
+		/* From a quarter in to three quarters, whatever the order. */
+		cut_from = ref[nref / 4].ts_ns;
+		cut_until = ref[3 * nref / 4].ts_ns;
+	}
 	sw->cut_from = cut_from;
 	sw->cut_until = cut_until;
-	sw->at = again ? (uint64_t)index | (uint64_t)ring_block_seq(bd) << 32 :
-	    0;
+	/* A lifted cut: held for the next `lift` frames walked. */
+	sw->cut_lift = mode == M_LIFTED ? stats_walked(sw) + 1 + lift : 0;
+	/* Again or resumed: the block as the predecessor's take left it. */
+	sw->at = mode == M_AGAIN || mode == M_RESUMED ? at : 0;
+	sw->base = stats_consumed(sw) - skip;
+	wk->pl = &pl;
+	wk->clock.frame_ns = 0;
+	nev = 0;
+
 	n = worker_block(wk, bd, index, skip);
+
 	for (unsigned i = skip; i < nref; i++) {
-		if (!fz_cut(&ref[i])) {
+		if (!fz_taken(i)) {
 			want_left++;
 			continue;
 		}
 		want++;
 		want_bytes += ring_wire_len(ref[i].len, ref[i].flags);
+		last_ts = ref[i].ts_ns;
 	}
 	if (n != want || sw->packets - packets != n ||
 	    sw->bytes - bytes != want_bytes ||
 	    sw->handed_off - left != want_left ||
 	    sw->ring_errors - errors != (uint64_t)ref_bad ||
-	    sw->pos != 0 || sw->commit != 0)
+	    sw->pos != 0 || sw->commit != 0 || sw->at != at ||
+	    stats_consumed(sw) - sw->base != nref ||
+	    wk->clock.frame_ns != last_ts)
 		FZ_FAIL();
-	/*
-	 * Out of the block no callback runs: the stage word names none, or
-	 * the last per-frame stage of several that ran, with no frame in hand
-	 * (stall.c: then in none).
-	 */
 	stage = STATS_LOAD(&sw->stage);
-	if (stage != STATS_STAGE_NONE && stage >= wk->pl->first_batch)
+	if (stage != STATS_STAGE_NONE && stage >= sh->first_batch)
 		FZ_FAIL();
+
+	if (sh->nstages > 0)
+		fz_expect(EV_PACKET, 0, 1, 0);
+	fz_expect(EV_PACKET, 1, sh->first_batch == 2, 1);
+	fz_expect(EV_BATCH, 1, sh->first_batch < sh->nstages,
+	    STATS_STAGE_REST + 1);
+	for (int s = 0; s < 2; s++)
+		fz_expect(EV_PREFETCH, s, prefetching && s == sh->prefetch,
+		    STATS_STAGE_PREFETCH + (uint32_t)s);
+	if (prefetching)
+		fz_expect_ahead(sh->prefetch);
 }
 
 int
@@ -271,30 +354,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ringfan_packet views[MAXF];
 	static const struct ringfan_packet *ptrs[MAXF];
 	static uint32_t index;
-	struct plugin plain = { 0 }, batcher = { .calls.batch = fz_batch };
-	struct plugin_stage one = { .packet = fz_packet0, .plugin = &plain };
-	struct plugin_stage onepf = { .packet = fz_packet0,
-	    .prefetch = fz_prefetch0, .plugin = &plain };
-	struct plugin_stage two[2] = {
-		{ .packet = fz_filter0, .plugin = &plain },
-		{ .packet = fz_packet1, .prefetch = fz_prefetch1,
-		    .plugin = &plain },
-	};
-	struct plugin_stage batch[2] = {
-		{ .packet = fz_filter0, .prefetch = fz_prefetch0,
-		    .plugin = &plain },
-		{ .plugin = &batcher },
-	};
-	struct pipeline pl;
 	struct ring_walk w;
 	struct worker wk;
 	const struct tpacket_block_desc *bd;
 	uint8_t *block;
-	uint32_t skip;
+	uint32_t resume = 0, lift = 0;
 
 	if (shm == NULL && (shm = stats_create(1)) == NULL)
 		FZ_FAIL();
 	sw = &shm->workers[0];
+	sw->stage = STATS_STAGE_NONE;
 	if ((block = aligned_alloc(64, BLOCK)) == NULL)
 		FZ_FAIL();
 	memset(block, 0, BLOCK);
@@ -303,7 +372,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&wk, 0, sizeof(wk));
 	wk.sw = sw;
-	wk.pl = &pl;
 	wk.linktype = 1;
 	wk.ring.block_size = BLOCK;
 	wk.batch = views;
@@ -322,72 +390,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ref_bad = w.bad != 0;
 	/*
-	 * A resumed block: a predecessor did 1 to all of its frames, as many
-	 * as the input says past the block, or half.
-	 */
-	skip = nref == 0 ? 0 :
-	    1 + (size > BLOCK ? data[BLOCK] : nref / 2) % nref;
-
-	/* One stage, no prefetch: straight through. */
-	pl = (struct pipeline){ .stages = &one, .nstages = 1,
-	    .first_batch = 1, .w = sw };
-	fz_run(&wk, bd, ++index, 0, 0);
-	fz_expect(EV_PACKET, 0, 0, 0, 0);
-	if (fz_count(EV_PREFETCH) != 0)
-		FZ_FAIL();
-
-	/* One stage with prefetch: called straight, named, then stage 0. */
-	pl.stages = &onepf;
-	pl.has_prefetch = true;
-	fz_run(&wk, bd, ++index, 0, 0);
-	fz_expect(EV_PACKET, 0, 0, 0, 0);
-	fz_expect(EV_PREFETCH, 0, 0, 0, STATS_STAGE_PREFETCH);
-	fz_expect_ahead(0);
-	/* Taken again, or resumed: no prefetch call. */
-	fz_run(&wk, bd, ++index, 0, 1);
-	fz_expect(EV_PACKET, 0, 0, 0, 0);
-	if (fz_count(EV_PREFETCH) != 0)
-		FZ_FAIL();
-	fz_run(&wk, bd, ++index, skip, 0);
-	fz_expect(EV_PACKET, 0, skip, 0, 0);
-	if (fz_count(EV_PREFETCH) != 0)
-		FZ_FAIL();
-
-	/* Two stages, the second prefetching behind a filter. */
-	pl = (struct pipeline){ .stages = two, .nstages = 2,
-	    .first_batch = 2, .has_prefetch = true, .w = sw };
-	fz_run(&wk, bd, ++index, 0, 0);
-	fz_expect(EV_PACKET, 0, 0, 0, 0);
-	fz_expect(EV_PACKET, 1, 0, 1, 1);
-	fz_expect(EV_PREFETCH, 1, 0, 0, STATS_STAGE_PREFETCH + 1);
-	fz_expect_ahead(1);
-
-	/* A prefetching filter, then a batch stage with what it passed. */
-	pl = (struct pipeline){ .stages = batch, .nstages = 2,
-	    .first_batch = 1, .has_batch = true, .has_prefetch = true,
-	    .w = sw };
-	fz_run(&wk, bd, ++index, 0, 0);
-	fz_expect(EV_PACKET, 0, 0, 0, 0);
-	fz_expect(EV_PREFETCH, 0, 0, 0, STATS_STAGE_PREFETCH);
-	fz_expect_ahead(0);
-	fz_expect(EV_BATCH, 1, 0, 1, STATS_STAGE_REST + 1);
-
-	/*
-	 * A reload's cut, from the stamp of a frame a quarter in to that of
-	 * one three quarters in (whatever order the input's stamps are in).
+	 * The input past the block picks how many frames a predecessor did
+	 * (1 to all) and how many a lifted cut holds (0 to all); without,
+	 * half and a third.
 	 */
 	if (nref > 0) {
-		cut_from = ref[nref / 4].ts_ns;
-		cut_until = ref[3 * nref / 4].ts_ns;
-		pl = (struct pipeline){ .stages = &onepf, .nstages = 1,
-		    .first_batch = 1, .has_prefetch = true, .w = sw };
-		fz_run(&wk, bd, ++index, 0, 0);
-		fz_expect(EV_PACKET, 0, 0, 0, 0);
-		fz_expect(EV_PREFETCH, 0, 0, 0, STATS_STAGE_PREFETCH);
-		fz_expect_ahead(0);
-		cut_from = 0;
-		cut_until = UINT64_MAX;
+		resume = 1 + (size > BLOCK ? data[BLOCK] : nref / 2) % nref;
+		lift = (size > BLOCK + 1 ? data[BLOCK + 1] : nref / 3) %
+		    (nref + 1);
 	}
+	for (size_t k = 0; k < sizeof(fz_shapes) / sizeof(fz_shapes[0]); k++)
+		for (int mode = 0; mode < M_MAX; mode++)
+			fz_run(&wk, bd, &fz_shapes[k], ++index, mode, resume,
+			    lift);
 	free(block);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * Writes the seeds of fuzz_ring and fuzz_worker: 4096-byte TPACKET_V3
- * blocks laid out as the kernel lays them out.  The first holds three
- * well-formed frames, one with a VLAN tag; the second, if a second file is
- * named, 22 frames of 60 to 81 bytes on the wire, every third tagged: more
+ * blocks laid out as the kernel lays them out, their frames stamped a
+ * microsecond apart.  The first holds three well-formed frames, one with a
+ * VLAN tag the kernel took off; the second, if a second file is named, 22
+ * frames of 60 to 81 bytes (tp_len), every third with such a tag: more
  * than a worker's prefetch runs ahead (RINGFAN_PREFETCH_AHEAD).
  */
 #include <err.h>
@@ -13,12 +14,9 @@
 #define BLOCK	4096
 #define MAC_OFF	82
 
-/*
- * A block of n frames, the wire length of frame i from len(i), stamped
- * from sec on, a microsecond apart.
- */
+/* A block of n frames, the length of frame i from len(i). */
 static void
-seed(const char *path, unsigned n, unsigned (*len)(unsigned), unsigned sec)
+seed(const char *path, unsigned n, unsigned (*len)(unsigned))
 {
 	static unsigned char block[BLOCK];
 	struct tpacket_block_desc *bd = (struct tpacket_block_desc *)block;
@@ -42,8 +40,8 @@ seed(const char *path, unsigned n, unsigned (*len)(unsigned), unsigned sec)
 		h->tp_next_offset = i + 1 < n ? step : 0;
 		h->tp_snaplen = cap;
 		h->tp_len = len(i);
-		h->tp_sec = sec;
-		h->tp_nsec = sec != 0 ? i * 1000 : 0;
+		h->tp_sec = 1700000000;
+		h->tp_nsec = i * 1000;
 		h->tp_mac = MAC_OFF;
 		h->tp_net = MAC_OFF + 14;
 		h->tp_status = TP_STATUS_USER |
@@ -77,8 +75,8 @@ main(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3)
 		errx(2, "usage: seed_block FILE [FILE]");
-	seed(argv[1], 3, three, 0);
+	seed(argv[1], 3, three);
 	if (argc == 3)
-		seed(argv[2], 22, many, 1700000000);
+		seed(argv[2], 22, many);
 	return 0;
 }

@@ -278,6 +278,13 @@ test_frame_helpers(void **state)
 	assert_int_equal(pos_frames(pos), POS_MAX_FRAMES + 1);
 	assert_int_equal(pos_bytes(pos), (UINT64_C(1) << 39) - 1 +
 	    (uint64_t)UINT32_MAX);
+	/* The longest wire length, a stripped tag's 4 bytes past 32 bits. */
+	pos = pos_of(POS_MAX_FRAMES, (UINT64_C(1) << 39) - 1, 1);
+	pos = resume_frame_done(&sw, pos - 1,
+	    ring_wire_len(UINT32_MAX, RINGFAN_PKT_VLAN_VALID));
+	assert_int_equal(pos_frames(pos), POS_MAX_FRAMES + 1);
+	assert_int_equal(pos_bytes(pos), (UINT64_C(1) << 39) - 1 +
+	    (uint64_t)UINT32_MAX + 4);
 }
 
 /*
