@@ -1,38 +1,67 @@
 #!/bin/bash
 # A new worker of a capture reload killed (SIGKILL) as the hand-over
-# begins, and still starting again (its open takes 2 s) when the old
+# begins, and still starting again (its open takes 5 s) when the old
 # sockets are shut.  The master's clock reads 600 s ahead of the kernel's
 # (clockahead.c), as on a host whose clock is stepped back just after the
-# hand-over: every frame is stamped before T.  Those that reach the dead
-# worker's ring after the shut are its alone, and its successor takes them;
-# every frame sent is counted once.
+# hand-over: every frame is stamped before T.  Three bursts of frames:
+#
+# 1. while both generations' sockets are open and worker 0 opens: the old
+#    workers', which the new ones walk and leave;
+# 2. after worker 0 died, before the old sockets are shut (about 2 s on:
+#    the old rings retire a block every second): the old workers' too,
+#    and in the dead worker's ring, unwalked, for its successor to leave
+#    (the lift holds them to the cut; taken, they count twice);
+# 3. once the old sockets are shut: in the dead worker's ring alone, for
+#    its successor to take (left, they are lost).
+#
+# Every frame sent is counted once.  No frame is on the wire as the old
+# sockets are shut: the master reads the new rings' counts just before it
+# shuts them, and a frame that came in between, stamped before T, would be
+# taken by both generations (by design, rather than by neither;
+# framework/swap.c, swap_lift_at()).
 set -eu
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rf_need_ctl
 
-N=5000
+N1=1000
+N2=500
+N3=1000
 rf_link
 rf_config 2 hash "udp port 9" "plugin: counter"
-# 64 blocks retired every 100 ms hold the 6.4 s the killed worker is away.
-rf_set_ring 64KiB 64 100ms
+# The old rings retire a block every second: the shut waits for their last
+# block before T.
+rf_set_ring 64KiB 64 1s
 rf_start_ahead 600
 
 sed -i "s/^    workers: 2$/    workers: 3/" "$RF_CONF"
-echo "      - { plugin: ctxprobe, config: { open_delay: 2s, open_worker: 0 } }" \
+# 64 blocks retired every 100 ms hold the 6.4 s worker 0 is away.
+rf_set_ring 64KiB 64 100ms
+echo "      - { plugin: ctxprobe, config: { open_delay: 5s, open_worker: 0 } }" \
     >>"$RF_CONF"
-# 1000 frames a second over 64 flows, through the whole reload.
-rf_send_bg -t udp -n "$N" -f 64 -r 1000
 rf_reload_bg
+rf_wait_until 20 "the new sockets" grep -q "new sockets built" "$RF_ERR"
+rf_send -t udp -n "$N1" -f 64 -r 1000
+! grep -q "handing over" "$RF_ERR" ||
+    rf_fail "the hand-over began before the first burst had been sent"
 rf_wait_until 20 "the hand-over" grep -q "handing over" "$RF_ERR"
 pid=$(rf_ctl_json workers '.workers[] | select(.id == 0) | .pid')
 kill -KILL "$pid"
-rf_wait_until 20 "the old sockets retired" \
+rf_send -t udp -n "$N2" -f 64 -r 1000
+! grep -q "reload: captures handed over" "$RF_ERR" ||
+    rf_fail "the old sockets were shut before the second burst had been sent"
+rf_wait_until 20 "the old sockets shut" \
     grep -q "reload: captures handed over" "$RF_ERR"
+rf_send -t udp -n "$N3" -f 64 -r 1000
+# (The old generation's worker 0, draining, is listed too: not restarted.)
+rf_ctl_test workers '[.workers[] | select(.id == 0 and .restarts == 1 and
+    .state == "running")] | length == 0' ||
+    rf_fail "worker 0 came back before the third burst had been sent"
 rf_reload_end "reload" 0
 rf_wait_until 20 "worker 0 back" rf_ctl_test workers \
     "[.workers[] | select(.id == 0 and .state == \"running\" and .restarts == 1)] | length == 1"
-rf_send_wait
+N=$((N1 + N2 + N3))
 rf_wait_until 20 "every frame handled" rf_ctl_test stats \
     ".captures[0].totals.packets >= $N"
 rf_stop
 rf_expect_all "$N"
+echo "PASS"
