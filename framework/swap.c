@@ -445,6 +445,8 @@ master_swap_step(struct master *m, uint64_t now)
 			    STATS_LOAD(&s->wk.sw->state) != WORKER_BACKOFF)
 				STATS_STORE(&s->wk.sw->state, WORKER_STOPPED);
 		}
+		log_info("reload: the old sockets shut, their workers "
+		    "draining");
 		m->swap = SWAP_RETIRING;
 		return;
 	case SWAP_RETIRING:
