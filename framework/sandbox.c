@@ -204,9 +204,12 @@ sandbox_install(int capture_fd, char *err, size_t errlen)
 	 * against the code itself, which runs in the process.  Where a
 	 * kernel's spec_store_bypass_disable or spectre_v2_user is
 	 * `seccomp` (x86's default before Linux 5.16), a filter without this
-	 * flag would turn on Speculative Store Bypass Disable and indirect
-	 * branch barriers in every worker, slowing its per-frame code for
-	 * nothing.  A kernel without the flag (before 4.17): as before.
+	 * flag would turn on Speculative Store Bypass Disable and the
+	 * indirect branch protections in every worker, slowing its per-frame
+	 * code for nothing.  A kernel without the flag (before 4.17): as
+	 * before.  A filter loaded before ringfan started (systemd's, a
+	 * container runtime's) may have turned them on already, for good
+	 * (docs/architecture.md, "Sandbox").
 	 */
 	if ((rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_SSB, 1)) < 0 &&
 	    rc != -EOPNOTSUPP) {
