@@ -16,8 +16,8 @@
  *   RINGFAN_PREFETCH_AHEAD other frames' prefetch calls between the two
  *   (plugin.h); in a block taken again or resumed, none;
  * - the stage word names the callback that runs; after the block it names
- *   none, or the last of several per-frame stages with no frame in hand
- *   (stall.c reads that as none);
+ *   none or, in a pipeline of several per-frame stages, the last one a
+ *   frame reached, with no frame in hand (stall.c reads that as none);
  * - packets and bytes move by the frames taken and their wire bytes,
  *   handed_off by the frames left, ring_errors by one for a malformed
  *   block; the position is committed (pos and commit 0); `at` names the
