@@ -114,74 +114,63 @@ fz_taken(unsigned r)
 	return ref[r].ts_ns < cut_until;
 }
 
+/* A stage's state: its index in the pipeline, which its events carry. */
+static int fz_stage[2] = { 0, 1 };
+
 static int
-fz_packet0(void *state, const struct ringfan_packet *pkt)
+fz_packet(void *state, const struct ringfan_packet *pkt)
 {
-	(void)state;
-	fz_log(EV_PACKET, 0, pkt);
+	fz_log(EV_PACKET, *(const int *)state, pkt);
 	return RINGFAN_CONTINUE;
 }
 
+/* Stage 0 of two: the frames fz_passes() passes, on. */
 static int
-fz_filter0(void *state, const struct ringfan_packet *pkt)
+fz_filter(void *state, const struct ringfan_packet *pkt)
 {
-	(void)state;
-	fz_log(EV_PACKET, 0, pkt);
+	fz_packet(state, pkt);
 	return fz_passes(pkt) ? RINGFAN_CONTINUE : RINGFAN_STOP;
 }
 
-static int
-fz_packet1(void *state, const struct ringfan_packet *pkt)
-{
-	(void)state;
-	fz_log(EV_PACKET, 1, pkt);
-	return RINGFAN_CONTINUE;
-}
-
 static void
-fz_prefetch0(void *state, const struct ringfan_packet *pkt)
+fz_prefetch(void *state, const struct ringfan_packet *pkt)
 {
-	(void)state;
-	fz_log(EV_PREFETCH, 0, pkt);
-}
-
-static void
-fz_prefetch1(void *state, const struct ringfan_packet *pkt)
-{
-	(void)state;
-	fz_log(EV_PREFETCH, 1, pkt);
+	fz_log(EV_PREFETCH, *(const int *)state, pkt);
 }
 
 static void
 fz_batch(void *state, const struct ringfan_packet *const *pkts, size_t n)
 {
-	(void)state;
 	for (size_t i = 0; i < n; i++)
-		fz_log(EV_BATCH, 1, pkts[i]);
+		fz_log(EV_BATCH, *(const int *)state, pkts[i]);
 }
+
+#define FZ_STAGE(k, packet_fn, prefetch_fn) { .packet = (packet_fn), \
+	.prefetch = (prefetch_fn), .state = &fz_stage[k], .plugin = &fz_plain }
+#define FZ_BATCH(k)	{ .state = &fz_stage[k], .plugin = &fz_batcher }
 
 static struct plugin fz_plain, fz_batcher = { .calls.batch = fz_batch };
 static struct plugin_stage st_one[] = {
-	{ .packet = fz_packet0, .plugin = &fz_plain },
+	FZ_STAGE(0, fz_packet, NULL),
 };
 static struct plugin_stage st_onepf[] = {
-	{ .packet = fz_packet0, .prefetch = fz_prefetch0, .plugin = &fz_plain },
+	FZ_STAGE(0, fz_packet, fz_prefetch),
 };
 static struct plugin_stage st_two[] = {
-	{ .packet = fz_filter0, .plugin = &fz_plain },
-	{ .packet = fz_packet1, .plugin = &fz_plain },
+	FZ_STAGE(0, fz_filter, NULL),
+	FZ_STAGE(1, fz_packet, NULL),
 };
 static struct plugin_stage st_twopf[] = {
-	{ .packet = fz_filter0, .plugin = &fz_plain },
-	{ .packet = fz_packet1, .prefetch = fz_prefetch1, .plugin = &fz_plain },
+	FZ_STAGE(0, fz_filter, NULL),
+	FZ_STAGE(1, fz_packet, fz_prefetch),
 };
 static struct plugin_stage st_batch[] = {
-	{ .packet = fz_filter0, .plugin = &fz_plain },
-	{ .plugin = &fz_batcher },
+	FZ_STAGE(0, fz_filter, NULL),
+	FZ_BATCH(1),
 };
 static struct plugin_stage st_batchpf[] = {
-	{ .packet = fz_filter0, .prefetch = fz_prefetch0, .plugin = &fz_plain },
-	{ .plugin = &fz_batcher },
+	FZ_STAGE(0, fz_filter, fz_prefetch),
+	FZ_BATCH(1),
 };
 
 /* The pipelines, and which of their stages has a prefetch callback. */

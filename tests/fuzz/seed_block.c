@@ -1,9 +1,9 @@
 /*
  * Writes the seeds of fuzz_ring and fuzz_worker: 4096-byte TPACKET_V3
  * blocks laid out as the kernel lays them out, their frames stamped a
- * microsecond apart.  The first holds three well-formed frames, one with a
- * VLAN tag the kernel took off; the second, if a second file is named, 22
- * frames of 60 to 81 bytes (tp_len), every third with such a tag: more
+ * microsecond apart, every third from the second with a VLAN tag the
+ * kernel took off.  The first holds three well-formed frames; the second,
+ * if a second file is named, 22 frames of 60 to 81 bytes (tp_len): more
  * than a worker's prefetch runs ahead (RINGFAN_PREFETCH_AHEAD).
  */
 #include <err.h>
@@ -32,7 +32,7 @@ seed(const char *path, unsigned n, unsigned (*len)(unsigned))
 	for (unsigned i = 0; i < n; i++) {
 		unsigned cap = len(i) > 200 ? 200 : len(i);
 		unsigned step = TPACKET_ALIGN(MAC_OFF + cap);
-		int tagged = n == 3 ? i == 1 : i % 3 == 2;
+		int tagged = i % 3 == 1;
 
 		if (off + step > BLOCK)
 			errx(2, "%u frames do not fit a block", n);
