@@ -767,6 +767,15 @@ rf_live_sum_is()
 	[ "$(rf_live_sum "$1")" = "$2" ]
 }
 
+# rf_wait_flowing N: waits until the first capture's workers have counted
+# at least N frames between them, live: the background traffic reaches
+# them, however slow the machine, before a test acts on it.
+rf_wait_flowing()
+{
+	rf_wait_until 20 "$1 frames counted" \
+	    rf_ctl_test stats "[.captures[0].workers[].packets] | add >= $1"
+}
+
 # rf_wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s
 # until it succeeds; fails the test with DESCRIPTION after SECONDS.
 rf_wait_until()

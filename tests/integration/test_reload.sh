@@ -67,7 +67,7 @@ echo "      - { plugin: options, config: { count: 42 } }" >>"$RF_CONF"
 "$RINGFAN" -c "$RF_CONF" -t 2>/dev/null || rf_fail "the new file is invalid"
 
 rf_send_bg -t udp -n "$K" -f 256 -r 4000 -s 64
-sleep 1
+rf_wait_flowing 2000
 rf_ctl --json reload >"$RF_TMP/reload.json" 2>"$RF_TMP/reload.err" ||
     rf_fail "ringfanctl reload failed: $(cat "$RF_TMP/reload.err")"
 rf_expect "reload.ok" "$(jq -r .ok "$RF_TMP/reload.json")" true

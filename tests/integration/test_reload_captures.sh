@@ -15,7 +15,7 @@ rf_config 2 hash "udp port 9" "plugin: counter"
 rf_start
 
 rf_send_bg -t udp -n "$K" -f 256 -r 5000 -s 64
-sleep 1
+rf_wait_flowing 2000
 
 # The poller: a line of counts per `stats`, until the file `stop` is made.
 (

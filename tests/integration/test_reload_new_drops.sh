@@ -19,7 +19,7 @@ cp "$RF_CONF" "$RF_TMP/base.yaml"
 rf_start
 
 rf_send_bg -t udp -n "$K" -f 256 -r 3000 -s 64
-sleep 0.5
+rf_wait_flowing 1000
 # Three workers, rings of 4 blocks (40 ms of traffic at 10 ms a block),
 # and an open of a second.
 sed -i "s/workers: 2/workers: 3/" "$RF_CONF"
@@ -47,15 +47,14 @@ cp "$RF_TMP/base.yaml" "$RF_CONF"
 RF_WORKERS=2
 rf_start
 rf_send_bg -t udp -n "$K2" -f 256 -r 3000 -s 64
-sleep 0.2
+rf_wait_flowing 300
 sed -i "s/workers: 2/workers: 3/" "$RF_CONF"
 rf_set_ring 64KiB 4 10ms
 echo "      - { plugin: ctxprobe, config: { open_delay: 3s } }" >>"$RF_CONF"
 kill -HUP "$RF_PID"
 rf_send_wait
-sleep 0.3
-rf_expect "new workers still opening at the stop" \
-    "$(rf_ctl_json status ".captures[0] | [.workers, .running] | join(\",\")")" 3,0
+rf_wait_until 2 "the new workers opening" rf_ctl_test status \
+    '.captures[0] | [.workers, .running] == [3, 0]'
 rf_stop
 rf_expect_all "$K2"
 rf_expect "stop before T: sum of counter.ethernet" \
