@@ -433,10 +433,16 @@ master_swap_step(struct master *m, uint64_t now)
 		if (now < m->swap_at || swap_clock_back(m))
 			return;
 		swap_lift_at(m);
+		/*
+		 * Every old socket shut before any is drained (a drainer's
+		 * fork takes a while): the window for a frame taken by both
+		 * generations, above, as short as the shuts themselves.
+		 */
+		for (unsigned i = 0; i < m->old.nslots; i++)
+			master_shut(&m->old.slots[i]);
 		for (unsigned i = 0; i < m->old.nslots; i++) {
 			struct slot *s = &m->old.slots[i];
 
-			master_shut(s);
 			/*
 			 * One waiting out a crash's backoff drains its ring
 			 * now: the retirement waits for no respawn.
