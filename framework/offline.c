@@ -1,10 +1,11 @@
 /*
  * Offline mode: the first capture's pipeline over a pcap or pcapng file.
  *
- * The pipeline runs in this process as each of the workers of a capture of
- * N workers (1 unless `--workers N`), with a stats region of its own, and
- * counts exactly as live workers do, so that its statistics document can
- * be compared with a live run's.  The frames are handed over in place,
+ * The pipeline runs in a process that this one forks and waits for
+ * (offline_guard.c), as each of the workers of a capture of N workers (1
+ * unless `--workers N`), with a stats region of its own, and counts
+ * exactly as live workers do, so that its statistics document can be
+ * compared with a live run's.  The frames are handed over in place,
  * pointing into the mapped file or libpcap's buffer (pcapmap.h);
  * offline_split.c says which worker gets each, and how time passes.
  *
@@ -17,6 +18,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +33,19 @@
 #include "plugin_host.h"
 #include "stats.h"
 #include "util.h"
+
+/*
+ * The shared mapping of the run (offline_shared()) holds the only pointers
+ * to much of its heap: a leak checker is told to look there.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#define OFFLINE_ROOT(p, n)	__lsan_register_root_region((p), (n))
+#define OFFLINE_UNROOT(p, n)	__lsan_unregister_root_region((p), (n))
+#else
+#define OFFLINE_ROOT(p, n)	((void)(p), (void)(n))
+#define OFFLINE_UNROOT(p, n)	((void)(p), (void)(n))
+#endif
 
 /* Upper bound of RINGFAN_OFFLINE_LOOPS: a typo should not run for days. */
 #define OFFLINE_LOOPS_MAX	1000000
@@ -203,6 +219,9 @@ offline_pipeline(struct offline *ol, unsigned k, const struct cfg *cfg,
 		rc = RINGFAN_FAIL;
 		goto fail;
 	}
+	for (size_t i = 0; i < w->pl.nstages && i < cap->npipeline; i++)
+		ol->batch[i] = w->pl.stages[i].plugin != NULL &&
+		    w->pl.stages[i].plugin->calls.batch != NULL;
 	if ((rc = pipeline_check(&w->pl, &w->env, err, sizeof(err))) !=
 	    RINGFAN_OK)
 		goto fail;
@@ -318,7 +337,6 @@ offline_free(struct offline *ol)
 	offline_guard_disarm();
 	/* The tag may be a worker's, whose memory goes now. */
 	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
-	free(ol->w);
 	free(ol->frags);
 	stats_destroy(ol->shm, ol->nworkers);
 	pcap_map_close(&ol->map);
@@ -330,15 +348,47 @@ offline_free(struct offline *ol)
 	free(ol->buf);
 }
 
+/*
+ * The run's struct offline, its workers and the steps' batch flags, in one
+ * mapping that the process watching the run shares (offline_guard.c):
+ * zeroed, its size in *len.  NULL with errno.
+ */
+static struct offline *
+offline_shared(unsigned nworkers, size_t nsteps, size_t *len)
+{
+	size_t at_w = (sizeof(struct offline) + 63) & ~(size_t)63;
+	size_t at_batch = at_w + nworkers * sizeof(struct offline_worker);
+	struct offline *ol;
+
+	*len = at_batch + nsteps;
+	ol = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ol == MAP_FAILED)
+		return NULL;
+	OFFLINE_ROOT(ol, *len);
+	ol->w = (struct offline_worker *)(void *)((char *)ol + at_w);
+	ol->batch = (uint8_t *)ol + at_batch;
+	return ol;
+}
+
+static void
+offline_unshare(struct offline *ol, size_t len)
+{
+	OFFLINE_UNROOT(ol, len);
+	munmap(ol, len);
+}
+
 int
 offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
     FILE *out)
 {
-	struct offline ol;
+	struct offline *ol, was;
 	struct cfg one;
 	struct cfg_capture cap;
 	uint64_t started = clock_ns(CLOCK_MONOTONIC), handled;
 	int64_t loops;
+	size_t len;
+	pid_t parent, pid;
 	int rc, prc;
 
 	if (cfg->ncaptures == 0) {
@@ -365,6 +415,47 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	one.captures = &cap;
 	one.ncaptures = 1;
 
+	if ((ol = offline_shared(nworkers, cap.npipeline, &len)) == NULL) {
+		fprintf(stderr, "ringfan: mmap(the run of %u workers): %s\n",
+		    nworkers, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if ((ol->shm = stats_create(nworkers)) == NULL) {
+		fprintf(stderr, "ringfan: mmap(stats of %u workers): %s\n",
+		    nworkers, strerror(errno));
+		offline_unshare(ol, len);
+		return EXIT_RUNTIME;
+	}
+	ol->path = pcap_path;
+	ol->capture = cap.name;
+	ol->cap = &cap;
+	ol->nworkers = nworkers;
+	for (unsigned k = 0; k < nworkers; k++)
+		STATS_STORE(&ol->shm->workers[k].stage, STATS_STAGE_NONE);
+	/*
+	 * The run is a process of its own, which this one waits for: one
+	 * that plugin code ends with _exit(), or that SIGKILL ends, is named
+	 * as a crash is, with the status it deserves.
+	 */
+	was = *ol;
+	parent = getpid();
+	fflush(NULL);
+	rc = EXIT_RUNTIME;
+	if ((pid = fork()) == -1)
+		fprintf(stderr, "ringfan: fork (the run): %s\n",
+		    strerror(errno));
+	else if (pid > 0)
+		rc = offline_guard_watch(ol, &was, pid);
+	if (pid != 0) {
+		stats_destroy(was.shm, nworkers);
+		offline_unshare(ol, len);
+		return rc;
+	}
+	/* Ended with the process that watches it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		raise(SIGTERM);
+
 	/*
 	 * As in a worker: a plugin's write to a pipe or socket whose reader
 	 * is gone fails with EPIPE, which the plugin handles, instead of
@@ -372,52 +463,43 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	 * which then says it cannot be written.
 	 */
 	signal(SIGPIPE, SIG_IGN);
-	memset(&ol, 0, sizeof(ol));
-	ol.path = pcap_path;
-	ol.capture = cap.name;
-	ol.nworkers = nworkers;
 	log_set_tag("%s/0", cap.name);
-	offline_guard_arm(&ol);
-	if ((rc = offline_open(&ol, &one, &cap)) != 0)
+	offline_guard_arm(ol);
+	if ((rc = offline_open(ol, &one, &cap)) != 0)
 		goto out;
-	if ((ol.w = calloc(nworkers, sizeof(*ol.w))) == NULL ||
-	    (nworkers > 1 && cap.fanout.defrag &&
-	    (ol.frags = calloc(1, sizeof(*ol.frags))) == NULL)) {
+	if (nworkers > 1 && cap.fanout.defrag &&
+	    (ol->frags = calloc(1, sizeof(*ol->frags))) == NULL) {
 		fprintf(stderr, "ringfan: %s\n", strerror(ENOMEM));
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	if ((ol.shm = stats_create(nworkers)) == NULL) {
-		fprintf(stderr, "ringfan: mmap(stats of %u workers): %s\n",
-		    nworkers, strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
 	for (unsigned k = 0; k < nworkers; k++)
-		if ((rc = offline_pipeline(&ol, k, &one, &cap)) != 0)
+		if ((rc = offline_pipeline(ol, k, &one, &cap)) != 0)
 			goto out;
 
 	if (loops > 0)
-		rc = offline_loops(&ol, (uint64_t)loops);
+		rc = offline_loops(ol, (uint64_t)loops);
 	else
-		rc = offline_stream(&ol);
+		rc = offline_stream(ol);
 
 	/* Every plugin ticks at least once, at the time of the last frame. */
-	handled = offline_handled(&ol);
-	offline_tick_all(&ol, handled > 0 ? ol.last_ts :
+	handled = offline_handled(ol);
+	offline_tick_all(ol, handled > 0 ? ol->last_ts :
 	    clock_ns(CLOCK_REALTIME));
 	for (unsigned k = 0; k < nworkers; k++) {
 		if (nworkers > 1)
-			log_use_tag(ol.w[k].tag);
-		ol.tagged = k;
-		pipeline_close(&ol.w[k].pl);
-		STATS_STORE(&ol.w[k].sw->state, WORKER_STOPPED);
+			log_use_tag(ol->w[k].tag);
+		ol->tagged = k;
+		pipeline_close(&ol->w[k].pl);
+		STATS_STORE(&ol->w[k].sw->state, WORKER_STOPPED);
 	}
-	prc = offline_print(&ol, &one, out, started, (uint64_t)loops);
+	prc = offline_print(ol, &one, out, started, (uint64_t)loops);
 	if (rc == 0)
 		rc = prc;
-	offline_problems(&ol);
+	offline_problems(ol);
 out:
-	offline_free(&ol);
+	offline_free(ol);
+	ol->said = 1;
+	offline_unshare(ol, len);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * The guard of a run over a file.  Offline the plugins run in ringfan's own
- * process, not in workers that the master watches: a plugin that crashes,
+ * The guard of a run over a file.  Offline the plugins run in one process,
+ * not in workers that the master watches: a plugin that crashes,
  * calls exit() or never returns would end the run without a word, or never.
  * The guard names the plugin and the callback it was in:
  * - a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS), and
@@ -10,7 +10,13 @@
  *   alone, from what the run keeps anyway: the stage word of each worker
  *   (stats.h) and pipeline_track()'s text;
  * - exit() called from a plugin's callback: the line, then exit status 2
- *   (EXIT_RUNTIME), whatever the plugin asked for.
+ *   (EXIT_RUNTIME), whatever the plugin asked for;
+ * - _exit() from a plugin, or a signal no handler sees (SIGKILL): the run
+ *   is a process that ringfan's first one forked and watches
+ *   (offline_guard_watch()), which writes the line from what the run
+ *   shares with it (struct offline, the stats region) when the run ended
+ *   without having said so, and ends as the run did: status 2 after
+ *   _exit(), the signal's own end after a signal.
  * The run has one thread, the one that armed the guard: exit() or a fault
  * on any other is a thread that plugin code started, wherever the run's
  * own thread is meanwhile (outside the plugins, as likely as not).  A
@@ -21,8 +27,11 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "master.h"
@@ -35,8 +44,7 @@ static const int guard_signals[] = {
 #define GUARD_NSIG	(sizeof(guard_signals) / sizeof(guard_signals[0]))
 
 static struct {
-	const struct offline	*ol;	/* NULL: not armed */
-	char			 at[160];	/* pipeline_track()'s */
+	struct offline		*ol;	/* NULL: not armed */
 	struct sigaction	 was[GUARD_NSIG];
 	pid_t			 tid;	/* the run's thread */
 	pid_t			 pid;	/* the run's process */
@@ -86,22 +94,25 @@ guard_stage(struct guard_line *l, const struct offline_worker *w)
 		[STATS_CALL_CLOSE] = "'s close",
 		[STATS_CALL_REST] = "'s packet",
 	};
+	const struct cfg_capture *cap = guard.ol->cap;
 	enum stats_call call;
 	uint32_t k = 0;
 
-	/* Not yet set up: no stage to read. */
-	if (w->sw == NULL || w->pl.names == NULL || w->pl.stages == NULL)
+	/*
+	 * Not yet set up: no stage to read.  The names are the steps' (as
+	 * pipeline_load() has them), which the watching process has too.
+	 */
+	if (w->sw == NULL)
 		return false;
 	call = stats_stage_call(STATS_LOAD(&w->sw->stage),
-	    (uint32_t)w->pl.nstages, &k);
+	    (uint32_t)cap->npipeline, &k);
 	if (call == STATS_CALL_OTHER)
 		return false;
 	guard_put(l, "in plugin ");
-	guard_put(l, w->pl.names[k]);
+	guard_put(l, cfg_step_name(&cap->pipeline[k]));
 	/* From the first batch stage on: a batch stage, or a per-frame one. */
-	guard_put(l, call == STATS_CALL_REST && w->pl.stages[k].plugin != NULL &&
-	    w->pl.stages[k].plugin->calls.batch != NULL ? "'s batch" :
-	    what[call]);
+	guard_put(l, call == STATS_CALL_REST && guard.ol->batch[k] ?
+	    "'s batch" : what[call]);
 	return true;
 }
 
@@ -131,8 +142,8 @@ guard_where(struct guard_line *l)
 		return true;
 	guard_put(l, w != NULL && w->tag[0] != '\0' ? w->tag : ol->capture);
 	guard_put(l, ": ");
-	if (guard.at[0] != '\0') {
-		guard_put(l, guard.at);
+	if (ol->at[0] != '\0') {
+		guard_put(l, ol->at);
 		return true;
 	}
 	guard_put(l, "outside the plugins");
@@ -223,6 +234,7 @@ guard_signal(int sig, siginfo_t *si, void *uc)
 		guard_put(&l, ")");
 		guard_after(&l);
 		guard_write(&l);
+		guard.ol->said = 1;
 	}
 	/*
 	 * The signal's own action, now, and before any other of the guard's
@@ -243,6 +255,8 @@ guard_exit(void)
 
 	if (!guard_in_run())
 		return;
+	/* Whoever called exit() said why, or the line does. */
+	guard.ol->said = 1;
 	if (guard_plugin_thread())
 		guard_thread(&l);
 	else if (!guard_where(&l))
@@ -253,8 +267,109 @@ guard_exit(void)
 	_exit(EXIT_RUNTIME);
 }
 
+/* The run the watching process waits for: where its signals go. */
+static volatile pid_t watched;
+
+static void
+watch_pass(int sig)
+{
+	int saved = errno;
+
+	if (watched > 0)
+		kill(watched, sig);
+	errno = saved;
+}
+
+/* How a run that said nothing ended, named as the guard names a crash. */
+static void
+watch_say(struct offline *ol, const struct offline *was, int status)
+{
+	struct guard_line l = { .n = 0 };
+	char num[16];
+	bool in;
+
+	/*
+	 * What plugin code in the run could have written over, set again
+	 * from what was before it ran; its strings ended.
+	 */
+	ol->path = was->path;
+	ol->capture = was->capture;
+	ol->cap = was->cap;
+	ol->batch = was->batch;
+	ol->shm = was->shm;
+	ol->w = was->w;
+	ol->nworkers = was->nworkers;
+	if (ol->tagged >= ol->nworkers)
+		ol->tagged = 0;
+	ol->at[sizeof(ol->at) - 1] = '\0';
+	for (unsigned k = 0; k < ol->nworkers; k++) {
+		ol->w[k].sw = &ol->shm->workers[k];
+		ol->w[k].tag[sizeof(ol->w[k].tag) - 1] = '\0';
+	}
+	guard.ol = ol;
+	in = guard_where(&l);
+	if (WIFSIGNALED(status)) {
+		guard_put(&l, ": killed by signal ");
+		guard_put_u64(&l, (uint64_t)WTERMSIG(status));
+		guard_put(&l, " (");
+		guard_put(&l, sigdescr_np(WTERMSIG(status)) != NULL ?
+		    sigdescr_np(WTERMSIG(status)) : "?");
+		guard_put(&l, ")");
+	} else {
+		snprintf(num, sizeof(num), "%d", WEXITSTATUS(status));
+		guard_put(&l, in ? ": the plugin ended the process with _exit(" :
+		    ": the process ended with _exit(");
+		guard_put(&l, num);
+		guard_put(&l, ")");
+	}
+	guard_after(&l);
+	guard_write(&l);
+	guard.ol = NULL;
+}
+
+int
+offline_guard_watch(struct offline *ol, const struct offline *was, pid_t pid)
+{
+	static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa, was_sa[sizeof(passed) / sizeof(passed[0])];
+	struct rlimit none = { 0, 0 };
+	sigset_t only;
+	int status, sig;
+	pid_t r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_pass;
+	sigemptyset(&sa.sa_mask);
+	watched = pid;
+	for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
+		(void)sigaction(passed[k], &sa, &was_sa[k]);
+	while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+		;
+	watched = 0;
+	for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
+		(void)sigaction(passed[k], &was_sa[k], NULL);
+	if (r == -1) {
+		fprintf(stderr, "ringfan: waiting for the run: %s\n",
+		    strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (ol->said == 0)
+		watch_say(ol, was, status);
+	if (WIFEXITED(status))
+		return ol->said != 0 ? WEXITSTATUS(status) : EXIT_RUNTIME;
+	/* The run's end by a signal is ours, without a second core. */
+	sig = WTERMSIG(status);
+	(void)setrlimit(RLIMIT_CORE, &none);
+	signal(sig, SIG_DFL);
+	sigemptyset(&only);
+	sigaddset(&only, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
+	raise(sig);
+	return 128 + sig;
+}
+
 void
-offline_guard_arm(const struct offline *ol)
+offline_guard_arm(struct offline *ol)
 {
 	struct sigaction sa;
 	stack_t ss = {
@@ -265,7 +380,7 @@ offline_guard_arm(const struct offline *ol)
 	guard.ol = ol;
 	guard.tid = gettid();
 	guard.pid = getpid();
-	pipeline_track(guard.at, sizeof(guard.at));
+	pipeline_track(ol->at, sizeof(ol->at));
 	(void)sigaltstack(&ss, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = guard_signal;

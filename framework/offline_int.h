@@ -9,9 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <pcap/pcap.h>
 
+#include "config.h"
 #include "flowhash.h"
 #include "pcapmap.h"
 #include "plugin_host.h"
@@ -60,9 +62,24 @@ struct offline_ahead {
 	unsigned		 depth;		/* 1 without a prefetch stage */
 };
 
+/*
+ * The run, in memory shared with the process that watches it
+ * (offline_guard_watch()): the workers, their counts and tags, and where
+ * the run is in plugin code outlive a run that ends without a word.
+ */
 struct offline {
 	const char		*path;
 	const char		*capture;	/* its name, for log lines */
+	const struct cfg_capture *cap;		/* the steps' names */
+	/* Whether step k's plugin has a batch callback: cap->npipeline. */
+	uint8_t			*batch;
+	char			 at[160];	/* pipeline_track()'s */
+	/*
+	 * The run said how it ended: it returned (its statistics document
+	 * or the cause on stderr), exit() was called, or the guard wrote
+	 * its line.
+	 */
+	uint32_t		 said;
 	pcap_t			*pcap;
 	struct bpf_program	 prog;		/* the capture's filter */
 	bool			 has_prog;
@@ -112,12 +129,21 @@ uint64_t offline_handled(const struct offline *ol);
 
 /* offline_guard.c */
 /*
+ * In the process that forked the run (pid): signals that end a run passed
+ * on to it, its end awaited.  A run that ended without saying so (_exit()
+ * in a plugin, SIGKILL) is named as the guard names a crash, from ol,
+ * which the run shares.  Returns the run's exit status; a run killed by a
+ * signal is this process's end, by the same signal.
+ */
+int	offline_guard_watch(struct offline *ol, const struct offline *was,
+	    pid_t pid);
+/*
  * From now on, a plugin that crashes, calls exit() or is interrupted is
  * named on stderr, with the callback it was in: before the file is opened
  * (its SIGBUS handler comes after and hands on what is not its own), and
  * before ol->w is, each worker's sw set before its pipeline is loaded.
  */
-void	offline_guard_arm(const struct offline *ol);
+void	offline_guard_arm(struct offline *ol);
 /* No more: before ol->w is freed. */
 void	offline_guard_disarm(void);
 

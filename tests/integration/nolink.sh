@@ -64,6 +64,13 @@ guarded()
 	expect "$1: bytes on stdout" "$(wc -c <"$TMP/$1.out")" 0
 }
 
+# run_of PID: the run of `ringfan -r` (PID), the process it forks and
+# waits for; 0 while there is none.
+run_of()
+{
+	{ pgrep -P "$1" || true; } | awk 'NR == 1 { p = $1 } END { print p + 0 }'
+}
+
 # ft NAME: worker 0's flowtable counter or gauge NAME in $TMP/rf.json.
 ft()
 {

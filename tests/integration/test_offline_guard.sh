@@ -66,6 +66,28 @@ run exit
 guarded exit 2 "ringfan: g/0: in plugin crash's packet: the plugin called \
 exit() after 5 $tail_of"
 
+# _exit() and SIGKILL pass no handler of the run's process: the process
+# that forked the run and waits for it says where it was, and ends with 2
+# after _exit(), whatever the plugin asked for, and by the signal.
+config bare '      - plugin: crash
+        config: { len: 100, exit: true, bare: true }'
+run bare
+guarded bare 2 "ringfan: g/0: in plugin crash's packet: the plugin ended \
+the process with _exit(0) after 5 $tail_of"
+
+config bareclose '      - plugin: counter
+      - plugin: crash
+        config: { in_close: true, exit: true, bare: true, code: 5 }'
+run bareclose
+guarded bareclose 2 "ringfan: g/0: in plugin crash's close: the plugin \
+ended the process with _exit(5) after 6 $tail_of"
+
+config killed '      - plugin: crash
+        config: { len: 100, signal: 9 }'
+run killed
+guarded killed 137 "ringfan: g/0: in plugin crash's packet: killed by \
+signal 9 (Killed) after 5 $tail_of"
+
 # Two workers: a crash in the first one's check, before the second is
 # set up, is named with it.
 config check '      - plugin: ctxprobe
@@ -106,12 +128,14 @@ config slow '      - plugin: slow
     2>"$TMP/slow.err" &
 pid=$!
 BG="$pid"
-# Cut once the file is mapped, thousands of frames before the cut's page.
+# Cut once the run (the process ringfan forks) has the file mapped,
+# thousands of frames before the cut's page.
 for ((i = 0; i < 300; i++)); do
-	! grep -q "$TMP/big.pcap" "/proc/$pid/maps" 2>/dev/null || break
+	r=$(run_of "$pid")
+	! grep -q "$TMP/big.pcap" "/proc/$r/maps" 2>/dev/null || break
 	sleep 0.1
 done
-grep -q "$TMP/big.pcap" "/proc/$pid/maps" ||
+grep -q "$TMP/big.pcap" "/proc/$r/maps" ||
     fail "cut under the mapping: the file was not mapped within 30 s"
 truncate -s 10485760 "$TMP/big.pcap"
 rc=0
@@ -131,9 +155,11 @@ config spin '      - plugin: spin
     2>"$TMP/spin.err" &
 pid=$!
 BG="$pid"
-# Spinning: its CPU time grows while it stays alive (no timing asserted).
+# Spinning: the run's CPU time grows while it stays alive (no timing
+# asserted).  The signal goes to ringfan, which passes it on to the run.
 for ((i = 0; i < 300; i++)); do
-	ticks=$(awk '{ print $14 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+	ticks=$(awk '{ print $14 }' "/proc/$(run_of "$pid")/stat" \
+	    2>/dev/null || echo 0)
 	[ "$ticks" -lt 20 ] || break
 	sleep 0.1
 done

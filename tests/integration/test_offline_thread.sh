@@ -34,10 +34,10 @@ config()
 	    >"$TMP/$1.yaml"
 }
 
-# Whether process $1 waits in a read of a pipe.
+# Whether the run of ringfan $1 waits in a read of a pipe.
 reading_pipe()
 {
-	case "$(cat "/proc/$1/wchan" 2>/dev/null)" in
+	case "$(cat "/proc/$(run_of "$1")/wchan" 2>/dev/null)" in
 	*pipe_read) return 0 ;;
 	esac
 	return 1

@@ -1,10 +1,11 @@
 /*
  * crash: dies inside `packet`, as a buggy plugin would, to exercise the
  * supervision: on the frames whose wire length is `len` (default 0: none),
- * or on every frame with `always: true`; with `exit: true` it calls
- * exit(`code`) there instead (default 0; 3 and 4 are the codes a worker
- * itself ends with when its setup fails and when a plugin asks for a
- * retry), with `write: true` it writes into the frame (which the host
+ * or on every frame with `always: true`, by raising `signal` (default 11,
+ * SIGSEGV); with `exit: true` it calls exit(`code`) there instead (default
+ * 0; 3 and 4 are the codes a worker itself ends with when its setup fails
+ * and when a plugin asks for a retry), _exit(`code`) with `bare: true` as
+ * well, with `write: true` it writes into the frame (which the host
  * hands over read-only), or in `close` with `in_close: true` (there too
  * exit(`code`) with `exit: true`, and in a worker only, not in a check's
  * trial, with `worker_close: true`), or in `open` in a worker (not in a
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <ringfan/plugin.h>
 
@@ -23,7 +25,9 @@ struct crash {
 	uint64_t	len;
 	int		always;
 	int		exit;
+	int		bare;
 	uint64_t	code;
+	uint64_t	sig;
 	int		write;
 	int		in_close;
 	int		worker_close;
@@ -44,7 +48,9 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	if (ctx->opt_uint(ctx, "len", 0, &st->len) != 0 ||
 	    ctx->opt_bool(ctx, "always", 0, &st->always) != 0 ||
 	    ctx->opt_bool(ctx, "exit", 0, &st->exit) != 0 ||
+	    ctx->opt_bool(ctx, "bare", 0, &st->bare) != 0 ||
 	    ctx->opt_uint(ctx, "code", 0, &st->code) != 0 ||
+	    ctx->opt_uint(ctx, "signal", SIGSEGV, &st->sig) != 0 ||
 	    ctx->opt_bool(ctx, "write", 0, &st->write) != 0 ||
 	    ctx->opt_bool(ctx, "in_close", 0, &st->in_close) != 0 ||
 	    ctx->opt_bool(ctx, "worker_close", 0, &st->worker_close) != 0 ||
@@ -67,6 +73,8 @@ crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
 {
 	if (!st->always && (st->len == 0 || pkt->len != st->len))
 		return;
+	if (st->exit && st->bare)
+		_exit((int)(st->code & 0xff));
 	if (st->exit)
 		exit((int)(st->code & 0xff));
 	if (st->write && pkt->caplen > 0) {
@@ -74,7 +82,7 @@ crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
 		*(volatile uint8_t *)(uintptr_t)pkt->data = pkt->data[0];
 		return;
 	}
-	raise(SIGSEGV);
+	raise((int)st->sig);
 }
 
 static int
@@ -104,6 +112,8 @@ crash_close(void *state)
 {
 	struct crash *st = state;
 
+	if (st->in_close && st->exit && st->bare)
+		_exit((int)(st->code & 0xff));
 	if (st->in_close && st->exit)
 		exit((int)(st->code & 0xff));
 	if (st->in_close)
