@@ -127,6 +127,7 @@ plugin_noop_close(void *state)
 /* Where the process is in plugin code, for pipeline_track(); or NULL. */
 static char *track_buf;
 static size_t track_len;
+static struct cfg_pos *track_pos;	/* pipeline_track_pos() */
 
 void
 pipeline_track(char *buf, size_t len)
@@ -135,6 +136,22 @@ pipeline_track(char *buf, size_t len)
 	track_len = len;
 	if (buf != NULL && len > 0)
 		buf[0] = '\0';
+}
+
+void
+pipeline_track_pos(struct cfg_pos *pos)
+{
+	track_pos = pos;
+	if (pos != NULL)
+		*pos = (struct cfg_pos){ 0, 0 };
+}
+
+/* The step whose plugin code runs next, for pipeline_track_pos(). */
+static void
+pipeline_at_step(const struct cfg_plugin *cp)
+{
+	if (track_pos != NULL)
+		*track_pos = cp->pos;
 }
 
 /*
@@ -470,6 +487,7 @@ pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 	pl->first_batch = n;
 	for (size_t i = 0; i < n; i++) {
 		cp = &cap->pipeline[i];
+		pipeline_at_step(cp);
 		if (plugin_load(&pl->plugins[i], cp->name, cfg->plugin_path,
 		    cfg->nplugin_path, held != NULL ? &held[i] : NULL, msg,
 		    sizeof(msg)) == -1) {
@@ -536,6 +554,7 @@ pipeline_check_stage(struct pipeline *pl, size_t i,
 		    strerror(ENOMEM));
 		return RINGFAN_FAIL;
 	}
+	pipeline_at_step(s->conf);
 	if (c->check != NULL) {
 		pipeline_at("in", cfg_step_name(s->conf), "'s check");
 		/* A check needs no resource: nothing to wait for. */

@@ -167,6 +167,11 @@ int	pipeline_load(struct pipeline *pl, const struct cfg *cfg,
  */
 void	pipeline_track(char *buf, size_t len);
 /*
+ * And the place in the configuration of the step whose plugin code that
+ * is (its `plugin:` key) into *pos; NULL stops it.
+ */
+void	pipeline_track_pos(struct cfg_pos *pos);
+/*
  * Run every stage's check (or, without one, a trial open and close) and
  * record what it asked for in the stages' info.  enum ringfan_result, with
  * "plugin NAME: ..." in err.

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,7 @@ struct validation {
 	bool			refused;	/* by the system, not a plugin */
 	char			err[PLUGIN_ERR_MAX];
 	char			at[128];	/* pipeline_track() */
+	struct cfg_pos		at_pos;		/* pipeline_track_pos() */
 	struct plugin_info	info[];		/* every stage of every capture */
 };
 
@@ -326,6 +328,7 @@ validate_child(const struct cfg *cfg, const struct plugin_env *envs, bool drop,
 		_exit(1);
 	}
 	pipeline_track(v->at, sizeof(v->at));
+	pipeline_track_pos(&v->at_pos);
 	for (size_t c = 0; c < cfg->ncaptures; c++) {
 		const struct cfg_capture *cap = &cfg->captures[c];
 
@@ -398,6 +401,7 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 {
 	struct plugin_info **out;
 	struct validation *v;
+	char place[PATH_MAX + 32];
 	size_t nstages = 0, len, at = 0;
 	pid_t pid, parent;
 	int status, late, rc;
@@ -436,20 +440,26 @@ pipeline_validate(const struct cfg *cfg, const struct plugin_env *envs,
 	v->at[sizeof(v->at) - 1] = '\0';
 	utf8_scrub(v->at);
 	if (WIFSIGNALED(status) || v->rc != 0) {
+		/* In plugin code: its step's place in the file first. */
+		place[0] = '\0';
+		if (v->at[0] != '\0' && v->at_pos.line != 0)
+			snprintf(place, sizeof(place), "%s:%u:%u: ", cfg->path,
+			    v->at_pos.line, v->at_pos.col);
 		if (late == 1)
-			snprintf(err, errlen, "plugin validation: no answer "
-			    "within %d s, %s", PLUGIN_VALIDATE_MS / 1000,
+			snprintf(err, errlen, "%splugin validation: no answer "
+			    "within %d s, %s", place, PLUGIN_VALIDATE_MS / 1000,
 			    v->at[0] != '\0' ? v->at : "outside the plugins");
 		else if (v->err[0] != '\0')
 			strlcpy(err, v->err, errlen);
 		else if (WIFSIGNALED(status))
-			snprintf(err, errlen, "plugin validation: the checking "
-			    "process was killed by signal %d (%s)%s%s",
-			    WTERMSIG(status), strsignal(WTERMSIG(status)),
+			snprintf(err, errlen, "%splugin validation: the "
+			    "checking process was killed by signal %d (%s)%s%s",
+			    place, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)),
 			    v->at[0] != '\0' ? " " : "", v->at);
 		else
-			snprintf(err, errlen, "plugin validation: the checking "
-			    "process exited with code %d%s%s",
+			snprintf(err, errlen, "%splugin validation: the "
+			    "checking process exited with code %d%s%s", place,
 			    WEXITSTATUS(status), v->at[0] != '\0' ? " " : "",
 			    v->at);
 		rc = late != 1 && v->refused ? -EPERM : -EINVAL;

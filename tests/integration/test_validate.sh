@@ -152,12 +152,12 @@ v_check usr 1 "ringfan: $V_TMP/usr.yaml:1:7: user \"rfnosuchuser\": no such user
 v_conf checkcrash '      - plugin: counter
       - plugin: ctxprobe
         config: { check: crash }'
-v_check checkcrash 1 "ringfan: plugin validation: the checking process was killed by signal 11 (Segmentation fault) in plugin ctxprobe's check"
+v_check checkcrash 1 "ringfan: $V_TMP/checkcrash.yaml:8:17: plugin validation: the checking process was killed by signal 11 (Segmentation fault) in plugin ctxprobe's check"
 v_conf checkhang '      - plugin: counter
       - plugin: ctxprobe
         name: probe
         config: { check: hang }'
-v_check checkhang 1 "ringfan: plugin validation: no answer within 10 s, in plugin probe's check"
+v_check checkhang 1 "ringfan: $V_TMP/checkhang.yaml:8:17: plugin validation: no answer within 10 s, in plugin probe's check"
 
 # What a plugin logs in its check reaches stderr, a file or a pipe alike
 # (the validating child keeps the log's own descriptor of a pipe).
