@@ -211,7 +211,8 @@ done
 python3 "$RF_TMP/raw.py" "$RF_SOCK" 'b""' 15 >"$RF_TMP/silent.out" \
     2>"$RF_TMP/silent.time" &
 silent=$!
-sleep 0.5
+rf_wait_until 5 "the silent client connected" \
+    sh -c "ss -Hx state established 'src $RF_SOCK' | grep -q ."
 rf_ctl status >/dev/null || rf_fail "status failed while a client was silent"
 # Answered before the silent one's 5 s are over: it did not wait for them.
 rf_alive "$silent" || rf_fail "status was answered only once the silent" \

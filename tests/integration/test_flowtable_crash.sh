@@ -100,7 +100,7 @@ ip netns exec "$RF_NS" tcpreplay -i "$RF_GEN" --pps "$PPS" -q "$PCAP" \
     >"$RF_TMP/tcpreplay.out" 2>&1 &
 replay=$!
 # Halfway through the replay: kill the worker that has written the most.
-sleep $((total / PPS / 2))
+rf_wait_flowing $((total / 2))
 victim=0
 [ "$(stat -c %s "$RF_TMP/flows-1.json" 2>/dev/null || echo 0)" -gt \
     "$(stat -c %s "$RF_TMP/flows-0.json" 2>/dev/null || echo 0)" ] && victim=1

@@ -383,6 +383,8 @@ def crowd(n, hold):
             pass
         socks.append(s)
     out["crowd"] = "%d" % len(socks)
+    if len(sys.argv) > 3:
+        open(sys.argv[3], "w").close()
     time.sleep(hold)
     for s in socks:
         s.close()
@@ -439,13 +441,28 @@ ctl_prompt()
 	echo "ok: $1: stats in $(((t1 - t0) / 1000000)) ms, packets $before -> $after"
 }
 
+# conns PID N: process PID has N TCP connections to port P established;
+# hostile_in: the slow clients' 3 and the keep-alive one's.
+conns()
+{
+	[ "$(ss -Htnp state established "dport = :$P" | grep -c "pid=$1,")" \
+	    -ge "$2" ]
+}
+
+hostile_in()
+{
+	conns "$SLOW" 3 && conns "$KEEP" 1
+}
+
 python3 "$RF_TMP/hostile.py" slow "$P" >"$RF_TMP/slow.out" &
-HOSTILE_PIDS=$!
+SLOW=$!
+HOSTILE_PIDS=$SLOW
 python3 "$RF_TMP/hostile.py" big "$P" >"$RF_TMP/big.out" &
 HOSTILE_PIDS="$HOSTILE_PIDS $!"
 python3 "$RF_TMP/hostile.py" keepalive "$P" >"$RF_TMP/keepalive.out" &
-HOSTILE_PIDS="$HOSTILE_PIDS $!"
-sleep 1
+KEEP=$!
+HOSTILE_PIDS="$HOSTILE_PIDS $KEEP"
+rf_wait_until 10 "the slow and keep-alive clients connected" hostile_in
 ctl_prompt "slow and big clients"
 # A worker forked while clients are connected inherits none of them.
 [ "$(ss -Htn state established "sport = :$P" | wc -l)" -gt 0 ] ||
@@ -458,9 +475,10 @@ rf_wait_until 20 "worker 0 running again in a new process" rf_ctl_test stats \
     ([.captures[0].workers[].state] == [\"running\", \"running\"])"
 workers_hold_no_tcp
 echo "ok: a worker forked with clients connected holds no TCP socket"
-python3 "$RF_TMP/hostile.py" crowd "$P" >"$RF_TMP/crowd.out" &
+python3 "$RF_TMP/hostile.py" crowd "$P" "$RF_TMP/crowd.made" \
+    >"$RF_TMP/crowd.out" &
 HOSTILE_PIDS="$HOSTILE_PIDS $!"
-sleep 2
+rf_wait_until 10 "the 500 connections made" test -e "$RF_TMP/crowd.made"
 ctl_prompt "500 connections at once"
 ctl_prompt "500 connections at once, later"
 for p in $HOSTILE_PIDS; do

@@ -25,11 +25,14 @@ for _ in range(2):
     c.setblocking(False)
     c.connect_ex(("127.0.0.1", int(sys.argv[1])))
     fill.append(c)
-time.sleep(0.3)
 open(sys.argv[2], "w").close()
 time.sleep(60)' "$port" "$TMP/ready" &
 BG="$BG $!"
 wait_for 10 "the listener" test -e "$TMP/ready"
+# Full: more connections wait in its queue (Recv-Q) than its backlog
+# (Send-Q) allows.
+wait_for 10 "the listener's queue full" sh -c \
+    "ss -Hltn 'sport = :$port' | awk '{ exit !(\$2 > \$3) }'"
 
 python3 "$(dirname "$0")/mkipfix.py" "$TMP/in.pcap"
 url="tcp://127.0.0.1:$port"

@@ -40,8 +40,10 @@ for ((i = 0; i < 100 && $(rf_nl_drops) == 0; i++)); do
 done
 [ "$(rf_nl_drops)" -gt 0 ] || rf_fail "20000 link messages overflowed nothing"
 ip link set "$RF_CAP" up
-# The carrier's own message comes up to a second later: lost as well.
-sleep 1.5
+# The carrier's own message comes up to a second later (the kernel's
+# link watch sends it as it sets operstate): lost as well.
+rf_wait_until 5 "the carrier up" \
+    grep -qx up "/sys/class/net/$RF_CAP/operstate"
 kill -CONT "$RF_PID"
 rf_wait_until 20 "the overrun seen" grep -q "link watch: netlink overrun" \
     "$RF_ERR"

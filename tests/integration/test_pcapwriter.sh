@@ -48,7 +48,8 @@ rf_start
 
 rf_send_bg -t udp -n "$N" -f 64 -s 300 -r 5000
 for k in 1 2 3; do
-	sleep 0.8
+	# Mid-stream: 4000 more frames counted (0.8 s of it) before each kill.
+	rf_wait_flowing $((k * 4000))
 	w=$(((k - 1) % 2))
 	restarts=$(rf_ctl_num workers ".workers[$w].restarts")
 	pid=$(rf_ctl_num workers ".workers[$w].pid")

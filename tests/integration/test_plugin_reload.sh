@@ -89,7 +89,7 @@ pids=$(rf_pids)
 plugins="counter $(rf_ctl_json plugins '.captures[0].plugins[0].version'),options 1.0"
 reloads=0
 rf_send_bg -t udp -n "$K" -f 256 -r 4000 -s 64
-sleep 0.5
+rf_wait_flowing 1000
 
 # An unknown option, placed at the option's value.
 sed -i 's/config: { count: 3 }/config: { count: 3, cuont: 4 }/' "$RF_CONF"

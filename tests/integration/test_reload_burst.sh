@@ -21,7 +21,7 @@ version()
 }
 
 rf_send_bg -t udp -n "$K" -f 256 -r 3000 -s 64
-sleep 0.5
+rf_wait_flowing 1000
 for n in 1 2 3; do
 	version "$n"
 	kill -HUP "$RF_PID"

@@ -27,7 +27,7 @@ rf_set_ring 64KiB 32 200ms
 cp "$RF_CONF" "$RF_TMP/good.yaml"
 rf_start
 rf_send_bg -t udp -n "$K" -f 256 -r 3000 -s 64
-sleep 0.5
+rf_wait_flowing 1000
 
 # reload_fails HOW CAUSE: a reload to ctxprobe with `open: HOW` in worker
 # 1 is answered with the error that names CAUSE, and leaves every worker

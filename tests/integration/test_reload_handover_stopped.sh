@@ -15,7 +15,7 @@ sed -i '1i stall_timeout: 2s' "$RF_CONF"
 rf_start
 
 rf_send_bg -t udp -n 60000 -f 64 -r 10000 -s 64
-sleep 1
+rf_wait_flowing 5000
 pid0=$(rf_ctl_num workers '.workers[0].pid')
 kill -STOP "$pid0"
 echo "      - { plugin: crash, config: { len: 7 } }" >>"$RF_CONF"

@@ -19,7 +19,7 @@ rf_start
 pids0=$(rf_pids)
 
 rf_send_bg -t udp -n "$K" -f 256 -r 3000 -s 64
-sleep 0.5
+rf_wait_flowing 1000
 echo "      - { plugin: ctxprobe, config: { open: fail, open_worker: 1 } }" \
     >>"$RF_CONF"
 "$RINGFAN" -c "$RF_CONF" -t 2>/dev/null ||

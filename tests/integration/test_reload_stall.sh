@@ -24,7 +24,10 @@ pid0=$(rf_ctl_num workers '.workers[0].pid')
 
 kill -STOP "$pid0"
 rf_send -t udp -n "$N" -f 16 -s 64 -r 20000
-sleep 0.2
+# The kernel's count of the stopped worker's socket (the master reads it):
+# every frame is in its ring before the reload starts.
+rf_wait_until 5 "the $N frames in the stopped worker's ring" rf_ctl_test \
+    stats ".captures[0].totals.kernel_packets == $N"
 # A capture change: new sockets and workers, a hand-over at a cut-over.
 rf_set_ring 64KiB 16 10ms
 rc=0

@@ -20,8 +20,14 @@ rf_link
 rf_config 2 hash "udp port 9" "plugin: counter" \
     "{ plugin: ctxprobe, config: { check_delay: 1s } }"
 
+# checking: the plugins' check runs, in a child of the master.
+checking()
+{
+	pgrep -P "$RF_PID" >/dev/null
+}
+
 # start_bg: ringfan in the background, in the middle of its check once the
-# pidfile is there.
+# pidfile is there and the check runs.
 start_bg()
 {
 	RF_RUN=$((RF_RUN + 1))
@@ -30,7 +36,7 @@ start_bg()
 	setsid "$RINGFAN" -c "$RF_CONF" >"$RF_OUT" 2>"$RF_ERR" &
 	RF_PID=$!
 	rf_wait_until 5 "the pidfile" test -s "$PIDFILE"
-	sleep 0.3
+	rf_wait_until 5 "the plugins' check under way" checking
 	grep -q "ready:" "$RF_ERR" && rf_fail "ready before the signal"
 	true
 }

@@ -16,7 +16,7 @@ rf_config 2 hash "udp port 9" "plugin: counter"
 for round in 1 2 3; do
 	rf_start
 	rf_send_bg -t udp -n "$K" -f 256 -r 5000 -s 64
-	sleep 1
+	rf_wait_flowing 2000
 	kill -TERM -- "-$RF_PID"
 	rf_wait_exit 15 "round $round"
 	# ringfan's count is final: the rest of the sender's frames would
