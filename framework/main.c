@@ -453,8 +453,8 @@ main(int argc, char **argv)
 	/*
 	 * -t checks everything; -D does too, while stderr still reaches the
 	 * user, and the master builds on what it validated.  A foreground
-	 * start validates once, as it builds; -r runs the pipeline in this
-	 * process, as this user, and checks it there.
+	 * start validates once, as it builds; -r runs the pipeline in a
+	 * process it forks, as this user, and checks it there.
 	 */
 	if ((check || daemonize) && (rc = master_check_keep(&cfg, daemonize ?
 	    &opts.checked : NULL, err, sizeof(err))) != 0) {
@@ -471,8 +471,8 @@ main(int argc, char **argv)
 	}
 	if (pcap != NULL) {
 		/*
-		 * The pipelines run in this process: the statistics
-		 * document goes to a copy of stdout (which a program plugin
+		 * The pipelines run in a process of this one's (offline.c):
+		 * the statistics document goes to a copy of stdout (which a program plugin
 		 * code starts does not inherit), and what plugin code prints
 		 * to stdout goes to stderr.
 		 */

@@ -383,6 +383,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
     FILE *out)
 {
 	struct offline *ol, was;
+	sigset_t mask;
 	struct cfg one;
 	struct cfg_capture cap;
 	uint64_t started = clock_ns(CLOCK_MONOTONIC), handled;
@@ -439,32 +440,38 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 	 */
 	was = *ol;
 	parent = getpid();
+	/*
+	 * As in a worker: a plugin's write to a pipe or socket whose reader
+	 * is gone fails with EPIPE, which the plugin handles, instead of
+	 * ending the run without a word.  So does the statistics document's,
+	 * which then says it cannot be written, and the watching process's
+	 * line.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	fflush(NULL);
+	offline_guard_block(&mask);
 	rc = EXIT_RUNTIME;
 	if ((pid = fork()) == -1)
 		fprintf(stderr, "ringfan: fork (the run): %s\n",
 		    strerror(errno));
 	else if (pid > 0)
-		rc = offline_guard_watch(ol, &was, pid);
+		rc = offline_guard_watch(ol, &was, pid, &mask);
 	if (pid != 0) {
+		if (pid == -1)
+			(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 		stats_destroy(was.shm, nworkers);
 		offline_unshare(ol, len);
 		return rc;
 	}
-	/* Ended with the process that watches it. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* Never without the process that watches it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
-		raise(SIGTERM);
+		_exit(EXIT_RUNTIME);
 
-	/*
-	 * As in a worker: a plugin's write to a pipe or socket whose reader
-	 * is gone fails with EPIPE, which the plugin handles, instead of
-	 * ending the run without a word.  So does the statistics document's,
-	 * which then says it cannot be written.
-	 */
-	signal(SIGPIPE, SIG_IGN);
 	log_set_tag("%s/0", cap.name);
 	offline_guard_arm(ol);
+	/* What came since the fork, the guard takes now. */
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 	if ((rc = offline_open(ol, &one, &cap)) != 0)
 		goto out;
 	if (nworkers > 1 && cap.fanout.defrag &&
@@ -494,6 +501,7 @@ offline_run(const struct cfg *cfg, const char *pcap_path, unsigned nworkers,
 		STATS_STORE(&ol->w[k].sw->state, WORKER_STOPPED);
 	}
 	prc = offline_print(ol, &one, out, started, (uint64_t)loops);
+	ol->printed = prc == 0;
 	if (rc == 0)
 		rc = prc;
 	offline_problems(ol);

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,11 +60,28 @@ struct guard_line {
 	size_t	 n;
 };
 
+/* At most n bytes of s: a worker's tag, in memory that may be written over. */
+static void
+guard_putn(struct guard_line *l, const char *s, size_t n)
+{
+	while (n-- > 0 && *s != '\0' && l->n < sizeof(l->b) - 1)
+		l->b[l->n++] = *s++;
+}
+
 static void
 guard_put(struct guard_line *l, const char *s)
 {
-	while (*s != '\0' && l->n < sizeof(l->b) - 1)
-		l->b[l->n++] = *s++;
+	guard_putn(l, s, SIZE_MAX);
+}
+
+/* "CAPTURE/K" of worker w once it is set up, else "CAPTURE". */
+static void
+guard_put_tag(struct guard_line *l, const struct offline_worker *w)
+{
+	if (w != NULL && w->tag[0] != '\0')
+		guard_putn(l, w->tag, sizeof(w->tag));
+	else
+		guard_put(l, guard.ol->capture);
 }
 
 static void
@@ -133,14 +151,14 @@ guard_where(struct guard_line *l)
 	guard_put(l, "ringfan: ");
 	mark = l->n;
 	for (unsigned k = 0; ol->w != NULL && k < ol->nworkers && !in; k++) {
-		guard_put(l, ol->w[k].tag);
+		guard_putn(l, ol->w[k].tag, sizeof(ol->w[k].tag));
 		guard_put(l, ": ");
 		if (!(in = guard_stage(l, &ol->w[k])))
 			l->n = mark;
 	}
 	if (in)
 		return true;
-	guard_put(l, w != NULL && w->tag[0] != '\0' ? w->tag : ol->capture);
+	guard_put_tag(l, w);
 	guard_put(l, ": ");
 	if (ol->at[0] != '\0') {
 		guard_put(l, ol->at);
@@ -150,7 +168,10 @@ guard_where(struct guard_line *l)
 	return false;
 }
 
-/* " after N frames of FILE; the run ends without its statistics" */
+/*
+ * " after N frames of FILE; the run ends without its statistics" (or
+ * "after them", when they were printed: a plugin's destructor at unload)
+ */
 static void
 guard_after(struct guard_line *l)
 {
@@ -158,7 +179,8 @@ guard_after(struct guard_line *l)
 	guard_put_u64(l, offline_handled(guard.ol));
 	guard_put(l, " frames of ");
 	guard_put(l, guard.ol->path);
-	guard_put(l, "; the run ends without its statistics");
+	guard_put(l, guard.ol->printed ? "; the run ends after its statistics" :
+	    "; the run ends without its statistics");
 }
 
 static void
@@ -206,7 +228,7 @@ guard_thread(struct guard_line *l)
 	    NULL;
 
 	guard_put(l, "ringfan: ");
-	guard_put(l, w != NULL && w->tag[0] != '\0' ? w->tag : ol->capture);
+	guard_put_tag(l, w);
 	guard_put(l, ": in a plugin's thread");
 }
 
@@ -267,6 +289,11 @@ guard_exit(void)
 	_exit(EXIT_RUNTIME);
 }
 
+/* What the watching process passes on to the run. */
+static const int watch_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+#define WATCH_NSIG	(sizeof(watch_signals) / sizeof(watch_signals[0]))
+
 /* The run the watching process waits for: where its signals go. */
 static volatile pid_t watched;
 
@@ -280,46 +307,57 @@ watch_pass(int sig)
 	errno = saved;
 }
 
-/* How a run that said nothing ended, named as the guard names a crash. */
+void
+offline_guard_block(sigset_t *was)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t k = 0; k < WATCH_NSIG; k++)
+		sigaddset(&set, watch_signals[k]);
+	(void)sigprocmask(SIG_BLOCK, &set, was);
+}
+
+/*
+ * How a run that said nothing ended, named as the guard names a crash,
+ * from a copy of what the run shares: its fields could change under a
+ * process that plugin code forked, and plugin code could have written
+ * over them; those it set before it ran are set again from was.
+ */
 static void
-watch_say(struct offline *ol, const struct offline *was, int status)
+watch_say(const struct offline *ol, const struct offline *was, int status)
 {
 	struct guard_line l = { .n = 0 };
-	char num[16];
-	bool in;
+	struct offline o = *ol;
+	int sig;
 
-	/*
-	 * What plugin code in the run could have written over, set again
-	 * from what was before it ran; its strings ended.
-	 */
-	ol->path = was->path;
-	ol->capture = was->capture;
-	ol->cap = was->cap;
-	ol->batch = was->batch;
-	ol->shm = was->shm;
-	ol->w = was->w;
-	ol->nworkers = was->nworkers;
-	if (ol->tagged >= ol->nworkers)
-		ol->tagged = 0;
-	ol->at[sizeof(ol->at) - 1] = '\0';
-	for (unsigned k = 0; k < ol->nworkers; k++) {
-		ol->w[k].sw = &ol->shm->workers[k];
-		ol->w[k].tag[sizeof(ol->w[k].tag) - 1] = '\0';
-	}
-	guard.ol = ol;
-	in = guard_where(&l);
+	o.path = was->path;
+	o.capture = was->capture;
+	o.cap = was->cap;
+	o.batch = was->batch;
+	o.shm = was->shm;
+	o.w = was->w;
+	o.nworkers = was->nworkers;
+	if (o.tagged >= o.nworkers)
+		o.tagged = 0;
+	o.at[sizeof(o.at) - 1] = '\0';
+	for (unsigned k = 0; k < o.nworkers; k++)
+		o.w[k].sw = &o.shm->workers[k];
+	guard.ol = &o;
+	guard_where(&l);
 	if (WIFSIGNALED(status)) {
-		guard_put(&l, ": killed by signal ");
-		guard_put_u64(&l, (uint64_t)WTERMSIG(status));
+		sig = WTERMSIG(status);
+		guard_put(&l, sig == SIGINT || sig == SIGTERM ?
+		    ": interrupted by signal " : ": killed by signal ");
+		guard_put_u64(&l, (uint64_t)sig);
 		guard_put(&l, " (");
-		guard_put(&l, sigdescr_np(WTERMSIG(status)) != NULL ?
-		    sigdescr_np(WTERMSIG(status)) : "?");
+		guard_put(&l, sigdescr_np(sig) != NULL ? sigdescr_np(sig) :
+		    "?");
 		guard_put(&l, ")");
 	} else {
-		snprintf(num, sizeof(num), "%d", WEXITSTATUS(status));
-		guard_put(&l, in ? ": the plugin ended the process with _exit(" :
-		    ": the process ended with _exit(");
-		guard_put(&l, num);
+		/* Whose thread called it, the line cannot say. */
+		guard_put(&l, ": the process ended with _exit(");
+		guard_put_u64(&l, (uint64_t)WEXITSTATUS(status));
 		guard_put(&l, ")");
 	}
 	guard_after(&l);
@@ -328,27 +366,36 @@ watch_say(struct offline *ol, const struct offline *was, int status)
 }
 
 int
-offline_guard_watch(struct offline *ol, const struct offline *was, pid_t pid)
+offline_guard_watch(struct offline *ol, const struct offline *was, pid_t pid,
+    const sigset_t *mask)
 {
-	static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct sigaction sa, was_sa[sizeof(passed) / sizeof(passed[0])];
+	struct sigaction sa, was_sa[WATCH_NSIG];
 	struct rlimit none = { 0, 0 };
+	siginfo_t si;
 	sigset_t only;
-	int status, sig;
+	int status, sig, rc;
 	pid_t r;
 
+	/* Blocked since before the fork (offline_guard_block()). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_pass;
 	sigemptyset(&sa.sa_mask);
 	watched = pid;
-	for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
-		(void)sigaction(passed[k], &sa, &was_sa[k]);
+	for (size_t k = 0; k < WATCH_NSIG; k++)
+		(void)sigaction(watch_signals[k], &sa, &was_sa[k]);
+	(void)sigprocmask(SIG_SETMASK, mask, NULL);
+	/* Ended, not yet reaped: no signal is passed to a pid reused. */
+	while ((rc = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT)) == -1 &&
+	    errno == EINTR)
+		;
+	offline_guard_block(NULL);
+	watched = 0;
 	while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
 		;
-	watched = 0;
-	for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
-		(void)sigaction(passed[k], &was_sa[k], NULL);
-	if (r == -1) {
+	for (size_t k = 0; k < WATCH_NSIG; k++)
+		(void)sigaction(watch_signals[k], &was_sa[k], NULL);
+	(void)sigprocmask(SIG_SETMASK, mask, NULL);
+	if (rc == -1 || r == -1) {
 		fprintf(stderr, "ringfan: waiting for the run: %s\n",
 		    strerror(errno));
 		return EXIT_RUNTIME;
@@ -357,9 +404,13 @@ offline_guard_watch(struct offline *ol, const struct offline *was, pid_t pid)
 		watch_say(ol, was, status);
 	if (WIFEXITED(status))
 		return ol->said != 0 ? WEXITSTATUS(status) : EXIT_RUNTIME;
-	/* The run's end by a signal is ours, without a second core. */
+	/*
+	 * The run's end by a signal is ours, with no second core (nor a
+	 * report by a core_pattern helper).
+	 */
 	sig = WTERMSIG(status);
 	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(sig, SIG_DFL);
 	sigemptyset(&only);
 	sigaddset(&only, sig);

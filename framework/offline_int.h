@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -80,6 +81,7 @@ struct offline {
 	 * its line.
 	 */
 	uint32_t		 said;
+	uint32_t		 printed;	/* its statistics document */
 	pcap_t			*pcap;
 	struct bpf_program	 prog;		/* the capture's filter */
 	bool			 has_prog;
@@ -129,19 +131,27 @@ uint64_t offline_handled(const struct offline *ol);
 
 /* offline_guard.c */
 /*
- * In the process that forked the run (pid): signals that end a run passed
- * on to it, its end awaited.  A run that ended without saying so (_exit()
- * in a plugin, SIGKILL) is named as the guard names a crash, from ol,
- * which the run shares.  Returns the run's exit status; a run killed by a
- * signal is this process's end, by the same signal.
+ * Block the signals that the watching process passes on to the run (the
+ * mask before in *was, if not NULL): before the fork, so that none comes
+ * before the one is ready to pass it or the other to take it.
+ */
+void	offline_guard_block(sigset_t *was);
+/*
+ * In the process that forked the run (pid), the signals blocked: they are
+ * passed on to the run (mask, the one before the block, is set again while
+ * it runs), its end awaited.  A run that ended without saying so (_exit()
+ * in plugin code, SIGKILL) is named as the guard names a crash, from ol,
+ * which the run shares, and was, a copy taken before the fork.  Returns
+ * the run's exit status; a run killed by a signal is this process's end,
+ * by the same signal.
  */
 int	offline_guard_watch(struct offline *ol, const struct offline *was,
-	    pid_t pid);
+	    pid_t pid, const sigset_t *mask);
 /*
  * From now on, a plugin that crashes, calls exit() or is interrupted is
  * named on stderr, with the callback it was in: before the file is opened
- * (its SIGBUS handler comes after and hands on what is not its own), and
- * before ol->w is, each worker's sw set before its pipeline is loaded.
+ * (its SIGBUS handler comes after and hands on what is not its own), each
+ * worker's sw set before its pipeline is loaded.
  */
 void	offline_guard_arm(struct offline *ol);
 /* No more: before ol->w is freed. */

@@ -168,7 +168,7 @@ int	pipeline_load(struct pipeline *pl, const struct cfg *cfg,
 void	pipeline_track(char *buf, size_t len);
 /*
  * And the place in the configuration of the step whose plugin code that
- * is (its `plugin:` key) into *pos; NULL stops it.
+ * is (where its plugin is named) into *pos; NULL stops it.
  */
 void	pipeline_track_pos(struct cfg_pos *pos);
 /*

@@ -1,8 +1,9 @@
 #!/bin/bash
-# ringfan -r runs the plugins in its own process: a plugin that crashes,
-# calls exit() or never returns must be named on stderr with the callback
-# it was in and the frames handled before, and the run must end with the
-# signal's status (2 after exit()) and no statistics document.  A plugin
+# ringfan -r runs the plugins in a process it forks, not in a worker: a
+# plugin that crashes, calls exit() or _exit() or never returns must be
+# named on stderr with the callback it was in and the frames handled
+# before, and the run must end with the signal's status (2 after exit()
+# and _exit()) and no statistics document.  A plugin
 # that returns a verdict that is neither RINGFAN_CONTINUE nor RINGFAN_STOP
 # is warned about once and its frames stop there; a plugin's error text is
 # one line of the log.
@@ -68,24 +69,38 @@ exit() after 5 $tail_of"
 
 # _exit() and SIGKILL pass no handler of the run's process: the process
 # that forked the run and waits for it says where it was, and ends with 2
-# after _exit(), whatever the plugin asked for, and by the signal.
+# after _exit(), whatever the plugin asked for, and by the signal itself.
 config bare '      - plugin: crash
         config: { len: 100, exit: true, bare: true }'
 run bare
-guarded bare 2 "ringfan: g/0: in plugin crash's packet: the plugin ended \
-the process with _exit(0) after 5 $tail_of"
+guarded bare 2 "ringfan: g/0: in plugin crash's packet: the process ended \
+with _exit(0) after 5 $tail_of"
 
 config bareclose '      - plugin: counter
       - plugin: crash
         config: { in_close: true, exit: true, bare: true, code: 5 }'
 run bareclose
-guarded bareclose 2 "ringfan: g/0: in plugin crash's close: the plugin \
-ended the process with _exit(5) after 6 $tail_of"
+guarded bareclose 2 "ringfan: g/0: in plugin crash's close: the process \
+ended with _exit(5) after 6 $tail_of"
 
+# In a constructor, as the plugin is loaded.
+rc=0
+RINGFAN_TEST_CRASH_CTOR=6 "$RINGFAN" -c "$TMP/bareclose.yaml" -r "$PCAP" \
+    >"$TMP/ctor.out" 2>"$TMP/ctor.err" || rc=$?
+err=$(cat "$TMP/ctor.err")
+guarded ctor 2 "ringfan: g/0: while loading plugin crash: the process \
+ended with _exit(6) after 0 $tail_of"
+
+# Killed by the signal, not an exit with its number (python's subprocess
+# tells them apart: -9).
 config killed '      - plugin: crash
         config: { len: 100, signal: 9 }'
-run killed
-guarded killed 137 "ringfan: g/0: in plugin crash's packet: killed by \
+rc=$(python3 -c 'import subprocess, sys
+print(subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w")).returncode)' \
+    "$TMP/killed.out" "$RINGFAN" -c "$TMP/killed.yaml" -r "$PCAP" \
+    2>"$TMP/killed.err")
+err=$(cat "$TMP/killed.err")
+guarded killed -9 "ringfan: g/0: in plugin crash's packet: killed by \
 signal 9 (Killed) after 5 $tail_of"
 
 # Two workers: a crash in the first one's check, before the second is
@@ -164,13 +179,15 @@ for ((i = 0; i < 300; i++)); do
 	sleep 0.1
 done
 [ "$ticks" -ge 20 ] || fail "spin: no CPU spent after 30 s"
-kill -TERM "$pid"
+# SIGINT, which ringfan passes on (were it not, ringfan would end by it,
+# and the run would be killed with it, unnamed).
+kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
 BG=""
 err=$(cat "$TMP/spin.err")
-guarded spin 143 "ringfan: g/0: in plugin spin's packet: interrupted by \
-signal 15 (Terminated) after 5 $tail_of"
+guarded spin 130 "ringfan: g/0: in plugin spin's packet: interrupted by \
+signal 2 (Interrupt) after 5 $tail_of"
 
 # A verdict of 7: taken as RINGFAN_STOP, said once, the run goes on.
 config verdict '      - plugin: crash

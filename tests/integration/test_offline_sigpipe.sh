@@ -1,5 +1,5 @@
 #!/bin/bash
-# ringfan -r runs the plugins in its own process, and must run them as a
+# ringfan -r runs the plugins in a process of its own, and must run them as a
 # worker does, which ignores SIGPIPE: a plugin's write to a pipe or socket
 # whose reader is gone fails with EPIPE, which the plugin handles, instead
 # of killing the run without a word or its statistics.  brokenpipe writes

@@ -147,17 +147,18 @@ v_conf usr '      - plugin: counter'
 sed -i '1i user: rfnosuchuser' "$V_TMP/usr.yaml"
 v_check usr 1 "ringfan: $V_TMP/usr.yaml:1:7: user \"rfnosuchuser\": no such user"
 
-# A check that dies or never returns: the error names the plugin, and
+# A check that dies or never returns: the error names the plugin and the
+# place of its step (not the last one, which the loading named last), and
 # how it ended (a hang: after the 10 s the validation waits).
-v_conf checkcrash '      - plugin: counter
-      - plugin: ctxprobe
-        config: { check: crash }'
-v_check checkcrash 1 "ringfan: $V_TMP/checkcrash.yaml:8:17: plugin validation: the checking process was killed by signal 11 (Segmentation fault) in plugin ctxprobe's check"
-v_conf checkhang '      - plugin: counter
-      - plugin: ctxprobe
+v_conf checkcrash '      - plugin: ctxprobe
+        config: { check: crash }
+      - plugin: counter'
+v_check checkcrash 1 "ringfan: $V_TMP/checkcrash.yaml:7:17: plugin validation: the checking process was killed by signal 11 (Segmentation fault) in plugin ctxprobe's check"
+v_conf checkhang '      - plugin: ctxprobe
         name: probe
-        config: { check: hang }'
-v_check checkhang 1 "ringfan: $V_TMP/checkhang.yaml:8:17: plugin validation: no answer within 10 s, in plugin probe's check"
+        config: { check: hang }
+      - plugin: counter'
+v_check checkhang 1 "ringfan: $V_TMP/checkhang.yaml:7:17: plugin validation: no answer within 10 s, in plugin probe's check"
 
 # What a plugin logs in its check reaches stderr, a file or a pipe alike
 # (the validating child keeps the log's own descriptor of a pipe).

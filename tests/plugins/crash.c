@@ -12,7 +12,8 @@
  * check's trial) with `worker_open: true`.  `packet`
  * returns `verdict` (default 0, RINGFAN_CONTINUE).  Built with
  * CRASH_PREFETCH as crashahead: dies inside `prefetch` instead, and
- * `packet` only counts.
+ * `packet` only counts.  With RINGFAN_TEST_CRASH_CTOR=N in the
+ * environment, its constructor calls _exit(N) as the plugin is loaded.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -35,6 +36,15 @@ struct crash {
 	uint64_t	verdict;
 	uint64_t	*seen;
 };
+
+__attribute__((constructor)) static void
+crash_loaded(void)
+{
+	const char *code = getenv("RINGFAN_TEST_CRASH_CTOR");
+
+	if (code != NULL)
+		_exit(atoi(code));
+}
 
 static int
 crash_open(struct ringfan_ctx *ctx, void **state)
