@@ -18,9 +18,11 @@
 #    does not count towards it (counted, every message was due for its
 #    templates, the exporter sent nothing else, and the stop never ended).
 #    Every record must reach nfcapd.
-# 5. A collector that appears 0.5 s into the stop: the stop waits up to
-#    2 s for the queue to go out (fleet.md), trying once a second, so the
-#    records go out instead of being dropped at the first refusal.
+# 5. A collector that appears once the stop found none: the stop waits up
+#    to 2 s for the queue to go out (fleet.md), trying once a second, so
+#    the records go out instead of being dropped at the first refusal.
+#    The collector starts once the run sleeps until its next try (its
+#    wchan), not after a time a slow start could outlast.
 # 6. TCP, a collector that accepts but reads only after ringfan exits
 #    (ipfix_listen.py with HOLD): what ringfan counts as dropped ("not
 #    acknowledged at close") must not reach the collector, and what
@@ -132,13 +134,28 @@ got=$(find "$TMP/nf4" -name 'nfcapd.*' -exec nfdump -q -r {} -o csv \; |
     grep -c '^[0-9]' || true)
 expect "template_messages 1: flows nfcapd got" "$got" "$FLOWS"
 
-# --- 5. A collector that comes 0.5 s into the stop.
+# --- 5. A collector that comes once the stop has found none.
+# retrying PID: the run of ringfan PID asleep, until its next try.
+retrying()
+{
+	case "$(cat "/proc/$(run_of "$1")/wchan" 2>/dev/null)" in
+	*nanosleep*) return 0 ;;
+	esac
+	return 1
+}
+
 port=$(free_port tcp)
-( sleep 0.5; exec python3 "$(dirname "$0")/ipfix_listen.py" "$port" \
-    "$TMP/late" ) &
-BG="$BG $!"
 config "tcp://127.0.0.1:$port"
-offline_run
+RC=0
+"$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" >"$TMP/rf.json" \
+    2>"$TMP/rf.err" &
+pid=$!
+BG="$BG $pid"
+wait_for 30 "the run asleep until it tries the collector again" \
+    retrying "$pid"
+python3 "$(dirname "$0")/ipfix_listen.py" "$port" "$TMP/late" &
+BG="$BG $!"
+wait "$pid" || RC=$?
 expect "late collector: exit status" "$RC" 0
 expect "late collector: ipfix_dropped" "$(ft ipfix_dropped)" 0
 expect "late collector: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
