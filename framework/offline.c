@@ -335,7 +335,7 @@ offline_free(struct offline *ol)
 		free(w->ptrs);
 	}
 	offline_guard_disarm();
-	/* The tag may be a worker's, whose memory goes now. */
+	/* The tag may be a worker's, whose memory is unmapped soon. */
 	log_set_tag("%s", ol->capture != NULL ? ol->capture : "offline");
 	free(ol->frags);
 	stats_destroy(ol->shm, ol->nworkers);

@@ -320,9 +320,11 @@ offline_guard_block(sigset_t *was)
 
 /*
  * How a run that said nothing ended, named as the guard names a crash,
- * from a copy of what the run shares: its fields could change under a
- * process that plugin code forked, and plugin code could have written
- * over them; those it set before it ran are set again from was.
+ * from a copy of the run's struct offline: its fields could change under
+ * a process that plugin code forked, and plugin code could have written
+ * over them; those it set before it ran are set again from was.  The
+ * workers stay in the shared mapping: their tags are read bounded, their
+ * stats pointers set again.
  */
 static void
 watch_say(const struct offline *ol, const struct offline *was, int status)

@@ -154,7 +154,7 @@ int	offline_guard_watch(struct offline *ol, const struct offline *was,
  * worker's sw set before its pipeline is loaded.
  */
 void	offline_guard_arm(struct offline *ol);
-/* No more: before ol->w is freed. */
+/* No more: before ol is unmapped. */
 void	offline_guard_disarm(void);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A TCP collector for the IPFIX test: counts what the exporters send.
 
-usage: ipfix_listen.py PORT OUT [HOLD]
+usage: ipfix_listen.py [--after FILE] PORT OUT [HOLD]
 
 Listens on 127.0.0.1:PORT, takes any number of connections at once, and
 after every message writes OUT (atomically) as one line:
@@ -18,17 +18,26 @@ With HOLD, a collector that does not read: the connections it takes have
 a receive buffer of 64 KiB and are not read before the file HOLD exists;
 from then it reads them to their end (a reset ends one too) and exits
 once none is left.
+
+With --after FILE, it listens only once FILE exists: a collector that
+comes late, at a moment the test chooses, without a start of its own in
+the way.
 """
 import os
 import selectors
 import socket
 import struct
 import sys
+import time
 
 
 def main():
-    port, out = int(sys.argv[1]), sys.argv[2]
-    hold = sys.argv[3] if len(sys.argv) > 3 else None
+    args = sys.argv[1:]
+    after = None
+    if args[:1] == ["--after"]:
+        after, args = args[1], args[2:]
+    port, out = int(args[0]), args[1]
+    hold = args[2] if len(args) > 2 else None
     held, open_conns = [], 0
     total = {"connections": 0, "messages": 0, "records": 0,
              "templates": 0, "bad": 0}
@@ -73,6 +82,8 @@ def main():
             off += slen
         total["messages"] += 1
 
+    while after is not None and not os.path.exists(after):
+        time.sleep(0.01)
     sel = selectors.DefaultSelector()
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -310,7 +310,7 @@ rf_wait_until 10 "frames flowing" rf_ctl_test stats \
     ".captures[0].totals.packets > $K"
 
 cat >"$RF_TMP/hostile.py" <<-'PY'
-import socket, sys, threading, time
+import selectors, socket, sys, threading, time
 
 port = int(sys.argv[2])
 out = {}
@@ -345,6 +345,8 @@ def slow(i):
 def big(kind):
     # 1 MB of header or of body: an error status or a hang-up, in time.
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    if len(sys.argv) > 3:   # connected: MARK.KIND
+        open(sys.argv[3] + "." + kind, "w").close()
     s.settimeout(20)
     if kind == "header":
         req = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Big: " + \
@@ -382,8 +384,16 @@ def crowd(n, hold):
         except OSError:
             pass
         socks.append(s)
+    # Each connected (writable) or refused, before the marker says so.
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_WRITE)
+    end = time.monotonic() + 10
+    while sel.get_map() and time.monotonic() < end:
+        for key, _ in sel.select(end - time.monotonic()):
+            sel.unregister(key.fileobj)
     out["crowd"] = "%d" % len(socks)
-    if len(sys.argv) > 3:
+    if len(sys.argv) > 3 and not sel.get_map():
         open(sys.argv[3], "w").close()
     time.sleep(hold)
     for s in socks:
@@ -442,7 +452,8 @@ ctl_prompt()
 }
 
 # conns PID N: process PID has N TCP connections to port P established;
-# hostile_in: the slow clients' 3 and the keep-alive one's.
+# hostile_in: the slow clients' 3 and the keep-alive one's, and the big
+# clients' 3 connected (their markers: they may be answered and gone).
 conns()
 {
 	[ "$(ss -Htnp state established "dport = :$P" | grep -c "pid=$1,")" \
@@ -451,13 +462,14 @@ conns()
 
 hostile_in()
 {
-	conns "$SLOW" 3 && conns "$KEEP" 1
+	conns "$SLOW" 3 && conns "$KEEP" 1 && [ -e "$RF_TMP/big.header" ] &&
+	    [ -e "$RF_TMP/big.GET" ] && [ -e "$RF_TMP/big.POST" ]
 }
 
 python3 "$RF_TMP/hostile.py" slow "$P" >"$RF_TMP/slow.out" &
 SLOW=$!
 HOSTILE_PIDS=$SLOW
-python3 "$RF_TMP/hostile.py" big "$P" >"$RF_TMP/big.out" &
+python3 "$RF_TMP/hostile.py" big "$P" "$RF_TMP/big" >"$RF_TMP/big.out" &
 HOSTILE_PIDS="$HOSTILE_PIDS $!"
 python3 "$RF_TMP/hostile.py" keepalive "$P" >"$RF_TMP/keepalive.out" &
 KEEP=$!

@@ -21,8 +21,9 @@
 # 5. A collector that appears once the stop found none: the stop waits up
 #    to 2 s for the queue to go out (fleet.md), trying once a second, so
 #    the records go out instead of being dropped at the first refusal.
-#    The collector starts once the run sleeps until its next try (its
-#    wchan), not after a time a slow start could outlast.
+#    The collector listens once the run sleeps until its next try (its
+#    wchan), not after a time a slow start could outlast; it was started
+#    before, so that its own start is not in the way.
 # 6. TCP, a collector that accepts but reads only after ringfan exits
 #    (ipfix_listen.py with HOLD): what ringfan counts as dropped ("not
 #    acknowledged at close") must not reach the collector, and what
@@ -145,6 +146,9 @@ retrying()
 }
 
 port=$(free_port tcp)
+python3 "$(dirname "$0")/ipfix_listen.py" --after "$TMP/late.go" "$port" \
+    "$TMP/late" &
+BG="$BG $!"
 config "tcp://127.0.0.1:$port"
 RC=0
 "$RINGFAN" -c "$TMP/rf.yaml" -r "$TMP/in.pcap" >"$TMP/rf.json" \
@@ -153,12 +157,16 @@ pid=$!
 BG="$BG $pid"
 wait_for 30 "the run asleep until it tries the collector again" \
     retrying "$pid"
-python3 "$(dirname "$0")/ipfix_listen.py" "$port" "$TMP/late" &
-BG="$BG $!"
+: >"$TMP/late.go"
 wait "$pid" || RC=$?
 expect "late collector: exit status" "$RC" 0
 expect "late collector: ipfix_dropped" "$(ft ipfix_dropped)" 0
 expect "late collector: ipfix_records" "$(ft ipfix_records)" "$FLOWS"
+late_got()
+{
+	grep -q " records $FLOWS templates [0-9]* bad 0$" "$TMP/late" 2>/dev/null
+}
+wait_for 10 "the late collector counting $FLOWS records" late_got
 
 # --- 6. A collector that reads only once ringfan is gone.
 port=$(free_port tcp)

@@ -189,6 +189,29 @@ err=$(cat "$TMP/spin.err")
 guarded spin 130 "ringfan: g/0: in plugin spin's packet: interrupted by \
 signal 2 (Interrupt) after 5 $tail_of"
 
+# The run killed from outside (as the out-of-memory killer would): ringfan
+# names where it was, and ends by the signal.
+"$RINGFAN" -c "$TMP/spin.yaml" -r "$PCAP" >"$TMP/spinkill.out" \
+    2>"$TMP/spinkill.err" &
+pid=$!
+BG="$pid"
+for ((i = 0; i < 300; i++)); do
+	ticks=$(awk '{ print $14 }' "/proc/$(run_of "$pid")/stat" \
+	    2>/dev/null || echo 0)
+	[ "$ticks" -lt 20 ] || break
+	sleep 0.1
+done
+[ "$ticks" -ge 20 ] || fail "spinkill: no CPU spent after 30 s"
+r=$(run_of "$pid")
+[ "$r" -gt 0 ] || fail "spinkill: the run is gone"
+kill -KILL "$r"
+rc=0
+wait "$pid" || rc=$?
+BG=""
+err=$(cat "$TMP/spinkill.err")
+guarded spinkill 137 "ringfan: g/0: in plugin spin's packet: killed by \
+signal 9 (Killed) after 5 $tail_of"
+
 # A verdict of 7: taken as RINGFAN_STOP, said once, the run goes on.
 config verdict '      - plugin: crash
         config: { verdict: 7 }
