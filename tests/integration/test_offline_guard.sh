@@ -163,52 +163,52 @@ expect "cut under the mapping: stderr" "$(cat "$TMP/slow.err")" \
 expect "cut under the mapping: packets" \
     "$(jq '.captures[0].totals.packets' "$TMP/slow.out")" 7406
 
-# A plugin that never returns: SIGTERM says where it was.
+# A plugin that never returns: a signal says where it was.
 config spin '      - plugin: spin
         config: { len: 100 }'
-"$RINGFAN" -c "$TMP/spin.yaml" -r "$PCAP" >"$TMP/spin.out" \
-    2>"$TMP/spin.err" &
-pid=$!
-BG="$pid"
-# Spinning: the run's CPU time grows while it stays alive (no timing
-# asserted).  The signal goes to ringfan, which passes it on to the run.
-for ((i = 0; i < 300; i++)); do
-	ticks=$(awk '{ print $14 }' "/proc/$(run_of "$pid")/stat" \
-	    2>/dev/null || echo 0)
-	[ "$ticks" -lt 20 ] || break
-	sleep 0.1
-done
-[ "$ticks" -ge 20 ] || fail "spin: no CPU spent after 30 s"
-# SIGINT, which ringfan passes on (were it not, ringfan would end by it,
-# and the run would be killed with it, unnamed).
+
+# spinning NAME: ringfan -r with spin.yaml in the background (its pid in
+# pid, its output in $TMP/NAME.out and .err), once the run spins: its CPU
+# time grows while it stays alive (no timing asserted).
+spinning()
+{
+	"$RINGFAN" -c "$TMP/spin.yaml" -r "$PCAP" >"$TMP/$1.out" \
+	    2>"$TMP/$1.err" &
+	pid=$!
+	BG="$pid"
+	for ((i = 0; i < 300; i++)); do
+		ticks=$(awk '{ print $14 }' "/proc/$(run_of "$pid")/stat" \
+		    2>/dev/null || echo 0)
+		[ "$ticks" -lt 20 ] || return 0
+		sleep 0.1
+	done
+	fail "$1: no CPU spent after 30 s"
+}
+
+# ended NAME: ringfan's status in rc, its stderr in err.
+ended()
+{
+	rc=0
+	wait "$pid" || rc=$?
+	BG=""
+	err=$(cat "$TMP/$1.err")
+}
+
+# SIGINT to ringfan, which passes it on to the run (were it not, ringfan
+# would end by it, and the run would be killed with it, unnamed).
+spinning spin
 kill -INT "$pid"
-rc=0
-wait "$pid" || rc=$?
-BG=""
-err=$(cat "$TMP/spin.err")
+ended spin
 guarded spin 130 "ringfan: g/0: in plugin spin's packet: interrupted by \
 signal 2 (Interrupt) after 5 $tail_of"
 
 # The run killed from outside (as the out-of-memory killer would): ringfan
 # names where it was, and ends by the signal.
-"$RINGFAN" -c "$TMP/spin.yaml" -r "$PCAP" >"$TMP/spinkill.out" \
-    2>"$TMP/spinkill.err" &
-pid=$!
-BG="$pid"
-for ((i = 0; i < 300; i++)); do
-	ticks=$(awk '{ print $14 }' "/proc/$(run_of "$pid")/stat" \
-	    2>/dev/null || echo 0)
-	[ "$ticks" -lt 20 ] || break
-	sleep 0.1
-done
-[ "$ticks" -ge 20 ] || fail "spinkill: no CPU spent after 30 s"
+spinning spinkill
 r=$(run_of "$pid")
 [ "$r" -gt 0 ] || fail "spinkill: the run is gone"
 kill -KILL "$r"
-rc=0
-wait "$pid" || rc=$?
-BG=""
-err=$(cat "$TMP/spinkill.err")
+ended spinkill
 guarded spinkill 137 "ringfan: g/0: in plugin spin's packet: killed by \
 signal 9 (Killed) after 5 $tail_of"
 
