@@ -472,9 +472,9 @@ main(int argc, char **argv)
 	if (pcap != NULL) {
 		/*
 		 * The pipelines run in a process of this one's (offline.c):
-		 * the statistics document goes to a copy of stdout (which a program plugin
-		 * code starts does not inherit), and what plugin code prints
-		 * to stdout goes to stderr.
+		 * the statistics document goes to a copy of stdout (which a
+		 * program plugin code starts does not inherit), and what
+		 * plugin code prints to stdout goes to stderr.
 		 */
 		if ((fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) == -1 ||
 		    (out = fdopen(fd, "w")) == NULL ||

@@ -232,13 +232,41 @@ guard_thread(struct guard_line *l)
 	guard_put(l, ": in a plugin's thread");
 }
 
+/* ": interrupted by signal 15 (Terminated)", or killed by one. */
+static void
+guard_put_signal(struct guard_line *l, int sig)
+{
+	const char *d = sigdescr_np(sig);
+
+	guard_put(l, sig == SIGINT || sig == SIGTERM ?
+	    ": interrupted by signal " : ": killed by signal ");
+	guard_put_u64(l, (uint64_t)sig);
+	guard_put(l, " (");
+	guard_put(l, d != NULL ? d : "?");
+	guard_put(l, ")");
+}
+
+/*
+ * The signal's own action, now, and before any other that came meanwhile
+ * and is still blocked: the process's status is this one's.
+ */
+static void
+guard_die(int sig)
+{
+	sigset_t only;
+
+	signal(sig, SIG_DFL);
+	sigemptyset(&only);
+	sigaddset(&only, sig);
+	raise(sig);
+	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
+}
+
 static void
 guard_signal(int sig, siginfo_t *si, void *uc)
 {
 	struct guard_line l = { .n = 0 };
-	const char *d = sigdescr_np(sig);
 	int saved = errno;
-	sigset_t only;
 
 	(void)si;
 	(void)uc;
@@ -248,26 +276,13 @@ guard_signal(int sig, siginfo_t *si, void *uc)
 			guard_thread(&l);
 		else
 			guard_where(&l);
-		guard_put(&l, sig == SIGINT || sig == SIGTERM ?
-		    ": interrupted by signal " : ": killed by signal ");
-		guard_put_u64(&l, (uint64_t)sig);
-		guard_put(&l, " (");
-		guard_put(&l, d != NULL ? d : "?");
-		guard_put(&l, ")");
+		guard_put_signal(&l, sig);
 		guard_after(&l);
 		guard_write(&l);
 		guard.ol->said = 1;
 	}
-	/*
-	 * The signal's own action, now, and before any other of the guard's
-	 * that came meanwhile (still blocked): its status is this one's.
-	 */
-	signal(sig, SIG_DFL);
-	sigemptyset(&only);
-	sigaddset(&only, sig);
 	errno = saved;
-	raise(sig);
-	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
+	guard_die(sig);
 }
 
 static void
@@ -319,44 +334,31 @@ offline_guard_block(sigset_t *was)
 }
 
 /*
- * How a run that said nothing ended, named as the guard names a crash,
- * from a copy of the run's struct offline: its fields could change under
- * a process that plugin code forked, and plugin code could have written
- * over them; those it set before it ran are set again from was.  The
- * workers stay in the shared mapping: their tags are read bounded, their
- * stats pointers set again.
+ * How a run that said nothing ended, named as the guard names a crash:
+ * from was, the copy of the run's struct offline taken before the fork,
+ * and only what the run writes there since (where it is, the worker its
+ * lines name, whether it printed its statistics) from ol, which plugin
+ * code could have written over, or a process it forked could change still.
+ * The workers stay in the shared mapping: their tags are read bounded,
+ * their stats pointers set again.
  */
 static void
 watch_say(const struct offline *ol, const struct offline *was, int status)
 {
 	struct guard_line l = { .n = 0 };
-	struct offline o = *ol;
-	int sig;
+	struct offline o = *was;
 
-	o.path = was->path;
-	o.capture = was->capture;
-	o.cap = was->cap;
-	o.batch = was->batch;
-	o.shm = was->shm;
-	o.w = was->w;
-	o.nworkers = was->nworkers;
-	if (o.tagged >= o.nworkers)
-		o.tagged = 0;
+	o.tagged = ol->tagged < o.nworkers ? ol->tagged : 0;
+	memcpy(o.at, ol->at, sizeof(o.at));
 	o.at[sizeof(o.at) - 1] = '\0';
+	o.printed = ol->printed;
 	for (unsigned k = 0; k < o.nworkers; k++)
 		o.w[k].sw = &o.shm->workers[k];
 	guard.ol = &o;
 	guard_where(&l);
-	if (WIFSIGNALED(status)) {
-		sig = WTERMSIG(status);
-		guard_put(&l, sig == SIGINT || sig == SIGTERM ?
-		    ": interrupted by signal " : ": killed by signal ");
-		guard_put_u64(&l, (uint64_t)sig);
-		guard_put(&l, " (");
-		guard_put(&l, sigdescr_np(sig) != NULL ? sigdescr_np(sig) :
-		    "?");
-		guard_put(&l, ")");
-	} else {
+	if (WIFSIGNALED(status))
+		guard_put_signal(&l, WTERMSIG(status));
+	else {
 		/* Whose thread called it, the line cannot say. */
 		guard_put(&l, ": the process ended with _exit(");
 		guard_put_u64(&l, (uint64_t)WEXITSTATUS(status));
@@ -374,8 +376,7 @@ offline_guard_watch(struct offline *ol, const struct offline *was, pid_t pid,
 	struct sigaction sa, was_sa[WATCH_NSIG];
 	struct rlimit none = { 0, 0 };
 	siginfo_t si;
-	sigset_t only;
-	int status, sig, rc;
+	int status, rc;
 	pid_t r;
 
 	/* Blocked since before the fork (offline_guard_block()). */
@@ -410,15 +411,10 @@ offline_guard_watch(struct offline *ol, const struct offline *was, pid_t pid,
 	 * The run's end by a signal is ours, with no second core (nor a
 	 * report by a core_pattern helper).
 	 */
-	sig = WTERMSIG(status);
 	(void)setrlimit(RLIMIT_CORE, &none);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	signal(sig, SIG_DFL);
-	sigemptyset(&only);
-	sigaddset(&only, sig);
-	(void)sigprocmask(SIG_UNBLOCK, &only, NULL);
-	raise(sig);
-	return 128 + sig;
+	guard_die(WTERMSIG(status));
+	return 128 + WTERMSIG(status);
 }
 
 void

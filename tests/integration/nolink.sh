@@ -71,6 +71,17 @@ run_of()
 	{ pgrep -P "$1" || true; } | awk 'NR == 1 { p = $1 } END { print p + 0 }'
 }
 
+# run_waits_in PID GLOB: the run of ringfan PID waits in a kernel function
+# that GLOB matches (its wchan).
+run_waits_in()
+{
+	# shellcheck disable=SC2254 # GLOB is a pattern
+	case "$(cat "/proc/$(run_of "$1")/wchan" 2>/dev/null)" in
+	$2) return 0 ;;
+	esac
+	return 1
+}
+
 # ft NAME: worker 0's flowtable counter or gauge NAME in $TMP/rf.json.
 ft()
 {

@@ -136,15 +136,6 @@ got=$(find "$TMP/nf4" -name 'nfcapd.*' -exec nfdump -q -r {} -o csv \; |
 expect "template_messages 1: flows nfcapd got" "$got" "$FLOWS"
 
 # --- 5. A collector that comes once the stop has found none.
-# retrying PID: the run of ringfan PID asleep, until its next try.
-retrying()
-{
-	case "$(cat "/proc/$(run_of "$1")/wchan" 2>/dev/null)" in
-	*nanosleep*) return 0 ;;
-	esac
-	return 1
-}
-
 port=$(free_port tcp)
 python3 "$(dirname "$0")/ipfix_listen.py" --after "$TMP/late.go" "$port" \
     "$TMP/late" &
@@ -156,7 +147,7 @@ RC=0
 pid=$!
 BG="$BG $pid"
 wait_for 30 "the run asleep until it tries the collector again" \
-    retrying "$pid"
+    run_waits_in "$pid" '*nanosleep*'
 : >"$TMP/late.go"
 wait "$pid" || RC=$?
 expect "late collector: exit status" "$RC" 0

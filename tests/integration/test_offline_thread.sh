@@ -34,15 +34,6 @@ config()
 	    >"$TMP/$1.yaml"
 }
 
-# Whether the run of ringfan $1 waits in a read of a pipe.
-reading_pipe()
-{
-	case "$(cat "/proc/$(run_of "$1")/wchan" 2>/dev/null)" in
-	*pipe_read) return 0 ;;
-	esac
-	return 1
-}
-
 # run NAME OPTIONS: ringfan -r over the FIFO, fed the 3 frames and held
 # open, the go file made once the run waits for more; rc, its stderr in
 # $err, stdout kept.
@@ -63,7 +54,7 @@ run()
 	pid=$!
 	BG="$BG $pid"
 	wait_for 30 "$1: the run waiting for more of the FIFO" \
-	    reading_pipe "$pid"
+	    run_waits_in "$pid" '*pipe_read'
 	: >"$GO"
 	wait "$pid" || rc=$?
 	exec 9>&-

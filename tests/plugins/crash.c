@@ -78,15 +78,23 @@ crash_open(struct ringfan_ctx *ctx, void **state)
 	return 0;
 }
 
+/* With `exit: true`: exit(`code`), or _exit() with `bare: true`. */
+static void
+crash_exit(const struct crash *st)
+{
+	if (!st->exit)
+		return;
+	if (st->bare)
+		_exit((int)(st->code & 0xff));
+	exit((int)(st->code & 0xff));
+}
+
 static void
 crash_maybe(const struct crash *st, const struct ringfan_packet *pkt)
 {
 	if (!st->always && (st->len == 0 || pkt->len != st->len))
 		return;
-	if (st->exit && st->bare)
-		_exit((int)(st->code & 0xff));
-	if (st->exit)
-		exit((int)(st->code & 0xff));
+	crash_exit(st);
 	if (st->write && pkt->caplen > 0) {
 		/* The same byte again: only the write itself can fail. */
 		*(volatile uint8_t *)(uintptr_t)pkt->data = pkt->data[0];
@@ -122,12 +130,10 @@ crash_close(void *state)
 {
 	struct crash *st = state;
 
-	if (st->in_close && st->exit && st->bare)
-		_exit((int)(st->code & 0xff));
-	if (st->in_close && st->exit)
-		exit((int)(st->code & 0xff));
-	if (st->in_close)
+	if (st->in_close) {
+		crash_exit(st);
 		raise(SIGSEGV);
+	}
 	free(st);
 }
 
